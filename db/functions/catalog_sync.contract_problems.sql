@@ -1,0 +1,39 @@
+-- What keeps a relation from being a contract table that the sync may read:
+-- it must be a plain table (relkind 'r', not a partition, no inheritance parent
+-- or child) and every contract column must exist with exactly the contract's
+-- built-in type and the default collation. Returns one line per problem; none
+-- means the relation matches. Reads only pg_catalog.
+CREATE OR REPLACE FUNCTION catalog_sync.contract_problems(p_relid oid, p_source_table name)
+RETURNS SETOF text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT 'relation ' || p_relid::pg_catalog.regclass::text || ' is not a plain table (relkind '
+           || c.relkind::text || CASE WHEN c.relispartition THEN ', partition' ELSE '' END || ')'
+    FROM pg_catalog.pg_class c
+    WHERE c.oid = p_relid AND (c.relkind <> 'r' OR c.relispartition)
+    UNION ALL
+    SELECT 'relation ' || p_relid::pg_catalog.regclass::text || ' takes part in table inheritance'
+    WHERE EXISTS (SELECT FROM pg_catalog.pg_inherits i WHERE i.inhrelid = p_relid OR i.inhparent = p_relid)
+    UNION ALL
+    SELECT CASE
+               WHEN a.attname IS NULL THEN 'column ' || cc.column_name || ' is missing'
+               ELSE 'column ' || cc.column_name || ' is ' || pg_catalog.format_type(a.atttypid, a.atttypmod)
+                    || CASE WHEN a.attcollation NOT IN (0, 100) THEN ' with a non-default collation' ELSE '' END
+                    || ', the contract says ' || cc.type_name
+           END
+    FROM catalog_sync.contract_column cc
+    LEFT JOIN pg_catalog.pg_attribute a
+           ON a.attrelid = p_relid AND a.attname = cc.column_name AND a.attnum > 0 AND NOT a.attisdropped
+    WHERE cc.source_table = p_source_table
+      AND (a.attname IS NULL
+           OR a.atttypid >= 16384                      -- not a built-in type
+           OR a.attcollation NOT IN (0, 100)           -- only the database default collation
+           OR pg_catalog.format_type(a.atttypid, a.atttypmod) <> cc.type_name)
+    UNION ALL
+    SELECT 'relation ' || p_relid::text || ' does not exist'
+    WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = p_relid)
+$$;
+ALTER FUNCTION catalog_sync.contract_problems(oid, name) OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync.contract_problems(oid, name) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION catalog_sync.contract_problems(oid, name) TO catalog_sync_installer;

@@ -1,0 +1,24 @@
+-- Detach one tenant schema: drop its sync triggers and forget it. Its catalog
+-- rows stay (verify reports them as rows of an unattached tenant) unless
+-- p_purge. SECURITY INVOKER: the caller must own the tenant's tables.
+CREATE OR REPLACE FUNCTION catalog_sync.detach_schema(p_schema text, p_purge boolean DEFAULT false)
+RETURNS TABLE (tenant_id bigint, triggers_dropped integer)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_rel record;
+BEGIN
+    triggers_dropped := 0;
+    FOR v_rel IN SELECT * FROM catalog_sync.unregister_schema(p_schema, p_purge) LOOP
+        tenant_id := v_rel.tenant_id;
+        IF EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = v_rel.relid) THEN
+            triggers_dropped := triggers_dropped + catalog_sync.drop_triggers(v_rel.relid);
+        END IF;
+    END LOOP;
+    RETURN NEXT;
+END
+$$;
+ALTER FUNCTION catalog_sync.detach_schema(text, boolean) OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync.detach_schema(text, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION catalog_sync.detach_schema(text, boolean) TO catalog_sync_installer;

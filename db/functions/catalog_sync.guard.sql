@@ -1,0 +1,46 @@
+-- The first thing every sync trigger function does, before it reads a
+-- transition table: the trigger must be an AFTER ... FOR EACH STATEMENT trigger
+-- on a table that attach registered (by OID) for the tenant named by the trigger
+-- argument, and the table must still match the contract. Returns the tenant id.
+-- Error texts name only the relation OID, never row data.
+CREATE OR REPLACE FUNCTION catalog_sync.guard(
+    p_relid        oid,
+    p_nargs        integer,
+    p_tenant_arg   text,
+    p_source_table name,
+    p_level        text,
+    p_when         text
+)
+RETURNS bigint
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_tenant_id bigint;
+    v_problem   text;
+BEGIN
+    -- IS NOT TRUE: a NULL anywhere fails closed.
+    IF (p_level = 'STATEMENT' AND p_when = 'AFTER' AND p_nargs = 1
+        AND p_tenant_arg ~ '^[0-9]{1,18}$') IS NOT TRUE THEN
+        RAISE EXCEPTION 'catalog_sync: sync function called by an unexpected trigger on relation %', p_relid
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    v_tenant_id := p_tenant_arg::bigint;
+    PERFORM FROM catalog_sync.attached_table a
+    WHERE a.relid = p_relid AND a.tenant_id = v_tenant_id AND a.source_table = p_source_table;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'catalog_sync: relation % is not attached for this tenant', p_relid
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'Attach the schema with catalog_sync.attach_schema() (catalog-sync attach).';
+    END IF;
+    SELECT p INTO v_problem FROM catalog_sync.contract_problems(p_relid, p_source_table) AS p LIMIT 1;
+    IF v_problem IS NOT NULL THEN
+        RAISE EXCEPTION 'catalog_sync: % no longer matches the contract: %', p_relid::regclass, v_problem
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'Restore the column types django-tenants created; the sync refuses to read this table.';
+    END IF;
+    RETURN v_tenant_id;
+END
+$$;
+ALTER FUNCTION catalog_sync.guard(oid, integer, text, name, text, text) OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync.guard(oid, integer, text, name, text, text) FROM PUBLIC;

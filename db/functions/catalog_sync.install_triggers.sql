@@ -1,0 +1,57 @@
+-- Create (or bring up to date) the spec's triggers on one relation, ENABLE
+-- ALWAYS (so session_replication_role = replica does not skip them either), with
+-- the definition hash as comment; drop sync triggers the spec no longer has.
+-- Triggers already INSTALLED are not touched (no lock taken on their table
+-- beyond the catalog reads). SECURITY INVOKER: the caller must own the table
+-- and hold EXECUTE on the sync functions (catalog_sync_installer).
+-- Returns the number of triggers created or replaced.
+CREATE OR REPLACE FUNCTION catalog_sync.install_triggers(p_relid oid, p_source_table name, p_tenant_id bigint)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_rel     text := catalog_sync.qualified_name(p_relid);
+    v_spec    catalog_sync.trigger_spec;
+    v_state   text;
+    v_stale   name;
+    v_changed integer := 0;
+BEGIN
+    FOR v_spec IN SELECT * FROM catalog_sync.trigger_spec s WHERE s.source_table = p_source_table
+                  ORDER BY s.trigger_name LOOP
+        SELECT st.state INTO v_state FROM catalog_sync.trigger_state(p_relid, p_source_table, p_tenant_id) st
+        WHERE st.trigger_name = v_spec.trigger_name;
+        CONTINUE WHEN v_state = 'INSTALLED';
+        EXECUTE format('CREATE OR REPLACE TRIGGER %I AFTER %s ON %s %s FOR EACH STATEMENT '
+                       'EXECUTE FUNCTION catalog_sync.%I(%s)',
+                       v_spec.trigger_name, v_spec.event, v_rel,
+                       CASE v_spec.event
+                           WHEN 'INSERT' THEN 'REFERENCING NEW TABLE AS new_rows'
+                           WHEN 'UPDATE' THEN 'REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows'
+                           WHEN 'DELETE' THEN 'REFERENCING OLD TABLE AS old_rows'
+                           ELSE ''
+                       END,
+                       v_spec.function_name,
+                       CASE WHEN p_tenant_id IS NULL THEN '' ELSE quote_literal(p_tenant_id::text) END);
+        EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', v_rel, v_spec.trigger_name);
+        EXECUTE format('COMMENT ON TRIGGER %I ON %s IS %L', v_spec.trigger_name, v_rel,
+                       catalog_sync.trigger_hash(v_spec));
+        v_changed := v_changed + 1;
+    END LOOP;
+
+    FOR v_stale IN
+        SELECT tg.tgname FROM pg_catalog.pg_trigger tg
+        JOIN pg_catalog.pg_proc p ON p.oid = tg.tgfoid
+        WHERE tg.tgrelid = p_relid AND p.pronamespace = 'catalog_sync'::regnamespace
+          AND tg.tgname NOT IN (SELECT s.trigger_name FROM catalog_sync.trigger_spec s
+                                WHERE s.source_table = p_source_table)
+    LOOP
+        EXECUTE format('DROP TRIGGER %I ON %s', v_stale, v_rel);
+        v_changed := v_changed + 1;
+    END LOOP;
+    RETURN v_changed;
+END
+$$;
+ALTER FUNCTION catalog_sync.install_triggers(oid, name, bigint) OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync.install_triggers(oid, name, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION catalog_sync.install_triggers(oid, name, bigint) TO catalog_sync_installer;

@@ -1,0 +1,27 @@
+-- Taken by a statement that changed parent rows (a category renamed, ...),
+-- before it recomputes their children: exclusive locks on the changed parents,
+-- so that the recompute starts after every writer that read the old values has
+-- committed, and writers that come later read the new values.
+-- More than 64 parents: the exclusive lock on the whole tenant instead.
+CREATE OR REPLACE FUNCTION catalog_sync.lock_for_parent_change(p_tenant_id bigint, p_kind text, p_parent_ids bigint[])
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_id bigint;
+BEGIN
+    PERFORM pg_catalog.pg_advisory_xact_lock_shared(catalog_sync.lock_key(0, 'tenants', 0));
+    IF coalesce(pg_catalog.cardinality(p_parent_ids), 0) > 64 THEN
+        PERFORM pg_catalog.pg_advisory_xact_lock(catalog_sync.lock_key(p_tenant_id, 'tenant', 0));
+        RETURN;
+    END IF;
+    PERFORM pg_catalog.pg_advisory_xact_lock_shared(catalog_sync.lock_key(p_tenant_id, 'tenant', 0));
+    PERFORM pg_catalog.pg_advisory_xact_lock_shared(catalog_sync.lock_key(p_tenant_id, p_kind, 0));
+    FOR v_id IN SELECT DISTINCT u FROM pg_catalog.unnest(p_parent_ids) AS u WHERE u IS NOT NULL ORDER BY u LOOP
+        PERFORM pg_catalog.pg_advisory_xact_lock(catalog_sync.lock_key(p_tenant_id, p_kind, v_id));
+    END LOOP;
+END
+$$;
+ALTER FUNCTION catalog_sync.lock_for_parent_change(bigint, text, bigint[]) OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync.lock_for_parent_change(bigint, text, bigint[]) FROM PUBLIC;

@@ -1,0 +1,42 @@
+-- Statement-level trigger function on a tenant's ats_jobcategory: a category
+-- inserted (a job may already point at it: Django's foreign keys are deferred),
+-- renamed, re-slugged or deleted recomputes the jobs that point at it.
+-- Parent-change protocol: exclusive locks on the changed categories first,
+-- then the recompute in a new statement.
+CREATE OR REPLACE FUNCTION catalog_sync.on_job_category_change()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET row_security = off
+AS $$
+DECLARE
+    v_tenant_id  bigint;
+    v_ids        bigint[];
+    v_uuids      uuid[];
+    v_parents    bigint[];
+    v_filter     text := 'categories';
+BEGIN
+    v_tenant_id := catalog_sync.guard(TG_RELID, TG_NARGS, TG_ARGV[0], 'ats_jobcategory', TG_LEVEL, TG_WHEN);
+
+    IF TG_OP = 'TRUNCATE' THEN
+        PERFORM catalog_sync.lock_for_tenant_change(ARRAY[v_tenant_id]);
+        v_filter := 'all';
+    ELSE
+        -- The "uuid" and "parent" of a category row are not needed here: the
+        -- category ids themselves are the keys.
+        EXECUTE catalog_sync.changed_keys_sql(TG_OP, ARRAY['name', 'slug'], 'uuid', 'id')
+            INTO v_ids, v_uuids, v_parents;
+        IF v_ids IS NULL THEN
+            RETURN NULL;
+        END IF;
+        PERFORM catalog_sync.lock_for_parent_change(v_tenant_id, 'job_category', v_parents);
+    END IF;
+
+    PERFORM catalog_sync.refresh_catalog(v_tenant_id, 'jobs', v_filter, v_parents, 'catalog');
+    RETURN NULL;
+END
+$$;
+ALTER FUNCTION catalog_sync.on_job_category_change() OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync.on_job_category_change() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION catalog_sync.on_job_category_change() TO catalog_sync_installer;

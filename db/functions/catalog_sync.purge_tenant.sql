@@ -1,0 +1,23 @@
+-- Delete every catalog row of a tenant that is not attached (repair of
+-- unattached_rows). Refuses attached tenants: their rows are repaired by backfill.
+CREATE OR REPLACE FUNCTION catalog_sync.purge_tenant(p_tenant_id bigint)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_deleted bigint;
+BEGIN
+    IF EXISTS (SELECT FROM catalog_sync.tenant t WHERE t.tenant_id = p_tenant_id) THEN
+        RAISE EXCEPTION 'catalog_sync: tenant % is attached; use backfill_tenant() to repair it', p_tenant_id;
+    END IF;
+    PERFORM catalog_sync.lock_for_tenant_change(ARRAY[p_tenant_id]);
+    DELETE FROM public.job_catalog c WHERE c.tenant_id = p_tenant_id;
+    GET DIAGNOSTICS v_deleted = ROW_COUNT;
+    RETURN v_deleted;
+END
+$$;
+ALTER FUNCTION catalog_sync.purge_tenant(bigint) OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync.purge_tenant(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION catalog_sync.purge_tenant(bigint) TO catalog_sync_installer;

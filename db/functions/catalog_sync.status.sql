@@ -1,0 +1,52 @@
+-- One line per tenant of the registry: attached or not, the state of its sync
+-- triggers (worst first), eligible jobs by the projection vs catalog rows, the
+-- last backfill and the last row the sync wrote.
+CREATE OR REPLACE FUNCTION catalog_sync.status()
+RETURNS TABLE (tenant_id bigint, schema_name text, tenant_status text, attached boolean, triggers text,
+               eligible bigint, catalog_rows bigint, last_backfill_at timestamptz, last_synced_at timestamptz)
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET row_security = off
+AS $$
+DECLARE
+    v_r       record;
+    v_job_rel oid;
+    v_cat_rel oid;
+BEGIN
+    FOR v_r IN SELECT r.id, r.schema_name, r.status, t.tenant_id IS NOT NULL AS is_attached, t.last_backfill_at
+               FROM public.tenants_tenant r LEFT JOIN catalog_sync.tenant t ON t.tenant_id = r.id
+               ORDER BY r.schema_name LOOP
+        tenant_id := v_r.id;
+        schema_name := v_r.schema_name;
+        tenant_status := v_r.status;
+        attached := v_r.is_attached;
+        last_backfill_at := v_r.last_backfill_at;
+        SELECT count(*), max(c.synced_at) INTO catalog_rows, last_synced_at
+        FROM public.job_catalog c WHERE c.tenant_id = v_r.id;
+        triggers := NULL;
+        eligible := NULL;
+        IF v_r.is_attached THEN
+            v_job_rel := catalog_sync.source_relid(v_r.id, 'ats_jobposting');
+            v_cat_rel := catalog_sync.source_relid(v_r.id, 'ats_jobcategory');
+            SELECT coalesce(string_agg(x.state || ' ' || x.n, ', ' ORDER BY x.rank), 'NONE') INTO triggers
+            FROM (SELECT st.state, count(*) AS n,
+                         array_position(ARRAY['MISSING', 'DISABLED', 'OUTDATED', 'INSTALLED'], st.state) AS rank
+                  FROM catalog_sync.attached_table a
+                  CROSS JOIN LATERAL catalog_sync.trigger_state(a.relid, a.source_table, a.tenant_id) st
+                  WHERE a.tenant_id = v_r.id GROUP BY st.state) x;
+            IF NOT EXISTS (SELECT FROM catalog_sync.contract_problems(v_job_rel, 'ats_jobposting'))
+               AND NOT EXISTS (SELECT FROM catalog_sync.contract_problems(v_cat_rel, 'ats_jobcategory')) THEN
+                -- The projection's sanitized columns are not evaluated by count(*).
+                EXECUTE format('SELECT count(*) FROM (%s) AS p',
+                               catalog_sync.job_projection_sql(v_job_rel, v_cat_rel, 'all', 'none'))
+                    INTO eligible USING v_r.id;
+            END IF;
+        END IF;
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
+ALTER FUNCTION catalog_sync.status() OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync.status() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION catalog_sync.status() TO catalog_sync_installer;

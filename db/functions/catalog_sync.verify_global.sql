@@ -1,0 +1,30 @@
+-- Drift that belongs to no single attached tenant:
+--   tenant_not_attached  a registered tenant whose schema has the contract
+--                        tables but is not attached (its jobs are not synced)
+--   unattached_rows      catalog rows of a tenant that is not attached
+--   trigger_*            the triggers on public.tenants_tenant
+CREATE OR REPLACE FUNCTION catalog_sync.verify_global()
+RETURNS TABLE (problem text, tenant_id bigint, detail text)
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT 'tenant_not_attached', r.id, r.schema_name::text
+    FROM public.tenants_tenant r
+    WHERE NOT EXISTS (SELECT FROM catalog_sync.tenant t WHERE t.tenant_id = r.id)
+      AND EXISTS (SELECT FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                  WHERE n.nspname = r.schema_name AND c.relname = 'ats_jobposting')
+    UNION ALL
+    SELECT 'unattached_rows', c.tenant_id, count(*)::text || ' job_catalog rows'
+    FROM public.job_catalog c
+    WHERE NOT EXISTS (SELECT FROM catalog_sync.tenant t WHERE t.tenant_id = c.tenant_id)
+    GROUP BY c.tenant_id
+    UNION ALL
+    SELECT 'trigger_' || lower(st.state), NULL::bigint, 'tenants_tenant.' || st.trigger_name
+    FROM catalog_sync.trigger_state('public.tenants_tenant'::regclass, 'tenants_tenant', NULL) st
+    WHERE st.state <> 'INSTALLED'
+    ORDER BY 1, 2
+$$;
+ALTER FUNCTION catalog_sync.verify_global() OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync.verify_global() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION catalog_sync.verify_global() TO catalog_sync_installer;

@@ -1,0 +1,8 @@
+-- The machinery schema: private to catalog_sync_owner. Only the functions
+-- granted to catalog_sync_installer are an interface; the tables are not.
+CREATE SCHEMA catalog_sync AUTHORIZATION catalog_sync_owner;
+REVOKE ALL ON SCHEMA catalog_sync FROM PUBLIC;
+GRANT USAGE ON SCHEMA catalog_sync TO catalog_sync_installer;
+
+-- The definer reads the tenant registry to denormalize company name and logo.
+GRANT SELECT ON public.tenants_tenant TO catalog_sync_owner;

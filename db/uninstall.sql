@@ -1,0 +1,31 @@
+-- Remove everything install.txt created, including the sync triggers on every
+-- attached tenant table and on public.tenants_tenant. Roles are cluster-wide:
+-- they are dropped only when nothing in any database still uses them.
+DO $uninstall$
+DECLARE
+    v_relid oid;
+BEGIN
+    FOR v_relid IN SELECT a.relid FROM catalog_sync.attached_table a
+                   WHERE EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = a.relid)
+                   UNION SELECT 'public.tenants_tenant'::regclass LOOP
+        PERFORM catalog_sync.drop_triggers(v_relid);
+    END LOOP;
+END
+$uninstall$;
+DROP TABLE public.job_catalog;
+DROP SCHEMA catalog_sync CASCADE;
+REVOKE SELECT ON public.tenants_tenant FROM catalog_sync_owner;
+DO $roles$
+DECLARE
+    v_role name;
+BEGIN
+    FOREACH v_role IN ARRAY ARRAY['catalog_sync_installer', 'catalog_reader', 'catalog_sync_owner'] LOOP
+        BEGIN
+            EXECUTE format('DROP OWNED BY %I', v_role);
+            EXECUTE format('DROP ROLE %I', v_role);
+        EXCEPTION WHEN dependent_objects_still_exist OR object_in_use THEN
+            RAISE NOTICE 'role % kept: still used in another database', v_role;
+        END;
+    END LOOP;
+END
+$roles$;

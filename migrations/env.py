@@ -1,0 +1,56 @@
+"""Alembic environment for tenant-catalog-sync.
+
+The connection comes from (in order): a connection passed by `catalog-sync
+migrate` in config.attributes, `-x dsn=...`, DATABASE_URL, or libpq's PG*
+variables. Each migration runs in one transaction.
+"""
+
+from __future__ import annotations
+
+import os
+
+import psycopg
+import sqlalchemy as sa
+from alembic import context
+
+config = context.config
+
+
+def _dsn() -> str:
+    return context.get_x_argument(as_dictionary=True).get("dsn") or os.environ.get("DATABASE_URL", "")
+
+
+def run_migrations_offline() -> None:
+    context.configure(
+        url="postgresql+psycopg://",
+        literal_binds=True,
+        dialect_opts={"paramstyle": "named"},
+        transaction_per_migration=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    dsn = _dsn()
+    engine = sa.create_engine("postgresql+psycopg://", creator=lambda: psycopg.connect(dsn), poolclass=sa.NullPool)
+    with engine.connect() as conn:
+        _run(conn)
+
+
+def _run(connection: sa.Connection) -> None:
+    context.configure(connection=connection, transaction_per_migration=True)
+    with context.begin_transaction():
+        context.run_migrations()
+    if connection.in_transaction():
+        connection.commit()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

@@ -1,0 +1,23 @@
+"""Install the job catalog machinery: roles, catalog_sync schema, public.job_catalog,
+sync functions and the tenant-registry triggers (the files of db/install.txt).
+
+Revision ID: 0001
+Revises:
+"""
+
+from pyinstaller_tools import sqlfiles
+from pyinstaller_tools.migrations.helpers import run_sql
+
+revision = "0001"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    for name, sql in sqlfiles.install_statements():
+        run_sql(f"-- db/{name}\n{sql}")
+
+
+def downgrade() -> None:
+    run_sql(sqlfiles.uninstall_sql())

@@ -1,0 +1,41 @@
+"""Connections and the errors the tool reports in one line."""
+
+from __future__ import annotations
+
+import os
+
+import psycopg
+
+
+class ToolError(Exception):
+    """A problem the user can fix; printed as one line, exit code 2."""
+
+
+def resolve_dsn(dsn: str | None) -> str:
+    """--dsn, else DATABASE_URL, else "" (libpq then reads PGHOST, PGPORT, ...)."""
+    return dsn or os.environ.get("DATABASE_URL", "")
+
+
+def connect(dsn: str | None, autocommit: bool = False) -> psycopg.Connection:
+    try:
+        conn = psycopg.connect(resolve_dsn(dsn), autocommit=autocommit, connect_timeout=10)
+    except psycopg.OperationalError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+        raise ToolError(f"cannot connect to PostgreSQL: {first} (check --dsn, DATABASE_URL or PG* variables)") from exc
+    except psycopg.ProgrammingError as exc:
+        raise ToolError(f"invalid connection string: {exc} (check --dsn or DATABASE_URL)") from exc
+    return conn
+
+
+def describe(exc: psycopg.Error) -> str:
+    """One line: the server's message, with its hint when it has one."""
+    diag = exc.diag
+    message = diag.message_primary or str(exc).strip().splitlines()[0]
+    if diag.message_hint:
+        message += f" (hint: {diag.message_hint})"
+    return message
+
+
+def is_installed(conn: psycopg.Connection) -> bool:
+    row = conn.execute("SELECT to_regnamespace('catalog_sync') IS NOT NULL").fetchone()
+    return bool(row and row[0])

@@ -1,0 +1,53 @@
+"""alembic upgrade/downgrade with the package's own migrations."""
+
+from __future__ import annotations
+
+import io
+from importlib.resources import as_file, files
+
+import psycopg
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+
+
+def _config(stdout: io.TextIOBase | None = None) -> Config:
+    with as_file(files("pyinstaller_tools.migrations")) as path:
+        cfg = Config(str(path / "alembic.ini"), stdout=stdout) if stdout else Config(str(path / "alembic.ini"))
+        cfg.set_main_option("script_location", str(path))
+        cfg.set_main_option("version_locations", str(path / "versions"))
+    return cfg
+
+
+def _run(dsn: str, action: str, revision: str) -> None:
+    engine = sa.create_engine("postgresql+psycopg://", creator=lambda: psycopg.connect(dsn), poolclass=sa.NullPool)
+    with engine.connect() as conn:
+        cfg = _config()
+        cfg.attributes["connection"] = conn
+        getattr(command, action)(cfg, revision)
+    engine.dispose()
+
+
+def upgrade(dsn: str, revision: str = "head") -> None:
+    _run(dsn, "upgrade", revision)
+
+
+def downgrade(dsn: str, revision: str = "base") -> None:
+    _run(dsn, "downgrade", revision)
+
+
+def offline_sql(revision: str = "head") -> str:
+    """`alembic upgrade head --sql`: the script a DBA can review and run with psql."""
+    out = io.StringIO()
+    cfg = _config(stdout=out)
+    command.upgrade(cfg, revision, sql=True)
+    return out.getvalue()
+
+
+def current(dsn: str) -> str | None:
+    with psycopg.connect(dsn) as conn:
+        exists = conn.execute("SELECT to_regclass('public.alembic_version') IS NOT NULL").fetchone()
+        if not exists or not exists[0]:
+            return None
+        row = conn.execute("SELECT version_num FROM public.alembic_version").fetchone()
+        return row[0] if row else None
