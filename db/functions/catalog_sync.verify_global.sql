@@ -9,11 +9,9 @@ LANGUAGE sql STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT 'tenant_not_attached', r.id, r.schema_name::text
-    FROM public.tenants_tenant r
-    WHERE NOT EXISTS (SELECT FROM catalog_sync.tenant t WHERE t.tenant_id = r.id)
-      AND EXISTS (SELECT FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-                  WHERE n.nspname = r.schema_name AND c.relname = 'ats_jobposting')
+    SELECT 'tenant_not_attached', ts.tenant_id, ts.schema_name
+    FROM catalog_sync.tenant_schemas() ts
+    WHERE NOT ts.attached
     UNION ALL
     SELECT 'unattached_rows', c.tenant_id, count(*)::text || ' job_catalog rows'
     FROM public.job_catalog c

@@ -1,0 +1,44 @@
+-- Why a schema cannot be attached (one line per problem; none: it can be).
+-- Checks that it exists, that the tenant registry names it, that every source
+-- table is there and matches the contract. Reads the catalogs and the registry
+-- only; the installer's pre-flight (catalog-sync attach) and register_schema()
+-- share it.
+CREATE OR REPLACE FUNCTION catalog_sync.schema_problems(p_schema text)
+RETURNS SETOF text
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_nsp   oid;
+    v_table name;
+    v_relid oid;
+BEGIN
+    IF p_schema IS NULL OR length(p_schema) NOT BETWEEN 1 AND 63 THEN
+        RETURN NEXT 'invalid schema name (1 to 63 characters)';
+        RETURN;
+    END IF;
+    SELECT n.oid INTO v_nsp FROM pg_catalog.pg_namespace n WHERE n.nspname = p_schema;
+    IF v_nsp IS NULL THEN
+        RETURN NEXT format('schema %s does not exist', quote_ident(p_schema));
+        RETURN;
+    END IF;
+    IF NOT EXISTS (SELECT FROM public.tenants_tenant t WHERE t.schema_name = p_schema) THEN
+        RETURN NEXT format('schema %s is not a tenant schema: no row of public.tenants_tenant has this schema_name',
+                           quote_ident(p_schema));
+    END IF;
+    FOR v_table IN SELECT DISTINCT s.source_table FROM catalog_sync.trigger_spec s
+                   WHERE s.source_table <> 'tenants_tenant' ORDER BY 1 LOOP
+        SELECT c.oid INTO v_relid FROM pg_catalog.pg_class c WHERE c.relnamespace = v_nsp AND c.relname = v_table;
+        IF v_relid IS NULL THEN
+            RETURN NEXT format('%s.%s is missing', quote_ident(p_schema), v_table);
+        ELSE
+            RETURN QUERY SELECT format('%s.%s: %s', quote_ident(p_schema), v_table, p)
+                         FROM catalog_sync.contract_problems(v_relid, v_table) AS p;
+        END IF;
+    END LOOP;
+END
+$$;
+ALTER FUNCTION catalog_sync.schema_problems(text) OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync.schema_problems(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION catalog_sync.schema_problems(text) TO catalog_sync_installer;

@@ -1,0 +1,17 @@
+-- Every tenant of the registry whose schema holds the contract's source tables
+-- (django-tenants' public tenant does not), and whether it is attached.
+CREATE OR REPLACE FUNCTION catalog_sync.tenant_schemas()
+RETURNS TABLE (tenant_id bigint, schema_name text, attached boolean)
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT r.id, r.schema_name::text, EXISTS (SELECT FROM catalog_sync.tenant t WHERE t.tenant_id = r.id)
+    FROM public.tenants_tenant r
+    WHERE EXISTS (SELECT FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                  WHERE n.nspname = r.schema_name AND c.relname = 'ats_jobposting')
+    ORDER BY r.schema_name
+$$;
+ALTER FUNCTION catalog_sync.tenant_schemas() OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync.tenant_schemas() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION catalog_sync.tenant_schemas() TO catalog_sync_installer;

@@ -1,0 +1,283 @@
+"""catalog-sync: attach tenant schemas, backfill, verify and repair the public catalogs.
+
+Results go to stdout, progress to stderr. Exit codes: 0 success (verify: no
+drift), 1 drift found, 2 error (one line on stderr, nothing changed by the
+failing step).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import psycopg
+
+from pyinstaller_tools import __version__, migrate, operations
+from pyinstaller_tools.connection import ToolError, connect, describe, resolve_dsn
+
+EXIT_OK, EXIT_DRIFT, EXIT_ERROR = 0, 1, 2
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ToolError(f"{name} must be a whole number, not {value!r}") from None
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
+    return value
+
+
+def progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def print_table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
+    if not rows:
+        print("(none)")
+        return
+    cells = [[("" if row.get(c) is None else str(row.get(c))) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
+    print("  ".join("-" * w for w in widths))
+    for r in cells:
+        print("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
+
+
+def _dump_json(data: object) -> None:
+    print(json.dumps(data, indent=2, default=str))
+
+
+# ----------------------------------------------------------------- commands
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    if args.sql:
+        sys.stdout.write(migrate.offline_sql(args.revision))
+        return EXIT_OK
+    dsn = resolve_dsn(args.dsn)
+    connect(dsn).close()  # a clear error for a bad DSN before alembic starts
+    before = migrate.current(dsn)
+    migrate.upgrade(dsn, args.revision)
+    after = migrate.current(dsn)
+    print(f"migrated: {before or 'base'} -> {after or 'base'}")
+    return EXIT_OK
+
+
+def cmd_uninstall(args: argparse.Namespace) -> int:
+    if not args.yes:
+        raise ToolError("uninstall drops the catalogs and every sync trigger; add --yes to confirm")
+    dsn = resolve_dsn(args.dsn)
+    connect(dsn).close()
+    migrate.downgrade(dsn, "base")
+    print("uninstalled: catalogs, machinery and sync triggers removed")
+    return EXIT_OK
+
+
+def cmd_attach(args: argparse.Namespace) -> int:
+    if bool(args.schemas) == bool(args.all):
+        raise ToolError("name one or more schemas, or use --all")
+    with connect(args.dsn, autocommit=True) as conn:
+        operations.require_installed(conn)
+        schemas = operations.attachable_schemas(conn) if args.all else list(dict.fromkeys(args.schemas))
+        problems = operations.preflight(conn, schemas)
+        if problems:
+            for line in problems:
+                print(f"error: {line}", file=sys.stderr)
+            raise ToolError(f"{len(problems)} problem(s) found; nothing was attached")
+        if args.dry_run:
+            print(f"dry run: {len(schemas)} schema(s) pass the contract check and would be attached")
+            return EXIT_OK
+        result = operations.attach(conn, schemas, args.chunk_size, progress)
+    print(f"attached {result.schemas} schema(s): {result.changed} trigger(s) created or replaced, "
+          f"{result.schemas_unchanged} schema(s) already up to date")
+    if result.changed:
+        print("run `catalog-sync backfill` to publish the rows that existed before attach")
+    return EXIT_OK
+
+
+def cmd_detach(args: argparse.Namespace) -> int:
+    with connect(args.dsn) as conn:
+        operations.require_installed(conn)
+        dropped = operations.detach(conn, args.schema, args.purge)
+        if args.dry_run:
+            conn.rollback()
+            print(f"dry run: would drop {dropped} trigger(s) from {args.schema}"
+                  + (" and purge its catalog rows" if args.purge else ""))
+            return EXIT_OK
+        conn.commit()
+    print(f"detached {args.schema}: {dropped} trigger(s) dropped"
+          + ("; catalog rows purged" if args.purge else "; catalog rows kept (use --purge to remove them)"))
+    return EXIT_OK
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    with connect(args.dsn, autocommit=True) as conn:
+        operations.require_installed(conn)
+        tenants = operations.resolve_tenants(conn, args.tenant)
+        with operations.backfill_lock(conn):
+            report = operations.backfill(conn, tenants, args.dry_run, args.lock_timeout, progress)
+    if args.json:
+        _dump_json(report)
+    else:
+        print_table(report["tenants"],
+                    ["schema", "source_rows", "eligible", "inserted", "updated", "removed", "seconds", "error"])
+        total = report["total"]
+        print(f"total: {total['tenants']} tenant(s), {total['inserted']} inserted, {total['updated']} updated, "
+              f"{total['removed']} removed, {total['skipped']} skipped (not eligible), {total['errors']} error(s), "
+              f"{total['seconds']:.2f}s" + (" (dry run: nothing written)" if args.dry_run else ""))
+    return EXIT_ERROR if report["total"]["errors"] else EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    with connect(args.dsn, autocommit=True) as conn:
+        operations.require_installed(conn)
+        tenants = operations.resolve_tenants(conn, args.tenant) if args.tenant else None
+        findings = operations.verify(conn, tenants)
+        repaired: list[str] = []
+        if findings and args.repair:
+            repaired = operations.repair(conn, findings, progress)
+            findings = operations.verify(conn, tenants)
+    if args.json:
+        _dump_json({"clean": not findings, "findings": findings, "repaired": repaired})
+    else:
+        for line in repaired:
+            print(f"repaired: {line}")
+        if findings:
+            summary: dict[str, int] = {}
+            for f in findings:
+                summary[f["problem"]] = summary.get(f["problem"], 0) + 1
+            print_table(findings[:200], ["problem", "schema", "key", "detail"])
+            if len(findings) > 200:
+                print(f"... {len(findings) - 200} more (use --json for all)")
+            print("drift: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.items())))
+        else:
+            print("clean: the catalog equals the projection of the sources; all triggers installed")
+    return EXIT_DRIFT if findings else EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    with connect(args.dsn, autocommit=True) as conn:
+        operations.require_installed(conn)
+        rows = operations.status(conn)
+    if args.json:
+        _dump_json(rows)
+    else:
+        print_table(rows, ["schema", "tenant_status", "attached", "triggers", "eligible", "catalog_rows",
+                           "last_backfill_at", "last_synced_at"])
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from pyinstaller_tools import demo
+
+    return demo.run(dsn=args.dsn, keep=args.keep, tenants=args.tenants, jobs=args.jobs)
+
+
+def cmd_install_sql(args: argparse.Namespace) -> int:
+    from pyinstaller_tools import sqlfiles
+
+    sys.stdout.write(sqlfiles.install_script())
+    return EXIT_OK
+
+
+# ------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="catalog-sync",
+        description="Publish the public rows of every tenant schema into the shared catalogs.",
+        epilog="Connection: --dsn, else DATABASE_URL, else libpq's PG* variables. "
+               "Exit codes: 0 ok, 1 drift found, 2 error.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, func: Callable[[argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("--dsn", default=os.environ.get("CATALOG_SYNC_DSN"),
+                       help="libpq connection string or URL (env CATALOG_SYNC_DSN, DATABASE_URL)")
+        p.set_defaults(func=func)
+        return p
+
+    p = add("migrate", cmd_migrate, "install or upgrade the machinery (alembic upgrade head)")
+    p.add_argument("--revision", default="head", help="target revision (default: head)")
+    p.add_argument("--sql", action="store_true", help="print the SQL script instead of running it (offline)")
+
+    p = add("uninstall", cmd_uninstall, "remove catalogs, machinery and every sync trigger (alembic downgrade base)")
+    p.add_argument("--yes", action="store_true", help="confirm")
+
+    add("install-sql", cmd_install_sql, "print db/ as one install script (what migrate applies)")
+
+    p = add("attach", cmd_attach, "install the sync triggers on tenant schemas (idempotent)")
+    p.add_argument("schemas", nargs="*", metavar="SCHEMA")
+    p.add_argument("--all", action="store_true", help="every registered tenant schema that has the contract tables")
+    p.add_argument("--chunk-size", type=_positive_int,
+                   default=_env_int("CATALOG_SYNC_CHUNK_SIZE", 200),
+                   help="schemas per transaction (env CATALOG_SYNC_CHUNK_SIZE, default 200)")
+    p.add_argument("--dry-run", action="store_true", help="check the schemas against the contract only")
+
+    p = add("detach", cmd_detach, "drop the sync triggers of a tenant schema")
+    p.add_argument("schema", metavar="SCHEMA")
+    p.add_argument("--purge", action="store_true", help="also delete the tenant's catalog rows")
+    p.add_argument("--dry-run", action="store_true", help="show what would happen, change nothing")
+
+    p = add("backfill", cmd_backfill, "make the catalog rows of attached tenants match their sources")
+    p.add_argument("--tenant", action="append", metavar="SCHEMA", help="only this tenant schema (repeatable)")
+    p.add_argument("--dry-run", action="store_true", help="count what would change, write nothing")
+    p.add_argument("--json", action="store_true", help="machine-readable report")
+    p.add_argument("--lock-timeout", default=os.environ.get("CATALOG_SYNC_LOCK_TIMEOUT", "60s"),
+                   help="how long a tenant may wait for its writers (env CATALOG_SYNC_LOCK_TIMEOUT, default 60s)")
+
+    p = add("verify", cmd_verify, "compare catalogs and triggers with the sources in one snapshot")
+    p.add_argument("--tenant", action="append", metavar="SCHEMA", help="only this tenant schema (repeatable)")
+    p.add_argument("--repair", action="store_true", help="re-attach triggers and re-sync drifted tenants")
+    p.add_argument("--json", action="store_true", help="machine-readable report")
+
+    p = add("status", cmd_status, "per tenant: triggers, eligible vs catalog rows, last sync")
+    p.add_argument("--json", action="store_true", help="machine-readable report")
+
+    p = sub.add_parser("demo", help="run the demo on a throwaway local cluster (or --dsn)",
+                       description="Create tenants from the contract with realistic data, migrate, attach, "
+                                   "backfill, change rows, verify and print the catalog.")
+    p.add_argument("--dsn", default=None, help="use this (empty, disposable) database instead of a local cluster")
+    p.add_argument("--keep", action="store_true", help="leave the local cluster running and print how to connect")
+    p.add_argument("--tenants", type=_positive_int, default=3)
+    p.add_argument("--jobs", type=_positive_int, default=20, help="jobs per tenant")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    try:
+        return int(args.func(args))
+    except ToolError as exc:
+        print(f"catalog-sync: error: {exc}", file=sys.stderr)
+    except psycopg.Error as exc:
+        print(f"catalog-sync: error: {describe(exc)}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print(f"catalog-sync: interrupted after {time.monotonic() - started:.1f}s", file=sys.stderr)
+    return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,113 @@
+"""catalog-sync demo: the whole product on a throwaway cluster (or --dsn) in a minute."""
+
+from __future__ import annotations
+
+import sys
+
+import psycopg
+
+from pyinstaller_tools import migrate, operations, seed
+from pyinstaller_tools.cli import print_table, progress
+from pyinstaller_tools.cluster import LocalCluster
+from pyinstaller_tools.connection import ToolError, connect, is_installed, resolve_dsn
+
+TENANTS = [("acme", "Acme Robotics", "active"), ("globex", "Globex Corporation", "trial"),
+           ("initech", "Initech", "active"), ("umbrella", "Umbrella Health", "active"),
+           ("hooli", "Hooli", "suspended")]
+
+
+def step(message: str) -> None:
+    print(f"\n== {message}", flush=True)
+
+
+def run(dsn: str | None, keep: bool, tenants: int, jobs: int) -> int:
+    cluster: LocalCluster | None = None
+    if dsn is None and not resolve_dsn(None):
+        step("starting a throwaway PostgreSQL cluster")
+        cluster = LocalCluster().start()
+        with psycopg.connect(cluster.dsn(), autocommit=True) as conn:
+            conn.execute("CREATE DATABASE catalog_demo")
+        dsn = cluster.dsn("catalog_demo")
+        print(f"cluster on 127.0.0.1:{cluster.port} (data in {cluster.base_dir})")
+    else:
+        dsn = resolve_dsn(dsn)
+    try:
+        _demo(dsn, min(tenants, len(TENANTS)), jobs)
+    finally:
+        if cluster is not None:
+            if keep:
+                print(f"\ncluster kept running. Connect with:\n  psql '{dsn}'\n"
+                      f"Stop it with:\n  runuser -u postgres -- {cluster.bindir}/pg_ctl -D {cluster.data_dir} stop"
+                      if cluster._as_postgres else
+                      f"\ncluster kept running. Connect with:\n  psql '{dsn}'\n"
+                      f"Stop it with:\n  {cluster.bindir}/pg_ctl -D {cluster.data_dir} stop")
+            else:
+                cluster.stop()
+    return 0
+
+
+def _demo(dsn: str, tenant_count: int, jobs: int) -> None:
+    with connect(dsn, autocommit=True) as conn:
+        if is_installed(conn) or conn.execute("SELECT to_regclass('public.tenants_tenant')").fetchone()[0]:  # type: ignore[index]
+            raise ToolError("the demo needs an empty database (it creates tenants_tenant and tenant schemas)")
+        step(f"creating the application side: role {seed.APP_ROLE}, the tenant registry, {tenant_count} tenants")
+        seed.setup_app(conn)
+        schemas = []
+        for slug, name, status in TENANTS[:tenant_count]:
+            _, schema = seed.create_tenant(conn, slug, name, status)
+            seed.seed_categories(conn, schema)
+            seed.seed_jobs(conn, schema, jobs)
+            schemas.append(schema)
+            print(f"  {schema}: {name} ({status}), {jobs} jobs")
+
+    step("migrate (alembic upgrade head)")
+    migrate.upgrade(dsn)
+    with connect(dsn, autocommit=True) as conn:
+        step("attach every tenant schema")
+        result = operations.attach(conn, schemas, 200, progress)
+        print(f"  {result.schemas} schemas, {result.changed} triggers installed")
+        step("backfill")
+        with operations.backfill_lock(conn):
+            report = operations.backfill(conn, operations.resolve_tenants(conn, None), False, "60s", progress)
+        print_table(report["tenants"], ["schema", "source_rows", "eligible", "inserted", "updated", "removed"])
+
+        first = schemas[0]
+        step(f"live changes as the application role, in {first} and the registry")
+        conn.execute(f"SET ROLE {seed.APP_ROLE}")
+        with conn.transaction():
+            conn.execute(f'UPDATE "{first}".ats_jobposting SET title = title || \' (urgent)\', updated_at = now() '
+                         "WHERE id = (SELECT min(id) FROM \"" + first + "\".ats_jobposting "
+                         "WHERE status = 'open' AND published_on_career_page AND NOT is_internal_only)")
+        print("  a job retitled")
+        conn.execute(f'UPDATE "{first}".ats_jobposting SET is_internal_only = true WHERE id % 5 = 0')
+        print("  every fifth job made internal-only (leaves the catalog)")
+        conn.execute(f'UPDATE "{first}".ats_jobcategory SET name = name || \' & Co\' WHERE id = '
+                     f'(SELECT min(id) FROM "{first}".ats_jobcategory)')
+        print("  a category renamed (its jobs follow)")
+        conn.execute(f'UPDATE "{first}".ats_jobposting SET internal_notes = \'salary band: secret\'')
+        print("  internal notes edited on every job (a sensitive column: no catalog write)")
+        conn.execute("UPDATE public.tenants_tenant SET name = name || ' GmbH' WHERE schema_name = %s", (first,))
+        print("  the tenant renamed (company_name follows)")
+        with conn.transaction() as tx:
+            conn.execute(f'DELETE FROM "{first}".ats_jobposting')
+            raise psycopg.Rollback(tx)
+        print("  every job deleted, then rolled back (the catalog is untouched)")
+        conn.execute("RESET ROLE")
+
+        step("verify (one snapshot)")
+        findings = operations.verify(conn, None)
+        print("  clean" if not findings else f"  DRIFT: {findings[:5]}")
+        step("status")
+        print_table(operations.status(conn), ["schema", "tenant_status", "attached", "triggers", "eligible",
+                                              "catalog_rows"])
+        step("the catalog (first 10 rows by published_at)")
+        cur = conn.execute(
+            "SELECT company_name, title, category_name, job_type, location_city, "
+            "coalesce(salary_min::text, '-') AS salary_min, left(description, 60) AS description "
+            "FROM public.job_catalog ORDER BY published_at DESC, title LIMIT 10")
+        cols = [d.name for d in cur.description or []]
+        print_table([dict(zip(cols, r, strict=True)) for r in cur.fetchall()], cols)
+        if findings:
+            raise ToolError("the demo ended with drift")
+    sys.stdout.flush()
+

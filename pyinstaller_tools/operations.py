@@ -1,0 +1,222 @@
+"""What the commands do, on an open connection; SQL lives in the database
+(catalog_sync.* functions), this module sequences it, chunks it and reports."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from pyinstaller_tools.connection import ToolError, describe, is_installed
+
+Progress = Callable[[str], None]
+
+# Session-level advisory lock held for the whole of a backfill or repair run.
+BACKFILL_LOCK_SQL = "hashtextextended('catalog_sync/backfill-run', 0)"
+
+
+@dataclass(frozen=True)
+class Tenant:
+    tenant_id: int
+    schema: str
+
+
+@dataclass
+class AttachResult:
+    schemas: int = 0
+    changed: int = 0
+    schemas_unchanged: int = 0
+
+
+def require_installed(conn: psycopg.Connection) -> None:
+    if not is_installed(conn):
+        raise ToolError("catalog_sync is not installed in this database; run `catalog-sync migrate` first")
+
+
+def attachable_schemas(conn: psycopg.Connection) -> list[str]:
+    rows = conn.execute("SELECT schema_name FROM catalog_sync.tenant_schemas()").fetchall()
+    return [r[0] for r in rows]
+
+
+def preflight(conn: psycopg.Connection, schemas: Sequence[str]) -> list[str]:
+    """Every reason any of the schemas cannot be attached; checked before anything changes."""
+    rows = conn.execute(
+        "SELECT p FROM unnest(%s::text[]) WITH ORDINALITY AS s (name, n), "
+        "LATERAL catalog_sync.schema_problems(s.name) AS p ORDER BY s.n",
+        (list(schemas),),
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def attach(conn: psycopg.Connection, schemas: Sequence[str], chunk_size: int, progress: Progress) -> AttachResult:
+    """attach_schema() for each schema, chunk_size schemas per transaction."""
+    result = AttachResult()
+    started = time.monotonic()
+    for start in range(0, len(schemas), chunk_size):
+        chunk = schemas[start:start + chunk_size]
+        with conn.transaction():
+            for schema in chunk:
+                row = conn.execute("SELECT triggers_changed FROM catalog_sync.attach_schema(%s)", (schema,)).fetchone()
+                changed = int(row[0]) if row else 0
+                result.changed += changed
+                result.schemas_unchanged += changed == 0
+        result.schemas += len(chunk)
+        if len(schemas) > chunk_size:
+            progress(f"attach: {result.schemas}/{len(schemas)} schemas ({time.monotonic() - started:.1f}s)")
+    return result
+
+
+def detach(conn: psycopg.Connection, schema: str, purge: bool) -> int:
+    row = conn.execute("SELECT triggers_dropped FROM catalog_sync.detach_schema(%s, %s)", (schema, purge)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def resolve_tenants(conn: psycopg.Connection, schemas: Sequence[str] | None) -> list[Tenant]:
+    """The attached tenants, or those named; an unknown or unattached name is an error."""
+    rows = conn.execute("SELECT tenant_id, schema_name, attached FROM catalog_sync.tenant_schemas()").fetchall()
+    known = {r[1]: (int(r[0]), bool(r[2])) for r in rows}
+    if not schemas:
+        return [Tenant(tid, name) for name, (tid, attached) in known.items() if attached]
+    tenants = []
+    for name in dict.fromkeys(schemas):
+        if name not in known:
+            raise ToolError(f"unknown tenant schema {name!r}: no tenant of public.tenants_tenant has it "
+                            "(with the contract tables)")
+        tid, attached = known[name]
+        if not attached:
+            raise ToolError(f"tenant schema {name!r} is not attached; run `catalog-sync attach {name}` first")
+        tenants.append(Tenant(tid, name))
+    return tenants
+
+
+@contextmanager
+def backfill_lock(conn: psycopg.Connection) -> Iterator[None]:
+    """One backfill or repair at a time per database: a second one fails at once."""
+    got = conn.execute(f"SELECT pg_try_advisory_lock({BACKFILL_LOCK_SQL})").fetchone()
+    if not got or not got[0]:
+        holder = conn.execute(
+            "SELECT l.pid FROM pg_locks l, (SELECT " + BACKFILL_LOCK_SQL + " AS k) AS x "
+            "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+            "AND l.classid::bigint = (x.k >> 32) & 4294967295 AND l.objid::bigint = x.k & 4294967295 LIMIT 1"
+        ).fetchone()
+        who = f" (backend pid {holder[0]})" if holder else ""
+        raise ToolError(f"another backfill or repair is running on this database{who}; wait for it to finish")
+    try:
+        yield
+    finally:
+        conn.execute(f"SELECT pg_advisory_unlock({BACKFILL_LOCK_SQL})")
+
+
+def backfill(
+    conn: psycopg.Connection,
+    tenants: Sequence[Tenant],
+    dry_run: bool,
+    lock_timeout: str,
+    progress: Progress,
+) -> dict[str, Any]:
+    """backfill_tenant() per tenant, one transaction each; errors are reported, not fatal."""
+    report: list[dict[str, Any]] = []
+    started = time.monotonic()
+    for n, tenant in enumerate(tenants, 1):
+        t0 = time.monotonic()
+        entry: dict[str, Any] = {"schema": tenant.schema, "tenant_id": tenant.tenant_id, "error": None}
+        try:
+            with conn.transaction() as tx:
+                conn.execute("SELECT set_config('lock_timeout', %s, true)", (lock_timeout,))
+                cur = conn.cursor(row_factory=dict_row)
+                row = cur.execute("SELECT * FROM catalog_sync.backfill_tenant(%s, %s)",
+                                  (tenant.tenant_id, dry_run)).fetchone()
+                entry.update(row or {})
+                if dry_run:
+                    raise psycopg.Rollback(tx)
+        except psycopg.Error as exc:
+            entry["error"] = describe(exc)
+        entry["seconds"] = round(time.monotonic() - t0, 3)
+        report.append(entry)
+        state = f"error: {entry['error']}" if entry["error"] else (
+            f"{entry.get('inserted', 0)} inserted, {entry.get('updated', 0)} updated, {entry.get('removed', 0)} removed")
+        progress(f"backfill [{n}/{len(tenants)}] {tenant.schema}: {state} ({entry['seconds']:.2f}s)")
+
+    def total(key: str) -> int:
+        return sum(int(e.get(key) or 0) for e in report)
+
+    return {
+        "dry_run": dry_run,
+        "tenants": report,
+        "total": {
+            "tenants": len(report),
+            "source_rows": total("source_rows"),
+            "eligible": total("eligible"),
+            "inserted": total("inserted"),
+            "updated": total("updated"),
+            "removed": total("removed"),
+            "skipped": total("source_rows") - total("eligible"),
+            "errors": sum(1 for e in report if e["error"]),
+            "seconds": round(time.monotonic() - started, 3),
+        },
+    }
+
+
+def verify(conn: psycopg.Connection, tenants: Sequence[Tenant] | None) -> list[dict[str, Any]]:
+    """All drift, read in one REPEATABLE READ snapshot."""
+    findings: list[dict[str, Any]] = []
+    cur = conn.cursor(row_factory=dict_row)
+    with conn.transaction():
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        names = {int(r["tenant_id"]): r["schema_name"]
+                 for r in cur.execute("SELECT tenant_id, schema_name FROM catalog_sync.tenant_schemas()")}
+        if tenants is None:
+            for r in cur.execute("SELECT * FROM catalog_sync.verify_global()").fetchall():
+                findings.append({"problem": r["problem"], "tenant_id": r["tenant_id"],
+                                 "schema": names.get(r["tenant_id"]), "key": None, "detail": r["detail"]})
+            tenants = [Tenant(t, s) for t, s in
+                       conn.execute("SELECT tenant_id, schema_name FROM catalog_sync.tenant_schemas() WHERE attached")]
+        for tenant in tenants:
+            for r in cur.execute("SELECT * FROM catalog_sync.verify_tenant(%s)", (tenant.tenant_id,)).fetchall():
+                findings.append({"problem": r["problem"], "tenant_id": tenant.tenant_id, "schema": tenant.schema,
+                                 "key": str(r["key"]) if r["key"] else None, "detail": r["detail"]})
+    return findings
+
+
+def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progress: Progress) -> list[str]:
+    """Fix what verify found: triggers first (re-attach), then rows (backfill), then strays (purge)."""
+    done: list[str] = []
+    by_problem: dict[str, set[tuple[int | None, str | None]]] = {}
+    for f in findings:
+        by_problem.setdefault(f["problem"], set()).add((f["tenant_id"], f["schema"]))
+    trigger_problems = {k for k in by_problem if k.startswith("trigger_")}
+    if "contract" in by_problem:
+        bad = sorted(s for _, s in by_problem["contract"] if s)
+        raise ToolError(f"cannot repair {', '.join(bad)}: source tables no longer match the contract "
+                        "(restore the column types; see verify output)")
+    with backfill_lock(conn):
+        if any(t is None for k in trigger_problems for t, _ in by_problem[k]):
+            conn.execute("SELECT catalog_sync.install_triggers('public.tenants_tenant'::regclass, 'tenants_tenant', NULL)")
+            done.append("triggers on public.tenants_tenant re-installed")
+        reattach = {s for k in trigger_problems | {"tenant_not_attached"} for t, s in by_problem.get(k, ()) if s}
+        for schema in sorted(reattach):
+            conn.execute("SELECT * FROM catalog_sync.attach_schema(%s)", (schema,))
+            done.append(f"{schema}: triggers attached")
+        resync = {(t, s) for k in ("missing", "stale", "orphan", "expired", "tenant_not_attached")
+                  for t, s in by_problem.get(k, ()) if t is not None and s}
+        resync |= {(t, s) for k in trigger_problems for t, s in by_problem[k] if t is not None and s}
+        report = backfill(conn, [Tenant(t, s) for t, s in sorted(resync)], False, "60s", progress)
+        for e in report["tenants"]:
+            if e["error"]:
+                raise ToolError(f"repair of {e['schema']} failed: {e['error']}")
+            done.append(f"{e['schema']}: {e['inserted']} inserted, {e['updated']} updated, {e['removed']} removed")
+        for tenant_id, _ in sorted(by_problem.get("unattached_rows", ()), key=lambda x: x[0] or 0):
+            row = conn.execute("SELECT catalog_sync.purge_tenant(%s)", (tenant_id,)).fetchone()
+            done.append(f"tenant {tenant_id} (not attached): {row[0] if row else 0} catalog rows removed")
+    return done
+
+
+def status(conn: psycopg.Connection) -> list[dict[str, Any]]:
+    cur = conn.cursor(row_factory=dict_row)
+    rows = cur.execute("SELECT * FROM catalog_sync.status()").fetchall()
+    return [{"schema": r.pop("schema_name"), **r} for r in rows]
