@@ -1,0 +1,112 @@
+"""Test databases: one throwaway cluster per session (as the `postgres` OS user
+when the tests run as root), one template database built once (application
+side, tenant registry, migrations, two attached tenants) and a fresh clone of it
+for every test (pytest-postgresql's janitor does CREATE DATABASE ... TEMPLATE).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+import pytest
+from pytest_postgresql import factories
+
+from pyinstaller_tools import migrate, seed
+from pyinstaller_tools.cluster import LocalCluster, free_port
+
+PORT = free_port()
+TEMPLATE_DB = "catalog_tests"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def local_cluster() -> Iterator[LocalCluster]:
+    """Started before every other session fixture (autouse), stopped at the end."""
+    cluster = LocalCluster(port=PORT, settings={"max_connections": "200"}).start()
+    yield cluster
+    cluster.stop()
+
+
+def load_template(host: str, port: int, user: str, dbname: str, **_: object) -> None:
+    dsn = f"host={host} port={port} user={user} dbname={dbname}"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        seed.setup_app(conn)
+        for slug, name in (("acme", "Acme Robotics"), ("globex", "Globex Corporation")):
+            _, schema = seed.create_tenant(conn, slug, name)
+            seed.seed_categories(conn, schema, 3)
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pgtap")
+    migrate.upgrade(dsn)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for schema in ("tenant_acme", "tenant_globex"):
+            conn.execute("SELECT catalog_sync.attach_schema(%s)", (schema,))
+
+
+catalog_template = factories.postgresql_noproc(
+    host="127.0.0.1", port=PORT, user="postgres", dbname=TEMPLATE_DB, load=[load_template]
+)
+postgresql = factories.postgresql("catalog_template")
+
+
+@dataclass
+class Db:
+    """A fresh database for one test: DSN and helpers."""
+
+    host: str
+    port: int
+    dbname: str
+
+    def dsn(self, user: str = "postgres") -> str:
+        return f"host={self.host} port={self.port} user={user} dbname={self.dbname}"
+
+    def connect(self, role: str | None = None, autocommit: bool = True) -> psycopg.Connection:
+        """A new connection as the superuser, switched to `role` if given."""
+        conn = psycopg.connect(self.dsn(), autocommit=autocommit)
+        if role:
+            conn.execute(psycopg.sql.SQL("SET ROLE {}").format(psycopg.sql.Identifier(role)))
+        return conn
+
+    def scalar(self, query: str, params: Any = None) -> Any:
+        with self.connect() as conn:
+            row = conn.execute(query, params).fetchone()
+            return row[0] if row else None
+
+    def tenant_id(self, schema: str) -> int:
+        return int(self.scalar("SELECT id FROM public.tenants_tenant WHERE schema_name = %s", (schema,)))
+
+
+@pytest.fixture
+def db(postgresql: psycopg.Connection) -> Db:
+    info = postgresql.info
+    handle = Db(host=info.host, port=info.port, dbname=info.dbname)
+    postgresql.close()
+    return handle
+
+
+@pytest.fixture
+def conn(db: Db) -> Iterator[psycopg.Connection]:
+    """An autocommit superuser connection to a fresh database."""
+    with db.connect() as connection:
+        yield connection
+
+
+@pytest.fixture
+def app(db: Db) -> Iterator[psycopg.Connection]:
+    """An autocommit connection as the application role (owner of the tenant tables)."""
+    with db.connect(role=seed.APP_ROLE) as connection:
+        yield connection
+
+
+@pytest.fixture(scope="session")
+def pgtap_connection(catalog_template: Any) -> Iterator[psycopg.Connection]:
+    """pytest-pgtap runs the tests/sql/test_*.sql files here: a clone of the template.
+
+    Overridden so that a missing connection fails instead of skipping the files.
+    """
+    dsn = f"host=127.0.0.1 port={PORT} user=postgres"
+    with psycopg.connect(dsn + " dbname=postgres", autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE catalog_pgtap TEMPLATE {TEMPLATE_DB}_tmpl")
+    with psycopg.connect(dsn + " dbname=catalog_pgtap") as connection:
+        yield connection
+

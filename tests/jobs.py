@@ -1,0 +1,121 @@
+"""Writing tenant rows the way Django does (every column supplied, no defaults)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+ELIGIBLE: dict[str, Any] = {
+    "status": "open",
+    "published_on_career_page": True,
+    "is_internal_only": False,
+    "application_deadline": None,
+}
+
+
+def job_values(**overrides: Any) -> dict[str, Any]:
+    n = uuid.uuid4().hex[:10]
+    values: dict[str, Any] = {
+        "uuid": uuid.uuid4(),
+        "title": f"Engineer {n}",
+        "slug": f"engineer-{n}",
+        "reference_code": f"REF-{n}",
+        "status": "open",
+        "job_type": "full_time",
+        "experience_level": "senior",
+        "remote_policy": "remote",
+        "location_city": "Berlin",
+        "location_state": "",
+        "location_country": "DE",
+        "location_lat": 52.52,
+        "location_lng": 13.4,
+        "description": "<p>Build <strong>things</strong></p>",
+        "responsibilities": "<ul><li>Ship</li></ul>",
+        "requirements": "<p>SQL</p>",
+        "benefits": "<p>Cake</p>",
+        "salary_min": 50000,
+        "salary_max": 70000,
+        "salary_currency": "EUR",
+        "salary_period": "year",
+        "show_salary": True,
+        "required_skills": psycopg.types.json.Jsonb(["python"]),
+        "preferred_skills": psycopg.types.json.Jsonb([]),
+        "positions_count": 1,
+        "team": "Platform",
+        "is_featured": False,
+        "published_on_career_page": True,
+        "is_internal_only": False,
+        "application_deadline": None,
+        "published_at": None,
+        "meta_title": "",
+        "meta_description": "",
+        "hiring_manager_name": "Hannah Manager",
+        "hiring_manager_email": "hannah@corp.example",
+        "application_email": "apply@corp.example",
+        "custom_questions": psycopg.types.json.Jsonb([{"q": "secret question"}]),
+        "internal_notes": "INTERNAL-NOTE-SECRET",
+        "rejection_feedback_template": "REJECTION-SECRET",
+        "category_id": None,
+    }
+    values.update(overrides)
+    return values
+
+
+def insert_job(conn: psycopg.Connection, schema: str, **overrides: Any) -> dict[str, Any]:
+    values = job_values(**overrides)
+    columns = list(values)
+    query = sql.SQL(
+        "INSERT INTO {}.ats_jobposting ({}, created_at, updated_at) VALUES ({}, now(), now()) RETURNING id"
+    ).format(
+        sql.Identifier(schema),
+        sql.SQL(", ").join(map(sql.Identifier, columns)),
+        sql.SQL(", ").join(sql.Placeholder(c) for c in columns),
+    )
+    row = conn.execute(query, values).fetchone()
+    assert row is not None
+    values["id"] = row[0]
+    return values
+
+
+def update_job(conn: psycopg.Connection, schema: str, job_id: int, **changes: Any) -> None:
+    query = sql.SQL("UPDATE {}.ats_jobposting SET {}, updated_at = now() WHERE id = {}").format(
+        sql.Identifier(schema),
+        sql.SQL(", ").join(sql.SQL("{} = {}").format(sql.Identifier(k), sql.Placeholder(k)) for k in changes),
+        sql.Literal(job_id),
+    )
+    conn.execute(query, changes)
+
+
+def category_id(conn: psycopg.Connection, schema: str, slug: str = "category-1") -> int:
+    row = conn.execute(
+        sql.SQL("SELECT id FROM {}.ats_jobcategory WHERE slug = %s").format(sql.Identifier(schema)), (slug,)
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def catalog_row(conn: psycopg.Connection, job_uuid: uuid.UUID) -> dict[str, Any] | None:
+    cur = conn.cursor(row_factory=psycopg.rows.dict_row)
+    return cur.execute("SELECT * FROM public.job_catalog WHERE job_uuid = %s", (job_uuid,)).fetchone()
+
+
+def catalog_count(conn: psycopg.Connection, schema: str | None = None) -> int:
+    if schema is None:
+        row = conn.execute("SELECT count(*) FROM public.job_catalog").fetchone()
+    else:
+        row = conn.execute("SELECT count(*) FROM public.job_catalog WHERE tenant_schema = %s", (schema,)).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def verify_findings(conn: psycopg.Connection) -> list[tuple[str, str | None]]:
+    """(problem, detail) of every drift, as catalog-sync verify sees it."""
+    rows = conn.execute(
+        "SELECT v.problem, v.detail FROM catalog_sync.tenant_schemas() ts, "
+        "LATERAL catalog_sync.verify_tenant(ts.tenant_id) v WHERE ts.attached "
+        "UNION ALL SELECT problem, detail FROM catalog_sync.verify_global()"
+    ).fetchall()
+    return [(r[0], r[1]) for r in rows]
