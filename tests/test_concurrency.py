@@ -1,0 +1,301 @@
+"""The denormalization race (DESIGN.md, "Consistency"): explicit interleavings of
+two connections, then a randomized multi-connection workload that must end,
+and stay at every snapshot taken during it, with zero drift."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import psycopg
+import pytest
+
+from pyinstaller_tools import seed
+from tests.conftest import Db
+from tests.jobs import catalog_row, category_id, insert_job, update_job, verify_findings
+
+SCHEMA = "tenant_acme"
+
+
+def wait_until_blocked(conn: psycopg.Connection, pid: int, timeout: float = 10.0) -> None:
+    """Wait until backend `pid` waits on a heavyweight lock (our advisory locks)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        row = conn.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone()
+        if row and row[0] == "Lock":
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"backend {pid} never blocked")
+
+
+def run_blocked(db: Db, statements: Callable[[psycopg.Connection], None]) -> tuple[threading.Thread, int, list]:
+    """Run `statements` in a new app connection in a thread (commits at the end)."""
+    conn = db.connect(role=seed.APP_ROLE, autocommit=False)
+    pid = conn.info.backend_pid
+    errors: list[BaseException] = []
+
+    def body() -> None:
+        try:
+            statements(conn)
+            conn.commit()
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            errors.append(exc)
+        finally:
+            conn.close()
+
+    thread = threading.Thread(target=body)
+    thread.start()
+    return thread, pid, errors
+
+
+def finish(thread: threading.Thread, errors: list) -> None:
+    thread.join(20)
+    assert not thread.is_alive()
+    assert not errors, errors
+
+
+def test_category_renamed_while_a_job_moves_into_it(db: Db, app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    cat1, cat2 = category_id(app, SCHEMA, "category-1"), category_id(app, SCHEMA, "category-2")
+    job = insert_job(app, SCHEMA, category_id=cat1)
+    with db.connect(role=seed.APP_ROLE, autocommit=False) as renamer:
+        renamer.execute(f"UPDATE {SCHEMA}.ats_jobcategory SET name = 'Renamed' WHERE id = %s", (cat2,))
+        thread, pid, errors = run_blocked(db, lambda c: update_job(c, SCHEMA, job["id"], category_id=cat2))
+        wait_until_blocked(conn, pid)   # the move waits for the rename's lock
+        renamer.commit()
+    finish(thread, errors)
+    assert catalog_row(conn, job["uuid"])["category_name"] == "Renamed"
+    assert verify_findings(conn) == []
+
+
+def test_job_moves_into_a_category_while_it_is_renamed(db: Db, app: psycopg.Connection,
+                                                       conn: psycopg.Connection) -> None:
+    cat1, cat2 = category_id(app, SCHEMA, "category-1"), category_id(app, SCHEMA, "category-2")
+    job = insert_job(app, SCHEMA, category_id=cat1)
+    with db.connect(role=seed.APP_ROLE, autocommit=False) as mover:
+        update_job(mover, SCHEMA, job["id"], category_id=cat2)
+        thread, pid, errors = run_blocked(
+            db, lambda c: c.execute(f"UPDATE {SCHEMA}.ats_jobcategory SET name = 'Renamed' WHERE id = %s", (cat2,)))
+        wait_until_blocked(conn, pid)   # the rename waits for the mover, then recomputes with the move
+        mover.commit()
+    finish(thread, errors)
+    assert catalog_row(conn, job["uuid"])["category_name"] == "Renamed"
+    assert verify_findings(conn) == []
+
+
+def test_job_leaves_a_category_while_it_is_renamed(db: Db, app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    """Both the old and the new parent are locked: the rename's recompute must not undo the move."""
+    cat1, cat2 = category_id(app, SCHEMA, "category-1"), category_id(app, SCHEMA, "category-2")
+    job = insert_job(app, SCHEMA, category_id=cat1)
+    with db.connect(role=seed.APP_ROLE, autocommit=False) as renamer:
+        renamer.execute(f"UPDATE {SCHEMA}.ats_jobcategory SET name = 'Renamed' WHERE id = %s", (cat1,))
+        thread, pid, errors = run_blocked(db, lambda c: update_job(c, SCHEMA, job["id"], category_id=cat2))
+        wait_until_blocked(conn, pid)
+        renamer.commit()
+    finish(thread, errors)
+    assert catalog_row(conn, job["uuid"])["category_slug"] == "category-2"
+    assert verify_findings(conn) == []
+
+
+def test_job_unpublished_while_its_category_is_renamed(db: Db, app: psycopg.Connection,
+                                                       conn: psycopg.Connection) -> None:
+    """The rename's recompute must not resurrect a row another transaction removed."""
+    cat1 = category_id(app, SCHEMA, "category-1")
+    job = insert_job(app, SCHEMA, category_id=cat1)
+    with db.connect(role=seed.APP_ROLE, autocommit=False) as renamer:
+        renamer.execute(f"UPDATE {SCHEMA}.ats_jobcategory SET name = 'Renamed' WHERE id = %s", (cat1,))
+        thread, pid, errors = run_blocked(db, lambda c: update_job(c, SCHEMA, job["id"], status="closed"))
+        wait_until_blocked(conn, pid)
+        renamer.commit()
+    finish(thread, errors)
+    assert catalog_row(conn, job["uuid"]) is None
+    assert verify_findings(conn) == []
+
+
+def test_tenant_renamed_while_jobs_are_written(db: Db, app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    existing = insert_job(app, SCHEMA)
+    with db.connect(role=seed.APP_ROLE, autocommit=False) as renamer:
+        renamer.execute("UPDATE public.tenants_tenant SET name = 'Acme 2' WHERE schema_name = %s", (SCHEMA,))
+        new: dict[str, Any] = {}
+        thread, pid, errors = run_blocked(db, lambda c: new.update(insert_job(c, SCHEMA)))
+        wait_until_blocked(conn, pid)
+        renamer.commit()
+    finish(thread, errors)
+    assert catalog_row(conn, existing["uuid"])["company_name"] == "Acme 2"
+    assert catalog_row(conn, new["uuid"])["company_name"] == "Acme 2"
+    assert verify_findings(conn) == []
+
+
+def test_jobs_written_while_the_tenant_is_renamed(db: Db, app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    with db.connect(role=seed.APP_ROLE, autocommit=False) as writer:
+        job = insert_job(writer, SCHEMA)
+        thread, pid, errors = run_blocked(
+            db, lambda c: c.execute("UPDATE public.tenants_tenant SET name = 'Acme 3' WHERE schema_name = %s",
+                                    (SCHEMA,)))
+        wait_until_blocked(conn, pid)
+        writer.commit()
+    finish(thread, errors)
+    assert catalog_row(conn, job["uuid"])["company_name"] == "Acme 3"
+    assert verify_findings(conn) == []
+
+
+def test_backfill_waits_for_live_writers(db: Db, app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    tenant_id = db.tenant_id(SCHEMA)
+    job = insert_job(app, SCHEMA)
+    with db.connect(role=seed.APP_ROLE, autocommit=False) as writer:
+        update_job(writer, SCHEMA, job["id"], title="Changed while backfilling")
+        backfiller = db.connect(autocommit=False)
+        pid = backfiller.info.backend_pid
+        errors: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                backfiller.execute("SELECT * FROM catalog_sync.backfill_tenant(%s)", (tenant_id,))
+                backfiller.commit()
+            except BaseException as exc:  # noqa: BLE001
+                errors.append(exc)
+            finally:
+                backfiller.close()
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        wait_until_blocked(conn, pid)
+        writer.commit()
+    finish(thread, errors)
+    assert catalog_row(conn, job["uuid"])["title"] == "Changed while backfilling"
+    assert verify_findings(conn) == []
+
+
+# ------------------------------------------------------------------ workload
+
+# What a Django app retries or reports: lock-queue deadlocks, and a category
+# deleted while another transaction moved a job into it (deferred FK at commit).
+RETRYABLE = (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure,
+             psycopg.errors.ForeignKeyViolation)
+
+
+class Workload:
+    """Random Django-like writes on two tenants, from several connections."""
+
+    def __init__(self, db: Db, seconds: float, seed_value: int) -> None:
+        self.db = db
+        self.stop_at = time.monotonic() + seconds
+        self.random = random.Random(seed_value)
+        self.schemas = ["tenant_acme", "tenant_globex"]
+        self.committed = 0
+        self.retries = 0
+        self.deadlocks = 0
+        self.errors: list[BaseException] = []
+        self.snapshots = 0
+        self.snapshot_drift: list[Any] = []
+        self.lock = threading.Lock()
+
+    JOB_OPS = ["insert", "update", "move", "publish", "delete", "bulk"]
+    PARENT_OPS = ["rename_cat", "delete_cat", "add_cat", "rename_tenant", "suspend_tenant"]
+
+    def operation(self, rnd: random.Random, conn: psycopg.Connection, kind: str) -> None:
+        schema = rnd.choice(self.schemas)
+        cats = [r[0] for r in conn.execute(f"SELECT id FROM {schema}.ats_jobcategory ORDER BY id")]
+        jobs = [r[0] for r in conn.execute(f"SELECT id FROM {schema}.ats_jobposting ORDER BY id")]
+        if kind == "insert" or not jobs:
+            insert_job(conn, schema, category_id=rnd.choice(cats + [None]) if cats else None,
+                       status=rnd.choice(["open", "open", "draft"]))
+        elif kind == "update":
+            update_job(conn, schema, rnd.choice(jobs), title=f"T{rnd.randrange(10**6)}",
+                       show_salary=rnd.random() < 0.5)
+        elif kind == "move":
+            update_job(conn, schema, rnd.choice(jobs), category_id=rnd.choice(cats + [None]) if cats else None)
+        elif kind == "publish":
+            update_job(conn, schema, rnd.choice(jobs), status=rnd.choice(["open", "closed"]),
+                       is_internal_only=rnd.random() < 0.2)
+        elif kind == "delete":
+            conn.execute(f"DELETE FROM {schema}.ats_jobposting WHERE id = %s", (rnd.choice(jobs),))
+        elif kind == "bulk":
+            conn.execute(f"UPDATE {schema}.ats_jobposting SET title = title || '.', category_id = %s "
+                         "WHERE id %% 3 = %s", (rnd.choice(cats) if cats else None, rnd.randrange(3)))
+        elif kind == "rename_cat" and cats:
+            conn.execute(f"UPDATE {schema}.ats_jobcategory SET name = %s WHERE id = %s",
+                         (f"C{rnd.randrange(10**6)}", rnd.choice(cats)))
+        elif kind == "delete_cat" and len(cats) > 1:
+            victim = rnd.choice(cats)   # Django: SET_NULL on the children, then delete the parent
+            conn.execute(f"UPDATE {schema}.ats_jobposting SET category_id = NULL WHERE category_id = %s", (victim,))
+            conn.execute(f"DELETE FROM {schema}.ats_jobcategory WHERE id = %s", (victim,))
+        elif kind == "add_cat":
+            n = rnd.randrange(10**9)
+            conn.execute(f"INSERT INTO {schema}.ats_jobcategory (uuid, name, slug, description, created_at, "
+                         "updated_at, parent_id) VALUES (gen_random_uuid(), %s, %s, '', now(), now(), NULL)",
+                         (f"New {n}", f"new-{n}"))
+        elif kind == "rename_tenant":
+            conn.execute("UPDATE public.tenants_tenant SET name = %s, updated_at = now() WHERE schema_name = %s",
+                         (f"Tenant {rnd.randrange(10**6)}", schema))
+        elif kind == "suspend_tenant":
+            conn.execute("UPDATE public.tenants_tenant SET status = %s WHERE schema_name = %s",
+                         (rnd.choice(["active", "active", "suspended", "trial"]), schema))
+
+    def writer(self, n: int) -> None:
+        rnd = random.Random(self.random.randrange(2**32) + n)
+        with self.db.connect(role=seed.APP_ROLE, autocommit=False) as conn:
+            while time.monotonic() < self.stop_at and not self.errors:
+                try:
+                    # A transaction is one parent change, or one to three job writes:
+                    # what a Django request does.
+                    if rnd.random() < 0.2:
+                        self.operation(rnd, conn, rnd.choices(self.PARENT_OPS, weights=[8, 2, 3, 4, 2])[0])
+                    else:
+                        for _ in range(rnd.randint(1, 3)):
+                            self.operation(rnd, conn, rnd.choices(self.JOB_OPS, weights=[20, 25, 15, 10, 5, 3])[0])
+                    if rnd.random() < 0.1:
+                        conn.rollback()
+                    else:
+                        conn.commit()
+                        with self.lock:
+                            self.committed += 1
+                except RETRYABLE as exc:
+                    conn.rollback()
+                    with self.lock:
+                        self.retries += 1
+                        if isinstance(exc, psycopg.errors.DeadlockDetected):
+                            self.deadlocks += 1
+                except BaseException as exc:  # noqa: BLE001
+                    conn.rollback()
+                    self.errors.append(exc)
+
+    def snapshotter(self) -> None:
+        """Verify in REPEATABLE READ snapshots while the writers run."""
+        with self.db.connect(autocommit=False) as conn:
+            while time.monotonic() < self.stop_at and not self.errors:
+                conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                drift = verify_findings(conn)
+                conn.rollback()
+                self.snapshots += 1
+                if drift:
+                    self.snapshot_drift.append(drift)
+                time.sleep(0.05)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed_value", [1, 2])
+def test_randomized_workload_ends_and_stays_without_drift(db: Db, conn: psycopg.Connection, seed_value: int) -> None:
+    app = db.connect(role=seed.APP_ROLE)
+    for schema in ("tenant_acme", "tenant_globex"):
+        for _ in range(20):
+            insert_job(app, schema)
+    app.close()
+    workload = Workload(db, seconds=8.0, seed_value=seed_value)
+    threads = [threading.Thread(target=workload.writer, args=(n,)) for n in range(6)]
+    threads.append(threading.Thread(target=workload.snapshotter))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not workload.errors, workload.errors[:3]
+    assert workload.committed > 50, "the workload did too little to prove anything"
+    assert workload.snapshots > 5
+    assert workload.snapshot_drift == [], workload.snapshot_drift[:2]
+    assert verify_findings(conn) == []
+    rate = workload.deadlocks / max(1, workload.committed + workload.retries)
+    print(f"\nworkload seed {seed_value}: {workload.committed} commits, {workload.deadlocks} deadlocks "
+          f"({rate:.1%} of transactions), {workload.retries - workload.deadlocks} other retries, "
+          f"{workload.snapshots} clean snapshots")

@@ -1,0 +1,112 @@
+"""db/ applied directly, `alembic upgrade head` and its offline SQL give the
+same database; `alembic downgrade base` leaves exactly the application's."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from pyinstaller_tools import migrate, seed, sqlfiles
+from pyinstaller_tools.cluster import find_bindir
+from tests.conftest import Db
+
+
+def _bin(name: str) -> str:
+    path = find_bindir() / name
+    return str(path) if path.exists() else (shutil.which(name) or name)
+
+
+@pytest.fixture
+def fresh(db: Db) -> Iterator[callable]:
+    """Factory of empty databases holding only the application side (one tenant)."""
+    made: list[str] = []
+
+    def make(name: str) -> Db:
+        with db.connect() as conn:
+            conn.execute(f"CREATE DATABASE {name}")
+        made.append(name)
+        target = Db(db.host, db.port, name)
+        with target.connect() as conn:
+            seed.setup_app(conn)
+            seed.create_tenant(conn, "acme", "Acme")
+        return target
+
+    yield make
+    with db.connect() as conn:
+        for name in made:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def schema_dump(target: Db) -> str:
+    out = subprocess.run(
+        [_bin("pg_dump"), "--schema-only", "--no-comments", "--exclude-table=public.alembic_version",
+         "-d", target.dsn()],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    # Drop the dump's header lines that name versions or the dump itself.
+    return "\n".join(line for line in out.splitlines() if not re.match(r"^-- (Dumped|PostgreSQL database dump)", line))
+
+
+def psql_script(target: Db, script: str) -> None:
+    subprocess.run([_bin("psql"), "-v", "ON_ERROR_STOP=1", "-q", "-X", "-d", target.dsn()],
+                   input=script, capture_output=True, text=True, check=True)
+
+
+def test_db_directly_equals_alembic_head_equals_offline_sql(fresh) -> None:
+    direct, online, offline = fresh("m_direct"), fresh("m_online"), fresh("m_offline")
+    psql_script(direct, sqlfiles.install_script())
+    migrate.upgrade(online.dsn())
+    psql_script(offline, migrate.offline_sql())
+    assert "catalog_sync" in schema_dump(direct)
+    assert schema_dump(direct) == schema_dump(online)
+    assert schema_dump(online) == schema_dump(offline)
+    assert migrate.current(online.dsn()) == migrate.current(offline.dsn()) == "0001"
+
+
+def test_downgrade_base_removes_everything_and_upgrade_again(fresh) -> None:
+    target = fresh("m_roundtrip")
+    before = schema_dump(target)
+    migrate.upgrade(target.dsn())
+    with target.connect() as conn:
+        conn.execute("SELECT catalog_sync.attach_schema('tenant_acme')")
+        assert conn.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'catalog_sync%'").fetchone()[0] > 0
+    migrate.downgrade(target.dsn())
+    with target.connect() as conn:
+        assert conn.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'catalog_sync%'").fetchone()[0] == 0
+        assert conn.execute("SELECT to_regnamespace('catalog_sync')").fetchone()[0] is None
+    assert schema_dump(target) == before
+    migrate.upgrade(target.dsn())
+    with target.connect() as conn:
+        assert conn.execute("SELECT count(*) FROM catalog_sync.attach_schema('tenant_acme')").fetchone()[0] == 1
+
+
+def test_every_db_file_is_installed_exactly_once() -> None:
+    root = Path(__file__).resolve().parent.parent / "db"
+    on_disk = {p.relative_to(root).as_posix() for p in root.rglob("*.sql")} - {"uninstall.sql"}
+    listed = sqlfiles.install_order()
+    assert len(listed) == len(set(listed))
+    assert set(listed) == on_disk
+
+
+def test_migrate_is_idempotent(db: Db) -> None:
+    """The template is at head: upgrading again changes nothing."""
+    before = schema_dump(db)
+    migrate.upgrade(db.dsn())
+    assert schema_dump(db) == before
+
+
+def test_install_runs_in_one_transaction(fresh) -> None:
+    """A failing install leaves nothing behind (alembic's transaction per migration)."""
+    target = fresh("m_broken")
+    with target.connect() as conn:
+        conn.execute("CREATE TABLE public.job_catalog (x int)")  # collides with the install
+    with pytest.raises(psycopg.Error):
+        migrate.upgrade(target.dsn())
+    with target.connect() as conn:
+        assert conn.execute("SELECT to_regnamespace('catalog_sync')").fetchone()[0] is None
