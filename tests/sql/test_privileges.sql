@@ -1,0 +1,71 @@
+-- Privileges and definer hygiene (DESIGN.md, "Security rules").
+BEGIN;
+SELECT plan(14);
+
+SELECT is(
+    (SELECT count(*)::int FROM pg_proc p
+     WHERE p.pronamespace = 'catalog_sync'::regnamespace AND p.prosecdef
+       AND NOT coalesce(p.proconfig @> ARRAY['search_path=pg_catalog, pg_temp'], false)),
+    0, 'every SECURITY DEFINER function pins search_path = pg_catalog, pg_temp');
+
+SELECT cmp_ok(
+    (SELECT count(*)::int FROM pg_proc p WHERE p.pronamespace = 'catalog_sync'::regnamespace AND p.prosecdef),
+    '>=', 10, 'the machinery has its definer functions');
+
+SELECT is(
+    (SELECT count(*)::int FROM pg_proc p
+     WHERE p.pronamespace = 'catalog_sync'::regnamespace
+       AND NOT coalesce(p.proconfig::text LIKE '%search_path=pg_catalog, pg_temp%', false)),
+    0, 'every machinery function pins search_path');
+
+SELECT is(
+    (SELECT count(*)::int FROM pg_proc p
+     WHERE p.pronamespace = 'catalog_sync'::regnamespace
+       AND has_function_privilege('public', p.oid, 'EXECUTE')),
+    0, 'PUBLIC may execute no machinery function');
+
+SELECT is(
+    (SELECT count(*)::int FROM pg_proc p
+     WHERE p.pronamespace = 'catalog_sync'::regnamespace
+       AND has_function_privilege('zumodra_app', p.oid, 'EXECUTE')),
+    0, 'the application role may execute no machinery function');
+
+SELECT is(
+    (SELECT array_agg(DISTINCT pg_get_userbyid(p.proowner)) FROM pg_proc p
+     WHERE p.pronamespace = 'catalog_sync'::regnamespace),
+    ARRAY['catalog_sync_owner']::name[], 'catalog_sync_owner owns every machinery function');
+
+SELECT ok(
+    (SELECT NOT rolsuper AND NOT rolbypassrls AND NOT rolcanlogin FROM pg_roles WHERE rolname = 'catalog_sync_owner'),
+    'the definer role is no superuser, cannot bypass RLS and cannot log in');
+
+SELECT ok(NOT has_table_privilege('zumodra_app', 'public.job_catalog', 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER'),
+    'the application role has no privilege on the catalog');
+
+SELECT ok(has_table_privilege('catalog_reader', 'public.job_catalog', 'SELECT'), 'catalog_reader can read the catalog');
+
+SELECT ok(NOT has_table_privilege('catalog_reader', 'public.job_catalog', 'INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER'),
+    'catalog_reader can only read');
+
+SELECT ok(NOT has_schema_privilege('zumodra_app', 'catalog_sync', 'USAGE, CREATE'),
+    'the application role cannot even look into the machinery schema');
+
+SELECT is(
+    (SELECT count(*)::int FROM pg_class c
+     WHERE c.relnamespace = 'catalog_sync'::regnamespace AND c.relkind = 'r'
+       AND (has_table_privilege('catalog_reader', c.oid, 'SELECT, INSERT, UPDATE, DELETE')
+            OR has_table_privilege('zumodra_app', c.oid, 'SELECT, INSERT, UPDATE, DELETE'))),
+    0, 'no machinery table is readable or writable by the app or the reader');
+
+SELECT ok(
+    (SELECT p.prosecdef FROM pg_proc p WHERE p.oid = 'catalog_sync.on_job_change'::regproc)
+    AND (SELECT p.proconfig @> ARRAY['row_security=off'] FROM pg_proc p WHERE p.oid = 'catalog_sync.on_job_change'::regproc),
+    'the job trigger function is SECURITY DEFINER with row_security = off (fails closed under RLS)');
+
+SELECT is(
+    (SELECT count(*)::int FROM pg_constraint c
+     WHERE c.conrelid = 'public.job_catalog'::regclass AND c.contype IN ('u', 'x')),
+    0, 'no unique constraint across tenants besides the key');
+
+SELECT * FROM finish();
+ROLLBACK;
