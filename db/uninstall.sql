@@ -12,16 +12,17 @@ BEGIN
     END LOOP;
 END
 $uninstall$;
-DROP TABLE public.job_catalog;
 DROP SCHEMA catalog_sync CASCADE;
+DROP TABLE public.job_catalog;
 REVOKE SELECT ON public.tenants_tenant FROM catalog_sync_owner;
 DO $roles$
 DECLARE
     v_role name;
 BEGIN
     FOREACH v_role IN ARRAY ARRAY['catalog_sync_installer', 'catalog_reader', 'catalog_sync_owner'] LOOP
+        -- In this database: revoke what attach granted (schema USAGE, table SELECT).
+        EXECUTE format('DROP OWNED BY %I', v_role);
         BEGIN
-            EXECUTE format('DROP OWNED BY %I', v_role);
             EXECUTE format('DROP ROLE %I', v_role);
         EXCEPTION WHEN dependent_objects_still_exist OR object_in_use THEN
             RAISE NOTICE 'role % kept: still used in another database', v_role;

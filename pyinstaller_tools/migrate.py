@@ -11,9 +11,9 @@ from alembic import command
 from alembic.config import Config
 
 
-def _config(stdout: io.TextIOBase | None = None) -> Config:
+def _config(output_buffer: io.TextIOBase | None = None) -> Config:
     with as_file(files("pyinstaller_tools.migrations")) as path:
-        cfg = Config(str(path / "alembic.ini"), stdout=stdout) if stdout else Config(str(path / "alembic.ini"))
+        cfg = Config(str(path / "alembic.ini"), output_buffer=output_buffer)
         cfg.set_main_option("script_location", str(path))
         cfg.set_main_option("version_locations", str(path / "versions"))
     return cfg
@@ -39,7 +39,7 @@ def downgrade(dsn: str, revision: str = "base") -> None:
 def offline_sql(revision: str = "head") -> str:
     """`alembic upgrade head --sql`: the script a DBA can review and run with psql."""
     out = io.StringIO()
-    cfg = _config(stdout=out)
+    cfg = _config(output_buffer=out)
     command.upgrade(cfg, revision, sql=True)
     return out.getvalue()
 

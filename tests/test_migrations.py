@@ -49,8 +49,9 @@ def schema_dump(target: Db) -> str:
          "-d", target.dsn()],
         capture_output=True, text=True, check=True,
     ).stdout
-    # Drop the dump's header lines that name versions or the dump itself.
-    return "\n".join(line for line in out.splitlines() if not re.match(r"^-- (Dumped|PostgreSQL database dump)", line))
+    # Drop the lines that name versions or carry pg_dump's per-run \restrict key.
+    return "\n".join(line for line in out.splitlines()
+                     if not re.match(r"^(-- (Dumped|PostgreSQL database dump)|\\(un)?restrict )", line))
 
 
 def psql_script(target: Db, script: str) -> None:

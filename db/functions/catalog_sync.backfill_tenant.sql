@@ -13,14 +13,11 @@ SET row_security = off
 AS $$
 DECLARE
     v_job_rel oid := catalog_sync.source_relid(p_tenant_id, 'ats_jobposting');
-    v_cat_rel oid := catalog_sync.source_relid(p_tenant_id, 'ats_jobcategory');
 BEGIN
     IF v_job_rel IS NULL THEN
         RAISE EXCEPTION 'catalog_sync: tenant % is not attached', p_tenant_id
             USING ERRCODE = 'undefined_object', HINT = 'Run catalog-sync attach first.';
     END IF;
-    PERFORM catalog_sync.assert_contract(v_job_rel, 'ats_jobposting');
-    PERFORM catalog_sync.assert_contract(v_cat_rel, 'ats_jobcategory');
     PERFORM catalog_sync.lock_for_tenant_change(ARRAY[p_tenant_id]);
 
     EXECUTE format('SELECT count(*) FROM %s', catalog_sync.qualified_name(v_job_rel)) INTO source_rows;
@@ -30,12 +27,10 @@ BEGIN
                count(*) FILTER (WHERE v.problem IN ('orphan', 'expired'))
         INTO inserted, updated, removed
         FROM catalog_sync.verify_tenant(p_tenant_id) v;
-        EXECUTE format('SELECT count(*) FROM (%s) AS p',
-                       catalog_sync.job_projection_sql(v_job_rel, v_cat_rel, 'all', 'none'))
-            INTO eligible USING p_tenant_id;
+        SELECT count(*) INTO eligible FROM catalog_sync.project_jobs(p_tenant_id, 'all', NULL, NULL, true);
     ELSE
         SELECT r.removed, r.inserted, r.updated INTO removed, inserted, updated
-        FROM catalog_sync.refresh_catalog(p_tenant_id, 'jobs', 'all', NULL, 'none') r;
+        FROM catalog_sync.refresh_catalog(p_tenant_id, 'jobs', 'all', NULL, false) r;
         SELECT count(*) INTO eligible FROM public.job_catalog c WHERE c.tenant_id = p_tenant_id;
         UPDATE catalog_sync.tenant t SET last_backfill_at = clock_timestamp() WHERE t.tenant_id = p_tenant_id;
     END IF;

@@ -3,6 +3,9 @@
 -- on a table that attach registered (by OID) for the tenant named by the trigger
 -- argument, and the table must still match the contract. Returns the tenant id.
 -- Error texts name only the relation OID, never row data.
+-- Hot path, only ever called inside a SECURITY DEFINER sync function (EXECUTE is
+-- the owner's alone), so it runs under the caller's pinned search_path and sets
+-- none itself: a SET clause costs a GUC save/restore on every call.
 CREATE OR REPLACE FUNCTION catalog_sync.guard(
     p_relid        oid,
     p_nargs        integer,
@@ -13,11 +16,9 @@ CREATE OR REPLACE FUNCTION catalog_sync.guard(
 )
 RETURNS bigint
 LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_tenant_id bigint;
-    v_problem   text;
 BEGIN
     -- IS NOT TRUE: a NULL anywhere fails closed.
     IF (p_level = 'STATEMENT' AND p_when = 'AFTER' AND p_nargs = 1
@@ -33,12 +34,7 @@ BEGIN
             USING ERRCODE = 'insufficient_privilege',
                   HINT = 'Attach the schema with catalog_sync.attach_schema() (catalog-sync attach).';
     END IF;
-    SELECT p INTO v_problem FROM catalog_sync.contract_problems(p_relid, p_source_table) AS p LIMIT 1;
-    IF v_problem IS NOT NULL THEN
-        RAISE EXCEPTION 'catalog_sync: % no longer matches the contract: %', p_relid::regclass, v_problem
-            USING ERRCODE = 'insufficient_privilege',
-                  HINT = 'Restore the column types django-tenants created; the sync refuses to read this table.';
-    END IF;
+    PERFORM catalog_sync.assert_contract(p_relid, p_source_table);
     RETURN v_tenant_id;
 END
 $$;

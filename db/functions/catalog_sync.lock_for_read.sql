@@ -3,10 +3,12 @@
 -- statement starts. Order: all tenants, the tenant, then parent ids ascending.
 -- More than 64 parents: one exclusive lock on the whole kind instead of one
 -- lock per parent (the shared lock table is small).
+-- Hot path, only ever called inside a SECURITY DEFINER sync function (EXECUTE is
+-- the owner's alone), so it runs under the caller's pinned search_path and sets
+-- none itself: a SET clause costs a GUC save/restore on every call.
 CREATE OR REPLACE FUNCTION catalog_sync.lock_for_read(p_tenant_id bigint, p_kind text, p_parent_ids bigint[])
 RETURNS void
 LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_id bigint;

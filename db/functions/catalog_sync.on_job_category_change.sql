@@ -13,6 +13,7 @@ AS $$
 DECLARE
     v_tenant_id  bigint;
     v_ids        bigint[];
+    v_masks      integer[];
     v_uuids      uuid[];
     v_parents    bigint[];
     v_filter     text := 'categories';
@@ -25,15 +26,15 @@ BEGIN
     ELSE
         -- The "uuid" and "parent" of a category row are not needed here: the
         -- category ids themselves are the keys.
-        EXECUTE catalog_sync.changed_keys_sql(TG_OP, ARRAY['name', 'slug'], 'uuid', 'id')
-            INTO v_ids, v_uuids, v_parents;
+        EXECUTE catalog_sync.changed_keys_sql(TG_OP, ARRAY['name', 'slug'], '{}', 'uuid', 'id')
+            INTO v_ids, v_masks, v_uuids, v_parents;
         IF v_ids IS NULL THEN
             RETURN NULL;
         END IF;
         PERFORM catalog_sync.lock_for_parent_change(v_tenant_id, 'job_category', v_parents);
     END IF;
 
-    PERFORM catalog_sync.refresh_catalog(v_tenant_id, 'jobs', v_filter, v_parents, 'catalog');
+    PERFORM catalog_sync.refresh_catalog(v_tenant_id, 'jobs', v_filter, v_parents, true);
     RETURN NULL;
 END
 $$;

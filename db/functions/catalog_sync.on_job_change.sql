@@ -14,22 +14,33 @@ AS $$
 DECLARE
     v_tenant_id  bigint;
     v_ids        bigint[];
+    v_masks      integer[];
     v_uuids      uuid[];
     v_categories bigint[];
-    v_removed    bigint;
-    v_inserted   bigint;
-    v_updated    bigint;
 BEGIN
+    -- Checks the table against the contract before any transition row is read.
     v_tenant_id := catalog_sync.guard(TG_RELID, TG_NARGS, TG_ARGV[0], 'ats_jobposting', TG_LEVEL, TG_WHEN);
 
     IF TG_OP = 'TRUNCATE' THEN
         PERFORM catalog_sync.lock_for_read(v_tenant_id, NULL, NULL);
         DELETE FROM public.job_catalog WHERE tenant_id = v_tenant_id;
         RETURN NULL;
+    ELSIF TG_OP = 'INSERT' THEN
+        SELECT array_agg(n.id), array_agg(n.uuid),
+               array_agg(DISTINCT n.category_id) FILTER (WHERE n.category_id IS NOT NULL)
+        INTO v_ids, v_uuids, v_categories
+        FROM new_rows n;
+    ELSIF TG_OP = 'DELETE' THEN
+        SELECT array_agg(o.id), array_agg(o.uuid),
+               array_agg(DISTINCT o.category_id) FILTER (WHERE o.category_id IS NOT NULL)
+        INTO v_ids, v_uuids, v_categories
+        FROM old_rows o;
+    ELSE
+        EXECUTE catalog_sync.changed_keys_sql(
+                    'UPDATE', catalog_sync.job_source_columns(),
+                    ARRAY['description', 'responsibilities', 'requirements', 'benefits'], 'uuid', 'category_id')
+            INTO v_ids, v_masks, v_uuids, v_categories;
     END IF;
-
-    EXECUTE catalog_sync.changed_keys_sql(TG_OP, catalog_sync.job_source_columns(), 'uuid', 'category_id')
-        INTO v_ids, v_uuids, v_categories;
     IF v_ids IS NULL THEN
         RETURN NULL;                    -- nothing the catalog shows has changed
     END IF;
@@ -38,14 +49,7 @@ BEGIN
 
     -- A new statement, so a new snapshot: it sees every parent change that
     -- committed before the locks above were granted.
-    EXECUTE catalog_sync.apply_sql(
-                'public.job_catalog', 'job_uuid',
-                catalog_sync.job_projection_sql(
-                    TG_RELID, catalog_sync.source_relid(v_tenant_id, 'ats_jobcategory'), 'ids',
-                    CASE TG_OP WHEN 'UPDATE' THEN 'old_rows' ELSE 'none' END),
-                'keys')
-        INTO v_removed, v_inserted, v_updated
-        USING v_tenant_id, v_ids, v_uuids;
+    PERFORM catalog_sync.apply_jobs(v_tenant_id, 'ids', v_ids, v_masks, TG_OP = 'UPDATE', v_uuids, false);
     RETURN NULL;
 END
 $$;

@@ -43,7 +43,7 @@ BEGIN
         UPDATE catalog_sync.tenant t SET schema_name = r.schema_name
         FROM public.tenants_tenant r WHERE r.id = v_tenant_id AND t.tenant_id = r.id
           AND t.schema_name IS DISTINCT FROM r.schema_name::name;
-        PERFORM catalog_sync.refresh_catalog(v_tenant_id, 'jobs', 'all', NULL, 'catalog');
+        PERFORM catalog_sync.refresh_catalog(v_tenant_id, 'jobs', 'all', NULL, true);
     END LOOP;
     RETURN NULL;
 END

@@ -37,10 +37,8 @@ BEGIN
                   WHERE a.tenant_id = v_r.id GROUP BY st.state) x;
             IF NOT EXISTS (SELECT FROM catalog_sync.contract_problems(v_job_rel, 'ats_jobposting'))
                AND NOT EXISTS (SELECT FROM catalog_sync.contract_problems(v_cat_rel, 'ats_jobcategory')) THEN
-                -- The projection's sanitized columns are not evaluated by count(*).
-                EXECUTE format('SELECT count(*) FROM (%s) AS p',
-                               catalog_sync.job_projection_sql(v_job_rel, v_cat_rel, 'all', 'none'))
-                    INTO eligible USING v_r.id;
+                -- Reuse: rows already in the catalog are not sanitized again to be counted.
+                SELECT count(*) INTO eligible FROM catalog_sync.project_jobs(v_r.id, 'all', NULL, NULL, true);
             END IF;
         END IF;
         RETURN NEXT;

@@ -18,7 +18,6 @@ AS $$
 DECLARE
     v_rel      record;
     v_job_rel  oid := catalog_sync.source_relid(p_tenant_id, 'ats_jobposting');
-    v_cat_rel  oid := catalog_sync.source_relid(p_tenant_id, 'ats_jobcategory');
     v_readable boolean := true;
     v_cols     text[] := catalog_sync.synced_columns('public.job_catalog');
     v_diff     text;
@@ -54,7 +53,7 @@ BEGIN
     FROM unnest(v_cols) AS c;
 
     RETURN QUERY EXECUTE format($sql$
-        WITH p AS (%1$s),
+        WITH p AS (SELECT * FROM catalog_sync.project_jobs($1, 'all', NULL, NULL, false)),
         cat AS (SELECT * FROM public.job_catalog WHERE tenant_id = $1)
         SELECT CASE
                    WHEN p.job_uuid IS NULL THEN
@@ -69,8 +68,7 @@ BEGIN
         WHERE p.job_uuid IS NULL OR cat.job_uuid IS NULL OR (%4$s) IS DISTINCT FROM (%5$s)
         ORDER BY 1, 2
         $sql$,
-        catalog_sync.job_projection_sql(v_job_rel, v_cat_rel, 'all', 'none'),
-        catalog_sync.qualified_name(v_job_rel), v_diff, v_p, v_c)
+        NULL, catalog_sync.qualified_name(v_job_rel), v_diff, v_p, v_c)
     USING p_tenant_id;
 END
 $$;

@@ -1,0 +1,48 @@
+-- The only place the sync reads a tenant's job and category tables: the
+-- catalog_sync.job_source rows of the jobs selected by p_filter ('all'; 'ids':
+-- job ids in p_keys; 'categories': jobs whose category id is in p_keys).
+-- Refuses tables that no longer match the contract. Dynamic SQL because the
+-- schema varies; identifiers only through the registered OIDs (%I).
+CREATE OR REPLACE FUNCTION catalog_sync.job_sources(
+    p_job_rel      oid,
+    p_category_rel oid,
+    p_filter       text,
+    p_keys         bigint[]
+)
+RETURNS SETOF catalog_sync.job_source
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET row_security = off
+AS $$
+DECLARE
+    v_columns text;
+    v_where   text;
+BEGIN
+    PERFORM catalog_sync.assert_contract(p_job_rel, 'ats_jobposting');
+    PERFORM catalog_sync.assert_contract(p_category_rel, 'ats_jobcategory');
+    v_where := CASE p_filter
+        WHEN 'all' THEN 'TRUE'
+        WHEN 'ids' THEN 'j.id = ANY ($1)'
+        WHEN 'categories' THEN 'j.category_id = ANY ($1)'
+    END;
+    IF v_where IS NULL THEN
+        RAISE EXCEPTION 'catalog_sync: unknown filter %', p_filter;
+    END IF;
+    SELECT string_agg(CASE a.attname
+                          WHEN 'category_name' THEN 'c.name::text'
+                          WHEN 'category_slug' THEN 'c.slug::text'
+                          ELSE format('j.%I::%s', a.attname, format_type(a.atttypid, a.atttypmod))
+                      END, ', ' ORDER BY a.attnum)
+    INTO v_columns
+    FROM pg_catalog.pg_attribute a
+    WHERE a.attrelid = (SELECT t.typrelid FROM pg_catalog.pg_type t WHERE t.oid = 'catalog_sync.job_source'::regtype)
+      AND a.attnum > 0 AND NOT a.attisdropped;
+
+    RETURN QUERY EXECUTE format('SELECT %s FROM %s AS j LEFT JOIN %s AS c ON c.id = j.category_id WHERE %s',
+                                v_columns, catalog_sync.qualified_name(p_job_rel),
+                                catalog_sync.qualified_name(p_category_rel), v_where)
+        USING p_keys;
+END
+$$;
+ALTER FUNCTION catalog_sync.job_sources(oid, oid, text, bigint[]) OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync.job_sources(oid, oid, text, bigint[]) FROM PUBLIC;

@@ -1,0 +1,45 @@
+-- What the projection reads of one job: the ats_jobposting columns it uses
+-- (never a sensitive one) plus its category's name and slug. This type is the
+-- single list of projection inputs: job_sources() selects exactly these
+-- columns, and an UPDATE that changes none of them cannot change the catalog.
+CREATE TYPE catalog_sync.job_source AS (
+    id                       bigint,
+    uuid                     uuid,
+    title                    text,
+    slug                     text,
+    reference_code           text,
+    category_id              bigint,
+    job_type                 text,
+    experience_level         text,
+    remote_policy            text,
+    location_city            text,
+    location_state           text,
+    location_country         text,
+    location_lat             double precision,
+    location_lng             double precision,
+    description              text,
+    responsibilities         text,
+    requirements             text,
+    benefits                 text,
+    salary_min               numeric(12,2),
+    salary_max               numeric(12,2),
+    salary_currency          text,
+    salary_period            text,
+    show_salary              boolean,
+    required_skills          jsonb,
+    preferred_skills         jsonb,
+    positions_count          integer,
+    team                     text,
+    is_featured              boolean,
+    application_deadline     timestamptz,
+    published_at             timestamptz,
+    created_at               timestamptz,
+    meta_title               text,
+    meta_description         text,
+    status                   text,
+    published_on_career_page boolean,
+    is_internal_only         boolean,
+    category_name            text,      -- from ats_jobcategory
+    category_slug            text       -- from ats_jobcategory
+);
+ALTER TYPE catalog_sync.job_source OWNER TO catalog_sync_owner;
