@@ -41,12 +41,17 @@ def setup_app(conn: psycopg.Connection) -> None:
         END $$
         """
     )
-    dbname = conn.execute("SELECT current_database()").fetchone()[0]  # type: ignore[index]
-    conn.execute(sql.SQL("GRANT CREATE ON DATABASE {} TO zumodra_app").format(sql.Identifier(dbname)))
+    _grant_create(conn)
     conn.execute("GRANT CREATE ON SCHEMA public TO zumodra_app")
     conn.execute("SET ROLE zumodra_app")
     conn.execute(sqlfiles.contract_sql("public"))  # type: ignore[arg-type]
     conn.execute("RESET ROLE")
+
+
+def _grant_create(conn: psycopg.Connection) -> None:
+    """The app role creates tenant schemas (django-tenants: CREATE SCHEMA)."""
+    dbname = conn.execute("SELECT current_database()").fetchone()[0]  # type: ignore[index]
+    conn.execute(sql.SQL("GRANT CREATE ON DATABASE {} TO zumodra_app").format(sql.Identifier(dbname)))
 
 
 def create_tenant(
@@ -58,6 +63,7 @@ def create_tenant(
 ) -> tuple[int, str]:
     """A registry row and its schema, as django-tenants' Tenant.save() makes them."""
     schema = "tenant_" + slug.replace("-", "_")
+    _grant_create(conn)  # database privileges do not survive CREATE DATABASE ... TEMPLATE
     conn.execute("SET ROLE zumodra_app")
     row = conn.execute(
         """

@@ -1,0 +1,63 @@
+"""Who can install what: attach by a non-superuser installer, refusals with a
+clear message, and a plain wheel that carries the SQL and the migrations."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from pyinstaller_tools import seed, sqlfiles
+from tests.conftest import Db
+from tests.jobs import catalog_count, insert_job
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_app_role_as_installer_attaches_and_backfills(db: Db, conn: psycopg.Connection) -> None:
+    """The role that owns the tenant tables, granted catalog_sync_installer, is enough."""
+    seed.create_tenant(conn, "initech", "Initech")
+    conn.execute("GRANT catalog_sync_installer TO zumodra_app")
+    with db.connect(role=seed.APP_ROLE) as app:
+        insert_job(app, "tenant_initech")
+        row = app.execute("SELECT tenant_id, triggers_changed FROM catalog_sync.attach_schema('tenant_initech')").fetchone()
+        assert row is not None and row[1] == 8
+        app.execute("SELECT * FROM catalog_sync.backfill_tenant(%s)", (row[0],))
+        insert_job(app, "tenant_initech")
+    assert catalog_count(conn, "tenant_initech") == 2
+
+
+def test_an_installer_that_does_not_own_the_tables_is_refused(db: Db, conn: psycopg.Connection) -> None:
+    seed.create_tenant(conn, "initech", "Initech")
+    conn.execute("CREATE ROLE ops_dba LOGIN IN ROLE catalog_sync_installer")
+    with db.connect(role="ops_dba") as ops, pytest.raises(psycopg.errors.InsufficientPrivilege) as err:
+        ops.execute("SELECT * FROM catalog_sync.attach_schema('tenant_initech')")
+    assert "does not own" in str(err.value)
+    assert conn.execute("SELECT attached FROM catalog_sync.tenant_schemas() WHERE schema_name = 'tenant_initech'"
+                        ).fetchone() == (False,)
+
+
+def test_the_reader_role_reads_the_catalog_only(db: Db, conn: psycopg.Connection) -> None:
+    conn.execute("CREATE ROLE web LOGIN IN ROLE catalog_reader")
+    with db.connect(role=seed.APP_ROLE) as app:
+        insert_job(app, "tenant_acme")
+    with db.connect(role="web") as web:
+        assert web.execute("SELECT count(*) FROM public.job_catalog").fetchone() == (1,)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            web.execute("UPDATE public.job_catalog SET title = 'defaced'")
+
+
+def test_a_plain_wheel_ships_the_sql_and_the_migrations(tmp_path: Path) -> None:
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                    "-w", str(tmp_path), str(ROOT)], check=True, capture_output=True)
+    wheel = next(tmp_path.glob("*.whl"))
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for name in sqlfiles.install_order() + ["install.txt", "uninstall.sql"]:
+        assert f"pyinstaller_tools/db/{name}" in names, name
+    for name in ("env.py", "helpers.py", "alembic.ini", "script.py.mako", "versions/0001_install.py"):
+        assert f"pyinstaller_tools/migrations/{name}" in names, name
+    assert "pyinstaller_tools/contract/tenant_schema.sql" in names
