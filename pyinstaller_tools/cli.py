@@ -97,9 +97,8 @@ def cmd_attach(args: argparse.Namespace) -> int:
         schemas = operations.attachable_schemas(conn) if args.all else list(dict.fromkeys(args.schemas))
         problems = operations.preflight(conn, schemas)
         if problems:
-            for line in problems:
-                print(f"error: {line}", file=sys.stderr)
-            raise ToolError(f"{len(problems)} problem(s) found; nothing was attached")
+            shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
+            raise ToolError(f"cannot attach: {shown}; nothing was attached")
         if args.dry_run:
             print(f"dry run: {len(schemas)} schema(s) pass the contract check and would be attached")
             return EXIT_OK

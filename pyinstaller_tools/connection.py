@@ -20,17 +20,22 @@ def connect(dsn: str | None, autocommit: bool = False) -> psycopg.Connection:
     try:
         conn = psycopg.connect(resolve_dsn(dsn), autocommit=autocommit, connect_timeout=10)
     except psycopg.OperationalError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
-        raise ToolError(f"cannot connect to PostgreSQL: {first} (check --dsn, DATABASE_URL or PG* variables)") from exc
+        raise ToolError(f"cannot connect to PostgreSQL: {one_line(exc)} (check --dsn, DATABASE_URL or PG* variables)"
+                        ) from exc
     except psycopg.ProgrammingError as exc:
-        raise ToolError(f"invalid connection string: {exc} (check --dsn or DATABASE_URL)") from exc
+        raise ToolError(f"invalid connection string: {one_line(exc)} (check --dsn or DATABASE_URL)") from exc
     return conn
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception's text folded onto one line."""
+    return " ".join(str(exc).split()) or exc.__class__.__name__
 
 
 def describe(exc: psycopg.Error) -> str:
     """One line: the server's message, with its hint when it has one."""
     diag = exc.diag
-    message = diag.message_primary or str(exc).strip().splitlines()[0]
+    message = diag.message_primary or one_line(exc)
     if diag.message_hint:
         message += f" (hint: {diag.message_hint})"
     return message

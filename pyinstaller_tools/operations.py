@@ -139,7 +139,8 @@ def backfill(
         entry["seconds"] = round(time.monotonic() - t0, 3)
         report.append(entry)
         state = f"error: {entry['error']}" if entry["error"] else (
-            f"{entry.get('inserted', 0)} inserted, {entry.get('updated', 0)} updated, {entry.get('removed', 0)} removed")
+            f"{entry.get('inserted', 0)} inserted, {entry.get('updated', 0)} updated, "
+            f"{entry.get('removed', 0)} removed")
         progress(f"backfill [{n}/{len(tenants)}] {tenant.schema}: {state} ({entry['seconds']:.2f}s)")
 
     def total(key: str) -> int:
@@ -196,7 +197,8 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
                         "(restore the column types; see verify output)")
     with backfill_lock(conn):
         if any(t is None for k in trigger_problems for t, _ in by_problem[k]):
-            conn.execute("SELECT catalog_sync.install_triggers('public.tenants_tenant'::regclass, 'tenants_tenant', NULL)")
+            conn.execute("SELECT catalog_sync.install_triggers("
+                         "'public.tenants_tenant'::regclass, 'tenants_tenant', NULL)")
             done.append("triggers on public.tenants_tenant re-installed")
         reattach = {s for k in trigger_problems | {"tenant_not_attached"} for t, s in by_problem.get(k, ()) if s}
         for schema in sorted(reattach):
@@ -210,7 +212,11 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
             if e["error"]:
                 raise ToolError(f"repair of {e['schema']} failed: {e['error']}")
             done.append(f"{e['schema']}: {e['inserted']} inserted, {e['updated']} updated, {e['removed']} removed")
+        # Rows of a tenant that is not attached; a tenant attached above was re-synced instead.
+        resynced = {t for t, _ in resync}
         for tenant_id, _ in sorted(by_problem.get("unattached_rows", ()), key=lambda x: x[0] or 0):
+            if tenant_id in resynced:
+                continue
             row = conn.execute("SELECT catalog_sync.purge_tenant(%s)", (tenant_id,)).fetchone()
             done.append(f"tenant {tenant_id} (not attached): {row[0] if row else 0} catalog rows removed")
     return done

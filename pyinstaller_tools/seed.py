@@ -110,7 +110,8 @@ def seed_jobs(conn: psycopg.Connection, schema: str, count: int, public_share: f
                 created_at, updated_at, category_id)
             SELECT gen_random_uuid(), t.title, lower(replace(t.title, ' ', '-')) || '-' || g,
                    {ref} || '-' || g,
-                   CASE WHEN g %% 10 < %(open_pct)s THEN 'open' ELSE (ARRAY['draft','closed','on_hold'])[1 + g %% 3] END,
+                   CASE WHEN g %% 10 < %(open_pct)s THEN 'open'
+                        ELSE (ARRAY['draft','closed','on_hold'])[1 + g %% 3] END,
                    (ARRAY['full_time','part_time','contract','internship'])[1 + g %% 4],
                    (ARRAY['junior','mid','senior','lead'])[1 + g %% 4],
                    (ARRAY['on_site','remote','hybrid'])[1 + g %% 3],

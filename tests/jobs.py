@@ -119,3 +119,83 @@ def verify_findings(conn: psycopg.Connection) -> list[tuple[str, str | None]]:
         "UNION ALL SELECT problem, detail FROM catalog_sync.verify_global()"
     ).fetchall()
     return [(r[0], r[1]) for r in rows]
+
+
+# ---------------------------------------------------------------- added helpers
+
+
+def insert_jobs(
+    conn: psycopg.Connection, schema: str, overrides: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Several jobs in ONE multi-row INSERT statement (one trigger call); returns their values with ids."""
+    rows = [job_values(**o) for o in overrides]
+    columns = list(rows[0])
+    query = sql.SQL(
+        "INSERT INTO {}.ats_jobposting ({}, created_at, updated_at) VALUES {} RETURNING id, uuid"
+    ).format(
+        sql.Identifier(schema),
+        sql.SQL(", ").join(map(sql.Identifier, columns)),
+        sql.SQL(", ").join(
+            sql.SQL("({}, now(), now())").format(sql.SQL(", ").join(sql.Placeholder() for _ in columns))
+            for _ in rows
+        ),
+    )
+    params = [row[c] for row in rows for c in columns]
+    ids = {u: i for i, u in conn.execute(query, params).fetchall()}
+    for row in rows:
+        row["id"] = ids[row["uuid"]]
+    return rows
+
+
+def catalog_uuids(conn: psycopg.Connection, schema: str) -> set[uuid.UUID]:
+    rows = conn.execute(
+        "SELECT job_uuid FROM public.job_catalog WHERE tenant_schema = %s", (schema,)
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def row_version(conn: psycopg.Connection, job_uuid: uuid.UUID) -> tuple[str, str, Any] | None:
+    """(xmin, ctid, synced_at) of a catalog row: unchanged exactly when the row was not rewritten."""
+    row = conn.execute(
+        "SELECT xmin::text, ctid::text, synced_at FROM public.job_catalog WHERE job_uuid = %s", (job_uuid,)
+    ).fetchone()
+    return (row[0], row[1], row[2]) if row else None
+
+
+def set_tenant(conn: psycopg.Connection, schema: str, **changes: Any) -> None:
+    """UPDATE public.tenants_tenant of one tenant, as Django's save() does (updated_at too)."""
+    query = sql.SQL("UPDATE public.tenants_tenant SET {}, updated_at = now() WHERE schema_name = {}").format(
+        sql.SQL(", ").join(sql.SQL("{} = {}").format(sql.Identifier(k), sql.Placeholder(k)) for k in changes),
+        sql.Literal(schema),
+    )
+    conn.execute(query, changes)
+
+
+def source_value(conn: psycopg.Connection, schema: str, job_id: int, column: str) -> Any:
+    row = conn.execute(
+        sql.SQL("SELECT {} FROM {}.ats_jobposting WHERE id = %s").format(
+            sql.Identifier(column), sql.Identifier(schema)
+        ),
+        (job_id,),
+    ).fetchone()
+    assert row is not None
+    return row[0]
+
+
+def catalog_snapshot(conn: psycopg.Connection) -> list[tuple[Any, ...]]:
+    """Every catalog row with its physical version, for 'nothing changed' checks."""
+    return conn.execute(
+        "SELECT tenant_id, job_uuid, xmin::text, ctid::text, to_jsonb(c)::text FROM public.job_catalog c "
+        "ORDER BY tenant_id, job_uuid"
+    ).fetchall()
+
+
+def create_tenant(conn: psycopg.Connection, slug: str, name: str, **kwargs: Any) -> tuple[int, str]:
+    """seed.create_tenant() in a per-test clone: CREATE DATABASE ... TEMPLATE does not copy the
+    database ACL, so the app role's CREATE privilege (needed for CREATE SCHEMA) is granted again."""
+    from pyinstaller_tools import seed
+
+    dbname = conn.execute("SELECT current_database()").fetchone()[0]  # type: ignore[index]
+    conn.execute(sql.SQL("GRANT CREATE ON DATABASE {} TO {}").format(
+        sql.Identifier(dbname), sql.Identifier(seed.APP_ROLE)))
+    return seed.create_tenant(conn, slug, name, **kwargs)

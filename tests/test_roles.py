@@ -24,7 +24,8 @@ def test_the_app_role_as_installer_attaches_and_backfills(db: Db, conn: psycopg.
     conn.execute("GRANT catalog_sync_installer TO zumodra_app")
     with db.connect(role=seed.APP_ROLE) as app:
         insert_job(app, "tenant_initech")
-        row = app.execute("SELECT tenant_id, triggers_changed FROM catalog_sync.attach_schema('tenant_initech')").fetchone()
+        row = app.execute(
+            "SELECT tenant_id, triggers_changed FROM catalog_sync.attach_schema('tenant_initech')").fetchone()
         assert row is not None and row[1] == 8
         app.execute("SELECT * FROM catalog_sync.backfill_tenant(%s)", (row[0],))
         insert_job(app, "tenant_initech")

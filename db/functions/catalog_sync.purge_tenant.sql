@@ -9,7 +9,7 @@ AS $$
 DECLARE
     v_deleted bigint;
 BEGIN
-    IF EXISTS (SELECT FROM catalog_sync.tenant t WHERE t.tenant_id = p_tenant_id) THEN
+    IF EXISTS (SELECT FROM catalog_sync.tenant t WHERE t.tenant_id = p_tenant_id AND t.detached_at IS NULL) THEN
         RAISE EXCEPTION 'catalog_sync: tenant % is attached; use backfill_tenant() to repair it', p_tenant_id;
     END IF;
     PERFORM catalog_sync.lock_for_tenant_change(ARRAY[p_tenant_id]);

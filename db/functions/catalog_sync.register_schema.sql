@@ -26,8 +26,8 @@ BEGIN
 
     PERFORM pg_catalog.pg_advisory_xact_lock(catalog_sync.lock_key(v_tenant_id, 'attach', 0));
     INSERT INTO catalog_sync.tenant AS t (tenant_id, schema_name) VALUES (v_tenant_id, p_schema)
-    ON CONFLICT ON CONSTRAINT tenant_pkey DO UPDATE SET schema_name = EXCLUDED.schema_name
-    WHERE t.schema_name IS DISTINCT FROM EXCLUDED.schema_name;
+    ON CONFLICT ON CONSTRAINT tenant_pkey DO UPDATE SET schema_name = EXCLUDED.schema_name, detached_at = NULL
+    WHERE (t.schema_name, t.detached_at) IS DISTINCT FROM (EXCLUDED.schema_name, NULL);
 
     FOR v_table IN SELECT DISTINCT s.source_table FROM catalog_sync.trigger_spec s
                    WHERE s.source_table <> 'tenants_tenant' ORDER BY 1 LOOP

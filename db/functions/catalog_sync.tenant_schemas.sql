@@ -6,7 +6,8 @@ LANGUAGE sql STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT r.id, r.schema_name::text, EXISTS (SELECT FROM catalog_sync.tenant t WHERE t.tenant_id = r.id)
+    SELECT r.id, r.schema_name::text,
+           EXISTS (SELECT FROM catalog_sync.tenant t WHERE t.tenant_id = r.id AND t.detached_at IS NULL)
     FROM public.tenants_tenant r
     WHERE EXISTS (SELECT FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
                   WHERE n.nspname = r.schema_name AND c.relname = 'ats_jobposting')

@@ -1,4 +1,5 @@
--- Remove a tenant from the registry (and, with p_purge, its catalog rows).
+-- Forget a tenant's tables and mark it detached (and, with p_purge, delete its
+-- catalog rows).
 -- Returns the OIDs that were registered so the caller can drop the triggers.
 CREATE OR REPLACE FUNCTION catalog_sync.unregister_schema(p_schema text, p_purge boolean)
 RETURNS TABLE (tenant_id bigint, relid oid)
@@ -19,7 +20,8 @@ BEGIN
     END IF;
     PERFORM catalog_sync.lock_for_tenant_change(ARRAY[v_tenant_id]);
     RETURN QUERY SELECT a.tenant_id, a.relid FROM catalog_sync.attached_table a WHERE a.tenant_id = v_tenant_id;
-    DELETE FROM catalog_sync.tenant t WHERE t.tenant_id = v_tenant_id;
+    DELETE FROM catalog_sync.attached_table a WHERE a.tenant_id = v_tenant_id;
+    UPDATE catalog_sync.tenant t SET detached_at = clock_timestamp() WHERE t.tenant_id = v_tenant_id;
     IF p_purge THEN
         DELETE FROM public.job_catalog c WHERE c.tenant_id = v_tenant_id;
     END IF;

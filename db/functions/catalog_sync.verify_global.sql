@@ -1,7 +1,9 @@
 -- Drift that belongs to no single attached tenant:
 --   tenant_not_attached  a registered tenant whose schema has the contract
---                        tables but is not attached (its jobs are not synced)
---   unattached_rows      catalog rows of a tenant that is not attached
+--                        tables but was never attached (its jobs are not synced;
+--                        a tenant detached on purpose is not reported)
+--   unattached_rows      catalog rows of a tenant that is not attached (detached
+--                        without --purge, or never attached)
 --   trigger_*            the triggers on public.tenants_tenant
 CREATE OR REPLACE FUNCTION catalog_sync.verify_global()
 RETURNS TABLE (problem text, tenant_id bigint, detail text)
@@ -12,10 +14,11 @@ AS $$
     SELECT 'tenant_not_attached', ts.tenant_id, ts.schema_name
     FROM catalog_sync.tenant_schemas() ts
     WHERE NOT ts.attached
+      AND NOT EXISTS (SELECT FROM catalog_sync.tenant t WHERE t.tenant_id = ts.tenant_id)  -- detached on purpose
     UNION ALL
     SELECT 'unattached_rows', c.tenant_id, count(*)::text || ' job_catalog rows'
     FROM public.job_catalog c
-    WHERE NOT EXISTS (SELECT FROM catalog_sync.tenant t WHERE t.tenant_id = c.tenant_id)
+    WHERE NOT EXISTS (SELECT FROM catalog_sync.tenant t WHERE t.tenant_id = c.tenant_id AND t.detached_at IS NULL)
     GROUP BY c.tenant_id
     UNION ALL
     SELECT 'trigger_' || lower(st.state), NULL::bigint, 'tenants_tenant.' || st.trigger_name

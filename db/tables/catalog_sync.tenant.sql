@@ -1,11 +1,13 @@
--- Attached tenants. The tenant id is bound here, at attach time, from the
--- registry row whose schema_name names the schema; triggers carry the same id
--- as their argument and both must agree.
+-- Tenants the machinery knows. The tenant id is bound here, at attach time,
+-- from the registry row whose schema_name names the schema; triggers carry the
+-- same id as their argument and both must agree. detached_at records an
+-- explicit detach: verify then no longer asks for the tenant to be attached.
 CREATE TABLE catalog_sync.tenant (
     tenant_id        bigint PRIMARY KEY
                      REFERENCES public.tenants_tenant (id) ON DELETE CASCADE,
     schema_name      name NOT NULL,
     attached_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    last_backfill_at timestamptz
+    last_backfill_at timestamptz,
+    detached_at      timestamptz
 );
 ALTER TABLE catalog_sync.tenant OWNER TO catalog_sync_owner;

@@ -1,0 +1,384 @@
+"""catalog-sync, the command line: every command's happy path, and bad input
+that must get exit code 2, one clear error line on stderr, and change nothing.
+
+The refusal tests share one database per module (they must not change it, and
+each checks that it did not); the tests that change things get a fresh one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from pyinstaller_tools import cli, seed
+from tests.conftest import PORT, TEMPLATE_DB, Db
+from tests.jobs import catalog_count, catalog_snapshot, create_tenant, insert_job, insert_jobs
+
+ACME = "tenant_acme"
+GLOBEX = "tenant_globex"
+UNREACHABLE = "host=127.0.0.1 port=1 connect_timeout=2"
+INJECTIONS = ["x'; DROP TABLE public.job_catalog; --", 'tenant_acme"; DROP TABLE public.job_catalog; --']
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str, dsn: str | None = None) -> tuple[int, str, str]:
+    code = cli.main([*argv, "--dsn", dsn] if dsn is not None else list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_refused(result: tuple[int, str, str], *needles: str) -> str:
+    """Exit 2 and exactly one error line on stderr that names the problem."""
+    code, out, err = result
+    assert code == 2, (out, err)
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, f"expected one error line, got: {err!r}"
+    assert lines[0].startswith("catalog-sync: error:"), lines[0]
+    for needle in needles:
+        assert needle.lower() in lines[0].lower(), (needle, lines[0])
+    return lines[0]
+
+
+def assert_attach_refused(result: tuple[int, str, str], *needles: str) -> None:
+    """attach lists every problem it found ("error: ..." lines) before its one-line verdict; the
+    strict one-line rule is checked on its own in test_attach_refusal_is_one_error_line."""
+    code, out, err = result
+    assert code == 2, (out, err)
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert lines and lines[-1].startswith("catalog-sync: error:"), err
+    assert all(line.startswith(("error: ", "catalog-sync: error:")) for line in lines), err
+    for needle in needles:
+        assert needle.lower() in err.lower(), (needle, err)
+
+
+def state(conn: psycopg.Connection) -> tuple[Any, ...]:
+    """Everything a refused command must leave as it was."""
+    return (
+        catalog_snapshot(conn),
+        conn.execute("SELECT * FROM catalog_sync.tenant_schemas()").fetchall(),
+        conn.execute("SELECT tenant_id, schema_name, attached_at, last_backfill_at FROM catalog_sync.tenant "
+                     "ORDER BY 1").fetchall(),
+        conn.execute("SELECT tgrelid::regclass::text, tgname, tgenabled, xmin::text, "
+                     "obj_description(oid, 'pg_trigger') FROM pg_trigger WHERE tgname LIKE 'catalog_sync%' "
+                     "ORDER BY 1, 2").fetchall(),
+        conn.execute("SELECT to_regclass('public.job_catalog')::text").fetchone(),
+    )
+
+
+def triggers_on(conn: psycopg.Connection, schema: str) -> int:
+    row = conn.execute("SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                       "WHERE c.relnamespace = to_regnamespace(%s) AND t.tgname LIKE 'catalog_sync%%'",
+                       (schema,)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def attached(conn: psycopg.Connection) -> dict[str, bool]:
+    return dict(conn.execute("SELECT schema_name, attached FROM catalog_sync.tenant_schemas()").fetchall())
+
+
+# --------------------------------------------------------- shared database
+
+
+@pytest.fixture(scope="module")
+def shared(catalog_template: Any) -> Iterator[Db]:
+    """One clone of the template for the refusal tests, with a few catalog rows."""
+    name = f"cli_shared_{uuid.uuid4().hex[:8]}"
+    admin_dsn = f"host=127.0.0.1 port={PORT} user=postgres dbname=postgres"
+    with psycopg.connect(admin_dsn, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+            sql.Identifier(name), sql.Identifier(f"{TEMPLATE_DB}_tmpl")))
+    handle = Db(host="127.0.0.1", port=PORT, dbname=name)
+    with handle.connect(role=seed.APP_ROLE) as app:
+        insert_jobs(app, ACME, [{}, {}, {"status": "draft"}])
+        insert_jobs(app, GLOBEX, [{}])
+    yield handle
+    with psycopg.connect(admin_dsn, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def sconn(shared: Db) -> Iterator[psycopg.Connection]:
+    with shared.connect() as connection:
+        yield connection
+
+
+# -------------------------------------------------------------- happy paths
+
+
+def test_migrate_again_is_a_noop(conn: psycopg.Connection, app: psycopg.Connection, db: Db,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    insert_job(app, ACME)
+    before = state(conn)
+    code, out, err = run(capsys, "migrate", dsn=db.dsn())
+    assert code == 0, err
+    match = re.fullmatch(r"migrated: (\S+) -> (\S+)\n", out)
+    assert match and match.group(1) == match.group(2) != "base", out
+    assert state(conn) == before
+
+
+def test_status(app: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[str]) -> None:
+    insert_jobs(app, ACME, [{}, {}, {"status": "closed"}])
+    code, out, err = run(capsys, "status", dsn=db.dsn())
+    assert code == 0, err
+    assert ACME in out and GLOBEX in out and "INSTALLED" in out
+    code, out, err = run(capsys, "status", "--json", dsn=db.dsn())
+    assert code == 0, err
+    rows = {r["schema"]: r for r in json.loads(out)}
+    assert set(rows) == {ACME, GLOBEX}
+    assert rows[ACME]["attached"] is True and rows[ACME]["triggers"] == "INSTALLED 8"
+    assert (rows[ACME]["eligible"], rows[ACME]["catalog_rows"]) == (2, 2)
+    assert (rows[GLOBEX]["eligible"], rows[GLOBEX]["catalog_rows"]) == (0, 0)
+
+
+def test_attach_all(conn: psycopg.Connection, app: psycopg.Connection, db: Db,
+                    capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "attach", "--all", dsn=db.dsn())
+    assert code == 0, err
+    assert "attached 2 schema(s): 0 trigger(s)" in out
+    _, schema = create_tenant(conn, "initech", "Initech")
+    seed.seed_categories(app, schema, 2)
+    job = insert_job(app, schema)
+    code, out, err = run(capsys, "attach", "--all", "--chunk-size", "1", dsn=db.dsn())
+    assert code == 0, err
+    assert "attached 3 schema(s): 8 trigger(s)" in out
+    assert "attach: 3/3 schemas" in err  # progress, chunk by chunk
+    assert attached(conn) == {ACME: True, GLOBEX: True, schema: True}
+    assert triggers_on(conn, schema) == 8
+    # rows that existed before attach wait for the backfill
+    assert catalog_count(conn, schema) == 0
+    assert run(capsys, "backfill", "--tenant", schema, dsn=db.dsn())[0] == 0
+    assert catalog_count(conn, schema) == 1
+    later = insert_job(app, schema)
+    assert conn.execute("SELECT count(*) FROM public.job_catalog WHERE job_uuid = ANY(%s)",
+                        ([job["uuid"], later["uuid"]],)).fetchone() == (2,)
+
+
+def test_attach_dry_run_changes_nothing(sconn: psycopg.Connection, shared: Db,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    _, schema = create_tenant(sconn, f"dry_{uuid.uuid4().hex[:6]}", "Dry Run Inc")
+    before = state(sconn)
+    code, out, err = run(capsys, "attach", "--dry-run", schema, dsn=shared.dsn())
+    assert code == 0, err
+    assert "dry run" in out and "1 schema(s)" in out
+    assert state(sconn) == before
+    assert attached(sconn)[schema] is False and triggers_on(sconn, schema) == 0
+
+
+def test_detach_dry_run_changes_nothing(sconn: psycopg.Connection, shared: Db,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    before = state(sconn)
+    assert catalog_count(sconn, ACME) == 2
+    code, out, err = run(capsys, "detach", "--dry-run", "--purge", ACME, dsn=shared.dsn())
+    assert code == 0, err
+    assert "dry run" in out and "8 trigger(s)" in out
+    assert state(sconn) == before
+
+
+def test_detach(conn: psycopg.Connection, app: psycopg.Connection, db: Db,
+                capsys: pytest.CaptureFixture[str]) -> None:
+    insert_job(app, ACME)
+    insert_job(app, GLOBEX)
+    code, out, err = run(capsys, "detach", "--purge", ACME, dsn=db.dsn())
+    assert code == 0, err
+    assert "8 trigger(s) dropped" in out
+    assert attached(conn)[ACME] is False and triggers_on(conn, ACME) == 0
+    assert catalog_count(conn, ACME) == 0 and catalog_count(conn, GLOBEX) == 1
+    insert_job(app, ACME)  # writes to a detached schema neither fail nor publish
+    assert catalog_count(conn, ACME) == 0
+
+
+def test_backfill_json(conn: psycopg.Connection, app: psycopg.Connection, db: Db,
+                       capsys: pytest.CaptureFixture[str]) -> None:
+    jobs = insert_jobs(app, ACME, [{}, {}, {"status": "draft"}])
+    conn.execute("DELETE FROM public.job_catalog WHERE job_uuid = %s", (jobs[0]["uuid"],))
+    code, out, err = run(capsys, "backfill", "--json", dsn=db.dsn())
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["dry_run"] is False
+    assert {k: report["total"][k] for k in ("tenants", "source_rows", "eligible", "inserted", "updated",
+                                           "removed", "skipped", "errors")} == {
+        "tenants": 2, "source_rows": 3, "eligible": 2, "inserted": 1, "updated": 0, "removed": 0,
+        "skipped": 1, "errors": 0}
+    assert {t["schema"] for t in report["tenants"]} == {ACME, GLOBEX}
+    assert "backfill [" in err  # progress goes to stderr, not into the JSON
+    code, out, err = run(capsys, "backfill", "--tenant", ACME, dsn=db.dsn())
+    assert code == 0, err
+    assert "total: 1 tenant(s), 0 inserted, 0 updated, 0 removed" in out
+
+
+def test_verify_json(app: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[str]) -> None:
+    insert_jobs(app, ACME, [{}, {}])
+    code, out, err = run(capsys, "verify", "--json", dsn=db.dsn())
+    assert code == 0, err
+    assert json.loads(out) == {"clean": True, "findings": [], "repaired": []}
+
+
+def test_dsn_from_environment(shared: Db, capsys: pytest.CaptureFixture[str],
+                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", shared.dsn())
+    code, out, err = run(capsys, "verify", "--tenant", ACME)
+    assert code == 0, err
+    assert out.startswith("clean")
+
+
+# ----------------------------------------------------- refused: connection
+
+
+@pytest.mark.parametrize("argv", [["status"], ["verify"], ["backfill"], ["attach", "--all"], ["detach", ACME],
+                                  ["migrate"]], ids=lambda a: a[0])
+def test_unreachable_dsn(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    assert_refused(run(capsys, *argv, dsn=UNREACHABLE), "cannot connect")
+
+
+@pytest.mark.parametrize("dsn", ["this is not a dsn", "host='unterminated", "postgresql://[bad"])
+def test_malformed_dsn(capsys: pytest.CaptureFixture[str], dsn: str) -> None:
+    assert_refused(run(capsys, "status", dsn=dsn), "connection string")
+
+
+def test_database_without_machinery(sconn: psycopg.Connection, shared: Db,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    name = f"empty_{uuid.uuid4().hex[:8]}"
+    sconn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        empty = Db(host=shared.host, port=shared.port, dbname=name)
+        for argv in (["status"], ["verify"], ["backfill"], ["attach", "--all"], ["detach", ACME]):
+            assert_refused(run(capsys, *argv, dsn=empty.dsn()), "not installed")
+        with empty.connect() as conn:
+            row = conn.execute("SELECT count(*) FROM pg_namespace WHERE nspname = 'catalog_sync'").fetchone()
+            assert row == (0,)
+    finally:
+        sconn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def test_missing_privileges(sconn: psycopg.Connection, shared: Db,
+                            capsys: pytest.CaptureFixture[str]) -> None:
+    """The application role may not run the tool's functions."""
+    before = state(sconn)
+    for argv in (["status"], ["verify"], ["backfill"], ["attach", ACME], ["detach", ACME]):
+        assert_refused(run(capsys, *argv, dsn=shared.dsn(user=seed.APP_ROLE)), "permission denied")
+    assert state(sconn) == before
+
+
+# --------------------------------------------------------- refused: schemas
+
+
+@pytest.mark.parametrize("argv", [["attach"], ["detach"], ["backfill", "--tenant"], ["verify", "--tenant"]],
+                         ids=lambda a: a[0])
+def test_unknown_schema(sconn: psycopg.Connection, shared: Db, capsys: pytest.CaptureFixture[str],
+                        argv: list[str]) -> None:
+    before = state(sconn)
+    result = run(capsys, *argv, "tenant_nope", dsn=shared.dsn())
+    if argv[0] == "attach":
+        assert_attach_refused(result, "tenant_nope", "does not exist")
+    else:
+        assert_refused(result, "tenant_nope")
+    assert state(sconn) == before
+
+
+@pytest.mark.parametrize("argv", [["attach"], ["detach"], ["backfill", "--tenant"], ["verify", "--tenant"]],
+                         ids=lambda a: a[0])
+@pytest.mark.parametrize("name", INJECTIONS, ids=["quote", "double_quote"])
+def test_injection_looking_schema_names(sconn: psycopg.Connection, shared: Db,
+                                        capsys: pytest.CaptureFixture[str], argv: list[str],
+                                        name: str) -> None:
+    before = state(sconn)
+    result = run(capsys, *argv, name, dsn=shared.dsn())
+    if argv[0] == "attach":
+        assert_attach_refused(result, "does not exist")
+    else:
+        assert_refused(result)
+    assert sconn.execute("SELECT to_regclass('public.job_catalog') IS NOT NULL").fetchone() == (True,)
+    assert state(sconn) == before
+
+
+@pytest.mark.parametrize("schema", ["reporting", "public"])
+def test_non_tenant_schema(sconn: psycopg.Connection, shared: Db, capsys: pytest.CaptureFixture[str],
+                           schema: str) -> None:
+    """A schema with the contract's tables that no tenant of the registry names, and public."""
+    if schema == "reporting" and sconn.execute("SELECT to_regnamespace('reporting')").fetchone() == (None,):
+        from pyinstaller_tools import sqlfiles
+        sconn.execute(sqlfiles.contract_sql("tenant", "reporting"))  # type: ignore[arg-type]
+    before = state(sconn)
+    assert_attach_refused(run(capsys, "attach", schema, dsn=shared.dsn()), schema, "not a tenant schema")
+    assert state(sconn) == before
+
+
+def broken_tenant(conn: psycopg.Connection, slug: str, alteration: str) -> str:
+    _, schema = create_tenant(conn, slug, slug.title())
+    conn.execute(sql.SQL("ALTER TABLE {}.ats_jobposting " + alteration).format(sql.Identifier(schema)))
+    return schema
+
+
+@pytest.mark.parametrize(("alteration", "named"), [
+    ("ALTER COLUMN title TYPE text", "title"),
+    ("DROP COLUMN internal_notes", "internal_notes"),
+    ("ALTER COLUMN salary_min TYPE numeric", "salary_min"),
+], ids=["type_changed", "column_dropped", "typmod_changed"])
+def test_contract_mismatch_refused(sconn: psycopg.Connection, shared: Db, capsys: pytest.CaptureFixture[str],
+                                   alteration: str, named: str) -> None:
+    schema = broken_tenant(sconn, f"broken_{uuid.uuid4().hex[:6]}", alteration)
+    before = state(sconn)
+    assert_attach_refused(run(capsys, "attach", schema, dsn=shared.dsn()), named)
+    assert state(sconn) == before
+    assert attached(sconn)[schema] is False and triggers_on(sconn, schema) == 0
+
+
+def test_attach_refusal_is_one_error_line(sconn: psycopg.Connection, shared: Db,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 2, point 7: a contract mismatch gets ONE clear error line naming the mismatch."""
+    schema = broken_tenant(sconn, f"broken_{uuid.uuid4().hex[:6]}", "ALTER COLUMN title TYPE text")
+    assert_refused(run(capsys, "attach", schema, dsn=shared.dsn()), schema, "title")
+
+
+def test_contract_mismatch_refuses_the_whole_batch(sconn: psycopg.Connection, shared: Db,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """A good schema named with a bad one is not attached either."""
+    _, good = create_tenant(sconn, f"good_{uuid.uuid4().hex[:6]}", "Good")
+    bad = broken_tenant(sconn, f"bad_{uuid.uuid4().hex[:6]}", "ALTER COLUMN title TYPE text")
+    before = state(sconn)
+    code, _, err = run(capsys, "attach", good, bad, dsn=shared.dsn())
+    assert code == 2 and bad in err and "title" in err
+    assert state(sconn) == before
+    assert attached(sconn)[good] is False and triggers_on(sconn, good) == 0
+
+
+# ------------------------------------------------------- refused: arguments
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "abc"])
+def test_invalid_chunk_size(capsys: pytest.CaptureFixture[str], value: str) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["attach", "--all", "--chunk-size", value, "--dsn", UNREACHABLE])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "--chunk-size" in err and value in err
+
+
+def test_attach_needs_schemas_or_all(shared: Db, capsys: pytest.CaptureFixture[str]) -> None:
+    assert_refused(run(capsys, "attach", dsn=shared.dsn()), "--all")
+    assert_refused(run(capsys, "attach", ACME, "--all", dsn=shared.dsn()), "--all")
+
+
+# ---------------------------------------------------------- refused: locks
+
+
+def test_second_concurrent_backfill(conn: psycopg.Connection, app: psycopg.Connection, db: Db,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    job = insert_job(app, ACME)
+    conn.execute("DELETE FROM public.job_catalog WHERE job_uuid = %s", (job["uuid"],))  # drift to repair
+    before = state(conn)
+    with db.connect() as holder:
+        holder.execute("SELECT pg_advisory_lock(hashtextextended('catalog_sync/backfill-run', 0))")
+        assert_refused(run(capsys, "backfill", dsn=db.dsn()), "another backfill")
+        assert state(conn) == before
+        code, _, err = run(capsys, "verify", "--repair", dsn=db.dsn())
+        assert code == 2 and "another backfill" in err
+        assert state(conn) == before
+    assert run(capsys, "backfill", dsn=db.dsn())[0] == 0  # the lock is free again
+    assert catalog_count(conn, ACME) == 1

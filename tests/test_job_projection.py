@@ -1,0 +1,217 @@
+"""What a catalog row holds: the projection's column rules and what it must never hold."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from tests.jobs import catalog_row, category_id, insert_job, insert_jobs, set_tenant, source_value, update_job
+
+ACME = "tenant_acme"
+
+# The contract's SENSITIVE columns (shared/contract/README.md), every table.
+SENSITIVE_COLUMNS = {
+    # ats_jobposting
+    "hiring_manager_name", "hiring_manager_email", "application_email", "custom_questions", "internal_notes",
+    "rejection_feedback_template",
+    # services_service
+    "internal_cost", "private_notes",
+    # services_serviceprovider
+    "user_email", "phone", "address_line1", "postal_code", "stripe_account_id", "bank_account_number",
+    "bank_routing_number", "tax_id", "emergency_contact_name", "emergency_contact_phone", "kyc_document_url",
+}
+
+# The columns issue 2 requires, plus the generated full-text column. A new column
+# must be added here on purpose: "under any name" can only be checked by an allowlist.
+CATALOG_COLUMNS = [
+    "tenant_id", "tenant_schema", "job_uuid", "title", "slug", "reference_code", "category_name",
+    "category_slug", "job_type", "experience_level", "remote_policy", "location_city", "location_state",
+    "location_country", "location_lat", "location_lng", "description", "responsibilities", "requirements",
+    "benefits", "salary_min", "salary_max", "salary_currency", "salary_period", "show_salary",
+    "required_skills", "preferred_skills", "positions_count", "team", "company_name", "company_logo_url",
+    "is_featured", "application_deadline", "published_at", "meta_title", "meta_description", "view_count",
+    "application_count", "synced_at",
+]
+ALLOWED_EXTRA_COLUMNS = {"search"}
+
+SECRETS: dict[str, Any] = {
+    "hiring_manager_name": "Zelda Secretmanager",
+    "hiring_manager_email": "zelda.secret@hidden.example",
+    "application_email": "apply.secret@hidden.example",
+    "custom_questions": Jsonb([{"q": "QUESTION-SECRET-7731", "choices": ["CHOICE-SECRET-1"]}]),
+    "internal_notes": "INTERNAL-NOTE-SECRET-4242",
+    "rejection_feedback_template": "REJECTION-SECRET-9090",
+}
+SECRET_NEEDLES = ["Secretmanager", "zelda.secret", "apply.secret", "hidden.example", "QUESTION-SECRET-7731",
+                  "CHOICE-SECRET-1", "INTERNAL-NOTE-SECRET-4242", "REJECTION-SECRET-9090"]
+
+
+def row_text(conn: psycopg.Connection, job_uuid: Any) -> str:
+    row = conn.execute("SELECT c::text || to_jsonb(c)::text FROM public.job_catalog c WHERE job_uuid = %s",
+                       (job_uuid,)).fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+# --------------------------------------------------------------------- salary
+
+
+def test_salary_shown_only_with_show_salary(app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    shown, hidden = insert_jobs(app, ACME, [{"show_salary": True}, {"show_salary": False}])
+    row = catalog_row(conn, shown["uuid"])
+    assert row is not None
+    assert (row["salary_min"], row["salary_max"], row["salary_currency"], row["salary_period"]) == (
+        Decimal("50000.00"), Decimal("70000.00"), "EUR", "year")
+    row = catalog_row(conn, hidden["uuid"])
+    assert row is not None
+    assert (row["salary_min"], row["salary_max"], row["salary_currency"], row["salary_period"]) == (
+        None, None, None, None)
+    assert row["show_salary"] is False
+    assert "50000" not in row_text(conn, hidden["uuid"])
+    # hidden later, then shown again with a new value
+    update_job(app, ACME, shown["id"], show_salary=False)
+    row = catalog_row(conn, shown["uuid"])
+    assert row is not None and row["salary_min"] is None and row["salary_max"] is None
+    update_job(app, ACME, shown["id"], show_salary=True, salary_max=99000)
+    row = catalog_row(conn, shown["uuid"])
+    assert row is not None and row["salary_max"] == Decimal("99000.00")
+
+
+# ------------------------------------------------------------- plain columns
+
+
+def test_published_at_falls_back_to_created_at(app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    when = datetime(2024, 5, 17, 9, 30, tzinfo=UTC)
+    explicit, implicit = insert_jobs(app, ACME, [{"published_at": when}, {"published_at": None}])
+    row = catalog_row(conn, explicit["uuid"])
+    assert row is not None and row["published_at"] == when
+    row = catalog_row(conn, implicit["uuid"])
+    assert row is not None
+    assert row["published_at"] == source_value(conn, ACME, implicit["id"], "created_at")
+
+
+def test_category_columns(app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    with_cat, without = insert_jobs(app, ACME, [{"category_id": category_id(app, ACME, "category-2")},
+                                                {"category_id": None}])
+    row = catalog_row(conn, with_cat["uuid"])
+    assert row is not None and (row["category_name"], row["category_slug"]) == ("Category 2", "category-2")
+    row = catalog_row(conn, without["uuid"])
+    assert row is not None and (row["category_name"], row["category_slug"]) == (None, None)
+
+
+def test_company_logo_url_only_http(app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    """A logo that is not an http(s) URL becomes NULL; the catalog follows each logo change."""
+    job = insert_job(app, ACME)
+    row = catalog_row(conn, job["uuid"])
+    assert row is not None
+    assert (row["company_name"], row["company_logo_url"]) == ("Acme Robotics", "https://cdn.example.com/acme.png")
+    cases: list[tuple[str, str | None]] = [
+        ("javascript:alert(1)", None),
+        ("https://cdn.example.com/logo.png", "https://cdn.example.com/logo.png"),
+        ("JavaScript:alert(document.cookie)", None),
+        ("http://cdn.example.com/logo.png", "http://cdn.example.com/logo.png"),
+        ("data:image/svg+xml;base64,PHN2Zz4=", None),
+        ("//evil.example/x.png", None),
+        ("", None),
+    ]
+    for logo, expected in cases:
+        set_tenant(app, ACME, logo_url=logo)
+        row = catalog_row(conn, job["uuid"])
+        assert row is not None and row["company_logo_url"] == expected, logo
+
+
+def test_html_columns_are_sanitized(app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    job = insert_job(
+        app, ACME,
+        description='<p onclick="steal()">Hi <script>alert(1)</script><strong>there</strong></p>',
+        responsibilities='<img src=x onerror=alert(1)><a href="javascript:alert(1)">x</a>',
+        requirements="5 < 6 & \"quotes\" <b>ok</b>",
+        benefits='<a href="https://example.com/perks">perks</a>',
+    )
+    row = catalog_row(conn, job["uuid"])
+    assert row is not None
+    html = " ".join(row[c] for c in ("description", "responsibilities", "requirements", "benefits"))
+    assert "<script" not in html.lower()
+    assert "<img" not in html.lower()
+    assert not re.search(r"<[^>]*\son\w+\s*=", html, re.I), html
+    assert not re.search(r"href\s*=\s*[\"']?\s*javascript:", html, re.I), html
+    assert "<strong>there</strong>" in row["description"]
+    assert "Hi" in row["description"]
+    assert "5 &lt; 6 &amp;" in row["requirements"] and "<b>ok</b>" in row["requirements"]
+    assert 'href="https://example.com/perks"' in row["benefits"]
+
+
+# ------------------------------------------------------------------ secrets
+
+
+def test_catalog_columns_are_the_whitelist(conn: psycopg.Connection) -> None:
+    columns = [r[0] for r in conn.execute(
+        "SELECT attname FROM pg_attribute WHERE attrelid = 'public.job_catalog'::regclass "
+        "AND attnum > 0 AND NOT attisdropped ORDER BY attnum").fetchall()]
+    assert not set(columns) & SENSITIVE_COLUMNS
+    assert set(CATALOG_COLUMNS) <= set(columns), set(CATALOG_COLUMNS) - set(columns)
+    assert set(columns) - set(CATALOG_COLUMNS) <= ALLOWED_EXTRA_COLUMNS, set(columns) - set(CATALOG_COLUMNS)
+    for column in columns:
+        assert not re.search(r"email|note|manager|question|rejection|phone|bank|tax|stripe|kyc|cost",
+                             column), column
+
+
+def test_sensitive_values_never_reach_the_catalog(app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    job = insert_job(app, ACME, **SECRETS)
+    text = row_text(conn, job["uuid"])
+    for needle in SECRET_NEEDLES:
+        assert needle not in text
+    # and after an update of the sensitive columns together with a shown column
+    update_job(app, ACME, job["id"], title="Renamed", internal_notes="INTERNAL-NOTE-SECRET-5555",
+               hiring_manager_email="other.secret@hidden.example")
+    text = row_text(conn, job["uuid"])
+    assert "Renamed" in text
+    for needle in [*SECRET_NEEDLES, "INTERNAL-NOTE-SECRET-5555", "other.secret"]:
+        assert needle not in text
+
+
+# ------------------------------------------------------------------- skills
+
+
+def test_non_array_skills_become_empty_arrays(app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    cases: list[tuple[Any, Any]] = [
+        ({"python": 5}, []),
+        ("python", []),
+        (42, []),
+        (None, []),  # JSON null
+        (["python", "sql"], ["python", "sql"]),
+        ([], []),
+    ]
+    jobs = insert_jobs(app, ACME, [{"required_skills": Jsonb(v), "preferred_skills": Jsonb(v)}
+                                   for v, _ in cases])
+    for job, (value, expected) in zip(jobs, cases, strict=True):
+        row = catalog_row(conn, job["uuid"])
+        assert row is not None
+        assert (row["required_skills"], row["preferred_skills"]) == (expected, expected), value
+
+
+# --------------------------------------------------------- public-side counters
+
+
+def test_counters_survive_resync(app: psycopg.Connection, conn: psycopg.Connection, db: Any) -> None:
+    job = insert_job(app, ACME)
+    conn.execute("UPDATE public.job_catalog SET view_count = 42, application_count = 7 WHERE job_uuid = %s",
+                 (job["uuid"],))
+    update_job(app, ACME, job["id"], title="Retitled")
+    row = catalog_row(conn, job["uuid"])
+    assert row is not None and row["title"] == "Retitled"
+    assert (row["view_count"], row["application_count"]) == (42, 7)
+    result = conn.execute("SELECT inserted, updated, removed FROM catalog_sync.backfill_tenant(%s)",
+                          (db.tenant_id(ACME),)).fetchone()
+    assert result == (0, 0, 0)
+    set_tenant(app, ACME, name="Acme Renamed")  # a parent change recomputes every row
+    row = catalog_row(conn, job["uuid"])
+    assert row is not None and row["company_name"] == "Acme Renamed"
+    assert (row["view_count"], row["application_count"]) == (42, 7)
+    assert conn.execute("SELECT count(*) FROM catalog_sync.verify_tenant(%s)",
+                        (db.tenant_id(ACME),)).fetchone() == (0,)

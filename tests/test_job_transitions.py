@@ -1,0 +1,321 @@
+"""Every way a tenant write changes (or must not change) public.job_catalog.
+
+Tenant data is written as the application role (`app`, autocommit: one
+statement, one transaction), the catalog is read as the superuser (`conn`).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from tests.jobs import (
+    catalog_count,
+    catalog_row,
+    catalog_snapshot,
+    catalog_uuids,
+    category_id,
+    insert_job,
+    insert_jobs,
+    row_version,
+    set_tenant,
+    update_job,
+    verify_findings,
+)
+
+ACME = "tenant_acme"
+GLOBEX = "tenant_globex"
+
+
+def q(query: str, schema: str = ACME) -> sql.Composed:
+    """A query with {s} standing for the quoted tenant schema."""
+    return sql.SQL(query).format(s=sql.Identifier(schema))
+
+
+# ------------------------------------------------------------ eligibility moves
+
+
+def test_private_to_public_row_appears(app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    job = insert_job(app, ACME, published_on_career_page=False)
+    assert catalog_row(conn, job["uuid"]) is None
+    update_job(app, ACME, job["id"], published_on_career_page=True)
+    row = catalog_row(conn, job["uuid"])
+    assert row is not None
+    assert row["title"] == job["title"]
+    assert row["tenant_id"] == conn.execute(
+        "SELECT id FROM public.tenants_tenant WHERE schema_name = %s", (ACME,)).fetchone()[0]  # type: ignore[index]
+    assert row["tenant_schema"] == ACME
+
+
+def test_public_to_private_row_disappears(app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    """Each way of losing eligibility, one UPDATE per job; the other jobs stay."""
+    changes: list[dict[str, object]] = [
+        {"published_on_career_page": False},
+        {"is_internal_only": True},
+        {"status": "closed"},
+        {"status": "filled"},
+        {"application_deadline": datetime.now(UTC) - timedelta(hours=1)},
+    ]
+    jobs = insert_jobs(app, ACME, [{}] * (len(changes) + 1))
+    remaining = {j["uuid"] for j in jobs}
+    assert catalog_uuids(conn, ACME) == remaining
+    for job, change in zip(jobs, changes, strict=False):
+        update_job(app, ACME, job["id"], **change)
+        remaining.discard(job["uuid"])
+        assert catalog_uuids(conn, ACME) == remaining, change
+    assert len(remaining) == 1
+
+
+# ------------------------------------------------------------------- updates
+
+
+def test_update_of_shown_column_rewrites_row(app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    job = insert_job(app, ACME)
+    before = catalog_row(conn, job["uuid"])
+    assert before is not None
+    update_job(app, ACME, job["id"], title="Staff Engineer", location_city="Lisbon",
+               description="<p>New <em>text</em></p>")
+    after = catalog_row(conn, job["uuid"])
+    assert after is not None
+    assert (after["title"], after["location_city"]) == ("Staff Engineer", "Lisbon")
+    assert "<em>text</em>" in after["description"]
+    assert after["synced_at"] > before["synced_at"]
+    assert after["responsibilities"] == before["responsibilities"]
+
+
+def test_update_of_non_shown_columns_leaves_row_untouched(app: psycopg.Connection,
+                                                          conn: psycopg.Connection) -> None:
+    """updated_at and every sensitive column: the catalog row is not rewritten (same xmin/ctid/synced_at)."""
+    job = insert_job(app, ACME)
+    version = row_version(conn, job["uuid"])
+    assert version is not None
+    app.execute(q("UPDATE {s}.ats_jobposting SET updated_at = now() + interval '1 minute' WHERE id = %s"),
+                (job["id"],))
+    assert row_version(conn, job["uuid"]) == version, "updated_at only"
+    for column, value in [
+        ("internal_notes", "changed internal note"),
+        ("hiring_manager_email", "new.manager@corp.example"),
+        ("hiring_manager_name", "New Manager"),
+        ("application_email", "new.apply@corp.example"),
+        ("custom_questions", Jsonb([{"q": "another secret question"}])),
+        ("rejection_feedback_template", "new rejection text"),
+    ]:
+        update_job(app, ACME, job["id"], **{column: value})
+        assert row_version(conn, job["uuid"]) == version, column
+
+
+def test_update_to_same_values_leaves_row_untouched(app: psycopg.Connection,
+                                                    conn: psycopg.Connection) -> None:
+    """Django's save() writes every column; unchanged values must not rewrite the catalog row."""
+    job = insert_job(app, ACME)
+    version = row_version(conn, job["uuid"])
+    fields = {k: v for k, v in job.items() if k not in ("id",)}
+    update_job(app, ACME, job["id"], **fields)
+    assert row_version(conn, job["uuid"]) == version
+
+
+def test_delete_removes_row(app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    job = insert_job(app, ACME)
+    keep = insert_job(app, ACME)
+    app.execute(q("DELETE FROM {s}.ats_jobposting WHERE id = %s"), (job["id"],))
+    assert catalog_row(conn, job["uuid"]) is None
+    assert catalog_row(conn, keep["uuid"]) is not None
+
+
+def test_truncate_removes_only_that_tenants_rows(app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    insert_jobs(app, ACME, [{}] * 3)
+    other = insert_jobs(app, GLOBEX, [{}] * 2)
+    versions = {j["uuid"]: row_version(conn, j["uuid"]) for j in other}
+    app.execute(q("TRUNCATE {s}.ats_jobposting CASCADE"))
+    assert catalog_count(conn, ACME) == 0
+    assert {j["uuid"]: row_version(conn, j["uuid"]) for j in other} == versions
+    assert verify_findings(conn) == []
+
+
+def test_bulk_update_of_many_rows(app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    jobs = insert_jobs(app, ACME, [{"title": f"Job {i}"} for i in range(400)])
+    assert catalog_count(conn, ACME) == 400
+    app.execute(q("UPDATE {s}.ats_jobposting SET title = title || ' (updated)', "
+                  "status = CASE WHEN id % 2 = 0 THEN 'closed' ELSE status END, updated_at = now()"))
+    open_ids = {j["id"] for j in jobs if j["id"] % 2 == 1}
+    titles = dict(conn.execute("SELECT job_uuid, title FROM public.job_catalog WHERE tenant_schema = %s",
+                               (ACME,)).fetchall())
+    assert set(titles) == {j["uuid"] for j in jobs if j["id"] in open_ids}
+    assert all(t.endswith(" (updated)") for t in titles.values())
+    assert verify_findings(conn) == []
+
+
+def test_uuid_change_moves_row(app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    job = insert_job(app, ACME)
+    new_uuid = uuid.uuid4()
+    update_job(app, ACME, job["id"], uuid=new_uuid)
+    assert catalog_row(conn, job["uuid"]) is None
+    row = catalog_row(conn, new_uuid)
+    assert row is not None and row["title"] == job["title"]
+    assert catalog_count(conn, ACME) == 1
+
+
+# ----------------------------------------------------------------- categories
+
+
+def test_category_rename_and_slug_change_follow(app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    cat = category_id(app, ACME, "category-1")
+    job = insert_job(app, ACME, category_id=cat)
+    other = insert_job(app, GLOBEX, category_id=category_id(app, GLOBEX, "category-1"))
+    other_version = row_version(conn, other["uuid"])
+    row = catalog_row(conn, job["uuid"])
+    assert row is not None and (row["category_name"], row["category_slug"]) == ("Category 1", "category-1")
+
+    app.execute(q("UPDATE {s}.ats_jobcategory SET name = 'Engineering', updated_at = now() WHERE id = %s"),
+                (cat,))
+    row = catalog_row(conn, job["uuid"])
+    assert row is not None and (row["category_name"], row["category_slug"]) == ("Engineering", "category-1")
+
+    app.execute(q("UPDATE {s}.ats_jobcategory SET slug = 'engineering', updated_at = now() WHERE id = %s"),
+                (cat,))
+    row = catalog_row(conn, job["uuid"])
+    assert row is not None and (row["category_name"], row["category_slug"]) == ("Engineering", "engineering")
+    # globex has a category with the same slug: untouched
+    assert row_version(conn, other["uuid"]) == other_version
+    # a change the catalog does not show rewrites nothing
+    version = row_version(conn, job["uuid"])
+    app.execute(q("UPDATE {s}.ats_jobcategory SET description = 'x', updated_at = now() WHERE id = %s"),
+                (cat,))
+    assert row_version(conn, job["uuid"]) == version
+    assert verify_findings(conn) == []
+
+
+def test_job_moved_to_another_category(app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    job = insert_job(app, ACME, category_id=category_id(app, ACME, "category-1"))
+    update_job(app, ACME, job["id"], category_id=category_id(app, ACME, "category-3"))
+    row = catalog_row(conn, job["uuid"])
+    assert row is not None and (row["category_name"], row["category_slug"]) == ("Category 3", "category-3")
+    update_job(app, ACME, job["id"], category_id=None)
+    row = catalog_row(conn, job["uuid"])
+    assert row is not None and (row["category_name"], row["category_slug"]) == (None, None)
+
+
+def test_category_delete_as_django_does(app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    cat = category_id(app, ACME, "category-2")
+    job = insert_job(app, ACME, category_id=cat)
+    untouched = insert_job(app, ACME, category_id=category_id(app, ACME, "category-1"))
+    with app.transaction():
+        app.execute(q("UPDATE {s}.ats_jobposting SET category_id = NULL WHERE category_id IN (%s)"), (cat,))
+        app.execute(q("DELETE FROM {s}.ats_jobcategory WHERE id IN (%s)"), (cat,))
+    row = catalog_row(conn, job["uuid"])
+    assert row is not None and (row["category_name"], row["category_slug"]) == (None, None)
+    row = catalog_row(conn, untouched["uuid"])
+    assert row is not None and row["category_slug"] == "category-1"
+    assert verify_findings(conn) == []
+
+
+def test_category_inserted_after_job_in_same_transaction(app: psycopg.Connection,
+                                                         conn: psycopg.Connection) -> None:
+    """Django's foreign keys are deferred: a job may point at a category created later in the transaction."""
+    with app.transaction():
+        job = insert_job(app, ACME, category_id=1000)
+        app.execute(q("INSERT INTO {s}.ats_jobcategory (id, uuid, name, slug, description, created_at, "
+                      "updated_at, parent_id) "
+                      "VALUES (1000, gen_random_uuid(), 'Late', 'late', '', now(), now(), NULL)"))
+    row = catalog_row(conn, job["uuid"])
+    assert row is not None and (row["category_name"], row["category_slug"]) == ("Late", "late")
+    assert verify_findings(conn) == []
+
+
+# -------------------------------------------------------------------- tenants
+
+
+def test_tenant_rename_and_logo_change_follow(app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    jobs = insert_jobs(app, ACME, [{}] * 3)
+    other = insert_job(app, GLOBEX)
+    other_version = row_version(conn, other["uuid"])
+    set_tenant(app, ACME, name="Acme Industries")
+    set_tenant(app, ACME, logo_url="https://cdn.example.com/acme-new.png")
+    rows = [catalog_row(conn, j["uuid"]) for j in jobs]
+    assert all(r is not None and r["company_name"] == "Acme Industries" for r in rows)
+    logo = "https://cdn.example.com/acme-new.png"
+    assert all(r is not None and r["company_logo_url"] == logo for r in rows)
+    assert row_version(conn, other["uuid"]) == other_version
+    # a registry change the catalog does not show rewrites nothing
+    version = row_version(conn, jobs[0]["uuid"])
+    set_tenant(app, ACME, website="https://elsewhere.example.com")
+    assert row_version(conn, jobs[0]["uuid"]) == version
+
+
+def test_tenant_suspend_and_reactivate(app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    hostile = '<p onclick="steal()">Hello <script>alert(1)</script><b>bold</b></p>'
+    jobs = insert_jobs(app, ACME, [{"description": hostile}, {}])
+    before = {j["uuid"]: catalog_row(conn, j["uuid"]) for j in jobs}
+    set_tenant(app, ACME, status="suspended")
+    assert catalog_count(conn, ACME) == 0
+    set_tenant(app, ACME, status="active")
+    after = {j["uuid"]: catalog_row(conn, j["uuid"]) for j in jobs}
+    assert set(after) == set(before) and all(r is not None for r in after.values())
+    expected = conn.execute("SELECT catalog_sync.sanitize_html(%s)", (hostile,)).fetchone()[0]  # type: ignore[index]
+    row = after[jobs[0]["uuid"]]
+    assert row is not None
+    assert row["description"] == expected
+    assert "<script" not in row["description"].lower()
+    assert not re.search(r"<[^>]*\son\w+\s*=", row["description"], re.I)
+    for key in ("title", "description", "responsibilities", "company_name", "company_logo_url"):
+        assert {u: r[key] for u, r in after.items() if r} == {u: r[key] for u, r in before.items() if r}, key
+    assert verify_findings(conn) == []
+
+
+def test_tenant_delete_as_django_does(app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    insert_jobs(app, ACME, [{}] * 2)
+    other = insert_job(app, GLOBEX)
+    tenant_id = conn.execute("SELECT id FROM public.tenants_tenant WHERE schema_name = %s",
+                             (ACME,)).fetchone()[0]  # type: ignore[index]
+    app.execute("INSERT INTO public.tenants_domain (domain, is_primary, tenant_id) "
+                "VALUES ('acme.example', true, %s)", (tenant_id,))
+    with app.transaction():
+        app.execute("DELETE FROM public.tenants_domain WHERE tenant_id IN (%s)", (tenant_id,))
+        app.execute("DELETE FROM public.tenants_tenant WHERE id IN (%s)", (tenant_id,))
+    assert conn.execute("SELECT count(*) FROM public.job_catalog WHERE tenant_id = %s",
+                        (tenant_id,)).fetchone()[0] == 0  # type: ignore[index]
+    assert catalog_row(conn, other["uuid"]) is not None
+    assert verify_findings(conn) == []
+
+
+# ------------------------------------------------------------ transactions
+
+
+def test_rollback_leaves_catalog_untouched(app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    """An insert, an update and a delete, each rolled back: the catalog is exactly as before."""
+    job = insert_job(app, ACME)
+    snapshot = catalog_snapshot(conn)
+    for operation in ("insert", "update", "delete"):
+        with pytest.raises(psycopg.errors.RaiseException), app.transaction():
+            if operation == "insert":
+                insert_job(app, ACME)
+            elif operation == "update":
+                update_job(app, ACME, job["id"], title="Never committed")
+            else:
+                app.execute(q("DELETE FROM {s}.ats_jobposting WHERE id = %s"), (job["id"],))
+            app.execute("DO $$ BEGIN RAISE EXCEPTION 'roll back'; END $$")
+        assert catalog_snapshot(conn) == snapshot, operation
+
+
+def test_several_statements_in_one_transaction(app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    """The same row updated twice; a row inserted then deleted; a row hidden then shown again."""
+    job, kept = insert_jobs(app, ACME, [{}, {}])
+    with app.transaction():
+        update_job(app, ACME, job["id"], title="First")
+        update_job(app, ACME, job["id"], title="Second", show_salary=False)
+        gone = insert_job(app, ACME)
+        app.execute(q("DELETE FROM {s}.ats_jobposting WHERE id = %s"), (gone["id"],))
+        update_job(app, ACME, kept["id"], status="on_hold")
+        update_job(app, ACME, kept["id"], status="open", title="Back again")
+    assert catalog_uuids(conn, ACME) == {job["uuid"], kept["uuid"]}
+    row = catalog_row(conn, job["uuid"])
+    assert row is not None and row["title"] == "Second" and row["salary_min"] is None
+    row = catalog_row(conn, kept["uuid"])
+    assert row is not None and row["title"] == "Back again"
+    assert verify_findings(conn) == []

@@ -1,0 +1,355 @@
+"""verify finds every kind of drift, `verify --repair` fixes it; backfill and
+attach are idempotent. Drift is made as the superuser (catalog rows) or as the
+application role (its own tables' triggers), as it happens in real life."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from pyinstaller_tools import cli, seed
+from tests.conftest import Db
+from tests.jobs import (
+    catalog_count,
+    catalog_row,
+    catalog_snapshot,
+    catalog_uuids,
+    category_id,
+    create_tenant,
+    insert_job,
+    insert_jobs,
+    set_tenant,
+    update_job,
+    verify_findings,
+)
+
+ACME = "tenant_acme"
+GLOBEX = "tenant_globex"
+JOB_TRIGGERS = ("catalog_sync_job_insert", "catalog_sync_job_update", "catalog_sync_job_delete",
+                "catalog_sync_job_truncate")
+
+
+def run(db: Db, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = cli.main([*argv, "--dsn", db.dsn()])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def problems(conn: psycopg.Connection) -> list[tuple[str, str | None]]:
+    return sorted(verify_findings(conn), key=lambda f: (f[0], f[1] or ""))
+
+
+def assert_repaired(db: Db, conn: psycopg.Connection, capsys: pytest.CaptureFixture[str]) -> None:
+    """verify exits 1, verify --repair exits 0, then verify is clean (SQL and CLI)."""
+    code, out, err = run(db, capsys, "verify")
+    assert code == 1, (out, err)
+    code, out, err = run(db, capsys, "verify", "--repair")
+    assert code == 0, (out, err)
+    assert "repaired:" in out
+    assert problems(conn) == []
+    code, out, err = run(db, capsys, "verify")
+    assert code == 0, (out, err)
+    assert out.startswith("clean")
+
+
+def alter_trigger(app: psycopg.Connection, action: str, trigger: str, table: str = "ats_jobposting",
+                  schema: str = ACME) -> None:
+    app.execute(sql.SQL("ALTER TABLE {}.{} " + action + " TRIGGER {}").format(
+        sql.Identifier(schema), sql.Identifier(table), sql.Identifier(trigger)))
+
+
+def write_some(app: psycopg.Connection) -> list[dict[str, Any]]:
+    """A little of everything the application does."""
+    jobs = insert_jobs(app, ACME, [{"category_id": category_id(app, ACME)}, {}, {"status": "draft"}, {}])
+    insert_jobs(app, GLOBEX, [{}, {"is_internal_only": True}])
+    update_job(app, ACME, jobs[0]["id"], title="Updated")
+    update_job(app, ACME, jobs[2]["id"], status="open")
+    app.execute("DELETE FROM tenant_acme.ats_jobposting WHERE id = %s", (jobs[3]["id"],))
+    app.execute("UPDATE tenant_acme.ats_jobcategory SET name = 'Renamed' WHERE slug = 'category-1'")
+    set_tenant(app, GLOBEX, name="Globex Renamed")
+    return jobs
+
+
+# ---------------------------------------------------------------------- clean
+
+
+def test_clean_after_normal_operations(app: psycopg.Connection, conn: psycopg.Connection, db: Db,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    write_some(app)
+    assert catalog_count(conn) == 4
+    assert problems(conn) == []
+    code, out, _ = run(db, capsys, "verify")
+    assert code == 0 and out.startswith("clean")
+
+
+# ----------------------------------------------------------------- row drift
+
+
+def test_missing_row(app: psycopg.Connection, conn: psycopg.Connection, db: Db,
+                     capsys: pytest.CaptureFixture[str]) -> None:
+    job = insert_job(app, ACME)
+    conn.execute("DELETE FROM public.job_catalog WHERE job_uuid = %s", (job["uuid"],))
+    assert problems(conn) == [("missing", None)]
+    key = conn.execute("SELECT key FROM catalog_sync.verify_tenant(%s)", (db.tenant_id(ACME),)).fetchone()
+    assert key == (job["uuid"],)
+    assert_repaired(db, conn, capsys)
+    assert catalog_row(conn, job["uuid"]) is not None
+
+
+def test_stale_row(app: psycopg.Connection, conn: psycopg.Connection, db: Db,
+                   capsys: pytest.CaptureFixture[str]) -> None:
+    job = insert_job(app, ACME)
+    original = catalog_row(conn, job["uuid"])
+    assert original is not None
+    conn.execute("UPDATE public.job_catalog SET title = 'Tampered', description = '<script>x</script>' "
+                 "WHERE job_uuid = %s", (job["uuid"],))
+    found = problems(conn)
+    assert len(found) == 1 and found[0][0] == "stale"
+    assert "title" in (found[0][1] or "") and "description" in (found[0][1] or "")
+    assert_repaired(db, conn, capsys)
+    row = catalog_row(conn, job["uuid"])
+    assert row is not None
+    assert (row["title"], row["description"]) == (original["title"], original["description"])
+
+
+def test_orphan_row(app: psycopg.Connection, conn: psycopg.Connection, db: Db,
+                    capsys: pytest.CaptureFixture[str]) -> None:
+    job = insert_job(app, ACME)
+    bogus = uuid.uuid4()
+    conn.execute("CREATE TEMP TABLE bogus AS SELECT * FROM public.job_catalog WHERE job_uuid = %s",
+                 (job["uuid"],))
+    conn.execute("ALTER TABLE bogus DROP COLUMN search")
+    conn.execute("UPDATE bogus SET job_uuid = %s, title = 'Bogus'", (bogus,))
+    conn.execute("INSERT INTO public.job_catalog SELECT * FROM bogus")
+    assert problems(conn) == [("orphan", None)]
+    assert_repaired(db, conn, capsys)
+    assert catalog_uuids(conn, ACME) == {job["uuid"]}
+
+
+def test_expired_row(app: psycopg.Connection, conn: psycopg.Connection, db: Db,
+                     capsys: pytest.CaptureFixture[str]) -> None:
+    """The deadline passes without any write: verify reports the row as expired."""
+    job = insert_job(app, ACME)
+    with app.transaction():
+        alter_trigger(app, "DISABLE", "catalog_sync_job_update")
+        app.execute("UPDATE tenant_acme.ats_jobposting "
+                    "SET application_deadline = now() - interval '1 minute' WHERE id = %s", (job["id"],))
+        alter_trigger(app, "ENABLE ALWAYS", "catalog_sync_job_update")
+    assert catalog_row(conn, job["uuid"]) is not None
+    assert problems(conn) == [("expired", None)]
+    assert_repaired(db, conn, capsys)
+    assert catalog_row(conn, job["uuid"]) is None
+
+
+# ------------------------------------------------------------- trigger drift
+
+
+def test_trigger_not_enabled_always(app: psycopg.Connection, conn: psycopg.Connection, db: Db,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """DISABLE, ENABLE REPLICA and plain ENABLE (skipped under session_replication_role = replica)."""
+    for action in ("DISABLE", "ENABLE REPLICA", "ENABLE"):
+        alter_trigger(app, action, "catalog_sync_job_insert")
+        assert problems(conn) == [("trigger_disabled", "ats_jobposting.catalog_sync_job_insert")], action
+        assert_repaired(db, conn, capsys)
+        job = insert_job(app, ACME)
+        assert catalog_row(conn, job["uuid"]) is not None, action
+
+
+def test_category_trigger_disabled(app: psycopg.Connection, conn: psycopg.Connection, db: Db,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    job = insert_job(app, ACME, category_id=category_id(app, ACME))
+    alter_trigger(app, "DISABLE", "catalog_sync_jobcat_update", table="ats_jobcategory")
+    app.execute("UPDATE tenant_acme.ats_jobcategory SET name = 'Silent' WHERE slug = 'category-1'")
+    assert problems(conn) == [("stale", "category_name"),
+                              ("trigger_disabled", "ats_jobcategory.catalog_sync_jobcat_update")]
+    assert_repaired(db, conn, capsys)
+    row = catalog_row(conn, job["uuid"])
+    assert row is not None and row["category_name"] == "Silent"
+
+
+def test_registry_trigger_disabled(app: psycopg.Connection, conn: psycopg.Connection, db: Db,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    job = insert_job(app, ACME)
+    app.execute("ALTER TABLE public.tenants_tenant DISABLE TRIGGER catalog_sync_tenant_update")
+    set_tenant(app, ACME, name="Renamed While Disabled")
+    assert problems(conn) == [("stale", "company_name"),
+                              ("trigger_disabled", "tenants_tenant.catalog_sync_tenant_update")]
+    assert_repaired(db, conn, capsys)
+    row = catalog_row(conn, job["uuid"])
+    assert row is not None and row["company_name"] == "Renamed While Disabled"
+
+
+def test_trigger_dropped(app: psycopg.Connection, conn: psycopg.Connection, db: Db,
+                         capsys: pytest.CaptureFixture[str]) -> None:
+    app.execute("DROP TRIGGER catalog_sync_job_delete ON tenant_acme.ats_jobposting")
+    assert problems(conn) == [("trigger_missing", "ats_jobposting.catalog_sync_job_delete")]
+    assert_repaired(db, conn, capsys)
+    job = insert_job(app, ACME)
+    app.execute("DELETE FROM tenant_acme.ats_jobposting WHERE id = %s", (job["id"],))
+    assert catalog_row(conn, job["uuid"]) is None
+
+
+def test_trigger_outdated(app: psycopg.Connection, conn: psycopg.Connection, db: Db,
+                          capsys: pytest.CaptureFixture[str]) -> None:
+    app.execute("COMMENT ON TRIGGER catalog_sync_job_update ON tenant_acme.ats_jobposting "
+                "IS 'catalog_sync:old'")
+    assert problems(conn) == [("trigger_outdated", "ats_jobposting.catalog_sync_job_update")]
+    assert_repaired(db, conn, capsys)
+
+
+def test_writes_while_triggers_disabled(app: psycopg.Connection, conn: psycopg.Connection, db: Db,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    changed, closed, deleted, untouched = insert_jobs(app, ACME, [{}, {}, {}, {}])
+    for trigger in JOB_TRIGGERS[:3]:
+        alter_trigger(app, "DISABLE", trigger)
+    added = insert_job(app, ACME)
+    update_job(app, ACME, changed["id"], title="Changed silently")
+    update_job(app, ACME, closed["id"], status="closed")
+    app.execute("DELETE FROM tenant_acme.ats_jobposting WHERE id = %s", (deleted["id"],))
+    found = problems(conn)
+    assert [f for f in found if not f[0].startswith("trigger_")] == [
+        ("missing", None), ("orphan", None), ("orphan", None), ("stale", "title")]
+    assert sorted(f[1] for f in found if f[0] == "trigger_disabled") == sorted(
+        f"ats_jobposting.{t}" for t in JOB_TRIGGERS[:3])
+    assert_repaired(db, conn, capsys)
+    assert catalog_uuids(conn, ACME) == {added["uuid"], changed["uuid"], untouched["uuid"]}
+    row = catalog_row(conn, changed["uuid"])
+    assert row is not None and row["title"] == "Changed silently"
+    later = insert_job(app, ACME)  # the triggers work again
+    assert catalog_row(conn, later["uuid"]) is not None
+
+
+# -------------------------------------------------------------- tenant drift
+
+
+def test_tenant_not_attached(app: psycopg.Connection, conn: psycopg.Connection, db: Db,
+                             capsys: pytest.CaptureFixture[str]) -> None:
+    _, schema = create_tenant(conn, "initech", "Initech")
+    seed.seed_categories(app, schema, 2)
+    jobs = insert_jobs(app, schema, [{}, {}, {"status": "closed"}])
+    assert problems(conn) == [("tenant_not_attached", schema)]
+    assert_repaired(db, conn, capsys)
+    assert catalog_uuids(conn, schema) == {jobs[0]["uuid"], jobs[1]["uuid"]}
+    later = insert_job(app, schema)
+    assert catalog_row(conn, later["uuid"]) is not None
+
+
+def test_unattached_rows_of_a_dropped_tenant_schema(app: psycopg.Connection, conn: psycopg.Connection, db: Db,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """Detached without purge, then its schema dropped: only the stray rows remain; repair removes them."""
+    insert_jobs(app, ACME, [{}, {}])
+    other = insert_job(app, GLOBEX)
+    conn.execute("SELECT * FROM catalog_sync.detach_schema('tenant_acme', false)")
+    app.execute("DROP SCHEMA tenant_acme CASCADE")
+    assert catalog_count(conn, ACME) == 2
+    assert problems(conn) == [("unattached_rows", "2 job_catalog rows")]
+    assert_repaired(db, conn, capsys)
+    assert catalog_count(conn, ACME) == 0
+    assert catalog_row(conn, other["uuid"]) is not None
+
+
+def test_detached_without_purge(app: psycopg.Connection, conn: psycopg.Connection, db: Db,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    """Detached without purge (schema kept): verify reports the rows; repair brings it back in sync."""
+    jobs = insert_jobs(app, ACME, [{}, {}])
+    conn.execute("SELECT * FROM catalog_sync.detach_schema('tenant_acme', false)")
+    assert catalog_count(conn, ACME) == 2
+    update_job(app, ACME, jobs[0]["id"], status="closed")  # no trigger any more
+    assert ("unattached_rows", "2 job_catalog rows") in problems(conn)
+    assert_repaired(db, conn, capsys)
+    # attached again and in sync, or purged: either way no stale row is left public
+    assert catalog_row(conn, jobs[0]["uuid"]) is None
+
+
+# ----------------------------------------------------------------- backfill
+
+
+def backfill(conn: psycopg.Connection, tenant_id: int, dry_run: bool = False) -> tuple[int, int, int]:
+    row = conn.execute("SELECT inserted, updated, removed FROM catalog_sync.backfill_tenant(%s, %s)",
+                       (tenant_id, dry_run)).fetchone()
+    assert row is not None
+    return (int(row[0]), int(row[1]), int(row[2]))
+
+
+def make_three_drifts(app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    """One missing, one stale, one orphan row in tenant_acme."""
+    a, b, c = insert_jobs(app, ACME, [{}, {}, {}])
+    conn.execute("DELETE FROM public.job_catalog WHERE job_uuid = %s", (a["uuid"],))
+    conn.execute("UPDATE public.job_catalog SET title = 'Tampered' WHERE job_uuid = %s", (b["uuid"],))
+    with app.transaction():
+        alter_trigger(app, "DISABLE", "catalog_sync_job_delete")
+        app.execute("DELETE FROM tenant_acme.ats_jobposting WHERE id = %s", (c["id"],))
+        app.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending FK events before ALTER TABLE
+        alter_trigger(app, "ENABLE ALWAYS", "catalog_sync_job_delete")
+    assert problems(conn) == [("missing", None), ("orphan", None), ("stale", "title")]
+
+
+def test_backfill_repairs_then_is_idempotent(app: psycopg.Connection, conn: psycopg.Connection,
+                                             db: Db) -> None:
+    make_three_drifts(app, conn)
+    assert backfill(conn, db.tenant_id(ACME)) == (1, 1, 1)
+    assert problems(conn) == []
+    snapshot = catalog_snapshot(conn)
+    assert backfill(conn, db.tenant_id(ACME)) == (0, 0, 0)
+    assert backfill(conn, db.tenant_id(GLOBEX)) == (0, 0, 0)
+    assert catalog_snapshot(conn) == snapshot  # not even rewritten
+
+
+def test_backfill_dry_run_writes_nothing(app: psycopg.Connection, conn: psycopg.Connection, db: Db,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    make_three_drifts(app, conn)
+    snapshot = catalog_snapshot(conn)
+    assert backfill(conn, db.tenant_id(ACME), dry_run=True) == (1, 1, 1)
+    assert catalog_snapshot(conn) == snapshot
+    code, out, err = run(db, capsys, "backfill", "--dry-run", "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["dry_run"] is True
+    assert {k: report["total"][k] for k in ("inserted", "updated", "removed", "errors")} == {
+        "inserted": 1, "updated": 1, "removed": 1, "errors": 0}
+    assert catalog_snapshot(conn) == snapshot
+    assert len(problems(conn)) == 3
+
+
+# ------------------------------------------------------------------- attach
+
+
+def test_attach_is_idempotent(conn: psycopg.Connection) -> None:
+    query = ("SELECT oid, xmin::text, tgenabled, obj_description(oid, 'pg_trigger') FROM pg_trigger "
+             "WHERE tgname LIKE 'catalog_sync%' ORDER BY oid")
+    triggers = conn.execute(query).fetchall()
+    assert len(triggers) == 2 * 8 + 2
+    for schema in (ACME, GLOBEX):
+        row = conn.execute("SELECT triggers_changed FROM catalog_sync.attach_schema(%s)",
+                           (schema,)).fetchone()
+        assert row == (0,)
+    assert conn.execute(query).fetchall() == triggers
+    assert problems(conn) == []
+
+
+def test_verify_tenant_option_limits_scope(app: psycopg.Connection, conn: psycopg.Connection, db: Db,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    job = insert_job(app, GLOBEX)
+    conn.execute("UPDATE public.job_catalog SET title = 'Tampered' WHERE job_uuid = %s", (job["uuid"],))
+    assert run(db, capsys, "verify", "--tenant", ACME)[0] == 0
+    code, out, _ = run(db, capsys, "verify", "--tenant", GLOBEX, "--json")
+    assert code == 1
+    report = json.loads(out)
+    assert report["clean"] is False
+    assert [(f["problem"], f["schema"], f["key"], f["detail"]) for f in report["findings"]] == [
+        ("stale", GLOBEX, str(job["uuid"]), "title")]
+
+
+def test_detached_on_purpose_is_not_drift(app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    """detach --purge is a decision: verify does not ask for the tenant back."""
+    insert_jobs(app, ACME, [{}, {}])
+    conn.execute("SELECT * FROM catalog_sync.detach_schema('tenant_acme', true)")
+    assert catalog_count(conn, ACME) == 0
+    assert problems(conn) == []
+    assert conn.execute("SELECT attached FROM catalog_sync.tenant_schemas() WHERE schema_name = 'tenant_acme'"
+                        ).fetchone() == (False,)
