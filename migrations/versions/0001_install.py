@@ -5,8 +5,9 @@ Revision ID: 0001
 Revises:
 """
 
-from pyinstaller_tools import sqlfiles
 from pyinstaller_tools.migrations.helpers import run_sql
+
+from pyinstaller_tools import sqlfiles
 
 revision = "0001"
 down_revision = None
