@@ -39,7 +39,8 @@ def require_installed(conn: psycopg.Connection) -> None:
 
 
 def attachable_schemas(conn: psycopg.Connection) -> list[str]:
-    rows = conn.execute("SELECT schema_name FROM catalog_sync.tenant_schemas()").fetchall()
+    """Tenant schemas with the contract tables, except those detached on purpose."""
+    rows = conn.execute("SELECT schema_name FROM catalog_sync.tenant_schemas() WHERE NOT detached").fetchall()
     return [r[0] for r in rows]
 
 

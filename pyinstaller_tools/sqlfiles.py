@@ -9,10 +9,30 @@ DB = files("pyinstaller_tools.db")
 CONTRACT = files("pyinstaller_tools") / "contract"
 
 
-def install_order() -> list[str]:
-    """The files of db/install.txt, in order."""
-    lines = (DB / "install.txt").read_text(encoding="utf-8").splitlines()
-    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+def revisions() -> dict[str, list[str]]:
+    """db/install.txt by revision: {"0001": [files...], ...}, in order."""
+    sections: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for raw in (DB / "install.txt").read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if line.startswith("## revision "):
+            current = sections.setdefault(line.removeprefix("## revision ").strip(), [])
+        elif line and not line.startswith("#"):
+            if current is None:
+                raise ValueError(f"db/install.txt: {line} is listed before any '## revision' header")
+            current.append(line)
+    return sections
+
+
+def install_order(revision: str | None = None) -> list[str]:
+    """The files of one revision, or of all revisions (db/ applied directly), in order."""
+    sections = revisions()
+    if revision is not None:
+        return sections[revision]
+    seen: list[str] = []
+    for files_ in sections.values():
+        seen.extend(files_)
+    return seen
 
 
 def read(relative_path: str) -> str:
@@ -22,9 +42,9 @@ def read(relative_path: str) -> str:
     return node.read_text(encoding="utf-8")
 
 
-def install_statements() -> list[tuple[str, str]]:
-    """(file name, SQL text) for every install file, in order."""
-    return [(name, read(name)) for name in install_order()]
+def install_statements(revision: str | None = None) -> list[tuple[str, str]]:
+    """(file name, SQL text) for the install files of one revision (or all), in order."""
+    return [(name, read(name)) for name in install_order(revision)]
 
 
 def install_script() -> str:

@@ -16,6 +16,8 @@ from pyinstaller_tools import migrate, seed, sqlfiles
 from pyinstaller_tools.cluster import find_bindir
 from tests.conftest import Db
 
+ROOT = Path(__file__).resolve().parent.parent
+
 
 def _bin(name: str) -> str:
     path = find_bindir() / name
@@ -88,7 +90,7 @@ def test_downgrade_base_removes_everything_and_upgrade_again(fresh) -> None:
 
 
 def test_every_db_file_is_installed_exactly_once() -> None:
-    root = Path(__file__).resolve().parent.parent / "db"
+    root = ROOT / "db"
     on_disk = {p.relative_to(root).as_posix() for p in root.rglob("*.sql")} - {"uninstall.sql"}
     listed = sqlfiles.install_order()
     assert len(listed) == len(set(listed))
@@ -111,3 +113,10 @@ def test_install_runs_in_one_transaction(fresh) -> None:
         migrate.upgrade(target.dsn())
     with target.connect() as conn:
         assert conn.execute("SELECT to_regnamespace('catalog_sync')").fetchone()[0] is None
+
+
+def test_each_alembic_revision_has_its_install_section() -> None:
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory(str(ROOT / "migrations"))
+    assert {rev.revision for rev in script.walk_revisions()} == set(sqlfiles.revisions())

@@ -18,6 +18,10 @@ BEGIN
         RAISE EXCEPTION 'catalog_sync: tenant % is not attached', p_tenant_id
             USING ERRCODE = 'undefined_object', HINT = 'Run catalog-sync attach first.';
     END IF;
+    -- Nothing of a tenant table is read before it passed the contract check.
+    PERFORM catalog_sync.assert_registry();
+    PERFORM catalog_sync.assert_contract(v_job_rel, 'ats_jobposting');
+    PERFORM catalog_sync.assert_contract(catalog_sync.source_relid(p_tenant_id, 'ats_jobcategory'), 'ats_jobcategory');
     PERFORM catalog_sync.lock_for_tenant_change(ARRAY[p_tenant_id]);
 
     EXECUTE format('SELECT count(*) FROM %s', catalog_sync.qualified_name(v_job_rel)) INTO source_rows;

@@ -2,12 +2,15 @@
 -- it must be a plain table (relkind 'r', not a partition, no inheritance parent
 -- or child) and every contract column must exist with exactly the contract's
 -- built-in type and the default collation. Returns one line per problem; none
--- means the relation matches. Reads only pg_catalog.
+-- means the relation matches. Reads only pg_catalog. (PL/pgSQL: a SQL
+-- function with a SET clause is planned again on every call.)
 CREATE OR REPLACE FUNCTION catalog_sync.contract_problems(p_relid oid, p_source_table name)
 RETURNS SETOF text
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
+BEGIN
+    RETURN QUERY
     SELECT 'relation ' || p_relid::pg_catalog.regclass::text || ' is not a plain table (relkind '
            || c.relkind::text || CASE WHEN c.relispartition THEN ', partition' ELSE '' END || ')'
     FROM pg_catalog.pg_class c
@@ -32,7 +35,8 @@ AS $$
            OR pg_catalog.format_type(a.atttypid, a.atttypmod) <> cc.type_name)
     UNION ALL
     SELECT 'relation ' || p_relid::text || ' does not exist'
-    WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = p_relid)
+    WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = p_relid);
+END
 $$;
 ALTER FUNCTION catalog_sync.contract_problems(oid, name) OWNER TO catalog_sync_owner;
 REVOKE ALL ON FUNCTION catalog_sync.contract_problems(oid, name) FROM PUBLIC;

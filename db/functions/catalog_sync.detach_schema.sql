@@ -1,6 +1,7 @@
--- Detach one tenant schema: drop its sync triggers and forget it. Its catalog
--- rows stay (verify reports them as rows of an unattached tenant) unless
--- p_purge. SECURITY INVOKER: the caller must own the tenant's tables.
+-- Detach one tenant schema: drop its sync triggers, forget its tables and mark
+-- it detached (verify then leaves it alone). Its catalog rows stay (verify
+-- reports them as unattached_rows) unless p_purge. SECURITY INVOKER: the caller
+-- must own the tenant's tables.
 CREATE OR REPLACE FUNCTION catalog_sync.detach_schema(p_schema text, p_purge boolean DEFAULT false)
 RETURNS TABLE (tenant_id bigint, triggers_dropped integer)
 LANGUAGE plpgsql
@@ -10,12 +11,12 @@ DECLARE
     v_rel record;
 BEGIN
     triggers_dropped := 0;
-    FOR v_rel IN SELECT * FROM catalog_sync.unregister_schema(p_schema, p_purge) LOOP
-        tenant_id := v_rel.tenant_id;
+    FOR v_rel IN SELECT * FROM catalog_sync.attached_relids(p_schema) LOOP
         IF EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = v_rel.relid) THEN
             triggers_dropped := triggers_dropped + catalog_sync.drop_triggers(v_rel.relid);
         END IF;
     END LOOP;
+    SELECT u.tenant_id INTO tenant_id FROM catalog_sync.unregister_schema(p_schema, p_purge) AS u;
     RETURN NEXT;
 END
 $$;

@@ -2,7 +2,8 @@
 -- transition table: the trigger must be an AFTER ... FOR EACH STATEMENT trigger
 -- on a table that attach registered (by OID) for the tenant named by the trigger
 -- argument, and the table must still match the contract. Returns the tenant id.
--- Error texts name only the relation OID, never row data.
+-- Error texts name only the relation OID, never row data. Returns NULL (the
+-- caller then does nothing) for a table of a tenant deleted from the registry.
 -- Hot path, only ever called inside a SECURITY DEFINER sync function (EXECUTE is
 -- the owner's alone), so it runs under the caller's pinned search_path and sets
 -- none itself: a SET clause costs a GUC save/restore on every call.
@@ -30,6 +31,14 @@ BEGIN
     PERFORM FROM catalog_sync.attached_table a
     WHERE a.relid = p_relid AND a.tenant_id = v_tenant_id AND a.source_table = p_source_table;
     IF NOT FOUND THEN
+        -- The tenant was deleted from the registry but its schema kept
+        -- (django-tenants' default): nothing of it may be published, and its
+        -- writes must not fail. NULL tells the caller to do nothing.
+        PERFORM catalog_sync.assert_registry();
+        IF NOT EXISTS (SELECT FROM public.tenants_tenant t WHERE t.id = v_tenant_id)
+           AND NOT EXISTS (SELECT FROM catalog_sync.attached_table a WHERE a.relid = p_relid) THEN
+            RETURN NULL;
+        END IF;
         RAISE EXCEPTION 'catalog_sync: relation % is not attached for this tenant', p_relid
             USING ERRCODE = 'insufficient_privilege',
                   HINT = 'Attach the schema with catalog_sync.attach_schema() (catalog-sync attach).';

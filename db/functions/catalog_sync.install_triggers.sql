@@ -13,15 +13,14 @@ AS $$
 DECLARE
     v_rel     text := catalog_sync.qualified_name(p_relid);
     v_spec    catalog_sync.trigger_spec;
-    v_state   text;
     v_stale   name;
     v_changed integer := 0;
 BEGIN
-    FOR v_spec IN SELECT * FROM catalog_sync.trigger_spec s WHERE s.source_table = p_source_table
+    FOR v_spec IN SELECT s.* FROM catalog_sync.trigger_spec s
+                  JOIN catalog_sync.trigger_state(p_relid, p_source_table, p_tenant_id) st
+                    ON st.trigger_name = s.trigger_name
+                  WHERE s.source_table = p_source_table AND st.state <> 'INSTALLED'
                   ORDER BY s.trigger_name LOOP
-        SELECT st.state INTO v_state FROM catalog_sync.trigger_state(p_relid, p_source_table, p_tenant_id) st
-        WHERE st.trigger_name = v_spec.trigger_name;
-        CONTINUE WHEN v_state = 'INSTALLED';
         EXECUTE format('CREATE OR REPLACE TRIGGER %I AFTER %s ON %s %s FOR EACH STATEMENT '
                        'EXECUTE FUNCTION catalog_sync.%I(%s)',
                        v_spec.trigger_name, v_spec.event, v_rel,

@@ -19,6 +19,9 @@ DECLARE
     v_filter     text := 'categories';
 BEGIN
     v_tenant_id := catalog_sync.guard(TG_RELID, TG_NARGS, TG_ARGV[0], 'ats_jobcategory', TG_LEVEL, TG_WHEN);
+    IF v_tenant_id IS NULL THEN
+        RETURN NULL;                    -- the tenant is gone: publish nothing
+    END IF;
 
     IF TG_OP = 'TRUNCATE' THEN
         PERFORM catalog_sync.lock_for_tenant_change(ARRAY[v_tenant_id]);

@@ -20,6 +20,9 @@ DECLARE
 BEGIN
     -- Checks the table against the contract before any transition row is read.
     v_tenant_id := catalog_sync.guard(TG_RELID, TG_NARGS, TG_ARGV[0], 'ats_jobposting', TG_LEVEL, TG_WHEN);
+    IF v_tenant_id IS NULL THEN
+        RETURN NULL;                    -- the tenant is gone: publish nothing
+    END IF;
 
     IF TG_OP = 'TRUNCATE' THEN
         PERFORM catalog_sync.lock_for_read(v_tenant_id, NULL, NULL);

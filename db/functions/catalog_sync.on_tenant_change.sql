@@ -10,7 +10,6 @@ SET search_path = pg_catalog, pg_temp
 SET row_security = off
 AS $$
 DECLARE
-    v_problem   text;
     v_ids       bigint[];
     v_tenant_id bigint;
 BEGIN
@@ -18,11 +17,7 @@ BEGIN
         RAISE EXCEPTION 'catalog_sync: on_tenant_change called by an unexpected trigger on relation %', TG_RELID
             USING ERRCODE = 'insufficient_privilege';
     END IF;
-    SELECT p INTO v_problem FROM catalog_sync.contract_problems(TG_RELID, 'tenants_tenant') AS p LIMIT 1;
-    IF v_problem IS NOT NULL THEN
-        RAISE EXCEPTION 'catalog_sync: public.tenants_tenant no longer matches the contract: %', v_problem
-            USING ERRCODE = 'insufficient_privilege';
-    END IF;
+    PERFORM catalog_sync.assert_registry();
 
     IF TG_OP = 'DELETE' THEN
         SELECT array_agg(o.id ORDER BY o.id) INTO v_ids FROM old_rows o;

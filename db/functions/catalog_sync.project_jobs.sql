@@ -24,6 +24,8 @@ RETURNS SETOF public.job_catalog
 LANGUAGE plpgsql STABLE
 AS $$
 BEGIN
+    -- Before the query starts: its plan may read the registry before calling job_sources().
+    PERFORM catalog_sync.assert_registry();
     RETURN QUERY
     SELECT t.id,
            t.schema_name::text,

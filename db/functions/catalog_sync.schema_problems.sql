@@ -14,6 +14,7 @@ DECLARE
     v_table name;
     v_relid oid;
 BEGIN
+    PERFORM catalog_sync.assert_registry();
     IF p_schema IS NULL OR length(p_schema) NOT BETWEEN 1 AND 63 THEN
         RETURN NEXT 'invalid schema name (1 to 63 characters)';
         RETURN;

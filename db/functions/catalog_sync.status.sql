@@ -14,6 +14,7 @@ DECLARE
     v_job_rel oid;
     v_cat_rel oid;
 BEGIN
+    PERFORM catalog_sync.assert_registry();
     FOR v_r IN SELECT r.id, r.schema_name, r.status, t.tenant_id IS NOT NULL AND t.detached_at IS NULL AS is_attached,
                       t.last_backfill_at
                FROM public.tenants_tenant r LEFT JOIN catalog_sync.tenant t ON t.tenant_id = r.id

@@ -1,17 +1,23 @@
 -- Every tenant of the registry whose schema holds the contract's source tables
--- (django-tenants' public tenant does not), and whether it is attached.
+-- (django-tenants' public tenant does not), whether it is attached, and
+-- whether it was detached on purpose (attach --all leaves those alone).
 CREATE OR REPLACE FUNCTION catalog_sync.tenant_schemas()
-RETURNS TABLE (tenant_id bigint, schema_name text, attached boolean)
-LANGUAGE sql STABLE
+RETURNS TABLE (tenant_id bigint, schema_name text, attached boolean, detached boolean)
+LANGUAGE plpgsql STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+BEGIN
+    PERFORM catalog_sync.assert_registry();
+    RETURN QUERY
     SELECT r.id, r.schema_name::text,
-           EXISTS (SELECT FROM catalog_sync.tenant t WHERE t.tenant_id = r.id AND t.detached_at IS NULL)
+           EXISTS (SELECT FROM catalog_sync.tenant t WHERE t.tenant_id = r.id AND t.detached_at IS NULL),
+           EXISTS (SELECT FROM catalog_sync.tenant t WHERE t.tenant_id = r.id AND t.detached_at IS NOT NULL)
     FROM public.tenants_tenant r
     WHERE EXISTS (SELECT FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
                   WHERE n.nspname = r.schema_name AND c.relname = 'ats_jobposting')
-    ORDER BY r.schema_name
+    ORDER BY r.schema_name;
+END
 $$;
 ALTER FUNCTION catalog_sync.tenant_schemas() OWNER TO catalog_sync_owner;
 REVOKE ALL ON FUNCTION catalog_sync.tenant_schemas() FROM PUBLIC;

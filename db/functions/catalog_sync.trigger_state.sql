@@ -5,9 +5,11 @@
 -- it, repair re-attaches).
 CREATE OR REPLACE FUNCTION catalog_sync.trigger_state(p_relid oid, p_source_table name, p_tenant_id bigint)
 RETURNS TABLE (trigger_name name, state text)
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
+BEGIN
+    RETURN QUERY
     SELECT s.trigger_name,
            CASE
                WHEN tg.oid IS NULL THEN 'MISSING'
@@ -26,7 +28,8 @@ AS $$
     FROM catalog_sync.trigger_spec s
     LEFT JOIN pg_catalog.pg_trigger tg ON tg.tgrelid = p_relid AND tg.tgname = s.trigger_name
     WHERE s.source_table = p_source_table
-    ORDER BY s.trigger_name
+    ORDER BY s.trigger_name;
+END
 $$;
 ALTER FUNCTION catalog_sync.trigger_state(oid, name, bigint) OWNER TO catalog_sync_owner;
 REVOKE ALL ON FUNCTION catalog_sync.trigger_state(oid, name, bigint) FROM PUBLIC;

@@ -1,8 +1,8 @@
 -- Forget a tenant's tables and mark it detached (and, with p_purge, delete its
 -- catalog rows).
--- Returns the OIDs that were registered so the caller can drop the triggers.
+-- Called by detach_schema() after it dropped the triggers.
 CREATE OR REPLACE FUNCTION catalog_sync.unregister_schema(p_schema text, p_purge boolean)
-RETURNS TABLE (tenant_id bigint, relid oid)
+RETURNS TABLE (tenant_id bigint)
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -10,6 +10,7 @@ AS $$
 DECLARE
     v_tenant_id bigint;
 BEGIN
+    PERFORM catalog_sync.assert_registry();
     SELECT t.tenant_id INTO v_tenant_id FROM catalog_sync.tenant t WHERE t.schema_name = p_schema;
     IF v_tenant_id IS NULL THEN
         SELECT r.id INTO v_tenant_id FROM public.tenants_tenant r WHERE r.schema_name = p_schema;
@@ -19,9 +20,23 @@ BEGIN
         END IF;
     END IF;
     PERFORM catalog_sync.lock_for_tenant_change(ARRAY[v_tenant_id]);
-    RETURN QUERY SELECT a.tenant_id, a.relid FROM catalog_sync.attached_table a WHERE a.tenant_id = v_tenant_id;
+    -- Only who can drop the sync triggers (the tables' owner, via detach_schema)
+    -- may forget the tenant: an installer that does not own the tables cannot
+    -- stop a tenant's sync by unregistering it.
+    IF EXISTS (SELECT FROM catalog_sync.attached_table a
+               JOIN pg_catalog.pg_trigger tg ON tg.tgrelid = a.relid
+               JOIN pg_catalog.pg_proc p ON p.oid = tg.tgfoid AND p.pronamespace = 'catalog_sync'::regnamespace
+               WHERE a.tenant_id = v_tenant_id) THEN
+        RAISE EXCEPTION 'catalog_sync: the sync triggers of schema % are still installed', quote_ident(p_schema)
+            USING ERRCODE = 'object_in_use', HINT = 'Use catalog_sync.detach_schema() as the owner of the tables.';
+    END IF;
+    tenant_id := v_tenant_id;
+    RETURN NEXT;
     DELETE FROM catalog_sync.attached_table a WHERE a.tenant_id = v_tenant_id;
-    UPDATE catalog_sync.tenant t SET detached_at = clock_timestamp() WHERE t.tenant_id = v_tenant_id;
+    -- Recorded even for a tenant never attached: "do not sync this one".
+    INSERT INTO catalog_sync.tenant AS t (tenant_id, schema_name, detached_at)
+    VALUES (v_tenant_id, p_schema, clock_timestamp())
+    ON CONFLICT ON CONSTRAINT tenant_pkey DO UPDATE SET detached_at = EXCLUDED.detached_at;
     IF p_purge THEN
         DELETE FROM public.job_catalog c WHERE c.tenant_id = v_tenant_id;
     END IF;

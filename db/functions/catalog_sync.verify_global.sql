@@ -7,16 +7,18 @@
 --   trigger_*            the triggers on public.tenants_tenant
 CREATE OR REPLACE FUNCTION catalog_sync.verify_global()
 RETURNS TABLE (problem text, tenant_id bigint, detail text)
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT 'tenant_not_attached', ts.tenant_id, ts.schema_name
+BEGIN
+    PERFORM catalog_sync.assert_registry();
+    RETURN QUERY
+    SELECT 'tenant_not_attached'::text, ts.tenant_id, ts.schema_name
     FROM catalog_sync.tenant_schemas() ts
-    WHERE NOT ts.attached
-      AND NOT EXISTS (SELECT FROM catalog_sync.tenant t WHERE t.tenant_id = ts.tenant_id)  -- detached on purpose
+    WHERE NOT ts.attached AND NOT ts.detached
     UNION ALL
-    SELECT 'unattached_rows', c.tenant_id, count(*)::text || ' job_catalog rows'
+    SELECT 'unattached_rows'::text, c.tenant_id, count(*)::text || ' job_catalog rows'
     FROM public.job_catalog c
     WHERE NOT EXISTS (SELECT FROM catalog_sync.tenant t WHERE t.tenant_id = c.tenant_id AND t.detached_at IS NULL)
     GROUP BY c.tenant_id
@@ -24,7 +26,8 @@ AS $$
     SELECT 'trigger_' || lower(st.state), NULL::bigint, 'tenants_tenant.' || st.trigger_name
     FROM catalog_sync.trigger_state('public.tenants_tenant'::regclass, 'tenants_tenant', NULL) st
     WHERE st.state <> 'INSTALLED'
-    ORDER BY 1, 2
+    ORDER BY 1, 2;
+END
 $$;
 ALTER FUNCTION catalog_sync.verify_global() OWNER TO catalog_sync_owner;
 REVOKE ALL ON FUNCTION catalog_sync.verify_global() FROM PUBLIC;

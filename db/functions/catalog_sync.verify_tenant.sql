@@ -24,6 +24,7 @@ DECLARE
     v_p        text;
     v_c        text;
 BEGIN
+    PERFORM catalog_sync.assert_registry();
     IF v_job_rel IS NULL THEN
         RAISE EXCEPTION 'catalog_sync: tenant % is not attached', p_tenant_id USING ERRCODE = 'undefined_object';
     END IF;

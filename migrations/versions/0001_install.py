@@ -1,5 +1,5 @@
 """Install the job catalog machinery: roles, catalog_sync schema, public.job_catalog,
-sync functions and the tenant-registry triggers (the files of db/install.txt).
+sync functions and the tenant-registry triggers (section "revision 0001" of db/install.txt).
 
 Revision ID: 0001
 Revises:
@@ -16,7 +16,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    for name, sql in sqlfiles.install_statements():
+    for name, sql in sqlfiles.install_statements("0001"):
         run_sql(f"-- db/{name}\n{sql}")
 
 

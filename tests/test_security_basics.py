@@ -1,0 +1,96 @@
+"""The definer never reads a table that left the contract, never runs code of
+the application role, and fails closed under row-level security."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from tests.conftest import Db
+from tests.jobs import catalog_count, catalog_row, insert_job, verify_findings
+
+ACME = "tenant_acme"
+
+
+def evil_ran(conn: psycopg.Connection) -> bool:
+    """Whether the attacker's code ever ran: its nextval() survives any rollback."""
+    return bool(conn.execute("SELECT is_called FROM public.evil_seq").fetchone()[0])
+
+
+@pytest.fixture
+def evil_cast(app: psycopg.Connection) -> None:
+    """An implicit cast to text owned by the app role, counting its calls."""
+    app.execute("CREATE SEQUENCE public.evil_seq")
+    app.execute("CREATE TYPE public.evil_enum AS ENUM ('Acme Robotics', 'Globex Corporation', 'evil')")
+    app.execute("""CREATE FUNCTION public.evil_to_text(public.evil_enum) RETURNS text LANGUAGE plpgsql AS $$
+                   BEGIN PERFORM nextval('public.evil_seq'); RETURN format('%s', $1); END $$""")
+    app.execute("CREATE CAST (public.evil_enum AS text) WITH FUNCTION public.evil_to_text(public.evil_enum) "
+                "AS IMPLICIT")
+
+
+def test_registry_column_type_hijack_is_refused(app: psycopg.Connection, conn: psycopg.Connection,
+                                                 evil_cast: None) -> None:
+    insert_job(app, "tenant_globex")
+    before = catalog_count(conn)
+    app.execute("ALTER TABLE public.tenants_tenant ALTER COLUMN name TYPE public.evil_enum "
+                "USING name::text::public.evil_enum")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="contract"):
+        insert_job(app, ACME)
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="contract"):
+        conn.execute("SELECT * FROM catalog_sync.verify_global()")
+    assert not evil_ran(conn), "the application's cast ran inside the machinery"
+    assert catalog_count(conn) == before
+
+
+def test_tenant_column_type_hijack_is_refused(app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    job = insert_job(app, ACME)
+    app.execute(f"ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN title TYPE text")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="contract"):
+        app.execute(f"UPDATE {ACME}.ats_jobposting SET title = 'x'")
+    tenant_id = conn.execute("SELECT id FROM public.tenants_tenant WHERE schema_name = %s", (ACME,)).fetchone()[0]
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="contract"):
+        conn.execute("SELECT * FROM catalog_sync.backfill_tenant(%s)", (tenant_id,))
+    assert ("contract", "column title is text, the contract says character varying(200)") in verify_findings(conn)
+    assert catalog_row(conn, job["uuid"])["title"] == job["title"]
+
+
+def test_category_table_hijack_is_refused_on_job_writes(app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    """The job trigger also reads the category table: it is checked too."""
+    app.execute(f"ALTER TABLE {ACME}.ats_jobcategory ALTER COLUMN name TYPE text")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="ats_jobcategory"):
+        insert_job(app, ACME)
+    assert catalog_count(conn, ACME) == 0
+
+
+def test_row_level_security_fails_closed(app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    """A policy that hides rows from the definer must not make the sync drop them silently."""
+    job = insert_job(app, ACME)
+    app.execute(f"ALTER TABLE {ACME}.ats_jobposting ENABLE ROW LEVEL SECURITY")
+    app.execute(f"CREATE POLICY hide ON {ACME}.ats_jobposting USING (false)")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
+        app.execute(f"UPDATE {ACME}.ats_jobposting SET title = 'hidden' WHERE id = %s", (job["id"],))
+    assert catalog_row(conn, job["uuid"])["title"] == job["title"]
+
+
+def test_deleted_tenant_with_kept_schema_publishes_nothing_and_writes_work(
+        db: Db, app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    """django-tenants keeps the schema of a deleted tenant by default."""
+    insert_job(app, ACME)
+    with app.transaction():
+        app.execute("DELETE FROM public.tenants_domain WHERE tenant_id = "
+                    "(SELECT id FROM public.tenants_tenant WHERE schema_name = %s)", (ACME,))
+        app.execute("DELETE FROM public.tenants_tenant WHERE schema_name = %s", (ACME,))
+    assert catalog_count(conn, ACME) == 0
+    insert_job(app, ACME)                       # no error
+    assert catalog_count(conn, ACME) == 0
+    assert verify_findings(conn) == []
+
+
+def test_an_installer_cannot_unregister_a_tenant_it_does_not_own(db: Db, conn: psycopg.Connection) -> None:
+    conn.execute("CREATE ROLE ops_dba LOGIN IN ROLE catalog_sync_installer")
+    with db.connect(role="ops_dba") as ops, pytest.raises(psycopg.errors.ObjectInUse):
+        ops.execute("SELECT * FROM catalog_sync.unregister_schema('tenant_acme', true)")
+    with db.connect(role="ops_dba") as ops, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        ops.execute("SELECT * FROM catalog_sync.detach_schema('tenant_acme', true)")
+    assert conn.execute("SELECT attached FROM catalog_sync.tenant_schemas() WHERE schema_name = 'tenant_acme'"
+                        ).fetchone() == (True,)
