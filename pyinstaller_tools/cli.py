@@ -130,7 +130,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         operations.require_installed(conn)
         tenants = operations.resolve_tenants(conn, args.tenant)
         with operations.backfill_lock(conn):
-            report = operations.backfill(conn, tenants, args.dry_run, args.lock_timeout, progress)
+            report = operations.backfill(conn, tenants, args.dry_run, args.lock_timeout, progress, args.catalog)
     if args.json:
         _dump_json(report)
     else:
@@ -147,11 +147,13 @@ def cmd_verify(args: argparse.Namespace) -> int:
     with connect(args.dsn, autocommit=True) as conn:
         operations.require_installed(conn)
         tenants = operations.resolve_tenants(conn, args.tenant) if args.tenant else None
-        findings = operations.verify(conn, tenants)
+        findings = operations.verify(conn, tenants, progress)
         repaired: list[str] = []
         if findings and args.repair:
             repaired = operations.repair(conn, findings, progress)
-            findings = operations.verify(conn, tenants)
+            findings = operations.verify(conn, tenants, progress)
+        if args.catalog:
+            findings = [f for f in findings if f["catalog"] in (None, args.catalog)]
     if args.json:
         _dump_json({"clean": not findings, "findings": findings, "repaired": repaired})
     else:
@@ -161,7 +163,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
             summary: dict[str, int] = {}
             for f in findings:
                 summary[f["problem"]] = summary.get(f["problem"], 0) + 1
-            print_table(findings[:200], ["problem", "schema", "key", "detail"])
+            print_table(findings[:200], ["problem", "schema", "catalog", "key", "detail"])
             if len(findings) > 200:
                 print(f"... {len(findings) - 200} more (use --json for all)")
             print("drift: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.items())))
@@ -178,7 +180,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         _dump_json(rows)
     else:
         print_table(rows, ["schema", "tenant_status", "attached", "triggers", "eligible", "catalog_rows",
-                           "last_backfill_at", "last_synced_at"])
+                           "eligible_providers", "provider_rows", "eligible_services", "service_rows",
+                           "last_synced_at"])
     return EXIT_OK
 
 
@@ -239,6 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("backfill", cmd_backfill, "make the catalog rows of attached tenants match their sources")
     p.add_argument("--tenant", action="append", metavar="SCHEMA", help="only this tenant schema (repeatable)")
+    p.add_argument("--catalog", choices=operations.CATALOGS, help="only this catalog (default: all)")
     p.add_argument("--dry-run", action="store_true", help="count what would change, write nothing")
     p.add_argument("--json", action="store_true", help="machine-readable report")
     p.add_argument("--lock-timeout", default=os.environ.get("CATALOG_SYNC_LOCK_TIMEOUT", "60s"),
@@ -246,6 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("verify", cmd_verify, "compare catalogs and triggers with the sources in one snapshot")
     p.add_argument("--tenant", action="append", metavar="SCHEMA", help="only this tenant schema (repeatable)")
+    p.add_argument("--catalog", choices=operations.CATALOGS, help="only report this catalog (default: all)")
     p.add_argument("--repair", action="store_true", help="re-attach triggers and re-sync drifted tenants")
     p.add_argument("--json", action="store_true", help="machine-readable report")
 

@@ -113,14 +113,22 @@ def backfill_lock(conn: psycopg.Connection) -> Iterator[None]:
         conn.execute(f"SELECT pg_advisory_unlock({BACKFILL_LOCK_SQL})")
 
 
+CATALOGS = ("jobs", "providers", "services")
+COUNTS = ("source_rows", "eligible", "inserted", "updated", "removed")
+
+
 def backfill(
     conn: psycopg.Connection,
     tenants: Sequence[Tenant],
     dry_run: bool,
     lock_timeout: str,
     progress: Progress,
+    catalog: str | None = None,
 ) -> dict[str, Any]:
-    """backfill_tenant() per tenant, one transaction each; errors are reported, not fatal."""
+    """backfill_tenant() per tenant, one transaction each; errors are reported, not fatal.
+
+    A tenant's entry sums its catalogs; entry["catalogs"] has the rows per catalog.
+    """
     report: list[dict[str, Any]] = []
     started = time.monotonic()
     for n, tenant in enumerate(tenants, 1):
@@ -130,9 +138,10 @@ def backfill(
             with conn.transaction() as tx:
                 conn.execute("SELECT set_config('lock_timeout', %s, true)", (lock_timeout,))
                 cur = conn.cursor(row_factory=dict_row)
-                row = cur.execute("SELECT * FROM catalog_sync.backfill_tenant(%s, %s)",
-                                  (tenant.tenant_id, dry_run)).fetchone()
-                entry.update(row or {})
+                rows = cur.execute("SELECT * FROM catalog_sync.backfill_tenant(%s, %s, %s)",
+                                   (tenant.tenant_id, dry_run, catalog)).fetchall()
+                entry["catalogs"] = {r.pop("catalog"): r for r in rows}
+                entry.update({k: sum(int(r[k] or 0) for r in rows) for k in COUNTS})
                 if dry_run:
                     raise psycopg.Rollback(tx)
         except psycopg.Error as exc:
@@ -164,7 +173,8 @@ def backfill(
     }
 
 
-def verify(conn: psycopg.Connection, tenants: Sequence[Tenant] | None) -> list[dict[str, Any]]:
+def verify(conn: psycopg.Connection, tenants: Sequence[Tenant] | None,
+           progress: Progress | None = None) -> list[dict[str, Any]]:
     """All drift, read in one REPEATABLE READ snapshot."""
     findings: list[dict[str, Any]] = []
     cur = conn.cursor(row_factory=dict_row)
@@ -175,13 +185,17 @@ def verify(conn: psycopg.Connection, tenants: Sequence[Tenant] | None) -> list[d
         if tenants is None:
             for r in cur.execute("SELECT * FROM catalog_sync.verify_global()").fetchall():
                 findings.append({"problem": r["problem"], "tenant_id": r["tenant_id"],
-                                 "schema": names.get(r["tenant_id"]), "key": None, "detail": r["detail"]})
+                                 "schema": names.get(r["tenant_id"]), "catalog": None, "key": None,
+                                 "detail": r["detail"]})
             tenants = [Tenant(t, s) for t, s in
                        conn.execute("SELECT tenant_id, schema_name FROM catalog_sync.tenant_schemas() WHERE attached")]
-        for tenant in tenants:
+        for n, tenant in enumerate(tenants, 1):
             for r in cur.execute("SELECT * FROM catalog_sync.verify_tenant(%s)", (tenant.tenant_id,)).fetchall():
                 findings.append({"problem": r["problem"], "tenant_id": tenant.tenant_id, "schema": tenant.schema,
-                                 "key": str(r["key"]) if r["key"] else None, "detail": r["detail"]})
+                                 "catalog": r["catalog"], "key": str(r["key"]) if r["key"] else None,
+                                 "detail": r["detail"]})
+            if progress and n % 100 == 0:
+                progress(f"verify: {n}/{len(tenants)} tenants")
     return findings
 
 

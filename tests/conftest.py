@@ -72,6 +72,15 @@ class Db:
             row = conn.execute(query, params).fetchone()
             return row[0] if row else None
 
+    def login_role(self, name: str, member_of: str) -> None:
+        """A LOGIN role in `member_of`; roles are cluster-wide, so created once per session."""
+        with self.connect() as conn:
+            exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,)).fetchone()
+            if not exists:
+                conn.execute(psycopg.sql.SQL("CREATE ROLE {} LOGIN").format(psycopg.sql.Identifier(name)))
+            conn.execute(psycopg.sql.SQL("GRANT {} TO {}").format(
+                psycopg.sql.Identifier(member_of), psycopg.sql.Identifier(name)))
+
     def tenant_id(self, schema: str) -> int:
         return int(self.scalar("SELECT id FROM public.tenants_tenant WHERE schema_name = %s", (schema,)))
 

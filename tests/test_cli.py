@@ -131,7 +131,7 @@ def test_status(app: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[s
     assert code == 0, err
     rows = {r["schema"]: r for r in json.loads(out)}
     assert set(rows) == {ACME, GLOBEX}
-    assert rows[ACME]["attached"] is True and rows[ACME]["triggers"] == "INSTALLED 8"
+    assert rows[ACME]["attached"] is True and rows[ACME]["triggers"] == "INSTALLED 32"
     assert (rows[ACME]["eligible"], rows[ACME]["catalog_rows"]) == (2, 2)
     assert (rows[GLOBEX]["eligible"], rows[GLOBEX]["catalog_rows"]) == (0, 0)
 
@@ -146,10 +146,10 @@ def test_attach_all(conn: psycopg.Connection, app: psycopg.Connection, db: Db,
     job = insert_job(app, schema)
     code, out, err = run(capsys, "attach", "--all", "--chunk-size", "1", dsn=db.dsn())
     assert code == 0, err
-    assert "attached 3 schema(s): 8 trigger(s)" in out
+    assert "attached 3 schema(s): 32 trigger(s)" in out
     assert "attach: 3/3 schemas" in err  # progress, chunk by chunk
     assert attached(conn) == {ACME: True, GLOBEX: True, schema: True}
-    assert triggers_on(conn, schema) == 8
+    assert triggers_on(conn, schema) == 32
     # rows that existed before attach wait for the backfill
     assert catalog_count(conn, schema) == 0
     assert run(capsys, "backfill", "--tenant", schema, dsn=db.dsn())[0] == 0
@@ -176,7 +176,7 @@ def test_detach_dry_run_changes_nothing(sconn: psycopg.Connection, shared: Db,
     assert catalog_count(sconn, ACME) == 2
     code, out, err = run(capsys, "detach", "--dry-run", "--purge", ACME, dsn=shared.dsn())
     assert code == 0, err
-    assert "dry run" in out and "8 trigger(s)" in out
+    assert "dry run" in out and "32 trigger(s)" in out
     assert state(sconn) == before
 
 
@@ -186,7 +186,7 @@ def test_detach(conn: psycopg.Connection, app: psycopg.Connection, db: Db,
     insert_job(app, GLOBEX)
     code, out, err = run(capsys, "detach", "--purge", ACME, dsn=db.dsn())
     assert code == 0, err
-    assert "8 trigger(s) dropped" in out
+    assert "32 trigger(s) dropped" in out
     assert attached(conn)[ACME] is False and triggers_on(conn, ACME) == 0
     assert catalog_count(conn, ACME) == 0 and catalog_count(conn, GLOBEX) == 1
     insert_job(app, ACME)  # writes to a detached schema neither fail nor publish

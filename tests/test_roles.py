@@ -26,7 +26,7 @@ def test_the_app_role_as_installer_attaches_and_backfills(db: Db, conn: psycopg.
         insert_job(app, "tenant_initech")
         row = app.execute(
             "SELECT tenant_id, triggers_changed FROM catalog_sync.attach_schema('tenant_initech')").fetchone()
-        assert row is not None and row[1] == 8
+        assert row is not None and row[1] == 32
         app.execute("SELECT * FROM catalog_sync.backfill_tenant(%s)", (row[0],))
         insert_job(app, "tenant_initech")
     assert catalog_count(conn, "tenant_initech") == 2
@@ -34,7 +34,7 @@ def test_the_app_role_as_installer_attaches_and_backfills(db: Db, conn: psycopg.
 
 def test_an_installer_that_does_not_own_the_tables_is_refused(db: Db, conn: psycopg.Connection) -> None:
     seed.create_tenant(conn, "initech", "Initech")
-    conn.execute("CREATE ROLE ops_dba LOGIN IN ROLE catalog_sync_installer")
+    db.login_role("ops_dba", "catalog_sync_installer")
     with db.connect(role="ops_dba") as ops, pytest.raises(psycopg.errors.InsufficientPrivilege) as err:
         ops.execute("SELECT * FROM catalog_sync.attach_schema('tenant_initech')")
     assert "does not own" in str(err.value)
@@ -43,7 +43,7 @@ def test_an_installer_that_does_not_own_the_tables_is_refused(db: Db, conn: psyc
 
 
 def test_the_reader_role_reads_the_catalog_only(db: Db, conn: psycopg.Connection) -> None:
-    conn.execute("CREATE ROLE web LOGIN IN ROLE catalog_reader")
+    db.login_role("web", "catalog_reader")
     with db.connect(role=seed.APP_ROLE) as app:
         insert_job(app, "tenant_acme")
     with db.connect(role="web") as web:

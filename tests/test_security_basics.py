@@ -87,7 +87,7 @@ def test_deleted_tenant_with_kept_schema_publishes_nothing_and_writes_work(
 
 
 def test_an_installer_cannot_unregister_a_tenant_it_does_not_own(db: Db, conn: psycopg.Connection) -> None:
-    conn.execute("CREATE ROLE ops_dba LOGIN IN ROLE catalog_sync_installer")
+    db.login_role("ops_dba", "catalog_sync_installer")
     with db.connect(role="ops_dba") as ops, pytest.raises(psycopg.errors.ObjectInUse):
         ops.execute("SELECT * FROM catalog_sync.unregister_schema('tenant_acme', true)")
     with db.connect(role="ops_dba") as ops, pytest.raises(psycopg.errors.InsufficientPrivilege):

@@ -323,7 +323,7 @@ def test_attach_is_idempotent(conn: psycopg.Connection) -> None:
     query = ("SELECT oid, xmin::text, tgenabled, obj_description(oid, 'pg_trigger') FROM pg_trigger "
              "WHERE tgname LIKE 'catalog_sync%' ORDER BY oid")
     triggers = conn.execute(query).fetchall()
-    assert len(triggers) == 2 * 8 + 2
+    assert len(triggers) == 2 * 32 + 2
     for schema in (ACME, GLOBEX):
         row = conn.execute("SELECT triggers_changed FROM catalog_sync.attach_schema(%s)",
                            (schema,)).fetchone()

@@ -1,6 +1,7 @@
 -- The query a sync trigger runs over its transition tables to find what it must
 -- re-project: (row ids, per-row masks of changed HTML columns, row uuids old and
--- new, parent ids old and new). For an UPDATE only rows where one of p_inputs
+-- new, parent ids old and new, second parent ids old and new: NULL without
+-- p_parent2_column). For an UPDATE only rows where one of p_inputs
 -- differs count, so an update of updated_at or of a sensitive column costs one
 -- comparison and nothing more. Bit i of a mask (1, 2, 4, ...) is set when the
 -- i-th of p_html changed. A row that moves between parents yields both parents:
@@ -12,8 +13,9 @@ CREATE OR REPLACE FUNCTION catalog_sync.changed_keys_sql(
     p_op            text,
     p_inputs        text[],
     p_html          text[],
-    p_uuid_column   name,
-    p_parent_column name
+    p_uuid_column    name,
+    p_parent_column  name,
+    p_parent2_column name DEFAULT NULL
 )
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE
@@ -21,6 +23,8 @@ AS $$
 DECLARE
     v_rows text;
     v_mask text := '0';
+    v_p2n  text := CASE WHEN p_parent2_column IS NULL THEN 'NULL::bigint' ELSE format('n.%I', p_parent2_column) END;
+    v_p2o  text := CASE WHEN p_parent2_column IS NULL THEN 'NULL::bigint' ELSE format('o.%I', p_parent2_column) END;
 BEGIN
     IF p_op = 'UPDATE' AND cardinality(p_html) > 0 THEN
         SELECT string_agg(format('(CASE WHEN n.%1$I IS DISTINCT FROM o.%1$I THEN %2$s ELSE 0 END)', c, 1 << (i - 1)::int),
@@ -31,19 +35,21 @@ BEGIN
     v_rows := CASE p_op
         WHEN 'INSERT' THEN format(
             'SELECT n.id AS id, 0 AS mask, n.%1$I AS new_uuid, NULL::uuid AS old_uuid, n.%2$I AS new_parent, '
-            'NULL::bigint AS old_parent FROM new_rows n', p_uuid_column, p_parent_column)
+            'NULL::bigint AS old_parent, %3$s AS new_parent2, NULL::bigint AS old_parent2 FROM new_rows n',
+            p_uuid_column, p_parent_column, v_p2n)
         WHEN 'DELETE' THEN format(
             'SELECT o.id AS id, 0 AS mask, NULL::uuid AS new_uuid, o.%1$I AS old_uuid, NULL::bigint AS new_parent, '
-            'o.%2$I AS old_parent FROM old_rows o', p_uuid_column, p_parent_column)
+            'o.%2$I AS old_parent, NULL::bigint AS new_parent2, %3$s AS old_parent2 FROM old_rows o',
+            p_uuid_column, p_parent_column, v_p2o)
         WHEN 'UPDATE' THEN format(
             'SELECT coalesce(n.id, o.id) AS id, %5$s AS mask, n.%1$I AS new_uuid, o.%1$I AS old_uuid, '
-            'n.%2$I AS new_parent, o.%2$I AS old_parent '
+            'n.%2$I AS new_parent, o.%2$I AS old_parent, %6$s AS new_parent2, %7$s AS old_parent2 '
             'FROM new_rows n FULL JOIN old_rows o ON o.id = n.id '
             'WHERE n.id IS NULL OR o.id IS NULL OR (%3$s) IS DISTINCT FROM (%4$s)',
             p_uuid_column, p_parent_column,
             (SELECT string_agg(format('n.%I', c), ', ') FROM unnest(p_inputs) AS c),
             (SELECT string_agg(format('o.%I', c), ', ') FROM unnest(p_inputs) AS c),
-            v_mask)
+            v_mask, v_p2n, v_p2o)
     END;
     RETURN format($sql$
         WITH ch AS (%s)
@@ -52,9 +58,11 @@ BEGIN
                (SELECT array_agg(u) FROM (SELECT new_uuid FROM ch UNION SELECT old_uuid FROM ch) AS x (u)
                 WHERE u IS NOT NULL),
                (SELECT array_agg(p ORDER BY p) FROM (SELECT new_parent FROM ch UNION SELECT old_parent FROM ch) AS y (p)
-                WHERE p IS NOT NULL)
+                WHERE p IS NOT NULL),
+               (SELECT array_agg(p ORDER BY p) FROM (SELECT new_parent2 FROM ch UNION SELECT old_parent2 FROM ch)
+                AS z (p) WHERE p IS NOT NULL)
         $sql$, v_rows);
 END
 $$;
-ALTER FUNCTION catalog_sync.changed_keys_sql(text, text[], text[], name, name) OWNER TO catalog_sync_owner;
-REVOKE ALL ON FUNCTION catalog_sync.changed_keys_sql(text, text[], text[], name, name) FROM PUBLIC;
+ALTER FUNCTION catalog_sync.changed_keys_sql(text, text[], text[], name, name, name) OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync.changed_keys_sql(text, text[], text[], name, name, name) FROM PUBLIC;

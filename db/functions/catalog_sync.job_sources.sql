@@ -28,15 +28,8 @@ BEGIN
     IF v_where IS NULL THEN
         RAISE EXCEPTION 'catalog_sync: unknown filter %', p_filter;
     END IF;
-    SELECT string_agg(CASE a.attname
-                          WHEN 'category_name' THEN 'c.name::text'
-                          WHEN 'category_slug' THEN 'c.slug::text'
-                          ELSE format('j.%I::%s', a.attname, format_type(a.atttypid, a.atttypmod))
-                      END, ', ' ORDER BY a.attnum)
-    INTO v_columns
-    FROM pg_catalog.pg_attribute a
-    WHERE a.attrelid = (SELECT t.typrelid FROM pg_catalog.pg_type t WHERE t.oid = 'catalog_sync.job_source'::regtype)
-      AND a.attnum > 0 AND NOT a.attisdropped;
+    v_columns := catalog_sync.source_select_list('catalog_sync.job_source', 'j',
+                     '{"category_name": "c.name::text", "category_slug": "c.slug::text"}');
 
     RETURN QUERY EXECUTE format('SELECT %s FROM %s AS j LEFT JOIN %s AS c ON c.id = j.category_id WHERE %s',
                                 v_columns, catalog_sync.qualified_name(p_job_rel),

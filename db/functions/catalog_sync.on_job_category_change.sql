@@ -16,6 +16,7 @@ DECLARE
     v_masks      integer[];
     v_uuids      uuid[];
     v_parents    bigint[];
+    v_unused     bigint[];
     v_filter     text := 'categories';
 BEGIN
     v_tenant_id := catalog_sync.guard(TG_RELID, TG_NARGS, TG_ARGV[0], 'ats_jobcategory', TG_LEVEL, TG_WHEN);
@@ -30,7 +31,7 @@ BEGIN
         -- The "uuid" and "parent" of a category row are not needed here: the
         -- category ids themselves are the keys.
         EXECUTE catalog_sync.changed_keys_sql(TG_OP, ARRAY['name', 'slug'], '{}', 'uuid', 'id')
-            INTO v_ids, v_masks, v_uuids, v_parents;
+            INTO v_ids, v_masks, v_uuids, v_parents, v_unused;
         IF v_ids IS NULL THEN
             RETURN NULL;
         END IF;

@@ -17,6 +17,7 @@ DECLARE
     v_masks      integer[];
     v_uuids      uuid[];
     v_categories bigint[];
+    v_unused     bigint[];
 BEGIN
     -- Checks the table against the contract before any transition row is read.
     v_tenant_id := catalog_sync.guard(TG_RELID, TG_NARGS, TG_ARGV[0], 'ats_jobposting', TG_LEVEL, TG_WHEN);
@@ -40,9 +41,9 @@ BEGIN
         FROM old_rows o;
     ELSE
         EXECUTE catalog_sync.changed_keys_sql(
-                    'UPDATE', catalog_sync.job_source_columns(),
+                    'UPDATE', catalog_sync.source_columns('catalog_sync.job_source', '{category_name,category_slug}'),
                     ARRAY['description', 'responsibilities', 'requirements', 'benefits'], 'uuid', 'category_id')
-            INTO v_ids, v_masks, v_uuids, v_categories;
+            INTO v_ids, v_masks, v_uuids, v_categories, v_unused;
     END IF;
     IF v_ids IS NULL THEN
         RETURN NULL;                    -- nothing the catalog shows has changed
@@ -52,7 +53,7 @@ BEGIN
 
     -- A new statement, so a new snapshot: it sees every parent change that
     -- committed before the locks above were granted.
-    PERFORM catalog_sync.apply_jobs(v_tenant_id, 'ids', v_ids, v_masks, TG_OP = 'UPDATE', v_uuids, false);
+    PERFORM catalog_sync.apply_jobs(v_tenant_id, 'ids', v_ids, v_masks, TG_OP = 'UPDATE', v_uuids, NULL, false);
     RETURN NULL;
 END
 $$;

@@ -24,6 +24,8 @@ BEGIN
         PERFORM catalog_sync.lock_for_tenant_change(v_ids);
         -- The catalog's foreign key cascades too; this keeps the intent explicit.
         DELETE FROM public.job_catalog WHERE tenant_id = ANY (v_ids);
+        DELETE FROM public.provider_catalog WHERE tenant_id = ANY (v_ids);
+        DELETE FROM public.service_catalog WHERE tenant_id = ANY (v_ids);
         RETURN NULL;
     END IF;
 
@@ -39,6 +41,8 @@ BEGIN
         FROM public.tenants_tenant r WHERE r.id = v_tenant_id AND t.tenant_id = r.id
           AND t.schema_name IS DISTINCT FROM r.schema_name::name;
         PERFORM catalog_sync.refresh_catalog(v_tenant_id, 'jobs', 'all', NULL, true);
+        PERFORM catalog_sync.refresh_catalog(v_tenant_id, 'providers', 'all', NULL, true);
+        PERFORM catalog_sync.refresh_catalog(v_tenant_id, 'services', 'all', NULL, true);
     END LOOP;
     RETURN NULL;
 END

@@ -13,8 +13,10 @@ BEGIN
         RAISE EXCEPTION 'catalog_sync: tenant % is attached; use backfill_tenant() to repair it', p_tenant_id;
     END IF;
     PERFORM catalog_sync.lock_for_tenant_change(ARRAY[p_tenant_id]);
-    DELETE FROM public.job_catalog c WHERE c.tenant_id = p_tenant_id;
-    GET DIAGNOSTICS v_deleted = ROW_COUNT;
+    WITH j AS (DELETE FROM public.job_catalog c WHERE c.tenant_id = p_tenant_id RETURNING 1),
+         p AS (DELETE FROM public.provider_catalog c WHERE c.tenant_id = p_tenant_id RETURNING 1),
+         s AS (DELETE FROM public.service_catalog c WHERE c.tenant_id = p_tenant_id RETURNING 1)
+    SELECT (SELECT count(*) FROM j) + (SELECT count(*) FROM p) + (SELECT count(*) FROM s) INTO v_deleted;
     RETURN v_deleted;
 END
 $$;

@@ -3,7 +3,8 @@
 -- last backfill and the last row the sync wrote.
 CREATE OR REPLACE FUNCTION catalog_sync.status()
 RETURNS TABLE (tenant_id bigint, schema_name text, tenant_status text, attached boolean, triggers text,
-               eligible bigint, catalog_rows bigint, last_backfill_at timestamptz, last_synced_at timestamptz)
+               eligible bigint, catalog_rows bigint, last_backfill_at timestamptz, last_synced_at timestamptz,
+               eligible_providers bigint, provider_rows bigint, eligible_services bigint, service_rows bigint)
 LANGUAGE plpgsql STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -11,8 +12,6 @@ SET row_security = off
 AS $$
 DECLARE
     v_r       record;
-    v_job_rel oid;
-    v_cat_rel oid;
 BEGIN
     PERFORM catalog_sync.assert_registry();
     FOR v_r IN SELECT r.id, r.schema_name, r.status, t.tenant_id IS NOT NULL AND t.detached_at IS NULL AS is_attached,
@@ -26,21 +25,30 @@ BEGIN
         last_backfill_at := v_r.last_backfill_at;
         SELECT count(*), max(c.synced_at) INTO catalog_rows, last_synced_at
         FROM public.job_catalog c WHERE c.tenant_id = v_r.id;
+        SELECT count(*), greatest(last_synced_at, max(c.synced_at)) INTO provider_rows, last_synced_at
+        FROM public.provider_catalog c WHERE c.tenant_id = v_r.id;
+        SELECT count(*), greatest(last_synced_at, max(c.synced_at)) INTO service_rows, last_synced_at
+        FROM public.service_catalog c WHERE c.tenant_id = v_r.id;
         triggers := NULL;
         eligible := NULL;
+        eligible_providers := NULL;
+        eligible_services := NULL;
         IF v_r.is_attached THEN
-            v_job_rel := catalog_sync.source_relid(v_r.id, 'ats_jobposting');
-            v_cat_rel := catalog_sync.source_relid(v_r.id, 'ats_jobcategory');
             SELECT coalesce(string_agg(x.state || ' ' || x.n, ', ' ORDER BY x.rank), 'NONE') INTO triggers
             FROM (SELECT st.state, count(*) AS n,
                          array_position(ARRAY['MISSING', 'DISABLED', 'OUTDATED', 'INSTALLED'], st.state) AS rank
                   FROM catalog_sync.attached_table a
                   CROSS JOIN LATERAL catalog_sync.trigger_state(a.relid, a.source_table, a.tenant_id) st
                   WHERE a.tenant_id = v_r.id GROUP BY st.state) x;
-            IF NOT EXISTS (SELECT FROM catalog_sync.contract_problems(v_job_rel, 'ats_jobposting'))
-               AND NOT EXISTS (SELECT FROM catalog_sync.contract_problems(v_cat_rel, 'ats_jobcategory')) THEN
+            IF NOT EXISTS (SELECT FROM catalog_sync.attached_table a
+                           CROSS JOIN LATERAL catalog_sync.contract_problems(a.relid, a.source_table)
+                           WHERE a.tenant_id = v_r.id) THEN
                 -- Reuse: rows already in the catalog are not sanitized again to be counted.
                 SELECT count(*) INTO eligible FROM catalog_sync.project_jobs(v_r.id, 'all', NULL, NULL, true);
+                SELECT count(*) INTO eligible_providers
+                FROM catalog_sync.project_providers(v_r.id, 'all', NULL, NULL, true);
+                SELECT count(*) INTO eligible_services
+                FROM catalog_sync.project_services(v_r.id, 'all', NULL, NULL, true);
             END IF;
         END IF;
         RETURN NEXT;

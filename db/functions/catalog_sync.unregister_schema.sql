@@ -39,6 +39,8 @@ BEGIN
     ON CONFLICT ON CONSTRAINT tenant_pkey DO UPDATE SET detached_at = EXCLUDED.detached_at;
     IF p_purge THEN
         DELETE FROM public.job_catalog c WHERE c.tenant_id = v_tenant_id;
+        DELETE FROM public.provider_catalog c WHERE c.tenant_id = v_tenant_id;
+        DELETE FROM public.service_catalog c WHERE c.tenant_id = v_tenant_id;
     END IF;
 END
 $$;

@@ -18,10 +18,12 @@ BEGIN
     FROM catalog_sync.tenant_schemas() ts
     WHERE NOT ts.attached AND NOT ts.detached
     UNION ALL
-    SELECT 'unattached_rows'::text, c.tenant_id, count(*)::text || ' job_catalog rows'
-    FROM public.job_catalog c
+    SELECT 'unattached_rows'::text, c.tenant_id, count(*)::text || ' ' || c.catalog || ' rows'
+    FROM (SELECT 'job_catalog' AS catalog, j.tenant_id FROM public.job_catalog j
+          UNION ALL SELECT 'provider_catalog', p.tenant_id FROM public.provider_catalog p
+          UNION ALL SELECT 'service_catalog', s.tenant_id FROM public.service_catalog s) AS c
     WHERE NOT EXISTS (SELECT FROM catalog_sync.tenant t WHERE t.tenant_id = c.tenant_id AND t.detached_at IS NULL)
-    GROUP BY c.tenant_id
+    GROUP BY c.tenant_id, c.catalog
     UNION ALL
     SELECT 'trigger_' || lower(st.state), NULL::bigint, 'tenants_tenant.' || st.trigger_name
     FROM catalog_sync.trigger_state('public.tenants_tenant'::regclass, 'tenants_tenant', NULL) st

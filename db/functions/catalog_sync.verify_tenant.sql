@@ -1,15 +1,15 @@
--- Drift of one attached tenant, read-only: compares the catalog with the
+-- Drift of one attached tenant, read-only: compares every catalog with its
 -- projection (run in full, no reuse) by key and by every shown column, and the
--- live triggers with the spec. Problems:
---   missing   an eligible job has no catalog row
+-- live triggers with the spec. Problems (catalog: jobs, providers, services):
+--   missing   an eligible source row has no catalog row
 --   stale     a catalog row differs from its projection (detail: the columns)
---   orphan    a catalog row whose job is gone or not eligible
---   expired   an orphan whose job only lost eligibility by its deadline passing
+--   orphan    a catalog row whose source is gone or not eligible
+--   expired   a job orphan that only lost eligibility by its deadline passing
 --   trigger_missing / trigger_disabled / trigger_outdated  (detail: table.trigger)
 --   contract  a source table no longer matches the contract (rows not compared)
 -- Run it inside one REPEATABLE READ transaction for a single snapshot.
 CREATE OR REPLACE FUNCTION catalog_sync.verify_tenant(p_tenant_id bigint)
-RETURNS TABLE (problem text, key uuid, detail text)
+RETURNS TABLE (problem text, key uuid, detail text, catalog text)
 LANGUAGE plpgsql STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -17,22 +17,25 @@ SET row_security = off
 AS $$
 DECLARE
     v_rel      record;
-    v_job_rel  oid := catalog_sync.source_relid(p_tenant_id, 'ats_jobposting');
+    v_cat      record;
     v_readable boolean := true;
-    v_cols     text[] := catalog_sync.synced_columns('public.job_catalog');
     v_diff     text;
     v_p        text;
     v_c        text;
+    v_expired  text;
 BEGIN
     PERFORM catalog_sync.assert_registry();
-    IF v_job_rel IS NULL THEN
+    IF NOT EXISTS (SELECT FROM catalog_sync.attached_table a WHERE a.tenant_id = p_tenant_id) THEN
         RAISE EXCEPTION 'catalog_sync: tenant % is not attached', p_tenant_id USING ERRCODE = 'undefined_object';
     END IF;
     FOR v_rel IN SELECT a.relid, a.source_table FROM catalog_sync.attached_table a
                  WHERE a.tenant_id = p_tenant_id ORDER BY a.source_table LOOP
-        FOR problem, detail IN SELECT 'contract', cp FROM catalog_sync.contract_problems(v_rel.relid, v_rel.source_table) cp LOOP
+        catalog := NULL;
+        key := NULL;
+        FOR problem, detail IN
+            SELECT 'contract', cp FROM catalog_sync.contract_problems(v_rel.relid, v_rel.source_table) cp
+        LOOP
             v_readable := false;
-            key := NULL;
             RETURN NEXT;
         END LOOP;
         FOR problem, detail IN
@@ -40,7 +43,6 @@ BEGIN
             FROM catalog_sync.trigger_state(v_rel.relid, v_rel.source_table, p_tenant_id) st
             WHERE st.state <> 'INSTALLED'
         LOOP
-            key := NULL;
             RETURN NEXT;
         END LOOP;
     END LOOP;
@@ -48,29 +50,40 @@ BEGIN
         RETURN;
     END IF;
 
-    SELECT string_agg(format('CASE WHEN p.%1$I IS DISTINCT FROM cat.%1$I THEN %1$L END', c), ', '),
-           string_agg(format('p.%I', c), ', '), string_agg(format('cat.%I', c), ', ')
-    INTO v_diff, v_p, v_c
-    FROM unnest(v_cols) AS c;
+    FOR v_cat IN SELECT * FROM (VALUES (1, 'jobs', 'public.job_catalog'::regclass, 'job_uuid'),
+                                       (2, 'providers', 'public.provider_catalog'::regclass, 'provider_uuid'),
+                                       (3, 'services', 'public.service_catalog'::regclass, 'service_uuid'))
+                               AS c (n, name, catalog_table, key_column) ORDER BY c.n LOOP
+        SELECT string_agg(format('CASE WHEN p.%1$I IS DISTINCT FROM cat.%1$I THEN %1$L END', c), ', '),
+               string_agg(format('p.%I', c), ', '), string_agg(format('cat.%I', c), ', ')
+        INTO v_diff, v_p, v_c
+        FROM unnest(catalog_sync.synced_columns(v_cat.catalog_table)) AS c;
+        -- A job whose deadline passed is drift of a kind of its own.
+        v_expired := CASE WHEN v_cat.name = 'jobs' THEN format(
+            'WHEN EXISTS (SELECT FROM %s AS j WHERE j.uuid = cat.job_uuid AND j.application_deadline <= now()) '
+            'THEN ''expired'' ',
+            catalog_sync.qualified_name(catalog_sync.source_relid(p_tenant_id, 'ats_jobposting')))
+            ELSE 'WHEN false THEN NULL ' END;
 
-    RETURN QUERY EXECUTE format($sql$
-        WITH p AS (SELECT * FROM catalog_sync.project_jobs($1, 'all', NULL, NULL, false)),
-        cat AS (SELECT * FROM public.job_catalog WHERE tenant_id = $1)
-        SELECT CASE
-                   WHEN p.job_uuid IS NULL THEN
-                       CASE WHEN EXISTS (SELECT FROM %2$s AS j WHERE j.uuid = cat.job_uuid
-                                         AND j.application_deadline <= now()) THEN 'expired' ELSE 'orphan' END
-                   WHEN cat.job_uuid IS NULL THEN 'missing'
-                   ELSE 'stale'
-               END,
-               coalesce(p.job_uuid, cat.job_uuid),
-               CASE WHEN p.job_uuid IS NOT NULL AND cat.job_uuid IS NOT NULL THEN concat_ws(', ', %3$s) END
-        FROM p FULL JOIN cat ON cat.job_uuid = p.job_uuid
-        WHERE p.job_uuid IS NULL OR cat.job_uuid IS NULL OR (%4$s) IS DISTINCT FROM (%5$s)
-        ORDER BY 1, 2
-        $sql$,
-        NULL, catalog_sync.qualified_name(v_job_rel), v_diff, v_p, v_c)
-    USING p_tenant_id;
+        RETURN QUERY EXECUTE format($sql$
+            WITH p AS (SELECT * FROM catalog_sync.%1$I($1, 'all', NULL, NULL, false)),
+            cat AS (SELECT * FROM %2$s WHERE tenant_id = $1)
+            SELECT CASE
+                       WHEN p.%3$I IS NULL THEN CASE %4$s ELSE 'orphan' END
+                       WHEN cat.%3$I IS NULL THEN 'missing'
+                       ELSE 'stale'
+                   END,
+                   coalesce(p.%3$I, cat.%3$I),
+                   CASE WHEN p.%3$I IS NOT NULL AND cat.%3$I IS NOT NULL THEN concat_ws(', ', %5$s) END,
+                   %8$L::text
+            FROM p FULL JOIN cat ON cat.%3$I = p.%3$I
+            WHERE p.%3$I IS NULL OR cat.%3$I IS NULL OR (%6$s) IS DISTINCT FROM (%7$s)
+            ORDER BY 1, 2
+            $sql$,
+            'project_' || v_cat.name, v_cat.catalog_table, v_cat.key_column, v_expired, v_diff, v_p, v_c,
+            v_cat.name)
+        USING p_tenant_id;
+    END LOOP;
 END
 $$;
 ALTER FUNCTION catalog_sync.verify_tenant(bigint) OWNER TO catalog_sync_owner;

@@ -1,0 +1,67 @@
+-- The only place the sync reads a tenant's marketplace provider tables: the
+-- catalog_sync.provider_source rows of the providers selected by p_filter
+-- ('all'; 'ids': provider ids; 'categories': providers linked to one of the
+-- service category ids; 'skills': providers holding one of the skill ids),
+-- with their categories (sorted by slug) and skills (sorted by skill slug).
+-- Refuses tables that no longer match the contract.
+CREATE OR REPLACE FUNCTION catalog_sync.provider_sources(p_tenant_id bigint, p_filter text, p_keys bigint[])
+RETURNS SETOF catalog_sync.provider_source
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET row_security = off
+AS $$
+DECLARE
+    v_provider text;
+    v_links    text;
+    v_category text;
+    v_skills   text;
+    v_skill    text;
+    v_where    text;
+    v_rel      record;
+BEGIN
+    FOR v_rel IN SELECT t.name AS source_table, catalog_sync.source_relid(p_tenant_id, t.name) AS relid
+                 FROM unnest(ARRAY['services_serviceprovider', 'services_serviceprovider_categories',
+                                   'services_servicecategory', 'services_providerskill', 'services_skill']::name[])
+                      AS t (name) LOOP
+        PERFORM catalog_sync.assert_contract(v_rel.relid, v_rel.source_table);
+    END LOOP;
+    v_provider := catalog_sync.qualified_name(catalog_sync.source_relid(p_tenant_id, 'services_serviceprovider'));
+    v_links := catalog_sync.qualified_name(catalog_sync.source_relid(p_tenant_id, 'services_serviceprovider_categories'));
+    v_category := catalog_sync.qualified_name(catalog_sync.source_relid(p_tenant_id, 'services_servicecategory'));
+    v_skills := catalog_sync.qualified_name(catalog_sync.source_relid(p_tenant_id, 'services_providerskill'));
+    v_skill := catalog_sync.qualified_name(catalog_sync.source_relid(p_tenant_id, 'services_skill'));
+    v_where := CASE p_filter
+        WHEN 'all' THEN 'TRUE'
+        WHEN 'ids' THEN 'sp.id = ANY ($1)'
+        WHEN 'categories' THEN format('EXISTS (SELECT FROM %s AS l WHERE l.serviceprovider_id = sp.id '
+                                      'AND l.servicecategory_id = ANY ($1))', v_links)
+        WHEN 'skills' THEN format('EXISTS (SELECT FROM %s AS ps WHERE ps.provider_id = sp.id '
+                                  'AND ps.skill_id = ANY ($1))', v_skills)
+    END;
+    IF v_where IS NULL THEN
+        RAISE EXCEPTION 'catalog_sync: unknown filter %', p_filter;
+    END IF;
+
+    RETURN QUERY EXECUTE format(
+        'SELECT %s FROM %s AS sp WHERE %s',
+        catalog_sync.source_select_list('catalog_sync.provider_source', 'sp', jsonb_build_object(
+            'category_names', format(
+                'coalesce((SELECT jsonb_agg(c.name::text ORDER BY c.slug, c.id) FROM %s AS l '
+                'JOIN %s AS c ON c.id = l.servicecategory_id WHERE l.serviceprovider_id = sp.id), ''[]''::jsonb)',
+                v_links, v_category),
+            'category_slugs', format(
+                'coalesce((SELECT jsonb_agg(c.slug::text ORDER BY c.slug, c.id) FROM %s AS l '
+                'JOIN %s AS c ON c.id = l.servicecategory_id WHERE l.serviceprovider_id = sp.id), ''[]''::jsonb)',
+                v_links, v_category),
+            'skills_data', format(
+                'coalesce((SELECT jsonb_agg(jsonb_build_object(''name'', s.name::text, ''slug'', s.slug::text, '
+                '''level'', ps.level::text, ''years_experience'', ps.years_experience::integer) '
+                'ORDER BY s.slug, s.id) FROM %s AS ps JOIN %s AS s ON s.id = ps.skill_id '
+                'WHERE ps.provider_id = sp.id), ''[]''::jsonb)',
+                v_skills, v_skill))),
+        v_provider, v_where)
+        USING p_keys;
+END
+$$;
+ALTER FUNCTION catalog_sync.provider_sources(bigint, text, bigint[]) OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync.provider_sources(bigint, text, bigint[]) FROM PUBLIC;

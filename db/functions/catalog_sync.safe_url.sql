@@ -1,0 +1,34 @@
+-- catalog_sync.safe_url(p_url text) -> text
+--
+-- Filters a user-supplied URL (company website, portfolio link, ...) before it
+-- is published: returns the URL with surrounding ASCII whitespace removed when
+-- it is an absolute http:// or https:// URL (scheme in any case) with a host,
+-- at most 2048 characters long, and free of whitespace, control characters,
+-- quotes (" ' `), '<', '>' and '\'; otherwise NULL.  Such a URL can be placed
+-- in a double-quoted HTML attribute and cannot carry another scheme
+-- (javascript:, data:, ...).
+--
+-- The host part is a non-empty name or a bracketed IPv6 address, optionally
+-- with a numeric port.  URLs with credentials (http://user@host/) are refused
+-- as well: "https://trusted.example@evil.example/" is a classic phishing form.
+-- The backtick is refused because old browsers accepted it as a quote.
+--
+-- Regular expressions use explicit code-point classes only (no [[:space:]]),
+-- so the result does not depend on the database's locale (IMMUTABLE).
+CREATE OR REPLACE FUNCTION catalog_sync.safe_url(p_url text)
+RETURNS text
+LANGUAGE sql
+IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $function$
+    SELECT CASE
+               WHEN length(v.url) <= 2048
+                    AND v.url ~ '^[hH][tT][tT][pP][sS]?://(?:[^/?#@:\[\]]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?(?:[/?#]|$)'
+                    AND v.url !~ '[\u0001-\u0020\u007F-\u009F"''`<>\\\u00A0\u1680\u2000-\u200B\u2028\u2029\u202F\u205F\u3000\uFEFF]'
+               THEN v.url
+           END
+      FROM (SELECT btrim(p_url, E' \t\n\r\f\v') AS url) AS v
+$function$;
+
+ALTER FUNCTION catalog_sync.safe_url(text) OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync.safe_url(text) FROM PUBLIC;

@@ -1,0 +1,247 @@
+-- catalog_sync.sanitize_html(p_html text) -> text
+--
+-- Makes untrusted rich text safe to insert as HTML by construction: nothing
+-- is "parsed" with regular expressions; everything is escaped, then only exact
+-- allowlisted tokens become markup again.
+--
+--   1. Inputs longer than 1,000,000 characters are truncated to their first
+--      1,000,000 characters, so the cost of one call is bounded.
+--   2. Control characters other than TAB, LF and CR (U+0001..U+001F except
+--      those three, U+007F..U+009F) are removed.  The placeholders U+0001..
+--      U+0003 used below therefore never come from the input.  (NUL cannot
+--      occur in PostgreSQL text.)
+--   3. Every '&' that does not start a well-formed character reference
+--      (&name; with a plausible name, &#digits;, &#xhex;) becomes '&amp;';
+--      '"' becomes '&quot;' and '''' becomes '&#39;'.
+--   4. Every '<' becomes U+0001 and every '>' becomes U+0002: no markup is
+--      left.  Exact tokens of the allowlist become tags again, without any
+--      attribute: <p> <br> <strong> <em> <b> <i> <u> <ul> <ol> <li> <h2> <h3>
+--      <h4> <blockquote> <code> <pre>, their closing forms (not </br>), and
+--      </a>; <br/> and <br /> become <br>; upper or mixed case is accepted and
+--      written in lower case.
+--   5. <a href="URL"> becomes exactly
+--        <a href="URL" rel="nofollow noopener noreferrer">
+--      when URL starts with http://, https:// or mailto: (any case), is
+--      double-quoted, and holds no whitespace, quote, '<', '>', '\' and no
+--      character reference but &amp;.  The output form is accepted again.
+--   6. Every remaining placeholder becomes '&lt;' / '&gt;'.
+--   7. Formatting elements (a strong b em i u code) are closed so that none
+--      outlives the fragment in an HTML parser (details at step 7 below).
+--
+-- Text the user typed as a character reference (for example "&lt;p&gt;")
+-- stays text: only real '<' '>' characters can become tags.  The function is
+-- idempotent: sanitize_html(sanitize_html(x)) = sanitize_html(x).
+--
+-- Speed: benchmarks/bench_sanitizer.py measured 7.5-8.5 MB/s of typical rich
+-- text on a shared 2-vCPU machine (bare escaping: ~150 MB/s); a hostile
+-- 1,000,000-character input takes under a second.  Fixed tokens are restored
+-- with replace(), which scans fast and costs nothing per match.
+-- regexp_replace() builds a fresh DFA for every match (microseconds for a
+-- small pattern, tens of microseconds for a large one or one with capture
+-- groups), so the regexps that run on every input are small, capture nothing
+-- and rarely match; links, mixed-case tags and the formatting fix-up work on
+-- the pieces between tags instead, and only when needed.  The regexps use
+-- explicit code-point classes (no [[:space:]], no case-insensitive flag) and
+-- lower() runs under COLLATE "C", so the result does not depend on
+-- the database's locale (IMMUTABLE).
+--
+-- SET search_path costs about 2 microseconds per call (measured: 4.5 instead
+-- of 2.5 for a short plain-text title), under 1% of a typical description, so
+-- it is kept.  The function is not SECURITY DEFINER.
+CREATE OR REPLACE FUNCTION catalog_sync.sanitize_html(p_html text)
+RETURNS text
+LANGUAGE plpgsql
+IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $function$
+DECLARE
+    -- the allowlist: tag names restored in both forms, and every exact token (text between '<' and '>')
+    c_tags   CONSTANT text[] := ARRAY['p', 'strong', 'em', 'b', 'i', 'u', 'ul', 'ol', 'li', 'h2', 'h3', 'h4',
+                                      'blockquote', 'code', 'pre'];
+    c_tokens CONSTANT text[] := ARRAY['p', '/p', 'strong', '/strong', 'em', '/em', 'b', '/b', 'i', '/i',
+                                      'u', '/u', 'ul', '/ul', 'ol', '/ol', 'li', '/li', 'h2', '/h2',
+                                      'h3', '/h3', 'h4', '/h4', 'blockquote', '/blockquote', 'code', '/code',
+                                      'pre', '/pre', 'br', 'br/', 'br /', '/a'];
+    -- formatting elements: an HTML parser reopens them after the fragment if left open
+    c_inline CONSTANT text[] := ARRAY['a', 'strong', 'b', 'em', 'i', 'u', 'code'];
+    -- A formatting element that is left open, nested in its own kind, or open across a block tag:
+    -- "<t>", then no "</t>" before the next "<t>", the end, or a block tag (t in c_inline).
+    c_unsafe CONSTANT text :=
+           '<a href="(?:[^<]|<[^/]|</[^a]|</a[^>])*(?:<a href="|$|</?(?:p|ul|ol|li|blockquote|pre|h[234])>)'
+        || '|<strong>(?:[^<]|<[^/]|</[^s]|</s[^t]|</st[^r]|</str[^o]|</stro[^n]|</stron[^g]|</strong[^>])*(?:<strong>|$|</?(?:p|ul|ol|li|blockquote|pre|h[234])>)'
+        || '|<b>(?:[^<]|<[^/]|</[^b]|</b[^>])*(?:<b>|$|</?(?:p|ul|ol|li|blockquote|pre|h[234])>)'
+        || '|<em>(?:[^<]|<[^/]|</[^e]|</e[^m]|</em[^>])*(?:<em>|$|</?(?:p|ul|ol|li|blockquote|pre|h[234])>)'
+        || '|<i>(?:[^<]|<[^/]|</[^i]|</i[^>])*(?:<i>|$|</?(?:p|ul|ol|li|blockquote|pre|h[234])>)'
+        || '|<u>(?:[^<]|<[^/]|</[^u]|</u[^>])*(?:<u>|$|</?(?:p|ul|ol|li|blockquote|pre|h[234])>)'
+        || '|<code>(?:[^<]|<[^/]|</[^c]|</c[^o]|</co[^d]|</cod[^e]|</code[^>])*(?:<code>|$|</?(?:p|ul|ol|li|blockquote|pre|h[234])>)';
+    c_rel    CONSTANT text := ' rel=&quot;nofollow noopener noreferrer&quot;' || E'\u0002';
+    v_s      text := p_html;
+    v_parts  text[];
+    v_piece  text;
+    v_url    text;
+    v_low    text;
+    v_pos    integer;
+    v_tag    text;
+    v_stack  text[];
+    v_close  text;
+    v_depth  integer;
+    i        integer;
+    k        integer;
+BEGIN
+    -- 1. bounded cost
+    IF octet_length(v_s) > 1000000 AND length(v_s) > 1000000 THEN
+        v_s := left(v_s, 1000000);
+    END IF;
+
+    -- 2. control characters (TAB, LF, CR are kept)
+    IF v_s ~ '[\u0001-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]' THEN
+        v_s := regexp_replace(v_s, '[\u0001-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]+', '', 'g');
+    END IF;
+
+    -- 3. '&' not starting a well-formed character reference; quotes.  Two equivalent forms: every
+    --    regexp match costs microseconds, so small inputs pay per bare '&' (usually none), large
+    --    ones per reference (at most one per 4 characters instead of one per character).
+    IF strpos(v_s, '&') > 0 THEN
+        IF octet_length(v_s) <= 65536 THEN
+            v_s := regexp_replace(v_s, '&(?![A-Za-z][A-Za-z0-9]{1,31};|#[0-9]{1,7};|#[xX][0-9A-Fa-f]{1,6};)',
+                                  '&amp;', 'g');
+        ELSE
+            v_s := regexp_replace(replace(v_s, '&', '&amp;'),
+                                  '&amp;(?=[A-Za-z][A-Za-z0-9]{1,31};|#[0-9]{1,7};|#[xX][0-9A-Fa-f]{1,6};)',
+                                  '&', 'g');
+        END IF;
+    END IF;
+    v_s := replace(replace(v_s, '"', '&quot;'), '''', '&#39;');
+
+    IF strpos(v_s, '<') = 0 THEN
+        RETURN replace(v_s, '>', '&gt;');
+    END IF;
+
+    -- 4. no markup left: U+0001 stands for '<', U+0002 for '>'
+    v_s := replace(replace(v_s, '<', E'\u0001'), '>', E'\u0002');
+
+    -- 4a. rare: allowlisted tokens in upper or mixed case -> lower case, checked piece by piece
+    --     after each '<' (lower() under COLLATE "C" folds ASCII only, whatever the locale)
+    IF v_s ~ '\u0001(?:/?[a-z0-9]*[A-Z][a-zA-Z0-9]*(?: ?/)?\u0002|A |a [a-z]*[A-Z])' THEN
+        v_parts := string_to_array(v_s, E'\u0001');
+        FOR i IN 2 .. cardinality(v_parts) LOOP
+            v_piece := left(v_parts[i], 13);
+            v_low := lower(v_piece COLLATE "C");
+            IF v_low <> v_piece THEN
+                v_pos := strpos(v_low, E'\u0002');
+                IF v_pos > 1 AND left(v_low, v_pos - 1) = ANY (c_tokens) THEN
+                    v_parts[i] := left(v_low, v_pos) || substr(v_parts[i], v_pos + 1);
+                ELSIF v_low = 'a href=&quot;' THEN
+                    v_parts[i] := 'a href=&quot;' || substr(v_parts[i], 14);
+                END IF;
+            END IF;
+        END LOOP;
+        v_s := array_to_string(v_parts, E'\u0001');
+    END IF;
+
+    -- 4b. restore exact tokens.  A closing tag becomes U+0003 + its opening token, so that one
+    --     replace() restores both forms; U+0003 + '<' becomes '</' in step 6.
+    v_s := replace(replace(replace(v_s, E'\u0001br\u0002', '<br>'), E'\u0001br/\u0002', '<br>'),
+                   E'\u0001br /\u0002', '<br>');
+    v_s := replace(v_s, E'\u0001/', E'\u0003\u0001');
+    v_s := replace(v_s, E'\u0003\u0001a\u0002', '</a>');
+    FOREACH v_tag IN ARRAY c_tags LOOP
+        v_s := replace(v_s, E'\u0001' || v_tag || E'\u0002', '<' || v_tag || '>');
+    END LOOP;
+
+    -- 5. links, one piece after each '<a href="'
+    IF strpos(v_s, E'\u0001a href=&quot;') > 0 THEN
+        v_parts := string_to_array(v_s, E'\u0001a href=&quot;');
+        FOR i IN 2 .. cardinality(v_parts) LOOP
+            v_piece := v_parts[i];
+            v_pos := strpos(v_piece, '&quot;');
+            IF v_pos > 1
+               AND right(v_parts[i - 1], 1) <> E'\u0003'       -- not a closing tag "</a href=..."
+               AND (substr(v_piece, v_pos + 6, 1) = E'\u0002'
+                    OR substr(v_piece, v_pos + 6, length(c_rel)) = c_rel) THEN
+                v_url := left(v_piece, v_pos - 1);
+                IF v_url ~ '^(?:[hH][tT][tT][pP][sS]?://|[mM][aA][iI][lL][tT][oO]:)[^/]'
+                   AND replace(v_url, '&amp;', '') !~ '[ \t\n\r\u0001-\u0003<>&\\\u00A0\u1680\u2000-\u200B\u2028\u2029\u202F\u205F\u3000\uFEFF]' THEN
+                    v_parts[i] := '<a href="' || v_url || '" rel="nofollow noopener noreferrer">'
+                                  || substr(v_piece, v_pos + CASE WHEN substr(v_piece, v_pos + 6, 1) = E'\u0002'
+                                                                   THEN 7 ELSE 6 + length(c_rel) END);
+                    CONTINUE;
+                END IF;
+            END IF;
+            v_parts[i] := E'\u0001a href=&quot;' || v_piece;
+        END LOOP;
+        v_s := array_to_string(v_parts, '');
+    END IF;
+
+    -- 6. everything else is text
+    v_s := replace(replace(replace(replace(v_s, E'\u0003<', '</'), E'\u0003\u0001', '&lt;/'),
+                           E'\u0001', '&lt;'), E'\u0002', '&gt;');
+
+    -- 7. Formatting elements (a strong b em i u code) must not outlive the fragment: an HTML parser
+    --    reopens one that is left open -- or that its end tag could not close because a block element
+    --    was open inside it -- in the markup after the fragment (an unclosed <a> turns the rest of
+    --    the page into its link).  c_unsafe finds the outputs that need care (well-formed text does
+    --    not match); for those, one pass over the tags closes the open formatting elements before
+    --    each block tag and at the end, closes the elements still open inside one that is closed,
+    --    drops closing tags that close nothing and opening tags of a kind that is already open, and
+    --    closes an open link before the next one.  At most one element per kind is open, so the
+    --    pass is linear.  Its result is well nested and does not match c_unsafe (idempotent).
+    IF v_s ~ c_unsafe THEN
+        v_parts := string_to_array(v_s, '<');               -- every '<' now starts an emitted tag
+        v_stack := '{}';                                    -- open formatting elements, innermost last
+        FOR i IN 2 .. cardinality(v_parts) LOOP
+            v_piece := v_parts[i];
+            v_pos := strpos(v_piece, '>');
+            v_tag := left(v_piece, v_pos - 1);
+            IF left(v_tag, 7) = 'a href=' THEN
+                v_tag := 'a';
+            END IF;
+            -- v_depth > 0: close the open elements from the innermost one down to v_stack[v_depth]
+            IF v_tag = 'br' THEN
+                v_depth := 0;
+            ELSIF v_tag = ANY (c_inline) THEN                   -- opening formatting tag
+                IF v_tag = 'a' THEN
+                    v_depth := coalesce(array_position(v_stack, 'a'), 0);
+                ELSIF v_tag = ANY (v_stack) THEN                -- already open: drop the tag
+                    v_parts[i] := substr(v_piece, v_pos + 1);
+                    CONTINUE;
+                ELSE
+                    v_depth := 0;
+                END IF;
+            ELSIF left(v_tag, 1) = '/' AND substr(v_tag, 2) = ANY (c_inline) THEN
+                v_depth := coalesce(array_position(v_stack, substr(v_tag, 2)), 0);
+                IF v_depth = 0 THEN                             -- closes nothing: drop the tag
+                    v_parts[i] := substr(v_piece, v_pos + 1);
+                    CONTINUE;
+                END IF;
+            ELSE                                                -- block tag
+                v_depth := 1;
+            END IF;
+            v_close := '';
+            IF v_depth > 0 THEN
+                FOR k IN REVERSE cardinality(v_stack) .. v_depth LOOP
+                    v_close := v_close || '</' || v_stack[k] || '>';
+                END LOOP;
+                v_stack := v_stack[1:v_depth - 1];
+            END IF;
+            IF left(v_tag, 1) = '/' AND substr(v_tag, 2) = ANY (c_inline) THEN
+                v_parts[i] := v_close || substr(v_piece, v_pos + 1);    -- v_close ends with this tag
+            ELSE
+                v_parts[i] := v_close || '<' || v_piece;
+                IF v_tag = ANY (c_inline) THEN
+                    v_stack := v_stack || v_tag;
+                END IF;
+            END IF;
+        END LOOP;
+        v_close := '';
+        FOR k IN REVERSE cardinality(v_stack) .. 1 LOOP
+            v_close := v_close || '</' || v_stack[k] || '>';
+        END LOOP;
+        v_s := array_to_string(v_parts, '') || v_close;
+    END IF;
+    RETURN v_s;
+END
+$function$;
+
+ALTER FUNCTION catalog_sync.sanitize_html(text) OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync.sanitize_html(text) FROM PUBLIC;

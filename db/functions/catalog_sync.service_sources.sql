@@ -1,0 +1,51 @@
+-- The only place the sync reads a tenant's services: the
+-- catalog_sync.service_source rows of the services selected by p_filter
+-- ('all'; 'ids': service ids; 'providers': services of the provider ids;
+-- 'categories': services in the service category ids), with their category
+-- and what the catalog shows of their provider. Refuses tables that no longer
+-- match the contract.
+CREATE OR REPLACE FUNCTION catalog_sync.service_sources(p_tenant_id bigint, p_filter text, p_keys bigint[])
+RETURNS SETOF catalog_sync.service_source
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET row_security = off
+AS $$
+DECLARE
+    v_service  oid := catalog_sync.source_relid(p_tenant_id, 'services_service');
+    v_provider oid := catalog_sync.source_relid(p_tenant_id, 'services_serviceprovider');
+    v_category oid := catalog_sync.source_relid(p_tenant_id, 'services_servicecategory');
+    v_where    text;
+BEGIN
+    PERFORM catalog_sync.assert_contract(v_service, 'services_service');
+    PERFORM catalog_sync.assert_contract(v_provider, 'services_serviceprovider');
+    PERFORM catalog_sync.assert_contract(v_category, 'services_servicecategory');
+    v_where := CASE p_filter
+        WHEN 'all' THEN 'TRUE'
+        WHEN 'ids' THEN 'sv.id = ANY ($1)'
+        WHEN 'providers' THEN 'sv.provider_id = ANY ($1)'
+        WHEN 'categories' THEN 'sv.category_id = ANY ($1)'
+    END;
+    IF v_where IS NULL THEN
+        RAISE EXCEPTION 'catalog_sync: unknown filter %', p_filter;
+    END IF;
+
+    RETURN QUERY EXECUTE format(
+        'SELECT %s FROM %s AS sv JOIN %s AS sp ON sp.id = sv.provider_id LEFT JOIN %s AS c ON c.id = sv.category_id '
+        'WHERE %s',
+        catalog_sync.source_select_list('catalog_sync.service_source', 'sv', jsonb_build_object(
+            'category_name', 'c.name::text',
+            'category_slug', 'c.slug::text',
+            'provider_uuid', 'sp.uuid',
+            'provider_display_name', 'sp.display_name::text',
+            'provider_avatar_url', 'sp.avatar_url::text',
+            'provider_rating_avg', 'sp.rating_avg::numeric(3,2)',
+            'provider_is_verified', 'sp.is_verified',
+            'provider_marketplace_enabled', 'sp.marketplace_enabled',
+            'provider_is_active', 'sp.is_active')),
+        catalog_sync.qualified_name(v_service), catalog_sync.qualified_name(v_provider),
+        catalog_sync.qualified_name(v_category), v_where)
+        USING p_keys;
+END
+$$;
+ALTER FUNCTION catalog_sync.service_sources(bigint, text, bigint[]) OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync.service_sources(bigint, text, bigint[]) FROM PUBLIC;

@@ -1,0 +1,492 @@
+"""catalog_sync.sanitize_html and catalog_sync.safe_url.
+
+Every output of sanitize_html is checked twice: by re-parsing it with html5lib
+(what a browser would build from it) and by its exact textual shape.  The
+hostile corpus lives in tests/data/xss_vectors.txt; a hypothesis fuzz mixes
+HTML fragments.  SQL calls are batched so that the suite stays fast.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import html5lib
+import psycopg
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+VECTORS_FILE = Path(__file__).parent / "data" / "xss_vectors.txt"
+
+REL = "nofollow noopener noreferrer"
+ALLOWED_TAGS = ("p", "strong", "em", "b", "i", "u", "ul", "ol", "li", "h2", "h3", "h4", "blockquote", "code", "pre")
+ALLOWED_ELEMENTS = {*ALLOWED_TAGS, "br", "a"}
+SAFE_SCHEMES = {"http", "https", "mailto"}
+
+# The exact markup sanitize_html may emit (tags in lower case, the URL scheme in
+# any case).  Removing it from an output must leave no '<', '>', '"' or "'".
+EMITTED_TAG = re.compile(
+    r"</?(?:" + "|".join(ALLOWED_TAGS) + r")>|<br>|</a>"
+    r'|<a href="(?i:https?://|mailto:)[^"<>\s\\]*" rel="' + REL + r'">'
+)
+# Character references that sanitize_html keeps; any other '&' is an error.
+AMPERSAND_NOT_A_REFERENCE = re.compile(r"&(?![A-Za-z][A-Za-z0-9]{1,31};|#[0-9]{1,7};|#[xX][0-9A-Fa-f]{1,6};)")
+REMOVED_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+HREF_FORBIDDEN = re.compile(r"[\s\"'<>\\\x00-\x1f\x7f-\x9f]")
+
+SANITIZE_MANY = """
+    SELECT catalog_sync.sanitize_html(t.x)
+      FROM unnest(%s::text[]) WITH ORDINALITY AS t(x, n)
+     ORDER BY t.n
+"""
+
+
+def load_vectors() -> list[str]:
+    """One vector per line; '# ' starts a comment; {U+XXXX} stands for a code point."""
+    vectors = []
+    for line in VECTORS_FILE.read_text(encoding="utf-8").split("\n"):
+        if line and not line.startswith("# "):
+            vectors.append(re.sub(r"\{U\+([0-9A-Fa-f]{4,6})\}", lambda m: chr(int(m.group(1), 16)), line))
+    return vectors
+
+
+def to_db(text: str) -> str:
+    # PostgreSQL text cannot hold NUL: every client must drop it (or refuse the value) before the
+    # database sees it.  Dropping it joins the pieces around it, which the checks then cover.
+    return text.replace("\x00", "")
+
+
+def sanitize_many(conn: psycopg.Connection, values: list[str]) -> list[str]:
+    return [row[0] for row in conn.execute(SANITIZE_MANY, [values]).fetchall()]
+
+
+def assert_safe(html: str, source: str = "") -> None:
+    """What a browser builds from the output: allowlisted elements, no attributes but a safe link."""
+    context = f"input {source!r} -> output {html!r}"
+    assert not REMOVED_CONTROLS.search(html), context
+    fragment = html5lib.parseFragment(html, treebuilder="etree", namespaceHTMLElements=False)
+    for element in fragment.iter():
+        if element is fragment:
+            continue
+        assert isinstance(element.tag, str), f"comment or processing instruction: {context}"
+        assert element.tag in ALLOWED_ELEMENTS, f"<{element.tag}>: {context}"
+        if element.tag != "a":
+            assert not element.attrib, f"attributes on <{element.tag}>: {context}"
+            continue
+        assert set(element.attrib) == {"href", "rel"}, context
+        assert element.attrib["rel"] == REL, context
+        href = element.attrib["href"]
+        assert urlsplit(href).scheme.lower() in SAFE_SCHEMES, context
+        assert re.match(r"(?i)(?:https?://[^/]|mailto:.)", href), context
+        assert not HREF_FORBIDDEN.search(href), context
+    # Nothing outlives the fragment: markup placed after it is not formatted or linked by it.
+    page = html5lib.parseFragment(f"<div>{html}</div><p>after</p>", treebuilder="etree", namespaceHTMLElements=False)
+    after = list(page)[-1]
+    assert (after.tag, after.text, len(after)) == ("p", "after", 0), f"leaks into the page: {context}"
+    # Its textual shape: exactly the allowlisted tags, everything else escaped.
+    text = EMITTED_TAG.sub("", html)
+    assert not set("<>\"'") & set(text), context
+    assert not AMPERSAND_NOT_A_REFERENCE.search(html), context
+
+
+# --------------------------------------------------------------------------
+# hostile corpus
+
+
+def test_corpus_is_large_enough() -> None:
+    assert len(load_vectors()) >= 150
+
+
+def test_hostile_corpus_is_safe_and_idempotent(conn: psycopg.Connection) -> None:
+    vectors = [to_db(v) for v in load_vectors()]
+    once = sanitize_many(conn, vectors)
+    twice = sanitize_many(conn, once)
+    for source, out, again in zip(vectors, once, twice, strict=True):
+        assert_safe(out, source)
+        assert again == out, f"not idempotent: {source!r} -> {out!r} -> {again!r}"
+
+
+def test_hostile_corpus_keeps_no_active_content(conn: psycopg.Connection) -> None:
+    vectors = [to_db(v) for v in load_vectors()]
+    for source, out in zip(vectors, sanitize_many(conn, vectors), strict=True):
+        lowered = out.lower()
+        for needle in (
+            "<script",
+            "<svg",
+            "<math",
+            "<iframe",
+            "<img",
+            "<style",
+            "<object",
+            "<embed",
+            "<base",
+            "<meta",
+            "<form",
+            "<!--",
+            "<![cdata[",
+            " on",
+            "javascript:",
+            "vbscript:",
+            "data:",
+        ):
+            if needle in lowered:
+                # allowed as escaped text or inside a checked http(s)/mailto href, nowhere else
+                for tag in re.findall(r"<[^>]*>", out):
+                    tag = re.sub(r'^<a href="(?:https?://|mailto:)[^"]*"', "<a", tag, flags=re.IGNORECASE)
+                    assert needle not in tag.lower(), f"{needle!r} inside {tag!r}: {source!r} -> {out!r}"
+
+
+# --------------------------------------------------------------------------
+# fuzz
+
+FRAGMENTS = [
+    *(f"<{t}>" for t in ALLOWED_TAGS),
+    *(f"</{t}>" for t in ALLOWED_TAGS),
+    "<P>",
+    "</Strong>",
+    "<BR>",
+    "<br/>",
+    "<br />",
+    "<bR />",
+    "</br>",
+    "<a>",
+    "</a>",
+    "</A>",
+    '<a href="',
+    '<A HREF="',
+    "<a  href=",
+    "<a href='",
+    '" rel="nofollow noopener noreferrer">',
+    '" rel="opener">',
+    '">',
+    '"',
+    "'",
+    "`",
+    "=",
+    " ",
+    "\t",
+    "\n",
+    "\r",
+    "/",
+    "\\",
+    "https://example.com/",
+    "http://",
+    "mailto:",
+    "javascript:",
+    "JaVaScRiPt:",
+    "data:",
+    "vbscript:",
+    "java\tscript:",
+    "&#106;avascript:",
+    "&colon;",
+    "alert(1)",
+    "<script>",
+    "</script>",
+    "<svg onload=alert(1)>",
+    "<img src=x onerror=alert(1)>",
+    "<math>",
+    "<style>",
+    "</style>",
+    "<iframe>",
+    "<object>",
+    "<embed>",
+    "<base href=x>",
+    "<meta>",
+    "<form>",
+    "<!--",
+    "-->",
+    "--!>",
+    "<![CDATA[",
+    "]]>",
+    "<?",
+    "?>",
+    "<!DOCTYPE",
+    "<noscript>",
+    "<textarea>",
+    " onclick=",
+    " onerror=",
+    " style=",
+    " class=",
+    "<",
+    ">",
+    "&",
+    ";",
+    "#",
+    "&amp;",
+    "&lt;",
+    "&gt;",
+    "&quot;",
+    "&#39;",
+    "&#60;",
+    "&#x3C;",
+    "&#x",
+    "&#",
+    "&lt;p&gt;",
+    "&lt;script&gt;",
+    "&nbsp;",
+    "&eacute;",
+    "&#169;",
+    "&#x1F600;",
+    "&amp",
+    "\x01",
+    "\x02",
+    "\x03",
+    "\x07",
+    "\x0b",
+    "\x0c",
+    "\x1f",
+    "\x7f",
+    "\x85",
+    "\x9f",
+    "\u2028",
+    "\ufeff",
+    "é",
+    "😀",
+    "x",
+    "text",
+]
+
+html_soup = st.lists(
+    st.one_of(
+        st.sampled_from(FRAGMENTS),
+        st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=6),
+    ),
+    max_size=40,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(source=html_soup)
+def test_fuzz_safe_and_idempotent(conn: psycopg.Connection, source: str) -> None:
+    row = conn.execute(
+        "SELECT s, catalog_sync.sanitize_html(s) FROM (SELECT catalog_sync.sanitize_html(%s) AS s) AS t",
+        [source],
+    ).fetchone()
+    assert row is not None
+    once, twice = row
+    assert_safe(once, source)
+    assert twice == once
+
+
+# --------------------------------------------------------------------------
+# what survives, exactly
+
+LINK_OUT = '<a href="{}" rel="nofollow noopener noreferrer">'
+
+KEPT_AS_IS = [
+    "<p>Hello</p>",
+    "<p><strong>strong</strong> <em>em</em> <b>b</b> <i>i</i> <u>u</u></p>",
+    "<ul><li>one</li><li>two</li></ul><ol><li>first</li></ol>",
+    "<h2>Title</h2><h3>Sub</h3><h4>Subsub</h4>",
+    "<blockquote>quoted</blockquote>",
+    "<pre><code>x = 1;</code></pre>",
+    "<p>line<br>break</p>",
+    "plain text, no markup at all",
+    "&amp; &#169; &#x1F600; &eacute; &nbsp; &lt; &gt; &quot; &#39; &#X2014;",
+    "&lt;script&gt;alert(1)&lt;/script&gt;",
+    "&lt;p&gt;typed as text&lt;/p&gt;",
+    "tabs\tnewlines\ncarriage returns\r",
+    "Unicode: é ü 漢字 😀",
+    LINK_OUT.format("https://example.com/jobs?id=1&amp;ref=x") + "apply</a>",
+    LINK_OUT.format("http://example.com") + "site</a>",
+    LINK_OUT.format("mailto:jobs@example.com") + "mail us</a>",
+]
+
+
+def test_allowed_markup_is_kept(conn: psycopg.Connection) -> None:
+    assert dict(zip(KEPT_AS_IS, sanitize_many(conn, KEPT_AS_IS), strict=True)) == {h: h for h in KEPT_AS_IS}
+
+
+def test_every_allowed_tag_in_any_case(conn: psycopg.Connection) -> None:
+    sources = [
+        f"<{t}>x</{t}> <{t.upper()}>x</{t.upper()}> <{t.capitalize()}>x</{t.capitalize()}>" for t in ALLOWED_TAGS
+    ]
+    expected = [f"<{t}>x</{t}> <{t}>x</{t}> <{t}>x</{t}>" for t in ALLOWED_TAGS]
+    assert sanitize_many(conn, sources) == expected
+
+
+CHANGED = [
+    # br forms
+    ("a<br>b<br/>c<br />d<BR>e<Br/>f", "a<br>b<br>c<br>d<br>e<br>f"),
+    ("</br>", "&lt;/br&gt;"),
+    # text
+    ("a < b & c > d", "a &lt; b &amp; c &gt; d"),
+    ("\"double\" and 'single'", "&quot;double&quot; and &#39;single&#39;"),
+    ("R&D, Q&A, AT&T;", "R&amp;D, Q&amp;A, AT&amp;T;"),
+    ("&amp &lt &copy", "&amp;amp &amp;lt &amp;copy"),
+    ("&#; &#x; &; &a; &#12345678; &#x1234567;", "&amp;#; &amp;#x; &amp;; &amp;a; &amp;#12345678; &amp;#x1234567;"),
+    ("a\x01b\x08c\x0bd\x0ce\x1ff\x7fg\x85h\x9fi\tj\nk\rl", "abcdefghi\tj\nk\rl"),
+    # tags with attributes, unknown tags, comments are text
+    ('<p class="x">y</p>', "&lt;p class=&quot;x&quot;&gt;y</p>"),
+    ("<p >y", "&lt;p &gt;y"),
+    ("<h1>x</h1><h5>y</h5>", "&lt;h1&gt;x&lt;/h1&gt;&lt;h5&gt;y&lt;/h5&gt;"),
+    ("<a>no href</a>", "&lt;a&gt;no href</a>"),
+    ("<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;"),
+    ("<!-- c -->", "&lt;!-- c --&gt;"),
+    # links
+    ('<a href="https://example.com/?a=1&b=2">x</a>', LINK_OUT.format("https://example.com/?a=1&amp;b=2") + "x</a>"),
+    ('<A HREF="HTTPS://EXAMPLE.COM/">x</A>', LINK_OUT.format("HTTPS://EXAMPLE.COM/") + "x</a>"),
+    (
+        '<a href="https://example.com/" rel="nofollow noopener noreferrer">x</a>',
+        LINK_OUT.format("https://example.com/") + "x</a>",
+    ),
+    ('<a href="javascript:alert(1)">x</a>', "&lt;a href=&quot;javascript:alert(1)&quot;&gt;x</a>"),
+    (
+        '<a href="https://example.com/" target="_blank">x</a>',
+        "&lt;a href=&quot;https://example.com/&quot; target=&quot;_blank&quot;&gt;x</a>",
+    ),
+    ("<a href='https://example.com/'>x</a>", "&lt;a href=&#39;https://example.com/&#39;&gt;x</a>"),
+    ('<a href="https://example.com/a b">x</a>', "&lt;a href=&quot;https://example.com/a b&quot;&gt;x</a>"),
+    ('<a href="https://example.com/&quot;x">x</a>', "&lt;a href=&quot;https://example.com/&quot;x&quot;&gt;x</a>"),
+    ('<a href="https://">x</a>', "&lt;a href=&quot;https://&quot;&gt;x</a>"),
+    ('</a href="https://example.com/">', "&lt;/a href=&quot;https://example.com/&quot;&gt;"),
+    # formatting elements never outlive the fragment
+    ("<b>bold", "<b>bold</b>"),
+    ('<a href="https://example.com/">open link', LINK_OUT.format("https://example.com/") + "open link</a>"),
+    ("</b><b>x", "<b>x</b>"),
+    ("<b><i>x</b>y</i>", "<b><i>x</b>y</i>"),  # misnested but closed: parsers recover inside the fragment
+    ("<b><i>x</b>y", "<b><i>x</i></b>y"),
+    ("<p><b>x</p>y</b>", "<p><b>x</b></p>y"),
+    ("<b><p>x</p></b>", "<b></b><p>x</p>"),
+    ("<b><b>x</b></b>", "<b>x</b>"),
+    (
+        '<a href="http://a.example/">1<a href="http://b.example/">2',
+        LINK_OUT.format("http://a.example/") + "1</a>" + LINK_OUT.format("http://b.example/") + "2</a>",
+    ),
+    ("<strong><em>x</em></strong> <u>y</u> <code>z</code>", "<strong><em>x</em></strong> <u>y</u> <code>z</code>"),
+]
+
+
+def test_exact_output(conn: psycopg.Connection) -> None:
+    sources = [source for source, _ in CHANGED]
+    once = sanitize_many(conn, sources)
+    assert dict(zip(sources, once, strict=True)) == dict(CHANGED)
+    assert sanitize_many(conn, once) == once
+    for source, out in zip(sources, once, strict=True):
+        assert_safe(out, source)
+
+
+def test_null_and_empty(conn: psycopg.Connection) -> None:
+    row = conn.execute("SELECT catalog_sync.sanitize_html(NULL), catalog_sync.sanitize_html('')").fetchone()
+    assert row == (None, "")
+
+
+def test_input_is_truncated_to_one_million_characters(conn: psycopg.Connection) -> None:
+    row = conn.execute(
+        "SELECT length(catalog_sync.sanitize_html(repeat('é', 1000005))),"
+        "       catalog_sync.sanitize_html(repeat('<', 1000001)) = repeat('&lt;', 1000000)"
+    ).fetchone()
+    assert row == (1_000_000, True)
+
+
+def test_large_inputs_escape_ampersands_the_same_way(conn: psycopg.Connection) -> None:
+    # Inputs over 64 kB take another (equivalent) path for '&'.
+    doc = to_db("\n".join(v for v in load_vectors() if "&" in v))
+    padding = " " * 70_000
+    row = conn.execute(
+        "SELECT catalog_sync.sanitize_html(%(d)s) || %(p)s = catalog_sync.sanitize_html(%(d)s || %(p)s)",
+        {"d": doc, "p": padding},
+    ).fetchone()
+    assert row == (True,)
+
+
+def test_function_properties(conn: psycopg.Connection) -> None:
+    rows = conn.execute(
+        """
+        SELECT p.proname, p.provolatile, p.proisstrict, p.proparallel, p.prosecdef,
+               pg_catalog.pg_get_userbyid(p.proowner),
+               pg_catalog.has_function_privilege('public', p.oid, 'EXECUTE')
+          FROM pg_catalog.pg_proc AS p
+         WHERE p.pronamespace = 'catalog_sync'::regnamespace
+           AND p.proname IN ('sanitize_html', 'safe_url')
+         ORDER BY p.proname
+        """
+    ).fetchall()
+    assert rows == [
+        ("safe_url", "i", True, "s", False, "catalog_sync_owner", False),
+        ("sanitize_html", "i", True, "s", False, "catalog_sync_owner", False),
+    ]
+
+
+# --------------------------------------------------------------------------
+# safe_url
+
+URL_ACCEPTED = [
+    ("https://example.com", "https://example.com"),
+    ("http://example.com/path?q=1&r=2#frag", "http://example.com/path?q=1&r=2#frag"),
+    ("  https://example.com/x \t\n", "https://example.com/x"),
+    ("HTTPS://EXAMPLE.COM/", "HTTPS://EXAMPLE.COM/"),
+    ("https://example.com:8443/", "https://example.com:8443/"),
+    ("http://[2001:db8::1]:8080/x", "http://[2001:db8::1]:8080/x"),
+    ("https://bücher.example/straße", "https://bücher.example/straße"),
+    ("https://example.com?x", "https://example.com?x"),
+    ("https://e.x/" + "a" * 2036, "https://e.x/" + "a" * 2036),
+]
+
+URL_REJECTED = [
+    "",
+    "   ",
+    "javascript:alert(1)",
+    " javascript:alert(1)",
+    "JAVASCRIPT:alert(1)",
+    "data:text/html,<script>alert(1)</script>",
+    "vbscript:msgbox(1)",
+    "mailto:a@example.com",
+    "ftp://example.com/",
+    "//example.com/",
+    "/relative/path",
+    "example.com",
+    "http://",
+    "https://",
+    "http:///path",
+    "http://:80/",
+    "http:example.com",
+    "https:/example.com",
+    "https://user:pass@example.com/",
+    "https://trusted.example@evil.example/",
+    "https://example.com/a b",
+    "https://example.com/a\tb",
+    "https://example.com/a\nb",
+    "https://example.com/a\u00a0b",
+    "https://example.com/a\u2028b",
+    "https://example.com/\x01",
+    "https://example.com/\x7f",
+    "https://example.com/\x85",
+    'https://example.com/"onclick="alert(1)',
+    "https://example.com/'onclick='alert(1)",
+    "https://example.com/`",
+    "https://example.com/<script>",
+    "https://example.com/>",
+    "https://example.com\\@evil.example/",
+    "https:\\\\example.com",
+    "https://exa mple.com/",
+    "https://[::1/",
+    "https://example.com:port/",
+    "https://e.x/" + "a" * 2037,
+]
+
+
+def test_safe_url(conn: psycopg.Connection) -> None:
+    sources = [s for s, _ in URL_ACCEPTED] + URL_REJECTED
+    rows = conn.execute(
+        "SELECT catalog_sync.safe_url(t.x) FROM unnest(%s::text[]) WITH ORDINALITY AS t(x, n) ORDER BY t.n",
+        [sources],
+    ).fetchall()
+    got = dict(zip(sources, (r[0] for r in rows), strict=True))
+    assert {s: got[s] for s, _ in URL_ACCEPTED} == dict(URL_ACCEPTED)
+    assert {s: got[s] for s in URL_REJECTED} == dict.fromkeys(URL_REJECTED)
+
+
+def test_safe_url_null(conn: psycopg.Connection) -> None:
+    assert conn.execute("SELECT catalog_sync.safe_url(NULL)").fetchone() == (None,)
+
+
+def test_safe_url_output_is_a_safe_href(conn: psycopg.Connection) -> None:
+    vectors = [to_db(v) for v in load_vectors()]
+    hrefs = re.findall(r'href=["\']?([^"\'>]*)', "\n".join(vectors))
+    rows = conn.execute("SELECT catalog_sync.safe_url(x) FROM unnest(%s::text[]) AS t(x)", [hrefs]).fetchall()
+    for (url,) in rows:
+        if url is not None:
+            assert urlsplit(url).scheme.lower() in {"http", "https"}
+            assert not HREF_FORBIDDEN.search(url)
