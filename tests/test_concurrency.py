@@ -89,11 +89,12 @@ def test_job_leaves_a_category_while_it_is_renamed(db: Db, app: psycopg.Connecti
     """Both the old and the new parent are locked: the rename's recompute must not undo the move."""
     cat1, cat2 = category_id(app, SCHEMA, "category-1"), category_id(app, SCHEMA, "category-2")
     job = insert_job(app, SCHEMA, category_id=cat1)
-    with db.connect(role=seed.APP_ROLE, autocommit=False) as renamer:
-        renamer.execute(f"UPDATE {SCHEMA}.ats_jobcategory SET name = 'Renamed' WHERE id = %s", (cat1,))
-        thread, pid, errors = run_blocked(db, lambda c: update_job(c, SCHEMA, job["id"], category_id=cat2))
-        wait_until_blocked(conn, pid)
-        renamer.commit()
+    with db.connect(role=seed.APP_ROLE, autocommit=False) as mover:
+        update_job(mover, SCHEMA, job["id"], category_id=cat2)
+        thread, pid, errors = run_blocked(
+            db, lambda c: c.execute(f"UPDATE {SCHEMA}.ats_jobcategory SET name = 'Renamed' WHERE id = %s", (cat1,)))
+        wait_until_blocked(conn, pid)   # the rename of the old parent waits for the move
+        mover.commit()
     finish(thread, errors)
     assert catalog_row(conn, job["uuid"])["category_slug"] == "category-2"
     assert verify_findings(conn) == []
@@ -194,6 +195,8 @@ class Workload:
 
     JOB_OPS = ["insert", "update", "move", "publish", "delete", "bulk"]
     PARENT_OPS = ["rename_cat", "delete_cat", "add_cat", "rename_tenant", "suspend_tenant"]
+    JOB_WEIGHTS = [20, 25, 15, 10, 5, 3]
+    PARENT_WEIGHTS = [8, 2, 3, 4, 2]
 
     def operation(self, rnd: random.Random, conn: psycopg.Connection, kind: str) -> None:
         schema = rnd.choice(self.schemas)
@@ -242,10 +245,10 @@ class Workload:
                     # A transaction is one parent change, or one to three job writes:
                     # what a Django request does.
                     if rnd.random() < 0.2:
-                        self.operation(rnd, conn, rnd.choices(self.PARENT_OPS, weights=[8, 2, 3, 4, 2])[0])
+                        self.operation(rnd, conn, rnd.choices(self.PARENT_OPS, weights=self.PARENT_WEIGHTS)[0])
                     else:
                         for _ in range(rnd.randint(1, 3)):
-                            self.operation(rnd, conn, rnd.choices(self.JOB_OPS, weights=[20, 25, 15, 10, 5, 3])[0])
+                            self.operation(rnd, conn, rnd.choices(self.JOB_OPS, weights=self.JOB_WEIGHTS)[0])
                     if rnd.random() < 0.1:
                         conn.rollback()
                     else:
