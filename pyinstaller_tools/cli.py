@@ -20,7 +20,7 @@ import psycopg
 from pyinstaller_tools import __version__, migrate, operations
 from pyinstaller_tools.connection import ToolError, connect, describe, resolve_dsn
 
-EXIT_OK, EXIT_DRIFT, EXIT_ERROR = 0, 1, 2
+EXIT_OK, EXIT_DRIFT, EXIT_ERROR = 0, 1, 2   # EXIT_DRIFT also: audit found a high-severity problem
 
 
 def _env_int(name: str, default: int) -> int:
@@ -185,6 +185,21 @@ def cmd_status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    with connect(args.dsn, autocommit=True) as conn:
+        operations.require_installed(conn)
+        findings = operations.audit(conn)
+    high = [f for f in findings if f["severity"] == "high"]
+    if args.json:
+        _dump_json({"clean": not findings, "high": len(high), "findings": findings})
+    elif findings:
+        print_table(findings, ["severity", "check_name", "object", "detail"])
+        print(f"audit: {len(high)} high, {len(findings) - len(high)} other finding(s)")
+    else:
+        print("audit: clean (the live database matches the security model)")
+    return EXIT_DRIFT if high else EXIT_OK
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from pyinstaller_tools import demo
 
@@ -252,6 +267,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tenant", action="append", metavar="SCHEMA", help="only this tenant schema (repeatable)")
     p.add_argument("--catalog", choices=operations.CATALOGS, help="only report this catalog (default: all)")
     p.add_argument("--repair", action="store_true", help="re-attach triggers and re-sync drifted tenants")
+    p.add_argument("--json", action="store_true", help="machine-readable report")
+
+    p = add("audit", cmd_audit, "check the live database against the security model (exit 1 on a high finding)")
     p.add_argument("--json", action="store_true", help="machine-readable report")
 
     p = add("status", cmd_status, "per tenant: triggers, eligible vs catalog rows, last sync")

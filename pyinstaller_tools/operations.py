@@ -241,3 +241,11 @@ def status(conn: psycopg.Connection) -> list[dict[str, Any]]:
     cur = conn.cursor(row_factory=dict_row)
     rows = cur.execute("SELECT * FROM catalog_sync.status()").fetchall()
     return [{"schema": r.pop("schema_name"), **r} for r in rows]
+
+
+def audit(conn: psycopg.Connection) -> list[dict[str, Any]]:
+    """Findings of catalog_sync.audit(), high severity first."""
+    cur = conn.cursor(row_factory=dict_row)
+    rows = cur.execute("SELECT * FROM catalog_sync.audit()").fetchall()
+    order = {"high": 0, "medium": 1, "low": 2}
+    return sorted(rows, key=lambda r: (order.get(r["severity"], 3), r["check_name"], r["object"]))

@@ -1,0 +1,125 @@
+-- Checks the live database against the security model (docs/security.md) and
+-- returns one row per finding: severity ('high', 'medium', 'low'), the check,
+-- the object and a detail. Read-only. catalog-sync audit exits non-zero on any
+-- 'high' finding.
+CREATE OR REPLACE FUNCTION catalog_sync.audit()
+RETURNS TABLE (severity text, check_name text, object text, detail text)
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_machinery_roles name[] := ARRAY['catalog_sync_owner', 'catalog_sync_installer'];
+BEGIN
+    -- The definer role itself.
+    RETURN QUERY
+    SELECT 'high', 'owner_role', r.rolname::text,
+           concat_ws(', ', CASE WHEN r.rolsuper THEN 'is a superuser' END,
+                     CASE WHEN r.rolbypassrls THEN 'can bypass RLS' END,
+                     CASE WHEN r.rolcanlogin THEN 'can log in' END)
+    FROM pg_catalog.pg_roles r
+    WHERE r.rolname = 'catalog_sync_owner' AND (r.rolsuper OR r.rolbypassrls OR r.rolcanlogin);
+
+    -- Every machinery function: owner, pinned search_path on definers, EXECUTE grants.
+    RETURN QUERY
+    SELECT 'high', 'function_owner', p.oid::regprocedure::text, 'owned by ' || pg_get_userbyid(p.proowner)
+    FROM pg_catalog.pg_proc p
+    WHERE p.pronamespace = 'catalog_sync'::regnamespace AND pg_get_userbyid(p.proowner) <> 'catalog_sync_owner';
+    RETURN QUERY
+    SELECT 'high', 'definer_search_path', p.oid::regprocedure::text,
+           'SECURITY DEFINER with ' || coalesce(array_to_string(p.proconfig, ', '), 'no SET clause')
+    FROM pg_catalog.pg_proc p
+    WHERE p.pronamespace = 'catalog_sync'::regnamespace AND p.prosecdef
+      AND NOT coalesce(p.proconfig @> ARRAY['search_path=pg_catalog, pg_temp'], false);
+    RETURN QUERY
+    SELECT 'high', 'function_execute', p.oid::regprocedure::text,
+           'EXECUTE granted to ' || CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END
+    FROM pg_catalog.pg_proc p
+    CROSS JOIN LATERAL aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
+    WHERE p.pronamespace = 'catalog_sync'::regnamespace AND a.privilege_type = 'EXECUTE'
+      AND (a.grantee = 0 OR pg_get_userbyid(a.grantee) <> ALL (v_machinery_roles));
+
+    -- Catalog and machinery tables: who may write or read them.
+    RETURN QUERY
+    SELECT CASE WHEN a.privilege_type = 'SELECT' THEN 'medium' ELSE 'high' END, 'table_privilege',
+           c.oid::regclass::text,
+           a.privilege_type || ' granted to ' || CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END
+    FROM pg_catalog.pg_class c
+    CROSS JOIN LATERAL aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) a
+    WHERE c.relkind = 'r'
+      AND (c.relnamespace = 'catalog_sync'::regnamespace
+           OR c.oid IN ('public.job_catalog'::regclass, 'public.provider_catalog'::regclass,
+                        'public.service_catalog'::regclass))
+      AND (a.grantee = 0 OR pg_get_userbyid(a.grantee) <> 'catalog_sync_owner')
+      AND NOT (a.privilege_type = 'SELECT' AND c.relnamespace = 'public'::regnamespace
+               AND pg_get_userbyid(a.grantee) = 'catalog_reader')
+      AND NOT (a.privilege_type = 'SELECT' AND c.oid = 'catalog_sync.trigger_spec'::regclass
+               AND pg_get_userbyid(a.grantee) = 'catalog_sync_installer');
+    RETURN QUERY
+    SELECT 'high', 'table_owner', c.oid::regclass::text, 'owned by ' || pg_get_userbyid(c.relowner)
+    FROM pg_catalog.pg_class c
+    WHERE c.relkind = 'r' AND pg_get_userbyid(c.relowner) <> 'catalog_sync_owner'
+      AND (c.relnamespace = 'catalog_sync'::regnamespace
+           OR c.oid IN ('public.job_catalog'::regclass, 'public.provider_catalog'::regclass,
+                        'public.service_catalog'::regclass));
+
+    -- Registered tables: still plain tables matching the contract, triggers current.
+    RETURN QUERY
+    SELECT 'high', 'contract', coalesce(catalog_sync.qualified_name(a.relid), a.relid::text), cp
+    FROM catalog_sync.attached_table a
+    CROSS JOIN LATERAL catalog_sync.contract_problems(a.relid, a.source_table) AS cp;
+    RETURN QUERY
+    SELECT CASE WHEN st.state = 'OUTDATED' THEN 'medium' ELSE 'high' END, 'trigger',
+           coalesce(catalog_sync.qualified_name(a.relid), a.relid::text) || '.' || st.trigger_name, st.state
+    FROM catalog_sync.attached_table a
+    CROSS JOIN LATERAL catalog_sync.trigger_state(a.relid, a.source_table, a.tenant_id) st
+    WHERE st.state <> 'INSTALLED' AND EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = a.relid);
+    RETURN QUERY
+    SELECT 'high', 'trigger', 'public.tenants_tenant.' || st.trigger_name, st.state
+    FROM catalog_sync.trigger_state('public.tenants_tenant'::regclass, 'tenants_tenant', NULL) st
+    WHERE st.state <> 'INSTALLED';
+    RETURN QUERY
+    SELECT 'high', 'contract', 'public.tenants_tenant', cp
+    FROM catalog_sync.contract_problems('public.tenants_tenant'::regclass, 'tenants_tenant') AS cp;
+
+    -- Roles that own attached tenant tables: per-tenant roles need no CREATE or
+    -- TEMP on the database (the application role, owner of the registry, creates
+    -- the tenant schemas and is exempt), and none may be a machinery member.
+    RETURN QUERY
+    SELECT DISTINCT 'medium', 'tenant_role_database_privilege', pg_get_userbyid(c.relowner)::text,
+           'has ' || concat_ws(' and ',
+               CASE WHEN has_database_privilege(c.relowner, current_database(), 'CREATE') THEN 'CREATE' END,
+               CASE WHEN has_database_privilege(c.relowner, current_database(), 'TEMP') THEN 'TEMP' END)
+           || ' on the database'
+    FROM catalog_sync.attached_table a JOIN pg_catalog.pg_class c ON c.oid = a.relid
+    WHERE NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid = c.relowner)
+      AND c.relowner <> (SELECT t.relowner FROM pg_catalog.pg_class t WHERE t.oid = 'public.tenants_tenant'::regclass)
+      AND (has_database_privilege(c.relowner, current_database(), 'CREATE')
+           OR has_database_privilege(c.relowner, current_database(), 'TEMP'));
+    RETURN QUERY
+    SELECT DISTINCT 'high', 'tenant_role_machinery_membership', pg_get_userbyid(c.relowner)::text,
+           'is a member of ' || m.rolname
+    FROM catalog_sync.attached_table a
+    JOIN pg_catalog.pg_class c ON c.oid = a.relid
+    JOIN pg_catalog.pg_roles m ON m.rolname IN ('catalog_sync_owner')
+    WHERE pg_has_role(c.relowner, m.oid, 'MEMBER')
+      AND NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid = c.relowner);
+
+    -- Tenants whose rows are not synced.
+    RETURN QUERY
+    SELECT 'medium', 'registry_owner_is_machinery', 'public.tenants_tenant',
+           'owned by ' || pg_get_userbyid(c.relowner) || ', a member of catalog_sync_owner'
+    FROM pg_catalog.pg_class c
+    WHERE c.oid = 'public.tenants_tenant'::regclass
+      AND pg_has_role(c.relowner, 'catalog_sync_owner', 'MEMBER')
+      AND NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid = c.relowner);
+
+    RETURN QUERY
+    SELECT 'low', 'tenant_not_attached', ts.schema_name, 'tenant ' || ts.tenant_id || ' has never been attached'
+    FROM catalog_sync.tenant_schemas() ts
+    WHERE NOT ts.attached AND NOT ts.detached;
+END
+$$;
+ALTER FUNCTION catalog_sync.audit() OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync.audit() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION catalog_sync.audit() TO catalog_sync_installer;

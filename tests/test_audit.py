@@ -1,0 +1,69 @@
+"""catalog-sync audit: clean on a fresh install, flags each deliberately broken setting."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from pyinstaller_tools import cli
+from tests.conftest import Db
+
+
+def findings(conn: psycopg.Connection) -> set[tuple[str, str]]:
+    return {(r[0], r[1]) for r in conn.execute("SELECT severity, check_name FROM catalog_sync.audit()")}
+
+
+def test_clean_on_a_fresh_install(db: Db, conn: psycopg.Connection, capsys: pytest.CaptureFixture[str]) -> None:
+    assert findings(conn) == set()
+    assert cli.main(["audit", "--dsn", db.dsn()]) == 0
+    assert "clean" in capsys.readouterr().out
+
+
+BREAKAGES: dict[str, tuple[str, tuple[str, str]]] = {
+    "public_execute": ("GRANT EXECUTE ON FUNCTION catalog_sync.backfill_tenant(bigint, boolean, text) TO PUBLIC",
+                       ("high", "function_execute")),
+    "app_execute": ("GRANT EXECUTE ON FUNCTION catalog_sync.on_job_change() TO zumodra_app",
+                    ("high", "function_execute")),
+    "search_path": ("ALTER FUNCTION catalog_sync.status() RESET search_path", ("high", "definer_search_path")),
+    "function_owner": ("ALTER FUNCTION catalog_sync.status() OWNER TO zumodra_app", ("high", "function_owner")),
+    "catalog_write": ("GRANT INSERT ON public.job_catalog TO zumodra_app", ("high", "table_privilege")),
+    "catalog_read": ("GRANT SELECT ON public.service_catalog TO zumodra_app", ("medium", "table_privilege")),
+    "registry_write": ("GRANT UPDATE ON catalog_sync.attached_table TO catalog_reader", ("high", "table_privilege")),
+    "owner_bypassrls": ("ALTER ROLE catalog_sync_owner BYPASSRLS", ("high", "owner_role")),
+    "trigger_disabled": ("ALTER TABLE tenant_acme.ats_jobposting DISABLE TRIGGER catalog_sync_job_update",
+                         ("high", "trigger")),
+    "trigger_replica": ("ALTER TABLE tenant_acme.services_service ENABLE REPLICA TRIGGER catalog_sync_service_insert",
+                        ("high", "trigger")),
+    "trigger_dropped": ("DROP TRIGGER catalog_sync_tenant_update ON public.tenants_tenant", ("high", "trigger")),
+    "trigger_outdated": ("COMMENT ON TRIGGER catalog_sync_skill_update ON tenant_globex.services_skill IS 'old'",
+                         ("medium", "trigger")),
+    "column_type": ("ALTER TABLE tenant_acme.services_serviceprovider ALTER COLUMN bio TYPE varchar(5000)",
+                    ("high", "contract")),
+    "inheritance": ("CREATE TABLE tenant_acme.child () INHERITS (tenant_acme.ats_jobcategory)", ("high", "contract")),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BREAKAGES))
+def test_flags_a_broken_setting(name: str, db: Db, conn: psycopg.Connection,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    statement, expected = BREAKAGES[name]
+    try:
+        conn.execute(statement)
+        assert expected in findings(conn)
+        code = cli.main(["audit", "--dsn", db.dsn()])
+        assert code == (1 if expected[0] == "high" else 0)
+        assert expected[1] in capsys.readouterr().out
+    finally:
+        if name == "owner_bypassrls":   # roles are cluster-wide: put it back
+            conn.execute("ALTER ROLE catalog_sync_owner NOBYPASSRLS")
+
+
+def test_flags_a_tenant_role_that_can_create_and_use_temp(db: Db, conn: psycopg.Connection) -> None:
+    db.login_role("tenant_globex_owner", "catalog_reader")
+    conn.execute("ALTER TABLE tenant_globex.ats_jobposting OWNER TO tenant_globex_owner")
+    dbname = conn.execute("SELECT current_database()").fetchone()[0]
+    conn.execute(psycopg.sql.SQL("GRANT CREATE ON DATABASE {} TO tenant_globex_owner").format(
+        psycopg.sql.Identifier(dbname)))
+    assert ("medium", "tenant_role_database_privilege") in findings(conn)
+
+
