@@ -99,9 +99,17 @@ def cmd_attach(args: argparse.Namespace) -> int:
         if problems:
             shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
             raise ToolError(f"cannot attach: {shown}; nothing was attached")
+        if args.tenant_role and len(schemas) != 1:
+            raise ToolError("--tenant-role goes with exactly one schema")
         if args.dry_run:
             print(f"dry run: {len(schemas)} schema(s) pass the contract check and would be attached")
             return EXIT_OK
+        if args.tenant_role:
+            remark = operations.secure_tenant_schema(conn, schemas[0], args.tenant_role)
+            print(f"{schemas[0]} now belongs to {args.tenant_role} (no CREATE/TEMP on the database, "
+                  "no access to the registry)")
+            if remark:
+                print(f"note: {remark}", file=sys.stderr)
         result = operations.attach(conn, schemas, args.chunk_size, progress)
     print(f"attached {result.schemas} schema(s): {result.changed} trigger(s) created or replaced, "
           f"{result.schemas_unchanged} schema(s) already up to date")
@@ -249,6 +257,8 @@ def build_parser() -> argparse.ArgumentParser:
                    default=_env_int("CATALOG_SYNC_CHUNK_SIZE", 200),
                    help="schemas per transaction (env CATALOG_SYNC_CHUNK_SIZE, default 200)")
     p.add_argument("--dry-run", action="store_true", help="check the schemas against the contract only")
+    p.add_argument("--tenant-role", metavar="ROLE",
+                   help="first hand the schema to this per-tenant role safely (run as a superuser)")
 
     p = add("detach", cmd_detach, "drop the sync triggers of a tenant schema")
     p.add_argument("schema", metavar="SCHEMA")

@@ -72,6 +72,13 @@ def attach(conn: psycopg.Connection, schemas: Sequence[str], chunk_size: int, pr
     return result
 
 
+def secure_tenant_schema(conn: psycopg.Connection, schema: str, role: str) -> str | None:
+    """Hand a schema to a per-tenant role (catalog_sync.secure_tenant_schema); returns its remark."""
+    with conn.transaction():
+        row = conn.execute("SELECT catalog_sync.secure_tenant_schema(%s, %s)", (schema, role)).fetchone()
+    return row[0] if row else None
+
+
 def detach(conn: psycopg.Connection, schema: str, purge: bool) -> int:
     row = conn.execute("SELECT triggers_dropped FROM catalog_sync.detach_schema(%s, %s)", (schema, purge)).fetchone()
     return int(row[0]) if row else 0

@@ -1,0 +1,66 @@
+-- Hand a tenant schema to a per-tenant database role safely (issue 4's model:
+-- the tenant may run arbitrary SQL inside its own schema). Checks the role
+-- (no superuser, BYPASSRLS, CREATEROLE or CREATEDB; no membership in the
+-- machinery roles or in the registry's owner), gives it the schema and every
+-- relation in it, and takes away what it does not need: CREATE and TEMP on the
+-- database, any privilege on the registry. Run it as a superuser (or a role
+-- that may do all of that), then attach_schema(). SECURITY INVOKER. Returns a
+-- notice-worthy remark, or NULL: TEMP granted to PUBLIC is a database-wide
+-- setting it reports instead of changing.
+CREATE OR REPLACE FUNCTION catalog_sync.secure_tenant_schema(p_schema text, p_role name)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_role pg_catalog.pg_roles;
+    v_rel  record;
+    v_bad  text;
+BEGIN
+    SELECT * INTO v_role FROM pg_catalog.pg_roles r WHERE r.rolname = p_role;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'catalog_sync: role % does not exist', quote_ident(p_role)
+            USING ERRCODE = 'undefined_object', HINT = 'CREATE ROLE ... LOGIN for the tenant first.';
+    END IF;
+    v_bad := concat_ws(', ', CASE WHEN v_role.rolsuper THEN 'SUPERUSER' END,
+                       CASE WHEN v_role.rolbypassrls THEN 'BYPASSRLS' END,
+                       CASE WHEN v_role.rolcreaterole THEN 'CREATEROLE' END,
+                       CASE WHEN v_role.rolcreatedb THEN 'CREATEDB' END);
+    SELECT concat_ws(', ', nullif(v_bad, ''), string_agg('member of ' || m.rolname, ', ')) INTO v_bad
+    FROM pg_catalog.pg_roles m
+    WHERE (m.rolname IN ('catalog_sync_owner', 'catalog_sync_installer')
+           OR m.oid = (SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = 'public.tenants_tenant'::regclass))
+      AND pg_has_role(v_role.oid, m.oid, 'MEMBER');
+    IF v_bad <> '' THEN
+        RAISE EXCEPTION 'catalog_sync: role % cannot be a tenant role: %', quote_ident(p_role), v_bad
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF NOT EXISTS (SELECT FROM public.tenants_tenant t WHERE t.schema_name = p_schema)
+       OR to_regnamespace(quote_ident(p_schema)) IS NULL THEN
+        RAISE EXCEPTION 'catalog_sync: % is not an existing tenant schema', quote_ident(p_schema)
+            USING ERRCODE = 'invalid_schema_name';
+    END IF;
+
+    EXECUTE format('ALTER SCHEMA %I OWNER TO %I', p_schema, p_role);
+    FOR v_rel IN SELECT c.relname, c.relkind FROM pg_catalog.pg_class c
+                 WHERE c.relnamespace = to_regnamespace(quote_ident(p_schema))
+                   AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') ORDER BY c.relkind DESC, c.relname LOOP
+        EXECUTE format('ALTER %s %I.%I OWNER TO %I',
+                       CASE v_rel.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW'
+                                          WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'f' THEN 'FOREIGN TABLE'
+                                          ELSE 'TABLE' END,
+                       p_schema, v_rel.relname, p_role);
+    END LOOP;
+    EXECUTE format('REVOKE CREATE, TEMPORARY ON DATABASE %I FROM %I', current_database(), p_role);
+    EXECUTE format('REVOKE ALL ON public.tenants_tenant, public.tenants_domain FROM %I', p_role);
+    IF has_database_privilege('public', current_database(), 'TEMPORARY') THEN
+        RETURN format('PUBLIC still has TEMPORARY on database %s, so %s can create temporary objects '
+                      '(harmless to the sync; REVOKE TEMPORARY ON DATABASE %s FROM PUBLIC to close it)',
+                      quote_ident(current_database()), quote_ident(p_role), quote_ident(current_database()));
+    END IF;
+    RETURN NULL;
+END
+$$;
+ALTER FUNCTION catalog_sync.secure_tenant_schema(text, name) OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync.secure_tenant_schema(text, name) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION catalog_sync.secure_tenant_schema(text, name) TO catalog_sync_installer;
