@@ -208,6 +208,14 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return EXIT_DRIFT if high else EXIT_OK
 
 
+def cmd_protect(args: argparse.Namespace) -> int:
+    with connect(args.dsn, autocommit=True) as conn:
+        operations.require_installed(conn)
+        row = conn.execute("SELECT catalog_sync.set_protection(%s)", (not args.off,)).fetchone()
+    print(row[0] if row else "")
+    return EXIT_OK
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from pyinstaller_tools import demo
 
@@ -278,6 +286,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--catalog", choices=operations.CATALOGS, help="only report this catalog (default: all)")
     p.add_argument("--repair", action="store_true", help="re-attach triggers and re-sync drifted tenants")
     p.add_argument("--json", action="store_true", help="machine-readable report")
+
+    p = add("protect", cmd_protect, "event triggers that refuse tenant DDL switching the sync off (superuser)")
+    p.add_argument("--off", action="store_true", help="remove them")
 
     p = add("audit", cmd_audit, "check the live database against the security model (exit 1 on a high finding)")
     p.add_argument("--json", action="store_true", help="machine-readable report")

@@ -20,16 +20,18 @@ BEGIN
     FROM pg_catalog.pg_roles r
     WHERE r.rolname = 'catalog_sync_owner' AND (r.rolsuper OR r.rolbypassrls OR r.rolcanlogin);
 
-    -- Every machinery function: owner, pinned search_path on definers, EXECUTE grants.
+    -- Every machinery function: owner, pinned search_path on definers, EXECUTE
+    -- grants (catalog_sync_protect's two checks are PUBLIC by design).
     RETURN QUERY
     SELECT 'high', 'function_owner', p.oid::regprocedure::text, 'owned by ' || pg_get_userbyid(p.proowner)
     FROM pg_catalog.pg_proc p
-    WHERE p.pronamespace = 'catalog_sync'::regnamespace AND pg_get_userbyid(p.proowner) <> 'catalog_sync_owner';
+    WHERE p.pronamespace IN ('catalog_sync'::regnamespace, 'catalog_sync_protect'::regnamespace)
+      AND pg_get_userbyid(p.proowner) <> 'catalog_sync_owner';
     RETURN QUERY
     SELECT 'high', 'definer_search_path', p.oid::regprocedure::text,
            'SECURITY DEFINER with ' || coalesce(array_to_string(p.proconfig, ', '), 'no SET clause')
     FROM pg_catalog.pg_proc p
-    WHERE p.pronamespace = 'catalog_sync'::regnamespace AND p.prosecdef
+    WHERE p.pronamespace IN ('catalog_sync'::regnamespace, 'catalog_sync_protect'::regnamespace) AND p.prosecdef
       AND NOT coalesce(p.proconfig @> ARRAY['search_path=pg_catalog, pg_temp'], false);
     RETURN QUERY
     SELECT 'high', 'function_execute', p.oid::regprocedure::text,

@@ -1,0 +1,156 @@
+-- Optional auto-protection (catalog-sync protect, needs a superuser to create
+-- the event triggers): a tenant's DDL that would switch the sync off or break
+-- the contract is refused, and a dropped source table takes its tenant's
+-- catalog rows with it. Installers (and superusers) are trusted and pass.
+--
+-- check_ddl() runs after every DDL command on the relations it touched:
+-- a registered table whose sync triggers are no longer all INSTALLED (ALTER
+-- TABLE ... DISABLE TRIGGER, ENABLE REPLICA, ALTER TRIGGER ... RENAME) or whose
+-- columns left the contract (ALTER COLUMN ... TYPE) makes the command fail.
+CREATE OR REPLACE FUNCTION catalog_sync_protect.check_ddl(p_relids oid[])
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_problem text;
+BEGIN
+    SELECT coalesce(catalog_sync.qualified_name(a.relid), a.relid::text) || ': ' || coalesce(
+               (SELECT 'trigger ' || st.trigger_name || ' would be ' || st.state
+                FROM catalog_sync.trigger_state(a.relid, a.source_table, a.tenant_id) st
+                WHERE st.state <> 'INSTALLED' LIMIT 1),
+               (SELECT cp FROM catalog_sync.contract_problems(a.relid, a.source_table) cp LIMIT 1))
+    INTO v_problem
+    FROM catalog_sync.attached_table a
+    WHERE a.relid = ANY (p_relids)
+      AND (EXISTS (SELECT FROM catalog_sync.trigger_state(a.relid, a.source_table, a.tenant_id) st
+                   WHERE st.state <> 'INSTALLED')
+           OR NOT catalog_sync.contract_matches(a.relid, a.source_table))
+    LIMIT 1;
+    IF v_problem IS NOT NULL THEN
+        RAISE EXCEPTION 'catalog_sync: refused, %', v_problem
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'The catalog sync protects attached tenant tables; ask a DBA (catalog-sync detach).';
+    END IF;
+END
+$$;
+ALTER FUNCTION catalog_sync_protect.check_ddl(oid[]) OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync_protect.check_ddl(oid[]) FROM PUBLIC;
+
+-- check_drop() runs for every DROP: a sync trigger dropped on its own
+-- (not with its table) is refused; a registered table dropped (DROP TABLE,
+-- DROP SCHEMA ... CASCADE) unregisters its tenant and deletes the tenant's
+-- catalog rows, which could otherwise never be verified again.
+CREATE OR REPLACE FUNCTION catalog_sync_protect.check_drop(p_tables oid[], p_triggers text[])
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_tenant_id bigint;
+BEGIN
+    IF EXISTS (SELECT FROM unnest(p_triggers) AS t WHERE t LIKE 'catalog_sync\_%')
+       AND coalesce(cardinality(p_tables), 0) = 0 THEN
+        RAISE EXCEPTION 'catalog_sync: refused, the sync triggers of an attached table cannot be dropped'
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'Ask a DBA: catalog-sync detach drops them and records why the tenant is not synced.';
+    END IF;
+    -- Only tables that really are gone: anybody may call this (the event
+    -- trigger runs as the dropping role), and a live table is nobody's to purge.
+    FOR v_tenant_id IN SELECT DISTINCT a.tenant_id FROM catalog_sync.attached_table a
+                       WHERE a.relid = ANY (p_tables)
+                         AND NOT EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = a.relid)
+                       ORDER BY 1 LOOP
+        PERFORM catalog_sync.lock_for_tenant_change(ARRAY[v_tenant_id]);
+        DELETE FROM public.job_catalog WHERE tenant_id = v_tenant_id;
+        DELETE FROM public.provider_catalog WHERE tenant_id = v_tenant_id;
+        DELETE FROM public.service_catalog WHERE tenant_id = v_tenant_id;
+        DELETE FROM catalog_sync.attached_table a WHERE a.tenant_id = v_tenant_id;
+        UPDATE catalog_sync.tenant t SET detached_at = clock_timestamp() WHERE t.tenant_id = v_tenant_id;
+    END LOOP;
+END
+$$;
+ALTER FUNCTION catalog_sync_protect.check_drop(oid[], text[]) OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync_protect.check_drop(oid[], text[]) FROM PUBLIC;
+
+-- The event trigger functions themselves run as the role that ran the DDL
+-- (SECURITY INVOKER), so that installers and superusers can be told apart;
+-- they only hand OIDs and names to the definer checks above, which PUBLIC may
+-- call (they only refuse, or purge the rows of tables that are really gone).
+CREATE OR REPLACE FUNCTION catalog_sync.on_ddl_command_end()
+RETURNS event_trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_relids oid[];
+BEGIN
+    IF pg_has_role(current_user, 'catalog_sync_installer', 'MEMBER') THEN
+        RETURN;
+    END IF;
+    SELECT array_agg(DISTINCT CASE WHEN c.classid = 'pg_catalog.pg_trigger'::regclass
+                                   THEN (SELECT tg.tgrelid FROM pg_catalog.pg_trigger tg WHERE tg.oid = c.objid)
+                                   ELSE c.objid END)
+    INTO v_relids
+    FROM pg_catalog.pg_event_trigger_ddl_commands() c
+    WHERE c.classid IN ('pg_catalog.pg_class'::regclass, 'pg_catalog.pg_trigger'::regclass);
+    IF v_relids IS NOT NULL THEN
+        PERFORM catalog_sync_protect.check_ddl(v_relids);
+    END IF;
+END
+$$;
+ALTER FUNCTION catalog_sync.on_ddl_command_end() OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync.on_ddl_command_end() FROM PUBLIC;   -- event triggers fire regardless
+GRANT EXECUTE ON FUNCTION catalog_sync_protect.check_ddl(oid[]) TO PUBLIC;
+
+CREATE OR REPLACE FUNCTION catalog_sync.on_sql_drop()
+RETURNS event_trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_tables   oid[];
+    v_triggers text[];
+BEGIN
+    SELECT array_agg(d.objid) FILTER (WHERE d.object_type = 'table'),
+           array_agg(d.object_identity) FILTER (WHERE d.object_type = 'trigger')
+    INTO v_tables, v_triggers
+    FROM pg_catalog.pg_event_trigger_dropped_objects() d;
+    IF pg_has_role(current_user, 'catalog_sync_installer', 'MEMBER') THEN
+        v_triggers := NULL;             -- installers may drop sync triggers (detach)
+    END IF;
+    IF v_tables IS NOT NULL OR v_triggers IS NOT NULL THEN
+        PERFORM catalog_sync_protect.check_drop(v_tables, v_triggers);
+    END IF;
+END
+$$;
+ALTER FUNCTION catalog_sync.on_sql_drop() OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync.on_sql_drop() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION catalog_sync_protect.check_drop(oid[], text[]) TO PUBLIC;
+
+-- Install or remove the two event triggers (creating an event trigger needs a
+-- superuser). Idempotent.
+CREATE OR REPLACE FUNCTION catalog_sync.set_protection(p_on boolean)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    DROP EVENT TRIGGER IF EXISTS catalog_sync_protect_ddl;
+    DROP EVENT TRIGGER IF EXISTS catalog_sync_protect_drop;
+    IF NOT p_on THEN
+        RETURN 'protection off';
+    END IF;
+    CREATE EVENT TRIGGER catalog_sync_protect_ddl ON ddl_command_end
+        WHEN TAG IN ('ALTER TABLE', 'ALTER TRIGGER', 'CREATE TRIGGER')
+        EXECUTE FUNCTION catalog_sync.on_ddl_command_end();
+    CREATE EVENT TRIGGER catalog_sync_protect_drop ON sql_drop
+        EXECUTE FUNCTION catalog_sync.on_sql_drop();
+    RETURN 'protection on';
+END
+$$;
+ALTER FUNCTION catalog_sync.set_protection(boolean) OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync.set_protection(boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION catalog_sync.set_protection(boolean) TO catalog_sync_installer;

@@ -1,0 +1,57 @@
+"""catalog-sync protect: event triggers refuse tenant DDL that would switch the
+sync off or break the contract, and purge the rows of dropped tables."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from pyinstaller_tools import cli
+from tests.conftest import Db
+from tests.jobs import catalog_count, insert_job, verify_findings
+
+ACME = "tenant_acme"
+
+
+@pytest.fixture
+def protected(db: Db, conn: psycopg.Connection) -> None:
+    assert cli.main(["protect", "--dsn", db.dsn()]) == 0
+    assert conn.execute("SELECT count(*) FROM pg_event_trigger WHERE evtname LIKE 'catalog_sync%'").fetchone() == (2,)
+
+
+@pytest.mark.parametrize("statement", [
+    f"ALTER TABLE {ACME}.ats_jobposting DISABLE TRIGGER catalog_sync_job_update",
+    f"ALTER TABLE {ACME}.ats_jobposting DISABLE TRIGGER USER",
+    f"ALTER TABLE {ACME}.services_service ENABLE REPLICA TRIGGER catalog_sync_service_insert",
+    f"ALTER TRIGGER catalog_sync_job_insert ON {ACME}.ats_jobposting RENAME TO x",
+    f"ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN title TYPE text",
+    f"DROP TRIGGER catalog_sync_job_delete ON {ACME}.ats_jobposting",
+])
+def test_tenant_ddl_that_switches_the_sync_off_is_refused(statement: str, protected: None, app: psycopg.Connection,
+                                                          conn: psycopg.Connection) -> None:
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="refused"):
+        app.execute(statement)
+    assert verify_findings(conn) == []
+
+
+def test_a_replaced_trigger_is_refused(protected: None, app: psycopg.Connection) -> None:
+    app.execute(f"CREATE FUNCTION {ACME}.noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="refused"):
+        app.execute(f"CREATE OR REPLACE TRIGGER catalog_sync_job_insert AFTER INSERT ON {ACME}.ats_jobposting "
+                    f"FOR EACH STATEMENT EXECUTE FUNCTION {ACME}.noop()")
+
+
+def test_dropping_the_schema_purges_its_rows(protected: None, app: psycopg.Connection,
+                                             conn: psycopg.Connection) -> None:
+    insert_job(app, ACME)
+    insert_job(app, "tenant_globex")
+    app.execute(f"DROP SCHEMA {ACME} CASCADE")
+    assert catalog_count(conn, ACME) == 0 and catalog_count(conn, "tenant_globex") == 1
+    assert verify_findings(conn) == []
+
+
+def test_installers_pass_and_protection_can_be_removed(db: Db, protected: None, conn: psycopg.Connection) -> None:
+    assert cli.main(["detach", ACME, "--dsn", db.dsn()]) == 0        # a superuser: trusted
+    assert cli.main(["attach", ACME, "--dsn", db.dsn()]) == 0
+    assert cli.main(["protect", "--off", "--dsn", db.dsn()]) == 0
+    assert conn.execute("SELECT count(*) FROM pg_event_trigger WHERE evtname LIKE 'catalog_sync%'").fetchone() == (0,)
