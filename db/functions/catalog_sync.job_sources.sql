@@ -1,13 +1,16 @@
 -- The only place the sync reads a tenant's job and category tables: the
 -- catalog_sync.job_source rows of the jobs selected by p_filter ('all'; 'ids':
--- job ids in p_keys; 'categories': jobs whose category id is in p_keys).
+-- job ids in p_keys, with their HTML masks from p_masks; 'categories': jobs
+-- whose category id is in p_keys). Planned for the actual keys on every call
+-- (dynamic SQL), so a 100k-key statement gets hash joins, not a generic plan.
 -- Refuses tables that no longer match the contract. Dynamic SQL because the
 -- schema varies; identifiers only through the registered OIDs (%I).
 CREATE OR REPLACE FUNCTION catalog_sync.job_sources(
     p_job_rel      oid,
     p_category_rel oid,
     p_filter       text,
-    p_keys         bigint[]
+    p_keys         bigint[],
+    p_masks        integer[] DEFAULT NULL
 )
 RETURNS SETOF catalog_sync.job_source
 LANGUAGE plpgsql STABLE
@@ -22,20 +25,23 @@ BEGIN
     PERFORM catalog_sync.assert_contract(p_category_rel, 'ats_jobcategory');
     v_where := CASE p_filter
         WHEN 'all' THEN 'TRUE'
-        WHEN 'ids' THEN 'j.id = ANY ($1)'
+        WHEN 'ids' THEN 'TRUE'
         WHEN 'categories' THEN 'j.category_id = ANY ($1)'
     END;
     IF v_where IS NULL THEN
         RAISE EXCEPTION 'catalog_sync: unknown filter %', p_filter;
     END IF;
-    v_columns := catalog_sync.source_select_list('catalog_sync.job_source', 'j',
-                     '{"category_name": "c.name::text", "category_slug": "c.slug::text"}');
+    v_columns := catalog_sync.source_select_list('catalog_sync.job_source', 'j', jsonb_build_object(
+                     'category_name', 'c.name::text', 'category_slug', 'c.slug::text',
+                     'html_mask', CASE WHEN p_filter = 'ids' THEN 'coalesce(m.mask, 0)' ELSE '0' END));
 
-    RETURN QUERY EXECUTE format('SELECT %s FROM %s AS j LEFT JOIN %s AS c ON c.id = j.category_id WHERE %s',
+    RETURN QUERY EXECUTE format('SELECT %s FROM %s AS j %s LEFT JOIN %s AS c ON c.id = j.category_id WHERE %s',
                                 v_columns, catalog_sync.qualified_name(p_job_rel),
+                                CASE WHEN p_filter = 'ids' THEN
+                                    'JOIN ROWS FROM (unnest($1), unnest($2)) AS m (id, mask) ON m.id = j.id' END,
                                 catalog_sync.qualified_name(p_category_rel), v_where)
-        USING p_keys;
+        USING p_keys, p_masks;
 END
 $$;
-ALTER FUNCTION catalog_sync.job_sources(oid, oid, text, bigint[]) OWNER TO catalog_sync_owner;
-REVOKE ALL ON FUNCTION catalog_sync.job_sources(oid, oid, text, bigint[]) FROM PUBLIC;
+ALTER FUNCTION catalog_sync.job_sources(oid, oid, text, bigint[], integer[]) OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync.job_sources(oid, oid, text, bigint[], integer[]) FROM PUBLIC;

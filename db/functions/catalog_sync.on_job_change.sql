@@ -41,7 +41,7 @@ BEGIN
         FROM old_rows o;
     ELSE
         EXECUTE catalog_sync.changed_keys_sql(
-                    'UPDATE', catalog_sync.source_columns('catalog_sync.job_source', '{category_name,category_slug}'),
+                    'UPDATE', catalog_sync.source_columns('catalog_sync.job_source', '{category_name,category_slug,html_mask}'),
                     ARRAY['description', 'responsibilities', 'requirements', 'benefits'], 'uuid', 'category_id')
             INTO v_ids, v_masks, v_uuids, v_categories, v_unused;
     END IF;

@@ -31,7 +31,7 @@ BEGIN
     EXECUTE catalog_sync.changed_keys_sql(
                 TG_OP,
                 catalog_sync.source_columns('catalog_sync.provider_source',
-                                            '{category_names,category_slugs,skills_data}'),
+                                            '{category_names,category_slugs,skills_data,html_mask}'),
                 ARRAY['bio'], 'uuid', 'id')
         INTO v_ids, v_masks, v_uuids, v_providers, v_unused;
     IF v_ids IS NULL THEN

@@ -29,7 +29,7 @@ BEGIN
                 TG_OP,
                 catalog_sync.source_columns('catalog_sync.service_source',
                     '{category_name,category_slug,provider_uuid,provider_display_name,provider_avatar_url,'
-                    'provider_rating_avg,provider_is_verified,provider_marketplace_enabled,provider_is_active}'),
+                    'provider_rating_avg,provider_is_verified,provider_marketplace_enabled,provider_is_active,html_mask}'),
                 ARRAY['description'], 'uuid', 'provider_id', 'category_id')
         INTO v_ids, v_masks, v_uuids, v_providers, v_categories;
     IF v_ids IS NULL THEN

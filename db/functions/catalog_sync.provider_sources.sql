@@ -4,7 +4,8 @@
 -- service category ids; 'skills': providers holding one of the skill ids),
 -- with their categories (sorted by slug) and skills (sorted by skill slug).
 -- Refuses tables that no longer match the contract.
-CREATE OR REPLACE FUNCTION catalog_sync.provider_sources(p_tenant_id bigint, p_filter text, p_keys bigint[])
+CREATE OR REPLACE FUNCTION catalog_sync.provider_sources(p_tenant_id bigint, p_filter text, p_keys bigint[],
+                                                         p_masks integer[] DEFAULT NULL)
 RETURNS SETOF catalog_sync.provider_source
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -32,7 +33,7 @@ BEGIN
     v_skill := catalog_sync.qualified_name(catalog_sync.source_relid(p_tenant_id, 'services_skill'));
     v_where := CASE p_filter
         WHEN 'all' THEN 'TRUE'
-        WHEN 'ids' THEN 'sp.id = ANY ($1)'
+        WHEN 'ids' THEN 'TRUE'
         WHEN 'categories' THEN format('EXISTS (SELECT FROM %s AS l WHERE l.serviceprovider_id = sp.id '
                                       'AND l.servicecategory_id = ANY ($1))', v_links)
         WHEN 'skills' THEN format('EXISTS (SELECT FROM %s AS ps WHERE ps.provider_id = sp.id '
@@ -43,7 +44,7 @@ BEGIN
     END IF;
 
     RETURN QUERY EXECUTE format(
-        'SELECT %s FROM %s AS sp WHERE %s',
+        'SELECT %s FROM %s AS sp %s WHERE %s',
         catalog_sync.source_select_list('catalog_sync.provider_source', 'sp', jsonb_build_object(
             'category_names', format(
                 'coalesce((SELECT jsonb_agg(c.name::text ORDER BY c.slug, c.id) FROM %s AS l '
@@ -58,10 +59,13 @@ BEGIN
                 '''level'', ps.level::text, ''years_experience'', ps.years_experience::integer) '
                 'ORDER BY s.slug, s.id) FROM %s AS ps JOIN %s AS s ON s.id = ps.skill_id '
                 'WHERE ps.provider_id = sp.id), ''[]''::jsonb)',
-                v_skills, v_skill))),
-        v_provider, v_where)
-        USING p_keys;
+                v_skills, v_skill),
+            'html_mask', CASE WHEN p_filter = 'ids' THEN 'coalesce(m.mask, 0)' ELSE '0' END)),
+        v_provider,
+        CASE WHEN p_filter = 'ids' THEN 'JOIN ROWS FROM (unnest($1), unnest($2)) AS m (id, mask) ON m.id = sp.id' END,
+        v_where)
+        USING p_keys, p_masks;
 END
 $$;
-ALTER FUNCTION catalog_sync.provider_sources(bigint, text, bigint[]) OWNER TO catalog_sync_owner;
-REVOKE ALL ON FUNCTION catalog_sync.provider_sources(bigint, text, bigint[]) FROM PUBLIC;
+ALTER FUNCTION catalog_sync.provider_sources(bigint, text, bigint[], integer[]) OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync.provider_sources(bigint, text, bigint[], integer[]) FROM PUBLIC;

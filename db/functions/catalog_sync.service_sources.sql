@@ -4,7 +4,8 @@
 -- 'categories': services in the service category ids), with their category
 -- and what the catalog shows of their provider. Refuses tables that no longer
 -- match the contract.
-CREATE OR REPLACE FUNCTION catalog_sync.service_sources(p_tenant_id bigint, p_filter text, p_keys bigint[])
+CREATE OR REPLACE FUNCTION catalog_sync.service_sources(p_tenant_id bigint, p_filter text, p_keys bigint[],
+                                                        p_masks integer[] DEFAULT NULL)
 RETURNS SETOF catalog_sync.service_source
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -21,7 +22,7 @@ BEGIN
     PERFORM catalog_sync.assert_contract(v_category, 'services_servicecategory');
     v_where := CASE p_filter
         WHEN 'all' THEN 'TRUE'
-        WHEN 'ids' THEN 'sv.id = ANY ($1)'
+        WHEN 'ids' THEN 'TRUE'
         WHEN 'providers' THEN 'sv.provider_id = ANY ($1)'
         WHEN 'categories' THEN 'sv.category_id = ANY ($1)'
     END;
@@ -30,8 +31,8 @@ BEGIN
     END IF;
 
     RETURN QUERY EXECUTE format(
-        'SELECT %s FROM %s AS sv JOIN %s AS sp ON sp.id = sv.provider_id LEFT JOIN %s AS c ON c.id = sv.category_id '
-        'WHERE %s',
+        'SELECT %s FROM %s AS sv %s JOIN %s AS sp ON sp.id = sv.provider_id '
+        'LEFT JOIN %s AS c ON c.id = sv.category_id WHERE %s',
         catalog_sync.source_select_list('catalog_sync.service_source', 'sv', jsonb_build_object(
             'category_name', 'c.name::text',
             'category_slug', 'c.slug::text',
@@ -41,11 +42,13 @@ BEGIN
             'provider_rating_avg', 'sp.rating_avg::numeric(3,2)',
             'provider_is_verified', 'sp.is_verified',
             'provider_marketplace_enabled', 'sp.marketplace_enabled',
-            'provider_is_active', 'sp.is_active')),
-        catalog_sync.qualified_name(v_service), catalog_sync.qualified_name(v_provider),
-        catalog_sync.qualified_name(v_category), v_where)
-        USING p_keys;
+            'provider_is_active', 'sp.is_active',
+            'html_mask', CASE WHEN p_filter = 'ids' THEN 'coalesce(m.mask, 0)' ELSE '0' END)),
+        catalog_sync.qualified_name(v_service),
+        CASE WHEN p_filter = 'ids' THEN 'JOIN ROWS FROM (unnest($1), unnest($2)) AS m (id, mask) ON m.id = sv.id' END,
+        catalog_sync.qualified_name(v_provider), catalog_sync.qualified_name(v_category), v_where)
+        USING p_keys, p_masks;
 END
 $$;
-ALTER FUNCTION catalog_sync.service_sources(bigint, text, bigint[]) OWNER TO catalog_sync_owner;
-REVOKE ALL ON FUNCTION catalog_sync.service_sources(bigint, text, bigint[]) FROM PUBLIC;
+ALTER FUNCTION catalog_sync.service_sources(bigint, text, bigint[], integer[]) OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync.service_sources(bigint, text, bigint[], integer[]) FROM PUBLIC;

@@ -40,6 +40,7 @@ CREATE TYPE catalog_sync.job_source AS (
     published_on_career_page boolean,
     is_internal_only         boolean,
     category_name            text,      -- from ats_jobcategory
-    category_slug            text       -- from ats_jobcategory
+    category_slug            text,      -- from ats_jobcategory
+    html_mask                integer    -- derived: the HTML columns a trigger saw change (project_jobs)
 );
 ALTER TYPE catalog_sync.job_source OWNER TO catalog_sync_owner;

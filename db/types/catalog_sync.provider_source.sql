@@ -36,6 +36,7 @@ CREATE TYPE catalog_sync.provider_source AS (
     created_at              timestamptz,
     category_names          jsonb,      -- derived: sorted by category slug
     category_slugs          jsonb,      -- derived
-    skills_data             jsonb       -- derived: sorted by skill slug
+    skills_data             jsonb,      -- derived: sorted by skill slug
+    html_mask               integer     -- derived: 1 = bio changed (project_providers)
 );
 ALTER TYPE catalog_sync.provider_source OWNER TO catalog_sync_owner;

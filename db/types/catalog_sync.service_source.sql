@@ -31,6 +31,7 @@ CREATE TYPE catalog_sync.service_source AS (
     provider_rating_avg          numeric(3,2), -- derived
     provider_is_verified         boolean,    -- derived
     provider_marketplace_enabled boolean,    -- derived
-    provider_is_active           boolean     -- derived
+    provider_is_active           boolean,    -- derived
+    html_mask                    integer     -- derived: 1 = description changed (project_services)
 );
 ALTER TYPE catalog_sync.service_source OWNER TO catalog_sync_owner;
