@@ -1,15 +1,22 @@
--- Raise if a relation the sync is about to read no longer matches the contract
--- (the fast check first; the full list of problems only for the message).
+-- Lock a relation the sync is about to read, then raise if it no longer matches
+-- the contract (the fast check first; the full list of problems only for the
+-- message).
 -- Hot path, only ever called inside a SECURITY DEFINER sync function (EXECUTE is
 -- the owner's alone), so it runs under the caller's pinned search_path and sets
 -- none itself: a SET clause costs a GUC save/restore on every call.
 CREATE OR REPLACE FUNCTION catalog_sync.assert_contract(p_relid oid, p_source_table name)
 RETURNS void
-LANGUAGE plpgsql STABLE
+LANGUAGE plpgsql VOLATILE  -- it takes a lock
 AS $$
 DECLARE
     v_problems text;
 BEGIN
+    -- Lock before checking: from here to the end of the transaction the table
+    -- cannot become a view or change a column type (ACCESS SHARE, what a read
+    -- takes anyway). A relation that no longer exists is reported below.
+    IF EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = p_relid) THEN
+        EXECUTE format('LOCK TABLE ONLY %s IN ACCESS SHARE MODE', catalog_sync.qualified_name(p_relid));
+    END IF;
     IF catalog_sync.contract_matches(p_relid, p_source_table) THEN
         RETURN;
     END IF;

@@ -42,7 +42,7 @@ BEGIN
                                    AS c (n, name, source_table, catalog_table)
                      WHERE p_catalog IS NULL OR c.name = p_catalog ORDER BY c.n LOOP
         catalog := v_catalog.name;
-        EXECUTE format('SELECT count(*) FROM %s',
+        EXECUTE format('SELECT count(*) FROM ONLY %s',
                        catalog_sync.qualified_name(catalog_sync.source_relid(p_tenant_id, v_catalog.source_table)))
             INTO source_rows;
         IF p_dry_run THEN

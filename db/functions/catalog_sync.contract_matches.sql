@@ -20,6 +20,22 @@ BEGIN
                WHERE cc.source_table = p_source_table
                  AND (a.attname IS NULL OR a.atttypid >= 16384 OR a.attcollation NOT IN (0, 100)
                       OR pg_catalog.format_type(a.atttypid, a.atttypmod) <> cc.type_name))
+           -- The planner evaluates index expressions and predicates, CHECK
+           -- constraints and statistics expressions of a table it plans a query
+           -- on: none of them may call code that is not built in.
+           AND NOT EXISTS (
+               SELECT FROM pg_catalog.pg_depend d
+               WHERE d.refobjid >= 16384
+                 AND d.refclassid IN ('pg_catalog.pg_proc'::regclass, 'pg_catalog.pg_operator'::regclass,
+                                      'pg_catalog.pg_type'::regclass, 'pg_catalog.pg_collation'::regclass,
+                                      'pg_catalog.pg_opclass'::regclass, 'pg_catalog.pg_opfamily'::regclass)
+                 AND ((d.classid = 'pg_catalog.pg_class'::regclass
+                       AND d.objid IN (SELECT i.indexrelid FROM pg_catalog.pg_index i WHERE i.indrelid = p_relid))
+                      OR (d.classid = 'pg_catalog.pg_constraint'::regclass
+                          AND d.objid IN (SELECT k.oid FROM pg_catalog.pg_constraint k WHERE k.conrelid = p_relid))
+                      OR (d.classid = 'pg_catalog.pg_statistic_ext'::regclass
+                          AND d.objid IN (SELECT x.oid FROM pg_catalog.pg_statistic_ext x
+                                          WHERE x.stxrelid = p_relid))))
         FROM pg_catalog.pg_class c
         WHERE c.oid = p_relid) IS TRUE;
 END

@@ -35,7 +35,7 @@ BEGIN
                      'category_name', 'c.name::text', 'category_slug', 'c.slug::text',
                      'html_mask', CASE WHEN p_filter = 'ids' THEN 'coalesce(m.mask, 0)' ELSE '0' END));
 
-    RETURN QUERY EXECUTE format('SELECT %s FROM %s AS j %s LEFT JOIN %s AS c ON c.id = j.category_id WHERE %s',
+    RETURN QUERY EXECUTE format('SELECT %s FROM ONLY %s AS j %s LEFT JOIN ONLY %s AS c ON c.id = j.category_id WHERE %s',
                                 v_columns, catalog_sync.qualified_name(p_job_rel),
                                 CASE WHEN p_filter = 'ids' THEN
                                     'JOIN ROWS FROM (unnest($1), unnest($2)) AS m (id, mask) ON m.id = j.id' END,

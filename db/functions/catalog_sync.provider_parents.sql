@@ -21,11 +21,11 @@ BEGIN
     PERFORM catalog_sync.assert_contract(v_services, 'services_service');
     PERFORM catalog_sync.assert_contract(v_skills, 'services_providerskill');
     EXECUTE format(
-        'SELECT (SELECT array_agg(DISTINCT c) FROM (SELECT l.servicecategory_id FROM %1$s AS l '
+        'SELECT (SELECT array_agg(DISTINCT c) FROM (SELECT l.servicecategory_id FROM ONLY %1$s AS l '
         '        WHERE l.serviceprovider_id = ANY ($1) '
-        '        UNION SELECT sv.category_id FROM %2$s AS sv WHERE sv.provider_id = ANY ($1)) AS x (c) '
+        '        UNION SELECT sv.category_id FROM ONLY %2$s AS sv WHERE sv.provider_id = ANY ($1)) AS x (c) '
         '        WHERE c IS NOT NULL), '
-        '       (SELECT array_agg(DISTINCT ps.skill_id) FROM %3$s AS ps WHERE ps.provider_id = ANY ($1))',
+        '       (SELECT array_agg(DISTINCT ps.skill_id) FROM ONLY %3$s AS ps WHERE ps.provider_id = ANY ($1))',
         catalog_sync.qualified_name(v_links), catalog_sync.qualified_name(v_services),
         catalog_sync.qualified_name(v_skills))
         INTO categories, skills

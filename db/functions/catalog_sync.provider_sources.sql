@@ -34,9 +34,9 @@ BEGIN
     v_where := CASE p_filter
         WHEN 'all' THEN 'TRUE'
         WHEN 'ids' THEN 'TRUE'
-        WHEN 'categories' THEN format('EXISTS (SELECT FROM %s AS l WHERE l.serviceprovider_id = sp.id '
+        WHEN 'categories' THEN format('EXISTS (SELECT FROM ONLY %s AS l WHERE l.serviceprovider_id = sp.id '
                                       'AND l.servicecategory_id = ANY ($1))', v_links)
-        WHEN 'skills' THEN format('EXISTS (SELECT FROM %s AS ps WHERE ps.provider_id = sp.id '
+        WHEN 'skills' THEN format('EXISTS (SELECT FROM ONLY %s AS ps WHERE ps.provider_id = sp.id '
                                   'AND ps.skill_id = ANY ($1))', v_skills)
     END;
     IF v_where IS NULL THEN
@@ -44,20 +44,20 @@ BEGIN
     END IF;
 
     RETURN QUERY EXECUTE format(
-        'SELECT %s FROM %s AS sp %s WHERE %s',
+        'SELECT %s FROM ONLY %s AS sp %s WHERE %s',
         catalog_sync.source_select_list('catalog_sync.provider_source', 'sp', jsonb_build_object(
             'category_names', format(
-                'coalesce((SELECT jsonb_agg(c.name::text ORDER BY c.slug, c.id) FROM %s AS l '
-                'JOIN %s AS c ON c.id = l.servicecategory_id WHERE l.serviceprovider_id = sp.id), ''[]''::jsonb)',
+                'coalesce((SELECT jsonb_agg(c.name::text ORDER BY c.slug, c.id) FROM ONLY %s AS l '
+                'JOIN ONLY %s AS c ON c.id = l.servicecategory_id WHERE l.serviceprovider_id = sp.id), ''[]''::jsonb)',
                 v_links, v_category),
             'category_slugs', format(
-                'coalesce((SELECT jsonb_agg(c.slug::text ORDER BY c.slug, c.id) FROM %s AS l '
-                'JOIN %s AS c ON c.id = l.servicecategory_id WHERE l.serviceprovider_id = sp.id), ''[]''::jsonb)',
+                'coalesce((SELECT jsonb_agg(c.slug::text ORDER BY c.slug, c.id) FROM ONLY %s AS l '
+                'JOIN ONLY %s AS c ON c.id = l.servicecategory_id WHERE l.serviceprovider_id = sp.id), ''[]''::jsonb)',
                 v_links, v_category),
             'skills_data', format(
                 'coalesce((SELECT jsonb_agg(jsonb_build_object(''name'', s.name::text, ''slug'', s.slug::text, '
                 '''level'', ps.level::text, ''years_experience'', ps.years_experience::integer) '
-                'ORDER BY s.slug, s.id) FROM %s AS ps JOIN %s AS s ON s.id = ps.skill_id '
+                'ORDER BY s.slug, s.id) FROM ONLY %s AS ps JOIN ONLY %s AS s ON s.id = ps.skill_id '
                 'WHERE ps.provider_id = sp.id), ''[]''::jsonb)',
                 v_skills, v_skill),
             'html_mask', CASE WHEN p_filter = 'ids' THEN 'coalesce(m.mask, 0)' ELSE '0' END)),

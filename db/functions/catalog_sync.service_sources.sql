@@ -31,8 +31,8 @@ BEGIN
     END IF;
 
     RETURN QUERY EXECUTE format(
-        'SELECT %s FROM %s AS sv %s JOIN %s AS sp ON sp.id = sv.provider_id '
-        'LEFT JOIN %s AS c ON c.id = sv.category_id WHERE %s',
+        'SELECT %s FROM ONLY %s AS sv %s JOIN ONLY %s AS sp ON sp.id = sv.provider_id '
+        'LEFT JOIN ONLY %s AS c ON c.id = sv.category_id WHERE %s',
         catalog_sync.source_select_list('catalog_sync.service_source', 'sv', jsonb_build_object(
             'category_name', 'c.name::text',
             'category_slug', 'c.slug::text',

@@ -60,7 +60,7 @@ BEGIN
         FROM unnest(catalog_sync.synced_columns(v_cat.catalog_table)) AS c;
         -- A job whose deadline passed is drift of a kind of its own.
         v_expired := CASE WHEN v_cat.name = 'jobs' THEN format(
-            'WHEN EXISTS (SELECT FROM %s AS j WHERE j.uuid = cat.job_uuid AND j.application_deadline <= now()) '
+            'WHEN EXISTS (SELECT FROM ONLY %s AS j WHERE j.uuid = cat.job_uuid AND j.application_deadline <= now()) '
             'THEN ''expired'' ',
             catalog_sync.qualified_name(catalog_sync.source_relid(p_tenant_id, 'ats_jobposting')))
             ELSE 'WHEN false THEN NULL ' END;
