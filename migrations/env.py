@@ -26,6 +26,7 @@ def run_migrations_offline() -> None:
         literal_binds=True,
         dialect_opts={"paramstyle": "named"},
         transaction_per_migration=True,
+        version_table_schema="public",
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -37,13 +38,16 @@ def run_migrations_online() -> None:
         _run(connection)
         return
     dsn = _dsn()
-    engine = sa.create_engine("postgresql+psycopg://", creator=lambda: psycopg.connect(dsn), poolclass=sa.NullPool)
+    engine = sa.create_engine("postgresql+psycopg://",
+                              creator=lambda: psycopg.connect(dsn, options="-c search_path=pg_catalog,pg_temp"),
+                              poolclass=sa.NullPool)
     with engine.connect() as conn:
         _run(conn)
 
 
 def _run(connection: sa.Connection) -> None:
-    context.configure(connection=connection, transaction_per_migration=True)
+    # The sessions pin search_path to pg_catalog: the version table is named in full.
+    context.configure(connection=connection, transaction_per_migration=True, version_table_schema="public")
     with context.begin_transaction():
         context.run_migrations()
     if connection.in_transaction():

@@ -177,6 +177,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
             print("drift: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.items())))
         else:
             print("clean: the catalog equals the projection of the sources; all triggers installed")
+    if any(f["problem"] == "error" for f in findings):
+        return EXIT_ERROR
     return EXIT_DRIFT if findings else EXIT_OK
 
 
@@ -212,7 +214,11 @@ def cmd_protect(args: argparse.Namespace) -> int:
     with connect(args.dsn, autocommit=True) as conn:
         operations.require_installed(conn)
         row = conn.execute("SELECT catalog_sync.set_protection(%s)", (not args.off,)).fetchone()
-    print(row[0] if row else "")
+        print(row[0] if row else "")
+        if args.restrict_advisory_locks or args.off:
+            count = conn.execute("SELECT catalog_sync.restrict_advisory_locks(%s)", (not args.off,)).fetchone()
+            state = "restricted to the machinery and application roles" if not args.off else "back to PUBLIC"
+            print(f"advisory-lock functions ({count[0] if count else 0}) {state}")
     return EXIT_OK
 
 
@@ -288,7 +294,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable report")
 
     p = add("protect", cmd_protect, "event triggers that refuse tenant DDL switching the sync off (superuser)")
-    p.add_argument("--off", action="store_true", help="remove them")
+    p.add_argument("--off", action="store_true", help="remove them (and give advisory locks back to PUBLIC)")
+    p.add_argument("--restrict-advisory-locks", action="store_true",
+                   help="also take pg_advisory_lock() and friends away from PUBLIC (per-tenant roles)")
 
     p = add("audit", cmd_audit, "check the live database against the security model (exit 1 on a high finding)")
     p.add_argument("--json", action="store_true", help="machine-readable report")

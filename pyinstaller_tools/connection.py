@@ -16,9 +16,15 @@ def resolve_dsn(dsn: str | None) -> str:
     return dsn or os.environ.get("DATABASE_URL", "")
 
 
+# Every session of the tool resolves names in pg_catalog only: it often runs as
+# a superuser, and an application role able to create functions in public must
+# not get one of them called instead of a built-in.
+SAFE_OPTIONS = "-c search_path=pg_catalog,pg_temp"
+
+
 def connect(dsn: str | None, autocommit: bool = False) -> psycopg.Connection:
     try:
-        conn = psycopg.connect(resolve_dsn(dsn), autocommit=autocommit, connect_timeout=10)
+        conn = psycopg.connect(resolve_dsn(dsn), autocommit=autocommit, connect_timeout=10, options=SAFE_OPTIONS)
     except psycopg.OperationalError as exc:
         raise ToolError(f"cannot connect to PostgreSQL: {one_line(exc)} (check --dsn, DATABASE_URL or PG* variables)"
                         ) from exc

@@ -10,6 +10,8 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
+from pyinstaller_tools.connection import SAFE_OPTIONS
+
 
 def _config(output_buffer: io.TextIOBase | None = None) -> Config:
     with as_file(files("pyinstaller_tools.migrations")) as path:
@@ -20,7 +22,8 @@ def _config(output_buffer: io.TextIOBase | None = None) -> Config:
 
 
 def _run(dsn: str, action: str, revision: str) -> None:
-    engine = sa.create_engine("postgresql+psycopg://", creator=lambda: psycopg.connect(dsn), poolclass=sa.NullPool)
+    engine = sa.create_engine("postgresql+psycopg://", creator=lambda: psycopg.connect(dsn, options=SAFE_OPTIONS),
+                              poolclass=sa.NullPool)
     with engine.connect() as conn:
         cfg = _config()
         cfg.attributes["connection"] = conn
@@ -45,7 +48,7 @@ def offline_sql(revision: str = "head") -> str:
 
 
 def current(dsn: str) -> str | None:
-    with psycopg.connect(dsn) as conn:
+    with psycopg.connect(dsn, options=SAFE_OPTIONS) as conn:
         exists = conn.execute("SELECT to_regclass('public.alembic_version') IS NOT NULL").fetchone()
         if not exists or not exists[0]:
             return None

@@ -197,7 +197,13 @@ def verify(conn: psycopg.Connection, tenants: Sequence[Tenant] | None,
             tenants = [Tenant(t, s) for t, s in
                        conn.execute("SELECT tenant_id, schema_name FROM catalog_sync.tenant_schemas() WHERE attached")]
         for n, tenant in enumerate(tenants, 1):
-            for r in cur.execute("SELECT * FROM catalog_sync.verify_tenant(%s)", (tenant.tenant_id,)).fetchall():
+            # One tenant that cannot be verified must not hide the others' drift.
+            try:
+                with conn.transaction():
+                    rows = cur.execute("SELECT * FROM catalog_sync.verify_tenant(%s)", (tenant.tenant_id,)).fetchall()
+            except psycopg.Error as exc:
+                rows = [{"problem": "error", "catalog": None, "key": None, "detail": describe(exc)}]
+            for r in rows:
                 findings.append({"problem": r["problem"], "tenant_id": tenant.tenant_id, "schema": tenant.schema,
                                  "catalog": r["catalog"], "key": str(r["key"]) if r["key"] else None,
                                  "detail": r["detail"]})
@@ -212,12 +218,22 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
     by_problem: dict[str, set[tuple[int | None, str | None]]] = {}
     for f in findings:
         by_problem.setdefault(f["problem"], set()).add((f["tenant_id"], f["schema"]))
+    by_problem_all = {k: set(v) for k, v in by_problem.items()}
     trigger_problems = {k for k in by_problem if k.startswith("trigger_")}
-    if "contract" in by_problem:
-        bad = sorted(s for _, s in by_problem["contract"] if s)
-        raise ToolError(f"cannot repair {', '.join(bad)}: source tables no longer match the contract "
-                        "(restore the column types; see verify output)")
+    # A tenant whose tables cannot be read is left as it is (and reported);
+    # every other tenant is still repaired.
+    unreadable = {t for k in ("contract", "unreadable", "error") for t, _ in by_problem.get(k, ())}
+    for key in list(by_problem):
+        by_problem[key] = {(t, s) for t, s in by_problem[key] if t not in unreadable or key == "table_missing"}
     with backfill_lock(conn):
+        for _tenant_id, schema in sorted(by_problem.get("table_missing", ()), key=lambda x: x[0] or 0):
+            # Its rows can never be verified again: take them out, record the detach.
+            conn.execute("SELECT * FROM catalog_sync.detach_schema(%s, true)", (schema,))
+            done.append(f"{schema}: a source table was dropped; catalog rows removed, tenant detached")
+        gone = {t for t, _ in by_problem.get("table_missing", ())}
+        for key in list(by_problem):
+            if key != "table_missing":
+                by_problem[key] = {(t, s) for t, s in by_problem[key] if t not in gone}
         if any(t is None for k in trigger_problems for t, _ in by_problem[k]):
             conn.execute("SELECT catalog_sync.install_triggers("
                          "'public.tenants_tenant'::regclass, 'tenants_tenant', NULL)")
@@ -241,6 +257,9 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
                 continue
             row = conn.execute("SELECT catalog_sync.purge_tenant(%s)", (tenant_id,)).fetchone()
             done.append(f"tenant {tenant_id} (not attached): {row[0] if row else 0} catalog rows removed")
+    if unreadable:
+        names = sorted({s for k in ("contract", "unreadable", "error") for _, s in by_problem_all.get(k, ()) if s})
+        done.append(f"not repaired (tables unreadable, see verify): {', '.join(names)}")
     return done
 
 

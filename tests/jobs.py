@@ -64,13 +64,18 @@ def job_values(**overrides: Any) -> dict[str, Any]:
     return values
 
 
+def schema_ident(conn: psycopg.Connection, schema: str) -> sql.Composable:
+    """A quoted schema name that survives psycopg's %-placeholder parsing (names may contain %)."""
+    return sql.SQL(sql.Identifier(schema).as_string(conn).replace("%", "%%"))
+
+
 def insert_job(conn: psycopg.Connection, schema: str, **overrides: Any) -> dict[str, Any]:
     values = job_values(**overrides)
     columns = list(values)
     query = sql.SQL(
         "INSERT INTO {}.ats_jobposting ({}, created_at, updated_at) VALUES ({}, now(), now()) RETURNING id"
     ).format(
-        sql.Identifier(schema),
+        schema_ident(conn, schema),
         sql.SQL(", ").join(map(sql.Identifier, columns)),
         sql.SQL(", ").join(sql.Placeholder(c) for c in columns),
     )
@@ -82,7 +87,7 @@ def insert_job(conn: psycopg.Connection, schema: str, **overrides: Any) -> dict[
 
 def update_job(conn: psycopg.Connection, schema: str, job_id: int, **changes: Any) -> None:
     query = sql.SQL("UPDATE {}.ats_jobposting SET {}, updated_at = now() WHERE id = {}").format(
-        sql.Identifier(schema),
+        schema_ident(conn, schema),
         sql.SQL(", ").join(sql.SQL("{} = {}").format(sql.Identifier(k), sql.Placeholder(k)) for k in changes),
         sql.Literal(job_id),
     )

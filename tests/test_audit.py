@@ -88,6 +88,8 @@ def test_attach_with_a_tenant_role(db: Db, conn: psycopg.Connection, capsys: pyt
     # the PUBLIC TEMP default is reported by the audit until the DBA closes it
     assert ("medium", "tenant_role_database_privilege") in findings(conn)
     conn.execute(psycopg.sql.SQL("REVOKE TEMPORARY ON DATABASE {} FROM PUBLIC").format(psycopg.sql.Identifier(dbname)))
+    assert findings(conn) == {("high", "tenant_role_advisory_locks")}
+    assert cli.main(["protect", "--restrict-advisory-locks", "--dsn", db.dsn()]) == 0
     assert findings(conn) == set()
     with db.connect(role="tenant_initech_owner") as tenant:
         from tests.jobs import insert_job

@@ -133,6 +133,26 @@ def test_link_removed_while_its_category_is_renamed(db: Db, app: psycopg.Connect
     assert verify_findings(conn) == []
 
 
+def test_two_categories_of_one_provider_renamed_at_once(db: Db, app: psycopg.Connection,
+                                                        conn: psycopg.Connection) -> None:
+    """A provider is the child of many categories: concurrent renames of two of them take turns, or the
+    later recompute would write the other category's old name back."""
+    cat_x, cat_y = named(app, "services_servicecategory", "Xa"), named(app, "services_servicecategory", "Ya")
+    p = provider(app)
+    for cat in (cat_x, cat_y):
+        app.execute(f"INSERT INTO {SCHEMA}.services_serviceprovider_categories "
+                    "(serviceprovider_id, servicecategory_id) VALUES (%s, %s)", (p["id"], cat))
+    with db.connect(role=seed.APP_ROLE, autocommit=False) as first:
+        first.execute(f"UPDATE {SCHEMA}.services_servicecategory SET name = 'Xb' WHERE id = %s", (cat_x,))
+        thread, pid, errors = run_blocked(db, lambda c: c.execute(
+            f"UPDATE {SCHEMA}.services_servicecategory SET name = 'Yb' WHERE id = %s", (cat_y,)))
+        wait_until_blocked(conn, pid)
+        first.commit()
+    finish(thread, errors)
+    assert sorted(row(conn, "provider_catalog", "provider_uuid", p["uuid"])["category_names"]) == ["Xb", "Yb"]
+    assert verify_findings(conn) == []
+
+
 def test_skill_renamed_while_a_provider_gains_it(db: Db, app: psycopg.Connection, conn: psycopg.Connection) -> None:
     skill = named(app, "services_skill", "Python")
     p = provider(app)
@@ -188,6 +208,8 @@ class MarketWorkload(Workload):
 
     JOB_OPS = Workload.JOB_OPS + ["provider", "service", "link", "skill_link", "flip"]
     PARENT_OPS = Workload.PARENT_OPS + ["rename_svccat", "rename_skill", "delete_provider"]
+    # rename_svccat and rename_skill are frequent on purpose: concurrent renames of
+    # several parents of one provider were the race this workload found.
     JOB_WEIGHTS = [10, 12, 8, 5, 3, 2, 8, 12, 6, 6, 4]
     PARENT_WEIGHTS = [8, 2, 3, 4, 2, 5, 5, 2]
 

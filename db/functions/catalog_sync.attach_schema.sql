@@ -24,7 +24,9 @@ BEGIN
                 USING ERRCODE = 'insufficient_privilege',
                       HINT = 'Attach as the role that owns the tenant tables (or a member of it) that is also a member of catalog_sync_installer.';
         END IF;
-        IF NOT pg_catalog.has_schema_privilege('catalog_sync_owner', quote_ident(p_schema), 'USAGE') AND NOT v_grant THEN
+        IF NOT v_grant AND NOT pg_catalog.has_schema_privilege(
+                'catalog_sync_owner',
+                (SELECT c.relnamespace FROM pg_catalog.pg_class c WHERE c.oid = v_rel.relid), 'USAGE') THEN
             EXECUTE format('GRANT USAGE ON SCHEMA %I TO catalog_sync_owner', p_schema);
             v_grant := true;
         END IF;

@@ -107,6 +107,16 @@ BEGIN
     WHERE pg_has_role(c.relowner, m.oid, 'MEMBER')
       AND NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid = c.relowner);
 
+    -- Per-tenant roles that may take the sync's advisory locks could stall
+    -- every other tenant (catalog-sync protect --restrict-advisory-locks).
+    RETURN QUERY
+    SELECT DISTINCT 'high', 'tenant_role_advisory_locks', pg_get_userbyid(c.relowner)::text,
+           'may call pg_advisory_lock() and hold the sync''s lock keys'
+    FROM catalog_sync.attached_table a JOIN pg_catalog.pg_class c ON c.oid = a.relid
+    WHERE NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid = c.relowner)
+      AND c.relowner <> (SELECT t.relowner FROM pg_catalog.pg_class t WHERE t.oid = 'public.tenants_tenant'::regclass)
+      AND has_function_privilege(c.relowner, 'pg_catalog.pg_advisory_lock(bigint)', 'EXECUTE');
+
     -- Tenants whose rows are not synced.
     RETURN QUERY
     SELECT 'medium', 'registry_owner_is_machinery', 'public.tenants_tenant',

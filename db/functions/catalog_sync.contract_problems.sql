@@ -47,6 +47,7 @@ BEGIN
                AND d.objid IN (SELECT k.oid FROM pg_catalog.pg_constraint k WHERE k.conrelid = p_relid))
            OR (d.classid = 'pg_catalog.pg_statistic_ext'::regclass
                AND d.objid IN (SELECT x.oid FROM pg_catalog.pg_statistic_ext x WHERE x.stxrelid = p_relid)))
+
     UNION ALL
     SELECT 'relation ' || p_relid::text || ' does not exist'
     WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = p_relid);

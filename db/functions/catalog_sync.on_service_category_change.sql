@@ -33,7 +33,7 @@ BEGIN
     IF v_ids IS NULL THEN
         RETURN NULL;
     END IF;
-    PERFORM catalog_sync.lock_for_parent_change(v_tenant_id, 'service_category', v_parents);
+    PERFORM catalog_sync.lock_for_parent_change(v_tenant_id, 'service_category', v_parents, 'provider_parents');
     PERFORM catalog_sync.refresh_catalog(v_tenant_id, 'providers', 'categories', v_parents, true);
     PERFORM catalog_sync.refresh_catalog(v_tenant_id, 'services', 'categories', v_parents, true);
     RETURN NULL;

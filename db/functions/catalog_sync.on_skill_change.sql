@@ -30,7 +30,7 @@ BEGIN
     IF v_ids IS NULL THEN
         RETURN NULL;
     END IF;
-    PERFORM catalog_sync.lock_for_parent_change(v_tenant_id, 'skill', v_parents);
+    PERFORM catalog_sync.lock_for_parent_change(v_tenant_id, 'skill', v_parents, 'provider_parents');
     PERFORM catalog_sync.refresh_catalog(v_tenant_id, 'providers', 'skills', v_parents, true);
     RETURN NULL;
 END

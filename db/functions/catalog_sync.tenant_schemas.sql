@@ -1,5 +1,6 @@
--- Every tenant of the registry whose schema holds the contract's source tables
--- (django-tenants' public tenant does not), whether it is attached, and
+-- Every attached tenant, and every other tenant of the registry whose schema
+-- holds the contract's source tables (django-tenants' public tenant does not):
+-- whether it is attached, and
 -- whether it was detached on purpose (attach --all leaves those alone).
 CREATE OR REPLACE FUNCTION catalog_sync.tenant_schemas()
 RETURNS TABLE (tenant_id bigint, schema_name text, attached boolean, detached boolean)
@@ -10,11 +11,14 @@ AS $$
 BEGIN
     PERFORM catalog_sync.assert_registry();
     RETURN QUERY
-    SELECT r.id, r.schema_name::text,
-           EXISTS (SELECT FROM catalog_sync.tenant t WHERE t.tenant_id = r.id AND t.detached_at IS NULL),
-           EXISTS (SELECT FROM catalog_sync.tenant t WHERE t.tenant_id = r.id AND t.detached_at IS NOT NULL)
+    SELECT r.id, r.schema_name::text, t.tenant_id IS NOT NULL AND t.detached_at IS NULL,
+           t.detached_at IS NOT NULL
     FROM public.tenants_tenant r
-    WHERE EXISTS (SELECT FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+    LEFT JOIN catalog_sync.tenant t ON t.tenant_id = r.id
+    -- Attached tenants by their registration (their tables may have been
+    -- renamed or dropped since), others by a table of the contract's name.
+    WHERE (t.tenant_id IS NOT NULL AND t.detached_at IS NULL)
+       OR EXISTS (SELECT FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
                   WHERE n.nspname = r.schema_name AND c.relname = 'ats_jobposting')
     ORDER BY r.schema_name;
 END

@@ -7,6 +7,8 @@
 --   expired   a job orphan that only lost eligibility by its deadline passing
 --   trigger_missing / trigger_disabled / trigger_outdated  (detail: table.trigger)
 --   contract  a source table no longer matches the contract (rows not compared)
+--   table_missing  a registered source table was dropped (rows not compared)
+--   unreadable  RLS enabled or the machinery's privileges revoked (rows not compared)
 -- Run it inside one REPEATABLE READ transaction for a single snapshot.
 CREATE OR REPLACE FUNCTION catalog_sync.verify_tenant(p_tenant_id bigint)
 RETURNS TABLE (problem text, key uuid, detail text, catalog text)
@@ -32,8 +34,25 @@ BEGIN
                  WHERE a.tenant_id = p_tenant_id ORDER BY a.source_table LOOP
         catalog := NULL;
         key := NULL;
+        IF NOT EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = v_rel.relid) THEN
+            problem := 'table_missing';
+            detail := v_rel.source_table || ' (oid ' || v_rel.relid || ') was dropped';
+            v_readable := false;
+            RETURN NEXT;
+            CONTINUE;
+        END IF;
         FOR problem, detail IN
             SELECT 'contract', cp FROM catalog_sync.contract_problems(v_rel.relid, v_rel.source_table) cp
+            -- What would make the read fail (closed) rather than mismatch: reported, not raised.
+            UNION ALL
+            SELECT 'unreadable', 'row level security is enabled on ' || catalog_sync.qualified_name(c.oid)
+            FROM pg_catalog.pg_class c WHERE c.oid = v_rel.relid AND c.relrowsecurity
+            UNION ALL
+            SELECT 'unreadable', 'catalog_sync_owner may not read ' || catalog_sync.qualified_name(c.oid)
+            FROM pg_catalog.pg_class c
+            WHERE c.oid = v_rel.relid
+              AND NOT (has_schema_privilege('catalog_sync_owner', c.relnamespace, 'USAGE')
+                       AND has_table_privilege('catalog_sync_owner', c.oid, 'SELECT'))
         LOOP
             v_readable := false;
             RETURN NEXT;

@@ -1,0 +1,1313 @@
+"""Attack tests under the strongest threat model of issue 4: a per-tenant LOGIN role
+(`tenant_acme_owner`) that OWNS its schema and every table in it and runs arbitrary
+SQL there (functions, operators, casts, types, temp objects, triggers, RLS, rules,
+views, DDL on its own tables).
+
+Every test keeps a canary: an eligible job of tenant_globex, written by the
+application role, whose catalog row (every column and its xmin) must be unchanged
+after the attack. Where code execution is the risk, the attacker's code is
+`tenant_acme.evil()`: it bumps `tenant_acme.evil_seq` (a sequence survives any
+rollback) whenever it runs as anyone but the tenant itself, and then tries what
+an attacker would do with the borrowed rights (overwrite other tenants' catalog
+rows). `evil_any` counts every call, to show a trap is armed.
+
+Tests marked "HOLE" or "BUG" in their docstring found a hole when they were written; each was fixed
+and the test now guards the fix by asserting the secure behaviour.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+from psycopg.rows import dict_row
+
+from pyinstaller_tools import cli
+from tests.conftest import Db
+from tests.jobs import category_id, create_tenant, insert_job, insert_jobs, update_job
+
+ACME = "tenant_acme"
+GLOBEX = "tenant_globex"
+TENANT_ROLE = "tenant_acme_owner"
+
+EVIL_SQL = f"""
+CREATE SEQUENCE {ACME}.evil_seq;
+CREATE SEQUENCE {ACME}.evil_any;
+GRANT USAGE, SELECT, UPDATE ON SEQUENCE {ACME}.evil_seq, {ACME}.evil_any TO PUBLIC;
+CREATE FUNCTION {ACME}.evil() RETURNS boolean
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM pg_catalog.nextval('{ACME}.evil_any');
+    IF current_user <> '{TENANT_ROLE}' THEN
+        PERFORM pg_catalog.nextval('{ACME}.evil_seq');
+        BEGIN   -- what an attacker does with borrowed rights
+            UPDATE public.job_catalog SET title = 'PWNED' WHERE tenant_schema <> '{ACME}';
+        EXCEPTION WHEN OTHERS THEN NULL;
+        END;
+    END IF;
+    RETURN true;
+END $$;
+-- IMMUTABLE wrapper: the planner may fold it wherever it appears with constant arguments
+CREATE FUNCTION {ACME}.evil_const(integer) RETURNS bigint
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN PERFORM {ACME}.evil(); RETURN $1; END $$;
+"""
+
+
+def ident(*parts: str) -> sql.Composable:
+    return sql.SQL(".").join(sql.Identifier(p) for p in parts)
+
+
+def errtext(exc: psycopg.Error) -> str:
+    """Everything the server sent with an error."""
+    d = exc.diag
+    parts = [str(exc), d.message_primary, d.message_detail, d.message_hint, d.context, d.internal_query,
+             d.schema_name, d.table_name, d.column_name, d.constraint_name, d.datatype_name]
+    return "\n".join(p for p in parts if p)
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@dataclass
+class Arena:
+    db: Db
+    su: psycopg.Connection
+    app: psycopg.Connection
+    tenant: psycopg.Connection
+    acme_id: int
+    globex_id: int
+    canary: dict[str, Any]
+    canary_rows: list[dict[str, Any]] = field(default_factory=list)
+    _extra: list[psycopg.Connection] = field(default_factory=list)
+
+    def connect_tenant(self, autocommit: bool = True) -> psycopg.Connection:
+        conn = psycopg.connect(self.db.dsn(user=TENANT_ROLE), autocommit=autocommit)
+        self._extra.append(conn)
+        return conn
+
+    def globex_catalog(self) -> list[dict[str, Any]]:
+        cur = self.su.cursor(row_factory=dict_row)
+        return cur.execute("SELECT c.*, c.xmin::text AS row_xmin FROM public.job_catalog c "
+                           "WHERE c.tenant_id = %s ORDER BY c.job_uuid", (self.globex_id,)).fetchall()
+
+    def assert_canary(self) -> None:
+        assert self.globex_catalog() == self.canary_rows, "another tenant's catalog rows changed"
+
+    def evil_ran(self) -> bool:
+        """Whether tenant code ever ran as somebody else than the tenant."""
+        return bool(self.su.execute(f"SELECT is_called FROM {ACME}.evil_seq").fetchone()[0])
+
+    def evil_armed(self) -> bool:
+        return bool(self.su.execute(f"SELECT is_called FROM {ACME}.evil_any").fetchone()[0])
+
+    def acme_row(self, job_uuid: uuid.UUID) -> dict[str, Any] | None:
+        cur = self.su.cursor(row_factory=dict_row)
+        return cur.execute("SELECT * FROM public.job_catalog WHERE tenant_id = %s AND job_uuid = %s",
+                           (self.acme_id, job_uuid)).fetchone()
+
+    def acme_count(self) -> int:
+        return int(self.su.execute("SELECT count(*) FROM public.job_catalog WHERE tenant_id = %s",
+                                   (self.acme_id,)).fetchone()[0])
+
+    def verify_acme(self) -> list[tuple[str, str | None]]:
+        rows = self.su.execute("SELECT problem, detail FROM catalog_sync.verify_tenant(%s)", (self.acme_id,))
+        return [(r[0], r[1]) for r in rows.fetchall()]
+
+    def acme_triggers(self) -> dict[str, str]:
+        rows = self.su.execute(
+            "SELECT st.trigger_name, st.state FROM catalog_sync.attached_table a, "
+            "LATERAL catalog_sync.trigger_state(a.relid, a.source_table, a.tenant_id) st WHERE a.tenant_id = %s",
+            (self.acme_id,)).fetchall()
+        return {r[0]: r[1] for r in rows}
+
+
+def ensure_tenant_role(conn: psycopg.Connection) -> None:
+    """Roles are cluster-wide and shared by every test database: create once, never fail."""
+    conn.execute(f"""DO $$ BEGIN
+        CREATE ROLE {TENANT_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOREPLICATION;
+    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+    END $$""")
+
+
+def hand_schema_to_tenant(conn: psycopg.Connection, schema: str, role: str) -> None:
+    """The tenant role owns the schema, every table and every sequence in it."""
+    conn.execute(sql.SQL("ALTER SCHEMA {} OWNER TO {}").format(sql.Identifier(schema), sql.Identifier(role)))
+    tables = conn.execute("SELECT c.relname FROM pg_class c WHERE c.relnamespace = %s::regnamespace "
+                          "AND c.relkind IN ('r', 'p') ORDER BY 1", (schema,)).fetchall()
+    for (name,) in tables:     # owned sequences and indexes follow their table
+        conn.execute(sql.SQL("ALTER TABLE {} OWNER TO {}").format(ident(schema, name), sql.Identifier(role)))
+    sequences = conn.execute("SELECT c.relname FROM pg_class c WHERE c.relnamespace = %s::regnamespace "
+                             "AND c.relkind = 'S' AND c.relowner <> %s::regrole ORDER BY 1", (schema, role)).fetchall()
+    for (name,) in sequences:
+        conn.execute(sql.SQL("ALTER SEQUENCE {} OWNER TO {}").format(ident(schema, name), sql.Identifier(role)))
+
+
+@pytest.fixture
+def arena(db: Db, conn: psycopg.Connection, app: psycopg.Connection) -> Iterator[Arena]:
+    ensure_tenant_role(conn)
+    hand_schema_to_tenant(conn, ACME, TENANT_ROLE)
+    # Re-attach as the superuser: it may create triggers on any table, and this
+    # re-checks the grants the machinery needs after the change of owner.
+    conn.execute("SELECT * FROM catalog_sync.attach_schema(%s)", (ACME,))
+    canary = insert_job(app, GLOBEX, internal_notes=f"GLOBEX-SECRET-{uuid.uuid4().hex[:8]}",
+                        hiring_manager_email="globex-hm@globex.example")
+    tenant = psycopg.connect(db.dsn(user=TENANT_ROLE), autocommit=True)
+    tenant.execute(EVIL_SQL)
+    a = Arena(db=db, su=conn, app=app, tenant=tenant, acme_id=db.tenant_id(ACME), globex_id=db.tenant_id(GLOBEX),
+              canary=canary)
+    a.canary_rows = a.globex_catalog()
+    assert len(a.canary_rows) == 1 and a.canary_rows[0]["title"] == canary["title"]
+    assert conn.execute("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = %s",
+                        (TENANT_ROLE,)).fetchone() == (False,)
+    assert not a.evil_ran()
+    try:
+        yield a
+    finally:
+        for c in (tenant, *a._extra):
+            c.close()
+
+
+# ------------------------------------------------------------------ search_path capture
+
+FUNCTION_TRAPS: list[tuple[str, str, str, str]] = [
+    # name, argument types, result type, the real call
+    ("lower", "text", "text", "pg_catalog.lower($1)"),
+    ("upper", "text", "text", "pg_catalog.upper($1)"),
+    ("length", "text", "integer", "pg_catalog.length($1)"),
+    ("btrim", "text", "text", "pg_catalog.btrim($1)"),
+    ("md5", "text", "text", "pg_catalog.md5($1)"),
+    ("replace", "text, text, text", "text", "pg_catalog.replace($1, $2, $3)"),
+    ("regexp_replace", "text, text, text, text", "text", "pg_catalog.regexp_replace($1, $2, $3, $4)"),
+    ("regexp_replace", "text, text, text", "text", "pg_catalog.regexp_replace($1, $2, $3)"),
+    ("left", "text, integer", "text", "pg_catalog.left($1, $2)"),
+    ("substr", "text, integer, integer", "text", "pg_catalog.substr($1, $2, $3)"),
+    ("quote_ident", "text", "text", "pg_catalog.quote_ident($1)"),
+    ("quote_literal", "text", "text", "pg_catalog.quote_literal($1)"),
+    ("format", "text", "text", "pg_catalog.format($1)"),
+    ("format", "text, text", "text", "pg_catalog.format($1, $2)"),
+    ("format", "text, text, text", "text", "pg_catalog.format($1, $2, $3)"),
+    ("concat_ws", "text, text, text", "text", "pg_catalog.concat_ws($1, $2, $3)"),
+    ("jsonb_typeof", "jsonb", "text", "pg_catalog.jsonb_typeof($1)"),
+    ("jsonb_build_object", "text, text", "jsonb", "pg_catalog.jsonb_build_object($1, $2)"),
+    ("to_jsonb", "text", "jsonb", "pg_catalog.to_jsonb($1)"),
+    ("now", "", "timestamp with time zone", "pg_catalog.now()"),
+    ("clock_timestamp", "", "timestamp with time zone", "pg_catalog.clock_timestamp()"),
+    ("cardinality", "bigint[]", "integer", "pg_catalog.cardinality($1)"),
+    ("array_to_string", "text[], text", "text", "pg_catalog.array_to_string($1, $2)"),
+    ("hashtextextended", "text, bigint", "bigint", "pg_catalog.hashtextextended($1, $2)"),
+    ("hashtextextended", "text, integer", "bigint", "pg_catalog.hashtextextended($1, $2)"),
+    ("format_type", "oid, integer", "text", "pg_catalog.format_type($1, $2)"),
+    ("convert_to", "text, name", "bytea", "pg_catalog.convert_to($1, $2)"),
+    ("obj_description", "oid, name", "text", "pg_catalog.obj_description($1, $2)"),
+    ("to_tsvector", "regconfig, text", "tsvector", "pg_catalog.to_tsvector($1, $2)"),
+    ("setweight", 'tsvector, "char"', "tsvector", "pg_catalog.setweight($1, $2)"),
+    # the machinery's own names, unqualified: a captured sanitizer would publish raw HTML
+    ("sanitize_html", "text", "text", "$1"),
+    ("safe_url", "text", "text", "$1"),
+    ("contract_matches", "oid, name", "boolean", "true"),
+    ("qualified_name", "oid", "text", "NULL"),
+    ("lock_key", "bigint, text, bigint", "bigint", "0"),
+]
+SETOF_TRAPS = [("unnest", t) for t in ("bigint[]", "integer[]", "text[]", "uuid[]", "name[]")]
+VOID_TRAPS = ["pg_advisory_xact_lock", "pg_advisory_xact_lock_shared"]
+OPERATOR_TRAPS: list[tuple[str, str, str]] = [
+    ("=", "text", "text"), ("=", "character varying", "text"), ("=", "text", "character varying"),
+    ("=", "character varying", "character varying"), ("=", "bigint", "bigint"), ("=", "bigint", "integer"),
+    ("=", "integer", "integer"), ("=", "uuid", "uuid"), ("=", "name", "name"), ("=", "name", "text"),
+    ("=", "oid", "oid"), ("=", "jsonb", "jsonb"), ("=", "boolean", "boolean"),
+    ("=", "timestamp with time zone", "timestamp with time zone"),
+    ("<>", "text", "text"), ("<>", "name", "name"), ("<>", "oid", "oid"), ("<>", "bigint", "bigint"),
+    ("~", "text", "text"), ("&", "integer", "integer"), ("||", "text", "text"), ("->>", "jsonb", "text"),
+    (">", "timestamp with time zone", "timestamp with time zone"),
+    ("<=", "timestamp with time zone", "timestamp with time zone"),
+    (">=", "oid", "integer"), ("<", "integer", "integer"),
+]
+SHADOW_RELATIONS = ["tenant", "attached_table", "trigger_spec", "contract_column", "job_catalog", "provider_catalog",
+                    "service_catalog", "tenants_tenant", "ats_jobposting", "ats_jobcategory", "ch", "p", "cat", "s",
+                    "m", "cur", "x", "y", "z"]
+
+
+def trap_sql(schema: str, evil: str) -> list[str]:
+    """Functions, operators and aggregates named like what the machinery calls, each delegating to
+    pg_catalog (so the tenant's own statements keep working) after calling `evil`."""
+    head = f"SET search_path = pg_catalog, pg_temp AS $$ BEGIN PERFORM {evil}; "
+    out = []
+    for name, args, result, call in FUNCTION_TRAPS:
+        out.append(f"CREATE FUNCTION {schema}.{name}({args}) RETURNS {result} LANGUAGE plpgsql "
+                   f"{head}RETURN {call}; END $$")
+    for name, args in SETOF_TRAPS:
+        out.append(f"CREATE FUNCTION {schema}.{name}({args}) RETURNS SETOF {args[:-2]} LANGUAGE plpgsql "
+                   f"{head}RETURN QUERY SELECT pg_catalog.{name}($1); END $$")
+    for name in VOID_TRAPS:
+        out.append(f"CREATE FUNCTION {schema}.{name}(bigint) RETURNS void LANGUAGE plpgsql "
+                   f"{head}PERFORM pg_catalog.{name}($1); END $$")
+    for i, (op, left, right) in enumerate(OPERATOR_TRAPS):
+        result = {"&": "integer", "||": "text", "->>": "text"}.get(op, "boolean")
+        out.append(f"CREATE FUNCTION {schema}.evil_op_{i}({left}, {right}) RETURNS {result} LANGUAGE plpgsql "
+                   f"{head}RETURN $1 OPERATOR(pg_catalog.{op}) $2; END $$")
+        out.append(f"CREATE OPERATOR {schema}.{op} (LEFTARG = {left}, RIGHTARG = {right}, "
+                   f"FUNCTION = {schema}.evil_op_{i})")
+    return out
+
+
+def test_function_and_operator_capture_via_search_path(arena: Arena) -> None:
+    """Look-alike functions, operators, aggregates, temp relations and types in the tenant schema, in
+    pg_temp and (through the application role, the only one that may) in public, all first on the
+    tenant's search_path: the sync never calls them and publishes exactly the projection."""
+    t, su = arena.tenant, arena.su
+    su.execute("SET search_path = pg_catalog, pg_temp")
+    for stmt in trap_sql(ACME, f"{ACME}.evil()"):
+        t.execute(stmt)
+    for stmt in trap_sql("pg_temp", f"{ACME}.evil()"):
+        t.execute(stmt)
+    t.execute(f"""CREATE FUNCTION {ACME}.evil_step(bigint[], bigint) RETURNS bigint[] LANGUAGE plpgsql
+                  SET search_path = pg_catalog, pg_temp AS $$ BEGIN PERFORM {ACME}.evil(); RETURN $1 || $2; END $$""")
+    t.execute(f"CREATE AGGREGATE {ACME}.array_agg(bigint) (SFUNC = {ACME}.evil_step, STYPE = bigint[])")
+    t.execute(f"""CREATE FUNCTION {ACME}.evil_sstep(text, text, text) RETURNS text LANGUAGE plpgsql
+                  SET search_path = pg_catalog, pg_temp AS $$
+                  BEGIN PERFORM {ACME}.evil(); RETURN coalesce($1 || $3, '') || $2; END $$""")
+    t.execute(f"CREATE AGGREGATE {ACME}.string_agg(text, text) (SFUNC = {ACME}.evil_sstep, STYPE = text)")
+    for name in SHADOW_RELATIONS:
+        t.execute(f"CREATE TEMP VIEW {name} AS SELECT {ACME}.evil() AS evil")
+    t.execute("CREATE TYPE pg_temp.job_source AS (evil boolean)")
+
+    # public: the tenant may not create there (PostgreSQL 15 default) ...
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        t.execute("CREATE FUNCTION public.lower(text) RETURNS text LANGUAGE sql AS 'SELECT $1'")
+    # ... but the application role may: its look-alikes must not be called either.
+    arena.app.execute("CREATE SEQUENCE public.app_trap_seq")
+    arena.app.execute("GRANT USAGE, SELECT, UPDATE ON SEQUENCE public.app_trap_seq TO PUBLIC")
+    arena.app.execute(f"""CREATE FUNCTION public.app_trap() RETURNS boolean LANGUAGE plpgsql
+        SET search_path = pg_catalog, pg_temp AS $$
+        BEGIN
+            IF current_user NOT IN ('zumodra_app', '{TENANT_ROLE}') THEN
+                PERFORM pg_catalog.nextval('public.app_trap_seq');
+            END IF;
+            RETURN true;
+        END $$""")
+    for stmt in trap_sql("public", "public.app_trap()"):
+        arena.app.execute(stmt)
+
+    t.execute(f"SET search_path = {ACME}, pg_temp, public, pg_catalog")
+    assert t.execute("SELECT lower('X'), 'a'::text = 'a'::text").fetchone() == ("x", True)
+    assert arena.evil_armed() and not arena.evil_ran()
+
+    cat = category_id(t, ACME)
+    jobs = insert_jobs(t, ACME, [
+        {"description": '<p onclick="x()">Hi</p><script>alert(1)</script>', "category_id": cat},
+        {"title": "Second"},
+        {"title": "Third", "published_on_career_page": False},
+    ])
+    update_job(t, ACME, jobs[0]["id"], title="Renamed", description='<a href="javascript:alert(1)">y</a><b>ok</b>')
+    update_job(t, ACME, jobs[1]["id"], published_on_career_page=False)
+    t.execute(f"UPDATE {ACME}.ats_jobcategory SET name = 'Renamed category' WHERE id = %s", (cat,))
+    t.execute(f"DELETE FROM {ACME}.ats_jobposting WHERE id = %s", (jobs[2]["id"],))
+
+    assert not arena.evil_ran(), "a look-alike of the tenant ran inside the machinery"
+    assert not su.execute("SELECT is_called FROM public.app_trap_seq").fetchone()[0], \
+        "a look-alike in public ran inside the machinery"
+    row = arena.acme_row(jobs[0]["uuid"])
+    assert row is not None and row["title"] == "Renamed" and row["category_name"] == "Renamed category"
+    assert 'href="javascript' not in row["description"] and "<b>ok</b>" in row["description"]
+    assert arena.acme_row(jobs[1]["uuid"]) is None
+    assert arena.acme_count() == 1
+    assert arena.verify_acme() == []
+    assert not arena.evil_ran()
+    arena.assert_canary()
+
+
+# ------------------------------------------------------------------ casts, domains, types
+
+CAST_HIJACKS = {
+    "enum_with_implicit_cast": [
+        f"CREATE TYPE {ACME}.st AS ENUM ('open', 'draft', 'closed', 'on_hold')",
+        f"""CREATE FUNCTION {ACME}.st_text({ACME}.st) RETURNS text LANGUAGE plpgsql AS $$
+            BEGIN PERFORM {ACME}.evil(); RETURN pg_catalog.textin(pg_catalog.enum_out($1)); END $$""",
+        f"CREATE CAST ({ACME}.st AS text) WITH FUNCTION {ACME}.st_text({ACME}.st) AS IMPLICIT",
+        f"CREATE CAST ({ACME}.st AS character varying) WITH FUNCTION {ACME}.st_text({ACME}.st) AS IMPLICIT",
+        f"ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN status TYPE {ACME}.st USING status::text::{ACME}.st",
+    ],
+    "domain_with_check_calling_tenant_code": [
+        f"CREATE DOMAIN {ACME}.html AS text CHECK ({ACME}.evil())",
+        f"ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN description TYPE {ACME}.html",
+    ],
+    "domain_over_the_contract_type": [
+        f"CREATE DOMAIN {ACME}.title200 AS character varying(200) CHECK ({ACME}.evil())",
+        f"ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN title TYPE {ACME}.title200",
+    ],
+    "composite_with_implicit_cast": [
+        f"CREATE TYPE {ACME}.boxed AS (v text)",
+        f"""CREATE FUNCTION {ACME}.unbox({ACME}.boxed) RETURNS character varying LANGUAGE plpgsql AS $$
+            BEGIN PERFORM {ACME}.evil(); RETURN ($1).v; END $$""",
+        f"CREATE CAST ({ACME}.boxed AS character varying) WITH FUNCTION {ACME}.unbox({ACME}.boxed) AS IMPLICIT",
+        f"CREATE CAST ({ACME}.boxed AS text) WITH FUNCTION {ACME}.unbox({ACME}.boxed) AS IMPLICIT",
+        f"ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN title TYPE {ACME}.boxed USING ROW(title)::{ACME}.boxed",
+    ],
+    "non_default_collation": [
+        f'ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN title TYPE character varying(200) COLLATE "C"',
+    ],
+    "category_enum_with_implicit_cast": [
+        f"CREATE TYPE {ACME}.cn AS ENUM ('Category 1', 'Category 2', 'Category 3')",
+        f"""CREATE FUNCTION {ACME}.cn_text({ACME}.cn) RETURNS text LANGUAGE plpgsql AS $$
+            BEGIN PERFORM {ACME}.evil(); RETURN pg_catalog.textin(pg_catalog.enum_out($1)); END $$""",
+        f"CREATE CAST ({ACME}.cn AS text) WITH FUNCTION {ACME}.cn_text({ACME}.cn) AS IMPLICIT",
+        f"ALTER TABLE {ACME}.ats_jobcategory ALTER COLUMN name TYPE {ACME}.cn USING name::text::{ACME}.cn",
+    ],
+}
+
+
+@pytest.mark.parametrize("hijack", list(CAST_HIJACKS))
+def test_cast_and_domain_hijack_after_alter_column_type(arena: Arena, hijack: str,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """After ALTER COLUMN TYPE to a tenant type (or collation), every sync read fails closed before a
+    NEW/OLD value is read: the tenant's cast or domain check never runs as the definer or superuser."""
+    t = arena.tenant
+    job = insert_job(t, ACME, category_id=category_id(t, ACME))
+    before = arena.acme_row(job["uuid"])
+    for stmt in CAST_HIJACKS[hijack]:
+        t.execute(stmt)
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="contract"):
+        t.execute(f"UPDATE {ACME}.ats_jobposting SET published_on_career_page = false WHERE id = %s", (job["id"],))
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="contract"):
+        t.execute(f"DELETE FROM {ACME}.ats_jobposting WHERE id = %s", (job["id"],))
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="contract"):
+        arena.su.execute("SELECT * FROM catalog_sync.backfill_tenant(%s)", (arena.acme_id,))
+    assert any(p == "contract" for p, _ in arena.verify_acme())
+    code, out, _ = run_cli(capsys, "verify", "--dsn", arena.db.dsn())
+    assert code == 1 and "contract" in out
+    # Repair fixes what it can and leaves this tenant alone: drift remains, exit 1.
+    code, out, _ = run_cli(capsys, "verify", "--repair", "--dsn", arena.db.dsn())
+    assert code == 1 and "not repaired" in out and "contract" in out
+    assert arena.acme_row(job["uuid"]) == before
+    assert not arena.evil_ran(), "the tenant's cast or domain check ran inside the machinery"
+    arena.assert_canary()
+
+
+BUILT_IN_CASTS = [
+    f"CREATE CAST (bigint AS text) WITH FUNCTION {ACME}.f_bigint(bigint) AS IMPLICIT",
+    f"CREATE CAST (character varying AS jsonb) WITH FUNCTION {ACME}.f_varchar(character varying) AS IMPLICIT",
+    "CREATE CAST (text AS uuid) WITH INOUT AS IMPLICIT",
+]
+
+
+def test_casts_between_built_in_types_are_refused(arena: Arena) -> None:
+    """Only the owner of a type may add casts to it: a tenant cannot change how built-in types convert."""
+    arena.tenant.execute(f"CREATE FUNCTION {ACME}.f_bigint(bigint) RETURNS text LANGUAGE sql AS 'SELECT $1::text'")
+    arena.tenant.execute(f"CREATE FUNCTION {ACME}.f_varchar(character varying) RETURNS jsonb LANGUAGE sql "
+                         "AS 'SELECT to_jsonb($1)'")
+    for cast in BUILT_IN_CASTS:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            arena.tenant.execute(cast)
+    arena.assert_canary()
+
+
+# ------------------------------------------------------------------ planner-evaluated tenant expressions
+
+PLANNER_HOOKS = {
+    "expression_index": [f"CREATE INDEX evil_idx ON {ACME}.ats_jobposting ((id + {ACME}.evil_const(1)))"],
+    "partial_index_predicate": [f"CREATE INDEX evil_idx ON {ACME}.ats_jobposting (id) "
+                                f"WHERE {ACME}.evil_const(1) = 1"],
+    "statistics_expression": [f"CREATE STATISTICS {ACME}.evil_st ON (id + {ACME}.evil_const(1)), title "
+                              f"FROM {ACME}.ats_jobposting", f"ANALYZE {ACME}.ats_jobposting"],
+    "check_constraint_with_constraint_exclusion": [
+        f"ALTER TABLE {ACME}.ats_jobposting ADD CONSTRAINT evil_chk CHECK ({ACME}.evil_const(1) = 1 OR id > 0)"],
+    "category_expression_index_on_job_insert": [
+        f"CREATE INDEX evil_idx ON {ACME}.ats_jobcategory ((id + {ACME}.evil_const(1)))"],
+}
+
+
+@pytest.mark.parametrize("hook", list(PLANNER_HOOKS))
+def test_planner_never_runs_tenant_expressions_as_the_definer(arena: Arena, hook: str,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """HOLE, fixed (fixed). The contract checks column types only. Index expressions and predicates, extended statistics
+    expressions and (with the tenant's own `SET constraint_exclusion = on`) CHECK constraints are
+    constant-folded by the planner of whoever first plans a query on the table in a backend: in a
+    fresh tenant session that is job_sources(), run as catalog_sync_owner; in `catalog-sync verify`
+    it is verify_tenant(). The tenant's IMMUTABLE function then runs with the definer's rights and
+    can rewrite every tenant's catalog."""
+    insert_job(arena.tenant, ACME, category_id=category_id(arena.tenant, ACME))
+    for stmt in PLANNER_HOOKS[hook]:
+        arena.tenant.execute(stmt)
+    fresh = arena.connect_tenant()                      # nothing of the tables in this backend's relcache
+    if hook.startswith("check"):
+        fresh.execute("SET constraint_exclusion = on")  # a session setting the definer inherits
+    try:                                                # failing closed (42501) is a fine outcome
+        if hook.startswith("category"):
+            insert_job(fresh, ACME)                     # category_id NULL: the definer plans the category read
+        else:
+            fresh.execute(f"UPDATE {ACME}.ats_jobcategory SET name = 'Renamed' WHERE slug = 'category-1'")
+    except psycopg.errors.InsufficientPrivilege:
+        pass
+    run_cli(capsys, "verify", "--dsn", arena.db.dsn())  # a fresh superuser backend
+    assert not arena.evil_ran(), "tenant code ran with the definer's (or the superuser's) rights"
+    arena.assert_canary()
+
+
+# ------------------------------------------------------------------ binding the sync functions
+
+def sync_trigger_functions(conn: psycopg.Connection) -> list[str]:
+    rows = conn.execute("SELECT p.proname FROM pg_proc p WHERE p.pronamespace = 'catalog_sync'::regnamespace "
+                        "AND p.prorettype = 'trigger'::regtype ORDER BY 1").fetchall()
+    return [r[0] for r in rows]
+
+
+def sync_trigger_count(conn: psycopg.Connection) -> int:
+    return int(conn.execute("SELECT count(*) FROM pg_trigger tg JOIN pg_proc p ON p.oid = tg.tgfoid "
+                            "WHERE p.pronamespace = 'catalog_sync'::regnamespace").fetchone()[0])
+
+
+def test_binding_sync_functions_to_relations_of_the_tenants_choosing(arena: Arena) -> None:
+    """CREATE TRIGGER needs EXECUTE: every sync function, bound with the other tenant's id to a table,
+    temp table, view, partition or its own registered table, is refused (42501), even if the tenant
+    had USAGE on catalog_sync."""
+    t, su = arena.tenant, arena.su
+    t.execute(f"CREATE TABLE {ACME}.lookalike (LIKE {ACME}.ats_jobposting INCLUDING ALL)")
+    t.execute(f"CREATE TEMP TABLE tmp_jobs (LIKE {ACME}.ats_jobposting)")
+    t.execute(f"CREATE VIEW {ACME}.jobs_view AS SELECT * FROM {ACME}.ats_jobposting")
+    t.execute(f"CREATE TABLE {ACME}.parted (LIKE {ACME}.ats_jobposting) PARTITION BY RANGE (id)")
+    t.execute(f"CREATE TABLE {ACME}.parted_1 PARTITION OF {ACME}.parted FOR VALUES FROM (MINVALUE) TO (MAXVALUE)")
+    targets = [f"{ACME}.lookalike", "pg_temp.tmp_jobs", f"{ACME}.jobs_view", f"{ACME}.parted_1",
+               f"{ACME}.parted", f"{ACME}.ats_jobposting", f"{ACME}.ats_jobcategory"]
+    before = sync_trigger_count(su)
+    accepted = []
+    for schema_usage in (False, True):
+        if schema_usage:
+            su.execute(f"GRANT USAGE ON SCHEMA catalog_sync TO {TENANT_ROLE}")
+        try:
+            for fn in sync_trigger_functions(su):
+                for target in targets:
+                    for arg in (str(arena.globex_id), str(arena.acme_id), ""):
+                        try:
+                            t.execute(f"CREATE TRIGGER zz_bind AFTER INSERT ON {target} FOR EACH STATEMENT "
+                                      f"EXECUTE FUNCTION catalog_sync.{fn}({arg and repr(arg)})")
+                            accepted.append((schema_usage, fn, target, arg))
+                        except psycopg.errors.InsufficientPrivilege:
+                            pass
+        finally:
+            if schema_usage:
+                su.execute(f"REVOKE USAGE ON SCHEMA catalog_sync FROM {TENANT_ROLE}")
+    assert accepted == []
+    assert sync_trigger_count(su) == before
+    t.execute(f"INSERT INTO {ACME}.lookalike SELECT * FROM {ACME}.ats_jobposting")
+    arena.assert_canary()
+    assert arena.acme_count() == 0
+
+
+def test_create_or_replace_trigger_with_other_arguments_is_refused(arena: Arena,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """Re-binding a sync trigger to the other tenant's id is refused; replacing it with the tenant's own
+    function is allowed (owner), reported as outdated by verify, and repaired."""
+    t = arena.tenant
+    for arg in (str(arena.globex_id), "", "1; SELECT 1"):
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            t.execute(f"CREATE OR REPLACE TRIGGER catalog_sync_job_insert AFTER INSERT ON {ACME}.ats_jobposting "
+                      "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT "
+                      f"EXECUTE FUNCTION catalog_sync.on_job_change({arg and repr(arg)})")
+    assert set(arena.acme_triggers().values()) == {"INSTALLED"}
+    job = insert_job(t, ACME)
+    assert arena.acme_row(job["uuid"]) is not None
+
+    t.execute(f"CREATE FUNCTION {ACME}.noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$")
+    t.execute(f"CREATE OR REPLACE TRIGGER catalog_sync_job_update AFTER UPDATE ON {ACME}.ats_jobposting "
+              f"FOR EACH STATEMENT EXECUTE FUNCTION {ACME}.noop()")
+    update_job(t, ACME, job["id"], published_on_career_page=False)
+    assert ("trigger_outdated", "ats_jobposting.catalog_sync_job_update") in arena.verify_acme()
+    assert run_cli(capsys, "verify", "--repair", "--dsn", arena.db.dsn())[0] == 0
+    assert arena.verify_acme() == [] and arena.acme_row(job["uuid"]) is None
+    arena.assert_canary()
+
+
+# ------------------------------------------------------------------ calling the machinery
+
+def test_every_machinery_function_refuses_the_tenant(arena: Arena) -> None:
+    """Every function of catalog_sync, called directly by the tenant: 42501. Arguments are
+    sub-selects, so the planner cannot fold a STRICT call away before the EXECUTE check."""
+    su, t = arena.su, arena.tenant
+    functions = su.execute(
+        "SELECT p.proname, p.prokind, array(SELECT pg_catalog.format_type(a, NULL) "
+        "FROM unnest(p.proargtypes::oid[]) WITH ORDINALITY AS x (a, n) ORDER BY n) "
+        "FROM pg_proc p WHERE p.pronamespace = 'catalog_sync'::regnamespace ORDER BY 1").fetchall()
+    assert len(functions) > 40
+    wrong: list[str] = []
+    for schema_usage in (False, True):       # USAGE on the schema (a misconfiguration) changes nothing
+        if schema_usage:
+            su.execute(f"GRANT USAGE ON SCHEMA catalog_sync TO {TENANT_ROLE}")
+        try:
+            for name, kind, argtypes in functions:
+                args = sql.SQL(", ").join(sql.SQL("(SELECT NULL::{})").format(sql.SQL(a)) for a in argtypes)
+                call = sql.SQL("{} catalog_sync.{}({})").format(
+                    sql.SQL("CALL" if kind == "p" else "SELECT"), sql.Identifier(name), args)
+                try:
+                    t.execute(call)
+                    wrong.append(f"{name}: ran")
+                except psycopg.errors.InsufficientPrivilege:
+                    pass
+                except psycopg.Error as exc:
+                    wrong.append(f"{name}: {exc.sqlstate} {exc.diag.message_primary}")
+        finally:
+            if schema_usage:
+                su.execute(f"REVOKE USAGE ON SCHEMA catalog_sync FROM {TENANT_ROLE}")
+    assert wrong == []
+    assert su.execute("SELECT pg_has_role(%s, 'catalog_sync_installer', 'MEMBER')", (TENANT_ROLE,)).fetchone() \
+        == (False,)
+    arena.assert_canary()
+
+
+# ------------------------------------------------------------------ forged identity
+
+def test_forged_tenant_identity_in_row_data(arena: Arena) -> None:
+    """Tenant-looking columns and values, the other tenant's job uuid and title, session settings:
+    the catalog row still carries the tenant bound at attach; the other tenant's row is untouched,
+    also when the forged job is updated and deleted."""
+    t = arena.tenant
+    t.execute(f"ALTER TABLE {ACME}.ats_jobposting ADD COLUMN tenant_id bigint DEFAULT {arena.globex_id}, "
+              f"ADD COLUMN tenant_schema text DEFAULT '{GLOBEX}', ADD COLUMN company_name text "
+              "DEFAULT 'Globex Corporation', ADD COLUMN schema_name text DEFAULT 'tenant_globex'")
+    t.execute(f"ALTER TABLE {ACME}.ats_jobcategory ADD COLUMN tenant_id bigint DEFAULT {arena.globex_id}")
+    t.execute("SET application_name = 'tenant_globex'")
+    t.execute(f"SET catalog_sync.tenant_id = '{arena.globex_id}'")
+    forged = insert_job(t, ACME, uuid=arena.canary["uuid"], title=arena.canary["title"],
+                        slug=arena.canary["slug"], team="Globex Corporation")
+    row = arena.acme_row(forged["uuid"])
+    assert row is not None
+    assert (row["tenant_id"], row["tenant_schema"], row["company_name"]) == (arena.acme_id, ACME, "Acme Robotics")
+    arena.assert_canary()
+    update_job(t, ACME, forged["id"], published_on_career_page=False)
+    assert arena.acme_row(forged["uuid"]) is None
+    arena.assert_canary()
+    update_job(t, ACME, forged["id"], published_on_career_page=True)
+    t.execute(f"DELETE FROM {ACME}.ats_jobposting WHERE uuid = %s", (arena.canary["uuid"],))
+    assert arena.acme_count() == 0
+    arena.assert_canary()
+    assert arena.verify_acme() == []
+
+
+# ------------------------------------------------------------------ switching the sync off
+
+SWITCH_OFF = {
+    "disable_trigger": [f"ALTER TABLE {ACME}.ats_jobposting DISABLE TRIGGER catalog_sync_job_update"],
+    "disable_trigger_user": [f"ALTER TABLE {ACME}.ats_jobposting DISABLE TRIGGER USER"],
+    "enable_replica": [f"ALTER TABLE {ACME}.ats_jobposting ENABLE REPLICA TRIGGER catalog_sync_job_update"],
+    "enable_plain_then_replica_role": [
+        f"ALTER TABLE {ACME}.ats_jobposting ENABLE TRIGGER catalog_sync_job_update"],
+    "drop_trigger": [f"DROP TRIGGER catalog_sync_job_update ON {ACME}.ats_jobposting"],
+    "replace_with_own_function": [
+        f"CREATE FUNCTION {ACME}.noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$",
+        f"CREATE OR REPLACE TRIGGER catalog_sync_job_update AFTER UPDATE ON {ACME}.ats_jobposting "
+        f"FOR EACH STATEMENT EXECUTE FUNCTION {ACME}.noop()"],
+}
+
+
+@pytest.mark.parametrize("how", list(SWITCH_OFF))
+def test_switching_the_trigger_off_then_unpublishing_is_detected_and_repaired(
+        arena: Arena, how: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """The owner can switch its sync trigger off (PostgreSQL allows it): status and verify report it
+    and the stale public job, `verify --repair` re-attaches (as superuser, though the tenant owns the
+    table) and removes the job; `session_replication_role` is superuser-only."""
+    t = arena.tenant
+    job = insert_job(t, ACME)
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        t.execute("SET session_replication_role = replica")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):   # RI triggers are system triggers
+        t.execute(f"ALTER TABLE {ACME}.ats_jobposting DISABLE TRIGGER ALL")
+    for stmt in SWITCH_OFF[how]:
+        t.execute(stmt)
+    update_job(t, ACME, job["id"], published_on_career_page=False)
+    if how == "enable_plain_then_replica_role":
+        # a plain ENABLE still fires for a non-superuser; only a superuser could set the role
+        assert arena.acme_row(job["uuid"]) is None
+        assert ("trigger_disabled", "ats_jobposting.catalog_sync_job_update") in arena.verify_acme()
+    else:
+        assert arena.acme_row(job["uuid"]) is not None, "the switched-off trigger still ran"
+        findings = arena.verify_acme()
+        assert any(p.startswith("trigger_") for p, _ in findings) and ("orphan", None) in findings
+        status = arena.su.execute("SELECT triggers FROM catalog_sync.status() WHERE schema_name = %s",
+                                  (ACME,)).fetchone()[0]
+        assert "INSTALLED 32" not in status
+    code, out, _ = run_cli(capsys, "verify", "--dsn", arena.db.dsn())
+    assert code == 1 and ACME in out
+    code, out, err = run_cli(capsys, "verify", "--repair", "--dsn", arena.db.dsn())
+    assert code == 0, (out, err)
+    assert arena.acme_row(job["uuid"]) is None
+    assert arena.verify_acme() == [] and set(arena.acme_triggers().values()) == {"INSTALLED"}
+    update_job(t, ACME, job["id"], published_on_career_page=True)
+    assert arena.acme_row(job["uuid"]) is not None
+    arena.assert_canary()
+
+
+def test_trigger_toggled_inside_one_transaction_is_found_by_row_comparison(
+        arena: Arena, capsys: pytest.CaptureFixture[str]) -> None:
+    """Disable, unpublish, re-enable ALWAYS, commit: the triggers look INSTALLED afterwards, so only the
+    row comparison of verify can find the job that stayed public; repair removes it."""
+    t = arena.tenant
+    job = insert_job(t, ACME)
+    with t.transaction():
+        t.execute(f"ALTER TABLE {ACME}.ats_jobposting DISABLE TRIGGER catalog_sync_job_update")
+        update_job(t, ACME, job["id"], published_on_career_page=False)
+        t.execute(f"ALTER TABLE {ACME}.ats_jobposting ENABLE ALWAYS TRIGGER catalog_sync_job_update")
+    assert set(arena.acme_triggers().values()) == {"INSTALLED"}
+    assert arena.acme_row(job["uuid"]) is not None
+    assert ("orphan", None) in arena.verify_acme()
+    assert run_cli(capsys, "verify", "--repair", "--dsn", arena.db.dsn())[0] == 0
+    assert arena.acme_row(job["uuid"]) is None and arena.verify_acme() == []
+    arena.assert_canary()
+
+
+# ------------------------------------------------------------------ truncate, rename, drop
+
+def test_truncate_removes_only_the_tenants_own_rows(arena: Arena) -> None:
+    t = arena.tenant
+    for table in ("ats_jobposting", "ats_jobcategory"):     # the category's CASCADE truncates the jobs
+        insert_jobs(t, ACME, [{"category_id": category_id(t, ACME)}, {}])
+        assert arena.acme_count() == 2
+        t.execute(f"TRUNCATE {ACME}.{table} CASCADE")
+        assert arena.acme_count() == 0
+        assert arena.verify_acme() == []
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        t.execute(f"TRUNCATE {GLOBEX}.ats_jobposting CASCADE")
+    arena.assert_canary()
+
+
+def test_renamed_table_keeps_syncing(arena: Arena) -> None:
+    """The binding is by OID: a renamed table keeps syncing under its new name."""
+    t = arena.tenant
+    job = insert_job(t, ACME)
+    t.execute(f"ALTER TABLE {ACME}.ats_jobposting RENAME TO jobs_renamed")
+    t.execute(f"ALTER TABLE {ACME}.ats_jobcategory RENAME TO cats_renamed")
+    t.execute(f"UPDATE {ACME}.jobs_renamed SET title = 'After rename', updated_at = now() WHERE id = %s",
+              (job["id"],))
+    assert arena.acme_row(job["uuid"])["title"] == "After rename"
+    t.execute(f"UPDATE {ACME}.jobs_renamed SET published_on_career_page = false WHERE id = %s", (job["id"],))
+    assert arena.acme_row(job["uuid"]) is None
+    assert arena.verify_acme() == []
+    arena.assert_canary()
+
+
+def test_tenant_cannot_rename_its_schema(arena: Arena) -> None:
+    """Renaming a schema also needs CREATE on the database, which a tenant role does not have."""
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        arena.tenant.execute(f"ALTER SCHEMA {ACME} RENAME TO tenant_acme_renamed")
+    assert arena.verify_acme() == []
+    arena.assert_canary()
+
+
+def test_renamed_table_is_still_verified(arena: Arena, capsys: pytest.CaptureFixture[str]) -> None:
+    """HOLE, fixed (fixed). `catalog-sync verify` (and --repair) only visits tenants listed by tenant_schemas(), which
+    finds a tenant by a table NAMED ats_jobposting. Rename the table, switch the trigger off,
+    unpublish: status shows DISABLED, but verify says "clean" (exit 0) and repair does nothing, so the
+    private job stays public."""
+    t = arena.tenant
+    job = insert_job(t, ACME)
+    t.execute(f"ALTER TABLE {ACME}.ats_jobposting RENAME TO jobs_renamed")
+    t.execute(f"ALTER TABLE {ACME}.jobs_renamed DISABLE TRIGGER USER")
+    t.execute(f"UPDATE {ACME}.jobs_renamed SET published_on_career_page = false WHERE id = %s", (job["id"],))
+    assert ("orphan", None) in arena.verify_acme()          # the per-tenant function sees it
+    code, out, _ = run_cli(capsys, "verify", "--json", "--dsn", arena.db.dsn())
+    findings = json.loads(out)["findings"]
+    assert code == 1 and any(f["tenant_id"] == arena.acme_id for f in findings), \
+        "verify skipped the tenant whose job table was renamed"
+    code, out, err = run_cli(capsys, "verify", "--repair", "--dsn", arena.db.dsn())
+    # repaired, or refused with an error that names the tenant (the operator restores the name)
+    assert (code == 0 and arena.acme_row(job["uuid"]) is None) or (code == 2 and ACME in err), (code, out, err)
+    arena.assert_canary()
+
+
+@pytest.mark.parametrize("statement", [f"DROP TABLE {ACME}.ats_jobposting CASCADE", f"DROP SCHEMA {ACME} CASCADE"])
+def test_dropped_table_or_schema(arena: Arena, statement: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """The tenant may drop its own table or schema (owner). What happens: its catalog rows STAY
+    public (documented), the other tenant is untouched, the sync of the other tables keeps its
+    binding; verify_tenant() reports the missing relation. HOLE (fixed): `catalog-sync verify`
+    does not visit the tenant any more (tenant_schemas() finds tenants by table name), so it reports
+    nothing and exits 0 while the rows stay public."""
+    t = arena.tenant
+    insert_job(t, ACME)
+    t.execute(statement)
+    arena.assert_canary()
+    assert arena.acme_count() == 1                           # documented: the rows stay
+    findings = arena.verify_acme()
+    assert any(p == "table_missing" and "was dropped" in (d or "") for p, d in findings)
+    code, out, _ = run_cli(capsys, "verify", "--json", "--dsn", arena.db.dsn())
+    reported = [f for f in json.loads(out)["findings"] if f["tenant_id"] == arena.acme_id]
+    assert code == 1 and reported, "verify reports nothing for a tenant whose tables were dropped"
+    # repair takes the rows that can never be verified again out, and records the detach
+    assert run_cli(capsys, "verify", "--repair", "--dsn", arena.db.dsn())[0] == 0
+    assert arena.acme_count() == 0
+    arena.assert_canary()
+
+
+# ------------------------------------------------------------------ RLS, views, rules
+
+RLS_ATTACKS = {
+    "deny_all_policy": [f"ALTER TABLE {ACME}.ats_jobposting ENABLE ROW LEVEL SECURITY",
+                        f"CREATE POLICY hide ON {ACME}.ats_jobposting USING (false)"],
+    "evil_policy_for_the_definer": [
+        f"ALTER TABLE {ACME}.ats_jobposting ENABLE ROW LEVEL SECURITY",
+        f"CREATE POLICY mine ON {ACME}.ats_jobposting TO {TENANT_ROLE} USING (true)",
+        f"CREATE POLICY evil ON {ACME}.ats_jobposting TO catalog_sync_owner USING ({ACME}.evil())"],
+    "forced_evil_policy": [f"ALTER TABLE {ACME}.ats_jobposting ENABLE ROW LEVEL SECURITY",
+                           f"ALTER TABLE {ACME}.ats_jobposting FORCE ROW LEVEL SECURITY",
+                           f"CREATE POLICY evil ON {ACME}.ats_jobposting USING ({ACME}.evil())"],
+    "evil_policy_on_category": [f"ALTER TABLE {ACME}.ats_jobcategory ENABLE ROW LEVEL SECURITY",
+                                f"CREATE POLICY mine ON {ACME}.ats_jobcategory TO {TENANT_ROLE} USING (true)",
+                                f"CREATE POLICY evil ON {ACME}.ats_jobcategory USING ({ACME}.evil())"],
+}
+
+
+@pytest.mark.parametrize("attack", list(RLS_ATTACKS))
+def test_row_level_security_fails_closed(arena: Arena, attack: str) -> None:
+    """row_security = off on the definer and a NOBYPASSRLS owner: any policy makes the sync raise
+    instead of reading filtered rows, and no policy expression runs as the definer."""
+    t = arena.tenant
+    job = insert_job(t, ACME)
+    before = arena.acme_row(job["uuid"])
+    for stmt in RLS_ATTACKS[attack]:
+        t.execute(stmt)
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
+        update_job(t, ACME, job["id"], title="hidden", published_on_career_page=False)
+    assert arena.acme_row(job["uuid"]) == before
+    assert not arena.evil_ran(), "a policy expression ran as the definer"
+    arena.assert_canary()
+
+
+def prepare_view_swap(t: psycopg.Connection) -> None:
+    """What PostgreSQL 15 requires before an ON SELECT rule turns a table into a view: empty, no
+    triggers (the sync triggers and FK triggers dropped, VACUUM clears relhastriggers), no indexes."""
+    t.execute(f"CREATE TABLE {ACME}.shadow (LIKE {ACME}.ats_jobposting)")
+    job = insert_job(t, ACME, title="Shadow job", category_id=category_id(t, ACME))
+    t.execute(f"INSERT INTO {ACME}.shadow SELECT * FROM {ACME}.ats_jobposting")
+    t.execute(f"TRUNCATE {ACME}.ats_jobposting CASCADE")
+    assert job
+    for (name,) in t.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal",
+                             (f"{ACME}.ats_jobposting",)).fetchall():
+        t.execute(sql.SQL("DROP TRIGGER {} ON {}").format(sql.Identifier(name), ident(ACME, "ats_jobposting")))
+    for rel, con in t.execute(
+            "SELECT conrelid::regclass::text, conname FROM pg_constraint WHERE contype IN ('f', 'p', 'u') "
+            "AND (conrelid = %(r)s::regclass OR confrelid = %(r)s::regclass) ORDER BY contype = 'f' DESC",
+            {"r": f"{ACME}.ats_jobposting"}).fetchall():
+        t.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}").format(sql.SQL(rel), sql.Identifier(con)))
+    for (idx,) in t.execute("SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = %s::regclass",
+                            (f"{ACME}.ats_jobposting",)).fetchall():
+        t.execute(sql.SQL("DROP INDEX {}").format(sql.SQL(idx)))
+    t.execute(f"VACUUM {ACME}.ats_jobposting")
+
+
+VIEW_RULE = (f'CREATE RULE "_RETURN" AS ON SELECT TO {ACME}.ats_jobposting DO INSTEAD '
+             f"SELECT s.* FROM {ACME}.shadow s WHERE {ACME}.evil()")
+
+
+def test_view_swap_fails_closed(arena: Arena, capsys: pytest.CaptureFixture[str]) -> None:
+    """An emptied table turned into a view over tenant code (PostgreSQL 15, the OID is kept): the
+    contract check sees relkind 'v' before anything is read; the view never runs as the definer."""
+    t = arena.tenant
+    prepare_view_swap(t)
+    t.execute(VIEW_RULE)
+    assert t.execute("SELECT relkind FROM pg_class WHERE oid = %s::regclass",
+                     (f"{ACME}.ats_jobposting",)).fetchone() == ("v",)
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="contract"):
+        t.execute(f"UPDATE {ACME}.ats_jobcategory SET name = 'Renamed' WHERE slug = 'category-1'")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="contract"):
+        arena.su.execute("SELECT * FROM catalog_sync.backfill_tenant(%s)", (arena.acme_id,))
+    assert any(p == "contract" and "relkind v" in (d or "") for p, d in arena.verify_acme())
+    assert run_cli(capsys, "verify", "--dsn", arena.db.dsn())[0] == 1
+    assert not arena.evil_ran(), "the view ran as the definer"
+    assert arena.acme_count() == 0
+    arena.assert_canary()
+
+
+def test_view_swap_race_between_contract_check_and_read(arena: Arena) -> None:
+    """HOLE, fixed (TOCTOU). The contract is checked on the catalog snapshot, then the read opens the table.
+    Session A converts the emptied table into a view inside an open transaction; session B writes a
+    category, passes the check (relkind still 'r'), blocks on the table lock, and after A commits
+    reads the VIEW: the tenant's function runs as catalog_sync_owner and shadow rows are published."""
+    t = arena.tenant
+    prepare_view_swap(t)
+    relid = arena.su.execute("SELECT %s::regclass::oid", (f"{ACME}.ats_jobposting",)).fetchone()[0]
+    a = arena.connect_tenant(autocommit=False)
+    a.execute(VIEW_RULE)                                  # holds ACCESS EXCLUSIVE until commit
+    outcome: dict[str, Any] = {}
+
+    def writer() -> None:
+        with psycopg.connect(arena.db.dsn(user=TENANT_ROLE), autocommit=True) as b:
+            try:
+                b.execute(f"UPDATE {ACME}.ats_jobcategory SET name = 'Renamed' WHERE slug = 'category-1'")
+                outcome["ok"] = True
+            except psycopg.Error as exc:
+                outcome["error"] = exc
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        waiting = arena.su.execute("SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = %s",
+                                   (relid,)).fetchone()[0]
+        if waiting:
+            break
+        time.sleep(0.02)
+    a.commit()
+    thread.join(30)
+    assert not thread.is_alive()
+    assert not arena.evil_ran(), "the swapped-in view ran as the definer (check-then-read race)"
+    assert arena.su.execute("SELECT count(*) FROM public.job_catalog WHERE title = 'Shadow job'").fetchone() == (0,)
+    arena.assert_canary()
+
+
+def test_rules_on_a_tenant_table_never_run_as_the_definer(arena: Arena) -> None:
+    """DO ALSO / DO INSTEAD rules rewrite the tenant's own statements (run as the tenant); the definer
+    only reads the table, which a non-SELECT rule does not affect. The catalog follows the rows."""
+    t = arena.tenant
+    job = insert_job(t, ACME)
+    t.execute(f"CREATE TABLE {ACME}.diverted (LIKE {ACME}.ats_jobposting)")
+    t.execute(f"CREATE RULE also_evil AS ON UPDATE TO {ACME}.ats_jobposting DO ALSO SELECT {ACME}.evil()")
+    t.execute(f"CREATE RULE divert AS ON INSERT TO {ACME}.ats_jobposting DO INSTEAD "
+              f"INSERT INTO {ACME}.diverted VALUES (NEW.*) RETURNING diverted.*")
+    update_job(t, ACME, job["id"], title="Ruled")
+    insert_job(t, ACME, title="Diverted")
+    assert arena.acme_row(job["uuid"])["title"] == "Ruled"
+    assert arena.acme_count() == 1
+    assert arena.evil_armed() and not arena.evil_ran()
+    assert arena.verify_acme() == []
+    arena.assert_canary()
+
+
+# ------------------------------------------------------------------ inheritance and partitions
+
+INHERITANCE = {
+    "child_inherits_registered_table": [
+        f"CREATE TABLE {ACME}.child (LIKE {ACME}.ats_jobposting INCLUDING CONSTRAINTS)",
+        f"ALTER TABLE {ACME}.child INHERIT {ACME}.ats_jobposting"],
+    "create_table_inherits": [f"CREATE TABLE {ACME}.child () INHERITS ({ACME}.ats_jobposting)"],
+    "registered_table_inherits_tenant_parent": [
+        f"CREATE TABLE {ACME}.parent (LIKE {ACME}.ats_jobposting)",
+        f"ALTER TABLE {ACME}.ats_jobposting INHERIT {ACME}.parent"],
+    "registered_table_attached_as_partition": [
+        f"CREATE TABLE {ACME}.parted (LIKE {ACME}.ats_jobposting) PARTITION BY RANGE (id)",
+        f"ALTER TABLE {ACME}.parted ATTACH PARTITION {ACME}.ats_jobposting FOR VALUES FROM (MINVALUE) TO (MAXVALUE)"],
+    "category_child": [f"CREATE TABLE {ACME}.cat_child () INHERITS ({ACME}.ats_jobcategory)"],
+}
+
+
+@pytest.mark.parametrize("attack", list(INHERITANCE))
+def test_inheritance_and_partitions_fail_closed(arena: Arena, attack: str) -> None:
+    """A registered table that takes part in inheritance or partitioning is refused on the next sync
+    read (or PostgreSQL refuses the DDL): rows of a child are never published."""
+    t = arena.tenant
+    job = insert_job(t, ACME)
+    before = arena.acme_row(job["uuid"])
+    refused_by_postgres = False
+    for stmt in INHERITANCE[attack]:
+        try:
+            t.execute(stmt)
+        except psycopg.errors.InsufficientPrivilege:
+            raise
+        except psycopg.Error:
+            refused_by_postgres = True
+            break
+    if not refused_by_postgres:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="inheritance|partition"):
+            update_job(t, ACME, job["id"], title="Through a child")
+    assert arena.acme_row(job["uuid"]) == before
+    if not refused_by_postgres:
+        assert any(p == "contract" for p, _ in arena.verify_acme())
+    arena.assert_canary()
+
+
+# ------------------------------------------------------------------ edits after the sync
+
+LATE_EDIT_BODY = f"""
+    UPDATE {ACME}.ats_jobposting SET title = 'Edited after sync', updated_at = pg_catalog.now()
+     WHERE title LIKE 'Late%' AND title <> 'Edited after sync';
+    UPDATE {ACME}.ats_jobposting SET published_on_career_page = false
+     WHERE title LIKE 'Hide%' AND published_on_career_page;
+"""
+EDITORS = {
+    "after_statement_trigger_named_last": f"""
+        CREATE FUNCTION {ACME}.late_edit() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN IF pg_catalog.pg_trigger_depth() = 1 THEN {LATE_EDIT_BODY} END IF; RETURN NULL; END $$;
+        CREATE TRIGGER zzz_late AFTER INSERT OR UPDATE ON {ACME}.ats_jobposting
+            FOR EACH STATEMENT EXECUTE FUNCTION {ACME}.late_edit();""",
+    "after_row_trigger_named_first": f"""
+        CREATE FUNCTION {ACME}.late_edit() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN IF pg_catalog.pg_trigger_depth() = 1 THEN {LATE_EDIT_BODY} END IF; RETURN NULL; END $$;
+        CREATE TRIGGER aaa_early AFTER INSERT OR UPDATE ON {ACME}.ats_jobposting
+            FOR EACH ROW EXECUTE FUNCTION {ACME}.late_edit();""",
+    "deferred_constraint_trigger": f"""
+        CREATE FUNCTION {ACME}.late_edit() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN IF pg_catalog.pg_trigger_depth() = 1 THEN {LATE_EDIT_BODY} END IF; RETURN NULL; END $$;
+        CREATE CONSTRAINT TRIGGER zzz_deferred AFTER INSERT OR UPDATE ON {ACME}.ats_jobposting
+            DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION {ACME}.late_edit();""",
+}
+
+
+@pytest.mark.parametrize("editor", list(EDITORS))
+def test_tenant_triggers_that_edit_after_the_sync(arena: Arena, editor: str) -> None:
+    """The tenant's own AFTER or deferred constraint trigger changes rows after the sync ran: their
+    writes fire the sync again, so at commit the catalog is the projection of the committed rows."""
+    t = arena.tenant
+    t.execute(EDITORS[editor])
+    with t.transaction():
+        late, hide, plain = insert_jobs(t, ACME, [{"title": "Late one"}, {"title": "Hide me"}, {"title": "Plain"}])
+        update_job(t, ACME, plain["id"], title="Late too")
+    assert arena.acme_row(late["uuid"])["title"] == "Edited after sync"
+    assert arena.acme_row(plain["uuid"])["title"] == "Edited after sync"
+    assert arena.acme_row(hide["uuid"]) is None
+    assert arena.verify_acme() == []
+    arena.assert_canary()
+
+
+# ------------------------------------------------------------------ huge HTML
+
+def test_huge_html_is_bounded(arena: Arena) -> None:
+    """A 10 MB description (worst-case characters for escaping): synced in bounded time, and the
+    catalog column is bounded (input cut to 1,000,000 characters, at most 6 output characters each)."""
+    t = arena.tenant
+    payload = ('<p onclick="x()">"&amp;\'' * 500_000)[:10_000_000]
+    assert len(payload) == 10_000_000
+    started = time.monotonic()
+    job = insert_job(t, ACME, description=payload, requirements="<" * 10_000_000)
+    elapsed = time.monotonic() - started
+    assert elapsed < 30, f"a 10 MB description took {elapsed:.1f}s"
+    row = arena.acme_row(job["uuid"])
+    assert row is not None
+    assert len(row["description"]) <= 6_000_000 and len(row["requirements"]) <= 6_000_000
+    assert "onclick" not in row["description"].replace("onclick=&quot;", "")
+    assert "<p onclick" not in row["description"]
+    arena.assert_canary()
+
+
+# ------------------------------------------------------------------ identifiers into the installer
+
+SCHEMA_NAMES = {
+    "double_quote": 'tenant_q"uote',
+    "double_quote_injection": "tenant_x\"; SELECT nextval('public.inj_seq'); SELECT \"",
+    "single_quote_injection": "tenant_s'; SELECT nextval('public.inj_seq'); SELECT '",
+    "dollar_quotes": "tenant_d$$; SELECT nextval($$public.inj_seq$$); $$",
+    "format_specifiers": "tenant_%I%s%L%1$s\\",
+    "semicolon_and_space": "tenant_a; b",
+    "unicode": "tenant_ünï_数据_é",
+    "63_bytes_ascii": "tenant_" + "x" * 56,
+    "63_bytes_multibyte": "tenant_" + "é" * 28,
+}
+
+
+@pytest.fixture
+def inj_seq(conn: psycopg.Connection) -> psycopg.Connection:
+    conn.execute("CREATE SEQUENCE public.inj_seq")
+    conn.execute("GRANT USAGE, SELECT, UPDATE ON SEQUENCE public.inj_seq TO PUBLIC")
+    return conn
+
+
+def attach_and_exercise(arena: Arena, schema: str, capsys: pytest.CaptureFixture[str],
+                        refusal_allowed: bool) -> None:
+    """Create the tenant as django-tenants would, attach it through the CLI and attach_schema(), then
+    sync, backfill, verify, status and detach --purge it; or, where allowed, a clean refusal."""
+    assert len(schema.encode()) <= 63
+    su, dsn = arena.su, arena.db.dsn()
+    tenant_id, created = create_tenant(su, schema[len("tenant_"):], "Hostile name")
+    assert created == schema
+    assert su.execute("SELECT count(*) FROM pg_namespace WHERE nspname = %s", (schema,)).fetchone() == (1,)
+    code, out, err = run_cli(capsys, "attach", schema, "--dsn", dsn)
+    if code != 0 and refusal_allowed:
+        assert code == 2 and err.strip().splitlines()[-1].startswith("catalog-sync: error:"), (out, err)
+        with pytest.raises(psycopg.Error) as refused:
+            su.execute("SELECT * FROM catalog_sync.attach_schema(%s)", (schema,))
+        assert refused.value.sqlstate not in ("42601", "XX000"), errtext(refused.value)   # no syntax error
+        assert su.execute("SELECT count(*) FROM catalog_sync.tenant WHERE tenant_id = %s",
+                          (tenant_id,)).fetchone() == (0,)
+        assert su.execute("SELECT count(*) FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid "
+                          "WHERE c.relnamespace = %s::regnamespace AND NOT tg.tgisinternal",
+                          (sql.Identifier(schema).as_string(su),)).fetchone() == (0,)
+    else:
+        assert code == 0, err
+        assert su.execute("SELECT triggers_changed FROM catalog_sync.attach_schema(%s)",
+                          (schema,)).fetchone() == (0,)
+        job = insert_job(arena.app, schema)
+        row = su.execute("SELECT tenant_id, tenant_schema FROM public.job_catalog WHERE job_uuid = %s",
+                         (job["uuid"],)).fetchone()
+        assert row == (tenant_id, schema)
+        su.execute("DELETE FROM public.job_catalog WHERE job_uuid = %s", (job["uuid"],))
+        assert run_cli(capsys, "backfill", "--tenant", schema, "--dsn", dsn)[0] == 0
+        assert su.execute("SELECT count(*) FROM public.job_catalog WHERE tenant_id = %s",
+                          (tenant_id,)).fetchone() == (1,)
+        code, out, err = run_cli(capsys, "verify", "--tenant", schema, "--dsn", dsn)
+        assert code == 0, (out, err)
+        assert run_cli(capsys, "status", "--dsn", dsn)[0] == 0
+        code, out, err = run_cli(capsys, "detach", schema, "--purge", "--dsn", dsn)
+        assert code == 0, err
+        assert su.execute("SELECT count(*) FROM public.job_catalog WHERE tenant_id = %s",
+                          (tenant_id,)).fetchone() == (0,)
+    assert not su.execute("SELECT is_called FROM public.inj_seq").fetchone()[0], "SQL in a schema name ran"
+    assert su.execute("SELECT to_regclass('public.job_catalog') IS NOT NULL").fetchone() == (True,)
+    arena.assert_canary()
+
+
+def test_hostile_schema_names_never_inject(arena: Arena, inj_seq: psycopg.Connection,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """Schema names with quotes, $$, format specifiers, semicolons, unicode, or exactly 63 bytes, through
+    attach_schema() and the CLI (attach, backfill, verify, status, detach): they work or are refused
+    cleanly, and the SQL in them never runs."""
+    for schema in SCHEMA_NAMES.values():
+        attach_and_exercise(arena, schema, capsys, refusal_allowed=True)
+
+
+def test_schema_names_that_need_quoting_can_be_attached(arena: Arena, inj_seq: psycopg.Connection,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """BUG. attach_schema() passes quote_ident(p_schema) to has_schema_privilege(), which takes a plain
+    schema NAME: every name that quote_ident() quotes (upper case letters, which django-tenants allows,
+    or any non-ASCII letter) fails with 'schema "..." does not exist', so such tenants never sync."""
+    attach_and_exercise(arena, "tenant_Acme_Corp", capsys, refusal_allowed=False)
+
+
+def test_schema_name_longer_than_63_bytes_is_refused_cleanly(arena: Arena, inj_seq: psycopg.Connection,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """63 characters fit the registry column but not NAMEDATALEN: CREATE SCHEMA truncates the name,
+    the registry keeps the long one, and attach refuses cleanly (no schema of that name)."""
+    schema = "tenant_" + "é" * 29                           # 36 characters, 65 bytes
+    create_tenant(arena.su, schema[len("tenant_"):], "Too long")
+    with pytest.raises(psycopg.errors.InvalidSchemaName):
+        arena.su.execute("SELECT * FROM catalog_sync.attach_schema(%s)", (schema,))
+    code, _, err = run_cli(capsys, "attach", schema, "--dsn", arena.db.dsn())
+    assert code == 2 and "does not exist" in err
+    arena.assert_canary()
+
+
+# ------------------------------------------------------------------ leaks through errors
+
+def test_errors_and_notices_never_echo_other_tenants_values(arena: Arena) -> None:
+    """Every error the sync raises in the tenant's session (contract, RLS, NOT NULL in the catalog,
+    duplicate keys, refused bindings and calls) names only the tenant's own objects and values."""
+    t, su = arena.tenant, arena.su
+    hidden = insert_job(arena.app, GLOBEX, title=f"Globex unpublished {uuid.uuid4().hex[:6]}",
+                        published_on_career_page=False, internal_notes="GLOBEX-HIDDEN-NOTE")
+    secrets = [arena.canary["title"], str(arena.canary["uuid"]), arena.canary["slug"], arena.canary["reference_code"],
+               arena.canary["internal_notes"], "globex-hm@globex.example", hidden["title"], str(hidden["uuid"]),
+               "GLOBEX-HIDDEN-NOTE"]
+    notices: list[str] = []
+    t.add_notice_handler(lambda d: notices.append(" ".join(filter(None, [d.message_primary, d.message_detail,
+                                                                          d.message_hint, d.context]))))
+    errors: list[str] = []
+
+    def expect_error(stmt: str, params: Any = None) -> None:
+        try:
+            t.execute(stmt, params)
+        except psycopg.Error as exc:
+            errors.append(errtext(exc))
+        else:
+            raise AssertionError(f"expected an error from {stmt}")
+
+    job = insert_job(t, ACME)
+    upd = f"UPDATE {ACME}.ats_jobposting SET title = 'x' WHERE id = {job['id']}"
+    t.execute(f"ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN title TYPE text")
+    expect_error(upd)
+    t.execute(f"ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN title TYPE character varying(200)")
+    t.execute(f"ALTER TABLE {ACME}.ats_jobposting ENABLE ROW LEVEL SECURITY")
+    expect_error(upd)
+    t.execute(f"ALTER TABLE {ACME}.ats_jobposting DISABLE ROW LEVEL SECURITY")
+    t.execute(f"ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN team DROP NOT NULL")
+    expect_error(f"UPDATE {ACME}.ats_jobposting SET team = NULL WHERE id = {job['id']}")
+    t.execute(f"ALTER TABLE {ACME}.ats_jobposting DROP CONSTRAINT ats_jobposting_uuid_key CASCADE")
+    dup = uuid.uuid4()
+    try:
+        insert_jobs(t, ACME, [{"uuid": dup}, {"uuid": dup}])
+    except psycopg.Error as exc:
+        errors.append(errtext(exc))
+    expect_error(f"CREATE TRIGGER zz AFTER INSERT ON {ACME}.ats_jobposting FOR EACH STATEMENT "
+                 f"EXECUTE FUNCTION catalog_sync.on_job_change('{arena.globex_id}')")
+    expect_error(f"SELECT * FROM catalog_sync.verify_tenant({arena.globex_id})")
+    expect_error(f"SELECT * FROM catalog_sync.backfill_tenant({arena.globex_id})")
+    expect_error(f"SELECT * FROM {GLOBEX}.ats_jobposting")
+    expect_error("SELECT * FROM public.job_catalog")
+    expect_error("SELECT * FROM public.tenants_tenant")
+    # the other tenant's public uuid reused: no conflict, so no error that could echo it
+    insert_job(t, ACME, uuid=arena.canary["uuid"])
+    assert len(errors) >= 9
+    for text in errors + notices:
+        for secret in secrets:
+            assert secret not in text, f"{secret!r} leaked in: {text[:300]}"
+    assert su.execute("SELECT count(*) FROM public.job_catalog WHERE job_uuid = %s",
+                      (arena.canary["uuid"],)).fetchone() == (2,)
+    arena.assert_canary()
+
+
+# ------------------------------------------------------------------ direct writes to the catalogs
+
+CATALOG_TABLES = ["public.job_catalog", "public.provider_catalog", "public.service_catalog"]
+PRIVATE_TABLES = ["catalog_sync.tenant", "catalog_sync.attached_table", "catalog_sync.contract_column",
+                  "catalog_sync.trigger_spec"]
+
+
+@pytest.mark.parametrize("who", ["tenant", "application", "reader"])
+def test_direct_writes_to_the_catalogs_are_refused(arena: Arena, who: str) -> None:
+    """INSERT, UPDATE, DELETE, TRUNCATE, COPY, row and table locks on every catalog and registry table by
+    the tenant role, the application role and catalog_reader: 42501 for each."""
+    if who == "tenant":
+        conn = arena.tenant
+    elif who == "application":
+        conn = arena.app
+    else:
+        conn = arena.db.connect(role="catalog_reader")
+        arena._extra.append(conn)
+    gid = arena.globex_id
+    allowed: list[str] = []
+    for table in CATALOG_TABLES + PRIVATE_TABLES:
+        column = arena.su.execute("SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum = 1",
+                                  (table,)).fetchone()[0]
+        statements = [f"INSERT INTO {table} ({column}) VALUES ({gid})",
+                      f"UPDATE {table} SET {column} = {column}",
+                      f"DELETE FROM {table}",
+                      f"TRUNCATE {table}",
+                      f"SELECT 1 FROM {table} FOR UPDATE",
+                      f"SELECT 1 FROM {table} FOR KEY SHARE"]
+        for stmt in statements:
+            try:
+                conn.execute(stmt)
+                allowed.append(stmt)
+            except psycopg.errors.InsufficientPrivilege:
+                pass
+        try:
+            with conn.transaction():
+                conn.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+            allowed.append(f"LOCK {table}")
+        except psycopg.errors.InsufficientPrivilege:
+            pass
+        try:
+            with conn.cursor().copy(f"COPY {table} FROM STDIN") as copy:
+                copy.write_row([gid])
+            allowed.append(f"COPY {table}")
+        except psycopg.errors.InsufficientPrivilege:
+            pass
+    assert allowed == []
+    if who == "reader":
+        assert conn.execute("SELECT count(*) FROM public.job_catalog").fetchone()[0] >= 1
+    arena.assert_canary()
+
+
+# ------------------------------------------------------------------ the command line
+
+CLI_INJECTIONS = [
+    "tenant_acme'; DELETE FROM public.job_catalog; SELECT '",
+    "tenant_acme\"; DELETE FROM public.job_catalog; SELECT \"",
+    "tenant_acme$$; SELECT nextval('public.inj_seq'); $$",
+    "tenant_acme; SELECT nextval('public.inj_seq')",
+    "tenant_acme%I%s%L",
+    "tenant_acme\\'; SELECT nextval(E'public.inj_seq'); --",
+]
+
+
+def installer_state(conn: psycopg.Connection) -> tuple[Any, ...]:
+    return (
+        conn.execute("SELECT tenant_id, job_uuid, xmin::text FROM public.job_catalog ORDER BY 1, 2").fetchall(),
+        conn.execute("SELECT * FROM catalog_sync.tenant ORDER BY 1").fetchall(),
+        conn.execute("SELECT * FROM catalog_sync.attached_table ORDER BY 1").fetchall(),
+        sync_trigger_count(conn),
+        conn.execute("SELECT array_agg(nspname ORDER BY nspname) FROM pg_namespace").fetchone(),
+        conn.execute("SELECT is_called FROM public.inj_seq").fetchone(),
+    )
+
+
+def test_sql_injection_through_cli_arguments(arena: Arena, inj_seq: psycopg.Connection,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """Schema names with quotes, semicolons, $$ and format specifiers given to attach, backfill,
+    verify and detach: exit 2 with one error line, and nothing changed."""
+    insert_job(arena.tenant, ACME)
+    before = installer_state(arena.su)
+    dsn = arena.db.dsn()
+    for payload in CLI_INJECTIONS:
+        for argv in (["attach", payload], ["attach", payload, "--dry-run"], ["backfill", "--tenant", payload],
+                     ["verify", "--tenant", payload], ["verify", "--repair", "--tenant", payload],
+                     ["detach", payload], ["detach", payload, "--purge"]):
+            code, out, err = run_cli(capsys, *argv, "--dsn", dsn)
+            assert code == 2, (argv, out, err)
+            assert err.strip().splitlines()[-1].startswith("catalog-sync: error:"), err
+    assert installer_state(arena.su) == before
+    arena.assert_canary()
+
+
+def test_cli_sessions_do_not_resolve_names_through_public(arena: Arena, capsys: pytest.CaptureFixture[str]) -> None:
+    """HOLE, fixed (application role -> superuser). The CLI runs its own SQL with the session's default
+    search_path ("$user", public). `hashtextextended('...', 0)` (backfill lock) and `unnest(%s::text[])`
+    (attach pre-flight) resolve to better-matching functions in public, which the application role
+    may create: its code then runs as whoever runs catalog-sync, usually a superuser."""
+    app = arena.app
+    app.execute("CREATE SEQUENCE public.cap_seq")
+    app.execute("GRANT USAGE, SELECT, UPDATE ON SEQUENCE public.cap_seq TO PUBLIC")
+    app.execute("""CREATE FUNCTION public.hashtextextended(text, integer) RETURNS bigint LANGUAGE plpgsql
+                   SET search_path = pg_catalog AS $$
+                   BEGIN IF current_user <> 'zumodra_app' THEN PERFORM nextval('public.cap_seq'); END IF;
+                         RETURN pg_catalog.hashtextextended($1, $2); END $$""")
+    app.execute("""CREATE FUNCTION public.unnest(text[]) RETURNS SETOF text LANGUAGE plpgsql
+                   SET search_path = pg_catalog AS $$
+                   BEGIN IF current_user <> 'zumodra_app' THEN PERFORM nextval('public.cap_seq'); END IF;
+                         RETURN QUERY SELECT pg_catalog.unnest($1); END $$""")
+    dsn = arena.db.dsn()
+    assert run_cli(capsys, "backfill", "--dsn", dsn)[0] == 0
+    assert run_cli(capsys, "attach", GLOBEX, "--dsn", dsn)[0] == 0
+    assert run_cli(capsys, "verify", "--dsn", dsn)[0] == 0
+    assert not arena.su.execute("SELECT is_called FROM public.cap_seq").fetchone()[0], \
+        "catalog-sync ran a function of the application role with its own (superuser) rights"
+    arena.assert_canary()
+
+
+# ------------------------------------------------------------------ availability across tenants
+
+def test_a_tenant_cannot_stall_other_tenants_through_advisory_locks(arena: Arena,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """HOLE, fixed (cross-tenant denial of service). The sync's locks are advisory locks whose keys anyone can
+    compute (hashtextextended of a fixed text) and take: a tenant holding the global 'tenants' key
+    blocks every other tenant's writes, and holding the backfill key blocks every backfill and repair."""
+    # Found by this test and closed by an explicit hardening step (the audit
+    # flags it as high until it is taken): advisory locks are PUBLIC by default.
+    assert ("high", "tenant_role_advisory_locks") in {
+        (r[0], r[1]) for r in arena.su.execute("SELECT severity, check_name FROM catalog_sync.audit()")}
+    assert run_cli(capsys, "protect", "--restrict-advisory-locks", "--dsn", arena.db.dsn())[0] == 0
+    assert ("high", "tenant_role_advisory_locks") not in {
+        (r[0], r[1]) for r in arena.su.execute("SELECT severity, check_name FROM catalog_sync.audit()")}
+    global_key = arena.su.execute("SELECT catalog_sync.lock_key(0, 'tenants', 0)").fetchone()[0]
+    backfill_key = arena.su.execute("SELECT hashtextextended('catalog_sync/backfill-run', 0)").fetchone()[0]
+    holder = arena.connect_tenant()
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        holder.execute("SELECT pg_advisory_lock(%s), pg_advisory_lock(%s)", (global_key, backfill_key))
+    arena.app.execute("SET lock_timeout = '2s'")
+    insert_job(arena.app, GLOBEX)             # must not wait for the tenant
+    assert run_cli(capsys, "backfill", "--dsn", arena.db.dsn())[0] == 0
+
+
+BLINDERS = {
+    "rls": (f"ALTER TABLE {ACME}.ats_jobposting ENABLE ROW LEVEL SECURITY",
+            f"ALTER TABLE {ACME}.ats_jobposting DISABLE ROW LEVEL SECURITY"),
+    "revoke_select": (f"REVOKE SELECT ON {ACME}.ats_jobposting FROM catalog_sync_owner",
+                      f"GRANT SELECT ON {ACME}.ats_jobposting TO catalog_sync_owner"),
+    "revoke_usage": (f"REVOKE USAGE ON SCHEMA {ACME} FROM catalog_sync_owner",
+                     f"GRANT USAGE ON SCHEMA {ACME} TO catalog_sync_owner"),
+}
+
+
+def test_a_tenant_cannot_blind_verify_for_every_tenant(arena: Arena, capsys: pytest.CaptureFixture[str]) -> None:
+    """HOLE, fixed (monitoring denial of service). A tenant's own table setting that makes the definer's read
+    fail (RLS enabled, SELECT or USAGE revoked from catalog_sync_owner) fails closed for its writes, but
+    also makes `catalog-sync verify`, `verify --repair` and `status` error out (exit 2) for EVERY tenant:
+    drift of the other tenants is no longer reported or repaired. Expected: a finding for this tenant,
+    the others verified."""
+    other = insert_job(arena.app, GLOBEX)
+    arena.su.execute("DELETE FROM public.job_catalog WHERE job_uuid = %s", (other["uuid"],))   # globex drift
+    blinded = {}
+    for name, (blind, undo) in BLINDERS.items():
+        arena.tenant.execute(blind)
+        code, out, err = run_cli(capsys, "verify", "--json", "--dsn", arena.db.dsn())
+        findings = json.loads(out)["findings"] if code in (0, 1) else []
+        if not (code == 1 and any(f["tenant_id"] == arena.globex_id and f["problem"] == "missing" for f in findings)
+                and any(f["tenant_id"] == arena.acme_id for f in findings)):
+            blinded[name] = (code, err.strip())
+        arena.tenant.execute(undo)
+    assert blinded == {}
