@@ -60,12 +60,21 @@ def attach(conn: psycopg.Connection, schemas: Sequence[str], chunk_size: int, pr
     started = time.monotonic()
     for start in range(0, len(schemas), chunk_size):
         chunk = schemas[start:start + chunk_size]
-        with conn.transaction():
-            for schema in chunk:
-                row = conn.execute("SELECT triggers_changed FROM catalog_sync.attach_schema(%s)", (schema,)).fetchone()
-                changed = int(row[0]) if row else 0
-                result.changed += changed
-                result.schemas_unchanged += changed == 0
+        for attempt in range(1, 4):
+            try:
+                changed_in_chunk = []
+                with conn.transaction():
+                    for schema in chunk:
+                        row = conn.execute("SELECT triggers_changed FROM catalog_sync.attach_schema(%s)",
+                                           (schema,)).fetchone()
+                        changed_in_chunk.append(int(row[0]) if row else 0)
+                break
+            except psycopg.errors.DeadlockDetected:
+                if attempt == 3:
+                    raise
+                progress(f"attach: deadlock in a chunk (attempt {attempt}), retrying it")
+        result.changed += sum(changed_in_chunk)
+        result.schemas_unchanged += sum(1 for c in changed_in_chunk if c == 0)
         result.schemas += len(chunk)
         if len(schemas) > chunk_size:
             progress(f"attach: {result.schemas}/{len(schemas)} schemas ({time.monotonic() - started:.1f}s)")

@@ -24,6 +24,14 @@ BEGIN
                 USING ERRCODE = 'insufficient_privilege',
                       HINT = 'Attach as the role that owns the tenant tables (or a member of it) that is also a member of catalog_sync_installer.';
         END IF;
+        -- Something to change on this table: take the lock CREATE TRIGGER needs
+        -- first, before the GRANT touches its catalog row (an autovacuum ANALYZE
+        -- in between would otherwise deadlock with us).
+        IF NOT pg_catalog.has_table_privilege('catalog_sync_owner', v_rel.relid, 'SELECT')
+           OR EXISTS (SELECT FROM catalog_sync.trigger_state(v_rel.relid, v_rel.source_table, v_rel.tenant_id) st
+                      WHERE st.state <> 'INSTALLED') THEN
+            EXECUTE format('LOCK TABLE ONLY %s IN SHARE ROW EXCLUSIVE MODE', catalog_sync.qualified_name(v_rel.relid));
+        END IF;
         IF NOT v_grant AND NOT pg_catalog.has_schema_privilege(
                 'catalog_sync_owner',
                 (SELECT c.relnamespace FROM pg_catalog.pg_class c WHERE c.oid = v_rel.relid), 'USAGE') THEN
