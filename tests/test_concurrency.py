@@ -286,7 +286,11 @@ def test_randomized_workload_ends_and_stays_without_drift(db: Db, conn: psycopg.
         for _ in range(20):
             insert_job(app, schema)
     app.close()
-    workload = Workload(db, seconds=8.0, seed_value=seed_value)
+    run_workload(Workload(db, seconds=8.0, seed_value=seed_value), conn, f"workload seed {seed_value}")
+
+
+def run_workload(workload: Workload, conn: psycopg.Connection, label: str) -> None:
+    """Six writers and a snapshot verifier; zero drift at the end and in every snapshot."""
     threads = [threading.Thread(target=workload.writer, args=(n,)) for n in range(6)]
     threads.append(threading.Thread(target=workload.snapshotter))
     for t in threads:
@@ -299,6 +303,6 @@ def test_randomized_workload_ends_and_stays_without_drift(db: Db, conn: psycopg.
     assert workload.snapshot_drift == [], workload.snapshot_drift[:2]
     assert verify_findings(conn) == []
     rate = workload.deadlocks / max(1, workload.committed + workload.retries)
-    print(f"\nworkload seed {seed_value}: {workload.committed} commits, {workload.deadlocks} deadlocks "
+    print(f"\n{label}: {workload.committed} commits, {workload.deadlocks} deadlocks "
           f"({rate:.1%} of transactions), {workload.retries - workload.deadlocks} other retries, "
           f"{workload.snapshots} clean snapshots")

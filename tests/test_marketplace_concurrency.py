@@ -6,7 +6,6 @@ that must end, and stay at every snapshot taken during it, without drift."""
 from __future__ import annotations
 
 import random
-import threading
 import uuid
 from typing import Any
 
@@ -16,7 +15,7 @@ import pytest
 from pyinstaller_tools import seed
 from tests.conftest import Db
 from tests.jobs import insert_job, verify_findings
-from tests.test_concurrency import Workload, finish, run_blocked, wait_until_blocked
+from tests.test_concurrency import Workload, finish, run_blocked, run_workload, wait_until_blocked
 
 SCHEMA = "tenant_acme"
 
@@ -279,22 +278,5 @@ def test_randomized_marketplace_workload_stays_without_drift(db: Db, conn: psyco
                 service(app, p["id"], None, schema)
             for _ in range(10):
                 insert_job(app, schema)
-    workload = MarketWorkload(db, seconds=8.0, seed_value=seed_value)
-    threads = [threading.Thread(target=workload.writer, args=(n,)) for n in range(6)]
-    threads.append(threading.Thread(target=workload.snapshotter))
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert not workload.errors, workload.errors[:3]
-    assert workload.committed > 50, "the workload did too little to prove anything"
-    assert workload.snapshots > 5
-    assert workload.snapshot_drift == [], workload.snapshot_drift[:2]
-    assert verify_findings(conn) == []
-    rate = workload.deadlocks / max(1, workload.committed + workload.retries)
-    print(f"\nmarketplace workload seed {seed_value}: {workload.committed} commits, {workload.deadlocks} deadlocks "
-          f"({rate:.1%} of transactions), {workload.retries - workload.deadlocks} other retries, "
-          f"{workload.snapshots} clean snapshots")
-
-
-
+    run_workload(MarketWorkload(db, seconds=8.0, seed_value=seed_value), conn,
+                 f"marketplace workload seed {seed_value}")
