@@ -34,6 +34,16 @@ def test_tenant_ddl_that_switches_the_sync_off_is_refused(statement: str, protec
     assert verify_findings(conn) == []
 
 
+def test_an_index_over_tenant_code_is_refused(protected: None, app: psycopg.Connection) -> None:
+    """The planner evaluates index expressions as whoever plans: the definer, on the next sync."""
+    app.execute(f"CREATE FUNCTION {ACME}.f(text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT $1 $$")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="refused"):
+        app.execute(f"CREATE INDEX evil ON {ACME}.ats_jobcategory ({ACME}.f(name))")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="refused"):
+        app.execute(f"CREATE STATISTICS evil ON ({ACME}.f(name)) FROM {ACME}.ats_jobcategory")
+    app.execute(f"CREATE INDEX fine ON {ACME}.ats_jobcategory (lower(name))")   # built-in code is fine
+
+
 def test_a_replaced_trigger_is_refused(protected: None, app: psycopg.Connection) -> None:
     app.execute(f"CREATE FUNCTION {ACME}.noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$")
     with pytest.raises(psycopg.errors.InsufficientPrivilege, match="refused"):

@@ -90,12 +90,20 @@ BEGIN
     IF pg_has_role(current_user, 'catalog_sync_installer', 'MEMBER') THEN
         RETURN;
     END IF;
-    SELECT array_agg(DISTINCT CASE WHEN c.classid = 'pg_catalog.pg_trigger'::regclass
-                                   THEN (SELECT tg.tgrelid FROM pg_catalog.pg_trigger tg WHERE tg.oid = c.objid)
-                                   ELSE c.objid END)
+    -- The table each command touched: itself, or the table of a trigger,
+    -- index or statistics object (an index expression or a statistics
+    -- expression is code the planner would run as the definer).
+    SELECT array_agg(DISTINCT CASE c.classid
+               WHEN 'pg_catalog.pg_trigger'::regclass
+                   THEN (SELECT tg.tgrelid FROM pg_catalog.pg_trigger tg WHERE tg.oid = c.objid)
+               WHEN 'pg_catalog.pg_statistic_ext'::regclass
+                   THEN (SELECT x.stxrelid FROM pg_catalog.pg_statistic_ext x WHERE x.oid = c.objid)
+               ELSE coalesce((SELECT i.indrelid FROM pg_catalog.pg_index i WHERE i.indexrelid = c.objid), c.objid)
+           END)
     INTO v_relids
     FROM pg_catalog.pg_event_trigger_ddl_commands() c
-    WHERE c.classid IN ('pg_catalog.pg_class'::regclass, 'pg_catalog.pg_trigger'::regclass);
+    WHERE c.classid IN ('pg_catalog.pg_class'::regclass, 'pg_catalog.pg_trigger'::regclass,
+                        'pg_catalog.pg_statistic_ext'::regclass);
     IF v_relids IS NOT NULL THEN
         PERFORM catalog_sync_protect.check_ddl(v_relids);
     END IF;
@@ -144,7 +152,8 @@ BEGIN
         RETURN 'protection off';
     END IF;
     CREATE EVENT TRIGGER catalog_sync_protect_ddl ON ddl_command_end
-        WHEN TAG IN ('ALTER TABLE', 'ALTER TRIGGER', 'CREATE TRIGGER')
+        WHEN TAG IN ('ALTER TABLE', 'ALTER TRIGGER', 'CREATE TRIGGER', 'CREATE INDEX', 'ALTER INDEX',
+                     'CREATE STATISTICS', 'ALTER STATISTICS')
         EXECUTE FUNCTION catalog_sync.on_ddl_command_end();
     CREATE EVENT TRIGGER catalog_sync_protect_drop ON sql_drop
         EXECUTE FUNCTION catalog_sync.on_sql_drop();
