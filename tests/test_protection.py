@@ -65,3 +65,17 @@ def test_installers_pass_and_protection_can_be_removed(db: Db, protected: None, 
     assert cli.main(["attach", ACME, "--dsn", db.dsn()]) == 0
     assert cli.main(["protect", "--off", "--dsn", db.dsn()]) == 0
     assert conn.execute("SELECT count(*) FROM pg_event_trigger WHERE evtname LIKE 'catalog_sync%'").fetchone() == (0,)
+
+
+def test_the_other_tables_of_a_tenant_whose_table_was_dropped_keep_working(
+        protected: None, app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    """After a dropped table detached the tenant, writes to its remaining tables publish nothing and succeed."""
+    insert_job(app, ACME)
+    app.execute(f"DROP TABLE {ACME}.careers_publicapplication")     # not a registered table: nothing happens
+    assert catalog_count(conn, ACME) == 1
+    app.execute(f"ALTER TABLE {ACME}.services_service DROP CONSTRAINT services_service_category_id_e15f8b7e_fk_services_")
+    app.execute(f"DROP TABLE {ACME}.services_servicecategory CASCADE")   # registered: purged and detached
+    assert catalog_count(conn, ACME) == 0
+    insert_job(app, ACME)                                           # the job table still has its triggers
+    assert catalog_count(conn, ACME) == 0
+    assert verify_findings(conn) == []

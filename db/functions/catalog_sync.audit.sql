@@ -103,9 +103,11 @@ BEGIN
            'is a member of ' || m.rolname
     FROM catalog_sync.attached_table a
     JOIN pg_catalog.pg_class c ON c.oid = a.relid
-    JOIN pg_catalog.pg_roles m ON m.rolname IN ('catalog_sync_owner')
+    JOIN pg_catalog.pg_roles m ON m.rolname = ANY (v_machinery_roles)
     WHERE pg_has_role(c.relowner, m.oid, 'MEMBER')
-      AND NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid = c.relowner);
+      AND NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid = c.relowner)
+      -- the application role may be an installer (django-tenants hooks attach)
+      AND c.relowner <> (SELECT t.relowner FROM pg_catalog.pg_class t WHERE t.oid = 'public.tenants_tenant'::regclass);
 
     -- Per-tenant roles that may take the sync's advisory locks could stall
     -- every other tenant (catalog-sync protect --restrict-advisory-locks).

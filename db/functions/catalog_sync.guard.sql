@@ -3,7 +3,8 @@
 -- on a table that attach registered (by OID) for the tenant named by the trigger
 -- argument, and the table must still match the contract. Returns the tenant id.
 -- Error texts name only the relation OID, never row data. Returns NULL (the
--- caller then does nothing) for a table of a tenant deleted from the registry.
+-- caller then does nothing) for a table of a tenant deleted from the registry or
+-- detached (e.g. by protect after one of its tables was dropped).
 -- Hot path, only ever called inside a SECURITY DEFINER sync function (EXECUTE is
 -- the owner's alone), so it runs under the caller's pinned search_path and sets
 -- none itself: a SET clause costs a GUC save/restore on every call.
@@ -35,7 +36,8 @@ BEGIN
         -- (django-tenants' default): nothing of it may be published, and its
         -- writes must not fail. NULL tells the caller to do nothing.
         PERFORM catalog_sync.assert_registry();
-        IF NOT EXISTS (SELECT FROM public.tenants_tenant t WHERE t.id = v_tenant_id)
+        IF (NOT EXISTS (SELECT FROM public.tenants_tenant t WHERE t.id = v_tenant_id)
+            OR EXISTS (SELECT FROM catalog_sync.tenant t WHERE t.tenant_id = v_tenant_id AND t.detached_at IS NOT NULL))
            AND NOT EXISTS (SELECT FROM catalog_sync.attached_table a WHERE a.relid = p_relid) THEN
             RETURN NULL;
         END IF;

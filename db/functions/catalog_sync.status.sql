@@ -42,7 +42,15 @@ BEGIN
                   WHERE a.tenant_id = v_r.id GROUP BY st.state) x;
             IF NOT EXISTS (SELECT FROM catalog_sync.attached_table a
                            CROSS JOIN LATERAL catalog_sync.contract_problems(a.relid, a.source_table)
-                           WHERE a.tenant_id = v_r.id) THEN
+                           WHERE a.tenant_id = v_r.id)
+               -- nor what would make the read fail (RLS, revoked privileges): one
+               -- tenant must not make status fail for every tenant
+               AND NOT EXISTS (SELECT FROM catalog_sync.attached_table a
+                               JOIN pg_catalog.pg_class c ON c.oid = a.relid
+                               WHERE a.tenant_id = v_r.id
+                                 AND (c.relrowsecurity
+                                      OR NOT has_schema_privilege('catalog_sync_owner', c.relnamespace, 'USAGE')
+                                      OR NOT has_table_privilege('catalog_sync_owner', c.oid, 'SELECT'))) THEN
                 -- Reuse: rows already in the catalog are not sanitized again to be counted.
                 SELECT count(*) INTO eligible FROM catalog_sync.project_jobs(v_r.id, 'all', NULL, NULL, true);
                 SELECT count(*) INTO eligible_providers

@@ -1,5 +1,6 @@
-"""Install the job catalog machinery: roles, catalog_sync schema, public.job_catalog,
-sync functions and the tenant-registry triggers (section "revision 0001" of db/install.txt).
+"""Install the machinery: roles, the catalog_sync schemas, public.job_catalog,
+provider_catalog and service_catalog, the sync, audit and protection functions and
+the tenant-registry triggers (section "revision 0001" of db/install.txt).
 
 Revision ID: 0001
 Revises:
