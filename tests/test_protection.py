@@ -73,7 +73,8 @@ def test_the_other_tables_of_a_tenant_whose_table_was_dropped_keep_working(
     insert_job(app, ACME)
     app.execute(f"DROP TABLE {ACME}.careers_publicapplication")     # not a registered table: nothing happens
     assert catalog_count(conn, ACME) == 1
-    app.execute(f"ALTER TABLE {ACME}.services_service DROP CONSTRAINT services_service_category_id_e15f8b7e_fk_services_")
+    app.execute(f"ALTER TABLE {ACME}.services_service "
+                "DROP CONSTRAINT services_service_category_id_e15f8b7e_fk_services_")
     app.execute(f"DROP TABLE {ACME}.services_servicecategory CASCADE")   # registered: purged and detached
     assert catalog_count(conn, ACME) == 0
     insert_job(app, ACME)                                           # the job table still has its triggers
