@@ -36,18 +36,18 @@ BEGIN
     UNION ALL
     SELECT 'an index, constraint or statistics object of ' || p_relid::pg_catalog.regclass::text
            || ' uses ' || pg_catalog.pg_describe_object(d.refclassid, d.refobjid, 0) || ', which is not built in'
-    FROM pg_catalog.pg_depend d
+    FROM (SELECT 'pg_catalog.pg_class'::regclass AS classid, i.indexrelid AS objid
+          FROM pg_catalog.pg_index i WHERE i.indrelid = p_relid
+          UNION ALL
+          SELECT 'pg_catalog.pg_constraint'::regclass, k.oid FROM pg_catalog.pg_constraint k WHERE k.conrelid = p_relid
+          UNION ALL
+          SELECT 'pg_catalog.pg_statistic_ext'::regclass, x.oid
+          FROM pg_catalog.pg_statistic_ext x WHERE x.stxrelid = p_relid) AS o
+    JOIN pg_catalog.pg_depend d ON d.classid = o.classid AND d.objid = o.objid
     WHERE d.refobjid >= 16384
       AND d.refclassid IN ('pg_catalog.pg_proc'::regclass, 'pg_catalog.pg_operator'::regclass,
                            'pg_catalog.pg_type'::regclass, 'pg_catalog.pg_collation'::regclass,
                            'pg_catalog.pg_opclass'::regclass, 'pg_catalog.pg_opfamily'::regclass)
-      AND ((d.classid = 'pg_catalog.pg_class'::regclass
-            AND d.objid IN (SELECT i.indexrelid FROM pg_catalog.pg_index i WHERE i.indrelid = p_relid))
-           OR (d.classid = 'pg_catalog.pg_constraint'::regclass
-               AND d.objid IN (SELECT k.oid FROM pg_catalog.pg_constraint k WHERE k.conrelid = p_relid))
-           OR (d.classid = 'pg_catalog.pg_statistic_ext'::regclass
-               AND d.objid IN (SELECT x.oid FROM pg_catalog.pg_statistic_ext x WHERE x.stxrelid = p_relid)))
-
     UNION ALL
     SELECT 'relation ' || p_relid::text || ' does not exist'
     WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = p_relid);
