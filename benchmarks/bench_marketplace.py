@@ -35,7 +35,6 @@ import time
 from collections.abc import Callable
 
 import common
-import psycopg
 from psycopg import sql
 
 from pyinstaller_tools import seed
@@ -264,24 +263,19 @@ def bulk_update(dsn: str, app: common.Conn, admin: common.Conn, rows: int, round
 
     def measure(name: str) -> float:
         conn = app if session == "warm" else common.connect(dsn, role=common.APP_ROLE)
+        def run(c: common.Conn) -> None:
+            cur = c.execute(update(BULK[name]))
+            assert cur.rowcount == rows, cur.rowcount
+
         try:
-            conn.execute(sql.SQL("SET statement_timeout = {}").format(sql.Literal(f"{int(timeout * 1000)}ms")))
-            conn.commit()
-            start = time.perf_counter()
-            try:
-                cur = conn.execute(update(BULK[name]))
-                assert cur.rowcount == rows, cur.rowcount
-                conn.commit()
-            except psycopg.errors.QueryCanceled:
-                conn.rollback()
-                timed_out.add(name)
-                return timeout
-            return time.perf_counter() - start
+            seconds = common.timed_statement(conn, run, timeout)
         finally:
-            conn.execute("SET statement_timeout = 0")
-            conn.commit()
             if conn is not app:
                 conn.close()
+        if seconds is None:
+            timed_out.add(name)
+            return timeout
+        return seconds
 
     if session == "warm":
         # What a long-lived application connection does besides: single-row service writes (untimed).

@@ -35,7 +35,6 @@ from decimal import Decimal
 from typing import Any
 
 import common
-import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
@@ -370,23 +369,14 @@ def bulk_update(dsn: str, app: common.Conn, admin: common.Conn, ids: dict[str, i
     def measure(name: str, statements: Callable[[common.Conn], None]) -> float:
         conn = app if session == "warm" else common.connect(dsn, role=common.APP_ROLE)
         try:
-            limit = sql.Literal(f"{int(timeout * 1000)}ms")
-            conn.execute(sql.SQL("SET statement_timeout = {}").format(limit))
-            conn.commit()
-            start = time.perf_counter()
-            try:
-                statements(conn)
-                conn.commit()
-            except psycopg.errors.QueryCanceled:
-                conn.rollback()
-                timed_out.add(name)
-                return timeout
-            return time.perf_counter() - start
+            seconds = common.timed_statement(conn, statements, timeout)
         finally:
-            conn.execute("SET statement_timeout = 0")
-            conn.commit()
             if conn is not app:
                 conn.close()
+        if seconds is None:
+            timed_out.add(name)
+            return timeout
+        return seconds
 
     def sync(conn: common.Conn) -> None:
         conn.execute(update(BULK_SCHEMAS[SYNC]))

@@ -339,6 +339,24 @@ def timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
+def timed_statement(conn: Conn, statements: Callable[[Conn], object], timeout: float) -> float | None:
+    """Seconds to run and commit `statements` on conn, or None when statement_timeout cut them off."""
+    conn.execute(sql.SQL("SET statement_timeout = {}").format(sql.Literal(f"{int(timeout * 1000)}ms")))
+    conn.commit()
+    try:
+        start = time.perf_counter()
+        try:
+            statements(conn)
+            conn.commit()
+        except psycopg.errors.QueryCanceled:
+            conn.rollback()
+            return None
+        return time.perf_counter() - start
+    finally:
+        conn.execute("SET statement_timeout = 0")
+        conn.commit()
+
+
 def alternate(variants: dict[str, Callable[[int], float]], rounds: int,
               between: Callable[[], None] | None = None) -> dict[str, list[float]]:
     """Run every variant once per round, rotating the order each round (A B C, B C A, ...),
