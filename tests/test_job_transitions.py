@@ -319,3 +319,20 @@ def test_several_statements_in_one_transaction(app: psycopg.Connection, conn: ps
     row = catalog_row(conn, kept["uuid"])
     assert row is not None and row["title"] == "Back again"
     assert verify_findings(conn) == []
+
+
+def test_update_trigger_compares_every_projection_input(conn: psycopg.Connection) -> None:
+    """on_job_change's static UPDATE comparison lists exactly the inputs of catalog_sync.job_source.
+
+    A column added to the type but not to the comparison would let an update of it
+    go unnoticed (stale catalog row); this keeps the two lists equal.
+    """
+    body = conn.execute("SELECT prosrc FROM pg_proc WHERE oid = 'catalog_sync.on_job_change'::regproc").fetchone()
+    inputs = conn.execute("SELECT catalog_sync.source_columns('catalog_sync.job_source', "
+                          "'{category_name,category_slug,html_mask}')").fetchone()
+    assert body is not None and inputs is not None
+    match = re.search(r"OR \((n\..*?)\)\s+IS DISTINCT FROM\s+\((o\..*?)\)", body[0], re.S)
+    assert match, "the row comparison of the UPDATE branch"
+    new_side = [c.strip().removeprefix("n.") for c in match.group(1).split(",")]
+    old_side = [c.strip().removeprefix("o.") for c in match.group(2).split(",")]
+    assert new_side == old_side == inputs[0]

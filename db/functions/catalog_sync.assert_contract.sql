@@ -9,13 +9,17 @@ RETURNS void
 LANGUAGE plpgsql VOLATILE  -- it takes a lock
 AS $$
 DECLARE
+    v_lock     text;
     v_problems text;
 BEGIN
     -- Lock before checking: from here to the end of the transaction the table
     -- cannot become a view or change a column type (ACCESS SHARE, what a read
     -- takes anyway). A relation that no longer exists is reported below.
-    IF EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = p_relid) THEN
-        EXECUTE format('LOCK TABLE ONLY %s IN ACCESS SHARE MODE', catalog_sync.qualified_name(p_relid));
+    SELECT format('LOCK TABLE ONLY %I.%I IN ACCESS SHARE MODE', n.nspname, c.relname) INTO v_lock
+    FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.oid = p_relid;
+    IF v_lock IS NOT NULL THEN
+        EXECUTE v_lock;
     END IF;
     IF catalog_sync.contract_matches(p_relid, p_source_table) THEN
         RETURN;

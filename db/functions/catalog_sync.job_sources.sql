@@ -31,9 +31,13 @@ BEGIN
     IF v_where IS NULL THEN
         RAISE EXCEPTION 'catalog_sync: unknown filter %', p_filter;
     END IF;
-    v_columns := catalog_sync.source_select_list('catalog_sync.job_source', 'j', jsonb_build_object(
-                     'category_name', 'c.name::text', 'category_slug', 'c.slug::text',
-                     'html_mask', CASE WHEN p_filter = 'ids' THEN 'coalesce(m.mask, 0)' ELSE '0' END));
+    -- Constant arguments: folded once per session (see source_select_list()).
+    v_columns := CASE WHEN p_filter = 'ids'
+        THEN catalog_sync.source_select_list('catalog_sync.job_source', 'j',
+                 '{"category_name": "c.name::text", "category_slug": "c.slug::text", "html_mask": "coalesce(m.mask, 0)"}')
+        ELSE catalog_sync.source_select_list('catalog_sync.job_source', 'j',
+                 '{"category_name": "c.name::text", "category_slug": "c.slug::text", "html_mask": "0"}')
+        END;
 
     RETURN QUERY EXECUTE format('SELECT %s FROM ONLY %s AS j %s LEFT JOIN ONLY %s AS c ON c.id = j.category_id WHERE %s',
                                 v_columns, catalog_sync.qualified_name(p_job_rel),

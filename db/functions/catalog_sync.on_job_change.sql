@@ -17,7 +17,6 @@ DECLARE
     v_masks      integer[];
     v_uuids      uuid[];
     v_categories bigint[];
-    v_unused     bigint[];
 BEGIN
     -- Checks the table against the contract before any transition row is read.
     v_tenant_id := catalog_sync.guard(TG_RELID, TG_NARGS, TG_ARGV[0], 'ats_jobposting', TG_LEVEL, TG_WHEN);
@@ -40,10 +39,47 @@ BEGIN
         INTO v_ids, v_uuids, v_categories
         FROM old_rows o;
     ELSE
-        EXECUTE catalog_sync.changed_keys_sql(
-                    'UPDATE', catalog_sync.source_columns('catalog_sync.job_source', '{category_name,category_slug,html_mask}'),
-                    ARRAY['description', 'responsibilities', 'requirements', 'benefits'], 'uuid', 'category_id')
-            INTO v_ids, v_masks, v_uuids, v_categories, v_unused;
+        -- Only rows where an input of the projection changed count: the
+        -- columns of catalog_sync.job_source that come from the row (a test
+        -- keeps the two lists equal). An update of updated_at or of a
+        -- sensitive column costs this comparison and nothing more. The mask
+        -- bits say which HTML columns changed (project_jobs() re-sanitizes
+        -- only those). Static SQL: planned once per session and table, and a
+        -- FULL JOIN is always a hash or merge join, linear at any size.
+        WITH ch AS (
+            SELECT coalesce(n.id, o.id) AS id,
+                   (CASE WHEN n.description IS DISTINCT FROM o.description THEN 1 ELSE 0 END
+                    | CASE WHEN n.responsibilities IS DISTINCT FROM o.responsibilities THEN 2 ELSE 0 END
+                    | CASE WHEN n.requirements IS DISTINCT FROM o.requirements THEN 4 ELSE 0 END
+                    | CASE WHEN n.benefits IS DISTINCT FROM o.benefits THEN 8 ELSE 0 END) AS mask,
+                   n.uuid AS new_uuid, o.uuid AS old_uuid, n.category_id AS new_category, o.category_id AS old_category
+            FROM new_rows n FULL JOIN old_rows o ON o.id = n.id
+            WHERE n.id IS NULL OR o.id IS NULL
+               OR (n.id, n.uuid, n.title, n.slug, n.reference_code, n.category_id, n.job_type,
+                    n.experience_level, n.remote_policy, n.location_city, n.location_state,
+                    n.location_country, n.location_lat, n.location_lng, n.description,
+                    n.responsibilities, n.requirements, n.benefits, n.salary_min, n.salary_max,
+                    n.salary_currency, n.salary_period, n.show_salary, n.required_skills,
+                    n.preferred_skills, n.positions_count, n.team, n.is_featured,
+                    n.application_deadline, n.published_at, n.created_at, n.meta_title,
+                    n.meta_description, n.status, n.published_on_career_page, n.is_internal_only)
+                  IS DISTINCT FROM
+                  (o.id, o.uuid, o.title, o.slug, o.reference_code, o.category_id, o.job_type,
+                    o.experience_level, o.remote_policy, o.location_city, o.location_state,
+                    o.location_country, o.location_lat, o.location_lng, o.description,
+                    o.responsibilities, o.requirements, o.benefits, o.salary_min, o.salary_max,
+                    o.salary_currency, o.salary_period, o.show_salary, o.required_skills,
+                    o.preferred_skills, o.positions_count, o.team, o.is_featured,
+                    o.application_deadline, o.published_at, o.created_at, o.meta_title,
+                    o.meta_description, o.status, o.published_on_career_page, o.is_internal_only)
+        )
+        SELECT (SELECT array_agg(ch.id ORDER BY ch.id) FROM ch),
+               (SELECT array_agg(ch.mask ORDER BY ch.id) FROM ch),
+               (SELECT array_agg(u) FROM (SELECT new_uuid FROM ch UNION SELECT old_uuid FROM ch) AS x (u)
+                WHERE u IS NOT NULL),
+               (SELECT array_agg(c ORDER BY c) FROM (SELECT new_category FROM ch UNION SELECT old_category FROM ch)
+                AS y (c) WHERE c IS NOT NULL)
+        INTO v_ids, v_masks, v_uuids, v_categories;
     END IF;
     IF v_ids IS NULL THEN
         RETURN NULL;                    -- nothing the catalog shows has changed

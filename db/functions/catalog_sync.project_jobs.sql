@@ -22,10 +22,10 @@ CREATE OR REPLACE FUNCTION catalog_sync.project_jobs(
 )
 RETURNS SETOF public.job_catalog
 LANGUAGE plpgsql STABLE
--- A generic plan would not know how many rows the source function yields and
--- could look up every catalog row by tenant alone (quadratic on a 100k-row
--- statement); planning this small query per call costs little.
-SET plan_cache_mode = force_custom_plan
+-- No SET clause (it would apply to every function this one calls, and a
+-- forced custom plan there means planning every catalog query again on every
+-- statement). The plan does not need the keys: job_sources() plans its own
+-- read for them, and the current row is one primary-key lookup per job.
 AS $$
 BEGIN
     -- Before the query starts: its plan may read the registry before calling job_sources().
@@ -47,13 +47,13 @@ BEGIN
            s.location_country,
            s.location_lat,
            s.location_lng,
-           CASE WHEN p_reuse AND cur.job_uuid IS NOT NULL AND s.html_mask & 1 = 0 THEN cur.description
+           CASE WHEN cur.found AND s.html_mask & 1 = 0 THEN cur.description
                 ELSE catalog_sync.sanitize_html(s.description) END,
-           CASE WHEN p_reuse AND cur.job_uuid IS NOT NULL AND s.html_mask & 2 = 0 THEN cur.responsibilities
+           CASE WHEN cur.found AND s.html_mask & 2 = 0 THEN cur.responsibilities
                 ELSE catalog_sync.sanitize_html(s.responsibilities) END,
-           CASE WHEN p_reuse AND cur.job_uuid IS NOT NULL AND s.html_mask & 4 = 0 THEN cur.requirements
+           CASE WHEN cur.found AND s.html_mask & 4 = 0 THEN cur.requirements
                 ELSE catalog_sync.sanitize_html(s.requirements) END,
-           CASE WHEN p_reuse AND cur.job_uuid IS NOT NULL AND s.html_mask & 8 = 0 THEN cur.benefits
+           CASE WHEN cur.found AND s.html_mask & 8 = 0 THEN cur.benefits
                 ELSE catalog_sync.sanitize_html(s.benefits) END,
            (CASE WHEN s.show_salary THEN s.salary_min END)::numeric(12,2),
            (CASE WHEN s.show_salary THEN s.salary_max END)::numeric(12,2),
@@ -79,7 +79,9 @@ BEGIN
                                   catalog_sync.source_relid(p_tenant_id, 'ats_jobcategory'),
                                   p_filter, p_keys, p_masks) AS s
     JOIN public.tenants_tenant AS t ON t.id = p_tenant_id
-    LEFT JOIN public.job_catalog AS cur ON p_reuse AND cur.tenant_id = p_tenant_id AND cur.job_uuid = s.uuid
+    LEFT JOIN LATERAL (SELECT true AS found, c.description, c.responsibilities, c.requirements, c.benefits
+                       FROM public.job_catalog AS c
+                       WHERE p_reuse AND c.tenant_id = p_tenant_id AND c.job_uuid = s.uuid) AS cur ON true
     WHERE t.status IN ('active', 'trial')
       AND s.published_on_career_page
       AND NOT s.is_internal_only

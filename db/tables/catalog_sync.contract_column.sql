@@ -6,6 +6,11 @@ CREATE TABLE catalog_sync.contract_column (
     source_table name NOT NULL,
     column_name  name NOT NULL,
     type_name    text NOT NULL,
+    -- type_name resolved by PostgreSQL's own parser (filled below): the
+    -- trigger path compares pg_attribute with these two numbers instead of
+    -- formatting every column's type name on every statement.
+    type_oid     oid,
+    type_mod     integer,
     PRIMARY KEY (source_table, column_name)
 );
 ALTER TABLE catalog_sync.contract_column OWNER TO catalog_sync_owner;
@@ -157,3 +162,27 @@ INSERT INTO catalog_sync.contract_column (source_table, column_name, type_name) 
     ('services_service', 'updated_at', 'timestamp with time zone'),
     ('services_service', 'category_id', 'bigint'),
     ('services_service', 'provider_id', 'bigint');
+
+-- Resolve every contract type once: create a scratch table per source table
+-- with exactly the contract's column definitions and read back what the parser
+-- made of them (a type oid and a typmod such as varchar's length + 4).
+DO $$
+DECLARE
+    v_table   name;
+    v_columns text;
+BEGIN
+    FOR v_table, v_columns IN
+        SELECT cc.source_table, string_agg(format('%I %s', cc.column_name, cc.type_name), ', ')
+        FROM catalog_sync.contract_column cc GROUP BY cc.source_table
+    LOOP
+        EXECUTE format('CREATE TEMPORARY TABLE catalog_sync_contract_probe (%s) ON COMMIT DROP', v_columns);
+        UPDATE catalog_sync.contract_column cc
+        SET type_oid = a.atttypid, type_mod = a.atttypmod
+        FROM pg_catalog.pg_attribute a
+        WHERE a.attrelid = 'pg_temp.catalog_sync_contract_probe'::regclass
+          AND a.attname = cc.column_name AND cc.source_table = v_table;
+        DROP TABLE pg_temp.catalog_sync_contract_probe;
+    END LOOP;
+END
+$$;
+ALTER TABLE catalog_sync.contract_column ALTER COLUMN type_oid SET NOT NULL, ALTER COLUMN type_mod SET NOT NULL;
