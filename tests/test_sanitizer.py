@@ -404,7 +404,7 @@ def test_function_properties(conn: psycopg.Connection) -> None:
         """
     ).fetchall()
     assert rows == [
-        ("safe_url", "i", True, "s", False, "catalog_sync_owner", False),
+        ("safe_url", "i", False, "s", False, "catalog_sync_owner", False),   # not STRICT: inlined
         ("sanitize_html", "i", True, "s", False, "catalog_sync_owner", False),
     ]
 

@@ -27,8 +27,7 @@ BEGIN
        AND NOT EXISTS (
                SELECT FROM pg_catalog.pg_index i
                WHERE i.indrelid = p_relid
-                 AND (EXISTS (SELECT FROM pg_catalog.unnest(i.indclass::oid[]) AS u WHERE u >= 16384)
-                      OR EXISTS (SELECT FROM pg_catalog.unnest(i.indcollation::oid[]) AS u WHERE u >= 16384)))
+                 AND (16384 <= ANY (i.indclass::oid[]) OR 16384 <= ANY (i.indcollation::oid[])))
        -- Only objects that carry an expression can call code: look their
        -- dependencies up (most tables have none or one, a CHECK constraint).
        AND NOT EXISTS (

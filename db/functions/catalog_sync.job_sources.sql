@@ -1,7 +1,9 @@
 -- The only place the sync reads a tenant's job and category tables: the
 -- catalog_sync.job_source rows of the jobs selected by p_filter ('all'; 'ids':
--- job ids in p_keys, with their HTML masks from p_masks; 'categories': jobs
--- whose category id is in p_keys). Planned for the actual keys on every call
+-- job ids in p_keys, with their HTML masks from p_masks; 'changed_ids': the
+-- same, passed by on_job_change(), whose guard() has checked the job table
+-- against the contract in this very statement, so it is not checked twice;
+-- 'categories': jobs whose category id is in p_keys). Planned for the actual keys on every call
 -- (dynamic SQL), so a 100k-key statement gets hash joins, not a generic plan.
 -- Refuses tables that no longer match the contract. Dynamic SQL because the
 -- schema varies; identifiers only through the registered OIDs (%I).
@@ -21,28 +23,28 @@ DECLARE
     v_columns text;
     v_where   text;
 BEGIN
-    PERFORM catalog_sync.assert_contract(p_job_rel, 'ats_jobposting');
+    IF p_filter IS DISTINCT FROM 'changed_ids' THEN
+        PERFORM catalog_sync.assert_contract(p_job_rel, 'ats_jobposting');
+    END IF;
     PERFORM catalog_sync.assert_contract(p_category_rel, 'ats_jobcategory');
     v_where := CASE p_filter
         WHEN 'all' THEN 'TRUE'
         WHEN 'ids' THEN 'TRUE'
+        WHEN 'changed_ids' THEN 'TRUE'
         WHEN 'categories' THEN 'j.category_id = ANY ($1)'
     END;
     IF v_where IS NULL THEN
         RAISE EXCEPTION 'catalog_sync: unknown filter %', p_filter;
     END IF;
     -- Constant arguments: folded once per session (see source_select_list()).
-    v_columns := CASE WHEN p_filter = 'ids'
-        THEN catalog_sync.source_select_list('catalog_sync.job_source', 'j',
-                 '{"category_name": "c.name::text", "category_slug": "c.slug::text", "html_mask": "coalesce(m.mask, 0)"}')
-        ELSE catalog_sync.source_select_list('catalog_sync.job_source', 'j',
-                 '{"category_name": "c.name::text", "category_slug": "c.slug::text", "html_mask": "0"}')
-        END;
+    v_columns := catalog_sync.source_select_list('catalog_sync.job_source', 'j',
+                     '{"category_name": "c.name::text", "category_slug": "c.slug::text", "html_mask": "coalesce(m.mask, 0)"}');
 
     RETURN QUERY EXECUTE format('SELECT %s FROM ONLY %s AS j %s LEFT JOIN ONLY %s AS c ON c.id = j.category_id WHERE %s',
                                 v_columns, catalog_sync.qualified_name(p_job_rel),
-                                CASE WHEN p_filter = 'ids' THEN
-                                    'JOIN ROWS FROM (unnest($1), unnest($2)) AS m (id, mask) ON m.id = j.id' END,
+                                CASE WHEN p_filter IN ('ids', 'changed_ids')
+                                     THEN 'JOIN ROWS FROM (unnest($1), unnest($2)) AS m (id, mask) ON m.id = j.id'
+                                     ELSE 'CROSS JOIN (SELECT 0) AS m (mask)' END,
                                 catalog_sync.qualified_name(p_category_rel), v_where)
         USING p_keys, p_masks;
 END

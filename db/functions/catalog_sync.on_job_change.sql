@@ -89,7 +89,7 @@ BEGIN
 
     -- A new statement, so a new snapshot: it sees every parent change that
     -- committed before the locks above were granted.
-    PERFORM catalog_sync.apply_jobs(v_tenant_id, 'ids', v_ids, v_masks, TG_OP = 'UPDATE', v_uuids, NULL, false);
+    PERFORM catalog_sync.apply_jobs(v_tenant_id, 'changed_ids', v_ids, v_masks, TG_OP = 'UPDATE', v_uuids, NULL, false);
     RETURN NULL;
 END
 $$;

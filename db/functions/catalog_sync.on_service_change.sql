@@ -37,7 +37,7 @@ BEGIN
     END IF;
     PERFORM catalog_sync.lock_for_read(v_tenant_id, 'provider', v_providers);
     PERFORM catalog_sync.lock_for_read(v_tenant_id, 'service_category', v_categories);
-    PERFORM catalog_sync.apply_services(v_tenant_id, 'ids', v_ids, v_masks, TG_OP = 'UPDATE', v_uuids, NULL, false);
+    PERFORM catalog_sync.apply_services(v_tenant_id, 'changed_ids', v_ids, v_masks, TG_OP = 'UPDATE', v_uuids, NULL, false);
     RETURN NULL;
 END
 $$;

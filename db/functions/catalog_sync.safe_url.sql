@@ -18,16 +18,20 @@
 CREATE OR REPLACE FUNCTION catalog_sync.safe_url(p_url text)
 RETURNS text
 LANGUAGE sql
-IMMUTABLE STRICT PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
+-- Inlined into the projections' queries (no per-call function overhead): hence
+-- no SET clause, no STRICT (a NULL argument still gives NULL), no FROM in the
+-- body. EXECUTE is the owner's alone, so it only ever runs inside the sync's
+-- definer functions, under their pinned search_path.
+IMMUTABLE PARALLEL SAFE
 AS $function$
     SELECT CASE
-               WHEN length(v.url) <= 2048
-                    AND v.url ~ '^[hH][tT][tT][pP][sS]?://(?:[^/?#@:\[\]]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?(?:[/?#]|$)'
-                    AND v.url !~ '[\u0001-\u0020\u007F-\u009F"''`<>\\\u00A0\u1680\u2000-\u200B\u2028\u2029\u202F\u205F\u3000\uFEFF]'
-               THEN v.url
+               WHEN length(btrim(p_url, E' \t\n\r\f\v')) <= 2048
+                    AND btrim(p_url, E' \t\n\r\f\v')
+                        ~ '^[hH][tT][tT][pP][sS]?://(?:[^/?#@:\[\]]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?(?:[/?#]|$)'
+                    AND btrim(p_url, E' \t\n\r\f\v')
+                        !~ '[\u0001-\u0020\u007F-\u009F"''`<>\\\u00A0\u1680\u2000-\u200B\u2028\u2029\u202F\u205F\u3000\uFEFF]'
+               THEN btrim(p_url, E' \t\n\r\f\v')
            END
-      FROM (SELECT btrim(p_url, E' \t\n\r\f\v') AS url) AS v
 $function$;
 
 ALTER FUNCTION catalog_sync.safe_url(text) OWNER TO catalog_sync_owner;

@@ -1,6 +1,8 @@
 -- The only place the sync reads a tenant's services: the
 -- catalog_sync.service_source rows of the services selected by p_filter
--- ('all'; 'ids': service ids; 'providers': services of the provider ids;
+-- ('all'; 'ids': service ids; 'changed_ids': the same, passed by
+-- on_service_change(), whose guard() has checked the service table in this
+-- very statement, so it is not checked twice; 'providers': services of the provider ids;
 -- 'categories': services in the service category ids), with their category
 -- and what the catalog shows of their provider. Refuses tables that no longer
 -- match the contract.
@@ -17,12 +19,15 @@ DECLARE
     v_category oid := catalog_sync.source_relid(p_tenant_id, 'services_servicecategory');
     v_where    text;
 BEGIN
-    PERFORM catalog_sync.assert_contract(v_service, 'services_service');
+    IF p_filter IS DISTINCT FROM 'changed_ids' THEN
+        PERFORM catalog_sync.assert_contract(v_service, 'services_service');
+    END IF;
     PERFORM catalog_sync.assert_contract(v_provider, 'services_serviceprovider');
     PERFORM catalog_sync.assert_contract(v_category, 'services_servicecategory');
     v_where := CASE p_filter
         WHEN 'all' THEN 'TRUE'
         WHEN 'ids' THEN 'TRUE'
+        WHEN 'changed_ids' THEN 'TRUE'
         WHEN 'providers' THEN 'sv.provider_id = ANY ($1)'
         WHEN 'categories' THEN 'sv.category_id = ANY ($1)'
     END;
@@ -33,19 +38,17 @@ BEGIN
     RETURN QUERY EXECUTE format(
         'SELECT %s FROM ONLY %s AS sv %s JOIN ONLY %s AS sp ON sp.id = sv.provider_id '
         'LEFT JOIN ONLY %s AS c ON c.id = sv.category_id WHERE %s',
-        catalog_sync.source_select_list('catalog_sync.service_source', 'sv', jsonb_build_object(
-            'category_name', 'c.name::text',
-            'category_slug', 'c.slug::text',
-            'provider_uuid', 'sp.uuid',
-            'provider_display_name', 'sp.display_name::text',
-            'provider_avatar_url', 'sp.avatar_url::text',
-            'provider_rating_avg', 'sp.rating_avg::numeric(3,2)',
-            'provider_is_verified', 'sp.is_verified',
-            'provider_marketplace_enabled', 'sp.marketplace_enabled',
-            'provider_is_active', 'sp.is_active',
-            'html_mask', CASE WHEN p_filter = 'ids' THEN 'coalesce(m.mask, 0)' ELSE '0' END)),
+        -- Constant arguments: folded once per session (see source_select_list()).
+        catalog_sync.source_select_list('catalog_sync.service_source', 'sv', '{
+            "category_name": "c.name::text", "category_slug": "c.slug::text", "provider_uuid": "sp.uuid",
+            "provider_display_name": "sp.display_name::text", "provider_avatar_url": "sp.avatar_url::text",
+            "provider_rating_avg": "sp.rating_avg::numeric(3,2)", "provider_is_verified": "sp.is_verified",
+            "provider_marketplace_enabled": "sp.marketplace_enabled", "provider_is_active": "sp.is_active",
+            "html_mask": "coalesce(m.mask, 0)"}'),
         catalog_sync.qualified_name(v_service),
-        CASE WHEN p_filter = 'ids' THEN 'JOIN ROWS FROM (unnest($1), unnest($2)) AS m (id, mask) ON m.id = sv.id' END,
+        CASE WHEN p_filter IN ('ids', 'changed_ids')
+             THEN 'JOIN ROWS FROM (unnest($1), unnest($2)) AS m (id, mask) ON m.id = sv.id'
+             ELSE 'CROSS JOIN (SELECT 0) AS m (mask)' END,
         catalog_sync.qualified_name(v_provider), catalog_sync.qualified_name(v_category), v_where)
         USING p_keys, p_masks;
 END
