@@ -10,13 +10,20 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_rel   record;
-    v_grant boolean := false;
+    v_relids oid[];
+    v_tables name[];
+    v_rel    record;
+    v_lock   text[] := '{}';
+    v_grant  text[] := '{}';
 BEGIN
     tenant_id := NULL;
     triggers_changed := 0;
-    FOR v_rel IN SELECT * FROM catalog_sync.register_schema(p_schema) LOOP
-        tenant_id := v_rel.tenant_id;
+    SELECT array_agg(r.relid ORDER BY r.source_table), array_agg(r.source_table ORDER BY r.source_table),
+           min(r.tenant_id)
+    INTO v_relids, v_tables, tenant_id
+    FROM catalog_sync.register_schema(p_schema) AS r;
+    FOR v_rel IN SELECT u.relid, u.source_table
+                 FROM unnest(v_relids, v_tables) AS u (relid, source_table) LOOP
         IF NOT pg_catalog.pg_has_role(current_user,
                 (SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = v_rel.relid), 'USAGE') THEN
             RAISE EXCEPTION 'catalog_sync: role % does not own %', current_user,
@@ -24,25 +31,33 @@ BEGIN
                 USING ERRCODE = 'insufficient_privilege',
                       HINT = 'Attach as the role that owns the tenant tables (or a member of it) that is also a member of catalog_sync_installer.';
         END IF;
-        -- Something to change on this table: take the lock CREATE TRIGGER needs
-        -- first, before the GRANT touches its catalog row (an autovacuum ANALYZE
-        -- in between would otherwise deadlock with us).
-        IF NOT pg_catalog.has_table_privilege('catalog_sync_owner', v_rel.relid, 'SELECT')
-           OR EXISTS (SELECT FROM catalog_sync.trigger_state(v_rel.relid, v_rel.source_table, v_rel.tenant_id) st
-                      WHERE st.state <> 'INSTALLED') THEN
-            EXECUTE format('LOCK TABLE ONLY %s IN SHARE ROW EXCLUSIVE MODE', catalog_sync.qualified_name(v_rel.relid));
-        END IF;
-        IF NOT v_grant AND NOT pg_catalog.has_schema_privilege(
-                'catalog_sync_owner',
-                (SELECT c.relnamespace FROM pg_catalog.pg_class c WHERE c.oid = v_rel.relid), 'USAGE') THEN
-            EXECUTE format('GRANT USAGE ON SCHEMA %I TO catalog_sync_owner', p_schema);
-            v_grant := true;
-        END IF;
         IF NOT pg_catalog.has_table_privilege('catalog_sync_owner', v_rel.relid, 'SELECT') THEN
-            EXECUTE format('GRANT SELECT ON %s TO catalog_sync_owner', catalog_sync.qualified_name(v_rel.relid));
+            v_grant := v_grant || catalog_sync.qualified_name(v_rel.relid);
+            v_lock := v_lock || catalog_sync.qualified_name(v_rel.relid);
+        ELSIF EXISTS (SELECT FROM catalog_sync.trigger_state(v_rel.relid, v_rel.source_table, tenant_id) st
+                      WHERE st.state <> 'INSTALLED') THEN
+            v_lock := v_lock || catalog_sync.qualified_name(v_rel.relid);
         END IF;
+    END LOOP;
+    -- Something to change on these tables: take the lock CREATE TRIGGER needs
+    -- first, before the GRANT touches their catalog rows (an autovacuum ANALYZE
+    -- in between would otherwise deadlock with us). One statement each for all
+    -- tables of the schema (attach of 10,000 schemas runs them 10,000 times).
+    IF cardinality(v_lock) > 0 THEN
+        EXECUTE format('LOCK TABLE ONLY %s IN SHARE ROW EXCLUSIVE MODE', array_to_string(v_lock, ', '));
+    END IF;
+    IF NOT pg_catalog.has_schema_privilege('catalog_sync_owner',
+                                           (SELECT n.oid FROM pg_catalog.pg_namespace n WHERE n.nspname = p_schema),
+                                           'USAGE') THEN
+        EXECUTE format('GRANT USAGE ON SCHEMA %I TO catalog_sync_owner', p_schema);
+    END IF;
+    IF cardinality(v_grant) > 0 THEN
+        EXECUTE format('GRANT SELECT ON %s TO catalog_sync_owner', array_to_string(v_grant, ', '));
+    END IF;
+    FOR v_rel IN SELECT u.relid, u.source_table
+                 FROM unnest(v_relids, v_tables) AS u (relid, source_table) LOOP
         triggers_changed := triggers_changed
-            + catalog_sync.install_triggers(v_rel.relid, v_rel.source_table, v_rel.tenant_id);
+            + catalog_sync.install_triggers(v_rel.relid, v_rel.source_table, tenant_id);
     END LOOP;
     RETURN NEXT;
 END

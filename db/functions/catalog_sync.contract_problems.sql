@@ -10,6 +10,11 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    -- The common case first: the fast check accepts only what the queries
+    -- below find nothing wrong with (attach checks thousands of tables).
+    IF catalog_sync.contract_matches(p_relid, p_source_table) THEN
+        RETURN;
+    END IF;
     RETURN QUERY
     SELECT 'relation ' || p_relid::pg_catalog.regclass::text || ' is not a plain table (relkind '
            || c.relkind::text || CASE WHEN c.relispartition THEN ', partition' ELSE '' END || ')'

@@ -20,13 +20,16 @@ BEGIN
                                       ELSE convert_to(p_tenant_id::text, 'UTF8') || '\x00'::bytea END
                  OR tg.tgoldtable IS DISTINCT FROM CASE WHEN s.event IN ('UPDATE', 'DELETE') THEN 'old_rows' END
                  OR tg.tgnewtable IS DISTINCT FROM CASE WHEN s.event IN ('UPDATE', 'INSERT') THEN 'new_rows' END
-                 OR obj_description(tg.oid, 'pg_trigger') IS DISTINCT FROM catalog_sync.trigger_hash(s)
+                 OR d.description IS DISTINCT FROM catalog_sync.trigger_hash(s)
                    THEN 'OUTDATED'
                WHEN tg.tgenabled <> 'A' THEN 'DISABLED'
                ELSE 'INSTALLED'
            END
     FROM catalog_sync.trigger_spec s
     LEFT JOIN pg_catalog.pg_trigger tg ON tg.tgrelid = p_relid AND tg.tgname = s.trigger_name
+    -- the COMMENT ON TRIGGER (obj_description() would run one query per trigger)
+    LEFT JOIN pg_catalog.pg_description d
+           ON d.objoid = tg.oid AND d.classoid = 'pg_catalog.pg_trigger'::regclass AND d.objsubid = 0
     WHERE s.source_table = p_source_table
     ORDER BY s.trigger_name;
 END
