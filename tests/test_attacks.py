@@ -216,7 +216,7 @@ FUNCTION_TRAPS: list[tuple[str, str, str, str]] = [
     # the machinery's own names, unqualified: a captured sanitizer would publish raw HTML
     ("sanitize_html", "text", "text", "$1"),
     ("safe_url", "text", "text", "$1"),
-    ("contract_matches", "oid, name", "boolean", "true"),
+    ("contract_matches", "oid[], name[]", "boolean", "true"),
     ("qualified_name", "oid", "text", "NULL"),
     ("lock_key", "bigint, text, bigint", "bigint", "0"),
 ]

@@ -17,7 +17,6 @@ SET search_path = pg_catalog, pg_temp
 SET row_security = off
 AS $$
 DECLARE
-    v_rel     record;
     v_catalog record;
 BEGIN
     IF NOT EXISTS (SELECT FROM catalog_sync.attached_table a WHERE a.tenant_id = p_tenant_id) THEN
@@ -30,10 +29,9 @@ BEGIN
     END IF;
     -- Nothing of a tenant table is read before it passed the contract check.
     PERFORM catalog_sync.assert_registry();
-    FOR v_rel IN SELECT a.relid, a.source_table FROM catalog_sync.attached_table a
-                 WHERE a.tenant_id = p_tenant_id ORDER BY a.source_table LOOP
-        PERFORM catalog_sync.assert_contract(v_rel.relid, v_rel.source_table);
-    END LOOP;
+    PERFORM catalog_sync.assert_contracts(array_agg(a.relid ORDER BY a.source_table),
+                                          array_agg(a.source_table ORDER BY a.source_table))
+    FROM catalog_sync.attached_table a WHERE a.tenant_id = p_tenant_id;
     PERFORM catalog_sync.lock_for_tenant_change(ARRAY[p_tenant_id]);
 
     FOR v_catalog IN SELECT * FROM (VALUES (1, 'jobs', 'ats_jobposting', 'public.job_catalog'),

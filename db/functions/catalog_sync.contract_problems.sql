@@ -12,7 +12,7 @@ AS $$
 BEGIN
     -- The common case first: the fast check accepts only what the queries
     -- below find nothing wrong with (attach checks thousands of tables).
-    IF catalog_sync.contract_matches(p_relid, p_source_table) THEN
+    IF catalog_sync.contract_matches(ARRAY[p_relid], ARRAY[p_source_table]) THEN
         RETURN;
     END IF;
     RETURN QUERY

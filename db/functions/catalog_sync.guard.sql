@@ -1,7 +1,10 @@
 -- The first thing every sync trigger function does, before it reads a
 -- transition table: the trigger must be an AFTER ... FOR EACH STATEMENT trigger
 -- on a table that attach registered (by OID) for the tenant named by the trigger
--- argument, and the table must still match the contract. Returns the tenant id.
+-- argument, and the table must still match the contract, as must the tables
+-- named in p_also that the caller is about to read (one check for all of them;
+-- the caller then tells the reader functions so, with the filter
+-- 'changed_ids'). Returns the tenant id.
 -- Error texts name only the relation OID, never row data. Returns NULL (the
 -- caller then does nothing) for a table of a tenant deleted from the registry or
 -- detached (e.g. by protect after one of its tables was dropped).
@@ -14,7 +17,8 @@ CREATE OR REPLACE FUNCTION catalog_sync.guard(
     p_tenant_arg   text,
     p_source_table name,
     p_level        text,
-    p_when         text
+    p_when         text,
+    p_also         name[] DEFAULT '{}'
 )
 RETURNS bigint
 LANGUAGE plpgsql STABLE
@@ -45,9 +49,15 @@ BEGIN
             USING ERRCODE = 'insufficient_privilege',
                   HINT = 'Attach the schema with catalog_sync.attach_schema() (catalog-sync attach).';
     END IF;
-    PERFORM catalog_sync.assert_contract(p_relid, p_source_table);
+    -- The table itself, plus the tenant's p_also tables ('tenants_tenant': the
+    -- registry) that the caller's statement will read: one lock and one check.
+    PERFORM catalog_sync.assert_contracts(
+        ARRAY[p_relid] || ARRAY(SELECT CASE WHEN t = 'tenants_tenant' THEN 'public.tenants_tenant'::regclass::oid
+                                            ELSE catalog_sync.source_relid(v_tenant_id, t) END
+                                FROM unnest(p_also) WITH ORDINALITY AS u (t, i) ORDER BY i),
+        ARRAY[p_source_table] || p_also);
     RETURN v_tenant_id;
 END
 $$;
-ALTER FUNCTION catalog_sync.guard(oid, integer, text, name, text, text) OWNER TO catalog_sync_owner;
-REVOKE ALL ON FUNCTION catalog_sync.guard(oid, integer, text, name, text, text) FROM PUBLIC;
+ALTER FUNCTION catalog_sync.guard(oid, integer, text, name, text, text, name[]) OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync.guard(oid, integer, text, name, text, text, name[]) FROM PUBLIC;

@@ -1,8 +1,8 @@
 -- The only place the sync reads a tenant's job and category tables: the
 -- catalog_sync.job_source rows of the jobs selected by p_filter ('all'; 'ids':
 -- job ids in p_keys, with their HTML masks from p_masks; 'changed_ids': the
--- same, passed by on_job_change(), whose guard() has checked the job table
--- against the contract in this very statement, so it is not checked twice;
+-- same, passed by on_job_change(), whose guard() has checked the job and
+-- category tables in this very statement, so they are not checked twice;
 -- 'categories': jobs whose category id is in p_keys). Planned for the actual keys on every call
 -- (dynamic SQL), so a 100k-key statement gets hash joins, not a generic plan.
 -- Refuses tables that no longer match the contract. Dynamic SQL because the
@@ -24,9 +24,8 @@ DECLARE
     v_where   text;
 BEGIN
     IF p_filter IS DISTINCT FROM 'changed_ids' THEN
-        PERFORM catalog_sync.assert_contract(p_job_rel, 'ats_jobposting');
+        PERFORM catalog_sync.assert_contracts(ARRAY[p_job_rel, p_category_rel], '{ats_jobposting,ats_jobcategory}');
     END IF;
-    PERFORM catalog_sync.assert_contract(p_category_rel, 'ats_jobcategory');
     v_where := CASE p_filter
         WHEN 'all' THEN 'TRUE'
         WHEN 'ids' THEN 'TRUE'

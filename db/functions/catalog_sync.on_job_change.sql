@@ -19,7 +19,9 @@ DECLARE
     v_categories bigint[];
 BEGIN
     -- Checks the table against the contract before any transition row is read.
-    v_tenant_id := catalog_sync.guard(TG_RELID, TG_NARGS, TG_ARGV[0], 'ats_jobposting', TG_LEVEL, TG_WHEN);
+    -- Also checks what apply_jobs() reads for 'changed_ids': categories and registry.
+    v_tenant_id := catalog_sync.guard(TG_RELID, TG_NARGS, TG_ARGV[0], 'ats_jobposting', TG_LEVEL, TG_WHEN,
+                                      '{ats_jobcategory,tenants_tenant}');
     IF v_tenant_id IS NULL THEN
         RETURN NULL;                    -- the tenant is gone: publish nothing
     END IF;

@@ -16,7 +16,9 @@ DECLARE
     v_providers  bigint[];
     v_categories bigint[];
 BEGIN
-    v_tenant_id := catalog_sync.guard(TG_RELID, TG_NARGS, TG_ARGV[0], 'services_service', TG_LEVEL, TG_WHEN);
+    -- Also checks what apply_services() reads for 'changed_ids': providers, categories, registry.
+    v_tenant_id := catalog_sync.guard(TG_RELID, TG_NARGS, TG_ARGV[0], 'services_service', TG_LEVEL, TG_WHEN,
+                                      '{services_serviceprovider,services_servicecategory,tenants_tenant}');
     IF v_tenant_id IS NULL THEN
         RETURN NULL;
     END IF;

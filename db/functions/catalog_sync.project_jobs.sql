@@ -29,7 +29,10 @@ LANGUAGE plpgsql STABLE
 AS $$
 BEGIN
     -- Before the query starts: its plan may read the registry before calling job_sources().
-    PERFORM catalog_sync.assert_registry();
+    -- ('changed_ids': the calling trigger's guard() has checked it already.)
+    IF p_filter IS DISTINCT FROM 'changed_ids' THEN
+        PERFORM catalog_sync.assert_registry();
+    END IF;
     RETURN QUERY
     SELECT t.id,
            t.schema_name::text,

@@ -26,7 +26,7 @@ BEGIN
     WHERE a.relid = ANY (p_relids)
       AND (EXISTS (SELECT FROM catalog_sync.trigger_state(a.relid, a.source_table, a.tenant_id) st
                    WHERE st.state <> 'INSTALLED')
-           OR NOT catalog_sync.contract_matches(a.relid, a.source_table))
+           OR NOT catalog_sync.contract_matches(ARRAY[a.relid], ARRAY[a.source_table]))
     LIMIT 1;
     IF v_problem IS NOT NULL THEN
         RAISE EXCEPTION 'catalog_sync: refused, %', v_problem

@@ -17,9 +17,8 @@ DECLARE
     v_services oid := catalog_sync.source_relid(p_tenant_id, 'services_service');
     v_skills   oid := catalog_sync.source_relid(p_tenant_id, 'services_providerskill');
 BEGIN
-    PERFORM catalog_sync.assert_contract(v_links, 'services_serviceprovider_categories');
-    PERFORM catalog_sync.assert_contract(v_services, 'services_service');
-    PERFORM catalog_sync.assert_contract(v_skills, 'services_providerskill');
+    PERFORM catalog_sync.assert_contracts(ARRAY[v_links, v_services, v_skills],
+                                          '{services_serviceprovider_categories,services_service,services_providerskill}');
     EXECUTE format(
         'SELECT (SELECT array_agg(DISTINCT c) FROM (SELECT l.servicecategory_id FROM ONLY %1$s AS l '
         '        WHERE l.serviceprovider_id = ANY ($1) '

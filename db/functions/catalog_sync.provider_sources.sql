@@ -18,14 +18,11 @@ DECLARE
     v_skills   text;
     v_skill    text;
     v_where    text;
-    v_rel      record;
+    v_tables   name[] := '{services_serviceprovider,services_serviceprovider_categories,services_servicecategory,services_providerskill,services_skill}';
 BEGIN
-    FOR v_rel IN SELECT t.name AS source_table, catalog_sync.source_relid(p_tenant_id, t.name) AS relid
-                 FROM unnest(ARRAY['services_serviceprovider', 'services_serviceprovider_categories',
-                                   'services_servicecategory', 'services_providerskill', 'services_skill']::name[])
-                      AS t (name) LOOP
-        PERFORM catalog_sync.assert_contract(v_rel.relid, v_rel.source_table);
-    END LOOP;
+    PERFORM catalog_sync.assert_contracts(ARRAY(SELECT catalog_sync.source_relid(p_tenant_id, t.name)
+                                                FROM unnest(v_tables) WITH ORDINALITY AS t (name, i) ORDER BY t.i),
+                                          v_tables);
     v_provider := catalog_sync.qualified_name(catalog_sync.source_relid(p_tenant_id, 'services_serviceprovider'));
     v_links := catalog_sync.qualified_name(catalog_sync.source_relid(p_tenant_id, 'services_serviceprovider_categories'));
     v_category := catalog_sync.qualified_name(catalog_sync.source_relid(p_tenant_id, 'services_servicecategory'));

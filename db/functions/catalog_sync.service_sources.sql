@@ -1,8 +1,8 @@
 -- The only place the sync reads a tenant's services: the
 -- catalog_sync.service_source rows of the services selected by p_filter
 -- ('all'; 'ids': service ids; 'changed_ids': the same, passed by
--- on_service_change(), whose guard() has checked the service table in this
--- very statement, so it is not checked twice; 'providers': services of the provider ids;
+-- on_service_change(), whose guard() has checked the three tables in this
+-- very statement, so they are not checked twice; 'providers': services of the provider ids;
 -- 'categories': services in the service category ids), with their category
 -- and what the catalog shows of their provider. Refuses tables that no longer
 -- match the contract.
@@ -20,10 +20,9 @@ DECLARE
     v_where    text;
 BEGIN
     IF p_filter IS DISTINCT FROM 'changed_ids' THEN
-        PERFORM catalog_sync.assert_contract(v_service, 'services_service');
+        PERFORM catalog_sync.assert_contracts(ARRAY[v_service, v_provider, v_category],
+                                              '{services_service,services_serviceprovider,services_servicecategory}');
     END IF;
-    PERFORM catalog_sync.assert_contract(v_provider, 'services_serviceprovider');
-    PERFORM catalog_sync.assert_contract(v_category, 'services_servicecategory');
     v_where := CASE p_filter
         WHEN 'all' THEN 'TRUE'
         WHEN 'ids' THEN 'TRUE'
