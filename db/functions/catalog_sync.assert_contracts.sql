@@ -11,6 +11,7 @@ RETURNS void
 LANGUAGE plpgsql VOLATILE  -- it takes locks
 AS $$
 DECLARE
+    v_relid    oid;
     v_names    text;
     v_problems text;
 BEGIN
@@ -20,9 +21,13 @@ BEGIN
     -- Lock before checking: from here to the end of the transaction no table
     -- can become a view or change a column type (ACCESS SHARE, what a read
     -- takes anyway). A relation that no longer exists is reported below.
-    SELECT string_agg(format('%I.%I', n.nspname, c.relname), ', ') INTO v_names
-    FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-    WHERE c.oid = ANY (p_relids);
+    -- (A loop of scalar lookups: their plans are cached, a query over the
+    -- array would be planned again on every call.)
+    FOREACH v_relid IN ARRAY p_relids LOOP
+        SELECT concat_ws(', ', v_names, format('%I.%I', n.nspname, c.relname)) INTO v_names
+        FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.oid = v_relid;
+    END LOOP;
     IF v_names IS NOT NULL THEN
         EXECUTE 'LOCK TABLE ONLY ' || v_names || ' IN ACCESS SHARE MODE';
     END IF;

@@ -10,6 +10,7 @@
 -- statement will read at once, one query instead of one per table.
 -- PL/pgSQL so that the plan of its query is cached for the session; every
 -- lookup is an index lookup whose plan does not depend on the arguments.
+-- A relation that does not exist (or a NULL) does not match.
 -- Hot path, only ever called inside a SECURITY DEFINER sync function (EXECUTE is
 -- the owner's alone), so it runs under the caller's pinned search_path and sets
 -- none itself: a SET clause costs a GUC save/restore on every call.
@@ -17,38 +18,54 @@ CREATE OR REPLACE FUNCTION catalog_sync.contract_matches(p_relids oid[], p_sourc
 RETURNS boolean
 LANGUAGE plpgsql STABLE
 AS $$
+DECLARE
+    v_relid oid;
+    v_table name;
 BEGIN
-    RETURN cardinality(p_relids) = cardinality(p_source_tables) AND NOT EXISTS (
-        SELECT FROM unnest(p_relids, p_source_tables) AS r (relid, source_table)
-        WHERE NOT coalesce((SELECT c.relkind = 'r' AND NOT c.relispartition
-                            FROM pg_catalog.pg_class c WHERE c.oid = r.relid), false)
-           OR EXISTS (SELECT FROM pg_catalog.pg_inherits i WHERE i.inhrelid = r.relid)
-           OR EXISTS (SELECT FROM pg_catalog.pg_inherits i WHERE i.inhparent = r.relid)
-           OR EXISTS (SELECT FROM catalog_sync.contract_column cc
-                      LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = r.relid AND a.attname = cc.column_name
-                      WHERE cc.source_table = r.source_table
-                        AND (a.attrelid IS NULL OR a.atttypid <> cc.type_oid OR a.atttypmod <> cc.type_mod
-                             OR a.attcollation NOT IN (0, 100) OR a.attnum <= 0 OR a.attisdropped))
-           OR EXISTS (SELECT FROM pg_catalog.pg_index i
-                      WHERE i.indrelid = r.relid
-                        AND (16384 <= ANY (i.indclass::oid[]) OR 16384 <= ANY (i.indcollation::oid[])))
+    IF cardinality(p_relids) IS DISTINCT FROM cardinality(p_source_tables) THEN
+        RETURN false;
+    END IF;
+    -- One relation at a time: with a scalar parameter the planner hashes the
+    -- contract columns against the table's attributes; over an array of
+    -- relations it would compare every pair of names.
+    FOR i IN 1 .. cardinality(p_relids) LOOP
+        v_relid := p_relids[i];
+        v_table := p_source_tables[i];
+        IF NOT ((SELECT c.relkind = 'r' AND NOT c.relispartition FROM pg_catalog.pg_class c WHERE c.oid = v_relid) IS TRUE
+           AND NOT EXISTS (SELECT FROM pg_catalog.pg_inherits i WHERE i.inhrelid = v_relid)
+           AND NOT EXISTS (SELECT FROM pg_catalog.pg_inherits i WHERE i.inhparent = v_relid)
+           AND (SELECT count(*) FILTER (WHERE a.atttypid = cc.type_oid AND a.atttypmod = cc.type_mod
+                                          AND a.attcollation IN (0, 100) AND a.attnum > 0 AND NOT a.attisdropped)
+                       = count(*)
+                FROM catalog_sync.contract_column cc
+                LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = v_relid AND a.attname = cc.column_name
+                WHERE cc.source_table = v_table)
+           AND NOT EXISTS (
+                   SELECT FROM pg_catalog.pg_index i
+                   WHERE i.indrelid = v_relid
+                     AND (16384 <= ANY (i.indclass::oid[]) OR 16384 <= ANY (i.indcollation::oid[])))
            -- Only objects that carry an expression can call code: look their
            -- dependencies up (most tables have none or one, a CHECK constraint).
-           OR EXISTS (SELECT FROM (SELECT 'pg_catalog.pg_class'::regclass AS classid, i.indexrelid AS objid
-                                   FROM pg_catalog.pg_index i
-                                   WHERE i.indrelid = r.relid AND (i.indexprs IS NOT NULL OR i.indpred IS NOT NULL)
-                                   UNION ALL
-                                   SELECT 'pg_catalog.pg_constraint'::regclass, k.oid
-                                   FROM pg_catalog.pg_constraint k WHERE k.conrelid = r.relid AND k.conbin IS NOT NULL
-                                   UNION ALL
-                                   SELECT 'pg_catalog.pg_statistic_ext'::regclass, x.oid
-                                   FROM pg_catalog.pg_statistic_ext x
-                                   WHERE x.stxrelid = r.relid AND x.stxexprs IS NOT NULL) AS o
-                      JOIN pg_catalog.pg_depend d ON d.classid = o.classid AND d.objid = o.objid   -- index lookups
-                      WHERE d.refobjid >= 16384
-                        AND d.refclassid IN ('pg_catalog.pg_proc'::regclass, 'pg_catalog.pg_operator'::regclass,
-                                             'pg_catalog.pg_type'::regclass, 'pg_catalog.pg_collation'::regclass,
-                                             'pg_catalog.pg_opclass'::regclass, 'pg_catalog.pg_opfamily'::regclass)));
+           AND NOT EXISTS (
+                   SELECT FROM (SELECT 'pg_catalog.pg_class'::regclass AS classid, i.indexrelid AS objid
+                                FROM pg_catalog.pg_index i
+                                WHERE i.indrelid = v_relid AND (i.indexprs IS NOT NULL OR i.indpred IS NOT NULL)
+                                UNION ALL
+                                SELECT 'pg_catalog.pg_constraint'::regclass, k.oid
+                                FROM pg_catalog.pg_constraint k WHERE k.conrelid = v_relid AND k.conbin IS NOT NULL
+                                UNION ALL
+                                SELECT 'pg_catalog.pg_statistic_ext'::regclass, x.oid
+                                FROM pg_catalog.pg_statistic_ext x
+                                WHERE x.stxrelid = v_relid AND x.stxexprs IS NOT NULL) AS o
+                   JOIN pg_catalog.pg_depend d ON d.classid = o.classid AND d.objid = o.objid   -- index lookups
+                   WHERE d.refobjid >= 16384
+                     AND d.refclassid IN ('pg_catalog.pg_proc'::regclass, 'pg_catalog.pg_operator'::regclass,
+                                          'pg_catalog.pg_type'::regclass, 'pg_catalog.pg_collation'::regclass,
+                                          'pg_catalog.pg_opclass'::regclass, 'pg_catalog.pg_opfamily'::regclass))) THEN
+            RETURN false;
+        END IF;
+    END LOOP;
+    RETURN true;
 END
 $$;
 ALTER FUNCTION catalog_sync.contract_matches(oid[], name[]) OWNER TO catalog_sync_owner;

@@ -25,6 +25,8 @@ LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
     v_tenant_id bigint;
+    v_relids    oid[];
+    v_table     name;
 BEGIN
     -- IS NOT TRUE: a NULL anywhere fails closed.
     IF (p_level = 'STATEMENT' AND p_when = 'AFTER' AND p_nargs = 1
@@ -51,11 +53,12 @@ BEGIN
     END IF;
     -- The table itself, plus the tenant's p_also tables ('tenants_tenant': the
     -- registry) that the caller's statement will read: one lock and one check.
-    PERFORM catalog_sync.assert_contracts(
-        ARRAY[p_relid] || ARRAY(SELECT CASE WHEN t = 'tenants_tenant' THEN 'public.tenants_tenant'::regclass::oid
-                                            ELSE catalog_sync.source_relid(v_tenant_id, t) END
-                                FROM unnest(p_also) WITH ORDINALITY AS u (t, i) ORDER BY i),
-        ARRAY[p_source_table] || p_also);
+    v_relids := ARRAY[p_relid];
+    FOREACH v_table IN ARRAY p_also LOOP
+        v_relids := v_relids || CASE WHEN v_table = 'tenants_tenant' THEN 'public.tenants_tenant'::regclass::oid
+                                     ELSE catalog_sync.source_relid(v_tenant_id, v_table) END;
+    END LOOP;
+    PERFORM catalog_sync.assert_contracts(v_relids, ARRAY[p_source_table] || p_also);
     RETURN v_tenant_id;
 END
 $$;
