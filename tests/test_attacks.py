@@ -455,6 +455,55 @@ def test_planner_never_runs_tenant_expressions_as_the_definer(arena: Arena, hook
     arena.assert_canary()
 
 
+DDL_DURING_PARENT_LOCK_WAIT = {
+    "partial_index_on_category": [f"CREATE INDEX evil_idx ON {ACME}.ats_jobcategory (id) "
+                                  f"WHERE {ACME}.evil_const(1) = 1"],
+    "statistics_expression_on_jobs": [f"CREATE STATISTICS {ACME}.evil_st ON (id + {ACME}.evil_const(1)), title "
+                                      f"FROM {ACME}.ats_jobposting", f"ANALYZE {ACME}.ats_jobposting"],
+}
+
+
+@pytest.mark.parametrize("ddl", list(DDL_DURING_PARENT_LOCK_WAIT))
+def test_ddl_while_the_sync_waits_for_a_parent_lock(arena: Arena, ddl: str) -> None:
+    """HOLE, fixed (found in review). A job write checks its tables, then waits for the shared lock on its
+    category, which the tenant can hold open (its own rename of the category, uncommitted). Meanwhile
+    the tenant adds an index predicate on the category table, or statistics on the job table (neither
+    conflicts with the locks the write holds), and commits. The write must check again after the
+    wait: it reads nothing planned over tenant code, it fails closed."""
+    t = arena.tenant
+    cat = category_id(t, ACME)
+    job = insert_job(t, ACME, category_id=cat)
+    holder = arena.connect_tenant(autocommit=False)
+    holder.execute(f"UPDATE {ACME}.ats_jobcategory SET name = 'Held' WHERE id = %s", (cat,))
+    outcome: dict[str, Any] = {}
+
+    def writer() -> None:
+        with psycopg.connect(arena.db.dsn(user=TENANT_ROLE), autocommit=True) as w:   # a fresh backend
+            try:
+                update_job(w, ACME, job["id"], title="Written while waiting")
+                outcome["ok"] = True
+            except psycopg.Error as exc:
+                outcome["error"] = exc
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if arena.su.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted").fetchone()[0]:
+            break
+        time.sleep(0.02)
+    else:
+        pytest.fail("the writer never waited for the category lock")
+    for stmt in DDL_DURING_PARENT_LOCK_WAIT[ddl]:
+        holder.execute(stmt)
+    holder.commit()
+    thread.join(30)
+    assert not thread.is_alive()
+    assert not arena.evil_ran(), "tenant code ran as the definer after the lock wait"
+    assert isinstance(outcome.get("error"), psycopg.errors.InsufficientPrivilege), outcome
+    arena.assert_canary()
+
+
 # ------------------------------------------------------------------ binding the sync functions
 
 def sync_trigger_functions(conn: psycopg.Connection) -> list[str]:

@@ -13,6 +13,7 @@ AS $$
 DECLARE
     v_relid    oid;
     v_names    text;
+    v_locked   text;
     v_problems text;
 BEGIN
     IF coalesce(cardinality(p_relids), 0) = 0 THEN
@@ -24,12 +25,26 @@ BEGIN
     -- (A loop of scalar lookups: their plans are cached, a query over the
     -- array would be planned again on every call.)
     FOREACH v_relid IN ARRAY p_relids LOOP
-        SELECT concat_ws(', ', v_names, format('%I.%I', n.nspname, c.relname)) INTO v_names
+        SELECT concat_ws(', ', v_names, format('ONLY %I.%I', n.nspname, c.relname)) INTO v_names
         FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
         WHERE c.oid = v_relid;
     END LOOP;
     IF v_names IS NOT NULL THEN
-        EXECUTE 'LOCK TABLE ONLY ' || v_names || ' IN ACCESS SHARE MODE';
+        EXECUTE 'LOCK TABLE ' || v_names || ' IN ACCESS SHARE MODE';
+        -- LOCK resolves names, and looks them up again after waiting: if one
+        -- was renamed meanwhile (and another table took its name), it locked
+        -- the wrong table. The names of the OIDs must be the ones just locked.
+        v_locked := v_names;
+        v_names := NULL;
+        FOREACH v_relid IN ARRAY p_relids LOOP
+            SELECT concat_ws(', ', v_names, format('ONLY %I.%I', n.nspname, c.relname)) INTO v_names
+            FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.oid = v_relid;
+        END LOOP;
+        IF v_names IS DISTINCT FROM v_locked THEN
+            RAISE EXCEPTION 'catalog_sync: a relation the sync reads was renamed while it waited for its lock'
+                USING ERRCODE = 'lock_not_available', HINT = 'Retry the statement.';
+        END IF;
     END IF;
     IF catalog_sync.contract_matches(p_relids, p_source_tables) THEN
         RETURN;

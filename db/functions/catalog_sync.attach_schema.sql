@@ -33,10 +33,10 @@ BEGIN
         END IF;
         IF NOT pg_catalog.has_table_privilege('catalog_sync_owner', v_rel.relid, 'SELECT') THEN
             v_grant := v_grant || catalog_sync.qualified_name(v_rel.relid);
-            v_lock := v_lock || catalog_sync.qualified_name(v_rel.relid);
+            v_lock := v_lock || ('ONLY ' || catalog_sync.qualified_name(v_rel.relid));
         ELSIF EXISTS (SELECT FROM catalog_sync.trigger_state(v_rel.relid, v_rel.source_table, tenant_id) st
                       WHERE st.state <> 'INSTALLED') THEN
-            v_lock := v_lock || catalog_sync.qualified_name(v_rel.relid);
+            v_lock := v_lock || ('ONLY ' || catalog_sync.qualified_name(v_rel.relid));
         END IF;
     END LOOP;
     -- Something to change on these tables: take the lock CREATE TRIGGER needs
@@ -44,7 +44,7 @@ BEGIN
     -- in between would otherwise deadlock with us). One statement each for all
     -- tables of the schema (attach of 10,000 schemas runs them 10,000 times).
     IF cardinality(v_lock) > 0 THEN
-        EXECUTE format('LOCK TABLE ONLY %s IN SHARE ROW EXCLUSIVE MODE', array_to_string(v_lock, ', '));
+        EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', array_to_string(v_lock, ', '));
     END IF;
     IF NOT pg_catalog.has_schema_privilege('catalog_sync_owner',
                                            (SELECT n.oid FROM pg_catalog.pg_namespace n WHERE n.nspname = p_schema),

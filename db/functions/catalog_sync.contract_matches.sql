@@ -35,6 +35,7 @@ BEGIN
            AND NOT EXISTS (SELECT FROM pg_catalog.pg_inherits i WHERE i.inhrelid = v_relid)
            AND NOT EXISTS (SELECT FROM pg_catalog.pg_inherits i WHERE i.inhparent = v_relid)
            AND (SELECT count(*) FILTER (WHERE a.atttypid = cc.type_oid AND a.atttypmod = cc.type_mod
+                                          AND a.atttypid < 16384
                                           AND a.attcollation IN (0, 100) AND a.attnum > 0 AND NOT a.attisdropped)
                        = count(*)
                 FROM catalog_sync.contract_column cc

@@ -1,10 +1,7 @@
 -- The first thing every sync trigger function does, before it reads a
 -- transition table: the trigger must be an AFTER ... FOR EACH STATEMENT trigger
 -- on a table that attach registered (by OID) for the tenant named by the trigger
--- argument, and the table must still match the contract, as must the tables
--- named in p_also that the caller is about to read (one check for all of them;
--- the caller then tells the reader functions so, with the filter
--- 'changed_ids'). Returns the tenant id.
+-- argument, and the table must still match the contract. Returns the tenant id.
 -- Error texts name only the relation OID, never row data. Returns NULL (the
 -- caller then does nothing) for a table of a tenant deleted from the registry or
 -- detached (e.g. by protect after one of its tables was dropped).
@@ -17,16 +14,13 @@ CREATE OR REPLACE FUNCTION catalog_sync.guard(
     p_tenant_arg   text,
     p_source_table name,
     p_level        text,
-    p_when         text,
-    p_also         name[] DEFAULT '{}'
+    p_when         text
 )
 RETURNS bigint
 LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
     v_tenant_id bigint;
-    v_relids    oid[];
-    v_table     name;
 BEGIN
     -- IS NOT TRUE: a NULL anywhere fails closed.
     IF (p_level = 'STATEMENT' AND p_when = 'AFTER' AND p_nargs = 1
@@ -51,16 +45,9 @@ BEGIN
             USING ERRCODE = 'insufficient_privilege',
                   HINT = 'Attach the schema with catalog_sync.attach_schema() (catalog-sync attach).';
     END IF;
-    -- The table itself, plus the tenant's p_also tables ('tenants_tenant': the
-    -- registry) that the caller's statement will read: one lock and one check.
-    v_relids := ARRAY[p_relid];
-    FOREACH v_table IN ARRAY p_also LOOP
-        v_relids := v_relids || CASE WHEN v_table = 'tenants_tenant' THEN 'public.tenants_tenant'::regclass::oid
-                                     ELSE catalog_sync.source_relid(v_tenant_id, v_table) END;
-    END LOOP;
-    PERFORM catalog_sync.assert_contracts(v_relids, ARRAY[p_source_table] || p_also);
+    PERFORM catalog_sync.assert_contract(p_relid, p_source_table);
     RETURN v_tenant_id;
 END
 $$;
-ALTER FUNCTION catalog_sync.guard(oid, integer, text, name, text, text, name[]) OWNER TO catalog_sync_owner;
-REVOKE ALL ON FUNCTION catalog_sync.guard(oid, integer, text, name, text, text, name[]) FROM PUBLIC;
+ALTER FUNCTION catalog_sync.guard(oid, integer, text, name, text, text) OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync.guard(oid, integer, text, name, text, text) FROM PUBLIC;

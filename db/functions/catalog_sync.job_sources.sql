@@ -1,8 +1,8 @@
 -- The only place the sync reads a tenant's job and category tables: the
 -- catalog_sync.job_source rows of the jobs selected by p_filter ('all'; 'ids':
 -- job ids in p_keys, with their HTML masks from p_masks; 'changed_ids': the
--- same, passed by on_job_change(), whose guard() has checked the job and
--- category tables in this very statement, so they are not checked twice;
+-- same, passed by on_job_change(), which has checked the job and category
+-- tables after its last lock wait in this very statement (not twice);
 -- 'categories': jobs whose category id is in p_keys). Planned for the actual keys on every call
 -- (dynamic SQL), so a 100k-key statement gets hash joins, not a generic plan.
 -- Refuses tables that no longer match the contract. Dynamic SQL because the

@@ -19,9 +19,7 @@ DECLARE
     v_categories bigint[];
 BEGIN
     -- Checks the table against the contract before any transition row is read.
-    -- Also checks what apply_jobs() reads for 'changed_ids': categories and registry.
-    v_tenant_id := catalog_sync.guard(TG_RELID, TG_NARGS, TG_ARGV[0], 'ats_jobposting', TG_LEVEL, TG_WHEN,
-                                      '{ats_jobcategory,tenants_tenant}');
+    v_tenant_id := catalog_sync.guard(TG_RELID, TG_NARGS, TG_ARGV[0], 'ats_jobposting', TG_LEVEL, TG_WHEN);
     IF v_tenant_id IS NULL THEN
         RETURN NULL;                    -- the tenant is gone: publish nothing
     END IF;
@@ -88,6 +86,15 @@ BEGIN
     END IF;
 
     PERFORM catalog_sync.lock_for_read(v_tenant_id, 'job_category', v_categories);
+    -- Everything the projection reads, checked in one call after the last wait
+    -- (the tenant can hold a parent lock open and run DDL meanwhile: CREATE
+    -- INDEX on the category table, CREATE STATISTICS even on this one). From
+    -- here to the read nothing waits, so the readers do not check again
+    -- ('changed_ids').
+    PERFORM catalog_sync.assert_contracts(
+        ARRAY[TG_RELID, catalog_sync.source_relid(v_tenant_id, 'ats_jobcategory'),
+              'public.tenants_tenant'::regclass],
+        '{ats_jobposting,ats_jobcategory,tenants_tenant}');
 
     -- A new statement, so a new snapshot: it sees every parent change that
     -- committed before the locks above were granted.

@@ -16,9 +16,7 @@ DECLARE
     v_providers  bigint[];
     v_categories bigint[];
 BEGIN
-    -- Also checks what apply_services() reads for 'changed_ids': providers, categories, registry.
-    v_tenant_id := catalog_sync.guard(TG_RELID, TG_NARGS, TG_ARGV[0], 'services_service', TG_LEVEL, TG_WHEN,
-                                      '{services_serviceprovider,services_servicecategory,tenants_tenant}');
+    v_tenant_id := catalog_sync.guard(TG_RELID, TG_NARGS, TG_ARGV[0], 'services_service', TG_LEVEL, TG_WHEN);
     IF v_tenant_id IS NULL THEN
         RETURN NULL;
     END IF;
@@ -39,6 +37,12 @@ BEGIN
     END IF;
     PERFORM catalog_sync.lock_for_read(v_tenant_id, 'provider', v_providers);
     PERFORM catalog_sync.lock_for_read(v_tenant_id, 'service_category', v_categories);
+    -- Everything the projection reads, checked in one call after the last wait
+    -- (see on_job_change()); the readers then skip their checks ('changed_ids').
+    PERFORM catalog_sync.assert_contracts(
+        ARRAY[TG_RELID, catalog_sync.source_relid(v_tenant_id, 'services_serviceprovider'),
+              catalog_sync.source_relid(v_tenant_id, 'services_servicecategory'), 'public.tenants_tenant'::regclass],
+        '{services_service,services_serviceprovider,services_servicecategory,tenants_tenant}');
     PERFORM catalog_sync.apply_services(v_tenant_id, 'changed_ids', v_ids, v_masks, TG_OP = 'UPDATE', v_uuids, NULL, false);
     RETURN NULL;
 END

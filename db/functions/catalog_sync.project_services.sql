@@ -18,7 +18,7 @@ LANGUAGE plpgsql STABLE
 AS $$
 BEGIN
     -- Before the query starts: its plan may read the registry first
-    -- ('changed_ids': the calling trigger's guard() has checked it already).
+    -- ('changed_ids': the calling trigger has checked it after its last lock wait).
     IF p_filter IS DISTINCT FROM 'changed_ids' THEN
         PERFORM catalog_sync.assert_registry();
     END IF;

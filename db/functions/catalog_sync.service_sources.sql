@@ -1,8 +1,8 @@
 -- The only place the sync reads a tenant's services: the
 -- catalog_sync.service_source rows of the services selected by p_filter
 -- ('all'; 'ids': service ids; 'changed_ids': the same, passed by
--- on_service_change(), whose guard() has checked the three tables in this
--- very statement, so they are not checked twice; 'providers': services of the provider ids;
+-- on_service_change(), which has checked the three tables after its last
+-- lock wait in this very statement (not twice); 'providers': services of the provider ids;
 -- 'categories': services in the service category ids), with their category
 -- and what the catalog shows of their provider. Refuses tables that no longer
 -- match the contract.

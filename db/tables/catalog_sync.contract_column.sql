@@ -170,7 +170,11 @@ DO $$
 DECLARE
     v_table   name;
     v_columns text;
+    v_path    text;
 BEGIN
+    -- Resolve the names as built-in types, whatever the session's search_path.
+    v_path := pg_catalog.current_setting('search_path');
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     FOR v_table, v_columns IN
         SELECT cc.source_table, string_agg(format('%I %s', cc.column_name, cc.type_name), ', ')
         FROM catalog_sync.contract_column cc GROUP BY cc.source_table
@@ -179,10 +183,18 @@ BEGIN
         UPDATE catalog_sync.contract_column cc
         SET type_oid = a.atttypid, type_mod = a.atttypmod
         FROM pg_catalog.pg_attribute a
-        WHERE a.attrelid = 'pg_temp.catalog_sync_contract_probe'::regclass
+        WHERE a.attrelid = pg_catalog.to_regclass('pg_temp.catalog_sync_contract_probe')
           AND a.attname = cc.column_name AND cc.source_table = v_table;
         DROP TABLE pg_temp.catalog_sync_contract_probe;
     END LOOP;
+    -- The trigger path trusts these numbers: each must be a built-in type that
+    -- prints back exactly as the contract's type name.
+    IF EXISTS (SELECT FROM catalog_sync.contract_column cc
+               WHERE cc.type_oid IS NULL OR cc.type_oid >= 16384
+                  OR pg_catalog.format_type(cc.type_oid, cc.type_mod) <> cc.type_name) THEN
+        RAISE EXCEPTION 'catalog_sync: a contract type did not resolve to the built-in type it names';
+    END IF;
+    PERFORM pg_catalog.set_config('search_path', v_path, true);
 END
 $$;
 ALTER TABLE catalog_sync.contract_column ALTER COLUMN type_oid SET NOT NULL, ALTER COLUMN type_mod SET NOT NULL;
