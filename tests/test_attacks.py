@@ -21,7 +21,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -455,6 +455,40 @@ def test_planner_never_runs_tenant_expressions_as_the_definer(arena: Arena, hook
     arena.assert_canary()
 
 
+def write_while_blocked(arena: Arena, statement: Callable[[psycopg.Connection], object], waiting_sql: str,
+                        waiting_params: Any, holder: psycopg.Connection,
+                        meanwhile: Callable[[], object] = lambda: None) -> dict[str, Any]:
+    """Run `statement` on a fresh tenant backend in a thread; once it waits (`waiting_sql` counts > 0),
+    run `meanwhile`, commit `holder` (the tenant transaction it waits for) and return its outcome
+    ({"ok": True} or {"error": exception})."""
+    outcome: dict[str, Any] = {}
+
+    def writer() -> None:
+        with psycopg.connect(arena.db.dsn(user=TENANT_ROLE), autocommit=True) as w:
+            try:
+                statement(w)
+                outcome["ok"] = True
+            except psycopg.Error as exc:
+                outcome["error"] = exc
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if arena.su.execute(waiting_sql, waiting_params).fetchone()[0]:
+            break
+        time.sleep(0.02)
+    else:
+        holder.rollback()
+        thread.join(30)
+        pytest.fail("the writer never waited for the tenant's transaction")
+    meanwhile()
+    holder.commit()
+    thread.join(30)
+    assert not thread.is_alive()
+    return outcome
+
+
 DDL_DURING_PARENT_LOCK_WAIT = {
     "partial_index_on_category": [f"CREATE INDEX evil_idx ON {ACME}.ats_jobcategory (id) "
                                   f"WHERE {ACME}.evil_const(1) = 1"],
@@ -475,30 +509,15 @@ def test_ddl_while_the_sync_waits_for_a_parent_lock(arena: Arena, ddl: str) -> N
     job = insert_job(t, ACME, category_id=cat)
     holder = arena.connect_tenant(autocommit=False)
     holder.execute(f"UPDATE {ACME}.ats_jobcategory SET name = 'Held' WHERE id = %s", (cat,))
-    outcome: dict[str, Any] = {}
 
-    def writer() -> None:
-        with psycopg.connect(arena.db.dsn(user=TENANT_ROLE), autocommit=True) as w:   # a fresh backend
-            try:
-                update_job(w, ACME, job["id"], title="Written while waiting")
-                outcome["ok"] = True
-            except psycopg.Error as exc:
-                outcome["error"] = exc
+    def tenant_ddl() -> None:
+        for stmt in DDL_DURING_PARENT_LOCK_WAIT[ddl]:
+            holder.execute(stmt)
 
-    thread = threading.Thread(target=writer)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if arena.su.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted").fetchone()[0]:
-            break
-        time.sleep(0.02)
-    else:
-        pytest.fail("the writer never waited for the category lock")
-    for stmt in DDL_DURING_PARENT_LOCK_WAIT[ddl]:
-        holder.execute(stmt)
-    holder.commit()
-    thread.join(30)
-    assert not thread.is_alive()
+    outcome = write_while_blocked(
+        arena, lambda w: update_job(w, ACME, job["id"], title="Written while waiting"),
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted", (), holder,
+        meanwhile=tenant_ddl)
     assert not arena.evil_ran(), "tenant code ran as the definer after the lock wait"
     assert isinstance(outcome.get("error"), psycopg.errors.InsufficientPrivilege), outcome
     arena.assert_canary()
@@ -885,28 +904,9 @@ def test_view_swap_race_between_contract_check_and_read(arena: Arena) -> None:
     relid = arena.su.execute("SELECT %s::regclass::oid", (f"{ACME}.ats_jobposting",)).fetchone()[0]
     a = arena.connect_tenant(autocommit=False)
     a.execute(VIEW_RULE)                                  # holds ACCESS EXCLUSIVE until commit
-    outcome: dict[str, Any] = {}
-
-    def writer() -> None:
-        with psycopg.connect(arena.db.dsn(user=TENANT_ROLE), autocommit=True) as b:
-            try:
-                b.execute(f"UPDATE {ACME}.ats_jobcategory SET name = 'Renamed' WHERE slug = 'category-1'")
-                outcome["ok"] = True
-            except psycopg.Error as exc:
-                outcome["error"] = exc
-
-    thread = threading.Thread(target=writer)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        waiting = arena.su.execute("SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = %s",
-                                   (relid,)).fetchone()[0]
-        if waiting:
-            break
-        time.sleep(0.02)
-    a.commit()
-    thread.join(30)
-    assert not thread.is_alive()
+    write_while_blocked(
+        arena, lambda b: b.execute(f"UPDATE {ACME}.ats_jobcategory SET name = 'Renamed' WHERE slug = 'category-1'"),
+        "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = %s", (relid,), a)
     assert not arena.evil_ran(), "the swapped-in view ran as the definer (check-then-read race)"
     assert arena.su.execute("SELECT count(*) FROM public.job_catalog WHERE title = 'Shadow job'").fetchone() == (0,)
     arena.assert_canary()
