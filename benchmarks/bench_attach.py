@@ -15,6 +15,7 @@ The target "10,000 schemas under a minute" is shown pro rata (6 s per 1,000).
 
     python benchmarks/bench_attach.py [--dsn DSN] [--schemas 1000] [--chunk-size 200]
     python benchmarks/bench_attach.py --schemas 10000
+    python benchmarks/bench_attach.py --jobs 2          # two attaching connections
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ def main() -> None:
     parser = common.base_parser(__doc__ or "")
     parser.add_argument("--schemas", type=int, default=1000, help="empty tenant schemas (default 1000)")
     parser.add_argument("--chunk-size", type=int, default=200, help="schemas per transaction (default 200)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="connections attaching chunks at once, as `attach --jobs` (default 1; memory is "
+                             "then sampled on the listing connection only)")
     common.add_profile_option(parser)
     args = parser.parse_args()
     n = args.schemas
@@ -80,7 +84,8 @@ def main() -> None:
                 problems = operations.preflight(conn, schemas)
                 assert not problems, problems[:3]
                 checked = time.perf_counter()
-                result = operations.attach(conn, schemas, args.chunk_size, on_chunk)
+                result = operations.attach(conn, schemas, args.chunk_size, on_chunk, jobs=args.jobs,
+                                           connect=lambda: common.connect(dsn, autocommit=True))
                 done = time.perf_counter() - overhead[0]
                 return listed - start[0], checked - listed, done - checked, result
 
@@ -105,7 +110,8 @@ def main() -> None:
 
         budget = 60.0 * n / 10_000
         target = common.Target("max_ratio", 1.0)
-        common.print_table(f"attach --all into {n} empty schemas, chunks of {args.chunk_size} (one run)", [
+        common.print_table(f"attach --all into {n} empty schemas, chunks of {args.chunk_size}, "
+                           f"{args.jobs} connection(s) (one run)", [
             common.Result(f"attach --all, {n} schemas", total_s, "budget 60 s per 10,000", budget, target,
                           note=f"listing {list_s:.2f}s + preflight {preflight_s:.2f}s + attach "
                                f"{attach_s:.2f}s ({attach_s / n * 1e3:.2f} ms per schema); schema creation "

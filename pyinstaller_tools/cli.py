@@ -110,7 +110,8 @@ def cmd_attach(args: argparse.Namespace) -> int:
                   "no access to the registry)")
             if remark:
                 print(f"note: {remark}", file=sys.stderr)
-        result = operations.attach(conn, schemas, args.chunk_size, progress)
+        result = operations.attach(conn, schemas, args.chunk_size, progress, jobs=args.jobs,
+                                   connect=lambda: connect(args.dsn, autocommit=True))
     print(f"attached {result.schemas} schema(s): {result.changed} trigger(s) created or replaced, "
           f"{result.schemas_unchanged} schema(s) already up to date")
     if result.changed:
@@ -270,6 +271,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--chunk-size", type=_positive_int,
                    default=_env_int("CATALOG_SYNC_CHUNK_SIZE", 200),
                    help="schemas per transaction (env CATALOG_SYNC_CHUNK_SIZE, default 200)")
+    p.add_argument("--jobs", type=_positive_int, default=_env_int("CATALOG_SYNC_JOBS", 1),
+                   help="connections attaching chunks at once (env CATALOG_SYNC_JOBS, default 1)")
     p.add_argument("--dry-run", action="store_true", help="check the schemas against the contract only")
     p.add_argument("--tenant-role", metavar="ROLE",
                    help="first hand the schema to this per-tenant role safely (run as a superuser)")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -54,30 +55,75 @@ def preflight(conn: psycopg.Connection, schemas: Sequence[str]) -> list[str]:
     return [r[0] for r in rows]
 
 
-def attach(conn: psycopg.Connection, schemas: Sequence[str], chunk_size: int, progress: Progress) -> AttachResult:
-    """attach_schema() for each schema, chunk_size schemas per transaction."""
+def attach_chunk(conn: psycopg.Connection, chunk: Sequence[str], progress: Progress) -> list[int]:
+    """attach_schema() for each schema of the chunk, in one transaction; triggers changed per schema.
+    A deadlock (with autovacuum, or another attaching connection) retries the chunk."""
+    for attempt in range(1, 4):
+        try:
+            changed = []
+            with conn.transaction():
+                for schema in chunk:
+                    row = conn.execute("SELECT triggers_changed FROM catalog_sync.attach_schema(%s)",
+                                       (schema,)).fetchone()
+                    changed.append(int(row[0]) if row else 0)
+            return changed
+        except psycopg.errors.DeadlockDetected:
+            if attempt == 3:
+                raise
+            progress(f"attach: deadlock in a chunk (attempt {attempt}), retrying it")
+    raise AssertionError("unreachable")
+
+
+def attach(conn: psycopg.Connection, schemas: Sequence[str], chunk_size: int, progress: Progress,
+           jobs: int = 1, connect: Callable[[], psycopg.Connection] | None = None) -> AttachResult:
+    """attach_schema() for each schema, chunk_size schemas per transaction.
+
+    With jobs > 1, chunks are attached by that many connections at once (opened
+    with `connect`; conn itself attaches nothing then). Chunks are independent
+    transactions: on an error the chunks already committed stay attached (attach
+    is idempotent: run it again), the others are not started, and the first
+    error is raised."""
     result = AttachResult()
     started = time.monotonic()
-    for start in range(0, len(schemas), chunk_size):
-        chunk = schemas[start:start + chunk_size]
-        for attempt in range(1, 4):
-            try:
-                changed_in_chunk = []
-                with conn.transaction():
-                    for schema in chunk:
-                        row = conn.execute("SELECT triggers_changed FROM catalog_sync.attach_schema(%s)",
-                                           (schema,)).fetchone()
-                        changed_in_chunk.append(int(row[0]) if row else 0)
-                break
-            except psycopg.errors.DeadlockDetected:
-                if attempt == 3:
-                    raise
-                progress(f"attach: deadlock in a chunk (attempt {attempt}), retrying it")
-        result.changed += sum(changed_in_chunk)
-        result.schemas_unchanged += sum(1 for c in changed_in_chunk if c == 0)
-        result.schemas += len(chunk)
-        if len(schemas) > chunk_size:
-            progress(f"attach: {result.schemas}/{len(schemas)} schemas ({time.monotonic() - started:.1f}s)")
+    chunks = [schemas[i:i + chunk_size] for i in range(0, len(schemas), chunk_size)]
+    done = threading.Lock()
+
+    def record(chunk: Sequence[str], changed: list[int]) -> None:
+        with done:
+            result.changed += sum(changed)
+            result.schemas_unchanged += sum(1 for c in changed if c == 0)
+            result.schemas += len(chunk)
+            if len(schemas) > chunk_size:
+                progress(f"attach: {result.schemas}/{len(schemas)} schemas ({time.monotonic() - started:.1f}s)")
+
+    if jobs <= 1 or len(chunks) <= 1 or connect is None:
+        for chunk in chunks:
+            record(chunk, attach_chunk(conn, chunk, progress))
+        return result
+
+    pending = iter(chunks)
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            with connect() as own:
+                while not errors:
+                    with done:
+                        chunk = next(pending, None)
+                    if chunk is None:
+                        return
+                    record(chunk, attach_chunk(own, chunk, progress))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller below
+            with done:
+                errors.append(exc)
+
+    threads = [threading.Thread(target=worker, name=f"attach-{n}") for n in range(min(jobs, len(chunks)))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
     return result
 
 

@@ -159,6 +159,25 @@ def test_attach_all(conn: psycopg.Connection, app: psycopg.Connection, db: Db,
                         ([job["uuid"], later["uuid"]],)).fetchone() == (2,)
 
 
+def test_attach_with_parallel_connections(conn: psycopg.Connection, app: psycopg.Connection, db: Db,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """--jobs 3 with one schema per chunk: every schema attached exactly once, the totals add up, and a
+    second run (idempotent) changes nothing."""
+    names = []
+    for n in range(4):
+        _, schema = create_tenant(conn, f"par{n}", f"Parallel {n}")
+        seed.seed_categories(app, schema, 1)
+        names.append(schema)
+    code, out, err = run(capsys, "attach", *names, "--chunk-size", "1", "--jobs", "3", dsn=db.dsn())
+    assert code == 0, err
+    assert "attached 4 schema(s): 128 trigger(s) created or replaced, 0 schema(s) already up to date" in out
+    assert "attach: 4/4 schemas" in err
+    assert all(triggers_on(conn, schema) == 32 for schema in names)
+    code, out, err = run(capsys, "attach", *names, "--chunk-size", "1", "--jobs", "3", dsn=db.dsn())
+    assert code == 0, err
+    assert "attached 4 schema(s): 0 trigger(s) created or replaced, 4 schema(s) already up to date" in out
+
+
 def test_attach_dry_run_changes_nothing(sconn: psycopg.Connection, shared: Db,
                                         capsys: pytest.CaptureFixture[str]) -> None:
     _, schema = create_tenant(sconn, f"dry_{uuid.uuid4().hex[:6]}", "Dry Run Inc")
