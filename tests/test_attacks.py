@@ -523,6 +523,28 @@ def test_ddl_while_the_sync_waits_for_a_parent_lock(arena: Arena, ddl: str) -> N
     arena.assert_canary()
 
 
+def test_table_renamed_while_the_sync_waits_for_its_lock(arena: Arena) -> None:
+    """LOCK TABLE resolves a name, and resolves it again after waiting. The tenant renames its category
+    table and puts a look-alike under the old name in one open transaction; a job write waits for the
+    lock and, after the commit, would have locked the look-alike while it checks and reads the real
+    table (renamed, unlocked). It must notice and fail closed (55P03), publishing nothing."""
+    t = arena.tenant
+    job = insert_job(t, ACME, category_id=category_id(t, ACME))
+    before = arena.acme_row(job["uuid"])
+    relid = arena.su.execute("SELECT %s::regclass::oid", (f"{ACME}.ats_jobcategory",)).fetchone()[0]
+    holder = arena.connect_tenant(autocommit=False)
+    holder.execute(f"ALTER TABLE {ACME}.ats_jobcategory RENAME TO real_category")
+    holder.execute(f"CREATE TABLE {ACME}.ats_jobcategory (LIKE {ACME}.real_category)")
+    holder.execute(f"GRANT SELECT ON {ACME}.ats_jobcategory TO catalog_sync_owner")  # so that LOCK succeeds
+    outcome = write_while_blocked(
+        arena, lambda w: update_job(w, ACME, job["id"], title="Written while renamed"),
+        "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = %s", (relid,), holder)
+    assert isinstance(outcome.get("error"), psycopg.errors.LockNotAvailable), outcome
+    assert arena.acme_row(job["uuid"]) == before
+    assert not arena.evil_ran()
+    arena.assert_canary()
+
+
 # ------------------------------------------------------------------ binding the sync functions
 
 def sync_trigger_functions(conn: psycopg.Connection) -> list[str]:
