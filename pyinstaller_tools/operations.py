@@ -87,6 +87,11 @@ def attach(conn: psycopg.Connection, schemas: Sequence[str], chunk_size: int, pr
     started = time.monotonic()
     chunks = [schemas[i:i + chunk_size] for i in range(0, len(schemas), chunk_size)]
     done = threading.Lock()
+    printing = threading.Lock()
+
+    def locked_progress(message: str) -> None:
+        with printing:
+            progress(message)
 
     def record(chunk: Sequence[str], changed: list[int]) -> None:
         with done:
@@ -94,7 +99,7 @@ def attach(conn: psycopg.Connection, schemas: Sequence[str], chunk_size: int, pr
             result.schemas_unchanged += sum(1 for c in changed if c == 0)
             result.schemas += len(chunk)
             if len(schemas) > chunk_size:
-                progress(f"attach: {result.schemas}/{len(schemas)} schemas ({time.monotonic() - started:.1f}s)")
+                locked_progress(f"attach: {result.schemas}/{len(schemas)} schemas ({time.monotonic() - started:.1f}s)")
 
     if jobs <= 1 or len(chunks) <= 1 or connect is None:
         for chunk in chunks:
@@ -112,7 +117,7 @@ def attach(conn: psycopg.Connection, schemas: Sequence[str], chunk_size: int, pr
                         chunk = next(pending, None)
                     if chunk is None:
                         return
-                    record(chunk, attach_chunk(own, chunk, progress))
+                    record(chunk, attach_chunk(own, chunk, locked_progress))
         except BaseException as exc:  # noqa: BLE001 - handed to the caller below
             with done:
                 errors.append(exc)
@@ -120,8 +125,14 @@ def attach(conn: psycopg.Connection, schemas: Sequence[str], chunk_size: int, pr
     threads = [threading.Thread(target=worker, name=f"attach-{n}") for n in range(min(jobs, len(chunks)))]
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join()
+    try:
+        for thread in threads:
+            thread.join()
+    except BaseException as exc:   # Ctrl-C: no worker starts another chunk; the running ones finish
+        errors.append(exc)
+        for thread in threads:
+            thread.join()
+        raise
     if errors:
         raise errors[0]
     return result

@@ -545,6 +545,49 @@ def test_table_renamed_while_the_sync_waits_for_its_lock(arena: Arena) -> None:
     arena.assert_canary()
 
 
+def test_reindex_wait_while_planning_the_read_fails_closed(arena: Arena) -> None:
+    """HOLE, fixed (found in review). Every table lock of a write is held before its check, but planning
+    the read also locks the tables' indexes. The tenant holds an index of the category table
+    (REINDEX, in an open transaction), so the planner would wait, and meanwhile the tenant adds
+    statistics over its own code and commits: the planner would run it as the definer. The read
+    refuses to wait (lock_timeout 1ms): the write fails closed (55P03), nothing runs."""
+    t = arena.tenant
+    job = insert_job(t, ACME, category_id=category_id(t, ACME))
+    holder = arena.connect_tenant(autocommit=False)
+    holder.execute(f"REINDEX INDEX {ACME}.ats_jobcategory_pkey")
+    writer = arena.connect_tenant()                          # a fresh backend: nothing cached
+    writer.execute("SET statement_timeout = '10s'")          # without the fix it would wait for the holder
+    with pytest.raises(psycopg.errors.LockNotAvailable):
+        update_job(writer, ACME, job["id"], title="Planned while the index is held")
+    holder.execute(f"CREATE STATISTICS {ACME}.evil_st ON (id + {ACME}.evil_const(1)), name "
+                   f"FROM {ACME}.ats_jobcategory")
+    holder.execute(f"ANALYZE {ACME}.ats_jobcategory")
+    holder.commit()
+    assert not arena.evil_ran()
+    arena.assert_canary()
+
+
+def test_writes_outside_read_committed_are_refused(arena: Arena) -> None:
+    """HOLE, fixed (found in review). The contract checks read pg_catalog with the statement's snapshot;
+    under REPEATABLE READ that is the transaction's first, older than what the planner sees. The
+    tenant takes a snapshot, adds an index over its own code from another session, then writes:
+    the check would pass on the old snapshot and the planner run the new index as the definer.
+    Sync triggers refuse any isolation level but READ COMMITTED."""
+    t = arena.tenant
+    job = insert_job(t, ACME, category_id=category_id(t, ACME))
+    for level in ("REPEATABLE READ", "SERIALIZABLE"):
+        w = arena.connect_tenant(autocommit=False)
+        w.execute(f"SET TRANSACTION ISOLATION LEVEL {level}")
+        w.execute("SELECT 1")                                # the snapshot is taken
+        t.execute(f"CREATE INDEX evil_idx ON {ACME}.ats_jobcategory (id) WHERE {ACME}.evil_const(1) = 1")
+        with pytest.raises(psycopg.errors.FeatureNotSupported, match="READ COMMITTED"):
+            update_job(w, ACME, job["id"], title=f"Written in {level}")
+        w.rollback()
+        t.execute(f"DROP INDEX {ACME}.evil_idx")
+    assert not arena.evil_ran()
+    arena.assert_canary()
+
+
 # ------------------------------------------------------------------ binding the sync functions
 
 def sync_trigger_functions(conn: psycopg.Connection) -> list[str]:

@@ -22,6 +22,7 @@ AS $$
 DECLARE
     v_columns text;
     v_where   text;
+    v_lock_timeout text;
 BEGIN
     IF p_filter IS DISTINCT FROM 'changed_ids' THEN
         PERFORM catalog_sync.assert_contracts(ARRAY[p_job_rel, p_category_rel], '{ats_jobposting,ats_jobcategory}');
@@ -39,6 +40,12 @@ BEGIN
     v_columns := catalog_sync.source_select_list('catalog_sync.job_source', 'j',
                      '{"category_name": "c.name::text", "category_slug": "c.slug::text", "html_mask": "coalesce(m.mask, 0)"}');
 
+    -- Tables locked and checked: a wait while planning this read could only be
+    -- for an index lock the tenant holds (REINDEX) while it adds statistics or
+    -- an index over its own code, which this plan would then run. Fail closed
+    -- instead of waiting (55P03).
+    v_lock_timeout := pg_catalog.current_setting('lock_timeout');
+    PERFORM pg_catalog.set_config('lock_timeout', '1ms', true);
     RETURN QUERY EXECUTE format('SELECT %s FROM ONLY %s AS j %s LEFT JOIN ONLY %s AS c ON c.id = j.category_id WHERE %s',
                                 v_columns, catalog_sync.qualified_name(p_job_rel),
                                 CASE WHEN p_filter IN ('ids', 'changed_ids')
@@ -46,6 +53,7 @@ BEGIN
                                      ELSE 'CROSS JOIN (SELECT 0) AS m (mask)' END,
                                 catalog_sync.qualified_name(p_category_rel), v_where)
         USING p_keys, p_masks;
+    PERFORM pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
 END
 $$;
 ALTER FUNCTION catalog_sync.job_sources(oid, oid, text, bigint[], integer[]) OWNER TO catalog_sync_owner;

@@ -18,6 +18,7 @@ DECLARE
     v_skills   text;
     v_skill    text;
     v_where    text;
+    v_lock_timeout text;
     v_tables   name[] := '{services_serviceprovider,services_serviceprovider_categories,services_servicecategory,services_providerskill,services_skill}';
 BEGIN
     PERFORM catalog_sync.assert_contracts(ARRAY(SELECT catalog_sync.source_relid(p_tenant_id, t.name)
@@ -40,6 +41,12 @@ BEGIN
         RAISE EXCEPTION 'catalog_sync: unknown filter %', p_filter;
     END IF;
 
+    -- Tables locked and checked: a wait while planning this read could only be
+    -- for an index lock the tenant holds (REINDEX) while it adds statistics or
+    -- an index over its own code, which this plan would then run. Fail closed
+    -- instead of waiting (55P03).
+    v_lock_timeout := pg_catalog.current_setting('lock_timeout');
+    PERFORM pg_catalog.set_config('lock_timeout', '1ms', true);
     RETURN QUERY EXECUTE format(
         'SELECT %s FROM ONLY %s AS sp %s WHERE %s',
         catalog_sync.source_select_list('catalog_sync.provider_source', 'sp', jsonb_build_object(
@@ -62,6 +69,7 @@ BEGIN
         CASE WHEN p_filter = 'ids' THEN 'JOIN ROWS FROM (unnest($1), unnest($2)) AS m (id, mask) ON m.id = sp.id' END,
         v_where)
         USING p_keys, p_masks;
+    PERFORM pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
 END
 $$;
 ALTER FUNCTION catalog_sync.provider_sources(bigint, text, bigint[], integer[]) OWNER TO catalog_sync_owner;

@@ -18,6 +18,7 @@ DECLARE
     v_provider oid := catalog_sync.source_relid(p_tenant_id, 'services_serviceprovider');
     v_category oid := catalog_sync.source_relid(p_tenant_id, 'services_servicecategory');
     v_where    text;
+    v_lock_timeout text;
 BEGIN
     IF p_filter IS DISTINCT FROM 'changed_ids' THEN
         PERFORM catalog_sync.assert_contracts(ARRAY[v_service, v_provider, v_category],
@@ -34,6 +35,12 @@ BEGIN
         RAISE EXCEPTION 'catalog_sync: unknown filter %', p_filter;
     END IF;
 
+    -- Tables locked and checked: a wait while planning this read could only be
+    -- for an index lock the tenant holds (REINDEX) while it adds statistics or
+    -- an index over its own code, which this plan would then run. Fail closed
+    -- instead of waiting (55P03).
+    v_lock_timeout := pg_catalog.current_setting('lock_timeout');
+    PERFORM pg_catalog.set_config('lock_timeout', '1ms', true);
     RETURN QUERY EXECUTE format(
         'SELECT %s FROM ONLY %s AS sv %s JOIN ONLY %s AS sp ON sp.id = sv.provider_id '
         'LEFT JOIN ONLY %s AS c ON c.id = sv.category_id WHERE %s',
@@ -50,6 +57,7 @@ BEGIN
              ELSE 'CROSS JOIN (SELECT 0) AS m (mask)' END,
         catalog_sync.qualified_name(v_provider), catalog_sync.qualified_name(v_category), v_where)
         USING p_keys, p_masks;
+    PERFORM pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
 END
 $$;
 ALTER FUNCTION catalog_sync.service_sources(bigint, text, bigint[], integer[]) OWNER TO catalog_sync_owner;
