@@ -172,20 +172,7 @@ Ops = dict[str, Callable[[int], None]]
 
 
 def per_op_rounds(ops: Ops, per_round: int, rounds: int, warmup: int = 20) -> dict[str, list[float]]:
-    """Seconds per operation of each variant, one sample per round (operation n of a variant = op(n))."""
-    counters = dict.fromkeys(ops, 0)
-
-    def run(name: str, count: int) -> float:
-        op, start = ops[name], counters[name]
-        counters[name] += count
-        t0 = time.perf_counter()
-        for n in range(start, start + count):
-            op(n)
-        return (time.perf_counter() - t0) / count
-
-    for name in ops:
-        run(name, warmup)
-    return common.alternate({name: (lambda _r, name=name: run(name, per_round)) for name in ops}, rounds)
+    return common.per_op_rounds(ops, per_round, rounds, warmup)
 
 
 def paired_ops(first: Ops, second: Ops, per_round: int, rounds: int) -> tuple[dict[str, list[float]],

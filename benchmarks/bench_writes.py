@@ -28,7 +28,6 @@ role is granted what writing the catalog by hand needs.
 from __future__ import annotations
 
 import datetime as dt
-import time
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
@@ -223,24 +222,8 @@ def update_ops(conn: common.Conn, tenants: dict[str, Tenant]) -> dict[str, Op]:
 
 
 def per_op_rounds(ops: dict[str, Op], total: int, rounds: int, warmup: int = 50) -> dict[str, list[float]]:
-    """Seconds per operation of each variant, one sample per round."""
-    per_round = max(1, total // rounds)
-    counters = dict.fromkeys(ops, 0)
-
-    def run(name: str, count: int) -> float:
-        op, start = ops[name], counters[name]
-        counters[name] += count
-        t0 = time.perf_counter()
-        for n in range(start, start + count):
-            op(n)
-        return (time.perf_counter() - t0) / count
-
-    def variant(name: str) -> Callable[[int], float]:
-        return lambda _round: run(name, per_round)
-
-    for name in ops:
-        run(name, warmup)
-    return common.alternate({name: variant(name) for name in ops}, rounds)
+    """Seconds per operation of each variant, total operations spread over the rounds."""
+    return common.per_op_rounds(ops, max(1, total // rounds), rounds, warmup)
 
 
 def single_row_results(label: str, samples: dict[str, list[float]]) -> list[common.Result]:

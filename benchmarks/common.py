@@ -379,6 +379,25 @@ def alternate(variants: dict[str, Callable[[int], float]], rounds: int,
     return samples
 
 
+def per_op_rounds(ops: dict[str, Callable[[int], object]], per_round: int, rounds: int,
+                  warmup: int) -> dict[str, list[float]]:
+    """Seconds per operation of each variant, one sample per round, rounds alternating between the
+    variants (operation n of a variant = op(n); warmup operations of each first, untimed)."""
+    counters = dict.fromkeys(ops, 0)
+
+    def run(name: str, count: int) -> float:
+        op, start = ops[name], counters[name]
+        counters[name] += count
+        t0 = time.perf_counter()
+        for n in range(start, start + count):
+            op(n)
+        return (time.perf_counter() - t0) / count
+
+    for name in ops:
+        run(name, warmup)
+    return alternate({name: (lambda _round, name=name: run(name, per_round)) for name in ops}, rounds)
+
+
 def median(values: Sequence[float]) -> float:
     return float(statistics.median(values))
 
