@@ -65,7 +65,7 @@ def state(conn: psycopg.Connection) -> tuple[Any, ...]:
         conn.execute("SELECT tenant_id, schema_name, attached_at, last_backfill_at FROM catalog_sync.tenant "
                      "ORDER BY 1").fetchall(),
         conn.execute("SELECT tgrelid::regclass::text, tgname, tgenabled, xmin::text, "
-                     "obj_description(oid, 'pg_trigger') FROM pg_trigger WHERE tgname LIKE 'catalog_sync%' "
+                     "tgargs FROM pg_trigger WHERE tgname LIKE 'catalog_sync%' "
                      "ORDER BY 1, 2").fetchall(),
         conn.execute("SELECT to_regclass('public.job_catalog')::text").fetchone(),
     )

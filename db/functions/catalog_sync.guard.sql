@@ -23,7 +23,8 @@ DECLARE
     v_tenant_id bigint;
 BEGIN
     -- IS NOT TRUE: a NULL anywhere fails closed.
-    IF (p_level = 'STATEMENT' AND p_when = 'AFTER' AND p_nargs = 1
+    -- Arguments: the tenant id, then the definition hash (trigger_state()).
+    IF (p_level = 'STATEMENT' AND p_when = 'AFTER' AND p_nargs = 2
         AND p_tenant_arg ~ '^[0-9]{1,18}$') IS NOT TRUE THEN
         RAISE EXCEPTION 'catalog_sync: sync function called by an unexpected trigger on relation %', p_relid
             USING ERRCODE = 'insufficient_privilege';

@@ -1,5 +1,6 @@
--- Hash of one trigger's definition; attach stores it in COMMENT ON TRIGGER so
--- that status can tell a current trigger from one left by an older release.
+-- Hash of one trigger's definition; attach passes it as the trigger's last
+-- argument so that status can tell a current trigger from one left by an older
+-- release.
 CREATE OR REPLACE FUNCTION catalog_sync.trigger_hash(p_spec catalog_sync.trigger_spec)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE
