@@ -12,6 +12,7 @@ LANGUAGE plpgsql VOLATILE  -- it takes locks
 AS $$
 DECLARE
     v_relid    oid;
+    v_name     text;
     v_names    text;
     v_locked   text;
     v_problems text;
@@ -22,12 +23,15 @@ BEGIN
     -- Lock before checking: from here to the end of the transaction no table
     -- can become a view or change a column type (ACCESS SHARE, what a read
     -- takes anyway). A relation that no longer exists is reported below.
-    -- (A loop of scalar lookups: their plans are cached, a query over the
-    -- array would be planned again on every call.)
+    -- Names come from regclass output (quoted, schema-qualified under the
+    -- pinned search_path): a simple expression, no query per relation. An OID
+    -- without a relation prints as a number: it is left out here and fails
+    -- contract_matches() below.
     FOREACH v_relid IN ARRAY p_relids LOOP
-        SELECT concat_ws(', ', v_names, format('ONLY %I.%I', n.nspname, c.relname)) INTO v_names
-        FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-        WHERE c.oid = v_relid;
+        v_name := v_relid::pg_catalog.regclass::text;
+        IF v_name !~ '^[0-9]+$' THEN
+            v_names := concat_ws(', ', v_names, 'ONLY ' || v_name);
+        END IF;
     END LOOP;
     IF v_names IS NOT NULL THEN
         EXECUTE 'LOCK TABLE ' || v_names || ' IN ACCESS SHARE MODE';
@@ -37,9 +41,10 @@ BEGIN
         v_locked := v_names;
         v_names := NULL;
         FOREACH v_relid IN ARRAY p_relids LOOP
-            SELECT concat_ws(', ', v_names, format('ONLY %I.%I', n.nspname, c.relname)) INTO v_names
-            FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-            WHERE c.oid = v_relid;
+            v_name := v_relid::pg_catalog.regclass::text;
+            IF v_name !~ '^[0-9]+$' THEN
+                v_names := concat_ws(', ', v_names, 'ONLY ' || v_name);
+            END IF;
         END LOOP;
         IF v_names IS DISTINCT FROM v_locked THEN
             RAISE EXCEPTION 'catalog_sync: a relation the sync reads was renamed while it waited for its lock'
