@@ -35,8 +35,9 @@ BREAKAGES: dict[str, tuple[str, tuple[str, str]]] = {
     "trigger_replica": ("ALTER TABLE tenant_acme.services_service ENABLE REPLICA TRIGGER catalog_sync_service_insert",
                         ("high", "trigger")),
     "trigger_dropped": ("DROP TRIGGER catalog_sync_tenant_update ON public.tenants_tenant", ("high", "trigger")),
-    "trigger_outdated": ("CREATE OR REPLACE TRIGGER catalog_sync_skill_update AFTER UPDATE ON tenant_globex.services_skill "
-                         "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT "
+    "trigger_outdated": ("CREATE OR REPLACE TRIGGER catalog_sync_skill_update AFTER UPDATE "
+                         "ON tenant_globex.services_skill REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows "
+                         "FOR EACH STATEMENT "
                          "EXECUTE FUNCTION catalog_sync.on_marketplace_parent_change('2', 'catalog_sync:old')",
                          ("medium", "trigger")),
     "column_type": ("ALTER TABLE tenant_acme.services_serviceprovider ALTER COLUMN bio TYPE varchar(5000)",
