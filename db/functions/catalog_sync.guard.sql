@@ -56,7 +56,12 @@ BEGIN
             USING ERRCODE = 'insufficient_privilege',
                   HINT = 'Attach the schema with catalog_sync.attach_schema() (catalog-sync attach).';
     END IF;
-    PERFORM catalog_sync.assert_contract(p_relid, p_source_table);
+    -- The firing statement holds a lock on the table (ROW EXCLUSIVE, or
+    -- ACCESS EXCLUSIVE for TRUNCATE) until the end of the transaction: no
+    -- LOCK needed before the check, and no name to re-resolve (by OID).
+    IF NOT catalog_sync.contract_matches(ARRAY[p_relid], ARRAY[p_source_table]) THEN
+        PERFORM catalog_sync.assert_contract(p_relid, p_source_table);   -- raises, naming the problems
+    END IF;
     RETURN v_tenant_id;
 END
 $$;
