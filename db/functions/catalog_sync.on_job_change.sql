@@ -75,13 +75,15 @@ BEGIN
                     o.application_deadline, o.published_at, o.created_at, o.meta_title,
                     o.meta_description, o.status, o.published_on_career_page, o.is_internal_only)
         )
-        SELECT (SELECT array_agg(ch.id ORDER BY ch.id) FROM ch),
-               (SELECT array_agg(ch.mask ORDER BY ch.id) FROM ch),
+        -- ids and masks from one aggregation pass: aligned, and no sort (of
+        -- 100,000 rows for a 100,000-row statement).
+        SELECT a.ids, a.masks,
                (SELECT array_agg(u) FROM (SELECT new_uuid FROM ch UNION SELECT old_uuid FROM ch) AS x (u)
                 WHERE u IS NOT NULL),
                (SELECT array_agg(c ORDER BY c) FROM (SELECT new_category FROM ch UNION SELECT old_category FROM ch)
                 AS y (c) WHERE c IS NOT NULL)
-        INTO v_ids, v_masks, v_uuids, v_categories;
+        INTO v_ids, v_masks, v_uuids, v_categories
+        FROM (SELECT array_agg(ch.id) AS ids, array_agg(ch.mask) AS masks FROM ch) AS a;
     END IF;
     IF v_ids IS NULL THEN
         RETURN NULL;                    -- nothing the catalog shows has changed
