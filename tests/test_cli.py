@@ -178,6 +178,28 @@ def test_attach_with_parallel_connections(conn: psycopg.Connection, app: psycopg
     assert "attached 4 schema(s): 0 trigger(s) created or replaced, 4 schema(s) already up to date" in out
 
 
+def test_attach_schemas_grants_once_and_rolls_back_as_a_whole(conn: psycopg.Connection) -> None:
+    """catalog_sync.attach_schemas() (what attach runs per chunk): one row per schema, in order; the
+    schema grants of the batch in one GRANT; idempotent; a schema that does not match the contract
+    rolls back the whole call, the grants of the good schemas included."""
+    good = [create_tenant(conn, f"batch{n}", f"Batch {n}")[1] for n in range(2)]
+    bad = broken_tenant(conn, "batchbad", "ALTER COLUMN title TYPE text")
+
+    def usage(schema: str) -> bool:
+        return bool(conn.execute("SELECT has_schema_privilege('catalog_sync_owner', %s, 'USAGE')",
+                                 (schema,)).fetchone()[0])
+
+    with pytest.raises(psycopg.errors.InvalidSchemaName, match="title"):
+        conn.execute("SELECT * FROM catalog_sync.attach_schemas(%s::text[])", ([*good, bad],))
+    assert not any(usage(s) for s in good) and triggers_on(conn, good[0]) == 0
+    rows = conn.execute("SELECT schema_name, triggers_changed FROM catalog_sync.attach_schemas(%s::text[])",
+                        (good,)).fetchall()
+    assert rows == [(good[0], 32), (good[1], 32)]
+    assert all(usage(s) for s in good) and attached(conn)[good[1]] is True
+    assert conn.execute("SELECT array_agg(triggers_changed) FROM catalog_sync.attach_schemas(%s::text[])",
+                        (good,)).fetchone() == ([0, 0],)
+
+
 def test_attach_dry_run_changes_nothing(sconn: psycopg.Connection, shared: Db,
                                         capsys: pytest.CaptureFixture[str]) -> None:
     _, schema = create_tenant(sconn, f"dry_{uuid.uuid4().hex[:6]}", "Dry Run Inc")
