@@ -4,7 +4,7 @@ The schemas are created first from the contract DDL (registry row + schema, in
 batches, two connections at once); that is timed separately and excluded. Then,
 on one connection, exactly what `catalog-sync attach --all` runs:
 operations.attachable_schemas, operations.preflight (contract check of every
-schema) and operations.attach (catalog_sync.attach_schema per schema,
+schema) and operations.attach (catalog_sync.attach_schemas per chunk,
 --chunk-size schemas per transaction). A second `attach --all` (everything
 already installed: idempotent, changes nothing) is timed as well.
 
@@ -81,7 +81,8 @@ def main() -> None:
                 start[0] = time.perf_counter()
                 schemas = operations.attachable_schemas(conn)
                 listed = time.perf_counter()
-                problems = operations.preflight(conn, schemas)
+                problems = operations.preflight(conn, schemas, jobs=args.jobs,
+                                                connect=lambda: common.connect(dsn, autocommit=True))
                 assert not problems, problems[:3]
                 checked = time.perf_counter()
                 result = operations.attach(conn, schemas, args.chunk_size, on_chunk, jobs=args.jobs,

@@ -95,7 +95,8 @@ def cmd_attach(args: argparse.Namespace) -> int:
     with connect(args.dsn, autocommit=True) as conn:
         operations.require_installed(conn)
         schemas = operations.attachable_schemas(conn) if args.all else list(dict.fromkeys(args.schemas))
-        problems = operations.preflight(conn, schemas)
+        problems = operations.preflight(conn, schemas, jobs=args.jobs,
+                                        connect=lambda: connect(args.dsn, autocommit=True))
         if problems:
             shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
             raise ToolError(f"cannot attach: {shown}; nothing was attached")

@@ -45,14 +45,44 @@ def attachable_schemas(conn: psycopg.Connection) -> list[str]:
     return [r[0] for r in rows]
 
 
-def preflight(conn: psycopg.Connection, schemas: Sequence[str]) -> list[str]:
-    """Every reason any of the schemas cannot be attached; checked before anything changes."""
-    rows = conn.execute(
-        "SELECT p FROM unnest(%s::text[]) WITH ORDINALITY AS s (name, n), "
-        "LATERAL catalog_sync.schema_problems(s.name) AS p ORDER BY s.n",
-        (list(schemas),),
-    ).fetchall()
-    return [r[0] for r in rows]
+def preflight(conn: psycopg.Connection, schemas: Sequence[str], jobs: int = 1,
+              connect: Callable[[], psycopg.Connection] | None = None) -> list[str]:
+    """Every reason any of the schemas cannot be attached; checked before anything changes.
+
+    With jobs > 1 (and `connect`), the schemas are split into that many slices checked from as
+    many connections at once; the problems come back in the order of `schemas` either way."""
+    def check(own: psycopg.Connection, part: Sequence[str]) -> list[str]:
+        rows = own.execute(
+            "SELECT p FROM unnest(%s::text[]) WITH ORDINALITY AS s (name, n), "
+            "LATERAL catalog_sync.schema_problems(s.name) AS p ORDER BY s.n",
+            (list(part),),
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    if jobs <= 1 or connect is None or len(schemas) < 2 * jobs:
+        return check(conn, schemas)
+    size = -(-len(schemas) // jobs)
+    parts = [schemas[i:i + size] for i in range(0, len(schemas), size)]
+    results: list[list[str] | BaseException] = [[] for _ in parts]
+
+    def worker(n: int) -> None:
+        try:
+            with connect() as own:
+                results[n] = check(own, parts[n])
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller below
+            results[n] = exc
+
+    threads = [threading.Thread(target=worker, args=(n,), name=f"preflight-{n}") for n in range(len(parts))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    problems: list[str] = []
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+        problems += result
+    return problems
 
 
 def attach_chunk(conn: psycopg.Connection, chunk: Sequence[str], progress: Progress) -> list[int]:

@@ -178,6 +178,23 @@ def test_attach_with_parallel_connections(conn: psycopg.Connection, app: psycopg
     assert "attached 4 schema(s): 0 trigger(s) created or replaced, 4 schema(s) already up to date" in out
 
 
+def test_parallel_preflight_finds_problems_in_every_slice(conn: psycopg.Connection, db: Db,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """With --jobs 2 the pre-flight checks two slices of the schemas from two connections: a bad schema
+    in either slice refuses the whole run, the problems in the order the schemas were named."""
+    good = [create_tenant(conn, f"slice{n}", f"Slice {n}")[1] for n in range(4)]
+    first = broken_tenant(conn, "sliceearly", "ALTER COLUMN title TYPE text")
+    last = broken_tenant(conn, "slicelate", "DROP COLUMN internal_notes")
+    before = state(conn)
+    code, _, err = run(capsys, "attach", first, *good, last, "--jobs", "2", dsn=db.dsn())
+    assert code == 2 and "nothing was attached" in err
+    assert err.index(first) < err.index(last) and "title" in err and "internal_notes" in err
+    assert state(conn) == before
+    code, out, err = run(capsys, "attach", *good, "--jobs", "2", "--chunk-size", "2", dsn=db.dsn())
+    assert code == 0, err
+    assert "attached 4 schema(s): 128 trigger(s)" in out
+
+
 def test_attach_schemas_grants_once_and_rolls_back_as_a_whole(conn: psycopg.Connection) -> None:
     """catalog_sync.attach_schemas() (what attach runs per chunk): one row per schema, in order; the
     schema grants of the batch in one GRANT; idempotent; a schema that does not match the contract
