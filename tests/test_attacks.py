@@ -519,14 +519,7 @@ def test_ddl_while_the_sync_waits_for_a_parent_lock(arena: Arena, ddl: str) -> N
         "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted", (), holder,
         meanwhile=tenant_ddl)
     assert not arena.evil_ran(), "tenant code ran as the definer after the lock wait"
-    if ddl == "statistics_expression_on_jobs":
-        # The write does not read the job table back (its rows come from the transition table,
-        # checked before it was read): nothing is planned over the new statistics.
-        assert outcome.get("ok"), outcome
-        row = arena.acme_row(job["uuid"])
-        assert row is not None and row["title"] == "Written while waiting"
-    else:
-        assert isinstance(outcome.get("error"), psycopg.errors.InsufficientPrivilege), outcome
+    assert isinstance(outcome.get("error"), psycopg.errors.InsufficientPrivilege), outcome
     arena.assert_canary()
 
 
@@ -907,24 +900,16 @@ RLS_ATTACKS = {
 
 @pytest.mark.parametrize("attack", list(RLS_ATTACKS))
 def test_row_level_security_fails_closed(arena: Arena, attack: str) -> None:
-    """row_security = off on the definer and a NOBYPASSRLS owner: any policy makes a read of the table
-    raise instead of reading filtered rows, and no policy expression runs as the definer. A job write
-    does not read its job table back (its rows come from the transition table, which no policy
-    filters): with a policy on the job table it is synced right; verify reports the table
-    unreadable. With a policy on the category table, which the job write reads, it raises."""
+    """row_security = off on the definer and a NOBYPASSRLS owner: any policy makes the sync raise
+    instead of reading filtered rows, and no policy expression runs as the definer."""
     t = arena.tenant
-    job = insert_job(t, ACME, category_id=category_id(t, ACME))
+    job = insert_job(t, ACME)
     before = arena.acme_row(job["uuid"])
     for stmt in RLS_ATTACKS[attack]:
         t.execute(stmt)
-    if attack == "evil_policy_on_category":
-        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
-            update_job(t, ACME, job["id"], title="hidden", published_on_career_page=False)
-        assert arena.acme_row(job["uuid"]) == before
-    else:
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
         update_job(t, ACME, job["id"], title="hidden", published_on_career_page=False)
-        assert arena.acme_row(job["uuid"]) is None
-        assert ("unreadable", f"row level security is enabled on {ACME}.ats_jobposting") in arena.verify_acme()
+    assert arena.acme_row(job["uuid"]) == before
     assert not arena.evil_ran(), "a policy expression ran as the definer"
     arena.assert_canary()
 
@@ -1235,14 +1220,14 @@ def test_errors_and_notices_never_echo_other_tenants_values(arena: Arena) -> Non
         else:
             raise AssertionError(f"expected an error from {stmt}")
 
-    job = insert_job(t, ACME, category_id=category_id(t, ACME))
+    job = insert_job(t, ACME)
     upd = f"UPDATE {ACME}.ats_jobposting SET title = 'x' WHERE id = {job['id']}"
     t.execute(f"ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN title TYPE text")
     expect_error(upd)
     t.execute(f"ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN title TYPE character varying(200)")
-    t.execute(f"ALTER TABLE {ACME}.ats_jobcategory ENABLE ROW LEVEL SECURITY")   # the job write reads it
+    t.execute(f"ALTER TABLE {ACME}.ats_jobposting ENABLE ROW LEVEL SECURITY")
     expect_error(upd)
-    t.execute(f"ALTER TABLE {ACME}.ats_jobcategory DISABLE ROW LEVEL SECURITY")
+    t.execute(f"ALTER TABLE {ACME}.ats_jobposting DISABLE ROW LEVEL SECURITY")
     t.execute(f"ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN team DROP NOT NULL")
     expect_error(f"UPDATE {ACME}.ats_jobposting SET team = NULL WHERE id = {job['id']}")
     t.execute(f"ALTER TABLE {ACME}.ats_jobposting DROP CONSTRAINT ats_jobposting_uuid_key CASCADE")

@@ -138,12 +138,9 @@ def test_truncate_removes_only_that_tenants_rows(app: psycopg.Connection, conn: 
     assert verify_findings(conn) == []
 
 
-@pytest.mark.parametrize("rows", [400, 1200])
-def test_bulk_update_of_many_rows(app: psycopg.Connection, conn: psycopg.Connection, rows: int) -> None:
-    """Up to 1,000 changed rows the sync takes them from the transition table, above it reads the
-    table: both the same."""
-    jobs = insert_jobs(app, ACME, [{"title": f"Job {i}"} for i in range(rows)])
-    assert catalog_count(conn, ACME) == rows
+def test_bulk_update_of_many_rows(app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    jobs = insert_jobs(app, ACME, [{"title": f"Job {i}"} for i in range(400)])
+    assert catalog_count(conn, ACME) == 400
     app.execute(q("UPDATE {s}.ats_jobposting SET title = title || ' (updated)', "
                   "status = CASE WHEN id % 2 = 0 THEN 'closed' ELSE status END, updated_at = now()"))
     open_ids = {j["id"] for j in jobs if j["id"] % 2 == 1}
@@ -339,41 +336,3 @@ def test_update_trigger_compares_every_projection_input(conn: psycopg.Connection
     new_side = [c.strip().removeprefix("n.") for c in match.group(1).split(",")]
     old_side = [c.strip().removeprefix("o.") for c in match.group(2).split(",")]
     assert new_side == old_side == inputs[0]
-    # The source rows built from the transition table: the same inputs, in the
-    # type's order, then its three derived fields.
-    match = re.search(r"array_agg\(ROW\((n\..*?)\)::catalog_sync\.job_source\)", body[0], re.S)
-    assert match, "the source rows built from new_rows"
-    fields = [c.strip() for c in match.group(1).split(",")]
-    assert [f.removeprefix("n.") for f in fields[:-4]] == inputs[0]
-    assert fields[-4:] == ["NULL", "NULL", "coalesce(m.mask", "0)"]   # category_name, category_slug, html_mask
-    derived = conn.execute("SELECT array_agg(attname::text ORDER BY attnum) FROM pg_attribute "
-                           "WHERE attrelid = 'catalog_sync.job_source'::regclass AND attnum > 0").fetchone()
-    assert derived is not None and derived[0][-3:] == ["category_name", "category_slug", "html_mask"]
-    assert len(derived[0]) == len(inputs[0]) + 3
-
-
-@pytest.mark.parametrize("when", ["statement", "row"])
-def test_tenant_trigger_rewriting_the_same_rows(app: psycopg.Connection, conn: psycopg.Connection,
-                                                when: str) -> None:
-    """A trigger of the tenant's own that writes the same jobs again during the statement (here: an
-    AFTER trigger that takes a job off the careers page when its title says so; its name sorts
-    before the sync's, so it runs first): the catalog follows the rows as they are at the end of
-    the statement, not the versions the statement itself wrote (the sync then reads the table
-    instead of its transition table)."""
-    job = insert_job(app, ACME)
-    assert catalog_row(conn, job["uuid"]) is not None
-    level = "STATEMENT" if when == "statement" else "ROW"
-    app.execute(q("CREATE FUNCTION {s}.unpublish_drafts() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-                  "IF pg_trigger_depth() > 1 THEN RETURN NULL; END IF; "
-                  "UPDATE {s}.ats_jobposting SET published_on_career_page = false "
-                  "WHERE title LIKE 'DRAFT%' AND published_on_career_page; RETURN NULL; END $$"))
-    app.execute(q("CREATE TRIGGER a_unpublish_drafts AFTER INSERT OR UPDATE ON {s}.ats_jobposting "
-                  f"FOR EACH {level} EXECUTE FUNCTION {{s}}.unpublish_drafts()"))
-    update_job(app, ACME, job["id"], title="DRAFT: not yet")
-    assert catalog_row(conn, job["uuid"]) is None
-    added = insert_job(app, ACME, title="DRAFT: new")
-    assert catalog_row(conn, added["uuid"]) is None
-    update_job(app, ACME, job["id"], title="Final", published_on_career_page=True)
-    row = catalog_row(conn, job["uuid"])
-    assert row is not None and row["title"] == "Final"
-    assert verify_findings(conn) == []

@@ -12,17 +12,13 @@
 -- locks. Signature of the result:
 --   p_function(p_tenant_id bigint, p_filter text, p_keys bigint[], p_masks integer[],
 --              p_reuse boolean, p_delete_keys uuid[], p_delete_scope uuid[],
---              p_delete_all boolean [, p_rows <p_source_type>[] DEFAULT NULL],
---              OUT removed bigint, OUT inserted bigint, OUT updated bigint)
--- With p_source_type, the function takes (and hands to the projection) source
--- rows a sync trigger built from its transition table (filter 'rows').
+--              p_delete_all boolean, OUT removed bigint, OUT inserted bigint, OUT updated bigint)
 CREATE OR REPLACE FUNCTION catalog_sync.define_apply(
     p_function     name,
     p_catalog      regclass,
     p_key_column   name,
     p_projection   name,
-    p_scope_column name,
-    p_source_type  regtype DEFAULT NULL
+    p_scope_column name
 )
 RETURNS void
 LANGUAGE plpgsql
@@ -38,14 +34,7 @@ DECLARE
     v_catl    text;
     v_statement text;
     v_sig     text := 'bigint, text, bigint[], integer[], boolean, uuid[], uuid[], boolean';
-    v_rows_param text := '';
-    v_rows_arg   text := '';
 BEGIN
-    IF p_source_type IS NOT NULL THEN
-        v_sig := v_sig || ', ' || p_source_type::text || '[]';
-        v_rows_param := format(', p_rows %s[] DEFAULT NULL', p_source_type);
-        v_rows_arg := ', p_rows';
-    END IF;
     v_set := array_remove(array_remove(v_cols, 'tenant_id'), p_key_column::text);
     SELECT string_agg(format('%I', c), ', '), string_agg(format('p.%I', c), ', ') INTO v_list, v_plist
     FROM unnest(v_cols) AS c;
@@ -56,7 +45,7 @@ BEGIN
 
     -- The one statement, with %%1$s standing for the candidate keys to delete.
     v_statement := format($stmt$    WITH p AS (
-        SELECT * FROM catalog_sync.%3$I(p_tenant_id, p_filter, p_keys, p_masks, p_reuse%11$s)
+        SELECT * FROM catalog_sync.%3$I(p_tenant_id, p_filter, p_keys, p_masks, p_reuse)
     ),
     -- The keys to delete are computed with EXCEPT (hashed or sorted, never a
     -- nested loop), so a generic plan stays linear for a 100k-row statement.
@@ -88,7 +77,7 @@ BEGIN
         p_function, p_catalog, p_projection, p_key_column,
         -- the scope column; a catalog without one compares the key with an empty scope
         CASE WHEN p_scope_column IS NULL THEN quote_ident(p_key_column) ELSE quote_ident(p_scope_column) END,
-        v_list, v_plist, v_setl, v_exl, v_catl, v_rows_arg);
+        v_list, v_plist, v_setl, v_exl, v_catl);
 
     -- Two statements, not one with both kinds of candidates: a generic plan
     -- sizes its hash tables for the estimated row counts, and "every row of
@@ -97,7 +86,7 @@ BEGIN
     EXECUTE format($def$
 CREATE OR REPLACE FUNCTION catalog_sync.%1$I(
     p_tenant_id bigint, p_filter text, p_keys bigint[], p_masks integer[], p_reuse boolean,
-    p_delete_keys uuid[], p_delete_scope uuid[], p_delete_all boolean%5$s,
+    p_delete_keys uuid[], p_delete_scope uuid[], p_delete_all boolean,
     OUT removed bigint, OUT inserted bigint, OUT updated bigint)
 LANGUAGE plpgsql
 -- The plans below are linear whatever the number of keys, so they are planned
@@ -124,11 +113,10 @@ $def$,
         UNION
         SELECT c.%I FROM %s AS c WHERE c.tenant_id = p_tenant_id AND c.%s = ANY (p_delete_scope)',
             p_key_column, p_catalog,
-            CASE WHEN p_scope_column IS NULL THEN quote_ident(p_key_column) ELSE quote_ident(p_scope_column) END)),
-        v_rows_param);
+            CASE WHEN p_scope_column IS NULL THEN quote_ident(p_key_column) ELSE quote_ident(p_scope_column) END)));
     EXECUTE format('ALTER FUNCTION catalog_sync.%I(%s) OWNER TO catalog_sync_owner', p_function, v_sig);
     EXECUTE format('REVOKE ALL ON FUNCTION catalog_sync.%I(%s) FROM PUBLIC', p_function, v_sig);
 END
 $$;
-ALTER FUNCTION catalog_sync.define_apply(name, regclass, name, name, name, regtype) OWNER TO catalog_sync_owner;
-REVOKE ALL ON FUNCTION catalog_sync.define_apply(name, regclass, name, name, name, regtype) FROM PUBLIC;
+ALTER FUNCTION catalog_sync.define_apply(name, regclass, name, name, name) OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync.define_apply(name, regclass, name, name, name) FROM PUBLIC;

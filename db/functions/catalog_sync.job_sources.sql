@@ -3,11 +3,8 @@
 -- job ids in p_keys, with their HTML masks from p_masks; 'changed_ids': the
 -- same, passed by on_job_change(), which has checked the job and category
 -- tables after its last lock wait in this very statement (not twice);
--- 'categories': jobs whose category id is in p_keys; 'rows': the jobs in p_rows,
--- which on_job_change() built from its transition table, checked as for
--- 'changed_ids': only their category columns are read, here). Planned for the
--- actual keys on every call (dynamic SQL), so a 100k-key statement gets hash
--- joins, not a generic plan.
+-- 'categories': jobs whose category id is in p_keys). Planned for the actual keys on every call
+-- (dynamic SQL), so a 100k-key statement gets hash joins, not a generic plan.
 -- Refuses tables that no longer match the contract. Dynamic SQL because the
 -- schema varies; identifiers only through the registered OIDs (%I).
 CREATE OR REPLACE FUNCTION catalog_sync.job_sources(
@@ -15,8 +12,7 @@ CREATE OR REPLACE FUNCTION catalog_sync.job_sources(
     p_category_rel oid,
     p_filter       text,
     p_keys         bigint[],
-    p_masks        integer[] DEFAULT NULL,
-    p_rows         catalog_sync.job_source[] DEFAULT NULL
+    p_masks        integer[] DEFAULT NULL
 )
 RETURNS SETOF catalog_sync.job_source
 LANGUAGE plpgsql STABLE
@@ -27,31 +23,7 @@ DECLARE
     v_columns text;
     v_where   text;
     v_lock_timeout text;
-    v_categories bigint[];
-    v_names      text[];
-    v_slugs      text[];
 BEGIN
-    IF p_filter = 'rows' THEN
-        -- The job rows come from the statement's transition table (the row
-        -- versions it wrote, no read of the table and nothing to plan for
-        -- them); only the category columns are looked up: a small query.
-        SELECT array_agg(DISTINCT r.category_id) INTO v_categories
-        FROM unnest(p_rows) AS r WHERE r.category_id IS NOT NULL;
-        IF v_categories IS NOT NULL THEN
-            v_lock_timeout := pg_catalog.current_setting('lock_timeout');   -- see below
-            PERFORM pg_catalog.set_config('lock_timeout', '1ms', true);
-            EXECUTE format('SELECT array_agg(c.id::bigint), array_agg(c.name::text), array_agg(c.slug::text) '
-                           'FROM ONLY %s AS c WHERE c.id = ANY ($1)', catalog_sync.qualified_name(p_category_rel))
-                INTO v_categories, v_names, v_slugs USING v_categories;
-            PERFORM pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
-        END IF;
-        RETURN QUERY
-        SELECT x.*
-        FROM unnest(p_rows) AS r
-        LEFT JOIN unnest(v_categories, v_names, v_slugs) AS c (id, name, slug) ON c.id = r.category_id
-        CROSS JOIN LATERAL jsonb_populate_record(r, jsonb_build_object('category_name', c.name, 'category_slug', c.slug)) AS x;
-        RETURN;
-    END IF;
     IF p_filter IS DISTINCT FROM 'changed_ids' THEN
         PERFORM catalog_sync.assert_contracts(ARRAY[p_job_rel, p_category_rel], '{ats_jobposting,ats_jobcategory}');
     END IF;
@@ -84,7 +56,5 @@ BEGIN
     PERFORM pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
 END
 $$;
-ALTER FUNCTION catalog_sync.job_sources(oid, oid, text, bigint[], integer[], catalog_sync.job_source[])
-    OWNER TO catalog_sync_owner;
-REVOKE ALL ON FUNCTION catalog_sync.job_sources(oid, oid, text, bigint[], integer[], catalog_sync.job_source[])
-    FROM PUBLIC;
+ALTER FUNCTION catalog_sync.job_sources(oid, oid, text, bigint[], integer[]) OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync.job_sources(oid, oid, text, bigint[], integer[]) FROM PUBLIC;
