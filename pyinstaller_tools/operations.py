@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg.rows import dict_row
@@ -16,6 +16,7 @@ from psycopg.rows import dict_row
 from pyinstaller_tools.connection import ToolError, describe, is_installed
 
 Progress = Callable[[str], None]
+T = TypeVar("T")
 
 # Session-level advisory lock held for the whole of a backfill or repair run.
 BACKFILL_LOCK_SQL = "hashtextextended('catalog_sync/backfill-run', 0)"
@@ -63,26 +64,51 @@ def preflight(conn: psycopg.Connection, schemas: Sequence[str], jobs: int = 1,
         return check(conn, schemas)
     size = -(-len(schemas) // jobs)
     parts = [schemas[i:i + size] for i in range(0, len(schemas), size)]
-    results: list[list[str] | BaseException] = [[] for _ in parts]
+    results: list[list[str]] = [[] for _ in parts]
 
-    def worker(n: int) -> None:
+    def check_part(own: psycopg.Connection, n: int) -> None:
+        results[n] = check(own, parts[n])
+
+    on_connections(range(len(parts)), jobs, connect, check_part)
+    return [problem for part in results for problem in part]
+
+
+def on_connections(items: Iterable[T], jobs: int, connect: Callable[[], psycopg.Connection],
+                   handle: Callable[[psycopg.Connection, T], None]) -> None:
+    """handle(connection, item) for every item, from `jobs` connections at once (each opened with
+    `connect`, items taken in turn). After an error, or Ctrl-C, no connection starts another item
+    (the running ones finish) and the first error is raised."""
+    pending = iter(items)
+    taking = threading.Lock()
+    errors: list[BaseException] = []
+    none_left = object()
+
+    def worker() -> None:
         try:
             with connect() as own:
-                results[n] = check(own, parts[n])
+                while not errors:
+                    with taking:
+                        item = next(pending, none_left)
+                    if item is none_left:
+                        return
+                    handle(own, item)
         except BaseException as exc:  # noqa: BLE001 - handed to the caller below
-            results[n] = exc
+            with taking:
+                errors.append(exc)
 
-    threads = [threading.Thread(target=worker, args=(n,), name=f"preflight-{n}") for n in range(len(parts))]
+    threads = [threading.Thread(target=worker, name=f"catalog-sync-{n}") for n in range(jobs)]
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join()
-    problems: list[str] = []
-    for result in results:
-        if isinstance(result, BaseException):
-            raise result
-        problems += result
-    return problems
+    try:
+        for thread in threads:
+            thread.join()
+    except BaseException as exc:   # Ctrl-C: no worker starts another item; the running ones finish
+        errors.append(exc)
+        for thread in threads:
+            thread.join()
+        raise
+    if errors:
+        raise errors[0]
 
 
 def attach_chunk(conn: psycopg.Connection, chunk: Sequence[str], progress: Progress) -> list[int]:
@@ -104,7 +130,7 @@ def attach_chunk(conn: psycopg.Connection, chunk: Sequence[str], progress: Progr
 
 def attach(conn: psycopg.Connection, schemas: Sequence[str], chunk_size: int, progress: Progress,
            jobs: int = 1, connect: Callable[[], psycopg.Connection] | None = None) -> AttachResult:
-    """attach_schema() for each schema, chunk_size schemas per transaction.
+    """attach_chunk() (catalog_sync.attach_schemas) for every chunk of chunk_size schemas.
 
     With jobs > 1, chunks are attached by that many connections at once (opened
     with `connect`; conn itself attaches nothing then). Chunks are independent
@@ -134,35 +160,8 @@ def attach(conn: psycopg.Connection, schemas: Sequence[str], chunk_size: int, pr
             record(chunk, attach_chunk(conn, chunk, progress))
         return result
 
-    pending = iter(chunks)
-    errors: list[BaseException] = []
-
-    def worker() -> None:
-        try:
-            with connect() as own:
-                while not errors:
-                    with done:
-                        chunk = next(pending, None)
-                    if chunk is None:
-                        return
-                    record(chunk, attach_chunk(own, chunk, locked_progress))
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller below
-            with done:
-                errors.append(exc)
-
-    threads = [threading.Thread(target=worker, name=f"attach-{n}") for n in range(min(jobs, len(chunks)))]
-    for thread in threads:
-        thread.start()
-    try:
-        for thread in threads:
-            thread.join()
-    except BaseException as exc:   # Ctrl-C: no worker starts another chunk; the running ones finish
-        errors.append(exc)
-        for thread in threads:
-            thread.join()
-        raise
-    if errors:
-        raise errors[0]
+    on_connections(chunks, min(jobs, len(chunks)), connect,
+                   lambda own, chunk: record(chunk, attach_chunk(own, chunk, locked_progress)))
     return result
 
 

@@ -26,19 +26,11 @@ BEGIN
     -- Names come from regclass output (quoted, schema-qualified under the
     -- pinned search_path): a simple expression, no query per relation. An OID
     -- without a relation prints as a number: it is left out here and fails
-    -- contract_matches() below.
-    FOREACH v_relid IN ARRAY p_relids LOOP
-        v_name := v_relid::pg_catalog.regclass::text;
-        IF v_name !~ '^[0-9]+$' THEN
-            v_names := concat_ws(', ', v_names, 'ONLY ' || v_name);
-        END IF;
-    END LOOP;
-    IF v_names IS NOT NULL THEN
-        EXECUTE 'LOCK TABLE ' || v_names || ' IN ACCESS SHARE MODE';
-        -- LOCK resolves names, and looks them up again after waiting: if one
-        -- was renamed meanwhile (and another table took its name), it locked
-        -- the wrong table. The names of the OIDs must be the ones just locked.
-        v_locked := v_names;
+    -- contract_matches() below. Pass 1 locks; pass 2 builds the list again:
+    -- LOCK resolves names, and looks them up again after waiting, so if one
+    -- was renamed meanwhile (and another table took its name), it locked the
+    -- wrong table. The names of the OIDs must be the ones just locked.
+    FOR v_pass IN 1 .. 2 LOOP
         v_names := NULL;
         FOREACH v_relid IN ARRAY p_relids LOOP
             v_name := v_relid::pg_catalog.regclass::text;
@@ -46,11 +38,15 @@ BEGIN
                 v_names := concat_ws(', ', v_names, 'ONLY ' || v_name);
             END IF;
         END LOOP;
-        IF v_names IS DISTINCT FROM v_locked THEN
+        EXIT WHEN v_pass = 1 AND v_names IS NULL;   -- nothing to lock
+        IF v_pass = 1 THEN
+            EXECUTE 'LOCK TABLE ' || v_names || ' IN ACCESS SHARE MODE';
+            v_locked := v_names;
+        ELSIF v_names IS DISTINCT FROM v_locked THEN
             RAISE EXCEPTION 'catalog_sync: a relation the sync reads was renamed while it waited for its lock'
                 USING ERRCODE = 'lock_not_available', HINT = 'Retry the statement.';
         END IF;
-    END IF;
+    END LOOP;
     IF catalog_sync.contract_matches(p_relids, p_source_tables) THEN
         RETURN;
     END IF;

@@ -13,6 +13,7 @@ DECLARE
     v_relids oid[];
     v_tables name[];
     v_rel    record;
+    v_name   text;
     v_lock   text[] := '{}';
     v_grant  text[] := '{}';
 BEGIN
@@ -31,12 +32,13 @@ BEGIN
                 USING ERRCODE = 'insufficient_privilege',
                       HINT = 'Attach as the role that owns the tenant tables (or a member of it) that is also a member of catalog_sync_installer.';
         END IF;
+        v_name := catalog_sync.qualified_name(v_rel.relid);
         IF NOT pg_catalog.has_table_privilege('catalog_sync_owner', v_rel.relid, 'SELECT') THEN
-            v_grant := v_grant || catalog_sync.qualified_name(v_rel.relid);
-            v_lock := v_lock || ('ONLY ' || catalog_sync.qualified_name(v_rel.relid));
+            v_grant := v_grant || v_name;
+            v_lock := v_lock || ('ONLY ' || v_name);
         ELSIF EXISTS (SELECT FROM catalog_sync.trigger_state(v_rel.relid, v_rel.source_table, tenant_id) st
                       WHERE st.state <> 'INSTALLED') THEN
-            v_lock := v_lock || ('ONLY ' || catalog_sync.qualified_name(v_rel.relid));
+            v_lock := v_lock || ('ONLY ' || v_name);
         END IF;
     END LOOP;
     -- Something to change on these tables: take the lock CREATE TRIGGER needs

@@ -29,16 +29,7 @@ BEGIN
         RAISE EXCEPTION 'catalog_sync: sync function called by an unexpected trigger on relation %', p_relid
             USING ERRCODE = 'insufficient_privilege';
     END IF;
-    -- The contract checks read pg_catalog with the statement's snapshot. Under
-    -- REPEATABLE READ or SERIALIZABLE that is the transaction's first one, older
-    -- than what the planner sees: an index over tenant code committed since
-    -- would pass the check and run as the definer. Fail closed.
-    IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
-        RAISE EXCEPTION 'catalog_sync: synced tables can only be written in READ COMMITTED transactions (this one is %)',
-                        pg_catalog.current_setting('transaction_isolation')
-            USING ERRCODE = 'feature_not_supported',
-                  HINT = 'Write tenant tables and public.tenants_tenant in READ COMMITTED transactions (Django''s default).';
-    END IF;
+    PERFORM catalog_sync.assert_read_committed();
     v_tenant_id := p_tenant_arg::bigint;
     PERFORM FROM catalog_sync.attached_table a
     WHERE a.relid = p_relid AND a.tenant_id = v_tenant_id AND a.source_table = p_source_table;

@@ -17,16 +17,7 @@ BEGIN
         RAISE EXCEPTION 'catalog_sync: on_tenant_change called by an unexpected trigger on relation %', TG_RELID
             USING ERRCODE = 'insufficient_privilege';
     END IF;
-    -- As in guard(): the contract checks read pg_catalog with the statement's snapshot. Under
-    -- REPEATABLE READ or SERIALIZABLE that is the transaction's first one, older
-    -- than what the planner sees: an index over tenant code committed since
-    -- would pass the check and run as the definer. Fail closed.
-    IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
-        RAISE EXCEPTION 'catalog_sync: synced tables can only be written in READ COMMITTED transactions (this one is %)',
-                        pg_catalog.current_setting('transaction_isolation')
-            USING ERRCODE = 'feature_not_supported',
-                  HINT = 'Write tenant tables and public.tenants_tenant in READ COMMITTED transactions (Django''s default).';
-    END IF;
+    PERFORM catalog_sync.assert_read_committed();
     PERFORM catalog_sync.assert_registry();
 
     IF TG_OP = 'DELETE' THEN

@@ -20,15 +20,17 @@ DECLARE
     v_where    text;
     v_lock_timeout text;
     v_tables   name[] := '{services_serviceprovider,services_serviceprovider_categories,services_servicecategory,services_providerskill,services_skill}';
+    v_relids   oid[];
 BEGIN
-    PERFORM catalog_sync.assert_contracts(ARRAY(SELECT catalog_sync.source_relid(p_tenant_id, t.name)
-                                                FROM unnest(v_tables) WITH ORDINALITY AS t (name, i) ORDER BY t.i),
-                                          v_tables);
-    v_provider := catalog_sync.qualified_name(catalog_sync.source_relid(p_tenant_id, 'services_serviceprovider'));
-    v_links := catalog_sync.qualified_name(catalog_sync.source_relid(p_tenant_id, 'services_serviceprovider_categories'));
-    v_category := catalog_sync.qualified_name(catalog_sync.source_relid(p_tenant_id, 'services_servicecategory'));
-    v_skills := catalog_sync.qualified_name(catalog_sync.source_relid(p_tenant_id, 'services_providerskill'));
-    v_skill := catalog_sync.qualified_name(catalog_sync.source_relid(p_tenant_id, 'services_skill'));
+    -- The registered OIDs, in v_tables' order, looked up once.
+    v_relids := ARRAY(SELECT catalog_sync.source_relid(p_tenant_id, t.name)
+                      FROM unnest(v_tables) WITH ORDINALITY AS t (name, i) ORDER BY t.i);
+    PERFORM catalog_sync.assert_contracts(v_relids, v_tables);
+    v_provider := catalog_sync.qualified_name(v_relids[1]);
+    v_links := catalog_sync.qualified_name(v_relids[2]);
+    v_category := catalog_sync.qualified_name(v_relids[3]);
+    v_skills := catalog_sync.qualified_name(v_relids[4]);
+    v_skill := catalog_sync.qualified_name(v_relids[5]);
     v_where := CASE p_filter
         WHEN 'all' THEN 'TRUE'
         WHEN 'ids' THEN 'TRUE'
