@@ -329,7 +329,7 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
                 by_problem[key] = {(t, s) for t, s in by_problem[key] if t not in gone}
         if any(t is None for k in trigger_problems for t, _ in by_problem[k]):
             conn.execute("SELECT catalog_sync.install_triggers("
-                         "'public.tenants_tenant'::regclass, 'tenants_tenant', NULL)")
+                         "ARRAY['public.tenants_tenant'::regclass::oid], '{tenants_tenant}', NULL)")
             done.append("triggers on public.tenants_tenant re-installed")
         reattach = {s for k in trigger_problems | {"tenant_not_attached"} for t, s in by_problem.get(k, ()) if s}
         for schema in sorted(reattach):

@@ -339,6 +339,52 @@ def test_attach_is_idempotent(conn: psycopg.Connection) -> None:
     assert problems(conn) == []
 
 
+def test_attach_brings_every_table_of_a_schema_in_line(conn: psycopg.Connection) -> None:
+    """One attach_schema() call fixes every table of the schema at once: a missing, a disabled and an
+    outdated trigger are installed again, sync triggers the spec no longer has are dropped (on two
+    tables), a trigger of the application is left alone; a second call changes nothing."""
+    tenant_id = conn.execute("SELECT id FROM public.tenants_tenant WHERE schema_name = %s", (ACME,)).fetchone()[0]
+    conn.execute("CREATE FUNCTION public.app_audit() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END'")
+    conn.execute("CREATE TRIGGER app_audit AFTER INSERT ON tenant_acme.ats_jobposting "
+                 "FOR EACH STATEMENT EXECUTE FUNCTION public.app_audit()")
+    # As an older release could leave them: sync triggers under names the spec no longer has.
+    conn.execute("CREATE TRIGGER catalog_sync_job_legacy AFTER INSERT ON tenant_acme.ats_jobposting "
+                 "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT "
+                 f"EXECUTE FUNCTION catalog_sync.on_job_change('{tenant_id}', 'catalog_sync:old')")
+    conn.execute("CREATE TRIGGER catalog_sync_service_legacy AFTER TRUNCATE ON tenant_acme.services_service "
+                 f"FOR EACH STATEMENT EXECUTE FUNCTION catalog_sync.on_service_change('{tenant_id}', 'x')")
+    conn.execute("DROP TRIGGER catalog_sync_provskill_delete ON tenant_acme.services_providerskill")
+    conn.execute("ALTER TABLE tenant_acme.ats_jobcategory DISABLE TRIGGER catalog_sync_jobcat_update")
+    conn.execute("CREATE OR REPLACE TRIGGER catalog_sync_job_update AFTER UPDATE ON tenant_acme.ats_jobposting "
+                 "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT "
+                 f"EXECUTE FUNCTION catalog_sync.on_job_change('{tenant_id}', 'catalog_sync:old')")
+    assert conn.execute("SELECT triggers_changed FROM catalog_sync.attach_schema(%s)", (ACME,)).fetchone() == (5,)
+    names = conn.execute("SELECT c.relname, tg.tgname, tg.tgenabled FROM pg_trigger tg "
+                         "JOIN pg_class c ON c.oid = tg.tgrelid "
+                         "WHERE c.relnamespace = 'tenant_acme'::regnamespace AND NOT tg.tgisinternal").fetchall()
+    expected = conn.execute("SELECT source_table, trigger_name, 'A' FROM catalog_sync.trigger_spec "
+                            "WHERE source_table <> 'tenants_tenant'").fetchall()
+    assert sorted(names) == sorted([*expected, ("ats_jobposting", "app_audit", "O")])
+    assert problems(conn) == []
+    assert conn.execute("SELECT triggers_changed FROM catalog_sync.attach_schema(%s)", (ACME,)).fetchone() == (0,)
+
+
+def test_attach_registers_a_recreated_table(app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    """A source table replaced by another of the same name: attach registers the new one (by OID) and
+    forgets the old one, whose triggers then refuse to publish anything."""
+    app.execute("ALTER TABLE tenant_acme.ats_jobcategory RENAME TO ats_jobcategory_old")
+    app.execute("CREATE TABLE tenant_acme.ats_jobcategory (LIKE tenant_acme.ats_jobcategory_old INCLUDING ALL)")
+    assert conn.execute("SELECT triggers_changed FROM catalog_sync.attach_schema(%s)", (ACME,)).fetchone() == (4,)
+    registered = conn.execute(
+        "SELECT a.relid::regclass::text FROM catalog_sync.attached_table a JOIN catalog_sync.tenant t "
+        "USING (tenant_id) WHERE t.schema_name = %s AND a.source_table = 'ats_jobcategory'", (ACME,)).fetchall()
+    assert registered == [("tenant_acme.ats_jobcategory",)]
+    assert conn.execute("SELECT count(*) FROM catalog_sync.attached_table "
+                        "WHERE relid = 'tenant_acme.ats_jobcategory_old'::regclass").fetchone() == (0,)
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="not attached"):
+        app.execute("UPDATE tenant_acme.ats_jobcategory_old SET name = name || '!'")
+
+
 def test_verify_tenant_option_limits_scope(app: psycopg.Connection, conn: psycopg.Connection, db: Db,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     job = insert_job(app, GLOBEX)

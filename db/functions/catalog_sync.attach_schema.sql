@@ -10,12 +10,12 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_relids oid[];
-    v_tables name[];
-    v_rel    record;
-    v_name   text;
-    v_lock   text[] := '{}';
-    v_grant  text[] := '{}';
+    v_relids  oid[];
+    v_tables  name[];
+    v_foreign oid;
+    v_pending oid[];
+    v_grant   text;
+    v_lock    text;
 BEGIN
     tenant_id := NULL;
     triggers_changed := 0;
@@ -23,44 +23,45 @@ BEGIN
            min(r.tenant_id)
     INTO v_relids, v_tables, tenant_id
     FROM catalog_sync.register_schema(p_schema) AS r;
-    FOR v_rel IN SELECT u.relid, u.source_table
-                 FROM unnest(v_relids, v_tables) AS u (relid, source_table) LOOP
-        IF NOT pg_catalog.pg_has_role(current_user,
-                (SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = v_rel.relid), 'USAGE') THEN
-            RAISE EXCEPTION 'catalog_sync: role % does not own %', current_user,
-                            catalog_sync.qualified_name(v_rel.relid)
-                USING ERRCODE = 'insufficient_privilege',
-                      HINT = 'Attach as the role that owns the tenant tables (or a member of it) that is also a member of catalog_sync_installer.';
-        END IF;
-        v_name := catalog_sync.qualified_name(v_rel.relid);
-        IF NOT pg_catalog.has_table_privilege('catalog_sync_owner', v_rel.relid, 'SELECT') THEN
-            v_grant := v_grant || v_name;
-            v_lock := v_lock || ('ONLY ' || v_name);
-        ELSIF EXISTS (SELECT FROM catalog_sync.trigger_state(v_rel.relid, v_rel.source_table, tenant_id) st
-                      WHERE st.state <> 'INSTALLED') THEN
-            v_lock := v_lock || ('ONLY ' || v_name);
-        END IF;
-    END LOOP;
+    SELECT u.relid INTO v_foreign
+    FROM unnest(v_relids) WITH ORDINALITY AS u (relid, n)
+    JOIN pg_catalog.pg_class c ON c.oid = u.relid
+    WHERE NOT pg_catalog.pg_has_role(current_user, c.relowner, 'USAGE')
+    ORDER BY u.n
+    LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'catalog_sync: role % does not own %', current_user, catalog_sync.qualified_name(v_foreign)
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'Attach as the role that owns the tenant tables (or a member of it) that is also a member of catalog_sync_installer.';
+    END IF;
+    -- Tables the machinery cannot read yet get a GRANT; they and the tables
+    -- with a trigger to change get a lock. One query each for the whole schema.
+    SELECT array_agg(DISTINCT st.relid) INTO v_pending
+    FROM catalog_sync.trigger_states(v_relids, v_tables, tenant_id) AS st
+    WHERE st.state <> 'INSTALLED';
+    SELECT string_agg(q.name, ', ' ORDER BY q.n) FILTER (WHERE NOT q.readable),
+           string_agg('ONLY ' || q.name, ', ' ORDER BY q.n) FILTER (WHERE NOT q.readable OR q.relid = ANY (v_pending))
+    INTO v_grant, v_lock
+    FROM (SELECT u.relid, u.n, catalog_sync.qualified_name(u.relid) AS name,
+                 pg_catalog.has_table_privilege('catalog_sync_owner', u.relid, 'SELECT') AS readable
+          FROM unnest(v_relids) WITH ORDINALITY AS u (relid, n)) AS q;
     -- Something to change on these tables: take the lock CREATE TRIGGER needs
     -- first, before the GRANT touches their catalog rows (an autovacuum ANALYZE
     -- in between would otherwise deadlock with us). One statement each for all
     -- tables of the schema (attach of 10,000 schemas runs them 10,000 times).
-    IF cardinality(v_lock) > 0 THEN
-        EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', array_to_string(v_lock, ', '));
+    IF v_lock IS NOT NULL THEN
+        EXECUTE 'LOCK TABLE ' || v_lock || ' IN SHARE ROW EXCLUSIVE MODE';
     END IF;
     IF NOT pg_catalog.has_schema_privilege('catalog_sync_owner',
                                            (SELECT n.oid FROM pg_catalog.pg_namespace n WHERE n.nspname = p_schema),
                                            'USAGE') THEN
         EXECUTE format('GRANT USAGE ON SCHEMA %I TO catalog_sync_owner', p_schema);
     END IF;
-    IF cardinality(v_grant) > 0 THEN
-        EXECUTE format('GRANT SELECT ON %s TO catalog_sync_owner', array_to_string(v_grant, ', '));
+    IF v_grant IS NOT NULL THEN
+        EXECUTE 'GRANT SELECT ON ' || v_grant || ' TO catalog_sync_owner';
     END IF;
-    FOR v_rel IN SELECT u.relid, u.source_table
-                 FROM unnest(v_relids, v_tables) AS u (relid, source_table) LOOP
-        triggers_changed := triggers_changed
-            + catalog_sync.install_triggers(v_rel.relid, v_rel.source_table, tenant_id);
-    END LOOP;
+    -- (Looks at the triggers again: the lock may have waited for a change.)
+    triggers_changed := catalog_sync.install_triggers(v_relids, v_tables, tenant_id);
     RETURN NEXT;
 END
 $$;

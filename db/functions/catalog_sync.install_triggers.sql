@@ -1,61 +1,76 @@
--- Create (or bring up to date) the spec's triggers on one relation, ENABLE
--- ALWAYS (so session_replication_role = replica does not skip them either), with
--- the definition hash as last trigger argument; drop sync triggers the spec no
--- longer has. (An argument, not a COMMENT: one statement less per trigger, and
--- only an installer can write it; a table owner can comment on any trigger.)
--- Triggers already INSTALLED are not touched (no lock taken on their table
--- beyond the catalog reads). SECURITY INVOKER: the caller must own the table
--- and hold EXECUTE on the sync functions (catalog_sync_installer).
--- Returns the number of triggers created or replaced.
-CREATE OR REPLACE FUNCTION catalog_sync.install_triggers(p_relid oid, p_source_table name, p_tenant_id bigint)
+-- Create (or bring up to date) the spec's triggers on each relation
+-- p_relids[i] (a p_source_tables[i] of tenant p_tenant_id; NULL for
+-- public.tenants_tenant), ENABLE ALWAYS (so session_replication_role = replica
+-- does not skip them either), with the definition hash as last trigger
+-- argument; drop sync triggers the spec no longer has. (An argument, not a
+-- COMMENT: one statement less per trigger, and only an installer can write it;
+-- a table owner can comment on any trigger.) Triggers already INSTALLED are not
+-- touched (no lock taken on their table beyond the catalog reads). All
+-- relations of a schema in one call: one query finds what to change, one
+-- finds what to drop (attach of 10,000 schemas runs this 10,000 times).
+-- SECURITY INVOKER: the caller must own the tables and hold EXECUTE on the
+-- sync functions (catalog_sync_installer).
+-- Returns the number of triggers created, replaced or dropped.
+CREATE OR REPLACE FUNCTION catalog_sync.install_triggers(p_relids oid[], p_source_tables name[], p_tenant_id bigint)
 RETURNS integer
 LANGUAGE plpgsql
+-- (Planned once per session, see trigger_states().)
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
-    v_rel     text := catalog_sync.qualified_name(p_relid);
+    v_rel     record;
+    v_name    text;
     v_spec    catalog_sync.trigger_spec;
-    v_stale   name;
     v_changed integer := 0;
-    v_enable  text[] := '{}';
+    v_enable  text[];
 BEGIN
-    FOR v_spec IN SELECT s.* FROM catalog_sync.trigger_spec s
-                  JOIN catalog_sync.trigger_state(p_relid, p_source_table, p_tenant_id) st
-                    ON st.trigger_name = s.trigger_name
-                  WHERE s.source_table = p_source_table AND st.state <> 'INSTALLED'
-                  ORDER BY s.trigger_name LOOP
-        EXECUTE format('CREATE OR REPLACE TRIGGER %I AFTER %s ON %s %s FOR EACH STATEMENT '
-                       'EXECUTE FUNCTION catalog_sync.%I(%s)',
-                       v_spec.trigger_name, v_spec.event, v_rel,
-                       CASE v_spec.event
-                           WHEN 'INSERT' THEN 'REFERENCING NEW TABLE AS new_rows'
-                           WHEN 'UPDATE' THEN 'REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows'
-                           WHEN 'DELETE' THEN 'REFERENCING OLD TABLE AS old_rows'
-                           ELSE ''
-                       END,
-                       v_spec.function_name,
-                       concat_ws(', ', quote_literal(p_tenant_id::text), quote_literal(catalog_sync.trigger_hash(v_spec))));
-        v_enable := v_enable || format('ENABLE ALWAYS TRIGGER %I', v_spec.trigger_name);
-        v_changed := v_changed + 1;
+    FOR v_rel IN SELECT st.relid, array_agg(s ORDER BY s.trigger_name) AS specs
+                 FROM catalog_sync.trigger_states(p_relids, p_source_tables, p_tenant_id) AS st
+                 JOIN unnest(p_relids, p_source_tables) AS r (relid, source_table) ON r.relid = st.relid
+                 JOIN catalog_sync.trigger_spec s
+                   ON s.source_table = r.source_table AND s.trigger_name = st.trigger_name
+                 WHERE st.state <> 'INSTALLED'
+                 GROUP BY st.relid
+                 ORDER BY st.relid LOOP
+        v_name := catalog_sync.qualified_name(v_rel.relid);
+        v_enable := '{}';
+        FOREACH v_spec IN ARRAY v_rel.specs LOOP
+            EXECUTE format('CREATE OR REPLACE TRIGGER %I AFTER %s ON %s %s FOR EACH STATEMENT '
+                           'EXECUTE FUNCTION catalog_sync.%I(%s)',
+                           v_spec.trigger_name, v_spec.event, v_name,
+                           CASE v_spec.event
+                               WHEN 'INSERT' THEN 'REFERENCING NEW TABLE AS new_rows'
+                               WHEN 'UPDATE' THEN 'REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows'
+                               WHEN 'DELETE' THEN 'REFERENCING OLD TABLE AS old_rows'
+                               ELSE ''
+                           END,
+                           v_spec.function_name,
+                           concat_ws(', ', quote_literal(p_tenant_id::text),
+                                     quote_literal(catalog_sync.trigger_hash(v_spec))));
+            v_enable := v_enable || format('ENABLE ALWAYS TRIGGER %I', v_spec.trigger_name);
+            v_changed := v_changed + 1;
+        END LOOP;
+        -- One ALTER TABLE for all triggers of the table.
+        EXECUTE format('ALTER TABLE %s %s', v_name, array_to_string(v_enable, ', '));
     END LOOP;
-    -- One ALTER TABLE for all of them (attach of 10,000 schemas runs this 80,000 times).
-    IF cardinality(v_enable) > 0 THEN
-        EXECUTE format('ALTER TABLE %s %s', v_rel, array_to_string(v_enable, ', '));
-    END IF;
 
-    FOR v_stale IN
-        SELECT tg.tgname FROM pg_catalog.pg_trigger tg
+    FOR v_rel IN
+        SELECT tg.tgrelid AS relid, tg.tgname
+        FROM unnest(p_relids, p_source_tables) AS r (relid, source_table)
+        JOIN pg_catalog.pg_trigger tg ON tg.tgrelid = r.relid
         JOIN pg_catalog.pg_proc p ON p.oid = tg.tgfoid
-        WHERE tg.tgrelid = p_relid AND p.pronamespace = 'catalog_sync'::regnamespace
-          AND tg.tgname NOT IN (SELECT s.trigger_name FROM catalog_sync.trigger_spec s
-                                WHERE s.source_table = p_source_table)
+        WHERE p.pronamespace = 'catalog_sync'::regnamespace
+          AND NOT EXISTS (SELECT FROM catalog_sync.trigger_spec s
+                          WHERE s.source_table = r.source_table AND s.trigger_name = tg.tgname)
+        ORDER BY tg.tgrelid, tg.tgname
     LOOP
-        EXECUTE format('DROP TRIGGER %I ON %s', v_stale, v_rel);
+        EXECUTE format('DROP TRIGGER %I ON %s', v_rel.tgname, catalog_sync.qualified_name(v_rel.relid));
         v_changed := v_changed + 1;
     END LOOP;
     RETURN v_changed;
 END
 $$;
-ALTER FUNCTION catalog_sync.install_triggers(oid, name, bigint) OWNER TO catalog_sync_owner;
-REVOKE ALL ON FUNCTION catalog_sync.install_triggers(oid, name, bigint) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION catalog_sync.install_triggers(oid, name, bigint) TO catalog_sync_installer;
+ALTER FUNCTION catalog_sync.install_triggers(oid[], name[], bigint) OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync.install_triggers(oid[], name[], bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION catalog_sync.install_triggers(oid[], name[], bigint) TO catalog_sync_installer;

@@ -6,13 +6,15 @@ CREATE OR REPLACE FUNCTION catalog_sync.register_schema(p_schema text)
 RETURNS TABLE (tenant_id bigint, relid oid, source_table name)
 LANGUAGE plpgsql
 SECURITY DEFINER
+-- (Planned once per session, see trigger_states().)
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
     v_nsp       oid;
     v_tenant_id bigint;
-    v_table     name;
-    v_relid     oid;
+    v_relids    oid[];
+    v_tables    name[];
     v_problems  text;
 BEGIN
     SELECT string_agg(p, '; ') INTO v_problems FROM catalog_sync.schema_problems(p_schema) AS p;
@@ -29,19 +31,23 @@ BEGIN
     ON CONFLICT ON CONSTRAINT tenant_pkey DO UPDATE SET schema_name = EXCLUDED.schema_name, detached_at = NULL
     WHERE (t.schema_name, t.detached_at) IS DISTINCT FROM (EXCLUDED.schema_name, NULL);
 
-    FOR v_table IN SELECT DISTINCT s.source_table FROM catalog_sync.trigger_spec s
-                   WHERE s.source_table <> 'tenants_tenant' ORDER BY 1 LOOP
-        SELECT c.oid INTO v_relid FROM pg_catalog.pg_class c
-        WHERE c.relnamespace = v_nsp AND c.relname = v_table;
-        DELETE FROM catalog_sync.attached_table a
-        WHERE (a.tenant_id = v_tenant_id AND a.source_table = v_table AND a.relid <> v_relid)
-           OR (a.relid = v_relid AND (a.tenant_id, a.source_table) <> (v_tenant_id, v_table));
-        INSERT INTO catalog_sync.attached_table AS a (relid, tenant_id, source_table)
-        VALUES (v_relid, v_tenant_id, v_table)
-        ON CONFLICT ON CONSTRAINT attached_table_pkey DO NOTHING;
-        tenant_id := v_tenant_id; relid := v_relid; source_table := v_table;
-        RETURN NEXT;
-    END LOOP;
+    SELECT array_agg(c.oid ORDER BY s.source_table), array_agg(s.source_table ORDER BY s.source_table)
+    INTO v_relids, v_tables
+    FROM (SELECT DISTINCT t.source_table FROM catalog_sync.trigger_spec t
+          WHERE t.source_table <> 'tenants_tenant') AS s
+    JOIN pg_catalog.pg_class c ON c.relnamespace = v_nsp AND c.relname = s.source_table;
+    -- Forget whatever contradicts the new rows: another table registered for
+    -- one of these (tenant, source table) pairs, or one of these tables
+    -- registered for another tenant or source table.
+    DELETE FROM catalog_sync.attached_table a
+    WHERE ((a.tenant_id = v_tenant_id AND a.source_table = ANY (v_tables)) OR a.relid = ANY (v_relids))
+      AND (a.relid, a.tenant_id, a.source_table) NOT IN
+          (SELECT u.relid, v_tenant_id, u.source_table FROM unnest(v_relids, v_tables) AS u (relid, source_table));
+    INSERT INTO catalog_sync.attached_table AS a (relid, tenant_id, source_table)
+    SELECT u.relid, v_tenant_id, u.source_table FROM unnest(v_relids, v_tables) AS u (relid, source_table)
+    ON CONFLICT ON CONSTRAINT attached_table_pkey DO NOTHING;
+    RETURN QUERY SELECT v_tenant_id, u.relid, u.source_table
+                 FROM unnest(v_relids, v_tables) AS u (relid, source_table);
 END
 $$;
 ALTER FUNCTION catalog_sync.register_schema(text) OWNER TO catalog_sync_owner;

@@ -10,9 +10,9 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_nsp   oid;
-    v_table name;
-    v_relid oid;
+    v_nsp    oid;
+    v_relids oid[];
+    v_tables name[];
 BEGIN
     PERFORM catalog_sync.assert_registry();
     IF p_schema IS NULL OR length(p_schema) NOT BETWEEN 1 AND 63 THEN
@@ -28,14 +28,22 @@ BEGIN
         RETURN NEXT format('schema %s is not a tenant schema: no row of public.tenants_tenant has this schema_name',
                            quote_ident(p_schema));
     END IF;
-    FOR v_table IN SELECT DISTINCT s.source_table FROM catalog_sync.trigger_spec s
-                   WHERE s.source_table <> 'tenants_tenant' ORDER BY 1 LOOP
-        SELECT c.oid INTO v_relid FROM pg_catalog.pg_class c WHERE c.relnamespace = v_nsp AND c.relname = v_table;
-        IF v_relid IS NULL THEN
-            RETURN NEXT format('%s.%s is missing', quote_ident(p_schema), v_table);
+    SELECT array_agg(c.oid ORDER BY s.source_table), array_agg(s.source_table ORDER BY s.source_table)
+    INTO v_relids, v_tables
+    FROM (SELECT DISTINCT t.source_table FROM catalog_sync.trigger_spec t
+          WHERE t.source_table <> 'tenants_tenant') AS s
+    LEFT JOIN pg_catalog.pg_class c ON c.relnamespace = v_nsp AND c.relname = s.source_table;
+    -- The common case first: every table there and matching, one check for all
+    -- of them (a missing table is a NULL, which does not match).
+    IF catalog_sync.contract_matches(v_relids, v_tables) THEN
+        RETURN;
+    END IF;
+    FOR i IN 1 .. cardinality(v_tables) LOOP
+        IF v_relids[i] IS NULL THEN
+            RETURN NEXT format('%s.%s is missing', quote_ident(p_schema), v_tables[i]);
         ELSE
-            RETURN QUERY SELECT format('%s.%s: %s', quote_ident(p_schema), v_table, p)
-                         FROM catalog_sync.contract_problems(v_relid, v_table) AS p;
+            RETURN QUERY SELECT format('%s.%s: %s', quote_ident(p_schema), v_tables[i], p)
+                         FROM catalog_sync.contract_problems(v_relids[i], v_tables[i]) AS p;
         END IF;
     END LOOP;
 END

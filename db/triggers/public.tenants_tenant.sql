@@ -1,3 +1,3 @@
 -- The registry triggers: tenant renamed, new logo, suspended, reactivated or
 -- deleted. Installed from the same spec and with the same hash as tenant triggers.
-SELECT catalog_sync.install_triggers('public.tenants_tenant'::regclass, 'tenants_tenant', NULL);
+SELECT catalog_sync.install_triggers(ARRAY['public.tenants_tenant'::regclass::oid], '{tenants_tenant}', NULL);

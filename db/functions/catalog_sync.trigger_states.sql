@@ -1,0 +1,45 @@
+-- INSTALLED / OUTDATED / DISABLED / MISSING for every trigger the spec wants on
+-- each relation p_relids[i] (a p_source_tables[i] of tenant p_tenant_id; NULL
+-- for public.tenants_tenant). A trigger is OUTDATED when its function,
+-- arguments (the tenant id, then the definition hash), events or transition
+-- tables differ from the spec; DISABLED when it is not ENABLE ALWAYS (a table
+-- owner can always switch it off; verify finds it, repair re-attaches).
+-- Several relations in one query: attach asks for the 8 tables of a schema at
+-- once (attach of 10,000 schemas asks 20,000 times).
+CREATE OR REPLACE FUNCTION catalog_sync.trigger_states(p_relids oid[], p_source_tables name[], p_tenant_id bigint)
+RETURNS TABLE (relid oid, trigger_name name, state text)
+LANGUAGE plpgsql STABLE
+-- Planned once per session: left to choose, the plan cache plans the query
+-- again on every call (a custom plan knows the array lengths and looks
+-- cheaper), which costs more than running it.
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
+AS $$
+BEGIN
+    RETURN QUERY
+    SELECT r.relid, s.trigger_name,
+           CASE
+               WHEN tg.oid IS NULL THEN 'MISSING'
+               WHEN tg.tgfoid <> ('catalog_sync.' || s.function_name)::regproc::oid
+                 OR tg.tgtype <> CASE s.event WHEN 'INSERT' THEN 4 WHEN 'DELETE' THEN 8
+                                              WHEN 'UPDATE' THEN 16 ELSE 32 END
+                 -- tgargs: each argument followed by a zero byte
+                 OR tg.tgargs <> CASE WHEN p_tenant_id IS NULL THEN ''::bytea
+                                      ELSE convert_to(p_tenant_id::text, 'UTF8') || '\x00'::bytea END
+                                 || convert_to(catalog_sync.trigger_hash(s), 'UTF8') || '\x00'::bytea
+                 OR tg.tgoldtable IS DISTINCT FROM CASE WHEN s.event IN ('UPDATE', 'DELETE') THEN 'old_rows' END
+                 OR tg.tgnewtable IS DISTINCT FROM CASE WHEN s.event IN ('UPDATE', 'INSERT') THEN 'new_rows' END
+                   THEN 'OUTDATED'
+               WHEN tg.tgenabled <> 'A' THEN 'DISABLED'
+               ELSE 'INSTALLED'
+           END
+    FROM unnest(p_relids, p_source_tables) AS r (relid, source_table)
+    JOIN catalog_sync.trigger_spec s ON s.source_table = r.source_table
+    LEFT JOIN pg_catalog.pg_trigger tg ON tg.tgrelid = r.relid AND tg.tgname = s.trigger_name
+    ORDER BY r.relid, s.trigger_name;
+END
+$$;
+ALTER FUNCTION catalog_sync.trigger_states(oid[], name[], bigint) OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync.trigger_states(oid[], name[], bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION catalog_sync.trigger_states(oid[], name[], bigint) TO catalog_sync_installer;
+
