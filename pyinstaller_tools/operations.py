@@ -54,8 +54,8 @@ def preflight(conn: psycopg.Connection, schemas: Sequence[str], jobs: int = 1,
     many connections at once; the problems come back in the order of `schemas` either way."""
     def check(own: psycopg.Connection, part: Sequence[str]) -> list[str]:
         rows = own.execute(
-            "SELECT p FROM unnest(%s::text[]) WITH ORDINALITY AS s (name, n), "
-            "LATERAL catalog_sync.schema_problems(s.name) AS p ORDER BY s.n",
+            "SELECT p.problem FROM catalog_sync.schema_problems(%s::text[]) WITH ORDINALITY "
+            "AS p (schema_name, problem, n) ORDER BY p.n",
             (list(part),),
         ).fetchall()
         return [r[0] for r in rows]
@@ -112,8 +112,8 @@ def on_connections(items: Iterable[T], jobs: int, connect: Callable[[], psycopg.
 
 
 def attach_chunk(conn: psycopg.Connection, chunk: Sequence[str], progress: Progress) -> list[int]:
-    """attach_schemas() of the chunk (attach_schema() for each schema, the schema grants of all in
-    one statement), in one transaction; triggers changed per schema. A deadlock (with autovacuum,
+    """attach_schemas() of the chunk (the contract check and registry rows of all its schemas in one
+    call, their schema grants in one statement), in one transaction; triggers changed per schema. A deadlock (with autovacuum,
     or another attaching connection) retries the chunk."""
     for attempt in range(1, 4):
         try:

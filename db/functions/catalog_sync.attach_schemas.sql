@@ -1,21 +1,30 @@
--- attach_schema() for several schemas in one call (what `catalog-sync attach`
--- runs per chunk). Same rules, same result per schema, plus one thing done for
--- the whole batch first: the GRANT USAGE ON SCHEMA ... TO catalog_sync_owner
--- of every listed schema that lacks it and that the caller may grant (it owns
--- it, or is a member of its owner). Each such GRANT updates pg_namespace, which
--- invalidates every cached plan of the session, so granting schema by schema
--- re-plans every query of the attach path once per schema (about 7 ms per
--- schema, measured); one statement re-plans once per batch. Schemas are still
--- validated one by one by attach_schema(); an error rolls the whole call back,
--- the GRANT included. SECURITY INVOKER, like attach_schema().
+-- Attach tenant schemas (what `catalog-sync attach` runs per chunk, and what
+-- attach_schema() runs for one): validate them against the contract, register
+-- them, let the machinery read their source tables, install the sync
+-- triggers. One row per schema, each once, in the order named. Idempotent: a
+-- second call changes nothing and returns 0 triggers changed. An error rolls
+-- the whole call back. SECURITY INVOKER, for installers (catalog-sync attach, a
+-- django-tenants post-schema hook, a DBA): the caller must own the tenants'
+-- tables. Does not backfill existing rows; run catalog_sync.backfill_tenant()
+-- after.
+-- Batched where a batch is cheaper: the contract check and the registry rows
+-- of all schemas in one register_schemas() call, and the GRANT USAGE ON
+-- SCHEMA ... TO catalog_sync_owner of every listed schema that lacks it and
+-- that the caller may grant (it owns it, or is a member of its owner) in one
+-- statement. Each such GRANT updates pg_namespace, which invalidates every
+-- cached plan of the session, so granting schema by schema re-plans every query
+-- of the attach path once per schema (about 7 ms per schema, measured).
 CREATE OR REPLACE FUNCTION catalog_sync.attach_schemas(p_schemas text[])
 RETURNS TABLE (schema_name text, tenant_id bigint, triggers_changed integer)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_grant  text;
-    v_schema text;
+    v_schema  record;
+    v_foreign oid;
+    v_pending oid[];
+    v_grant   text;
+    v_lock    text;
 BEGIN
     SELECT string_agg(format('%I', n.nspname), ', ' ORDER BY n.nspname) INTO v_grant
     FROM pg_catalog.pg_namespace n
@@ -25,9 +34,57 @@ BEGIN
     IF v_grant IS NOT NULL THEN
         EXECUTE 'GRANT USAGE ON SCHEMA ' || v_grant || ' TO catalog_sync_owner';
     END IF;
-    FOREACH v_schema IN ARRAY coalesce(p_schemas, '{}') LOOP
-        SELECT v_schema, a.tenant_id, a.triggers_changed INTO schema_name, tenant_id, triggers_changed
-        FROM catalog_sync.attach_schema(v_schema) AS a;
+
+    FOR v_schema IN
+        SELECT r.schema_name, min(r.tenant_id) AS tenant_id,
+               array_agg(r.relid ORDER BY r.n) AS relids, array_agg(r.source_table ORDER BY r.n) AS tables
+        FROM catalog_sync.register_schemas(p_schemas) WITH ORDINALITY AS r (schema_name, tenant_id, relid, source_table, n)
+        GROUP BY r.schema_name
+        ORDER BY min(r.n)
+    LOOP
+        schema_name := v_schema.schema_name;
+        tenant_id := v_schema.tenant_id;
+        SELECT u.relid INTO v_foreign
+        FROM unnest(v_schema.relids) WITH ORDINALITY AS u (relid, n)
+        JOIN pg_catalog.pg_class c ON c.oid = u.relid
+        WHERE NOT pg_catalog.pg_has_role(current_user, c.relowner, 'USAGE')
+        ORDER BY u.n
+        LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION 'catalog_sync: role % does not own %', current_user, catalog_sync.qualified_name(v_foreign)
+                USING ERRCODE = 'insufficient_privilege',
+                      HINT = 'Attach as the role that owns the tenant tables (or a member of it) that is also a member of catalog_sync_installer.';
+        END IF;
+        -- Tables the machinery cannot read yet get a GRANT; they and the tables
+        -- with a trigger to change get a lock. One query each for the schema.
+        SELECT array_agg(DISTINCT st.relid) INTO v_pending
+        FROM catalog_sync.trigger_states(v_schema.relids, v_schema.tables, v_schema.tenant_id) AS st
+        WHERE st.state <> 'INSTALLED';
+        SELECT string_agg(q.name, ', ' ORDER BY q.n) FILTER (WHERE NOT q.readable),
+               string_agg('ONLY ' || q.name, ', ' ORDER BY q.n) FILTER (WHERE NOT q.readable OR q.relid = ANY (v_pending))
+        INTO v_grant, v_lock
+        FROM (SELECT u.relid, u.n, catalog_sync.qualified_name(u.relid) AS name,
+                     pg_catalog.has_table_privilege('catalog_sync_owner', u.relid, 'SELECT') AS readable
+              FROM unnest(v_schema.relids) WITH ORDINALITY AS u (relid, n)) AS q;
+        -- Something to change on these tables: take the lock CREATE TRIGGER
+        -- needs first, before the GRANT touches their catalog rows (an
+        -- autovacuum ANALYZE in between would otherwise deadlock with us).
+        -- One statement each for all tables of the schema.
+        IF v_lock IS NOT NULL THEN
+            EXECUTE 'LOCK TABLE ' || v_lock || ' IN SHARE ROW EXCLUSIVE MODE';
+        END IF;
+        IF NOT pg_catalog.has_schema_privilege('catalog_sync_owner',
+                                               (SELECT n.oid FROM pg_catalog.pg_namespace n
+                                                WHERE n.nspname = v_schema.schema_name::name
+                                                  AND n.nspname::text = v_schema.schema_name),
+                                               'USAGE') THEN
+            EXECUTE format('GRANT USAGE ON SCHEMA %I TO catalog_sync_owner', v_schema.schema_name);
+        END IF;
+        IF v_grant IS NOT NULL THEN
+            EXECUTE 'GRANT SELECT ON ' || v_grant || ' TO catalog_sync_owner';
+        END IF;
+        -- (Looks at the triggers again: the lock may have waited for a change.)
+        triggers_changed := catalog_sync.install_triggers(v_schema.relids, v_schema.tables, v_schema.tenant_id);
         RETURN NEXT;
     END LOOP;
 END
