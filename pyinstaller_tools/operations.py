@@ -113,8 +113,8 @@ def on_connections(items: Iterable[T], jobs: int, connect: Callable[[], psycopg.
 
 def attach_chunk(conn: psycopg.Connection, chunk: Sequence[str], progress: Progress) -> list[int]:
     """attach_schemas() of the chunk (the contract check and registry rows of all its schemas in one
-    call, their schema grants in one statement), in one transaction; triggers changed per schema. A deadlock (with autovacuum,
-    or another attaching connection) retries the chunk."""
+    call, their schema grants in one statement), in one transaction; triggers changed per schema.
+    A deadlock (with autovacuum, or another attaching connection) retries the chunk."""
     for attempt in range(1, 4):
         try:
             with conn.transaction():
