@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -215,6 +217,63 @@ def test_attach_schemas_grants_once_and_rolls_back_as_a_whole(conn: psycopg.Conn
     assert all(usage(s) for s in good) and attached(conn)[good[1]] is True
     assert conn.execute("SELECT array_agg(triggers_changed) FROM catalog_sync.attach_schemas(%s::text[])",
                         (good,)).fetchone() == ([0, 0],)
+
+
+def attach_when_blocked(db: Db, schemas: list[str]) -> tuple[threading.Thread, dict[str, Any]]:
+    """attach_schemas(schemas) on a new connection, in a thread; returns once it waits for a lock."""
+    outcome: dict[str, Any] = {}
+    worker = db.connect()
+    pid = worker.info.backend_pid
+
+    def attach() -> None:
+        try:
+            outcome["rows"] = worker.execute("SELECT schema_name, triggers_changed FROM "
+                                             "catalog_sync.attach_schemas(%s::text[])", (schemas,)).fetchall()
+        except psycopg.Error as error:
+            outcome["error"] = error
+        finally:
+            worker.close()
+
+    thread = threading.Thread(target=attach)
+    thread.start()
+    for _ in range(1000):
+        if db.scalar("SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = %s", (pid,)):
+            return thread, outcome
+        time.sleep(0.01)
+    raise AssertionError(f"attach did not wait for a lock: {outcome}")
+
+
+def test_attach_checks_after_waiting_for_the_tenant(conn: psycopg.Connection, db: Db) -> None:
+    """Found in review: a table dropped while attach waited for the tenant's attach lock was left out,
+    and the other 7 registered. The check runs after the wait: nothing is registered."""
+    tenant_id, schema = create_tenant(conn, "dropwait", "Drop Wait")
+    holder = db.connect(autocommit=False)
+    holder.execute("SELECT pg_advisory_xact_lock(catalog_sync.lock_key(%s, 'attach', 0))", (tenant_id,))
+    thread, outcome = attach_when_blocked(db, [schema])
+    holder.execute(sql.SQL("DROP TABLE {}.services_skill CASCADE").format(sql.Identifier(schema)))
+    holder.commit()
+    holder.close()
+    thread.join(30)
+    assert isinstance(outcome.get("error"), psycopg.errors.InvalidSchemaName), outcome
+    assert "services_skill is missing" in str(outcome["error"])
+    assert conn.execute("SELECT count(*) FROM catalog_sync.attached_table WHERE tenant_id = %s",
+                        (tenant_id,)).fetchone() == (0,)
+    assert triggers_on(conn, schema) == 0
+
+
+def test_concurrent_attaches_of_one_schema_both_succeed(conn: psycopg.Connection, db: Db) -> None:
+    """Found in review: two attaches of a schema that lacks USAGE for the machinery both granted it,
+    and the second failed (XX000, tuple concurrently updated). The grant now waits for the tenant's
+    attach lock: the second attach finds everything done."""
+    _, schema = create_tenant(conn, "twice", "Twice")
+    first = db.connect(autocommit=False)
+    assert first.execute("SELECT triggers_changed FROM catalog_sync.attach_schemas(%s::text[])",
+                         ([schema],)).fetchall() == [(32,)]
+    thread, outcome = attach_when_blocked(db, [schema])
+    first.commit()
+    first.close()
+    thread.join(30)
+    assert outcome == {"rows": [(schema, 0)]}
 
 
 def test_attach_dry_run_changes_nothing(sconn: psycopg.Connection, shared: Db,

@@ -25,16 +25,8 @@ DECLARE
     v_pending oid[];
     v_grant   text;
     v_lock    text;
+    v_granted boolean := false;
 BEGIN
-    SELECT string_agg(format('%I', n.nspname), ', ' ORDER BY n.nspname) INTO v_grant
-    FROM pg_catalog.pg_namespace n
-    WHERE n.nspname = ANY (p_schemas)
-      AND pg_catalog.pg_has_role(current_user, n.nspowner, 'USAGE')
-      AND NOT pg_catalog.has_schema_privilege('catalog_sync_owner', n.oid, 'USAGE');
-    IF v_grant IS NOT NULL THEN
-        EXECUTE 'GRANT USAGE ON SCHEMA ' || v_grant || ' TO catalog_sync_owner';
-    END IF;
-
     FOR v_schema IN
         SELECT r.schema_name, min(r.tenant_id) AS tenant_id,
                array_agg(r.relid ORDER BY r.n) AS relids, array_agg(r.source_table ORDER BY r.n) AS tables
@@ -42,6 +34,21 @@ BEGIN
         GROUP BY r.schema_name
         ORDER BY min(r.n)
     LOOP
+        -- Once, first: the schema grants of the batch. Not before
+        -- register_schemas(): it takes the tenants' attach locks, so a
+        -- concurrent attach of the same schemas has committed its grants by
+        -- now (two GRANTs of one schema at once fail: tuple concurrently updated).
+        IF NOT v_granted THEN
+            SELECT string_agg(format('%I', n.nspname), ', ' ORDER BY n.nspname) INTO v_grant
+            FROM pg_catalog.pg_namespace n
+            WHERE n.nspname = ANY (p_schemas)
+              AND pg_catalog.pg_has_role(current_user, n.nspowner, 'USAGE')
+              AND NOT pg_catalog.has_schema_privilege('catalog_sync_owner', n.oid, 'USAGE');
+            IF v_grant IS NOT NULL THEN
+                EXECUTE 'GRANT USAGE ON SCHEMA ' || v_grant || ' TO catalog_sync_owner';
+            END IF;
+            v_granted := true;
+        END IF;
         schema_name := v_schema.schema_name;
         tenant_id := v_schema.tenant_id;
         SELECT u.relid INTO v_foreign

@@ -16,6 +16,7 @@ SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
+    v_names       text[];
     v_failed      text;
     v_problems    text;
     v_schemas     text[];
@@ -25,8 +26,19 @@ DECLARE
     v_relids      oid[];
     v_tables      name[];
 BEGIN
+    -- Each schema once, in the order named.
+    SELECT array_agg(s.name ORDER BY s.first) INTO v_names
+    FROM (SELECT u.name, min(u.n) AS first FROM unnest(p_schemas) WITH ORDINALITY AS u (name, n)
+          GROUP BY u.name) AS s;
+    -- Concurrent attaches of one tenant queue here, before anything is
+    -- checked: what is checked below is what gets registered (in tenant
+    -- order: two batches cannot deadlock on each other).
+    PERFORM catalog_sync.assert_registry();
+    PERFORM pg_catalog.pg_advisory_xact_lock(catalog_sync.lock_key(x.id, 'attach', 0))
+    FROM (SELECT DISTINCT t.id FROM public.tenants_tenant t WHERE t.schema_name = ANY (v_names) ORDER BY t.id) AS x;
+
     SELECT p.schema_name, string_agg(p.problem, '; ' ORDER BY p.n) INTO v_failed, v_problems
-    FROM catalog_sync.schema_problems(p_schemas) WITH ORDINALITY AS p (schema_name, problem, n)
+    FROM catalog_sync.schema_problems(v_names) WITH ORDINALITY AS p (schema_name, problem, n)
     GROUP BY p.schema_name
     ORDER BY min(p.n)
     LIMIT 1;
@@ -36,16 +48,10 @@ BEGIN
                   HINT = 'Create the tenant (public.tenants_tenant row and tenant migrations) as django-tenants does.';
     END IF;
 
-    -- Each schema once, in the order named, with its tenant.
-    SELECT array_agg(s.name ORDER BY s.first), array_agg(t.id ORDER BY s.first)
+    SELECT array_agg(s.name ORDER BY s.n), array_agg(t.id ORDER BY s.n)
     INTO v_schemas, v_tenants
-    FROM (SELECT u.name, min(u.n) AS first FROM unnest(p_schemas) WITH ORDINALITY AS u (name, n)
-          GROUP BY u.name) AS s
+    FROM unnest(v_names) WITH ORDINALITY AS s (name, n)
     JOIN public.tenants_tenant t ON t.schema_name = s.name;
-    -- Concurrent attaches of one tenant queue here (in tenant order: two
-    -- batches cannot deadlock on each other).
-    PERFORM pg_catalog.pg_advisory_xact_lock(catalog_sync.lock_key(x.id, 'attach', 0))
-    FROM (SELECT u.id FROM unnest(v_tenants) AS u (id) ORDER BY u.id) AS x;
     INSERT INTO catalog_sync.tenant AS t (tenant_id, schema_name)
     SELECT u.id, u.name FROM unnest(v_tenants, v_schemas) AS u (id, name)
     ON CONFLICT ON CONSTRAINT tenant_pkey DO UPDATE SET schema_name = EXCLUDED.schema_name, detached_at = NULL
@@ -57,8 +63,16 @@ BEGIN
     FROM unnest(v_schemas, v_tenants) WITH ORDINALITY AS u (name, id, n)
     CROSS JOIN (SELECT DISTINCT t.source_table FROM catalog_sync.trigger_spec t
                 WHERE t.source_table <> 'tenants_tenant') AS s
-    JOIN pg_catalog.pg_namespace ns ON ns.nspname = u.name::name AND ns.nspname::text = u.name
-    JOIN pg_catalog.pg_class c ON c.relnamespace = ns.oid AND c.relname = s.source_table;
+    LEFT JOIN pg_catalog.pg_namespace ns ON ns.nspname = u.name::name AND ns.nspname::text = u.name
+    LEFT JOIN pg_catalog.pg_class c ON c.relnamespace = ns.oid AND c.relname = s.source_table;
+    -- Dropped (or the schema renamed) since the check: register nothing.
+    IF array_position(v_relids, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'catalog_sync: cannot attach schema %: %.% was dropped while attaching',
+                        quote_ident(v_rel_schemas[array_position(v_relids, NULL)]),
+                        quote_ident(v_rel_schemas[array_position(v_relids, NULL)]),
+                        v_tables[array_position(v_relids, NULL)]
+            USING ERRCODE = 'invalid_schema_name', HINT = 'Retry the attach.';
+    END IF;
     -- Forget whatever contradicts the new rows: another table registered for
     -- one of these (tenant, source table) pairs, or one of these tables
     -- registered for another tenant or source table.
