@@ -120,7 +120,7 @@ def attach_chunk(conn: psycopg.Connection, chunk: Sequence[str], progress: Progr
             with conn.transaction():
                 rows = conn.execute("SELECT triggers_changed FROM catalog_sync.attach_schemas(%s::text[])",
                                     (list(chunk),)).fetchall()
-            return [int(r[0]) if r[0] is not None else 0 for r in rows]
+            return [int(r[0]) for r in rows]
         except psycopg.errors.DeadlockDetected:
             if attempt == 3:
                 raise
@@ -332,9 +332,9 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
                          "ARRAY['public.tenants_tenant'::regclass::oid], '{tenants_tenant}', NULL)")
             done.append("triggers on public.tenants_tenant re-installed")
         reattach = {s for k in trigger_problems | {"tenant_not_attached"} for t, s in by_problem.get(k, ()) if s}
-        for schema in sorted(reattach):
-            conn.execute("SELECT * FROM catalog_sync.attach_schema(%s)", (schema,))
-            done.append(f"{schema}: triggers attached")
+        if reattach:
+            conn.execute("SELECT * FROM catalog_sync.attach_schemas(%s::text[])", (sorted(reattach),))
+            done += [f"{schema}: triggers attached" for schema in sorted(reattach)]
         resync = {(t, s) for k in ("missing", "stale", "orphan", "expired", "tenant_not_attached")
                   for t, s in by_problem.get(k, ()) if t is not None and s}
         resync |= {(t, s) for k in trigger_problems for t, s in by_problem[k] if t is not None and s}

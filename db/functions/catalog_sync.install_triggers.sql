@@ -27,9 +27,8 @@ DECLARE
 BEGIN
     FOR v_rel IN SELECT st.relid, array_agg(s ORDER BY s.trigger_name) AS specs
                  FROM catalog_sync.trigger_states(p_relids, p_source_tables, p_tenant_id) AS st
-                 JOIN unnest(p_relids, p_source_tables) AS r (relid, source_table) ON r.relid = st.relid
                  JOIN catalog_sync.trigger_spec s
-                   ON s.source_table = r.source_table AND s.trigger_name = st.trigger_name
+                   ON s.source_table = st.source_table AND s.trigger_name = st.trigger_name
                  WHERE st.state <> 'INSTALLED'
                  GROUP BY st.relid
                  ORDER BY st.relid LOOP

@@ -25,6 +25,7 @@ DECLARE
     v_rel_tenants bigint[];
     v_relids      oid[];
     v_tables      name[];
+    v_missing     integer;
 BEGIN
     -- Each schema once, in the order named.
     SELECT array_agg(s.name ORDER BY s.first) INTO v_names
@@ -66,11 +67,11 @@ BEGIN
     LEFT JOIN pg_catalog.pg_namespace ns ON ns.nspname = u.name::name AND ns.nspname::text = u.name
     LEFT JOIN pg_catalog.pg_class c ON c.relnamespace = ns.oid AND c.relname = s.source_table;
     -- Dropped (or the schema renamed) since the check: register nothing.
-    IF array_position(v_relids, NULL) IS NOT NULL THEN
+    v_missing := array_position(v_relids, NULL);
+    IF v_missing IS NOT NULL THEN
         RAISE EXCEPTION 'catalog_sync: cannot attach schema %: %.% was dropped while attaching',
-                        quote_ident(v_rel_schemas[array_position(v_relids, NULL)]),
-                        quote_ident(v_rel_schemas[array_position(v_relids, NULL)]),
-                        v_tables[array_position(v_relids, NULL)]
+                        quote_ident(v_rel_schemas[v_missing]), quote_ident(v_rel_schemas[v_missing]),
+                        v_tables[v_missing]
             USING ERRCODE = 'invalid_schema_name', HINT = 'Retry the attach.';
     END IF;
     -- Forget whatever contradicts the new rows: another table registered for

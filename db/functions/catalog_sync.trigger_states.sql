@@ -7,7 +7,7 @@
 -- Several relations in one query: attach asks for the 8 tables of a schema at
 -- once (attach of 10,000 schemas asks 20,000 times).
 CREATE OR REPLACE FUNCTION catalog_sync.trigger_states(p_relids oid[], p_source_tables name[], p_tenant_id bigint)
-RETURNS TABLE (relid oid, trigger_name name, state text)
+RETURNS TABLE (relid oid, source_table name, trigger_name name, state text)
 LANGUAGE plpgsql STABLE
 -- Planned once per session: left to choose, the plan cache plans the query
 -- again on every call (a custom plan knows the array lengths and looks
@@ -17,7 +17,7 @@ SET plan_cache_mode = force_generic_plan
 AS $$
 BEGIN
     RETURN QUERY
-    SELECT r.relid, s.trigger_name,
+    SELECT r.relid, r.source_table, s.trigger_name,
            CASE
                WHEN tg.oid IS NULL THEN 'MISSING'
                WHEN tg.tgfoid <> ('catalog_sync.' || s.function_name)::regproc::oid
