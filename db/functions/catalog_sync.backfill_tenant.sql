@@ -14,6 +14,7 @@ RETURNS TABLE (catalog text, source_rows bigint, eligible bigint, inserted bigin
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET jit = off   -- see docs/architecture.md, "No JIT in the sync"
 SET row_security = off
 AS $$
 DECLARE

@@ -9,6 +9,7 @@ RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET jit = off   -- see docs/architecture.md, "No JIT in the sync"
 SET row_security = off
 AS $$
 DECLARE

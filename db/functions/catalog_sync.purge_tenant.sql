@@ -5,6 +5,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET jit = off   -- see docs/architecture.md, "No JIT in the sync"
 AS $$
 DECLARE
     v_deleted bigint;

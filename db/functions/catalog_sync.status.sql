@@ -8,6 +8,7 @@ RETURNS TABLE (tenant_id bigint, schema_name text, tenant_status text, attached 
 LANGUAGE plpgsql STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET jit = off   -- see docs/architecture.md, "No JIT in the sync"
 SET row_security = off
 AS $$
 DECLARE

@@ -10,6 +10,7 @@ RETURNS TABLE (problem text, tenant_id bigint, detail text)
 LANGUAGE plpgsql STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET jit = off   -- see docs/architecture.md, "No JIT in the sync"
 AS $$
 BEGIN
     PERFORM catalog_sync.assert_registry();

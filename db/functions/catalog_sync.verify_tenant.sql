@@ -15,6 +15,7 @@ RETURNS TABLE (problem text, key uuid, detail text, catalog text)
 LANGUAGE plpgsql STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET jit = off   -- see docs/architecture.md, "No JIT in the sync"
 SET row_security = off
 AS $$
 DECLARE
