@@ -27,6 +27,7 @@ from tests.jobs import (
     update_job,
     verify_findings,
 )
+from tests.market import insert_provider, insert_service
 
 ACME = "tenant_acme"
 GLOBEX = "tenant_globex"
@@ -321,6 +322,21 @@ def test_backfill_dry_run_writes_nothing(app: psycopg.Connection, conn: psycopg.
         "inserted": 1, "updated": 1, "removed": 1, "errors": 0}
     assert catalog_snapshot(conn) == snapshot
     assert len(problems(conn)) == 3
+
+
+def test_backfill_dry_run_counts_each_catalog(app: psycopg.Connection, conn: psycopg.Connection,
+                                              db: Db) -> None:
+    make_three_drifts(app, conn)
+    provider = insert_provider(app, ACME)
+    insert_service(app, ACME, provider["id"])
+    conn.execute("DELETE FROM public.provider_catalog WHERE provider_uuid = %s", (provider["uuid"],))
+    rows = conn.execute("SELECT catalog, eligible, inserted, updated, removed "
+                        "FROM catalog_sync.backfill_tenant(%s, true)", (db.tenant_id(ACME),)).fetchall()
+    assert [tuple(r) for r in rows] == [("jobs", 2, 1, 1, 1), ("providers", 1, 1, 0, 0), ("services", 1, 0, 0, 0)]
+    assert [tuple(r) for r in conn.execute("SELECT catalog, inserted, updated, removed "
+                                           "FROM catalog_sync.backfill_tenant(%s, true, 'services')",
+                                           (db.tenant_id(ACME),))] == [("services", 0, 0, 0)]
+    assert len(problems(conn)) == 4
 
 
 # ------------------------------------------------------------------- attach

@@ -19,6 +19,7 @@ SET row_security = off
 AS $$
 DECLARE
     v_catalog record;
+    v_would   jsonb;    -- dry run: per catalog, [missing, stale, orphan or expired]
 BEGIN
     IF NOT EXISTS (SELECT FROM catalog_sync.attached_table a WHERE a.tenant_id = p_tenant_id) THEN
         RAISE EXCEPTION 'catalog_sync: tenant % is not attached', p_tenant_id
@@ -34,6 +35,19 @@ BEGIN
                                           array_agg(a.source_table ORDER BY a.source_table))
     FROM catalog_sync.attached_table a WHERE a.tenant_id = p_tenant_id;
     PERFORM catalog_sync.lock_for_tenant_change(ARRAY[p_tenant_id]);
+    IF p_dry_run THEN
+        -- One verify for all catalogs: it projects (and sanitizes) every
+        -- catalog of the tenant each time it runs.
+        SELECT jsonb_object_agg(c.catalog, jsonb_build_array(c.missing, c.stale, c.removed))
+        INTO v_would
+        FROM (SELECT v.catalog,
+                     count(*) FILTER (WHERE v.problem = 'missing') AS missing,
+                     count(*) FILTER (WHERE v.problem = 'stale') AS stale,
+                     count(*) FILTER (WHERE v.problem IN ('orphan', 'expired')) AS removed
+              FROM catalog_sync.verify_tenant(p_tenant_id) v
+              WHERE v.catalog IS NOT NULL
+              GROUP BY v.catalog) AS c;
+    END IF;
 
     FOR v_catalog IN SELECT * FROM (VALUES (1, 'jobs', 'ats_jobposting', 'public.job_catalog'),
                                            (2, 'providers', 'services_serviceprovider', 'public.provider_catalog'),
@@ -45,12 +59,9 @@ BEGIN
                        catalog_sync.qualified_name(catalog_sync.source_relid(p_tenant_id, v_catalog.source_table)))
             INTO source_rows;
         IF p_dry_run THEN
-            SELECT count(*) FILTER (WHERE v.problem = 'missing'),
-                   count(*) FILTER (WHERE v.problem = 'stale'),
-                   count(*) FILTER (WHERE v.problem IN ('orphan', 'expired'))
-            INTO inserted, updated, removed
-            FROM catalog_sync.verify_tenant(p_tenant_id) v
-            WHERE v.catalog = v_catalog.name;
+            inserted := coalesce((v_would -> v_catalog.name ->> 0)::bigint, 0);
+            updated := coalesce((v_would -> v_catalog.name ->> 1)::bigint, 0);
+            removed := coalesce((v_would -> v_catalog.name ->> 2)::bigint, 0);
             EXECUTE format('SELECT count(*) FROM catalog_sync.%I($1, ''all'', NULL, NULL, true)',
                            'project_' || v_catalog.name)
                 INTO eligible USING p_tenant_id;
