@@ -2,28 +2,38 @@
 
 Generates a deterministic corpus of job-posting / service descriptions
 (paragraphs, lists, headings, links, bold/italic, character references and a
-little hostile content), loads it into a temporary table, then times in one run
-each:
+little hostile content), loads it into a temporary table, then times, in
+alternating runs (median reported):
 
 * ``sanitize_html``: ``catalog_sync.sanitize_html(body)`` over every row;
 * ``escape only``: a baseline that escapes & < > " ' with ``replace()`` and
-  restores nothing.
+  restores nothing (the floor: no SQL-level escaper is faster).
+
+The target (issue 2) is at least 5 MB/s; for reference, a chain of
+regexp_replace calls measured about 1 MB/s and a one-pass tokenizer about
+3 MB/s (issue 2's numbers, not measured here).
 
 MB means 10**6 bytes of input (UTF-8).  Results go to stdout, progress to
-stderr.  Nothing is left behind in the database: the table is temporary.
+stderr.
 
-    python benchmarks/bench_sanitizer.py --dsn "host=127.0.0.1 port=5432 dbname=x" --mb 20
+    python benchmarks/bench_sanitizer.py [--dsn DSN] [--mb 20] [--rounds 3]
+
+Without --dsn it starts a throwaway local cluster (like the other scripts); with
+it, it creates and drops its own database in that cluster.
 """
 
 from __future__ import annotations
 
-import argparse
 import random
+import statistics
 import sys
 import time
 from collections.abc import Iterator
 
+import common
 import psycopg
+
+from pyinstaller_tools import seed
 
 SEED = 20240611
 
@@ -91,6 +101,7 @@ HOSTILE = (
     '<a href="https://ok.example/" onclick="steal()">ok</a>',
 )
 
+TARGET_MB_S = 5.0  # issue 2: "aim for at least 5 MB/s"
 SANITIZE_SQL = "SELECT sum(octet_length(catalog_sync.sanitize_html(body))) FROM bench_sanitizer_docs"
 ESCAPE_SQL = (
     "SELECT sum(octet_length("
@@ -171,42 +182,51 @@ def timed(cur: psycopg.Cursor, query: str) -> float:
     return time.perf_counter() - start
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dsn", required=True, help="libpq connection string")
-    parser.add_argument("--mb", type=float, default=20.0, help="input size in MB (10**6 bytes)")
-    args = parser.parse_args(argv)
+def main() -> int:
+    parser = common.base_parser(__doc__ or "")
+    parser.add_argument("--mb", type=float, default=20.0, help="input size in MB (10**6 bytes, default 20)")
+    parser.add_argument("--rounds", type=int, default=3, help="timed runs of each method, alternating (default 3)")
+    args = parser.parse_args()
 
-    with psycopg.connect(args.dsn, autocommit=True) as conn, conn.cursor() as cur:
-        # Keep the whole temporary table in memory (must precede its creation).
-        cur.execute("SET temp_buffers = '512MB'")
-        cur.execute("CREATE TEMP TABLE bench_sanitizer_docs (id int PRIMARY KEY, body text NOT NULL)")
-        print(f"loading {args.mb:g} MB of generated HTML ...", file=sys.stderr)
-        with cur.copy("COPY bench_sanitizer_docs (id, body) FROM STDIN") as copy:
-            for n, doc in enumerate(corpus(int(args.mb * 1_000_000))):
-                copy.write_row((n, doc))
-        cur.execute("ANALYZE bench_sanitizer_docs")
-        cur.execute("SELECT count(*), sum(octet_length(body)) FROM bench_sanitizer_docs")
-        row = cur.fetchone()
-        assert row is not None
-        docs, size = int(row[0]), int(row[1])
-        mb = size / 1_000_000
+    with common.bench_database(args.dsn, "catalog_bench_sanitizer", args.keep) as dsn:
+        with common.connect(dsn, autocommit=True) as conn:
+            common.progress(common.server_info(conn))
+            seed.setup_app(conn)
+        common.install(dsn)
+        with common.connect(dsn, autocommit=True) as conn, conn.cursor() as cur:
+            # Keep the whole temporary table in memory (must precede its creation).
+            cur.execute("SET temp_buffers = '512MB'")
+            cur.execute("CREATE TEMP TABLE bench_sanitizer_docs (id int PRIMARY KEY, body text NOT NULL)")
+            common.progress(f"loading {args.mb:g} MB of generated HTML ...")
+            with cur.copy("COPY bench_sanitizer_docs (id, body) FROM STDIN") as copy:
+                for n, doc in enumerate(corpus(int(args.mb * 1_000_000))):
+                    copy.write_row((n, doc))
+            cur.execute("ANALYZE bench_sanitizer_docs")
+            cur.execute("SELECT count(*), sum(octet_length(body)) FROM bench_sanitizer_docs")
+            row = cur.fetchone()
+            assert row is not None
+            docs, size = int(row[0]), int(row[1])
+            mb = size / 1_000_000
 
-        # Warm-up on a slice (plan caches, detoasting paths), then one timed run each.
-        cur.execute(SANITIZE_SQL + " WHERE id < 50")
-        cur.execute(ESCAPE_SQL + " WHERE id < 50")
-        print("timing ...", file=sys.stderr)
-        t_sanitize = timed(cur, SANITIZE_SQL)
-        t_escape = timed(cur, ESCAPE_SQL)
-        cur.execute("DROP TABLE bench_sanitizer_docs")
+            # Warm-up on a slice (plan caches, detoasting paths), then alternating timed runs.
+            cur.execute(SANITIZE_SQL + " WHERE id < 50")
+            cur.execute(ESCAPE_SQL + " WHERE id < 50")
+            times: dict[str, list[float]] = {"sanitize_html": [], "escape only": []}
+            for n in range(args.rounds):
+                common.progress(f"round {n + 1}/{args.rounds}")
+                times["sanitize_html"].append(timed(cur, SANITIZE_SQL))
+                times["escape only"].append(timed(cur, ESCAPE_SQL))
 
-    rate_sanitize = mb / t_sanitize
-    rate_escape = mb / t_escape
-    print(f"input: {docs} documents, {mb:.2f} MB, avg {size / docs:.0f} bytes")
-    print(f"{'method':<16}{'seconds':>10}{'MB/s':>10}{'vs escape':>12}")
-    ratio = rate_sanitize / rate_escape
-    print(f"{'sanitize_html':<16}{t_sanitize:>10.3f}{rate_sanitize:>10.2f}{ratio:>12.2f}")
-    print(f"{'escape only':<16}{t_escape:>10.3f}{rate_escape:>10.2f}{1.0:>12.2f}")
+    rates = {name: mb / statistics.median(seconds) for name, seconds in times.items()}
+    print(f"input: {docs} documents, {mb:.2f} MB, avg {size / docs:.0f} bytes; median of {args.rounds} runs")
+    print(f"{'method':<16}{'seconds':>10}{'MB/s':>10}{'vs escape':>12}{'target':>12}{'verdict':>10}")
+    for name, seconds in times.items():
+        target, verdict = ("", "")
+        if name == "sanitize_html":
+            target = f">= {TARGET_MB_S:g} MB/s"
+            verdict = "met" if rates[name] >= TARGET_MB_S else "NOT MET"
+        print(f"{name:<16}{statistics.median(seconds):>10.3f}{rates[name]:>10.2f}"
+              f"{rates[name] / rates['escape only']:>12.2f}{target:>12}{verdict:>10}")
     return 0
 
 

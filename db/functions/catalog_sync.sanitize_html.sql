@@ -32,8 +32,9 @@
 -- stays text: only real '<' '>' characters can become tags.  The function is
 -- idempotent: sanitize_html(sanitize_html(x)) = sanitize_html(x).
 --
--- Speed: benchmarks/bench_sanitizer.py measured 7.5-8.5 MB/s of typical rich
--- text on a shared 2-vCPU machine (bare escaping: ~150 MB/s); a hostile
+-- Speed: benchmarks/bench_sanitizer.py measures 6 to 8 MB/s of typical rich
+-- text on a shared 2-vCPU machine (bare escaping: 120 to 160 MB/s; numbers in
+-- docs/benchmarks.md); a hostile
 -- 1,000,000-character input takes under a second.  Fixed tokens are restored
 -- with replace(), which scans fast and costs nothing per match.
 -- regexp_replace() builds a fresh DFA for every match (microseconds for a
