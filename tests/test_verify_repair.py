@@ -333,10 +333,15 @@ def test_backfill_dry_run_counts_each_catalog(app: psycopg.Connection, conn: psy
     rows = conn.execute("SELECT catalog, eligible, inserted, updated, removed "
                         "FROM catalog_sync.backfill_tenant(%s, true)", (db.tenant_id(ACME),)).fetchall()
     assert [tuple(r) for r in rows] == [("jobs", 2, 1, 1, 1), ("providers", 1, 1, 0, 0), ("services", 1, 0, 0, 0)]
+    # A problem of no catalog (a disabled trigger) counts in none of them.
+    alter_trigger(app, "DISABLE", "catalog_sync_job_update")
     assert [tuple(r) for r in conn.execute("SELECT catalog, inserted, updated, removed "
-                                           "FROM catalog_sync.backfill_tenant(%s, true, 'services')",
-                                           (db.tenant_id(ACME),))] == [("services", 0, 0, 0)]
-    assert len(problems(conn)) == 4
+                                           "FROM catalog_sync.backfill_tenant(%s, true, 'providers')",
+                                           (db.tenant_id(ACME),))] == [("providers", 1, 0, 0)]
+    assert [tuple(r) for r in conn.execute("SELECT catalog, inserted, updated, removed "
+                                           "FROM catalog_sync.backfill_tenant(%s, true, 'jobs')",
+                                           (db.tenant_id(ACME),))] == [("jobs", 1, 1, 1)]
+    assert len(problems(conn)) == 5
 
 
 # ------------------------------------------------------------------- attach
