@@ -37,8 +37,7 @@ def build(admin: common.Conn, dsn: str, rows: int) -> None:
     seed.seed_categories(admin, SCHEMA, 5)
     common.progress(f"seeding {rows} jobs")
     seed.seed_jobs(admin, SCHEMA, rows)
-    admin.execute(sql.SQL("UPDATE {}.ats_jobposting SET status = 'open', published_on_career_page = true, "
-                          "is_internal_only = false").format(sql.Identifier(SCHEMA)))
+    common.make_all_eligible(admin, SCHEMA)
     common.vacuum(admin, [f"{SCHEMA}.ats_jobposting"])
     common.progress("migrate, attach, backfill")
     common.install(dsn)
@@ -72,29 +71,29 @@ def main() -> None:
 
     with (common.bench_database(args.dsn, "catalog_bench_after_bulk", args.keep) as dsn,
           common.connect(dsn, autocommit=True) as admin):
-            common.progress(common.server_info(admin))
-            build(admin, dsn, args.rows)
-            bulk = sql.SQL("UPDATE {}.ats_jobposting SET title = title || '!'").format(sql.Identifier(SCHEMA))
-            before: dict[str, list[float]] = {name: [] for name in VARIANTS}
-            after: dict[str, list[float]] = {name: [] for name in VARIANTS}
-            try:
-                for r in range(args.rounds):
-                    names = list(VARIANTS) if r % 2 == 0 else list(reversed(VARIANTS))
-                    for name in names:
-                        admin.execute(sql.SQL("ALTER FUNCTION catalog_sync.on_job_change() SET jit = {}")
-                                      .format(sql.Literal(VARIANTS[name])))
-                        with common.connect(dsn, role=common.APP_ROLE) as app:
-                            before[name].append(single_rows(app, args.ops))
-                        with common.connect(dsn, role=common.APP_ROLE) as app:
-                            bulk_s = common.timed(lambda: (app.execute(bulk), app.commit()))
-                            after[name].append(single_rows(app, args.ops))
-                        common.progress(f"  round {r + 1}/{args.rounds} {name}: single-row "
-                                        f"{common.format_seconds(before[name][-1])}, bulk "
-                                        f"{common.format_seconds(bulk_s)}, single-row after it "
-                                        f"{common.format_seconds(after[name][-1])}")
-                        common.vacuum(admin, ["public.job_catalog", f"{SCHEMA}.ats_jobposting"])
-            finally:
-                admin.execute("ALTER FUNCTION catalog_sync.on_job_change() SET jit = off")
+        common.progress(common.server_info(admin))
+        build(admin, dsn, args.rows)
+        bulk = sql.SQL("UPDATE {}.ats_jobposting SET title = title || '!'").format(sql.Identifier(SCHEMA))
+        before: dict[str, list[float]] = {name: [] for name in VARIANTS}
+        after: dict[str, list[float]] = {name: [] for name in VARIANTS}
+        try:
+            for r in range(args.rounds):
+                names = list(VARIANTS) if r % 2 == 0 else list(reversed(VARIANTS))
+                for name in names:
+                    admin.execute(sql.SQL("ALTER FUNCTION catalog_sync.on_job_change() SET jit = {}")
+                                  .format(sql.Literal(VARIANTS[name])))
+                    with common.connect(dsn, role=common.APP_ROLE) as app:
+                        before[name].append(single_rows(app, args.ops))
+                    with common.connect(dsn, role=common.APP_ROLE) as app:
+                        bulk_s = common.timed(lambda: (app.execute(bulk), app.commit()))
+                        after[name].append(single_rows(app, args.ops))
+                    common.progress(f"  round {r + 1}/{args.rounds} {name}: single-row "
+                                    f"{common.format_seconds(before[name][-1])}, bulk "
+                                    f"{common.format_seconds(bulk_s)}, single-row after it "
+                                    f"{common.format_seconds(after[name][-1])}")
+                    common.vacuum(admin, ["public.job_catalog", f"{SCHEMA}.ats_jobposting"])
+        finally:
+            admin.execute("ALTER FUNCTION catalog_sync.on_job_change() SET jit = off")
     print(f"Single-row job UPDATE on a new connection, and on one whose first write was a {args.rows}-row UPDATE "
           f"({args.ops} per measurement, median over {args.rounds} rounds)")
     print(f"{'variant':<42}{'new conn':>12}{'after bulk':>12}{'ratio':>10}")

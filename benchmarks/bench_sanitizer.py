@@ -27,11 +27,9 @@ from __future__ import annotations
 import random
 import statistics
 import sys
-import time
 from collections.abc import Iterator
 
 import common
-import psycopg
 
 from pyinstaller_tools import seed
 
@@ -175,13 +173,6 @@ def corpus(total_bytes: int) -> Iterator[str]:
         yield doc
 
 
-def timed(cur: psycopg.Cursor, query: str) -> float:
-    start = time.perf_counter()
-    cur.execute(query)
-    cur.fetchone()
-    return time.perf_counter() - start
-
-
 def main() -> int:
     parser = common.base_parser(__doc__ or "")
     parser.add_argument("--mb", type=float, default=20.0, help="input size in MB (10**6 bytes, default 20)")
@@ -216,8 +207,8 @@ def main() -> int:
             times: dict[str, list[float]] = {"sanitize_html": [], "escape only": []}
             for n in range(args.rounds):
                 common.progress(f"round {n + 1}/{args.rounds}")
-                times["sanitize_html"].append(timed(cur, SANITIZE_SQL))
-                times["escape only"].append(timed(cur, ESCAPE_SQL))
+                times["sanitize_html"].append(common.timed(lambda: cur.execute(SANITIZE_SQL).fetchone()))
+                times["escape only"].append(common.timed(lambda: cur.execute(ESCAPE_SQL).fetchone()))
 
     rates = {name: mb / statistics.median(seconds) for name, seconds in times.items()}
     print(f"input: {docs} documents, {mb:.2f} MB, avg {size / docs:.0f} bytes; median of {args.rounds} runs")

@@ -312,10 +312,7 @@ def build(admin: common.Conn, dsn: str, existing: int, rows: int) -> dict[str, i
         seed.seed_jobs(admin, schema, existing)
     for schema in bulk:
         seed.seed_jobs(admin, schema, rows)
-        # every row eligible: the UPDATE touches `rows` catalog rows
-        admin.execute(sql.SQL("UPDATE {}.ats_jobposting SET status = 'open', "
-                              "published_on_career_page = true, is_internal_only = false"
-                              ).format(sql.Identifier(schema)))
+        common.make_all_eligible(admin, schema)   # the UPDATE touches `rows` catalog rows
     # Analyze before attach: an autoanalyze of a freshly loaded table can deadlock with attach.
     common.vacuum(admin, [f"{s}.ats_jobposting" for s in single + bulk])
     common.progress("migrate, attach, backfill, detach the baseline schemas")

@@ -255,6 +255,12 @@ def for_each_schema(dsn: str, schemas: Sequence[str], fn: Callable[[Conn, str], 
         raise errors[0]
 
 
+def make_all_eligible(conn: Conn, schema: str) -> None:
+    """Every job of the schema eligible (open, on the career page, not internal)."""
+    conn.execute(sql.SQL("UPDATE {}.ats_jobposting SET status = 'open', published_on_career_page = true, "
+                         "is_internal_only = false").format(sql.Identifier(schema)))
+
+
 def tenant_ids(conn: Conn, schemas: Sequence[str]) -> dict[str, int]:
     rows = conn.execute("SELECT schema_name, id FROM public.tenants_tenant WHERE schema_name = ANY(%s)",
                         (list(schemas),)).fetchall()

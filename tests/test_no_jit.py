@@ -17,6 +17,7 @@ import psycopg
 import pytest
 
 from pyinstaller_tools import seed
+from tests.conftest import Db
 from tests.jobs import category_id, insert_job, update_job
 from tests.market import insert_provider, insert_service, insert_service_category
 
@@ -39,17 +40,8 @@ def explained(conn: psycopg.Connection) -> Iterator[list[str]]:
     yield plans
 
 
-def compiled(plans: list[str], top_level: str) -> tuple[bool, list[str]]:
-    """(did the top-level statement compile, the nested statements that compiled)."""
-    top = [p for p in plans if f"Query Text: {top_level}" in p]
-    assert len(top) == 1, "auto_explain did not show the statement the test ran"
-    # (PostgreSQL's own foreign-key checks are not the sync's: they lock with KEY SHARE)
-    nested = [p.split("Query Text: ", 1)[1][:120] for p in plans
-              if p not in top and "\nJIT:" in p and "FOR KEY SHARE OF" not in p]
-    return "\nJIT:" in top[0], nested
-
-
 def run(conn: psycopg.Connection, plans: list[str], statement: str, *, role: str | None = None) -> list[str]:
+    """Runs `statement`; returns the beginnings of the nested statements that compiled."""
     plans.clear()
     if role:
         conn.execute(psycopg.sql.SQL("SET ROLE {}").format(psycopg.sql.Identifier(role)))
@@ -57,11 +49,13 @@ def run(conn: psycopg.Connection, plans: list[str], statement: str, *, role: str
         conn.execute(statement)
     finally:
         conn.execute("RESET ROLE")
-    top_compiled, nested = compiled(plans, statement)
-    assert top_compiled, "control: the test's own statement should have been JIT-compiled"
-    assert any("catalog_sync." in p or "_catalog" in p for p in plans if f"Query Text: {statement}" not in p), \
-        "auto_explain showed no statement of the sync"
-    return nested
+    top = [p for p in plans if f"Query Text: {statement}" in p]
+    assert len(top) == 1, "auto_explain did not show the statement the test ran"
+    assert "\nJIT:" in top[0], "control: the test's own statement should have been JIT-compiled"
+    # (PostgreSQL's own foreign-key checks are not the sync's: they lock with KEY SHARE)
+    nested = [p for p in plans if p not in top and "FOR KEY SHARE OF" not in p]
+    assert any("catalog_sync." in p or "_catalog" in p for p in nested), "auto_explain showed no statement of the sync"
+    return [p.split("Query Text: ", 1)[1][:120] for p in nested if "\nJIT:" in p]
 
 
 def test_job_writes_never_compile(conn: psycopg.Connection, explained: list[str]) -> None:
@@ -92,14 +86,18 @@ def test_marketplace_writes_never_compile(conn: psycopg.Connection, explained: l
         assert run(conn, explained, statement, role=seed.APP_ROLE) == [], statement
 
 
-def test_backfill_verify_status_and_purge_never_compile(conn: psycopg.Connection, explained: list[str]) -> None:
+def test_backfill_verify_status_and_purge_never_compile(conn: psycopg.Connection, db: Db,
+                                                       explained: list[str]) -> None:
     insert_job(conn, ACME)
-    tenant = conn.execute("SELECT id FROM public.tenants_tenant WHERE schema_name = %s", (ACME,)).fetchone()[0]
-    for call in (f"catalog_sync.backfill_tenant({tenant})", f"catalog_sync.verify_tenant({tenant})",
-                 "catalog_sync.verify_global()", "catalog_sync.status()",
-                 f"catalog_sync.purge_tenant({tenant})"):
-        if "purge" in call:
-            conn.execute("SELECT catalog_sync.detach_schema(%s)", (ACME,))   # purge is for detached tenants
+    tenant = db.tenant_id(ACME)
+
+    def check(call: str) -> None:
         # (an expression of its own, so that the control has something to compile)
         statement = f"SELECT count(*) FILTER (WHERE r IS NOT NULL) FROM {call} AS r"
         assert run(conn, explained, statement) == [], statement
+
+    for call in (f"catalog_sync.backfill_tenant({tenant})", f"catalog_sync.verify_tenant({tenant})",
+                 "catalog_sync.verify_global()", "catalog_sync.status()"):
+        check(call)
+    conn.execute("SELECT catalog_sync.detach_schema(%s)", (ACME,))   # purge is for detached tenants
+    check(f"catalog_sync.purge_tenant({tenant})")
