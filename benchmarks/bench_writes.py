@@ -9,11 +9,7 @@ Scenarios, every variant measured in the same run, in alternating rounds
 
 Variants, each on its own tenant schema of the same size:
 
-  sync          the attached schema: the statement-level SECURITY DEFINER triggers do the sync,
-                protection off (every statement checks the tables it reads against the contract);
-  sync, protected  the same on its own schema, with `catalog-sync protect`'s event triggers in
-                place (a memoized contract check is not repeated until DDL touches the table);
-                (a) and (b) only, protection switched on and off (untimed) before each batch;
+  sync          the attached schema: the statement-level SECURITY DEFINER triggers do the sync;
   double write  triggers detached (catalog_sync.detach_schema); the client writes the job and the
                 catalog row itself in the same transaction (same values, HTML through
                 catalog_sync.sanitize_html, company from tenants_tenant, category from the
@@ -46,9 +42,8 @@ from pyinstaller_tools import seed
 
 TITLES = ("Backend Engineer", "Data Analyst", "Product Designer", "Site Reliability Engineer")
 HTML_COLUMNS = ("description", "responsibilities", "requirements", "benefits")
-SYNC, PSYNC = "sync (triggers)", "sync, protected"
-DOUBLE, APP, BARE = "double write", "app sync (2nd txn)", "no sync"
-SINGLE_ROW_SCHEMAS = {SYNC: "tenant_w_sync", PSYNC: "tenant_w_psync", DOUBLE: "tenant_w_double", APP: "tenant_w_app",
+SYNC, DOUBLE, APP, BARE = "sync (triggers)", "double write", "app sync (2nd txn)", "no sync"
+SINGLE_ROW_SCHEMAS = {SYNC: "tenant_w_sync", DOUBLE: "tenant_w_double", APP: "tenant_w_app",
                       BARE: "tenant_w_bare"}
 BULK_SCHEMAS = {SYNC: "tenant_b_sync", DOUBLE: "tenant_b_double", BARE: "tenant_b_bare"}
 
@@ -168,12 +163,10 @@ def app_sync(conn: common.Conn, tenant: Tenant, job_id: int) -> None:
 def insert_ops(conn: common.Conn, tenants: dict[str, Tenant]) -> dict[str, Op]:
     now = dt.datetime.now(dt.UTC)
 
-    def sync(name: str) -> Op:
-        def op(n: int) -> None:
-            t = tenants[name]
-            conn.execute(t.insert_job, job_params(n, t.category_id, now))
-            conn.commit()
-        return op
+    def sync(n: int) -> None:
+        t = tenants[SYNC]
+        conn.execute(t.insert_job, job_params(n, t.category_id, now))
+        conn.commit()
 
     def double(n: int) -> None:
         t = tenants[DOUBLE]
@@ -194,7 +187,7 @@ def insert_ops(conn: common.Conn, tenants: dict[str, Tenant]) -> dict[str, Op]:
         conn.execute(t.insert_job, job_params(n, t.category_id, now))
         conn.commit()
 
-    return {SYNC: sync(SYNC), PSYNC: sync(PSYNC), DOUBLE: double, APP: app, BARE: bare}
+    return {SYNC: sync, DOUBLE: double, APP: app, BARE: bare}
 
 
 def update_ops(conn: common.Conn, tenants: dict[str, Tenant]) -> dict[str, Op]:
@@ -203,11 +196,9 @@ def update_ops(conn: common.Conn, tenants: dict[str, Tenant]) -> dict[str, Op]:
         return {"id": job_id, "uuid": job_uuid, "title": f"{title} (v{n})", "tenant_id": t.tenant_id,
                 "now": dt.datetime.now(dt.UTC)}
 
-    def sync(name: str) -> Op:
-        def op(n: int) -> None:
-            conn.execute(tenants[name].update_job, target(tenants[name], n))
-            conn.commit()
-        return op
+    def sync(n: int) -> None:
+        conn.execute(tenants[SYNC].update_job, target(tenants[SYNC], n))
+        conn.commit()
 
     def double(n: int) -> None:
         t = tenants[DOUBLE]
@@ -227,25 +218,17 @@ def update_ops(conn: common.Conn, tenants: dict[str, Tenant]) -> dict[str, Op]:
         conn.execute(tenants[BARE].update_job, target(tenants[BARE], n))
         conn.commit()
 
-    return {SYNC: sync(SYNC), PSYNC: sync(PSYNC), DOUBLE: double, APP: app, BARE: bare}
+    return {SYNC: sync, DOUBLE: double, APP: app, BARE: bare}
 
 
-def per_op_rounds(admin: common.Conn, ops: dict[str, Op], total: int, rounds: int,
-                  warmup: int = 50) -> dict[str, list[float]]:
-    """Seconds per operation of each variant, total operations spread over the rounds; protection
-    on for the protected variant's batches, off for the other sync's."""
-    return common.per_op_rounds(ops, max(1, total // rounds), rounds, warmup,
-                                before={SYNC: lambda: protect(admin, False), PSYNC: lambda: protect(admin, True)})
-
-
-def protect(admin: common.Conn, on: bool) -> None:
-    admin.execute("SELECT catalog_sync.set_protection(%s)", (on,))
+def per_op_rounds(ops: dict[str, Op], total: int, rounds: int, warmup: int = 50) -> dict[str, list[float]]:
+    """Seconds per operation of each variant, total operations spread over the rounds."""
+    return common.per_op_rounds(ops, max(1, total // rounds), rounds, warmup)
 
 
 def single_row_results(label: str, samples: dict[str, list[float]]) -> list[common.Result]:
     return [
         common.paired_result(label, samples, SYNC, DOUBLE, common.Target("max_ratio", 1.2)),
-        common.paired_result(f"{label}, protected", samples, PSYNC, DOUBLE, common.Target("max_ratio", 1.2)),
         common.paired_result(label, samples, SYNC, APP),
         common.paired_result(label, samples, SYNC, BARE),
     ]
@@ -284,18 +267,17 @@ def main() -> None:
                 if "a" in args.scenarios:
                     common.progress(f"(a) single-row INSERT: {args.ops} per variant in {args.rounds} rounds")
                     results += single_row_results("(a) INSERT 1 row/txn", per_op_rounds(
-                        admin, insert_ops(app, tenants), args.ops, args.rounds))
+                        insert_ops(app, tenants), args.ops, args.rounds))
                     if args.profile:
                         common.print_profile(admin, "(a) single-row INSERT", [app])
                     common.vacuum(admin, ["public.job_catalog"] + [f"{s}.ats_jobposting" for s in single])
                 if "b" in args.scenarios:
                     common.progress(f"(b) single-row UPDATE: {args.ops} per variant in {args.rounds} rounds")
                     results += single_row_results("(b) UPDATE title 1 row/txn", per_op_rounds(
-                        admin, update_ops(app, tenants), args.ops, args.rounds))
+                        update_ops(app, tenants), args.ops, args.rounds))
                     if args.profile:
                         common.print_profile(admin, "(b) single-row UPDATE", [app])
 
-                protect(admin, False)   # (c) as before the protected variant existed
                 bulk_ids = {name: ids[schema] for name, schema in BULK_SCHEMAS.items()}
                 sessions = ("fresh", "warm") if args.bulk_session == "both" else (args.bulk_session,)
                 for session in sessions if "c" in args.scenarios else ():
@@ -336,8 +318,8 @@ def build(admin: common.Conn, dsn: str, existing: int, rows: int) -> dict[str, i
     common.progress("migrate, attach, backfill, detach the baseline schemas")
     common.install(dsn)
     common.grant_hand_written_sync(admin)
-    synced = [SINGLE_ROW_SCHEMAS[SYNC], SINGLE_ROW_SCHEMAS[PSYNC], SINGLE_ROW_SCHEMAS[DOUBLE],
-              SINGLE_ROW_SCHEMAS[APP], BULK_SCHEMAS[SYNC], BULK_SCHEMAS[DOUBLE]]
+    synced = [SINGLE_ROW_SCHEMAS[SYNC], SINGLE_ROW_SCHEMAS[DOUBLE], SINGLE_ROW_SCHEMAS[APP],
+              BULK_SCHEMAS[SYNC], BULK_SCHEMAS[DOUBLE]]
     common.attach(admin, synced)
     ids = common.tenant_ids(admin, single + bulk)
     for schema in synced:
@@ -419,8 +401,8 @@ def bulk_update(dsn: str, app: common.Conn, admin: common.Conn, ids: dict[str, i
 
 def check(admin: common.Conn, ids: dict[str, int]) -> None:
     """The synced tenants' catalog rows match their jobs (titles and counts): the run measured real syncs."""
-    for schema in (SINGLE_ROW_SCHEMAS[SYNC], SINGLE_ROW_SCHEMAS[PSYNC], SINGLE_ROW_SCHEMAS[DOUBLE],
-                   SINGLE_ROW_SCHEMAS[APP], BULK_SCHEMAS[SYNC], BULK_SCHEMAS[DOUBLE]):
+    for schema in (SINGLE_ROW_SCHEMAS[SYNC], SINGLE_ROW_SCHEMAS[DOUBLE], SINGLE_ROW_SCHEMAS[APP],
+                   BULK_SCHEMAS[SYNC], BULK_SCHEMAS[DOUBLE]):
         row = admin.execute(sql.SQL(
             "SELECT count(*) FILTER (WHERE c.job_uuid IS NULL), "
             "count(*) FILTER (WHERE c.title <> j.title::text) FROM {}.ats_jobposting j "

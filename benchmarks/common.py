@@ -386,17 +386,14 @@ def alternate(variants: dict[str, Callable[[int], float]], rounds: int,
 
 
 def per_op_rounds(ops: dict[str, Callable[[int], object]], per_round: int, rounds: int,
-                  warmup: int, before: dict[str, Callable[[], None]] | None = None) -> dict[str, list[float]]:
+                  warmup: int) -> dict[str, list[float]]:
     """Seconds per operation of each variant, one sample per round, rounds alternating between the
-    variants (operation n of a variant = op(n); warmup operations of each first, untimed).
-    before[name], if given, runs untimed before each batch of that variant."""
+    variants (operation n of a variant = op(n); warmup operations of each first, untimed)."""
     counters = dict.fromkeys(ops, 0)
 
     def run(name: str, count: int) -> float:
         op, start = ops[name], counters[name]
         counters[name] += count
-        if before and name in before:
-            before[name]()
         t0 = time.perf_counter()
         for n in range(start, start + count):
             op(n)

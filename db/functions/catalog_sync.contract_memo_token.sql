@@ -5,21 +5,15 @@
 -- re-created, disabled or enabled again, so a memo recorded under another
 -- token (one that may have missed DDL) is never current.
 -- Hot path, only ever called inside a SECURITY DEFINER sync function.
--- PL/pgSQL, not SQL: called from PL/pgSQL, a SQL function is planned again in
--- every transaction; this query's plan is cached for the session.
 CREATE OR REPLACE FUNCTION catalog_sync.contract_memo_token()
 RETURNS text
-LANGUAGE plpgsql STABLE
-AS $$
-BEGIN
-    RETURN (SELECT e.oid::text || '/' || e.xmin::text
-            FROM pg_catalog.pg_event_trigger e
-            WHERE e.evtname = 'catalog_sync_contract_memo'
-              AND e.evtevent = 'ddl_command_end'
-              AND e.evtenabled = 'A'
-              AND e.evtfoid = 'catalog_sync.on_contract_ddl()'::pg_catalog.regprocedure
-              AND e.evttags = catalog_sync.contract_ddl_tags());
-END
-$$;
+LANGUAGE sql STABLE
+RETURN (SELECT e.oid::text || '/' || e.xmin::text
+        FROM pg_catalog.pg_event_trigger e
+        WHERE e.evtname = 'catalog_sync_contract_memo'
+          AND e.evtevent = 'ddl_command_end'
+          AND e.evtenabled = 'A'
+          AND e.evtfoid = 'catalog_sync.on_contract_ddl()'::pg_catalog.regprocedure
+          AND e.evttags = catalog_sync.contract_ddl_tags());
 ALTER FUNCTION catalog_sync.contract_memo_token() OWNER TO catalog_sync_owner;
 REVOKE ALL ON FUNCTION catalog_sync.contract_memo_token() FROM PUBLIC;
