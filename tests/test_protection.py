@@ -16,7 +16,7 @@ ACME = "tenant_acme"
 @pytest.fixture
 def protected(db: Db, conn: psycopg.Connection) -> None:
     assert cli.main(["protect", "--dsn", db.dsn()]) == 0
-    assert conn.execute("SELECT count(*) FROM pg_event_trigger WHERE evtname LIKE 'catalog_sync%'").fetchone() == (3,)
+    assert conn.execute("SELECT count(*) FROM pg_event_trigger WHERE evtname LIKE 'catalog_sync%'").fetchone() == (2,)
 
 
 @pytest.mark.parametrize("statement", [

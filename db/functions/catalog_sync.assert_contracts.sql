@@ -26,7 +26,7 @@ BEGIN
     -- Names come from regclass output (quoted, schema-qualified under the
     -- pinned search_path): a simple expression, no query per relation. An OID
     -- without a relation prints as a number: it is left out here and fails
-    -- contracts_current() below. Pass 1 locks; pass 2 builds the list again:
+    -- contract_matches() below. Pass 1 locks; pass 2 builds the list again:
     -- LOCK resolves names, and looks them up again after waiting, so if one
     -- was renamed meanwhile (and another table took its name), it locked the
     -- wrong table. The names of the OIDs must be the ones just locked.
@@ -47,7 +47,7 @@ BEGIN
                 USING ERRCODE = 'lock_not_available', HINT = 'Retry the statement.';
         END IF;
     END LOOP;
-    IF catalog_sync.contracts_current(p_relids, p_source_tables) THEN
+    IF catalog_sync.contract_matches(p_relids, p_source_tables) THEN
         RETURN;
     END IF;
     SELECT string_agg(coalesce(catalog_sync.qualified_name(r.relid), r.relid::text) || ' does not match the '

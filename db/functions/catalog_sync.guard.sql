@@ -17,7 +17,7 @@ CREATE OR REPLACE FUNCTION catalog_sync.guard(
     p_when         text
 )
 RETURNS bigint
-LANGUAGE plpgsql VOLATILE   -- the contract check may record its memo
+LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
     v_tenant_id bigint;
@@ -50,7 +50,7 @@ BEGIN
     -- The firing statement holds a lock on the table (ROW EXCLUSIVE, or
     -- ACCESS EXCLUSIVE for TRUNCATE) until the end of the transaction: no
     -- LOCK needed before the check, and no name to re-resolve (by OID).
-    IF NOT catalog_sync.contracts_current(ARRAY[p_relid], ARRAY[p_source_table]) THEN
+    IF NOT catalog_sync.contract_matches(ARRAY[p_relid], ARRAY[p_source_table]) THEN
         PERFORM catalog_sync.assert_contract(p_relid, p_source_table);   -- raises, naming the problems
     END IF;
     RETURN v_tenant_id;

@@ -67,8 +67,6 @@ BEGIN
         DELETE FROM public.job_catalog WHERE tenant_id = v_tenant_id;
         DELETE FROM public.provider_catalog WHERE tenant_id = v_tenant_id;
         DELETE FROM public.service_catalog WHERE tenant_id = v_tenant_id;
-        DELETE FROM catalog_sync.contract_memo m
-        USING catalog_sync.attached_table a WHERE a.tenant_id = v_tenant_id AND m.relid = a.relid;
         DELETE FROM catalog_sync.attached_table a WHERE a.tenant_id = v_tenant_id;
         UPDATE catalog_sync.tenant t SET detached_at = clock_timestamp() WHERE t.tenant_id = v_tenant_id;
     END LOOP;
@@ -140,10 +138,8 @@ ALTER FUNCTION catalog_sync.on_sql_drop() OWNER TO catalog_sync_owner;
 REVOKE ALL ON FUNCTION catalog_sync.on_sql_drop() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION catalog_sync_protect.check_drop(oid[], text[]) TO PUBLIC;
 
--- Install or remove the event triggers (creating an event trigger needs a
--- superuser): the two that protect, and the one that keeps the contract memo
--- (catalog_sync.on_contract_ddl()). Idempotent; every call invalidates the
--- memo (a re-created event trigger has a new token).
+-- Install or remove the two event triggers (creating an event trigger needs a
+-- superuser). Idempotent.
 CREATE OR REPLACE FUNCTION catalog_sync.set_protection(p_on boolean)
 RETURNS text
 LANGUAGE plpgsql
@@ -152,15 +148,9 @@ AS $$
 BEGIN
     DROP EVENT TRIGGER IF EXISTS catalog_sync_protect_ddl;
     DROP EVENT TRIGGER IF EXISTS catalog_sync_protect_drop;
-    DROP EVENT TRIGGER IF EXISTS catalog_sync_contract_memo;
     IF NOT p_on THEN
         RETURN 'protection off';
     END IF;
-    EXECUTE format('CREATE EVENT TRIGGER catalog_sync_contract_memo ON ddl_command_end WHEN TAG IN (%s) '
-                   'EXECUTE FUNCTION catalog_sync.on_contract_ddl()',
-                   (SELECT string_agg(quote_literal(t), ', ') FROM unnest(catalog_sync.contract_ddl_tags()) AS t));
-    -- Also for session_replication_role = replica (contract_memo_token() insists).
-    ALTER EVENT TRIGGER catalog_sync_contract_memo ENABLE ALWAYS;
     CREATE EVENT TRIGGER catalog_sync_protect_ddl ON ddl_command_end
         WHEN TAG IN ('ALTER TABLE', 'ALTER TRIGGER', 'CREATE TRIGGER', 'CREATE INDEX', 'ALTER INDEX',
                      'CREATE STATISTICS', 'ALTER STATISTICS')

@@ -84,11 +84,6 @@ BEGIN
     INSERT INTO catalog_sync.attached_table AS a (relid, tenant_id, source_table)
     SELECT u.relid, u.id, u.source_table FROM unnest(v_relids, v_rel_tenants, v_tables) AS u (relid, id, source_table)
     ON CONFLICT ON CONSTRAINT attached_table_pkey DO NOTHING;
-    -- A memo row for each (contracts_current()); registering again resets it:
-    -- the OID may now name another table.
-    INSERT INTO catalog_sync.contract_memo AS m (relid, source_table)
-    SELECT u.relid, u.source_table FROM unnest(v_relids, v_tables) AS u (relid, source_table)
-    ON CONFLICT ON CONSTRAINT contract_memo_pkey DO UPDATE SET ddl_epoch = m.ddl_epoch + 1;
     RETURN QUERY SELECT u.name, u.id, u.relid, u.source_table
                  FROM unnest(v_rel_schemas, v_rel_tenants, v_relids, v_tables) AS u (name, id, relid, source_table);
 END

@@ -32,8 +32,6 @@ BEGIN
     END IF;
     tenant_id := v_tenant_id;
     RETURN NEXT;
-    DELETE FROM catalog_sync.contract_memo m
-    USING catalog_sync.attached_table a WHERE a.tenant_id = v_tenant_id AND m.relid = a.relid;
     DELETE FROM catalog_sync.attached_table a WHERE a.tenant_id = v_tenant_id;
     -- Recorded even for a tenant never attached: "do not sync this one".
     INSERT INTO catalog_sync.tenant AS t (tenant_id, schema_name, detached_at)
