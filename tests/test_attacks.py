@@ -358,6 +358,24 @@ CAST_HIJACKS = {
     "non_default_collation": [
         f'ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN title TYPE character varying(200) COLLATE "C"',
     ],
+    # A typed table's columns follow its composite type: ALTER TYPE ... CASCADE changes them without
+    # an ALTER TABLE of the table (no event trigger reports the table).
+    "typed_table_altered_through_its_type": [
+        f"""DO $$ DECLARE c text; BEGIN
+              SELECT string_agg(format('%I %s', attname, format_type(atttypid, atttypmod)), ', ' ORDER BY attnum)
+              INTO c FROM pg_attribute
+              WHERE attrelid = '{ACME}.ats_jobposting'::regclass AND attnum > 0 AND NOT attisdropped;
+              EXECUTE 'CREATE TYPE {ACME}.jp AS (' || c || ')'; END $$""",
+        f"ALTER TABLE {ACME}.ats_jobposting OF {ACME}.jp",
+        f"CREATE TYPE {ACME}.boxed AS (v text)",
+        f"""CREATE FUNCTION {ACME}.box(text) RETURNS {ACME}.boxed LANGUAGE plpgsql IMMUTABLE AS $$
+            DECLARE r {ACME}.boxed; BEGIN r.v := $1; RETURN r; END $$""",
+        f"CREATE CAST (character varying AS {ACME}.boxed) WITH FUNCTION {ACME}.box(text) AS ASSIGNMENT",
+        f"""CREATE FUNCTION {ACME}.unbox({ACME}.boxed) RETURNS text LANGUAGE plpgsql AS $$
+            BEGIN PERFORM {ACME}.evil(); RETURN ($1).v; END $$""",
+        f"CREATE CAST ({ACME}.boxed AS text) WITH FUNCTION {ACME}.unbox({ACME}.boxed) AS IMPLICIT",
+        f"ALTER TYPE {ACME}.jp ALTER ATTRIBUTE title TYPE {ACME}.boxed CASCADE",
+    ],
     "category_enum_with_implicit_cast": [
         f"CREATE TYPE {ACME}.cn AS ENUM ('Category 1', 'Category 2', 'Category 3')",
         f"""CREATE FUNCTION {ACME}.cn_text({ACME}.cn) RETURNS text LANGUAGE plpgsql AS $$
@@ -423,6 +441,11 @@ PLANNER_HOOKS = {
                               f"FROM {ACME}.ats_jobposting", f"ANALYZE {ACME}.ats_jobposting"],
     "check_constraint_with_constraint_exclusion": [
         f"ALTER TABLE {ACME}.ats_jobposting ADD CONSTRAINT evil_chk CHECK ({ACME}.evil_const(1) = 1 OR id > 0)"],
+    # An index on a partitioned parent cascades to the registered table attached as its partition.
+    "index_on_a_parent_cascading_to_the_table": [
+        f"CREATE TABLE {ACME}.parted (LIKE {ACME}.ats_jobposting) PARTITION BY LIST (id)",
+        f"ALTER TABLE {ACME}.parted ATTACH PARTITION {ACME}.ats_jobposting DEFAULT",
+        f"CREATE INDEX evil_idx ON {ACME}.parted ((id + {ACME}.evil_const(1)))"],
     "category_expression_index_on_job_insert": [
         f"CREATE INDEX evil_idx ON {ACME}.ats_jobcategory ((id + {ACME}.evil_const(1)))"],
 }
