@@ -263,7 +263,7 @@ def trap_sql(schema: str, evil: str) -> list[str]:
 
 
 def test_function_and_operator_capture_via_search_path(arena: Arena) -> None:
-    """Look-alike functions, operators, aggregates, temp relations and types in the tenant schema, in
+    """Look-alike functions, operators, aggregates, temp relations, types and domains in the tenant schema, in
     pg_temp and (through the application role, the only one that may) in public, all first on the
     tenant's search_path: the sync never calls them and publishes exactly the projection."""
     t, su = arena.tenant, arena.su
@@ -282,6 +282,10 @@ def test_function_and_operator_capture_via_search_path(arena: Arena) -> None:
     for name in SHADOW_RELATIONS:
         t.execute(f"CREATE TEMP VIEW {name} AS SELECT {ACME}.evil() AS evil")
     t.execute("CREATE TYPE pg_temp.job_source AS (evil boolean)")
+    # Types named like those the reader casts to: a single-row write reads its jobs with the
+    # tenant's schema on the search_path (job_sources(), after pg_catalog).
+    for name in ("text", "uuid", "jsonb"):
+        t.execute(f"CREATE DOMAIN {ACME}.{name} AS pg_catalog.{name} CHECK ({ACME}.evil())")
 
     # public: the tenant may not create there (PostgreSQL 15 default) ...
     with pytest.raises(psycopg.errors.InsufficientPrivilege):

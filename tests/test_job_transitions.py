@@ -321,6 +321,28 @@ def test_several_statements_in_one_transaction(app: psycopg.Connection, conn: ps
     assert verify_findings(conn) == []
 
 
+def test_one_session_alternating_tenants_reads_each_tenants_own_rows(app: psycopg.Connection,
+                                                                     conn: psycopg.Connection) -> None:
+    """A single-row write reads its job through a plan cached per session while the tenant stays the
+    same (job_sources()). The same job id in two tenants, written in turns on one connection (as a
+    pooled django-tenants connection does), inside and outside one transaction: each write must read
+    its own tenant's row. A plan kept across the switch would publish the other tenant's job."""
+    acme = insert_job(app, ACME, id=900001, title="Acme 0")
+    globex = insert_job(app, GLOBEX, id=900001, title="Globex 0")
+    for i in range(1, 9):
+        update_job(app, ACME, 900001, title=f"Acme {i}")
+        update_job(app, GLOBEX, 900001, title=f"Globex {i}")
+        with app.transaction():
+            update_job(app, GLOBEX, 900001, description=f"<p>Globex {i}</p>")
+            update_job(app, ACME, 900001, description=f"<p>Acme {i}</p>")
+        a, g = catalog_row(conn, acme["uuid"]), catalog_row(conn, globex["uuid"])
+        assert a is not None and (a["tenant_schema"], a["title"], a["description"]) == (
+            ACME, f"Acme {i}", f"<p>Acme {i}</p>")
+        assert g is not None and (g["tenant_schema"], g["title"], g["description"]) == (
+            GLOBEX, f"Globex {i}", f"<p>Globex {i}</p>")
+    assert verify_findings(conn) == []
+
+
 def test_update_trigger_compares_every_projection_input(conn: psycopg.Connection) -> None:
     """on_job_change's static UPDATE comparison lists exactly the inputs of catalog_sync.job_source.
 
