@@ -1452,3 +1452,80 @@ def test_a_tenant_cannot_blind_verify_for_every_tenant(arena: Arena, capsys: pyt
             blinded[name] = (code, err.strip())
         arena.tenant.execute(undo)
     assert blinded == {}
+
+
+# --------------------------------------------- the contract check folded into cached plans
+# (catalog_sync.contract_holds()). A single-row job write reads through plans cached for the session: job_sources()'s
+# static read (job and category tables) and project_jobs()'s query (the registry).
+# Their contract checks run while those plans are made, and a change to a table
+# invalidates the plans that read it. These tests prove the three properties the
+# design rests on:
+# - the check is folded: writes after the first call contract_holds() no more;
+# - a change to a table makes the next write check again, and fail closed;
+# - the check runs before the planner folds anything of the table (it is a
+#   MATERIALIZED CTE: in a WHERE clause an inlined SQL cast of a changed column
+#   would run first, as the definer).
+
+
+def holds_calls(conn: psycopg.Connection) -> int:
+    """contract_holds() calls of this session's transaction (track_functions = all)."""
+    return conn.execute("SELECT coalesce(pg_stat_get_xact_function_calls("
+                        "'catalog_sync.contract_holds(regclass, name)'::regprocedure), 0)").fetchone()[0]
+
+
+def test_the_check_is_folded_into_the_cached_plans(arena: Arena) -> None:
+    """In one session: the first write plans the reads and checks job table, category table and
+    registry once each; the next writes check nothing of the kind; a statistics object on the job
+    table invalidates the read's plan, so the next write checks again."""
+    su = arena.su
+    su.execute("SET track_functions = 'all'")
+    cat = category_id(su, ACME)
+    with su.transaction():
+        job = insert_job(su, ACME, category_id=cat)
+        first = holds_calls(su)
+        for i in range(5):
+            update_job(su, ACME, job["id"], title=f"Title {i}")
+        assert holds_calls(su) == first
+        su.execute(f"CREATE STATISTICS {ACME}.job_stats ON lower(title) FROM {ACME}.ats_jobposting")
+        update_job(su, ACME, job["id"], title="After the DDL")
+        again = holds_calls(su)
+    assert first >= 3, first
+    assert again > first, "a change to the job table did not make the next write check again"
+    assert arena.acme_row(job["uuid"])["title"] == "After the DDL"  # type: ignore[index]
+    arena.assert_canary()
+
+
+def test_a_change_after_the_plans_were_cached_fails_closed(arena: Arena) -> None:
+    """The plans are cached by earlier writes of the session; then the tenant adds an index over
+    its own code to the category table. The next job write re-plans its read, checks, and refuses
+    it: the index expression never runs as the definer."""
+    t = arena.tenant
+    cat = category_id(t, ACME)
+    job = insert_job(t, ACME, category_id=cat)
+    update_job(t, ACME, job["id"], title="Cached")
+    t.execute(f"CREATE INDEX evil_idx ON {ACME}.ats_jobcategory (({ACME}.evil_const(1) + id))")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="contract"):
+        update_job(t, ACME, job["id"], title="Refused")
+    assert not arena.evil_ran(), "the index expression ran as the definer"
+    assert arena.acme_row(job["uuid"])["title"] == "Cached"  # type: ignore[index]
+    arena.assert_canary()
+
+
+def test_the_check_runs_before_an_inlined_cast_of_a_changed_column(arena: Arena) -> None:
+    """The category's name becomes a tenant type whose cast to text is an IMMUTABLE SQL function:
+    the planner inlines it, and would fold a constant call inside it, as the definer, while it
+    plans the read. Folded in a WHERE clause the check ran too late for this (found in review);
+    as a MATERIALIZED CTE it runs first, and the write fails closed."""
+    t = arena.tenant
+    cat = category_id(t, ACME)
+    job = insert_job(t, ACME, category_id=cat)
+    update_job(t, ACME, job["id"], title="Cached")          # the read's plan is now cached
+    t.execute(f"CREATE TYPE {ACME}.evil_text AS ENUM ('x')")
+    t.execute(f"""CREATE FUNCTION {ACME}.evil_to_text({ACME}.evil_text) RETURNS text LANGUAGE sql IMMUTABLE
+                  AS $$ SELECT CASE WHEN {ACME}.evil_const(1) = 1 THEN 'x' ELSE 'y' END $$""")
+    t.execute(f"CREATE CAST ({ACME}.evil_text AS text) WITH FUNCTION {ACME}.evil_to_text({ACME}.evil_text)")
+    t.execute(f"ALTER TABLE {ACME}.ats_jobcategory ALTER COLUMN name TYPE {ACME}.evil_text USING 'x'")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="contract"):
+        update_job(t, ACME, job["id"], title="Refused")
+    assert not arena.evil_ran(), "the tenant's cast ran as the definer before the contract check"
+    arena.assert_canary()

@@ -11,10 +11,6 @@ RETURNS void
 LANGUAGE plpgsql VOLATILE  -- it takes locks
 AS $$
 DECLARE
-    v_relid    oid;
-    v_name     text;
-    v_names    text;
-    v_locked   text;
     v_problems text;
 BEGIN
     IF coalesce(cardinality(p_relids), 0) = 0 THEN
@@ -22,31 +18,11 @@ BEGIN
     END IF;
     -- Lock before checking: from here to the end of the transaction no table
     -- can become a view or change a column type (ACCESS SHARE, what a read
-    -- takes anyway). A relation that no longer exists is reported below.
-    -- Names come from regclass output (quoted, schema-qualified under the
-    -- pinned search_path): a simple expression, no query per relation. An OID
-    -- without a relation prints as a number: it is left out here and fails
-    -- contract_matches() below. Pass 1 locks; pass 2 builds the list again:
-    -- LOCK resolves names, and looks them up again after waiting, so if one
-    -- was renamed meanwhile (and another table took its name), it locked the
-    -- wrong table. The names of the OIDs must be the ones just locked.
-    FOR v_pass IN 1 .. 2 LOOP
-        v_names := NULL;
-        FOREACH v_relid IN ARRAY p_relids LOOP
-            v_name := v_relid::pg_catalog.regclass::text;
-            IF v_name !~ '^[0-9]+$' THEN
-                v_names := concat_ws(', ', v_names, 'ONLY ' || v_name);
-            END IF;
-        END LOOP;
-        EXIT WHEN v_pass = 1 AND v_names IS NULL;   -- nothing to lock
-        IF v_pass = 1 THEN
-            EXECUTE 'LOCK TABLE ' || v_names || ' IN ACCESS SHARE MODE';
-            v_locked := v_names;
-        ELSIF v_names IS DISTINCT FROM v_locked THEN
-            RAISE EXCEPTION 'catalog_sync: a relation the sync reads was renamed while it waited for its lock'
-                USING ERRCODE = 'lock_not_available', HINT = 'Retry the statement.';
-        END IF;
-    END LOOP;
+    -- takes anyway). A relation that no longer exists fails the check below.
+    -- VOLATILE, so the check runs on a snapshot taken after the locks were
+    -- granted (a STABLE caller's statements reuse the snapshot of the query
+    -- that called it, which may predate a wait here).
+    PERFORM catalog_sync.lock_relations(p_relids);
     IF catalog_sync.contract_matches(p_relids, p_source_tables) THEN
         RETURN;
     END IF;

@@ -1,10 +1,8 @@
 -- The only place the sync reads a tenant's job and category tables: the
 -- catalog_sync.job_source rows of the jobs selected by p_filter ('all'; 'ids':
--- job ids in p_keys, with their HTML masks from p_masks; 'changed_ids': the
--- same, passed by on_job_change(), which has checked the job and category
--- tables after its last lock wait in this very statement (not twice);
--- 'categories': jobs whose category id is in p_keys). Refuses tables that no
--- longer match the contract.
+-- job ids in p_keys, with their HTML masks from p_masks; 'categories': jobs
+-- whose category id is in p_keys). Locks both tables first, and refuses them
+-- when they no longer match the contract.
 --
 -- Two ways to read, the same rows:
 -- * A few ids (a trigger's single-row write): static SQL naming the tables
@@ -12,16 +10,19 @@
 --   pg_catalog, the tenant's schema, pg_temp. Its plan is cached for the
 --   session while the search_path stays the same (PostgreSQL's plan cache
 --   compares it), so consecutive writes of one tenant neither parse nor plan
---   the read again; a write of another tenant re-plans it once. Only relation
---   names are looked up on that path: every function, operator and type is
---   pg_catalog-qualified or a keyword, so nothing of the tenant's schema can
---   capture them (pg_catalog comes first, pg_temp last). Taken only when the
---   registered OIDs carry those very names in one schema: the tables are
---   locked (the firing statement, assert_contracts()), so the names keep
---   meaning the registered tables until the read is done.
--- * Otherwise (many keys, other filters, renamed tables): dynamic SQL planned
---   for the actual keys (a 100k-key statement gets hash joins, not a generic
---   plan), identifiers only through the registered OIDs (%I).
+--   the read again; a write of another tenant plans it once. The contract
+--   check of both tables is folded into that plan (contract_holds()): it runs
+--   whenever the plan is made, and a change to either table invalidates the
+--   plan. Only relation names are looked up on that path: every function,
+--   operator and type is pg_catalog-qualified or a keyword, so nothing of the
+--   tenant's schema can capture them (pg_catalog comes first, pg_temp last).
+--   Taken only when the registered OIDs, locked, are plain tables carrying
+--   those very names in one schema: locked, the names keep meaning them
+--   until the end of the transaction.
+-- * Otherwise (many keys, other filters, renamed tables): an explicit
+--   contract check, then dynamic SQL planned for the actual keys (a
+--   100k-key statement gets hash joins, not a generic plan), identifiers only
+--   through the registered OIDs (%I).
 CREATE OR REPLACE FUNCTION catalog_sync.job_sources(
     p_job_rel      oid,
     p_category_rel oid,
@@ -40,28 +41,30 @@ DECLARE
     v_schema  name;
     v_lock_timeout text;
 BEGIN
-    IF p_filter IS DISTINCT FROM 'changed_ids' THEN
-        PERFORM catalog_sync.assert_contracts(ARRAY[p_job_rel, p_category_rel], '{ats_jobposting,ats_jobcategory}');
-    END IF;
-    -- Tables locked and checked: a wait while planning this read could only be
-    -- for an index lock the tenant holds (REINDEX) while it adds statistics or
-    -- an index over its own code, which this plan would then run. Fail closed
-    -- instead of waiting (55P03).
+    PERFORM catalog_sync.lock_relations(ARRAY[p_job_rel, p_category_rel]);
+    -- A wait while planning a read could only be for an index lock the tenant
+    -- holds (REINDEX) while it adds statistics or an index over its own code,
+    -- which the plan would then run. Fail closed instead of waiting (55P03).
     v_lock_timeout := pg_catalog.current_setting('lock_timeout');
     PERFORM pg_catalog.set_config('lock_timeout', '1ms', true);
 
-    IF p_filter IN ('ids', 'changed_ids') AND coalesce(cardinality(p_keys), 0) <= 100 THEN
+    IF p_filter = 'ids' AND coalesce(cardinality(p_keys), 0) <= 100 THEN
         SELECT n.nspname INTO v_schema
         FROM pg_catalog.pg_class j
         JOIN pg_catalog.pg_class c ON c.oid = p_category_rel
         JOIN pg_catalog.pg_namespace n ON n.oid = j.relnamespace
-        WHERE j.oid = p_job_rel AND j.relname = 'ats_jobposting'
-          AND c.relname = 'ats_jobcategory' AND c.relnamespace = j.relnamespace;
+        WHERE j.oid = p_job_rel AND j.relname = 'ats_jobposting' AND j.relkind = 'r' AND NOT j.relispartition
+          AND c.relname = 'ats_jobcategory' AND c.relkind = 'r' AND NOT c.relispartition
+          AND c.relnamespace = j.relnamespace;
     END IF;
     IF v_schema IS NOT NULL THEN
         -- Undone when the function returns (its SET clause).
         PERFORM pg_catalog.set_config('search_path', pg_catalog.format('pg_catalog, %I, pg_temp', v_schema), true);
         RETURN QUERY
+        WITH contract AS MATERIALIZED (
+            SELECT catalog_sync.contract_holds('ats_jobposting'::pg_catalog.regclass, 'ats_jobposting')
+               AND catalog_sync.contract_holds('ats_jobcategory'::pg_catalog.regclass, 'ats_jobcategory') AS holds
+        )
         SELECT j.id::bigint, j.uuid::pg_catalog.uuid, j.title::pg_catalog.text, j.slug::pg_catalog.text,
                j.reference_code::pg_catalog.text, j.category_id::bigint, j.job_type::pg_catalog.text,
                j.experience_level::pg_catalog.text, j.remote_policy::pg_catalog.text,
@@ -78,10 +81,12 @@ BEGIN
                j.meta_description::pg_catalog.text, j.status::pg_catalog.text,
                j.published_on_career_page::boolean, j.is_internal_only::boolean,
                c.name::pg_catalog.text, c.slug::pg_catalog.text, coalesce(m.mask, 0)
-        FROM ONLY ats_jobposting AS j
+        FROM contract
+        CROSS JOIN ONLY ats_jobposting AS j
         JOIN ROWS FROM (pg_catalog.unnest(p_keys), pg_catalog.unnest(p_masks)) AS m (id, mask)
           ON m.id OPERATOR(pg_catalog.=) j.id
-        LEFT JOIN ONLY ats_jobcategory AS c ON c.id OPERATOR(pg_catalog.=) j.category_id;
+        LEFT JOIN ONLY ats_jobcategory AS c ON c.id OPERATOR(pg_catalog.=) j.category_id
+        WHERE contract.holds;
         PERFORM pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
         RETURN;
     END IF;
@@ -89,18 +94,18 @@ BEGIN
     v_where := CASE p_filter
         WHEN 'all' THEN 'TRUE'
         WHEN 'ids' THEN 'TRUE'
-        WHEN 'changed_ids' THEN 'TRUE'
         WHEN 'categories' THEN 'j.category_id = ANY ($1)'
     END;
     IF v_where IS NULL THEN
         RAISE EXCEPTION 'catalog_sync: unknown filter %', p_filter;
     END IF;
+    PERFORM catalog_sync.assert_contracts(ARRAY[p_job_rel, p_category_rel], '{ats_jobposting,ats_jobcategory}');
     -- Constant arguments: folded once per session (see source_select_list()).
     v_columns := catalog_sync.source_select_list('catalog_sync.job_source', 'j',
                      '{"category_name": "c.name::text", "category_slug": "c.slug::text", "html_mask": "coalesce(m.mask, 0)"}');
     RETURN QUERY EXECUTE format('SELECT %s FROM ONLY %s AS j %s LEFT JOIN ONLY %s AS c ON c.id = j.category_id WHERE %s',
                                 v_columns, catalog_sync.qualified_name(p_job_rel),
-                                CASE WHEN p_filter IN ('ids', 'changed_ids')
+                                CASE WHEN p_filter = 'ids'
                                      THEN 'JOIN ROWS FROM (unnest($1), unnest($2)) AS m (id, mask) ON m.id = j.id'
                                      ELSE 'CROSS JOIN (SELECT 0) AS m (mask)' END,
                                 catalog_sync.qualified_name(p_category_rel), v_where)

@@ -97,19 +97,12 @@ BEGIN
     END IF;
 
     PERFORM catalog_sync.lock_for_read(v_tenant_id, 'job_category', v_categories);
-    -- Everything the projection reads, checked in one call after the last wait
-    -- (the tenant can hold a parent lock open and run DDL meanwhile: CREATE
-    -- INDEX on the category table, CREATE STATISTICS even on this one). From
-    -- here to the read nothing waits, so the readers do not check again
-    -- ('changed_ids').
-    PERFORM catalog_sync.assert_contracts(
-        ARRAY[TG_RELID, catalog_sync.source_relid(v_tenant_id, 'ats_jobcategory'),
-              'public.tenants_tenant'::regclass],
-        '{ats_jobposting,ats_jobcategory,tenants_tenant}');
-
     -- A new statement, so a new snapshot: it sees every parent change that
-    -- committed before the locks above were granted.
-    PERFORM catalog_sync.apply_jobs(v_tenant_id, 'changed_ids', v_ids, v_masks, TG_OP = 'UPDATE', v_uuids, NULL, false);
+    -- committed before the locks above were granted. The tables it reads are
+    -- checked after this last wait: the registry and the job and category
+    -- tables by the plans that read them (contract_holds(): made again after
+    -- any change to them), or explicitly before a read planned on the spot.
+    PERFORM catalog_sync.apply_jobs(v_tenant_id, 'ids', v_ids, v_masks, TG_OP = 'UPDATE', v_uuids, NULL, false);
     RETURN NULL;
 END
 $$;
