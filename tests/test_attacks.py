@@ -17,6 +17,7 @@ and the test now guards the fix by asserting the secure behaviour.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -1467,6 +1468,9 @@ def test_a_tenant_cannot_blind_verify_for_every_tenant(arena: Arena, capsys: pyt
 #   would run first, as the definer).
 
 
+EVIL_CATEGORY_INDEX = f"CREATE INDEX evil_idx ON {ACME}.ats_jobcategory (({ACME}.evil_const(1) + id))"
+
+
 def holds_calls(conn: psycopg.Connection) -> int:
     """contract_holds() calls of this session's transaction (track_functions = all)."""
     return conn.execute("SELECT coalesce(pg_stat_get_xact_function_calls("
@@ -1503,7 +1507,7 @@ def test_a_change_after_the_plans_were_cached_fails_closed(arena: Arena) -> None
     cat = category_id(t, ACME)
     job = insert_job(t, ACME, category_id=cat)
     update_job(t, ACME, job["id"], title="Cached")
-    t.execute(f"CREATE INDEX evil_idx ON {ACME}.ats_jobcategory (({ACME}.evil_const(1) + id))")
+    t.execute(EVIL_CATEGORY_INDEX)
     with pytest.raises(psycopg.errors.InsufficientPrivilege, match="contract"):
         update_job(t, ACME, job["id"], title="Refused")
     assert not arena.evil_ran(), "the index expression ran as the definer"
@@ -1528,4 +1532,165 @@ def test_the_check_runs_before_an_inlined_cast_of_a_changed_column(arena: Arena)
     with pytest.raises(psycopg.errors.InsufficientPrivilege, match="contract"):
         update_job(t, ACME, job["id"], title="Refused")
     assert not arena.evil_ran(), "the tenant's cast ran as the definer before the contract check"
+    arena.assert_canary()
+
+
+def test_plan_cached_inside_a_savepoint_that_hid_an_evil_index(arena: Arena) -> None:
+    """Committed: an index over tenant code on the category table. In one transaction a savepoint
+    drops it, a write caches the read's plan (the contract holds), ROLLBACK TO SAVEPOINT brings the
+    index back: the next write checks again and fails closed."""
+    t = arena.tenant
+    job = insert_job(t, ACME, category_id=category_id(t, ACME))
+    t.execute(EVIL_CATEGORY_INDEX)
+    w = arena.connect_tenant(autocommit=False)
+    w.execute("SAVEPOINT s")
+    w.execute(f"DROP INDEX {ACME}.evil_idx")
+    update_job(w, ACME, job["id"], title="cached while hidden")
+    w.execute("ROLLBACK TO SAVEPOINT s")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="contract"):
+        update_job(w, ACME, job["id"], title="after the rollback")
+    w.rollback()
+    assert not arena.evil_ran()
+    arena.assert_canary()
+
+
+@pytest.mark.parametrize("between", ["nothing", "discard", "savepoint"])
+def test_same_transaction_ddl_after_the_plan_was_cached(arena: Arena, between: str) -> None:
+    """The writer's own transaction caches the read's plan, then adds an index over tenant code."""
+    t = arena.tenant
+    job = insert_job(t, ACME, category_id=category_id(t, ACME))
+    w = arena.connect_tenant(autocommit=False)
+    update_job(w, ACME, job["id"], title="cached")
+    if between == "savepoint":
+        w.execute("SAVEPOINT s")
+    w.execute(EVIL_CATEGORY_INDEX)
+    if between == "discard":
+        w.execute("DISCARD PLANS")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="contract"):
+        update_job(w, ACME, job["id"], title="refused")
+    w.rollback()
+    assert not arena.evil_ran()
+    arena.assert_canary()
+
+
+@pytest.mark.parametrize("table", ["ats_jobcategory", "ats_jobposting"])
+def test_dropped_statistics_still_in_the_writers_relcache(arena: Arena, table: str) -> None:
+    """Inside one transaction that holds every lock of a job write, another session adds statistics
+    over tenant code, the writer learns of them (a new lock processes invalidations) and plans a
+    query on the table as the tenant, then the statistics are dropped: the contract holds again on a
+    new snapshot while the writer's caches may still hold the expression. The next write re-plans
+    its read: opening the tables by name processes the pending invalidations before the check, so
+    the planner and the check see the same state, and nothing runs as the definer."""
+    t = arena.tenant
+    job = insert_job(t, ACME, category_id=category_id(t, ACME))
+    t.execute(f"CREATE TABLE {ACME}.lock_me (id int)")
+    col = "name" if table == "ats_jobcategory" else "title"
+    w = arena.connect_tenant(autocommit=False)
+    update_job(w, ACME, job["id"], title="first")
+    t.execute(f"CREATE STATISTICS {ACME}.evil_st ON (id + {ACME}.evil_const(1)), {col} FROM {ACME}.{table}")
+    t.execute(f"ANALYZE {ACME}.{table}")
+    w.execute(f"LOCK TABLE {ACME}.lock_me IN ACCESS SHARE MODE")
+    w.execute(f"EXPLAIN SELECT * FROM ONLY {ACME}.{table} WHERE {col} = 'x'")     # as the tenant
+    assert not arena.evil_ran()
+    t.execute(f"DROP STATISTICS {ACME}.evil_st")
+    try:
+        update_job(w, ACME, job["id"], title="second")
+        w.commit()
+    except psycopg.Error:
+        w.rollback()
+    assert not arena.evil_ran(), "a dropped statistics expression ran as the definer"
+    arena.assert_canary()
+
+
+# --------------------------------------------------- names swapped between snapshot and lock
+# A sync read runs inside STABLE functions, on the snapshot of the statement that called them, and
+# locks its tables only then. A swap of names the tenant commits in between (the registered table
+# renamed away, a look-alike of its own renamed into its place) is invisible on that snapshot but
+# visible to the parser. The names the read uses must come from the catalog caches after the lock
+# (qualified_name(): regclass output). Found by a review of the static read and the folded check;
+# the second case also failed before them. The window is milliseconds wide on a backend's first
+# write, so each test races: a fresh connection per attempt, the swap fired after a swept delay.
+
+def swap_sql(table: str, kind: str) -> tuple[str, str]:
+    """(swap in, swap out): the registered `table` and the look-alike `lookalike` (a `kind`) trade names."""
+    swap_in = (f"BEGIN; ALTER TABLE {ACME}.{table} RENAME TO swap_tmp; "
+               f"ALTER {kind} {ACME}.lookalike RENAME TO {table}; "
+               f"ALTER TABLE {ACME}.swap_tmp RENAME TO lookalike; COMMIT")
+    swap_out = (f"BEGIN; ALTER {kind} {ACME}.{table} RENAME TO swap_tmp; "
+                f"ALTER TABLE {ACME}.lookalike RENAME TO {table}; "
+                f"ALTER {kind} {ACME}.swap_tmp RENAME TO lookalike; COMMIT")
+    return swap_in, swap_out
+
+
+def race_a_name_swap(arena: Arena, table: str, kind: str, write: Callable[[psycopg.Connection, int], object],
+                     hit: Callable[[], bool], attempts: int = 120) -> tuple[int, float] | None:
+    """Write on a fresh tenant backend while another tenant session swaps names after a swept delay;
+    returns (attempt, delay) of the first write after which `hit()` holds, or None."""
+    swap_in, swap_out = swap_sql(table, kind)
+    real_oid = arena.su.execute("SELECT %s::regclass::oid", (f"{ACME}.{table}",)).fetchone()[0]
+    swapper = arena.connect_tenant()
+    for attempt in range(attempts):
+        if arena.su.execute("SELECT relname FROM pg_class WHERE oid = %s", (real_oid,)).fetchone()[0] != table:
+            swapper.execute(swap_out)
+        delay = (attempt % 40) * 0.0005
+        with psycopg.connect(arena.db.dsn(user=TENANT_ROLE), autocommit=True) as w:
+            w.execute("SELECT 1")
+            swap = threading.Thread(target=lambda d=delay: (time.sleep(d), swapper.execute(swap_in)))
+            swap.start()
+            with contextlib.suppress(psycopg.Error):    # failing closed is fine
+                write(w, attempt)
+            swap.join()
+        if hit():
+            return attempt, delay
+    return None
+
+
+def test_a_bulk_job_write_never_reads_a_view_swapped_in_for_the_category_table(arena: Arena) -> None:
+    """101 rows: the dynamic read, whose table names used to come from the stale snapshot."""
+    t = arena.tenant
+    cat = category_id(t, ACME)
+    t.execute(f"CREATE TABLE {ACME}.cat_copy (LIKE {ACME}.ats_jobcategory)")
+    t.execute(f"INSERT INTO {ACME}.cat_copy SELECT * FROM {ACME}.ats_jobcategory")
+    t.execute(f"CREATE VIEW {ACME}.lookalike AS SELECT c.* FROM {ACME}.cat_copy c WHERE {ACME}.evil()")
+    t.execute(f"GRANT SELECT ON {ACME}.lookalike TO catalog_sync_owner")
+    insert_jobs(t, ACME, [{"category_id": cat} for _ in range(101)])
+    hit = race_a_name_swap(arena, "ats_jobcategory", "VIEW",
+                           lambda w, i: w.execute(f"UPDATE {ACME}.ats_jobposting SET title = 'Attempt {i} ' || id"),
+                           arena.evil_ran)
+    assert hit is None, f"a swapped-in view ran tenant code as the definer (attempt, delay) = {hit}"
+    arena.assert_canary()
+
+
+def test_a_category_write_never_reads_a_view_swapped_in_for_the_job_table(arena: Arena) -> None:
+    """The 'categories' read of on_job_category_change (this one predates the static read)."""
+    t = arena.tenant
+    cat = category_id(t, ACME)
+    insert_job(t, ACME, category_id=cat)
+    t.execute(f"CREATE TABLE {ACME}.jobs_copy (LIKE {ACME}.ats_jobposting)")
+    t.execute(f"INSERT INTO {ACME}.jobs_copy SELECT * FROM {ACME}.ats_jobposting")
+    t.execute(f"CREATE VIEW {ACME}.lookalike AS SELECT j.* FROM {ACME}.jobs_copy j WHERE {ACME}.evil()")
+    t.execute(f"GRANT SELECT ON {ACME}.lookalike TO catalog_sync_owner")
+    hit = race_a_name_swap(arena, "ats_jobposting", "VIEW",
+                           lambda w, i: w.execute(f"UPDATE {ACME}.ats_jobcategory SET name = 'Category {i}' "
+                                                  "WHERE id = %s", (cat,)),
+                           arena.evil_ran)
+    assert hit is None, f"a swapped-in view ran tenant code as the definer (attempt, delay) = {hit}"
+    arena.assert_canary()
+
+
+def test_a_single_row_write_never_reads_an_unregistered_table_swapped_in(arena: Arena) -> None:
+    """The static read: a contract-conforming look-alike of the category table takes its name. The
+    folded check would pass it (it checks whatever the name means); the read must not use it."""
+    t = arena.tenant
+    cat = category_id(t, ACME)
+    t.execute(f"CREATE TABLE {ACME}.lookalike (LIKE {ACME}.ats_jobcategory)")
+    t.execute(f"INSERT INTO {ACME}.lookalike SELECT * FROM {ACME}.ats_jobcategory")
+    t.execute(f"UPDATE {ACME}.lookalike SET name = 'FROM-AN-UNREGISTERED-TABLE'")
+    t.execute(f"GRANT SELECT ON {ACME}.lookalike TO catalog_sync_owner")
+    job = insert_job(t, ACME, category_id=cat)
+    hit = race_a_name_swap(arena, "ats_jobcategory", "TABLE",
+                           lambda w, i: update_job(w, ACME, job["id"], title=f"attempt {i}"),
+                           lambda: (arena.acme_row(job["uuid"]) or {}).get("category_name")
+                           == "FROM-AN-UNREGISTERED-TABLE")
+    assert hit is None, f"the write read an unregistered table (attempt, delay) = {hit}"
     arena.assert_canary()

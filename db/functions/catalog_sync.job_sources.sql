@@ -16,9 +16,10 @@
 --   plan. Only relation names are looked up on that path: every function,
 --   operator and type is pg_catalog-qualified or a keyword, so nothing of the
 --   tenant's schema can capture them (pg_catalog comes first, pg_temp last).
---   Taken only when the registered OIDs, locked, are plain tables carrying
---   those very names in one schema: locked, the names keep meaning them
---   until the end of the transaction.
+--   Taken only when the registered OIDs, locked, carry those very names in
+--   one schema (read from the catalog caches after the lock): locked, the
+--   names keep meaning them until the end of the transaction, and the check
+--   in the plan checks the registered tables.
 -- * Otherwise (many keys, other filters, renamed tables): an explicit
 --   contract check, then dynamic SQL planned for the actual keys (a
 --   100k-key statement gets hash joins, not a generic plan), identifiers only
@@ -38,7 +39,8 @@ AS $$
 DECLARE
     v_columns text;
     v_where   text;
-    v_schema  name;
+    v_job_name      text;
+    v_category_name text;
     v_lock_timeout text;
 BEGIN
     PERFORM catalog_sync.lock_relations(ARRAY[p_job_rel, p_category_rel]);
@@ -48,18 +50,18 @@ BEGIN
     v_lock_timeout := pg_catalog.current_setting('lock_timeout');
     PERFORM pg_catalog.set_config('lock_timeout', '1ms', true);
 
-    IF p_filter = 'ids' AND coalesce(cardinality(p_keys), 0) <= 100 THEN
-        SELECT n.nspname INTO v_schema
-        FROM pg_catalog.pg_class j
-        JOIN pg_catalog.pg_class c ON c.oid = p_category_rel
-        JOIN pg_catalog.pg_namespace n ON n.oid = j.relnamespace
-        WHERE j.oid = p_job_rel AND j.relname = 'ats_jobposting' AND j.relkind = 'r' AND NOT j.relispartition
-          AND c.relname = 'ats_jobcategory' AND c.relkind = 'r' AND NOT c.relispartition
-          AND c.relnamespace = j.relnamespace;
-    END IF;
-    IF v_schema IS NOT NULL THEN
-        -- Undone when the function returns (its SET clause).
-        PERFORM pg_catalog.set_config('search_path', pg_catalog.format('pg_catalog, %I, pg_temp', v_schema), true);
+    -- The names of the locked OIDs as they are now (qualified_name(): regclass
+    -- output, from the catalog caches, not from this function's snapshot,
+    -- which is its caller's and may predate the lock above).
+    v_job_name := catalog_sync.qualified_name(p_job_rel);
+    v_category_name := catalog_sync.qualified_name(p_category_rel);
+    IF p_filter = 'ids' AND coalesce(cardinality(p_keys), 0) <= 100
+       AND v_job_name LIKE '%.ats\_jobposting'
+       AND v_category_name = left(v_job_name, -length('ats_jobposting')) || 'ats_jobcategory' THEN
+        -- "schema", quoted as in the name; undone when the function returns (its SET clause).
+        PERFORM pg_catalog.set_config('search_path',
+                                      'pg_catalog, ' || left(v_job_name, -length('.ats_jobposting')) || ', pg_temp',
+                                      true);
         RETURN QUERY
         WITH contract AS MATERIALIZED (
             SELECT catalog_sync.contract_holds('ats_jobposting'::pg_catalog.regclass, 'ats_jobposting')
@@ -104,11 +106,11 @@ BEGIN
     v_columns := catalog_sync.source_select_list('catalog_sync.job_source', 'j',
                      '{"category_name": "c.name::text", "category_slug": "c.slug::text", "html_mask": "coalesce(m.mask, 0)"}');
     RETURN QUERY EXECUTE format('SELECT %s FROM ONLY %s AS j %s LEFT JOIN ONLY %s AS c ON c.id = j.category_id WHERE %s',
-                                v_columns, catalog_sync.qualified_name(p_job_rel),
+                                v_columns, v_job_name,
                                 CASE WHEN p_filter = 'ids'
                                      THEN 'JOIN ROWS FROM (unnest($1), unnest($2)) AS m (id, mask) ON m.id = j.id'
                                      ELSE 'CROSS JOIN (SELECT 0) AS m (mask)' END,
-                                catalog_sync.qualified_name(p_category_rel), v_where)
+                                v_category_name, v_where)
         USING p_keys, p_masks;
     PERFORM pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
 END
