@@ -275,11 +275,18 @@ def backfill(
 
 def verify(conn: psycopg.Connection, tenants: Sequence[Tenant] | None,
            progress: Progress | None = None) -> list[dict[str, Any]]:
-    """All drift, read in one REPEATABLE READ snapshot."""
+    """All drift. Each tenant is compared in one statement, so in one snapshot, in a READ COMMITTED,
+    READ ONLY transaction of its own: verify_tenant() locks the tenant's tables and checks their
+    contract on a snapshot taken after those locks, which REPEATABLE READ would not give it (it
+    refuses to run there), and its locks are released tenant by tenant."""
     findings: list[dict[str, Any]] = []
     cur = conn.cursor(row_factory=dict_row)
+
+    def read_only() -> None:
+        conn.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED, READ ONLY")
+
     with conn.transaction():
-        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        read_only()
         names = {int(r["tenant_id"]): r["schema_name"]
                  for r in cur.execute("SELECT tenant_id, schema_name FROM catalog_sync.tenant_schemas()")}
         if tenants is None:
@@ -289,19 +296,20 @@ def verify(conn: psycopg.Connection, tenants: Sequence[Tenant] | None,
                                  "detail": r["detail"]})
             tenants = [Tenant(t, s) for t, s in
                        conn.execute("SELECT tenant_id, schema_name FROM catalog_sync.tenant_schemas() WHERE attached")]
-        for n, tenant in enumerate(tenants, 1):
-            # One tenant that cannot be verified must not hide the others' drift.
-            try:
-                with conn.transaction():
-                    rows = cur.execute("SELECT * FROM catalog_sync.verify_tenant(%s)", (tenant.tenant_id,)).fetchall()
-            except psycopg.Error as exc:
-                rows = [{"problem": "error", "catalog": None, "key": None, "detail": describe(exc)}]
-            for r in rows:
-                findings.append({"problem": r["problem"], "tenant_id": tenant.tenant_id, "schema": tenant.schema,
-                                 "catalog": r["catalog"], "key": str(r["key"]) if r["key"] else None,
-                                 "detail": r["detail"]})
-            if progress and n % 100 == 0:
-                progress(f"verify: {n}/{len(tenants)} tenants")
+    for n, tenant in enumerate(tenants, 1):
+        # One tenant that cannot be verified must not hide the others' drift.
+        try:
+            with conn.transaction():
+                read_only()
+                rows = cur.execute("SELECT * FROM catalog_sync.verify_tenant(%s)", (tenant.tenant_id,)).fetchall()
+        except psycopg.Error as exc:
+            rows = [{"problem": "error", "catalog": None, "key": None, "detail": describe(exc)}]
+        for r in rows:
+            findings.append({"problem": r["problem"], "tenant_id": tenant.tenant_id, "schema": tenant.schema,
+                             "catalog": r["catalog"], "key": str(r["key"]) if r["key"] else None,
+                             "detail": r["detail"]})
+        if progress and n % 100 == 0:
+            progress(f"verify: {n}/{len(tenants)} tenants")
     return findings
 
 

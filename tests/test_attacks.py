@@ -31,7 +31,7 @@ import pytest
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from pyinstaller_tools import cli
+from pyinstaller_tools import cli, operations, sqlfiles
 from tests.conftest import Db
 from tests.jobs import category_id, create_tenant, insert_job, insert_jobs, update_job
 
@@ -1696,4 +1696,129 @@ def test_a_single_row_write_never_reads_an_unregistered_table_swapped_in(arena: 
                            lambda: (arena.acme_row(job["uuid"]) or {}).get("category_name")
                            == "FROM-AN-UNREGISTERED-TABLE")
     assert hit is None, f"the write read an unregistered table (attempt, delay) = {hit}"
+    arena.assert_canary()
+
+
+def race_verify_against_a_job_view_swap(arena: Arena, condition: str, verify: Callable[[], object],
+                                        hit: Callable[[], bool], attempts: int = 120) -> tuple[int, float] | None:
+    """`verify` on a fresh backend per attempt while the tenant swaps a view over a copy of its job
+    table (WHERE `condition`, tenant code) in for the registered table after a swept delay (0 to 30
+    ms: a fresh backend's verify_tenant() takes tens of milliseconds)."""
+    t = arena.tenant
+    insert_job(t, ACME, category_id=category_id(t, ACME))
+    t.execute(f"CREATE TABLE {ACME}.copy_of_table (LIKE {ACME}.ats_jobposting)")
+    t.execute(f"INSERT INTO {ACME}.copy_of_table SELECT * FROM {ACME}.ats_jobposting")
+    t.execute(f"CREATE VIEW {ACME}.lookalike AS SELECT c.* FROM {ACME}.copy_of_table c WHERE {condition}")
+    t.execute(f"GRANT SELECT ON {ACME}.lookalike TO catalog_sync_owner")
+    swap_in, swap_out = swap_sql("ats_jobposting", "VIEW")
+    swapper = arena.connect_tenant()
+
+    def restore() -> None:
+        if arena.su.execute("SELECT relkind FROM pg_class WHERE oid = %s::regclass",
+                            (f"{ACME}.ats_jobposting",)).fetchone() == ("v",):
+            swapper.execute(swap_out)
+
+    try:
+        for attempt in range(attempts):
+            restore()
+            delay = (attempt % 120) * 0.00025
+            swap = threading.Thread(target=lambda d=delay: (time.sleep(d), swapper.execute(swap_in)))
+            swap.start()
+            with contextlib.suppress(psycopg.Error):
+                verify()
+            swap.join()
+            if hit():
+                return attempt, delay
+        return None
+    finally:
+        restore()
+
+
+def test_verify_tenant_never_parses_a_view_swapped_in_for_the_job_table(arena: Arena) -> None:
+    """HOLE, fixed (found in review; older than this session's changes). verify_tenant() parsed its
+    'expired' lookup on the job table by name before anything locked or checked the table: a view
+    swapped in under the name had its IMMUTABLE call folded as catalog_sync_owner. It now locks
+    every table of the tenant first and checks them again, on a snapshot after the locks, before it
+    parses anything; names come from the catalog caches."""
+
+    def verify() -> None:
+        with psycopg.connect(arena.db.dsn(), autocommit=True) as v:      # an installer's call
+            v.execute("SELECT * FROM catalog_sync.verify_tenant(%s)", (arena.acme_id,)).fetchall()
+
+    hit = race_verify_against_a_job_view_swap(arena, f"{ACME}.evil_const(1) = 1", verify, arena.evil_ran)
+    assert hit is None, f"verify ran the tenant's view as catalog_sync_owner (attempt, delay) = {hit}"
+    arena.assert_canary()
+
+
+def test_cli_verify_never_runs_a_swapped_in_view(arena: Arena) -> None:
+    """HOLE, fixed (found in review). The same through `catalog-sync verify --tenant`, which ran in one
+    REPEATABLE READ, READ ONLY transaction: the contract check read the catalogs on the transaction's
+    first snapshot, older than what the parser saw. READ ONLY stops no read and no NOTIFY: the
+    view's code, as catalog_sync_owner, read another tenant's sensitive column and sent it to the
+    tenant's LISTEN session. verify now runs each tenant in a READ COMMITTED transaction of its own,
+    and verify_tenant() refuses any other isolation level."""
+    t = arena.tenant
+    t.execute(f"""CREATE FUNCTION {ACME}.leak(integer) RETURNS integer LANGUAGE plpgsql IMMUTABLE
+                  SET search_path = pg_catalog, pg_temp AS $$
+                  BEGIN
+                      IF current_user <> '{TENANT_ROLE}' THEN
+                          PERFORM pg_catalog.pg_notify('loot', current_user || ': ' ||
+                              (SELECT pg_catalog.string_agg(internal_notes, ',') FROM {GLOBEX}.ats_jobposting));
+                      END IF;
+                      RETURN $1;
+                  END $$""")
+    listener = arena.connect_tenant()
+    listener.execute("LISTEN loot")
+    loot: list[str] = []
+
+    def verify() -> None:
+        with psycopg.connect(arena.db.dsn(), autocommit=True, options="-c search_path=pg_catalog,pg_temp") as v:
+            operations.verify(v, [operations.Tenant(arena.acme_id, ACME)])
+
+    def leaked() -> bool:
+        loot.extend(n.payload for n in listener.notifies(timeout=0.05, stop_after=1))
+        return bool(loot)
+
+    hit = race_verify_against_a_job_view_swap(arena, f"{ACME}.leak(1) = 1", verify, leaked)
+    assert hit is None, f"catalog-sync verify leaked {loot} to the tenant (attempt, delay) = {hit}"
+    with arena.su.transaction():
+        arena.su.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        with pytest.raises(psycopg.errors.FeatureNotSupported, match="READ COMMITTED"):
+            arena.su.execute("SELECT * FROM catalog_sync.verify_tenant(%s)", (arena.acme_id,))
+    arena.assert_canary()
+
+
+def test_static_read_of_a_schema_named_dollar_user(arena: Arena) -> None:
+    """Found in review. The static read names the tenant's schema in a search_path; a schema named
+    $user reads there as the $user token (then pg_temp), so the read would resolve the writer's
+    temp tables. Such a schema takes the dynamic read."""
+    su = arena.su
+    schema = "$user"
+    su.execute("SET ROLE zumodra_app")
+    su.execute("INSERT INTO public.tenants_tenant (schema_name, uuid, name, slug, logo_url, website, status, "
+               "created_on, updated_at) VALUES (%s, gen_random_uuid(), 'Dollar', 'dollar', "
+               "'https://cdn.example.com/d.png', 'https://d.example.com', 'active', now(), now())", (schema,))
+    dbname = su.execute("SELECT current_database()").fetchone()[0]
+    su.execute("RESET ROLE")
+    su.execute(sql.SQL("GRANT CREATE ON DATABASE {} TO zumodra_app").format(sql.Identifier(dbname)))
+    su.execute("SET ROLE zumodra_app")
+    su.execute(sqlfiles.contract_sql("tenant", schema))
+    su.execute("""INSERT INTO "$user".ats_jobcategory (uuid, name, slug, description, created_at, updated_at)
+                  VALUES (gen_random_uuid(), 'Real', 'real', '', now(), now())""")
+    su.execute("RESET ROLE")
+    su.execute("SELECT * FROM catalog_sync.attach_schema(%s)", (schema,))
+    with psycopg.connect(arena.db.dsn(), autocommit=True) as app:
+        app.execute("SET ROLE zumodra_app")
+        app.execute('CREATE TEMP TABLE ats_jobposting (LIKE "$user".ats_jobposting)')
+        app.execute('CREATE TEMP TABLE ats_jobcategory (LIKE "$user".ats_jobcategory)')
+        app.execute('INSERT INTO pg_temp.ats_jobcategory SELECT * FROM "$user".ats_jobcategory')
+        app.execute("UPDATE pg_temp.ats_jobcategory SET name = 'FROM-PG-TEMP'")
+        app.execute("GRANT SELECT ON pg_temp.ats_jobposting, pg_temp.ats_jobcategory TO catalog_sync_owner")
+        cat = app.execute('SELECT id FROM "$user".ats_jobcategory').fetchone()[0]
+        job = insert_job(app, schema, category_id=cat)
+        app.execute('INSERT INTO pg_temp.ats_jobposting SELECT * FROM "$user".ats_jobposting')
+        app.execute('UPDATE "$user".ats_jobposting SET title = %s WHERE id = %s', ("Second", job["id"]))
+    row = su.execute("SELECT title, category_name FROM public.job_catalog WHERE job_uuid = %s",
+                     (job["uuid"],)).fetchone()
+    assert row == ("Second", "Real"), f"the single-row write read pg_temp, not the registered tables: {row}"
     arena.assert_canary()

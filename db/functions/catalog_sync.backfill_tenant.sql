@@ -30,6 +30,7 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value', HINT = 'Known catalogs: jobs, providers, services.';
     END IF;
     -- Nothing of a tenant table is read before it passed the contract check.
+    PERFORM catalog_sync.assert_read_committed();
     PERFORM catalog_sync.assert_registry();
     PERFORM catalog_sync.assert_contracts(array_agg(a.relid ORDER BY a.source_table),
                                           array_agg(a.source_table ORDER BY a.source_table))

@@ -57,7 +57,9 @@ BEGIN
     v_category_name := catalog_sync.qualified_name(p_category_rel);
     IF p_filter = 'ids' AND coalesce(cardinality(p_keys), 0) <= 100
        AND v_job_name LIKE '%.ats\_jobposting'
-       AND v_category_name = left(v_job_name, -length('ats_jobposting')) || 'ats_jobcategory' THEN
+       AND v_category_name = left(v_job_name, -length('ats_jobposting')) || 'ats_jobcategory'
+       -- a schema named $user cannot be named in a search_path (it reads as the $user token)
+       AND left(v_job_name, -length('.ats_jobposting')) <> '"$user"' THEN
         -- "schema", quoted as in the name; undone when the function returns (its SET clause).
         PERFORM pg_catalog.set_config('search_path',
                                       'pg_catalog, ' || left(v_job_name, -length('.ats_jobposting')) || ', pg_temp',

@@ -14,6 +14,7 @@ AS $$
 DECLARE
     v_r       record;
 BEGIN
+    PERFORM catalog_sync.assert_read_committed();
     PERFORM catalog_sync.assert_registry();
     FOR v_r IN SELECT r.id, r.schema_name, r.status, t.tenant_id IS NOT NULL AND t.detached_at IS NULL AS is_attached,
                       t.last_backfill_at

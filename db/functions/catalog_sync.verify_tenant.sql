@@ -9,7 +9,14 @@
 --   contract  a source table no longer matches the contract (rows not compared)
 --   table_missing  a registered source table was dropped (rows not compared)
 --   unreadable  RLS enabled or the machinery's privileges revoked (rows not compared)
--- Run it inside one REPEATABLE READ transaction for a single snapshot.
+-- One call reads in one snapshot (STABLE: every query of it uses the snapshot
+-- of the statement that called it). READ COMMITTED only: before it parses any
+-- read of the tenant's tables it locks them and checks their contract on a
+-- snapshot of its own, taken after the locks; under REPEATABLE READ that
+-- snapshot would be the transaction's first, older than what the parser and
+-- planner see (a table swapped for a view meanwhile, an index over tenant
+-- code). The table names come from qualified_name() (the catalog caches),
+-- after the lock.
 CREATE OR REPLACE FUNCTION catalog_sync.verify_tenant(p_tenant_id bigint)
 RETURNS TABLE (problem text, key uuid, detail text, catalog text)
 LANGUAGE plpgsql STABLE
@@ -27,6 +34,7 @@ DECLARE
     v_c        text;
     v_expired  text;
 BEGIN
+    PERFORM catalog_sync.assert_read_committed();
     PERFORM catalog_sync.assert_registry();
     IF NOT EXISTS (SELECT FROM catalog_sync.attached_table a WHERE a.tenant_id = p_tenant_id) THEN
         RAISE EXCEPTION 'catalog_sync: tenant % is not attached', p_tenant_id USING ERRCODE = 'undefined_object';
@@ -69,6 +77,13 @@ BEGIN
     IF NOT v_readable THEN
         RETURN;
     END IF;
+    -- Nothing of the tables has been parsed yet (the problems above come from
+    -- pg_catalog, by OID, on this call's snapshot). Lock them, and check them
+    -- again on a snapshot taken after the locks (assert_contracts() is
+    -- VOLATILE) before the reads below parse them: a change that slipped in
+    -- since makes verify fail for this tenant instead.
+    PERFORM catalog_sync.assert_contracts(array_agg(a.relid ORDER BY a.relid), array_agg(a.source_table ORDER BY a.relid))
+    FROM catalog_sync.attached_table a WHERE a.tenant_id = p_tenant_id;
 
     FOR v_cat IN SELECT * FROM (VALUES (1, 'jobs', 'public.job_catalog'::regclass, 'job_uuid'),
                                        (2, 'providers', 'public.provider_catalog'::regclass, 'provider_uuid'),
