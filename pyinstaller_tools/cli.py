@@ -291,7 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lock-timeout", default=os.environ.get("CATALOG_SYNC_LOCK_TIMEOUT", "60s"),
                    help="how long a tenant may wait for its writers (env CATALOG_SYNC_LOCK_TIMEOUT, default 60s)")
 
-    p = add("verify", cmd_verify, "compare catalogs and triggers with the sources in one snapshot")
+    p = add("verify", cmd_verify, "compare catalogs and triggers with the sources (one snapshot per tenant)")
     p.add_argument("--tenant", action="append", metavar="SCHEMA", help="only this tenant schema (repeatable)")
     p.add_argument("--catalog", choices=operations.CATALOGS, help="only report this catalog (default: all)")
     p.add_argument("--repair", action="store_true", help="re-attach triggers and re-sync drifted tenants")

@@ -19,7 +19,9 @@ def resolve_dsn(dsn: str | None) -> str:
 # Every session of the tool resolves names in pg_catalog only: it often runs as
 # a superuser, and an application role able to create functions in public must
 # not get one of them called instead of a built-in.
-SAFE_OPTIONS = "-c search_path=pg_catalog,pg_temp"
+# READ COMMITTED whatever the role or database defaults to: the sync's entry points refuse other
+# isolation levels (see catalog_sync.assert_read_committed()).
+SAFE_OPTIONS = "-c search_path=pg_catalog,pg_temp -c default_transaction_isolation=read\\ committed"
 
 
 def connect(dsn: str | None, autocommit: bool = False) -> psycopg.Connection:

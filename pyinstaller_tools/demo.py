@@ -94,7 +94,7 @@ def _demo(dsn: str, tenant_count: int, jobs: int) -> None:
         print("  every job deleted, then rolled back (the catalog is untouched)")
         conn.execute("RESET ROLE")
 
-        step("verify (one snapshot)")
+        step("verify (one snapshot per tenant)")
         findings = operations.verify(conn, None)
         print("  clean" if not findings else f"  DRIFT: {findings[:5]}")
         step("status")

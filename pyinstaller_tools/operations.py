@@ -302,6 +302,8 @@ def verify(conn: psycopg.Connection, tenants: Sequence[Tenant] | None,
             with conn.transaction():
                 read_only()
                 rows = cur.execute("SELECT * FROM catalog_sync.verify_tenant(%s)", (tenant.tenant_id,)).fetchall()
+        except psycopg.errors.UndefinedObject:
+            rows = []       # detached since the list was read: nothing of it to verify
         except psycopg.Error as exc:
             rows = [{"problem": "error", "catalog": None, "key": None, "detail": describe(exc)}]
         for r in rows:

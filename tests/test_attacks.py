@@ -595,6 +595,33 @@ def test_reindex_wait_while_planning_the_read_fails_closed(arena: Arena) -> None
     arena.assert_canary()
 
 
+@pytest.mark.parametrize("entry", ["verify_tenant", "catalog-sync verify", "backfill_tenant"])
+def test_reindex_wait_while_verify_or_backfill_plans_fails_closed(arena: Arena, entry: str) -> None:
+    """HOLE, fixed (found in review). The same wait in the installers' entry points: verify_tenant()'s
+    comparison (its 'expired' lookup on the job table) and backfill_tenant()'s row counts are
+    planned after the tables are locked and checked, but planning also locks their indexes. The
+    tenant holds the job table's primary key (REINDEX), the planner would wait, and meanwhile the
+    tenant adds statistics over its own code: they ran as catalog_sync_owner. Both refuse to wait."""
+    t = arena.tenant
+    insert_job(t, ACME, category_id=category_id(t, ACME))
+    holder = arena.connect_tenant(autocommit=False)
+    holder.execute(f"REINDEX INDEX {ACME}.ats_jobposting_pkey")
+    with psycopg.connect(arena.db.dsn(), autocommit=True) as installer:     # a fresh backend
+        installer.execute("SET statement_timeout = '10s'")                  # without the fix it waits
+        if entry == "catalog-sync verify":
+            findings = operations.verify(installer, [operations.Tenant(arena.acme_id, ACME)])
+            assert [f["problem"] for f in findings] == ["error"] and "lock timeout" in findings[0]["detail"], findings
+        else:
+            with pytest.raises(psycopg.errors.LockNotAvailable):
+                installer.execute(f"SELECT * FROM catalog_sync.{entry}(%s)", (arena.acme_id,)).fetchall()
+    holder.execute(f"CREATE STATISTICS {ACME}.evil_st ON (id + {ACME}.evil_const(1)), title "
+                   f"FROM {ACME}.ats_jobposting")
+    holder.execute(f"ANALYZE {ACME}.ats_jobposting")
+    holder.commit()
+    assert not arena.evil_ran()
+    arena.assert_canary()
+
+
 def test_writes_outside_read_committed_are_refused(arena: Arena) -> None:
     """HOLE, fixed (found in review). The contract checks read pg_catalog with the statement's snapshot;
     under REPEATABLE READ that is the transaction's first, older than what the planner sees. The

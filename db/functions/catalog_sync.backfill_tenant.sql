@@ -20,6 +20,7 @@ AS $$
 DECLARE
     v_catalog record;
     v_would   jsonb;    -- dry run: per catalog, [missing, stale, orphan or expired]
+    v_lock_timeout text;
 BEGIN
     IF NOT EXISTS (SELECT FROM catalog_sync.attached_table a WHERE a.tenant_id = p_tenant_id) THEN
         RAISE EXCEPTION 'catalog_sync: tenant % is not attached', p_tenant_id
@@ -56,9 +57,14 @@ BEGIN
                                    AS c (n, name, source_table, catalog_table)
                      WHERE p_catalog IS NULL OR c.name = p_catalog ORDER BY c.n LOOP
         catalog := v_catalog.name;
+        -- Planning the count reads the table's indexes: no waiting for an index
+        -- lock the tenant holds (see job_sources()); 55P03 instead.
+        v_lock_timeout := pg_catalog.current_setting('lock_timeout');
+        PERFORM pg_catalog.set_config('lock_timeout', '1ms', true);
         EXECUTE format('SELECT count(*) FROM ONLY %s',
                        catalog_sync.qualified_name(catalog_sync.source_relid(p_tenant_id, v_catalog.source_table)))
             INTO source_rows;
+        PERFORM pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
         IF p_dry_run THEN
             inserted := coalesce((v_would -> v_catalog.name ->> 0)::bigint, 0);
             updated := coalesce((v_would -> v_catalog.name ->> 1)::bigint, 0);

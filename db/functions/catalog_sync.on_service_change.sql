@@ -39,7 +39,8 @@ BEGIN
     PERFORM catalog_sync.lock_for_read(v_tenant_id, 'provider', v_providers);
     PERFORM catalog_sync.lock_for_read(v_tenant_id, 'service_category', v_categories);
     -- Everything the projection reads, checked in one call after the last wait
-    -- (see on_job_change()); the readers then skip their checks ('changed_ids').
+    -- (a parent lock held open while the tenant adds statistics or an index
+    -- over its own code); the readers then skip their checks ('changed_ids').
     PERFORM catalog_sync.assert_contracts(
         ARRAY[TG_RELID, catalog_sync.source_relid(v_tenant_id, 'services_serviceprovider'),
               catalog_sync.source_relid(v_tenant_id, 'services_servicecategory'), 'public.tenants_tenant'::regclass],

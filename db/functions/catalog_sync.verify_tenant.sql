@@ -33,6 +33,7 @@ DECLARE
     v_p        text;
     v_c        text;
     v_expired  text;
+    v_lock_timeout text;
 BEGIN
     PERFORM catalog_sync.assert_read_committed();
     PERFORM catalog_sync.assert_registry();
@@ -100,6 +101,11 @@ BEGIN
             catalog_sync.qualified_name(catalog_sync.source_relid(p_tenant_id, 'ats_jobposting')))
             ELSE 'WHEN false THEN NULL ' END;
 
+        -- Planning this reads the tables' indexes: refuse to wait for an index
+        -- lock the tenant holds (REINDEX) while it adds statistics or an index
+        -- over its own code, which the plan would then run (55P03 instead).
+        v_lock_timeout := pg_catalog.current_setting('lock_timeout');
+        PERFORM pg_catalog.set_config('lock_timeout', '1ms', true);
         RETURN QUERY EXECUTE format($sql$
             WITH p AS (SELECT * FROM catalog_sync.%1$I($1, 'all', NULL, NULL, false)),
             cat AS (SELECT * FROM %2$s WHERE tenant_id = $1)
@@ -118,6 +124,7 @@ BEGIN
             'project_' || v_cat.name, v_cat.catalog_table, v_cat.key_column, v_expired, v_diff, v_p, v_c,
             v_cat.name)
         USING p_tenant_id;
+        PERFORM pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
     END LOOP;
 END
 $$;
