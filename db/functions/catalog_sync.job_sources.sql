@@ -41,6 +41,7 @@ DECLARE
     v_where   text;
     v_job_name      text;
     v_category_name text;
+    v_schema        text;
     v_lock_timeout text;
 BEGIN
     PERFORM catalog_sync.lock_relations(ARRAY[p_job_rel, p_category_rel]);
@@ -55,15 +56,14 @@ BEGIN
     -- which is its caller's and may predate the lock above).
     v_job_name := catalog_sync.qualified_name(p_job_rel);
     v_category_name := catalog_sync.qualified_name(p_category_rel);
+    -- The schema, quoted as in the names, when the job table is named ats_jobposting.
+    v_schema := CASE WHEN v_job_name LIKE '%.ats\_jobposting' THEN left(v_job_name, -length('.ats_jobposting')) END;
     IF p_filter = 'ids' AND coalesce(cardinality(p_keys), 0) <= 100
-       AND v_job_name LIKE '%.ats\_jobposting'
-       AND v_category_name = left(v_job_name, -length('ats_jobposting')) || 'ats_jobcategory'
+       AND v_category_name = v_schema || '.ats_jobcategory'
        -- a schema named $user cannot be named in a search_path (it reads as the $user token)
-       AND left(v_job_name, -length('.ats_jobposting')) <> '"$user"' THEN
-        -- "schema", quoted as in the name; undone when the function returns (its SET clause).
-        PERFORM pg_catalog.set_config('search_path',
-                                      'pg_catalog, ' || left(v_job_name, -length('.ats_jobposting')) || ', pg_temp',
-                                      true);
+       AND v_schema <> '"$user"' THEN
+        -- Undone when the function returns (its SET clause).
+        PERFORM pg_catalog.set_config('search_path', 'pg_catalog, ' || v_schema || ', pg_temp', true);
         RETURN QUERY
         WITH contract AS MATERIALIZED (
             SELECT catalog_sync.contract_holds('ats_jobposting'::pg_catalog.regclass, 'ats_jobposting')
