@@ -31,7 +31,7 @@ import pytest
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from pyinstaller_tools import cli, operations, sqlfiles
+from pyinstaller_tools import cli, operations, seed, sqlfiles
 from tests.conftest import Db
 from tests.jobs import category_id, create_tenant, insert_job, insert_jobs, update_job
 
@@ -619,6 +619,78 @@ def test_reindex_wait_while_verify_or_backfill_plans_fails_closed(arena: Arena, 
     holder.execute(f"ANALYZE {ACME}.ats_jobposting")
     holder.commit()
     assert not arena.evil_ran()
+    arena.assert_canary()
+
+
+REGISTRY_EVIL_SQL = """
+CREATE SEQUENCE public.app_evil_seq;
+GRANT USAGE, SELECT, UPDATE ON SEQUENCE public.app_evil_seq TO PUBLIC;
+CREATE FUNCTION public.app_evil_const(integer) RETURNS bigint
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF current_user <> session_user THEN
+        PERFORM pg_catalog.nextval('public.app_evil_seq');
+        BEGIN   -- what an attacker does with borrowed rights
+            UPDATE public.job_catalog SET title = 'PWNED' WHERE tenant_schema <> 'tenant_acme';
+        EXCEPTION WHEN OTHERS THEN NULL;
+        END;
+    END IF;
+    RETURN $1;
+END $$;
+"""
+
+
+def _registry_entry(arena: Arena, entry: str) -> Callable[[psycopg.Connection], object]:
+    """What each entry point does on a fresh backend (the writers as the tenant, the rest as an installer)."""
+    from tests.market import insert_provider, insert_service, insert_service_category, link_category
+    t = arena.tenant
+    if entry == "job_update":
+        job = insert_job(t, ACME, category_id=category_id(t, ACME))
+        return lambda w: update_job(w, ACME, job["id"], title="Planned while the registry index is held")
+    if entry == "provider_insert":
+        return lambda w: insert_provider(w, ACME)
+    if entry == "service_insert":
+        provider = insert_provider(t, ACME)
+        return lambda w: insert_service(w, ACME, provider["id"])
+    if entry == "provider_category_link":
+        provider, category = insert_provider(t, ACME), insert_service_category(t, ACME)
+        return lambda w: link_category(w, ACME, provider["id"], category["id"])
+    calls = {"backfill_tenant": ("SELECT * FROM catalog_sync.backfill_tenant(%s)", (arena.acme_id,)),
+             "verify_global": ("SELECT * FROM catalog_sync.verify_global()", None),
+             "status": ("SELECT * FROM catalog_sync.status()", None)}
+    query, params = calls[entry]
+    return lambda w: w.execute(query, params).fetchall()
+
+
+@pytest.mark.parametrize("entry", ["job_update", "provider_insert", "service_insert", "provider_category_link",
+                                   "backfill_tenant", "verify_global", "status"])
+def test_reindex_wait_on_the_registry_fails_closed(arena: Arena, entry: str) -> None:
+    """HOLE, fixed (found in review). The same wait on the registry, which the application role owns:
+    the projections checked it (or folded its check into their plan) and then planned their query,
+    which joined public.tenants_tenant, without lock_timeout 1ms. The application holds the
+    registry's primary key (REINDEX), the planner waits for it, and meanwhile the application adds
+    statistics over its own code: they ran as catalog_sync_owner (and rewrote another tenant's
+    catalog row) from every job and marketplace write, backfill, verify and status. The registry is
+    now read only through registry_row() / registry_rows(), which refuse to wait."""
+    with psycopg.connect(arena.db.dsn(user=seed.APP_ROLE), autocommit=True) as app:
+        app.execute(REGISTRY_EVIL_SQL)
+    run = _registry_entry(arena, entry)
+    holder = psycopg.connect(arena.db.dsn(user=seed.APP_ROLE), autocommit=False)
+    arena._extra.append(holder)
+    holder.execute("REINDEX INDEX public.tenants_tenant_pkey")
+    writer = (arena.connect_tenant() if entry in ("job_update", "provider_insert", "service_insert",
+                                                   "provider_category_link")
+              else psycopg.connect(arena.db.dsn(), autocommit=True))       # a fresh backend: nothing cached
+    arena._extra.append(writer)
+    writer.execute("SET statement_timeout = '10s'")         # without the fix it would wait for the holder
+    with pytest.raises(psycopg.errors.LockNotAvailable):
+        run(writer)
+    holder.execute("CREATE STATISTICS public.evil_registry_st ON (id + public.app_evil_const(1)), name "
+                   "FROM public.tenants_tenant")
+    holder.execute("ANALYZE public.tenants_tenant")
+    holder.commit()
+    assert not arena.su.execute("SELECT is_called FROM public.app_evil_seq").fetchone()[0], \
+        "the application's code ran as another role while the sync planned a read of the registry"
     arena.assert_canary()
 
 

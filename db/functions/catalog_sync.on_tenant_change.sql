@@ -39,9 +39,9 @@ BEGIN
     END IF;
     PERFORM catalog_sync.lock_for_tenant_change(v_ids);
     FOR v_tenant_id IN SELECT t.tenant_id FROM catalog_sync.tenant t WHERE t.tenant_id = ANY (v_ids) ORDER BY 1 LOOP
-        UPDATE catalog_sync.tenant t SET schema_name = r.schema_name
-        FROM public.tenants_tenant r WHERE r.id = v_tenant_id AND t.tenant_id = r.id
-          AND t.schema_name IS DISTINCT FROM r.schema_name::name;
+        UPDATE catalog_sync.tenant t SET schema_name = r.tenant_schema
+        FROM catalog_sync.registry_row(v_tenant_id) AS r WHERE t.tenant_id = r.tenant_id
+          AND t.schema_name IS DISTINCT FROM r.tenant_schema::name;
         PERFORM catalog_sync.refresh_catalog(v_tenant_id, 'jobs', 'all', NULL, true);
         PERFORM catalog_sync.refresh_catalog(v_tenant_id, 'providers', 'all', NULL, true);
         PERFORM catalog_sync.refresh_catalog(v_tenant_id, 'services', 'all', NULL, true);

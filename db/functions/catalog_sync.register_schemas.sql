@@ -34,9 +34,8 @@ BEGIN
     -- Concurrent attaches of one tenant queue here, before anything is
     -- checked: what is checked below is what gets registered (in tenant
     -- order: two batches cannot deadlock on each other).
-    PERFORM catalog_sync.assert_registry();
     PERFORM pg_catalog.pg_advisory_xact_lock(catalog_sync.lock_key(x.id, 'attach', 0))
-    FROM (SELECT DISTINCT t.id FROM public.tenants_tenant t WHERE t.schema_name = ANY (v_names) ORDER BY t.id) AS x;
+    FROM (SELECT DISTINCT r.tenant_id AS id FROM catalog_sync.registry_rows(v_names) AS r ORDER BY 1) AS x;
 
     SELECT p.schema_name, string_agg(p.problem, '; ' ORDER BY p.n) INTO v_failed, v_problems
     FROM catalog_sync.schema_problems(v_names) WITH ORDINALITY AS p (schema_name, problem, n)
@@ -52,7 +51,7 @@ BEGIN
     SELECT array_agg(s.name ORDER BY s.n), array_agg(t.id ORDER BY s.n)
     INTO v_schemas, v_tenants
     FROM unnest(v_names) WITH ORDINALITY AS s (name, n)
-    JOIN public.tenants_tenant t ON t.schema_name = s.name;
+    JOIN catalog_sync.registry_rows(v_names) AS t (id, schema_name) ON t.schema_name = s.name;
     INSERT INTO catalog_sync.tenant AS t (tenant_id, schema_name)
     SELECT u.id, u.name FROM unnest(v_tenants, v_schemas) AS u (id, name)
     ON CONFLICT ON CONSTRAINT tenant_pkey DO UPDATE SET schema_name = EXCLUDED.schema_name, detached_at = NULL

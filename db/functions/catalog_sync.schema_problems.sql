@@ -15,14 +15,15 @@ DECLARE
     v_schema record;
     v_relids oid[];
     v_tables name[];
+    v_registered text[];
 BEGIN
-    PERFORM catalog_sync.assert_registry();
+    v_registered := ARRAY(SELECT r.tenant_schema FROM catalog_sync.registry_rows(p_schemas) AS r);
     -- (nspname = name: a text comparison would not use the index; and text
     -- again: the cast to name cuts a name longer than 63 bytes, which must not
     -- find the schema whose name is its first 63 bytes.)
     FOR v_schema IN
         SELECT s.name, n.oid AS nsp, length(s.name) BETWEEN 1 AND 63 AS valid,
-               EXISTS (SELECT FROM public.tenants_tenant t WHERE t.schema_name = s.name) AS registered
+               s.name = ANY (v_registered) AS registered
         FROM unnest(p_schemas) WITH ORDINALITY AS s (name, n)
         LEFT JOIN pg_catalog.pg_namespace n ON n.nspname = s.name::name AND n.nspname::text = s.name
         ORDER BY s.n

@@ -35,7 +35,7 @@ BEGIN
         RAISE EXCEPTION 'catalog_sync: role % cannot be a tenant role: %', quote_ident(p_role), v_bad
             USING ERRCODE = 'insufficient_privilege';
     END IF;
-    IF NOT EXISTS (SELECT FROM public.tenants_tenant t WHERE t.schema_name = p_schema)
+    IF NOT EXISTS (SELECT FROM catalog_sync.registry_rows(ARRAY[p_schema]))
        OR to_regnamespace(quote_ident(p_schema)) IS NULL THEN
         RAISE EXCEPTION 'catalog_sync: % is not an existing tenant schema', quote_ident(p_schema)
             USING ERRCODE = 'invalid_schema_name';

@@ -15,11 +15,10 @@ DECLARE
     v_r       record;
 BEGIN
     PERFORM catalog_sync.assert_read_committed();
-    PERFORM catalog_sync.assert_registry();
-    FOR v_r IN SELECT r.id, r.schema_name, r.status, t.tenant_id IS NOT NULL AND t.detached_at IS NULL AS is_attached,
-                      t.last_backfill_at
-               FROM public.tenants_tenant r LEFT JOIN catalog_sync.tenant t ON t.tenant_id = r.id
-               ORDER BY r.schema_name LOOP
+    FOR v_r IN SELECT r.tenant_id AS id, r.tenant_schema AS schema_name, r.tenant_status AS status,
+                      t.tenant_id IS NOT NULL AND t.detached_at IS NULL AS is_attached, t.last_backfill_at
+               FROM catalog_sync.registry_rows() AS r LEFT JOIN catalog_sync.tenant t ON t.tenant_id = r.tenant_id
+               ORDER BY r.tenant_schema LOOP
         tenant_id := v_r.id;
         schema_name := v_r.schema_name;
         tenant_status := v_r.status;

@@ -9,18 +9,17 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM catalog_sync.assert_registry();
     RETURN QUERY
-    SELECT r.id, r.schema_name::text, t.tenant_id IS NOT NULL AND t.detached_at IS NULL,
+    SELECT r.tenant_id, r.tenant_schema, t.tenant_id IS NOT NULL AND t.detached_at IS NULL,
            t.detached_at IS NOT NULL
-    FROM public.tenants_tenant r
-    LEFT JOIN catalog_sync.tenant t ON t.tenant_id = r.id
+    FROM catalog_sync.registry_rows() AS r
+    LEFT JOIN catalog_sync.tenant t ON t.tenant_id = r.tenant_id
     -- Attached tenants by their registration (their tables may have been
     -- renamed or dropped since), others by a table of the contract's name.
     WHERE (t.tenant_id IS NOT NULL AND t.detached_at IS NULL)
        OR EXISTS (SELECT FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-                  WHERE n.nspname = r.schema_name AND c.relname = 'ats_jobposting')
-    ORDER BY r.schema_name;
+                  WHERE n.nspname = r.tenant_schema::name AND c.relname = 'ats_jobposting')
+    ORDER BY r.tenant_schema;
 END
 $$;
 ALTER FUNCTION catalog_sync.tenant_schemas() OWNER TO catalog_sync_owner;

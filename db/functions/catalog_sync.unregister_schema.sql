@@ -10,10 +10,9 @@ AS $$
 DECLARE
     v_tenant_id bigint;
 BEGIN
-    PERFORM catalog_sync.assert_registry();
     SELECT t.tenant_id INTO v_tenant_id FROM catalog_sync.tenant t WHERE t.schema_name = p_schema;
     IF v_tenant_id IS NULL THEN
-        SELECT r.id INTO v_tenant_id FROM public.tenants_tenant r WHERE r.schema_name = p_schema;
+        SELECT r.tenant_id INTO v_tenant_id FROM catalog_sync.registry_rows(ARRAY[p_schema]) AS r;
         IF v_tenant_id IS NULL THEN
             RAISE EXCEPTION 'catalog_sync: schema % is neither attached nor a tenant schema', quote_ident(p_schema)
                 USING ERRCODE = 'invalid_schema_name';

@@ -1,0 +1,44 @@
+-- One tenant's row of public.tenants_tenant (the registry), as the sync's
+-- hot paths need it: NULLs when there is no such row. With registry_rows()
+-- (every row, for the installer's functions) the only reads of the registry.
+--
+-- The application role owns the registry. Beyond changing it (the contract
+-- check, folded into this plan: see contract_holds()), it can hold one of its
+-- index locks (REINDEX INDEX, in an open transaction) while the planner waits
+-- for it, and meanwhile add a statistics object or an index over its own
+-- function, which the planner would evaluate as the definer once the wait
+-- ends. So the table is locked first, waiting as any read does (for an
+-- ALTER TABLE of the application, say), and the query is planned and run
+-- with lock_timeout = 1ms: a wait for an index lock fails closed (55P03).
+-- Hot path, only ever called inside a SECURITY DEFINER sync function (EXECUTE is
+-- the owner's alone), so it runs under the caller's pinned search_path and sets
+-- none itself: a SET clause costs a GUC save/restore on every call.
+CREATE OR REPLACE FUNCTION catalog_sync.registry_row(
+    p_tenant_id          bigint,
+    OUT tenant_id        bigint,
+    OUT tenant_schema    text,
+    OUT company_name     text,
+    OUT company_logo_url text,
+    OUT publishable      boolean   -- status 'active' or 'trial'
+)
+-- STABLE: it reads on its caller's snapshot (verify compares the registry, the
+-- tables and the catalog as of one snapshot).
+LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+    v_lock_timeout text := pg_catalog.current_setting('lock_timeout');
+BEGIN
+    PERFORM catalog_sync.lock_registry();
+    PERFORM pg_catalog.set_config('lock_timeout', '1ms', true);
+    WITH contract AS MATERIALIZED (
+        SELECT catalog_sync.contract_holds('public.tenants_tenant'::pg_catalog.regclass, 'tenants_tenant') AS holds
+    )
+    SELECT t.id, t.schema_name::text, t.name::text, t.logo_url::text, t.status IN ('active', 'trial')
+    INTO tenant_id, tenant_schema, company_name, company_logo_url, publishable
+    FROM contract CROSS JOIN ONLY public.tenants_tenant AS t
+    WHERE contract.holds AND t.id = p_tenant_id;
+    PERFORM pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
+END
+$$;
+ALTER FUNCTION catalog_sync.registry_row(bigint) OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync.registry_row(bigint) FROM PUBLIC;

@@ -1,0 +1,25 @@
+-- The rows of public.tenants_tenant (the registry) whose schema_name is in
+-- p_schemas, or every row (NULL), for the installer's
+-- functions (attach, status, verify, ...): with registry_row() (one tenant,
+-- for the sync's hot paths) the only reads of the registry. Locked and
+-- checked first (assert_registry(), waiting as any read does), then read with
+-- lock_timeout = 1ms, for the reason given in registry_row(): the planner must
+-- not wait for an index lock the application role holds.
+CREATE OR REPLACE FUNCTION catalog_sync.registry_rows(p_schemas text[] DEFAULT NULL)
+RETURNS TABLE (tenant_id bigint, tenant_schema text, company_name text, tenant_status text)
+LANGUAGE plpgsql STABLE   -- reads on its caller's snapshot (see registry_row())
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_lock_timeout text := pg_catalog.current_setting('lock_timeout');
+BEGIN
+    PERFORM catalog_sync.assert_registry();
+    PERFORM pg_catalog.set_config('lock_timeout', '1ms', true);
+    RETURN QUERY
+    SELECT t.id, t.schema_name::text, t.name::text, t.status::text FROM ONLY public.tenants_tenant AS t
+    WHERE p_schemas IS NULL OR t.schema_name::text = ANY (p_schemas);
+    PERFORM pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
+END
+$$;
+ALTER FUNCTION catalog_sync.registry_rows(text[]) OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync.registry_rows(text[]) FROM PUBLIC;
