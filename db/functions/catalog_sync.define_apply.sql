@@ -49,6 +49,7 @@ BEGIN
     ),
     -- The keys to delete are computed with EXCEPT (hashed or sorted, never a
     -- nested loop), so a generic plan stays linear for a 100k-row statement.
+    -- EXCEPT returns each key once: the candidates need no UNION of their own.
     doomed (k) AS (
         %%1$s
         EXCEPT
@@ -110,7 +111,7 @@ $def$,
                                    p_key_column, p_catalog)),
         format(v_statement, format(
             'SELECT k FROM pg_catalog.unnest(p_delete_keys) AS k
-        UNION
+        UNION ALL
         SELECT c.%I FROM %s AS c WHERE c.tenant_id = p_tenant_id AND c.%s = ANY (p_delete_scope)',
             p_key_column, p_catalog,
             CASE WHEN p_scope_column IS NULL THEN quote_ident(p_key_column) ELSE quote_ident(p_scope_column) END)));

@@ -84,10 +84,18 @@ BEGIN
         -- changed); once is enough (the reader reads the row as it is now),
         -- with the masks or-ed, else the upsert would meet the row twice.
         SELECT a.ids, a.masks,
-               (SELECT array_agg(u) FROM (SELECT new_uuid FROM ch UNION SELECT old_uuid FROM ch) AS x (u)
-                WHERE u IS NOT NULL),
-               (SELECT array_agg(c ORDER BY c) FROM (SELECT new_category FROM ch UNION SELECT old_category FROM ch)
-                AS y (c) WHERE c IS NOT NULL)
+               -- every key the catalog may hold for these rows (a duplicate
+               -- costs nothing downstream, a sort of 200,000 keys does)
+               (SELECT array_agg(v.u)
+                FROM ch, LATERAL (VALUES (ch.new_uuid),
+                                         (CASE WHEN ch.old_uuid IS DISTINCT FROM ch.new_uuid THEN ch.old_uuid END))
+                         AS v (u)
+                WHERE v.u IS NOT NULL),
+               -- each category once (lock_for_read() counts them); grouped,
+               -- so hashed: a job statement names few categories
+               (SELECT array_agg(y.c)
+                FROM (SELECT v.c FROM ch, LATERAL (VALUES (ch.new_category), (ch.old_category)) AS v (c)
+                      WHERE v.c IS NOT NULL GROUP BY v.c) AS y)
         INTO v_ids, v_masks, v_uuids, v_categories
         FROM (SELECT array_agg(d.id) AS ids, array_agg(d.mask) AS masks
               FROM (SELECT ch.id, bit_or(ch.mask) AS mask FROM ch GROUP BY ch.id) AS d) AS a;
