@@ -39,16 +39,18 @@ ACME = "tenant_acme"
 GLOBEX = "tenant_globex"
 TENANT_ROLE = "tenant_acme_owner"
 
-EVIL_SQL = f"""
-CREATE SEQUENCE {ACME}.evil_seq;
-CREATE SEQUENCE {ACME}.evil_any;
-GRANT USAGE, SELECT, UPDATE ON SEQUENCE {ACME}.evil_seq, {ACME}.evil_any TO PUBLIC;
-CREATE FUNCTION {ACME}.evil() RETURNS boolean
+def evil_sql(schema: str, owner: str) -> str:
+    """The attacker's code, created by `owner` in `schema`: evil() and its IMMUTABLE wrapper evil_const()."""
+    return f"""
+CREATE SEQUENCE {schema}.evil_seq;
+CREATE SEQUENCE {schema}.evil_any;
+GRANT USAGE, SELECT, UPDATE ON SEQUENCE {schema}.evil_seq, {schema}.evil_any TO PUBLIC;
+CREATE FUNCTION {schema}.evil() RETURNS boolean
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    PERFORM pg_catalog.nextval('{ACME}.evil_any');
-    IF current_user <> '{TENANT_ROLE}' THEN
-        PERFORM pg_catalog.nextval('{ACME}.evil_seq');
+    PERFORM pg_catalog.nextval('{schema}.evil_any');
+    IF current_user <> '{owner}' THEN
+        PERFORM pg_catalog.nextval('{schema}.evil_seq');
         BEGIN   -- what an attacker does with borrowed rights
             UPDATE public.job_catalog SET title = 'PWNED' WHERE tenant_schema <> '{ACME}';
         EXCEPTION WHEN OTHERS THEN NULL;
@@ -57,10 +59,13 @@ BEGIN
     RETURN true;
 END $$;
 -- IMMUTABLE wrapper: the planner may fold it wherever it appears with constant arguments
-CREATE FUNCTION {ACME}.evil_const(integer) RETURNS bigint
+CREATE FUNCTION {schema}.evil_const(integer) RETURNS bigint
 LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
-BEGIN PERFORM {ACME}.evil(); RETURN $1; END $$;
+BEGIN PERFORM {schema}.evil(); RETURN $1; END $$;
 """
+
+
+EVIL_SQL = evil_sql(ACME, TENANT_ROLE)
 
 
 def ident(*parts: str) -> sql.Composable:
@@ -622,22 +627,6 @@ def test_reindex_wait_while_verify_or_backfill_plans_fails_closed(arena: Arena, 
     arena.assert_canary()
 
 
-REGISTRY_EVIL_SQL = """
-CREATE SEQUENCE public.app_evil_seq;
-GRANT USAGE, SELECT, UPDATE ON SEQUENCE public.app_evil_seq TO PUBLIC;
-CREATE FUNCTION public.app_evil_const(integer) RETURNS bigint
-LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-    IF current_user <> session_user THEN
-        PERFORM pg_catalog.nextval('public.app_evil_seq');
-        BEGIN   -- what an attacker does with borrowed rights
-            UPDATE public.job_catalog SET title = 'PWNED' WHERE tenant_schema <> 'tenant_acme';
-        EXCEPTION WHEN OTHERS THEN NULL;
-        END;
-    END IF;
-    RETURN $1;
-END $$;
-"""
 
 
 def _registry_entry(arena: Arena, entry: str) -> Callable[[psycopg.Connection], object]:
@@ -673,7 +662,7 @@ def test_reindex_wait_on_the_registry_fails_closed(arena: Arena, entry: str) -> 
     catalog row) from every job and marketplace write, backfill, verify and status. The registry is
     now read only through registry_row() / registry_rows(), which refuse to wait."""
     with psycopg.connect(arena.db.dsn(user=seed.APP_ROLE), autocommit=True) as app:
-        app.execute(REGISTRY_EVIL_SQL)
+        app.execute(evil_sql("public", seed.APP_ROLE))    # the application role's code, in public
     run = _registry_entry(arena, entry)
     holder = psycopg.connect(arena.db.dsn(user=seed.APP_ROLE), autocommit=False)
     arena._extra.append(holder)
@@ -685,11 +674,11 @@ def test_reindex_wait_on_the_registry_fails_closed(arena: Arena, entry: str) -> 
     writer.execute("SET statement_timeout = '10s'")         # without the fix it would wait for the holder
     with pytest.raises(psycopg.errors.LockNotAvailable):
         run(writer)
-    holder.execute("CREATE STATISTICS public.evil_registry_st ON (id + public.app_evil_const(1)), name "
+    holder.execute("CREATE STATISTICS public.evil_registry_st ON (id + public.evil_const(1)), name "
                    "FROM public.tenants_tenant")
     holder.execute("ANALYZE public.tenants_tenant")
     holder.commit()
-    assert not arena.su.execute("SELECT is_called FROM public.app_evil_seq").fetchone()[0], \
+    assert not arena.su.execute("SELECT is_called FROM public.evil_seq").fetchone()[0], \
         "the application's code ran as another role while the sync planned a read of the registry"
     arena.assert_canary()
 

@@ -4,7 +4,9 @@
 -- machinery roles or in the registry's owner), gives it the schema and every
 -- relation in it, and takes away what it does not need: CREATE and TEMP on the
 -- database, any privilege on the registry. Run it as a superuser (or a role
--- that may do all of that), then attach_schema(). SECURITY INVOKER. Returns a
+-- that may do all of that, with EXECUTE on catalog_sync.registry_rows(),
+-- through which it reads the registry), then attach_schema(). SECURITY
+-- INVOKER. Returns a
 -- notice-worthy remark, or NULL: TEMP granted to PUBLIC is a database-wide
 -- setting it reports instead of changing.
 CREATE OR REPLACE FUNCTION catalog_sync.secure_tenant_schema(p_schema text, p_role name)
