@@ -38,13 +38,14 @@ BEGIN
     END IF;
     PERFORM catalog_sync.lock_for_read(v_tenant_id, 'provider', v_providers);
     PERFORM catalog_sync.lock_for_read(v_tenant_id, 'service_category', v_categories);
-    -- Everything the projection reads, checked in one call after the last wait
+    -- The tables the reader reads, checked in one call after the last wait
     -- (a parent lock held open while the tenant adds statistics or an index
-    -- over its own code); the readers then skip their checks ('changed_ids').
+    -- over its own code); the reader then skips its check ('changed_ids').
+    -- The registry is checked where it is read (registry_row()).
     PERFORM catalog_sync.assert_contracts(
         ARRAY[TG_RELID, catalog_sync.source_relid(v_tenant_id, 'services_serviceprovider'),
-              catalog_sync.source_relid(v_tenant_id, 'services_servicecategory'), 'public.tenants_tenant'::regclass],
-        '{services_service,services_serviceprovider,services_servicecategory,tenants_tenant}');
+              catalog_sync.source_relid(v_tenant_id, 'services_servicecategory')],
+        '{services_service,services_serviceprovider,services_servicecategory}');
     PERFORM catalog_sync.apply_services(v_tenant_id, 'changed_ids', v_ids, v_masks, TG_OP = 'UPDATE', v_uuids, NULL, false);
     RETURN NULL;
 END
