@@ -57,7 +57,7 @@ BEGIN
     v_job_name := catalog_sync.qualified_name(p_job_rel);
     v_category_name := catalog_sync.qualified_name(p_category_rel);
     -- The schema, quoted as in the names, when the job table is named ats_jobposting.
-    v_schema := CASE WHEN v_job_name LIKE '%.ats\_jobposting' THEN left(v_job_name, -length('.ats_jobposting')) END;
+    v_schema := CASE WHEN v_job_name LIKE E'%.ats\\_jobposting' THEN left(v_job_name, -length('.ats_jobposting')) END;
     IF p_filter = 'ids' AND coalesce(cardinality(p_keys), 0) <= 100
        AND v_category_name = v_schema || '.ats_jobcategory'
        -- a schema named $user cannot be named in a search_path (it reads as the $user token)

@@ -15,7 +15,12 @@ CREATE OR REPLACE FUNCTION catalog_sync.project_providers(
 )
 RETURNS SETOF public.provider_catalog
 LANGUAGE plpgsql STABLE
--- No SET clause: see project_jobs().
+-- One SET clause, unlike project_jobs(): location is built from double
+-- precision through the float output function, which follows the session's
+-- extra_float_digits; pinned here (1: the shortest exact form, the default)
+-- so a writer's session cannot publish rounded coordinates and verify reads
+-- the same values whatever its own setting. One GUC save/restore per call.
+SET extra_float_digits = 1
 AS $$
 DECLARE
     v_tenant record;

@@ -51,7 +51,7 @@ AS $$
 DECLARE
     v_tenant_id bigint;
 BEGIN
-    IF EXISTS (SELECT FROM unnest(p_triggers) AS t WHERE t LIKE 'catalog_sync\_%')
+    IF EXISTS (SELECT FROM unnest(p_triggers) AS t WHERE t LIKE E'catalog_sync\\_%')
        AND coalesce(cardinality(p_tables), 0) = 0 THEN
         RAISE EXCEPTION 'catalog_sync: refused, the sync triggers of an attached table cannot be dropped'
             USING ERRCODE = 'insufficient_privilege',

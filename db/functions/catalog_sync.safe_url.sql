@@ -14,7 +14,9 @@
 -- The backtick is refused because old browsers accepted it as a quote.
 --
 -- Regular expressions use explicit code-point classes only (no [[:space:]]),
--- so the result does not depend on the database's locale (IMMUTABLE).
+-- so the result does not depend on the database's locale (IMMUTABLE). They are
+-- E'' strings with doubled backslashes, read the same whatever the session's
+-- standard_conforming_strings (see sanitize_html()).
 CREATE OR REPLACE FUNCTION catalog_sync.safe_url(p_url text)
 RETURNS text
 LANGUAGE sql
@@ -27,9 +29,9 @@ AS $function$
     SELECT CASE
                WHEN length(btrim(p_url, E' \t\n\r\f\v')) <= 2048
                     AND btrim(p_url, E' \t\n\r\f\v')
-                        ~ '^[hH][tT][tT][pP][sS]?://(?:[^/?#@:\[\]]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?(?:[/?#]|$)'
+                        ~ E'^[hH][tT][tT][pP][sS]?://(?:[^/?#@:\\[\\]]+|\\[[0-9A-Fa-f:.]+\\])(?::[0-9]{1,5})?(?:[/?#]|$)'
                     AND btrim(p_url, E' \t\n\r\f\v')
-                        !~ '[\u0001-\u0020\u007F-\u009F"''`<>\\\u00A0\u1680\u2000-\u200B\u2028\u2029\u202F\u205F\u3000\uFEFF]'
+                        !~ E'[\\u0001-\\u0020\\u007F-\\u009F"''`<>\\\\\\u00A0\\u1680\\u2000-\\u200B\\u2028\\u2029\\u202F\\u205F\\u3000\\uFEFF]'
                THEN btrim(p_url, E' \t\n\r\f\v')
            END
 $function$;

@@ -25,8 +25,8 @@ BEGIN
                                               WHEN 'UPDATE' THEN 16 ELSE 32 END
                  -- tgargs: each argument followed by a zero byte
                  OR tg.tgargs <> CASE WHEN p_tenant_id IS NULL THEN ''::bytea
-                                      ELSE convert_to(p_tenant_id::text, 'UTF8') || '\x00'::bytea END
-                                 || convert_to(catalog_sync.trigger_hash(s), 'UTF8') || '\x00'::bytea
+                                      ELSE convert_to(p_tenant_id::text, 'UTF8') || E'\\x00'::bytea END
+                                 || convert_to(catalog_sync.trigger_hash(s), 'UTF8') || E'\\x00'::bytea
                  OR tg.tgoldtable IS DISTINCT FROM CASE WHEN s.event IN ('UPDATE', 'DELETE') THEN 'old_rows' END
                  OR tg.tgnewtable IS DISTINCT FROM CASE WHEN s.event IN ('UPDATE', 'INSERT') THEN 'new_rows' END
                    THEN 'OUTDATED'

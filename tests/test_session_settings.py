@@ -1,0 +1,123 @@
+"""What is published does not depend on the settings of the session that writes,
+backfills or verifies.
+
+A writer (the application role, or a tenant) may SET any user-settable parameter
+before its first write of a session, and the sync's functions are compiled and
+planned in that session. Two settings changed the sync's results before they were
+pinned: `standard_conforming_strings = off` (plain '...' literals with a backslash
+read differently: the sanitizer's link filter lost its backslash rule, safe_url()
+refused every URL) and a lowered `extra_float_digits` (rounded provider
+coordinates).
+"""
+
+from __future__ import annotations
+
+import pathlib
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from pyinstaller_tools import seed
+from tests.conftest import Db
+from tests.jobs import catalog_row, insert_job, verify_findings
+from tests.market import insert_provider, insert_service, provider_row
+
+ACME = "tenant_acme"
+DB_DIR = pathlib.Path(__file__).resolve().parent.parent / "db"
+
+# A session setting a writer or an installer may choose, and the value that hurt (or could).
+SESSION_SETTINGS = [
+    ("standard_conforming_strings", "off"),
+    ("extra_float_digits", "-15"),
+]
+
+LINK_WITH_BACKSLASH = '<p>See <a href="https://jobs.example/a\\b">here</a></p>'
+LOGO = "https://cdn.example/logo-\u00e9.png"
+LAT, LNG = 52.520008123456789, 13.404954987654321
+
+
+def session(db: Db, setting: tuple[str, str], role: str | None = None) -> psycopg.Connection:
+    """A new session (nothing compiled or planned yet) with `setting` in force from its start."""
+    conn = db.connect(role=role)
+    conn.execute(sql.SQL("SET {} = {}").format(sql.Identifier(setting[0]), sql.Literal(setting[1])))
+    return conn
+
+
+@pytest.fixture(params=SESSION_SETTINGS, ids=[f"{n}={v}" for n, v in SESSION_SETTINGS])
+def setting(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
+    yield request.param
+
+
+def write_everything(writer: psycopg.Connection) -> tuple[dict, dict]:
+    """A tenant rename with a logo, a job with a link, a provider with a location and a service."""
+    writer.execute("UPDATE public.tenants_tenant SET logo_url = %s WHERE schema_name = %s", (LOGO, ACME))
+    job = insert_job(writer, ACME, description=LINK_WITH_BACKSLASH)
+    provider = insert_provider(writer, ACME, location_lat=LAT, location_lng=LNG, bio=LINK_WITH_BACKSLASH)
+    insert_service(writer, ACME, provider["id"])
+    return job, provider
+
+
+def test_the_writers_session_settings_change_nothing(db: Db, conn: psycopg.Connection,
+                                                     setting: tuple[str, str]) -> None:
+    with session(db, setting, role=seed.APP_ROLE) as writer:
+        job, provider = write_everything(writer)
+    expected_html = conn.execute("SELECT catalog_sync.sanitize_html(%s)", (LINK_WITH_BACKSLASH,)).fetchone()[0]
+    assert "&lt;a href=" in expected_html            # a backslash is no link
+    row = catalog_row(conn, job["uuid"])
+    assert row is not None
+    assert (row["description"], row["company_logo_url"]) == (expected_html, LOGO)
+    prow = provider_row(conn, provider["uuid"])
+    assert prow is not None
+    assert (prow["location"], prow["bio"]) == ({"lat": LAT, "lng": LNG}, expected_html)
+    assert verify_findings(conn) == []
+
+
+def test_an_installers_session_settings_change_nothing(db: Db, conn: psycopg.Connection, app: psycopg.Connection,
+                                                       setting: tuple[str, str]) -> None:
+    job, _ = write_everything(app)
+    tenant_id = db.tenant_id(ACME)
+    with session(db, setting) as installer:
+        assert installer.execute("SELECT problem, detail FROM catalog_sync.verify_tenant(%s)",
+                                 (tenant_id,)).fetchall() == []
+        conn.execute("DELETE FROM public.job_catalog WHERE job_uuid = %s", (job["uuid"],))
+        conn.execute("DELETE FROM public.provider_catalog WHERE tenant_id = %s", (tenant_id,))
+        installer.execute("SELECT * FROM catalog_sync.backfill_tenant(%s)", (tenant_id,))
+    assert verify_findings(conn) == []
+
+
+def plain_literals_with_a_backslash(text: str) -> list[str]:
+    """Standard ('...', not E'...') string literals that contain a backslash; comments skipped."""
+    found: list[str] = []
+    i = 0
+    while i < len(text):
+        if text.startswith("--", i):
+            end = text.find("\n", i)
+            i = len(text) if end < 0 else end
+            continue
+        if text[i] != "'":
+            i += 1
+            continue
+        escaped = i > 0 and text[i - 1] in "Ee" and not (i > 1 and (text[i - 2].isalnum() or text[i - 2] == "_"))
+        j = i + 1
+        while j < len(text):
+            if (escaped and text[j] == "\\") or text[j:j + 2] == "''":     # an escape, or a quote in the literal
+                j += 2
+            elif text[j] == "'":
+                break
+            else:
+                j += 1
+        if not escaped and "\\" in text[i:j]:
+            found.append(text[i:j + 1])
+        i = j + 1
+    return found
+
+
+def test_no_sql_literal_depends_on_standard_conforming_strings() -> None:
+    files = sorted(DB_DIR.rglob("*.sql"))
+    assert len(files) > 50
+    offenders = {str(f.relative_to(DB_DIR)): lits for f in files if (lits := plain_literals_with_a_backslash(
+        f.read_text()))}
+    assert offenders == {}, "write these as E'' strings with doubled backslashes"
+    assert plain_literals_with_a_backslash("x LIKE 'a\\_b' -- 'c\\d'\n AND y = E'a\\\\b'") == ["'a\\_b'"]
