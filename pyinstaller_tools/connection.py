@@ -21,7 +21,10 @@ def resolve_dsn(dsn: str | None) -> str:
 # not get one of them called instead of a built-in.
 # READ COMMITTED whatever the role or database defaults to: the sync's entry points refuse other
 # isolation levels (see catalog_sync.assert_read_committed()).
-SAFE_OPTIONS = "-c search_path=pg_catalog,pg_temp -c default_transaction_isolation=read\\ committed"
+# Output formats psycopg can read, whatever ALTER DATABASE / ALTER ROLE set as defaults
+# (it parses timestamps in the ISO DateStyle only).
+SAFE_OPTIONS = ("-c search_path=pg_catalog,pg_temp -c default_transaction_isolation=read\\ committed"
+                " -c DateStyle=ISO -c IntervalStyle=postgres")
 
 
 def connect(dsn: str | None, autocommit: bool = False) -> psycopg.Connection:

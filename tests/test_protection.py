@@ -34,6 +34,17 @@ def test_tenant_ddl_that_switches_the_sync_off_is_refused(statement: str, protec
     assert verify_findings(conn) == []
 
 
+
+@pytest.mark.parametrize("trigger", ["catalog_sync_job_delete", "catalog_sync_job_truncate"])
+def test_a_drop_is_refused_whatever_the_sessions_quoting(trigger: str, protected: None, app: psycopg.Connection,
+                                                         conn: psycopg.Connection) -> None:
+    """HOLE (review, ninth session): the drop check matched the dropped trigger's object_identity, which
+    quote_all_identifiers = on quotes ("catalog_sync_job_delete" on ...): the drop went through."""
+    app.execute("SET quote_all_identifiers = on")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="refused"):
+        app.execute(f"DROP TRIGGER {trigger} ON {ACME}.ats_jobposting")
+    assert verify_findings(conn) == []
+
 def test_an_index_over_tenant_code_is_refused(protected: None, app: psycopg.Connection) -> None:
     """The planner evaluates index expressions as whoever plans: the definer, on the next sync."""
     app.execute(f"CREATE FUNCTION {ACME}.f(text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT $1 $$")

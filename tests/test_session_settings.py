@@ -19,9 +19,9 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from pyinstaller_tools import seed
+from pyinstaller_tools import cli, seed
 from tests.conftest import Db
-from tests.jobs import catalog_row, insert_job, verify_findings
+from tests.jobs import catalog_row, category_id, insert_job, verify_findings
 from tests.market import insert_provider, insert_service, provider_row
 
 ACME = "tenant_acme"
@@ -87,6 +87,34 @@ def test_an_installers_session_settings_change_nothing(db: Db, conn: psycopg.Con
     assert verify_findings(conn) == []
 
 
+def test_a_check_constraint_folded_under_the_writers_settings_hides_no_job(db: Db, conn: psycopg.Connection,
+                                                                           app: psycopg.Connection) -> None:
+    """HOLE (review, ninth session): with constraint_exclusion = on, the planner folds a table's CHECK
+    constraints under the writer's settings. A CHECK over an IMMUTABLE built-in that follows a setting
+    (quote_ident() and quote_all_identifiers) then read as "category_id IS NULL", and the category
+    rename's read of its jobs skipped the table: their catalog rows kept the old name."""
+    job = insert_job(app, ACME, category_id=category_id(app, ACME))
+    app.execute(f"ALTER TABLE {ACME}.ats_jobposting ADD CONSTRAINT folds "
+                "CHECK (category_id IS NULL OR quote_ident('a') = 'a')")
+    with session(db, ("constraint_exclusion", "on"), role=seed.APP_ROLE) as writer:
+        writer.execute("SET quote_all_identifiers = on")
+        writer.execute(f"UPDATE {ACME}.ats_jobcategory SET name = 'Renamed' WHERE id = %s", (job["category_id"],))
+    row = catalog_row(conn, job["uuid"])
+    assert row is not None and row["category_name"] == "Renamed"
+    assert verify_findings(conn) == []
+
+
+def test_every_sync_entry_point_pins_the_settings_its_results_depend_on(conn: psycopg.Connection) -> None:
+    """The definers that read tenant tables (those that pin jit) pin constraint_exclusion too."""
+    rows = conn.execute(
+        "SELECT p.proname, p.proconfig FROM pg_proc p WHERE p.pronamespace = 'catalog_sync'::regnamespace "
+        "AND p.prosecdef AND p.proconfig @> ARRAY['jit=off'] ORDER BY 1").fetchall()
+    assert len(rows) >= 12
+    assert [name for name, config in rows if "constraint_exclusion=partition" not in config] == []
+    assert conn.execute("SELECT proconfig FROM pg_proc WHERE oid = 'catalog_sync.project_providers'::regproc"
+                        ).fetchone()[0] == ["extra_float_digits=1"]
+
+
 def plain_literals_with_a_backslash(text: str) -> list[str]:
     """Standard ('...', not E'...') string literals that contain a backslash; comments skipped."""
     found: list[str] = []
@@ -121,3 +149,16 @@ def test_no_sql_literal_depends_on_standard_conforming_strings() -> None:
         f.read_text()))}
     assert offenders == {}, "write these as E'' strings with doubled backslashes"
     assert plain_literals_with_a_backslash("x LIKE 'a\\_b' -- 'c\\d'\n AND y = E'a\\\\b'") == ["'a\\_b'"]
+
+
+def test_the_tool_works_whatever_the_databases_defaults(db: Db, conn: psycopg.Connection,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """Defaults set with ALTER DATABASE (its owner may be the application) reach the tool's sessions:
+    status crashed reading timestamps under a DateStyle other than ISO."""
+    conn.execute(sql.SQL("ALTER DATABASE {} SET DateStyle = 'SQL, DMY'").format(sql.Identifier(db.dbname)))
+    conn.execute(sql.SQL("ALTER DATABASE {} SET IntervalStyle = 'sql_standard'").format(sql.Identifier(db.dbname)))
+    conn.execute(sql.SQL("ALTER DATABASE {} SET extra_float_digits = -15").format(sql.Identifier(db.dbname)))
+    for command in (["backfill"], ["status"], ["status", "--json"], ["verify"], ["backfill", "--dry-run"]):
+        assert cli.main([*command, "--dsn", db.dsn()]) == 0, command
+    out = capsys.readouterr().out
+    assert ACME in out

@@ -39,7 +39,7 @@ ALTER FUNCTION catalog_sync_protect.check_ddl(oid[]) OWNER TO catalog_sync_owner
 REVOKE ALL ON FUNCTION catalog_sync_protect.check_ddl(oid[]) FROM PUBLIC;
 
 -- check_drop() runs for every DROP: a sync trigger dropped on its own
--- (not with its table) is refused; a registered table dropped (DROP TABLE,
+-- (not with its table; p_triggers holds trigger names) is refused; a registered table dropped (DROP TABLE,
 -- DROP SCHEMA ... CASCADE) unregisters its tenant and deletes the tenant's
 -- catalog rows, which could otherwise never be verified again.
 CREATE OR REPLACE FUNCTION catalog_sync_protect.check_drop(p_tables oid[], p_triggers text[])
@@ -122,8 +122,11 @@ DECLARE
     v_tables   oid[];
     v_triggers text[];
 BEGIN
+    -- A trigger's name is the last of its address_names (schema, table, trigger):
+    -- unquoted, unlike object_identity, which quote_all_identifiers = on in the
+    -- dropping session would quote past the check's prefix match.
     SELECT array_agg(d.objid) FILTER (WHERE d.object_type = 'table'),
-           array_agg(d.object_identity) FILTER (WHERE d.object_type = 'trigger')
+           array_agg(d.address_names[cardinality(d.address_names)]) FILTER (WHERE d.object_type = 'trigger')
     INTO v_tables, v_triggers
     FROM pg_catalog.pg_event_trigger_dropped_objects() d;
     IF pg_has_role(current_user, 'catalog_sync_installer', 'MEMBER') THEN
