@@ -3,11 +3,13 @@ backfills or verifies.
 
 A writer (the application role, or a tenant) may SET any user-settable parameter
 before its first write of a session, and the sync's functions are compiled and
-planned in that session. Two settings changed the sync's results before they were
-pinned: `standard_conforming_strings = off` (plain '...' literals with a backslash
-read differently: the sanitizer's link filter lost its backslash rule, safe_url()
-refused every URL) and a lowered `extra_float_digits` (rounded provider
-coordinates).
+planned in that session; ALTER DATABASE / ALTER ROLE defaults reach the tool's
+sessions. Each test here failed before its fix (docs/security.md, "Session
+settings"): `standard_conforming_strings = off` (plain '...' literals with a
+backslash read differently: the sanitizer's link filter lost its backslash rule,
+safe_url() refused every URL), a lowered `extra_float_digits` (rounded provider
+coordinates), `constraint_exclusion = on` over a setting-dependent CHECK, and a
+database default DateStyle the tool could not read.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ def setting(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
 
 
 def write_everything(writer: psycopg.Connection) -> tuple[dict, dict]:
-    """A tenant rename with a logo, a job with a link, a provider with a location and a service."""
+    """A new logo in the registry, a job with a link, a provider with a location and a service."""
     writer.execute("UPDATE public.tenants_tenant SET logo_url = %s WHERE schema_name = %s", (LOGO, ACME))
     job = insert_job(writer, ACME, description=LINK_WITH_BACKSLASH)
     provider = insert_provider(writer, ACME, location_lat=LAT, location_lng=LNG, bio=LINK_WITH_BACKSLASH)

@@ -59,9 +59,7 @@ IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $function$
 DECLARE
-    -- the allowlist: tag names restored in both forms, and every exact token (text between '<' and '>')
-    c_tags   CONSTANT text[] := ARRAY['p', 'strong', 'em', 'b', 'i', 'u', 'ul', 'ol', 'li', 'h2', 'h3', 'h4',
-                                      'blockquote', 'code', 'pre'];
+    -- the allowlist: every exact token (text between '<' and '>'); step 4b restores them
     c_tokens CONSTANT text[] := ARRAY['p', '/p', 'strong', '/strong', 'em', '/em', 'b', '/b', 'i', '/i',
                                       'u', '/u', 'ul', '/ul', 'ol', '/ol', 'li', '/li', 'h2', '/h2',
                                       'h3', '/h3', 'h4', '/h4', 'blockquote', '/blockquote', 'code', '/code',
@@ -145,13 +143,26 @@ BEGIN
 
     -- 4b. restore exact tokens.  A closing tag becomes U+0003 + its opening token, so that one
     --     replace() restores both forms; U+0003 + '<' becomes '</' in step 6.
-    v_s := replace(replace(replace(v_s, E'\u0001br\u0002', '<br>'), E'\u0001br/\u0002', '<br>'),
-                   E'\u0001br /\u0002', '<br>');
-    v_s := replace(v_s, E'\u0001/', E'\u0003\u0001');
-    v_s := replace(v_s, E'\u0003\u0001a\u0002', '</a>');
-    FOREACH v_tag IN ARRAY c_tags LOOP
-        v_s := replace(v_s, E'\u0001' || v_tag || E'\u0002', '<' || v_tag || '>');
-    END LOOP;
+    v_s := replace(replace(replace(replace(replace(v_s, E'\u0001br\u0002', '<br>'), E'\u0001br/\u0002', '<br>'),
+                                   E'\u0001br /\u0002', '<br>'), E'\u0001/', E'\u0003\u0001'),
+                   E'\u0003\u0001a\u0002', '</a>');
+    -- the other tags, one expression: fifteen statements in a loop cost two to three times as much
+    v_s := replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(v_s,
+                   E'\u0001p\u0002', '<p>'),
+                   E'\u0001strong\u0002', '<strong>'),
+                   E'\u0001em\u0002', '<em>'),
+                   E'\u0001b\u0002', '<b>'),
+                   E'\u0001i\u0002', '<i>'),
+                   E'\u0001u\u0002', '<u>'),
+                   E'\u0001ul\u0002', '<ul>'),
+                   E'\u0001ol\u0002', '<ol>'),
+                   E'\u0001li\u0002', '<li>'),
+                   E'\u0001h2\u0002', '<h2>'),
+                   E'\u0001h3\u0002', '<h3>'),
+                   E'\u0001h4\u0002', '<h4>'),
+                   E'\u0001blockquote\u0002', '<blockquote>'),
+                   E'\u0001code\u0002', '<code>'),
+                   E'\u0001pre\u0002', '<pre>');
 
     -- 5. links, one piece after each '<a href="'
     IF strpos(v_s, E'\u0001a href=&quot;') > 0 THEN
