@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -18,19 +19,9 @@ from typing import Any
 import psycopg
 
 from pyinstaller_tools import __version__, migrate, operations
-from pyinstaller_tools.connection import ToolError, connect, describe, resolve_dsn
+from pyinstaller_tools.connection import ToolError, connect, describe, is_installed, resolve_dsn
 
 EXIT_OK, EXIT_DRIFT, EXIT_ERROR = 0, 1, 2   # EXIT_DRIFT also: audit found a high-severity problem
-
-
-def _env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise ToolError(f"{name} must be a whole number, not {value!r}") from None
 
 
 def _positive_int(text: str) -> int:
@@ -41,6 +32,29 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
     return value
+
+
+def _env_positive_int(env: str, default: int) -> dict[str, Any]:
+    """argparse keywords for an option whose default comes from `env`: argparse checks a string
+    default like a value typed on the command line, so a bad environment value is a usage error."""
+    def parse(text: str) -> int:
+        try:
+            return _positive_int(text)
+        except argparse.ArgumentTypeError as exc:
+            raise argparse.ArgumentTypeError(f"{exc} (check {env} when it is set)") from None
+    return {"type": parse, "default": os.environ.get(env, str(default))}
+
+
+# lock_timeout as PostgreSQL reads it: a bare number is milliseconds
+_DURATION = re.compile(r"\s*\d+(\.\d+)?\s*(us|ms|s|min|h|d)?\s*")
+
+
+def _duration(text: str) -> str:
+    if not _DURATION.fullmatch(text):
+        raise argparse.ArgumentTypeError(
+            f"expected a duration such as 500ms, 60s or 2min (a bare number is milliseconds), got {text!r}"
+            " (check CATALOG_SYNC_LOCK_TIMEOUT when it is set)")
+    return text.strip()
 
 
 def progress(message: str) -> None:
@@ -83,7 +97,14 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
     if not args.yes:
         raise ToolError("uninstall drops the catalogs and every sync trigger; add --yes to confirm")
     dsn = resolve_dsn(args.dsn)
-    connect(dsn).close()
+    with connect(dsn) as conn:
+        installed = is_installed(conn)
+    if migrate.current(dsn) is None:
+        if installed:
+            raise ToolError("catalog_sync was installed without migrate (no public.alembic_version); "
+                            "remove it with psql -f db/uninstall.sql (shipped as pyinstaller_tools/db/uninstall.sql)")
+        print("nothing to uninstall: catalog-sync is not installed in this database")
+        return EXIT_OK
     migrate.downgrade(dsn, "base")
     print("uninstalled: catalogs, machinery and sync triggers removed")
     return EXIT_OK
@@ -103,7 +124,12 @@ def cmd_attach(args: argparse.Namespace) -> int:
         if args.tenant_role and len(schemas) != 1:
             raise ToolError("--tenant-role goes with exactly one schema")
         if args.dry_run:
-            print(f"dry run: {len(schemas)} schema(s) pass the contract check and would be attached")
+            if args.tenant_role:        # its checks, in a transaction that is rolled back
+                with conn.transaction(force_rollback=True):
+                    operations.secure_tenant_schema(conn, schemas[0], args.tenant_role)
+            already = operations.count_attached(conn, schemas)
+            print(f"dry run: {len(schemas)} schema(s) pass the contract check: {len(schemas) - already} would be "
+                  f"attached, {already} attached already (their triggers would be replaced where outdated)")
             return EXIT_OK
         if args.tenant_role:
             remark = operations.secure_tenant_schema(conn, schemas[0], args.tenant_role)
@@ -123,15 +149,24 @@ def cmd_attach(args: argparse.Namespace) -> int:
 def cmd_detach(args: argparse.Namespace) -> int:
     with connect(args.dsn) as conn:
         operations.require_installed(conn)
+        attached = operations.is_attached(conn, args.schema)
         dropped = operations.detach(conn, args.schema, args.purge)
         if args.dry_run:
             conn.rollback()
-            print(f"dry run: would drop {dropped} trigger(s) from {args.schema}"
-                  + (" and purge its catalog rows" if args.purge else ""))
-            return EXIT_OK
-        conn.commit()
-    print(f"detached {args.schema}: {dropped} trigger(s) dropped"
-          + ("; catalog rows purged" if args.purge else "; catalog rows kept (use --purge to remove them)"))
+        else:
+            conn.commit()
+    if not attached:
+        # Not an error: marking a tenant that is not attached is how a DBA opts it out.
+        done = "would mark it" if args.dry_run else "marked it"
+        print(f"{'dry run: ' if args.dry_run else ''}{args.schema} was not attached: {done} detached on purpose "
+              f"(verify and attach --all skip it; `catalog-sync attach {args.schema}` undoes that)"
+              + ("; its catalog rows purged" if args.purge and not args.dry_run else ""))
+    elif args.dry_run:
+        print(f"dry run: would drop {dropped} trigger(s) from {args.schema}"
+              + (" and purge its catalog rows" if args.purge else ""))
+    else:
+        print(f"detached {args.schema}: {dropped} trigger(s) dropped"
+              + ("; catalog rows purged" if args.purge else "; catalog rows kept (use --purge to remove them)"))
     return EXIT_OK
 
 
@@ -213,6 +248,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_protect(args: argparse.Namespace) -> int:
+    if args.off and args.restrict_advisory_locks:
+        raise ToolError("--off removes the protection and gives the advisory locks back; "
+                        "it cannot go with --restrict-advisory-locks")
     with connect(args.dsn, autocommit=True) as conn:
         operations.require_installed(conn)
         row = conn.execute("SELECT catalog_sync.set_protection(%s)", (not args.off,)).fetchone()
@@ -244,7 +282,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="catalog-sync",
         description="Publish the public rows of every tenant schema into the shared catalogs.",
-        epilog="Connection: --dsn, else DATABASE_URL, else libpq's PG* variables. "
+        epilog="Connection: --dsn, else CATALOG_SYNC_DSN, else DATABASE_URL, else libpq's PG* variables "
+               "(demo: only --dsn). "
                "Exit codes: 0 ok, 1 drift found, 2 error.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -269,10 +308,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("attach", cmd_attach, "install the sync triggers on tenant schemas (idempotent)")
     p.add_argument("schemas", nargs="*", metavar="SCHEMA")
     p.add_argument("--all", action="store_true", help="every registered tenant schema that has the contract tables")
-    p.add_argument("--chunk-size", type=_positive_int,
-                   default=_env_int("CATALOG_SYNC_CHUNK_SIZE", 200),
+    p.add_argument("--chunk-size", **_env_positive_int("CATALOG_SYNC_CHUNK_SIZE", 200),
                    help="schemas per transaction (env CATALOG_SYNC_CHUNK_SIZE, default 200)")
-    p.add_argument("--jobs", type=_positive_int, default=_env_int("CATALOG_SYNC_JOBS", 1),
+    p.add_argument("--jobs", **_env_positive_int("CATALOG_SYNC_JOBS", 1),
                    help="connections attaching chunks at once (env CATALOG_SYNC_JOBS, default 1)")
     p.add_argument("--dry-run", action="store_true", help="check the schemas against the contract only")
     p.add_argument("--tenant-role", metavar="ROLE",
@@ -288,8 +326,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--catalog", choices=operations.CATALOGS, help="only this catalog (default: all)")
     p.add_argument("--dry-run", action="store_true", help="count what would change, write nothing")
     p.add_argument("--json", action="store_true", help="machine-readable report")
-    p.add_argument("--lock-timeout", default=os.environ.get("CATALOG_SYNC_LOCK_TIMEOUT", "60s"),
-                   help="how long a tenant may wait for its writers (env CATALOG_SYNC_LOCK_TIMEOUT, default 60s)")
+    p.add_argument("--lock-timeout", type=_duration, default=os.environ.get("CATALOG_SYNC_LOCK_TIMEOUT", "60s"),
+                   help="how long a tenant may wait for its writers, e.g. 500ms, 60s, 2min; a bare number is "
+                        "milliseconds (env CATALOG_SYNC_LOCK_TIMEOUT, default 60s)")
 
     p = add("verify", cmd_verify, "compare catalogs and triggers with the sources (one snapshot per tenant)")
     p.add_argument("--tenant", action="append", metavar="SCHEMA", help="only this tenant schema (repeatable)")
@@ -326,11 +365,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except ToolError as exc:
-        print(f"catalog-sync: error: {exc}", file=sys.stderr)
+        message = str(exc)
     except psycopg.Error as exc:
-        print(f"catalog-sync: error: {describe(exc)}", file=sys.stderr)
+        message = describe(exc)
     except KeyboardInterrupt:
-        print(f"catalog-sync: interrupted after {time.monotonic() - started:.1f}s", file=sys.stderr)
+        message = f"interrupted after {time.monotonic() - started:.1f}s"
+    print(f"catalog-sync: error: {message}", file=sys.stderr)
+    if getattr(args, "json", False):        # a --json reader gets JSON either way
+        _dump_json({"error": message})
     return EXIT_ERROR
 
 

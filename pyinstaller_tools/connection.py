@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import psycopg
 
@@ -34,8 +35,17 @@ def connect(dsn: str | None, autocommit: bool = False) -> psycopg.Connection:
         raise ToolError(f"cannot connect to PostgreSQL: {one_line(exc)} (check --dsn, DATABASE_URL or PG* variables)"
                         ) from exc
     except psycopg.ProgrammingError as exc:
-        raise ToolError(f"invalid connection string: {one_line(exc)} (check --dsn or DATABASE_URL)") from exc
+        hint = "check --dsn or DATABASE_URL"
+        if re.match(r"postgres(ql)?\+\w+://", resolve_dsn(dsn)):
+            hint = "a SQLAlchemy URL: drop the driver, as in postgresql://user@host/db"
+        raise ToolError(f"invalid connection string: {redact(one_line(exc))} ({hint})") from exc
     return conn
+
+
+def redact(text: str) -> str:
+    """Passwords out of a message that quotes a connection string."""
+    text = re.sub(r"(://[^:/@\s\"]*:)[^@\s\"]*@", r"\1***@", text)
+    return re.sub(r"(password\s*=\s*)('[^']*'|\S+)", r"\1***", text)
 
 
 def one_line(exc: BaseException) -> str:
@@ -49,6 +59,9 @@ def describe(exc: psycopg.Error) -> str:
     message = diag.message_primary or one_line(exc)
     if diag.message_hint:
         message += f" (hint: {diag.message_hint})"
+    elif isinstance(exc, psycopg.errors.InsufficientPrivilege) and message.startswith("permission denied"):
+        message += (" (hint: run as a superuser, or as a role granted catalog_sync_installer that owns the tenant"
+                    " tables; docs/operations.md, \"Who runs what\")")
     return message
 
 

@@ -9,7 +9,7 @@ import psycopg
 from pyinstaller_tools import migrate, operations, seed
 from pyinstaller_tools.cli import print_table, progress
 from pyinstaller_tools.cluster import LocalCluster
-from pyinstaller_tools.connection import ToolError, connect, is_installed, resolve_dsn
+from pyinstaller_tools.connection import ToolError, connect, is_installed
 
 TENANTS = [("acme", "Acme Robotics", "active"), ("globex", "Globex Corporation", "trial"),
            ("initech", "Initech", "active"), ("umbrella", "Umbrella Health", "active"),
@@ -22,15 +22,13 @@ def step(message: str) -> None:
 
 def run(dsn: str | None, keep: bool, tenants: int, jobs: int) -> int:
     cluster: LocalCluster | None = None
-    if dsn is None and not resolve_dsn(None):
+    if dsn is None:                     # only an explicit --dsn: DATABASE_URL may name a real database
         step("starting a throwaway PostgreSQL cluster")
         cluster = LocalCluster().start()
         with psycopg.connect(cluster.dsn(), autocommit=True) as conn:
             conn.execute("CREATE DATABASE catalog_demo")
         dsn = cluster.dsn("catalog_demo")
         print(f"cluster on 127.0.0.1:{cluster.port} (data in {cluster.base_dir})")
-    else:
-        dsn = resolve_dsn(dsn)
     try:
         _demo(dsn, min(tenants, len(TENANTS)), jobs)
     finally:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib.resources import as_file, files
 
 import psycopg
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 
-from pyinstaller_tools.connection import SAFE_OPTIONS
+from pyinstaller_tools.connection import SAFE_OPTIONS, ToolError, describe, one_line
 
 
 def _config(output_buffer: io.TextIOBase | None = None) -> Config:
@@ -21,14 +25,28 @@ def _config(output_buffer: io.TextIOBase | None = None) -> Config:
     return cfg
 
 
+@contextmanager
+def _one_line_errors() -> Iterator[None]:
+    """alembic's and SQLAlchemy's errors as the tool's one-line errors."""
+    try:
+        yield
+    except sa.exc.DBAPIError as exc:
+        raise ToolError(describe(exc.orig) if isinstance(exc.orig, psycopg.Error) else one_line(exc)) from exc
+    except CommandError as exc:
+        known = ", ".join(s.revision for s in ScriptDirectory.from_config(_config()).walk_revisions())
+        raise ToolError(f"{one_line(exc)} (revisions: {known}, or head / base)") from exc
+
+
 def _run(dsn: str, action: str, revision: str) -> None:
     engine = sa.create_engine("postgresql+psycopg://", creator=lambda: psycopg.connect(dsn, options=SAFE_OPTIONS),
                               poolclass=sa.NullPool)
-    with engine.connect() as conn:
-        cfg = _config()
-        cfg.attributes["connection"] = conn
-        getattr(command, action)(cfg, revision)
-    engine.dispose()
+    try:
+        with _one_line_errors(), engine.connect() as conn:
+            cfg = _config()
+            cfg.attributes["connection"] = conn
+            getattr(command, action)(cfg, revision)
+    finally:
+        engine.dispose()
 
 
 def upgrade(dsn: str, revision: str = "head") -> None:
@@ -43,7 +61,8 @@ def offline_sql(revision: str = "head") -> str:
     """`alembic upgrade head --sql`: the script a DBA can review and run with psql."""
     out = io.StringIO()
     cfg = _config(output_buffer=out)
-    command.upgrade(cfg, revision, sql=True)
+    with _one_line_errors():
+        command.upgrade(cfg, revision, sql=True)
     return out.getvalue()
 
 

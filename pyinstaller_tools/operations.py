@@ -172,6 +172,17 @@ def secure_tenant_schema(conn: psycopg.Connection, schema: str, role: str) -> st
     return row[0] if row else None
 
 
+def is_attached(conn: psycopg.Connection, schema: str) -> bool:
+    row = conn.execute("SELECT EXISTS (SELECT FROM catalog_sync.attached_relids(%s))", (schema,)).fetchone()
+    return bool(row and row[0])
+
+
+def count_attached(conn: psycopg.Connection, schemas: Sequence[str]) -> int:
+    row = conn.execute("SELECT count(*) FROM unnest(%s::text[]) AS s (name) "
+                       "WHERE EXISTS (SELECT FROM catalog_sync.attached_relids(s.name))", (list(schemas),)).fetchone()
+    return int(row[0]) if row else 0
+
+
 def detach(conn: psycopg.Connection, schema: str, purge: bool) -> int:
     row = conn.execute("SELECT triggers_dropped FROM catalog_sync.detach_schema(%s, %s)", (schema, purge)).fetchone()
     return int(row[0]) if row else 0
@@ -342,11 +353,19 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
                          "ARRAY['public.tenants_tenant'::regclass::oid], '{tenants_tenant}', NULL)")
             done.append("triggers on public.tenants_tenant re-installed")
         reattach = {s for k in trigger_problems | {"tenant_not_attached"} for t, s in by_problem.get(k, ()) if s}
+        # attach checks each schema first (a tenant never attached has not been checked yet; an
+        # attached one may have lost a table's name): one that fails is not attached, it is reported,
+        # and it does not stop the others' repair.
+        refused: dict[str, str] = {}
+        for schema, problem in conn.execute("SELECT schema_name, problem FROM catalog_sync.schema_problems(%s::text[])",
+                                            (sorted(reattach),)).fetchall():
+            refused.setdefault(schema, problem)
+        reattach -= refused.keys()
         if reattach:
             conn.execute("SELECT * FROM catalog_sync.attach_schemas(%s::text[])", (sorted(reattach),))
             done += [f"{schema}: triggers attached" for schema in sorted(reattach)]
         resync = {(t, s) for k in ("missing", "stale", "orphan", "expired", "tenant_not_attached")
-                  for t, s in by_problem.get(k, ()) if t is not None and s}
+                  for t, s in by_problem.get(k, ()) if t is not None and s and s not in refused}
         resync |= {(t, s) for k in trigger_problems for t, s in by_problem[k] if t is not None and s}
         report = backfill(conn, [Tenant(t, s) for t, s in sorted(resync)], False, "60s", progress)
         for e in report["tenants"]:
@@ -363,6 +382,7 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
     if unreadable:
         names = sorted({s for k in ("contract", "unreadable", "error") for _, s in by_problem_all.get(k, ()) if s})
         done.append(f"not repaired (tables unreadable, see verify): {', '.join(names)}")
+    done += [f"not repaired (attach refused): {problem}" for _schema, problem in sorted(refused.items())]
     return done
 
 

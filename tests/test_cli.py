@@ -499,3 +499,126 @@ def test_second_concurrent_backfill(conn: psycopg.Connection, app: psycopg.Conne
         assert state(conn) == before
     assert run(capsys, "backfill", dsn=db.dsn())[0] == 0  # the lock is free again
     assert catalog_count(conn, ACME) == 1
+
+
+# ------------------------------------------- a DBA's review (ninth session)
+
+
+@pytest.mark.parametrize(("env", "value", "argv"), [
+    ("CATALOG_SYNC_CHUNK_SIZE", "0", ["attach", "--all"]),
+    ("CATALOG_SYNC_CHUNK_SIZE", "-5", ["attach", "--all"]),
+    ("CATALOG_SYNC_JOBS", "abc", ["attach", "--all"]),
+    ("CATALOG_SYNC_LOCK_TIMEOUT", "abc", ["backfill"]),
+])
+def test_environment_defaults_are_checked_like_options(capsys: pytest.CaptureFixture[str],
+                                                       monkeypatch: pytest.MonkeyPatch,
+                                                       env: str, value: str, argv: list[str]) -> None:
+    """BUG (review): a bad CATALOG_SYNC_JOBS gave a traceback, CHUNK_SIZE=0 a ValueError, and a negative
+    chunk size attached nothing and reported success."""
+    monkeypatch.setenv(env, value)
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main([*argv, "--dsn", UNREACHABLE])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert env in err and value in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "5 parsecs", ""])
+def test_invalid_lock_timeout_is_refused_before_any_tenant(capsys: pytest.CaptureFixture[str], value: str) -> None:
+    """BUG (review): every tenant was attempted, each failing on the setting."""
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["backfill", "--lock-timeout", value, "--dsn", UNREACHABLE])
+    assert exit_info.value.code == 2
+    assert "--lock-timeout" in capsys.readouterr().err
+
+
+def test_migrate_and_uninstall_errors_are_one_line(sconn: psycopg.Connection, shared: Db,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """BUG (review): alembic's and SQLAlchemy's exceptions came out as tracebacks with exit 1."""
+    before = state(sconn)
+    assert_refused(run(capsys, "migrate", "--revision", "bogus", dsn=shared.dsn()), "bogus", "revisions: 0001")
+    assert_refused(run(capsys, "migrate", "--sql", "--revision", "bogus"), "bogus")
+    assert_refused(run(capsys, "uninstall", "--yes", dsn=shared.dsn(user=seed.APP_ROLE)), "permission denied")
+    assert state(sconn) == before
+
+
+def test_uninstall_where_nothing_is_installed(sconn: psycopg.Connection, shared: Db,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    name = f"empty_{uuid.uuid4().hex[:8]}"
+    sconn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        empty = Db(host=shared.host, port=shared.port, dbname=name)
+        code, out, err = run(capsys, "uninstall", "--yes", dsn=empty.dsn())
+        assert code == 0 and "nothing to uninstall" in out, err
+        assert_refused(run(capsys, "migrate", dsn=empty.dsn(user=seed.APP_ROLE)), "permission denied")
+        with empty.connect() as conn:
+            assert conn.execute("SELECT to_regclass('public.alembic_version')").fetchone() == (None,)
+    finally:
+        sconn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def test_json_output_on_error(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (["status", "--json"], ["verify", "--json"], ["backfill", "--json"], ["audit", "--json"]):
+        code, out, err = run(capsys, *argv, dsn=UNREACHABLE)
+        assert code == 2 and "cannot connect" in err
+        assert "cannot connect" in json.loads(out)["error"]
+
+
+def test_sqlalchemy_url_gets_a_hint_and_no_password_echo(capsys: pytest.CaptureFixture[str]) -> None:
+    line = assert_refused(run(capsys, "status", dsn="postgresql+psycopg://app:S3cretPw@127.0.0.1:1/x"),
+                          "drop the driver")
+    assert "S3cretPw" not in line
+
+
+def test_protect_off_does_not_go_with_restrict(capsys: pytest.CaptureFixture[str]) -> None:
+    assert_refused(run(capsys, "protect", "--off", "--restrict-advisory-locks", dsn=UNREACHABLE), "--off")
+
+
+def test_attach_dry_run_tells_attached_schemas_and_checks_the_tenant_role(
+        sconn: psycopg.Connection, shared: Db, capsys: pytest.CaptureFixture[str]) -> None:
+    """BUG (review): a dry run called every schema "would be attached", and passed a missing --tenant-role."""
+    before = state(sconn)
+    code, out, err = run(capsys, "attach", "--dry-run", ACME, dsn=shared.dsn())
+    assert code == 0 and "0 would be attached, 1 attached already" in out, err
+    assert_refused(run(capsys, "attach", "--dry-run", ACME, "--tenant-role", "no_such_role", dsn=shared.dsn()),
+                   "no_such_role", "does not exist")
+    assert state(sconn) == before
+
+
+def test_repair_leaves_a_tenant_that_cannot_be_attached_and_repairs_the_others(
+        conn: psycopg.Connection, app: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[str]) -> None:
+    """BUG (review): verify --repair attached every tenant_not_attached schema in one call, so one that
+    fails the contract stopped the repair of every tenant."""
+    job = insert_job(app, ACME)
+    broken_id, broken = create_tenant(conn, f"broken_{uuid.uuid4().hex[:6]}", "Broken Ltd")
+    app.execute(sql.SQL("ALTER TABLE {}.ats_jobposting ALTER COLUMN title TYPE text").format(sql.Identifier(broken)))
+    conn.execute("DELETE FROM public.job_catalog WHERE job_uuid = %s", (job["uuid"],))
+    code, out, err = run(capsys, "verify", "--repair", dsn=db.dsn())
+    assert code == 1, err
+    assert "tenant_acme: 1 inserted" in out
+    assert f"not repaired (attach refused): {broken}.ats_jobposting" in out
+    assert catalog_count(conn, ACME) == 1
+    findings = conn.execute("SELECT problem, tenant_id FROM catalog_sync.verify_global()").fetchall()
+    assert findings == [("tenant_not_attached", broken_id)]
+
+
+def test_detach_of_a_tenant_never_attached_marks_it_on_purpose(
+        conn: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[str]) -> None:
+    tenant_id, schema = create_tenant(conn, f"optout_{uuid.uuid4().hex[:6]}", "Opt Out Ltd")
+    code, out, err = run(capsys, "detach", schema, dsn=db.dsn())
+    assert code == 0 and f"{schema} was not attached: marked it detached on purpose" in out, err
+    row = conn.execute("SELECT attached_at, detached_at IS NOT NULL FROM catalog_sync.tenant WHERE tenant_id = %s",
+                       (tenant_id,)).fetchone()
+    assert row == (None, True)
+    assert conn.execute("SELECT count(*) FROM catalog_sync.verify_global()").fetchone() == (0,)
+    assert run(capsys, "attach", schema, dsn=db.dsn())[0] == 0
+    row = conn.execute("SELECT attached_at IS NOT NULL, detached_at FROM catalog_sync.tenant WHERE tenant_id = %s",
+                       (tenant_id,)).fetchone()
+    assert row == (True, None)
+
+
+def test_a_contract_finding_names_its_table(conn: psycopg.Connection, app: psycopg.Connection, db: Db) -> None:
+    app.execute(f"ALTER TABLE {ACME}.services_skill ALTER COLUMN name TYPE text")
+    details = [d for p, d in conn.execute("SELECT problem, detail FROM catalog_sync.verify_tenant(%s)",
+                                          (db.tenant_id(ACME),)).fetchall() if p == "contract"]
+    assert details and all(d.startswith(f"{ACME}.services_skill: ") for d in details), details

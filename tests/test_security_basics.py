@@ -50,7 +50,8 @@ def test_tenant_column_type_hijack_is_refused(app: psycopg.Connection, conn: psy
     tenant_id = conn.execute("SELECT id FROM public.tenants_tenant WHERE schema_name = %s", (ACME,)).fetchone()[0]
     with pytest.raises(psycopg.errors.InsufficientPrivilege, match="contract"):
         conn.execute("SELECT * FROM catalog_sync.backfill_tenant(%s)", (tenant_id,))
-    assert ("contract", "column title is text, the contract says character varying(200)") in verify_findings(conn)
+    detail = f"{ACME}.ats_jobposting: column title is text, the contract says character varying(200)"
+    assert ("contract", detail) in verify_findings(conn)
     assert catalog_row(conn, job["uuid"])["title"] == job["title"]
 
 

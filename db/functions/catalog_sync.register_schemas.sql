@@ -54,8 +54,9 @@ BEGIN
     JOIN catalog_sync.registry_rows(v_names) AS t (id, schema_name) ON t.schema_name = s.name;
     INSERT INTO catalog_sync.tenant AS t (tenant_id, schema_name)
     SELECT u.id, u.name FROM unnest(v_tenants, v_schemas) AS u (id, name)
-    ON CONFLICT ON CONSTRAINT tenant_pkey DO UPDATE SET schema_name = EXCLUDED.schema_name, detached_at = NULL
-    WHERE (t.schema_name, t.detached_at) IS DISTINCT FROM (EXCLUDED.schema_name, NULL);
+    ON CONFLICT ON CONSTRAINT tenant_pkey DO UPDATE SET schema_name = EXCLUDED.schema_name, detached_at = NULL,
+                                                       attached_at = coalesce(t.attached_at, EXCLUDED.attached_at)
+    WHERE (t.schema_name, t.detached_at) IS DISTINCT FROM (EXCLUDED.schema_name, NULL) OR t.attached_at IS NULL;
 
     SELECT array_agg(u.name ORDER BY u.n, s.source_table), array_agg(u.id ORDER BY u.n, s.source_table),
            array_agg(c.oid ORDER BY u.n, s.source_table), array_agg(s.source_table ORDER BY u.n, s.source_table)

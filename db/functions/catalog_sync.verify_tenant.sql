@@ -53,7 +53,8 @@ BEGIN
             CONTINUE;
         END IF;
         FOR problem, detail IN
-            SELECT 'contract', cp FROM catalog_sync.contract_problems(v_rel.relid, v_rel.source_table) cp
+            SELECT 'contract', coalesce(catalog_sync.qualified_name(v_rel.relid), v_rel.source_table::text) || ': ' || cp
+            FROM catalog_sync.contract_problems(v_rel.relid, v_rel.source_table) cp
             -- What would make the read fail (closed) rather than mismatch: reported, not raised.
             UNION ALL
             SELECT 'unreadable', 'row level security is enabled on ' || catalog_sync.qualified_name(c.oid)

@@ -2,11 +2,13 @@
 -- from the registry row whose schema_name names the schema; triggers carry the
 -- same id as their argument and both must agree. detached_at records an
 -- explicit detach: verify then no longer asks for the tenant to be attached.
+-- A tenant detached before it was ever attached ("do not sync this one") has
+-- no attached_at until its first attach.
 CREATE TABLE catalog_sync.tenant (
     tenant_id        bigint PRIMARY KEY
                      REFERENCES public.tenants_tenant (id) ON DELETE CASCADE,
     schema_name      name NOT NULL,
-    attached_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    attached_at      timestamptz DEFAULT pg_catalog.now(),
     last_backfill_at timestamptz,
     detached_at      timestamptz
 );
