@@ -358,19 +358,23 @@ def test_malformed_dsn(capsys: pytest.CaptureFixture[str], dsn: str) -> None:
     assert_refused(run(capsys, "status", dsn=dsn), "connection string")
 
 
-def test_database_without_machinery(sconn: psycopg.Connection, shared: Db,
-                                    capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.fixture
+def empty(sconn: psycopg.Connection, shared: Db) -> Iterator[Db]:
+    """A new database without the machinery (nor tenants)."""
     name = f"empty_{uuid.uuid4().hex[:8]}"
     sconn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
-        empty = Db(host=shared.host, port=shared.port, dbname=name)
-        for argv in (["status"], ["verify"], ["backfill"], ["attach", "--all"], ["detach", ACME]):
-            assert_refused(run(capsys, *argv, dsn=empty.dsn()), "not installed")
-        with empty.connect() as conn:
-            row = conn.execute("SELECT count(*) FROM pg_namespace WHERE nspname = 'catalog_sync'").fetchone()
-            assert row == (0,)
+        yield Db(host=shared.host, port=shared.port, dbname=name)
     finally:
         sconn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def test_database_without_machinery(empty: Db, capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (["status"], ["verify"], ["backfill"], ["attach", "--all"], ["detach", ACME]):
+        assert_refused(run(capsys, *argv, dsn=empty.dsn()), "not installed")
+    with empty.connect() as conn:
+        row = conn.execute("SELECT count(*) FROM pg_namespace WHERE nspname = 'catalog_sync'").fetchone()
+        assert row == (0,)
 
 
 def test_missing_privileges(sconn: psycopg.Connection, shared: Db,
@@ -542,19 +546,12 @@ def test_migrate_and_uninstall_errors_are_one_line(sconn: psycopg.Connection, sh
     assert state(sconn) == before
 
 
-def test_uninstall_where_nothing_is_installed(sconn: psycopg.Connection, shared: Db,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
-    name = f"empty_{uuid.uuid4().hex[:8]}"
-    sconn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        empty = Db(host=shared.host, port=shared.port, dbname=name)
-        code, out, err = run(capsys, "uninstall", "--yes", dsn=empty.dsn())
-        assert code == 0 and "nothing to uninstall" in out, err
-        assert_refused(run(capsys, "migrate", dsn=empty.dsn(user=seed.APP_ROLE)), "permission denied")
-        with empty.connect() as conn:
-            assert conn.execute("SELECT to_regclass('public.alembic_version')").fetchone() == (None,)
-    finally:
-        sconn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+def test_uninstall_where_nothing_is_installed(empty: Db, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "uninstall", "--yes", dsn=empty.dsn())
+    assert code == 0 and "nothing to uninstall" in out, err
+    assert_refused(run(capsys, "migrate", dsn=empty.dsn(user=seed.APP_ROLE)), "permission denied")
+    with empty.connect() as conn:
+        assert conn.execute("SELECT to_regclass('public.alembic_version')").fetchone() == (None,)
 
 
 def test_json_output_on_error(capsys: pytest.CaptureFixture[str]) -> None:
