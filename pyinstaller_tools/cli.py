@@ -14,7 +14,7 @@ import re
 import sys
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import psycopg
 
@@ -46,14 +46,18 @@ def _env_positive_int(env: str, default: int) -> dict[str, Any]:
 
 
 # lock_timeout as PostgreSQL reads it: a bare number is milliseconds
-_DURATION = re.compile(r"\s*\d+(\.\d+)?\s*(us|ms|s|min|h|d)?\s*")
+_DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(us|ms|s|min|h|d)?\s*")
+
+
+_MS_PER_UNIT = {"us": 0.001, "ms": 1, "": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
 
 
 def _duration(text: str) -> str:
-    if not _DURATION.fullmatch(text):
+    match = _DURATION.fullmatch(text)
+    if not match or float(match.group(1)) * _MS_PER_UNIT[match.group(2) or ""] > 2**31 - 1:   # PostgreSQL's limit
         raise argparse.ArgumentTypeError(
-            f"expected a duration such as 500ms, 60s or 2min (a bare number is milliseconds), got {text!r}"
-            " (check CATALOG_SYNC_LOCK_TIMEOUT when it is set)")
+            f"expected a duration up to 24 days, such as 500ms, 60s or 2min (a bare number is milliseconds), "
+            f"got {text!r} (check CATALOG_SYNC_LOCK_TIMEOUT when it is set)")
     return text.strip()
 
 
@@ -124,9 +128,8 @@ def cmd_attach(args: argparse.Namespace) -> int:
         if args.tenant_role and len(schemas) != 1:
             raise ToolError("--tenant-role goes with exactly one schema")
         if args.dry_run:
-            if args.tenant_role:        # its checks, in a transaction that is rolled back
-                with conn.transaction(force_rollback=True):
-                    operations.secure_tenant_schema(conn, schemas[0], args.tenant_role)
+            if args.tenant_role:
+                operations.check_tenant_role(conn, schemas[0], args.tenant_role)
             already = operations.count_attached(conn, schemas)
             print(f"dry run: {len(schemas)} schema(s) pass the contract check: {len(schemas) - already} would be "
                   f"attached, {already} attached already (their triggers would be replaced where outdated)")
@@ -149,24 +152,26 @@ def cmd_attach(args: argparse.Namespace) -> int:
 def cmd_detach(args: argparse.Namespace) -> int:
     with connect(args.dsn) as conn:
         operations.require_installed(conn)
-        attached = operations.is_attached(conn, args.schema)
+        before = operations.attach_state(conn, args.schema)
         dropped = operations.detach(conn, args.schema, args.purge)
         if args.dry_run:
             conn.rollback()
         else:
             conn.commit()
-    if not attached:
+    purge = ""
+    if args.purge:
+        purge = " and purge its catalog rows" if args.dry_run else "; catalog rows purged"
+    if before == "attached":
+        print(f"dry run: would drop {dropped} trigger(s) from {args.schema}{purge}" if args.dry_run else
+              f"detached {args.schema}: {dropped} trigger(s) dropped"
+              + (purge or "; catalog rows kept (use --purge to remove them)"))
+    elif before == "detached":
+        print(f"{'dry run: ' if args.dry_run else ''}{args.schema} is detached already: no trigger to drop{purge}")
+    else:
         # Not an error: marking a tenant that is not attached is how a DBA opts it out.
         done = "would mark it" if args.dry_run else "marked it"
         print(f"{'dry run: ' if args.dry_run else ''}{args.schema} was not attached: {done} detached on purpose "
-              f"(verify and attach --all skip it; `catalog-sync attach {args.schema}` undoes that)"
-              + ("; its catalog rows purged" if args.purge and not args.dry_run else ""))
-    elif args.dry_run:
-        print(f"dry run: would drop {dropped} trigger(s) from {args.schema}"
-              + (" and purge its catalog rows" if args.purge else ""))
-    else:
-        print(f"detached {args.schema}: {dropped} trigger(s) dropped"
-              + ("; catalog rows purged" if args.purge else "; catalog rows kept (use --purge to remove them)"))
+              f"(verify and attach --all skip it; `catalog-sync attach {args.schema}` undoes that){purge}")
     return EXIT_OK
 
 
@@ -203,7 +208,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         _dump_json({"clean": not findings, "findings": findings, "repaired": repaired})
     else:
         for line in repaired:
-            print(f"repaired: {line}")
+            print(line if line.startswith("not repaired") else f"repaired: {line}")
         if findings:
             summary: dict[str, int] = {}
             for f in findings:
@@ -279,7 +284,7 @@ def cmd_install_sql(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="catalog-sync",
         description="Publish the public rows of every tenant schema into the shared catalogs.",
         epilog="Connection: --dsn, else CATALOG_SYNC_DSN, else DATABASE_URL, else libpq's PG* variables "
@@ -358,9 +363,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Parser(argparse.ArgumentParser):
+    """Remembers its usage error, so that a --json reader gets it as JSON too."""
+    last_error: str | None = None
+
+    def error(self, message: str) -> NoReturn:
+        _Parser.last_error = message
+        super().error(message)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = parser.parse_args(words)
+    except SystemExit as exc:
+        if exc.code == 2 and "--json" in words and _Parser.last_error:
+            _dump_json({"error": _Parser.last_error})
+        raise
     started = time.monotonic()
     try:
         return int(args.func(args))

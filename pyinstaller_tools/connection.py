@@ -44,8 +44,8 @@ def connect(dsn: str | None, autocommit: bool = False) -> psycopg.Connection:
 
 def redact(text: str) -> str:
     """Passwords out of a message that quotes a connection string."""
-    text = re.sub(r"(://[^:/@\s\"]*:)[^@\s\"]*@", r"\1***@", text)
-    return re.sub(r"(password\s*=\s*)('[^']*'|\S+)", r"\1***", text)
+    text = re.sub(r"(://[^:/@\s\"]*:)[^\s\"]*@", r"\1***@", text)          # up to the last '@'
+    return re.sub(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", r"\1***", text)
 
 
 def one_line(exc: BaseException) -> str:
@@ -60,8 +60,8 @@ def describe(exc: psycopg.Error) -> str:
     if diag.message_hint:
         message += f" (hint: {diag.message_hint})"
     elif isinstance(exc, psycopg.errors.InsufficientPrivilege) and message.startswith("permission denied"):
-        message += (" (hint: run as a superuser, or as a role granted catalog_sync_installer that owns the tenant"
-                    " tables; docs/operations.md, \"Who runs what\")")
+        message += (" (hint: migrate, uninstall and protect need a superuser; the other commands a role granted"
+                    " catalog_sync_installer that owns the tenant tables; docs/operations.md, \"Who runs what\")")
     return message
 
 

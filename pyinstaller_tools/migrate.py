@@ -31,10 +31,24 @@ def _one_line_errors() -> Iterator[None]:
     try:
         yield
     except sa.exc.DBAPIError as exc:
-        raise ToolError(describe(exc.orig) if isinstance(exc.orig, psycopg.Error) else one_line(exc)) from exc
+        if not isinstance(exc.orig, psycopg.Error):
+            raise ToolError(one_line(exc)) from exc
+        raise ToolError(_describe_migration_error(exc.orig)) from exc
+    except psycopg.Error as exc:            # the migrations' SQL runs on the psycopg connection itself
+        raise ToolError(_describe_migration_error(exc)) from exc
     except CommandError as exc:
         known = ", ".join(s.revision for s in ScriptDirectory.from_config(_config()).walk_revisions())
         raise ToolError(f"{one_line(exc)} (revisions: {known}, or head / base)") from exc
+
+
+def _describe_migration_error(exc: psycopg.Error) -> str:
+    diag = exc.diag
+    detail = " ".join((diag.message_detail or "").split())     # e.g. which objects depend on which
+    if isinstance(exc, psycopg.errors.DependentObjectsStillExist):
+        # not the server's "use DROP ... CASCADE": that would drop the application's objects too
+        return (f"{diag.message_primary}: {detail} (drop or change those objects first; "
+                "uninstall never drops what it did not create)")
+    return describe(exc) + (f" ({detail})" if detail else "")
 
 
 def _run(dsn: str, action: str, revision: str) -> None:

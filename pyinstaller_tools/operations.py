@@ -172,9 +172,17 @@ def secure_tenant_schema(conn: psycopg.Connection, schema: str, role: str) -> st
     return row[0] if row else None
 
 
-def is_attached(conn: psycopg.Connection, schema: str) -> bool:
-    row = conn.execute("SELECT EXISTS (SELECT FROM catalog_sync.attached_relids(%s))", (schema,)).fetchone()
-    return bool(row and row[0])
+def check_tenant_role(conn: psycopg.Connection, schema: str, role: str) -> None:
+    """secure_tenant_schema()'s checks of the role and the schema, without changing or locking anything."""
+    conn.execute("SELECT catalog_sync.secure_tenant_schema(%s, %s, true)", (schema, role))
+
+
+def attach_state(conn: psycopg.Connection, schema: str) -> str:
+    """'attached', 'detached' (on purpose, after or instead of an attach) or 'not attached'."""
+    row = conn.execute("SELECT EXISTS (SELECT FROM catalog_sync.attached_relids(%s)), "
+                       "EXISTS (SELECT FROM catalog_sync.tenant_schemas() s WHERE s.schema_name = %s AND s.detached)",
+                       (schema, schema)).fetchone()
+    return "attached" if row and row[0] else "detached" if row and row[1] else "not attached"
 
 
 def count_attached(conn: psycopg.Connection, schemas: Sequence[str]) -> int:
@@ -355,7 +363,8 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
         reattach = {s for k in trigger_problems | {"tenant_not_attached"} for t, s in by_problem.get(k, ()) if s}
         # attach checks each schema first (a tenant never attached has not been checked yet; an
         # attached one may have lost a table's name): one that fails is not attached, it is reported,
-        # and it does not stop the others' repair.
+        # and it does not stop the others' repair. An attached one is still re-synced below
+        # (backfill reads its registered tables by OID): its rows match their sources again.
         refused: dict[str, str] = {}
         for schema, problem in conn.execute("SELECT schema_name, problem FROM catalog_sync.schema_problems(%s::text[])",
                                             (sorted(reattach),)).fetchall():

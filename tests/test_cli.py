@@ -527,7 +527,7 @@ def test_environment_defaults_are_checked_like_options(capsys: pytest.CaptureFix
     assert env in err and value in err and "Traceback" not in err
 
 
-@pytest.mark.parametrize("value", ["abc", "-1", "5 parsecs", ""])
+@pytest.mark.parametrize("value", ["abc", "-1", "5 parsecs", "", "25d", "2147483648"])
 def test_invalid_lock_timeout_is_refused_before_any_tenant(capsys: pytest.CaptureFixture[str], value: str) -> None:
     """BUG (review): every tenant was attempted, each failing on the setting."""
     with pytest.raises(SystemExit) as exit_info:
@@ -559,12 +559,24 @@ def test_json_output_on_error(capsys: pytest.CaptureFixture[str]) -> None:
         code, out, err = run(capsys, *argv, dsn=UNREACHABLE)
         assert code == 2 and "cannot connect" in err
         assert "cannot connect" in json.loads(out)["error"]
+    with pytest.raises(SystemExit):
+        cli.main(["backfill", "--json", "--lock-timeout", "30x"])
+    assert "--lock-timeout" in json.loads(capsys.readouterr().out)["error"]
 
 
-def test_sqlalchemy_url_gets_a_hint_and_no_password_echo(capsys: pytest.CaptureFixture[str]) -> None:
-    line = assert_refused(run(capsys, "status", dsn="postgresql+psycopg://app:S3cretPw@127.0.0.1:1/x"),
+def test_uninstall_names_what_depends_on_the_catalogs(conn: psycopg.Connection, db: Db,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    conn.execute("CREATE VIEW public.app_jobs AS SELECT title FROM public.job_catalog")
+    line = assert_refused(run(capsys, "uninstall", "--yes", dsn=db.dsn()), "view public.app_jobs depends on")
+    assert "CASCADE" not in line
+    assert conn.execute("SELECT to_regclass('public.job_catalog') IS NOT NULL").fetchone() == (True,)
+
+
+@pytest.mark.parametrize("password", ["S3cretPw", "p@ss@word"])
+def test_sqlalchemy_url_gets_a_hint_and_no_password_echo(capsys: pytest.CaptureFixture[str], password: str) -> None:
+    line = assert_refused(run(capsys, "status", dsn=f"postgresql+psycopg://app:{password}@127.0.0.1:1/x"),
                           "drop the driver")
-    assert "S3cretPw" not in line
+    assert password not in line and "ss@" not in line
 
 
 def test_protect_off_does_not_go_with_restrict(capsys: pytest.CaptureFixture[str]) -> None:
@@ -579,6 +591,12 @@ def test_attach_dry_run_tells_attached_schemas_and_checks_the_tenant_role(
     assert code == 0 and "0 would be attached, 1 attached already" in out, err
     assert_refused(run(capsys, "attach", "--dry-run", ACME, "--tenant-role", "no_such_role", dsn=shared.dsn()),
                    "no_such_role", "does not exist")
+    sconn.execute("DO $$ BEGIN CREATE ROLE cli_dry_tenant LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+    owners = "SELECT relname, relowner::regrole::text FROM pg_class WHERE relnamespace = %s::regnamespace ORDER BY 1"
+    before_owners = sconn.execute(owners, (ACME,)).fetchall()
+    code, out, err = run(capsys, "attach", "--dry-run", ACME, "--tenant-role", "cli_dry_tenant", dsn=shared.dsn())
+    assert code == 0, err
+    assert sconn.execute(owners, (ACME,)).fetchall() == before_owners
     assert state(sconn) == before
 
 
@@ -608,6 +626,8 @@ def test_detach_of_a_tenant_never_attached_marks_it_on_purpose(
                        (tenant_id,)).fetchone()
     assert row == (None, True)
     assert conn.execute("SELECT count(*) FROM catalog_sync.verify_global()").fetchone() == (0,)
+    code, out, err = run(capsys, "detach", schema, dsn=db.dsn())
+    assert code == 0 and f"{schema} is detached already" in out, err
     assert run(capsys, "attach", schema, dsn=db.dsn())[0] == 0
     row = conn.execute("SELECT attached_at IS NOT NULL, detached_at FROM catalog_sync.tenant WHERE tenant_id = %s",
                        (tenant_id,)).fetchone()

@@ -9,11 +9,11 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from pyinstaller_tools import migrate, seed, sqlfiles
 from pyinstaller_tools.cluster import find_bindir
+from pyinstaller_tools.connection import ToolError
 from tests.conftest import Db
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -109,7 +109,7 @@ def test_install_runs_in_one_transaction(fresh) -> None:
     target = fresh("m_broken")
     with target.connect() as conn:
         conn.execute("CREATE TABLE public.job_catalog (x int)")  # collides with the install
-    with pytest.raises(psycopg.Error):
+    with pytest.raises(ToolError, match="job_catalog"):
         migrate.upgrade(target.dsn())
     with target.connect() as conn:
         assert conn.execute("SELECT to_regnamespace('catalog_sync')").fetchone()[0] is None

@@ -34,7 +34,6 @@ def test_tenant_ddl_that_switches_the_sync_off_is_refused(statement: str, protec
     assert verify_findings(conn) == []
 
 
-
 @pytest.mark.parametrize("trigger", ["catalog_sync_job_delete", "catalog_sync_job_truncate"])
 def test_a_drop_is_refused_whatever_the_sessions_quoting(trigger: str, protected: None, app: psycopg.Connection,
                                                          conn: psycopg.Connection) -> None:
@@ -44,6 +43,7 @@ def test_a_drop_is_refused_whatever_the_sessions_quoting(trigger: str, protected
     with pytest.raises(psycopg.errors.InsufficientPrivilege, match="refused"):
         app.execute(f"DROP TRIGGER {trigger} ON {ACME}.ats_jobposting")
     assert verify_findings(conn) == []
+
 
 def test_an_index_over_tenant_code_is_refused(protected: None, app: psycopg.Connection) -> None:
     """The planner evaluates index expressions as whoever plans: the definer, on the next sync."""

@@ -8,8 +8,10 @@
 -- through which it reads the registry), then attach_schema(). SECURITY
 -- INVOKER. Returns a
 -- notice-worthy remark, or NULL: TEMP granted to PUBLIC is a database-wide
--- setting it reports instead of changing.
-CREATE OR REPLACE FUNCTION catalog_sync.secure_tenant_schema(p_schema text, p_role name)
+-- setting it reports instead of changing. p_check_only: the checks alone,
+-- no change and no lock (attach --dry-run).
+CREATE OR REPLACE FUNCTION catalog_sync.secure_tenant_schema(p_schema text, p_role name,
+                                                             p_check_only boolean DEFAULT false)
 RETURNS text
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -42,6 +44,9 @@ BEGIN
         RAISE EXCEPTION 'catalog_sync: % is not an existing tenant schema', quote_ident(p_schema)
             USING ERRCODE = 'invalid_schema_name';
     END IF;
+    IF p_check_only THEN
+        RETURN NULL;
+    END IF;
 
     EXECUTE format('ALTER SCHEMA %I OWNER TO %I', p_schema, p_role);
     FOR v_rel IN SELECT c.relname, c.relkind FROM pg_catalog.pg_class c
@@ -63,6 +68,6 @@ BEGIN
     RETURN NULL;
 END
 $$;
-ALTER FUNCTION catalog_sync.secure_tenant_schema(text, name) OWNER TO catalog_sync_owner;
-REVOKE ALL ON FUNCTION catalog_sync.secure_tenant_schema(text, name) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION catalog_sync.secure_tenant_schema(text, name) TO catalog_sync_installer;
+ALTER FUNCTION catalog_sync.secure_tenant_schema(text, name, boolean) OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync.secure_tenant_schema(text, name, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION catalog_sync.secure_tenant_schema(text, name, boolean) TO catalog_sync_installer;
