@@ -224,6 +224,18 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return EXIT_DRIFT if findings else EXIT_OK
 
 
+def cmd_expire(args: argparse.Namespace) -> int:
+    with connect(args.dsn, autocommit=True) as conn:
+        operations.require_installed(conn)
+        count = operations.expire(conn, args.dry_run)
+    if args.json:
+        _dump_json({"expired": count, "dry_run": args.dry_run})
+    else:
+        print(f"{'dry run: would remove' if args.dry_run else 'removed'} {count} job(s) whose application "
+              "deadline has passed")
+    return EXIT_OK
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     with connect(args.dsn, autocommit=True) as conn:
         operations.require_installed(conn)
@@ -339,6 +351,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tenant", action="append", metavar="SCHEMA", help="only this tenant schema (repeatable)")
     p.add_argument("--catalog", choices=operations.CATALOGS, help="only report this catalog (default: all)")
     p.add_argument("--repair", action="store_true", help="re-attach triggers and re-sync drifted tenants")
+    p.add_argument("--json", action="store_true", help="machine-readable report")
+
+    p = add("expire", cmd_expire, "remove the catalog rows of jobs whose application deadline has passed "
+                                  "(cheap; schedule it)")
+    p.add_argument("--dry-run", action="store_true", help="count them, remove nothing")
     p.add_argument("--json", action="store_true", help="machine-readable report")
 
     p = add("protect", cmd_protect, "event triggers that refuse tenant DDL switching the sync off (superuser)")

@@ -395,6 +395,12 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
     return done
 
 
+def expire(conn: psycopg.Connection, dry_run: bool) -> int:
+    """Delete (or count) the catalog rows of jobs whose application_deadline has passed."""
+    row = conn.execute("SELECT catalog_sync.expire_jobs(%s)", (dry_run,)).fetchone()
+    return int(row[0]) if row else 0
+
+
 def status(conn: psycopg.Connection) -> list[dict[str, Any]]:
     cur = conn.cursor(row_factory=dict_row)
     rows = cur.execute("SELECT * FROM catalog_sync.status()").fetchall()

@@ -5,7 +5,9 @@ application role (its own tables' triggers), as it happens in real life."""
 from __future__ import annotations
 
 import json
+import time
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import psycopg
@@ -145,6 +147,27 @@ def test_expired_row(app: psycopg.Connection, conn: psycopg.Connection, db: Db,
     assert problems(conn) == [("expired", None)]
     assert_repaired(db, conn, capsys)
     assert catalog_row(conn, job["uuid"]) is None
+
+
+def test_expire_removes_the_jobs_whose_deadline_passed(app: psycopg.Connection, conn: psycopg.Connection, db: Db,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """Time, not a write, makes a job ineligible: `catalog-sync expire` (cheap, to schedule) removes its row."""
+    deadline = conn.execute("SELECT now() + interval '1 second'").fetchone()[0]
+    soon = insert_job(app, ACME, application_deadline=deadline)
+    later = insert_job(app, ACME, application_deadline=deadline + timedelta(days=1))
+    undated = insert_job(app, ACME)
+    while conn.execute("SELECT now() <= %s", (deadline,)).fetchone()[0]:
+        time.sleep(0.2)
+    assert problems(conn) == [("expired", None)]
+    code, out, err = run(db, capsys, "expire", "--dry-run")
+    assert code == 0 and "would remove 1 job(s)" in out, err
+    assert catalog_row(conn, soon["uuid"]) is not None
+    code, out, err = run(db, capsys, "expire", "--json")
+    assert code == 0 and json.loads(out) == {"expired": 1, "dry_run": False}, err
+    assert catalog_row(conn, soon["uuid"]) is None
+    assert catalog_uuids(conn, ACME) == {later["uuid"], undated["uuid"]}
+    assert problems(conn) == []
+    assert run(db, capsys, "expire")[1].startswith("removed 0 job(s)")
 
 
 # ------------------------------------------------------------- trigger drift

@@ -63,3 +63,6 @@ CREATE INDEX job_catalog_published_idx ON public.job_catalog (published_at DESC)
 CREATE INDEX job_catalog_category_idx ON public.job_catalog (category_slug);
 CREATE INDEX job_catalog_remote_idx ON public.job_catalog (remote_policy);
 CREATE INDEX job_catalog_search_idx ON public.job_catalog USING gin (search);
+-- expire_jobs(): the rows whose deadline passed, found without a scan.
+CREATE INDEX job_catalog_deadline_idx ON public.job_catalog (application_deadline)
+    WHERE application_deadline IS NOT NULL;

@@ -1,6 +1,6 @@
 -- The exact public shape of public.job_catalog: columns, key, indexes.
 BEGIN;
-SELECT plan(13);
+SELECT plan(14);
 
 SELECT columns_are('public', 'job_catalog', ARRAY[
     'tenant_id', 'tenant_schema', 'job_uuid', 'title', 'slug', 'reference_code', 'category_name',
@@ -30,6 +30,8 @@ SELECT ok(pg_get_indexdef('public.job_catalog_published_idx'::regclass) LIKE '%(
 SELECT has_index('public', 'job_catalog', 'job_catalog_category_idx', ARRAY['category_slug']);
 SELECT has_index('public', 'job_catalog', 'job_catalog_remote_idx', ARRAY['remote_policy']);
 SELECT index_is_type('public', 'job_catalog', 'job_catalog_search_idx', 'gin');
+SELECT ok(pg_get_indexdef('public.job_catalog_deadline_idx'::regclass)
+          LIKE '%(application_deadline) WHERE (application_deadline IS NOT NULL)', 'partial deadline index (expire_jobs)');
 SELECT col_default_is('public', 'job_catalog', 'view_count', '0'::bigint, 'view_count starts at 0');
 
 SELECT * FROM finish();
