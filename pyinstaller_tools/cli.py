@@ -270,6 +270,12 @@ def cmd_protect(args: argparse.Namespace) -> int:
                         "it cannot go with --restrict-advisory-locks")
     with connect(args.dsn, autocommit=True) as conn:
         operations.require_installed(conn)
+        superuser = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()
+        if not (superuser and superuser[0]):
+            # event triggers and grants on pg_catalog's functions; for a revoke or grant it does not
+            # own, PostgreSQL only warns, so --off would report a change it did not make
+            raise ToolError("protect needs a superuser (event triggers, grants on pg_catalog functions); "
+                            "nothing was changed")
         row = conn.execute("SELECT catalog_sync.set_protection(%s)", (not args.off,)).fetchone()
         print(row[0] if row else "")
         if args.restrict_advisory_locks or args.off:

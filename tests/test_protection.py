@@ -78,6 +78,25 @@ def test_installers_pass_and_protection_can_be_removed(db: Db, protected: None, 
     assert conn.execute("SELECT count(*) FROM pg_event_trigger WHERE evtname LIKE 'catalog_sync%'").fetchone() == (0,)
 
 
+@pytest.mark.parametrize("argv", [["protect"], ["protect", "--off"], ["protect", "--restrict-advisory-locks"]])
+def test_protect_by_a_non_superuser_changes_nothing(db: Db, protected: None, conn: psycopg.Connection,
+                                                    capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    """BUG (review): `protect --off` by an installer printed "back to PUBLIC" and exited 0, while
+    PostgreSQL only warned and kept the advisory-lock grants."""
+    db.login_role("protect_installer", member_of="catalog_sync_installer")
+    conn.execute("SELECT catalog_sync.restrict_advisory_locks(true)")
+    grants = "SELECT proacl::text FROM pg_proc WHERE oid = 'pg_advisory_lock(bigint)'::regprocedure"
+    before = conn.execute(grants).fetchone()
+    assert cli.main([*argv, "--dsn", db.dsn(user="protect_installer")]) == 2
+    assert "needs a superuser" in capsys.readouterr().err
+    with psycopg.connect(db.dsn(user="protect_installer"), autocommit=True) as installer, \
+            pytest.raises(psycopg.errors.InsufficientPrivilege, match="superuser"):
+        installer.execute("SELECT catalog_sync.restrict_advisory_locks(false)")
+    assert conn.execute(grants).fetchone() == before
+    assert conn.execute("SELECT count(*) FROM pg_event_trigger WHERE evtname LIKE 'catalog_sync%'").fetchone() == (2,)
+    conn.execute("SELECT catalog_sync.restrict_advisory_locks(false)")
+
+
 def test_the_other_tables_of_a_tenant_whose_table_was_dropped_keep_working(
         protected: None, app: psycopg.Connection, conn: psycopg.Connection) -> None:
     """After a dropped table detached the tenant, writes to its remaining tables publish nothing and succeed."""

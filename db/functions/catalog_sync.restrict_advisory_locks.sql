@@ -16,6 +16,11 @@ DECLARE
                      WHERE c.oid = 'public.tenants_tenant'::regclass);
     v_count integer := 0;
 BEGIN
+    -- A non-superuser's GRANT or REVOKE on them only draws a warning: refuse instead.
+    IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user) THEN
+        RAISE EXCEPTION 'catalog_sync: restrict_advisory_locks() needs a superuser (the functions belong to pg_catalog)'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
     FOR v_fn IN SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
                 WHERE p.pronamespace = 'pg_catalog'::regnamespace
                   AND p.proname ~ '^pg_(try_)?advisory_(xact_)?lock(_shared)?$' ORDER BY 1 LOOP
