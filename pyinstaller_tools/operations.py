@@ -243,16 +243,24 @@ def backfill(
     lock_timeout: str,
     progress: Progress,
     catalog: str | None = None,
+    notice_after: float = 5.0,
 ) -> dict[str, Any]:
     """backfill_tenant() per tenant, one transaction each; errors are reported, not fatal.
 
-    A tenant's entry sums its catalogs; entry["catalogs"] has the rows per catalog.
+    A tenant's entry sums its catalogs; entry["catalogs"] has the rows per catalog. A tenant
+    still running after `notice_after` seconds gets a progress line of its own, so a wait for
+    its writers is not silent.
     """
     report: list[dict[str, Any]] = []
     started = time.monotonic()
     for n, tenant in enumerate(tenants, 1):
         t0 = time.monotonic()
         entry: dict[str, Any] = {"schema": tenant.schema, "tenant_id": tenant.tenant_id, "error": None}
+        notice = threading.Timer(notice_after, progress, (
+            f"backfill [{n}/{len(tenants)}] {tenant.schema}: still running after {notice_after:g}s "
+            f"(a large tenant, or waiting up to {lock_timeout} for its writers)",))
+        notice.daemon = True
+        notice.start()
         try:
             with conn.transaction() as tx:
                 conn.execute("SELECT set_config('lock_timeout', %s, true)", (lock_timeout,))
@@ -265,6 +273,8 @@ def backfill(
                     raise psycopg.Rollback(tx)
         except psycopg.Error as exc:
             entry["error"] = describe(exc)
+        finally:
+            notice.cancel()
         entry["seconds"] = round(time.monotonic() - t0, 3)
         report.append(entry)
         state = f"error: {entry['error']}" if entry["error"] else (

@@ -19,7 +19,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from pyinstaller_tools import cli, seed
+from pyinstaller_tools import cli, operations, seed
 from tests.conftest import PORT, TEMPLATE_DB, Db
 from tests.jobs import catalog_count, catalog_snapshot, create_tenant, insert_job, insert_jobs
 
@@ -639,3 +639,16 @@ def test_a_contract_finding_names_its_table(conn: psycopg.Connection, app: psyco
     details = [d for p, d in conn.execute("SELECT problem, detail FROM catalog_sync.verify_tenant(%s)",
                                           (db.tenant_id(ACME),)).fetchall() if p == "contract"]
     assert details and all(d.startswith(f"{ACME}.services_skill: ") for d in details), details
+
+
+def test_a_backfill_waiting_for_writers_says_so(conn: psycopg.Connection, db: Db) -> None:
+    """(review) backfill printed nothing while it waited for a tenant's writers."""
+    messages: list[str] = []
+    with db.connect(role=seed.APP_ROLE, autocommit=False) as writer:
+        writer.execute(f"LOCK TABLE {ACME}.ats_jobposting IN ACCESS EXCLUSIVE MODE")     # a writer holds it
+        tenant = operations.resolve_tenants(conn, [ACME])
+        report = operations.backfill(conn, tenant, False, "1s", messages.append, notice_after=0.2)
+        writer.rollback()
+    assert report["total"]["errors"] == 1
+    assert any("still running after 0.2s" in m and "waiting up to 1s for its writers" in m for m in messages)
+    assert "lock timeout" in (report["tenants"][0]["error"] or "")
