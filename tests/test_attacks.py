@@ -683,6 +683,115 @@ def test_reindex_wait_on_the_registry_fails_closed(arena: Arena, entry: str) -> 
     arena.assert_canary()
 
 
+@pytest.mark.parametrize("ddl", [
+    f"CREATE STATISTICS {ACME}.evil_st ON (id + {ACME}.evil_const(1)), title FROM {ACME}.services_service",
+    f"CREATE INDEX evil_idx ON {ACME}.services_serviceprovider ((id + {ACME}.evil_const(1)))",
+    f"CREATE INDEX evil_idx ON {ACME}.services_servicecategory (id) WHERE {ACME}.evil_const(1) = 1",
+], ids=["statistics_on_services", "index_on_providers", "partial_index_on_categories"])
+def test_a_tenant_held_registry_wait_after_the_service_check(arena: Arena, ddl: str) -> None:
+    """HOLE, fixed (review, ninth session). on_service_change checked its three tables, then
+    project_services() locked the registry (registry_row()) before the reader, told by 'changed_ids'
+    that the tables were checked, planned its read. The tenant, with no right on the registry, makes
+    that lock wait as long as it likes: PREPARE holds ACCESS SHARE (locked at parse, privileges are
+    checked at execution) and CREATE RULE queues ACCESS EXCLUSIVE (locked before the ownership
+    check). Meanwhile it adds statistics or an index over its own code: they ran as the definer. The
+    registry is now locked before the check."""
+    from tests.market import insert_provider, insert_service, insert_service_category, update_service
+
+    t = arena.tenant
+    provider = insert_provider(t, ACME)
+    category = insert_service_category(t, ACME)
+    service = insert_service(t, ACME, provider["id"], category_id=category["id"])
+    holder = arena.connect_tenant(autocommit=False)
+    holder.execute("PREPARE hold_registry AS SELECT 1 FROM public.tenants_tenant", prepare=False)
+    queuer, writer = arena.connect_tenant(), arena.connect_tenant()
+    for c in (queuer, writer):
+        c.execute("SET statement_timeout = '20s'")
+    outcome: dict[str, object] = {}
+
+    def attempt(name: str, work: Callable[[], object]) -> threading.Thread:
+        def run() -> None:
+            try:
+                outcome[name] = work()
+            except psycopg.Error as exc:
+                outcome[name] = exc
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    def wait_until(query: str) -> None:
+        deadline = time.monotonic() + 10
+        while not arena.su.execute(query).fetchone()[0]:
+            assert time.monotonic() < deadline, query
+            time.sleep(0.02)
+
+    waiting = ("SELECT count(*) FROM pg_locks WHERE NOT granted AND mode = '{}' "
+               "AND relation = 'public.tenants_tenant'::regclass")
+    queued = attempt("queuer", lambda: queuer.execute(
+        "CREATE RULE evil_q AS ON INSERT TO public.tenants_tenant DO INSTEAD NOTHING"))
+    wait_until(waiting.format("AccessExclusiveLock"))
+    written = attempt("writer", lambda: update_service(writer, ACME, service["id"], title="Written while queued"))
+    wait_until(waiting.format("AccessShareLock"))
+    arena.connect_tenant().execute(ddl)
+    holder.rollback()
+    queued.join(30)
+    written.join(30)
+    assert isinstance(outcome["queuer"], psycopg.errors.InsufficientPrivilege), outcome
+    assert not arena.evil_ran(), f"tenant code ran as catalog_sync_owner (writer: {outcome['writer']!r})"
+    arena.assert_canary()
+
+
+@pytest.mark.parametrize("table", ["services_serviceprovider", "services_service"])
+def test_a_uuid_swap_never_reuses_the_other_rows_html(arena: Arena, table: str) -> None:
+    """BUG, fixed (review, ninth session). The marketplace triggers set a row's HTML mask only when its
+    HTML changed, not when its uuid did (on_job_change sets every bit then). Two rows that swap uuids
+    in one statement (the owner dropped the unique constraint) each kept the other's sanitized HTML."""
+    from tests.market import insert_provider, insert_service, provider_row, service_row
+
+    t = arena.tenant
+    p1 = insert_provider(t, ACME, bio="<p>ONE</p>")
+    p2 = insert_provider(t, ACME, bio="<p>TWO</p>")
+    if table == "services_serviceprovider":
+        a, b, column, row = p1, p2, "bio", provider_row
+    else:
+        a = insert_service(t, ACME, p1["id"], description="<p>ONE</p>")
+        b = insert_service(t, ACME, p1["id"], description="<p>TWO</p>")
+        column, row = "description", service_row
+    t.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(
+        ident(ACME, table), sql.Identifier(f"{table}_uuid_key")))
+    t.execute(sql.SQL("UPDATE {} SET uuid = CASE id WHEN %s THEN %s::uuid ELSE %s::uuid END WHERE id IN (%s, %s)")
+              .format(ident(ACME, table)), (a["id"], b["uuid"], a["uuid"], a["id"], b["id"]))
+    shown = row(arena.su, b["uuid"])
+    assert shown is not None and shown[column] == "<p>ONE</p>"        # b's uuid now belongs to row a
+    assert arena.verify_acme() == []
+    arena.assert_canary()
+
+
+def test_closing_public_to_tenants_stops_the_registry_lock_queue(arena: Arena) -> None:
+    """A lock queued on the registry (PREPARE, then CREATE RULE, both locking before any privilege
+    check) would stall every reader of it: security.md's Limits. The documented remedy, USAGE on
+    public for the roles that need it only, makes the tenant's name lookup fail before it locks,
+    and the sync keeps working for the tenant."""
+    from tests.market import insert_provider, provider_row
+
+    arena.su.execute("REVOKE USAGE ON SCHEMA public FROM PUBLIC")
+    arena.su.execute(f"GRANT USAGE ON SCHEMA public TO {seed.APP_ROLE}, catalog_reader, catalog_sync_owner, "
+                     "catalog_sync_installer")
+    try:
+        holder = arena.connect_tenant(autocommit=False)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="schema public"):
+            holder.execute("PREPARE hold_registry AS SELECT 1 FROM public.tenants_tenant", prepare=False)
+        holder.rollback()
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="schema public"):
+            arena.tenant.execute("CREATE RULE q AS ON INSERT TO public.tenants_tenant DO INSTEAD NOTHING")
+        provider = insert_provider(arena.tenant, ACME)
+        assert provider_row(arena.su, provider["uuid"]) is not None
+        assert arena.verify_acme() == []
+    finally:
+        arena.su.execute("GRANT USAGE ON SCHEMA public TO PUBLIC")
+    arena.assert_canary()
+
+
 def test_writes_outside_read_committed_are_refused(arena: Arena) -> None:
     """HOLE, fixed (found in review). The contract checks read pg_catalog with the statement's snapshot;
     under REPEATABLE READ that is the transaction's first, older than what the planner sees. The

@@ -4,7 +4,8 @@
 -- p_parent2_column). For an UPDATE only rows where one of p_inputs
 -- differs count, so an update of updated_at or of a sensitive column costs one
 -- comparison and nothing more. Bit i of a mask (1, 2, 4, ...) is set when the
--- i-th of p_html changed. A row that moves between parents yields both parents:
+-- i-th of p_html changed, every bit when the row's uuid changed. A row that
+-- moves between parents yields both parents:
 -- both get locked.
 -- Hot path, only ever called inside a SECURITY DEFINER sync function (EXECUTE is
 -- the owner's alone), so it runs under the caller's pinned search_path and sets
@@ -31,6 +32,10 @@ BEGIN
                           ' | ')
         INTO v_mask
         FROM unnest(p_html) WITH ORDINALITY AS h (c, i);
+        -- another uuid under the same id: the catalog row of that uuid held another
+        -- row's HTML, so nothing of it may be reused (as in on_job_change())
+        v_mask := format('CASE WHEN n.%1$I IS DISTINCT FROM o.%1$I THEN %2$s ELSE %3$s END',
+                         p_uuid_column, (1 << cardinality(p_html)) - 1, v_mask);
     END IF;
     v_rows := CASE p_op
         WHEN 'INSERT' THEN format(

@@ -39,6 +39,12 @@ BEGIN
     END IF;
     PERFORM catalog_sync.lock_for_read(v_tenant_id, 'provider', v_providers);
     PERFORM catalog_sync.lock_for_read(v_tenant_id, 'service_category', v_categories);
+    -- The registry's lock too, before the check below: project_services()
+    -- reads the registry (registry_row()) before the reader reads the tables,
+    -- and a wait there, after the check, is a window the tenant can hold open
+    -- (a queued lock on the registry) while it adds statistics or an index
+    -- over its own code. Held now, registry_row()'s LOCK does not wait.
+    PERFORM catalog_sync.lock_registry();
     -- The tables the reader reads, checked in one call after the last wait
     -- (a parent lock held open while the tenant adds statistics or an index
     -- over its own code); the reader then skips its check ('changed_ids').
