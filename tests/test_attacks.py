@@ -683,19 +683,20 @@ def test_reindex_wait_on_the_registry_fails_closed(arena: Arena, entry: str) -> 
     arena.assert_canary()
 
 
+@pytest.mark.parametrize("queued_on", ["public.tenants_tenant", "public.service_catalog"])
 @pytest.mark.parametrize("ddl", [
     f"CREATE STATISTICS {ACME}.evil_st ON (id + {ACME}.evil_const(1)), title FROM {ACME}.services_service",
     f"CREATE INDEX evil_idx ON {ACME}.services_serviceprovider ((id + {ACME}.evil_const(1)))",
     f"CREATE INDEX evil_idx ON {ACME}.services_servicecategory (id) WHERE {ACME}.evil_const(1) = 1",
 ], ids=["statistics_on_services", "index_on_providers", "partial_index_on_categories"])
-def test_a_tenant_held_registry_wait_after_the_service_check(arena: Arena, ddl: str) -> None:
-    """HOLE, fixed (review, ninth session). on_service_change checked its three tables, then
-    project_services() locked the registry (registry_row()) before the reader, told by 'changed_ids'
-    that the tables were checked, planned its read. The tenant, with no right on the registry, makes
-    that lock wait as long as it likes: PREPARE holds ACCESS SHARE (locked at parse, privileges are
-    checked at execution) and CREATE RULE queues ACCESS EXCLUSIVE (locked before the ownership
-    check). Meanwhile it adds statistics or an index over its own code: they ran as the definer. The
-    registry is now locked before the check."""
+def test_a_tenant_held_wait_after_the_service_check(arena: Arena, ddl: str, queued_on: str) -> None:
+    """HOLE, fixed (review, ninth session). on_service_change checked its three tables, then waited:
+    project_services() locked the registry (registry_row()), the apply statement the catalog, before
+    the reader, told by the filter 'changed_ids' that the tables were checked, planned its read. The
+    tenant, with no right on either, makes such a lock wait as long as it likes: PREPARE holds ACCESS
+    SHARE (locked at parse, privileges are checked at execution) and CREATE RULE queues ACCESS
+    EXCLUSIVE (locked before the ownership check). Meanwhile it adds statistics or an index over its
+    own code: they ran as the definer. The reader now checks right before it plans, after every wait."""
     from tests.market import insert_provider, insert_service, insert_service_category, update_service
 
     t = arena.tenant
@@ -703,7 +704,7 @@ def test_a_tenant_held_registry_wait_after_the_service_check(arena: Arena, ddl: 
     category = insert_service_category(t, ACME)
     service = insert_service(t, ACME, provider["id"], category_id=category["id"])
     holder = arena.connect_tenant(autocommit=False)
-    holder.execute("PREPARE hold_registry AS SELECT 1 FROM public.tenants_tenant", prepare=False)
+    holder.execute(f"PREPARE hold AS SELECT 1 FROM {queued_on}", prepare=False)
     queuer, writer = arena.connect_tenant(), arena.connect_tenant()
     for c in (queuer, writer):
         c.execute("SET statement_timeout = '20s'")
@@ -725,13 +726,12 @@ def test_a_tenant_held_registry_wait_after_the_service_check(arena: Arena, ddl: 
             assert time.monotonic() < deadline, query
             time.sleep(0.02)
 
-    waiting = ("SELECT count(*) FROM pg_locks WHERE NOT granted AND mode = '{}' "
-               "AND relation = 'public.tenants_tenant'::regclass")
+    waiting = f"SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = '{queued_on}'::regclass AND mode "
     queued = attempt("queuer", lambda: queuer.execute(
-        "CREATE RULE evil_q AS ON INSERT TO public.tenants_tenant DO INSTEAD NOTHING"))
-    wait_until(waiting.format("AccessExclusiveLock"))
+        f"CREATE RULE evil_q AS ON INSERT TO {queued_on} DO INSTEAD NOTHING"))
+    wait_until(waiting + "= 'AccessExclusiveLock'")
     written = attempt("writer", lambda: update_service(writer, ACME, service["id"], title="Written while queued"))
-    wait_until(waiting.format("AccessShareLock"))
+    wait_until(waiting + "<> 'AccessExclusiveLock'")                  # the service write waits behind it
     arena.connect_tenant().execute(ddl)
     holder.rollback()
     queued.join(30)

@@ -39,21 +39,10 @@ BEGIN
     END IF;
     PERFORM catalog_sync.lock_for_read(v_tenant_id, 'provider', v_providers);
     PERFORM catalog_sync.lock_for_read(v_tenant_id, 'service_category', v_categories);
-    -- The registry's lock too, before the check below: project_services()
-    -- reads the registry (registry_row()) before the reader reads the tables,
-    -- and a wait there, after the check, is a window the tenant can hold open
-    -- (a queued lock on the registry) while it adds statistics or an index
-    -- over its own code. Held now, registry_row()'s LOCK does not wait.
-    PERFORM catalog_sync.lock_registry();
-    -- The tables the reader reads, checked in one call after the last wait
-    -- (a parent lock held open while the tenant adds statistics or an index
-    -- over its own code); the reader then skips its check ('changed_ids').
-    -- The registry is checked where it is read (registry_row()).
-    PERFORM catalog_sync.assert_contracts(
-        ARRAY[TG_RELID, catalog_sync.source_relid(v_tenant_id, 'services_serviceprovider'),
-              catalog_sync.source_relid(v_tenant_id, 'services_servicecategory')],
-        '{services_service,services_serviceprovider,services_servicecategory}');
-    PERFORM catalog_sync.apply_services(v_tenant_id, 'changed_ids', v_ids, v_masks, TG_OP = 'UPDATE', v_uuids, NULL, false);
+    -- The reader checks its tables right before it plans its read, after every
+    -- wait of this statement (service_sources()); the registry is checked
+    -- where it is read (registry_row()).
+    PERFORM catalog_sync.apply_services(v_tenant_id, 'ids', v_ids, v_masks, TG_OP = 'UPDATE', v_uuids, NULL, false);
     RETURN NULL;
 END
 $$;

@@ -1,11 +1,12 @@
 -- The only place the sync reads a tenant's services: the
 -- catalog_sync.service_source rows of the services selected by p_filter
--- ('all'; 'ids': service ids; 'changed_ids': the same, passed by
--- on_service_change(), which has checked the three tables after its last
--- lock wait in this very statement (not twice); 'providers': services of the provider ids;
+-- ('all'; 'ids': service ids; 'providers': services of the provider ids;
 -- 'categories': services in the service category ids), with their category
 -- and what the catalog shows of their provider. Refuses tables that no longer
--- match the contract.
+-- match the contract, checked here, right before the read is planned: after
+-- every lock wait of the statement, whatever the caller waited for (a caller
+-- that checked before its own waits, and let this skip the check, was open
+-- to a wait the tenant held: a lock it queued on the registry or a catalog).
 CREATE OR REPLACE FUNCTION catalog_sync.service_sources(p_tenant_id bigint, p_filter text, p_keys bigint[],
                                                         p_masks integer[] DEFAULT NULL)
 RETURNS SETOF catalog_sync.service_source
@@ -20,14 +21,11 @@ DECLARE
     v_where    text;
     v_lock_timeout text;
 BEGIN
-    IF p_filter IS DISTINCT FROM 'changed_ids' THEN
-        PERFORM catalog_sync.assert_contracts(ARRAY[v_service, v_provider, v_category],
-                                              '{services_service,services_serviceprovider,services_servicecategory}');
-    END IF;
+    PERFORM catalog_sync.assert_contracts(ARRAY[v_service, v_provider, v_category],
+                                          '{services_service,services_serviceprovider,services_servicecategory}');
     v_where := CASE p_filter
         WHEN 'all' THEN 'TRUE'
         WHEN 'ids' THEN 'TRUE'
-        WHEN 'changed_ids' THEN 'TRUE'
         WHEN 'providers' THEN 'sv.provider_id = ANY ($1)'
         WHEN 'categories' THEN 'sv.category_id = ANY ($1)'
     END;
@@ -52,7 +50,7 @@ BEGIN
             "provider_marketplace_enabled": "sp.marketplace_enabled", "provider_is_active": "sp.is_active",
             "html_mask": "coalesce(m.mask, 0)"}'),
         catalog_sync.qualified_name(v_service),
-        CASE WHEN p_filter IN ('ids', 'changed_ids')
+        CASE WHEN p_filter = 'ids'
              THEN 'JOIN ROWS FROM (unnest($1), unnest($2)) AS m (id, mask) ON m.id = sv.id'
              ELSE 'CROSS JOIN (SELECT 0) AS m (mask)' END,
         catalog_sync.qualified_name(v_provider), catalog_sync.qualified_name(v_category), v_where)
