@@ -683,37 +683,30 @@ def test_reindex_wait_on_the_registry_fails_closed(arena: Arena, entry: str) -> 
     arena.assert_canary()
 
 
-@pytest.mark.parametrize("queued_on", ["public.tenants_tenant", "public.service_catalog"])
-@pytest.mark.parametrize("ddl", [
-    f"CREATE STATISTICS {ACME}.evil_st ON (id + {ACME}.evil_const(1)), title FROM {ACME}.services_service",
-    f"CREATE INDEX evil_idx ON {ACME}.services_serviceprovider ((id + {ACME}.evil_const(1)))",
-    f"CREATE INDEX evil_idx ON {ACME}.services_servicecategory (id) WHERE {ACME}.evil_const(1) = 1",
-], ids=["statistics_on_services", "index_on_providers", "partial_index_on_categories"])
-def test_a_tenant_held_wait_after_the_service_check(arena: Arena, ddl: str, queued_on: str) -> None:
-    """HOLE, fixed (review, ninth session). on_service_change checked its three tables, then waited:
-    project_services() locked the registry (registry_row()), the apply statement the catalog, before
-    the reader, told by the filter 'changed_ids' that the tables were checked, planned its read. The
-    tenant, with no right on either, makes such a lock wait as long as it likes: PREPARE holds ACCESS
-    SHARE (locked at parse, privileges are checked at execution) and CREATE RULE queues ACCESS
-    EXCLUSIVE (locked before the ownership check). Meanwhile it adds statistics or an index over its
-    own code: they ran as the definer. The reader now checks right before it plans, after every wait."""
-    from tests.market import insert_provider, insert_service, insert_service_category, update_service
+HELD_WAIT_DDL = {
+    "statistics_on_services":
+        f"CREATE STATISTICS {ACME}.evil_st ON (id + {ACME}.evil_const(1)), title FROM {ACME}.services_service",
+    "index_on_providers": f"CREATE INDEX evil_idx ON {ACME}.services_serviceprovider ((id + {ACME}.evil_const(1)))",
+    "partial_index_on_categories":
+        f"CREATE INDEX evil_idx ON {ACME}.services_servicecategory (id) WHERE {ACME}.evil_const(1) = 1",
+}
 
-    t = arena.tenant
-    provider = insert_provider(t, ACME)
-    category = insert_service_category(t, ACME)
-    service = insert_service(t, ACME, provider["id"], category_id=category["id"])
+
+def run_through_a_held_wait(arena: Arena, queued_on: str, work: Callable[[], object], ddl: str) -> dict[str, object]:
+    """The tenant, without any right on `queued_on`, holds a lock wait on it open: PREPARE holds ACCESS
+    SHARE (locked while parsed, privileges are checked at execution) and CREATE RULE queues ACCESS
+    EXCLUSIVE behind it (locked before the ownership check). `work` runs into that wait; meanwhile the
+    tenant runs `ddl`, then lets go. Returns what the rule and `work` gave (a result or an error)."""
     holder = arena.connect_tenant(autocommit=False)
     holder.execute(f"PREPARE hold AS SELECT 1 FROM {queued_on}", prepare=False)
-    queuer, writer = arena.connect_tenant(), arena.connect_tenant()
-    for c in (queuer, writer):
-        c.execute("SET statement_timeout = '20s'")
+    queuer = arena.connect_tenant()
+    queuer.execute("SET statement_timeout = '20s'")
     outcome: dict[str, object] = {}
 
-    def attempt(name: str, work: Callable[[], object]) -> threading.Thread:
+    def attempt(name: str, call: Callable[[], object]) -> threading.Thread:
         def run() -> None:
             try:
-                outcome[name] = work()
+                outcome[name] = call()
             except psycopg.Error as exc:
                 outcome[name] = exc
         thread = threading.Thread(target=run)
@@ -727,17 +720,60 @@ def test_a_tenant_held_wait_after_the_service_check(arena: Arena, ddl: str, queu
             time.sleep(0.02)
 
     waiting = f"SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = '{queued_on}'::regclass AND mode "
-    queued = attempt("queuer", lambda: queuer.execute(
-        f"CREATE RULE evil_q AS ON INSERT TO {queued_on} DO INSTEAD NOTHING"))
+    rule = f"CREATE RULE evil_q AS ON INSERT TO {queued_on} DO INSTEAD NOTHING"
+    queued = attempt("rule", lambda: queuer.execute(rule))
     wait_until(waiting + "= 'AccessExclusiveLock'")
-    written = attempt("writer", lambda: update_service(writer, ACME, service["id"], title="Written while queued"))
-    wait_until(waiting + "<> 'AccessExclusiveLock'")                  # the service write waits behind it
+    worked = attempt("work", work)
+    wait_until(waiting + "<> 'AccessExclusiveLock'")                   # the work waits behind the rule
     arena.connect_tenant().execute(ddl)
     holder.rollback()
     queued.join(30)
-    written.join(30)
-    assert isinstance(outcome["queuer"], psycopg.errors.InsufficientPrivilege), outcome
-    assert not arena.evil_ran(), f"tenant code ran as catalog_sync_owner (writer: {outcome['writer']!r})"
+    worked.join(30)
+    assert isinstance(outcome["rule"], psycopg.errors.InsufficientPrivilege), outcome
+    return outcome
+
+
+@pytest.mark.parametrize("queued_on", ["public.tenants_tenant", "public.service_catalog"])
+@pytest.mark.parametrize("ddl", list(HELD_WAIT_DDL))
+def test_a_tenant_held_wait_after_the_service_check(arena: Arena, ddl: str, queued_on: str) -> None:
+    """HOLE, fixed (review, ninth session). on_service_change checked its three tables, then waited:
+    project_services() locked the registry (registry_row()), the apply statement the catalog, before
+    the reader, told by the filter 'changed_ids' that the tables were checked, planned its read. The
+    tenant held such a wait open (run_through_a_held_wait) and added statistics or an index over its
+    own code: they ran as the definer. The reader now checks right before it plans, after every wait."""
+    from tests.market import insert_provider, insert_service, insert_service_category, update_service
+
+    t = arena.tenant
+    provider = insert_provider(t, ACME)
+    category = insert_service_category(t, ACME)
+    service = insert_service(t, ACME, provider["id"], category_id=category["id"])
+    writer = arena.connect_tenant()
+    writer.execute("SET statement_timeout = '20s'")
+    outcome = run_through_a_held_wait(
+        arena, queued_on, lambda: update_service(writer, ACME, service["id"], title="Written while queued"),
+        HELD_WAIT_DDL[ddl])
+    assert not arena.evil_ran(), f"tenant code ran as catalog_sync_owner (writer: {outcome['work']!r})"
+    arena.assert_canary()
+
+
+@pytest.mark.parametrize("queued_on", ["public.tenants_tenant", "public.job_catalog"])
+def test_a_tenant_held_wait_inside_a_backfill(arena: Arena, queued_on: str) -> None:
+    """HOLE, fixed (ninth session, found looking for the pattern above). backfill_tenant() checks the
+    tenant's tables once, then, per catalog, plans a count of the source table: the count of providers
+    came after the jobs' refresh, which waits for the registry and the job catalog. An index the tenant
+    added during such a wait was folded by that count's planner as the definer. Each count is now
+    preceded by a check of its table."""
+    from tests.market import insert_provider
+
+    insert_provider(arena.tenant, ACME)
+    installer = psycopg.connect(arena.db.dsn(), autocommit=True)
+    arena._extra.append(installer)
+    installer.execute("SET statement_timeout = '20s'")
+    outcome = run_through_a_held_wait(
+        arena, queued_on,
+        lambda: installer.execute("SELECT * FROM catalog_sync.backfill_tenant(%s)", (arena.acme_id,)).fetchall(),
+        HELD_WAIT_DDL["index_on_providers"])
+    assert not arena.evil_ran(), f"tenant code ran as catalog_sync_owner (backfill: {outcome['work']!r})"
     arena.assert_canary()
 
 

@@ -58,8 +58,14 @@ BEGIN
                                    AS c (n, name, source_table, catalog_table)
                      WHERE p_catalog IS NULL OR c.name = p_catalog ORDER BY c.n LOOP
         catalog := v_catalog.name;
-        -- Planning the count reads the table's indexes: no waiting for an index
-        -- lock the tenant holds (see job_sources()); 55P03 instead.
+        -- Planning the count reads the table's indexes (and folds their
+        -- expressions). The catalog before this one may have waited (for the
+        -- registry, for a lock the tenant queued on a catalog) after the check
+        -- above, and the tenant may have added an index meanwhile: check again.
+        PERFORM catalog_sync.assert_contract(catalog_sync.source_relid(p_tenant_id, v_catalog.source_table),
+                                             v_catalog.source_table);
+        -- And no waiting for an index lock the tenant holds (see job_sources());
+        -- 55P03 instead.
         v_lock_timeout := pg_catalog.current_setting('lock_timeout');
         PERFORM pg_catalog.set_config('lock_timeout', '1ms', true);
         EXECUTE format('SELECT count(*) FROM ONLY %s',
