@@ -91,8 +91,12 @@ def test_attach_with_a_tenant_role(db: Db, conn: psycopg.Connection, capsys: pyt
     # the PUBLIC TEMP default is reported by the audit until the DBA closes it
     assert ("medium", "tenant_role_database_privilege") in findings(conn)
     conn.execute(psycopg.sql.SQL("REVOKE TEMPORARY ON DATABASE {} FROM PUBLIC").format(psycopg.sql.Identifier(dbname)))
-    assert findings(conn) == {("high", "tenant_role_advisory_locks")}
+    assert findings(conn) == {("high", "tenant_role_advisory_locks"), ("medium", "tenant_role_public_schema")}
     assert cli.main(["protect", "--restrict-advisory-locks", "--dsn", db.dsn()]) == 0
+    assert findings(conn) == {("medium", "tenant_role_public_schema")}
+    conn.execute("REVOKE USAGE ON SCHEMA public FROM PUBLIC")
+    conn.execute(f"GRANT USAGE ON SCHEMA public TO {seed.APP_ROLE}, catalog_reader, catalog_sync_owner, "
+                 "catalog_sync_installer")
     assert findings(conn) == set()
     with db.connect(role="tenant_initech_owner") as tenant:
         from tests.jobs import insert_job

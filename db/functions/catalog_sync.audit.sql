@@ -119,6 +119,18 @@ BEGIN
       AND c.relowner <> (SELECT t.relowner FROM pg_catalog.pg_class t WHERE t.oid = 'public.tenants_tenant'::regclass)
       AND has_function_privilege(c.relowner, 'pg_catalog.pg_advisory_lock(bigint)', 'EXECUTE');
 
+    -- Per-tenant roles that may name the registry and the catalogs can queue a
+    -- lock on them (PREPARE, then CREATE RULE: both lock before any privilege
+    -- check) that stalls every reader, every tenant's sync included.
+    RETURN QUERY
+    SELECT DISTINCT 'medium', 'tenant_role_public_schema', pg_get_userbyid(c.relowner)::text,
+           'has USAGE on schema public: can queue a lock on the registry or a catalog that stalls every '
+           'tenant''s sync (REVOKE USAGE ON SCHEMA public FROM PUBLIC, then grant it to the roles that need it)'
+    FROM catalog_sync.attached_table a JOIN pg_catalog.pg_class c ON c.oid = a.relid
+    WHERE NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid = c.relowner)
+      AND c.relowner <> (SELECT t.relowner FROM pg_catalog.pg_class t WHERE t.oid = 'public.tenants_tenant'::regclass)
+      AND has_schema_privilege(c.relowner, 'public', 'USAGE');
+
     -- Tenants whose rows are not synced.
     RETURN QUERY
     SELECT 'medium', 'registry_owner_is_machinery', 'public.tenants_tenant',
