@@ -130,7 +130,7 @@ def cmd_attach(args: argparse.Namespace) -> int:
         if args.dry_run:
             if args.tenant_role:
                 operations.check_tenant_role(conn, schemas[0], args.tenant_role)
-            already = operations.count_attached(conn, schemas)
+            already = list(operations.attach_states(conn, schemas).values()).count("attached")
             print(f"dry run: {len(schemas)} schema(s) pass the contract check: {len(schemas) - already} would be "
                   f"attached, {already} attached already (their triggers would be replaced where outdated)")
             return EXIT_OK
@@ -152,7 +152,7 @@ def cmd_attach(args: argparse.Namespace) -> int:
 def cmd_detach(args: argparse.Namespace) -> int:
     with connect(args.dsn) as conn:
         operations.require_installed(conn)
-        before = operations.attach_state(conn, args.schema)
+        before = operations.attach_states(conn, [args.schema])[args.schema]
         dropped = operations.detach(conn, args.schema, args.purge)
         if args.dry_run:
             conn.rollback()

@@ -177,18 +177,14 @@ def check_tenant_role(conn: psycopg.Connection, schema: str, role: str) -> None:
     conn.execute("SELECT catalog_sync.secure_tenant_schema(%s, %s, true)", (schema, role))
 
 
-def attach_state(conn: psycopg.Connection, schema: str) -> str:
-    """'attached', 'detached' (on purpose, after or instead of an attach) or 'not attached'."""
-    row = conn.execute("SELECT EXISTS (SELECT FROM catalog_sync.attached_relids(%s)), "
-                       "EXISTS (SELECT FROM catalog_sync.tenant_schemas() s WHERE s.schema_name = %s AND s.detached)",
-                       (schema, schema)).fetchone()
-    return "attached" if row and row[0] else "detached" if row and row[1] else "not attached"
-
-
-def count_attached(conn: psycopg.Connection, schemas: Sequence[str]) -> int:
-    row = conn.execute("SELECT count(*) FROM unnest(%s::text[]) AS s (name) "
-                       "WHERE EXISTS (SELECT FROM catalog_sync.attached_relids(s.name))", (list(schemas),)).fetchone()
-    return int(row[0]) if row else 0
+def attach_states(conn: psycopg.Connection, schemas: Sequence[str]) -> dict[str, str]:
+    """'attached', 'detached' (on purpose, after or instead of an attach) or 'not attached', per schema,
+    as catalog_sync.tenant_schemas() (status, attach --all) tells them."""
+    rows = conn.execute("SELECT schema_name, attached, detached FROM catalog_sync.tenant_schemas() "
+                        "WHERE schema_name = ANY (%s::text[])", (list(schemas),)).fetchall()
+    states = {s: "attached" if attached else "detached" if detached else "not attached"
+              for s, attached, detached in rows}
+    return {s: states.get(s, "not attached") for s in schemas}
 
 
 def detach(conn: psycopg.Connection, schema: str, purge: bool) -> int:

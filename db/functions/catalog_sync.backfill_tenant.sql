@@ -31,12 +31,11 @@ BEGIN
         RAISE EXCEPTION 'catalog_sync: unknown catalog %', p_catalog
             USING ERRCODE = 'invalid_parameter_value', HINT = 'Known catalogs: jobs, providers, services.';
     END IF;
-    -- Nothing of a tenant table is read before it passed the contract check.
+    -- Nothing of a tenant table is read before it passed the contract check,
+    -- made after the last lock wait before that read: by the readers that
+    -- verify and refresh_catalog() call, and below, before each count.
     PERFORM catalog_sync.assert_read_committed();
     PERFORM catalog_sync.assert_registry();
-    PERFORM catalog_sync.assert_contracts(array_agg(a.relid ORDER BY a.source_table),
-                                          array_agg(a.source_table ORDER BY a.source_table))
-    FROM catalog_sync.attached_table a WHERE a.tenant_id = p_tenant_id;
     PERFORM catalog_sync.lock_for_tenant_change(ARRAY[p_tenant_id]);
     IF p_dry_run THEN
         -- One verify for all catalogs: it projects (and sanitizes) every
@@ -59,9 +58,10 @@ BEGIN
                      WHERE p_catalog IS NULL OR c.name = p_catalog ORDER BY c.n LOOP
         catalog := v_catalog.name;
         -- Planning the count reads the table's indexes (and folds their
-        -- expressions). The catalog before this one may have waited (for the
-        -- registry, for a lock the tenant queued on a catalog) after the check
-        -- above, and the tenant may have added an index meanwhile: check again.
+        -- expressions). Whatever waited before (the tenant's lock above, the
+        -- dry run's verify, the previous catalog's refresh: the registry, a
+        -- lock the tenant queued on a catalog), the tenant may have added an
+        -- index meanwhile: check right before.
         PERFORM catalog_sync.assert_contract(catalog_sync.source_relid(p_tenant_id, v_catalog.source_table),
                                              v_catalog.source_table);
         -- And no waiting for an index lock the tenant holds (see job_sources());
