@@ -19,6 +19,16 @@ Variants, each on its own tenant schema of the same size:
                 (INSERT ... ON CONFLICT DO UPDATE, every column);
   no sync       never attached: the bare write, for reference.
 
+For (b), two more variants measure the floor of the design the issue
+prescribes (a statement-level AFTER UPDATE trigger with transition tables,
+calling a SECURITY DEFINER PL/pgSQL function with the sync's pinned settings,
+owned by catalog_sync_owner), without any of the sync's rules:
+
+  empty trigger    the function returns at once;
+  minimal trigger  the function runs the double write's catalog UPDATE from the
+                   new transition table (no contract check, no eligibility, no
+                   re-read, no locks: unsafe, a lower bound only).
+
 Tenant writes run as the application role (zumodra_app); for the baselines the
 role is granted what writing the catalog by hand needs.
 
@@ -43,8 +53,17 @@ from pyinstaller_tools import seed
 TITLES = ("Backend Engineer", "Data Analyst", "Product Designer", "Site Reliability Engineer")
 HTML_COLUMNS = ("description", "responsibilities", "requirements", "benefits")
 SYNC, DOUBLE, APP, BARE = "sync (triggers)", "double write", "app sync (2nd txn)", "no sync"
+EMPTY, MINIMAL = "empty trigger", "minimal trigger"
 SINGLE_ROW_SCHEMAS = {SYNC: "tenant_w_sync", DOUBLE: "tenant_w_double", APP: "tenant_w_app",
-                      BARE: "tenant_w_bare"}
+                      BARE: "tenant_w_bare", EMPTY: "tenant_w_empty", MINIMAL: "tenant_w_minimal"}
+# The floor's trigger functions: the header of catalog_sync.on_job_change()
+# (same owner, SECURITY DEFINER, same pinned settings), and a body that does
+# nothing, or only the double write's catalog UPDATE.
+FLOOR_BODIES = {
+    EMPTY: "BEGIN RETURN NULL; END",
+    MINIMAL: "BEGIN UPDATE public.job_catalog c SET title = n.title, synced_at = now() FROM new_rows n "
+             "WHERE c.tenant_id = TG_ARGV[0]::bigint AND c.job_uuid = n.uuid; RETURN NULL; END",
+}
 BULK_SCHEMAS = {SYNC: "tenant_b_sync", DOUBLE: "tenant_b_double", BARE: "tenant_b_bare"}
 
 Op = Callable[[int], None]
@@ -218,7 +237,13 @@ def update_ops(conn: common.Conn, tenants: dict[str, Tenant]) -> dict[str, Op]:
         conn.execute(tenants[BARE].update_job, target(tenants[BARE], n))
         conn.commit()
 
-    return {SYNC: sync, DOUBLE: double, APP: app, BARE: bare}
+    def floor(name: str) -> Op:
+        def op(n: int) -> None:
+            conn.execute(tenants[name].update_job, target(tenants[name], n))
+            conn.commit()
+        return op
+
+    return {SYNC: sync, DOUBLE: double, APP: app, BARE: bare, EMPTY: floor(EMPTY), MINIMAL: floor(MINIMAL)}
 
 
 def per_op_rounds(ops: dict[str, Op], total: int, rounds: int, warmup: int = 50) -> dict[str, list[float]]:
@@ -227,11 +252,21 @@ def per_op_rounds(ops: dict[str, Op], total: int, rounds: int, warmup: int = 50)
 
 
 def single_row_results(label: str, samples: dict[str, list[float]]) -> list[common.Result]:
-    return [
+    results = [
         common.paired_result(label, samples, SYNC, DOUBLE, common.Target("max_ratio", 1.2)),
         common.paired_result(label, samples, SYNC, APP),
         common.paired_result(label, samples, SYNC, BARE),
     ]
+    if MINIMAL in samples:
+        # The design's floor against the same limit, and what the sync's rules add to it.
+        results += [
+            common.paired_result(f"{label}, {MINIMAL}", samples, MINIMAL, DOUBLE,
+                                 common.Target("max_ratio", 1.2)),
+            common.paired_result(f"{label}, {EMPTY}", samples, EMPTY, DOUBLE),
+            common.paired_result(f"{label}, {EMPTY}", samples, EMPTY, BARE),
+            common.paired_result(label, samples, SYNC, MINIMAL),
+        ]
+    return results
 
 
 def main() -> None:
@@ -319,14 +354,35 @@ def build(admin: common.Conn, dsn: str, existing: int, rows: int) -> dict[str, i
     common.install(dsn)
     common.grant_hand_written_sync(admin)
     synced = [SINGLE_ROW_SCHEMAS[SYNC], SINGLE_ROW_SCHEMAS[DOUBLE], SINGLE_ROW_SCHEMAS[APP],
-              BULK_SCHEMAS[SYNC], BULK_SCHEMAS[DOUBLE]]
+              SINGLE_ROW_SCHEMAS[EMPTY], SINGLE_ROW_SCHEMAS[MINIMAL], BULK_SCHEMAS[SYNC], BULK_SCHEMAS[DOUBLE]]
     common.attach(admin, synced)
     ids = common.tenant_ids(admin, single + bulk)
     for schema in synced:
         admin.execute("SELECT * FROM catalog_sync.backfill_tenant(%s)", (ids[schema],))
-    common.detach(admin, [SINGLE_ROW_SCHEMAS[DOUBLE], SINGLE_ROW_SCHEMAS[APP], BULK_SCHEMAS[DOUBLE]])
+    floors = [SINGLE_ROW_SCHEMAS[EMPTY], SINGLE_ROW_SCHEMAS[MINIMAL]]
+    common.detach(admin, [SINGLE_ROW_SCHEMAS[DOUBLE], SINGLE_ROW_SCHEMAS[APP], BULK_SCHEMAS[DOUBLE]] + floors)
+    create_floor_triggers(admin, ids)
     common.vacuum(admin, ["public.job_catalog"] + [f"{s}.ats_jobposting" for s in single + bulk])
     return ids
+
+
+def create_floor_triggers(admin: common.Conn, ids: dict[str, int]) -> None:
+    """The (b) floor variants' triggers, shaped like the sync's UPDATE trigger (see FLOOR_BODIES)."""
+    admin.execute("CREATE SCHEMA IF NOT EXISTS bench_floor")
+    for name, body in FLOOR_BODIES.items():
+        function = sql.Identifier("bench_floor", name.replace(" ", "_"))
+        schema = SINGLE_ROW_SCHEMAS[name]
+        admin.execute(sql.SQL(
+            "CREATE FUNCTION {}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER "
+            "SET search_path = pg_catalog, pg_temp SET jit = off SET constraint_exclusion = partition "
+            "SET row_security = off AS {}").format(function, sql.Literal(body)))
+        admin.execute(sql.SQL("ALTER FUNCTION {}() OWNER TO catalog_sync_owner").format(function))
+        table = sql.Identifier(schema, "ats_jobposting")
+        admin.execute(sql.SQL(
+            "CREATE TRIGGER bench_floor AFTER UPDATE ON {} REFERENCING OLD TABLE AS old_rows "
+            "NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION {}({})").format(
+                table, function, sql.Literal(str(ids[schema]))))
+        admin.execute(sql.SQL("ALTER TABLE {} ENABLE ALWAYS TRIGGER bench_floor").format(table))
 
 
 def bulk_update(dsn: str, app: common.Conn, admin: common.Conn, ids: dict[str, int], rows: int, rounds: int,
@@ -402,7 +458,7 @@ def bulk_update(dsn: str, app: common.Conn, admin: common.Conn, ids: dict[str, i
 def check(admin: common.Conn, ids: dict[str, int]) -> None:
     """The synced tenants' catalog rows match their jobs (titles and counts): the run measured real syncs."""
     for schema in (SINGLE_ROW_SCHEMAS[SYNC], SINGLE_ROW_SCHEMAS[DOUBLE], SINGLE_ROW_SCHEMAS[APP],
-                   BULK_SCHEMAS[SYNC], BULK_SCHEMAS[DOUBLE]):
+                   SINGLE_ROW_SCHEMAS[MINIMAL], BULK_SCHEMAS[SYNC], BULK_SCHEMAS[DOUBLE]):
         row = admin.execute(sql.SQL(
             "SELECT count(*) FILTER (WHERE c.job_uuid IS NULL), "
             "count(*) FILTER (WHERE c.title <> j.title::text) FROM {}.ats_jobposting j "
