@@ -1,0 +1,74 @@
+"""An upgrade rehearsal: the policy of db/install.txt says a release lists a
+changed function or trigger file again in its new section. So every such file
+must apply again, online, over an installed database with attached tenants
+and live writers: no error, no wait on the writers' locks, the same database
+afterwards, and the writers' sessions (with plans cached from the old
+functions) keep syncing."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from pyinstaller_tools import sqlfiles
+from tests import jobs
+from tests.conftest import Db
+from tests.test_migrations import schema_dump
+
+REPLAYED = [name for name in sqlfiles.install_order() if name.startswith(("functions/", "triggers/"))]
+
+
+def replay(conn: psycopg.Connection) -> None:
+    """What a release that lists every function and trigger file again runs: one transaction."""
+    with conn.transaction():
+        # Online: the replay must not queue behind the application's locks.
+        conn.execute("SET LOCAL lock_timeout = '2s'")
+        for name in REPLAYED:
+            conn.execute(f"-- db/{name}\n{sqlfiles.read(name)}".encode())
+
+
+def trigger_states(conn: psycopg.Connection) -> set[str]:
+    rows = conn.execute(
+        "SELECT DISTINCT st.state FROM catalog_sync.attached_table a, "
+        "LATERAL catalog_sync.trigger_state(a.relid, a.source_table, a.tenant_id) st").fetchall()
+    return {r[0] for r in rows}
+
+
+def test_the_replayed_files_are_every_function_and_trigger() -> None:
+    assert len(REPLAYED) > 60 and "triggers/public.tenants_tenant.sql" in REPLAYED
+    assert {n.split("/")[0] for n in sqlfiles.install_order()} - {"functions", "triggers"} <= {
+        "roles.sql", "schema.sql", "tables", "types"}
+
+
+@pytest.mark.parametrize("writer_in_flight", [False, True], ids=["between-writes", "writer-in-flight"])
+def test_replaying_every_function_and_trigger_file_is_an_online_noop(
+        db: Db, conn: psycopg.Connection, writer_in_flight: bool) -> None:
+    with db.connect(role="zumodra_app") as app:
+        # The writer's session has run the sync before: its plans are cached.
+        first = jobs.insert_job(app, "tenant_acme", title="Before the upgrade")
+        jobs.update_job(app, "tenant_acme", first["id"], title="Cached plans")
+        before = schema_dump(db)
+        assert trigger_states(conn) == {"INSTALLED"}
+
+        if writer_in_flight:
+            # A writer's transaction holds its locks across the upgrade.
+            app.autocommit = False
+            in_flight = jobs.insert_job(app, "tenant_globex", title="Written during the upgrade")
+            replay(conn)
+            app.commit()
+            app.autocommit = True
+            assert jobs.catalog_row(conn, in_flight["uuid"])["title"] == "Written during the upgrade"
+        else:
+            replay(conn)
+
+        assert schema_dump(db) == before
+        assert trigger_states(conn) == {"INSTALLED"}
+        # The same session, after the functions were replaced under its cached plans.
+        jobs.update_job(app, "tenant_acme", first["id"], title="After the upgrade")
+        second = jobs.insert_job(app, "tenant_acme", title="Inserted after the upgrade")
+        jobs.update_job(app, "tenant_acme", second["id"], status="closed")
+        assert jobs.catalog_row(conn, first["uuid"])["title"] == "After the upgrade"
+        assert jobs.catalog_row(conn, second["uuid"]) is None
+        jobs.set_tenant(conn, "tenant_acme", name="Acme Renamed")
+        assert jobs.catalog_row(conn, first["uuid"])["company_name"] == "Acme Renamed"
+    assert jobs.verify_findings(conn) == []
