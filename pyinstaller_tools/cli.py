@@ -58,7 +58,13 @@ def _duration(text: str) -> str:
         raise argparse.ArgumentTypeError(
             f"expected a duration up to 24 days, such as 500ms, 60s or 2min (a bare number is milliseconds), "
             f"got {text!r} (check CATALOG_SYNC_LOCK_TIMEOUT when it is set)")
-    return text.strip()
+    return match.group(1) + (match.group(2) or "")      # "5 s" -> "5s": also a libpq options value
+
+
+def _add_lock_timeout(p: argparse.ArgumentParser, default: str, waits_for: str) -> None:
+    p.add_argument("--lock-timeout", type=_duration, default=os.environ.get("CATALOG_SYNC_LOCK_TIMEOUT", default),
+                   help=f"how long to wait for {waits_for}, e.g. 500ms, 5s, 2min; a bare number is "
+                        f"milliseconds (env CATALOG_SYNC_LOCK_TIMEOUT, default {default})")
 
 
 def progress(message: str) -> None:
@@ -91,7 +97,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     dsn = resolve_dsn(args.dsn)
     connect(dsn).close()  # a clear error for a bad DSN before alembic starts
     before = migrate.current(dsn)
-    migrate.upgrade(dsn, args.revision)
+    migrate.upgrade(dsn, args.revision, lock_timeout=args.lock_timeout)
     after = migrate.current(dsn)
     print(f"migrated: {before or 'base'} -> {after or 'base'}")
     return EXIT_OK
@@ -109,7 +115,7 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
                             "remove it with psql -f db/uninstall.sql (shipped as pyinstaller_tools/db/uninstall.sql)")
         print("nothing to uninstall: catalog-sync is not installed in this database")
         return EXIT_OK
-    migrate.downgrade(dsn, "base")
+    migrate.downgrade(dsn, "base", lock_timeout=args.lock_timeout)
     print("uninstalled: catalogs, machinery and sync triggers removed")
     return EXIT_OK
 
@@ -135,17 +141,23 @@ def cmd_attach(args: argparse.Namespace) -> int:
                   f"attached, {already} attached already (their triggers would be replaced where outdated)")
             return EXIT_OK
         if args.tenant_role:
-            remark = operations.secure_tenant_schema(conn, schemas[0], args.tenant_role)
+            remark = operations.secure_tenant_schema(conn, schemas[0], args.tenant_role, args.lock_timeout)
             print(f"{schemas[0]} now belongs to {args.tenant_role} (no CREATE/TEMP on the database, "
                   "no access to the registry)")
             if remark:
                 print(f"note: {remark}", file=sys.stderr)
         result = operations.attach(conn, schemas, args.chunk_size, progress, jobs=args.jobs,
-                                   connect=lambda: connect(args.dsn, autocommit=True))
+                                   connect=lambda: connect(args.dsn, autocommit=True), lock_timeout=args.lock_timeout)
     print(f"attached {result.schemas} schema(s): {result.changed} trigger(s) created or replaced, "
           f"{result.schemas_unchanged} schema(s) already up to date")
     if result.changed:
         print("run `catalog-sync backfill` to publish the rows that existed before attach")
+    if result.busy:
+        busy = sorted(result.busy)
+        shown = ", ".join(busy[:5]) + (f" and {len(busy) - 5} more" if len(busy) > 5 else "")
+        raise ToolError(f"{len(busy)} schema(s) not attached: a lock on their tables was held longer than "
+                        f"--lock-timeout {args.lock_timeout} (a long transaction? see pg_stat_activity): {shown}; "
+                        "run the same attach again later, or with a larger --lock-timeout")
     return EXIT_OK
 
 
@@ -153,7 +165,12 @@ def cmd_detach(args: argparse.Namespace) -> int:
     with connect(args.dsn) as conn:
         operations.require_installed(conn)
         before = operations.attach_states(conn, [args.schema])[args.schema]
-        dropped = operations.detach(conn, args.schema, args.purge)
+        try:
+            dropped = operations.detach(conn, args.schema, args.purge, args.lock_timeout)
+        except psycopg.errors.LockNotAvailable as exc:
+            raise ToolError(f"{args.schema} not detached: a lock on its tables was held longer than --lock-timeout "
+                            f"{args.lock_timeout} (a long transaction? see pg_stat_activity); nothing was changed; "
+                            "run detach again later, or with a larger --lock-timeout") from exc
         if args.dry_run:
             conn.rollback()
         else:
@@ -200,7 +217,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         findings = operations.verify(conn, tenants, progress)
         repaired: list[str] = []
         if findings and args.repair:
-            repaired = operations.repair(conn, findings, progress)
+            repaired = operations.repair(conn, findings, progress, args.lock_timeout)
             findings = operations.verify(conn, tenants, progress)
         if args.catalog:
             findings = [f for f in findings if f["catalog"] in (None, args.catalog)]
@@ -322,9 +339,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("migrate", cmd_migrate, "install or upgrade the machinery (alembic upgrade head)")
     p.add_argument("--revision", default="head", help="target revision (default: head)")
     p.add_argument("--sql", action="store_true", help="print the SQL script instead of running it (offline)")
+    _add_lock_timeout(p, operations.DDL_LOCK_TIMEOUT, "a lock (a revision that waits longer rolls back)")
 
     p = add("uninstall", cmd_uninstall, "remove catalogs, machinery and every sync trigger (alembic downgrade base)")
     p.add_argument("--yes", action="store_true", help="confirm")
+    _add_lock_timeout(p, operations.DDL_LOCK_TIMEOUT, "the tenant tables' locks (longer: nothing is removed)")
 
     add("install-sql", cmd_install_sql, "print db/ as one install script (what migrate applies)")
 
@@ -338,25 +357,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="check the schemas against the contract only")
     p.add_argument("--tenant-role", metavar="ROLE",
                    help="first hand the schema to this per-tenant role safely (run as a superuser)")
+    _add_lock_timeout(p, operations.DDL_LOCK_TIMEOUT, "a schema's tables (longer: it is skipped, exit 2)")
 
     p = add("detach", cmd_detach, "drop the sync triggers of a tenant schema")
     p.add_argument("schema", metavar="SCHEMA")
     p.add_argument("--purge", action="store_true", help="also delete the tenant's catalog rows")
     p.add_argument("--dry-run", action="store_true", help="show what would happen, change nothing")
+    _add_lock_timeout(p, operations.DDL_LOCK_TIMEOUT, "the schema's tables (longer: nothing is changed)")
 
     p = add("backfill", cmd_backfill, "make the catalog rows of attached tenants match their sources")
     p.add_argument("--tenant", action="append", metavar="SCHEMA", help="only this tenant schema (repeatable)")
     p.add_argument("--catalog", choices=operations.CATALOGS, help="only this catalog (default: all)")
     p.add_argument("--dry-run", action="store_true", help="count what would change, write nothing")
     p.add_argument("--json", action="store_true", help="machine-readable report")
-    p.add_argument("--lock-timeout", type=_duration, default=os.environ.get("CATALOG_SYNC_LOCK_TIMEOUT", "60s"),
-                   help="how long a tenant may wait for its writers, e.g. 500ms, 60s, 2min; a bare number is "
-                        "milliseconds (env CATALOG_SYNC_LOCK_TIMEOUT, default 60s)")
+    _add_lock_timeout(p, operations.BACKFILL_LOCK_TIMEOUT, "a tenant's writers (longer: that tenant fails)")
 
     p = add("verify", cmd_verify, "compare catalogs and triggers with the sources (one snapshot per tenant)")
     p.add_argument("--tenant", action="append", metavar="SCHEMA", help="only this tenant schema (repeatable)")
     p.add_argument("--catalog", choices=operations.CATALOGS, help="only report this catalog (default: all)")
     p.add_argument("--repair", action="store_true", help="re-attach triggers and re-sync drifted tenants")
+    _add_lock_timeout(p, operations.DDL_LOCK_TIMEOUT,
+                      "a tenant's tables when --repair re-attaches (longer: left for the next run)")
     p.add_argument("--json", action="store_true", help="machine-readable report")
 
     p = add("expire", cmd_expire, "remove the catalog rows of jobs whose application deadline has passed "

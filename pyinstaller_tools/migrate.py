@@ -44,6 +44,10 @@ def _one_line_errors() -> Iterator[None]:
 def _describe_migration_error(exc: psycopg.Error) -> str:
     diag = exc.diag
     detail = " ".join((diag.message_detail or "").split())     # e.g. which objects depend on which
+    if isinstance(exc, psycopg.errors.LockNotAvailable):
+        return (f"{diag.message_primary}: a transaction held a lock the migration needs longer than "
+                "--lock-timeout (a long transaction? see pg_stat_activity); nothing was changed (the revision "
+                "rolled back); run it again later, or with a larger --lock-timeout")
     if isinstance(exc, psycopg.errors.DependentObjectsStillExist):
         # not the server's "use DROP ... CASCADE": that would drop the application's objects too
         return (f"{diag.message_primary}: {detail} (drop or change those objects first; "
@@ -51,8 +55,11 @@ def _describe_migration_error(exc: psycopg.Error) -> str:
     return describe(exc) + (f" ({detail})" if detail else "")
 
 
-def _run(dsn: str, action: str, revision: str) -> None:
-    engine = sa.create_engine("postgresql+psycopg://", creator=lambda: psycopg.connect(dsn, options=SAFE_OPTIONS),
+def _run(dsn: str, action: str, revision: str, lock_timeout: str | None) -> None:
+    # lock_timeout bounds each lock wait: a migration queued behind a long
+    # transaction would block the application's statements on that table.
+    options = SAFE_OPTIONS + (f" -c lock_timeout={lock_timeout}" if lock_timeout else "")
+    engine = sa.create_engine("postgresql+psycopg://", creator=lambda: psycopg.connect(dsn, options=options),
                               poolclass=sa.NullPool)
     try:
         with _one_line_errors(), engine.connect() as conn:
@@ -63,12 +70,12 @@ def _run(dsn: str, action: str, revision: str) -> None:
         engine.dispose()
 
 
-def upgrade(dsn: str, revision: str = "head") -> None:
-    _run(dsn, "upgrade", revision)
+def upgrade(dsn: str, revision: str = "head", lock_timeout: str | None = None) -> None:
+    _run(dsn, "upgrade", revision, lock_timeout)
 
 
-def downgrade(dsn: str, revision: str = "base") -> None:
-    _run(dsn, "downgrade", revision)
+def downgrade(dsn: str, revision: str = "base", lock_timeout: str | None = None) -> None:
+    _run(dsn, "downgrade", revision, lock_timeout)
 
 
 def offline_sql(revision: str = "head") -> str:

@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import psycopg
@@ -21,6 +21,14 @@ T = TypeVar("T")
 # Session-level advisory lock held for the whole of a backfill or repair run.
 BACKFILL_LOCK_SQL = "hashtextextended('catalog_sync/backfill-run', 0)"
 
+# How long the commands that change triggers (attach, detach, migrate,
+# uninstall, the re-attach of verify --repair) wait for a lock. While they
+# wait, the tenant's own statements queue behind them (DROP TRIGGER's lock
+# even blocks reads), so they give up early; a busy schema is attached by the
+# next run. Backfill waits longer (BACKFILL_LOCK_TIMEOUT): it has to.
+DDL_LOCK_TIMEOUT = "5s"
+BACKFILL_LOCK_TIMEOUT = "60s"
+
 
 @dataclass(frozen=True)
 class Tenant:
@@ -33,6 +41,7 @@ class AttachResult:
     schemas: int = 0
     changed: int = 0
     schemas_unchanged: int = 0
+    busy: list[str] = field(default_factory=list)   # not attached: a lock wait timed out
 
 
 def require_installed(conn: psycopg.Connection) -> None:
@@ -111,13 +120,21 @@ def on_connections(items: Iterable[T], jobs: int, connect: Callable[[], psycopg.
         raise errors[0]
 
 
-def attach_chunk(conn: psycopg.Connection, chunk: Sequence[str], progress: Progress) -> list[int]:
+def set_lock_timeout(conn: psycopg.Connection, lock_timeout: str) -> None:
+    """lock_timeout for the rest of the current transaction."""
+    conn.execute("SELECT pg_catalog.set_config('lock_timeout', %s, true)", (lock_timeout,))
+
+
+def attach_chunk(conn: psycopg.Connection, chunk: Sequence[str], progress: Progress,
+                 lock_timeout: str = DDL_LOCK_TIMEOUT) -> list[int]:
     """attach_schemas() of the chunk (the contract check and registry rows of all its schemas in one
     call, their schema grants in one statement), in one transaction; triggers changed per schema.
-    A deadlock (with autovacuum, or another attaching connection) retries the chunk."""
+    A deadlock (with autovacuum, or another attaching connection) retries the chunk; a lock wait
+    longer than lock_timeout raises LockNotAvailable (nothing of the chunk is attached)."""
     for attempt in range(1, 4):
         try:
             with conn.transaction():
+                set_lock_timeout(conn, lock_timeout)
                 rows = conn.execute("SELECT triggers_changed FROM catalog_sync.attach_schemas(%s::text[])",
                                     (list(chunk),)).fetchall()
             return [int(r[0]) for r in rows]
@@ -129,14 +146,17 @@ def attach_chunk(conn: psycopg.Connection, chunk: Sequence[str], progress: Progr
 
 
 def attach(conn: psycopg.Connection, schemas: Sequence[str], chunk_size: int, progress: Progress,
-           jobs: int = 1, connect: Callable[[], psycopg.Connection] | None = None) -> AttachResult:
+           jobs: int = 1, connect: Callable[[], psycopg.Connection] | None = None,
+           lock_timeout: str = DDL_LOCK_TIMEOUT) -> AttachResult:
     """attach_chunk() (catalog_sync.attach_schemas) for every chunk of chunk_size schemas.
 
     With jobs > 1, chunks are attached by that many connections at once (opened
     with `connect`; conn itself attaches nothing then). Chunks are independent
     transactions: on an error the chunks already committed stay attached (attach
     is idempotent: run it again), the others are not started, and the first
-    error is raised."""
+    error is raised. A chunk whose lock wait times out (a long transaction on
+    one of its tables) is attached again one schema at a time, so that only
+    the busy schemas are left out: they are listed in `busy`."""
     result = AttachResult()
     started = time.monotonic()
     chunks = [schemas[i:i + chunk_size] for i in range(0, len(schemas), chunk_size)]
@@ -153,21 +173,37 @@ def attach(conn: psycopg.Connection, schemas: Sequence[str], chunk_size: int, pr
             result.schemas_unchanged += sum(1 for c in changed if c == 0)
             result.schemas += len(chunk)
             if len(schemas) > chunk_size:
-                locked_progress(f"attach: {result.schemas}/{len(schemas)} schemas ({time.monotonic() - started:.1f}s)")
+                locked_progress(f"attach: {result.schemas + len(result.busy)}/{len(schemas)} schemas "
+                                f"({time.monotonic() - started:.1f}s)")
+
+    def attach_or_split(own: psycopg.Connection, chunk: Sequence[str]) -> None:
+        try:
+            record(chunk, attach_chunk(own, chunk, locked_progress, lock_timeout))
+        except psycopg.errors.LockNotAvailable:
+            if len(chunk) > 1:
+                locked_progress(f"attach: a lock wait of over {lock_timeout} in a chunk of {len(chunk)} schemas; "
+                                "attaching them one at a time")
+                for schema in chunk:
+                    attach_or_split(own, [schema])
+                return
+            with done:
+                result.busy.append(chunk[0])
+            locked_progress(f"attach: {chunk[0]} skipped: a lock on its tables was held longer than {lock_timeout}")
 
     if jobs <= 1 or len(chunks) <= 1 or connect is None:
         for chunk in chunks:
-            record(chunk, attach_chunk(conn, chunk, progress))
+            attach_or_split(conn, chunk)
         return result
 
-    on_connections(chunks, min(jobs, len(chunks)), connect,
-                   lambda own, chunk: record(chunk, attach_chunk(own, chunk, locked_progress)))
+    on_connections(chunks, min(jobs, len(chunks)), connect, attach_or_split)
     return result
 
 
-def secure_tenant_schema(conn: psycopg.Connection, schema: str, role: str) -> str | None:
+def secure_tenant_schema(conn: psycopg.Connection, schema: str, role: str,
+                         lock_timeout: str = DDL_LOCK_TIMEOUT) -> str | None:
     """Hand a schema to a per-tenant role (catalog_sync.secure_tenant_schema); returns its remark."""
     with conn.transaction():
+        set_lock_timeout(conn, lock_timeout)     # ALTER ... OWNER locks each table
         row = conn.execute("SELECT catalog_sync.secure_tenant_schema(%s, %s)", (schema, role)).fetchone()
     return row[0] if row else None
 
@@ -187,7 +223,9 @@ def attach_states(conn: psycopg.Connection, schemas: Sequence[str]) -> dict[str,
     return {s: states.get(s, "not attached") for s in schemas}
 
 
-def detach(conn: psycopg.Connection, schema: str, purge: bool) -> int:
+def detach(conn: psycopg.Connection, schema: str, purge: bool, lock_timeout: str = DDL_LOCK_TIMEOUT) -> int:
+    """detach_schema() in the current transaction (the caller commits or rolls back)."""
+    set_lock_timeout(conn, lock_timeout)
     row = conn.execute("SELECT triggers_dropped FROM catalog_sync.detach_schema(%s, %s)", (schema, purge)).fetchone()
     return int(row[0]) if row else 0
 
@@ -340,8 +378,11 @@ def verify(conn: psycopg.Connection, tenants: Sequence[Tenant] | None,
     return findings
 
 
-def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progress: Progress) -> list[str]:
-    """Fix what verify found: triggers first (re-attach), then rows (backfill), then strays (purge)."""
+def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progress: Progress,
+           lock_timeout: str = DDL_LOCK_TIMEOUT) -> list[str]:
+    """Fix what verify found: triggers first (re-attach), then rows (backfill), then strays (purge).
+    Trigger changes wait up to lock_timeout for a lock; a tenant still busy then is reported, not
+    repaired (the next run repairs it)."""
     done: list[str] = []
     by_problem: dict[str, set[tuple[int | None, str | None]]] = {}
     for f in findings:
@@ -353,19 +394,31 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
     unreadable = {t for k in ("contract", "unreadable", "error") for t, _ in by_problem.get(k, ())}
     for key in list(by_problem):
         by_problem[key] = {(t, s) for t, s in by_problem[key] if t not in unreadable or key == "table_missing"}
+    busy: list[str] = []
     with backfill_lock(conn):
-        for _tenant_id, schema in sorted(by_problem.get("table_missing", ()), key=lambda x: x[0] or 0):
+        gone: set[int | None] = set()
+        for tenant_id, schema in sorted(by_problem.get("table_missing", ()), key=lambda x: x[0] or 0):
             # Its rows can never be verified again: take them out, record the detach.
-            conn.execute("SELECT * FROM catalog_sync.detach_schema(%s, true)", (schema,))
+            try:
+                with conn.transaction():
+                    detach(conn, schema or "", True, lock_timeout)
+            except psycopg.errors.LockNotAvailable:
+                busy.append(schema or "")
+                continue
+            gone.add(tenant_id)
             done.append(f"{schema}: a source table was dropped; catalog rows removed, tenant detached")
-        gone = {t for t, _ in by_problem.get("table_missing", ())}
         for key in list(by_problem):
             if key != "table_missing":
                 by_problem[key] = {(t, s) for t, s in by_problem[key] if t not in gone}
         if any(t is None for k in trigger_problems for t, _ in by_problem[k]):
-            conn.execute("SELECT catalog_sync.install_triggers("
-                         "ARRAY['public.tenants_tenant'::regclass::oid], '{tenants_tenant}', NULL)")
-            done.append("triggers on public.tenants_tenant re-installed")
+            try:
+                with conn.transaction():
+                    set_lock_timeout(conn, lock_timeout)
+                    conn.execute("SELECT catalog_sync.install_triggers("
+                                 "ARRAY['public.tenants_tenant'::regclass::oid], '{tenants_tenant}', NULL)")
+                done.append("triggers on public.tenants_tenant re-installed")
+            except psycopg.errors.LockNotAvailable:
+                busy.append("public.tenants_tenant")
         reattach = {s for k in trigger_problems | {"tenant_not_attached"} for t, s in by_problem.get(k, ()) if s}
         # attach checks each schema first (a tenant never attached has not been checked yet; an
         # attached one may have lost a table's name): one that fails is not attached, it is reported,
@@ -377,12 +430,15 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
             refused.setdefault(schema, problem)
         reattach -= refused.keys()
         if reattach:
-            conn.execute("SELECT * FROM catalog_sync.attach_schemas(%s::text[])", (sorted(reattach),))
-            done += [f"{schema}: triggers attached" for schema in sorted(reattach)]
+            attached = attach(conn, sorted(reattach), len(reattach), progress, lock_timeout=lock_timeout)
+            busy += attached.busy
+            done += [f"{schema}: triggers attached" for schema in sorted(reattach - set(attached.busy))]
+        left_out = refused.keys() | set(busy)
         resync = {(t, s) for k in ("missing", "stale", "orphan", "expired", "tenant_not_attached")
-                  for t, s in by_problem.get(k, ()) if t is not None and s and s not in refused}
-        resync |= {(t, s) for k in trigger_problems for t, s in by_problem[k] if t is not None and s}
-        report = backfill(conn, [Tenant(t, s) for t, s in sorted(resync)], False, "60s", progress)
+                  for t, s in by_problem.get(k, ()) if t is not None and s and s not in left_out}
+        resync |= {(t, s) for k in trigger_problems for t, s in by_problem[k] if t is not None and s
+                   and s not in left_out}
+        report = backfill(conn, [Tenant(t, s) for t, s in sorted(resync)], False, BACKFILL_LOCK_TIMEOUT, progress)
         for e in report["tenants"]:
             if e["error"]:
                 raise ToolError(f"repair of {e['schema']} failed: {e['error']}")
@@ -398,6 +454,9 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
         names = sorted({s for k in ("contract", "unreadable", "error") for _, s in by_problem_all.get(k, ()) if s})
         done.append(f"not repaired (tables unreadable, see verify): {', '.join(names)}")
     done += [f"not repaired (attach refused): {problem}" for _schema, problem in sorted(refused.items())]
+    if busy:
+        done.append(f"not repaired (a lock on its tables was held longer than {lock_timeout}; run verify --repair "
+                    f"again): {', '.join(sorted(busy))}")
     return done
 
 

@@ -513,6 +513,9 @@ def test_second_concurrent_backfill(conn: psycopg.Connection, app: psycopg.Conne
     ("CATALOG_SYNC_CHUNK_SIZE", "-5", ["attach", "--all"]),
     ("CATALOG_SYNC_JOBS", "abc", ["attach", "--all"]),
     ("CATALOG_SYNC_LOCK_TIMEOUT", "abc", ["backfill"]),
+    ("CATALOG_SYNC_LOCK_TIMEOUT", "abc", ["attach", "--all"]),
+    ("CATALOG_SYNC_LOCK_TIMEOUT", "abc", ["migrate"]),
+    ("CATALOG_SYNC_LOCK_TIMEOUT", "abc", ["uninstall", "--yes"]),
 ])
 def test_environment_defaults_are_checked_like_options(capsys: pytest.CaptureFixture[str],
                                                        monkeypatch: pytest.MonkeyPatch,
@@ -528,10 +531,13 @@ def test_environment_defaults_are_checked_like_options(capsys: pytest.CaptureFix
 
 
 @pytest.mark.parametrize("value", ["abc", "-1", "5 parsecs", "", "25d", "2147483648"])
-def test_invalid_lock_timeout_is_refused_before_any_tenant(capsys: pytest.CaptureFixture[str], value: str) -> None:
+@pytest.mark.parametrize("command", [["backfill"], ["attach", "--all"], ["detach", ACME], ["verify", "--repair"],
+                                     ["migrate"], ["uninstall", "--yes"]])
+def test_invalid_lock_timeout_is_refused_before_any_tenant(capsys: pytest.CaptureFixture[str], value: str,
+                                                           command: list[str]) -> None:
     """BUG (review): every tenant was attempted, each failing on the setting."""
     with pytest.raises(SystemExit) as exit_info:
-        cli.main(["backfill", "--lock-timeout", value, "--dsn", UNREACHABLE])
+        cli.main([*command, "--lock-timeout", value, "--dsn", UNREACHABLE])
     assert exit_info.value.code == 2
     assert "--lock-timeout" in capsys.readouterr().err
 

@@ -1,0 +1,133 @@
+"""The commands that change triggers or the install wait a bounded time for a
+lock. A command queued behind a long transaction would otherwise block the
+application's statements on that table for as long as it waits (DROP TRIGGER
+even blocks reads), and attach would hold the locks of every schema of its
+chunk meanwhile. Each test holds a lock in an open application transaction,
+runs the command with a short --lock-timeout, and checks what it changed:
+only what it could do without waiting.
+
+A command that still waits after 60 s fails the test (the holder is then
+rolled back so that it ends): that is the hang these tests exist for, not a
+timing assertion."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from pyinstaller_tools import cli, seed
+from tests import jobs
+from tests.conftest import Db
+from tests.test_cli import assert_refused, state, triggers_on
+from tests.test_migrations import fresh  # noqa: F401 - a fixture
+
+ACME, GLOBEX = "tenant_acme", "tenant_globex"
+TIMEOUT = "300ms"
+
+
+@contextmanager
+def held(db: Db, statement: str) -> Iterator[psycopg.Connection]:
+    """An application transaction that ran `statement` and stays open (rolled back at the end)."""
+    with db.connect(role=seed.APP_ROLE, autocommit=False) as holder:
+        holder.execute(statement)
+        try:
+            yield holder
+        finally:
+            holder.rollback()
+
+
+def run_bounded(capsys: pytest.CaptureFixture[str], holder: psycopg.Connection,
+                *argv: str) -> tuple[int, str, str]:
+    """cli.main(argv) in a thread; if it is still waiting after 60 s, end the holder and fail."""
+    result: list[int] = []
+    thread = threading.Thread(target=lambda: result.append(cli.main(list(argv))))
+    thread.start()
+    thread.join(60)
+    if thread.is_alive():
+        holder.cancel_safe()
+        holder.rollback()
+        thread.join()
+        pytest.fail(f"catalog-sync {argv[0]} still waited for the lock after 60 s")
+    out, err = capsys.readouterr()
+    return result[0], out, err
+
+
+def lock_jobs(schema: str) -> str:
+    return f"LOCK TABLE {schema}.ats_jobposting IN ROW EXCLUSIVE MODE"
+
+
+def test_attach_skips_a_busy_schema_and_attaches_the_rest_of_its_chunk(
+        db: Db, conn: psycopg.Connection, capsys: pytest.CaptureFixture[str]) -> None:
+    for schema in (ACME, GLOBEX):
+        conn.execute("SELECT catalog_sync.detach_schema(%s)", (schema,))
+    with held(db, lock_jobs(GLOBEX)) as holder:
+        code, out, err = run_bounded(capsys, holder, "attach", ACME, GLOBEX, "--lock-timeout", TIMEOUT,
+                                     "--dsn", db.dsn())
+        assert triggers_on(conn, ACME) > 0 and triggers_on(conn, GLOBEX) == 0
+    assert code == 2 and "attached 1 schema(s)" in out, (out, err)
+    error = err.strip().splitlines()[-1]
+    assert error.startswith("catalog-sync: error: 1 schema(s) not attached") and GLOBEX in error, err
+    assert "--lock-timeout 300ms" in error and ACME not in error, error
+    assert f"{GLOBEX} skipped" in err
+    # The same attach again, the lock released: attaches the rest (idempotent).
+    code, out, err = run_bounded(capsys, conn, "attach", ACME, GLOBEX, "--dsn", db.dsn())
+    assert code == 0 and "1 schema(s) already up to date" in out, (out, err)
+    assert triggers_on(conn, GLOBEX) == triggers_on(conn, ACME)
+
+
+def test_detach_of_a_busy_schema_changes_nothing(
+        db: Db, conn: psycopg.Connection, capsys: pytest.CaptureFixture[str]) -> None:
+    before = state(conn)
+    with held(db, "SELECT count(*) FROM tenant_acme.ats_jobposting") as holder:
+        # DROP TRIGGER needs ACCESS EXCLUSIVE: even a reader makes the schema busy.
+        result = run_bounded(capsys, holder, "detach", ACME, "--purge", "--lock-timeout", TIMEOUT,
+                             "--dsn", db.dsn())
+    assert_refused(result, f"{ACME} not detached", "--lock-timeout 300ms", "nothing was changed")
+    assert state(conn) == before
+
+
+def test_uninstall_waiting_on_a_tenant_table_removes_nothing(
+        db: Db, conn: psycopg.Connection, capsys: pytest.CaptureFixture[str]) -> None:
+    before = state(conn)
+    with held(db, lock_jobs(GLOBEX)) as holder:
+        result = run_bounded(capsys, holder, "uninstall", "--yes", "--lock-timeout", TIMEOUT, "--dsn", db.dsn())
+    assert_refused(result, "lock timeout", "nothing was changed")
+    assert state(conn) == before
+
+
+def test_migrate_waiting_on_the_registry_installs_nothing_then_succeeds(
+        fresh: Callable[[str], Db], capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+    target = fresh("m_locked")
+    # A tenant's row being saved in an open transaction: the install's trigger
+    # and foreign key on the registry wait for it.
+    with held(target, "UPDATE public.tenants_tenant SET updated_at = now()") as holder:
+        result = run_bounded(capsys, holder, "migrate", "--lock-timeout", TIMEOUT, "--dsn", target.dsn())
+        assert_refused(result, "lock timeout", "nothing was changed", "--lock-timeout")
+        with target.connect() as conn:
+            assert conn.execute("SELECT to_regnamespace('catalog_sync')").fetchone()[0] is None
+            assert conn.execute("SELECT to_regclass('public.alembic_version')").fetchone()[0] is None
+    code, out, err = run_bounded(capsys, holder, "migrate", "--dsn", target.dsn())
+    assert code == 0 and "base -> 0001" in out, (out, err)
+
+
+def test_repair_leaves_a_busy_tenant_for_the_next_run_and_repairs_the_others(
+        db: Db, conn: psycopg.Connection, app: psycopg.Connection, capsys: pytest.CaptureFixture[str]) -> None:
+    stale = jobs.insert_job(app, ACME, title="Before the drift")
+    conn.execute(sql.SQL("UPDATE public.job_catalog SET title = 'drifted' WHERE job_uuid = %s"), (stale["uuid"],))
+    trigger = conn.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = 'tenant_globex.ats_jobposting'::regclass "
+                           "AND tgname LIKE 'catalog_sync%' ORDER BY 1 LIMIT 1").fetchone()[0]
+    conn.execute(sql.SQL("DROP TRIGGER {} ON tenant_globex.ats_jobposting").format(sql.Identifier(trigger)))
+    with held(db, lock_jobs(GLOBEX)) as holder:
+        code, out, err = run_bounded(capsys, holder, "verify", "--repair", "--lock-timeout", TIMEOUT,
+                                     "--dsn", db.dsn())
+    assert code == 1, (out, err)                      # the busy tenant's drift is still there
+    assert f"not repaired (a lock on its tables was held longer than {TIMEOUT}" in out and GLOBEX in out, out
+    assert "trigger_missing" in out and "stale" not in out.split("drift:")[1], out
+    assert jobs.catalog_row(conn, stale["uuid"])["title"] == "Before the drift"
+    code, out, err = run_bounded(capsys, conn, "verify", "--repair", "--dsn", db.dsn())
+    assert code == 0 and "repaired: tenant_globex: triggers attached" in out, (out, err)
