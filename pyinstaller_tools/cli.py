@@ -165,15 +165,17 @@ def cmd_detach(args: argparse.Namespace) -> int:
     with connect(args.dsn) as conn:
         operations.require_installed(conn)
         before = operations.attach_states(conn, [args.schema])[args.schema]
-        try:
-            dropped = operations.detach(conn, args.schema, args.purge, args.lock_timeout)
-        except psycopg.errors.LockNotAvailable as exc:
-            raise ToolError(f"{args.schema} not detached: a lock on its tables was held longer than --lock-timeout "
-                            f"{args.lock_timeout} (a long transaction? see pg_stat_activity); nothing was changed; "
-                            "run detach again later, or with a larger --lock-timeout") from exc
-        if args.dry_run:
+        if args.dry_run:       # no DROP TRIGGER, so no lock: a dry run never waits nor blocks anybody
+            dropped = operations.detach_preview(conn, args.schema)
             conn.rollback()
         else:
+            try:
+                dropped = operations.detach(conn, args.schema, args.purge, args.lock_timeout)
+            except psycopg.errors.LockNotAvailable as exc:
+                raise ToolError(f"{args.schema} not detached: a lock on its tables was held longer than "
+                                f"--lock-timeout {args.lock_timeout} (a long transaction? see pg_stat_activity); "
+                                "nothing was changed; run detach again later, or with a larger --lock-timeout"
+                                ) from exc
             conn.commit()
     purge = ""
     if args.purge:
@@ -183,7 +185,9 @@ def cmd_detach(args: argparse.Namespace) -> int:
               f"detached {args.schema}: {dropped} trigger(s) dropped"
               + (purge or "; catalog rows kept (use --purge to remove them)"))
     elif before == "detached":
-        print(f"{'dry run: ' if args.dry_run else ''}{args.schema} is detached already: no trigger to drop{purge}")
+        left = (f"{'would drop' if args.dry_run else 'dropped'} {dropped} sync trigger(s) left on its tables"
+                if dropped else "no trigger to drop")
+        print(f"{'dry run: ' if args.dry_run else ''}{args.schema} is detached already: {left}{purge}")
     else:
         # Not an error: marking a tenant that is not attached is how a DBA opts it out.
         done = "would mark it" if args.dry_run else "marked it"

@@ -223,6 +223,21 @@ def attach_states(conn: psycopg.Connection, schemas: Sequence[str]) -> dict[str,
     return {s: states.get(s, "not attached") for s in schemas}
 
 
+def detach_preview(conn: psycopg.Connection, schema: str) -> int:
+    """The sync triggers detach would drop, without a lock; refused as detach would refuse it."""
+    known = conn.execute("SELECT count(*) FROM catalog_sync.tenant_schemas() WHERE schema_name = %s",
+                         (schema,)).fetchone()
+    if not known or not known[0]:
+        raise ToolError(f"catalog_sync: schema {schema} is neither attached nor a tenant schema")
+    rows = conn.execute("SELECT catalog_sync.qualified_name(relid), triggers, owned "
+                        "FROM catalog_sync.schema_sync_triggers(%s)", (schema,)).fetchall()
+    not_owned = [r[0] for r in rows if not r[2]]
+    if not_owned:
+        raise ToolError(f"must be owner of table {not_owned[0]}: detach drops triggers, which needs the owner of "
+                        "the tenant's tables (or a superuser)")
+    return sum(int(r[1]) for r in rows)
+
+
 def detach(conn: psycopg.Connection, schema: str, purge: bool, lock_timeout: str = DDL_LOCK_TIMEOUT) -> int:
     """detach_schema() in the current transaction (the caller commits or rolls back)."""
     set_lock_timeout(conn, lock_timeout)

@@ -110,3 +110,39 @@ def test_the_other_tables_of_a_tenant_whose_table_was_dropped_keep_working(
     insert_job(app, ACME)                                           # the job table still has its triggers
     assert catalog_count(conn, ACME) == 0
     assert verify_findings(conn) == []
+
+
+def leftover_sync_triggers(conn: psycopg.Connection) -> int:
+    return conn.execute("SELECT count(*) FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid "
+                        "WHERE c.relnamespace = %s::regnamespace AND tg.tgname LIKE 'catalog_sync%%'",
+                        (ACME,)).fetchone()[0]
+
+
+def test_detach_drops_the_sync_triggers_a_dropped_table_left_behind(
+        protected: None, db: Db, app: psycopg.Connection, conn: psycopg.Connection,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """BUG (docs review, tenth session): they stayed, inert, on the 7 other tables; audit did not see them, and
+    detach said "no trigger to drop"."""
+    app.execute(f"ALTER TABLE {ACME}.services_service "
+                "DROP CONSTRAINT services_service_category_id_e15f8b7e_fk_services_")
+    app.execute(f"DROP TABLE {ACME}.services_servicecategory CASCADE")
+    left = leftover_sync_triggers(conn)
+    assert left > 0
+    findings = conn.execute("SELECT check_name, object FROM catalog_sync.audit() "
+                            "WHERE check_name = 'unregistered_sync_trigger'").fetchall()
+    assert len(findings) == 7 and {o.split(".")[0] for _, o in findings} == {ACME}, findings
+
+    # A dry run takes no lock: it answers while a reader holds the job table.
+    with db.connect(role="zumodra_app", autocommit=False) as reader:
+        reader.execute(f"SELECT count(*) FROM {ACME}.ats_jobposting")
+        assert cli.main(["detach", ACME, "--dry-run", "--lock-timeout", "100ms", "--dsn", db.dsn()]) == 0
+        reader.rollback()
+    out = capsys.readouterr().out
+    assert f"would drop {left} sync trigger(s) left on its tables" in out, out
+    assert leftover_sync_triggers(conn) == left
+
+    assert cli.main(["detach", ACME, "--dsn", db.dsn()]) == 0
+    assert f"dropped {left} sync trigger(s) left on its tables" in capsys.readouterr().out
+    assert leftover_sync_triggers(conn) == 0
+    assert conn.execute("SELECT count(*) FROM catalog_sync.audit() "
+                        "WHERE check_name = 'unregistered_sync_trigger'").fetchone()[0] == 0

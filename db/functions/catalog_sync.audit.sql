@@ -140,6 +140,20 @@ BEGIN
       AND pg_has_role(c.relowner, 'catalog_sync_owner', 'MEMBER')
       AND NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid = c.relowner);
 
+    -- Sync triggers on a table the sync does not know (left behind when
+    -- protection detached a tenant whose table was dropped): they sync nothing.
+    RETURN QUERY
+    SELECT DISTINCT 'medium', 'unregistered_sync_trigger', catalog_sync.qualified_name(tg.tgrelid),
+           'sync triggers on a table that is not attached: they sync nothing; run catalog-sync detach '
+           || n.nspname || ' (as the owner of its tables or a superuser) to drop them'
+    FROM pg_catalog.pg_trigger tg
+    JOIN pg_catalog.pg_proc p ON p.oid = tg.tgfoid
+    JOIN pg_catalog.pg_class c ON c.oid = tg.tgrelid
+    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+    WHERE p.pronamespace = 'catalog_sync'::regnamespace
+      AND tg.tgrelid <> 'public.tenants_tenant'::regclass
+      AND NOT EXISTS (SELECT FROM catalog_sync.attached_table a WHERE a.relid = tg.tgrelid);
+
     RETURN QUERY
     SELECT 'low', 'tenant_not_attached', ts.schema_name, 'tenant ' || ts.tenant_id || ' has never been attached'
     FROM catalog_sync.tenant_schemas() ts

@@ -11,10 +11,9 @@ DECLARE
     v_rel record;
 BEGIN
     triggers_dropped := 0;
-    FOR v_rel IN SELECT * FROM catalog_sync.attached_relids(p_schema) LOOP
-        IF EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = v_rel.relid) THEN
-            triggers_dropped := triggers_dropped + catalog_sync.drop_triggers(v_rel.relid);
-        END IF;
+    -- (Tables already dropped are gone from pg_class, so not listed.)
+    FOR v_rel IN SELECT r.relid FROM catalog_sync.schema_sync_triggers(p_schema) AS r LOOP
+        triggers_dropped := triggers_dropped + catalog_sync.drop_triggers(v_rel.relid);
     END LOOP;
     SELECT u.tenant_id INTO tenant_id FROM catalog_sync.unregister_schema(p_schema, p_purge) AS u;
     RETURN NEXT;
