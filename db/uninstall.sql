@@ -26,7 +26,7 @@ BEGIN
         BEGIN
             EXECUTE format('DROP ROLE %I', v_role);
         EXCEPTION WHEN dependent_objects_still_exist OR object_in_use THEN
-            RAISE NOTICE 'role % kept: still used in another database', v_role;
+            RAISE NOTICE 'catalog_sync: role % kept: still used in another database', v_role;
         END;
     END LOOP;
 END

@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 import psycopg
 
 from pyinstaller_tools import __version__, migrate, operations
+from pyinstaller_tools.cluster import ClusterError
 from pyinstaller_tools.connection import ToolError, connect, describe, is_installed, resolve_dsn
 
 EXIT_OK, EXIT_DRIFT, EXIT_ERROR = 0, 1, 2   # EXIT_DRIFT also: audit found a high-severity problem
@@ -123,16 +124,19 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
 def cmd_attach(args: argparse.Namespace) -> int:
     if bool(args.schemas) == bool(args.all):
         raise ToolError("name one or more schemas, or use --all")
+    if args.tenant_role and (args.all or len(set(args.schemas)) != 1):
+        raise ToolError("--tenant-role goes with exactly one schema")
     with connect(args.dsn, autocommit=True) as conn:
         operations.require_installed(conn)
+        if args.tenant_role:
+            operations.require_superuser(conn, "attach --tenant-role (it changes the owner of the schema and "
+                                               "its tables, and the role's privileges)")
         schemas = operations.attachable_schemas(conn) if args.all else list(dict.fromkeys(args.schemas))
         problems = operations.preflight(conn, schemas, jobs=args.jobs,
                                         connect=lambda: connect(args.dsn, autocommit=True))
         if problems:
             shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
             raise ToolError(f"cannot attach: {shown}; nothing was attached")
-        if args.tenant_role and len(schemas) != 1:
-            raise ToolError("--tenant-role goes with exactly one schema")
         if args.dry_run:
             if args.tenant_role:
                 operations.check_tenant_role(conn, schemas[0], args.tenant_role)
@@ -291,12 +295,9 @@ def cmd_protect(args: argparse.Namespace) -> int:
                         "it cannot go with --restrict-advisory-locks")
     with connect(args.dsn, autocommit=True) as conn:
         operations.require_installed(conn)
-        superuser = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()
-        if not (superuser and superuser[0]):
-            # event triggers and grants on pg_catalog's functions; for a revoke or grant it does not
-            # own, PostgreSQL only warns, so --off would report a change it did not make
-            raise ToolError("protect needs a superuser (event triggers, grants on pg_catalog functions); "
-                            "nothing was changed")
+        # event triggers and grants on pg_catalog's functions; for a revoke or grant it does not
+        # own, PostgreSQL only warns, so --off would report a change it did not make
+        operations.require_superuser(conn, "protect (event triggers, grants on pg_catalog functions)")
         row = conn.execute("SELECT catalog_sync.set_protection(%s)", (not args.off,)).fetchone()
         print(row[0] if row else "")
         if args.restrict_advisory_locks or args.off:
@@ -432,7 +433,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.monotonic()
     try:
         return int(args.func(args))
-    except ToolError as exc:
+    except (ToolError, ClusterError) as exc:
         message = str(exc)
     except psycopg.Error as exc:
         message = describe(exc)

@@ -25,7 +25,12 @@ class ClusterError(RuntimeError):
 def find_bindir() -> Path:
     """Locate the PostgreSQL server binaries (initdb, pg_ctl)."""
     env = os.environ.get("PG_BINDIR")
-    candidates = [Path(env)] if env else []
+    if env:      # set on purpose: never fall back silently to other binaries
+        if (Path(env) / "initdb").exists() and (Path(env) / "pg_ctl").exists():
+            return Path(env)
+        raise ClusterError(f"PG_BINDIR={env} has no initdb and pg_ctl: point it at the server binaries "
+                           "(e.g. /usr/lib/postgresql/15/bin), or unset it")
+    candidates: list[Path] = []
     pg_config = shutil.which("pg_config")
     if pg_config:
         out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=False)

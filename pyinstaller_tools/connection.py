@@ -32,7 +32,8 @@ def connect(dsn: str | None, autocommit: bool = False) -> psycopg.Connection:
     try:
         conn = psycopg.connect(resolve_dsn(dsn), autocommit=autocommit, connect_timeout=10, options=SAFE_OPTIONS)
     except psycopg.OperationalError as exc:
-        raise ToolError(f"cannot connect to PostgreSQL: {one_line(exc)} (check --dsn, DATABASE_URL or PG* variables)"
+        raise ToolError(f"cannot connect to PostgreSQL: {one_line(exc)} (check --dsn, CATALOG_SYNC_DSN, DATABASE_URL "
+                        "or PG* variables)"
                         ) from exc
     except psycopg.ProgrammingError as exc:
         hint = "check --dsn or DATABASE_URL"
@@ -60,8 +61,10 @@ def describe(exc: psycopg.Error) -> str:
     if diag.message_hint:
         message += f" (hint: {diag.message_hint})"
     elif isinstance(exc, psycopg.errors.InsufficientPrivilege) and message.startswith("permission denied"):
-        message += (" (hint: migrate, uninstall and protect need a superuser; the other commands a role granted"
-                    " catalog_sync_installer that owns the tenant tables; docs/operations.md, \"Who runs what\")")
+        message += (" (hint: migrate, uninstall, protect and attach --tenant-role need a superuser; attach, "
+                    "detach and verify --repair a role granted catalog_sync_installer that owns the tenant tables; "
+                    "backfill, verify, status, audit and expire a role granted catalog_sync_installer; "
+                    "docs/operations.md, \"Who runs what\")")
     return message
 
 

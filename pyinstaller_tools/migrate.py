@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.resources import as_file, files
@@ -55,12 +56,25 @@ def _describe_migration_error(exc: psycopg.Error) -> str:
     return describe(exc) + (f" ({detail})" if detail else "")
 
 
+def _print_own_notice(diag: psycopg.errors.Diagnostic) -> None:
+    """What the migrations tell the DBA (e.g. uninstall's "role ... kept"), on stderr; not the
+    server's own chatter ("drop cascades to 77 other objects")."""
+    message = diag.message_primary or ""
+    if message.startswith("catalog_sync: "):
+        print(f"notice: {message.removeprefix('catalog_sync: ')}", file=sys.stderr)
+
+
 def _run(dsn: str, action: str, revision: str, lock_timeout: str | None) -> None:
     # lock_timeout bounds each lock wait: a migration queued behind a long
     # transaction would block the application's statements on that table.
     options = SAFE_OPTIONS + (f" -c lock_timeout={lock_timeout}" if lock_timeout else "")
-    engine = sa.create_engine("postgresql+psycopg://", creator=lambda: psycopg.connect(dsn, options=options),
-                              poolclass=sa.NullPool)
+
+    def connect() -> psycopg.Connection:
+        conn = psycopg.connect(dsn, options=options)
+        conn.add_notice_handler(_print_own_notice)
+        return conn
+
+    engine = sa.create_engine("postgresql+psycopg://", creator=connect, poolclass=sa.NullPool)
     try:
         with _one_line_errors(), engine.connect() as conn:
             cfg = _config()

@@ -49,6 +49,12 @@ def require_installed(conn: psycopg.Connection) -> None:
         raise ToolError("catalog_sync is not installed in this database; run `catalog-sync migrate` first")
 
 
+def require_superuser(conn: psycopg.Connection, what: str) -> None:
+    row = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()
+    if not (row and row[0]):
+        raise ToolError(f"{what} needs a superuser; nothing was changed")
+
+
 def attachable_schemas(conn: psycopg.Connection) -> list[str]:
     """Tenant schemas with the contract tables, except those detached on purpose."""
     rows = conn.execute("SELECT schema_name FROM catalog_sync.tenant_schemas() WHERE NOT detached").fetchall()
@@ -322,6 +328,9 @@ def backfill(
                     raise psycopg.Rollback(tx)
         except psycopg.Error as exc:
             entry["error"] = describe(exc)
+            if isinstance(exc, psycopg.errors.LockNotAvailable):
+                entry["error"] += (f": its writers held their locks longer than --lock-timeout {lock_timeout} "
+                                   "(a long transaction? see pg_stat_activity); backfill it again later")
         finally:
             notice.cancel()
         entry["seconds"] = round(time.monotonic() - t0, 3)
