@@ -47,25 +47,34 @@ def _env_positive_int(env: str, default: int) -> dict[str, Any]:
 
 
 # lock_timeout as PostgreSQL reads it: a bare number is milliseconds
-_DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(us|ms|s|min|h|d)?\s*")
+_DURATION = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(us|ms|s|min|h|d)?\s*", re.ASCII)
 
 
 _MS_PER_UNIT = {"us": 0.001, "ms": 1, "": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
 
-
-def _duration(text: str) -> str:
-    match = _DURATION.fullmatch(text)
-    if not match or float(match.group(1)) * _MS_PER_UNIT[match.group(2) or ""] > 2**31 - 1:   # PostgreSQL's limit
-        raise argparse.ArgumentTypeError(
-            f"expected a duration up to 24 days, such as 500ms, 60s or 2min (a bare number is milliseconds), "
-            f"got {text!r} (check CATALOG_SYNC_LOCK_TIMEOUT when it is set)")
-    return match.group(1) + (match.group(2) or "")      # "5 s" -> "5s": also a libpq options value
+# The commands that change triggers or the install wait briefly: the
+# application queues behind them while they wait. Backfill has to wait for
+# writers, so its timeout is longer and has its own variable.
+DDL_LOCK_ENV, BACKFILL_LOCK_ENV = "CATALOG_SYNC_DDL_LOCK_TIMEOUT", "CATALOG_SYNC_LOCK_TIMEOUT"
 
 
-def _add_lock_timeout(p: argparse.ArgumentParser, default: str, waits_for: str) -> None:
-    p.add_argument("--lock-timeout", type=_duration, default=os.environ.get("CATALOG_SYNC_LOCK_TIMEOUT", default),
+def _duration(env: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        match = _DURATION.fullmatch(text)
+        ms = float(match.group(1)) * _MS_PER_UNIT[match.group(2) or ""] if match else -1
+        # PostgreSQL rounds to whole milliseconds: under 1 ms would be 0, which means no limit
+        if not match or ms > 2**31 - 1 or 0 < ms < 1:
+            raise argparse.ArgumentTypeError(
+                f"expected a duration from 1ms up to 24 days, such as 500ms, 5s or 2min (a bare number is "
+                f"milliseconds; 0 waits without limit), got {text!r} (check {env} when it is set)")
+        return match.group(1) + (match.group(2) or "")      # "5 s" -> "5s": also a libpq options value
+    return parse
+
+
+def _add_lock_timeout(p: argparse.ArgumentParser, default: str, waits_for: str, env: str = DDL_LOCK_ENV) -> None:
+    p.add_argument("--lock-timeout", type=_duration(env), default=os.environ.get(env, default),
                    help=f"how long to wait for {waits_for}, e.g. 500ms, 5s, 2min; a bare number is "
-                        f"milliseconds (env CATALOG_SYNC_LOCK_TIMEOUT, default {default})")
+                        f"milliseconds, 0 waits without limit (env {env}, default {default})")
 
 
 def progress(message: str) -> None:
@@ -126,14 +135,22 @@ def cmd_attach(args: argparse.Namespace) -> int:
         raise ToolError("name one or more schemas, or use --all")
     if args.tenant_role and (args.all or len(set(args.schemas)) != 1):
         raise ToolError("--tenant-role goes with exactly one schema")
-    with connect(args.dsn, autocommit=True) as conn:
+    def connect_bounded() -> psycopg.Connection:
+        # every lock wait of the command bounded, the pre-flight's included
+        return connect(args.dsn, autocommit=True, lock_timeout=args.lock_timeout)
+
+    with connect_bounded() as conn:
         operations.require_installed(conn)
         if args.tenant_role:
             operations.require_superuser(conn, "attach --tenant-role (it changes the owner of the schema and "
                                                "its tables, and the role's privileges)")
-        schemas = operations.attachable_schemas(conn) if args.all else list(dict.fromkeys(args.schemas))
-        problems = operations.preflight(conn, schemas, jobs=args.jobs,
-                                        connect=lambda: connect(args.dsn, autocommit=True))
+        try:
+            schemas = operations.attachable_schemas(conn) if args.all else list(dict.fromkeys(args.schemas))
+            problems = operations.preflight(conn, schemas, jobs=args.jobs, connect=connect_bounded)
+        except psycopg.errors.LockNotAvailable as exc:
+            raise ToolError(f"the contract check waited longer than --lock-timeout {args.lock_timeout} for a lock "
+                            "(DDL on the registry or a tenant's tables? see pg_stat_activity); nothing was "
+                            "attached; run attach again later, or with a larger --lock-timeout") from exc
         if problems:
             shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
             raise ToolError(f"cannot attach: {shown}; nothing was attached")
@@ -145,13 +162,18 @@ def cmd_attach(args: argparse.Namespace) -> int:
                   f"attached, {already} attached already (their triggers would be replaced where outdated)")
             return EXIT_OK
         if args.tenant_role:
-            remark = operations.secure_tenant_schema(conn, schemas[0], args.tenant_role, args.lock_timeout)
+            try:
+                remark = operations.secure_tenant_schema(conn, schemas[0], args.tenant_role, args.lock_timeout)
+            except psycopg.errors.LockNotAvailable as exc:
+                raise ToolError(f"{schemas[0]} not handed to {args.tenant_role}: a lock on its tables was held "
+                                f"longer than --lock-timeout {args.lock_timeout} (a long transaction? see "
+                                "pg_stat_activity); nothing was changed; run it again later") from exc
             print(f"{schemas[0]} now belongs to {args.tenant_role} (no CREATE/TEMP on the database, "
                   "no access to the registry)")
             if remark:
                 print(f"note: {remark}", file=sys.stderr)
         result = operations.attach(conn, schemas, args.chunk_size, progress, jobs=args.jobs,
-                                   connect=lambda: connect(args.dsn, autocommit=True), lock_timeout=args.lock_timeout)
+                                   connect=connect_bounded, lock_timeout=args.lock_timeout)
     print(f"attached {result.schemas} schema(s): {result.changed} trigger(s) created or replaced, "
           f"{result.schemas_unchanged} schema(s) already up to date")
     if result.changed:
@@ -166,7 +188,7 @@ def cmd_attach(args: argparse.Namespace) -> int:
 
 
 def cmd_detach(args: argparse.Namespace) -> int:
-    with connect(args.dsn) as conn:
+    with connect(args.dsn, lock_timeout=args.lock_timeout) as conn:
         operations.require_installed(conn)
         before = operations.attach_states(conn, [args.schema])[args.schema]
         if args.dry_run:       # no DROP TRIGGER, so no lock: a dry run never waits nor blocks anybody
@@ -355,8 +377,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("attach", cmd_attach, "install the sync triggers on tenant schemas (idempotent)")
     p.add_argument("schemas", nargs="*", metavar="SCHEMA")
     p.add_argument("--all", action="store_true", help="every registered tenant schema that has the contract tables")
-    p.add_argument("--chunk-size", **_env_positive_int("CATALOG_SYNC_CHUNK_SIZE", 200),
-                   help="schemas per transaction (env CATALOG_SYNC_CHUNK_SIZE, default 200)")
+    p.add_argument("--chunk-size", **_env_positive_int("CATALOG_SYNC_CHUNK_SIZE", operations.DEFAULT_CHUNK_SIZE),
+                   help=f"schemas per transaction (env CATALOG_SYNC_CHUNK_SIZE, default "
+                        f"{operations.DEFAULT_CHUNK_SIZE})")
     p.add_argument("--jobs", **_env_positive_int("CATALOG_SYNC_JOBS", 1),
                    help="connections attaching chunks at once (env CATALOG_SYNC_JOBS, default 1)")
     p.add_argument("--dry-run", action="store_true", help="check the schemas against the contract only")
@@ -375,7 +398,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--catalog", choices=operations.CATALOGS, help="only this catalog (default: all)")
     p.add_argument("--dry-run", action="store_true", help="count what would change, write nothing")
     p.add_argument("--json", action="store_true", help="machine-readable report")
-    _add_lock_timeout(p, operations.BACKFILL_LOCK_TIMEOUT, "a tenant's writers (longer: that tenant fails)")
+    _add_lock_timeout(p, operations.BACKFILL_LOCK_TIMEOUT, "a tenant's writers (longer: that tenant fails)",
+                      BACKFILL_LOCK_ENV)
 
     p = add("verify", cmd_verify, "compare catalogs and triggers with the sources (one snapshot per tenant)")
     p.add_argument("--tenant", action="append", metavar="SCHEMA", help="only this tenant schema (repeatable)")

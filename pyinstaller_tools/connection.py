@@ -28,9 +28,11 @@ SAFE_OPTIONS = ("-c search_path=pg_catalog,pg_temp -c default_transaction_isolat
                 " -c DateStyle=ISO -c IntervalStyle=postgres")
 
 
-def connect(dsn: str | None, autocommit: bool = False) -> psycopg.Connection:
+def connect(dsn: str | None, autocommit: bool = False, lock_timeout: str | None = None) -> psycopg.Connection:
+    """A session of the tool; with lock_timeout, every lock wait of the session is bounded."""
+    options = SAFE_OPTIONS + (f" -c lock_timeout={lock_timeout}" if lock_timeout else "")
     try:
-        conn = psycopg.connect(resolve_dsn(dsn), autocommit=autocommit, connect_timeout=10, options=SAFE_OPTIONS)
+        conn = psycopg.connect(resolve_dsn(dsn), autocommit=autocommit, connect_timeout=10, options=options)
     except psycopg.OperationalError as exc:
         raise ToolError(f"cannot connect to PostgreSQL: {one_line(exc)} (check --dsn, CATALOG_SYNC_DSN, DATABASE_URL "
                         "or PG* variables)"

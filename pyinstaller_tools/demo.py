@@ -62,7 +62,7 @@ def _demo(dsn: str, tenant_count: int, jobs: int) -> None:
     migrate.upgrade(dsn)
     with connect(dsn, autocommit=True) as conn:
         step("attach every tenant schema")
-        result = operations.attach(conn, schemas, 200, progress)
+        result = operations.attach(conn, schemas, operations.DEFAULT_CHUNK_SIZE, progress)
         print(f"  {result.schemas} schemas, {result.changed} triggers installed")
         step("backfill")
         with operations.backfill_lock(conn):

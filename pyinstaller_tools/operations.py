@@ -27,6 +27,7 @@ BACKFILL_LOCK_SQL = "hashtextextended('catalog_sync/backfill-run', 0)"
 # even blocks reads), so they give up early; a busy schema is attached by the
 # next run. Backfill waits longer (BACKFILL_LOCK_TIMEOUT): it has to.
 DDL_LOCK_TIMEOUT = "5s"
+DEFAULT_CHUNK_SIZE = 200       # schemas per attach transaction
 BACKFILL_LOCK_TIMEOUT = "60s"
 
 
@@ -151,6 +152,17 @@ def attach_chunk(conn: psycopg.Connection, chunk: Sequence[str], progress: Progr
     raise AssertionError("unreachable")
 
 
+def registry_readable(conn: psycopg.Connection, lock_timeout: str) -> bool:
+    """Whether the registry can be read (as attach reads it) within lock_timeout."""
+    try:
+        with conn.transaction():
+            set_lock_timeout(conn, lock_timeout)
+            conn.execute("SELECT count(*) FROM catalog_sync.tenant_schemas()")
+    except psycopg.errors.LockNotAvailable:
+        return False
+    return True
+
+
 def attach(conn: psycopg.Connection, schemas: Sequence[str], chunk_size: int, progress: Progress,
            jobs: int = 1, connect: Callable[[], psycopg.Connection] | None = None,
            lock_timeout: str = DDL_LOCK_TIMEOUT) -> AttachResult:
@@ -186,6 +198,11 @@ def attach(conn: psycopg.Connection, schemas: Sequence[str], chunk_size: int, pr
         try:
             record(chunk, attach_chunk(own, chunk, locked_progress, lock_timeout))
         except psycopg.errors.LockNotAvailable:
+            # A lock every schema needs (the registry's) would make each of them time out in turn.
+            if not registry_readable(own, lock_timeout):
+                raise ToolError(f"the tenant registry public.tenants_tenant stayed locked longer than "
+                                f"--lock-timeout {lock_timeout} (DDL or REINDEX on it? see pg_stat_activity); "
+                                f"{result.schemas} schema(s) attached before that; run attach again later") from None
             if len(chunk) > 1:
                 locked_progress(f"attach: a lock wait of over {lock_timeout} in a chunk of {len(chunk)} schemas; "
                                 "attaching them one at a time")
@@ -195,6 +212,7 @@ def attach(conn: psycopg.Connection, schemas: Sequence[str], chunk_size: int, pr
             with done:
                 result.busy.append(chunk[0])
             locked_progress(f"attach: {chunk[0]} skipped: a lock on its tables was held longer than {lock_timeout}")
+            record([], [])
 
     if jobs <= 1 or len(chunks) <= 1 or connect is None:
         for chunk in chunks:
@@ -454,7 +472,7 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
             refused.setdefault(schema, problem)
         reattach -= refused.keys()
         if reattach:
-            attached = attach(conn, sorted(reattach), len(reattach), progress, lock_timeout=lock_timeout)
+            attached = attach(conn, sorted(reattach), DEFAULT_CHUNK_SIZE, progress, lock_timeout=lock_timeout)
             busy += attached.busy
             done += [f"{schema}: triggers attached" for schema in sorted(reattach - set(attached.busy))]
         left_out = refused.keys() | set(busy)
@@ -479,8 +497,8 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
         done.append(f"not repaired (tables unreadable, see verify): {', '.join(names)}")
     done += [f"not repaired (attach refused): {problem}" for _schema, problem in sorted(refused.items())]
     if busy:
-        done.append(f"not repaired (a lock on its tables was held longer than {lock_timeout}; run verify --repair "
-                    f"again): {', '.join(sorted(busy))}")
+        done.append(f"not repaired (a lock on its tables was held longer than --lock-timeout {lock_timeout}: a "
+                    f"long transaction? see pg_stat_activity; run verify --repair again): {', '.join(sorted(busy))}")
     return done
 
 

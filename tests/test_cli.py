@@ -513,9 +513,9 @@ def test_second_concurrent_backfill(conn: psycopg.Connection, app: psycopg.Conne
     ("CATALOG_SYNC_CHUNK_SIZE", "-5", ["attach", "--all"]),
     ("CATALOG_SYNC_JOBS", "abc", ["attach", "--all"]),
     ("CATALOG_SYNC_LOCK_TIMEOUT", "abc", ["backfill"]),
-    ("CATALOG_SYNC_LOCK_TIMEOUT", "abc", ["attach", "--all"]),
-    ("CATALOG_SYNC_LOCK_TIMEOUT", "abc", ["migrate"]),
-    ("CATALOG_SYNC_LOCK_TIMEOUT", "abc", ["uninstall", "--yes"]),
+    ("CATALOG_SYNC_DDL_LOCK_TIMEOUT", "abc", ["attach", "--all"]),
+    ("CATALOG_SYNC_DDL_LOCK_TIMEOUT", "abc", ["migrate"]),
+    ("CATALOG_SYNC_DDL_LOCK_TIMEOUT", "abc", ["uninstall", "--yes"]),
 ])
 def test_environment_defaults_are_checked_like_options(capsys: pytest.CaptureFixture[str],
                                                        monkeypatch: pytest.MonkeyPatch,

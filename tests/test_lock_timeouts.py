@@ -20,7 +20,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from pyinstaller_tools import cli, seed
+from pyinstaller_tools import cli, operations, seed
+from pyinstaller_tools.connection import ToolError
 from tests import jobs
 from tests.conftest import Db
 from tests.test_cli import assert_refused, state, triggers_on
@@ -45,7 +46,15 @@ def run_bounded(capsys: pytest.CaptureFixture[str], holder: psycopg.Connection,
                 *argv: str) -> tuple[int, str, str]:
     """cli.main(argv) in a thread; if it is still waiting after 60 s, end the holder and fail."""
     result: list[int] = []
-    thread = threading.Thread(target=lambda: result.append(cli.main(list(argv))))
+    raised: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            result.append(cli.main(list(argv)))
+        except BaseException as exc:  # noqa: BLE001 - e.g. argparse's SystemExit, re-raised below
+            raised.append(exc)
+
+    thread = threading.Thread(target=target)
     thread.start()
     thread.join(60)
     if thread.is_alive():
@@ -53,6 +62,8 @@ def run_bounded(capsys: pytest.CaptureFixture[str], holder: psycopg.Connection,
         holder.rollback()
         thread.join()
         pytest.fail(f"catalog-sync {argv[0]} still waited for the lock after 60 s")
+    if raised:
+        raise raised[0]
     out, err = capsys.readouterr()
     return result[0], out, err
 
@@ -96,7 +107,7 @@ def test_uninstall_waiting_on_a_tenant_table_removes_nothing(
     before = state(conn)
     with held(db, lock_jobs(GLOBEX)) as holder:
         result = run_bounded(capsys, holder, "uninstall", "--yes", "--lock-timeout", TIMEOUT, "--dsn", db.dsn())
-    assert_refused(result, "lock timeout", "nothing was changed")
+    assert_refused(result, "lock timeout", "the uninstall needs", "nothing was removed")
     assert state(conn) == before
 
 
@@ -107,7 +118,7 @@ def test_migrate_waiting_on_the_registry_installs_nothing_then_succeeds(
     # and foreign key on the registry wait for it.
     with held(target, "UPDATE public.tenants_tenant SET updated_at = now()") as holder:
         result = run_bounded(capsys, holder, "migrate", "--lock-timeout", TIMEOUT, "--dsn", target.dsn())
-        assert_refused(result, "lock timeout", "nothing was changed", "--lock-timeout")
+        assert_refused(result, "lock timeout", "the migration needs", "rolled back", "--lock-timeout")
         with target.connect() as conn:
             assert conn.execute("SELECT to_regnamespace('catalog_sync')").fetchone()[0] is None
             assert conn.execute("SELECT to_regclass('public.alembic_version')").fetchone()[0] is None
@@ -126,8 +137,89 @@ def test_repair_leaves_a_busy_tenant_for_the_next_run_and_repairs_the_others(
         code, out, err = run_bounded(capsys, holder, "verify", "--repair", "--lock-timeout", TIMEOUT,
                                      "--dsn", db.dsn())
     assert code == 1, (out, err)                      # the busy tenant's drift is still there
-    assert f"not repaired (a lock on its tables was held longer than {TIMEOUT}" in out and GLOBEX in out, out
+    assert f"not repaired (a lock on its tables was held longer than --lock-timeout {TIMEOUT}" in out, out
+    assert "pg_stat_activity" in out and GLOBEX in out, out
     assert "trigger_missing" in out and "stale" not in out.split("drift:")[1], out
     assert jobs.catalog_row(conn, stale["uuid"])["title"] == "Before the drift"
     code, out, err = run_bounded(capsys, conn, "verify", "--repair", "--dsn", db.dsn())
     assert code == 0 and "repaired: tenant_globex: triggers attached" in out, (out, err)
+
+
+def test_attach_with_several_connections_skips_only_the_busy_schema(
+        db: Db, conn: psycopg.Connection, capsys: pytest.CaptureFixture[str]) -> None:
+    for schema in (ACME, GLOBEX):
+        conn.execute("SELECT catalog_sync.detach_schema(%s)", (schema,))
+    with held(db, lock_jobs(ACME)) as holder:
+        code, out, err = run_bounded(capsys, holder, "attach", ACME, GLOBEX, "--jobs", "2", "--chunk-size", "1",
+                                     "--lock-timeout", TIMEOUT, "--dsn", db.dsn())
+    assert code == 2 and "attached 1 schema(s)" in out and f"{ACME} skipped" in err, (out, err)
+    assert "2/2 schemas" in err, err                       # the progress counts the skipped one too
+    assert triggers_on(conn, GLOBEX) > 0 and triggers_on(conn, ACME) == 0
+
+
+def test_attach_stops_at_a_locked_registry_instead_of_blaming_each_schema(
+        db: Db, conn: psycopg.Connection) -> None:
+    """(review) a lock every schema needs made the fallback time out once per schema of the chunk."""
+    for schema in (ACME, GLOBEX):
+        conn.execute("SELECT catalog_sync.detach_schema(%s)", (schema,))
+    messages: list[str] = []
+    with db.connect(autocommit=False) as holder, db.connect() as attacher:
+        holder.execute("LOCK TABLE public.tenants_tenant IN ACCESS EXCLUSIVE MODE")
+        with pytest.raises(ToolError, match="tenant registry public.tenants_tenant stayed locked"):
+            operations.attach(attacher, [ACME, GLOBEX], 200, messages.append, lock_timeout=TIMEOUT)
+        holder.rollback()
+    assert not any("one at a time" in m or "skipped" in m for m in messages), messages
+    assert triggers_on(conn, ACME) == triggers_on(conn, GLOBEX) == 0
+
+
+def test_attach_refuses_at_once_when_the_contract_check_cannot_lock(
+        db: Db, conn: psycopg.Connection, capsys: pytest.CaptureFixture[str]) -> None:
+    before = state(conn)
+    with db.connect(autocommit=False) as holder:
+        holder.execute("LOCK TABLE public.tenants_tenant IN ACCESS EXCLUSIVE MODE")
+        result = run_bounded(capsys, holder, "attach", "--all", "--lock-timeout", TIMEOUT, "--dsn", db.dsn())
+        holder.rollback()
+    assert_refused(result, "waited longer than --lock-timeout 300ms", "nothing was attached")
+    assert state(conn) == before
+
+
+def test_tenant_role_handover_of_a_busy_schema_changes_nothing(
+        db: Db, conn: psycopg.Connection, capsys: pytest.CaptureFixture[str]) -> None:
+    db.login_role("tenant_busy_owner", "catalog_reader")
+    conn.execute("REVOKE catalog_reader FROM tenant_busy_owner")
+    seed.create_tenant(conn, "busy", "Busy Ltd")
+    owners = "SELECT DISTINCT pg_get_userbyid(relowner) FROM pg_class WHERE relnamespace = 'tenant_busy'::regnamespace"
+    before = conn.execute(owners).fetchall()
+    with held(db, "SELECT count(*) FROM tenant_busy.ats_jobposting") as holder:
+        result = run_bounded(capsys, holder, "attach", "tenant_busy", "--tenant-role", "tenant_busy_owner",
+                             "--lock-timeout", TIMEOUT, "--dsn", db.dsn())
+    assert_refused(result, "tenant_busy not handed to tenant_busy_owner", "nothing was changed")
+    assert conn.execute(owners).fetchall() == before
+    assert triggers_on(conn, "tenant_busy") == 0
+
+
+@pytest.mark.parametrize(("value", "ok"), [("0", True), ("0ms", True), ("1ms", True), ("1.5", True),
+                                           ("500us", False), ("0.4", False), ("100us", False), ("\u0665s", False)])
+def test_lock_timeouts_under_a_millisecond_are_refused(value: str, ok: bool,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """(review) PostgreSQL rounds them to 0, which means no limit at all; 0 itself says so."""
+    value = value.encode().decode("unicode_escape")
+    if ok:
+        assert cli.build_parser().parse_args(["detach", ACME, "--lock-timeout", value]).lock_timeout == value
+        return
+    with pytest.raises(SystemExit):
+        cli.build_parser().parse_args(["detach", ACME, "--lock-timeout", value])
+    assert "from 1ms" in capsys.readouterr().err
+
+
+def test_the_ddl_commands_and_backfill_have_their_own_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """(review) one variable tuned for backfill's long waits would let uninstall queue the application."""
+    monkeypatch.setenv("CATALOG_SYNC_LOCK_TIMEOUT", "120s")
+    monkeypatch.setenv("CATALOG_SYNC_DDL_LOCK_TIMEOUT", "2s")
+    parse = cli.build_parser().parse_args
+    assert parse(["backfill"]).lock_timeout == "120s"
+    for argv in (["attach", "--all"], ["detach", ACME], ["migrate"], ["uninstall"], ["verify"]):
+        assert parse(argv).lock_timeout == "2s", argv
+    monkeypatch.delenv("CATALOG_SYNC_DDL_LOCK_TIMEOUT")
+    parse = cli.build_parser().parse_args        # defaults are read when the parser is built
+    assert parse(["uninstall"]).lock_timeout == "5s" and parse(["backfill"]).lock_timeout == "120s"

@@ -170,6 +170,25 @@ def test_expire_removes_the_jobs_whose_deadline_passed(app: psycopg.Connection, 
     assert run(db, capsys, "expire")[1].startswith("removed 0 job(s)")
 
 
+def test_expire_never_waits_for_a_writer(app: psycopg.Connection, conn: psycopg.Connection, db: Db,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """(review, tenth session) expire waited for a writer holding an expired row, and the tenant's next
+    writes of the other expired rows (locked by expire) queued behind it: it skips that row instead."""
+    deadline = conn.execute("SELECT now() + interval '1 second'").fetchone()[0]
+    held, other = (insert_job(app, ACME, application_deadline=deadline) for _ in range(2))
+    while conn.execute("SELECT now() <= %s", (deadline,)).fetchone()[0]:
+        time.sleep(0.2)
+    with db.connect(autocommit=False) as writer:
+        writer.execute("SELECT 1 FROM public.job_catalog WHERE job_uuid = %s FOR UPDATE", (held["uuid"],))
+        conn.execute("SET lock_timeout = '5s'")       # a wait would fail this call, not hang the test
+        assert conn.execute("SELECT catalog_sync.expire_jobs()").fetchone() == (1,)
+        conn.execute("RESET lock_timeout")
+        writer.rollback()
+    assert catalog_row(conn, other["uuid"]) is None and catalog_row(conn, held["uuid"]) is not None
+    assert run(db, capsys, "expire")[1].startswith("removed 1 job(s)")
+    assert problems(conn) == []
+
+
 # ------------------------------------------------------------- trigger drift
 
 

@@ -3,10 +3,12 @@
 -- partial index on the deadline), so it can run often: `catalog-sync expire`
 -- from cron, or pg_cron (docs/operations.md, "Expired jobs").
 -- A row whose deadline passed is ineligible whatever its sources say, so there
--- is no projection and no lock beyond the rows' own. A writer that commits a
--- later deadline keeps its row: the DELETE re-checks a row it waited for. A
--- writer whose transaction began before the deadline may still write the row
--- back after this ran; the next run takes it.
+-- is no projection and no lock beyond the rows' own. It never waits: a row a
+-- writer holds is skipped (SKIP LOCKED). Waiting would queue that tenant's
+-- next writes of the expired rows this run already holds behind the writer;
+-- the writer's own sync decides the row (a later deadline keeps it), or the
+-- next run takes it. A writer whose transaction began before the deadline may
+-- still write the row back after this ran; the next run takes it.
 -- p_dry_run: count only.
 CREATE OR REPLACE FUNCTION catalog_sync.expire_jobs(p_dry_run boolean DEFAULT false)
 RETURNS bigint
@@ -22,7 +24,10 @@ BEGIN
     IF p_dry_run THEN
         SELECT count(*) INTO v_count FROM public.job_catalog c WHERE c.application_deadline <= now();
     ELSE
-        WITH gone AS (DELETE FROM public.job_catalog c WHERE c.application_deadline <= now() RETURNING 1)
+        WITH doomed AS (SELECT c.tenant_id, c.job_uuid FROM public.job_catalog c
+                        WHERE c.application_deadline <= now() FOR UPDATE SKIP LOCKED),
+             gone AS (DELETE FROM public.job_catalog c USING doomed d
+                      WHERE c.tenant_id = d.tenant_id AND c.job_uuid = d.job_uuid RETURNING 1)
         SELECT count(*) INTO v_count FROM gone;
     END IF;
     RETURN v_count;
