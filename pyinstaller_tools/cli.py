@@ -151,9 +151,14 @@ def cmd_attach(args: argparse.Namespace) -> int:
             raise ToolError(f"the contract check waited longer than --lock-timeout {args.lock_timeout} for a lock "
                             "(DDL on the registry or a tenant's tables? see pg_stat_activity); nothing was "
                             "attached; run attach again later, or with a larger --lock-timeout") from exc
-        if problems:
-            shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
-            raise ToolError(f"cannot attach: {shown}; nothing was attached")
+        texts = [problem for _, problem in problems]
+        if problems and not args.skip_refused:
+            shown = "; ".join(texts[:5]) + (f"; and {len(texts) - 5} more" if len(texts) > 5 else "")
+            raise ToolError(f"cannot attach: {shown}; nothing was attached (--skip-refused attaches the others)")
+        refused = sorted({schema for schema, _ in problems})
+        for text in texts:
+            progress(f"refused: {text}")
+        schemas = [s for s in schemas if s not in set(refused)]
         if args.dry_run:
             if args.tenant_role:
                 operations.check_tenant_role(conn, schemas[0], args.tenant_role)
@@ -178,13 +183,22 @@ def cmd_attach(args: argparse.Namespace) -> int:
           f"{result.schemas_unchanged} schema(s) already up to date")
     if result.changed:
         print("run `catalog-sync backfill` to publish the rows that existed before attach")
+    left_out = []
     if result.busy:
-        busy = sorted(result.busy)
-        shown = ", ".join(busy[:5]) + (f" and {len(busy) - 5} more" if len(busy) > 5 else "")
-        raise ToolError(f"{len(busy)} schema(s) not attached: a lock on their tables was held longer than "
-                        f"--lock-timeout {args.lock_timeout} (a long transaction? see pg_stat_activity): {shown}; "
+        left_out.append(f"{len(result.busy)} busy (a lock on their tables was held longer than --lock-timeout "
+                        f"{args.lock_timeout}: a long transaction? see pg_stat_activity): {_first(result.busy)}; "
                         "run the same attach again later, or with a larger --lock-timeout")
+    if refused:
+        left_out.append(f"{len(refused)} refused by the contract check (listed above): {_first(refused)}; "
+                        "fix or detach them (an opt-out)")
+    if left_out:
+        raise ToolError("schema(s) not attached: " + "; ".join(left_out))
     return EXIT_OK
+
+
+def _first(names: Sequence[str], count: int = 5) -> str:
+    names = sorted(names)
+    return ", ".join(names[:count]) + (f" and {len(names) - count} more" if len(names) > count else "")
 
 
 def cmd_detach(args: argparse.Namespace) -> int:
@@ -332,6 +346,8 @@ def cmd_protect(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from pyinstaller_tools import demo
 
+    if args.tenants > len(demo.TENANTS):
+        raise ToolError(f"--tenants {args.tenants}: the demo has {len(demo.TENANTS)} sample tenants")
     return demo.run(dsn=args.dsn, keep=args.keep, tenants=args.tenants, jobs=args.jobs)
 
 
@@ -351,7 +367,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Publish the public rows of every tenant schema into the shared catalogs.",
         epilog="Connection: --dsn, else CATALOG_SYNC_DSN, else DATABASE_URL, else libpq's PG* variables "
                "(demo: only --dsn). "
-               "Exit codes: 0 ok, 1 drift found, 2 error.",
+               "Exit codes: 0 ok, 1 drift found (verify) or a high finding (audit), 2 error.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -376,13 +392,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("attach", cmd_attach, "install the sync triggers on tenant schemas (idempotent)")
     p.add_argument("schemas", nargs="*", metavar="SCHEMA")
-    p.add_argument("--all", action="store_true", help="every registered tenant schema that has the contract tables")
+    p.add_argument("--all", action="store_true",
+                   help="every tenant schema of the registry that has an ats_jobposting table, except those "
+                        "detached on purpose")
     p.add_argument("--chunk-size", **_env_positive_int("CATALOG_SYNC_CHUNK_SIZE", operations.DEFAULT_CHUNK_SIZE),
                    help=f"schemas per transaction (env CATALOG_SYNC_CHUNK_SIZE, default "
                         f"{operations.DEFAULT_CHUNK_SIZE})")
     p.add_argument("--jobs", **_env_positive_int("CATALOG_SYNC_JOBS", 1),
                    help="connections attaching chunks at once (env CATALOG_SYNC_JOBS, default 1)")
     p.add_argument("--dry-run", action="store_true", help="check the schemas against the contract only")
+    p.add_argument("--skip-refused", action="store_true",
+                   help="attach the schemas that pass the contract check and name the others (exit 2), "
+                        "instead of attaching nothing")
     p.add_argument("--tenant-role", metavar="ROLE",
                    help="first hand the schema to this per-tenant role safely (run as a superuser)")
     _add_lock_timeout(p, operations.DDL_LOCK_TIMEOUT, "a schema's tables (longer: it is skipped, exit 2)")
@@ -430,7 +451,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "backfill, change rows, verify and print the catalog.")
     p.add_argument("--dsn", default=None, help="use this (empty, disposable) database instead of a local cluster")
     p.add_argument("--keep", action="store_true", help="leave the local cluster running and print how to connect")
-    p.add_argument("--tenants", type=_positive_int, default=3)
+    p.add_argument("--tenants", type=_positive_int, default=3, help="sample tenants, 1 to 5 (default 3)")
     p.add_argument("--jobs", type=_positive_int, default=20, help="jobs per tenant")
     p.set_defaults(func=cmd_demo)
     return parser

@@ -63,24 +63,25 @@ def attachable_schemas(conn: psycopg.Connection) -> list[str]:
 
 
 def preflight(conn: psycopg.Connection, schemas: Sequence[str], jobs: int = 1,
-              connect: Callable[[], psycopg.Connection] | None = None) -> list[str]:
-    """Every reason any of the schemas cannot be attached; checked before anything changes.
+              connect: Callable[[], psycopg.Connection] | None = None) -> list[tuple[str, str]]:
+    """Every reason any of the schemas cannot be attached, as (schema, problem); checked before
+    anything changes.
 
     With jobs > 1 (and `connect`), the schemas are split into that many slices checked from as
     many connections at once; the problems come back in the order of `schemas` either way."""
-    def check(own: psycopg.Connection, part: Sequence[str]) -> list[str]:
+    def check(own: psycopg.Connection, part: Sequence[str]) -> list[tuple[str, str]]:
         rows = own.execute(
-            "SELECT p.problem FROM catalog_sync.schema_problems(%s::text[]) WITH ORDINALITY "
+            "SELECT p.schema_name, p.problem FROM catalog_sync.schema_problems(%s::text[]) WITH ORDINALITY "
             "AS p (schema_name, problem, n) ORDER BY p.n",
             (list(part),),
         ).fetchall()
-        return [r[0] for r in rows]
+        return [(r[0], r[1]) for r in rows]
 
     if jobs <= 1 or connect is None or len(schemas) < 2 * jobs:
         return check(conn, schemas)
     size = -(-len(schemas) // jobs)
     parts = [schemas[i:i + size] for i in range(0, len(schemas), size)]
-    results: list[list[str]] = [[] for _ in parts]
+    results: list[list[tuple[str, str]]] = [[] for _ in parts]
 
     def check_part(own: psycopg.Connection, n: int) -> None:
         results[n] = check(own, parts[n])

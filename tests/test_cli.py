@@ -700,3 +700,21 @@ def test_a_bad_pg_bindir_is_an_error_not_a_fallback(monkeypatch: pytest.MonkeyPa
     """BUG (review): PG_BINDIR=/nonexistent silently used other binaries; a cluster error was a traceback."""
     monkeypatch.setenv("PG_BINDIR", "/nonexistent")
     assert_refused(run(capsys, "demo"), "PG_BINDIR=/nonexistent has no initdb")
+
+
+def test_skip_refused_attaches_the_schemas_that_pass(conn: psycopg.Connection, app: psycopg.Connection, db: Db,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """(docs review) one tenant that fails the contract stopped `attach --all` for every other one, e.g. after
+    an upgrade whose new triggers every tenant needs."""
+    for schema in (ACME, GLOBEX):
+        conn.execute("SELECT catalog_sync.detach_schema(%s)", (schema,))
+    app.execute(f"ALTER TABLE {GLOBEX}.ats_jobposting ALTER COLUMN title TYPE text")
+    code, out, err = run(capsys, "attach", ACME, GLOBEX, dsn=db.dsn())
+    assert code == 2 and "--skip-refused attaches the others" in err and triggers_on(conn, ACME) == 0, err
+    code, out, err = run(capsys, "attach", ACME, GLOBEX, "--skip-refused", dsn=db.dsn())
+    assert code == 2 and "attached 1 schema(s)" in out, (out, err)
+    lines = err.strip().splitlines()
+    assert lines[0].startswith(f"refused: {GLOBEX}.ats_jobposting: column title") and len(lines) == 2, err
+    assert lines[1] == (f"catalog-sync: error: schema(s) not attached: 1 refused by the contract check (listed "
+                        f"above): {GLOBEX}; fix or detach them (an opt-out)"), err
+    assert triggers_on(conn, ACME) > 0 and triggers_on(conn, GLOBEX) == 0
