@@ -476,11 +476,11 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
             attached = attach(conn, sorted(reattach), DEFAULT_CHUNK_SIZE, progress, lock_timeout=lock_timeout)
             busy += attached.busy
             done += [f"{schema}: triggers attached" for schema in sorted(reattach - set(attached.busy))]
-        left_out = refused.keys() | set(busy)
+        # (A busy tenant is left for the next run; a refused one that is attached still is re-synced.)
         resync = {(t, s) for k in ("missing", "stale", "orphan", "expired", "tenant_not_attached")
-                  for t, s in by_problem.get(k, ()) if t is not None and s and s not in left_out}
+                  for t, s in by_problem.get(k, ()) if t is not None and s and s not in refused and s not in busy}
         resync |= {(t, s) for k in trigger_problems for t, s in by_problem[k] if t is not None and s
-                   and s not in left_out}
+                   and s not in busy}
         report = backfill(conn, [Tenant(t, s) for t, s in sorted(resync)], False, BACKFILL_LOCK_TIMEOUT, progress)
         for e in report["tenants"]:
             if e["error"]:
