@@ -377,6 +377,7 @@ def create_floor_triggers(admin: common.Conn, ids: dict[str, int]) -> None:
             "SET search_path = pg_catalog, pg_temp SET jit = off SET constraint_exclusion = partition "
             "SET row_security = off AS {}").format(function, sql.Literal(body)))
         admin.execute(sql.SQL("ALTER FUNCTION {}() OWNER TO catalog_sync_owner").format(function))
+        admin.execute(sql.SQL("REVOKE ALL ON FUNCTION {}() FROM PUBLIC").format(function))
         table = sql.Identifier(schema, "ats_jobposting")
         admin.execute(sql.SQL(
             "CREATE TRIGGER bench_floor AFTER UPDATE ON {} REFERENCING OLD TABLE AS old_rows "

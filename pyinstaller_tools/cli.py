@@ -135,6 +135,7 @@ def cmd_attach(args: argparse.Namespace) -> int:
         raise ToolError("name one or more schemas, or use --all")
     if args.tenant_role and (args.all or len(set(args.schemas)) != 1):
         raise ToolError("--tenant-role goes with exactly one schema")
+
     def connect_bounded() -> psycopg.Connection:
         # every lock wait of the command bounded, the pre-flight's included
         return connect(args.dsn, autocommit=True, lock_timeout=args.lock_timeout)
@@ -158,13 +159,19 @@ def cmd_attach(args: argparse.Namespace) -> int:
         refused = sorted({schema for schema, _ in problems})
         for text in texts:
             progress(f"refused: {text}")
-        schemas = [s for s in schemas if s not in set(refused)]
+        schemas = [s for s in schemas if s not in set(refused)] if refused else schemas
+        if refused and not schemas:
+            raise ToolError(f"nothing to attach: every schema named was refused by the contract check "
+                            f"(listed above): {_first(refused)}")
         if args.dry_run:
             if args.tenant_role:
                 operations.check_tenant_role(conn, schemas[0], args.tenant_role)
             already = list(operations.attach_states(conn, schemas).values()).count("attached")
             print(f"dry run: {len(schemas)} schema(s) pass the contract check: {len(schemas) - already} would be "
                   f"attached, {already} attached already (their triggers would be replaced where outdated)")
+            if refused:          # the same exit status as the real run
+                raise ToolError(f"dry run: {len(refused)} schema(s) refused by the contract check (listed above): "
+                                f"{_first(refused)}")
             return EXIT_OK
         if args.tenant_role:
             try:
@@ -204,8 +211,8 @@ def _first(names: Sequence[str], count: int = 5) -> str:
 def cmd_detach(args: argparse.Namespace) -> int:
     with connect(args.dsn, lock_timeout=args.lock_timeout) as conn:
         operations.require_installed(conn)
-        before = operations.attach_states(conn, [args.schema])[args.schema]
-        if args.dry_run:       # no DROP TRIGGER, so no lock: a dry run never waits nor blocks anybody
+        before = operations.detach_state(conn, args.schema)
+        if args.dry_run:       # no DROP TRIGGER: no lock on the tenant's tables, no wait for its writers
             dropped = operations.detach_preview(conn, args.schema)
             conn.rollback()
         else:
@@ -224,6 +231,10 @@ def cmd_detach(args: argparse.Namespace) -> int:
         print(f"dry run: would drop {dropped} trigger(s) from {args.schema}{purge}" if args.dry_run else
               f"detached {args.schema}: {dropped} trigger(s) dropped"
               + (purge or "; catalog rows kept (use --purge to remove them)"))
+    elif before == "unknown":
+        # (detach refuses a schema it knows nothing of, unless sync triggers are left on it)
+        print(f"{'dry run: ' if args.dry_run else ''}{args.schema} is no tenant (not in the registry): "
+              f"{'would drop' if args.dry_run else 'dropped'} {dropped} sync trigger(s) left on its tables")
     elif before == "detached":
         left = (f"{'would drop' if args.dry_run else 'dropped'} {dropped} sync trigger(s) left on its tables"
                 if dropped else "no trigger to drop")
@@ -393,8 +404,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("attach", cmd_attach, "install the sync triggers on tenant schemas (idempotent)")
     p.add_argument("schemas", nargs="*", metavar="SCHEMA")
     p.add_argument("--all", action="store_true",
-                   help="every tenant schema of the registry that has an ats_jobposting table, except those "
-                        "detached on purpose")
+                   help="every attached tenant, and every other tenant of the registry whose schema has an "
+                        "ats_jobposting table, except those detached on purpose")
     p.add_argument("--chunk-size", **_env_positive_int("CATALOG_SYNC_CHUNK_SIZE", operations.DEFAULT_CHUNK_SIZE),
                    help=f"schemas per transaction (env CATALOG_SYNC_CHUNK_SIZE, default "
                         f"{operations.DEFAULT_CHUNK_SIZE})")

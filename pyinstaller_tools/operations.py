@@ -248,19 +248,26 @@ def attach_states(conn: psycopg.Connection, schemas: Sequence[str]) -> dict[str,
     return {s: states.get(s, "not attached") for s in schemas}
 
 
+def detach_state(conn: psycopg.Connection, schema: str) -> str:
+    """'attached', 'detached', 'not attached' (a registry tenant never attached) or 'unknown', as
+    detach_schema() sees the schema."""
+    row = conn.execute("SELECT state FROM catalog_sync.schema_registration(%s)", (schema,)).fetchone()
+    return str(row[0]) if row else "unknown"
+
+
 def detach_preview(conn: psycopg.Connection, schema: str) -> int:
-    """The sync triggers detach would drop, without a lock; refused as detach would refuse it."""
-    known = conn.execute("SELECT count(*) FROM catalog_sync.tenant_schemas() WHERE schema_name = %s",
-                         (schema,)).fetchone()
-    if not known or not known[0]:
-        raise ToolError(f"catalog_sync: schema {schema} is neither attached nor a tenant schema")
+    """The sync triggers detach would drop, without a lock on the tenant's tables; refused as detach
+    would refuse it."""
     rows = conn.execute("SELECT catalog_sync.qualified_name(relid), triggers, owned "
                         "FROM catalog_sync.schema_sync_triggers(%s)", (schema,)).fetchall()
-    not_owned = [r[0] for r in rows if not r[2]]
+    count = sum(int(r[1]) for r in rows)
+    if count == 0 and detach_state(conn, schema) == "unknown":
+        raise ToolError(f"catalog_sync: schema {schema} is neither attached nor a tenant schema")
+    not_owned = [r[0] for r in rows if not r[2] and r[1]]
     if not_owned:
         raise ToolError(f"must be owner of table {not_owned[0]}: detach drops triggers, which needs the owner of "
                         "the tenant's tables (or a superuser)")
-    return sum(int(r[1]) for r in rows)
+    return count
 
 
 def detach(conn: psycopg.Connection, schema: str, purge: bool, lock_timeout: str = DDL_LOCK_TIMEOUT) -> int:
@@ -472,15 +479,23 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
                                             (sorted(reattach),)).fetchall():
             refused.setdefault(schema, problem)
         reattach -= refused.keys()
+        registry_busy: list[str] = []
         if reattach:
-            attached = attach(conn, sorted(reattach), DEFAULT_CHUNK_SIZE, progress, lock_timeout=lock_timeout)
-            busy += attached.busy
-            done += [f"{schema}: triggers attached" for schema in sorted(reattach - set(attached.busy))]
-        # (A busy tenant is left for the next run; a refused one that is attached still is re-synced.)
+            try:
+                attached = attach(conn, sorted(reattach), DEFAULT_CHUNK_SIZE, progress, lock_timeout=lock_timeout)
+                busy += attached.busy
+                done += [f"{schema}: triggers attached" for schema in sorted(reattach - set(attached.busy))]
+            except ToolError:       # the registry stayed locked: attach stopped; the next run re-syncs
+                registry_busy = sorted(reattach)
+                done.append(f"not repaired (the tenant registry stayed locked longer than --lock-timeout "
+                            f"{lock_timeout}: see pg_stat_activity; run verify --repair again): "
+                            f"{', '.join(registry_busy)}")
+        # A busy tenant is left for the next run; a refused one that is attached is still re-synced.
+        left = set(busy) | set(registry_busy)
         resync = {(t, s) for k in ("missing", "stale", "orphan", "expired", "tenant_not_attached")
-                  for t, s in by_problem.get(k, ()) if t is not None and s and s not in refused and s not in busy}
+                  for t, s in by_problem.get(k, ()) if t is not None and s and s not in refused and s not in left}
         resync |= {(t, s) for k in trigger_problems for t, s in by_problem[k] if t is not None and s
-                   and s not in busy}
+                   and s not in left}
         report = backfill(conn, [Tenant(t, s) for t, s in sorted(resync)], False, BACKFILL_LOCK_TIMEOUT, progress)
         for e in report["tenants"]:
             if e["error"]:

@@ -54,7 +54,7 @@ def assert_attach_refused(result: tuple[int, str, str], *needles: str) -> None:
     assert code == 2, (out, err)
     lines = [line for line in err.splitlines() if line.strip()]
     assert lines and lines[-1].startswith("catalog-sync: error:"), err
-    assert all(line.startswith(("error: ", "catalog-sync: error:")) for line in lines), err
+    assert all(line.startswith(("error: ", "refused: ", "catalog-sync: error:")) for line in lines), err
     for needle in needles:
         assert needle.lower() in err.lower(), (needle, err)
 
@@ -718,3 +718,15 @@ def test_skip_refused_attaches_the_schemas_that_pass(conn: psycopg.Connection, a
     assert lines[1] == (f"catalog-sync: error: schema(s) not attached: 1 refused by the contract check (listed "
                         f"above): {GLOBEX}; fix or detach them (an opt-out)"), err
     assert triggers_on(conn, ACME) > 0 and triggers_on(conn, GLOBEX) == 0
+
+
+def test_skip_refused_with_nothing_left_or_a_dry_run(sconn: psycopg.Connection, shared: Db,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """(review) with --tenant-role and its one schema refused: a traceback (exit 1); a dry run that refused
+    schemas exited 0 where the real run exits 2."""
+    before = state(sconn)
+    assert_attach_refused(run(capsys, "attach", "tenant_nope", "--tenant-role", "r", "--skip-refused",
+                              dsn=shared.dsn()), "nothing to attach", "tenant_nope")
+    code, out, err = run(capsys, "attach", "tenant_nope", ACME, "--skip-refused", "--dry-run", dsn=shared.dsn())
+    assert code == 2 and "dry run: 1 schema(s) pass" in out and "1 schema(s) refused" in err, (out, err)
+    assert state(sconn) == before

@@ -203,7 +203,6 @@ def test_tenant_role_handover_of_a_busy_schema_changes_nothing(
 def test_lock_timeouts_under_a_millisecond_are_refused(value: str, ok: bool,
                                                        capsys: pytest.CaptureFixture[str]) -> None:
     """(review) PostgreSQL rounds them to 0, which means no limit at all; 0 itself says so."""
-    value = value.encode().decode("unicode_escape")
     if ok:
         assert cli.build_parser().parse_args(["detach", ACME, "--lock-timeout", value]).lock_timeout == value
         return

@@ -146,3 +146,60 @@ def test_detach_drops_the_sync_triggers_a_dropped_table_left_behind(
     assert leftover_sync_triggers(conn) == 0
     assert conn.execute("SELECT count(*) FROM catalog_sync.audit() "
                         "WHERE check_name = 'unregistered_sync_trigger'").fetchone()[0] == 0
+
+
+def test_detach_after_the_job_table_itself_was_dropped(
+        protected: None, db: Db, app: psycopg.Connection, conn: psycopg.Connection,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """(review) with ats_jobposting gone, detach --dry-run refused the schema as unknown, and detach said
+    "was not attached" without a word of the triggers it dropped."""
+    app.execute(f"DROP TABLE {ACME}.ats_jobposting CASCADE")
+    left = leftover_sync_triggers(conn)
+    assert left > 0
+    assert cli.main(["detach", ACME, "--dry-run", "--dsn", db.dsn()]) == 0
+    assert f"would drop {left} sync trigger(s) left on its tables" in capsys.readouterr().out
+    assert cli.main(["detach", ACME, "--dsn", db.dsn()]) == 0
+    assert f"is detached already: dropped {left} sync trigger(s)" in capsys.readouterr().out
+    assert leftover_sync_triggers(conn) == 0
+
+
+def test_detach_of_a_tenant_deleted_from_the_registry_drops_its_leftover_triggers(
+        db: Db, conn: psycopg.Connection, capsys: pytest.CaptureFixture[str]) -> None:
+    """(review) django-tenants deletes the registry row and keeps the schema: audit sent the DBA to detach,
+    which refused the schema as unknown."""
+    conn.execute("DELETE FROM public.tenants_tenant WHERE schema_name = %s", (ACME,))
+    left = leftover_sync_triggers(conn)
+    assert left > 0
+    assert conn.execute("SELECT count(*) FROM catalog_sync.audit() WHERE check_name = 'unregistered_sync_trigger' "
+                        "AND detail LIKE %s", (f"%catalog-sync detach {ACME} %",)).fetchone()[0] == 8
+    assert cli.main(["detach", ACME, "--dsn", db.dsn()]) == 0
+    assert f"{ACME} is no tenant (not in the registry): dropped {left} sync trigger(s)" in capsys.readouterr().out
+    assert leftover_sync_triggers(conn) == 0
+    assert cli.main(["detach", ACME, "--dsn", db.dsn()]) == 2           # now it is nothing at all
+    assert "neither attached nor a tenant schema" in capsys.readouterr().err
+
+
+def test_detach_leaves_the_registry_and_other_tenants_triggers_alone(
+        db: Db, conn: psycopg.Connection, capsys: pytest.CaptureFixture[str]) -> None:
+    """(review) detach also drops sync triggers of unregistered tables of the schema: not the registry's (a
+    'public' registry tenant, as django-tenants has), not those of a table registered to another tenant."""
+    registry = "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'public.tenants_tenant'::regclass"
+    before = conn.execute(registry).fetchone()[0]
+    assert before > 0
+    conn.execute("INSERT INTO public.tenants_tenant (schema_name, uuid, name, slug, logo_url, website, status, "
+                 "created_on, updated_at) VALUES ('public', gen_random_uuid(), 'Public', 'public', '', '', "
+                 "'active', now(), now())")
+    assert cli.main(["detach", "public", "--dsn", db.dsn()]) == 0
+    assert conn.execute(registry).fetchone()[0] == before
+    # A table of globex moved into another tenant's schema keeps its registration (and its triggers).
+    conn.execute("CREATE SCHEMA tenant_moved")
+    conn.execute("INSERT INTO public.tenants_tenant (schema_name, uuid, name, slug, logo_url, website, status, "
+                 "created_on, updated_at) VALUES ('tenant_moved', gen_random_uuid(), 'Moved', 'moved', '', '', "
+                 "'active', now(), now())")
+    conn.execute("ALTER TABLE tenant_globex.services_skill SET SCHEMA tenant_moved")
+    moved = ("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'tenant_moved.services_skill'::regclass "
+             "AND tgname LIKE 'catalog_sync%'")
+    assert conn.execute(moved).fetchone()[0] > 0
+    assert cli.main(["detach", "tenant_moved", "--dsn", db.dsn()]) == 0
+    capsys.readouterr()
+    assert conn.execute(moved).fetchone()[0] > 0

@@ -144,8 +144,9 @@ BEGIN
     -- protection detached a tenant whose table was dropped): they sync nothing.
     RETURN QUERY
     SELECT DISTINCT 'medium', 'unregistered_sync_trigger', catalog_sync.qualified_name(tg.tgrelid),
-           'sync triggers on a table that is not attached: they sync nothing; run catalog-sync detach '
-           || n.nspname || ' (as the owner of its tables or a superuser) to drop them'
+           'sync triggers on a table that is not attached: they sync nothing; catalog-sync detach '
+           || quote_ident(n.nspname) || ' drops them (run it as the owner of the tables who is an installer, '
+           || 'or as a superuser)'
     FROM pg_catalog.pg_trigger tg
     JOIN pg_catalog.pg_proc p ON p.oid = tg.tgfoid
     JOIN pg_catalog.pg_class c ON c.oid = tg.tgrelid

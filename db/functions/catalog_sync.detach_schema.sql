@@ -15,7 +15,12 @@ BEGIN
     FOR v_rel IN SELECT r.relid FROM catalog_sync.schema_sync_triggers(p_schema) AS r LOOP
         triggers_dropped := triggers_dropped + catalog_sync.drop_triggers(v_rel.relid);
     END LOOP;
-    SELECT u.tenant_id INTO tenant_id FROM catalog_sync.unregister_schema(p_schema, p_purge) AS u;
+    -- A schema the sync knows nothing of any more (its tenant deleted from the
+    -- registry) only loses the triggers left on it; with none, it is an error
+    -- (unregister_schema() says which).
+    IF triggers_dropped = 0 OR (SELECT g.state FROM catalog_sync.schema_registration(p_schema) AS g) <> 'unknown' THEN
+        SELECT u.tenant_id INTO tenant_id FROM catalog_sync.unregister_schema(p_schema, p_purge) AS u;
+    END IF;
     RETURN NEXT;
 END
 $$;

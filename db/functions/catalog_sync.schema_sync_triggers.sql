@@ -1,7 +1,9 @@
 -- The tables of a tenant schema that detach_schema() drops sync triggers
 -- from: the registered ones, and any other table of the schema that still has
 -- sync triggers (left behind when protection detached the tenant because one
--- of its tables was dropped: the definer cannot drop them). With the number of
+-- of its tables was dropped: the definer cannot drop them; or when the tenant
+-- was deleted from the registry), but none registered to another tenant.
+-- With the number of
 -- sync triggers on each, and whether the caller owns it (DROP TRIGGER needs
 -- that), so that detach --dry-run can tell without taking a lock.
 CREATE OR REPLACE FUNCTION catalog_sync.schema_sync_triggers(p_schema text)
@@ -21,7 +23,9 @@ AS $$
                     JOIN pg_catalog.pg_class t ON t.oid = tg.tgrelid
                     JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace
                     JOIN pg_catalog.pg_proc p ON p.oid = tg.tgfoid
-                    WHERE n.nspname = p_schema AND p.pronamespace = 'catalog_sync'::regnamespace)
+                    WHERE n.nspname = p_schema AND p.pronamespace = 'catalog_sync'::regnamespace
+                      AND tg.tgrelid <> ALL ((SELECT g.other_tenants_relids
+                                              FROM catalog_sync.schema_registration(p_schema) AS g)::oid[]))
       AND c.oid <> 'public.tenants_tenant'::regclass
     ORDER BY c.oid
 $$;
