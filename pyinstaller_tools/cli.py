@@ -102,7 +102,8 @@ def _dump_json(data: object) -> None:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     if args.sql:
-        sys.stdout.write(migrate.offline_sql(args.revision))
+        # the same bound on lock waits as the online path, for psql
+        sys.stdout.write(f"SET lock_timeout = '{args.lock_timeout}';\n" + migrate.offline_sql(args.revision))
         return EXIT_OK
     dsn = resolve_dsn(args.dsn)
     connect(dsn).close()  # a clear error for a bad DSN before alembic starts
