@@ -524,10 +524,22 @@ def expire(conn: psycopg.Connection, dry_run: bool) -> int:
     return int(row[0]) if row else 0
 
 
-def status(conn: psycopg.Connection) -> list[dict[str, Any]]:
+STATUS_PAGE = 50       # tenants per status statement (and transaction, on an autocommit connection)
+
+
+def status(conn: psycopg.Connection, page: int = STATUS_PAGE) -> list[dict[str, Any]]:
+    """catalog_sync.status() page by page: on an autocommit connection each page is a transaction of its
+    own, so the locks on a page's tables are released before the next page (DDL never waits for the
+    whole run)."""
     cur = conn.cursor(row_factory=dict_row)
-    rows = cur.execute("SELECT * FROM catalog_sync.status()").fetchall()
-    return [{"schema": r.pop("schema_name"), **r} for r in rows]
+    rows: list[dict[str, Any]] = []
+    after: str | None = None
+    while True:
+        part = cur.execute("SELECT * FROM catalog_sync.status(%s, %s)", (after, page)).fetchall()
+        rows += part
+        if len(part) < page:
+            return [{"schema": r.pop("schema_name"), **r} for r in rows]
+        after = part[-1]["schema_name"]
 
 
 def audit(conn: psycopg.Connection) -> list[dict[str, Any]]:

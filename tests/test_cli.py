@@ -730,3 +730,34 @@ def test_skip_refused_with_nothing_left_or_a_dry_run(sconn: psycopg.Connection, 
     code, out, err = run(capsys, "attach", "tenant_nope", ACME, "--skip-refused", "--dry-run", dsn=shared.dsn())
     assert code == 2 and "dry run: 1 schema(s) pass" in out and "1 schema(s) refused" in err, (out, err)
     assert state(sconn) == before
+
+
+def test_status_holds_a_tenants_locks_for_one_page_only(conn: psycopg.Connection, db: Db,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """(review) status ran as one statement: it kept ACCESS SHARE on every tenant it had visited while it
+    waited on a later one, so the application's DDL on those tenants queued behind it. Pages of tenants,
+    one transaction each: acme's DDL goes through while status waits on globex."""
+    whole = conn.execute("SELECT tenant_id, schema_name, eligible, catalog_rows, triggers "
+                         "FROM catalog_sync.status()").fetchall()
+    paged = operations.status(conn, page=1)
+    assert [(r["tenant_id"], r["schema"], r["eligible"], r["catalog_rows"], r["triggers"]) for r in paged] == whole
+    assert [r[1] for r in whole] == [ACME, GLOBEX]
+    with db.connect(autocommit=False) as holder, db.connect(autocommit=True) as reader:
+        holder.execute(f"LOCK TABLE {GLOBEX}.ats_jobposting IN ACCESS EXCLUSIVE MODE")   # globex's migration
+        result: list[Any] = []
+        thread = threading.Thread(target=lambda: result.append(operations.status(reader, page=1)))
+        thread.start()
+        try:
+            deadline = time.monotonic() + 30
+            while not conn.execute("SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = %s::regclass",
+                                   (f"{GLOBEX}.ats_jobposting",)).fetchone()[0]:
+                assert time.monotonic() < deadline, "status never reached globex"
+                time.sleep(0.05)
+            with db.connect(autocommit=False) as migration:       # acme's migration does not wait for status
+                migration.execute("SET lock_timeout = '2s'")
+                migration.execute(f"LOCK TABLE {ACME}.ats_jobposting IN ACCESS EXCLUSIVE MODE")
+                migration.rollback()
+        finally:
+            holder.rollback()
+            thread.join(60)
+    assert [r["schema"] for r in result[0]] == [ACME, GLOBEX]
