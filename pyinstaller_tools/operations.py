@@ -524,22 +524,23 @@ def expire(conn: psycopg.Connection, dry_run: bool) -> int:
     return int(row[0]) if row else 0
 
 
-STATUS_PAGE = 50       # tenants per status statement (and transaction, on an autocommit connection)
-
-
-def status(conn: psycopg.Connection, page: int = STATUS_PAGE) -> list[dict[str, Any]]:
-    """catalog_sync.status() page by page: on an autocommit connection each page is a transaction of its
-    own, so the locks on a page's tables are released before the next page (DDL never waits for the
-    whole run)."""
+def status(conn: psycopg.Connection) -> list[dict[str, Any]]:
+    """catalog_sync.status() one tenant at a time, in the order of the registry's ids: on an autocommit
+    connection each tenant is a transaction of its own, so the locks on its tables are released before
+    the next tenant (an application's DDL never waits for the rest of the run). Sorted by schema."""
     cur = conn.cursor(row_factory=dict_row)
     rows: list[dict[str, Any]] = []
-    after: str | None = None
+    after: int | None = None
     while True:
-        part = cur.execute("SELECT * FROM catalog_sync.status(%s, %s)", (after, page)).fetchall()
-        rows += part
-        if len(part) < page:
-            return [{"schema": r.pop("schema_name"), **r} for r in rows]
-        after = part[-1]["schema_name"]
+        row = cur.execute("SELECT * FROM catalog_sync.status(%s, 1)", (after,)).fetchone()
+        if row is None:
+            break
+        if after is not None and row["tenant_id"] <= after:     # the keyset must move forward
+            raise ToolError(f"status: tenant id {row['tenant_id']} after {after}: the registry's ids are not unique")
+        after = row["tenant_id"]
+        rows.append(row)
+    rows.sort(key=lambda r: (r["schema_name"] or "", r["tenant_id"]))
+    return [{"schema": r.pop("schema_name"), **r} for r in rows]
 
 
 def audit(conn: psycopg.Connection) -> list[dict[str, Any]]:

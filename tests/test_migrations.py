@@ -115,11 +115,15 @@ def test_install_runs_in_one_transaction(fresh) -> None:
         assert conn.execute("SELECT to_regnamespace('catalog_sync')").fetchone()[0] is None
 
 
-def test_offline_sql_bounds_its_lock_waits_like_the_online_path(capsys: pytest.CaptureFixture[str]) -> None:
+def test_offline_sql_bounds_its_lock_waits_like_the_online_path(fresh, capsys: pytest.CaptureFixture[str]) -> None:
     from pyinstaller_tools import cli
 
-    assert cli.main(["migrate", "--sql", "--lock-timeout", "2s"]) == 0
-    assert capsys.readouterr().out.startswith("SET lock_timeout = '2s';\n")
+    assert cli.main(["migrate", "--sql", "--lock-timeout", "1.5s"]) == 0
+    script = capsys.readouterr().out
+    assert script.startswith("SET lock_timeout = '1.5s';\n")
+    target = fresh("m_offline_cli")
+    psql_script(target, script)              # the whole script, as a DBA applies it
+    assert migrate.current(target.dsn()) == "0001"
 
 
 def test_each_alembic_revision_has_its_install_section() -> None:

@@ -1,12 +1,13 @@
 -- One line per tenant of the registry: attached or not, the state of its sync
 -- triggers (worst first), eligible jobs by the projection vs catalog rows, the
 -- last backfill and the last row the sync wrote.
--- A page of it: the p_limit tenants (all: NULL) whose schema names sort after
--- p_after (from the first: NULL). The CLI reads one page per transaction, so
--- the ACCESS SHARE locks the projections take on a tenant's tables are held
--- for a page, not for the whole run: an application's ALTER TABLE on a tenant
--- waits for at most one page.
-CREATE OR REPLACE FUNCTION catalog_sync.status(p_after text DEFAULT NULL, p_limit integer DEFAULT NULL)
+-- Without arguments, every tenant by schema name, in one statement. Else the
+-- p_limit tenants whose ids follow p_after (the registry's primary key: a
+-- rename between calls neither skips nor repeats a tenant). The CLI reads one
+-- tenant per transaction, as verify does, so the ACCESS SHARE locks the
+-- projections take on a tenant's tables are released before the next tenant:
+-- an application's ALTER TABLE never waits for the rest of the run.
+CREATE OR REPLACE FUNCTION catalog_sync.status(p_after bigint DEFAULT NULL, p_limit integer DEFAULT NULL)
 RETURNS TABLE (tenant_id bigint, schema_name text, tenant_status text, attached boolean, triggers text,
                eligible bigint, catalog_rows bigint, last_backfill_at timestamptz, last_synced_at timestamptz,
                eligible_providers bigint, provider_rows bigint, eligible_services bigint, service_rows bigint)
@@ -24,8 +25,9 @@ BEGIN
     FOR v_r IN SELECT r.tenant_id AS id, r.tenant_schema AS schema_name, r.tenant_status AS status,
                       t.tenant_id IS NOT NULL AND t.detached_at IS NULL AS is_attached, t.last_backfill_at
                FROM catalog_sync.registry_rows() AS r LEFT JOIN catalog_sync.tenant t ON t.tenant_id = r.tenant_id
-               WHERE p_after IS NULL OR r.tenant_schema > p_after
-               ORDER BY r.tenant_schema LIMIT p_limit LOOP
+               WHERE p_after IS NULL OR r.tenant_id > p_after
+               ORDER BY CASE WHEN p_after IS NULL AND p_limit IS NULL THEN r.tenant_schema END, r.tenant_id
+               LIMIT p_limit LOOP
         tenant_id := v_r.id;
         schema_name := v_r.schema_name;
         tenant_status := v_r.status;
@@ -71,6 +73,6 @@ BEGIN
     END LOOP;
 END
 $$;
-ALTER FUNCTION catalog_sync.status(text, integer) OWNER TO catalog_sync_owner;
-REVOKE ALL ON FUNCTION catalog_sync.status(text, integer) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION catalog_sync.status(text, integer) TO catalog_sync_installer;
+ALTER FUNCTION catalog_sync.status(bigint, integer) OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync.status(bigint, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION catalog_sync.status(bigint, integer) TO catalog_sync_installer;
