@@ -28,11 +28,20 @@ SAFE_OPTIONS = ("-c search_path=pg_catalog,pg_temp -c default_transaction_isolat
                 " -c DateStyle=ISO -c IntervalStyle=postgres")
 
 
+# Where a command that gave up on a lock sends the DBA.
+LONG_TRANSACTION = "a long transaction? see pg_stat_activity"
+
+
+def session_options(lock_timeout: str | None = None) -> str:
+    """libpq options of a tool session: SAFE_OPTIONS, and with lock_timeout every lock wait bounded."""
+    return SAFE_OPTIONS + (f" -c lock_timeout={lock_timeout}" if lock_timeout else "")
+
+
 def connect(dsn: str | None, autocommit: bool = False, lock_timeout: str | None = None) -> psycopg.Connection:
     """A session of the tool; with lock_timeout, every lock wait of the session is bounded."""
-    options = SAFE_OPTIONS + (f" -c lock_timeout={lock_timeout}" if lock_timeout else "")
     try:
-        conn = psycopg.connect(resolve_dsn(dsn), autocommit=autocommit, connect_timeout=10, options=options)
+        conn = psycopg.connect(resolve_dsn(dsn), autocommit=autocommit, connect_timeout=10,
+                               options=session_options(lock_timeout))
     except psycopg.OperationalError as exc:
         raise ToolError(f"cannot connect to PostgreSQL: {one_line(exc)} (check --dsn, CATALOG_SYNC_DSN, DATABASE_URL "
                         "or PG* variables)"

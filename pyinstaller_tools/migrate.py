@@ -15,7 +15,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
-from pyinstaller_tools.connection import SAFE_OPTIONS, ToolError, describe, one_line
+from pyinstaller_tools.connection import LONG_TRANSACTION, ToolError, describe, one_line, session_options
 
 
 def _config(output_buffer: io.TextIOBase | None = None) -> Config:
@@ -50,7 +50,7 @@ def _describe_migration_error(exc: psycopg.Error, action: str) -> str:
                    "this run stay applied)" if action == "upgrade" else "nothing was removed")
         what = "migration" if action == "upgrade" else "uninstall"
         return (f"{diag.message_primary}: a transaction held a lock the {what} needs longer than "
-                f"--lock-timeout (a long transaction? see pg_stat_activity); {outcome}; run it again later, "
+                f"--lock-timeout ({LONG_TRANSACTION}); {outcome}; run it again later, "
                 "or with a larger --lock-timeout")
     if isinstance(exc, psycopg.errors.DependentObjectsStillExist):
         # not the server's "use DROP ... CASCADE": that would drop the application's objects too
@@ -70,10 +70,8 @@ def _print_own_notice(diag: psycopg.errors.Diagnostic) -> None:
 def _run(dsn: str, action: str, revision: str, lock_timeout: str | None) -> None:
     # lock_timeout bounds each lock wait: a migration queued behind a long
     # transaction would block the application's statements on that table.
-    options = SAFE_OPTIONS + (f" -c lock_timeout={lock_timeout}" if lock_timeout else "")
-
     def connect() -> psycopg.Connection:
-        conn = psycopg.connect(dsn, options=options)
+        conn = psycopg.connect(dsn, options=session_options(lock_timeout))
         conn.add_notice_handler(_print_own_notice)
         return conn
 
@@ -105,7 +103,7 @@ def offline_sql(revision: str = "head") -> str:
 
 
 def current(dsn: str) -> str | None:
-    with psycopg.connect(dsn, options=SAFE_OPTIONS) as conn:
+    with psycopg.connect(dsn, options=session_options()) as conn:
         exists = conn.execute("SELECT to_regclass('public.alembic_version') IS NOT NULL").fetchone()
         if not exists or not exists[0]:
             return None

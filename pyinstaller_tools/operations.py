@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg.rows import dict_row
 
-from pyinstaller_tools.connection import ToolError, describe, is_installed
+from pyinstaller_tools.connection import LONG_TRANSACTION, ToolError, describe, is_installed
 
 Progress = Callable[[str], None]
 T = TypeVar("T")
@@ -344,7 +344,7 @@ def backfill(
         notice.start()
         try:
             with conn.transaction() as tx:
-                conn.execute("SELECT set_config('lock_timeout', %s, true)", (lock_timeout,))
+                set_lock_timeout(conn, lock_timeout)
                 cur = conn.cursor(row_factory=dict_row)
                 rows = cur.execute("SELECT * FROM catalog_sync.backfill_tenant(%s, %s, %s)",
                                    (tenant.tenant_id, dry_run, catalog)).fetchall()
@@ -356,7 +356,7 @@ def backfill(
             entry["error"] = describe(exc)
             if isinstance(exc, psycopg.errors.LockNotAvailable):
                 entry["error"] += (f": its writers held their locks longer than --lock-timeout {lock_timeout} "
-                                   "(a long transaction? see pg_stat_activity); backfill it again later")
+                                   f"({LONG_TRANSACTION}); backfill it again later")
         finally:
             notice.cancel()
         entry["seconds"] = round(time.monotonic() - t0, 3)
@@ -513,8 +513,8 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
         done.append(f"not repaired (tables unreadable, see verify): {', '.join(names)}")
     done += [f"not repaired (attach refused): {problem}" for _schema, problem in sorted(refused.items())]
     if busy:
-        done.append(f"not repaired (a lock on its tables was held longer than --lock-timeout {lock_timeout}: a "
-                    f"long transaction? see pg_stat_activity; run verify --repair again): {', '.join(sorted(busy))}")
+        done.append(f"not repaired (a lock on its tables was held longer than --lock-timeout {lock_timeout}: "
+                    f"{LONG_TRANSACTION}; run verify --repair again): {', '.join(sorted(busy))}")
     return done
 
 

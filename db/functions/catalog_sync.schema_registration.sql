@@ -1,5 +1,5 @@
--- What the sync knows of a schema, for detach: its tenant and state as
--- unregister_schema() looks them up ('attached', 'detached', 'not attached'
+-- What the sync knows of a schema, for detach and unregister_schema(): its
+-- tenant (the sync's record of it, else the registry row) and state ('attached', 'detached', 'not attached'
 -- for a registry tenant never attached; NULL tenant and 'unknown' for a
 -- schema that is neither, e.g. a tenant deleted from the registry whose
 -- schema stayed), and the tables in it that are registered to another tenant

@@ -10,13 +10,10 @@ AS $$
 DECLARE
     v_tenant_id bigint;
 BEGIN
-    SELECT t.tenant_id INTO v_tenant_id FROM catalog_sync.tenant t WHERE t.schema_name = p_schema;
+    SELECT g.tenant_id INTO v_tenant_id FROM catalog_sync.schema_registration(p_schema) AS g;
     IF v_tenant_id IS NULL THEN
-        SELECT r.tenant_id INTO v_tenant_id FROM catalog_sync.registry_rows(ARRAY[p_schema]) AS r;
-        IF v_tenant_id IS NULL THEN
-            RAISE EXCEPTION 'catalog_sync: schema % is neither attached nor a tenant schema', quote_ident(p_schema)
-                USING ERRCODE = 'invalid_schema_name';
-        END IF;
+        RAISE EXCEPTION 'catalog_sync: schema % is neither attached nor a tenant schema', quote_ident(p_schema)
+            USING ERRCODE = 'invalid_schema_name';
     END IF;
     PERFORM catalog_sync.lock_for_tenant_change(ARRAY[v_tenant_id]);
     -- Only who can drop the sync triggers (the tables' owner, via detach_schema)
