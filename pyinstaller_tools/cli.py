@@ -267,14 +267,14 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    with connect(args.dsn, autocommit=True) as conn:
+    with connect(args.dsn, autocommit=True, lock_timeout=args.lock_timeout) as conn:
         operations.require_installed(conn)
         tenants = operations.resolve_tenants(conn, args.tenant) if args.tenant else None
-        findings = operations.verify(conn, tenants, progress)
+        findings = operations.verify(conn, tenants, progress, args.lock_timeout)
         repaired: list[str] = []
         if findings and args.repair:
             repaired = operations.repair(conn, findings, progress, args.lock_timeout)
-            findings = operations.verify(conn, tenants, progress)
+            findings = operations.verify(conn, tenants, progress, args.lock_timeout)
         if args.catalog:
             findings = [f for f in findings if f["catalog"] in (None, args.catalog)]
     if args.json:
@@ -310,15 +310,20 @@ def cmd_expire(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    with connect(args.dsn, autocommit=True) as conn:
+    with connect(args.dsn, autocommit=True, lock_timeout=args.lock_timeout) as conn:
         operations.require_installed(conn)
-        rows = operations.status(conn)
+        rows = operations.status(conn, args.lock_timeout)
+    failed = [r for r in rows if r["error"]]
     if args.json:
         _dump_json(rows)
     else:
         print_table(rows, ["schema", "tenant_status", "attached", "triggers", "eligible", "catalog_rows",
                            "eligible_providers", "provider_rows", "eligible_services", "service_rows",
-                           "last_synced_at"])
+                           "last_synced_at"] + (["error"] if failed else []))
+    if failed:
+        progress(f"status: {len(failed)} tenant(s) not read: {_first([r['schema'] for r in failed])}; "
+                 f"{failed[0]['error']}")
+        return EXIT_ERROR
     return EXIT_OK
 
 
@@ -439,7 +444,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--catalog", choices=operations.CATALOGS, help="only report this catalog (default: all)")
     p.add_argument("--repair", action="store_true", help="re-attach triggers and re-sync drifted tenants")
     _add_lock_timeout(p, operations.DDL_LOCK_TIMEOUT,
-                      "a tenant's tables when --repair re-attaches (longer: left for the next run)")
+                      "a tenant's tables (longer: that tenant is an error finding, exit 2; a tenant --repair "
+                      "re-attaches is left for the next run)")
     p.add_argument("--json", action="store_true", help="machine-readable report")
 
     p = add("expire", cmd_expire, "remove the catalog rows of jobs whose application deadline has passed "
@@ -457,6 +463,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("status", cmd_status, "per tenant: triggers, eligible vs catalog rows, last sync")
     p.add_argument("--json", action="store_true", help="machine-readable report")
+    _add_lock_timeout(p, operations.DDL_LOCK_TIMEOUT,
+                      "a tenant's tables (longer: its counts are left empty, its error shown, exit 2)")
 
     p = sub.add_parser("demo", help="run the demo on a throwaway local cluster (or --dsn)",
                        description="Create tenants from the contract with realistic data, migrate, attach, "

@@ -128,6 +128,17 @@ def on_connections(items: Iterable[T], jobs: int, connect: Callable[[], psycopg.
         raise errors[0]
 
 
+def busy(lock_timeout: str | None, command: str) -> str:
+    """What a read-only command reports for a tenant whose lock wait timed out."""
+    return (f"busy: a lock wait on its tables timed out (--lock-timeout {lock_timeout or 'none'}; "
+            f"{LONG_TRANSACTION}); run {command} again later, or with a larger --lock-timeout")
+
+
+def registry_busy(lock_timeout: str | None, command: str) -> str:
+    return (f"{command}: the tenant registry stayed locked longer than --lock-timeout {lock_timeout or 'none'} "
+            f"({LONG_TRANSACTION}); run {command} again later, or with a larger --lock-timeout")
+
+
 def set_lock_timeout(conn: psycopg.Connection, lock_timeout: str) -> None:
     """lock_timeout for the rest of the current transaction."""
     conn.execute("SELECT pg_catalog.set_config('lock_timeout', %s, true)", (lock_timeout,))
@@ -387,28 +398,32 @@ def backfill(
 
 
 def verify(conn: psycopg.Connection, tenants: Sequence[Tenant] | None,
-           progress: Progress | None = None) -> list[dict[str, Any]]:
+           progress: Progress | None = None, lock_timeout: str | None = None) -> list[dict[str, Any]]:
     """All drift. Each tenant is compared in one statement, so in one snapshot, in a READ COMMITTED,
     READ ONLY transaction of its own: verify_tenant() locks the tenant's tables and checks their
     contract on a snapshot taken after those locks, which REPEATABLE READ would not give it (it
-    refuses to run there), and its locks are released tenant by tenant."""
+    refuses to run there), and its locks are released tenant by tenant. A tenant whose tables stay
+    locked longer than the session's lock_timeout is an "error" finding (busy); the others are verified."""
     findings: list[dict[str, Any]] = []
     cur = conn.cursor(row_factory=dict_row)
 
     def read_only() -> None:
         conn.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED, READ ONLY")
 
-    with conn.transaction():
-        read_only()
-        names = {int(r["tenant_id"]): r["schema_name"]
-                 for r in cur.execute("SELECT tenant_id, schema_name FROM catalog_sync.tenant_schemas()")}
-        if tenants is None:
-            for r in cur.execute("SELECT * FROM catalog_sync.verify_global()").fetchall():
-                findings.append({"problem": r["problem"], "tenant_id": r["tenant_id"],
-                                 "schema": names.get(r["tenant_id"]), "catalog": None, "key": None,
-                                 "detail": r["detail"]})
-            tenants = [Tenant(t, s) for t, s in
-                       conn.execute("SELECT tenant_id, schema_name FROM catalog_sync.tenant_schemas() WHERE attached")]
+    try:
+        with conn.transaction():
+            read_only()
+            names = {int(r["tenant_id"]): r["schema_name"]
+                     for r in cur.execute("SELECT tenant_id, schema_name FROM catalog_sync.tenant_schemas()")}
+            if tenants is None:
+                for r in cur.execute("SELECT * FROM catalog_sync.verify_global()").fetchall():
+                    findings.append({"problem": r["problem"], "tenant_id": r["tenant_id"],
+                                     "schema": names.get(r["tenant_id"]), "catalog": None, "key": None,
+                                     "detail": r["detail"]})
+                tenants = [Tenant(t, s) for t, s in conn.execute(
+                    "SELECT tenant_id, schema_name FROM catalog_sync.tenant_schemas() WHERE attached")]
+    except psycopg.errors.LockNotAvailable as exc:
+        raise ToolError(registry_busy(lock_timeout, "verify")) from exc
     for n, tenant in enumerate(tenants, 1):
         # One tenant that cannot be verified must not hide the others' drift.
         try:
@@ -417,6 +432,11 @@ def verify(conn: psycopg.Connection, tenants: Sequence[Tenant] | None,
                 rows = cur.execute("SELECT * FROM catalog_sync.verify_tenant(%s)", (tenant.tenant_id,)).fetchall()
         except psycopg.errors.UndefinedObject:
             rows = []       # detached since the list was read: nothing of it to verify
+        except psycopg.errors.LockNotAvailable as exc:
+            # (a catalog_sync message says why: a rename while it waited, say)
+            detail = describe(exc) if (exc.diag.message_primary or "").startswith("catalog_sync:") else \
+                busy(lock_timeout, "verify")
+            rows = [{"problem": "error", "catalog": None, "key": None, "detail": detail}]
         except psycopg.Error as exc:
             rows = [{"problem": "error", "catalog": None, "key": None, "detail": describe(exc)}]
         for r in rows:
@@ -524,20 +544,27 @@ def expire(conn: psycopg.Connection, dry_run: bool) -> int:
     return int(row[0]) if row else 0
 
 
-def status(conn: psycopg.Connection) -> list[dict[str, Any]]:
+def status(conn: psycopg.Connection, lock_timeout: str | None = None) -> list[dict[str, Any]]:
     """catalog_sync.status() one tenant at a time, in the order of the registry's ids: on an autocommit
     connection each tenant is a transaction of its own, so the locks on its tables are released before
-    the next tenant (an application's DDL never waits for the rest of the run). Sorted by schema."""
+    the next tenant (an application's DDL never waits for the rest of the run). A tenant that could not be
+    read has its error in "error" (busy: a lock wait timed out); the others are read. Sorted by schema."""
     cur = conn.cursor(row_factory=dict_row)
     rows: list[dict[str, Any]] = []
     after: int | None = None
     while True:
-        row = cur.execute("SELECT * FROM catalog_sync.status(%s, 1)", (after,)).fetchone()
+        try:
+            row = cur.execute("SELECT * FROM catalog_sync.status(%s, 1)", (after,)).fetchone()
+        except psycopg.errors.LockNotAvailable as exc:
+            # the registry (status() reports a tenant's own tables in its row)
+            raise ToolError(registry_busy(lock_timeout, "status")) from exc
         if row is None:
             break
         if after is not None and row["tenant_id"] <= after:     # the keyset must move forward
             raise ToolError(f"status: tenant id {row['tenant_id']} after {after}: the registry's ids are not unique")
         after = row["tenant_id"]
+        if row["error"] and row["error"].startswith("55P03:") and "catalog_sync:" not in row["error"]:
+            row["error"] = busy(lock_timeout, "status")
         rows.append(row)
     rows.sort(key=lambda r: (r["schema_name"] or "", r["tenant_id"]))
     return [{"schema": r.pop("schema_name"), **r} for r in rows]

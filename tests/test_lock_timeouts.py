@@ -12,6 +12,7 @@ timing assertion."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ from contextlib import contextmanager
 import psycopg
 import pytest
 from psycopg import sql
+from psycopg.rows import dict_row
 
 from pyinstaller_tools import cli, operations, seed
 from pyinstaller_tools.connection import ToolError
@@ -217,8 +219,66 @@ def test_the_ddl_commands_and_backfill_have_their_own_variables(monkeypatch: pyt
     monkeypatch.setenv("CATALOG_SYNC_DDL_LOCK_TIMEOUT", "2s")
     parse = cli.build_parser().parse_args
     assert parse(["backfill"]).lock_timeout == "120s"
-    for argv in (["attach", "--all"], ["detach", ACME], ["migrate"], ["uninstall"], ["verify"]):
+    for argv in (["attach", "--all"], ["detach", ACME], ["migrate"], ["uninstall"], ["verify"], ["status"]):
         assert parse(argv).lock_timeout == "2s", argv
     monkeypatch.delenv("CATALOG_SYNC_DDL_LOCK_TIMEOUT")
     parse = cli.build_parser().parse_args        # defaults are read when the parser is built
     assert parse(["uninstall"]).lock_timeout == "5s" and parse(["backfill"]).lock_timeout == "120s"
+
+
+def migration_on(schema: str) -> str:
+    """What an application's ALTER TABLE holds until it commits."""
+    return f"LOCK TABLE {schema}.ats_jobposting IN ACCESS EXCLUSIVE MODE"
+
+
+def test_verify_reports_a_busy_tenant_and_verifies_the_others(
+        db: Db, conn: psycopg.Connection, app: psycopg.Connection, capsys: pytest.CaptureFixture[str]) -> None:
+    """verify waited without limit for a tenant whose tables an application's migration held."""
+    stale = jobs.insert_job(app, ACME, title="Before the drift")
+    conn.execute("UPDATE public.job_catalog SET title = 'drifted' WHERE job_uuid = %s", (stale["uuid"],))
+    with held(db, migration_on(GLOBEX)) as holder:
+        code, out, err = run_bounded(capsys, holder, "verify", "--json", "--lock-timeout", TIMEOUT,
+                                     "--dsn", db.dsn())
+    assert code == 2, (out, err)
+    findings = json.loads(out)["findings"]
+    assert sorted((f["problem"], f["schema"]) for f in findings) == [("error", GLOBEX), ("stale", ACME)], findings
+    detail = next(f["detail"] for f in findings if f["problem"] == "error")
+    assert detail.startswith(f"busy: a lock wait on its tables timed out (--lock-timeout {TIMEOUT}"), detail
+    assert "pg_stat_activity" in detail and "run verify again later" in detail, detail
+
+
+def test_status_reports_a_busy_tenant_and_reads_the_others(
+        db: Db, conn: psycopg.Connection, app: psycopg.Connection, capsys: pytest.CaptureFixture[str]) -> None:
+    """status waited without limit there, and any read failure of one tenant failed the whole run."""
+    jobs.insert_jobs(app, ACME, [{}, {}])
+    with held(db, migration_on(GLOBEX)) as holder:
+        code, out, err = run_bounded(capsys, holder, "status", "--json", "--lock-timeout", TIMEOUT,
+                                     "--dsn", db.dsn())
+        assert code == 2, (out, err)
+        rows = {r["schema"]: r for r in json.loads(out)}
+        assert (rows[ACME]["eligible"], rows[ACME]["catalog_rows"], rows[ACME]["error"]) == (2, 2, None)
+        assert rows[GLOBEX]["eligible"] is None and rows[GLOBEX]["triggers"] == "INSTALLED 32", rows[GLOBEX]
+        assert rows[GLOBEX]["error"].startswith(f"busy: a lock wait on its tables timed out (--lock-timeout {TIMEOUT}")
+        assert f"status: 1 tenant(s) not read: {GLOBEX}; busy:" in err, err
+        code, out, err = run_bounded(capsys, holder, "status", "--lock-timeout", TIMEOUT, "--dsn", db.dsn())
+        assert code == 2 and out.splitlines()[0].split()[-1] == "error" and "busy: a lock wait" in out, (out, err)
+        # the SQL function, all tenants in one call: the busy tenant's row says why, the others are counted
+        conn.execute(f"SET lock_timeout = '{TIMEOUT}'")
+        whole = {r["schema_name"]: r for r in
+                 conn.cursor(row_factory=dict_row).execute("SELECT * FROM catalog_sync.status()").fetchall()}
+        conn.execute("RESET lock_timeout")
+        assert whole[GLOBEX]["error"] == "55P03: canceling statement due to lock timeout", whole[GLOBEX]
+        assert (whole[ACME]["eligible"], whole[ACME]["error"]) == (2, None)
+    code, out, err = run_bounded(capsys, conn, "status", "--json", "--dsn", db.dsn())
+    assert code == 0 and all(r["error"] is None for r in json.loads(out)), (out, err)
+
+
+@pytest.mark.parametrize("command", ["verify", "status"])
+def test_verify_and_status_name_a_locked_registry(command: str, db: Db,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    with db.connect(autocommit=False) as holder:
+        holder.execute("LOCK TABLE public.tenants_tenant IN ACCESS EXCLUSIVE MODE")
+        result = run_bounded(capsys, holder, command, "--lock-timeout", TIMEOUT, "--dsn", db.dsn())
+        holder.rollback()
+    assert_refused(result, f"{command}: the tenant registry stayed locked longer than --lock-timeout {TIMEOUT}",
+                   "pg_stat_activity")

@@ -7,10 +7,18 @@
 -- tenant per transaction, as verify does, so the ACCESS SHARE locks the
 -- projections take on a tenant's tables are released before the next tenant:
 -- an application's ALTER TABLE never waits for the rest of the run.
+-- A tenant whose tables cannot be read (a lock held longer than lock_timeout,
+-- a contract change racing the call, ...) gets its error in the column error
+-- and the next tenant is read: one busy tenant must not hide the others.
+-- The result gained the column error: a database installed before (no release
+-- has that form, a development database may) needs the old function dropped,
+-- since CREATE OR REPLACE cannot change a result type.
+DROP FUNCTION IF EXISTS catalog_sync.status(bigint, integer);
 CREATE OR REPLACE FUNCTION catalog_sync.status(p_after bigint DEFAULT NULL, p_limit integer DEFAULT NULL)
 RETURNS TABLE (tenant_id bigint, schema_name text, tenant_status text, attached boolean, triggers text,
                eligible bigint, catalog_rows bigint, last_backfill_at timestamptz, last_synced_at timestamptz,
-               eligible_providers bigint, provider_rows bigint, eligible_services bigint, service_rows bigint)
+               eligible_providers bigint, provider_rows bigint, eligible_services bigint, service_rows bigint,
+               error text)
 LANGUAGE plpgsql STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -33,6 +41,7 @@ BEGIN
         tenant_status := v_r.status;
         attached := v_r.is_attached;
         last_backfill_at := v_r.last_backfill_at;
+        error := NULL;
         SELECT count(*), max(c.synced_at) INTO catalog_rows, last_synced_at
         FROM public.job_catalog c WHERE c.tenant_id = v_r.id;
         SELECT count(*), greatest(last_synced_at, max(c.synced_at)) INTO provider_rows, last_synced_at
@@ -62,11 +71,22 @@ BEGIN
                                       OR NOT has_schema_privilege('catalog_sync_owner', c.relnamespace, 'USAGE')
                                       OR NOT has_table_privilege('catalog_sync_owner', c.oid, 'SELECT'))) THEN
                 -- Reuse: rows already in the catalog are not sanitized again to be counted.
-                SELECT count(*) INTO eligible FROM catalog_sync.project_jobs(v_r.id, 'all', NULL, NULL, true);
-                SELECT count(*) INTO eligible_providers
-                FROM catalog_sync.project_providers(v_r.id, 'all', NULL, NULL, true);
-                SELECT count(*) INTO eligible_services
-                FROM catalog_sync.project_services(v_r.id, 'all', NULL, NULL, true);
+                -- The projections lock the tenant's tables: what fails there is
+                -- reported in error (SQLSTATE: message) and the next tenant read
+                -- (a subtransaction, undone with its locks and settings; a cancel
+                -- is not caught).
+                BEGIN
+                    SELECT count(*) INTO eligible FROM catalog_sync.project_jobs(v_r.id, 'all', NULL, NULL, true);
+                    SELECT count(*) INTO eligible_providers
+                    FROM catalog_sync.project_providers(v_r.id, 'all', NULL, NULL, true);
+                    SELECT count(*) INTO eligible_services
+                    FROM catalog_sync.project_services(v_r.id, 'all', NULL, NULL, true);
+                EXCEPTION WHEN OTHERS THEN
+                    error := SQLSTATE || ': ' || SQLERRM;
+                    eligible := NULL;
+                    eligible_providers := NULL;
+                    eligible_services := NULL;
+                END;
             END IF;
         END IF;
         RETURN NEXT;
