@@ -128,15 +128,18 @@ def on_connections(items: Iterable[T], jobs: int, connect: Callable[[], psycopg.
         raise errors[0]
 
 
-def busy(lock_timeout: str | None, command: str) -> str:
-    """What a read-only command reports for a tenant whose lock wait timed out."""
-    return (f"busy: a lock wait on its tables timed out (--lock-timeout {lock_timeout or 'none'}; "
-            f"{LONG_TRANSACTION}); run {command} again later, or with a larger --lock-timeout")
+def busy(server_message: str, lock_timeout: str | None, command: str) -> str:
+    """What a read-only command reports for a tenant it could not read: a lock wait timed out (the
+    session's lock_timeout, or the 1 ms the sync allows while it plans a read, for an index lock)."""
+    limit = f"--lock-timeout {lock_timeout}" if lock_timeout else "lock_timeout"
+    return (f"busy: its tables or their indexes stayed locked ({server_message}; {limit}; {LONG_TRANSACTION}); "
+            f"run {command} again later, or with a larger --lock-timeout")
 
 
 def registry_busy(lock_timeout: str | None, command: str) -> str:
-    return (f"{command}: the tenant registry stayed locked longer than --lock-timeout {lock_timeout or 'none'} "
-            f"({LONG_TRANSACTION}); run {command} again later, or with a larger --lock-timeout")
+    limit = f"--lock-timeout {lock_timeout}" if lock_timeout else "lock_timeout"
+    return (f"{command}: the tenant registry stayed locked longer than {limit} ({LONG_TRANSACTION}); "
+            f"run {command} again later, or with a larger --lock-timeout")
 
 
 def set_lock_timeout(conn: psycopg.Connection, lock_timeout: str) -> None:
@@ -435,7 +438,7 @@ def verify(conn: psycopg.Connection, tenants: Sequence[Tenant] | None,
         except psycopg.errors.LockNotAvailable as exc:
             # (a catalog_sync message says why: a rename while it waited, say)
             detail = describe(exc) if (exc.diag.message_primary or "").startswith("catalog_sync:") else \
-                busy(lock_timeout, "verify")
+                busy(describe(exc), lock_timeout, "verify")
             rows = [{"problem": "error", "catalog": None, "key": None, "detail": detail}]
         except psycopg.Error as exc:
             rows = [{"problem": "error", "catalog": None, "key": None, "detail": describe(exc)}]
@@ -564,7 +567,7 @@ def status(conn: psycopg.Connection, lock_timeout: str | None = None) -> list[di
             raise ToolError(f"status: tenant id {row['tenant_id']} after {after}: the registry's ids are not unique")
         after = row["tenant_id"]
         if row["error"] and row["error"].startswith("55P03:") and "catalog_sync:" not in row["error"]:
-            row["error"] = busy(lock_timeout, "status")
+            row["error"] = busy(row["error"].removeprefix("55P03: "), lock_timeout, "status")
         rows.append(row)
     rows.sort(key=lambda r: (r["schema_name"] or "", r["tenant_id"]))
     return [{"schema": r.pop("schema_name"), **r} for r in rows]
