@@ -128,18 +128,21 @@ def on_connections(items: Iterable[T], jobs: int, connect: Callable[[], psycopg.
         raise errors[0]
 
 
+def _limit(lock_timeout: str | None) -> str:
+    return f"--lock-timeout {lock_timeout}" if lock_timeout else "lock_timeout"
+
+
 def busy(server_message: str, lock_timeout: str | None, command: str) -> str:
     """What a read-only command reports for a tenant it could not read: a lock wait timed out (the
     session's lock_timeout, or the 1 ms the sync allows while it plans a read, for an index lock)."""
-    limit = f"--lock-timeout {lock_timeout}" if lock_timeout else "lock_timeout"
-    return (f"busy: its tables or their indexes stayed locked ({server_message}; {limit}; {LONG_TRANSACTION}); "
-            f"run {command} again later, or with a larger --lock-timeout")
+    return (f"busy: its tables or their indexes stayed locked ({server_message}; {_limit(lock_timeout)}; "
+            f"{LONG_TRANSACTION}); run {command} again later, or with a larger --lock-timeout")
 
 
 def registry_busy(lock_timeout: str | None, command: str) -> str:
-    limit = f"--lock-timeout {lock_timeout}" if lock_timeout else "lock_timeout"
-    return (f"{command}: the tenant registry stayed locked longer than {limit} ({LONG_TRANSACTION}); "
-            f"run {command} again later, or with a larger --lock-timeout")
+    """The same for what every tenant needs: the registry, the machinery's tables, the catalogs."""
+    return (f"{command}: the tenant registry or a catalog stayed locked longer than {_limit(lock_timeout)} "
+            f"({LONG_TRANSACTION}); run {command} again later, or with a larger --lock-timeout")
 
 
 def set_lock_timeout(conn: psycopg.Connection, lock_timeout: str) -> None:
@@ -559,7 +562,7 @@ def status(conn: psycopg.Connection, lock_timeout: str | None = None) -> list[di
         try:
             row = cur.execute("SELECT * FROM catalog_sync.status(%s, 1)", (after,)).fetchone()
         except psycopg.errors.LockNotAvailable as exc:
-            # the registry (status() reports a tenant's own tables in its row)
+            # what every tenant needs (status() reports a tenant's own tables in its row)
             raise ToolError(registry_busy(lock_timeout, "status")) from exc
         if row is None:
             break
