@@ -332,6 +332,15 @@ CHANGED = [
         LINK_OUT.format("https://example.com/") + "x</a>",
     ),
     ('<a href="javascript:alert(1)">x</a>', "&lt;a href=&quot;javascript:alert(1)&quot;&gt;x</a>"),
+    # the scheme must start the href: an allowed URL later in it does not count (mutation audit: the
+    # href pattern without its anchor passed every other case)
+    ('<a href="javascript:alert(1)//https://x.example/">y</a>',
+     "&lt;a href=&quot;javascript:alert(1)//https://x.example/&quot;&gt;y</a>"),
+    ('<a href="data:text/html,https://x.example/">y</a>', "&lt;a href=&quot;data:text/html,https://x.example/&quot;&gt;y</a>"),
+    ('<a href="xhttps://x.example/">y</a>', "&lt;a href=&quot;xhttps://x.example/&quot;&gt;y</a>"),
+    ('<a href=" https://x.example/">y</a>', "&lt;a href=&quot; https://x.example/&quot;&gt;y</a>"),
+    ('<a href="javascript:x//mailto:a@b.example">m</a>',
+     "&lt;a href=&quot;javascript:x//mailto:a@b.example&quot;&gt;m</a>"),
     (
         '<a href="https://example.com/" target="_blank">x</a>',
         "&lt;a href=&quot;https://example.com/&quot; target=&quot;_blank&quot;&gt;x</a>",
