@@ -423,6 +423,29 @@ def test_cast_and_domain_hijack_after_alter_column_type(arena: Arena, hijack: st
     arena.assert_canary()
 
 
+@pytest.mark.parametrize("hijack", [h for h in CAST_HIJACKS if not h.startswith("category")])
+def test_hijack_after_the_triggers_cached_their_check_fails_closed(arena: Arena, hijack: str) -> None:
+    """The job triggers' own contract check is folded into a plan each trigger caches for the session
+    (on_job_change()). Here the UPDATE and DELETE triggers ran, and cached it, before the column
+    changed, on the same connection: the change must make each check again, and fail closed."""
+    t = arena.tenant
+    job = insert_job(t, ACME, category_id=category_id(t, ACME))
+    spare = insert_job(t, ACME)
+    t.execute(f"UPDATE {ACME}.ats_jobposting SET title = 'Cached' WHERE id = %s", (job["id"],))
+    t.execute(f"DELETE FROM {ACME}.ats_jobposting WHERE id = %s", (spare["id"],))
+    before = arena.acme_row(job["uuid"])
+    assert before is not None and before["title"] == "Cached"
+    for stmt in CAST_HIJACKS[hijack]:
+        t.execute(stmt)
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="contract"):
+        t.execute(f"UPDATE {ACME}.ats_jobposting SET published_on_career_page = false WHERE id = %s", (job["id"],))
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="contract"):
+        t.execute(f"DELETE FROM {ACME}.ats_jobposting WHERE id = %s", (job["id"],))
+    assert arena.acme_row(job["uuid"]) == before
+    assert not arena.evil_ran(), "the tenant's cast or domain check ran inside the machinery"
+    arena.assert_canary()
+
+
 BUILT_IN_CASTS = [
     f"CREATE CAST (bigint AS text) WITH FUNCTION {ACME}.f_bigint(bigint) AS IMPLICIT",
     f"CREATE CAST (character varying AS jsonb) WITH FUNCTION {ACME}.f_varchar(character varying) AS IMPLICIT",
@@ -1714,13 +1737,15 @@ def holds_calls(conn: psycopg.Connection) -> int:
 
 def test_the_check_is_folded_into_the_cached_plans(arena: Arena) -> None:
     """In one session: the first write plans the reads and checks job table, category table and
-    registry once each; the next writes check nothing of the kind; a statistics object on the job
-    table invalidates the read's plan, so the next write checks again."""
+    registry once each (and each job trigger its own table, once); the next writes check nothing of
+    the kind; a statistics object on the job table invalidates the plans, so the next write checks
+    again."""
     su = arena.su
     su.execute("SET track_functions = 'all'")
     cat = category_id(su, ACME)
     with su.transaction():
         job = insert_job(su, ACME, category_id=cat)
+        update_job(su, ACME, job["id"], title="First update")   # the UPDATE trigger caches its own check
         first = holds_calls(su)
         for i in range(5):
             update_job(su, ACME, job["id"], title=f"Title {i}")

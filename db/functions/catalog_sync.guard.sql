@@ -8,13 +8,20 @@
 -- Hot path, only ever called inside a SECURITY DEFINER sync function (EXECUTE is
 -- the owner's alone), so it runs under the caller's pinned search_path and sets
 -- none itself: a SET clause costs a GUC save/restore on every call.
+-- p_checked: the relation whose contract the caller has just checked itself,
+-- in a plan of its own (see on_job_change()); NULL when it has not. The check
+-- here is skipped only for that very relation.
+-- (It gained p_checked: the older form, which a development database may hold,
+-- is dropped; with both, a call with six arguments would still find it.)
+DROP FUNCTION IF EXISTS catalog_sync.guard(oid, integer, text, name, text, text);
 CREATE OR REPLACE FUNCTION catalog_sync.guard(
     p_relid        oid,
     p_nargs        integer,
     p_tenant_arg   text,
     p_source_table name,
     p_level        text,
-    p_when         text
+    p_when         text,
+    p_checked      oid
 )
 RETURNS bigint
 LANGUAGE plpgsql STABLE
@@ -49,11 +56,12 @@ BEGIN
     -- The firing statement holds a lock on the table (ROW EXCLUSIVE, or
     -- ACCESS EXCLUSIVE for TRUNCATE) until the end of the transaction: no
     -- LOCK needed before the check, and no name to re-resolve (by OID).
-    IF NOT catalog_sync.contract_matches(ARRAY[p_relid], ARRAY[p_source_table]) THEN
+    IF p_checked IS DISTINCT FROM p_relid
+       AND NOT catalog_sync.contract_matches(ARRAY[p_relid], ARRAY[p_source_table]) THEN
         PERFORM catalog_sync.assert_contract(p_relid, p_source_table);   -- raises, naming the problems
     END IF;
     RETURN v_tenant_id;
 END
 $$;
-ALTER FUNCTION catalog_sync.guard(oid, integer, text, name, text, text) OWNER TO catalog_sync_owner;
-REVOKE ALL ON FUNCTION catalog_sync.guard(oid, integer, text, name, text, text) FROM PUBLIC;
+ALTER FUNCTION catalog_sync.guard(oid, integer, text, name, text, text, oid) OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync.guard(oid, integer, text, name, text, text, oid) FROM PUBLIC;

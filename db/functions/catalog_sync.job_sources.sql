@@ -57,11 +57,9 @@ BEGIN
     v_job_name := catalog_sync.qualified_name(p_job_rel);
     v_category_name := catalog_sync.qualified_name(p_category_rel);
     -- The schema, quoted as in the names, when the job table is named ats_jobposting.
-    v_schema := CASE WHEN v_job_name LIKE E'%.ats\\_jobposting' THEN left(v_job_name, -length('.ats_jobposting')) END;
+    v_schema := catalog_sync.schema_naming(p_job_rel, 'ats_jobposting');
     IF p_filter = 'ids' AND coalesce(cardinality(p_keys), 0) <= 100
-       AND v_category_name = v_schema || '.ats_jobcategory'
-       -- a schema named $user cannot be named in a search_path (it reads as the $user token)
-       AND v_schema <> '"$user"' THEN
+       AND v_category_name = v_schema || '.ats_jobcategory' THEN
         -- Undone when the function returns (its SET clause).
         PERFORM pg_catalog.set_config('search_path', 'pg_catalog, ' || v_schema || ', pg_temp', true);
         RETURN QUERY

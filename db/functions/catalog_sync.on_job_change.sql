@@ -19,9 +19,30 @@ DECLARE
     v_masks      integer[];
     v_uuids      uuid[];
     v_categories bigint[];
+    v_schema     text;
+    v_checked    oid;
 BEGIN
-    -- Checks the table against the contract before any transition row is read.
-    v_tenant_id := catalog_sync.guard(TG_RELID, TG_NARGS, TG_ARGV[0], 'ats_jobposting', TG_LEVEL, TG_WHEN);
+    -- The table's contract check, before any transition row is read, folded
+    -- into a plan this trigger caches (contract_holds(), as job_sources() does
+    -- for its read): made, and so checked, again after any change to the
+    -- table, and otherwise free. It names the table ats_jobposting, resolved
+    -- in the table's own schema: only when TG_RELID is named so there (the
+    -- firing statement's lock keeps it so); the plan also returns the OID it
+    -- checked. Anything else (a renamed table) is checked by guard(), as every
+    -- table once was. The search_path holds the tenant's schema for this one
+    -- statement only: it names nothing but the table (every function, type
+    -- and cast schema-qualified), and is pinned again before anything else.
+    v_schema := catalog_sync.schema_naming(TG_RELID, 'ats_jobposting');
+    IF v_schema IS NOT NULL THEN
+        PERFORM pg_catalog.set_config('search_path', 'pg_catalog, ' || v_schema || ', pg_temp', true);
+        WITH contract AS MATERIALIZED (
+            SELECT catalog_sync.contract_holds('ats_jobposting'::pg_catalog.regclass, 'ats_jobposting') AS holds,
+                   'ats_jobposting'::pg_catalog.regclass::pg_catalog.oid AS relid
+        )
+        SELECT contract.relid INTO v_checked FROM contract WHERE contract.holds;
+        PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    END IF;
+    v_tenant_id := catalog_sync.guard(TG_RELID, TG_NARGS, TG_ARGV[0], 'ats_jobposting', TG_LEVEL, TG_WHEN, v_checked);
     IF v_tenant_id IS NULL THEN
         RETURN NULL;                    -- the tenant is gone: publish nothing
     END IF;
