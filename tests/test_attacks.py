@@ -446,6 +446,50 @@ def test_hijack_after_the_triggers_cached_their_check_fails_closed(arena: Arena,
     arena.assert_canary()
 
 
+# A uuid column turned into a tenant type with casts both ways: the assignment cast lets the
+# tenant's own writes go on; reading the column as uuid runs the tenant's code.
+UUID_BOX = [
+    f"CREATE TYPE {ACME}.ubox AS (v uuid)",
+    f"""CREATE FUNCTION {ACME}.ubox_in(uuid) RETURNS {ACME}.ubox LANGUAGE plpgsql IMMUTABLE AS $$
+        DECLARE r {ACME}.ubox; BEGIN r.v := $1; RETURN r; END $$""",
+    f"CREATE CAST (uuid AS {ACME}.ubox) WITH FUNCTION {ACME}.ubox_in(uuid) AS ASSIGNMENT",
+    f"""CREATE FUNCTION {ACME}.ubox_out({ACME}.ubox) RETURNS uuid LANGUAGE plpgsql AS $$
+        BEGIN PERFORM {ACME}.evil(); RETURN ($1).v; END $$""",
+    f"CREATE CAST ({ACME}.ubox AS uuid) WITH FUNCTION {ACME}.ubox_out({ACME}.ubox) AS IMPLICIT",
+    f"ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN uuid TYPE {ACME}.ubox USING ROW(uuid)::{ACME}.ubox",
+]
+
+
+@pytest.mark.parametrize("write", ["insert", "delete"])
+def test_a_check_made_under_repeatable_read_is_never_cached(arena: Arena, write: str) -> None:
+    """HOLE, fixed (found in the review of the folded trigger check). A REPEATABLE READ transaction
+    took its snapshot, then the tenant changed the uuid column's type in another session. The
+    trigger planned its folded check before guard() refused the isolation level: the check read
+    the catalogs on the old snapshot, passed, and stayed in the cached plan, so the next
+    READ COMMITTED write skipped the check and ran the tenant's cast as the definer (it read
+    another tenant's secrets). The isolation level is now refused before anything is planned."""
+    t = arena.tenant
+    job = insert_job(t, ACME)
+    w = arena.connect_tenant(autocommit=False)
+    w.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    w.execute("SELECT 1")                                     # the snapshot is taken
+    for stmt in UUID_BOX:
+        t.execute(stmt)
+    poison = (f"INSERT INTO {ACME}.ats_jobposting SELECT * FROM {ACME}.ats_jobposting WHERE false"
+              if write == "insert" else f"DELETE FROM {ACME}.ats_jobposting WHERE false")
+    with pytest.raises(psycopg.errors.FeatureNotSupported, match="READ COMMITTED"):
+        w.execute(poison)                                     # fires the statement trigger, no row
+    w.rollback()
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="contract"):
+        if write == "insert":
+            insert_job(w, ACME)
+        else:
+            w.execute(f"DELETE FROM {ACME}.ats_jobposting WHERE id = %s", (job["id"],))
+    w.rollback()
+    assert not arena.evil_ran(), "the tenant's cast ran as the definer"
+    arena.assert_canary()
+
+
 BUILT_IN_CASTS = [
     f"CREATE CAST (bigint AS text) WITH FUNCTION {ACME}.f_bigint(bigint) AS IMPLICIT",
     f"CREATE CAST (character varying AS jsonb) WITH FUNCTION {ACME}.f_varchar(character varying) AS IMPLICIT",

@@ -32,6 +32,11 @@ BEGIN
     -- table once was. The search_path holds the tenant's schema for this one
     -- statement only: it names nothing but the table (every function, type
     -- and cast schema-qualified), and is pinned again before anything else.
+    -- READ COMMITTED first (guard() checks it too, too late for this): under
+    -- REPEATABLE READ the check would read the catalogs on the transaction's
+    -- snapshot, pass a column change committed since, and leave that result
+    -- in the cached plan for the next statement (found in review).
+    PERFORM catalog_sync.assert_read_committed();
     v_schema := catalog_sync.schema_naming(TG_RELID, 'ats_jobposting');
     IF v_schema IS NOT NULL THEN
         PERFORM pg_catalog.set_config('search_path', 'pg_catalog, ' || v_schema || ', pg_temp', true);
