@@ -340,6 +340,20 @@ def test_function_and_operator_capture_via_search_path(arena: Arena) -> None:
 
 # ------------------------------------------------------------------ casts, domains, types
 
+def box_type(box: str, inner: str, source: str) -> list[str]:
+    """A tenant composite type holding one `inner` value, with casts both ways: the assignment cast
+    from `source` lets the tenant's own writes go on; the implicit cast back to `inner` runs evil()."""
+    return [
+        f"CREATE TYPE {ACME}.{box} AS (v {inner})",
+        f"""CREATE FUNCTION {ACME}.{box}_in({inner}) RETURNS {ACME}.{box} LANGUAGE plpgsql IMMUTABLE AS $$
+            DECLARE r {ACME}.{box}; BEGIN r.v := $1; RETURN r; END $$""",
+        f"CREATE CAST ({source} AS {ACME}.{box}) WITH FUNCTION {ACME}.{box}_in({inner}) AS ASSIGNMENT",
+        f"""CREATE FUNCTION {ACME}.{box}_out({ACME}.{box}) RETURNS {inner} LANGUAGE plpgsql AS $$
+            BEGIN PERFORM {ACME}.evil(); RETURN ($1).v; END $$""",
+        f"CREATE CAST ({ACME}.{box} AS {inner}) WITH FUNCTION {ACME}.{box}_out({ACME}.{box}) AS IMPLICIT",
+    ]
+
+
 CAST_HIJACKS = {
     "enum_with_implicit_cast": [
         f"CREATE TYPE {ACME}.st AS ENUM ('open', 'draft', 'closed', 'on_hold')",
@@ -377,13 +391,7 @@ CAST_HIJACKS = {
               WHERE attrelid = '{ACME}.ats_jobposting'::regclass AND attnum > 0 AND NOT attisdropped;
               EXECUTE 'CREATE TYPE {ACME}.jp AS (' || c || ')'; END $$""",
         f"ALTER TABLE {ACME}.ats_jobposting OF {ACME}.jp",
-        f"CREATE TYPE {ACME}.boxed AS (v text)",
-        f"""CREATE FUNCTION {ACME}.box(text) RETURNS {ACME}.boxed LANGUAGE plpgsql IMMUTABLE AS $$
-            DECLARE r {ACME}.boxed; BEGIN r.v := $1; RETURN r; END $$""",
-        f"CREATE CAST (character varying AS {ACME}.boxed) WITH FUNCTION {ACME}.box(text) AS ASSIGNMENT",
-        f"""CREATE FUNCTION {ACME}.unbox({ACME}.boxed) RETURNS text LANGUAGE plpgsql AS $$
-            BEGIN PERFORM {ACME}.evil(); RETURN ($1).v; END $$""",
-        f"CREATE CAST ({ACME}.boxed AS text) WITH FUNCTION {ACME}.unbox({ACME}.boxed) AS IMPLICIT",
+        *box_type("boxed", "text", "character varying"),
         f"ALTER TYPE {ACME}.jp ALTER ATTRIBUTE title TYPE {ACME}.boxed CASCADE",
     ],
     "category_enum_with_implicit_cast": [
@@ -396,6 +404,16 @@ CAST_HIJACKS = {
 }
 
 
+def hijack_then_write_refused(t: psycopg.Connection, hijack: str, job_id: int) -> None:
+    """Run the hijack as the tenant, then an UPDATE and a DELETE of the job: each fails closed."""
+    for stmt in CAST_HIJACKS[hijack]:
+        t.execute(stmt)
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="contract"):
+        t.execute(f"UPDATE {ACME}.ats_jobposting SET published_on_career_page = false WHERE id = %s", (job_id,))
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="contract"):
+        t.execute(f"DELETE FROM {ACME}.ats_jobposting WHERE id = %s", (job_id,))
+
+
 @pytest.mark.parametrize("hijack", list(CAST_HIJACKS))
 def test_cast_and_domain_hijack_after_alter_column_type(arena: Arena, hijack: str,
                                                        capsys: pytest.CaptureFixture[str]) -> None:
@@ -404,12 +422,7 @@ def test_cast_and_domain_hijack_after_alter_column_type(arena: Arena, hijack: st
     t = arena.tenant
     job = insert_job(t, ACME, category_id=category_id(t, ACME))
     before = arena.acme_row(job["uuid"])
-    for stmt in CAST_HIJACKS[hijack]:
-        t.execute(stmt)
-    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="contract"):
-        t.execute(f"UPDATE {ACME}.ats_jobposting SET published_on_career_page = false WHERE id = %s", (job["id"],))
-    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="contract"):
-        t.execute(f"DELETE FROM {ACME}.ats_jobposting WHERE id = %s", (job["id"],))
+    hijack_then_write_refused(t, hijack, job["id"])
     with pytest.raises(psycopg.errors.InsufficientPrivilege, match="contract"):
         arena.su.execute("SELECT * FROM catalog_sync.backfill_tenant(%s)", (arena.acme_id,))
     assert any(p == "contract" for p, _ in arena.verify_acme())
@@ -435,27 +448,15 @@ def test_hijack_after_the_triggers_cached_their_check_fails_closed(arena: Arena,
     t.execute(f"DELETE FROM {ACME}.ats_jobposting WHERE id = %s", (spare["id"],))
     before = arena.acme_row(job["uuid"])
     assert before is not None and before["title"] == "Cached"
-    for stmt in CAST_HIJACKS[hijack]:
-        t.execute(stmt)
-    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="contract"):
-        t.execute(f"UPDATE {ACME}.ats_jobposting SET published_on_career_page = false WHERE id = %s", (job["id"],))
-    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="contract"):
-        t.execute(f"DELETE FROM {ACME}.ats_jobposting WHERE id = %s", (job["id"],))
+    hijack_then_write_refused(t, hijack, job["id"])
     assert arena.acme_row(job["uuid"]) == before
     assert not arena.evil_ran(), "the tenant's cast or domain check ran inside the machinery"
     arena.assert_canary()
 
 
-# A uuid column turned into a tenant type with casts both ways: the assignment cast lets the
-# tenant's own writes go on; reading the column as uuid runs the tenant's code.
+# The uuid column turned into a tenant type (see box_type()).
 UUID_BOX = [
-    f"CREATE TYPE {ACME}.ubox AS (v uuid)",
-    f"""CREATE FUNCTION {ACME}.ubox_in(uuid) RETURNS {ACME}.ubox LANGUAGE plpgsql IMMUTABLE AS $$
-        DECLARE r {ACME}.ubox; BEGIN r.v := $1; RETURN r; END $$""",
-    f"CREATE CAST (uuid AS {ACME}.ubox) WITH FUNCTION {ACME}.ubox_in(uuid) AS ASSIGNMENT",
-    f"""CREATE FUNCTION {ACME}.ubox_out({ACME}.ubox) RETURNS uuid LANGUAGE plpgsql AS $$
-        BEGIN PERFORM {ACME}.evil(); RETURN ($1).v; END $$""",
-    f"CREATE CAST ({ACME}.ubox AS uuid) WITH FUNCTION {ACME}.ubox_out({ACME}.ubox) AS IMPLICIT",
+    *box_type("ubox", "uuid", "uuid"),
     f"ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN uuid TYPE {ACME}.ubox USING ROW(uuid)::{ACME}.ubox",
 ]
 
