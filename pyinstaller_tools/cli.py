@@ -81,11 +81,15 @@ def progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def print_table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
     if not rows:
         print("(none)")
         return
-    cells = [[("" if row.get(c) is None else str(row.get(c))) for c in columns] for row in rows]
+    # (cells can carry a tenant's text, such as a server message quoting its value: no control characters)
+    cells = [[("" if row.get(c) is None else _CONTROL.sub("?", str(row.get(c)))) for c in columns] for row in rows]
     widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
     print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
     print("  ".join("-" * w for w in widths))
@@ -313,7 +317,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     with connect(args.dsn, autocommit=True, lock_timeout=args.lock_timeout) as conn:
         operations.require_installed(conn)
         rows = operations.status(conn, args.lock_timeout)
-    failed = [r for r in rows if r["error"]]
+    failed = [r for r in rows if r.get("error")]
     if args.json:
         _dump_json(rows)
     else:

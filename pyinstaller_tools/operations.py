@@ -129,7 +129,9 @@ def on_connections(items: Iterable[T], jobs: int, connect: Callable[[], psycopg.
 
 
 def _limit(lock_timeout: str | None) -> str:
-    return f"--lock-timeout {lock_timeout}" if lock_timeout else "lock_timeout"
+    if not lock_timeout or not any(c in "123456789" for c in lock_timeout):
+        return "no --lock-timeout: the sync's own 1 ms limit while it plans a read"
+    return f"--lock-timeout {lock_timeout}"
 
 
 def busy(server_message: str, lock_timeout: str | None, command: str) -> str:
@@ -140,9 +142,10 @@ def busy(server_message: str, lock_timeout: str | None, command: str) -> str:
 
 
 def registry_busy(lock_timeout: str | None, command: str) -> str:
-    """The same for what every tenant needs: the registry, the machinery's tables, the catalogs."""
-    return (f"{command}: the tenant registry or a catalog stayed locked longer than {_limit(lock_timeout)} "
-            f"({LONG_TRANSACTION}); run {command} again later, or with a larger --lock-timeout")
+    """The same for what every tenant needs: the registry, the catalogs, the machinery's tables."""
+    return (f"{command}: the tenant registry, a catalog or the machinery's tables stayed locked "
+            f"({_limit(lock_timeout)}; {LONG_TRANSACTION}); run {command} again later, or with a larger "
+            "--lock-timeout")
 
 
 def set_lock_timeout(conn: psycopg.Connection, lock_timeout: str) -> None:
@@ -569,6 +572,7 @@ def status(conn: psycopg.Connection, lock_timeout: str | None = None) -> list[di
         if after is not None and row["tenant_id"] <= after:     # the keyset must move forward
             raise ToolError(f"status: tenant id {row['tenant_id']} after {after}: the registry's ids are not unique")
         after = row["tenant_id"]
+        row.setdefault("error", None)       # (a development database with the older status())
         if row["error"] and row["error"].startswith("55P03:") and "catalog_sync:" not in row["error"]:
             row["error"] = busy(row["error"].removeprefix("55P03: "), lock_timeout, "status")
         rows.append(row)

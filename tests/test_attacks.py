@@ -1798,7 +1798,9 @@ def test_the_check_is_folded_into_the_cached_plans(arena: Arena) -> None:
         su.execute(f"CREATE STATISTICS {ACME}.job_stats ON lower(title) FROM {ACME}.ats_jobposting")
         update_job(su, ACME, job["id"], title="After the DDL")
         again = holds_calls(su)
-    assert first >= 3, first
+    # insert: the INSERT trigger's own check, the read's two, the registry's; update: the UPDATE
+    # trigger's own (a trigger whose check is not folded makes this 3)
+    assert first >= 5, first
     assert again > first, "a change to the job table did not make the next write check again"
     assert arena.acme_row(job["uuid"])["title"] == "After the DDL"  # type: ignore[index]
     arena.assert_canary()

@@ -8,9 +8,10 @@
 -- Hot path, only ever called inside a SECURITY DEFINER sync function (EXECUTE is
 -- the owner's alone), so it runs under the caller's pinned search_path and sets
 -- none itself: a SET clause costs a GUC save/restore on every call.
--- p_checked: the relation whose contract the caller has just checked itself,
--- in a plan of its own (see on_job_change()); NULL when it has not. The check
--- here is skipped only for that very relation.
+-- p_checked: a relation whose contract the caller checks itself, after this
+-- returns and before it reads anything of it (on_job_change(): in a plan of
+-- its own); NULL when guard() must check. The check here is skipped only for
+-- that very relation.
 -- (It gained p_checked: the older form, which a development database may hold,
 -- is dropped; with both, a call with six arguments would still find it.)
 DROP FUNCTION IF EXISTS catalog_sync.guard(oid, integer, text, name, text, text);

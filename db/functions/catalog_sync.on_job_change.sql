@@ -22,21 +22,28 @@ DECLARE
     v_schema     text;
     v_checked    oid;
 BEGIN
+    -- READ COMMITTED first: under REPEATABLE READ the folded check below
+    -- would read the catalogs on the transaction's snapshot, pass a column
+    -- change committed since, and leave that result in the cached plan for
+    -- the next statement (found in review).
+    PERFORM catalog_sync.assert_read_committed();
+    -- The trigger's binding and the tenant (a tenant deleted from the registry
+    -- publishes nothing and its writes go on, whatever its tables became).
+    -- guard() leaves the contract check of this table to the code below.
+    v_tenant_id := catalog_sync.guard(TG_RELID, TG_NARGS, TG_ARGV[0], 'ats_jobposting', TG_LEVEL, TG_WHEN, TG_RELID);
+    IF v_tenant_id IS NULL THEN
+        RETURN NULL;                    -- the tenant is gone: publish nothing
+    END IF;
     -- The table's contract check, before any transition row is read, folded
     -- into a plan this trigger caches (contract_holds(), as job_sources() does
     -- for its read): made, and so checked, again after any change to the
     -- table, and otherwise free. It names the table ats_jobposting, resolved
     -- in the table's own schema: only when TG_RELID is named so there (the
     -- firing statement's lock keeps it so); the plan also returns the OID it
-    -- checked. Anything else (a renamed table) is checked by guard(), as every
+    -- checked. Anything else (a renamed table) is checked explicitly, as every
     -- table once was. The search_path holds the tenant's schema for this one
     -- statement only: it names nothing but the table (every function, type
     -- and cast schema-qualified), and is pinned again before anything else.
-    -- READ COMMITTED first (guard() checks it too, too late for this): under
-    -- REPEATABLE READ the check would read the catalogs on the transaction's
-    -- snapshot, pass a column change committed since, and leave that result
-    -- in the cached plan for the next statement (found in review).
-    PERFORM catalog_sync.assert_read_committed();
     v_schema := catalog_sync.schema_naming(TG_RELID, 'ats_jobposting');
     IF v_schema IS NOT NULL THEN
         PERFORM pg_catalog.set_config('search_path', 'pg_catalog, ' || v_schema || ', pg_temp', true);
@@ -47,9 +54,9 @@ BEGIN
         SELECT contract.relid INTO v_checked FROM contract WHERE contract.holds;
         PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     END IF;
-    v_tenant_id := catalog_sync.guard(TG_RELID, TG_NARGS, TG_ARGV[0], 'ats_jobposting', TG_LEVEL, TG_WHEN, v_checked);
-    IF v_tenant_id IS NULL THEN
-        RETURN NULL;                    -- the tenant is gone: publish nothing
+    IF v_checked IS DISTINCT FROM TG_RELID
+       AND NOT catalog_sync.contract_matches(ARRAY[TG_RELID], ARRAY['ats_jobposting'::name]) THEN
+        PERFORM catalog_sync.assert_contract(TG_RELID, 'ats_jobposting');   -- raises, naming the problems
     END IF;
 
     IF TG_OP = 'TRUNCATE' THEN

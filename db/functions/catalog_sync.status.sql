@@ -10,10 +10,20 @@
 -- A tenant whose tables cannot be read (a lock held longer than lock_timeout,
 -- a contract change racing the call, ...) gets its error in the column error
 -- and the next tenant is read: one busy tenant must not hide the others.
--- The result gained the column error: a database installed before (no release
--- has that form, a development database may) needs the old function dropped,
--- since CREATE OR REPLACE cannot change a result type.
-DROP FUNCTION IF EXISTS catalog_sync.status(bigint, integer);
+-- The result gained the column error. A development database that installed
+-- the older form (no release has it) must be rebuilt (alembic downgrade base,
+-- upgrade head): CREATE OR REPLACE cannot change a result type. Applying this
+-- file over it (catalog-sync install-sql) drops that form first; the current
+-- one is never dropped, so grants given to it are kept.
+DO $drop$
+BEGIN
+    IF EXISTS (SELECT FROM pg_catalog.pg_proc p
+               WHERE p.oid = pg_catalog.to_regprocedure('catalog_sync.status(bigint, integer)')
+                 AND NOT 'error' = ANY (p.proargnames)) THEN
+        DROP FUNCTION catalog_sync.status(bigint, integer);
+    END IF;
+END
+$drop$;
 CREATE OR REPLACE FUNCTION catalog_sync.status(p_after bigint DEFAULT NULL, p_limit integer DEFAULT NULL)
 RETURNS TABLE (tenant_id bigint, schema_name text, tenant_status text, attached boolean, triggers text,
                eligible bigint, catalog_rows bigint, last_backfill_at timestamptz, last_synced_at timestamptz,
