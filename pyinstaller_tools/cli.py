@@ -20,7 +20,7 @@ import psycopg
 
 from pyinstaller_tools import __version__, migrate, operations
 from pyinstaller_tools.cluster import ClusterError
-from pyinstaller_tools.connection import LONG_TRANSACTION, ToolError, connect, describe, is_installed, resolve_dsn
+from pyinstaller_tools.connection import ToolError, connect, describe, is_installed, resolve_dsn
 
 EXIT_OK, EXIT_DRIFT, EXIT_ERROR = 0, 1, 2   # EXIT_DRIFT also: audit found a high-severity problem
 
@@ -182,8 +182,8 @@ def cmd_attach(args: argparse.Namespace) -> int:
             try:
                 remark = operations.secure_tenant_schema(conn, schemas[0], args.tenant_role, args.lock_timeout)
             except psycopg.errors.LockNotAvailable as exc:
-                raise ToolError(f"{schemas[0]} not handed to {args.tenant_role}: a lock on its tables was held "
-                                f"longer than --lock-timeout {args.lock_timeout} ({LONG_TRANSACTION}); "
+                raise ToolError(f"{schemas[0]} not handed to {args.tenant_role}: "
+                                f"{operations.lock_held('its tables', args.lock_timeout)}; "
                                 "nothing was changed; run it again later") from exc
             print(f"{schemas[0]} now belongs to {args.tenant_role} (no CREATE/TEMP on the database, "
                   "no access to the registry)")
@@ -197,9 +197,8 @@ def cmd_attach(args: argparse.Namespace) -> int:
         print("run `catalog-sync backfill` to publish the rows that existed before attach")
     left_out = []
     if result.busy:
-        left_out.append(f"{len(result.busy)} busy (a lock on their tables was held longer than --lock-timeout "
-                        f"{args.lock_timeout}: {LONG_TRANSACTION}): {_first(result.busy)}; "
-                        "run the same attach again later, or with a larger --lock-timeout")
+        left_out.append(f"{len(result.busy)} busy ({operations.lock_held('their tables', args.lock_timeout)}): "
+                        f"{_first(result.busy)}; run the same attach again later, or with a larger --lock-timeout")
     if refused:
         left_out.append(f"{len(refused)} refused by the contract check (listed above): {_first(refused)}; "
                         "fix or detach them (an opt-out)")
@@ -224,8 +223,7 @@ def cmd_detach(args: argparse.Namespace) -> int:
             try:
                 dropped = operations.detach(conn, args.schema, args.purge, args.lock_timeout)
             except psycopg.errors.LockNotAvailable as exc:
-                raise ToolError(f"{args.schema} not detached: a lock on its tables was held longer than "
-                                f"--lock-timeout {args.lock_timeout} ({LONG_TRANSACTION}); "
+                raise ToolError(f"{args.schema} not detached: {operations.lock_held('its tables', args.lock_timeout)}; "
                                 "nothing was changed; run detach again later, or with a larger --lock-timeout"
                                 ) from exc
             conn.commit()

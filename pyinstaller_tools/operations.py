@@ -134,6 +134,11 @@ def _limit(lock_timeout: str | None) -> str:
     return f"--lock-timeout {lock_timeout}"
 
 
+def lock_held(what: str, lock_timeout: str | None) -> str:
+    """The one wording of a lock wait that timed out, and where to look."""
+    return f"a lock on {what} was held longer than {_limit(lock_timeout)} ({LONG_TRANSACTION})"
+
+
 def busy(server_message: str, lock_timeout: str | None, command: str) -> str:
     """What a read-only command reports for a tenant it could not read: a lock wait timed out (the
     session's lock_timeout, or the 1 ms the sync allows while it plans a read, for an index lock)."""
@@ -232,7 +237,7 @@ def attach(conn: psycopg.Connection, schemas: Sequence[str], chunk_size: int, pr
                 return
             with done:
                 result.busy.append(chunk[0])
-            locked_progress(f"attach: {chunk[0]} skipped: a lock on its tables was held longer than {lock_timeout}")
+            locked_progress(f"attach: {chunk[0]} skipped: {lock_held('its tables', lock_timeout)}")
             record([], [])
 
     if jobs <= 1 or len(chunks) <= 1 or connect is None:
@@ -375,8 +380,7 @@ def backfill(
         except psycopg.Error as exc:
             entry["error"] = describe(exc)
             if isinstance(exc, psycopg.errors.LockNotAvailable):
-                entry["error"] += (f": its writers held their locks longer than --lock-timeout {lock_timeout} "
-                                   f"({LONG_TRANSACTION}); backfill it again later")
+                entry["error"] += f": {lock_held('its tables (its writers)', lock_timeout)}; backfill it again later"
         finally:
             notice.cancel()
         entry["seconds"] = round(time.monotonic() - t0, 3)
@@ -542,8 +546,8 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
         done.append(f"not repaired (tables unreadable, see verify): {', '.join(names)}")
     done += [f"not repaired (attach refused): {problem}" for _schema, problem in sorted(refused.items())]
     if busy:
-        done.append(f"not repaired (a lock on its tables was held longer than --lock-timeout {lock_timeout}: "
-                    f"{LONG_TRANSACTION}; run verify --repair again): {', '.join(sorted(busy))}")
+        done.append(f"not repaired ({lock_held('its tables', lock_timeout)}; run verify --repair again): "
+                    f"{', '.join(sorted(busy))}")
     return done
 
 

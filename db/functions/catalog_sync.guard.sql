@@ -8,13 +8,13 @@
 -- Hot path, only ever called inside a SECURITY DEFINER sync function (EXECUTE is
 -- the owner's alone), so it runs under the caller's pinned search_path and sets
 -- none itself: a SET clause costs a GUC save/restore on every call.
--- p_checked: a relation whose contract the caller checks itself, after this
--- returns and before it reads anything of it (on_job_change(): in a plan of
--- its own); NULL when guard() must check. The check here is skipped only for
--- that very relation.
--- (It gained p_checked: the older form, which a development database may hold,
--- is dropped; with both, a call with six arguments would still find it.)
+-- p_check_contract: false when the caller checks the table's contract itself,
+-- after this returns and before it reads anything of it (on_job_change(): in a
+-- plan of its own).
+-- (Older forms, which a development database may hold, are dropped: with both,
+-- a call could still find one.)
 DROP FUNCTION IF EXISTS catalog_sync.guard(oid, integer, text, name, text, text);
+DROP FUNCTION IF EXISTS catalog_sync.guard(oid, integer, text, name, text, text, oid);
 CREATE OR REPLACE FUNCTION catalog_sync.guard(
     p_relid        oid,
     p_nargs        integer,
@@ -22,7 +22,7 @@ CREATE OR REPLACE FUNCTION catalog_sync.guard(
     p_source_table name,
     p_level        text,
     p_when         text,
-    p_checked      oid
+    p_check_contract boolean
 )
 RETURNS bigint
 LANGUAGE plpgsql STABLE
@@ -57,12 +57,12 @@ BEGIN
     -- The firing statement holds a lock on the table (ROW EXCLUSIVE, or
     -- ACCESS EXCLUSIVE for TRUNCATE) until the end of the transaction: no
     -- LOCK needed before the check, and no name to re-resolve (by OID).
-    IF p_checked IS DISTINCT FROM p_relid
+    IF p_check_contract IS NOT FALSE
        AND NOT catalog_sync.contract_matches(ARRAY[p_relid], ARRAY[p_source_table]) THEN
         PERFORM catalog_sync.assert_contract(p_relid, p_source_table);   -- raises, naming the problems
     END IF;
     RETURN v_tenant_id;
 END
 $$;
-ALTER FUNCTION catalog_sync.guard(oid, integer, text, name, text, text, oid) OWNER TO catalog_sync_owner;
-REVOKE ALL ON FUNCTION catalog_sync.guard(oid, integer, text, name, text, text, oid) FROM PUBLIC;
+ALTER FUNCTION catalog_sync.guard(oid, integer, text, name, text, text, boolean) OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync.guard(oid, integer, text, name, text, text, boolean) FROM PUBLIC;

@@ -57,7 +57,7 @@ BEGIN
     v_job_name := catalog_sync.qualified_name(p_job_rel);
     v_category_name := catalog_sync.qualified_name(p_category_rel);
     -- The schema, quoted as in the names, when the job table is named ats_jobposting.
-    v_schema := catalog_sync.schema_naming(p_job_rel, 'ats_jobposting');
+    v_schema := catalog_sync.schema_naming(v_job_name, 'ats_jobposting');
     IF p_filter = 'ids' AND coalesce(cardinality(p_keys), 0) <= 100
        AND v_category_name = v_schema || '.ats_jobcategory' THEN
         -- Undone when the function returns (its SET clause).

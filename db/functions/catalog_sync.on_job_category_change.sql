@@ -21,7 +21,7 @@ DECLARE
     v_unused     bigint[];
     v_filter     text := 'categories';
 BEGIN
-    v_tenant_id := catalog_sync.guard(TG_RELID, TG_NARGS, TG_ARGV[0], 'ats_jobcategory', TG_LEVEL, TG_WHEN, NULL);
+    v_tenant_id := catalog_sync.guard(TG_RELID, TG_NARGS, TG_ARGV[0], 'ats_jobcategory', TG_LEVEL, TG_WHEN, true);
     IF v_tenant_id IS NULL THEN
         RETURN NULL;                    -- the tenant is gone: publish nothing
     END IF;

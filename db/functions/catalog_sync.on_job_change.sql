@@ -30,7 +30,7 @@ BEGIN
     -- The trigger's binding and the tenant (a tenant deleted from the registry
     -- publishes nothing and its writes go on, whatever its tables became).
     -- guard() leaves the contract check of this table to the code below.
-    v_tenant_id := catalog_sync.guard(TG_RELID, TG_NARGS, TG_ARGV[0], 'ats_jobposting', TG_LEVEL, TG_WHEN, TG_RELID);
+    v_tenant_id := catalog_sync.guard(TG_RELID, TG_NARGS, TG_ARGV[0], 'ats_jobposting', TG_LEVEL, TG_WHEN, false);
     IF v_tenant_id IS NULL THEN
         RETURN NULL;                    -- the tenant is gone: publish nothing
     END IF;
@@ -44,7 +44,7 @@ BEGIN
     -- table once was. The search_path holds the tenant's schema for this one
     -- statement only: it names nothing but the table (every function, type
     -- and cast schema-qualified), and is pinned again before anything else.
-    v_schema := catalog_sync.schema_naming(TG_RELID, 'ats_jobposting');
+    v_schema := catalog_sync.schema_naming(catalog_sync.qualified_name(TG_RELID), 'ats_jobposting');
     IF v_schema IS NOT NULL THEN
         PERFORM pg_catalog.set_config('search_path', 'pg_catalog, ' || v_schema || ', pg_temp', true);
         WITH contract AS MATERIALIZED (
@@ -54,8 +54,7 @@ BEGIN
         SELECT contract.relid INTO v_checked FROM contract WHERE contract.holds;
         PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     END IF;
-    IF v_checked IS DISTINCT FROM TG_RELID
-       AND NOT catalog_sync.contract_matches(ARRAY[TG_RELID], ARRAY['ats_jobposting'::name]) THEN
+    IF v_checked IS DISTINCT FROM TG_RELID THEN
         PERFORM catalog_sync.assert_contract(TG_RELID, 'ats_jobposting');   -- raises, naming the problems
     END IF;
 

@@ -19,7 +19,7 @@ DECLARE
     v_unused    bigint[];
 BEGIN
     -- Checks the table against the contract before any transition row is read.
-    v_tenant_id := catalog_sync.guard(TG_RELID, TG_NARGS, TG_ARGV[0], 'services_serviceprovider', TG_LEVEL, TG_WHEN, NULL);
+    v_tenant_id := catalog_sync.guard(TG_RELID, TG_NARGS, TG_ARGV[0], 'services_serviceprovider', TG_LEVEL, TG_WHEN, true);
     IF v_tenant_id IS NULL THEN
         RETURN NULL;                    -- the tenant is gone: publish nothing
     END IF;

@@ -18,7 +18,7 @@ DECLARE
     v_providers  bigint[];
     v_categories bigint[];
 BEGIN
-    v_tenant_id := catalog_sync.guard(TG_RELID, TG_NARGS, TG_ARGV[0], 'services_service', TG_LEVEL, TG_WHEN, NULL);
+    v_tenant_id := catalog_sync.guard(TG_RELID, TG_NARGS, TG_ARGV[0], 'services_service', TG_LEVEL, TG_WHEN, true);
     IF v_tenant_id IS NULL THEN
         RETURN NULL;
     END IF;
