@@ -117,18 +117,22 @@ BEGIN
         -- changed); once is enough (the reader reads the row as it is now),
         -- with the masks or-ed, else the upsert would meet the row twice.
         SELECT a.ids, a.masks,
-               -- every key the catalog may hold for these rows (a duplicate
-               -- costs nothing downstream, a sort of 200,000 keys does)
-               (SELECT array_agg(v.u)
-                FROM ch, LATERAL (VALUES (ch.new_uuid),
-                                         (CASE WHEN ch.old_uuid IS DISTINCT FROM ch.new_uuid THEN ch.old_uuid END))
-                         AS v (u)
-                WHERE v.u IS NOT NULL),
-               -- each category once (lock_for_read() counts them); grouped,
-               -- so hashed: a job statement names few categories
+               -- every key the catalog may hold for these rows, in one pass
+               -- (a duplicate costs nothing downstream, a sort of 200,000
+               -- keys does)
+               (SELECT pg_catalog.array_cat(
+                           array_agg(ch.new_uuid) FILTER (WHERE ch.new_uuid IS NOT NULL),
+                           array_agg(ch.old_uuid) FILTER (WHERE ch.old_uuid IS DISTINCT FROM ch.new_uuid
+                                                            AND ch.old_uuid IS NOT NULL))
+                FROM ch),
+               -- each category once (lock_for_read() counts them); each
+               -- column grouped on its own, so hashed: a job statement names
+               -- few categories
                (SELECT array_agg(y.c)
-                FROM (SELECT v.c FROM ch, LATERAL (VALUES (ch.new_category), (ch.old_category)) AS v (c)
-                      WHERE v.c IS NOT NULL GROUP BY v.c) AS y)
+                FROM (SELECT ch.new_category FROM ch WHERE ch.new_category IS NOT NULL GROUP BY ch.new_category
+                      UNION
+                      SELECT ch.old_category FROM ch WHERE ch.old_category IS NOT NULL GROUP BY ch.old_category)
+                     AS y (c))
         INTO v_ids, v_masks, v_uuids, v_categories
         FROM (SELECT array_agg(d.id) AS ids, array_agg(d.mask) AS masks
               FROM (SELECT ch.id, bit_or(ch.mask) AS mask FROM ch GROUP BY ch.id) AS d) AS a;
