@@ -300,9 +300,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_expire(args: argparse.Namespace) -> int:
-    with connect(args.dsn, autocommit=True) as conn:
+    with connect(args.dsn, autocommit=True, lock_timeout=args.lock_timeout) as conn:
         operations.require_installed(conn)
-        count = operations.expire(conn, args.dry_run)
+        try:
+            count = operations.expire(conn, args.dry_run)
+        except psycopg.errors.LockNotAvailable as exc:     # one statement: nothing was removed
+            raise ToolError(operations.registry_busy(args.lock_timeout, "expire")) from exc
     if args.json:
         _dump_json({"expired": count, "dry_run": args.dry_run})
     else:
@@ -330,9 +333,12 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    with connect(args.dsn, autocommit=True) as conn:
+    with connect(args.dsn, autocommit=True, lock_timeout=args.lock_timeout) as conn:
         operations.require_installed(conn)
-        findings = operations.audit(conn)
+        try:
+            findings = operations.audit(conn)
+        except psycopg.errors.LockNotAvailable as exc:
+            raise ToolError(operations.registry_busy(args.lock_timeout, "audit")) from exc
     high = [f for f in findings if f["severity"] == "high"]
     if args.json:
         _dump_json({"clean": not findings, "high": len(high), "findings": findings})
@@ -454,6 +460,7 @@ def build_parser() -> argparse.ArgumentParser:
                                   "(cheap; schedule it)")
     p.add_argument("--dry-run", action="store_true", help="count them, remove nothing")
     p.add_argument("--json", action="store_true", help="machine-readable report")
+    _add_lock_timeout(p, operations.DDL_LOCK_TIMEOUT, "the job catalog (longer: nothing is removed, exit 2)")
 
     p = add("protect", cmd_protect, "event triggers that refuse tenant DDL switching the sync off (superuser)")
     p.add_argument("--off", action="store_true", help="remove them (and give advisory locks back to PUBLIC)")
@@ -462,6 +469,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("audit", cmd_audit, "check the live database against the security model (exit 1 on a high finding)")
     p.add_argument("--json", action="store_true", help="machine-readable report")
+    _add_lock_timeout(p, operations.DDL_LOCK_TIMEOUT, "the tenant registry and the machinery's tables (longer: exit 2)")
 
     p = add("status", cmd_status, "per tenant: triggers, eligible vs catalog rows, last sync")
     p.add_argument("--json", action="store_true", help="machine-readable report")

@@ -219,7 +219,8 @@ def test_the_ddl_commands_and_backfill_have_their_own_variables(monkeypatch: pyt
     monkeypatch.setenv("CATALOG_SYNC_DDL_LOCK_TIMEOUT", "2s")
     parse = cli.build_parser().parse_args
     assert parse(["backfill"]).lock_timeout == "120s"
-    for argv in (["attach", "--all"], ["detach", ACME], ["migrate"], ["uninstall"], ["verify"], ["status"]):
+    for argv in (["attach", "--all"], ["detach", ACME], ["migrate"], ["uninstall"], ["verify"], ["status"],
+                 ["expire"], ["audit"]):
         assert parse(argv).lock_timeout == "2s", argv
     monkeypatch.delenv("CATALOG_SYNC_DDL_LOCK_TIMEOUT")
     parse = cli.build_parser().parse_args        # defaults are read when the parser is built
@@ -284,3 +285,24 @@ def test_verify_and_status_name_a_locked_registry(command: str, db: Db,
         holder.rollback()
     assert_refused(result, f"{command}: the tenant registry, a catalog or the machinery's tables stayed locked "
                            f"(--lock-timeout {TIMEOUT}; ", "pg_stat_activity")
+
+
+@pytest.mark.parametrize("command, locked", [("expire", "public.job_catalog"), ("audit", "public.tenants_tenant")])
+def test_expire_and_audit_wait_a_bounded_time(command: str, locked: str, db: Db, conn: psycopg.Connection,
+                                              app: psycopg.Connection, capsys: pytest.CaptureFixture[str]) -> None:
+    """(docs review, twelfth session) expire, scheduled from cron, and audit waited without limit behind
+    DDL on the job catalog or the registry; now they stop after --lock-timeout, and expire removed nothing."""
+    job = jobs.insert_job(app, ACME)
+    conn.execute("UPDATE public.job_catalog SET application_deadline = now() - interval '1 minute' "
+                 "WHERE job_uuid = %s", (job["uuid"],))
+    with db.connect(autocommit=False) as holder:
+        holder.execute(f"LOCK TABLE {locked} IN ACCESS EXCLUSIVE MODE")
+        result = run_bounded(capsys, holder, command, "--lock-timeout", TIMEOUT, "--dsn", db.dsn())
+        holder.rollback()
+    assert_refused(result, f"{command}: the tenant registry, a catalog or the machinery's tables stayed locked "
+                           f"(--lock-timeout {TIMEOUT}; ", "pg_stat_activity")
+    assert jobs.catalog_row(conn, job["uuid"]) is not None
+    code, out, err = run_bounded(capsys, conn, command, "--json", "--dsn", db.dsn())
+    assert code in (0, 1), (out, err)
+    if command == "expire":
+        assert json.loads(out) == {"expired": 1, "dry_run": False} and jobs.catalog_row(conn, job["uuid"]) is None

@@ -3,6 +3,9 @@ the application role, and fails closed under row-level security."""
 
 from __future__ import annotations
 
+import pathlib
+import re
+
 import psycopg
 import pytest
 
@@ -113,3 +116,17 @@ def test_an_installer_cannot_unregister_a_tenant_it_does_not_own(db: Db, conn: p
         ops.execute("SELECT * FROM catalog_sync.detach_schema('tenant_acme', true)")
     assert conn.execute("SELECT attached FROM catalog_sync.tenant_schemas() WHERE schema_name = 'tenant_acme'"
                         ).fetchone() == (True,)
+
+
+def test_the_documented_helpers_without_a_search_path_are_exactly_those_of_the_database(
+        conn: psycopg.Connection) -> None:
+    """docs/security.md lists the functions that set no search_path (they may only run inside a definer
+    that pinned it); the list had fallen three behind the database (docs review, twelfth session)."""
+    doc = (pathlib.Path(__file__).resolve().parent.parent / "docs" / "security.md").read_text()
+    section = doc.split("### Hot-path helpers without their own search_path", 1)[1].split("They run on every", 1)[0]
+    documented = set(re.findall(r"`([a-z_]+)`", section.split("\n- ", 1)[1]))     # the bullet list
+    unpinned = {r[0] for r in conn.execute(
+        "SELECT p.proname FROM pg_proc p WHERE p.pronamespace = 'catalog_sync'::regnamespace "
+        "AND NOT coalesce(p.proconfig::text[] @> ARRAY['search_path=pg_catalog, pg_temp'], false)").fetchall()}
+    assert documented == unpinned
+    assert f"These {len(unpinned)} functions set no `search_path`" in section, "the count in the sentence"

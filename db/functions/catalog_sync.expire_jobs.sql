@@ -3,12 +3,14 @@
 -- partial index on the deadline), so it can run often: `catalog-sync expire`
 -- from cron, or pg_cron (docs/operations.md, "Expired jobs").
 -- A row whose deadline passed is ineligible whatever its sources say, so there
--- is no projection and no lock beyond the rows' own. It never waits: a row a
--- writer holds is skipped (SKIP LOCKED). Waiting would queue that tenant's
+-- is no projection and no lock beyond the rows' own. It never waits for a row:
+-- a row a writer holds is skipped (SKIP LOCKED). Waiting would queue that tenant's
 -- next writes of the expired rows this run already holds behind the writer;
 -- the writer's own sync decides the row (a later deadline keeps it), or the
 -- next run takes it. A writer whose transaction began before the deadline may
--- still write the row back after this ran; the next run takes it.
+-- still write the row back after this ran; the next run takes it. (A table
+-- lock it does wait for, behind DDL on the catalog: `catalog-sync expire`
+-- bounds that wait with --lock-timeout.)
 -- p_dry_run: count only.
 CREATE OR REPLACE FUNCTION catalog_sync.expire_jobs(p_dry_run boolean DEFAULT false)
 RETURNS bigint
