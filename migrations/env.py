@@ -2,7 +2,9 @@
 
 The connection comes from (in order): a connection passed by `catalog-sync
 migrate` in config.attributes, `-x dsn=...`, DATABASE_URL, or libpq's PG*
-variables. Each migration runs in one transaction.
+variables. Each migration runs in one transaction. Plain alembic bounds each
+lock wait as `catalog-sync migrate` does: `-x lock_timeout=...`, else
+CATALOG_SYNC_DDL_LOCK_TIMEOUT, else 5s (0: no limit).
 """
 
 from __future__ import annotations
@@ -13,11 +15,19 @@ import psycopg
 import sqlalchemy as sa
 from alembic import context
 
+from pyinstaller_tools.connection import session_options
+from pyinstaller_tools.operations import DDL_LOCK_TIMEOUT
+
 config = context.config
 
 
 def _dsn() -> str:
     return context.get_x_argument(as_dictionary=True).get("dsn") or os.environ.get("DATABASE_URL", "")
+
+
+def _lock_timeout() -> str:
+    return (context.get_x_argument(as_dictionary=True).get("lock_timeout")
+            or os.environ.get("CATALOG_SYNC_DDL_LOCK_TIMEOUT") or DDL_LOCK_TIMEOUT)
 
 
 def run_migrations_offline() -> None:
@@ -37,9 +47,9 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    dsn = _dsn()
+    dsn, options = _dsn(), session_options(_lock_timeout())
     engine = sa.create_engine("postgresql+psycopg://",
-                              creator=lambda: psycopg.connect(dsn, options="-c search_path=pg_catalog,pg_temp"),
+                              creator=lambda: psycopg.connect(dsn, options=options),
                               poolclass=sa.NullPool)
     with engine.connect() as conn:
         _run(conn)

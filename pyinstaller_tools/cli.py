@@ -305,7 +305,8 @@ def cmd_expire(args: argparse.Namespace) -> int:
         try:
             count = operations.expire(conn, args.dry_run)
         except psycopg.errors.LockNotAvailable as exc:     # one statement: nothing was removed
-            raise ToolError(operations.registry_busy(args.lock_timeout, "expire")) from exc
+            raise ToolError(f"expire: {operations.lock_held('the job catalog', args.lock_timeout)}; nothing was "
+                            "removed; run expire again later, or with a larger --lock-timeout") from exc
     if args.json:
         _dump_json({"expired": count, "dry_run": args.dry_run})
     else:
@@ -469,7 +470,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("audit", cmd_audit, "check the live database against the security model (exit 1 on a high finding)")
     p.add_argument("--json", action="store_true", help="machine-readable report")
-    _add_lock_timeout(p, operations.DDL_LOCK_TIMEOUT, "the tenant registry and the machinery's tables (longer: exit 2)")
+    _add_lock_timeout(p, operations.DDL_LOCK_TIMEOUT, "the tenant registry and the machinery's tables (longer: "
+                                                          "no report, exit 2)")
 
     p = add("status", cmd_status, "per tenant: triggers, eligible vs catalog rows, last sync")
     p.add_argument("--json", action="store_true", help="machine-readable report")

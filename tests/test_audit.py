@@ -72,6 +72,18 @@ def test_flags_a_tenant_role_that_can_create_and_use_temp(db: Db, conn: psycopg.
     assert ("medium", "tenant_role_database_privilege") in findings(conn)
 
 
+@pytest.mark.parametrize("machinery", ["catalog_sync_owner", "catalog_sync_installer"])
+def test_flags_a_tenant_role_in_a_machinery_role(machinery: str, db: Db, conn: psycopg.Connection) -> None:
+    """(review, twelfth session: the check had no test) a per-tenant role that is a member of the owner or
+    of the installer could run or bind the machinery's functions: high."""
+    db.login_role("tenant_globex_owner", "catalog_reader")
+    conn.execute("ALTER TABLE tenant_globex.ats_jobposting OWNER TO tenant_globex_owner")
+    assert ("high", "tenant_role_machinery_membership") not in findings(conn)
+    conn.execute(f"GRANT {machinery} TO tenant_globex_owner")
+    try:
+        assert ("high", "tenant_role_machinery_membership") in findings(conn)
+    finally:                            # roles are cluster-wide: put it back
+        conn.execute(f"REVOKE {machinery} FROM tenant_globex_owner")
 
 
 def test_attach_with_a_tenant_role(db: Db, conn: psycopg.Connection, capsys: pytest.CaptureFixture[str]) -> None:

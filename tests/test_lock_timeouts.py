@@ -13,6 +13,9 @@ timing assertion."""
 from __future__ import annotations
 
 import json
+import pathlib
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,6 +33,7 @@ from tests.test_cli import assert_refused, state, triggers_on
 from tests.test_migrations import fresh  # noqa: F401 - a fixture
 
 ACME, GLOBEX = "tenant_acme", "tenant_globex"
+REPO = pathlib.Path(__file__).resolve().parent.parent
 TIMEOUT = "300ms"
 
 
@@ -287,22 +291,46 @@ def test_verify_and_status_name_a_locked_registry(command: str, db: Db,
                            f"(--lock-timeout {TIMEOUT}; ", "pg_stat_activity")
 
 
-@pytest.mark.parametrize("command, locked", [("expire", "public.job_catalog"), ("audit", "public.tenants_tenant")])
-def test_expire_and_audit_wait_a_bounded_time(command: str, locked: str, db: Db, conn: psycopg.Connection,
-                                              app: psycopg.Connection, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("command, locked, message", [
+    ("expire", "public.job_catalog",
+     f"expire: a lock on the job catalog was held longer than --lock-timeout {TIMEOUT} "),
+    ("audit", "public.tenants_tenant", "audit: the tenant registry, a catalog or the machinery's tables stayed locked "
+                                       f"(--lock-timeout {TIMEOUT}; "),
+])
+def test_expire_and_audit_wait_a_bounded_time(command: str, locked: str, message: str, db: Db,
+                                              conn: psycopg.Connection, app: psycopg.Connection,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
     """(docs review, twelfth session) expire, scheduled from cron, and audit waited without limit behind
-    DDL on the job catalog or the registry; now they stop after --lock-timeout, and expire removed nothing."""
+    DDL on the job catalog or the registry; now they stop after --lock-timeout with one line, in JSON too."""
     job = jobs.insert_job(app, ACME)
     conn.execute("UPDATE public.job_catalog SET application_deadline = now() - interval '1 minute' "
                  "WHERE job_uuid = %s", (job["uuid"],))
     with db.connect(autocommit=False) as holder:
         holder.execute(f"LOCK TABLE {locked} IN ACCESS EXCLUSIVE MODE")
-        result = run_bounded(capsys, holder, command, "--lock-timeout", TIMEOUT, "--dsn", db.dsn())
+        code, out, err = run_bounded(capsys, holder, command, "--lock-timeout", TIMEOUT, "--dsn", db.dsn())
+        assert_refused((code, out, err), message, "pg_stat_activity")
+        code, out, err = run_bounded(capsys, holder, command, "--json", "--lock-timeout", TIMEOUT, "--dsn", db.dsn())
+        assert code == 2 and json.loads(out)["error"].startswith(message), (out, err)
         holder.rollback()
-    assert_refused(result, f"{command}: the tenant registry, a catalog or the machinery's tables stayed locked "
-                           f"(--lock-timeout {TIMEOUT}; ", "pg_stat_activity")
-    assert jobs.catalog_row(conn, job["uuid"]) is not None
     code, out, err = run_bounded(capsys, conn, command, "--json", "--dsn", db.dsn())
     assert code in (0, 1), (out, err)
     if command == "expire":
         assert json.loads(out) == {"expired": 1, "dry_run": False} and jobs.catalog_row(conn, job["uuid"]) is None
+
+
+def test_plain_alembic_waits_as_long_as_migrate(fresh: Callable[[str], Db]) -> None:  # noqa: F811
+    """(review, twelfth session) plain `alembic upgrade head` connected without lock_timeout and queued
+    behind the registry's open transaction without limit (docs/operations.md, "Plain alembic")."""
+    target = fresh("m_alembic")
+    alembic = [sys.executable, "-m", "alembic", "-c", str(REPO / "migrations" / "alembic.ini"),
+               "-x", f"dsn={target.dsn()}"]
+    with held(target, "UPDATE public.tenants_tenant SET updated_at = now()"):
+        done = subprocess.run([*alembic, "-x", f"lock_timeout={TIMEOUT}", "upgrade", "head"], cwd=REPO,
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode != 0 and "lock timeout" in done.stderr, done.stderr[-2000:]
+        with target.connect() as conn:
+            assert conn.execute("SELECT to_regnamespace('catalog_sync')").fetchone()[0] is None
+    done = subprocess.run([*alembic, "upgrade", "head"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    with target.connect() as conn:
+        assert conn.execute("SELECT to_regnamespace('catalog_sync')").fetchone()[0] is not None
