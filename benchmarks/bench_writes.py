@@ -417,6 +417,18 @@ def create_floor_triggers(admin: common.Conn, ids: dict[str, int]) -> None:
         admin.execute(sql.SQL("ALTER TABLE {} ENABLE ALWAYS TRIGGER bench_floor").format(table))
 
 
+def bulk_update_sql(schema: str) -> sql.Composed:
+    """(c)'s statement: every job of a bulk tenant gets a new title."""
+    return sql.SQL("UPDATE {}.ats_jobposting SET title = title || '!'").format(sql.Identifier(schema))
+
+
+def bulk_hand_written_sql(tenant_id: int) -> sql.Composed:
+    """The set-based double write's catalog statement, after bulk_update_sql() on the double-write tenant."""
+    return sql.SQL("UPDATE public.job_catalog c SET title = j.title, synced_at = now() "
+                   "FROM {}.ats_jobposting j WHERE c.tenant_id = {} AND c.job_uuid = j.uuid"
+                   ).format(sql.Identifier(BULK_SCHEMAS[DOUBLE]), sql.Literal(tenant_id))
+
+
 def bulk_update(dsn: str, app: common.Conn, admin: common.Conn, ids: dict[str, int], rows: int, rounds: int,
                 session: str, timeout: float) -> list[common.Result]:
     """(c): one UPDATE of every row of a bulk tenant, per variant.
@@ -429,13 +441,6 @@ def bulk_update(dsn: str, app: common.Conn, admin: common.Conn, ids: dict[str, i
     lower bound).
     """
     timed_out: set[str] = set()
-
-    def update(schema: str) -> sql.Composed:
-        return sql.SQL("UPDATE {}.ats_jobposting SET title = title || '!'").format(sql.Identifier(schema))
-
-    hand = sql.SQL("UPDATE public.job_catalog c SET title = j.title, synced_at = now() "
-                   "FROM {}.ats_jobposting j WHERE c.tenant_id = %s AND c.job_uuid = j.uuid"
-                   ).format(sql.Identifier(BULK_SCHEMAS[DOUBLE]))
 
     def measure(name: str, statements: Callable[[common.Conn], None]) -> float:
         conn = app if session == "warm" else common.connect(dsn, role=common.APP_ROLE)
@@ -450,15 +455,15 @@ def bulk_update(dsn: str, app: common.Conn, admin: common.Conn, ids: dict[str, i
         return seconds
 
     def sync(conn: common.Conn) -> None:
-        conn.execute(update(BULK_SCHEMAS[SYNC]))
+        conn.execute(bulk_update_sql(BULK_SCHEMAS[SYNC]))
 
     def double(conn: common.Conn) -> None:
-        conn.execute(update(BULK_SCHEMAS[DOUBLE]))
-        cur = conn.execute(hand, (ids[DOUBLE],))
+        conn.execute(bulk_update_sql(BULK_SCHEMAS[DOUBLE]))
+        cur = conn.execute(bulk_hand_written_sql(ids[DOUBLE]))
         assert cur.rowcount == rows, cur.rowcount
 
     def bare(conn: common.Conn) -> None:
-        conn.execute(update(BULK_SCHEMAS[BARE]))
+        conn.execute(bulk_update_sql(BULK_SCHEMAS[BARE]))
 
     def cleanup() -> None:
         common.vacuum(admin, ["public.job_catalog"] + [f"{s}.ats_jobposting" for s in BULK_SCHEMAS.values()])

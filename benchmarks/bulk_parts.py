@@ -79,14 +79,9 @@ def main() -> None:
     double_schema = bench_writes.BULK_SCHEMAS[bench_writes.DOUBLE]
     with common.connect(args.dsn, autocommit=True) as admin:
         tenant = common.tenant_ids(admin, [double_schema])[double_schema]
-
-        def update(schema: str) -> sql.Composable:
-            return sql.SQL("UPDATE {}.ats_jobposting SET title = title || '!'").format(sql.Identifier(schema))
-
-        hand = sql.SQL("UPDATE public.job_catalog c SET title = j.title, synced_at = now() "
-                       "FROM {}.ats_jobposting j WHERE c.tenant_id = {} AND c.job_uuid = j.uuid"
-                       ).format(sql.Identifier(double_schema), sql.Literal(tenant))
-        variants = {bench_writes.SYNC: [update(sync_schema)], bench_writes.DOUBLE: [update(double_schema), hand]}
+        variants = {bench_writes.SYNC: [bench_writes.bulk_update_sql(sync_schema)],
+                    bench_writes.DOUBLE: [bench_writes.bulk_update_sql(double_schema),
+                                          bench_writes.bulk_hand_written_sql(tenant)]}
         tables = ["public.job_catalog", f"{sync_schema}.ats_jobposting", f"{double_schema}.ats_jobposting"]
         samples: dict[str, list[dict[str, float]]] = {name: [] for name in variants}
         for r in range(args.rounds):

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import context
 
 from pyinstaller_tools.connection import session_options
-from pyinstaller_tools.operations import DDL_LOCK_TIMEOUT
+from pyinstaller_tools.operations import DDL_LOCK_ENV, DDL_LOCK_TIMEOUT
 
 config = context.config
 
@@ -27,7 +27,7 @@ def _dsn() -> str:
 
 def _lock_timeout() -> str:
     return (context.get_x_argument(as_dictionary=True).get("lock_timeout")
-            or os.environ.get("CATALOG_SYNC_DDL_LOCK_TIMEOUT") or DDL_LOCK_TIMEOUT)
+            or os.environ.get(DDL_LOCK_ENV) or DDL_LOCK_TIMEOUT)
 
 
 def run_migrations_offline() -> None:

@@ -55,7 +55,7 @@ _MS_PER_UNIT = {"us": 0.001, "ms": 1, "": 1, "s": 1000, "min": 60_000, "h": 3_60
 # The commands that change triggers or the install wait briefly: the
 # application queues behind them while they wait. Backfill has to wait for
 # writers, so its timeout is longer and has its own variable.
-DDL_LOCK_ENV, BACKFILL_LOCK_ENV = "CATALOG_SYNC_DDL_LOCK_TIMEOUT", "CATALOG_SYNC_LOCK_TIMEOUT"
+DDL_LOCK_ENV, BACKFILL_LOCK_ENV = operations.DDL_LOCK_ENV, operations.BACKFILL_LOCK_ENV
 
 
 def _duration(env: str) -> Callable[[str], str]:
@@ -302,11 +302,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_expire(args: argparse.Namespace) -> int:
     with connect(args.dsn, autocommit=True, lock_timeout=args.lock_timeout) as conn:
         operations.require_installed(conn)
-        try:
-            count = operations.expire(conn, args.dry_run)
-        except psycopg.errors.LockNotAvailable as exc:     # one statement: nothing was removed
-            raise ToolError(f"expire: {operations.lock_held('the job catalog', args.lock_timeout)}; nothing was "
-                            "removed; run expire again later, or with a larger --lock-timeout") from exc
+        count = operations.expire(conn, args.dry_run, args.lock_timeout)
     if args.json:
         _dump_json({"expired": count, "dry_run": args.dry_run})
     else:
@@ -336,10 +332,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_audit(args: argparse.Namespace) -> int:
     with connect(args.dsn, autocommit=True, lock_timeout=args.lock_timeout) as conn:
         operations.require_installed(conn)
-        try:
-            findings = operations.audit(conn)
-        except psycopg.errors.LockNotAvailable as exc:
-            raise ToolError(operations.registry_busy(args.lock_timeout, "audit")) from exc
+        findings = operations.audit(conn, args.lock_timeout)
     high = [f for f in findings if f["severity"] == "high"]
     if args.json:
         _dump_json({"clean": not findings, "high": len(high), "findings": findings})

@@ -29,6 +29,8 @@ BACKFILL_LOCK_SQL = "hashtextextended('catalog_sync/backfill-run', 0)"
 DDL_LOCK_TIMEOUT = "5s"
 DEFAULT_CHUNK_SIZE = 200       # schemas per attach transaction
 BACKFILL_LOCK_TIMEOUT = "60s"
+# The environment variables that override them (the command line's --lock-timeout, plain alembic's default).
+DDL_LOCK_ENV, BACKFILL_LOCK_ENV = "CATALOG_SYNC_DDL_LOCK_TIMEOUT", "CATALOG_SYNC_LOCK_TIMEOUT"
 
 
 @dataclass(frozen=True)
@@ -551,9 +553,14 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
     return done
 
 
-def expire(conn: psycopg.Connection, dry_run: bool) -> int:
-    """Delete (or count) the catalog rows of jobs whose application_deadline has passed."""
-    row = conn.execute("SELECT catalog_sync.expire_jobs(%s)", (dry_run,)).fetchone()
+def expire(conn: psycopg.Connection, dry_run: bool, lock_timeout: str | None = None) -> int:
+    """Delete (or count) the catalog rows of jobs whose application_deadline has passed. One statement:
+    a lock wait that times out (DDL on the catalog) removes nothing."""
+    try:
+        row = conn.execute("SELECT catalog_sync.expire_jobs(%s)", (dry_run,)).fetchone()
+    except psycopg.errors.LockNotAvailable as exc:
+        raise ToolError(f"expire: {lock_held('the job catalog', lock_timeout)}; nothing was removed; run expire "
+                        "again later, or with a larger --lock-timeout") from exc
     return int(row[0]) if row else 0
 
 
@@ -584,9 +591,12 @@ def status(conn: psycopg.Connection, lock_timeout: str | None = None) -> list[di
     return [{"schema": r.pop("schema_name"), **r} for r in rows]
 
 
-def audit(conn: psycopg.Connection) -> list[dict[str, Any]]:
+def audit(conn: psycopg.Connection, lock_timeout: str | None = None) -> list[dict[str, Any]]:
     """Findings of catalog_sync.audit(), high severity first."""
     cur = conn.cursor(row_factory=dict_row)
-    rows = cur.execute("SELECT * FROM catalog_sync.audit()").fetchall()
+    try:
+        rows = cur.execute("SELECT * FROM catalog_sync.audit()").fetchall()
+    except psycopg.errors.LockNotAvailable as exc:
+        raise ToolError(registry_busy(lock_timeout, "audit")) from exc
     order = {"high": 0, "medium": 1, "low": 2}
     return sorted(rows, key=lambda r: (order.get(r["severity"], 3), r["check_name"], r["object"]))

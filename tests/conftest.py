@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -17,6 +18,7 @@ from pytest_postgresql import factories
 from pyinstaller_tools import migrate, seed
 from pyinstaller_tools.cluster import LocalCluster, free_port
 
+ROOT = Path(__file__).resolve().parent.parent   # the repository
 PORT = free_port()
 TEMPLATE_DB = "catalog_tests"
 

@@ -13,7 +13,6 @@ timing assertion."""
 from __future__ import annotations
 
 import json
-import pathlib
 import subprocess
 import sys
 import threading
@@ -28,12 +27,11 @@ from psycopg.rows import dict_row
 from pyinstaller_tools import cli, operations, seed
 from pyinstaller_tools.connection import ToolError
 from tests import jobs
-from tests.conftest import Db
+from tests.conftest import ROOT, Db
 from tests.test_cli import assert_refused, state, triggers_on
 from tests.test_migrations import fresh  # noqa: F401 - a fixture
 
 ACME, GLOBEX = "tenant_acme", "tenant_globex"
-REPO = pathlib.Path(__file__).resolve().parent.parent
 TIMEOUT = "300ms"
 
 
@@ -322,15 +320,15 @@ def test_plain_alembic_waits_as_long_as_migrate(fresh: Callable[[str], Db]) -> N
     """(review, twelfth session) plain `alembic upgrade head` connected without lock_timeout and queued
     behind the registry's open transaction without limit (docs/operations.md, "Plain alembic")."""
     target = fresh("m_alembic")
-    alembic = [sys.executable, "-m", "alembic", "-c", str(REPO / "migrations" / "alembic.ini"),
+    alembic = [sys.executable, "-m", "alembic", "-c", str(ROOT / "migrations" / "alembic.ini"),
                "-x", f"dsn={target.dsn()}"]
     with held(target, "UPDATE public.tenants_tenant SET updated_at = now()"):
-        done = subprocess.run([*alembic, "-x", f"lock_timeout={TIMEOUT}", "upgrade", "head"], cwd=REPO,
+        done = subprocess.run([*alembic, "-x", f"lock_timeout={TIMEOUT}", "upgrade", "head"], cwd=ROOT,
                               capture_output=True, text=True, timeout=60)
         assert done.returncode != 0 and "lock timeout" in done.stderr, done.stderr[-2000:]
         with target.connect() as conn:
             assert conn.execute("SELECT to_regnamespace('catalog_sync')").fetchone()[0] is None
-    done = subprocess.run([*alembic, "upgrade", "head"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    done = subprocess.run([*alembic, "upgrade", "head"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     with target.connect() as conn:
         assert conn.execute("SELECT to_regnamespace('catalog_sync')").fetchone()[0] is not None

@@ -7,16 +7,13 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from pyinstaller_tools import migrate, seed, sqlfiles
 from pyinstaller_tools.cluster import find_bindir
 from pyinstaller_tools.connection import ToolError
-from tests.conftest import Db
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.conftest import ROOT, Db
 
 
 def _bin(name: str) -> str:

@@ -12,23 +12,24 @@ import psycopg
 import pytest
 
 from pyinstaller_tools import seed, sqlfiles
-from tests.conftest import Db
+from tests.conftest import ROOT, Db
 from tests.jobs import catalog_count, insert_job
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_the_app_role_as_installer_attaches_and_backfills(db: Db, conn: psycopg.Connection) -> None:
     """The role that owns the tenant tables, granted catalog_sync_installer, is enough."""
     seed.create_tenant(conn, "initech", "Initech")
     conn.execute("GRANT catalog_sync_installer TO zumodra_app")
-    with db.connect(role=seed.APP_ROLE) as app:
-        insert_job(app, "tenant_initech")
-        row = app.execute(
-            "SELECT tenant_id, triggers_changed FROM catalog_sync.attach_schema('tenant_initech')").fetchone()
-        assert row is not None and row[1] == 32
-        app.execute("SELECT * FROM catalog_sync.backfill_tenant(%s)", (row[0],))
-        insert_job(app, "tenant_initech")
+    try:
+        with db.connect(role=seed.APP_ROLE) as app:
+            insert_job(app, "tenant_initech")
+            row = app.execute(
+                "SELECT tenant_id, triggers_changed FROM catalog_sync.attach_schema('tenant_initech')").fetchone()
+            assert row is not None and row[1] == 32
+            app.execute("SELECT * FROM catalog_sync.backfill_tenant(%s)", (row[0],))
+            insert_job(app, "tenant_initech")
+    finally:       # roles are cluster-wide: a later test (test_cli's missing privileges) expects the plain app role
+        conn.execute("REVOKE catalog_sync_installer FROM zumodra_app")
     assert catalog_count(conn, "tenant_initech") == 2
 
 

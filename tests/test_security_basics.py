@@ -3,13 +3,12 @@ the application role, and fails closed under row-level security."""
 
 from __future__ import annotations
 
-import pathlib
 import re
 
 import psycopg
 import pytest
 
-from tests.conftest import Db
+from tests.conftest import ROOT, Db
 from tests.jobs import catalog_count, insert_job, verify_findings
 
 ACME = "tenant_acme"
@@ -122,7 +121,7 @@ def test_the_documented_helpers_without_a_search_path_are_exactly_those_of_the_d
         conn: psycopg.Connection) -> None:
     """docs/security.md lists the functions that set no search_path (they may only run inside a definer
     that pinned it); the list had fallen three behind the database (docs review, twelfth session)."""
-    doc = (pathlib.Path(__file__).resolve().parent.parent / "docs" / "security.md").read_text()
+    doc = (ROOT / "docs" / "security.md").read_text()
     section = doc.split("### Hot-path helpers without their own search_path", 1)[1].split("They run on every", 1)[0]
     documented = set(re.findall(r"`([a-z_]+)`", section.split("\n- ", 1)[1]))     # the bullet list
     unpinned = {r[0] for r in conn.execute(

@@ -14,7 +14,6 @@ database default DateStyle the tool could not read.
 
 from __future__ import annotations
 
-import pathlib
 from collections.abc import Iterator
 
 import psycopg
@@ -22,12 +21,12 @@ import pytest
 from psycopg import sql
 
 from pyinstaller_tools import cli, seed
-from tests.conftest import Db
+from tests.conftest import ROOT, Db
 from tests.jobs import catalog_row, category_id, insert_job, verify_findings
 from tests.market import insert_provider, insert_service, provider_row
 
 ACME = "tenant_acme"
-DB_DIR = pathlib.Path(__file__).resolve().parent.parent / "db"
+DB_DIR = ROOT / "db"
 
 # A session setting a writer or an installer may choose, and the value that hurt (or could).
 SESSION_SETTINGS = [
