@@ -23,6 +23,9 @@ from pyinstaller_tools.cluster import ClusterError
 from pyinstaller_tools.connection import ToolError, connect, describe, is_installed, resolve_dsn
 
 EXIT_OK, EXIT_DRIFT, EXIT_ERROR = 0, 1, 2   # EXIT_DRIFT also: audit found a high-severity problem
+# The reader of stdout went away (`catalog-sync status | head -1`): what a shell reports for a
+# command killed by SIGPIPE, so that it is not mistaken for drift (1) or a failed command (2).
+EXIT_BROKEN_PIPE = 128 + 13
 
 
 def _positive_int(text: str) -> int:
@@ -106,15 +109,18 @@ def _dump_json(data: object) -> None:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     if args.sql:
-        # the same bound on lock waits as the online path, for psql
-        sys.stdout.write(f"SET lock_timeout = '{args.lock_timeout}';\n" + migrate.offline_sql(args.revision))
+        # the same bound on lock waits as the online path, for psql (rendered first: a bad revision
+        # must not leave a script of one SET behind in a redirected file)
+        script = migrate.offline_sql(args.revision)
+        sys.stdout.write(f"SET lock_timeout = '{args.lock_timeout}';\n" + script)
         return EXIT_OK
     dsn = resolve_dsn(args.dsn)
     connect(dsn).close()  # a clear error for a bad DSN before alembic starts
     before = migrate.current(dsn)
     migrate.upgrade(dsn, args.revision, lock_timeout=args.lock_timeout)
     after = migrate.current(dsn)
-    print(f"migrated: {before or 'base'} -> {after or 'base'}")
+    print(f"migrated: {before or 'base'} -> {after or 'base'}" if after != before
+          else f"already at {after or 'base'}: nothing to migrate")
     return EXIT_OK
 
 
@@ -160,7 +166,9 @@ def cmd_attach(args: argparse.Namespace) -> int:
         texts = [problem for _, problem in problems]
         if problems and not args.skip_refused:
             shown = "; ".join(texts[:5]) + (f"; and {len(texts) - 5} more" if len(texts) > 5 else "")
-            raise ToolError(f"cannot attach: {shown}; nothing was attached (--skip-refused attaches the others)")
+            outcome = ("dry run: nothing would be attached (with --skip-refused, the others would be)" if args.dry_run
+                       else "nothing was attached (--skip-refused attaches the others)")
+            raise ToolError(f"cannot attach: {shown}; {outcome}")
         refused = sorted({schema for schema, _ in problems})
         for text in texts:
             progress(f"refused: {text}")
@@ -251,9 +259,10 @@ def cmd_detach(args: argparse.Namespace) -> int:
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
-    with connect(args.dsn, autocommit=True) as conn:
+    # (every lock wait bounded: the registry read below, and each tenant's transaction)
+    with connect(args.dsn, autocommit=True, lock_timeout=args.lock_timeout) as conn:
         operations.require_installed(conn)
-        tenants = operations.resolve_tenants(conn, args.tenant)
+        tenants = operations.resolve_tenants(conn, args.tenant, "backfill", args.lock_timeout)
         with operations.backfill_lock(conn):
             report = operations.backfill(conn, tenants, args.dry_run, args.lock_timeout, progress, args.catalog)
     if args.json:
@@ -271,7 +280,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 def cmd_verify(args: argparse.Namespace) -> int:
     with connect(args.dsn, autocommit=True, lock_timeout=args.lock_timeout) as conn:
         operations.require_installed(conn)
-        tenants = operations.resolve_tenants(conn, args.tenant) if args.tenant else None
+        tenants = operations.resolve_tenants(conn, args.tenant, "verify", args.lock_timeout) if args.tenant else None
         findings = operations.verify(conn, tenants, progress, args.lock_timeout)
         repaired: list[str] = []
         if findings and args.repair:
@@ -280,7 +289,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
         if args.catalog:
             findings = [f for f in findings if f["catalog"] in (None, args.catalog)]
     if args.json:
-        _dump_json({"clean": not findings, "findings": findings, "repaired": repaired})
+        _dump_json({"clean": not findings, "findings": findings,
+                    "repaired": [line for line in repaired if not line.startswith("not repaired")],
+                    "not_repaired": [line for line in repaired if line.startswith("not repaired")]})
     else:
         for line in repaired:
             print(line if line.startswith("not repaired") else f"repaired: {line}")
@@ -386,15 +397,18 @@ def build_parser() -> argparse.ArgumentParser:
         description="Publish the public rows of every tenant schema into the shared catalogs.",
         epilog="Connection: --dsn, else CATALOG_SYNC_DSN, else DATABASE_URL, else libpq's PG* variables "
                "(demo: only --dsn). "
-               "Exit codes: 0 ok, 1 drift found (verify) or a high finding (audit), 2 error.",
+               "Exit codes: 0 ok, 1 drift found (verify) or a high finding (audit), 2 error, "
+               "141 the reader of stdout went away (| head).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def add(name: str, func: Callable[[argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
+    def add(name: str, func: Callable[[argparse.Namespace], int], help_text: str,
+            connects: bool = True) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
-        p.add_argument("--dsn", default=os.environ.get("CATALOG_SYNC_DSN"),
-                       help="libpq connection string or URL (env CATALOG_SYNC_DSN, DATABASE_URL)")
+        if connects:
+            p.add_argument("--dsn", default=os.environ.get("CATALOG_SYNC_DSN"),
+                           help="libpq connection string or URL (env CATALOG_SYNC_DSN, DATABASE_URL)")
         p.set_defaults(func=func)
         return p
 
@@ -407,7 +421,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true", help="confirm")
     _add_lock_timeout(p, operations.DDL_LOCK_TIMEOUT, "the tenant tables' locks (longer: nothing is removed)")
 
-    add("install-sql", cmd_install_sql, "print db/ as one install script (what migrate applies)")
+    add("install-sql", cmd_install_sql, "print db/ as one install script (what migrate applies)", connects=False)
 
     p = add("attach", cmd_attach, "install the sync triggers on tenant schemas (idempotent)")
     p.add_argument("schemas", nargs="*", metavar="SCHEMA")
@@ -485,15 +499,34 @@ def build_parser() -> argparse.ArgumentParser:
 class _Parser(argparse.ArgumentParser):
     """Remembers its usage error, so that a --json reader gets it as JSON too."""
     last_error: str | None = None
+    words: Sequence[str] = ()
 
     def error(self, message: str) -> NoReturn:
-        _Parser.last_error = message
-        super().error(message)
+        # One line, as every other error (not argparse's usage block): the command, the problem,
+        # where the usage is.
+        command = self.prog.removeprefix("catalog-sync").strip()
+        if not command and message.startswith("unrecognized arguments") and _Parser.words:
+            command = _Parser.words[0]      # (the top level reports a subcommand's extra words)
+        _Parser.last_error = f"{command}: {message}" if command else message
+        prog = f"catalog-sync {command}" if command else "catalog-sync"
+        self.exit(EXIT_ERROR, f"catalog-sync: error: {_Parser.last_error} (see `{prog} --help`)\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _run(argv)
+    except BrokenPipeError:
+        # No traceback. The command's work is done (its output comes last); stdout now points at
+        # /dev/null, so that the interpreter's final flush of what is left fails quietly too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+
+
+def _run(argv: Sequence[str] | None = None) -> int:
+    """main() without the broken-pipe handling."""
     parser = build_parser()
     words = list(sys.argv[1:] if argv is None else argv)
+    _Parser.words = words
     try:
         args = parser.parse_args(words)
     except SystemExit as exc:

@@ -47,7 +47,7 @@ def connect(dsn: str | None, autocommit: bool = False, lock_timeout: str | None 
                         "or PG* variables)"
                         ) from exc
     except psycopg.ProgrammingError as exc:
-        hint = "check --dsn or DATABASE_URL"
+        hint = "check --dsn, CATALOG_SYNC_DSN or DATABASE_URL"
         if re.match(r"postgres(ql)?\+\w+://", resolve_dsn(dsn)):
             hint = "a SQLAlchemy URL: drop the driver, as in postgresql://user@host/db"
         raise ToolError(f"invalid connection string: {redact(one_line(exc))} ({hint})") from exc

@@ -27,30 +27,31 @@ def _config(output_buffer: io.TextIOBase | None = None) -> Config:
 
 
 @contextmanager
-def _one_line_errors(action: str = "upgrade") -> Iterator[None]:
+def _one_line_errors(action: str = "upgrade", lock_timeout: str | None = None) -> Iterator[None]:
     """alembic's and SQLAlchemy's errors as the tool's one-line errors."""
     try:
         yield
     except sa.exc.DBAPIError as exc:
         if not isinstance(exc.orig, psycopg.Error):
             raise ToolError(one_line(exc)) from exc
-        raise ToolError(_describe_migration_error(exc.orig, action)) from exc
+        raise ToolError(_describe_migration_error(exc.orig, action, lock_timeout)) from exc
     except psycopg.Error as exc:            # the migrations' SQL runs on the psycopg connection itself
-        raise ToolError(_describe_migration_error(exc, action)) from exc
+        raise ToolError(_describe_migration_error(exc, action, lock_timeout)) from exc
     except CommandError as exc:
         known = ", ".join(s.revision for s in ScriptDirectory.from_config(_config()).walk_revisions())
         raise ToolError(f"{one_line(exc)} (revisions: {known}, or head / base)") from exc
 
 
-def _describe_migration_error(exc: psycopg.Error, action: str) -> str:
+def _describe_migration_error(exc: psycopg.Error, action: str, lock_timeout: str | None) -> str:
     diag = exc.diag
     detail = " ".join((diag.message_detail or "").split())     # e.g. which objects depend on which
     if isinstance(exc, psycopg.errors.LockNotAvailable):
         outcome = ("the revision it was applying rolled back (one transaction per revision: any before it in "
                    "this run stay applied)" if action == "upgrade" else "nothing was removed")
         what = "migration" if action == "upgrade" else "uninstall"
+        limit = f"--lock-timeout {lock_timeout}" if lock_timeout else "--lock-timeout"
         return (f"{diag.message_primary}: a transaction held a lock the {what} needs longer than "
-                f"--lock-timeout ({LONG_TRANSACTION}); {outcome}; run it again later, "
+                f"{limit} ({LONG_TRANSACTION}); {outcome}; run it again later, "
                 "or with a larger --lock-timeout")
     if isinstance(exc, psycopg.errors.DependentObjectsStillExist):
         # not the server's "use DROP ... CASCADE": that would drop the application's objects too
@@ -77,7 +78,7 @@ def _run(dsn: str, action: str, revision: str, lock_timeout: str | None) -> None
 
     engine = sa.create_engine("postgresql+psycopg://", creator=connect, poolclass=sa.NullPool)
     try:
-        with _one_line_errors(action), engine.connect() as conn:
+        with _one_line_errors(action, lock_timeout), engine.connect() as conn:
             cfg = _config()
             cfg.attributes["connection"] = conn
             getattr(command, action)(cfg, revision)

@@ -291,9 +291,11 @@ def detach_preview(conn: psycopg.Connection, schema: str) -> int:
     if count == 0 and detach_state(conn, schema) == "unknown":
         raise ToolError(f"catalog_sync: schema {schema} is neither attached nor a tenant schema")
     not_owned = [r[0] for r in rows if not r[2] and r[1]]
-    if not_owned:
-        raise ToolError(f"must be owner of table {not_owned[0]}: detach drops triggers, which needs the owner of "
-                        "the tenant's tables (or a superuser)")
+    if not_owned:        # (detach_schema()'s refusal, word for word)
+        role = conn.execute("SELECT current_user").fetchone()
+        raise ToolError(f"catalog_sync: role {role[0] if role else '?'} does not own {not_owned[0]} (hint: Detach "
+                        "as the role that owns the tenant tables (or a member of it) that is also a member of "
+                        "catalog_sync_installer, or as a superuser.)")
     return count
 
 
@@ -304,9 +306,14 @@ def detach(conn: psycopg.Connection, schema: str, purge: bool, lock_timeout: str
     return int(row[0]) if row else 0
 
 
-def resolve_tenants(conn: psycopg.Connection, schemas: Sequence[str] | None) -> list[Tenant]:
-    """The attached tenants, or those named; an unknown or unattached name is an error."""
-    rows = conn.execute("SELECT tenant_id, schema_name, attached FROM catalog_sync.tenant_schemas()").fetchall()
+def resolve_tenants(conn: psycopg.Connection, schemas: Sequence[str] | None,
+                    command: str = "this command", lock_timeout: str | None = None) -> list[Tenant]:
+    """The attached tenants, or those named; an unknown or unattached name is an error. A registry
+    locked longer than the session's lock_timeout is one error naming `command` and `lock_timeout`."""
+    try:
+        rows = conn.execute("SELECT tenant_id, schema_name, attached FROM catalog_sync.tenant_schemas()").fetchall()
+    except psycopg.errors.LockNotAvailable as exc:
+        raise ToolError(registry_busy(lock_timeout, command)) from exc
     known = {r[1]: (int(r[0]), bool(r[2])) for r in rows}
     if not schemas:
         return [Tenant(tid, name) for name, (tid, attached) in known.items() if attached]
@@ -382,7 +389,8 @@ def backfill(
         except psycopg.Error as exc:
             entry["error"] = describe(exc)
             if isinstance(exc, psycopg.errors.LockNotAvailable):
-                entry["error"] += f": {lock_held('its tables (its writers)', lock_timeout)}; backfill it again later"
+                held_by = "its tables, a catalog or the registry (its writers, or DDL)"
+                entry["error"] += f": {lock_held(held_by, lock_timeout)}; backfill it again later"
         finally:
             notice.cancel()
         entry["seconds"] = round(time.monotonic() - t0, 3)

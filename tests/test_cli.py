@@ -8,7 +8,10 @@ each checks that it did not); the tests that change things get a fresh one.
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -119,9 +122,15 @@ def test_migrate_again_is_a_noop(conn: psycopg.Connection, app: psycopg.Connecti
     before = state(conn)
     code, out, err = run(capsys, "migrate", dsn=db.dsn())
     assert code == 0, err
-    match = re.fullmatch(r"migrated: (\S+) -> (\S+)\n", out)
-    assert match and match.group(1) == match.group(2) != "base", out
+    assert re.fullmatch(r"already at [0-9]{4}: nothing to migrate\n", out), out
     assert state(conn) == before
+
+
+def test_migrate_sql_of_an_unknown_revision_prints_no_script(capsys: pytest.CaptureFixture[str]) -> None:
+    """(DBA trial, thirteenth session: `migrate --sql --revision 0002 > x.sql` left a script of one SET)"""
+    result = run(capsys, "migrate", "--sql", "--revision", "0002")
+    assert_refused(result, "0002")
+    assert result[1] == ""
 
 
 def test_status(app: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[str]) -> None:
@@ -329,11 +338,28 @@ def test_backfill_json(conn: psycopg.Connection, app: psycopg.Connection, db: Db
     assert "total: 1 tenant(s), 0 inserted, 0 updated, 0 removed" in out
 
 
+def test_backfill_of_a_tenant_that_lost_a_table_names_it_and_the_fix(
+        conn: psycopg.Connection, app: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[str]) -> None:
+    """(DBA trial, thirteenth session: "17575 does not match the services_skill contract: column uuid is
+    missing; ...; relation 17575 does not exist")"""
+    insert_job(app, ACME)
+    relid = conn.execute("SELECT 'tenant_acme.services_skill'::regclass::oid").fetchone()
+    conn.execute("DROP TABLE tenant_acme.services_skill CASCADE")
+    before = state(conn)
+    code, out, err = run(capsys, "backfill", "--tenant", ACME, "--json", dsn=db.dsn())
+    error = json.loads(out)["tenants"][0]["error"]
+    assert code == 2 and error == (
+        f"catalog_sync: the tenant's services_skill table (oid {relid[0]}) was dropped (hint: catalog-sync verify "
+        "--repair removes the tenant's catalog rows and detaches it (or restore the table and attach the schema "
+        "again).)"), (out, err)
+    assert state(conn) == before
+
+
 def test_verify_json(app: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[str]) -> None:
     insert_jobs(app, ACME, [{}, {}])
     code, out, err = run(capsys, "verify", "--json", dsn=db.dsn())
     assert code == 0, err
-    assert json.loads(out) == {"clean": True, "findings": [], "repaired": []}
+    assert json.loads(out) == {"clean": True, "findings": [], "repaired": [], "not_repaired": []}
 
 
 def test_dsn_from_environment(shared: Db, capsys: pytest.CaptureFixture[str],
@@ -356,6 +382,13 @@ def test_unreachable_dsn(capsys: pytest.CaptureFixture[str], argv: list[str]) ->
 @pytest.mark.parametrize("dsn", ["this is not a dsn", "host='unterminated", "postgresql://[bad"])
 def test_malformed_dsn(capsys: pytest.CaptureFixture[str], dsn: str) -> None:
     assert_refused(run(capsys, "status", dsn=dsn), "connection string")
+
+
+def test_a_malformed_dsn_from_the_environment_names_the_variable(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """(DBA trial, thirteenth session: the hint named --dsn and DATABASE_URL only)"""
+    monkeypatch.setenv("CATALOG_SYNC_DSN", "garbage=1")
+    assert_refused((cli.main(["status"]), *capsys.readouterr()), "invalid connection option", "CATALOG_SYNC_DSN")
 
 
 @pytest.fixture
@@ -454,7 +487,10 @@ def test_attach_refusal_is_one_error_line(sconn: psycopg.Connection, shared: Db,
                                           capsys: pytest.CaptureFixture[str]) -> None:
     """Issue 2, point 7: a contract mismatch gets ONE clear error line naming the mismatch."""
     schema = broken_tenant(sconn, f"broken_{uuid.uuid4().hex[:6]}", "ALTER COLUMN title TYPE text")
-    assert_refused(run(capsys, "attach", schema, dsn=shared.dsn()), schema, "title")
+    assert_refused(run(capsys, "attach", schema, dsn=shared.dsn()), schema, "title", "nothing was attached")
+    # (DBA trial, thirteenth session: the dry run said "nothing was attached" too)
+    assert_refused(run(capsys, "attach", schema, "--dry-run", dsn=shared.dsn()), schema, "title",
+                   "dry run: nothing would be attached")
 
 
 def test_contract_mismatch_refuses_the_whole_batch(sconn: psycopg.Connection, shared: Db,
@@ -479,6 +515,20 @@ def test_invalid_chunk_size(capsys: pytest.CaptureFixture[str], value: str) -> N
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert "--chunk-size" in err and value in err
+
+
+@pytest.mark.parametrize(("argv", "needles"), [
+    (["attach", "--all", "--chunk-size", "0"], ["attach: argument --chunk-size", "catalog-sync attach --help"]),
+    (["backfill", "--frobnicate"], ["backfill: unrecognized arguments: --frobnicate", "catalog-sync backfill --help"]),
+    (["detach", "a", "b"], ["detach: unrecognized arguments: b", "catalog-sync detach --help"]),
+    (["detach"], ["detach: the following arguments are required: SCHEMA", "catalog-sync detach --help"]),
+    (["no-such-command"], ["invalid choice: 'no-such-command'"]),
+], ids=["bad_value", "unknown_flag", "extra_argument", "missing_argument", "unknown_command"])
+def test_usage_errors_are_one_line(capsys: pytest.CaptureFixture[str], argv: list[str], needles: list[str]) -> None:
+    """(DBA trial, thirteenth session: argparse printed its usage block before the error)"""
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main([*argv, "--dsn", UNREACHABLE])
+    assert_refused((exit_info.value.code, *capsys.readouterr()), *needles)
 
 
 def test_attach_needs_schemas_or_all(shared: Db, capsys: pytest.CaptureFixture[str]) -> None:
@@ -570,6 +620,25 @@ def test_json_output_on_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert "--lock-timeout" in json.loads(capsys.readouterr().out)["error"]
 
 
+@pytest.mark.parametrize("argv", [["status"], ["audit", "--json"], ["verify", "--json"], ["install-sql"],
+                                  ["migrate", "--sql"]], ids=" ".join)
+def test_a_reader_that_goes_away_gets_no_traceback(argv: list[str], shared: Db, sconn: psycopg.Connection) -> None:
+    """(DBA trial, thirteenth session) `catalog-sync audit --json | head -5` printed a BrokenPipeError
+    traceback and exited 1, the code of a finding. Now: no traceback, the shell's code for SIGPIPE,
+    and the command did its work (nothing here changes anything)."""
+    before = state(sconn)
+    read_end, write_end = os.pipe()
+    os.close(read_end)              # the reader is gone before the first line
+    try:
+        dsn = [] if argv == ["install-sql"] else ["--dsn", shared.dsn()]
+        done = subprocess.run([sys.executable, "-m", "pyinstaller_tools.cli", *argv, *dsn],
+                              stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120, check=False)
+    finally:
+        os.close(write_end)
+    assert (done.returncode, done.stderr) == (cli.EXIT_BROKEN_PIPE, ""), done.stderr
+    assert state(sconn) == before
+
+
 def test_uninstall(conn: psycopg.Connection, app: psycopg.Connection, db: Db,
                    capsys: pytest.CaptureFixture[str]) -> None:
     insert_job(app, ACME)
@@ -634,6 +703,11 @@ def test_repair_leaves_a_tenant_that_cannot_be_attached_and_repairs_the_others(
     assert "tenant_acme: 1 inserted" in out
     assert f"not repaired (attach refused): {broken}.ats_jobposting" in out
     assert catalog_count(conn, ACME) == 1
+    # (DBA trial, thirteenth session: --json listed the refusal among the "repaired")
+    code, out, err = run(capsys, "verify", "--repair", "--json", dsn=db.dsn())
+    report = json.loads(out)
+    assert code == 1 and report["repaired"] == [], (out, err)
+    assert [line.split(": ")[0] for line in report["not_repaired"]] == ["not repaired (attach refused)"], out
     findings = conn.execute("SELECT problem, tenant_id FROM catalog_sync.verify_global()").fetchall()
     assert findings == [("tenant_not_attached", broken_id)]
 

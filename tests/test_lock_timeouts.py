@@ -111,7 +111,7 @@ def test_uninstall_waiting_on_a_tenant_table_removes_nothing(
     before = state(conn)
     with held(db, lock_jobs(GLOBEX)) as holder:
         result = run_bounded(capsys, holder, "uninstall", "--yes", "--lock-timeout", TIMEOUT, "--dsn", db.dsn())
-    assert_refused(result, "lock timeout", "the uninstall needs", "nothing was removed")
+    assert_refused(result, "lock timeout", "the uninstall needs", f"--lock-timeout {TIMEOUT} (", "nothing was removed")
     assert state(conn) == before
 
 
@@ -122,7 +122,7 @@ def test_migrate_waiting_on_the_registry_installs_nothing_then_succeeds(
     # and foreign key on the registry wait for it.
     with held(target, "UPDATE public.tenants_tenant SET updated_at = now()") as holder:
         result = run_bounded(capsys, holder, "migrate", "--lock-timeout", TIMEOUT, "--dsn", target.dsn())
-        assert_refused(result, "lock timeout", "the migration needs", "rolled back", "--lock-timeout")
+        assert_refused(result, "lock timeout", "the migration needs", "rolled back", f"--lock-timeout {TIMEOUT} (")
         with target.connect() as conn:
             assert conn.execute("SELECT to_regnamespace('catalog_sync')").fetchone()[0] is None
             assert conn.execute("SELECT to_regclass('public.alembic_version')").fetchone()[0] is None
@@ -278,15 +278,21 @@ def test_status_reports_a_busy_tenant_and_reads_the_others(
     assert code == 0 and all(r["error"] is None for r in json.loads(out)), (out, err)
 
 
-@pytest.mark.parametrize("command", ["verify", "status"])
-def test_verify_and_status_name_a_locked_registry(command: str, db: Db,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("locked", ["public.tenants_tenant", "catalog_sync.tenant"])
+@pytest.mark.parametrize("argv", [["verify"], ["verify", "--tenant", ACME], ["status"], ["backfill"],
+                                  ["backfill", "--tenant", ACME, "--dry-run"]], ids=" ".join)
+def test_read_commands_name_a_locked_registry(argv: list[str], locked: str, db: Db, conn: psycopg.Connection,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """(DBA trial, thirteenth session: backfill waited without limit for the registry, silently, then
+    reported the time after the wait)"""
+    before = state(conn)
     with db.connect(autocommit=False) as holder:
-        holder.execute("LOCK TABLE public.tenants_tenant IN ACCESS EXCLUSIVE MODE")
-        result = run_bounded(capsys, holder, command, "--lock-timeout", TIMEOUT, "--dsn", db.dsn())
+        holder.execute(f"LOCK TABLE {locked} IN ACCESS EXCLUSIVE MODE")
+        result = run_bounded(capsys, holder, *argv, "--lock-timeout", TIMEOUT, "--dsn", db.dsn())
         holder.rollback()
-    assert_refused(result, f"{command}: the tenant registry, a catalog or the machinery's tables stayed locked "
+    assert_refused(result, f"{argv[0]}: the tenant registry, a catalog or the machinery's tables stayed locked "
                            f"(--lock-timeout {TIMEOUT}; ", "pg_stat_activity")
+    assert state(conn) == before
 
 
 @pytest.mark.parametrize("command, locked, message", [

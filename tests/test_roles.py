@@ -11,9 +11,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from pyinstaller_tools import seed, sqlfiles
+from pyinstaller_tools import cli, seed, sqlfiles
 from tests.conftest import ROOT, Db
 from tests.jobs import catalog_count, insert_job
+from tests.test_cli import assert_refused, state
 
 
 def test_the_app_role_as_installer_attaches_and_backfills(db: Db, conn: psycopg.Connection) -> None:
@@ -41,6 +42,27 @@ def test_an_installer_that_does_not_own_the_tables_is_refused(db: Db, conn: psyc
     assert "does not own" in str(err.value)
     assert conn.execute("SELECT attached FROM catalog_sync.tenant_schemas() WHERE schema_name = 'tenant_initech'"
                         ).fetchone() == (False,)
+
+
+@pytest.mark.parametrize("usage", [False, True], ids=["no_usage_on_the_schema", "usage_on_the_schema"])
+def test_an_installer_that_does_not_own_the_tables_cannot_detach(
+        usage: bool, db: Db, conn: psycopg.Connection, capsys: pytest.CaptureFixture[str]) -> None:
+    """(DBA trial, thirteenth session) detach answered "permission denied for schema" with the hint of
+    every role, or "must be owner of relation ats_jobcategory" (no schema, no fix), where its dry run
+    and attach name the role, the table and what to run it as. Now all three say the same."""
+    db.login_role("ops_dba", "catalog_sync_installer")
+    if usage:
+        conn.execute("GRANT USAGE ON SCHEMA tenant_acme TO ops_dba")
+    before = state(conn)
+    try:
+        for dry_run in ([], ["--dry-run"]):
+            result = (cli.main(["detach", "tenant_acme", *dry_run, "--dsn", db.dsn("ops_dba")]),
+                      *capsys.readouterr())
+            assert_refused(result, "catalog_sync: role ops_dba does not own tenant_acme.",
+                           "Detach as the role that owns the tenant tables")
+    finally:
+        conn.execute("REVOKE USAGE ON SCHEMA tenant_acme FROM ops_dba")
+    assert state(conn) == before
 
 
 def test_the_reader_role_reads_the_catalog_only(db: Db, conn: psycopg.Connection) -> None:

@@ -12,6 +12,7 @@ LANGUAGE plpgsql VOLATILE  -- it takes locks
 AS $$
 DECLARE
     v_problems text;
+    v_dropped  boolean;
 BEGIN
     IF coalesce(cardinality(p_relids), 0) = 0 THEN
         RETURN;                         -- nothing to read, nothing to check
@@ -26,16 +27,26 @@ BEGIN
     IF catalog_sync.contract_matches(p_relids, p_source_tables) THEN
         RETURN;
     END IF;
-    SELECT string_agg(coalesce(catalog_sync.qualified_name(r.relid), r.relid::text) || ' does not match the '
-                      || r.source_table || ' contract: ' || p.problems, '; ')
-    INTO v_problems
+    -- A table dropped since it was registered is named by its contract table
+    -- and its old OID (it has no name any more), and has a fix of its own.
+    SELECT string_agg(CASE WHEN c.oid IS NULL
+                           THEN 'the tenant''s ' || r.source_table || ' table (oid ' || r.relid || ') was dropped'
+                           ELSE catalog_sync.qualified_name(r.relid) || ' does not match the '
+                                || r.source_table || ' contract: ' || p.problems END, '; '),
+           bool_or(c.oid IS NULL)
+    INTO v_problems, v_dropped
     FROM unnest(p_relids, p_source_tables) AS r (relid, source_table)
+    LEFT JOIN pg_catalog.pg_class AS c ON c.oid = r.relid
     CROSS JOIN LATERAL (SELECT string_agg(x, '; ') AS problems
                         FROM catalog_sync.contract_problems(r.relid, r.source_table) AS x) AS p
     WHERE p.problems IS NOT NULL;
     RAISE EXCEPTION 'catalog_sync: %', coalesce(v_problems, 'a relation does not match the contract: unknown')
         USING ERRCODE = 'insufficient_privilege',
-              HINT = 'The sync reads only tables exactly as django-tenants creates them; restore the table.';
+              HINT = CASE WHEN v_dropped
+                          THEN 'catalog-sync verify --repair removes the tenant''s catalog rows and detaches it '
+                               '(or restore the table and attach the schema again).'
+                          ELSE 'The sync reads only tables exactly as django-tenants creates them; restore the table.'
+                     END;
 END
 $$;
 ALTER FUNCTION catalog_sync.assert_contracts(oid[], name[]) OWNER TO catalog_sync_owner;

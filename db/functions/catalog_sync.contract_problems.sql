@@ -15,6 +15,10 @@ BEGIN
     IF catalog_sync.contract_matches(ARRAY[p_relid], ARRAY[p_source_table]) THEN
         RETURN;
     END IF;
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = p_relid) THEN
+        RETURN NEXT 'relation ' || p_relid::text || ' does not exist (dropped)';   -- and no column to list
+        RETURN;
+    END IF;
     RETURN QUERY
     SELECT 'relation ' || p_relid::pg_catalog.regclass::text || ' is not a plain table (relkind '
            || c.relkind::text || CASE WHEN c.relispartition THEN ', partition' ELSE '' END || ')'
@@ -52,10 +56,7 @@ BEGIN
     WHERE d.refobjid >= 16384
       AND d.refclassid IN ('pg_catalog.pg_proc'::regclass, 'pg_catalog.pg_operator'::regclass,
                            'pg_catalog.pg_type'::regclass, 'pg_catalog.pg_collation'::regclass,
-                           'pg_catalog.pg_opclass'::regclass, 'pg_catalog.pg_opfamily'::regclass)
-    UNION ALL
-    SELECT 'relation ' || p_relid::text || ' does not exist'
-    WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = p_relid);
+                           'pg_catalog.pg_opclass'::regclass, 'pg_catalog.pg_opfamily'::regclass);
 END
 $$;
 ALTER FUNCTION catalog_sync.contract_problems(oid, name) OWNER TO catalog_sync_owner;
