@@ -137,6 +137,8 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
         print("nothing to uninstall: catalog-sync is not installed in this database")
         return EXIT_OK
     migrate.downgrade(dsn, "base", lock_timeout=args.lock_timeout)
+    if not migrate.drop_empty_version_table(dsn, args.lock_timeout):
+        progress("notice: public.alembic_version kept: it records another project's version, or stayed locked")
     print("uninstalled: catalogs, machinery and sync triggers removed")
     return EXIT_OK
 

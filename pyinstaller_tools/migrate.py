@@ -94,6 +94,24 @@ def downgrade(dsn: str, revision: str = "base", lock_timeout: str | None = None)
     _run(dsn, "downgrade", revision, lock_timeout)
 
 
+def drop_empty_version_table(dsn: str, lock_timeout: str | None = None) -> bool:
+    """After a downgrade to base alembic keeps its version table, empty: drop it, unless a version
+    is recorded in it (another alembic project using the same table). False when it stays."""
+    with psycopg.connect(dsn, options=session_options(lock_timeout)) as conn:
+        exists = conn.execute("SELECT to_regclass('public.alembic_version') IS NOT NULL").fetchone()
+        if not exists or not exists[0]:
+            return False
+        try:
+            conn.execute("LOCK TABLE public.alembic_version IN ACCESS EXCLUSIVE MODE")
+        except psycopg.errors.LockNotAvailable:
+            return False
+        used = conn.execute("SELECT EXISTS (SELECT FROM public.alembic_version)").fetchone()
+        if used and used[0]:
+            return False
+        conn.execute("DROP TABLE public.alembic_version")
+    return True
+
+
 def offline_sql(revision: str = "head") -> str:
     """`alembic upgrade head --sql`: the script a DBA can review and run with psql."""
     out = io.StringIO()

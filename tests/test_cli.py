@@ -22,7 +22,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from pyinstaller_tools import cli, operations, seed
+from pyinstaller_tools import cli, migrate, operations, seed
 from tests.conftest import PORT, TEMPLATE_DB, Db
 from tests.jobs import catalog_count, catalog_snapshot, create_tenant, insert_job, insert_jobs
 
@@ -651,7 +651,20 @@ def test_uninstall(conn: psycopg.Connection, app: psycopg.Connection, db: Db,
     assert conn.execute("SELECT to_regnamespace('catalog_sync'), to_regclass('public.job_catalog')").fetchone() == (
         None, None)
     assert conn.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'catalog_sync%'").fetchone() == (0,)
+    # (DBA trial, thirteenth session: alembic keeps its version table, empty, after a downgrade to base)
+    assert conn.execute("SELECT to_regclass('public.alembic_version')").fetchone() == (None,)
+    assert "alembic_version kept" not in err
     insert_job(app, ACME)                       # the application writes on, unsynced
+
+
+def test_uninstall_keeps_a_version_table_another_project_uses(conn: psycopg.Connection, db: Db) -> None:
+    """Dropped only when empty: a row is a version someone records there."""
+    conn.execute("UPDATE public.alembic_version SET version_num = 'other_project_head'")
+    assert migrate.drop_empty_version_table(db.dsn()) is False
+    assert conn.execute("SELECT version_num FROM public.alembic_version").fetchall() == [("other_project_head",)]
+    conn.execute("DELETE FROM public.alembic_version")
+    assert migrate.drop_empty_version_table(db.dsn()) is True
+    assert conn.execute("SELECT to_regclass('public.alembic_version')").fetchone() == (None,)
 
 
 def test_uninstall_names_what_depends_on_the_catalogs(conn: psycopg.Connection, db: Db,
