@@ -332,7 +332,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     if args.json:
         _dump_json(rows)
     else:
-        print_table(rows, ["schema", "tenant_status", "attached", "triggers", "eligible", "catalog_rows",
+        print_table(rows, ["schema", "tenant_status", "attached", "detached", "triggers", "eligible", "catalog_rows",
                            "eligible_providers", "provider_rows", "eligible_services", "service_rows",
                            "last_synced_at"] + (["error"] if failed else []))
     if failed:

@@ -595,8 +595,14 @@ def status(conn: psycopg.Connection, lock_timeout: str | None = None) -> list[di
         if row["error"] and row["error"].startswith("55P03:") and "catalog_sync:" not in row["error"]:
             row["error"] = busy(row["error"].removeprefix("55P03: "), lock_timeout, "status")
         rows.append(row)
+    # Not attached on purpose (detach, an opt-out) or never attached: `attach --all` skips only the first.
+    try:
+        detached = {int(r[0]) for r in conn.execute(
+            "SELECT tenant_id FROM catalog_sync.tenant_schemas() WHERE detached").fetchall()}
+    except psycopg.errors.LockNotAvailable as exc:
+        raise ToolError(registry_busy(lock_timeout, "status")) from exc
     rows.sort(key=lambda r: (r["schema_name"] or "", r["tenant_id"]))
-    return [{"schema": r.pop("schema_name"), **r} for r in rows]
+    return [{"schema": r.pop("schema_name"), **r, "detached": r["tenant_id"] in detached} for r in rows]
 
 
 def audit(conn: psycopg.Connection, lock_timeout: str | None = None) -> list[dict[str, Any]]:

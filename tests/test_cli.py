@@ -133,7 +133,8 @@ def test_migrate_sql_of_an_unknown_revision_prints_no_script(capsys: pytest.Capt
     assert result[1] == ""
 
 
-def test_status(app: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[str]) -> None:
+def test_status(conn: psycopg.Connection, app: psycopg.Connection, db: Db,
+                capsys: pytest.CaptureFixture[str]) -> None:
     insert_jobs(app, ACME, [{}, {}, {"status": "closed"}])
     code, out, err = run(capsys, "status", dsn=db.dsn())
     assert code == 0, err
@@ -145,6 +146,14 @@ def test_status(app: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[s
     assert rows[ACME]["attached"] is True and rows[ACME]["triggers"] == "INSTALLED 32"
     assert (rows[ACME]["eligible"], rows[ACME]["catalog_rows"]) == (2, 2)
     assert (rows[GLOBEX]["eligible"], rows[GLOBEX]["catalog_rows"]) == (0, 0)
+    # (DBA trial, thirteenth session) a tenant detached on purpose and one never attached both showed
+    # "attached False"; attach --all undoes only the second
+    _, never = create_tenant(conn, "initech", "Initech")
+    assert run(capsys, "detach", GLOBEX, dsn=db.dsn())[0] == 0
+    code, out, err = run(capsys, "status", "--json", dsn=db.dsn())
+    rows = {r["schema"]: r for r in json.loads(out)}
+    assert {s: (r["attached"], r["detached"]) for s, r in rows.items()} == {
+        ACME: (True, False), GLOBEX: (False, True), never: (False, False)}, out
 
 
 def test_attach_all(conn: psycopg.Connection, app: psycopg.Connection, db: Db,
