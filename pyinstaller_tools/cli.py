@@ -493,7 +493,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dsn", default=None, help="use this (empty, disposable) database instead of a local cluster")
     p.add_argument("--keep", action="store_true", help="leave the local cluster running and print how to connect")
     p.add_argument("--tenants", type=_positive_int, default=3, help="sample tenants, 1 to 5 (default 3)")
-    p.add_argument("--jobs", type=_positive_int, default=20, help="jobs per tenant")
+    p.add_argument("--jobs", type=_positive_int, default=20, help="jobs per tenant (default 20)")
     p.set_defaults(func=cmd_demo)
     return parser
 
