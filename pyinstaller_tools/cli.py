@@ -112,6 +112,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         # the same bound on lock waits as the online path, for psql (rendered first: a bad revision
         # must not leave a script of one SET behind in a redirected file)
         script = migrate.offline_sql(args.revision)
+        if not script.strip():
+            progress(f"note: no revision to render for {args.revision} (the database is up to date)")
         sys.stdout.write(f"SET lock_timeout = '{args.lock_timeout}';\n" + script)
         return EXIT_OK
     dsn = resolve_dsn(args.dsn)
@@ -176,17 +178,15 @@ def cmd_attach(args: argparse.Namespace) -> int:
             progress(f"refused: {text}")
         schemas = [s for s in schemas if s not in set(refused)] if refused else schemas
         if refused and not schemas:
-            raise ToolError(f"nothing to attach: every schema named was refused by the contract check "
-                            f"(listed above): {_first(refused)}")
+            raise ToolError(f"nothing to attach: every schema named was refused (listed above): {_first(refused)}")
         if args.dry_run:
             if args.tenant_role:
                 operations.check_tenant_role(conn, schemas[0], args.tenant_role)
             already = list(operations.attach_states(conn, schemas).values()).count("attached")
-            print(f"dry run: {len(schemas)} schema(s) pass the contract check: {len(schemas) - already} would be "
+            print(f"dry run: {len(schemas)} schema(s) pass the pre-flight: {len(schemas) - already} would be "
                   f"attached, {already} attached already (their triggers would be replaced where outdated)")
             if refused:          # the same exit status as the real run
-                raise ToolError(f"dry run: {len(refused)} schema(s) refused by the contract check (listed above): "
-                                f"{_first(refused)}")
+                raise ToolError(f"dry run: {len(refused)} schema(s) refused (listed above): {_first(refused)}")
             return EXIT_OK
         if args.tenant_role:
             try:
@@ -210,8 +210,8 @@ def cmd_attach(args: argparse.Namespace) -> int:
         left_out.append(f"{len(result.busy)} busy ({operations.lock_held('their tables', args.lock_timeout)}): "
                         f"{_first(result.busy)}; run the same attach again later, or with a larger --lock-timeout")
     if refused:
-        left_out.append(f"{len(refused)} refused by the contract check (listed above): {_first(refused)}; "
-                        "fix or detach them (an opt-out)")
+        left_out.append(f"{len(refused)} refused (listed above): {_first(refused)}; fix them, attach them as their "
+                        "owner, or detach them (an opt-out)")
     if left_out:
         raise ToolError("schema(s) not attached: " + "; ".join(left_out))
     return EXIT_OK

@@ -77,7 +77,9 @@ def preflight(conn: psycopg.Connection, schemas: Sequence[str], jobs: int = 1,
             "AS p (schema_name, problem, n) ORDER BY p.n",
             (list(part),),
         ).fetchall()
-        return [(r[0], r[1]) for r in rows]
+        problems = [(r[0], r[1]) for r in rows] + not_owned(own, part)
+        order = {schema: n for n, schema in enumerate(part)}
+        return sorted(problems, key=lambda p: order.get(p[0], len(order)))     # (stable: per schema as found)
 
     if jobs <= 1 or connect is None or len(schemas) < 2 * jobs:
         return check(conn, schemas)
@@ -90,6 +92,24 @@ def preflight(conn: psycopg.Connection, schemas: Sequence[str], jobs: int = 1,
 
     on_connections(range(len(parts)), jobs, connect, check_part)
     return [problem for part in results for problem in part]
+
+
+def not_owned(conn: psycopg.Connection, schemas: Sequence[str]) -> list[tuple[str, str]]:
+    """(schema, problem) for each schema with a contract table the session's role does not own: attach
+    (CREATE TRIGGER) needs the owner, and attach_schemas() refuses the whole call for one such schema
+    (a schema handed to its own role, say, in `attach --all`). Run as the caller, not the definer."""
+    rows = conn.execute(
+        "SELECT DISTINCT ON (n.nspname) n.nspname::text, pg_catalog.format('%%I.%%I', n.nspname, c.relname), "
+        "current_user::text "
+        "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname::text = ANY (%s::text[]) "
+        "AND c.relname IN (SELECT s.source_table FROM catalog_sync.trigger_spec s "
+        "                  WHERE s.source_table <> 'tenants_tenant') "
+        "AND NOT pg_catalog.pg_has_role(c.relowner, 'USAGE') "
+        "ORDER BY n.nspname, c.relname",
+        (list(schemas),),
+    ).fetchall()
+    return [(r[0], f"role {r[2]} does not own {r[1]}: attach needs its owner (or a superuser)") for r in rows]
 
 
 def on_connections(items: Iterable[T], jobs: int, connect: Callable[[], psycopg.Connection],
@@ -396,6 +416,8 @@ def backfill(
         entry["seconds"] = round(time.monotonic() - t0, 3)
         report.append(entry)
         state = f"error: {entry['error']}" if entry["error"] else (
+            f"would insert {entry.get('inserted', 0)}, update {entry.get('updated', 0)}, "
+            f"remove {entry.get('removed', 0)} (dry run)" if dry_run else
             f"{entry.get('inserted', 0)} inserted, {entry.get('updated', 0)} updated, "
             f"{entry.get('removed', 0)} removed")
         progress(f"backfill [{n}/{len(tenants)}] {tenant.schema}: {state} ({entry['seconds']:.2f}s)")
@@ -518,8 +540,7 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
         # and it does not stop the others' repair. An attached one is still re-synced below
         # (backfill reads its registered tables by OID): its rows match their sources again.
         refused: dict[str, str] = {}
-        for schema, problem in conn.execute("SELECT schema_name, problem FROM catalog_sync.schema_problems(%s::text[])",
-                                            (sorted(reattach),)).fetchall():
+        for schema, problem in preflight(conn, sorted(reattach)):     # (contract and ownership)
             refused.setdefault(schema, problem)
         reattach -= refused.keys()
         registry_busy: list[str] = []

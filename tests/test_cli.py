@@ -811,8 +811,8 @@ def test_skip_refused_attaches_the_schemas_that_pass(conn: psycopg.Connection, a
     assert code == 2 and "attached 1 schema(s)" in out, (out, err)
     lines = err.strip().splitlines()
     assert lines[0].startswith(f"refused: {GLOBEX}.ats_jobposting: column title") and len(lines) == 2, err
-    assert lines[1] == (f"catalog-sync: error: schema(s) not attached: 1 refused by the contract check (listed "
-                        f"above): {GLOBEX}; fix or detach them (an opt-out)"), err
+    assert lines[1] == (f"catalog-sync: error: schema(s) not attached: 1 refused (listed above): {GLOBEX}; fix them, "
+                        "attach them as their owner, or detach them (an opt-out)"), err
     assert triggers_on(conn, ACME) > 0 and triggers_on(conn, GLOBEX) == 0
 
 

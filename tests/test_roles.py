@@ -14,7 +14,7 @@ import pytest
 from pyinstaller_tools import cli, seed, sqlfiles
 from tests.conftest import ROOT, Db
 from tests.jobs import catalog_count, insert_job
-from tests.test_cli import assert_refused, state
+from tests.test_cli import assert_refused, state, triggers_on
 
 
 def test_the_app_role_as_installer_attaches_and_backfills(db: Db, conn: psycopg.Connection) -> None:
@@ -63,6 +63,56 @@ def test_an_installer_that_does_not_own_the_tables_cannot_detach(
     finally:
         conn.execute("REVOKE USAGE ON SCHEMA tenant_acme FROM ops_dba")
     assert state(conn) == before
+
+
+def drop_one_sync_trigger(conn: psycopg.Connection, schema: str) -> None:
+    name = conn.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND tgname LIKE 'catalog_sync%%' "
+                        "ORDER BY tgname LIMIT 1", (f"{schema}.ats_jobposting",)).fetchone()
+    conn.execute(f'DROP TRIGGER "{name[0]}" ON {schema}.ats_jobposting')
+
+
+def test_attach_all_and_repair_go_past_a_schema_the_role_does_not_own(
+        db: Db, conn: psycopg.Connection, capsys: pytest.CaptureFixture[str]) -> None:
+    """(DBA trial, thirteenth session) One tenant handed to a role of its own stopped `attach --all`
+    (--skip-refused or not: the whole chunk rolled back, its dry run saw nothing) and `verify --repair`
+    (nothing repaired) for the application role. Now the pre-flight refuses that schema by name, as a
+    contract mismatch: attach stops before anything (or, with --skip-refused, attaches the others),
+    repair repairs the others and reports it."""
+    conn.execute("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'solo_owner') THEN "
+                 "CREATE ROLE solo_owner NOLOGIN; END IF; END $$")
+    for table in conn.execute("SELECT DISTINCT source_table FROM catalog_sync.trigger_spec "
+                              "WHERE source_table <> 'tenants_tenant'").fetchall():
+        conn.execute(f"ALTER TABLE tenant_globex.{table[0]} OWNER TO solo_owner")
+    drop_one_sync_trigger(conn, "tenant_acme")
+    drop_one_sync_trigger(conn, "tenant_globex")
+    conn.execute("GRANT catalog_sync_installer TO zumodra_app")
+    app_dsn = db.dsn(seed.APP_ROLE)
+    refusal = "role zumodra_app does not own tenant_globex."
+
+    def cli_run(*argv: str) -> tuple[int, str, str]:
+        return (cli.main([*argv, "--dsn", app_dsn]), *capsys.readouterr())
+
+    def missing(schema: str) -> int:
+        return 32 - triggers_on(conn, schema)
+    try:
+        before = state(conn)
+        for dry_run in ([], ["--dry-run"]):
+            assert_refused(cli_run("attach", "--all", *dry_run), refusal, "--skip-refused")
+        assert state(conn) == before
+        code, out, err = cli_run("attach", "--all", "--skip-refused")
+        assert code == 2 and refusal in err and "tenant_acme" not in err.splitlines()[-1], (out, err)
+        assert (missing("tenant_acme"), missing("tenant_globex")) == (0, 1)
+
+        drop_one_sync_trigger(conn, "tenant_acme")
+        with db.connect(role=seed.APP_ROLE) as app:
+            job = insert_job(app, "tenant_acme")
+        conn.execute("DELETE FROM public.job_catalog WHERE job_uuid = %s", (job["uuid"],))
+        code, out, err = cli_run("verify", "--repair")
+        assert code == 1, (out, err)
+        assert f"not repaired (attach refused): {refusal}" in out and "tenant_acme: 1 inserted" in out, out
+        assert (missing("tenant_acme"), missing("tenant_globex"), catalog_count(conn, "tenant_acme")) == (0, 1, 1)
+    finally:
+        conn.execute("REVOKE catalog_sync_installer FROM zumodra_app")
 
 
 def test_the_reader_role_reads_the_catalog_only(db: Db, conn: psycopg.Connection) -> None:

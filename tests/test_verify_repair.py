@@ -362,6 +362,8 @@ def test_backfill_dry_run_writes_nothing(app: psycopg.Connection, conn: psycopg.
     assert report["dry_run"] is True
     assert {k: report["total"][k] for k in ("inserted", "updated", "removed", "errors")} == {
         "inserted": 1, "updated": 1, "removed": 1, "errors": 0}
+    # (DBA trial, thirteenth session: the progress lines said "1 inserted" in a dry run)
+    assert f"backfill [1/2] {ACME}: would insert 1, update 1, remove 1 (dry run)" in err, err
     assert catalog_snapshot(conn) == snapshot
     assert len(problems(conn)) == 3
 
