@@ -98,15 +98,16 @@ def not_owned(conn: psycopg.Connection, schemas: Sequence[str]) -> list[tuple[st
     """(schema, problem) for each schema with a contract table the session's role does not own: attach
     (CREATE TRIGGER) needs the owner, and attach_schemas() refuses the whole call for one such schema
     (a schema handed to its own role, say, in `attach --all`). Run as the caller, not the definer."""
+    # (a join with the names, not nspname = ANY (...): linear for the 10,000 schemas of an attach --all)
     rows = conn.execute(
-        "SELECT DISTINCT ON (n.nspname) n.nspname::text, pg_catalog.format('%%I.%%I', n.nspname, c.relname), "
-        "current_user::text "
-        "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE n.nspname::text = ANY (%s::text[]) "
-        "AND c.relname IN (SELECT s.source_table FROM catalog_sync.trigger_spec s "
-        "                  WHERE s.source_table <> 'tenants_tenant') "
+        "SELECT DISTINCT ON (x.name) x.name, pg_catalog.format('%%I.%%I', n.nspname, c.relname), current_user::text "
+        "FROM pg_catalog.unnest(%s::text[]) AS x (name) "
+        "JOIN pg_catalog.pg_namespace n ON n.nspname = x.name::name AND n.nspname::text = x.name "
+        "JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid "
+        "WHERE c.relname IN (SELECT s.source_table FROM catalog_sync.trigger_spec s "
+        "                    WHERE s.source_table <> 'tenants_tenant') "
         "AND NOT pg_catalog.pg_has_role(c.relowner, 'USAGE') "
-        "ORDER BY n.nspname, c.relname",
+        "ORDER BY x.name, c.relname",
         (list(schemas),),
     ).fetchall()
     return [(r[0], f"role {r[2]} does not own {r[1]}: attach needs its owner (or a superuser)") for r in rows]
