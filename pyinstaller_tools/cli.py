@@ -100,8 +100,14 @@ def print_table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
         print("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
 
 
+def _json_value(value: object) -> str:
+    """Timestamps in ISO 8601 (with the T), anything else json does not know as its text."""
+    isoformat = getattr(value, "isoformat", None)
+    return isoformat() if callable(isoformat) else str(value)
+
+
 def _dump_json(data: object) -> None:
-    print(json.dumps(data, indent=2, default=str))
+    print(json.dumps(data, indent=2, default=_json_value))
 
 
 # ----------------------------------------------------------------- commands
@@ -139,8 +145,9 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
         print("nothing to uninstall: catalog-sync is not installed in this database")
         return EXIT_OK
     migrate.downgrade(dsn, "base", lock_timeout=args.lock_timeout)
-    if not migrate.drop_empty_version_table(dsn, args.lock_timeout):
-        progress("notice: public.alembic_version kept: it records another project's version, or stayed locked")
+    kept = migrate.drop_empty_version_table(dsn, args.lock_timeout)
+    if kept:
+        progress(f"notice: public.alembic_version kept: {kept}")
     print("uninstalled: catalogs, machinery and sync triggers removed")
     return EXIT_OK
 
@@ -292,11 +299,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
             findings = [f for f in findings if f["catalog"] in (None, args.catalog)]
     if args.json:
         _dump_json({"clean": not findings, "findings": findings,
-                    "repaired": [line for line in repaired if not line.startswith("not repaired")],
-                    "not_repaired": [line for line in repaired if line.startswith("not repaired")]})
+                    "repaired": [line for line in repaired if not line.startswith(operations.NOT_REPAIRED)],
+                    "not_repaired": [line for line in repaired if line.startswith(operations.NOT_REPAIRED)]})
     else:
         for line in repaired:
-            print(line if line.startswith("not repaired") else f"repaired: {line}")
+            print(line if line.startswith(operations.NOT_REPAIRED) else f"repaired: {line}")
         if findings:
             summary: dict[str, int] = {}
             for f in findings:
@@ -305,6 +312,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
             if len(findings) > 200:
                 print(f"... {len(findings) - 200} more (use --json for all)")
             print("drift: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.items())))
+            per_tenant: dict[str, int] = {}
+            for f in findings:
+                name = f["schema"] or (f"tenant {f['tenant_id']}" if f["tenant_id"] is not None else "(global)")
+                per_tenant[name] = per_tenant.get(name, 0) + 1
+            if len(per_tenant) > 1:       # (the table above shows the first 200 findings only)
+                ranked = sorted(per_tenant.items(), key=lambda item: (-item[1], item[0]))
+                print("by tenant: " + ", ".join(f"{name} {count}" for name, count in ranked[:10])
+                      + (f", and {len(ranked) - 10} more" if len(ranked) > 10 else ""))
         else:
             print("clean: the catalog equals the projection of the sources; all triggers installed")
     if any(f["problem"] == "error" for f in findings):
@@ -435,10 +450,11 @@ def build_parser() -> argparse.ArgumentParser:
                         f"{operations.DEFAULT_CHUNK_SIZE})")
     p.add_argument("--jobs", **_env_positive_int("CATALOG_SYNC_JOBS", 1),
                    help="connections attaching chunks at once (env CATALOG_SYNC_JOBS, default 1)")
-    p.add_argument("--dry-run", action="store_true", help="check the schemas against the contract only")
+    p.add_argument("--dry-run", action="store_true",
+                   help="run the pre-flight only (contract and ownership), change nothing")
     p.add_argument("--skip-refused", action="store_true",
-                   help="attach the schemas that pass the contract check and name the others (exit 2), "
-                        "instead of attaching nothing")
+                   help="attach the schemas that pass the pre-flight (contract and ownership) and name the "
+                        "others (exit 2), instead of attaching nothing")
     p.add_argument("--tenant-role", metavar="ROLE",
                    help="first hand the schema to this per-tenant role safely (run as a superuser)")
     _add_lock_timeout(p, operations.DDL_LOCK_TIMEOUT, "a schema's tables (longer: it is skipped, exit 2)")
@@ -495,6 +511,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tenants", type=_positive_int, default=3, help="sample tenants, 1 to 5 (default 3)")
     p.add_argument("--jobs", type=_positive_int, default=20, help="jobs per tenant (default 20)")
     p.set_defaults(func=cmd_demo)
+    _Parser.commands = frozenset(sub.choices)
     return parser
 
 
@@ -502,13 +519,15 @@ class _Parser(argparse.ArgumentParser):
     """Remembers its usage error, so that a --json reader gets it as JSON too."""
     last_error: str | None = None
     words: Sequence[str] = ()
+    commands: frozenset[str] = frozenset()
 
     def error(self, message: str) -> NoReturn:
         # One line, as every other error (not argparse's usage block): the command, the problem,
         # where the usage is.
         command = self.prog.removeprefix("catalog-sync").strip()
-        if not command and message.startswith("unrecognized arguments") and _Parser.words:
-            command = _Parser.words[0]      # (the top level reports a subcommand's extra words)
+        if not command and message.startswith("unrecognized arguments"):
+            # (the top level reports a subcommand's extra words: name the subcommand, if one was given)
+            command = next((word for word in _Parser.words if word in _Parser.commands), "")
         _Parser.last_error = f"{command}: {message}" if command else message
         prog = f"catalog-sync {command}" if command else "catalog-sync"
         self.exit(EXIT_ERROR, f"catalog-sync: error: {_Parser.last_error} (see `{prog} --help`)\n")
@@ -516,10 +535,13 @@ class _Parser(argparse.ArgumentParser):
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        return _run(argv)
+        try:
+            return _run(argv)
+        finally:
+            sys.stdout.flush()      # here, not at exit: a pipe is block-buffered (also after --help)
     except BrokenPipeError:
-        # No traceback. The command's work is done (its output comes last); stdout now points at
-        # /dev/null, so that the interpreter's final flush of what is left fails quietly too.
+        # No traceback; stdout now points at /dev/null, so that the interpreter's last flush of
+        # what is left fails quietly too.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
 

@@ -94,22 +94,22 @@ def downgrade(dsn: str, revision: str = "base", lock_timeout: str | None = None)
     _run(dsn, "downgrade", revision, lock_timeout)
 
 
-def drop_empty_version_table(dsn: str, lock_timeout: str | None = None) -> bool:
+def drop_empty_version_table(dsn: str, lock_timeout: str | None = None) -> str | None:
     """After a downgrade to base alembic keeps its version table, empty: drop it, unless a version
-    is recorded in it (another alembic project using the same table). False when it stays."""
-    with psycopg.connect(dsn, options=session_options(lock_timeout)) as conn:
-        exists = conn.execute("SELECT to_regclass('public.alembic_version') IS NOT NULL").fetchone()
-        if not exists or not exists[0]:
-            return False
+    is recorded in it (another alembic project using the same table). None when it is gone, else
+    why it stays."""
+    with psycopg.connect(dsn, options=session_options(lock_timeout), connect_timeout=10) as conn:
         try:
             conn.execute("LOCK TABLE public.alembic_version IN ACCESS EXCLUSIVE MODE")
+        except psycopg.errors.UndefinedTable:
+            return None
         except psycopg.errors.LockNotAvailable:
-            return False
+            return "it stayed locked longer than --lock-timeout"
         used = conn.execute("SELECT EXISTS (SELECT FROM public.alembic_version)").fetchone()
         if used and used[0]:
-            return False
+            return "a version is recorded in it (another alembic project?)"
         conn.execute("DROP TABLE public.alembic_version")
-    return True
+    return None
 
 
 def offline_sql(revision: str = "head") -> str:

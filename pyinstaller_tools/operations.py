@@ -110,7 +110,17 @@ def not_owned(conn: psycopg.Connection, schemas: Sequence[str]) -> list[tuple[st
         "ORDER BY x.name, c.relname",
         (list(schemas),),
     ).fetchall()
-    return [(r[0], f"role {r[2]} does not own {r[1]}: attach needs its owner (or a superuser)") for r in rows]
+    problems = [(r[0], f"role {r[2]} does not own {r[1]}: attach needs its owner (or a superuser)") for r in rows]
+    # attach also grants the machinery USAGE on the schema, where it has none yet: the schema's owner's to give
+    rows = conn.execute(
+        "SELECT x.name, current_user::text FROM pg_catalog.unnest(%s::text[]) AS x (name) "
+        "JOIN pg_catalog.pg_namespace n ON n.nspname = x.name::name AND n.nspname::text = x.name "
+        "WHERE NOT pg_catalog.has_schema_privilege('catalog_sync_owner', n.oid, 'USAGE') "
+        "AND NOT pg_catalog.pg_has_role(n.nspowner, 'USAGE') ORDER BY x.name",
+        (list(schemas),),
+    ).fetchall()
+    return problems + [(r[0], f"role {r[1]} does not own schema {r[0]} (attach grants the machinery USAGE on it): "
+                              "attach needs its owner (or a superuser)") for r in rows]
 
 
 def on_connections(items: Iterable[T], jobs: int, connect: Callable[[], psycopg.Connection],
@@ -369,6 +379,7 @@ def backfill_lock(conn: psycopg.Connection) -> Iterator[None]:
 
 
 CATALOGS = ("jobs", "providers", "services")
+NOT_REPAIRED = "not repaired"   # how repair() starts a line about what it left (verify --json lists them apart)
 COUNTS = ("source_rows", "eligible", "inserted", "updated", "removed")
 
 
@@ -513,6 +524,7 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
     busy: list[str] = []
     with backfill_lock(conn):
         gone: set[int | None] = set()
+        detach_refused: list[str] = []
         for tenant_id, schema in sorted(by_problem.get("table_missing", ()), key=lambda x: x[0] or 0):
             # Its rows can never be verified again: take them out, record the detach.
             try:
@@ -520,9 +532,12 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
                     detach(conn, schema or "", True, lock_timeout)
             except psycopg.errors.LockNotAvailable:
                 busy.append(schema or "")
-                continue
+            except psycopg.errors.InsufficientPrivilege as exc:     # not the tables' owner: the others go on
+                detach_refused.append(describe(exc))
+            else:
+                done.append(f"{schema}: a source table was dropped; catalog rows removed, tenant detached")
+            # detached, or left as it is: nothing else of it can be repaired (its tables cannot be read)
             gone.add(tenant_id)
-            done.append(f"{schema}: a source table was dropped; catalog rows removed, tenant detached")
         for key in list(by_problem):
             if key != "table_missing":
                 by_problem[key] = {(t, s) for t, s in by_problem[key] if t not in gone}
@@ -552,7 +567,7 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
                 done += [f"{schema}: triggers attached" for schema in sorted(reattach - set(attached.busy))]
             except ToolError:       # the registry stayed locked: attach stopped; the next run re-syncs
                 registry_busy = sorted(reattach)
-                done.append(f"not repaired (the tenant registry stayed locked longer than --lock-timeout "
+                done.append(f"{NOT_REPAIRED} (the tenant registry stayed locked longer than --lock-timeout "
                             f"{lock_timeout}: see pg_stat_activity; run verify --repair again): "
                             f"{', '.join(registry_busy)}")
         # A busy tenant is left for the next run; a refused one that is attached is still re-synced.
@@ -568,17 +583,19 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
             done.append(f"{e['schema']}: {e['inserted']} inserted, {e['updated']} updated, {e['removed']} removed")
         # Rows of a tenant that is not attached; a tenant attached above was re-synced instead.
         resynced = {t for t, _ in resync}
-        for tenant_id, _ in sorted(by_problem.get("unattached_rows", ()), key=lambda x: x[0] or 0):
+        for tenant_id, schema in sorted(by_problem.get("unattached_rows", ()), key=lambda x: x[0] or 0):
             if tenant_id in resynced:
                 continue
             row = conn.execute("SELECT catalog_sync.purge_tenant(%s)", (tenant_id,)).fetchone()
-            done.append(f"tenant {tenant_id} (not attached): {row[0] if row else 0} catalog rows removed")
+            name = f"{schema} (tenant {tenant_id}, not attached)" if schema else f"tenant {tenant_id} (not attached)"
+            done.append(f"{name}: {row[0] if row else 0} catalog rows removed")
     if unreadable:
         names = sorted({s for k in ("contract", "unreadable", "error") for _, s in by_problem_all.get(k, ()) if s})
-        done.append(f"not repaired (tables unreadable, see verify): {', '.join(names)}")
-    done += [f"not repaired (attach refused): {problem}" for _schema, problem in sorted(refused.items())]
+        done.append(f"{NOT_REPAIRED} (tables unreadable, see verify): {', '.join(names)}")
+    done += [f"{NOT_REPAIRED} (attach refused): {problem}" for _schema, problem in sorted(refused.items())]
+    done += [f"{NOT_REPAIRED} (detach refused): {problem}" for problem in detach_refused]
     if busy:
-        done.append(f"not repaired ({lock_held('its tables', lock_timeout)}; run verify --repair again): "
+        done.append(f"{NOT_REPAIRED} ({lock_held('its tables', lock_timeout)}; run verify --repair again): "
                     f"{', '.join(sorted(busy))}")
     return done
 
@@ -617,14 +634,8 @@ def status(conn: psycopg.Connection, lock_timeout: str | None = None) -> list[di
         if row["error"] and row["error"].startswith("55P03:") and "catalog_sync:" not in row["error"]:
             row["error"] = busy(row["error"].removeprefix("55P03: "), lock_timeout, "status")
         rows.append(row)
-    # Not attached on purpose (detach, an opt-out) or never attached: `attach --all` skips only the first.
-    try:
-        detached = {int(r[0]) for r in conn.execute(
-            "SELECT tenant_id FROM catalog_sync.tenant_schemas() WHERE detached").fetchall()}
-    except psycopg.errors.LockNotAvailable as exc:
-        raise ToolError(registry_busy(lock_timeout, "status")) from exc
     rows.sort(key=lambda r: (r["schema_name"] or "", r["tenant_id"]))
-    return [{"schema": r.pop("schema_name"), **r, "detached": r["tenant_id"] in detached} for r in rows]
+    return [{"schema": r.pop("schema_name"), **r} for r in rows]
 
 
 def audit(conn: psycopg.Connection, lock_timeout: str | None = None) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ import pytest
 
 from pyinstaller_tools import cli, seed, sqlfiles
 from tests.conftest import ROOT, Db
-from tests.jobs import catalog_count, insert_job
+from tests.jobs import catalog_count, create_tenant, insert_job
 from tests.test_cli import assert_refused, state, triggers_on
 
 
@@ -111,6 +111,31 @@ def test_attach_all_and_repair_go_past_a_schema_the_role_does_not_own(
         assert code == 1, (out, err)
         assert f"not repaired (attach refused): {refusal}" in out and "tenant_acme: 1 inserted" in out, out
         assert (missing("tenant_acme"), missing("tenant_globex"), catalog_count(conn, "tenant_acme")) == (0, 1, 1)
+
+        # (review) a dropped table of that schema: repair detaches such a tenant, which needs the owner too
+        conn.execute("DROP TABLE tenant_globex.services_skill CASCADE")
+        drop_one_sync_trigger(conn, "tenant_acme")
+        code, out, err = cli_run("verify", "--repair")
+        assert code == 1 and f"not repaired (detach refused): catalog_sync: {refusal}" in out, (out, err)
+        assert missing("tenant_acme") == 0
+    finally:
+        conn.execute("REVOKE catalog_sync_installer FROM zumodra_app")
+
+
+def test_attach_refuses_a_schema_whose_owner_must_grant_the_machinery_usage(
+        db: Db, conn: psycopg.Connection, capsys: pytest.CaptureFixture[str]) -> None:
+    """(review, thirteenth session) The tables' owner that does not own the schema passed the ownership
+    pre-flight, then attach failed granting catalog_sync_owner USAGE on the schema (the chunk rolled back)."""
+    conn.execute("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'solo_owner') THEN "
+                 "CREATE ROLE solo_owner NOLOGIN; END IF; END $$")
+    _, schema = create_tenant(conn, "initech", "Initech")
+    conn.execute(f"ALTER SCHEMA {schema} OWNER TO solo_owner")
+    conn.execute("GRANT catalog_sync_installer TO zumodra_app")
+    try:
+        before = state(conn)
+        result = (cli.main(["attach", schema, "--dsn", db.dsn(seed.APP_ROLE)]), *capsys.readouterr())
+        assert_refused(result, f"role zumodra_app does not own schema {schema}")
+        assert state(conn) == before
     finally:
         conn.execute("REVOKE catalog_sync_installer FROM zumodra_app")
 

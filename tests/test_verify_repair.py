@@ -47,17 +47,19 @@ def problems(conn: psycopg.Connection) -> list[tuple[str, str | None]]:
     return sorted(verify_findings(conn), key=lambda f: (f[0], f[1] or ""))
 
 
-def assert_repaired(db: Db, conn: psycopg.Connection, capsys: pytest.CaptureFixture[str]) -> None:
-    """verify exits 1, verify --repair exits 0, then verify is clean (SQL and CLI)."""
+def assert_repaired(db: Db, conn: psycopg.Connection, capsys: pytest.CaptureFixture[str]) -> str:
+    """verify exits 1, verify --repair exits 0, then verify is clean (SQL and CLI). Returns repair's output."""
     code, out, err = run(db, capsys, "verify")
     assert code == 1, (out, err)
     code, out, err = run(db, capsys, "verify", "--repair")
     assert code == 0, (out, err)
     assert "repaired:" in out
+    repaired = out
     assert problems(conn) == []
     code, out, err = run(db, capsys, "verify")
     assert code == 0, (out, err)
     assert out.startswith("clean")
+    return repaired
 
 
 def alter_trigger(app: psycopg.Connection, action: str, trigger: str, table: str = "ats_jobposting",
@@ -298,7 +300,9 @@ def test_unattached_rows_of_a_dropped_tenant_schema(app: psycopg.Connection, con
     app.execute("DROP SCHEMA tenant_acme CASCADE")
     assert catalog_count(conn, ACME) == 2
     assert problems(conn) == [("unattached_rows", "2 job_catalog rows")]
-    assert_repaired(db, conn, capsys)
+    # (its schema is gone: named by its id)
+    assert f"repaired: tenant {db.tenant_id(ACME)} (not attached): 2 catalog rows removed" in assert_repaired(
+        db, conn, capsys)
     assert catalog_count(conn, ACME) == 0
     assert catalog_row(conn, other["uuid"]) is not None
 
@@ -311,7 +315,9 @@ def test_detached_without_purge(app: psycopg.Connection, conn: psycopg.Connectio
     assert catalog_count(conn, ACME) == 2
     update_job(app, ACME, jobs[0]["id"], status="closed")  # no trigger any more
     assert ("unattached_rows", "2 job_catalog rows") in problems(conn)
-    assert_repaired(db, conn, capsys)
+    # (DBA trial, thirteenth session: the line named the tenant by its id only)
+    assert f"repaired: {ACME} (tenant {db.tenant_id(ACME)}, not attached): 2 catalog rows removed" in assert_repaired(
+        db, conn, capsys)
     # attached again and in sync, or purged: either way no stale row is left public
     assert catalog_row(conn, jobs[0]["uuid"]) is None
 

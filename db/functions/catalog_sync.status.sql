@@ -10,16 +10,18 @@
 -- A tenant whose tables cannot be read (a lock held longer than lock_timeout,
 -- a contract change racing the call, ...) gets its error in the column error
 -- and the next tenant is read: one busy tenant must not hide the others.
--- The result gained the column error. A development database that installed
--- the older form (no release has it) must be rebuilt (alembic downgrade base,
--- upgrade head): CREATE OR REPLACE cannot change a result type. Applying this
--- file over it (catalog-sync install-sql) drops that form first; the current
--- one is never dropped, so grants given to it are kept.
+-- detached: not attached on purpose (detach, or the opt-out of a tenant never
+-- attached; attach --all skips it), whatever became of its schema.
+-- The result gained the columns error and detached. A development database
+-- that installed an older form (no release has one) must be rebuilt (alembic
+-- downgrade base, upgrade head): CREATE OR REPLACE cannot change a result
+-- type. Applying this file over it (psql -f) drops that form first; the
+-- current one is never dropped, so grants given to it are kept.
 DO $drop$
 BEGIN
     IF EXISTS (SELECT FROM pg_catalog.pg_proc p
                WHERE p.oid = pg_catalog.to_regprocedure('catalog_sync.status(bigint, integer)')
-                 AND NOT 'error' = ANY (p.proargnames)) THEN
+                 AND NOT 'detached' = ANY (p.proargnames)) THEN
         DROP FUNCTION catalog_sync.status(bigint, integer);
     END IF;
 END
@@ -28,7 +30,7 @@ CREATE OR REPLACE FUNCTION catalog_sync.status(p_after bigint DEFAULT NULL, p_li
 RETURNS TABLE (tenant_id bigint, schema_name text, tenant_status text, attached boolean, triggers text,
                eligible bigint, catalog_rows bigint, last_backfill_at timestamptz, last_synced_at timestamptz,
                eligible_providers bigint, provider_rows bigint, eligible_services bigint, service_rows bigint,
-               error text)
+               error text, detached boolean)
 LANGUAGE plpgsql STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -41,7 +43,8 @@ DECLARE
 BEGIN
     PERFORM catalog_sync.assert_read_committed();
     FOR v_r IN SELECT r.tenant_id AS id, r.tenant_schema AS schema_name, r.tenant_status AS status,
-                      t.tenant_id IS NOT NULL AND t.detached_at IS NULL AS is_attached, t.last_backfill_at
+                      t.tenant_id IS NOT NULL AND t.detached_at IS NULL AS is_attached,
+                      t.detached_at IS NOT NULL AS is_detached, t.last_backfill_at
                FROM catalog_sync.registry_rows() AS r LEFT JOIN catalog_sync.tenant t ON t.tenant_id = r.tenant_id
                WHERE p_after IS NULL OR r.tenant_id > p_after
                ORDER BY CASE WHEN p_after IS NULL AND p_limit IS NULL THEN r.tenant_schema END, r.tenant_id
@@ -50,6 +53,7 @@ BEGIN
         schema_name := v_r.schema_name;
         tenant_status := v_r.status;
         attached := v_r.is_attached;
+        detached := coalesce(v_r.is_detached, false);
         last_backfill_at := v_r.last_backfill_at;
         error := NULL;
         SELECT count(*), max(c.synced_at) INTO catalog_rows, last_synced_at
