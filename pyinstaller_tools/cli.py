@@ -8,6 +8,7 @@ failing step).
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import re
@@ -84,15 +85,30 @@ def progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def _quiet_progress(message: str) -> None:
+    """backfill --quiet: only the lines that say something went wrong or is slow."""
+    if ": error: " in message or "still running" in message:
+        progress(message)
+
+
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _cell(value: object) -> str:
+    """A table cell: timestamps to the second (--json keeps them whole), no control characters (cells
+    can carry a tenant's text, such as a server message quoting its value)."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ", timespec="seconds")
+    return _CONTROL.sub("?", str(value))
 
 
 def print_table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
     if not rows:
         print("(none)")
         return
-    # (cells can carry a tenant's text, such as a server message quoting its value: no control characters)
-    cells = [[("" if row.get(c) is None else _CONTROL.sub("?", str(row.get(c)))) for c in columns] for row in rows]
+    cells = [[_cell(row.get(c)) for c in columns] for row in rows]
     widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
     print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
     print("  ".join("-" * w for w in widths))
@@ -273,7 +289,8 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         operations.require_installed(conn)
         tenants = operations.resolve_tenants(conn, args.tenant, "backfill", args.lock_timeout)
         with operations.backfill_lock(conn):
-            report = operations.backfill(conn, tenants, args.dry_run, args.lock_timeout, progress, args.catalog)
+            report = operations.backfill(conn, tenants, args.dry_run, args.lock_timeout,
+                                         _quiet_progress if args.quiet else progress, args.catalog)
     if args.json:
         _dump_json(report)
     else:
@@ -470,6 +487,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--catalog", choices=operations.CATALOGS, help="only this catalog (default: all)")
     p.add_argument("--dry-run", action="store_true", help="count what would change, write nothing")
     p.add_argument("--json", action="store_true", help="machine-readable report")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress line per tenant on stderr (errors, and tenants still running after 5s, "
+                        "are still reported)")
     _add_lock_timeout(p, operations.BACKFILL_LOCK_TIMEOUT, "a tenant's writers (longer: that tenant fails)",
                       BACKFILL_LOCK_ENV)
 

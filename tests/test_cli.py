@@ -347,6 +347,26 @@ def test_backfill_json(conn: psycopg.Connection, app: psycopg.Connection, db: Db
     assert "total: 1 tenant(s), 0 inserted, 0 updated, 0 removed" in out
 
 
+def test_backfill_quiet_reports_only_what_went_wrong(conn: psycopg.Connection, app: psycopg.Connection, db: Db,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """(DBA trial, thirteenth session: one progress line per tenant, for a thousand tenants)"""
+    insert_job(app, ACME)
+    code, out, err = run(capsys, "backfill", "--quiet", dsn=db.dsn())
+    assert code == 0 and err == "" and "total: 2 tenant(s)" in out, (out, err)
+    conn.execute("DROP TABLE tenant_globex.services_skill CASCADE")
+    code, out, err = run(capsys, "backfill", "--quiet", dsn=db.dsn())
+    assert code == 2 and err.splitlines() == [err.splitlines()[0]], err
+    assert err.startswith(f"backfill [2/2] {GLOBEX}: error: catalog_sync: the tenant's services_skill table"), err
+
+
+def test_status_table_shows_timestamps_to_the_second(app: psycopg.Connection, db: Db,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    insert_job(app, ACME)
+    code, out, err = run(capsys, "status", dsn=db.dsn())
+    line = next(row for row in out.splitlines() if row.startswith(ACME))
+    assert code == 0 and re.search(r" \d{4}-\d\d-\d\d \d\d:\d\d:\d\d[+-]\d\d:\d\d$", line), line
+
+
 def test_backfill_of_a_tenant_that_lost_a_table_names_it_and_the_fix(
         conn: psycopg.Connection, app: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[str]) -> None:
     """(DBA trial, thirteenth session: "17575 does not match the services_skill contract: column uuid is
