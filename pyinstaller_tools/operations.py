@@ -635,7 +635,17 @@ def status(conn: psycopg.Connection, lock_timeout: str | None = None) -> list[di
             row["error"] = busy(row["error"].removeprefix("55P03: "), lock_timeout, "status")
         rows.append(row)
     rows.sort(key=lambda r: (r["schema_name"] or "", r["tenant_id"]))
-    return [{"schema": r.pop("schema_name"), **r} for r in rows]
+    return [{"schema": r.pop("schema_name"), **r, "trigger_counts": trigger_counts(r["triggers"])} for r in rows]
+
+
+def trigger_counts(triggers: str | None) -> dict[str, int]:
+    """status()'s "MISSING 1, INSTALLED 31" as {"MISSING": 1, "INSTALLED": 31}, for dashboards."""
+    counts: dict[str, int] = {}
+    for part in (triggers or "").split(", "):
+        state, _, count = part.rpartition(" ")
+        if state and count.isdigit():
+            counts[state] = int(count)
+    return counts
 
 
 def audit(conn: psycopg.Connection, lock_timeout: str | None = None) -> list[dict[str, Any]]:

@@ -144,6 +144,9 @@ def test_status(conn: psycopg.Connection, app: psycopg.Connection, db: Db,
     rows = {r["schema"]: r for r in json.loads(out)}
     assert set(rows) == {ACME, GLOBEX}
     assert rows[ACME]["attached"] is True and rows[ACME]["triggers"] == "INSTALLED 32"
+    assert rows[ACME]["trigger_counts"] == {"INSTALLED": 32}
+    assert operations.trigger_counts("MISSING 1, DISABLED 2, INSTALLED 29") == {
+        "MISSING": 1, "DISABLED": 2, "INSTALLED": 29}
     assert (rows[ACME]["eligible"], rows[ACME]["catalog_rows"]) == (2, 2)
     assert (rows[GLOBEX]["eligible"], rows[GLOBEX]["catalog_rows"]) == (0, 0)
     # (DBA trial, thirteenth session) a tenant detached on purpose and one never attached both showed
