@@ -95,32 +95,24 @@ def preflight(conn: psycopg.Connection, schemas: Sequence[str], jobs: int = 1,
 
 
 def not_owned(conn: psycopg.Connection, schemas: Sequence[str]) -> list[tuple[str, str]]:
-    """(schema, problem) for each schema with a contract table the session's role does not own: attach
-    (CREATE TRIGGER) needs the owner, and attach_schemas() refuses the whole call for one such schema
-    (a schema handed to its own role, say, in `attach --all`). Run as the caller, not the definer."""
-    # (a join with the names, not nspname = ANY (...): linear for the 10,000 schemas of an attach --all)
+    """(schema, problem) for each schema whose contract tables, or whose grant of USAGE to the machinery,
+    need a role other than the session's: attach_schemas() would refuse it, and with it the whole call (a
+    schema handed to its own role, say, in `attach --all`). catalog_sync.ownership_problem() is attach's
+    own check; it asks about current_user, so it runs here, as the caller."""
     rows = conn.execute(
-        "SELECT DISTINCT ON (x.name) x.name, pg_catalog.format('%%I.%%I', n.nspname, c.relname), current_user::text "
+        "SELECT x.name, catalog_sync.ownership_problem("
+        "    ARRAY(SELECT c.oid FROM pg_catalog.pg_class c"
+        "          WHERE c.relnamespace = n.oid"
+        "            AND c.relname IN (SELECT s.source_table FROM catalog_sync.trigger_spec s"
+        "                              WHERE s.source_table <> 'tenants_tenant')"
+        "          ORDER BY c.relname),"
+        "    n.oid) AS problem "
+        # (a join with the names, not nspname = ANY (...): linear for the 10,000 schemas of an attach --all)
         "FROM pg_catalog.unnest(%s::text[]) AS x (name) "
-        "JOIN pg_catalog.pg_namespace n ON n.nspname = x.name::name AND n.nspname::text = x.name "
-        "JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid "
-        "WHERE c.relname IN (SELECT s.source_table FROM catalog_sync.trigger_spec s "
-        "                    WHERE s.source_table <> 'tenants_tenant') "
-        "AND NOT pg_catalog.pg_has_role(c.relowner, 'USAGE') "
-        "ORDER BY x.name, c.relname",
+        "JOIN pg_catalog.pg_namespace n ON n.nspname = x.name::name AND n.nspname::text = x.name",
         (list(schemas),),
     ).fetchall()
-    problems = [(r[0], f"role {r[2]} does not own {r[1]}: attach needs its owner (or a superuser)") for r in rows]
-    # attach also grants the machinery USAGE on the schema, where it has none yet: the schema's owner's to give
-    rows = conn.execute(
-        "SELECT x.name, current_user::text FROM pg_catalog.unnest(%s::text[]) AS x (name) "
-        "JOIN pg_catalog.pg_namespace n ON n.nspname = x.name::name AND n.nspname::text = x.name "
-        "WHERE NOT pg_catalog.has_schema_privilege('catalog_sync_owner', n.oid, 'USAGE') "
-        "AND NOT pg_catalog.pg_has_role(n.nspowner, 'USAGE') ORDER BY x.name",
-        (list(schemas),),
-    ).fetchall()
-    return problems + [(r[0], f"role {r[1]} does not own schema {r[0]} (attach grants the machinery USAGE on it): "
-                              "attach needs its owner (or a superuser)") for r in rows]
+    return [(r[0], f"{r[1]}: attach needs its owner (or a superuser)") for r in rows if r[1]]
 
 
 def on_connections(items: Iterable[T], jobs: int, connect: Callable[[], psycopg.Connection],
@@ -316,17 +308,16 @@ def detach_state(conn: psycopg.Connection, schema: str) -> str:
 def detach_preview(conn: psycopg.Connection, schema: str) -> int:
     """The sync triggers detach would drop, without a lock on the tenant's tables; refused as detach
     would refuse it."""
-    rows = conn.execute("SELECT catalog_sync.qualified_name(relid), triggers, owned "
-                        "FROM catalog_sync.schema_sync_triggers(%s)", (schema,)).fetchall()
-    count = sum(int(r[1]) for r in rows)
+    rows = conn.execute("SELECT triggers FROM catalog_sync.schema_sync_triggers(%s)", (schema,)).fetchall()
+    count = sum(int(r[0]) for r in rows)
     if count == 0 and detach_state(conn, schema) == "unknown":
         raise ToolError(f"catalog_sync: schema {schema} is neither attached nor a tenant schema")
-    not_owned = [r[0] for r in rows if not r[2] and r[1]]
-    if not_owned:        # (detach_schema()'s refusal, word for word)
-        role = conn.execute("SELECT current_user").fetchone()
-        raise ToolError(f"catalog_sync: role {role[0] if role else '?'} does not own {not_owned[0]} (hint: Detach "
-                        "as the role that owns the tenant tables (or a member of it) that is also a member of "
-                        "catalog_sync_installer, or as a superuser.)")
+    problem = conn.execute("SELECT catalog_sync.ownership_problem(ARRAY(SELECT r.relid FROM "
+                           "catalog_sync.schema_sync_triggers(%s) AS r WHERE r.triggers > 0 ORDER BY r.relid))",
+                           (schema,)).fetchone()
+    if problem and problem[0]:          # (detach_schema()'s own check and words)
+        raise ToolError(f"catalog_sync: {problem[0]} (hint: Detach as the role that owns the tenant tables (or a "
+                        "member of it) that is also a member of catalog_sync_installer, or as a superuser.)")
     return count
 
 

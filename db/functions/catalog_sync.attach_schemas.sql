@@ -21,7 +21,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_schema  record;
-    v_foreign oid;
+    v_problem text;
     v_pending oid[];
     v_grant   text;
     v_lock    text;
@@ -51,16 +51,14 @@ BEGIN
         END IF;
         schema_name := v_schema.schema_name;
         tenant_id := v_schema.tenant_id;
-        SELECT u.relid INTO v_foreign
-        FROM unnest(v_schema.relids) WITH ORDINALITY AS u (relid, n)
-        JOIN pg_catalog.pg_class c ON c.oid = u.relid
-        WHERE NOT pg_catalog.pg_has_role(current_user, c.relowner, 'USAGE')
-        ORDER BY u.n
-        LIMIT 1;
-        IF FOUND THEN
-            RAISE EXCEPTION 'catalog_sync: role % does not own %', current_user, catalog_sync.qualified_name(v_foreign)
+        v_problem := catalog_sync.ownership_problem(
+                         v_schema.relids,
+                         (SELECT n.oid FROM pg_catalog.pg_namespace n
+                          WHERE n.nspname = v_schema.schema_name::name AND n.nspname::text = v_schema.schema_name));
+        IF v_problem IS NOT NULL THEN
+            RAISE EXCEPTION 'catalog_sync: %', v_problem
                 USING ERRCODE = 'insufficient_privilege',
-                      HINT = 'Attach as the role that owns the tenant tables (or a member of it) that is also a member of catalog_sync_installer.';
+                      HINT = 'Attach as the role that owns the tenant tables (or a member of it) that is also a member of catalog_sync_installer, or as a superuser.';
         END IF;
         -- Tables the machinery cannot read yet get a GRANT; they and the tables
         -- with a trigger to change get a lock. One query each for the schema.

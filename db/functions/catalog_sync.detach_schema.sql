@@ -9,19 +9,17 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_rel     record;
-    v_foreign text;
+    v_problem text;
 BEGIN
     triggers_dropped := 0;
     -- Refused before anything is dropped, in attach's words: DROP TRIGGER
     -- needs the owner, and its own error names neither the schema nor the fix
     -- ("permission denied for schema" without USAGE on it).
-    SELECT catalog_sync.qualified_name(r.relid) INTO v_foreign
-    FROM catalog_sync.schema_sync_triggers(p_schema) AS r
-    WHERE r.triggers > 0 AND NOT r.owned
-    ORDER BY r.relid
-    LIMIT 1;
-    IF FOUND THEN
-        RAISE EXCEPTION 'catalog_sync: role % does not own %', current_user, v_foreign
+    v_problem := catalog_sync.ownership_problem(
+                     ARRAY(SELECT r.relid FROM catalog_sync.schema_sync_triggers(p_schema) AS r
+                           WHERE r.triggers > 0 ORDER BY r.relid));
+    IF v_problem IS NOT NULL THEN
+        RAISE EXCEPTION 'catalog_sync: %', v_problem
             USING ERRCODE = 'insufficient_privilege',
                   HINT = 'Detach as the role that owns the tenant tables (or a member of it) that is also a member of catalog_sync_installer, or as a superuser.';
     END IF;

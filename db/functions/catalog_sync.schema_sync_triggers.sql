@@ -3,19 +3,19 @@
 -- sync triggers (left behind when protection detached the tenant because one
 -- of its tables was dropped: the definer cannot drop them; or when the tenant
 -- was deleted from the registry), but none registered to another tenant.
--- With the number of
--- sync triggers on each, and whether the caller owns it (DROP TRIGGER needs
--- that), so that detach --dry-run can tell without taking a lock.
+-- With the number of sync triggers on each, so that detach --dry-run can
+-- tell without taking a lock (whether the caller may drop them:
+-- ownership_problem()). A development database from before that had the
+-- column owned too: rebuild it (CREATE OR REPLACE cannot drop a column).
 CREATE OR REPLACE FUNCTION catalog_sync.schema_sync_triggers(p_schema text)
-RETURNS TABLE (relid oid, triggers integer, owned boolean)
+RETURNS TABLE (relid oid, triggers integer)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT c.oid,
            (SELECT count(*)::integer FROM pg_catalog.pg_trigger tg
             JOIN pg_catalog.pg_proc p ON p.oid = tg.tgfoid
-            WHERE tg.tgrelid = c.oid AND p.pronamespace = 'catalog_sync'::regnamespace),
-           pg_catalog.pg_has_role(c.relowner, 'USAGE')
+            WHERE tg.tgrelid = c.oid AND p.pronamespace = 'catalog_sync'::regnamespace)
     FROM pg_catalog.pg_class c
     WHERE c.oid IN (SELECT r.relid FROM catalog_sync.attached_relids(p_schema) AS r
                     UNION
