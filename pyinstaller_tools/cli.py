@@ -85,12 +85,6 @@ def progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def _quiet_progress(message: str) -> None:
-    """backfill --quiet: only the lines that say something went wrong or is slow."""
-    if ": error: " in message or "still running" in message:
-        progress(message)
-
-
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -289,8 +283,8 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         operations.require_installed(conn)
         tenants = operations.resolve_tenants(conn, args.tenant, "backfill", args.lock_timeout)
         with operations.backfill_lock(conn):
-            report = operations.backfill(conn, tenants, args.dry_run, args.lock_timeout,
-                                         _quiet_progress if args.quiet else progress, args.catalog)
+            report = operations.backfill(conn, tenants, args.dry_run, args.lock_timeout, progress, args.catalog,
+                                         quiet=args.quiet)
     if args.json:
         _dump_json(report)
     else:

@@ -382,21 +382,29 @@ def backfill(
     progress: Progress,
     catalog: str | None = None,
     notice_after: float = 5.0,
+    quiet: bool = False,
 ) -> dict[str, Any]:
     """backfill_tenant() per tenant, one transaction each; errors are reported, not fatal.
 
     A tenant's entry sums its catalogs; entry["catalogs"] has the rows per catalog. A tenant
     still running after `notice_after` seconds gets a progress line of its own, so a wait for
-    its writers is not silent.
+    its writers is not silent. `quiet`: a tenant's closing line only when it failed or had that
+    notice (so a slow tenant is seen to finish).
     """
     report: list[dict[str, Any]] = []
     started = time.monotonic()
+
+    def slow(message: str, noticed: threading.Event) -> None:
+        noticed.set()
+        progress(message)
+
     for n, tenant in enumerate(tenants, 1):
         t0 = time.monotonic()
         entry: dict[str, Any] = {"schema": tenant.schema, "tenant_id": tenant.tenant_id, "error": None}
-        notice = threading.Timer(notice_after, progress, (
+        noticed = threading.Event()
+        notice = threading.Timer(notice_after, slow, (
             f"backfill [{n}/{len(tenants)}] {tenant.schema}: still running after {notice_after:g}s "
-            f"(a large tenant, or waiting up to {lock_timeout} for its writers)",))
+            f"(a large tenant, or waiting up to {lock_timeout} for its writers)", noticed))
         notice.daemon = True
         notice.start()
         try:
@@ -423,7 +431,8 @@ def backfill(
             f"remove {entry.get('removed', 0)} (dry run)" if dry_run else
             f"{entry.get('inserted', 0)} inserted, {entry.get('updated', 0)} updated, "
             f"{entry.get('removed', 0)} removed")
-        progress(f"backfill [{n}/{len(tenants)}] {tenant.schema}: {state} ({entry['seconds']:.2f}s)")
+        if not quiet or entry["error"] or noticed.is_set():
+            progress(f"backfill [{n}/{len(tenants)}] {tenant.schema}: {state} ({entry['seconds']:.2f}s)")
 
     def total(key: str) -> int:
         return sum(int(e.get(key) or 0) for e in report)

@@ -140,6 +140,26 @@ def test_attach_refuses_a_schema_whose_owner_must_grant_the_machinery_usage(
         conn.execute("REVOKE catalog_sync_installer FROM zumodra_app")
 
 
+def test_attach_from_sql_refuses_a_schema_it_cannot_grant_usage_on(db: Db, conn: psycopg.Connection) -> None:
+    """(review, thirteenth session) A django-tenants hook calls attach_schema() without the tool's
+    pre-flight. The tables' owner with only USAGE on another role's schema attached it: the GRANT USAGE to
+    the machinery merely warned, and the tenant's writes would then fail. Now it is refused."""
+    conn.execute("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'solo_owner') THEN "
+                 "CREATE ROLE solo_owner NOLOGIN; END IF; END $$")
+    _, schema = create_tenant(conn, "initech", "Initech")
+    conn.execute(f"ALTER SCHEMA {schema} OWNER TO solo_owner")
+    conn.execute(f"GRANT USAGE ON SCHEMA {schema} TO zumodra_app")
+    conn.execute("GRANT catalog_sync_installer TO zumodra_app")
+    try:
+        before = state(conn)
+        with db.connect(role=seed.APP_ROLE) as app, pytest.raises(psycopg.errors.InsufficientPrivilege) as err:
+            app.execute("SELECT * FROM catalog_sync.attach_schema(%s)", (schema,))
+        assert f"role zumodra_app does not own schema {schema}" in str(err.value)
+        assert state(conn) == before
+    finally:
+        conn.execute("REVOKE catalog_sync_installer FROM zumodra_app")
+
+
 def test_the_reader_role_reads_the_catalog_only(db: Db, conn: psycopg.Connection) -> None:
     db.login_role("web", "catalog_reader")
     with db.connect(role=seed.APP_ROLE) as app:

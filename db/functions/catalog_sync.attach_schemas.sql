@@ -5,8 +5,10 @@
 -- second call changes nothing and returns 0 triggers changed. An error rolls
 -- the whole call back. SECURITY INVOKER, for installers (catalog-sync attach, a
 -- django-tenants post-schema hook, a DBA): the caller must own the tenants'
--- tables. Does not backfill existing rows; run catalog_sync.backfill_tenant()
--- after.
+-- tables, and the schema where the machinery has no USAGE on it yet
+-- (ownership_problem(); a grantee WITH GRANT OPTION is refused too: a GRANT
+-- that grants nothing only warns, and the tenant's writes would then fail).
+-- Does not backfill existing rows; run catalog_sync.backfill_tenant() after.
 -- Batched where a batch is cheaper: the contract check and the registry rows
 -- of all schemas in one register_schemas() call, and the GRANT USAGE ON
 -- SCHEMA ... TO catalog_sync_owner of every listed schema that lacks it and
