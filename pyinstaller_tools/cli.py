@@ -303,18 +303,20 @@ def cmd_verify(args: argparse.Namespace) -> int:
         tenants = operations.resolve_tenants(conn, args.tenant, "verify", args.lock_timeout) if args.tenant else None
         findings = operations.verify(conn, tenants, progress, args.lock_timeout)
         repaired: list[str] = []
+        left: list[str] = []
         if findings and args.repair:
-            repaired = operations.repair(conn, findings, progress, args.lock_timeout)
+            repaired, left = operations.repair(conn, findings, progress, args.lock_timeout)
             findings = operations.verify(conn, tenants, progress, args.lock_timeout)
         if args.catalog:
             findings = [f for f in findings if f["catalog"] in (None, args.catalog)]
     if args.json:
         _dump_json({"clean": not findings, "findings": findings,
-                    "repaired": [line for line in repaired if not line.startswith(operations.NOT_REPAIRED)],
-                    "not_repaired": [line for line in repaired if line.startswith(operations.NOT_REPAIRED)]})
+                    "repaired": repaired, "not_repaired": left})
     else:
         for line in repaired:
-            print(line if line.startswith(operations.NOT_REPAIRED) else f"repaired: {line}")
+            print(f"repaired: {line}")
+        for line in left:
+            print(line)
         if findings:
             summary: dict[str, int] = {}
             for f in findings:

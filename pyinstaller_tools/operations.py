@@ -308,15 +308,14 @@ def detach_state(conn: psycopg.Connection, schema: str) -> str:
 def detach_preview(conn: psycopg.Connection, schema: str) -> int:
     """The sync triggers detach would drop, without a lock on the tenant's tables; refused as detach
     would refuse it."""
-    rows = conn.execute("SELECT triggers FROM catalog_sync.schema_sync_triggers(%s)", (schema,)).fetchall()
-    count = sum(int(r[0]) for r in rows)
+    row = conn.execute("SELECT coalesce(sum(r.triggers), 0), catalog_sync.ownership_problem("
+                       "    coalesce(array_agg(r.relid ORDER BY r.relid) FILTER (WHERE r.triggers > 0), '{}')) "
+                       "FROM catalog_sync.schema_sync_triggers(%s) AS r", (schema,)).fetchone()
+    count, problem = (int(row[0]), row[1]) if row else (0, None)
     if count == 0 and detach_state(conn, schema) == "unknown":
         raise ToolError(f"catalog_sync: schema {schema} is neither attached nor a tenant schema")
-    problem = conn.execute("SELECT catalog_sync.ownership_problem(ARRAY(SELECT r.relid FROM "
-                           "catalog_sync.schema_sync_triggers(%s) AS r WHERE r.triggers > 0 ORDER BY r.relid))",
-                           (schema,)).fetchone()
-    if problem and problem[0]:          # (detach_schema()'s own check and words)
-        raise ToolError(f"catalog_sync: {problem[0]} (hint: Detach as the role that owns the tenant tables (or a "
+    if problem:          # (detach_schema()'s own check and words)
+        raise ToolError(f"catalog_sync: {problem} (hint: Detach as the role that owns the tenant tables (or a "
                         "member of it) that is also a member of catalog_sync_installer, or as a superuser.)")
     return count
 
@@ -370,7 +369,6 @@ def backfill_lock(conn: psycopg.Connection) -> Iterator[None]:
 
 
 CATALOGS = ("jobs", "providers", "services")
-NOT_REPAIRED = "not repaired"   # how repair() starts a line about what it left (verify --json lists them apart)
 COUNTS = ("source_rows", "eligible", "inserted", "updated", "removed")
 
 
@@ -506,11 +504,12 @@ def verify(conn: psycopg.Connection, tenants: Sequence[Tenant] | None,
 
 
 def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progress: Progress,
-           lock_timeout: str = DDL_LOCK_TIMEOUT) -> list[str]:
+           lock_timeout: str = DDL_LOCK_TIMEOUT) -> tuple[list[str], list[str]]:
     """Fix what verify found: triggers first (re-attach), then rows (backfill), then strays (purge).
-    Trigger changes wait up to lock_timeout for a lock; a tenant still busy then is reported, not
-    repaired (the next run repairs it)."""
+    Returns what it repaired and what it left ("not repaired (why): ..."). Trigger changes wait up to
+    lock_timeout for a lock; a tenant still busy then is reported, not repaired (the next run repairs it)."""
     done: list[str] = []
+    not_done: list[str] = []      # what it did not repair, and why
     by_problem: dict[str, set[tuple[int | None, str | None]]] = {}
     for f in findings:
         by_problem.setdefault(f["problem"], set()).add((f["tenant_id"], f["schema"]))
@@ -567,7 +566,7 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
                 done += [f"{schema}: triggers attached" for schema in sorted(reattach - set(attached.busy))]
             except ToolError:       # the registry stayed locked: attach stopped; the next run re-syncs
                 registry_busy = sorted(reattach)
-                done.append(f"{NOT_REPAIRED} (the tenant registry stayed locked longer than --lock-timeout "
+                not_done.append(f"not repaired (the tenant registry stayed locked longer than --lock-timeout "
                             f"{lock_timeout}: see pg_stat_activity; run verify --repair again): "
                             f"{', '.join(registry_busy)}")
         # A busy tenant is left for the next run; a refused one that is attached is still re-synced.
@@ -591,13 +590,13 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
             done.append(f"{name}: {row[0] if row else 0} catalog rows removed")
     if unreadable:
         names = sorted({s for k in ("contract", "unreadable", "error") for _, s in by_problem_all.get(k, ()) if s})
-        done.append(f"{NOT_REPAIRED} (tables unreadable, see verify): {', '.join(names)}")
-    done += [f"{NOT_REPAIRED} (attach refused): {problem}" for _schema, problem in sorted(refused.items())]
-    done += [f"{NOT_REPAIRED} (detach refused): {problem}" for problem in detach_refused]
+        not_done.append(f"not repaired (tables unreadable, see verify): {', '.join(names)}")
+    not_done += [f"not repaired (attach refused): {problem}" for _schema, problem in sorted(refused.items())]
+    not_done += [f"not repaired (detach refused): {problem}" for problem in detach_refused]
     if busy:
-        done.append(f"{NOT_REPAIRED} ({lock_held('its tables', lock_timeout)}; run verify --repair again): "
+        not_done.append(f"not repaired ({lock_held('its tables', lock_timeout)}; run verify --repair again): "
                     f"{', '.join(sorted(busy))}")
-    return done
+    return done, not_done
 
 
 def expire(conn: psycopg.Connection, dry_run: bool, lock_timeout: str | None = None) -> int:
