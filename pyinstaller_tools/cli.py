@@ -352,6 +352,22 @@ def cmd_expire(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def print_status(rows: Sequence[dict[str, Any]]) -> None:
+    """operations.status() as a table narrow enough for a terminal (--json has every field)."""
+    def pair(eligible: int | None, in_catalog: int | None) -> str:
+        return f"{'-' if eligible is None else eligible}/{'-' if in_catalog is None else in_catalog}"
+    print_table([{"schema": r["schema"], "tenant": r["tenant_status"],
+                  "attach": "attached" if r["attached"] else "detached" if r["detached"] else "never",
+                  "triggers": r["triggers"],
+                  "jobs": pair(r["eligible"], r["catalog_rows"]),
+                  "providers": pair(r["eligible_providers"], r["provider_rows"]),
+                  "services": pair(r["eligible_services"], r["service_rows"]),
+                  "last_synced_at": r["last_synced_at"], "error": r.get("error")} for r in rows],
+                ["schema", "tenant", "attach", "triggers", "jobs", "providers", "services", "last_synced_at"]
+                + (["error"] if any(r.get("error") for r in rows) else []))
+    print("jobs, providers, services: eligible now / rows in the catalog (-: not counted)")
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     with connect(args.dsn, autocommit=True, lock_timeout=args.lock_timeout) as conn:
         operations.require_installed(conn)
@@ -360,9 +376,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     if args.json:
         _dump_json(rows)
     else:
-        print_table(rows, ["schema", "tenant_status", "attached", "detached", "triggers", "eligible", "catalog_rows",
-                           "eligible_providers", "provider_rows", "eligible_services", "service_rows",
-                           "last_synced_at"] + (["error"] if failed else []))
+        print_status(rows)
     if failed:
         progress(f"status: {len(failed)} tenant(s) not read: {_first([r['schema'] for r in failed])}; "
                  f"{failed[0]['error']}")

@@ -7,13 +7,14 @@ import sys
 import psycopg
 
 from pyinstaller_tools import migrate, operations, seed
-from pyinstaller_tools.cli import print_table, progress
+from pyinstaller_tools.cli import print_status, print_table, progress
 from pyinstaller_tools.cluster import LocalCluster
 from pyinstaller_tools.connection import ToolError, connect, is_installed
 
 TENANTS = [("acme", "Acme Robotics", "active"), ("globex", "Globex Corporation", "trial"),
            ("initech", "Initech", "active"), ("umbrella", "Umbrella Health", "active"),
            ("hooli", "Hooli", "suspended")]
+PROVIDERS, SERVICES = 4, 2          # per tenant: marketplace providers, services per provider
 
 
 def step(message: str) -> None:
@@ -55,8 +56,9 @@ def _demo(dsn: str, tenant_count: int, jobs: int) -> None:
             _, schema = seed.create_tenant(conn, slug, name, status)
             seed.seed_categories(conn, schema)
             seed.seed_jobs(conn, schema, jobs)
+            seed.seed_marketplace(conn, schema, PROVIDERS, SERVICES, SERVICES)
             schemas.append(schema)
-            print(f"  {schema}: {name} ({status}), {jobs} jobs")
+            print(f"  {schema}: {name} ({status}), {jobs} jobs, {PROVIDERS} providers with {SERVICES} services each")
 
     step("migrate (alembic upgrade head)")
     migrate.upgrade(dsn)
@@ -68,6 +70,7 @@ def _demo(dsn: str, tenant_count: int, jobs: int) -> None:
         with operations.backfill_lock(conn):
             report = operations.backfill(conn, operations.resolve_tenants(conn, None), False, "60s", progress)
         print_table(report["tenants"], ["schema", "source_rows", "eligible", "inserted", "updated", "removed"])
+        print("  (rows of the three catalogs together: jobs, providers, services)")
 
         first = schemas[0]
         step(f"live changes as the application role, in {first} and the registry")
@@ -86,6 +89,12 @@ def _demo(dsn: str, tenant_count: int, jobs: int) -> None:
         print("  internal notes edited on every job (a sensitive column: no catalog write)")
         conn.execute("UPDATE public.tenants_tenant SET name = name || ' GmbH' WHERE schema_name = %s", (first,))
         print("  the tenant renamed (company_name follows)")
+        conn.execute(f'UPDATE "{first}".services_serviceprovider SET marketplace_enabled = false, '
+                     f'updated_at = now() WHERE id = (SELECT min(id) FROM "{first}".services_serviceprovider)')
+        print("  a provider left the marketplace (it and its services leave the catalogs)")
+        conn.execute(f'UPDATE "{first}".services_service SET title = title || \' (express)\', updated_at = now() '
+                     f'WHERE id = (SELECT max(id) FROM "{first}".services_service)')
+        print("  a service retitled")
         with conn.transaction() as tx:
             conn.execute(f'DELETE FROM "{first}".ats_jobposting')
             raise psycopg.Rollback(tx)
@@ -96,13 +105,19 @@ def _demo(dsn: str, tenant_count: int, jobs: int) -> None:
         findings = operations.verify(conn, None)
         print("  clean" if not findings else f"  DRIFT: {findings[:5]}")
         step("status")
-        print_table(operations.status(conn), ["schema", "tenant_status", "attached", "triggers", "eligible",
-                                              "catalog_rows"])
+        print_status(operations.status(conn))
         step("the catalog (first 10 rows by published_at)")
         cur = conn.execute(
             "SELECT company_name, title, category_name, job_type, location_city, "
             "coalesce(salary_min::text, '-') AS salary_min, left(description, 60) AS description "
             "FROM public.job_catalog ORDER BY published_at DESC, title LIMIT 10")
+        cols = [d.name for d in cur.description or []]
+        print_table([dict(zip(cols, r, strict=True)) for r in cur.fetchall()], cols)
+        step("the marketplace (first 6 services by company and provider)")
+        cur = conn.execute(
+            "SELECT company_name, provider_display_name AS provider, title, category_name, "
+            "price_min || '-' || price_max || ' ' || currency AS price, left(description, 50) AS description "
+            "FROM public.service_catalog ORDER BY company_name, provider_display_name, title LIMIT 6")
         cols = [d.name for d in cur.description or []]
         print_table([dict(zip(cols, r, strict=True)) for r in cur.fetchall()], cols)
         if findings:

@@ -143,3 +143,76 @@ def seed_jobs(conn: psycopg.Connection, schema: str, count: int, public_share: f
             "benefits": BENEFITS_HTML,
         },
     )
+
+
+SERVICE_CATEGORIES, SKILLS = 12, 20
+SERVICE_HTML = DESCRIPTION_HTML.format(title="Logo design", team="Design", city="Berlin", n=1)
+BIO_HTML = ("<p>Experienced <strong>designer</strong> and <em>developer</em>, 10 years of "
+            "<a href=\"https://example.com/portfolio\">client work</a>.</p><ul><li>Branding</li>"
+            "<li>Web</li></ul>")
+
+
+def seed_marketplace(conn: psycopg.Connection, schema: str, providers: int, flip_services: int,
+                     other_services: int, total_services: int | None = None) -> None:
+    """Service categories, skills, providers (3 categories, 5 skills each) and services, set based;
+    every provider and service eligible.
+
+    Without total_services: the first provider gets flip_services services, every other
+    provider other_services. With it: total_services services spread evenly over the providers.
+    """
+    s = sql.Identifier(schema)
+
+    def run(query: str, params: tuple[object, ...] = ()) -> None:
+        conn.execute(sql.SQL(query).format(s=s), params)
+
+    run("INSERT INTO {s}.services_servicecategory (uuid, name, slug, created_at) "
+        "SELECT gen_random_uuid(), 'Category ' || g, 'svc-cat-' || lpad(g::text, 3, '0'), now() "
+        "FROM generate_series(1, %s) g", (SERVICE_CATEGORIES,))
+    run("INSERT INTO {s}.services_skill (uuid, name, slug) "
+        "SELECT gen_random_uuid(), 'Skill ' || g, 'skill-' || lpad(g::text, 3, '0') "
+        "FROM generate_series(1, %s) g", (SKILLS,))
+    run("""
+        INSERT INTO {s}.services_serviceprovider (
+            uuid, display_name, provider_type, bio, tagline, avatar_url, cover_image_url, city, state, country,
+            location_lat, location_lng, hourly_rate, minimum_budget, currency, rating_avg, total_reviews,
+            completed_jobs_count, response_rate, avg_response_time_hours, availability_status, is_verified,
+            is_featured, is_accepting_projects, can_work_remotely, can_work_onsite, marketplace_enabled,
+            is_active, published_at, user_email, phone, address_line1, postal_code, stripe_account_id,
+            bank_account_number, bank_routing_number, tax_id, emergency_contact_name, emergency_contact_phone,
+            kyc_document_url, private_notes, created_at, updated_at)
+        SELECT gen_random_uuid(), 'Provider ' || g, 'individual', %s, 'We build things',
+               'https://cdn.example/avatar/' || g || '.png', 'https://cdn.example/cover/' || g || '.png',
+               'Berlin', 'BE', 'DE', 52.52, 13.4, 80.00, 500.00, 'EUR', 4.50, 12, 30, 95.50, 3.25,
+               'available', g %% 2 = 0, g %% 10 = 0, true, true, false, true, true, now(),
+               'user' || g || '@corp.example', '+1-555-0100', '1 Main St', '10115', 'acct_' || g,
+               'DE0000' || g, '0000', 'TAX' || g, 'Emergency', '+1-555-0199',
+               'https://kyc.example/' || g || '.pdf', 'private notes ' || g, now(), now()
+        FROM generate_series(1, %s) g""", (BIO_HTML, providers))
+    run("INSERT INTO {s}.services_serviceprovider_categories (serviceprovider_id, servicecategory_id) "
+        "SELECT p.id, c.id FROM {s}.services_serviceprovider p CROSS JOIN LATERAL "
+        "(SELECT id FROM {s}.services_servicecategory ORDER BY id OFFSET p.id %% 9 LIMIT 3) c")
+    run("INSERT INTO {s}.services_providerskill (level, years_experience, provider_id, skill_id) "
+        "SELECT (ARRAY['beginner', 'intermediate', 'advanced', 'expert'])[1 + (p.id + sk.id) %% 4], "
+        "1 + (p.id + sk.id) %% 10, p.id, sk.id FROM {s}.services_serviceprovider p CROSS JOIN LATERAL "
+        "(SELECT id FROM {s}.services_skill ORDER BY id OFFSET p.id %% 15 LIMIT 5) sk")
+    if total_services is None:
+        owners = ("SELECT p.id AS provider_id, g FROM {s}.services_serviceprovider p CROSS JOIN LATERAL "
+                  "generate_series(1, CASE WHEN p.id = (SELECT min(id) FROM {s}.services_serviceprovider) "
+                  "THEN %s ELSE %s END) g")
+        params: tuple[object, ...] = (flip_services, other_services)
+    else:
+        owners = ("SELECT p.id AS provider_id, g FROM generate_series(1, %s) g "
+                  "JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k FROM {s}.services_serviceprovider) p "
+                  "ON p.k = g %% %s")
+        params = (total_services, providers)
+    run(f"""
+        INSERT INTO {{s}}.services_service (
+            uuid, title, slug, short_description, description, pricing_type, price_min, price_max, currency,
+            delivery_time_days, revisions_included, tags, thumbnail_url, is_active, is_public, is_featured,
+            published_at, internal_cost, private_notes, created_at, updated_at, category_id, provider_id)
+        SELECT gen_random_uuid(), 'Service ' || o.provider_id || '-' || o.g,
+               'service-' || o.provider_id || '-' || o.g, 'A short pitch', %s, 'fixed', 100.00, 250.00, 'EUR',
+               7, 2, '["design", "web"]'::jsonb, 'https://cdn.example/thumb/' || o.g || '.png', true, true,
+               o.g %% 20 = 0, now(), 42.00, 'private notes', now(), now(),
+               (SELECT min(id) FROM {{s}}.services_servicecategory) + o.g %% %s, o.provider_id
+        FROM ({owners}) o""", (SERVICE_HTML, SERVICE_CATEGORIES, *params))

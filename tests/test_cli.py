@@ -138,7 +138,11 @@ def test_status(conn: psycopg.Connection, app: psycopg.Connection, db: Db,
     insert_jobs(app, ACME, [{}, {}, {"status": "closed"}])
     code, out, err = run(capsys, "status", dsn=db.dsn())
     assert code == 0, err
-    assert ACME in out and GLOBEX in out and "INSTALLED" in out
+    table = {line.split()[0]: line.split() for line in out.splitlines()[2:-1]}
+    assert table[ACME][:7] == [ACME, "active", "attached", "INSTALLED", "32", "2/2", "0/0"], out
+    assert table[GLOBEX][5:7] == ["0/0", "0/0"], out
+    # (DBA trial, thirteenth session: 30 tenants made a table over 200 characters wide)
+    assert max(len(line) for line in out.splitlines()) < 120, out
     code, out, err = run(capsys, "status", "--json", dsn=db.dsn())
     assert code == 0, err
     rows = {r["schema"]: r for r in json.loads(out)}
@@ -157,6 +161,9 @@ def test_status(conn: psycopg.Connection, app: psycopg.Connection, db: Db,
     rows = {r["schema"]: r for r in json.loads(out)}
     assert {s: (r["attached"], r["detached"]) for s, r in rows.items()} == {
         ACME: (True, False), GLOBEX: (False, True), never: (False, False)}, out
+    code, out, err = run(capsys, "status", dsn=db.dsn())
+    assert {line.split()[0]: line.split()[2] for line in out.splitlines()[2:-1]} == {
+        ACME: "attached", GLOBEX: "detached", never: "never"}, out
 
 
 def test_attach_all(conn: psycopg.Connection, app: psycopg.Connection, db: Db,
@@ -931,3 +938,38 @@ def test_status_neither_skips_nor_repeats_a_tenant_renamed_meanwhile(conn: psyco
     rest = conn.execute("SELECT tenant_id FROM catalog_sync.status(%s, 10)", (first[0],)).fetchall()
     ids = [first[0]] + [r[0] for r in rest]
     assert sorted(ids) == sorted(r[0] for r in conn.execute("SELECT id FROM public.tenants_tenant").fetchall())
+
+
+def test_demo_on_an_empty_database(db: Db, capsys: pytest.CaptureFixture[str]) -> None:
+    """The README's first command, with --dsn: every step runs, verify is clean, the three catalogs are filled
+    and follow the live changes; a second run on the same database is refused and changes nothing."""
+    from pyinstaller_tools import demo
+
+    with db.connect() as conn:
+        conn.execute("CREATE DATABASE demo_empty")
+    target = Db(db.host, db.port, "demo_empty")
+    try:
+        code, out, err = run(capsys, "demo", "--tenants", "2", "--jobs", "10", dsn=target.dsn())
+        assert code == 0, (out, err)
+        assert "== verify (one snapshot per tenant)\n  clean\n" in out, out
+        with target.connect() as conn:
+            assert operations.verify(conn, None) == []
+            counts = dict(conn.execute(
+                "SELECT t.schema_name, (SELECT count(*) FROM public.provider_catalog p WHERE p.tenant_id = t.id) "
+                "|| '/' || (SELECT count(*) FROM public.service_catalog s WHERE s.tenant_id = t.id) "
+                "FROM public.tenants_tenant t").fetchall())
+            # tenant_acme: one provider left the marketplace, with its services
+            assert counts == {ACME: f"{demo.PROVIDERS - 1}/{(demo.PROVIDERS - 1) * demo.SERVICES}",
+                              GLOBEX: f"{demo.PROVIDERS}/{demo.PROVIDERS * demo.SERVICES}"}, counts
+            assert conn.execute("SELECT count(*) FROM public.service_catalog "
+                                "WHERE title LIKE '%(express)'").fetchone() == (1,)
+            status = {line.split()[0]: line.split()[5:8] for line in out.split("== status\n")[1].splitlines()[2:4]}
+            assert status[GLOBEX][1:] == [f"{demo.PROVIDERS}/{demo.PROVIDERS}",
+                                         f"{demo.PROVIDERS * demo.SERVICES}/{demo.PROVIDERS * demo.SERVICES}"], out
+            before = catalog_snapshot(conn)
+        assert_refused(run(capsys, "demo", "--tenants", "2", dsn=target.dsn()), "the demo needs an empty database")
+        with target.connect() as conn:
+            assert catalog_snapshot(conn) == before
+    finally:
+        with db.connect() as conn:
+            conn.execute("DROP DATABASE IF EXISTS demo_empty WITH (FORCE)")
