@@ -107,7 +107,8 @@ def per_op_rounds(ops: Ops, per_round: int, rounds: int, warmup: int = 20) -> di
 def paired_ops(first: Ops, second: Ops, per_round: int, rounds: int) -> tuple[dict[str, list[float]],
                                                                                  dict[str, list[float]]]:
     """Two operations that undo each other (add/remove, disable/enable): per round and variant,
-    `per_round` of the first, then the same `per_round` of the second, each timed per operation."""
+    `per_round` pairs, each operation timed on its own, the second right after the first (so that
+    each one changes something: a second disable of the same provider would be a no-op)."""
     samples_first: dict[str, list[float]] = {name: [] for name in first}
     samples_second: dict[str, list[float]] = {name: [] for name in first}
     counters = dict.fromkeys(first, 0)
@@ -115,16 +116,17 @@ def paired_ops(first: Ops, second: Ops, per_round: int, rounds: int) -> tuple[di
     def run(name: str) -> float:
         start = counters[name]
         counters[name] += per_round
-        t0 = time.perf_counter()
+        spent_first = spent_second = 0.0
         for n in range(start, start + per_round):
+            t0 = time.perf_counter()
             first[name](n)
-        t1 = time.perf_counter()
-        for n in range(start, start + per_round):
+            t1 = time.perf_counter()
             second[name](n)
-        t2 = time.perf_counter()
-        samples_first[name].append((t1 - t0) / per_round)
-        samples_second[name].append((t2 - t1) / per_round)
-        return t2 - t0
+            spent_first += t1 - t0
+            spent_second += time.perf_counter() - t1
+        samples_first[name].append(spent_first / per_round)
+        samples_second[name].append(spent_second / per_round)
+        return spent_first + spent_second
 
     for name in first:                  # warm-up, untimed
         run(name)

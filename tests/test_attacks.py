@@ -32,6 +32,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from pyinstaller_tools import cli, operations, seed, sqlfiles
+from tests import market
 from tests.conftest import Db
 from tests.jobs import category_id, create_tenant, insert_job, insert_jobs, update_job
 
@@ -285,6 +286,11 @@ def test_function_and_operator_capture_via_search_path(arena: Arena) -> None:
                   SET search_path = pg_catalog, pg_temp AS $$
                   BEGIN PERFORM {ACME}.evil(); RETURN coalesce($1 || $3, '') || $2; END $$""")
     t.execute(f"CREATE AGGREGATE {ACME}.string_agg(text, text) (SFUNC = {ACME}.evil_sstep, STYPE = text)")
+    # (the marketplace's single-row reads aggregate categories and skills with jsonb_agg)
+    t.execute(f"""CREATE FUNCTION {ACME}.evil_jstep(jsonb, text) RETURNS jsonb LANGUAGE plpgsql
+                  SET search_path = pg_catalog, pg_temp AS $$
+                  BEGIN PERFORM {ACME}.evil(); RETURN coalesce($1, '[]') || pg_catalog.to_jsonb($2); END $$""")
+    t.execute(f"CREATE AGGREGATE {ACME}.jsonb_agg(text) (SFUNC = {ACME}.evil_jstep, STYPE = jsonb)")
     for name in SHADOW_RELATIONS:
         t.execute(f"CREATE TEMP VIEW {name} AS SELECT {ACME}.evil() AS evil")
     t.execute("CREATE TYPE pg_temp.job_source AS (evil boolean)")
@@ -324,6 +330,15 @@ def test_function_and_operator_capture_via_search_path(arena: Arena) -> None:
     update_job(t, ACME, jobs[1]["id"], published_on_career_page=False)
     t.execute(f"UPDATE {ACME}.ats_jobcategory SET name = 'Renamed category' WHERE id = %s", (cat,))
     t.execute(f"DELETE FROM {ACME}.ats_jobposting WHERE id = %s", (jobs[2]["id"],))
+    # the marketplace's writes, each a statement of one row (their reads are static SQL too)
+    provider = market.insert_provider(t, ACME)
+    svc_category = market.insert_service_category(t, ACME)
+    skill = market.insert_skill(t, ACME)
+    market.link_category(t, ACME, provider["id"], svc_category["id"])
+    market.link_skill(t, ACME, provider["id"], skill["id"])
+    service = market.insert_service(t, ACME, provider["id"], category_id=svc_category["id"])
+    market.update_provider(t, ACME, provider["id"], display_name="Renamed provider")
+    market.update_service(t, ACME, service["id"], title="Renamed service")
 
     assert not arena.evil_ran(), "a look-alike of the tenant ran inside the machinery"
     assert not su.execute("SELECT is_called FROM public.app_trap_seq").fetchone()[0], \
@@ -333,6 +348,13 @@ def test_function_and_operator_capture_via_search_path(arena: Arena) -> None:
     assert 'href="javascript' not in row["description"] and "<b>ok</b>" in row["description"]
     assert arena.acme_row(jobs[1]["uuid"]) is None
     assert arena.acme_count() == 1
+    published = market.provider_row(su, provider["uuid"])
+    assert published is not None and published["display_name"] == "Renamed provider"
+    assert published["category_names"] == [svc_category["name"]]
+    assert [s["name"] for s in published["skills_data"]] == [skill["name"]]
+    listed = market.service_row(su, service["uuid"])
+    assert listed is not None and (listed["title"], listed["provider_display_name"]) == (
+        "Renamed service", "Renamed provider")
     assert arena.verify_acme() == []
     assert not arena.evil_ran()
     arena.assert_canary()
@@ -2128,4 +2150,103 @@ def test_static_read_of_a_schema_named_dollar_user(arena: Arena) -> None:
     row = su.execute("SELECT title, category_name FROM public.job_catalog WHERE job_uuid = %s",
                      (job["uuid"],)).fetchone()
     assert row == ("Second", "Real"), f"the single-row write read pg_temp, not the registered tables: {row}"
+    arena.assert_canary()
+
+
+# --------------------------------------------- the marketplace's static reads
+# A single-row marketplace write reads through static SQL too: provider_parents(), provider_sources()
+# and service_sources() fold the contract check of every table they name into their cached plans, as
+# job_sources() does (the section above). The same properties, for their tables.
+
+MARKET_TABLES = ["services_serviceprovider", "services_serviceprovider_categories", "services_servicecategory",
+                 "services_providerskill", "services_skill", "services_service"]
+
+
+@dataclass
+class Market:
+    provider: dict[str, Any]
+    category: dict[str, Any]
+    skill: dict[str, Any]
+    service: dict[str, Any]
+
+
+def seed_market(t: psycopg.Connection) -> Market:
+    provider = market.insert_provider(t, ACME)
+    category = market.insert_service_category(t, ACME)
+    skill = market.insert_skill(t, ACME)
+    market.link_category(t, ACME, provider["id"], category["id"])
+    market.link_skill(t, ACME, provider["id"], skill["id"])
+    return Market(provider, category, skill, market.insert_service(t, ACME, provider["id"], category_id=category["id"]))
+
+
+MARKET_WRITES: dict[str, Callable[[psycopg.Connection, Market, str], None]] = {
+    # a provider edit reads every marketplace table: the provider's parents, the provider, its services
+    "provider_edit": lambda c, m, title: market.update_provider(c, ACME, m.provider["id"], display_name=title),
+    "service_edit": lambda c, m, title: market.update_service(c, ACME, m.service["id"], title=title),
+}
+
+
+def test_the_marketplace_check_is_folded_into_the_cached_plans(arena: Arena) -> None:
+    """Repeated provider and service edits of one session call contract_holds() no more; statistics on
+    the skill table make the next provider edit check again."""
+    su = arena.su
+    su.execute("SET track_functions = 'all'")
+    m = seed_market(su)
+    with su.transaction():
+        for write in MARKET_WRITES.values():
+            write(su, m, "first")
+        first = holds_calls(su)
+        for i in range(5):
+            for write in MARKET_WRITES.values():
+                write(su, m, f"edit {i}")
+        assert holds_calls(su) == first
+        su.execute(f"CREATE STATISTICS {ACME}.skill_stats ON lower(name) FROM {ACME}.services_skill")
+        MARKET_WRITES["provider_edit"](su, m, "after the DDL")
+        again = holds_calls(su)
+    assert first >= 11, first        # the five tables of the provider's read, three of its parents', three services'
+    assert again > first, "a change to the skill table did not make the next provider edit check again"
+    assert market.provider_row(su, m.provider["uuid"])["display_name"] == "after the DDL"  # type: ignore[index]
+    arena.assert_canary()
+
+
+@pytest.mark.parametrize(("write", "table"), [("provider_edit", t) for t in MARKET_TABLES]
+                         + [("service_edit", t) for t in ("services_service", "services_serviceprovider",
+                                                          "services_servicecategory")])
+def test_a_marketplace_change_after_the_plans_were_cached_fails_closed(arena: Arena, write: str, table: str) -> None:
+    """The tenant's writes have cached the reads' plans; then it adds an index over its own code to a
+    table the write reads. The next write checks again and is refused; the expression never runs as
+    the definer."""
+    t = arena.tenant
+    m = seed_market(t)
+    MARKET_WRITES[write](t, m, "cached")
+    MARKET_WRITES[write](t, m, "cached again")
+    t.execute(f"CREATE INDEX evil_idx ON {ACME}.{table} ((id + {ACME}.evil_const(1)))")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="contract"):
+        MARKET_WRITES[write](t, m, "refused")
+    assert not arena.evil_ran(), "the index expression ran as the definer"
+    arena.assert_canary()
+
+
+@pytest.mark.parametrize(("write", "table", "shows"), [
+    ("provider_edit", "services_skill", lambda p, s: [x["name"] for x in p["skills_data"]]),
+    ("service_edit", "services_servicecategory", lambda p, s: [s["category_name"]]),
+])
+def test_a_marketplace_write_never_reads_an_unregistered_table_swapped_in(
+        arena: Arena, write: str, table: str, shows: Callable[[dict[str, Any], dict[str, Any]], list[str]]) -> None:
+    """The static reads: a contract-conforming look-alike takes the name of a registered table. The
+    folded check would pass it (it checks whatever the name means); the read must not use it."""
+    t = arena.tenant
+    m = seed_market(t)
+    t.execute(f"CREATE TABLE {ACME}.lookalike (LIKE {ACME}.{table})")
+    t.execute(f"INSERT INTO {ACME}.lookalike SELECT * FROM {ACME}.{table}")
+    t.execute(f"UPDATE {ACME}.lookalike SET name = 'FROM-AN-UNREGISTERED-TABLE'")
+    t.execute(f"GRANT SELECT ON {ACME}.lookalike TO catalog_sync_owner")
+
+    def hit() -> bool:
+        provider = market.provider_row(arena.su, m.provider["uuid"]) or {"skills_data": []}
+        service = market.service_row(arena.su, m.service["uuid"]) or {"category_name": None}
+        return "FROM-AN-UNREGISTERED-TABLE" in shows(provider, service)
+
+    found = race_a_name_swap(arena, table, "TABLE", lambda w, i: MARKET_WRITES[write](w, m, f"attempt {i}"), hit)
+    assert found is None, f"the write read an unregistered table (attempt, delay) = {found}"
     arena.assert_canary()

@@ -2,6 +2,9 @@
 -- the service categories it is linked to or its services are in, and its
 -- skills. Read after the providers' exclusive locks are held, so the links
 -- cannot change underneath (every link writer takes the same locks).
+-- A trigger's few providers are read through static SQL with the contract
+-- check folded into its cached plan, as job_sources() reads a few jobs (see
+-- there why that is safe); anything else through the registered OIDs.
 -- Hot path, only ever called inside a SECURITY DEFINER sync function.
 CREATE OR REPLACE FUNCTION catalog_sync.provider_parents(
     p_tenant_id    bigint,
@@ -10,16 +13,55 @@ CREATE OR REPLACE FUNCTION catalog_sync.provider_parents(
     OUT skills     bigint[]
 )
 LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp   -- restored on return (the static read below changes it)
 SET row_security = off
+-- The static read's plan is linear for up to 100 providers: planned once per
+-- session (left to choose, the plan cache would plan it, and so check the
+-- contract, again on every call: a custom plan knows the array's length)
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
     v_links    oid := catalog_sync.source_relid(p_tenant_id, 'services_serviceprovider_categories');
     v_services oid := catalog_sync.source_relid(p_tenant_id, 'services_service');
     v_skills   oid := catalog_sync.source_relid(p_tenant_id, 'services_providerskill');
+    v_tables   name[] := '{services_serviceprovider_categories,services_service,services_providerskill}';
     v_lock_timeout text;
+    v_schema   text;
 BEGIN
-    PERFORM catalog_sync.assert_contracts(ARRAY[v_links, v_services, v_skills],
-                                          '{services_serviceprovider_categories,services_service,services_providerskill}');
+    PERFORM catalog_sync.lock_relations(ARRAY[v_links, v_services, v_skills]);
+    v_schema := catalog_sync.schema_naming_all(ARRAY[v_links, v_services, v_skills], v_tables);
+    IF coalesce(cardinality(p_provider_ids), 0) <= 100 AND v_schema IS NOT NULL THEN
+        -- Locked: a wait while planning could only be for an index lock the
+        -- tenant holds (see below). Undone when the function returns (its SET
+        -- clause): the search_path. Every function and operator below is
+        -- pg_catalog-qualified; only the tables are looked up in the tenant's
+        -- schema.
+        v_lock_timeout := pg_catalog.current_setting('lock_timeout');
+        PERFORM pg_catalog.set_config('lock_timeout', '1ms', true);
+        PERFORM pg_catalog.set_config('search_path', 'pg_catalog, ' || v_schema || ', pg_temp', true);
+        WITH contract AS MATERIALIZED (
+            SELECT catalog_sync.contract_holds('services_serviceprovider_categories'::pg_catalog.regclass,
+                                               'services_serviceprovider_categories')
+               AND catalog_sync.contract_holds('services_service'::pg_catalog.regclass, 'services_service')
+               AND catalog_sync.contract_holds('services_providerskill'::pg_catalog.regclass,
+                                               'services_providerskill') AS holds
+        )
+        SELECT (SELECT pg_catalog.array_agg(DISTINCT x.c)
+                FROM (SELECT l.servicecategory_id::bigint FROM ONLY services_serviceprovider_categories AS l
+                      WHERE l.serviceprovider_id OPERATOR(pg_catalog.=) ANY (p_provider_ids)
+                      UNION
+                      SELECT sv.category_id::bigint FROM ONLY services_service AS sv
+                      WHERE sv.provider_id OPERATOR(pg_catalog.=) ANY (p_provider_ids)) AS x (c)
+                WHERE x.c IS NOT NULL),
+               (SELECT pg_catalog.array_agg(DISTINCT ps.skill_id::bigint) FROM ONLY services_providerskill AS ps
+                WHERE ps.provider_id OPERATOR(pg_catalog.=) ANY (p_provider_ids))
+        INTO categories, skills
+        FROM contract
+        WHERE contract.holds;
+        PERFORM pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
+        RETURN;
+    END IF;
+    PERFORM catalog_sync.assert_contracts(ARRAY[v_links, v_services, v_skills], v_tables);
     -- Tables locked and checked: a wait while planning this read could only be
     -- for an index lock the tenant holds (REINDEX) while it adds statistics or
     -- an index over its own code, which this plan would then run. Fail closed

@@ -4,6 +4,14 @@
 -- service category ids; 'skills': providers holding one of the skill ids),
 -- with their categories (sorted by slug) and skills (sorted by skill slug).
 -- Refuses tables that no longer match the contract.
+--
+-- Two ways to read, the same rows (as job_sources() does, which explains
+-- why each is safe): a trigger's few provider ids through static SQL naming
+-- the tables, resolved through a search_path of pg_catalog, the tenant's
+-- schema, pg_temp, with the contract check of the five tables folded into
+-- its cached plan (contract_holds()); taken only when the registered OIDs,
+-- locked, carry those very names in one schema. Otherwise an explicit
+-- contract check and dynamic SQL through the registered OIDs.
 CREATE OR REPLACE FUNCTION catalog_sync.provider_sources(p_tenant_id bigint, p_filter text, p_keys bigint[],
                                                          p_masks integer[] DEFAULT NULL)
 RETURNS SETOF catalog_sync.provider_source
@@ -21,10 +29,70 @@ DECLARE
     v_lock_timeout text;
     v_tables   name[] := '{services_serviceprovider,services_serviceprovider_categories,services_servicecategory,services_providerskill,services_skill}';
     v_relids   oid[];
+    v_schema   text;
 BEGIN
     -- The registered OIDs, in v_tables' order, looked up once.
     v_relids := ARRAY(SELECT catalog_sync.source_relid(p_tenant_id, t.name)
                       FROM unnest(v_tables) WITH ORDINALITY AS t (name, i) ORDER BY t.i);
+    PERFORM catalog_sync.lock_relations(v_relids);
+    v_schema := catalog_sync.schema_naming_all(v_relids, v_tables);
+    IF p_filter = 'ids' AND coalesce(cardinality(p_keys), 0) <= 100 AND v_schema IS NOT NULL THEN
+        -- Locked: a wait while planning could only be for an index lock the
+        -- tenant holds (see below). Undone when the function returns (its SET
+        -- clause): the search_path. Every function, operator and type below is
+        -- pg_catalog-qualified or a keyword; only the tables are looked up in
+        -- the tenant's schema.
+        v_lock_timeout := pg_catalog.current_setting('lock_timeout');
+        PERFORM pg_catalog.set_config('lock_timeout', '1ms', true);
+        PERFORM pg_catalog.set_config('search_path', 'pg_catalog, ' || v_schema || ', pg_temp', true);
+        RETURN QUERY
+        WITH contract AS MATERIALIZED (
+            SELECT catalog_sync.contract_holds('services_serviceprovider'::pg_catalog.regclass,
+                                               'services_serviceprovider')
+               AND catalog_sync.contract_holds('services_serviceprovider_categories'::pg_catalog.regclass,
+                                               'services_serviceprovider_categories')
+               AND catalog_sync.contract_holds('services_servicecategory'::pg_catalog.regclass,
+                                               'services_servicecategory')
+               AND catalog_sync.contract_holds('services_providerskill'::pg_catalog.regclass,
+                                               'services_providerskill')
+               AND catalog_sync.contract_holds('services_skill'::pg_catalog.regclass, 'services_skill') AS holds
+        )
+        SELECT sp.id::bigint, sp.uuid::pg_catalog.uuid, sp.display_name::pg_catalog.text,
+               sp.provider_type::pg_catalog.text, sp.bio::pg_catalog.text, sp.tagline::pg_catalog.text,
+               sp.avatar_url::pg_catalog.text, sp.cover_image_url::pg_catalog.text, sp.city::pg_catalog.text,
+               sp.state::pg_catalog.text, sp.country::pg_catalog.text, sp.location_lat::double precision,
+               sp.location_lng::double precision, sp.hourly_rate::numeric(10,2), sp.minimum_budget::numeric(10,2),
+               sp.currency::pg_catalog.text, sp.rating_avg::numeric(3,2), sp.total_reviews::integer,
+               sp.completed_jobs_count::integer, sp.response_rate::numeric(5,2),
+               sp.avg_response_time_hours::numeric(6,2), sp.availability_status::pg_catalog.text,
+               sp.is_verified::boolean, sp.is_featured::boolean, sp.is_accepting_projects::boolean,
+               sp.can_work_remotely::boolean, sp.can_work_onsite::boolean, sp.marketplace_enabled::boolean,
+               sp.is_active::boolean, sp.published_at::timestamp with time zone,
+               sp.created_at::timestamp with time zone,
+               coalesce((SELECT pg_catalog.jsonb_agg(c.name::pg_catalog.text ORDER BY c.slug, c.id)
+                         FROM ONLY services_serviceprovider_categories AS l
+                         JOIN ONLY services_servicecategory AS c ON c.id OPERATOR(pg_catalog.=) l.servicecategory_id
+                         WHERE l.serviceprovider_id OPERATOR(pg_catalog.=) sp.id), '[]'::pg_catalog.jsonb),
+               coalesce((SELECT pg_catalog.jsonb_agg(c.slug::pg_catalog.text ORDER BY c.slug, c.id)
+                         FROM ONLY services_serviceprovider_categories AS l
+                         JOIN ONLY services_servicecategory AS c ON c.id OPERATOR(pg_catalog.=) l.servicecategory_id
+                         WHERE l.serviceprovider_id OPERATOR(pg_catalog.=) sp.id), '[]'::pg_catalog.jsonb),
+               coalesce((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                                    'name', s.name::pg_catalog.text, 'slug', s.slug::pg_catalog.text,
+                                    'level', ps.level::pg_catalog.text,
+                                    'years_experience', ps.years_experience::integer) ORDER BY s.slug, s.id)
+                         FROM ONLY services_providerskill AS ps
+                         JOIN ONLY services_skill AS s ON s.id OPERATOR(pg_catalog.=) ps.skill_id
+                         WHERE ps.provider_id OPERATOR(pg_catalog.=) sp.id), '[]'::pg_catalog.jsonb),
+               coalesce(m.mask, 0)
+        FROM contract
+        CROSS JOIN ONLY services_serviceprovider AS sp
+        JOIN ROWS FROM (pg_catalog.unnest(p_keys), pg_catalog.unnest(p_masks)) AS m (id, mask)
+          ON m.id OPERATOR(pg_catalog.=) sp.id
+        WHERE contract.holds;
+        PERFORM pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
+        RETURN;
+    END IF;
     PERFORM catalog_sync.assert_contracts(v_relids, v_tables);
     v_provider := catalog_sync.qualified_name(v_relids[1]);
     v_links := catalog_sync.qualified_name(v_relids[2]);

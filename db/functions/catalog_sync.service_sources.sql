@@ -7,6 +7,15 @@
 -- every lock wait of the statement, whatever the caller waited for (a caller
 -- that checked before its own waits, and let this skip the check, was open
 -- to a wait the tenant held: a lock it queued on the registry or a catalog).
+--
+-- Two ways to read, the same rows (as job_sources() does, which explains why
+-- each is safe): a trigger's few service or provider ids through static SQL
+-- naming the tables, resolved through a search_path of pg_catalog, the
+-- tenant's schema, pg_temp, with the contract check of the three tables
+-- folded into its cached plan (contract_holds(): made, and so checked, again
+-- after any change to them); taken only when the registered OIDs, locked,
+-- carry those very names in one schema. Otherwise an explicit contract check
+-- and dynamic SQL through the registered OIDs.
 CREATE OR REPLACE FUNCTION catalog_sync.service_sources(p_tenant_id bigint, p_filter text, p_keys bigint[],
                                                         p_masks integer[] DEFAULT NULL)
 RETURNS SETOF catalog_sync.service_source
@@ -18,11 +27,56 @@ DECLARE
     v_service  oid := catalog_sync.source_relid(p_tenant_id, 'services_service');
     v_provider oid := catalog_sync.source_relid(p_tenant_id, 'services_serviceprovider');
     v_category oid := catalog_sync.source_relid(p_tenant_id, 'services_servicecategory');
+    v_tables   name[] := '{services_service,services_serviceprovider,services_servicecategory}';
     v_where    text;
     v_lock_timeout text;
+    v_schema   text;
 BEGIN
-    PERFORM catalog_sync.assert_contracts(ARRAY[v_service, v_provider, v_category],
-                                          '{services_service,services_serviceprovider,services_servicecategory}');
+    PERFORM catalog_sync.lock_relations(ARRAY[v_service, v_provider, v_category]);
+    v_schema := catalog_sync.schema_naming_all(ARRAY[v_service, v_provider, v_category], v_tables);
+    IF p_filter IN ('ids', 'providers') AND coalesce(cardinality(p_keys), 0) <= 100 AND v_schema IS NOT NULL THEN
+        -- Locked: a wait while planning could only be for an index lock the
+        -- tenant holds (see below). Undone when the function returns (its SET
+        -- clause): the search_path. Every function, operator and type below is
+        -- pg_catalog-qualified or a keyword; only the tables are looked up in
+        -- the tenant's schema. One plan for both filters: each selects by its
+        -- own index (the other's array is NULL and matches nothing).
+        v_lock_timeout := pg_catalog.current_setting('lock_timeout');
+        PERFORM pg_catalog.set_config('lock_timeout', '1ms', true);
+        PERFORM pg_catalog.set_config('search_path', 'pg_catalog, ' || v_schema || ', pg_temp', true);
+        RETURN QUERY
+        WITH contract AS MATERIALIZED (
+            SELECT catalog_sync.contract_holds('services_service'::pg_catalog.regclass, 'services_service')
+               AND catalog_sync.contract_holds('services_serviceprovider'::pg_catalog.regclass,
+                                               'services_serviceprovider')
+               AND catalog_sync.contract_holds('services_servicecategory'::pg_catalog.regclass,
+                                               'services_servicecategory') AS holds
+        )
+        SELECT sv.id::bigint, sv.uuid::pg_catalog.uuid, sv.title::pg_catalog.text, sv.slug::pg_catalog.text,
+               sv.short_description::pg_catalog.text, sv.description::pg_catalog.text,
+               sv.pricing_type::pg_catalog.text, sv.price_min::numeric(10,2), sv.price_max::numeric(10,2),
+               sv.currency::pg_catalog.text, sv.delivery_time_days::smallint, sv.revisions_included::smallint,
+               sv.tags::pg_catalog.jsonb, sv.thumbnail_url::pg_catalog.text, sv.is_active::boolean,
+               sv.is_public::boolean, sv.is_featured::boolean, sv.published_at::timestamp with time zone,
+               sv.created_at::timestamp with time zone, sv.category_id::bigint, sv.provider_id::bigint,
+               c.name::pg_catalog.text, c.slug::pg_catalog.text, sp.uuid::pg_catalog.uuid,
+               sp.display_name::pg_catalog.text, sp.avatar_url::pg_catalog.text, sp.rating_avg::numeric(3,2),
+               sp.is_verified::boolean, sp.marketplace_enabled::boolean, sp.is_active::boolean,
+               coalesce(m.mask, 0)
+        FROM contract
+        CROSS JOIN ONLY services_service AS sv
+        JOIN ONLY services_serviceprovider AS sp ON sp.id OPERATOR(pg_catalog.=) sv.provider_id
+        LEFT JOIN ONLY services_servicecategory AS c ON c.id OPERATOR(pg_catalog.=) sv.category_id
+        LEFT JOIN ROWS FROM (pg_catalog.unnest(p_keys), pg_catalog.unnest(p_masks)) AS m (id, mask)
+          ON p_filter OPERATOR(pg_catalog.=) 'ids' AND m.id OPERATOR(pg_catalog.=) sv.id
+        WHERE contract.holds
+          AND (sv.id OPERATOR(pg_catalog.=) ANY (CASE WHEN p_filter OPERATOR(pg_catalog.=) 'ids' THEN p_keys END)
+               OR sv.provider_id OPERATOR(pg_catalog.=)
+                  ANY (CASE WHEN p_filter OPERATOR(pg_catalog.=) 'providers' THEN p_keys END));
+        PERFORM pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
+        RETURN;
+    END IF;
+    PERFORM catalog_sync.assert_contracts(ARRAY[v_service, v_provider, v_category], v_tables);
     v_where := CASE p_filter
         WHEN 'all' THEN 'TRUE'
         WHEN 'ids' THEN 'TRUE'
