@@ -549,7 +549,10 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
                 done.append("triggers on public.tenants_tenant re-installed")
             except psycopg.errors.LockNotAvailable:
                 busy.append("public.tenants_tenant")
-        reattach = {s for k in trigger_problems | {"tenant_not_attached"} for t, s in by_problem.get(k, ()) if s}
+        # table_replaced: attach registers the tables the contract names mean now (restored from a dump,
+        # or rebuilt and swapped in), and the re-sync below makes the rows theirs.
+        reattach = {s for k in trigger_problems | {"tenant_not_attached", "table_replaced"}
+                    for t, s in by_problem.get(k, ()) if s}
         # attach checks each schema first (a tenant never attached has not been checked yet; an
         # attached one may have lost a table's name): one that fails is not attached, it is reported,
         # and it does not stop the others' repair. An attached one is still re-synced below
@@ -571,7 +574,7 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
                             f"{', '.join(registry_busy)}")
         # A busy tenant is left for the next run; a refused one that is attached is still re-synced.
         left = set(busy) | set(registry_busy)
-        resync = {(t, s) for k in ("missing", "stale", "orphan", "expired", "tenant_not_attached")
+        resync = {(t, s) for k in ("missing", "stale", "orphan", "expired", "tenant_not_attached", "table_replaced")
                   for t, s in by_problem.get(k, ()) if t is not None and s and s not in refused and s not in left}
         resync |= {(t, s) for k in trigger_problems for t, s in by_problem[k] if t is not None and s
                    and s not in left}

@@ -1179,6 +1179,42 @@ def test_renamed_table_keeps_syncing(arena: Arena) -> None:
     arena.assert_canary()
 
 
+@pytest.mark.parametrize("old_table", ["renamed", "dropped"])
+def test_a_table_swapped_in_under_the_contract_name_is_found_and_repaired(
+        arena: Arena, old_table: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """HOLE, fixed (red team, fourteenth session). The tenant renames its job table away and puts a copy
+    under the name: the application writes to the copy, which has no sync trigger, so jobs made private
+    stayed public, and verify (which follows the registered OID, the frozen table) said clean. The same
+    shape, with the old table dropped, is a restore from a dump or a table rebuilt and swapped in: verify
+    said table_missing, and repair purged the tenant and detached it. Now both are table_replaced:
+    repair attaches the table the name means and re-syncs the tenant from it."""
+    t = arena.tenant
+    jobs = insert_jobs(t, ACME, [{}, {}])
+    t.execute(f"CREATE TABLE {ACME}.jobs_copy (LIKE {ACME}.ats_jobposting INCLUDING ALL)")
+    t.execute(f"INSERT INTO {ACME}.jobs_copy SELECT * FROM {ACME}.ats_jobposting")
+    if old_table == "renamed":
+        t.execute(f"ALTER TABLE {ACME}.ats_jobposting RENAME TO ats_jobposting_frozen")
+    else:
+        t.execute(f"DROP TABLE {ACME}.ats_jobposting CASCADE")
+    t.execute(f"ALTER TABLE {ACME}.jobs_copy RENAME TO ats_jobposting")
+    t.execute(f"UPDATE {ACME}.ats_jobposting SET is_internal_only = true WHERE id = %s", (jobs[0]["id"],))
+    assert arena.acme_row(jobs[0]["uuid"]) is not None        # nothing synced the copy
+
+    code, out, err = run_cli(capsys, "verify", "--tenant", ACME, "--json", "--dsn", arena.db.dsn())
+    found = json.loads(out)["findings"]
+    assert code == 1 and [f["problem"] for f in found] == ["table_replaced"], (out, err)
+    assert found[0]["detail"].startswith(f"{ACME}.ats_jobposting is relation "), found
+    code, out, err = run_cli(capsys, "verify", "--repair", "--dsn", arena.db.dsn())
+    assert code == 0 and f"{ACME}: triggers attached" in out, (out, err)
+    assert arena.acme_row(jobs[0]["uuid"]) is None and arena.acme_row(jobs[1]["uuid"]) is not None
+    assert arena.su.execute("SELECT detached_at FROM catalog_sync.tenant WHERE tenant_id = %s",
+                            (arena.acme_id,)).fetchone() == (None,)
+    update_job(t, ACME, jobs[1]["id"], title="Synced again")
+    assert arena.acme_row(jobs[1]["uuid"])["title"] == "Synced again"  # type: ignore[index]
+    assert arena.verify_acme() == []
+    arena.assert_canary()
+
+
 def test_tenant_cannot_rename_its_schema(arena: Arena) -> None:
     """Renaming a schema also needs CREATE on the database, which a tenant role does not have."""
     with pytest.raises(psycopg.errors.InsufficientPrivilege):

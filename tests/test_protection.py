@@ -16,7 +16,7 @@ ACME = "tenant_acme"
 @pytest.fixture
 def protected(db: Db, conn: psycopg.Connection) -> None:
     assert cli.main(["protect", "--dsn", db.dsn()]) == 0
-    assert conn.execute("SELECT count(*) FROM pg_event_trigger WHERE evtname LIKE 'catalog_sync%'").fetchone() == (2,)
+    assert conn.execute("SELECT count(*) FROM pg_event_trigger WHERE evtname LIKE 'catalog_sync%'").fetchone() == (3,)
 
 
 @pytest.mark.parametrize("statement", [
@@ -31,6 +31,39 @@ def test_tenant_ddl_that_switches_the_sync_off_is_refused(statement: str, protec
                                                           conn: psycopg.Connection) -> None:
     with pytest.raises(psycopg.errors.InsufficientPrivilege, match="refused"):
         app.execute(statement)
+    assert verify_findings(conn) == []
+
+
+@pytest.mark.parametrize("statement", [
+    f"ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN is_internal_only TYPE boolean USING true",
+    f"ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN description TYPE text USING '<script>x()</script>'",
+    f"ALTER TABLE {ACME}.ats_jobposting DROP COLUMN is_internal_only, "
+    "ADD COLUMN is_internal_only boolean NOT NULL DEFAULT true",
+    f"ALTER TABLE {ACME}.ats_jobposting DROP COLUMN internal_notes",
+    f"ALTER TABLE {ACME}.services_serviceprovider ADD COLUMN token uuid DEFAULT gen_random_uuid()",
+    # the first step of swapping two columns' names (the contract then misses one)
+    f"ALTER TABLE {ACME}.ats_jobposting RENAME COLUMN is_internal_only TO was_internal_only",
+])
+def test_tenant_ddl_that_rewrites_rows_is_refused(statement: str, protected: None, app: psycopg.Connection,
+                                                  conn: psycopg.Connection) -> None:
+    """(red team, fourteenth session) The column types still match the contract, but the rows changed
+    without a row trigger firing: a job made internal that way stayed public until verify --repair.
+    A rewrite of a registered table, and the drop of a column the contract lists, are refused."""
+    job = insert_job(app, ACME)
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="refused"):
+        app.execute(statement)
+    assert conn.execute(f"SELECT is_internal_only FROM {ACME}.ats_jobposting WHERE id = %s",
+                        (job["id"],)).fetchone() == (False,)
+    assert catalog_count(conn, ACME) == 1 and verify_findings(conn) == []
+
+
+def test_ddl_that_leaves_the_contracts_columns_alone_passes(protected: None, app: psycopg.Connection,
+                                                             conn: psycopg.Connection) -> None:
+    """A column of the application's own (a Django migration: add, then drop) and DDL by an installer."""
+    app.execute(f"ALTER TABLE {ACME}.ats_jobposting ADD COLUMN notes_v2 text")
+    app.execute(f"ALTER TABLE {ACME}.ats_jobposting DROP COLUMN notes_v2")
+    app.execute(f"ALTER TABLE {ACME}.careers_publicapplication ADD COLUMN token uuid DEFAULT gen_random_uuid()")
+    conn.execute(f"ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN is_featured TYPE boolean USING false")
     assert verify_findings(conn) == []
 
 
@@ -93,7 +126,7 @@ def test_protect_by_a_non_superuser_changes_nothing(db: Db, protected: None, con
             pytest.raises(psycopg.errors.InsufficientPrivilege, match="superuser"):
         installer.execute("SELECT catalog_sync.restrict_advisory_locks(false)")
     assert conn.execute(grants).fetchone() == before
-    assert conn.execute("SELECT count(*) FROM pg_event_trigger WHERE evtname LIKE 'catalog_sync%'").fetchone() == (2,)
+    assert conn.execute("SELECT count(*) FROM pg_event_trigger WHERE evtname LIKE 'catalog_sync%'").fetchone() == (3,)
     conn.execute("SELECT catalog_sync.restrict_advisory_locks(false)")
 
 

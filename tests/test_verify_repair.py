@@ -5,6 +5,7 @@ application role (its own tables' triggers), as it happens in real life."""
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 import uuid
 from datetime import timedelta
@@ -477,3 +478,42 @@ def test_detached_on_purpose_is_not_drift(app: psycopg.Connection, conn: psycopg
     assert problems(conn) == []
     assert conn.execute("SELECT attached FROM catalog_sync.tenant_schemas() WHERE schema_name = 'tenant_acme'"
                         ).fetchone() == (False,)
+
+
+def test_a_database_restored_from_a_dump_is_repaired_not_purged(db: Db, app: psycopg.Connection,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """(docs review, fourteenth session) pg_dump and a restore give every table a new OID, and the
+    registry binds tables by OID: every tenant write then failed (`relation N is not attached for this
+    tenant`), verify reported table_missing everywhere, and repair would have detached and purged every
+    tenant. Now: table_replaced, and repair attaches the restored tables and keeps the catalog."""
+    from tests.test_migrations import _bin
+
+    jobs = insert_jobs(app, ACME, [{}, {}])
+    dump = subprocess.run([_bin("pg_dump"), "-d", db.dsn()], capture_output=True, text=True,
+                          check=True).stdout
+    with db.connect() as conn:
+        conn.execute("CREATE DATABASE restored")
+    target = Db(db.host, db.port, "restored")
+    try:
+        subprocess.run([_bin("psql"), "-v", "ON_ERROR_STOP=1", "-q", "-X", "-d", target.dsn()], input=dump,
+                       capture_output=True, text=True, check=True)
+        with target.connect() as conn:
+            before = conn.execute("SELECT count(*) FROM public.job_catalog").fetchone()
+            with target.connect(role=seed.APP_ROLE) as writer, pytest.raises(psycopg.errors.InsufficientPrivilege,
+                                                                             match="is not attached"):
+                update_job(writer, ACME, jobs[0]["id"], title="Before the repair")
+        code, out, err = run(target, capsys, "verify", "--json")
+        problems = {(f["schema"], f["problem"]) for f in json.loads(out)["findings"]}
+        assert code == 1 and problems == {(ACME, "table_replaced"), (GLOBEX, "table_replaced")}, out
+        code, out, err = run(target, capsys, "verify", "--repair")
+        assert code == 0 and "detached" not in out, (out, err)
+        with target.connect() as conn:
+            assert conn.execute("SELECT count(*) FROM public.job_catalog").fetchone() == before == (2,)
+            with target.connect(role=seed.APP_ROLE) as writer:
+                update_job(writer, ACME, jobs[0]["id"], title="After the repair")
+            assert conn.execute("SELECT title FROM public.job_catalog WHERE job_uuid = %s",
+                                (jobs[0]["uuid"],)).fetchone() == ("After the repair",)
+        assert run(target, capsys, "verify")[0] == 0
+    finally:
+        with db.connect() as conn:
+            conn.execute("DROP DATABASE IF EXISTS restored WITH (FORCE)")

@@ -75,6 +75,56 @@ $$;
 ALTER FUNCTION catalog_sync_protect.check_drop(oid[], text[]) OWNER TO catalog_sync_owner;
 REVOKE ALL ON FUNCTION catalog_sync_protect.check_drop(oid[], text[]) FROM PUBLIC;
 
+-- check_rewrite() runs when a DDL command rewrites a table: a registered
+-- table's rows rewritten by DDL (ALTER COLUMN ... TYPE <the same type> USING
+-- <any value>, SET UNLOGGED, a column added with a volatile default) change
+-- what the catalog shows without firing a row trigger, so it is refused.
+CREATE OR REPLACE FUNCTION catalog_sync_protect.check_rewrite(p_relid oid)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF EXISTS (SELECT FROM catalog_sync.attached_table a WHERE a.relid = p_relid) THEN
+        RAISE EXCEPTION 'catalog_sync: refused, % would be rewritten by DDL (its rows would change without '
+                        'a sync trigger firing)', coalesce(catalog_sync.qualified_name(p_relid), p_relid::text)
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'Change rows with UPDATE; ask a DBA for DDL on attached tenant tables.';
+    END IF;
+END
+$$;
+ALTER FUNCTION catalog_sync_protect.check_rewrite(oid) OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync_protect.check_rewrite(oid) FROM PUBLIC;
+
+-- check_column_drop() runs for every DROP COLUMN: a contract column of a
+-- registered table dropped (and added again in the same ALTER TABLE, with a
+-- DEFAULT: the values change, no rewrite, no row trigger) is refused.
+CREATE OR REPLACE FUNCTION catalog_sync_protect.check_column_drop(p_tables oid[], p_columns text[])
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_problem text;
+BEGIN
+    SELECT coalesce(catalog_sync.qualified_name(a.relid), a.relid::text) || '.' || quote_ident(d.col)
+    INTO v_problem
+    FROM unnest(p_tables, p_columns) AS d (relid, col)
+    JOIN catalog_sync.attached_table a ON a.relid = d.relid
+    JOIN catalog_sync.contract_column cc ON cc.source_table = a.source_table AND cc.column_name = d.col
+    LIMIT 1;
+    IF v_problem IS NOT NULL THEN
+        RAISE EXCEPTION 'catalog_sync: refused, % is a column the catalog sync reads', v_problem
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'The catalog sync protects attached tenant tables; ask a DBA (catalog-sync detach).';
+    END IF;
+END
+$$;
+ALTER FUNCTION catalog_sync_protect.check_column_drop(oid[], text[]) OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync_protect.check_column_drop(oid[], text[]) FROM PUBLIC;
+
 -- The event trigger functions themselves run as the role that ran the DDL
 -- (SECURITY INVOKER), so that installers and superusers can be told apart;
 -- they only hand OIDs and names to the definer checks above, which PUBLIC may
@@ -121,27 +171,54 @@ AS $$
 DECLARE
     v_tables   oid[];
     v_triggers text[];
+    v_column_tables oid[];
+    v_columns  text[];
 BEGIN
     -- A trigger's name is the last of its address_names (schema, table, trigger):
     -- unquoted, unlike object_identity, which quote_all_identifiers = on in the
-    -- dropping session would quote past the check's prefix match.
+    -- dropping session would quote past the check's prefix match. A column's
+    -- likewise (schema, table, column); objid is its table.
     SELECT array_agg(d.objid) FILTER (WHERE d.object_type = 'table'),
-           array_agg(d.address_names[cardinality(d.address_names)]) FILTER (WHERE d.object_type = 'trigger')
-    INTO v_tables, v_triggers
+           array_agg(d.address_names[cardinality(d.address_names)]) FILTER (WHERE d.object_type = 'trigger'),
+           array_agg(d.objid) FILTER (WHERE d.object_type = 'table column'),
+           array_agg(d.address_names[cardinality(d.address_names)])
+               FILTER (WHERE d.object_type = 'table column')
+    INTO v_tables, v_triggers, v_column_tables, v_columns
     FROM pg_catalog.pg_event_trigger_dropped_objects() d;
     IF pg_has_role(current_user, 'catalog_sync_installer', 'MEMBER') THEN
         v_triggers := NULL;             -- installers may drop sync triggers (detach)
+        v_columns := NULL;              -- and change the tables
     END IF;
     IF v_tables IS NOT NULL OR v_triggers IS NOT NULL THEN
         PERFORM catalog_sync_protect.check_drop(v_tables, v_triggers);
+    END IF;
+    IF v_columns IS NOT NULL THEN
+        PERFORM catalog_sync_protect.check_column_drop(v_column_tables, v_columns);
     END IF;
 END
 $$;
 ALTER FUNCTION catalog_sync.on_sql_drop() OWNER TO catalog_sync_owner;
 REVOKE ALL ON FUNCTION catalog_sync.on_sql_drop() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION catalog_sync_protect.check_drop(oid[], text[]) TO PUBLIC;
+GRANT EXECUTE ON FUNCTION catalog_sync_protect.check_column_drop(oid[], text[]) TO PUBLIC;
 
--- Install or remove the two event triggers (creating an event trigger needs a
+CREATE OR REPLACE FUNCTION catalog_sync.on_table_rewrite()
+RETURNS event_trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF pg_has_role(current_user, 'catalog_sync_installer', 'MEMBER') THEN
+        RETURN;
+    END IF;
+    PERFORM catalog_sync_protect.check_rewrite(pg_catalog.pg_event_trigger_table_rewrite_oid());
+END
+$$;
+ALTER FUNCTION catalog_sync.on_table_rewrite() OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync.on_table_rewrite() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION catalog_sync_protect.check_rewrite(oid) TO PUBLIC;
+
+-- Install or remove the three event triggers (creating an event trigger needs a
 -- superuser). Idempotent.
 CREATE OR REPLACE FUNCTION catalog_sync.set_protection(p_on boolean)
 RETURNS text
@@ -151,6 +228,7 @@ AS $$
 BEGIN
     DROP EVENT TRIGGER IF EXISTS catalog_sync_protect_ddl;
     DROP EVENT TRIGGER IF EXISTS catalog_sync_protect_drop;
+    DROP EVENT TRIGGER IF EXISTS catalog_sync_protect_rewrite;
     IF NOT p_on THEN
         RETURN 'protection off';
     END IF;
@@ -160,6 +238,8 @@ BEGIN
         EXECUTE FUNCTION catalog_sync.on_ddl_command_end();
     CREATE EVENT TRIGGER catalog_sync_protect_drop ON sql_drop
         EXECUTE FUNCTION catalog_sync.on_sql_drop();
+    CREATE EVENT TRIGGER catalog_sync_protect_rewrite ON table_rewrite
+        EXECUTE FUNCTION catalog_sync.on_table_rewrite();
     RETURN 'protection on';
 END
 $$;

@@ -8,6 +8,11 @@
 --   trigger_missing / trigger_disabled / trigger_outdated  (detail: table.trigger)
 --   contract  a source table no longer matches the contract (rows not compared)
 --   table_missing  a registered source table was dropped (rows not compared)
+--   table_replaced  the contract name in the tenant's schema means another
+--             relation than the registered one (rows not compared): the
+--             registered table was renamed away or dropped and another took
+--             its name (a restore from a dump, a table rebuilt and swapped
+--             in): the application writes there, and nothing syncs it
 --   unreadable  RLS enabled or the machinery's privileges revoked (rows not compared)
 -- One call reads in one snapshot (STABLE: every query of it uses the snapshot
 -- of the statement that called it). READ COMMITTED only: before it parses any
@@ -41,10 +46,26 @@ BEGIN
     IF NOT EXISTS (SELECT FROM catalog_sync.attached_table a WHERE a.tenant_id = p_tenant_id) THEN
         RAISE EXCEPTION 'catalog_sync: tenant % is not attached', p_tenant_id USING ERRCODE = 'undefined_object';
     END IF;
-    FOR v_rel IN SELECT a.relid, a.source_table FROM catalog_sync.attached_table a
+    -- named: the relation the contract name means in the tenant's schema now
+    -- (by name from pg_catalog, nothing parsed), which is what the application writes
+    FOR v_rel IN SELECT a.relid, a.source_table, named.oid AS named_relid, t.schema_name
+                 FROM catalog_sync.attached_table a
+                 JOIN catalog_sync.tenant t ON t.tenant_id = a.tenant_id
+                 LEFT JOIN LATERAL (SELECT c.oid FROM pg_catalog.pg_class c
+                                    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                                    WHERE n.nspname = t.schema_name AND c.relname = a.source_table) AS named ON true
                  WHERE a.tenant_id = p_tenant_id ORDER BY a.source_table LOOP
         catalog := NULL;
         key := NULL;
+        IF v_rel.named_relid IS DISTINCT FROM v_rel.relid AND v_rel.named_relid IS NOT NULL THEN
+            problem := 'table_replaced';
+            detail := format('%I.%I is relation %s, not the registered %s (%s)', v_rel.schema_name, v_rel.source_table,
+                             v_rel.named_relid, v_rel.relid,
+                             coalesce('now ' || catalog_sync.qualified_name(v_rel.relid), 'dropped'));
+            v_readable := false;
+            RETURN NEXT;
+            CONTINUE;
+        END IF;
         IF NOT EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = v_rel.relid) THEN
             problem := 'table_missing';
             detail := v_rel.source_table || ' (oid ' || v_rel.relid || ') was dropped';
