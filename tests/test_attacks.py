@@ -2286,3 +2286,19 @@ def test_a_marketplace_write_never_reads_an_unregistered_table_swapped_in(
     found = race_a_name_swap(arena, table, "TABLE", lambda w, i: MARKET_WRITES[write](w, m, f"attempt {i}"), hit)
     assert found is None, f"the write read an unregistered table (attempt, delay) = {found}"
     arena.assert_canary()
+
+
+def test_a_renamed_marketplace_table_is_still_checked(arena: Arena) -> None:
+    """A trigger's own table folds its check only under its contract name; renamed, guard() checks it
+    explicitly, on every statement: an index over tenant code added after the writes cached their
+    plans is refused."""
+    t = arena.tenant
+    m = seed_market(t)
+    t.execute(f"ALTER TABLE {ACME}.services_serviceprovider RENAME TO providers_renamed")
+    t.execute(f"UPDATE {ACME}.providers_renamed SET display_name = 'cached' WHERE id = %s", (m.provider["id"],))
+    assert market.provider_row(arena.su, m.provider["uuid"])["display_name"] == "cached"  # type: ignore[index]
+    t.execute(f"CREATE INDEX evil_idx ON {ACME}.providers_renamed ((id + {ACME}.evil_const(1)))")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="contract"):
+        t.execute(f"UPDATE {ACME}.providers_renamed SET display_name = 'refused' WHERE id = %s", (m.provider["id"],))
+    assert not arena.evil_ran()
+    arena.assert_canary()

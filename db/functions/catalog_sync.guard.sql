@@ -10,7 +10,9 @@
 -- none itself: a SET clause costs a GUC save/restore on every call.
 -- p_check_contract: false when the caller checks the table's contract itself,
 -- after this returns and before it reads anything of it (on_job_change(): in a
--- plan of its own).
+-- plan of its own, which PL/pgSQL caches per trigger, so per table: a session
+-- that writes for many tenants in turns does not plan it again, as it does
+-- trigger_table_holds()'s, shared by every table of its kind).
 -- (Older forms, which a development database may hold, are dropped: with both,
 -- a call could still find one.)
 DROP FUNCTION IF EXISTS catalog_sync.guard(oid, integer, text, name, text, text);
@@ -57,7 +59,11 @@ BEGIN
     -- The firing statement holds a lock on the table (ROW EXCLUSIVE, or
     -- ACCESS EXCLUSIVE for TRUNCATE) until the end of the transaction: no
     -- LOCK needed before the check, and no name to re-resolve (by OID).
+    -- The check folded into a plan cached for the session
+    -- (trigger_table_holds()) when the table carries its contract name, else
+    -- explicitly.
     IF p_check_contract IS NOT FALSE
+       AND NOT catalog_sync.trigger_table_holds(p_relid, p_source_table)
        AND NOT catalog_sync.contract_matches(ARRAY[p_relid], ARRAY[p_source_table]) THEN
         PERFORM catalog_sync.assert_contract(p_relid, p_source_table);   -- raises, naming the problems
     END IF;
