@@ -343,15 +343,22 @@ def test_one_session_alternating_tenants_reads_each_tenants_own_rows(app: psycop
     assert verify_findings(conn) == []
 
 
-def test_update_trigger_compares_every_projection_input(conn: psycopg.Connection) -> None:
-    """on_job_change's static UPDATE comparison lists exactly the inputs of catalog_sync.job_source.
+@pytest.mark.parametrize(("function", "source", "derived"), [
+    ("on_job_change", "job_source", "{category_name,category_slug,html_mask}"),
+    ("on_provider_change", "provider_source", "{category_names,category_slugs,skills_data,html_mask}"),
+    ("on_service_change", "service_source",
+     "{category_name,category_slug,provider_uuid,provider_display_name,provider_avatar_url,provider_rating_avg,"
+     "provider_is_verified,provider_marketplace_enabled,provider_is_active,html_mask}"),
+])
+def test_update_trigger_compares_every_projection_input(conn: psycopg.Connection, function: str, source: str,
+                                                        derived: str) -> None:
+    """The static UPDATE comparison of a trigger lists exactly the inputs of its source type.
 
     A column added to the type but not to the comparison would let an update of it
     go unnoticed (stale catalog row); this keeps the two lists equal.
     """
-    body = conn.execute("SELECT prosrc FROM pg_proc WHERE oid = 'catalog_sync.on_job_change'::regproc").fetchone()
-    inputs = conn.execute("SELECT catalog_sync.source_columns('catalog_sync.job_source', "
-                          "'{category_name,category_slug,html_mask}')").fetchone()
+    body = conn.execute("SELECT prosrc FROM pg_proc WHERE oid = %s::regproc", (f"catalog_sync.{function}",)).fetchone()
+    inputs = conn.execute("SELECT catalog_sync.source_columns(%s, %s)", (f"catalog_sync.{source}", derived)).fetchone()
     assert body is not None and inputs is not None
     match = re.search(r"OR \((n\..*?)\)\s+IS DISTINCT FROM\s+\((o\..*?)\)", body[0], re.S)
     assert match, "the row comparison of the UPDATE branch"

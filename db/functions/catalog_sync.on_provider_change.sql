@@ -30,12 +30,52 @@ BEGIN
         RETURN NULL;
     END IF;
 
-    EXECUTE catalog_sync.changed_keys_sql(
-                TG_OP,
-                catalog_sync.source_columns('catalog_sync.provider_source',
-                                            '{category_names,category_slugs,skills_data,html_mask}'),
-                ARRAY['bio'], 'uuid', 'id')
+    IF TG_OP = 'UPDATE' THEN
+        -- The common write, in static SQL (planned once per session and
+        -- trigger): the query changed_keys_sql() builds for an UPDATE, with
+        -- the inputs of the source type written out (a test keeps the lists
+        -- equal). INSERT and DELETE take the built query.
+        WITH ch AS (
+            SELECT coalesce(n.id, o.id) AS id,
+                   CASE WHEN n.uuid IS DISTINCT FROM o.uuid THEN 1
+                        WHEN n.bio IS DISTINCT FROM o.bio THEN 1 ELSE 0 END AS mask,
+                   n.uuid AS new_uuid, o.uuid AS old_uuid, n.id AS new_parent, o.id AS old_parent,
+                   NULL::bigint AS new_parent2, NULL::bigint AS old_parent2
+            FROM new_rows n FULL JOIN old_rows o ON o.id = n.id
+            WHERE n.id IS NULL OR o.id IS NULL
+               OR (n.id, n.uuid, n.display_name, n.provider_type, n.bio, n.tagline, n.avatar_url,
+                    n.cover_image_url, n.city, n.state, n.country, n.location_lat, n.location_lng,
+                    n.hourly_rate, n.minimum_budget, n.currency, n.rating_avg, n.total_reviews,
+                    n.completed_jobs_count, n.response_rate, n.avg_response_time_hours,
+                    n.availability_status, n.is_verified, n.is_featured, n.is_accepting_projects,
+                    n.can_work_remotely, n.can_work_onsite, n.marketplace_enabled, n.is_active,
+                    n.published_at, n.created_at)
+                  IS DISTINCT FROM
+                  (o.id, o.uuid, o.display_name, o.provider_type, o.bio, o.tagline, o.avatar_url,
+                    o.cover_image_url, o.city, o.state, o.country, o.location_lat, o.location_lng,
+                    o.hourly_rate, o.minimum_budget, o.currency, o.rating_avg, o.total_reviews,
+                    o.completed_jobs_count, o.response_rate, o.avg_response_time_hours,
+                    o.availability_status, o.is_verified, o.is_featured, o.is_accepting_projects,
+                    o.can_work_remotely, o.can_work_onsite, o.marketplace_enabled, o.is_active,
+                    o.published_at, o.created_at)
+        )
+        SELECT (SELECT array_agg(ch.id ORDER BY ch.id) FROM ch),
+               (SELECT array_agg(ch.mask ORDER BY ch.id) FROM ch),
+               (SELECT array_agg(x.u) FROM (SELECT ch.new_uuid FROM ch UNION SELECT ch.old_uuid FROM ch) AS x (u)
+                WHERE x.u IS NOT NULL),
+               (SELECT array_agg(y.p ORDER BY y.p)
+                FROM (SELECT ch.new_parent FROM ch UNION SELECT ch.old_parent FROM ch) AS y (p) WHERE y.p IS NOT NULL),
+               (SELECT array_agg(z.p ORDER BY z.p)
+                FROM (SELECT ch.new_parent2 FROM ch UNION SELECT ch.old_parent2 FROM ch) AS z (p) WHERE z.p IS NOT NULL)
         INTO v_ids, v_masks, v_uuids, v_providers, v_unused;
+    ELSE
+        EXECUTE catalog_sync.changed_keys_sql(
+                    TG_OP,
+                    catalog_sync.source_columns('catalog_sync.provider_source',
+                                                '{category_names,category_slugs,skills_data,html_mask}'),
+                    ARRAY['bio'], 'uuid', 'id')
+            INTO v_ids, v_masks, v_uuids, v_providers, v_unused;
+    END IF;
     IF v_ids IS NULL THEN
         RETURN NULL;                    -- nothing the marketplace shows has changed
     END IF;

@@ -27,13 +27,47 @@ BEGIN
         DELETE FROM public.service_catalog WHERE tenant_id = v_tenant_id;
         RETURN NULL;
     END IF;
-    EXECUTE catalog_sync.changed_keys_sql(
-                TG_OP,
-                catalog_sync.source_columns('catalog_sync.service_source',
-                    '{category_name,category_slug,provider_uuid,provider_display_name,provider_avatar_url,'
-                    'provider_rating_avg,provider_is_verified,provider_marketplace_enabled,provider_is_active,html_mask}'),
-                ARRAY['description'], 'uuid', 'provider_id', 'category_id')
+    IF TG_OP = 'UPDATE' THEN
+        -- The common write, in static SQL (planned once per session and
+        -- trigger): the query changed_keys_sql() builds for an UPDATE, with
+        -- the inputs of the source type written out (a test keeps the lists
+        -- equal). INSERT and DELETE take the built query.
+        WITH ch AS (
+            SELECT coalesce(n.id, o.id) AS id,
+                   CASE WHEN n.uuid IS DISTINCT FROM o.uuid THEN 1
+                        WHEN n.description IS DISTINCT FROM o.description THEN 1 ELSE 0 END AS mask,
+                   n.uuid AS new_uuid, o.uuid AS old_uuid, n.provider_id AS new_parent, o.provider_id AS old_parent,
+                   n.category_id AS new_parent2, o.category_id AS old_parent2
+            FROM new_rows n FULL JOIN old_rows o ON o.id = n.id
+            WHERE n.id IS NULL OR o.id IS NULL
+               OR (n.id, n.uuid, n.title, n.slug, n.short_description, n.description,
+                    n.pricing_type, n.price_min, n.price_max, n.currency, n.delivery_time_days,
+                    n.revisions_included, n.tags, n.thumbnail_url, n.is_active, n.is_public,
+                    n.is_featured, n.published_at, n.created_at, n.category_id, n.provider_id)
+                  IS DISTINCT FROM
+                  (o.id, o.uuid, o.title, o.slug, o.short_description, o.description,
+                    o.pricing_type, o.price_min, o.price_max, o.currency, o.delivery_time_days,
+                    o.revisions_included, o.tags, o.thumbnail_url, o.is_active, o.is_public,
+                    o.is_featured, o.published_at, o.created_at, o.category_id, o.provider_id)
+        )
+        SELECT (SELECT array_agg(ch.id ORDER BY ch.id) FROM ch),
+               (SELECT array_agg(ch.mask ORDER BY ch.id) FROM ch),
+               (SELECT array_agg(x.u) FROM (SELECT ch.new_uuid FROM ch UNION SELECT ch.old_uuid FROM ch) AS x (u)
+                WHERE x.u IS NOT NULL),
+               (SELECT array_agg(y.p ORDER BY y.p)
+                FROM (SELECT ch.new_parent FROM ch UNION SELECT ch.old_parent FROM ch) AS y (p) WHERE y.p IS NOT NULL),
+               (SELECT array_agg(z.p ORDER BY z.p)
+                FROM (SELECT ch.new_parent2 FROM ch UNION SELECT ch.old_parent2 FROM ch) AS z (p) WHERE z.p IS NOT NULL)
         INTO v_ids, v_masks, v_uuids, v_providers, v_categories;
+    ELSE
+        EXECUTE catalog_sync.changed_keys_sql(
+                    TG_OP,
+                    catalog_sync.source_columns('catalog_sync.service_source',
+                        '{category_name,category_slug,provider_uuid,provider_display_name,provider_avatar_url,'
+                        'provider_rating_avg,provider_is_verified,provider_marketplace_enabled,provider_is_active,html_mask}'),
+                    ARRAY['description'], 'uuid', 'provider_id', 'category_id')
+            INTO v_ids, v_masks, v_uuids, v_providers, v_categories;
+    END IF;
     IF v_ids IS NULL THEN
         RETURN NULL;
     END IF;
