@@ -107,20 +107,20 @@ def _demo(dsn: str, tenant_count: int, jobs: int) -> None:
         step("status")
         print_status(operations.status(conn))
         step("the catalog (first 10 rows by published_at)")
-        cur = conn.execute(
-            "SELECT company_name, title, category_name, job_type, location_city, "
-            "coalesce(salary_min::text, '-') AS salary_min, left(description, 60) AS description "
-            "FROM public.job_catalog ORDER BY published_at DESC, title LIMIT 10")
-        cols = [d.name for d in cur.description or []]
-        print_table([dict(zip(cols, r, strict=True)) for r in cur.fetchall()], cols)
+        _print_query(conn, "SELECT company_name, title, category_name, job_type, location_city, "
+                           "coalesce(salary_min::text, '-') AS salary_min, left(description, 60) AS description "
+                           "FROM public.job_catalog ORDER BY published_at DESC, title LIMIT 10")
         step("the marketplace (first 6 services by company and provider)")
-        cur = conn.execute(
-            "SELECT company_name, provider_display_name AS provider, title, category_name, "
-            "price_min || '-' || price_max || ' ' || currency AS price, left(description, 50) AS description "
-            "FROM public.service_catalog ORDER BY company_name, provider_display_name, title LIMIT 6")
-        cols = [d.name for d in cur.description or []]
-        print_table([dict(zip(cols, r, strict=True)) for r in cur.fetchall()], cols)
+        _print_query(conn, "SELECT company_name, provider_display_name AS provider, title, category_name, "
+                           "price_min || '-' || price_max || ' ' || currency AS price, "
+                           "left(description, 50) AS description "
+                           "FROM public.service_catalog ORDER BY company_name, provider_display_name, title LIMIT 6")
         if findings:
             raise ToolError("the demo ended with drift")
     sys.stdout.flush()
 
+
+def _print_query(conn: psycopg.Connection, query: str) -> None:
+    cur = conn.execute(query)  # type: ignore[arg-type]
+    cols = [d.name for d in cur.description or []]
+    print_table([dict(zip(cols, r, strict=True)) for r in cur.fetchall()], cols)
