@@ -216,6 +216,11 @@ def cmd_attach(args: argparse.Namespace) -> int:
                   "no access to the registry)")
             if remark:
                 print(f"note: {remark}", file=sys.stderr)
+            if not operations.protection_on(conn):
+                print(f"warning: catalog-sync protect is off: {args.tenant_role} owns its tables and can add an index "
+                      "or statistics over its own code between the sync's contract check and its read, which then "
+                      "run as catalog_sync_owner; run `catalog-sync protect` (docs/security.md, \"The window that "
+                      "remains\")", file=sys.stderr)
         result = operations.attach(conn, schemas, args.chunk_size, progress, jobs=args.jobs,
                                    connect=connect_bounded, lock_timeout=args.lock_timeout)
     print(f"attached {result.schemas} schema(s): {result.changed} trigger(s) created or replaced, "

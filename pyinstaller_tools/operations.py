@@ -274,6 +274,14 @@ def attach(conn: psycopg.Connection, schemas: Sequence[str], chunk_size: int, pr
     return result
 
 
+def protection_on(conn: psycopg.Connection) -> bool:
+    """Whether protect's three event triggers are installed and enabled."""
+    row = conn.execute("SELECT count(*) FROM pg_catalog.pg_event_trigger WHERE evtname IN "
+                       "('catalog_sync_protect_ddl', 'catalog_sync_protect_drop', 'catalog_sync_protect_rewrite') "
+                       "AND evtenabled <> 'D'").fetchone()
+    return row is not None and row[0] == 3
+
+
 def secure_tenant_schema(conn: psycopg.Connection, schema: str, role: str,
                          lock_timeout: str = DDL_LOCK_TIMEOUT) -> str | None:
     """Hand a schema to a per-tenant role (catalog_sync.secure_tenant_schema); returns its remark."""

@@ -96,6 +96,7 @@ def test_attach_with_a_tenant_role(db: Db, conn: psycopg.Connection, capsys: pyt
     assert cli.main(["attach", "tenant_initech", "--tenant-role", "tenant_initech_owner", "--dsn", db.dsn()]) == 0
     out = capsys.readouterr()
     assert "now belongs to tenant_initech_owner" in out.out and "TEMPORARY" in out.err
+    assert "warning: catalog-sync protect is off" in out.err
     owners = {r[0] for r in conn.execute(
         "SELECT DISTINCT pg_get_userbyid(relowner) FROM pg_class WHERE relnamespace = 'tenant_initech'::regnamespace")}
     assert owners == {"tenant_initech_owner"}
@@ -105,9 +106,14 @@ def test_attach_with_a_tenant_role(db: Db, conn: psycopg.Connection, capsys: pyt
     # the PUBLIC TEMP default is reported by the audit until the DBA closes it
     assert ("medium", "tenant_role_database_privilege") in findings(conn)
     conn.execute(psycopg.sql.SQL("REVOKE TEMPORARY ON DATABASE {} FROM PUBLIC").format(psycopg.sql.Identifier(dbname)))
-    assert findings(conn) == {("high", "tenant_role_advisory_locks"), ("medium", "tenant_role_public_schema")}
+    assert findings(conn) == {("high", "tenant_role_advisory_locks"), ("high", "tenant_role_without_protection"),
+                              ("medium", "tenant_role_public_schema")}
     assert cli.main(["protect", "--restrict-advisory-locks", "--dsn", db.dsn()]) == 0
     assert findings(conn) == {("medium", "tenant_role_public_schema")}
+    # (review, fourteenth session) one of protect's event triggers disabled is protection off
+    conn.execute("ALTER EVENT TRIGGER catalog_sync_protect_rewrite DISABLE")
+    assert ("high", "tenant_role_without_protection") in findings(conn)
+    conn.execute("ALTER EVENT TRIGGER catalog_sync_protect_rewrite ENABLE")
     conn.execute("REVOKE USAGE ON SCHEMA public FROM PUBLIC")
     conn.execute(f"GRANT USAGE ON SCHEMA public TO {seed.APP_ROLE}, catalog_reader, catalog_sync_owner, "
                  "catalog_sync_installer")

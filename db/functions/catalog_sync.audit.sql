@@ -119,6 +119,25 @@ BEGIN
       AND c.relowner <> (SELECT t.relowner FROM pg_catalog.pg_class t WHERE t.oid = 'public.tenants_tenant'::regclass)
       AND has_function_privilege(c.relowner, 'pg_catalog.pg_advisory_lock(bigint)', 'EXECUTE');
 
+    -- Per-tenant roles that own their tables, without protect: between the
+    -- sync's contract check and the plan of its read, such an owner can commit
+    -- an index or statistics object over its own code (CREATE INDEX and CREATE
+    -- STATISTICS do not conflict with the read's lock), which the planner then
+    -- evaluates as catalog_sync_owner (a review raced it in seconds). Only
+    -- protect's event triggers refuse that DDL before it commits.
+    RETURN QUERY
+    SELECT DISTINCT 'high', 'tenant_role_without_protection', pg_get_userbyid(c.relowner)::text,
+           'owns attached tables while catalog-sync protect is off: it can add an index or statistics over its '
+           'own code between the sync''s contract check and its read, which then run as catalog_sync_owner '
+           '(run catalog-sync protect)'
+    FROM catalog_sync.attached_table a JOIN pg_catalog.pg_class c ON c.oid = a.relid
+    WHERE NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid = c.relowner)
+      AND c.relowner <> (SELECT t.relowner FROM pg_catalog.pg_class t WHERE t.oid = 'public.tenants_tenant'::regclass)
+      AND NOT pg_has_role(c.relowner, 'catalog_sync_installer', 'MEMBER')
+      AND (SELECT count(*) FROM pg_catalog.pg_event_trigger e
+           WHERE e.evtname IN ('catalog_sync_protect_ddl', 'catalog_sync_protect_drop', 'catalog_sync_protect_rewrite')
+             AND e.evtenabled <> 'D') < 3;
+
     -- Per-tenant roles that may name the registry and the catalogs can queue a
     -- lock on them (PREPARE, then CREATE RULE: both lock before any privilege
     -- check) that stalls every reader, every tenant's sync included.
