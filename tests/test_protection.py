@@ -40,7 +40,8 @@ def test_tenant_ddl_that_switches_the_sync_off_is_refused(statement: str, protec
     f"ALTER TABLE {ACME}.ats_jobposting DROP COLUMN is_internal_only, "
     "ADD COLUMN is_internal_only boolean NOT NULL DEFAULT true",
     f"ALTER TABLE {ACME}.ats_jobposting DROP COLUMN internal_notes",
-    f"ALTER TABLE {ACME}.services_serviceprovider ADD COLUMN token uuid DEFAULT gen_random_uuid()",
+    f"ALTER TABLE {ACME}.ats_jobposting ADD COLUMN app_serial serial, "
+    "ALTER COLUMN is_internal_only TYPE boolean USING true",
     # the first step of swapping two columns' names (the contract then misses one)
     f"ALTER TABLE {ACME}.ats_jobposting RENAME COLUMN is_internal_only TO was_internal_only",
 ])
@@ -63,6 +64,10 @@ def test_ddl_that_leaves_the_contracts_columns_alone_passes(protected: None, app
     app.execute(f"ALTER TABLE {ACME}.ats_jobposting ADD COLUMN notes_v2 text")
     app.execute(f"ALTER TABLE {ACME}.ats_jobposting DROP COLUMN notes_v2")
     app.execute(f"ALTER TABLE {ACME}.careers_publicapplication ADD COLUMN token uuid DEFAULT gen_random_uuid()")
+    # (review, fourteenth session) new columns that rewrite the table: a volatile default, serial, generated
+    app.execute(f"ALTER TABLE {ACME}.services_serviceprovider ADD COLUMN token uuid DEFAULT gen_random_uuid()")
+    app.execute(f"ALTER TABLE {ACME}.services_service ADD COLUMN app_serial serial")
+    app.execute(f"ALTER TABLE {ACME}.services_service ADD COLUMN app_gen int GENERATED ALWAYS AS (1) STORED")
     conn.execute(f"ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN is_featured TYPE boolean USING false")
     assert verify_findings(conn) == []
 
