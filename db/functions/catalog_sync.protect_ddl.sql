@@ -117,7 +117,7 @@ BEGIN
     JOIN catalog_sync.contract_column cc ON cc.source_table = a.source_table AND cc.column_name = d.col
     LIMIT 1;
     IF v_problem IS NOT NULL THEN
-        RAISE EXCEPTION 'catalog_sync: refused, % is a column the catalog sync reads', v_problem
+        RAISE EXCEPTION 'catalog_sync: refused, % is a column of the contract (the table as django-tenants creates it)', v_problem
             USING ERRCODE = 'insufficient_privilege',
                   HINT = 'The catalog sync protects attached tenant tables; ask a DBA (catalog-sync detach).';
     END IF;
