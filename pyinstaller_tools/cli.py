@@ -199,6 +199,7 @@ def cmd_attach(args: argparse.Namespace) -> int:
         if args.dry_run:
             if args.tenant_role:
                 operations.check_tenant_role(conn, schemas[0], args.tenant_role)
+                _warn_without_protection(conn, args.tenant_role)
             already = list(operations.attach_states(conn, schemas).values()).count("attached")
             print(f"dry run: {len(schemas)} schema(s) pass the pre-flight: {len(schemas) - already} would be "
                   f"attached, {already} attached already (their triggers would be replaced where outdated)")
@@ -206,6 +207,7 @@ def cmd_attach(args: argparse.Namespace) -> int:
                 raise ToolError(f"dry run: {len(refused)} schema(s) refused (listed above): {_first(refused)}")
             return EXIT_OK
         if args.tenant_role:
+            _warn_without_protection(conn, args.tenant_role)
             try:
                 remark = operations.secure_tenant_schema(conn, schemas[0], args.tenant_role, args.lock_timeout)
             except psycopg.errors.LockNotAvailable as exc:
@@ -216,11 +218,6 @@ def cmd_attach(args: argparse.Namespace) -> int:
                   "no access to the registry)")
             if remark:
                 print(f"note: {remark}", file=sys.stderr)
-            if not operations.protection_on(conn):
-                print(f"warning: catalog-sync protect is off: {args.tenant_role} owns its tables and can add an index "
-                      "or statistics over its own code between the sync's contract check and its read, which then "
-                      "run as catalog_sync_owner; run `catalog-sync protect` (docs/security.md, \"The window that "
-                      "remains\")", file=sys.stderr)
         result = operations.attach(conn, schemas, args.chunk_size, progress, jobs=args.jobs,
                                    connect=connect_bounded, lock_timeout=args.lock_timeout)
     print(f"attached {result.schemas} schema(s): {result.changed} trigger(s) created or replaced, "
@@ -370,7 +367,16 @@ def print_status(rows: Sequence[dict[str, Any]]) -> None:
                   "last_synced_at": r["last_synced_at"], "error": r.get("error")} for r in rows],
                 ["schema", "tenant", "attach", "triggers", "jobs", "providers", "services", "last_synced_at"]
                 + (["error"] if any(r.get("error") for r in rows) else []))
-    print("jobs, providers, services: eligible now / rows in the catalog (-: not counted)")
+    if rows:
+        print("jobs, providers, services: eligible now / rows in the catalog (-: not counted)")
+
+
+def _warn_without_protection(conn: psycopg.Connection, role: str) -> None:
+    if not operations.protection_on(conn):
+        print(f"warning: catalog-sync protect is off: {role} will own its tables and can add an index or statistics "
+              "over its own code between the sync's contract check and its read, which then run as "
+              "catalog_sync_owner; run `catalog-sync protect --restrict-advisory-locks` (docs/security.md"
+              "#the-check-then-read-race-and-the-window-that-remains)", file=sys.stderr)
 
 
 def cmd_status(args: argparse.Namespace) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import psycopg
+from psycopg import sql
 
 from pyinstaller_tools import migrate, operations, seed
 from pyinstaller_tools.cli import print_status, print_table, progress
@@ -74,29 +75,33 @@ def _demo(dsn: str, tenant_count: int, jobs: int) -> None:
 
         first = schemas[0]
         step(f"live changes as the application role, in {first} and the registry")
-        conn.execute(f"SET ROLE {seed.APP_ROLE}")
+        conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(seed.APP_ROLE)))
+
+        def change(statement: str, said: str) -> None:
+            """One statement on the first tenant's schema ({s}), as the application runs it."""
+            conn.execute(sql.SQL(statement).format(s=sql.Identifier(first)))  # type: ignore[arg-type]
+            print(f"  {said}")
+
         with conn.transaction():
-            conn.execute(f'UPDATE "{first}".ats_jobposting SET title = title || \' (urgent)\', updated_at = now() '
-                         "WHERE id = (SELECT min(id) FROM \"" + first + "\".ats_jobposting "
-                         "WHERE status = 'open' AND published_on_career_page AND NOT is_internal_only)")
-        print("  a job retitled")
-        conn.execute(f'UPDATE "{first}".ats_jobposting SET is_internal_only = true WHERE id % 5 = 0')
-        print("  every fifth job made internal-only (leaves the catalog)")
-        conn.execute(f'UPDATE "{first}".ats_jobcategory SET name = name || \' & Co\' WHERE id = '
-                     f'(SELECT min(id) FROM "{first}".ats_jobcategory)')
-        print("  a category renamed (its jobs follow)")
-        conn.execute(f'UPDATE "{first}".ats_jobposting SET internal_notes = \'salary band: secret\'')
-        print("  internal notes edited on every job (a sensitive column: no catalog write)")
+            change("UPDATE {s}.ats_jobposting SET title = title || ' (urgent)', updated_at = now() "
+                   "WHERE id = (SELECT min(id) FROM {s}.ats_jobposting "
+                   "WHERE status = 'open' AND published_on_career_page AND NOT is_internal_only)", "a job retitled")
+        change("UPDATE {s}.ats_jobposting SET is_internal_only = true WHERE id % 5 = 0",
+               "every fifth job made internal-only (leaves the catalog)")
+        change("UPDATE {s}.ats_jobcategory SET name = name || ' & Co' "
+               "WHERE id = (SELECT min(id) FROM {s}.ats_jobcategory)", "a category renamed (its jobs follow)")
+        change("UPDATE {s}.ats_jobposting SET internal_notes = 'salary band: secret'",
+               "internal notes edited on every job (a sensitive column: no catalog write)")
         conn.execute("UPDATE public.tenants_tenant SET name = name || ' GmbH' WHERE schema_name = %s", (first,))
         print("  the tenant renamed (company_name follows)")
-        conn.execute(f'UPDATE "{first}".services_serviceprovider SET marketplace_enabled = false, '
-                     f'updated_at = now() WHERE id = (SELECT min(id) FROM "{first}".services_serviceprovider)')
-        print("  a provider left the marketplace (it and its services leave the catalogs)")
-        conn.execute(f'UPDATE "{first}".services_service SET title = title || \' (express)\', updated_at = now() '
-                     f'WHERE id = (SELECT max(id) FROM "{first}".services_service)')
-        print("  a service retitled")
+        change("UPDATE {s}.services_serviceprovider SET marketplace_enabled = false, updated_at = now() "
+               "WHERE id = (SELECT min(id) FROM {s}.services_serviceprovider)",
+               "a provider left the marketplace (it and its services leave the catalogs)")
+        change("UPDATE {s}.services_service SET title = title || ' (express)', updated_at = now() "
+               "WHERE id = (SELECT max(id) FROM {s}.services_service WHERE provider_id <> "
+               "(SELECT min(id) FROM {s}.services_serviceprovider))", "a service of another provider retitled")
         with conn.transaction() as tx:
-            conn.execute(f'DELETE FROM "{first}".ats_jobposting')
+            conn.execute(sql.SQL("DELETE FROM {}.ats_jobposting").format(sql.Identifier(first)))
             raise psycopg.Rollback(tx)
         print("  every job deleted, then rolled back (the catalog is untouched)")
         conn.execute("RESET ROLE")

@@ -275,11 +275,9 @@ def attach(conn: psycopg.Connection, schemas: Sequence[str], chunk_size: int, pr
 
 
 def protection_on(conn: psycopg.Connection) -> bool:
-    """Whether protect's three event triggers are installed and enabled."""
-    row = conn.execute("SELECT count(*) FROM pg_catalog.pg_event_trigger WHERE evtname IN "
-                       "('catalog_sync_protect_ddl', 'catalog_sync_protect_drop', 'catalog_sync_protect_rewrite') "
-                       "AND evtenabled <> 'D'").fetchone()
-    return row is not None and row[0] == 3
+    """Whether protect's three event triggers are installed and fire (catalog_sync.protection_on())."""
+    row = conn.execute("SELECT catalog_sync.protection_on()").fetchone()
+    return bool(row and row[0])
 
 
 def secure_tenant_schema(conn: psycopg.Connection, schema: str, role: str,
@@ -511,6 +509,32 @@ def verify(conn: psycopg.Connection, tenants: Sequence[Tenant] | None,
     return findings
 
 
+def registered_relids(conn: psycopg.Connection, schema: str) -> set[int]:
+    """The OIDs registered for a schema's tenant (catalog_sync.attached_relids())."""
+    return {int(r[1]) for r in conn.execute("SELECT * FROM catalog_sync.attached_relids(%s)", (schema,)).fetchall()}
+
+
+def drop_replaced_triggers(conn: psycopg.Connection, schema: str, before: set[int],
+                           lock_timeout: str) -> tuple[list[str], list[str]]:
+    """After a table_replaced tenant was attached again: the sync triggers left on the tables it no longer
+    registers (renamed away, still there) are dropped, else every write to them fails (not attached)."""
+    done: list[str] = []
+    not_done: list[str] = []
+    for relid in sorted(before - registered_relids(conn, schema)):
+        try:
+            with conn.transaction():
+                set_lock_timeout(conn, lock_timeout)
+                row = conn.execute("SELECT c.oid::regclass::text, catalog_sync.drop_triggers(c.oid) "
+                                   "FROM pg_catalog.pg_class c WHERE c.oid = %s", (relid,)).fetchone()
+        except (psycopg.errors.LockNotAvailable, psycopg.errors.InsufficientPrivilege) as exc:
+            not_done.append(f"not repaired ({describe(exc)}): the sync triggers on {schema}'s replaced table "
+                            f"(oid {relid}); drop them with catalog_sync.drop_triggers({relid})")
+            continue
+        if row is not None and row[1]:
+            done.append(f"{schema}: dropped {row[1]} sync trigger(s) left on the replaced table {row[0]}")
+    return done, not_done
+
+
 def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progress: Progress,
            lock_timeout: str = DDL_LOCK_TIMEOUT) -> tuple[list[str], list[str]]:
     """Fix what verify found: triggers first (re-attach), then rows (backfill), then strays (purge).
@@ -570,11 +594,17 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
             refused.setdefault(schema, problem)
         reattach -= refused.keys()
         registry_busy: list[str] = []
+        replaced = {s for _, s in by_problem.get("table_replaced", ()) if s and s in reattach}
+        registered = {schema: registered_relids(conn, schema) for schema in sorted(replaced)}
         if reattach:
             try:
                 attached = attach(conn, sorted(reattach), DEFAULT_CHUNK_SIZE, progress, lock_timeout=lock_timeout)
                 busy += attached.busy
                 done += [f"{schema}: triggers attached" for schema in sorted(reattach - set(attached.busy))]
+                for schema in sorted(replaced - set(attached.busy)):
+                    done_, not_done_ = drop_replaced_triggers(conn, schema, registered[schema], lock_timeout)
+                    done += done_
+                    not_done += not_done_
             except ToolError:       # the registry stayed locked: attach stopped; the next run re-syncs
                 registry_busy = sorted(reattach)
                 not_done.append(f"not repaired (the tenant registry stayed locked longer than --lock-timeout "

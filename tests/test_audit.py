@@ -93,6 +93,9 @@ def test_attach_with_a_tenant_role(db: Db, conn: psycopg.Connection, capsys: pyt
     from pyinstaller_tools import seed
 
     seed.create_tenant(conn, "initech", "Initech")
+    assert cli.main(["attach", "tenant_initech", "--tenant-role", "tenant_initech_owner", "--dry-run",
+                     "--dsn", db.dsn()]) == 0
+    assert "warning: catalog-sync protect is off" in capsys.readouterr().err
     assert cli.main(["attach", "tenant_initech", "--tenant-role", "tenant_initech_owner", "--dsn", db.dsn()]) == 0
     out = capsys.readouterr()
     assert "now belongs to tenant_initech_owner" in out.out and "TEMPORARY" in out.err
@@ -111,9 +114,11 @@ def test_attach_with_a_tenant_role(db: Db, conn: psycopg.Connection, capsys: pyt
     assert cli.main(["protect", "--restrict-advisory-locks", "--dsn", db.dsn()]) == 0
     assert findings(conn) == {("medium", "tenant_role_public_schema")}
     # (review, fourteenth session) one of protect's event triggers disabled is protection off
-    conn.execute("ALTER EVENT TRIGGER catalog_sync_protect_rewrite DISABLE")
-    assert ("high", "tenant_role_without_protection") in findings(conn)
+    for state in ("DISABLE", "ENABLE REPLICA"):     # REPLICA: never fires in a tenant's session
+        conn.execute(f"ALTER EVENT TRIGGER catalog_sync_protect_rewrite {state}")
+        assert ("high", "tenant_role_without_protection") in findings(conn), state
     conn.execute("ALTER EVENT TRIGGER catalog_sync_protect_rewrite ENABLE")
+    assert findings(conn) == {("medium", "tenant_role_public_schema")}
     conn.execute("REVOKE USAGE ON SCHEMA public FROM PUBLIC")
     conn.execute(f"GRANT USAGE ON SCHEMA public TO {seed.APP_ROLE}, catalog_reader, catalog_sync_owner, "
                  "catalog_sync_installer")

@@ -141,7 +141,7 @@ def test_status(conn: psycopg.Connection, app: psycopg.Connection, db: Db,
     table = {line.split()[0]: line.split() for line in out.splitlines()[2:-1]}
     assert table[ACME][:7] == [ACME, "active", "attached", "INSTALLED", "32", "2/2", "0/0"], out
     assert table[GLOBEX][5:7] == ["0/0", "0/0"], out
-    # (DBA trial, thirteenth session: 30 tenants made a table over 200 characters wide)
+    # (DBA trial, thirteenth session: a column per count made the table over 200 characters wide)
     assert max(len(line) for line in out.splitlines()) < 120, out
     code, out, err = run(capsys, "status", "--json", dsn=db.dsn())
     assert code == 0, err

@@ -60,16 +60,19 @@ def test_tenant_ddl_that_rewrites_rows_is_refused(statement: str, protected: Non
 
 def test_ddl_that_leaves_the_contracts_columns_alone_passes(protected: None, app: psycopg.Connection,
                                                              conn: psycopg.Connection) -> None:
-    """A column of the application's own (a Django migration: add, then drop) and DDL by an installer."""
+    """A column of the application's own (a Django migration: add, then drop) and DDL by an installer (whose
+    rewrite leaves the catalog stale until a backfill, as docs/security.md says)."""
+    insert_job(app, ACME, is_featured=True)
     app.execute(f"ALTER TABLE {ACME}.ats_jobposting ADD COLUMN notes_v2 text")
     app.execute(f"ALTER TABLE {ACME}.ats_jobposting DROP COLUMN notes_v2")
     app.execute(f"ALTER TABLE {ACME}.careers_publicapplication ADD COLUMN token uuid DEFAULT gen_random_uuid()")
+    assert verify_findings(conn) == []
     # (review, fourteenth session) new columns that rewrite the table: a volatile default, serial, generated
     app.execute(f"ALTER TABLE {ACME}.services_serviceprovider ADD COLUMN token uuid DEFAULT gen_random_uuid()")
     app.execute(f"ALTER TABLE {ACME}.services_service ADD COLUMN app_serial serial")
     app.execute(f"ALTER TABLE {ACME}.services_service ADD COLUMN app_gen int GENERATED ALWAYS AS (1) STORED")
     conn.execute(f"ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN is_featured TYPE boolean USING false")
-    assert verify_findings(conn) == []
+    assert [p for p, _ in verify_findings(conn)] == ["stale"], verify_findings(conn)
 
 
 @pytest.mark.parametrize("trigger", ["catalog_sync_job_delete", "catalog_sync_job_truncate"])

@@ -134,9 +134,7 @@ BEGIN
     WHERE NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid = c.relowner)
       AND c.relowner <> (SELECT t.relowner FROM pg_catalog.pg_class t WHERE t.oid = 'public.tenants_tenant'::regclass)
       AND NOT pg_has_role(c.relowner, 'catalog_sync_installer', 'MEMBER')
-      AND (SELECT count(*) FROM pg_catalog.pg_event_trigger e
-           WHERE e.evtname IN ('catalog_sync_protect_ddl', 'catalog_sync_protect_drop', 'catalog_sync_protect_rewrite')
-             AND e.evtenabled <> 'D') < 3;
+      AND NOT catalog_sync.protection_on();
 
     -- Per-tenant roles that may name the registry and the catalogs can queue a
     -- lock on them (PREPARE, then CREATE RULE: both lock before any privilege

@@ -4,7 +4,7 @@ SELECT plan(14);
 
 SELECT is(
     (SELECT count(*)::int FROM pg_proc p
-     WHERE p.pronamespace = 'catalog_sync'::regnamespace AND p.prosecdef
+     WHERE p.pronamespace IN ('catalog_sync'::regnamespace, 'catalog_sync_protect'::regnamespace) AND p.prosecdef
        AND NOT coalesce(p.proconfig @> ARRAY['search_path=pg_catalog, pg_temp'], false)),
     0, 'every SECURITY DEFINER function pins search_path = pg_catalog, pg_temp');
 
