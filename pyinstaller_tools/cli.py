@@ -207,7 +207,6 @@ def cmd_attach(args: argparse.Namespace) -> int:
                 raise ToolError(f"dry run: {len(refused)} schema(s) refused (listed above): {_first(refused)}")
             return EXIT_OK
         if args.tenant_role:
-            _warn_without_protection(conn, args.tenant_role)
             try:
                 remark = operations.secure_tenant_schema(conn, schemas[0], args.tenant_role, args.lock_timeout)
             except psycopg.errors.LockNotAvailable as exc:
@@ -218,6 +217,7 @@ def cmd_attach(args: argparse.Namespace) -> int:
                   "no access to the registry)")
             if remark:
                 print(f"note: {remark}", file=sys.stderr)
+            _warn_without_protection(conn, args.tenant_role)
         result = operations.attach(conn, schemas, args.chunk_size, progress, jobs=args.jobs,
                                    connect=connect_bounded, lock_timeout=args.lock_timeout)
     print(f"attached {result.schemas} schema(s): {result.changed} trigger(s) created or replaced, "
@@ -373,8 +373,8 @@ def print_status(rows: Sequence[dict[str, Any]]) -> None:
 
 def _warn_without_protection(conn: psycopg.Connection, role: str) -> None:
     if not operations.protection_on(conn):
-        print(f"warning: catalog-sync protect is off: {role} will own its tables and can add an index or statistics "
-              "over its own code between the sync's contract check and its read, which then run as "
+        print(f"warning: catalog-sync protect is off: {role} owns its tables (or will) and can add an index or "
+              "statistics over its own code between the sync's contract check and its read, which then run as "
               "catalog_sync_owner; run `catalog-sync protect --restrict-advisory-locks` (docs/security.md"
               "#the-check-then-read-race-and-the-window-that-remains)", file=sys.stderr)
 
