@@ -24,12 +24,13 @@ DECLARE
     v_links    oid := catalog_sync.source_relid(p_tenant_id, 'services_serviceprovider_categories');
     v_services oid := catalog_sync.source_relid(p_tenant_id, 'services_service');
     v_skills   oid := catalog_sync.source_relid(p_tenant_id, 'services_providerskill');
+    v_relids   oid[] := ARRAY[v_links, v_services, v_skills];   -- in v_tables' order
     v_tables   name[] := '{services_serviceprovider_categories,services_service,services_providerskill}';
     v_lock_timeout text;
     v_schema   text;
 BEGIN
-    PERFORM catalog_sync.lock_relations(ARRAY[v_links, v_services, v_skills]);
-    v_schema := catalog_sync.schema_naming_all(ARRAY[v_links, v_services, v_skills], v_tables);
+    PERFORM catalog_sync.lock_relations(v_relids);
+    v_schema := catalog_sync.schema_naming_all(v_relids, v_tables);
     IF coalesce(cardinality(p_provider_ids), 0) <= 100 AND v_schema IS NOT NULL THEN
         -- Locked: a wait while planning could only be for an index lock the
         -- tenant holds (see below). Undone when the function returns (its SET
@@ -61,7 +62,7 @@ BEGIN
         PERFORM pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
         RETURN;
     END IF;
-    PERFORM catalog_sync.assert_contracts(ARRAY[v_links, v_services, v_skills], v_tables);
+    PERFORM catalog_sync.assert_contracts(v_relids, v_tables);
     -- Tables locked and checked: a wait while planning this read could only be
     -- for an index lock the tenant holds (REINDEX) while it adds statistics or
     -- an index over its own code, which this plan would then run. Fail closed

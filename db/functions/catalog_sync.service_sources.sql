@@ -27,13 +27,14 @@ DECLARE
     v_service  oid := catalog_sync.source_relid(p_tenant_id, 'services_service');
     v_provider oid := catalog_sync.source_relid(p_tenant_id, 'services_serviceprovider');
     v_category oid := catalog_sync.source_relid(p_tenant_id, 'services_servicecategory');
+    v_relids   oid[] := ARRAY[v_service, v_provider, v_category];   -- in v_tables' order
     v_tables   name[] := '{services_service,services_serviceprovider,services_servicecategory}';
     v_where    text;
     v_lock_timeout text;
     v_schema   text;
 BEGIN
-    PERFORM catalog_sync.lock_relations(ARRAY[v_service, v_provider, v_category]);
-    v_schema := catalog_sync.schema_naming_all(ARRAY[v_service, v_provider, v_category], v_tables);
+    PERFORM catalog_sync.lock_relations(v_relids);
+    v_schema := catalog_sync.schema_naming_all(v_relids, v_tables);
     IF p_filter IN ('ids', 'providers') AND coalesce(cardinality(p_keys), 0) <= 100 AND v_schema IS NOT NULL THEN
         -- Locked: a wait while planning could only be for an index lock the
         -- tenant holds (see below). Undone when the function returns (its SET
@@ -76,7 +77,7 @@ BEGIN
         PERFORM pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
         RETURN;
     END IF;
-    PERFORM catalog_sync.assert_contracts(ARRAY[v_service, v_provider, v_category], v_tables);
+    PERFORM catalog_sync.assert_contracts(v_relids, v_tables);
     v_where := CASE p_filter
         WHEN 'all' THEN 'TRUE'
         WHEN 'ids' THEN 'TRUE'
