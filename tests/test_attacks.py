@@ -1495,12 +1495,16 @@ def test_huge_html_is_bounded(arena: Arena) -> None:
     payload = ('<p onclick="x()">"&amp;\'' * 500_000)[:10_000_000]
     assert len(payload) == 10_000_000
     started = time.monotonic()
-    job = insert_job(t, ACME, description=payload, requirements="<" * 10_000_000)
+    # benefits: the most work per tag for the balancing pass (a deep stack, an end tag that closes
+    # nothing after every character)
+    job = insert_job(t, ACME, description=payload, requirements="<" * 10_000_000,
+                     benefits="<ul>" * 99 + "</p>x" * 2_000_000)
     elapsed = time.monotonic() - started
     assert elapsed < 30, f"a 10 MB description took {elapsed:.1f}s"
     row = arena.acme_row(job["uuid"])
     assert row is not None
     assert len(row["description"]) <= 6_000_000 and len(row["requirements"]) <= 6_000_000
+    assert row["benefits"] == "<ul>" * 99 + "x" * 199_920 + "</ul>" * 99
     assert "onclick" not in row["description"].replace("onclick=&quot;", "")
     assert "<p onclick" not in row["description"]
     arena.assert_canary()

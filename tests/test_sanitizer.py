@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import html5lib
@@ -61,6 +62,41 @@ def sanitize_many(conn: psycopg.Connection, values: list[str]) -> list[str]:
     return [row[0] for row in conn.execute(SANITIZE_MANY, [values]).fetchall()]
 
 
+# Pages that embed a fragment in a <div>, and their shape (the fragment's own content left out) when
+# the fragment is self-contained.  An unclosed <li> or </ul> in the fragment would close the page's
+# <li> around the <div>; an open block or formatting element would take in the markers after it.
+PAGES = [
+    (
+        '<ul><li><div>{}</div><i id="m1"></i></li><li id="m2"></li></ul><p id="m3">after</p>',
+        "ul(li(div,i#m1),li#m2),p#m3",
+    ),
+    (
+        '<ol><li><blockquote><h2><pre><div>{}</div><i id="m1"></i></pre></h2></blockquote><i id="m2"></i></li></ol>'
+        '<p id="m3">after</p>',
+        "ol(li(blockquote(h2(pre(div,i#m1))),i#m2)),p#m3",
+    ),
+]
+
+
+def page_shape(page: str) -> str:
+    """The element tree of a parsed page, without the children of its <div>."""
+
+    def shape(element: Any) -> str:
+        name = element.tag + (f"#{element.get('id')}" if element.get("id") else "")
+        children = [] if element.tag == "div" else [shape(child) for child in element]
+        return name + (f"({','.join(children)})" if children else "")
+
+    root = html5lib.parseFragment(page, treebuilder="etree", namespaceHTMLElements=False)
+    return ",".join(shape(child) for child in root)
+
+
+def reserialized(html: str) -> str:
+    """The markup of the tree an HTML parser builds of html (text other than 'x' may be escaped otherwise)."""
+    fragment = html5lib.parseFragment(html, treebuilder="etree", namespaceHTMLElements=False)
+    serializer = html5lib.serializer.HTMLSerializer(quote_attr_values="always", omit_optional_tags=False)
+    return "".join(serializer.serialize(html5lib.getTreeWalker("etree")(fragment)))
+
+
 def assert_safe(html: str, source: str = "") -> None:
     """What a browser builds from the output: allowlisted elements, no attributes but a safe link."""
     context = f"input {source!r} -> output {html!r}"
@@ -84,6 +120,10 @@ def assert_safe(html: str, source: str = "") -> None:
     page = html5lib.parseFragment(f"<div>{html}</div><p>after</p>", treebuilder="etree", namespaceHTMLElements=False)
     after = list(page)[-1]
     assert (after.tag, after.text, len(after)) == ("p", "after", 0), f"leaks into the page: {context}"
+    # Nothing of the page around it is closed: inside a container whose ancestors are the elements
+    # its end tags could close, the page keeps its shape.
+    for template, shape in PAGES:
+        assert page_shape(template.format(html)) == shape, f"changes the page around it: {context}"
     # Its textual shape: exactly the allowlisted tags, everything else escaped.
     text = EMITTED_TAG.sub("", html)
     assert not set("<>\"'") & set(text), context
@@ -269,6 +309,71 @@ def test_fuzz_safe_and_idempotent(conn: psycopg.Connection, source: str) -> None
     assert twice == once
 
 
+# Well-formed rich text of any depth: paragraphs, headings and pre hold inline content; lists hold
+# items; items and blockquotes hold blocks.  sanitize_html leaves it exactly as it is.
+inline_html = st.lists(
+    st.sampled_from(
+        ["x", " ", "<br>", "<b>b</b>", "<em>e</em>", "<code>c</code>",
+         f'<a href="https://e.example/" rel="{REL}">l</a>']
+    ),
+    max_size=4,
+).map("".join)
+leaf_block = st.one_of(
+    inline_html,
+    *(inline_html.map(lambda h, t=t: f"<{t}>{h}</{t}>") for t in ("p", "h2", "h3", "h4", "pre")),
+)
+well_formed_html = st.recursive(
+    leaf_block,
+    lambda inner: st.one_of(
+        st.lists(inner, min_size=1, max_size=3).map(lambda bs: "<blockquote>" + "".join(bs) + "</blockquote>"),
+        *(
+            st.lists(inner, min_size=1, max_size=3).map(
+                lambda items, t=t: f"<{t}>" + "".join(f"<li>{i}</li>" for i in items) + f"</{t}>"
+            )
+            for t in ("ul", "ol")
+        ),
+        st.lists(inner, min_size=2, max_size=4).map("".join),
+    ),
+    max_leaves=12,
+)
+# Any sequence of allowlisted tags: unclosed, stray and misnested blocks and formatting elements.
+tag_soup = st.lists(
+    st.sampled_from(
+        [*(f"<{t}>" for t in ALLOWED_TAGS), *(f"</{t}>" for t in ALLOWED_TAGS), "<br>", "</a>", "x",
+         f'<a href="https://e.example/" rel="{REL}">']
+    ),
+    max_size=30,
+).map("".join)
+# sanitize_html(x || '</li>') = sanitize_html(x): an end tag at the end closes only what the end of
+# the fragment closes anyway.
+SANITIZE_WITH_END_TAG = """
+    SELECT s, catalog_sync.sanitize_html(s), catalog_sync.sanitize_html(%(x)s || '</li>')
+      FROM (SELECT catalog_sync.sanitize_html(%(x)s) AS s) AS t
+"""
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(source=well_formed_html)
+def test_well_formed_html_is_kept(conn: psycopg.Connection, source: str) -> None:
+    row = conn.execute(SANITIZE_WITH_END_TAG, {"x": source}).fetchone()
+    assert row == (source, source, source)
+    assert_safe(source, source)
+    assert reserialized(source) == source
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(source=tag_soup)
+def test_tag_soup_is_self_contained(conn: psycopg.Connection, source: str) -> None:
+    row = conn.execute(SANITIZE_WITH_END_TAG, {"x": source}).fetchone()
+    assert row is not None
+    once, twice, with_end_tag = row
+    assert_safe(once, source)
+    assert twice == once
+    assert with_end_tag == once
+    # What the text says is what a parser builds: no end tag left for it to ignore or to imply.
+    assert reserialized(once) == once
+
+
 # --------------------------------------------------------------------------
 # what survives, exactly
 
@@ -299,10 +404,14 @@ def test_allowed_markup_is_kept(conn: psycopg.Connection) -> None:
 
 
 def test_every_allowed_tag_in_any_case(conn: psycopg.Connection) -> None:
+    def in_list(tag: str, html: str) -> str:  # an <li> outside a list is dropped
+        return f"<ul>{html}</ul>" if tag == "li" else html
+
     sources = [
-        f"<{t}>x</{t}> <{t.upper()}>x</{t.upper()}> <{t.capitalize()}>x</{t.capitalize()}>" for t in ALLOWED_TAGS
+        in_list(t, f"<{t}>x</{t}> <{t.upper()}>x</{t.upper()}> <{t.capitalize()}>x</{t.capitalize()}>")
+        for t in ALLOWED_TAGS
     ]
-    expected = [f"<{t}>x</{t}> <{t}>x</{t}> <{t}>x</{t}>" for t in ALLOWED_TAGS]
+    expected = [in_list(t, f"<{t}>x</{t}> <{t}>x</{t}> <{t}>x</{t}>") for t in ALLOWED_TAGS]
     assert sanitize_many(conn, sources) == expected
 
 
@@ -318,10 +427,10 @@ CHANGED = [
     ("&#; &#x; &; &a; &#12345678; &#x1234567;", "&amp;#; &amp;#x; &amp;; &amp;a; &amp;#12345678; &amp;#x1234567;"),
     ("a\x01b\x08c\x0bd\x0ce\x1ff\x7fg\x85h\x9fi\tj\nk\rl", "abcdefghi\tj\nk\rl"),
     # tags with attributes, unknown tags, comments are text
-    ('<p class="x">y</p>', "&lt;p class=&quot;x&quot;&gt;y</p>"),
+    ('<p class="x">y</p>', "&lt;p class=&quot;x&quot;&gt;y"),
     ("<p >y", "&lt;p &gt;y"),
     ("<h1>x</h1><h5>y</h5>", "&lt;h1&gt;x&lt;/h1&gt;&lt;h5&gt;y&lt;/h5&gt;"),
-    ("<a>no href</a>", "&lt;a&gt;no href</a>"),
+    ("<a>no href</a>", "&lt;a&gt;no href"),
     ("<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;"),
     ("<!-- c -->", "&lt;!-- c --&gt;"),
     # links
@@ -331,30 +440,30 @@ CHANGED = [
         '<a href="https://example.com/" rel="nofollow noopener noreferrer">x</a>',
         LINK_OUT.format("https://example.com/") + "x</a>",
     ),
-    ('<a href="javascript:alert(1)">x</a>', "&lt;a href=&quot;javascript:alert(1)&quot;&gt;x</a>"),
+    ('<a href="javascript:alert(1)">x</a>', "&lt;a href=&quot;javascript:alert(1)&quot;&gt;x"),
     # the scheme must start the href: an allowed URL later in it does not count (mutation audit: the
     # href pattern without its anchor passed every other case)
     ('<a href="javascript:alert(1)//https://x.example/">y</a>',
-     "&lt;a href=&quot;javascript:alert(1)//https://x.example/&quot;&gt;y</a>"),
-    ('<a href="data:text/html,https://x.example/">y</a>', "&lt;a href=&quot;data:text/html,https://x.example/&quot;&gt;y</a>"),
-    ('<a href="xhttps://x.example/">y</a>', "&lt;a href=&quot;xhttps://x.example/&quot;&gt;y</a>"),
-    ('<a href=" https://x.example/">y</a>', "&lt;a href=&quot; https://x.example/&quot;&gt;y</a>"),
+     "&lt;a href=&quot;javascript:alert(1)//https://x.example/&quot;&gt;y"),
+    ('<a href="data:text/html,https://x.example/">y</a>', "&lt;a href=&quot;data:text/html,https://x.example/&quot;&gt;y"),
+    ('<a href="xhttps://x.example/">y</a>', "&lt;a href=&quot;xhttps://x.example/&quot;&gt;y"),
+    ('<a href=" https://x.example/">y</a>', "&lt;a href=&quot; https://x.example/&quot;&gt;y"),
     ('<a href="javascript:x//mailto:a@b.example">m</a>',
-     "&lt;a href=&quot;javascript:x//mailto:a@b.example&quot;&gt;m</a>"),
+     "&lt;a href=&quot;javascript:x//mailto:a@b.example&quot;&gt;m"),
     (
         '<a href="https://example.com/" target="_blank">x</a>',
-        "&lt;a href=&quot;https://example.com/&quot; target=&quot;_blank&quot;&gt;x</a>",
+        "&lt;a href=&quot;https://example.com/&quot; target=&quot;_blank&quot;&gt;x",
     ),
-    ("<a href='https://example.com/'>x</a>", "&lt;a href=&#39;https://example.com/&#39;&gt;x</a>"),
-    ('<a href="https://example.com/a b">x</a>', "&lt;a href=&quot;https://example.com/a b&quot;&gt;x</a>"),
-    ('<a href="https://example.com/&quot;x">x</a>', "&lt;a href=&quot;https://example.com/&quot;x&quot;&gt;x</a>"),
-    ('<a href="https://">x</a>', "&lt;a href=&quot;https://&quot;&gt;x</a>"),
+    ("<a href='https://example.com/'>x</a>", "&lt;a href=&#39;https://example.com/&#39;&gt;x"),
+    ('<a href="https://example.com/a b">x</a>', "&lt;a href=&quot;https://example.com/a b&quot;&gt;x"),
+    ('<a href="https://example.com/&quot;x">x</a>', "&lt;a href=&quot;https://example.com/&quot;x&quot;&gt;x"),
+    ('<a href="https://">x</a>', "&lt;a href=&quot;https://&quot;&gt;x"),
     ('</a href="https://example.com/">', "&lt;/a href=&quot;https://example.com/&quot;&gt;"),
     # formatting elements never outlive the fragment
     ("<b>bold", "<b>bold</b>"),
     ('<a href="https://example.com/">open link', LINK_OUT.format("https://example.com/") + "open link</a>"),
     ("</b><b>x", "<b>x</b>"),
-    ("<b><i>x</b>y</i>", "<b><i>x</b>y</i>"),  # misnested but closed: parsers recover inside the fragment
+    ("<b><i>x</b>y</i>", "<b><i>x</i></b>y"),  # misnested: the end tag closes what is open inside
     ("<b><i>x</b>y", "<b><i>x</i></b>y"),
     ("<p><b>x</p>y</b>", "<p><b>x</b></p>y"),
     ("<b><p>x</p></b>", "<b></b><p>x</p>"),
@@ -364,6 +473,28 @@ CHANGED = [
         LINK_OUT.format("http://a.example/") + "1</a>" + LINK_OUT.format("http://b.example/") + "2</a>",
     ),
     ("<strong><em>x</em></strong> <u>y</u> <code>z</code>", "<strong><em>x</em></strong> <u>y</u> <code>z</code>"),
+    ("x</b>y</i></a>", "xy"),
+    ("<p><b>x</b></b></p>", "<p><b>x</b></p>"),
+    # block elements are closed within the fragment and close nothing outside it
+    ("</li></ul></ol></p></blockquote></pre></h2>x", "x"),
+    ("<ul><li>open", "<ul><li>open</li></ul>"),
+    ("<blockquote><p>quoted", "<blockquote><p>quoted</p></blockquote>"),
+    ("<li>not in a list</li>", "not in a list"),
+    ("<ul><li>a<li>b</ul>", "<ul><li>a</li><li>b</li></ul>"),
+    ("<ul><li>a<ul><li>b</ul>c</li></ul>", "<ul><li>a<ul><li>b</li></ul>c</li></ul>"),
+    ("<ul><li><blockquote><li>x</blockquote></ul>", "<ul><li><blockquote><li>x</li></blockquote></li></ul>"),
+    ("<ol><li><p>a</li></ol>", "<ol><li><p>a</p></li></ol>"),
+    ("<p>a<p>b", "<p>a</p><p>b</p>"),
+    ("<p>a<ul><li>b</li></ul></p>", "<p>a</p><ul><li>b</li></ul>"),
+    ("<h2>a<h3>b</h2>c", "<h2>a</h2><h3>b</h3>c"),
+    # a heading's end tag closes the innermost open heading, as a parser does
+    ("<h2>a<ul><li><h3>b</h2>c</ul>", "<h2>a<ul><li><h3>b</h3>c</li></ul></h2>"),
+    ("<pre>a<blockquote>b</pre>c", "<pre>a<blockquote>b</blockquote></pre>c"),
+    ("<ul><li><b>x</ul>y", "<ul><li><b>x</b></li></ul>y"),
+    ("<b>x<ul><li>y</b>z</li></ul>", "<b>x</b><ul><li>yz</li></ul>"),
+    # nesting is bounded: an opening block tag 100 elements deep is dropped
+    ("<blockquote>" * 101 + "x</blockquote>", "<blockquote>" * 100 + "x" + "</blockquote>" * 100),
+    ("<ul>" * 99 + "<b><li>x", "<ul>" * 99 + "<b>x</b>" + "</ul>" * 99),
 ]
 
 

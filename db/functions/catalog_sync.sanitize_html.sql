@@ -25,17 +25,19 @@
 --      double-quoted, and holds no whitespace, quote, '<', '>', '\' and no
 --      character reference but &amp;.  The output form is accepted again.
 --   6. Every remaining placeholder becomes '&lt;' / '&gt;'.
---   7. Formatting elements (a strong b em i u code) are closed so that none
---      outlives the fragment in an HTML parser (details at step 7 below).
+--   7. The tags are balanced: the result is a well-nested fragment that an
+--      HTML parser reads exactly as written, so inside any container of a
+--      page it closes nothing of the page and leaves nothing open after
+--      itself (details at step 7 below).
 --
 -- Text the user typed as a character reference (for example "&lt;p&gt;")
 -- stays text: only real '<' '>' characters can become tags.  The function is
 -- idempotent: sanitize_html(sanitize_html(x)) = sanitize_html(x).
 --
--- Speed: benchmarks/bench_sanitizer.py measures 6 to 8 MB/s of typical rich
--- text on a shared 2-vCPU machine (bare escaping: 120 to 160 MB/s; numbers in
--- docs/benchmarks.md); a hostile
--- 1,000,000-character input takes under a second.  Fixed tokens are restored
+-- Speed: benchmarks/bench_sanitizer.py measures about 7 MB/s of typical rich
+-- text on a shared 2-vCPU machine (bare escaping: 120 to 170 MB/s; numbers in
+-- docs/benchmarks.md), about 40 % of it in step 7's pass; a hostile
+-- 1,000,000-character input takes about a second.  Fixed tokens are restored
 -- with replace(), which scans fast and costs nothing per match.
 -- regexp_replace() builds a fresh DFA for every match (microseconds for a
 -- small pattern, tens of microseconds for a large one or one with capture
@@ -64,18 +66,6 @@ DECLARE
                                       'u', '/u', 'ul', '/ul', 'ol', '/ol', 'li', '/li', 'h2', '/h2',
                                       'h3', '/h3', 'h4', '/h4', 'blockquote', '/blockquote', 'code', '/code',
                                       'pre', '/pre', 'br', 'br/', 'br /', '/a'];
-    -- formatting elements: an HTML parser reopens them after the fragment if left open
-    c_inline CONSTANT text[] := ARRAY['a', 'strong', 'b', 'em', 'i', 'u', 'code'];
-    -- A formatting element that is left open, nested in its own kind, or open across a block tag:
-    -- "<t>", then no "</t>" before the next "<t>", the end, or a block tag (t in c_inline).
-    c_unsafe CONSTANT text :=
-           '<a href="(?:[^<]|<[^/]|</[^a]|</a[^>])*(?:<a href="|$|</?(?:p|ul|ol|li|blockquote|pre|h[234])>)'
-        || '|<strong>(?:[^<]|<[^/]|</[^s]|</s[^t]|</st[^r]|</str[^o]|</stro[^n]|</stron[^g]|</strong[^>])*(?:<strong>|$|</?(?:p|ul|ol|li|blockquote|pre|h[234])>)'
-        || '|<b>(?:[^<]|<[^/]|</[^b]|</b[^>])*(?:<b>|$|</?(?:p|ul|ol|li|blockquote|pre|h[234])>)'
-        || '|<em>(?:[^<]|<[^/]|</[^e]|</e[^m]|</em[^>])*(?:<em>|$|</?(?:p|ul|ol|li|blockquote|pre|h[234])>)'
-        || '|<i>(?:[^<]|<[^/]|</[^i]|</i[^>])*(?:<i>|$|</?(?:p|ul|ol|li|blockquote|pre|h[234])>)'
-        || '|<u>(?:[^<]|<[^/]|</[^u]|</u[^>])*(?:<u>|$|</?(?:p|ul|ol|li|blockquote|pre|h[234])>)'
-        || '|<code>(?:[^<]|<[^/]|</[^c]|</c[^o]|</co[^d]|</cod[^e]|</code[^>])*(?:<code>|$|</?(?:p|ul|ol|li|blockquote|pre|h[234])>)';
     c_rel    CONSTANT text := ' rel=&quot;nofollow noopener noreferrer&quot;' || E'\u0002';
     v_s      text := p_html;
     v_parts  text[];
@@ -87,6 +77,12 @@ DECLARE
     v_stack  text[];
     v_close  text;
     v_depth  integer;
+    v_n      integer;
+    v_top    integer;
+    v_push   text;
+    v_drop   boolean;
+    v_changed boolean := false;
+    v_name   text;
     i        integer;
     k        integer;
 BEGIN
@@ -193,67 +189,130 @@ BEGIN
     v_s := replace(replace(replace(replace(v_s, E'\u0003<', '</'), E'\u0003\u0001', '&lt;/'),
                            E'\u0001', '&lt;'), E'\u0002', '&gt;');
 
-    -- 7. Formatting elements (a strong b em i u code) must not outlive the fragment: an HTML parser
-    --    reopens one that is left open -- or that its end tag could not close because a block element
-    --    was open inside it -- in the markup after the fragment (an unclosed <a> turns the rest of
-    --    the page into its link).  c_unsafe finds the outputs that need care (well-formed text does
-    --    not match); for those, one pass over the tags closes the open formatting elements before
-    --    each block tag and at the end, closes the elements still open inside one that is closed,
-    --    drops closing tags that close nothing and opening tags of a kind that is already open, and
-    --    closes an open link before the next one.  At most one element per kind is open, so the
-    --    pass is linear.  Its result is well nested and does not match c_unsafe (idempotent).
-    IF v_s ~ c_unsafe THEN
-        v_parts := string_to_array(v_s, '<');               -- every '<' now starts an emitted tag
-        v_stack := '{}';                                    -- open formatting elements, innermost last
-        FOR i IN 2 .. cardinality(v_parts) LOOP
-            v_piece := v_parts[i];
-            v_pos := strpos(v_piece, '>');
-            v_tag := left(v_piece, v_pos - 1);
-            IF left(v_tag, 7) = 'a href=' THEN
-                v_tag := 'a';
+    -- 7. The fragment must be self-contained: inside any container element of the page, it must
+    --    close nothing of the page and leave nothing open after itself.  An HTML parser closes what an
+    --    end tag names even when the fragment did not open it (a stray </li> or </ul> closes the
+    --    page's list around the container), keeps a block element left open to the end of the
+    --    container, and reopens a formatting element (a strong b em i u code) left open -- or one
+    --    its end tag could not close because a block element was open inside it -- in the markup
+    --    after the fragment (an unclosed <a> turns the rest of the page into its link).
+    --    One pass over the tags keeps a stack of the open elements and does explicitly what the
+    --    parser would do implicitly: formatting elements are closed before each block tag; an
+    --    opening block tag closes an open <p>, <li> an open <li>, a heading an open heading; an end
+    --    tag closes the innermost open element of its kind (a heading's: any heading) and every
+    --    element open inside it; at the end everything still open is closed.  Dropped: an end tag
+    --    that closes nothing, <li> outside a list, an opening formatting tag of a kind already open
+    --    (an open link is closed before the next one instead), and an opening block tag 100 open
+    --    elements deep, so that the stack, and every search in it, stays short: the stack holds at
+    --    most one formatting element per kind, above every block element.  The result is well
+    --    nested, so a second pass leaves it as it is (idempotent).  Well-formed text is joined
+    --    again as it was split; a piece (the text from one '<' to the next) is rewritten only where
+    --    a tag is dropped or end tags are added before it, marked by a leading U+0001 (no output
+    --    holds one after step 6) that removes the '<' before it when the pieces are joined: each
+    --    piece is written at most once, so the pass is linear in the input.
+    v_parts := string_to_array(v_s, '<');                   -- every '<' now starts an emitted tag
+    v_stack := '{}';                                        -- open elements, innermost at v_n
+    v_n := 0;
+    FOR i IN 2 .. cardinality(v_parts) LOOP
+        v_tag := split_part(v_parts[i], '>', 1);
+        v_depth := 0;                                       -- > 0: close v_stack[v_depth .. v_n] first
+        v_push := NULL;                                     -- then open this element
+        v_drop := false;                                    -- then drop the tag
+        IF v_tag = 'br' THEN
+            NULL;
+        ELSIF v_tag IN ('strong', 'b', 'em', 'i', 'u', 'code') THEN
+            IF coalesce(array_position(v_stack, v_tag), v_n + 1) <= v_n THEN
+                v_drop := true;                             -- already open
+            ELSE
+                v_push := v_tag;
             END IF;
-            -- v_depth > 0: close the open elements from the innermost one down to v_stack[v_depth]
-            IF v_tag = 'br' THEN
+        ELSIF v_tag IN ('/strong', '/b', '/em', '/i', '/u', '/code', '/a') THEN
+            v_depth := coalesce(array_position(v_stack, substr(v_tag, 2)), v_n + 1);
+            IF v_depth = v_n THEN                           -- closes the innermost element: as it is
+                v_n := v_n - 1;
                 v_depth := 0;
-            ELSIF v_tag = ANY (c_inline) THEN                   -- opening formatting tag
-                IF v_tag = 'a' THEN
-                    v_depth := coalesce(array_position(v_stack, 'a'), 0);
-                ELSIF v_tag = ANY (v_stack) THEN                -- already open: drop the tag
-                    v_parts[i] := substr(v_piece, v_pos + 1);
-                    CONTINUE;
+            ELSE                                            -- written out below, or closes nothing
+                v_drop := true;
+            END IF;
+        ELSE
+            -- the innermost open block element (formatting elements are all above it)
+            v_top := v_n;
+            WHILE v_top > 0 AND v_stack[v_top] IN ('a', 'strong', 'b', 'em', 'i', 'u', 'code') LOOP
+                v_top := v_top - 1;
+            END LOOP;
+            IF v_tag IN ('p', 'ul', 'ol', 'li', 'h2', 'h3', 'h4', 'blockquote', 'pre') THEN
+                IF v_n >= 100 THEN
+                    v_drop := true;                         -- too deep
+                ELSIF v_tag = 'li' AND coalesce(array_position(v_stack, 'ul'), v_n + 1) > v_n
+                                AND coalesce(array_position(v_stack, 'ol'), v_n + 1) > v_n THEN
+                    v_drop := true;                         -- outside a list
+                ELSE
+                    IF v_top > 0 AND v_stack[v_top] = 'p' THEN
+                        v_top := v_top - 1;
+                    END IF;
+                    IF v_top > 0 AND (v_tag = 'li' AND v_stack[v_top] = 'li'
+                                      OR v_tag IN ('h2', 'h3', 'h4') AND v_stack[v_top] IN ('h2', 'h3', 'h4')) THEN
+                        v_top := v_top - 1;
+                    END IF;
+                    v_depth := v_top + 1;
+                    v_push := v_tag;
+                END IF;
+            ELSIF left(v_tag, 1) = '/' THEN                 -- a block end tag
+                v_name := substr(v_tag, 2);
+                -- Open at all?  (array_position() finds the outermost one, in C: an end tag that closes
+                -- nothing costs no walk down the stack.  Entries above v_n are stale.)
+                IF v_name IN ('h2', 'h3', 'h4') THEN
+                    v_depth := least(coalesce(array_position(v_stack, 'h2'), v_n + 1),
+                                     coalesce(array_position(v_stack, 'h3'), v_n + 1),
+                                     coalesce(array_position(v_stack, 'h4'), v_n + 1));
+                ELSE
+                    v_depth := coalesce(array_position(v_stack, v_name), v_n + 1);
+                END IF;
+                IF v_depth <= v_n THEN                      -- the innermost one: each step closes an element
+                    v_depth := v_top;
+                    WHILE v_stack[v_depth] <> v_name
+                          AND NOT (v_name IN ('h2', 'h3', 'h4') AND v_stack[v_depth] IN ('h2', 'h3', 'h4')) LOOP
+                        v_depth := v_depth - 1;
+                    END LOOP;
                 ELSE
                     v_depth := 0;
                 END IF;
-            ELSIF left(v_tag, 1) = '/' AND substr(v_tag, 2) = ANY (c_inline) THEN
-                v_depth := coalesce(array_position(v_stack, substr(v_tag, 2)), 0);
-                IF v_depth = 0 THEN                             -- closes nothing: drop the tag
-                    v_parts[i] := substr(v_piece, v_pos + 1);
-                    CONTINUE;
+                IF v_depth = v_n AND v_stack[v_n] = v_name THEN
+                    v_n := v_n - 1;                         -- closes the innermost element: as it is
+                    v_depth := 0;
+                ELSE                                        -- written out below, or closes nothing
+                    v_drop := true;
                 END IF;
-            ELSE                                                -- block tag
-                v_depth := 1;
+            ELSE                                            -- a link: an open one is closed first
+                v_depth := coalesce(array_position(v_stack, 'a'), v_n + 1);
+                v_push := 'a';
             END IF;
+        END IF;
+        IF v_depth BETWEEN 1 AND v_n OR v_drop THEN
             v_close := '';
-            IF v_depth > 0 THEN
-                FOR k IN REVERSE cardinality(v_stack) .. v_depth LOOP
+            IF v_depth BETWEEN 1 AND v_n THEN
+                FOR k IN REVERSE v_n .. v_depth LOOP
                     v_close := v_close || '</' || v_stack[k] || '>';
                 END LOOP;
-                v_stack := v_stack[1:v_depth - 1];
+                v_n := v_depth - 1;
             END IF;
-            IF left(v_tag, 1) = '/' AND substr(v_tag, 2) = ANY (c_inline) THEN
-                v_parts[i] := v_close || substr(v_piece, v_pos + 1);    -- v_close ends with this tag
-            ELSE
-                v_parts[i] := v_close || '<' || v_piece;
-                IF v_tag = ANY (c_inline) THEN
-                    v_stack := v_stack || v_tag;
-                END IF;
-            END IF;
-        END LOOP;
-        v_close := '';
-        FOR k IN REVERSE cardinality(v_stack) .. 1 LOOP
-            v_close := v_close || '</' || v_stack[k] || '>';
-        END LOOP;
-        v_s := array_to_string(v_parts, '') || v_close;
+            -- U+0001: the '<' before this piece goes (see above)
+            v_parts[i] := E'\u0001' || v_close || CASE WHEN v_drop THEN substr(v_parts[i], length(v_tag) + 2)
+                                                          ELSE '<' || v_parts[i] END;
+            v_changed := true;
+        END IF;
+        IF v_push IS NOT NULL THEN
+            v_n := v_n + 1;
+            v_stack[v_n] := v_push;
+        END IF;
+    END LOOP;
+    v_close := '';
+    FOR k IN REVERSE v_n .. 1 LOOP
+        v_close := v_close || '</' || v_stack[k] || '>';
+    END LOOP;
+    v_s := array_to_string(v_parts, '<') || v_close;
+    IF v_changed THEN
+        v_s := replace(v_s, E'<\u0001', '');
     END IF;
     RETURN v_s;
 END
