@@ -414,17 +414,26 @@ def cmd_protect(args: argparse.Namespace) -> int:
     if args.off and args.restrict_advisory_locks:
         raise ToolError("--off removes the protection and gives the advisory locks back; "
                         "it cannot go with --restrict-advisory-locks")
-    with connect(args.dsn, autocommit=True) as conn:
+    with connect(args.dsn, autocommit=True, lock_timeout=args.lock_timeout) as conn:
         operations.require_installed(conn)
         # event triggers and grants on pg_catalog's functions; for a revoke or grant it does not
         # own, PostgreSQL only warns, so --off would report a change it did not make
         operations.require_superuser(conn, "protect (event triggers, grants on pg_catalog functions)")
-        row = conn.execute("SELECT catalog_sync.set_protection(%s)", (not args.off,)).fetchone()
+        count = None
+        try:
+            with conn.transaction():            # all or nothing
+                row = conn.execute("SELECT catalog_sync.set_protection(%s)", (not args.off,)).fetchone()
+                if args.restrict_advisory_locks or args.off:
+                    count = conn.execute("SELECT catalog_sync.restrict_advisory_locks(%s)",
+                                         (not args.off,)).fetchone()
+        except psycopg.errors.LockNotAvailable as exc:
+            raise ToolError(f"protect: {operations.lock_held('an event trigger', args.lock_timeout)}"
+                            "; nothing was changed; run protect again later, or with a larger --lock-timeout"
+                            ) from exc
         print(row[0] if row else "")
-        if args.restrict_advisory_locks or args.off:
-            count = conn.execute("SELECT catalog_sync.restrict_advisory_locks(%s)", (not args.off,)).fetchone()
+        if count is not None:
             state = "restricted to the machinery and application roles" if not args.off else "back to PUBLIC"
-            print(f"advisory-lock functions ({count[0] if count else 0}) {state}")
+            print(f"advisory-lock functions ({count[0]}) {state}")
     return EXIT_OK
 
 
@@ -533,6 +542,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--off", action="store_true", help="remove them (and give advisory locks back to PUBLIC)")
     p.add_argument("--restrict-advisory-locks", action="store_true",
                    help="also take pg_advisory_lock() and friends away from PUBLIC (per-tenant roles)")
+    _add_lock_timeout(p, operations.DDL_LOCK_TIMEOUT, "the event triggers (another session's DDL on them)")
 
     p = add("audit", cmd_audit, "check the live database against the security model (exit 1 on a high finding)")
     p.add_argument("--json", action="store_true", help="machine-readable report")

@@ -138,6 +138,24 @@ def test_protect_by_a_non_superuser_changes_nothing(db: Db, protected: None, con
     conn.execute("SELECT catalog_sync.restrict_advisory_locks(false)")
 
 
+@pytest.mark.parametrize("argv", [["protect", "--off"], ["protect", "--restrict-advisory-locks"]])
+def test_protect_waits_no_longer_than_its_lock_timeout(db: Db, protected: None, conn: psycopg.Connection,
+                                                       capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    """Another session's open transaction holding a lock on an event trigger: protect gives up after
+    --lock-timeout with one line naming it, and changes nothing (the grants neither)."""
+    grants = "SELECT proacl::text FROM pg_proc WHERE oid = 'pg_advisory_lock(bigint)'::regprocedure"
+    before = conn.execute(grants).fetchone()
+    with psycopg.connect(db.dsn()) as holder:
+        holder.execute("COMMENT ON EVENT TRIGGER catalog_sync_protect_drop IS 'held'")     # left open
+        assert cli.main([*argv, "--lock-timeout", "200ms", "--dsn", db.dsn()]) == 2
+        err = capsys.readouterr().err
+        assert "a lock on an event trigger was held longer than" in err and "nothing was changed" in err
+        assert len(err.strip().splitlines()) == 1
+        holder.rollback()
+    assert conn.execute("SELECT count(*) FROM pg_event_trigger WHERE evtname LIKE 'catalog_sync%'").fetchone() == (3,)
+    assert conn.execute(grants).fetchone() == before
+
+
 def test_the_other_tables_of_a_tenant_whose_table_was_dropped_keep_working(
         protected: None, app: psycopg.Connection, conn: psycopg.Connection) -> None:
     """After a dropped table detached the tenant, writes to its remaining tables publish nothing and succeed."""
