@@ -26,9 +26,10 @@
 --      character reference but &amp;.  The output form is accepted again.
 --   6. Every remaining placeholder becomes '&lt;' / '&gt;'.
 --   7. The tags are balanced: the result is a well-nested fragment that an
---      HTML parser reads exactly as written, so inside any container of a
---      page it closes nothing of the page and leaves nothing open after
---      itself (details at step 7 below).
+--      HTML parser reads as written (but for a newline right after <pre>,
+--      which it drops), so inside a <div> of a page with no <a> or <p>
+--      around it, it closes nothing of the page and leaves nothing open
+--      after itself (details at step 7 below).
 --
 -- Text the user typed as a character reference (for example "&lt;p&gt;")
 -- stays text: only real '<' '>' characters can become tags.  The function is
@@ -42,8 +43,9 @@
 -- regexp_replace() builds a fresh DFA for every match (microseconds for a
 -- small pattern, tens of microseconds for a large one or one with capture
 -- groups), so the regexps that run on every input are small, capture nothing
--- and rarely match; links, mixed-case tags and the formatting fix-up work on
--- the pieces between tags instead, and only when needed.  The regexps use
+-- and rarely match; links and mixed-case tags are handled on the pieces
+-- between tags instead, and only when needed; the balancing of step 7 walks
+-- the tags of every input that has any.  The regexps use
 -- explicit code-point classes (no [[:space:]], no case-insensitive flag) and
 -- lower() runs under COLLATE "C", so the result does not depend on
 -- the database's locale (IMMUTABLE).  Literals with a backslash are E'' strings
@@ -189,15 +191,17 @@ BEGIN
     v_s := replace(replace(replace(replace(v_s, E'\u0003<', '</'), E'\u0003\u0001', '&lt;/'),
                            E'\u0001', '&lt;'), E'\u0002', '&gt;');
 
-    -- 7. The fragment must be self-contained: inside any container element of the page, it must
-    --    close nothing of the page and leave nothing open after itself.  An HTML parser closes what an
+    -- 7. The fragment must be self-contained: inside a container element of the page (a <div> with no
+    --    <a> or <p> around it: a parser lets the fragment's <a> close the one, and its block tags the
+    --    other, whatever it does), it must close nothing of the page and leave nothing open after
+    --    itself.  An HTML parser closes what an
     --    end tag names even when the fragment did not open it (a stray </li> or </ul> closes the
     --    page's list around the container), keeps a block element left open to the end of the
     --    container, and reopens a formatting element (a strong b em i u code) left open -- or one
     --    its end tag could not close because a block element was open inside it -- in the markup
     --    after the fragment (an unclosed <a> turns the rest of the page into its link).
     --    One pass over the tags keeps a stack of the open elements and does explicitly what the
-    --    parser would do implicitly: formatting elements are closed before each block tag; an
+    --    parser would do implicitly: formatting elements are closed before each block tag kept; an
     --    opening block tag closes an open <p>, <li> an open <li>, a heading an open heading; an end
     --    tag closes the innermost open element of its kind (a heading's: any heading) and every
     --    element open inside it; at the end everything still open is closed.  Dropped: an end tag
