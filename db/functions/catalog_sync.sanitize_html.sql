@@ -38,7 +38,7 @@
 -- Speed: benchmarks/bench_sanitizer.py measures about 7 MB/s of typical rich
 -- text on a shared 2-vCPU machine (bare escaping: 120 to 170 MB/s; numbers in
 -- docs/benchmarks.md; 9.3 MB/s before step 7 balanced every tag); a hostile
--- 1,000,000-character input takes about a second.  Fixed tokens are restored
+-- 1,000,000-character input takes up to 2 seconds.  Fixed tokens are restored
 -- with replace(), which scans fast and costs nothing per match.
 -- regexp_replace() builds a fresh DFA for every match (microseconds for a
 -- small pattern, tens of microseconds for a large one or one with capture
@@ -215,7 +215,7 @@ BEGIN
     --    holds one after step 6) that removes the '<' before it when the pieces are joined: each
     --    piece is written at most once, so the pass is linear in the input.
     v_parts := string_to_array(v_s, '<');                   -- every '<' now starts an emitted tag
-    v_stack := '{}';                                        -- open elements, innermost at v_n
+    v_stack := '{}';                                        -- open elements, innermost at v_n, NULL above it
     v_n := 0;
     FOR i IN 2 .. cardinality(v_parts) LOOP
         v_tag := split_part(v_parts[i], '>', 1);
@@ -225,19 +225,27 @@ BEGIN
         IF v_tag = 'br' THEN
             NULL;
         ELSIF v_tag IN ('strong', 'b', 'em', 'i', 'u', 'code') THEN
-            IF coalesce(array_position(v_stack, v_tag), v_n + 1) <= v_n THEN
+            IF array_position(v_stack, v_tag) IS NOT NULL THEN
                 v_drop := true;                             -- already open
             ELSE
                 v_push := v_tag;
             END IF;
         ELSIF v_tag IN ('/strong', '/b', '/em', '/i', '/u', '/code', '/a') THEN
-            v_depth := coalesce(array_position(v_stack, substr(v_tag, 2)), v_n + 1);
-            IF v_depth = v_n THEN                           -- closes the innermost element: as it is
+            v_depth := coalesce(array_position(v_stack, substr(v_tag, 2)), 0);
+            IF v_depth > 0 AND v_depth = v_n THEN           -- closes the innermost element: as it is
+                v_stack[v_n] := NULL;
                 v_n := v_n - 1;
                 v_depth := 0;
             ELSE                                            -- written out below, or closes nothing
                 v_drop := true;
             END IF;
+        ELSIF left(v_tag, 1) = '/' AND NOT (v_stack && ARRAY[substr(v_tag, 2)]
+                                            OR v_tag IN ('/h2', '/h3', '/h4') AND v_stack && ARRAY['h2', 'h3', 'h4']) THEN
+            v_drop := true;                                 -- a block end tag that closes nothing (&&: no walk)
+        ELSIF v_tag = 'li' AND NOT v_stack && ARRAY['ul', 'ol'] THEN
+            v_drop := true;                                 -- outside a list
+        ELSIF v_n >= 100 AND v_tag IN ('p', 'ul', 'ol', 'li', 'h2', 'h3', 'h4', 'blockquote', 'pre') THEN
+            v_drop := true;                                 -- too deep
         ELSE
             -- the innermost open block element (formatting elements are all above it)
             v_top := v_n;
@@ -245,50 +253,32 @@ BEGIN
                 v_top := v_top - 1;
             END LOOP;
             IF v_tag IN ('p', 'ul', 'ol', 'li', 'h2', 'h3', 'h4', 'blockquote', 'pre') THEN
-                IF v_n >= 100 THEN
-                    v_drop := true;                         -- too deep
-                ELSIF v_tag = 'li' AND coalesce(array_position(v_stack, 'ul'), v_n + 1) > v_n
-                                AND coalesce(array_position(v_stack, 'ol'), v_n + 1) > v_n THEN
-                    v_drop := true;                         -- outside a list
-                ELSE
-                    IF v_top > 0 AND v_stack[v_top] = 'p' THEN
-                        v_top := v_top - 1;
-                    END IF;
-                    IF v_top > 0 AND (v_tag = 'li' AND v_stack[v_top] = 'li'
-                                      OR v_tag IN ('h2', 'h3', 'h4') AND v_stack[v_top] IN ('h2', 'h3', 'h4')) THEN
-                        v_top := v_top - 1;
-                    END IF;
-                    v_depth := v_top + 1;
-                    v_push := v_tag;
+                IF v_top > 0 AND v_stack[v_top] = 'p' THEN
+                    v_top := v_top - 1;
                 END IF;
-            ELSIF left(v_tag, 1) = '/' THEN                 -- a block end tag
+                IF v_top > 0 AND (v_tag = 'li' AND v_stack[v_top] = 'li'
+                                  OR v_tag IN ('h2', 'h3', 'h4') AND v_stack[v_top] IN ('h2', 'h3', 'h4')) THEN
+                    v_top := v_top - 1;
+                END IF;
+                v_depth := v_top + 1;
+                v_push := v_tag;
+            ELSIF left(v_tag, 1) = '/' THEN                 -- a block end tag of an open element
                 v_name := substr(v_tag, 2);
-                -- Open at all?  (array_position() finds the outermost one, in C: an end tag that closes
-                -- nothing costs no walk down the stack.  Entries above v_n are stale.)
-                IF v_name IN ('h2', 'h3', 'h4') THEN
-                    v_depth := least(coalesce(array_position(v_stack, 'h2'), v_n + 1),
-                                     coalesce(array_position(v_stack, 'h3'), v_n + 1),
-                                     coalesce(array_position(v_stack, 'h4'), v_n + 1));
-                ELSE
-                    v_depth := coalesce(array_position(v_stack, v_name), v_n + 1);
-                END IF;
-                IF v_depth <= v_n THEN                      -- the innermost one: each step closes an element
-                    v_depth := v_top;
-                    WHILE v_stack[v_depth] <> v_name
-                          AND NOT (v_name IN ('h2', 'h3', 'h4') AND v_stack[v_depth] IN ('h2', 'h3', 'h4')) LOOP
-                        v_depth := v_depth - 1;
-                    END LOOP;
-                ELSE
-                    v_depth := 0;
-                END IF;
+                -- the innermost one: each step down closes an element
+                v_depth := v_top;
+                WHILE v_stack[v_depth] <> v_name
+                      AND NOT (v_name IN ('h2', 'h3', 'h4') AND v_stack[v_depth] IN ('h2', 'h3', 'h4')) LOOP
+                    v_depth := v_depth - 1;
+                END LOOP;
                 IF v_depth = v_n AND v_stack[v_n] = v_name THEN
-                    v_n := v_n - 1;                         -- closes the innermost element: as it is
+                    v_stack[v_n] := NULL;                   -- closes the innermost element: as it is
+                    v_n := v_n - 1;
                     v_depth := 0;
-                ELSE                                        -- written out below, or closes nothing
+                ELSE                                        -- written out below
                     v_drop := true;
                 END IF;
             ELSE                                            -- a link: an open one is closed first
-                v_depth := coalesce(array_position(v_stack, 'a'), v_n + 1);
+                v_depth := coalesce(array_position(v_stack, 'a'), 0);
                 v_push := 'a';
             END IF;
         END IF;
@@ -297,6 +287,7 @@ BEGIN
             IF v_depth BETWEEN 1 AND v_n THEN
                 FOR k IN REVERSE v_n .. v_depth LOOP
                     v_close := v_close || '</' || v_stack[k] || '>';
+                    v_stack[k] := NULL;
                 END LOOP;
                 v_n := v_depth - 1;
             END IF;
