@@ -12,7 +12,9 @@ rounds (order rotated each round), median of the rounds reported:
       SET title = title || '!', on a new connection ("fresh") and on the application
       connection that has just made the single-row writes of (a), (b), (d) ("warm");
   (d) provider eligibility flip: marketplace_enabled false, then true, of a provider with
-      --flip-services services (default 100), one transaction each.
+      --flip-services services (default 100), one transaction each;
+  (e) service created, then deleted (Service.objects.create(), service.delete()): one INSERT
+      of an eligible service, one DELETE of it, one transaction each.
 
 Variants, each on its own tenant schema with the same data:
 
@@ -67,6 +69,15 @@ class Tenant:
                               "AND servicecategory_id IN (%s)").format(s)
         self.flip = sql.SQL("UPDATE {}.services_serviceprovider SET marketplace_enabled = %s, "
                             "updated_at = now() WHERE id = %s").format(s)
+        self.create_service = sql.SQL(
+            "INSERT INTO {0}.services_service (uuid, title, slug, short_description, description, pricing_type, "
+            "price_min, price_max, currency, delivery_time_days, revisions_included, tags, thumbnail_url, "
+            "is_active, is_public, is_featured, published_at, internal_cost, private_notes, created_at, "
+            "updated_at, category_id, provider_id) "
+            "VALUES (gen_random_uuid(), %s, %s, 'A short pitch', %s, 'fixed', 100.00, 250.00, 'EUR', 7, 2, "
+            "'[\"design\"]', 'https://cdn.example/thumb/new.png', true, true, false, now(), 42.00, "
+            "'private notes', now(), now(), %s, %s) RETURNING id").format(s)
+        self.delete_service = sql.SQL("DELETE FROM {}.services_service WHERE id = %s").format(s)
 
 
 def build(admin: common.Conn, dsn: str, providers: int, flip_services: int, services: int) -> dict[str, int]:
@@ -171,6 +182,31 @@ def flip_ops(conn: common.Conn, tenants: dict[str, Tenant]) -> tuple[Ops, Ops]:
     return ({name: make(name, False) for name in tenants}, {name: make(name, True) for name in tenants})
 
 
+def service_ops(conn: common.Conn, tenants: dict[str, Tenant]) -> tuple[Ops, Ops]:
+    created: dict[str, int] = {}
+
+    def create(name: str) -> Callable[[int], None]:
+        t = tenants[name]
+
+        def run(n: int) -> None:
+            pid, cat = t.others[n % len(t.others)]
+            row = conn.execute(t.create_service, (f"Service new {n}", f"service-new-{n}", seed.SERVICE_HTML,
+                                                  cat, pid)).fetchone()
+            conn.commit()
+            assert row is not None
+            created[name] = int(row[0])
+        return run
+
+    def delete(name: str) -> Callable[[int], None]:
+        t = tenants[name]
+
+        def run(_n: int) -> None:
+            conn.execute(t.delete_service, (created.pop(name),))
+            conn.commit()
+        return run
+    return ({name: create(name) for name in tenants}, {name: delete(name) for name in tenants})
+
+
 def bulk_update(dsn: str, app: common.Conn, admin: common.Conn, rows: int, rounds: int, session: str,
                 timeout: float) -> list[common.Result]:
     """(c): one UPDATE of every service of a bulk tenant, per variant; VACUUM (untimed) after each."""
@@ -245,13 +281,14 @@ def main() -> None:
     parser.add_argument("--services", type=int, default=50_000, help="services of the bulk tenant (default 50000)")
     parser.add_argument("--flip-services", type=int, default=100,
                         help="services of the provider whose eligibility flips (default 100)")
-    parser.add_argument("--ops", type=int, default=400, help="provider edits and M2M add/remove pairs per variant")
+    parser.add_argument("--ops", type=int, default=400,
+                        help="provider edits, M2M add/remove and service create/delete pairs per variant")
     parser.add_argument("--flips", type=int, default=100, help="disable/enable pairs per variant (default 100)")
     parser.add_argument("--rounds", type=int, default=10, help="alternating rounds of (a), (b), (d)")
     parser.add_argument("--bulk-rounds", type=int, default=3, help="alternating rounds of (c), per session")
     parser.add_argument("--bulk-session", choices=("fresh", "warm", "both"), default="both")
     parser.add_argument("--bulk-timeout", type=float, default=300, help="statement_timeout of (c), seconds")
-    parser.add_argument("--scenarios", default="abcd", help="which of a, b, c, d to run (default abcd)")
+    parser.add_argument("--scenarios", default="abcde", help="which of a, b, c, d, e to run (default abcde)")
     common.add_profile_option(parser)
     args = parser.parse_args()
     per_round = max(1, args.ops // args.rounds)
@@ -294,6 +331,14 @@ def main() -> None:
                     results.append(common.paired_result(f"{label}: enable", on, SYNC, BARE))
                     if args.profile:
                         common.print_profile(admin, "(d) eligibility flip", [app])
+                    common.vacuum(admin, ["public.provider_catalog", "public.service_catalog", *small_tables])
+                if "e" in args.scenarios:
+                    common.progress(f"(e) service create/delete: {per_round * args.rounds} pairs per variant")
+                    made, gone = paired_ops(*service_ops(app, tenants), per_round, args.rounds)
+                    results.append(common.paired_result("(e) service create, 1 INSERT/txn", made, SYNC, BARE))
+                    results.append(common.paired_result("(e) service delete, 1 DELETE/txn", gone, SYNC, BARE))
+                    if args.profile:
+                        common.print_profile(admin, "(e) service create/delete", [app])
                     common.vacuum(admin, ["public.provider_catalog", "public.service_catalog", *small_tables])
                 sessions = ("fresh", "warm") if args.bulk_session == "both" else (args.bulk_session,)
                 for session in sessions if "c" in args.scenarios else ():

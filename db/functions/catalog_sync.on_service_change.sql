@@ -28,10 +28,10 @@ BEGIN
         RETURN NULL;
     END IF;
     IF TG_OP = 'UPDATE' THEN
-        -- The common write, in static SQL (planned once per session and
-        -- trigger): the query changed_keys_sql() builds for an UPDATE, with
-        -- the inputs of the source type written out (a test keeps the lists
-        -- equal). INSERT and DELETE take the built query.
+        -- Static SQL (planned once per session and trigger), as for INSERT
+        -- and DELETE below: the query changed_keys_sql() builds for an
+        -- UPDATE, with the inputs of the source type written out (a test
+        -- keeps the lists equal).
         WITH ch AS (
             SELECT coalesce(n.id, o.id) AS id,
                    CASE WHEN n.uuid IS DISTINCT FROM o.uuid THEN 1
@@ -59,14 +59,22 @@ BEGIN
                (SELECT array_agg(z.p ORDER BY z.p)
                 FROM (SELECT ch.new_parent2 FROM ch UNION SELECT ch.old_parent2 FROM ch) AS z (p) WHERE z.p IS NOT NULL)
         INTO v_ids, v_masks, v_uuids, v_providers, v_categories;
+    ELSIF TG_OP = 'INSERT' THEN
+        -- What changed_keys_sql() builds for an INSERT (no mask: nothing to
+        -- reuse), written out: EXECUTE would parse and plan it every time.
+        SELECT array_agg(n.id ORDER BY n.id), array_agg(0 ORDER BY n.id),
+               array_agg(DISTINCT n.uuid) FILTER (WHERE n.uuid IS NOT NULL),
+               array_agg(DISTINCT n.provider_id) FILTER (WHERE n.provider_id IS NOT NULL),
+               array_agg(DISTINCT n.category_id) FILTER (WHERE n.category_id IS NOT NULL)
+        INTO v_ids, v_masks, v_uuids, v_providers, v_categories
+        FROM new_rows n;
     ELSE
-        EXECUTE catalog_sync.changed_keys_sql(
-                    TG_OP,
-                    catalog_sync.source_columns('catalog_sync.service_source',
-                        '{category_name,category_slug,provider_uuid,provider_display_name,provider_avatar_url,'
-                        'provider_rating_avg,provider_is_verified,provider_marketplace_enabled,provider_is_active,html_mask}'),
-                    ARRAY['description'], 'uuid', 'provider_id', 'category_id')
-            INTO v_ids, v_masks, v_uuids, v_providers, v_categories;
+        SELECT array_agg(o.id ORDER BY o.id), array_agg(0 ORDER BY o.id),
+               array_agg(DISTINCT o.uuid) FILTER (WHERE o.uuid IS NOT NULL),
+               array_agg(DISTINCT o.provider_id) FILTER (WHERE o.provider_id IS NOT NULL),
+               array_agg(DISTINCT o.category_id) FILTER (WHERE o.category_id IS NOT NULL)
+        INTO v_ids, v_masks, v_uuids, v_providers, v_categories
+        FROM old_rows o;
     END IF;
     IF v_ids IS NULL THEN
         RETURN NULL;
