@@ -126,6 +126,17 @@ def verify_findings(conn: psycopg.Connection) -> list[tuple[str, str | None]]:
     return [(r[0], r[1]) for r in rows]
 
 
+def source_inputs(conn: psycopg.Connection, source_type: str, derived: str) -> list[str]:
+    """The attributes of a catalog_sync.*_source type that come straight from the source row (all
+    but `derived`), in order: the projection's inputs, which a trigger's UPDATE comparison lists."""
+    rows = conn.execute(
+        "SELECT a.attname FROM pg_attribute a JOIN pg_type t ON t.typrelid = a.attrelid "
+        "WHERE t.oid = %s::regtype AND a.attnum > 0 AND NOT a.attisdropped AND a.attname <> ALL (%s::text[]) "
+        "ORDER BY a.attnum", (source_type, derived)).fetchall()
+    assert rows, f"no attributes: {source_type}"
+    return [r[0] for r in rows]
+
+
 # ---------------------------------------------------------------- added helpers
 
 

@@ -25,6 +25,7 @@ from tests.jobs import (
     insert_jobs,
     row_version,
     set_tenant,
+    source_inputs,
     update_job,
     verify_findings,
 )
@@ -358,10 +359,10 @@ def test_update_trigger_compares_every_projection_input(conn: psycopg.Connection
     go unnoticed (stale catalog row); this keeps the two lists equal.
     """
     body = conn.execute("SELECT prosrc FROM pg_proc WHERE oid = %s::regproc", (f"catalog_sync.{function}",)).fetchone()
-    inputs = conn.execute("SELECT catalog_sync.source_columns(%s, %s)", (f"catalog_sync.{source}", derived)).fetchone()
-    assert body is not None and inputs is not None
+    inputs = source_inputs(conn, f"catalog_sync.{source}", derived)
+    assert body is not None
     match = re.search(r"OR \((n\..*?)\)\s+IS DISTINCT FROM\s+\((o\..*?)\)", body[0], re.S)
     assert match, "the row comparison of the UPDATE branch"
     new_side = [c.strip().removeprefix("n.") for c in match.group(1).split(",")]
     old_side = [c.strip().removeprefix("o.") for c in match.group(2).split(",")]
-    assert new_side == old_side == inputs[0]
+    assert new_side == old_side == inputs

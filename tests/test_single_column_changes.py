@@ -24,19 +24,21 @@ import pytest
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from tests.jobs import category_id, insert_job, update_job, verify_findings
-from tests.market import insert_provider, insert_service, insert_service_category, update_provider, update_service
+from tests.jobs import category_id, insert_job, source_inputs, update_job, verify_findings
+from tests.market import (
+    insert_provider,
+    insert_service,
+    insert_service_category,
+    insert_skill,
+    link_category,
+    link_skill,
+    update_provider,
+    update_service,
+)
 
 ACME = "tenant_acme"
 WHEN = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
 EARLIER = datetime(2020, 1, 2, 3, 4, 5, tzinfo=UTC)
-
-
-def source_inputs(conn: psycopg.Connection, source_type: str, derived: str) -> list[str]:
-    """The inputs the trigger of that source compares (the columns of the source type from the row)."""
-    row = conn.execute("SELECT catalog_sync.source_columns(%s::regtype, %s::text[])", (source_type, derived)).fetchone()
-    assert row is not None
-    return list(row[0])
 
 
 def catalogs_now(conn: psycopg.Connection) -> list[Any]:
@@ -143,6 +145,54 @@ def test_an_update_of_any_one_service_input_reaches_the_catalog(app: psycopg.Con
         before = catalogs_now(conn)
         update_service(app, ACME, service["id"], **{column: value})
         assert_follows(conn, column, before, changes_catalog=column != "id")
+
+
+# ------------------------------------------------------- categories and skills
+
+def parent_under_test(app: psycopg.Connection, table: str) -> int:
+    """A row of `table` that an eligible job, or a provider and a service, show in the catalogs."""
+    if table == "ats_jobcategory":
+        row = app.execute(sql.SQL(
+            "INSERT INTO {}.ats_jobcategory (uuid, name, slug, description, created_at, updated_at) "
+            "VALUES (%s, 'Parent', %s, '', now(), now()) RETURNING id").format(sql.Identifier(ACME)),
+            (uuid.uuid4(), f"parent-{uuid.uuid4().hex[:8]}")).fetchone()
+        assert row is not None
+        insert_job(app, ACME, category_id=row[0])
+        return int(row[0])
+    provider = insert_provider(app, ACME)
+    if table == "services_skill":
+        parent = insert_skill(app, ACME)["id"]
+        link_skill(app, ACME, provider["id"], parent)
+        return parent
+    parent = insert_service_category(app, ACME)["id"]
+    link_category(app, ACME, provider["id"], parent)
+    insert_service(app, ACME, provider["id"], category_id=parent)
+    return parent
+
+
+@pytest.mark.parametrize("table", ["ats_jobcategory", "services_servicecategory", "services_skill"])
+def test_an_update_of_any_one_parent_column(app: psycopg.Connection, conn: psycopg.Connection, table: str) -> None:
+    """The catalogs show a category's or skill's name and slug: an update of either alone reaches
+    them; an update of any other column alone (its id aside: the children's foreign keys) rewrites
+    no catalog row. The trigger's written-out comparison must list exactly what the readers show."""
+    columns = [r[0] for r in conn.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s "
+        "AND column_name <> 'id' ORDER BY ordinal_position", (ACME, table)).fetchall()]
+    new_values: dict[str, Any] = {"uuid": uuid.uuid4(), "name": "Renamed", "slug": f"renamed-{uuid.uuid4().hex[:8]}",
+                                  "description": "Changed", "created_at": EARLIER, "updated_at": WHEN}
+    assert set(columns) <= {*new_values, "parent_id"}, columns
+    for column in columns:
+        parent = parent_under_test(app, table)
+        value = parent if column == "parent_id" else new_values[column]
+        if column == "slug":
+            value = f"renamed-{uuid.uuid4().hex[:8]}"
+        before = catalogs_now(conn)
+        app.execute(sql.SQL("UPDATE {}.{} SET {} = %s WHERE id = %s").format(
+            sql.Identifier(ACME), sql.Identifier(table), sql.Identifier(column)), (value, parent))
+        shown = column in ("name", "slug")
+        assert_follows(conn, f"{table}.{column}", before, changes_catalog=shown)
+        if not shown:
+            assert catalogs_now(conn) == before, f"an update of {table}.{column} alone rewrote catalog rows"
 
 
 # ----------------------------------------------------------- verify, column by column

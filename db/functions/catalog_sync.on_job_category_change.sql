@@ -14,11 +14,7 @@ SET row_security = off
 AS $$
 DECLARE
     v_tenant_id  bigint;
-    v_ids        bigint[];
-    v_masks      integer[];
-    v_uuids      uuid[];
     v_parents    bigint[];
-    v_unused     bigint[];
     v_filter     text := 'categories';
 BEGIN
     v_tenant_id := catalog_sync.guard(TG_RELID, TG_NARGS, TG_ARGV[0], 'ats_jobcategory', TG_LEVEL, TG_WHEN, true);
@@ -30,11 +26,21 @@ BEGIN
         PERFORM catalog_sync.lock_for_tenant_change(ARRAY[v_tenant_id]);
         v_filter := 'all';
     ELSE
-        -- The "uuid" and "parent" of a category row are not needed here: the
-        -- category ids themselves are the keys.
-        EXECUTE catalog_sync.changed_keys_sql(TG_OP, ARRAY['name', 'slug'], '{}', 'uuid', 'id')
-            INTO v_ids, v_masks, v_uuids, v_parents, v_unused;
-        IF v_ids IS NULL THEN
+        -- The category ids themselves are the keys, ascending (the lock
+        -- order). Static SQL, planned once per session and trigger.
+        IF TG_OP = 'INSERT' THEN
+            SELECT array_agg(DISTINCT n.id) INTO v_parents FROM new_rows n;
+        ELSIF TG_OP = 'DELETE' THEN
+            SELECT array_agg(DISTINCT o.id) INTO v_parents FROM old_rows o;
+        ELSE
+            -- Only what the catalog shows of a category counts (a test keeps
+            -- this list equal to what the job reader reads of it); a changed
+            -- id counts under both ids.
+            SELECT array_agg(DISTINCT coalesce(n.id, o.id)) INTO v_parents
+            FROM new_rows n FULL JOIN old_rows o ON o.id = n.id
+            WHERE n.id IS NULL OR o.id IS NULL OR (n.name, n.slug) IS DISTINCT FROM (o.name, o.slug);
+        END IF;
+        IF v_parents IS NULL THEN
             RETURN NULL;
         END IF;
         PERFORM catalog_sync.lock_for_parent_change(v_tenant_id, 'job_category', v_parents);

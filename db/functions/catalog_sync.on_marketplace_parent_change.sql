@@ -18,11 +18,7 @@ DECLARE
     v_table     name;
     v_kind      text;
     v_filter    text;
-    v_ids       bigint[];
-    v_masks     integer[];
-    v_uuids     uuid[];
     v_parents   bigint[];
-    v_unused    bigint[];
 BEGIN
     -- Which table this is comes from the registry (by OID), not its name.
     SELECT a.source_table INTO v_table FROM catalog_sync.attached_table a WHERE a.relid = TG_RELID;
@@ -39,9 +35,19 @@ BEGIN
         PERFORM catalog_sync.lock_for_tenant_change(ARRAY[v_tenant_id]);
         v_filter := 'all';
     ELSE
-        EXECUTE catalog_sync.changed_keys_sql(TG_OP, ARRAY['name', 'slug'], '{}', 'uuid', 'id')
-            INTO v_ids, v_masks, v_uuids, v_parents, v_unused;
-        IF v_ids IS NULL THEN
+        -- The parents' ids are the keys, ascending (the lock order), as in
+        -- on_job_category_change(). Static SQL, planned once per session and
+        -- table (both tables show their name and slug).
+        IF TG_OP = 'INSERT' THEN
+            SELECT array_agg(DISTINCT n.id) INTO v_parents FROM new_rows n;
+        ELSIF TG_OP = 'DELETE' THEN
+            SELECT array_agg(DISTINCT o.id) INTO v_parents FROM old_rows o;
+        ELSE
+            SELECT array_agg(DISTINCT coalesce(n.id, o.id)) INTO v_parents
+            FROM new_rows n FULL JOIN old_rows o ON o.id = n.id
+            WHERE n.id IS NULL OR o.id IS NULL OR (n.name, n.slug) IS DISTINCT FROM (o.name, o.slug);
+        END IF;
+        IF v_parents IS NULL THEN
             RETURN NULL;
         END IF;
         PERFORM catalog_sync.lock_for_parent_change(v_tenant_id, v_kind, v_parents, 'provider_parents');

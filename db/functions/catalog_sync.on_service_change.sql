@@ -29,9 +29,9 @@ BEGIN
     END IF;
     IF TG_OP = 'UPDATE' THEN
         -- Static SQL (planned once per session and trigger), as for INSERT
-        -- and DELETE below: the query changed_keys_sql() builds for an
-        -- UPDATE, with the inputs of the source type written out (a test
-        -- keeps the lists equal).
+        -- and DELETE below (docs/architecture.md, "Changed keys"); the
+        -- inputs of the source type written out (a test keeps the lists
+        -- equal).
         WITH ch AS (
             SELECT coalesce(n.id, o.id) AS id,
                    CASE WHEN n.uuid IS DISTINCT FROM o.uuid THEN 1
@@ -60,8 +60,7 @@ BEGIN
                 FROM (SELECT ch.new_parent2 FROM ch UNION SELECT ch.old_parent2 FROM ch) AS z (p) WHERE z.p IS NOT NULL)
         INTO v_ids, v_masks, v_uuids, v_providers, v_categories;
     ELSIF TG_OP = 'INSERT' THEN
-        -- What changed_keys_sql() builds for an INSERT (no mask: nothing to
-        -- reuse), written out: EXECUTE would parse and plan it every time.
+        -- Every inserted row counts (mask 0: no catalog row to reuse).
         SELECT array_agg(n.id ORDER BY n.id), array_agg(0 ORDER BY n.id),
                array_agg(DISTINCT n.uuid) FILTER (WHERE n.uuid IS NOT NULL),
                array_agg(DISTINCT n.provider_id) FILTER (WHERE n.provider_id IS NOT NULL),
