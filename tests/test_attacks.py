@@ -1217,6 +1217,42 @@ def test_a_table_swapped_in_under_the_contract_name_is_found_and_repaired(
     arena.assert_canary()
 
 
+def test_the_protection_checks_purge_nothing_when_called_directly(arena: Arena) -> None:
+    """HOLE, fixed (review, sixteenth session). The protection's checks are definer functions that
+    PUBLIC may call (the event triggers run as the dropping role). check_drop() purged the tenant of
+    every registered table it was handed that no longer existed: another tenant's table rebuilt and
+    swapped in (a restore, a DBA's rebuild; protect off) let any role wipe that tenant's catalog rows
+    and detach it, and verify then said clean. Now the dropped tables come from the sql_drop event
+    itself: called directly, with the dropped table's OID in every argument, no check changes anything."""
+    app = arena.app
+    app.execute(f"CREATE TABLE {GLOBEX}.jobs_copy (LIKE {GLOBEX}.ats_jobposting INCLUDING ALL)")
+    app.execute(f"INSERT INTO {GLOBEX}.jobs_copy SELECT * FROM {GLOBEX}.ats_jobposting")
+    app.execute(f"DROP TABLE {GLOBEX}.ats_jobposting CASCADE")
+    app.execute(f"ALTER TABLE {GLOBEX}.jobs_copy RENAME TO ats_jobposting")
+    registered = arena.su.execute("SELECT relid FROM catalog_sync.attached_table WHERE tenant_id = %s "
+                                  "ORDER BY relid", (arena.globex_id,)).fetchall()
+    dropped = [r[0] for r in registered if arena.su.execute(
+        "SELECT NOT EXISTS (SELECT FROM pg_class WHERE oid = %s)", (r[0],)).fetchone()[0]]
+    assert len(dropped) == 1
+    checks = arena.su.execute(
+        "SELECT p.oid::regprocedure::text, p.proargtypes::regtype[]::text[] FROM pg_proc p "
+        "WHERE p.pronamespace = 'catalog_sync_protect'::regnamespace "
+        "AND has_function_privilege('public', p.oid, 'EXECUTE')").fetchall()
+    assert {c[0].split("(")[0] for c in checks} >= {"catalog_sync_protect.check_drop"}, checks
+    values = {"oid[]": sql.Literal(dropped).as_string(None) + "::oid[]", "oid": f"{dropped[0]}::oid"}
+    attacker = arena.connect_tenant()
+    for signature, argtypes in checks:
+        name = signature.split("(")[0]
+        args = ", ".join(values.get(t, f"NULL::{t}") for t in argtypes)
+        with contextlib.suppress(psycopg.Error):
+            attacker.execute(f"SELECT {name}({args})")
+    assert arena.su.execute("SELECT detached_at FROM catalog_sync.tenant WHERE tenant_id = %s",
+                            (arena.globex_id,)).fetchone() == (None,)
+    assert arena.su.execute("SELECT relid FROM catalog_sync.attached_table WHERE tenant_id = %s ORDER BY relid",
+                            (arena.globex_id,)).fetchall() == registered
+    arena.assert_canary()
+
+
 def test_a_view_under_the_old_name_of_a_renamed_table_is_no_replacement(arena: Arena,
                                                                           capsys: pytest.CaptureFixture[str]) -> None:
     """(review) Renamed, with a view keeping the old name for the application: writes through the view

@@ -39,28 +39,39 @@ ALTER FUNCTION catalog_sync_protect.check_ddl(oid[]) OWNER TO catalog_sync_owner
 REVOKE ALL ON FUNCTION catalog_sync_protect.check_ddl(oid[]) FROM PUBLIC;
 
 -- check_drop() runs for every DROP: a sync trigger dropped on its own
--- (not with its table; p_triggers holds trigger names) is refused; a registered table dropped (DROP TABLE,
--- DROP SCHEMA ... CASCADE) unregisters its tenant and deletes the tenant's
--- catalog rows, which could otherwise never be verified again.
-CREATE OR REPLACE FUNCTION catalog_sync_protect.check_drop(p_tables oid[], p_triggers text[])
+-- (not with its table; p_triggers holds the names of the dropped triggers)
+-- is refused; a registered table dropped (DROP TABLE, DROP SCHEMA ...
+-- CASCADE) unregisters its tenant and deletes the tenant's catalog rows,
+-- which could otherwise never be verified again.
+-- The dropped tables come from the sql_drop event itself, never from the
+-- caller: anybody may call this (the event trigger runs as the dropping
+-- role), and a registered table that is gone is also what a table rebuilt and
+-- swapped in leaves (verify: table_replaced, repaired by attaching the new
+-- one), which a caller naming it must not turn into a purge. Outside a
+-- sql_drop event pg_event_trigger_dropped_objects() raises.
+-- (The older form, which took the tables as an argument, is dropped.)
+DROP FUNCTION IF EXISTS catalog_sync_protect.check_drop(oid[], text[]);
+CREATE OR REPLACE FUNCTION catalog_sync_protect.check_drop(p_triggers text[])
 RETURNS void
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    v_tables    oid[];
     v_tenant_id bigint;
 BEGIN
+    SELECT array_agg(d.objid) FILTER (WHERE d.object_type = 'table')
+    INTO v_tables
+    FROM pg_catalog.pg_event_trigger_dropped_objects() AS d;
     IF EXISTS (SELECT FROM unnest(p_triggers) AS t WHERE t LIKE E'catalog_sync\\_%')
-       AND coalesce(cardinality(p_tables), 0) = 0 THEN
+       AND v_tables IS NULL THEN
         RAISE EXCEPTION 'catalog_sync: refused, the sync triggers of an attached table cannot be dropped'
             USING ERRCODE = 'insufficient_privilege',
                   HINT = 'Ask a DBA: catalog-sync detach drops them and records why the tenant is not synced.';
     END IF;
-    -- Only tables that really are gone: anybody may call this (the event
-    -- trigger runs as the dropping role), and a live table is nobody's to purge.
     FOR v_tenant_id IN SELECT DISTINCT a.tenant_id FROM catalog_sync.attached_table a
-                       WHERE a.relid = ANY (p_tables)
+                       WHERE a.relid = ANY (v_tables)
                          AND NOT EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = a.relid)
                        ORDER BY 1 LOOP
         PERFORM catalog_sync.lock_for_tenant_change(ARRAY[v_tenant_id]);
@@ -72,8 +83,8 @@ BEGIN
     END LOOP;
 END
 $$;
-ALTER FUNCTION catalog_sync_protect.check_drop(oid[], text[]) OWNER TO catalog_sync_owner;
-REVOKE ALL ON FUNCTION catalog_sync_protect.check_drop(oid[], text[]) FROM PUBLIC;
+ALTER FUNCTION catalog_sync_protect.check_drop(text[]) OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync_protect.check_drop(text[]) FROM PUBLIC;
 
 -- check_rewrite() runs when a DDL command rewrites a table's columns or its
 -- persistence: a registered table's rows rewritten by DDL (ALTER COLUMN ...
@@ -129,7 +140,7 @@ REVOKE ALL ON FUNCTION catalog_sync_protect.check_column_drop(oid[], text[]) FRO
 -- The event trigger functions themselves run as the role that ran the DDL
 -- (SECURITY INVOKER), so that installers and superusers can be told apart;
 -- they only hand OIDs and names to the definer checks above, which PUBLIC may
--- call (they only refuse, or purge the rows of tables that are really gone).
+-- call (they only refuse, or purge the rows of the tables the event dropped).
 CREATE OR REPLACE FUNCTION catalog_sync.on_ddl_command_end()
 RETURNS event_trigger
 LANGUAGE plpgsql
@@ -170,7 +181,7 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_tables   oid[];
+    v_tables   boolean;
     v_triggers text[];
     v_column_tables oid[];
     v_columns  text[];
@@ -179,7 +190,7 @@ BEGIN
     -- unquoted, unlike object_identity, which quote_all_identifiers = on in the
     -- dropping session would quote past the check's prefix match. A column's
     -- likewise (schema, table, column); objid is its table.
-    SELECT array_agg(d.objid) FILTER (WHERE d.object_type = 'table'),
+    SELECT bool_or(d.object_type = 'table'),
            array_agg(d.address_names[cardinality(d.address_names)]) FILTER (WHERE d.object_type = 'trigger'),
            array_agg(d.objid) FILTER (WHERE d.object_type = 'table column'),
            array_agg(d.address_names[cardinality(d.address_names)])
@@ -190,8 +201,8 @@ BEGIN
         v_triggers := NULL;             -- installers may drop sync triggers (detach)
         v_columns := NULL;              -- and change the tables
     END IF;
-    IF v_tables IS NOT NULL OR v_triggers IS NOT NULL THEN
-        PERFORM catalog_sync_protect.check_drop(v_tables, v_triggers);
+    IF v_tables OR v_triggers IS NOT NULL THEN
+        PERFORM catalog_sync_protect.check_drop(v_triggers);   -- it reads the dropped tables itself
     END IF;
     IF v_columns IS NOT NULL THEN
         PERFORM catalog_sync_protect.check_column_drop(v_column_tables, v_columns);
@@ -200,7 +211,7 @@ END
 $$;
 ALTER FUNCTION catalog_sync.on_sql_drop() OWNER TO catalog_sync_owner;
 REVOKE ALL ON FUNCTION catalog_sync.on_sql_drop() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION catalog_sync_protect.check_drop(oid[], text[]) TO PUBLIC;
+GRANT EXECUTE ON FUNCTION catalog_sync_protect.check_drop(text[]) TO PUBLIC;
 GRANT EXECUTE ON FUNCTION catalog_sync_protect.check_column_drop(oid[], text[]) TO PUBLIC;
 
 CREATE OR REPLACE FUNCTION catalog_sync.on_table_rewrite()
