@@ -148,6 +148,8 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
     dsn = resolve_dsn(args.dsn)
     with connect(dsn) as conn:
         installed = is_installed(conn)
+        restricted = not conn.execute("SELECT has_function_privilege('public', "
+                                      "'pg_catalog.pg_advisory_xact_lock(bigint)', 'EXECUTE')").fetchone()[0]
     if migrate.current(dsn) is None:
         if installed:
             raise ToolError("catalog_sync was installed without migrate (no public.alembic_version); "
@@ -158,6 +160,10 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
     kept = migrate.drop_empty_version_table(dsn, args.lock_timeout)
     if kept:
         progress(f"notice: public.alembic_version kept: {kept}")
+    if restricted:
+        progress("notice: the advisory-lock functions stay restricted (protect --restrict-advisory-locks): only "
+                 "superusers and the roles granted them may call them; a later migrate grants them to the sync's "
+                 "roles again; GRANT EXECUTE on them to PUBLIC gives them back (docs/operations.md, \"Uninstall\")")
     print("uninstalled: catalogs, machinery and sync triggers removed")
     return EXIT_OK
 

@@ -71,6 +71,10 @@ def describe(exc: psycopg.Error) -> str:
     message = diag.message_primary or one_line(exc)
     if diag.message_hint:
         message += f" (hint: {diag.message_hint})"
+    elif isinstance(exc, psycopg.errors.InsufficientPrivilege) and "function pg_advisory" in message:
+        message += (" (hint: the advisory-lock functions are restricted in this database; as a superuser, "
+                    "catalog-sync protect --restrict-advisory-locks grants them to the sync's roles and the "
+                    "application role again)")
     elif isinstance(exc, psycopg.errors.InsufficientPrivilege) and message.startswith("permission denied"):
         message += (" (hint: migrate, uninstall, protect and attach --tenant-role need a superuser; attach, "
                     "detach and verify --repair a role granted catalog_sync_installer that owns the tenant tables; "

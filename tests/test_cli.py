@@ -720,6 +720,31 @@ def test_uninstall(conn: psycopg.Connection, app: psycopg.Connection, db: Db,
     insert_job(app, ACME)                       # the application writes on, unsynced
 
 
+def test_reinstall_after_an_uninstall_with_advisory_locks_restricted(conn: psycopg.Connection,
+                                                                     app: psycopg.Connection, db: Db,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """BUG (review, sixteenth session): the restriction outlives an uninstall, and the roles a later
+    migrate created had no EXECUTE on the advisory-lock functions: migrate said done, then every attach,
+    backfill and repair failed with "permission denied for function pg_advisory_xact_lock". Now the
+    uninstall says so, and the install grants them again."""
+    code, out, err = run(capsys, "protect", "--restrict-advisory-locks", dsn=db.dsn())
+    assert code == 0, err
+    code, out, err = run(capsys, "uninstall", "--yes", dsn=db.dsn())
+    assert code == 0 and "notice: the advisory-lock functions stay restricted" in err, err
+    public_lock = "SELECT has_function_privilege('public', 'pg_advisory_xact_lock(bigint)', 'EXECUTE')"
+    assert conn.execute(public_lock).fetchone() == (False,)
+    assert run(capsys, "migrate", dsn=db.dsn())[0] == 0
+    assert conn.execute(public_lock).fetchone() == (False,)           # still restricted: PUBLIC stays out
+    code, out, err = run(capsys, "attach", "--all", dsn=db.dsn())
+    assert code == 0, err
+    code, out, err = run(capsys, "backfill", dsn=db.dsn())
+    assert code == 0, err
+    job = insert_job(app, ACME)
+    assert conn.execute("SELECT count(*) FROM public.job_catalog WHERE job_uuid = %s",
+                        (job["uuid"],)).fetchone() == (1,)
+    assert run(capsys, "verify", dsn=db.dsn())[0] == 0
+
+
 def test_uninstall_keeps_a_version_table_another_project_uses(conn: psycopg.Connection, db: Db) -> None:
     """Dropped only when empty: a row is a version someone records there."""
     conn.execute("UPDATE public.alembic_version SET version_num = 'other_project_head'")
