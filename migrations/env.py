@@ -15,7 +15,7 @@ import psycopg
 import sqlalchemy as sa
 from alembic import context
 
-from pyinstaller_tools.connection import session_options
+from pyinstaller_tools.connection import connect_kwargs
 from pyinstaller_tools.operations import DDL_LOCK_ENV, DDL_LOCK_TIMEOUT
 
 config = context.config
@@ -47,9 +47,10 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    dsn, options = _dsn(), session_options(_lock_timeout())
+    dsn = _dsn()
+    kwargs = connect_kwargs(dsn, _lock_timeout())
     engine = sa.create_engine("postgresql+psycopg://",
-                              creator=lambda: psycopg.connect(dsn, options=options),
+                              creator=lambda: psycopg.connect(dsn, **kwargs),
                               poolclass=sa.NullPool)
     with engine.connect() as conn:
         _run(conn)

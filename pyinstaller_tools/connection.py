@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 import re
+from typing import Any
+from urllib.parse import unquote
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 
 
 class ToolError(Exception):
@@ -37,27 +40,56 @@ def session_options(lock_timeout: str | None = None) -> str:
     return SAFE_OPTIONS + (f" -c lock_timeout={lock_timeout}" if lock_timeout else "")
 
 
+def connect_kwargs(dsn: str, lock_timeout: str | None = None) -> dict[str, Any]:
+    """The keyword arguments of a tool session's psycopg.connect(dsn, ...).
+
+    A keyword replaces the DSN's own parameter (and PGOPTIONS), so the user's
+    options (the DSN's, else PGOPTIONS: a role, a statement_timeout) come
+    first and the session's after them: both apply, and the pinned settings
+    win. connect_timeout is 10 s unless the DSN or PGCONNECT_TIMEOUT sets one.
+    Raises psycopg.ProgrammingError for a malformed DSN.
+    """
+    params = conninfo_to_dict(dsn) if dsn else {}
+    user_options = str(params.get("options") or os.environ.get("PGOPTIONS", ""))
+    kwargs: dict[str, Any] = {"options": f"{user_options} {session_options(lock_timeout)}".strip()}
+    if "connect_timeout" not in params and not os.environ.get("PGCONNECT_TIMEOUT"):
+        kwargs["connect_timeout"] = 10
+    return kwargs
+
+
 def connect(dsn: str | None, autocommit: bool = False, lock_timeout: str | None = None) -> psycopg.Connection:
     """A session of the tool; with lock_timeout, every lock wait of the session is bounded."""
+    dsn = resolve_dsn(dsn)
     try:
-        conn = psycopg.connect(resolve_dsn(dsn), autocommit=autocommit, connect_timeout=10,
-                               options=session_options(lock_timeout))
+        conn = psycopg.connect(dsn, autocommit=autocommit, **connect_kwargs(dsn, lock_timeout))
     except psycopg.OperationalError as exc:
-        raise ToolError(f"cannot connect to PostgreSQL: {one_line(exc)} (check --dsn, CATALOG_SYNC_DSN, DATABASE_URL "
-                        "or PG* variables)"
-                        ) from exc
+        raise ToolError(f"cannot connect to PostgreSQL: {redact(one_line(exc), dsn)} (check --dsn, CATALOG_SYNC_DSN, "
+                        "DATABASE_URL or PG* variables)") from exc
     except psycopg.ProgrammingError as exc:
         hint = "check --dsn, CATALOG_SYNC_DSN or DATABASE_URL"
-        if re.match(r"postgres(ql)?\+\w+://", resolve_dsn(dsn)):
+        if re.match(r"postgres(ql)?\+\w+://", dsn):
             hint = "a SQLAlchemy URL: drop the driver, as in postgresql://user@host/db"
-        raise ToolError(f"invalid connection string: {redact(one_line(exc))} ({hint})") from exc
+        raise ToolError(f"invalid connection string: {redact(one_line(exc), dsn)} ({hint})") from exc
     return conn
 
 
-def redact(text: str) -> str:
-    """Passwords out of a message that quotes a connection string."""
+def redact(text: str, dsn: str = "") -> str:
+    """Passwords out of a message that quotes a connection string, or a token of `dsn`.
+
+    libpq quotes the token it could not parse ("pa%ss", or "def" of an
+    unquoted password=abc def): a quoted token found in what follows the
+    DSN's password (URL user info, or password=) is masked too.
+    """
     text = re.sub(r"(://[^:/@\s\"]*:)[^\s\"]*@", r"\1***@", text)          # up to the last '@'
-    return re.sub(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", r"\1***", text)
+    text = re.sub(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", r"\1***", text)
+    secrets = [m.group(1) for m in (re.search(r"://[^:/@\s]*:(.*)@", dsn), re.search(r"password\s*=(.*)", dsn, re.S))
+               if m and m.group(1)]
+    secrets += [unquote(secret) for secret in secrets]
+    if not secrets:
+        return text
+    return re.sub(r'"([^"]*)"',
+                  lambda m: '"***"' if m.group(1) and any(m.group(1) in secret for secret in secrets) else m.group(0),
+                  text)
 
 
 def one_line(exc: BaseException) -> str:

@@ -15,7 +15,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
-from pyinstaller_tools.connection import LONG_TRANSACTION, ToolError, describe, one_line, session_options
+from pyinstaller_tools.connection import LONG_TRANSACTION, ToolError, connect_kwargs, describe, one_line
 
 
 def _config(output_buffer: io.TextIOBase | None = None) -> Config:
@@ -72,7 +72,7 @@ def _run(dsn: str, action: str, revision: str, lock_timeout: str | None) -> None
     # lock_timeout bounds each lock wait: a migration queued behind a long
     # transaction would block the application's statements on that table.
     def connect() -> psycopg.Connection:
-        conn = psycopg.connect(dsn, options=session_options(lock_timeout))
+        conn = psycopg.connect(dsn, **connect_kwargs(dsn, lock_timeout))
         conn.add_notice_handler(_print_own_notice)
         return conn
 
@@ -98,7 +98,7 @@ def drop_empty_version_table(dsn: str, lock_timeout: str | None = None) -> str |
     """After a downgrade to base alembic keeps its version table, empty: drop it, unless a version
     is recorded in it (another alembic project using the same table). None when it is gone, else
     why it stays."""
-    with psycopg.connect(dsn, options=session_options(lock_timeout), connect_timeout=10) as conn:
+    with psycopg.connect(dsn, **connect_kwargs(dsn, lock_timeout)) as conn:
         try:
             conn.execute("LOCK TABLE public.alembic_version IN ACCESS EXCLUSIVE MODE")
         except psycopg.errors.UndefinedTable:
@@ -122,7 +122,7 @@ def offline_sql(revision: str = "head") -> str:
 
 
 def current(dsn: str) -> str | None:
-    with psycopg.connect(dsn, options=session_options()) as conn:
+    with psycopg.connect(dsn, **connect_kwargs(dsn)) as conn:
         exists = conn.execute("SELECT to_regclass('public.alembic_version') IS NOT NULL").fetchone()
         if not exists or not exists[0]:
             return None

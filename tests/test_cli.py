@@ -22,7 +22,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from pyinstaller_tools import cli, migrate, operations, seed
+from pyinstaller_tools import cli, connection, migrate, operations, seed
 from tests.conftest import PORT, TEMPLATE_DB, Db
 from tests.jobs import catalog_count, catalog_snapshot, create_tenant, insert_job, insert_jobs
 
@@ -769,6 +769,38 @@ def test_sqlalchemy_url_gets_a_hint_and_no_password_echo(capsys: pytest.CaptureF
     line = assert_refused(run(capsys, "status", dsn=f"postgresql+psycopg://app:{password}@127.0.0.1:1/x"),
                           "drop the driver")
     assert password not in line and "ss@" not in line
+
+
+@pytest.mark.parametrize(("dsn", "secrets"), [
+    ("postgresql://app:pa%ss@127.0.0.1:1/x", ["pa%ss", "%ss"]),
+    ("host=127.0.0.1 port=1 password=abc def", ["abc", "def"]),
+    ("host=127.0.0.1 port=1 password='abc def", ["abc", "def"]),
+])
+def test_a_malformed_connection_string_never_echoes_its_password(capsys: pytest.CaptureFixture[str], dsn: str,
+                                                                  secrets: list[str]) -> None:
+    """BUG (review, sixteenth session): libpq quotes the token it could not parse, and the error line
+    quoted it on: a password with an unencoded '%', or with a space, was printed (also in --json)."""
+    line = assert_refused(run(capsys, "status", dsn=dsn), "invalid connection string")
+    assert not any(secret in line for secret in secrets), line
+    code, out, _ = run(capsys, "status", "--json", dsn=dsn)
+    assert code == 2 and not any(secret in out for secret in secrets), out
+
+
+def test_the_users_connection_options_apply_and_the_sessions_win(shared: Db, sconn: psycopg.Connection,
+                                                                 monkeypatch: pytest.MonkeyPatch,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """BUG (review, sixteenth session): the tool's own options replaced the DSN's options and PGOPTIONS, so
+    `options='-c role=...'` meant for a less privileged role was dropped and the command ran as the login
+    role. Now the user's options apply, and the tool's pinned settings still win over them."""
+    options = "options='-c role=zumodra_app -c statement_timeout=4321 -c search_path=public'"
+    with connection.connect(f"{shared.dsn()} {options}") as c:
+        assert c.execute("SELECT current_user, current_setting('statement_timeout'), "
+                         "current_setting('search_path')").fetchone() == (seed.APP_ROLE, "4321ms", "pg_catalog,pg_temp")
+    before = state(sconn)
+    assert_refused(run(capsys, "protect", dsn=f"{shared.dsn()} {options}"), "superuser")
+    monkeypatch.setenv("PGOPTIONS", "-c role=zumodra_app")
+    assert_refused(run(capsys, "protect", dsn=shared.dsn()), "superuser")
+    assert state(sconn) == before
 
 
 def test_protect_off_does_not_go_with_restrict(capsys: pytest.CaptureFixture[str]) -> None:
