@@ -135,6 +135,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     dsn = resolve_dsn(args.dsn)
     connect(dsn).close()  # a clear error for a bad DSN before alembic starts
     before = migrate.current(dsn)
+    migrate.require_own_revision(before)
     migrate.upgrade(dsn, args.revision, lock_timeout=args.lock_timeout)
     after = migrate.current(dsn)
     print(f"migrated: {before or 'base'} -> {after or 'base'}" if after != before
@@ -150,7 +151,13 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
         installed = is_installed(conn)
         restricted = not conn.execute("SELECT has_function_privilege('public', "
                                       "'pg_catalog.pg_advisory_xact_lock(bigint)', 'EXECUTE')").fetchone()[0]
-    if migrate.current(dsn) is None:
+    version = migrate.current(dsn)
+    if version is not None and version not in migrate.revisions() and not installed:
+        print(f"nothing to uninstall: catalog-sync is not installed in this database (public.alembic_version "
+              f"records {version}, another alembic project's revision: left alone)")
+        return EXIT_OK
+    migrate.require_own_revision(version)
+    if version is None:
         if installed:
             raise ToolError("catalog_sync was installed without migrate (no public.alembic_version); "
                             "remove it with psql -f db/uninstall.sql (shipped as pyinstaller_tools/db/uninstall.sql)")
@@ -623,6 +630,8 @@ def _run(argv: Sequence[str] | None = None) -> int:
         message = describe(exc)
     except KeyboardInterrupt:
         message = f"interrupted after {time.monotonic() - started:.1f}s"
+    # One line, whatever it quotes (a schema name with a newline or an escape sequence in it).
+    message = _CONTROL.sub("?", message)
     print(f"catalog-sync: error: {message}", file=sys.stderr)
     if getattr(args, "json", False):        # a --json reader gets JSON either way
         _dump_json({"error": message})

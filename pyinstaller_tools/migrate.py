@@ -38,8 +38,7 @@ def _one_line_errors(action: str = "upgrade", lock_timeout: str | None = None) -
     except psycopg.Error as exc:            # the migrations' SQL runs on the psycopg connection itself
         raise ToolError(_describe_migration_error(exc, action, lock_timeout)) from exc
     except CommandError as exc:
-        known = ", ".join(s.revision for s in ScriptDirectory.from_config(_config()).walk_revisions())
-        raise ToolError(f"{one_line(exc)} (revisions: {known}, or head / base)") from exc
+        raise ToolError(f"{one_line(exc)} (revisions: {', '.join(revisions())}, or head / base)") from exc
 
 
 def _describe_migration_error(exc: psycopg.Error, action: str, lock_timeout: str | None) -> str:
@@ -119,6 +118,21 @@ def offline_sql(revision: str = "head") -> str:
     with _one_line_errors():
         command.upgrade(cfg, revision, sql=True)
     return out.getvalue()
+
+
+def revisions() -> list[str]:
+    """catalog-sync's alembic revisions, oldest first."""
+    return [s.revision for s in reversed(list(ScriptDirectory.from_config(_config()).walk_revisions()))]
+
+
+def require_own_revision(version: str | None) -> None:
+    """Refuse a version table that records another alembic project's revision: alembic shares
+    public.alembic_version, and ours cannot be told from it."""
+    if version is not None and version not in revisions():
+        raise ToolError(f"public.alembic_version records revision {version}, which is not catalog-sync's "
+                        f"(revisions: {', '.join(revisions())}): another alembic project keeps its version in "
+                        "the same table, and two projects cannot share one; give that project its own "
+                        "(version_table in its env.py) and run the command again")
 
 
 def current(dsn: str) -> str | None:

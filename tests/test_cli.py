@@ -756,6 +756,36 @@ def test_uninstall_keeps_a_version_table_another_project_uses(conn: psycopg.Conn
     assert migrate.drop_empty_version_table(db.dsn()) is None      # gone already
 
 
+@pytest.mark.parametrize("command", ["attach", "detach"])
+def test_an_error_that_quotes_a_control_character_stays_one_line(shared: Db, sconn: psycopg.Connection,
+                                                                  capsys: pytest.CaptureFixture[str],
+                                                                  command: str) -> None:
+    """BUG (review, sixteenth session): the server's message quoted the schema name as given, newline and
+    escape sequence included, and the error took two lines (and could drive the terminal)."""
+    before = state(sconn)
+    line = assert_refused(run(capsys, command, "x\ny\x1b[2J", dsn=shared.dsn()), "x?y?[2J")
+    assert "\x1b" not in line
+    assert state(sconn) == before
+
+
+def test_a_version_table_of_another_project(empty: Db, capsys: pytest.CaptureFixture[str]) -> None:
+    """BUG (review, sixteenth session): where another alembic project records its revision in
+    public.alembic_version, uninstall failed with alembic's "Can't locate revision" (nothing is installed:
+    nothing to do) and migrate with the same. Now uninstall says there is nothing to uninstall, migrate
+    names the shared table, and neither changes anything."""
+    with empty.connect() as c:
+        c.execute("CREATE TABLE public.alembic_version (version_num varchar(32) PRIMARY KEY)")
+        c.execute("INSERT INTO public.alembic_version VALUES ('abc123')")
+    code, out, err = run(capsys, "uninstall", "--yes", dsn=empty.dsn())
+    assert code == 0 and "nothing to uninstall" in out and "abc123" in out, (out, err)
+    assert_refused(run(capsys, "migrate", dsn=empty.dsn()), "records revision abc123, which is not catalog-sync's",
+                   "version_table")
+    with empty.connect() as c:
+        assert c.execute("SELECT to_regnamespace('catalog_sync'), to_regclass('public.job_catalog')").fetchone() == (
+            None, None)
+        assert c.execute("SELECT version_num FROM public.alembic_version").fetchall() == [("abc123",)]
+
+
 def test_uninstall_names_what_depends_on_the_catalogs(conn: psycopg.Connection, db: Db,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
     conn.execute("CREATE VIEW public.app_jobs AS SELECT title FROM public.job_catalog")
