@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -118,16 +118,21 @@ def not_owned(conn: psycopg.Connection, schemas: Sequence[str]) -> list[tuple[st
 def on_connections(items: Iterable[T], jobs: int, connect: Callable[[], psycopg.Connection],
                    handle: Callable[[psycopg.Connection, T], None]) -> None:
     """handle(connection, item) for every item, from `jobs` connections at once (each opened with
-    `connect`, items taken in turn). After an error, or Ctrl-C, no connection starts another item
-    (the running ones finish) and the first error is raised."""
+    `connect`, items taken in turn). After an error no connection starts another item (the running
+    ones finish) and the first error is raised. Ctrl-C also cancels the running statements (their
+    transactions roll back): a worker's session must not stay queued for a lock after the tool has
+    given up."""
     pending = iter(items)
     taking = threading.Lock()
     errors: list[BaseException] = []
     none_left = object()
+    sessions: list[psycopg.Connection] = []
 
     def worker() -> None:
         try:
             with connect() as own:
+                with taking:
+                    sessions.append(own)
                 while not errors:
                     with taking:
                         item = next(pending, none_left)
@@ -144,8 +149,12 @@ def on_connections(items: Iterable[T], jobs: int, connect: Callable[[], psycopg.
     try:
         for thread in threads:
             thread.join()
-    except BaseException as exc:   # Ctrl-C: no worker starts another item; the running ones finish
-        errors.append(exc)
+    except BaseException as exc:   # Ctrl-C: no worker starts another item; the running ones are cancelled
+        with taking:
+            errors.append(exc)
+            for session in sessions:
+                with suppress(psycopg.Error):
+                    session.cancel_safe(timeout=5)
         for thread in threads:
             thread.join()
         raise

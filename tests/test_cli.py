@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -766,6 +767,34 @@ def test_an_error_that_quotes_a_control_character_stays_one_line(shared: Db, sco
     line = assert_refused(run(capsys, command, "x\ny\x1b[2J", dsn=shared.dsn()), "x?y?[2J")
     assert "\x1b" not in line
     assert state(sconn) == before
+
+
+def test_ctrl_c_cancels_what_the_parallel_connections_run(shared: Db, sconn: psycopg.Connection) -> None:
+    """BUG (review, sixteenth session): after Ctrl-C in `attach --jobs 2` the tool exited, but a worker's
+    session went on waiting for its lock until --lock-timeout, queued ahead of the application. Now
+    Ctrl-C cancels the statements the connections are running (their transactions roll back)."""
+    started = threading.Event()
+    ended: list[BaseException | None] = []
+
+    def handle(conn: psycopg.Connection, item: int) -> None:
+        if item == 0:
+            started.set()
+            try:
+                conn.execute("SELECT pg_sleep(20)")
+                ended.append(None)
+            except psycopg.Error as exc:
+                ended.append(exc)
+                raise
+
+    def interrupt() -> None:
+        started.wait(30)
+        time.sleep(0.5)                 # the statement is running
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=interrupt, daemon=True).start()
+    with pytest.raises(KeyboardInterrupt):
+        operations.on_connections(range(2), 2, lambda: psycopg.connect(shared.dsn(), autocommit=True), handle)
+    assert len(ended) == 1 and isinstance(ended[0], psycopg.errors.QueryCanceled), ended
 
 
 def test_a_version_table_of_another_project(empty: Db, capsys: pytest.CaptureFixture[str]) -> None:
