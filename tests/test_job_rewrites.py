@@ -176,3 +176,19 @@ def test_an_id_moved_to_another_job_resanitizes_its_html(app: psycopg.Connection
                 (x["id"], y["id"], x["id"], x["id"], x["id"], y["id"]))
     assert "Two" in catalog_row(conn, x["uuid"])["description"]
     assert verify_findings(conn) == []
+
+
+def test_a_uuid_handed_on_within_one_statement(app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    """BUG (review, sixteenth session): a writable CTE deletes two jobs and gives one of their uuids to a
+    third job. Its DELETE is read only in part (LIMIT 1), so PostgreSQL finishes it after the UPDATE, and
+    the DELETE's trigger fires last: it deleted the catalog row of every uuid its jobs had held, the one
+    the third job now holds included, and that job was missing from the catalog."""
+    first, second, third = insert_jobs(app, ACME, [{}, {}, {}])
+    app.execute(q("WITH d AS (DELETE FROM {s}.ats_jobposting WHERE id IN (%s, %s) RETURNING uuid) "
+                  "UPDATE {s}.ats_jobposting SET uuid = (SELECT uuid FROM d LIMIT 1) WHERE id = %s"),
+                (first["id"], third["id"], second["id"]))
+    row = conn.execute(q("SELECT uuid FROM {s}.ats_jobposting WHERE id = %s"), (second["id"],)).fetchone()
+    assert row is not None and row[0] in (first["uuid"], third["uuid"])
+    published = catalog_row(conn, row[0])
+    assert published is not None and published["title"] == second["title"]
+    assert verify_findings(conn) == []

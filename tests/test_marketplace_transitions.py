@@ -628,6 +628,33 @@ def test_service_uuid_change_and_category_change(app: psycopg.Connection, conn: 
     clean(conn)
 
 
+def test_a_service_uuid_handed_on_within_one_statement(app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    """BUG (review, sixteenth session), as for jobs (tests/test_job_rewrites.py): the DELETE part's trigger
+    fired last and deleted the catalog row of the uuid the UPDATE part had given to another service."""
+    provider, (first, second, third) = provider_with_services(app)
+    app.execute("WITH d AS (DELETE FROM tenant_acme.services_service WHERE id IN (%s, %s) RETURNING uuid) "
+                "UPDATE tenant_acme.services_service SET uuid = (SELECT uuid FROM d LIMIT 1) WHERE id = %s",
+                (first["id"], third["id"], second["id"]))
+    row = app.execute("SELECT uuid FROM tenant_acme.services_service WHERE id = %s", (second["id"],)).fetchone()
+    assert row is not None and service_uuids(conn) == {row[0]}
+    clean(conn)
+
+
+def test_a_provider_uuid_handed_on_within_one_statement(app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    """The same for providers: the deleted providers' sync must keep both the provider row the uuid now
+    names and that provider's services (whose catalog rows carry the provider's uuid)."""
+    first, third = insert_provider(app, ACME), insert_provider(app, ACME)
+    second, services = provider_with_services(app, count=2)
+    app.execute("WITH d AS (DELETE FROM tenant_acme.services_serviceprovider WHERE id IN (%s, %s) RETURNING uuid) "
+                "UPDATE tenant_acme.services_serviceprovider SET uuid = (SELECT uuid FROM d LIMIT 1) WHERE id = %s",
+                (first["id"], third["id"], second["id"]))
+    row = app.execute("SELECT uuid FROM tenant_acme.services_serviceprovider WHERE id = %s",
+                      (second["id"],)).fetchone()
+    assert row is not None and provider_uuids(conn) == {row[0]}
+    assert service_uuids(conn) == uuids(services)
+    clean(conn)
+
+
 def test_link_table_truncate_reprojects_providers(app: psycopg.Connection, conn: psycopg.Connection) -> None:
     cat, skill = insert_service_category(app, ACME), insert_skill(app, ACME)
     provider, services = provider_with_services(app, count=1)
