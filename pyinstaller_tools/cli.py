@@ -132,10 +132,23 @@ def cmd_migrate(args: argparse.Namespace) -> int:
             progress(f"note: no revision to render for {args.revision} (the database is up to date)")
         sys.stdout.write(f"SET lock_timeout = '{args.lock_timeout}';\n" + script)
         return EXIT_OK
+    if args.revision == "base" or args.revision.startswith("-"):
+        raise ToolError(f"migrate only upgrades (--revision {args.revision} would go down); to remove catalog-sync, "
+                        "use catalog-sync uninstall --yes")
     dsn = resolve_dsn(args.dsn)
-    connect(dsn).close()  # a clear error for a bad DSN before alembic starts
+    with connect(dsn) as conn:      # a clear error for a bad DSN before alembic starts
+        registry = conn.execute("SELECT to_regclass('public.tenants_tenant') IS NOT NULL").fetchone()
+        installed = is_installed(conn)
     before = migrate.current(dsn)
     migrate.require_own_revision(before)
+    if not (registry and registry[0]):
+        raise ToolError("public.tenants_tenant does not exist in this database: catalog-sync installs into the "
+                        "application's database after django-tenants' migrations created the registry (wrong "
+                        "database in --dsn?)")
+    if before is None and installed:
+        raise ToolError("catalog_sync is installed but alembic has no record of it (installed from catalog-sync "
+                        "install-sql or db/ directly?); remove it with psql -f db/uninstall.sql (shipped as "
+                        "pyinstaller_tools/db/uninstall.sql), then run migrate")
     migrate.upgrade(dsn, args.revision, lock_timeout=args.lock_timeout)
     after = migrate.current(dsn)
     print(f"migrated: {before or 'base'} -> {after or 'base'}" if after != before

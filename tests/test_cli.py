@@ -23,7 +23,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from pyinstaller_tools import cli, connection, migrate, operations, seed
+from pyinstaller_tools import cli, connection, migrate, operations, seed, sqlfiles
 from tests.conftest import PORT, TEMPLATE_DB, Db
 from tests.jobs import catalog_count, catalog_snapshot, create_tenant, insert_job, insert_jobs
 
@@ -795,6 +795,24 @@ def test_ctrl_c_cancels_what_the_parallel_connections_run(shared: Db, sconn: psy
     with pytest.raises(KeyboardInterrupt):
         operations.on_connections(range(2), 2, lambda: psycopg.connect(shared.dsn(), autocommit=True), handle)
     assert len(ended) == 1 and isinstance(ended[0], psycopg.errors.QueryCanceled), ended
+
+
+def test_migrate_refuses_what_it_cannot_do(empty: Db, shared: Db, capsys: pytest.CaptureFixture[str]) -> None:
+    """(review, sixteenth session) `migrate --revision base` said "already at 0001: nothing to migrate"; a
+    database without the registry, or with the machinery installed from install-sql, got the server's
+    bare error. Now each names the problem and the fix, and changes nothing."""
+    assert_refused(run(capsys, "migrate", "--revision", "base", dsn=shared.dsn()), "only upgrades", "uninstall")
+    assert_refused(run(capsys, "migrate", dsn=empty.dsn()), "public.tenants_tenant does not exist")
+    with empty.connect() as c:
+        assert c.execute("SELECT to_regnamespace('catalog_sync')").fetchone() == (None,)
+        seed.setup_app(c)
+        c.execute(sqlfiles.install_script())
+        before = c.execute("SELECT count(*) FROM pg_proc WHERE pronamespace = 'catalog_sync'::regnamespace").fetchone()
+    assert_refused(run(capsys, "migrate", dsn=empty.dsn()), "alembic has no record of it", "uninstall.sql")
+    with empty.connect() as c:
+        assert c.execute("SELECT to_regclass('public.alembic_version')").fetchone() == (None,)
+        assert c.execute("SELECT count(*) FROM pg_proc WHERE pronamespace = 'catalog_sync'::regnamespace"
+                         ).fetchone() == before
 
 
 def test_a_version_table_of_another_project(empty: Db, capsys: pytest.CaptureFixture[str]) -> None:
