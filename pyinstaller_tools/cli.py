@@ -322,7 +322,17 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         print(f"total: {total['tenants']} tenant(s), {total['inserted']} inserted, {total['updated']} updated, "
               f"{total['removed']} removed, {total['skipped']} skipped (not eligible), {total['errors']} error(s), "
               f"{total['seconds']:.2f}s" + (" (dry run: nothing written)" if args.dry_run else ""))
-    return EXIT_ERROR if report["total"]["errors"] else EXIT_OK
+    failed = [t["schema"] for t in report["tenants"] if t.get("error")]
+    if failed:
+        _failed_tenants_line("backfill", failed, "the others committed" if not args.dry_run else "a dry run")
+        return EXIT_ERROR
+    return EXIT_OK
+
+
+def _failed_tenants_line(command: str, schemas: Sequence[str], others: str) -> None:
+    """The convention's one error line, after the report, when some tenants failed."""
+    print(f"catalog-sync: error: {command} failed for {len(schemas)} tenant(s): {_first(schemas)} (see the "
+          f"error column; {others}); run it again for them (--tenant)", file=sys.stderr)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -363,7 +373,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
                       + (f", and {len(ranked) - 10} more" if len(ranked) > 10 else ""))
         else:
             print("clean: the catalog equals the projection of the sources; all triggers installed")
-    if any(f["problem"] == "error" for f in findings):
+    failed = list(dict.fromkeys(f["schema"] or "(global)" for f in findings if f["problem"] == "error"))
+    if failed:
+        _failed_tenants_line("verify", failed, "the others were verified")
         return EXIT_ERROR
     return EXIT_DRIFT if findings else EXIT_OK
 

@@ -366,8 +366,10 @@ def test_backfill_quiet_reports_only_what_went_wrong(conn: psycopg.Connection, a
     assert code == 0 and err == "" and "total: 2 tenant(s)" in out, (out, err)
     conn.execute("DROP TABLE tenant_globex.services_skill CASCADE")
     code, out, err = run(capsys, "backfill", "--quiet", dsn=db.dsn())
-    assert code == 2 and len(err.splitlines()) == 1, err
+    assert code == 2 and len(err.splitlines()) == 2, err
     assert err.startswith(f"backfill [2/2] {GLOBEX}: error: catalog_sync: the tenant's services_skill table"), err
+    # (review, sixteenth session) and the convention's error line, last
+    assert err.splitlines()[1].startswith(f"catalog-sync: error: backfill failed for 1 tenant(s): {GLOBEX} "), err
 
 
 def test_status_table_shows_timestamps_to_the_second(app: psycopg.Connection, db: Db,
