@@ -377,6 +377,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if failed:
         _failed_tenants_line("verify", failed, "the others were verified")
         return EXIT_ERROR
+    unrepaired = [line.removeprefix(operations.REPAIR_FAILED).split(":")[0].strip() for line in left
+                  if line.startswith(operations.REPAIR_FAILED)]
+    if unrepaired:
+        _failed_tenants_line("verify --repair", unrepaired, "the others were repaired")
+        return EXIT_ERROR
     return EXIT_DRIFT if findings else EXIT_OK
 
 

@@ -544,6 +544,10 @@ def drop_replaced_triggers(conn: psycopg.Connection, schema: str, before: set[in
     return done, not_done
 
 
+# How repair() reports a tenant whose re-sync failed (verify --repair then exits 2).
+REPAIR_FAILED = "not repaired (its re-sync failed, rolled back):"
+
+
 def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progress: Progress,
            lock_timeout: str = DDL_LOCK_TIMEOUT) -> tuple[list[str], list[str]]:
     """Fix what verify found: triggers first (re-attach), then rows (backfill), then strays (purge).
@@ -627,8 +631,9 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
                    and s not in left}
         report = backfill(conn, [Tenant(t, s) for t, s in sorted(resync)], False, BACKFILL_LOCK_TIMEOUT, progress)
         for e in report["tenants"]:
-            if e["error"]:
-                raise ToolError(f"repair of {e['schema']} failed: {e['error']}")
+            if e["error"]:          # rolled back; the others' repairs stand and are reported
+                not_done.append(f"{REPAIR_FAILED} {e['schema']}: {e['error']}")
+                continue
             done.append(f"{e['schema']}: {e['inserted']} inserted, {e['updated']} updated, {e['removed']} removed")
         # Rows of a tenant that is not attached; a tenant attached above was re-synced instead.
         resynced = {t for t, _ in resync}

@@ -817,6 +817,29 @@ def test_migrate_refuses_what_it_cannot_do(empty: Db, shared: Db, capsys: pytest
                          ).fetchone() == before
 
 
+def test_repair_reports_the_others_when_one_tenants_resync_fails(conn: psycopg.Connection, app: psycopg.Connection,
+                                                                  db: Db, monkeypatch: pytest.MonkeyPatch,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """(review, sixteenth session) One tenant's failed re-sync raised, and the report of what had been
+    repaired (other tenants, committed) was lost, also in --json. Now it is reported, that tenant is
+    named as not repaired, and the exit code is 2."""
+    acme, globex = insert_job(app, ACME), insert_job(app, GLOBEX)
+    conn.execute("UPDATE public.job_catalog SET title = 'tampered' WHERE job_uuid IN (%s, %s)",
+                 (acme["uuid"], globex["uuid"]))
+    monkeypatch.setattr(operations, "BACKFILL_LOCK_TIMEOUT", "500ms")
+    with db.connect() as holder, holder.transaction():
+        holder.execute("SELECT FROM public.job_catalog WHERE job_uuid = %s FOR UPDATE", (globex["uuid"],))
+        code, out, err = run(capsys, "verify", "--repair", "--json", dsn=db.dsn())
+    report = json.loads(out)
+    assert code == 2, (out, err)
+    assert any(line.startswith(f"{ACME}: ") for line in report["repaired"]), report
+    assert any(line.startswith(operations.REPAIR_FAILED + f" {GLOBEX}: ") for line in report["not_repaired"]), report
+    assert err.splitlines()[-1].startswith(f"catalog-sync: error: verify --repair failed for 1 tenant(s): {GLOBEX}")
+    assert conn.execute("SELECT title FROM public.job_catalog WHERE job_uuid = %s", (acme["uuid"],)).fetchone() == (
+        acme["title"],)
+    assert run(capsys, "verify", "--repair", dsn=db.dsn())[0] == 0
+
+
 def test_a_version_table_of_another_project(empty: Db, capsys: pytest.CaptureFixture[str]) -> None:
     """BUG (review, sixteenth session): where another alembic project records its revision in
     public.alembic_version, uninstall failed with alembic's "Can't locate revision" (nothing is installed:
