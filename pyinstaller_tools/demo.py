@@ -24,14 +24,15 @@ def step(message: str) -> None:
 
 def run(dsn: str | None, keep: bool, tenants: int, jobs: int) -> int:
     cluster: LocalCluster | None = None
-    if dsn is None:                     # only an explicit --dsn: DATABASE_URL may name a real database
-        step("starting a throwaway PostgreSQL cluster")
-        cluster = LocalCluster().start()
-        with psycopg.connect(cluster.dsn(), autocommit=True) as conn:
-            conn.execute("CREATE DATABASE catalog_demo")
-        dsn = cluster.dsn("catalog_demo")
-        print(f"cluster on 127.0.0.1:{cluster.port} (data in {cluster.base_dir})")
     try:
+        if dsn is None:                 # only an explicit --dsn: DATABASE_URL may name a real database
+            step("starting a throwaway PostgreSQL cluster")
+            cluster = LocalCluster()
+            cluster.start()             # (inside the try: a failure or Ctrl-C from here on stops it)
+            with psycopg.connect(cluster.dsn(), autocommit=True) as conn:
+                conn.execute("CREATE DATABASE catalog_demo")
+            dsn = cluster.dsn("catalog_demo")
+            print(f"cluster on 127.0.0.1:{cluster.port} (data in {cluster.base_dir})")
         _demo(dsn, min(tenants, len(TENANTS)), jobs)
     finally:
         if cluster is not None:
