@@ -1253,6 +1253,25 @@ def test_the_protection_checks_purge_nothing_when_called_directly(arena: Arena) 
     arena.assert_canary()
 
 
+@pytest.mark.parametrize("how", ["made private", "deleted"])
+def test_a_second_holder_of_a_uuid_keeps_nothing_public(arena: Arena, how: str) -> None:
+    """(red team, sixteenth session, against a fix tried and reverted that session: apply kept a doomed
+    key that another source row held) The tenant drops the uuid's unique constraint and gives a public
+    job's uuid to a private job too; the public job made private, or deleted, must still leave the
+    catalog (it stayed, with its last content, even with protect on)."""
+    t = arena.tenant
+    job, holder = insert_jobs(t, ACME, [{}, {"is_internal_only": True}])
+    assert arena.acme_row(job["uuid"]) is not None
+    t.execute(f"ALTER TABLE {ACME}.ats_jobposting DROP CONSTRAINT ats_jobposting_uuid_key")
+    t.execute(f"UPDATE {ACME}.ats_jobposting SET uuid = %s WHERE id = %s", (job["uuid"], holder["id"]))
+    if how == "made private":
+        update_job(t, ACME, job["id"], is_internal_only=True)
+    else:
+        t.execute(f"DELETE FROM {ACME}.ats_jobposting WHERE id = %s", (job["id"],))
+    assert arena.acme_row(job["uuid"]) is None
+    arena.assert_canary()
+
+
 def test_a_view_under_the_old_name_of_a_renamed_table_is_no_replacement(arena: Arena,
                                                                           capsys: pytest.CaptureFixture[str]) -> None:
     """(review) Renamed, with a view keeping the old name for the application: writes through the view

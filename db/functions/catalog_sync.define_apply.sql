@@ -4,9 +4,7 @@
 -- new rows, update rows whose shown columns differ, leave equal rows untouched
 -- (no dead tuple, synced_at kept). Delete candidates: rows whose key is in
 -- p_delete_keys, rows whose p_scope_column is in p_delete_scope (services of a
--- provider), or every row of the tenant (p_delete_all). A candidate that a
--- row of p_source_table outside the selection now holds is left to that
--- row's own sync (held_keys()).
+-- provider), or every row of the tenant (p_delete_all).
 --
 -- Generated once at install, from the catalog's own columns, so that the
 -- generated function is static SQL whose plan PL/pgSQL caches per session, and
@@ -15,15 +13,12 @@
 --   p_function(p_tenant_id bigint, p_filter text, p_keys bigint[], p_masks integer[],
 --              p_reuse boolean, p_delete_keys uuid[], p_delete_scope uuid[],
 --              p_delete_all boolean, OUT removed bigint, OUT inserted bigint, OUT updated bigint)
--- (The older form, without p_source_table, is dropped.)
-DROP FUNCTION IF EXISTS catalog_sync.define_apply(name, regclass, name, name, name);
 CREATE OR REPLACE FUNCTION catalog_sync.define_apply(
     p_function     name,
     p_catalog      regclass,
     p_key_column   name,
     p_projection   name,
-    p_scope_column name,
-    p_source_table name
+    p_scope_column name
 )
 RETURNS void
 LANGUAGE plpgsql
@@ -62,17 +57,10 @@ BEGIN
     ),
     -- One primary-key probe per doomed key (= ANY of an array): a join with
     -- doomed would, planned generically, scan every catalog row of the tenant.
-    -- A doomed key that a source row outside the selection now holds (the
-    -- same statement gave it to that row) is that row's sync's to write.
     removed AS (
         DELETE FROM %2$s AS cat
         WHERE cat.tenant_id = p_tenant_id
           AND cat.%4$I = ANY (ARRAY(SELECT d.k FROM doomed AS d))
-          AND cat.%4$I <> ALL (ARRAY(
-                  SELECT h.k
-                  FROM pg_catalog.unnest(CASE WHEN EXISTS (SELECT FROM doomed) THEN
-                           catalog_sync.held_keys(p_tenant_id, %11$L, p_filter, p_keys,
-                                                  ARRAY(SELECT d.k FROM doomed AS d)) END) AS h (k)))
         RETURNING cat.%4$I
     ),
     written AS (
@@ -90,7 +78,7 @@ BEGIN
         p_function, p_catalog, p_projection, p_key_column,
         -- the scope column; a catalog without one compares the key with an empty scope
         CASE WHEN p_scope_column IS NULL THEN quote_ident(p_key_column) ELSE quote_ident(p_scope_column) END,
-        v_list, v_plist, v_setl, v_exl, v_catl, p_source_table);
+        v_list, v_plist, v_setl, v_exl, v_catl);
 
     -- Two statements, not one with both kinds of candidates: a generic plan
     -- sizes its hash tables for the estimated row counts, and "every row of
@@ -131,5 +119,5 @@ $def$,
     EXECUTE format('REVOKE ALL ON FUNCTION catalog_sync.%I(%s) FROM PUBLIC', p_function, v_sig);
 END
 $$;
-ALTER FUNCTION catalog_sync.define_apply(name, regclass, name, name, name, name) OWNER TO catalog_sync_owner;
-REVOKE ALL ON FUNCTION catalog_sync.define_apply(name, regclass, name, name, name, name) FROM PUBLIC;
+ALTER FUNCTION catalog_sync.define_apply(name, regclass, name, name, name) OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync.define_apply(name, regclass, name, name, name) FROM PUBLIC;
