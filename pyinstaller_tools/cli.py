@@ -331,8 +331,9 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
 def _failed_tenants_line(command: str, schemas: Sequence[str], others: str) -> None:
     """The convention's one error line, after the report, when some tenants failed."""
-    print(f"catalog-sync: error: {command} failed for {len(schemas)} tenant(s): {_first(schemas)} (see the "
-          f"error column; {others}); run it again for them (--tenant)", file=sys.stderr)
+    line = (f"catalog-sync: error: {command} failed for {len(schemas)} tenant(s): {_first(schemas)} (see the "
+            f"error column; {others}); run it again for them (--tenant)")
+    print(_CONTROL.sub("?", line), file=sys.stderr)     # (schema names may hold control characters)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -342,8 +343,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
         findings = operations.verify(conn, tenants, progress, args.lock_timeout)
         repaired: list[str] = []
         left: list[str] = []
+        unrepaired: list[str] = []
         if findings and args.repair:
-            repaired, left = operations.repair(conn, findings, progress, args.lock_timeout)
+            repaired, left, unrepaired = operations.repair(conn, findings, progress, args.lock_timeout)
             findings = operations.verify(conn, tenants, progress, args.lock_timeout)
         if args.catalog:
             findings = [f for f in findings if f["catalog"] in (None, args.catalog)]
@@ -377,8 +379,6 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if failed:
         _failed_tenants_line("verify", failed, "the others were verified")
         return EXIT_ERROR
-    unrepaired = [line.removeprefix(operations.REPAIR_FAILED).split(":")[0].strip() for line in left
-                  if line.startswith(operations.REPAIR_FAILED)]
     if unrepaired:
         _failed_tenants_line("verify --repair", unrepaired, "the others were repaired")
         return EXIT_ERROR

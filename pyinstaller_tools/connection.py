@@ -74,16 +74,16 @@ def connect(dsn: str | None, autocommit: bool = False, lock_timeout: str | None 
 
 
 def redact(text: str, dsn: str = "") -> str:
-    """Passwords out of a message that quotes a connection string, or a token of `dsn`.
+    """Passwords out of a message that quotes a connection string, or a token of `dsn`'s password.
 
-    libpq quotes the token it could not parse ("pa%ss", or "def" of an
-    unquoted password=abc def): a quoted token found in what follows the
-    DSN's password (URL user info, or password=) is masked too.
+    libpq quotes the token it could not parse ("pa%ss"; "def" of an unquoted
+    password=abc def): a quoted token found in the DSN's password (URL user
+    info, or the text after password= up to the next key=) is masked too.
     """
     text = re.sub(r"(://[^:/@\s\"]*:)[^\s\"]*@", r"\1***@", text)          # up to the last '@'
     text = re.sub(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", r"\1***", text)
-    secrets = [m.group(1) for m in (re.search(r"://[^:/@\s]*:(.*)@", dsn), re.search(r"password\s*=(.*)", dsn, re.S))
-               if m and m.group(1)]
+    secrets = [m.group(1) for m in (re.search(r"://[^:/@\s]*:(.*)@", dsn),
+                                    re.search(r"password\s*=\s*(.*?)(?=\s+\w+\s*=|$)", dsn, re.S)) if m and m.group(1)]
     secrets += [unquote(secret) for secret in secrets]
     if not secrets:
         return text

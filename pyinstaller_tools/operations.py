@@ -549,11 +549,13 @@ REPAIR_FAILED = "not repaired (its re-sync failed, rolled back):"
 
 
 def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progress: Progress,
-           lock_timeout: str = DDL_LOCK_TIMEOUT) -> tuple[list[str], list[str]]:
+           lock_timeout: str = DDL_LOCK_TIMEOUT) -> tuple[list[str], list[str], list[str]]:
     """Fix what verify found: triggers first (re-attach), then rows (backfill), then strays (purge).
-    Returns what it repaired and what it left ("not repaired (why): ..."). Trigger changes wait up to
-    lock_timeout for a lock; a tenant still busy then is reported, not repaired (the next run repairs it)."""
+    Returns what it repaired, what it left ("not repaired (why): ...") and the schemas whose re-sync
+    failed. Trigger changes wait up to lock_timeout for a lock; a tenant still busy then is reported,
+    not repaired (the next run repairs it)."""
     done: list[str] = []
+    failed: list[str] = []        # re-sync failed (rolled back)
     not_done: list[str] = []      # what it did not repair, and why
     by_problem: dict[str, set[tuple[int | None, str | None]]] = {}
     for f in findings:
@@ -633,6 +635,7 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
         for e in report["tenants"]:
             if e["error"]:          # rolled back; the others' repairs stand and are reported
                 not_done.append(f"{REPAIR_FAILED} {e['schema']}: {e['error']}")
+                failed.append(e["schema"])
                 continue
             done.append(f"{e['schema']}: {e['inserted']} inserted, {e['updated']} updated, {e['removed']} removed")
         # Rows of a tenant that is not attached; a tenant attached above was re-synced instead.
@@ -651,7 +654,7 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
     if busy:
         not_done.append(f"not repaired ({lock_held('its tables', lock_timeout)}; run verify --repair again): "
                     f"{', '.join(sorted(busy))}")
-    return done, not_done
+    return done, not_done, failed
 
 
 def expire(conn: psycopg.Connection, dry_run: bool, lock_timeout: str | None = None) -> int:

@@ -888,6 +888,22 @@ def test_a_malformed_connection_string_never_echoes_its_password(capsys: pytest.
     assert code == 2 and not any(secret in out for secret in secrets), out
 
 
+def test_a_connection_error_still_names_the_host(capsys: pytest.CaptureFixture[str]) -> None:
+    """(review, sixteenth session) The first masking took everything after password= for the password and
+    masked the host in "connection to server at ... failed"."""
+    line = assert_refused(run(capsys, "status", dsn="password=S3cret host=127.0.0.1 port=1 user=bob connect_timeout=2"),
+                          "cannot connect")
+    assert '"127.0.0.1"' in line and "S3cret" not in line, line
+
+
+def test_a_failed_tenants_line_carries_no_control_character(capsys: pytest.CaptureFixture[str]) -> None:
+    """(review, sixteenth session) The closing error line of backfill and verify named schemas as registered,
+    and a registered name can hold a newline or an escape sequence."""
+    cli._failed_tenants_line("backfill", ["x\ny\x1b[2J"], "the others committed")
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "\x1b" not in err and "x?y?[2J" in err, err
+
+
 def test_the_users_connection_options_apply_and_the_sessions_win(shared: Db, sconn: psycopg.Connection,
                                                                  monkeypatch: pytest.MonkeyPatch,
                                                                  capsys: pytest.CaptureFixture[str]) -> None:
