@@ -148,7 +148,10 @@ def on_connections(items: Iterable[T], jobs: int, connect: Callable[[], psycopg.
         thread.start()
     try:
         for thread in threads:
-            thread.join()
+            # In short waits: the OS may hand SIGINT to a worker thread, and a main thread blocked in
+            # a plain join() would only see the KeyboardInterrupt once that join returned.
+            while thread.is_alive():
+                thread.join(0.2)
     except BaseException as exc:   # Ctrl-C: no worker starts another item; the running ones are cancelled
         with taking:
             errors.append(exc)

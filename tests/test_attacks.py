@@ -1272,6 +1272,31 @@ def test_a_second_holder_of_a_uuid_keeps_nothing_public(arena: Arena, how: str) 
     arena.assert_canary()
 
 
+def test_a_uuid_passed_on_by_a_row_trigger_keeps_nothing_public(arena: Arena) -> None:
+    """(red team, sixteenth session) The uuid's unique constraint made deferrable, and a row trigger of the
+    tenant's that gives a deleted job's uuid to a private job, in a statement of its own that fires the
+    sync before the DELETE's does: each sync left the key to the other, and the deleted job stayed
+    public. The last sync projects the private holder and deletes the key."""
+    t = arena.tenant
+    job, holder = insert_jobs(t, ACME, [{}, {"is_internal_only": True}])
+    t.execute(f"ALTER TABLE {ACME}.ats_jobposting DROP CONSTRAINT ats_jobposting_uuid_key")
+    t.execute(f"ALTER TABLE {ACME}.ats_jobposting ADD CONSTRAINT ats_jobposting_uuid_key UNIQUE (uuid) "
+              "DEFERRABLE INITIALLY DEFERRED")
+    t.execute(f"""CREATE FUNCTION {ACME}.pass_uuid() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF OLD.id = {job["id"]} THEN
+                UPDATE {ACME}.ats_jobposting SET uuid = OLD.uuid WHERE id = {holder["id"]};
+            END IF;
+            RETURN OLD;
+        END $$""")
+    t.execute(f"CREATE TRIGGER a_pass BEFORE DELETE ON {ACME}.ats_jobposting "
+              f"FOR EACH ROW EXECUTE FUNCTION {ACME}.pass_uuid()")
+    t.execute(f"DELETE FROM {ACME}.ats_jobposting WHERE id = %s", (job["id"],))
+    assert arena.acme_row(job["uuid"]) is None
+    assert arena.verify_acme() == []
+    arena.assert_canary()
+
+
 def test_a_view_under_the_old_name_of_a_renamed_table_is_no_replacement(arena: Arena,
                                                                           capsys: pytest.CaptureFixture[str]) -> None:
     """(review) Renamed, with a view keeping the old name for the application: writes through the view

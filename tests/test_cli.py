@@ -791,7 +791,7 @@ def test_ctrl_c_cancels_what_the_parallel_connections_run(shared: Db, sconn: psy
     def interrupt() -> None:
         started.wait(30)
         time.sleep(0.5)                 # the statement is running
-        os.kill(os.getpid(), signal.SIGINT)
+        signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)   # what Ctrl-C does
 
     threading.Thread(target=interrupt, daemon=True).start()
     with pytest.raises(KeyboardInterrupt):

@@ -17,8 +17,6 @@ from psycopg import sql
 from tests.jobs import catalog_row, category_id, insert_job, insert_jobs, update_job, verify_findings
 
 ACME = "tenant_acme"
-HANDED_ON_LIMIT = ("known limit (docs/architecture.md, Generated apply functions): the DELETE part's "
-                   "trigger fires last and deletes the key; verify reports it missing, repair restores it")
 
 
 def q(query: str) -> sql.Composed:
@@ -180,14 +178,13 @@ def test_an_id_moved_to_another_job_resanitizes_its_html(app: psycopg.Connection
     assert verify_findings(conn) == []
 
 
-@pytest.mark.xfail(strict=True, reason=HANDED_ON_LIMIT)
 def test_a_uuid_handed_on_within_one_statement(app: psycopg.Connection, conn: psycopg.Connection) -> None:
-    """KNOWN LIMIT (review, sixteenth session): a writable CTE deletes two jobs and gives one of their uuids
-    to a third job. Its DELETE is read only in part (LIMIT 1), so PostgreSQL finishes it after the UPDATE,
-    and the DELETE's trigger fires last: it deletes the catalog row of every uuid its jobs had held, the one
-    the third job now holds included, and that job is missing from the catalog until verify --repair. A
-    fix that kept such keys (held_keys()) was reverted: it let a tenant keep its own private rows public
-    (test_attacks.py) and was quadratic in a bulk close. Strict: this fails once the limit is gone."""
+    """BUG (review, sixteenth session): a writable CTE deletes two jobs and gives one of their uuids to a
+    third job. Its DELETE is read only in part (LIMIT 1), so PostgreSQL finishes it after the UPDATE, and
+    the DELETE's trigger fires last: it deleted the catalog row of every uuid its jobs had held, the one
+    the third job now holds included. Now the trigger also projects the rows that hold a uuid its rows
+    left (uuid_holders()). (A first fix that only kept such keys was reverted: see
+    test_attacks.py::test_a_second_holder_of_a_uuid_keeps_nothing_public.)"""
     first, second, third = insert_jobs(app, ACME, [{}, {}, {}])
     app.execute(q("WITH d AS (DELETE FROM {s}.ats_jobposting WHERE id IN (%s, %s) RETURNING uuid) "
                   "UPDATE {s}.ats_jobposting SET uuid = (SELECT uuid FROM d LIMIT 1) WHERE id = %s"),
@@ -197,3 +194,19 @@ def test_a_uuid_handed_on_within_one_statement(app: psycopg.Connection, conn: ps
     published = catalog_row(conn, row[0])
     assert published is not None and published["title"] == second["title"]
     assert verify_findings(conn) == []
+
+
+def test_many_uuids_leaving_their_rows(app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    """More than 100 uuids left their rows (uuid_holders() reads with constant arrays): every row's uuid
+    changed in one statement, then every row deleted in one statement."""
+    jobs = insert_jobs(app, ACME, [{} for _ in range(150)])
+    ids = [j["id"] for j in jobs]
+    app.execute(q("UPDATE {s}.ats_jobposting SET uuid = gen_random_uuid() WHERE id = ANY (%s)"), (ids,))
+    assert all(catalog_row(conn, j["uuid"]) is None for j in jobs)
+    assert verify_findings(conn) == []
+    new_uuids = [r[0] for r in app.execute(q("SELECT uuid FROM {s}.ats_jobposting WHERE id = ANY (%s)"),
+                                           (ids,)).fetchall()]
+    assert all(catalog_row(conn, u) is not None for u in new_uuids)
+    app.execute(q("DELETE FROM {s}.ats_jobposting WHERE id = ANY (%s)"), (ids,))
+    assert verify_findings(conn) == []
+    assert all(catalog_row(conn, u) is None for u in new_uuids)

@@ -37,8 +37,6 @@ from tests.market import (
 )
 
 ACME = "tenant_acme"
-HANDED_ON_LIMIT = ("known limit (docs/architecture.md, Generated apply functions): the DELETE part's "
-                   "trigger fires last and deletes the key; verify reports it missing, repair restores it")
 GLOBEX = "tenant_globex"
 
 
@@ -630,10 +628,9 @@ def test_service_uuid_change_and_category_change(app: psycopg.Connection, conn: 
     clean(conn)
 
 
-@pytest.mark.xfail(strict=True, reason=HANDED_ON_LIMIT)
 def test_a_service_uuid_handed_on_within_one_statement(app: psycopg.Connection, conn: psycopg.Connection) -> None:
-    """KNOWN LIMIT (review, sixteenth session), as for jobs (tests/test_job_rewrites.py): the DELETE part's
-    trigger fires last and deletes the catalog row of the uuid the UPDATE part gave to another service."""
+    """BUG (review, sixteenth session), as for jobs (tests/test_job_rewrites.py): the DELETE part's trigger
+    fired last and deleted the catalog row of the uuid the UPDATE part gave to another service."""
     provider, (first, second, third) = provider_with_services(app)
     app.execute("WITH d AS (DELETE FROM tenant_acme.services_service WHERE id IN (%s, %s) RETURNING uuid) "
                 "UPDATE tenant_acme.services_service SET uuid = (SELECT uuid FROM d LIMIT 1) WHERE id = %s",
@@ -643,10 +640,9 @@ def test_a_service_uuid_handed_on_within_one_statement(app: psycopg.Connection, 
     clean(conn)
 
 
-@pytest.mark.xfail(strict=True, reason=HANDED_ON_LIMIT)
 def test_a_provider_uuid_handed_on_within_one_statement(app: psycopg.Connection, conn: psycopg.Connection) -> None:
-    """KNOWN LIMIT, the same for providers: the deleted providers' sync deletes both the provider row the
-    uuid now names and that provider's services (whose catalog rows carry the provider's uuid)."""
+    """The same for providers: the deleted providers' sync must keep both the provider row the uuid now
+    names and that provider's services (whose catalog rows carry the provider's uuid)."""
     first, third = insert_provider(app, ACME), insert_provider(app, ACME)
     second, services = provider_with_services(app, count=2)
     app.execute("WITH d AS (DELETE FROM tenant_acme.services_serviceprovider WHERE id IN (%s, %s) RETURNING uuid) "

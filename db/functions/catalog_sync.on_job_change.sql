@@ -18,6 +18,9 @@ DECLARE
     v_ids        bigint[];
     v_masks      integer[];
     v_uuids      uuid[];
+    v_left       uuid[];         -- uuids that left their rows (deleted, or changed)
+    v_holders    bigint[];
+    v_holder_categories bigint[];
     v_categories bigint[];
     v_schema     text;
     v_checked    oid;
@@ -119,12 +122,8 @@ BEGIN
         SELECT a.ids, a.masks,
                -- every key the catalog may hold for these rows, in one pass
                -- (a duplicate costs nothing downstream, a sort of 200,000
-               -- keys does)
-               (SELECT pg_catalog.array_cat(
-                           array_agg(ch.new_uuid) FILTER (WHERE ch.new_uuid IS NOT NULL),
-                           array_agg(ch.old_uuid) FILTER (WHERE ch.old_uuid IS DISTINCT FROM ch.new_uuid
-                                                            AND ch.old_uuid IS NOT NULL))
-                FROM ch),
+               -- keys does): the new uuids, and those that left their rows
+               u.new_uuids, u.left_uuids,
                -- each category once (lock_for_read() counts them); each
                -- column grouped on its own, so hashed: a job statement names
                -- few categories
@@ -133,12 +132,35 @@ BEGIN
                       UNION
                       SELECT ch.old_category FROM ch WHERE ch.old_category IS NOT NULL GROUP BY ch.old_category)
                      AS y (c))
-        INTO v_ids, v_masks, v_uuids, v_categories
+        INTO v_ids, v_masks, v_uuids, v_left, v_categories
         FROM (SELECT array_agg(d.id) AS ids, array_agg(d.mask) AS masks
-              FROM (SELECT ch.id, bit_or(ch.mask) AS mask FROM ch GROUP BY ch.id) AS d) AS a;
+              FROM (SELECT ch.id, bit_or(ch.mask) AS mask FROM ch GROUP BY ch.id) AS d) AS a,
+             (SELECT array_agg(ch.new_uuid) FILTER (WHERE ch.new_uuid IS NOT NULL) AS new_uuids,
+                     array_agg(ch.old_uuid) FILTER (WHERE ch.old_uuid IS DISTINCT FROM ch.new_uuid
+                                                      AND ch.old_uuid IS NOT NULL) AS left_uuids
+              FROM ch) AS u;
+        v_uuids := pg_catalog.array_cat(v_uuids, v_left);
     END IF;
     IF v_ids IS NULL THEN
         RETURN NULL;                    -- nothing the catalog shows has changed
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        v_left := v_uuids;
+    END IF;
+    -- A uuid that left these rows may now be another row's (uuid_holders():
+    -- another part of this statement gave it to that row): project that row
+    -- too, its category locked with the others, so that its key is written
+    -- from it or deleted if it is not public, never just deleted.
+    IF v_left IS NOT NULL THEN
+        SELECT h.ids, h.parents INTO v_holders, v_holder_categories
+        FROM catalog_sync.uuid_holders(TG_RELID, 'ats_jobposting', v_left, v_ids) AS h;
+        IF v_holders IS NOT NULL THEN
+            v_ids := v_ids || v_holders;
+            IF v_masks IS NOT NULL THEN         -- every HTML column of theirs sanitized again
+                v_masks := v_masks || pg_catalog.array_fill(15, ARRAY[pg_catalog.cardinality(v_holders)]);
+            END IF;
+            v_categories := v_categories || v_holder_categories;
+        END IF;
     END IF;
 
     PERFORM catalog_sync.lock_for_read(v_tenant_id, 'job_category', v_categories);

@@ -17,6 +17,8 @@ DECLARE
     v_uuids     uuid[];
     v_providers bigint[];
     v_unused    bigint[];
+    v_left      uuid[];          -- uuids that left their rows (deleted, or changed)
+    v_holders   bigint[];
 BEGIN
     -- Checks the table against the contract before any transition row is read.
     v_tenant_id := catalog_sync.guard(TG_RELID, TG_NARGS, TG_ARGV[0], 'services_serviceprovider', TG_LEVEL, TG_WHEN, true);
@@ -66,8 +68,10 @@ BEGIN
                (SELECT array_agg(y.p ORDER BY y.p)
                 FROM (SELECT ch.new_parent FROM ch UNION SELECT ch.old_parent FROM ch) AS y (p) WHERE y.p IS NOT NULL),
                (SELECT array_agg(z.p ORDER BY z.p)
-                FROM (SELECT ch.new_parent2 FROM ch UNION SELECT ch.old_parent2 FROM ch) AS z (p) WHERE z.p IS NOT NULL)
-        INTO v_ids, v_masks, v_uuids, v_providers, v_unused;
+                FROM (SELECT ch.new_parent2 FROM ch UNION SELECT ch.old_parent2 FROM ch) AS z (p) WHERE z.p IS NOT NULL),
+               (SELECT array_agg(ch.old_uuid) FILTER (WHERE ch.old_uuid IS DISTINCT FROM ch.new_uuid
+                                                        AND ch.old_uuid IS NOT NULL) FROM ch)
+        INTO v_ids, v_masks, v_uuids, v_providers, v_unused, v_left;
     ELSIF TG_OP = 'INSERT' THEN
         -- Every inserted row counts (mask 0: no catalog row to reuse).
         SELECT array_agg(n.id ORDER BY n.id), array_agg(0 ORDER BY n.id),
@@ -84,6 +88,21 @@ BEGIN
     END IF;
     IF v_ids IS NULL THEN
         RETURN NULL;                    -- nothing the marketplace shows has changed
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        v_left := v_uuids;
+    END IF;
+    -- A uuid that left these rows may now be another provider's: project it
+    -- (and its services) too (see on_job_change(); sync_providers() locks).
+    IF v_left IS NOT NULL THEN
+        SELECT h.ids INTO v_holders
+        FROM catalog_sync.uuid_holders(TG_RELID, 'services_serviceprovider', v_left, v_ids) AS h;
+        IF v_holders IS NOT NULL THEN
+            v_ids := v_ids || v_holders;
+            IF v_masks IS NOT NULL THEN         -- their bio sanitized again
+                v_masks := v_masks || pg_catalog.array_fill(1, ARRAY[pg_catalog.cardinality(v_holders)]);
+            END IF;
+        END IF;
     END IF;
     PERFORM catalog_sync.sync_providers(v_tenant_id, v_ids, v_masks, v_uuids, TG_OP = 'UPDATE', NULL, NULL, true);
     RETURN NULL;

@@ -17,6 +17,10 @@ DECLARE
     v_uuids      uuid[];
     v_providers  bigint[];
     v_categories bigint[];
+    v_left       uuid[];         -- uuids that left their rows (deleted, or changed)
+    v_holders    bigint[];
+    v_holder_providers  bigint[];
+    v_holder_categories bigint[];
 BEGIN
     v_tenant_id := catalog_sync.guard(TG_RELID, TG_NARGS, TG_ARGV[0], 'services_service', TG_LEVEL, TG_WHEN, true);
     IF v_tenant_id IS NULL THEN
@@ -57,8 +61,10 @@ BEGIN
                (SELECT array_agg(y.p ORDER BY y.p)
                 FROM (SELECT ch.new_parent FROM ch UNION SELECT ch.old_parent FROM ch) AS y (p) WHERE y.p IS NOT NULL),
                (SELECT array_agg(z.p ORDER BY z.p)
-                FROM (SELECT ch.new_parent2 FROM ch UNION SELECT ch.old_parent2 FROM ch) AS z (p) WHERE z.p IS NOT NULL)
-        INTO v_ids, v_masks, v_uuids, v_providers, v_categories;
+                FROM (SELECT ch.new_parent2 FROM ch UNION SELECT ch.old_parent2 FROM ch) AS z (p) WHERE z.p IS NOT NULL),
+               (SELECT array_agg(ch.old_uuid) FILTER (WHERE ch.old_uuid IS DISTINCT FROM ch.new_uuid
+                                                        AND ch.old_uuid IS NOT NULL) FROM ch)
+        INTO v_ids, v_masks, v_uuids, v_providers, v_categories, v_left;
     ELSIF TG_OP = 'INSERT' THEN
         -- Every inserted row counts (mask 0: no catalog row to reuse).
         SELECT array_agg(n.id ORDER BY n.id), array_agg(0 ORDER BY n.id),
@@ -77,6 +83,23 @@ BEGIN
     END IF;
     IF v_ids IS NULL THEN
         RETURN NULL;
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        v_left := v_uuids;
+    END IF;
+    -- A uuid that left these rows may now be another service's: project it
+    -- too, its parents locked with the others (see on_job_change()).
+    IF v_left IS NOT NULL THEN
+        SELECT h.ids, h.parents, h.parents2 INTO v_holders, v_holder_providers, v_holder_categories
+        FROM catalog_sync.uuid_holders(TG_RELID, 'services_service', v_left, v_ids) AS h;
+        IF v_holders IS NOT NULL THEN
+            v_ids := v_ids || v_holders;
+            IF v_masks IS NOT NULL THEN         -- their description sanitized again
+                v_masks := v_masks || pg_catalog.array_fill(1, ARRAY[pg_catalog.cardinality(v_holders)]);
+            END IF;
+            v_providers := v_providers || v_holder_providers;
+            v_categories := v_categories || v_holder_categories;
+        END IF;
     END IF;
     PERFORM catalog_sync.lock_for_read(v_tenant_id, 'provider', v_providers);
     PERFORM catalog_sync.lock_for_read(v_tenant_id, 'service_category', v_categories);
