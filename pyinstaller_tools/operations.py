@@ -133,9 +133,11 @@ def on_connections(items: Iterable[T], jobs: int, connect: Callable[[], psycopg.
             with connect() as own:
                 with taking:
                     sessions.append(own)
-                while not errors:
+                while True:
+                    # Under the lock that Ctrl-C takes below: once it has cancelled the running
+                    # statements, no worker starts another item.
                     with taking:
-                        item = next(pending, none_left)
+                        item = none_left if errors else next(pending, none_left)
                     if item is none_left:
                         return
                     handle(own, item)
@@ -143,10 +145,13 @@ def on_connections(items: Iterable[T], jobs: int, connect: Callable[[], psycopg.
             with taking:
                 errors.append(exc)
 
-    threads = [threading.Thread(target=worker, name=f"catalog-sync-{n}") for n in range(jobs)]
-    for thread in threads:
-        thread.start()
+    threads: list[threading.Thread] = []
     try:
+        # Started inside the try: a Ctrl-C that arrives while the later workers start still cancels
+        # what the first ones run (found in a loaded CI run).
+        for n in range(jobs):
+            threads.append(threading.Thread(target=worker, name=f"catalog-sync-{n}"))
+            threads[-1].start()
         for thread in threads:
             # In short waits: the OS may hand SIGINT to a worker thread, and a main thread blocked in
             # a plain join() would only see the KeyboardInterrupt once that join returned.
@@ -159,7 +164,8 @@ def on_connections(items: Iterable[T], jobs: int, connect: Callable[[], psycopg.
                 with suppress(psycopg.Error):
                     session.cancel_safe(timeout=5)
         for thread in threads:
-            thread.join()
+            with suppress(RuntimeError):   # one interrupted in start(): never ran, or takes no item
+                thread.join()
         raise
     if errors:
         raise errors[0]

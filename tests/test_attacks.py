@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import threading
 import time
 import uuid
@@ -961,6 +962,7 @@ def test_binding_sync_functions_to_relations_of_the_tenants_choosing(arena: Aren
     targets = [f"{ACME}.lookalike", "pg_temp.tmp_jobs", f"{ACME}.jobs_view", f"{ACME}.parted_1",
                f"{ACME}.parted", f"{ACME}.ats_jobposting", f"{ACME}.ats_jobcategory"]
     before = sync_trigger_count(su)
+    assert len(sync_trigger_functions(su)) >= 7
     accepted = []
     for schema_usage in (False, True):
         if schema_usage:
@@ -1032,8 +1034,12 @@ def test_every_machinery_function_refuses_the_tenant(arena: Arena) -> None:
                 try:
                     t.execute(call)
                     wrong.append(f"{name}: ran")
-                except psycopg.errors.InsufficientPrivilege:
-                    pass
+                except psycopg.errors.InsufficientPrivilege as exc:
+                    # refused for want of USAGE or EXECUTE, not by a check inside a function that ran
+                    # (review, seventeenth session: any 42501 counted)
+                    if not re.match(r"permission denied for (schema|function|procedure) ",
+                                    exc.diag.message_primary or ""):
+                        wrong.append(f"{name}: ran, then {exc.diag.message_primary}")
                 except psycopg.Error as exc:
                     wrong.append(f"{name}: {exc.sqlstate} {exc.diag.message_primary}")
         finally:
@@ -1726,6 +1732,8 @@ def test_errors_and_notices_never_echo_other_tenants_values(arena: Arena) -> Non
         insert_jobs(t, ACME, [{"uuid": dup}, {"uuid": dup}])
     except psycopg.Error as exc:
         errors.append(errtext(exc))
+    else:
+        raise AssertionError("expected an error from two new jobs with one uuid")
     expect_error(f"CREATE TRIGGER zz AFTER INSERT ON {ACME}.ats_jobposting FOR EACH STATEMENT "
                  f"EXECUTE FUNCTION catalog_sync.on_job_change('{arena.globex_id}')")
     expect_error(f"SELECT * FROM catalog_sync.verify_tenant({arena.globex_id})")

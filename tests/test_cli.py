@@ -771,32 +771,66 @@ def test_an_error_that_quotes_a_control_character_stays_one_line(shared: Db, sco
     assert state(sconn) == before
 
 
+class _SleepingFirstItem:
+    """handle() for on_connections(): item 0 sleeps 20 s in the database, and records how it ended."""
+
+    def __init__(self) -> None:
+        self.ended: list[BaseException | None] = []
+
+    def __call__(self, conn: psycopg.Connection, item: int) -> None:
+        if item == 0:
+            try:
+                conn.execute("SELECT pg_sleep(20)")
+                self.ended.append(None)
+            except psycopg.Error as exc:
+                self.ended.append(exc)
+                raise
+
+
+def _wait_until_sleeping(sconn: psycopg.Connection) -> None:
+    """Returns once a session of the test database runs the 20 s sleep."""
+    for _ in range(300):
+        if sconn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                         " AND state = 'active' AND query = 'SELECT pg_sleep(20)'").fetchone()[0]:
+            return
+        time.sleep(0.1)
+    raise AssertionError("the worker's statement never ran")
+
+
 def test_ctrl_c_cancels_what_the_parallel_connections_run(shared: Db, sconn: psycopg.Connection) -> None:
     """BUG (review, sixteenth session): after Ctrl-C in `attach --jobs 2` the tool exited, but a worker's
     session went on waiting for its lock until --lock-timeout, queued ahead of the application. Now
     Ctrl-C cancels the statements the connections are running (their transactions roll back)."""
-    started = threading.Event()
-    ended: list[BaseException | None] = []
-
-    def handle(conn: psycopg.Connection, item: int) -> None:
-        if item == 0:
-            started.set()
-            try:
-                conn.execute("SELECT pg_sleep(20)")
-                ended.append(None)
-            except psycopg.Error as exc:
-                ended.append(exc)
-                raise
+    handle = _SleepingFirstItem()
 
     def interrupt() -> None:
-        started.wait(30)
-        time.sleep(0.5)                 # the statement is running
+        _wait_until_sleeping(sconn)
         signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)   # what Ctrl-C does
 
     threading.Thread(target=interrupt, daemon=True).start()
     with pytest.raises(KeyboardInterrupt):
         operations.on_connections(range(2), 2, lambda: psycopg.connect(shared.dsn(), autocommit=True), handle)
-    assert len(ended) == 1 and isinstance(ended[0], psycopg.errors.QueryCanceled), ended
+    assert len(handle.ended) == 1 and isinstance(handle.ended[0], psycopg.errors.QueryCanceled), handle.ended
+
+
+def test_ctrl_c_while_the_workers_start_cancels_what_the_first_ones_run(
+        shared: Db, sconn: psycopg.Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+    """BUG (seventeenth session, a loaded CI run): a Ctrl-C that reached the tool while it was still
+    starting its workers escaped before the code that cancels: the first worker's statement ran on.
+    Here the interrupt arrives in the second worker's start(), once the first one's statement runs."""
+    handle = _SleepingFirstItem()
+
+    class InterruptedStart(threading.Thread):
+        def start(self) -> None:
+            if self.name.endswith("-1"):
+                _wait_until_sleeping(sconn)
+                raise KeyboardInterrupt
+            super().start()
+
+    monkeypatch.setattr(operations.threading, "Thread", InterruptedStart)
+    with pytest.raises(KeyboardInterrupt):
+        operations.on_connections(range(2), 2, lambda: psycopg.connect(shared.dsn(), autocommit=True), handle)
+    assert len(handle.ended) == 1 and isinstance(handle.ended[0], psycopg.errors.QueryCanceled), handle.ended
 
 
 def test_migrate_refuses_what_it_cannot_do(empty: Db, shared: Db, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,7 +1,7 @@
 -- What the application role (owner of every tenant table) cannot do to the
 -- catalog, and what it can do that the product must detect.
 BEGIN;
-SELECT plan(10);
+SELECT plan(12);
 
 SET LOCAL ROLE zumodra_app;
 
@@ -14,15 +14,30 @@ SELECT throws_ok(
              '[]', '[]', 1, '', 'forged', false, now(), '', '' FROM public.tenants_tenant LIMIT 1$$,
     '42501', NULL, 'the app cannot insert catalog rows');
 SELECT throws_ok($$DELETE FROM public.job_catalog$$, '42501', NULL, 'the app cannot delete catalog rows');
-SELECT throws_ok($$SELECT catalog_sync.backfill_tenant(1)$$, '42501', NULL, 'the app cannot call the backfill');
+SELECT throws_ok($$SELECT catalog_sync.backfill_tenant(1)$$, '42501', 'permission denied for schema catalog_sync',
+    'the app cannot call the backfill (no USAGE on the machinery)');
 SELECT throws_ok($$SELECT * FROM catalog_sync.attached_table$$, '42501', NULL, 'the app cannot read the registry');
 
--- Binding the sync function to a table of the app's choosing needs EXECUTE on it.
+-- Binding the sync function to a table of the app's choosing needs USAGE on
+-- the machinery's schema, and EXECUTE on the function: the app has neither.
 CREATE TABLE tenant_acme.decoy (LIKE tenant_acme.ats_jobposting);
 SELECT throws_ok(
     $$CREATE TRIGGER forged AFTER INSERT ON tenant_acme.decoy REFERENCING NEW TABLE AS new_rows
       FOR EACH STATEMENT EXECUTE FUNCTION catalog_sync.on_job_change('2')$$,
-    '42501', NULL, 'the app cannot bind the sync function to its own table');
+    '42501', 'permission denied for schema catalog_sync', 'the app cannot bind the sync function to its own table');
+-- Granted USAGE by mistake, it still lacks EXECUTE (each refusal on its own).
+RESET ROLE;
+GRANT USAGE ON SCHEMA catalog_sync TO zumodra_app;
+SET LOCAL ROLE zumodra_app;
+SELECT throws_ok(
+    $$CREATE TRIGGER forged AFTER INSERT ON tenant_acme.decoy REFERENCING NEW TABLE AS new_rows
+      FOR EACH STATEMENT EXECUTE FUNCTION catalog_sync.on_job_change('2')$$,
+    '42501', 'permission denied for function catalog_sync.on_job_change', 'with USAGE, binding still needs EXECUTE');
+SELECT throws_ok($$SELECT catalog_sync.backfill_tenant(1, false, NULL)$$, '42501',
+    'permission denied for function backfill_tenant', 'with USAGE, the backfill still needs EXECUTE');
+RESET ROLE;
+REVOKE USAGE ON SCHEMA catalog_sync FROM zumodra_app;
+SET LOCAL ROLE zumodra_app;
 SELECT throws_ok(
     $$CREATE OR REPLACE TRIGGER catalog_sync_job_insert AFTER INSERT ON tenant_acme.ats_jobposting
       REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION catalog_sync.on_job_change('2')$$,
