@@ -39,6 +39,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _dsn(text: str) -> str:
+    # An empty --dsn "$VAR" (a variable unset, as under cron) would otherwise connect with libpq's
+    # defaults, past CATALOG_SYNC_DSN, and fail or reach another database without saying why.
+    if not text.strip():
+        raise argparse.ArgumentTypeError("empty connection string (--dsn or CATALOG_SYNC_DSN from an unset "
+                                         "variable?); give one, or leave it out: --dsn, else CATALOG_SYNC_DSN, "
+                                         "else DATABASE_URL, else the PG* variables")
+    return text
+
+
 def _env_positive_int(env: str, default: int) -> dict[str, Any]:
     """argparse keywords for an option whose default comes from `env`: argparse checks a string
     default like a value typed on the command line, so a bad environment value is a usage error."""
@@ -81,11 +91,12 @@ def _add_lock_timeout(p: argparse.ArgumentParser, default: str, waits_for: str, 
                         f"milliseconds, 0 waits without limit (env {env}, default {default})")
 
 
-def progress(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def progress(message: str) -> None:
+    # one line, whatever it quotes (schema names, a tenant's types in a contract problem, ...)
+    print(_CONTROL.sub("?", message), file=sys.stderr, flush=True)
 
 
 def _cell(value: object) -> str:
@@ -125,11 +136,14 @@ def _dump_json(data: object) -> None:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     if args.sql:
+        if args.dsn:
+            progress("note: --sql renders the revisions offline and reads no database (the DSN is not used); "
+                     "for a database at an earlier revision, render --revision CURRENT:head")
         # the same bound on lock waits as the online path, for psql (rendered first: a bad revision
         # must not leave a script of one SET behind in a redirected file)
         script = migrate.offline_sql(args.revision)
         if not script.strip():
-            progress(f"note: no revision to render for {args.revision} (the database is up to date)")
+            progress(f"note: no revision to render for {args.revision} (nothing after it)")
         sys.stdout.write(f"SET lock_timeout = '{args.lock_timeout}';\n" + script)
         return EXIT_OK
     if args.revision == "base" or args.revision.startswith("-"):
@@ -147,8 +161,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
                         "database in --dsn?)")
     if before is None and installed:
         raise ToolError("catalog_sync is installed but alembic has no record of it (installed from catalog-sync "
-                        "install-sql or db/ directly?); remove it with psql -f db/uninstall.sql (shipped as "
-                        "pyinstaller_tools/db/uninstall.sql), then run migrate")
+                        "install-sql or db/ directly?); remove it with catalog-sync uninstall --yes, then run migrate")
     migrate.upgrade(dsn, args.revision, lock_timeout=args.lock_timeout)
     after = migrate.current(dsn)
     print(f"migrated: {before or 'base'} -> {after or 'base'}" if after != before
@@ -170,16 +183,16 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
               f"records {version}, another alembic project's revision: left alone)")
         return EXIT_OK
     migrate.require_own_revision(version)
-    if version is None:
-        if installed:
-            raise ToolError("catalog_sync was installed without migrate (no public.alembic_version); "
-                            "remove it with psql -f db/uninstall.sql (shipped as pyinstaller_tools/db/uninstall.sql)")
+    if version is None and not installed:
         print("nothing to uninstall: catalog-sync is not installed in this database")
         return EXIT_OK
-    migrate.downgrade(dsn, "base", lock_timeout=args.lock_timeout)
-    kept = migrate.drop_empty_version_table(dsn, args.lock_timeout)
-    if kept:
-        progress(f"notice: public.alembic_version kept: {kept}")
+    if version is None:     # installed from install-sql or db/ by hand: the same SQL as the downgrade's
+        migrate.uninstall_unversioned(dsn, lock_timeout=args.lock_timeout)
+    else:
+        migrate.downgrade(dsn, "base", lock_timeout=args.lock_timeout)
+        kept = migrate.drop_empty_version_table(dsn, args.lock_timeout)
+        if kept:
+            progress(f"notice: public.alembic_version kept: {kept}")
     if restricted:
         progress("notice: the advisory-lock functions stay restricted (protect --restrict-advisory-locks): only "
                  "superusers and the roles granted them may call them; a later migrate grants them to the sync's "
@@ -213,8 +226,10 @@ def cmd_attach(args: argparse.Namespace) -> int:
         texts = [problem for _, problem in problems]
         if problems and not args.skip_refused:
             shown = "; ".join(texts[:5]) + (f"; and {len(texts) - 5} more" if len(texts) > 5 else "")
-            outcome = ("dry run: nothing would be attached (with --skip-refused, the others would be)" if args.dry_run
-                       else "nothing was attached (--skip-refused attaches the others)")
+            others = len({schema for schema, _ in problems}) < len(schemas)
+            outcome = ("dry run: nothing would be attached" if args.dry_run else "nothing was attached") + (
+                "" if not others else " (with --skip-refused, the others would be)" if args.dry_run
+                 else " (--skip-refused attaches the others)")
             raise ToolError(f"cannot attach: {shown}; {outcome}")
         refused = sorted({schema for schema, _ in problems})
         for text in texts:
@@ -373,6 +388,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
                 ranked = sorted(per_tenant.items(), key=lambda item: (-item[1], item[0]))
                 print("by tenant: " + ", ".join(f"{name} {count}" for name, count in ranked[:10])
                       + (f", and {len(ranked) - 10} more" if len(ranked) > 10 else ""))
+        elif args.catalog or args.tenant:   # (say what was compared, not more)
+            what = f"the {args.catalog} catalog" if args.catalog else "the catalogs"
+            whom = f" of {', '.join(args.tenant)}" if args.tenant else ""
+            verb = "equals" if args.catalog else "equal"
+            print(f"clean: {what}{whom} {verb} the projection of the sources; their triggers installed")
         else:
             print("clean: the catalog equals the projection of the sources; all triggers installed")
     failed = list(dict.fromkeys(f["schema"] or "(global)" for f in findings if f["problem"] == "error"))
@@ -501,6 +521,7 @@ def cmd_install_sql(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="catalog-sync",
+        allow_abbrev=False,     # --pu is not --purge, --y is not --yes
         description="Publish the public rows of every tenant schema into the shared catalogs.",
         epilog="Connection: --dsn, else CATALOG_SYNC_DSN, else DATABASE_URL, else libpq's PG* variables "
                "(demo: only --dsn). "
@@ -512,9 +533,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     def add(name: str, func: Callable[[argparse.Namespace], int], help_text: str,
             connects: bool = True) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_text, description=help_text)
+        p = sub.add_parser(name, help=help_text, description=help_text, allow_abbrev=False)
         if connects:
-            p.add_argument("--dsn", default=os.environ.get("CATALOG_SYNC_DSN"),
+            p.add_argument("--dsn", default=os.environ.get("CATALOG_SYNC_DSN"), type=_dsn,
                            help="libpq connection string or URL (env CATALOG_SYNC_DSN, DATABASE_URL)")
         p.set_defaults(func=func)
         return p
@@ -597,10 +618,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_lock_timeout(p, operations.DDL_LOCK_TIMEOUT,
                       "a tenant's tables (longer: its counts are left empty, its error shown, exit 2)")
 
-    p = sub.add_parser("demo", help="run the demo on a throwaway local cluster (or --dsn)",
+    p = sub.add_parser("demo", help="run the demo on a throwaway local cluster (or --dsn)", allow_abbrev=False,
                        description="Create tenants from the contract with realistic data, migrate, attach, "
                                    "backfill, change rows, verify and print the catalog.")
-    p.add_argument("--dsn", default=None, help="use this (empty, disposable) database instead of a local cluster")
+    p.add_argument("--dsn", default=None, type=_dsn,
+                   help="use this (empty, disposable) database instead of a local cluster")
     p.add_argument("--keep", action="store_true", help="leave the local cluster running and print how to connect")
     p.add_argument("--tenants", type=_positive_int, default=3, help="sample tenants, 1 to 5 (default 3)")
     p.add_argument("--jobs", type=_positive_int, default=20, help="jobs per tenant (default 20)")

@@ -66,7 +66,7 @@ def connect(dsn: str | None, autocommit: bool = False, lock_timeout: str | None 
         raise ToolError(f"cannot connect to PostgreSQL: {redact(one_line(exc), dsn)} (check --dsn, CATALOG_SYNC_DSN, "
                         "DATABASE_URL or PG* variables)") from exc
     except psycopg.ProgrammingError as exc:
-        hint = "check --dsn, CATALOG_SYNC_DSN or DATABASE_URL"
+        hint = "check --dsn, CATALOG_SYNC_DSN, DATABASE_URL or PG* variables"
         if re.match(r"postgres(ql)?\+\w+://", dsn):
             hint = "a SQLAlchemy URL: drop the driver, as in postgresql://user@host/db"
         raise ToolError(f"invalid connection string: {redact(one_line(exc), dsn)} ({hint})") from exc
@@ -116,5 +116,16 @@ def describe(exc: psycopg.Error) -> str:
 
 
 def is_installed(conn: psycopg.Connection) -> bool:
+    """Whether the machinery is installed; raises if a schema of its names is not catalog-sync's (not
+    owned by catalog_sync_owner): the tool, often run as a superuser, must never call functions
+    that somebody else put there (review, seventeenth session: `uninstall` ran a forged
+    catalog_sync.drop_triggers() as the superuser running it)."""
+    forged = conn.execute(
+        "SELECT string_agg(format('schema %I is owned by %I', n.nspname, pg_get_userbyid(n.nspowner)), '; ' "
+        "ORDER BY n.nspname) FROM pg_namespace n WHERE n.nspname IN ('catalog_sync', 'catalog_sync_protect') "
+        "AND pg_get_userbyid(n.nspowner) <> 'catalog_sync_owner'").fetchone()
+    if forged and forged[0]:
+        raise ToolError(f"{forged[0]}, not catalog_sync_owner: not catalog-sync's machinery (created by another "
+                        "role?); nothing was run. Look at it before anything else, then drop it as a superuser")
     row = conn.execute("SELECT to_regnamespace('catalog_sync') IS NOT NULL").fetchone()
     return bool(row and row[0])

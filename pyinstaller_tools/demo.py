@@ -37,11 +37,10 @@ def run(dsn: str | None, keep: bool, tenants: int, jobs: int) -> int:
     finally:
         if cluster is not None:
             if keep:
+                as_postgres = "runuser -u postgres -- " if cluster._as_postgres else ""
                 print(f"\ncluster kept running. Connect with:\n  psql '{dsn}'\n"
-                      f"Stop it with:\n  runuser -u postgres -- {cluster.bindir}/pg_ctl -D {cluster.data_dir} stop"
-                      if cluster._as_postgres else
-                      f"\ncluster kept running. Connect with:\n  psql '{dsn}'\n"
-                      f"Stop it with:\n  {cluster.bindir}/pg_ctl -D {cluster.data_dir} stop")
+                      f"Stop it and remove its files with:\n"
+                      f"  {as_postgres}{cluster.bindir}/pg_ctl -D {cluster.data_dir} stop && rm -rf {cluster.base_dir}")
             else:
                 cluster.stop()
     return 0

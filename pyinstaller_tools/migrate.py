@@ -15,6 +15,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
+from pyinstaller_tools import sqlfiles
 from pyinstaller_tools.connection import LONG_TRANSACTION, ToolError, connect_kwargs, describe, one_line
 
 
@@ -91,6 +92,16 @@ def upgrade(dsn: str, revision: str = "head", lock_timeout: str | None = None) -
 
 def downgrade(dsn: str, revision: str = "base", lock_timeout: str | None = None) -> None:
     _run(dsn, "downgrade", revision, lock_timeout)
+
+
+def uninstall_unversioned(dsn: str, lock_timeout: str | None = None) -> None:
+    """Removes a machinery installed without alembic (install-sql, or db/ by hand): db/uninstall.sql,
+    the downgrade's own SQL, in one transaction (psql -f would go on after a failed statement)."""
+    with _one_line_errors("downgrade", lock_timeout), \
+            psycopg.connect(dsn, **connect_kwargs(dsn, lock_timeout)) as conn:
+        conn.add_notice_handler(_print_own_notice)
+        with conn.cursor() as cur:
+            cur.execute(sqlfiles.uninstall_sql())
 
 
 def drop_empty_version_table(dsn: str, lock_timeout: str | None = None) -> str | None:

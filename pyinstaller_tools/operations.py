@@ -535,7 +535,9 @@ def registered_relids(conn: psycopg.Connection, schema: str) -> set[int]:
 def drop_replaced_triggers(conn: psycopg.Connection, schema: str, before: set[int],
                            lock_timeout: str) -> tuple[list[str], list[str]]:
     """After a table_replaced tenant was attached again: the sync triggers left on the tables it no longer
-    registers (renamed away, still there) are dropped, else every write to them fails (not attached)."""
+    registers (renamed away, still there) are dropped, else every write to them fails (not attached).
+    Only in its own schema: after a restore into another cluster an old OID may name another tenant's
+    table, whose triggers are that tenant's (review, seventeenth session: repair dropped them)."""
     done: list[str] = []
     not_done: list[str] = []
     for relid in sorted(before - registered_relids(conn, schema)):
@@ -543,7 +545,9 @@ def drop_replaced_triggers(conn: psycopg.Connection, schema: str, before: set[in
             with conn.transaction():
                 set_lock_timeout(conn, lock_timeout)
                 row = conn.execute("SELECT c.oid::regclass::text, catalog_sync.drop_triggers(c.oid) "
-                                   "FROM pg_catalog.pg_class c WHERE c.oid = %s", (relid,)).fetchone()
+                                   "FROM pg_catalog.pg_class c "
+                                   "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+                                   "WHERE c.oid = %s AND n.nspname = %s", (relid, schema)).fetchone()
         except (psycopg.errors.LockNotAvailable, psycopg.errors.InsufficientPrivilege) as exc:
             not_done.append(f"not repaired ({describe(exc)}): the sync triggers on {schema}'s replaced table "
                             f"(oid {relid}); drop them with catalog_sync.drop_triggers({relid})")
@@ -657,7 +661,7 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
             done.append(f"{name}: {row[0] if row else 0} catalog rows removed")
     if unreadable:
         names = sorted({s for k in ("contract", "unreadable", "error") for _, s in by_problem_all.get(k, ()) if s})
-        not_done.append(f"not repaired (tables unreadable, see verify): {', '.join(names)}")
+        not_done.append(f"not repaired (tables unreadable or busy: see verify's findings for them): {', '.join(names)}")
     not_done += [f"not repaired (attach refused): {problem}" for _schema, problem in sorted(refused.items())]
     not_done += [f"not repaired (detach refused): {problem}" for problem in detach_refused]
     if busy:

@@ -461,6 +461,28 @@ def empty(sconn: psycopg.Connection, shared: Db) -> Iterator[Db]:
         sconn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
+def test_a_forged_machinery_schema_is_never_called(empty: Db, capsys: pytest.CaptureFixture[str]) -> None:
+    """SECURITY (review, seventeenth session): the tool took any schema named catalog_sync for its
+    machinery. The application role (CREATE on the database) made one, with a drop_triggers() of its
+    own, and `uninstall --yes`, run as a superuser, called it. Now no command runs anything there."""
+    with empty.connect() as c:
+        seed.setup_app(c)
+        c.execute(f"GRANT CREATE ON DATABASE {empty.dbname} TO {seed.APP_ROLE}")
+    with empty.connect(role=seed.APP_ROLE) as app:
+        app.execute("CREATE TABLE public.called (by text)")
+        app.execute("CREATE SCHEMA catalog_sync")
+        app.execute("CREATE TABLE catalog_sync.attached_table (relid oid)")
+        app.execute("CREATE FUNCTION catalog_sync.drop_triggers(oid) RETURNS void LANGUAGE sql "
+                    "AS $$ INSERT INTO public.called VALUES (current_user) $$")
+        app.execute("CREATE FUNCTION catalog_sync.set_protection(boolean) RETURNS text LANGUAGE sql "
+                    "AS $$ INSERT INTO public.called VALUES (current_user) RETURNING by $$")
+    for argv in (["uninstall", "--yes"], ["migrate"], ["protect"], ["verify"], ["status"], ["attach", "--all"]):
+        assert_refused(run(capsys, *argv, dsn=empty.dsn()), "schema catalog_sync is owned by", "nothing was run")
+    with empty.connect() as c:
+        assert c.execute("SELECT count(*) FROM public.called").fetchone() == (0,)
+        assert c.execute("SELECT to_regnamespace('catalog_sync') IS NOT NULL").fetchone() == (True,)
+
+
 def test_database_without_machinery(empty: Db, capsys: pytest.CaptureFixture[str]) -> None:
     for argv in (["status"], ["verify"], ["backfill"], ["attach", "--all"], ["detach", ACME]):
         assert_refused(run(capsys, *argv, dsn=empty.dsn()), "not installed")
@@ -583,12 +605,50 @@ def test_invalid_chunk_size(capsys: pytest.CaptureFixture[str], value: str) -> N
     (["detach"], ["detach: the following arguments are required: SCHEMA", "catalog-sync detach --help"]),
     (["no-such-command"], ["invalid choice: 'no-such-command'"]),
     (["--json", "status"], ["status: unrecognized arguments: --json", "catalog-sync status --help"]),
-], ids=["bad_value", "unknown_flag", "extra_argument", "missing_argument", "unknown_command", "option_first"])
+    # (DBA review, seventeenth session: argparse took --pu for --purge, --y for --yes)
+    (["detach", ACME, "--pu", "--dry"], ["detach: unrecognized arguments: --pu --dry"]),
+    (["uninstall", "--y"], ["uninstall: unrecognized arguments: --y"]),
+], ids=["bad_value", "unknown_flag", "extra_argument", "missing_argument", "unknown_command", "option_first",
+        "abbreviated_flags", "abbreviated_yes"])
 def test_usage_errors_are_one_line(capsys: pytest.CaptureFixture[str], argv: list[str], needles: list[str]) -> None:
     """(DBA trial, thirteenth session: argparse printed its usage block before the error)"""
     with pytest.raises(SystemExit) as exit_info:
         cli.main([*argv, "--dsn", UNREACHABLE])
     assert_refused((exit_info.value.code, *capsys.readouterr()), *needles)
+
+
+def test_an_empty_dsn_is_refused(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """(DBA review, seventeenth session) `--dsn "$UNSET"` connected with libpq's defaults, past
+    CATALOG_SYNC_DSN, and the error did not say that the DSN was empty."""
+    monkeypatch.setenv("CATALOG_SYNC_DSN", UNREACHABLE)
+    for argv in (["status", "--dsn", ""], ["verify", "--dsn", " "], ["demo", "--dsn", ""]):
+        with pytest.raises(SystemExit) as exit_info:
+            cli.main(argv)
+        assert_refused((exit_info.value.code, *capsys.readouterr()), "argument --dsn: empty connection string")
+    monkeypatch.setenv("CATALOG_SYNC_DSN", "")
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["status"])
+    assert_refused((exit_info.value.code, *capsys.readouterr()), "empty connection string")
+
+
+def test_a_filtered_verify_says_what_it_compared(db: Db, conn: psycopg.Connection, app: psycopg.Connection,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """(DBA review, seventeenth session) `verify --catalog services` with a job row missing said "clean: the
+    catalog equals the projection of the sources"."""
+    job = insert_job(app, ACME)
+    conn.execute("DELETE FROM public.job_catalog WHERE job_uuid = %s", (job["uuid"],))
+    code, out, err = run(capsys, "verify", "--catalog", "services", dsn=db.dsn())
+    assert code == 0 and "clean: the services catalog equals" in out, (out, err)
+    code, out, err = run(capsys, "verify", "--tenant", GLOBEX, dsn=db.dsn())
+    assert code == 0 and f"clean: the catalogs of {GLOBEX} equal" in out, (out, err)
+    assert run(capsys, "verify", dsn=db.dsn())[0] == 1
+
+
+def test_migrate_sql_says_it_reads_no_database(capsys: pytest.CaptureFixture[str]) -> None:
+    """(DBA review, seventeenth session) `migrate --sql --dsn ...` rendered base to head without a word
+    that the database was not read."""
+    code, out, err = run(capsys, "migrate", "--sql", dsn=UNREACHABLE)
+    assert code == 0 and "reads no database" in err and "CREATE SCHEMA" in out, err
 
 
 def test_attach_needs_schemas_or_all(shared: Db, capsys: pytest.CaptureFixture[str]) -> None:
@@ -691,7 +751,7 @@ def test_a_reader_that_goes_away_gets_no_traceback(argv: list[str], shared: Db, 
     read_end, write_end = os.pipe()
     os.close(read_end)              # the reader is gone before the first line
     try:
-        dsn = [] if argv == ["install-sql"] else ["--dsn", shared.dsn()]
+        dsn = [] if argv in (["install-sql"], ["migrate", "--sql"]) else ["--dsn", shared.dsn()]   # (offline)
         # (stdout block-buffered, as in a shell pipe: the output is written at the last flush)
         env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
         done = subprocess.run([sys.executable, "-m", "pyinstaller_tools.cli", *argv, *dsn], env=env,
@@ -844,11 +904,29 @@ def test_migrate_refuses_what_it_cannot_do(empty: Db, shared: Db, capsys: pytest
         seed.setup_app(c)
         c.execute(sqlfiles.install_script())
         before = c.execute("SELECT count(*) FROM pg_proc WHERE pronamespace = 'catalog_sync'::regnamespace").fetchone()
-    assert_refused(run(capsys, "migrate", dsn=empty.dsn()), "alembic has no record of it", "uninstall.sql")
+    assert_refused(run(capsys, "migrate", dsn=empty.dsn()), "alembic has no record of it", "uninstall --yes")
     with empty.connect() as c:
         assert c.execute("SELECT to_regclass('public.alembic_version')").fetchone() == (None,)
         assert c.execute("SELECT count(*) FROM pg_proc WHERE pronamespace = 'catalog_sync'::regnamespace"
                          ).fetchone() == before
+    # (DBA review, seventeenth session) the fix it named was `psql -f db/uninstall.sql`, which goes on
+    # after a failed statement: a lock on one catalog left the schemas dropped and the catalogs in
+    # place, and then neither uninstall nor migrate could go on. uninstall now removes such an
+    # install, in one transaction: all or nothing.
+    with empty.connect() as holder, holder.transaction():
+        holder.execute("LOCK TABLE public.service_catalog IN ACCESS SHARE MODE")
+        assert_refused(run(capsys, "uninstall", "--yes", "--lock-timeout", "300ms", dsn=empty.dsn()),
+                       "nothing was removed")
+    with empty.connect() as c:
+        assert c.execute("SELECT count(*) FROM pg_proc WHERE pronamespace = 'catalog_sync'::regnamespace"
+                         ).fetchone() == before
+    code, out, err = run(capsys, "uninstall", "--yes", dsn=empty.dsn())
+    assert code == 0 and "uninstalled" in out, (out, err)
+    with empty.connect() as c:
+        assert c.execute("SELECT to_regnamespace('catalog_sync'), to_regclass('public.job_catalog'), "
+                         "to_regclass('public.alembic_version')").fetchone() == (None, None, None)
+    code, out, err = run(capsys, "migrate", dsn=empty.dsn())
+    assert code == 0 and "migrated: base -> " in out, (out, err)
 
 
 def test_repair_reports_the_others_when_one_tenants_resync_fails(conn: psycopg.Connection, app: psycopg.Connection,

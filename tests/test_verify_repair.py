@@ -505,6 +505,26 @@ def test_a_database_restored_from_a_dump_is_repaired_not_purged(db: Db, app: psy
         code, out, err = run(target, capsys, "verify", "--json")
         problems = {(f["schema"], f["problem"]) for f in json.loads(out)["findings"]}
         assert code == 1 and problems == {(ACME, "table_replaced"), (GLOBEX, "table_replaced")}, out
+        # (DBA review, seventeenth session) audit called the restored tables' triggers inert and advised
+        # detach (an opt-out of every tenant), status showed MISSING triggers and exited 0: both now
+        # name the restore and its fix. A restore into another cluster may hand the old OIDs to unrelated
+        # objects (an index, another tenant's table): audit and status decide by name, as verify does.
+        with target.connect() as conn:
+            conn.execute("UPDATE catalog_sync.attached_table SET relid = 'public.tenants_tenant_pkey'::regclass "
+                         "WHERE source_table = 'ats_jobposting' AND tenant_id = (SELECT tenant_id FROM "
+                         "catalog_sync.tenant WHERE schema_name = %s)", (ACME,))
+            conn.execute(f"UPDATE catalog_sync.attached_table SET relid = '{GLOBEX}.ats_jobposting'::regclass "
+                         "WHERE source_table = 'ats_jobcategory' AND tenant_id = (SELECT tenant_id FROM "
+                         "catalog_sync.tenant WHERE schema_name = %s)", (ACME,))
+        code, out, err = run(target, capsys, "audit", "--json")
+        findings = json.loads(out)["findings"]
+        checks = {f["check_name"] for f in findings}
+        assert code == 1 and checks <= {"table_replaced", "tenant_not_attached"}, out
+        assert len([f for f in findings if f["check_name"] == "table_replaced"]) == 2 * 8, out
+        assert all("verify --repair" in f["detail"] for f in findings if f["check_name"] == "table_replaced")
+        assert {f["object"].split(".")[0] for f in findings if f["check_name"] == "table_replaced"} == {ACME, GLOBEX}
+        code, out, err = run(target, capsys, "status")
+        assert code == 2 and "restored from a dump, or rebuilt" in err and "verify --repair attaches" in err, (out, err)
         code, out, err = run(target, capsys, "verify", "--repair")
         assert code == 0 and "detached" not in out, (out, err)
         with target.connect() as conn:
@@ -514,6 +534,9 @@ def test_a_database_restored_from_a_dump_is_repaired_not_purged(db: Db, app: psy
             assert conn.execute("SELECT title FROM public.job_catalog WHERE job_uuid = %s",
                                 (jobs[0]["uuid"],)).fetchone() == ("After the repair",)
         assert run(target, capsys, "verify")[0] == 0
+        assert run(target, capsys, "status")[0] == 0
+        code, out, err = run(target, capsys, "audit", "--json")
+        assert not {f["check_name"] for f in json.loads(out)["findings"]} & {"table_replaced", "table_missing"}, out
     finally:
         with db.connect() as conn:
             conn.execute("DROP DATABASE IF EXISTS restored WITH (FORCE)")

@@ -10,7 +10,13 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_machinery_roles name[] := ARRAY['catalog_sync_owner', 'catalog_sync_installer'];
+    v_replaced  oid[];      -- registered OIDs whose contract name means another table, or gone
+    v_replacing oid[];      -- the tables their names mean now
 BEGIN
+    SELECT coalesce(array_agg(r.relid), '{}'), coalesce(array_agg(r.named_relid) FILTER (WHERE r.named_relid IS NOT NULL), '{}')
+    INTO v_replaced, v_replacing
+    FROM catalog_sync.replaced_tables(NULL) AS r;
+
     -- The definer role itself.
     RETURN QUERY
     SELECT 'high', 'owner_role', r.rolname::text,
@@ -65,17 +71,34 @@ BEGIN
            OR c.oid IN ('public.job_catalog'::regclass, 'public.provider_catalog'::regclass,
                         'public.service_catalog'::regclass));
 
-    -- Registered tables: still plain tables matching the contract, triggers current.
+    -- Registered tables: still the tables the contract names mean, plain tables
+    -- matching the contract, triggers current. A registered table that is gone,
+    -- or whose name now means another table, is verify's table_replaced (a
+    -- restore from a dump: every table has a new OID, and the old OIDs may name
+    -- unrelated objects) or table_missing, and so is its fix; the checks below
+    -- skip those registered OIDs, which may now name anything.
     RETURN QUERY
-    SELECT 'high', 'contract', coalesce(catalog_sync.qualified_name(a.relid), a.relid::text), cp
+    SELECT 'high', CASE WHEN r.named_relid IS NOT NULL THEN 'table_replaced' ELSE 'table_missing' END,
+           format('%I.%I', r.schema_name, r.source_table),
+           CASE WHEN r.named_relid IS NOT NULL
+                THEN format('another table than the registered one (oid %s): restored from a dump, or rebuilt '
+                            'and swapped in; the application''s writes to it fail or are not synced until '
+                            'catalog-sync verify --repair attaches it and re-syncs the tenant', r.relid)
+                ELSE format('the registered table (oid %s) was dropped: catalog-sync verify --repair removes the '
+                            'tenant''s catalog rows and detaches it (or restore the table, then attach the schema)',
+                            r.relid) END
+    FROM catalog_sync.replaced_tables(NULL) AS r;
+    RETURN QUERY
+    SELECT 'high', 'contract', catalog_sync.qualified_name(a.relid), cp
     FROM catalog_sync.attached_table a
-    CROSS JOIN LATERAL catalog_sync.contract_problems(a.relid, a.source_table) AS cp;
+    CROSS JOIN LATERAL catalog_sync.contract_problems(a.relid, a.source_table) AS cp
+    WHERE a.relid <> ALL (v_replaced);
     RETURN QUERY
     SELECT CASE WHEN st.state = 'OUTDATED' THEN 'medium' ELSE 'high' END, 'trigger',
            coalesce(catalog_sync.qualified_name(a.relid), a.relid::text) || '.' || st.trigger_name, st.state
     FROM catalog_sync.attached_table a
     CROSS JOIN LATERAL catalog_sync.trigger_state(a.relid, a.source_table, a.tenant_id) st
-    WHERE st.state <> 'INSTALLED' AND EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = a.relid);
+    WHERE st.state <> 'INSTALLED' AND a.relid <> ALL (v_replaced);
     RETURN QUERY
     SELECT 'high', 'trigger', 'public.tenants_tenant.' || st.trigger_name, st.state
     FROM catalog_sync.trigger_state('public.tenants_tenant'::regclass, 'tenants_tenant', NULL) st
@@ -93,7 +116,7 @@ BEGIN
                CASE WHEN has_database_privilege(c.relowner, current_database(), 'CREATE') THEN 'CREATE' END,
                CASE WHEN has_database_privilege(c.relowner, current_database(), 'TEMP') THEN 'TEMP' END)
            || ' on the database'
-    FROM catalog_sync.attached_table a JOIN pg_catalog.pg_class c ON c.oid = a.relid
+    FROM catalog_sync.attached_table a JOIN pg_catalog.pg_class c ON c.oid = a.relid AND a.relid <> ALL (v_replaced)
     WHERE NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid = c.relowner)
       AND c.relowner <> (SELECT t.relowner FROM pg_catalog.pg_class t WHERE t.oid = 'public.tenants_tenant'::regclass)
       AND (has_database_privilege(c.relowner, current_database(), 'CREATE')
@@ -102,7 +125,7 @@ BEGIN
     SELECT DISTINCT 'high', 'tenant_role_machinery_membership', pg_get_userbyid(c.relowner)::text,
            'is a member of ' || m.rolname
     FROM catalog_sync.attached_table a
-    JOIN pg_catalog.pg_class c ON c.oid = a.relid
+    JOIN pg_catalog.pg_class c ON c.oid = a.relid AND a.relid <> ALL (v_replaced)
     JOIN pg_catalog.pg_roles m ON m.rolname = ANY (v_machinery_roles)
     WHERE pg_has_role(c.relowner, m.oid, 'MEMBER')
       AND NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid = c.relowner)
@@ -114,7 +137,7 @@ BEGIN
     RETURN QUERY
     SELECT DISTINCT 'high', 'tenant_role_advisory_locks', pg_get_userbyid(c.relowner)::text,
            'may call pg_advisory_lock() and hold the sync''s lock keys'
-    FROM catalog_sync.attached_table a JOIN pg_catalog.pg_class c ON c.oid = a.relid
+    FROM catalog_sync.attached_table a JOIN pg_catalog.pg_class c ON c.oid = a.relid AND a.relid <> ALL (v_replaced)
     WHERE NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid = c.relowner)
       AND c.relowner <> (SELECT t.relowner FROM pg_catalog.pg_class t WHERE t.oid = 'public.tenants_tenant'::regclass)
       AND has_function_privilege(c.relowner, 'pg_catalog.pg_advisory_lock(bigint)', 'EXECUTE');
@@ -130,7 +153,7 @@ BEGIN
            'owns attached tables while catalog-sync protect is off: it can add an index or statistics over its '
            'own code between the sync''s contract check and its read, which then run as catalog_sync_owner '
            '(run catalog-sync protect)'
-    FROM catalog_sync.attached_table a JOIN pg_catalog.pg_class c ON c.oid = a.relid
+    FROM catalog_sync.attached_table a JOIN pg_catalog.pg_class c ON c.oid = a.relid AND a.relid <> ALL (v_replaced)
     WHERE NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid = c.relowner)
       AND c.relowner <> (SELECT t.relowner FROM pg_catalog.pg_class t WHERE t.oid = 'public.tenants_tenant'::regclass)
       AND NOT pg_has_role(c.relowner, 'catalog_sync_installer', 'MEMBER')
@@ -143,7 +166,7 @@ BEGIN
     SELECT DISTINCT 'medium', 'tenant_role_public_schema', pg_get_userbyid(c.relowner)::text,
            'has USAGE on schema public: can queue a lock on the registry or a catalog that stalls every '
            'tenant''s sync (REVOKE USAGE ON SCHEMA public FROM PUBLIC, then grant it to the roles that need it)'
-    FROM catalog_sync.attached_table a JOIN pg_catalog.pg_class c ON c.oid = a.relid
+    FROM catalog_sync.attached_table a JOIN pg_catalog.pg_class c ON c.oid = a.relid AND a.relid <> ALL (v_replaced)
     WHERE NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid = c.relowner)
       AND c.relowner <> (SELECT t.relowner FROM pg_catalog.pg_class t WHERE t.oid = 'public.tenants_tenant'::regclass)
       AND has_schema_privilege(c.relowner, 'public', 'USAGE');
@@ -170,7 +193,10 @@ BEGIN
     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
     WHERE p.pronamespace = 'catalog_sync'::regnamespace
       AND tg.tgrelid <> 'public.tenants_tenant'::regclass
-      AND NOT EXISTS (SELECT FROM catalog_sync.attached_table a WHERE a.relid = tg.tgrelid);
+      AND NOT EXISTS (SELECT FROM catalog_sync.attached_table a WHERE a.relid = tg.tgrelid)
+      -- the table in a replaced registered table's name (table_replaced above:
+      -- repair attaches it, and detach would opt the tenant out)
+      AND tg.tgrelid <> ALL (v_replacing);
 
     RETURN QUERY
     SELECT 'low', 'tenant_not_attached', ts.schema_name, 'tenant ' || ts.tenant_id || ' has never been attached'

@@ -67,6 +67,21 @@ BEGIN
         eligible_providers := NULL;
         eligible_services := NULL;
         IF v_r.is_attached THEN
+            -- A registered table gone or replaced (decided by name, as verify does: its
+            -- OID may now name anything, after a restore from a dump): neither its
+            -- triggers nor its counts mean anything until repair.
+            error := (SELECT CASE WHEN r.named_relid IS NOT NULL
+                                  THEN format('%I.%I is another table than the registered one (oid %s): restored '
+                                              'from a dump, or rebuilt and swapped in; not counted; catalog-sync '
+                                              'verify --repair attaches it and re-syncs the tenant',
+                                              r.schema_name, r.source_table, r.relid)
+                                  ELSE format('%I.%I (oid %s) was dropped: not counted; catalog-sync verify '
+                                              '--repair removes the tenant''s catalog rows and detaches it (or '
+                                              'restore the table, then attach the schema)',
+                                              r.schema_name, r.source_table, r.relid) END
+                      FROM catalog_sync.replaced_tables(v_r.id) AS r ORDER BY r.source_table LIMIT 1);
+        END IF;
+        IF v_r.is_attached AND error IS NULL THEN
             SELECT coalesce(string_agg(x.state || ' ' || x.n, ', ' ORDER BY x.rank), 'NONE') INTO triggers
             FROM (SELECT st.state, count(*) AS n,
                          array_position(ARRAY['MISSING', 'DISABLED', 'OUTDATED', 'INSTALLED'], st.state) AS rank
@@ -101,6 +116,16 @@ BEGIN
                     eligible_providers := NULL;
                     eligible_services := NULL;
                 END;
+            ELSE
+                -- Not counted, and said why (review, seventeenth session: it was
+                -- silent, the counts empty and the exit code 0).
+                error := coalesce(
+                    (SELECT a.source_table || ': ' || cp
+                     FROM catalog_sync.attached_table a
+                     CROSS JOIN LATERAL catalog_sync.contract_problems(a.relid, a.source_table) AS cp
+                     WHERE a.tenant_id = v_r.id ORDER BY a.source_table LIMIT 1),
+                    'its tables cannot be read by the sync (row-level security, or privileges revoked)')
+                    || ': not counted; catalog-sync verify names every problem';
             END IF;
         END IF;
         RETURN NEXT;
