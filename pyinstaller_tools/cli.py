@@ -161,7 +161,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
                         "database in --dsn?)")
     if before is None and installed:
         raise ToolError("catalog_sync is installed but alembic has no record of it (installed from catalog-sync "
-                        "install-sql or db/ directly?); remove it with catalog-sync uninstall --yes, then run migrate")
+                        "install-sql or db/ directly?); remove it with catalog-sync uninstall --yes (it drops the "
+                        "catalogs too), then run migrate, attach --all and backfill")
     migrate.upgrade(dsn, args.revision, lock_timeout=args.lock_timeout)
     after = migrate.current(dsn)
     print(f"migrated: {before or 'base'} -> {after or 'base'}" if after != before

@@ -163,9 +163,9 @@ def on_connections(items: Iterable[T], jobs: int, connect: Callable[[], psycopg.
             for session in sessions:
                 with suppress(psycopg.Error):
                     session.cancel_safe(timeout=5)
-        for thread in threads:
-            with suppress(RuntimeError):   # one interrupted in start(): never ran, or takes no item
-                thread.join()
+        for thread in threads:     # (not alive: never started, or interrupted in start(): takes no item)
+            while thread.is_alive():   # short waits again: a second Ctrl-C gives up waiting
+                thread.join(0.2)
         raise
     if errors:
         raise errors[0]
