@@ -15,7 +15,7 @@ import psycopg
 import sqlalchemy as sa
 from alembic import context
 
-from pyinstaller_tools.connection import connect_kwargs
+from pyinstaller_tools.connection import FORGED_SCHEMAS, connect_kwargs, forged_schemas_problem
 from pyinstaller_tools.operations import DDL_LOCK_ENV, DDL_LOCK_TIMEOUT
 
 config = context.config
@@ -57,6 +57,11 @@ def run_migrations_online() -> None:
 
 
 def _run(connection: sa.Connection) -> None:
+    # Never run the migrations' SQL (uninstall.sql calls catalog_sync's functions) over a schema of
+    # the machinery's names that another role created.
+    found = connection.exec_driver_sql(FORGED_SCHEMAS).scalar()
+    if found:
+        raise RuntimeError(forged_schemas_problem(found))
     # The sessions pin search_path to pg_catalog: the version table is named in full.
     context.configure(connection=connection, transaction_per_migration=True, version_table_schema="public")
     with context.begin_transaction():

@@ -115,17 +115,32 @@ def describe(exc: psycopg.Error) -> str:
     return message
 
 
+# (no % in it: also run through SQLAlchemy's driver SQL, where % starts a placeholder)
+FORGED_SCHEMAS = (
+    "SELECT pg_catalog.string_agg('schema ' || pg_catalog.quote_ident(n.nspname) || ' is owned by ' "
+    "|| pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(n.nspowner)), '; ' ORDER BY n.nspname) "
+    "FROM pg_catalog.pg_namespace n WHERE n.nspname IN ('catalog_sync', 'catalog_sync_protect') "
+    "AND pg_catalog.pg_get_userbyid(n.nspowner) <> 'catalog_sync_owner'")
+
+
+def forged_schemas_problem(found: str) -> str:
+    return (f"{found}, not catalog_sync_owner: not catalog-sync's machinery (created by another role?); "
+            "nothing was run. Look at it before anything else, then drop it as a superuser")
+
+
+def require_own_schemas(conn: psycopg.Connection) -> None:
+    """Raises if a schema of the machinery's names is not catalog-sync's: the tool (and alembic), often
+    run as a superuser, must never call functions that somebody else put there."""
+    row = conn.execute(FORGED_SCHEMAS).fetchone()
+    if row and row[0]:
+        raise ToolError(forged_schemas_problem(row[0]))
+
+
 def is_installed(conn: psycopg.Connection) -> bool:
     """Whether the machinery is installed; raises if a schema of its names is not catalog-sync's (not
     owned by catalog_sync_owner): the tool, often run as a superuser, must never call functions
     that somebody else put there (review, seventeenth session: `uninstall` ran a forged
     catalog_sync.drop_triggers() as the superuser running it)."""
-    forged = conn.execute(
-        "SELECT string_agg(format('schema %I is owned by %I', n.nspname, pg_get_userbyid(n.nspowner)), '; ' "
-        "ORDER BY n.nspname) FROM pg_namespace n WHERE n.nspname IN ('catalog_sync', 'catalog_sync_protect') "
-        "AND pg_get_userbyid(n.nspowner) <> 'catalog_sync_owner'").fetchone()
-    if forged and forged[0]:
-        raise ToolError(f"{forged[0]}, not catalog_sync_owner: not catalog-sync's machinery (created by another "
-                        "role?); nothing was run. Look at it before anything else, then drop it as a superuser")
+    require_own_schemas(conn)
     row = conn.execute("SELECT to_regnamespace('catalog_sync') IS NOT NULL").fetchone()
     return bool(row and row[0])

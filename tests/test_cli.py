@@ -24,7 +24,7 @@ import pytest
 from psycopg import sql
 
 from pyinstaller_tools import cli, connection, migrate, operations, seed, sqlfiles
-from tests.conftest import PORT, TEMPLATE_DB, Db
+from tests.conftest import PORT, ROOT, TEMPLATE_DB, Db
 from tests.jobs import catalog_count, catalog_snapshot, create_tenant, insert_job, insert_jobs
 
 ACME = "tenant_acme"
@@ -469,17 +469,27 @@ def test_a_forged_machinery_schema_is_never_called(empty: Db, capsys: pytest.Cap
         seed.setup_app(c)
         c.execute(f"GRANT CREATE ON DATABASE {empty.dbname} TO {seed.APP_ROLE}")
     with empty.connect(role=seed.APP_ROLE) as app:
-        app.execute("CREATE TABLE public.called (by text)")
+        # (a sequence: its nextval() stays done when the caller's transaction rolls back, as a shell command would)
+        app.execute("CREATE SEQUENCE public.called")
         app.execute("CREATE SCHEMA catalog_sync")
         app.execute("CREATE TABLE catalog_sync.attached_table (relid oid)")
-        app.execute("CREATE FUNCTION catalog_sync.drop_triggers(oid) RETURNS void LANGUAGE sql "
-                    "AS $$ INSERT INTO public.called VALUES (current_user) $$")
+        app.execute("CREATE FUNCTION catalog_sync.drop_triggers(oid) RETURNS bigint LANGUAGE sql "
+                    "AS $$ SELECT nextval('public.called') $$")
         app.execute("CREATE FUNCTION catalog_sync.set_protection(boolean) RETURNS text LANGUAGE sql "
-                    "AS $$ INSERT INTO public.called VALUES (current_user) RETURNING by $$")
+                    "AS $$ SELECT nextval('public.called')::text $$")
     for argv in (["uninstall", "--yes"], ["migrate"], ["protect"], ["verify"], ["status"], ["attach", "--all"]):
         assert_refused(run(capsys, *argv, dsn=empty.dsn()), "schema catalog_sync is owned by", "nothing was run")
+    # nor plain alembic, with a version recorded (its downgrade runs uninstall.sql)
     with empty.connect() as c:
-        assert c.execute("SELECT count(*) FROM public.called").fetchone() == (0,)
+        c.execute("CREATE TABLE public.alembic_version (version_num varchar(32) PRIMARY KEY)")
+        c.execute("INSERT INTO public.alembic_version VALUES (%s)", (migrate.revisions()[-1],))
+    for action in ("downgrade", "upgrade"):
+        done = subprocess.run([sys.executable, "-m", "alembic", "-c", str(ROOT / "migrations" / "alembic.ini"),
+                               "-x", f"dsn={empty.dsn()}", action, "base" if action == "downgrade" else "head"],
+                              cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert done.returncode != 0 and "schema catalog_sync is owned by" in done.stderr, done.stderr[-2000:]
+    with empty.connect() as c:
+        assert c.execute("SELECT is_called FROM public.called").fetchone() == (False,)
         assert c.execute("SELECT to_regnamespace('catalog_sync') IS NOT NULL").fetchone() == (True,)
 
 
