@@ -15,7 +15,13 @@ import psycopg
 import sqlalchemy as sa
 from alembic import context
 
-from pyinstaller_tools.connection import FORGED_SCHEMAS, connect_kwargs, forged_schemas_problem
+from pyinstaller_tools.connection import (
+    ALEMBIC_VERSION_PROBLEM,
+    FORGED_SCHEMAS,
+    alembic_version_problem,
+    connect_kwargs,
+    forged_schemas_problem,
+)
 from pyinstaller_tools.operations import DDL_LOCK_ENV, DDL_LOCK_TIMEOUT
 
 config = context.config
@@ -62,6 +68,10 @@ def _run(connection: sa.Connection) -> None:
     found = connection.exec_driver_sql(FORGED_SCHEMAS).scalar()
     if found:
         raise RuntimeError(forged_schemas_problem(found))
+    # nor over a version table that is not alembic's own (alembic reads and writes it as the operator)
+    found = connection.exec_driver_sql(ALEMBIC_VERSION_PROBLEM).scalar()
+    if found:
+        raise RuntimeError(alembic_version_problem(found))
     # The sessions pin search_path to pg_catalog: the version table is named in full.
     context.configure(connection=connection, transaction_per_migration=True, version_table_schema="public")
     with context.begin_transaction():

@@ -136,6 +136,46 @@ def require_own_schemas(conn: psycopg.Connection) -> None:
         raise ToolError(forged_schemas_problem(row[0]))
 
 
+# What makes public.alembic_version not alembic's own plain table: the tool reads it and alembic writes
+# it as the operator (often a superuser), so a view, a trigger, a rule, a default, a domain or a
+# constraint of another role's would run that role's code as the operator (review, seventeenth
+# session). NULL when it is alembic's, or absent. (No % in it, as FORGED_SCHEMAS.)
+ALEMBIC_VERSION_PROBLEM = (
+    "SELECT CASE "
+    "WHEN c.relkind <> 'r' THEN 'is not a plain table (relkind ' || c.relkind::text || ')' "
+    "WHEN NOT (o.rolsuper OR o.rolname = 'catalog_sync_owner') "
+    "THEN 'is owned by ' || pg_catalog.quote_ident(o.rolname) || ', not by a superuser' "
+    "WHEN EXISTS (SELECT FROM pg_catalog.pg_trigger t WHERE t.tgrelid = c.oid) THEN 'has triggers' "
+    "WHEN EXISTS (SELECT FROM pg_catalog.pg_rewrite w WHERE w.ev_class = c.oid) THEN 'has rules' "
+    "WHEN c.relrowsecurity OR EXISTS (SELECT FROM pg_catalog.pg_policy p WHERE p.polrelid = c.oid) "
+    "THEN 'has row-level security' "
+    "WHEN EXISTS (SELECT FROM pg_catalog.pg_attrdef d WHERE d.adrelid = c.oid) THEN 'has column defaults' "
+    "WHEN EXISTS (SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 "
+    "AND NOT a.attisdropped "
+    "AND (a.attname <> 'version_num' OR a.atttypid <> 'pg_catalog.varchar'::pg_catalog.regtype)) "
+    "THEN 'has columns other than version_num varchar' "
+    "WHEN EXISTS (SELECT FROM pg_catalog.pg_constraint k WHERE k.conrelid = c.oid AND k.contype <> 'p') "
+    "THEN 'has constraints other than its primary key' "
+    "WHEN EXISTS (SELECT FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid "
+    "AND (i.indexprs IS NOT NULL OR i.indpred IS NOT NULL)) THEN 'has an index over expressions' "
+    "WHEN EXISTS (SELECT FROM pg_catalog.pg_inherits h WHERE h.inhparent = c.oid OR h.inhrelid = c.oid) "
+    "THEN 'is part of an inheritance tree' END "
+    "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_roles o ON o.oid = c.relowner "
+    "WHERE c.oid = pg_catalog.to_regclass('public.alembic_version')")
+
+
+def alembic_version_problem(found: str) -> str:
+    return (f"public.alembic_version {found}: not alembic's own table (another role made it?); nothing was "
+            "run. Look at it before anything else, then drop it as a superuser and run the command again")
+
+
+def require_own_version_table(conn: psycopg.Connection) -> None:
+    """Raises unless public.alembic_version is absent or alembic's own plain table."""
+    row = conn.execute(ALEMBIC_VERSION_PROBLEM).fetchone()
+    if row and row[0]:
+        raise ToolError(alembic_version_problem(row[0]))
+
+
 def is_installed(conn: psycopg.Connection) -> bool:
     """Whether the machinery is installed; raises if a schema of its names is not catalog-sync's (not
     owned by catalog_sync_owner): the tool, often run as a superuser, must never call functions

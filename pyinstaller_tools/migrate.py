@@ -16,7 +16,14 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
 from pyinstaller_tools import sqlfiles
-from pyinstaller_tools.connection import LONG_TRANSACTION, ToolError, connect_kwargs, describe, one_line
+from pyinstaller_tools.connection import (
+    LONG_TRANSACTION,
+    ToolError,
+    connect_kwargs,
+    describe,
+    one_line,
+    require_own_version_table,
+)
 
 
 def _config(output_buffer: io.TextIOBase | None = None) -> Config:
@@ -115,6 +122,7 @@ def drop_empty_version_table(dsn: str, lock_timeout: str | None = None) -> str |
             return None
         except psycopg.errors.LockNotAvailable:
             return "it stayed locked longer than --lock-timeout"
+        require_own_version_table(conn)
         used = conn.execute("SELECT EXISTS (SELECT FROM public.alembic_version)").fetchone()
         if used and used[0]:
             return "a version is recorded in it (another alembic project?)"
@@ -148,6 +156,7 @@ def require_own_revision(version: str | None) -> None:
 
 def current(dsn: str) -> str | None:
     with psycopg.connect(dsn, **connect_kwargs(dsn)) as conn:
+        require_own_version_table(conn)
         exists = conn.execute("SELECT to_regclass('public.alembic_version') IS NOT NULL").fetchone()
         if not exists or not exists[0]:
             return None

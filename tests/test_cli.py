@@ -493,6 +493,42 @@ def test_a_forged_machinery_schema_is_never_called(empty: Db, capsys: pytest.Cap
         assert c.execute("SELECT to_regnamespace('catalog_sync') IS NOT NULL").fetchone() == (True,)
 
 
+def test_a_version_table_of_another_role_is_never_read(empty: Db, capsys: pytest.CaptureFixture[str]) -> None:
+    """SECURITY (red team, seventeenth session): the tool read, and alembic wrote, public.alembic_version
+    as the operator (a superuser), whoever had made it: the application role (CREATE on public) made it a
+    view over its own function, or a table with a trigger, and became a superuser at the next migrate or
+    uninstall. Now neither the tool nor plain alembic touches a version table that is not alembic's own."""
+    with empty.connect() as c:
+        seed.setup_app(c)
+        c.execute(f"GRANT CREATE ON SCHEMA public TO {seed.APP_ROLE}")
+    alembic = [sys.executable, "-m", "alembic", "-c", str(ROOT / "migrations" / "alembic.ini"),
+               "-x", f"dsn={empty.dsn()}"]
+    forgeries = [
+        ("CREATE VIEW public.alembic_version AS SELECT s.v::varchar(32) AS version_num "
+         "FROM (SELECT nextval('public.called') AS v) AS s WHERE s.v < 0", "is not a plain table"),
+        ("CREATE TABLE public.alembic_version (version_num varchar(32) PRIMARY KEY); "
+         "CREATE FUNCTION public.on_version() RETURNS trigger LANGUAGE plpgsql "
+         "AS $$ BEGIN PERFORM nextval('public.called'); RETURN NULL; END $$; "
+         "CREATE TRIGGER t AFTER INSERT OR UPDATE OR DELETE ON public.alembic_version "
+         "FOR EACH STATEMENT EXECUTE FUNCTION public.on_version()", "is owned by zumodra_app"),
+    ]
+    for forgery, problem in forgeries:
+        with empty.connect(role=seed.APP_ROLE) as app:
+            app.execute("DROP VIEW IF EXISTS public.alembic_version")
+            app.execute("DROP TABLE IF EXISTS public.alembic_version")
+            app.execute("DROP SEQUENCE IF EXISTS public.called")
+            app.execute("CREATE SEQUENCE public.called")   # (nextval() is not undone by a rollback)
+            app.execute(forgery)
+        for argv in (["migrate"], ["uninstall", "--yes"]):
+            assert_refused(run(capsys, *argv, dsn=empty.dsn()), f"public.alembic_version {problem}",
+                           "nothing was run")
+        done = subprocess.run([*alembic, "upgrade", "head"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert done.returncode != 0 and f"public.alembic_version {problem}" in done.stderr, done.stderr[-2000:]
+        with empty.connect() as c:
+            assert c.execute("SELECT is_called FROM public.called").fetchone() == (False,), forgery
+            assert c.execute("SELECT to_regnamespace('catalog_sync')").fetchone() == (None,)
+
+
 def test_database_without_machinery(empty: Db, capsys: pytest.CaptureFixture[str]) -> None:
     for argv in (["status"], ["verify"], ["backfill"], ["attach", "--all"], ["detach", ACME]):
         assert_refused(run(capsys, *argv, dsn=empty.dsn()), "not installed")
