@@ -14,6 +14,7 @@ END
 $uninstall$;
 DROP SCHEMA catalog_sync CASCADE;
 DROP SCHEMA catalog_sync_protect CASCADE;
+DROP SCHEMA catalog_sync_pin CASCADE;
 DROP TABLE public.job_catalog, public.provider_catalog, public.service_catalog;
 REVOKE SELECT ON public.tenants_tenant FROM catalog_sync_owner;
 DO $roles$

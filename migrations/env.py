@@ -21,6 +21,7 @@ from pyinstaller_tools.connection import (
     alembic_version_problem,
     connect_kwargs,
     forged_schemas_problem,
+    machinery_changed,
 )
 from pyinstaller_tools.operations import DDL_LOCK_ENV, DDL_LOCK_TIMEOUT
 
@@ -68,6 +69,10 @@ def _run(connection: sa.Connection) -> None:
     found = connection.exec_driver_sql(FORGED_SCHEMAS).scalar()
     if found:
         raise RuntimeError(forged_schemas_problem(found))
+    # nor over a machinery changed since its installer pinned it (its code would run as you)
+    found = machinery_changed(lambda query: connection.exec_driver_sql(query).scalar())
+    if found:
+        raise RuntimeError(found)
     # nor over a version table that is not alembic's own (alembic reads and writes it as the operator)
     found = connection.exec_driver_sql(ALEMBIC_VERSION_PROBLEM).scalar()
     if found:

@@ -21,7 +21,14 @@ import psycopg
 
 from pyinstaller_tools import __version__, migrate, operations
 from pyinstaller_tools.cluster import ClusterError
-from pyinstaller_tools.connection import ToolError, connect, describe, is_installed, resolve_dsn
+from pyinstaller_tools.connection import (
+    ToolError,
+    connect,
+    describe,
+    is_installed,
+    machinery_changed,
+    resolve_dsn,
+)
 
 EXIT_OK, EXIT_DRIFT, EXIT_ERROR = 0, 1, 2   # EXIT_DRIFT also: audit found a high-severity problem
 # The reader of stdout went away (`catalog-sync status | head -1`): what a shell reports for a
@@ -150,9 +157,11 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         raise ToolError(f"migrate only upgrades (--revision {args.revision} would go down); to remove catalog-sync, "
                         "use catalog-sync uninstall --yes")
     dsn = resolve_dsn(args.dsn)
-    with connect(dsn) as conn:      # a clear error for a bad DSN before alembic starts
+    with connect(dsn, lock_timeout=args.lock_timeout) as conn:      # a clear error for a bad DSN first
         registry = conn.execute("SELECT to_regclass('public.tenants_tenant') IS NOT NULL").fetchone()
         installed = is_installed(conn)
+        if installed:           # (an upgrade runs the machinery's own code as you)
+            operations.require_pinned(conn, "migrate", args.lock_timeout)
     before = migrate.current(dsn)
     migrate.require_own_revision(before)
     if not (registry and registry[0]):
@@ -174,8 +183,10 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
     if not args.yes:
         raise ToolError("uninstall drops the catalogs and every sync trigger; add --yes to confirm")
     dsn = resolve_dsn(args.dsn)
-    with connect(dsn) as conn:
+    with connect(dsn, lock_timeout=args.lock_timeout) as conn:
         installed = is_installed(conn)
+        if installed:           # (uninstall.sql calls the machinery's drop_triggers() as you)
+            operations.require_pinned(conn, "uninstall", args.lock_timeout)
         restricted = not conn.execute("SELECT has_function_privilege('public', "
                                       "'pg_catalog.pg_advisory_xact_lock(bigint)', 'EXECUTE')").fetchone()[0]
     version = migrate.current(dsn)
@@ -213,7 +224,7 @@ def cmd_attach(args: argparse.Namespace) -> int:
         return connect(args.dsn, autocommit=True, lock_timeout=args.lock_timeout)
 
     with connect_bounded() as conn:
-        operations.require_installed(conn)
+        operations.require_installed(conn, args.command, args.lock_timeout)
         if args.tenant_role:
             operations.require_superuser(conn, "attach --tenant-role (it changes the owner of the schema and "
                                                "its tables, and the role's privileges)")
@@ -285,7 +296,7 @@ def _first(names: Sequence[str], count: int = 5) -> str:
 
 def cmd_detach(args: argparse.Namespace) -> int:
     with connect(args.dsn, lock_timeout=args.lock_timeout) as conn:
-        operations.require_installed(conn)
+        operations.require_installed(conn, args.command, args.lock_timeout)
         before = operations.detach_state(conn, args.schema)
         if args.dry_run:       # no DROP TRIGGER: no lock on the tenant's tables, no wait for its writers
             dropped = operations.detach_preview(conn, args.schema)
@@ -324,7 +335,7 @@ def cmd_detach(args: argparse.Namespace) -> int:
 def cmd_backfill(args: argparse.Namespace) -> int:
     # (every lock wait bounded: the registry read below, and each tenant's transaction)
     with connect(args.dsn, autocommit=True, lock_timeout=args.lock_timeout) as conn:
-        operations.require_installed(conn)
+        operations.require_installed(conn, args.command, args.lock_timeout)
         tenants = operations.resolve_tenants(conn, args.tenant, "backfill", args.lock_timeout)
         with operations.backfill_lock(conn):
             report = operations.backfill(conn, tenants, args.dry_run, args.lock_timeout, progress, args.catalog,
@@ -354,7 +365,7 @@ def _failed_tenants_line(command: str, schemas: Sequence[str], others: str) -> N
 
 def cmd_verify(args: argparse.Namespace) -> int:
     with connect(args.dsn, autocommit=True, lock_timeout=args.lock_timeout) as conn:
-        operations.require_installed(conn)
+        operations.require_installed(conn, args.command, args.lock_timeout)
         tenants = operations.resolve_tenants(conn, args.tenant, "verify", args.lock_timeout) if args.tenant else None
         findings = operations.verify(conn, tenants, progress, args.lock_timeout)
         repaired: list[str] = []
@@ -408,7 +419,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def cmd_expire(args: argparse.Namespace) -> int:
     with connect(args.dsn, autocommit=True, lock_timeout=args.lock_timeout) as conn:
-        operations.require_installed(conn)
+        operations.require_installed(conn, args.command, args.lock_timeout)
         count = operations.expire(conn, args.dry_run, args.lock_timeout)
     if args.json:
         _dump_json({"expired": count, "dry_run": args.dry_run})
@@ -445,7 +456,7 @@ def _warn_without_protection(conn: psycopg.Connection, role: str) -> None:
 
 def cmd_status(args: argparse.Namespace) -> int:
     with connect(args.dsn, autocommit=True, lock_timeout=args.lock_timeout) as conn:
-        operations.require_installed(conn)
+        operations.require_installed(conn, args.command, args.lock_timeout)
         rows = operations.status(conn, args.lock_timeout)
     failed = [r for r in rows if r.get("error")]
     if args.json:
@@ -461,8 +472,14 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     with connect(args.dsn, autocommit=True, lock_timeout=args.lock_timeout) as conn:
-        operations.require_installed(conn)
-        findings = operations.audit(conn, args.lock_timeout)
+        operations.require_installed(conn, pinned=False)   # (reported below, as a finding)
+        try:
+            problem = machinery_changed(lambda query: conn.execute(query).fetchone()[0])  # type: ignore[index]
+        except psycopg.errors.LockNotAvailable as exc:
+            raise ToolError(operations.registry_busy(args.lock_timeout, "audit")) from exc
+        changed = [{"severity": "high", "check_name": "machinery_changed", "object": "catalog_sync",
+                    "detail": problem}] if problem else []
+        findings = changed + operations.audit(conn, args.lock_timeout)
     high = [f for f in findings if f["severity"] == "high"]
     if args.json:
         _dump_json({"clean": not findings, "high": len(high), "findings": findings})
@@ -479,7 +496,7 @@ def cmd_protect(args: argparse.Namespace) -> int:
         raise ToolError("--off removes the protection and gives the advisory locks back; "
                         "it cannot go with --restrict-advisory-locks")
     with connect(args.dsn, autocommit=True, lock_timeout=args.lock_timeout) as conn:
-        operations.require_installed(conn)
+        operations.require_installed(conn, args.command, args.lock_timeout)
         # event triggers and grants on pg_catalog's functions; for a revoke or grant it does not
         # own, PostgreSQL only warns, so --off would report a change it did not make
         operations.require_superuser(conn, "protect (event triggers, grants on pg_catalog functions)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
@@ -118,14 +119,16 @@ def describe(exc: psycopg.Error) -> str:
 # (no % in it: also run through SQLAlchemy's driver SQL, where % starts a placeholder)
 FORGED_SCHEMAS = (
     "SELECT pg_catalog.string_agg('schema ' || pg_catalog.quote_ident(n.nspname) || ' is owned by ' "
-    "|| pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(n.nspowner)), '; ' ORDER BY n.nspname) "
-    "FROM pg_catalog.pg_namespace n WHERE n.nspname IN ('catalog_sync', 'catalog_sync_protect') "
-    "AND pg_catalog.pg_get_userbyid(n.nspowner) <> 'catalog_sync_owner'")
+    "|| pg_catalog.quote_ident(o.rolname), '; ' ORDER BY n.nspname) "
+    "FROM pg_catalog.pg_namespace n JOIN pg_catalog.pg_roles o ON o.oid = n.nspowner "
+    "WHERE (n.nspname IN ('catalog_sync', 'catalog_sync_protect') AND o.rolname <> 'catalog_sync_owner') "
+    "OR (n.nspname = 'catalog_sync_pin' AND NOT o.rolsuper)")
 
 
 def forged_schemas_problem(found: str) -> str:
-    return (f"{found}, not catalog_sync_owner: not catalog-sync's machinery (created by another role?); "
-            "nothing was run. Look at it before anything else, then drop it as a superuser")
+    return (f"{found}: not catalog-sync's (its schemas are owned by catalog_sync_owner, catalog_sync_pin by a "
+            "superuser; created by another role?); nothing was run. Look at it before anything else, then drop "
+            "it as a superuser")
 
 
 def require_own_schemas(conn: psycopg.Connection) -> None:
@@ -174,6 +177,33 @@ def require_own_version_table(conn: psycopg.Connection) -> None:
     row = conn.execute(ALEMBIC_VERSION_PROBLEM).fetchone()
     if row and row[0]:
         raise ToolError(alembic_version_problem(row[0]))
+
+
+def machinery_changed(scalar: Callable[[str], Any]) -> str | None:
+    """Why the installed machinery is not what its installer pinned (db/machinery_pin.sql), or None.
+    `scalar` runs one query (psycopg here, SQLAlchemy in migrations/env.py; no % in them)."""
+    if not scalar("SELECT pg_catalog.to_regnamespace('catalog_sync') IS NOT NULL"):
+        return None                     # not installed: nothing to call
+    if not scalar("SELECT pg_catalog.to_regnamespace('catalog_sync_pin') IS NOT NULL"):
+        return ("the machinery has no pin (schema catalog_sync_pin): installed by a development build, or the "
+                "pin was dropped; nothing was run; reinstall from a trusted session")
+    if scalar("SELECT EXISTS (SELECT FROM catalog_sync_pin.pinned p "
+              "WHERE p.fingerprint = catalog_sync_pin.fingerprint())"):
+        return None
+    return ("the machinery changed after it was installed: its fingerprint differs from the one the installing "
+            "superuser pinned (catalog_sync_pin.pinned); code that ran as catalog_sync_owner may have replaced "
+            "functions that would run as you (docs/security.md, Limits); nothing was run. catalog-sync audit "
+            "reports it; compare the functions with catalog-sync install-sql, and reinstall from a trusted session")
+
+
+def require_pinned_machinery(conn: psycopg.Connection) -> None:
+    """Raises unless the installed machinery is what its installer pinned."""
+    def scalar(query: str) -> Any:
+        row = conn.execute(query).fetchone()
+        return row[0] if row else None
+    problem = machinery_changed(scalar)
+    if problem:
+        raise ToolError(problem)
 
 
 def is_installed(conn: psycopg.Connection) -> bool:

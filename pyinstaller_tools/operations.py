@@ -13,7 +13,13 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg.rows import dict_row
 
-from pyinstaller_tools.connection import LONG_TRANSACTION, ToolError, describe, is_installed
+from pyinstaller_tools.connection import (
+    LONG_TRANSACTION,
+    ToolError,
+    describe,
+    is_installed,
+    require_pinned_machinery,
+)
 
 Progress = Callable[[str], None]
 T = TypeVar("T")
@@ -47,9 +53,24 @@ class AttachResult:
     busy: list[str] = field(default_factory=list)   # not attached: a lock wait timed out
 
 
-def require_installed(conn: psycopg.Connection) -> None:
+def require_installed(conn: psycopg.Connection, command: str = "catalog-sync", lock_timeout: str | None = None,
+                      pinned: bool = True) -> None:
+    """Installed, and (unless pinned=False: audit reports it instead) what its installer pinned. The
+    pin's check reads the machinery's tables and the catalogs' definitions: DDL on them makes it wait,
+    within lock_timeout, as the command's next statement would."""
     if not is_installed(conn):
         raise ToolError("catalog_sync is not installed in this database; run `catalog-sync migrate` first")
+    if pinned:
+        require_pinned(conn, command, lock_timeout)
+
+
+def require_pinned(conn: psycopg.Connection, command: str, lock_timeout: str | None) -> None:
+    """The machinery is what its installer pinned (connection.require_pinned_machinery()); a lock held
+    on its tables or a catalog longer than lock_timeout is reported as every command reports it."""
+    try:
+        require_pinned_machinery(conn)
+    except psycopg.errors.LockNotAvailable as exc:
+        raise ToolError(registry_busy(lock_timeout, command)) from exc
 
 
 def require_superuser(conn: psycopg.Connection, what: str) -> None:

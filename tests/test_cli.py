@@ -493,6 +493,44 @@ def test_a_forged_machinery_schema_is_never_called(empty: Db, capsys: pytest.Cap
         assert c.execute("SELECT to_regnamespace('catalog_sync') IS NOT NULL").fetchone() == (True,)
 
 
+@pytest.mark.parametrize("tamper", [
+    # a function the operator's attach calls, replaced (the red team's repro)
+    "CREATE OR REPLACE FUNCTION catalog_sync.ownership_problem(p_relids oid[], p_schema oid DEFAULT NULL) RETURNS text "
+    "LANGUAGE sql AS $$ SELECT CASE WHEN nextval('public.called') < 0 THEN 'x' END $$",
+    # a trigger on a machinery table the operator's attach writes
+    "CREATE FUNCTION catalog_sync.on_write() RETURNS trigger LANGUAGE plpgsql "
+    "AS $$ BEGIN PERFORM nextval('public.called'); RETURN NULL; END $$; "
+    "CREATE TRIGGER z AFTER INSERT OR UPDATE OR DELETE ON catalog_sync.attached_table "
+    "FOR EACH STATEMENT EXECUTE FUNCTION catalog_sync.on_write()",
+    # a definer turned into an invoker
+    "ALTER FUNCTION catalog_sync.backfill_tenant(bigint, boolean, text) SECURITY INVOKER",
+], ids=["invoker_replaced", "trigger_on_machinery", "definer_made_invoker"])
+def test_a_changed_machinery_is_never_called(db: Db, conn: psycopg.Connection, capsys: pytest.CaptureFixture[str],
+                                             tamper: str) -> None:
+    """SECURITY (red team, seventeenth session, left open, then mitigated): catalog_sync_owner owns the
+    machinery, and the functions that are not definers run as their caller: a session that ran code as
+    catalog_sync_owner (the check-to-plan window without protect) replaced ownership_problem(), and the
+    next `attach` run as a superuser ran it as the superuser. Now every command compares the machinery
+    with the fingerprint its installing superuser pinned, and refuses a difference; audit reports it."""
+    conn.execute("CREATE SEQUENCE public.called")
+    conn.execute("GRANT USAGE ON SEQUENCE public.called TO catalog_sync_owner")
+    with conn.transaction():
+        conn.execute("SET LOCAL ROLE catalog_sync_owner")
+        conn.execute(tamper)
+    for argv in (["attach", ACME], ["detach", ACME], ["verify", "--repair"], ["backfill"], ["protect"],
+                 ["migrate"], ["uninstall", "--yes"]):
+        assert_refused(run(capsys, *argv, dsn=db.dsn()), "the machinery changed after it was installed",
+                       "nothing was run")
+    done = subprocess.run([sys.executable, "-m", "alembic", "-c", str(ROOT / "migrations" / "alembic.ini"),
+                           "-x", f"dsn={db.dsn()}", "downgrade", "base"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0 and "the machinery changed after it was installed" in done.stderr, done.stderr[-2000:]
+    code, out, err = run(capsys, "audit", "--json", dsn=db.dsn())
+    assert code == 1 and "machinery_changed" in {f["check_name"] for f in json.loads(out)["findings"]}, out
+    assert conn.execute("SELECT is_called FROM public.called").fetchone() == (False,)
+    assert conn.execute("SELECT to_regnamespace('catalog_sync') IS NOT NULL").fetchone() == (True,)
+
+
 def test_a_version_table_of_another_role_is_never_read(empty: Db, capsys: pytest.CaptureFixture[str]) -> None:
     """SECURITY (red team, seventeenth session): the tool read, and alembic wrote, public.alembic_version
     as the operator (a superuser), whoever had made it: the application role (CREATE on public) made it a

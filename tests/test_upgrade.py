@@ -36,9 +36,11 @@ def trigger_states(conn: psycopg.Connection) -> set[str]:
 
 def test_the_replayed_files_are_every_function_and_trigger() -> None:
     assert len(REPLAYED) > 60 and "triggers/public.tenants_tenant.sql" in REPLAYED
-    # (advisory_lock_grants.sql: a one-time step of the install, after the roles are created)
+    # (advisory_lock_grants.sql: a one-time step of the install, after the roles are created;
+    # machinery_pin.sql: the last, once everything it pins exists)
     assert {n.split("/")[0] for n in sqlfiles.install_order()} - {"functions", "triggers"} <= {
-        "roles.sql", "schema.sql", "tables", "types", "advisory_lock_grants.sql"}
+        "roles.sql", "schema.sql", "tables", "types", "advisory_lock_grants.sql", "machinery_pin.sql"}
+    assert sqlfiles.install_order()[-1] == "machinery_pin.sql"
 
 
 @pytest.mark.parametrize("writer_in_flight", [False, True], ids=["between-writes", "writer-in-flight"])
@@ -64,6 +66,9 @@ def test_replaying_every_function_and_trigger_file_is_an_online_noop(
 
         assert schema_dump(db) == before
         assert trigger_states(conn) == {"INSTALLED"}
+        # (the same files again leave the machinery as its installer pinned it: no re-pin needed)
+        assert conn.execute("SELECT p.fingerprint = catalog_sync_pin.fingerprint() FROM catalog_sync_pin.pinned p"
+                            ).fetchone() == (True,)
         # The same session, after the functions were replaced under its cached plans.
         jobs.update_job(app, "tenant_acme", first["id"], title="After the upgrade")
         second = jobs.insert_job(app, "tenant_acme", title="Inserted after the upgrade")

@@ -1,0 +1,111 @@
+-- The machinery's fingerprint, pinned by the installing superuser where the
+-- sync cannot reach it. catalog_sync_owner owns the machinery's schemas, and
+-- so could replace the functions that are not definers (attach_schemas(),
+-- drop_triggers(), ...) or add a trigger to a machinery table: those run as
+-- whoever calls them, often a superuser (docs/security.md, Limits). A session
+-- that ran code as catalog_sync_owner (the check-to-plan window, without
+-- protect) could thus become the next operator. The tool compares the live
+-- fingerprint with the pinned one before it calls anything, and refuses on a
+-- difference; audit reports it. A one-time step of the install, owned by the
+-- installing superuser (not catalog_sync_owner); a release whose revision
+-- changes the machinery ends its section with SELECT catalog_sync_pin.pin().
+CREATE SCHEMA catalog_sync_pin;
+REVOKE ALL ON SCHEMA catalog_sync_pin FROM PUBLIC;
+GRANT USAGE ON SCHEMA catalog_sync_pin TO catalog_sync_installer;
+
+-- Everything catalog_sync_owner could change that runs code or decides what
+-- runs: the functions of its two schemas (body, definer or not, settings,
+-- owner, language), their relations, types, operators and casts, and the
+-- triggers, rules, policies, defaults, constraints, indexes and statistics of
+-- those relations and of the three catalogs. Grants are not in it. Deparsed
+-- and by name, never by OID: a restore from a dump (new OIDs) keeps the pin.
+-- (pg_get_expr() and pg_get_indexdef() lock the tables: the tool's check waits
+-- behind DDL on them as its next statement would, within its lock_timeout.)
+CREATE FUNCTION catalog_sync_pin.fingerprint()
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH ns AS (
+        SELECT n.oid FROM pg_namespace AS n WHERE n.nspname IN ('catalog_sync', 'catalog_sync_protect')
+    ),
+    rel AS (
+        SELECT c.oid FROM pg_class AS c
+        WHERE c.relnamespace IN (SELECT ns.oid FROM ns)
+           OR c.oid IN (SELECT to_regclass(t) FROM unnest(ARRAY['public.job_catalog', 'public.provider_catalog',
+                                                                 'public.service_catalog']) AS t)
+    ),
+    typ AS (
+        SELECT t.oid FROM pg_type AS t WHERE t.typnamespace IN (SELECT ns.oid FROM ns)
+    ),
+    items (item) AS (
+        SELECT concat_ws(' ', 'function', p.oid::regprocedure::text, p.prokind, p.prosecdef, p.provolatile,
+                         p.proconfig::text, pg_get_userbyid(p.proowner), l.lanname, md5(p.prosrc), p.probin)
+        FROM pg_proc AS p JOIN pg_language AS l ON l.oid = p.prolang
+        WHERE p.pronamespace IN (SELECT ns.oid FROM ns)
+        UNION ALL
+        SELECT concat_ws(' ', 'relation', c.oid::regclass::text, c.relkind, pg_get_userbyid(c.relowner),
+                         c.relrowsecurity)
+        FROM pg_class AS c WHERE c.oid IN (SELECT rel.oid FROM rel)
+        UNION ALL
+        SELECT concat_ws(' ', 'trigger', pg_get_triggerdef(t.oid), t.tgenabled)
+        FROM pg_trigger AS t
+        WHERE t.tgrelid IN (SELECT rel.oid FROM rel)
+          AND NOT t.tgisinternal   -- (a foreign key's, named by OID: the constraint is in below)
+        UNION ALL
+        SELECT concat_ws(' ', 'rule', pg_get_ruledef(w.oid), w.ev_enabled)
+        FROM pg_rewrite AS w WHERE w.ev_class IN (SELECT rel.oid FROM rel)
+        UNION ALL
+        SELECT concat_ws(' ', 'policy', pol.polrelid::regclass::text, pol.polname, pol.polcmd, pol.polpermissive,
+                         ARRAY(SELECT pg_get_userbyid(r) FROM unnest(pol.polroles) AS r ORDER BY 1)::text,
+                         pg_get_expr(pol.polqual, pol.polrelid), pg_get_expr(pol.polwithcheck, pol.polrelid))
+        FROM pg_policy AS pol WHERE pol.polrelid IN (SELECT rel.oid FROM rel)
+        UNION ALL
+        SELECT concat_ws(' ', 'default', d.adrelid::regclass::text, d.adnum, pg_get_expr(d.adbin, d.adrelid))
+        FROM pg_attrdef AS d WHERE d.adrelid IN (SELECT rel.oid FROM rel)
+        UNION ALL
+        SELECT concat_ws(' ', 'constraint', k.conrelid::regclass::text, k.contypid::regtype::text, k.conname,
+                         pg_get_constraintdef(k.oid))
+        FROM pg_constraint AS k
+        WHERE k.conrelid IN (SELECT rel.oid FROM rel) OR k.contypid IN (SELECT typ.oid FROM typ)
+           OR k.connamespace IN (SELECT ns.oid FROM ns)
+        UNION ALL
+        SELECT concat_ws(' ', 'index', pg_get_indexdef(i.indexrelid))
+        FROM pg_index AS i WHERE i.indrelid IN (SELECT rel.oid FROM rel)
+        UNION ALL
+        SELECT concat_ws(' ', 'statistics', pg_get_statisticsobjdef(s.oid))
+        FROM pg_statistic_ext AS s
+        WHERE s.stxrelid IN (SELECT rel.oid FROM rel) OR s.stxnamespace IN (SELECT ns.oid FROM ns)
+        UNION ALL
+        SELECT concat_ws(' ', 'type', t.oid::regtype::text, t.typtype, pg_get_userbyid(t.typowner),
+                         t.typbasetype::regtype::text, t.typinput::regproc::text)
+        FROM pg_type AS t WHERE t.oid IN (SELECT typ.oid FROM typ)
+        UNION ALL
+        SELECT concat_ws(' ', 'operator', o.oid::regoperator::text, o.oprcode::regproc::text)
+        FROM pg_operator AS o WHERE o.oprnamespace IN (SELECT ns.oid FROM ns)
+        UNION ALL
+        SELECT concat_ws(' ', 'cast', c.castsource::regtype::text, c.casttarget::regtype::text,
+                         c.castfunc::regprocedure::text, c.castcontext, c.castmethod)
+        FROM pg_cast AS c WHERE c.castsource IN (SELECT typ.oid FROM typ) OR c.casttarget IN (SELECT typ.oid FROM typ)
+    )
+    SELECT md5(string_agg(items.item, E'\n' ORDER BY items.item)) FROM items
+$$;
+REVOKE ALL ON FUNCTION catalog_sync_pin.fingerprint() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION catalog_sync_pin.fingerprint() TO catalog_sync_installer;
+
+CREATE TABLE catalog_sync_pin.pinned (fingerprint text NOT NULL);
+REVOKE ALL ON catalog_sync_pin.pinned FROM PUBLIC;
+GRANT SELECT ON catalog_sync_pin.pinned TO catalog_sync_installer;
+
+-- Pins the machinery as it is now: the end of every install and upgrade.
+CREATE FUNCTION catalog_sync_pin.pin()
+RETURNS text
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+    DELETE FROM catalog_sync_pin.pinned;
+    INSERT INTO catalog_sync_pin.pinned (fingerprint) SELECT catalog_sync_pin.fingerprint() RETURNING fingerprint;
+$$;
+REVOKE ALL ON FUNCTION catalog_sync_pin.pin() FROM PUBLIC;
+
+SELECT catalog_sync_pin.pin();
