@@ -39,14 +39,26 @@ AS $$
         SELECT t.oid FROM pg_type AS t WHERE t.typnamespace IN (SELECT ns.oid FROM ns)
     ),
     items (item) AS (
-        SELECT concat_ws(' ', 'function', p.oid::regprocedure::text, p.prokind, p.prosecdef, p.provolatile,
-                         p.proconfig::text, pg_get_userbyid(p.proowner), l.lanname, md5(p.prosrc), p.probin)
-        FROM pg_proc AS p JOIN pg_language AS l ON l.oid = p.prolang
+        -- (pg_get_functiondef(): arguments and their defaults, which the caller
+        -- evaluates, result type, language, definer, strictness, settings, body)
+        SELECT concat_ws(' ', 'function', p.oid::regprocedure::text, pg_get_userbyid(p.proowner),
+                         CASE WHEN p.prokind IN ('f', 'p') THEN md5(pg_get_functiondef(p.oid))
+                              ELSE md5(p.prosrc) END, p.prokind, p.proisstrict, p.prosecdef)
+        FROM pg_proc AS p
         WHERE p.pronamespace IN (SELECT ns.oid FROM ns)
         UNION ALL
         SELECT concat_ws(' ', 'relation', c.oid::regclass::text, c.relkind, pg_get_userbyid(c.relowner),
                          c.relrowsecurity)
         FROM pg_class AS c WHERE c.oid IN (SELECT rel.oid FROM rel)
+        UNION ALL
+        -- columns of the relations and composite types (a column made of a domain
+        -- whose CHECK or DEFAULT calls somebody's code runs it for every writer)
+        SELECT concat_ws(' ', 'column', a.attrelid::regclass::text, a.attname, format_type(a.atttypid, a.atttypmod),
+                         a.attnotnull, a.attgenerated, a.attidentity)
+        FROM pg_attribute AS a
+        WHERE a.attnum > 0 AND NOT a.attisdropped
+          AND (a.attrelid IN (SELECT rel.oid FROM rel)
+               OR a.attrelid IN (SELECT t.typrelid FROM pg_type AS t WHERE t.oid IN (SELECT typ.oid FROM typ)))
         UNION ALL
         SELECT concat_ws(' ', 'trigger', pg_get_triggerdef(t.oid), t.tgenabled)
         FROM pg_trigger AS t
@@ -78,7 +90,7 @@ AS $$
         WHERE s.stxrelid IN (SELECT rel.oid FROM rel) OR s.stxnamespace IN (SELECT ns.oid FROM ns)
         UNION ALL
         SELECT concat_ws(' ', 'type', t.oid::regtype::text, t.typtype, pg_get_userbyid(t.typowner),
-                         t.typbasetype::regtype::text, t.typinput::regproc::text)
+                         t.typbasetype::regtype::text, t.typinput::regproc::text, t.typdefault)
         FROM pg_type AS t WHERE t.oid IN (SELECT typ.oid FROM typ)
         UNION ALL
         SELECT concat_ws(' ', 'operator', o.oid::regoperator::text, o.oprcode::regproc::text)

@@ -186,14 +186,16 @@ def machinery_changed(scalar: Callable[[str], Any]) -> str | None:
         return None                     # not installed: nothing to call
     if not scalar("SELECT pg_catalog.to_regnamespace('catalog_sync_pin') IS NOT NULL"):
         return ("the machinery has no pin (schema catalog_sync_pin): installed by a development build, or the "
-                "pin was dropped; nothing was run; reinstall from a trusted session")
+                "pin was dropped; nothing was run; after checking the functions against catalog-sync install-sql, "
+                "apply db/machinery_pin.sql as a superuser")
     if scalar("SELECT EXISTS (SELECT FROM catalog_sync_pin.pinned p "
               "WHERE p.fingerprint = catalog_sync_pin.fingerprint())"):
         return None
     return ("the machinery changed after it was installed: its fingerprint differs from the one the installing "
             "superuser pinned (catalog_sync_pin.pinned); code that ran as catalog_sync_owner may have replaced "
-            "functions that would run as you (docs/security.md, Limits); nothing was run. catalog-sync audit "
-            "reports it; compare the functions with catalog-sync install-sql, and reinstall from a trusted session")
+            "functions that would run as you (docs/security.md, Limits); nothing was run. Compare the functions "
+            "with catalog-sync install-sql; after a change you made and checked: SELECT catalog_sync_pin.pin() "
+            "as a superuser")
 
 
 def require_pinned_machinery(conn: psycopg.Connection) -> None:

@@ -55,6 +55,9 @@ def test_flags_a_broken_setting(name: str, db: Db, conn: psycopg.Connection,
     try:
         conn.execute(statement)
         assert expected in findings(conn)
+        # (a change to the machinery: the CLI reports only machinery_changed until a superuser
+        # re-pins it, as after a change made by hand and checked; then audit()'s own checks show)
+        conn.execute("SELECT catalog_sync_pin.pin()")
         code = cli.main(["audit", "--dsn", db.dsn()])
         assert code == (1 if expected[0] == "high" else 0)
         assert expected[1] in capsys.readouterr().out
