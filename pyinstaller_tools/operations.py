@@ -148,8 +148,12 @@ def on_connections(items: Iterable[T], jobs: int, connect: Callable[[], psycopg.
     errors: list[BaseException] = []
     none_left = object()
     sessions: list[psycopg.Connection] = []
+    # Set by each worker as it ends. Thread.join()/is_alive() cannot tell: on CPython 3.11 a Ctrl-C
+    # that interrupts join() marks the running thread as ended (python/cpython#90882), and the tool
+    # returned before the cancelled worker had finished (found in a loaded CI run).
+    workers: list[tuple[threading.Thread, threading.Event]] = []
 
-    def worker() -> None:
+    def worker(done: threading.Event) -> None:
         try:
             with connect() as own:
                 with taking:
@@ -165,28 +169,33 @@ def on_connections(items: Iterable[T], jobs: int, connect: Callable[[], psycopg.
         except BaseException as exc:  # noqa: BLE001 - handed to the caller below
             with taking:
                 errors.append(exc)
+        finally:
+            done.set()
 
-    threads: list[threading.Thread] = []
+    def wait_for_started_workers() -> None:
+        # In short waits: the OS may hand SIGINT to a worker thread, and a main thread blocked in a
+        # plain wait would only see the KeyboardInterrupt once that wait returned.
+        for thread, done in workers:
+            if thread.ident is None:    # never started (interrupted in start()): takes no item
+                continue
+            while not done.wait(0.2):
+                pass
+
     try:
         # Started inside the try: a Ctrl-C that arrives while the later workers start still cancels
         # what the first ones run (found in a loaded CI run).
         for n in range(jobs):
-            threads.append(threading.Thread(target=worker, name=f"catalog-sync-{n}"))
-            threads[-1].start()
-        for thread in threads:
-            # In short waits: the OS may hand SIGINT to a worker thread, and a main thread blocked in
-            # a plain join() would only see the KeyboardInterrupt once that join returned.
-            while thread.is_alive():
-                thread.join(0.2)
+            done = threading.Event()
+            workers.append((threading.Thread(target=worker, args=(done,), name=f"catalog-sync-{n}"), done))
+            workers[-1][0].start()
+        wait_for_started_workers()
     except BaseException as exc:   # Ctrl-C: no worker starts another item; the running ones are cancelled
         with taking:
             errors.append(exc)
             for session in sessions:
                 with suppress(psycopg.Error):
                     session.cancel_safe(timeout=5)
-        for thread in threads:     # (not alive: never started, or interrupted in start(): takes no item)
-            while thread.is_alive():   # short waits again: a second Ctrl-C gives up waiting
-                thread.join(0.2)
+        wait_for_started_workers()  # a second Ctrl-C gives up waiting
         raise
     if errors:
         raise errors[0]

@@ -933,6 +933,9 @@ class _SleepingFirstItem:
                 conn.execute("SELECT pg_sleep(20)")
                 self.ended.append(None)
             except psycopg.Error as exc:
+                # Slow to finish, as on a loaded machine: the tool must wait for it (CPython 3.11's
+                # join() interrupted by Ctrl-C marks a running thread as ended, gh-90882).
+                time.sleep(0.5)
                 self.ended.append(exc)
                 raise
 
