@@ -34,6 +34,8 @@ EXIT_OK, EXIT_DRIFT, EXIT_ERROR = 0, 1, 2   # EXIT_DRIFT also: audit found a hig
 # The reader of stdout went away (`catalog-sync status | head -1`): what a shell reports for a
 # command killed by SIGPIPE, so that it is not mistaken for drift (1) or a failed command (2).
 EXIT_BROKEN_PIPE = 128 + 13
+# Ctrl-C: what a shell reports for a command killed by SIGINT, so that a wrapper script stops too.
+EXIT_INTERRUPTED = 128 + 2
 
 
 def _positive_int(text: str) -> int:
@@ -693,6 +695,7 @@ def _run(argv: Sequence[str] | None = None) -> int:
             _dump_json({"error": _Parser.last_error})
         raise
     started = time.monotonic()
+    code = EXIT_ERROR
     try:
         return int(args.func(args))
     except (ToolError, ClusterError) as exc:
@@ -701,12 +704,13 @@ def _run(argv: Sequence[str] | None = None) -> int:
         message = describe(exc)
     except KeyboardInterrupt:
         message = f"interrupted after {time.monotonic() - started:.1f}s"
+        code = EXIT_INTERRUPTED
     # One line, whatever it quotes (a schema name with a newline or an escape sequence in it).
     message = _CONTROL.sub("?", message)
     print(f"catalog-sync: error: {message}", file=sys.stderr)
     if getattr(args, "json", False):        # a --json reader gets JSON either way
         _dump_json({"error": message})
-    return EXIT_ERROR
+    return code
 
 
 if __name__ == "__main__":

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
@@ -49,6 +53,23 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@contextmanager
+def _ctrl_c_deferred() -> Iterator[None]:
+    """A Ctrl-C that arrives inside the block is raised when the block ends (main thread only:
+    elsewhere there is no SIGINT to defer)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if received:
+        raise KeyboardInterrupt
+
+
 class LocalCluster:
     """initdb + pg_ctl in a temporary folder, listening on 127.0.0.1 only."""
 
@@ -83,11 +104,21 @@ class LocalCluster:
         cmd = list(args)
         if self._as_postgres:
             cmd = ["runuser", "-u", "postgres", "--", *cmd]
-        result = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        # In a session of its own, as is the server pg_ctl starts: a Ctrl-C in the terminal reaches
+        # this tool only, which stops the server and removes its files (the server used to take the
+        # SIGINT as a fast shutdown, and the files stayed behind).
+        result = subprocess.run(cmd, capture_output=True, text=True, check=False, start_new_session=True)
         if result.returncode != 0:
             raise ClusterError(f"{' '.join(args[:2])} failed: {result.stderr.strip() or result.stdout.strip()}")
 
     def start(self) -> LocalCluster:
+        # A Ctrl-C waits until the server is up, for stop() to find it: an interrupted initdb or
+        # pg_ctl went on running (as another user, in a session of its own), where stop() could not
+        # stop it, and left its files behind.
+        with _ctrl_c_deferred():
+            return self._start()
+
+    def _start(self) -> LocalCluster:
         self.base_dir.mkdir(parents=True, exist_ok=True)
         if self._as_postgres:
             shutil.chown(self.base_dir, "postgres", "postgres")
@@ -104,10 +135,11 @@ class LocalCluster:
         return self
 
     def stop(self, remove: bool = True) -> None:
-        if (self.data_dir / "postmaster.pid").exists():
-            self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop")
-        if remove:
-            shutil.rmtree(self.base_dir, ignore_errors=True)
+        with _ctrl_c_deferred():    # an interrupted stop left the server's files behind
+            if (self.data_dir / "postmaster.pid").exists():
+                self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop")
+            if remove:
+                shutil.rmtree(self.base_dir, ignore_errors=True)
 
     def dsn(self, dbname: str = "postgres", user: str = SUPERUSER) -> str:
         return f"host={self.host} port={self.port} user={user} dbname={dbname}"

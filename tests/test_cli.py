@@ -10,13 +10,16 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -24,6 +27,7 @@ import pytest
 from psycopg import sql
 
 from pyinstaller_tools import cli, connection, migrate, operations, seed, sqlfiles
+from pyinstaller_tools.cluster import LocalCluster
 from tests.conftest import PORT, ROOT, TEMPLATE_DB, Db
 from tests.jobs import catalog_count, catalog_snapshot, create_tenant, insert_job, insert_jobs
 
@@ -1318,6 +1322,57 @@ def test_status_neither_skips_nor_repeats_a_tenant_renamed_meanwhile(conn: psyco
     rest = conn.execute("SELECT tenant_id FROM catalog_sync.status(%s, 10)", (first[0],)).fetchall()
     ids = [first[0]] + [r[0] for r in rest]
     assert sorted(ids) == sorted(r[0] for r in conn.execute("SELECT id FROM public.tenants_tenant").fetchall())
+
+
+@pytest.mark.parametrize("interrupted_after", ["== starting a throwaway PostgreSQL cluster",
+                                               "== creating the application side"], ids=["initdb", "seeding"])
+def test_ctrl_c_in_the_demo_stops_and_removes_its_cluster(interrupted_after: str) -> None:
+    """(DBA review, eighteenth session) Ctrl-C in the terminal also reached the demo's initdb and server
+    (the server took it as a fast shutdown): the demo exited 2 with "pg_ctl ... failed" and left the
+    cluster's files behind, once with an initdb still running. Now it exits with the shell's code for
+    SIGINT and one line, and leaves no file and no process."""
+    scratch = Path(tempfile.mkdtemp(prefix="catalog-sync-ctrl-c-"))
+    scratch.chmod(0o755)                                   # (the cluster runs as postgres)
+    env = {**os.environ, "TMPDIR": str(scratch), "PYTHONUNBUFFERED": "1"}
+    try:
+        # (--jobs 3000: the seeding takes seconds, so that Ctrl-C arrives before the demo ends)
+        demo = subprocess.Popen([sys.executable, "-m", "pyinstaller_tools.cli", "demo", "--jobs", "3000"],
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True)
+        assert demo.stdout is not None
+        for line in iter(demo.stdout.readline, ""):
+            if line.startswith(interrupted_after):
+                break
+        else:
+            raise AssertionError(demo.communicate(timeout=120))
+        os.killpg(demo.pid, signal.SIGINT)   # what Ctrl-C in a terminal does: the whole foreground group
+        out, err = demo.communicate(timeout=120)
+        assert demo.returncode == cli.EXIT_INTERRUPTED, (out, err)
+        assert re.fullmatch(r"catalog-sync: error: interrupted after [0-9.]+s\n", err), err
+        assert list(scratch.iterdir()) == []
+        assert subprocess.run(["pgrep", "-f", str(scratch)], capture_output=True, check=False).returncode == 1
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def test_ctrl_c_while_a_cluster_stops_still_removes_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """(eighteenth session) A Ctrl-C that reached the demo while it stopped its cluster killed pg_ctl
+    and skipped the removal: the files stayed behind. Now the stop finishes, then the Ctrl-C counts."""
+    throwaway = LocalCluster().start()
+    run_for_real = throwaway._run
+
+    def interrupted_run(*args: str) -> None:
+        os.kill(os.getpid(), signal.SIGINT)     # Ctrl-C as pg_ctl stop begins
+        run_for_real(*args)
+
+    try:
+        monkeypatch.setattr(throwaway, "_run", interrupted_run)
+        with pytest.raises(KeyboardInterrupt):
+            throwaway.stop()
+        assert not throwaway.base_dir.exists()
+    finally:
+        monkeypatch.undo()
+        throwaway.stop()
 
 
 def test_demo_on_an_empty_database(db: Db, capsys: pytest.CaptureFixture[str]) -> None:
