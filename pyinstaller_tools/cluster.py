@@ -54,7 +54,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def _ctrl_c_deferred() -> Iterator[None]:
+def ctrl_c_deferred() -> Iterator[None]:
     """A Ctrl-C that arrives inside the block is raised when the block ends (main thread only:
     elsewhere there is no SIGINT to defer)."""
     if threading.current_thread() is not threading.main_thread():
@@ -115,7 +115,7 @@ class LocalCluster:
         # A Ctrl-C waits until the server is up, for stop() to find it: an interrupted initdb or
         # pg_ctl went on running (as another user, in a session of its own), where stop() could not
         # stop it, and left its files behind.
-        with _ctrl_c_deferred():
+        with ctrl_c_deferred():
             return self._start()
 
     def _start(self) -> LocalCluster:
@@ -135,7 +135,7 @@ class LocalCluster:
         return self
 
     def stop(self, remove: bool = True) -> None:
-        with _ctrl_c_deferred():    # an interrupted stop left the server's files behind
+        with ctrl_c_deferred():    # an interrupted stop left the server's files behind
             if (self.data_dir / "postmaster.pid").exists():
                 self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop")
             if remove:

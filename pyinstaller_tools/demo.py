@@ -9,7 +9,7 @@ from psycopg import sql
 
 from pyinstaller_tools import migrate, operations, seed
 from pyinstaller_tools.cli import print_status, print_table, progress
-from pyinstaller_tools.cluster import LocalCluster
+from pyinstaller_tools.cluster import LocalCluster, ctrl_c_deferred
 from pyinstaller_tools.connection import ToolError, connect, is_installed
 
 TENANTS = [("acme", "Acme Robotics", "active"), ("globex", "Globex Corporation", "trial"),
@@ -27,7 +27,8 @@ def run(dsn: str | None, keep: bool, tenants: int, jobs: int) -> int:
     try:
         if dsn is None:                 # only an explicit --dsn: DATABASE_URL may name a real database
             step("starting a throwaway PostgreSQL cluster")
-            cluster = LocalCluster()
+            with ctrl_c_deferred():     # (LocalCluster() makes its folder: `cluster` must name it first)
+                cluster = LocalCluster()
             cluster.start()             # (inside the try: a failure or Ctrl-C from here on stops it)
             with psycopg.connect(cluster.dsn(), autocommit=True) as conn:
                 conn.execute("CREATE DATABASE catalog_demo")

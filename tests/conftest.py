@@ -21,6 +21,9 @@ from pyinstaller_tools.cluster import LocalCluster, free_port
 ROOT = Path(__file__).resolve().parent.parent   # the repository
 PORT = free_port()
 TEMPLATE_DB = "catalog_tests"
+# Appended to a pg_locks query: only this database's locks (the test databases, clones of one
+# template, share relation OIDs; a session left waiting by an earlier failure must not count).
+THIS_DATABASE = " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
 
 
 @pytest.fixture(scope="session", autouse=True)

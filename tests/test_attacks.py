@@ -34,7 +34,7 @@ from psycopg.rows import dict_row
 
 from pyinstaller_tools import cli, operations, seed, sqlfiles
 from tests import market
-from tests.conftest import Db
+from tests.conftest import THIS_DATABASE, Db
 from tests.jobs import category_id, create_tenant, insert_job, insert_jobs, update_job
 
 ACME = "tenant_acme"
@@ -593,7 +593,7 @@ def write_while_blocked(arena: Arena, statement: Callable[[psycopg.Connection], 
 
     thread = threading.Thread(target=writer)
     thread.start()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if arena.su.execute(waiting_sql, waiting_params).fetchone()[0]:
             break
@@ -636,7 +636,7 @@ def test_ddl_while_the_sync_waits_for_a_parent_lock(arena: Arena, ddl: str) -> N
 
     outcome = write_while_blocked(
         arena, lambda w: update_job(w, ACME, job["id"], title="Written while waiting"),
-        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted", (), holder,
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted" + THIS_DATABASE, (), holder,
         meanwhile=tenant_ddl)
     assert not arena.evil_ran(), "tenant code ran as the definer after the lock wait"
     assert isinstance(outcome.get("error"), psycopg.errors.InsufficientPrivilege), outcome
@@ -658,7 +658,7 @@ def test_table_renamed_while_the_sync_waits_for_its_lock(arena: Arena) -> None:
     holder.execute(f"GRANT SELECT ON {ACME}.ats_jobcategory TO catalog_sync_owner")  # so that LOCK succeeds
     outcome = write_while_blocked(
         arena, lambda w: update_job(w, ACME, job["id"], title="Written while renamed"),
-        "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = %s", (relid,), holder)
+        "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = %s" + THIS_DATABASE, (relid,), holder)
     assert isinstance(outcome.get("error"), psycopg.errors.LockNotAvailable), outcome
     assert arena.acme_row(job["uuid"]) == before
     assert not arena.evil_ran()
@@ -787,7 +787,7 @@ def run_through_a_held_wait(arena: Arena, queued_on: str, work: Callable[[], obj
     holder = arena.connect_tenant(autocommit=False)
     holder.execute(f"PREPARE hold AS SELECT 1 FROM {queued_on}", prepare=False)
     queuer = arena.connect_tenant()
-    queuer.execute("SET statement_timeout = '20s'")
+    queuer.execute("SET statement_timeout = '150s'")   # (outlasts both waits below on a loaded machine)
     outcome: dict[str, object] = {}
 
     def attempt(name: str, call: Callable[[], object]) -> threading.Thread:
@@ -801,12 +801,13 @@ def run_through_a_held_wait(arena: Arena, queued_on: str, work: Callable[[], obj
         return thread
 
     def wait_until(query: str) -> None:
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 60
         while not arena.su.execute(query).fetchone()[0]:
             assert time.monotonic() < deadline, query
             time.sleep(0.02)
 
-    waiting = f"SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = '{queued_on}'::regclass AND mode "
+    waiting = (f"SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = '{queued_on}'::regclass"
+               f"{THIS_DATABASE} AND mode ")
     rule = f"CREATE RULE evil_q AS ON INSERT TO {queued_on} DO INSTEAD NOTHING"
     queued = attempt("rule", lambda: queuer.execute(rule))
     wait_until(waiting + "= 'AccessExclusiveLock'")
@@ -814,8 +815,8 @@ def run_through_a_held_wait(arena: Arena, queued_on: str, work: Callable[[], obj
     wait_until(waiting + "<> 'AccessExclusiveLock'")                   # the work waits behind the rule
     arena.connect_tenant().execute(ddl)
     holder.rollback()
-    queued.join(30)
-    worked.join(30)
+    queued.join(60)
+    worked.join(60)
     assert isinstance(outcome["rule"], psycopg.errors.InsufficientPrivilege), outcome
     return outcome
 
@@ -1463,7 +1464,7 @@ def test_view_swap_race_between_contract_check_and_read(arena: Arena) -> None:
     a.execute(VIEW_RULE)                                  # holds ACCESS EXCLUSIVE until commit
     write_while_blocked(
         arena, lambda b: b.execute(f"UPDATE {ACME}.ats_jobcategory SET name = 'Renamed' WHERE slug = 'category-1'"),
-        "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = %s", (relid,), a)
+        "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = %s" + THIS_DATABASE, (relid,), a)
     assert not arena.evil_ran(), "the swapped-in view ran as the definer (check-then-read race)"
     assert arena.su.execute("SELECT count(*) FROM public.job_catalog WHERE title = 'Shadow job'").fetchone() == (0,)
     arena.assert_canary()
@@ -1586,7 +1587,7 @@ def test_huge_html_is_bounded(arena: Arena) -> None:
     job = insert_job(t, ACME, description=payload, requirements="<" * 10_000_000,
                      benefits="<ul>" * 99 + "</p>x" * 2_000_000)
     elapsed = time.monotonic() - started
-    assert elapsed < 30, f"a 10 MB description took {elapsed:.1f}s"
+    assert elapsed < 120, f"a 10 MB description took {elapsed:.1f}s"     # (1.6 s here: a bound, not a timing)
     row = arena.acme_row(job["uuid"])
     assert row is not None
     assert len(row["description"]) <= 6_000_000 and len(row["requirements"]) <= 6_000_000

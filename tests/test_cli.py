@@ -28,7 +28,7 @@ from psycopg import sql
 
 from pyinstaller_tools import cli, connection, migrate, operations, seed, sqlfiles
 from pyinstaller_tools.cluster import LocalCluster
-from tests.conftest import PORT, ROOT, TEMPLATE_DB, Db
+from tests.conftest import PORT, ROOT, TEMPLATE_DB, THIS_DATABASE, Db
 from tests.jobs import catalog_count, catalog_snapshot, create_tenant, insert_job, insert_jobs
 
 ACME = "tenant_acme"
@@ -269,7 +269,8 @@ def attach_when_blocked(db: Db, schemas: list[str]) -> tuple[threading.Thread, d
 
     thread = threading.Thread(target=attach)
     thread.start()
-    for _ in range(1000):
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and thread.is_alive():
         if db.scalar("SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = %s", (pid,)):
             return thread, outcome
         time.sleep(0.01)
@@ -944,11 +945,12 @@ class _SleepingFirstItem:
                 raise
 
 
-def _wait_until_sleeping(sconn: psycopg.Connection) -> None:
-    """Returns once a session of the test database runs the 20 s sleep."""
-    for _ in range(300):
-        if sconn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                         " AND state = 'active' AND query = 'SELECT pg_sleep(20)'").fetchone()[0]:
+def _wait_until_sleeping(sconn: psycopg.Connection, application_name: str) -> None:
+    """Returns once a session of the test (its application_name: not one an earlier failure left) runs
+    the 20 s sleep."""
+    for _ in range(600):
+        if sconn.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s"
+                         " AND state = 'active' AND query = 'SELECT pg_sleep(20)'", (application_name,)).fetchone()[0]:
             return
         time.sleep(0.1)
     raise AssertionError("the worker's statement never ran")
@@ -959,14 +961,16 @@ def test_ctrl_c_cancels_what_the_parallel_connections_run(shared: Db, sconn: psy
     session went on waiting for its lock until --lock-timeout, queued ahead of the application. Now
     Ctrl-C cancels the statements the connections are running (their transactions roll back)."""
     handle = _SleepingFirstItem()
+    name = f"ctrl-c-{uuid.uuid4().hex[:8]}"
 
     def interrupt() -> None:
-        _wait_until_sleeping(sconn)
+        _wait_until_sleeping(sconn, name)
         signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)   # what Ctrl-C does
 
     threading.Thread(target=interrupt, daemon=True).start()
     with pytest.raises(KeyboardInterrupt):
-        operations.on_connections(range(2), 2, lambda: psycopg.connect(shared.dsn(), autocommit=True), handle)
+        operations.on_connections(range(2), 2, lambda: psycopg.connect(shared.dsn(), autocommit=True,
+                                                                       application_name=name), handle)
     assert len(handle.ended) == 1 and isinstance(handle.ended[0], psycopg.errors.QueryCanceled), handle.ended
 
 
@@ -976,17 +980,19 @@ def test_ctrl_c_while_the_workers_start_cancels_what_the_first_ones_run(
     starting its workers escaped before the code that cancels: the first worker's statement ran on.
     Here the interrupt arrives in the second worker's start(), once the first one's statement runs."""
     handle = _SleepingFirstItem()
+    name = f"ctrl-c-{uuid.uuid4().hex[:8]}"
 
     class InterruptedStart(threading.Thread):
         def start(self) -> None:
             if self.name.endswith("-1"):
-                _wait_until_sleeping(sconn)
+                _wait_until_sleeping(sconn, name)
                 raise KeyboardInterrupt
             super().start()
 
     monkeypatch.setattr(operations.threading, "Thread", InterruptedStart)
     with pytest.raises(KeyboardInterrupt):
-        operations.on_connections(range(2), 2, lambda: psycopg.connect(shared.dsn(), autocommit=True), handle)
+        operations.on_connections(range(2), 2, lambda: psycopg.connect(shared.dsn(), autocommit=True,
+                                                                       application_name=name), handle)
     assert len(handle.ended) == 1 and isinstance(handle.ended[0], psycopg.errors.QueryCanceled), handle.ended
 
 
@@ -1217,14 +1223,18 @@ def test_a_quiet_backfill_shows_a_slow_tenant_finish(conn: psycopg.Connection, d
     messages: list[str] = []
     with db.connect(role=seed.APP_ROLE, autocommit=False) as writer:
         writer.execute(f"LOCK TABLE {ACME}.ats_jobposting IN ACCESS EXCLUSIVE MODE")     # a writer holds it
-        release = threading.Timer(0.8, writer.rollback)
-        release.start()
+
+        def progress(message: str) -> None:
+            messages.append(message)
+            if "still running" in message:      # the writer lets go once the wait has been shown
+                writer.rollback()
+
         tenants = operations.resolve_tenants(conn, [ACME, GLOBEX])
-        report = operations.backfill(conn, tenants, False, "30s", messages.append, notice_after=0.2, quiet=True)
-        release.join()
+        # (2 s: globex, quick, must never reach it, also on a loaded machine)
+        report = operations.backfill(conn, tenants, False, "30s", progress, notice_after=2, quiet=True)
     assert report["total"]["errors"] == 0, report
     assert len(messages) == 2, messages
-    assert messages[0].startswith(f"backfill [1/2] {ACME}: still running after 0.2s"), messages
+    assert messages[0].startswith(f"backfill [1/2] {ACME}: still running after 2s"), messages
     assert messages[1].startswith(f"backfill [1/2] {ACME}: 0 inserted, 0 updated, 0 removed"), messages
 
 
@@ -1301,7 +1311,8 @@ def test_status_holds_a_tenants_locks_for_that_tenant_only(conn: psycopg.Connect
         thread.start()
         try:
             deadline = time.monotonic() + 30
-            while not conn.execute("SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = %s::regclass",
+            while not conn.execute("SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = %s::regclass"
+                                   + THIS_DATABASE,
                                    (f"{GLOBEX}.ats_jobposting",)).fetchone()[0]:
                 assert time.monotonic() < deadline, "status never reached globex"
                 time.sleep(0.05)

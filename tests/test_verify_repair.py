@@ -8,7 +8,7 @@ import json
 import subprocess
 import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -152,11 +152,20 @@ def test_expired_row(app: psycopg.Connection, conn: psycopg.Connection, db: Db,
     assert catalog_row(conn, job["uuid"]) is None
 
 
+def deadline_in_a_second(app: psycopg.Connection, jobs: list[dict[str, Any]]) -> datetime:
+    """Gives the jobs a deadline one second after the one statement that sets it: each is in the catalog
+    by construction (a deadline computed first, then inserted, could pass before a slow insert)."""
+    rows = app.execute(f"UPDATE {ACME}.ats_jobposting SET application_deadline = now() + interval '1 second' "
+                       "WHERE id = ANY(%s) RETURNING application_deadline", ([j["id"] for j in jobs],)).fetchall()
+    assert len(rows) == len(jobs), rows
+    return rows[0][0]
+
+
 def test_expire_removes_the_jobs_whose_deadline_passed(app: psycopg.Connection, conn: psycopg.Connection, db: Db,
                                                        capsys: pytest.CaptureFixture[str]) -> None:
     """Time, not a write, makes a job ineligible: `catalog-sync expire` (cheap, to schedule) removes its row."""
-    deadline = conn.execute("SELECT now() + interval '1 second'").fetchone()[0]
-    soon = insert_job(app, ACME, application_deadline=deadline)
+    soon = insert_job(app, ACME)
+    deadline = deadline_in_a_second(app, [soon])
     later = insert_job(app, ACME, application_deadline=deadline + timedelta(days=1))
     undated = insert_job(app, ACME)
     while conn.execute("SELECT now() <= %s", (deadline,)).fetchone()[0]:
@@ -177,8 +186,8 @@ def test_expire_never_waits_for_a_writer(app: psycopg.Connection, conn: psycopg.
                                          capsys: pytest.CaptureFixture[str]) -> None:
     """(review, tenth session) expire waited for a writer holding an expired row, and the tenant's next
     writes of the other expired rows (locked by expire) queued behind it: it skips that row instead."""
-    deadline = conn.execute("SELECT now() + interval '1 second'").fetchone()[0]
-    held, other = (insert_job(app, ACME, application_deadline=deadline) for _ in range(2))
+    held, other = insert_job(app, ACME), insert_job(app, ACME)
+    deadline = deadline_in_a_second(app, [held, other])
     while conn.execute("SELECT now() <= %s", (deadline,)).fetchone()[0]:
         time.sleep(0.2)
     with db.connect(autocommit=False) as writer:
