@@ -29,12 +29,14 @@ from pyinstaller_tools.connection import (
     machinery_changed,
     resolve_dsn,
 )
+from pyinstaller_tools.interrupts import die_of_sigint
 
 EXIT_OK, EXIT_DRIFT, EXIT_ERROR = 0, 1, 2   # EXIT_DRIFT also: audit found a high-severity problem
 # The reader of stdout went away (`catalog-sync status | head -1`): what a shell reports for a
 # command killed by SIGPIPE, so that it is not mistaken for drift (1) or a failed command (2).
 EXIT_BROKEN_PIPE = 128 + 13
-# Ctrl-C: what a shell reports for a command killed by SIGINT, so that a wrapper script stops too.
+# Ctrl-C: main() returns what a shell reports for a command killed by SIGINT; the command itself
+# (entry()) then dies of SIGINT, so that a shell script that ran it stops too.
 EXIT_INTERRUPTED = 128 + 2
 
 
@@ -713,5 +715,13 @@ def _run(argv: Sequence[str] | None = None) -> int:
     return code
 
 
+def entry() -> int:
+    """The `catalog-sync` command: main(), and after a Ctrl-C, death by SIGINT."""
+    code = main()
+    if code == EXIT_INTERRUPTED:
+        die_of_sigint()
+    return code
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(entry())

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
+
+from pyinstaller_tools.interrupts import ctrl_c_deferred
 
 SUPERUSER = "postgres"
 
@@ -37,7 +35,8 @@ def find_bindir() -> Path:
     candidates: list[Path] = []
     pg_config = shutil.which("pg_config")
     if pg_config:
-        out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=False)
+        out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=False,
+                             start_new_session=True)    # (see LocalCluster._run)
         if out.returncode == 0:
             candidates.append(Path(out.stdout.strip()))
     candidates += sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
@@ -51,23 +50,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-@contextmanager
-def ctrl_c_deferred() -> Iterator[None]:
-    """A Ctrl-C that arrives inside the block is raised when the block ends (main thread only:
-    elsewhere there is no SIGINT to defer)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    received: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if received:
-        raise KeyboardInterrupt
 
 
 class LocalCluster:
@@ -104,19 +86,23 @@ class LocalCluster:
         cmd = list(args)
         if self._as_postgres:
             cmd = ["runuser", "-u", "postgres", "--", *cmd]
-        # In a session of its own, as is the server pg_ctl starts: a Ctrl-C in the terminal reaches
-        # this tool only, which stops the server and removes its files (the server used to take the
-        # SIGINT as a fast shutdown, and the files stayed behind).
+        # In a session of its own (as pg_ctl puts the server): a Ctrl-C in the terminal reaches
+        # this tool only, which finishes what it runs, then stops the server and removes its files
+        # (a Ctrl-C during the stop killed pg_ctl, and the files stayed behind).
         result = subprocess.run(cmd, capture_output=True, text=True, check=False, start_new_session=True)
         if result.returncode != 0:
             raise ClusterError(f"{' '.join(args[:2])} failed: {result.stderr.strip() or result.stdout.strip()}")
 
     def start(self) -> LocalCluster:
-        # A Ctrl-C waits until the server is up, for stop() to find it: an interrupted initdb or
-        # pg_ctl went on running (as another user, in a session of its own), where stop() could not
-        # stop it, and left its files behind.
-        with ctrl_c_deferred():
-            return self._start()
+        # A Ctrl-C waits until the server is up, then stops it: initdb and pg_ctl, in a session of
+        # their own, go on when this process is interrupted, and a server left half started is one
+        # that stop() cannot stop.
+        try:
+            with ctrl_c_deferred():
+                return self._start()
+        except KeyboardInterrupt:
+            self.stop()
+            raise
 
     def _start(self) -> LocalCluster:
         self.base_dir.mkdir(parents=True, exist_ok=True)

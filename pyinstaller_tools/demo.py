@@ -9,8 +9,9 @@ from psycopg import sql
 
 from pyinstaller_tools import migrate, operations, seed
 from pyinstaller_tools.cli import print_status, print_table, progress
-from pyinstaller_tools.cluster import LocalCluster, ctrl_c_deferred
+from pyinstaller_tools.cluster import LocalCluster
 from pyinstaller_tools.connection import ToolError, connect, is_installed
+from pyinstaller_tools.interrupts import ctrl_c_deferred
 
 TENANTS = [("acme", "Acme Robotics", "active"), ("globex", "Globex Corporation", "trial"),
            ("initech", "Initech", "active"), ("umbrella", "Umbrella Health", "active"),

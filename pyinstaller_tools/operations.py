@@ -20,6 +20,7 @@ from pyinstaller_tools.connection import (
     is_installed,
     require_pinned_machinery,
 )
+from pyinstaller_tools.interrupts import ctrl_c_deferred
 
 Progress = Callable[[str], None]
 T = TypeVar("T")
@@ -176,8 +177,8 @@ def on_connections(items: Iterable[T], jobs: int, connect: Callable[[], psycopg.
         # In short waits: the OS may hand SIGINT to a worker thread, and a main thread blocked in a
         # plain wait would only see the KeyboardInterrupt once that wait returned.
         for thread, done in workers:
-            if thread.ident is None:    # never started (interrupted in start()): takes no item
-                continue
+            if thread.ident is None:    # not started yet, or never (Ctrl-C in start()): it takes no
+                continue                # item, the Ctrl-C being in `errors` already
             while not done.wait(0.2):
                 pass
 
@@ -186,16 +187,19 @@ def on_connections(items: Iterable[T], jobs: int, connect: Callable[[], psycopg.
         # what the first ones run (found in a loaded CI run).
         for n in range(jobs):
             done = threading.Event()
-            workers.append((threading.Thread(target=worker, args=(done,), name=f"catalog-sync-{n}"), done))
+            # (daemons: after a second Ctrl-C the process ends without them; their sessions, cancelled
+            # by then, end with it)
+            workers.append((threading.Thread(target=worker, args=(done,), name=f"catalog-sync-{n}",
+                                             daemon=True), done))
             workers[-1][0].start()
         wait_for_started_workers()
     except BaseException as exc:   # Ctrl-C: no worker starts another item; the running ones are cancelled
-        with taking:
+        with ctrl_c_deferred(), taking:   # (every one of them, also if Ctrl-C comes again meanwhile)
             errors.append(exc)
             for session in sessions:
                 with suppress(psycopg.Error):
                     session.cancel_safe(timeout=5)
-        wait_for_started_workers()  # a second Ctrl-C gives up waiting
+        wait_for_started_workers()  # a second Ctrl-C gives up waiting: the process ends
         raise
     if errors:
         raise errors[0]
