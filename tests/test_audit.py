@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import psycopg
 import pytest
 
@@ -45,7 +47,39 @@ BREAKAGES: dict[str, tuple[str, tuple[str, str]]] = {
     "column_type": ("ALTER TABLE tenant_acme.services_serviceprovider ALTER COLUMN bio TYPE varchar(5000)",
                     ("high", "contract")),
     "inheritance": ("CREATE TABLE tenant_acme.child () INHERITS (tenant_acme.ats_jobcategory)", ("high", "contract")),
+    "typed_table": ("""DO $$ DECLARE c text; BEGIN
+                         SELECT string_agg(format('%I %s', attname, format_type(atttypid, atttypmod)), ', '
+                                           ORDER BY attnum)
+                         INTO c FROM pg_attribute
+                         WHERE attrelid = 'tenant_acme.services_skill'::regclass AND attnum > 0 AND NOT attisdropped;
+                         EXECUTE 'CREATE TYPE tenant_acme.sk AS (' || c || ')'; END $$;
+                       ALTER TABLE tenant_acme.services_skill OF tenant_acme.sk""", ("high", "contract")),
+    "registry_key_rebuilt": ("ALTER TABLE public.tenants_tenant DROP CONSTRAINT tenants_tenant_pkey CASCADE; "
+                             "ALTER TABLE public.tenants_tenant ADD PRIMARY KEY (id)",
+                             ("medium", "registry_foreign_key")),
 }
+
+REGISTRY_REFERENCES = ["catalog_sync.tenant", "public.job_catalog", "public.provider_catalog", "public.service_catalog"]
+
+
+def test_the_application_rebuilding_the_registry_key_leaves_the_tool_working(
+        db: Db, conn: psycopg.Connection, app: psycopg.Connection, capsys: pytest.CaptureFixture[str]) -> None:
+    """(red team, eighteenth session) The application, owner of public.tenants_tenant, rebuilt its key
+    with DROP CONSTRAINT ... CASCADE, which dropped the machinery's foreign keys to it (PostgreSQL asks
+    no owner of the dependent keys). They were in the machinery's fingerprint: every command refused
+    ("the machinery changed"), verify and repair included. Now they are not (they run no code), and
+    audit reports them missing, with the fix."""
+    app.execute("ALTER TABLE public.tenants_tenant DROP CONSTRAINT tenants_tenant_pkey CASCADE")
+    app.execute("ALTER TABLE public.tenants_tenant ADD PRIMARY KEY (id)")
+    assert cli.main(["verify", "--dsn", db.dsn()]) == 0, capsys.readouterr()
+    capsys.readouterr()
+    assert cli.main(["audit", "--json", "--dsn", db.dsn()]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert sorted(f["object"] for f in report["findings"]) == REGISTRY_REFERENCES, report
+    assert {(f["severity"], f["check_name"]) for f in report["findings"]} == {("medium", "registry_foreign_key")}
+    fix = report["findings"][0]["detail"].split("as a superuser: ")[1]
+    conn.execute(fix)
+    assert conn.execute("SELECT count(*) FROM catalog_sync.audit()").fetchone() == (len(REGISTRY_REFERENCES) - 1,)
 
 
 @pytest.mark.parametrize("name", sorted(BREAKAGES))

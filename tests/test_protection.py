@@ -58,6 +58,26 @@ def test_tenant_ddl_that_rewrites_rows_is_refused(statement: str, protected: Non
     assert catalog_count(conn, ACME) == 1 and verify_findings(conn) == []
 
 
+def test_a_typed_table_is_refused(protected: None, app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    """(red team, eighteenth session) ALTER TABLE ... OF a composite type with the table's own columns
+    kept the contract, and ALTER TYPE ... RENAME ATTRIBUTE ... CASCADE then swapped the table's columns
+    is_internal_only and published_on_career_page under the tag ALTER TYPE, which protect does not
+    see: the private jobs stayed public, without an error. A typed table is now outside the contract,
+    so making a registered table typed is refused."""
+    job = insert_job(app, ACME)
+    app.execute(f"""DO $$ DECLARE c text; BEGIN
+          SELECT string_agg(format('%I %s', attname, format_type(atttypid, atttypmod)), ', ' ORDER BY attnum)
+          INTO c FROM pg_attribute
+          WHERE attrelid = '{ACME}.ats_jobposting'::regclass AND attnum > 0 AND NOT attisdropped;
+          EXECUTE 'CREATE TYPE {ACME}.jp AS (' || c || ')'; END $$""")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="typed table"):
+        app.execute(f"ALTER TABLE {ACME}.ats_jobposting OF {ACME}.jp")
+    assert conn.execute(f"SELECT reloftype FROM pg_class WHERE oid = '{ACME}.ats_jobposting'::regclass"
+                        ).fetchone() == (0,)
+    app.execute(f"UPDATE {ACME}.ats_jobposting SET is_internal_only = true WHERE id = %s", (job["id"],))
+    assert catalog_count(conn, ACME) == 0 and verify_findings(conn) == []
+
+
 def test_ddl_that_leaves_the_contracts_columns_alone_passes(protected: None, app: psycopg.Connection,
                                                              conn: psycopg.Connection) -> None:
     """A column of the application's own (a Django migration: add, then drop) and DDL by an installer (whose

@@ -180,6 +180,23 @@ BEGIN
       AND pg_has_role(c.relowner, 'catalog_sync_owner', 'MEMBER')
       AND NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid = c.relowner);
 
+    -- The foreign keys to the registry. The application, owner of
+    -- public.tenants_tenant, can drop them with its key (DROP CONSTRAINT
+    -- tenants_tenant_pkey CASCADE, and a new key): PostgreSQL asks no owner of
+    -- the dependent keys. Not in the machinery's fingerprint for that reason
+    -- (they run no code of anyone's), reported here instead.
+    RETURN QUERY
+    SELECT 'medium', 'registry_foreign_key', t.name,
+           'no foreign key to public.tenants_tenant (id) (the application rebuilt the registry''s key with CASCADE, '
+           || 'which drops the keys that reference it): a tenant deleted from the registry leaves its rows here; '
+           || 'as a superuser: ALTER TABLE ' || t.name || ' ADD FOREIGN KEY (tenant_id) REFERENCES '
+           || 'public.tenants_tenant (id) ON DELETE CASCADE'
+    FROM unnest(ARRAY['public.job_catalog', 'public.provider_catalog', 'public.service_catalog',
+                      'catalog_sync.tenant']) AS t(name)
+    WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_constraint k
+                      WHERE k.conrelid = t.name::regclass AND k.contype = 'f'
+                        AND k.confrelid = 'public.tenants_tenant'::regclass);
+
     -- Sync triggers on a table the sync does not know (left behind when
     -- protection detached a tenant whose table was dropped): they sync nothing.
     RETURN QUERY

@@ -1,6 +1,8 @@
 -- The fast form of contract_problems() for the trigger path: true when every
 -- relation p_relids[i] matches the contract of p_source_tables[i]: a plain
--- table outside any inheritance tree, every contract column with exactly the
+-- table outside any inheritance tree and not typed (OF a composite type, whose
+-- ALTER TYPE ... RENAME ATTRIBUTE ... CASCADE renames the table's columns under
+-- a tag that protect does not see), every contract column with exactly the
 -- contract's type (the oid and typmod resolved at install) and the default
 -- collation, and nothing the planner evaluates while planning a read of the
 -- table (index expressions and predicates, CHECK constraints, statistics
@@ -31,7 +33,8 @@ BEGIN
     FOR i IN 1 .. cardinality(p_relids) LOOP
         v_relid := p_relids[i];
         v_table := p_source_tables[i];
-        IF NOT ((SELECT c.relkind = 'r' AND NOT c.relispartition FROM pg_catalog.pg_class c WHERE c.oid = v_relid) IS TRUE
+        IF NOT ((SELECT c.relkind = 'r' AND NOT c.relispartition AND c.reloftype = 0
+                 FROM pg_catalog.pg_class c WHERE c.oid = v_relid) IS TRUE
            AND NOT EXISTS (SELECT FROM pg_catalog.pg_inherits i WHERE i.inhrelid = v_relid)
            AND NOT EXISTS (SELECT FROM pg_catalog.pg_inherits i WHERE i.inhparent = v_relid)
            AND (SELECT count(*) FILTER (WHERE a.atttypid = cc.type_oid AND a.atttypmod = cc.type_mod

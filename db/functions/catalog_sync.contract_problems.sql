@@ -1,6 +1,6 @@
 -- What keeps a relation from being a contract table that the sync may read:
 -- it must be a plain table (relkind 'r', not a partition, no inheritance parent
--- or child) and every contract column must exist with exactly the contract's
+-- or child, not typed) and every contract column must exist with exactly the contract's
 -- built-in type and the default collation. Returns one line per problem; none
 -- means the relation matches. Reads only pg_catalog. (PL/pgSQL: a SQL
 -- function with a SET clause is planned again on every call.)
@@ -24,6 +24,11 @@ BEGIN
            || c.relkind::text || CASE WHEN c.relispartition THEN ', partition' ELSE '' END || ')'
     FROM pg_catalog.pg_class c
     WHERE c.oid = p_relid AND (c.relkind <> 'r' OR c.relispartition)
+    UNION ALL
+    SELECT 'relation ' || p_relid::pg_catalog.regclass::text || ' is a typed table (OF '
+           || c.reloftype::pg_catalog.regtype::text || '): ALTER TABLE ... NOT OF'
+    FROM pg_catalog.pg_class c
+    WHERE c.oid = p_relid AND c.reloftype <> 0
     UNION ALL
     SELECT 'relation ' || p_relid::pg_catalog.regclass::text || ' takes part in table inheritance'
     WHERE EXISTS (SELECT FROM pg_catalog.pg_inherits i WHERE i.inhrelid = p_relid OR i.inhparent = p_relid)
