@@ -865,28 +865,79 @@ def test_a_tenant_held_wait_inside_a_backfill(arena: Arena, queued_on: str) -> N
     arena.assert_canary()
 
 
-@pytest.mark.parametrize("table", ["services_serviceprovider", "services_service"])
-def test_a_uuid_swap_never_reuses_the_other_rows_html(arena: Arena, table: str) -> None:
-    """BUG, fixed (review, ninth session). The marketplace triggers set a row's HTML mask only when its
-    HTML changed, not when its uuid did (on_job_change sets every bit then). Two rows that swap uuids
-    in one statement (the owner dropped the unique constraint) each kept the other's sanitized HTML."""
-    from tests.market import insert_provider, insert_service, provider_row, service_row
+UUID_KEYS = {table: f"{table}_uuid_key" for table in ("ats_jobposting", "services_serviceprovider", "services_service")}
+UUID_KEY_CHANGES = {
+    "dropped": ["ALTER TABLE {t} DROP CONSTRAINT {k}"],
+    "made_deferrable": ["ALTER TABLE {t} DROP CONSTRAINT {k}",
+                        "ALTER TABLE {t} ADD CONSTRAINT {k} UNIQUE (uuid) DEFERRABLE INITIALLY DEFERRED"],
+    "made_partial": ["ALTER TABLE {t} DROP CONSTRAINT {k}",
+                     "CREATE UNIQUE INDEX {k} ON {t} (uuid) WHERE id > 0"],
+}
+
+
+@pytest.mark.parametrize("change", list(UUID_KEY_CHANGES))
+@pytest.mark.parametrize("table", list(UUID_KEYS))
+def test_a_table_without_its_uuid_key_fails_closed(arena: Arena, table: str, change: str) -> None:
+    """HOLE, fixed (red team, eighteenth session). The sync tolerated duplicate uuids (the tenant dropped
+    the unique constraint): it projected every holder of a uuid, but from its own snapshot, without a
+    lock. Two transactions that moved a uuid at once each synced without the other's change: a public
+    job went missing from the catalog, and a job made internal-only stayed public (verify: drift).
+    (Earlier sessions' tests here swapped uuids in one statement, gave a public job's uuid to a private
+    one, or passed it on from a row trigger under a deferrable key.) The contract now requires the
+    unique key (immediate, valid, not partial), which makes a transaction that takes a uuid wait for
+    the one that gives it up; without it, every write fails closed."""
+    from tests.market import insert_provider, insert_service
 
     t = arena.tenant
-    p1 = insert_provider(t, ACME, bio="<p>ONE</p>")
-    p2 = insert_provider(t, ACME, bio="<p>TWO</p>")
-    if table == "services_serviceprovider":
-        a, b, column, row = p1, p2, "bio", provider_row
+    if table == "ats_jobposting":
+        row = insert_job(t, ACME)
     else:
-        a = insert_service(t, ACME, p1["id"], description="<p>ONE</p>")
-        b = insert_service(t, ACME, p1["id"], description="<p>TWO</p>")
-        column, row = "description", service_row
-    t.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(
-        ident(ACME, table), sql.Identifier(f"{table}_uuid_key")))
-    t.execute(sql.SQL("UPDATE {} SET uuid = CASE id WHEN %s THEN %s::uuid ELSE %s::uuid END WHERE id IN (%s, %s)")
-              .format(ident(ACME, table)), (a["id"], b["uuid"], a["uuid"], a["id"], b["id"]))
-    shown = row(arena.su, b["uuid"])
-    assert shown is not None and shown[column] == "<p>ONE</p>"        # b's uuid now belongs to row a
+        provider = insert_provider(t, ACME)
+        row = provider if table == "services_serviceprovider" else insert_service(t, ACME, provider["id"])
+    for statement in UUID_KEY_CHANGES[change]:
+        t.execute(sql.SQL(statement).format(t=ident(ACME, table), k=sql.Identifier(UUID_KEYS[table])))
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="unique index on uuid"):
+        t.execute(sql.SQL("UPDATE {} SET uuid = gen_random_uuid() WHERE id = %s").format(ident(ACME, table)),
+                  (row["id"],))
+    problems = arena.su.execute("SELECT * FROM catalog_sync.contract_problems(%s::regclass, %s)",
+                                (f"{ACME}.{table}", table)).fetchall()
+    assert len(problems) == 1 and "unique index on uuid" in problems[0][0], problems
+    arena.assert_canary()
+
+
+def test_a_uuid_moved_by_two_transactions_at_once_stays_in_sync(arena: Arena) -> None:
+    """(red team, eighteenth session) One transaction gives a public job's uuid up, another gives it to
+    a second public job, at once: with the unique key, the second waits for the first, and the
+    catalog follows both (it lost the job before the key was required)."""
+    t = arena.tenant
+    first, second = insert_jobs(t, ACME, [{}, {}])
+    giver = arena.connect_tenant(autocommit=False)
+    giver.execute(f"UPDATE {ACME}.ats_jobposting SET uuid = gen_random_uuid() WHERE id = %s", (first["id"],))
+    outcome: dict[str, object] = {}
+
+    def take() -> None:
+        try:
+            with arena.connect_tenant() as taker:
+                taker.execute("SET application_name = 'uuid-taker'")
+                taker.execute(f"UPDATE {ACME}.ats_jobposting SET uuid = %s WHERE id = %s",
+                              (first["uuid"], second["id"]))
+            outcome["ok"] = True
+        except psycopg.Error as exc:
+            outcome["error"] = exc
+
+    taker_thread = threading.Thread(target=take)
+    taker_thread.start()
+    deadline = time.monotonic() + 60
+    while not arena.su.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'uuid-taker' "
+                               "AND wait_event_type = 'Lock'").fetchone()[0]:
+        assert time.monotonic() < deadline and taker_thread.is_alive(), outcome
+        time.sleep(0.02)
+    giver.commit()
+    taker_thread.join(60)
+    assert outcome == {"ok": True}, outcome
+    giver.close()
+    assert arena.acme_row(second["uuid"]) is None
+    assert arena.acme_row(first["uuid"]) is not None
     assert arena.verify_acme() == []
     arena.assert_canary()
 
@@ -1257,50 +1308,6 @@ def test_the_protection_checks_purge_nothing_when_called_directly(arena: Arena) 
                             (arena.globex_id,)).fetchone() == (None,)
     assert arena.su.execute("SELECT relid FROM catalog_sync.attached_table WHERE tenant_id = %s ORDER BY relid",
                             (arena.globex_id,)).fetchall() == registered
-    arena.assert_canary()
-
-
-@pytest.mark.parametrize("how", ["made private", "deleted"])
-def test_a_second_holder_of_a_uuid_keeps_nothing_public(arena: Arena, how: str) -> None:
-    """(red team, sixteenth session, against a fix tried and reverted that session: apply kept a doomed
-    key that another source row held) The tenant drops the uuid's unique constraint and gives a public
-    job's uuid to a private job too; the public job made private, or deleted, must still leave the
-    catalog (it stayed, with its last content, even with protect on)."""
-    t = arena.tenant
-    job, holder = insert_jobs(t, ACME, [{}, {"is_internal_only": True}])
-    assert arena.acme_row(job["uuid"]) is not None
-    t.execute(f"ALTER TABLE {ACME}.ats_jobposting DROP CONSTRAINT ats_jobposting_uuid_key")
-    t.execute(f"UPDATE {ACME}.ats_jobposting SET uuid = %s WHERE id = %s", (job["uuid"], holder["id"]))
-    if how == "made private":
-        update_job(t, ACME, job["id"], is_internal_only=True)
-    else:
-        t.execute(f"DELETE FROM {ACME}.ats_jobposting WHERE id = %s", (job["id"],))
-    assert arena.acme_row(job["uuid"]) is None
-    arena.assert_canary()
-
-
-def test_a_uuid_passed_on_by_a_row_trigger_keeps_nothing_public(arena: Arena) -> None:
-    """(red team, sixteenth session) The uuid's unique constraint made deferrable, and a row trigger of the
-    tenant's that gives a deleted job's uuid to a private job, in a statement of its own that fires the
-    sync before the DELETE's does: each sync left the key to the other, and the deleted job stayed
-    public. The last sync projects the private holder and deletes the key."""
-    t = arena.tenant
-    job, holder = insert_jobs(t, ACME, [{}, {"is_internal_only": True}])
-    t.execute(f"ALTER TABLE {ACME}.ats_jobposting DROP CONSTRAINT ats_jobposting_uuid_key")
-    t.execute(f"ALTER TABLE {ACME}.ats_jobposting ADD CONSTRAINT ats_jobposting_uuid_key UNIQUE (uuid) "
-              "DEFERRABLE INITIALLY DEFERRED")
-    t.execute(f"""CREATE FUNCTION {ACME}.pass_uuid() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            IF OLD.id = {job["id"]} THEN
-                UPDATE {ACME}.ats_jobposting SET uuid = OLD.uuid WHERE id = {holder["id"]};
-            END IF;
-            RETURN OLD;
-        END $$""")
-    t.execute(f"CREATE TRIGGER a_pass BEFORE DELETE ON {ACME}.ats_jobposting "
-              f"FOR EACH ROW EXECUTE FUNCTION {ACME}.pass_uuid()")
-    t.execute(f"DELETE FROM {ACME}.ats_jobposting WHERE id = %s", (job["id"],))
-    assert arena.acme_row(job["uuid"]) is None
-    assert arena.verify_acme() == []
     arena.assert_canary()
 
 
@@ -1735,6 +1742,7 @@ def test_errors_and_notices_never_echo_other_tenants_values(arena: Arena) -> Non
         errors.append(errtext(exc))
     else:
         raise AssertionError("expected an error from two new jobs with one uuid")
+    t.execute(f"ALTER TABLE {ACME}.ats_jobposting ADD CONSTRAINT ats_jobposting_uuid_key UNIQUE (uuid)")
     expect_error(f"CREATE TRIGGER zz AFTER INSERT ON {ACME}.ats_jobposting FOR EACH STATEMENT "
                  f"EXECUTE FUNCTION catalog_sync.on_job_change('{arena.globex_id}')")
     expect_error(f"SELECT * FROM catalog_sync.verify_tenant({arena.globex_id})")

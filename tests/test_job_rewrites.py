@@ -183,8 +183,9 @@ def test_a_uuid_handed_on_within_one_statement(app: psycopg.Connection, conn: ps
     third job. Its DELETE is read only in part (LIMIT 1), so PostgreSQL finishes it after the UPDATE, and
     the DELETE's trigger fires last: it deleted the catalog row of every uuid its jobs had held, the one
     the third job now holds included. Now the trigger also projects the rows that hold a uuid its rows
-    left (uuid_holders()). (A first fix that only kept such keys was reverted: see
-    test_attacks.py::test_a_second_holder_of_a_uuid_keeps_nothing_public.)"""
+    left (uuid_holders()). (A first fix that only kept such keys was reverted: with the uuid's unique
+    key dropped, a second holder kept a private job public; the contract now requires that key, see
+    test_attacks.py::test_a_table_without_its_uuid_key_fails_closed.)"""
     first, second, third = insert_jobs(app, ACME, [{}, {}, {}])
     app.execute(q("WITH d AS (DELETE FROM {s}.ats_jobposting WHERE id IN (%s, %s) RETURNING uuid) "
                   "UPDATE {s}.ats_jobposting SET uuid = (SELECT uuid FROM d LIMIT 1) WHERE id = %s"),

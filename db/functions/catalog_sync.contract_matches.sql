@@ -48,6 +48,17 @@ BEGIN
                    SELECT FROM pg_catalog.pg_index i
                    WHERE i.indrelid = v_relid
                      AND (16384 <= ANY (i.indclass::oid[]) OR 16384 <= ANY (i.indcollation::oid[])))
+           -- A catalog's key: the contract's unique constraint on uuid (immediate,
+           -- valid, not partial), which makes a transaction that takes a uuid
+           -- wait for the one that gives it up. Without it, two transactions
+           -- moving a uuid at once each synced from a snapshot without the
+           -- other's change: a public job missing, a private one left public
+           -- (red team, eighteenth session).
+           AND (v_table NOT IN ('ats_jobposting', 'services_serviceprovider', 'services_service')
+                OR EXISTS (SELECT FROM pg_catalog.pg_index i
+                           JOIN pg_catalog.pg_attribute a ON a.attrelid = v_relid AND a.attname = 'uuid'
+                           WHERE i.indrelid = v_relid AND i.indisunique AND i.indimmediate AND i.indisvalid
+                             AND i.indpred IS NULL AND i.indnkeyatts = 1 AND i.indkey[0] = a.attnum))
            -- Only objects that carry an expression can call code: look their
            -- dependencies up (most tables have none or one, a CHECK constraint).
            AND NOT EXISTS (

@@ -1,6 +1,7 @@
 -- What keeps a relation from being a contract table that the sync may read:
 -- it must be a plain table (relkind 'r', not a partition, no inheritance parent
--- or child, not typed) and every contract column must exist with exactly the contract's
+-- or child, not typed), a job, provider or service table must keep its unique
+-- index on uuid, and every contract column must exist with exactly the contract's
 -- built-in type and the default collation. Returns one line per problem; none
 -- means the relation matches. Reads only pg_catalog. (PL/pgSQL: a SQL
 -- function with a SET clause is planned again on every call.)
@@ -47,6 +48,14 @@ BEGIN
            OR a.atttypid >= 16384                      -- not a built-in type
            OR a.attcollation NOT IN (0, 100)           -- only the database default collation
            OR pg_catalog.format_type(a.atttypid, a.atttypmod) <> cc.type_name)
+    UNION ALL
+    SELECT 'relation ' || p_relid::pg_catalog.regclass::text || ' has no unique index on uuid alone (the contract''s '
+           || p_source_table || '_uuid_key: immediate, valid, not partial); the catalog''s key relies on it'
+    WHERE p_source_table IN ('ats_jobposting', 'services_serviceprovider', 'services_service')
+      AND NOT EXISTS (SELECT FROM pg_catalog.pg_index i
+                      JOIN pg_catalog.pg_attribute a ON a.attrelid = p_relid AND a.attname = 'uuid'
+                      WHERE i.indrelid = p_relid AND i.indisunique AND i.indimmediate AND i.indisvalid
+                        AND i.indpred IS NULL AND i.indnkeyatts = 1 AND i.indkey[0] = a.attnum)
     UNION ALL
     SELECT 'an index, constraint or statistics object of ' || p_relid::pg_catalog.regclass::text
            || ' uses ' || pg_catalog.pg_describe_object(d.refclassid, d.refobjid, 0) || ', which is not built in'
