@@ -913,27 +913,11 @@ def test_a_uuid_moved_by_two_transactions_at_once_stays_in_sync(arena: Arena) ->
     first, second = insert_jobs(t, ACME, [{}, {}])
     giver = arena.connect_tenant(autocommit=False)
     giver.execute(f"UPDATE {ACME}.ats_jobposting SET uuid = gen_random_uuid() WHERE id = %s", (first["id"],))
-    outcome: dict[str, object] = {}
-
-    def take() -> None:
-        try:
-            with arena.connect_tenant() as taker:
-                taker.execute("SET application_name = 'uuid-taker'")
-                taker.execute(f"UPDATE {ACME}.ats_jobposting SET uuid = %s WHERE id = %s",
-                              (first["uuid"], second["id"]))
-            outcome["ok"] = True
-        except psycopg.Error as exc:
-            outcome["error"] = exc
-
-    taker_thread = threading.Thread(target=take)
-    taker_thread.start()
-    deadline = time.monotonic() + 60
-    while not arena.su.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'uuid-taker' "
-                               "AND wait_event_type = 'Lock'").fetchone()[0]:
-        assert time.monotonic() < deadline and taker_thread.is_alive(), outcome
-        time.sleep(0.02)
-    giver.commit()
-    taker_thread.join(60)
+    outcome = write_while_blocked(
+        arena, lambda w: w.execute(f"UPDATE {ACME}.ats_jobposting SET uuid = %s WHERE id = %s",
+                                   (first["uuid"], second["id"])),
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND usename = %s "
+        "AND wait_event_type = 'Lock'", (TENANT_ROLE,), giver)
     assert outcome == {"ok": True}, outcome
     giver.close()
     assert arena.acme_row(second["uuid"]) is None
