@@ -26,7 +26,6 @@ from pyinstaller_tools.connection import (
     connect,
     describe,
     is_installed,
-    machinery_changed,
     resolve_dsn,
 )
 from pyinstaller_tools.interrupts import die_of_sigint
@@ -477,10 +476,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_audit(args: argparse.Namespace) -> int:
     with connect(args.dsn, autocommit=True, lock_timeout=args.lock_timeout) as conn:
         operations.require_installed(conn, pinned=False)   # (reported below, as a finding)
-        try:
-            problem = machinery_changed(lambda query: conn.execute(query).fetchone()[0])  # type: ignore[index]
-        except psycopg.errors.LockNotAvailable as exc:
-            raise ToolError(operations.registry_busy(args.lock_timeout, "audit")) from exc
+        problem = operations.machinery_problem(conn, "audit", args.lock_timeout)
         # A changed machinery is the one finding: catalog_sync.audit() is part of it, and a version
         # that is no longer a definer would run as you (review, seventeenth session)
         findings = ([{"severity": "high", "check_name": "machinery_changed", "object": "catalog_sync",

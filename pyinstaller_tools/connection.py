@@ -198,14 +198,12 @@ def machinery_changed(scalar: Callable[[str], Any]) -> str | None:
             "as a superuser")
 
 
-def require_pinned_machinery(conn: psycopg.Connection) -> None:
-    """Raises unless the installed machinery is what its installer pinned."""
+def pinned_machinery_problem(conn: psycopg.Connection) -> str | None:
+    """machinery_changed() on a psycopg connection."""
     def scalar(query: str) -> Any:
         row = conn.execute(query).fetchone()
         return row[0] if row else None
-    problem = machinery_changed(scalar)
-    if problem:
-        raise ToolError(problem)
+    return machinery_changed(scalar)
 
 
 def is_installed(conn: psycopg.Connection) -> bool:

@@ -18,7 +18,7 @@ from pyinstaller_tools.connection import (
     ToolError,
     describe,
     is_installed,
-    require_pinned_machinery,
+    pinned_machinery_problem,
 )
 from pyinstaller_tools.interrupts import ctrl_c_deferred
 
@@ -65,13 +65,20 @@ def require_installed(conn: psycopg.Connection, command: str = "catalog-sync", l
         require_pinned(conn, command, lock_timeout)
 
 
-def require_pinned(conn: psycopg.Connection, command: str, lock_timeout: str | None) -> None:
-    """The machinery is what its installer pinned (connection.require_pinned_machinery()); a lock held
-    on its tables or a catalog longer than lock_timeout is reported as every command reports it."""
+def machinery_problem(conn: psycopg.Connection, command: str, lock_timeout: str | None) -> str | None:
+    """Why the machinery is not what its installer pinned, or None; a lock held on its tables or a
+    catalog longer than lock_timeout is reported as every command reports it."""
     try:
-        require_pinned_machinery(conn)
+        return pinned_machinery_problem(conn)
     except psycopg.errors.LockNotAvailable as exc:
         raise ToolError(registry_busy(lock_timeout, command)) from exc
+
+
+def require_pinned(conn: psycopg.Connection, command: str, lock_timeout: str | None) -> None:
+    """Raises unless the machinery is what its installer pinned."""
+    problem = machinery_problem(conn, command, lock_timeout)
+    if problem:
+        raise ToolError(problem)
 
 
 def require_superuser(conn: psycopg.Connection, what: str) -> None:

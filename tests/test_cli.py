@@ -18,7 +18,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -1377,45 +1377,39 @@ def test_ctrl_c_in_the_demo_stops_and_removes_its_cluster(interrupted_in: str) -
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def test_ctrl_c_while_a_cluster_starts_leaves_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """(review, eighteenth session) With the start made whole, a Ctrl-C raised once the server was up:
-    `LocalCluster().start()` (the tests' fixture, the benchmarks) never got the cluster to stop it."""
-    throwaway = LocalCluster()
+def _ctrl_c_in(throwaway: LocalCluster, program: str, step: Callable[[], object],
+               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs `step` with a Ctrl-C as the cluster's `program` (initdb, pg_ctl) begins: the step must
+    finish, remove the cluster's files, then raise the Ctrl-C. The cluster is stopped either way."""
     run_for_real = throwaway._run
 
     def interrupted_run(*args: str) -> None:
-        if "initdb" in args[0]:
-            os.kill(os.getpid(), signal.SIGINT)     # Ctrl-C as initdb begins
+        if program in args[0]:
+            os.kill(os.getpid(), signal.SIGINT)
         run_for_real(*args)
 
     monkeypatch.setattr(throwaway, "_run", interrupted_run)
     try:
         with pytest.raises(KeyboardInterrupt):
-            throwaway.start()
+            step()
         assert not throwaway.base_dir.exists()
     finally:
         monkeypatch.undo()
         throwaway.stop()
+
+
+def test_ctrl_c_while_a_cluster_starts_leaves_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """(review, eighteenth session) With the start made whole, a Ctrl-C raised once the server was up:
+    `LocalCluster().start()` (the tests' fixture, the benchmarks) never got the cluster to stop it."""
+    throwaway = LocalCluster()
+    _ctrl_c_in(throwaway, "initdb", throwaway.start, monkeypatch)
 
 
 def test_ctrl_c_while_a_cluster_stops_still_removes_it(monkeypatch: pytest.MonkeyPatch) -> None:
     """(eighteenth session) A Ctrl-C that reached the demo while it stopped its cluster killed pg_ctl
     and skipped the removal: the files stayed behind. Now the stop finishes, then the Ctrl-C counts."""
     throwaway = LocalCluster().start()
-    run_for_real = throwaway._run
-
-    def interrupted_run(*args: str) -> None:
-        os.kill(os.getpid(), signal.SIGINT)     # Ctrl-C as pg_ctl stop begins
-        run_for_real(*args)
-
-    try:
-        monkeypatch.setattr(throwaway, "_run", interrupted_run)
-        with pytest.raises(KeyboardInterrupt):
-            throwaway.stop()
-        assert not throwaway.base_dir.exists()
-    finally:
-        monkeypatch.undo()
-        throwaway.stop()
+    _ctrl_c_in(throwaway, "pg_ctl", throwaway.stop, monkeypatch)
 
 
 def test_demo_on_an_empty_database(db: Db, capsys: pytest.CaptureFixture[str]) -> None:
