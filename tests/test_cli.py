@@ -996,6 +996,46 @@ def test_ctrl_c_while_the_workers_start_cancels_what_the_first_ones_run(
     assert len(handle.ended) == 1 and isinstance(handle.ended[0], psycopg.errors.QueryCanceled), handle.ended
 
 
+SLOW_TO_END_AFTER_A_CANCEL = """
+import sys, threading, psycopg
+from pyinstaller_tools import operations
+
+def handle(conn, item):
+    try:
+        conn.execute("SELECT pg_sleep(20)")
+    except psycopg.Error:
+        print("cancelled", flush=True)
+        threading.Event().wait(60)     # a worker that does not end (its rollback stuck, say)
+        raise
+
+try:
+    operations.on_connections(range(1), 1, lambda: psycopg.connect(
+        sys.argv[1], autocommit=True, application_name=sys.argv[2]), handle)
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+    raise SystemExit(130)
+"""
+
+
+def test_a_second_ctrl_c_ends_the_tool_while_a_worker_does_not(shared: Db, sconn: psycopg.Connection) -> None:
+    """(review, eighteenth session; no test until the nineteenth) After a Ctrl-C the tool cancels what its
+    connections run and waits for its workers; a second Ctrl-C gives up waiting, and the process ends
+    without a worker that does not (the workers are daemon threads: before, the interpreter waited for
+    them at exit, here 60 s)."""
+    name = f"ctrl-c-{uuid.uuid4().hex[:8]}"
+    with subprocess.Popen([sys.executable, "-c", SLOW_TO_END_AFTER_A_CANCEL, shared.dsn(), name],
+                          stdout=subprocess.PIPE, text=True) as child:
+        try:
+            _wait_until_sleeping(sconn, name)
+            child.send_signal(signal.SIGINT)
+            assert child.stdout is not None and child.stdout.readline() == "cancelled\n"
+            child.send_signal(signal.SIGINT)
+            out, _ = child.communicate(timeout=30)   # not the worker's 60 s
+        finally:
+            child.kill()
+    assert (child.returncode, out) == (130, "interrupted\n")
+
+
 def test_migrate_refuses_what_it_cannot_do(empty: Db, shared: Db, capsys: pytest.CaptureFixture[str]) -> None:
     """(review, sixteenth session) `migrate --revision base` said "already at 0001: nothing to migrate"; a
     database without the registry, or with the machinery installed from install-sql, got the server's

@@ -129,3 +129,15 @@ def test_the_documented_helpers_without_a_search_path_are_exactly_those_of_the_d
         "AND NOT coalesce(p.proconfig::text[] @> ARRAY['search_path=pg_catalog, pg_temp'], false)").fetchall()}
     assert documented == unpinned
     assert f"These {len(unpinned)} functions set no `search_path`" in section, "the count in the sentence"
+
+
+@pytest.mark.parametrize("name", [None, "ats_jobpostings", "auth_user"])
+def test_a_source_table_the_contract_does_not_name_matches_nothing(conn: psycopg.Connection, name: str | None) -> None:
+    """(eighteenth session's gap) contract_matches() compared the table with no contract columns at all for
+    a name the contract lacks, or a NULL, and accepted it; contract_problems() then reported nothing."""
+    relid = conn.execute(f"SELECT '{ACME}.ats_jobposting'::regclass::oid").fetchone()[0]   # type: ignore[index]
+    matches = "SELECT catalog_sync.contract_matches(ARRAY[%s::oid], ARRAY[%s::name])"
+    assert conn.execute(matches, (relid, "ats_jobposting")).fetchone() == (True,)   # the same table, its name
+    assert conn.execute(matches, (relid, name)).fetchone() == (False,)
+    problems = [r[0] for r in conn.execute("SELECT catalog_sync.contract_problems(%s, %s)", (relid, name))]
+    assert problems == [f"the contract has no table {'NULL' if name is None else repr(name)}"]

@@ -12,7 +12,8 @@
 -- statement will read at once, one query instead of one per table.
 -- PL/pgSQL so that the plan of its query is cached for the session; every
 -- lookup is an index lookup whose plan does not depend on the arguments.
--- A relation that does not exist (or a NULL) does not match.
+-- A relation that does not exist, a source table the contract does not name,
+-- or a NULL, does not match.
 -- Hot path, only ever called inside a SECURITY DEFINER sync function (EXECUTE is
 -- the owner's alone), so it runs under the caller's pinned search_path and sets
 -- none itself: a SET clause costs a GUC save/restore on every call.
@@ -40,7 +41,7 @@ BEGIN
            AND (SELECT count(*) FILTER (WHERE a.atttypid = cc.type_oid AND a.atttypmod = cc.type_mod
                                           AND a.atttypid < 16384
                                           AND a.attcollation IN (0, 100) AND a.attnum > 0 AND NOT a.attisdropped)
-                       = count(*)
+                       = count(*) AND count(*) > 0     -- a name the contract lacks (or NULL) matches nothing
                 FROM catalog_sync.contract_column cc
                 LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = v_relid AND a.attname = cc.column_name
                 WHERE cc.source_table = v_table)

@@ -16,6 +16,10 @@ BEGIN
     IF catalog_sync.contract_matches(ARRAY[p_relid], ARRAY[p_source_table]) THEN
         RETURN;
     END IF;
+    IF NOT EXISTS (SELECT FROM catalog_sync.contract_column cc WHERE cc.source_table = p_source_table) THEN
+        RETURN NEXT 'the contract has no table ' || coalesce(pg_catalog.quote_literal(p_source_table), 'NULL');
+        RETURN;
+    END IF;
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = p_relid) THEN
         RETURN NEXT 'relation ' || p_relid::text || ' does not exist (dropped)';   -- and no column to list
         RETURN;
