@@ -1310,6 +1310,42 @@ def test_a_view_under_the_old_name_of_a_renamed_table_is_no_replacement(arena: A
     arena.assert_canary()
 
 
+@pytest.mark.parametrize("shape", ["view over a copy", "view with an INSTEAD OF trigger"])
+def test_a_view_under_the_contract_name_that_writes_elsewhere_is_a_replacement(
+        arena: Arena, shape: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """HOLE (red team, nineteenth session), fixed. The registered table renamed away, a copy of it made,
+    and a view of the copy put under the contract name: the application's writes went to the copy, a job
+    made internal stayed public, and verify, audit and status were clean (only a table counted as a
+    replacement, so that a view keeping an old name working would not). Now only a plain view straight
+    over the registered table, with no trigger or rule of its own, is no replacement; verify reports
+    table_replaced and backfill refuses the tenant instead of reporting success."""
+    t = arena.tenant
+    job = insert_job(t, ACME)
+    t.execute(f"ALTER TABLE {ACME}.ats_jobposting RENAME TO ats_jobposting_frozen")
+    t.execute(f"CREATE TABLE {ACME}.ats_jobposting_live (LIKE {ACME}.ats_jobposting_frozen INCLUDING ALL)")
+    t.execute(f"INSERT INTO {ACME}.ats_jobposting_live SELECT * FROM {ACME}.ats_jobposting_frozen")
+    if shape == "view over a copy":
+        t.execute(f"CREATE VIEW {ACME}.ats_jobposting AS SELECT * FROM {ACME}.ats_jobposting_live")
+    else:   # over the registered table, but its writes routed to the copy
+        t.execute(f"CREATE VIEW {ACME}.ats_jobposting AS SELECT * FROM {ACME}.ats_jobposting_frozen")
+        t.execute(f"""CREATE FUNCTION {ACME}.route() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+                      UPDATE {ACME}.ats_jobposting_live SET is_internal_only = NEW.is_internal_only
+                      WHERE id = NEW.id; RETURN NEW; END $$""")
+        t.execute(f"CREATE TRIGGER route INSTEAD OF UPDATE ON {ACME}.ats_jobposting "
+                  f"FOR EACH ROW EXECUTE FUNCTION {ACME}.route()")
+    t.execute(f"UPDATE {ACME}.ats_jobposting SET is_internal_only = true WHERE id = %s", (job["id"],))
+    assert arena.acme_row(job["uuid"]) is not None      # still public: the write went to the copy
+    assert [p for p, _ in arena.verify_acme()] == ["table_replaced"]
+    assert run_cli(capsys, "verify", "--dsn", arena.db.dsn())[0] == 1
+    with pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState, match="another table than the registered"):
+        arena.su.execute("SELECT * FROM catalog_sync.backfill_tenant(%s)", (arena.acme_id,))
+    arena.su.rollback()
+    code, out, _ = run_cli(capsys, "verify", "--repair", "--dsn", arena.db.dsn())    # a view is no table
+    assert code == 1 and f"not repaired (attach refused): {ACME}.ats_jobposting: relation {ACME}.ats_jobposting " \
+        "is not a plain table (relkind v)" in out, out
+    arena.assert_canary()
+
+
 def test_tenant_cannot_rename_its_schema(arena: Arena) -> None:
     """Renaming a schema also needs CREATE on the database, which a tenant role does not have."""
     with pytest.raises(psycopg.errors.InsufficientPrivilege):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from pyinstaller_tools import cli
+from pyinstaller_tools import cli, seed
 from tests.conftest import Db
 from tests.jobs import catalog_count, insert_job, verify_findings
 
@@ -282,3 +282,39 @@ def test_detach_leaves_the_registry_and_other_tenants_triggers_alone(
     assert cli.main(["detach", "tenant_moved", "--dsn", db.dsn()]) == 0
     capsys.readouterr()
     assert conn.execute(moved).fetchone()[0] > 0
+
+
+def test_renaming_an_attached_tenant_schema_is_refused(protected: None, app: psycopg.Connection,
+                                                       conn: psycopg.Connection) -> None:
+    """HOLE (red team, nineteenth session), fixed. The application role (it owns the tenant schemas and
+    may create schemas, as django-tenants needs) renamed a tenant schema away and one of its own, with a
+    look-alike view over its function, into its place, in a loop, while another session wrote: the
+    sync's read parsed the look-alike after the check had passed the registered table, and the function
+    ran as catalog_sync_owner (it then replaced an event trigger function and made the application a
+    superuser). protect did not watch ALTER SCHEMA; now a rename away from, or into, an attached
+    tenant's schema name is refused. An owner change still passes."""
+    conn.execute("DO $$ BEGIN EXECUTE format('GRANT CREATE ON DATABASE %I TO %I', current_database(), "
+                 f"'{seed.APP_ROLE}'); END $$")        # as django-tenants' role has, to create schemas
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="holds the attached tables"):
+        app.execute(f"ALTER SCHEMA {ACME} RENAME TO tenant_acme_real")
+    app.execute(f"ALTER SCHEMA {ACME} OWNER TO CURRENT_USER")
+    conn.execute(f"ALTER SCHEMA {ACME} RENAME TO tenant_acme_real")     # a superuser may (and is trusted)
+    app.execute("CREATE SCHEMA lookalike")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="would take the name"):
+        app.execute(f"ALTER SCHEMA lookalike RENAME TO {ACME}")
+    assert conn.execute("SELECT to_regnamespace('lookalike') IS NOT NULL").fetchone() == (True,)
+
+
+def test_attaching_an_attached_table_as_a_partition_is_refused(protected: None, app: psycopg.Connection,
+                                                               conn: psycopg.Connection) -> None:
+    """HOLE (red team, nineteenth session), fixed. ALTER TABLE <a parent> ATTACH PARTITION <the job
+    table> alters the parent only, which protect checked; through the parent, column renames swapped
+    description with internal_notes and is_internal_only with published_on_career_page on the job
+    table, which was then detached again: private jobs stayed public, and a later re-sync would have
+    published the internal notes. Now the children of an altered table are checked too."""
+    app.execute(f"CREATE TABLE {ACME}.parent (LIKE {ACME}.ats_jobposting) PARTITION BY LIST (id)")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="partition"):
+        app.execute(f"ALTER TABLE {ACME}.parent ATTACH PARTITION {ACME}.ats_jobposting DEFAULT")
+    assert conn.execute(f"SELECT relispartition FROM pg_class WHERE oid = '{ACME}.ats_jobposting'::regclass"
+                        ).fetchone() == (False,)
+    assert verify_findings(conn) == []

@@ -37,6 +37,11 @@ BEGIN
     PERFORM catalog_sync.assert_read_committed();
     PERFORM catalog_sync.assert_registry();
     PERFORM catalog_sync.lock_for_tenant_change(ARRAY[p_tenant_id]);
+    -- A registered table that its name no longer means (swapped out): the
+    -- application writes another table, so a backfill from the
+    -- registered one would report success and leave the catalog wrong (DBA
+    -- review, nineteenth session). Repair attaches what the name means.
+    PERFORM catalog_sync.assert_not_replaced(p_tenant_id);
     IF p_dry_run THEN
         -- One verify for all catalogs: it projects (and sanitizes) every
         -- catalog of the tenant each time it runs.

@@ -38,6 +38,50 @@ $$;
 ALTER FUNCTION catalog_sync_protect.check_ddl(oid[]) OWNER TO catalog_sync_owner;
 REVOKE ALL ON FUNCTION catalog_sync_protect.check_ddl(oid[]) FROM PUBLIC;
 
+-- check_schemas() runs after ALTER SCHEMA: a schema that holds registered
+-- tables must keep its tenant's registered name, and no other schema may take
+-- that name (a rename; an owner change passes). The sync parses its tables'
+-- names, and ALTER SCHEMA ... RENAME takes no lock that its read would wait for.
+CREATE OR REPLACE FUNCTION catalog_sync_protect.check_schemas(p_schemas oid[])
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_problem text;
+BEGIN
+    SELECT format('schema %I holds the attached tables of tenant schema %I', n.nspname, t.schema_name)
+    INTO v_problem
+    FROM pg_catalog.pg_namespace n
+    JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid
+    JOIN catalog_sync.attached_table a ON a.relid = c.oid
+    JOIN catalog_sync.tenant t ON t.tenant_id = a.tenant_id
+    WHERE n.oid = ANY (p_schemas) AND n.nspname <> t.schema_name
+    LIMIT 1;
+    IF v_problem IS NULL THEN
+        SELECT format('schema %I would take the name of an attached tenant''s schema', n.nspname)
+        INTO v_problem
+        FROM pg_catalog.pg_namespace n
+        JOIN catalog_sync.tenant t ON t.schema_name = n.nspname
+        WHERE n.oid = ANY (p_schemas)
+          AND EXISTS (SELECT FROM catalog_sync.attached_table a WHERE a.tenant_id = t.tenant_id)
+          AND NOT EXISTS (SELECT FROM catalog_sync.attached_table a
+                          JOIN pg_catalog.pg_class c ON c.oid = a.relid
+                          WHERE a.tenant_id = t.tenant_id AND c.relnamespace = n.oid)
+        LIMIT 1;
+    END IF;
+    IF v_problem IS NOT NULL THEN
+        RAISE EXCEPTION 'catalog_sync: refused, %', v_problem
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'The catalog sync protects attached tenant schemas; ask a DBA (catalog-sync detach, '
+                         'then rename, then attach).';
+    END IF;
+END
+$$;
+ALTER FUNCTION catalog_sync_protect.check_schemas(oid[]) OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync_protect.check_schemas(oid[]) FROM PUBLIC;
+
 -- check_drop() runs for every DROP: a sync trigger dropped on its own
 -- (not with its table; p_triggers holds the names of the dropped triggers)
 -- is refused; a registered table dropped (DROP TABLE, DROP SCHEMA ...
@@ -147,7 +191,8 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_relids oid[];
+    v_relids  oid[];
+    v_schemas oid[];
 BEGIN
     IF pg_has_role(current_user, 'catalog_sync_installer', 'MEMBER') THEN
         RETURN;
@@ -166,7 +211,23 @@ BEGIN
     FROM pg_catalog.pg_event_trigger_ddl_commands() c
     WHERE c.classid IN ('pg_catalog.pg_class'::regclass, 'pg_catalog.pg_trigger'::regclass,
                         'pg_catalog.pg_statistic_ext'::regclass);
-    IF v_relids IS NOT NULL THEN
+    -- And the children of each: ALTER TABLE <a parent> ATTACH PARTITION <a
+    -- registered table> alters the parent only, and leaves the registered
+    -- table a partition, whose columns the parent's renames rename (red team,
+    -- nineteenth session).
+    v_relids := v_relids || ARRAY(SELECT i.inhrelid FROM pg_catalog.pg_inherits i WHERE i.inhparent = ANY (v_relids));
+    -- A schema renamed (ALTER SCHEMA ... RENAME): the sync parses its tables'
+    -- names, so a tenant that renames its schema away and another of its own
+    -- into its place between the sync's check and its read has the read parse
+    -- its look-alike, as the definer (red team, nineteenth session: it ran a
+    -- function as catalog_sync_owner, then made the application a superuser).
+    SELECT array_agg(c.objid) INTO v_schemas
+    FROM pg_catalog.pg_event_trigger_ddl_commands() c
+    WHERE c.classid = 'pg_catalog.pg_namespace'::regclass;
+    IF v_schemas IS NOT NULL THEN
+        PERFORM catalog_sync_protect.check_schemas(v_schemas);
+    END IF;
+    IF cardinality(v_relids) > 0 THEN
         PERFORM catalog_sync_protect.check_ddl(v_relids);
     END IF;
 END
@@ -174,6 +235,7 @@ $$;
 ALTER FUNCTION catalog_sync.on_ddl_command_end() OWNER TO catalog_sync_owner;
 REVOKE ALL ON FUNCTION catalog_sync.on_ddl_command_end() FROM PUBLIC;   -- event triggers fire regardless
 GRANT EXECUTE ON FUNCTION catalog_sync_protect.check_ddl(oid[]) TO PUBLIC;
+GRANT EXECUTE ON FUNCTION catalog_sync_protect.check_schemas(oid[]) TO PUBLIC;
 
 CREATE OR REPLACE FUNCTION catalog_sync.on_sql_drop()
 RETURNS event_trigger
@@ -254,7 +316,7 @@ BEGIN
     END IF;
     CREATE EVENT TRIGGER catalog_sync_protect_ddl ON ddl_command_end
         WHEN TAG IN ('ALTER TABLE', 'ALTER TRIGGER', 'CREATE TRIGGER', 'CREATE INDEX', 'ALTER INDEX',
-                     'CREATE STATISTICS', 'ALTER STATISTICS')
+                     'CREATE STATISTICS', 'ALTER STATISTICS', 'ALTER SCHEMA')
         EXECUTE FUNCTION catalog_sync.on_ddl_command_end();
     CREATE EVENT TRIGGER catalog_sync_protect_drop ON sql_drop
         EXECUTE FUNCTION catalog_sync.on_sql_drop();

@@ -14,11 +14,7 @@ AS $$
     SELECT a.tenant_id, a.relid, a.source_table, t.schema_name, named.oid
     FROM catalog_sync.attached_table AS a
     JOIN catalog_sync.tenant AS t ON t.tenant_id = a.tenant_id
-    -- a table: a view over the renamed one is how to keep the old name working
-    LEFT JOIN LATERAL (SELECT c.oid FROM pg_catalog.pg_class AS c
-                       JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
-                       WHERE n.nspname = t.schema_name AND c.relname = a.source_table
-                         AND c.relkind IN ('r', 'p')) AS named ON true
+    CROSS JOIN LATERAL (SELECT catalog_sync.named_relation(t.schema_name, a.source_table, a.relid) AS oid) AS named
     WHERE (p_tenant_id IS NULL OR a.tenant_id = p_tenant_id)
       AND named.oid IS DISTINCT FROM a.relid
       AND (named.oid IS NOT NULL OR NOT EXISTS (SELECT FROM pg_catalog.pg_class AS c WHERE c.oid = a.relid))

@@ -30,9 +30,11 @@ BEGIN
     RETURN NEXT;
     DELETE FROM catalog_sync.attached_table a WHERE a.tenant_id = v_tenant_id;
     -- Recorded even for a tenant never attached: "do not sync this one" (no attached_at).
+    -- A second detach keeps the time of the first (DBA review, nineteenth session).
     INSERT INTO catalog_sync.tenant AS t (tenant_id, schema_name, attached_at, detached_at)
     VALUES (v_tenant_id, p_schema, NULL, clock_timestamp())
-    ON CONFLICT ON CONSTRAINT tenant_pkey DO UPDATE SET detached_at = EXCLUDED.detached_at;
+    ON CONFLICT ON CONSTRAINT tenant_pkey DO UPDATE SET detached_at = EXCLUDED.detached_at
+    WHERE t.detached_at IS NULL;
     IF p_purge THEN
         DELETE FROM public.job_catalog c WHERE c.tenant_id = v_tenant_id;
         DELETE FROM public.provider_catalog c WHERE c.tenant_id = v_tenant_id;

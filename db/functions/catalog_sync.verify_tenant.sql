@@ -51,12 +51,8 @@ BEGIN
     FOR v_rel IN SELECT a.relid, a.source_table, named.oid AS named_relid, t.schema_name
                  FROM catalog_sync.attached_table a
                  JOIN catalog_sync.tenant t ON t.tenant_id = a.tenant_id
-                 LEFT JOIN LATERAL (SELECT c.oid FROM pg_catalog.pg_class c
-                                    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-                                    WHERE n.nspname = t.schema_name AND c.relname = a.source_table
-                                      -- a table: a view over the renamed one is how to keep the old
-                                      -- name working, and its writes reach the registered table
-                                      AND c.relkind IN ('r', 'p')) AS named ON true
+                 CROSS JOIN LATERAL (SELECT catalog_sync.named_relation(t.schema_name, a.source_table, a.relid)
+                                     AS oid) AS named
                  WHERE a.tenant_id = p_tenant_id ORDER BY a.source_table LOOP
         catalog := NULL;
         key := NULL;

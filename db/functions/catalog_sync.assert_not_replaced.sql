@@ -1,0 +1,27 @@
+-- Raises when one of a tenant's registered tables is no longer what its
+-- contract name means (replaced_tables(): another relation has the name): the
+-- application writes another table than the one the sync would read.
+CREATE OR REPLACE FUNCTION catalog_sync.assert_not_replaced(p_tenant_id bigint)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_what text;
+BEGIN
+    SELECT format('%I.%I is relation %s, not the registered table (oid %s)', r.schema_name, r.source_table,
+                  r.named_relid, r.relid)
+    INTO v_what
+    FROM catalog_sync.replaced_tables(p_tenant_id) AS r
+    WHERE r.named_relid IS NOT NULL     -- (a dropped one fails the contract check, with its own hint)
+    ORDER BY r.source_table LIMIT 1;
+    IF v_what IS NOT NULL THEN
+        RAISE EXCEPTION 'catalog_sync: %: the application writes another table than the registered one', v_what
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Run catalog-sync verify --repair: it attaches the table the name means and re-syncs '
+                         'the tenant.';
+    END IF;
+END
+$$;
+ALTER FUNCTION catalog_sync.assert_not_replaced(bigint) OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync.assert_not_replaced(bigint) FROM PUBLIC;
