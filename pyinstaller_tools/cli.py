@@ -354,15 +354,17 @@ def cmd_backfill(args: argparse.Namespace) -> int:
               f"{total['seconds']:.2f}s" + (" (dry run: nothing written)" if args.dry_run else ""))
     failed = [t["schema"] for t in report["tenants"] if t.get("error")]
     if failed:
-        _failed_tenants_line("backfill", failed, "the others committed" if not args.dry_run else "a dry run")
+        _failed_tenants_line("backfill", failed, "the others committed" if not args.dry_run else "a dry run",
+                             where='each one\'s "error"' if args.json else "the error column")
         return EXIT_ERROR
     return EXIT_OK
 
 
-def _failed_tenants_line(command: str, schemas: Sequence[str], others: str) -> None:
-    """The convention's one error line, after the report, when some tenants failed."""
-    line = (f"catalog-sync: error: {command} failed for {len(schemas)} tenant(s): {_first(schemas)} (see the "
-            f"error column; {others}); run it again for them (--tenant)")
+def _failed_tenants_line(command: str, schemas: Sequence[str], others: str, where: str = "the error column") -> None:
+    """The convention's one error line, after the report, when some tenants failed; `where` is where the
+    report gives each one's reason (it differs between the text and the --json output)."""
+    line = (f"catalog-sync: error: {command} failed for {len(schemas)} tenant(s): {_first(schemas)} (see "
+            f"{where}; {others}); run it again for them (--tenant)")
     print(_CONTROL.sub("?", line), file=sys.stderr)     # (schema names may hold control characters)
 
 
@@ -412,10 +414,13 @@ def cmd_verify(args: argparse.Namespace) -> int:
             print("clean: the catalog equals the projection of the sources; all triggers installed")
     failed = list(dict.fromkeys(f["schema"] or "(global)" for f in findings if f["problem"] == "error"))
     if failed:
-        _failed_tenants_line("verify", failed, "the others were verified")
+        _failed_tenants_line("verify", failed, "the others were verified",
+                             where='the "detail" of each one\'s "error" finding' if args.json else
+                             "the detail of each one's error finding")
         return EXIT_ERROR
     if unrepaired:
-        _failed_tenants_line("verify --repair", unrepaired, "the others were repaired")
+        _failed_tenants_line("verify --repair", unrepaired, "the others were repaired",
+                             where='"not_repaired"' if args.json else "the not repaired lines above")
         return EXIT_ERROR
     return EXIT_DRIFT if findings else EXIT_OK
 
@@ -457,6 +462,10 @@ def _warn_without_protection(conn: psycopg.Connection, role: str) -> None:
               "#the-check-then-read-race-and-the-window-that-remains)", file=sys.stderr)
 
 
+# The tenants status names with their reasons on stderr (the report has every one).
+STATUS_ERRORS_SHOWN = 10
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     with connect(args.dsn, autocommit=True, lock_timeout=args.lock_timeout) as conn:
         operations.require_installed(conn, args.command, args.lock_timeout)
@@ -467,8 +476,16 @@ def cmd_status(args: argparse.Namespace) -> int:
     else:
         print_status(rows)
     if failed:
-        progress(f"status: {len(failed)} tenant(s) not read: {_first([r['schema'] for r in failed])}; "
-                 f"{failed[0]['error']}")
+        if len(failed) == 1:
+            progress(f"status: 1 tenant(s) not read: {failed[0]['schema']}; {failed[0]['error']}")
+            return EXIT_ERROR
+        # Each tenant with its own reason: one tenant's (a lock, say) is not another's (a contract change).
+        progress(f"status: {len(failed)} tenant(s) not read, each for its own reason:")
+        for r in failed[:STATUS_ERRORS_SHOWN]:
+            progress(f"  {r['schema']}: {r['error']}")
+        if len(failed) > STATUS_ERRORS_SHOWN:
+            where = 'each one\'s "error"' if args.json else "the error column"
+            progress(f"  and {len(failed) - STATUS_ERRORS_SHOWN} more: see {where}")
         return EXIT_ERROR
     return EXIT_OK
 

@@ -600,6 +600,35 @@ def drop_replaced_triggers(conn: psycopg.Connection, schema: str, before: set[in
 
 # How repair() reports a tenant whose re-sync failed (verify --repair then exits 2).
 REPAIR_FAILED = "not repaired (its re-sync failed, rolled back):"
+# What migrate ran to install the registry's triggers (db/triggers/public.tenants_tenant.sql).
+REGISTRY_TRIGGERS_SQL = ("SELECT catalog_sync.install_triggers(ARRAY['public.tenants_tenant'::regclass::oid], "
+                         "'{tenants_tenant}', NULL)")
+
+
+def registry_triggers_refused(exc: psycopg.Error) -> str:
+    """What repair() reports when the session may not re-install the registry's triggers: why, and what a
+    superuser runs instead. (The server's message only: describe()'s generic hint for a permission denied
+    tells an installer it may repair, which is true of everything but this.)"""
+    return (f"not repaired ({exc.diag.message_primary or describe(exc)}): the sync triggers on "
+            "public.tenants_tenant; re-installing them needs a superuser (CREATE TRIGGER needs EXECUTE on "
+            "catalog_sync.on_tenant_change, which only the machinery's owner catalog_sync_owner has): as a "
+            f"superuser, run `{REGISTRY_TRIGGERS_SQL}` (what migrate ran, db/triggers/public.tenants_tenant.sql), "
+            "or catalog-sync verify --repair; the tenants' repair does not need it")
+
+
+@contextmanager
+def reported_if_stopped(done: Sequence[str]) -> Iterator[None]:
+    """An error that stops repair() after it committed something names what it did: its report, printed at
+    the end, would be lost with the error (a tenant purged and detached, say)."""
+    try:
+        yield
+    except (psycopg.Error, ToolError) as exc:
+        if not done:
+            raise
+        message = describe(exc) if isinstance(exc, psycopg.Error) else str(exc)
+        shown = "; ".join(done[:10]) + (f"; and {len(done) - 10} more" if len(done) > 10 else "")  # (one line)
+        raise ToolError(f"verify --repair stopped: {message}; repaired before that (committed, it stays): "
+                        f"{shown}; run verify --repair again") from exc
 
 
 def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progress: Progress,
@@ -607,7 +636,9 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
     """Fix what verify found: triggers first (re-attach), then rows (backfill), then strays (purge).
     Returns what it repaired, what it left ("not repaired (why): ...") and the schemas whose re-sync
     failed. Trigger changes wait up to lock_timeout for a lock; a tenant still busy then is reported,
-    not repaired (the next run repairs it)."""
+    not repaired (the next run repairs it). The registry's triggers need a superuser: another role gets
+    them reported, with the fix, and the tenants repaired. An error that stops it midway names what it
+    had committed (reported_if_stopped())."""
     done: list[str] = []
     failed: list[str] = []        # re-sync failed (rolled back)
     not_done: list[str] = []      # what it did not repair, and why
@@ -622,7 +653,7 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
     for key in list(by_problem):
         by_problem[key] = {(t, s) for t, s in by_problem[key] if t not in unreadable or key == "table_missing"}
     busy: list[str] = []
-    with backfill_lock(conn):
+    with backfill_lock(conn), reported_if_stopped(done):
         gone: set[int | None] = set()
         detach_refused: list[str] = []
         for tenant_id, schema in sorted(by_problem.get("table_missing", ()), key=lambda x: x[0] or 0):
@@ -650,6 +681,10 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
                 done.append("triggers on public.tenants_tenant re-installed")
             except psycopg.errors.LockNotAvailable:
                 busy.append("public.tenants_tenant")
+            except psycopg.errors.InsufficientPrivilege as exc:
+                # Not for an installer: CREATE TRIGGER needs EXECUTE on on_tenant_change, which only the
+                # machinery's owner has. The tenants do not need it: they are still repaired below.
+                not_done.append(registry_triggers_refused(exc))
         # table_replaced: attach registers the tables the contract names mean now (restored from a dump,
         # or rebuilt and swapped in), and the re-sync below makes the rows theirs.
         reattach = {s for k in trigger_problems | {"tenant_not_attached", "table_replaced"}
