@@ -437,6 +437,26 @@ CATALOGS = ("jobs", "providers", "services")
 COUNTS = ("source_rows", "eligible", "inserted", "updated", "removed")
 
 
+@contextmanager
+def noticed_if_slow(progress: Progress | None, after: float, message: str) -> Iterator[threading.Event]:
+    """Prints `message` once if the block still runs after `after` seconds, so that a long tenant (or a
+    wait for its writers) is not silent; the event tells whether it did."""
+    noticed = threading.Event()
+
+    def slow() -> None:
+        noticed.set()
+        if progress:
+            progress(message)
+
+    timer = threading.Timer(after, slow)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield noticed
+    finally:
+        timer.cancel()
+
+
 def backfill(
     conn: psycopg.Connection,
     tenants: Sequence[Tenant],
@@ -456,37 +476,27 @@ def backfill(
     """
     report: list[dict[str, Any]] = []
     started = time.monotonic()
-
-    def slow(message: str, noticed: threading.Event) -> None:
-        noticed.set()
-        progress(message)
-
     for n, tenant in enumerate(tenants, 1):
         t0 = time.monotonic()
         entry: dict[str, Any] = {"schema": tenant.schema, "tenant_id": tenant.tenant_id, "error": None}
-        noticed = threading.Event()
-        notice = threading.Timer(notice_after, slow, (
-            f"backfill [{n}/{len(tenants)}] {tenant.schema}: still running after {notice_after:g}s "
-            f"(a large tenant, or waiting up to {lock_timeout} for its writers)", noticed))
-        notice.daemon = True
-        notice.start()
-        try:
-            with conn.transaction() as tx:
-                set_lock_timeout(conn, lock_timeout)
-                cur = conn.cursor(row_factory=dict_row)
-                rows = cur.execute("SELECT * FROM catalog_sync.backfill_tenant(%s, %s, %s)",
-                                   (tenant.tenant_id, dry_run, catalog)).fetchall()
-                entry["catalogs"] = {r.pop("catalog"): r for r in rows}
-                entry.update({k: sum(int(r[k] or 0) for r in rows) for k in COUNTS})
-                if dry_run:
-                    raise psycopg.Rollback(tx)
-        except psycopg.Error as exc:
-            entry["error"] = describe(exc)
-            if isinstance(exc, psycopg.errors.LockNotAvailable):
-                held_by = "its tables, a catalog or the registry (its writers, or DDL)"
-                entry["error"] += f": {lock_held(held_by, lock_timeout)}; backfill it again later"
-        finally:
-            notice.cancel()
+        with noticed_if_slow(progress, notice_after,
+                             f"backfill [{n}/{len(tenants)}] {tenant.schema}: still running after {notice_after:g}s "
+                             f"(a large tenant, or waiting up to {lock_timeout} for its writers)") as noticed:
+            try:
+                with conn.transaction() as tx:
+                    set_lock_timeout(conn, lock_timeout)
+                    cur = conn.cursor(row_factory=dict_row)
+                    rows = cur.execute("SELECT * FROM catalog_sync.backfill_tenant(%s, %s, %s)",
+                                       (tenant.tenant_id, dry_run, catalog)).fetchall()
+                    entry["catalogs"] = {r.pop("catalog"): r for r in rows}
+                    entry.update({k: sum(int(r[k] or 0) for r in rows) for k in COUNTS})
+                    if dry_run:
+                        raise psycopg.Rollback(tx)
+            except psycopg.Error as exc:
+                entry["error"] = describe(exc)
+                if isinstance(exc, psycopg.errors.LockNotAvailable):
+                    held_by = "its tables, a catalog or the registry (its writers, or DDL)"
+                    entry["error"] += f": {lock_held(held_by, lock_timeout)}; backfill it again later"
         entry["seconds"] = round(time.monotonic() - t0, 3)
         report.append(entry)
         state = f"error: {entry['error']}" if entry["error"] else (
@@ -518,7 +528,8 @@ def backfill(
 
 
 def verify(conn: psycopg.Connection, tenants: Sequence[Tenant] | None,
-           progress: Progress | None = None, lock_timeout: str | None = None) -> list[dict[str, Any]]:
+           progress: Progress | None = None, lock_timeout: str | None = None,
+           notice_after: float = 5.0) -> list[dict[str, Any]]:
     """All drift. Each tenant is compared in one statement, so in one snapshot, in a READ COMMITTED,
     READ ONLY transaction of its own: verify_tenant() locks the tenant's tables and checks their
     contract on a snapshot taken after those locks, which REPEATABLE READ would not give it (it
@@ -545,9 +556,13 @@ def verify(conn: psycopg.Connection, tenants: Sequence[Tenant] | None,
     except psycopg.errors.LockNotAvailable as exc:
         raise ToolError(registry_busy(lock_timeout, "verify")) from exc
     for n, tenant in enumerate(tenants, 1):
-        # One tenant that cannot be verified must not hide the others' drift.
+        # One tenant that cannot be verified must not hide the others' drift. A long one says so (DBA
+        # review, nineteenth session: a 13,000-job tenant was verified for 5 s without a line).
         try:
-            with conn.transaction():
+            with noticed_if_slow(progress, notice_after,
+                                 f"verify [{n}/{len(tenants)}] {tenant.schema}: still running after "
+                                 f"{notice_after:g}s (a large tenant, or waiting for its tables' locks)"), \
+                    conn.transaction():
                 read_only()
                 rows = cur.execute("SELECT * FROM catalog_sync.verify_tenant(%s)", (tenant.tenant_id,)).fetchall()
         except psycopg.errors.UndefinedObject:

@@ -719,7 +719,9 @@ def test_an_empty_dsn_is_refused(capsys: pytest.CaptureFixture[str], monkeypatch
     for argv in (["status", "--dsn", ""], ["verify", "--dsn", " "], ["demo", "--dsn", ""]):
         with pytest.raises(SystemExit) as exit_info:
             cli.main(argv)
-        assert_refused((exit_info.value.code, *capsys.readouterr()), "argument --dsn: empty connection string")
+        fallback = "throwaway local cluster" if argv[0] == "demo" else "CATALOG_SYNC_DSN"   # (the demo reads none)
+        assert_refused((exit_info.value.code, *capsys.readouterr()), "argument --dsn: empty connection string",
+                       fallback)
     monkeypatch.setenv("CATALOG_SYNC_DSN", "")
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["status"])
@@ -1233,6 +1235,9 @@ def test_detach_of_a_tenant_never_attached_marks_it_on_purpose(
     code, out, err = run(capsys, "detach", schema, dsn=db.dsn())
     assert code == 0 and f"{schema} is detached already" in out, err
     # (DBA review, nineteenth session) a second detach, with --purge too, overwrote the time of the first
+    code, out, err = run(capsys, "detach", "--purge", "--dry-run", schema, dsn=db.dsn())
+    assert code == 0 and out.strip() == f"dry run: {schema} is detached already: no trigger to drop; would purge " \
+        "its catalog rows", (out, err)      # (it said "no trigger to drop and purge its catalog rows")
     assert run(capsys, "detach", "--purge", schema, dsn=db.dsn())[0] == 0
     assert conn.execute(detached_at, (tenant_id,)).fetchone() == first
     assert run(capsys, "attach", schema, dsn=db.dsn())[0] == 0
@@ -1599,3 +1604,21 @@ def test_the_failed_tenants_line_says_where_each_reason_is(conn: psycopg.Connect
     conn.execute(f"DROP TABLE {GLOBEX}.services_skill CASCADE")                     # backfill: an error
     assert "(see the error column; the others committed)" in last_line("backfill")
     assert "(see each one's \"error\"; the others committed)" in last_line("backfill", "--json")
+
+
+def test_a_long_verify_of_one_tenant_says_it_is_still_running(conn: psycopg.Connection, db: Db) -> None:
+    """(DBA review, nineteenth session) verify printed progress every 100 tenants only: a large tenant, or
+    one whose tables a writer held, was verified for seconds without a line (backfill says so)."""
+    messages: list[str] = []
+    with db.connect(role=seed.APP_ROLE, autocommit=False) as writer:
+        writer.execute(f"LOCK TABLE {ACME}.ats_jobposting IN ACCESS EXCLUSIVE MODE")     # a writer holds it
+
+        def progress(message: str) -> None:
+            messages.append(message)
+            if "still running" in message:      # the writer lets go once the wait has been shown
+                writer.rollback()
+
+        findings = operations.verify(conn, operations.resolve_tenants(conn, [ACME]), progress, notice_after=0.2)
+    assert messages == [f"verify [1/1] {ACME}: still running after 0.2s (a large tenant, or waiting for its "
+                        "tables' locks)"], messages
+    assert findings == []
