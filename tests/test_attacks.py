@@ -1310,7 +1310,9 @@ def test_a_view_under_the_old_name_of_a_renamed_table_is_no_replacement(arena: A
     arena.assert_canary()
 
 
-@pytest.mark.parametrize("shape", ["view over a copy", "view with an INSTEAD OF trigger"])
+@pytest.mark.parametrize("shape", ["view over a copy", "view with an INSTEAD OF trigger",
+                                   "view naming the registered table in a subquery", "view swapping two columns",
+                                   "view with two columns renamed"])
 def test_a_view_under_the_contract_name_that_writes_elsewhere_is_a_replacement(
         arena: Arena, shape: str, capsys: pytest.CaptureFixture[str]) -> None:
     """HOLE (red team, nineteenth session), fixed. The registered table renamed away, a copy of it made,
@@ -1326,6 +1328,22 @@ def test_a_view_under_the_contract_name_that_writes_elsewhere_is_a_replacement(
     t.execute(f"INSERT INTO {ACME}.ats_jobposting_live SELECT * FROM {ACME}.ats_jobposting_frozen")
     if shape == "view over a copy":
         t.execute(f"CREATE VIEW {ACME}.ats_jobposting AS SELECT * FROM {ACME}.ats_jobposting_live")
+    elif shape == "view naming the registered table in a subquery":    # (re-test of the fix)
+        t.execute(f"CREATE VIEW {ACME}.ats_jobposting AS SELECT c.* FROM {ACME}.ats_jobposting_live c "
+                  f"WHERE NOT EXISTS (SELECT FROM {ACME}.ats_jobposting_frozen WHERE false)")
+    elif shape == "view swapping two columns":     # (re-test): the write lands on the other column
+        columns = [r[0] for r in t.execute(
+            "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped "
+            "ORDER BY attnum", (f"{ACME}.ats_jobposting_frozen",)).fetchall()]
+        swap = {"is_internal_only": "published_on_career_page", "published_on_career_page": "is_internal_only"}
+        t.execute(f"CREATE VIEW {ACME}.ats_jobposting AS SELECT "
+                  + ", ".join(f"{swap.get(c, c)} AS {c}" for c in columns)
+                  + f" FROM {ACME}.ats_jobposting_frozen")
+    elif shape == "view with two columns renamed":    # (second re-test): its stored query keeps the old names
+        t.execute(f"CREATE VIEW {ACME}.ats_jobposting AS SELECT * FROM {ACME}.ats_jobposting_frozen")
+        for old_name, new_name in (("is_internal_only", "tmp"), ("published_on_career_page", "is_internal_only"),
+                                   ("tmp", "published_on_career_page")):
+            t.execute(f"ALTER VIEW {ACME}.ats_jobposting RENAME COLUMN {old_name} TO {new_name}")
     else:   # over the registered table, but its writes routed to the copy
         t.execute(f"CREATE VIEW {ACME}.ats_jobposting AS SELECT * FROM {ACME}.ats_jobposting_frozen")
         t.execute(f"""CREATE FUNCTION {ACME}.route() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
@@ -1343,6 +1361,23 @@ def test_a_view_under_the_contract_name_that_writes_elsewhere_is_a_replacement(
     code, out, _ = run_cli(capsys, "verify", "--repair", "--dsn", arena.db.dsn())    # a view is no table
     assert code == 1 and f"not repaired (attach refused): {ACME}.ats_jobposting: relation {ACME}.ats_jobposting " \
         "is not a plain table (relkind v)" in out, out
+    arena.assert_canary()
+
+
+def test_a_registry_naming_another_schema_than_the_tables_is_found(arena: Arena) -> None:
+    """HOLE (second re-test, nineteenth session), fixed. The application (it owns the registry) set the
+    tenant's schema_name to a schema that does not exist, and put a copy of the job table under the
+    contract name in the tenant's schema: its writes to the copy were not synced, and verify looked for
+    a replacement only under the registry's name, and was clean. Now a registered table outside the
+    schema the registry names is table_replaced."""
+    t = arena.tenant
+    insert_job(t, ACME)
+    arena.su.execute(f"UPDATE public.tenants_tenant SET schema_name = 'tenant_acme_v2' WHERE schema_name = '{ACME}'")
+    findings = arena.verify_acme()
+    assert ("table_replaced", f"the registry names schema tenant_acme_v2 for this tenant; its registered "
+            f"ats_jobposting is {ACME}.ats_jobposting") in findings, findings
+    arena.su.execute(f"UPDATE public.tenants_tenant SET schema_name = '{ACME}' WHERE schema_name = 'tenant_acme_v2'")
+    assert arena.verify_acme() == []
     arena.assert_canary()
 
 

@@ -291,13 +291,20 @@ def test_renaming_an_attached_tenant_schema_is_refused(protected: None, app: psy
     look-alike view over its function, into its place, in a loop, while another session wrote: the
     sync's read parsed the look-alike after the check had passed the registered table, and the function
     ran as catalog_sync_owner (it then replaced an event trigger function and made the application a
-    superuser). protect did not watch ALTER SCHEMA; now a rename away from, or into, an attached
-    tenant's schema name is refused. An owner change still passes."""
+    superuser). protect did not watch ALTER SCHEMA; now any ALTER SCHEMA of a schema that holds attached
+    tables is refused (a rename cannot be told from an owner change in the event), and so is a rename into
+    an attached tenant's schema name."""
     conn.execute("DO $$ BEGIN EXECUTE format('GRANT CREATE ON DATABASE %I TO %I', current_database(), "
                  f"'{seed.APP_ROLE}'); END $$")        # as django-tenants' role has, to create schemas
-    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="holds the attached tables"):
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="holds attached tenant tables"):
         app.execute(f"ALTER SCHEMA {ACME} RENAME TO tenant_acme_real")
-    app.execute(f"ALTER SCHEMA {ACME} OWNER TO CURRENT_USER")
+    # (second re-test) also when the registry, which the application owns, names the new name first
+    app.execute(f"UPDATE public.tenants_tenant SET schema_name = 'tenant_acme_real' WHERE schema_name = '{ACME}'")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="holds attached tenant tables"):
+        app.execute(f"ALTER SCHEMA {ACME} RENAME TO tenant_acme_real")
+    app.execute(f"UPDATE public.tenants_tenant SET schema_name = '{ACME}' WHERE schema_name = 'tenant_acme_real'")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="holds attached tenant tables"):
+        app.execute(f"ALTER SCHEMA {ACME} OWNER TO CURRENT_USER")    # (any ALTER SCHEMA of it: see below)
     conn.execute(f"ALTER SCHEMA {ACME} RENAME TO tenant_acme_real")     # a superuser may (and is trusted)
     app.execute("CREATE SCHEMA lookalike")
     with pytest.raises(psycopg.errors.InsufficientPrivilege, match="would take the name"):
@@ -317,4 +324,35 @@ def test_attaching_an_attached_table_as_a_partition_is_refused(protected: None, 
         app.execute(f"ALTER TABLE {ACME}.parent ATTACH PARTITION {ACME}.ats_jobposting DEFAULT")
     assert conn.execute(f"SELECT relispartition FROM pg_class WHERE oid = '{ACME}.ats_jobposting'::regclass"
                         ).fetchone() == (False,)
+    assert verify_findings(conn) == []
+
+
+@pytest.mark.parametrize("statement", [
+    # the registry, which the application owns: an index over its code was planned by every projection
+    "CREATE INDEX evil ON public.tenants_tenant ((id + public.app_immutable(1)))",
+    "ALTER TABLE public.tenants_tenant DISABLE TRIGGER USER",
+    # a registered table moved out of its tenant's schema (the schema could then be renamed)
+    f"ALTER TABLE {ACME}.services_skill SET SCHEMA elsewhere",
+    # RENAME COLUMN of a table under another object type's tag: the first step of a column swap
+    f"ALTER VIEW {ACME}.ats_jobposting RENAME COLUMN description TO tmp",
+    f"ALTER MATERIALIZED VIEW {ACME}.ats_jobposting RENAME COLUMN description TO tmp",
+    f"ALTER FOREIGN TABLE {ACME}.ats_jobposting RENAME COLUMN description TO tmp",
+    # (second re-test) the same through the table's row type
+    f"ALTER TYPE {ACME}.ats_jobposting RENAME ATTRIBUTE description TO tmp",
+    "ALTER TYPE public.tenants_tenant RENAME ATTRIBUTE name TO tmp",
+])
+def test_routes_around_the_first_fixes_are_refused(statement: str, protected: None, app: psycopg.Connection,
+                                                   conn: psycopg.Connection) -> None:
+    """HOLES (re-test by a red team, nineteenth session), fixed. With protect on, an application role that is
+    no installer still ran code as catalog_sync_owner through an index over its function on the registry
+    (194 times in 20 s; it then made itself a superuser); moved the tenant's tables to a schema of its
+    own, whose renames protect allowed, and raced them as before; and renamed the job table's columns
+    with ALTER VIEW ... RENAME COLUMN, whose tag protect did not watch."""
+    conn.execute("DO $$ BEGIN EXECUTE format('GRANT CREATE ON DATABASE %I TO %I', current_database(), "
+                 f"'{seed.APP_ROLE}'); END $$")
+    app.execute("CREATE FUNCTION public.app_immutable(integer) RETURNS integer LANGUAGE sql IMMUTABLE "
+                "AS 'SELECT $1'")
+    app.execute("CREATE SCHEMA elsewhere")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="refused"):
+        app.execute(statement)
     assert verify_findings(conn) == []

@@ -28,6 +28,33 @@ BEGIN
                    WHERE st.state <> 'INSTALLED')
            OR NOT catalog_sync.contract_matches(ARRAY[a.relid], ARRAY[a.source_table]))
     LIMIT 1;
+    -- A registered table moved out of its tenant's schema (ALTER TABLE ... SET
+    -- SCHEMA): the schema that holds it could then be renamed, and another
+    -- take the tenant's name (red team, nineteenth session).
+    IF v_problem IS NULL THEN
+        SELECT format('%s is no longer in its tenant''s schema %I', catalog_sync.qualified_name(a.relid),
+                      t.schema_name)
+        INTO v_problem
+        FROM catalog_sync.attached_table a
+        JOIN catalog_sync.tenant t ON t.tenant_id = a.tenant_id
+        JOIN pg_catalog.pg_class c ON c.oid = a.relid
+        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE a.relid = ANY (p_relids) AND n.nspname <> t.schema_name
+        LIMIT 1;
+    END IF;
+    -- The registry, which the application owns: its triggers and its
+    -- contract (an index over the application's code, planned by every
+    -- projection as the definer: red team, nineteenth session).
+    IF v_problem IS NULL AND 'public.tenants_tenant'::pg_catalog.regclass = ANY (p_relids) THEN
+        SELECT 'public.tenants_tenant: ' || coalesce(
+                   (SELECT 'trigger ' || st.trigger_name || ' would be ' || st.state
+                    FROM catalog_sync.trigger_state('public.tenants_tenant'::pg_catalog.regclass, 'tenants_tenant',
+                                                    NULL) st
+                    WHERE st.state <> 'INSTALLED' LIMIT 1),
+                   (SELECT cp FROM catalog_sync.contract_problems('public.tenants_tenant'::pg_catalog.regclass,
+                                                                  'tenants_tenant') cp LIMIT 1))
+        INTO v_problem;
+    END IF;
     IF v_problem IS NOT NULL THEN
         RAISE EXCEPTION 'catalog_sync: refused, %', v_problem
             USING ERRCODE = 'insufficient_privilege',
@@ -39,8 +66,9 @@ ALTER FUNCTION catalog_sync_protect.check_ddl(oid[]) OWNER TO catalog_sync_owner
 REVOKE ALL ON FUNCTION catalog_sync_protect.check_ddl(oid[]) FROM PUBLIC;
 
 -- check_schemas() runs after ALTER SCHEMA: a schema that holds registered
--- tables must keep its tenant's registered name, and no other schema may take
--- that name (a rename; an owner change passes). The sync parses its tables'
+-- tables may not be altered (the event does not tell a rename from an owner
+-- change), and no other schema may take the name of an attached tenant's
+-- schema. The sync parses its tables'
 -- names, and ALTER SCHEMA ... RENAME takes no lock that its read would wait for.
 CREATE OR REPLACE FUNCTION catalog_sync_protect.check_schemas(p_schemas oid[])
 RETURNS void
@@ -51,13 +79,16 @@ AS $$
 DECLARE
     v_problem text;
 BEGIN
-    SELECT format('schema %I holds the attached tables of tenant schema %I', n.nspname, t.schema_name)
+    -- Any rename of a schema that holds attached tables, whatever the registry
+    -- says its name is (the application owns the registry: a second re-test
+    -- set the tenant's schema_name to the new name first, and the rename passed).
+    SELECT format('schema %I holds attached tenant tables', n.nspname)
     INTO v_problem
     FROM pg_catalog.pg_namespace n
-    JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid
-    JOIN catalog_sync.attached_table a ON a.relid = c.oid
-    JOIN catalog_sync.tenant t ON t.tenant_id = a.tenant_id
-    WHERE n.oid = ANY (p_schemas) AND n.nspname <> t.schema_name
+    WHERE n.oid = ANY (p_schemas)
+      AND EXISTS (SELECT FROM catalog_sync.attached_table a
+                  JOIN pg_catalog.pg_class c ON c.oid = a.relid
+                  WHERE c.relnamespace = n.oid)
     LIMIT 1;
     IF v_problem IS NULL THEN
         SELECT format('schema %I would take the name of an attached tenant''s schema', n.nspname)
@@ -203,6 +234,9 @@ BEGIN
     SELECT array_agg(DISTINCT CASE c.classid
                WHEN 'pg_catalog.pg_trigger'::regclass
                    THEN (SELECT tg.tgrelid FROM pg_catalog.pg_trigger tg WHERE tg.oid = c.objid)
+               -- (ALTER TYPE <a table's row type> RENAME ATTRIBUTE renames the table's column)
+               WHEN 'pg_catalog.pg_type'::regclass
+                   THEN (SELECT ty.typrelid FROM pg_catalog.pg_type ty WHERE ty.oid = c.objid)
                WHEN 'pg_catalog.pg_statistic_ext'::regclass
                    THEN (SELECT x.stxrelid FROM pg_catalog.pg_statistic_ext x WHERE x.oid = c.objid)
                ELSE coalesce((SELECT i.indrelid FROM pg_catalog.pg_index i WHERE i.indexrelid = c.objid), c.objid)
@@ -210,7 +244,7 @@ BEGIN
     INTO v_relids
     FROM pg_catalog.pg_event_trigger_ddl_commands() c
     WHERE c.classid IN ('pg_catalog.pg_class'::regclass, 'pg_catalog.pg_trigger'::regclass,
-                        'pg_catalog.pg_statistic_ext'::regclass);
+                        'pg_catalog.pg_statistic_ext'::regclass, 'pg_catalog.pg_type'::regclass);
     -- And the children of each: ALTER TABLE <a parent> ATTACH PARTITION <a
     -- registered table> alters the parent only, and leaves the registered
     -- table a partition, whose columns the parent's renames rename (red team,
@@ -316,7 +350,12 @@ BEGIN
     END IF;
     CREATE EVENT TRIGGER catalog_sync_protect_ddl ON ddl_command_end
         WHEN TAG IN ('ALTER TABLE', 'ALTER TRIGGER', 'CREATE TRIGGER', 'CREATE INDEX', 'ALTER INDEX',
-                     'CREATE STATISTICS', 'ALTER STATISTICS', 'ALTER SCHEMA')
+                     'CREATE STATISTICS', 'ALTER STATISTICS', 'ALTER SCHEMA',
+                     -- (ALTER VIEW, ALTER MATERIALIZED VIEW, ALTER FOREIGN TABLE and
+                     -- ALTER SEQUENCE ... RENAME COLUMN, and ALTER TYPE ... RENAME
+                     -- ATTRIBUTE of its row type, rename a table's column too)
+                     'ALTER VIEW', 'ALTER MATERIALIZED VIEW', 'ALTER FOREIGN TABLE', 'ALTER SEQUENCE',
+                     'ALTER TYPE')
         EXECUTE FUNCTION catalog_sync.on_ddl_command_end();
     CREATE EVENT TRIGGER catalog_sync_protect_drop ON sql_drop
         EXECUTE FUNCTION catalog_sync.on_sql_drop();

@@ -65,6 +65,19 @@ BEGIN
             RETURN NEXT;
             CONTINUE;
         END IF;
+        -- The registry (the application's) names another schema than the one
+        -- that holds the registered table: the application writes there, and
+        -- the contract name there means nothing the sync reads (second re-test,
+        -- nineteenth session: a copy of the job table, its writes not synced).
+        IF EXISTS (SELECT FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                   WHERE c.oid = v_rel.relid AND n.nspname <> v_rel.schema_name) THEN
+            problem := 'table_replaced';
+            detail := format('the registry names schema %I for this tenant; its registered %s is %s',
+                             v_rel.schema_name, v_rel.source_table, catalog_sync.qualified_name(v_rel.relid));
+            v_readable := false;
+            RETURN NEXT;
+            CONTINUE;
+        END IF;
         IF NOT EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = v_rel.relid) THEN
             problem := 'table_missing';
             detail := v_rel.source_table || ' (oid ' || v_rel.relid || ') was dropped';
