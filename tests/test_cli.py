@@ -19,6 +19,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -1267,18 +1268,26 @@ def test_a_backfill_waiting_for_writers_says_so(conn: psycopg.Connection, db: Db
     assert "longer than --lock-timeout 1s" in report["tenants"][0]["error"]
 
 
-def test_a_quiet_backfill_shows_a_slow_tenant_finish(conn: psycopg.Connection, db: Db) -> None:
-    """(review, thirteenth session) --quiet kept "still running" and dropped the line saying the tenant
-    finished; it shows nothing of a tenant that was quick and went well."""
-    messages: list[str] = []
+@contextmanager
+def _writer_until_still_running(db: Db, messages: list[str]) -> Iterator[Callable[[str], None]]:
+    """A writer holds acme's job table until the progress callback it yields (which records every line in
+    `messages`) has shown a "still running" line."""
     with db.connect(role=seed.APP_ROLE, autocommit=False) as writer:
-        writer.execute(f"LOCK TABLE {ACME}.ats_jobposting IN ACCESS EXCLUSIVE MODE")     # a writer holds it
+        writer.execute(f"LOCK TABLE {ACME}.ats_jobposting IN ACCESS EXCLUSIVE MODE")
 
         def progress(message: str) -> None:
             messages.append(message)
             if "still running" in message:      # the writer lets go once the wait has been shown
                 writer.rollback()
 
+        yield progress
+
+
+def test_a_quiet_backfill_shows_a_slow_tenant_finish(conn: psycopg.Connection, db: Db) -> None:
+    """(review, thirteenth session) --quiet kept "still running" and dropped the line saying the tenant
+    finished; it shows nothing of a tenant that was quick and went well."""
+    messages: list[str] = []
+    with _writer_until_still_running(db, messages) as progress:
         tenants = operations.resolve_tenants(conn, [ACME, GLOBEX])
         # (2 s: globex, quick, must never reach it, also on a loaded machine)
         report = operations.backfill(conn, tenants, False, "30s", progress, notice_after=2, quiet=True)
@@ -1610,14 +1619,7 @@ def test_a_long_verify_of_one_tenant_says_it_is_still_running(conn: psycopg.Conn
     """(DBA review, nineteenth session) verify printed progress every 100 tenants only: a large tenant, or
     one whose tables a writer held, was verified for seconds without a line (backfill says so)."""
     messages: list[str] = []
-    with db.connect(role=seed.APP_ROLE, autocommit=False) as writer:
-        writer.execute(f"LOCK TABLE {ACME}.ats_jobposting IN ACCESS EXCLUSIVE MODE")     # a writer holds it
-
-        def progress(message: str) -> None:
-            messages.append(message)
-            if "still running" in message:      # the writer lets go once the wait has been shown
-                writer.rollback()
-
+    with _writer_until_still_running(db, messages) as progress:
         findings = operations.verify(conn, operations.resolve_tenants(conn, [ACME]), progress, notice_after=0.2)
     assert messages == [f"verify [1/1] {ACME}: still running after 0.2s (a large tenant, or waiting for its "
                         "tables' locks)"], messages

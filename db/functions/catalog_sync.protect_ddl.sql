@@ -22,7 +22,12 @@ BEGIN
                 WHERE st.state <> 'INSTALLED' LIMIT 1),
                (SELECT cp FROM catalog_sync.contract_problems(a.relid, a.source_table) cp LIMIT 1))
     INTO v_problem
-    FROM catalog_sync.attached_table a
+    FROM (SELECT a.relid, a.source_table, a.tenant_id FROM catalog_sync.attached_table a
+          UNION ALL
+          -- The registry, which the application owns: its triggers and its
+          -- contract (an index over the application's code, planned by every
+          -- projection as the definer: red team, nineteenth session).
+          SELECT 'public.tenants_tenant'::pg_catalog.regclass::oid, 'tenants_tenant'::name, NULL::bigint) AS a
     WHERE a.relid = ANY (p_relids)
       AND (EXISTS (SELECT FROM catalog_sync.trigger_state(a.relid, a.source_table, a.tenant_id) st
                    WHERE st.state <> 'INSTALLED')
@@ -42,19 +47,6 @@ BEGIN
         WHERE a.relid = ANY (p_relids) AND n.nspname <> t.schema_name
         LIMIT 1;
     END IF;
-    -- The registry, which the application owns: its triggers and its
-    -- contract (an index over the application's code, planned by every
-    -- projection as the definer: red team, nineteenth session).
-    IF v_problem IS NULL AND 'public.tenants_tenant'::pg_catalog.regclass = ANY (p_relids) THEN
-        SELECT 'public.tenants_tenant: ' || coalesce(
-                   (SELECT 'trigger ' || st.trigger_name || ' would be ' || st.state
-                    FROM catalog_sync.trigger_state('public.tenants_tenant'::pg_catalog.regclass, 'tenants_tenant',
-                                                    NULL) st
-                    WHERE st.state <> 'INSTALLED' LIMIT 1),
-                   (SELECT cp FROM catalog_sync.contract_problems('public.tenants_tenant'::pg_catalog.regclass,
-                                                                  'tenants_tenant') cp LIMIT 1))
-        INTO v_problem;
-    END IF;
     IF v_problem IS NOT NULL THEN
         RAISE EXCEPTION 'catalog_sync: refused, %', v_problem
             USING ERRCODE = 'insufficient_privilege',
@@ -68,8 +60,8 @@ REVOKE ALL ON FUNCTION catalog_sync_protect.check_ddl(oid[]) FROM PUBLIC;
 -- check_schemas() runs after ALTER SCHEMA: a schema that holds registered
 -- tables may not be altered (the event does not tell a rename from an owner
 -- change), and no other schema may take the name of an attached tenant's
--- schema. The sync parses its tables'
--- names, and ALTER SCHEMA ... RENAME takes no lock that its read would wait for.
+-- schema. The sync parses its tables' names, and ALTER SCHEMA ... RENAME
+-- takes no lock that its read would wait for.
 CREATE OR REPLACE FUNCTION catalog_sync_protect.check_schemas(p_schemas oid[])
 RETURNS void
 LANGUAGE plpgsql
