@@ -1364,18 +1364,31 @@ def test_a_view_under_the_contract_name_that_writes_elsewhere_is_a_replacement(
     arena.assert_canary()
 
 
-def test_a_registry_naming_another_schema_than_the_tables_is_found(arena: Arena) -> None:
+def test_a_registry_naming_another_schema_than_the_tables_is_found(
+        arena: Arena, capsys: pytest.CaptureFixture[str]) -> None:
     """HOLE (second re-test, nineteenth session), fixed. The application (it owns the registry) set the
     tenant's schema_name to a schema that does not exist, and put a copy of the job table under the
     contract name in the tenant's schema: its writes to the copy were not synced, and verify looked for
     a replacement only under the registry's name, and was clean. Now a registered table outside the
-    schema the registry names is table_replaced."""
+    schema the registry names is table_replaced. Then only verify said so (twentieth session): audit and
+    status were clean and backfill reported success, reading the registered table; replaced_tables()
+    now decides it for all four."""
     t = arena.tenant
     insert_job(t, ACME)
     arena.su.execute(f"UPDATE public.tenants_tenant SET schema_name = 'tenant_acme_v2' WHERE schema_name = '{ACME}'")
     findings = arena.verify_acme()
     assert ("table_replaced", f"the registry names schema tenant_acme_v2 for this tenant; its registered "
             f"ats_jobposting is {ACME}.ats_jobposting") in findings, findings
+    code, out, _ = run_cli(capsys, "audit", "--json", "--dsn", arena.db.dsn())
+    replaced = [f for f in json.loads(out)["findings"] if f["check_name"] == "table_replaced"]
+    assert code == 1 and {f["object"] for f in replaced} >= {"tenant_acme_v2.ats_jobposting"}, out
+    assert all(f"is {ACME}." in f["detail"] for f in replaced), replaced
+    code, out, err = run_cli(capsys, "status", "--dsn", arena.db.dsn())
+    assert f"the registry names schema tenant_acme_v2, and the registered ats_jobcategory is {ACME}." in err, \
+        (code, out, err)
+    with pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState, match="the registry names schema tenant_acme_v2"):
+        arena.su.execute("SELECT * FROM catalog_sync.backfill_tenant(%s)", (arena.acme_id,))
+    arena.su.rollback()
     arena.su.execute(f"UPDATE public.tenants_tenant SET schema_name = '{ACME}' WHERE schema_name = 'tenant_acme_v2'")
     assert arena.verify_acme() == []
     arena.assert_canary()

@@ -78,12 +78,18 @@ BEGIN
     -- unrelated objects) or table_missing, and so is its fix; the checks below
     -- skip those registered OIDs, which may now name anything.
     RETURN QUERY
-    SELECT 'high', CASE WHEN r.named_relid IS NOT NULL THEN 'table_replaced' ELSE 'table_missing' END,
+    SELECT 'high', CASE WHEN r.why = 'dropped' THEN 'table_missing' ELSE 'table_replaced' END,
            format('%I.%I', r.schema_name, r.source_table),
-           CASE WHEN r.named_relid IS NOT NULL
+           CASE r.why
+                WHEN 'replaced'
                 THEN format('another table than the registered one (oid %s): restored from a dump, or rebuilt '
                             'and swapped in; the application''s writes to it fail or are not synced until '
                             'catalog-sync verify --repair attaches it and re-syncs the tenant', r.relid)
+                WHEN 'moved'
+                THEN format('the registry names this schema, and the registered table (oid %s) is %s: the '
+                            'application''s writes go to the schema the registry names, and are not synced; '
+                            'set the registry''s schema_name back, or catalog-sync verify --repair attaches '
+                            'what the name means there', r.relid, catalog_sync.qualified_name(r.relid))
                 ELSE format('the registered table (oid %s) was dropped: catalog-sync verify --repair removes the '
                             'tenant''s catalog rows and detaches it (or restore the table, then attach the schema)',
                             r.relid) END

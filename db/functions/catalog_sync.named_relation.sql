@@ -15,7 +15,8 @@
 -- as the definer); a tree of another shape than PostgreSQL 15's counts as
 -- another relation (verify reports table_replaced: a false alarm, never a
 -- missed one).
--- verify_tenant() and replaced_tables() decide "replaced" with it.
+-- replaced_tables() decides "replaced" with it, for verify, audit, status and
+-- backfill.
 CREATE OR REPLACE FUNCTION catalog_sync.named_relation(p_schema name, p_table name, p_registered oid)
 RETURNS oid
 LANGUAGE sql STABLE

@@ -70,11 +70,17 @@ BEGIN
             -- A registered table gone or replaced (decided by name, as verify does: its
             -- OID may now name anything, after a restore from a dump): neither its
             -- triggers nor its counts mean anything until repair.
-            error := (SELECT CASE WHEN r.named_relid IS NOT NULL
+            error := (SELECT CASE r.why
+                                  WHEN 'replaced'
                                   THEN format('%I.%I is another table than the registered one (oid %s): restored '
                                               'from a dump, or rebuilt and swapped in; not counted; catalog-sync '
                                               'verify --repair attaches it and re-syncs the tenant',
                                               r.schema_name, r.source_table, r.relid)
+                                  WHEN 'moved'
+                                  THEN format('the registry names schema %I, and the registered %s is %s: not '
+                                              'counted; set the registry''s schema_name back, or catalog-sync '
+                                              'verify --repair attaches what the name means there',
+                                              r.schema_name, r.source_table, catalog_sync.qualified_name(r.relid))
                                   ELSE format('%I.%I (oid %s) was dropped: not counted; catalog-sync verify '
                                               '--repair removes the tenant''s catalog rows and detaches it (or '
                                               'restore the table, then attach the schema)',

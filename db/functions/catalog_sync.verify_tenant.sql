@@ -46,41 +46,26 @@ BEGIN
     IF NOT EXISTS (SELECT FROM catalog_sync.attached_table a WHERE a.tenant_id = p_tenant_id) THEN
         RAISE EXCEPTION 'catalog_sync: tenant % is not attached', p_tenant_id USING ERRCODE = 'undefined_object';
     END IF;
-    -- named: the relation the contract name means in the tenant's schema now
-    -- (by name from pg_catalog, nothing parsed), which is what the application writes
-    FOR v_rel IN SELECT a.relid, a.source_table, named.oid AS named_relid, t.schema_name
+    -- Whether each registered table is still what the application writes is
+    -- replaced_tables()'s decision (by name from pg_catalog, nothing parsed),
+    -- shared with audit, status and backfill.
+    FOR v_rel IN SELECT a.relid, a.source_table, t.schema_name, r.why, r.named_relid
                  FROM catalog_sync.attached_table a
                  JOIN catalog_sync.tenant t ON t.tenant_id = a.tenant_id
-                 CROSS JOIN LATERAL (SELECT catalog_sync.named_relation(t.schema_name, a.source_table, a.relid)
-                                     AS oid) AS named
+                 LEFT JOIN catalog_sync.replaced_tables(p_tenant_id) r ON r.relid = a.relid
                  WHERE a.tenant_id = p_tenant_id ORDER BY a.source_table LOOP
         catalog := NULL;
         key := NULL;
-        IF v_rel.named_relid IS DISTINCT FROM v_rel.relid AND v_rel.named_relid IS NOT NULL THEN
-            problem := 'table_replaced';
-            detail := format('%I.%I is relation %s, not the registered %s (%s)', v_rel.schema_name, v_rel.source_table,
-                             v_rel.named_relid, v_rel.relid,
-                             coalesce('now ' || catalog_sync.qualified_name(v_rel.relid), 'dropped'));
-            v_readable := false;
-            RETURN NEXT;
-            CONTINUE;
-        END IF;
-        -- The registry (the application's) names another schema than the one
-        -- that holds the registered table: the application writes there, and
-        -- the contract name there means nothing the sync reads (second re-test,
-        -- nineteenth session: a copy of the job table, its writes not synced).
-        IF EXISTS (SELECT FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-                   WHERE c.oid = v_rel.relid AND n.nspname <> v_rel.schema_name) THEN
-            problem := 'table_replaced';
-            detail := format('the registry names schema %I for this tenant; its registered %s is %s',
-                             v_rel.schema_name, v_rel.source_table, catalog_sync.qualified_name(v_rel.relid));
-            v_readable := false;
-            RETURN NEXT;
-            CONTINUE;
-        END IF;
-        IF NOT EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = v_rel.relid) THEN
-            problem := 'table_missing';
-            detail := v_rel.source_table || ' (oid ' || v_rel.relid || ') was dropped';
+        IF v_rel.why IS NOT NULL THEN
+            problem := CASE v_rel.why WHEN 'dropped' THEN 'table_missing' ELSE 'table_replaced' END;
+            detail := CASE v_rel.why
+                WHEN 'replaced' THEN format('%I.%I is relation %s, not the registered %s (%s)', v_rel.schema_name,
+                                            v_rel.source_table, v_rel.named_relid, v_rel.relid,
+                                            coalesce('now ' || catalog_sync.qualified_name(v_rel.relid), 'dropped'))
+                WHEN 'moved' THEN format('the registry names schema %I for this tenant; its registered %s is %s',
+                                         v_rel.schema_name, v_rel.source_table,
+                                         catalog_sync.qualified_name(v_rel.relid))
+                ELSE v_rel.source_table || ' (oid ' || v_rel.relid || ') was dropped' END;
             v_readable := false;
             RETURN NEXT;
             CONTINUE;
