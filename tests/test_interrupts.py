@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+import tomllib
 from collections.abc import Iterator
 
 import pytest
 
 from pyinstaller_tools.interrupts import ctrl_c_deferred
+from tests.conftest import ROOT
 
 
 def ctrl_c() -> None:
@@ -64,3 +68,31 @@ def test_an_ignored_sigint_stays_ignored() -> None:
     with ctrl_c_deferred():
         ctrl_c()
     assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+
+
+# The console script as pip writes it, with a Ctrl-C (a real SIGINT) while the tool loads psycopg.
+CTRL_C_WHILE_LOADING = """
+import importlib, os, signal, sys
+
+class CtrlCAtPsycopg:
+    def find_spec(self, name, path=None, target=None):
+        if name == "psycopg":
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+
+sys.meta_path.insert(0, CtrlCAtPsycopg())
+module, function = sys.argv[1].split(":")
+sys.argv = ["catalog-sync", "status"]
+sys.exit(getattr(importlib.import_module(module), function)())
+"""
+
+
+def test_a_ctrl_c_while_the_tool_loads_ends_it_without_a_traceback() -> None:
+    """Loading the tool (psycopg, SQLAlchemy, alembic) takes about a second; a Ctrl-C then printed a
+    traceback (known gap until the twentieth session). The console script's entry point now loads
+    the tool inside a guard: the command dies of SIGINT, as an interrupted command does, silently."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    target = project["project"]["scripts"]["catalog-sync"]
+    done = subprocess.run([sys.executable, "-c", CTRL_C_WHILE_LOADING, target], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stderr, done.stdout) == (-signal.SIGINT, "", ""), (target, done)
