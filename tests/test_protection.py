@@ -356,3 +356,31 @@ def test_routes_around_the_first_fixes_are_refused(statement: str, protected: No
     with pytest.raises(psycopg.errors.InsufficientPrivilege, match="refused"):
         app.execute(statement)
     assert verify_findings(conn) == []
+
+
+@pytest.mark.parametrize("trigger", [f"catalog_sync_job_update ON {ACME}.ats_jobposting",
+                                     "catalog_sync_tenant_update ON public.tenants_tenant"])
+def test_a_sync_trigger_cannot_be_dropped_with_an_extension(trigger: str, protected: None, app: psycopg.Connection,
+                                                           conn: psycopg.Connection) -> None:
+    """HOLE (red team, twentieth session), fixed. With protect on, the application role (CREATE on the
+    database, as django-tenants needs) made a sync trigger a member of a trusted extension (ALTER
+    TRIGGER ... DEPENDS ON EXTENSION: the trigger stayed INSTALLED, so protect let it pass), then
+    DROP EXTENSION dropped the trigger with a table of the extension's: protect refused a dropped sync
+    trigger only when no table was dropped by the same command. A tenant suspended afterwards stayed
+    public. Now the dependency is refused, and so is the drop of a sync trigger without its own table
+    (a superuser's dependency, then the application's DROP EXTENSION)."""
+    conn.execute("DO $$ BEGIN EXECUTE format('GRANT CREATE ON DATABASE %I TO %I', current_database(), "
+                 f"'{seed.APP_ROLE}'); END $$")
+    app.execute("CREATE SCHEMA app_x")
+    app.execute("CREATE EXTENSION tsm_system_rows SCHEMA app_x")      # trusted: no superuser needed
+    app.execute("CREATE TABLE app_x.dummy (i integer)")
+    app.execute("ALTER EXTENSION tsm_system_rows ADD TABLE app_x.dummy")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="would be dropped with extension tsm_system_rows"):
+        app.execute(f"ALTER TRIGGER {trigger} DEPENDS ON EXTENSION tsm_system_rows")
+    conn.execute(f"ALTER TRIGGER {trigger} DEPENDS ON EXTENSION tsm_system_rows")     # a superuser passes
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="sync triggers of an attached table"):
+        app.execute("DROP EXTENSION tsm_system_rows")
+    conn.execute(f"ALTER TRIGGER {trigger} NO DEPENDS ON EXTENSION tsm_system_rows")
+    app.execute("DROP EXTENSION tsm_system_rows")       # the extension's own table goes with it, nothing else
+    assert conn.execute("SELECT to_regclass('app_x.dummy')").fetchone() == (None,)
+    assert verify_findings(conn) == []

@@ -47,6 +47,22 @@ BEGIN
         WHERE a.relid = ANY (p_relids) AND n.nspname <> t.schema_name
         LIMIT 1;
     END IF;
+    -- A sync trigger made a member of an extension (ALTER TRIGGER ... DEPENDS
+    -- ON EXTENSION): DROP EXTENSION would drop it (red team, twentieth session;
+    -- check_drop() refuses that too).
+    IF v_problem IS NULL THEN
+        SELECT format('trigger %s on %s would be dropped with extension %s', tg.tgname,
+                      catalog_sync.qualified_name(tg.tgrelid), e.extname)
+        INTO v_problem
+        FROM pg_catalog.pg_trigger tg
+        JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_trigger'::pg_catalog.regclass AND d.objid = tg.oid
+                                   AND d.deptype = 'x'
+        JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
+        WHERE tg.tgrelid = ANY (p_relids) AND tg.tgname LIKE E'catalog\\_sync\\_%'
+          AND (tg.tgrelid = 'public.tenants_tenant'::pg_catalog.regclass
+               OR EXISTS (SELECT FROM catalog_sync.attached_table a WHERE a.relid = tg.tgrelid))
+        LIMIT 1;
+    END IF;
     IF v_problem IS NOT NULL THEN
         RAISE EXCEPTION 'catalog_sync: refused, %', v_problem
             USING ERRCODE = 'insufficient_privilege',
@@ -106,9 +122,9 @@ ALTER FUNCTION catalog_sync_protect.check_schemas(oid[]) OWNER TO catalog_sync_o
 REVOKE ALL ON FUNCTION catalog_sync_protect.check_schemas(oid[]) FROM PUBLIC;
 
 -- check_drop() runs for every DROP: a sync trigger dropped on its own
--- (not with its table; p_triggers holds the names of the dropped triggers)
--- is refused; a registered table dropped (DROP TABLE, DROP SCHEMA ...
--- CASCADE) unregisters its tenant and deletes the tenant's catalog rows,
+-- (not with its table; p_triggers holds the names of the dropped triggers the
+-- dropping role may not drop) is refused; a registered table dropped (DROP
+-- TABLE, DROP SCHEMA ... CASCADE) unregisters its tenant and deletes the tenant's catalog rows,
 -- which could otherwise never be verified again.
 -- The dropped tables come from the sql_drop event itself, never from the
 -- caller: anybody may call this (the event trigger runs as the dropping
@@ -131,8 +147,18 @@ BEGIN
     SELECT array_agg(d.objid) FILTER (WHERE d.object_type = 'table')
     INTO v_tables
     FROM pg_catalog.pg_event_trigger_dropped_objects() AS d;
-    IF EXISTS (SELECT FROM unnest(p_triggers) AS t WHERE t LIKE E'catalog_sync\\_%')
-       AND v_tables IS NULL THEN
+    -- A sync trigger dropped without its own table: any other table dropped
+    -- by the same command does not count (red team, twentieth session: the
+    -- trigger made a member of an extension with ALTER TRIGGER ... DEPENDS ON
+    -- EXTENSION, then DROP EXTENSION dropped it with a table of the
+    -- extension's). Tables and triggers by their address names (schema, table
+    -- [, trigger]), unquoted.
+    IF EXISTS (SELECT FROM pg_catalog.pg_event_trigger_dropped_objects() AS tg
+               WHERE tg.object_type = 'trigger'
+                 AND tg.address_names[3] = ANY (p_triggers)
+                 AND tg.address_names[3] LIKE E'catalog\\_sync\\_%'
+                 AND NOT EXISTS (SELECT FROM pg_catalog.pg_event_trigger_dropped_objects() AS t
+                                 WHERE t.object_type = 'table' AND t.address_names = tg.address_names[1:2])) THEN
         RAISE EXCEPTION 'catalog_sync: refused, the sync triggers of an attached table cannot be dropped'
             USING ERRCODE = 'insufficient_privilege',
                   HINT = 'Ask a DBA: catalog-sync detach drops them and records why the tenant is not synced.';
