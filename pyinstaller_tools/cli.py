@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import logging
 import os
 import re
 import sys
@@ -29,6 +30,12 @@ from pyinstaller_tools.connection import (
     resolve_dsn,
 )
 from pyinstaller_tools.interrupts import die_of_sigint
+
+# psycopg logs what it ignores while it cleans up after an error or a Ctrl-C ("error ignored in
+# rollback ... another command is already in progress", when a Ctrl-C cancelled a query), and
+# logging's last resort prints that on stderr before the command's own error line, which says what
+# happened (flaky demo Ctrl-C test, twentieth session).
+logging.getLogger("psycopg").addHandler(logging.NullHandler())
 
 EXIT_OK, EXIT_DRIFT, EXIT_ERROR = 0, 1, 2   # EXIT_DRIFT also: audit found a high-severity problem
 # The reader of stdout went away (`catalog-sync status | head -1`): what a shell reports for a
@@ -146,8 +153,17 @@ def _json_value(value: object) -> str:
     return isoformat() if callable(isoformat) else str(value)
 
 
+def write_out(text: str) -> None:
+    """Writes a long text (a SQL script, a JSON report) to stdout in pieces. Written at once, with
+    PYTHONUNBUFFERED=1, a reader that went away part-way (`migrate --sql | psql` where psql fails) lost
+    its EPIPE, and the command exited 0 with its output cut (docs review, twentieth session); piece by
+    piece, it is a BrokenPipeError (exit 141)."""
+    for start in range(0, len(text), 8192):
+        sys.stdout.write(text[start:start + 8192])
+
+
 def _dump_json(data: object) -> None:
-    print(json.dumps(data, indent=2, default=_json_value))
+    write_out(json.dumps(data, indent=2, default=_json_value) + "\n")
 
 
 # ----------------------------------------------------------------- commands
@@ -163,7 +179,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         script = migrate.offline_sql(args.revision)
         if not script.strip():
             progress(f"note: no revision to render for {args.revision} (nothing after it)")
-        sys.stdout.write(f"SET lock_timeout = '{args.lock_timeout}';\n" + script)
+        write_out(f"SET lock_timeout = '{args.lock_timeout}';\n" + script)
         return EXIT_OK
     if args.revision == "base" or args.revision.startswith("-"):
         raise ToolError(f"migrate only upgrades (--revision {args.revision} would go down); to remove catalog-sync, "
@@ -171,6 +187,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     dsn = resolve_dsn(args.dsn)
     with connect(dsn, lock_timeout=args.lock_timeout) as conn:      # a clear error for a bad DSN first
         registry = conn.execute("SELECT to_regclass('public.tenants_tenant') IS NOT NULL").fetchone()
+        superuser = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()
         installed = is_installed(conn)
         if installed:           # (an upgrade runs the machinery's own code as you)
             operations.require_pinned(conn, "migrate", args.lock_timeout)
@@ -184,6 +201,10 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         raise ToolError("catalog_sync is installed but alembic has no record of it (installed from catalog-sync "
                         "install-sql or db/ directly?); remove it with catalog-sync uninstall --yes (it drops the "
                         "catalogs too), then run migrate, attach --all and backfill")
+    if not (superuser and superuser[0]):
+        # (it failed part-way with "must be member of role catalog_sync_owner": docs review, twentieth session)
+        raise ToolError("migrate needs a superuser (it creates the machinery's roles and objects owned by them); "
+                        "nothing was changed: connect as one, or hand a DBA the script of catalog-sync migrate --sql")
     migrate.upgrade(dsn, args.revision, lock_timeout=args.lock_timeout)
     after = migrate.current(dsn)
     print(f"migrated: {before or 'base'} -> {after or 'base'}" if after != before
@@ -558,7 +579,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_install_sql(args: argparse.Namespace) -> int:
     from pyinstaller_tools import sqlfiles
 
-    sys.stdout.write(sqlfiles.install_script())
+    write_out(sqlfiles.install_script())
     return EXIT_OK
 
 
@@ -573,7 +594,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Connection: --dsn, else CATALOG_SYNC_DSN, else DATABASE_URL, else libpq's PG* variables "
                "(demo: only --dsn). "
                "Exit codes: 0 ok, 1 drift found (verify) or a high finding (audit), 2 error, "
-               "141 the reader of stdout went away (| head).",
+               "130 interrupted (Ctrl-C), 141 the reader of stdout went away (| head).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

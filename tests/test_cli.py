@@ -863,6 +863,26 @@ def test_a_reader_that_goes_away_gets_no_traceback(argv: list[str], shared: Db, 
     assert state(sconn) == before
 
 
+
+@pytest.mark.parametrize("unbuffered", [True, False], ids=["PYTHONUNBUFFERED", "buffered"])
+@pytest.mark.parametrize("argv", [["install-sql"], ["migrate", "--sql"]], ids=" ".join)
+def test_a_reader_that_goes_away_part_way_gets_the_sigpipe_code(argv: list[str], unbuffered: bool) -> None:
+    """(docs review, twentieth session) With PYTHONUNBUFFERED=1 (set on these machines, and in many
+    container images) `catalog-sync migrate --sql | head -1` exited 0: the script (330 KB) went out in
+    one write, which lost the pipe's EPIPE once the reader had taken a part of it, so `migrate --sql |
+    psql` where psql stops part-way reported success. Now the shell's code for SIGPIPE, as for a reader
+    gone before the first line."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"} | ({"PYTHONUNBUFFERED": "1"}
+                                                                             if unbuffered else {})
+    with subprocess.Popen([sys.executable, "-m", "pyinstaller_tools.cli", *argv], env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        assert proc.stdout.readline()       # the reader takes a line, and goes
+        proc.stdout.close()
+        assert proc.wait(timeout=120) == cli.EXIT_BROKEN_PIPE
+        assert proc.stderr.read() == b""
+
+
 def test_uninstall(conn: psycopg.Connection, app: psycopg.Connection, db: Db,
                    capsys: pytest.CaptureFixture[str]) -> None:
     insert_job(app, ACME)
@@ -1071,6 +1091,13 @@ def test_migrate_refuses_what_it_cannot_do(empty: Db, shared: Db, capsys: pytest
     with empty.connect() as c:
         assert c.execute("SELECT to_regnamespace('catalog_sync'), to_regclass('public.job_catalog'), "
                          "to_regclass('public.alembic_version')").fetchone() == (None, None, None)
+    # (docs review, twentieth session) the application role's migrate failed part-way with the server's
+    # "must be member of role catalog_sync_owner"
+    assert_refused(run(capsys, "migrate", dsn=empty.dsn(user=seed.APP_ROLE)), "migrate needs a superuser",
+                   "migrate --sql")
+    with empty.connect() as c:
+        assert c.execute("SELECT to_regnamespace('catalog_sync'), to_regclass('public.alembic_version')"
+                         ).fetchone() == (None, None)
     code, out, err = run(capsys, "migrate", dsn=empty.dsn())
     assert code == 0 and "migrated: base -> " in out, (out, err)
 
