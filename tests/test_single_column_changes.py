@@ -240,6 +240,51 @@ def test_verify_finds_each_synced_column_tampered_alone(app: psycopg.Connection,
     assert verify_findings(conn) == []
 
 
+
+# The same value by its type's equality, spelled otherwise: (table, column, first, then).
+RESPELLINGS = [
+    ("ats_jobposting", "required_skills", '[{"name": "Go", "years": 1}]', '[{"name": "Go", "years": 1.000}]'),
+    ("ats_jobposting", "preferred_skills", '[2.5]', '[2.50]'),
+    ("ats_jobposting", "location_lat", "0", "-0"),
+    ("ats_jobposting", "location_lng", "0", "-0"),
+    ("services_service", "tags", '[1]', '[1.0]'),
+]
+# (the provider catalog shows no jsonb or float column of its source: its skills_data and category
+# lists are built by the reader)
+CATALOG_OF = {"ats_jobposting": ("job_catalog", "job_uuid"), "services_service": ("service_catalog", "service_uuid")}
+
+
+@pytest.mark.parametrize(("table", "column", "first", "then"), RESPELLINGS,
+                         ids=[f"{t}.{c}" for t, c, _, _ in RESPELLINGS])
+def test_a_value_spelled_otherwise_reaches_the_catalog(app: psycopg.Connection, conn: psycopg.Connection,
+                                                       table: str, column: str, first: str, then: str) -> None:
+    """(red team, twentieth session) jsonb 1 rewritten as 1.000, float8 0 as -0: equal by the types'
+    equality, so the change detection, the upsert's guard and verify all let the catalog keep the
+    first spelling. Now each compares the text too: the update reaches the catalog, and verify names a
+    catalog row tampered back to the first spelling."""
+    job = insert_job(app, ACME)
+    provider = insert_provider(app, ACME)
+    service = insert_service(app, ACME, provider["id"])
+    row_id = {"ats_jobposting": job, "services_service": service}[table]["id"]
+    catalog, key = CATALOG_OF[table]
+    update = sql.SQL("UPDATE {} SET {} = %s WHERE id = %s").format(sql.Identifier(ACME, table),
+                                                                  sql.Identifier(column))
+    shown = sql.SQL("SELECT {}::text FROM {} WHERE {} = (SELECT uuid FROM {} WHERE id = %s)").format(
+        sql.Identifier(column), sql.Identifier("public", catalog), sql.Identifier(key), sql.Identifier(ACME, table))
+    app.execute(update, (first, row_id))
+    spelled_first = conn.execute(shown, (row_id,)).fetchone()
+    app.execute(update, (then, row_id))
+    spelled_then = conn.execute(shown, (row_id,)).fetchone()
+    assert spelled_then is not None and spelled_then != spelled_first and spelled_then[0] in (then, then.replace(
+        ",", ", ")), (spelled_first, spelled_then)
+    assert verify_findings(conn) == []
+    with conn.transaction() as tx:
+        conn.execute(sql.SQL("UPDATE {} SET {} = %s WHERE {} = (SELECT uuid FROM {} WHERE id = %s)").format(
+            sql.Identifier("public", catalog), sql.Identifier(column), sql.Identifier(key),
+            sql.Identifier(ACME, table)), (first, row_id))
+        assert verify_findings(conn) == [("stale", column)]
+        raise psycopg.Rollback(tx)
+
 # ----------------------------------------------------------------- truncate alone
 
 def drop_foreign_key(app: psycopg.Connection, table: str, column: str) -> None:

@@ -32,6 +32,8 @@ DECLARE
     v_setl    text;
     v_exl     text;
     v_catl    text;
+    v_exc     text;             -- the compared values (compared_columns()), of EXCLUDED and cat
+    v_catc    text;
     v_statement text;
     v_sig     text := 'bigint, text, bigint[], integer[], boolean, uuid[], uuid[], boolean';
 BEGIN
@@ -42,6 +44,10 @@ BEGIN
            string_agg(format('cat.%I', c), ', ')
     INTO v_setl, v_exl, v_catl
     FROM unnest(v_set) AS c;
+    SELECT string_agg(format(cc.compared, 'EXCLUDED'), ', '), string_agg(format(cc.compared, 'cat'), ', ')
+    INTO v_exc, v_catc
+    FROM catalog_sync.compared_columns(p_catalog) AS cc
+    WHERE cc.column_name = ANY (v_set);
 
     -- The one statement, with %%1$s standing for the candidate keys to delete.
     v_statement := format($stmt$    WITH p AS (
@@ -67,7 +73,7 @@ BEGIN
         INSERT INTO %2$s AS cat (%6$s, synced_at)
         SELECT %7$s, now() FROM p
         ON CONFLICT (tenant_id, %4$I) DO UPDATE SET (%8$s, synced_at) = (%9$s, EXCLUDED.synced_at)
-        WHERE (%10$s) IS DISTINCT FROM (%9$s)
+        WHERE (%10$s) IS DISTINCT FROM (%11$s)
         RETURNING (cat.xmax = 0) AS is_insert
     )
     SELECT (SELECT count(*) FROM removed),
@@ -78,7 +84,7 @@ BEGIN
         p_function, p_catalog, p_projection, p_key_column,
         -- the scope column; a catalog without one compares the key with an empty scope
         CASE WHEN p_scope_column IS NULL THEN quote_ident(p_key_column) ELSE quote_ident(p_scope_column) END,
-        v_list, v_plist, v_setl, v_exl, v_catl);
+        v_list, v_plist, v_setl, v_exl, v_catc, v_exc);
 
     -- Two statements, not one with both kinds of candidates: a generic plan
     -- sizes its hash tables for the estimated row counts, and "every row of

@@ -112,6 +112,12 @@ BEGIN
                     o.preferred_skills, o.positions_count, o.team, o.is_featured,
                     o.application_deadline, o.published_at, o.created_at, o.meta_title,
                     o.meta_description, o.status, o.published_on_career_page, o.is_internal_only)
+               -- the same value spelled otherwise (jsonb 1 and 1.000, float8 0
+               -- and -0): equal by their types' equality, shown otherwise (red
+               -- team, twentieth session; compared_columns() for the catalog)
+               OR (n.required_skills::text, n.preferred_skills::text, n.location_lat::text, n.location_lng::text)
+                  IS DISTINCT FROM
+                  (o.required_skills::text, o.preferred_skills::text, o.location_lat::text, o.location_lng::text)
         )
         -- ids and masks from one aggregation pass: aligned, and no sort (of
         -- 100,000 rows for a 100,000-row statement). An id can come twice: a

@@ -53,6 +53,10 @@ BEGIN
                     o.pricing_type, o.price_min, o.price_max, o.currency, o.delivery_time_days,
                     o.revisions_included, o.tags, o.thumbnail_url, o.is_active, o.is_public,
                     o.is_featured, o.published_at, o.created_at, o.category_id, o.provider_id)
+               -- the same value spelled otherwise (jsonb 1 and 1.000, float8 0
+               -- and -0): equal by their types' equality, shown otherwise (red
+               -- team, twentieth session; compared_columns() for the catalog)
+               OR n.tags::text IS DISTINCT FROM o.tags::text
         )
         SELECT (SELECT array_agg(ch.id ORDER BY ch.id) FROM ch),
                (SELECT array_agg(ch.mask ORDER BY ch.id) FROM ch),

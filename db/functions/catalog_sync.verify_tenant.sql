@@ -110,10 +110,12 @@ BEGIN
                                        (2, 'providers', 'public.provider_catalog'::regclass, 'provider_uuid'),
                                        (3, 'services', 'public.service_catalog'::regclass, 'service_uuid'))
                                AS c (n, name, catalog_table, key_column) ORDER BY c.n LOOP
-        SELECT string_agg(format('CASE WHEN p.%1$I IS DISTINCT FROM cat.%1$I THEN %1$L END', c), ', '),
-               string_agg(format('p.%I', c), ', '), string_agg(format('cat.%I', c), ', ')
+        -- (compared as the upsert compares: compared_columns())
+        SELECT string_agg(format('CASE WHEN (%s) IS DISTINCT FROM (%s) THEN %L END', format(cc.compared, 'p'),
+                                 format(cc.compared, 'cat'), cc.column_name), ', '),
+               string_agg(format(cc.compared, 'p'), ', '), string_agg(format(cc.compared, 'cat'), ', ')
         INTO v_diff, v_p, v_c
-        FROM unnest(catalog_sync.synced_columns(v_cat.catalog_table)) AS c;
+        FROM catalog_sync.compared_columns(v_cat.catalog_table) AS cc;
         -- A job whose deadline passed is drift of a kind of its own.
         v_expired := CASE WHEN v_cat.name = 'jobs' THEN format(
             'WHEN EXISTS (SELECT FROM ONLY %s AS j WHERE j.uuid = cat.job_uuid AND j.application_deadline <= now()) '
