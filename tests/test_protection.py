@@ -384,3 +384,35 @@ def test_a_sync_trigger_cannot_be_dropped_with_an_extension(trigger: str, protec
     app.execute("DROP EXTENSION tsm_system_rows")       # the extension's own table goes with it, nothing else
     assert conn.execute("SELECT to_regclass('app_x.dummy')").fetchone() == (None,)
     assert verify_findings(conn) == []
+
+
+
+def test_the_registry_key_the_catalogs_reference_cannot_be_dropped(protected: None, app: psycopg.Connection,
+                                                                   conn: psycopg.Connection) -> None:
+    """HOLE (red team, twentieth session), fixed. The application role, owner of the registry, dropped
+    its key with CASCADE, which dropped the catalogs' and the machinery's foreign keys to it; a
+    truncated registry (no sync trigger fires on TRUNCATE) then left a tenant's rows public. Now protect
+    refuses the drop of a constraint of the catalogs or the machinery by anyone but an installer."""
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="constraint of the catalogs or the machinery"):
+        app.execute("ALTER TABLE public.tenants_tenant DROP CONSTRAINT tenants_tenant_pkey CASCADE")
+    assert conn.execute("SELECT count(*) FROM pg_constraint WHERE contype = 'f' "
+                        "AND confrelid = 'public.tenants_tenant'::regclass "
+                        "AND conrelid IN ('public.job_catalog'::regclass, 'catalog_sync.tenant'::regclass)"
+                        ).fetchone() == (2,)
+    assert verify_findings(conn) == []
+
+
+@pytest.mark.parametrize("index", [f"{ACME}.ats_jobposting_uuid_key", "public.tenants_tenant_pkey"])
+def test_an_index_cannot_be_made_to_go_with_an_extension(index: str, protected: None, app: psycopg.Connection,
+                                                        conn: psycopg.Connection) -> None:
+    """(red team, twentieth session) The contract's uuid key made a member of an extension (ALTER INDEX
+    ... DEPENDS ON EXTENSION), then dropped with it: protect refuses dropping that key otherwise. The
+    tenant's writes then failed closed. Now the dependency is refused, as for the sync triggers."""
+    conn.execute("DO $$ BEGIN EXECUTE format('GRANT CREATE ON DATABASE %I TO %I', current_database(), "
+                 f"'{seed.APP_ROLE}'); END $$")
+    app.execute("CREATE SCHEMA app_x")
+    app.execute("CREATE EXTENSION tsm_system_rows SCHEMA app_x")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="would be dropped with extension tsm_system_rows"):
+        app.execute(f"ALTER INDEX {index} DEPENDS ON EXTENSION tsm_system_rows")
+    app.execute("DROP EXTENSION tsm_system_rows")
+    assert verify_findings(conn) == []

@@ -317,6 +317,29 @@ def test_unattached_rows_of_a_dropped_tenant_schema(app: psycopg.Connection, con
     assert catalog_row(conn, other["uuid"]) is not None
 
 
+
+def test_rows_of_a_tenant_gone_from_the_registry_without_its_delete_trigger(
+        app: psycopg.Connection, conn: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[str]) -> None:
+    """HOLE (red team, twentieth session), fixed. The registry's owner dropped its key with CASCADE (the
+    catalogs' foreign keys to it went too; protect now refuses that), then changed a tenant's id (or
+    truncated the registry and put the others back): the registry's delete trigger never fired, the
+    tenant's rows stayed public, and verify was clean (it listed tenants from the registry, and counted
+    the rows as attached). Now they are unattached_rows, and repair purges them and forgets the tenant,
+    as the foreign keys' cascade would have."""
+    insert_jobs(app, ACME, [{}, {}])
+    other = insert_job(app, GLOBEX)
+    acme_id = db.tenant_id(ACME)
+    conn.execute("ALTER TABLE public.tenants_tenant DROP CONSTRAINT tenants_tenant_pkey CASCADE")
+    conn.execute("UPDATE public.tenants_tenant SET id = id + 100000, schema_name = 'acme_archived' WHERE id = %s",
+                 (acme_id,))
+    assert conn.execute("SELECT count(*) FROM public.job_catalog WHERE tenant_id = %s", (acme_id,)).fetchone() == (2,)
+    assert problems(conn) == [("unattached_rows", "2 job_catalog rows (tenant not in the registry)")]
+    assert f"repaired: tenant {acme_id} (not attached): 2 catalog rows removed" in assert_repaired(db, conn, capsys)
+    assert conn.execute("SELECT (SELECT count(*) FROM public.job_catalog WHERE tenant_id = %s), "
+                        "(SELECT count(*) FROM catalog_sync.tenant WHERE tenant_id = %s)",
+                        (acme_id, acme_id)).fetchone() == (0, 0)
+    assert catalog_row(conn, other["uuid"]) is not None
+
 def test_detached_without_purge(app: psycopg.Connection, conn: psycopg.Connection, db: Db,
                                 capsys: pytest.CaptureFixture[str]) -> None:
     """Detached without purge (schema kept): verify reports the rows; repair brings it back in sync."""

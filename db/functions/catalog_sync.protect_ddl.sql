@@ -47,20 +47,28 @@ BEGIN
         WHERE a.relid = ANY (p_relids) AND n.nspname <> t.schema_name
         LIMIT 1;
     END IF;
-    -- A sync trigger made a member of an extension (ALTER TRIGGER ... DEPENDS
-    -- ON EXTENSION): DROP EXTENSION would drop it (red team, twentieth session;
-    -- check_drop() refuses that too).
+    -- A sync trigger, or an index, of a registered table or the registry made
+    -- a member of an extension (ALTER TRIGGER / ALTER INDEX ... DEPENDS ON
+    -- EXTENSION): DROP EXTENSION would drop it (red team, twentieth session:
+    -- the triggers; check_drop() refuses that too; and the contract's uuid
+    -- key, which protect otherwise keeps).
     IF v_problem IS NULL THEN
-        SELECT format('trigger %s on %s would be dropped with extension %s', tg.tgname,
-                      catalog_sync.qualified_name(tg.tgrelid), e.extname)
+        SELECT format('%s on %s would be dropped with extension %s', o.what,
+                      catalog_sync.qualified_name(o.relid), e.extname)
         INTO v_problem
-        FROM pg_catalog.pg_trigger tg
-        JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_trigger'::pg_catalog.regclass AND d.objid = tg.oid
-                                   AND d.deptype = 'x'
+        FROM (SELECT tg.oid, 'pg_catalog.pg_trigger'::pg_catalog.regclass AS classid, tg.tgrelid AS relid,
+                     'trigger ' || tg.tgname AS what
+              FROM pg_catalog.pg_trigger tg
+              WHERE tg.tgrelid = ANY (p_relids) AND tg.tgname LIKE E'catalog\\_sync\\_%'
+              UNION ALL
+              SELECT i.indexrelid, 'pg_catalog.pg_class'::pg_catalog.regclass, i.indrelid,
+                     'index ' || pg_catalog.quote_ident(c.relname)
+              FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
+              WHERE i.indrelid = ANY (p_relids)) AS o
+        JOIN pg_catalog.pg_depend d ON d.classid = o.classid AND d.objid = o.oid AND d.deptype = 'x'
         JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
-        WHERE tg.tgrelid = ANY (p_relids) AND tg.tgname LIKE E'catalog\\_sync\\_%'
-          AND (tg.tgrelid = 'public.tenants_tenant'::pg_catalog.regclass
-               OR EXISTS (SELECT FROM catalog_sync.attached_table a WHERE a.relid = tg.tgrelid))
+        WHERE o.relid = 'public.tenants_tenant'::pg_catalog.regclass
+           OR EXISTS (SELECT FROM catalog_sync.attached_table a WHERE a.relid = o.relid)
         LIMIT 1;
     END IF;
     IF v_problem IS NOT NULL THEN
@@ -314,6 +322,19 @@ BEGIN
     IF pg_has_role(current_user, 'catalog_sync_installer', 'MEMBER') THEN
         v_triggers := NULL;             -- installers may drop sync triggers (detach)
         v_columns := NULL;              -- and change the tables
+    -- A constraint of a machinery table, which only a CASCADE from another
+    -- owner's object drops: ALTER TABLE public.tenants_tenant DROP CONSTRAINT
+    -- <its key> CASCADE, by the registry's owner, dropped the catalogs' foreign
+    -- keys to it; a truncated registry then left every tenant's rows public
+    -- (red team, twentieth session).
+    ELSIF EXISTS (SELECT FROM pg_catalog.pg_event_trigger_dropped_objects() d
+                  WHERE d.object_type = 'table constraint'
+                    AND (d.address_names[1] IN ('catalog_sync', 'catalog_sync_protect', 'catalog_sync_pin')
+                         OR (d.address_names[1] = 'public'
+                             AND d.address_names[2] IN ('job_catalog', 'provider_catalog', 'service_catalog')))) THEN
+        RAISE EXCEPTION 'catalog_sync: refused, a constraint of the catalogs or the machinery would be dropped'
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'The catalogs'' foreign keys depend on the registry''s key; ask a DBA.';
     END IF;
     IF v_tables OR v_triggers IS NOT NULL THEN
         PERFORM catalog_sync_protect.check_drop(v_triggers);   -- it reads the dropped tables itself

@@ -1,5 +1,8 @@
 -- Delete every catalog row of a tenant that is not attached (repair of
 -- unattached_rows). Refuses attached tenants: their rows are repaired by backfill.
+-- A tenant the machinery still has attached but the registry no longer has
+-- (its row gone without the foreign keys that cascade its delete: see
+-- verify_global()) is purged and forgotten, as the keys would have done.
 CREATE OR REPLACE FUNCTION catalog_sync.purge_tenant(p_tenant_id bigint)
 RETURNS bigint
 LANGUAGE plpgsql
@@ -11,7 +14,8 @@ AS $$
 DECLARE
     v_deleted bigint;
 BEGIN
-    IF EXISTS (SELECT FROM catalog_sync.tenant t WHERE t.tenant_id = p_tenant_id AND t.detached_at IS NULL) THEN
+    IF EXISTS (SELECT FROM catalog_sync.tenant t WHERE t.tenant_id = p_tenant_id AND t.detached_at IS NULL)
+       AND (SELECT r.tenant_id FROM catalog_sync.registry_row(p_tenant_id) AS r) IS NOT NULL THEN
         RAISE EXCEPTION 'catalog_sync: tenant % is attached; use backfill_tenant() to repair it', p_tenant_id;
     END IF;
     PERFORM catalog_sync.lock_for_tenant_change(ARRAY[p_tenant_id]);
@@ -19,6 +23,9 @@ BEGIN
          p AS (DELETE FROM public.provider_catalog c WHERE c.tenant_id = p_tenant_id RETURNING 1),
          s AS (DELETE FROM public.service_catalog c WHERE c.tenant_id = p_tenant_id RETURNING 1)
     SELECT (SELECT count(*) FROM j) + (SELECT count(*) FROM p) + (SELECT count(*) FROM s) INTO v_deleted;
+    IF (SELECT r.tenant_id FROM catalog_sync.registry_row(p_tenant_id) AS r) IS NULL THEN
+        DELETE FROM catalog_sync.tenant t WHERE t.tenant_id = p_tenant_id;      -- (its attached_table rows cascade)
+    END IF;
     RETURN v_deleted;
 END
 $$;

@@ -3,7 +3,11 @@
 --                        tables but was never attached (its jobs are not synced;
 --                        a tenant detached on purpose is not reported)
 --   unattached_rows      catalog rows of a tenant that is not attached (detached
---                        without --purge, or never attached)
+--                        without --purge, or never attached), or that is not in
+--                        the registry (gone without its delete trigger firing:
+--                        a registry whose keys the application dropped, then
+--                        truncated, or whose id it changed: red team, twentieth
+--                        session)
 --   trigger_*            the triggers on public.tenants_tenant
 CREATE OR REPLACE FUNCTION catalog_sync.verify_global()
 RETURNS TABLE (problem text, tenant_id bigint, detail text)
@@ -16,15 +20,20 @@ AS $$
 BEGIN
     PERFORM catalog_sync.assert_registry();
     RETURN QUERY
+    WITH registered AS MATERIALIZED (SELECT r.tenant_id FROM catalog_sync.registry_rows() AS r)
     SELECT 'tenant_not_attached'::text, ts.tenant_id, ts.schema_name
     FROM catalog_sync.tenant_schemas() ts
     WHERE NOT ts.attached AND NOT ts.detached
     UNION ALL
-    SELECT 'unattached_rows'::text, c.tenant_id, count(*)::text || ' ' || c.catalog || ' rows'
+    SELECT 'unattached_rows'::text, c.tenant_id,
+           count(*)::text || ' ' || c.catalog || ' rows'
+           || CASE WHEN NOT EXISTS (SELECT FROM registered WHERE registered.tenant_id = c.tenant_id)
+                   THEN ' (tenant not in the registry)' ELSE '' END
     FROM (SELECT 'job_catalog' AS catalog, j.tenant_id FROM public.job_catalog j
           UNION ALL SELECT 'provider_catalog', p.tenant_id FROM public.provider_catalog p
           UNION ALL SELECT 'service_catalog', s.tenant_id FROM public.service_catalog s) AS c
     WHERE NOT EXISTS (SELECT FROM catalog_sync.tenant t WHERE t.tenant_id = c.tenant_id AND t.detached_at IS NULL)
+       OR NOT EXISTS (SELECT FROM registered WHERE registered.tenant_id = c.tenant_id)
     GROUP BY c.tenant_id, c.catalog
     UNION ALL
     SELECT 'trigger_' || lower(st.state), NULL::bigint, 'tenants_tenant.' || st.trigger_name
