@@ -33,9 +33,11 @@ from pyinstaller_tools.interrupts import die_of_sigint
 
 # psycopg logs what it ignores while it cleans up after an error or a Ctrl-C ("error ignored in
 # rollback ... another command is already in progress", when a Ctrl-C cancelled a query), and
-# logging's last resort prints that on stderr before the command's own error line, which says what
-# happened (flaky demo Ctrl-C test, twentieth session).
-logging.getLogger("psycopg").addHandler(logging.NullHandler())
+# logging's last resort printed that on stderr before the command's own error line, which says what
+# happened (flaky demo Ctrl-C test, twentieth session). Only that: its other warnings (a cancel that
+# failed, an unknown time zone) still reach stderr (review, same session).
+logging.getLogger("psycopg").addFilter(
+    lambda record: not record.getMessage().startswith("error ignored in rollback"))
 
 EXIT_OK, EXIT_DRIFT, EXIT_ERROR = 0, 1, 2   # EXIT_DRIFT also: audit found a high-severity problem
 # The reader of stdout went away (`catalog-sync status | head -1`): what a shell reports for a
@@ -201,10 +203,14 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         raise ToolError("catalog_sync is installed but alembic has no record of it (installed from catalog-sync "
                         "install-sql or db/ directly?); remove it with catalog-sync uninstall --yes (it drops the "
                         "catalogs too), then run migrate, attach --all and backfill")
-    if not (superuser and superuser[0]):
-        # (it failed part-way with "must be member of role catalog_sync_owner": docs review, twentieth session)
-        raise ToolError("migrate needs a superuser (it creates the machinery's roles and objects owned by them); "
-                        "nothing was changed: connect as one, or hand a DBA the script of catalog-sync migrate --sql")
+    target = migrate.revisions()[-1] if args.revision == "head" else args.revision
+    if not (superuser and superuser[0]) and before != target:
+        # (it failed part-way with "must be member of role catalog_sync_owner": docs review, twentieth session;
+        # already at the target, there is nothing to do, and a deploy's migrate step passes)
+        script = "catalog-sync migrate --sql" + (f" --revision {before}:{args.revision}" if before else "")
+        raise ToolError(f"migrate needs a superuser to go from {before or 'base'} to {target} (it creates the "
+                        f"machinery's roles and objects owned by them); nothing was changed: connect as one, or "
+                        f"hand a DBA the script of {script}")
     migrate.upgrade(dsn, args.revision, lock_timeout=args.lock_timeout)
     after = migrate.current(dsn)
     print(f"migrated: {before or 'base'} -> {after or 'base'}" if after != before

@@ -8,6 +8,7 @@ each checks that it did not); the tests that change things get a fresh one.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import shutil
@@ -882,6 +883,38 @@ def test_a_reader_that_goes_away_part_way_gets_the_sigpipe_code(argv: list[str],
         assert proc.wait(timeout=120) == cli.EXIT_BROKEN_PIPE
         assert proc.stderr.read() == b""
 
+
+
+def test_migrate_as_an_installer_at_head_is_a_noop_and_below_it_names_the_script(
+        conn: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[str]) -> None:
+    """(review, twentieth session) The superuser check first refused every non-superuser migrate,
+    also where there was nothing to do (a deploy's idempotent migrate step, as the application role)."""
+    conn.execute("GRANT catalog_sync_installer TO zumodra_app")
+    conn.execute("GRANT SELECT ON public.alembic_version TO zumodra_app")
+    try:
+        code, out, err = run(capsys, "migrate", dsn=db.dsn(user=seed.APP_ROLE))
+        assert code == 0 and out.startswith("already at 0001: nothing to migrate"), (out, err)
+        assert_refused(run(capsys, "migrate", "--revision", "0002", dsn=db.dsn(user=seed.APP_ROLE)),
+                       "needs a superuser to go from 0001 to 0002", "migrate --sql --revision 0001:0002")
+    finally:       # roles are cluster-wide: test_missing_privileges expects the plain app role
+        conn.execute("REVOKE catalog_sync_installer FROM zumodra_app")
+
+
+def test_psycopg_warnings_reach_stderr_but_its_ignored_rollback(capsys: pytest.CaptureFixture[str]) -> None:
+    """(review, twentieth session) A NullHandler on psycopg's logger, added so that "error ignored in
+    rollback" after a Ctrl-C would not precede the error line, hid its other warnings too (a cancel
+    that failed, an unknown time zone). Only that one is dropped now."""
+    logger = logging.getLogger("psycopg")
+    seen: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: seen.append(record.getMessage())     # type: ignore[method-assign]
+    logger.addHandler(handler)
+    try:
+        logger.warning("error ignored in rollback on %s: %s", "<conn>", "another command is already in progress")
+        logger.warning("query cancellation failed: %s", "timeout")
+    finally:
+        logger.removeHandler(handler)
+    assert seen == ["query cancellation failed: timeout"]
 
 def test_uninstall(conn: psycopg.Connection, app: psycopg.Connection, db: Db,
                    capsys: pytest.CaptureFixture[str]) -> None:

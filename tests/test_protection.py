@@ -363,7 +363,7 @@ def test_routes_around_the_first_fixes_are_refused(statement: str, protected: No
 def test_a_sync_trigger_cannot_be_dropped_with_an_extension(trigger: str, protected: None, app: psycopg.Connection,
                                                            conn: psycopg.Connection) -> None:
     """HOLE (red team, twentieth session), fixed. With protect on, the application role (CREATE on the
-    database, as django-tenants needs) made a sync trigger a member of a trusted extension (ALTER
+    database, as django-tenants needs) made a sync trigger dependent on a trusted extension (ALTER
     TRIGGER ... DEPENDS ON EXTENSION: the trigger stayed INSTALLED, so protect let it pass), then
     DROP EXTENSION dropped the trigger with a table of the extension's: protect refused a dropped sync
     trigger only when no table was dropped by the same command. A tenant suspended afterwards stayed
@@ -405,7 +405,7 @@ def test_the_registry_key_the_catalogs_reference_cannot_be_dropped(protected: No
 @pytest.mark.parametrize("index", [f"{ACME}.ats_jobposting_uuid_key", "public.tenants_tenant_pkey"])
 def test_an_index_cannot_be_made_to_go_with_an_extension(index: str, protected: None, app: psycopg.Connection,
                                                         conn: psycopg.Connection) -> None:
-    """(red team, twentieth session) The contract's uuid key made a member of an extension (ALTER INDEX
+    """(red team, twentieth session) The contract's uuid key made dependent on an extension (ALTER INDEX
     ... DEPENDS ON EXTENSION), then dropped with it: protect refuses dropping that key otherwise. The
     tenant's writes then failed closed. Now the dependency is refused, as for the sync triggers."""
     conn.execute("DO $$ BEGIN EXECUTE format('GRANT CREATE ON DATABASE %I TO %I', current_database(), "

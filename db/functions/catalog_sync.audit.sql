@@ -13,7 +13,10 @@ DECLARE
     v_replaced  oid[];      -- registered OIDs whose contract name means another table, or gone
     v_replacing oid[];      -- the tables their names mean now
 BEGIN
-    SELECT coalesce(array_agg(r.relid), '{}'), coalesce(array_agg(r.named_relid) FILTER (WHERE r.named_relid IS NOT NULL), '{}')
+    -- (a moved table's OID still names the registered table: its owner is
+    -- checked below as any other's; review, twentieth session)
+    SELECT coalesce(array_agg(r.relid) FILTER (WHERE r.why <> 'moved'), '{}'),
+           coalesce(array_agg(r.named_relid) FILTER (WHERE r.named_relid IS NOT NULL), '{}')
     INTO v_replaced, v_replacing
     FROM catalog_sync.replaced_tables(NULL) AS r;
 
@@ -87,7 +90,8 @@ BEGIN
                             'catalog-sync verify --repair attaches it and re-syncs the tenant', r.relid)
                 WHEN 'moved'
                 THEN format('the registry names this schema, and the registered table (oid %s) is %s: the '
-                            'application''s writes go to the schema the registry names, and are not synced; '
+                            'application''s writes go to the schema the registry names, and are not synced (or fail, '
+                            'when it has no such table); '
                             'set the registry''s schema_name back, or catalog-sync verify --repair attaches '
                             'what the name means there', r.relid, catalog_sync.qualified_name(r.relid))
                 ELSE format('the registered table (oid %s) was dropped: catalog-sync verify --repair removes the '

@@ -48,7 +48,7 @@ BEGIN
         LIMIT 1;
     END IF;
     -- A sync trigger, or an index, of a registered table or the registry made
-    -- a member of an extension (ALTER TRIGGER / ALTER INDEX ... DEPENDS ON
+    -- dependent on an extension (ALTER TRIGGER / ALTER INDEX ... DEPENDS ON
     -- EXTENSION): DROP EXTENSION would drop it (red team, twentieth session:
     -- the triggers; check_drop() refuses that too; and the contract's uuid
     -- key, which protect otherwise keeps).
@@ -157,7 +157,7 @@ BEGIN
     FROM pg_catalog.pg_event_trigger_dropped_objects() AS d;
     -- A sync trigger dropped without its own table: any other table dropped
     -- by the same command does not count (red team, twentieth session: the
-    -- trigger made a member of an extension with ALTER TRIGGER ... DEPENDS ON
+    -- trigger made dependent on an extension with ALTER TRIGGER ... DEPENDS ON
     -- EXTENSION, then DROP EXTENSION dropped it with a table of the
     -- extension's). Tables and triggers by their address names (schema, table
     -- [, trigger]), unquoted.

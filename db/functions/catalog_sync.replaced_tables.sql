@@ -12,6 +12,16 @@
 -- verify (table_replaced / table_missing), audit, status and backfill decide
 -- with it, and none of them reads the registered OIDs of these rows, which may
 -- now name anything.
+-- (An older form returned no why column: dropped, since CREATE OR REPLACE
+-- cannot change a function's result type.)
+DO $$
+BEGIN
+    IF pg_catalog.pg_get_function_result(pg_catalog.to_regprocedure('catalog_sync.replaced_tables(bigint)'))
+       NOT LIKE '%why text%' THEN
+        DROP FUNCTION catalog_sync.replaced_tables(bigint);
+    END IF;
+END
+$$;
 CREATE OR REPLACE FUNCTION catalog_sync.replaced_tables(p_tenant_id bigint)
 RETURNS TABLE (tenant_id bigint, relid oid, source_table name, schema_name name, named_relid oid, why text)
 LANGUAGE sql STABLE
@@ -22,14 +32,21 @@ AS $$
                  CASE WHEN named.oid IS NOT NULL AND named.oid <> a.relid THEN 'replaced'
                       WHEN reg.nspname IS NULL THEN 'dropped'
                       WHEN reg.nspname <> t.schema_name THEN 'moved' END AS why
-          FROM catalog_sync.attached_table AS a
+          -- one tenant's tables by its index, or all of them: two branches, as
+          -- one "IS NULL OR =" condition planned generically scans them all for
+          -- each tenant (review, twentieth session)
+          FROM (SELECT * FROM catalog_sync.attached_table AS x WHERE x.tenant_id = p_tenant_id
+                UNION ALL
+                SELECT * FROM catalog_sync.attached_table AS x WHERE p_tenant_id IS NULL) AS a
           JOIN catalog_sync.tenant AS t ON t.tenant_id = a.tenant_id
-          CROSS JOIN LATERAL (SELECT catalog_sync.named_relation(t.schema_name, a.source_table, a.relid) AS oid) AS named
+          -- (OFFSET 0: a subquery of its own, so that named_relation() runs once
+          -- per table, not once for each mention of its result above)
+          CROSS JOIN LATERAL (SELECT catalog_sync.named_relation(t.schema_name, a.source_table, a.relid) AS oid
+                              OFFSET 0) AS named
           LEFT JOIN LATERAL (SELECT n.nspname
                              FROM pg_catalog.pg_class AS c
                              JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
-                             WHERE c.oid = a.relid) AS reg ON true
-          WHERE (p_tenant_id IS NULL OR a.tenant_id = p_tenant_id)) AS r
+                             WHERE c.oid = a.relid) AS reg ON true) AS r
     WHERE r.why IS NOT NULL
 $$;
 ALTER FUNCTION catalog_sync.replaced_tables(bigint) OWNER TO catalog_sync_owner;

@@ -12,7 +12,9 @@
 --             relation than the registered one (rows not compared): the
 --             registered table was renamed away or dropped and another took
 --             its name (a restore from a dump, a table rebuilt and swapped
---             in): the application writes there, and nothing syncs it
+--             in): the application writes there, and nothing syncs it;
+--             or the registered table is outside the schema the registry
+--             names for the tenant (replaced_tables(): moved)
 --   unreadable  RLS enabled or the machinery's privileges revoked (rows not compared)
 -- One call reads in one snapshot (STABLE: every query of it uses the snapshot
 -- of the statement that called it). READ COMMITTED only: before it parses any
