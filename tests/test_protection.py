@@ -11,6 +11,7 @@ from tests.conftest import Db
 from tests.jobs import catalog_count, insert_job, verify_findings
 
 ACME = "tenant_acme"
+GLOBEX = "tenant_globex"
 
 
 @pytest.fixture
@@ -415,4 +416,46 @@ def test_an_index_cannot_be_made_to_go_with_an_extension(index: str, protected: 
     with pytest.raises(psycopg.errors.InsufficientPrivilege, match="would be dropped with extension tsm_system_rows"):
         app.execute(f"ALTER INDEX {index} DEPENDS ON EXTENSION tsm_system_rows")
     app.execute("DROP EXTENSION tsm_system_rows")
+    assert verify_findings(conn) == []
+
+
+def test_the_registry_cannot_be_rewritten(protected: None, app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    """HOLE (re-test by a red team, twentieth session), fixed. The application role rewrote the registry:
+    ALTER TABLE public.tenants_tenant ALTER COLUMN id TYPE bigint USING <two tenants' ids swapped>. No row
+    trigger fired and the foreign keys still held; a tenant deleted afterwards left its jobs public under
+    the other one's id, and repair relabelled them as the other tenant's. Now protect refuses a rewrite of
+    the registry's values by anyone but an installer, as it does for registered tables."""
+    acme, globex = (row[0] for row in conn.execute(
+        "SELECT id FROM public.tenants_tenant WHERE schema_name IN (%s, %s) ORDER BY schema_name", (ACME, GLOBEX)))
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="would be rewritten"):
+        app.execute(f"ALTER TABLE public.tenants_tenant ALTER COLUMN id TYPE bigint "
+                    f"USING CASE id WHEN {acme} THEN {globex} WHEN {globex} THEN {acme} ELSE id END")
+    assert conn.execute("SELECT id FROM public.tenants_tenant WHERE schema_name = %s", (ACME,)).fetchone() == (acme,)
+    assert verify_findings(conn) == []
+
+
+def test_a_policy_on_the_registry_never_runs_as_the_definer(app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    """HOLE (re-test by a red team, twentieth session), fixed. The application role, owner of the registry,
+    enabled row level security on it with a policy over its own function: the installers' reads of the
+    registry (verify, audit, status, attach, repair) ran that function as catalog_sync_owner (it rewrote
+    catalog rows), and a policy hiding a tenant made repair purge that registered tenant. Now those reads
+    run with row_security = off: a read the policy would affect fails (42501) before any policy runs."""
+    app.execute("CREATE TABLE public.policy_spy_log (who text)")
+    app.execute("GRANT INSERT ON public.policy_spy_log TO PUBLIC")
+    app.execute("CREATE FUNCTION public.policy_spy(bigint) RETURNS boolean LANGUAGE plpgsql AS "
+                "$$ BEGIN INSERT INTO public.policy_spy_log VALUES (current_user); RETURN true; END $$")
+    app.execute("ALTER TABLE public.tenants_tenant ENABLE ROW LEVEL SECURITY")
+    app.execute("CREATE POLICY spy ON public.tenants_tenant USING (public.policy_spy(id))")
+    acme = conn.execute("SELECT id FROM public.tenants_tenant WHERE schema_name = %s", (ACME,)).fetchone()
+    before = conn.execute("SELECT count(*) FROM public.job_catalog").fetchone()
+    for statement, args in (("SELECT * FROM catalog_sync.verify_global()", None),
+                            ("SELECT * FROM catalog_sync.tenant_schemas()", None),
+                            ("SELECT * FROM catalog_sync.status()", None),
+                            ("SELECT * FROM catalog_sync.audit()", None),
+                            ("SELECT catalog_sync.purge_tenant(%s)", acme)):
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
+            conn.execute(statement, args)
+    assert conn.execute("SELECT count(*) FROM public.policy_spy_log").fetchone() == (0,)
+    assert conn.execute("SELECT count(*) FROM public.job_catalog").fetchone() == before
+    app.execute("ALTER TABLE public.tenants_tenant DISABLE ROW LEVEL SECURITY")
     assert verify_findings(conn) == []

@@ -10,6 +10,7 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET jit = off   -- see docs/architecture.md, "No JIT in the sync"
 SET constraint_exclusion = partition   -- see docs/security.md, "Session settings"
+SET row_security = off  -- (registry_row(): see registry_rows())
 AS $$
 DECLARE
     v_deleted bigint;

@@ -9,6 +9,12 @@ CREATE OR REPLACE FUNCTION catalog_sync.registry_rows(p_schemas text[] DEFAULT N
 RETURNS TABLE (tenant_id bigint, tenant_schema text, company_name text, tenant_status text)
 LANGUAGE plpgsql STABLE   -- reads on its caller's snapshot (see registry_row())
 SET search_path = pg_catalog, pg_temp
+-- The application owns the registry: a row level security policy of its own
+-- on it would run its code as the definer, and hide rows (a registered tenant
+-- then looked gone, and repair purged it: red team, twentieth session). Off,
+-- a read the policy would affect fails instead (42501), before any policy
+-- expression runs.
+SET row_security = off
 AS $$
 DECLARE
     v_lock_timeout text := pg_catalog.current_setting('lock_timeout');

@@ -20,21 +20,26 @@ AS $$
 BEGIN
     PERFORM catalog_sync.assert_registry();
     RETURN QUERY
-    WITH registered AS MATERIALIZED (SELECT r.tenant_id FROM catalog_sync.registry_rows() AS r)
+    WITH registered AS MATERIALIZED (SELECT r.tenant_id FROM catalog_sync.registry_rows() AS r
+                                     WHERE r.tenant_id IS NOT NULL)
     SELECT 'tenant_not_attached'::text, ts.tenant_id, ts.schema_name
     FROM catalog_sync.tenant_schemas() ts
     WHERE NOT ts.attached AND NOT ts.detached
     UNION ALL
-    SELECT 'unattached_rows'::text, c.tenant_id,
-           count(*)::text || ' ' || c.catalog || ' rows'
-           || CASE WHEN NOT EXISTS (SELECT FROM registered WHERE registered.tenant_id = c.tenant_id)
+    -- Counted per tenant and catalog first, then each group checked: one
+    -- probe per group, not per catalog row (NOT IN over the registry's ids:
+    -- a hashed subplan).
+    SELECT 'unattached_rows'::text, g.tenant_id,
+           g.n::text || ' ' || g.catalog || ' rows'
+           || CASE WHEN g.tenant_id NOT IN (SELECT registered.tenant_id FROM registered)
                    THEN ' (tenant not in the registry)' ELSE '' END
-    FROM (SELECT 'job_catalog' AS catalog, j.tenant_id FROM public.job_catalog j
-          UNION ALL SELECT 'provider_catalog', p.tenant_id FROM public.provider_catalog p
-          UNION ALL SELECT 'service_catalog', s.tenant_id FROM public.service_catalog s) AS c
-    WHERE NOT EXISTS (SELECT FROM catalog_sync.tenant t WHERE t.tenant_id = c.tenant_id AND t.detached_at IS NULL)
-       OR NOT EXISTS (SELECT FROM registered WHERE registered.tenant_id = c.tenant_id)
-    GROUP BY c.tenant_id, c.catalog
+    FROM (SELECT c.tenant_id, c.catalog, count(*) AS n
+          FROM (SELECT 'job_catalog' AS catalog, j.tenant_id FROM public.job_catalog j
+                UNION ALL SELECT 'provider_catalog', p.tenant_id FROM public.provider_catalog p
+                UNION ALL SELECT 'service_catalog', s.tenant_id FROM public.service_catalog s) AS c
+          GROUP BY c.tenant_id, c.catalog) AS g
+    WHERE NOT EXISTS (SELECT FROM catalog_sync.tenant t WHERE t.tenant_id = g.tenant_id AND t.detached_at IS NULL)
+       OR g.tenant_id NOT IN (SELECT registered.tenant_id FROM registered)
     UNION ALL
     SELECT 'trigger_' || lower(st.state), NULL::bigint, 'tenants_tenant.' || st.trigger_name
     FROM catalog_sync.trigger_state('public.tenants_tenant'::regclass, 'tenants_tenant', NULL) st
