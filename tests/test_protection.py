@@ -20,6 +20,18 @@ def protected(db: Db, conn: psycopg.Connection) -> None:
     assert conn.execute("SELECT count(*) FROM pg_event_trigger WHERE evtname LIKE 'catalog_sync%'").fetchone() == (3,)
 
 
+
+def grant_app_create_on_database(conn: psycopg.Connection) -> None:
+    """What django-tenants' application role has, to create the tenant schemas."""
+    conn.execute("DO $$ BEGIN EXECUTE format('GRANT CREATE ON DATABASE %I TO %I', current_database(), "
+                 f"'{seed.APP_ROLE}'); END $$")
+
+
+def create_trusted_extension(app: psycopg.Connection) -> None:
+    """An extension the application role may create itself (trusted: no superuser needed)."""
+    app.execute("CREATE SCHEMA app_x")
+    app.execute("CREATE EXTENSION tsm_system_rows SCHEMA app_x")
+
 @pytest.mark.parametrize("statement", [
     f"ALTER TABLE {ACME}.ats_jobposting DISABLE TRIGGER catalog_sync_job_update",
     f"ALTER TABLE {ACME}.ats_jobposting DISABLE TRIGGER USER",
@@ -295,8 +307,7 @@ def test_renaming_an_attached_tenant_schema_is_refused(protected: None, app: psy
     superuser). protect did not watch ALTER SCHEMA; now any ALTER SCHEMA of a schema that holds attached
     tables is refused (a rename cannot be told from an owner change in the event), and so is a rename into
     an attached tenant's schema name."""
-    conn.execute("DO $$ BEGIN EXECUTE format('GRANT CREATE ON DATABASE %I TO %I', current_database(), "
-                 f"'{seed.APP_ROLE}'); END $$")        # as django-tenants' role has, to create schemas
+    grant_app_create_on_database(conn)
     with pytest.raises(psycopg.errors.InsufficientPrivilege, match="holds attached tenant tables"):
         app.execute(f"ALTER SCHEMA {ACME} RENAME TO tenant_acme_real")
     # (second re-test) also when the registry, which the application owns, names the new name first
@@ -349,8 +360,7 @@ def test_routes_around_the_first_fixes_are_refused(statement: str, protected: No
     (194 times in 20 s; it then made itself a superuser); moved the tenant's tables to a schema of its
     own, whose renames protect allowed, and raced them as before; and renamed the job table's columns
     with ALTER VIEW ... RENAME COLUMN, whose tag protect did not watch."""
-    conn.execute("DO $$ BEGIN EXECUTE format('GRANT CREATE ON DATABASE %I TO %I', current_database(), "
-                 f"'{seed.APP_ROLE}'); END $$")
+    grant_app_create_on_database(conn)
     app.execute("CREATE FUNCTION public.app_immutable(integer) RETURNS integer LANGUAGE sql IMMUTABLE "
                 "AS 'SELECT $1'")
     app.execute("CREATE SCHEMA elsewhere")
@@ -370,10 +380,8 @@ def test_a_sync_trigger_cannot_be_dropped_with_an_extension(trigger: str, protec
     trigger only when no table was dropped by the same command. A tenant suspended afterwards stayed
     public. Now the dependency is refused, and so is the drop of a sync trigger without its own table
     (a superuser's dependency, then the application's DROP EXTENSION)."""
-    conn.execute("DO $$ BEGIN EXECUTE format('GRANT CREATE ON DATABASE %I TO %I', current_database(), "
-                 f"'{seed.APP_ROLE}'); END $$")
-    app.execute("CREATE SCHEMA app_x")
-    app.execute("CREATE EXTENSION tsm_system_rows SCHEMA app_x")      # trusted: no superuser needed
+    grant_app_create_on_database(conn)
+    create_trusted_extension(app)
     app.execute("CREATE TABLE app_x.dummy (i integer)")
     app.execute("ALTER EXTENSION tsm_system_rows ADD TABLE app_x.dummy")
     with pytest.raises(psycopg.errors.InsufficientPrivilege, match="would be dropped with extension tsm_system_rows"):
@@ -409,10 +417,8 @@ def test_an_index_cannot_be_made_to_go_with_an_extension(index: str, protected: 
     """(red team, twentieth session) The contract's uuid key made dependent on an extension (ALTER INDEX
     ... DEPENDS ON EXTENSION), then dropped with it: protect refuses dropping that key otherwise. The
     tenant's writes then failed closed. Now the dependency is refused, as for the sync triggers."""
-    conn.execute("DO $$ BEGIN EXECUTE format('GRANT CREATE ON DATABASE %I TO %I', current_database(), "
-                 f"'{seed.APP_ROLE}'); END $$")
-    app.execute("CREATE SCHEMA app_x")
-    app.execute("CREATE EXTENSION tsm_system_rows SCHEMA app_x")
+    grant_app_create_on_database(conn)
+    create_trusted_extension(app)
     with pytest.raises(psycopg.errors.InsufficientPrivilege, match="would be dropped with extension tsm_system_rows"):
         app.execute(f"ALTER INDEX {index} DEPENDS ON EXTENSION tsm_system_rows")
     app.execute("DROP EXTENSION tsm_system_rows")

@@ -13,10 +13,11 @@ SET constraint_exclusion = partition   -- see docs/security.md, "Session setting
 SET row_security = off  -- (registry_row(): see registry_rows())
 AS $$
 DECLARE
-    v_deleted bigint;
+    v_deleted    bigint;
+    v_registered boolean := (SELECT r.tenant_id FROM catalog_sync.registry_row(p_tenant_id) AS r) IS NOT NULL;
 BEGIN
-    IF EXISTS (SELECT FROM catalog_sync.tenant t WHERE t.tenant_id = p_tenant_id AND t.detached_at IS NULL)
-       AND (SELECT r.tenant_id FROM catalog_sync.registry_row(p_tenant_id) AS r) IS NOT NULL THEN
+    IF v_registered
+       AND EXISTS (SELECT FROM catalog_sync.tenant t WHERE t.tenant_id = p_tenant_id AND t.detached_at IS NULL) THEN
         RAISE EXCEPTION 'catalog_sync: tenant % is attached; use backfill_tenant() to repair it', p_tenant_id;
     END IF;
     PERFORM catalog_sync.lock_for_tenant_change(ARRAY[p_tenant_id]);
@@ -24,7 +25,7 @@ BEGIN
          p AS (DELETE FROM public.provider_catalog c WHERE c.tenant_id = p_tenant_id RETURNING 1),
          s AS (DELETE FROM public.service_catalog c WHERE c.tenant_id = p_tenant_id RETURNING 1)
     SELECT (SELECT count(*) FROM j) + (SELECT count(*) FROM p) + (SELECT count(*) FROM s) INTO v_deleted;
-    IF (SELECT r.tenant_id FROM catalog_sync.registry_row(p_tenant_id) AS r) IS NULL THEN
+    IF NOT v_registered THEN
         DELETE FROM catalog_sync.tenant t WHERE t.tenant_id = p_tenant_id;      -- (its attached_table rows cascade)
     END IF;
     RETURN v_deleted;
