@@ -1394,6 +1394,78 @@ def test_a_registry_naming_another_schema_than_the_tables_is_found(
     arena.assert_canary()
 
 
+REGISTRY_TRIGGERS = ("catalog_sync_tenant_update", "catalog_sync_tenant_delete")
+
+
+def set_schema_names_unseen(app: psycopg.Connection, route: str, renames: dict[str, str]) -> None:
+    """The application (it owns the registry) changes tenants' schema_name so that the registry's update
+    trigger does not see it: with the trigger disabled meanwhile, or by a rewrite of the column."""
+    cases = " ".join(f"WHEN '{old}' THEN '{new}'" for old, new in renames.items())
+    if route == "trigger disabled":
+        for name in REGISTRY_TRIGGERS:
+            app.execute(f"ALTER TABLE public.tenants_tenant DISABLE TRIGGER {name}")
+        app.execute(f"UPDATE public.tenants_tenant SET schema_name = CASE schema_name {cases} END "
+                    f"WHERE schema_name IN ({', '.join(repr(o) for o in renames)})")
+        for name in REGISTRY_TRIGGERS:
+            app.execute(f"ALTER TABLE public.tenants_tenant ENABLE ALWAYS TRIGGER {name}")
+    else:
+        app.execute(f"ALTER TABLE public.tenants_tenant ALTER COLUMN schema_name TYPE varchar(63) "
+                    f"USING CASE schema_name {cases} ELSE schema_name END")
+
+
+@pytest.mark.parametrize("route", ["trigger disabled", "rewrite"])
+def test_a_registry_schema_name_changed_unseen_is_found(
+        arena: Arena, capsys: pytest.CaptureFixture[str], route: str) -> None:
+    """HOLE (red team, twenty-first session), fixed. The machinery keeps its own copy of each tenant's
+    schema name, which the registry's update trigger keeps equal to the registry's. The application
+    changed the registry's schema_name where that trigger did not see it; replaced_tables() compared the
+    registered tables with the copy, so only the rows' tenant_schema was stale, repair re-synced them
+    from the registered tables, and verify was then clean while django-tenants routed the tenant's
+    writes to a schema nothing syncs. Now the registry's name decides: table_replaced (moved)."""
+    insert_job(arena.tenant, ACME)
+    set_schema_names_unseen(arena.app, route, {ACME: "tenant_acme_v2"})
+    findings = arena.verify_acme()
+    assert ("table_replaced", "the registry names schema tenant_acme_v2 for this tenant; its registered "
+            f"ats_jobposting is {ACME}.ats_jobposting") in findings, findings
+    code, out, _ = run_cli(capsys, "verify", "--repair", "--dsn", arena.db.dsn())
+    assert code == 1 and "not repaired (attach refused): schema tenant_acme_v2 does not exist" in out, out
+    assert ("table_replaced", "the registry names schema tenant_acme_v2 for this tenant; its registered "
+            f"ats_jobposting is {ACME}.ats_jobposting") in arena.verify_acme()
+    code, out, err = run_cli(capsys, "status", "--dsn", arena.db.dsn())
+    assert code == 2 and "the registry names schema tenant_acme_v2" in err, (code, out, err)
+    with pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState, match="the registry names schema tenant_acme_v2"):
+        arena.su.execute("SELECT * FROM catalog_sync.backfill_tenant(%s)", (arena.acme_id,))
+    arena.su.rollback()
+    set_schema_names_unseen(arena.app, route, {"tenant_acme_v2": ACME})
+    assert arena.verify_acme() == []
+    assert run_cli(capsys, "verify", "--dsn", arena.db.dsn())[0] == 0
+    arena.assert_canary()
+
+
+def test_two_tenants_swapping_schema_names_unseen_are_repaired(
+        db: Db, conn: psycopg.Connection, app: psycopg.Connection, capsys: pytest.CaptureFixture[str]) -> None:
+    """(Red team, twenty-first session.) Two tenants' schema names swapped by a rewrite of the registry's
+    column: each tenant's registered tables are now the other's. verify reports both, repair attaches
+    what each name means now and re-syncs both, and the catalog follows the registry: a job written
+    in a schema is published under the tenant whose registry row names that schema."""
+    acme_id, globex_id = db.tenant_id(ACME), db.tenant_id(GLOBEX)
+    insert_job(app, ACME)
+    insert_job(app, GLOBEX)
+    set_schema_names_unseen(app, "rewrite", {ACME: GLOBEX, GLOBEX: ACME})
+    code, out, _ = run_cli(capsys, "verify", "--json", "--dsn", db.dsn())
+    replaced = {(f["tenant_id"], f["schema"]) for f in json.loads(out)["findings"] if f["problem"] == "table_replaced"}
+    assert code == 1 and replaced == {(acme_id, GLOBEX), (globex_id, ACME)}, out
+    code, out, err = run_cli(capsys, "verify", "--repair", "--dsn", db.dsn())
+    assert code == 0, (out, err)
+    assert run_cli(capsys, "verify", "--dsn", db.dsn())[0] == 0
+    assert conn.execute("SELECT tenant_id, schema_name::text FROM catalog_sync.tenant WHERE tenant_id IN (%s, %s) "
+                        "ORDER BY 1", (acme_id, globex_id)).fetchall() == sorted([(acme_id, GLOBEX), (globex_id, ACME)])
+    job = insert_job(app, GLOBEX)
+    assert conn.execute("SELECT tenant_id, tenant_schema FROM public.job_catalog WHERE job_uuid = %s",
+                        (job["uuid"],)).fetchall() == [(acme_id, GLOBEX)]
+    assert run_cli(capsys, "verify", "--dsn", db.dsn())[0] == 0
+
+
 def test_tenant_cannot_rename_its_schema(arena: Arena) -> None:
     """Renaming a schema also needs CREATE on the database, which a tenant role does not have."""
     with pytest.raises(psycopg.errors.InsufficientPrivilege):

@@ -9,6 +9,12 @@
 --   dropped   the registered table is gone and nothing took its name
 --   moved     the registered table is outside the schema the registry names
 --             (the application's registry row changed, or the table was moved)
+-- The schema is the registry's (registry_row()): what django-tenants routes
+-- the tenant's writes to. The machinery's copy (catalog_sync.tenant) follows
+-- it through the registry's update trigger, and lags when that did not fire
+-- (disabled meanwhile, or a rewrite of the column: red team, twenty-first
+-- session); it is used only when the registry has no such row, or a registry
+-- that fails its contract is not read.
 -- verify (table_replaced / table_missing), audit, status and backfill decide
 -- with it, and none of them reads the registered OIDs of these rows, which may
 -- now name anything.
@@ -32,13 +38,17 @@ AS $$
                  CASE WHEN named.oid IS NOT NULL AND named.oid <> a.relid THEN 'replaced'
                       WHEN reg.nspname IS NULL THEN 'dropped'
                       WHEN reg.nspname <> t.schema_name THEN 'moved' END AS why
-          -- one tenant's tables by its index, or all of them: two branches, as
-          -- one "IS NULL OR =" condition planned generically scans them all for
-          -- each tenant (review, twentieth session)
-          FROM (SELECT * FROM catalog_sync.attached_table AS x WHERE x.tenant_id = p_tenant_id
-                UNION ALL
-                SELECT * FROM catalog_sync.attached_table AS x WHERE p_tenant_id IS NULL) AS a
-          JOIN catalog_sync.tenant AS t ON t.tenant_id = a.tenant_id
+          -- one tenant, or all of them: two branches, as one "IS NULL OR ="
+          -- condition planned generically scans them all for each tenant
+          -- (review, twentieth session); the registry read once per tenant
+          -- (OFFSET 0), then the tenant's tables by their index
+          FROM (SELECT m.tenant_id, coalesce(app.tenant_schema::name, m.schema_name) AS schema_name
+                FROM (SELECT * FROM catalog_sync.tenant AS x WHERE x.tenant_id = p_tenant_id
+                      UNION ALL
+                      SELECT * FROM catalog_sync.tenant AS x WHERE p_tenant_id IS NULL) AS m
+                CROSS JOIN LATERAL catalog_sync.registry_row(m.tenant_id) AS app
+                OFFSET 0) AS t
+          JOIN catalog_sync.attached_table AS a ON a.tenant_id = t.tenant_id
           -- (OFFSET 0: a subquery of its own, so that named_relation() runs once
           -- per table, not once for each mention of its result above)
           CROSS JOIN LATERAL (SELECT catalog_sync.named_relation(t.schema_name, a.source_table, a.relid) AS oid

@@ -51,9 +51,9 @@ BEGIN
     -- Whether each registered table is still what the application writes is
     -- replaced_tables()'s decision (by name from pg_catalog, nothing parsed),
     -- shared with audit, status and backfill.
-    FOR v_rel IN SELECT a.relid, a.source_table, t.schema_name, r.why, r.named_relid
+    -- (Its schema_name is the registry's, which the machinery's copy may lag.)
+    FOR v_rel IN SELECT a.relid, a.source_table, r.schema_name, r.why, r.named_relid
                  FROM catalog_sync.attached_table a
-                 JOIN catalog_sync.tenant t ON t.tenant_id = a.tenant_id
                  LEFT JOIN catalog_sync.replaced_tables(p_tenant_id) r ON r.relid = a.relid
                  WHERE a.tenant_id = p_tenant_id ORDER BY a.source_table LOOP
         catalog := NULL;
