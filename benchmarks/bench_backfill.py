@@ -15,19 +15,27 @@ round, the catalog truncated before each variant, median reported):
 After each full variant the catalog is compared (row count and a hash of every
 synced column) so both compute the same rows.
 
+With --verify, the catalog is then filled by backfill_tenant() once more and
+`catalog-sync verify` and `catalog-sync status` are timed over it, as a DBA
+runs them (no target; printed against the median backfill).
+
     python benchmarks/bench_backfill.py [--dsn DSN] [--jobs 100000] [--tenants 100] [--rounds 2]
     python benchmarks/bench_backfill.py --jobs 1000000 --tenants 1000 --rounds 1    # the issue's size
+    python benchmarks/bench_backfill.py --jobs 1000000 --tenants 1000 --rounds 1 --verify
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
 import time
 from typing import Any
 
 import common
 from psycopg import sql
 
-from pyinstaller_tools import operations, seed
+from pyinstaller_tools import cli, operations, seed
 
 BACKFILL, RAW, LOOP = "backfill_tenant()", "raw INSERT ... SELECT", "per-row loop (sampled)"
 
@@ -42,6 +50,8 @@ def main() -> None:
     parser.add_argument("--tenants", type=int, default=100, help="tenant schemas (default 100)")
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds (default 2)")
     parser.add_argument("--sample", type=int, default=2000, help="rows timed in the per-row loop")
+    parser.add_argument("--verify", action="store_true",
+                        help="then time catalog-sync verify and status over the backfilled catalog")
     common.add_profile_option(parser)
     args = parser.parse_args()
     per_tenant = max(1, args.jobs // args.tenants)
@@ -121,6 +131,7 @@ def main() -> None:
             samples = common.alternate({BACKFILL: run_backfill, RAW: run_raw, LOOP: run_loop}, args.rounds)
             if args.profile:
                 common.print_profile(admin, "backfill, raw INSERT and per-row loop")
+            timed_tools = time_verify_and_status(dsn, run_backfill) if args.verify else []
 
         same = len(hashes[BACKFILL] | hashes[RAW]) == 1
         common.progress(f"catalog after backfill vs raw INSERT: {'identical' if same else 'DIFFERENT'} "
@@ -140,6 +151,28 @@ def main() -> None:
             ])
         print(f"throughput: backfill {total_jobs / sync_s:,.0f} jobs/s, "
               f"raw INSERT {total_jobs / common.median(samples[RAW]):,.0f} jobs/s")
+        for command, seconds, outcome in timed_tools:
+            print(f"catalog-sync {command}: {common.format_seconds(seconds)} ({seconds / sync_s:.2f}x the median "
+                  f"backfill; {total_jobs / seconds:,.0f} jobs/s); {outcome}")
+
+
+def time_verify_and_status(dsn: str, fill: Any) -> list[tuple[str, float, str]]:
+    """The catalog as backfill writes it, then `catalog-sync verify --json` and `status --json`, each timed
+    once through the CLI's own entry (what a DBA runs; the output parsed, not printed)."""
+    fill(0)
+    timed = []
+    for command in ("verify", "status"):
+        common.progress(f"catalog-sync {command}")
+        out = io.StringIO()
+        start = time.perf_counter()
+        with contextlib.redirect_stdout(out):
+            code = cli.main([command, "--json", "--dsn", dsn])
+        seconds = time.perf_counter() - start
+        report = json.loads(out.getvalue())
+        outcome = (f"exit {code}, {len(report['findings'])} finding(s)" if command == "verify"
+                   else f"exit {code}, {len(report)} tenant(s)")
+        timed.append((command, seconds, outcome))
+    return timed
 
 
 def count_eligible(admin: common.Conn, schema: str, tenant_id: int) -> int:

@@ -359,12 +359,18 @@ def cmd_detach(args: argparse.Namespace) -> int:
         # (detach refuses a schema it knows nothing of, unless sync triggers are left on it)
         print(f"{'dry run: ' if args.dry_run else ''}{args.schema} is no tenant (not in the registry): "
               f"{'would drop' if args.dry_run else 'dropped'} {dropped} sync trigger(s) left on its tables")
-    elif before == "detached":
+    elif before in ("detached", "detached by the sync"):
         left = (f"{'would drop' if args.dry_run else 'dropped'} {dropped} sync trigger(s) left on its tables"
                 if dropped else "no trigger to drop")
         if args.purge:      # (its own clause: "no trigger to drop and purge ..." read as one thing not done)
             left += "; would purge its catalog rows" if args.dry_run else "; catalog rows purged"
-        print(f"{'dry run: ' if args.dry_run else ''}{args.schema} is detached already: {left}")
+        if before == "detached by the sync":    # (after a source table was gone: not an opt-out until now)
+            left = (f"{'would mark' if args.dry_run else 'marked'} it detached on purpose (verify and attach --all "
+                    f"skip it once its tables are back); {left}")
+            print(f"{'dry run: ' if args.dry_run else ''}{args.schema} was detached by the sync (a source table "
+                  f"was gone): {left}")
+        else:
+            print(f"{'dry run: ' if args.dry_run else ''}{args.schema} is detached already: {left}")
     else:
         # Not an error: marking a tenant that is not attached is how a DBA opts it out.
         done = "would mark it" if args.dry_run else "marked it"

@@ -88,7 +88,8 @@ def require_superuser(conn: psycopg.Connection, what: str) -> None:
 
 
 def attachable_schemas(conn: psycopg.Connection) -> list[str]:
-    """Tenant schemas with the contract tables, except those detached on purpose."""
+    """Tenant schemas with the contract tables, except those detached (on purpose, or by the sync while a
+    source table is still gone: catalog_sync.tenant_schemas())."""
     rows = conn.execute("SELECT schema_name FROM catalog_sync.tenant_schemas() WHERE NOT detached").fetchall()
     return [r[0] for r in rows]
 
@@ -364,8 +365,8 @@ def attach_states(conn: psycopg.Connection, schemas: Sequence[str]) -> dict[str,
 
 
 def detach_state(conn: psycopg.Connection, schema: str) -> str:
-    """'attached', 'detached', 'not attached' (a registry tenant never attached) or 'unknown', as
-    detach_schema() sees the schema."""
+    """'attached', 'detached' (on purpose), 'detached by the sync' (after a source table was gone), 'not
+    attached' (a registry tenant never attached) or 'unknown', as detach_schema() sees the schema."""
     row = conn.execute("SELECT state FROM catalog_sync.schema_registration(%s)", (schema,)).fetchone()
     return str(row[0]) if row else "unknown"
 
@@ -385,10 +386,17 @@ def detach_preview(conn: psycopg.Connection, schema: str) -> int:
     return count
 
 
-def detach(conn: psycopg.Connection, schema: str, purge: bool, lock_timeout: str = DDL_LOCK_TIMEOUT) -> int:
-    """detach_schema() in the current transaction (the caller commits or rolls back)."""
+# Why repair detaches a tenant itself (catalog_sync.tenant.detached_because): not an opt-out.
+TABLE_GONE = "a source table was gone (verify --repair)"
+
+
+def detach(conn: psycopg.Connection, schema: str, purge: bool, lock_timeout: str = DDL_LOCK_TIMEOUT,
+           because: str | None = None) -> int:
+    """detach_schema() in the current transaction (the caller commits or rolls back). `because`: detached by
+    the tool itself, not on purpose (verify then reports the tenant again once its tables are back)."""
     set_lock_timeout(conn, lock_timeout)
-    row = conn.execute("SELECT triggers_dropped FROM catalog_sync.detach_schema(%s, %s)", (schema, purge)).fetchone()
+    row = conn.execute("SELECT triggers_dropped FROM catalog_sync.detach_schema(%s, %s, %s)",
+                       (schema, purge, because)).fetchone()
     return int(row[0]) if row else 0
 
 
@@ -675,13 +683,14 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
             # Its rows can never be verified again: take them out, record the detach.
             try:
                 with conn.transaction():
-                    detach(conn, schema or "", True, lock_timeout)
+                    detach(conn, schema or "", True, lock_timeout, because=TABLE_GONE)
             except psycopg.errors.LockNotAvailable:
                 busy.append(schema or "")
             except psycopg.errors.InsufficientPrivilege as exc:     # not the tables' owner: the others go on
                 detach_refused.append(describe(exc))
             else:
-                done.append(f"{schema}: a source table was dropped; catalog rows removed, tenant detached")
+                done.append(f"{schema}: a source table is gone; catalog rows removed, tenant detached until its "
+                            "tables are back (verify reports it then)")
             # detached, or left as it is: nothing else of it can be repaired (its tables cannot be read)
             gone.add(tenant_id)
         for key in list(by_problem):
@@ -747,8 +756,13 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
         for tenant_id, schema in sorted(by_problem.get("unattached_rows", ()), key=lambda x: x[0] or 0):
             if tenant_id in resynced:
                 continue
-            row = conn.execute("SELECT catalog_sync.purge_tenant(%s)", (tenant_id,)).fetchone()
             name = f"{schema} (tenant {tenant_id}, not attached)" if schema else f"tenant {tenant_id} (not attached)"
+            try:
+                with conn.transaction():
+                    row = conn.execute("SELECT catalog_sync.purge_tenant(%s)", (tenant_id,)).fetchone()
+            except psycopg.errors.ObjectNotInPrerequisiteState:    # attached while this waited for its lock
+                not_done.append(f"not repaired (attached meanwhile; run verify again): {name}")
+                continue
             done.append(f"{name}: {row[0] if row else 0} catalog rows removed")
     if unreadable:
         names = sorted({s for k in ("contract", "unreadable", "error") for _, s in by_problem_all.get(k, ()) if s})

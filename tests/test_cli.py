@@ -1589,7 +1589,7 @@ def test_repair_by_an_installer_leaves_the_registry_triggers_to_a_superuser_and_
         assert code == 1, (out, err)
         assert "catalog-sync: error" not in err, err
         assert f"repaired: {ACME}: 1 inserted, 0 updated, 0 removed" in out, out
-        assert f"repaired: {GLOBEX}: a source table was dropped; catalog rows removed, tenant detached" in out, out
+        assert f"repaired: {GLOBEX}: a source table is gone; catalog rows removed, tenant detached" in out, out
         line = next(row for row in out.splitlines()
                     if row.startswith("not repaired") and "public.tenants_tenant" in row)
         assert "superuser" in line and "on_tenant_change" in line, line
@@ -1621,7 +1621,7 @@ def test_a_repair_stopped_by_an_error_names_what_it_had_committed(
         raise psycopg.errors.LockNotAvailable("canceling statement due to lock timeout")
     monkeypatch.setattr(operations, "preflight", locked)
     line = assert_refused(run(capsys, "verify", "--repair", dsn=db.dsn()), "verify --repair stopped: canceling "
-                          "statement due to lock timeout", f"{GLOBEX}: a source table was dropped; catalog rows "
+                          "statement due to lock timeout", f"{GLOBEX}: a source table is gone; catalog rows "
                           "removed, tenant detached", "run verify --repair again")
     assert "(committed, it stays)" in line, line
     assert attached(conn)[GLOBEX] is False

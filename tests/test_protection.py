@@ -27,6 +27,12 @@ def grant_app_create_on_database(conn: psycopg.Connection) -> None:
                  f"'{seed.APP_ROLE}'); END $$")
 
 
+def extension_dependencies(conn: psycopg.Connection) -> list[tuple[str, str]]:
+    """audit's extension_dependency findings: (object, detail)."""
+    return [(r[0], r[1]) for r in conn.execute(
+        "SELECT object, detail FROM catalog_sync.audit() WHERE check_name = 'extension_dependency' ORDER BY 1, 2")]
+
+
 def create_trusted_extension(app: psycopg.Connection) -> None:
     """An extension the application role may create itself (trusted: no superuser needed)."""
     app.execute("CREATE SCHEMA app_x")
@@ -251,7 +257,9 @@ def test_detach_after_the_job_table_itself_was_dropped(
     assert cli.main(["detach", ACME, "--dry-run", "--dsn", db.dsn()]) == 0
     assert f"would drop {left} sync trigger(s) left on its tables" in capsys.readouterr().out
     assert cli.main(["detach", ACME, "--dsn", db.dsn()]) == 0
-    assert f"is detached already: dropped {left} sync trigger(s)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"{ACME} was detached by the sync (a source table was gone): marked it detached on purpose" in out, out
+    assert f"; dropped {left} sync trigger(s) left on its tables" in out, out
     assert leftover_sync_triggers(conn) == 0
 
 
@@ -387,6 +395,10 @@ def test_a_sync_trigger_cannot_be_dropped_with_an_extension(trigger: str, protec
     with pytest.raises(psycopg.errors.InsufficientPrivilege, match="would be dropped with extension tsm_system_rows"):
         app.execute(f"ALTER TRIGGER {trigger} DEPENDS ON EXTENSION tsm_system_rows")
     conn.execute(f"ALTER TRIGGER {trigger} DEPENDS ON EXTENSION tsm_system_rows")     # a superuser passes
+    name, table = trigger.split(" ON ")
+    assert extension_dependencies(conn) == [(table, f"trigger {name} would be dropped with extension "
+                                             "tsm_system_rows, silently (ALTER TRIGGER ... NO DEPENDS ON "
+                                             "EXTENSION tsm_system_rows)")]
     with pytest.raises(psycopg.errors.InsufficientPrivilege, match="sync triggers of an attached table"):
         app.execute("DROP EXTENSION tsm_system_rows")
     conn.execute(f"ALTER TRIGGER {trigger} NO DEPENDS ON EXTENSION tsm_system_rows")
@@ -394,6 +406,31 @@ def test_a_sync_trigger_cannot_be_dropped_with_an_extension(trigger: str, protec
     assert conn.execute("SELECT to_regclass('app_x.dummy')").fetchone() == (None,)
     assert verify_findings(conn) == []
 
+
+
+def test_a_table_rebuilt_and_swapped_in_is_attached_again(protected: None, db: Db, app: psycopg.Connection,
+                                                          conn: psycopg.Connection) -> None:
+    """HOLE (red team, twenty-first session), fixed. With protect on, the application rebuilt its category
+    table the usual way, in one transaction (a copy, DROP TABLE of the old one, the copy renamed, its
+    foreign key added again): protect's drop handler removed the tenant's rows and detached it, and that
+    was recorded as an opt-out. verify was clean, attach --all skipped the tenant, and its jobs were
+    never synced again. Now a tenant the sync detached is reported once its schema holds the contract
+    tables again, and repair attaches it."""
+    insert_job(app, ACME)
+    with app.transaction():
+        app.execute(f"CREATE TABLE {ACME}.ats_jobcategory_new (LIKE {ACME}.ats_jobcategory INCLUDING ALL)")
+        app.execute(f"INSERT INTO {ACME}.ats_jobcategory_new SELECT * FROM {ACME}.ats_jobcategory")
+        app.execute(f"DROP TABLE {ACME}.ats_jobcategory CASCADE")
+        app.execute(f"ALTER TABLE {ACME}.ats_jobcategory_new RENAME TO ats_jobcategory")
+        app.execute(f"ALTER TABLE {ACME}.ats_jobposting ADD CONSTRAINT ats_jobposting_category_id_fk FOREIGN KEY "
+                    f"(category_id) REFERENCES {ACME}.ats_jobcategory (id) DEFERRABLE INITIALLY DEFERRED")
+    findings = verify_findings(conn)
+    assert [p for p, _ in findings] == ["tenant_not_attached"], findings
+    assert (findings[0][1] or "").startswith(f"{ACME} (detached by the sync at ") \
+        and (findings[0][1] or "").endswith(": a source table was dropped)"), findings
+    assert cli.main(["verify", "--repair", "--dsn", db.dsn()]) == 0
+    assert verify_findings(conn) == []
+    assert conn.execute("SELECT count(*) FROM public.job_catalog WHERE tenant_schema = %s", (ACME,)).fetchone()[0] > 0
 
 
 def test_the_registry_key_the_catalogs_reference_cannot_be_dropped(protected: None, app: psycopg.Connection,
@@ -421,6 +458,13 @@ def test_an_index_cannot_be_made_to_go_with_an_extension(index: str, protected: 
     create_trusted_extension(app)
     with pytest.raises(psycopg.errors.InsufficientPrivilege, match="would be dropped with extension tsm_system_rows"):
         app.execute(f"ALTER INDEX {index} DEPENDS ON EXTENSION tsm_system_rows")
+    assert extension_dependencies(conn) == []
+    conn.execute(f"ALTER INDEX {index} DEPENDS ON EXTENSION tsm_system_rows")     # a superuser passes; audit says so
+    name = index.split(".")[1]
+    table = "public.tenants_tenant" if name == "tenants_tenant_pkey" else f"{ACME}.ats_jobposting"
+    assert extension_dependencies(conn) == [(table, f"index {name} would be dropped with extension tsm_system_rows, "
+                                             "silently (ALTER INDEX ... NO DEPENDS ON EXTENSION tsm_system_rows)")]
+    conn.execute(f"ALTER INDEX {index} NO DEPENDS ON EXTENSION tsm_system_rows")
     app.execute("DROP EXTENSION tsm_system_rows")
     assert verify_findings(conn) == []
 
@@ -445,11 +489,16 @@ def test_a_policy_on_the_registry_never_runs_as_the_definer(app: psycopg.Connect
     enabled row level security on it with a policy over its own function: the installers' reads of the
     registry (verify, audit, status, attach, repair) ran that function as catalog_sync_owner (it rewrote
     catalog rows), and a policy hiding a tenant made repair purge that registered tenant. Now those reads
-    run with row_security = off: a read the policy would affect fails (42501) before any policy runs."""
+    run with row_security = off: a read the policy would affect fails (42501) before any policy runs.
+    (Review, twenty-first session: audit() ran it again, through replaced_tables(); the spy's insert was
+    rolled back with the error, so the spy also draws from a sequence, which no rollback undoes.)"""
     app.execute("CREATE TABLE public.policy_spy_log (who text)")
     app.execute("GRANT INSERT ON public.policy_spy_log TO PUBLIC")
+    app.execute("CREATE SEQUENCE public.policy_spy_seq")
+    app.execute("GRANT USAGE ON SEQUENCE public.policy_spy_seq TO PUBLIC")
     app.execute("CREATE FUNCTION public.policy_spy(bigint) RETURNS boolean LANGUAGE plpgsql AS "
-                "$$ BEGIN INSERT INTO public.policy_spy_log VALUES (current_user); RETURN true; END $$")
+                "$$ BEGIN PERFORM nextval('public.policy_spy_seq'); "
+                "INSERT INTO public.policy_spy_log VALUES (current_user); RETURN true; END $$")
     app.execute("ALTER TABLE public.tenants_tenant ENABLE ROW LEVEL SECURITY")
     app.execute("CREATE POLICY spy ON public.tenants_tenant USING (public.policy_spy(id))")
     acme = conn.execute("SELECT id FROM public.tenants_tenant WHERE schema_name = %s", (ACME,)).fetchone()
@@ -458,10 +507,12 @@ def test_a_policy_on_the_registry_never_runs_as_the_definer(app: psycopg.Connect
                             ("SELECT * FROM catalog_sync.tenant_schemas()", None),
                             ("SELECT * FROM catalog_sync.status()", None),
                             ("SELECT * FROM catalog_sync.audit()", None),
+                            ("SELECT * FROM catalog_sync.verify_tenant(%s)", acme),
                             ("SELECT catalog_sync.purge_tenant(%s)", acme)):
         with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
             conn.execute(statement, args)
     assert conn.execute("SELECT count(*) FROM public.policy_spy_log").fetchone() == (0,)
+    assert conn.execute("SELECT is_called FROM public.policy_spy_seq").fetchone() == (False,)
     assert conn.execute("SELECT count(*) FROM public.job_catalog").fetchone() == before
     app.execute("ALTER TABLE public.tenants_tenant DISABLE ROW LEVEL SECURITY")
     assert verify_findings(conn) == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import threading
 import time
 import uuid
 from datetime import datetime, timedelta
@@ -31,6 +32,7 @@ from tests.jobs import (
     verify_findings,
 )
 from tests.market import insert_provider, insert_service
+from tests.test_concurrency import wait_until_blocked
 
 ACME = "tenant_acme"
 GLOBEX = "tenant_globex"
@@ -353,6 +355,35 @@ def test_detached_without_purge(app: psycopg.Connection, conn: psycopg.Connectio
         db, conn, capsys)
     # attached again and in sync, or purged: either way no stale row is left public
     assert catalog_row(conn, jobs[0]["uuid"]) is None
+
+
+def test_purge_refuses_a_tenant_attached_while_it_waited(app: psycopg.Connection, conn: psycopg.Connection,
+                                                         db: Db) -> None:
+    """HOLE (red team, twenty-first session), fixed. purge_tenant() (repair of unattached_rows) checked that
+    the tenant was not attached before it waited for the tenant's lock: an attach and backfill that
+    committed meanwhile lost every catalog row. Now it locks first, then checks, and refuses."""
+    insert_jobs(app, ACME, [{}, {}])
+    conn.execute("SELECT * FROM catalog_sync.detach_schema(%s, false)", (ACME,))
+    tenant_id = db.tenant_id(ACME)
+    with db.connect(autocommit=False) as attacher, db.connect() as purger:
+        attacher.execute("SELECT * FROM catalog_sync.attach_schema(%s)", (ACME,))
+        attacher.execute("SELECT * FROM catalog_sync.backfill_tenant(%s)", (tenant_id,))
+        outcome: list[BaseException | int] = []
+
+        def purge() -> None:
+            try:
+                outcome.append(purger.execute("SELECT catalog_sync.purge_tenant(%s)", (tenant_id,)).fetchone()[0])
+            except psycopg.Error as exc:
+                outcome.append(exc)
+
+        thread = threading.Thread(target=purge)
+        thread.start()
+        wait_until_blocked(conn, purger.info.backend_pid)
+        attacher.commit()
+        thread.join(60)
+    assert len(outcome) == 1 and isinstance(outcome[0], psycopg.errors.ObjectNotInPrerequisiteState), outcome
+    assert catalog_count(conn, ACME) == 2
+    assert problems(conn) == []
 
 
 # ----------------------------------------------------------------- backfill

@@ -181,6 +181,17 @@ BEGIN
       AND c.relowner <> (SELECT t.relowner FROM pg_catalog.pg_class t WHERE t.oid = 'public.tenants_tenant'::regclass)
       AND has_schema_privilege(c.relowner, 'public', 'USAGE');
 
+    -- A sync trigger or an index that DROP EXTENSION would drop with it
+    -- (protect refuses making the dependency; one made before it was on, or
+    -- by a superuser, stays).
+    RETURN QUERY
+    SELECT 'medium', 'extension_dependency', coalesce(catalog_sync.qualified_name(x.relid), x.relid::text),
+           format('%s would be dropped with extension %s, silently (ALTER %s ... NO DEPENDS ON EXTENSION %I)',
+                  x.what, x.extname, upper(split_part(x.what, ' ', 1)), x.extname)
+    FROM catalog_sync.extension_dependents(
+             array_append(ARRAY(SELECT a.relid FROM catalog_sync.attached_table a WHERE a.relid <> ALL (v_replaced)),
+                          'public.tenants_tenant'::regclass::oid)) AS x;
+
     -- Tenants whose rows are not synced.
     RETURN QUERY
     SELECT 'medium', 'registry_owner_is_machinery', 'public.tenants_tenant',
@@ -226,8 +237,13 @@ BEGIN
       AND tg.tgrelid <> ALL (v_replacing);
 
     RETURN QUERY
-    SELECT 'low', 'tenant_not_attached', ts.schema_name, 'tenant ' || ts.tenant_id || ' has never been attached'
+    SELECT 'low', 'tenant_not_attached', ts.schema_name,
+           'tenant ' || ts.tenant_id || CASE WHEN t.tenant_id IS NULL THEN ' has never been attached'
+                                             ELSE format(' was detached by the sync at %s (%s), and its schema holds '
+                                                         'the contract tables again', t.detached_at,
+                                                         t.detached_because) END
     FROM catalog_sync.tenant_schemas() ts
+    LEFT JOIN catalog_sync.tenant t ON t.tenant_id = ts.tenant_id AND t.detached_because IS NOT NULL
     WHERE NOT ts.attached AND NOT ts.detached;
 END
 $$;

@@ -1,8 +1,13 @@
 -- Detach one tenant schema: drop its sync triggers, forget its tables and mark
 -- it detached (verify then leaves it alone). Its catalog rows stay (verify
 -- reports them as unattached_rows) unless p_purge. SECURITY INVOKER: the caller
--- must own the tenant's tables.
-CREATE OR REPLACE FUNCTION catalog_sync.detach_schema(p_schema text, p_purge boolean DEFAULT false)
+-- must own the tenant's tables. p_because: detached by the sync itself, not on
+-- purpose (repair, after a source table was gone: see
+-- catalog_sync.tenant.detached_because).
+-- (An older form without p_because is dropped.)
+DROP FUNCTION IF EXISTS catalog_sync.detach_schema(text, boolean);
+CREATE OR REPLACE FUNCTION catalog_sync.detach_schema(p_schema text, p_purge boolean DEFAULT false,
+                                                      p_because text DEFAULT NULL)
 RETURNS TABLE (tenant_id bigint, triggers_dropped integer)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -31,11 +36,11 @@ BEGIN
     -- registry) only loses the triggers left on it; with none, it is an error
     -- (unregister_schema() says which).
     IF triggers_dropped = 0 OR (SELECT g.state FROM catalog_sync.schema_registration(p_schema) AS g) <> 'unknown' THEN
-        SELECT u.tenant_id INTO tenant_id FROM catalog_sync.unregister_schema(p_schema, p_purge) AS u;
+        SELECT u.tenant_id INTO tenant_id FROM catalog_sync.unregister_schema(p_schema, p_purge, p_because) AS u;
     END IF;
     RETURN NEXT;
 END
 $$;
-ALTER FUNCTION catalog_sync.detach_schema(text, boolean) OWNER TO catalog_sync_owner;
-REVOKE ALL ON FUNCTION catalog_sync.detach_schema(text, boolean) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION catalog_sync.detach_schema(text, boolean) TO catalog_sync_installer;
+ALTER FUNCTION catalog_sync.detach_schema(text, boolean, text) OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync.detach_schema(text, boolean, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION catalog_sync.detach_schema(text, boolean, text) TO catalog_sync_installer;

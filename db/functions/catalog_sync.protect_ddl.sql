@@ -48,27 +48,15 @@ BEGIN
         LIMIT 1;
     END IF;
     -- A sync trigger, or an index, of a registered table or the registry made
-    -- dependent on an extension (ALTER TRIGGER / ALTER INDEX ... DEPENDS ON
-    -- EXTENSION): DROP EXTENSION would drop it (red team, twentieth session:
-    -- the triggers; check_drop() refuses that too; and the contract's uuid
-    -- key, which protect otherwise keeps).
+    -- dependent on an extension: DROP EXTENSION would drop it
+    -- (extension_dependents(); check_drop() refuses that drop too).
     IF v_problem IS NULL THEN
-        SELECT format('%s on %s would be dropped with extension %s', o.what,
-                      catalog_sync.qualified_name(o.relid), e.extname)
+        SELECT format('%s on %s would be dropped with extension %s', x.what,
+                      catalog_sync.qualified_name(x.relid), x.extname)
         INTO v_problem
-        FROM (SELECT tg.oid, 'pg_catalog.pg_trigger'::pg_catalog.regclass AS classid, tg.tgrelid AS relid,
-                     'trigger ' || tg.tgname AS what
-              FROM pg_catalog.pg_trigger tg
-              WHERE tg.tgrelid = ANY (p_relids) AND tg.tgname LIKE E'catalog\\_sync\\_%'
-              UNION ALL
-              SELECT i.indexrelid, 'pg_catalog.pg_class'::pg_catalog.regclass, i.indrelid,
-                     'index ' || pg_catalog.quote_ident(c.relname)
-              FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
-              WHERE i.indrelid = ANY (p_relids)) AS o
-        JOIN pg_catalog.pg_depend d ON d.classid = o.classid AND d.objid = o.oid AND d.deptype = 'x'
-        JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
-        WHERE o.relid = 'public.tenants_tenant'::pg_catalog.regclass
-           OR EXISTS (SELECT FROM catalog_sync.attached_table a WHERE a.relid = o.relid)
+        FROM catalog_sync.extension_dependents(p_relids) AS x
+        WHERE x.relid = 'public.tenants_tenant'::pg_catalog.regclass
+           OR EXISTS (SELECT FROM catalog_sync.attached_table a WHERE a.relid = x.relid)
         LIMIT 1;
     END IF;
     IF v_problem IS NOT NULL THEN
@@ -180,7 +168,10 @@ BEGIN
         DELETE FROM public.provider_catalog WHERE tenant_id = v_tenant_id;
         DELETE FROM public.service_catalog WHERE tenant_id = v_tenant_id;
         DELETE FROM catalog_sync.attached_table a WHERE a.tenant_id = v_tenant_id;
-        UPDATE catalog_sync.tenant t SET detached_at = clock_timestamp() WHERE t.tenant_id = v_tenant_id;
+        -- (not on purpose: verify reports the tenant again once its tables
+        -- are back, a table rebuilt and swapped in, say)
+        UPDATE catalog_sync.tenant t SET detached_at = clock_timestamp(), detached_because = 'a source table was dropped'
+        WHERE t.tenant_id = v_tenant_id;
     END LOOP;
 END
 $$;

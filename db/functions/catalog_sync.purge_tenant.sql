@@ -14,13 +14,20 @@ SET row_security = off  -- (registry_row(): see registry_rows())
 AS $$
 DECLARE
     v_deleted    bigint;
-    v_registered boolean := (SELECT r.tenant_id FROM catalog_sync.registry_row(p_tenant_id) AS r) IS NOT NULL;
+    v_registered boolean;
 BEGIN
+    -- Locked first, then checked: an attach (and its backfill) committed
+    -- while this waited is seen (red team, twenty-first session: repair
+    -- purged a tenant attached meanwhile). The registry before the tenant,
+    -- in the order every other path takes them.
+    PERFORM catalog_sync.lock_registry();
+    PERFORM catalog_sync.lock_for_tenant_change(ARRAY[p_tenant_id]);
+    v_registered := (SELECT r.tenant_id FROM catalog_sync.registry_row(p_tenant_id) AS r) IS NOT NULL;
     IF v_registered
        AND EXISTS (SELECT FROM catalog_sync.tenant t WHERE t.tenant_id = p_tenant_id AND t.detached_at IS NULL) THEN
-        RAISE EXCEPTION 'catalog_sync: tenant % is attached; use backfill_tenant() to repair it', p_tenant_id;
+        RAISE EXCEPTION 'catalog_sync: tenant % is attached; use backfill_tenant() to repair it', p_tenant_id
+            USING ERRCODE = 'object_not_in_prerequisite_state';
     END IF;
-    PERFORM catalog_sync.lock_for_tenant_change(ARRAY[p_tenant_id]);
     WITH j AS (DELETE FROM public.job_catalog c WHERE c.tenant_id = p_tenant_id RETURNING 1),
          p AS (DELETE FROM public.provider_catalog c WHERE c.tenant_id = p_tenant_id RETURNING 1),
          s AS (DELETE FROM public.service_catalog c WHERE c.tenant_id = p_tenant_id RETURNING 1)

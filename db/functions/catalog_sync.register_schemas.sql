@@ -55,6 +55,7 @@ BEGIN
     INSERT INTO catalog_sync.tenant AS t (tenant_id, schema_name)
     SELECT u.id, u.name FROM unnest(v_tenants, v_schemas) AS u (id, name)
     ON CONFLICT ON CONSTRAINT tenant_pkey DO UPDATE SET schema_name = EXCLUDED.schema_name, detached_at = NULL,
+                                                       detached_because = NULL,
                                                        attached_at = coalesce(t.attached_at, EXCLUDED.attached_at)
     WHERE (t.schema_name, t.detached_at) IS DISTINCT FROM (EXCLUDED.schema_name, NULL) OR t.attached_at IS NULL;
 

@@ -11,7 +11,10 @@
 -- a contract change racing the call, ...) gets its error in the column error
 -- and the next tenant is read: one busy tenant must not hide the others.
 -- detached: not attached on purpose (detach, or the opt-out of a tenant never
--- attached; attach --all skips it), whatever became of its schema.
+-- attached; attach --all skips it), whatever became of its schema; or
+-- detached by the sync itself after a source table was gone
+-- (catalog_sync.tenant.detached_because: verify reports it, and attach --all
+-- attaches it, once its schema holds the contract tables again).
 -- The result gained the columns error and detached. A development database
 -- that installed an older form (no release has one) must be rebuilt (alembic
 -- downgrade base, upgrade head): CREATE OR REPLACE cannot change a result

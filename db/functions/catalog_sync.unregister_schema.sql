@@ -1,7 +1,10 @@
 -- Forget a tenant's tables and mark it detached (and, with p_purge, delete its
--- catalog rows).
+-- catalog rows): on purpose, or, with p_because, by the sync itself (see
+-- catalog_sync.tenant.detached_because).
 -- Called by detach_schema() after it dropped the triggers.
-CREATE OR REPLACE FUNCTION catalog_sync.unregister_schema(p_schema text, p_purge boolean)
+-- (An older form without p_because is dropped.)
+DROP FUNCTION IF EXISTS catalog_sync.unregister_schema(text, boolean);
+CREATE OR REPLACE FUNCTION catalog_sync.unregister_schema(p_schema text, p_purge boolean, p_because text DEFAULT NULL)
 RETURNS TABLE (tenant_id bigint)
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -30,11 +33,15 @@ BEGIN
     RETURN NEXT;
     DELETE FROM catalog_sync.attached_table a WHERE a.tenant_id = v_tenant_id;
     -- Recorded even for a tenant never attached: "do not sync this one" (no attached_at).
-    -- A second detach keeps the time of the first (DBA review, nineteenth session).
-    INSERT INTO catalog_sync.tenant AS t (tenant_id, schema_name, attached_at, detached_at)
-    VALUES (v_tenant_id, p_schema, NULL, clock_timestamp())
-    ON CONFLICT ON CONSTRAINT tenant_pkey DO UPDATE SET detached_at = EXCLUDED.detached_at
-    WHERE t.detached_at IS NULL;
+    -- A second detach keeps the time of the first (DBA review, nineteenth session);
+    -- a detach on purpose makes one of the sync's an opt-out, never the reverse.
+    INSERT INTO catalog_sync.tenant AS t (tenant_id, schema_name, attached_at, detached_at, detached_because)
+    VALUES (v_tenant_id, p_schema, NULL, clock_timestamp(), p_because)
+    ON CONFLICT ON CONSTRAINT tenant_pkey DO UPDATE
+    SET detached_at = coalesce(t.detached_at, EXCLUDED.detached_at),
+        detached_because = CASE WHEN t.detached_at IS NULL OR EXCLUDED.detached_because IS NULL
+                                THEN EXCLUDED.detached_because ELSE t.detached_because END
+    WHERE t.detached_at IS NULL OR (t.detached_because IS NOT NULL AND EXCLUDED.detached_because IS NULL);
     IF p_purge THEN
         DELETE FROM public.job_catalog c WHERE c.tenant_id = v_tenant_id;
         DELETE FROM public.provider_catalog c WHERE c.tenant_id = v_tenant_id;
@@ -42,6 +49,6 @@ BEGIN
     END IF;
 END
 $$;
-ALTER FUNCTION catalog_sync.unregister_schema(text, boolean) OWNER TO catalog_sync_owner;
-REVOKE ALL ON FUNCTION catalog_sync.unregister_schema(text, boolean) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION catalog_sync.unregister_schema(text, boolean) TO catalog_sync_installer;
+ALTER FUNCTION catalog_sync.unregister_schema(text, boolean, text) OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync.unregister_schema(text, boolean, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION catalog_sync.unregister_schema(text, boolean, text) TO catalog_sync_installer;

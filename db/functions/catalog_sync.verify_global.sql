@@ -1,7 +1,10 @@
 -- Drift that belongs to no single attached tenant:
 --   tenant_not_attached  a registered tenant whose schema has the contract
---                        tables but was never attached (its jobs are not synced;
---                        a tenant detached on purpose is not reported)
+--                        tables but was never attached, or was detached by the
+--                        sync itself after a source table was gone and the
+--                        schema holds the contract tables again (its jobs are
+--                        not synced; a tenant detached on purpose is not
+--                        reported: tenant_schemas())
 --   unattached_rows      catalog rows of a tenant that is not attached (detached
 --                        without --purge, or never attached), or that is not in
 --                        the registry (gone without its delete trigger firing:
@@ -22,8 +25,12 @@ BEGIN
     RETURN QUERY
     WITH registered AS MATERIALIZED (SELECT r.tenant_id FROM catalog_sync.registry_rows() AS r
                                      WHERE r.tenant_id IS NOT NULL)
-    SELECT 'tenant_not_attached'::text, ts.tenant_id, ts.schema_name
+    SELECT 'tenant_not_attached'::text, ts.tenant_id,
+           ts.schema_name || CASE WHEN t.tenant_id IS NOT NULL
+                                  THEN format(' (detached by the sync at %s: %s)', t.detached_at, t.detached_because)
+                                  ELSE '' END
     FROM catalog_sync.tenant_schemas() ts
+    LEFT JOIN catalog_sync.tenant t ON t.tenant_id = ts.tenant_id AND t.detached_because IS NOT NULL
     WHERE NOT ts.attached AND NOT ts.detached
     UNION ALL
     -- Counted per tenant and catalog first, then each group checked: one
