@@ -686,7 +686,8 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
                     detach(conn, schema or "", True, lock_timeout, because=TABLE_GONE)
             except psycopg.errors.LockNotAvailable:
                 busy.append(schema or "")
-            except psycopg.errors.InsufficientPrivilege as exc:     # not the tables' owner: the others go on
+            except (psycopg.errors.InsufficientPrivilege,      # not the tables' owner: the others go on
+                    psycopg.errors.ObjectInUse) as exc:         # (its sync triggers could not all be dropped)
                 detach_refused.append(describe(exc))
             else:
                 done.append(f"{schema}: a source table is gone; catalog rows removed, tenant detached until its "

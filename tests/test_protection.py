@@ -433,6 +433,29 @@ def test_a_table_rebuilt_and_swapped_in_is_attached_again(protected: None, db: D
     assert conn.execute("SELECT count(*) FROM public.job_catalog WHERE tenant_schema = %s", (ACME,)).fetchone()[0] > 0
 
 
+def test_a_table_back_with_a_contract_problem_is_reported(protected: None, db: Db, app: psycopg.Connection,
+                                                          conn: psycopg.Connection,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """HOLE (red team, twenty-first session), fixed. The same rebuild, with an index over the tenant's own
+    function on the new table (protect allowed it: the tenant was detached by then): the tenant counted
+    as detached while its schema failed the contract in any way, so verify was clean and its jobs were
+    never synced. Now it counts as detached only while a contract table is missing by name; otherwise it
+    is reported, and repair names the contract problem."""
+    insert_job(app, ACME)
+    app.execute(f"CREATE FUNCTION {ACME}.lower2(text) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT lower($1)'")
+    with app.transaction():
+        app.execute(f"ALTER TABLE {ACME}.services_skill RENAME TO services_skill_old")
+        app.execute(f"CREATE TABLE {ACME}.services_skill (LIKE {ACME}.services_skill_old INCLUDING ALL)")
+        app.execute(f"INSERT INTO {ACME}.services_skill SELECT * FROM {ACME}.services_skill_old")
+        app.execute(f"DROP TABLE {ACME}.services_skill_old CASCADE")
+        app.execute(f"CREATE INDEX ON {ACME}.services_skill ({ACME}.lower2(name))")
+    assert [p for p, _ in verify_findings(conn)] == ["tenant_not_attached"]
+    assert cli.main(["verify", "--repair", "--dsn", db.dsn()]) == 1
+    out = capsys.readouterr().out
+    assert f"not repaired (attach refused): {ACME}.services_skill: an index, constraint or statistics object of " \
+        f"{ACME}.services_skill uses function {ACME}.lower2(text), which is not built in" in out, out
+
+
 def test_the_registry_key_the_catalogs_reference_cannot_be_dropped(protected: None, app: psycopg.Connection,
                                                                    conn: psycopg.Connection) -> None:
     """HOLE (red team, twentieth session), fixed. The application role, owner of the registry, dropped

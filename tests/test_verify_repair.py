@@ -386,6 +386,62 @@ def test_purge_refuses_a_tenant_attached_while_it_waited(app: psycopg.Connection
     assert problems(conn) == []
 
 
+def rename_unseen(conn: psycopg.Connection, old: str, new: str) -> None:
+    """A tenant's schema renamed, and its registry row with it, where the registry's update trigger does
+    not see it (disabled meanwhile): the machinery's copy of the name keeps the old one."""
+    conn.execute("ALTER TABLE public.tenants_tenant DISABLE TRIGGER catalog_sync_tenant_update")
+    conn.execute("UPDATE public.tenants_tenant SET schema_name = %s WHERE schema_name = %s", (new, old))
+    conn.execute("ALTER TABLE public.tenants_tenant ENABLE ALWAYS TRIGGER catalog_sync_tenant_update")
+
+
+def test_repair_detaches_a_tenant_renamed_unseen_and_repairs_the_others(
+        app: psycopg.Connection, conn: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[str]) -> None:
+    """HOLE (red team, twenty-first session), fixed. A tenant's registry row named a new, empty schema
+    (changed where the registry's trigger did not see it) and one of its tables was dropped: repair's
+    detach looked the tenant's tables up by the machinery's stale copy of the name, found none, and
+    failed ("sync triggers still installed"), which stopped every later repair: another tenant's
+    disabled trigger was never repaired. Now detach finds the tenant through the registry."""
+    insert_jobs(app, ACME, [{}])
+    conn.execute("CREATE SCHEMA tenant_acme_new")
+    rename_unseen(conn, ACME, "tenant_acme_new")
+    conn.execute(f"DROP TABLE {ACME}.services_skill CASCADE")
+    alter_trigger(app, "DISABLE", "catalog_sync_job_insert", schema=GLOBEX)
+    code, out, err = run(db, capsys, "verify", "--repair")
+    assert code == 0 and "tenant_acme_new: a source table is gone; catalog rows removed" in out, (out, err)
+    assert conn.execute("SELECT count(*) FROM public.job_catalog WHERE tenant_id = %s",
+                        (db.tenant_id("tenant_acme_new"),)).fetchone() == (0,)
+    assert problems(conn) == []
+    assert conn.execute("SELECT count(*) FROM pg_trigger WHERE tgrelid = %s::regclass AND tgname LIKE 'catalog_sync%%'",
+                        (f"{ACME}.ats_jobposting",)).fetchone() == (0,)
+
+
+def test_detach_of_a_new_tenant_reusing_an_old_name_leaves_the_old_tenant_alone(
+        app: psycopg.Connection, conn: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[str]) -> None:
+    """HOLE (red team, twenty-first session), fixed. Globex's schema and registry row renamed where the
+    registry's trigger did not see it; then a new tenant got Globex's old schema name (django-tenants
+    reusing it), and the DBA opted the new one out: detach found Globex's tables by the machinery's stale
+    copy of the name and dropped all of Globex's sync triggers. Now detach finds the new tenant through
+    the registry, and repair's backfill makes the copy the registry's name again."""
+    insert_jobs(app, GLOBEX, [{}])
+    conn.execute(f"ALTER SCHEMA {GLOBEX} RENAME TO tenant_globex2")
+    rename_unseen(conn, GLOBEX, "tenant_globex2")
+    globex_id = db.tenant_id("tenant_globex2")
+    run(db, capsys, "verify", "--repair")       # (the rows' tenant_schema was stale)
+    assert conn.execute("SELECT schema_name::text FROM catalog_sync.tenant WHERE tenant_id = %s",
+                        (globex_id,)).fetchone() == ("tenant_globex2",)
+    # the copy stale again (as before that repair, or without one), to show detach does not go by it
+    conn.execute("UPDATE catalog_sync.tenant SET schema_name = %s WHERE tenant_id = %s", (GLOBEX, globex_id))
+    _, schema = create_tenant(conn, "globex_new", "Globex Reborn")
+    conn.execute(f"ALTER SCHEMA {schema} RENAME TO {GLOBEX}")
+    conn.execute("UPDATE public.tenants_tenant SET schema_name = %s WHERE schema_name = %s", (GLOBEX, schema))
+    code, out, err = run(db, capsys, "detach", GLOBEX)
+    assert code == 0 and out.startswith(f"{GLOBEX} was not attached: marked it detached on purpose"), (out, err)
+    assert problems(conn) == []
+    assert catalog_count(conn, "tenant_globex2") > 0
+    assert conn.execute("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'tenant_globex2.ats_jobposting'::regclass "
+                        "AND tgname LIKE 'catalog_sync%%'").fetchone()[0] > 0
+
+
 # ----------------------------------------------------------------- backfill
 
 

@@ -93,7 +93,14 @@ BEGIN
         RETURN NEXT;
     END LOOP;
     IF NOT p_dry_run THEN
-        UPDATE catalog_sync.tenant t SET last_backfill_at = clock_timestamp() WHERE t.tenant_id = p_tenant_id;
+        -- (and the machinery's copy of the schema name made the registry's
+        -- again, where a change of it did not fire the registry's trigger: the
+        -- tables are there, assert_not_replaced() said so)
+        UPDATE catalog_sync.tenant t
+        SET last_backfill_at = clock_timestamp(),
+            schema_name = coalesce((SELECT r.tenant_schema::name FROM catalog_sync.registry_row(p_tenant_id) AS r),
+                                   t.schema_name)
+        WHERE t.tenant_id = p_tenant_id;
     END IF;
 END
 $$;

@@ -14,7 +14,7 @@
 -- attached; attach --all skips it), whatever became of its schema; or
 -- detached by the sync itself after a source table was gone
 -- (catalog_sync.tenant.detached_because: verify reports it, and attach --all
--- attaches it, once its schema holds the contract tables again).
+-- attaches it, once its schema has every contract table again (by name)).
 -- The result gained the columns error and detached. A development database
 -- that installed an older form (no release has one) must be rebuilt (alembic
 -- downgrade base, upgrade head): CREATE OR REPLACE cannot change a result

@@ -3,9 +3,11 @@
 -- whether it is attached, and
 -- whether it is detached (attach --all leaves those alone): on purpose, or
 -- by the sync itself after a source table was gone (detached_because) while
--- its schema still fails the contract; once the schema holds the contract
--- tables again, such a tenant is only not attached (verify reports it, attach
--- --all attaches it: red team, twenty-first session).
+-- one of the contract's tables is still missing from its schema, by name;
+-- once they are all there again, such a tenant is only not attached: verify
+-- reports it, and attach (--all, or repair) attaches it, or refuses it
+-- naming the contract problem (red team, twenty-first session: a table back
+-- with an index over the tenant's code kept it detached, unreported).
 CREATE OR REPLACE FUNCTION catalog_sync.tenant_schemas()
 RETURNS TABLE (tenant_id bigint, schema_name text, attached boolean, detached boolean)
 LANGUAGE plpgsql STABLE
@@ -15,18 +17,19 @@ AS $$
 BEGIN
     RETURN QUERY
     WITH registry AS MATERIALIZED (SELECT * FROM catalog_sync.registry_rows()),
-    -- the schemas of tenants the sync detached that still fail the contract:
-    -- one call for all of them (review, twenty-first session: one per tenant
-    -- read the registry again each time)
-    still_broken AS MATERIALIZED (
-        SELECT DISTINCT p.schema_name
-        FROM catalog_sync.schema_problems(ARRAY(
-                 SELECT r.tenant_schema FROM registry r
-                 JOIN catalog_sync.tenant t ON t.tenant_id = r.tenant_id
-                 WHERE t.detached_at IS NOT NULL AND t.detached_because IS NOT NULL)) AS p)
+    -- the tenants the sync detached whose schema still misses a contract table
+    still_gone AS MATERIALIZED (
+        SELECT r.tenant_id FROM registry r
+        JOIN catalog_sync.tenant t ON t.tenant_id = r.tenant_id
+        WHERE t.detached_at IS NOT NULL AND t.detached_because IS NOT NULL
+          AND EXISTS (SELECT FROM (SELECT DISTINCT ts.source_table FROM catalog_sync.trigger_spec ts
+                                   WHERE ts.source_table <> 'tenants_tenant') AS s
+                      WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_class c
+                                        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                                        WHERE n.nspname = r.tenant_schema::name AND c.relname = s.source_table)))
     SELECT r.tenant_id, r.tenant_schema, t.tenant_id IS NOT NULL AND t.detached_at IS NULL,
            t.detached_at IS NOT NULL
-           AND (t.detached_because IS NULL OR r.tenant_schema IN (SELECT b.schema_name FROM still_broken b))
+           AND (t.detached_because IS NULL OR r.tenant_id IN (SELECT g.tenant_id FROM still_gone g))
     FROM registry AS r
     LEFT JOIN catalog_sync.tenant t ON t.tenant_id = r.tenant_id
     -- Attached tenants by their registration (their tables may have been

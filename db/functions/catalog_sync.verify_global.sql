@@ -2,7 +2,7 @@
 --   tenant_not_attached  a registered tenant whose schema has the contract
 --                        tables but was never attached, or was detached by the
 --                        sync itself after a source table was gone and the
---                        schema holds the contract tables again (its jobs are
+--                        schema has every contract table again (by name) (its jobs are
 --                        not synced; a tenant detached on purpose is not
 --                        reported: tenant_schemas())
 --   unattached_rows      catalog rows of a tenant that is not attached (detached
