@@ -239,8 +239,8 @@ BEGIN
     RETURN QUERY
     SELECT 'low', 'tenant_not_attached', ts.schema_name,
            'tenant ' || ts.tenant_id || CASE WHEN t.tenant_id IS NULL THEN ' has never been attached'
-                                             ELSE format(' was detached by the sync at %s (%s), and its schema holds '
-                                                         'the contract tables again', t.detached_at,
+                                             ELSE format(' was detached by the sync at %s (%s), and its schema has '
+                                                         'every contract table again', t.detached_at,
                                                          t.detached_because) END
     FROM catalog_sync.tenant_schemas() ts
     LEFT JOIN catalog_sync.tenant t ON t.tenant_id = ts.tenant_id AND t.detached_because IS NOT NULL
