@@ -63,8 +63,7 @@ BEGIN
            array_agg(c.oid ORDER BY u.n, s.source_table), array_agg(s.source_table ORDER BY u.n, s.source_table)
     INTO v_rel_schemas, v_rel_tenants, v_relids, v_tables
     FROM unnest(v_schemas, v_tenants) WITH ORDINALITY AS u (name, id, n)
-    CROSS JOIN (SELECT DISTINCT t.source_table FROM catalog_sync.trigger_spec t
-                WHERE t.source_table <> 'tenants_tenant') AS s
+    CROSS JOIN catalog_sync.tenant_source_tables() AS s
     LEFT JOIN pg_catalog.pg_namespace ns ON ns.nspname = u.name::name AND ns.nspname::text = u.name
     LEFT JOIN pg_catalog.pg_class c ON c.relnamespace = ns.oid AND c.relname = s.source_table;
     -- Dropped (or the schema renamed) since the check: register nothing.

@@ -44,8 +44,7 @@ BEGIN
         END IF;
         SELECT array_agg(c.oid ORDER BY s.source_table), array_agg(s.source_table ORDER BY s.source_table)
         INTO v_relids, v_tables
-        FROM (SELECT DISTINCT t.source_table FROM catalog_sync.trigger_spec t
-              WHERE t.source_table <> 'tenants_tenant') AS s
+        FROM catalog_sync.tenant_source_tables() AS s
         LEFT JOIN pg_catalog.pg_class c ON c.relnamespace = v_schema.nsp AND c.relname = s.source_table;
         -- The common case first: every table there and matching, one check for
         -- all of them (a missing table is a NULL, which does not match).

@@ -26,8 +26,7 @@ BEGIN
         SELECT r.tenant_id FROM registry r
         JOIN catalog_sync.tenant t ON t.tenant_id = r.tenant_id
         WHERE t.detached_at IS NOT NULL AND t.detached_because IS NOT NULL
-          AND EXISTS (SELECT FROM (SELECT DISTINCT ts.source_table FROM catalog_sync.trigger_spec ts
-                                   WHERE ts.source_table <> 'tenants_tenant') AS s
+          AND EXISTS (SELECT FROM catalog_sync.tenant_source_tables() AS s
                       WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_class c
                                         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
                                         WHERE n.nspname = r.tenant_schema::name AND c.relname = s.source_table)))

@@ -105,8 +105,7 @@ BEGIN
     FOR problem, detail IN
         SELECT 'table_missing', format('no %s is registered for this tenant: its table was attached for another '
                                        'tenant since', s.source_table)
-        FROM (SELECT DISTINCT ts.source_table FROM catalog_sync.trigger_spec ts
-              WHERE ts.source_table <> 'tenants_tenant') AS s
+        FROM catalog_sync.tenant_source_tables() AS s
         WHERE NOT EXISTS (SELECT FROM catalog_sync.attached_table a
                           WHERE a.tenant_id = p_tenant_id AND a.source_table = s.source_table)
         ORDER BY s.source_table
