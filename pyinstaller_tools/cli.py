@@ -481,12 +481,22 @@ def cmd_expire(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def attach_state(row: dict[str, Any]) -> str:
+    """status's attach column: a detach on purpose is an opt-out; the sync's own (a source table was gone)
+    is not, and verify reports that tenant once its tables are back."""
+    if row["attached"]:
+        return "attached"
+    if row["detached"]:
+        return "detached by sync" if row.get("detached_because") else "detached"
+    return "never"
+
+
 def print_status(rows: Sequence[dict[str, Any]]) -> None:
     """operations.status() as a table narrow enough for a terminal (--json has every field)."""
     def pair(eligible: int | None, in_catalog: int | None) -> str:
         return f"{'-' if eligible is None else eligible}/{'-' if in_catalog is None else in_catalog}"
     print_table([{"schema": r["schema"], "tenant": r["tenant_status"],
-                  "attach": "attached" if r["attached"] else "detached" if r["detached"] else "never",
+                  "attach": attach_state(r),
                   "triggers": r["triggers"],
                   "jobs": pair(r["eligible"], r["catalog_rows"]),
                   "providers": pair(r["eligible_providers"], r["provider_rows"]),

@@ -14,8 +14,9 @@
 -- attached; attach --all skips it), whatever became of its schema; or
 -- detached by the sync itself after a source table was gone
 -- (catalog_sync.tenant.detached_because: verify reports it, and attach --all
--- attaches it, once its schema has every contract table again (by name)).
--- The result gained the columns error and detached. A development database
+-- attaches it, once its schema has every contract table again (by name));
+-- detached_because says why the sync did (NULL for a detach on purpose).
+-- The result gained the columns error, detached and detached_because. A development database
 -- that installed an older form (no release has one) must be rebuilt (alembic
 -- downgrade base, upgrade head): CREATE OR REPLACE cannot change a result
 -- type. Applying this file over it (psql -f) drops that form first; the
@@ -24,7 +25,7 @@ DO $drop$
 BEGIN
     IF EXISTS (SELECT FROM pg_catalog.pg_proc p
                WHERE p.oid = pg_catalog.to_regprocedure('catalog_sync.status(bigint, integer)')
-                 AND NOT 'detached' = ANY (p.proargnames)) THEN
+                 AND NOT 'detached_because' = ANY (p.proargnames)) THEN
         DROP FUNCTION catalog_sync.status(bigint, integer);
     END IF;
 END
@@ -33,7 +34,7 @@ CREATE OR REPLACE FUNCTION catalog_sync.status(p_after bigint DEFAULT NULL, p_li
 RETURNS TABLE (tenant_id bigint, schema_name text, tenant_status text, attached boolean, triggers text,
                eligible bigint, catalog_rows bigint, last_backfill_at timestamptz, last_synced_at timestamptz,
                eligible_providers bigint, provider_rows bigint, eligible_services bigint, service_rows bigint,
-               error text, detached boolean)
+               error text, detached boolean, detached_because text)
 LANGUAGE plpgsql STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -47,7 +48,8 @@ BEGIN
     PERFORM catalog_sync.assert_read_committed();
     FOR v_r IN SELECT r.tenant_id AS id, r.tenant_schema AS schema_name, r.tenant_status AS status,
                       t.tenant_id IS NOT NULL AND t.detached_at IS NULL AS is_attached,
-                      t.detached_at IS NOT NULL AS is_detached, t.last_backfill_at
+                      t.detached_at IS NOT NULL AS is_detached, t.last_backfill_at,
+                      CASE WHEN t.detached_at IS NOT NULL THEN t.detached_because END AS because
                FROM catalog_sync.registry_rows() AS r LEFT JOIN catalog_sync.tenant t ON t.tenant_id = r.tenant_id
                WHERE p_after IS NULL OR r.tenant_id > p_after
                ORDER BY CASE WHEN p_after IS NULL AND p_limit IS NULL THEN r.tenant_schema END, r.tenant_id
@@ -57,6 +59,7 @@ BEGIN
         tenant_status := v_r.status;
         attached := v_r.is_attached;
         detached := coalesce(v_r.is_detached, false);
+        detached_because := v_r.because;
         last_backfill_at := v_r.last_backfill_at;
         error := NULL;
         SELECT count(*), max(c.synced_at) INTO catalog_rows, last_synced_at
