@@ -312,7 +312,7 @@ def cmd_attach(args: argparse.Namespace) -> int:
             _warn_without_protection(conn, args.tenant_role)
         result = operations.attach(conn, schemas, args.chunk_size, progress, jobs=args.jobs,
                                    connect=connect_bounded, lock_timeout=args.lock_timeout)
-    print(f"attached {result.schemas} schema(s): {result.changed} trigger(s) created or replaced, "
+    print(f"attached {result.schemas} schema(s): {result.changed} trigger(s) created, replaced or dropped, "
           f"{result.schemas_unchanged} schema(s) already up to date")
     if result.changed:
         print("run `catalog-sync backfill` to publish the rows that existed before attach")

@@ -207,12 +207,12 @@ def test_attach_with_parallel_connections(conn: psycopg.Connection, app: psycopg
         names.append(schema)
     code, out, err = run(capsys, "attach", *names, "--chunk-size", "1", "--jobs", "3", dsn=db.dsn())
     assert code == 0, err
-    assert "attached 4 schema(s): 128 trigger(s) created or replaced, 0 schema(s) already up to date" in out
+    assert "attached 4 schema(s): 128 trigger(s) created, replaced or dropped, 0 schema(s) already up to date" in out
     assert "attach: 4/4 schemas" in err
     assert all(triggers_on(conn, schema) == 32 for schema in names)
     code, out, err = run(capsys, "attach", *names, "--chunk-size", "1", "--jobs", "3", dsn=db.dsn())
     assert code == 0, err
-    assert "attached 4 schema(s): 0 trigger(s) created or replaced, 4 schema(s) already up to date" in out
+    assert "attached 4 schema(s): 0 trigger(s) created, replaced or dropped, 4 schema(s) already up to date" in out
 
 
 def test_parallel_preflight_finds_problems_in_every_slice(conn: psycopg.Connection, db: Db,

@@ -23,11 +23,12 @@ def test_the_app_role_as_installer_attaches_and_backfills(db: Db, conn: psycopg.
     conn.execute("GRANT catalog_sync_installer TO zumodra_app")
     try:
         with db.connect(role=seed.APP_ROLE) as app:
-            insert_job(app, "tenant_initech")
-            row = app.execute(
-                "SELECT tenant_id, triggers_changed FROM catalog_sync.attach_schema('tenant_initech')").fetchone()
-            assert row is not None and row[1] == 32
-            app.execute("SELECT * FROM catalog_sync.backfill_tenant(%s)", (row[0],))
+            insert_job(app, "tenant_initech")       # (a schema cloned with rows)
+            with app.transaction():                 # as the post_schema_sync hook of docs/operations.md
+                row = app.execute(
+                    "SELECT tenant_id, triggers_changed FROM catalog_sync.attach_schema('tenant_initech')").fetchone()
+                assert row is not None and row[1] == 32
+                app.execute("SELECT * FROM catalog_sync.backfill_tenant(%s)", (row[0],))
             insert_job(app, "tenant_initech")
     finally:       # roles are cluster-wide: a later test (test_cli's missing privileges) expects the plain app role
         conn.execute("REVOKE catalog_sync_installer FROM zumodra_app")

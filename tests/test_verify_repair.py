@@ -266,6 +266,103 @@ def test_trigger_outdated(app: psycopg.Connection, conn: psycopg.Connection, db:
     assert_repaired(db, conn, capsys)
 
 
+def copy_sync_triggers(conn: psycopg.Connection, source: str, target: str, tables: str = "%",
+                       onto: str | None = None) -> int:
+    """What a schema clone does (django-tenants' clone_schema(), from a template that was attached): every
+    sync trigger of the source schema's tables (LIKE `tables`) made again on the target's table of the
+    same name (or on `onto`), with its definition (and so its tenant id) unchanged. Returns how many."""
+    defs = conn.execute(
+        "SELECT pg_get_triggerdef(tg.oid), tg.tgname, c.relname FROM pg_trigger tg "
+        "JOIN pg_class c ON c.oid = tg.tgrelid JOIN pg_proc p ON p.oid = tg.tgfoid "
+        "WHERE c.relnamespace = %s::regnamespace AND p.pronamespace = 'catalog_sync'::regnamespace "
+        "AND c.relname LIKE %s", (source, tables)).fetchall()
+    for definition, name, table in defs:
+        conn.execute(definition.replace(f" ON {source}.{table} ", f" ON {target}.{onto or table} "))
+        alter_trigger(conn, "ENABLE ALWAYS", name, onto or table, target)
+    return len(defs)
+
+
+def test_a_sync_trigger_under_another_name_is_found_and_dropped(app: psycopg.Connection, conn: psycopg.Connection,
+                                                                db: Db, capsys: pytest.CaptureFixture[str]) -> None:
+    """HOLE (red team, twenty-second session), fixed. A trigger that calls a sync function under a name the
+    spec does not have (a schema clone's copy that renames triggers, bound to the template's tenant) made
+    every write to the table fail, while verify, status and audit were clean. Now it is EXTRA: verify
+    reports trigger_extra, status counts it, audit reports it, and repair (attach) drops it."""
+    globex_id = conn.execute("SELECT id FROM public.tenants_tenant WHERE schema_name = %s", (GLOBEX,)).fetchone()[0]
+    conn.execute("CREATE TRIGGER zz_copied_job_insert AFTER INSERT ON tenant_acme.ats_jobposting "
+                 "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT "
+                 f"EXECUTE FUNCTION catalog_sync.on_job_change('{globex_id}', 'catalog_sync:copied')")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="is not attached for this tenant"):
+        insert_job(app, ACME)
+    assert problems(conn) == [("trigger_extra", "ats_jobposting.zz_copied_job_insert")]
+    code, out, err = run(db, capsys, "status", "--json")
+    rows = {r["schema"]: r for r in json.loads(out)}
+    assert code == 0 and rows[ACME]["triggers"] == "EXTRA 1, INSTALLED 32", (out, err)
+    assert conn.execute("SELECT severity, object, detail FROM catalog_sync.audit() WHERE check_name = 'trigger'"
+                        ).fetchall() == [("medium", "tenant_acme.ats_jobposting.zz_copied_job_insert", "EXTRA")]
+    assert_repaired(db, conn, capsys)
+    job = insert_job(app, ACME)
+    assert catalog_row(conn, job["uuid"]) is not None
+    assert conn.execute("SELECT count(*) FROM pg_trigger WHERE tgname = 'zz_copied_job_insert'").fetchone() == (0,)
+    code, out, err = run(db, capsys, "attach", ACME)     # (what attach changed: a drop is one)
+    assert code == 0 and "0 trigger(s) created, replaced or dropped, 1 schema(s) already up to date" in out, out
+
+
+def test_copied_sync_triggers_get_the_fix_that_fits_their_schema(app: psycopg.Connection, conn: psycopg.Connection,
+                                                               db: Db, capsys: pytest.CaptureFixture[str]) -> None:
+    """HOLE (red team, twenty-second session), fixed. A schema cloned from an attached tenant (django-tenants'
+    clone_schema()) carries that tenant's sync triggers: every write to the new tenant fails. audit said
+    they "sync nothing" and advised `catalog-sync detach`, which opts the new tenant out for good (verify
+    and audit then clean, its public rows never published); for a copied table in an attached tenant's
+    schema, detach would opt that tenant out. Now audit says what the triggers do and the fix that fits:
+    attach for a registry tenant's contract table, drop_triggers() for any other table of a tenant's
+    schema, detach for a schema no tenant has."""
+    _, clone = create_tenant(conn, "clone", "Clone")
+    acme_id = conn.execute("SELECT id FROM public.tenants_tenant WHERE schema_name = %s", (ACME,)).fetchone()[0]
+    assert copy_sync_triggers(conn, ACME, clone) == 32
+    app.execute(f"CREATE TABLE {ACME}.jobs_copy (LIKE {ACME}.ats_jobposting INCLUDING ALL)")
+    assert copy_sync_triggers(conn, ACME, ACME, "ats_jobposting", onto="jobs_copy") == 4
+    app.execute(f"CREATE SCHEMA tenant_gone AUTHORIZATION {seed.APP_ROLE}")
+    app.execute(f"CREATE TABLE tenant_gone.ats_jobcategory (LIKE {ACME}.ats_jobcategory INCLUDING ALL)")
+    assert copy_sync_triggers(conn, ACME, "tenant_gone", "ats_jobcategory") == 4
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="is not attached for this tenant"):
+        insert_job(app, clone)
+    found = {obj: detail for obj, detail in conn.execute(
+        "SELECT object, detail FROM catalog_sync.audit() WHERE check_name = 'unregistered_sync_trigger'")}
+    assert set(found) == {f"{clone}.{t}" for t in ("ats_jobposting", "ats_jobcategory", "services_serviceprovider",
+                                                  "services_serviceprovider_categories", "services_servicecategory",
+                                                  "services_providerskill", "services_skill", "services_service")
+                          } | {f"{ACME}.jobs_copy", "tenant_gone.ats_jobcategory"}, found
+    fails = f"bound to attached tenant {acme_id}: every write to the table fails"
+    assert all(fails in detail for detail in found.values()), found
+    assert found[f"{clone}.ats_jobposting"].endswith(
+        f"catalog-sync attach {clone} replaces them (tenant {clone_id(conn, clone)}, never attached), then "
+        f"catalog-sync backfill --tenant {clone} publishes its rows"), found
+    assert found[f"{ACME}.jobs_copy"].endswith(
+        f"SELECT catalog_sync.drop_triggers('{ACME}.jobs_copy'::regclass) drops them (as the table's owner who is "
+        f"an installer, or as a superuser); not catalog-sync detach {ACME}, which would opt tenant {acme_id} out"
+    ), found
+    assert found["tenant_gone.ats_jobcategory"].endswith("catalog-sync detach tenant_gone drops them (run it as the "
+                                                         "owner of the tables who is an installer, or as a superuser)")
+    # each fix, as advised
+    code, out, err = run(db, capsys, "attach", clone)
+    assert code == 0 and "attached 1 schema(s): 32 trigger(s) created, replaced or dropped" in out, (out, err)
+    job = insert_job(app, clone)
+    assert catalog_row(conn, job["uuid"]) is not None
+    assert conn.execute(f"SELECT catalog_sync.drop_triggers('{ACME}.jobs_copy'::regclass)").fetchone() == (4,)
+    code, out, err = run(db, capsys, "detach", "tenant_gone")
+    assert code == 0 and "dropped 4 sync trigger(s) left on its tables" in out, (out, err)
+    assert conn.execute("SELECT * FROM catalog_sync.audit() WHERE check_name = 'unregistered_sync_trigger'"
+                        ).fetchall() == []
+    assert problems(conn) == []
+    assert conn.execute("SELECT detached_at FROM catalog_sync.tenant WHERE tenant_id = %s",
+                        (acme_id,)).fetchone() == (None,)
+
+
+def clone_id(conn: psycopg.Connection, schema: str) -> int:
+    return int(conn.execute("SELECT id FROM public.tenants_tenant WHERE schema_name = %s", (schema,)).fetchone()[0])
+
+
 def test_writes_while_triggers_disabled(app: psycopg.Connection, conn: psycopg.Connection, db: Db,
                                         capsys: pytest.CaptureFixture[str]) -> None:
     changed, closed, deleted, untouched = insert_jobs(app, ACME, [{}, {}, {}, {}])

@@ -104,13 +104,14 @@ BEGIN
     CROSS JOIN LATERAL catalog_sync.contract_problems(a.relid, a.source_table) AS cp
     WHERE a.relid <> ALL (v_replaced);
     RETURN QUERY
-    SELECT CASE WHEN st.state = 'OUTDATED' THEN 'medium' ELSE 'high' END, 'trigger',
+    SELECT CASE WHEN st.state IN ('OUTDATED', 'EXTRA') THEN 'medium' ELSE 'high' END, 'trigger',
            coalesce(catalog_sync.qualified_name(a.relid), a.relid::text) || '.' || st.trigger_name, st.state
     FROM catalog_sync.attached_table a
     CROSS JOIN LATERAL catalog_sync.trigger_state(a.relid, a.source_table, a.tenant_id) st
     WHERE st.state <> 'INSTALLED' AND a.relid <> ALL (v_replaced);
     RETURN QUERY
-    SELECT 'high', 'trigger', 'public.tenants_tenant.' || st.trigger_name, st.state
+    SELECT CASE WHEN st.state = 'EXTRA' THEN 'medium' ELSE 'high' END, 'trigger',
+           'public.tenants_tenant.' || st.trigger_name, st.state
     FROM catalog_sync.trigger_state('public.tenants_tenant'::regclass, 'tenants_tenant', NULL) st
     WHERE st.state <> 'INSTALLED';
     RETURN QUERY
@@ -218,23 +219,56 @@ BEGIN
                       WHERE k.conrelid = t.name::regclass AND k.contype = 'f'
                         AND k.confrelid = 'public.tenants_tenant'::regclass);
 
-    -- Sync triggers on a table the sync does not know (left behind when
-    -- protection detached a tenant whose table was dropped): they sync nothing.
+    -- Sync triggers on a table the sync does not know: left behind when
+    -- protection detached a tenant whose table was dropped, or when a tenant
+    -- left the registry with its schema; or copied by a schema clone
+    -- (django-tenants' clone_schema()) with the template tenant's id, when
+    -- every write to the table fails while that tenant is attached (guard()).
+    -- The fix depends on whose schema it is (red team, twenty-second session:
+    -- the advice was always detach, which opts a new tenant out, or an
+    -- attached tenant whose schema holds the copy).
     RETURN QUERY
-    SELECT DISTINCT 'medium', 'unregistered_sync_trigger', catalog_sync.qualified_name(tg.tgrelid),
-           'sync triggers on a table that is not attached: they sync nothing; catalog-sync detach '
-           || quote_ident(n.nspname) || ' drops them (run it as the owner of the tables who is an installer, '
-           || 'or as a superuser)'
-    FROM pg_catalog.pg_trigger tg
-    JOIN pg_catalog.pg_proc p ON p.oid = tg.tgfoid
-    JOIN pg_catalog.pg_class c ON c.oid = tg.tgrelid
-    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-    WHERE p.pronamespace = 'catalog_sync'::regnamespace
-      AND tg.tgrelid <> 'public.tenants_tenant'::regclass
-      AND NOT EXISTS (SELECT FROM catalog_sync.attached_table a WHERE a.relid = tg.tgrelid)
-      -- the table in a replaced registered table's name (table_replaced above:
-      -- repair attaches it, and detach would opt the tenant out)
-      AND tg.tgrelid <> ALL (v_replacing);
+    SELECT 'medium', 'unregistered_sync_trigger', catalog_sync.qualified_name(u.relid),
+           CASE WHEN u.bound_attached
+                THEN format('sync triggers on a table that is not attached, bound to attached tenant %s: every '
+                            'write to the table fails (relation %s is not attached for this tenant); ',
+                            u.bound, u.relid)
+                ELSE 'sync triggers on a table that is not attached: they sync nothing; ' END
+           || CASE WHEN sr.state IN ('not attached', 'detached by the sync') AND u.contract_name
+                   THEN format('catalog-sync attach %s replaces them (tenant %s%s), then catalog-sync backfill '
+                               '--tenant %s publishes its rows', quote_ident(u.nspname), sr.tenant_id,
+                               CASE WHEN sr.state = 'not attached' THEN ', never attached'
+                                    ELSE ', detached by the sync: once its schema has every contract table' END,
+                               quote_ident(u.nspname))
+                   WHEN sr.state = 'attached' OR sr.state IN ('not attached', 'detached by the sync')
+                   THEN format('SELECT catalog_sync.drop_triggers(%L::regclass) drops them (as the table''s owner '
+                               'who is an installer, or as a superuser); not catalog-sync detach %s, which would '
+                               'opt tenant %s out', catalog_sync.qualified_name(u.relid), quote_ident(u.nspname),
+                               sr.tenant_id)
+                   ELSE 'catalog-sync detach ' || quote_ident(u.nspname) || ' drops them (run it as the owner of '
+                        || 'the tables who is an installer, or as a superuser)' END
+    FROM (SELECT DISTINCT ON (tg.tgrelid) tg.tgrelid AS relid, n.nspname,
+                 c.relname IN (SELECT s.source_table FROM catalog_sync.tenant_source_tables() AS s) AS contract_name,
+                 b.bound,
+                 EXISTS (SELECT FROM catalog_sync.tenant t
+                         WHERE t.tenant_id = b.bound AND t.detached_at IS NULL) AS bound_attached
+          FROM pg_catalog.pg_trigger tg
+          JOIN pg_catalog.pg_proc p ON p.oid = tg.tgfoid
+          JOIN pg_catalog.pg_class c ON c.oid = tg.tgrelid
+          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+          -- the tenant id the trigger is bound to: its first argument
+          CROSS JOIN LATERAL (SELECT CASE WHEN x.arg ~ '^[0-9]{1,18}$' THEN x.arg::bigint END AS bound
+                              FROM (SELECT encode(substring(tg.tgargs FROM 1 FOR
+                                                            greatest(position(E'\\x00'::bytea IN tg.tgargs) - 1, 0)),
+                                                  'escape') AS arg) AS x) AS b
+          WHERE p.pronamespace = 'catalog_sync'::regnamespace
+            AND tg.tgrelid <> 'public.tenants_tenant'::regclass
+            AND NOT EXISTS (SELECT FROM catalog_sync.attached_table a WHERE a.relid = tg.tgrelid)
+            -- the table in a replaced registered table's name (table_replaced above:
+            -- repair attaches it, and detach would opt the tenant out)
+            AND tg.tgrelid <> ALL (v_replacing)
+          ORDER BY tg.tgrelid, bound_attached DESC) AS u
+    CROSS JOIN LATERAL catalog_sync.schema_registration(u.nspname) AS sr;
 
     RETURN QUERY
     SELECT 'low', 'tenant_not_attached', ts.schema_name,

@@ -2,7 +2,7 @@
 -- p_relids[i] (a p_source_tables[i] of tenant p_tenant_id; NULL for
 -- public.tenants_tenant), ENABLE ALWAYS (so session_replication_role = replica
 -- does not skip them either), with the definition hash as last trigger
--- argument; drop sync triggers the spec no longer has. (An argument, not a
+-- argument; drop sync triggers the spec does not have (EXTRA). (An argument, not a
 -- COMMENT: one statement less per trigger, and only an installer can write it;
 -- a table owner can comment on any trigger.) Triggers already INSTALLED are not
 -- touched (no lock taken on their table beyond the catalog reads). All
@@ -55,14 +55,9 @@ BEGIN
     END LOOP;
 
     FOR v_rel IN
-        SELECT tg.tgrelid AS relid, tg.tgname
-        FROM unnest(p_relids, p_source_tables) AS r (relid, source_table)
-        JOIN pg_catalog.pg_trigger tg ON tg.tgrelid = r.relid
-        JOIN pg_catalog.pg_proc p ON p.oid = tg.tgfoid
-        WHERE p.pronamespace = 'catalog_sync'::regnamespace
-          AND NOT EXISTS (SELECT FROM catalog_sync.trigger_spec s
-                          WHERE s.source_table = r.source_table AND s.trigger_name = tg.tgname)
-        ORDER BY tg.tgrelid, tg.tgname
+        SELECT st.relid, st.trigger_name AS tgname
+        FROM catalog_sync.trigger_states(p_relids, p_source_tables, p_tenant_id) AS st
+        WHERE st.state = 'EXTRA'
     LOOP
         EXECUTE format('DROP TRIGGER %I ON %s', v_rel.tgname, catalog_sync.qualified_name(v_rel.relid));
         v_changed := v_changed + 1;

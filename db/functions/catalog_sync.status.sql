@@ -96,7 +96,7 @@ BEGIN
         IF v_r.is_attached AND error IS NULL THEN
             SELECT coalesce(string_agg(x.state || ' ' || x.n, ', ' ORDER BY x.rank), 'NONE') INTO triggers
             FROM (SELECT st.state, count(*) AS n,
-                         array_position(ARRAY['MISSING', 'DISABLED', 'OUTDATED', 'INSTALLED'], st.state) AS rank
+                         array_position(ARRAY['MISSING', 'DISABLED', 'OUTDATED', 'EXTRA', 'INSTALLED'], st.state) AS rank
                   FROM catalog_sync.attached_table a
                   CROSS JOIN LATERAL catalog_sync.trigger_state(a.relid, a.source_table, a.tenant_id) st
                   WHERE a.tenant_id = v_r.id GROUP BY st.state) x;

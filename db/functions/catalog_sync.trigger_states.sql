@@ -4,6 +4,10 @@
 -- arguments (the tenant id, then the definition hash), events or transition
 -- tables differ from the spec; DISABLED when it is not ENABLE ALWAYS (a table
 -- owner can always switch it off; verify finds it, repair re-attaches).
+-- EXTRA: a trigger that calls a sync function under a name the spec does not
+-- have for the relation (copied by a schema clone, bound to the template's
+-- tenant: every write then fails; or renamed). It fires with the others and
+-- nothing else reported it (red team, twenty-second session); attach drops it.
 -- Several relations in one query: attach asks for the 8 tables of a schema at
 -- once (attach of 10,000 schemas asks 20,000 times).
 CREATE OR REPLACE FUNCTION catalog_sync.trigger_states(p_relids oid[], p_source_tables name[], p_tenant_id bigint)
@@ -36,7 +40,15 @@ BEGIN
     FROM unnest(p_relids, p_source_tables) AS r (relid, source_table)
     JOIN catalog_sync.trigger_spec s ON s.source_table = r.source_table
     LEFT JOIN pg_catalog.pg_trigger tg ON tg.tgrelid = r.relid AND tg.tgname = s.trigger_name
-    ORDER BY r.relid, s.trigger_name;
+    UNION ALL
+    SELECT r.relid, r.source_table, tg.tgname, 'EXTRA'
+    FROM unnest(p_relids, p_source_tables) AS r (relid, source_table)
+    JOIN pg_catalog.pg_trigger tg ON tg.tgrelid = r.relid
+    JOIN pg_catalog.pg_proc p ON p.oid = tg.tgfoid
+    WHERE p.pronamespace = 'catalog_sync'::regnamespace
+      AND NOT EXISTS (SELECT FROM catalog_sync.trigger_spec s
+                      WHERE s.source_table = r.source_table AND s.trigger_name = tg.tgname)
+    ORDER BY 1, 3;
 END
 $$;
 ALTER FUNCTION catalog_sync.trigger_states(oid[], name[], bigint) OWNER TO catalog_sync_owner;
