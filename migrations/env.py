@@ -1,9 +1,11 @@
 """Alembic environment for tenant-catalog-sync.
 
 The connection comes from (in order): a connection passed by `catalog-sync
-migrate` in config.attributes, `-x dsn=...`, DATABASE_URL, or libpq's PG*
-variables. Each migration runs in one transaction. Plain alembic bounds each
-lock wait as `catalog-sync migrate` does: `-x lock_timeout=...`, else
+migrate` in config.attributes, `-x dsn=...`, CATALOG_SYNC_DSN, DATABASE_URL,
+or libpq's PG* variables (the tool's order: plain alembic and `catalog-sync
+migrate` must not reach two databases; DBA trial, twenty-second session).
+Each migration runs in one transaction. Plain alembic bounds each lock wait
+as `catalog-sync migrate` does: `-x lock_timeout=...`, else
 CATALOG_SYNC_DDL_LOCK_TIMEOUT, else 5s (0: no limit).
 """
 
@@ -29,7 +31,8 @@ config = context.config
 
 
 def _dsn() -> str:
-    return context.get_x_argument(as_dictionary=True).get("dsn") or os.environ.get("DATABASE_URL", "")
+    return (context.get_x_argument(as_dictionary=True).get("dsn") or os.environ.get("CATALOG_SYNC_DSN")
+            or os.environ.get("DATABASE_URL", ""))
 
 
 def _lock_timeout() -> str:

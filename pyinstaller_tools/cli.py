@@ -77,6 +77,13 @@ def _demo_dsn(text: str) -> str:
     return text
 
 
+def _from_env(env: str, text: str) -> str:
+    """" (from ENV)" when the value argparse checks is the environment's (a default it parses like a
+    typed value), else "": the hedge "check ENV when it is set" misled when ENV was not set (DBA trial,
+    twenty-second session)."""
+    return f" (from {env})" if os.environ.get(env) == text else ""
+
+
 def _env_positive_int(env: str, default: int) -> dict[str, Any]:
     """argparse keywords for an option whose default comes from `env`: argparse checks a string
     default like a value typed on the command line, so a bad environment value is a usage error."""
@@ -84,7 +91,7 @@ def _env_positive_int(env: str, default: int) -> dict[str, Any]:
         try:
             return _positive_int(text)
         except argparse.ArgumentTypeError as exc:
-            raise argparse.ArgumentTypeError(f"{exc} (check {env} when it is set)") from None
+            raise argparse.ArgumentTypeError(f"{exc}{_from_env(env, text)}") from None
     return {"type": parse, "default": os.environ.get(env, str(default))}
 
 
@@ -108,7 +115,7 @@ def _duration(env: str) -> Callable[[str], str]:
         if not match or ms > 2**31 - 1 or 0 < ms < 1:
             raise argparse.ArgumentTypeError(
                 f"expected a duration from 1ms up to 24 days, such as 500ms, 5s or 2min (a bare number is "
-                f"milliseconds; 0 waits without limit), got {text!r} (check {env} when it is set)")
+                f"milliseconds; 0 waits without limit), got {text!r}{_from_env(env, text)}")
         return match.group(1) + (match.group(2) or "")      # "5 s" -> "5s": also a libpq options value
     return parse
 

@@ -40,7 +40,12 @@ def run(dsn: str | None, keep: bool, tenants: int, jobs: int) -> int:
         if cluster is not None:
             if keep:
                 as_postgres = "runuser -u postgres -- " if cluster._as_postgres else ""
+                # (DBA trial, twenty-second session: as the application role, every command failed on
+                # a privilege, and nothing said which; docs/operations.md, Who runs what)
                 print(f"\ncluster kept running. Connect with:\n  psql '{dsn}'\n"
+                      f"To run catalog-sync as the application role {seed.APP_ROLE} "
+                      "(docs/operations.md, Who runs what):\n"
+                      f"  psql '{dsn}' -c 'GRANT catalog_sync_installer TO {seed.APP_ROLE}'\n"
                       f"Stop it and remove its files with:\n"
                       f"  {as_postgres}{cluster.bindir}/pg_ctl -D {cluster.data_dir} stop && rm -rf {cluster.base_dir}")
             else:
@@ -48,11 +53,16 @@ def run(dsn: str | None, keep: bool, tenants: int, jobs: int) -> int:
     return 0
 
 
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def _demo(dsn: str, tenant_count: int, jobs: int) -> None:
     with connect(dsn, autocommit=True) as conn:
         if is_installed(conn) or conn.execute("SELECT to_regclass('public.tenants_tenant')").fetchone()[0]:  # type: ignore[index]
             raise ToolError("the demo needs an empty database (it creates tenants_tenant and tenant schemas)")
-        step(f"creating the application side: role {seed.APP_ROLE}, the tenant registry, {tenant_count} tenants")
+        step(f"creating the application side: role {seed.APP_ROLE}, the tenant registry, "
+             f"{plural(tenant_count, 'tenant')}")
         seed.setup_app(conn)
         schemas = []
         for slug, name, status in TENANTS[:tenant_count]:
@@ -68,7 +78,7 @@ def _demo(dsn: str, tenant_count: int, jobs: int) -> None:
     with connect(dsn, autocommit=True) as conn:
         step("attach every tenant schema")
         result = operations.attach(conn, schemas, operations.DEFAULT_CHUNK_SIZE, progress)
-        print(f"  {result.schemas} schemas, {result.changed} triggers installed")
+        print(f"  {plural(result.schemas, 'schema')}, {plural(result.changed, 'trigger')} installed")
         step("backfill")
         with operations.backfill_lock(conn):
             report = operations.backfill(conn, operations.resolve_tenants(conn, None), False, "60s", progress)

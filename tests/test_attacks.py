@@ -1570,7 +1570,7 @@ def test_a_tenant_detached_for_a_dropped_table_is_reported_once_the_table_is_bac
     code, out, _ = run_cli(capsys, "verify", "--json", "--dsn", arena.db.dsn())
     reported = [(f["problem"], f["detail"]) for f in json.loads(out)["findings"] if f["tenant_id"] == arena.acme_id]
     assert code == 1 and [p for p, _ in reported] == ["tenant_not_attached"], out
-    assert reported[0][1].startswith(f"{ACME} (detached by the sync at ")
+    assert re.match(rf"{ACME} \(detached by the sync at \d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\dZ: ", reported[0][1]), reported
     assert reported[0][1].endswith(": a source table was gone (verify --repair))"), reported
     code, out, err = run_cli(capsys, "verify", "--repair", "--dsn", arena.db.dsn())
     assert code == 0 and f"{ACME}: triggers attached" in out, (out, err)

@@ -796,19 +796,24 @@ def test_environment_defaults_are_checked_like_options(capsys: pytest.CaptureFix
         cli.main([*argv, "--dsn", UNREACHABLE])
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
-    assert env in err and value in err and "Traceback" not in err
+    assert f"(from {env})" in err and value in err and "Traceback" not in err, err
 
 
 @pytest.mark.parametrize("value", ["abc", "-1", "5 parsecs", "", "25d", "2147483648"])
 @pytest.mark.parametrize("command", [["backfill"], ["attach", "--all"], ["detach", ACME], ["verify", "--repair"],
                                      ["migrate"], ["uninstall", "--yes"]])
-def test_invalid_lock_timeout_is_refused_before_any_tenant(capsys: pytest.CaptureFixture[str], value: str,
+def test_invalid_lock_timeout_is_refused_before_any_tenant(capsys: pytest.CaptureFixture[str],
+                                                           monkeypatch: pytest.MonkeyPatch, value: str,
                                                            command: list[str]) -> None:
-    """BUG (review): every tenant was attempted, each failing on the setting."""
+    """BUG (review): every tenant was attempted, each failing on the setting. (DBA trial, twenty-second
+    session: the error told to check a variable that was not set.)"""
+    for env in ("CATALOG_SYNC_LOCK_TIMEOUT", "CATALOG_SYNC_DDL_LOCK_TIMEOUT"):
+        monkeypatch.delenv(env, raising=False)
     with pytest.raises(SystemExit) as exit_info:
         cli.main([*command, "--lock-timeout", value, "--dsn", UNREACHABLE])
     assert exit_info.value.code == 2
-    assert "--lock-timeout" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "--lock-timeout" in err and "CATALOG_SYNC" not in err, err
 
 
 def test_migrate_and_uninstall_errors_are_one_line(sconn: psycopg.Connection, shared: Db,

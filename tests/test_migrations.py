@@ -3,9 +3,11 @@ same database; `alembic downgrade base` leaves exactly the application's."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -84,6 +86,16 @@ def test_downgrade_base_removes_everything_and_upgrade_again(fresh) -> None:
     migrate.upgrade(target.dsn())
     with target.connect() as conn:
         assert conn.execute("SELECT count(*) FROM catalog_sync.attach_schema('tenant_acme')").fetchone()[0] == 1
+
+
+def test_plain_alembic_takes_the_tools_connection_variables_in_the_tools_order(db: Db) -> None:
+    """(DBA trial, twenty-second session) Plain alembic read DATABASE_URL and PG*, not CATALOG_SYNC_DSN,
+    which the tool reads first: with both set, `catalog-sync migrate` and `alembic upgrade head`
+    reached two databases."""
+    env = {**os.environ, "CATALOG_SYNC_DSN": db.dsn(), "DATABASE_URL": "host=127.0.0.1 port=1 connect_timeout=2"}
+    result = subprocess.run([sys.executable, "-m", "alembic", "-c", str(ROOT / "migrations" / "alembic.ini"),
+                             "current"], env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0 and "0001" in result.stdout, (result.stdout, result.stderr)
 
 
 def test_every_db_file_is_installed_exactly_once() -> None:

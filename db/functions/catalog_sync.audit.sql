@@ -274,7 +274,8 @@ BEGIN
     SELECT 'low', 'tenant_not_attached', ts.schema_name,
            'tenant ' || ts.tenant_id || CASE WHEN t.tenant_id IS NULL THEN ' has never been attached'
                                              ELSE format(' was detached by the sync at %s (%s), and its schema has '
-                                                         'every contract table again', t.detached_at,
+                                                         'every contract table again',
+                                                         to_char(t.detached_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
                                                          t.detached_because) END
     FROM catalog_sync.tenant_schemas() ts
     LEFT JOIN catalog_sync.tenant t ON t.tenant_id = ts.tenant_id AND t.detached_because IS NOT NULL

@@ -27,7 +27,9 @@ BEGIN
                                      WHERE r.tenant_id IS NOT NULL)
     SELECT 'tenant_not_attached'::text, ts.tenant_id,
            ts.schema_name || CASE WHEN t.tenant_id IS NOT NULL
-                                  THEN format(' (detached by the sync at %s: %s)', t.detached_at, t.detached_because)
+                                  THEN format(' (detached by the sync at %s: %s)',
+                                              -- (ISO 8601, as the tool's other timestamps: DBA trial)
+                                              to_char(t.detached_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), t.detached_because)
                                   ELSE '' END
     FROM catalog_sync.tenant_schemas() ts
     LEFT JOIN catalog_sync.tenant t ON t.tenant_id = ts.tenant_id AND t.detached_because IS NOT NULL
