@@ -31,8 +31,12 @@ config = context.config
 
 
 def _dsn() -> str:
-    return (context.get_x_argument(as_dictionary=True).get("dsn") or os.environ.get("CATALOG_SYNC_DSN")
-            or os.environ.get("DATABASE_URL", ""))
+    dsn = context.get_x_argument(as_dictionary=True).get("dsn")
+    if dsn is None and os.environ.get("CATALOG_SYNC_DSN") is not None:
+        dsn = os.environ["CATALOG_SYNC_DSN"]
+        if not dsn.strip():     # (refused as the tool refuses it: an unset variable, as under cron)
+            raise RuntimeError("CATALOG_SYNC_DSN is set but empty; give a connection string, or unset it")
+    return dsn or os.environ.get("DATABASE_URL", "")
 
 
 def _lock_timeout() -> str:

@@ -301,7 +301,8 @@ def cmd_attach(args: argparse.Namespace) -> int:
                 _warn_without_protection(conn, args.tenant_role)
             already = list(operations.attach_states(conn, schemas).values()).count("attached")
             print(f"dry run: {len(schemas)} schema(s) pass the pre-flight: {len(schemas) - already} would be "
-                  f"attached, {already} attached already (their triggers would be replaced where outdated)")
+                  f"attached, {already} attached already (their triggers would be replaced where outdated, and "
+                  "sync triggers the spec does not list dropped)")
             if refused:          # the same exit status as the real run
                 raise ToolError(f"dry run: {len(refused)} schema(s) refused (listed above): {_first(refused)}")
             return EXIT_OK

@@ -114,6 +114,19 @@ def test_ddl_that_leaves_the_contracts_columns_alone_passes(protected: None, app
     assert [p for p, _ in verify_findings(conn)] == ["stale"], verify_findings(conn)
 
 
+def test_an_extra_sync_trigger_does_not_refuse_the_applications_ddl(protected: None, app: psycopg.Connection,
+                                                                    conn: psycopg.Connection) -> None:
+    """(review, twenty-second session) A sync trigger under another name on an attached table (a clone's
+    copy, made by an installer: EXTRA) made protect refuse every DDL of the application on that table
+    ("trigger ... would be EXTRA"), which did not make it. attach drops it; the application's DDL passes."""
+    tenant_id = conn.execute("SELECT id FROM public.tenants_tenant WHERE schema_name = %s", (ACME,)).fetchone()[0]
+    conn.execute(f"CREATE TRIGGER zz_copy AFTER INSERT ON {ACME}.ats_jobcategory REFERENCING NEW TABLE AS new_rows "
+                 f"FOR EACH STATEMENT EXECUTE FUNCTION catalog_sync.on_job_category_change('{tenant_id}', 'x')")
+    app.execute(f"CREATE INDEX fine ON {ACME}.ats_jobcategory (lower(name))")
+    app.execute(f"ALTER TABLE {ACME}.ats_jobcategory ADD COLUMN notes_v2 text")
+    assert [p for p, _ in verify_findings(conn)] == ["trigger_extra"]
+
+
 @pytest.mark.parametrize("trigger", ["catalog_sync_job_delete", "catalog_sync_job_truncate"])
 def test_a_drop_is_refused_whatever_the_sessions_quoting(trigger: str, protected: None, app: psycopg.Connection,
                                                          conn: psycopg.Connection) -> None:

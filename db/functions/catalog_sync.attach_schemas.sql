@@ -25,8 +25,10 @@ DECLARE
     v_schema  record;
     v_problem text;
     v_pending oid[];
+    v_dropping oid[];
     v_grant   text;
     v_lock    text;
+    v_lock_exclusive text;
     v_granted boolean := false;
 BEGIN
     FOR v_schema IN
@@ -64,12 +66,20 @@ BEGIN
         END IF;
         -- Tables the machinery cannot read yet get a GRANT; they and the tables
         -- with a trigger to change get a lock. One query each for the schema.
-        SELECT array_agg(DISTINCT st.relid) INTO v_pending
+        -- A table with an EXTRA trigger gets the lock DROP TRIGGER takes
+        -- (ACCESS EXCLUSIVE) at once: upgrading from the lock CREATE TRIGGER
+        -- takes deadlocked with an application transaction that read the
+        -- table and then wrote it (review, twenty-second session).
+        SELECT coalesce(array_agg(DISTINCT st.relid) FILTER (WHERE st.state <> 'EXTRA'), '{}'),
+               coalesce(array_agg(DISTINCT st.relid) FILTER (WHERE st.state = 'EXTRA'), '{}')
+        INTO v_pending, v_dropping
         FROM catalog_sync.trigger_states(v_schema.relids, v_schema.tables, v_schema.tenant_id) AS st
         WHERE st.state <> 'INSTALLED';
         SELECT string_agg(q.name, ', ' ORDER BY q.n) FILTER (WHERE NOT q.readable),
-               string_agg('ONLY ' || q.name, ', ' ORDER BY q.n) FILTER (WHERE NOT q.readable OR q.relid = ANY (v_pending))
-        INTO v_grant, v_lock
+               string_agg('ONLY ' || q.name, ', ' ORDER BY q.n)
+                   FILTER (WHERE (NOT q.readable OR q.relid = ANY (v_pending)) AND q.relid <> ALL (v_dropping)),
+               string_agg('ONLY ' || q.name, ', ' ORDER BY q.n) FILTER (WHERE q.relid = ANY (v_dropping))
+        INTO v_grant, v_lock, v_lock_exclusive
         FROM (SELECT u.relid, u.n, catalog_sync.qualified_name(u.relid) AS name,
                      pg_catalog.has_table_privilege('catalog_sync_owner', u.relid, 'SELECT') AS readable
               FROM unnest(v_schema.relids) WITH ORDINALITY AS u (relid, n)) AS q;
@@ -77,6 +87,9 @@ BEGIN
         -- needs first, before the GRANT touches their catalog rows (an
         -- autovacuum ANALYZE in between would otherwise deadlock with us).
         -- One statement each for all tables of the schema.
+        IF v_lock_exclusive IS NOT NULL THEN
+            EXECUTE 'LOCK TABLE ' || v_lock_exclusive || ' IN ACCESS EXCLUSIVE MODE';
+        END IF;
         IF v_lock IS NOT NULL THEN
             EXECUTE 'LOCK TABLE ' || v_lock || ' IN SHARE ROW EXCLUSIVE MODE';
         END IF;

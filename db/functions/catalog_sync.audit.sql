@@ -228,11 +228,46 @@ BEGIN
     -- the advice was always detach, which opts a new tenant out, or an
     -- attached tenant whose schema holds the copy).
     RETURN QUERY
+    WITH u AS (
+        SELECT DISTINCT ON (tg.tgrelid) tg.tgrelid AS relid, n.nspname,
+               c.relname IN (SELECT s.source_table FROM catalog_sync.tenant_source_tables() AS s) AS contract_name,
+               b.bound, f.fails
+        FROM pg_catalog.pg_trigger tg
+        JOIN pg_catalog.pg_proc p ON p.oid = tg.tgfoid
+        JOIN pg_catalog.pg_class c ON c.oid = tg.tgrelid
+        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        -- the tenant id the trigger is bound to: its first argument
+        CROSS JOIN LATERAL (SELECT CASE WHEN x.arg ~ '^[0-9]{1,18}$' THEN x.arg::bigint END AS bound
+                            FROM (SELECT encode(substring(tg.tgargs FROM 1 FOR
+                                                          greatest(position(E'\\x00'::bytea IN tg.tgargs) - 1, 0)),
+                                                'escape') AS arg) AS x) AS b
+        -- whether guard() raises for a write (it does unless it finds the
+        -- bound tenant gone from the registry or detached), and why
+        CROSS JOIN LATERAL (
+            SELECT CASE WHEN b.bound IS NULL OR tg.tgnargs <> 2 OR tg.tgtype & (1 | 2 | 64) <> 0
+                        THEN 'they are not bound as the sync binds its triggers'
+                        WHEN (SELECT r.tenant_id FROM catalog_sync.registry_row(b.bound) AS r) IS NOT NULL
+                             AND NOT EXISTS (SELECT FROM catalog_sync.tenant t
+                                             WHERE t.tenant_id = b.bound AND t.detached_at IS NOT NULL)
+                        THEN format('they are bound to tenant %s, which is in the registry and not detached: '
+                                    'relation %s is not attached for this tenant', b.bound, tg.tgrelid) END AS fails
+        ) AS f
+        WHERE p.pronamespace = 'catalog_sync'::regnamespace
+          AND tg.tgrelid <> 'public.tenants_tenant'::regclass
+          AND NOT EXISTS (SELECT FROM catalog_sync.attached_table a WHERE a.relid = tg.tgrelid)
+          -- the table in a replaced registered table's name (table_replaced above:
+          -- repair attaches it, and detach would opt the tenant out)
+          AND tg.tgrelid <> ALL (v_replacing)
+        ORDER BY tg.tgrelid, f.fails IS NULL
+    ),
+    -- once per schema (a django-tenants site keeps the schemas of deleted tenants)
+    sr AS (SELECT x.nspname, r.tenant_id, r.state
+           FROM (SELECT DISTINCT u.nspname FROM u) AS x
+           CROSS JOIN LATERAL catalog_sync.schema_registration(x.nspname) AS r)
     SELECT 'medium', 'unregistered_sync_trigger', catalog_sync.qualified_name(u.relid),
-           CASE WHEN u.bound_attached
-                THEN format('sync triggers on a table that is not attached, bound to attached tenant %s: every '
-                            'write to the table fails (relation %s is not attached for this tenant); ',
-                            u.bound, u.relid)
+           CASE WHEN u.fails IS NOT NULL
+                THEN 'sync triggers on a table that is not attached: every write to the table fails (' || u.fails
+                     || '); '
                 ELSE 'sync triggers on a table that is not attached: they sync nothing; ' END
            || CASE WHEN sr.state IN ('not attached', 'detached by the sync') AND u.contract_name
                    THEN format('catalog-sync attach %s replaces them (tenant %s%s), then catalog-sync backfill '
@@ -240,35 +275,14 @@ BEGIN
                                CASE WHEN sr.state = 'not attached' THEN ', never attached'
                                     ELSE ', detached by the sync: once its schema has every contract table' END,
                                quote_ident(u.nspname))
-                   WHEN sr.state = 'attached' OR sr.state IN ('not attached', 'detached by the sync')
+                   WHEN sr.state IN ('attached', 'not attached', 'detached by the sync')
                    THEN format('SELECT catalog_sync.drop_triggers(%L::regclass) drops them (as the table''s owner '
                                'who is an installer, or as a superuser); not catalog-sync detach %s, which would '
                                'opt tenant %s out', catalog_sync.qualified_name(u.relid), quote_ident(u.nspname),
                                sr.tenant_id)
                    ELSE 'catalog-sync detach ' || quote_ident(u.nspname) || ' drops them (run it as the owner of '
                         || 'the tables who is an installer, or as a superuser)' END
-    FROM (SELECT DISTINCT ON (tg.tgrelid) tg.tgrelid AS relid, n.nspname,
-                 c.relname IN (SELECT s.source_table FROM catalog_sync.tenant_source_tables() AS s) AS contract_name,
-                 b.bound,
-                 EXISTS (SELECT FROM catalog_sync.tenant t
-                         WHERE t.tenant_id = b.bound AND t.detached_at IS NULL) AS bound_attached
-          FROM pg_catalog.pg_trigger tg
-          JOIN pg_catalog.pg_proc p ON p.oid = tg.tgfoid
-          JOIN pg_catalog.pg_class c ON c.oid = tg.tgrelid
-          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-          -- the tenant id the trigger is bound to: its first argument
-          CROSS JOIN LATERAL (SELECT CASE WHEN x.arg ~ '^[0-9]{1,18}$' THEN x.arg::bigint END AS bound
-                              FROM (SELECT encode(substring(tg.tgargs FROM 1 FOR
-                                                            greatest(position(E'\\x00'::bytea IN tg.tgargs) - 1, 0)),
-                                                  'escape') AS arg) AS x) AS b
-          WHERE p.pronamespace = 'catalog_sync'::regnamespace
-            AND tg.tgrelid <> 'public.tenants_tenant'::regclass
-            AND NOT EXISTS (SELECT FROM catalog_sync.attached_table a WHERE a.relid = tg.tgrelid)
-            -- the table in a replaced registered table's name (table_replaced above:
-            -- repair attaches it, and detach would opt the tenant out)
-            AND tg.tgrelid <> ALL (v_replacing)
-          ORDER BY tg.tgrelid, bound_attached DESC) AS u
-    CROSS JOIN LATERAL catalog_sync.schema_registration(u.nspname) AS sr;
+    FROM u JOIN sr ON sr.nspname = u.nspname;
 
     RETURN QUERY
     SELECT 'low', 'tenant_not_attached', ts.schema_name,

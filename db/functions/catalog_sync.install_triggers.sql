@@ -24,14 +24,27 @@ DECLARE
     v_spec    catalog_sync.trigger_spec;
     v_changed integer := 0;
     v_enable  text[];
+    v_relids  oid[];
+    v_tables  name[];
+    v_names   name[];
+    v_states  text[];
 BEGIN
-    FOR v_rel IN SELECT st.relid, array_agg(s ORDER BY s.trigger_name) AS specs
-                 FROM catalog_sync.trigger_states(p_relids, p_source_tables, p_tenant_id) AS st
+    -- What to change, from one trigger_states() call (attach of 10,000
+    -- schemas makes 10,000 of them: review, twenty-second session).
+    SELECT array_agg(st.relid), array_agg(st.source_table), array_agg(st.trigger_name), array_agg(st.state)
+    INTO v_relids, v_tables, v_names, v_states
+    FROM catalog_sync.trigger_states(p_relids, p_source_tables, p_tenant_id) AS st
+    WHERE st.state <> 'INSTALLED';
+    IF v_relids IS NULL THEN
+        RETURN 0;
+    END IF;
+    FOR v_rel IN SELECT u.relid, array_agg(s ORDER BY s.trigger_name) AS specs
+                 FROM unnest(v_relids, v_tables, v_names, v_states) AS u (relid, source_table, trigger_name, state)
                  JOIN catalog_sync.trigger_spec s
-                   ON s.source_table = st.source_table AND s.trigger_name = st.trigger_name
-                 WHERE st.state <> 'INSTALLED'
-                 GROUP BY st.relid
-                 ORDER BY st.relid LOOP
+                   ON s.source_table = u.source_table AND s.trigger_name = u.trigger_name
+                 WHERE u.state <> 'EXTRA'
+                 GROUP BY u.relid
+                 ORDER BY u.relid LOOP
         v_name := catalog_sync.qualified_name(v_rel.relid);
         v_enable := '{}';
         FOREACH v_spec IN ARRAY v_rel.specs LOOP
@@ -54,12 +67,11 @@ BEGIN
         EXECUTE format('ALTER TABLE %s %s', v_name, array_to_string(v_enable, ', '));
     END LOOP;
 
-    FOR v_rel IN
-        SELECT st.relid, st.trigger_name AS tgname
-        FROM catalog_sync.trigger_states(p_relids, p_source_tables, p_tenant_id) AS st
-        WHERE st.state = 'EXTRA'
-    LOOP
-        EXECUTE format('DROP TRIGGER %I ON %s', v_rel.tgname, catalog_sync.qualified_name(v_rel.relid));
+    FOR v_rel IN SELECT u.relid, u.trigger_name
+                 FROM unnest(v_relids, v_names, v_states) AS u (relid, trigger_name, state)
+                 WHERE u.state = 'EXTRA'
+                 ORDER BY u.relid, u.trigger_name LOOP
+        EXECUTE format('DROP TRIGGER %I ON %s', v_rel.trigger_name, catalog_sync.qualified_name(v_rel.relid));
         v_changed := v_changed + 1;
     END LOOP;
     RETURN v_changed;

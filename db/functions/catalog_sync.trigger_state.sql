@@ -1,6 +1,6 @@
 -- trigger_states() of one relation: INSTALLED / OUTDATED / DISABLED / MISSING
--- for every trigger the spec wants on it (status, verify and audit ask per
--- relation).
+-- for every trigger the spec wants on it, EXTRA for a sync trigger it does not
+-- (status, verify and audit ask per relation).
 CREATE OR REPLACE FUNCTION catalog_sync.trigger_state(p_relid oid, p_source_table name, p_tenant_id bigint)
 RETURNS TABLE (trigger_name name, state text)
 LANGUAGE plpgsql STABLE

@@ -1,6 +1,7 @@
 -- INSTALLED / OUTDATED / DISABLED / MISSING for every trigger the spec wants on
 -- each relation p_relids[i] (a p_source_tables[i] of tenant p_tenant_id; NULL
--- for public.tenants_tenant). A trigger is OUTDATED when its function,
+-- for public.tenants_tenant), and EXTRA for each sync trigger it does not.
+-- A trigger is OUTDATED when its function,
 -- arguments (the tenant id, then the definition hash), events or transition
 -- tables differ from the spec; DISABLED when it is not ENABLE ALWAYS (a table
 -- owner can always switch it off; verify finds it, repair re-attaches).
