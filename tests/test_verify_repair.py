@@ -306,6 +306,12 @@ def test_a_sync_trigger_under_another_name_is_found_and_dropped(app: psycopg.Con
     assert conn.execute("SELECT count(*) FROM pg_trigger WHERE tgname = 'zz_copied_job_insert'").fetchone() == (0,)
     code, out, err = run(db, capsys, "attach", ACME)     # (what attach changed: a drop is one)
     assert code == 0 and "0 trigger(s) created, replaced or dropped, 1 schema(s) already up to date" in out, out
+    # (red team) quoted where it needs it: this one is not the spec's catalog_sync_job_insert
+    conn.execute("CREATE TRIGGER \"catalog_sync_job_insert \" AFTER INSERT ON tenant_acme.ats_jobposting "
+                 "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT "
+                 f"EXECUTE FUNCTION catalog_sync.on_job_change('{globex_id}', 'catalog_sync:copied')")
+    assert problems(conn) == [("trigger_extra", 'ats_jobposting."catalog_sync_job_insert "')]
+    assert_repaired(db, conn, capsys)
     # the registry's triggers too (review): verify_global reports it, repair drops it
     conn.execute("CREATE TRIGGER zz_copied_tenant_update AFTER UPDATE ON public.tenants_tenant "
                  "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT "
@@ -372,7 +378,8 @@ def test_copied_sync_triggers_get_the_fix_that_fits_their_schema(app: psycopg.Co
              "not detached: relation ")
     assert all(fails in detail for detail in found.values()), found
     assert found[f"{clone}.ats_jobposting"].endswith(
-        f"catalog-sync attach {clone} replaces them (tenant {clone_id(conn, clone)}, never attached), then "
+        f"catalog-sync attach {clone} replaces them (tenant {clone_id(conn, clone)}, never attached: attach checks "
+        "its schema against the contract first), then "
         f"catalog-sync backfill --tenant {clone} publishes its rows"), found
     assert found[f"{ACME}.jobs_copy"].endswith(
         f"SELECT catalog_sync.drop_triggers('{ACME}.jobs_copy'::regclass) drops them (as the table's owner who is "
@@ -380,6 +387,10 @@ def test_copied_sync_triggers_get_the_fix_that_fits_their_schema(app: psycopg.Co
     ), found
     assert found["tenant_gone.ats_jobcategory"].endswith("catalog-sync detach tenant_gone drops them (run it as the "
                                                          "owner of the tables who is an installer, or as a superuser)")
+    # (red team) a trigger that does not fire makes no write fail
+    conn.execute("ALTER TABLE tenant_gone.ats_jobcategory DISABLE TRIGGER USER")
+    assert conn.execute("SELECT detail FROM catalog_sync.audit() WHERE object = 'tenant_gone.ats_jobcategory'"
+                        ).fetchone()[0].startswith("sync triggers on a table that is not attached: they sync nothing; ")
     # each fix, as advised
     code, out, err = run(db, capsys, "attach", clone)
     assert code == 0 and "attached 1 schema(s): 32 trigger(s) created, replaced or dropped" in out, (out, err)

@@ -105,13 +105,13 @@ BEGIN
     WHERE a.relid <> ALL (v_replaced);
     RETURN QUERY
     SELECT CASE WHEN st.state IN ('OUTDATED', 'EXTRA') THEN 'medium' ELSE 'high' END, 'trigger',
-           coalesce(catalog_sync.qualified_name(a.relid), a.relid::text) || '.' || st.trigger_name, st.state
+           coalesce(catalog_sync.qualified_name(a.relid), a.relid::text) || '.' || quote_ident(st.trigger_name), st.state
     FROM catalog_sync.attached_table a
     CROSS JOIN LATERAL catalog_sync.trigger_state(a.relid, a.source_table, a.tenant_id) st
     WHERE st.state <> 'INSTALLED' AND a.relid <> ALL (v_replaced);
     RETURN QUERY
     SELECT CASE WHEN st.state = 'EXTRA' THEN 'medium' ELSE 'high' END, 'trigger',
-           'public.tenants_tenant.' || st.trigger_name, st.state
+           'public.tenants_tenant.' || quote_ident(st.trigger_name), st.state
     FROM catalog_sync.trigger_state('public.tenants_tenant'::regclass, 'tenants_tenant', NULL) st
     WHERE st.state <> 'INSTALLED';
     RETURN QUERY
@@ -244,7 +244,8 @@ BEGIN
         -- whether guard() raises for a write (it does unless it finds the
         -- bound tenant gone from the registry or detached), and why
         CROSS JOIN LATERAL (
-            SELECT CASE WHEN b.bound IS NULL OR tg.tgnargs <> 2 OR tg.tgtype & (1 | 2 | 64) <> 0
+            SELECT CASE WHEN tg.tgenabled NOT IN ('O', 'A') THEN NULL      -- (it does not fire)
+                        WHEN b.bound IS NULL OR tg.tgnargs <> 2 OR tg.tgtype & (1 | 2 | 64) <> 0
                         THEN 'they are not bound as the sync binds its triggers'
                         WHEN (SELECT r.tenant_id FROM catalog_sync.registry_row(b.bound) AS r) IS NOT NULL
                              AND NOT EXISTS (SELECT FROM catalog_sync.tenant t
@@ -272,7 +273,8 @@ BEGIN
            || CASE WHEN sr.state IN ('not attached', 'detached by the sync') AND u.contract_name
                    THEN format('catalog-sync attach %s replaces them (tenant %s%s), then catalog-sync backfill '
                                '--tenant %s publishes its rows', quote_ident(u.nspname), sr.tenant_id,
-                               CASE WHEN sr.state = 'not attached' THEN ', never attached'
+                               CASE WHEN sr.state = 'not attached'
+                                    THEN ', never attached: attach checks its schema against the contract first'
                                     ELSE ', detached by the sync: once its schema has every contract table' END,
                                quote_ident(u.nspname))
                    WHEN sr.state IN ('attached', 'not attached', 'detached by the sync')

@@ -50,7 +50,7 @@ BEGIN
     WHERE NOT EXISTS (SELECT FROM catalog_sync.tenant t WHERE t.tenant_id = g.tenant_id AND t.detached_at IS NULL)
        OR g.tenant_id NOT IN (SELECT registered.tenant_id FROM registered)
     UNION ALL
-    SELECT 'trigger_' || lower(st.state), NULL::bigint, 'tenants_tenant.' || st.trigger_name
+    SELECT 'trigger_' || lower(st.state), NULL::bigint, 'tenants_tenant.' || quote_ident(st.trigger_name)
     FROM catalog_sync.trigger_state('public.tenants_tenant'::regclass, 'tenants_tenant', NULL) st
     WHERE st.state <> 'INSTALLED'
     ORDER BY 1, 2;

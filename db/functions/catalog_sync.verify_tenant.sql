@@ -90,7 +90,8 @@ BEGIN
             RETURN NEXT;
         END LOOP;
         FOR problem, detail IN
-            SELECT 'trigger_' || lower(st.state), v_rel.source_table || '.' || st.trigger_name
+            -- (quoted where it needs it: an EXTRA "catalog_sync_job_insert " is not the spec's)
+            SELECT 'trigger_' || lower(st.state), v_rel.source_table || '.' || quote_ident(st.trigger_name)
             FROM catalog_sync.trigger_state(v_rel.relid, v_rel.source_table, p_tenant_id) st
             WHERE st.state <> 'INSTALLED'
         LOOP
