@@ -5,6 +5,7 @@ application role (its own tables' triggers), as it happens in real life."""
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 import threading
 import time
@@ -277,7 +278,8 @@ def copy_sync_triggers(conn: psycopg.Connection, source: str, target: str, table
         "WHERE c.relnamespace = %s::regnamespace AND p.pronamespace = 'catalog_sync'::regnamespace "
         "AND c.relname LIKE %s", (source, tables)).fetchall()
     for definition, name, table in defs:
-        conn.execute(definition.replace(f" ON {source}.{table} ", f" ON {target}.{onto or table} "))
+        quoted = sql.Identifier(target).as_string(conn)
+        conn.execute(definition.replace(f" ON {source}.{table} ", f" ON {quoted}.{onto or table} "))
         alter_trigger(conn, "ENABLE ALWAYS", name, onto or table, target)
     return len(defs)
 
@@ -404,6 +406,24 @@ def test_copied_sync_triggers_get_the_fix_that_fits_their_schema(app: psycopg.Co
     assert problems(conn) == []
     assert conn.execute("SELECT detached_at FROM catalog_sync.tenant WHERE tenant_id = %s",
                         (acme_id,)).fetchone() == (None,)
+
+
+def test_the_audit_advice_is_a_command_line_for_any_schema_name(app: psycopg.Connection, conn: psycopg.Connection,
+                                                                 db: Db, capsys: pytest.CaptureFixture[str]) -> None:
+    """(red team, twenty-second session) The advice quoted the schema as SQL does (quote_ident): a name
+    with a quote in it gave a command line that named another schema. Now it is one shell word."""
+    odd = "Tenant \"Odd's\" %s"
+    conn.execute(sql.SQL("CREATE SCHEMA {} AUTHORIZATION {}").format(sql.Identifier(odd),
+                                                                      sql.Identifier(seed.APP_ROLE)))
+    app.execute(sql.SQL("CREATE TABLE {}.ats_jobcategory (LIKE tenant_acme.ats_jobcategory INCLUDING ALL)").format(
+        sql.Identifier(odd)))
+    assert copy_sync_triggers(conn, ACME, odd, "ats_jobcategory") == 4
+    detail = conn.execute("SELECT detail FROM catalog_sync.audit() WHERE check_name = 'unregistered_sync_trigger'"
+                          ).fetchone()[0]
+    command = detail[detail.index("catalog-sync detach "):detail.index(" drops them")]
+    assert shlex.split(command) == ["catalog-sync", "detach", odd], command
+    code, out, err = run(db, capsys, *shlex.split(command)[1:])
+    assert code == 0 and "dropped 4 sync trigger(s) left on its tables" in out, (out, err)
 
 
 def clone_id(conn: psycopg.Connection, schema: str) -> int:

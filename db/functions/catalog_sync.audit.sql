@@ -272,17 +272,17 @@ BEGIN
                 ELSE 'sync triggers on a table that is not attached: they sync nothing; ' END
            || CASE WHEN sr.state IN ('not attached', 'detached by the sync') AND u.contract_name
                    THEN format('catalog-sync attach %s replaces them (tenant %s%s), then catalog-sync backfill '
-                               '--tenant %s publishes its rows', quote_ident(u.nspname), sr.tenant_id,
+                               '--tenant %s publishes its rows', catalog_sync.shell_word(u.nspname), sr.tenant_id,
                                CASE WHEN sr.state = 'not attached'
                                     THEN ', never attached: attach checks its schema against the contract first'
                                     ELSE ', detached by the sync: once its schema has every contract table' END,
-                               quote_ident(u.nspname))
+                               catalog_sync.shell_word(u.nspname))
                    WHEN sr.state IN ('attached', 'not attached', 'detached by the sync')
                    THEN format('SELECT catalog_sync.drop_triggers(%L::regclass) drops them (as the table''s owner '
                                'who is an installer, or as a superuser); not catalog-sync detach %s, which would '
-                               'opt tenant %s out', catalog_sync.qualified_name(u.relid), quote_ident(u.nspname),
+                               'opt tenant %s out', catalog_sync.qualified_name(u.relid), catalog_sync.shell_word(u.nspname),
                                sr.tenant_id)
-                   ELSE 'catalog-sync detach ' || quote_ident(u.nspname) || ' drops them (run it as the owner of '
+                   ELSE 'catalog-sync detach ' || catalog_sync.shell_word(u.nspname) || ' drops them (run it as the owner of '
                         || 'the tables who is an installer, or as a superuser)' END
     FROM u JOIN sr ON sr.nspname = u.nspname;
 
