@@ -351,6 +351,33 @@ def test_attach_dropping_an_extra_trigger_does_not_deadlock_a_reader_that_then_w
     assert problems(conn) == []
 
 
+def test_repairing_a_renamed_registry_trigger_does_not_deadlock_a_reader_that_then_writes(
+        db: Db, conn: psycopg.Connection) -> None:
+    """(the same, on the registry, whose repair runs install_triggers() alone) A sync trigger renamed is
+    MISSING under its name and EXTRA under the new one: install_triggers() created the first (SHARE ROW
+    EXCLUSIVE), then upgraded for the drop of the second, and deadlocked with a reader that then wrote.
+    It now takes the drop's lock first."""
+    conn.execute("ALTER TRIGGER catalog_sync_tenant_update ON public.tenants_tenant RENAME TO zz_renamed")
+    errors: list[BaseException] = []
+    with db.connect(role=seed.APP_ROLE, autocommit=False) as writer, db.connect() as installer:
+        writer.execute("SELECT count(*) FROM public.tenants_tenant")
+
+        def repair() -> None:
+            try:
+                installer.execute("SELECT catalog_sync.install_triggers(ARRAY['public.tenants_tenant'::regclass::oid],"
+                                  " '{tenants_tenant}', NULL)")
+            except BaseException as exc:        # (reported below)
+                errors.append(exc)
+        thread = threading.Thread(target=repair)
+        thread.start()
+        wait_until_blocked(conn, installer.info.backend_pid)
+        writer.execute("UPDATE public.tenants_tenant SET name = name WHERE false")
+        writer.commit()
+        thread.join(60)
+    assert errors == [] and not thread.is_alive(), errors
+    assert problems(conn) == []
+
+
 def test_copied_sync_triggers_get_the_fix_that_fits_their_schema(app: psycopg.Connection, conn: psycopg.Connection,
                                                                db: Db, capsys: pytest.CaptureFixture[str]) -> None:
     """HOLE (red team, twenty-second session), fixed. A schema cloned from an attached tenant (django-tenants'

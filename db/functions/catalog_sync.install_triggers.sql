@@ -38,6 +38,15 @@ BEGIN
     IF v_relids IS NULL THEN
         RETURN 0;
     END IF;
+    -- A relation with a trigger to drop gets DROP TRIGGER's lock first: taken
+    -- after the weaker one CREATE TRIGGER takes, it is an upgrade, which
+    -- deadlocks with a writer that read the table first (review, twenty-second
+    -- session; attach_schemas() takes it up front too, the registry's repair
+    -- comes here alone).
+    FOR v_rel IN SELECT DISTINCT u.relid FROM unnest(v_relids, v_states) AS u (relid, state)
+                 WHERE u.state = 'EXTRA' ORDER BY u.relid LOOP
+        EXECUTE format('LOCK TABLE ONLY %s IN ACCESS EXCLUSIVE MODE', catalog_sync.qualified_name(v_rel.relid));
+    END LOOP;
     FOR v_rel IN SELECT u.relid, array_agg(s ORDER BY s.trigger_name) AS specs
                  FROM unnest(v_relids, v_tables, v_names, v_states) AS u (relid, source_table, trigger_name, state)
                  JOIN catalog_sync.trigger_spec s
