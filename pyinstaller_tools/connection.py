@@ -29,7 +29,9 @@ def resolve_dsn(dsn: str | None) -> str:
 # Output formats psycopg can read, whatever ALTER DATABASE / ALTER ROLE set as defaults
 # (it parses timestamps in the ISO DateStyle only).
 SAFE_OPTIONS = ("-c search_path=pg_catalog,pg_temp -c default_transaction_isolation=read\\ committed"
-                " -c DateStyle=ISO -c IntervalStyle=postgres")
+                " -c DateStyle=ISO -c IntervalStyle=postgres"
+                # names in findings quoted only where they need it: "x" is not x (review, twenty-second session)
+                " -c quote_all_identifiers=off")
 
 
 # Where a command that gave up on a lock sends the DBA.

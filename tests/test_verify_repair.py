@@ -409,7 +409,7 @@ def test_copied_sync_triggers_get_the_fix_that_fits_their_schema(app: psycopg.Co
     assert found[f"{clone}.ats_jobposting"].endswith(
         f"catalog-sync attach {clone} replaces them (tenant {clone_id(conn, clone)}, never attached: attach checks "
         "its schema against the contract first), then "
-        f"catalog-sync backfill --tenant {clone} publishes its rows"), found
+        f"catalog-sync backfill --tenant={clone} publishes its rows"), found
     assert found[f"{ACME}.jobs_copy"].endswith(
         f"SELECT catalog_sync.drop_triggers('{ACME}.jobs_copy'::regclass) drops them (as the table's owner who is "
         f"an installer, or as a superuser); not catalog-sync detach {ACME}, which would opt tenant {acme_id} out"
@@ -420,6 +420,14 @@ def test_copied_sync_triggers_get_the_fix_that_fits_their_schema(app: psycopg.Co
     conn.execute("ALTER TABLE tenant_gone.ats_jobcategory DISABLE TRIGGER USER")
     assert conn.execute("SELECT detail FROM catalog_sync.audit() WHERE object = 'tenant_gone.ats_jobcategory'"
                         ).fetchone()[0].startswith("sync triggers on a table that is not attached: they sync nothing; ")
+    # (review) one that fires only where changes are replicated in fails there
+    name = conn.execute("SELECT min(tgname) FROM pg_trigger WHERE tgrelid = 'tenant_gone.ats_jobcategory'::regclass"
+                        ).fetchone()[0]
+    alter_trigger(conn, "ENABLE REPLICA", name, "ats_jobcategory", "tenant_gone")
+    assert conn.execute("SELECT detail FROM catalog_sync.audit() WHERE object = 'tenant_gone.ats_jobcategory'"
+                        ).fetchone()[0].startswith("sync triggers on a table that is not attached: every write to the "
+                                                   "table fails under session_replication_role = replica (logical "
+                                                   "replication's apply) (they are bound to tenant ")
     # each fix, as advised
     code, out, err = run(db, capsys, "attach", clone)
     assert code == 0 and "attached 1 schema(s): 32 trigger(s) created, replaced or dropped" in out, (out, err)
@@ -438,8 +446,14 @@ def test_copied_sync_triggers_get_the_fix_that_fits_their_schema(app: psycopg.Co
 def test_the_audit_advice_is_a_command_line_for_any_schema_name(app: psycopg.Connection, conn: psycopg.Connection,
                                                                  db: Db, capsys: pytest.CaptureFixture[str]) -> None:
     """(red team, twenty-second session) The advice quoted the schema as SQL does (quote_ident): a name
-    with a quote in it gave a command line that named another schema. Now it is one shell word."""
-    odd = "Tenant \"Odd's\" %s"
+    with a quote in it gave a command line that named another schema. Now it is one shell word, after
+    "--" where it would read as an option (review)."""
+    for odd in ("Tenant \"Odd's\" %s", "-x"):
+        _advice_for_an_odd_schema_name_runs(odd, app, conn, db, capsys)
+
+
+def _advice_for_an_odd_schema_name_runs(odd: str, app: psycopg.Connection, conn: psycopg.Connection, db: Db,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
     conn.execute(sql.SQL("CREATE SCHEMA {} AUTHORIZATION {}").format(sql.Identifier(odd),
                                                                       sql.Identifier(seed.APP_ROLE)))
     app.execute(sql.SQL("CREATE TABLE {}.ats_jobcategory (LIKE tenant_acme.ats_jobcategory INCLUDING ALL)").format(
@@ -447,9 +461,10 @@ def test_the_audit_advice_is_a_command_line_for_any_schema_name(app: psycopg.Con
     assert copy_sync_triggers(conn, ACME, odd, "ats_jobcategory") == 4
     detail = conn.execute("SELECT detail FROM catalog_sync.audit() WHERE check_name = 'unregistered_sync_trigger'"
                           ).fetchone()[0]
-    command = detail[detail.index("catalog-sync detach "):detail.index(" drops them")]
-    assert shlex.split(command) == ["catalog-sync", "detach", odd], command
-    code, out, err = run(db, capsys, *shlex.split(command)[1:])
+    command = shlex.split(detail[detail.index("catalog-sync detach "):detail.index(" drops them")])
+    assert command == ["catalog-sync", "detach", *(["--"] if odd.startswith("-") else []), odd], command
+    code = cli.main([command[1], "--dsn", db.dsn(), *command[2:]])
+    out, err = capsys.readouterr()
     assert code == 0 and "dropped 4 sync trigger(s) left on its tables" in out, (out, err)
 
 

@@ -231,7 +231,7 @@ BEGIN
     WITH u AS (
         SELECT DISTINCT ON (tg.tgrelid) tg.tgrelid AS relid, n.nspname,
                c.relname IN (SELECT s.source_table FROM catalog_sync.tenant_source_tables() AS s) AS contract_name,
-               b.bound, f.fails
+               b.bound, f.fails, tg.tgenabled AS enabled
         FROM pg_catalog.pg_trigger tg
         JOIN pg_catalog.pg_proc p ON p.oid = tg.tgfoid
         JOIN pg_catalog.pg_class c ON c.oid = tg.tgrelid
@@ -244,7 +244,7 @@ BEGIN
         -- whether guard() raises for a write (it does unless it finds the
         -- bound tenant gone from the registry or detached), and why
         CROSS JOIN LATERAL (
-            SELECT CASE WHEN tg.tgenabled NOT IN ('O', 'A') THEN NULL      -- (it does not fire)
+            SELECT CASE WHEN tg.tgenabled = 'D' THEN NULL      -- (it never fires; 'R' under replica)
                         WHEN b.bound IS NULL OR tg.tgnargs <> 2 OR tg.tgtype & (1 | 2 | 64) <> 0
                         THEN 'they are not bound as the sync binds its triggers'
                         WHEN (SELECT r.tenant_id FROM catalog_sync.registry_row(b.bound) AS r) IS NOT NULL
@@ -262,27 +262,30 @@ BEGIN
         ORDER BY tg.tgrelid, f.fails IS NULL
     ),
     -- once per schema (a django-tenants site keeps the schemas of deleted tenants)
-    sr AS (SELECT x.nspname, r.tenant_id, r.state
+    -- (the name as one shell word; after "--" where it would read as an option)
+    sr AS (SELECT x.nspname, r.tenant_id, r.state, catalog_sync.shell_word(x.nspname) AS word,
+                  CASE WHEN x.nspname LIKE '-%' THEN '-- ' ELSE '' END || catalog_sync.shell_word(x.nspname) AS arg
            FROM (SELECT DISTINCT u.nspname FROM u) AS x
            CROSS JOIN LATERAL catalog_sync.schema_registration(x.nspname) AS r)
     SELECT 'medium', 'unregistered_sync_trigger', catalog_sync.qualified_name(u.relid),
            CASE WHEN u.fails IS NOT NULL
-                THEN 'sync triggers on a table that is not attached: every write to the table fails (' || u.fails
-                     || '); '
+                THEN 'sync triggers on a table that is not attached: every write to the table fails'
+                     || CASE WHEN u.enabled = 'R' THEN ' under session_replication_role = replica (logical '
+                                                       'replication''s apply)' ELSE '' END
+                     || ' (' || u.fails || '); '
                 ELSE 'sync triggers on a table that is not attached: they sync nothing; ' END
            || CASE WHEN sr.state IN ('not attached', 'detached by the sync') AND u.contract_name
                    THEN format('catalog-sync attach %s replaces them (tenant %s%s), then catalog-sync backfill '
-                               '--tenant %s publishes its rows', catalog_sync.shell_word(u.nspname), sr.tenant_id,
+                               '--tenant=%s publishes its rows', sr.arg, sr.tenant_id,
                                CASE WHEN sr.state = 'not attached'
                                     THEN ', never attached: attach checks its schema against the contract first'
                                     ELSE ', detached by the sync: once its schema has every contract table' END,
-                               catalog_sync.shell_word(u.nspname))
+                               sr.word)
                    WHEN sr.state IN ('attached', 'not attached', 'detached by the sync')
                    THEN format('SELECT catalog_sync.drop_triggers(%L::regclass) drops them (as the table''s owner '
                                'who is an installer, or as a superuser); not catalog-sync detach %s, which would '
-                               'opt tenant %s out', catalog_sync.qualified_name(u.relid), catalog_sync.shell_word(u.nspname),
-                               sr.tenant_id)
-                   ELSE 'catalog-sync detach ' || catalog_sync.shell_word(u.nspname) || ' drops them (run it as the owner of '
+                               'opt tenant %s out', catalog_sync.qualified_name(u.relid), sr.arg, sr.tenant_id)
+                   ELSE 'catalog-sync detach ' || sr.arg || ' drops them (run it as the owner of '
                         || 'the tables who is an installer, or as a superuser)' END
     FROM u JOIN sr ON sr.nspname = u.nspname;
 

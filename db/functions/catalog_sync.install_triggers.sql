@@ -28,24 +28,33 @@ DECLARE
     v_tables  name[];
     v_names   name[];
     v_states  text[];
+    v_locked  boolean := false;
 BEGIN
     -- What to change, from one trigger_states() call (attach of 10,000
-    -- schemas makes 10,000 of them: review, twenty-second session).
-    SELECT array_agg(st.relid), array_agg(st.source_table), array_agg(st.trigger_name), array_agg(st.state)
-    INTO v_relids, v_tables, v_names, v_states
-    FROM catalog_sync.trigger_states(p_relids, p_source_tables, p_tenant_id) AS st
-    WHERE st.state <> 'INSTALLED';
-    IF v_relids IS NULL THEN
-        RETURN 0;
-    END IF;
-    -- A relation with a trigger to drop gets DROP TRIGGER's lock first: taken
-    -- after the weaker one CREATE TRIGGER takes, it is an upgrade, which
-    -- deadlocks with a writer that read the table first (review, twenty-second
-    -- session; attach_schemas() takes it up front too, the registry's repair
-    -- comes here alone).
-    FOR v_rel IN SELECT DISTINCT u.relid FROM unnest(v_relids, v_states) AS u (relid, state)
-                 WHERE u.state = 'EXTRA' ORDER BY u.relid LOOP
-        EXECUTE format('LOCK TABLE ONLY %s IN ACCESS EXCLUSIVE MODE', catalog_sync.qualified_name(v_rel.relid));
+    -- schemas makes 10,000 of them: review, twenty-second session). A relation
+    -- with a trigger to drop gets DROP TRIGGER's lock first: taken after the
+    -- weaker one CREATE TRIGGER takes, it is an upgrade, which deadlocks with
+    -- a writer that read the table first (attach_schemas() takes it up front
+    -- too; the registry's repair comes here alone). Then the states are read
+    -- again: the lock may have waited for a change.
+    LOOP
+        SELECT array_agg(st.relid), array_agg(st.source_table), array_agg(st.trigger_name), array_agg(st.state)
+        INTO v_relids, v_tables, v_names, v_states
+        FROM catalog_sync.trigger_states(p_relids, p_source_tables, p_tenant_id) AS st
+        WHERE st.state <> 'INSTALLED';
+        IF v_relids IS NULL THEN
+            RETURN 0;
+        END IF;
+        EXIT WHEN v_locked;
+        FOR v_rel IN SELECT DISTINCT u.relid FROM unnest(v_relids, v_states) AS u (relid, state)
+                     WHERE u.state = 'EXTRA' ORDER BY u.relid LOOP
+            v_name := catalog_sync.qualified_name(v_rel.relid);
+            IF v_name IS NOT NULL THEN          -- (NULL: dropped meanwhile)
+                EXECUTE format('LOCK TABLE ONLY %s IN ACCESS EXCLUSIVE MODE', v_name);
+                v_locked := true;
+            END IF;
+        END LOOP;
+        EXIT WHEN NOT v_locked;
     END LOOP;
     FOR v_rel IN SELECT u.relid, array_agg(s ORDER BY s.trigger_name) AS specs
                  FROM unnest(v_relids, v_tables, v_names, v_states) AS u (relid, source_table, trigger_name, state)
