@@ -102,6 +102,16 @@ def category_id(conn: psycopg.Connection, schema: str, slug: str = "category-1")
     return int(row[0])
 
 
+def add_copied_sync_trigger(conn: psycopg.Connection, schema: str, table: str, function: str, tenant_id: int,
+                            name: str) -> None:
+    """An AFTER INSERT sync trigger bound to `tenant_id` under a name the spec does not list (EXTRA), as a
+    schema clone leaves one. As a superuser: binding a sync function needs EXECUTE on it."""
+    conn.execute(sql.SQL("CREATE TRIGGER {} AFTER INSERT ON {}.{} REFERENCING NEW TABLE AS new_rows FOR EACH "
+                         "STATEMENT EXECUTE FUNCTION catalog_sync.{}({}, 'catalog_sync:copied')").format(
+        sql.Identifier(name), sql.Identifier(schema), sql.Identifier(table), sql.Identifier(function),
+        sql.Literal(str(tenant_id))))
+
+
 def catalog_row(conn: psycopg.Connection, job_uuid: uuid.UUID) -> dict[str, Any] | None:
     cur = conn.cursor(row_factory=psycopg.rows.dict_row)
     return cur.execute("SELECT * FROM public.job_catalog WHERE job_uuid = %s", (job_uuid,)).fetchone()

@@ -8,7 +8,7 @@ import pytest
 
 from pyinstaller_tools import cli, seed
 from tests.conftest import Db
-from tests.jobs import catalog_count, insert_job, verify_findings
+from tests.jobs import add_copied_sync_trigger, catalog_count, insert_job, verify_findings
 
 ACME = "tenant_acme"
 GLOBEX = "tenant_globex"
@@ -115,13 +115,11 @@ def test_ddl_that_leaves_the_contracts_columns_alone_passes(protected: None, app
 
 
 def test_an_extra_sync_trigger_does_not_refuse_the_applications_ddl(protected: None, app: psycopg.Connection,
-                                                                    conn: psycopg.Connection) -> None:
+                                                                    conn: psycopg.Connection, db: Db) -> None:
     """(review, twenty-second session) A sync trigger under another name on an attached table (a clone's
     copy, made by an installer: EXTRA) made protect refuse every DDL of the application on that table
     ("trigger ... would be EXTRA"), which did not make it. attach drops it; the application's DDL passes."""
-    tenant_id = conn.execute("SELECT id FROM public.tenants_tenant WHERE schema_name = %s", (ACME,)).fetchone()[0]
-    conn.execute(f"CREATE TRIGGER zz_copy AFTER INSERT ON {ACME}.ats_jobcategory REFERENCING NEW TABLE AS new_rows "
-                 f"FOR EACH STATEMENT EXECUTE FUNCTION catalog_sync.on_job_category_change('{tenant_id}', 'x')")
+    add_copied_sync_trigger(conn, ACME, "ats_jobcategory", "on_job_category_change", db.tenant_id(ACME), "zz_copy")
     app.execute(f"CREATE INDEX fine ON {ACME}.ats_jobcategory (lower(name))")
     app.execute(f"ALTER TABLE {ACME}.ats_jobcategory ADD COLUMN notes_v2 text")
     assert [p for p, _ in verify_findings(conn)] == ["trigger_extra"]

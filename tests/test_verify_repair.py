@@ -20,6 +20,7 @@ from psycopg import sql
 from pyinstaller_tools import cli, seed
 from tests.conftest import Db
 from tests.jobs import (
+    add_copied_sync_trigger,
     catalog_count,
     catalog_row,
     catalog_snapshot,
@@ -290,10 +291,7 @@ def test_a_sync_trigger_under_another_name_is_found_and_dropped(app: psycopg.Con
     spec does not have (a schema clone's copy that renames triggers, bound to the template's tenant) made
     every write to the table fail, while verify, status and audit were clean. Now it is EXTRA: verify
     reports trigger_extra, status counts it, audit reports it, and repair (attach) drops it."""
-    globex_id = conn.execute("SELECT id FROM public.tenants_tenant WHERE schema_name = %s", (GLOBEX,)).fetchone()[0]
-    conn.execute("CREATE TRIGGER zz_copied_job_insert AFTER INSERT ON tenant_acme.ats_jobposting "
-                 "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT "
-                 f"EXECUTE FUNCTION catalog_sync.on_job_change('{globex_id}', 'catalog_sync:copied')")
+    add_copied_sync_trigger(conn, ACME, "ats_jobposting", "on_job_change", db.tenant_id(GLOBEX), "zz_copied_job_insert")
     with pytest.raises(psycopg.errors.InsufficientPrivilege, match="is not attached for this tenant"):
         insert_job(app, ACME)
     assert problems(conn) == [("trigger_extra", "ats_jobposting.zz_copied_job_insert")]
@@ -309,9 +307,8 @@ def test_a_sync_trigger_under_another_name_is_found_and_dropped(app: psycopg.Con
     code, out, err = run(db, capsys, "attach", ACME)     # (what attach changed: a drop is one)
     assert code == 0 and "0 trigger(s) created, replaced or dropped, 1 schema(s) already up to date" in out, out
     # (red team) quoted where it needs it: this one is not the spec's catalog_sync_job_insert
-    conn.execute("CREATE TRIGGER \"catalog_sync_job_insert \" AFTER INSERT ON tenant_acme.ats_jobposting "
-                 "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT "
-                 f"EXECUTE FUNCTION catalog_sync.on_job_change('{globex_id}', 'catalog_sync:copied')")
+    add_copied_sync_trigger(conn, ACME, "ats_jobposting", "on_job_change", db.tenant_id(GLOBEX),
+                            "catalog_sync_job_insert ")
     assert problems(conn) == [("trigger_extra", 'ats_jobposting."catalog_sync_job_insert "')]
     assert_repaired(db, conn, capsys)
     # the registry's triggers too (review): verify_global reports it, repair drops it
@@ -329,9 +326,7 @@ def test_attach_dropping_an_extra_trigger_does_not_deadlock_a_reader_that_then_w
     trigger, then upgraded it for DROP TRIGGER: an application transaction that had read the table and
     then wrote it deadlocked with it. Now such a table is locked for the drop at once: the writer goes
     first (it holds a lock the waiting attach wants), then attach."""
-    tenant_id = conn.execute("SELECT id FROM public.tenants_tenant WHERE schema_name = %s", (ACME,)).fetchone()[0]
-    conn.execute(f"CREATE TRIGGER zz_copy AFTER INSERT ON {ACME}.ats_jobcategory REFERENCING NEW TABLE AS new_rows "
-                 f"FOR EACH STATEMENT EXECUTE FUNCTION catalog_sync.on_job_category_change('{tenant_id}', 'x')")
+    add_copied_sync_trigger(conn, ACME, "ats_jobcategory", "on_job_category_change", db.tenant_id(ACME), "zz_copy")
     errors: list[BaseException] = []
     with db.connect(role=seed.APP_ROLE, autocommit=False) as writer, db.connect() as installer:
         writer.execute(f"SELECT count(*) FROM {ACME}.ats_jobcategory")
@@ -388,7 +383,7 @@ def test_copied_sync_triggers_get_the_fix_that_fits_their_schema(app: psycopg.Co
     attach for a registry tenant's contract table, drop_triggers() for any other table of a tenant's
     schema, detach for a schema no tenant has."""
     _, clone = create_tenant(conn, "clone", "Clone")
-    acme_id = conn.execute("SELECT id FROM public.tenants_tenant WHERE schema_name = %s", (ACME,)).fetchone()[0]
+    acme_id = db.tenant_id(ACME)
     assert copy_sync_triggers(conn, ACME, clone) == 32
     app.execute(f"CREATE TABLE {ACME}.jobs_copy (LIKE {ACME}.ats_jobposting INCLUDING ALL)")
     assert copy_sync_triggers(conn, ACME, ACME, "ats_jobposting", onto="jobs_copy") == 4
@@ -407,7 +402,7 @@ def test_copied_sync_triggers_get_the_fix_that_fits_their_schema(app: psycopg.Co
              "not detached: relation ")
     assert all(fails in detail for detail in found.values()), found
     assert found[f"{clone}.ats_jobposting"].endswith(
-        f"catalog-sync attach {clone} replaces them (tenant {clone_id(conn, clone)}, never attached: attach checks "
+        f"catalog-sync attach {clone} replaces them (tenant {db.tenant_id(clone)}, never attached: attach checks "
         "its schema against the contract first), then "
         f"catalog-sync backfill --tenant={clone} publishes its rows"), found
     assert found[f"{ACME}.jobs_copy"].endswith(
@@ -466,10 +461,6 @@ def _advice_for_an_odd_schema_name_runs(odd: str, app: psycopg.Connection, conn:
     code = cli.main([command[1], "--dsn", db.dsn(), *command[2:]])
     out, err = capsys.readouterr()
     assert code == 0 and "dropped 4 sync trigger(s) left on its tables" in out, (out, err)
-
-
-def clone_id(conn: psycopg.Connection, schema: str) -> int:
-    return int(conn.execute("SELECT id FROM public.tenants_tenant WHERE schema_name = %s", (schema,)).fetchone()[0])
 
 
 def test_writes_while_triggers_disabled(app: psycopg.Connection, conn: psycopg.Connection, db: Db,

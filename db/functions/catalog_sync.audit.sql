@@ -241,15 +241,13 @@ BEGIN
                             FROM (SELECT encode(substring(tg.tgargs FROM 1 FOR
                                                           greatest(position(E'\\x00'::bytea IN tg.tgargs) - 1, 0)),
                                                 'escape') AS arg) AS x) AS b
-        -- whether guard() raises for a write (it does unless it finds the
-        -- bound tenant gone from the registry or detached), and why
+        -- whether guard() raises for a write (it does unless the binding is
+        -- inert: the bound tenant gone from the registry or detached), and why
         CROSS JOIN LATERAL (
             SELECT CASE WHEN tg.tgenabled = 'D' THEN NULL      -- (it never fires; 'R' under replica)
                         WHEN b.bound IS NULL OR tg.tgnargs <> 2 OR tg.tgtype & (1 | 2 | 64) <> 0
                         THEN 'they are not bound as the sync binds its triggers'
-                        WHEN (SELECT r.tenant_id FROM catalog_sync.registry_row(b.bound) AS r) IS NOT NULL
-                             AND NOT EXISTS (SELECT FROM catalog_sync.tenant t
-                                             WHERE t.tenant_id = b.bound AND t.detached_at IS NOT NULL)
+                        WHEN NOT catalog_sync.binding_is_inert(b.bound)
                         THEN format('they are bound to tenant %s, which is in the registry and not detached: '
                                     'relation %s is not attached for this tenant', b.bound, tg.tgrelid) END AS fails
         ) AS f
@@ -263,10 +261,11 @@ BEGIN
     ),
     -- once per schema (a django-tenants site keeps the schemas of deleted tenants)
     -- (the name as one shell word; after "--" where it would read as an option)
-    sr AS (SELECT x.nspname, r.tenant_id, r.state, catalog_sync.shell_word(x.nspname) AS word,
-                  CASE WHEN x.nspname LIKE '-%' THEN '-- ' ELSE '' END || catalog_sync.shell_word(x.nspname) AS arg
+    sr AS (SELECT x.nspname, r.tenant_id, r.state, w.word,
+                  CASE WHEN x.nspname LIKE '-%' THEN '-- ' ELSE '' END || w.word AS arg
            FROM (SELECT DISTINCT u.nspname FROM u) AS x
-           CROSS JOIN LATERAL catalog_sync.schema_registration(x.nspname) AS r)
+           CROSS JOIN LATERAL catalog_sync.schema_registration(x.nspname) AS r
+           CROSS JOIN LATERAL (SELECT catalog_sync.shell_word(x.nspname) AS word) AS w)
     SELECT 'medium', 'unregistered_sync_trigger', catalog_sync.qualified_name(u.relid),
            CASE WHEN u.fails IS NOT NULL
                 THEN 'sync triggers on a table that is not attached: every write to the table fails'

@@ -47,8 +47,7 @@ BEGIN
         -- The tenant was deleted from the registry but its schema kept
         -- (django-tenants' default): nothing of it may be published, and its
         -- writes must not fail. NULL tells the caller to do nothing.
-        IF ((SELECT r.tenant_id FROM catalog_sync.registry_row(v_tenant_id) AS r) IS NULL
-            OR EXISTS (SELECT FROM catalog_sync.tenant t WHERE t.tenant_id = v_tenant_id AND t.detached_at IS NOT NULL))
+        IF catalog_sync.binding_is_inert(v_tenant_id)
            AND NOT EXISTS (SELECT FROM catalog_sync.attached_table a WHERE a.relid = p_relid) THEN
             RETURN NULL;
         END IF;
