@@ -221,11 +221,11 @@ def test_parallel_preflight_finds_problems_in_every_slice(conn: psycopg.Connecti
     in either slice refuses the whole run, the problems in the order the schemas were named."""
     good = [create_tenant(conn, f"slice{n}", f"Slice {n}")[1] for n in range(4)]
     first = broken_tenant(conn, "sliceearly", "ALTER COLUMN title TYPE text")
-    last = broken_tenant(conn, "slicelate", "DROP COLUMN internal_notes")
+    last = broken_tenant(conn, "slicelate", "DROP COLUMN team")
     before = state(conn)
     code, _, err = run(capsys, "attach", first, *good, last, "--jobs", "2", dsn=db.dsn())
     assert code == 2 and "nothing was attached" in err
-    assert err.index(first) < err.index(last) and "title" in err and "internal_notes" in err
+    assert err.index(first) < err.index(last) and "title" in err and "team" in err
     assert state(conn) == before
     code, out, err = run(capsys, "attach", *good, "--jobs", "2", "--chunk-size", "2", dsn=db.dsn())
     assert code == 0, err
@@ -649,7 +649,7 @@ def broken_tenant(conn: psycopg.Connection, slug: str, alteration: str) -> str:
 
 @pytest.mark.parametrize(("alteration", "named"), [
     ("ALTER COLUMN title TYPE text", "title"),
-    ("DROP COLUMN internal_notes", "internal_notes"),
+    ("DROP COLUMN meta_title", "meta_title"),
     ("ALTER COLUMN salary_min TYPE numeric", "salary_min"),
 ], ids=["type_changed", "column_dropped", "typmod_changed"])
 def test_contract_mismatch_refused(sconn: psycopg.Connection, shared: Db, capsys: pytest.CaptureFixture[str],

@@ -58,7 +58,7 @@ def test_tenant_ddl_that_switches_the_sync_off_is_refused(statement: str, protec
     f"ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN description TYPE text USING '<script>x()</script>'",
     f"ALTER TABLE {ACME}.ats_jobposting DROP COLUMN is_internal_only, "
     "ADD COLUMN is_internal_only boolean NOT NULL DEFAULT true",
-    f"ALTER TABLE {ACME}.ats_jobposting DROP COLUMN internal_notes",
+    f"ALTER TABLE {ACME}.ats_jobposting DROP COLUMN team",
     f"ALTER TABLE {ACME}.ats_jobposting ADD COLUMN app_serial serial, "
     "ALTER COLUMN is_internal_only TYPE boolean USING true",
     # the first step of swapping two columns' names (the contract then misses one)

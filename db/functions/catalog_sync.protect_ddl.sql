@@ -209,9 +209,10 @@ $$;
 ALTER FUNCTION catalog_sync_protect.check_rewrite(oid) OWNER TO catalog_sync_owner;
 REVOKE ALL ON FUNCTION catalog_sync_protect.check_rewrite(oid) FROM PUBLIC;
 
--- check_column_drop() runs for every DROP COLUMN: a contract column of a
--- registered table dropped (and added again in the same ALTER TABLE, with a
--- DEFAULT: the values change, no rewrite, no row trigger) is refused.
+-- check_column_drop() runs for every DROP COLUMN: a contract column (one the
+-- sync reads) of a registered table dropped (and added again in the same ALTER
+-- TABLE, with a DEFAULT: the values change, no rewrite, no row trigger) is
+-- refused. Any other column is the application's to drop.
 CREATE OR REPLACE FUNCTION catalog_sync_protect.check_column_drop(p_tables oid[], p_columns text[])
 RETURNS void
 LANGUAGE plpgsql
@@ -228,7 +229,7 @@ BEGIN
     JOIN catalog_sync.contract_column cc ON cc.source_table = a.source_table AND cc.column_name = d.col
     LIMIT 1;
     IF v_problem IS NOT NULL THEN
-        RAISE EXCEPTION 'catalog_sync: refused, % is a column of the contract (the table as django-tenants creates it)', v_problem
+        RAISE EXCEPTION 'catalog_sync: refused, % is a column of the contract (the catalog sync reads it)', v_problem
             USING ERRCODE = 'insufficient_privilege',
                   HINT = 'The catalog sync protects attached tenant tables; ask a DBA (catalog-sync detach).';
     END IF;

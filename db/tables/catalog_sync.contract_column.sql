@@ -1,7 +1,12 @@
--- The source-table contract: every column the product relies on, with the exact
+-- The source-table contract: every column the sync reads, with the exact
 -- built-in type django-tenants creates. Sync functions refuse to read NEW/OLD
 -- rows of a table whose columns differ (a tenant owning its table could
 -- otherwise route reads through its own types and casts).
+-- Only the columns read: the columns it leaves out (the contract's sensitive
+-- ones among them, and updated_at) are the application's, never read by a sync
+-- function, so their types may change and they may be dropped, as a column the
+-- application adds may be of any type. tests/test_contract_columns.py proves
+-- the list complete: every sync path runs on tables that have no other column.
 CREATE TABLE catalog_sync.contract_column (
     source_table name NOT NULL,
     column_name  name NOT NULL,
@@ -18,22 +23,12 @@ ALTER TABLE catalog_sync.contract_column OWNER TO catalog_sync_owner;
 INSERT INTO catalog_sync.contract_column (source_table, column_name, type_name) VALUES
     ('tenants_tenant', 'id', 'bigint'),
     ('tenants_tenant', 'schema_name', 'character varying(63)'),
-    ('tenants_tenant', 'uuid', 'uuid'),
     ('tenants_tenant', 'name', 'character varying(200)'),
-    ('tenants_tenant', 'slug', 'character varying(100)'),
     ('tenants_tenant', 'logo_url', 'character varying(200)'),
-    ('tenants_tenant', 'website', 'character varying(200)'),
     ('tenants_tenant', 'status', 'character varying(20)'),
-    ('tenants_tenant', 'created_on', 'timestamp with time zone'),
-    ('tenants_tenant', 'updated_at', 'timestamp with time zone'),
     ('ats_jobcategory', 'id', 'bigint'),
-    ('ats_jobcategory', 'uuid', 'uuid'),
     ('ats_jobcategory', 'name', 'character varying(100)'),
     ('ats_jobcategory', 'slug', 'character varying(120)'),
-    ('ats_jobcategory', 'description', 'text'),
-    ('ats_jobcategory', 'created_at', 'timestamp with time zone'),
-    ('ats_jobcategory', 'updated_at', 'timestamp with time zone'),
-    ('ats_jobcategory', 'parent_id', 'bigint'),
     ('ats_jobposting', 'id', 'bigint'),
     ('ats_jobposting', 'uuid', 'uuid'),
     ('ats_jobposting', 'title', 'character varying(200)'),
@@ -68,20 +63,11 @@ INSERT INTO catalog_sync.contract_column (source_table, column_name, type_name) 
     ('ats_jobposting', 'published_at', 'timestamp with time zone'),
     ('ats_jobposting', 'meta_title', 'character varying(200)'),
     ('ats_jobposting', 'meta_description', 'character varying(300)'),
-    ('ats_jobposting', 'hiring_manager_name', 'character varying(200)'),
-    ('ats_jobposting', 'hiring_manager_email', 'character varying(254)'),
-    ('ats_jobposting', 'application_email', 'character varying(254)'),
-    ('ats_jobposting', 'custom_questions', 'jsonb'),
-    ('ats_jobposting', 'internal_notes', 'text'),
-    ('ats_jobposting', 'rejection_feedback_template', 'text'),
     ('ats_jobposting', 'created_at', 'timestamp with time zone'),
-    ('ats_jobposting', 'updated_at', 'timestamp with time zone'),
     ('ats_jobposting', 'category_id', 'bigint'),
     ('services_servicecategory', 'id', 'bigint'),
-    ('services_servicecategory', 'uuid', 'uuid'),
     ('services_servicecategory', 'name', 'character varying(100)'),
     ('services_servicecategory', 'slug', 'character varying(120)'),
-    ('services_servicecategory', 'created_at', 'timestamp with time zone'),
     ('services_serviceprovider', 'id', 'bigint'),
     ('services_serviceprovider', 'uuid', 'uuid'),
     ('services_serviceprovider', 'display_name', 'character varying(200)'),
@@ -112,28 +98,12 @@ INSERT INTO catalog_sync.contract_column (source_table, column_name, type_name) 
     ('services_serviceprovider', 'marketplace_enabled', 'boolean'),
     ('services_serviceprovider', 'is_active', 'boolean'),
     ('services_serviceprovider', 'published_at', 'timestamp with time zone'),
-    ('services_serviceprovider', 'user_email', 'character varying(254)'),
-    ('services_serviceprovider', 'phone', 'character varying(30)'),
-    ('services_serviceprovider', 'address_line1', 'character varying(200)'),
-    ('services_serviceprovider', 'postal_code', 'character varying(20)'),
-    ('services_serviceprovider', 'stripe_account_id', 'character varying(100)'),
-    ('services_serviceprovider', 'bank_account_number', 'character varying(50)'),
-    ('services_serviceprovider', 'bank_routing_number', 'character varying(50)'),
-    ('services_serviceprovider', 'tax_id', 'character varying(50)'),
-    ('services_serviceprovider', 'emergency_contact_name', 'character varying(200)'),
-    ('services_serviceprovider', 'emergency_contact_phone', 'character varying(30)'),
-    ('services_serviceprovider', 'kyc_document_url', 'character varying(200)'),
-    ('services_serviceprovider', 'private_notes', 'text'),
     ('services_serviceprovider', 'created_at', 'timestamp with time zone'),
-    ('services_serviceprovider', 'updated_at', 'timestamp with time zone'),
-    ('services_serviceprovider_categories', 'id', 'bigint'),
     ('services_serviceprovider_categories', 'serviceprovider_id', 'bigint'),
     ('services_serviceprovider_categories', 'servicecategory_id', 'bigint'),
     ('services_skill', 'id', 'bigint'),
-    ('services_skill', 'uuid', 'uuid'),
     ('services_skill', 'name', 'character varying(100)'),
     ('services_skill', 'slug', 'character varying(120)'),
-    ('services_providerskill', 'id', 'bigint'),
     ('services_providerskill', 'level', 'character varying(20)'),
     ('services_providerskill', 'years_experience', 'smallint'),
     ('services_providerskill', 'provider_id', 'bigint'),
@@ -156,10 +126,7 @@ INSERT INTO catalog_sync.contract_column (source_table, column_name, type_name) 
     ('services_service', 'is_public', 'boolean'),
     ('services_service', 'is_featured', 'boolean'),
     ('services_service', 'published_at', 'timestamp with time zone'),
-    ('services_service', 'internal_cost', 'numeric(10,2)'),
-    ('services_service', 'private_notes', 'text'),
     ('services_service', 'created_at', 'timestamp with time zone'),
-    ('services_service', 'updated_at', 'timestamp with time zone'),
     ('services_service', 'category_id', 'bigint'),
     ('services_service', 'provider_id', 'bigint');
 

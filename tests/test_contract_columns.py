@@ -1,0 +1,254 @@
+"""The contract the machinery checks is the columns the sync reads, and no other.
+
+catalog_sync.contract_column lists, per source table, the columns a sync function reads; a
+tenant's other columns (the contract's sensitive ones, updated_at, any column the application
+adds) are the application's: their types may change and they may be dropped, and no write fails
+for it. That is safe only if the list is complete, which the first test proves: on a tenant whose
+source tables, and a registry, hold the listed columns and nothing else, every sync path works
+(a reference to any other column would fail on the spot).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from pyinstaller_tools import cli
+from tests.conftest import Db
+from tests.jobs import (
+    ELIGIBLE,
+    catalog_count,
+    catalog_uuids,
+    create_tenant,
+    insert_job,
+    job_values,
+    verify_findings,
+)
+from tests.market import (
+    insert_provider,
+    insert_service,
+    insert_service_category,
+    insert_skill,
+    link_category,
+    link_skill,
+    provider_uuids,
+    provider_values,
+    service_uuids,
+    service_values,
+)
+from tests.test_job_projection import SENSITIVE_COLUMNS
+
+ACME = "tenant_acme"
+
+
+def contract(conn: psycopg.Connection) -> dict[str, set[str]]:
+    columns: dict[str, set[str]] = {}
+    for table, column in conn.execute("SELECT source_table, column_name FROM catalog_sync.contract_column"):
+        columns.setdefault(table, set()).add(column)
+    return columns
+
+
+def run(capsys: pytest.CaptureFixture[str], db: Db, *argv: str) -> tuple[int, str, str]:
+    code = cli.main([*argv, "--dsn", db.dsn()])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_the_contract_names_no_sensitive_column(conn: psycopg.Connection) -> None:
+    """No sync function reads a sensitive column: the contract, which lists what they read, names none."""
+    listed = {c for columns in contract(conn).values() for c in columns}
+    assert listed and not listed & SENSITIVE_COLUMNS
+    assert "updated_at" not in listed
+
+
+def test_every_sync_path_works_on_tables_holding_only_the_contracts_columns(
+        conn: psycopg.Connection, app: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[str]) -> None:
+    # A tenant with rows in every source table, written as Django writes them (every column) ...
+    _, lean = create_tenant(conn, "lean", "Lean Corp")
+    app.execute(sql.SQL("INSERT INTO {}.ats_jobcategory (uuid, name, slug, description, created_at, updated_at, "
+                        "parent_id) VALUES (gen_random_uuid(), 'Data', 'data', '', now(), now(), NULL)")
+                .format(sql.Identifier(lean)))
+    data = conn.execute(sql.SQL("SELECT id FROM {}.ats_jobcategory").format(sql.Identifier(lean))).fetchone()[0]
+    old_jobs = [insert_job(app, lean, category_id=data), insert_job(app, lean, status="draft")]
+    provider = insert_provider(app, lean)
+    category = insert_service_category(app, lean)
+    skill = insert_skill(app, lean)
+    link_category(app, lean, provider["id"], category["id"])
+    link_skill(app, lean, provider["id"], skill["id"])
+    old_service = insert_service(app, lean, provider["id"], category_id=category["id"])
+
+    # ... then every column the contract does not list dropped, of the tenant's tables and of the registry.
+    listed = contract(conn)
+    for schema, table in [(lean, t) for t in listed if t != "tenants_tenant"] + [("public", "tenants_tenant")]:
+        present = {r[0] for r in conn.execute(
+            "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+            (f"{schema}.{table}",))}
+        extra = sorted(present - listed[table])
+        assert table == "services_serviceprovider_categories" or extra, table   # the test drops something
+        for column in extra:
+            conn.execute(sql.SQL("ALTER TABLE {}.{} DROP COLUMN {} CASCADE").format(
+                sql.Identifier(schema), sql.Identifier(table), sql.Identifier(column)))
+        assert present & listed[table] == listed[table], table
+
+    def write(table: str, values: dict[str, Any]) -> int:
+        """An INSERT of the listed columns only, and created_at where the contract lists it; the new id."""
+        kept = {k: v for k, v in values.items() if k in listed[table]}
+        stamps = ["created_at"] if "created_at" in listed[table] else []
+        query = sql.SQL("INSERT INTO {}.{} ({}) VALUES ({}) RETURNING {}").format(
+            sql.Identifier(lean), sql.Identifier(table),
+            sql.SQL(", ").join(map(sql.Identifier, [*kept, *stamps])),
+            sql.SQL(", ").join([*(sql.Placeholder(k) for k in kept), *(sql.SQL("now()") for _ in stamps)]),
+            sql.SQL("id" if "id" in listed[table] else "0"))
+        return int(app.execute(query, kept).fetchone()[0])   # type: ignore[index]
+
+    def change(statement: str, *params: Any) -> None:
+        app.execute(sql.SQL(statement).format(s=sql.Identifier(lean)), params)
+
+    # attach, backfill, verify, status, audit: the tool's paths
+    assert run(capsys, db, "attach", lean)[0] == 0
+    code, out, err = run(capsys, db, "backfill", "--tenant", lean, "--json")
+    assert code == 0, err
+    assert catalog_uuids(conn, lean) == {old_jobs[0]["uuid"]}
+    assert provider_uuids(conn, lean) == {provider["uuid"]} and service_uuids(conn, lean) == {old_service["uuid"]}
+    assert run(capsys, db, "verify", "--tenant", lean)[0] == 0
+
+    # the triggers: jobs and their categories
+    job = job_values(category_id=data)
+    job["id"] = write("ats_jobposting", job)
+    private = job_values(status="draft")
+    private["id"] = write("ats_jobposting", private)
+    change("UPDATE {s}.ats_jobposting SET title = 'Renamed', show_salary = false WHERE id = %s", job["id"])
+    change("UPDATE {s}.ats_jobposting SET status = 'open' WHERE id = %s", private["id"])
+    change("UPDATE {s}.ats_jobcategory SET name = 'Data & AI', slug = 'data-ai' WHERE id = %s", data)
+    assert conn.execute("SELECT title, salary_min, category_name FROM public.job_catalog WHERE job_uuid = %s",
+                        (job["uuid"],)).fetchone() == ("Renamed", None, "Data & AI")
+    change("UPDATE {s}.ats_jobposting SET category_id = NULL WHERE category_id = %s", data)
+    change("DELETE FROM {s}.ats_jobcategory WHERE id = %s", data)
+    change("UPDATE {s}.ats_jobposting SET is_internal_only = true WHERE id = %s", old_jobs[0]["id"])
+    assert catalog_uuids(conn, lean) == {job["uuid"], private["uuid"]}
+    change("DELETE FROM {s}.ats_jobposting WHERE id = %s", private["id"])
+
+    # providers, their links, skills, categories, services
+    other = provider_values()
+    other["id"] = write("services_serviceprovider", other)
+    new_category = write("services_servicecategory", {"name": "Design", "slug": "design"})
+    new_skill = write("services_skill", {"name": "Figma", "slug": "figma"})
+    write("services_serviceprovider_categories", {"serviceprovider_id": other["id"],
+                                                  "servicecategory_id": new_category})
+    write("services_providerskill", {"level": "expert", "years_experience": 3, "provider_id": other["id"],
+                                     "skill_id": new_skill})
+    service = service_values(other["id"], category_id=new_category)
+    service["id"] = write("services_service", service)
+    change("UPDATE {s}.services_skill SET name = 'Figma Pro' WHERE id = %s", new_skill)
+    change("UPDATE {s}.services_servicecategory SET name = 'UX' WHERE id = %s", new_category)
+    change("UPDATE {s}.services_serviceprovider SET bio = '<p>new</p>', rating_avg = 4.9 WHERE id = %s",
+           other["id"])
+    change("UPDATE {s}.services_service SET title = 'Audit', is_public = false WHERE id = %s", old_service["id"])
+    change("DELETE FROM {s}.services_providerskill WHERE provider_id = %s", provider["id"])
+    change("DELETE FROM {s}.services_serviceprovider_categories WHERE serviceprovider_id = %s", provider["id"])
+    change("UPDATE {s}.services_serviceprovider SET marketplace_enabled = false WHERE id = %s", provider["id"])
+    assert provider_uuids(conn, lean) == {other["uuid"]} and service_uuids(conn, lean) == {service["uuid"]}
+    row = conn.execute("SELECT p.category_names, p.skills_data, s.provider_rating_avg, s.category_name "
+                       "FROM public.provider_catalog p JOIN public.service_catalog s USING (provider_uuid) "
+                       "WHERE provider_uuid = %s", (other["uuid"],)).fetchone()
+    assert row is not None and row[0] == ["UX"] and row[1][0]["name"] == "Figma Pro", row
+    assert float(row[2]) == 4.9 and row[3] == "UX", row
+
+    # the registry: rename, logo, suspend, reactivate
+    conn.execute("UPDATE public.tenants_tenant SET name = 'Lean & Mean', logo_url = 'https://cdn.example/l.png' "
+                 "WHERE schema_name = %s", (lean,))
+    assert conn.execute("SELECT DISTINCT company_name FROM public.job_catalog WHERE tenant_schema = %s",
+                        (lean,)).fetchall() == [("Lean & Mean",)]
+    conn.execute("UPDATE public.tenants_tenant SET status = 'suspended' WHERE schema_name = %s", (lean,))
+    assert catalog_count(conn, lean) == 0
+    conn.execute("UPDATE public.tenants_tenant SET status = 'active' WHERE schema_name = %s", (lean,))
+    assert catalog_uuids(conn, lean) == {job["uuid"]}
+    assert verify_findings(conn) == []
+
+    # drift, repaired; status and audit; truncate; detach with purge
+    conn.execute("DELETE FROM public.service_catalog WHERE tenant_schema = %s", (lean,))
+    conn.execute("UPDATE public.job_catalog SET title = 'stale' WHERE tenant_schema = %s", (lean,))
+    assert run(capsys, db, "verify", "--tenant", lean)[0] == 1
+    assert run(capsys, db, "verify", "--tenant", lean, "--repair")[0] == 0
+    assert verify_findings(conn) == []
+    code, out, err = run(capsys, db, "status", "--json")
+    assert code == 0, err
+    mine = [t for t in json.loads(out) if t["schema"] == lean]
+    assert len(mine) == 1 and mine[0]["error"] is None, mine
+    assert (mine[0]["eligible"], mine[0]["catalog_rows"], mine[0]["eligible_providers"],
+            mine[0]["eligible_services"]) == (1, 1, 1, 1), mine
+    code, out, err = run(capsys, db, "audit")
+    assert code == 0, (out, err)
+    change("TRUNCATE {s}.services_service")
+    change("TRUNCATE {s}.ats_jobposting CASCADE")
+    assert catalog_count(conn, lean) == 0 and service_uuids(conn, lean) == set()
+    assert run(capsys, db, "detach", lean, "--purge")[0] == 0
+    assert provider_uuids(conn, lean) == set() and verify_findings(conn) == []
+
+
+@pytest.mark.parametrize(("migration", "rewrites"), [
+    ("ALTER COLUMN internal_notes TYPE varchar(500)", True),
+    ("ALTER COLUMN hiring_manager_email TYPE varchar(320)", False),
+    ("DROP COLUMN application_email", False),
+    ("ADD COLUMN notes_v2 text", False),
+], ids=["type_of_a_private_column", "length_of_a_private_column", "drop_a_private_column", "add_a_column"])
+@pytest.mark.parametrize("protect", [False, True], ids=["unprotected", "protected"])
+def test_an_application_migration_of_a_column_the_sync_does_not_read_keeps_the_sync(
+        migration: str, rewrites: bool, protect: bool, conn: psycopg.Connection, app: psycopg.Connection,
+        capsys: pytest.CaptureFixture[str], db: Db) -> None:
+    """(twenty-second session, docs/operations.md "The application's own migrations") A Django AlterField
+    on a column the catalogs never show made every later write to the table fail closed (the contract
+    listed every column), or was refused by protect. Now it is the application's own business; protect
+    still refuses a migration that rewrites the table, whichever column it changes."""
+    if protect:
+        assert run(capsys, db, "protect")[0] == 0
+    job = insert_job(app, ACME)
+    if protect and rewrites:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="would be rewritten"):
+            app.execute(f"ALTER TABLE {ACME}.ats_jobposting {migration}")
+        return
+    app.execute(f"ALTER TABLE {ACME}.ats_jobposting {migration}")
+    app.execute(f"UPDATE {ACME}.ats_jobposting SET title = 'After the migration' WHERE id = %s", (job["id"],))
+    fresh = job_values(**ELIGIBLE)
+    if "DROP" in migration:
+        del fresh["application_email"]
+    columns = list(fresh)
+    app.execute(sql.SQL("INSERT INTO {}.ats_jobposting ({}, created_at, updated_at) VALUES ({}, now(), now())").format(
+        sql.Identifier(ACME), sql.SQL(", ").join(map(sql.Identifier, columns)),
+        sql.SQL(", ").join(sql.Placeholder(c) for c in columns)), fresh)
+    assert conn.execute("SELECT title FROM public.job_catalog WHERE job_uuid = %s",
+                        (job["uuid"],)).fetchone() == ("After the migration",)
+    assert {job["uuid"], fresh["uuid"]} <= catalog_uuids(conn, ACME)
+    assert verify_findings(conn) == []
+    code, out, err = run(capsys, db, "audit")
+    assert code == 0, (out, err)
+
+
+def test_a_private_column_of_a_tenants_own_type_runs_nothing_as_the_definer(
+        conn: psycopg.Connection, app: psycopg.Connection, db: Db) -> None:
+    """A column the sync does not read may be of any type, even one whose casts are the tenant's code (casts
+    are not found through search_path: a definer that cast such a value would run it). The sync never
+    touches the column's values: the spy cast records who runs it, and only the application's role does."""
+    app.execute(f"""
+        CREATE TYPE {ACME}.wrapped AS (v text);
+        CREATE TABLE {ACME}.seen (who name);
+        GRANT INSERT ON {ACME}.seen TO PUBLIC;
+        CREATE FUNCTION {ACME}.spy(w {ACME}.wrapped) RETURNS text LANGUAGE plpgsql AS $$
+            BEGIN INSERT INTO {ACME}.seen VALUES (current_user); RETURN w.v; END $$;
+        CREATE CAST ({ACME}.wrapped AS text) WITH FUNCTION {ACME}.spy({ACME}.wrapped) AS IMPLICIT;
+        CREATE CAST ({ACME}.wrapped AS varchar) WITH FUNCTION {ACME}.spy({ACME}.wrapped) AS IMPLICIT;
+    """)
+    app.execute(f"ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN internal_notes TYPE {ACME}.wrapped "
+                "USING ROW(internal_notes)")
+    job = insert_job(app, ACME, internal_notes="(SECRET)")
+    assert app.execute(f"SELECT internal_notes::text FROM {ACME}.ats_jobposting").fetchall() == [("SECRET",)]
+    app.execute(f"UPDATE {ACME}.ats_jobposting SET title = 'Spied on?' WHERE id = %s", (job["id"],))
+    conn.execute("SELECT catalog_sync.backfill_tenant(%s)", (db.tenant_id(ACME),))
+    assert verify_findings(conn) == []
+    assert conn.execute(f"SELECT DISTINCT who FROM {ACME}.seen").fetchall() == [("zumodra_app",)]
+    assert conn.execute("SELECT title FROM public.job_catalog WHERE job_uuid = %s",
+                        (job["uuid"],)).fetchone() == ("Spied on?",)
