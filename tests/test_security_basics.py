@@ -50,7 +50,7 @@ def test_tenant_column_type_hijack_is_refused(app: psycopg.Connection, conn: psy
     tenant_id = conn.execute("SELECT id FROM public.tenants_tenant WHERE schema_name = %s", (ACME,)).fetchone()[0]
     with pytest.raises(psycopg.errors.InsufficientPrivilege, match="contract"):
         conn.execute("SELECT * FROM catalog_sync.backfill_tenant(%s)", (tenant_id,))
-    detail = f"{ACME}.ats_jobposting: column title is text, the contract says character varying(200)"
+    detail = f"{ACME}.ats_jobposting: column title is text, the contract says character varying (any length)"
     assert ("contract", detail) in verify_findings(conn)
 
 
@@ -61,11 +61,32 @@ def test_category_table_hijack_is_refused_on_job_writes(app: psycopg.Connection,
         insert_job(app, ACME)
 
 
-def test_a_changed_length_is_refused_by_the_trigger(app: psycopg.Connection) -> None:
-    """(mutation audit) a typmod change was refused by attach's pre-flight only: no test of the trigger."""
-    app.execute(f"ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN title TYPE varchar(300)")
+def test_a_changed_precision_is_refused_by_the_trigger(app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    """(mutation audit) a typmod change was refused by attach's pre-flight only: no test of the trigger.
+    The sync reads salary_min as numeric(12,2): another precision would be rounded or overflow."""
+    app.execute(f"ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN salary_min TYPE numeric(14,3)")
     with pytest.raises(psycopg.errors.InsufficientPrivilege, match="contract"):
         insert_job(app, ACME)
+    assert ("contract", f"{ACME}.ats_jobposting: column salary_min is numeric(14,3), the contract says "
+            "numeric(12,2)") in verify_findings(conn)
+
+
+@pytest.mark.parametrize("length", ["(300)", "(20)", ""], ids=["longer", "shorter", "unlimited"])
+def test_a_character_varying_column_of_any_length_syncs(length: str, app: psycopg.Connection,
+                                                        conn: psycopg.Connection) -> None:
+    """A Django max_length change of a field the catalogs show (character varying(200) to (300)): the sync
+    reads the column as text and the catalogs hold text, so the contract accepts any length."""
+    job = insert_job(app, ACME)
+    app.execute(f"ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN title TYPE varchar{length}, "
+                f"ALTER COLUMN status TYPE varchar{length}")
+    title = "T" * (20 if length == "(20)" else 250)
+    app.execute(f"UPDATE {ACME}.ats_jobposting SET title = %s WHERE id = %s", (title, job["id"]))
+    fresh = insert_job(app, ACME, title=title[:20])
+    assert conn.execute("SELECT title FROM public.job_catalog WHERE job_uuid = %s",
+                        (job["uuid"],)).fetchone() == (title,)
+    assert catalog_count(conn, ACME) == 2 and fresh["title"] == title[:20]
+    app.execute(f"UPDATE {ACME}.ats_jobposting SET status = 'closed' WHERE id = %s", (fresh["id"],))
+    assert catalog_count(conn, ACME) == 1 and verify_findings(conn) == []
 
 
 def test_an_index_with_the_tenants_own_collation_is_refused(app: psycopg.Connection) -> None:
@@ -100,7 +121,7 @@ def test_deleted_tenant_with_kept_schema_publishes_nothing_and_writes_work(
     assert verify_findings(conn) == []
     # Whatever its tables become then: nothing of them is read (review: the job trigger's own
     # check once ran before the tenant was looked up, and refused these writes).
-    app.execute(f"ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN title TYPE varchar(300)")
+    app.execute(f"ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN title TYPE text")
     insert_job(app, ACME)
     app.execute(f"UPDATE {ACME}.ats_jobposting SET title = 'Still writable'")
     app.execute(f"DELETE FROM {ACME}.ats_jobposting")

@@ -3,7 +3,8 @@
 -- table outside any inheritance tree and not typed (OF a composite type, whose
 -- ALTER TYPE ... RENAME ATTRIBUTE ... CASCADE renames the table's columns under
 -- a tag that protect does not see), every contract column with exactly the
--- contract's type (the oid and typmod resolved at install) and the default
+-- contract's type (the oid and typmod resolved at install; a contract type
+-- without a typmod, such as character varying, accepts any) and the default
 -- collation, and nothing the planner evaluates while planning a read of the
 -- table (index expressions and predicates, CHECK constraints, statistics
 -- expressions, index operator classes and collations) is code that is not
@@ -38,7 +39,8 @@ BEGIN
                  FROM pg_catalog.pg_class c WHERE c.oid = v_relid) IS TRUE
            AND NOT EXISTS (SELECT FROM pg_catalog.pg_inherits i WHERE i.inhrelid = v_relid)
            AND NOT EXISTS (SELECT FROM pg_catalog.pg_inherits i WHERE i.inhparent = v_relid)
-           AND (SELECT count(*) FILTER (WHERE a.atttypid = cc.type_oid AND a.atttypmod = cc.type_mod
+           AND (SELECT count(*) FILTER (WHERE a.atttypid = cc.type_oid
+                                          AND (a.atttypmod = cc.type_mod OR cc.type_mod = -1)
                                           AND a.atttypid < 16384
                                           AND a.attcollation IN (0, 100) AND a.attnum > 0 AND NOT a.attisdropped)
                        = count(*) AND count(*) > 0     -- a name the contract lacks (or NULL) matches nothing

@@ -43,15 +43,19 @@ BEGIN
                ELSE 'column ' || cc.column_name || ' is ' || pg_catalog.format_type(a.atttypid, a.atttypmod)
                     || CASE WHEN a.attcollation NOT IN (0, 100) THEN ' with a non-default collation' ELSE '' END
                     || ', the contract says ' || cc.type_name
+                    || CASE WHEN cc.type_mod = -1 AND t.typmodin <> 0 THEN ' (any length)' ELSE '' END
            END
     FROM catalog_sync.contract_column cc
+    JOIN pg_catalog.pg_type t ON t.oid = cc.type_oid
     LEFT JOIN pg_catalog.pg_attribute a
            ON a.attrelid = p_relid AND a.attname = cc.column_name AND a.attnum > 0 AND NOT a.attisdropped
     WHERE cc.source_table = p_source_table
       AND (a.attname IS NULL
            OR a.atttypid >= 16384                      -- not a built-in type
            OR a.attcollation NOT IN (0, 100)           -- only the database default collation
-           OR pg_catalog.format_type(a.atttypid, a.atttypmod) <> cc.type_name)
+           -- (a contract type without a typmod accepts any)
+           OR pg_catalog.format_type(a.atttypid, CASE WHEN cc.type_mod = -1 THEN -1 ELSE a.atttypmod END)
+              <> cc.type_name)
     UNION ALL
     SELECT 'relation ' || p_relid::pg_catalog.regclass::text || ' has no unique index on uuid alone (the contract''s '
            || p_source_table || '_uuid_key: immediate, valid, not partial); the catalog''s key relies on it'
