@@ -11,6 +11,7 @@ source tables, and a registry, hold the listed columns and nothing else, every s
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import psycopg
@@ -18,7 +19,7 @@ import pytest
 from psycopg import sql
 
 from pyinstaller_tools import cli
-from tests.conftest import Db
+from tests.conftest import ROOT, Db
 from tests.jobs import (
     ELIGIBLE,
     catalog_count,
@@ -252,3 +253,14 @@ def test_a_private_column_of_a_tenants_own_type_runs_nothing_as_the_definer(
     assert conn.execute(f"SELECT DISTINCT who FROM {ACME}.seen").fetchall() == [("zumodra_app",)]
     assert conn.execute("SELECT title FROM public.job_catalog WHERE job_uuid = %s",
                         (job["uuid"],)).fetchone() == ("Spied on?",)
+
+
+def test_the_docs_list_the_contract(conn: psycopg.Connection) -> None:
+    """docs/operations.md, "The columns the sync reads", is the contract as the database holds it."""
+    text = (ROOT / "docs" / "operations.md").read_text()
+    section = text.split("### The columns the sync reads", 1)[1].split("\n## ", 1)[0]
+    documented = {(table, column, type_name.strip())
+                  for table, columns in re.findall(r"^\| `(\w+)` \| (.+) \|$", section, re.MULTILINE)
+                  for column, type_name in re.findall(r"`(\w+)` (.+?)(?=, `|$)", columns)}
+    held = set(conn.execute("SELECT source_table, column_name, type_name FROM catalog_sync.contract_column"))
+    assert documented == held
