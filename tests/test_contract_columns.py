@@ -129,6 +129,8 @@ def test_every_sync_path_works_on_tables_holding_only_the_contracts_columns(
                         (job["uuid"],)).fetchone() == ("Renamed", None, "Data & AI")
     change("UPDATE {s}.ats_jobposting SET category_id = NULL WHERE category_id = %s", data)
     change("DELETE FROM {s}.ats_jobcategory WHERE id = %s", data)
+    ops = write("ats_jobcategory", {"name": "Ops", "slug": "ops"})
+    change("UPDATE {s}.ats_jobposting SET category_id = %s WHERE id = %s", ops, job["id"])
     change("UPDATE {s}.ats_jobposting SET is_internal_only = true WHERE id = %s", old_jobs[0]["id"])
     assert catalog_uuids(conn, lean) == {job["uuid"], private["uuid"]}
     change("DELETE FROM {s}.ats_jobposting WHERE id = %s", private["id"])
@@ -158,12 +160,52 @@ def test_every_sync_path_works_on_tables_holding_only_the_contracts_columns(
                        "WHERE provider_uuid = %s", (other["uuid"],)).fetchone()
     assert row is not None and row[0] == ["UX"] and row[1][0]["name"] == "Figma Pro", row
     assert float(row[2]) == 4.9 and row[3] == "UX", row
+    brand = write("services_servicecategory", {"name": "Brand", "slug": "brand"})
+    change("UPDATE {s}.services_serviceprovider_categories SET servicecategory_id = %s "
+           "WHERE serviceprovider_id = %s", brand, other["id"])
+    change("UPDATE {s}.services_providerskill SET level = 'intermediate' WHERE provider_id = %s", other["id"])
+    sketch = write("services_skill", {"name": "Sketch", "slug": "sketch"})
+    write("services_providerskill", {"level": "basic", "years_experience": 1, "provider_id": other["id"],
+                                     "skill_id": sketch})
+    change("DELETE FROM {s}.services_providerskill WHERE skill_id = %s", sketch)     # Django's cascade, then
+    change("DELETE FROM {s}.services_skill WHERE id = %s", sketch)                   # the skill
+    change("UPDATE {s}.services_service SET category_id = NULL WHERE category_id = %s", new_category)
+    change("DELETE FROM {s}.services_servicecategory WHERE id = %s", new_category)
+    row = conn.execute("SELECT category_names, skills_data FROM public.provider_catalog WHERE provider_uuid = %s",
+                       (other["uuid"],)).fetchone()
+    assert row is not None and row[0] == ["Brand"], row
+    assert [(s["name"], s["level"]) for s in row[1]] == [("Figma Pro", "intermediate")], row
+
+    # multi-row statements over more than 100 rows (the readers' dynamic forms)
+    def copies(table: str, row_id: int, count: int, **expressions: str) -> None:
+        """`count` copies of one row in ONE INSERT, the columns named in `expressions` computed (g: 1..count)."""
+        columns = sorted(listed[table] - {"id", *expressions})
+        change(sql.SQL("INSERT INTO {{s}}.{t} ({c}) SELECT {v} FROM {{s}}.{t}, generate_series(1, {n}) AS g "
+                       "WHERE id = {i}").format(
+            t=sql.Identifier(table), n=sql.Literal(count), i=sql.Literal(row_id),
+            c=sql.SQL(", ").join(map(sql.Identifier, [*columns, *expressions])),
+            v=sql.SQL(", ").join([*map(sql.Identifier, columns), *map(sql.SQL, expressions.values())]))
+               .as_string(app))
+    copies("ats_jobposting", job["id"], 101, uuid="gen_random_uuid()", reference_code="reference_code || g")
+    copies("services_serviceprovider", other["id"], 101, uuid="gen_random_uuid()")
+    copies("services_service", service["id"], 101, uuid="gen_random_uuid()")
+    assert catalog_count(conn, lean) == 102 and len(provider_uuids(conn, lean)) == 102
+    change("INSERT INTO {s}.services_serviceprovider_categories (serviceprovider_id, servicecategory_id) "
+           "SELECT id, %s FROM {s}.services_serviceprovider WHERE id NOT IN (%s, %s)", brand, other["id"],
+           provider["id"])
+    change("DELETE FROM {s}.services_serviceprovider_categories WHERE serviceprovider_id NOT IN (%s, %s)",
+           other["id"], provider["id"])
+    change("DELETE FROM {s}.services_service WHERE id <> %s", service["id"])
+    change("DELETE FROM {s}.services_serviceprovider WHERE id NOT IN (%s, %s)", other["id"], provider["id"])
+    change("DELETE FROM {s}.ats_jobposting WHERE id <> %s AND uuid <> %s", job["id"], old_jobs[0]["uuid"])
+    assert catalog_uuids(conn, lean) == {job["uuid"]} and provider_uuids(conn, lean) == {other["uuid"]}
+    assert service_uuids(conn, lean) == {service["uuid"]} and verify_findings(conn) == []
 
     # the registry: rename, logo, suspend, reactivate
     conn.execute("UPDATE public.tenants_tenant SET name = 'Lean & Mean', logo_url = 'https://cdn.example/l.png' "
                  "WHERE schema_name = %s", (lean,))
-    assert conn.execute("SELECT DISTINCT company_name FROM public.job_catalog WHERE tenant_schema = %s",
-                        (lean,)).fetchall() == [("Lean & Mean",)]
+    assert conn.execute("SELECT DISTINCT company_name, category_name FROM public.job_catalog "
+                        "WHERE tenant_schema = %s", (lean,)).fetchall() == [("Lean & Mean", "Ops")]
     conn.execute("UPDATE public.tenants_tenant SET status = 'suspended' WHERE schema_name = %s", (lean,))
     assert catalog_count(conn, lean) == 0
     conn.execute("UPDATE public.tenants_tenant SET status = 'active' WHERE schema_name = %s", (lean,))
@@ -184,11 +226,28 @@ def test_every_sync_path_works_on_tables_holding_only_the_contracts_columns(
             mine[0]["eligible_services"]) == (1, 1, 1, 1), mine
     code, out, err = run(capsys, db, "audit")
     assert code == 0, (out, err)
-    change("TRUNCATE {s}.services_service")
-    change("TRUNCATE {s}.ats_jobposting CASCADE")
-    assert catalog_count(conn, lean) == 0 and service_uuids(conn, lean) == set()
+
+    # detach with purge, attach again; every TRUNCATE; the tenant deleted from the registry
     assert run(capsys, db, "detach", lean, "--purge")[0] == 0
-    assert provider_uuids(conn, lean) == set() and verify_findings(conn) == []
+    assert catalog_count(conn, lean) == 0 and provider_uuids(conn, lean) == set()
+    assert run(capsys, db, "attach", lean)[0] == 0 and run(capsys, db, "backfill", "--tenant", lean)[0] == 0
+    assert catalog_uuids(conn, lean) == {job["uuid"]} and service_uuids(conn, lean) == {service["uuid"]}
+    change("TRUNCATE {s}.services_serviceprovider_categories")
+    change("TRUNCATE {s}.services_providerskill")
+    row = conn.execute("SELECT category_names, skills_data FROM public.provider_catalog WHERE provider_uuid = %s",
+                       (other["uuid"],)).fetchone()
+    assert row == ([], []), row
+    change("TRUNCATE {s}.services_skill CASCADE")
+    change("TRUNCATE {s}.services_servicecategory CASCADE")
+    change("TRUNCATE {s}.ats_jobcategory CASCADE")
+    assert catalog_count(conn, lean) == 0 and service_uuids(conn, lean) == set()
+    assert provider_uuids(conn, lean) == {other["uuid"]} and verify_findings(conn) == []
+    assert write("ats_jobposting", job_values()) and catalog_count(conn, lean) == 1
+    with conn.transaction():
+        conn.execute("DELETE FROM public.tenants_domain WHERE tenant_id = %s", (db.tenant_id(lean),))
+        conn.execute("DELETE FROM public.tenants_tenant WHERE schema_name = %s", (lean,))
+    assert catalog_count(conn, lean) == 0 and provider_uuids(conn, lean) == set()
+    assert verify_findings(conn) == []
 
 
 @pytest.mark.parametrize(("migration", "rewrites"), [
@@ -201,9 +260,9 @@ def test_every_sync_path_works_on_tables_holding_only_the_contracts_columns(
 def test_an_application_migration_of_a_column_the_sync_does_not_read_keeps_the_sync(
         migration: str, rewrites: bool, protect: bool, conn: psycopg.Connection, app: psycopg.Connection,
         capsys: pytest.CaptureFixture[str], db: Db) -> None:
-    """(twenty-second session, docs/operations.md "The application's own migrations") A Django AlterField
-    on a column the catalogs never show made every later write to the table fail closed (the contract
-    listed every column), or was refused by protect. Now it is the application's own business; protect
+    """(found in the twenty-second session, docs/operations.md "The application's own migrations") A Django
+    AlterField on a column the catalogs never show made every later write to the table fail closed (the
+    contract listed every column), or was refused by protect. Now it is the application's own business; protect
     still refuses a migration that rewrites the table, whichever column it changes."""
     if protect:
         assert run(capsys, db, "protect")[0] == 0

@@ -550,3 +550,23 @@ def test_a_policy_on_the_registry_never_runs_as_the_definer(app: psycopg.Connect
     assert conn.execute("SELECT count(*) FROM public.job_catalog").fetchone() == before
     app.execute("ALTER TABLE public.tenants_tenant DISABLE ROW LEVEL SECURITY")
     assert verify_findings(conn) == []
+
+
+@pytest.mark.parametrize("statement", [
+    "ALTER TABLE public.tenants_tenant DROP COLUMN status, "
+    "ADD COLUMN status varchar(20) NOT NULL DEFAULT 'suspended'",
+    "ALTER TABLE public.tenants_tenant DROP COLUMN name, ADD COLUMN name varchar(200) NOT NULL DEFAULT 'Evil Corp'",
+], ids=["status", "name"])
+def test_a_registry_column_the_sync_reads_cannot_be_dropped_and_added_again(
+        statement: str, protected: None, app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    """HOLE (red team, twenty-third session), fixed. With protect on, the application role dropped the
+    registry's status and added it again with DEFAULT 'suspended' in one ALTER TABLE: every tenant was
+    suspended without the registry's update trigger firing (no rewrite, and the column was back with its
+    type by the end of the command), and their rows stayed public until verify --repair. A name done the
+    same way renamed every company unseen. The drop check covered registered tenant tables only."""
+    insert_job(app, ACME)
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="is a column of the contract"):
+        app.execute(statement)
+    assert verify_findings(conn) == [] and catalog_count(conn, ACME) == 1
+    app.execute("ALTER TABLE public.tenants_tenant DROP COLUMN website")   # not read: the application's
+    assert verify_findings(conn) == []

@@ -43,7 +43,9 @@ BEGIN
                ELSE 'column ' || cc.column_name || ' is ' || pg_catalog.format_type(a.atttypid, a.atttypmod)
                     || CASE WHEN a.attcollation NOT IN (0, 100) THEN ' with a non-default collation' ELSE '' END
                     || ', the contract says ' || cc.type_name
-                    || CASE WHEN cc.type_mod = -1 AND t.typmodin <> 0 THEN ' (any length)' ELSE '' END
+                    || CASE WHEN cc.type_mod <> -1 OR t.typmodin = 0 THEN ''
+                            WHEN cc.type_oid = 'pg_catalog.varchar'::pg_catalog.regtype THEN ' (any length)'
+                            ELSE ' (any precision)' END
            END
     FROM catalog_sync.contract_column cc
     JOIN pg_catalog.pg_type t ON t.oid = cc.type_oid

@@ -1,5 +1,5 @@
--- The source-table contract: every column the sync reads, with the exact
--- built-in type django-tenants creates. Sync functions refuse to read NEW/OLD
+-- The source-table contract: every column the sync reads, with the built-in
+-- type django-tenants creates (exact, but see the typmod rule below). Sync functions refuse to read NEW/OLD
 -- rows of a table whose columns differ (a tenant owning its table could
 -- otherwise route reads through its own types and casts).
 -- Only the columns read: the columns it leaves out (the contract's sensitive
@@ -7,9 +7,10 @@
 -- function, so their types may change and they may be dropped, as a column the
 -- application adds may be of any type. tests/test_contract_columns.py proves
 -- the list complete: every sync path runs on tables that have no other column.
--- A type without a typmod ('character varying', not 'character varying(200)')
--- accepts any: the sync reads such a column as text and the catalogs hold
--- text, so a Django max_length change of a field the catalogs show is free.
+-- A type without a typmod ('character varying', not 'character varying(200)';
+-- 'timestamp with time zone') accepts any: the sync reads such a column as
+-- text (timestamptz) and the catalogs hold text (timestamptz), so a Django
+-- max_length change of a field the catalogs show is free.
 CREATE TABLE catalog_sync.contract_column (
     source_table name NOT NULL,
     column_name  name NOT NULL,
