@@ -54,6 +54,10 @@ BREAKAGES: dict[str, tuple[str, tuple[str, str]]] = {
                          WHERE attrelid = 'tenant_acme.services_skill'::regclass AND attnum > 0 AND NOT attisdropped;
                          EXECUTE 'CREATE TYPE tenant_acme.sk AS (' || c || ')'; END $$;
                        ALTER TABLE tenant_acme.services_skill OF tenant_acme.sk""", ("high", "contract")),
+    # (Django migrations trial, twenty-third session: a registry column the sync reads, dropped or of
+    # another type, failed audit itself with "column t.logo_url does not exist")
+    "registry_column_dropped": ("ALTER TABLE public.tenants_tenant DROP COLUMN logo_url", ("high", "contract")),
+    "registry_column_type": ("ALTER TABLE public.tenants_tenant ALTER COLUMN name TYPE text", ("high", "contract")),
     "registry_key_rebuilt": ("ALTER TABLE public.tenants_tenant DROP CONSTRAINT tenants_tenant_pkey CASCADE; "
                              "ALTER TABLE public.tenants_tenant ADD PRIMARY KEY (id)",
                              ("medium", "registry_foreign_key")),
@@ -172,3 +176,12 @@ def test_a_privileged_role_is_refused_as_tenant_role(db: Db, conn: psycopg.Conne
     db.login_role("tenant_bad_owner", "catalog_sync_installer")
     with pytest.raises(psycopg.errors.InsufficientPrivilege, match="member of catalog_sync_installer"):
         conn.execute("SELECT catalog_sync.secure_tenant_schema('tenant_acme', 'tenant_bad_owner')")
+
+
+def test_a_broken_registry_is_reported_and_the_checks_that_read_it_are_not_run(
+        db: Db, conn: psycopg.Connection, capsys: pytest.CaptureFixture[str]) -> None:
+    """The registry's contract problem, and that the other checks were skipped: not the first read's error."""
+    conn.execute("ALTER TABLE public.tenants_tenant DROP COLUMN logo_url")
+    assert cli.main(["audit", "--dsn", db.dsn()]) == 1
+    out, err = capsys.readouterr()
+    assert "column logo_url is missing" in out and "audit_incomplete" in out and "does not exist" not in out + err
