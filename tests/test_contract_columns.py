@@ -89,7 +89,7 @@ def test_every_sync_path_works_on_tables_holding_only_the_contracts_columns(
             "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
             (f"{schema}.{table}",))}
         extra = sorted(present - listed[table])
-        assert table == "services_serviceprovider_categories" or extra, table   # the test drops something
+        assert extra, table     # every table has a column the sync does not read: dropped here
         for column in extra:
             conn.execute(sql.SQL("ALTER TABLE {}.{} DROP COLUMN {} CASCADE").format(
                 sql.Identifier(schema), sql.Identifier(table), sql.Identifier(column)))

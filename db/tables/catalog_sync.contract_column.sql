@@ -1,7 +1,8 @@
 -- The source-table contract: every column the sync reads, with the built-in
--- type django-tenants creates (exact, but see the typmod rule below). Sync functions refuse to read NEW/OLD
--- rows of a table whose columns differ (a tenant owning its table could
--- otherwise route reads through its own types and casts).
+-- type django-tenants creates (exact, but see the typmod rule below). Sync
+-- functions refuse to read NEW/OLD rows of a table whose columns differ (a
+-- tenant owning its table could otherwise route reads through its own types
+-- and casts).
 -- Only the columns read: the columns it leaves out (the contract's sensitive
 -- ones among them, and updated_at) are the application's, never read by a sync
 -- function, so their types may change and they may be dropped, as a column the
