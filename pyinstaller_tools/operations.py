@@ -832,4 +832,4 @@ def audit(conn: psycopg.Connection, lock_timeout: str | None = None) -> list[dic
     except psycopg.errors.LockNotAvailable as exc:
         raise ToolError(registry_busy(lock_timeout, "audit")) from exc
     order = {"high": 0, "medium": 1, "low": 2}
-    return sorted(rows, key=lambda r: (order.get(r["severity"], 3), r["check_name"], r["object"]))
+    return sorted(rows, key=lambda r: (order.get(r["severity"], 3), r["check_name"], r["object"] or ""))

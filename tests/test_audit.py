@@ -178,10 +178,17 @@ def test_a_privileged_role_is_refused_as_tenant_role(db: Db, conn: psycopg.Conne
         conn.execute("SELECT catalog_sync.secure_tenant_schema('tenant_acme', 'tenant_bad_owner')")
 
 
-def test_a_broken_registry_is_reported_and_the_checks_that_read_it_are_not_run(
+def test_a_broken_registry_is_reported_and_only_the_checks_that_read_its_rows_are_skipped(
         db: Db, conn: psycopg.Connection, capsys: pytest.CaptureFixture[str]) -> None:
-    """The registry's contract problem, and that the other checks were skipped: not the first read's error."""
+    """The registry's contract problem, and which checks were skipped (those reading its rows), not the first
+    read's error; every other check still runs (review: a first version skipped them all, so that a registry
+    broken on purpose hid every other high finding)."""
     conn.execute("ALTER TABLE public.tenants_tenant DROP COLUMN logo_url")
+    conn.execute("ALTER TABLE tenant_acme.ats_jobposting DISABLE TRIGGER catalog_sync_job_update")
+    conn.execute("DROP TABLE tenant_globex.services_skill CASCADE")
     assert cli.main(["audit", "--dsn", db.dsn()]) == 1
     out, err = capsys.readouterr()
     assert "column logo_url is missing" in out and "audit_incomplete" in out and "does not exist" not in out + err
+    assert "catalog_sync_job_update" in out                     # the trigger check ran
+    checks = [line.split()[1] for line in out.splitlines() if line.startswith(("high ", "medium ", "low "))]
+    assert "trigger" in checks and "table_missing" not in checks  # the registry-reading one did not run

@@ -565,8 +565,9 @@ def test_a_registry_column_the_sync_reads_cannot_be_dropped_and_added_again(
     type by the end of the command), and their rows stayed public until verify --repair. A name done the
     same way renamed every company unseen. The drop check covered registered tenant tables only."""
     insert_job(app, ACME)
-    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="is a column of the contract"):
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="is a column of the contract") as refused:
         app.execute(statement)
+    assert "release of the catalog sync" in (refused.value.diag.message_hint or "")   # not "detach"
     assert verify_findings(conn) == [] and catalog_count(conn, ACME) == 1
     app.execute("ALTER TABLE public.tenants_tenant DROP COLUMN website")   # not read: the application's
     assert verify_findings(conn) == []

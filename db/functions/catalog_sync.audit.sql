@@ -12,28 +12,40 @@ DECLARE
     v_machinery_roles name[] := ARRAY['catalog_sync_owner', 'catalog_sync_installer'];
     v_replaced  oid[];      -- registered OIDs whose contract name means another table, or gone
     v_replacing oid[];      -- the tables their names mean now
+    v_registry_ok boolean;  -- the registry holds its contract: its rows can be read
 BEGIN
-    -- The registry first: every other check reads it, and a column the sync
-    -- reads gone from it failed the first read with "column t.logo_url does
-    -- not exist" (Django migrations trial, twenty-third session). Its contract
-    -- problems, and that nothing else was checked.
+    -- The registry first: the checks that read its rows (table_replaced,
+    -- table_missing, unregistered_sync_trigger, tenant_not_attached) fail on a
+    -- registry that fails its contract; a column the sync reads gone from it
+    -- made audit itself fail with "column t.logo_url does not exist" (Django
+    -- migrations trial, twenty-third session). Those are skipped then, and
+    -- audit says so; every other check runs.
     RETURN QUERY
     SELECT 'high', 'contract', 'public.tenants_tenant', cp
     FROM catalog_sync.contract_problems('public.tenants_tenant'::regclass, 'tenants_tenant') AS cp;
-    IF FOUND THEN
+    v_registry_ok := NOT FOUND;
+    IF NOT v_registry_ok THEN
         RETURN QUERY
         SELECT 'high', 'audit_incomplete', 'public.tenants_tenant',
-               'the other checks read the registry and were not run: restore the registry''s columns the sync '
-               'reads (docs/operations.md, "The application''s own migrations"), then run audit again';
-        RETURN;
+               'table_replaced, table_missing, unregistered_sync_trigger and tenant_not_attached read the '
+               'registry''s rows and were not checked: fix its contract problems (the contract findings of '
+               'public.tenants_tenant), then run audit again';
     END IF;
 
     -- (a moved table's OID still names the registered table: its owner is
     -- checked below as any other's; review, twentieth session)
-    SELECT coalesce(array_agg(r.relid) FILTER (WHERE r.why <> 'moved'), '{}'),
-           coalesce(array_agg(r.named_relid) FILTER (WHERE r.named_relid IS NOT NULL), '{}')
-    INTO v_replaced, v_replacing
-    FROM catalog_sync.replaced_tables(NULL) AS r;
+    v_replaced := '{}';
+    v_replacing := '{}';
+    IF v_registry_ok THEN
+        SELECT coalesce(array_agg(r.relid) FILTER (WHERE r.why <> 'moved'), '{}'),
+               coalesce(array_agg(r.named_relid) FILTER (WHERE r.named_relid IS NOT NULL), '{}')
+        INTO v_replaced, v_replacing
+        FROM catalog_sync.replaced_tables(NULL) AS r;
+    ELSE    -- (without the registry: at least a registered OID that names nothing is skipped)
+        SELECT coalesce(array_agg(a.relid), '{}') INTO v_replaced
+        FROM catalog_sync.attached_table a
+        WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = a.relid);
+    END IF;
 
     -- The definer role itself.
     RETURN QUERY
@@ -95,24 +107,26 @@ BEGIN
     -- restore from a dump: every table has a new OID, and the old OIDs may name
     -- unrelated objects) or table_missing, and so is its fix; the checks below
     -- skip those registered OIDs, which may now name anything.
-    RETURN QUERY
-    SELECT 'high', CASE WHEN r.why = 'dropped' THEN 'table_missing' ELSE 'table_replaced' END,
-           format('%I.%I', r.schema_name, r.source_table),
-           CASE r.why
-                WHEN 'replaced'
-                THEN format('another table than the registered one (oid %s): restored from a dump, or rebuilt '
-                            'and swapped in; the application''s writes to it fail or are not synced until '
-                            'catalog-sync verify --repair attaches it and re-syncs the tenant', r.relid)
-                WHEN 'moved'
-                THEN format('the registry names this schema, and the registered table (oid %s) is %s: the '
-                            'application''s writes go to the schema the registry names, and are not synced (or fail, '
-                            'when it has no such table); '
-                            'set the registry''s schema_name back, or catalog-sync verify --repair attaches '
-                            'what the name means there', r.relid, catalog_sync.qualified_name(r.relid))
-                ELSE format('the registered table (oid %s) was dropped: catalog-sync verify --repair removes the '
-                            'tenant''s catalog rows and detaches it (or restore the table, then attach the schema)',
-                            r.relid) END
-    FROM catalog_sync.replaced_tables(NULL) AS r;
+    IF v_registry_ok THEN
+        RETURN QUERY
+        SELECT 'high', CASE WHEN r.why = 'dropped' THEN 'table_missing' ELSE 'table_replaced' END,
+               format('%I.%I', r.schema_name, r.source_table),
+               CASE r.why
+                    WHEN 'replaced'
+                    THEN format('another table than the registered one (oid %s): restored from a dump, or rebuilt '
+                                'and swapped in; the application''s writes to it fail or are not synced until '
+                                'catalog-sync verify --repair attaches it and re-syncs the tenant', r.relid)
+                    WHEN 'moved'
+                    THEN format('the registry names this schema, and the registered table (oid %s) is %s: the '
+                                'application''s writes go to the schema the registry names, and are not synced (or fail, '
+                                'when it has no such table); '
+                                'set the registry''s schema_name back, or catalog-sync verify --repair attaches '
+                                'what the name means there', r.relid, catalog_sync.qualified_name(r.relid))
+                    ELSE format('the registered table (oid %s) was dropped: catalog-sync verify --repair removes the '
+                                'tenant''s catalog rows and detaches it (or restore the table, then attach the schema)',
+                                r.relid) END
+        FROM catalog_sync.replaced_tables(NULL) AS r;
+    END IF;
     RETURN QUERY
     SELECT 'high', 'contract', catalog_sync.qualified_name(a.relid), cp
     FROM catalog_sync.attached_table a
@@ -239,77 +253,81 @@ BEGIN
     -- The fix depends on whose schema it is (red team, twenty-second session:
     -- the advice was always detach, which opts a new tenant out, or an
     -- attached tenant whose schema holds the copy).
-    RETURN QUERY
-    WITH u AS (
-        SELECT DISTINCT ON (tg.tgrelid) tg.tgrelid AS relid, n.nspname,
-               c.relname IN (SELECT s.source_table FROM catalog_sync.tenant_source_tables() AS s) AS contract_name,
-               b.bound, f.fails, tg.tgenabled AS enabled
-        FROM pg_catalog.pg_trigger tg
-        JOIN pg_catalog.pg_proc p ON p.oid = tg.tgfoid
-        JOIN pg_catalog.pg_class c ON c.oid = tg.tgrelid
-        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-        -- the tenant id the trigger is bound to: its first argument
-        CROSS JOIN LATERAL (SELECT CASE WHEN x.arg ~ '^[0-9]{1,18}$' THEN x.arg::bigint END AS bound
-                            FROM (SELECT encode(substring(tg.tgargs FROM 1 FOR
-                                                          greatest(position(E'\\x00'::bytea IN tg.tgargs) - 1, 0)),
-                                                'escape') AS arg) AS x) AS b
-        -- whether guard() raises for a write (it does unless the binding is
-        -- inert: the bound tenant gone from the registry or detached), and why
-        CROSS JOIN LATERAL (
-            SELECT CASE WHEN tg.tgenabled = 'D' THEN NULL      -- (it never fires; 'R' under replica)
-                        WHEN b.bound IS NULL OR tg.tgnargs <> 2 OR tg.tgtype & (1 | 2 | 64) <> 0
-                        THEN 'they are not bound as the sync binds its triggers'
-                        WHEN NOT catalog_sync.binding_is_inert(b.bound)
-                        THEN format('they are bound to tenant %s, which is in the registry and not detached: '
-                                    'relation %s is not attached for this tenant', b.bound, tg.tgrelid) END AS fails
-        ) AS f
-        WHERE p.pronamespace = 'catalog_sync'::regnamespace
-          AND tg.tgrelid <> 'public.tenants_tenant'::regclass
-          AND NOT EXISTS (SELECT FROM catalog_sync.attached_table a WHERE a.relid = tg.tgrelid)
-          -- the table in a replaced registered table's name (table_replaced above:
-          -- repair attaches it, and detach would opt the tenant out)
-          AND tg.tgrelid <> ALL (v_replacing)
-        ORDER BY tg.tgrelid, f.fails IS NULL
-    ),
-    -- once per schema (a django-tenants site keeps the schemas of deleted tenants)
-    -- (the name as one shell word; after "--" where it would read as an option)
-    sr AS (SELECT x.nspname, r.tenant_id, r.state, w.word,
-                  CASE WHEN x.nspname LIKE '-%' THEN '-- ' ELSE '' END || w.word AS arg
-           FROM (SELECT DISTINCT u.nspname FROM u) AS x
-           CROSS JOIN LATERAL catalog_sync.schema_registration(x.nspname) AS r
-           CROSS JOIN LATERAL (SELECT catalog_sync.shell_word(x.nspname) AS word) AS w)
-    SELECT 'medium', 'unregistered_sync_trigger', catalog_sync.qualified_name(u.relid),
-           CASE WHEN u.fails IS NOT NULL
-                THEN 'sync triggers on a table that is not attached: every write to the table fails'
-                     || CASE WHEN u.enabled = 'R' THEN ' under session_replication_role = replica (logical '
-                                                       'replication''s apply)' ELSE '' END
-                     || ' (' || u.fails || '); '
-                ELSE 'sync triggers on a table that is not attached: they sync nothing; ' END
-           || CASE WHEN sr.state IN ('not attached', 'detached by the sync') AND u.contract_name
-                   THEN format('catalog-sync attach %s replaces them (tenant %s%s), then catalog-sync backfill '
-                               '--tenant=%s publishes its rows', sr.arg, sr.tenant_id,
-                               CASE WHEN sr.state = 'not attached'
-                                    THEN ', never attached: attach checks its schema against the contract first'
-                                    ELSE ', detached by the sync: once its schema has every contract table' END,
-                               sr.word)
-                   WHEN sr.state IN ('attached', 'not attached', 'detached by the sync')
-                   THEN format('SELECT catalog_sync.drop_triggers(%L::regclass) drops them (as the table''s owner '
-                               'who is an installer, or as a superuser); not catalog-sync detach %s, which would '
-                               'opt tenant %s out', catalog_sync.qualified_name(u.relid), sr.arg, sr.tenant_id)
-                   ELSE 'catalog-sync detach ' || sr.arg || ' drops them (run it as the owner of '
-                        || 'the tables who is an installer, or as a superuser)' END
-    FROM u JOIN sr ON sr.nspname = u.nspname;
+    IF v_registry_ok THEN
+        RETURN QUERY
+        WITH u AS (
+            SELECT DISTINCT ON (tg.tgrelid) tg.tgrelid AS relid, n.nspname,
+                   c.relname IN (SELECT s.source_table FROM catalog_sync.tenant_source_tables() AS s) AS contract_name,
+                   b.bound, f.fails, tg.tgenabled AS enabled
+            FROM pg_catalog.pg_trigger tg
+            JOIN pg_catalog.pg_proc p ON p.oid = tg.tgfoid
+            JOIN pg_catalog.pg_class c ON c.oid = tg.tgrelid
+            JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+            -- the tenant id the trigger is bound to: its first argument
+            CROSS JOIN LATERAL (SELECT CASE WHEN x.arg ~ '^[0-9]{1,18}$' THEN x.arg::bigint END AS bound
+                                FROM (SELECT encode(substring(tg.tgargs FROM 1 FOR
+                                                              greatest(position(E'\\x00'::bytea IN tg.tgargs) - 1, 0)),
+                                                    'escape') AS arg) AS x) AS b
+            -- whether guard() raises for a write (it does unless the binding is
+            -- inert: the bound tenant gone from the registry or detached), and why
+            CROSS JOIN LATERAL (
+                SELECT CASE WHEN tg.tgenabled = 'D' THEN NULL      -- (it never fires; 'R' under replica)
+                            WHEN b.bound IS NULL OR tg.tgnargs <> 2 OR tg.tgtype & (1 | 2 | 64) <> 0
+                            THEN 'they are not bound as the sync binds its triggers'
+                            WHEN NOT catalog_sync.binding_is_inert(b.bound)
+                            THEN format('they are bound to tenant %s, which is in the registry and not detached: '
+                                        'relation %s is not attached for this tenant', b.bound, tg.tgrelid) END AS fails
+            ) AS f
+            WHERE p.pronamespace = 'catalog_sync'::regnamespace
+              AND tg.tgrelid <> 'public.tenants_tenant'::regclass
+              AND NOT EXISTS (SELECT FROM catalog_sync.attached_table a WHERE a.relid = tg.tgrelid)
+              -- the table in a replaced registered table's name (table_replaced above:
+              -- repair attaches it, and detach would opt the tenant out)
+              AND tg.tgrelid <> ALL (v_replacing)
+            ORDER BY tg.tgrelid, f.fails IS NULL
+        ),
+        -- once per schema (a django-tenants site keeps the schemas of deleted tenants)
+        -- (the name as one shell word; after "--" where it would read as an option)
+        sr AS (SELECT x.nspname, r.tenant_id, r.state, w.word,
+                      CASE WHEN x.nspname LIKE '-%' THEN '-- ' ELSE '' END || w.word AS arg
+               FROM (SELECT DISTINCT u.nspname FROM u) AS x
+               CROSS JOIN LATERAL catalog_sync.schema_registration(x.nspname) AS r
+               CROSS JOIN LATERAL (SELECT catalog_sync.shell_word(x.nspname) AS word) AS w)
+        SELECT 'medium', 'unregistered_sync_trigger', catalog_sync.qualified_name(u.relid),
+               CASE WHEN u.fails IS NOT NULL
+                    THEN 'sync triggers on a table that is not attached: every write to the table fails'
+                         || CASE WHEN u.enabled = 'R' THEN ' under session_replication_role = replica (logical '
+                                                           'replication''s apply)' ELSE '' END
+                         || ' (' || u.fails || '); '
+                    ELSE 'sync triggers on a table that is not attached: they sync nothing; ' END
+               || CASE WHEN sr.state IN ('not attached', 'detached by the sync') AND u.contract_name
+                       THEN format('catalog-sync attach %s replaces them (tenant %s%s), then catalog-sync backfill '
+                                   '--tenant=%s publishes its rows', sr.arg, sr.tenant_id,
+                                   CASE WHEN sr.state = 'not attached'
+                                        THEN ', never attached: attach checks its schema against the contract first'
+                                        ELSE ', detached by the sync: once its schema has every contract table' END,
+                                   sr.word)
+                       WHEN sr.state IN ('attached', 'not attached', 'detached by the sync')
+                       THEN format('SELECT catalog_sync.drop_triggers(%L::regclass) drops them (as the table''s owner '
+                                   'who is an installer, or as a superuser); not catalog-sync detach %s, which would '
+                                   'opt tenant %s out', catalog_sync.qualified_name(u.relid), sr.arg, sr.tenant_id)
+                       ELSE 'catalog-sync detach ' || sr.arg || ' drops them (run it as the owner of '
+                            || 'the tables who is an installer, or as a superuser)' END
+        FROM u JOIN sr ON sr.nspname = u.nspname;
+    END IF;
 
-    RETURN QUERY
-    SELECT 'low', 'tenant_not_attached', ts.schema_name,
-           'tenant ' || ts.tenant_id || CASE WHEN t.tenant_id IS NULL THEN ' has never been attached'
-                                             ELSE format(' was detached by the sync at %s (%s), and its schema has '
-                                                         'every contract table again',
-                                                         to_char(t.detached_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-                                                         t.detached_because) END
-    FROM catalog_sync.tenant_schemas() ts
-    LEFT JOIN catalog_sync.tenant t ON t.tenant_id = ts.tenant_id AND t.detached_because IS NOT NULL
-    WHERE NOT ts.attached AND NOT ts.detached;
+    IF v_registry_ok THEN
+        RETURN QUERY
+        SELECT 'low', 'tenant_not_attached', ts.schema_name,
+               'tenant ' || ts.tenant_id || CASE WHEN t.tenant_id IS NULL THEN ' has never been attached'
+                                                 ELSE format(' was detached by the sync at %s (%s), and its schema has '
+                                                             'every contract table again',
+                                                             to_char(t.detached_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                                                             t.detached_because) END
+        FROM catalog_sync.tenant_schemas() ts
+        LEFT JOIN catalog_sync.tenant t ON t.tenant_id = ts.tenant_id AND t.detached_because IS NOT NULL
+        WHERE NOT ts.attached AND NOT ts.detached;
+    END IF;
 END
 $$;
 ALTER FUNCTION catalog_sync.audit() OWNER TO catalog_sync_owner;

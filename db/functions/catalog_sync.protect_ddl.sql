@@ -230,14 +230,18 @@ BEGIN
     INTO v_problem
     FROM unnest(p_tables, p_columns) AS d (relid, col)
     JOIN (SELECT t.relid, t.source_table FROM catalog_sync.attached_table t
-          UNION ALL
-          SELECT 'public.tenants_tenant'::pg_catalog.regclass, 'tenants_tenant') AS a ON a.relid = d.relid
+          UNION ALL    -- (to_regclass: a registry dropped must not fail every DROP COLUMN)
+          SELECT pg_catalog.to_regclass('public.tenants_tenant'), 'tenants_tenant') AS a ON a.relid = d.relid
     JOIN catalog_sync.contract_column cc ON cc.source_table = a.source_table AND cc.column_name = d.col
     LIMIT 1;
     IF v_problem IS NOT NULL THEN
         RAISE EXCEPTION 'catalog_sync: refused, % is a column of the contract (the catalog sync reads it)', v_problem
             USING ERRCODE = 'insufficient_privilege',
-                  HINT = 'The catalog sync protects attached tenant tables; ask a DBA (catalog-sync detach).';
+                  HINT = CASE WHEN v_problem LIKE 'public.tenants_tenant.%'
+                              THEN 'Every tenant''s sync reads it: a change to it needs a release of the catalog '
+                                   'sync (docs/operations.md, "The application''s own migrations").'
+                              ELSE 'The catalog sync protects attached tenant tables; ask a DBA (catalog-sync '
+                                   'detach).' END;
     END IF;
 END
 $$;
