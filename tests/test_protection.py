@@ -571,3 +571,25 @@ def test_a_registry_column_the_sync_reads_cannot_be_dropped_and_added_again(
     assert verify_findings(conn) == [] and catalog_count(conn, ACME) == 1
     app.execute("ALTER TABLE public.tenants_tenant DROP COLUMN website")   # not read: the application's
     assert verify_findings(conn) == []
+
+
+@pytest.mark.parametrize("statement", [
+    f"CREATE TABLE {ACME}.child () INHERITS ({ACME}.ats_jobcategory)",
+    "CREATE TABLE public.child () INHERITS (public.tenants_tenant)",
+    f"CREATE TABLE {ACME}.child (LIKE {ACME}.services_skill); ALTER TABLE {ACME}.child INHERIT {ACME}.services_skill",
+], ids=["create_inherits", "create_inherits_registry", "alter_inherit"])
+def test_a_table_cannot_be_made_a_child_of_a_registered_table(statement: str, protected: None,
+                                                              app: psycopg.Connection, conn: psycopg.Connection,
+                                                              db: Db) -> None:
+    """(final review, twenty-third session) With protect on, the application role created a table that
+    INHERITS a registered table or the registry (CREATE TABLE was not a watched tag, and only the children
+    of an altered table were checked, not its parents): the parent then failed the contract, so every write
+    to it failed closed (the registry: every tenant's), and audit could only report it. Now refused; a
+    table of the application's own passes."""
+    grant_app_create_on_database(conn)
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="table inheritance"):
+        app.execute(statement)          # (one implicit transaction, both statements of the last case)
+    app.execute(f"CREATE TABLE {ACME}.app_table (LIKE {ACME}.services_skill)")
+    insert_job(app, ACME)
+    assert verify_findings(conn) == [] and catalog_count(conn, ACME) == 1
+    assert cli.main(["audit", "--dsn", db.dsn()]) == 0

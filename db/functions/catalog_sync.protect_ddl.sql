@@ -285,7 +285,13 @@ BEGIN
     -- registered table> alters the parent only, and leaves the registered
     -- table a partition, whose columns the parent's renames rename (red team,
     -- nineteenth session).
-    v_relids := v_relids || ARRAY(SELECT i.inhrelid FROM pg_catalog.pg_inherits i WHERE i.inhparent = ANY (v_relids));
+    -- And the parents of each: CREATE TABLE ... INHERITS (<a registered table
+    -- or the registry>), or ALTER TABLE <another> INHERIT one, makes it a
+    -- parent, which fails the contract: every write to it fails closed (the
+    -- registry: every tenant's; final review, twenty-third session).
+    v_relids := v_relids
+                || ARRAY(SELECT i.inhrelid FROM pg_catalog.pg_inherits i WHERE i.inhparent = ANY (v_relids))
+                || ARRAY(SELECT i.inhparent FROM pg_catalog.pg_inherits i WHERE i.inhrelid = ANY (v_relids));
     -- A schema renamed (ALTER SCHEMA ... RENAME): the sync parses its tables'
     -- names, so a tenant that renames its schema away and another of its own
     -- into its place between the sync's check and its read has the read parse
@@ -400,6 +406,8 @@ BEGIN
     CREATE EVENT TRIGGER catalog_sync_protect_ddl ON ddl_command_end
         WHEN TAG IN ('ALTER TABLE', 'ALTER TRIGGER', 'CREATE TRIGGER', 'CREATE INDEX', 'ALTER INDEX',
                      'CREATE STATISTICS', 'ALTER STATISTICS', 'ALTER SCHEMA',
+                     -- (CREATE TABLE / CREATE FOREIGN TABLE ... INHERITS a registered table)
+                     'CREATE TABLE', 'CREATE FOREIGN TABLE',
                      -- (ALTER VIEW, ALTER MATERIALIZED VIEW, ALTER FOREIGN TABLE and
                      -- ALTER SEQUENCE ... RENAME COLUMN, and ALTER TYPE ... RENAME
                      -- ATTRIBUTE of its row type, rename a table's column too)
