@@ -140,3 +140,17 @@ def test_each_alembic_revision_has_its_install_section() -> None:
 
     script = ScriptDirectory(str(ROOT / "migrations"))
     assert {rev.revision for rev in script.walk_revisions()} == set(sqlfiles.revisions())
+
+
+@pytest.mark.parametrize("alteration", ["DROP COLUMN logo_url", "ALTER COLUMN name TYPE text"])
+def test_migrate_refuses_a_registry_that_fails_the_contract(fresh, alteration: str) -> None:
+    """(final review, twenty-third session) migrate installed onto a registry without a column the sync
+    reads, exit 0, and every tenant's first write then failed. Now it names the problem and installs nothing."""
+    target = fresh("m_registry")
+    with target.connect() as conn:
+        conn.execute(f"ALTER TABLE public.tenants_tenant {alteration}")
+    with pytest.raises(ToolError, match="public.tenants_tenant does not match the tenants_tenant contract") as exc:
+        migrate.upgrade(target.dsn())
+    assert "Nothing was installed" in str(exc.value)
+    with target.connect() as conn:
+        assert conn.execute("SELECT to_regnamespace('catalog_sync')").fetchone()[0] is None
