@@ -45,8 +45,9 @@ def test_registry_column_type_hijack_is_refused(app: psycopg.Connection, conn: p
 def test_tenant_column_type_hijack_is_refused(app: psycopg.Connection, conn: psycopg.Connection) -> None:
     insert_job(app, ACME)
     app.execute(f"ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN title TYPE text")
-    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="contract"):
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="contract") as refused:
         app.execute(f"UPDATE {ACME}.ats_jobposting SET title = 'x'")
+    assert "The columns the sync reads" in (refused.value.diag.message_hint or "")   # where the list is
     tenant_id = conn.execute("SELECT id FROM public.tenants_tenant WHERE schema_name = %s", (ACME,)).fetchone()[0]
     with pytest.raises(psycopg.errors.InsufficientPrivilege, match="contract"):
         conn.execute("SELECT * FROM catalog_sync.backfill_tenant(%s)", (tenant_id,))

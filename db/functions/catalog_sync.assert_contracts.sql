@@ -45,7 +45,8 @@ BEGIN
               HINT = CASE WHEN v_dropped
                           THEN 'catalog-sync verify --repair removes the tenant''s catalog rows and detaches it '
                                '(or restore the table and attach the schema again).'
-                          ELSE 'The sync reads only tables exactly as django-tenants creates them; restore the table.'
+                          ELSE 'The sync reads the contract''s columns with their types (docs/operations.md, '
+                               '"The columns the sync reads"); restore the table.'
                      END;
 END
 $$;
