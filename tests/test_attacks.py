@@ -1945,7 +1945,7 @@ def test_errors_and_notices_never_echo_other_tenants_values(arena: Arena) -> Non
 
     job = insert_job(t, ACME)
     upd = f"UPDATE {ACME}.ats_jobposting SET title = 'x' WHERE id = {job['id']}"
-    t.execute(f"ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN title TYPE text")
+    t.execute(f"ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN title TYPE bpchar")
     expect_error(upd)
     t.execute(f"ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN title TYPE character varying(200)")
     t.execute(f"ALTER TABLE {ACME}.ats_jobposting ENABLE ROW LEVEL SECURITY")

@@ -44,7 +44,7 @@ BREAKAGES: dict[str, tuple[str, tuple[str, str]]] = {
                          "FOR EACH STATEMENT "
                          "EXECUTE FUNCTION catalog_sync.on_marketplace_parent_change('2', 'catalog_sync:old')",
                          ("medium", "trigger")),
-    "column_type": ("ALTER TABLE tenant_acme.services_serviceprovider ALTER COLUMN bio TYPE varchar(5000)",
+    "column_type": ("ALTER TABLE tenant_acme.services_serviceprovider ALTER COLUMN bio TYPE bpchar",
                     ("high", "contract")),
     "inheritance": ("CREATE TABLE tenant_acme.child () INHERITS (tenant_acme.ats_jobcategory)", ("high", "contract")),
     "typed_table": ("""DO $$ DECLARE c text; BEGIN
@@ -57,7 +57,7 @@ BREAKAGES: dict[str, tuple[str, tuple[str, str]]] = {
     # (Django migrations trial, twenty-third session: a registry column the sync reads, dropped or of
     # another type, failed audit itself with "column t.logo_url does not exist")
     "registry_column_dropped": ("ALTER TABLE public.tenants_tenant DROP COLUMN logo_url", ("high", "contract")),
-    "registry_column_type": ("ALTER TABLE public.tenants_tenant ALTER COLUMN name TYPE text", ("high", "contract")),
+    "registry_column_type": ("ALTER TABLE public.tenants_tenant ALTER COLUMN name TYPE bpchar", ("high", "contract")),
     "registry_key_rebuilt": ("ALTER TABLE public.tenants_tenant DROP CONSTRAINT tenants_tenant_pkey CASCADE; "
                              "ALTER TABLE public.tenants_tenant ADD PRIMARY KEY (id)",
                              ("medium", "registry_foreign_key")),

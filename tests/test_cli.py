@@ -220,7 +220,7 @@ def test_parallel_preflight_finds_problems_in_every_slice(conn: psycopg.Connecti
     """With --jobs 2 the pre-flight checks two slices of the schemas from two connections: a bad schema
     in either slice refuses the whole run, the problems in the order the schemas were named."""
     good = [create_tenant(conn, f"slice{n}", f"Slice {n}")[1] for n in range(4)]
-    first = broken_tenant(conn, "sliceearly", "ALTER COLUMN title TYPE text")
+    first = broken_tenant(conn, "sliceearly", "ALTER COLUMN title TYPE bpchar")
     last = broken_tenant(conn, "slicelate", "DROP COLUMN team")
     before = state(conn)
     code, _, err = run(capsys, "attach", first, *good, last, "--jobs", "2", dsn=db.dsn())
@@ -237,7 +237,7 @@ def test_attach_schemas_grants_once_and_rolls_back_as_a_whole(conn: psycopg.Conn
     schema grants of the batch in one GRANT; idempotent; a schema that does not match the contract
     rolls back the whole call, the grants of the good schemas included."""
     good = [create_tenant(conn, f"batch{n}", f"Batch {n}")[1] for n in range(2)]
-    bad = broken_tenant(conn, "batchbad", "ALTER COLUMN title TYPE text")
+    bad = broken_tenant(conn, "batchbad", "ALTER COLUMN title TYPE bpchar")
 
     def usage(schema: str) -> bool:
         return bool(conn.execute("SELECT has_schema_privilege('catalog_sync_owner', %s, 'USAGE')",
@@ -648,7 +648,7 @@ def broken_tenant(conn: psycopg.Connection, slug: str, alteration: str) -> str:
 
 
 @pytest.mark.parametrize(("alteration", "named"), [
-    ("ALTER COLUMN title TYPE text", "title"),
+    ("ALTER COLUMN title TYPE bpchar", "title"),
     ("DROP COLUMN meta_title", "meta_title"),
     ("ALTER COLUMN salary_min TYPE numeric", "salary_min"),
 ], ids=["type_changed", "column_dropped", "typmod_changed"])
@@ -664,7 +664,7 @@ def test_contract_mismatch_refused(sconn: psycopg.Connection, shared: Db, capsys
 def test_attach_refusal_is_one_error_line(sconn: psycopg.Connection, shared: Db,
                                           capsys: pytest.CaptureFixture[str]) -> None:
     """Issue 2, point 7: a contract mismatch gets ONE clear error line naming the mismatch."""
-    schema = broken_tenant(sconn, f"broken_{uuid.uuid4().hex[:6]}", "ALTER COLUMN title TYPE text")
+    schema = broken_tenant(sconn, f"broken_{uuid.uuid4().hex[:6]}", "ALTER COLUMN title TYPE bpchar")
     assert_refused(run(capsys, "attach", schema, dsn=shared.dsn()), schema, "title", "nothing was attached")
     # (DBA trial, thirteenth session: the dry run said "nothing was attached" too)
     assert_refused(run(capsys, "attach", schema, "--dry-run", dsn=shared.dsn()), schema, "title",
@@ -675,7 +675,7 @@ def test_contract_mismatch_refuses_the_whole_batch(sconn: psycopg.Connection, sh
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     """A good schema named with a bad one is not attached either."""
     _, good = create_tenant(sconn, f"good_{uuid.uuid4().hex[:6]}", "Good")
-    bad = broken_tenant(sconn, f"bad_{uuid.uuid4().hex[:6]}", "ALTER COLUMN title TYPE text")
+    bad = broken_tenant(sconn, f"bad_{uuid.uuid4().hex[:6]}", "ALTER COLUMN title TYPE bpchar")
     before = state(sconn)
     code, _, err = run(capsys, "attach", good, bad, dsn=shared.dsn())
     assert code == 2 and bad in err and "title" in err
@@ -1271,7 +1271,7 @@ def test_repair_leaves_a_tenant_that_cannot_be_attached_and_repairs_the_others(
     fails the contract stopped the repair of every tenant."""
     job = insert_job(app, ACME)
     broken_id, broken = create_tenant(conn, f"broken_{uuid.uuid4().hex[:6]}", "Broken Ltd")
-    app.execute(sql.SQL("ALTER TABLE {}.ats_jobposting ALTER COLUMN title TYPE text").format(sql.Identifier(broken)))
+    app.execute(sql.SQL("ALTER TABLE {}.ats_jobposting ALTER COLUMN title TYPE bpchar").format(sql.Identifier(broken)))
     conn.execute("DELETE FROM public.job_catalog WHERE job_uuid = %s", (job["uuid"],))
     code, out, err = run(capsys, "verify", "--repair", dsn=db.dsn())
     assert code == 1, err
@@ -1313,7 +1313,7 @@ def test_detach_of_a_tenant_never_attached_marks_it_on_purpose(
 
 
 def test_a_contract_finding_names_its_table(conn: psycopg.Connection, app: psycopg.Connection, db: Db) -> None:
-    app.execute(f"ALTER TABLE {ACME}.services_skill ALTER COLUMN name TYPE text")
+    app.execute(f"ALTER TABLE {ACME}.services_skill ALTER COLUMN name TYPE bpchar")
     details = [d for p, d in conn.execute("SELECT problem, detail FROM catalog_sync.verify_tenant(%s)",
                                           (db.tenant_id(ACME),)).fetchall() if p == "contract"]
     assert details and all(d.startswith(f"{ACME}.services_skill: ") for d in details), details
@@ -1394,7 +1394,7 @@ def test_skip_refused_attaches_the_schemas_that_pass(conn: psycopg.Connection, a
     an upgrade whose new triggers every tenant needs."""
     for schema in (ACME, GLOBEX):
         conn.execute("SELECT catalog_sync.detach_schema(%s)", (schema,))
-    app.execute(f"ALTER TABLE {GLOBEX}.ats_jobposting ALTER COLUMN title TYPE text")
+    app.execute(f"ALTER TABLE {GLOBEX}.ats_jobposting ALTER COLUMN title TYPE bpchar")
     code, out, err = run(capsys, "attach", ACME, GLOBEX, dsn=db.dsn())
     assert code == 2 and "--skip-refused attaches the others" in err and triggers_on(conn, ACME) == 0, err
     code, out, err = run(capsys, "attach", ACME, GLOBEX, "--skip-refused", dsn=db.dsn())
@@ -1642,7 +1642,7 @@ def test_status_gives_no_tenant_another_ones_reason(conn: psycopg.Connection, ap
     conn.execute("SELECT catalog_sync.attach_schema(%s)", (other,))
     conn.execute(f"ALTER TABLE {ACME}.ats_jobposting ENABLE ROW LEVEL SECURITY")
     conn.execute(f"REVOKE SELECT ON {GLOBEX}.ats_jobposting FROM catalog_sync_owner")
-    app.execute(sql.SQL("ALTER TABLE {}.ats_jobposting ALTER COLUMN title TYPE text").format(sql.Identifier(other)))
+    app.execute(sql.SQL("ALTER TABLE {}.ats_jobposting ALTER COLUMN title TYPE bpchar").format(sql.Identifier(other)))
     code, out, err = run(capsys, "status", "--json", dsn=db.dsn())
     errors = {r["schema"]: r["error"] for r in json.loads(out)}
     assert code == 2 and all(errors.values()) and errors[other] not in (errors[ACME], errors[GLOBEX]), errors

@@ -24,6 +24,7 @@ from tests.jobs import (
     ELIGIBLE,
     catalog_count,
     catalog_uuids,
+    category_id,
     create_tenant,
     insert_job,
     job_values,
@@ -282,6 +283,50 @@ def test_an_application_migration_of_a_column_the_sync_does_not_read_keeps_the_s
         sql.SQL(", ").join(sql.Placeholder(c) for c in columns)), fresh)
     assert conn.execute("SELECT title FROM public.job_catalog WHERE job_uuid = %s",
                         (job["uuid"],)).fetchone() == ("After the migration",)
+    assert {job["uuid"], fresh["uuid"]} <= catalog_uuids(conn, ACME)
+    assert verify_findings(conn) == []
+    code, out, err = run(capsys, db, "audit")
+    assert code == 0, (out, err)
+
+
+@pytest.mark.parametrize("protect", [False, True], ids=["unprotected", "protected"])
+def test_a_charfield_made_a_textfield_and_back_keeps_the_sync(
+        protect: bool, conn: psycopg.Connection, app: psycopg.Connection, capsys: pytest.CaptureFixture[str],
+        db: Db) -> None:
+    """(known gap of the twenty-third session) A Django CharField made a TextField (character varying to text)
+    on a field the catalogs show made every write of the tenant fail closed, and on the registry every
+    tenant's: the contract accepted one type per column. The sync reads both as text, so each now passes for
+    the other. The SQL is Django's own (AlterField: `TYPE text USING "title"::text`); character varying to
+    text rewrites nothing, so protect lets it pass. A TextField made a CharField with a max_length syncs
+    too; that one rewrites the table (PostgreSQL checks the length), so protect refuses it."""
+    if protect:
+        assert run(capsys, db, "protect")[0] == 0
+    job = insert_job(app, ACME, category_id=category_id(app, ACME))
+    app.execute(f'ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN "title" TYPE text USING "title"::text, '
+                'ALTER COLUMN "location_city" TYPE text USING "location_city"::text')
+    app.execute(f'ALTER TABLE {ACME}.ats_jobcategory ALTER COLUMN "name" TYPE text USING "name"::text')
+    app.execute('ALTER TABLE public.tenants_tenant ALTER COLUMN "name" TYPE text USING "name"::text')
+    to_charfield = f'ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN "benefits" TYPE varchar(5000) ' \
+                   'USING "benefits"::varchar(5000)'
+    if protect:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="would be rewritten"):
+            app.execute(to_charfield)
+    else:
+        app.execute(to_charfield)
+    assert app.execute(f"SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = "
+                       f"'{ACME}.ats_jobposting'::regclass AND attname = 'benefits'").fetchone() == (
+        "text" if protect else "character varying(5000)",)
+    long_title = "A title longer than the old max_length " * 8          # 312 characters
+    app.execute(f"UPDATE {ACME}.ats_jobposting SET title = %s, location_city = 'Lyon', "
+                "benefits = '<p>Lunch<script>x()</script></p>' WHERE id = %s", (long_title, job["id"]))
+    fresh = insert_job(app, ACME, title="Written after the migration")
+    app.execute(f"UPDATE {ACME}.ats_jobcategory SET name = 'Renamed, now a text column' WHERE id = %s",
+                (job["category_id"],))
+    app.execute("UPDATE public.tenants_tenant SET name = 'Acme, a text name' WHERE schema_name = %s", (ACME,))
+    row = conn.execute("SELECT title, location_city, benefits, category_name, company_name FROM public.job_catalog "
+                       "WHERE job_uuid = %s", (job["uuid"],)).fetchone()
+    benefits = conn.execute("SELECT catalog_sync.sanitize_html('<p>Lunch<script>x()</script></p>')").fetchone()
+    assert row == (long_title, "Lyon", *benefits, "Renamed, now a text column", "Acme, a text name"), row
     assert {job["uuid"], fresh["uuid"]} <= catalog_uuids(conn, ACME)
     assert verify_findings(conn) == []
     code, out, err = run(capsys, db, "audit")

@@ -142,7 +142,7 @@ def test_each_alembic_revision_has_its_install_section() -> None:
     assert {rev.revision for rev in script.walk_revisions()} == set(sqlfiles.revisions())
 
 
-@pytest.mark.parametrize("alteration", ["DROP COLUMN logo_url", "ALTER COLUMN name TYPE text"])
+@pytest.mark.parametrize("alteration", ["DROP COLUMN logo_url", "ALTER COLUMN name TYPE bpchar"])
 def test_migrate_refuses_a_registry_that_fails_the_contract(fresh, alteration: str) -> None:
     """(final review, twenty-third session) migrate installed onto a registry without a column the sync
     reads, exit 0, and every tenant's first write then failed. Now it names the problem and installs nothing."""

@@ -43,7 +43,7 @@ def create_trusted_extension(app: psycopg.Connection) -> None:
     f"ALTER TABLE {ACME}.ats_jobposting DISABLE TRIGGER USER",
     f"ALTER TABLE {ACME}.services_service ENABLE REPLICA TRIGGER catalog_sync_service_insert",
     f"ALTER TRIGGER catalog_sync_job_insert ON {ACME}.ats_jobposting RENAME TO x",
-    f"ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN title TYPE text",
+    f"ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN title TYPE bpchar",
     f"DROP TRIGGER catalog_sync_job_delete ON {ACME}.ats_jobposting",
 ])
 def test_tenant_ddl_that_switches_the_sync_off_is_refused(statement: str, protected: None, app: psycopg.Connection,

@@ -44,20 +44,20 @@ def test_registry_column_type_hijack_is_refused(app: psycopg.Connection, conn: p
 
 def test_tenant_column_type_hijack_is_refused(app: psycopg.Connection, conn: psycopg.Connection) -> None:
     insert_job(app, ACME)
-    app.execute(f"ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN title TYPE text")
+    app.execute(f"ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN title TYPE bpchar")
     with pytest.raises(psycopg.errors.InsufficientPrivilege, match="contract") as refused:
         app.execute(f"UPDATE {ACME}.ats_jobposting SET title = 'x'")
     assert "The columns the sync reads" in (refused.value.diag.message_hint or "")   # where the list is
     tenant_id = conn.execute("SELECT id FROM public.tenants_tenant WHERE schema_name = %s", (ACME,)).fetchone()[0]
     with pytest.raises(psycopg.errors.InsufficientPrivilege, match="contract"):
         conn.execute("SELECT * FROM catalog_sync.backfill_tenant(%s)", (tenant_id,))
-    detail = f"{ACME}.ats_jobposting: column title is text, the contract says character varying (any length)"
+    detail = f"{ACME}.ats_jobposting: column title is bpchar, the contract says character varying or text (any length)"
     assert ("contract", detail) in verify_findings(conn)
 
 
 def test_category_table_hijack_is_refused_on_job_writes(app: psycopg.Connection, conn: psycopg.Connection) -> None:
     """The job trigger also reads the category table: it is checked too."""
-    app.execute(f"ALTER TABLE {ACME}.ats_jobcategory ALTER COLUMN name TYPE text")
+    app.execute(f"ALTER TABLE {ACME}.ats_jobcategory ALTER COLUMN name TYPE bpchar")
     with pytest.raises(psycopg.errors.InsufficientPrivilege, match="ats_jobcategory"):
         insert_job(app, ACME)
 
@@ -140,7 +140,7 @@ def test_deleted_tenant_with_kept_schema_publishes_nothing_and_writes_work(
     assert verify_findings(conn) == []
     # Whatever its tables become then: nothing of them is read (review: the job trigger's own
     # check once ran before the tenant was looked up, and refused these writes).
-    app.execute(f"ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN title TYPE text")
+    app.execute(f"ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN title TYPE bpchar")
     insert_job(app, ACME)
     app.execute(f"UPDATE {ACME}.ats_jobposting SET title = 'Still writable'")
     app.execute(f"DELETE FROM {ACME}.ats_jobposting")

@@ -4,8 +4,9 @@
 -- ALTER TYPE ... RENAME ATTRIBUTE ... CASCADE renames the table's columns under
 -- a tag that protect does not see), every contract column with exactly the
 -- contract's type (the oid and typmod resolved at install; a contract type
--- without a typmod, such as character varying, accepts any) and the default
--- collation, and nothing the planner evaluates while planning a read of the
+-- without a typmod, such as character varying, accepts any; where it says
+-- text or character varying, either type passes, as the sync reads both as
+-- text) and the default collation, and nothing the planner evaluates while planning a read of the
 -- table (index expressions and predicates, CHECK constraints, statistics
 -- expressions, index operator classes and collations) is code that is not
 -- built in. Whatever it rejects, contract_problems() reports.
@@ -39,8 +40,13 @@ BEGIN
                  FROM pg_catalog.pg_class c WHERE c.oid = v_relid) IS TRUE
            AND NOT EXISTS (SELECT FROM pg_catalog.pg_inherits i WHERE i.inhrelid = v_relid)
            AND NOT EXISTS (SELECT FROM pg_catalog.pg_inherits i WHERE i.inhparent = v_relid)
-           AND (SELECT count(*) FILTER (WHERE a.atttypid = cc.type_oid
-                                          AND (a.atttypmod = cc.type_mod OR cc.type_mod = -1)
+           AND (SELECT count(*) FILTER (WHERE (a.atttypid = cc.type_oid
+                                           AND (a.atttypmod = cc.type_mod OR cc.type_mod = -1)
+                                           -- text and character varying, each for the other
+                                           OR cc.type_oid IN ('pg_catalog.text'::pg_catalog.regtype,
+                                                              'pg_catalog.varchar'::pg_catalog.regtype)
+                                              AND a.atttypid IN ('pg_catalog.text'::pg_catalog.regtype,
+                                                                 'pg_catalog.varchar'::pg_catalog.regtype))
                                           AND a.atttypid < 16384
                                           AND a.attcollation IN (0, 100) AND a.attnum > 0 AND NOT a.attisdropped)
                        = count(*) AND count(*) > 0     -- a name the contract lacks (or NULL) matches nothing

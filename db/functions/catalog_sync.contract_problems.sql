@@ -2,7 +2,8 @@
 -- it must be a plain table (relkind 'r', not a partition, no inheritance parent
 -- or child, not typed), a job, provider or service table must keep its unique
 -- index on uuid, and every contract column must exist with exactly the contract's
--- built-in type and the default collation. Returns one line per problem; none
+-- built-in type (any typmod where it names none; text or character varying
+-- where it says either) and the default collation. Returns one line per problem; none
 -- means the relation matches. Reads only pg_catalog. (PL/pgSQL: a SQL
 -- function with a SET clause is planned again on every call.)
 CREATE OR REPLACE FUNCTION catalog_sync.contract_problems(p_relid oid, p_source_table name)
@@ -43,8 +44,11 @@ BEGIN
                ELSE 'column ' || cc.column_name || ' is ' || pg_catalog.format_type(a.atttypid, a.atttypmod)
                     || CASE WHEN a.attcollation NOT IN (0, 100) THEN ' with a non-default collation' ELSE '' END
                     || ', the contract says ' || cc.type_name
-                    || CASE WHEN cc.type_mod <> -1 OR t.typmodin = 0 THEN ''
-                            WHEN cc.type_oid = 'pg_catalog.varchar'::pg_catalog.regtype THEN ' (any length)'
+                    || CASE WHEN cc.type_oid = 'pg_catalog.text'::pg_catalog.regtype
+                                 THEN ' or character varying (any length)'
+                            WHEN cc.type_oid = 'pg_catalog.varchar'::pg_catalog.regtype
+                                 THEN ' or text (any length)'
+                            WHEN cc.type_mod <> -1 OR t.typmodin = 0 THEN ''
                             ELSE ' (any precision)' END
            END
     FROM catalog_sync.contract_column cc
@@ -55,9 +59,12 @@ BEGIN
       AND (a.attname IS NULL
            OR a.atttypid >= 16384                      -- not a built-in type
            OR a.attcollation NOT IN (0, 100)           -- only the database default collation
-           -- (a contract type without a typmod accepts any)
+           -- (a contract type without a typmod accepts any; text and
+           -- character varying each accept the other)
            OR pg_catalog.format_type(a.atttypid, CASE WHEN cc.type_mod = -1 THEN -1 ELSE a.atttypmod END)
-              <> cc.type_name)
+              <> cc.type_name
+              AND NOT (cc.type_oid IN ('pg_catalog.text'::pg_catalog.regtype, 'pg_catalog.varchar'::pg_catalog.regtype)
+                       AND a.atttypid IN ('pg_catalog.text'::pg_catalog.regtype, 'pg_catalog.varchar'::pg_catalog.regtype)))
     UNION ALL
     SELECT 'relation ' || p_relid::pg_catalog.regclass::text || ' has no unique index on uuid alone (the contract''s '
            || p_source_table || '_uuid_key: immediate, valid, not partial); the catalog''s key relies on it'
