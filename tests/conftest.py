@@ -6,6 +6,9 @@ for every test (pytest-postgresql's janitor does CREATE DATABASE ... TEMPLATE).
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,10 +29,31 @@ TEMPLATE_DB = "catalog_tests"
 THIS_DATABASE = " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
 
 
+def cluster_base_dir() -> Path | None:
+    """Where the test cluster lives: in memory (/dev/shm) when it is a tmpfs with room, else the
+    default temporary folder. Every test clones the template database and drops the clone; on this
+    machines' ext4 disk (mounted with discard) a clone takes 200 to 600 ms, on tmpfs about 20 ms: most
+    of the suite's time. CATALOG_SYNC_TEST_DIR names another folder."""
+    chosen = os.environ.get("CATALOG_SYNC_TEST_DIR")
+    if chosen:
+        return Path(tempfile.mkdtemp(prefix="catalog-sync-tests-", dir=chosen))
+    shm = Path("/dev/shm")
+    try:
+        usage = shutil.disk_usage(shm)
+    except OSError:
+        return None
+    if usage.free < 2 * 1024**3 or not os.access(shm, os.W_OK):
+        return None
+    return Path(tempfile.mkdtemp(prefix="catalog-sync-tests-", dir=shm))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def local_cluster() -> Iterator[LocalCluster]:
-    """Started before every other session fixture (autouse), stopped at the end."""
-    cluster = LocalCluster(port=PORT, settings={"max_connections": "200"}).start()
+    """Started before every other session fixture (autouse), stopped at the end. WAL is kept small:
+    each clone writes the template's size into it, and in memory it should not grow to max_wal_size's 1 GB."""
+    cluster = LocalCluster(base_dir=cluster_base_dir(), port=PORT,
+                           settings={"max_connections": "200", "max_wal_size": "128MB",
+                                     "min_wal_size": "32MB"}).start()
     yield cluster
     cluster.stop()
 
