@@ -263,16 +263,16 @@ def test_an_application_migration_of_a_column_the_sync_does_not_read_keeps_the_s
         capsys: pytest.CaptureFixture[str], db: Db) -> None:
     """(found in the twenty-second session, docs/operations.md "The application's own migrations") A Django
     AlterField on a column the catalogs never show made every later write to the table fail closed (the
-    contract listed every column), or was refused by protect. Now it is the application's own business; protect
-    still refuses a migration that rewrites the table, whichever column it changes."""
+    contract listed every column), or was refused by protect. Now it is the application's own business; with
+    protect, a migration that rewrites the table (whichever column it changes) re-syncs the tenant."""
     if protect:
         assert run(capsys, db, "protect")[0] == 0
     job = insert_job(app, ACME)
-    if protect and rewrites:
-        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="would be rewritten"):
-            app.execute(f"ALTER TABLE {ACME}.ats_jobposting {migration}")
-        return
+    backfilled = "SELECT last_backfill_at FROM catalog_sync.tenant WHERE tenant_id = %s"
+    before = conn.execute(backfilled, (db.tenant_id(ACME),)).fetchone()
     app.execute(f"ALTER TABLE {ACME}.ats_jobposting {migration}")
+    after = conn.execute(backfilled, (db.tenant_id(ACME),)).fetchone()
+    assert (after != before) == (protect and rewrites), (before, after)   # backfilled inside the ALTER
     app.execute(f"UPDATE {ACME}.ats_jobposting SET title = 'After the migration' WHERE id = %s", (job["id"],))
     fresh = job_values(**ELIGIBLE)
     if "DROP" in migration:
@@ -298,7 +298,7 @@ def test_a_charfield_made_a_textfield_and_back_keeps_the_sync(
     tenant's: the contract accepted one type per column. The sync reads both as text, so each now passes for
     the other. The SQL is Django's own (AlterField: `TYPE text USING "title"::text`); character varying to
     text rewrites nothing, so protect lets it pass. A TextField made a CharField with a max_length syncs
-    too; that one rewrites the table (PostgreSQL checks the length), so protect refuses it."""
+    too; that one rewrites the table (PostgreSQL checks the length), which protect follows with a re-sync."""
     if protect:
         assert run(capsys, db, "protect")[0] == 0
     job = insert_job(app, ACME, category_id=category_id(app, ACME))
@@ -308,14 +308,10 @@ def test_a_charfield_made_a_textfield_and_back_keeps_the_sync(
     app.execute('ALTER TABLE public.tenants_tenant ALTER COLUMN "name" TYPE text USING "name"::text')
     to_charfield = f'ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN "benefits" TYPE varchar(5000) ' \
                    'USING "benefits"::varchar(5000)'
-    if protect:
-        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="would be rewritten"):
-            app.execute(to_charfield)
-    else:
-        app.execute(to_charfield)
+    app.execute(to_charfield)
     assert app.execute(f"SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = "
                        f"'{ACME}.ats_jobposting'::regclass AND attname = 'benefits'").fetchone() == (
-        "text" if protect else "character varying(5000)",)
+        "character varying(5000)",)
     long_title = "A title longer than the old max_length " * 8          # 312 characters
     app.execute(f"UPDATE {ACME}.ats_jobposting SET title = %s, location_city = 'Lyon', "
                 "benefits = '<p>Lunch<script>x()</script></p>' WHERE id = %s", (long_title, job["id"]))

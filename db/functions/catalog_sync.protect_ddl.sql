@@ -183,31 +183,79 @@ ALTER FUNCTION catalog_sync_protect.check_drop(text[]) OWNER TO catalog_sync_own
 REVOKE ALL ON FUNCTION catalog_sync_protect.check_drop(text[]) FROM PUBLIC;
 
 -- check_rewrite() runs when a DDL command rewrites a table's columns or its
--- persistence: a registered table's rows rewritten by DDL (ALTER COLUMN ...
--- TYPE <the same type> USING <any value>) change what the catalog shows
--- without firing a row trigger, and an UNLOGGED table loses its rows in a
--- crash without one, so both are refused.
-CREATE OR REPLACE FUNCTION catalog_sync_protect.check_rewrite(p_relid oid)
+-- persistence. A registered table's rows rewritten by DDL (ALTER COLUMN ...
+-- TYPE, of any column, USING <any value>) change what the catalog may show
+-- without a row trigger firing: the table is recorded, and resync_rewritten()
+-- makes the tenant's catalog rows again once the rewrite is done, in the same
+-- statement. The registry's rewrite (ALTER COLUMN id TYPE bigint USING
+-- <swapped ids> renumbered tenants: red team, twentieth session) and a
+-- persistence change (an UNLOGGED table loses its rows in a crash without a
+-- trigger firing) are refused. It reads the table and the reason from the
+-- event itself (an error outside a table_rewrite event trigger), so that a
+-- caller cannot name another tenant's table.
+CREATE OR REPLACE FUNCTION catalog_sync_protect.check_rewrite()
 RETURNS void
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    v_relid  oid := pg_catalog.pg_event_trigger_table_rewrite_oid();
+    v_reason integer := pg_catalog.pg_event_trigger_table_rewrite_reason();
 BEGIN
-    -- (the registry too: ALTER COLUMN id TYPE bigint USING <swapped ids>
-    -- renumbered tenants without a row trigger firing: red team, twentieth
-    -- session)
-    IF EXISTS (SELECT FROM catalog_sync.attached_table a WHERE a.relid = p_relid)
-       OR p_relid = 'public.tenants_tenant'::pg_catalog.regclass THEN
+    IF v_relid = pg_catalog.to_regclass('public.tenants_tenant')
+       OR (v_reason OPERATOR(pg_catalog.&) 1 <> 0
+           AND EXISTS (SELECT FROM catalog_sync.attached_table a WHERE a.relid = v_relid)) THEN
         RAISE EXCEPTION 'catalog_sync: refused, % would be rewritten by DDL (its rows would change without '
-                        'a sync trigger firing)', coalesce(catalog_sync.qualified_name(p_relid), p_relid::text)
+                        'a sync trigger firing)', coalesce(catalog_sync.qualified_name(v_relid), v_relid::text)
             USING ERRCODE = 'insufficient_privilege',
                   HINT = 'Change rows with UPDATE; ask a DBA for DDL on attached tenant tables.';
     END IF;
+    INSERT INTO catalog_sync.rewritten_table (relid, relfilenode, tenant_id)
+    SELECT a.relid, c.relfilenode, a.tenant_id
+    FROM catalog_sync.attached_table a
+    JOIN pg_catalog.pg_class c ON c.oid = a.relid
+    WHERE a.relid = v_relid;
 END
 $$;
-ALTER FUNCTION catalog_sync_protect.check_rewrite(oid) OWNER TO catalog_sync_owner;
-REVOKE ALL ON FUNCTION catalog_sync_protect.check_rewrite(oid) FROM PUBLIC;
+ALTER FUNCTION catalog_sync_protect.check_rewrite() OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync_protect.check_rewrite() FROM PUBLIC;
+
+-- resync_rewritten() runs at the end of every DDL command protect watches:
+-- for each table this transaction recorded (check_rewrite()) whose rewrite is
+-- done (a new relfilenode: a function called from inside the rewrite, such as
+-- a USING expression, still sees the old one, and the old rows), the tenant's
+-- catalog rows are made again from its tables, as backfill does, and the
+-- record is deleted. The catalogs then match the rewritten rows when the
+-- statement ends.
+CREATE OR REPLACE FUNCTION catalog_sync_protect.resync_rewritten()
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET row_security = off
+AS $$
+DECLARE
+    v_tenant_id bigint;
+BEGIN
+    FOR v_tenant_id IN
+        WITH done AS (
+            DELETE FROM catalog_sync.rewritten_table r
+            WHERE r.xact_id = pg_catalog.pg_current_xact_id_if_assigned()
+              AND NOT EXISTS (SELECT FROM pg_catalog.pg_class c
+                              WHERE c.oid = r.relid AND c.relfilenode = r.relfilenode)
+            RETURNING r.tenant_id
+        )
+        SELECT DISTINCT done.tenant_id FROM done ORDER BY done.tenant_id
+    LOOP
+        CONTINUE WHEN NOT EXISTS (SELECT FROM catalog_sync.attached_table a WHERE a.tenant_id = v_tenant_id);
+        PERFORM FROM catalog_sync.backfill_tenant(v_tenant_id);
+    END LOOP;
+END
+$$;
+ALTER FUNCTION catalog_sync_protect.resync_rewritten() OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync_protect.resync_rewritten() FROM PUBLIC;
 
 -- check_column_drop() runs for every DROP COLUMN: a contract column (one the
 -- sync reads) of a registered table or of the registry dropped (and added
@@ -306,12 +354,16 @@ BEGIN
     IF cardinality(v_relids) > 0 THEN
         PERFORM catalog_sync_protect.check_ddl(v_relids);
     END IF;
+    -- A registered table this command rewrote: its tenant's catalog rows made
+    -- again from the new rows (check_rewrite() recorded it).
+    PERFORM catalog_sync_protect.resync_rewritten();
 END
 $$;
 ALTER FUNCTION catalog_sync.on_ddl_command_end() OWNER TO catalog_sync_owner;
 REVOKE ALL ON FUNCTION catalog_sync.on_ddl_command_end() FROM PUBLIC;   -- event triggers fire regardless
 GRANT EXECUTE ON FUNCTION catalog_sync_protect.check_ddl(oid[]) TO PUBLIC;
 GRANT EXECUTE ON FUNCTION catalog_sync_protect.check_schemas(oid[]) TO PUBLIC;
+GRANT EXECUTE ON FUNCTION catalog_sync_protect.resync_rewritten() TO PUBLIC;
 
 CREATE OR REPLACE FUNCTION catalog_sync.on_sql_drop()
 RETURNS event_trigger
@@ -382,12 +434,12 @@ BEGIN
     IF pg_catalog.pg_event_trigger_table_rewrite_reason() OPERATOR(pg_catalog.&) 5 = 0 THEN
         RETURN;
     END IF;
-    PERFORM catalog_sync_protect.check_rewrite(pg_catalog.pg_event_trigger_table_rewrite_oid());
+    PERFORM catalog_sync_protect.check_rewrite();
 END
 $$;
 ALTER FUNCTION catalog_sync.on_table_rewrite() OWNER TO catalog_sync_owner;
 REVOKE ALL ON FUNCTION catalog_sync.on_table_rewrite() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION catalog_sync_protect.check_rewrite(oid) TO PUBLIC;
+GRANT EXECUTE ON FUNCTION catalog_sync_protect.check_rewrite() TO PUBLIC;
 
 -- Install or remove the three event triggers (creating an event trigger needs a
 -- superuser). Idempotent.

@@ -11,7 +11,9 @@
 -- A type without a typmod ('character varying', not 'character varying(200)';
 -- 'timestamp with time zone') accepts any: the sync reads such a column as
 -- text (timestamptz) and the catalogs hold text (timestamptz), so a Django
--- max_length change of a field the catalogs show is free.
+-- max_length change of a field the catalogs show is free. Where it says
+-- 'character varying' or 'text', either type passes (contract_matches()): the
+-- sync reads both as text, so a CharField made a TextField is free too.
 CREATE TABLE catalog_sync.contract_column (
     source_table name NOT NULL,
     column_name  name NOT NULL,

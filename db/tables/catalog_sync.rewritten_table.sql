@@ -1,0 +1,17 @@
+-- Registered tables that DDL of a role protect checks is rewriting in the
+-- current transaction (ALTER COLUMN ... TYPE, of any column: the event does
+-- not say which, and a USING expression may change any row's values without a
+-- row trigger firing). protect's table_rewrite event records the table and its
+-- relfilenode before the rewrite; its ddl_command_end event, once the table
+-- has a new relfilenode (the rewrite is done), makes the tenant's catalog rows
+-- again from the rewritten rows and deletes the record. A record of a
+-- transaction that aborts vanishes with it. Nobody but the machinery's owner
+-- reads or writes it.
+CREATE TABLE catalog_sync.rewritten_table (
+    xact_id     xid8   NOT NULL DEFAULT pg_catalog.pg_current_xact_id(),
+    relid       oid    NOT NULL,
+    relfilenode oid    NOT NULL,      -- the table's, before the rewrite
+    tenant_id   bigint NOT NULL
+);
+ALTER TABLE catalog_sync.rewritten_table OWNER TO catalog_sync_owner;
+REVOKE ALL ON catalog_sync.rewritten_table FROM PUBLIC;
