@@ -3,12 +3,22 @@ sync off or break the contract, and purge the rows of dropped tables."""
 
 from __future__ import annotations
 
+import threading
+import time
+
 import psycopg
 import pytest
 
 from pyinstaller_tools import cli, seed
-from tests.conftest import Db
-from tests.jobs import add_copied_sync_trigger, catalog_count, catalog_uuids, insert_job, verify_findings
+from tests.conftest import THIS_DATABASE, Db
+from tests.jobs import (
+    add_copied_sync_trigger,
+    catalog_count,
+    catalog_uuids,
+    category_id,
+    insert_job,
+    verify_findings,
+)
 
 ACME = "tenant_acme"
 GLOBEX = "tenant_globex"
@@ -122,6 +132,98 @@ def test_a_rewrite_that_publishes_rows_publishes_them(protected: None, app: psyc
     app.execute(f"ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN is_internal_only TYPE boolean USING false")
     assert catalog_uuids(conn, ACME) == {hidden["uuid"]}
     assert verify_findings(conn) == []
+
+
+def test_code_run_during_a_rewrite_cannot_leave_the_catalog_wrong(protected: None, app: psycopg.Connection,
+                                                                  conn: psycopg.Connection) -> None:
+    """HOLE (red team, twenty-fourth session), fixed. A column added with a volatile DEFAULT rewrites the
+    table (reason 2, which protect let pass as "only a new column"), and the default's function runs once
+    per row during the rewrite: its UPDATE of the table went into the old heap, which the rewrite throws
+    away, while the UPDATE's sync trigger had already changed the catalog: a job made internal stayed
+    public, a public one left the catalog. Every rewrite of a registered table is now re-synced."""
+    public = insert_job(app, ACME)
+    hidden = insert_job(app, ACME, is_internal_only=True)
+    app.execute(f"""CREATE FUNCTION {ACME}.flip() RETURNS int LANGUAGE plpgsql AS $$
+        BEGIN
+            IF current_setting('test.flipped', true) IS DISTINCT FROM 'yes' THEN
+                PERFORM set_config('test.flipped', 'yes', false);
+                UPDATE {ACME}.ats_jobposting SET is_internal_only = NOT is_internal_only;
+            END IF;
+            RETURN 1;
+        END $$""")
+    app.execute(f"ALTER TABLE {ACME}.ats_jobposting ADD COLUMN app_flag int DEFAULT {ACME}.flip()")
+    assert app.execute(f"SELECT count(*) FROM {ACME}.ats_jobposting WHERE is_internal_only").fetchone() == (1,)
+    assert catalog_uuids(conn, ACME) == {public["uuid"]}
+    assert hidden["uuid"] not in catalog_uuids(conn, ACME)
+    assert verify_findings(conn) == []
+
+
+@pytest.mark.parametrize("statement", [
+    "ALTER TABLE public.tenants_tenant ADD COLUMN app_flag int DEFAULT public.flip()",
+    "ALTER TABLE public.tenants_tenant ADD COLUMN app_serial serial",
+    "ALTER TABLE public.tenants_tenant ALTER COLUMN id TYPE bigint USING id + 0",
+])
+def test_every_rewrite_of_the_registry_is_refused(statement: str, protected: None, app: psycopg.Connection,
+                                                  conn: psycopg.Connection, db: Db) -> None:
+    """HOLE (red team, twenty-fourth session), fixed: the same volatile DEFAULT route on the registry set a
+    suspended tenant's status back to active in the heap the rewrite threw away: the registry still said
+    suspended, and all its rows were back in the catalogs. Any rewrite of the registry is refused."""
+    insert_job(app, ACME)
+    conn.execute("UPDATE public.tenants_tenant SET status = 'suspended' WHERE schema_name = %s", (ACME,))
+    assert catalog_count(conn, ACME) == 0
+    app.execute(f"""CREATE FUNCTION public.flip() RETURNS int LANGUAGE plpgsql AS $$
+        BEGIN
+            UPDATE public.tenants_tenant SET status = 'active' WHERE id = {db.tenant_id(ACME)};
+            RETURN 1;
+        END $$""")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="public.tenants_tenant would be rewritten"):
+        app.execute(statement)
+    assert catalog_count(conn, ACME) == 0 and verify_findings(conn) == []
+
+
+def test_a_rewrite_that_deadlocks_with_a_tenant_write_says_so(protected: None, db: Db,
+                                                              conn: psycopg.Connection) -> None:
+    """(red team, twenty-fourth session) The rewriting ALTER holds the table's lock, then its re-sync asks for
+    the tenant's lock; a category rename of the same tenant holds its part of that lock and waits for the
+    table. PostgreSQL cancels one of the two; the migration (here: the one whose deadlock_timeout is
+    shorter) gets the catalog_sync error that says what met what, with a hint; nothing drifts."""
+    app_setup = db.connect(role="zumodra_app")
+    job = insert_job(app_setup, ACME, category_id=category_id(app_setup, ACME))
+    migration = db.connect(autocommit=False)
+    migration.execute("SET deadlock_timeout = '50ms'")
+    migration.execute("SET ROLE zumodra_app")
+    writer = db.connect()
+    writer.execute("SET deadlock_timeout = '10s'")
+    writer.execute("SET ROLE zumodra_app")
+    migration.execute(f"LOCK TABLE {ACME}.ats_jobposting IN ACCESS EXCLUSIVE MODE")
+    outcome: dict[str, object] = {}
+
+    def rename() -> None:
+        try:
+            writer.execute(f"UPDATE {ACME}.ats_jobcategory SET name = 'Renamed meanwhile' WHERE id = %s",
+                           (job["category_id"],))
+            outcome["ok"] = True
+        except psycopg.Error as exc:
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=rename)
+    thread.start()
+    relid = conn.execute("SELECT %s::regclass::oid", (f"{ACME}.ats_jobposting",)).fetchone()[0]
+    for _ in range(200):                 # until the rename's trigger waits for the job table
+        if conn.execute("SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = %s" + THIS_DATABASE,
+                        (relid,)).fetchone()[0]:
+            break
+        time.sleep(0.05)
+    with pytest.raises(psycopg.errors.DeadlockDetected, match="catalog_sync: the re-sync of tenant") as met:
+        migration.execute(f"ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN internal_notes TYPE text "
+                          "USING internal_notes || ''")
+    assert "Run the migration again" in (met.value.diag.message_hint or "")
+    migration.rollback()
+    thread.join(10)
+    assert outcome == {"ok": True}, outcome
+    assert verify_findings(conn) == []
+    for c in (migration, writer, app_setup):
+        c.close()
 
 
 def test_the_resync_of_a_rewrite_cannot_be_run_early_or_for_another_table(

@@ -182,17 +182,25 @@ $$;
 ALTER FUNCTION catalog_sync_protect.check_drop(text[]) OWNER TO catalog_sync_owner;
 REVOKE ALL ON FUNCTION catalog_sync_protect.check_drop(text[]) FROM PUBLIC;
 
--- check_rewrite() runs when a DDL command rewrites a table's columns or its
--- persistence. A registered table's rows rewritten by DDL (ALTER COLUMN ...
--- TYPE, of any column, USING <any value>) change what the catalog may show
--- without a row trigger firing: the table is recorded, and resync_rewritten()
--- makes the tenant's catalog rows again once the rewrite is done, in the same
--- statement. The registry's rewrite (ALTER COLUMN id TYPE bigint USING
--- <swapped ids> renumbered tenants: red team, twentieth session) and a
--- persistence change (an UNLOGGED table loses its rows in a crash without a
--- trigger firing) are refused. It reads the table and the reason from the
--- event itself (an error outside a table_rewrite event trigger), so that a
--- caller cannot name another tenant's table.
+-- check_rewrite() runs whenever a DDL command rewrites a table (any reason:
+-- a column's type, a column added with a volatile default, persistence, the
+-- access method). A registered table's rows rewritten by DDL change what the
+-- catalog may show without a row trigger firing: ALTER COLUMN ... TYPE ...
+-- USING <any value>; and code that runs during the rewrite (a USING
+-- expression, a volatile DEFAULT) may write the table itself, into the old
+-- heap that the rewrite then throws away, while the sync triggers of those
+-- writes have already changed the catalog (red team, twenty-fourth session:
+-- ADD COLUMN x int DEFAULT <a function that updates the table> left a job
+-- made internal public, and one made public missing). So the table is
+-- recorded, and resync_rewritten() makes the tenant's catalog rows again
+-- once the rewrite is done, in the same statement. Refused: any rewrite of
+-- the registry (ALTER COLUMN id TYPE bigint USING <swapped ids> renumbered
+-- tenants, red team, twentieth session; the volatile DEFAULT route put a
+-- suspended tenant's rows back, twenty-fourth), which every tenant's sync
+-- reads, and a tenant table's persistence change (an UNLOGGED table loses
+-- its rows in a crash without a trigger firing). It reads the table and the
+-- reason from the event itself (an error outside a table_rewrite event
+-- trigger), so that a caller cannot name another tenant's table.
 CREATE OR REPLACE FUNCTION catalog_sync_protect.check_rewrite()
 RETURNS void
 LANGUAGE plpgsql
@@ -201,15 +209,24 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_relid  oid := pg_catalog.pg_event_trigger_table_rewrite_oid();
+    -- a bit mask: 1 persistence, 2 a default value, 4 a column's type, 8 the access method
     v_reason integer := pg_catalog.pg_event_trigger_table_rewrite_reason();
 BEGIN
-    IF v_relid = pg_catalog.to_regclass('public.tenants_tenant')
-       OR (v_reason OPERATOR(pg_catalog.&) 1 <> 0
-           AND EXISTS (SELECT FROM catalog_sync.attached_table a WHERE a.relid = v_relid)) THEN
-        RAISE EXCEPTION 'catalog_sync: refused, % would be rewritten by DDL (its rows would change without '
-                        'a sync trigger firing)', coalesce(catalog_sync.qualified_name(v_relid), v_relid::text)
+    IF v_relid = pg_catalog.to_regclass('public.tenants_tenant') THEN
+        RAISE EXCEPTION 'catalog_sync: refused, public.tenants_tenant would be rewritten by DDL (its rows could '
+                        'change without a sync trigger firing)'
             USING ERRCODE = 'insufficient_privilege',
-                  HINT = 'Change rows with UPDATE; ask a DBA for DDL on attached tenant tables.';
+                  HINT = 'Every tenant''s sync reads the registry: run this migration as an installer, then '
+                         'catalog-sync verify (docs/operations.md, "The application''s own migrations").';
+    END IF;
+    IF NOT EXISTS (SELECT FROM catalog_sync.attached_table a WHERE a.relid = v_relid) THEN
+        RETURN;
+    END IF;
+    IF v_reason OPERATOR(pg_catalog.&) 1 <> 0 THEN
+        RAISE EXCEPTION 'catalog_sync: refused, % would be made UNLOGGED or LOGGED (an unlogged table loses its '
+                        'rows in a crash without a sync trigger firing)', catalog_sync.qualified_name(v_relid)
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'The catalog sync protects attached tenant tables; ask a DBA.';
     END IF;
     INSERT INTO catalog_sync.rewritten_table (relid, relfilenode, tenant_id)
     SELECT a.relid, c.relfilenode, a.tenant_id
@@ -228,6 +245,11 @@ REVOKE ALL ON FUNCTION catalog_sync_protect.check_rewrite() FROM PUBLIC;
 -- catalog rows are made again from its tables, as backfill does, and the
 -- record is deleted. The catalogs then match the rewritten rows when the
 -- statement ends.
+-- The statement holds the rewritten table's ACCESS EXCLUSIVE lock before the
+-- re-sync asks for the tenant's lock: a write of the same tenant that holds
+-- its part of that lock and then waits for the table (a category renamed,
+-- the registry row saved) closes a cycle, and PostgreSQL cancels one of the
+-- two. When it is this statement, the error says so.
 CREATE OR REPLACE FUNCTION catalog_sync_protect.resync_rewritten()
 RETURNS void
 LANGUAGE plpgsql
@@ -250,7 +272,15 @@ BEGIN
         SELECT DISTINCT done.tenant_id FROM done ORDER BY done.tenant_id
     LOOP
         CONTINUE WHEN NOT EXISTS (SELECT FROM catalog_sync.attached_table a WHERE a.tenant_id = v_tenant_id);
-        PERFORM FROM catalog_sync.backfill_tenant(v_tenant_id);
+        BEGIN
+            PERFORM FROM catalog_sync.backfill_tenant(v_tenant_id);
+        EXCEPTION WHEN deadlock_detected THEN
+            RAISE EXCEPTION 'catalog_sync: the re-sync of tenant % after its table was rewritten by DDL met a '
+                            'write of that tenant waiting for the table (deadlock)', v_tenant_id
+                USING ERRCODE = 'deadlock_detected',
+                      HINT = 'Run the migration again, when the tenant''s writes are quiet '
+                             '(docs/operations.md, "The application''s own migrations").';
+        END;
     END LOOP;
 END
 $$;
@@ -426,14 +456,8 @@ BEGIN
     IF pg_has_role(current_user, 'catalog_sync_installer', 'MEMBER') THEN
         RETURN;
     END IF;
-    -- Reasons (a bit mask): 1 persistence (SET LOGGED / UNLOGGED), 2 a default
-    -- value (a column added with a volatile default, serial, identity or
-    -- generated: a new column, whose values no contract column had, since
-    -- dropping one is refused), 4 a column's values rewritten (ALTER COLUMN
-    -- ... TYPE, of any column: which one is not known here).
-    IF pg_catalog.pg_event_trigger_table_rewrite_reason() OPERATOR(pg_catalog.&) 5 = 0 THEN
-        RETURN;
-    END IF;
+    -- Every reason: code run during any rewrite may write the table into the
+    -- heap the rewrite throws away (check_rewrite()).
     PERFORM catalog_sync_protect.check_rewrite();
 END
 $$;
