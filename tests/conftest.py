@@ -29,20 +29,42 @@ TEMPLATE_DB = "catalog_tests"
 THIS_DATABASE = " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
 
 
+def memory_file_system(path: str) -> bool:
+    """Whether `path` is the mount point of a tmpfs (/proc/mounts: device, mount point, type, ...)."""
+    try:
+        mounts = Path("/proc/mounts").read_text().splitlines()
+    except OSError:
+        return False
+    return any(len(f) > 2 and f[1] == path and f[2] == "tmpfs" for f in (line.split() for line in mounts))
+
+
+def available_memory() -> int:
+    """MemAvailable of /proc/meminfo, in bytes (0 when unknown)."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
 def cluster_base_dir() -> Path | None:
-    """Where the test cluster lives: in memory (/dev/shm) when it is a tmpfs with room, else the
-    default temporary folder. Every test clones the template database and drops the clone; on this
-    machines' ext4 disk (mounted with discard) a clone takes 200 to 600 ms, on tmpfs about 20 ms: most
-    of the suite's time. CATALOG_SYNC_TEST_DIR names another folder."""
+    """Where the test cluster lives: in memory (/dev/shm) when it is a tmpfs with 2 GB free and the
+    machine has 4 GB of memory available, else the default temporary folder. Every test clones the
+    template database and drops the clone; on this machine's ext4 disk (mounted with discard) a clone
+    takes 200 to 600 ms, on tmpfs about 20 ms: most of the suite's time. CATALOG_SYNC_TEST_DIR names
+    another folder (the postgres OS user must be able to enter it when the tests run as root)."""
     chosen = os.environ.get("CATALOG_SYNC_TEST_DIR")
     if chosen:
         return Path(tempfile.mkdtemp(prefix="catalog-sync-tests-", dir=chosen))
-    shm = Path("/dev/shm")
+    shm = "/dev/shm"
     try:
-        usage = shutil.disk_usage(shm)
+        free = shutil.disk_usage(shm).free
     except OSError:
         return None
-    if usage.free < 2 * 1024**3 or not os.access(shm, os.W_OK):
+    if (free < 2 * 1024**3 or available_memory() < 4 * 1024**3 or not os.access(shm, os.W_OK)
+            or not memory_file_system(shm)):
         return None
     return Path(tempfile.mkdtemp(prefix="catalog-sync-tests-", dir=shm))
 
@@ -51,9 +73,15 @@ def cluster_base_dir() -> Path | None:
 def local_cluster() -> Iterator[LocalCluster]:
     """Started before every other session fixture (autouse), stopped at the end. WAL is kept small:
     each clone writes the template's size into it, and in memory it should not grow to max_wal_size's 1 GB."""
-    cluster = LocalCluster(base_dir=cluster_base_dir(), port=PORT,
-                           settings={"max_connections": "200", "max_wal_size": "128MB",
-                                     "min_wal_size": "32MB"}).start()
+    base_dir = cluster_base_dir()
+    try:
+        cluster = LocalCluster(base_dir=base_dir, port=PORT,
+                               settings={"max_connections": "200", "max_wal_size": "128MB",
+                                         "min_wal_size": "32MB"}).start()
+    except BaseException:
+        if base_dir is not None:            # (initdb failed: the folder is ours)
+            shutil.rmtree(base_dir, ignore_errors=True)
+        raise
     yield cluster
     cluster.stop()
 

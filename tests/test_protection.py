@@ -190,12 +190,7 @@ def test_a_rewrite_that_deadlocks_with_a_tenant_write_says_so(protected: None, d
     app_setup = db.connect(role="zumodra_app")
     job = insert_job(app_setup, ACME, category_id=category_id(app_setup, ACME))
     migration = db.connect(autocommit=False)
-    migration.execute("SET deadlock_timeout = '50ms'")
-    migration.execute("SET ROLE zumodra_app")
     writer = db.connect()
-    writer.execute("SET deadlock_timeout = '10s'")
-    writer.execute("SET ROLE zumodra_app")
-    migration.execute(f"LOCK TABLE {ACME}.ats_jobposting IN ACCESS EXCLUSIVE MODE")
     outcome: dict[str, object] = {}
 
     def rename() -> None:
@@ -206,24 +201,34 @@ def test_a_rewrite_that_deadlocks_with_a_tenant_write_says_so(protected: None, d
         except psycopg.Error as exc:
             outcome["error"] = exc
 
-    thread = threading.Thread(target=rename)
-    thread.start()
-    relid = conn.execute("SELECT %s::regclass::oid", (f"{ACME}.ats_jobposting",)).fetchone()[0]
-    for _ in range(200):                 # until the rename's trigger waits for the job table
-        if conn.execute("SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = %s" + THIS_DATABASE,
-                        (relid,)).fetchone()[0]:
-            break
-        time.sleep(0.05)
-    with pytest.raises(psycopg.errors.DeadlockDetected, match="catalog_sync: the re-sync of tenant") as met:
-        migration.execute(f"ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN internal_notes TYPE text "
-                          "USING internal_notes || ''")
-    assert "Run the migration again" in (met.value.diag.message_hint or "")
-    migration.rollback()
-    thread.join(10)
+    thread = threading.Thread(target=rename, daemon=True)
+    try:
+        migration.execute("SET deadlock_timeout = '50ms'")
+        migration.execute("SET ROLE zumodra_app")
+        writer.execute("SET deadlock_timeout = '10s'")
+        writer.execute("SET ROLE zumodra_app")
+        migration.execute(f"LOCK TABLE {ACME}.ats_jobposting IN ACCESS EXCLUSIVE MODE")
+        thread.start()
+        relid = conn.execute("SELECT %s::regclass::oid", (f"{ACME}.ats_jobposting",)).fetchone()[0]
+        for _ in range(200):                 # until the rename's trigger waits for the job table
+            if conn.execute("SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = %s" + THIS_DATABASE,
+                            (relid,)).fetchone()[0]:
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail(f"the rename never waited for the job table: {outcome}")
+        with pytest.raises(psycopg.errors.DeadlockDetected, match="catalog_sync: the re-sync of tenant") as met:
+            migration.execute(f"ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN internal_notes TYPE text "
+                              "USING internal_notes || ''")
+        assert "Run the migration again" in (met.value.diag.message_hint or "")
+    finally:
+        migration.close()                    # its locks go: the rename goes on
+        if thread.ident is not None:
+            thread.join(10)
+        writer.close()
+        app_setup.close()
     assert outcome == {"ok": True}, outcome
     assert verify_findings(conn) == []
-    for c in (migration, writer, app_setup):
-        c.close()
 
 
 def test_the_resync_of_a_rewrite_cannot_be_run_early_or_for_another_table(

@@ -57,7 +57,7 @@ BEGIN
     WHERE r.rolname = 'catalog_sync_owner' AND (r.rolsuper OR r.rolbypassrls OR r.rolcanlogin);
 
     -- Every machinery function: owner, pinned search_path on definers, EXECUTE
-    -- grants (catalog_sync_protect's five checks are PUBLIC by design).
+    -- grants (the six catalog_sync_protect functions are PUBLIC by design).
     RETURN QUERY
     SELECT 'high', 'function_owner', p.oid::regprocedure::text, 'owned by ' || pg_get_userbyid(p.proowner)
     FROM pg_catalog.pg_proc p

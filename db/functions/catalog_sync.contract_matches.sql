@@ -45,6 +45,7 @@ BEGIN
                                            -- text and character varying, each for the other
                                            OR cc.type_oid IN ('pg_catalog.text'::pg_catalog.regtype,
                                                               'pg_catalog.varchar'::pg_catalog.regtype)
+                                              AND cc.type_mod = -1
                                               AND a.atttypid IN ('pg_catalog.text'::pg_catalog.regtype,
                                                                  'pg_catalog.varchar'::pg_catalog.regtype))
                                           AND a.atttypid < 16384

@@ -64,6 +64,7 @@ BEGIN
            OR pg_catalog.format_type(a.atttypid, CASE WHEN cc.type_mod = -1 THEN -1 ELSE a.atttypmod END)
               <> cc.type_name
               AND NOT (cc.type_oid IN ('pg_catalog.text'::pg_catalog.regtype, 'pg_catalog.varchar'::pg_catalog.regtype)
+                       AND cc.type_mod = -1
                        AND a.atttypid IN ('pg_catalog.text'::pg_catalog.regtype, 'pg_catalog.varchar'::pg_catalog.regtype)))
     UNION ALL
     SELECT 'relation ' || p_relid::pg_catalog.regclass::text || ' has no unique index on uuid alone (the contract''s '

@@ -248,8 +248,10 @@ REVOKE ALL ON FUNCTION catalog_sync_protect.check_rewrite() FROM PUBLIC;
 -- The statement holds the rewritten table's ACCESS EXCLUSIVE lock before the
 -- re-sync asks for the tenant's lock: a write of the same tenant that holds
 -- its part of that lock and then waits for the table (a category renamed,
--- the registry row saved) closes a cycle, and PostgreSQL cancels one of the
--- two. When it is this statement, the error says so.
+-- the registry row saved), or another transaction that holds the tenant's
+-- lock and waits for this one (a backfill, a migration of another of its
+-- tables), closes a cycle, and PostgreSQL cancels one of the two. When it is
+-- this statement, the error says so.
 CREATE OR REPLACE FUNCTION catalog_sync_protect.resync_rewritten()
 RETURNS void
 LANGUAGE plpgsql
@@ -275,8 +277,9 @@ BEGIN
         BEGIN
             PERFORM FROM catalog_sync.backfill_tenant(v_tenant_id);
         EXCEPTION WHEN deadlock_detected THEN
-            RAISE EXCEPTION 'catalog_sync: the re-sync of tenant % after its table was rewritten by DDL met a '
-                            'write of that tenant waiting for the table (deadlock)', v_tenant_id
+            RAISE EXCEPTION 'catalog_sync: the re-sync of tenant % after its table was rewritten by DDL met '
+                            'another transaction of that tenant (a write waiting for the table, a backfill, '
+                            'another migration): deadlock', v_tenant_id
                 USING ERRCODE = 'deadlock_detected',
                       HINT = 'Run the migration again, when the tenant''s writes are quiet '
                              '(docs/operations.md, "The application''s own migrations").';

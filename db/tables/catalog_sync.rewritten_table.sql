@@ -1,7 +1,8 @@
 -- Registered tables that DDL of a role protect checks is rewriting in the
--- current transaction (ALTER COLUMN ... TYPE, of any column: the event does
--- not say which, and a USING expression may change any row's values without a
--- row trigger firing). protect's table_rewrite event records the table and its
+-- current transaction (for any reason: ALTER COLUMN ... TYPE, of any column,
+-- whose USING expression may change any row's values without a row trigger
+-- firing; a column added with a volatile default, whose function may write
+-- the table into the heap the rewrite throws away; the access method). protect's table_rewrite event records the table and its
 -- relfilenode before the rewrite; its ddl_command_end event, once the table
 -- has a new relfilenode (the rewrite is done), makes the tenant's catalog rows
 -- again from the rewritten rows and deletes the record. A record of a
