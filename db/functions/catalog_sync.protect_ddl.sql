@@ -228,11 +228,8 @@ BEGIN
             USING ERRCODE = 'insufficient_privilege',
                   HINT = 'The catalog sync protects attached tenant tables; ask a DBA.';
     END IF;
-    INSERT INTO catalog_sync.rewritten_table (relid, relfilenode, tenant_id)
-    SELECT a.relid, c.relfilenode, a.tenant_id
-    FROM catalog_sync.attached_table a
-    JOIN pg_catalog.pg_class c ON c.oid = a.relid
-    WHERE a.relid = v_relid;
+    INSERT INTO catalog_sync.rewritten_table (relid, relfilenode)
+    SELECT c.oid, c.relfilenode FROM pg_catalog.pg_class c WHERE c.oid = v_relid;
 END
 $$;
 ALTER FUNCTION catalog_sync_protect.check_rewrite() OWNER TO catalog_sync_owner;
@@ -263,17 +260,18 @@ AS $$
 DECLARE
     v_tenant_id bigint;
 BEGIN
+    -- (the tenant as registered now: a table detached meanwhile syncs nothing)
     FOR v_tenant_id IN
         WITH done AS (
             DELETE FROM catalog_sync.rewritten_table r
             WHERE r.xact_id = pg_catalog.pg_current_xact_id_if_assigned()
               AND NOT EXISTS (SELECT FROM pg_catalog.pg_class c
                               WHERE c.oid = r.relid AND c.relfilenode = r.relfilenode)
-            RETURNING r.tenant_id
+            RETURNING r.relid
         )
-        SELECT DISTINCT done.tenant_id FROM done ORDER BY done.tenant_id
+        SELECT DISTINCT a.tenant_id FROM done JOIN catalog_sync.attached_table a ON a.relid = done.relid
+        ORDER BY a.tenant_id
     LOOP
-        CONTINUE WHEN NOT EXISTS (SELECT FROM catalog_sync.attached_table a WHERE a.tenant_id = v_tenant_id);
         BEGIN
             PERFORM FROM catalog_sync.backfill_tenant(v_tenant_id);
         EXCEPTION WHEN deadlock_detected THEN
