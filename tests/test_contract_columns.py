@@ -18,7 +18,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from pyinstaller_tools import cli
+from pyinstaller_tools import cli, seed
 from tests.conftest import ROOT, Db
 from tests.jobs import (
     ELIGIBLE,
@@ -249,6 +249,68 @@ def test_every_sync_path_works_on_tables_holding_only_the_contracts_columns(
         conn.execute("DELETE FROM public.tenants_tenant WHERE schema_name = %s", (lean,))
     assert catalog_count(conn, lean) == 0 and provider_uuids(conn, lean) == set()
     assert verify_findings(conn) == []
+
+
+# One write per source table that reaches the sync's reads, as (table, SET clause, the column it names); a
+# table's second clause stands in when its first names the dropped column. The link table's write is a DELETE.
+TOUCHES: list[tuple[str, list[tuple[str, str]]]] = [
+    ("ats_jobposting", [("title", "title = title || '!'"), ("slug", "slug = slug || '-x'")]),
+    ("ats_jobcategory", [("name", "name = name || '!'"), ("slug", "slug = slug || '-x'")]),
+    ("tenants_tenant", [("name", "name = name || '!'"), ("logo_url", "logo_url = logo_url || '?v=2'")]),
+    ("services_serviceprovider", [("display_name", "display_name = display_name || '!'"),
+                                  ("tagline", "tagline = tagline || '!'")]),
+    ("services_service", [("title", "title = title || '!'"), ("slug", "slug = slug || '-x'")]),
+    ("services_servicecategory", [("name", "name = name || '!'"), ("slug", "slug = slug || '-x'")]),
+    ("services_skill", [("name", "name = name || '!'"), ("slug", "slug = slug || '-x'")]),
+    ("services_providerskill", [("level", "level = level || '!'"),
+                                ("years_experience", "years_experience = years_experience + 1")]),
+    ("services_serviceprovider_categories", []),
+]
+
+
+@pytest.mark.parametrize("table", sorted({t for t, _ in TOUCHES}))
+def test_a_column_the_sync_reads_dropped_is_named_on_every_write_path(
+        table: str, conn: psycopg.Connection, app: psycopg.Connection) -> None:
+    """(known gap of the twenty-fourth session) A write whose sync read names a column its table had lost
+    failed closed with PostgreSQL's bare 'column t.name does not exist' (the registry, a job's category, the
+    marketplace's parents): the read's parse fails before the check folded into its plan runs. Every read
+    now checks first, alone. For every column the contract lists, dropped: each write that reaches a read of
+    that table fails with the contract's message naming the column, and at least one does."""
+    job = insert_job(app, ACME, category_id=category_id(conn, ACME))
+    provider = insert_provider(app, ACME)
+    category = insert_service_category(app, ACME)
+    skill = insert_skill(app, ACME)
+    link_category(app, ACME, provider["id"], category["id"])
+    link_skill(app, ACME, provider["id"], skill["id"])
+    insert_service(app, ACME, provider["id"], category_id=category["id"])
+    assert verify_findings(conn) == []
+    rows = {t: conn.execute(sql.SQL("SELECT min(ctid)::text FROM {}").format(
+        sql.Identifier(*(("public", t) if t == "tenants_tenant" else (ACME, t))))).fetchone()[0]   # type: ignore[index]
+        for t, _ in TOUCHES}
+    rows["ats_jobposting"] = conn.execute(sql.SQL("SELECT ctid::text FROM {}.ats_jobposting WHERE id = %s").format(
+        sql.Identifier(ACME)), (job["id"],)).fetchone()[0]   # type: ignore[index]
+    rows["tenants_tenant"] = conn.execute("SELECT ctid::text FROM public.tenants_tenant WHERE schema_name = %s",
+                                          (ACME,)).fetchone()[0]   # type: ignore[index]
+    schema = "public" if table == "tenants_tenant" else ACME
+    for column in sorted(contract(conn)[table]):
+        failures: list[str] = []
+        with conn.transaction(force_rollback=True):
+            conn.execute(sql.SQL("ALTER TABLE {}.{} DROP COLUMN {} CASCADE").format(
+                sql.Identifier(schema), sql.Identifier(table), sql.Identifier(column)))
+            conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(seed.APP_ROLE)))
+            for written, clauses in TOUCHES:
+                target = sql.Identifier(*(("public", written) if written == "tenants_tenant" else (ACME, written)))
+                usable = [c for named, c in clauses if not (written == table and named == column)]
+                statement = (sql.SQL("UPDATE {} SET {} WHERE ctid = %s::tid").format(target, sql.SQL(usable[0]))
+                             if usable else sql.SQL("DELETE FROM {} WHERE ctid = %s::tid").format(target))
+                try:
+                    with conn.transaction():
+                        assert conn.execute(statement, (rows[written],)).rowcount == 1
+                except psycopg.Error as error:
+                    failures.append(str(error))
+                    assert re.match(rf"catalog_sync: \S+\.{table} does not match the {table} contract: "
+                                    rf"column {column} is missing", str(error)), (column, written, str(error))
+        assert failures, (table, column)
 
 
 @pytest.mark.parametrize(("migration", "rewrites"), [

@@ -22,6 +22,13 @@
 --   statistics expressions). In a WHERE clause it would run after JOIN
 --   quals and the target list, too late. MATERIALIZED and selected from, so
 --   that it is neither inlined nor skipped.
+-- * A query is parsed before it is planned: a column it names and the table
+--   lost fails its parse with PostgreSQL's bare 'column ... does not exist'
+--   before the check runs. So each read that names columns is preceded by
+--   the same calls alone, as a PL/pgSQL assignment (a simple expression:
+--   folded, cached and invalidated the same way, about a microsecond when
+--   cached), which names the problem. The read keeps its own folded check:
+--   it is the one that holds for the plan the read runs.
 -- * Its own inputs do not invalidate a plan: a release that changes
 --   contract_column or contract_matches() must list this file again
 --   (CREATE OR REPLACE of a function a plan calls invalidates that plan).

@@ -37,6 +37,7 @@ SET search_path = pg_catalog, pg_temp
 SET row_security = off
 AS $$
 DECLARE
+    v_holds         boolean;
     v_columns text;
     v_where   text;
     v_job_name      text;
@@ -62,6 +63,9 @@ BEGIN
        AND v_category_name = v_schema || '.ats_jobcategory' THEN
         -- Undone when the function returns (its SET clause).
         PERFORM pg_catalog.set_config('search_path', 'pg_catalog, ' || v_schema || ', pg_temp', true);
+        -- First and alone, so that a lost column is named (see contract_holds()).
+        v_holds := catalog_sync.contract_holds('ats_jobposting'::pg_catalog.regclass, 'ats_jobposting')
+               AND catalog_sync.contract_holds('ats_jobcategory'::pg_catalog.regclass, 'ats_jobcategory');
         RETURN QUERY
         WITH contract AS MATERIALIZED (
             SELECT catalog_sync.contract_holds('ats_jobposting'::pg_catalog.regclass, 'ats_jobposting')

@@ -21,6 +21,7 @@ SET row_security = off
 SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
+    v_holds         boolean;
     v_links    oid := catalog_sync.source_relid(p_tenant_id, 'services_serviceprovider_categories');
     v_services oid := catalog_sync.source_relid(p_tenant_id, 'services_service');
     v_skills   oid := catalog_sync.source_relid(p_tenant_id, 'services_providerskill');
@@ -40,6 +41,12 @@ BEGIN
         v_lock_timeout := pg_catalog.current_setting('lock_timeout');
         PERFORM pg_catalog.set_config('lock_timeout', '1ms', true);
         PERFORM pg_catalog.set_config('search_path', 'pg_catalog, ' || v_schema || ', pg_temp', true);
+        -- First and alone, so that a lost column is named (see contract_holds()).
+        v_holds := catalog_sync.contract_holds('services_serviceprovider_categories'::pg_catalog.regclass,
+                                               'services_serviceprovider_categories')
+               AND catalog_sync.contract_holds('services_service'::pg_catalog.regclass, 'services_service')
+               AND catalog_sync.contract_holds('services_providerskill'::pg_catalog.regclass,
+                                               'services_providerskill');
         WITH contract AS MATERIALIZED (
             SELECT catalog_sync.contract_holds('services_serviceprovider_categories'::pg_catalog.regclass,
                                                'services_serviceprovider_categories')

@@ -20,6 +20,7 @@ SET search_path = pg_catalog, pg_temp
 SET row_security = off
 AS $$
 DECLARE
+    v_holds         boolean;
     v_provider text;
     v_links    text;
     v_category text;
@@ -45,6 +46,16 @@ BEGIN
         v_lock_timeout := pg_catalog.current_setting('lock_timeout');
         PERFORM pg_catalog.set_config('lock_timeout', '1ms', true);
         PERFORM pg_catalog.set_config('search_path', 'pg_catalog, ' || v_schema || ', pg_temp', true);
+        -- First and alone, so that a lost column is named (see contract_holds()).
+        v_holds := catalog_sync.contract_holds('services_serviceprovider'::pg_catalog.regclass,
+                                               'services_serviceprovider')
+               AND catalog_sync.contract_holds('services_serviceprovider_categories'::pg_catalog.regclass,
+                                               'services_serviceprovider_categories')
+               AND catalog_sync.contract_holds('services_servicecategory'::pg_catalog.regclass,
+                                               'services_servicecategory')
+               AND catalog_sync.contract_holds('services_providerskill'::pg_catalog.regclass,
+                                               'services_providerskill')
+               AND catalog_sync.contract_holds('services_skill'::pg_catalog.regclass, 'services_skill');
         RETURN QUERY
         WITH contract AS MATERIALIZED (
             SELECT catalog_sync.contract_holds('services_serviceprovider'::pg_catalog.regclass,

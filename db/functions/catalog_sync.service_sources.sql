@@ -24,6 +24,7 @@ SET search_path = pg_catalog, pg_temp
 SET row_security = off
 AS $$
 DECLARE
+    v_holds         boolean;
     v_service  oid := catalog_sync.source_relid(p_tenant_id, 'services_service');
     v_provider oid := catalog_sync.source_relid(p_tenant_id, 'services_serviceprovider');
     v_category oid := catalog_sync.source_relid(p_tenant_id, 'services_servicecategory');
@@ -45,6 +46,12 @@ BEGIN
         v_lock_timeout := pg_catalog.current_setting('lock_timeout');
         PERFORM pg_catalog.set_config('lock_timeout', '1ms', true);
         PERFORM pg_catalog.set_config('search_path', 'pg_catalog, ' || v_schema || ', pg_temp', true);
+        -- First and alone, so that a lost column is named (see contract_holds()).
+        v_holds := catalog_sync.contract_holds('services_service'::pg_catalog.regclass, 'services_service')
+               AND catalog_sync.contract_holds('services_serviceprovider'::pg_catalog.regclass,
+                                               'services_serviceprovider')
+               AND catalog_sync.contract_holds('services_servicecategory'::pg_catalog.regclass,
+                                               'services_servicecategory');
         RETURN QUERY
         WITH contract AS MATERIALIZED (
             SELECT catalog_sync.contract_holds('services_service'::pg_catalog.regclass, 'services_service')
