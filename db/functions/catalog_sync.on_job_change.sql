@@ -25,13 +25,12 @@ DECLARE
     v_schema     text;
     v_checked    oid;
 BEGIN
-    -- READ COMMITTED first: under REPEATABLE READ the folded check below
-    -- would read the catalogs on the transaction's snapshot, pass a column
-    -- change committed since, and leave that result in the cached plan for
-    -- the next statement (found in review).
-    PERFORM catalog_sync.assert_read_committed();
     -- The trigger's binding and the tenant (a tenant deleted from the registry
     -- publishes nothing and its writes go on, whatever its tables became).
+    -- guard() asserts READ COMMITTED before it reads anything: under
+    -- REPEATABLE READ the folded check below would read the catalogs on the
+    -- transaction's snapshot, pass a column change committed since, and leave
+    -- that result in the cached plan for the next statement (found in review).
     -- guard() leaves the contract check of this table to the code below.
     v_tenant_id := catalog_sync.guard(TG_RELID, TG_NARGS, TG_ARGV[0], 'ats_jobposting', TG_LEVEL, TG_WHEN, false);
     IF v_tenant_id IS NULL THEN
