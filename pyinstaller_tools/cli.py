@@ -27,6 +27,7 @@ from pyinstaller_tools.connection import (
     connect,
     describe,
     is_installed,
+    redact,
     resolve_dsn,
 )
 from pyinstaller_tools.interrupts import die_of_sigint
@@ -141,6 +142,8 @@ def _cell(value: object) -> str:
         return ""
     if isinstance(value, dt.datetime):
         return value.isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, float):        # (durations: one precision in a column, 0.030 beside 6.320)
+        return f"{value:.3f}"
     return _CONTROL.sub("?", str(value))
 
 
@@ -345,8 +348,11 @@ def cmd_detach(args: argparse.Namespace) -> int:
     with connect(args.dsn, lock_timeout=args.lock_timeout) as conn:
         operations.require_installed(conn, args.command, args.lock_timeout)
         before = operations.detach_state(conn, args.schema)
+        rows: tuple[int, int, int] | None = None
         if args.dry_run:       # no DROP TRIGGER: no lock on the tenant's tables, no wait for its writers
             dropped = operations.detach_preview(conn, args.schema)
+            if args.purge:     # (DBA walkthrough, twenty-fifth session: how many rows would go)
+                rows = operations.catalog_rows(conn, args.schema)
             conn.rollback()
         else:
             try:
@@ -359,6 +365,9 @@ def cmd_detach(args: argparse.Namespace) -> int:
     purge = ""
     if args.purge:
         purge = " and purge its catalog rows" if args.dry_run else "; catalog rows purged"
+        if rows is not None:
+            purge = (f" and purge its {sum(rows)} catalog row(s) (jobs {rows[0]}, providers {rows[1]}, "
+                     f"services {rows[2]})")
     if before == "attached":
         print(f"dry run: would drop {dropped} trigger(s) from {args.schema}{purge}" if args.dry_run else
               f"detached {args.schema}: {dropped} trigger(s) dropped"
@@ -371,7 +380,7 @@ def cmd_detach(args: argparse.Namespace) -> int:
         left = (f"{'would drop' if args.dry_run else 'dropped'} {dropped} sync trigger(s) left on its tables"
                 if dropped else "no trigger to drop")
         if args.purge:      # (its own clause: "no trigger to drop and purge ..." read as one thing not done)
-            left += "; would purge its catalog rows" if args.dry_run else "; catalog rows purged"
+            left += f"; would{purge.removeprefix(' and')}" if args.dry_run else "; catalog rows purged"
         if before == "detached by the sync":    # (after a source table was gone: not an opt-out until now)
             left = (f"{'would mark' if args.dry_run else 'marked'} it detached on purpose (verify and attach --all "
                     f"skip it once its tables are back); {left}")
@@ -449,6 +458,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
             if len(findings) > 200:
                 print(f"... {len(findings) - 200} more (use --json for all)")
             print("drift: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.items())))
+            if "trigger_disabled" in summary:
+                # (DBA walkthrough, twenty-fifth session: `ENABLE TRIGGER x` left x "disabled" without a word why)
+                print("note: trigger_disabled is any state but ENABLE ALWAYS, also a plain ENABLE (such a trigger "
+                      "does not fire under session_replication_role = replica); fix: verify --repair, or ALTER TABLE "
+                      "... ENABLE ALWAYS TRIGGER name")
             per_tenant: dict[str, int] = {}
             for f in findings:
                 name = f["schema"] or (f"tenant {f['tenant_id']}" if f["tenant_id"] is not None else "(global)")
@@ -459,7 +473,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
                       + (f", and {len(ranked) - 10} more" if len(ranked) > 10 else ""))
         elif args.catalog or args.tenant:   # (say what was compared, not more)
             what = f"the {args.catalog} catalog" if args.catalog else "the catalogs"
-            whom = f" of {', '.join(args.tenant)}" if args.tenant else ""
+            whom = f" of {', '.join(dict.fromkeys(args.tenant))}" if args.tenant else ""
             verb = "equals" if args.catalog else "equal"
             print(f"clean: {what}{whom} {verb} the projection of the sources; their triggers installed")
         else:
@@ -634,7 +648,7 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text, allow_abbrev=False)
         if connects:
             p.add_argument("--dsn", default=os.environ.get("CATALOG_SYNC_DSN"), type=_dsn,
-                           help="libpq connection string or URL (env CATALOG_SYNC_DSN, DATABASE_URL)")
+                           help="libpq connection string or URL (env CATALOG_SYNC_DSN, else DATABASE_URL, else PG*)")
         p.set_defaults(func=func)
         return p
 
@@ -742,12 +756,48 @@ class _Parser(argparse.ArgumentParser):
         if not command and message.startswith("unrecognized arguments"):
             # (the top level reports a subcommand's extra words: name the subcommand, if one was given)
             command = next((word for word in _Parser.words if word in _Parser.commands), "")
+        # (a connection string given where a command or an option was expected: quoted, never its password)
+        message = redact(message)
+        if not command and re.search(r"invalid choice: '[^']*(://|=)", message):
+            message += "; --dsn goes after the command, as in catalog-sync status --dsn URL"
         _Parser.last_error = f"{command}: {message}" if command else message
         prog = f"catalog-sync {command}" if command else "catalog-sync"
         self.exit(EXIT_ERROR, f"catalog-sync: error: {_Parser.last_error} (see `{prog} --help`)\n")
 
 
+class OutputError(Exception):
+    """Standard output could not be written, other than a reader gone (BrokenPipeError)."""
+
+
+class _GuardedOutput:
+    """sys.stdout, whose failed writes raise OutputError: told apart from any other OSError."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return int(self._stream.write(text))
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise OutputError(exc.strerror or str(exc)) from exc
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise OutputError(exc.strerror or str(exc)) from exc
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    stdout = sys.stdout
+    sys.stdout = _GuardedOutput(stdout)  # type: ignore[assignment]
     try:
         try:
             return _run(argv)
@@ -758,6 +808,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         # what is left fails quietly too.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
+    except OutputError as exc:
+        # The output could not be written (a full disk under a redirect): an error, not a verify
+        # that found drift; one line, and no second failure at the interpreter's last flush.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print(f"catalog-sync: error: cannot write the output: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    finally:
+        sys.stdout = stdout
 
 
 def _run(argv: Sequence[str] | None = None) -> int:

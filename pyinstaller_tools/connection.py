@@ -18,7 +18,15 @@ class ToolError(Exception):
 
 def resolve_dsn(dsn: str | None) -> str:
     """--dsn, else DATABASE_URL, else "" (libpq then reads PGHOST, PGPORT, ...)."""
-    return dsn or os.environ.get("DATABASE_URL", "")
+    if dsn:
+        return dsn
+    url = os.environ.get("DATABASE_URL")
+    if url is not None and not url.strip():
+        # As an empty CATALOG_SYNC_DSN: not a silent fall-through to libpq's defaults (DBA walkthrough,
+        # twenty-fifth session).
+        raise ToolError("DATABASE_URL is set but empty (from an unset variable?); give it a connection "
+                        "string, or unset it to use the PG* variables")
+    return url or ""
 
 
 # Every session of the tool resolves names in pg_catalog only: it often runs as

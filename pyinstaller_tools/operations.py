@@ -386,6 +386,15 @@ def detach_preview(conn: psycopg.Connection, schema: str) -> int:
     return count
 
 
+def catalog_rows(conn: psycopg.Connection, schema: str) -> tuple[int, int, int] | None:
+    """The tenant's rows in the job, provider and service catalogs (status()'s counts), or None for a
+    schema no registry tenant has."""
+    row = conn.execute("SELECT s.catalog_rows, s.provider_rows, s.service_rows "
+                       "FROM catalog_sync.tenant_schemas() AS t, catalog_sync.status(t.tenant_id - 1, 1) AS s "
+                       "WHERE t.schema_name = %s AND s.tenant_id = t.tenant_id", (schema,)).fetchone()
+    return (int(row[0]), int(row[1]), int(row[2])) if row else None
+
+
 # Why repair detaches a tenant itself (catalog_sync.tenant.detached_because): not an opt-out.
 TABLE_GONE = "a source table was gone (verify --repair)"
 
@@ -751,7 +760,10 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
                 not_done.append(f"{REPAIR_FAILED} {e['schema']}: {e['error']}")
                 failed.append(e["schema"])
                 continue
-            done.append(f"{e['schema']}: {e['inserted']} inserted, {e['updated']} updated, {e['removed']} removed")
+            rows = f"{e['inserted']} inserted, {e['updated']} updated, {e['removed']} removed"
+            # (DBA walkthrough, twenty-fifth session: a tenant whose attach was refused read as repaired)
+            done.append(f"{e['schema']}: its rows only, {rows} (its triggers: not repaired, see below)"
+                        if e["schema"] in refused else f"{e['schema']}: {rows}")
         # Rows of a tenant that is not attached; a tenant attached above was re-synced instead.
         resynced = {t for t, _ in resync}
         for tenant_id, schema in sorted(by_problem.get("unattached_rows", ()), key=lambda x: x[0] or 0):

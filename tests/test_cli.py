@@ -330,6 +330,8 @@ def test_detach_dry_run_changes_nothing(sconn: psycopg.Connection, shared: Db,
     code, out, err = run(capsys, "detach", "--dry-run", "--purge", ACME, dsn=shared.dsn())
     assert code == 0, err
     assert "dry run" in out and "32 trigger(s)" in out
+    # (DBA walkthrough, twenty-fifth session: it did not say how many rows the purge would remove)
+    assert out.strip().endswith("purge its 2 catalog row(s) (jobs 2, providers 0, services 0)"), out
     assert state(sconn) == before
 
 
@@ -455,6 +457,23 @@ def test_a_malformed_dsn_from_the_environment_names_the_variable(
     """(DBA trial, thirteenth session: the hint named --dsn and DATABASE_URL only)"""
     monkeypatch.setenv("CATALOG_SYNC_DSN", "garbage=1")
     assert_refused((cli.main(["status"]), *capsys.readouterr()), "invalid connection option", "CATALOG_SYNC_DSN")
+
+
+@pytest.mark.parametrize("argv", [["status"], ["migrate"]], ids=" ".join)
+def test_an_empty_database_url_is_refused_as_an_empty_dsn_is(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, shared: Db, argv: list[str]) -> None:
+    """(DBA walkthrough, twenty-fifth session) An empty CATALOG_SYNC_DSN was a usage error, an empty
+    DATABASE_URL silently fell through to libpq's defaults (the PG* variables, here one that works)."""
+    monkeypatch.delenv("CATALOG_SYNC_DSN", raising=False)
+    monkeypatch.setenv("DATABASE_URL", " ")
+    monkeypatch.setenv("PGHOST", shared.host)
+    monkeypatch.setenv("PGPORT", str(shared.port))
+    monkeypatch.setenv("PGUSER", "postgres")
+    monkeypatch.setenv("PGDATABASE", shared.dbname)
+    assert_refused(run(capsys, *argv), "DATABASE_URL is set but empty", "unset it")
+    monkeypatch.delenv("DATABASE_URL")
+    code, out, err = run(capsys, *argv)
+    assert code == 0, err
 
 
 @pytest.fixture
@@ -890,13 +909,45 @@ def test_a_reader_that_goes_away_part_way_gets_the_sigpipe_code(argv: list[str],
 
 
 
+@pytest.mark.parametrize("argv", [["verify"], ["status", "--json"], ["install-sql"]], ids=" ".join)
+def test_an_output_that_cannot_be_written_is_an_error_not_drift(argv: list[str], shared: Db) -> None:
+    """BUG (DBA walkthrough, twenty-fifth session): `catalog-sync verify > /dev/full` printed a traceback
+    and exited 1, which for verify and audit means drift found: a cron job whose log disk filled up raised
+    a false alarm. Now one error line and exit 2."""
+    dsn = [] if argv == ["install-sql"] else ["--dsn", shared.dsn()]
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "pyinstaller_tools.cli", *argv, *dsn], stdout=full,
+                              stderr=subprocess.PIPE, text=True, timeout=120, check=False)
+    assert done.returncode == cli.EXIT_ERROR, done
+    assert done.stderr == "catalog-sync: error: cannot write the output: No space left on device\n", done.stderr
+
+
+@pytest.mark.parametrize(("argv", "hint"), [
+    (["--dsn", "postgresql://app:S3cretPw@127.0.0.1:1/x", "status"], True),
+    (["status", "postgresql://app:S3cretPw@127.0.0.1:1/x"], False),
+    (["--dsn", "host=127.0.0.1 password=S3cretPw", "verify", "--json"], True),
+], ids=["url_before_the_command", "url_as_a_word", "keywords_before_the_command"])
+def test_a_connection_string_out_of_place_is_not_echoed_with_its_password(
+        capsys: pytest.CaptureFixture[str], argv: list[str], hint: bool) -> None:
+    """BUG (DBA walkthrough, twenty-fifth session): `catalog-sync --dsn URL status` (--dsn before the
+    command) was a usage error that quoted the URL, password and all, as argparse's invalid choice."""
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(argv)
+    assert exit_info.value.code == 2
+    out, err = capsys.readouterr()
+    assert err.count("\n") == 1 and err.startswith("catalog-sync: error:"), err
+    assert "S3cretPw" not in err + out and "***" in err, (err, out)
+    assert ("--dsn goes after the command" in err) == hint, err
+    assert not out or "S3cretPw" not in json.loads(out)["error"]
+
+
 def test_migrate_as_an_installer_at_head_is_a_noop_and_below_it_names_the_script(
         conn: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[str]) -> None:
     """(review, twentieth session) The superuser check first refused every non-superuser migrate,
     also where there was nothing to do (a deploy's idempotent migrate step, as the application role)."""
     conn.execute("GRANT catalog_sync_installer TO zumodra_app")
-    conn.execute("GRANT SELECT ON public.alembic_version TO zumodra_app")
     try:
+        # (DBA walkthrough, twenty-fifth session: it needed a grant of its own on public.alembic_version)
         code, out, err = run(capsys, "migrate", dsn=db.dsn(user=seed.APP_ROLE))
         assert code == 0 and out.startswith("already at 0001: nothing to migrate"), (out, err)
         assert_refused(run(capsys, "migrate", "--revision", "0002", dsn=db.dsn(user=seed.APP_ROLE)),
@@ -1303,7 +1354,8 @@ def test_detach_of_a_tenant_never_attached_marks_it_on_purpose(
     # (DBA review, nineteenth session) a second detach, with --purge too, overwrote the time of the first
     code, out, err = run(capsys, "detach", "--purge", "--dry-run", schema, dsn=db.dsn())
     assert code == 0 and out.strip() == f"dry run: {schema} is detached already: no trigger to drop; would purge " \
-        "its catalog rows", (out, err)      # (it said "no trigger to drop and purge its catalog rows")
+        "its 0 catalog row(s) (jobs 0, providers 0, services 0)", (out, err)   # (it said "no trigger to drop and
+    # purge its catalog rows")
     assert run(capsys, "detach", "--purge", schema, dsn=db.dsn())[0] == 0
     assert conn.execute(detached_at, (tenant_id,)).fetchone() == first
     assert run(capsys, "attach", schema, dsn=db.dsn())[0] == 0

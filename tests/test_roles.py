@@ -111,6 +111,9 @@ def test_attach_all_and_repair_go_past_a_schema_the_role_does_not_own(
         code, out, err = cli_run("verify", "--repair")
         assert code == 1, (out, err)
         assert f"not repaired (attach refused): {refusal}" in out and "tenant_acme: 1 inserted" in out, out
+        # (DBA walkthrough, twenty-fifth session: the refused tenant was listed as repaired)
+        assert "tenant_globex: its rows only, 0 inserted, 0 updated, 0 removed (its triggers: not repaired, " \
+               "see below)" in out, out
         assert (missing("tenant_acme"), missing("tenant_globex"), catalog_count(conn, "tenant_acme")) == (0, 1, 1)
 
         # (review) a dropped table of that schema: repair detaches such a tenant, which needs the owner too

@@ -214,6 +214,8 @@ def test_trigger_not_enabled_always(app: psycopg.Connection, conn: psycopg.Conne
     for action in ("DISABLE", "ENABLE REPLICA", "ENABLE"):
         alter_trigger(app, action, "catalog_sync_job_insert")
         assert problems(conn) == [("trigger_disabled", "ats_jobposting.catalog_sync_job_insert")], action
+        code, out, _ = run(db, capsys, "verify")
+        assert code == 1 and "note: trigger_disabled is any state but ENABLE ALWAYS, also a plain ENABLE" in out
         assert_repaired(db, conn, capsys)
         job = insert_job(app, ACME)
         assert catalog_row(conn, job["uuid"]) is not None, action

@@ -62,7 +62,8 @@ BEGIN
     EXECUTE format('REVOKE ALL ON public.tenants_tenant, public.tenants_domain FROM %I', p_role);
     IF has_database_privilege('public', current_database(), 'TEMPORARY') THEN
         RETURN format('PUBLIC still has TEMPORARY on database %s, so %s can create temporary objects '
-                      '(harmless to the sync; REVOKE TEMPORARY ON DATABASE %s FROM PUBLIC to close it)',
+                      '(harmless to the sync, but audit reports it: medium tenant_role_database_privilege; '
+                      'REVOKE TEMPORARY ON DATABASE %s FROM PUBLIC to close it)',
                       quote_ident(current_database()), quote_ident(p_role), quote_ident(current_database()));
     END IF;
     RETURN NULL;
