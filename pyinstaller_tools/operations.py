@@ -387,12 +387,11 @@ def detach_preview(conn: psycopg.Connection, schema: str) -> int:
 
 
 def catalog_rows(conn: psycopg.Connection, schema: str) -> tuple[int, int, int] | None:
-    """The tenant's rows in the job, provider and service catalogs (status()'s counts), or None for a
-    schema no registry tenant has."""
-    row = conn.execute("SELECT s.catalog_rows, s.provider_rows, s.service_rows "
-                       "FROM catalog_sync.tenant_schemas() AS t, catalog_sync.status(t.tenant_id - 1, 1) AS s "
-                       "WHERE t.schema_name = %s AND s.tenant_id = t.tenant_id", (schema,)).fetchone()
-    return (int(row[0]), int(row[1]), int(row[2])) if row else None
+    """The rows of the schema's tenant (as detach sees it) in the job, provider and service catalogs, or
+    None for a schema of no tenant. Reads no table of the tenant."""
+    row = conn.execute("SELECT n.jobs, n.providers, n.services FROM catalog_sync.schema_registration(%s) AS g, "
+                       "catalog_sync.catalog_row_counts(g.tenant_id) AS n", (schema,)).fetchone()
+    return (int(row[0]), int(row[1]), int(row[2])) if row and row[0] is not None else None
 
 
 # Why repair detaches a tenant itself (catalog_sync.tenant.detached_because): not an opt-out.
