@@ -972,6 +972,38 @@ def test_writes_outside_read_committed_are_refused(arena: Arena) -> None:
     arena.assert_canary()
 
 
+@pytest.mark.parametrize("call", [
+    "SELECT catalog_sync.purge_tenant(999999)",
+    "SELECT * FROM catalog_sync.schema_registration('tenant_acme')",
+    "SELECT * FROM catalog_sync.tenant_schemas()",
+    "SELECT * FROM catalog_sync.verify_global()",
+    "SELECT * FROM catalog_sync.attached_relids('tenant_acme')",
+], ids=["purge_tenant", "schema_registration", "tenant_schemas", "verify_global", "attached_relids"])
+def test_installer_reads_of_the_registry_outside_read_committed_are_refused(arena: Arena, call: str) -> None:
+    """HOLE, fixed (review, twenty-fifth session). The installers' functions that read the registry
+    (purge_tenant(), schema_registration(), ...) did not refuse REPEATABLE READ: an installer's session
+    took its snapshot, the application (the registry's owner) committed an index over its own code, and
+    the call's contract check passed on the old snapshot while the planner ran the index's code as
+    catalog_sync_owner. Every read of the registry for installers now goes through assert_registry(),
+    which refuses any isolation level but READ COMMITTED, as the sync triggers do."""
+    with psycopg.connect(arena.db.dsn(user=seed.APP_ROLE), autocommit=True) as app:
+        app.execute(evil_sql("public", seed.APP_ROLE))    # the application role's code, in public
+        installer = psycopg.connect(arena.db.dsn(), autocommit=False)
+        arena._extra.append(installer)
+        installer.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        installer.execute("SELECT 1")                   # the snapshot is taken
+        app.execute("CREATE INDEX evil_registry_idx ON public.tenants_tenant ((id + public.evil_const(1)))")
+        with pytest.raises(psycopg.errors.FeatureNotSupported, match="READ COMMITTED"):
+            installer.execute(call)
+        installer.rollback()
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="tenants_tenant contract"):
+            installer.execute(call)                     # READ COMMITTED: the contract check sees the index
+        installer.rollback()
+    assert not arena.su.execute("SELECT is_called FROM public.evil_seq").fetchone()[0], \
+        "the application's code ran as another role while an installer's function read the registry"
+    arena.assert_canary()
+
+
 # ------------------------------------------------------------------ binding the sync functions
 
 def sync_trigger_functions(conn: psycopg.Connection) -> list[str]:

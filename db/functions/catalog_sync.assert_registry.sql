@@ -2,12 +2,18 @@
 -- owner's alone), so it runs under the caller's pinned search_path.
 -- Every definer function that reads public.tenants_tenant calls this first:
 -- the application role owns that table and could otherwise route the
--- definer's reads through its own types and casts.
+-- definer's reads through its own types and casts. READ COMMITTED first, for
+-- the reason given in assert_read_committed(): under REPEATABLE READ an index
+-- over the application's own code, committed after the transaction's
+-- snapshot, passed the check and ran as the definer when an installer's
+-- function (purge_tenant(), schema_registration(), ...) read the registry
+-- (review, twenty-fifth session).
 CREATE OR REPLACE FUNCTION catalog_sync.assert_registry()
 RETURNS void
 LANGUAGE plpgsql STABLE
 AS $$
 BEGIN
+    PERFORM catalog_sync.assert_read_committed();
     PERFORM catalog_sync.assert_contract('public.tenants_tenant'::regclass, 'tenants_tenant');
 END
 $$;

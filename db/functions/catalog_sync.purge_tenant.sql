@@ -16,6 +16,8 @@ DECLARE
     v_deleted    bigint;
     v_registered boolean;
 BEGIN
+    -- (registry_row(), the hot path's reader, leaves this to its callers)
+    PERFORM catalog_sync.assert_read_committed();
     -- Locked first, then checked: an attach (and its backfill) committed
     -- while this waited is seen (red team, twenty-first session: repair
     -- purged a tenant attached meanwhile). The registry before the tenant,
