@@ -24,11 +24,14 @@
 --   that it is neither inlined nor skipped.
 -- * A query is parsed before it is planned: a column it names and the table
 --   lost fails its parse with PostgreSQL's bare 'column ... does not exist'
---   before the check runs. So each read that names columns is preceded by
---   the same calls alone, as a PL/pgSQL assignment (a simple expression:
---   folded, cached and invalidated the same way, about a microsecond when
---   cached), which names the problem. The read keeps its own folded check:
---   it is the one that holds for the plan the read runs.
+--   (42703; a cast that no longer exists, 42846) before the check runs. So
+--   each read that names columns is a block whose handler of class 42 runs
+--   the explicit check (assert_contracts(), under the pinned search_path),
+--   which names the problem, and raises the error as it was otherwise. A
+--   block costs a subtransaction without an XID per call (well under a
+--   microsecond); a second check made first (a simple expression) cost a
+--   second check each time a session moved to another tenant, which plans
+--   the read again (review, twenty-fifth session).
 -- * Its own inputs do not invalidate a plan: a release that changes
 --   contract_column or contract_matches() must list this file again
 --   (CREATE OR REPLACE of a function a plan calls invalidates that plan).
