@@ -24,6 +24,7 @@ from pyinstaller_tools.connection import (
     connect_kwargs,
     forged_schemas_problem,
     machinery_changed,
+    resolve_dsn,
 )
 from pyinstaller_tools.operations import DDL_LOCK_ENV, DDL_LOCK_TIMEOUT
 
@@ -36,7 +37,7 @@ def _dsn() -> str:
         dsn = os.environ["CATALOG_SYNC_DSN"]
         if not dsn.strip():     # (refused as the tool refuses it: an unset variable, as under cron)
             raise RuntimeError("CATALOG_SYNC_DSN is set but empty; give a connection string, or unset it")
-    return dsn or os.environ.get("DATABASE_URL", "")
+    return resolve_dsn(dsn)     # (then DATABASE_URL, refused when set but empty, as the tool refuses it)
 
 
 def _lock_timeout() -> str:

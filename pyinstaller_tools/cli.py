@@ -8,6 +8,7 @@ failing step).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -196,6 +197,9 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     if args.revision == "base" or args.revision.startswith("-"):
         raise ToolError(f"migrate only upgrades (--revision {args.revision} would go down); to remove catalog-sync, "
                         "use catalog-sync uninstall --yes")
+    if args.revision != "head" and not args.revision.startswith("+") and args.revision not in migrate.revisions():
+        # (DBA re-walk, twenty-fifth session: as an installer, an unknown one was "needs a superuser")
+        raise ToolError(f"unknown revision {args.revision} (revisions: {', '.join(migrate.revisions())}, or head)")
     dsn = resolve_dsn(args.dsn)
     with connect(dsn, lock_timeout=args.lock_timeout) as conn:      # a clear error for a bad DSN first
         registry = conn.execute("SELECT to_regclass('public.tenants_tenant') IS NOT NULL").fetchone()
@@ -316,8 +320,9 @@ def cmd_attach(args: argparse.Namespace) -> int:
                 raise ToolError(f"{schemas[0]} not handed to {args.tenant_role}: "
                                 f"{operations.lock_held('its tables', args.lock_timeout)}; "
                                 "nothing was changed; run it again later") from exc
-            print(f"{schemas[0]} now belongs to {args.tenant_role} (no CREATE/TEMP on the database, "
-                  "no access to the registry)")
+            revoked = "its own CREATE/TEMP on the database revoked" + (", not PUBLIC's (see the note)" if remark
+                                                                       else "")
+            print(f"{schemas[0]} now belongs to {args.tenant_role} ({revoked}; no access to the registry)")
             if remark:
                 print(f"note: {remark}", file=sys.stderr)
             _warn_without_protection(conn, args.tenant_role)
@@ -412,7 +417,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         total = report["total"]
         print(f"total: {total['tenants']} tenant(s), {total['inserted']} inserted, {total['updated']} updated, "
               f"{total['removed']} removed, {total['skipped']} skipped (not eligible), {total['errors']} error(s), "
-              f"{total['seconds']:.2f}s" + (" (dry run: nothing written)" if args.dry_run else ""))
+              f"{total['seconds']:.3f}s" + (" (dry run: nothing written)" if args.dry_run else ""))
     failed = [t["schema"] for t in report["tenants"] if t.get("error")]
     if failed:
         _failed_tenants_line("backfill", failed, "the others committed" if not args.dry_run else "a dry run",
@@ -461,8 +466,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
             if "trigger_disabled" in summary:
                 # (DBA walkthrough, twenty-fifth session: `ENABLE TRIGGER x` left x "disabled" without a word why)
                 print("note: trigger_disabled is any state but ENABLE ALWAYS, also a plain ENABLE (such a trigger "
-                      "does not fire under session_replication_role = replica); fix: verify --repair, or ALTER TABLE "
-                      "... ENABLE ALWAYS TRIGGER name")
+                      "does not fire under session_replication_role = replica); fix: verify --repair as the tables' "
+                      "owner, or ALTER TABLE ... ENABLE ALWAYS TRIGGER name")
             per_tenant: dict[str, int] = {}
             for f in findings:
                 name = f["schema"] or (f"tenant {f['tenant_id']}" if f["tenant_id"] is not None else "(global)")
@@ -756,10 +761,13 @@ class _Parser(argparse.ArgumentParser):
         if not command and message.startswith("unrecognized arguments"):
             # (the top level reports a subcommand's extra words: name the subcommand, if one was given)
             command = next((word for word in _Parser.words if word in _Parser.commands), "")
-        # (a connection string given where a command or an option was expected: quoted, never its password)
+        # (a connection string given where a command or an option was expected: quoted, never its password;
+        # the output guards mask it too, and any argument that carries one)
         message = redact(message)
-        if not command and re.search(r"invalid choice: '[^']*(://|=)", message):
-            message += "; --dsn goes after the command, as in catalog-sync status --dsn URL"
+        first = next((i for i, word in enumerate(_Parser.words) if word in _Parser.commands), len(_Parser.words))
+        early = [w for w in _Parser.words[:first] if w.startswith("-") and w not in ("-h", "--help", "--version")]
+        if early or (not command and re.search(r"invalid choice: '[^']*(://|=)", message)):
+            message += "; --dsn and the other options go after the command, as in catalog-sync status --dsn URL --json"
         _Parser.last_error = f"{command}: {message}" if command else message
         prog = f"catalog-sync {command}" if command else "catalog-sync"
         self.exit(EXIT_ERROR, f"catalog-sync: error: {_Parser.last_error} (see `{prog} --help`)\n")
@@ -769,53 +777,107 @@ class OutputError(Exception):
     """Standard output could not be written, other than a reader gone (BrokenPipeError)."""
 
 
+def _masked_password(word: str) -> str:
+    """A command-line word with the password of a connection string in it masked: a URL's user info up to
+    its last '@' (spaces and quotes included), a password= value (any case, quoted or not)."""
+    word = re.sub(r"(://[^:/@]*:).*@", r"\1***@", word, count=1, flags=re.S)
+    return re.sub(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'?|\S+)", r"\1***", word, flags=re.I)
+
+
+# (word, masked word) for each argument of this run that carries a password: a connection string given
+# where a schema, a command or an option's value was expected is never echoed (DBA re-walk, twenty-fifth
+# session: `attach URL` said "schema URL does not exist").
+_secret_words: list[tuple[str, str]] = []
+
+
+def _mask(text: str) -> str:
+    for word, masked in _secret_words:
+        text = text.replace(word, masked).replace(repr(word)[1:-1], repr(masked)[1:-1])
+    return text
+
+
 class _GuardedOutput:
-    """sys.stdout, whose failed writes raise OutputError: told apart from any other OSError."""
+    """sys.stdout, whose failed writes raise OutputError (told apart from any other OSError), and which
+    masks passwords given on the command line."""
 
     def __init__(self, stream: Any) -> None:
         self._stream = stream
 
     def write(self, text: str) -> int:
+        if self._stream is None:        # (started with stdout closed: `catalog-sync status >&-`)
+            raise OutputError("standard output is closed")
         try:
-            return int(self._stream.write(text))
+            return int(self._stream.write(_mask(text)))
         except BrokenPipeError:
             raise
-        except OSError as exc:
-            raise OutputError(exc.strerror or str(exc)) from exc
+        except (OSError, ValueError) as exc:
+            raise OutputError(getattr(exc, "strerror", None) or str(exc)) from exc
 
     def flush(self) -> None:
+        if self._stream is None:
+            return
         try:
             self._stream.flush()
         except BrokenPipeError:
             raise
-        except OSError as exc:
-            raise OutputError(exc.strerror or str(exc)) from exc
+        except (OSError, ValueError) as exc:
+            raise OutputError(getattr(exc, "strerror", None) or str(exc)) from exc
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
 
 
+class _QuietErrors:
+    """sys.stderr, masking passwords given on the command line; a write that fails (stderr closed or on a
+    full disk) is dropped: the exit code still says what happened, not 1 for a traceback no one sees."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            self._stream.write(_mask(text))
+        return len(text)
+
+    def flush(self) -> None:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            self._stream.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _to_devnull(stream: Any) -> None:
+    """Points the file descriptor of `stream` at /dev/null, so that the interpreter's last flush of what
+    is left in it fails quietly."""
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    stdout = sys.stdout
+    stdout, stderr = sys.stdout, sys.stderr
+    words = list(sys.argv[1:] if argv is None else argv)
+    _secret_words[:] = [(w, m) for w in words if (m := _masked_password(w)) != w]
     sys.stdout = _GuardedOutput(stdout)  # type: ignore[assignment]
+    sys.stderr = _QuietErrors(stderr)  # type: ignore[assignment]
     try:
         try:
-            return _run(argv)
+            return _run(words)
         finally:
             sys.stdout.flush()      # here, not at exit: a pipe is block-buffered (also after --help)
     except BrokenPipeError:
-        # No traceback; stdout now points at /dev/null, so that the interpreter's last flush of
-        # what is left fails quietly too.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        # No traceback, nor a second failure at the interpreter's last flush.
+        _to_devnull(stdout)
         return EXIT_BROKEN_PIPE
     except OutputError as exc:
         # The output could not be written (a full disk under a redirect): an error, not a verify
-        # that found drift; one line, and no second failure at the interpreter's last flush.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        print(f"catalog-sync: error: cannot write the output: {exc}", file=sys.stderr)
+        # that found drift; one line.
+        _to_devnull(stdout)
+        print(f"catalog-sync: error: cannot write the output: {exc}; what the command had done by then stays "
+              "done (see verify or status)", file=sys.stderr)
         return EXIT_ERROR
     finally:
-        sys.stdout = stdout
+        sys.stdout, sys.stderr = stdout, stderr
 
 
 def _run(argv: Sequence[str] | None = None) -> int:

@@ -521,7 +521,7 @@ def backfill(
             f"{entry.get('inserted', 0)} inserted, {entry.get('updated', 0)} updated, "
             f"{entry.get('removed', 0)} removed")
         if not quiet or entry["error"] or noticed.is_set():
-            progress(f"backfill [{n}/{len(tenants)}] {tenant.schema}: {state} ({entry['seconds']:.2f}s)")
+            progress(f"backfill [{n}/{len(tenants)}] {tenant.schema}: {state} ({entry['seconds']:.3f}s)")
 
     def total(key: str) -> int:
         return sum(int(e.get(key) or 0) for e in report)

@@ -137,14 +137,20 @@ def test_attach_with_a_tenant_role(db: Db, conn: psycopg.Connection, capsys: pyt
     assert cli.main(["attach", "tenant_initech", "--tenant-role", "tenant_initech_owner", "--dry-run",
                      "--dsn", db.dsn()]) == 0
     assert "warning: catalog-sync protect is off" in capsys.readouterr().err
+    dbname = conn.execute("SELECT current_database()").fetchone()[0]
+    conn.execute(psycopg.sql.SQL("GRANT CREATE ON DATABASE {} TO PUBLIC").format(psycopg.sql.Identifier(dbname)))
     assert cli.main(["attach", "tenant_initech", "--tenant-role", "tenant_initech_owner", "--dsn", db.dsn()]) == 0
     out = capsys.readouterr()
-    assert "now belongs to tenant_initech_owner" in out.out and "TEMPORARY" in out.err
+    assert "now belongs to tenant_initech_owner" in out.out and "not PUBLIC's (see the note)" in out.out
+    # (DBA re-walk, twenty-fifth session: the note named TEMPORARY only, audit CREATE and TEMP)
+    assert "note: PUBLIC still has CREATE and TEMPORARY on database" in out.err, out.err
+    assert f"REVOKE CREATE, TEMPORARY ON DATABASE {dbname} FROM PUBLIC" in out.err, out.err
     assert "warning: catalog-sync protect is off" in out.err
+    assert ("medium", "tenant_role_database_privilege") in findings(conn)
+    conn.execute(psycopg.sql.SQL("REVOKE CREATE ON DATABASE {} FROM PUBLIC").format(psycopg.sql.Identifier(dbname)))
     owners = {r[0] for r in conn.execute(
         "SELECT DISTINCT pg_get_userbyid(relowner) FROM pg_class WHERE relnamespace = 'tenant_initech'::regnamespace")}
     assert owners == {"tenant_initech_owner"}
-    dbname = conn.execute("SELECT current_database()").fetchone()[0]
     assert conn.execute("SELECT has_database_privilege('tenant_initech_owner', %s, 'CREATE')",
                         (dbname,)).fetchone() == (False,)
     # the PUBLIC TEMP default is reported by the audit until the DBA closes it

@@ -32,6 +32,7 @@ from pyinstaller_tools import cli, connection, migrate, operations, seed, sqlfil
 from pyinstaller_tools.cluster import LocalCluster
 from tests.conftest import PORT, ROOT, TEMPLATE_DB, THIS_DATABASE, Db
 from tests.jobs import catalog_count, catalog_snapshot, create_tenant, insert_job, insert_jobs
+from tests.market import insert_provider, insert_services
 
 ACME = "tenant_acme"
 GLOBEX = "tenant_globex"
@@ -333,6 +334,24 @@ def test_detach_dry_run_changes_nothing(sconn: psycopg.Connection, shared: Db,
     # (DBA walkthrough, twenty-fifth session: it did not say how many rows the purge would remove)
     assert out.strip().endswith("purge its 2 catalog row(s) (jobs 2, providers 0, services 0)"), out
     assert state(sconn) == before
+
+
+def test_detach_purge_dry_run_counts_each_catalog_as_an_installer(
+        conn: psycopg.Connection, app: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[str]) -> None:
+    """(review, twenty-fifth session) The counts per catalog, as the application role granted the installer
+    role (catalog_row_counts(): installers read no catalog themselves)."""
+    insert_job(app, ACME)
+    insert_job(app, ACME)
+    provider = insert_provider(app, ACME)
+    insert_services(app, ACME, provider["id"], 3)
+    conn.execute("GRANT catalog_sync_installer TO zumodra_app")
+    try:
+        code, out, err = run(capsys, "detach", "--purge", "--dry-run", ACME, dsn=db.dsn(user=seed.APP_ROLE))
+    finally:       # roles are cluster-wide
+        conn.execute("REVOKE catalog_sync_installer FROM zumodra_app")
+    assert code == 0, err
+    assert out.strip().endswith("purge its 6 catalog row(s) (jobs 2, providers 1, services 3)"), out
+    assert catalog_count(conn, ACME) == 2
 
 
 def test_detach(conn: psycopg.Connection, app: psycopg.Connection, db: Db,
@@ -919,14 +938,19 @@ def test_an_output_that_cannot_be_written_is_an_error_not_drift(argv: list[str],
         done = subprocess.run([sys.executable, "-m", "pyinstaller_tools.cli", *argv, *dsn], stdout=full,
                               stderr=subprocess.PIPE, text=True, timeout=120, check=False)
     assert done.returncode == cli.EXIT_ERROR, done
-    assert done.stderr == "catalog-sync: error: cannot write the output: No space left on device\n", done.stderr
+    assert done.stderr == ("catalog-sync: error: cannot write the output: No space left on device; what the command "
+                           "had done by then stays done (see verify or status)\n"), done.stderr
 
 
 @pytest.mark.parametrize(("argv", "hint"), [
     (["--dsn", "postgresql://app:S3cretPw@127.0.0.1:1/x", "status"], True),
+    (["--dsn=postgresql://app:S3cretPw@127.0.0.1:1/x", "status"], True),
+    (["--dsn", "postgresql://app:S3 cretPw@127.0.0.1:1/x", "status"], True),
     (["status", "postgresql://app:S3cretPw@127.0.0.1:1/x"], False),
     (["--dsn", "host=127.0.0.1 password=S3cretPw", "verify", "--json"], True),
-], ids=["url_before_the_command", "url_as_a_word", "keywords_before_the_command"])
+    (["--dsn", "host=127.0.0.1 PASSWORD='S3cretPw x'", "verify", "--json"], True),
+], ids=["url_before_the_command", "url_with_equals", "url_with_a_space", "url_as_a_word",
+        "keywords_before_the_command", "upper_case_keyword"])
 def test_a_connection_string_out_of_place_is_not_echoed_with_its_password(
         capsys: pytest.CaptureFixture[str], argv: list[str], hint: bool) -> None:
     """BUG (DBA walkthrough, twenty-fifth session): `catalog-sync --dsn URL status` (--dsn before the
@@ -936,9 +960,45 @@ def test_a_connection_string_out_of_place_is_not_echoed_with_its_password(
     assert exit_info.value.code == 2
     out, err = capsys.readouterr()
     assert err.count("\n") == 1 and err.startswith("catalog-sync: error:"), err
-    assert "S3cretPw" not in err + out and "***" in err, (err, out)
-    assert ("--dsn goes after the command" in err) == hint, err
-    assert not out or "S3cretPw" not in json.loads(out)["error"]
+    assert "S3" not in err + out and "***" in err, (err, out)
+    assert ("--dsn and the other options go after the command" in err) == hint, err
+    assert not out or "S3" not in json.loads(out)["error"]
+
+
+@pytest.mark.parametrize("argv", [["attach", "postgresql://app:S3cretPw@127.0.0.1:1/x"],
+                                  ["verify", "--json", "--tenant", "host=x password=S3cretPw"],
+                                  ["detach", "--dry-run", "postgresql://app:S3cretPw@127.0.0.1:1/x"]],
+                         ids=["attach", "verify_json", "detach"])
+def test_a_connection_string_given_for_a_schema_is_not_echoed_with_its_password(
+        capsys: pytest.CaptureFixture[str], shared: Db, argv: list[str]) -> None:
+    """(DBA re-walk, twenty-fifth session) `catalog-sync attach URL` said "schema URL does not exist",
+    password and all."""
+    code, out, err = run(capsys, *argv, dsn=shared.dsn())
+    assert code == 2 and "S3cretPw" not in out + err and "***" in out + err, (out, err)
+
+
+def test_options_before_the_command_get_a_hint(capsys: pytest.CaptureFixture[str]) -> None:
+    """(DBA re-walk, twenty-fifth session) `catalog-sync --json status` said only "status: unrecognized
+    arguments: --json", although status takes --json."""
+    with pytest.raises(SystemExit):
+        cli.main(["--json", "status"])
+    out, err = capsys.readouterr()
+    assert "--dsn and the other options go after the command" in err and json.loads(out)["error"], (out, err)
+
+
+def test_a_closed_stdout_or_an_unwritable_stderr_keeps_the_exit_code(shared: Db) -> None:
+    """(DBA re-walk, twenty-fifth session) `catalog-sync status >&-` died of a double traceback with exit 1
+    (drift, for verify); with stderr on a full disk every error exited 1."""
+    base = [sys.executable, "-m", "pyinstaller_tools.cli"]
+    closed = subprocess.run([*base, "verify", "--dsn", shared.dsn()], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, timeout=120, check=False,
+                            preexec_fn=lambda: os.close(1))
+    assert closed.returncode == cli.EXIT_ERROR and closed.stderr.startswith(
+        "catalog-sync: error: cannot write the output: standard output is closed;"), closed
+    with open("/dev/full", "w") as full:
+        refused = subprocess.run([*base, "verify", "--dsn", UNREACHABLE], stdout=subprocess.DEVNULL, stderr=full,
+                                 timeout=120, check=False)
+    assert refused.returncode == cli.EXIT_ERROR, refused
 
 
 def test_migrate_as_an_installer_at_head_is_a_noop_and_below_it_names_the_script(
@@ -950,8 +1010,14 @@ def test_migrate_as_an_installer_at_head_is_a_noop_and_below_it_names_the_script
         # (DBA walkthrough, twenty-fifth session: it needed a grant of its own on public.alembic_version)
         code, out, err = run(capsys, "migrate", dsn=db.dsn(user=seed.APP_ROLE))
         assert code == 0 and out.startswith("already at 0001: nothing to migrate"), (out, err)
+        # (DBA re-walk, twenty-fifth session: an unknown revision was "needs a superuser", with a script
+        # that failed)
         assert_refused(run(capsys, "migrate", "--revision", "0002", dsn=db.dsn(user=seed.APP_ROLE)),
-                       "needs a superuser to go from 0001 to 0002", "migrate --sql --revision 0001:0002")
+                       "unknown revision 0002 (revisions: 0001, or head)")
+        assert run(capsys, "uninstall", "--yes", dsn=db.dsn())[0] == 0
+        assert_refused(run(capsys, "migrate", dsn=db.dsn(user=seed.APP_ROLE)),
+                       "needs a superuser to go from base to 0001",
+                       "hand a DBA the script of catalog-sync migrate --sql")
     finally:       # roles are cluster-wide: test_missing_privileges expects the plain app role
         conn.execute("REVOKE catalog_sync_installer FROM zumodra_app")
 

@@ -20,6 +20,7 @@ DECLARE
     v_role pg_catalog.pg_roles;
     v_rel  record;
     v_bad  text;
+    v_public text;
 BEGIN
     SELECT * INTO v_role FROM pg_catalog.pg_roles r WHERE r.rolname = p_role;
     IF NOT FOUND THEN
@@ -60,11 +61,17 @@ BEGIN
     END LOOP;
     EXECUTE format('REVOKE CREATE, TEMPORARY ON DATABASE %I FROM %I', current_database(), p_role);
     EXECUTE format('REVOKE ALL ON public.tenants_tenant, public.tenants_domain FROM %I', p_role);
-    IF has_database_privilege('public', current_database(), 'TEMPORARY') THEN
-        RETURN format('PUBLIC still has TEMPORARY on database %s, so %s can create temporary objects '
-                      '(harmless to the sync, but audit reports it: medium tenant_role_database_privilege; '
-                      'REVOKE TEMPORARY ON DATABASE %s FROM PUBLIC to close it)',
-                      quote_ident(current_database()), quote_ident(p_role), quote_ident(current_database()));
+    -- What PUBLIC keeps on the database, the role keeps too (DBA re-walk,
+    -- twenty-fifth session: only TEMPORARY was named, while audit reports CREATE too).
+    v_public := concat_ws(' and ',
+                          CASE WHEN has_database_privilege('public', current_database(), 'CREATE') THEN 'CREATE' END,
+                          CASE WHEN has_database_privilege('public', current_database(), 'TEMPORARY') THEN 'TEMPORARY' END);
+    IF v_public <> '' THEN
+        RETURN format('PUBLIC still has %s on database %s, so %s keeps it (harmless to the sync, but audit '
+                      'reports it: medium tenant_role_database_privilege; REVOKE %s ON DATABASE %s FROM PUBLIC '
+                      'to close it)',
+                      v_public, quote_ident(current_database()), quote_ident(p_role),
+                      replace(v_public, ' and ', ', '), quote_ident(current_database()));
     END IF;
     RETURN NULL;
 END
