@@ -22,7 +22,12 @@ Variants, each on its own tenant schema of the same size:
   app sync      triggers detached; seed-style application-side sync: write the job, commit, then a
                 second transaction reads the job row and upserts the catalog row
                 (INSERT ... ON CONFLICT DO UPDATE, every column);
-  no sync       never attached: the bare write, for reference.
+  no sync       never attached: the bare write, for reference;
+  sync, 2 tenants in turn
+                (b) only: the sync's UPDATE on a connection that moves between two attached
+                tenants at every write, as a pooled django-tenants connection does between
+                requests (each write plans the sync's static reads again: their search_path
+                names the tenant's schema), against the double write and the one-tenant sync.
 
 For (b), two more variants measure the floor of the design the issue
 prescribes (a statement-level AFTER UPDATE trigger with transition tables,
@@ -60,9 +65,12 @@ HTML_COLUMNS = ("description", "responsibilities", "requirements", "benefits")
 SYNC, DOUBLE, APP, BARE = "sync (triggers)", "double write", "app sync (2nd txn)", "no sync"
 EMPTY, MINIMAL = "empty trigger", "minimal trigger"
 DOUBLE_ROW = "double write (whole row)"
+# (b) only: the sync's UPDATE on a connection that moves between two tenants at every write, as a pooled
+# django-tenants connection does between requests: the second tenant's schema, and the variant.
+SYNC2, SWITCH = "sync (second tenant)", "sync, 2 tenants in turn"
 SINGLE_ROW_SCHEMAS = {SYNC: "tenant_w_sync", DOUBLE: "tenant_w_double", APP: "tenant_w_app",
                       BARE: "tenant_w_bare", EMPTY: "tenant_w_empty", MINIMAL: "tenant_w_minimal",
-                      DOUBLE_ROW: "tenant_w_double_row"}
+                      DOUBLE_ROW: "tenant_w_double_row", SYNC2: "tenant_w_sync2"}
 # The floor's trigger functions: the header of catalog_sync.on_job_change()
 # (same owner, SECURITY DEFINER, same pinned settings), and a body that does
 # nothing, or only the double write's catalog UPDATE.
@@ -258,6 +266,11 @@ def update_ops(conn: common.Conn, tenants: dict[str, Tenant]) -> dict[str, Op]:
         conn.execute(tenants[BARE].update_job, target(tenants[BARE], n))
         conn.commit()
 
+    def switch(n: int) -> None:
+        t = tenants[SYNC2] if n % 2 else tenants[SYNC]
+        conn.execute(t.update_job, target(t, n // 2 + 1_000_000))     # (titles the sync variant never writes)
+        conn.commit()
+
     def floor(name: str) -> Op:
         def op(n: int) -> None:
             conn.execute(tenants[name].update_job, target(tenants[name], n))
@@ -270,7 +283,7 @@ def update_ops(conn: common.Conn, tenants: dict[str, Tenant]) -> dict[str, Op]:
                    for r in cur.execute(tenant.read_columns).fetchall()}
     conn.commit()
     return {SYNC: sync, DOUBLE: double, APP: app, BARE: bare, EMPTY: floor(EMPTY), MINIMAL: floor(MINIMAL),
-            DOUBLE_ROW: double_row}
+            DOUBLE_ROW: double_row, SWITCH: switch}
 
 
 def per_op_rounds(ops: dict[str, Op], total: int, rounds: int, warmup: int = 50) -> dict[str, list[float]]:
@@ -294,6 +307,13 @@ def single_row_results(label: str, samples: dict[str, list[float]]) -> list[comm
             common.paired_result(f"{label}, {EMPTY}", samples, EMPTY, DOUBLE),
             common.paired_result(f"{label}, {EMPTY}", samples, EMPTY, BARE),
             common.paired_result(label, samples, SYNC, MINIMAL),
+        ]
+    if SWITCH in samples:
+        # Each write plans the sync's reads again (their search_path names the tenant's schema); the
+        # hand-written statements are prepared per schema by the client and plan nothing.
+        results += [
+            common.paired_result(f"{label}, {SWITCH}", samples, SWITCH, DOUBLE),
+            common.paired_result(f"{label}, {SWITCH}", samples, SWITCH, SYNC),
         ]
     return results
 
@@ -382,7 +402,7 @@ def build(admin: common.Conn, dsn: str, existing: int, rows: int) -> dict[str, i
     common.progress("migrate, attach, backfill, detach the baseline schemas")
     common.install(dsn)
     common.grant_hand_written_sync(admin)
-    synced = [SINGLE_ROW_SCHEMAS[SYNC], SINGLE_ROW_SCHEMAS[DOUBLE], SINGLE_ROW_SCHEMAS[APP],
+    synced = [SINGLE_ROW_SCHEMAS[SYNC], SINGLE_ROW_SCHEMAS[SYNC2], SINGLE_ROW_SCHEMAS[DOUBLE], SINGLE_ROW_SCHEMAS[APP],
               SINGLE_ROW_SCHEMAS[DOUBLE_ROW], SINGLE_ROW_SCHEMAS[EMPTY], SINGLE_ROW_SCHEMAS[MINIMAL],
               BULK_SCHEMAS[SYNC], BULK_SCHEMAS[DOUBLE]]
     common.attach(admin, synced)
@@ -494,7 +514,8 @@ def bulk_update(dsn: str, app: common.Conn, admin: common.Conn, ids: dict[str, i
 
 def check(admin: common.Conn, ids: dict[str, int]) -> None:
     """The synced tenants' catalog rows match their jobs (titles and counts): the run measured real syncs."""
-    for schema in (SINGLE_ROW_SCHEMAS[SYNC], SINGLE_ROW_SCHEMAS[DOUBLE], SINGLE_ROW_SCHEMAS[APP],
+    for schema in (SINGLE_ROW_SCHEMAS[SYNC], SINGLE_ROW_SCHEMAS[SYNC2], SINGLE_ROW_SCHEMAS[DOUBLE],
+                   SINGLE_ROW_SCHEMAS[APP],
                    SINGLE_ROW_SCHEMAS[DOUBLE_ROW], SINGLE_ROW_SCHEMAS[MINIMAL], BULK_SCHEMAS[SYNC],
                    BULK_SCHEMAS[DOUBLE]):
         row = admin.execute(sql.SQL(
