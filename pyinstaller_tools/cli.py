@@ -197,7 +197,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     if args.revision == "base" or args.revision.startswith("-"):
         raise ToolError(f"migrate only upgrades (--revision {args.revision} would go down); to remove catalog-sync, "
                         "use catalog-sync uninstall --yes")
-    if args.revision != "head" and not args.revision.startswith("+") and args.revision not in migrate.revisions():
+    if migrate.resolve_revision(args.revision) is None:
         # (DBA re-walk, twenty-fifth session: as an installer, an unknown one was "needs a superuser")
         raise ToolError(f"unknown revision {args.revision} (revisions: {', '.join(migrate.revisions())}, or head)")
     dsn = resolve_dsn(args.dsn)
@@ -217,7 +217,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         raise ToolError("catalog_sync is installed but alembic has no record of it (installed from catalog-sync "
                         "install-sql or db/ directly?); remove it with catalog-sync uninstall --yes (it drops the "
                         "catalogs too), then run migrate, attach --all and backfill")
-    target = migrate.revisions()[-1] if args.revision == "head" else args.revision
+    target = migrate.resolve_revision(args.revision)
     if not (superuser and superuser[0]) and before != target:
         # (it failed part-way with "must be member of role catalog_sync_owner": docs review, twentieth session;
         # already at the target, there is nothing to do, and a deploy's migrate step passes)
@@ -779,20 +779,46 @@ class OutputError(Exception):
 
 def _masked_password(word: str) -> str:
     """A command-line word with the password of a connection string in it masked: a URL's user info up to
-    its last '@' (spaces and quotes included), a password= value (any case, quoted or not)."""
+    its last '@' (spaces and quotes included), or all of it after the user when there is no '@' (a URL
+    the shell split at a space in the password), a password= value (any case, quoted or not)."""
     word = re.sub(r"(://[^:/@]*:).*@", r"\1***@", word, count=1, flags=re.S)
-    return re.sub(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'?|\S+)", r"\1***", word, flags=re.I)
+    word = re.sub(r"(://[^:/@]*:)[^@]*$", r"\1***", word, count=1, flags=re.S)
+    # (unquoted: up to the next keyword=, spaces and newlines included, as redact() reads it)
+    return re.sub(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'?|.*?(?=\s+\w+\s*=|\Z))", r"\1***", word,
+                  flags=re.I | re.S)
 
 
-# (word, masked word) for each argument of this run that carries a password: a connection string given
+def _secrets(words: Sequence[str]) -> list[tuple[str, str]]:
+    """(form, masked form) for each argument that carries a password, in every spelling an output may
+    quote it in: as typed, Python's repr, JSON's escapes, SQL's doubled quotes, control characters
+    as '?'. A word that ends in a password (a URL without its '@', `password=x`) takes the next word
+    with it, unless that is an option: the shell split a password at a space."""
+    pairs: list[tuple[str, str]] = []
+    follows = False
+    for word in words:
+        masked = "***" if follows and not word.startswith("-") else _masked_password(word)
+        follows = masked != word and (re.search(r"://[^:/@]*:\*\*\*$", masked) is not None
+                                      or re.search(r"password\s*=\s*\*\*\*$", masked, re.I) is not None)
+        if masked == word:
+            continue
+        for form, hidden in ((word, masked), (repr(word)[1:-1], repr(masked)[1:-1]),
+                             (json.dumps(word)[1:-1], json.dumps(masked)[1:-1]),
+                             (word.replace('"', '""'), masked.replace('"', '""')),
+                             (_CONTROL.sub("?", word), _CONTROL.sub("?", masked))):
+            if form and (form, hidden) not in pairs:
+                pairs.append((form, hidden))
+    return sorted(pairs, key=lambda pair: -len(pair[0]))      # the longest spelling first
+
+
+# (form, masked form) for each argument of this run that carries a password: a connection string given
 # where a schema, a command or an option's value was expected is never echoed (DBA re-walk, twenty-fifth
 # session: `attach URL` said "schema URL does not exist").
 _secret_words: list[tuple[str, str]] = []
 
 
 def _mask(text: str) -> str:
-    for word, masked in _secret_words:
-        text = text.replace(word, masked).replace(repr(word)[1:-1], repr(masked)[1:-1])
+    for form, masked in _secret_words:
+        text = text.replace(form, masked)
     return text
 
 
@@ -857,7 +883,13 @@ def _to_devnull(stream: Any) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     stdout, stderr = sys.stdout, sys.stderr
     words = list(sys.argv[1:] if argv is None else argv)
-    _secret_words[:] = [(w, m) for w in words if (m := _masked_password(w)) != w]
+    _secret_words[:] = _secrets(words)
+    if stdout is None:
+        # (started with stdout closed: `catalog-sync ... >&-`) refused before anything is done, not after
+        # a first step committed (attach --tenant-role prints between its two)
+        print("catalog-sync: error: standard output is closed; nothing was done (redirect it to a file or "
+              "/dev/null)", file=stderr or sys.__stderr__)
+        return EXIT_ERROR
     sys.stdout = _GuardedOutput(stdout)  # type: ignore[assignment]
     sys.stderr = _QuietErrors(stderr)  # type: ignore[assignment]
     try:

@@ -19,14 +19,27 @@ class ToolError(Exception):
 def resolve_dsn(dsn: str | None) -> str:
     """--dsn, else DATABASE_URL, else "" (libpq then reads PGHOST, PGPORT, ...)."""
     if dsn:
-        return dsn
+        return refuse_unencoded_at(dsn)
     url = os.environ.get("DATABASE_URL")
     if url is not None and not url.strip():
         # As an empty CATALOG_SYNC_DSN: not a silent fall-through to libpq's defaults (DBA walkthrough,
         # twenty-fifth session).
         raise ToolError("DATABASE_URL is set but empty (from an unset variable?); give it a connection "
                         "string, or unset it to use the PG* variables")
-    return url or ""
+    return refuse_unencoded_at(url or "")
+
+
+def refuse_unencoded_at(dsn: str) -> str:
+    """A URL whose user info holds an '@' of its own: libpq takes the text after the first '@' for the host
+    and quotes it in its error, which would show the rest of the password (review, twenty-fifth session).
+    Refused without quoting anything of it."""
+    authority = re.match(r"[A-Za-z][A-Za-z0-9.-]*(\+\w+)?://([^/?#]*)", dsn)
+    if authority and authority.group(2).count("@") > 1:
+        driver = (" (and a SQLAlchemy URL: drop the driver, as in postgresql://user@host/db)"
+                  if authority.group(1) else "")
+        raise ToolError("the connection URL has more than one '@' before its host: percent-encode an '@' in "
+                        f"the user name or password as %40{driver}")
+    return dsn
 
 
 # Every session of the tool resolves names in pg_catalog only: it often runs as

@@ -144,6 +144,19 @@ def revisions() -> list[str]:
     return [s.revision for s in reversed(list(ScriptDirectory.from_config(_config()).walk_revisions()))]
 
 
+def resolve_revision(revision: str) -> str | None:
+    """The revision `revision` names as alembic reads it (head, heads, a unique prefix, +N relative to the
+    current one: returned as given), or None when it names none of catalog-sync's."""
+    if revision.startswith("+"):
+        return revision
+    try:
+        script = ScriptDirectory.from_config(_config())
+        found = script.get_revision(script.get_current_head() if revision in ("head", "heads") else revision)
+    except CommandError:
+        return None
+    return found.revision if found is not None else None
+
+
 def require_own_revision(version: str | None) -> None:
     """Refuse a version table that records another alembic project's revision: alembic shares
     public.alembic_version, and ours cannot be told from it."""

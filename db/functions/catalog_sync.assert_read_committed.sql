@@ -5,8 +5,8 @@
 -- since, or a table swapped for a view, would pass the check and run as the
 -- definer. Fail closed. Called by guard(), on_tenant_change(), the entry
 -- points that read tenant tables for installers: verify_tenant(),
--- backfill_tenant(), status(), and assert_registry(), which every read of the
--- registry for installers passes (registry_rows()).
+-- backfill_tenant(), status(), purge_tenant(), audit(), and assert_registry(),
+-- through which registry_rows(), the installers' reader of the registry, passes.
 -- Hot path, only ever called inside a SECURITY DEFINER sync function (EXECUTE is
 -- the owner's alone), so it runs under the caller's pinned search_path and sets
 -- none itself: a SET clause costs a GUC save/restore on every call.

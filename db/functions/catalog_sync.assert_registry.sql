@@ -7,7 +7,9 @@
 -- over the application's own code, committed after the transaction's
 -- snapshot, passed the check and ran as the definer when an installer's
 -- function (purge_tenant(), schema_registration(), ...) read the registry
--- (review, twenty-fifth session).
+-- (review, twenty-fifth session). registry_row(), the triggers' reader, folds
+-- the contract check into its plan instead and leaves READ COMMITTED to its
+-- callers (guard(), on_tenant_change(), purge_tenant(), audit(), ...).
 CREATE OR REPLACE FUNCTION catalog_sync.assert_registry()
 RETURNS void
 LANGUAGE plpgsql STABLE

@@ -14,6 +14,11 @@ DECLARE
     v_replacing oid[];      -- the tables their names mean now
     v_registry_ok boolean;  -- the registry holds its contract: its rows can be read
 BEGIN
+    -- READ COMMITTED before anything reads the registry (replaced_tables() reads
+    -- it through registry_row(), the hot path's reader): under REPEATABLE READ an
+    -- index over the application's code committed after the snapshot passed the
+    -- check and ran as the definer (review, twenty-fifth session).
+    PERFORM catalog_sync.assert_read_committed();
     -- The registry first: the checks that read its rows (table_replaced,
     -- table_missing, unregistered_sync_trigger, tenant_not_attached) fail on a
     -- registry that fails its contract; a column the sync reads gone from it

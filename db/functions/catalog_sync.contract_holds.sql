@@ -26,8 +26,8 @@
 --   lost fails its parse with PostgreSQL's bare 'column ... does not exist'
 --   (42703; a cast that no longer exists, 42846) before the check runs. So
 --   each read that names columns is a block whose handler of class 42 runs
---   the explicit check (assert_contracts(), under the pinned search_path),
---   which names the problem, and raises the error as it was otherwise. A
+--   the explicit check (explain_failed_read()), which names the problem,
+--   and raises the error as it was otherwise. A
 --   block costs a subtransaction without an XID per call (well under a
 --   microsecond); a second check made first (a simple expression) cost a
 --   second check each time a session moved to another tenant, which plans

@@ -91,11 +91,9 @@ BEGIN
             LEFT JOIN ONLY ats_jobcategory AS c ON c.id OPERATOR(pg_catalog.=) j.category_id
             WHERE contract.holds;
         EXCEPTION WHEN syntax_error_or_access_rule_violation THEN
-            -- A column the read names and the table lost fails its parse before the
-            -- check folded into its plan runs (see contract_holds()): the explicit
-            -- check names it; anything else is raised as it was.
-            PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);   -- (the check's own names)
-            PERFORM catalog_sync.assert_contracts(ARRAY[p_job_rel, p_category_rel], '{ats_jobposting,ats_jobcategory}');
+            -- a lost column, named
+            PERFORM catalog_sync.explain_failed_read(ARRAY[p_job_rel, p_category_rel],
+                                                     '{ats_jobposting,ats_jobcategory}');
             RAISE;
         END;
         PERFORM pg_catalog.set_config('lock_timeout', v_lock_timeout, true);

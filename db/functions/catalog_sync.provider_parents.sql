@@ -61,11 +61,8 @@ BEGIN
             FROM contract
             WHERE contract.holds;
         EXCEPTION WHEN syntax_error_or_access_rule_violation THEN
-            -- A column the read names and the table lost fails its parse before the
-            -- check folded into its plan runs (see contract_holds()): the explicit
-            -- check names it; anything else is raised as it was.
-            PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);   -- (the check's own names)
-            PERFORM catalog_sync.assert_contracts(v_relids, v_tables);
+            -- a lost column, named
+            PERFORM catalog_sync.explain_failed_read(v_relids, v_tables);
             RAISE;
         END;
         PERFORM pg_catalog.set_config('lock_timeout', v_lock_timeout, true);

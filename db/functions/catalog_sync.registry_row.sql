@@ -39,10 +39,7 @@ BEGIN
         FROM contract CROSS JOIN ONLY public.tenants_tenant AS t
         WHERE contract.holds AND t.id = p_tenant_id;
     EXCEPTION WHEN syntax_error_or_access_rule_violation THEN
-        -- A column the read names and the table lost fails its parse before the
-        -- check folded into its plan runs (see contract_holds()): the explicit
-        -- check names it; anything else is raised as it was.
-        PERFORM catalog_sync.assert_registry();
+        PERFORM catalog_sync.assert_registry();   -- a lost column, named (see explain_failed_read())
         RAISE;
     END;
     PERFORM pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
