@@ -791,14 +791,16 @@ def _masked_password(word: str) -> str:
 def _secrets(words: Sequence[str]) -> list[tuple[str, str]]:
     """(form, masked form) for each argument that carries a password, in every spelling an output may
     quote it in: as typed, Python's repr, JSON's escapes, SQL's doubled quotes, control characters
-    as '?'. A word that ends in a password (a URL without its '@', `password=x`) takes the next word
-    with it, unless that is an option: the shell split a password at a space."""
+    as '?'. A word that ends in an unfinished password (a URL without its '@', an unterminated quote
+    after password=) takes the next word with it, unless that is an option: the shell split the
+    password at a space. (A complete `password=x` at the end of a word does not: the next word is
+    more likely a schema than the rest of a password.)"""
     pairs: list[tuple[str, str]] = []
     follows = False
     for word in words:
         masked = "***" if follows and not word.startswith("-") else _masked_password(word)
         follows = masked != word and (re.search(r"://[^:/@]*:\*\*\*$", masked) is not None
-                                      or re.search(r"password\s*=\s*\*\*\*$", masked, re.I) is not None)
+                                      or re.search(r"password\s*=\s*'(?:[^'\\]|\\.)*$", word, re.I) is not None)
         if masked == word:
             continue
         for form, hidden in ((word, masked), (repr(word)[1:-1], repr(masked)[1:-1]),
