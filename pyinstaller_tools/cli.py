@@ -326,12 +326,19 @@ def cmd_attach(args: argparse.Namespace) -> int:
             if remark:
                 print(f"note: {remark}", file=sys.stderr)
             _warn_without_protection(conn, args.tenant_role)
+        states = operations.attach_states(conn, schemas)
         result = operations.attach(conn, schemas, args.chunk_size, progress, jobs=args.jobs,
                                    connect=connect_bounded, lock_timeout=args.lock_timeout)
     print(f"attached {result.schemas} schema(s): {result.changed} trigger(s) created, replaced or dropped, "
           f"{result.schemas_unchanged} schema(s) already up to date")
-    if result.changed:
-        print("run `catalog-sync backfill` to publish the rows that existed before attach")
+    new = [s for s in schemas if states.get(s) != "attached" and s not in set(result.busy)]
+    if new:
+        print(f"run `catalog-sync backfill` to publish the rows that existed before attach ({_first(new)})")
+    elif result.changed:
+        # (DBA walkthrough, twenty-fifth session: after an upgrade that only replaced an outdated trigger, it
+        # asked for a backfill that verify showed was not needed)
+        print("triggers of attached schemas replaced: run `catalog-sync verify`; a write made while one was "
+              "missing or outdated shows there, and verify --repair re-syncs it")
     left_out = []
     if result.busy:
         left_out.append(f"{len(result.busy)} busy ({operations.lock_held('their tables', args.lock_timeout)}): "
@@ -614,6 +621,20 @@ def cmd_protect(args: argparse.Namespace) -> int:
         if count is not None:
             state = "restricted to the machinery and application roles" if not args.off else "back to PUBLIC"
             print(f"advisory-lock functions ({count[0]}) {state}")
+        if not args.off:
+            # (DBA walkthrough, twenty-fifth session: with the application role an installer, as "Who runs
+            # what" suggests for attaching from its hook, every documented refusal passed unchecked)
+            owner = conn.execute(
+                "SELECT pg_catalog.quote_ident(r.rolname) FROM pg_catalog.pg_class c "
+                "JOIN pg_catalog.pg_roles r ON r.oid = c.relowner "
+                "WHERE c.oid = 'public.tenants_tenant'::pg_catalog.regclass AND NOT r.rolsuper "
+                "AND pg_catalog.pg_has_role(r.oid, 'catalog_sync_installer', 'MEMBER')").fetchone()
+            if owner:
+                progress(f"note: {owner[0]}, the owner of public.tenants_tenant (the application role), is a member "
+                         "of catalog_sync_installer, and protect does not check installers: the application's "
+                         "migrations pass unchecked. To have them checked, run catalog-sync as another role granted "
+                         f"catalog_sync_installer and REVOKE catalog_sync_installer FROM {owner[0]} "
+                         "(docs/operations.md, Protect)")
     return EXIT_OK
 
 

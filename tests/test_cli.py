@@ -185,9 +185,15 @@ def test_attach_all(conn: psycopg.Connection, app: psycopg.Connection, db: Db,
     code, out, err = run(capsys, "attach", "--all", "--chunk-size", "1", dsn=db.dsn())
     assert code == 0, err
     assert "attached 3 schema(s): 32 trigger(s)" in out
+    assert f"run `catalog-sync backfill` to publish the rows that existed before attach ({schema})" in out
     assert "attach: 3/3 schemas" in err  # progress, chunk by chunk
     assert attached(conn) == {ACME: True, GLOBEX: True, schema: True}
     assert triggers_on(conn, schema) == 32
+    # (DBA walkthrough, twenty-fifth session) a trigger of an attached schema replaced asks for verify, not backfill
+    conn.execute(f"SELECT catalog_sync.drop_triggers('{ACME}.ats_jobposting'::regclass)")
+    code, out, err = run(capsys, "attach", "--all", dsn=db.dsn())
+    assert code == 0 and "4 trigger(s) created" in out and "backfill" not in out, (out, err)
+    assert "triggers of attached schemas replaced: run `catalog-sync verify`" in out, out
     # rows that existed before attach wait for the backfill
     assert catalog_count(conn, schema) == 0
     assert run(capsys, "backfill", "--tenant", schema, dsn=db.dsn())[0] == 0
@@ -975,6 +981,22 @@ def test_a_connection_string_given_for_a_schema_is_not_echoed_with_its_password(
     password and all."""
     code, out, err = run(capsys, *argv, dsn=shared.dsn())
     assert code == 2 and "S3cretPw" not in out + err and "***" in out + err, (out, err)
+
+
+def test_protect_says_when_the_application_role_is_an_installer(
+        conn: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[str]) -> None:
+    """(DBA walkthrough, twenty-fifth session) With the application role granted catalog_sync_installer,
+    as "Who runs what" suggests, every refusal protect documents passed: installers are not checked."""
+    code, out, err = run(capsys, "protect", dsn=db.dsn())
+    assert code == 0 and "protection on" in out and "note:" not in err, (out, err)
+    conn.execute("GRANT catalog_sync_installer TO zumodra_app")
+    try:
+        code, out, err = run(capsys, "protect", dsn=db.dsn())
+    finally:       # roles are cluster-wide
+        conn.execute("REVOKE catalog_sync_installer FROM zumodra_app")
+    assert code == 0 and "note: zumodra_app, the owner of public.tenants_tenant (the application role), is a " \
+        "member of catalog_sync_installer, and protect does not check installers" in err, (out, err)
+    assert run(capsys, "protect", "--off", dsn=db.dsn())[0] == 0
 
 
 @pytest.mark.parametrize(("argv", "secret"), [

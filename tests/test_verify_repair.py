@@ -413,10 +413,14 @@ def test_copied_sync_triggers_get_the_fix_that_fits_their_schema(app: psycopg.Co
     ), found
     assert found["tenant_gone.ats_jobcategory"].endswith("catalog-sync detach tenant_gone drops them (run it as the "
                                                          "owner of the tables who is an installer, or as a superuser)")
+    # (DBA walkthrough, twenty-fifth session) writes that fail are high (audit exits 1), inert triggers medium
+    severity = "SELECT severity FROM catalog_sync.audit() WHERE object = 'tenant_gone.ats_jobcategory'"
+    assert conn.execute(severity).fetchone() == ("high",)
     # (red team) a trigger that does not fire makes no write fail
     conn.execute("ALTER TABLE tenant_gone.ats_jobcategory DISABLE TRIGGER USER")
     assert conn.execute("SELECT detail FROM catalog_sync.audit() WHERE object = 'tenant_gone.ats_jobcategory'"
                         ).fetchone()[0].startswith("sync triggers on a table that is not attached: they sync nothing; ")
+    assert conn.execute(severity).fetchone() == ("medium",)
     # (review) one that fires only where changes are replicated in fails there
     name = conn.execute("SELECT min(tgname) FROM pg_trigger WHERE tgrelid = 'tenant_gone.ats_jobcategory'::regclass"
                         ).fetchone()[0]

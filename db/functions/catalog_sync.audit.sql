@@ -298,7 +298,10 @@ BEGIN
                FROM (SELECT DISTINCT u.nspname FROM u) AS x
                CROSS JOIN LATERAL catalog_sync.schema_registration(x.nspname) AS r
                CROSS JOIN LATERAL (SELECT catalog_sync.shell_word(x.nspname) AS word) AS w)
-        SELECT 'medium', 'unregistered_sync_trigger', catalog_sync.qualified_name(u.relid),
+        -- high when every write to the table fails (a schema cloned from an attached
+        -- tenant: DBA walkthrough, twenty-fifth session), medium when they sync nothing
+        SELECT CASE WHEN u.fails IS NOT NULL THEN 'high' ELSE 'medium' END, 'unregistered_sync_trigger',
+               catalog_sync.qualified_name(u.relid),
                CASE WHEN u.fails IS NOT NULL
                     THEN 'sync triggers on a table that is not attached: every write to the table fails'
                          || CASE WHEN u.enabled = 'R' THEN ' under session_replication_role = replica (logical '
