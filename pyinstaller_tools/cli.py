@@ -334,11 +334,12 @@ def cmd_attach(args: argparse.Namespace) -> int:
     new = [s for s in schemas if states.get(s) != "attached" and s not in set(result.busy)]
     if new:
         print(f"run `catalog-sync backfill` to publish the rows that existed before attach ({_first(new)})")
-    elif result.changed:
+    mended = [s for s in result.changed_schemas if states.get(s) == "attached"]
+    if mended:
         # (DBA walkthrough, twenty-fifth session: after an upgrade that only replaced an outdated trigger, it
         # asked for a backfill that verify showed was not needed)
-        print("triggers of attached schemas replaced: run `catalog-sync verify`; a write made while one was "
-              "missing or outdated shows there, and verify --repair re-syncs it")
+        print(f"triggers of attached schemas replaced ({_first(mended)}): run `catalog-sync verify`; a write made "
+              "while one was missing or outdated shows there, and verify --repair re-syncs it")
     left_out = []
     if result.busy:
         left_out.append(f"{len(result.busy)} busy ({operations.lock_held('their tables', args.lock_timeout)}): "
@@ -625,16 +626,19 @@ def cmd_protect(args: argparse.Namespace) -> int:
             # (DBA walkthrough, twenty-fifth session: with the application role an installer, as "Who runs
             # what" suggests for attaching from its hook, every documented refusal passed unchecked)
             owner = conn.execute(
-                "SELECT pg_catalog.quote_ident(r.rolname) FROM pg_catalog.pg_class c "
+                "SELECT pg_catalog.quote_ident(r.rolname), r.rolsuper, "
+                "pg_catalog.pg_has_role(r.oid, 'catalog_sync_installer', 'MEMBER') FROM pg_catalog.pg_class c "
                 "JOIN pg_catalog.pg_roles r ON r.oid = c.relowner "
-                "WHERE c.oid = 'public.tenants_tenant'::pg_catalog.regclass AND NOT r.rolsuper "
-                "AND pg_catalog.pg_has_role(r.oid, 'catalog_sync_installer', 'MEMBER')").fetchone()
-            if owner:
-                progress(f"note: {owner[0]}, the owner of public.tenants_tenant (the application role), is a member "
-                         "of catalog_sync_installer, and protect does not check installers: the application's "
-                         "migrations pass unchecked. To have them checked, run catalog-sync as another role granted "
-                         f"catalog_sync_installer and REVOKE catalog_sync_installer FROM {owner[0]} "
-                         "(docs/operations.md, Protect)")
+                "WHERE c.oid = 'public.tenants_tenant'::pg_catalog.regclass").fetchone()
+            if owner and (owner[1] or owner[2]):
+                what = ("is a superuser, and protect does not check superusers" if owner[1] else
+                        "is a member of catalog_sync_installer (directly or through another role), and protect "
+                        "does not check installers")
+                fix = ("" if owner[1] else
+                       " To have them checked, take that membership away from it and run catalog-sync as a separate "
+                       f"login role granted catalog_sync_installer and {owner[0]} (attach needs the tables' owner).")
+                progress(f"note: {owner[0]}, the owner of public.tenants_tenant (the application role), {what}: the "
+                         f"application's migrations pass unchecked.{fix} (docs/operations.md, Protect)")
     return EXIT_OK
 
 
@@ -812,8 +816,8 @@ def _masked_password(word: str) -> str:
 def _secrets(words: Sequence[str]) -> list[tuple[str, str]]:
     """(form, masked form) for each argument that carries a password, in every spelling an output may
     quote it in: as typed, Python's repr, JSON's escapes, SQL's doubled quotes, control characters
-    as '?'. A word that ends in an unfinished password (a URL without its '@', an unterminated quote
-    after password=) takes the next word with it, unless that is an option: the shell split the
+    as '?'. A word that ends in an unfinished password (a URL without its '@', password= and nothing
+    or an unterminated quote after it) takes the next word with it, unless that is an option: the shell split the
     password at a space. (A complete `password=x` at the end of a word does not: the next word is
     more likely a schema than the rest of a password.)"""
     pairs: list[tuple[str, str]] = []
@@ -821,7 +825,7 @@ def _secrets(words: Sequence[str]) -> list[tuple[str, str]]:
     for word in words:
         masked = "***" if follows and not word.startswith("-") else _masked_password(word)
         follows = masked != word and (re.search(r"://[^:/@]*:\*\*\*$", masked) is not None
-                                      or re.search(r"password\s*=\s*'(?:[^'\\]|\\.)*$", word, re.I) is not None)
+                                      or re.search(r"password\s*=\s*('(?:[^'\\]|\\.)*)?$", word, re.I) is not None)
         if masked == word:
             continue
         for form, hidden in ((word, masked), (repr(word)[1:-1], repr(masked)[1:-1]),

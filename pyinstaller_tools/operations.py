@@ -52,6 +52,7 @@ class AttachResult:
     changed: int = 0
     schemas_unchanged: int = 0
     busy: list[str] = field(default_factory=list)   # not attached: a lock wait timed out
+    changed_schemas: list[str] = field(default_factory=list)   # whose triggers were created, replaced or dropped
 
 
 def require_installed(conn: psycopg.Connection, command: str = "catalog-sync", lock_timeout: str | None = None,
@@ -244,18 +245,18 @@ def set_lock_timeout(conn: psycopg.Connection, lock_timeout: str) -> None:
 
 
 def attach_chunk(conn: psycopg.Connection, chunk: Sequence[str], progress: Progress,
-                 lock_timeout: str = DDL_LOCK_TIMEOUT) -> list[int]:
+                 lock_timeout: str = DDL_LOCK_TIMEOUT) -> list[tuple[str, int]]:
     """attach_schemas() of the chunk (the contract check and registry rows of all its schemas in one
-    call, their schema grants in one statement), in one transaction; triggers changed per schema.
+    call, their schema grants in one statement), in one transaction; (schema, triggers changed) each.
     A deadlock (with autovacuum, or another attaching connection) retries the chunk; a lock wait
     longer than lock_timeout raises LockNotAvailable (nothing of the chunk is attached)."""
     for attempt in range(1, 4):
         try:
             with conn.transaction():
                 set_lock_timeout(conn, lock_timeout)
-                rows = conn.execute("SELECT triggers_changed FROM catalog_sync.attach_schemas(%s::text[])",
+                rows = conn.execute("SELECT schema_name, triggers_changed FROM catalog_sync.attach_schemas(%s::text[])",
                                     (list(chunk),)).fetchall()
-            return [int(r[0]) for r in rows]
+            return [(str(r[0]), int(r[1])) for r in rows]
         except psycopg.errors.DeadlockDetected:
             if attempt == 3:
                 raise
@@ -296,10 +297,11 @@ def attach(conn: psycopg.Connection, schemas: Sequence[str], chunk_size: int, pr
         with printing:
             progress(message)
 
-    def record(chunk: Sequence[str], changed: list[int]) -> None:
+    def record(chunk: Sequence[str], per_schema: list[tuple[str, int]]) -> None:
         with done:
-            result.changed += sum(changed)
-            result.schemas_unchanged += sum(1 for c in changed if c == 0)
+            result.changed += sum(c for _, c in per_schema)
+            result.schemas_unchanged += sum(1 for _, c in per_schema if c == 0)
+            result.changed_schemas += [s for s, c in per_schema if c]
             result.schemas += len(chunk)
             if len(schemas) > chunk_size:
                 locked_progress(f"attach: {result.schemas + len(result.busy)}/{len(schemas)} schemas "
