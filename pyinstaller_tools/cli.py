@@ -16,7 +16,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NoReturn
 
 import psycopg
@@ -197,7 +197,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     if args.revision == "base" or args.revision.startswith("-"):
         raise ToolError(f"migrate only upgrades (--revision {args.revision} would go down); to remove catalog-sync, "
                         "use catalog-sync uninstall --yes")
-    if migrate.resolve_revision(args.revision) is None:
+    target = migrate.resolve_revision(args.revision)
+    if target is None:
         # (DBA re-walk, twenty-fifth session: as an installer, an unknown one was "needs a superuser")
         raise ToolError(f"unknown revision {args.revision} (revisions: {', '.join(migrate.revisions())}, or head)")
     dsn = resolve_dsn(args.dsn)
@@ -217,7 +218,6 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         raise ToolError("catalog_sync is installed but alembic has no record of it (installed from catalog-sync "
                         "install-sql or db/ directly?); remove it with catalog-sync uninstall --yes (it drops the "
                         "catalogs too), then run migrate, attach --all and backfill")
-    target = migrate.resolve_revision(args.revision)
     if not (superuser and superuser[0]) and before != target:
         # (it failed part-way with "must be member of role catalog_sync_owner": docs review, twentieth session;
         # already at the target, there is nothing to do, and a deploy's migrate step passes)
@@ -849,32 +849,31 @@ def _mask(text: str) -> str:
     return text
 
 
+@contextlib.contextmanager
+def _output_errors() -> Iterator[None]:
+    """A failed write to stdout as OutputError; a reader gone stays BrokenPipeError (exit 141)."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except (OSError, ValueError) as exc:
+        raise OutputError(getattr(exc, "strerror", None) or str(exc)) from exc
+
+
 class _GuardedOutput:
-    """sys.stdout, whose failed writes raise OutputError (told apart from any other OSError), and which
-    masks passwords given on the command line."""
+    """sys.stdout (never None: main() refuses a closed one), whose failed writes raise OutputError (told
+    apart from any other OSError), and which masks passwords given on the command line."""
 
     def __init__(self, stream: Any) -> None:
         self._stream = stream
 
     def write(self, text: str) -> int:
-        if self._stream is None:        # (started with stdout closed: `catalog-sync status >&-`)
-            raise OutputError("standard output is closed")
-        try:
+        with _output_errors():
             return int(self._stream.write(_mask(text)))
-        except BrokenPipeError:
-            raise
-        except (OSError, ValueError) as exc:
-            raise OutputError(getattr(exc, "strerror", None) or str(exc)) from exc
 
     def flush(self) -> None:
-        if self._stream is None:
-            return
-        try:
+        with _output_errors():
             self._stream.flush()
-        except BrokenPipeError:
-            raise
-        except (OSError, ValueError) as exc:
-            raise OutputError(getattr(exc, "strerror", None) or str(exc)) from exc
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)

@@ -393,7 +393,7 @@ def catalog_rows(conn: psycopg.Connection, schema: str) -> tuple[int, int, int] 
     None for a schema of no tenant. Reads no table of the tenant."""
     row = conn.execute("SELECT n.jobs, n.providers, n.services FROM catalog_sync.schema_registration(%s) AS g, "
                        "catalog_sync.catalog_row_counts(g.tenant_id) AS n", (schema,)).fetchone()
-    return (int(row[0]), int(row[1]), int(row[2])) if row and row[0] is not None else None
+    return (int(row[0]), int(row[1]), int(row[2])) if row else None      # (catalog_row_counts() is STRICT)
 
 
 # Why repair detaches a tenant itself (catalog_sync.tenant.detached_because): not an opt-out.
