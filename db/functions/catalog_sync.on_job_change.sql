@@ -3,7 +3,16 @@
 -- the argument bound at attach and checked against the registry by TG_RELID.
 -- Work per statement, not per row: find the changed keys, lock the parents the
 -- projection will read, then one set-based statement brings the catalog rows
--- of those keys in line with the projection.
+-- of those keys in line with the projection (sync_job_changes()).
+--
+-- PL/pgSQL compiles a trigger function once per trigger, and each expression a
+-- compiled copy evaluates keeps a cached plan of its own: a pooled backend
+-- pays every statement below once per tenant it writes for (docs/benchmarks.md,
+-- section 8). So the body holds only what must be here: the contract check of
+-- the table (a plan that must be this trigger's, see below) and the reads of
+-- the transition tables (visible in this function only); the rest is in
+-- job_trigger_entry(), job_trigger_checked() and sync_job_changes(), compiled
+-- once per session.
 CREATE OR REPLACE FUNCTION catalog_sync.on_job_change()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -15,24 +24,19 @@ SET row_security = off
 AS $$
 DECLARE
     v_tenant_id  bigint;
+    v_schema     text;
+    v_checked    oid;
     v_ids        bigint[];
     v_masks      integer[];
     v_uuids      uuid[];
     v_left       uuid[];         -- uuids that left their rows (deleted, or changed)
-    v_holders    bigint[];
-    v_holder_categories bigint[];
     v_categories bigint[];
-    v_schema     text;
-    v_checked    oid;
 BEGIN
     -- The trigger's binding and the tenant (a tenant deleted from the registry
-    -- publishes nothing and its writes go on, whatever its tables became).
-    -- guard() asserts READ COMMITTED before it reads anything: under
-    -- REPEATABLE READ the folded check below would read the catalogs on the
-    -- transaction's snapshot, pass a column change committed since, and leave
-    -- that result in the cached plan for the next statement (found in review).
-    -- guard() leaves the contract check of this table to the code below.
-    v_tenant_id := catalog_sync.guard(TG_RELID, TG_NARGS, TG_ARGV[0], 'ats_jobposting', TG_LEVEL, TG_WHEN, false);
+    -- publishes nothing and its writes go on, whatever its tables became), and
+    -- the table's schema, put on the search_path for the check below.
+    SELECT e.tenant_id, e.schema INTO v_tenant_id, v_schema
+    FROM catalog_sync.job_trigger_entry(TG_RELID, TG_NARGS, TG_ARGV[0], TG_LEVEL, TG_WHEN) AS e;
     IF v_tenant_id IS NULL THEN
         RETURN NULL;                    -- the tenant is gone: publish nothing
     END IF;
@@ -43,38 +47,20 @@ BEGIN
     -- in the table's own schema: only when TG_RELID is named so there (the
     -- firing statement's lock keeps it so); the plan also returns the OID it
     -- checked. Anything else (a renamed table) is checked explicitly, as every
-    -- table once was. The search_path holds the tenant's schema for this one
-    -- statement only: it names nothing but the table (every function, type
-    -- and cast schema-qualified), and is pinned again before anything else.
-    v_schema := catalog_sync.schema_naming(catalog_sync.qualified_name(TG_RELID), 'ats_jobposting');
+    -- table once was (job_trigger_checked()). The search_path holds the
+    -- tenant's schema for this one statement only: it names nothing but the
+    -- table (every function, type and cast schema-qualified), and
+    -- job_trigger_checked() pins it again before anything else.
     IF v_schema IS NOT NULL THEN
-        PERFORM pg_catalog.set_config('search_path', 'pg_catalog, ' || v_schema || ', pg_temp', true);
         WITH contract AS MATERIALIZED (
             SELECT catalog_sync.contract_holds('ats_jobposting'::pg_catalog.regclass, 'ats_jobposting') AS holds,
                    'ats_jobposting'::pg_catalog.regclass::pg_catalog.oid AS relid
         )
         SELECT contract.relid INTO v_checked FROM contract WHERE contract.holds;
-        PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     END IF;
-    IF v_checked IS DISTINCT FROM TG_RELID THEN
-        PERFORM catalog_sync.assert_contract(TG_RELID, 'ats_jobposting');   -- raises, naming the problems
-    END IF;
+    PERFORM catalog_sync.job_trigger_checked(TG_RELID, v_checked);
 
-    IF TG_OP = 'TRUNCATE' THEN
-        PERFORM catalog_sync.lock_for_read(v_tenant_id, NULL, NULL);
-        DELETE FROM public.job_catalog WHERE tenant_id = v_tenant_id;
-        RETURN NULL;
-    ELSIF TG_OP = 'INSERT' THEN
-        SELECT array_agg(n.id), array_agg(n.uuid),
-               array_agg(DISTINCT n.category_id) FILTER (WHERE n.category_id IS NOT NULL)
-        INTO v_ids, v_uuids, v_categories
-        FROM new_rows n;
-    ELSIF TG_OP = 'DELETE' THEN
-        SELECT array_agg(o.id), array_agg(o.uuid),
-               array_agg(DISTINCT o.category_id) FILTER (WHERE o.category_id IS NOT NULL)
-        INTO v_ids, v_uuids, v_categories
-        FROM old_rows o;
-    ELSE
+    IF TG_OP = 'UPDATE' THEN
         -- Only rows where an input of the projection changed count: the
         -- columns of catalog_sync.job_source that come from the row (a test
         -- keeps the two lists equal). An update of updated_at or of a
@@ -144,37 +130,19 @@ BEGIN
                      array_agg(ch.old_uuid) FILTER (WHERE ch.old_uuid IS DISTINCT FROM ch.new_uuid
                                                       AND ch.old_uuid IS NOT NULL) AS left_uuids
               FROM ch) AS u;
-        v_uuids := pg_catalog.array_cat(v_uuids, v_left);
+    ELSIF TG_OP = 'INSERT' THEN
+        SELECT array_agg(n.id), array_agg(n.uuid),
+               array_agg(DISTINCT n.category_id) FILTER (WHERE n.category_id IS NOT NULL)
+        INTO v_ids, v_uuids, v_categories
+        FROM new_rows n;
+    ELSIF TG_OP = 'DELETE' THEN
+        SELECT array_agg(o.id), array_agg(o.uuid),
+               array_agg(DISTINCT o.category_id) FILTER (WHERE o.category_id IS NOT NULL)
+        INTO v_ids, v_left, v_categories
+        FROM old_rows o;
     END IF;
-    IF v_ids IS NULL THEN
-        RETURN NULL;                    -- nothing the catalog shows has changed
-    END IF;
-    IF TG_OP = 'DELETE' THEN
-        v_left := v_uuids;
-    END IF;
-    -- A uuid that left these rows may now be another row's (uuid_holders():
-    -- another part of this statement gave it to that row): project that row
-    -- too, its category locked with the others, so that its key is written
-    -- from it or deleted if it is not public, never just deleted.
-    IF v_left IS NOT NULL THEN
-        SELECT h.ids, h.parents INTO v_holders, v_holder_categories
-        FROM catalog_sync.uuid_holders(TG_RELID, 'ats_jobposting', v_left, v_ids) AS h;
-        IF v_holders IS NOT NULL THEN
-            v_ids := v_ids || v_holders;
-            IF v_masks IS NOT NULL THEN         -- every HTML column of theirs sanitized again
-                v_masks := v_masks || pg_catalog.array_fill(15, ARRAY[pg_catalog.cardinality(v_holders)]);
-            END IF;
-            v_categories := v_categories || v_holder_categories;
-        END IF;
-    END IF;
-
-    PERFORM catalog_sync.lock_for_read(v_tenant_id, 'job_category', v_categories);
-    -- A new statement, so a new snapshot: it sees every parent change that
-    -- committed before the locks above were granted. The tables it reads are
-    -- checked after this last wait: the registry and the job and category
-    -- tables by the plans that read them (contract_holds(): made again after
-    -- any change to them), or explicitly before a read planned on the spot.
-    PERFORM catalog_sync.apply_jobs(v_tenant_id, 'ids', v_ids, v_masks, TG_OP = 'UPDATE', v_uuids, NULL, false);
+    PERFORM catalog_sync.sync_job_changes(v_tenant_id, TG_RELID, TG_OP, v_ids, v_masks, v_uuids, v_left,
+                                          v_categories);
     RETURN NULL;
 END
 $$;

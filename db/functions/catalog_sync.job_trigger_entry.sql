@@ -1,0 +1,45 @@
+-- The start of on_job_change(), out of its body: guard() (the trigger, its
+-- binding, the tenant), then the schema in which the table is named
+-- ats_jobposting, which it puts on the search_path
+-- (pg_catalog, <schema>, pg_temp) for the caller's contract check of the
+-- table, a plan the caller caches per trigger. job_trigger_checked() pins the
+-- search_path again. tenant_id NULL: the tenant is gone, publish nothing;
+-- schema NULL: the table is not named so (renamed), the caller checks it
+-- explicitly.
+--
+-- Why a function: PL/pgSQL compiles a trigger function once per trigger, and
+-- every expression a compiled copy evaluates keeps a cached plan of its own
+-- (about 4 kB), so a pooled backend pays each statement of the trigger's body
+-- once per tenant it writes for (docs/benchmarks.md, section 8). This one is
+-- compiled once per session.
+-- Hot path, only ever called inside on_job_change() (EXECUTE is the owner's
+-- alone): no SET clause, so that its set_config() outlives the call.
+CREATE OR REPLACE FUNCTION catalog_sync.job_trigger_entry(
+    p_relid      oid,
+    p_nargs      integer,
+    p_tenant_arg text,
+    p_level      text,
+    p_when       text,
+    OUT tenant_id bigint,
+    OUT schema    text
+)
+LANGUAGE plpgsql VOLATILE   -- it changes the search_path
+AS $$
+BEGIN
+    -- guard() asserts READ COMMITTED before it reads anything: under
+    -- REPEATABLE READ the folded check would read the catalogs on the
+    -- transaction's snapshot, pass a column change committed since, and leave
+    -- that result in the cached plan for the next statement (found in
+    -- review). It leaves the contract check of this table to the caller.
+    tenant_id := catalog_sync.guard(p_relid, p_nargs, p_tenant_arg, 'ats_jobposting', p_level, p_when, false);
+    IF tenant_id IS NULL THEN
+        RETURN;
+    END IF;
+    schema := catalog_sync.schema_naming(catalog_sync.qualified_name(p_relid), 'ats_jobposting');
+    IF schema IS NOT NULL THEN
+        PERFORM pg_catalog.set_config('search_path', 'pg_catalog, ' || schema || ', pg_temp', true);
+    END IF;
+END
+$$;
+ALTER FUNCTION catalog_sync.job_trigger_entry(oid, integer, text, text, text) OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync.job_trigger_entry(oid, integer, text, text, text) FROM PUBLIC;
