@@ -241,6 +241,9 @@ OPERATOR_TRAPS: list[tuple[str, str, str]] = [
     (">", "timestamp with time zone", "timestamp with time zone"),
     ("<=", "timestamp with time zone", "timestamp with time zone"),
     (">=", "oid", "integer"), ("<", "integer", "integer"),
+    # no exact match in pg_catalog (its || is anycompatiblearray's): the tenant's wins wherever its schema is on
+    # the path; the job trigger's helpers concatenate these (review, twenty-sixth session)
+    ("||", "bigint[]", "bigint[]"), ("||", "integer[]", "integer[]"), ("||", "uuid[]", "uuid[]"),
 ]
 SHADOW_RELATIONS = ["tenant", "attached_table", "trigger_spec", "contract_column", "job_catalog", "provider_catalog",
                     "service_catalog", "tenants_tenant", "ats_jobposting", "ats_jobcategory", "ch", "p", "cat", "s",
@@ -262,7 +265,7 @@ def trap_sql(schema: str, evil: str) -> list[str]:
         out.append(f"CREATE FUNCTION {schema}.{name}(bigint) RETURNS void LANGUAGE plpgsql "
                    f"{head}PERFORM pg_catalog.{name}($1); END $$")
     for i, (op, left, right) in enumerate(OPERATOR_TRAPS):
-        result = {"&": "integer", "||": "text", "->>": "text"}.get(op, "boolean")
+        result = left if op == "||" else {"&": "integer", "->>": "text"}.get(op, "boolean")
         out.append(f"CREATE FUNCTION {schema}.evil_op_{i}({left}, {right}) RETURNS {result} LANGUAGE plpgsql "
                    f"{head}RETURN $1 OPERATOR(pg_catalog.{op}) $2; END $$")
         out.append(f"CREATE OPERATOR {schema}.{op} (LEFTARG = {left}, RIGHTARG = {right}, "
@@ -331,6 +334,11 @@ def test_function_and_operator_capture_via_search_path(arena: Arena) -> None:
     update_job(t, ACME, jobs[1]["id"], published_on_career_page=False)
     t.execute(f"UPDATE {ACME}.ats_jobcategory SET name = 'Renamed category' WHERE id = %s", (cat,))
     t.execute(f"DELETE FROM {ACME}.ats_jobposting WHERE id = %s", (jobs[2]["id"],))
+    # a uuid handed on within one statement: the trigger projects the row that holds it (uuid_holders())
+    handed = insert_jobs(t, ACME, [{"title": "Handed on"}, {"title": "Gone"}])
+    t.execute(f"WITH d AS (DELETE FROM {ACME}.ats_jobposting WHERE id = %s RETURNING uuid) "
+              f"UPDATE {ACME}.ats_jobposting SET uuid = (SELECT uuid FROM d) WHERE id = %s",
+              (handed[1]["id"], handed[0]["id"]))
     # the marketplace's writes, each a statement of one row (their reads are static SQL too)
     m = seed_market(t)
     provider, svc_category, skill, service = m.provider, m.category, m.skill, m.service
@@ -344,7 +352,9 @@ def test_function_and_operator_capture_via_search_path(arena: Arena) -> None:
     assert row is not None and row["title"] == "Renamed" and row["category_name"] == "Renamed category"
     assert 'href="javascript' not in row["description"] and "<b>ok</b>" in row["description"]
     assert arena.acme_row(jobs[1]["uuid"]) is None
-    assert arena.acme_count() == 1
+    took_over = arena.acme_row(handed[1]["uuid"])
+    assert took_over is not None and took_over["title"] == "Handed on"
+    assert arena.acme_count() == 2
     published = market.provider_row(su, provider["uuid"])
     assert published is not None and published["display_name"] == "Renamed provider"
     assert published["category_names"] == [svc_category["name"]]

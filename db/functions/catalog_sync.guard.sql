@@ -9,7 +9,8 @@
 -- the owner's alone), so it runs under the caller's pinned search_path and sets
 -- none itself: a SET clause costs a GUC save/restore on every call.
 -- p_check_contract: false when the caller checks the table's contract itself,
--- after this returns and before it reads anything of it (on_job_change(): in a
+-- after this returns and before it reads anything of it (on_job_change(),
+-- through job_trigger_entry(): in a
 -- plan of its own, which PL/pgSQL caches per trigger, so per table: a session
 -- that writes for many tenants in turns does not plan it again, as it does
 -- trigger_table_holds()'s, shared by every table of its kind).

@@ -1,11 +1,11 @@
 -- The start of on_job_change(), out of its body: guard() (the trigger, its
 -- binding, the tenant), then the schema in which the table is named
 -- ats_jobposting, which it puts on the search_path
--- (pg_catalog, <schema>, pg_temp) for the caller's contract check of the
--- table, a plan the caller caches per trigger. job_trigger_checked() pins the
--- search_path again. tenant_id NULL: the tenant is gone, publish nothing;
--- schema NULL: the table is not named so (renamed), the caller checks it
--- explicitly.
+-- (pg_catalog, <schema>, pg_temp) for the caller's next statement: the
+-- contract check of the table, a plan the caller caches per trigger, which
+-- pins the path again as it runs. tenant_id NULL: the tenant is gone, publish
+-- nothing; schema NULL: the table is not named so (renamed), the caller
+-- checks it explicitly; in both cases the path is left as it was.
 --
 -- Why a function: PL/pgSQL compiles a trigger function once per trigger, and
 -- every expression a compiled copy evaluates keeps a cached plan of its own
@@ -13,7 +13,8 @@
 -- once per tenant it writes for (docs/benchmarks.md, section 8). This one is
 -- compiled once per session.
 -- Hot path, only ever called inside on_job_change() (EXECUTE is the owner's
--- alone): no SET clause, so that its set_config() outlives the call.
+-- alone), under its pinned settings: no SET clause, so that its set_config()
+-- outlives the call.
 CREATE OR REPLACE FUNCTION catalog_sync.job_trigger_entry(
     p_relid      oid,
     p_nargs      integer,

@@ -11,8 +11,7 @@
 -- section 8). So the body holds only what must be here: the contract check of
 -- the table (a plan that must be this trigger's, see below) and the reads of
 -- the transition tables (visible in this function only); the rest is in
--- job_trigger_entry(), job_trigger_checked() and sync_job_changes(), compiled
--- once per session.
+-- job_trigger_entry() and sync_job_changes(), compiled once per session.
 CREATE OR REPLACE FUNCTION catalog_sync.on_job_change()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -21,16 +20,19 @@ SET search_path = pg_catalog, pg_temp
 SET jit = off   -- see docs/architecture.md, "No JIT in the sync"
 SET constraint_exclusion = partition   -- see docs/security.md, "Session settings"
 SET row_security = off
+SET plan_cache_mode = force_generic_plan   -- for sync_job_changes(), see there
 AS $$
 DECLARE
     v_tenant_id  bigint;
     v_schema     text;
     v_checked    oid;
+    v_path       text;
     v_ids        bigint[];
     v_masks      integer[];
     v_uuids      uuid[];
-    v_left       uuid[];         -- uuids that left their rows (deleted, or changed)
+    v_left       uuid[];         -- the rows' old uuids (DELETE, UPDATE)
     v_categories bigint[];
+    v_old_categories bigint[];   -- UPDATE
 BEGIN
     -- The trigger's binding and the tenant (a tenant deleted from the registry
     -- publishes nothing and its writes go on, whatever its tables became), and
@@ -47,102 +49,81 @@ BEGIN
     -- in the table's own schema: only when TG_RELID is named so there (the
     -- firing statement's lock keeps it so); the plan also returns the OID it
     -- checked. Anything else (a renamed table) is checked explicitly, as every
-    -- table once was (job_trigger_checked()). The search_path holds the
-    -- tenant's schema for this one statement only: it names nothing but the
-    -- table (every function, type and cast schema-qualified), and
-    -- job_trigger_checked() pins it again before anything else.
+    -- table once was. The search_path holds the tenant's schema for this one
+    -- statement only: job_trigger_entry() put it there, and the statement
+    -- pins the path again as it runs (planned before that, it names nothing
+    -- but the table: every function, type and cast schema-qualified).
     IF v_schema IS NOT NULL THEN
         WITH contract AS MATERIALIZED (
             SELECT catalog_sync.contract_holds('ats_jobposting'::pg_catalog.regclass, 'ats_jobposting') AS holds,
                    'ats_jobposting'::pg_catalog.regclass::pg_catalog.oid AS relid
         )
-        SELECT contract.relid INTO v_checked FROM contract WHERE contract.holds;
+        SELECT (SELECT contract.relid FROM contract WHERE contract.holds),
+               pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true)
+        INTO v_checked, v_path;
     END IF;
-    PERFORM catalog_sync.job_trigger_checked(TG_RELID, v_checked);
+    IF v_checked IS DISTINCT FROM TG_RELID THEN
+        PERFORM catalog_sync.assert_contract(TG_RELID, 'ats_jobposting');   -- raises, naming the problems
+    END IF;
 
+    -- The transition tables, read into arrays, one element per changed row
+    -- (sync_job_changes() groups them: its plans are the session's, these
+    -- are the trigger's). The comments stay outside the statements: their
+    -- text is kept in every compiled copy.
     IF TG_OP = 'UPDATE' THEN
         -- Only rows where an input of the projection changed count: the
         -- columns of catalog_sync.job_source that come from the row (a test
         -- keeps the two lists equal). An update of updated_at or of a
         -- sensitive column costs this comparison and nothing more. The mask
         -- bits say which HTML columns changed (project_jobs() re-sanitizes
-        -- only those). Static SQL: planned once per session and table, and a
-        -- FULL JOIN is always a hash or merge join, linear at any size.
-        WITH ch AS (
-            SELECT coalesce(n.id, o.id) AS id,
-                   -- (another uuid under the same id: an id moved to another
-                   -- job; nothing of the old row's HTML is comparable)
-                   CASE WHEN n.uuid IS DISTINCT FROM o.uuid THEN 15 ELSE
+        -- only those); all four when the uuid changed (an id moved to another
+        -- job: nothing of the old row's HTML is comparable). The last
+        -- comparison catches the same value spelled otherwise (jsonb 1 and
+        -- 1.000, float8 0 and -0): equal by their types' equality, shown
+        -- otherwise (red team, twentieth session; compared_columns() for the
+        -- catalog). Static SQL: planned once per trigger, and a FULL JOIN is
+        -- always a hash or merge join, linear at any size.
+        SELECT array_agg(coalesce(n.id, o.id)),
+               array_agg(CASE WHEN n.uuid IS DISTINCT FROM o.uuid THEN 15 ELSE
                    (CASE WHEN n.description IS DISTINCT FROM o.description THEN 1 ELSE 0 END
                     | CASE WHEN n.responsibilities IS DISTINCT FROM o.responsibilities THEN 2 ELSE 0 END
                     | CASE WHEN n.requirements IS DISTINCT FROM o.requirements THEN 4 ELSE 0 END
-                    | CASE WHEN n.benefits IS DISTINCT FROM o.benefits THEN 8 ELSE 0 END) END AS mask,
-                   n.uuid AS new_uuid, o.uuid AS old_uuid, n.category_id AS new_category, o.category_id AS old_category
-            FROM new_rows n FULL JOIN old_rows o ON o.id = n.id
-            WHERE n.id IS NULL OR o.id IS NULL
-               OR (n.id, n.uuid, n.title, n.slug, n.reference_code, n.category_id, n.job_type,
-                    n.experience_level, n.remote_policy, n.location_city, n.location_state,
-                    n.location_country, n.location_lat, n.location_lng, n.description,
-                    n.responsibilities, n.requirements, n.benefits, n.salary_min, n.salary_max,
-                    n.salary_currency, n.salary_period, n.show_salary, n.required_skills,
-                    n.preferred_skills, n.positions_count, n.team, n.is_featured,
-                    n.application_deadline, n.published_at, n.created_at, n.meta_title,
-                    n.meta_description, n.status, n.published_on_career_page, n.is_internal_only)
-                  IS DISTINCT FROM
-                  (o.id, o.uuid, o.title, o.slug, o.reference_code, o.category_id, o.job_type,
-                    o.experience_level, o.remote_policy, o.location_city, o.location_state,
-                    o.location_country, o.location_lat, o.location_lng, o.description,
-                    o.responsibilities, o.requirements, o.benefits, o.salary_min, o.salary_max,
-                    o.salary_currency, o.salary_period, o.show_salary, o.required_skills,
-                    o.preferred_skills, o.positions_count, o.team, o.is_featured,
-                    o.application_deadline, o.published_at, o.created_at, o.meta_title,
-                    o.meta_description, o.status, o.published_on_career_page, o.is_internal_only)
-               -- the same value spelled otherwise (jsonb 1 and 1.000, float8 0
-               -- and -0): equal by their types' equality, shown otherwise (red
-               -- team, twentieth session; compared_columns() for the catalog)
-               OR (n.required_skills::text, n.preferred_skills::text, n.location_lat::text, n.location_lng::text)
-                  IS DISTINCT FROM
-                  (o.required_skills::text, o.preferred_skills::text, o.location_lat::text, o.location_lng::text)
-        )
-        -- ids and masks from one aggregation pass: aligned, and no sort (of
-        -- 100,000 rows for a 100,000-row statement). An id can come twice: a
-        -- cascading foreign key's updates join the statement's transition
-        -- tables (old and new version of a row the statement itself
-        -- changed); once is enough (the reader reads the row as it is now),
-        -- with the masks or-ed, else the upsert would meet the row twice.
-        SELECT a.ids, a.masks,
-               -- every key the catalog may hold for these rows, in one pass
-               -- (a duplicate costs nothing downstream, a sort of 200,000
-               -- keys does): the new uuids, and those that left their rows
-               u.new_uuids, u.left_uuids,
-               -- each category once (lock_for_read() counts them); each
-               -- column grouped on its own, so hashed: a job statement names
-               -- few categories
-               (SELECT array_agg(y.c)
-                FROM (SELECT ch.new_category FROM ch WHERE ch.new_category IS NOT NULL GROUP BY ch.new_category
-                      UNION
-                      SELECT ch.old_category FROM ch WHERE ch.old_category IS NOT NULL GROUP BY ch.old_category)
-                     AS y (c))
-        INTO v_ids, v_masks, v_uuids, v_left, v_categories
-        FROM (SELECT array_agg(d.id) AS ids, array_agg(d.mask) AS masks
-              FROM (SELECT ch.id, bit_or(ch.mask) AS mask FROM ch GROUP BY ch.id) AS d) AS a,
-             (SELECT array_agg(ch.new_uuid) FILTER (WHERE ch.new_uuid IS NOT NULL) AS new_uuids,
-                     array_agg(ch.old_uuid) FILTER (WHERE ch.old_uuid IS DISTINCT FROM ch.new_uuid
-                                                      AND ch.old_uuid IS NOT NULL) AS left_uuids
-              FROM ch) AS u;
+                    | CASE WHEN n.benefits IS DISTINCT FROM o.benefits THEN 8 ELSE 0 END) END),
+               array_agg(n.uuid), array_agg(o.uuid), array_agg(n.category_id), array_agg(o.category_id)
+        INTO v_ids, v_masks, v_uuids, v_left, v_categories, v_old_categories
+        FROM new_rows n FULL JOIN old_rows o ON o.id = n.id
+        WHERE n.id IS NULL OR o.id IS NULL
+           OR (n.id, n.uuid, n.title, n.slug, n.reference_code, n.category_id, n.job_type,
+                n.experience_level, n.remote_policy, n.location_city, n.location_state,
+                n.location_country, n.location_lat, n.location_lng, n.description,
+                n.responsibilities, n.requirements, n.benefits, n.salary_min, n.salary_max,
+                n.salary_currency, n.salary_period, n.show_salary, n.required_skills,
+                n.preferred_skills, n.positions_count, n.team, n.is_featured,
+                n.application_deadline, n.published_at, n.created_at, n.meta_title,
+                n.meta_description, n.status, n.published_on_career_page, n.is_internal_only)
+              IS DISTINCT FROM
+              (o.id, o.uuid, o.title, o.slug, o.reference_code, o.category_id, o.job_type,
+                o.experience_level, o.remote_policy, o.location_city, o.location_state,
+                o.location_country, o.location_lat, o.location_lng, o.description,
+                o.responsibilities, o.requirements, o.benefits, o.salary_min, o.salary_max,
+                o.salary_currency, o.salary_period, o.show_salary, o.required_skills,
+                o.preferred_skills, o.positions_count, o.team, o.is_featured,
+                o.application_deadline, o.published_at, o.created_at, o.meta_title,
+                o.meta_description, o.status, o.published_on_career_page, o.is_internal_only)
+           OR (n.required_skills::text, n.preferred_skills::text, n.location_lat::text, n.location_lng::text)
+              IS DISTINCT FROM
+              (o.required_skills::text, o.preferred_skills::text, o.location_lat::text, o.location_lng::text);
     ELSIF TG_OP = 'INSERT' THEN
-        SELECT array_agg(n.id), array_agg(n.uuid),
-               array_agg(DISTINCT n.category_id) FILTER (WHERE n.category_id IS NOT NULL)
+        SELECT array_agg(n.id), array_agg(n.uuid), array_agg(n.category_id)
         INTO v_ids, v_uuids, v_categories
         FROM new_rows n;
     ELSIF TG_OP = 'DELETE' THEN
-        SELECT array_agg(o.id), array_agg(o.uuid),
-               array_agg(DISTINCT o.category_id) FILTER (WHERE o.category_id IS NOT NULL)
+        SELECT array_agg(o.id), array_agg(o.uuid), array_agg(o.category_id)
         INTO v_ids, v_left, v_categories
         FROM old_rows o;
     END IF;
     PERFORM catalog_sync.sync_job_changes(v_tenant_id, TG_RELID, TG_OP, v_ids, v_masks, v_uuids, v_left,
-                                          v_categories);
+                                          v_categories, v_old_categories);
     RETURN NULL;
 END
 $$;
