@@ -655,6 +655,35 @@ def test_a_provider_uuid_handed_on_within_one_statement(app: psycopg.Connection,
     clean(conn)
 
 
+@pytest.mark.parametrize("table", ["services_service", "services_serviceprovider"])
+def test_a_row_twice_in_the_transition_table_is_synced_once(app: psycopg.Connection, conn: psycopg.Connection,
+                                                            table: str) -> None:
+    """BUG (twenty-sixth session; fixed for jobs in an earlier one): a cascading foreign key of the
+    tenant's own puts a service or provider into the statement's transition tables twice, with different
+    values (its title or display name, cascaded from a side table). The marketplace triggers passed the
+    id twice, and the upsert failed the tenant's statement ("ON CONFLICT DO UPDATE command cannot affect
+    row a second time"); now the ids are grouped (sync_changes()), as for jobs."""
+    provider, (service,) = provider_with_services(app, count=1)
+    row, column, changed = ((service, "title", "short_description") if table == "services_service"
+                            else (provider, "display_name", "tagline"))
+    app.execute(f"CREATE TABLE {ACME}.side (row_id bigint, t varchar(200), UNIQUE (row_id, t))")
+    app.execute(f"INSERT INTO {ACME}.side VALUES (%s, %s)", (row["id"], row[column]))
+    app.execute(f"ALTER TABLE {ACME}.{table} ADD FOREIGN KEY (id, {column}) "
+                f"REFERENCES {ACME}.side (row_id, t) ON UPDATE CASCADE")
+    app.execute(f"WITH c AS (UPDATE {ACME}.side SET t = 'Cascaded' WHERE row_id = %s RETURNING 1) "
+                f"UPDATE {ACME}.{table} SET {changed} = 'Changed' WHERE id = %s AND (SELECT count(*) FROM c) > 0",
+                (row["id"], row["id"]))
+    published = service_row(conn, service["uuid"])
+    assert published is not None
+    if table == "services_service":
+        assert (published["title"], published["short_description"]) == ("Cascaded", "Changed")
+    else:
+        assert published["provider_display_name"] == "Cascaded"
+        shown = provider_row(conn, provider["uuid"])
+        assert shown is not None and (shown["display_name"], shown["tagline"]) == ("Cascaded", "Changed")
+    clean(conn)
+
+
 def test_link_table_truncate_reprojects_providers(app: psycopg.Connection, conn: psycopg.Connection) -> None:
     cat, skill = insert_service_category(app, ACME), insert_skill(app, ACME)
     provider, services = provider_with_services(app, count=1)

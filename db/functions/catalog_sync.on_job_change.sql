@@ -3,7 +3,7 @@
 -- the argument bound at attach and checked against the registry by TG_RELID.
 -- Work per statement, not per row: find the changed keys, lock the parents the
 -- projection will read, then one set-based statement brings the catalog rows
--- of those keys in line with the projection (sync_job_changes()).
+-- of those keys in line with the projection (sync_changes()).
 --
 -- PL/pgSQL compiles a trigger function once per trigger, and each expression a
 -- compiled copy evaluates keeps a cached plan of its own: a pooled backend
@@ -11,7 +11,7 @@
 -- section 8). So the body holds only what must be here: the contract check of
 -- the table (a plan that must be this trigger's, see below) and the reads of
 -- the transition tables (visible in this function only); the rest is in
--- job_trigger_entry() and sync_job_changes(), compiled once per session.
+-- job_trigger_entry() and sync_changes(), compiled once per session.
 CREATE OR REPLACE FUNCTION catalog_sync.on_job_change()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -20,7 +20,7 @@ SET search_path = pg_catalog, pg_temp
 SET jit = off   -- see docs/architecture.md, "No JIT in the sync"
 SET constraint_exclusion = partition   -- see docs/security.md, "Session settings"
 SET row_security = off
-SET plan_cache_mode = force_generic_plan   -- for sync_job_changes(), see there
+SET plan_cache_mode = force_generic_plan   -- for sync_changes(), see there
 AS $$
 DECLARE
     v_tenant_id  bigint;
@@ -67,7 +67,7 @@ BEGIN
     END IF;
 
     -- The transition tables, read into arrays, one element per changed row
-    -- (sync_job_changes() groups them: its plans are the session's, these
+    -- (sync_changes() groups them: its plans are the session's, these
     -- are the trigger's). The comments stay outside the statements: their
     -- text is kept in every compiled copy.
     IF TG_OP = 'UPDATE' THEN
@@ -122,8 +122,8 @@ BEGIN
         INTO v_ids, v_left, v_categories
         FROM old_rows o;
     END IF;
-    PERFORM catalog_sync.sync_job_changes(v_tenant_id, TG_RELID, TG_OP, v_ids, v_masks, v_uuids, v_left,
-                                          v_categories, v_old_categories);
+    PERFORM catalog_sync.sync_changes(v_tenant_id, TG_RELID, 'ats_jobposting', TG_OP, v_ids, v_masks, v_uuids,
+                                      v_left, v_categories, v_old_categories, NULL, NULL);
     RETURN NULL;
 END
 $$;

@@ -1,0 +1,139 @@
+-- The rest of the sync triggers of the job, service and provider tables
+-- (on_job_change(), on_service_change(), on_provider_change()), once they
+-- have read their transition tables into arrays, one element per changed row
+-- (aligned): p_ids (row ids), p_masks (HTML masks, UPDATE only: the bits of
+-- the HTML columns that changed), p_uuids (the rows' new uuids: INSERT,
+-- UPDATE), p_left (their old uuids: DELETE, UPDATE), p_parents and p_parents2
+-- (the parents the projection reads: new ones; old ones on DELETE) and
+-- p_old_parents, p_old_parents2 (old ones, UPDATE). Groups them, locks the
+-- parents, then one set-based statement per catalog brings the catalog rows
+-- of those keys in line with the projection. TRUNCATE: every catalog row of
+-- the tenant the table feeds goes.
+--
+--   p_source_table            parents (lock kind)            parents2 (lock kind)
+--   ats_jobposting            category (job_category)        -
+--   services_service          provider (provider)            category (service_category)
+--   services_serviceprovider  - (sync_providers() locks)     -
+--
+-- Out of the trigger functions' bodies so that it is compiled, and its plans
+-- cached, once per session, not once per trigger (PL/pgSQL compiles a trigger
+-- function per trigger: docs/benchmarks.md, section 8). Hot path, only ever
+-- called inside those SECURITY DEFINER triggers, under their pinned settings
+-- (EXECUTE is the owner's alone): no SET clause. Its static queries run with
+-- the triggers' plan_cache_mode = force_generic_plan: planned once per
+-- session (left to choose, the plan cache would plan them again for every
+-- statement: a custom plan knows the array lengths, so always looks cheaper).
+CREATE OR REPLACE FUNCTION catalog_sync.sync_changes(
+    p_tenant_id     bigint,
+    p_relid         oid,
+    p_source_table  name,
+    p_op            text,
+    p_ids           bigint[],
+    p_masks         integer[],
+    p_uuids         uuid[],
+    p_left          uuid[],
+    p_parents       bigint[],
+    p_old_parents   bigint[],
+    p_parents2      bigint[],
+    p_old_parents2  bigint[]
+)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+    v_holders          bigint[];
+    v_holder_parents   bigint[];
+    v_holder_parents2  bigint[];
+BEGIN
+    IF p_op = 'TRUNCATE' THEN
+        PERFORM catalog_sync.lock_for_read(p_tenant_id, NULL, NULL);
+        IF p_source_table = 'ats_jobposting' THEN
+            DELETE FROM public.job_catalog WHERE tenant_id = p_tenant_id;
+        ELSE
+            DELETE FROM public.service_catalog WHERE tenant_id = p_tenant_id;
+            IF p_source_table = 'services_serviceprovider' THEN
+                DELETE FROM public.provider_catalog WHERE tenant_id = p_tenant_id;
+            END IF;
+        END IF;
+        RETURN;
+    END IF;
+    IF p_ids IS NULL THEN
+        RETURN;                         -- nothing the catalogs show has changed
+    END IF;
+    IF p_op = 'UPDATE' THEN
+        -- An id can come twice: a cascading foreign key's updates join the
+        -- statement's transition tables (old and new version of a row the
+        -- statement itself changed); once is enough (the reader reads the row
+        -- as it is now), with the masks or-ed, else the upsert would meet the
+        -- row twice ("cannot affect row a second time"). Ids and masks from
+        -- one aggregation pass: aligned, and no sort (of 100,000 rows for a
+        -- 100,000-row statement).
+        SELECT pg_catalog.array_agg(d.id), pg_catalog.array_agg(d.mask) INTO p_ids, p_masks
+        FROM (SELECT k.id, pg_catalog.bit_or(k.mask) AS mask
+              FROM ROWS FROM (pg_catalog.unnest(p_ids), pg_catalog.unnest(p_masks)) AS k (id, mask)
+              GROUP BY k.id) AS d;
+        -- Every key the catalog may hold for these rows, in one pass (a
+        -- duplicate costs nothing downstream, a sort of 200,000 keys does):
+        -- the new uuids, and the old ones that left their rows.
+        SELECT pg_catalog.array_agg(k.new_uuid) FILTER (WHERE k.new_uuid IS NOT NULL),
+               pg_catalog.array_agg(k.old_uuid) FILTER (WHERE k.old_uuid IS DISTINCT FROM k.new_uuid
+                                                        AND k.old_uuid IS NOT NULL)
+        INTO p_uuids, p_left
+        FROM ROWS FROM (pg_catalog.unnest(p_uuids), pg_catalog.unnest(p_left)) AS k (new_uuid, old_uuid);
+    END IF;
+    -- Each parent once (lock_for_read() counts them), grouped, so hashed: a
+    -- statement names few parents.
+    SELECT (SELECT pg_catalog.array_agg(c.id)
+            FROM (SELECT u.id FROM pg_catalog.unnest(pg_catalog.array_cat(p_parents, p_old_parents)) AS u (id)
+                  WHERE u.id IS NOT NULL GROUP BY u.id) AS c),
+           (SELECT pg_catalog.array_agg(c.id)
+            FROM (SELECT u.id FROM pg_catalog.unnest(pg_catalog.array_cat(p_parents2, p_old_parents2)) AS u (id)
+                  WHERE u.id IS NOT NULL GROUP BY u.id) AS c)
+    INTO p_parents, p_parents2;
+    -- A uuid that left these rows may now be another row's (uuid_holders():
+    -- another part of this statement gave it to that row): project that row
+    -- too, its parents locked with the others, so that its key is written
+    -- from it or deleted if it is not public, never just deleted.
+    IF p_left IS NOT NULL THEN
+        SELECT h.ids, h.parents, h.parents2 INTO v_holders, v_holder_parents, v_holder_parents2
+        FROM catalog_sync.uuid_holders(p_relid, p_source_table, p_left, p_ids) AS h;
+        IF v_holders IS NOT NULL THEN
+            p_ids := pg_catalog.array_cat(p_ids, v_holders);
+            IF p_masks IS NOT NULL THEN         -- every HTML column of theirs sanitized again
+                p_masks := pg_catalog.array_cat(p_masks, pg_catalog.array_fill(
+                    CASE WHEN p_source_table = 'ats_jobposting' THEN 15 ELSE 1 END,
+                    ARRAY[pg_catalog.cardinality(v_holders)]));
+            END IF;
+            p_parents := pg_catalog.array_cat(p_parents, v_holder_parents);
+            p_parents2 := pg_catalog.array_cat(p_parents2, v_holder_parents2);
+        END IF;
+    END IF;
+
+    -- After the locks, each apply is a new statement, so a new snapshot: it
+    -- sees every parent change that committed before the locks were granted.
+    -- The tables it reads are checked after this last wait: by the plans that
+    -- read them (contract_holds(): made again after any change to them), or
+    -- explicitly before a read planned on the spot.
+    IF p_source_table = 'ats_jobposting' THEN
+        PERFORM catalog_sync.lock_for_read(p_tenant_id, 'job_category', p_parents);
+        PERFORM catalog_sync.apply_jobs(p_tenant_id, 'ids', p_ids, p_masks, p_op = 'UPDATE',
+                                        pg_catalog.array_cat(p_uuids, p_left), NULL, false);
+    ELSIF p_source_table = 'services_service' THEN
+        PERFORM catalog_sync.lock_for_read(p_tenant_id, 'provider', p_parents);
+        PERFORM catalog_sync.lock_for_read(p_tenant_id, 'service_category', p_parents2);
+        PERFORM catalog_sync.apply_services(p_tenant_id, 'ids', p_ids, p_masks, p_op = 'UPDATE',
+                                            pg_catalog.array_cat(p_uuids, p_left), NULL, false);
+    ELSE
+        -- services_serviceprovider: sync_providers() locks the providers and
+        -- their parents, re-projects them and their services
+        PERFORM catalog_sync.sync_providers(p_tenant_id, p_ids, p_masks, pg_catalog.array_cat(p_uuids, p_left),
+                                            p_op = 'UPDATE', NULL, NULL, true);
+    END IF;
+END
+$$;
+ALTER FUNCTION catalog_sync.sync_changes(bigint, oid, name, text, bigint[], integer[], uuid[], uuid[],
+                                         bigint[], bigint[], bigint[], bigint[])
+    OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync.sync_changes(bigint, oid, name, text, bigint[], integer[], uuid[], uuid[],
+                                                 bigint[], bigint[], bigint[], bigint[])
+    FROM PUBLIC;
