@@ -241,9 +241,11 @@ OPERATOR_TRAPS: list[tuple[str, str, str]] = [
     (">", "timestamp with time zone", "timestamp with time zone"),
     ("<=", "timestamp with time zone", "timestamp with time zone"),
     (">=", "oid", "integer"), ("<", "integer", "integer"),
-    # no exact match in pg_catalog (its || is anycompatiblearray's): the tenant's wins wherever its schema is on
-    # the path; the job trigger's helpers concatenate these (review, twenty-sixth session)
+    # no exact match in pg_catalog (its || are anycompatiblearray's and textanycat): the tenant's wins wherever its
+    # schema is on the path; sync_providers() concatenates arrays, lock_key() text and bigint, on every sync write
+    # (review, twenty-sixth session: the job trigger leaves its schema on the path for one statement)
     ("||", "bigint[]", "bigint[]"), ("||", "integer[]", "integer[]"), ("||", "uuid[]", "uuid[]"),
+    ("||", "text", "bigint"),
 ]
 SHADOW_RELATIONS = ["tenant", "attached_table", "trigger_spec", "contract_column", "job_catalog", "provider_catalog",
                     "service_catalog", "tenants_tenant", "ats_jobposting", "ats_jobcategory", "ch", "p", "cat", "s",

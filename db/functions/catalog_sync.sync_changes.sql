@@ -23,6 +23,14 @@
 -- the triggers' plan_cache_mode = force_generic_plan: planned once per
 -- session (left to choose, the plan cache would plan them again for every
 -- statement: a custom plan knows the array lengths, so always looks cheaper).
+-- VOLATILE on purpose: each apply after the lock waits is then a new
+-- statement with a new snapshot (a STABLE function reuses its caller's).
+-- (Its forms during the twenty-sixth session, which a development database
+-- may hold, are dropped.)
+DROP FUNCTION IF EXISTS catalog_sync.sync_job_changes(bigint, oid, text, bigint[], integer[], uuid[], uuid[], bigint[]);
+DROP FUNCTION IF EXISTS catalog_sync.sync_job_changes(bigint, oid, text, bigint[], integer[], uuid[], uuid[], bigint[],
+                                                      bigint[]);
+DROP FUNCTION IF EXISTS catalog_sync.job_trigger_checked(oid, oid);
 CREATE OR REPLACE FUNCTION catalog_sync.sync_changes(
     p_tenant_id     bigint,
     p_relid         oid,
@@ -60,36 +68,51 @@ BEGIN
     IF p_ids IS NULL THEN
         RETURN;                         -- nothing the catalogs show has changed
     END IF;
-    IF p_op = 'UPDATE' THEN
-        -- An id can come twice: a cascading foreign key's updates join the
-        -- statement's transition tables (old and new version of a row the
-        -- statement itself changed); once is enough (the reader reads the row
-        -- as it is now), with the masks or-ed, else the upsert would meet the
-        -- row twice ("cannot affect row a second time"). Ids and masks from
-        -- one aggregation pass: aligned, and no sort (of 100,000 rows for a
-        -- 100,000-row statement).
-        SELECT pg_catalog.array_agg(d.id), pg_catalog.array_agg(d.mask) INTO p_ids, p_masks
-        FROM (SELECT k.id, pg_catalog.bit_or(k.mask) AS mask
-              FROM ROWS FROM (pg_catalog.unnest(p_ids), pg_catalog.unnest(p_masks)) AS k (id, mask)
-              GROUP BY k.id) AS d;
-        -- Every key the catalog may hold for these rows, in one pass (a
-        -- duplicate costs nothing downstream, a sort of 200,000 keys does):
-        -- the new uuids, and the old ones that left their rows.
-        SELECT pg_catalog.array_agg(k.new_uuid) FILTER (WHERE k.new_uuid IS NOT NULL),
-               pg_catalog.array_agg(k.old_uuid) FILTER (WHERE k.old_uuid IS DISTINCT FROM k.new_uuid
-                                                        AND k.old_uuid IS NOT NULL)
-        INTO p_uuids, p_left
-        FROM ROWS FROM (pg_catalog.unnest(p_uuids), pg_catalog.unnest(p_left)) AS k (new_uuid, old_uuid);
+    IF pg_catalog.cardinality(p_ids) = 1 THEN
+        -- One row, a single-row write: nothing to group, and a few simple
+        -- expressions cost less than the queries below. Its old and new
+        -- parent may be the same (lock_for_read() locks each once).
+        IF p_op = 'UPDATE' THEN
+            IF p_left[1] IS NOT DISTINCT FROM p_uuids[1] THEN
+                p_left := NULL;             -- its uuid did not change
+            END IF;
+            p_uuids := pg_catalog.array_remove(p_uuids, NULL);
+            p_left := pg_catalog.array_remove(p_left, NULL);
+        END IF;
+        p_parents := pg_catalog.array_remove(pg_catalog.array_cat(p_parents, p_old_parents), NULL);
+        p_parents2 := pg_catalog.array_remove(pg_catalog.array_cat(p_parents2, p_old_parents2), NULL);
+    ELSE
+        IF p_op = 'UPDATE' THEN
+            -- An id can come twice: a cascading foreign key's updates join the
+            -- statement's transition tables (old and new version of a row the
+            -- statement itself changed); once is enough (the reader reads the row
+            -- as it is now), with the masks or-ed, else the upsert would meet the
+            -- row twice ("cannot affect row a second time"). Ids and masks from
+            -- one aggregation pass: aligned, and no sort (of 100,000 rows for a
+            -- 100,000-row statement).
+            SELECT pg_catalog.array_agg(d.id), pg_catalog.array_agg(d.mask) INTO p_ids, p_masks
+            FROM (SELECT k.id, pg_catalog.bit_or(k.mask) AS mask
+                  FROM ROWS FROM (pg_catalog.unnest(p_ids), pg_catalog.unnest(p_masks)) AS k (id, mask)
+                  GROUP BY k.id) AS d;
+            -- Every key the catalog may hold for these rows, in one pass (a
+            -- duplicate costs nothing downstream, a sort of 200,000 keys does):
+            -- the new uuids, and the old ones that left their rows.
+            SELECT pg_catalog.array_agg(k.new_uuid) FILTER (WHERE k.new_uuid IS NOT NULL),
+                   pg_catalog.array_agg(k.old_uuid) FILTER (WHERE k.old_uuid IS DISTINCT FROM k.new_uuid
+                                                            AND k.old_uuid IS NOT NULL)
+            INTO p_uuids, p_left
+            FROM ROWS FROM (pg_catalog.unnest(p_uuids), pg_catalog.unnest(p_left)) AS k (new_uuid, old_uuid);
+        END IF;
+        -- Each parent once (lock_for_read() counts them), grouped, so hashed: a
+        -- statement names few parents.
+        SELECT (SELECT pg_catalog.array_agg(c.id)
+                FROM (SELECT u.id FROM pg_catalog.unnest(pg_catalog.array_cat(p_parents, p_old_parents)) AS u (id)
+                      WHERE u.id IS NOT NULL GROUP BY u.id) AS c),
+               (SELECT pg_catalog.array_agg(c.id)
+                FROM (SELECT u.id FROM pg_catalog.unnest(pg_catalog.array_cat(p_parents2, p_old_parents2)) AS u (id)
+                      WHERE u.id IS NOT NULL GROUP BY u.id) AS c)
+        INTO p_parents, p_parents2;
     END IF;
-    -- Each parent once (lock_for_read() counts them), grouped, so hashed: a
-    -- statement names few parents.
-    SELECT (SELECT pg_catalog.array_agg(c.id)
-            FROM (SELECT u.id FROM pg_catalog.unnest(pg_catalog.array_cat(p_parents, p_old_parents)) AS u (id)
-                  WHERE u.id IS NOT NULL GROUP BY u.id) AS c),
-           (SELECT pg_catalog.array_agg(c.id)
-            FROM (SELECT u.id FROM pg_catalog.unnest(pg_catalog.array_cat(p_parents2, p_old_parents2)) AS u (id)
-                  WHERE u.id IS NOT NULL GROUP BY u.id) AS c)
-    INTO p_parents, p_parents2;
     -- A uuid that left these rows may now be another row's (uuid_holders():
     -- another part of this statement gave it to that row): project that row
     -- too, its parents locked with the others, so that its key is written
