@@ -52,6 +52,7 @@ DECLARE
     v_holders          bigint[];
     v_holder_parents   bigint[];
     v_holder_parents2  bigint[];
+    v_keys             uuid[];       -- every key the catalog may hold for these rows
 BEGIN
     IF p_op = 'TRUNCATE' THEN
         PERFORM catalog_sync.lock_for_read(p_tenant_id, NULL, NULL);
@@ -68,51 +69,36 @@ BEGIN
     IF p_ids IS NULL THEN
         RETURN;                         -- nothing the catalogs show has changed
     END IF;
-    IF pg_catalog.cardinality(p_ids) = 1 THEN
-        -- One row, a single-row write: nothing to group, and a few simple
-        -- expressions cost less than the queries below. Its old and new
-        -- parent may be the same (lock_for_read() locks each once).
-        IF p_op = 'UPDATE' THEN
-            IF p_left[1] IS NOT DISTINCT FROM p_uuids[1] THEN
-                p_left := NULL;             -- its uuid did not change
-            END IF;
-            p_uuids := pg_catalog.array_remove(p_uuids, NULL);
-            p_left := pg_catalog.array_remove(p_left, NULL);
-        END IF;
-        p_parents := pg_catalog.array_remove(pg_catalog.array_cat(p_parents, p_old_parents), NULL);
-        p_parents2 := pg_catalog.array_remove(pg_catalog.array_cat(p_parents2, p_old_parents2), NULL);
-    ELSE
-        IF p_op = 'UPDATE' THEN
-            -- An id can come twice: a cascading foreign key's updates join the
-            -- statement's transition tables (old and new version of a row the
-            -- statement itself changed); once is enough (the reader reads the row
-            -- as it is now), with the masks or-ed, else the upsert would meet the
-            -- row twice ("cannot affect row a second time"). Ids and masks from
-            -- one aggregation pass: aligned, and no sort (of 100,000 rows for a
-            -- 100,000-row statement).
-            SELECT pg_catalog.array_agg(d.id), pg_catalog.array_agg(d.mask) INTO p_ids, p_masks
-            FROM (SELECT k.id, pg_catalog.bit_or(k.mask) AS mask
-                  FROM ROWS FROM (pg_catalog.unnest(p_ids), pg_catalog.unnest(p_masks)) AS k (id, mask)
-                  GROUP BY k.id) AS d;
-            -- Every key the catalog may hold for these rows, in one pass (a
-            -- duplicate costs nothing downstream, a sort of 200,000 keys does):
-            -- the new uuids, and the old ones that left their rows.
-            SELECT pg_catalog.array_agg(k.new_uuid) FILTER (WHERE k.new_uuid IS NOT NULL),
-                   pg_catalog.array_agg(k.old_uuid) FILTER (WHERE k.old_uuid IS DISTINCT FROM k.new_uuid
-                                                            AND k.old_uuid IS NOT NULL)
-            INTO p_uuids, p_left
-            FROM ROWS FROM (pg_catalog.unnest(p_uuids), pg_catalog.unnest(p_left)) AS k (new_uuid, old_uuid);
-        END IF;
-        -- Each parent once (lock_for_read() counts them), grouped, so hashed: a
-        -- statement names few parents.
-        SELECT (SELECT pg_catalog.array_agg(c.id)
-                FROM (SELECT u.id FROM pg_catalog.unnest(pg_catalog.array_cat(p_parents, p_old_parents)) AS u (id)
-                      WHERE u.id IS NOT NULL GROUP BY u.id) AS c),
-               (SELECT pg_catalog.array_agg(c.id)
-                FROM (SELECT u.id FROM pg_catalog.unnest(pg_catalog.array_cat(p_parents2, p_old_parents2)) AS u (id)
-                      WHERE u.id IS NOT NULL GROUP BY u.id) AS c)
-        INTO p_parents, p_parents2;
+    IF p_op = 'UPDATE' THEN
+        -- An id can come twice: a cascading foreign key's updates join the
+        -- statement's transition tables (old and new version of a row the
+        -- statement itself changed); once is enough (the reader reads the row
+        -- as it is now), with the masks or-ed, else the upsert would meet the
+        -- row twice ("cannot affect row a second time"). Ids and masks from
+        -- one aggregation pass: aligned, and no sort (of 100,000 rows for a
+        -- 100,000-row statement).
+        SELECT pg_catalog.array_agg(d.id), pg_catalog.array_agg(d.mask) INTO p_ids, p_masks
+        FROM (SELECT k.id, pg_catalog.bit_or(k.mask) AS mask
+              FROM ROWS FROM (pg_catalog.unnest(p_ids), pg_catalog.unnest(p_masks)) AS k (id, mask)
+              GROUP BY k.id) AS d;
+        -- Every key the catalog may hold for these rows, in one pass (a
+        -- duplicate costs nothing downstream, a sort of 200,000 keys does):
+        -- the new uuids, and the old ones that left their rows.
+        SELECT pg_catalog.array_agg(k.new_uuid) FILTER (WHERE k.new_uuid IS NOT NULL),
+               pg_catalog.array_agg(k.old_uuid) FILTER (WHERE k.old_uuid IS DISTINCT FROM k.new_uuid
+                                                        AND k.old_uuid IS NOT NULL)
+        INTO p_uuids, p_left
+        FROM ROWS FROM (pg_catalog.unnest(p_uuids), pg_catalog.unnest(p_left)) AS k (new_uuid, old_uuid);
     END IF;
+    -- Each parent once (lock_for_read() counts them), grouped, so hashed: a
+    -- statement names few parents.
+    SELECT (SELECT pg_catalog.array_agg(c.id)
+            FROM (SELECT u.id FROM pg_catalog.unnest(pg_catalog.array_cat(p_parents, p_old_parents)) AS u (id)
+                  WHERE u.id IS NOT NULL GROUP BY u.id) AS c),
+           (SELECT pg_catalog.array_agg(c.id)
+            FROM (SELECT u.id FROM pg_catalog.unnest(pg_catalog.array_cat(p_parents2, p_old_parents2)) AS u (id)
+                  WHERE u.id IS NOT NULL GROUP BY u.id) AS c)
+    INTO p_parents, p_parents2;
     -- A uuid that left these rows may now be another row's (uuid_holders():
     -- another part of this statement gave it to that row): project that row
     -- too, its parents locked with the others, so that its key is written
@@ -137,20 +123,18 @@ BEGIN
     -- The tables it reads are checked after this last wait: by the plans that
     -- read them (contract_holds(): made again after any change to them), or
     -- explicitly before a read planned on the spot.
+    v_keys := pg_catalog.array_cat(p_uuids, p_left);
     IF p_source_table = 'ats_jobposting' THEN
         PERFORM catalog_sync.lock_for_read(p_tenant_id, 'job_category', p_parents);
-        PERFORM catalog_sync.apply_jobs(p_tenant_id, 'ids', p_ids, p_masks, p_op = 'UPDATE',
-                                        pg_catalog.array_cat(p_uuids, p_left), NULL, false);
+        PERFORM catalog_sync.apply_jobs(p_tenant_id, 'ids', p_ids, p_masks, p_op = 'UPDATE', v_keys, NULL, false);
     ELSIF p_source_table = 'services_service' THEN
         PERFORM catalog_sync.lock_for_read(p_tenant_id, 'provider', p_parents);
         PERFORM catalog_sync.lock_for_read(p_tenant_id, 'service_category', p_parents2);
-        PERFORM catalog_sync.apply_services(p_tenant_id, 'ids', p_ids, p_masks, p_op = 'UPDATE',
-                                            pg_catalog.array_cat(p_uuids, p_left), NULL, false);
+        PERFORM catalog_sync.apply_services(p_tenant_id, 'ids', p_ids, p_masks, p_op = 'UPDATE', v_keys, NULL, false);
     ELSE
         -- services_serviceprovider: sync_providers() locks the providers and
         -- their parents, re-projects them and their services
-        PERFORM catalog_sync.sync_providers(p_tenant_id, p_ids, p_masks, pg_catalog.array_cat(p_uuids, p_left),
-                                            p_op = 'UPDATE', NULL, NULL, true);
+        PERFORM catalog_sync.sync_providers(p_tenant_id, p_ids, p_masks, v_keys, p_op = 'UPDATE', NULL, NULL, true);
     END IF;
 END
 $$;
