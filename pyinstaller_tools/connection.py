@@ -122,9 +122,11 @@ def one_line(exc: BaseException) -> str:
 
 
 def describe(exc: psycopg.Error) -> str:
-    """One line: the server's message, with its hint when it has one."""
+    """One line: the server's message, with its hint when it has one. Without the machinery's
+    "catalog_sync: " prefix, which tells an application's log where an error comes from: the tool's own
+    lines already say (catalog-sync: error: ...)."""
     diag = exc.diag
-    message = diag.message_primary or one_line(exc)
+    message = (diag.message_primary or one_line(exc)).removeprefix("catalog_sync: ")
     if diag.message_hint:
         message += f" (hint: {diag.message_hint})"
     elif isinstance(exc, psycopg.errors.InsufficientPrivilege) and "function pg_advisory" in message:

@@ -381,9 +381,9 @@ def detach_preview(conn: psycopg.Connection, schema: str) -> int:
                        "FROM catalog_sync.schema_sync_triggers(%s) AS r", (schema,)).fetchone()
     count, problem = (int(row[0]), row[1]) if row else (0, None)
     if count == 0 and detach_state(conn, schema) == "unknown":
-        raise ToolError(f"catalog_sync: schema {schema} is neither attached nor a tenant schema")
+        raise ToolError(f"schema {schema} is neither attached nor a tenant schema")
     if problem:          # (detach_schema()'s own check and words)
-        raise ToolError(f"catalog_sync: {problem} (hint: Detach as the role that owns the tenant tables (or a "
+        raise ToolError(f"{problem} (hint: Detach as the role that owns the tenant tables (or a "
                         "member of it) that is also a member of catalog_sync_installer, or as a superuser.)")
     return count
 

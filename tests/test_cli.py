@@ -53,6 +53,7 @@ def assert_refused(result: tuple[int, str, str], *needles: str) -> str:
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1, f"expected one error line, got: {err!r}"
     assert lines[0].startswith("catalog-sync: error:"), lines[0]
+    assert "catalog_sync: " not in lines[0], f"the server's prefix repeats the tool's: {lines[0]}"
     for needle in needles:
         assert needle.lower() in lines[0].lower(), (needle, lines[0])
     return lines[0]
@@ -403,7 +404,7 @@ def test_backfill_quiet_reports_only_what_went_wrong(conn: psycopg.Connection, a
     conn.execute("DROP TABLE tenant_globex.services_skill CASCADE")
     code, out, err = run(capsys, "backfill", "--quiet", dsn=db.dsn())
     assert code == 2 and len(err.splitlines()) == 2, err
-    assert err.startswith(f"backfill [2/2] {GLOBEX}: error: catalog_sync: the tenant's services_skill table"), err
+    assert err.startswith(f"backfill [2/2] {GLOBEX}: error: the tenant's services_skill table"), err
     # (review, sixteenth session) and the convention's error line, last
     assert err.splitlines()[1].startswith(f"catalog-sync: error: backfill failed for 1 tenant(s): {GLOBEX} "), err
 
@@ -427,7 +428,7 @@ def test_backfill_of_a_tenant_that_lost_a_table_names_it_and_the_fix(
     code, out, err = run(capsys, "backfill", "--tenant", ACME, "--json", dsn=db.dsn())
     error = json.loads(out)["tenants"][0]["error"]
     assert code == 2 and error == (
-        f"catalog_sync: the tenant's services_skill table (oid {relid[0]}) was dropped (hint: catalog-sync verify "
+        f"the tenant's services_skill table (oid {relid[0]}) was dropped (hint: catalog-sync verify "
         "--repair removes the tenant's catalog rows and detaches it (or restore the table and attach the schema "
         "again).)"), (out, err)
     assert state(conn) == before
@@ -646,8 +647,8 @@ def test_missing_privileges(sconn: psycopg.Connection, shared: Db,
 # --------------------------------------------------------- refused: schemas
 
 
-@pytest.mark.parametrize("argv", [["attach"], ["detach"], ["backfill", "--tenant"], ["verify", "--tenant"]],
-                         ids=lambda a: a[0])
+@pytest.mark.parametrize("argv", [["attach"], ["detach"], ["detach", "--dry-run"], ["backfill", "--tenant"],
+                                  ["verify", "--tenant"]], ids=lambda a: "_".join(w.lstrip("-") for w in a))
 def test_unknown_schema(sconn: psycopg.Connection, shared: Db, capsys: pytest.CaptureFixture[str],
                         argv: list[str]) -> None:
     before = state(sconn)

@@ -59,7 +59,7 @@ def test_an_installer_that_does_not_own_the_tables_cannot_detach(
         for dry_run in ([], ["--dry-run"]):
             result = (cli.main(["detach", "tenant_acme", *dry_run, "--dsn", db.dsn("ops_dba")]),
                       *capsys.readouterr())
-            assert_refused(result, "catalog_sync: role ops_dba does not own tenant_acme.",
+            assert_refused(result, "role ops_dba does not own tenant_acme.",
                            "Detach as the role that owns the tenant tables")
     finally:
         conn.execute("REVOKE USAGE ON SCHEMA tenant_acme FROM ops_dba")
@@ -120,7 +120,7 @@ def test_attach_all_and_repair_go_past_a_schema_the_role_does_not_own(
         conn.execute("DROP TABLE tenant_globex.services_skill CASCADE")
         drop_one_sync_trigger(conn, "tenant_acme")
         code, out, err = cli_run("verify", "--repair")
-        assert code == 1 and f"not repaired (detach refused): catalog_sync: {refusal}" in out, (out, err)
+        assert code == 1 and f"not repaired (detach refused): {refusal}" in out, (out, err)
         assert missing("tenant_acme") == 0
     finally:
         conn.execute("REVOKE catalog_sync_installer FROM zumodra_app")
