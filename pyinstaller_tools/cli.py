@@ -841,6 +841,8 @@ def _secrets(words: Sequence[str]) -> list[tuple[str, str]]:
 # where a schema, a command or an option's value was expected is never echoed (DBA re-walk, twenty-fifth
 # session: `attach URL` said "schema URL does not exist").
 _secret_words: list[tuple[str, str]] = []
+# True once a command's function has started (not for --help, --version or a usage error).
+_command_started: list[bool] = []
 
 
 def _mask(text: str) -> str:
@@ -910,6 +912,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     stdout, stderr = sys.stdout, sys.stderr
     words = list(sys.argv[1:] if argv is None else argv)
     _secret_words[:] = _secrets(words)
+    _command_started.clear()
     if stdout is None:
         # (started with stdout closed: `catalog-sync ... >&-`) refused before anything is done, not after
         # a first step committed (attach --tenant-role prints between its two)
@@ -931,8 +934,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The output could not be written (a full disk under a redirect): an error, not a verify
         # that found drift; one line.
         _to_devnull(stdout)
-        print(f"catalog-sync: error: cannot write the output: {exc}; what the command had done by then stays "
-              "done (see verify or status)", file=sys.stderr)
+        done = ("what the command had done by then stays done (see verify or status)" if _command_started
+                else "nothing was done")       # (--help, --version, a usage error)
+        print(f"catalog-sync: error: cannot write the output: {exc}; {done}", file=sys.stderr)
         return EXIT_ERROR
     finally:
         sys.stdout, sys.stderr = stdout, stderr
@@ -951,6 +955,7 @@ def _run(argv: Sequence[str] | None = None) -> int:
         raise
     started = time.monotonic()
     code = EXIT_ERROR
+    _command_started[:] = [True]
     try:
         return int(args.func(args))
     except (ToolError, ClusterError) as exc:
