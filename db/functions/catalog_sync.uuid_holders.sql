@@ -17,6 +17,12 @@
 -- table through a search_path of pg_catalog, the tenant's schema, pg_temp
 -- (as the readers do), used only when the name means p_relid, else a
 -- dynamic read by OID. Planned with lock_timeout = 1ms (see job_sources()).
+-- The static read folds the table's contract check into its own plan
+-- (contract_holds()), as every static read does: the caller's check came
+-- earlier, and a statistics object over the tenant's code committed in
+-- between would otherwise be folded by this read's planner, as the definer
+-- (red team, twenty-seventh session; docs/security.md, "The window that
+-- remains").
 -- Hot path helper, only ever called inside a SECURITY DEFINER sync function.
 CREATE OR REPLACE FUNCTION catalog_sync.uuid_holders(
     p_relid        oid,
@@ -53,32 +59,44 @@ BEGIN
         -- Undone when the function returns (its SET clause).
         PERFORM pg_catalog.set_config('search_path', 'pg_catalog, ' || v_schema || ', pg_temp', true);
         IF p_source_table = 'ats_jobposting' THEN
+            WITH contract AS MATERIALIZED (
+                SELECT catalog_sync.contract_holds('ats_jobposting'::pg_catalog.regclass, 'ats_jobposting') AS holds
+            )
             SELECT 'ats_jobposting'::pg_catalog.regclass::pg_catalog.oid, h.ids, h.parents
             INTO v_read, ids, parents
-            FROM (SELECT pg_catalog.array_agg(s.id) AS ids,
+            FROM contract, (SELECT pg_catalog.array_agg(s.id) AS ids,
                          pg_catalog.array_agg(DISTINCT s.category_id) FILTER (WHERE s.category_id IS NOT NULL) AS parents
                   FROM ONLY ats_jobposting AS s
                   WHERE s.uuid OPERATOR(pg_catalog.=) ANY (p_left)
                     AND NOT EXISTS (SELECT FROM pg_catalog.unnest(p_ids) AS k (id)
-                                    WHERE k.id OPERATOR(pg_catalog.=) s.id)) AS h;
+                                    WHERE k.id OPERATOR(pg_catalog.=) s.id)) AS h
+            WHERE contract.holds;
         ELSIF p_source_table = 'services_serviceprovider' THEN
+            WITH contract AS MATERIALIZED (
+                SELECT catalog_sync.contract_holds('services_serviceprovider'::pg_catalog.regclass, 'services_serviceprovider') AS holds
+            )
             SELECT 'services_serviceprovider'::pg_catalog.regclass::pg_catalog.oid, h.ids
             INTO v_read, ids
-            FROM (SELECT pg_catalog.array_agg(s.id) AS ids
+            FROM contract, (SELECT pg_catalog.array_agg(s.id) AS ids
                   FROM ONLY services_serviceprovider AS s
                   WHERE s.uuid OPERATOR(pg_catalog.=) ANY (p_left)
                     AND NOT EXISTS (SELECT FROM pg_catalog.unnest(p_ids) AS k (id)
-                                    WHERE k.id OPERATOR(pg_catalog.=) s.id)) AS h;
+                                    WHERE k.id OPERATOR(pg_catalog.=) s.id)) AS h
+            WHERE contract.holds;
         ELSIF p_source_table = 'services_service' THEN
+            WITH contract AS MATERIALIZED (
+                SELECT catalog_sync.contract_holds('services_service'::pg_catalog.regclass, 'services_service') AS holds
+            )
             SELECT 'services_service'::pg_catalog.regclass::pg_catalog.oid, h.ids, h.parents, h.parents2
             INTO v_read, ids, parents, parents2
-            FROM (SELECT pg_catalog.array_agg(s.id) AS ids,
+            FROM contract, (SELECT pg_catalog.array_agg(s.id) AS ids,
                          pg_catalog.array_agg(DISTINCT s.provider_id) FILTER (WHERE s.provider_id IS NOT NULL) AS parents,
                          pg_catalog.array_agg(DISTINCT s.category_id) FILTER (WHERE s.category_id IS NOT NULL) AS parents2
                   FROM ONLY services_service AS s
                   WHERE s.uuid OPERATOR(pg_catalog.=) ANY (p_left)
                     AND NOT EXISTS (SELECT FROM pg_catalog.unnest(p_ids) AS k (id)
-                                    WHERE k.id OPERATOR(pg_catalog.=) s.id)) AS h;
+                                    WHERE k.id OPERATOR(pg_catalog.=) s.id)) AS h
+            WHERE contract.holds;
         END IF;
         PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     END IF;
