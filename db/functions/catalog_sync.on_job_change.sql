@@ -69,7 +69,13 @@ BEGIN
     -- The transition tables, read into arrays, one element per changed row
     -- (sync_changes() groups them: its plans are the session's, these
     -- are the trigger's). The comments stay outside the statements: their
-    -- text is kept in every compiled copy.
+    -- text is kept in every compiled copy. A column is written (n.*).title,
+    -- not n.title: the same Var once parsed, but PL/pgSQL's compiler keeps a
+    -- list of two strings for every qualified name it meets (about 20 kB
+    -- for the UPDATE's hundred), and with them the compiled function,
+    -- compiled once per trigger, needed 128 kB of blocks instead of 64
+    -- (docs/benchmarks.md, section 8). n.* also cannot be taken for a
+    -- column of the tenant's named n, as a bare (n) could.
     IF TG_OP = 'UPDATE' THEN
         -- Only rows where an input of the projection changed count: the
         -- columns of catalog_sync.job_source that come from the row (a test
@@ -83,42 +89,47 @@ BEGIN
         -- otherwise (red team, twentieth session; compared_columns() for the
         -- catalog). Static SQL: planned once per trigger, and a FULL JOIN is
         -- always a hash or merge join, linear at any size.
-        SELECT array_agg(coalesce(n.id, o.id)),
-               array_agg(CASE WHEN n.uuid IS DISTINCT FROM o.uuid THEN 15 ELSE
-                   (CASE WHEN n.description IS DISTINCT FROM o.description THEN 1 ELSE 0 END
-                    | CASE WHEN n.responsibilities IS DISTINCT FROM o.responsibilities THEN 2 ELSE 0 END
-                    | CASE WHEN n.requirements IS DISTINCT FROM o.requirements THEN 4 ELSE 0 END
-                    | CASE WHEN n.benefits IS DISTINCT FROM o.benefits THEN 8 ELSE 0 END) END),
-               array_agg(n.uuid), array_agg(o.uuid), array_agg(n.category_id), array_agg(o.category_id)
+        SELECT array_agg(coalesce((n.*).id, (o.*).id)),
+               array_agg(CASE WHEN (n.*).uuid IS DISTINCT FROM (o.*).uuid THEN 15 ELSE
+                   (CASE WHEN (n.*).description IS DISTINCT FROM (o.*).description THEN 1 ELSE 0 END
+                    | CASE WHEN (n.*).responsibilities IS DISTINCT FROM (o.*).responsibilities THEN 2 ELSE 0 END
+                    | CASE WHEN (n.*).requirements IS DISTINCT FROM (o.*).requirements THEN 4 ELSE 0 END
+                    | CASE WHEN (n.*).benefits IS DISTINCT FROM (o.*).benefits THEN 8 ELSE 0 END) END),
+               array_agg((n.*).uuid), array_agg((o.*).uuid),
+               array_agg((n.*).category_id), array_agg((o.*).category_id)
         INTO v_ids, v_masks, v_uuids, v_left, v_categories, v_old_categories
-        FROM new_rows n FULL JOIN old_rows o ON o.id = n.id
-        WHERE n.id IS NULL OR o.id IS NULL
-           OR (n.id, n.uuid, n.title, n.slug, n.reference_code, n.category_id, n.job_type,
-                n.experience_level, n.remote_policy, n.location_city, n.location_state,
-                n.location_country, n.location_lat, n.location_lng, n.description,
-                n.responsibilities, n.requirements, n.benefits, n.salary_min, n.salary_max,
-                n.salary_currency, n.salary_period, n.show_salary, n.required_skills,
-                n.preferred_skills, n.positions_count, n.team, n.is_featured,
-                n.application_deadline, n.published_at, n.created_at, n.meta_title,
-                n.meta_description, n.status, n.published_on_career_page, n.is_internal_only)
+        FROM new_rows n FULL JOIN old_rows o ON (o.*).id = (n.*).id
+        WHERE (n.*).id IS NULL OR (o.*).id IS NULL
+           OR ((n.*).id, (n.*).uuid, (n.*).title, (n.*).slug, (n.*).reference_code, (n.*).category_id,
+                (n.*).job_type, (n.*).experience_level, (n.*).remote_policy, (n.*).location_city,
+                (n.*).location_state, (n.*).location_country, (n.*).location_lat, (n.*).location_lng,
+                (n.*).description, (n.*).responsibilities, (n.*).requirements, (n.*).benefits,
+                (n.*).salary_min, (n.*).salary_max, (n.*).salary_currency, (n.*).salary_period,
+                (n.*).show_salary, (n.*).required_skills, (n.*).preferred_skills, (n.*).positions_count,
+                (n.*).team, (n.*).is_featured, (n.*).application_deadline, (n.*).published_at,
+                (n.*).created_at, (n.*).meta_title, (n.*).meta_description, (n.*).status,
+                (n.*).published_on_career_page, (n.*).is_internal_only)
               IS DISTINCT FROM
-              (o.id, o.uuid, o.title, o.slug, o.reference_code, o.category_id, o.job_type,
-                o.experience_level, o.remote_policy, o.location_city, o.location_state,
-                o.location_country, o.location_lat, o.location_lng, o.description,
-                o.responsibilities, o.requirements, o.benefits, o.salary_min, o.salary_max,
-                o.salary_currency, o.salary_period, o.show_salary, o.required_skills,
-                o.preferred_skills, o.positions_count, o.team, o.is_featured,
-                o.application_deadline, o.published_at, o.created_at, o.meta_title,
-                o.meta_description, o.status, o.published_on_career_page, o.is_internal_only)
-           OR (n.required_skills::text, n.preferred_skills::text, n.location_lat::text, n.location_lng::text)
+              ((o.*).id, (o.*).uuid, (o.*).title, (o.*).slug, (o.*).reference_code, (o.*).category_id,
+                (o.*).job_type, (o.*).experience_level, (o.*).remote_policy, (o.*).location_city,
+                (o.*).location_state, (o.*).location_country, (o.*).location_lat, (o.*).location_lng,
+                (o.*).description, (o.*).responsibilities, (o.*).requirements, (o.*).benefits,
+                (o.*).salary_min, (o.*).salary_max, (o.*).salary_currency, (o.*).salary_period,
+                (o.*).show_salary, (o.*).required_skills, (o.*).preferred_skills, (o.*).positions_count,
+                (o.*).team, (o.*).is_featured, (o.*).application_deadline, (o.*).published_at,
+                (o.*).created_at, (o.*).meta_title, (o.*).meta_description, (o.*).status,
+                (o.*).published_on_career_page, (o.*).is_internal_only)
+           OR ((n.*).required_skills::text, (n.*).preferred_skills::text,
+               (n.*).location_lat::text, (n.*).location_lng::text)
               IS DISTINCT FROM
-              (o.required_skills::text, o.preferred_skills::text, o.location_lat::text, o.location_lng::text);
+              ((o.*).required_skills::text, (o.*).preferred_skills::text,
+               (o.*).location_lat::text, (o.*).location_lng::text);
     ELSIF TG_OP = 'INSERT' THEN
-        SELECT array_agg(n.id), array_agg(n.uuid), array_agg(n.category_id)
+        SELECT array_agg((n.*).id), array_agg((n.*).uuid), array_agg((n.*).category_id)
         INTO v_ids, v_uuids, v_categories
         FROM new_rows n;
     ELSIF TG_OP = 'DELETE' THEN
-        SELECT array_agg(o.id), array_agg(o.uuid), array_agg(o.category_id)
+        SELECT array_agg((o.*).id), array_agg((o.*).uuid), array_agg((o.*).category_id)
         INTO v_ids, v_left, v_categories
         FROM old_rows o;
     END IF;
