@@ -558,7 +558,7 @@ STATUS_ERRORS_SHOWN = 10
 def cmd_status(args: argparse.Namespace) -> int:
     with connect(args.dsn, autocommit=True, lock_timeout=args.lock_timeout) as conn:
         operations.require_installed(conn, args.command, args.lock_timeout)
-        rows = operations.status(conn, args.lock_timeout)
+        rows = operations.status(conn, args.lock_timeout, progress)
     failed = [r for r in rows if r.get("error")]
     if args.json:
         _dump_json(rows)

@@ -800,17 +800,26 @@ def expire(conn: psycopg.Connection, dry_run: bool, lock_timeout: str | None = N
     return int(row[0]) if row else 0
 
 
-def status(conn: psycopg.Connection, lock_timeout: str | None = None) -> list[dict[str, Any]]:
+def status(conn: psycopg.Connection, lock_timeout: str | None = None, progress: Progress | None = None,
+           notice_after: float = 5.0) -> list[dict[str, Any]]:
     """catalog_sync.status() one tenant at a time, in the order of the registry's ids: on an autocommit
     connection each tenant is a transaction of its own, so the locks on its tables are released before
     the next tenant (an application's DDL never waits for the rest of the run). A tenant that could not be
-    read has its error in "error" (busy: a lock wait timed out); the others are read. Sorted by schema."""
+    read has its error in "error" (busy: a lock wait timed out); the others are read. Sorted by schema.
+    A tenant still being read after `notice_after` seconds gets a progress line (counting a large tenant's
+    eligible rows projects them all, and sanitizes those the catalog lacks: DBA walkthrough, twenty-seventh
+    session, a silent quarter of an hour once)."""
     cur = conn.cursor(row_factory=dict_row)
     rows: list[dict[str, Any]] = []
     after: int | None = None
     while True:
+        which = f"the next after {rows[-1]['schema_name']}" if rows else "the first"
         try:
-            row = cur.execute("SELECT * FROM catalog_sync.status(%s, 1)", (after,)).fetchone()
+            with noticed_if_slow(progress, notice_after,
+                                 f"status [{len(rows) + 1}]: a tenant ({which} in the registry's order) still "
+                                 f"being read after {notice_after:g}s (a large tenant: its eligible rows are "
+                                 "counted through the projection; or waiting for its tables' locks)"):
+                row = cur.execute("SELECT * FROM catalog_sync.status(%s, 1)", (after,)).fetchone()
         except psycopg.errors.LockNotAvailable as exc:
             # what every tenant needs (status() reports a tenant's own tables in its row)
             raise ToolError(registry_busy(lock_timeout, "status")) from exc
@@ -819,6 +828,8 @@ def status(conn: psycopg.Connection, lock_timeout: str | None = None) -> list[di
         if after is not None and row["tenant_id"] <= after:     # the keyset must move forward
             raise ToolError(f"status: tenant id {row['tenant_id']} after {after}: the registry's ids are not unique")
         after = row["tenant_id"]
+        if progress and len(rows) % 100 == 99:
+            progress(f"status: {len(rows) + 1} tenants read")
         row.setdefault("error", None)       # (a development database with the older status())
         if row["error"] and row["error"].startswith("55P03:") and "catalog_sync:" not in row["error"]:
             row["error"] = busy(row["error"].removeprefix("55P03: "), lock_timeout, "status")

@@ -1607,7 +1607,8 @@ def test_status_holds_a_tenants_locks_for_that_tenant_only(conn: psycopg.Connect
                                                           capsys: pytest.CaptureFixture[str]) -> None:
     """(review) status ran as one statement: it kept ACCESS SHARE on every tenant it had visited while it
     waited on a later one, so the application's DDL on those tenants queued behind it. One tenant per
-    transaction: acme's DDL goes through while status waits on globex. The same rows as one call."""
+    transaction: acme's DDL goes through while status waits on globex. The same rows as one call. The
+    wait is not silent (DBA walkthrough, twenty-seventh session)."""
     whole = conn.execute("SELECT tenant_id, schema_name, eligible, catalog_rows, triggers "
                          "FROM catalog_sync.status()").fetchall()
     assert [(r["tenant_id"], r["schema"], r["eligible"], r["catalog_rows"], r["triggers"])
@@ -1616,7 +1617,9 @@ def test_status_holds_a_tenants_locks_for_that_tenant_only(conn: psycopg.Connect
     with db.connect(autocommit=False) as holder, db.connect(autocommit=True) as reader:
         holder.execute(f"LOCK TABLE {GLOBEX}.ats_jobposting IN ACCESS EXCLUSIVE MODE")   # globex's migration
         result: list[Any] = []
-        thread = threading.Thread(target=lambda: result.append(operations.status(reader)))
+        messages: list[str] = []
+        thread = threading.Thread(target=lambda: result.append(
+            operations.status(reader, progress=messages.append, notice_after=0.2)))
         thread.start()
         try:
             deadline = time.monotonic() + 30
@@ -1629,10 +1632,14 @@ def test_status_holds_a_tenants_locks_for_that_tenant_only(conn: psycopg.Connect
                 migration.execute("SET lock_timeout = '2s'")
                 migration.execute(f"LOCK TABLE {ACME}.ats_jobposting IN ACCESS EXCLUSIVE MODE")
                 migration.rollback()
+            time.sleep(0.5)
         finally:
             holder.rollback()
             thread.join(60)
     assert [r["schema"] for r in result[0]] == [ACME, GLOBEX]
+    assert messages == [f"status [2]: a tenant (the next after {ACME} in the registry's order) still being read "
+                        "after 0.2s (a large tenant: its eligible rows are counted through the projection; or "
+                        "waiting for its tables' locks)"], messages
 
 
 def test_status_neither_skips_nor_repeats_a_tenant_renamed_meanwhile(conn: psycopg.Connection) -> None:
