@@ -242,6 +242,7 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
             operations.require_pinned(conn, "uninstall", args.lock_timeout)
         restricted = not conn.execute("SELECT has_function_privilege('public', "
                                       "'pg_catalog.pg_advisory_xact_lock(bigint)', 'EXECUTE')").fetchone()[0]
+        superuser = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()
     version = migrate.current(dsn)
     if version is not None and version not in migrate.revisions() and not installed:
         print(f"nothing to uninstall: catalog-sync is not installed in this database (public.alembic_version "
@@ -251,6 +252,11 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
     if version is None and not installed:
         print("nothing to uninstall: catalog-sync is not installed in this database")
         return EXIT_OK
+    if not (superuser and superuser[0]):
+        # (DBA walkthrough, twenty-seventh session: an installer got "permission denied for table
+        # attached_table" from the downgrade's first statement)
+        raise ToolError("uninstall needs a superuser (it drops the machinery's roles, schemas and every tenant's "
+                        "sync triggers); nothing was changed")
     if version is None:     # installed from install-sql or db/ by hand: the same SQL as the downgrade's
         migrate.uninstall_unversioned(dsn, lock_timeout=args.lock_timeout)
     else:
@@ -267,7 +273,9 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
 
 
 def cmd_attach(args: argparse.Namespace) -> int:
-    if bool(args.schemas) == bool(args.all):
+    if args.schemas and args.all:
+        raise ToolError("name schemas or use --all, not both")
+    if not (args.schemas or args.all):
         raise ToolError("name one or more schemas, or use --all")
     if args.tenant_role and (args.all or len(set(args.schemas)) != 1):
         raise ToolError("--tenant-role goes with exactly one schema")

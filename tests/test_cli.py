@@ -870,6 +870,26 @@ def test_migrate_and_uninstall_errors_are_one_line(sconn: psycopg.Connection, sh
     assert_refused(run(capsys, "migrate", "--revision", "bogus", dsn=shared.dsn()), "bogus", "revisions: 0001")
     assert_refused(run(capsys, "migrate", "--sql", "--revision", "bogus"), "bogus")
     assert_refused(run(capsys, "uninstall", "--yes", dsn=shared.dsn(user=seed.APP_ROLE)), "permission denied")
+    # (DBA walkthrough, twenty-seventh session) an installer got the downgrade's first "permission denied"
+    granted = sconn.execute("SELECT pg_has_role(%s, 'catalog_sync_installer', 'MEMBER')",
+                            (seed.APP_ROLE,)).fetchone()[0]
+    sconn.execute(f"GRANT catalog_sync_installer TO {seed.APP_ROLE}")
+    try:
+        assert_refused(run(capsys, "uninstall", "--yes", dsn=shared.dsn(user=seed.APP_ROLE)),
+                       "uninstall needs a superuser", "nothing was changed")
+    finally:
+        if not granted:
+            sconn.execute(f"REVOKE catalog_sync_installer FROM {seed.APP_ROLE}")
+    assert state(sconn) == before
+
+
+@pytest.mark.parametrize(("argv", "needle"), [(["attach"], "name one or more schemas, or use --all"),
+                                              (["attach", "--all", ACME], "name schemas or use --all, not both")],
+                         ids=["neither", "both"])
+def test_attach_takes_schemas_or_all(sconn: psycopg.Connection, shared: Db, capsys: pytest.CaptureFixture[str],
+                                     argv: list[str], needle: str) -> None:
+    before = state(sconn)
+    assert_refused(run(capsys, *argv, dsn=shared.dsn()), needle)
     assert state(sconn) == before
 
 
