@@ -187,6 +187,11 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         if args.dsn:
             progress("note: --sql renders the revisions offline and reads no database (the DSN is not used); "
                      "for a database at an earlier revision, render --revision CURRENT:head")
+        # (DBA walkthrough, twenty-seventh session: alembic's own words here, ours online)
+        for part in args.revision.split(":"):
+            if part != "base" and migrate.resolve_revision(part) is None:
+                raise ToolError(f"unknown revision {part} (revisions: {', '.join(migrate.revisions())}, or head; "
+                                "--sql also renders FROM:TO, FROM may be base)")
         # the same bound on lock waits as the online path, for psql (rendered first: a bad revision
         # must not leave a script of one SET behind in a redirected file)
         script = migrate.offline_sql(args.revision)

@@ -868,7 +868,9 @@ def test_migrate_and_uninstall_errors_are_one_line(sconn: psycopg.Connection, sh
     """BUG (review): alembic's and SQLAlchemy's exceptions came out as tracebacks with exit 1."""
     before = state(sconn)
     assert_refused(run(capsys, "migrate", "--revision", "bogus", dsn=shared.dsn()), "bogus", "revisions: 0001")
-    assert_refused(run(capsys, "migrate", "--sql", "--revision", "bogus"), "bogus")
+    assert_refused(run(capsys, "migrate", "--sql", "--revision", "bogus"), "unknown revision bogus",
+                   "revisions: 0001")
+    assert_refused(run(capsys, "migrate", "--sql", "--revision", "0001:bogus"), "unknown revision bogus")
     assert_refused(run(capsys, "uninstall", "--yes", dsn=shared.dsn(user=seed.APP_ROLE)), "permission denied")
     # (DBA walkthrough, twenty-seventh session) an installer got the downgrade's first "permission denied"
     granted = sconn.execute("SELECT pg_has_role(%s, 'catalog_sync_installer', 'MEMBER')",
