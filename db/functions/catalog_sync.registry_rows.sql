@@ -2,9 +2,13 @@
 -- p_schemas, or every row (NULL), for the installer's
 -- functions (attach, status, verify, ...): with registry_row() (one tenant,
 -- for the sync's hot paths) the only reads of the registry. Locked and
--- checked first (assert_registry(), waiting as any read does), then read with
--- lock_timeout = 1ms, for the reason given in registry_row(): the planner must
--- not wait for an index lock the application role holds.
+-- checked first (assert_registry(), waiting as any read does, and naming what
+-- does not match), then read with lock_timeout = 1ms, for the reason given in
+-- registry_row(): the planner must not wait for an index lock the application
+-- role holds. The read folds the check into its own plan too (contract_holds(),
+-- as every static read does): an index over the application's code committed
+-- after assert_registry() would otherwise be folded by this read's planner, as
+-- the definer (review, twenty-seventh session).
 CREATE OR REPLACE FUNCTION catalog_sync.registry_rows(p_schemas text[] DEFAULT NULL)
 RETURNS TABLE (tenant_id bigint, tenant_schema text, company_name text, tenant_status text)
 LANGUAGE plpgsql STABLE   -- reads on its caller's snapshot (see registry_row())
@@ -22,8 +26,12 @@ BEGIN
     PERFORM catalog_sync.assert_registry();
     PERFORM pg_catalog.set_config('lock_timeout', '1ms', true);
     RETURN QUERY
-    SELECT t.id, t.schema_name::text, t.name::text, t.status::text FROM ONLY public.tenants_tenant AS t
-    WHERE p_schemas IS NULL OR t.schema_name::text = ANY (p_schemas);
+    WITH contract AS MATERIALIZED (
+        SELECT catalog_sync.contract_holds('public.tenants_tenant'::pg_catalog.regclass, 'tenants_tenant') AS holds
+    )
+    SELECT t.id, t.schema_name::text, t.name::text, t.status::text
+    FROM contract CROSS JOIN ONLY public.tenants_tenant AS t
+    WHERE contract.holds AND (p_schemas IS NULL OR t.schema_name::text = ANY (p_schemas));
     PERFORM pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
 END
 $$;

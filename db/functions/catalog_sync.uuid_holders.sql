@@ -35,7 +35,8 @@ CREATE OR REPLACE FUNCTION catalog_sync.uuid_holders(
 )
 LANGUAGE plpgsql VOLATILE   -- it changes the search_path for one query
 SET search_path = pg_catalog, pg_temp
--- Planned once per session and tenant: a custom plan (the plan cache's
+-- Planned once per session, and again after each move to another tenant
+-- (the search_path names its schema): a custom plan (the plan cache's
 -- choice for the first calls, and whenever it looks cheaper) is planned
 -- again on every call.
 SET plan_cache_mode = force_generic_plan
