@@ -184,14 +184,15 @@ def _dump_json(data: object) -> None:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     if args.sql:
-        if args.dsn:
-            progress("note: --sql renders the revisions offline and reads no database (the DSN is not used); "
-                     "for a database at an earlier revision, render --revision CURRENT:head")
         # (DBA walkthrough, twenty-seventh session: alembic's own words here, ours online)
         for part in args.revision.split(":"):
             if part != "base" and migrate.resolve_revision(part) is None:
-                raise ToolError(f"unknown revision {part} (revisions: {', '.join(migrate.revisions())}, or head; "
-                                "--sql also renders FROM:TO, FROM may be base)")
+                raise ToolError(f"unknown revision {part or repr(part)} (revisions: "
+                                f"{', '.join(migrate.revisions())}, or head; --sql also renders FROM:TO, FROM may "
+                                "be base)")
+        if args.dsn:
+            progress("note: --sql renders the revisions offline and reads no database (the DSN is not used); "
+                     "for a database at an earlier revision, render --revision CURRENT:head")
         # the same bound on lock waits as the online path, for psql (rendered first: a bad revision
         # must not leave a script of one SET behind in a redirected file)
         script = migrate.offline_sql(args.revision)
@@ -205,7 +206,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     target = migrate.resolve_revision(args.revision)
     if target is None:
         # (DBA re-walk, twenty-fifth session: as an installer, an unknown one was "needs a superuser")
-        raise ToolError(f"unknown revision {args.revision} (revisions: {', '.join(migrate.revisions())}, or head)")
+        raise ToolError(f"unknown revision {args.revision or repr(args.revision)} "
+                        f"(revisions: {', '.join(migrate.revisions())}, or head)")
     dsn = resolve_dsn(args.dsn)
     with connect(dsn, lock_timeout=args.lock_timeout) as conn:      # a clear error for a bad DSN first
         registry = conn.execute("SELECT to_regclass('public.tenants_tenant') IS NOT NULL").fetchone()

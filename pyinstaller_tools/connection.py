@@ -121,12 +121,16 @@ def one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or exc.__class__.__name__
 
 
+def server_message(exc: psycopg.Error) -> str:
+    """The server's primary message, without the machinery's "catalog_sync: " prefix, which tells an
+    application's log where an error comes from: the tool's own lines already say (catalog-sync: error:)."""
+    return (exc.diag.message_primary or one_line(exc)).removeprefix("catalog_sync: ")
+
+
 def describe(exc: psycopg.Error) -> str:
-    """One line: the server's message, with its hint when it has one. Without the machinery's
-    "catalog_sync: " prefix, which tells an application's log where an error comes from: the tool's own
-    lines already say (catalog-sync: error: ...)."""
+    """One line: the server's message (server_message()), with its hint when it has one."""
     diag = exc.diag
-    message = (diag.message_primary or one_line(exc)).removeprefix("catalog_sync: ")
+    message = server_message(exc)
     if diag.message_hint:
         message += f" (hint: {diag.message_hint})"
     elif isinstance(exc, psycopg.errors.InsufficientPrivilege) and "function pg_advisory" in message:

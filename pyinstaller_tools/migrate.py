@@ -23,6 +23,7 @@ from pyinstaller_tools.connection import (
     describe,
     one_line,
     require_own_version_table,
+    server_message,
 )
 
 
@@ -57,12 +58,12 @@ def _describe_migration_error(exc: psycopg.Error, action: str, lock_timeout: str
                    "this run stay applied)" if action == "upgrade" else "nothing was removed")
         what = "migration" if action == "upgrade" else "uninstall"
         limit = f"--lock-timeout {lock_timeout}" if lock_timeout else "--lock-timeout"
-        return (f"{diag.message_primary}: a transaction held a lock the {what} needs longer than "
+        return (f"{server_message(exc)}: a transaction held a lock the {what} needs longer than "
                 f"{limit} ({LONG_TRANSACTION}); {outcome}; run it again later, "
                 "or with a larger --lock-timeout")
     if isinstance(exc, psycopg.errors.DependentObjectsStillExist):
         # not the server's "use DROP ... CASCADE": that would drop the application's objects too
-        return (f"{diag.message_primary}: {detail} (drop or change those objects first; "
+        return (f"{server_message(exc)}: {detail} (drop or change those objects first; "
                 "uninstall never drops what it did not create)")
     return describe(exc) + (f" ({detail})" if detail else "")
 
@@ -147,6 +148,8 @@ def revisions() -> list[str]:
 def resolve_revision(revision: str) -> str | None:
     """The revision `revision` names as alembic reads it (head, heads, a unique prefix, +N relative to the
     current one: returned as given), or None when it names none of catalog-sync's."""
+    if not revision.strip():
+        return None         # (alembic asserts on an empty one: a traceback, DBA walkthrough's review)
     if revision.startswith("+"):
         return revision
     try:

@@ -19,6 +19,7 @@ from pyinstaller_tools.connection import (
     describe,
     is_installed,
     pinned_machinery_problem,
+    server_message,
 )
 from pyinstaller_tools.interrupts import ctrl_c_deferred
 
@@ -642,7 +643,7 @@ def registry_triggers_refused(exc: psycopg.Error) -> str:
     """What repair() reports when the session may not re-install the registry's triggers: why, and what a
     superuser runs instead. (The server's message only: describe()'s generic hint for a permission denied
     tells an installer it may repair, which is true of everything but this.)"""
-    return (f"not repaired ({exc.diag.message_primary or describe(exc)}): the sync triggers on "
+    return (f"not repaired ({server_message(exc)}): the sync triggers on "
             "public.tenants_tenant; re-installing them needs a superuser (CREATE TRIGGER needs EXECUTE on "
             "catalog_sync.on_tenant_change, which only the machinery's owner catalog_sync_owner has): as a "
             f"superuser, run `{REGISTRY_TRIGGERS_SQL}` (what migrate ran, db/triggers/public.tenants_tenant.sql), "
@@ -813,7 +814,8 @@ def status(conn: psycopg.Connection, lock_timeout: str | None = None, progress: 
     rows: list[dict[str, Any]] = []
     after: int | None = None
     while True:
-        which = f"the next after {rows[-1]['schema_name']}" if rows else "the first"
+        which = (f"the next after {rows[-1]['schema_name'] or 'tenant id ' + str(rows[-1]['tenant_id'])}" if rows
+                 else "the first")
         try:
             with noticed_if_slow(progress, notice_after,
                                  f"status [{len(rows) + 1}]: a tenant ({which} in the registry's order) still "

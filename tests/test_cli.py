@@ -871,6 +871,8 @@ def test_migrate_and_uninstall_errors_are_one_line(sconn: psycopg.Connection, sh
     assert_refused(run(capsys, "migrate", "--sql", "--revision", "bogus"), "unknown revision bogus",
                    "revisions: 0001")
     assert_refused(run(capsys, "migrate", "--sql", "--revision", "0001:bogus"), "unknown revision bogus")
+    assert_refused(run(capsys, "migrate", "--sql", "--revision", "0001:"), "unknown revision ''")
+    assert_refused(run(capsys, "migrate", "--revision", "", dsn=shared.dsn()), "unknown revision")
     assert_refused(run(capsys, "uninstall", "--yes", dsn=shared.dsn(user=seed.APP_ROLE)), "permission denied")
     # (DBA walkthrough, twenty-seventh session) an installer got the downgrade's first "permission denied"
     granted = sconn.execute("SELECT pg_has_role(%s, 'catalog_sync_installer', 'MEMBER')",
@@ -1659,9 +1661,11 @@ def test_status_holds_a_tenants_locks_for_that_tenant_only(conn: psycopg.Connect
             holder.rollback()
             thread.join(60)
     assert [r["schema"] for r in result[0]] == [ACME, GLOBEX]
-    assert messages == [f"status [2]: a tenant (the next after {ACME} in the registry's order) still being read "
-                        "after 0.2s (a large tenant: its eligible rows are counted through the projection; or "
-                        "waiting for its tables' locks)"], messages
+    # (acme's own read may pass 0.2 s on a busy machine: its line, if any, is not this test's)
+    assert [m for m in messages if not m.startswith("status [1]")] == [
+        f"status [2]: a tenant (the next after {ACME} in the registry's order) still being read after 0.2s (a "
+        "large tenant: its eligible rows are counted through the projection; or waiting for its tables' locks)"
+    ], messages
 
 
 def test_status_neither_skips_nor_repeats_a_tenant_renamed_meanwhile(conn: psycopg.Connection) -> None:

@@ -344,6 +344,29 @@ def test_one_session_alternating_tenants_reads_each_tenants_own_rows(app: psycop
     assert verify_findings(conn) == []
 
 
+def test_each_compiled_copy_of_a_sync_trigger_fits_64_kb(conn: psycopg.Connection) -> None:
+    """PL/pgSQL compiles a trigger function once per trigger, and a pooled connection keeps every copy
+    for every tenant it wrote for. The allocator's blocks double: a copy that uses a little more than
+    about 56 kB takes 128 kB (on_job_change did, 67 kB, until its columns were written (n.*).title:
+    twenty-seventh session, docs/benchmarks.md section 8). A few more statements or compared columns in
+    a trigger's body must not silently double the memory of every tenant's copies again."""
+    job = insert_job(conn, ACME)
+    update_job(conn, ACME, job["id"], title="Measured")
+    conn.execute(q("DELETE FROM {s}.ats_jobposting WHERE id = %s"), (job["id"],))
+    provider = conn.execute(q("SELECT min(id) FROM {s}.services_serviceprovider")).fetchone()[0]
+    conn.execute(q("UPDATE {s}.services_serviceprovider SET display_name = display_name || '.' WHERE id = %s"),
+                 (provider,))
+    service = conn.execute(q("SELECT min(id) FROM {s}.services_service")).fetchone()[0]
+    conn.execute(q("UPDATE {s}.services_service SET title = title || '.' WHERE id = %s"), (service,))
+    copies = conn.execute("SELECT ident, total_bytes, used_bytes FROM pg_backend_memory_contexts "
+                          "WHERE name = 'PL/pgSQL function' AND ident IN ('catalog_sync.on_job_change()', "
+                          "'catalog_sync.on_service_change()', 'catalog_sync.on_provider_change()')").fetchall()
+    assert {c[0] for c in copies} == {"catalog_sync.on_job_change()", "catalog_sync.on_service_change()",
+                                      "catalog_sync.on_provider_change()"}, copies
+    assert len(copies) >= 5, copies     # the job's three triggers, at least one of each other
+    assert all(total <= 65536 for _, total, _ in copies), copies
+
+
 @pytest.mark.parametrize(("function", "source", "derived"), [
     ("on_job_change", "job_source", "{category_name,category_slug,html_mask}"),
     ("on_provider_change", "provider_source", "{category_names,category_slugs,skills_data,html_mask}"),
