@@ -2283,14 +2283,15 @@ def test_the_check_is_folded_into_the_cached_plans(arena: Arena) -> None:
     arena.assert_canary()
 
 
-def test_every_static_read_of_a_tenant_table_folds_its_contract_check(arena: Arena) -> None:
+def test_every_read_of_a_tenant_table_folds_its_contract_check(arena: Arena) -> None:
     """A sync function that reads a tenant table by its bare name (static SQL, a plan cached per session
     and tenant) folds that table's contract check into the same statement's plan. A check made earlier,
     in another statement, leaves a window in which a statistics object over the tenant's code, committed
     in between, is folded by the read's planner as the definer (red team, twenty-seventh session:
     uuid_holders() read the job table so, 2 to 19 times in a minute of racing; review: registry_rows()
-    the registry). The statement must select from the check's CTE (contract.holds): a CTE that nothing
-    reads is never planned."""
+    the registry), and so does every dynamic read, which follows an explicit check of the same tables
+    (review: the same window). The statement must select from the check's CTE (contract.holds): a CTE
+    that nothing reads is never planned."""
     su = arena.su
     tables = [("public.tenants_tenant" if t == "tenants_tenant" else t, t) for (t,) in su.execute(
         "SELECT DISTINCT source_table FROM catalog_sync.contract_column ORDER BY 1")]
@@ -2298,9 +2299,14 @@ def test_every_static_read_of_a_tenant_table_folds_its_contract_check(arena: Are
                         "WHERE p.pronamespace IN ('catalog_sync'::regnamespace, 'catalog_sync_protect'::regnamespace) "
                         "AND p.prolang IN (SELECT oid FROM pg_language WHERE lanname IN ('plpgsql', 'sql'))"
                         ).fetchall()
-    reads = 0
+    reads = dynamic = 0
     for name, body in bodies:
         body = re.sub(r"--[^\n]*", "", body)          # (comments name tables too)
+        # A dynamic read (FROM ONLY %s: a name by OID, planned on the spot) builds the same check into
+        # its statement (folded_check()): its text may come from several statements of the body.
+        if re.search(r"\b(?:FROM|JOIN)\s+ONLY\s+%", body, re.I):
+            dynamic += 1
+            assert "catalog_sync.folded_check(" in body and "contract.holds" in body, name
         for statement in (re.sub(r"\s+", " ", s) for s in body.split(";")):
             for named, table in tables:
                 # the table named where a read names it, in any spelling (ONLY or not, an alias or not)
@@ -2309,6 +2315,7 @@ def test_every_static_read_of_a_tenant_table_folds_its_contract_check(arena: Are
                     assert f"catalog_sync.contract_holds('{named}'::pg_catalog.regclass, '{table}')" in statement \
                         and re.search(r"\bcontract\.holds\b", statement), (name, table, statement)
     assert reads >= 12, reads       # job_sources(), provider_sources(), service_sources(), registry_row(), ...
+    assert dynamic >= 7, dynamic    # the same functions' dynamic reads, backfill_tenant(), verify_tenant()
 
 
 def test_a_change_after_the_plans_were_cached_fails_closed(arena: Arena) -> None:

@@ -76,13 +76,15 @@ BEGIN
     v_lock_timeout := pg_catalog.current_setting('lock_timeout');
     PERFORM pg_catalog.set_config('lock_timeout', '1ms', true);
     EXECUTE format(
+        'WITH %4$s '
         'SELECT (SELECT array_agg(DISTINCT c) FROM (SELECT l.servicecategory_id FROM ONLY %1$s AS l '
         '        WHERE l.serviceprovider_id = ANY ($1) '
         '        UNION SELECT sv.category_id FROM ONLY %2$s AS sv WHERE sv.provider_id = ANY ($1)) AS x (c) '
         '        WHERE c IS NOT NULL), '
-        '       (SELECT array_agg(DISTINCT ps.skill_id) FROM ONLY %3$s AS ps WHERE ps.provider_id = ANY ($1))',
+        '       (SELECT array_agg(DISTINCT ps.skill_id) FROM ONLY %3$s AS ps WHERE ps.provider_id = ANY ($1)) '
+        'FROM contract WHERE contract.holds',
         catalog_sync.qualified_name(v_links), catalog_sync.qualified_name(v_services),
-        catalog_sync.qualified_name(v_skills))
+        catalog_sync.qualified_name(v_skills), catalog_sync.folded_check(v_relids, v_tables))
         INTO categories, skills
         USING p_provider_ids;
     PERFORM pg_catalog.set_config('lock_timeout', v_lock_timeout, true);

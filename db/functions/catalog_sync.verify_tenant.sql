@@ -150,7 +150,8 @@ BEGIN
         v_lock_timeout := pg_catalog.current_setting('lock_timeout');
         PERFORM pg_catalog.set_config('lock_timeout', '1ms', true);
         RETURN QUERY EXECUTE format($sql$
-            WITH p AS (SELECT * FROM catalog_sync.%1$I($1, 'all', NULL, NULL, false)),
+            WITH %9$s,
+            p AS (SELECT * FROM catalog_sync.%1$I($1, 'all', NULL, NULL, false)),
             cat AS (SELECT * FROM %2$s WHERE tenant_id = $1)
             SELECT CASE
                        WHEN p.%3$I IS NULL THEN CASE %4$s ELSE 'orphan' END
@@ -160,12 +161,15 @@ BEGIN
                    coalesce(p.%3$I, cat.%3$I),
                    CASE WHEN p.%3$I IS NOT NULL AND cat.%3$I IS NOT NULL THEN concat_ws(', ', %5$s) END,
                    %8$L::text
-            FROM p FULL JOIN cat ON cat.%3$I = p.%3$I
-            WHERE p.%3$I IS NULL OR cat.%3$I IS NULL OR (%6$s) IS DISTINCT FROM (%7$s)
+            FROM (p FULL JOIN cat ON cat.%3$I = p.%3$I) CROSS JOIN contract
+            WHERE contract.holds AND (p.%3$I IS NULL OR cat.%3$I IS NULL OR (%6$s) IS DISTINCT FROM (%7$s))
             ORDER BY 1, 2
             $sql$,
             'project_' || v_cat.name, v_cat.catalog_table, v_cat.key_column, v_expired, v_diff, v_p, v_c,
-            v_cat.name)
+            v_cat.name,
+            -- (the job table, which the expired check reads here; the projection checks what it reads)
+            catalog_sync.folded_check(ARRAY[catalog_sync.source_relid(p_tenant_id, 'ats_jobposting')],
+                                      '{ats_jobposting}'))
         USING p_tenant_id;
         PERFORM pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
     END LOOP;
