@@ -73,7 +73,7 @@ BEGIN
         -- 55P03 instead.
         v_lock_timeout := pg_catalog.current_setting('lock_timeout');
         PERFORM pg_catalog.set_config('lock_timeout', '1ms', true);
-        EXECUTE format('WITH %s SELECT count(*) FROM contract CROSS JOIN ONLY %s AS t WHERE contract.holds',
+        EXECUTE format('WITH %s SELECT count(*) FROM ONLY %s AS t WHERE (SELECT contract.holds FROM contract)',
                        catalog_sync.folded_check(ARRAY[catalog_sync.source_relid(p_tenant_id, v_catalog.source_table)],
                                                  ARRAY[v_catalog.source_table]),
                        catalog_sync.qualified_name(catalog_sync.source_relid(p_tenant_id, v_catalog.source_table)))

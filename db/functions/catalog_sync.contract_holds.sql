@@ -40,6 +40,10 @@
 CREATE OR REPLACE FUNCTION catalog_sync.contract_holds(p_relid pg_catalog.regclass, p_source_table name)
 RETURNS boolean
 LANGUAGE plpgsql IMMUTABLE
+-- Folded while the leader plans; restricted, not unsafe (the default), so
+-- that a dynamic read of a large table may still use parallel workers below
+-- it (review, twenty-seventh session).
+PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN

@@ -112,8 +112,8 @@ BEGIN
     -- Constant arguments: folded once per session (see source_select_list()).
     v_columns := catalog_sync.source_select_list('catalog_sync.job_source', 'j',
                      '{"category_name": "c.name::text", "category_slug": "c.slug::text", "html_mask": "coalesce(m.mask, 0)"}');
-    RETURN QUERY EXECUTE format('WITH %s SELECT %s FROM contract CROSS JOIN ONLY %s AS j %s '
-                                'LEFT JOIN ONLY %s AS c ON c.id = j.category_id WHERE contract.holds AND (%s)',
+    RETURN QUERY EXECUTE format('WITH %s SELECT %s FROM ONLY %s AS j %s LEFT JOIN ONLY %s AS c ON c.id = j.category_id '
+                                'WHERE (SELECT contract.holds FROM contract) AND (%s)',
                                 catalog_sync.folded_check(ARRAY[p_job_rel, p_category_rel],
                                                           '{ats_jobposting,ats_jobcategory}'),
                                 v_columns, v_job_name,

@@ -82,7 +82,7 @@ BEGIN
         '        UNION SELECT sv.category_id FROM ONLY %2$s AS sv WHERE sv.provider_id = ANY ($1)) AS x (c) '
         '        WHERE c IS NOT NULL), '
         '       (SELECT array_agg(DISTINCT ps.skill_id) FROM ONLY %3$s AS ps WHERE ps.provider_id = ANY ($1)) '
-        'FROM contract WHERE contract.holds',
+        'WHERE (SELECT contract.holds FROM contract)',
         catalog_sync.qualified_name(v_links), catalog_sync.qualified_name(v_services),
         catalog_sync.qualified_name(v_skills), catalog_sync.folded_check(v_relids, v_tables))
         INTO categories, skills

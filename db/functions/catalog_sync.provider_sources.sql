@@ -124,7 +124,7 @@ BEGIN
     v_lock_timeout := pg_catalog.current_setting('lock_timeout');
     PERFORM pg_catalog.set_config('lock_timeout', '1ms', true);
     RETURN QUERY EXECUTE format(
-        'WITH %s SELECT %s FROM contract CROSS JOIN ONLY %s AS sp %s WHERE contract.holds AND (%s)',
+        'WITH %s SELECT %s FROM ONLY %s AS sp %s WHERE (SELECT contract.holds FROM contract) AND (%s)',
         catalog_sync.folded_check(v_relids, v_tables),
         catalog_sync.source_select_list('catalog_sync.provider_source', 'sp', jsonb_build_object(
             'category_names', format(

@@ -101,8 +101,8 @@ BEGIN
     v_lock_timeout := pg_catalog.current_setting('lock_timeout');
     PERFORM pg_catalog.set_config('lock_timeout', '1ms', true);
     RETURN QUERY EXECUTE format(
-        'WITH %s SELECT %s FROM contract CROSS JOIN ONLY %s AS sv %s JOIN ONLY %s AS sp ON sp.id = sv.provider_id '
-        'LEFT JOIN ONLY %s AS c ON c.id = sv.category_id WHERE contract.holds AND (%s)',
+        'WITH %s SELECT %s FROM ONLY %s AS sv %s JOIN ONLY %s AS sp ON sp.id = sv.provider_id '
+        'LEFT JOIN ONLY %s AS c ON c.id = sv.category_id WHERE (SELECT contract.holds FROM contract) AND (%s)',
         catalog_sync.folded_check(v_relids, v_tables),
         -- Constant arguments: folded once per session (see source_select_list()).
         catalog_sync.source_select_list('catalog_sync.service_source', 'sv', '{

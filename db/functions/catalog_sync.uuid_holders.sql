@@ -103,8 +103,8 @@ BEGIN
     END IF;
     IF v_read IS DISTINCT FROM p_relid THEN
         ids := NULL; parents := NULL; parents2 := NULL;
-        EXECUTE format('WITH %s SELECT array_agg(s.id), %s, %s FROM contract CROSS JOIN ONLY %s AS s '
-                       'WHERE contract.holds AND s.uuid = ANY (%L::uuid[]) AND NOT (s.id = ANY (%L::bigint[]))',
+        EXECUTE format('WITH %s SELECT array_agg(s.id), %s, %s FROM ONLY %s AS s '
+                       'WHERE (SELECT contract.holds FROM contract) AND s.uuid = ANY (%L::uuid[]) AND NOT (s.id = ANY (%L::bigint[]))',
                        catalog_sync.folded_check(ARRAY[p_relid], ARRAY[p_source_table]),
                        CASE p_source_table WHEN 'ats_jobposting'
                             THEN 'array_agg(DISTINCT s.category_id) FILTER (WHERE s.category_id IS NOT NULL)'

@@ -161,8 +161,8 @@ BEGIN
                    coalesce(p.%3$I, cat.%3$I),
                    CASE WHEN p.%3$I IS NOT NULL AND cat.%3$I IS NOT NULL THEN concat_ws(', ', %5$s) END,
                    %8$L::text
-            FROM (p FULL JOIN cat ON cat.%3$I = p.%3$I) CROSS JOIN contract
-            WHERE contract.holds AND (p.%3$I IS NULL OR cat.%3$I IS NULL OR (%6$s) IS DISTINCT FROM (%7$s))
+            FROM p FULL JOIN cat ON cat.%3$I = p.%3$I
+            WHERE (SELECT contract.holds FROM contract) AND (p.%3$I IS NULL OR cat.%3$I IS NULL OR (%6$s) IS DISTINCT FROM (%7$s))
             ORDER BY 1, 2
             $sql$,
             'project_' || v_cat.name, v_cat.catalog_table, v_cat.key_column, v_expired, v_diff, v_p, v_c,
