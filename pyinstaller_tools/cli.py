@@ -432,6 +432,8 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         with operations.backfill_lock(conn):
             report = operations.backfill(conn, tenants, args.dry_run, args.lock_timeout, progress, args.catalog,
                                          quiet=args.quiet)
+            if report["total"]["inserted"] and not args.dry_run:
+                operations.analyze_catalogs(conn, progress)
     if args.json:
         _dump_json(report)
     else:
@@ -467,6 +469,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
         unrepaired: list[str] = []
         if findings and args.repair:
             repaired, left, unrepaired = operations.repair(conn, findings, progress, args.lock_timeout)
+            if repaired:
+                operations.analyze_catalogs(conn, progress)
             findings = operations.verify(conn, tenants, progress, args.lock_timeout)
         if args.catalog:
             findings = [f for f in findings if f["catalog"] in (None, args.catalog)]
