@@ -249,21 +249,19 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
             operations.require_pinned(conn, "uninstall", args.lock_timeout)
         restricted = not conn.execute("SELECT has_function_privilege('public', "
                                       "'pg_catalog.pg_advisory_xact_lock(bigint)', 'EXECUTE')").fetchone()[0]
-        superuser = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()
-    version = migrate.current(dsn)
-    if version is not None and version not in migrate.revisions() and not installed:
-        print(f"nothing to uninstall: catalog-sync is not installed in this database (public.alembic_version "
-              f"records {version}, another alembic project's revision: left alone)")
-        return EXIT_OK
-    migrate.require_own_revision(version)
-    if version is None and not installed:
-        print("nothing to uninstall: catalog-sync is not installed in this database")
-        return EXIT_OK
-    if not (superuser and superuser[0]):
+        version = migrate.current(dsn)
+        if version is not None and version not in migrate.revisions() and not installed:
+            print(f"nothing to uninstall: catalog-sync is not installed in this database (public.alembic_version "
+                  f"records {version}, another alembic project's revision: left alone)")
+            return EXIT_OK
+        migrate.require_own_revision(version)
+        if version is None and not installed:
+            print("nothing to uninstall: catalog-sync is not installed in this database")
+            return EXIT_OK
         # (DBA walkthrough, twenty-seventh session: an installer got "permission denied for table
         # attached_table" from the downgrade's first statement)
-        raise ToolError("uninstall needs a superuser (it drops the machinery's roles, schemas and every tenant's "
-                        "sync triggers); nothing was changed")
+        operations.require_superuser(conn, "uninstall (it drops the machinery's roles, schemas and every "
+                                           "tenant's sync triggers)")
     if version is None:     # installed from install-sql or db/ by hand: the same SQL as the downgrade's
         migrate.uninstall_unversioned(dsn, lock_timeout=args.lock_timeout)
     else:
@@ -861,7 +859,7 @@ def _secrets(words: Sequence[str]) -> list[tuple[str, str]]:
 # session: `attach URL` said "schema URL does not exist").
 _secret_words: list[tuple[str, str]] = []
 # True once a command's function has started (not for --help, --version or a usage error).
-_command_started: list[bool] = []
+_command_started = False
 
 
 def _mask(text: str) -> str:
@@ -930,8 +928,9 @@ def _to_devnull(stream: Any) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     stdout, stderr = sys.stdout, sys.stderr
     words = list(sys.argv[1:] if argv is None else argv)
+    global _command_started
     _secret_words[:] = _secrets(words)
-    _command_started.clear()
+    _command_started = False
     if stdout is None:
         # (started with stdout closed: `catalog-sync ... >&-`) refused before anything is done, not after
         # a first step committed (attach --tenant-role prints between its two)
@@ -963,6 +962,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(argv: Sequence[str] | None = None) -> int:
     """main() without the broken-pipe handling."""
+    global _command_started
     parser = build_parser()
     words = list(sys.argv[1:] if argv is None else argv)
     _Parser.words = words
@@ -974,7 +974,7 @@ def _run(argv: Sequence[str] | None = None) -> int:
         raise
     started = time.monotonic()
     code = EXIT_ERROR
-    _command_started[:] = [True]
+    _command_started = True
     try:
         return int(args.func(args))
     except (ToolError, ClusterError) as exc:

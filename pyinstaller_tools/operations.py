@@ -821,9 +821,9 @@ def status(conn: psycopg.Connection, lock_timeout: str | None = None, progress: 
     connection each tenant is a transaction of its own, so the locks on its tables are released before
     the next tenant (an application's DDL never waits for the rest of the run). A tenant that could not be
     read has its error in "error" (busy: a lock wait timed out); the others are read. Sorted by schema.
-    A tenant still being read after `notice_after` seconds gets a progress line (counting a large tenant's
-    eligible rows projects them all, and sanitizes those the catalog lacks: DBA walkthrough, twenty-seventh
-    session, a silent quarter of an hour once)."""
+    A tenant still being read after `notice_after` seconds gets a progress line: counting a large tenant's
+    eligible rows projects them all (DBA walkthrough, twenty-seventh session: a silent quarter of an hour,
+    on statistics that a backfill left stale; analyze_catalogs())."""
     cur = conn.cursor(row_factory=dict_row)
     rows: list[dict[str, Any]] = []
     after: int | None = None

@@ -903,7 +903,7 @@ def test_migrate_and_uninstall_errors_are_one_line(sconn: psycopg.Connection, sh
     sconn.execute(f"GRANT catalog_sync_installer TO {seed.APP_ROLE}")
     try:
         assert_refused(run(capsys, "uninstall", "--yes", dsn=shared.dsn(user=seed.APP_ROLE)),
-                       "uninstall needs a superuser", "nothing was changed")
+                       "uninstall (it drops", "needs a superuser; nothing was changed")
     finally:
         if not granted:
             sconn.execute(f"REVOKE catalog_sync_installer FROM {seed.APP_ROLE}")
