@@ -2237,7 +2237,7 @@ def test_a_tenant_cannot_blind_verify_for_every_tenant(arena: Arena, capsys: pyt
 
 # --------------------------------------------- the contract check folded into cached plans
 # (catalog_sync.contract_holds()). A single-row job write reads through plans cached for the session: job_sources()'s
-# static read (job and category tables) and project_jobs()'s query (the registry).
+# static read (job and category tables) and registry_row()'s query (the registry).
 # Their contract checks run while those plans are made, and a change to a table
 # invalidates the plans that read it. These tests prove the three properties the
 # design rests on:

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from tests.jobs import catalog_row, category_id, insert_job, insert_jobs, set_tenant, source_value, update_job
@@ -215,3 +216,18 @@ def test_counters_survive_resync(app: psycopg.Connection, conn: psycopg.Connecti
     assert (row["view_count"], row["application_count"]) == (42, 7)
     assert conn.execute("SELECT count(*) FROM catalog_sync.verify_tenant(%s)",
                         (db.tenant_id(ACME),)).fetchone() == (0,)
+
+
+def test_the_projections_are_inlined_into_their_callers(conn: psycopg.Connection) -> None:
+    """project_jobs() and project_services() are plain SQL that PostgreSQL inlines into the query calling them:
+    a PL/pgSQL body, a SET clause or STRICT would put every projected row through a function's result store
+    again (0.5 s of a 100,000-row UPDATE, docs/benchmarks.md)."""
+    tenant_id = conn.execute("SELECT id FROM public.tenants_tenant WHERE schema_name = %s", (ACME,)).fetchone()
+    assert tenant_id is not None
+    for function, reader in (("project_jobs", "job_sources"), ("project_services", "service_sources")):
+        plan = "\n".join(str(row[0]) for row in conn.execute(
+            sql.SQL("EXPLAIN SELECT * FROM catalog_sync.{}(%s, 'ids', ARRAY[1]::bigint[], ARRAY[0], true)").format(
+                sql.Identifier(function)), tenant_id))
+        assert f"Function Scan on {reader}" in plan and f"Function Scan on {function}" not in plan, plan
+        # the tenant's registry row is read first, once: a tenant that is not public reads no source row
+        assert plan.index("Function Scan on registry_row") < plan.index(f"Function Scan on {reader}"), plan
