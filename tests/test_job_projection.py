@@ -231,3 +231,22 @@ def test_the_projections_are_inlined_into_their_callers(conn: psycopg.Connection
         assert f"Function Scan on {reader}" in plan and f"Function Scan on {function}" not in plan, plan
         # the tenant's registry row is read first, once: a tenant that is not public reads no source row
         assert plan.index("Function Scan on registry_row") < plan.index(f"Function Scan on {reader}"), plan
+
+
+def test_a_tenant_that_is_not_public_has_none_of_its_rows_read(app: psycopg.Connection,
+                                                                conn: psycopg.Connection) -> None:
+    """The readers take the registry row's tenant id, so they are LATERAL to it in the inlined projections:
+    for a suspended tenant the apply statements' generic plans read its registry row and never its tables."""
+    insert_job(app, ACME)
+    set_tenant(app, ACME, status="suspended")
+    tenant_id = conn.execute("SELECT id FROM public.tenants_tenant WHERE schema_name = %s", (ACME,)).fetchone()
+    conn.execute("SET track_functions = 'pl'")
+    with conn.transaction(force_rollback=True):
+        conn.execute("SET LOCAL search_path = pg_catalog, pg_temp")
+        for apply in ("apply_jobs", "apply_services"):
+            conn.execute(sql.SQL("SELECT catalog_sync.{}(%s, 'all', NULL, NULL, false, NULL, NULL, true)").format(
+                sql.Identifier(apply)), tenant_id)
+        calls = dict(conn.execute(
+            "SELECT funcname, calls FROM pg_stat_xact_user_functions WHERE schemaname = 'catalog_sync' "
+            "AND funcname IN ('registry_row', 'job_sources', 'service_sources')").fetchall())
+    assert calls == {"registry_row": 2}, calls

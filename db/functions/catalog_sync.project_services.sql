@@ -14,7 +14,8 @@ CREATE OR REPLACE FUNCTION catalog_sync.project_services(
 )
 RETURNS SETOF public.service_catalog
 LANGUAGE sql STABLE
--- Plain SQL, inlined into its callers' plans: see project_jobs().
+-- Plain SQL, inlined into its callers' plans: see project_jobs(). The reader
+-- takes t.tenant_id, not p_tenant_id: LATERAL to the registry row, so after it.
 AS $$
     SELECT p_tenant_id,
            t.tenant_schema,

@@ -111,7 +111,10 @@ BEGIN
                                  AND (c.relrowsecurity
                                       OR NOT has_schema_privilege('catalog_sync_owner', c.relnamespace, 'USAGE')
                                       OR NOT has_table_privilege('catalog_sync_owner', c.oid, 'SELECT'))) THEN
-                -- Reuse: rows already in the catalog are not sanitized again to be counted.
+                -- The job and service projections are inlined into the counts,
+                -- which compute none of their columns: nothing is sanitized to be
+                -- counted. The providers' (PL/pgSQL) reuses the HTML of rows
+                -- already in the catalog.
                 -- The projections lock the tenant's tables: what fails there is
                 -- reported in error (SQLSTATE: message) and the next tenant read
                 -- (a subtransaction, undone with its locks and settings; a cancel
