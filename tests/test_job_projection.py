@@ -226,11 +226,14 @@ def test_the_projections_are_inlined_into_their_callers(conn: psycopg.Connection
     assert tenant_id is not None
     for function, reader in (("project_jobs", "job_sources"), ("project_services", "service_sources")):
         plan = "\n".join(str(row[0]) for row in conn.execute(
-            sql.SQL("EXPLAIN SELECT * FROM catalog_sync.{}(%s, 'ids', ARRAY[1]::bigint[], ARRAY[0], true)").format(
-                sql.Identifier(function)), tenant_id))
-        assert f"Function Scan on {reader}" in plan and f"Function Scan on {function}" not in plan, plan
-        # the tenant's registry row is read first, once: a tenant that is not public reads no source row
-        assert plan.index("Function Scan on registry_row") < plan.index(f"Function Scan on {reader}"), plan
+            sql.SQL("EXPLAIN VERBOSE SELECT * FROM catalog_sync.{}(%s, 'ids', ARRAY[1]::bigint[], ARRAY[0], true)"
+                    ).format(sql.Identifier(function)), tenant_id))
+        assert f"Function Scan on catalog_sync.{reader}" in plan and f"Function Scan on {function}" not in plan, plan
+        # the tenant's registry row is read first, once: the reader takes the row's tenant id (LATERAL to it),
+        # so no plan can read a source row before it, or for a tenant that is not public
+        assert plan.index("Function Scan on catalog_sync.registry_row") < plan.index(
+            f"Function Scan on catalog_sync.{reader}"), plan
+        assert re.search(rf"Function Call: catalog_sync\.{reader}\([^\n]*\bt\.tenant_id\b", plan), plan
 
 
 def test_a_tenant_that_is_not_public_has_none_of_its_rows_read(app: psycopg.Connection,
