@@ -69,7 +69,13 @@ BEGIN
     IF p_ids IS NULL THEN
         RETURN;                         -- nothing the catalogs show has changed
     END IF;
-    IF p_op = 'UPDATE' THEN
+    IF p_op = 'UPDATE' AND pg_catalog.cardinality(p_ids) = 1 THEN
+        -- One row (a single-row UPDATE): nothing to fold, and its keys are at
+        -- hand; the statements below would cost more than the rest of this
+        -- function.
+        p_left := CASE WHEN p_left[1] IS DISTINCT FROM p_uuids[1] AND p_left[1] IS NOT NULL THEN p_left END;
+        p_uuids := CASE WHEN p_uuids[1] IS NOT NULL THEN p_uuids END;
+    ELSIF p_op = 'UPDATE' THEN
         -- An id can come twice: a cascading foreign key's updates join the
         -- statement's transition tables (old and new version of a row the
         -- statement itself changed); once is enough (the reader reads the row
@@ -90,15 +96,21 @@ BEGIN
         INTO p_uuids, p_left
         FROM ROWS FROM (pg_catalog.unnest(p_uuids), pg_catalog.unnest(p_left)) AS k (new_uuid, old_uuid);
     END IF;
-    -- Each parent once (lock_for_read() counts them), grouped, so hashed: a
-    -- statement names few parents.
-    SELECT (SELECT pg_catalog.array_agg(c.id)
-            FROM (SELECT u.id FROM pg_catalog.unnest(pg_catalog.array_cat(p_parents, p_old_parents)) AS u (id)
-                  WHERE u.id IS NOT NULL GROUP BY u.id) AS c),
-           (SELECT pg_catalog.array_agg(c.id)
-            FROM (SELECT u.id FROM pg_catalog.unnest(pg_catalog.array_cat(p_parents2, p_old_parents2)) AS u (id)
-                  WHERE u.id IS NOT NULL GROUP BY u.id) AS c)
-    INTO p_parents, p_parents2;
+    -- Each parent once when there are many (lock_for_read() takes one lock
+    -- on the whole kind past 64, so it must count distinct parents), grouped,
+    -- so hashed: a statement names few parents. Up to 64 the arrays go as
+    -- they are: lock_for_read() drops NULLs and duplicates itself.
+    p_parents := pg_catalog.array_cat(p_parents, p_old_parents);
+    p_parents2 := pg_catalog.array_cat(p_parents2, p_old_parents2);
+    IF coalesce(pg_catalog.cardinality(p_parents), 0) > 64 OR coalesce(pg_catalog.cardinality(p_parents2), 0) > 64 THEN
+        SELECT (SELECT pg_catalog.array_agg(c.id)
+                FROM (SELECT u.id FROM pg_catalog.unnest(p_parents) AS u (id)
+                      WHERE u.id IS NOT NULL GROUP BY u.id) AS c),
+               (SELECT pg_catalog.array_agg(c.id)
+                FROM (SELECT u.id FROM pg_catalog.unnest(p_parents2) AS u (id)
+                      WHERE u.id IS NOT NULL GROUP BY u.id) AS c)
+        INTO p_parents, p_parents2;
+    END IF;
     -- A uuid that left these rows may now be another row's (uuid_holders():
     -- another part of this statement gave it to that row): project that row
     -- too, its parents locked with the others, so that its key is written
