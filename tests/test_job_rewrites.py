@@ -14,6 +14,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from pyinstaller_tools import seed
+from tests.conftest import Db
 from tests.jobs import catalog_row, category_id, insert_job, insert_jobs, update_job, verify_findings
 
 ACME = "tenant_acme"
@@ -211,3 +213,58 @@ def test_many_uuids_leaving_their_rows(app: psycopg.Connection, conn: psycopg.Co
     app.execute(q("DELETE FROM {s}.ats_jobposting WHERE id = ANY (%s)"), (ids,))
     assert verify_findings(conn) == []
     assert all(catalog_row(conn, u) is None for u in new_uuids)
+
+
+def test_a_row_twice_in_the_transition_tables_as_exactly_two_changed_rows(app: psycopg.Connection,
+                                                                         conn: psycopg.Connection) -> None:
+    """The statement's own update changes no column the catalog shows (updated_at), the cascade it sets
+    off changes the title: two changed pairs, both of one id. A shortcut for 'one changed row' that took
+    two would meet the row twice in one upsert (review, twenty-eighth session)."""
+    job = insert_job(app, ACME, title="Job")
+    app.execute(q("CREATE TABLE {s}.side (job_id bigint, t varchar(200), UNIQUE (job_id, t))"))
+    app.execute(q("INSERT INTO {s}.side VALUES (%s, 'Job')"), (job["id"],))
+    app.execute(q("ALTER TABLE {s}.ats_jobposting ADD FOREIGN KEY (id, title) "
+                  "REFERENCES {s}.side (job_id, t) ON UPDATE CASCADE"))
+    app.execute(q("WITH c AS (UPDATE {s}.side SET t = 'Cascaded' WHERE job_id = %s RETURNING 1) "
+                  "UPDATE {s}.ats_jobposting SET updated_at = now() + interval '1 s' WHERE id = %s "
+                  "AND (SELECT count(*) FROM c) > 0"), (job["id"], job["id"]))
+    row = catalog_row(conn, job["uuid"])
+    assert row is not None and row["title"] == "Cascaded"
+    assert verify_findings(conn) == []
+
+
+def exclusive_advisory_locks(conn: psycopg.Connection, pid: int) -> int:
+    """The sync's exclusive advisory locks held by backend `pid`: past 64 parents, one on the whole kind."""
+    row = conn.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = %s "
+                       "AND mode = 'ExclusiveLock' AND granted", (pid,)).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+@pytest.mark.parametrize("statement", ["insert 65", "update 33", "hand a uuid on from 64 deleted"])
+@pytest.mark.parametrize("category", ["one", "none"])
+def test_many_rows_of_few_categories_lock_each_category_not_the_kind(db: Db, app: psycopg.Connection,
+                                                                    conn: psycopg.Connection,
+                                                                    statement: str, category: str) -> None:
+    """lock_for_read() locks the whole category kind (exclusive: every category write of the tenant waits)
+    only past 64 distinct categories. Rows of one category (or none) count once, however many rows, and
+    with the categories of rows that take over a uuid the statement freed (review, twenty-eighth session:
+    64 rows plus such a row locked the kind)."""
+    first, second = category_id(app, ACME, "category-1"), category_id(app, ACME, "category-2")
+    rows = [{"category_id": first if category == "one" else None} for _ in range(64)]
+    jobs = insert_jobs(app, ACME, rows) if statement != "insert 65" else []
+    holder = insert_job(app, ACME, category_id=second)
+    with db.connect(role=seed.APP_ROLE, autocommit=False) as writer:
+        if statement == "insert 65":
+            insert_jobs(writer, ACME, rows + rows[:1])
+        elif statement == "update 33":
+            writer.execute(q("UPDATE {s}.ats_jobposting SET title = title || '!' WHERE id = ANY (%s)"),
+                           ([j["id"] for j in jobs[:33]],))
+        else:
+            writer.execute(q("WITH d AS (DELETE FROM {s}.ats_jobposting WHERE id = ANY (%s) RETURNING uuid) "
+                             "UPDATE {s}.ats_jobposting SET uuid = (SELECT uuid FROM d LIMIT 1) WHERE id = %s"),
+                           ([j["id"] for j in jobs], holder["id"]))
+        held = exclusive_advisory_locks(conn, writer.info.backend_pid)
+        writer.commit()
+    assert held == 0
+    assert verify_findings(conn) == []

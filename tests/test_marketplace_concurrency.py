@@ -280,3 +280,22 @@ def test_randomized_marketplace_workload_stays_without_drift(db: Db, conn: psyco
                 insert_job(app, schema)
     run_workload(MarketWorkload(db, seconds=8.0, seed_value=seed_value), conn,
                  f"marketplace workload seed {seed_value}")
+
+
+def test_a_service_leaves_a_category_while_it_is_renamed(db: Db, app: psycopg.Connection,
+                                                         conn: psycopg.Connection) -> None:
+    """A service moved to another category locks the old one too (its old parents): a rename of the old
+    category waits for the move, so the catalog never shows the old name for the service (review,
+    twenty-eighth session: no test had noticed the old category going unlocked)."""
+    design, code = named(app, "services_servicecategory", "Design"), named(app, "services_servicecategory", "Code")
+    moved = service(app, provider(app)["id"], design)
+    with db.connect(role=seed.APP_ROLE, autocommit=False) as mover:
+        mover.execute(f"UPDATE {SCHEMA}.services_service SET category_id = %s WHERE id = %s", (code, moved["id"]))
+        thread, pid, errors = run_blocked(db, lambda c: c.execute(
+            f"UPDATE {SCHEMA}.services_servicecategory SET name = 'Renamed' WHERE id = %s", (design,)))
+        wait_until_blocked(conn, pid)
+        mover.commit()
+    finish(thread, errors)
+    published = row(conn, "service_catalog", "service_uuid", moved["uuid"])
+    assert published is not None and published["category_name"] == "Code"
+    assert verify_findings(conn) == []

@@ -96,21 +96,10 @@ BEGIN
         INTO p_uuids, p_left
         FROM ROWS FROM (pg_catalog.unnest(p_uuids), pg_catalog.unnest(p_left)) AS k (new_uuid, old_uuid);
     END IF;
-    -- Each parent once when there are many (lock_for_read() takes one lock
-    -- on the whole kind past 64, so it must count distinct parents), grouped,
-    -- so hashed: a statement names few parents. Up to 64 the arrays go as
-    -- they are: lock_for_read() drops NULLs and duplicates itself.
+    -- The parents to lock: new and old ones (grouped below, with the
+    -- holders' ones).
     p_parents := pg_catalog.array_cat(p_parents, p_old_parents);
     p_parents2 := pg_catalog.array_cat(p_parents2, p_old_parents2);
-    IF coalesce(pg_catalog.cardinality(p_parents), 0) > 64 OR coalesce(pg_catalog.cardinality(p_parents2), 0) > 64 THEN
-        SELECT (SELECT pg_catalog.array_agg(c.id)
-                FROM (SELECT u.id FROM pg_catalog.unnest(p_parents) AS u (id)
-                      WHERE u.id IS NOT NULL GROUP BY u.id) AS c),
-               (SELECT pg_catalog.array_agg(c.id)
-                FROM (SELECT u.id FROM pg_catalog.unnest(p_parents2) AS u (id)
-                      WHERE u.id IS NOT NULL GROUP BY u.id) AS c)
-        INTO p_parents, p_parents2;
-    END IF;
     -- A uuid that left these rows may now be another row's (uuid_holders():
     -- another part of this statement gave it to that row): project that row
     -- too, its parents locked with the others, so that its key is written
@@ -128,6 +117,21 @@ BEGIN
             p_parents := pg_catalog.array_cat(p_parents, v_holder_parents);
             p_parents2 := pg_catalog.array_cat(p_parents2, v_holder_parents2);
         END IF;
+    END IF;
+    -- Each parent once when there are many, grouped, so hashed (a statement
+    -- names few parents): past 64 lock_for_read() takes one lock on the
+    -- whole kind, so it must count distinct parents, the holders' included.
+    -- Up to 64 the arrays go as they are: lock_for_read() locks each
+    -- distinct non-NULL id once, in ascending order, and a single-row write
+    -- saves the statement.
+    IF coalesce(pg_catalog.cardinality(p_parents), 0) > 64 OR coalesce(pg_catalog.cardinality(p_parents2), 0) > 64 THEN
+        SELECT (SELECT pg_catalog.array_agg(c.id)
+                FROM (SELECT u.id FROM pg_catalog.unnest(p_parents) AS u (id)
+                      WHERE u.id IS NOT NULL GROUP BY u.id) AS c),
+               (SELECT pg_catalog.array_agg(c.id)
+                FROM (SELECT u.id FROM pg_catalog.unnest(p_parents2) AS u (id)
+                      WHERE u.id IS NOT NULL GROUP BY u.id) AS c)
+        INTO p_parents, p_parents2;
     END IF;
 
     -- After the locks, each apply is a new statement, so a new snapshot: it
