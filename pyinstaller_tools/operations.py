@@ -801,7 +801,7 @@ def expire(conn: psycopg.Connection, dry_run: bool, lock_timeout: str | None = N
     return int(row[0]) if row else 0
 
 
-def analyze_catalogs(conn: psycopg.Connection, progress: Progress | None) -> bool:
+def analyze_catalogs(conn: psycopg.Connection, progress: Progress | None) -> None:
     """ANALYZE of the catalogs after a bulk write (catalog_sync.analyze_catalogs(): why there). Not an
     error when it cannot wait for its lock (a VACUUM or ANALYZE running): autovacuum analyzes later. On
     an autocommit connection: a transaction of its own."""
@@ -811,8 +811,6 @@ def analyze_catalogs(conn: psycopg.Connection, progress: Progress | None) -> boo
         if progress:
             progress(f"notice: the catalogs' statistics were not refreshed ({server_message(exc)}); autovacuum "
                      "will, or run SELECT catalog_sync.analyze_catalogs()")
-        return False
-    return True
 
 
 def status(conn: psycopg.Connection, lock_timeout: str | None = None, progress: Progress | None = None,

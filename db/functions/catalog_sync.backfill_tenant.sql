@@ -20,6 +20,7 @@ SET row_security = off
 AS $$
 DECLARE
     v_catalog record;
+    v_relid   oid;      -- the catalog's source table in this tenant
     v_would   jsonb;    -- dry run: per catalog, [missing, stale, orphan or expired]
     v_lock_timeout text;
 BEGIN
@@ -67,16 +68,15 @@ BEGIN
         -- dry run's verify, the previous catalog's refresh: the registry, a
         -- lock the tenant queued on a catalog), the tenant may have added an
         -- index meanwhile: check right before.
-        PERFORM catalog_sync.assert_contract(catalog_sync.source_relid(p_tenant_id, v_catalog.source_table),
-                                             v_catalog.source_table);
+        v_relid := catalog_sync.source_relid(p_tenant_id, v_catalog.source_table);
+        PERFORM catalog_sync.assert_contract(v_relid, v_catalog.source_table);
         -- And no waiting for an index lock the tenant holds (see job_sources());
         -- 55P03 instead.
         v_lock_timeout := pg_catalog.current_setting('lock_timeout');
         PERFORM pg_catalog.set_config('lock_timeout', '1ms', true);
         EXECUTE format('WITH %s SELECT count(*) FROM ONLY %s AS t WHERE (SELECT contract.holds FROM contract)',
-                       catalog_sync.folded_check(ARRAY[catalog_sync.source_relid(p_tenant_id, v_catalog.source_table)],
-                                                 ARRAY[v_catalog.source_table]),
-                       catalog_sync.qualified_name(catalog_sync.source_relid(p_tenant_id, v_catalog.source_table)))
+                       catalog_sync.folded_check(ARRAY[v_relid], ARRAY[v_catalog.source_table]),
+                       catalog_sync.qualified_name(v_relid))
             INTO source_rows;
         PERFORM pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
         IF p_dry_run THEN
