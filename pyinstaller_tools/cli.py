@@ -804,8 +804,9 @@ class _Parser(argparse.ArgumentParser):
             # (the top level reports a subcommand's extra words: name the subcommand, if one was given)
             command = next((word for word in _Parser.words if word in _Parser.commands), "")
         # (a connection string given where a command or an option was expected: quoted, never its password;
-        # the output guards mask it too, and any argument that carries one)
-        message = redact(message)
+        # the output guards mask it too, and any argument that carries one). The words of this run first:
+        # masked inside argparse's quotes, which redact() alone took with the password.
+        message = redact(_mask(message))
         first = next((i for i, word in enumerate(_Parser.words) if word in _Parser.commands), len(_Parser.words))
         early = [w for w in _Parser.words[:first] if w.startswith("-") and w not in ("-h", "--help", "--version")]
         if early or (not command and re.search(r"invalid choice: '[^']*(://|=)", message)):

@@ -105,7 +105,8 @@ def redact(text: str, dsn: str = "") -> str:
     info, or the text after password= up to the next key=) is masked too.
     """
     text = re.sub(r"(://[^:/@\s\"]*:)[^\s\"]*@", r"\1***@", text)          # up to the last '@'
-    text = re.sub(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", r"\1***", text)
+    # (a value already masked stays as it is, with what follows it: the quote that closes a quoted word)
+    text = re.sub(r"(password\s*=\s*)(?!\*\*\*(?:[\s'\"]|$))('(?:[^'\\]|\\.)*'|\S+)", r"\1***", text)
     secrets = [m.group(1) for m in (re.search(r"://[^:/@\s]*:(.*)@", dsn),
                                     re.search(r"password\s*=\s*(.*?)(?=\s+\w+\s*=|$)", dsn, re.S)) if m and m.group(1)]
     secrets += [unquote(secret) for secret in secrets]

@@ -1080,6 +1080,22 @@ def test_a_password_is_masked_in_every_spelling_an_output_quotes_it_in(
     assert code == 2 and secret not in out + err, (out, err)
 
 
+@pytest.mark.parametrize(("value", "shown"), [
+    ("password=S3cret", "'password=***'"),
+    ("password=S3c'ret", '"password=***"'),
+    ("host=x password='S3 cret' port=1", '"host=x password=*** port=1"'),
+], ids=["bare", "with_a_quote", "quoted"])
+def test_a_password_in_an_option_value_is_masked_inside_its_quotes(
+        capsys: pytest.CaptureFixture[str], value: str, shown: str) -> None:
+    """(carried since the twenty-fifth session) `--lock-timeout password=...` said "got 'password=***"
+    without the closing quote: the generic masking took the quote with the password."""
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["verify", "--lock-timeout", value])
+    out, err = capsys.readouterr()
+    assert exit_info.value.code == 2 and "S3" not in out + err, (out, err)
+    assert f"got {shown} (see `catalog-sync verify --help`)" in err, err
+
+
 def test_a_schema_after_a_connection_string_is_not_masked(
         capsys: pytest.CaptureFixture[str], shared: Db) -> None:
     """(final review, twenty-fifth session) Only an unfinished password takes the next word with it: a
