@@ -53,11 +53,13 @@ def main() -> None:
     parser.add_argument("--verify", action="store_true",
                         help="then time catalog-sync verify and status over the backfilled catalog")
     common.add_profile_option(parser)
+    common.add_durable_option(parser)
     args = parser.parse_args()
     per_tenant = max(1, args.jobs // args.tenants)
     total_jobs = per_tenant * args.tenants
 
-    with common.bench_database(args.dsn, "catalog_bench_backfill", args.keep) as dsn:
+    with common.bench_database(args.dsn, "catalog_bench_backfill", args.keep,
+                               common.cluster_settings(args)) as dsn:
         with common.connect(dsn, autocommit=True) as admin:
             common.progress(common.server_info(admin))
             seed.setup_app(admin)

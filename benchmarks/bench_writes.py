@@ -332,12 +332,13 @@ def main() -> None:
                         help="jobs already in each single-row tenant before the run (default 5000)")
     parser.add_argument("--scenarios", default="abc", help="which of a, b, c to run (default abc)")
     common.add_profile_option(parser)
+    common.add_durable_option(parser)
     args = parser.parse_args()
 
     # No checkpoint inside a timed bulk statement: they run between variants
     # instead (see cleanup()).
     with common.bench_database(args.dsn, "catalog_bench_writes", args.keep,
-                               settings={"max_wal_size": "16GB", "checkpoint_timeout": "1h"}) as dsn:
+                               common.cluster_settings(args, max_wal_size="16GB", checkpoint_timeout="1h")) as dsn:
         with common.connect(dsn, autocommit=True) as admin:
             common.progress(common.server_info(admin))
             ids = build(admin, dsn, args.existing, args.rows)

@@ -555,6 +555,23 @@ def add_profile_option(parser: argparse.ArgumentParser) -> None:
                              "project_jobs and project_services do not appear: their time is their apply_*'s)")
 
 
+# A throwaway cluster that commits as a production server does: every commit waits for its WAL
+# flush, and the first change of a page after a checkpoint writes the whole page.
+DURABLE_SETTINGS = {"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on"}
+
+
+def add_durable_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--durable", action="store_true",
+                        help="the throwaway cluster with fsync, synchronous_commit and full_page_writes on, "
+                             "as a production server runs (default off: the sync's own work, see "
+                             "docs/benchmarks.md); with --dsn, the server's own settings apply")
+
+
+def cluster_settings(args: argparse.Namespace, **settings: str) -> dict[str, str]:
+    """The throwaway cluster's settings: `settings`, and the durable ones with --durable."""
+    return {**settings, **(DURABLE_SETTINGS if args.durable else {})}
+
+
 def enable_profile(admin: Conn) -> None:
     """track_functions = all for every new session of the benchmark database, statistics reset."""
     admin.execute(sql.SQL("ALTER DATABASE {} SET track_functions = 'all'").format(
