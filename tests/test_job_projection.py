@@ -12,6 +12,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from tests.jobs import catalog_row, category_id, insert_job, insert_jobs, set_tenant, source_value, update_job
+from tests.market import insert_provider, insert_service
 
 ACME = "tenant_acme"
 
@@ -239,7 +240,8 @@ def test_the_projections_are_inlined_into_their_callers(conn: psycopg.Connection
 def test_a_tenant_that_is_not_public_has_none_of_its_rows_read(app: psycopg.Connection,
                                                                 conn: psycopg.Connection) -> None:
     """The readers take the registry row's tenant id, so they are LATERAL to it in the inlined projections:
-    for a suspended tenant the apply statements' generic plans read its registry row and never its tables."""
+    for a suspended tenant the apply statements' generic plans (the upsert's and the MERGE's) read its registry
+    row and never its tables."""
     insert_job(app, ACME)
     set_tenant(app, ACME, status="suspended")
     tenant_id = conn.execute("SELECT id FROM public.tenants_tenant WHERE schema_name = %s", (ACME,)).fetchone()
@@ -247,9 +249,66 @@ def test_a_tenant_that_is_not_public_has_none_of_its_rows_read(app: psycopg.Conn
     with conn.transaction(force_rollback=True):
         conn.execute("SET LOCAL search_path = pg_catalog, pg_temp")
         for apply in ("apply_jobs", "apply_services"):
+            # the upsert (backfill, repair) and the MERGE (the triggers)
             conn.execute(sql.SQL("SELECT catalog_sync.{}(%s, 'all', NULL, NULL, false, NULL, NULL, true)").format(
                 sql.Identifier(apply)), tenant_id)
+            conn.execute(sql.SQL("SELECT catalog_sync.{}(%s, 'ids', ARRAY[1, 2]::bigint[], ARRAY[0, 0], true, NULL, "
+                                 "NULL, false)").format(sql.Identifier(apply)), tenant_id)
         calls = dict(conn.execute(
             "SELECT funcname, calls FROM pg_stat_xact_user_functions WHERE schemaname = 'catalog_sync' "
             "AND funcname IN ('registry_row', 'job_sources', 'service_sources')").fetchall())
-    assert calls == {"registry_row": 2}, calls
+    assert calls == {"registry_row": 4}, calls
+
+
+def merge_plan_subtrees(plan: str) -> tuple[list[str], list[str]]:
+    """The lines of a plan's hashed side (under its first Hash node) and of the rest."""
+    lines = plan.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.lstrip().startswith("->  Hash  ("))
+    depth = len(lines[start]) - len(lines[start].lstrip())
+    end = next((i for i in range(start + 1, len(lines))
+                if lines[i].strip() and len(lines[i]) - len(lines[i].lstrip()) <= depth), len(lines))
+    return lines[start:end], lines[:start] + lines[end:]
+
+
+def test_the_trigger_apply_is_one_merge_that_hashes_the_candidates(app: psycopg.Connection,
+                                                                     conn: psycopg.Connection) -> None:
+    """The applies of the triggers and parent changes are one MERGE (docs/architecture.md, "Generated apply
+    functions"). Its generic plan must hash the candidate keys, never the projected rows (100 MB for a
+    100,000-row UPDATE), and probe the catalog's primary key once per source row, never scan the catalog."""
+    job = insert_job(app, ACME)
+    provider = insert_provider(app, ACME)
+    service = insert_service(app, ACME, provider["id"])
+    row = conn.execute("SELECT id FROM public.tenants_tenant WHERE schema_name = %s", (ACME,)).fetchone()
+    assert row is not None
+    tenant_id = row[0]
+    plans: list[str] = []
+    conn.add_notice_handler(lambda d: plans.append(d.message_primary or ""))
+    conn.execute("LOAD 'auto_explain'")
+    with conn.transaction(force_rollback=True):
+        # (the catalogs as a tenant of 5,000 rows makes them, analyzed: a few hundred rows are read whole)
+        for catalog, keys, rows in (("job_catalog", ["job_uuid"], 5000),
+                                    ("service_catalog", ["service_uuid", "provider_uuid"], 20000)):
+            columns = sql.SQL(", ").join(sql.Identifier(c) for (c,) in conn.execute(
+                "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped "
+                "AND attgenerated = '' AND attname <> ALL (%s)", (f"public.{catalog}", keys)))
+            conn.execute(sql.SQL("INSERT INTO public.{0} ({1}, {2}) SELECT {3}, {2} "
+                                 "FROM public.{0}, generate_series(1, {4})").format(
+                sql.Identifier(catalog), sql.SQL(", ").join(map(sql.Identifier, keys)), columns,
+                sql.SQL(", ").join(sql.SQL("gen_random_uuid()") for _ in keys), rows))
+            conn.execute(sql.SQL("ANALYZE public.{}").format(sql.Identifier(catalog)))
+        for setting, value in (("auto_explain.log_min_duration", "0"), ("auto_explain.log_nested_statements", "on"),
+                               ("auto_explain.log_level", "notice"), ("search_path", "pg_catalog, pg_temp")):
+            conn.execute("SELECT pg_catalog.set_config(%s, %s, true)", (setting, value))
+        for apply, catalog, reader, source in (("apply_jobs", "job_catalog", "job_sources", job),
+                                               ("apply_services", "service_catalog", "service_sources", service)):
+            plans.clear()
+            conn.execute(sql.SQL("SELECT catalog_sync.{}(%s, 'ids', ARRAY[%s]::bigint[], ARRAY[0], true, "
+                                 "ARRAY[%s]::uuid[], NULL, false)").format(sql.Identifier(apply)),
+                         (tenant_id, source["id"], source["uuid"]))
+            merge = [p for p in plans if f"Merge on {catalog} cat" in p]
+            assert len(merge) == 1, plans
+            hashed, rest = merge_plan_subtrees(merge[0])
+            assert any("Function Scan on unnest" in line for line in hashed), merge[0]
+            assert not any(reader in line or "registry_row" in line for line in hashed), merge[0]
+            assert any(f"Index Scan using {catalog}_pkey on {catalog} cat" in line for line in rest), merge[0]
+            assert not any(f"Seq Scan on {catalog}" in line for line in merge[0].splitlines()), merge[0]

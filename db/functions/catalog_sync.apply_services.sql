@@ -2,4 +2,4 @@
 -- project_services() for the selected services; p_delete_scope takes the
 -- services of providers (by provider_uuid) as delete candidates.
 SELECT catalog_sync.define_apply('apply_services', 'public.service_catalog', 'service_uuid', 'project_services',
-                                 'provider_uuid');
+                                 'provider_uuid', true);

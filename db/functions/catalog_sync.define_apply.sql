@@ -6,6 +6,30 @@
 -- p_delete_keys, rows whose p_scope_column is in p_delete_scope (services of a
 -- provider), or every row of the tenant (p_delete_all).
 --
+-- Two statements. With p_delete_all (backfill, repair, a tenant's change):
+-- an INSERT ... ON CONFLICT DO UPDATE with the DELETE in a CTE, which counts
+-- what it removed, inserted and updated. Otherwise (the triggers' changes, a
+-- parent's change), where p_merge: one MERGE. It streams the inlined
+-- projection once (the upsert needs its rows twice, so writes them all to a
+-- CTE's store first) and updates a matched row in place (the upsert locks it
+-- first, one WAL record more per row): a 100,000-row UPDATE about 0.5 s
+-- faster (docs/benchmarks.md, Diagnosis, twenty-ninth session).
+--
+-- The MERGE's join with the catalog is the planner's choice, as any join: a
+-- primary-key probe per source row where the projection is estimated at few
+-- rows against the catalog (jobs, services: inlined, their filters counted;
+-- a test checks the plans), a scan of the catalog where not. So
+-- project_providers() (PL/pgSQL, estimated at 1,000 rows) keeps the upsert,
+-- whose conflict check always probes the key. MERGE returns no rows before
+-- PostgreSQL 17: that form counts nothing, its OUT values are NULL (its
+-- callers PERFORM it). Its INSERT cannot meet a row another transaction
+-- inserted meanwhile: every writer of a tenant's catalog rows holds that
+-- tenant's sync lock (shared by a source write, exclusive by a backfill,
+-- repair or tenant change), and writers of one row are ordered by the source
+-- row's lock, the uuid's unique key or a parent's lock (docs/architecture.md,
+-- "Locks"). Were one to, the write would fail with a unique violation, never
+-- overwrite.
+--
 -- Generated once at install, from the catalog's own columns, so that the
 -- generated function is static SQL whose plan PL/pgSQL caches per session, and
 -- the long column lists are written in one place only. The caller holds the
@@ -13,12 +37,15 @@
 --   p_function(p_tenant_id bigint, p_filter text, p_keys bigint[], p_masks integer[],
 --              p_reuse boolean, p_delete_keys uuid[], p_delete_scope uuid[],
 --              p_delete_all boolean, OUT removed bigint, OUT inserted bigint, OUT updated bigint)
+-- (its form before the twenty-ninth session, which a development database may hold)
+DROP FUNCTION IF EXISTS catalog_sync.define_apply(name, regclass, name, name, name);
 CREATE OR REPLACE FUNCTION catalog_sync.define_apply(
     p_function     name,
     p_catalog      regclass,
     p_key_column   name,
     p_projection   name,
-    p_scope_column name
+    p_scope_column name,
+    p_merge        boolean
 )
 RETURNS void
 LANGUAGE plpgsql
@@ -34,7 +61,11 @@ DECLARE
     v_catl    text;
     v_exc     text;             -- the compared values (compared_columns()), of EXCLUDED and cat
     v_catc    text;
+    v_srcc    text;             -- the compared values of the MERGE's source row s
+    v_sset    text;
+    v_sall    text;
     v_statement text;
+    v_merge   text;
     v_sig     text := 'bigint, text, bigint[], integer[], boolean, uuid[], uuid[], boolean';
 BEGIN
     v_set := array_remove(array_remove(v_cols, 'tenant_id'), p_key_column::text);
@@ -44,10 +75,13 @@ BEGIN
            string_agg(format('cat.%I', c), ', ')
     INTO v_setl, v_exl, v_catl
     FROM unnest(v_set) AS c;
-    SELECT string_agg(format(cc.compared, 'EXCLUDED'), ', '), string_agg(format(cc.compared, 'cat'), ', ')
-    INTO v_exc, v_catc
+    SELECT string_agg(format(cc.compared, 'EXCLUDED'), ', '), string_agg(format(cc.compared, 'cat'), ', '),
+           string_agg(format(cc.compared, 's'), ', ')
+    INTO v_exc, v_catc, v_srcc
     FROM catalog_sync.compared_columns(p_catalog) AS cc
     WHERE cc.column_name = ANY (v_set);
+    SELECT string_agg(format('s.%I', c), ', ') INTO v_sset FROM unnest(v_set) AS c;
+    SELECT string_agg(format('s.%I', c), ', ') INTO v_sall FROM unnest(v_cols) AS c;
 
     -- The one statement, with %%1$s standing for the candidate keys to delete.
     v_statement := format($stmt$    WITH p AS (
@@ -86,10 +120,38 @@ BEGIN
         CASE WHEN p_scope_column IS NULL THEN quote_ident(p_key_column) ELSE quote_ident(p_scope_column) END,
         v_list, v_plist, v_setl, v_exl, v_catc, v_exc);
 
-    -- Two statements, not one with both kinds of candidates: a generic plan
-    -- sizes its hash tables for the estimated row counts, and "every row of
-    -- the tenant" would make every single-row statement build (and zero) a
-    -- hash table for thousands of rows.
+    -- The MERGE. Its source pairs each candidate key (each once: UNION, since a
+    -- target row may meet one source row only) with the projection's row of
+    -- that key, if any (FULL JOIN: a projected row need not be a candidate, a
+    -- parent's change names none): a candidate the projection does not yield
+    -- is deleted, a projected row inserted or, where it differs, updated. The
+    -- generic plan hashes the candidates, not the projected rows, and probes
+    -- the catalog's primary key once per source row (a test checks both).
+    v_merge := format($stmt$    MERGE INTO %1$s AS cat
+    USING (SELECT d.k AS doomed_key, p.*
+           FROM (SELECT k FROM pg_catalog.unnest(p_delete_keys) AS k
+                 UNION
+                 SELECT c.%3$I FROM %1$s AS c WHERE c.tenant_id = p_tenant_id AND c.%4$s = ANY (p_delete_scope)) AS d (k)
+           FULL JOIN catalog_sync.%2$I(p_tenant_id, p_filter, p_keys, p_masks, p_reuse) AS p ON p.%3$I = d.k) AS s
+    ON cat.tenant_id = p_tenant_id AND cat.%3$I = coalesce(s.%3$I, s.doomed_key)
+    WHEN MATCHED AND s.%3$I IS NULL THEN
+        DELETE
+    WHEN MATCHED AND (%5$s) IS DISTINCT FROM (%6$s) THEN
+        UPDATE SET (%7$s, synced_at) = (%8$s, now())
+    WHEN NOT MATCHED AND s.%3$I IS NOT NULL THEN
+        INSERT (%9$s, synced_at) VALUES (%10$s, now());
+    -- (MERGE returns no rows before PostgreSQL 17: nothing counted)
+    removed := NULL;
+    inserted := NULL;
+    updated := NULL;$stmt$,
+        p_catalog, p_projection, p_key_column,
+        CASE WHEN p_scope_column IS NULL THEN quote_ident(p_key_column) ELSE quote_ident(p_scope_column) END,
+        v_catc, v_srcc, v_setl, v_sset, v_list, v_sall);
+
+    -- Two statements, not one with both kinds of candidates: besides the
+    -- counts, a generic plan sizes its hash tables for the estimated row
+    -- counts, and "every row of the tenant" would make every single-row
+    -- statement build (and zero) a hash table for thousands of rows.
     EXECUTE format($def$
 CREATE OR REPLACE FUNCTION catalog_sync.%1$I(
     p_tenant_id bigint, p_filter text, p_keys bigint[], p_masks integer[], p_reuse boolean,
@@ -115,15 +177,15 @@ $def$,
         p_function, p_catalog,
         format(v_statement, format('SELECT c.%I FROM %s AS c WHERE c.tenant_id = p_tenant_id',
                                    p_key_column, p_catalog)),
-        format(v_statement, format(
+        CASE WHEN p_merge THEN v_merge ELSE format(v_statement, format(
             'SELECT k FROM pg_catalog.unnest(p_delete_keys) AS k
         UNION ALL
         SELECT c.%I FROM %s AS c WHERE c.tenant_id = p_tenant_id AND c.%s = ANY (p_delete_scope)',
             p_key_column, p_catalog,
-            CASE WHEN p_scope_column IS NULL THEN quote_ident(p_key_column) ELSE quote_ident(p_scope_column) END)));
+            CASE WHEN p_scope_column IS NULL THEN quote_ident(p_key_column) ELSE quote_ident(p_scope_column) END)) END);
     EXECUTE format('ALTER FUNCTION catalog_sync.%I(%s) OWNER TO catalog_sync_owner', p_function, v_sig);
     EXECUTE format('REVOKE ALL ON FUNCTION catalog_sync.%I(%s) FROM PUBLIC', p_function, v_sig);
 END
 $$;
-ALTER FUNCTION catalog_sync.define_apply(name, regclass, name, name, name) OWNER TO catalog_sync_owner;
-REVOKE ALL ON FUNCTION catalog_sync.define_apply(name, regclass, name, name, name) FROM PUBLIC;
+ALTER FUNCTION catalog_sync.define_apply(name, regclass, name, name, name, boolean) OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync.define_apply(name, regclass, name, name, name, boolean) FROM PUBLIC;
