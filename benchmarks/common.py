@@ -370,10 +370,14 @@ def alternate(variants: dict[str, Callable[[int], float]], rounds: int,
 
     A variant is called with the round number and returns its measured seconds
     (per operation or in total: the caller decides). `between` runs, untimed,
-    after each variant.
+    before the first variant and after each, so that every variant starts from
+    the same state: the first one too, not from what the setup left (its dirty
+    buffers, until the twenty-ninth session).
     """
     names = list(variants)
     samples: dict[str, list[float]] = {name: [] for name in names}
+    if between:
+        between()
     for r in range(rounds):
         order = names[r % len(names):] + names[:r % len(names)]
         for name in order:

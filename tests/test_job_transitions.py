@@ -162,6 +162,24 @@ def test_uuid_change_moves_row(app: psycopg.Connection, conn: psycopg.Connection
     assert catalog_count(conn, ACME) == 1
 
 
+@pytest.mark.parametrize("write", ["update", "insert"])
+def test_a_job_without_a_uuid_fails_the_write(app: psycopg.Connection, conn: psycopg.Connection,
+                                              write: str) -> None:
+    """(review, twenty-ninth session) A tenant may make its uuid column nullable (the contract asks for its
+    unique key only). A public job without a uuid cannot have a catalog row: the write fails on the catalog
+    key's NOT NULL, as it did before the apply became a MERGE, which first skipped the row silently (the
+    catalog short of a public job, and every later backfill of the tenant failing on it)."""
+    job = insert_job(app, ACME)
+    before = catalog_snapshot(conn)
+    app.execute(q("ALTER TABLE {s}.ats_jobposting ALTER COLUMN uuid DROP NOT NULL"))
+    with pytest.raises(psycopg.errors.NotNullViolation):
+        if write == "update":
+            update_job(app, ACME, job["id"], uuid=None)
+        else:
+            insert_job(app, ACME, uuid=None)
+    assert catalog_snapshot(conn) == before
+
+
 # ----------------------------------------------------------------- categories
 
 

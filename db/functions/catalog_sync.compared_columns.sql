@@ -4,7 +4,7 @@
 -- spelled (jsonb: 1 and 1.000; float4/float8: 0 and -0; numeric without a
 -- typmod: 1.0 and 1.00) its text as well, so that the catalog shows the
 -- source's spelling (red team, twentieth session: verify was clean while the
--- catalog kept the old one). The upsert's guard (define_apply()) and verify
+-- catalog kept the old one). The applies' guards (define_apply()) and verify
 -- compare with it; the triggers' change detection lists the same source
 -- columns as text.
 CREATE OR REPLACE FUNCTION catalog_sync.compared_columns(p_catalog regclass)

@@ -9,11 +9,11 @@
 -- Two statements. With p_delete_all (backfill, repair, a tenant's change):
 -- an INSERT ... ON CONFLICT DO UPDATE with the DELETE in a CTE, which counts
 -- what it removed, inserted and updated. Otherwise (the triggers' changes, a
--- parent's change), where p_merge: one MERGE. It streams the inlined
--- projection once (the upsert needs its rows twice, so writes them all to a
--- CTE's store first) and updates a matched row in place (the upsert locks it
--- first, one WAL record more per row): a 100,000-row UPDATE about 0.5 s
--- faster (docs/benchmarks.md, Diagnosis, twenty-ninth session).
+-- parent's change), where p_merge: one MERGE. It reads the inlined
+-- projection once (the upsert needs its rows twice, so stores them all in a
+-- CTE first) and updates a matched row without locking it first (one WAL
+-- record less per row): a 100,000-row UPDATE 0.3 to 0.5 s faster
+-- (docs/benchmarks.md, Diagnosis, twenty-ninth session).
 --
 -- The MERGE's join with the catalog is the planner's choice, as any join: a
 -- primary-key probe per source row where the projection is estimated at few
@@ -21,14 +21,14 @@
 -- a test checks the plans), a scan of the catalog where not. So
 -- project_providers() (PL/pgSQL, estimated at 1,000 rows) keeps the upsert,
 -- whose conflict check always probes the key. MERGE returns no rows before
--- PostgreSQL 17: that form counts nothing, its OUT values are NULL (its
--- callers PERFORM it). Its INSERT cannot meet a row another transaction
--- inserted meanwhile: every writer of a tenant's catalog rows holds that
--- tenant's sync lock (shared by a source write, exclusive by a backfill,
--- repair or tenant change), and writers of one row are ordered by the source
--- row's lock, the uuid's unique key or a parent's lock (docs/architecture.md,
--- "Locks"). Were one to, the write would fail with a unique violation, never
--- overwrite.
+-- PostgreSQL 17: that form counts nothing, its OUT values are NULL (no
+-- caller uses them on that path). Its INSERT cannot meet a row another
+-- transaction inserted meanwhile: every writer that inserts into a tenant's
+-- catalog holds that tenant's sync lock (shared by a source write, exclusive
+-- by a backfill, repair or tenant change), and writers of one row are
+-- ordered by the source row's lock, the uuid's unique key or a parent's lock
+-- (docs/architecture.md, "Locks"). Were one to, the write would fail with a
+-- unique violation, never overwrite.
 --
 -- Generated once at install, from the catalog's own columns, so that the
 -- generated function is static SQL whose plan PL/pgSQL caches per session, and
@@ -121,12 +121,16 @@ BEGIN
         v_list, v_plist, v_setl, v_exl, v_catc, v_exc);
 
     -- The MERGE. Its source pairs each candidate key (each once: UNION, since a
-    -- target row may meet one source row only) with the projection's row of
-    -- that key, if any (FULL JOIN: a projected row need not be a candidate, a
-    -- parent's change names none): a candidate the projection does not yield
-    -- is deleted, a projected row inserted or, where it differs, updated. The
-    -- generic plan hashes the candidates, not the projected rows, and probes
-    -- the catalog's primary key once per source row (a test checks both).
+    -- target row may be changed by one source row only) with the projection's
+    -- row of that key, if any (FULL JOIN: a projected row need not be a
+    -- candidate, a parent's change names none). A source row without a
+    -- projected row (its tenant_id, never NULL in a projected row, is NULL)
+    -- deletes the candidate; a projected row is inserted or, where it differs,
+    -- updated. A projected row without a key (a tenant's uuid made nullable)
+    -- is inserted too, so it fails on the key's NOT NULL, as the upsert did,
+    -- rather than leave the catalog short of it. The generic plan hashes the
+    -- candidates, not the projected rows, and probes the catalog's primary key
+    -- once per source row (a test checks both).
     v_merge := format($stmt$    MERGE INTO %1$s AS cat
     USING (SELECT d.k AS doomed_key, p.*
            FROM (SELECT k FROM pg_catalog.unnest(p_delete_keys) AS k
@@ -134,11 +138,11 @@ BEGIN
                  SELECT c.%3$I FROM %1$s AS c WHERE c.tenant_id = p_tenant_id AND c.%4$s = ANY (p_delete_scope)) AS d (k)
            FULL JOIN catalog_sync.%2$I(p_tenant_id, p_filter, p_keys, p_masks, p_reuse) AS p ON p.%3$I = d.k) AS s
     ON cat.tenant_id = p_tenant_id AND cat.%3$I = coalesce(s.%3$I, s.doomed_key)
-    WHEN MATCHED AND s.%3$I IS NULL THEN
+    WHEN MATCHED AND s.tenant_id IS NULL THEN
         DELETE
     WHEN MATCHED AND (%5$s) IS DISTINCT FROM (%6$s) THEN
         UPDATE SET (%7$s, synced_at) = (%8$s, now())
-    WHEN NOT MATCHED AND s.%3$I IS NOT NULL THEN
+    WHEN NOT MATCHED AND s.tenant_id IS NOT NULL THEN
         INSERT (%9$s, synced_at) VALUES (%10$s, now());
     -- (MERGE returns no rows before PostgreSQL 17: nothing counted)
     removed := NULL;

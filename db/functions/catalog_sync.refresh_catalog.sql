@@ -3,7 +3,9 @@
 -- is in play: parent changes (p_reuse: sanitized HTML taken from the catalog
 -- rows, the parent change did not touch it), tenant changes, backfill and
 -- repair (no reuse). The caller holds the locks. A tenant that is not attached
--- is left alone.
+-- is left alone. The counts are those of the filter 'all' (backfill, repair);
+-- for jobs and services with another filter they are NULL (the apply is a
+-- MERGE, which counts nothing: define_apply()), and no caller reads them.
 CREATE OR REPLACE FUNCTION catalog_sync.refresh_catalog(
     p_tenant_id bigint,
     p_catalog   text,

@@ -79,7 +79,7 @@ BEGIN
         -- An id can come twice: a cascading foreign key's updates join the
         -- statement's transition tables (old and new version of a row the
         -- statement itself changed); once is enough (the reader reads the row
-        -- as it is now), with the masks or-ed, else the upsert would meet the
+        -- as it is now), with the masks or-ed, else the apply would meet the
         -- row twice ("cannot affect row a second time"). Ids and masks from
         -- one aggregation pass: aligned, and no sort (of 100,000 rows for a
         -- 100,000-row statement).

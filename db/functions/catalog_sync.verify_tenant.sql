@@ -131,7 +131,7 @@ BEGIN
                                        (2, 'providers', 'public.provider_catalog'::regclass, 'provider_uuid'),
                                        (3, 'services', 'public.service_catalog'::regclass, 'service_uuid'))
                                AS c (n, name, catalog_table, key_column) ORDER BY c.n LOOP
-        -- (compared as the upsert compares: compared_columns())
+        -- (compared as the applies compare: compared_columns())
         SELECT string_agg(format('CASE WHEN (%s) IS DISTINCT FROM (%s) THEN %L END', format(cc.compared, 'p'),
                                  format(cc.compared, 'cat'), cc.column_name), ', '),
                string_agg(format(cc.compared, 'p'), ', '), string_agg(format(cc.compared, 'cat'), ', ')
