@@ -66,6 +66,7 @@ DECLARE
     v_sall    text;
     v_statement text;
     v_merge   text;
+    v_candidates text;
     v_sig     text := 'bigint, text, bigint[], integer[], boolean, uuid[], uuid[], boolean';
 BEGIN
     v_set := array_remove(array_remove(v_cols, 'tenant_id'), p_key_column::text);
@@ -83,13 +84,22 @@ BEGIN
     SELECT string_agg(format('s.%I', c), ', ') INTO v_sset FROM unnest(v_set) AS c;
     SELECT string_agg(format('s.%I', c), ', ') INTO v_sall FROM unnest(v_cols) AS c;
 
+    -- The delete candidates other than "every row of the tenant", each key once
+    -- (UNION: a MERGE's target row may be changed by one source row only): the
+    -- keys in p_delete_keys, and the rows whose scope column is in
+    -- p_delete_scope (a catalog without a scope column compares its key with
+    -- an empty scope).
+    v_candidates := format('SELECT k FROM pg_catalog.unnest(p_delete_keys) AS k
+                 UNION
+                 SELECT c.%1$I FROM %2$s AS c WHERE c.tenant_id = p_tenant_id AND c.%3$I = ANY (p_delete_scope)',
+        p_key_column, p_catalog, coalesce(p_scope_column, p_key_column));
+
     -- The one statement, with %%1$s standing for the candidate keys to delete.
     v_statement := format($stmt$    WITH p AS (
         SELECT * FROM catalog_sync.%3$I(p_tenant_id, p_filter, p_keys, p_masks, p_reuse)
     ),
     -- The keys to delete are computed with EXCEPT (hashed or sorted, never a
     -- nested loop), so a generic plan stays linear for a 100k-row statement.
-    -- EXCEPT returns each key once: the candidates need no UNION of their own.
     doomed (k) AS (
         %%1$s
         EXCEPT
@@ -104,10 +114,10 @@ BEGIN
         RETURNING cat.%4$I
     ),
     written AS (
-        INSERT INTO %2$s AS cat (%6$s, synced_at)
-        SELECT %7$s, now() FROM p
-        ON CONFLICT (tenant_id, %4$I) DO UPDATE SET (%8$s, synced_at) = (%9$s, EXCLUDED.synced_at)
-        WHERE (%10$s) IS DISTINCT FROM (%11$s)
+        INSERT INTO %2$s AS cat (%5$s, synced_at)
+        SELECT %6$s, now() FROM p
+        ON CONFLICT (tenant_id, %4$I) DO UPDATE SET (%7$s, synced_at) = (%8$s, EXCLUDED.synced_at)
+        WHERE (%9$s) IS DISTINCT FROM (%10$s)
         RETURNING (cat.xmax = 0) AS is_insert
     )
     SELECT (SELECT count(*) FROM removed),
@@ -116,14 +126,11 @@ BEGIN
     INTO removed, inserted, updated
     FROM written;$stmt$,
         p_function, p_catalog, p_projection, p_key_column,
-        -- the scope column; a catalog without one compares the key with an empty scope
-        CASE WHEN p_scope_column IS NULL THEN quote_ident(p_key_column) ELSE quote_ident(p_scope_column) END,
         v_list, v_plist, v_setl, v_exl, v_catc, v_exc);
 
-    -- The MERGE. Its source pairs each candidate key (each once: UNION, since a
-    -- target row may be changed by one source row only) with the projection's
-    -- row of that key, if any (FULL JOIN: a projected row need not be a
-    -- candidate, a parent's change names none). A source row without a
+    -- The MERGE. Its source pairs each candidate key (v_candidates) with the
+    -- projection's row of that key, if any (FULL JOIN: a projected row need
+    -- not be a candidate, a parent's change names none). A source row without a
     -- projected row (its tenant_id, never NULL in a projected row, is NULL)
     -- deletes the candidate; a projected row is inserted or, where it differs,
     -- updated. A projected row without a key (a tenant's uuid made nullable)
@@ -133,9 +140,7 @@ BEGIN
     -- once per source row (a test checks both).
     v_merge := format($stmt$    MERGE INTO %1$s AS cat
     USING (SELECT d.k AS doomed_key, p.*
-           FROM (SELECT k FROM pg_catalog.unnest(p_delete_keys) AS k
-                 UNION
-                 SELECT c.%3$I FROM %1$s AS c WHERE c.tenant_id = p_tenant_id AND c.%4$s = ANY (p_delete_scope)) AS d (k)
+           FROM (%4$s) AS d (k)
            FULL JOIN catalog_sync.%2$I(p_tenant_id, p_filter, p_keys, p_masks, p_reuse) AS p ON p.%3$I = d.k) AS s
     ON cat.tenant_id = p_tenant_id AND cat.%3$I = coalesce(s.%3$I, s.doomed_key)
     WHEN MATCHED AND s.tenant_id IS NULL THEN
@@ -144,12 +149,9 @@ BEGIN
         UPDATE SET (%7$s, synced_at) = (%8$s, now())
     WHEN NOT MATCHED AND s.tenant_id IS NOT NULL THEN
         INSERT (%9$s, synced_at) VALUES (%10$s, now());
-    -- (MERGE returns no rows before PostgreSQL 17: nothing counted)
-    removed := NULL;
-    inserted := NULL;
-    updated := NULL;$stmt$,
-        p_catalog, p_projection, p_key_column,
-        CASE WHEN p_scope_column IS NULL THEN quote_ident(p_key_column) ELSE quote_ident(p_scope_column) END,
+    -- (MERGE returns no rows before PostgreSQL 17: nothing counted, the OUT
+    -- values stay NULL)$stmt$,
+        p_catalog, p_projection, p_key_column, v_candidates,
         v_catc, v_srcc, v_setl, v_sset, v_list, v_sall);
 
     -- Two statements, not one with both kinds of candidates: besides the
@@ -181,12 +183,7 @@ $def$,
         p_function, p_catalog,
         format(v_statement, format('SELECT c.%I FROM %s AS c WHERE c.tenant_id = p_tenant_id',
                                    p_key_column, p_catalog)),
-        CASE WHEN p_merge THEN v_merge ELSE format(v_statement, format(
-            'SELECT k FROM pg_catalog.unnest(p_delete_keys) AS k
-        UNION ALL
-        SELECT c.%I FROM %s AS c WHERE c.tenant_id = p_tenant_id AND c.%s = ANY (p_delete_scope)',
-            p_key_column, p_catalog,
-            CASE WHEN p_scope_column IS NULL THEN quote_ident(p_key_column) ELSE quote_ident(p_scope_column) END)) END);
+        CASE WHEN p_merge THEN v_merge ELSE format(v_statement, v_candidates) END);
     EXECUTE format('ALTER FUNCTION catalog_sync.%I(%s) OWNER TO catalog_sync_owner', p_function, v_sig);
     EXECUTE format('REVOKE ALL ON FUNCTION catalog_sync.%I(%s) FROM PUBLIC', p_function, v_sig);
 END
