@@ -151,16 +151,9 @@ def print_counts(counts: dict[str, float], ops: int) -> None:
     bare = counts[bench_writes.BARE]
     rows = [(name, f"{value / 1e6:.3f} M", f"{value / double:.2f}x", f"{(value - bare) / 1e6:.3f} M")
             for name, value in counts.items()]
-    header = ("variant", "instructions per UPDATE", "vs double write", "beyond the bare UPDATE")
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(4)]
-    line = "+" + "+".join("-" * (w + 2) for w in widths) + "+"
-    print(f"Instructions per single-row UPDATE (server side, {ops} writes per variant, valgrind callgrind)")
-    print(line)
-    print("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |")
-    print(line)
-    for row in rows:
-        print("| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
-    print(line)
+    common.print_grid(f"Instructions per single-row UPDATE (server side, {ops} writes per variant, valgrind "
+                      "callgrind)", ("variant", "instructions per UPDATE", "vs double write", "beyond the bare UPDATE"),
+                      rows)
     notes = [f"the sync's work beyond the double write's: {(sync - double) / 1e6:.3f} M per UPDATE"]
     if bench_writes.MINIMAL in counts:
         notes.append(f"sync vs minimal trigger {sync / counts[bench_writes.MINIMAL]:.2f}x")

@@ -465,6 +465,19 @@ def paired_result(scenario: str, samples: dict[str, list[float]], sync: str, bas
                   (samples[sync], samples[baseline]))
 
 
+def print_grid(title: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """A text table with a title line before it."""
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=False)]
+    line = "+-" + "-+-".join("-" * w for w in widths) + "-+"
+    print(f"\n{title}")
+    print(line)
+    print("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |")
+    print(line)
+    for row in rows:
+        print("| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
+    print(line)
+
+
 def print_table(title: str, results: Sequence[Result]) -> None:
     header = ["scenario", "sync", "baseline", "baseline time", "ratio", "target", "verdict"]
     rows = []
@@ -475,15 +488,7 @@ def print_table(title: str, results: Sequence[Result]) -> None:
         verdict = "-" if r.target is None else ("met" if r.target.met(r.ratio) else "NOT MET")
         rows.append([r.scenario, format_seconds(r.sync_s), r.baseline, format_seconds(r.baseline_s), ratio,
                      r.target.describe() if r.target else "(reference)", verdict])
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=False)]
-    line = "+-" + "-+-".join("-" * w for w in widths) + "-+"
-    print(f"\n{title}")
-    print(line)
-    print("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |")
-    print(line)
-    for row in rows:
-        print("| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
-    print(line)
+    print_grid(title, header, rows)
     notes = [f"  {r.scenario}: {r.note}" for r in results if r.note]
     if notes:
         print("\n".join(notes))
