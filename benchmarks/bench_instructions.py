@@ -2,9 +2,9 @@
 
 On a shared machine the wall time of a single-row write drifts by 10 % or more
 between runs, more than most changes of the sync's code move it; the number of
-instructions the server executes for it does not (about 0.5 % between runs).
-So a change of the trigger path can be judged here first, and timed with
-bench_writes.py after.
+instructions the server executes for it does not (0.2 % between runs on fresh
+clusters). So a change of the trigger path can be judged here first, and
+timed with bench_writes.py after.
 
 The same tenants as bench_writes.py (b) (its build()), each write its own
 transaction, in a server-side loop (a procedure that COMMITs after each
@@ -20,16 +20,19 @@ UPDATE, run as the application role): no client, no network. Variants:
                 connection: each write plans the sync's read of the tenant again).
 
 Each variant runs twice in a single-user backend under valgrind's callgrind
-(the cluster stopped): --warmup writes, then --warmup + --ops writes. The
-difference, divided by --ops, is one write in a warm session: compilation,
-planning and the backend's start and end cancel out.
+(the cluster stopped): --warmup writes, then --warmup + --ops writes, every
+title new. The difference, divided by --ops, is one write in a warm session:
+compiling, planning and the backend's start cancel out (its exit does not
+quite: the shutdown checkpoint writes the pages the longer run dirtied).
 
-Server-side work only: the client's round trips, which the double write pays
-twice and the sync once, are not in these counts, and an instruction is not a
-fixed time (a cache miss, a system call). The issue's targets are judged on
-bench_writes.py's times.
+What is counted is the work inside the statements (executor, triggers,
+commit), not the per-statement work of a client's statement (protocol
+messages, the top-level statement and its own COMMIT), which the double
+write pays once more per write than the sync; nor is an instruction a fixed
+time. The issue's targets are judged on bench_writes.py.
 
     python benchmarks/bench_instructions.py [--ops 300] [--warmup 100] [--existing 1000]
+    python benchmarks/bench_instructions.py --variants sync --apply changed_function.sql
 
 Needs valgrind (apt-get install valgrind). Its own throwaway cluster: single-user
 mode needs the server stopped, so there is no --dsn.
@@ -40,8 +43,10 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import bench_writes
@@ -51,59 +56,63 @@ from psycopg import sql
 from pyinstaller_tools.cluster import LocalCluster
 
 DATABASE = "catalog_bench_instructions"
-SWITCH_SCHEMAS = (bench_writes.SINGLE_ROW_SCHEMAS[bench_writes.SYNC],
-                  bench_writes.SINGLE_ROW_SCHEMAS[bench_writes.SYNC2])
-# variant -> (procedure, schema whose jobs it updates); the switch updates both of SWITCH_SCHEMAS.
-# The procedure's name without "update_" is the variant's name for --variants.
-VARIANTS = {
-    bench_writes.SYNC: ("update_sync", bench_writes.SINGLE_ROW_SCHEMAS[bench_writes.SYNC]),
-    bench_writes.DOUBLE: ("update_double", bench_writes.SINGLE_ROW_SCHEMAS[bench_writes.DOUBLE]),
-    bench_writes.MINIMAL: ("update_minimal", bench_writes.SINGLE_ROW_SCHEMAS[bench_writes.MINIMAL]),
-    bench_writes.EMPTY: ("update_empty", bench_writes.SINGLE_ROW_SCHEMAS[bench_writes.EMPTY]),
-    bench_writes.BARE: ("update_bare", bench_writes.SINGLE_ROW_SCHEMAS[bench_writes.BARE]),
-    bench_writes.SWITCH: ("update_switch", SWITCH_SCHEMAS[0]),
-}
+SCHEMAS = bench_writes.SINGLE_ROW_SCHEMAS
 
 
-def job_update(schema: str, ids: str) -> str:
-    """One job's new title (a new value at every write, and in every run: p_salt)."""
-    return (f'UPDATE "{schema}".ats_jobposting '
-            f"SET title = 'T ' || p_salt || i, updated_at = now() WHERE id = {ids}[1 + i % cardinality({ids})];")
+@dataclass(frozen=True)
+class Variant:
+    name: str               # as bench_writes.py names it
+    key: str                # for --variants, and the procedure update_<key>
+    schemas: tuple[str, ...]  # the tenants whose jobs it updates, in turn
+    catalog_write: bool = False   # the double write's own catalog UPDATE
 
 
-def loop_procedure(name: str, schema: str, tenant_id: int) -> str:
-    """A procedure that runs p_n writes of the variant, each its own transaction (static SQL: planned once)."""
-    eligible = ("SELECT array_agg(id ORDER BY id), array_agg(uuid ORDER BY id) "
-                "FROM (SELECT id, uuid FROM {}.ats_jobposting WHERE status = 'open' AND published_on_career_page "
-                "AND NOT is_internal_only ORDER BY id LIMIT 200) AS s")
-    write = job_update(schema, "v_ids")
-    if name == "update_double":
-        write += ("\n        UPDATE public.job_catalog SET title = 'T ' || p_salt || i, synced_at = now() "
-                  f"WHERE tenant_id = {tenant_id} AND job_uuid = v_uuids[1 + i % cardinality(v_ids)];")
-    elif name == "update_switch":
-        write = (f"IF i % 2 = 0 THEN\n            {job_update(schema, 'v_ids')}\n        ELSE\n"
-                 f"            {job_update(SWITCH_SCHEMAS[1], 'v_ids2')}\n        END IF;")
-    return f"""
-CREATE PROCEDURE bench_instructions.{name}(p_n integer, p_salt text)
-LANGUAGE plpgsql AS $$
-DECLARE
-    v_ids   bigint[];
-    v_uuids uuid[];
-    v_ids2  bigint[];
-    v_uuids2 uuid[];
-BEGIN
-    {eligible.format(f'"{schema}"')} INTO v_ids, v_uuids;
-    {eligible.format(f'"{SWITCH_SCHEMAS[1]}"')} INTO v_ids2, v_uuids2;
-    COMMIT;
-    FOR i IN 1 .. p_n LOOP
-        {write}
-        COMMIT;
-    END LOOP;
-END
-$$"""
+VARIANTS = (
+    Variant(bench_writes.SYNC, "sync", (SCHEMAS[bench_writes.SYNC],)),
+    Variant(bench_writes.DOUBLE, "double", (SCHEMAS[bench_writes.DOUBLE],), catalog_write=True),
+    Variant(bench_writes.MINIMAL, "minimal", (SCHEMAS[bench_writes.MINIMAL],)),
+    Variant(bench_writes.EMPTY, "empty", (SCHEMAS[bench_writes.EMPTY],)),
+    Variant(bench_writes.BARE, "bare", (SCHEMAS[bench_writes.BARE],)),
+    Variant(bench_writes.SWITCH, "switch", (SCHEMAS[bench_writes.SYNC], SCHEMAS[bench_writes.SYNC2])),
+)
 
 
-def prepare(dsn: str, existing: int, apply: list[Path]) -> None:
+def loop_procedure(variant: Variant, tenant_id: int) -> sql.Composed:
+    """update_<key>(p_n, p_salt): p_n writes of the variant, each its own transaction.
+
+    Static SQL, so planned once per backend; the jobs are the schema's first 200
+    eligible ones, in turn, and every title is new ('T' || p_salt || i: p_salt
+    differs between the two runs of a variant)."""
+    declare, load, writes = [], [], []
+    for n, schema in enumerate(variant.schemas):
+        ids, uuids = sql.Identifier(f"v_ids{n}"), sql.Identifier(f"v_uuids{n}")
+        pick = sql.SQL("1 + i % cardinality({})").format(ids)
+        declare.append(sql.SQL("{} bigint[]; {} uuid[];").format(ids, uuids))
+        load.append(sql.SQL(
+            "SELECT array_agg(id ORDER BY id), array_agg(uuid ORDER BY id) INTO {ids}, {uuids} "
+            "FROM (SELECT id, uuid FROM {table} WHERE status = 'open' AND published_on_career_page "
+            "AND NOT is_internal_only ORDER BY id LIMIT 200) AS s; "
+            "IF {ids} IS NULL THEN RAISE EXCEPTION 'no eligible job in %', {schema}; END IF;").format(
+                ids=ids, uuids=uuids, table=sql.Identifier(schema, "ats_jobposting"), schema=sql.Literal(schema)))
+        write = sql.SQL("UPDATE {} SET title = 'T' || p_salt || i, updated_at = now() WHERE id = {}[{}];").format(
+            sql.Identifier(schema, "ats_jobposting"), ids, pick)
+        if variant.catalog_write:
+            write += sql.SQL(" UPDATE public.job_catalog SET title = 'T' || p_salt || i, synced_at = now() "
+                             "WHERE tenant_id = {} AND job_uuid = {}[{}];").format(sql.Literal(tenant_id), uuids, pick)
+        writes.append(write)
+    if len(writes) == 1:
+        body = writes[0]
+    else:   # the tenants in turn
+        body = sql.SQL("CASE i % {} ").format(sql.Literal(len(writes))) + sql.SQL(" ").join(
+            sql.SQL("WHEN {} THEN {}").format(sql.Literal(n), w) for n, w in enumerate(writes)) + sql.SQL(" END CASE;")
+    return sql.SQL(
+        "CREATE PROCEDURE bench_instructions.{name}(p_n integer, p_salt text) LANGUAGE plpgsql AS $$ "
+        "DECLARE {declare} BEGIN {load} COMMIT; FOR i IN 1 .. p_n LOOP {body} COMMIT; END LOOP; END $$").format(
+            name=sql.Identifier(f"update_{variant.key}"), declare=sql.SQL(" ").join(declare),
+            load=sql.SQL(" ").join(load), body=body)
+
+
+def prepare(dsn: str, existing: int, variants: list[Variant], apply: list[Path]) -> None:
     with common.connect(dsn, autocommit=True) as admin:
         common.progress(common.server_info(admin))
         ids = bench_writes.build(admin, dsn, existing, rows=10)
@@ -113,53 +122,90 @@ def prepare(dsn: str, existing: int, apply: list[Path]) -> None:
         admin.execute("CREATE SCHEMA bench_instructions")
         admin.execute(sql.SQL("GRANT USAGE ON SCHEMA bench_instructions TO {}").format(
             sql.Identifier(common.APP_ROLE)))
-        for name, schema in VARIANTS.values():
-            admin.execute(loop_procedure(name, schema, ids[schema]))  # type: ignore[arg-type]
+        for variant in variants:
+            admin.execute(loop_procedure(variant, ids[variant.schemas[0]]))
+        # Statistics for every table, whatever autovacuum reached during the build (the contract
+        # check's plan depends on catalog_sync.contract_column's), and the build's pages written.
+        admin.execute("ANALYZE")
         admin.execute("CHECKPOINT")
 
 
-def count(cluster: LocalCluster, procedure: str, writes: int, salt: str, keep: bool) -> int:
-    """Instructions of a single-user backend that runs `writes` writes of the procedure, start to exit."""
-    out = cluster.base_dir / f"callgrind.{procedure}.{salt}"
-    script = (f"SET ROLE {common.APP_ROLE};\n"
-              f"CALL bench_instructions.{procedure}({writes}, '{salt}');\n")
+def single_user(cluster: LocalCluster, script: str, valgrind: list[str]) -> None:
+    """Run `script` in a single-user backend of the stopped cluster (as postgres when root)."""
     settings = [arg for key, value in cluster.settings.items() for arg in ("-c", f"{key}={value}")]
-    cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
-           str(cluster.bindir / "postgres"), "--single", "-D", str(cluster.data_dir), *settings, DATABASE]
+    cmd = [*valgrind, str(cluster.bindir / "postgres"), "--single", "-D", str(cluster.data_dir), *settings, DATABASE]
     if os.geteuid() == 0:
         cmd = ["runuser", "-u", "postgres", "--", *cmd]
-    result = subprocess.run(cmd, input=script, capture_output=True, text=True, check=False,
-                            cwd=cluster.base_dir)
-    if result.returncode != 0 or "ERROR:" in result.stdout + result.stderr:
-        raise RuntimeError(f"{procedure}: the single-user backend failed:\n{result.stdout}\n{result.stderr}")
-    for line in out.read_text().splitlines():
-        if line.startswith(("summary:", "totals:")):
-            if not keep:
-                out.unlink()
-            return int(line.split()[1])
-    raise RuntimeError(f"{procedure}: no instruction total in {out}")
+    # A session of its own: a Ctrl-C reaches this script only, which then stops the whole group
+    # (runuser, valgrind, the backend) and waits for it, so that nothing holds the data folder.
+    # SIGTERM first: runuser passes it on and reaps the backend (killed at once, the backend
+    # would be left to a PID 1 that may never reap it).
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, cwd=cluster.base_dir, start_new_session=True)
+    try:
+        out, err = proc.communicate(script)
+    except BaseException:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        raise
+    # A single-user backend exits 0 after an ERROR: look for one.
+    if proc.returncode != 0 or "ERROR:" in out + err:
+        raise RuntimeError(f"the single-user backend failed:\n{out}\n{err}")
 
 
-def per_write(cluster: LocalCluster, procedure: str, warmup: int, ops: int, keep: bool) -> float:
-    first = count(cluster, procedure, warmup, "a", keep)
-    second = count(cluster, procedure, warmup + ops, "b", keep)
+def call_script(variant: Variant, writes: int, salt: str) -> str:
+    return (f"SET ROLE {common.APP_ROLE};\n"
+            f"CALL bench_instructions.update_{variant.key}({writes}, '{salt}');\n")
+
+
+def count(cluster: LocalCluster, variant: Variant, writes: int, salt: str, keep: bool) -> int:
+    """Instructions of a single-user backend that runs `writes` writes of the variant, start to exit."""
+    out = cluster.base_dir / f"callgrind.update_{variant.key}.{salt}"
+    single_user(cluster, call_script(variant, writes, salt),
+                ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"])
+    lines = out.read_text().splitlines()
+    if not keep:
+        out.unlink()
+    for prefix in ("totals:", "summary:"):      # the same number (no client requests)
+        for line in lines:
+            if line.startswith(prefix):
+                return int(line.split()[1])
+    raise RuntimeError(f"{variant.key}: no instruction total in {out}")
+
+
+def per_write(cluster: LocalCluster, variant: Variant, warmup: int, ops: int, keep: bool) -> float:
+    first = count(cluster, variant, warmup, "a", keep)
+    second = count(cluster, variant, warmup + ops, "b", keep)
     return (second - first) / ops
 
 
 def print_counts(counts: dict[str, float], ops: int) -> None:
-    sync, double = counts[bench_writes.SYNC], counts[bench_writes.DOUBLE]
-    bare = counts[bench_writes.BARE]
-    rows = [(name, f"{value / 1e6:.3f} M", f"{value / double:.2f}x", f"{(value - bare) / 1e6:.3f} M")
-            for name, value in counts.items()]
-    common.print_grid(f"Instructions per single-row UPDATE (server side, {ops} writes per variant, valgrind "
-                      "callgrind)", ("variant", "instructions per UPDATE", "vs double write", "beyond the bare UPDATE"),
-                      rows)
-    notes = [f"the sync's work beyond the double write's: {(sync - double) / 1e6:.3f} M per UPDATE"]
-    if bench_writes.MINIMAL in counts:
+    double, bare = counts.get(bench_writes.DOUBLE), counts.get(bench_writes.BARE)
+    header = ["variant", "instructions per UPDATE"]
+    header += ["vs double write"] if double else []
+    header += ["beyond the bare UPDATE"] if bare else []
+    rows = []
+    for name, value in counts.items():
+        row = [name, f"{value / 1e6:.3f} M"]
+        row += [f"{value / double:.2f}x"] if double else []
+        row += [f"{(value - bare) / 1e6:.3f} M"] if bare else []
+        rows.append(row)
+    common.print_grid(f"Instructions per single-row UPDATE (inside the statements, {ops} writes per variant, "
+                      "valgrind callgrind)", header, rows)
+    sync = counts.get(bench_writes.SYNC)
+    notes = []
+    if sync and double:
+        notes.append(f"the sync's work beyond the double write's: {(sync - double) / 1e6:.3f} M per UPDATE")
+    if sync and bench_writes.MINIMAL in counts:
         notes.append(f"sync vs minimal trigger {sync / counts[bench_writes.MINIMAL]:.2f}x")
-    if bench_writes.SWITCH in counts:
+    if sync and bench_writes.SWITCH in counts:
         notes.append(f"2 tenants in turn vs one tenant {counts[bench_writes.SWITCH] / sync:.2f}x")
-    print("; ".join(notes))
+    if notes:
+        print("; ".join(notes))
 
 
 def main() -> None:
@@ -169,19 +215,22 @@ def main() -> None:
                         help="writes of the shorter run, which the longer one repeats (default 100)")
     parser.add_argument("--existing", type=int, default=1000,
                         help="jobs in each tenant before the run (default 1000)")
-    parser.add_argument("--variants", default="sync,double,minimal,empty,bare,switch",
-                        help="which variants to count (default: all; the table needs sync, double and bare)")
+    keys = ",".join(v.key for v in VARIANTS)
+    parser.add_argument("--variants", default=keys, help=f"which variants to count (default: all of {keys})")
     parser.add_argument("--apply", type=Path, action="append", default=[], metavar="FILE",
                         help="SQL run as the superuser after the install (repeatable): count a changed "
-                             "function, e.g. a file of db/functions/ edited")
+                             "function, e.g. a file of db/functions/ edited (for a generated function, "
+                             "apply its generator's file, then the file that calls the generator)")
     parser.add_argument("--keep", action="store_true",
                         help="keep the stopped cluster and valgrind's profiles (callgrind_annotate FILE)")
     args = parser.parse_args()
-    if args.ops < 1 or args.warmup < 1:
-        parser.error("--ops and --warmup must be at least 1")
-    chosen = {name: v for name, v in VARIANTS.items() if v[0].removeprefix("update_") in args.variants.split(",")}
-    if not chosen:
-        parser.error(f"--variants: none of {args.variants!r}; choose from sync,double,minimal,empty,bare,switch")
+    if args.ops < 1 or args.warmup < 1 or args.existing < 1:
+        parser.error("--ops, --warmup and --existing must be at least 1")
+    wanted = [key.strip() for key in args.variants.split(",") if key.strip()]
+    unknown = sorted(set(wanted) - {v.key for v in VARIANTS})
+    if unknown or not wanted:
+        parser.error(f"--variants: unknown {', '.join(unknown) or '(none given)'}; choose from {keys}")
+    variants = [v for v in VARIANTS if v.key in wanted]
     for path in args.apply:
         if not path.is_file():
             parser.error(f"--apply {path}: no such file")
@@ -189,26 +238,35 @@ def main() -> None:
         sys.exit("bench_instructions.py: valgrind not found; install it (apt-get install -y valgrind)")
 
     cluster = LocalCluster().start()
+    server_up = True
     try:
         common.progress(f"started a throwaway cluster (data in {cluster.base_dir})")
-        admin_dsn = cluster.dsn()
-        with common.connect(admin_dsn, autocommit=True) as admin:
+        with common.connect(cluster.dsn(), autocommit=True) as admin:
             admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE)))
-        prepare(cluster.dsn(DATABASE), args.existing, args.apply)
+        prepare(cluster.dsn(DATABASE), args.existing, variants, args.apply)
         cluster.stop(remove=False)          # single-user mode: the server must be down
+        server_up = False
+        # One uncounted backend first: what the first backend after the build does once (the
+        # relation cache's init files, hint bits of the new catalog rows) is in no count.
+        single_user(cluster, "".join(call_script(v, 5, "w") for v in variants), [])
         counts: dict[str, float] = {}
-        for name, (procedure, _schema) in chosen.items():
-            common.progress(f"{name}: {args.warmup} and {args.warmup + args.ops} writes under callgrind")
-            counts[name] = per_write(cluster, procedure, args.warmup, args.ops, args.keep)
-            common.progress(f"{name}: {counts[name] / 1e6:.3f} M instructions per UPDATE")
-        if {bench_writes.SYNC, bench_writes.DOUBLE, bench_writes.BARE} <= counts.keys():
-            print_counts(counts, args.ops)
+        for variant in variants:
+            common.progress(f"{variant.name}: {args.warmup} and {args.warmup + args.ops} writes under callgrind")
+            counts[variant.name] = per_write(cluster, variant, args.warmup, args.ops, args.keep)
+            common.progress(f"{variant.name}: {counts[variant.name] / 1e6:.3f} M instructions per UPDATE")
+        print_counts(counts, args.ops)
     finally:
-        cluster.stop(remove=not args.keep)
+        if server_up:
+            cluster.stop(remove=not args.keep)
+        elif not args.keep:
+            shutil.rmtree(cluster.base_dir, ignore_errors=True)
         if args.keep:
-            common.progress(f"kept the stopped cluster and the profiles (callgrind.<procedure>.a, .b) in "
+            common.progress(f"kept the stopped cluster and the profiles (callgrind.update_<variant>.a, .b) in "
                             f"{cluster.base_dir}")
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:
+        sys.exit("bench_instructions.py: interrupted")
