@@ -240,8 +240,8 @@ def test_the_projections_are_inlined_into_their_callers(conn: psycopg.Connection
 def test_a_tenant_that_is_not_public_has_none_of_its_rows_read(app: psycopg.Connection,
                                                                 conn: psycopg.Connection) -> None:
     """The readers take the registry row's tenant id, so they are LATERAL to it in the inlined projections:
-    for a suspended tenant the apply statements' generic plans (the upsert's and the MERGE's) read its registry
-    row and never its tables."""
+    for a suspended tenant the apply statements' generic plans (the upsert's, the MERGE's and the single-row
+    form's) read its registry row and never its tables."""
     insert_job(app, ACME)
     set_tenant(app, ACME, status="suspended")
     tenant_id = conn.execute("SELECT id FROM public.tenants_tenant WHERE schema_name = %s", (ACME,)).fetchone()
@@ -249,15 +249,17 @@ def test_a_tenant_that_is_not_public_has_none_of_its_rows_read(app: psycopg.Conn
     with conn.transaction(force_rollback=True):
         conn.execute("SET LOCAL search_path = pg_catalog, pg_temp")
         for apply in ("apply_jobs", "apply_services"):
-            # the upsert (backfill, repair) and the MERGE (the triggers)
+            # the upsert (backfill, repair), the MERGE (the triggers) and its single-row form
             conn.execute(sql.SQL("SELECT catalog_sync.{}(%s, 'all', NULL, NULL, false, NULL, NULL, true)").format(
                 sql.Identifier(apply)), tenant_id)
             conn.execute(sql.SQL("SELECT catalog_sync.{}(%s, 'ids', ARRAY[1, 2]::bigint[], ARRAY[0, 0], true, NULL, "
                                  "NULL, false)").format(sql.Identifier(apply)), tenant_id)
+            conn.execute(sql.SQL("SELECT catalog_sync.{}(%s, 'ids', ARRAY[1]::bigint[], ARRAY[0], true, NULL, "
+                                 "NULL, false)").format(sql.Identifier(apply)), tenant_id)
         calls = dict(conn.execute(
             "SELECT funcname, calls FROM pg_stat_xact_user_functions WHERE schemaname = 'catalog_sync' "
             "AND funcname IN ('registry_row', 'job_sources', 'service_sources')").fetchall())
-    assert calls == {"registry_row": 4}, calls
+    assert calls == {"registry_row": 6}, calls
 
 
 def merge_plan_subtrees(plan: str) -> tuple[list[str], list[str]]:
@@ -273,8 +275,9 @@ def merge_plan_subtrees(plan: str) -> tuple[list[str], list[str]]:
 def test_the_trigger_apply_is_one_merge_that_hashes_the_candidates(app: psycopg.Connection,
                                                                      conn: psycopg.Connection) -> None:
     """The job and service applies of the triggers and parent changes are one MERGE (docs/architecture.md, "The
-    MERGE"). Its generic plan must hash the candidate keys, never the projected rows (100 MB for a 100,000-row
-    UPDATE), and, on a catalog of realistic size, probe its primary key once per source row, never scan it."""
+    MERGE") for more than one source row. Its generic plan must hash the candidate keys, never the projected
+    rows (100 MB for a 100,000-row UPDATE), and, on a catalog of realistic size, probe its primary key once per
+    source row, never scan it."""
     job = insert_job(app, ACME)
     provider = insert_provider(app, ACME)
     service = insert_service(app, ACME, provider["id"])
@@ -304,7 +307,8 @@ def test_the_trigger_apply_is_one_merge_that_hashes_the_candidates(app: psycopg.
         for apply, catalog, reader, source in (("apply_jobs", "job_catalog", "job_sources", job),
                                                ("apply_services", "service_catalog", "service_sources", service)):
             plans.clear()
-            conn.execute(sql.SQL("SELECT catalog_sync.{}(%s, 'ids', ARRAY[%s]::bigint[], ARRAY[0], true, "
+            # (two ids, the second of no row: one would take the single-row form)
+            conn.execute(sql.SQL("SELECT catalog_sync.{}(%s, 'ids', ARRAY[%s, -1]::bigint[], ARRAY[0, 0], true, "
                                  "ARRAY[%s]::uuid[], NULL, false)").format(sql.Identifier(apply)),
                          (tenant_id, source["id"], source["uuid"]))
             merge = [p for p in plans if f"Merge on {catalog} cat" in p]
@@ -314,3 +318,46 @@ def test_the_trigger_apply_is_one_merge_that_hashes_the_candidates(app: psycopg.
             assert not any(reader in line or "registry_row" in line for line in hashed), merge[0]
             assert any(f"Index Scan using {catalog}_pkey on {catalog} cat" in line for line in rest), merge[0]
             assert not any(f"Seq Scan on {catalog}" in line for line in merge[0].splitlines()), merge[0]
+
+
+def test_one_source_row_takes_the_single_row_form_of_the_apply(app: psycopg.Connection,
+                                                               conn: psycopg.Connection) -> None:
+    """A single-row write's apply (one id, no scope) reads the projected row and writes its one key with an
+    UPDATE (the upsert where none differed), never the MERGE, whose plan costs more to start than that write
+    (docs/architecture.md, "One row"); a candidate key the projection does not yield is deleted."""
+    job = insert_job(app, ACME)
+    provider = insert_provider(app, ACME)
+    service = insert_service(app, ACME, provider["id"])
+    row = conn.execute("SELECT id FROM public.tenants_tenant WHERE schema_name = %s", (ACME,)).fetchone()
+    assert row is not None
+    tenant_id = row[0]
+    plans: list[str] = []
+    conn.add_notice_handler(lambda d: plans.append(d.message_primary or ""))
+    conn.execute("LOAD 'auto_explain'")
+    with conn.transaction(force_rollback=True):
+        for setting, value in (("auto_explain.log_min_duration", "0"), ("auto_explain.log_nested_statements", "on"),
+                               ("auto_explain.log_level", "notice"), ("search_path", "pg_catalog, pg_temp")):
+            conn.execute("SELECT pg_catalog.set_config(%s, %s, true)", (setting, value))
+        for apply, catalog, key, source in (("apply_jobs", "job_catalog", "job_uuid", job),
+                                            ("apply_services", "service_catalog", "service_uuid", service)):
+            table, key_column = sql.Identifier("public", catalog), sql.Identifier(key)
+            # the row stale, and a copy of it under an old key of the job (as after an UPDATE of its uuid)
+            conn.execute(sql.SQL("UPDATE {} SET title = 'stale' WHERE {} = %s").format(table, key_column),
+                         (source["uuid"],))
+            columns = sql.SQL(", ").join(sql.Identifier(c) for (c,) in conn.execute(
+                "SELECT attname FROM pg_catalog.pg_attribute WHERE attrelid = %s::pg_catalog.regclass "
+                "AND attnum > 0 AND NOT attisdropped AND attgenerated = '' AND attname <> %s",
+                (f"public.{catalog}", key)))
+            old_key = conn.execute(sql.SQL("INSERT INTO {0} ({1}, {2}) SELECT pg_catalog.gen_random_uuid(), {2} "
+                                           "FROM {0} WHERE {1} = %s RETURNING {1}").format(
+                table, key_column, columns), (source["uuid"],)).fetchone()
+            assert old_key is not None
+            plans.clear()
+            conn.execute(sql.SQL("SELECT catalog_sync.{}(%s, 'ids', ARRAY[%s]::bigint[], ARRAY[0], true, "
+                                 "ARRAY[%s, %s]::uuid[], NULL, false)").format(sql.Identifier(apply)),
+                         (tenant_id, source["id"], source["uuid"], old_key[0]))
+            assert not any(f"Merge on {catalog}" in p for p in plans), plans
+            assert any(f"Update on {catalog} cat" in p for p in plans), plans
+            titles = conn.execute(sql.SQL("SELECT {0}, title FROM {1} WHERE {0} IN (%s, %s)").format(
+                key_column, table), (source["uuid"], old_key[0])).fetchall()
+            assert titles == [(source["uuid"], source["title"])], titles
