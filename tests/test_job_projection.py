@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -322,9 +323,10 @@ def test_the_trigger_apply_is_one_merge_that_hashes_the_candidates(app: psycopg.
 
 def test_one_source_row_takes_the_single_row_form_of_the_apply(app: psycopg.Connection,
                                                                conn: psycopg.Connection) -> None:
-    """A single-row write's apply (one id, no scope) reads the projected row and writes its one key with an
-    UPDATE (the upsert where none differed), never the MERGE, whose plan costs more to start than that write
-    (docs/architecture.md, "One row"); a candidate key the projection does not yield is deleted."""
+    """A single-row write's apply (one id, no scope) reads the projected row and writes its one key, never with
+    the MERGE, whose plan costs more to start than that write (docs/architecture.md, "One row"): an UPDATE where
+    the caller reuses the row's HTML (a source UPDATE), the upsert otherwise (a source INSERT); a candidate key
+    the projection does not yield is deleted."""
     job = insert_job(app, ACME)
     provider = insert_provider(app, ACME)
     service = insert_service(app, ACME, provider["id"])
@@ -338,8 +340,9 @@ def test_one_source_row_takes_the_single_row_form_of_the_apply(app: psycopg.Conn
         for setting, value in (("auto_explain.log_min_duration", "0"), ("auto_explain.log_nested_statements", "on"),
                                ("auto_explain.log_level", "notice"), ("search_path", "pg_catalog, pg_temp")):
             conn.execute("SELECT pg_catalog.set_config(%s, %s, true)", (setting, value))
-        for apply, catalog, key, source in (("apply_jobs", "job_catalog", "job_uuid", job),
-                                            ("apply_services", "service_catalog", "service_uuid", service)):
+        for (apply, catalog, key, source), reuse in itertools.product(
+                (("apply_jobs", "job_catalog", "job_uuid", job),
+                 ("apply_services", "service_catalog", "service_uuid", service)), (True, False)):
             table, key_column = sql.Identifier("public", catalog), sql.Identifier(key)
             # the row stale, and a copy of it under an old key of the job (as after an UPDATE of its uuid)
             conn.execute(sql.SQL("UPDATE {} SET title = 'stale' WHERE {} = %s").format(table, key_column),
@@ -353,11 +356,12 @@ def test_one_source_row_takes_the_single_row_form_of_the_apply(app: psycopg.Conn
                 table, key_column, columns), (source["uuid"],)).fetchone()
             assert old_key is not None
             plans.clear()
-            conn.execute(sql.SQL("SELECT catalog_sync.{}(%s, 'ids', ARRAY[%s]::bigint[], ARRAY[0], true, "
+            conn.execute(sql.SQL("SELECT catalog_sync.{}(%s, 'ids', ARRAY[%s]::bigint[], ARRAY[0], %s, "
                                  "ARRAY[%s, %s]::uuid[], NULL, false)").format(sql.Identifier(apply)),
-                         (tenant_id, source["id"], source["uuid"], old_key[0]))
+                         (tenant_id, source["id"], reuse, source["uuid"], old_key[0]))
             assert not any(f"Merge on {catalog}" in p for p in plans), plans
-            assert any(f"Update on {catalog} cat" in p for p in plans), plans
+            written = f"Update on {catalog} cat" if reuse else f"Insert on {catalog} cat"
+            assert any(written in p for p in plans), plans
             titles = conn.execute(sql.SQL("SELECT {0}, title FROM {1} WHERE {0} IN (%s, %s)").format(
                 key_column, table), (source["uuid"], old_key[0])).fetchall()
             assert titles == [(source["uuid"], source["title"])], titles

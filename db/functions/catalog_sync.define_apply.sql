@@ -171,10 +171,12 @@ BEGIN
     -- 40-column expression built again at each execution, cost more than that
     -- write (docs/architecture.md, "One row"). Same result as the MERGE: the
     -- candidates the projection does not yield are deleted; the projected row
-    -- is updated where it differs, else inserted (the upsert: an equal row
+    -- is updated where it differs, else inserted by the upsert (an equal row
     -- stays untouched, and a row another transaction inserted meanwhile, which
     -- the locks rule out, would be updated, not skipped); a projected row
-    -- without a key fails on the key's NOT NULL.
+    -- without a key fails on the key's NOT NULL. The UPDATE first only where
+    -- the caller reuses the row's HTML (p_reuse: a source UPDATE, whose row is
+    -- most likely in the catalog); an INSERT's row goes to the upsert at once.
     v_one := format($stmt$        SELECT * INTO v_row FROM catalog_sync.%2$I(p_tenant_id, p_filter, p_keys, p_masks, p_reuse);
         IF NOT FOUND THEN
             DELETE FROM %1$s AS cat WHERE cat.tenant_id = p_tenant_id AND cat.%3$I = ANY (p_delete_keys);
@@ -184,13 +186,16 @@ BEGIN
             DELETE FROM %1$s AS cat
             WHERE cat.tenant_id = p_tenant_id AND cat.%3$I = ANY (p_delete_keys) AND cat.%3$I IS DISTINCT FROM v_row.%3$I;
         END IF;
-        UPDATE %1$s AS cat SET (%4$s, synced_at) = (%5$s, now())
-        WHERE cat.tenant_id = p_tenant_id AND cat.%3$I = v_row.%3$I AND (%6$s) IS DISTINCT FROM (%7$s);
-        IF NOT FOUND THEN
-            INSERT INTO %1$s AS cat (%8$s, synced_at) VALUES (%9$s, now())
-            ON CONFLICT (tenant_id, %3$I) DO UPDATE SET (%4$s, synced_at) = (%10$s, EXCLUDED.synced_at)
-            WHERE (%6$s) IS DISTINCT FROM (%11$s);
-        END IF;$stmt$,
+        IF p_reuse THEN
+            UPDATE %1$s AS cat SET (%4$s, synced_at) = (%5$s, now())
+            WHERE cat.tenant_id = p_tenant_id AND cat.%3$I = v_row.%3$I AND (%6$s) IS DISTINCT FROM (%7$s);
+            IF FOUND THEN
+                RETURN;
+            END IF;
+        END IF;
+        INSERT INTO %1$s AS cat (%8$s, synced_at) VALUES (%9$s, now())
+        ON CONFLICT (tenant_id, %3$I) DO UPDATE SET (%4$s, synced_at) = (%10$s, EXCLUDED.synced_at)
+        WHERE (%6$s) IS DISTINCT FROM (%11$s);$stmt$,
         p_catalog, p_projection, p_key_column, v_setl, v_vset, v_catc, v_rowc, v_list, v_vall, v_exl, v_exc);
 
     -- Two statements, not one with both kinds of candidates: besides the
