@@ -17,7 +17,10 @@ UPDATE, run as the application role): no client, no network. Variants:
   no sync       never attached: the bare UPDATE;
   sync, 2 tenants in turn
                 the sync's UPDATE on two attached tenants in turn (a pooled
-                connection: each write plans the sync's read of the tenant again).
+                connection: each write plans the sync's read of the tenant again);
+  sync, INSERT and no sync, INSERT (only with --variants insert,insert_bare)
+                an INSERT of a job (a copy of an eligible one, new uuid, slug
+                and reference code) instead of the UPDATE.
 
 Each variant runs twice in a single-user backend under valgrind's callgrind
 (the cluster stopped): --warmup writes, then --warmup + --ops writes, every
@@ -65,6 +68,7 @@ class Variant:
     key: str                # for --variants, and the procedure update_<key>
     schemas: tuple[str, ...]  # the tenants whose jobs it updates, in turn
     catalog_write: bool = False   # the double write's own catalog UPDATE
+    insert: bool = False    # an INSERT of a job (a copy of an eligible one) instead of the title's UPDATE
 
 
 VARIANTS = (
@@ -74,7 +78,11 @@ VARIANTS = (
     Variant(bench_writes.EMPTY, "empty", (SCHEMAS[bench_writes.EMPTY],)),
     Variant(bench_writes.BARE, "bare", (SCHEMAS[bench_writes.BARE],)),
     Variant(bench_writes.SWITCH, "switch", (SCHEMAS[bench_writes.SYNC], SCHEMAS[bench_writes.SYNC2])),
+    # not counted by default (--variants insert,insert_bare): no ratio to the double write's UPDATE
+    Variant(f"{bench_writes.SYNC}, INSERT", "insert", (SCHEMAS[bench_writes.SYNC],), insert=True),
+    Variant(f"{bench_writes.BARE}, INSERT", "insert_bare", (SCHEMAS[bench_writes.BARE],), insert=True),
 )
+DEFAULT_VARIANTS = "sync,double,minimal,empty,bare,switch"
 
 
 def loop_procedure(variant: Variant, tenant_id: int) -> sql.Composed:
@@ -96,6 +104,12 @@ def loop_procedure(variant: Variant, tenant_id: int) -> sql.Composed:
                 ids=ids, uuids=uuids, table=sql.Identifier(schema, "ats_jobposting"), schema=sql.Literal(schema)))
         write = sql.SQL("UPDATE {} SET title = 'T' || p_salt || i, updated_at = now() WHERE id = {}[{}];").format(
             sql.Identifier(schema, "ats_jobposting"), ids, pick)
+        if variant.insert:   # a copy of an eligible job, under a new uuid, slug and reference code
+            copied = {"uuid": sql.SQL("pg_catalog.gen_random_uuid()"), "slug": sql.SQL("slug || p_salt || i"),
+                      "reference_code": sql.SQL("reference_code || p_salt || i")}
+            write = sql.SQL("INSERT INTO {0} ({1}) SELECT {2} FROM {0} WHERE id = {3}[{4}];").format(
+                sql.Identifier(schema, "ats_jobposting"), sql.SQL(", ").join(map(sql.Identifier, common.JOB_COLUMNS)),
+                sql.SQL(", ").join(copied.get(c, sql.Identifier(c)) for c in common.JOB_COLUMNS), ids, pick)
         if variant.catalog_write:
             write += sql.SQL(" UPDATE public.job_catalog SET title = 'T' || p_salt || i, synced_at = now() "
                              "WHERE tenant_id = {} AND job_uuid = {}[{}];").format(sql.Literal(tenant_id), uuids, pick)
@@ -185,16 +199,17 @@ def per_write(cluster: LocalCluster, variant: Variant, warmup: int, ops: int, ke
 
 def print_counts(counts: dict[str, float], ops: int) -> None:
     double, bare = counts.get(bench_writes.DOUBLE), counts.get(bench_writes.BARE)
-    header = ["variant", "instructions per UPDATE"]
+    header = ["variant", "instructions per write"]
     header += ["vs double write"] if double else []
     header += ["beyond the bare UPDATE"] if bare else []
     rows = []
     for name, value in counts.items():
+        update = not name.endswith("INSERT")    # the ratios are to the UPDATEs
         row = [name, f"{value / 1e6:.3f} M"]
-        row += [f"{value / double:.2f}x"] if double else []
-        row += [f"{(value - bare) / 1e6:.3f} M"] if bare else []
+        row += [f"{value / double:.2f}x" if update else "-"] if double else []
+        row += [f"{(value - bare) / 1e6:.3f} M" if update else "-"] if bare else []
         rows.append(row)
-    common.print_grid(f"Instructions per single-row UPDATE (inside the statements, {ops} writes per variant, "
+    common.print_grid(f"Instructions per single-row write (inside the statements, {ops} writes per variant, "
                       "valgrind callgrind)", header, rows)
     sync = counts.get(bench_writes.SYNC)
     notes = []
@@ -216,7 +231,8 @@ def main() -> None:
     parser.add_argument("--existing", type=int, default=1000,
                         help="jobs in each tenant before the run (default 1000)")
     keys = ",".join(v.key for v in VARIANTS)
-    parser.add_argument("--variants", default=keys, help=f"which variants to count (default: all of {keys})")
+    parser.add_argument("--variants", default=DEFAULT_VARIANTS,
+                        help=f"which variants to count, of {keys} (default {DEFAULT_VARIANTS})")
     parser.add_argument("--apply", type=Path, action="append", default=[], metavar="FILE",
                         help="SQL run as the superuser after the install (repeatable): count a changed "
                              "function, e.g. a file of db/functions/ edited (for a generated function, "
@@ -253,7 +269,7 @@ def main() -> None:
         for variant in variants:
             common.progress(f"{variant.name}: {args.warmup} and {args.warmup + args.ops} writes under callgrind")
             counts[variant.name] = per_write(cluster, variant, args.warmup, args.ops, args.keep)
-            common.progress(f"{variant.name}: {counts[variant.name] / 1e6:.3f} M instructions per UPDATE")
+            common.progress(f"{variant.name}: {counts[variant.name] / 1e6:.3f} M instructions per write")
         print_counts(counts, args.ops)
     finally:
         if server_up:

@@ -14,8 +14,9 @@
 -- CTE first) and updates a matched row without locking it first (one WAL
 -- record less per row): a 100,000-row UPDATE 0.3 to 0.5 s faster
 -- (docs/benchmarks.md, Diagnosis, twenty-ninth session). For one source row
--- (one id, no scope: a single-row write), the single-row form below: the
--- projected row, then an UPDATE of its key (the upsert when none differed).
+-- of an UPDATE (one id, no scope, p_reuse: a single-row UPDATE), the
+-- single-row form below: the projected row, then an UPDATE of its key (the
+-- upsert when none differed).
 --
 -- The MERGE's join with the catalog is the planner's choice, as any join: a
 -- primary-key probe per source row where the projection is estimated at few
@@ -165,7 +166,8 @@ BEGIN
         p_catalog, p_projection, p_key_column, v_candidates,
         v_catc, v_srcc, v_setl, v_sset, v_list, v_sall);
 
-    -- One source row of the triggers (a single-row write: one id, no scope), for a
+    -- One source row of a trigger's UPDATE (a single-row write: one id, no
+    -- scope, and p_reuse, which only an UPDATE of the source passes), for a
     -- p_merge catalog: the projected row read into v_row, then a statement or two
     -- for that one key, planned small. The MERGE's plan, with every node and
     -- 40-column expression built again at each execution, cost more than that
@@ -174,9 +176,9 @@ BEGIN
     -- is updated where it differs, else inserted by the upsert (an equal row
     -- stays untouched, and a row another transaction inserted meanwhile, which
     -- the locks rule out, would be updated, not skipped); a projected row
-    -- without a key fails on the key's NOT NULL. The UPDATE first only where
-    -- the caller reuses the row's HTML (p_reuse: a source UPDATE, whose row is
-    -- most likely in the catalog); an INSERT's row goes to the upsert at once.
+    -- without a key fails on the key's NOT NULL. A source INSERT keeps the
+    -- MERGE: its row goes to the upsert's speculative insertion, which was
+    -- slower from a client than the MERGE's insert, for fewer instructions.
     v_one := format($stmt$        SELECT * INTO v_row FROM catalog_sync.%2$I(p_tenant_id, p_filter, p_keys, p_masks, p_reuse);
         IF NOT FOUND THEN
             DELETE FROM %1$s AS cat WHERE cat.tenant_id = p_tenant_id AND cat.%3$I = ANY (p_delete_keys);
@@ -186,16 +188,13 @@ BEGIN
             DELETE FROM %1$s AS cat
             WHERE cat.tenant_id = p_tenant_id AND cat.%3$I = ANY (p_delete_keys) AND cat.%3$I IS DISTINCT FROM v_row.%3$I;
         END IF;
-        IF p_reuse THEN
-            UPDATE %1$s AS cat SET (%4$s, synced_at) = (%5$s, now())
-            WHERE cat.tenant_id = p_tenant_id AND cat.%3$I = v_row.%3$I AND (%6$s) IS DISTINCT FROM (%7$s);
-            IF FOUND THEN
-                RETURN;
-            END IF;
-        END IF;
-        INSERT INTO %1$s AS cat (%8$s, synced_at) VALUES (%9$s, now())
-        ON CONFLICT (tenant_id, %3$I) DO UPDATE SET (%4$s, synced_at) = (%10$s, EXCLUDED.synced_at)
-        WHERE (%6$s) IS DISTINCT FROM (%11$s);$stmt$,
+        UPDATE %1$s AS cat SET (%4$s, synced_at) = (%5$s, now())
+        WHERE cat.tenant_id = p_tenant_id AND cat.%3$I = v_row.%3$I AND (%6$s) IS DISTINCT FROM (%7$s);
+        IF NOT FOUND THEN
+            INSERT INTO %1$s AS cat (%8$s, synced_at) VALUES (%9$s, now())
+            ON CONFLICT (tenant_id, %3$I) DO UPDATE SET (%4$s, synced_at) = (%10$s, EXCLUDED.synced_at)
+            WHERE (%6$s) IS DISTINCT FROM (%11$s);
+        END IF;$stmt$,
         p_catalog, p_projection, p_key_column, v_setl, v_vset, v_catc, v_rowc, v_list, v_vall, v_exl, v_exc);
 
     -- Two statements, not one with both kinds of candidates: besides the
@@ -232,8 +231,8 @@ $def$,
         CASE WHEN p_merge THEN format('DECLARE%s    v_row %s;   -- the single-row form''s projected row',
                                       E'\n', p_catalog) ELSE '' END,
         CASE WHEN p_merge
-             THEN E'\n    ELSIF p_filter = ''ids'' AND pg_catalog.cardinality(p_keys) = 1 AND p_delete_scope IS NULL THEN\n'
-                  || v_one
+             THEN E'\n    ELSIF p_reuse AND p_filter = ''ids'' AND pg_catalog.cardinality(p_keys) = 1\n'
+                  || E'          AND p_delete_scope IS NULL THEN\n' || v_one
              ELSE '' END);
     EXECUTE format('ALTER FUNCTION catalog_sync.%I(%s) OWNER TO catalog_sync_owner', p_function, v_sig);
     EXECUTE format('REVOKE ALL ON FUNCTION catalog_sync.%I(%s) FROM PUBLIC', p_function, v_sig);
