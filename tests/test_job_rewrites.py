@@ -185,6 +185,30 @@ def test_an_id_moved_to_another_job_resanitizes_its_html(app: psycopg.Connection
     assert verify_findings(conn) == []
 
 
+def test_two_jobs_sharing_an_id_are_both_written_by_a_single_row_update(app: psycopg.Connection,
+                                                                         conn: psycopg.Connection) -> None:
+    """A single-row UPDATE's apply reads the rows of its one id; with the primary key dropped, two public jobs
+    can share it, and both are projected. Both must be written (the MERGE, not the single-row form, which
+    would have kept one of them, and deleted the other's key or left it stale: review, thirtieth session)."""
+    x, y = insert_jobs(app, ACME, [{}, {}])
+    pk = app.execute("SELECT conname FROM pg_constraint WHERE contype = 'p' "
+                     "AND conrelid = 'tenant_acme.ats_jobposting'::regclass").fetchone()
+    assert pk is not None
+    app.execute(sql.SQL("ALTER TABLE {}.ats_jobposting DROP CONSTRAINT {} CASCADE").format(
+        sql.Identifier(ACME), sql.Identifier(pk[0])))
+    app.execute(q("UPDATE {s}.ats_jobposting SET id = %s WHERE id = %s"), (x["id"], y["id"]))
+    for job, other in ((x, y), (y, x)):
+        # the other job's row stale: whichever of the two the apply took first, dropping the other shows
+        conn.execute("UPDATE public.job_catalog SET title = 'stale' WHERE job_uuid = %s", (other["uuid"],))
+        app.execute(q("UPDATE {s}.ats_jobposting SET title = %s, updated_at = now() WHERE uuid = %s"),
+                    (f"Shared id {job['uuid']}", job["uuid"]))
+        row = catalog_row(conn, job["uuid"])
+        assert row is not None and row["title"] == f"Shared id {job['uuid']}", row
+        row = catalog_row(conn, other["uuid"])
+        assert row is not None and row["title"] != "stale", row
+    assert verify_findings(conn) == []
+
+
 def test_a_uuid_handed_on_within_one_statement(app: psycopg.Connection, conn: psycopg.Connection) -> None:
     """BUG (review, sixteenth session): a writable CTE deletes two jobs and gives one of their uuids to a
     third job. Its DELETE is read only in part (LIMIT 1), so PostgreSQL finishes it after the UPDATE, and

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
 
 import psycopg
 import pytest
@@ -119,6 +121,24 @@ def test_update_to_same_values_leaves_row_untouched(app: psycopg.Connection,
     fields = {k: v for k, v in job.items() if k not in ("id",)}
     update_job(app, ACME, job["id"], **fields)
     assert row_version(conn, job["uuid"]) == version
+
+
+def test_an_input_change_that_shows_nothing_leaves_the_row_unlocked(app: psycopg.Connection,
+                                                                      conn: psycopg.Connection) -> None:
+    """A salary change of a job that hides its salary changes an input of the projection but nothing it
+    shows: the single-row UPDATE's apply finds no differing row, and must then neither rewrite the catalog
+    row nor lock it (an upsert's ON CONFLICT would lock it: a WAL record, and a row expire_jobs() skips)."""
+    job = insert_job(app, ACME, show_salary=False)
+
+    def version() -> tuple[str, str, str, Any]:
+        row = conn.execute("SELECT xmin::text, ctid::text, xmax::text, synced_at FROM public.job_catalog "
+                           "WHERE job_uuid = %s", (job["uuid"],)).fetchone()
+        assert row is not None
+        return (row[0], row[1], row[2], row[3])
+
+    before = version()
+    update_job(app, ACME, job["id"], salary_min=Decimal("12345.00"))
+    assert version() == before
 
 
 def test_delete_removes_row(app: psycopg.Connection, conn: psycopg.Connection) -> None:

@@ -168,34 +168,43 @@ BEGIN
 
     -- One source row of a trigger's UPDATE (a single-row write: one id, no
     -- scope, and p_reuse, which only an UPDATE of the source passes), for a
-    -- p_merge catalog: the projected row read into v_row, then a statement or two
-    -- for that one key, planned small. The MERGE's plan, with every node and
-    -- 40-column expression built again at each execution, cost more than that
-    -- write (docs/architecture.md, "One row"). Same result as the MERGE: the
-    -- candidates the projection does not yield are deleted; the projected row
-    -- is updated where it differs, else inserted by the upsert (an equal row
-    -- stays untouched, and a row another transaction inserted meanwhile, which
-    -- the locks rule out, would be updated, not skipped); a projected row
-    -- without a key fails on the key's NOT NULL. A source INSERT keeps the
-    -- MERGE: its row goes to the upsert's speculative insertion, which was
-    -- slower from a client than the MERGE's insert, for fewer instructions.
-    v_one := format($stmt$        SELECT * INTO v_row FROM catalog_sync.%2$I(p_tenant_id, p_filter, p_keys, p_masks, p_reuse);
-        IF NOT FOUND THEN
+    -- p_merge catalog: the projected rows read into an array, and where there
+    -- is at most one, a statement or two for that one key, planned small. The
+    -- MERGE's plan, with every node and 40-column expression built again at
+    -- each execution, cost more than that write (docs/architecture.md, "One
+    -- row"). Same result as the MERGE: the candidates the projection does not
+    -- yield are deleted; the projected row is updated where it differs, else
+    -- inserted where its key has no row (an equal row stays untouched, not
+    -- even locked); a projected row without a key fails on the key's NOT NULL,
+    -- and a row of that key another transaction inserted meanwhile, which the
+    -- locks rule out, on the key's uniqueness. Several rows for one id (a
+    -- tenant that dropped the id's primary key) go to the MERGE, which writes
+    -- them all. A source INSERT keeps the MERGE: in this form its row went to
+    -- an upsert's speculative insertion, which was slower from a client than
+    -- the MERGE's insert, for fewer instructions.
+    v_one := format($stmt$        SELECT pg_catalog.array_agg(p) INTO v_rows
+        FROM catalog_sync.%2$I(p_tenant_id, p_filter, p_keys, p_masks, p_reuse) AS p;
+        IF v_rows IS NULL THEN
             DELETE FROM %1$s AS cat WHERE cat.tenant_id = p_tenant_id AND cat.%3$I = ANY (p_delete_keys);
             RETURN;
+        ELSIF pg_catalog.cardinality(v_rows) = 1 THEN
+            v_row := v_rows[1];
+            IF NOT p_delete_keys <@ ARRAY[v_row.%3$I] THEN
+                DELETE FROM %1$s AS cat
+                WHERE cat.tenant_id = p_tenant_id AND cat.%3$I = ANY (p_delete_keys)
+                  AND cat.%3$I IS DISTINCT FROM v_row.%3$I;
+            END IF;
+            UPDATE %1$s AS cat SET (%4$s, synced_at) = (%5$s, now())
+            WHERE cat.tenant_id = p_tenant_id AND cat.%3$I = v_row.%3$I AND (%6$s) IS DISTINCT FROM (%7$s);
+            IF NOT FOUND THEN
+                INSERT INTO %1$s AS cat (%8$s, synced_at)
+                SELECT %9$s, now()
+                WHERE NOT EXISTS (SELECT FROM %1$s AS c WHERE c.tenant_id = p_tenant_id AND c.%3$I = v_row.%3$I);
+            END IF;
+            RETURN;
         END IF;
-        IF NOT p_delete_keys <@ ARRAY[v_row.%3$I] THEN
-            DELETE FROM %1$s AS cat
-            WHERE cat.tenant_id = p_tenant_id AND cat.%3$I = ANY (p_delete_keys) AND cat.%3$I IS DISTINCT FROM v_row.%3$I;
-        END IF;
-        UPDATE %1$s AS cat SET (%4$s, synced_at) = (%5$s, now())
-        WHERE cat.tenant_id = p_tenant_id AND cat.%3$I = v_row.%3$I AND (%6$s) IS DISTINCT FROM (%7$s);
-        IF NOT FOUND THEN
-            INSERT INTO %1$s AS cat (%8$s, synced_at) VALUES (%9$s, now())
-            ON CONFLICT (tenant_id, %3$I) DO UPDATE SET (%4$s, synced_at) = (%10$s, EXCLUDED.synced_at)
-            WHERE (%6$s) IS DISTINCT FROM (%11$s);
-        END IF;$stmt$,
-        p_catalog, p_projection, p_key_column, v_setl, v_vset, v_catc, v_rowc, v_list, v_vall, v_exl, v_exc);
+        -- (several rows for one id: a tenant without the id's primary key; the MERGE below)$stmt$,
+        p_catalog, p_projection, p_key_column, v_setl, v_vset, v_catc, v_rowc, v_list, v_vall);
 
     -- Two statements, not one with both kinds of candidates: besides the
     -- counts, a generic plan sizes its hash tables for the estimated row
@@ -217,10 +226,10 @@ AS $body$
 %5$s
 BEGIN
     IF p_delete_all THEN
-%3$s%6$s
-    ELSE
+%3$s
+        RETURN;
+    END IF;%6$s
 %4$s
-    END IF;
 END
 $body$
 $def$,
@@ -228,11 +237,11 @@ $def$,
         format(v_statement, format('SELECT c.%I FROM %s AS c WHERE c.tenant_id = p_tenant_id',
                                    p_key_column, p_catalog)),
         CASE WHEN p_merge THEN v_merge ELSE format(v_statement, v_candidates) END,
-        CASE WHEN p_merge THEN format('DECLARE%s    v_row %s;   -- the single-row form''s projected row',
-                                      E'\n', p_catalog) ELSE '' END,
+        CASE WHEN p_merge THEN format(E'DECLARE\n    v_rows %1$s[];   -- the single-row form''s projected rows\n'
+                                      '    v_row  %1$s;', p_catalog) ELSE '' END,
         CASE WHEN p_merge
-             THEN E'\n    ELSIF p_reuse AND p_filter = ''ids'' AND pg_catalog.cardinality(p_keys) = 1\n'
-                  || E'          AND p_delete_scope IS NULL THEN\n' || v_one
+             THEN E'\n    IF p_reuse AND p_filter = ''ids'' AND pg_catalog.cardinality(p_keys) = 1\n'
+                  || E'       AND p_delete_scope IS NULL THEN\n' || v_one || E'\n    END IF;'
              ELSE '' END);
     EXECUTE format('ALTER FUNCTION catalog_sync.%I(%s) OWNER TO catalog_sync_owner', p_function, v_sig);
     EXECUTE format('REVOKE ALL ON FUNCTION catalog_sync.%I(%s) FROM PUBLIC', p_function, v_sig);
