@@ -273,21 +273,36 @@ def merge_plan_subtrees(plan: str) -> tuple[list[str], list[str]]:
     return lines[start:end], lines[:start] + lines[end:]
 
 
+def sources_with_plans(app: psycopg.Connection,
+                       conn: psycopg.Connection) -> tuple[dict[str, Any], dict[str, Any], int, list[str]]:
+    """A job and a service of ACME, the tenant's id, and the list auto_explain's plans of `conn` go to (see
+    log_plans())."""
+    job = insert_job(app, ACME)
+    provider = insert_provider(app, ACME)
+    service = insert_service(app, ACME, provider["id"])
+    row = conn.execute("SELECT id FROM public.tenants_tenant WHERE schema_name = %s", (ACME,)).fetchone()
+    assert row is not None
+    plans: list[str] = []
+    conn.add_notice_handler(lambda d: plans.append(d.message_primary or ""))
+    conn.execute("LOAD 'auto_explain'")
+    return job, service, int(row[0]), plans
+
+
+def log_plans(conn: psycopg.Connection) -> None:
+    """Until the end of the transaction, every statement's plan, nested ones included, as a notice; under the
+    sync's pinned search_path."""
+    for setting, value in (("auto_explain.log_min_duration", "0"), ("auto_explain.log_nested_statements", "on"),
+                           ("auto_explain.log_level", "notice"), ("search_path", "pg_catalog, pg_temp")):
+        conn.execute("SELECT pg_catalog.set_config(%s, %s, true)", (setting, value))
+
+
 def test_the_trigger_apply_is_one_merge_that_hashes_the_candidates(app: psycopg.Connection,
                                                                      conn: psycopg.Connection) -> None:
     """The job and service applies of the triggers and parent changes are one MERGE (docs/architecture.md, "The
     MERGE") for more than one source row. Its generic plan must hash the candidate keys, never the projected
     rows (100 MB for a 100,000-row UPDATE), and, on a catalog of realistic size, probe its primary key once per
     source row, never scan it."""
-    job = insert_job(app, ACME)
-    provider = insert_provider(app, ACME)
-    service = insert_service(app, ACME, provider["id"])
-    row = conn.execute("SELECT id FROM public.tenants_tenant WHERE schema_name = %s", (ACME,)).fetchone()
-    assert row is not None
-    tenant_id = row[0]
-    plans: list[str] = []
-    conn.add_notice_handler(lambda d: plans.append(d.message_primary or ""))
-    conn.execute("LOAD 'auto_explain'")
+    job, service, tenant_id, plans = sources_with_plans(app, conn)
     with conn.transaction(force_rollback=True):
         # (the catalogs at a size where a scan is no longer cheap, analyzed: there the plan must probe. Below
         # it the planner scans, rightly: 500 job rows, or 5,000 service rows against the service projection's
@@ -302,9 +317,7 @@ def test_the_trigger_apply_is_one_merge_that_hashes_the_candidates(app: psycopg.
                 sql.Identifier(catalog), sql.SQL(", ").join(map(sql.Identifier, keys)), columns,
                 sql.SQL(", ").join(sql.SQL("gen_random_uuid()") for _ in keys), rows))
             conn.execute(sql.SQL("ANALYZE public.{}").format(sql.Identifier(catalog)))
-        for setting, value in (("auto_explain.log_min_duration", "0"), ("auto_explain.log_nested_statements", "on"),
-                               ("auto_explain.log_level", "notice"), ("search_path", "pg_catalog, pg_temp")):
-            conn.execute("SELECT pg_catalog.set_config(%s, %s, true)", (setting, value))
+        log_plans(conn)
         for apply, catalog, reader, source in (("apply_jobs", "job_catalog", "job_sources", job),
                                                ("apply_services", "service_catalog", "service_sources", service)):
             plans.clear()
@@ -327,19 +340,9 @@ def test_one_source_row_takes_the_single_row_form_of_the_apply(app: psycopg.Conn
     its one key with an UPDATE, not with the MERGE, whose plan costs more to start than that write
     (docs/architecture.md, "One row"); a candidate key the projection does not yield is deleted. A single-row
     INSERT's (no reuse) keeps the MERGE. Both reach the same catalog."""
-    job = insert_job(app, ACME)
-    provider = insert_provider(app, ACME)
-    service = insert_service(app, ACME, provider["id"])
-    row = conn.execute("SELECT id FROM public.tenants_tenant WHERE schema_name = %s", (ACME,)).fetchone()
-    assert row is not None
-    tenant_id = row[0]
-    plans: list[str] = []
-    conn.add_notice_handler(lambda d: plans.append(d.message_primary or ""))
-    conn.execute("LOAD 'auto_explain'")
+    job, service, tenant_id, plans = sources_with_plans(app, conn)
     with conn.transaction(force_rollback=True):
-        for setting, value in (("auto_explain.log_min_duration", "0"), ("auto_explain.log_nested_statements", "on"),
-                               ("auto_explain.log_level", "notice"), ("search_path", "pg_catalog, pg_temp")):
-            conn.execute("SELECT pg_catalog.set_config(%s, %s, true)", (setting, value))
+        log_plans(conn)
         for (apply, catalog, key, source), reuse in itertools.product(
                 (("apply_jobs", "job_catalog", "job_uuid", job),
                  ("apply_services", "service_catalog", "service_uuid", service)), (True, False)):
