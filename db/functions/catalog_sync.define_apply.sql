@@ -15,8 +15,8 @@
 -- record less per row): a 100,000-row UPDATE 0.3 to 0.5 s faster
 -- (docs/benchmarks.md, Diagnosis, twenty-ninth session). For one source row
 -- of an UPDATE (one id, no scope, p_reuse: a single-row UPDATE), the
--- single-row form below: the projected row, then an UPDATE of its key (the
--- upsert when none differed).
+-- single-row form below: the projected row, then an UPDATE of its key, or
+-- an INSERT where its key has no row.
 --
 -- The MERGE's join with the catalog is the planner's choice, as any join: a
 -- primary-key probe per source row where the projection is estimated at few
