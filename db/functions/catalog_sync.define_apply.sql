@@ -84,17 +84,14 @@ BEGIN
     INTO v_setl, v_exl, v_catl
     FROM unnest(v_set) AS c;
     SELECT string_agg(format(cc.compared, 'EXCLUDED'), ', '), string_agg(format(cc.compared, 'cat'), ', '),
-           string_agg(format(cc.compared, 's'), ', ')
-    INTO v_exc, v_catc, v_srcc
+           string_agg(format(cc.compared, 's'), ', '), string_agg(format(cc.compared, 'v_row'), ', ')
+    INTO v_exc, v_catc, v_srcc, v_rowc
     FROM catalog_sync.compared_columns(p_catalog) AS cc
     WHERE cc.column_name = ANY (v_set);
     SELECT string_agg(format('s.%I', c), ', '), string_agg(format('v_row.%I', c), ', ') INTO v_sset, v_vset
     FROM unnest(v_set) AS c;
     SELECT string_agg(format('s.%I', c), ', '), string_agg(format('v_row.%I', c), ', ') INTO v_sall, v_vall
     FROM unnest(v_cols) AS c;
-    SELECT string_agg(format(cc.compared, 'v_row'), ', ') INTO v_rowc
-    FROM catalog_sync.compared_columns(p_catalog) AS cc
-    WHERE cc.column_name = ANY (v_set);
 
     -- The delete candidates other than "every row of the tenant", each key once
     -- (UNION: a MERGE's target row may be changed by one source row only): the
