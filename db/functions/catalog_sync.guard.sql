@@ -32,6 +32,7 @@ LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
     v_tenant_id bigint;
+    v_void      text;   -- what a call made for its effect returns (see sync_changes())
 BEGIN
     -- IS NOT TRUE: a NULL anywhere fails closed.
     -- Arguments: the tenant id, then the definition hash (trigger_state()).
@@ -40,7 +41,7 @@ BEGIN
         RAISE EXCEPTION 'catalog_sync: sync function called by an unexpected trigger on relation %', p_relid
             USING ERRCODE = 'insufficient_privilege';
     END IF;
-    PERFORM catalog_sync.assert_read_committed();
+    v_void := catalog_sync.assert_read_committed()::text;
     v_tenant_id := p_tenant_arg::bigint;
     PERFORM FROM catalog_sync.attached_table a
     WHERE a.relid = p_relid AND a.tenant_id = v_tenant_id AND a.source_table = p_source_table;

@@ -16,10 +16,11 @@
 --   plan. Only relation names are looked up on that path: every function,
 --   operator and type is pg_catalog-qualified or a keyword, so nothing of the
 --   tenant's schema can capture them (pg_catalog comes first, pg_temp last).
---   Taken only when the registered OIDs, locked, carry those very names in
---   one schema (read from the catalog caches after the lock): locked, the
---   names keep meaning them until the end of the transaction, and the check
---   in the plan checks the registered tables.
+--   Taken only when the registered OIDs carry those very names in one schema
+--   (read from the catalog caches), and locked by those names, after which
+--   the OIDs must still carry them: locked, the names keep meaning them until
+--   the end of the transaction, and the check in the plan checks the
+--   registered tables.
 -- * Otherwise (many keys, other filters, renamed tables): an explicit
 --   contract check, then dynamic SQL planned for the actual keys (a
 --   100k-key statement gets hash joins, not a generic plan), identifiers only
@@ -42,26 +43,36 @@ DECLARE
     v_job_name      text;
     v_category_name text;
     v_schema        text;
-    v_lock_timeout text;
+    v_lock_timeout  text := pg_catalog.current_setting('lock_timeout');   -- restored after the read
+    v_void          text;   -- what a call made for its effect returns (see sync_changes())
 BEGIN
-    PERFORM catalog_sync.lock_relations(ARRAY[p_job_rel, p_category_rel]);
-    -- A wait while planning a read could only be for an index lock the tenant
-    -- holds (REINDEX) while it adds statistics or an index over its own code,
-    -- which the plan would then run. Fail closed instead of waiting (55P03).
-    v_lock_timeout := pg_catalog.current_setting('lock_timeout');
-    PERFORM pg_catalog.set_config('lock_timeout', '1ms', true);
-
-    -- The names of the locked OIDs as they are now (qualified_name(): regclass
-    -- output, from the catalog caches, not from this function's snapshot,
-    -- which is its caller's and may predate the lock above).
-    v_job_name := catalog_sync.qualified_name(p_job_rel);
-    v_category_name := catalog_sync.qualified_name(p_category_rel);
-    -- The schema, quoted as in the names, when the job table is named ats_jobposting.
+    -- The tables' names as they are now (relation_name(): regclass output,
+    -- from the catalog caches, not from this function's snapshot, which is
+    -- its caller's and may predate a rename), and the schema, quoted as in the
+    -- names, when the job table is named ats_jobposting.
+    v_job_name := catalog_sync.relation_name(p_job_rel);
+    v_category_name := catalog_sync.relation_name(p_category_rel);
     v_schema := catalog_sync.schema_naming(v_job_name, 'ats_jobposting');
     IF p_filter = 'ids' AND coalesce(cardinality(p_keys), 0) <= 100
        AND v_category_name = v_schema || '.ats_jobcategory' THEN
         -- Undone when the function returns (its SET clause).
-        PERFORM pg_catalog.set_config('search_path', 'pg_catalog, ' || v_schema || ', pg_temp', true);
+        v_void := pg_catalog.set_config('search_path', 'pg_catalog, ' || v_schema || ', pg_temp', true);
+        -- Locked by those names (lock_job_tables(): static SQL, where
+        -- lock_relations() parses a LOCK per write). LOCK resolves a name
+        -- again after waiting, so if a table was renamed meanwhile and another
+        -- took its name, the lock is on that one: the names must still mean
+        -- the registered OIDs (55P03 otherwise: retry).
+        v_void := catalog_sync.lock_job_tables()::pg_catalog.text;
+        IF (pg_catalog.to_regclass('ats_jobposting') OPERATOR(pg_catalog.=) p_job_rel
+            AND pg_catalog.to_regclass('ats_jobcategory') OPERATOR(pg_catalog.=) p_category_rel) IS NOT TRUE THEN
+            RAISE EXCEPTION 'catalog_sync: a relation the sync reads was renamed while it waited for its lock'
+                USING ERRCODE = 'lock_not_available', HINT = 'Retry the statement.';
+        END IF;
+        -- A wait while planning a read could only be for an index lock the
+        -- tenant holds (REINDEX) while it adds statistics or an index over its
+        -- own code, which the plan would then run. Fail closed instead of
+        -- waiting (55P03).
+        v_void := pg_catalog.set_config('lock_timeout', '1ms', true);
         BEGIN
             RETURN QUERY
             WITH contract AS MATERIALIZED (
@@ -83,23 +94,27 @@ BEGIN
                    j.created_at::timestamp with time zone, j.meta_title::pg_catalog.text,
                    j.meta_description::pg_catalog.text, j.status::pg_catalog.text,
                    j.published_on_career_page::boolean, j.is_internal_only::boolean,
-                   c.name::pg_catalog.text, c.slug::pg_catalog.text, coalesce(m.mask, 0)
+                   c.name::pg_catalog.text, c.slug::pg_catalog.text,
+                   coalesce(p_masks[pg_catalog.array_position(p_keys, j.id::bigint)], 0)
             FROM contract
             CROSS JOIN ONLY ats_jobposting AS j
-            JOIN ROWS FROM (pg_catalog.unnest(p_keys), pg_catalog.unnest(p_masks)) AS m (id, mask)
-              ON m.id OPERATOR(pg_catalog.=) j.id
             LEFT JOIN ONLY ats_jobcategory AS c ON c.id OPERATOR(pg_catalog.=) j.category_id
-            WHERE contract.holds;
+            WHERE contract.holds AND j.id OPERATOR(pg_catalog.=) ANY (p_keys);
         EXCEPTION WHEN syntax_error_or_access_rule_violation THEN
             -- a lost column, named
             PERFORM catalog_sync.explain_failed_read(ARRAY[p_job_rel, p_category_rel],
                                                      '{ats_jobposting,ats_jobcategory}');
             RAISE;
         END;
-        PERFORM pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
+        v_void := pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
         RETURN;
     END IF;
 
+    PERFORM catalog_sync.lock_relations(ARRAY[p_job_rel, p_category_rel]);
+    v_void := pg_catalog.set_config('lock_timeout', '1ms', true);   -- as above
+    -- The names of the locked OIDs (after the lock: the names it fixed).
+    v_job_name := catalog_sync.relation_name(p_job_rel);
+    v_category_name := catalog_sync.relation_name(p_category_rel);
     v_where := CASE p_filter
         WHEN 'all' THEN 'TRUE'
         WHEN 'ids' THEN 'TRUE'
@@ -122,7 +137,7 @@ BEGIN
                                      ELSE 'CROSS JOIN (SELECT 0) AS m (mask)' END,
                                 v_category_name, v_where)
         USING p_keys, p_masks;
-    PERFORM pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
+    v_void := pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
 END
 $$;
 ALTER FUNCTION catalog_sync.job_sources(oid, oid, text, bigint[], integer[]) OWNER TO catalog_sync_owner;

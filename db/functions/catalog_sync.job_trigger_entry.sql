@@ -26,6 +26,8 @@ CREATE OR REPLACE FUNCTION catalog_sync.job_trigger_entry(
 )
 LANGUAGE plpgsql VOLATILE   -- it changes the search_path
 AS $$
+DECLARE
+    v_void text;   -- what a call made for its effect returns (see sync_changes())
 BEGIN
     -- guard() asserts READ COMMITTED before it reads anything: under
     -- REPEATABLE READ the folded check would read the catalogs on the
@@ -36,9 +38,9 @@ BEGIN
     IF tenant_id IS NULL THEN
         RETURN;
     END IF;
-    schema := catalog_sync.schema_naming(catalog_sync.qualified_name(p_relid), 'ats_jobposting');
+    schema := catalog_sync.schema_naming(catalog_sync.relation_name(p_relid), 'ats_jobposting');
     IF schema IS NOT NULL THEN
-        PERFORM pg_catalog.set_config('search_path', 'pg_catalog, ' || schema || ', pg_temp', true);
+        v_void := pg_catalog.set_config('search_path', 'pg_catalog, ' || schema || ', pg_temp', true);
     END IF;
 END
 $$;

@@ -23,10 +23,10 @@ SET row_security = off
 SET plan_cache_mode = force_generic_plan   -- for sync_changes(), see there
 AS $$
 DECLARE
-    v_tenant_id  bigint;
-    v_schema     text;
+    v_entry      record;         -- job_trigger_entry()'s tenant_id and schema
     v_checked    oid;
     v_path       text;
+    v_void       text;           -- what a call made for its effect returns
     v_ids        bigint[];
     v_masks      integer[];
     v_uuids      uuid[];
@@ -37,9 +37,9 @@ BEGIN
     -- The trigger's binding and the tenant (a tenant deleted from the registry
     -- publishes nothing and its writes go on, whatever its tables became), and
     -- the table's schema, put on the search_path for the check below.
-    SELECT e.tenant_id, e.schema INTO v_tenant_id, v_schema
-    FROM catalog_sync.job_trigger_entry(TG_RELID, TG_NARGS, TG_ARGV[0], TG_LEVEL, TG_WHEN) AS e;
-    IF v_tenant_id IS NULL THEN
+    -- (Calls made for their effect are assignments: see sync_changes().)
+    v_entry := catalog_sync.job_trigger_entry(TG_RELID, TG_NARGS, TG_ARGV[0], TG_LEVEL, TG_WHEN);
+    IF v_entry.tenant_id IS NULL THEN
         RETURN NULL;                    -- the tenant is gone: publish nothing
     END IF;
     -- The table's contract check, before any transition row is read, folded
@@ -53,7 +53,7 @@ BEGIN
     -- statement only: job_trigger_entry() put it there, and the statement
     -- pins the path again as it runs (planned before that, it names nothing
     -- but the table: every function, type and cast schema-qualified).
-    IF v_schema IS NOT NULL THEN
+    IF v_entry.schema IS NOT NULL THEN
         WITH contract AS MATERIALIZED (
             SELECT catalog_sync.contract_holds('ats_jobposting'::pg_catalog.regclass, 'ats_jobposting') AS holds,
                    'ats_jobposting'::pg_catalog.regclass::pg_catalog.oid AS relid
@@ -133,8 +133,8 @@ BEGIN
         INTO v_ids, v_left, v_categories
         FROM old_rows o;
     END IF;
-    PERFORM catalog_sync.sync_changes(v_tenant_id, TG_RELID, 'ats_jobposting', TG_OP, v_ids, v_masks, v_uuids,
-                                      v_left, v_categories, v_old_categories, NULL, NULL);
+    v_void := catalog_sync.sync_changes(v_entry.tenant_id, TG_RELID, 'ats_jobposting', TG_OP, v_ids, v_masks,
+                                        v_uuids, v_left, v_categories, v_old_categories, NULL, NULL)::text;
     RETURN NULL;
 END
 $$;

@@ -8,7 +8,9 @@
 -- place) would then send the dynamic read to the tenant's view. After the
 -- caller's lock no rename can happen (ACCESS EXCLUSIVE), and the lock made
 -- the caches current. Under this function's search_path no tenant relation is
--- visible, so the output is always schema-qualified.
+-- visible, so the output is always schema-qualified. relation_name() is the
+-- same for the sync's hot path, inlined, under its callers' pinned path (the
+-- installers may not call a function without a pinned path: test_privileges).
 CREATE OR REPLACE FUNCTION catalog_sync.qualified_name(p_relid oid)
 RETURNS text
 LANGUAGE plpgsql STABLE

@@ -27,9 +27,10 @@ LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
     v_lock_timeout text := pg_catalog.current_setting('lock_timeout');
+    v_void         text;   -- what a call made for its effect returns (see sync_changes())
 BEGIN
-    PERFORM catalog_sync.lock_registry();
-    PERFORM pg_catalog.set_config('lock_timeout', '1ms', true);
+    v_void := catalog_sync.lock_registry()::text;
+    v_void := pg_catalog.set_config('lock_timeout', '1ms', true);
     BEGIN
         WITH contract AS MATERIALIZED (
             SELECT catalog_sync.contract_holds('public.tenants_tenant'::pg_catalog.regclass, 'tenants_tenant') AS holds
@@ -42,7 +43,7 @@ BEGIN
         PERFORM catalog_sync.assert_registry();   -- a lost column, named (see explain_failed_read())
         RAISE;
     END;
-    PERFORM pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
+    v_void := pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
 END
 $$;
 ALTER FUNCTION catalog_sync.registry_row(bigint) OWNER TO catalog_sync_owner;

@@ -25,6 +25,11 @@
 -- statement: a custom plan knows the array lengths, so always looks cheaper).
 -- VOLATILE on purpose: each apply after the lock waits is then a new
 -- statement with a new snapshot (a STABLE function reuses its caller's).
+-- A call made for its effect is an assignment here and in the functions it
+-- calls on this path, not PERFORM (a function returning void cast to text):
+-- PL/pgSQL evaluates an assignment's expression directly, where PERFORM runs
+-- it as a query, through the executor, about 5,000 instructions more a call
+-- (docs/benchmarks.md, Diagnosis, thirty-first session).
 -- (Its forms during the twenty-sixth session, which a development database
 -- may hold, are dropped.)
 DROP FUNCTION IF EXISTS catalog_sync.sync_job_changes(bigint, oid, text, bigint[], integer[], uuid[], uuid[], bigint[]);
@@ -53,9 +58,10 @@ DECLARE
     v_holder_parents   bigint[];
     v_holder_parents2  bigint[];
     v_keys             uuid[];       -- every key the catalog may hold for these rows
+    v_void             text;         -- what a call made for its effect returns (below)
 BEGIN
     IF p_op = 'TRUNCATE' THEN
-        PERFORM catalog_sync.lock_for_read(p_tenant_id, NULL, NULL);
+        v_void := catalog_sync.lock_for_read(p_tenant_id, NULL, NULL)::text;
         IF p_source_table = 'ats_jobposting' THEN
             DELETE FROM public.job_catalog WHERE tenant_id = p_tenant_id;
         ELSE
@@ -141,16 +147,18 @@ BEGIN
     -- explicitly before a read planned on the spot.
     v_keys := pg_catalog.array_cat(p_uuids, p_left);
     IF p_source_table = 'ats_jobposting' THEN
-        PERFORM catalog_sync.lock_for_read(p_tenant_id, 'job_category', p_parents);
-        PERFORM catalog_sync.apply_jobs(p_tenant_id, 'ids', p_ids, p_masks, p_op = 'UPDATE', v_keys, NULL, false);
+        v_void := catalog_sync.lock_for_read(p_tenant_id, 'job_category', p_parents)::text;
+        v_void := catalog_sync.apply_jobs(p_tenant_id, 'ids', p_ids, p_masks, p_op = 'UPDATE', v_keys, NULL,
+                                          false)::text;
     ELSIF p_source_table = 'services_service' THEN
-        PERFORM catalog_sync.lock_for_read(p_tenant_id, 'provider', p_parents);
-        PERFORM catalog_sync.lock_for_read(p_tenant_id, 'service_category', p_parents2);
-        PERFORM catalog_sync.apply_services(p_tenant_id, 'ids', p_ids, p_masks, p_op = 'UPDATE', v_keys, NULL, false);
+        v_void := catalog_sync.lock_for_read(p_tenant_id, 'provider', p_parents)::text;
+        v_void := catalog_sync.lock_for_read(p_tenant_id, 'service_category', p_parents2)::text;
+        v_void := catalog_sync.apply_services(p_tenant_id, 'ids', p_ids, p_masks, p_op = 'UPDATE', v_keys, NULL,
+                                              false)::text;
     ELSE
         -- services_serviceprovider: sync_providers() locks the providers and
         -- their parents, re-projects them and their services
-        PERFORM catalog_sync.sync_providers(p_tenant_id, p_ids, p_masks, v_keys, p_op = 'UPDATE', NULL, NULL, true);
+        v_void := catalog_sync.sync_providers(p_tenant_id, p_ids, p_masks, v_keys, p_op = 'UPDATE', NULL, NULL, true)::text;
     END IF;
 END
 $$;
