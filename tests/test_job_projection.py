@@ -372,3 +372,30 @@ def test_one_source_row_takes_the_single_row_form_of_the_apply(app: psycopg.Conn
             titles = conn.execute(sql.SQL("SELECT {0}, title FROM {1} WHERE {0} IN (%s, %s)").format(
                 key_column, table), (source["uuid"], old_key[0])).fetchall()
             assert titles == [(source["uuid"], source["title"])], titles
+
+
+def test_a_temporary_table_under_a_source_name_sends_the_read_to_the_oids(app: psycopg.Connection,
+                                                                          conn: psycopg.Connection) -> None:
+    """job_sources()' static read locks its tables by the names ats_jobposting and ats_jobcategory, on the
+    path pg_catalog, <schema>, pg_temp, and then checks that the names mean the registered OIDs. A table of the
+    session's own pg_temp under one of those names could take that lock in a rename race (the registered table
+    renamed away while LOCK waits, and back before the check) and leave the registered table unlocked (review,
+    thirty-first session). With such a table in the session's pg_temp the read locks and reads by OID."""
+    job = insert_job(app, ACME, category_id=category_id(app, ACME))
+    plans: list[str] = []
+    conn.add_notice_handler(lambda d: plans.append(d.message_primary or ""))
+    conn.execute("LOAD 'auto_explain'")
+    for temporary in (None, "ats_jobcategory", "ats_jobposting"):
+        with conn.transaction(force_rollback=True):
+            if temporary is not None:
+                conn.execute(sql.SQL("CREATE TEMP TABLE {} (LIKE {}) ON COMMIT DROP").format(
+                    sql.Identifier(temporary), sql.Identifier(ACME, temporary)))
+            log_plans(conn)
+            plans.clear()
+            conn.execute(sql.SQL("UPDATE {} SET title = %s WHERE id = %s").format(
+                sql.Identifier(ACME, "ats_jobposting")), (f"Read with {temporary}", job["id"]))
+            static = any("CROSS JOIN ONLY ats_jobposting AS j" in p for p in plans)
+            by_oid = any(f"FROM ONLY {ACME}.ats_jobposting AS j" in p for p in plans)
+            assert (static, by_oid) == ((True, False) if temporary is None else (False, True)), plans
+            row = catalog_row(conn, job["uuid"])
+            assert row is not None and row["title"] == f"Read with {temporary}"

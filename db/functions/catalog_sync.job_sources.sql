@@ -17,10 +17,10 @@
 --   operator and type is pg_catalog-qualified or a keyword, so nothing of the
 --   tenant's schema can capture them (pg_catalog comes first, pg_temp last).
 --   Taken only when the registered OIDs carry those very names in one schema
---   (read from the catalog caches), and locked by those names, after which
---   the OIDs must still carry them: locked, the names keep meaning them until
---   the end of the transaction, and the check in the plan checks the
---   registered tables.
+--   (read from the catalog caches) and the session's pg_temp has neither
+--   name; locked by those names, after which the names must still mean the
+--   OIDs: locked, the names keep meaning them until the end of the
+--   transaction, and the check in the plan checks the registered tables.
 -- * Otherwise (many keys, other filters, renamed tables): an explicit
 --   contract check, then dynamic SQL planned for the actual keys (a
 --   100k-key statement gets hash joins, not a generic plan), identifiers only
@@ -53,8 +53,17 @@ BEGIN
     v_job_name := catalog_sync.relation_name(p_job_rel);
     v_category_name := catalog_sync.relation_name(p_category_rel);
     v_schema := catalog_sync.schema_naming(v_job_name, 'ats_jobposting');
+    -- The lock below resolves the names on a path that ends with pg_temp: a
+    -- table of this session's own pg_temp under one of them could take the
+    -- lock in a rename race (the registered table renamed away while LOCK
+    -- waits, and back before the check), leaving the registered one unlocked
+    -- (review, thirty-first session). Only this session can put one there,
+    -- and it runs nothing else meanwhile: with none, the lock can only fall
+    -- on the tenant's schema.
     IF p_filter = 'ids' AND coalesce(cardinality(p_keys), 0) <= 100
-       AND v_category_name = v_schema || '.ats_jobcategory' THEN
+       AND v_category_name = v_schema || '.ats_jobcategory'
+       AND pg_catalog.to_regclass('pg_temp.ats_jobposting') IS NULL
+       AND pg_catalog.to_regclass('pg_temp.ats_jobcategory') IS NULL THEN
         -- Undone when the function returns (its SET clause).
         v_void := pg_catalog.set_config('search_path', 'pg_catalog, ' || v_schema || ', pg_temp', true);
         -- Locked by those names (lock_job_tables(): static SQL, where

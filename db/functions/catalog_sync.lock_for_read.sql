@@ -21,8 +21,10 @@ BEGIN
     END IF;
     IF pg_catalog.cardinality(p_parent_ids) <= 2 THEN
         -- A single-row write (its new and old parent): no statement to sort
-        -- them (the loop's query cost about 60,000 instructions a write).
-        -- least() and greatest() (keywords, not functions) skip NULLs.
+        -- them (the loop's query: docs/benchmarks.md, Diagnosis, thirty-first session).
+        -- least() and greatest() (keywords, not functions) skip NULLs. (The
+        -- callers' arrays come from array_agg() and array_cat(): one
+        -- dimension, subscripts from 1.)
         v_id := least(p_parent_ids[1], p_parent_ids[2]);
         IF v_id IS NOT NULL THEN
             v_void := pg_catalog.pg_advisory_xact_lock_shared(catalog_sync.lock_key(p_tenant_id, p_kind, v_id))::text;
