@@ -79,15 +79,8 @@ BEGIN
     IF TG_OP = 'UPDATE' THEN
         -- Only rows where an input of the projection changed count: the
         -- columns of catalog_sync.job_source that come from the row (a test
-        -- keeps the two lists equal), compared as one job_source value (its
-        -- HTML and derived attributes NULL; the HTML compared on its own, as
-        -- for the mask): the join then carries a dozen columns a side, not
-        -- forty, whose slots every execution builds again (80,000
-        -- instructions less per single-row UPDATE: docs/benchmarks.md,
-        -- Diagnosis, thirty-first session). The composite's equality is its
-        -- columns' own, NULL equal to NULL, as IS DISTINCT FROM is. An
-        -- update of updated_at or of a sensitive column costs this comparison
-        -- and nothing more. The mask
+        -- keeps the two lists equal). An update of updated_at or of a
+        -- sensitive column costs this comparison and nothing more. The mask
         -- bits say which HTML columns changed (project_jobs() re-sanitizes
         -- only those); all four when the uuid changed (an id moved to another
         -- job: nothing of the old row's HTML is comparable). The last
@@ -105,37 +98,27 @@ BEGIN
                array_agg((n.*).uuid), array_agg((o.*).uuid),
                array_agg((n.*).category_id), array_agg((o.*).category_id)
         INTO v_ids, v_masks, v_uuids, v_left, v_categories, v_old_categories
-        FROM (SELECT (t.*).id, (t.*).uuid, (t.*).category_id, (t.*).description, (t.*).responsibilities,
-                     (t.*).requirements, (t.*).benefits, (t.*).required_skills, (t.*).preferred_skills,
-                     (t.*).location_lat, (t.*).location_lng,
-                     ROW((t.*).id, (t.*).uuid, (t.*).title, (t.*).slug, (t.*).reference_code, (t.*).category_id,
-                         (t.*).job_type, (t.*).experience_level, (t.*).remote_policy, (t.*).location_city,
-                         (t.*).location_state, (t.*).location_country, (t.*).location_lat, (t.*).location_lng,
-                         NULL, NULL, NULL, NULL, (t.*).salary_min, (t.*).salary_max, (t.*).salary_currency,
-                         (t.*).salary_period, (t.*).show_salary, (t.*).required_skills, (t.*).preferred_skills,
-                         (t.*).positions_count, (t.*).team, (t.*).is_featured, (t.*).application_deadline,
-                         (t.*).published_at, (t.*).created_at, (t.*).meta_title, (t.*).meta_description,
-                         (t.*).status, (t.*).published_on_career_page, (t.*).is_internal_only,
-                         NULL, NULL, NULL)::catalog_sync.job_source AS inputs
-              FROM new_rows t) AS n
-        FULL JOIN (SELECT (t.*).id, (t.*).uuid, (t.*).category_id, (t.*).description, (t.*).responsibilities,
-                          (t.*).requirements, (t.*).benefits, (t.*).required_skills, (t.*).preferred_skills,
-                          (t.*).location_lat, (t.*).location_lng,
-                          ROW((t.*).id, (t.*).uuid, (t.*).title, (t.*).slug, (t.*).reference_code, (t.*).category_id,
-                              (t.*).job_type, (t.*).experience_level, (t.*).remote_policy, (t.*).location_city,
-                              (t.*).location_state, (t.*).location_country, (t.*).location_lat, (t.*).location_lng,
-                              NULL, NULL, NULL, NULL, (t.*).salary_min, (t.*).salary_max, (t.*).salary_currency,
-                              (t.*).salary_period, (t.*).show_salary, (t.*).required_skills, (t.*).preferred_skills,
-                              (t.*).positions_count, (t.*).team, (t.*).is_featured, (t.*).application_deadline,
-                              (t.*).published_at, (t.*).created_at, (t.*).meta_title, (t.*).meta_description,
-                              (t.*).status, (t.*).published_on_career_page, (t.*).is_internal_only,
-                              NULL, NULL, NULL)::catalog_sync.job_source AS inputs
-                   FROM old_rows t) AS o ON (o.*).id = (n.*).id
+        FROM new_rows n FULL JOIN old_rows o ON (o.*).id = (n.*).id
         WHERE (n.*).id IS NULL OR (o.*).id IS NULL
-           OR (n.*).inputs IS DISTINCT FROM (o.*).inputs
-           OR ((n.*).description, (n.*).responsibilities, (n.*).requirements, (n.*).benefits)
+           OR ((n.*).id, (n.*).uuid, (n.*).title, (n.*).slug, (n.*).reference_code, (n.*).category_id,
+                (n.*).job_type, (n.*).experience_level, (n.*).remote_policy, (n.*).location_city,
+                (n.*).location_state, (n.*).location_country, (n.*).location_lat, (n.*).location_lng,
+                (n.*).description, (n.*).responsibilities, (n.*).requirements, (n.*).benefits,
+                (n.*).salary_min, (n.*).salary_max, (n.*).salary_currency, (n.*).salary_period,
+                (n.*).show_salary, (n.*).required_skills, (n.*).preferred_skills, (n.*).positions_count,
+                (n.*).team, (n.*).is_featured, (n.*).application_deadline, (n.*).published_at,
+                (n.*).created_at, (n.*).meta_title, (n.*).meta_description, (n.*).status,
+                (n.*).published_on_career_page, (n.*).is_internal_only)
               IS DISTINCT FROM
-              ((o.*).description, (o.*).responsibilities, (o.*).requirements, (o.*).benefits)
+              ((o.*).id, (o.*).uuid, (o.*).title, (o.*).slug, (o.*).reference_code, (o.*).category_id,
+                (o.*).job_type, (o.*).experience_level, (o.*).remote_policy, (o.*).location_city,
+                (o.*).location_state, (o.*).location_country, (o.*).location_lat, (o.*).location_lng,
+                (o.*).description, (o.*).responsibilities, (o.*).requirements, (o.*).benefits,
+                (o.*).salary_min, (o.*).salary_max, (o.*).salary_currency, (o.*).salary_period,
+                (o.*).show_salary, (o.*).required_skills, (o.*).preferred_skills, (o.*).positions_count,
+                (o.*).team, (o.*).is_featured, (o.*).application_deadline, (o.*).published_at,
+                (o.*).created_at, (o.*).meta_title, (o.*).meta_description, (o.*).status,
+                (o.*).published_on_career_page, (o.*).is_internal_only)
            OR ((n.*).required_skills::text, (n.*).preferred_skills::text,
                (n.*).location_lat::text, (n.*).location_lng::text)
               IS DISTINCT FROM
