@@ -242,7 +242,8 @@ OPERATOR_TRAPS: list[tuple[str, str, str]] = [
     ("<=", "timestamp with time zone", "timestamp with time zone"),
     (">=", "oid", "integer"), ("<", "integer", "integer"),
     # no exact match in pg_catalog (its || are anycompatiblearray's and textanycat): the tenant's wins wherever its
-    # schema is on the path; sync_providers() concatenates arrays, lock_key() text and bigint, on every sync write
+    # schema is on the path; sync_providers() concatenates arrays, and lock_key() concatenated text and bigint on
+    # every sync write until the thirty-first session (its inlined body now casts, with OPERATOR(pg_catalog.||))
     # (review, twenty-sixth session: the job trigger leaves its schema on the path for one statement)
     ("||", "bigint[]", "bigint[]"), ("||", "integer[]", "integer[]"), ("||", "uuid[]", "uuid[]"),
     ("||", "text", "bigint"),
