@@ -381,10 +381,7 @@ def test_a_temporary_table_under_a_source_name_sends_the_read_to_the_oids(app: p
     session's own pg_temp under one of those names could take that lock in a rename race (the registered table
     renamed away while LOCK waits, and back before the check) and leave the registered table unlocked (review,
     thirty-first session). With such a table in the session's pg_temp the read locks and reads by OID."""
-    job = insert_job(app, ACME, category_id=category_id(app, ACME))
-    plans: list[str] = []
-    conn.add_notice_handler(lambda d: plans.append(d.message_primary or ""))
-    conn.execute("LOAD 'auto_explain'")
+    job, _, _, plans = sources_with_plans(app, conn)
     for temporary in (None, "ats_jobcategory", "ats_jobposting"):
         with conn.transaction(force_rollback=True):
             if temporary is not None:

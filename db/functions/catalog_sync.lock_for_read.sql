@@ -12,6 +12,7 @@ LANGUAGE plpgsql
 AS $$
 DECLARE
     v_id   bigint;
+    v_last bigint;   -- the greater of one or two parents
     v_void text;   -- what a call made for its effect returns (see sync_changes())
 BEGIN
     v_void := pg_catalog.pg_advisory_xact_lock_shared(catalog_sync.lock_key(0, 'tenants', 0))::text;
@@ -26,12 +27,12 @@ BEGIN
         -- callers' arrays come from array_agg() and array_cat(): one
         -- dimension, subscripts from 1.)
         v_id := least(p_parent_ids[1], p_parent_ids[2]);
+        v_last := greatest(p_parent_ids[1], p_parent_ids[2]);
         IF v_id IS NOT NULL THEN
             v_void := pg_catalog.pg_advisory_xact_lock_shared(catalog_sync.lock_key(p_tenant_id, p_kind, v_id))::text;
         END IF;
-        IF greatest(p_parent_ids[1], p_parent_ids[2]) > v_id THEN
-            v_void := pg_catalog.pg_advisory_xact_lock_shared(
-                catalog_sync.lock_key(p_tenant_id, p_kind, greatest(p_parent_ids[1], p_parent_ids[2])))::text;
+        IF v_last > v_id THEN
+            v_void := pg_catalog.pg_advisory_xact_lock_shared(catalog_sync.lock_key(p_tenant_id, p_kind, v_last))::text;
         END IF;
         RETURN;
     END IF;

@@ -158,7 +158,8 @@ BEGIN
     ELSE
         -- services_serviceprovider: sync_providers() locks the providers and
         -- their parents, re-projects them and their services
-        v_void := catalog_sync.sync_providers(p_tenant_id, p_ids, p_masks, v_keys, p_op = 'UPDATE', NULL, NULL, true)::text;
+        v_void := catalog_sync.sync_providers(p_tenant_id, p_ids, p_masks, v_keys, p_op = 'UPDATE', NULL, NULL,
+                                              true)::text;
     END IF;
 END
 $$;
