@@ -69,7 +69,7 @@ DECLARE
     v_sall    text;
     v_vset    text;             -- the same lists, of the single-row form's v_row
     v_vall    text;
-    v_rowc    text;
+    v_image   text;             -- the single-row form's would-be row, every column of the catalog
     v_one     text;
     v_statement text;
     v_merge   text;
@@ -84,14 +84,22 @@ BEGIN
     INTO v_setl, v_exl, v_catl
     FROM unnest(v_set) AS c;
     SELECT string_agg(format(cc.compared, 'EXCLUDED'), ', '), string_agg(format(cc.compared, 'cat'), ', '),
-           string_agg(format(cc.compared, 's'), ', '), string_agg(format(cc.compared, 'v_row'), ', ')
-    INTO v_exc, v_catc, v_srcc, v_rowc
+           string_agg(format(cc.compared, 's'), ', ')
+    INTO v_exc, v_catc, v_srcc
     FROM catalog_sync.compared_columns(p_catalog) AS cc
     WHERE cc.column_name = ANY (v_set);
     SELECT string_agg(format('s.%I', c), ', '), string_agg(format('v_row.%I', c), ', ') INTO v_sset, v_vset
     FROM unnest(v_set) AS c;
     SELECT string_agg(format('s.%I', c), ', '), string_agg(format('v_row.%I', c), ', ') INTO v_sall, v_vall
     FROM unnest(v_cols) AS c;
+    -- Every column of the catalog in order: the synced ones from v_row, the
+    -- others (the public side's counters, synced_at, generated ones) from the
+    -- catalog row itself, so that they never differ.
+    SELECT string_agg(CASE WHEN a.attname::text = ANY (v_set) THEN format('v_row.%I', a.attname)
+                           ELSE format('cat.%I', a.attname) END, ', ' ORDER BY a.attnum)
+    INTO v_image
+    FROM pg_attribute AS a
+    WHERE a.attrelid = p_catalog AND a.attnum > 0 AND NOT a.attisdropped;
 
     -- The delete candidates other than "every row of the tenant", each key once
     -- (UNION: a MERGE's target row may be changed by one source row only): the
@@ -178,7 +186,16 @@ BEGIN
     -- tenant that dropped the id's primary key) go to the MERGE, which writes
     -- them all. A source INSERT keeps the MERGE: in this form its row went to
     -- an upsert's speculative insertion, which was slower from a client than
-    -- the MERGE's insert, for fewer instructions.
+    -- the MERGE's insert, for fewer instructions. "Differs" is one comparison
+    -- of the catalog row with the row it would become (v_image) by their
+    -- binary images (*<>, record_image_ne()), not forty comparisons of
+    -- columns, each an operator the executor looks up and checks EXECUTE on
+    -- at every execution (-0.06 M instructions of a single-row UPDATE:
+    -- docs/benchmarks.md, Diagnosis, thirty-second session). Images differ
+    -- wherever compared_columns() finds a difference (a value, or the same
+    -- value shown otherwise) and are equal only where the values are the
+    -- same bytes, so nothing the catalog shows is missed, and an equal row
+    -- is still left untouched.
     v_one := format($stmt$        SELECT pg_catalog.array_agg(p) INTO v_rows
         FROM catalog_sync.%2$I(p_tenant_id, p_filter, p_keys, p_masks, p_reuse) AS p;
         IF v_rows IS NULL THEN
@@ -192,16 +209,17 @@ BEGIN
                   AND cat.%3$I IS DISTINCT FROM v_row.%3$I;
             END IF;
             UPDATE %1$s AS cat SET (%4$s, synced_at) = (%5$s, now())
-            WHERE cat.tenant_id = p_tenant_id AND cat.%3$I = v_row.%3$I AND (%6$s) IS DISTINCT FROM (%7$s);
+            WHERE cat.tenant_id = p_tenant_id AND cat.%3$I = v_row.%3$I
+              AND cat OPERATOR(pg_catalog.*<>) ROW(%6$s)::%1$s;
             IF NOT FOUND THEN
-                INSERT INTO %1$s AS cat (%8$s, synced_at)
-                SELECT %9$s, now()
+                INSERT INTO %1$s AS cat (%7$s, synced_at)
+                SELECT %8$s, now()
                 WHERE NOT EXISTS (SELECT FROM %1$s AS c WHERE c.tenant_id = p_tenant_id AND c.%3$I = v_row.%3$I);
             END IF;
             RETURN;
         END IF;
         -- (several rows for one id: a tenant without the id's primary key; the MERGE below)$stmt$,
-        p_catalog, p_projection, p_key_column, v_setl, v_vset, v_catc, v_rowc, v_list, v_vall);
+        p_catalog, p_projection, p_key_column, v_setl, v_vset, v_image, v_list, v_vall);
 
     -- Two statements, not one with both kinds of candidates: besides the
     -- counts, a generic plan sizes its hash tables for the estimated row

@@ -41,7 +41,10 @@ BEGIN
         RAISE EXCEPTION 'catalog_sync: sync function called by an unexpected trigger on relation %', p_relid
             USING ERRCODE = 'insufficient_privilege';
     END IF;
-    v_void := catalog_sync.assert_read_committed()::text;
+    -- (The isolation level read here first: the call only when it raises.)
+    IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
+        v_void := catalog_sync.assert_read_committed()::text;
+    END IF;
     v_tenant_id := p_tenant_arg::bigint;
     PERFORM FROM catalog_sync.attached_table a
     WHERE a.relid = p_relid AND a.tenant_id = v_tenant_id AND a.source_table = p_source_table;

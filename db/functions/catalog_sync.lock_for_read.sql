@@ -17,10 +17,7 @@ DECLARE
 BEGIN
     v_void := pg_catalog.pg_advisory_xact_lock_shared(catalog_sync.lock_key(0, 'tenants', 0))::text;
     v_void := pg_catalog.pg_advisory_xact_lock_shared(catalog_sync.lock_key(p_tenant_id, 'tenant', 0))::text;
-    IF p_kind IS NULL OR coalesce(pg_catalog.cardinality(p_parent_ids), 0) = 0 THEN
-        RETURN;
-    END IF;
-    IF pg_catalog.cardinality(p_parent_ids) <= 2 THEN
+    IF pg_catalog.cardinality(p_parent_ids) <= 2 AND p_kind IS NOT NULL THEN
         -- A single-row write (its new and old parent): no statement to sort
         -- them (the loop's query: docs/benchmarks.md, Diagnosis, thirty-first session).
         -- least() and greatest() (keywords, not functions) skip NULLs. (The
@@ -34,6 +31,9 @@ BEGIN
         IF v_last > v_id THEN
             v_void := pg_catalog.pg_advisory_xact_lock_shared(catalog_sync.lock_key(p_tenant_id, p_kind, v_last))::text;
         END IF;
+        RETURN;
+    END IF;
+    IF p_kind IS NULL OR coalesce(pg_catalog.cardinality(p_parent_ids), 0) = 0 THEN
         RETURN;
     END IF;
     IF pg_catalog.cardinality(p_parent_ids) > 64 THEN

@@ -60,6 +60,16 @@ DECLARE
     v_keys             uuid[];       -- every key the catalog may hold for these rows
     v_void             text;         -- what a call made for its effect returns (below)
 BEGIN
+    IF p_op = 'UPDATE' AND pg_catalog.cardinality(p_ids) = 1 AND p_left[1] = p_uuids[1]
+       AND p_source_table = 'ats_jobposting' THEN
+        -- One job updated, its uuid kept (a single-row UPDATE): what the
+        -- general path below would do with it, in fewer steps (each plain
+        -- expression of a PL/pgSQL function is set up again in every
+        -- transaction: docs/benchmarks.md, Diagnosis, thirty-second session).
+        v_void := catalog_sync.lock_for_read(p_tenant_id, 'job_category', ARRAY[p_parents[1], p_old_parents[1]])::text;
+        v_void := catalog_sync.apply_jobs(p_tenant_id, 'ids', p_ids, p_masks, true, p_uuids, NULL, false)::text;
+        RETURN;
+    END IF;
     IF p_op = 'TRUNCATE' THEN
         v_void := catalog_sync.lock_for_read(p_tenant_id, NULL, NULL)::text;
         IF p_source_table = 'ats_jobposting' THEN
