@@ -562,6 +562,8 @@ URL_ACCEPTED = [
     ("https://bücher.example/straße", "https://bücher.example/straße"),
     ("https://example.com?x", "https://example.com?x"),
     ("https://e.x/" + "a" * 2036, "https://e.x/" + "a" * 2036),
+    ("https://example.com/?v=v", "https://example.com/?v=v"),   # a last 'v' is not whitespace
+    ("\v https://example.com/x\v", "https://example.com/x"),      # a vertical tab is
 ]
 
 URL_REJECTED = [

