@@ -243,7 +243,7 @@ OPERATOR_TRAPS: list[tuple[str, str, str]] = [
     (">=", "oid", "integer"), ("<", "integer", "integer"),
     # no exact match in pg_catalog (its || are anycompatiblearray's and textanycat): the tenant's wins wherever its
     # schema is on the path; sync_providers() concatenates arrays, and lock_key() concatenated text and bigint on
-    # every sync write until the thirty-first session (its inlined body now casts, with OPERATOR(pg_catalog.||))
+    # every sync write until the thirty-first session (its inlined body now calls pg_catalog hash functions only)
     # (review, twenty-sixth session: the job trigger leaves its schema on the path for one statement)
     ("||", "bigint[]", "bigint[]"), ("||", "integer[]", "integer[]"), ("||", "uuid[]", "uuid[]"),
     ("||", "text", "bigint"),
@@ -2187,7 +2187,7 @@ def test_cli_sessions_do_not_resolve_names_through_public(arena: Arena, capsys: 
 def test_a_tenant_cannot_stall_other_tenants_through_advisory_locks(arena: Arena,
                                                                     capsys: pytest.CaptureFixture[str]) -> None:
     """HOLE, fixed (cross-tenant denial of service). The sync's locks are advisory locks whose keys anyone can
-    compute (hashtextextended of a fixed text) and take: a tenant holding the global 'tenants' key
+    compute (public hash functions of fixed values) and take: a tenant holding the global 'tenants' key
     blocks every other tenant's writes, and holding the backfill key blocks every backfill and repair."""
     # Found by this test and closed by an explicit hardening step (the audit
     # flags it as high until it is taken): advisory locks are PUBLIC by default.

@@ -38,7 +38,8 @@ BEGIN
     -- publishes nothing and its writes go on, whatever its tables became), and
     -- the table's schema, put on the search_path for the check below.
     -- (Calls made for their effect are assignments: see sync_changes().)
-    v_entry := catalog_sync.job_trigger_entry(TG_RELID, TG_NARGS, TG_ARGV[0], TG_LEVEL, TG_WHEN);
+    v_entry := catalog_sync.job_trigger_entry(TG_RELID, TG_NARGS, TG_ARGV[0], TG_LEVEL, TG_WHEN,
+                                              TG_TABLE_SCHEMA, TG_TABLE_NAME);
     IF v_entry.tenant_id IS NULL THEN
         RETURN NULL;                    -- the tenant is gone: publish nothing
     END IF;
