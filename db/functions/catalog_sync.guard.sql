@@ -36,8 +36,7 @@ DECLARE
 BEGIN
     -- IS NOT TRUE: a NULL anywhere fails closed.
     -- Arguments: the tenant id, then the definition hash (trigger_state()).
-    IF (p_level = 'STATEMENT' AND p_when = 'AFTER' AND p_nargs = 2
-        AND p_tenant_arg ~ '^[0-9]{1,18}$') IS NOT TRUE THEN
+    IF (p_level = 'STATEMENT' AND p_when = 'AFTER' AND p_nargs = 2) IS NOT TRUE THEN
         RAISE EXCEPTION 'catalog_sync: sync function called by an unexpected trigger on relation %', p_relid
             USING ERRCODE = 'insufficient_privilege';
     END IF;
@@ -45,10 +44,17 @@ BEGIN
     IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
         v_void := catalog_sync.assert_read_committed()::text;
     END IF;
-    v_tenant_id := p_tenant_arg::bigint;
-    PERFORM FROM catalog_sync.attached_table a
-    WHERE a.relid = p_relid AND a.tenant_id = v_tenant_id AND a.source_table = p_source_table;
+    -- The table's registration for the tenant the argument names, compared
+    -- as text (attach writes the id's canonical text): no cast of the
+    -- argument, and no pattern match, on the way that finds it.
+    SELECT a.tenant_id INTO v_tenant_id FROM catalog_sync.attached_table a
+    WHERE a.relid = p_relid AND a.source_table = p_source_table AND a.tenant_id::text = p_tenant_arg;
     IF NOT FOUND THEN
+        IF (p_tenant_arg ~ '^[0-9]{1,18}$') IS NOT TRUE THEN
+            RAISE EXCEPTION 'catalog_sync: sync function called by an unexpected trigger on relation %', p_relid
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        v_tenant_id := p_tenant_arg::bigint;
         -- The tenant was deleted from the registry but its schema kept
         -- (django-tenants' default): nothing of it may be published, and its
         -- writes must not fail. NULL tells the caller to do nothing.
