@@ -169,6 +169,57 @@ def test_backfill_waits_for_live_writers(db: Db, app: psycopg.Connection, conn: 
     assert verify_findings(conn) == []
 
 
+def test_ids_a_tenant_chooses_have_lock_keys_of_their_own(conn: psycopg.Connection) -> None:
+    """(review, thirty-second session) hashint8extended() folds the value it hashes into 32 bits: with the
+    parent id hashed that way, ids 0 and 2^32 + 1 had one lock key. The id is a seed now, hashed whole."""
+    ids = [0, 1, 5, -1, 2**32 - 1, 2**32, 2**32 + 1, 2**32 + 4, 2**33 + 2, -(2**32), 2**63 - 1, -(2**63)]
+    keys = conn.execute("SELECT array_agg(catalog_sync.lock_key(7, 'job_category', i) ORDER BY n) "
+                        "FROM unnest(%s::bigint[]) WITH ORDINALITY AS t (i, n)", (ids,)).fetchone()[0]
+    assert len(set(keys)) == len(ids)
+    tenants = conn.execute("SELECT count(DISTINCT catalog_sync.lock_key(t, 'tenant', 0)) "
+                           "FROM generate_series(0, 5000) AS t").fetchone()[0]
+    kinds = conn.execute("SELECT count(DISTINCT catalog_sync.lock_key(7, k, 0)) FROM unnest(ARRAY['tenants', "
+                         "'tenant', 'job_category', 'provider', 'service_category', 'skill', 'attach']) AS k"
+                         ).fetchone()[0]
+    assert (tenants, kinds) == (5001, 7)
+
+
+def test_renames_of_categories_with_far_apart_ids_do_not_deadlock(db: Db, conn: psycopg.Connection) -> None:
+    """(review, thirty-second session) A category change takes the kind's key (id 0) shared, then the
+    category's key exclusive. With a category id whose key was the kind's (2^32 + 1, see above), two
+    transactions of one tenant that each renamed a category and then one of those deadlocked."""
+    conn.execute(f"INSERT INTO {SCHEMA}.ats_jobcategory (id, uuid, name, slug, description, created_at, updated_at) "
+                 "SELECT i, gen_random_uuid(), 'Far', 'far-' || i, '', now(), now() "
+                 "FROM unnest(ARRAY[4294967297, 8589934594]::bigint[]) AS i")
+    first, second = (r[0] for r in conn.execute(
+        f"SELECT id FROM {SCHEMA}.ats_jobcategory WHERE id < 4294967297 ORDER BY id LIMIT 2").fetchall())
+    a = db.connect(role=seed.APP_ROLE, autocommit=False)
+    b = db.connect(role=seed.APP_ROLE, autocommit=False)
+    a.execute(f"UPDATE {SCHEMA}.ats_jobcategory SET name = 'A' WHERE id = %s", (first,))
+    b.execute(f"UPDATE {SCHEMA}.ats_jobcategory SET name = 'B' WHERE id = %s", (second,))
+    results: dict[str, str] = {}
+
+    def rename(name: str, c: psycopg.Connection, category: int) -> None:
+        try:
+            c.execute(f"UPDATE {SCHEMA}.ats_jobcategory SET name = 'X' WHERE id = %s", (category,))
+            c.commit()
+            results[name] = "ok"
+        except psycopg.Error as exc:
+            results[name] = type(exc).__name__
+            c.rollback()
+        finally:
+            c.close()
+
+    threads = [threading.Thread(target=rename, args=("a", a, 4294967297)),
+               threading.Thread(target=rename, args=("b", b, 8589934594))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert results == {"a": "ok", "b": "ok"}
+    assert verify_findings(conn) == []
+
+
 # ------------------------------------------------------------------ workload
 
 # What a Django app retries or reports: lock-queue deadlocks, and a category
