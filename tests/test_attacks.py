@@ -2613,6 +2613,24 @@ def test_cli_verify_never_runs_a_swapped_in_view(arena: Arena) -> None:
     arena.assert_canary()
 
 
+@pytest.mark.parametrize(("name", "table", "schema"), [
+    ("tenant_acme.ats_jobposting", "ats_jobposting", "tenant_acme"),
+    ('"Acme Co".ats_jobposting', "ats_jobposting", '"Acme Co"'),
+    ('"a.ats_jobposting".ats_jobposting', "ats_jobposting", '"a.ats_jobposting"'),
+    ('acme."Odd Table"', "Odd Table", "acme"),
+    ('"$user".ats_jobposting', "ats_jobposting", None),      # the path would read it as the $user token
+    (".ats_jobposting", "ats_jobposting", None),
+    ("ats_jobposting", "ats_jobposting", None),              # unqualified: on the path, no schema to name
+    ('acme."ats_jobposting "', "ats_jobposting", None),
+    ("acme.ats_jobcategory", "ats_jobposting", None),
+    ("12345", "ats_jobposting", None),                       # a lost OID as regclass prints it
+])
+def test_schema_naming_names_only_a_schema_a_search_path_can_hold(arena: Arena, name: str, table: str,
+                                                                 schema: str | None) -> None:
+    """schema_naming() decides which schema a static read puts on its search_path."""
+    assert arena.su.execute("SELECT catalog_sync.schema_naming(%s, %s)", (name, table)).fetchone()[0] == schema
+
+
 def test_static_read_of_a_schema_named_dollar_user(arena: Arena) -> None:
     """Found in review. The static read names the tenant's schema in a search_path; a schema named
     $user reads there as the $user token (then pg_temp), so the read would resolve the writer's

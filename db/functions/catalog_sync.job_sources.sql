@@ -49,13 +49,11 @@ BEGIN
     -- The job table's name as it is now (regclass output, from the catalog
     -- caches, not from this function's snapshot, which is its caller's and
     -- may predate a rename; schema-qualified, since no tenant's schema is on
-    -- the pinned path, and quoted as a search_path needs), and its schema
-    -- when it is named ats_jobposting (as schema_naming() would say, written
-    -- out: relation_name() and schema_naming() cost 40,000 instructions a
-    -- write). A lost OID prints as its number, which names nothing here.
+    -- the pinned path, and quoted as a search_path needs; a lost OID prints
+    -- as its number, which names nothing here), and its schema when it is
+    -- named ats_jobposting (schema_naming(), inlined).
     v_job_name := p_job_rel::pg_catalog.regclass::pg_catalog.text;
-    v_schema := CASE WHEN pg_catalog.right(v_job_name, 15) = '.ats_jobposting'
-                     THEN pg_catalog.left(v_job_name, -15) END;
+    v_schema := catalog_sync.schema_naming(v_job_name, 'ats_jobposting');
     -- The lock below resolves the names on a path that ends with pg_temp: a
     -- table of this session's own pg_temp under one of them could take the
     -- lock in a rename race (the registered table renamed away while LOCK
@@ -65,7 +63,6 @@ BEGIN
     -- on the tenant's schema. (A session that never made a temporary table
     -- has no pg_temp schema: pg_my_temp_schema() is 0.)
     IF p_filter = 'ids' AND coalesce(cardinality(p_keys), 0) <= 100
-       AND v_schema NOT IN ('', '"$user"')
        AND p_category_rel::pg_catalog.regclass::pg_catalog.text = v_schema || '.ats_jobcategory'
        AND (pg_catalog.pg_my_temp_schema() = 0
             OR (pg_catalog.to_regclass('pg_temp.ats_jobposting') IS NULL

@@ -8,23 +8,25 @@
 -- Hot path, only ever called inside a SECURITY DEFINER sync function (EXECUTE is
 -- the owner's alone), so it runs under the caller's pinned search_path and sets
 -- none itself: a SET clause costs a GUC save/restore on every call.
+-- A plain SQL function, so that PostgreSQL inlines it into the calling
+-- expression (with a constant p_table, the suffix is folded): its PL/pgSQL
+-- body cost about 27,000 instructions a call (docs/benchmarks.md, Diagnosis,
+-- thirty-second session). Inlining substitutes the arguments for each use,
+-- and PostgreSQL refuses when an argument used more than once is costly: a
+-- caller passes variables, not calls (qualified_name() assigned first).
+-- Every name in the body is pg_catalog-qualified: inlined, it is parsed
+-- under the caller's search_path.
 CREATE OR REPLACE FUNCTION catalog_sync.schema_naming(p_name text, p_table name)
 RETURNS text
-LANGUAGE plpgsql STABLE
+LANGUAGE sql IMMUTABLE
 AS $$
-DECLARE
-    v_suffix text := '.' || pg_catalog.quote_ident(p_table);
-    v_schema text;
-BEGIN
-    IF pg_catalog.right(p_name, pg_catalog.length(v_suffix)) IS DISTINCT FROM v_suffix THEN
-        RETURN NULL;
-    END IF;
-    v_schema := pg_catalog.left(p_name, -pg_catalog.length(v_suffix));
-    IF v_schema = '' OR v_schema = '"$user"' THEN
-        RETURN NULL;
-    END IF;
-    RETURN v_schema;
-END
+    -- (OPERATOR() gives = and || one precedence: the suffix in parentheses)
+    SELECT CASE WHEN pg_catalog.right(p_name, pg_catalog.length('.' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(p_table)))
+                     OPERATOR(pg_catalog.=) ('.' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(p_table))
+                 AND pg_catalog.left(p_name, -pg_catalog.length('.' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(p_table)))
+                     OPERATOR(pg_catalog.<>) ALL (ARRAY['', '"$user"'])
+                THEN pg_catalog.left(p_name, -pg_catalog.length('.' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(p_table)))
+           END
 $$;
 ALTER FUNCTION catalog_sync.schema_naming(text, name) OWNER TO catalog_sync_owner;
 REVOKE ALL ON FUNCTION catalog_sync.schema_naming(text, name) FROM PUBLIC;

@@ -21,7 +21,9 @@ BEGIN
     FOR i IN 1 .. cardinality(p_relids) LOOP
         -- qualified_name(): regclass output, from the catalog caches (not from
         -- the caller's snapshot, which may predate the lock)
-        v_each := catalog_sync.schema_naming(catalog_sync.qualified_name(p_relids[i]), p_tables[i]);
+        -- (a variable: schema_naming() is inlined only over plain arguments)
+        v_each := catalog_sync.qualified_name(p_relids[i]);
+        v_each := catalog_sync.schema_naming(v_each, p_tables[i]);
         IF v_each IS NULL OR v_each IS DISTINCT FROM coalesce(v_schema, v_each) THEN
             RETURN NULL;
         END IF;

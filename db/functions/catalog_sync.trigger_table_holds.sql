@@ -24,7 +24,8 @@ RETURNS boolean
 LANGUAGE plpgsql VOLATILE   -- it changes the search_path for one query
 AS $$
 DECLARE
-    v_schema  text := catalog_sync.schema_naming(catalog_sync.qualified_name(p_relid), p_source_table);
+    v_name    text := catalog_sync.qualified_name(p_relid);   -- (a variable: schema_naming() is inlined)
+    v_schema  text := catalog_sync.schema_naming(v_name, p_source_table);
     v_path    text;
     v_checked oid;
 BEGIN

@@ -42,7 +42,8 @@ SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
-    v_schema text := catalog_sync.schema_naming(catalog_sync.qualified_name(p_relid), p_source_table);
+    v_name   text := catalog_sync.qualified_name(p_relid);   -- (a variable: schema_naming() is inlined)
+    v_schema text := catalog_sync.schema_naming(v_name, p_source_table);
     v_read   oid;
     v_lock_timeout text := pg_catalog.current_setting('lock_timeout');
 BEGIN
