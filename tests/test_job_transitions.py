@@ -422,9 +422,13 @@ def test_update_trigger_compares_every_projection_input(conn: psycopg.Connection
     body = conn.execute("SELECT prosrc FROM pg_proc WHERE oid = %s::regproc", (f"catalog_sync.{function}",)).fetchone()
     inputs = source_inputs(conn, f"catalog_sync.{source}", derived)
     assert body is not None
-    # (columns written n.title, or (n.*).title as on_job_change() writes them)
-    match = re.search(r"OR \(((?:\(n\.\*\)|n)\..*?)\)\s+IS DISTINCT FROM\s+\(((?:\(o\.\*\)|o)\..*?)\)\s*(?:OR\b|;)",
-                      body[0], re.S)
+    # (columns written n.title, or (n.*).title as on_job_change() writes them; on_job_change()
+    # compares two images of its source type, ROW(...)::catalog_sync.job_source, one a side)
+    match = (re.search(r"OR \(((?:\(n\.\*\)|n)\..*?)\)\s+IS DISTINCT FROM\s+\(((?:\(o\.\*\)|o)\..*?)\)\s*(?:OR\b|;)",
+                       body[0], re.S)
+             or re.search(r"ROW\(((?:\(n\.\*\)\.\w+,\s*)+\(n\.\*\)\.\w+),\s*NULL, NULL, 0\)::catalog_sync\.job_source"
+                          r".*?ROW\(((?:\(o\.\*\)\.\w+,\s*)+\(o\.\*\)\.\w+),\s*NULL, NULL, 0\)::"
+                          r"catalog_sync\.job_source.*?record_image_ne\(n\.image, o\.image\)", body[0], re.S))
     assert match, "the row comparison of the UPDATE branch"
     new_side = [c.strip().removeprefix("(n.*).").removeprefix("n.") for c in match.group(1).split(",")]
     old_side = [c.strip().removeprefix("(o.*).").removeprefix("o.") for c in match.group(2).split(",")]
