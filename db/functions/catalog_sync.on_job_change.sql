@@ -70,48 +70,55 @@ BEGIN
     -- The transition tables, read into arrays, one element per changed row
     -- (sync_changes() groups them: its plans are the session's, these
     -- are the trigger's). The comments stay outside the statements: their
-    -- text is kept in every compiled copy. A column is written (n.*).title,
-    -- not n.title: the same Var once parsed, but PL/pgSQL's compiler keeps a
-    -- list of two strings for every qualified name it meets (about 20 kB
-    -- for the UPDATE's hundred), and with them the compiled function,
-    -- compiled once per trigger, needed 128 kB of blocks instead of 64
-    -- (docs/benchmarks.md, section 8). n.* also cannot be taken for a
-    -- column of the tenant's named n, as a bare (n) could.
+    -- text is kept in every compiled copy. A column of a transition table
+    -- is written (n.*).title, not n.title: the same Var once parsed, but
+    -- PL/pgSQL's compiler keeps a list of two strings for every qualified
+    -- name it meets (about 20 kB for the UPDATE's hundred), and with them the
+    -- compiled function, compiled once per trigger, needed 128 kB of blocks
+    -- instead of 64 (docs/benchmarks.md, section 8). n.* also cannot be taken
+    -- for a column of the tenant's named n, as a bare (n) could. (The UPDATE's
+    -- outer query names the columns of its own subqueries, n.id and so on.)
     IF TG_OP = 'UPDATE' THEN
         -- Only rows where an input of the projection changed count: the
         -- columns of catalog_sync.job_source that come from the row (a test
-        -- keeps the two lists equal), compared as one value of that type by
-        -- their binary images (record_image_ne()). An update of updated_at or
-        -- of a sensitive column costs this comparison and nothing more. Images
-        -- differ wherever the values differ, and also where one value is
-        -- spelled otherwise (jsonb 1 and 1.000, float8 0 and -0: equal by
-        -- their types' equality, shown otherwise; red team, twentieth
-        -- session): a row that differs only so is synced, and the apply
-        -- writes it only if its catalog row would change. Each side's image
-        -- is built below the join (OFFSET 0 keeps the subqueries apart), so
-        -- the join carries four columns a side, not the thirty-six, and its
-        -- filter is one function, not forty comparisons: about 0.1 M
-        -- instructions less of a single-row UPDATE, where this statement's
-        -- set-up is most of its cost (docs/benchmarks.md, Diagnosis,
-        -- thirty-third session). The mask bits say which HTML columns changed
-        -- (project_jobs() re-sanitizes only those); all four when the uuid
-        -- changed (an id moved to another job: nothing of the old row's HTML
-        -- is comparable). Static SQL: planned once per trigger, and a FULL
-        -- JOIN is always a hash or merge join, linear at any size.
+        -- keeps the two lists equal). All but the HTML are compared as one
+        -- value of that type by their binary images (record_image_ne()); the
+        -- four HTML columns stay out of the image (NULL there) and are
+        -- compared on their own, so that the join carries them as they are
+        -- stored (a value kept out of line stays a TOAST pointer, where an
+        -- image would hold it whole through the join's sort or hash). An
+        -- update of updated_at or of a sensitive column costs this comparison
+        -- and nothing more. Images differ wherever the values differ, and
+        -- also where one value is spelled otherwise (jsonb 1 and 1.000,
+        -- float8 0 and -0: equal by their types' equality, shown otherwise;
+        -- red team, twentieth session): a row that differs only so is synced,
+        -- and the apply writes it only if its catalog row would change. Each
+        -- side's image is built below the join (OFFSET 0 keeps the subqueries
+        -- apart), so the join carries eight columns a side, not thirty-six,
+        -- and its filter is one function and four comparisons, not forty:
+        -- about 0.1 M instructions less of a single-row UPDATE, where this
+        -- statement's set-up is most of its cost (docs/benchmarks.md,
+        -- Diagnosis, thirty-third session). The mask bits say which HTML
+        -- columns changed (project_jobs() re-sanitizes only those); all four
+        -- when the uuid changed (an id moved to another job: nothing of the
+        -- old row's HTML is comparable). Static SQL: planned once per
+        -- trigger, and a FULL JOIN is always a hash or merge join, linear at
+        -- any size.
         SELECT array_agg(coalesce(n.id, o.id)),
                array_agg(CASE WHEN n.uuid IS DISTINCT FROM o.uuid THEN 15 ELSE
-                   (CASE WHEN (n.image).description IS DISTINCT FROM (o.image).description THEN 1 ELSE 0 END
-                    | CASE WHEN (n.image).responsibilities IS DISTINCT FROM (o.image).responsibilities THEN 2 ELSE 0 END
-                    | CASE WHEN (n.image).requirements IS DISTINCT FROM (o.image).requirements THEN 4 ELSE 0 END
-                    | CASE WHEN (n.image).benefits IS DISTINCT FROM (o.image).benefits THEN 8 ELSE 0 END) END),
+                   (CASE WHEN n.description IS DISTINCT FROM o.description THEN 1 ELSE 0 END
+                    | CASE WHEN n.responsibilities IS DISTINCT FROM o.responsibilities THEN 2 ELSE 0 END
+                    | CASE WHEN n.requirements IS DISTINCT FROM o.requirements THEN 4 ELSE 0 END
+                    | CASE WHEN n.benefits IS DISTINCT FROM o.benefits THEN 8 ELSE 0 END) END),
                array_agg(n.uuid), array_agg(o.uuid),
                array_agg(n.category_id), array_agg(o.category_id)
         INTO v_ids, v_masks, v_uuids, v_left, v_categories, v_old_categories
-        FROM (SELECT (n.*).id, (n.*).uuid, (n.*).category_id,
+        FROM (SELECT (n.*).id, (n.*).uuid, (n.*).category_id, (n.*).description, (n.*).responsibilities,
+                     (n.*).requirements, (n.*).benefits,
                      ROW((n.*).id, (n.*).uuid, (n.*).title, (n.*).slug, (n.*).reference_code, (n.*).category_id,
                          (n.*).job_type, (n.*).experience_level, (n.*).remote_policy, (n.*).location_city,
                          (n.*).location_state, (n.*).location_country, (n.*).location_lat, (n.*).location_lng,
-                         (n.*).description, (n.*).responsibilities, (n.*).requirements, (n.*).benefits,
+                         NULL, NULL, NULL, NULL,
                          (n.*).salary_min, (n.*).salary_max, (n.*).salary_currency, (n.*).salary_period,
                          (n.*).show_salary, (n.*).required_skills, (n.*).preferred_skills, (n.*).positions_count,
                          (n.*).team, (n.*).is_featured, (n.*).application_deadline, (n.*).published_at,
@@ -120,11 +127,12 @@ BEGIN
                          NULL, NULL, 0)::catalog_sync.job_source AS image
               FROM new_rows n OFFSET 0) AS n
         FULL JOIN
-             (SELECT (o.*).id, (o.*).uuid, (o.*).category_id,
+             (SELECT (o.*).id, (o.*).uuid, (o.*).category_id, (o.*).description, (o.*).responsibilities,
+                     (o.*).requirements, (o.*).benefits,
                      ROW((o.*).id, (o.*).uuid, (o.*).title, (o.*).slug, (o.*).reference_code, (o.*).category_id,
                          (o.*).job_type, (o.*).experience_level, (o.*).remote_policy, (o.*).location_city,
                          (o.*).location_state, (o.*).location_country, (o.*).location_lat, (o.*).location_lng,
-                         (o.*).description, (o.*).responsibilities, (o.*).requirements, (o.*).benefits,
+                         NULL, NULL, NULL, NULL,
                          (o.*).salary_min, (o.*).salary_max, (o.*).salary_currency, (o.*).salary_period,
                          (o.*).show_salary, (o.*).required_skills, (o.*).preferred_skills, (o.*).positions_count,
                          (o.*).team, (o.*).is_featured, (o.*).application_deadline, (o.*).published_at,
@@ -132,7 +140,9 @@ BEGIN
                          (o.*).published_on_career_page, (o.*).is_internal_only,
                          NULL, NULL, 0)::catalog_sync.job_source AS image
               FROM old_rows o OFFSET 0) AS o ON o.id = n.id
-        WHERE n.id IS NULL OR o.id IS NULL OR pg_catalog.record_image_ne(n.image, o.image);
+        WHERE n.id IS NULL OR o.id IS NULL OR pg_catalog.record_image_ne(n.image, o.image)
+           OR n.description IS DISTINCT FROM o.description OR n.responsibilities IS DISTINCT FROM o.responsibilities
+           OR n.requirements IS DISTINCT FROM o.requirements OR n.benefits IS DISTINCT FROM o.benefits;
     ELSIF TG_OP = 'INSERT' THEN
         SELECT array_agg((n.*).id), array_agg((n.*).uuid), array_agg((n.*).category_id)
         INTO v_ids, v_uuids, v_categories
