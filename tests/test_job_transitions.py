@@ -448,6 +448,14 @@ def job_image_inputs(conn: psycopg.Connection, body: str) -> tuple[list[str], li
         "AND attnum > 0 AND NOT attisdropped ORDER BY attnum").fetchall()]
     rows = re.findall(r"ROW\((.*?)\)::catalog_sync\.job_source AS image", body, re.S)
     assert len(rows) == 2, "one image a side"
+    for side, table in (("n", "new_rows"), ("o", "old_rows")):
+        # each side's subquery: the columns the filter and the arrays read beside the image, as
+        # they are, from its own transition table
+        beside = r",\s*".join(re.escape(f"({side}.*).{c}") for c in ("id", "uuid", "category_id", "description",
+                                                                   "responsibilities", "requirements", "benefits"))
+        subquery = re.search(rf"\(SELECT {beside},\s*ROW\(.*?\)::catalog_sync\.job_source AS image\s*"
+                             rf"FROM {table} {side} OFFSET 0\) AS {side}\b", body, re.S)
+        assert subquery, f"the subquery of {table}"
     where = re.search(r"WHERE n\.id IS NULL OR o\.id IS NULL OR pg_catalog\.record_image_ne\(n\.image, o\.image\)"
                       r"(.*?);", body, re.S)
     assert where, "the filter of the UPDATE branch"

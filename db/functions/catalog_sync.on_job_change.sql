@@ -85,8 +85,9 @@ BEGIN
         -- value of that type by their binary images (record_image_ne()); the
         -- four HTML columns stay out of the image (NULL there) and are
         -- compared on their own, so that the join carries them as they are
-        -- stored (a value kept out of line stays a TOAST pointer, where an
-        -- image would hold it whole through the join's sort or hash). An
+        -- stored (an unchanged value kept out of line stays a TOAST pointer,
+        -- where an image would hold it whole through the join's sort or
+        -- hash). An
         -- update of updated_at or of a sensitive column costs this comparison
         -- and nothing more. Images differ wherever the values differ, and
         -- also where one value is spelled otherwise (jsonb 1 and 1.000,
