@@ -2631,6 +2631,19 @@ def test_schema_naming_names_only_a_schema_a_search_path_can_hold(arena: Arena, 
     assert arena.su.execute("SELECT catalog_sync.schema_naming(%s, %s)", (name, table)).fetchone()[0] == schema
 
 
+@pytest.mark.parametrize(("arg", "bound"), [
+    ("0", 0), ("7", 7), ("999999999999999999", 999999999999999999),
+    ("07", None), ("+7", None), ("-7", None), (" 7", None), ("7 ", None), ("", None), ("7a", None),
+    ("1000000000000000000", None),                          # beyond 10^18 - 1
+    ("\uff17", None),                                      # a fullwidth digit: not [0-9]
+])
+def test_a_trigger_argument_binds_a_tenant_only_as_its_canonical_text(arena: Arena, arg: str,
+                                                                      bound: int | None) -> None:
+    """bound_tenant_id() is how guard() and audit() read a trigger's binding: only the text attach writes
+    for an id from 0 to 10^18 - 1 binds one (any other spelling of the same number is refused)."""
+    assert arena.su.execute("SELECT catalog_sync.bound_tenant_id(%s)", (arg,)).fetchone()[0] == bound
+
+
 def test_static_read_of_a_schema_named_dollar_user(arena: Arena) -> None:
     """Found in review. The static read names the tenant's schema in a search_path; a schema named
     $user reads there as the $user token (then pg_temp), so the read would resolve the writer's

@@ -269,7 +269,7 @@ BEGIN
             JOIN pg_catalog.pg_class c ON c.oid = tg.tgrelid
             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
             -- the tenant id the trigger is bound to: its first argument
-            CROSS JOIN LATERAL (SELECT CASE WHEN x.arg ~ '^(0|[1-9][0-9]{0,17})$' THEN x.arg::bigint END AS bound
+            CROSS JOIN LATERAL (SELECT catalog_sync.bound_tenant_id(x.arg) AS bound
                                 FROM (SELECT encode(substring(tg.tgargs FROM 1 FOR
                                                               greatest(position(E'\\x00'::bytea IN tg.tgargs) - 1, 0)),
                                                     'escape') AS arg) AS x) AS b

@@ -47,17 +47,18 @@ BEGIN
     -- The table's registration for the tenant the argument names, compared
     -- as text (attach writes the id's canonical text): no cast of the
     -- argument, and no pattern match, on the way that finds it. The
-    -- argument is the canonical text of an id from 0 to 10^18 - 1, as audit()
-    -- reads a trigger's binding; anything else is refused, as before.
+    -- argument is the canonical text of an id from 0 to 10^18 - 1
+    -- (bound_tenant_id(), as audit() reads a trigger's binding); anything
+    -- else is refused, as before.
     SELECT a.tenant_id INTO v_tenant_id FROM catalog_sync.attached_table a
     WHERE a.relid = p_relid AND a.source_table = p_source_table AND a.tenant_id::text = p_tenant_arg
       AND a.tenant_id >= 0 AND a.tenant_id < 1000000000000000000;
     IF NOT FOUND THEN
-        IF (p_tenant_arg ~ '^(0|[1-9][0-9]{0,17})$') IS NOT TRUE THEN
+        v_tenant_id := catalog_sync.bound_tenant_id(p_tenant_arg);
+        IF v_tenant_id IS NULL THEN
             RAISE EXCEPTION 'catalog_sync: sync function called by an unexpected trigger on relation %', p_relid
                 USING ERRCODE = 'insufficient_privilege';
         END IF;
-        v_tenant_id := p_tenant_arg::bigint;
         -- The tenant was deleted from the registry but its schema kept
         -- (django-tenants' default): nothing of it may be published, and its
         -- writes must not fail. NULL tells the caller to do nothing.
