@@ -7,7 +7,8 @@
 -- (the parents the projection reads: new ones; old ones on DELETE) and
 -- p_old_parents, p_old_parents2 (old ones, UPDATE). Groups them, locks the
 -- parents, then one set-based statement per catalog brings the catalog rows
--- of those keys in line with the projection. TRUNCATE: every catalog row of
+-- of those keys in line with the projection (a large UPDATE: one per batch,
+-- apply_in_batches()). TRUNCATE: every catalog row of
 -- the tenant the table feeds goes.
 --
 --   p_source_table            parents (lock kind)            parents2 (lock kind)
@@ -58,6 +59,9 @@ DECLARE
     v_holder_parents   bigint[];
     v_holder_parents2  bigint[];
     v_keys             uuid[];       -- every key the catalog may hold for these rows
+    v_new_keys         uuid[];       -- UPDATE: the rows' new uuids, and those that left them
+    v_left_keys        uuid[];
+    v_batch            integer;      -- rows per apply, where a large UPDATE is applied in batches
     v_void             text;         -- what a call made for its effect returns (below)
 BEGIN
     IF p_op = 'UPDATE' AND pg_catalog.cardinality(p_ids) = 1 AND p_left[1] = p_uuids[1]
@@ -92,25 +96,32 @@ BEGIN
         p_left := CASE WHEN p_left[1] IS DISTINCT FROM p_uuids[1] AND p_left[1] IS NOT NULL THEN p_left END;
         p_uuids := CASE WHEN p_uuids[1] IS NOT NULL THEN p_uuids END;
     ELSIF p_op = 'UPDATE' THEN
-        -- An id can come twice: a cascading foreign key's updates join the
-        -- statement's transition tables (old and new version of a row the
-        -- statement itself changed); once is enough (the reader reads the row
-        -- as it is now), with the masks or-ed, else the apply would meet the
-        -- row twice ("cannot affect row a second time"). Ids and masks from
-        -- one aggregation pass: aligned, and no sort (of 100,000 rows for a
-        -- 100,000-row statement).
-        SELECT pg_catalog.array_agg(d.id), pg_catalog.array_agg(d.mask) INTO p_ids, p_masks
-        FROM (SELECT k.id, pg_catalog.bit_or(k.mask) AS mask
-              FROM ROWS FROM (pg_catalog.unnest(p_ids), pg_catalog.unnest(p_masks)) AS k (id, mask)
-              GROUP BY k.id) AS d;
         -- Every key the catalog may hold for these rows, in one pass (a
         -- duplicate costs nothing downstream, a sort of 200,000 keys does):
         -- the new uuids, and the old ones that left their rows.
         SELECT pg_catalog.array_agg(k.new_uuid) FILTER (WHERE k.new_uuid IS NOT NULL),
                pg_catalog.array_agg(k.old_uuid) FILTER (WHERE k.old_uuid IS DISTINCT FROM k.new_uuid
                                                         AND k.old_uuid IS NOT NULL)
-        INTO p_uuids, p_left
+        INTO v_new_keys, v_left_keys
         FROM ROWS FROM (pg_catalog.unnest(p_uuids), pg_catalog.unnest(p_left)) AS k (new_uuid, old_uuid);
+        -- More changed rows than the apply's hash of candidate keys holds in
+        -- hash_mem (about 128 bytes a key, with room to spare), and no uuid
+        -- left its row: applied in batches of that size
+        -- (apply_in_batches(), after every lock below), the arrays kept as
+        -- they came, one element per transition row.
+        IF v_left_keys IS NULL AND p_source_table IN ('ats_jobposting', 'services_service') THEN
+            v_batch := pg_catalog.floor(pg_catalog.pg_size_bytes(pg_catalog.current_setting('work_mem'))
+                                        * pg_catalog.current_setting('hash_mem_multiplier')::double precision
+                                        / 128)::integer;
+            IF pg_catalog.cardinality(p_ids) <= v_batch THEN
+                v_batch := NULL;
+            END IF;
+        END IF;
+        IF v_batch IS NULL THEN         -- each id once (merged_changes())
+            SELECT m.ids, m.masks INTO p_ids, p_masks FROM catalog_sync.merged_changes(p_ids, p_masks) AS m;
+            p_uuids := v_new_keys;
+        END IF;
+        p_left := v_left_keys;
     END IF;
     -- The parents to lock: new and old ones (grouped below, with the
     -- holders' ones).
@@ -158,11 +169,16 @@ BEGIN
     v_keys := pg_catalog.array_cat(p_uuids, p_left);
     IF p_source_table = 'ats_jobposting' THEN
         v_void := catalog_sync.lock_for_read(p_tenant_id, 'job_category', p_parents)::text;
-        v_void := catalog_sync.apply_jobs(p_tenant_id, 'ids', p_ids, p_masks, p_op = 'UPDATE', v_keys, NULL,
-                                          false)::text;
     ELSIF p_source_table = 'services_service' THEN
         v_void := catalog_sync.lock_for_read(p_tenant_id, 'provider', p_parents)::text;
         v_void := catalog_sync.lock_for_read(p_tenant_id, 'service_category', p_parents2)::text;
+    END IF;
+    IF v_batch IS NOT NULL THEN
+        v_void := catalog_sync.apply_in_batches(p_tenant_id, p_source_table, p_ids, p_masks, p_uuids, v_batch)::text;
+    ELSIF p_source_table = 'ats_jobposting' THEN
+        v_void := catalog_sync.apply_jobs(p_tenant_id, 'ids', p_ids, p_masks, p_op = 'UPDATE', v_keys, NULL,
+                                          false)::text;
+    ELSIF p_source_table = 'services_service' THEN
         v_void := catalog_sync.apply_services(p_tenant_id, 'ids', p_ids, p_masks, p_op = 'UPDATE', v_keys, NULL,
                                               false)::text;
     ELSE

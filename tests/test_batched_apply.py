@@ -1,0 +1,106 @@
+"""A large UPDATE is applied in batches sized to hash_mem (apply_in_batches()).
+
+The apply's MERGE hashes the candidate keys; past hash_mem the hash join splits and spills the projected
+rows to disk. sync_changes() therefore applies an UPDATE of more rows than hash_mem holds keys for
+(work_mem x hash_mem_multiplier / 128 bytes) in batches, each its own statement, after every lock. The
+tests use the smallest settings (64 kB, multiplier 1: 512 rows a batch) and count the applies in the
+transaction's function statistics.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from pyinstaller_tools import seed
+from tests.jobs import catalog_row, insert_jobs, verify_findings
+from tests.market import insert_provider, insert_services, service_row
+
+ACME = "tenant_acme"
+SMALL_HASH_MEM = ("SET LOCAL work_mem = '64kB'", "SET LOCAL hash_mem_multiplier = 1")   # 512 keys a batch
+
+
+def q(query: str) -> sql.Composed:
+    return sql.SQL(query).format(s=sql.Identifier(ACME))
+
+
+def run_as_application(conn: psycopg.Connection, statement: sql.Composable,
+                       settings: tuple[str, ...] = SMALL_HASH_MEM) -> dict[str, int]:
+    """`statement` as the application role in one transaction, with `settings`; returns how often each
+    catalog_sync function ran in it (track_functions, set by the superuser before SET ROLE)."""
+    with conn.transaction():
+        conn.execute("SET LOCAL track_functions = 'all'")
+        for setting in settings:
+            conn.execute(setting)
+        conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(seed.APP_ROLE)))
+        conn.execute(statement)
+        rows = conn.execute("SELECT funcname, calls FROM pg_stat_xact_user_functions "
+                            "WHERE schemaname = 'catalog_sync'").fetchall()
+    return {str(name): int(calls) for name, calls in rows}
+
+
+def set_counters(conn: psycopg.Connection, keys: list[Any]) -> None:
+    """A job's public-side counter, which no re-sync may reset (a row deleted and inserted again would)."""
+    conn.execute("UPDATE public.job_catalog SET view_count = 7 WHERE job_uuid = ANY (%s)", (keys,))
+
+
+def test_a_large_update_is_applied_in_batches(app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    """1,200 jobs, 1,000 public: one UPDATE retitles them all, takes every fifth off the careers page and
+    puts the internal ones on it. Three batches of 400; the catalog equals the projection, and the
+    counters of the rows that stay public are kept (updated in place, never deleted and inserted)."""
+    jobs = insert_jobs(app, ACME, [{"is_internal_only": n >= 1000} for n in range(1200)])
+    public = [j["uuid"] for j in jobs if not j["is_internal_only"]]
+    set_counters(conn, public)
+    calls = run_as_application(conn, q("UPDATE {s}.ats_jobposting SET title = title || ' v2', "
+                                       "is_internal_only = (id % 5 = 0)"))
+    assert calls.get("apply_in_batches") == 1 and calls.get("apply_jobs") == 3, calls
+    assert verify_findings(conn) == []
+    rows = {j["uuid"]: catalog_row(conn, j["uuid"]) for j in jobs}
+    published = [u for u, row in rows.items() if row is not None]
+    assert len(published) == 1200 - sum(1 for j in jobs if j["id"] % 5 == 0)
+    assert all(row["title"].endswith(" v2") for row in rows.values() if row is not None)
+    kept = [rows[u] for u in public if rows[u] is not None]
+    assert kept and all(row["view_count"] == 7 for row in kept)
+    assert all(rows[j["uuid"]]["view_count"] == 0 for j in jobs if j["is_internal_only"] and rows[j["uuid"]])
+
+
+def test_the_default_hash_mem_applies_a_thousand_rows_at_once(app: psycopg.Connection,
+                                                             conn: psycopg.Connection) -> None:
+    """At the server's defaults (4 MB, multiplier 2: 65,536 keys) the same statement is one apply."""
+    insert_jobs(app, ACME, [{} for _ in range(1200)])
+    calls = run_as_application(conn, q("UPDATE {s}.ats_jobposting SET title = title || ' v2'"),
+                               ("SET LOCAL work_mem = '4MB'", "SET LOCAL hash_mem_multiplier = 2"))
+    assert "apply_in_batches" not in calls and calls.get("apply_jobs") == 1, calls
+    assert verify_findings(conn) == []
+
+
+def test_a_large_update_that_changes_a_uuid_is_applied_at_once(app: psycopg.Connection,
+                                                              conn: psycopg.Connection) -> None:
+    """A uuid that leaves its row may be another row's now, in another batch: one batch would delete its
+    key and the other insert it again, its counters lost. So a statement in which any uuid leaves its
+    row is one apply, as before batches."""
+    jobs = insert_jobs(app, ACME, [{} for _ in range(600)])
+    moved = jobs[300]
+    calls = run_as_application(conn, sql.SQL(
+        "UPDATE {s}.ats_jobposting SET title = title || ' v2', "
+        "uuid = CASE id WHEN {moved} THEN gen_random_uuid() ELSE uuid END").format(
+        s=sql.Identifier(ACME), moved=sql.Literal(moved["id"])))
+    assert "apply_in_batches" not in calls and calls.get("apply_jobs") == 1, calls
+    assert catalog_row(conn, moved["uuid"]) is None
+    assert verify_findings(conn) == []
+
+
+def test_a_large_update_of_services_is_applied_in_batches(app: psycopg.Connection,
+                                                          conn: psycopg.Connection) -> None:
+    """The same for services: 1,100 of one provider, every fourth made private, in three batches."""
+    provider = insert_provider(app, ACME)
+    services = insert_services(app, ACME, provider["id"], 1100)
+    calls = run_as_application(conn, q("UPDATE {s}.services_service SET title = title || ' v2', "
+                                       "is_public = (id % 4 <> 0)"))
+    assert calls.get("apply_in_batches") == 1 and calls.get("apply_services") == 3, calls
+    assert verify_findings(conn) == []
+    rows = [service_row(conn, s["uuid"]) for s in services]
+    assert sum(1 for r in rows if r is not None) == sum(1 for s in services if s["id"] % 4 != 0)
+    assert all(r["title"].endswith(" v2") for r in rows if r is not None)
