@@ -29,7 +29,8 @@ def q(query: str) -> sql.Composed:
 def run_as_application(conn: psycopg.Connection, statement: sql.Composable,
                        settings: tuple[str, ...] = SMALL_HASH_MEM) -> dict[str, int]:
     """`statement` as the application role in one transaction, with `settings`; returns how often each
-    catalog_sync function ran in it (track_functions, set by the superuser before SET ROLE)."""
+    catalog_sync function ran in it (track_functions, set by the superuser before SET ROLE), and the rows
+    each catalog lost in it ("deleted <catalog>")."""
     with conn.transaction():
         conn.execute("SET LOCAL track_functions = 'all'")
         for setting in settings:
@@ -37,7 +38,9 @@ def run_as_application(conn: psycopg.Connection, statement: sql.Composable,
         conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(seed.APP_ROLE)))
         conn.execute(statement)
         rows = conn.execute("SELECT funcname, calls FROM pg_stat_xact_user_functions "
-                            "WHERE schemaname = 'catalog_sync'").fetchall()
+                            "WHERE schemaname = 'catalog_sync' UNION ALL "
+                            "SELECT 'deleted ' || relname, n_tup_del FROM pg_stat_xact_user_tables "
+                            "WHERE schemaname = 'public' AND relname LIKE '%%_catalog'").fetchall()
     return {str(name): int(calls) for name, calls in rows}
 
 
@@ -47,15 +50,20 @@ def set_counters(conn: psycopg.Connection, keys: list[Any]) -> None:
 
 
 def test_a_large_update_is_applied_in_batches(app: psycopg.Connection, conn: psycopg.Connection) -> None:
-    """1,200 jobs, 1,000 public: one UPDATE retitles them all, takes every fifth off the careers page and
-    puts the internal ones on it. Three batches of 400; the catalog equals the projection, and the
-    counters of the rows that stay public are kept (updated in place, never deleted and inserted)."""
+    """1,200 jobs, 1,000 public: one UPDATE retitles them all, rewrites every seventh one's description,
+    takes every fifth off the careers page and puts the internal ones on it. Three batches of 400; the
+    catalog equals the projection (verify sanitizes every description again: a mask in the wrong batch
+    would have kept a stale one), and the counters of the rows that stay public are kept (updated in
+    place, never deleted and inserted)."""
     jobs = insert_jobs(app, ACME, [{"is_internal_only": n >= 1000} for n in range(1200)])
     public = [j["uuid"] for j in jobs if not j["is_internal_only"]]
     set_counters(conn, public)
     calls = run_as_application(conn, q("UPDATE {s}.ats_jobposting SET title = title || ' v2', "
-                                       "is_internal_only = (id % 5 = 0)"))
+                                       "description = CASE WHEN id % 7 = 0 THEN '<p>Rewritten</p>' "
+                                       "ELSE description END, is_internal_only = (id % 5 = 0)"))
     assert calls.get("apply_in_batches") == 1 and calls.get("apply_jobs") == 3, calls
+    leaving = sum(1 for j in jobs if not j["is_internal_only"] and j["id"] % 5 == 0)
+    assert calls.get("deleted job_catalog") == leaving, calls      # no key deleted and inserted again
     assert verify_findings(conn) == []
     rows = {j["uuid"]: catalog_row(conn, j["uuid"]) for j in jobs}
     published = [u for u, row in rows.items() if row is not None]
@@ -64,6 +72,39 @@ def test_a_large_update_is_applied_in_batches(app: psycopg.Connection, conn: psy
     kept = [rows[u] for u in public if rows[u] is not None]
     assert kept and all(row["view_count"] == 7 for row in kept)
     assert all(rows[j["uuid"]]["view_count"] == 0 for j in jobs if j["is_internal_only"] and rows[j["uuid"]])
+    rewritten = [rows[j["uuid"]] for j in jobs if j["id"] % 7 == 0 and rows[j["uuid"]] is not None]
+    assert rewritten and all("Rewritten" in row["description"] for row in rewritten)
+
+
+def test_rows_twice_in_the_transition_tables_are_applied_in_batches(app: psycopg.Connection,
+                                                                   conn: psycopg.Connection) -> None:
+    """A cascading foreign key puts every job into the statement's transition tables twice (its title,
+    cascaded from a side table, and the statement's own change): each batch folds its ids once, and an
+    id whose entries fall into two batches is applied by both."""
+    jobs = insert_jobs(app, ACME, [{} for _ in range(600)])
+    app.execute(q("CREATE TABLE {s}.side (job_id bigint, t varchar(200), UNIQUE (job_id, t))"))
+    app.execute(q("INSERT INTO {s}.side SELECT id, title FROM {s}.ats_jobposting"))
+    app.execute(q("ALTER TABLE {s}.ats_jobposting ADD FOREIGN KEY (id, title) "
+                  "REFERENCES {s}.side (job_id, t) ON UPDATE CASCADE"))
+    calls = run_as_application(conn, q("WITH c AS (UPDATE {s}.side SET t = t || ' cascaded' RETURNING 1) "
+                                       "UPDATE {s}.ats_jobposting SET location_city = 'Porto' "
+                                       "WHERE (SELECT count(*) FROM c) > 0"))
+    assert calls.get("apply_in_batches") == 1 and calls.get("apply_jobs", 0) >= 2, calls
+    for job in jobs:
+        row = catalog_row(conn, job["uuid"])
+        assert row is not None and (row["title"], row["location_city"]) == (job["title"] + " cascaded", "Porto")
+    assert verify_findings(conn) == []
+
+
+def test_huge_memory_settings_do_not_overflow_the_batch_size(app: psycopg.Connection,
+                                                            conn: psycopg.Connection) -> None:
+    """work_mem 1 GB times hash_mem_multiplier 300 is more keys than an integer counts: one apply, no error
+    (an overflow there would have failed every UPDATE of more than one job)."""
+    jobs = insert_jobs(app, ACME, [{}, {}])
+    calls = run_as_application(conn, q("UPDATE {s}.ats_jobposting SET title = title || ' v2'"),
+                               ("SET LOCAL work_mem = '1GB'", "SET LOCAL hash_mem_multiplier = 300"))
+    assert "apply_in_batches" not in calls and calls.get("apply_jobs") == 1, calls
+    assert all(catalog_row(conn, j["uuid"])["title"].endswith(" v2") for j in jobs)  # type: ignore[index]
 
 
 def test_the_default_hash_mem_applies_a_thousand_rows_at_once(app: psycopg.Connection,
@@ -100,6 +141,7 @@ def test_a_large_update_of_services_is_applied_in_batches(app: psycopg.Connectio
     calls = run_as_application(conn, q("UPDATE {s}.services_service SET title = title || ' v2', "
                                        "is_public = (id % 4 <> 0)"))
     assert calls.get("apply_in_batches") == 1 and calls.get("apply_services") == 3, calls
+    assert calls.get("deleted service_catalog") == sum(1 for s in services if s["id"] % 4 == 0), calls
     assert verify_findings(conn) == []
     rows = [service_row(conn, s["uuid"]) for s in services]
     assert sum(1 for r in rows if r is not None) == sum(1 for s in services if s["id"] % 4 != 0)

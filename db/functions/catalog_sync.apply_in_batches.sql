@@ -13,10 +13,14 @@
 -- checks): then each changed row's candidate key is its own uuid, in the
 -- batch of the row (p_uuids aligned with p_ids and p_masks, one element per
 -- transition row), and a batch never deletes a key that a row of another
--- batch holds. An id that comes twice may fall into two batches: the second
--- apply finds its row equal and leaves it. Every batch reads the rows as
--- the statement left them, under the locks its caller took for all of them,
--- so the batches together write what one apply would have.
+-- batch holds. An id that comes twice (a cascade) may fall into two batches,
+-- each with its own mask bits: the end state is the same (the masks of the
+-- batches or-ed are those one apply would use), the row may be written
+-- twice. Every batch reads the rows as the statement left them, under the
+-- locks its caller took for all of them, so the batches together write what
+-- one apply would have. The batches are cut in one pass over the arrays (a
+-- slice of an array copies all of it: many small batches would be
+-- quadratic).
 -- Hot path, only ever called inside the sync's SECURITY DEFINER trigger
 -- functions (EXECUTE is the owner's alone), under their pinned settings: no
 -- SET clause. VOLATILE: each apply is a new statement.
@@ -32,29 +36,32 @@ RETURNS void
 LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
-    v_count integer := pg_catalog.cardinality(p_ids);
+    v_count integer := coalesce(pg_catalog.cardinality(p_ids), 0);
     v_size  integer;    -- rows per batch: the batches of equal size, each at most p_batch
-    v_first integer;
     v_ids   bigint[];
     v_masks integer[];
+    v_keys  uuid[];
     v_void  text;       -- what a call made for its effect returns (see sync_changes())
 BEGIN
-    IF p_source_table NOT IN ('ats_jobposting', 'services_service') THEN
-        RAISE EXCEPTION 'catalog_sync: no batched apply for %', p_source_table;
+    IF p_source_table NOT IN ('ats_jobposting', 'services_service') OR p_batch IS NULL OR p_batch < 1 THEN
+        RAISE EXCEPTION 'catalog_sync: no batched apply for % in batches of %', p_source_table, p_batch;
+    END IF;
+    IF v_count = 0 THEN
+        RETURN;
     END IF;
     v_size := pg_catalog.ceil(v_count::numeric / pg_catalog.ceil(v_count::numeric / p_batch))::integer;
-    FOR v_first IN 1 .. v_count BY v_size LOOP
-        SELECT m.ids, m.masks INTO v_ids, v_masks
-        FROM catalog_sync.merged_changes(p_ids[v_first:v_first + v_size - 1],
-                                         p_masks[v_first:v_first + v_size - 1]) AS m;
+    FOR v_ids, v_masks, v_keys IN
+        SELECT pg_catalog.array_agg(k.id), pg_catalog.array_agg(k.mask),
+               pg_catalog.array_agg(k.uuid) FILTER (WHERE k.uuid IS NOT NULL)
+        FROM ROWS FROM (pg_catalog.unnest(p_ids), pg_catalog.unnest(p_masks), pg_catalog.unnest(p_uuids))
+             WITH ORDINALITY AS k (id, mask, uuid, n)
+        GROUP BY (k.n - 1) / v_size
+    LOOP
+        SELECT m.ids, m.masks INTO v_ids, v_masks FROM catalog_sync.merged_changes(v_ids, v_masks) AS m;
         IF p_source_table = 'ats_jobposting' THEN
-            v_void := catalog_sync.apply_jobs(p_tenant_id, 'ids', v_ids, v_masks, true,
-                                              pg_catalog.array_remove(p_uuids[v_first:v_first + v_size - 1], NULL),
-                                              NULL, false)::text;
+            v_void := catalog_sync.apply_jobs(p_tenant_id, 'ids', v_ids, v_masks, true, v_keys, NULL, false)::text;
         ELSE
-            v_void := catalog_sync.apply_services(p_tenant_id, 'ids', v_ids, v_masks, true,
-                                                  pg_catalog.array_remove(p_uuids[v_first:v_first + v_size - 1], NULL),
-                                                  NULL, false)::text;
+            v_void := catalog_sync.apply_services(p_tenant_id, 'ids', v_ids, v_masks, true, v_keys, NULL, false)::text;
         END IF;
     END LOOP;
 END

@@ -110,9 +110,10 @@ BEGIN
         -- (apply_in_batches(), after every lock below), the arrays kept as
         -- they came, one element per transition row.
         IF v_left_keys IS NULL AND p_source_table IN ('ats_jobposting', 'services_service') THEN
-            v_batch := pg_catalog.floor(pg_catalog.pg_size_bytes(pg_catalog.current_setting('work_mem'))
-                                        * pg_catalog.current_setting('hash_mem_multiplier')::double precision
-                                        / 128)::integer;
+            v_batch := least(pg_catalog.floor(pg_catalog.pg_size_bytes(pg_catalog.current_setting('work_mem'))
+                                              * pg_catalog.current_setting('hash_mem_multiplier')::double precision
+                                              / 128),
+                             1000000000)::integer;   -- no overflow, whatever the settings
             IF pg_catalog.cardinality(p_ids) <= v_batch THEN
                 v_batch := NULL;
             END IF;
