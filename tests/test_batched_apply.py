@@ -99,7 +99,7 @@ def test_rows_twice_in_the_transition_tables_are_applied_in_batches(app: psycopg
 def test_huge_memory_settings_do_not_overflow_the_batch_size(app: psycopg.Connection,
                                                             conn: psycopg.Connection) -> None:
     """work_mem 1 GB times hash_mem_multiplier 300 is more keys than an integer counts: one apply, no error
-    (an overflow there would have failed every UPDATE of more than one job)."""
+    (an overflow there would have failed every UPDATE of more than one job keeping its uuids)."""
     jobs = insert_jobs(app, ACME, [{}, {}])
     calls = run_as_application(conn, q("UPDATE {s}.ats_jobposting SET title = title || ' v2'"),
                                ("SET LOCAL work_mem = '1GB'", "SET LOCAL hash_mem_multiplier = 300"))

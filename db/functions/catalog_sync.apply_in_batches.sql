@@ -37,7 +37,7 @@ LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
     v_count integer := coalesce(pg_catalog.cardinality(p_ids), 0);
-    v_size  integer;    -- rows per batch: the batches of equal size, each at most p_batch
+    v_size  integer;    -- rows per batch: at most p_batch, the batches of nearly equal size
     v_ids   bigint[];
     v_masks integer[];
     v_keys  uuid[];
