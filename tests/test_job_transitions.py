@@ -406,7 +406,8 @@ def test_each_compiled_copy_of_a_sync_trigger_fits_64_kb(conn: psycopg.Connectio
 
 
 @pytest.mark.parametrize(("function", "source", "derived"), [
-    ("on_job_change", "job_source", "{category_name,category_slug,html_mask}"),
+    ("on_job_change", "job_source",
+     "{category_name,category_slug,html_mask,tenant_schema,company_name,company_logo_url}"),
     ("on_provider_change", "provider_source", "{category_names,category_slugs,skills_data,html_mask}"),
     ("on_service_change", "service_source",
      "{category_name,category_slug,provider_uuid,provider_display_name,provider_avatar_url,provider_rating_avg,"

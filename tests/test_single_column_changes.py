@@ -80,8 +80,9 @@ def job_changes(app: psycopg.Connection) -> dict[str, Any]:
 def test_an_update_of_any_one_job_input_reaches_the_catalog(app: psycopg.Connection,
                                                              conn: psycopg.Connection) -> None:
     changes = job_changes(app)
-    assert sorted(changes) == sorted(source_inputs(conn, "catalog_sync.job_source",
-                                                   "{category_name,category_slug,html_mask}"))
+    assert sorted(changes) == sorted(source_inputs(
+        conn, "catalog_sync.job_source",
+        "{category_name,category_slug,html_mask,tenant_schema,company_name,company_logo_url}"))
     for column, value in changes.items():
         job = insert_job(app, ACME)
         before = catalogs_now(conn)

@@ -75,11 +75,14 @@ BEGIN
     -- LOCK needed before the check, and no name to re-resolve (by OID).
     -- The check folded into a plan cached for the session
     -- (trigger_table_holds()) when the table carries its contract name, else
-    -- explicitly.
-    IF p_check_contract IS NOT FALSE
-       AND NOT catalog_sync.trigger_table_holds(p_relid, p_source_table)
-       AND NOT catalog_sync.contract_matches(ARRAY[p_relid], ARRAY[p_source_table]) THEN
-        PERFORM catalog_sync.assert_contract(p_relid, p_source_table);   -- raises, naming the problems
+    -- explicitly. (Two IFs: a caller that checks the table itself never sets
+    -- up the inner expression, which PL/pgSQL would otherwise do in every
+    -- transaction.)
+    IF p_check_contract IS NOT FALSE THEN
+        IF NOT catalog_sync.trigger_table_holds(p_relid, p_source_table)
+           AND NOT catalog_sync.contract_matches(ARRAY[p_relid], ARRAY[p_source_table]) THEN
+            PERFORM catalog_sync.assert_contract(p_relid, p_source_table);   -- raises, naming the problems
+        END IF;
     END IF;
     RETURN v_tenant_id;
 END

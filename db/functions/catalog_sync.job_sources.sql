@@ -1,10 +1,24 @@
 -- The only place the sync reads a tenant's job and category tables: the
--- catalog_sync.job_source rows of the jobs selected by p_filter ('all'; 'ids':
--- job ids in p_keys, with their HTML masks from p_masks; 'categories': jobs
--- whose category id is in p_keys). Locks both tables first, and refuses them
--- when they no longer match the contract.
+-- catalog_sync.job_source rows of the tenant's jobs selected by p_filter
+-- ('all'; 'ids': job ids in p_keys, with their HTML masks from p_masks;
+-- 'categories': jobs whose category id is in p_keys), each with the tenant's
+-- registry columns. Nothing for a tenant that is gone from the registry or
+-- not public (status other than active or trial): its tables are not read.
+-- Locks the registry, then both tables, and refuses them when they no longer
+-- match the contract.
 --
--- Two ways to read, the same rows:
+-- The tenant's registry row is read here, not by registry_row() in
+-- project_jobs(): one PL/pgSQL call less per statement, which a single-row
+-- write pays in every transaction (about 55,000 instructions of its 2.27 M:
+-- docs/benchmarks.md, Diagnosis, thirty-sixth session). The read is
+-- registry_row()'s, in the same steps: the registry locked first (waiting as
+-- any read does), then its query planned and run with lock_timeout = 1ms and
+-- its contract check folded into the plan, a lost column named. Its plan is
+-- made under the pinned search_path, before any tenant's schema is put on
+-- it, so it is the session's for every tenant. The same query reads the
+-- tables' registered OIDs.
+--
+-- Two ways to read the jobs, the same rows:
 -- * A few ids (a trigger's single-row write): static SQL naming the tables
 --   ats_jobposting and ats_jobcategory, resolved through a search_path of
 --   pg_catalog, the tenant's schema, pg_temp. Its plan is cached for the
@@ -25,9 +39,10 @@
 --   contract check, then dynamic SQL planned for the actual keys (a
 --   100k-key statement gets hash joins, not a generic plan), identifiers only
 --   through the registered OIDs (%I).
+-- (its form before the thirty-sixth session, which read no registry)
+DROP FUNCTION IF EXISTS catalog_sync.job_sources(oid, oid, text, bigint[], integer[]);
 CREATE OR REPLACE FUNCTION catalog_sync.job_sources(
-    p_job_rel      oid,
-    p_category_rel oid,
+    p_tenant_id    bigint,
     p_filter       text,
     p_keys         bigint[],
     p_masks        integer[] DEFAULT NULL
@@ -43,16 +58,44 @@ DECLARE
     v_job_name      text;
     v_category_name text;
     v_schema        text;
-    v_lock_timeout  text := pg_catalog.current_setting('lock_timeout');   -- restored after the read
+    v_lock_timeout  text := pg_catalog.current_setting('lock_timeout');   -- restored after each read
     v_void          text;   -- what a call made for its effect returns (see sync_changes())
+    v_tenant_schema text;   -- the tenant's registry columns, in every row returned
+    v_company_name  text;
+    v_logo_url      text;
+    v_publishable   boolean;
+    v_job_rel       oid;    -- the tables' registered OIDs
+    v_category_rel  oid;
+    v_by_name       boolean;
 BEGIN
+    -- The registry (registry_row()'s steps, and why: see there). A lost
+    -- column here, or in the job read's plan below, is named by the handler
+    -- at the end of this block (one subtransaction for both reads).
+    v_void := catalog_sync.lock_registry()::text;
+    v_void := pg_catalog.set_config('lock_timeout', '1ms', true);
+    WITH contract AS MATERIALIZED (
+        SELECT catalog_sync.contract_holds('public.tenants_tenant'::pg_catalog.regclass, 'tenants_tenant') AS holds
+    )
+    SELECT t.schema_name::text, t.name::text, catalog_sync.safe_url(t.logo_url::text),
+           t.status IN ('active', 'trial'), aj.relid, ac.relid
+    INTO v_tenant_schema, v_company_name, v_logo_url, v_publishable, v_job_rel, v_category_rel
+    FROM contract CROSS JOIN ONLY public.tenants_tenant AS t
+    -- (joins, not subqueries: a join of at most one row each, by the
+    -- attached_table's unique key, and no subplan to set up)
+    LEFT JOIN catalog_sync.attached_table AS aj ON aj.tenant_id = t.id AND aj.source_table = 'ats_jobposting'
+    LEFT JOIN catalog_sync.attached_table AS ac ON ac.tenant_id = t.id AND ac.source_table = 'ats_jobcategory'
+    WHERE contract.holds AND t.id = p_tenant_id;
+    v_void := pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
+    IF v_publishable IS NOT TRUE THEN
+        RETURN;                         -- gone, or not public: nothing of it is read
+    END IF;
     -- The job table's name as it is now (regclass output, from the catalog
     -- caches, not from this function's snapshot, which is its caller's and
     -- may predate a rename; schema-qualified, since no tenant's schema is on
     -- the pinned path, and quoted as a search_path needs; a lost OID prints
     -- as its number, which names nothing here), and its schema when it is
     -- named ats_jobposting (schema_naming(), inlined).
-    v_job_name := p_job_rel::pg_catalog.regclass::pg_catalog.text;
+    v_job_name := v_job_rel::pg_catalog.regclass::pg_catalog.text;
     v_schema := catalog_sync.schema_naming(v_job_name, 'ats_jobposting');
     -- The lock below resolves the names on a path that ends with pg_temp: a
     -- table of this session's own pg_temp under one of them could take the
@@ -61,12 +104,19 @@ BEGIN
     -- (review, thirty-first session). Only this session can put one there,
     -- and it runs nothing else meanwhile: with none, the lock can only fall
     -- on the tenant's schema. (A session that never made a temporary table
-    -- has no pg_temp schema: pg_my_temp_schema() is 0.)
+    -- has no pg_temp schema: pg_my_temp_schema() is 0. The names are looked
+    -- up by an expression of their own, which a session without one never
+    -- sets up: PL/pgSQL sets up each expression it evaluates again in every
+    -- transaction, every function of it, evaluated or not.)
     IF p_filter = 'ids' AND coalesce(cardinality(p_keys), 0) <= 100
-       AND p_category_rel::pg_catalog.regclass::pg_catalog.text = v_schema || '.ats_jobcategory'
-       AND (pg_catalog.pg_my_temp_schema() = 0
-            OR (pg_catalog.to_regclass('pg_temp.ats_jobposting') IS NULL
-                AND pg_catalog.to_regclass('pg_temp.ats_jobcategory') IS NULL)) THEN
+       AND v_category_rel::pg_catalog.regclass::pg_catalog.text = v_schema || '.ats_jobcategory' THEN
+        v_by_name := pg_catalog.pg_my_temp_schema() = 0;
+        IF NOT v_by_name THEN
+            v_by_name := pg_catalog.to_regclass('pg_temp.ats_jobposting') IS NULL
+                         AND pg_catalog.to_regclass('pg_temp.ats_jobcategory') IS NULL;
+        END IF;
+    END IF;
+    IF v_by_name THEN
         -- Undone when the function returns (its SET clause).
         v_void := pg_catalog.set_config('search_path', 'pg_catalog, ' || v_schema || ', pg_temp', true);
         -- Locked by those names (lock_job_tables(): static SQL, where
@@ -75,8 +125,8 @@ BEGIN
         -- took its name, the lock is on that one: the names must still mean
         -- the registered OIDs (55P03 otherwise: retry).
         v_void := catalog_sync.lock_job_tables()::pg_catalog.text;
-        IF (pg_catalog.to_regclass('ats_jobposting') OPERATOR(pg_catalog.=) p_job_rel
-            AND pg_catalog.to_regclass('ats_jobcategory') OPERATOR(pg_catalog.=) p_category_rel) IS NOT TRUE THEN
+        IF (pg_catalog.to_regclass('ats_jobposting') OPERATOR(pg_catalog.=) v_job_rel
+            AND pg_catalog.to_regclass('ats_jobcategory') OPERATOR(pg_catalog.=) v_category_rel) IS NOT TRUE THEN
             RAISE EXCEPTION 'catalog_sync: a relation the sync reads was renamed while it waited for its lock'
                 USING ERRCODE = 'lock_not_available', HINT = 'Retry the statement.';
         END IF;
@@ -85,48 +135,42 @@ BEGIN
         -- own code, which the plan would then run. Fail closed instead of
         -- waiting (55P03).
         v_void := pg_catalog.set_config('lock_timeout', '1ms', true);
-        BEGIN
-            RETURN QUERY
-            WITH contract AS MATERIALIZED (
-                SELECT catalog_sync.contract_holds('ats_jobposting'::pg_catalog.regclass, 'ats_jobposting')
-                   AND catalog_sync.contract_holds('ats_jobcategory'::pg_catalog.regclass, 'ats_jobcategory') AS holds
-            )
-            SELECT j.id::bigint, j.uuid::pg_catalog.uuid, j.title::pg_catalog.text, j.slug::pg_catalog.text,
-                   j.reference_code::pg_catalog.text, j.category_id::bigint, j.job_type::pg_catalog.text,
-                   j.experience_level::pg_catalog.text, j.remote_policy::pg_catalog.text,
-                   j.location_city::pg_catalog.text, j.location_state::pg_catalog.text,
-                   j.location_country::pg_catalog.text, j.location_lat::double precision,
-                   j.location_lng::double precision, j.description::pg_catalog.text,
-                   j.responsibilities::pg_catalog.text, j.requirements::pg_catalog.text,
-                   j.benefits::pg_catalog.text, j.salary_min::numeric(12,2), j.salary_max::numeric(12,2),
-                   j.salary_currency::pg_catalog.text, j.salary_period::pg_catalog.text, j.show_salary::boolean,
-                   j.required_skills::pg_catalog.jsonb, j.preferred_skills::pg_catalog.jsonb,
-                   j.positions_count::integer, j.team::pg_catalog.text, j.is_featured::boolean,
-                   j.application_deadline::timestamp with time zone, j.published_at::timestamp with time zone,
-                   j.created_at::timestamp with time zone, j.meta_title::pg_catalog.text,
-                   j.meta_description::pg_catalog.text, j.status::pg_catalog.text,
-                   j.published_on_career_page::boolean, j.is_internal_only::boolean,
-                   c.name::pg_catalog.text, c.slug::pg_catalog.text,
-                   coalesce(p_masks[pg_catalog.array_position(p_keys, j.id::bigint)], 0)
-            FROM contract
-            CROSS JOIN ONLY ats_jobposting AS j
-            LEFT JOIN ONLY ats_jobcategory AS c ON c.id OPERATOR(pg_catalog.=) j.category_id
-            WHERE contract.holds AND j.id OPERATOR(pg_catalog.=) ANY (p_keys);
-        EXCEPTION WHEN syntax_error_or_access_rule_violation THEN
-            -- a lost column, named
-            PERFORM catalog_sync.explain_failed_read(ARRAY[p_job_rel, p_category_rel],
-                                                     '{ats_jobposting,ats_jobcategory}');
-            RAISE;
-        END;
+        RETURN QUERY
+        WITH contract AS MATERIALIZED (
+            SELECT catalog_sync.contract_holds('ats_jobposting'::pg_catalog.regclass, 'ats_jobposting')
+               AND catalog_sync.contract_holds('ats_jobcategory'::pg_catalog.regclass, 'ats_jobcategory') AS holds
+        )
+        SELECT j.id::bigint, j.uuid::pg_catalog.uuid, j.title::pg_catalog.text, j.slug::pg_catalog.text,
+               j.reference_code::pg_catalog.text, j.category_id::bigint, j.job_type::pg_catalog.text,
+               j.experience_level::pg_catalog.text, j.remote_policy::pg_catalog.text,
+               j.location_city::pg_catalog.text, j.location_state::pg_catalog.text,
+               j.location_country::pg_catalog.text, j.location_lat::double precision,
+               j.location_lng::double precision, j.description::pg_catalog.text,
+               j.responsibilities::pg_catalog.text, j.requirements::pg_catalog.text,
+               j.benefits::pg_catalog.text, j.salary_min::numeric(12,2), j.salary_max::numeric(12,2),
+               j.salary_currency::pg_catalog.text, j.salary_period::pg_catalog.text, j.show_salary::boolean,
+               j.required_skills::pg_catalog.jsonb, j.preferred_skills::pg_catalog.jsonb,
+               j.positions_count::integer, j.team::pg_catalog.text, j.is_featured::boolean,
+               j.application_deadline::timestamp with time zone, j.published_at::timestamp with time zone,
+               j.created_at::timestamp with time zone, j.meta_title::pg_catalog.text,
+               j.meta_description::pg_catalog.text, j.status::pg_catalog.text,
+               j.published_on_career_page::boolean, j.is_internal_only::boolean,
+               c.name::pg_catalog.text, c.slug::pg_catalog.text,
+               coalesce(p_masks[pg_catalog.array_position(p_keys, j.id::bigint)], 0),
+               v_tenant_schema, v_company_name, v_logo_url
+        FROM contract
+        CROSS JOIN ONLY ats_jobposting AS j
+        LEFT JOIN ONLY ats_jobcategory AS c ON c.id OPERATOR(pg_catalog.=) j.category_id
+        WHERE contract.holds AND j.id OPERATOR(pg_catalog.=) ANY (p_keys);
         v_void := pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
         RETURN;
     END IF;
 
-    PERFORM catalog_sync.lock_relations(ARRAY[p_job_rel, p_category_rel]);
+    PERFORM catalog_sync.lock_relations(ARRAY[v_job_rel, v_category_rel]);
     v_void := pg_catalog.set_config('lock_timeout', '1ms', true);   -- as above
     -- The names of the locked OIDs (after the lock: the names it fixed).
-    v_job_name := catalog_sync.relation_name(p_job_rel);
-    v_category_name := catalog_sync.relation_name(p_category_rel);
+    v_job_name := catalog_sync.relation_name(v_job_rel);
+    v_category_name := catalog_sync.relation_name(v_category_rel);
     v_where := CASE p_filter
         WHEN 'all' THEN 'TRUE'
         WHEN 'ids' THEN 'TRUE'
@@ -135,22 +179,31 @@ BEGIN
     IF v_where IS NULL THEN
         RAISE EXCEPTION 'catalog_sync: unknown filter %', p_filter;
     END IF;
-    PERFORM catalog_sync.assert_contracts(ARRAY[p_job_rel, p_category_rel], '{ats_jobposting,ats_jobcategory}');
+    PERFORM catalog_sync.assert_contracts(ARRAY[v_job_rel, v_category_rel], '{ats_jobposting,ats_jobcategory}');
     -- Constant arguments: folded once per session (see source_select_list()).
     v_columns := catalog_sync.source_select_list('catalog_sync.job_source', 'j',
-                     '{"category_name": "c.name::text", "category_slug": "c.slug::text", "html_mask": "coalesce(m.mask, 0)"}');
+                     '{"category_name": "c.name::text", "category_slug": "c.slug::text", "html_mask": "coalesce(m.mask, 0)",'
+                     ' "tenant_schema": "$3", "company_name": "$4", "company_logo_url": "$5"}');
     RETURN QUERY EXECUTE format('WITH %s SELECT %s FROM ONLY %s AS j %s LEFT JOIN ONLY %s AS c ON c.id = j.category_id '
                                 'WHERE (SELECT contract.holds FROM contract) AND (%s)',
-                                catalog_sync.folded_check(ARRAY[p_job_rel, p_category_rel],
+                                catalog_sync.folded_check(ARRAY[v_job_rel, v_category_rel],
                                                           '{ats_jobposting,ats_jobcategory}'),
                                 v_columns, v_job_name,
                                 CASE WHEN p_filter = 'ids'
                                      THEN 'JOIN ROWS FROM (unnest($1), unnest($2)) AS m (id, mask) ON m.id = j.id'
                                      ELSE 'CROSS JOIN (SELECT 0) AS m (mask)' END,
                                 v_category_name, v_where)
-        USING p_keys, p_masks;
+        USING p_keys, p_masks, v_tenant_schema, v_company_name, v_logo_url;
     v_void := pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
+EXCEPTION WHEN syntax_error_or_access_rule_violation THEN
+    -- a lost column of the registry or of a job table, named (see
+    -- explain_failed_read()); both raise nothing when their tables are whole
+    PERFORM catalog_sync.assert_registry();
+    IF v_job_rel IS NOT NULL THEN
+        PERFORM catalog_sync.explain_failed_read(ARRAY[v_job_rel, v_category_rel], '{ats_jobposting,ats_jobcategory}');
+    END IF;
+    RAISE;
 END
 $$;
-ALTER FUNCTION catalog_sync.job_sources(oid, oid, text, bigint[], integer[]) OWNER TO catalog_sync_owner;
-REVOKE ALL ON FUNCTION catalog_sync.job_sources(oid, oid, text, bigint[], integer[]) FROM PUBLIC;
+ALTER FUNCTION catalog_sync.job_sources(bigint, text, bigint[], integer[]) OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync.job_sources(bigint, text, bigint[], integer[]) FROM PUBLIC;

@@ -125,7 +125,7 @@ BEGIN
                          (n.*).team, (n.*).is_featured, (n.*).application_deadline, (n.*).published_at,
                          (n.*).created_at, (n.*).meta_title, (n.*).meta_description, (n.*).status,
                          (n.*).published_on_career_page, (n.*).is_internal_only,
-                         NULL, NULL, 0)::catalog_sync.job_source AS image
+                         NULL, NULL, 0, NULL, NULL, NULL)::catalog_sync.job_source AS image
               FROM new_rows n OFFSET 0) AS n
         FULL JOIN
              (SELECT (o.*).id, (o.*).uuid, (o.*).category_id, (o.*).description, (o.*).responsibilities,
@@ -139,7 +139,7 @@ BEGIN
                          (o.*).team, (o.*).is_featured, (o.*).application_deadline, (o.*).published_at,
                          (o.*).created_at, (o.*).meta_title, (o.*).meta_description, (o.*).status,
                          (o.*).published_on_career_page, (o.*).is_internal_only,
-                         NULL, NULL, 0)::catalog_sync.job_source AS image
+                         NULL, NULL, 0, NULL, NULL, NULL)::catalog_sync.job_source AS image
               FROM old_rows o OFFSET 0) AS o ON o.id = n.id
         WHERE n.id IS NULL OR o.id IS NULL OR pg_catalog.record_image_ne(n.image, o.image)
            OR n.description IS DISTINCT FROM o.description OR n.responsibilities IS DISTINCT FROM o.responsibilities

@@ -1,7 +1,8 @@
 -- What the projection reads of one job: the ats_jobposting columns it uses
--- (never a sensitive one) plus its category's name and slug. This type is the
--- single list of projection inputs: job_sources() selects exactly these
--- columns, and an UPDATE that changes none of them cannot change the catalog.
+-- (never a sensitive one) plus its category's name and slug and its tenant's
+-- registry columns. This type is the single list of projection inputs:
+-- job_sources() selects exactly these columns, and an UPDATE that changes
+-- none of the job's own cannot change the catalog.
 CREATE TYPE catalog_sync.job_source AS (
     id                       bigint,
     uuid                     uuid,
@@ -41,6 +42,9 @@ CREATE TYPE catalog_sync.job_source AS (
     is_internal_only         boolean,
     category_name            text,      -- from ats_jobcategory
     category_slug            text,      -- from ats_jobcategory
-    html_mask                integer    -- derived: the HTML columns a trigger saw change (project_jobs)
+    html_mask                integer,   -- derived: the HTML columns a trigger saw change (project_jobs)
+    tenant_schema            text,      -- from the registry (public.tenants_tenant): schema_name,
+    company_name             text,      -- name,
+    company_logo_url         text       -- safe_url(logo_url)
 );
 ALTER TYPE catalog_sync.job_source OWNER TO catalog_sync_owner;
