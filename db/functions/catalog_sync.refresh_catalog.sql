@@ -19,6 +19,7 @@ CREATE OR REPLACE FUNCTION catalog_sync.refresh_catalog(
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 SET row_security = off
+SET plan_cache_mode = force_generic_plan   -- for the apply functions (see define_apply())
 AS $$
 BEGIN
     removed := 0; inserted := 0; updated := 0;

@@ -19,6 +19,7 @@ CREATE OR REPLACE FUNCTION catalog_sync.sync_providers(
 )
 RETURNS void
 LANGUAGE plpgsql
+SET plan_cache_mode = force_generic_plan   -- for the apply functions (see define_apply())
 AS $$
 DECLARE
     v_parents record;
