@@ -446,7 +446,7 @@ def job_image_inputs(conn: psycopg.Connection, body: str) -> tuple[list[str], li
     attributes = [r[0] for r in conn.execute(
         "SELECT attname FROM pg_attribute WHERE attrelid = 'catalog_sync.job_source'::regclass "
         "AND attnum > 0 AND NOT attisdropped ORDER BY attnum").fetchall()]
-    rows = re.findall(r"ROW\((.*?)\)::catalog_sync\.job_source AS image", body, re.S)
+    rows = re.findall(r"ROW\((\([no]\.\*\)\.id,.*?)\)::catalog_sync\.job_source AS image", body, re.S)
     assert len(rows) == 2, "one image a side"
     for side, table in (("n", "new_rows"), ("o", "old_rows")):
         # each side's subquery: the columns the filter and the arrays read beside the image, as

@@ -28,11 +28,10 @@ DECLARE
     v_path       text;
     v_void       text;           -- what a call made for its effect returns
     v_ids        bigint[];
-    v_masks      integer[];
     v_uuids      uuid[];
     v_left       uuid[];         -- the rows' old uuids (DELETE, UPDATE)
     v_categories bigint[];
-    v_old_categories bigint[];   -- UPDATE
+    v_changes    catalog_sync.row_change[];   -- UPDATE: the changed rows
 BEGIN
     -- The trigger's binding and the tenant (a tenant deleted from the registry
     -- publishes nothing and its writes go on, whatever its tables became), and
@@ -68,9 +67,10 @@ BEGIN
     END IF;
 
     -- The transition tables, read into arrays, one element per changed row
-    -- (sync_changes() groups them: its plans are the session's, these
-    -- are the trigger's). The comments stay outside the statements: their
-    -- text is kept in every compiled copy. A column of a transition table
+    -- (an UPDATE: one array of catalog_sync.row_change, each changed row's
+    -- id, mask, uuids and categories; sync_changes() groups them: its plans
+    -- are the session's, these are the trigger's). The comments stay
+    -- outside the statements: their text is kept in every compiled copy. A column of a transition table
     -- is written (n.*).title, not n.title: the same Var once parsed, but
     -- PL/pgSQL's compiler keeps a list of two strings for every qualified
     -- name it meets (about 20 kB for the UPDATE's hundred), and with them the
@@ -105,15 +105,13 @@ BEGIN
         -- old row's HTML is comparable). Static SQL: planned once per
         -- trigger, and a FULL JOIN is always a hash or merge join, linear at
         -- any size.
-        SELECT array_agg(coalesce(n.id, o.id)),
-               array_agg(CASE WHEN n.uuid IS DISTINCT FROM o.uuid THEN 15 ELSE
+        v_changes := ARRAY(SELECT ROW(coalesce(n.id, o.id),
+               CASE WHEN n.uuid IS DISTINCT FROM o.uuid THEN 15 ELSE
                    (CASE WHEN n.description IS DISTINCT FROM o.description THEN 1 ELSE 0 END
                     | CASE WHEN n.responsibilities IS DISTINCT FROM o.responsibilities THEN 2 ELSE 0 END
                     | CASE WHEN n.requirements IS DISTINCT FROM o.requirements THEN 4 ELSE 0 END
-                    | CASE WHEN n.benefits IS DISTINCT FROM o.benefits THEN 8 ELSE 0 END) END),
-               array_agg(n.uuid), array_agg(o.uuid),
-               array_agg(n.category_id), array_agg(o.category_id)
-        INTO v_ids, v_masks, v_uuids, v_left, v_categories, v_old_categories
+                    | CASE WHEN n.benefits IS DISTINCT FROM o.benefits THEN 8 ELSE 0 END) END,
+               n.uuid, o.uuid, n.category_id, o.category_id)::catalog_sync.row_change
         FROM (SELECT (n.*).id, (n.*).uuid, (n.*).category_id, (n.*).description, (n.*).responsibilities,
                      (n.*).requirements, (n.*).benefits,
                      ROW((n.*).id, (n.*).uuid, (n.*).title, (n.*).slug, (n.*).reference_code, (n.*).category_id,
@@ -143,7 +141,7 @@ BEGIN
               FROM old_rows o OFFSET 0) AS o ON o.id = n.id
         WHERE n.id IS NULL OR o.id IS NULL OR pg_catalog.record_image_ne(n.image, o.image)
            OR n.description IS DISTINCT FROM o.description OR n.responsibilities IS DISTINCT FROM o.responsibilities
-           OR n.requirements IS DISTINCT FROM o.requirements OR n.benefits IS DISTINCT FROM o.benefits;
+           OR n.requirements IS DISTINCT FROM o.requirements OR n.benefits IS DISTINCT FROM o.benefits);
     ELSIF TG_OP = 'INSERT' THEN
         SELECT array_agg((n.*).id), array_agg((n.*).uuid), array_agg((n.*).category_id)
         INTO v_ids, v_uuids, v_categories
@@ -153,8 +151,8 @@ BEGIN
         INTO v_ids, v_left, v_categories
         FROM old_rows o;
     END IF;
-    v_void := catalog_sync.sync_changes(v_entry.tenant_id, TG_RELID, 'ats_jobposting', TG_OP, v_ids, v_masks,
-                                        v_uuids, v_left, v_categories, v_old_categories, NULL, NULL)::text;
+    v_void := catalog_sync.sync_changes(v_entry.tenant_id, TG_RELID, 'ats_jobposting', TG_OP, v_ids, NULL,
+                                        v_uuids, v_left, v_categories, NULL, NULL, NULL, v_changes)::text;
     RETURN NULL;
 END
 $$;

@@ -5,7 +5,11 @@
 -- the HTML columns that changed), p_uuids (the rows' new uuids: INSERT,
 -- UPDATE), p_left (their old uuids: DELETE, UPDATE), p_parents and p_parents2
 -- (the parents the projection reads: new ones; old ones on DELETE) and
--- p_old_parents, p_old_parents2 (old ones, UPDATE). Groups them, locks the
+-- p_old_parents, p_old_parents2 (old ones, UPDATE). A job UPDATE passes
+-- its rows as p_changes instead (catalog_sync.row_change, one element per
+-- changed row), unpacked below into p_ids, p_masks, p_uuids, p_left,
+-- p_parents and p_old_parents unless a single-row UPDATE takes its shorter
+-- path. Groups them, locks the
 -- parents, then one set-based statement per catalog brings the catalog rows
 -- of those keys in line with the projection (a large UPDATE: one per batch,
 -- apply_in_batches()). TRUNCATE: every catalog row of
@@ -37,6 +41,7 @@ DROP FUNCTION IF EXISTS catalog_sync.sync_job_changes(bigint, oid, text, bigint[
 DROP FUNCTION IF EXISTS catalog_sync.sync_job_changes(bigint, oid, text, bigint[], integer[], uuid[], uuid[], bigint[],
                                                       bigint[]);
 DROP FUNCTION IF EXISTS catalog_sync.job_trigger_checked(oid, oid);
+DROP FUNCTION IF EXISTS catalog_sync.sync_changes(bigint, oid, name, text, bigint[], integer[], uuid[], uuid[], bigint[], bigint[], bigint[], bigint[]);
 CREATE OR REPLACE FUNCTION catalog_sync.sync_changes(
     p_tenant_id     bigint,
     p_relid         oid,
@@ -49,7 +54,8 @@ CREATE OR REPLACE FUNCTION catalog_sync.sync_changes(
     p_parents       bigint[],
     p_old_parents   bigint[],
     p_parents2      bigint[],
-    p_old_parents2  bigint[]
+    p_old_parents2  bigint[],
+    p_changes       catalog_sync.row_change[] DEFAULT NULL
 )
 RETURNS void
 LANGUAGE plpgsql VOLATILE
@@ -64,15 +70,27 @@ DECLARE
     v_batch            integer;      -- rows per apply, where a large UPDATE is applied in batches
     v_void             text;         -- what a call made for its effect returns (below)
 BEGIN
-    IF p_op = 'UPDATE' AND pg_catalog.cardinality(p_ids) = 1 AND p_left[1] = p_uuids[1]
-       AND p_source_table = 'ats_jobposting' THEN
-        -- One job updated, its uuid kept (a single-row UPDATE): what the
-        -- general path below would do with it, in fewer steps (each plain
-        -- expression of a PL/pgSQL function is set up again in every
-        -- transaction: docs/benchmarks.md, Diagnosis, thirty-second session).
-        v_void := catalog_sync.lock_for_read(p_tenant_id, 'job_category', ARRAY[p_parents[1], p_old_parents[1]])::text;
-        v_void := catalog_sync.apply_jobs(p_tenant_id, 'ids', p_ids, p_masks, true, p_uuids, NULL, false)::text;
-        RETURN;
+    IF p_changes IS NOT NULL THEN
+        -- A job UPDATE (on_job_change()): its changed rows as one array.
+        IF pg_catalog.cardinality(p_changes) = 1 AND (p_changes[1]).new_key = (p_changes[1]).old_key THEN
+            -- One job updated, its uuid kept (a single-row UPDATE): what the
+            -- general path below would do with it, in fewer steps (each plain
+            -- expression of a PL/pgSQL function is set up again in every
+            -- transaction: docs/benchmarks.md, Diagnosis, thirty-second session).
+            v_void := catalog_sync.lock_for_read(p_tenant_id, 'job_category',
+                                                 ARRAY[(p_changes[1]).parent, (p_changes[1]).old_parent])::text;
+            v_void := catalog_sync.apply_jobs(p_tenant_id, 'ids', ARRAY[(p_changes[1]).id], ARRAY[(p_changes[1]).mask],
+                                              true, ARRAY[(p_changes[1]).new_key], NULL, false)::text;
+            RETURN;
+        ELSIF pg_catalog.cardinality(p_changes) = 0 THEN
+            RETURN;                     -- nothing the catalog shows has changed
+        END IF;
+        -- Several rows (or one whose uuid changed): the arrays of the general
+        -- path, aligned (one pass).
+        SELECT pg_catalog.array_agg(c.id), pg_catalog.array_agg(c.mask), pg_catalog.array_agg(c.new_key),
+               pg_catalog.array_agg(c.old_key), pg_catalog.array_agg(c.parent), pg_catalog.array_agg(c.old_parent)
+        INTO p_ids, p_masks, p_uuids, p_left, p_parents, p_old_parents
+        FROM pg_catalog.unnest(p_changes) AS c;
     END IF;
     IF p_op = 'TRUNCATE' THEN
         v_void := catalog_sync.lock_for_read(p_tenant_id, NULL, NULL)::text;
@@ -191,8 +209,8 @@ BEGIN
 END
 $$;
 ALTER FUNCTION catalog_sync.sync_changes(bigint, oid, name, text, bigint[], integer[], uuid[], uuid[],
-                                         bigint[], bigint[], bigint[], bigint[])
+                                         bigint[], bigint[], bigint[], bigint[], catalog_sync.row_change[])
     OWNER TO catalog_sync_owner;
 REVOKE ALL ON FUNCTION catalog_sync.sync_changes(bigint, oid, name, text, bigint[], integer[], uuid[], uuid[],
-                                                 bigint[], bigint[], bigint[], bigint[])
+                                                 bigint[], bigint[], bigint[], bigint[], catalog_sync.row_change[])
     FROM PUBLIC;
