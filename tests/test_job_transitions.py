@@ -451,8 +451,8 @@ def job_image_inputs(conn: psycopg.Connection, body: str) -> tuple[list[str], li
     for side, table in (("n", "new_rows"), ("o", "old_rows")):
         # each side's subquery: the columns the filter and the arrays read beside the image, as
         # they are, from its own transition table
-        beside = r",\s*".join(re.escape(f"({side}.*).{c}") for c in ("id", "uuid", "category_id", "description",
-                                                                   "responsibilities", "requirements", "benefits"))
+        beside = r",\s*".join(re.escape(f"({side}.*).{c}") for c in ("id", "uuid", "description", "responsibilities",
+                                                                   "requirements", "benefits", "category_id"))
         subquery = re.search(rf"\(SELECT {beside},\s*ROW\(.*?\)::catalog_sync\.job_source AS image\s*"
                              rf"FROM {table} {side} OFFSET 0\) AS {side}\b", body, re.S)
         assert subquery, f"the subquery of {table}"
