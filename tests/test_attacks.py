@@ -760,7 +760,8 @@ def test_reindex_wait_on_the_registry_fails_closed(arena: Arena, entry: str) -> 
     registry's primary key (REINDEX), the planner waits for it, and meanwhile the application adds
     statistics over its own code: they ran as catalog_sync_owner (and rewrote another tenant's
     catalog row) from every job and marketplace write, backfill, verify and status. The registry is
-    now read only through registry_row() / registry_rows(), which refuse to wait."""
+    now read only through registry_row() / registry_rows() and, on the job path, job_sources(), which
+    refuse to wait."""
     with psycopg.connect(arena.db.dsn(user=seed.APP_ROLE), autocommit=True) as app:
         app.execute(evil_sql("public", seed.APP_ROLE))    # the application role's code, in public
     run = _registry_entry(arena, entry)
@@ -2238,7 +2239,7 @@ def test_a_tenant_cannot_blind_verify_for_every_tenant(arena: Arena, capsys: pyt
 
 # --------------------------------------------- the contract check folded into cached plans
 # (catalog_sync.contract_holds()). A single-row job write reads through plans cached for the session: job_sources()'s
-# static read (job and category tables) and registry_row()'s query (the registry).
+# registry query (the registry) and its static read (job and category tables).
 # Their contract checks run while those plans are made, and a change to a table
 # invalidates the plans that read it. These tests prove the three properties the
 # design rests on:

@@ -302,10 +302,39 @@ def sources_with_plans(app: psycopg.Connection,
 
 def log_plans(conn: psycopg.Connection) -> None:
     """Until the end of the transaction, every statement's plan, nested ones included, as a notice; under the
-    sync's pinned search_path."""
+    sync's pinned search_path and plan_cache_mode."""
     for setting, value in (("auto_explain.log_min_duration", "0"), ("auto_explain.log_nested_statements", "on"),
-                           ("auto_explain.log_level", "notice"), ("search_path", "pg_catalog, pg_temp")):
+                           ("auto_explain.log_level", "notice"), ("search_path", "pg_catalog, pg_temp"),
+                           ("plan_cache_mode", "force_generic_plan")):   # as every caller of the applies sets it
         conn.execute("SELECT pg_catalog.set_config(%s, %s, true)", (setting, value))
+
+
+def test_every_apply_runs_under_generic_plans(conn: psycopg.Connection) -> None:
+    """The generated apply functions set no plan_cache_mode of their own (a SET clause cost every single-row
+    write about 9,000 instructions): every function that calls one, directly or through helpers that set
+    nothing, must pin force_generic_plan, or its plans are made again for every statement (define_apply())."""
+    functions = {name: (source, config or []) for name, source, config in conn.execute(
+        "SELECT p.proname, p.prosrc, p.proconfig FROM pg_proc AS p "
+        "WHERE p.pronamespace = 'catalog_sync'::regnamespace AND p.proname <> 'define_apply'").fetchall()}
+
+    def callers(callee: str) -> set[str]:
+        return {name for name, (source, _) in functions.items()
+                if name != callee and f"catalog_sync.{callee}(" in source}
+
+    def pinned(name: str, seen: frozenset[str]) -> bool:
+        if "plan_cache_mode=force_generic_plan" in functions[name][1]:
+            return True
+        above = callers(name) - seen
+        assert above, f"{name} calls an apply function without plan_cache_mode = force_generic_plan"
+        return all(pinned(caller, seen | {name}) for caller in above)
+
+    applies = {"apply_jobs", "apply_services", "apply_providers"}
+    assert applies <= set(functions)
+    for apply in applies:
+        assert "plan_cache_mode=force_generic_plan" not in functions[apply][1], apply
+        direct = callers(apply) - applies
+        assert direct, apply
+        assert all(pinned(caller, frozenset({apply})) for caller in direct)
 
 
 def test_the_trigger_apply_is_one_merge_that_hashes_the_candidates(app: psycopg.Connection,
