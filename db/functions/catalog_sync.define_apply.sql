@@ -199,8 +199,8 @@ BEGIN
     -- ARRAY() subquery, not array_agg(): an aggregate's node, set up again
     -- at each execution, cost about 50,000 instructions more a write
     -- (docs/benchmarks.md, Diagnosis, thirty-sixth session).
-    v_one := format($stmt$        v_rows := ARRAY(SELECT p FROM catalog_sync.%2$I(p_tenant_id, p_filter, p_keys, p_masks,
-                                                         p_reuse) AS p);
+    v_one := format($stmt$        v_rows := ARRAY(SELECT p
+                        FROM catalog_sync.%2$I(p_tenant_id, p_filter, p_keys, p_masks, p_reuse) AS p);
         IF pg_catalog.cardinality(v_rows) = 0 THEN
             DELETE FROM %1$s AS cat WHERE cat.tenant_id = p_tenant_id AND cat.%3$I = ANY (p_delete_keys);
             RETURN;

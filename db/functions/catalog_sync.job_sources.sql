@@ -186,7 +186,8 @@ BEGIN
     PERFORM catalog_sync.assert_contracts(ARRAY[v_job_rel, v_category_rel], '{ats_jobposting,ats_jobcategory}');
     -- Constant arguments: folded once per session (see source_select_list()).
     v_columns := catalog_sync.source_select_list('catalog_sync.job_source', 'j',
-                     '{"category_name": "c.name::text", "category_slug": "c.slug::text", "html_mask": "coalesce(m.mask, 0)",'
+                     '{"category_name": "c.name::text", "category_slug": "c.slug::text",'
+                     ' "html_mask": "coalesce(m.mask, 0)",'
                      ' "tenant_schema": "$3", "company_name": "$4", "company_logo_url": "$5"}');
     RETURN QUERY EXECUTE format('WITH %s SELECT %s FROM ONLY %s AS j %s LEFT JOIN ONLY %s AS c ON c.id = j.category_id '
                                 'WHERE (SELECT contract.holds FROM contract) AND (%s)',

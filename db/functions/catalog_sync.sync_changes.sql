@@ -9,11 +9,10 @@
 -- its rows as p_changes instead (catalog_sync.row_change, one element per
 -- changed row), unpacked below into p_ids, p_masks, p_uuids, p_left,
 -- p_parents and p_old_parents unless a single-row UPDATE takes its shorter
--- path. Groups them, locks the
--- parents, then one set-based statement per catalog brings the catalog rows
--- of those keys in line with the projection (a large UPDATE: one per batch,
--- apply_in_batches()). TRUNCATE: every catalog row of
--- the tenant the table feeds goes.
+-- path. Groups them, locks the parents, then one set-based statement per
+-- catalog brings the catalog rows of those keys in line with the projection
+-- (a large UPDATE: one per batch, apply_in_batches()). TRUNCATE: every
+-- catalog row of the tenant the table feeds goes.
 --
 --   p_source_table            parents (lock kind)            parents2 (lock kind)
 --   ats_jobposting            category (job_category)        -
@@ -41,7 +40,9 @@ DROP FUNCTION IF EXISTS catalog_sync.sync_job_changes(bigint, oid, text, bigint[
 DROP FUNCTION IF EXISTS catalog_sync.sync_job_changes(bigint, oid, text, bigint[], integer[], uuid[], uuid[], bigint[],
                                                       bigint[]);
 DROP FUNCTION IF EXISTS catalog_sync.job_trigger_checked(oid, oid);
-DROP FUNCTION IF EXISTS catalog_sync.sync_changes(bigint, oid, name, text, bigint[], integer[], uuid[], uuid[], bigint[], bigint[], bigint[], bigint[]);
+-- (its form before the thirty-sixth session, without p_changes)
+DROP FUNCTION IF EXISTS catalog_sync.sync_changes(bigint, oid, name, text, bigint[], integer[], uuid[], uuid[],
+                                                  bigint[], bigint[], bigint[], bigint[]);
 CREATE OR REPLACE FUNCTION catalog_sync.sync_changes(
     p_tenant_id     bigint,
     p_relid         oid,
