@@ -87,10 +87,14 @@ BEGIN
             RETURN;                     -- nothing the catalog shows has changed
         END IF;
         -- Several rows (or one whose uuid changed): the arrays of the general
-        -- path, aligned (one pass).
+        -- path, aligned, and the keys the UPDATE branch below would read from
+        -- them (see there), in the same pass.
         SELECT pg_catalog.array_agg(c.id), pg_catalog.array_agg(c.mask), pg_catalog.array_agg(c.new_key),
-               pg_catalog.array_agg(c.old_key), pg_catalog.array_agg(c.parent), pg_catalog.array_agg(c.old_parent)
-        INTO p_ids, p_masks, p_uuids, p_left, p_parents, p_old_parents
+               pg_catalog.array_agg(c.old_key), pg_catalog.array_agg(c.parent), pg_catalog.array_agg(c.old_parent),
+               pg_catalog.array_agg(c.new_key) FILTER (WHERE c.new_key IS NOT NULL),
+               pg_catalog.array_agg(c.old_key) FILTER (WHERE c.old_key IS DISTINCT FROM c.new_key
+                                                       AND c.old_key IS NOT NULL)
+        INTO p_ids, p_masks, p_uuids, p_left, p_parents, p_old_parents, v_new_keys, v_left_keys
         FROM pg_catalog.unnest(p_changes) AS c;
     END IF;
     IF p_op = 'TRUNCATE' THEN
@@ -117,12 +121,15 @@ BEGIN
     ELSIF p_op = 'UPDATE' THEN
         -- Every key the catalog may hold for these rows, in one pass (a
         -- duplicate costs nothing downstream, a sort of 200,000 keys does):
-        -- the new uuids, and the old ones that left their rows.
-        SELECT pg_catalog.array_agg(k.new_uuid) FILTER (WHERE k.new_uuid IS NOT NULL),
-               pg_catalog.array_agg(k.old_uuid) FILTER (WHERE k.old_uuid IS DISTINCT FROM k.new_uuid
-                                                        AND k.old_uuid IS NOT NULL)
-        INTO v_new_keys, v_left_keys
-        FROM ROWS FROM (pg_catalog.unnest(p_uuids), pg_catalog.unnest(p_left)) AS k (new_uuid, old_uuid);
+        -- the new uuids, and the old ones that left their rows. (A job
+        -- UPDATE's were read with its p_changes above.)
+        IF p_changes IS NULL THEN
+            SELECT pg_catalog.array_agg(k.new_uuid) FILTER (WHERE k.new_uuid IS NOT NULL),
+                   pg_catalog.array_agg(k.old_uuid) FILTER (WHERE k.old_uuid IS DISTINCT FROM k.new_uuid
+                                                            AND k.old_uuid IS NOT NULL)
+            INTO v_new_keys, v_left_keys
+            FROM ROWS FROM (pg_catalog.unnest(p_uuids), pg_catalog.unnest(p_left)) AS k (new_uuid, old_uuid);
+        END IF;
         -- More changed rows than the apply's hash of candidate keys holds in
         -- hash_mem (about 128 bytes a key, with room to spare), and no uuid
         -- left its row: applied in batches of that size
