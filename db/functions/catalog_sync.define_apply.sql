@@ -69,7 +69,7 @@ DECLARE
     v_sall    text;
     v_vset    text;             -- the same lists, of the single-row form's v_row
     v_vall    text;
-    v_image   text;             -- the single-row form's would-be row, every column of the catalog
+    v_image   text;             -- the single-row form's catalog row as the projection shows it
     v_one     text;
     v_statement text;
     v_merge   text;
@@ -92,11 +92,13 @@ BEGIN
     FROM unnest(v_set) AS c;
     SELECT string_agg(format('s.%I', c), ', '), string_agg(format('v_row.%I', c), ', ') INTO v_sall, v_vall
     FROM unnest(v_cols) AS c;
-    -- Every column of the catalog in order: the synced ones from v_row, the
-    -- others (the public side's counters, synced_at, generated ones) from the
-    -- catalog row itself, so that they never differ.
-    SELECT string_agg(CASE WHEN a.attname::text = ANY (v_set) THEN format('v_row.%I', a.attname)
-                           ELSE format('cat.%I', a.attname) END, ', ' ORDER BY a.attnum)
+    -- The catalog row as a projected row shows it, every column in order: the
+    -- synced ones from the catalog row, the others (the public side's
+    -- counters, synced_at, generated ones) NULL, as every projection returns
+    -- them.
+    SELECT string_agg(CASE WHEN a.attname::text = ANY (v_cols) THEN format('cat.%I', a.attname)
+                           ELSE format('NULL::%s', format_type(a.atttypid, a.atttypmod)) END,
+                      ', ' ORDER BY a.attnum)
     INTO v_image
     FROM pg_attribute AS a
     WHERE a.attrelid = p_catalog AND a.attnum > 0 AND NOT a.attisdropped;
@@ -187,11 +189,15 @@ BEGIN
     -- them all. A source INSERT keeps the MERGE: in this form its row went to
     -- an upsert's speculative insertion, which was slower from a client than
     -- the MERGE's insert, for fewer instructions. "Differs" is one comparison
-    -- of the catalog row with the row it would become (v_image) by their
-    -- binary images (*<>, record_image_ne()), not forty comparisons of
-    -- columns, each an operator the executor looks up and checks EXECUTE on
-    -- at every execution (-0.06 M instructions of a single-row UPDATE:
-    -- docs/benchmarks.md, Diagnosis, thirty-second session). Images differ
+    -- of the catalog row as a projected row shows it (v_image) with the
+    -- projected row by their binary images (*<>, record_image_ne()), not
+    -- forty comparisons of columns, each an operator the executor looks up
+    -- and checks EXECUTE on at every execution (-0.06 M instructions of a
+    -- single-row UPDATE: docs/benchmarks.md, Diagnosis, thirty-second
+    -- session). The image is built from the catalog row's columns, and the
+    -- projected row is one parameter, v_row: built from v_row's fields, it
+    -- took one parameter per column (about 9,000 instructions more a write,
+    -- thirty-seventh session). Images differ
     -- wherever compared_columns() finds a difference (a value, or the same
     -- value shown otherwise) and are equal only where the values are the
     -- same bytes, so nothing the catalog shows is missed, and an equal row
@@ -213,7 +219,7 @@ BEGIN
             END IF;
             UPDATE %1$s AS cat SET (%4$s, synced_at) = (%5$s, now())
             WHERE cat.tenant_id = p_tenant_id AND cat.%3$I = v_row.%3$I
-              AND cat OPERATOR(pg_catalog.*<>) ROW(%6$s)::%1$s;
+              AND ROW(%6$s)::%1$s OPERATOR(pg_catalog.*<>) v_row;
             IF NOT FOUND THEN
                 INSERT INTO %1$s AS cat (%7$s, synced_at)
                 SELECT %8$s, now()
