@@ -8,16 +8,23 @@
 -- Hot path, only ever called inside a SECURITY DEFINER sync function (EXECUTE is
 -- the owner's alone), so it runs under the caller's pinned search_path and sets
 -- none itself: a SET clause costs a GUC save/restore on every call.
--- p_check_contract: false when the caller checks the table's contract itself,
--- after this returns and before it reads anything of it (on_job_change(),
--- through job_trigger_entry(): in a
--- plan of its own, which PL/pgSQL caches per trigger, so per table: a session
--- that writes for many tenants in turns does not plan it again, as it does
--- trigger_table_holds()'s, shared by every table of its kind).
+-- p_table_schema, p_table_name (the trigger's TG_TABLE_SCHEMA and
+-- TG_TABLE_NAME: p_relid's names now): given by a caller that checks the
+-- table's contract itself, after this returns and before it reads anything of
+-- it (on_job_change(): in a plan of its own, which PL/pgSQL caches per
+-- trigger, so per table: a session that writes for many tenants in turns does
+-- not plan it again, as it does trigger_table_holds()'s, shared by every
+-- table of its kind). That plan names the table by its contract name, so
+-- guard() then puts the table's schema on the search_path
+-- (pg_catalog, <schema>, pg_temp) for the caller's next statement, which pins
+-- the path again as it runs, when the table carries that name there (the
+-- caller tests the same condition); else it leaves the path as it was. Not
+-- given (NULL): guard() checks the table itself.
 -- (Older forms, which a development database may hold, are dropped: with both,
 -- a call could still find one.)
 DROP FUNCTION IF EXISTS catalog_sync.guard(oid, integer, text, name, text, text);
 DROP FUNCTION IF EXISTS catalog_sync.guard(oid, integer, text, name, text, text, oid);
+DROP FUNCTION IF EXISTS catalog_sync.guard(oid, integer, text, name, text, text, boolean);
 CREATE OR REPLACE FUNCTION catalog_sync.guard(
     p_relid        oid,
     p_nargs        integer,
@@ -25,10 +32,11 @@ CREATE OR REPLACE FUNCTION catalog_sync.guard(
     p_source_table name,
     p_level        text,
     p_when         text,
-    p_check_contract boolean
+    p_table_schema name DEFAULT NULL,
+    p_table_name   name DEFAULT NULL
 )
 RETURNS bigint
-LANGUAGE plpgsql STABLE
+LANGUAGE plpgsql VOLATILE   -- it may change the search_path
 AS $$
 DECLARE
     v_tenant_id bigint;
@@ -75,17 +83,24 @@ BEGIN
     -- LOCK needed before the check, and no name to re-resolve (by OID).
     -- The check folded into a plan cached for the session
     -- (trigger_table_holds()) when the table carries its contract name, else
-    -- explicitly. (Two IFs: a caller that checks the table itself never sets
-    -- up the inner expression, which PL/pgSQL would otherwise do in every
-    -- transaction.)
-    IF p_check_contract IS NOT FALSE THEN
+    -- explicitly. (Nested IFs: a caller that checks the table itself never
+    -- sets up the inner expression, which PL/pgSQL would otherwise do in
+    -- every transaction.)
+    IF p_table_name IS NULL THEN
         IF NOT catalog_sync.trigger_table_holds(p_relid, p_source_table)
            AND NOT catalog_sync.contract_matches(ARRAY[p_relid], ARRAY[p_source_table]) THEN
             PERFORM catalog_sync.assert_contract(p_relid, p_source_table);   -- raises, naming the problems
         END IF;
+    ELSIF p_table_name = p_source_table AND p_table_schema <> '$user' THEN
+        -- The schema as the search_path names it (quoted as regclass quotes
+        -- it); never "$user", which the path reads as the user's name. From
+        -- the trigger's names: regclass output and schema_naming() cost
+        -- 40,000 instructions a write.
+        v_void := pg_catalog.set_config('search_path',
+                                        'pg_catalog, ' || pg_catalog.quote_ident(p_table_schema) || ', pg_temp', true);
     END IF;
     RETURN v_tenant_id;
 END
 $$;
-ALTER FUNCTION catalog_sync.guard(oid, integer, text, name, text, text, boolean) OWNER TO catalog_sync_owner;
-REVOKE ALL ON FUNCTION catalog_sync.guard(oid, integer, text, name, text, text, boolean) FROM PUBLIC;
+ALTER FUNCTION catalog_sync.guard(oid, integer, text, name, text, text, name, name) OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync.guard(oid, integer, text, name, text, text, name, name) FROM PUBLIC;

@@ -25,7 +25,7 @@ BEGIN
     IF v_table IS DISTINCT FROM 'services_skill' THEN
         v_table := 'services_servicecategory';
     END IF;
-    v_tenant_id := catalog_sync.guard(TG_RELID, TG_NARGS, TG_ARGV[0], v_table, TG_LEVEL, TG_WHEN, true);
+    v_tenant_id := catalog_sync.guard(TG_RELID, TG_NARGS, TG_ARGV[0], v_table, TG_LEVEL, TG_WHEN);
     IF v_tenant_id IS NULL THEN
         RETURN NULL;
     END IF;

@@ -27,7 +27,7 @@ DECLARE
     v_categories bigint[];
     v_old_categories bigint[];   -- UPDATE
 BEGIN
-    v_tenant_id := catalog_sync.guard(TG_RELID, TG_NARGS, TG_ARGV[0], 'services_service', TG_LEVEL, TG_WHEN, true);
+    v_tenant_id := catalog_sync.guard(TG_RELID, TG_NARGS, TG_ARGV[0], 'services_service', TG_LEVEL, TG_WHEN);
     IF v_tenant_id IS NULL THEN
         RETURN NULL;
     END IF;
