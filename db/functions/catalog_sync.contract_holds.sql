@@ -4,7 +4,9 @@
 -- the snapshot of the query being planned, which may predate a wait for it).
 --
 -- Declared IMMUTABLE on purpose (it reads pg_catalog), and called with literal
--- arguments only, from a MATERIALIZED CTE that the reading query selects from:
+-- arguments only: by the job trigger for its own table in a plain expression,
+-- which reads nothing else (on_job_change()), and otherwise from a
+-- MATERIALIZED CTE that the reading query selects from:
 --     WITH contract AS MATERIALIZED (SELECT catalog_sync.contract_holds('ats_jobposting'::pg_catalog.regclass,
 --                                                                      'ats_jobposting') AS holds)
 --     SELECT ... FROM contract CROSS JOIN ONLY ats_jobposting AS j ... WHERE contract.holds

@@ -6,8 +6,9 @@
 -- caller then does nothing) for a table of a tenant deleted from the registry or
 -- detached (e.g. by protect after one of its tables was dropped).
 -- Hot path, only ever called inside a SECURITY DEFINER sync function (EXECUTE is
--- the owner's alone), so it runs under the caller's pinned search_path and sets
--- none itself: a SET clause costs a GUC save/restore on every call.
+-- the owner's alone), so it runs under the caller's pinned search_path and has
+-- no SET clause (a GUC save/restore on every call); it changes the path only
+-- as said below, for the job trigger.
 -- p_table_schema, p_table_name (the trigger's TG_TABLE_SCHEMA and
 -- TG_TABLE_NAME: p_relid's names now): given by a caller that checks the
 -- table's contract itself, after this returns and before it reads anything of
@@ -16,10 +17,12 @@
 -- not plan it again, as it does trigger_table_holds()'s, shared by every
 -- table of its kind). That plan names the table by its contract name, so
 -- guard() then puts the table's schema on the search_path
--- (pg_catalog, <schema>, pg_temp) for the caller's next statement, which pins
--- the path again as it runs, when the table carries that name there (the
--- caller tests the same condition); else it leaves the path as it was. Not
--- given (NULL): guard() checks the table itself.
+-- (pg_catalog, <schema>, pg_temp) when the table carries that name there,
+-- for the caller's check, which it follows with the pin of the path (the
+-- caller tests the same condition, with pg_catalog's operators, before
+-- both); else it leaves the path as it was. Nothing of guard() is parsed
+-- after the path is set (its RETURN returns a variable). Not given (NULL):
+-- guard() checks the table itself.
 -- (Older forms, which a development database may hold, are dropped: with both,
 -- a call could still find one.)
 DROP FUNCTION IF EXISTS catalog_sync.guard(oid, integer, text, name, text, text);

@@ -68,7 +68,10 @@ BEGIN
     -- path too). Two plain expressions, not a statement: PL/pgSQL evaluates
     -- them without the executor's set-up of a query (about 16,000
     -- instructions a write less than the one statement they were,
-    -- thirty-seventh session).
+    -- thirty-seventh session). (Should the check raise the first time this
+    -- trigger's copy evaluates it, PL/pgSQL runs it as a statement from
+    -- then on in this session: as correct, only not cheaper. Review,
+    -- thirty-seventh session.)
     IF TG_TABLE_NAME OPERATOR(pg_catalog.=) 'ats_jobposting' AND TG_TABLE_SCHEMA OPERATOR(pg_catalog.<>) '$user' THEN
         v_checked := CASE WHEN catalog_sync.contract_holds('ats_jobposting'::pg_catalog.regclass, 'ats_jobposting')
                           THEN 'ats_jobposting'::pg_catalog.regclass::pg_catalog.oid END;
