@@ -136,13 +136,25 @@ def verify_findings(conn: psycopg.Connection) -> list[tuple[str, str | None]]:
     return [(r[0], r[1]) for r in rows]
 
 
-def source_inputs(conn: psycopg.Connection, source_type: str, derived: str) -> list[str]:
+# The attributes of each catalog_sync.*_source type that do not come from the source row itself: read
+# from its parents or the registry, or derived by the trigger.
+DERIVED_INPUTS = {
+    "catalog_sync.job_source": ["category_name", "category_slug", "html_mask", "tenant_schema", "company_name",
+                                "company_logo_url"],
+    "catalog_sync.provider_source": ["category_names", "category_slugs", "skills_data", "html_mask"],
+    "catalog_sync.service_source": ["category_name", "category_slug", "provider_uuid", "provider_display_name",
+                                    "provider_avatar_url", "provider_rating_avg", "provider_is_verified",
+                                    "provider_marketplace_enabled", "provider_is_active", "html_mask"],
+}
+
+
+def source_inputs(conn: psycopg.Connection, source_type: str) -> list[str]:
     """The attributes of a catalog_sync.*_source type that come straight from the source row (all
-    but `derived`), in order: the projection's inputs, which a trigger's UPDATE comparison lists."""
+    but its DERIVED_INPUTS), in order: the projection's inputs, which a trigger's UPDATE comparison lists."""
     rows = conn.execute(
         "SELECT a.attname FROM pg_attribute a JOIN pg_type t ON t.typrelid = a.attrelid "
         "WHERE t.oid = %s::regtype AND a.attnum > 0 AND NOT a.attisdropped AND a.attname <> ALL (%s::text[]) "
-        "ORDER BY a.attnum", (source_type, derived)).fetchall()
+        "ORDER BY a.attnum", (source_type, DERIVED_INPUTS[source_type])).fetchall()
     assert rows, f"no attributes: {source_type}"
     return [r[0] for r in rows]
 

@@ -405,23 +405,20 @@ def test_each_compiled_copy_of_a_sync_trigger_fits_64_kb(conn: psycopg.Connectio
     assert all(total <= 65536 for _, total, _ in copies), copies
 
 
-@pytest.mark.parametrize(("function", "source", "derived"), [
-    ("on_job_change", "job_source",
-     "{category_name,category_slug,html_mask,tenant_schema,company_name,company_logo_url}"),
-    ("on_provider_change", "provider_source", "{category_names,category_slugs,skills_data,html_mask}"),
-    ("on_service_change", "service_source",
-     "{category_name,category_slug,provider_uuid,provider_display_name,provider_avatar_url,provider_rating_avg,"
-     "provider_is_verified,provider_marketplace_enabled,provider_is_active,html_mask}"),
+@pytest.mark.parametrize(("function", "source"), [
+    ("on_job_change", "job_source"),
+    ("on_provider_change", "provider_source"),
+    ("on_service_change", "service_source"),
 ])
-def test_update_trigger_compares_every_projection_input(conn: psycopg.Connection, function: str, source: str,
-                                                        derived: str) -> None:
+def test_update_trigger_compares_every_projection_input(conn: psycopg.Connection, function: str,
+                                                        source: str) -> None:
     """The static UPDATE comparison of a trigger lists exactly the inputs of its source type.
 
     A column added to the type but not to the comparison would let an update of it
     go unnoticed (stale catalog row); this keeps the two lists equal.
     """
     body = conn.execute("SELECT prosrc FROM pg_proc WHERE oid = %s::regproc", (f"catalog_sync.{function}",)).fetchone()
-    inputs = source_inputs(conn, f"catalog_sync.{source}", derived)
+    inputs = source_inputs(conn, f"catalog_sync.{source}")
     assert body is not None
     if function == "on_job_change":
         new_side, old_side = job_image_inputs(conn, body[0])
