@@ -373,14 +373,20 @@ def _first(names: Sequence[str], count: int = 5) -> str:
 def cmd_detach(args: argparse.Namespace) -> int:
     with connect(args.dsn, lock_timeout=args.lock_timeout) as conn:
         operations.require_installed(conn, args.command, args.lock_timeout)
-        before = operations.detach_state(conn, args.schema)
         rows: tuple[int, int, int] | None = None
-        if args.dry_run:       # no DROP TRIGGER: no lock on the tenant's tables, no wait for its writers
-            dropped = operations.detach_preview(conn, args.schema)
-            if args.purge:     # (DBA walkthrough, twenty-fifth session: how many rows would go)
-                rows = operations.catalog_rows(conn, args.schema)
-            conn.rollback()
-        else:
+        try:          # what it reads first: the registry and the machinery's tables
+            before = operations.detach_state(conn, args.schema)
+            if args.dry_run:       # no DROP TRIGGER: no lock on the tenant's tables, no wait for its writers
+                dropped = operations.detach_preview(conn, args.schema)
+                if args.purge:     # (DBA walkthrough, twenty-fifth session: how many rows would go)
+                    rows = operations.catalog_rows(conn, args.schema)
+                conn.rollback()
+        except psycopg.errors.LockNotAvailable as exc:
+            # (docs review, thirty-eighth session: this was the server's bare "canceling statement due to
+            # lock timeout", where every other command names the option and pg_stat_activity)
+            raise ToolError(operations.registry_busy(args.lock_timeout, "detach") + "; nothing was changed"
+                            ) from exc
+        if not args.dry_run:
             try:
                 dropped = operations.detach(conn, args.schema, args.purge, args.lock_timeout)
             except psycopg.errors.LockNotAvailable as exc:

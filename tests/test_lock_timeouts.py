@@ -281,11 +281,13 @@ def test_status_reports_a_busy_tenant_and_reads_the_others(
 
 @pytest.mark.parametrize("locked", ["public.tenants_tenant", "catalog_sync.tenant"])
 @pytest.mark.parametrize("argv", [["verify"], ["verify", "--tenant", ACME], ["status"], ["backfill"],
-                                  ["backfill", "--tenant", ACME, "--dry-run"]], ids=" ".join)
+                                  ["backfill", "--tenant", ACME, "--dry-run"], ["detach", ACME],
+                                  ["detach", ACME, "--purge", "--dry-run"]], ids=" ".join)
 def test_read_commands_name_a_locked_registry(argv: list[str], locked: str, db: Db, conn: psycopg.Connection,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     """(DBA trial, thirteenth session: backfill waited without limit for the registry, silently, then
-    reported the time after the wait)"""
+    reported the time after the wait; docs review, thirty-eighth session: detach said only "canceling
+    statement due to lock timeout")"""
     before = state(conn)
     with db.connect(autocommit=False) as holder:
         holder.execute(f"LOCK TABLE {locked} IN ACCESS EXCLUSIVE MODE")

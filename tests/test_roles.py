@@ -66,6 +66,28 @@ def test_an_installer_that_does_not_own_the_tables_cannot_detach(
     assert state(conn) == before
 
 
+def test_repair_by_an_installer_that_does_not_own_the_registry_names_both_privileges(
+        db: Db, conn: psycopg.Connection, capsys: pytest.CaptureFixture[str]) -> None:
+    """(docs review, thirty-eighth session) A repair by an installer that does not own the registry fails to
+    re-install a registry trigger on the table's privilege ("permission denied for table tenants_tenant"),
+    where the registry's owner fails on the trigger function's: the explanation said only the second. Now it
+    names both, and the tenants are still repaired (exit 1: drift remains)."""
+    db.login_role("ops_dba", "catalog_sync_installer")
+    conn.execute("ALTER TABLE public.tenants_tenant DISABLE TRIGGER catalog_sync_tenant_update")
+    try:
+        code, out, err = cli.main(["verify", "--repair", "--dsn", db.dsn("ops_dba")]), *capsys.readouterr()
+        assert code == 1, (out, err)
+        line = next(row for row in out.splitlines()
+                    if row.startswith("not repaired") and "public.tenants_tenant" in row)
+        assert "needs a superuser (CREATE TRIGGER needs the TRIGGER privilege on public.tenants_tenant, which " \
+               "its owner has, and EXECUTE on catalog_sync.on_tenant_change" in line, line
+        assert conn.execute("SELECT tgenabled FROM pg_trigger WHERE tgrelid = 'public.tenants_tenant'::regclass "
+                            "AND tgname = 'catalog_sync_tenant_update'"
+                            ).fetchone() == ("D",)
+    finally:
+        conn.execute("ALTER TABLE public.tenants_tenant ENABLE ALWAYS TRIGGER catalog_sync_tenant_update")
+
+
 def drop_one_sync_trigger(conn: psycopg.Connection, schema: str) -> None:
     name = conn.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND tgname LIKE 'catalog_sync%%' "
                         "ORDER BY tgname LIMIT 1", (f"{schema}.ats_jobposting",)).fetchone()
