@@ -178,10 +178,57 @@ def test_attach_with_a_tenant_role(db: Db, conn: psycopg.Connection, capsys: pyt
                         ).fetchone() == (1,)
 
 
-def test_a_privileged_role_is_refused_as_tenant_role(db: Db, conn: psycopg.Connection) -> None:
-    db.login_role("tenant_bad_owner", "catalog_sync_installer")
-    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="member of catalog_sync_installer"):
-        conn.execute("SELECT catalog_sync.secure_tenant_schema('tenant_acme', 'tenant_bad_owner')")
+# (statement that makes the role privileged, the one that undoes it, the reason the refusal names)
+PRIVILEGES = [
+    *[(f"GRANT {g} TO {{r}}", f"REVOKE {g} FROM {{r}}", f"member of {g}")
+      for g in ("catalog_sync_installer", "catalog_sync_owner", "zumodra_app")],
+    ("ALTER ROLE {r} SUPERUSER", "ALTER ROLE {r} NOSUPERUSER", "SUPERUSER"),
+    ("ALTER ROLE {r} BYPASSRLS", "ALTER ROLE {r} NOBYPASSRLS", "BYPASSRLS"),
+    ("ALTER ROLE {r} CREATEROLE", "ALTER ROLE {r} NOCREATEROLE", "CREATEROLE"),
+    ("ALTER ROLE {r} CREATEDB", "ALTER ROLE {r} NOCREATEDB", "CREATEDB"),
+    ("ALTER ROLE {r} REPLICATION", "ALTER ROLE {r} NOREPLICATION", "REPLICATION"),
+    *[(f"GRANT {g} TO {{r}}", f"REVOKE {g} FROM {{r}}", f"member of {g}")
+      for g in ("pg_read_all_data", "pg_write_all_data", "pg_execute_server_program", "pg_read_server_files",
+                "pg_write_server_files", "pg_signal_backend", "pg_read_all_stats")],
+    ("GRANT pg_monitor TO {r}", "REVOKE pg_monitor FROM {r}", "member of pg_read_all_stats"),
+    ("ALTER DATABASE {d} OWNER TO {r}", "ALTER DATABASE {d} OWNER TO postgres", "member of pg_database_owner"),
+]
+
+
+@pytest.mark.parametrize(("grant", "revoke", "reason"), PRIVILEGES, ids=[p[2] for p in PRIVILEGES])
+def test_a_privileged_role_is_refused_as_tenant_role(grant: str, revoke: str, reason: str, db: Db,
+                                                     conn: psycopg.Connection) -> None:
+    """Each attribute and membership that reaches past the tenant's own schema is refused, by name (red-team
+    review, thirty-eighth session: a member of pg_write_all_data was accepted, and could delete every
+    tenant's catalog rows; only the installer's membership had a test)."""
+    db.login_role("tenant_bad_owner", "catalog_reader")
+    names = {"r": "tenant_bad_owner", "d": psycopg.sql.Identifier(db.dbname).as_string(conn)}
+    assert conn.execute("SELECT catalog_sync.secure_tenant_schema('tenant_acme', 'tenant_bad_owner', true)"
+                        ).fetchone() == (None,)
+    conn.execute(grant.format(**names))
+    try:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match=f"cannot be a tenant role: .*{reason}"):
+            conn.execute("SELECT catalog_sync.secure_tenant_schema('tenant_acme', 'tenant_bad_owner')")
+    finally:                            # roles are cluster-wide: put it back
+        conn.execute(revoke.format(**names))
+    assert conn.execute("SELECT count(*) FROM pg_namespace WHERE nspname = 'tenant_acme' "
+                        "AND nspowner = 'tenant_bad_owner'::regrole").fetchone() == (0,)
+
+
+def test_flags_a_tenant_role_that_can_write_every_table(db: Db, conn: psycopg.Connection) -> None:
+    """(red-team review, thirty-eighth session) a per-tenant role made a member of pg_write_all_data after
+    attach could delete every tenant's catalog rows, and audit stayed clean: now high."""
+    db.login_role("tenant_globex_owner", "catalog_reader")
+    conn.execute("ALTER TABLE tenant_globex.ats_jobposting OWNER TO tenant_globex_owner")
+    assert ("high", "tenant_role_privileged") not in findings(conn)
+    conn.execute("GRANT pg_write_all_data TO tenant_globex_owner")
+    try:
+        assert ("high", "tenant_role_privileged") in findings(conn)
+        detail = conn.execute("SELECT detail FROM catalog_sync.audit() WHERE check_name = 'tenant_role_privileged'"
+                              ).fetchone()
+        assert detail is not None and "member of pg_write_all_data" in detail[0], detail
+    finally:                            # roles are cluster-wide: put it back
+        conn.execute("REVOKE pg_write_all_data FROM tenant_globex_owner")
 
 
 def test_a_broken_registry_is_reported_and_only_the_checks_that_read_its_rows_are_skipped(

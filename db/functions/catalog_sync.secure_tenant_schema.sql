@@ -1,7 +1,8 @@
 -- Hand a tenant schema to a per-tenant database role safely (issue 4's model:
 -- the tenant may run arbitrary SQL inside its own schema). Checks the role
--- (no superuser, BYPASSRLS, CREATEROLE or CREATEDB; no membership in the
--- machinery roles or in the registry's owner), gives it the schema and every
+-- (tenant_role_problems(): no superuser, BYPASSRLS, CREATEROLE, CREATEDB or
+-- REPLICATION; no membership in the machinery roles, the registry's owner or
+-- the predefined roles that reach every tenant), gives it the schema and every
 -- relation in it, and takes away what it does not need: CREATE and TEMP on the
 -- database, any privilege on the registry. Run it as a superuser (or a role
 -- that may do all of that, with EXECUTE on catalog_sync.registry_rows(),
@@ -27,15 +28,7 @@ BEGIN
         RAISE EXCEPTION 'catalog_sync: role % does not exist', quote_ident(p_role)
             USING ERRCODE = 'undefined_object', HINT = 'CREATE ROLE ... LOGIN for the tenant first.';
     END IF;
-    v_bad := concat_ws(', ', CASE WHEN v_role.rolsuper THEN 'SUPERUSER' END,
-                       CASE WHEN v_role.rolbypassrls THEN 'BYPASSRLS' END,
-                       CASE WHEN v_role.rolcreaterole THEN 'CREATEROLE' END,
-                       CASE WHEN v_role.rolcreatedb THEN 'CREATEDB' END);
-    SELECT concat_ws(', ', nullif(v_bad, ''), string_agg('member of ' || m.rolname, ', ')) INTO v_bad
-    FROM pg_catalog.pg_roles m
-    WHERE (m.rolname IN ('catalog_sync_owner', 'catalog_sync_installer')
-           OR m.oid = (SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = 'public.tenants_tenant'::regclass))
-      AND pg_has_role(v_role.oid, m.oid, 'MEMBER');
+    SELECT string_agg(p.problem, ', ') INTO v_bad FROM catalog_sync.tenant_role_problems(v_role.oid) AS p;
     IF v_bad <> '' THEN
         RAISE EXCEPTION 'catalog_sync: role % cannot be a tenant role: %', quote_ident(p_role), v_bad
             USING ERRCODE = 'insufficient_privilege';
