@@ -184,6 +184,11 @@ def _dump_json(data: object) -> None:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     if args.sql:
+        if args.revision.split(":")[-1] == "base" or args.revision.startswith("-"):
+            # (DBA walkthrough, thirty-eighth session: 0001:base rendered one SET and a note)
+            raise ToolError(f"migrate --sql only renders upgrades (--revision {args.revision} would go down); to "
+                            "remove catalog-sync, use catalog-sync uninstall --yes, or review the downgrade's script: "
+                            "alembic -c migrations/alembic.ini downgrade 0001:base --sql")
         # (DBA walkthrough, twenty-seventh session: alembic's own words here, ours online)
         for part in args.revision.split(":"):
             if part != "base" and migrate.resolve_revision(part) is None:
@@ -225,6 +230,12 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         raise ToolError("catalog_sync is installed but alembic has no record of it (installed from catalog-sync "
                         "install-sql or db/ directly?); remove it with catalog-sync uninstall --yes (it drops the "
                         "catalogs too), then run migrate, attach --all and backfill")
+    if before is not None and not installed:
+        # (DBA walkthrough, thirty-eighth session: after db/uninstall.sql by hand, migrate said "already at
+        # 0001: nothing to migrate" over a database with nothing installed)
+        raise ToolError(f"public.alembic_version records revision {before}, but catalog_sync is not installed "
+                        "(removed by hand with db/uninstall.sql?); nothing was changed: catalog-sync uninstall "
+                        "--yes clears the record, then run migrate, attach --all and backfill")
     if not (superuser and superuser[0]) and before != target:
         # (it failed part-way with "must be member of role catalog_sync_owner": docs review, twentieth session;
         # already at the target, there is nothing to do, and a deploy's migrate step passes)
@@ -257,6 +268,15 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
         migrate.require_own_revision(version)
         if version is None and not installed:
             print("nothing to uninstall: catalog-sync is not installed in this database")
+            return EXIT_OK
+        if not installed:
+            # (DBA walkthrough, thirty-eighth session: db/uninstall.sql by hand left alembic's record, and
+            # this failed on the missing machinery)
+            migrate.forget_version(dsn, args.lock_timeout)
+            kept = migrate.drop_empty_version_table(dsn, args.lock_timeout)
+            print(f"nothing to uninstall: catalog-sync is not installed in this database; alembic's record of "
+                  f"revision {version} removed (left by an uninstall by hand?)"
+                  + (f"; public.alembic_version kept: {kept}" if kept else ""))
             return EXIT_OK
         # (DBA walkthrough, twenty-seventh session: an installer got "permission denied for table
         # attached_table" from the downgrade's first statement)

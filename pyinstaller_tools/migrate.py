@@ -131,6 +131,15 @@ def drop_empty_version_table(dsn: str, lock_timeout: str | None = None) -> str |
     return None
 
 
+def forget_version(dsn: str, lock_timeout: str | None = None) -> None:
+    """Deletes catalog-sync's revision from public.alembic_version where nothing is installed any more
+    (db/uninstall.sql run by hand on a database that migrate or its --sql script installed: the machinery
+    is gone, the record stayed, and migrate would take the database for installed)."""
+    with psycopg.connect(dsn, **connect_kwargs(dsn, lock_timeout)) as conn:
+        require_own_version_table(conn)
+        conn.execute("DELETE FROM public.alembic_version WHERE version_num = ANY (%s)", (revisions(),))
+
+
 def offline_sql(revision: str = "head") -> str:
     """`alembic upgrade head --sql`: the script a DBA can review and run with psql."""
     out = io.StringIO()

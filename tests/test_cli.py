@@ -1385,6 +1385,24 @@ def test_migrate_refuses_what_it_cannot_do(empty: Db, shared: Db, capsys: pytest
                          ).fetchone() == (None, None)
     code, out, err = run(capsys, "migrate", dsn=empty.dsn())
     assert code == 0 and "migrated: base -> " in out, (out, err)
+    # (DBA walkthrough, thirty-eighth session) db/uninstall.sql by hand left alembic's record: migrate then
+    # said "already at 0001: nothing to migrate" over nothing installed, and uninstall failed on the
+    # missing machinery. Now migrate refuses it, naming the fix, and uninstall removes the record.
+    with empty.connect() as c:
+        c.execute(sqlfiles.uninstall_sql())
+        assert c.execute("SELECT version_num FROM public.alembic_version").fetchall() == [("0001",)]
+    assert_refused(run(capsys, "migrate", dsn=empty.dsn()), "records revision 0001, but catalog_sync is not "
+                   "installed", "catalog-sync uninstall --yes clears the record")
+    code, out, err = run(capsys, "uninstall", "--yes", dsn=empty.dsn())
+    assert code == 0 and "alembic's record of revision 0001 removed" in out, (out, err)
+    with empty.connect() as c:
+        assert c.execute("SELECT to_regclass('public.alembic_version')").fetchone() == (None,)
+    code, out, err = run(capsys, "migrate", dsn=empty.dsn())
+    assert code == 0 and "migrated: base -> " in out, (out, err)
+    # (the same walkthrough) --sql rendered a downgrade range as one SET and a note
+    for revision in ("0001:base", "base"):
+        assert_refused(run(capsys, "migrate", "--sql", "--revision", revision), "only renders upgrades",
+                       "downgrade 0001:base --sql")
 
 
 def test_repair_reports_the_others_when_one_tenants_resync_fails(conn: psycopg.Connection, app: psycopg.Connection,
