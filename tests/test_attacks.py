@@ -1220,6 +1220,27 @@ def test_switching_the_trigger_off_then_unpublishing_is_detected_and_repaired(
     arena.assert_canary()
 
 
+@pytest.mark.parametrize("how", list(SWITCH_OFF))
+def test_switching_the_trigger_off_is_refused_with_protect(
+        arena: Arena, how: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """With protect on, the tenant's own role (the tables' owner) cannot switch its sync off: each way is
+    refused before it commits, and the triggers stay as attach left them (red-team review, thirty-eighth
+    session: the refusals were tested as the application role only)."""
+    assert run_cli(capsys, "protect", "--dsn", arena.db.dsn())[0] == 0
+    t = arena.tenant
+    for stmt in SWITCH_OFF[how]:
+        if stmt.startswith("CREATE FUNCTION"):
+            t.execute(stmt)             # (its own function: allowed; binding it is what is refused)
+            continue
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="refused"):
+            t.execute(stmt)
+    assert set(arena.acme_triggers().values()) == {"INSTALLED"} and arena.verify_acme() == []
+    job = insert_job(t, ACME)
+    update_job(t, ACME, job["id"], published_on_career_page=False)
+    assert arena.acme_row(job["uuid"]) is None
+    arena.assert_canary()
+
+
 def test_trigger_toggled_inside_one_transaction_is_found_by_row_comparison(
         arena: Arena, capsys: pytest.CaptureFixture[str]) -> None:
     """Disable, unpublish, re-enable ALWAYS, commit: the triggers look INSTALLED afterwards, so only the
