@@ -184,11 +184,16 @@ def _dump_json(data: object) -> None:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     if args.sql:
-        if args.revision.split(":")[-1] == "base" or args.revision.startswith("-"):
+        parts = args.revision.split(":")
+        order = ["base", *migrate.revisions()]
+        ranks = [order.index(r) if r in order else None for r in
+                 (p if p in ("base", "") else migrate.resolve_revision(p) for p in parts)]
+        if args.revision.startswith("-") or parts[-1] == "base" or (
+                len(ranks) == 2 and None not in ranks and ranks[1] < ranks[0]):   # type: ignore[operator]
             # (DBA walkthrough, thirty-eighth session: 0001:base rendered one SET and a note)
             raise ToolError(f"migrate --sql only renders upgrades (--revision {args.revision} would go down); to "
                             "remove catalog-sync, use catalog-sync uninstall --yes, or review the downgrade's script: "
-                            "alembic -c migrations/alembic.ini downgrade 0001:base --sql")
+                            f"alembic -c migrations/alembic.ini downgrade {order[-1]}:base --sql")
         # (DBA walkthrough, twenty-seventh session: alembic's own words here, ours online)
         for part in args.revision.split(":"):
             if part != "base" and migrate.resolve_revision(part) is None:
@@ -269,20 +274,29 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
         if version is None and not installed:
             print("nothing to uninstall: catalog-sync is not installed in this database")
             return EXIT_OK
-        if not installed:
-            # (DBA walkthrough, thirty-eighth session: db/uninstall.sql by hand left alembic's record, and
-            # this failed on the missing machinery)
-            migrate.forget_version(dsn, args.lock_timeout)
-            kept = migrate.drop_empty_version_table(dsn, args.lock_timeout)
-            print(f"nothing to uninstall: catalog-sync is not installed in this database; alembic's record of "
-                  f"revision {version} removed (left by an uninstall by hand?)"
-                  + (f"; public.alembic_version kept: {kept}" if kept else ""))
-            return EXIT_OK
         # (DBA walkthrough, twenty-seventh session: an installer got "permission denied for table
         # attached_table" from the downgrade's first statement)
         operations.require_superuser(conn, "uninstall (it drops the machinery's roles, schemas and every "
                                            "tenant's sync triggers)")
-    if version is None:     # installed from install-sql or db/ by hand: the same SQL as the downgrade's
+        # What a removal by hand that stopped part-way leaves (the schema catalog_sync gone, these not).
+        leftovers = [] if installed else [name for (name,) in conn.execute(
+            "SELECT n FROM unnest(ARRAY['catalog_sync_protect', 'catalog_sync_pin']) AS n "
+            "WHERE to_regnamespace(n) IS NOT NULL "
+            "UNION ALL SELECT n FROM unnest(ARRAY['public.job_catalog', 'public.provider_catalog', "
+            "'public.service_catalog']) AS n WHERE to_regclass(n) IS NOT NULL")]
+    if not installed:
+        # (DBA walkthrough, thirty-eighth session: db/uninstall.sql by hand left alembic's record, and
+        # uninstall failed on the missing machinery)
+        if leftovers:
+            raise ToolError(f"catalog_sync is gone but {', '.join(leftovers)} remain (a removal by hand that "
+                            "stopped part-way?); nothing was changed: drop them as db/uninstall.sql does, then run "
+                            "uninstall --yes again")
+        migrate.forget_version(dsn, args.lock_timeout)
+        kept = migrate.drop_empty_version_table(dsn, args.lock_timeout)
+        print(f"nothing to uninstall: catalog-sync is not installed in this database; alembic's record of "
+              f"revision {version} removed (left by an uninstall by hand?)"
+              + (f"; public.alembic_version kept: {kept}" if kept else ""))
+    elif version is None:   # installed from install-sql or db/ by hand: the same SQL as the downgrade's
         migrate.uninstall_unversioned(dsn, lock_timeout=args.lock_timeout)
     else:
         migrate.downgrade(dsn, "base", lock_timeout=args.lock_timeout)
@@ -293,7 +307,8 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
         progress("notice: the advisory-lock functions stay restricted (protect --restrict-advisory-locks): only "
                  "superusers and the roles granted them may call them; a later migrate grants them to the sync's "
                  "roles again; GRANT EXECUTE on them to PUBLIC gives them back (docs/operations.md, \"Uninstall\")")
-    print("uninstalled: catalogs, machinery and sync triggers removed")
+    if installed:
+        print("uninstalled: catalogs, machinery and sync triggers removed")
     return EXIT_OK
 
 

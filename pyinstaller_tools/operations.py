@@ -644,8 +644,8 @@ def registry_triggers_refused(exc: psycopg.Error) -> str:
     superuser runs instead. (The server's message only: describe()'s generic hint for a permission denied
     tells an installer it may repair, which is true of everything but this.)"""
     return (f"not repaired ({server_message(exc)}): the sync triggers on "
-            "public.tenants_tenant; re-installing them needs a superuser (CREATE TRIGGER needs the TRIGGER "
-            "privilege on public.tenants_tenant, which its owner has, and EXECUTE on "
+            "public.tenants_tenant; re-installing them needs a superuser (install_triggers() creates them and "
+            "sets them ENABLE ALWAYS, which needs the ownership of public.tenants_tenant, and EXECUTE on "
             "catalog_sync.on_tenant_change, which only the machinery's owner catalog_sync_owner has): as a "
             f"superuser, run `{REGISTRY_TRIGGERS_SQL}` (what migrate ran, db/triggers/public.tenants_tenant.sql), "
             "or catalog-sync verify --repair; the tenants' repair does not need it")
@@ -720,7 +720,7 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
                 busy.append("public.tenants_tenant")
             except psycopg.errors.InsufficientPrivilege as exc:
                 # Not for an installer: CREATE TRIGGER needs EXECUTE on on_tenant_change, which only the
-                # machinery's owner has (and the TRIGGER privilege on the registry, which an installer that
+                # machinery's owner has (and ENABLE ALWAYS the registry's ownership, which an installer that
                 # does not own it lacks: that is then the error). The tenants do not need it: they are still
                 # repaired below.
                 not_done.append(registry_triggers_refused(exc))

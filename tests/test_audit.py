@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import psycopg
 import pytest
@@ -123,6 +124,7 @@ def test_flags_a_tenant_role_in_a_machinery_role(machinery: str, db: Db, conn: p
     conn.execute(f"GRANT {machinery} TO tenant_globex_owner")
     try:
         assert ("high", "tenant_role_machinery_membership") in findings(conn)
+        assert ("high", "tenant_role_privileged") not in findings(conn)      # (reported once, above)
     finally:                            # roles are cluster-wide: put it back
         conn.execute(f"REVOKE {machinery} FROM tenant_globex_owner")
 
@@ -192,7 +194,27 @@ PRIVILEGES = [
                 "pg_write_server_files", "pg_signal_backend", "pg_read_all_stats")],
     ("GRANT pg_monitor TO {r}", "REVOKE pg_monitor FROM {r}", "member of pg_read_all_stats"),
     ("ALTER DATABASE {d} OWNER TO {r}", "ALTER DATABASE {d} OWNER TO postgres", "member of pg_database_owner"),
+    # (review of the session's change: a member of a SUPERUSER group role passed, and could SET ROLE to it)
+    ("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'tenant_bad_group') THEN "
+     "CREATE ROLE tenant_bad_group NOLOGIN; END IF; END $$;; ALTER ROLE tenant_bad_group SUPERUSER;; "
+     "GRANT tenant_bad_group TO {r}", "REVOKE tenant_bad_group FROM {r};; DROP ROLE tenant_bad_group",
+     "SUPERUSER (through tenant_bad_group)"),
+    ("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'tenant_bad_group') THEN "
+     "CREATE ROLE tenant_bad_group NOLOGIN; END IF; END $$;; ALTER ROLE tenant_bad_group CREATEROLE;; "
+     "GRANT tenant_bad_group TO {r}", "REVOKE tenant_bad_group FROM {r};; DROP ROLE tenant_bad_group",
+     "CREATEROLE (through tenant_bad_group)"),
+    # (the same review: a member of another tenant's role can SET ROLE to it and switch its sync off)
+    ("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'tenant_other_owner') THEN "
+     "CREATE ROLE tenant_other_owner NOLOGIN; END IF; END $$;; "
+     "ALTER TABLE tenant_globex.ats_jobposting OWNER TO tenant_other_owner;; GRANT tenant_other_owner TO {r}",
+     "REVOKE tenant_other_owner FROM {r};; ALTER TABLE tenant_globex.ats_jobposting OWNER TO zumodra_app;; "
+     "DROP ROLE tenant_other_owner", "member of tenant_other_owner (owner of another tenant's attached tables)"),
 ]
+
+
+def run_all(conn: psycopg.Connection, statements: str, **names: str) -> None:
+    for statement in statements.format(**names).split(";;"):
+        conn.execute(statement)
 
 
 @pytest.mark.parametrize(("grant", "revoke", "reason"), PRIVILEGES, ids=[p[2] for p in PRIVILEGES])
@@ -205,30 +227,38 @@ def test_a_privileged_role_is_refused_as_tenant_role(grant: str, revoke: str, re
     names = {"r": "tenant_bad_owner", "d": psycopg.sql.Identifier(db.dbname).as_string(conn)}
     assert conn.execute("SELECT catalog_sync.secure_tenant_schema('tenant_acme', 'tenant_bad_owner', true)"
                         ).fetchone() == (None,)
-    conn.execute(grant.format(**names))
+    run_all(conn, grant, **names)
     try:
-        with pytest.raises(psycopg.errors.InsufficientPrivilege, match=f"cannot be a tenant role: .*{reason}"):
+        with pytest.raises(psycopg.errors.InsufficientPrivilege,
+                           match=f"cannot be a tenant role: .*{re.escape(reason)}"):
             conn.execute("SELECT catalog_sync.secure_tenant_schema('tenant_acme', 'tenant_bad_owner')")
     finally:                            # roles are cluster-wide: put it back
-        conn.execute(revoke.format(**names))
+        run_all(conn, revoke, **names)
     assert conn.execute("SELECT count(*) FROM pg_namespace WHERE nspname = 'tenant_acme' "
                         "AND nspowner = 'tenant_bad_owner'::regrole").fetchone() == (0,)
 
 
-def test_flags_a_tenant_role_that_can_write_every_table(db: Db, conn: psycopg.Connection) -> None:
+AUDITED = [p for p in PRIVILEGES if p[2] != "SUPERUSER" and "catalog_sync_" not in p[2]]
+
+
+@pytest.mark.parametrize(("grant", "revoke", "reason"), AUDITED, ids=[p[2] for p in AUDITED])
+def test_flags_a_tenant_role_that_reaches_past_its_schema(grant: str, revoke: str, reason: str, db: Db,
+                                                          conn: psycopg.Connection) -> None:
     """(red-team review, thirty-eighth session) a per-tenant role made a member of pg_write_all_data after
-    attach could delete every tenant's catalog rows, and audit stayed clean: now high."""
-    db.login_role("tenant_globex_owner", "catalog_reader")
-    conn.execute("ALTER TABLE tenant_globex.ats_jobposting OWNER TO tenant_globex_owner")
+    attach could delete every tenant's catalog rows, and audit stayed clean: now high, for each thing
+    attach --tenant-role refuses (a superuser's tables are not a tenant role's; a machinery membership
+    is its own finding)."""
+    db.login_role("tenant_acme_owner", "catalog_reader")
+    conn.execute("ALTER TABLE tenant_acme.ats_jobposting OWNER TO tenant_acme_owner")
+    names = {"r": "tenant_acme_owner", "d": psycopg.sql.Identifier(db.dbname).as_string(conn)}
     assert ("high", "tenant_role_privileged") not in findings(conn)
-    conn.execute("GRANT pg_write_all_data TO tenant_globex_owner")
+    run_all(conn, grant, **names)
     try:
-        assert ("high", "tenant_role_privileged") in findings(conn)
         detail = conn.execute("SELECT detail FROM catalog_sync.audit() WHERE check_name = 'tenant_role_privileged'"
-                              ).fetchone()
-        assert detail is not None and "member of pg_write_all_data" in detail[0], detail
+                              ).fetchall()
+        assert len(detail) == 1 and reason in detail[0][0], detail
     finally:                            # roles are cluster-wide: put it back
-        conn.execute("REVOKE pg_write_all_data FROM tenant_globex_owner")
+        run_all(conn, revoke, **names)
 
 
 def test_a_broken_registry_is_reported_and_only_the_checks_that_read_its_rows_are_skipped(

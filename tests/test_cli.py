@@ -1403,6 +1403,19 @@ def test_migrate_refuses_what_it_cannot_do(empty: Db, shared: Db, capsys: pytest
     for revision in ("0001:base", "base"):
         assert_refused(run(capsys, "migrate", "--sql", "--revision", revision), "only renders upgrades",
                        "downgrade 0001:base --sql")
+    # (review of that change) a removal by hand that stopped part-way: uninstall names what is left and
+    # keeps the record, rather than call the database clean
+    with empty.connect() as c:
+        c.execute("DROP SCHEMA catalog_sync CASCADE")
+    assert_refused(run(capsys, "uninstall", "--yes", dsn=empty.dsn()), "catalog_sync is gone but "
+                   "catalog_sync_protect, catalog_sync_pin, public.job_catalog, public.provider_catalog, "
+                   "public.service_catalog remain", "nothing was changed")
+    with empty.connect() as c:
+        assert c.execute("SELECT version_num FROM public.alembic_version").fetchall() == [("0001",)]
+        c.execute("DROP SCHEMA catalog_sync_protect, catalog_sync_pin CASCADE")
+        c.execute("DROP TABLE public.job_catalog, public.provider_catalog, public.service_catalog")
+    code, out, err = run(capsys, "uninstall", "--yes", dsn=empty.dsn())
+    assert code == 0 and "alembic's record of revision 0001 removed" in out, (out, err)
 
 
 def test_repair_reports_the_others_when_one_tenants_resync_fails(conn: psycopg.Connection, app: psycopg.Connection,

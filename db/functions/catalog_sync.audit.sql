@@ -180,17 +180,18 @@ BEGIN
     -- existed; a machinery membership is the finding above.
     RETURN QUERY
     SELECT 'high', 'tenant_role_privileged', r.owner,
-           'reaches past its own schema: ' || string_agg(p.problem, ', ' ORDER BY p.problem)
-           || ' (what attach --tenant-role refuses: revoke it)'
-    FROM (SELECT DISTINCT c.relowner AS oid, pg_get_userbyid(c.relowner)::text AS owner
+           'reaches past its own schema ' || quote_ident(r.schema) || ': '
+           || string_agg(p.problem, ', ' ORDER BY p.problem) || ' (what attach --tenant-role refuses: revoke it)'
+    FROM (SELECT DISTINCT c.relowner AS oid, pg_get_userbyid(c.relowner)::text AS owner,
+                 (SELECT n.nspname FROM pg_catalog.pg_namespace n WHERE n.oid = c.relnamespace) AS schema
           FROM catalog_sync.attached_table a
           JOIN pg_catalog.pg_class c ON c.oid = a.relid AND a.relid <> ALL (v_replaced)
           WHERE NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid = c.relowner)
             AND c.relowner <> (SELECT t.relowner FROM pg_catalog.pg_class t
                                WHERE t.oid = 'public.tenants_tenant'::regclass)) AS r
-    CROSS JOIN LATERAL catalog_sync.tenant_role_problems(r.oid) AS p
+    CROSS JOIN LATERAL catalog_sync.tenant_role_problems(r.oid, r.schema) AS p
     WHERE NOT p.machinery
-    GROUP BY r.owner;
+    GROUP BY r.owner, r.schema;
 
     -- Per-tenant roles that may take the sync's advisory locks could stall
     -- every other tenant (catalog-sync protect --restrict-advisory-locks).

@@ -6,7 +6,8 @@
 -- relation in it, and takes away what it does not need: CREATE and TEMP on the
 -- database, any privilege on the registry. Run it as a superuser (or a role
 -- that may do all of that, with EXECUTE on catalog_sync.registry_rows(),
--- through which it reads the registry), then attach_schema(). SECURITY
+-- through which it reads the registry, and on tenant_role_problems()), then
+-- attach_schema(). SECURITY
 -- INVOKER. Returns a
 -- notice-worthy remark, or NULL: TEMP granted to PUBLIC is a database-wide
 -- setting it reports instead of changing. p_check_only: the checks alone,
@@ -28,7 +29,8 @@ BEGIN
         RAISE EXCEPTION 'catalog_sync: role % does not exist', quote_ident(p_role)
             USING ERRCODE = 'undefined_object', HINT = 'CREATE ROLE ... LOGIN for the tenant first.';
     END IF;
-    SELECT string_agg(p.problem, ', ') INTO v_bad FROM catalog_sync.tenant_role_problems(v_role.oid) AS p;
+    SELECT string_agg(p.problem, ', ' ORDER BY p.problem) INTO v_bad
+    FROM catalog_sync.tenant_role_problems(v_role.oid, p_schema) AS p;
     IF v_bad <> '' THEN
         RAISE EXCEPTION 'catalog_sync: role % cannot be a tenant role: %', quote_ident(p_role), v_bad
             USING ERRCODE = 'insufficient_privilege';
