@@ -41,7 +41,8 @@ AS $$
     UNION ALL
     SELECT 'member of ' || pg_catalog.quote_ident(m.rolname)
            || CASE WHEN m.rolname IN ('catalog_sync_owner', 'catalog_sync_installer') OR m.oid = registry.owner
-                     OR m.rolname LIKE 'pg\_%' THEN '' ELSE ' (owner of another tenant''s attached tables)' END,
+                     OR pg_catalog.starts_with(m.rolname::text, 'pg_') THEN ''
+                   ELSE ' (owner of another tenant''s attached tables)' END,
            m.rolname IN ('catalog_sync_owner', 'catalog_sync_installer')
     FROM reach AS m
     CROSS JOIN (SELECT c.relowner AS owner FROM pg_catalog.pg_class AS c
