@@ -209,6 +209,10 @@ PRIVILEGES = [
      "ALTER TABLE tenant_globex.ats_jobposting OWNER TO tenant_other_owner;; GRANT tenant_other_owner TO {r}",
      "REVOKE tenant_other_owner FROM {r};; ALTER TABLE tenant_globex.ats_jobposting OWNER TO zumodra_app;; "
      "DROP ROLE tenant_other_owner", "member of tenant_other_owner (owner of another tenant's attached tables)"),
+    # (the owner of a schema may drop what is in it: the catalogs' and the registry's, another tenant's)
+    ("ALTER SCHEMA public OWNER TO {r}", "ALTER SCHEMA public OWNER TO pg_database_owner", "owner of schema public"),
+    ("ALTER SCHEMA tenant_globex OWNER TO {r}", "ALTER SCHEMA tenant_globex OWNER TO zumodra_app",
+     "owner of schema tenant_globex"),
 ]
 
 

@@ -11,7 +11,9 @@
 -- read every session's query text, lock or scan any table, force
 -- checkpoints, create subscriptions, or own the database (the list below:
 -- those of PostgreSQL 15 to 17; a name a server does not have matches
--- nothing). A superuser is reported as that alone. secure_tenant_schema()
+-- nothing); and the ownership of a schema that holds the registry, a
+-- catalog or another tenant's attached tables (its owner may drop them). A
+-- superuser is reported as that alone. secure_tenant_schema()
 -- refuses such a role; audit() reports an attached tenant's table owner that
 -- has any (machinery: a membership of a machinery role, which audit reports
 -- as a finding of its own). (A red-team review, thirty-eighth session: a
@@ -38,6 +40,22 @@ AS $$
                                (CASE WHEN r.rolcreatedb THEN 'CREATEDB' END),
                                (CASE WHEN r.rolreplication THEN 'REPLICATION' END)) AS a (problem)
     WHERE a.problem IS NOT NULL
+    UNION ALL
+    -- the owner of a schema may drop any object in it: a schema that holds the
+    -- registry, a catalog or another tenant's attached tables
+    SELECT 'owner of schema ' || pg_catalog.quote_ident(n.nspname)
+           || CASE WHEN r.oid <> p_role THEN ' (through ' || pg_catalog.quote_ident(r.rolname) || ')' ELSE '' END,
+           false
+    FROM reach AS r
+    JOIN pg_catalog.pg_namespace AS n ON n.nspowner = r.oid
+    WHERE n.nspname IS DISTINCT FROM p_schema
+      AND EXISTS (SELECT FROM pg_catalog.pg_class AS c
+                  WHERE c.relnamespace = n.oid
+                    AND (c.oid = ANY (ARRAY['public.tenants_tenant'::pg_catalog.regclass,
+                                            'public.job_catalog'::pg_catalog.regclass,
+                                            'public.provider_catalog'::pg_catalog.regclass,
+                                            'public.service_catalog'::pg_catalog.regclass]::pg_catalog.oid[])
+                         OR c.oid IN (SELECT a.relid FROM catalog_sync.attached_table AS a)))
     UNION ALL
     SELECT 'member of ' || pg_catalog.quote_ident(m.rolname)
            || CASE WHEN m.rolname IN ('catalog_sync_owner', 'catalog_sync_installer') OR m.oid = registry.owner
