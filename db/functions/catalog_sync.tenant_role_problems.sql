@@ -1,25 +1,32 @@
--- Why a role may not be a per-tenant role (one row per reason; none: it may):
--- attributes that reach past its own schema (SUPERUSER, BYPASSRLS,
--- CREATEROLE, CREATEDB, REPLICATION: a replication connection reads every
--- tenant's rows in the WAL), its own or those of any role it is a member of
--- (it can SET ROLE to it: "SUPERUSER (through admin)"); membership in the
--- machinery's roles, in the registry's owner, in a role that owns attached
--- tables outside p_schema, the tenant schema the role is for (another
--- tenant's: it could SET ROLE to it and switch that tenant's sync off), and
--- in the predefined roles that read or write every
--- table, run programs or read files on the server, signal other sessions,
--- read every session's query text, lock or scan any table, force
--- checkpoints, create subscriptions, or own the database (the list below:
--- those of PostgreSQL 15 to 17; a name a server does not have matches
--- nothing); and the ownership of a schema that holds the registry, a
--- catalog or another tenant's attached tables (its owner may drop them). A
--- superuser is reported as that alone. secure_tenant_schema()
--- refuses such a role; audit() reports an attached tenant's table owner that
--- has any (machinery: a membership of a machinery role, which audit reports
--- as a finding of its own). (A red-team review, thirty-eighth session: a
--- member of pg_write_all_data was accepted and could delete every tenant's
--- catalog rows, and audit stayed clean; its review: so was a member of a
--- SUPERUSER group role.)
+-- Why a role may not be a per-tenant role (one row per reason; none: it may).
+-- It considers the role and every role it can become (SET ROLE to a role it
+-- is a member of, whatever INHERIT says):
+-- - attributes that reach past its own schema: SUPERUSER, BYPASSRLS,
+--   CREATEROLE, CREATEDB, REPLICATION (a replication connection reads every
+--   tenant's rows in the WAL): "SUPERUSER (through admin)";
+-- - membership in the machinery's roles, in the registry's owner, or in the
+--   predefined roles that read or write every table, run programs or read
+--   files on the server, signal other sessions, read every session's query
+--   text, lock or scan any table, force checkpoints, create subscriptions,
+--   or own the database (the list below: those of PostgreSQL 15 to 17; a
+--   name a server does not have matches nothing);
+-- - ownership of, or privileges on, what it must not touch: a table in
+--   another tenant's schema (any privilege: TRIGGER runs its code as that
+--   tenant), the registry or a catalog (a write privilege); and ownership
+--   of, or CREATE on, a schema other than p_schema (the tenant schema the
+--   role is for) that holds any of them. "Another tenant's schema" is one
+--   that holds attached tables: a tenant never attached is not synced (a schema's owner may drop what is
+--   in it; CREATE on it plants functions on other roles' search_path).
+-- Owners and privileges are found through pg_shdepend, indexed by role, so
+-- the cost follows what the role holds, not the number of tenants. Grants
+-- to PUBLIC are not a role's: audit's checks of the catalogs' and the
+-- registry's privileges cover those. A superuser is reported as that alone.
+-- secure_tenant_schema() refuses such a role; audit() reports an attached
+-- tenant's table owner that has any (machinery: a membership of a machinery
+-- role, which audit reports as a finding of its own). (Red-team reviews,
+-- thirty-eighth session: a member of pg_write_all_data, of a SUPERUSER
+-- group role, of a role with UPDATE on the registry or TRIGGER on another
+-- tenant's table, and a role with CREATE on public were all accepted.)
 CREATE OR REPLACE FUNCTION catalog_sync.tenant_role_problems(p_role oid, p_schema name)
 RETURNS TABLE (problem text, machinery boolean)
 LANGUAGE sql STABLE
@@ -27,8 +34,50 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     WITH me AS (SELECT r.oid, r.rolsuper FROM pg_catalog.pg_roles AS r WHERE r.oid = p_role),
     -- the role itself and every role it can become
-    reach AS (SELECT r.* FROM pg_catalog.pg_roles AS r, me
-              WHERE NOT me.rolsuper AND pg_catalog.pg_has_role(p_role, r.oid, 'MEMBER'))
+    reach AS (SELECT r.oid, r.rolname, r.rolsuper, r.rolbypassrls, r.rolcreaterole, r.rolcreatedb, r.rolreplication
+              FROM pg_catalog.pg_roles AS r, me
+              WHERE NOT me.rolsuper AND pg_catalog.pg_has_role(p_role, r.oid, 'MEMBER')),
+    registry AS (SELECT c.relowner AS owner FROM pg_catalog.pg_class AS c
+                 WHERE c.oid = 'public.tenants_tenant'::pg_catalog.regclass),
+    shared AS (SELECT ARRAY[pg_catalog.to_regclass('public.tenants_tenant'),
+                            pg_catalog.to_regclass('public.tenants_domain'),
+                            pg_catalog.to_regclass('public.job_catalog'),
+                            pg_catalog.to_regclass('public.provider_catalog'),
+                            pg_catalog.to_regclass('public.service_catalog')]::pg_catalog.oid[] AS oids),
+    -- what those roles own ('o') or appear in the ACL of ('a'), in this database
+    held AS (SELECT r.oid AS holder,
+                    CASE WHEN r.oid <> p_role THEN ' (through ' || pg_catalog.quote_ident(r.rolname) || ')' ELSE '' END
+                        AS through,
+                    d.classid, d.objid, d.deptype
+             FROM reach AS r
+             JOIN pg_catalog.pg_shdepend AS d
+               ON d.refclassid = 'pg_catalog.pg_authid'::pg_catalog.regclass AND d.refobjid = r.oid
+             WHERE d.dbid = (SELECT b.oid FROM pg_catalog.pg_database AS b
+                             WHERE b.datname = pg_catalog.current_database())
+               AND d.deptype IN ('o', 'a')
+               -- (a membership of these is its own reason, below)
+               AND r.rolname NOT IN ('catalog_sync_owner', 'catalog_sync_installer')
+               AND r.oid <> (SELECT registry.owner FROM registry)),
+    -- the schemas of what they hold, then those of them that matter: other than p_schema, holding a
+    -- shared table or another tenant's attached tables (found by name and OID, through indexes: no
+    -- read of the registry, whose reads fold its contract check, and no scan of every tenant)
+    candidate_schema AS (SELECT n.oid, n.nspname FROM pg_catalog.pg_namespace AS n
+                         WHERE n.oid IN (SELECT c.relnamespace FROM held AS h
+                                         JOIN pg_catalog.pg_class AS c
+                                           ON h.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+                                          AND c.oid = h.objid
+                                         UNION
+                                         SELECT h.objid FROM held AS h
+                                         WHERE h.classid = 'pg_catalog.pg_namespace'::pg_catalog.regclass)),
+    foreign_schema AS (SELECT n.oid, n.nspname FROM candidate_schema AS n, shared
+                       WHERE n.nspname IS DISTINCT FROM p_schema
+                         AND (EXISTS (SELECT FROM pg_catalog.pg_class AS c
+                                      WHERE c.oid = ANY (shared.oids) AND c.relnamespace = n.oid)
+                              OR EXISTS (SELECT FROM pg_catalog.pg_class AS c
+                                         JOIN catalog_sync.attached_table AS a ON a.relid = c.oid
+                                         WHERE c.relnamespace = n.oid
+                                           AND c.relname IN (SELECT s.source_table FROM catalog_sync.trigger_spec AS s
+                                                             WHERE s.source_table <> 'tenants_tenant'))))
     SELECT 'SUPERUSER', false FROM me WHERE me.rolsuper
     UNION ALL
     SELECT a.problem || CASE WHEN r.oid <> p_role THEN ' (through ' || pg_catalog.quote_ident(r.rolname) || ')'
@@ -41,41 +90,35 @@ AS $$
                                (CASE WHEN r.rolreplication THEN 'REPLICATION' END)) AS a (problem)
     WHERE a.problem IS NOT NULL
     UNION ALL
-    -- the owner of a schema may drop any object in it: a schema that holds the
-    -- registry, a catalog or another tenant's attached tables
-    SELECT 'owner of schema ' || pg_catalog.quote_ident(n.nspname)
-           || CASE WHEN r.oid <> p_role THEN ' (through ' || pg_catalog.quote_ident(r.rolname) || ')' ELSE '' END,
-           false
-    FROM reach AS r
-    JOIN pg_catalog.pg_namespace AS n ON n.nspowner = r.oid
-    WHERE n.nspname IS DISTINCT FROM p_schema
-      AND EXISTS (SELECT FROM pg_catalog.pg_class AS c
-                  WHERE c.relnamespace = n.oid
-                    AND (c.oid = ANY (ARRAY['public.tenants_tenant'::pg_catalog.regclass,
-                                            'public.job_catalog'::pg_catalog.regclass,
-                                            'public.provider_catalog'::pg_catalog.regclass,
-                                            'public.service_catalog'::pg_catalog.regclass]::pg_catalog.oid[])
-                         OR c.oid IN (SELECT a.relid FROM catalog_sync.attached_table AS a)))
-    UNION ALL
-    SELECT 'member of ' || pg_catalog.quote_ident(m.rolname)
-           || CASE WHEN m.rolname IN ('catalog_sync_owner', 'catalog_sync_installer') OR m.oid = registry.owner
-                     OR pg_catalog.starts_with(m.rolname::text, 'pg_') THEN ''
-                   ELSE ' (owner of another tenant''s attached tables)' END,
-           m.rolname IN ('catalog_sync_owner', 'catalog_sync_installer')
-    FROM reach AS m
-    CROSS JOIN (SELECT c.relowner AS owner FROM pg_catalog.pg_class AS c
-                WHERE c.oid = 'public.tenants_tenant'::regclass) AS registry
+    SELECT 'member of ' || pg_catalog.quote_ident(m.rolname), m.rolname IN ('catalog_sync_owner', 'catalog_sync_installer')
+    FROM reach AS m, registry
     WHERE m.rolname IN ('catalog_sync_owner', 'catalog_sync_installer', 'pg_read_all_data', 'pg_write_all_data',
                         'pg_execute_server_program', 'pg_read_server_files', 'pg_write_server_files',
                         'pg_signal_backend', 'pg_read_all_stats', 'pg_stat_scan_tables', 'pg_checkpoint',
                         'pg_maintain', 'pg_create_subscription', 'pg_database_owner')
        OR m.oid = registry.owner
-       OR (m.oid <> p_role AND EXISTS (SELECT FROM catalog_sync.attached_table AS a
-                                       JOIN pg_catalog.pg_class AS c ON c.oid = a.relid
-                                       WHERE c.relowner = m.oid
-                                         AND c.relnamespace IS DISTINCT FROM
-                                             (SELECT n.oid FROM pg_catalog.pg_namespace AS n
-                                              WHERE n.nspname = p_schema)))
+    UNION ALL
+    -- tables: owned, or with a privilege (any, in another tenant's schema; a write one on a shared table)
+    SELECT CASE WHEN h.deptype = 'o' THEN 'owner of ' ELSE 'privileges on ' END
+           || pg_catalog.string_agg(c.oid::pg_catalog.regclass::text, ', ' ORDER BY c.relname) || h.through, false
+    FROM held AS h
+    JOIN pg_catalog.pg_class AS c ON h.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND c.oid = h.objid
+    JOIN foreign_schema AS n ON n.oid = c.relnamespace
+    CROSS JOIN shared
+    WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
+      AND (c.oid <> ALL (shared.oids) OR h.deptype = 'o'
+           OR EXISTS (SELECT FROM pg_catalog.aclexplode(c.relacl) AS x
+                      WHERE x.grantee = h.holder AND x.privilege_type <> 'SELECT'))
+    GROUP BY h.deptype, h.through, n.nspname
+    UNION ALL
+    -- schemas: owned, or with CREATE
+    SELECT CASE WHEN h.deptype = 'o' THEN 'owner of schema ' ELSE 'CREATE on schema ' END
+           || pg_catalog.quote_ident(n.nspname) || h.through, false
+    FROM held AS h
+    JOIN foreign_schema AS n ON h.classid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND n.oid = h.objid
+    WHERE h.deptype = 'o'
+       OR EXISTS (SELECT FROM pg_catalog.pg_namespace AS s, pg_catalog.aclexplode(s.nspacl) AS x
+                  WHERE s.oid = n.oid AND x.grantee = h.holder AND x.privilege_type = 'CREATE')
 $$;
 ALTER FUNCTION catalog_sync.tenant_role_problems(oid, name) OWNER TO catalog_sync_owner;
 REVOKE ALL ON FUNCTION catalog_sync.tenant_role_problems(oid, name) FROM PUBLIC;
