@@ -224,6 +224,17 @@ PRIVILEGES = [
      "REVOKE tenant_bad_group FROM {r};; REVOKE ALL ON tenant_globex.careers_publicapplication FROM tenant_bad_group;; "
      "DROP ROLE tenant_bad_group", "privileges on tenant_globex.careers_publicapplication (through tenant_bad_group)"),
     ("GRANT CREATE ON SCHEMA public TO {r}", "REVOKE CREATE ON SCHEMA public FROM {r}", "CREATE on schema public"),
+    # (the same review: the owner of a domain another tenant's column uses dropped that column with CASCADE)
+    ("CREATE DOMAIN public.tenant_bad_email AS varchar(254);; ALTER DOMAIN public.tenant_bad_email OWNER TO {r};; "
+     "ALTER TABLE tenant_globex.careers_publicapplication ALTER COLUMN email TYPE public.tenant_bad_email",
+     "ALTER TABLE tenant_globex.careers_publicapplication ALTER COLUMN email TYPE varchar(254);; "
+     "DROP DOMAIN public.tenant_bad_email", "owner of type public.tenant_bad_email, used by "
+     "tenant_globex.careers_publicapplication"),
+    ("CREATE FUNCTION public.tenant_bad_fn() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END';; "
+     "ALTER FUNCTION public.tenant_bad_fn() OWNER TO {r};; CREATE TRIGGER tenant_bad_t BEFORE INSERT ON "
+     "tenant_globex.careers_publicapplication FOR EACH ROW EXECUTE FUNCTION public.tenant_bad_fn()",
+     "DROP TRIGGER tenant_bad_t ON tenant_globex.careers_publicapplication;; DROP FUNCTION public.tenant_bad_fn()",
+     "owner of function public.tenant_bad_fn(), used by tenant_globex.careers_publicapplication"),
     # (the owner of a schema may drop what is in it: the catalogs' and the registry's, another tenant's)
     ("ALTER SCHEMA public OWNER TO {r}", "ALTER SCHEMA public OWNER TO pg_database_owner", "owner of schema public"),
     ("ALTER SCHEMA tenant_globex OWNER TO {r}", "ALTER SCHEMA tenant_globex OWNER TO zumodra_app",

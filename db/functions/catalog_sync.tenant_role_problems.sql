@@ -15,7 +15,11 @@
 --   tenant), the registry or a catalog (a write privilege); and ownership
 --   of, or CREATE on, a schema other than p_schema (the tenant schema the
 --   role is for) that holds any of them. "Another tenant's schema" is one
---   that holds attached tables: a tenant never attached is not synced (a schema's owner may drop what is
+--   that holds attached tables: a tenant never attached is not synced;
+-- - ownership of an object such a table depends on (a column's type, the
+--   function of a trigger, default, constraint, policy or index): its owner
+--   may drop it (with CASCADE, the column) or replace the function, which
+--   then runs as whoever writes that table (a schema's owner may drop what is
 --   in it; CREATE on it plants functions on other roles' search_path).
 -- Owners and privileges are found through pg_shdepend, indexed by role, so
 -- the cost follows what the role holds, not the number of tenants. Grants
@@ -61,6 +65,27 @@ AS $$
     -- the schemas of what they hold, then those of them that matter: other than p_schema, holding a
     -- shared table or another tenant's attached tables (found by name and OID, through indexes: no
     -- read of the registry, whose reads fold its contract check, and no scan of every tenant)
+    -- the tables that depend on another object they own (a column's type, a trigger's, a default's, a
+    -- constraint's, a policy's or an index's function): its owner can drop it, with CASCADE the column
+    -- or the trigger, or replace the function, which then runs as whoever writes the table
+    used AS (SELECT h.through, h.classid, h.objid, c.oid AS relid, c.relnamespace
+             FROM held AS h
+             JOIN pg_catalog.pg_depend AS d ON d.refclassid = h.classid AND d.refobjid = h.objid
+             CROSS JOIN LATERAL (SELECT CASE d.classid
+                     WHEN 'pg_catalog.pg_class'::pg_catalog.regclass THEN d.objid
+                     WHEN 'pg_catalog.pg_trigger'::pg_catalog.regclass
+                         THEN (SELECT g.tgrelid FROM pg_catalog.pg_trigger AS g WHERE g.oid = d.objid)
+                     WHEN 'pg_catalog.pg_attrdef'::pg_catalog.regclass
+                         THEN (SELECT f.adrelid FROM pg_catalog.pg_attrdef AS f WHERE f.oid = d.objid)
+                     WHEN 'pg_catalog.pg_constraint'::pg_catalog.regclass
+                         THEN (SELECT k.conrelid FROM pg_catalog.pg_constraint AS k WHERE k.oid = d.objid)
+                     WHEN 'pg_catalog.pg_policy'::pg_catalog.regclass
+                         THEN (SELECT y.polrelid FROM pg_catalog.pg_policy AS y WHERE y.oid = d.objid)
+                 END AS relid) AS r
+             JOIN pg_catalog.pg_class AS c ON c.oid = r.relid
+             WHERE h.deptype = 'o'
+               AND h.classid NOT IN ('pg_catalog.pg_class'::pg_catalog.regclass,
+                                     'pg_catalog.pg_namespace'::pg_catalog.regclass)),
     candidate_schema AS (SELECT n.oid, n.nspname FROM pg_catalog.pg_namespace AS n
                          WHERE n.oid IN (SELECT c.relnamespace FROM held AS h
                                          JOIN pg_catalog.pg_class AS c
@@ -68,7 +93,9 @@ AS $$
                                           AND c.oid = h.objid
                                          UNION
                                          SELECT h.objid FROM held AS h
-                                         WHERE h.classid = 'pg_catalog.pg_namespace'::pg_catalog.regclass)),
+                                         WHERE h.classid = 'pg_catalog.pg_namespace'::pg_catalog.regclass
+                                         UNION
+                                         SELECT u.relnamespace FROM used AS u)),
     foreign_schema AS (SELECT n.oid, n.nspname FROM candidate_schema AS n, shared
                        WHERE n.nspname IS DISTINCT FROM p_schema
                          AND (EXISTS (SELECT FROM pg_catalog.pg_class AS c
@@ -110,6 +137,13 @@ AS $$
            OR EXISTS (SELECT FROM pg_catalog.aclexplode(c.relacl) AS x
                       WHERE x.grantee = h.holder AND x.privilege_type <> 'SELECT'))
     GROUP BY h.deptype, h.through, n.nspname
+    UNION ALL
+    SELECT 'owner of ' || pg_catalog.string_agg(DISTINCT pg_catalog.pg_describe_object(u.classid, u.objid, 0), ', ')
+           || ', used by ' || pg_catalog.string_agg(DISTINCT u.relid::pg_catalog.regclass::text, ', ')
+           || u.through, false
+    FROM used AS u
+    JOIN foreign_schema AS n ON n.oid = u.relnamespace
+    GROUP BY u.through
     UNION ALL
     -- schemas: owned, or with CREATE
     SELECT CASE WHEN h.deptype = 'o' THEN 'owner of schema ' ELSE 'CREATE on schema ' END
