@@ -186,10 +186,10 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     if args.sql:
         parts = args.revision.split(":")
         order = ["base", *migrate.revisions()]
-        ranks = [order.index(r) if r in order else None for r in
-                 (p if p in ("base", "") else migrate.resolve_revision(p) for p in parts)]
+        resolved = [p if p == "base" else migrate.resolve_revision(p) for p in parts]
+        ranks = [order.index(r) for r in resolved if r in order]
         if args.revision.startswith("-") or parts[-1] == "base" or (
-                len(ranks) == 2 and None not in ranks and ranks[1] < ranks[0]):   # type: ignore[operator]
+                len(parts) == 2 and len(ranks) == 2 and ranks[1] < ranks[0]):
             # (DBA walkthrough, thirty-eighth session: 0001:base rendered one SET and a note)
             raise ToolError(f"migrate --sql only renders upgrades (--revision {args.revision} would go down); to "
                             "remove catalog-sync, use catalog-sync uninstall --yes, or review the downgrade's script: "
