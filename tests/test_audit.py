@@ -208,7 +208,8 @@ PRIVILEGES = [
      "CREATE ROLE tenant_other_owner NOLOGIN; END IF; END $$;; "
      "ALTER TABLE tenant_globex.ats_jobposting OWNER TO tenant_other_owner;; GRANT tenant_other_owner TO {r}",
      "REVOKE tenant_other_owner FROM {r};; ALTER TABLE tenant_globex.ats_jobposting OWNER TO zumodra_app;; "
-     "DROP ROLE tenant_other_owner", "owner of tenant_globex.ats_jobposting (through tenant_other_owner)"),
+     "DROP ROLE tenant_other_owner",
+     "owner of tenant_globex.ats_jobposting, tenant_globex.ats_jobposting_id_seq (through tenant_other_owner)"),
     # (a second red-team review: each of these was accepted, and reached another tenant or the registry)
     ("ALTER TABLE tenant_globex.ats_jobposting OWNER TO {r}",
      "ALTER TABLE tenant_globex.ats_jobposting OWNER TO zumodra_app", "owner of tenant_globex.ats_jobposting"),
@@ -235,6 +236,33 @@ PRIVILEGES = [
      "tenant_globex.careers_publicapplication FOR EACH ROW EXECUTE FUNCTION public.tenant_bad_fn()",
      "DROP TRIGGER tenant_bad_t ON tenant_globex.careers_publicapplication;; DROP FUNCTION public.tenant_bad_fn()",
      "owner of function public.tenant_bad_fn(), used by tenant_globex.careers_publicapplication"),
+    # (a third red-team review: a view's function, a sequence behind a default, a domain's CHECK one
+    # function away, a grant on another tenant's sequence, a column grant on a catalog, default privileges)
+    ("CREATE FUNCTION public.tenant_bad_fn() RETURNS text LANGUAGE sql AS 'SELECT 1::text';; "
+     "ALTER FUNCTION public.tenant_bad_fn() OWNER TO {r};; "
+     "CREATE VIEW tenant_globex.tenant_bad_v AS SELECT public.tenant_bad_fn() AS x",
+     "DROP VIEW tenant_globex.tenant_bad_v;; DROP FUNCTION public.tenant_bad_fn()",
+     "owner of function public.tenant_bad_fn(), used by tenant_globex.tenant_bad_v"),
+    ("CREATE SEQUENCE public.tenant_bad_seq;; ALTER SEQUENCE public.tenant_bad_seq OWNER TO {r};; "
+     "ALTER TABLE tenant_globex.ats_jobcategory ADD COLUMN tenant_bad_z bigint "
+     "DEFAULT nextval('public.tenant_bad_seq')",
+     "ALTER TABLE tenant_globex.ats_jobcategory DROP COLUMN tenant_bad_z;; DROP SEQUENCE public.tenant_bad_seq",
+     "owner of sequence public.tenant_bad_seq, used by tenant_globex.ats_jobcategory"),
+    ("CREATE FUNCTION public.tenant_bad_fn(integer) RETURNS boolean LANGUAGE sql AS 'SELECT true';; "
+     "ALTER FUNCTION public.tenant_bad_fn(integer) OWNER TO {r};; "
+     "CREATE DOMAIN public.tenant_bad_int AS integer CHECK (public.tenant_bad_fn(VALUE));; "
+     "ALTER TABLE tenant_globex.ats_jobcategory ADD COLUMN tenant_bad_z public.tenant_bad_int",
+     "ALTER TABLE tenant_globex.ats_jobcategory DROP COLUMN tenant_bad_z;; DROP DOMAIN public.tenant_bad_int;; "
+     "DROP FUNCTION public.tenant_bad_fn(integer)",
+     "owner of function public.tenant_bad_fn(integer), used by tenant_globex.ats_jobcategory"),
+    ("GRANT UPDATE ON SEQUENCE tenant_globex.ats_jobposting_id_seq TO {r}",
+     "REVOKE ALL ON SEQUENCE tenant_globex.ats_jobposting_id_seq FROM {r}",
+     "privileges on tenant_globex.ats_jobposting_id_seq"),
+    ("GRANT UPDATE (title) ON public.job_catalog TO {r}", "REVOKE ALL (title) ON public.job_catalog FROM {r}",
+     "privileges on public.job_catalog"),
+    ("ALTER DEFAULT PRIVILEGES FOR ROLE zumodra_app IN SCHEMA tenant_globex GRANT SELECT ON TABLES TO {r}",
+     "ALTER DEFAULT PRIVILEGES FOR ROLE zumodra_app IN SCHEMA tenant_globex REVOKE SELECT ON TABLES FROM {r}",
+     "default privileges in schema tenant_globex"),
     # (the owner of a schema may drop what is in it: the catalogs' and the registry's, another tenant's)
     ("ALTER SCHEMA public OWNER TO {r}", "ALTER SCHEMA public OWNER TO pg_database_owner", "owner of schema public"),
     ("ALTER SCHEMA tenant_globex OWNER TO {r}", "ALTER SCHEMA tenant_globex OWNER TO zumodra_app",
@@ -266,6 +294,12 @@ def test_a_privileged_role_is_refused_as_tenant_role(grant: str, revoke: str, re
         run_all(conn, revoke, **names)
     assert conn.execute("SELECT count(*) FROM pg_namespace WHERE nspname = 'tenant_acme' "
                         "AND nspowner = 'tenant_bad_owner'::regrole").fetchone() == (0,)
+
+
+def test_an_oid_that_is_no_role_is_reported(conn: psycopg.Connection) -> None:
+    """(a third red-team review) an OID of no role came back with no reason, which reads as "may"."""
+    assert conn.execute("SELECT problem FROM catalog_sync.tenant_role_problems(0, 'tenant_acme')").fetchall() == [
+        ("not a role",)]
 
 
 AUDITED = [p for p in PRIVILEGES if p[2] != "SUPERUSER" and "catalog_sync_" not in p[2]]

@@ -16,10 +16,13 @@
 --   of, or CREATE on, a schema other than p_schema (the tenant schema the
 --   role is for) that holds any of them. "Another tenant's schema" is one
 --   that holds attached tables: a tenant never attached is not synced;
--- - ownership of an object such a table depends on (a column's type, the
---   function of a trigger, default, constraint, policy or index): its owner
---   may drop it (with CASCADE, the column) or replace the function, which
---   then runs as whoever writes that table (a schema's owner may drop what is
+-- - ownership of an object such a table depends on, directly or through up
+--   to four others (a column's type, a table's row type, a sequence, the
+--   function of a trigger, default, constraint, domain, policy, index or
+--   view): its owner may drop it (with CASCADE, the column or the view) or
+--   replace the function, which then runs as whoever uses that table;
+-- - default privileges that grant it future tables of another tenant's
+--   schema, or of every schema; an OID that is no role is reported too (a schema's owner may drop what is
 --   in it; CREATE on it plants functions on other roles' search_path).
 -- Owners and privileges are found through pg_shdepend, indexed by role, so
 -- the cost follows what the role holds, not the number of tenants. Grants
@@ -36,7 +39,7 @@ RETURNS TABLE (problem text, machinery boolean)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    WITH me AS (SELECT r.oid, r.rolsuper FROM pg_catalog.pg_roles AS r WHERE r.oid = p_role),
+    WITH RECURSIVE me AS (SELECT r.oid, r.rolsuper FROM pg_catalog.pg_roles AS r WHERE r.oid = p_role),
     -- the role itself and every role it can become
     reach AS (SELECT r.oid, r.rolname, r.rolsuper, r.rolbypassrls, r.rolcreaterole, r.rolcreatedb, r.rolreplication
               FROM pg_catalog.pg_roles AS r, me
@@ -65,27 +68,46 @@ AS $$
     -- the schemas of what they hold, then those of them that matter: other than p_schema, holding a
     -- shared table or another tenant's attached tables (found by name and OID, through indexes: no
     -- read of the registry, whose reads fold its contract check, and no scan of every tenant)
-    -- the tables that depend on another object they own (a column's type, a trigger's, a default's, a
-    -- constraint's, a policy's or an index's function): its owner can drop it, with CASCADE the column
-    -- or the trigger, or replace the function, which then runs as whoever writes the table
-    used AS (SELECT h.through, h.classid, h.objid, c.oid AS relid, c.relnamespace
-             FROM held AS h
-             JOIN pg_catalog.pg_depend AS d ON d.refclassid = h.classid AND d.refobjid = h.objid
-             CROSS JOIN LATERAL (SELECT CASE d.classid
-                     WHEN 'pg_catalog.pg_class'::pg_catalog.regclass THEN d.objid
+    -- what depends on an object they own, directly or through up to four others (a domain's
+    -- constraint, a function calling another, a view, a table's row type): its owner can drop it (with
+    -- CASCADE, the column, default, trigger or view) or replace the function, which then runs as
+    -- whoever reads or writes the table; then each dependent's table
+    walk (through, root_class, root_id, classid, objid, depth) AS (
+        SELECT h.through, h.classid, h.objid, h.classid, h.objid, 0
+        FROM held AS h
+        WHERE h.deptype = 'o' AND h.classid <> 'pg_catalog.pg_namespace'::pg_catalog.regclass
+        UNION
+        SELECT w.through, w.root_class, w.root_id, d.classid, d.objid, w.depth + 1
+        FROM walk AS w
+        CROSS JOIN LATERAL (SELECT e.classid, e.objid FROM pg_catalog.pg_depend AS e
+                            WHERE e.refclassid = w.classid AND e.refobjid = w.objid
+                            UNION ALL   -- (a domain's constraint: its domain, which columns then use)
+                            SELECT 'pg_catalog.pg_type'::pg_catalog.regclass, k.contypid
+                            FROM pg_catalog.pg_constraint AS k
+                            WHERE w.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass
+                              AND k.oid = w.objid AND k.conrelid = 0 AND k.contypid <> 0) AS d
+        -- (a relation reached is where the walk stops: what depends on it is its own business)
+        WHERE w.depth < 4 AND (w.depth = 0 OR w.classid <> 'pg_catalog.pg_class'::pg_catalog.regclass)),
+    used AS (SELECT w.through, w.root_class, w.root_id, c.oid AS relid, c.relnamespace
+             FROM walk AS w
+             CROSS JOIN LATERAL (SELECT CASE w.classid
+                     WHEN 'pg_catalog.pg_class'::pg_catalog.regclass   -- (an index: its table)
+                         THEN coalesce((SELECT i.indrelid FROM pg_catalog.pg_index AS i WHERE i.indexrelid = w.objid),
+                                       w.objid)
                      WHEN 'pg_catalog.pg_trigger'::pg_catalog.regclass
-                         THEN (SELECT g.tgrelid FROM pg_catalog.pg_trigger AS g WHERE g.oid = d.objid)
+                         THEN (SELECT g.tgrelid FROM pg_catalog.pg_trigger AS g WHERE g.oid = w.objid)
                      WHEN 'pg_catalog.pg_attrdef'::pg_catalog.regclass
-                         THEN (SELECT f.adrelid FROM pg_catalog.pg_attrdef AS f WHERE f.oid = d.objid)
+                         THEN (SELECT f.adrelid FROM pg_catalog.pg_attrdef AS f WHERE f.oid = w.objid)
                      WHEN 'pg_catalog.pg_constraint'::pg_catalog.regclass
-                         THEN (SELECT k.conrelid FROM pg_catalog.pg_constraint AS k WHERE k.oid = d.objid)
+                         THEN (SELECT nullif(k.conrelid, 0) FROM pg_catalog.pg_constraint AS k WHERE k.oid = w.objid)
                      WHEN 'pg_catalog.pg_policy'::pg_catalog.regclass
-                         THEN (SELECT y.polrelid FROM pg_catalog.pg_policy AS y WHERE y.oid = d.objid)
+                         THEN (SELECT y.polrelid FROM pg_catalog.pg_policy AS y WHERE y.oid = w.objid)
+                     WHEN 'pg_catalog.pg_rewrite'::pg_catalog.regclass
+                         THEN (SELECT v.ev_class FROM pg_catalog.pg_rewrite AS v WHERE v.oid = w.objid)
                  END AS relid) AS r
              JOIN pg_catalog.pg_class AS c ON c.oid = r.relid
-             WHERE h.deptype = 'o'
-               AND h.classid NOT IN ('pg_catalog.pg_class'::pg_catalog.regclass,
-                                     'pg_catalog.pg_namespace'::pg_catalog.regclass)),
+             WHERE w.depth > 0 AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+               AND NOT (w.root_class = 'pg_catalog.pg_class'::pg_catalog.regclass AND c.oid = w.root_id)),
     candidate_schema AS (SELECT n.oid, n.nspname FROM pg_catalog.pg_namespace AS n
                          WHERE n.oid IN (SELECT c.relnamespace FROM held AS h
                                          JOIN pg_catalog.pg_class AS c
@@ -95,7 +117,12 @@ AS $$
                                          SELECT h.objid FROM held AS h
                                          WHERE h.classid = 'pg_catalog.pg_namespace'::pg_catalog.regclass
                                          UNION
-                                         SELECT u.relnamespace FROM used AS u)),
+                                         SELECT u.relnamespace FROM used AS u
+                                         UNION
+                                         SELECT a.defaclnamespace FROM held AS h
+                                         JOIN pg_catalog.pg_default_acl AS a
+                                           ON h.classid = 'pg_catalog.pg_default_acl'::pg_catalog.regclass
+                                          AND a.oid = h.objid)),
     foreign_schema AS (SELECT n.oid, n.nspname FROM candidate_schema AS n, shared
                        WHERE n.nspname IS DISTINCT FROM p_schema
                          AND (EXISTS (SELECT FROM pg_catalog.pg_class AS c
@@ -105,6 +132,8 @@ AS $$
                                          WHERE c.relnamespace = n.oid
                                            AND c.relname IN (SELECT s.source_table FROM catalog_sync.trigger_spec AS s
                                                              WHERE s.source_table <> 'tenants_tenant'))))
+    SELECT 'not a role', false WHERE NOT EXISTS (SELECT FROM me)
+    UNION ALL
     SELECT 'SUPERUSER', false FROM me WHERE me.rolsuper
     UNION ALL
     SELECT a.problem || CASE WHEN r.oid <> p_role THEN ' (through ' || pg_catalog.quote_ident(r.rolname) || ')'
@@ -132,18 +161,32 @@ AS $$
     JOIN pg_catalog.pg_class AS c ON h.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND c.oid = h.objid
     JOIN foreign_schema AS n ON n.oid = c.relnamespace
     CROSS JOIN shared
-    WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
+    WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
       AND (c.oid <> ALL (shared.oids) OR h.deptype = 'o'
            OR EXISTS (SELECT FROM pg_catalog.aclexplode(c.relacl) AS x
-                      WHERE x.grantee = h.holder AND x.privilege_type <> 'SELECT'))
+                      WHERE x.grantee = h.holder AND x.privilege_type <> 'SELECT')
+           OR EXISTS (SELECT FROM pg_catalog.pg_attribute AS t, pg_catalog.aclexplode(t.attacl) AS x
+                      WHERE t.attrelid = c.oid AND x.grantee = h.holder AND x.privilege_type <> 'SELECT'))
     GROUP BY h.deptype, h.through, n.nspname
     UNION ALL
-    SELECT 'owner of ' || pg_catalog.string_agg(DISTINCT pg_catalog.pg_describe_object(u.classid, u.objid, 0), ', ')
-           || ', used by ' || pg_catalog.string_agg(DISTINCT u.relid::pg_catalog.regclass::text, ', ')
+    SELECT 'owner of ' || pg_catalog.string_agg(DISTINCT pg_catalog.pg_describe_object(u.root_class, u.root_id, 0),
+                                                 ', ' ORDER BY pg_catalog.pg_describe_object(u.root_class, u.root_id, 0))
+           || ', used by ' || pg_catalog.string_agg(DISTINCT u.relid::pg_catalog.regclass::text, ', '
+                                                   ORDER BY u.relid::pg_catalog.regclass::text)
            || u.through, false
     FROM used AS u
     JOIN foreign_schema AS n ON n.oid = u.relnamespace
     GROUP BY u.through
+    UNION ALL
+    -- default privileges that will grant it another tenant's (or every schema's) future tables
+    SELECT 'default privileges in ' || CASE WHEN a.defaclnamespace = 0 THEN 'every schema'
+                                            ELSE 'schema ' || pg_catalog.quote_ident(n.nspname) END || h.through,
+           false
+    FROM held AS h
+    JOIN pg_catalog.pg_default_acl AS a
+      ON h.classid = 'pg_catalog.pg_default_acl'::pg_catalog.regclass AND a.oid = h.objid
+    LEFT JOIN foreign_schema AS n ON n.oid = a.defaclnamespace
+    WHERE h.deptype = 'a' AND (a.defaclnamespace = 0 OR n.oid IS NOT NULL)
     UNION ALL
     -- schemas: owned, or with CREATE
     SELECT CASE WHEN h.deptype = 'o' THEN 'owner of schema ' ELSE 'CREATE on schema ' END
