@@ -260,6 +260,18 @@ PRIVILEGES = [
      "privileges on tenant_globex.ats_jobposting_id_seq"),
     ("GRANT UPDATE (title) ON public.job_catalog TO {r}", "REVOKE ALL (title) ON public.job_catalog FROM {r}",
      "privileges on public.job_catalog"),
+    # (a fourth: EXECUTE on another tenant's SECURITY DEFINER function, USAGE on its schema, a foreign server)
+    ("CREATE FUNCTION tenant_globex.tenant_bad_fn() RETURNS bigint LANGUAGE sql SECURITY DEFINER "
+     "AS 'SELECT count(*) FROM tenant_globex.ats_jobposting';; GRANT EXECUTE ON FUNCTION tenant_globex.tenant_bad_fn() "
+     "TO {r}", "DROP FUNCTION tenant_globex.tenant_bad_fn()", "privileges on tenant_globex.tenant_bad_fn()"),
+    ("GRANT USAGE ON SCHEMA tenant_globex TO {r}", "REVOKE USAGE ON SCHEMA tenant_globex FROM {r}",
+     "USAGE on schema tenant_globex"),
+    ("CREATE FOREIGN DATA WRAPPER tenant_bad_fdw;; CREATE SERVER tenant_bad_srv FOREIGN DATA WRAPPER tenant_bad_fdw;; "
+     "CREATE USER MAPPING FOR {r} SERVER tenant_bad_srv", "DROP FOREIGN DATA WRAPPER tenant_bad_fdw CASCADE",
+     "a user mapping for foreign server tenant_bad_srv"),
+    ("CREATE FOREIGN DATA WRAPPER tenant_bad_fdw;; CREATE SERVER tenant_bad_srv FOREIGN DATA WRAPPER tenant_bad_fdw;; "
+     "GRANT USAGE ON FOREIGN SERVER tenant_bad_srv TO {r}", "DROP FOREIGN DATA WRAPPER tenant_bad_fdw CASCADE",
+     "USAGE on foreign server tenant_bad_srv"),
     ("ALTER DEFAULT PRIVILEGES FOR ROLE zumodra_app IN SCHEMA tenant_globex GRANT SELECT ON TABLES TO {r}",
      "ALTER DEFAULT PRIVILEGES FOR ROLE zumodra_app IN SCHEMA tenant_globex REVOKE SELECT ON TABLES FROM {r}",
      "default privileges in schema tenant_globex"),

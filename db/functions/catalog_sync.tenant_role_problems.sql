@@ -22,7 +22,12 @@
 --   view): its owner may drop it (with CASCADE, the column or the view) or
 --   replace the function, which then runs as whoever uses that table;
 -- - default privileges that grant it future tables of another tenant's
---   schema, or of every schema; an OID that is no role is reported too (a schema's owner may drop what is
+--   schema, or of every schema; a privilege on a function, or USAGE, in
+--   another tenant's schema; USAGE on a foreign server, or a user mapping
+--   (a connection as another role); an OID that is no role is reported too.
+-- Not found: a call by name inside another role's function body, or
+-- through a search_path that names one of its schemas (PostgreSQL records
+-- no dependency for either): docs/security.md, Limits (a schema's owner may drop what is
 --   in it; CREATE on it plants functions on other roles' search_path).
 -- Owners and privileges are found through pg_shdepend, indexed by role, so
 -- the cost follows what the role holds, not the number of tenants. Grants
@@ -119,6 +124,11 @@ AS $$
                                          UNION
                                          SELECT u.relnamespace FROM used AS u
                                          UNION
+                                         SELECT f.pronamespace FROM held AS h
+                                         JOIN pg_catalog.pg_proc AS f
+                                           ON h.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
+                                          AND f.oid = h.objid
+                                         UNION
                                          SELECT a.defaclnamespace FROM held AS h
                                          JOIN pg_catalog.pg_default_acl AS a
                                            ON h.classid = 'pg_catalog.pg_default_acl'::pg_catalog.regclass
@@ -178,6 +188,29 @@ AS $$
     JOIN foreign_schema AS n ON n.oid = u.relnamespace
     GROUP BY u.through
     UNION ALL
+    -- functions in another tenant's schema it may run (a SECURITY DEFINER one reads as its owner)
+    SELECT 'privileges on ' || pg_catalog.string_agg(f.oid::pg_catalog.regprocedure::text, ', '
+                                                      ORDER BY f.oid::pg_catalog.regprocedure::text) || h.through,
+           false
+    FROM held AS h
+    JOIN pg_catalog.pg_proc AS f ON h.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND f.oid = h.objid
+    JOIN foreign_schema AS n ON n.oid = f.pronamespace
+    WHERE h.deptype = 'a'
+    GROUP BY h.through
+    UNION ALL
+    -- a foreign server it may use, or a user mapping of its own: a connection as another role
+    SELECT CASE WHEN h.classid = 'pg_catalog.pg_foreign_server'::pg_catalog.regclass
+                THEN 'USAGE on foreign server '
+                     || (SELECT pg_catalog.quote_ident(s.srvname) FROM pg_catalog.pg_foreign_server AS s
+                         WHERE s.oid = h.objid)
+                ELSE 'a user mapping for foreign server '
+                     || (SELECT pg_catalog.quote_ident(m.srvname) FROM pg_catalog.pg_user_mappings AS m
+                         WHERE m.umid = h.objid) END   -- (the view: the table is a superuser's)
+           || h.through, false
+    FROM held AS h
+    WHERE (h.classid = 'pg_catalog.pg_foreign_server'::pg_catalog.regclass AND h.deptype = 'a')
+       OR (h.classid = 'pg_catalog.pg_user_mapping'::pg_catalog.regclass)
+    UNION ALL
     -- default privileges that will grant it another tenant's (or every schema's) future tables
     SELECT 'default privileges in ' || CASE WHEN a.defaclnamespace = 0 THEN 'every schema'
                                             ELSE 'schema ' || pg_catalog.quote_ident(n.nspname) END || h.through,
@@ -188,14 +221,22 @@ AS $$
     LEFT JOIN foreign_schema AS n ON n.oid = a.defaclnamespace
     WHERE h.deptype = 'a' AND (a.defaclnamespace = 0 OR n.oid IS NOT NULL)
     UNION ALL
-    -- schemas: owned, or with CREATE
-    SELECT CASE WHEN h.deptype = 'o' THEN 'owner of schema ' ELSE 'CREATE on schema ' END
+    -- schemas: owned, or with CREATE; USAGE on another tenant's (not on the shared tables' schema, which
+    -- audit's tenant_role_public_schema reports)
+    SELECT CASE WHEN h.deptype = 'o' THEN 'owner of schema '
+                WHEN EXISTS (SELECT FROM pg_catalog.pg_namespace AS s, pg_catalog.aclexplode(s.nspacl) AS x
+                             WHERE s.oid = n.oid AND x.grantee = h.holder AND x.privilege_type = 'CREATE')
+                THEN 'CREATE on schema ' ELSE 'USAGE on schema ' END
            || pg_catalog.quote_ident(n.nspname) || h.through, false
     FROM held AS h
     JOIN foreign_schema AS n ON h.classid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND n.oid = h.objid
+    CROSS JOIN shared
     WHERE h.deptype = 'o'
        OR EXISTS (SELECT FROM pg_catalog.pg_namespace AS s, pg_catalog.aclexplode(s.nspacl) AS x
-                  WHERE s.oid = n.oid AND x.grantee = h.holder AND x.privilege_type = 'CREATE')
+                  WHERE s.oid = n.oid AND x.grantee = h.holder
+                    AND (x.privilege_type = 'CREATE'
+                         OR NOT EXISTS (SELECT FROM pg_catalog.pg_class AS c
+                                        WHERE c.oid = ANY (shared.oids) AND c.relnamespace = n.oid)))
 $$;
 ALTER FUNCTION catalog_sync.tenant_role_problems(oid, name) OWNER TO catalog_sync_owner;
 REVOKE ALL ON FUNCTION catalog_sync.tenant_role_problems(oid, name) FROM PUBLIC;
