@@ -46,7 +46,9 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     WITH RECURSIVE me AS (SELECT r.oid, r.rolsuper FROM pg_catalog.pg_roles AS r WHERE r.oid = p_role),
     -- the role itself and every role it can become
-    reach AS (SELECT r.oid, r.rolname, r.rolsuper, r.rolbypassrls, r.rolcreaterole, r.rolcreatedb, r.rolreplication
+    reach AS (SELECT r.oid, r.rolname, r.rolsuper, r.rolbypassrls, r.rolcreaterole, r.rolcreatedb, r.rolreplication,
+                     CASE WHEN r.oid <> p_role THEN ' (through ' || pg_catalog.quote_ident(r.rolname) || ')' ELSE '' END
+                         AS through
               FROM pg_catalog.pg_roles AS r, me
               WHERE NOT me.rolsuper AND pg_catalog.pg_has_role(p_role, r.oid, 'MEMBER')),
     registry AS (SELECT c.relowner AS owner FROM pg_catalog.pg_class AS c
@@ -57,10 +59,7 @@ AS $$
                             pg_catalog.to_regclass('public.provider_catalog'),
                             pg_catalog.to_regclass('public.service_catalog')]::pg_catalog.oid[] AS oids),
     -- what those roles own ('o') or appear in the ACL of ('a'), in this database
-    held AS (SELECT r.oid AS holder,
-                    CASE WHEN r.oid <> p_role THEN ' (through ' || pg_catalog.quote_ident(r.rolname) || ')' ELSE '' END
-                        AS through,
-                    d.classid, d.objid, d.deptype
+    held AS (SELECT r.oid AS holder, r.through, d.classid, d.objid, d.deptype
              FROM reach AS r
              JOIN pg_catalog.pg_shdepend AS d
                ON d.refclassid = 'pg_catalog.pg_authid'::pg_catalog.regclass AND d.refobjid = r.oid
@@ -70,9 +69,6 @@ AS $$
                -- (a membership of these is its own reason, below)
                AND r.rolname NOT IN ('catalog_sync_owner', 'catalog_sync_installer')
                AND r.oid <> (SELECT registry.owner FROM registry)),
-    -- the schemas of what they hold, then those of them that matter: other than p_schema, holding a
-    -- shared table or another tenant's attached tables (found by name and OID, through indexes: no
-    -- read of the registry, whose reads fold its contract check, and no scan of every tenant)
     -- what depends on an object they own, directly or through up to four others (a domain's
     -- constraint, a function calling another, a view, a table's row type): its owner can drop it (with
     -- CASCADE, the column, default, trigger or view) or replace the function, which then runs as
@@ -113,6 +109,9 @@ AS $$
              JOIN pg_catalog.pg_class AS c ON c.oid = r.relid
              WHERE w.depth > 0 AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
                AND NOT (w.root_class = 'pg_catalog.pg_class'::pg_catalog.regclass AND c.oid = w.root_id)),
+    -- the schemas of what they hold, then those of them that matter: other than p_schema, holding a
+    -- shared table or another tenant's attached tables (found by name and OID, through indexes: no
+    -- read of the registry, whose reads fold its contract check, and no scan of every tenant)
     candidate_schema AS (SELECT n.oid, n.nspname FROM pg_catalog.pg_namespace AS n
                          WHERE n.oid IN (SELECT c.relnamespace FROM held AS h
                                          JOIN pg_catalog.pg_class AS c
@@ -133,10 +132,13 @@ AS $$
                                          JOIN pg_catalog.pg_default_acl AS a
                                            ON h.classid = 'pg_catalog.pg_default_acl'::pg_catalog.regclass
                                           AND a.oid = h.objid)),
-    foreign_schema AS (SELECT n.oid, n.nspname FROM candidate_schema AS n, shared
+    foreign_schema AS (SELECT n.oid, n.nspname, h.holds_shared
+                       FROM candidate_schema AS n, shared
+                       CROSS JOIN LATERAL (SELECT EXISTS (SELECT FROM pg_catalog.pg_class AS c
+                                                          WHERE c.oid = ANY (shared.oids)
+                                                            AND c.relnamespace = n.oid) AS holds_shared) AS h
                        WHERE n.nspname IS DISTINCT FROM p_schema
-                         AND (EXISTS (SELECT FROM pg_catalog.pg_class AS c
-                                      WHERE c.oid = ANY (shared.oids) AND c.relnamespace = n.oid)
+                         AND (h.holds_shared
                               OR EXISTS (SELECT FROM pg_catalog.pg_class AS c
                                          JOIN catalog_sync.attached_table AS a ON a.relid = c.oid
                                          WHERE c.relnamespace = n.oid
@@ -146,8 +148,7 @@ AS $$
     UNION ALL
     SELECT 'SUPERUSER', false FROM me WHERE me.rolsuper
     UNION ALL
-    SELECT a.problem || CASE WHEN r.oid <> p_role THEN ' (through ' || pg_catalog.quote_ident(r.rolname) || ')'
-                             ELSE '' END, false
+    SELECT a.problem || r.through, false
     FROM reach AS r
     CROSS JOIN LATERAL (VALUES (CASE WHEN r.rolsuper THEN 'SUPERUSER' END),
                                (CASE WHEN r.rolbypassrls THEN 'BYPASSRLS' END),
@@ -223,20 +224,15 @@ AS $$
     UNION ALL
     -- schemas: owned, or with CREATE; USAGE on another tenant's (not on the shared tables' schema, which
     -- audit's tenant_role_public_schema reports)
-    SELECT CASE WHEN h.deptype = 'o' THEN 'owner of schema '
-                WHEN EXISTS (SELECT FROM pg_catalog.pg_namespace AS s, pg_catalog.aclexplode(s.nspacl) AS x
-                             WHERE s.oid = n.oid AND x.grantee = h.holder AND x.privilege_type = 'CREATE')
-                THEN 'CREATE on schema ' ELSE 'USAGE on schema ' END
+    SELECT CASE WHEN h.deptype = 'o' THEN 'owner of schema ' WHEN g.can_create THEN 'CREATE on schema '
+                ELSE 'USAGE on schema ' END
            || pg_catalog.quote_ident(n.nspname) || h.through, false
     FROM held AS h
     JOIN foreign_schema AS n ON h.classid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND n.oid = h.objid
-    CROSS JOIN shared
-    WHERE h.deptype = 'o'
-       OR EXISTS (SELECT FROM pg_catalog.pg_namespace AS s, pg_catalog.aclexplode(s.nspacl) AS x
-                  WHERE s.oid = n.oid AND x.grantee = h.holder
-                    AND (x.privilege_type = 'CREATE'
-                         OR NOT EXISTS (SELECT FROM pg_catalog.pg_class AS c
-                                        WHERE c.oid = ANY (shared.oids) AND c.relnamespace = n.oid)))
+    CROSS JOIN LATERAL (SELECT pg_catalog.bool_or(x.privilege_type = 'CREATE') AS can_create
+                        FROM pg_catalog.pg_namespace AS s, pg_catalog.aclexplode(s.nspacl) AS x
+                        WHERE s.oid = n.oid AND x.grantee = h.holder) AS g
+    WHERE h.deptype = 'o' OR g.can_create OR (g.can_create IS NOT NULL AND NOT n.holds_shared)
 $$;
 ALTER FUNCTION catalog_sync.tenant_role_problems(oid, name) OWNER TO catalog_sync_owner;
 REVOKE ALL ON FUNCTION catalog_sync.tenant_role_problems(oid, name) FROM PUBLIC;
