@@ -195,8 +195,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
                             "remove catalog-sync, use catalog-sync uninstall --yes, or review the downgrade's script: "
                             f"alembic -c migrations/alembic.ini downgrade {order[-1]}:base --sql")
         # (DBA walkthrough, twenty-seventh session: alembic's own words here, ours online)
-        for part in args.revision.split(":"):
-            if part != "base" and migrate.resolve_revision(part) is None:
+        for part, found in zip(parts, resolved, strict=True):
+            if found is None:
                 raise ToolError(f"unknown revision {part or repr(part)} (revisions: "
                                 f"{', '.join(migrate.revisions())}, or head; --sql also renders FROM:TO, FROM may "
                                 "be base)")
