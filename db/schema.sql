@@ -8,8 +8,9 @@ GRANT USAGE ON SCHEMA catalog_sync TO catalog_sync_installer;
 GRANT SELECT ON public.tenants_tenant TO catalog_sync_owner;
 
 -- The one door of the optional DDL protection (catalog-sync protect): its event
--- trigger functions run as whoever runs the DDL, so the two hardened checks
--- they call live in a schema everybody may use, and nothing else does.
+-- trigger functions run as whoever runs the DDL, so the six hardened functions
+-- they call (the checks, and the re-sync of a rewritten table) live in a schema
+-- everybody may use, and nothing else does.
 CREATE SCHEMA catalog_sync_protect AUTHORIZATION catalog_sync_owner;
 REVOKE ALL ON SCHEMA catalog_sync_protect FROM PUBLIC;
 GRANT USAGE ON SCHEMA catalog_sync_protect TO PUBLIC;

@@ -59,3 +59,49 @@ def test_every_relative_link_resolves(doc: Path) -> None:
         elif anchor and path.suffix == ".md" and anchor not in anchors(path):
             dead.append(f"{target}: no heading with anchor #{anchor} in {path.relative_to(ROOT)}")
     assert not dead, f"dead links in {doc.relative_to(ROOT)}:\n" + "\n".join(dead)
+
+
+# A code comment that points into the docs: 'docs/security.md, "Session settings"' (a heading, quoted),
+# 'docs/benchmarks.md, Diagnosis, thirty-first session' (an entry of the Diagnosis section) or
+# 'docs/benchmarks.md, section 8' (a numbered heading). Comment markers and line breaks are removed
+# first, so that a reference split over two comment lines is read whole.
+CODE = sorted(p for folder in ("db", "pyinstaller_tools", "migrations", "benchmarks", "tests")
+              for p in (ROOT / folder).rglob("*") if p.suffix in {".sql", ".py"})
+QUOTED = re.compile(r'docs/(\w+\.md),? "([^"]+)"')
+DIAGNOSIS = re.compile(r"docs/benchmarks\.md,? Diagnosis,? ([\w-]+) session")
+SECTION = re.compile(r"docs/(\w+\.md),? section (\d+)")
+
+
+def comment_text(path: Path) -> str:
+    """The file with comment markers at line starts removed, doubled SQL quotes undone, lines joined."""
+    lines = (re.sub(r"^\s*(--|#)\s?", "", line) for line in path.read_text().splitlines())
+    return re.sub(r"\s+", " ", " ".join(lines)).replace("''", "'")
+
+
+def headings(path: Path) -> set[str]:
+    return {m.group(1) for line in path.read_text().splitlines() if (m := HEADING.match(line))}
+
+
+def test_the_reference_checker_sees_the_references() -> None:
+    text = " ".join(comment_text(p) for p in CODE)
+    assert len(QUOTED.findall(text)) > 20 and DIAGNOSIS.search(text) and SECTION.search(text)
+
+
+@pytest.mark.parametrize("path", CODE, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_reference_from_code_into_the_docs_resolves(path: Path) -> None:
+    text = comment_text(path)
+    if "docs/" not in text:
+        return
+    docs = ROOT / "docs"
+    dead = []
+    for doc, title in QUOTED.findall(text):
+        if not (docs / doc).exists() or title.rstrip(".,;:") not in headings(docs / doc):
+            dead.append(f'docs/{doc}, "{title}": no such heading')
+    diagnosis = (docs / "benchmarks.md").read_text().partition("\n## Diagnosis\n")[2].lower()
+    for ordinal in DIAGNOSIS.findall(text):
+        if f"**{ordinal.lower()} session**" not in diagnosis:
+            dead.append(f"docs/benchmarks.md, Diagnosis, {ordinal} session: no such entry")
+    for doc, number in SECTION.findall(text):
+        if not any(h.startswith(f"{number}. ") for h in headings(docs / doc)):
+            dead.append(f"docs/{doc}, section {number}: no such heading")
+    assert not dead, f"references into the docs from {path.relative_to(ROOT)} lead nowhere:\n" + "\n".join(dead)

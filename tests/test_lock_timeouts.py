@@ -328,7 +328,7 @@ def test_expire_and_audit_wait_a_bounded_time(command: str, locked: str, message
 
 def test_plain_alembic_waits_as_long_as_migrate(fresh: Callable[[str], Db]) -> None:  # noqa: F811
     """(review, twelfth session) plain `alembic upgrade head` connected without lock_timeout and queued
-    behind the registry's open transaction without limit (docs/operations.md, "Plain alembic")."""
+    behind the registry's open transaction without limit (docs/operations.md, "Install", the bullet on plain alembic)."""
     target = fresh("m_alembic")
     alembic = [sys.executable, "-m", "alembic", "-c", str(ROOT / "migrations" / "alembic.ini"),
                "-x", f"dsn={target.dsn()}"]

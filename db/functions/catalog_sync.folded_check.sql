@@ -11,7 +11,8 @@
 -- under their locks; a statistics object or an index over the tenant's code
 -- committed between the two would otherwise be folded by the read's planner,
 -- as the definer (review, twenty-seventh session; docs/security.md, "The
--- window that remains": folded, the window is the one inside the planner).
+-- check-then-read race, and the window that remains": folded, the window is
+-- the one inside the planner).
 -- The relations by OID (regclass input of a number: no name is looked up).
 CREATE OR REPLACE FUNCTION catalog_sync.folded_check(p_relids oid[], p_source_tables name[])
 RETURNS text

@@ -1,5 +1,6 @@
 -- Taken by a statement that projects child rows: shared locks on every parent
--- it is about to read (DESIGN.md, "Consistency"), before the projecting
+-- it is about to read (docs/architecture.md,
+-- "Consistency under concurrency"), before the projecting
 -- statement starts. Order: all tenants, the tenant, then parent ids ascending.
 -- More than 64 parents: one exclusive lock on the whole kind instead of one
 -- lock per parent (the shared lock table is small).

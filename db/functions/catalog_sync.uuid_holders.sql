@@ -21,8 +21,8 @@
 -- (contract_holds()), as every static read does: the caller's check came
 -- earlier, and a statistics object over the tenant's code committed in
 -- between would otherwise be folded by this read's planner, as the definer
--- (red team, twenty-seventh session; docs/security.md, "The window that
--- remains").
+-- (red team, twenty-seventh session; docs/security.md, "The check-then-read
+-- race, and the window that remains").
 -- Hot path helper, only ever called inside a SECURITY DEFINER sync function.
 CREATE OR REPLACE FUNCTION catalog_sync.uuid_holders(
     p_relid        oid,
