@@ -24,6 +24,7 @@ import psycopg
 from pyinstaller_tools import __version__, migrate, operations
 from pyinstaller_tools.cluster import ClusterError
 from pyinstaller_tools.connection import (
+    STATEMENT_TIMEOUT_HINT,
     ToolError,
     connect,
     describe,
@@ -336,6 +337,8 @@ def cmd_attach(args: argparse.Namespace) -> int:
             raise ToolError(f"the contract check waited longer than --lock-timeout {args.lock_timeout} for a lock "
                             "(DDL on the registry or a tenant's tables? see pg_stat_activity); nothing was "
                             "attached; run attach again later, or with a larger --lock-timeout") from exc
+        if args.all and not schemas:
+            progress(operations.no_tenant_note(conn) or "note: no tenant schema to attach")
         texts = [problem for _, problem in problems]
         if problems and not args.skip_refused:
             shown = "; ".join(texts[:5]) + (f"; and {len(texts) - 5} more" if len(texts) > 5 else "")
@@ -343,6 +346,11 @@ def cmd_attach(args: argparse.Namespace) -> int:
             outcome = ("dry run: nothing would be attached" if args.dry_run else "nothing was attached") + (
                 "" if not others else " (with --skip-refused, the others would be)" if args.dry_run
                  else " (--skip-refused attaches the others)")
+            if any(CONTRACT_PROBLEM.search(text) for text in texts):
+                # (DBA trial, thirty-ninth session: the contract's refusal named the problem, not the way out)
+                outcome += ("; a table that differs from the contract: restore what the sync reads (docs/"
+                            "operations.md, \"The columns the sync reads\"), or opt the tenant out with "
+                            "catalog-sync detach SCHEMA")
             raise ToolError(f"cannot attach: {shown}; {outcome}")
         refused = sorted({schema for schema, _ in problems})
         for text in texts:
@@ -353,6 +361,9 @@ def cmd_attach(args: argparse.Namespace) -> int:
         if args.dry_run:
             if args.tenant_role:
                 operations.check_tenant_role(conn, schemas[0], args.tenant_role)
+                # (DBA trial, thirty-ninth session: the dry run told the triggers, not the handover)
+                print(f"dry run: {schemas[0]} and its tables would be handed to {args.tenant_role} (their owner), "
+                      f"{args.tenant_role}'s own CREATE/TEMP on the database revoked")
                 _warn_without_protection(conn, args.tenant_role)
             already = list(operations.attach_states(conn, schemas).values()).count("attached")
             print(f"dry run: {len(schemas)} schema(s) pass the pre-flight: {len(schemas) - already} would be "
@@ -400,6 +411,11 @@ def cmd_attach(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# A problem of schema_problems() with a tenant table ("s.ats_jobposting: column ... is missing", "s.ats_jobcategory
+# is missing"), not with the schema's name or registration.
+CONTRACT_PROBLEM = re.compile(r"\.(ats|services)_\w+(: | is missing$)")
+
+
 def _first(names: Sequence[str], count: int = 5) -> str:
     names = sorted(names)
     return ", ".join(names[:count]) + (f" and {len(names) - count} more" if len(names) > count else "")
@@ -411,6 +427,8 @@ def cmd_detach(args: argparse.Namespace) -> int:
         rows: tuple[int, int, int] | None = None
         try:          # what it reads first: the registry and the machinery's tables
             before = operations.detach_state(conn, args.schema)
+            if before == "unknown" and not args.dry_run:
+                operations.detach_preview(conn, args.schema)    # refuses a name of nothing, naming a near one
             if args.dry_run:       # no DROP TRIGGER: no lock on the tenant's tables, no wait for its writers
                 dropped = operations.detach_preview(conn, args.schema)
                 if args.purge:     # (DBA walkthrough, twenty-fifth session: how many rows would go)
@@ -468,6 +486,8 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     with connect(args.dsn, autocommit=True, lock_timeout=args.lock_timeout) as conn:
         operations.require_installed(conn, args.command, args.lock_timeout)
         tenants = operations.resolve_tenants(conn, args.tenant, "backfill", args.lock_timeout)
+        if not tenants:
+            progress(operations.no_tenant_note(conn) or "note: no tenant to backfill")
         with operations.backfill_lock(conn):
             report = operations.backfill(conn, tenants, args.dry_run, args.lock_timeout, progress, args.catalog,
                                          quiet=args.quiet)
@@ -485,16 +505,23 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     failed = [t["schema"] for t in report["tenants"] if t.get("error")]
     if failed:
         _failed_tenants_line("backfill", failed, "the others committed" if not args.dry_run else "a dry run",
-                             where='each one\'s "error"' if args.json else "the error column")
+                             where='each one\'s "error"' if args.json else "the error column",
+                             reasons=[t["error"] for t in report["tenants"] if t.get("error")])
         return EXIT_ERROR
     return EXIT_OK
 
 
-def _failed_tenants_line(command: str, schemas: Sequence[str], others: str, where: str = "the error column") -> None:
+def _failed_tenants_line(command: str, schemas: Sequence[str], others: str, where: str = "the error column",
+                         reasons: Sequence[str] = ()) -> None:
     """The convention's one error line, after the report, when some tenants failed; `where` is where the
-    report gives each one's reason (it differs between the text and the --json output)."""
+    report gives each one's reason (it differs between the text and the --json output). A statement
+    timeout fails again on a second run: the line then says what to change (DBA trial, thirty-ninth
+    session)."""
+    again = "run it again for them (--tenant)"
+    if any("statement timeout" in (reason or "") for reason in reasons):
+        again = f"{STATEMENT_TIMEOUT_HINT.removeprefix('hint: ')}; then {again}"
     line = (f"catalog-sync: error: {command} failed for {len(schemas)} tenant(s): {_first(schemas)} (see "
-            f"{where}; {others}); run it again for them (--tenant)")
+            f"{where}; {others}); {again}")
     print(_CONTROL.sub("?", line), file=sys.stderr)     # (schema names may hold control characters)
 
 
@@ -513,6 +540,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
             findings = operations.verify(conn, tenants, progress, args.lock_timeout)
         if args.catalog:
             findings = [f for f in findings if f["catalog"] in (None, args.catalog)]
+        note = None if findings or args.tenant else operations.no_tenant_note(conn)
+    if note:
+        progress(note)
     if args.json:
         _dump_json({"clean": not findings, "findings": findings,
                     "repaired": repaired, "not_repaired": left})
@@ -553,7 +583,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if failed:
         _failed_tenants_line("verify", failed, "the others were verified",
                              where='the "detail" of each one\'s "error" finding' if args.json else
-                             "the detail of each one's error finding")
+                             "the detail of each one's error finding",
+                             reasons=[f["detail"] for f in findings if f["problem"] == "error"])
         return EXIT_ERROR
     if unrepaired:
         _failed_tenants_line("verify --repair", unrepaired, "the others were repaired",

@@ -87,14 +87,42 @@ def connect(dsn: str | None, autocommit: bool = False, lock_timeout: str | None 
     try:
         conn = psycopg.connect(dsn, autocommit=autocommit, **connect_kwargs(dsn, lock_timeout))
     except psycopg.OperationalError as exc:
-        raise ToolError(f"cannot connect to PostgreSQL: {redact(one_line(exc), dsn)} (check --dsn, CATALOG_SYNC_DSN, "
-                        "DATABASE_URL or PG* variables)") from exc
+        text = redact(one_line(exc), dsn)
+        if "too many connections" in text or "remaining connection slots" in text:
+            hint = ("the server (max_connections) or the role (CONNECTION LIMIT) allows no more connections: close "
+                    "idle sessions, or run with a smaller --jobs where the command has one")
+        else:
+            hint = f"the connection came from {dsn_source(dsn)}"
+        raise ToolError(f"cannot connect to PostgreSQL: {text} ({hint})") from exc
     except psycopg.ProgrammingError as exc:
-        hint = "check --dsn, CATALOG_SYNC_DSN, DATABASE_URL or PG* variables"
+        hint = f"the connection string came from {dsn_source(dsn)}"
         if re.match(r"postgres(ql)?\+\w+://", dsn):
             hint = "a SQLAlchemy URL: drop the driver, as in postgresql://user@host/db"
         raise ToolError(f"invalid connection string: {redact(one_line(exc), dsn)} ({hint})") from exc
     return conn
+
+
+# The libpq variables that say where to connect (and as whom).
+LIBPQ_CONNECTION_VARIABLES = ("PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE", "PGSERVICEFILE")
+
+
+def dsn_source(dsn: str) -> str:
+    """Where a connection's settings came from, for an error that asks to check them: the tool takes
+    --dsn, else CATALOG_SYNC_DSN, else DATABASE_URL, else libpq's variables, and a CATALOG_SYNC_DSN
+    left set silently wins over a DATABASE_URL (DBA trial, thirty-ninth session)."""
+    if dsn and dsn == os.environ.get("CATALOG_SYNC_DSN"):
+        other = ", which wins over DATABASE_URL" if os.environ.get("DATABASE_URL") else ""
+        return f"CATALOG_SYNC_DSN{other}: check it, or unset it"
+    if dsn and dsn == os.environ.get("DATABASE_URL"):
+        return "DATABASE_URL (no --dsn or CATALOG_SYNC_DSN given): check it"
+    if dsn:
+        return "--dsn: check it"
+    found = [name for name in LIBPQ_CONNECTION_VARIABLES if os.environ.get(name)]
+    if found:
+        return (f"libpq's variables ({', '.join(found)}; no --dsn, CATALOG_SYNC_DSN or DATABASE_URL given): "
+                "check them")
+    return ("libpq's defaults: no --dsn, CATALOG_SYNC_DSN, DATABASE_URL or PG* variable is set, so the local "
+            "socket as your OS user; give --dsn")
 
 
 def redact(text: str, dsn: str = "") -> str:
@@ -128,12 +156,22 @@ def server_message(exc: psycopg.Error) -> str:
     return (exc.diag.message_primary or one_line(exc)).removeprefix("catalog_sync: ")
 
 
+# A statement ended by the server's statement_timeout (DBA trial, thirty-ninth session: the bare
+# "canceling statement due to statement timeout" said neither where the limit came from nor what to do).
+STATEMENT_TIMEOUT_HINT = ("hint: the server's statement_timeout, set for the role or the database, or in PGOPTIONS "
+                          "or the connection string's options, ended it, and its transaction rolled back; run the "
+                          "tool with PGOPTIONS='-c statement_timeout=0', or ALTER ROLE <the tool's role> SET "
+                          "statement_timeout = 0")
+
+
 def describe(exc: psycopg.Error) -> str:
     """One line: the server's message (server_message()), with its hint when it has one."""
     diag = exc.diag
     message = server_message(exc)
     if diag.message_hint:
         message += f" (hint: {diag.message_hint})"
+    elif isinstance(exc, psycopg.errors.QueryCanceled) and "statement timeout" in message:
+        message += f" ({STATEMENT_TIMEOUT_HINT})"
     elif isinstance(exc, psycopg.errors.InsufficientPrivilege) and "function pg_advisory" in message:
         message += (" (hint: the advisory-lock functions are restricted in this database; as a superuser, "
                     "catalog-sync protect --restrict-advisory-locks grants them to the sync's roles and the "

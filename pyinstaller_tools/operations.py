@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import shlex
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -96,6 +97,22 @@ def attachable_schemas(conn: psycopg.Connection) -> list[str]:
     return [r[0] for r in rows]
 
 
+def no_tenant_note(conn: psycopg.Connection) -> str | None:
+    """For a command over every tenant: a note when there is none to work on, else None (DBA trial,
+    thirty-ninth session: against an empty registry, attach --all, backfill and verify reported success
+    and nothing more, as they would against the wrong database)."""
+    row = conn.execute("SELECT count(*), count(*) FILTER (WHERE attached) FROM catalog_sync.tenant_schemas()"
+                       ).fetchone()
+    tenants, attached = (int(row[0]), int(row[1])) if row else (0, 0)
+    if tenants == 0:
+        return ("note: public.tenants_tenant of this database names no schema with the tenant tables: there was "
+                "nothing to do (the right database?)")
+    if attached == 0:
+        return (f"note: none of the registry's {tenants} tenant schema(s) is attached (all detached on purpose): "
+                "there was nothing to do; catalog-sync status lists them")
+    return None
+
+
 def preflight(conn: psycopg.Connection, schemas: Sequence[str], jobs: int = 1,
               connect: Callable[[], psycopg.Connection] | None = None) -> list[tuple[str, str]]:
     """Every reason any of the schemas cannot be attached, as (schema, problem); checked before
@@ -109,7 +126,8 @@ def preflight(conn: psycopg.Connection, schemas: Sequence[str], jobs: int = 1,
             "AS p (schema_name, problem, n) ORDER BY p.n",
             (list(part),),
         ).fetchall()
-        problems = [(r[0], r[1]) for r in rows] + not_owned(own, part)
+        problems = [(r[0], r[1] + (similar_schema(own, r[0]) if r[1].endswith(" does not exist") else ""))
+                    for r in rows] + not_owned(own, part)
         order = {schema: n for n, schema in enumerate(part)}
         return sorted(problems, key=lambda p: order.get(p[0], len(order)))     # (stable: per schema as found)
 
@@ -124,6 +142,19 @@ def preflight(conn: psycopg.Connection, schemas: Sequence[str], jobs: int = 1,
 
     on_connections(range(len(parts)), jobs, connect, check_part)
     return [problem for part in results for problem in part]
+
+
+def similar_schema(conn: psycopg.Connection, name: str) -> str:
+    """For a schema name that names none: " (did you mean X? ...)" when a schema's name differs from it only
+    in case, or in quotes or blanks around it, else "" (DBA trial, thirty-ninth session: `attach
+    TENANT_ACME` and `attach '"tenant_acme"'` said "does not exist" and no more)."""
+    row = conn.execute("SELECT n.nspname FROM pg_catalog.pg_namespace n "
+                       "WHERE pg_catalog.lower(n.nspname::text) = pg_catalog.lower(%s) AND n.nspname::text <> %s "
+                       "ORDER BY n.nspname LIMIT 1", (name.strip().strip('"').strip(), name)).fetchone()
+    if row is None:
+        return ""
+    return (f" (did you mean {shlex.quote(row[0])}? schema names are case-sensitive, and given as they are, "
+            "without SQL quotes)")
 
 
 def not_owned(conn: psycopg.Connection, schemas: Sequence[str]) -> list[tuple[str, str]]:
@@ -328,12 +359,21 @@ def attach(conn: psycopg.Connection, schemas: Sequence[str], chunk_size: int, pr
             locked_progress(f"attach: {chunk[0]} skipped: {lock_held('its tables', lock_timeout)}")
             record([], [])
 
-    if jobs <= 1 or len(chunks) <= 1 or connect is None:
-        for chunk in chunks:
-            attach_or_split(conn, chunk)
-        return result
-
-    on_connections(chunks, min(jobs, len(chunks)), connect, attach_or_split)
+    try:
+        if jobs <= 1 or len(chunks) <= 1 or connect is None:
+            for chunk in chunks:
+                attach_or_split(conn, chunk)
+        else:
+            on_connections(chunks, min(jobs, len(chunks)), connect, attach_or_split)
+    except (ToolError, psycopg.Error) as exc:
+        # The chunks committed before the error stay attached: say so, with what finishes the job (DBA
+        # trial, thirty-ninth session: a worker refused a connection by the role's CONNECTION LIMIT
+        # ended the command with the connection error alone, after some schemas were attached).
+        text = str(exc) if isinstance(exc, ToolError) else describe(exc)
+        if not result.schemas or "attached before that" in text:
+            raise
+        raise ToolError(f"{text}; {result.schemas} of {len(schemas)} schema(s) were attached before that (each "
+                        "chunk commits on its own): the same attach run again finishes the job") from exc
     return result
 
 
@@ -382,7 +422,7 @@ def detach_preview(conn: psycopg.Connection, schema: str) -> int:
                        "FROM catalog_sync.schema_sync_triggers(%s) AS r", (schema,)).fetchone()
     count, problem = (int(row[0]), row[1]) if row else (0, None)
     if count == 0 and detach_state(conn, schema) == "unknown":
-        raise ToolError(f"schema {schema} is neither attached nor a tenant schema")
+        raise ToolError(f"schema {schema} is neither attached nor a tenant schema{similar_schema(conn, schema)}")
     if problem:          # (detach_schema()'s own check and words)
         raise ToolError(f"{problem} (hint: Detach as the role that owns the tenant tables (or a "
                         "member of it) that is also a member of catalog_sync_installer, or as a superuser.)")
@@ -426,7 +466,7 @@ def resolve_tenants(conn: psycopg.Connection, schemas: Sequence[str] | None,
     for name in dict.fromkeys(schemas):
         if name not in known:
             raise ToolError(f"unknown tenant schema {name!r}: no tenant of public.tenants_tenant has it "
-                            "(with the contract tables)")
+                            f"(with the contract tables){similar_schema(conn, name)}")
         tid, attached = known[name]
         if not attached:
             raise ToolError(f"tenant schema {name!r} is not attached; run `catalog-sync attach {name}` first")

@@ -498,6 +498,36 @@ def test_unreachable_dsn(capsys: pytest.CaptureFixture[str], argv: list[str]) ->
     assert_refused(run(capsys, *argv, dsn=UNREACHABLE), "cannot connect")
 
 
+def test_a_connection_error_names_where_the_connection_came_from(shared: Db, capsys: pytest.CaptureFixture[str],
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """(DBA trial, thirty-ninth session) Every connection error said "check --dsn, CATALOG_SYNC_DSN,
+    DATABASE_URL or PG* variables": a CATALOG_SYNC_DSN left set silently won over a working DATABASE_URL."""
+    assert_refused(run(capsys, "status", dsn=UNREACHABLE), "cannot connect", "from --dsn")
+    monkeypatch.setenv("DATABASE_URL", shared.dsn())
+    monkeypatch.setenv("CATALOG_SYNC_DSN", UNREACHABLE)
+    assert_refused(run(capsys, "status"), "from CATALOG_SYNC_DSN, which wins over DATABASE_URL")
+    monkeypatch.delenv("CATALOG_SYNC_DSN")
+    monkeypatch.setenv("DATABASE_URL", UNREACHABLE)
+    assert_refused(run(capsys, "status"), "from DATABASE_URL")
+    monkeypatch.delenv("DATABASE_URL")
+    for name in connection.LIBPQ_CONNECTION_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PGHOST", "127.0.0.1")
+    monkeypatch.setenv("PGPORT", "1")
+    assert_refused(run(capsys, "status"), "from libpq's variables (PGHOST, PGPORT;")
+
+
+def test_too_many_connections_is_named_with_its_fix(shared: Db, sconn: psycopg.Connection,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """(DBA trial, thirty-ninth session) A role at its CONNECTION LIMIT got "check --dsn ..."."""
+    sconn.execute("CREATE ROLE capped LOGIN CONNECTION LIMIT 0 IN ROLE catalog_sync_installer")
+    try:
+        assert_refused(run(capsys, "status", dsn=shared.dsn(user="capped")), "too many connections",
+                       "CONNECTION LIMIT", "smaller --jobs")
+    finally:
+        sconn.execute("DROP ROLE capped")
+
+
 @pytest.mark.parametrize("dsn", ["this is not a dsn", "host='unterminated", "postgresql://[bad"])
 def test_malformed_dsn(capsys: pytest.CaptureFixture[str], dsn: str) -> None:
     assert_refused(run(capsys, "status", dsn=dsn), "connection string")
@@ -683,6 +713,23 @@ def test_unknown_schema(sconn: psycopg.Connection, shared: Db, capsys: pytest.Ca
     assert state(sconn) == before
 
 
+@pytest.mark.parametrize("argv", [["attach"], ["detach"], ["detach", "--dry-run"], ["backfill", "--tenant"],
+                                  ["verify", "--tenant"]], ids=lambda a: "_".join(w.lstrip("-") for w in a))
+@pytest.mark.parametrize("name", ["TENANT_ACME", '"tenant_acme"'], ids=["case", "sql_quotes"])
+def test_a_schema_name_off_by_case_or_quotes_gets_the_right_one(sconn: psycopg.Connection, shared: Db,
+                                                                 capsys: pytest.CaptureFixture[str],
+                                                                 argv: list[str], name: str) -> None:
+    """(DBA trial, thirty-ninth session) Names are case-sensitive and taken as they are: the refusal now
+    names the schema meant."""
+    before = state(sconn)
+    result = run(capsys, *argv, name, dsn=shared.dsn())
+    if argv[0] == "attach":
+        assert_attach_refused(result, "did you mean tenant_acme?")
+    else:
+        assert_refused(result, "did you mean tenant_acme?")
+    assert state(sconn) == before
+
+
 @pytest.mark.parametrize("argv", [["attach"], ["detach"], ["backfill", "--tenant"], ["verify", "--tenant"]],
                          ids=lambda a: a[0])
 @pytest.mark.parametrize("name", INJECTIONS, ids=["quote", "double_quote"])
@@ -735,7 +782,9 @@ def test_attach_refusal_is_one_error_line(sconn: psycopg.Connection, shared: Db,
                                           capsys: pytest.CaptureFixture[str]) -> None:
     """Issue 2, point 7: a contract mismatch gets ONE clear error line naming the mismatch."""
     schema = broken_tenant(sconn, f"broken_{uuid.uuid4().hex[:6]}", "ALTER COLUMN title TYPE bpchar")
-    assert_refused(run(capsys, "attach", schema, dsn=shared.dsn()), schema, "title", "nothing was attached")
+    assert_refused(run(capsys, "attach", schema, dsn=shared.dsn()), schema, "title", "nothing was attached",
+                   # (DBA trial, thirty-ninth session: the problem was named, the ways out were not)
+                   "restore what the sync reads", "catalog-sync detach SCHEMA")
     # (DBA trial, thirteenth session: the dry run said "nothing was attached" too)
     assert_refused(run(capsys, "attach", schema, "--dry-run", dsn=shared.dsn()), schema, "title",
                    "dry run: nothing would be attached")
@@ -1539,8 +1588,33 @@ def test_attach_dry_run_tells_attached_schemas_and_checks_the_tenant_role(
     before_owners = sconn.execute(owners, (ACME,)).fetchall()
     code, out, err = run(capsys, "attach", "--dry-run", ACME, "--tenant-role", "cli_dry_tenant", dsn=shared.dsn())
     assert code == 0, err
+    assert f"{ACME} and its tables would be handed to cli_dry_tenant" in out, out
+    # (DBA trial, thirty-ninth session: a refused role got the reason, not what role to use instead)
+    assert_refused(run(capsys, "attach", "--dry-run", ACME, "--tenant-role", "postgres", dsn=shared.dsn()),
+                   "cannot be a tenant role: SUPERUSER", "a plain LOGIN role")
     assert sconn.execute(owners, (ACME,)).fetchall() == before_owners
     assert state(sconn) == before
+
+
+def test_commands_over_every_tenant_say_when_there_is_none(conn: psycopg.Connection, db: Db,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """(DBA trial, thirty-ninth session) Against an empty registry (the wrong database?), attach --all,
+    backfill and verify reported success and nothing more."""
+    commands = (["attach", "--all"], ["backfill"], ["backfill", "--json"], ["verify"], ["verify", "--json"])
+    for schema in (ACME, GLOBEX):
+        conn.execute("SELECT catalog_sync.detach_schema(%s)", (schema,))
+    for argv in commands:
+        code, out, err = run(capsys, *argv, dsn=db.dsn())
+        assert code == 0 and "none of the registry's 2 tenant schema(s) is attached" in err, (argv, out, err)
+        if "--json" in argv:
+            json.loads(out)                     # (the note goes to stderr)
+    conn.execute("DELETE FROM public.tenants_domain")
+    conn.execute("DELETE FROM public.tenants_tenant")
+    for argv in commands:
+        code, out, err = run(capsys, *argv, dsn=db.dsn())
+        assert code == 0 and "names no schema with the tenant tables" in err, (argv, out, err)
+    code, out, err = run(capsys, "verify", "--tenant", ACME, dsn=db.dsn())
+    assert code == 2 and "note:" not in err, err
 
 
 def test_repair_leaves_a_tenant_that_cannot_be_attached_and_repairs_the_others(

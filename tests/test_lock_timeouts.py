@@ -177,6 +177,19 @@ def test_attach_stops_at_a_locked_registry_instead_of_blaming_each_schema(
     assert triggers_on(conn, ACME) == triggers_on(conn, GLOBEX) == 0
 
 
+def test_an_attach_that_fails_after_some_chunks_says_what_was_attached(db: Db, conn: psycopg.Connection) -> None:
+    """(DBA trial, thirty-ninth session) Chunks commit on their own: an error after the first ones (there, a
+    worker refused a connection) ended attach with the error alone, as though nothing had been attached."""
+    for schema in (ACME, GLOBEX):
+        conn.execute("SELECT catalog_sync.detach_schema(%s)", (schema,))
+    conn.execute(f"ALTER TABLE {GLOBEX}.ats_jobposting DROP COLUMN show_salary")   # fails in its own chunk
+    with db.connect() as attacher, pytest.raises(ToolError) as raised:
+        operations.attach(attacher, [ACME, GLOBEX], 1, lambda _: None, lock_timeout=TIMEOUT)
+    assert "show_salary" in str(raised.value), raised.value
+    assert "1 of 2 schema(s) were attached before that" in str(raised.value), raised.value
+    assert triggers_on(conn, ACME) > 0 and triggers_on(conn, GLOBEX) == 0
+
+
 def test_attach_refuses_at_once_when_the_contract_check_cannot_lock(
         db: Db, conn: psycopg.Connection, capsys: pytest.CaptureFixture[str]) -> None:
     before = state(conn)
@@ -185,6 +198,22 @@ def test_attach_refuses_at_once_when_the_contract_check_cannot_lock(
         result = run_bounded(capsys, holder, "attach", "--all", "--lock-timeout", TIMEOUT, "--dsn", db.dsn())
         holder.rollback()
     assert_refused(result, "waited longer than --lock-timeout 300ms", "nothing was attached")
+    assert state(conn) == before
+
+
+def test_a_statement_timeout_is_named_with_where_it_comes_from_and_its_fix(
+        db: Db, conn: psycopg.Connection, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """(DBA trial, thirty-ninth session) A statement_timeout of the role, the database or PGOPTIONS ended a
+    command with the server's bare "canceling statement due to statement timeout"."""
+    monkeypatch.setenv("PGOPTIONS", "-c statement_timeout=200")
+    for schema in (ACME, GLOBEX):
+        conn.execute("SELECT catalog_sync.detach_schema(%s)", (schema,))
+    before = state(conn)
+    with db.connect(autocommit=False) as holder:
+        holder.execute("LOCK TABLE public.tenants_tenant IN ACCESS EXCLUSIVE MODE")
+        result = run_bounded(capsys, holder, "attach", "--all", "--dsn", db.dsn())   # lock_timeout 5s > 200 ms
+        holder.rollback()
+    assert_refused(result, "statement timeout", "PGOPTIONS", "statement_timeout=0")
     assert state(conn) == before
 
 
@@ -250,6 +279,21 @@ def test_verify_reports_a_busy_tenant_and_verifies_the_others(
     assert detail.startswith("busy: its tables or their indexes stayed locked (canceling statement due to lock "
                              f"timeout; --lock-timeout {TIMEOUT}; "), detail
     assert "pg_stat_activity" in detail and "run verify again later" in detail, detail
+
+
+def test_a_tenant_ended_by_a_statement_timeout_is_reported_with_the_fix(
+        db: Db, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """(DBA trial, thirty-ninth session) Under the role's statement_timeout, verify advised "run it again for
+    them (--tenant)", which fails the same way."""
+    monkeypatch.setenv("PGOPTIONS", "-c statement_timeout=300")
+    with held(db, migration_on(GLOBEX)) as holder:
+        code, out, err = run_bounded(capsys, holder, "verify", "--json", "--dsn", db.dsn())   # lock_timeout 5s
+    assert code == 2, (out, err)
+    findings = json.loads(out)["findings"]
+    assert [(f["problem"], f["schema"]) for f in findings] == [("error", GLOBEX)], findings
+    assert "statement timeout" in findings[0]["detail"] and "statement_timeout=0" in findings[0]["detail"]
+    line = err.strip().splitlines()[-1]
+    assert line.startswith("catalog-sync: error: verify failed for 1 tenant(s)") and "statement_timeout=0" in line, err
 
 
 def test_status_reports_a_busy_tenant_and_reads_the_others(
@@ -328,7 +372,8 @@ def test_expire_and_audit_wait_a_bounded_time(command: str, locked: str, message
 
 def test_plain_alembic_waits_as_long_as_migrate(fresh: Callable[[str], Db]) -> None:  # noqa: F811
     """(review, twelfth session) plain `alembic upgrade head` connected without lock_timeout and queued
-    behind the registry's open transaction without limit (docs/operations.md, "Install", the bullet on plain alembic)."""
+    behind the registry's open transaction without limit (docs/operations.md, "Install", the bullet on
+    plain alembic)."""
     target = fresh("m_alembic")
     alembic = [sys.executable, "-m", "alembic", "-c", str(ROOT / "migrations" / "alembic.ini"),
                "-x", f"dsn={target.dsn()}"]

@@ -33,7 +33,10 @@ BEGIN
     FROM catalog_sync.tenant_role_problems(v_role.oid, p_schema) AS p;
     IF v_bad <> '' THEN
         RAISE EXCEPTION 'catalog_sync: role % cannot be a tenant role: %', quote_ident(p_role), v_bad
-            USING ERRCODE = 'insufficient_privilege';
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'Give the tenant a role of its own: a plain LOGIN role, member of no other role, that '
+                         'owns nothing and holds no privilege outside its schema (docs/security.md, '
+                         '"Per-tenant roles").';
     END IF;
     IF NOT EXISTS (SELECT FROM catalog_sync.registry_rows(ARRAY[p_schema]))
        OR to_regnamespace(quote_ident(p_schema)) IS NULL THEN
