@@ -468,6 +468,24 @@ def test_cast_and_domain_hijack_after_alter_column_type(arena: Arena, hijack: st
     arena.assert_canary()
 
 
+def test_a_hijack_of_a_renamed_job_table_fails_closed(arena: Arena) -> None:
+    """(mutation test, thirty-ninth session) The job trigger's cached check names the table ats_jobposting;
+    a registered table under another name is checked explicitly. With that explicit check skipped, every
+    test passed: the tenant renames its table, then makes a column its own type with an implicit cast,
+    which the trigger's change detection would run as the definer."""
+    t = arena.tenant
+    job = insert_job(t, ACME)
+    t.execute(f"ALTER TABLE {ACME}.ats_jobposting RENAME TO jobs_renamed")
+    for stmt in CAST_HIJACKS["enum_with_implicit_cast"]:
+        t.execute(stmt.replace(f"{ACME}.ats_jobposting", f"{ACME}.jobs_renamed"))
+    for write in (f"UPDATE {ACME}.jobs_renamed SET title = 'Renamed' WHERE id = %s",
+                  f"DELETE FROM {ACME}.jobs_renamed WHERE id = %s"):
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="contract"):
+            t.execute(write, (job["id"],))
+    assert not arena.evil_ran(), "the tenant's cast ran inside the machinery"
+    arena.assert_canary()
+
+
 @pytest.mark.parametrize("hijack", [h for h in CAST_HIJACKS if not h.startswith("category")])
 def test_hijack_after_the_triggers_cached_their_check_fails_closed(arena: Arena, hijack: str) -> None:
     """The job triggers' own contract check is folded into a plan each trigger caches for the session

@@ -131,3 +131,17 @@ def test_edge_values(app: psycopg.Connection, conn: psycopg.Connection) -> None:
         dict(ELIGIBLE, application_deadline=now + timedelta(minutes=1)),
     ])
     assert catalog_uuids(conn, SCHEMA) == {jobs[-1]["uuid"]}
+
+
+def test_a_deadline_that_is_now_is_passed(app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    """(mutation test, thirty-ninth session) The rule is application_deadline > now(): a deadline equal to
+    the transaction's now() is passed. With >= the matrix (a day either side) still passed. The trigger
+    runs in the writer's transaction, so its now() is the now() the UPDATE wrote."""
+    jobs = insert_jobs(app, SCHEMA, [{}, {}])
+    assert {j["uuid"] for j in jobs} <= catalog_uuids(conn, SCHEMA)
+    app.execute(sql.SQL("UPDATE {}.ats_jobposting SET application_deadline = now() WHERE id = %s")
+                .format(sql.Identifier(SCHEMA)), (jobs[0]["id"],))
+    app.execute(sql.SQL("UPDATE {}.ats_jobposting SET application_deadline = now() + interval '1 second' "
+                        "WHERE id = %s").format(sql.Identifier(SCHEMA)), (jobs[1]["id"],))
+    shown = catalog_uuids(conn, SCHEMA)
+    assert jobs[0]["uuid"] not in shown and jobs[1]["uuid"] in shown

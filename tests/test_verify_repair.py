@@ -270,6 +270,24 @@ def test_trigger_outdated(app: psycopg.Connection, conn: psycopg.Connection, db:
     assert_repaired(db, conn, capsys)
 
 
+@pytest.mark.parametrize("renamed", ["OLD TABLE AS old_rows", "NEW TABLE AS new_rows"])
+def test_a_trigger_whose_transition_table_was_renamed_is_outdated(conn: psycopg.Connection, db: Db,
+                                                                 capsys: pytest.CaptureFixture[str],
+                                                                 renamed: str) -> None:
+    """(mutation test, thirty-ninth session) With the comparison of the old transition table's name left
+    out of trigger_states(), every test passed: the same trigger, arguments and hash included, under
+    another transition table name (every write would fail: the function reads old_rows, new_rows) must
+    be OUTDATED, and repaired."""
+    definition = conn.execute("SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgname = 'catalog_sync_job_update' "
+                              "AND tgrelid = 'tenant_acme.ats_jobposting'::regclass").fetchone()[0]
+    assert renamed in definition, definition
+    conn.execute("DROP TRIGGER catalog_sync_job_update ON tenant_acme.ats_jobposting")
+    conn.execute(definition.replace(renamed, renamed + "_x"))
+    conn.execute("ALTER TABLE tenant_acme.ats_jobposting ENABLE ALWAYS TRIGGER catalog_sync_job_update")
+    assert problems(conn) == [("trigger_outdated", "ats_jobposting.catalog_sync_job_update")]
+    assert_repaired(db, conn, capsys)
+
+
 def copy_sync_triggers(conn: psycopg.Connection, source: str, target: str, tables: str = "%",
                        onto: str | None = None) -> int:
     """What a schema clone does (django-tenants' clone_schema(), from a template that was attached): every
