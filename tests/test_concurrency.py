@@ -367,3 +367,61 @@ def run_workload(workload: Workload, conn: psycopg.Connection, label: str) -> No
     print(f"\n{label}: {workload.committed} commits, {workload.deadlocks} deadlocks "
           f"({rate:.1%} of transactions), {workload.retries - workload.deadlocks} other retries, "
           f"{workload.snapshots} clean snapshots")
+
+
+def advisory_keys(conn: psycopg.Connection, pid: int) -> dict[int, bool]:
+    """The advisory locks of backend `pid`: 64-bit key -> granted (pg_locks splits a key into classid, the
+    high 32 bits, and objid, the low ones)."""
+    rows = conn.execute("SELECT (classid::bigint << 32) | objid::bigint, granted FROM pg_locks "
+                        "WHERE locktype = 'advisory' AND objsubid = 1 AND pid = %s", (pid,)).fetchall()
+    return {int(key): bool(granted) for key, granted in rows}
+
+
+def category_keys(conn: psycopg.Connection, ids: list[int]) -> list[int]:
+    tenant = conn.execute("SELECT id FROM public.tenants_tenant WHERE schema_name = %s", (SCHEMA,)).fetchone()[0]
+    return [conn.execute("SELECT catalog_sync.lock_key(%s, 'job_category', %s)", (tenant, i)).fetchone()[0]
+            for i in ids]
+
+
+def assert_took_in_ascending_order(conn: psycopg.Connection, pid: int, keys: list[int]) -> None:
+    """Blocked on the middle key of three: the first taken, the last not asked for yet."""
+    held = advisory_keys(conn, pid)
+    assert held.get(keys[0]) is True and held.get(keys[1]) is False and keys[2] not in held, (held, keys)
+
+
+def test_a_statement_takes_its_parents_shared_locks_in_ascending_order(
+        db: Db, app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    """(mutation test, thirty-ninth session) The design fixes one lock order (all tenants, the tenant, the
+    parent ids ascending) so that two statements of one tenant cannot deadlock; with lock_for_read()'s
+    order reversed every test passed. A three-job UPDATE waits for the second category's lock."""
+    cats = [category_id(app, SCHEMA, f"category-{n}") for n in (1, 2, 3)]
+    jobs = [insert_job(app, SCHEMA, category_id=c) for c in cats]
+    keys = category_keys(conn, cats)
+    with db.connect(role=seed.APP_ROLE, autocommit=False) as renamer:
+        renamer.execute(f"UPDATE {SCHEMA}.ats_jobcategory SET name = 'Renamed' WHERE id = %s", (cats[1],))
+        thread, pid, errors = run_blocked(db, lambda c: c.execute(
+            f"UPDATE {SCHEMA}.ats_jobposting SET title = title || ' (moved)' WHERE id = ANY (%s)",
+            ([j["id"] for j in jobs],)))
+        wait_until_blocked(conn, pid)
+        assert_took_in_ascending_order(conn, pid, keys)
+        renamer.commit()
+    finish(thread, errors)
+    assert verify_findings(conn) == []
+
+
+def test_a_parent_change_takes_its_exclusive_locks_in_ascending_order(
+        db: Db, app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    """(mutation test, thirty-ninth session) The same for lock_for_parent_change(): a rename of three
+    categories in one statement waits for the second one, which a job write holds."""
+    cats = [category_id(app, SCHEMA, f"category-{n}") for n in (1, 2, 3)]
+    job = insert_job(app, SCHEMA, category_id=cats[1])
+    keys = category_keys(conn, cats)
+    with db.connect(role=seed.APP_ROLE, autocommit=False) as writer:
+        update_job(writer, SCHEMA, job["id"], title="Held")
+        thread, pid, errors = run_blocked(db, lambda c: c.execute(
+            f"UPDATE {SCHEMA}.ats_jobcategory SET name = name || ' (renamed)' WHERE id = ANY (%s)", (cats,)))
+        wait_until_blocked(conn, pid)
+        assert_took_in_ascending_order(conn, pid, keys)
+        writer.commit()
+    finish(thread, errors)
+    assert verify_findings(conn) == []
