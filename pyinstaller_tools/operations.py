@@ -108,8 +108,8 @@ def no_tenant_note(conn: psycopg.Connection) -> str | None:
         return ("note: public.tenants_tenant of this database names no schema with the tenant tables: there was "
                 "nothing to do (the right database?)")
     if attached == 0:
-        return (f"note: none of the registry's {tenants} tenant schema(s) is attached (all detached on purpose): "
-                "there was nothing to do; catalog-sync status lists them")
+        return (f"note: none of the registry's {tenants} tenant schema(s) is attached: there was nothing to do "
+                "(catalog-sync status lists them; attach --all attaches those not detached on purpose)")
     return None
 
 
