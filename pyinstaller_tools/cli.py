@@ -337,8 +337,10 @@ def cmd_attach(args: argparse.Namespace) -> int:
             raise ToolError(f"the contract check waited longer than --lock-timeout {args.lock_timeout} for a lock "
                             "(DDL on the registry or a tenant's tables? see pg_stat_activity); nothing was "
                             "attached; run attach again later, or with a larger --lock-timeout") from exc
-        if args.all and not schemas:
-            progress(operations.no_tenant_note(conn) or "note: no tenant schema to attach")
+        if args.all and not schemas:     # (--all leaves out only tenants detached on purpose)
+            note = operations.no_tenant_note(conn)
+            progress(note if note and "names no schema" in note else "note: every tenant schema of the registry "
+                     "is detached on purpose: nothing to attach (catalog-sync attach SCHEMA attaches one again)")
         texts = [problem for _, problem in problems]
         if problems and not args.skip_refused:
             shown = "; ".join(texts[:5]) + (f"; and {len(texts) - 5} more" if len(texts) > 5 else "")
@@ -386,8 +388,20 @@ def cmd_attach(args: argparse.Namespace) -> int:
                 print(f"note: {remark}", file=sys.stderr)
             _warn_without_protection(conn, args.tenant_role)
         states = operations.attach_states(conn, schemas)
-        result = operations.attach(conn, schemas, args.chunk_size, progress, jobs=args.jobs,
-                                   connect=connect_bounded, lock_timeout=args.lock_timeout)
+        result = operations.AttachResult()
+        try:
+            operations.attach(conn, schemas, args.chunk_size, progress, jobs=args.jobs, connect=connect_bounded,
+                              lock_timeout=args.lock_timeout, result=result)
+        except (ToolError, psycopg.Error) as exc:
+            # Chunks commit on their own: say what was attached before the error (DBA trial, thirty-ninth
+            # session: a worker refused a connection ended the command with that error alone).
+            text = str(exc) if isinstance(exc, ToolError) else describe(exc)
+            if not result.schemas or "attached before that" in text:
+                raise
+            busy = f", {len(result.busy)} skipped as busy" if result.busy else ""
+            raise ToolError(f"{text}; {result.schemas} of {len(schemas)} schema(s) were attached before that{busy} "
+                            "(each chunk commits on its own; they stay attached): fix the error, then run attach "
+                            "again") from exc
     print(f"attached {result.schemas} schema(s): {result.changed} trigger(s) created, replaced or dropped, "
           f"{result.schemas_unchanged} schema(s) already up to date")
     new = [s for s in schemas if states.get(s) != "attached" and s not in set(result.busy)]
@@ -413,7 +427,7 @@ def cmd_attach(args: argparse.Namespace) -> int:
 
 # A problem of schema_problems() with a tenant table ("s.ats_jobposting: column ... is missing", "s.ats_jobcategory
 # is missing"), not with the schema's name or registration.
-CONTRACT_PROBLEM = re.compile(r"\.(ats|services)_\w+(: | is missing$)")
+CONTRACT_PROBLEM = re.compile(r"^(?!role )[^:]*?\.(ats|services)_\w+(: | is missing$)")
 
 
 def _first(names: Sequence[str], count: int = 5) -> str:
@@ -540,7 +554,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
             findings = operations.verify(conn, tenants, progress, args.lock_timeout)
         if args.catalog:
             findings = [f for f in findings if f["catalog"] in (None, args.catalog)]
-        note = None if findings or args.tenant else operations.no_tenant_note(conn)
+        note = None if findings or args.tenant or repaired or left else operations.no_tenant_note(conn)
     if note:
         progress(note)
     if args.json:

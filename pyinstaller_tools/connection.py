@@ -88,9 +88,9 @@ def connect(dsn: str | None, autocommit: bool = False, lock_timeout: str | None 
         conn = psycopg.connect(dsn, autocommit=autocommit, **connect_kwargs(dsn, lock_timeout))
     except psycopg.OperationalError as exc:
         text = redact(one_line(exc), dsn)
-        if "too many connections" in text or "remaining connection slots" in text:
-            hint = ("the server (max_connections) or the role (CONNECTION LIMIT) allows no more connections: close "
-                    "idle sessions, or run with a smaller --jobs where the command has one")
+        if any(words in text for words in ("too many connections", "too many clients", "remaining connection slots")):
+            hint = ("the server (max_connections), the database or the role (CONNECTION LIMIT) allows no more "
+                    "connections: close idle sessions, or run with a smaller --jobs where the command has one")
         else:
             hint = f"the connection came from {dsn_source(dsn)}"
         raise ToolError(f"cannot connect to PostgreSQL: {text} ({hint})") from exc
@@ -158,10 +158,10 @@ def server_message(exc: psycopg.Error) -> str:
 
 # A statement ended by the server's statement_timeout (DBA trial, thirty-ninth session: the bare
 # "canceling statement due to statement timeout" said neither where the limit came from nor what to do).
-STATEMENT_TIMEOUT_HINT = ("hint: the server's statement_timeout, set for the role or the database, or in PGOPTIONS "
-                          "or the connection string's options, ended it, and its transaction rolled back; run the "
-                          "tool with PGOPTIONS='-c statement_timeout=0', or ALTER ROLE <the tool's role> SET "
-                          "statement_timeout = 0")
+STATEMENT_TIMEOUT_HINT = ("hint: the server's statement_timeout ended it, and its transaction rolled back; it comes "
+                          "from the connection string's options, else PGOPTIONS, else the role's or the database's "
+                          "setting: give the tool -c statement_timeout=0 there (options= in the connection "
+                          "string when it has options, else PGOPTIONS='-c statement_timeout=0')")
 
 
 def describe(exc: psycopg.Error) -> str:

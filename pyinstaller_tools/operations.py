@@ -105,8 +105,8 @@ def no_tenant_note(conn: psycopg.Connection) -> str | None:
                        ).fetchone()
     tenants, attached = (int(row[0]), int(row[1])) if row else (0, 0)
     if tenants == 0:
-        return ("note: public.tenants_tenant of this database names no schema with the tenant tables: there was "
-                "nothing to do (the right database?)")
+        return ("note: public.tenants_tenant of this database names no schema with the tenant tables (an empty "
+                "registry, or the tables are gone): there was nothing to do (the right database?)")
     if attached == 0:
         return (f"note: none of the registry's {tenants} tenant schema(s) is attached: there was nothing to do "
                 "(catalog-sync status lists them; attach --all attaches those not detached on purpose)")
@@ -144,17 +144,21 @@ def preflight(conn: psycopg.Connection, schemas: Sequence[str], jobs: int = 1,
     return [problem for part in results for problem in part]
 
 
-def similar_schema(conn: psycopg.Connection, name: str) -> str:
-    """For a schema name that names none: " (did you mean X? ...)" when a schema's name differs from it only
-    in case, or in quotes or blanks around it, else "" (DBA trial, thirty-ninth session: `attach
-    TENANT_ACME` and `attach '"tenant_acme"'` said "does not exist" and no more)."""
-    row = conn.execute("SELECT n.nspname FROM pg_catalog.pg_namespace n "
-                       "WHERE pg_catalog.lower(n.nspname::text) = pg_catalog.lower(%s) AND n.nspname::text <> %s "
-                       "ORDER BY n.nspname LIMIT 1", (name.strip().strip('"').strip(), name)).fetchone()
-    if row is None:
+def near_name(name: str, tenant_schemas: Iterable[str]) -> str:
+    """For a name that names no tenant schema: " (did you mean X? ...)" when a tenant schema's name differs
+    from it only in case, or in quotes or blanks around it, else "" (DBA trial, thirty-ninth session:
+    `attach TENANT_ACME` and `attach '"tenant_acme"'` said "does not exist" and no more)."""
+    bare = name.strip().strip('"').strip().lower()
+    near = sorted(s for s in tenant_schemas if s.lower() == bare and s != name)
+    if not near:
         return ""
-    return (f" (did you mean {shlex.quote(row[0])}? schema names are case-sensitive, and given as they are, "
+    return (f" (did you mean {shlex.quote(near[0])}? schema names are case-sensitive, and given as they are, "
             "without SQL quotes)")
+
+
+def similar_schema(conn: psycopg.Connection, name: str) -> str:
+    """near_name() among the registry's tenant schemas (catalog_sync.tenant_schemas())."""
+    return near_name(name, (r[0] for r in conn.execute("SELECT schema_name FROM catalog_sync.tenant_schemas()")))
 
 
 def not_owned(conn: psycopg.Connection, schemas: Sequence[str]) -> list[tuple[str, str]]:
@@ -309,7 +313,7 @@ def registry_readable(conn: psycopg.Connection, lock_timeout: str) -> bool:
 
 def attach(conn: psycopg.Connection, schemas: Sequence[str], chunk_size: int, progress: Progress,
            jobs: int = 1, connect: Callable[[], psycopg.Connection] | None = None,
-           lock_timeout: str = DDL_LOCK_TIMEOUT) -> AttachResult:
+           lock_timeout: str = DDL_LOCK_TIMEOUT, result: AttachResult | None = None) -> AttachResult:
     """attach_chunk() (catalog_sync.attach_schemas) for every chunk of chunk_size schemas.
 
     With jobs > 1, chunks are attached by that many connections at once (opened
@@ -318,8 +322,9 @@ def attach(conn: psycopg.Connection, schemas: Sequence[str], chunk_size: int, pr
     is idempotent: run it again), the others are not started, and the first
     error is raised. A chunk whose lock wait times out (a long transaction on
     one of its tables) is attached again one schema at a time, so that only
-    the busy schemas are left out: they are listed in `busy`."""
-    result = AttachResult()
+    the busy schemas are left out: they are listed in `busy`. `result`, when given, is filled in
+    as chunks commit: after an error the caller can tell what was attached before it."""
+    result = AttachResult() if result is None else result
     started = time.monotonic()
     chunks = [schemas[i:i + chunk_size] for i in range(0, len(schemas), chunk_size)]
     done = threading.Lock()
@@ -359,21 +364,12 @@ def attach(conn: psycopg.Connection, schemas: Sequence[str], chunk_size: int, pr
             locked_progress(f"attach: {chunk[0]} skipped: {lock_held('its tables', lock_timeout)}")
             record([], [])
 
-    try:
-        if jobs <= 1 or len(chunks) <= 1 or connect is None:
-            for chunk in chunks:
-                attach_or_split(conn, chunk)
-        else:
-            on_connections(chunks, min(jobs, len(chunks)), connect, attach_or_split)
-    except (ToolError, psycopg.Error) as exc:
-        # The chunks committed before the error stay attached: say so, with what finishes the job (DBA
-        # trial, thirty-ninth session: a worker refused a connection by the role's CONNECTION LIMIT
-        # ended the command with the connection error alone, after some schemas were attached).
-        text = str(exc) if isinstance(exc, ToolError) else describe(exc)
-        if not result.schemas or "attached before that" in text:
-            raise
-        raise ToolError(f"{text}; {result.schemas} of {len(schemas)} schema(s) were attached before that (each "
-                        "chunk commits on its own): the same attach run again finishes the job") from exc
+    if jobs <= 1 or len(chunks) <= 1 or connect is None:
+        for chunk in chunks:
+            attach_or_split(conn, chunk)
+        return result
+
+    on_connections(chunks, min(jobs, len(chunks)), connect, attach_or_split)
     return result
 
 
@@ -466,7 +462,7 @@ def resolve_tenants(conn: psycopg.Connection, schemas: Sequence[str] | None,
     for name in dict.fromkeys(schemas):
         if name not in known:
             raise ToolError(f"unknown tenant schema {name!r}: no tenant of public.tenants_tenant has it "
-                            f"(with the contract tables){similar_schema(conn, name)}")
+                            f"(with the contract tables){near_name(name, known)}")
         tid, attached = known[name]
         if not attached:
             raise ToolError(f"tenant schema {name!r} is not attached; run `catalog-sync attach {name}` first")

@@ -730,6 +730,14 @@ def test_a_schema_name_off_by_case_or_quotes_gets_the_right_one(sconn: psycopg.C
     assert state(sconn) == before
 
 
+@pytest.mark.parametrize("argv", [["attach"], ["detach", "--dry-run"], ["verify", "--tenant"]], ids=lambda a: a[0])
+def test_only_a_tenant_schema_is_suggested(sconn: psycopg.Connection, shared: Db,
+                                           capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    """(review, thirty-ninth session) `verify --tenant PUBLIC` asked "did you mean public?"."""
+    code, _, err = run(capsys, *argv, "PUBLIC", dsn=shared.dsn())
+    assert code == 2 and "did you mean" not in err, err
+
+
 @pytest.mark.parametrize("argv", [["attach"], ["detach"], ["backfill", "--tenant"], ["verify", "--tenant"]],
                          ids=lambda a: a[0])
 @pytest.mark.parametrize("name", INJECTIONS, ids=["quote", "double_quote"])
@@ -788,6 +796,19 @@ def test_attach_refusal_is_one_error_line(sconn: psycopg.Connection, shared: Db,
     # (DBA trial, thirteenth session: the dry run said "nothing was attached" too)
     assert_refused(run(capsys, "attach", schema, "--dry-run", dsn=shared.dsn()), schema, "title",
                    "dry run: nothing would be attached")
+
+
+@pytest.mark.parametrize(("problem", "contract"), [
+    ("tenant_x.ats_jobposting: column show_salary is missing", True),
+    ('"Tenant X".ats_jobcategory is missing', True),
+    ("role_x.services_skill: column name has type integer", True),
+    ("role zumodra_app does not own tenant_x.ats_jobcategory: attach needs its owner (or a superuser)", False),
+    ("schema tenant_x does not exist", False),
+    ("schema tenant_x is not a tenant schema: no row of public.tenants_tenant has this schema_name", False),
+])
+def test_only_a_contract_problem_gets_the_contracts_ways_out(problem: str, contract: bool) -> None:
+    """(review, thirty-ninth session) An ownership refusal got "restore what the sync reads"."""
+    assert bool(cli.CONTRACT_PROBLEM.search(problem)) is contract
 
 
 def test_contract_mismatch_refuses_the_whole_batch(sconn: psycopg.Connection, shared: Db,
@@ -1605,7 +1626,9 @@ def test_commands_over_every_tenant_say_when_there_is_none(conn: psycopg.Connect
         conn.execute("SELECT catalog_sync.detach_schema(%s)", (schema,))
     for argv in commands:
         code, out, err = run(capsys, *argv, dsn=db.dsn())
-        assert code == 0 and "none of the registry's 2 tenant schema(s) is attached" in err, (argv, out, err)
+        expected = ("every tenant schema of the registry is detached on purpose" if argv[0] == "attach" else
+                    "none of the registry's 2 tenant schema(s) is attached")
+        assert code == 0 and expected in err, (argv, out, err)
         if "--json" in argv:
             json.loads(out)                     # (the note goes to stderr)
     conn.execute("DELETE FROM public.tenants_domain")

@@ -1,6 +1,6 @@
 -- Privileges and definer hygiene (DESIGN.md, "Security rules").
 BEGIN;
-SELECT plan(15);
+SELECT plan(16);
 
 SELECT is(
     (SELECT count(*)::int FROM pg_proc p
@@ -63,15 +63,21 @@ SELECT ok(
     AND (SELECT p.proconfig @> ARRAY['row_security=off'] FROM pg_proc p WHERE p.oid = 'catalog_sync.on_job_change'::regproc),
     'the job trigger function is SECURITY DEFINER with row_security = off (fails closed under RLS)');
 
--- Every trigger function and every reader of tenant tables sets it itself: a reader is a second
--- safeguard, should a caller without the setting ever reach it (mutation test, thirty-ninth session).
+-- Every trigger function and the four readers set it themselves: a reader's setting is a second
+-- safeguard, should a caller without it ever reach the reader (mutation test, thirty-ninth session).
+-- (uuid_holders() reads a tenant table too; it is called only from the triggers' sync_changes().)
 SELECT is(
     (SELECT array_agg(p.proname::text ORDER BY p.proname) FROM pg_proc p
      WHERE p.pronamespace = 'catalog_sync'::regnamespace
        AND (p.prorettype = 'trigger'::regtype
             OR p.proname IN ('job_sources', 'provider_sources', 'service_sources', 'provider_parents'))
        AND NOT coalesce(p.proconfig @> ARRAY['row_security=off'], false)),
-    NULL, 'every sync trigger function and every reader of tenant tables runs with row_security = off');
+    NULL, 'every sync trigger function and the four readers of tenant tables run with row_security = off');
+
+SELECT is(
+    (SELECT count(DISTINCT p.proname)::int FROM pg_proc p WHERE p.pronamespace = 'catalog_sync'::regnamespace
+       AND p.proname IN ('job_sources', 'provider_sources', 'service_sources', 'provider_parents')),
+    4, 'the four readers the check above names exist (a rename would make it check nothing)');
 
 SELECT is(
     (SELECT count(*)::int FROM pg_constraint c
