@@ -468,6 +468,45 @@ def test_cast_and_domain_hijack_after_alter_column_type(arena: Arena, hijack: st
     arena.assert_canary()
 
 
+# A marketplace table's column made a tenant enum with an implicit cast to text and varchar: the
+# write's trigger must refuse it before it reads a transition row (guard()'s check).
+MARKET_HIJACKS = {
+    "services_service": ("pricing_type", "'fixed', 'hourly'", "title = 'Renamed'"),
+    "services_serviceprovider": ("provider_type", "'individual', 'agency'", "display_name = 'Renamed'"),
+    "services_servicecategory": ("name", None, "slug = slug || '-x'"),
+}
+
+
+@pytest.mark.parametrize("table", list(MARKET_HIJACKS))
+def test_a_type_hijack_of_a_marketplace_table_fails_closed(arena: Arena, table: str) -> None:
+    """(mutation test, thirty-ninth session) With guard()'s contract check of the marketplace tables
+    removed, every test passed: the triggers of the service, provider and category tables would have
+    read the transition rows through the tenant's cast, as the definer."""
+    t = arena.tenant
+    provider = market.insert_provider(t, ACME)
+    category = market.insert_service_category(t, ACME)
+    service = market.insert_service(t, ACME, provider["id"], category_id=category["id"])
+    row_id = {"services_service": service["id"], "services_serviceprovider": provider["id"],
+              "services_servicecategory": category["id"]}[table]
+    column, labels, change = MARKET_HIJACKS[table]
+    if labels is None:      # the enum's labels: the column's values
+        labels = t.execute(f"SELECT string_agg(DISTINCT quote_literal({column}), ', ') FROM {ACME}.{table}"
+                           ).fetchone()[0]
+    t.execute(f"CREATE TYPE {ACME}.hijack AS ENUM ({labels})")
+    t.execute(f"""CREATE FUNCTION {ACME}.hijack_text({ACME}.hijack) RETURNS text LANGUAGE plpgsql AS $$
+                  BEGIN PERFORM {ACME}.evil(); RETURN pg_catalog.textin(pg_catalog.enum_out($1)); END $$""")
+    for target in ("text", "character varying"):
+        t.execute(f"CREATE CAST ({ACME}.hijack AS {target}) WITH FUNCTION {ACME}.hijack_text({ACME}.hijack) "
+                  "AS IMPLICIT")
+    t.execute(f"ALTER TABLE {ACME}.{table} ALTER COLUMN {column} TYPE {ACME}.hijack "
+              f"USING {column}::text::{ACME}.hijack")
+    for write in (f"UPDATE {ACME}.{table} SET {change} WHERE id = %s", f"DELETE FROM {ACME}.{table} WHERE id = %s"):
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="contract"):
+            t.execute(write, (row_id,))
+    assert not arena.evil_ran(), "the tenant's cast ran inside the machinery"
+    arena.assert_canary()
+
+
 def test_a_hijack_of_a_renamed_job_table_fails_closed(arena: Arena) -> None:
     """(mutation test, thirty-ninth session) The job trigger's cached check names the table ats_jobposting;
     a registered table under another name is checked explicitly. With that explicit check skipped, every
