@@ -73,9 +73,13 @@ SECTION = re.compile(r"docs/(\w+\.md),? section (\d+)")
 
 
 def comment_text(path: Path) -> str:
-    """The file with comment markers at line starts removed, doubled SQL quotes undone, lines joined."""
+    """The file with comment markers at line starts removed, lines joined, and string literals written in
+    pieces joined again (a message split over lines: "... (docs/" "operations.md, \\"Heading\\")"), with
+    their escaped and doubled quotes undone."""
     lines = (re.sub(r"^\s*(--|#)\s?", "", line) for line in path.read_text().splitlines())
-    return re.sub(r"\s+", " ", " ".join(lines)).replace("''", "'")
+    text = re.sub(r"\s+", " ", " ".join(lines))
+    text = re.sub(r"\" f?\"", "", text) if path.suffix == ".py" else re.sub(r"' '", "", text)
+    return text.replace("''", "'").replace('\\"', '"')
 
 
 def headings(path: Path) -> set[str]:
