@@ -338,9 +338,9 @@ def cmd_attach(args: argparse.Namespace) -> int:
                             "(DDL on the registry or a tenant's tables? see pg_stat_activity); nothing was "
                             "attached; run attach again later, or with a larger --lock-timeout") from exc
         if args.all and not schemas:     # (--all leaves out only tenants detached on purpose)
-            note = operations.no_tenant_note(conn)
-            progress(note if note and "names no schema" in note else "note: every tenant schema of the registry "
-                     "is detached on purpose: nothing to attach (catalog-sync attach SCHEMA attaches one again)")
+            progress(operations.NO_TENANT_SCHEMA if operations.tenant_counts(conn)[0] == 0 else
+                     "note: every tenant schema of the registry is detached on purpose: nothing to attach "
+                     "(catalog-sync attach SCHEMA attaches one again)")
         texts = [problem for _, problem in problems]
         if problems and not args.skip_refused:
             shown = "; ".join(texts[:5]) + (f"; and {len(texts) - 5} more" if len(texts) > 5 else "")
@@ -395,9 +395,9 @@ def cmd_attach(args: argparse.Namespace) -> int:
         except (ToolError, psycopg.Error) as exc:
             # Chunks commit on their own: say what was attached before the error (DBA trial, thirty-ninth
             # session: a worker refused a connection ended the command with that error alone).
-            text = str(exc) if isinstance(exc, ToolError) else describe(exc)
-            if not result.schemas or "attached before that" in text:
+            if not result.schemas or isinstance(exc, operations.RegistryBusy):   # (it says so itself)
                 raise
+            text = str(exc) if isinstance(exc, ToolError) else describe(exc)
             busy = f", {len(result.busy)} skipped as busy" if result.busy else ""
             raise ToolError(f"{text}; {result.schemas} of {len(schemas)} schema(s) were attached before that{busy} "
                             "(each chunk commits on its own; they stay attached): fix the error, then run attach "

@@ -97,16 +97,25 @@ def attachable_schemas(conn: psycopg.Connection) -> list[str]:
     return [r[0] for r in rows]
 
 
-def no_tenant_note(conn: psycopg.Connection) -> str | None:
-    """For a command over every tenant: a note when there is none to work on, else None (DBA trial,
-    thirty-ninth session: against an empty registry, attach --all, backfill and verify reported success
-    and nothing more, as they would against the wrong database)."""
+def tenant_counts(conn: psycopg.Connection) -> tuple[int, int]:
+    """(tenant schemas of the registry with the tenant tables, those of them attached)."""
     row = conn.execute("SELECT count(*), count(*) FILTER (WHERE attached) FROM catalog_sync.tenant_schemas()"
                        ).fetchone()
-    tenants, attached = (int(row[0]), int(row[1])) if row else (0, 0)
+    return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
+# For a command over every tenant that found none (DBA trial, thirty-ninth session: against an empty
+# registry, attach --all, backfill and verify reported success and nothing more, as they would against
+# the wrong database).
+NO_TENANT_SCHEMA = ("note: public.tenants_tenant of this database names no schema with the tenant tables (an empty "
+                    "registry, or the tables are gone): there was nothing to do (the right database?)")
+
+
+def no_tenant_note(conn: psycopg.Connection) -> str | None:
+    """For a command over every attached tenant: a note when there is none to work on, else None."""
+    tenants, attached = tenant_counts(conn)
     if tenants == 0:
-        return ("note: public.tenants_tenant of this database names no schema with the tenant tables (an empty "
-                "registry, or the tables are gone): there was nothing to do (the right database?)")
+        return NO_TENANT_SCHEMA
     if attached == 0:
         return (f"note: none of the registry's {tenants} tenant schema(s) is attached: there was nothing to do "
                 "(catalog-sync status lists them; attach --all attaches those not detached on purpose)")
@@ -126,7 +135,9 @@ def preflight(conn: psycopg.Connection, schemas: Sequence[str], jobs: int = 1,
             "AS p (schema_name, problem, n) ORDER BY p.n",
             (list(part),),
         ).fetchall()
-        problems = [(r[0], r[1] + (similar_schema(own, r[0]) if r[1].endswith(" does not exist") else ""))
+        missing = [r[0] for r in rows if r[1].endswith(" does not exist")]
+        known = tenant_schema_names(own) if missing else []     # (one read for all of them)
+        problems = [(r[0], r[1] + (near_name(r[0], known) if r[0] in missing else ""))
                     for r in rows] + not_owned(own, part)
         order = {schema: n for n, schema in enumerate(part)}
         return sorted(problems, key=lambda p: order.get(p[0], len(order)))     # (stable: per schema as found)
@@ -156,9 +167,9 @@ def near_name(name: str, tenant_schemas: Iterable[str]) -> str:
             "without SQL quotes)")
 
 
-def similar_schema(conn: psycopg.Connection, name: str) -> str:
-    """near_name() among the registry's tenant schemas (catalog_sync.tenant_schemas())."""
-    return near_name(name, (r[0] for r in conn.execute("SELECT schema_name FROM catalog_sync.tenant_schemas()")))
+def tenant_schema_names(conn: psycopg.Connection) -> list[str]:
+    """The registry's tenant schemas (catalog_sync.tenant_schemas()), for near_name()."""
+    return [r[0] for r in conn.execute("SELECT schema_name FROM catalog_sync.tenant_schemas()")]
 
 
 def not_owned(conn: psycopg.Connection, schemas: Sequence[str]) -> list[tuple[str, str]]:
@@ -311,6 +322,11 @@ def registry_readable(conn: psycopg.Connection, lock_timeout: str) -> bool:
     return True
 
 
+class RegistryBusy(ToolError):
+    """attach() stopped: the registry, which every schema's attach reads, stayed locked (the message says
+    how many schemas were attached before that)."""
+
+
 def attach(conn: psycopg.Connection, schemas: Sequence[str], chunk_size: int, progress: Progress,
            jobs: int = 1, connect: Callable[[], psycopg.Connection] | None = None,
            lock_timeout: str = DDL_LOCK_TIMEOUT, result: AttachResult | None = None) -> AttachResult:
@@ -350,7 +366,7 @@ def attach(conn: psycopg.Connection, schemas: Sequence[str], chunk_size: int, pr
         except psycopg.errors.LockNotAvailable:
             # A lock every schema needs (the registry's) would make each of them time out in turn.
             if not registry_readable(own, lock_timeout):
-                raise ToolError(f"the tenant registry public.tenants_tenant stayed locked longer than "
+                raise RegistryBusy(f"the tenant registry public.tenants_tenant stayed locked longer than "
                                 f"--lock-timeout {lock_timeout} (DDL or REINDEX on it? see pg_stat_activity); "
                                 f"{result.schemas} schema(s) attached before that; run attach again later") from None
             if len(chunk) > 1:
@@ -418,7 +434,8 @@ def detach_preview(conn: psycopg.Connection, schema: str) -> int:
                        "FROM catalog_sync.schema_sync_triggers(%s) AS r", (schema,)).fetchone()
     count, problem = (int(row[0]), row[1]) if row else (0, None)
     if count == 0 and detach_state(conn, schema) == "unknown":
-        raise ToolError(f"schema {schema} is neither attached nor a tenant schema{similar_schema(conn, schema)}")
+        raise ToolError(f"schema {schema} is neither attached nor a tenant schema"
+                        f"{near_name(schema, tenant_schema_names(conn))}")
     if problem:          # (detach_schema()'s own check and words)
         raise ToolError(f"{problem} (hint: Detach as the role that owns the tenant tables (or a "
                         "member of it) that is also a member of catalog_sync_installer, or as a superuser.)")
@@ -784,7 +801,7 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
                     done_, not_done_ = drop_replaced_triggers(conn, schema, registered[schema], lock_timeout)
                     done += done_
                     not_done += not_done_
-            except ToolError:       # the registry stayed locked: attach stopped; the next run re-syncs
+            except RegistryBusy:    # attach stopped; the next run re-syncs
                 registry_busy = sorted(reattach)
                 not_done.append(f"not repaired (the tenant registry stayed locked longer than --lock-timeout "
                             f"{lock_timeout}: see pg_stat_activity; run verify --repair again): "
