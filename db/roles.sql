@@ -19,3 +19,15 @@ BEGIN
     END IF;
 END
 $roles$;
+-- USAGE on schema public, where PUBLIC lacks it: a DBA who closed public to
+-- PUBLIC (docs/operations.md, "Per-tenant roles: attach --tenant-role") granted
+-- it to these roles by name, and an uninstall dropped the roles with their
+-- grants. The roles created again would lack it, and every command, the web
+-- tier's reads included, would fail with "permission denied for schema public".
+DO $usage$
+BEGIN
+    IF NOT pg_catalog.has_schema_privilege('public', 'public', 'USAGE') THEN
+        GRANT USAGE ON SCHEMA public TO catalog_sync_owner, catalog_reader, catalog_sync_installer;
+    END IF;
+END
+$usage$;

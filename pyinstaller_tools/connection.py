@@ -176,6 +176,12 @@ def describe(exc: psycopg.Error) -> str:
         message += (" (hint: the advisory-lock functions are restricted in this database; as a superuser, "
                     "catalog-sync protect --restrict-advisory-locks grants them to the sync's roles and the "
                     "application role again)")
+    elif isinstance(exc, psycopg.errors.InsufficientPrivilege) and message == "permission denied for schema public":
+        # (DBA walk-through, fortieth session: schema public closed to PUBLIC, the roles lacking it)
+        message += (" (hint: public is closed to PUBLIC and a role the sync runs as lacks USAGE on it; as its "
+                    "owner: GRANT USAGE ON SCHEMA public TO catalog_sync_owner, catalog_sync_installer, "
+                    "catalog_reader and the application role; docs/operations.md, \"Per-tenant roles: attach "
+                    "--tenant-role\")")
     elif isinstance(exc, psycopg.errors.InsufficientPrivilege) and message.startswith("permission denied"):
         message += (" (hint: migrate, uninstall, protect and attach --tenant-role need a superuser; attach, "
                     "detach and verify --repair a role granted catalog_sync_installer that owns the tenant tables; "

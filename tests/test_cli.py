@@ -1281,6 +1281,41 @@ def test_reinstall_after_an_uninstall_with_advisory_locks_restricted(conn: psyco
     assert run(capsys, "verify", dsn=db.dsn())[0] == 0
 
 
+def test_reinstall_after_an_uninstall_with_public_closed_to_public(conn: psycopg.Connection,
+                                                                  app: psycopg.Connection, db: Db,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """BUG (DBA walk-through, fortieth session): with schema public closed to PUBLIC as operations.md
+    says, uninstall dropped the roles with their USAGE on it, and the roles a later migrate created
+    lacked it: migrate said done, then every command failed with "permission denied for schema
+    public". The install grants it to them again where PUBLIC lacks it."""
+    conn.execute("REVOKE USAGE ON SCHEMA public FROM PUBLIC")
+    conn.execute("GRANT USAGE ON SCHEMA public TO zumodra_app, catalog_reader, catalog_sync_owner, "
+                 "catalog_sync_installer")
+    assert run(capsys, "uninstall", "--yes", dsn=db.dsn())[0] == 0
+    public_usage = "SELECT has_schema_privilege('public', 'public', 'USAGE')"
+    assert run(capsys, "migrate", dsn=db.dsn())[0] == 0
+    assert conn.execute(public_usage).fetchone() == (False,)          # PUBLIC stays out
+    for role in ("catalog_sync_owner", "catalog_sync_installer", "catalog_reader"):
+        assert conn.execute("SELECT has_schema_privilege(%s, 'public', 'USAGE')", (role,)).fetchone() == (True,)
+    code, out, err = run(capsys, "attach", "--all", dsn=db.dsn())
+    assert code == 0, err
+    code, out, err = run(capsys, "backfill", dsn=db.dsn())
+    assert code == 0, err
+    job = insert_job(app, ACME)
+    assert conn.execute("SELECT count(*) FROM public.job_catalog WHERE job_uuid = %s",
+                        (job["uuid"],)).fetchone() == (1,)
+    assert run(capsys, "verify", dsn=db.dsn())[0] == 0
+
+
+def test_a_role_without_usage_on_public_is_told_how_to_grant_it(conn: psycopg.Connection, db: Db,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    conn.execute("REVOKE USAGE ON SCHEMA public FROM PUBLIC")
+    conn.execute("GRANT USAGE ON SCHEMA public TO zumodra_app")
+    code, out, err = run(capsys, "status", dsn=db.dsn())
+    assert code == 2 and "permission denied for schema public" in err, err
+    assert "GRANT USAGE ON SCHEMA public TO catalog_sync_owner" in err, err
+
+
 def test_uninstall_keeps_a_version_table_another_project_uses(conn: psycopg.Connection, db: Db) -> None:
     """Dropped only when empty: a row is a version someone records there."""
     conn.execute("UPDATE public.alembic_version SET version_num = 'other_project_head'")
