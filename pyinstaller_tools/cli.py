@@ -193,8 +193,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
                 len(parts) == 2 and len(ranks) == 2 and ranks[1] < ranks[0]):
             # (DBA walkthrough, thirty-eighth session: 0001:base rendered one SET and a note)
             raise ToolError(f"migrate --sql only renders upgrades (--revision {args.revision} would go down); to "
-                            "remove catalog-sync, use catalog-sync uninstall --yes, or review the downgrade's script: "
-                            f"alembic -c migrations/alembic.ini downgrade {order[-1]}:base --sql")
+                            "remove catalog-sync, use catalog-sync uninstall --yes; its script to review: "
+                            "catalog-sync uninstall --sql")
         # (DBA walkthrough, twenty-seventh session: alembic's own words here, ours online)
         for part, found in zip(parts, resolved, strict=True):
             if found is None:
@@ -257,8 +257,18 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_uninstall(args: argparse.Namespace) -> int:
+    if args.sql:
+        # (DBA walk-through, fortieth session: the only way to review the removal was plain alembic with
+        # migrations/alembic.ini, a path of the repository that a pip install does not have)
+        if args.dsn:
+            progress("note: --sql renders the removal offline and reads no database (the DSN is not used); it "
+                     "removes what migrate installed, at the last revision: "
+                     f"{migrate.revisions()[-1]}")
+        write_out(f"SET lock_timeout = '{args.lock_timeout}';\n" + migrate.offline_downgrade_sql())
+        return EXIT_OK
     if not args.yes:
-        raise ToolError("uninstall drops the catalogs and every sync trigger; add --yes to confirm")
+        raise ToolError("uninstall drops the catalogs and every sync trigger; add --yes to confirm (--sql prints "
+                        "its script instead)")
     dsn = resolve_dsn(args.dsn)
     with connect(dsn, lock_timeout=args.lock_timeout) as conn:
         installed = is_installed(conn)
@@ -273,7 +283,11 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
             return EXIT_OK
         migrate.require_own_revision(version)
         if version is None and not installed:
-            print("nothing to uninstall: catalog-sync is not installed in this database")
+            # (DBA walk-through, fortieth session: plain alembic downgrade base left the table, empty)
+            dropped = migrate.drop_version_table_left_empty(dsn, args.lock_timeout)
+            print("nothing to uninstall: catalog-sync is not installed in this database"
+                  + ("; alembic's empty public.alembic_version dropped (left by alembic downgrade base)"
+                     if dropped else ""))
             return EXIT_OK
         # (DBA walkthrough, twenty-seventh session: an installer got "permission denied for table
         # attached_table" from the downgrade's first statement)
@@ -792,6 +806,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("uninstall", cmd_uninstall, "remove catalogs, machinery and every sync trigger (alembic downgrade base)")
     p.add_argument("--yes", action="store_true", help="confirm")
+    p.add_argument("--sql", action="store_true",
+                   help="print the removal's SQL script instead of running it (offline; for review)")
     _add_lock_timeout(p, operations.DDL_LOCK_TIMEOUT, "the tenant tables' locks (longer: nothing is removed)")
 
     add("install-sql", cmd_install_sql, "print db/ as one install script (what migrate applies)", connects=False)

@@ -116,19 +116,30 @@ def drop_empty_version_table(dsn: str, lock_timeout: str | None = None) -> str |
     """After a downgrade to base alembic keeps its version table, empty: drop it, unless a version
     is recorded in it (another alembic project using the same table). None when it is gone, else
     why it stays."""
+    return _drop_empty_version_table(dsn, lock_timeout)[1]
+
+
+def _drop_empty_version_table(dsn: str, lock_timeout: str | None) -> tuple[bool, str | None]:
+    """drop_empty_version_table(), and whether this call dropped the table."""
     with psycopg.connect(dsn, **connect_kwargs(dsn, lock_timeout)) as conn:
         try:
             conn.execute("LOCK TABLE public.alembic_version IN ACCESS EXCLUSIVE MODE")
         except psycopg.errors.UndefinedTable:
-            return None
+            return False, None
         except psycopg.errors.LockNotAvailable:
-            return "it stayed locked longer than --lock-timeout"
+            return False, "it stayed locked longer than --lock-timeout"
         require_own_version_table(conn)
         used = conn.execute("SELECT EXISTS (SELECT FROM public.alembic_version)").fetchone()
         if used and used[0]:
-            return "a version is recorded in it (another alembic project?)"
+            return False, "a version is recorded in it (another alembic project?)"
         conn.execute("DROP TABLE public.alembic_version")
-    return None
+    return True, None
+
+
+def drop_version_table_left_empty(dsn: str, lock_timeout: str | None = None) -> bool:
+    """Drops the empty public.alembic_version that a plain alembic downgrade to base leaves; True when
+    there was one."""
+    return _drop_empty_version_table(dsn, lock_timeout)[0]
 
 
 def forget_version(dsn: str, lock_timeout: str | None = None) -> None:
@@ -146,6 +157,16 @@ def offline_sql(revision: str = "head") -> str:
     cfg = _config(output_buffer=out)
     with _one_line_errors():
         command.upgrade(cfg, revision, sql=True)
+    return out.getvalue()
+
+
+def offline_downgrade_sql() -> str:
+    """`alembic downgrade HEAD:base --sql`: the removal as a script to review (what uninstall runs over a
+    database migrate installed at the head revision)."""
+    out = io.StringIO()
+    cfg = _config(output_buffer=out)
+    with _one_line_errors("downgrade"):
+        command.downgrade(cfg, f"{revisions()[-1]}:base", sql=True)
     return out.getvalue()
 
 

@@ -1507,7 +1507,7 @@ def test_migrate_refuses_what_it_cannot_do(empty: Db, shared: Db, capsys: pytest
     # (the same walkthrough) --sql rendered a downgrade range as one SET and a note
     for revision in ("0001:base", "base"):
         assert_refused(run(capsys, "migrate", "--sql", "--revision", revision), "only renders upgrades",
-                       "downgrade 0001:base --sql")
+                       "uninstall --sql")
     # (review of that change) a removal by hand that stopped part-way: uninstall names what is left and
     # keeps the record, rather than call the database clean
     with empty.connect() as c:

@@ -135,6 +135,36 @@ def test_offline_sql_bounds_its_lock_waits_like_the_online_path(fresh, capsys: p
     assert migrate.current(target.dsn()) == "0001"
 
 
+def test_the_offline_removal_script_removes_what_migrate_installed(
+        fresh, capsys: pytest.CaptureFixture[str]) -> None:
+    """(DBA walk-through, fortieth session) The removal's script was only plain alembic's, from
+    migrations/alembic.ini, which a pip install does not have: `uninstall --sql` renders it. Applied with
+    psql it leaves the application's schema, then `uninstall --yes` drops the empty version table."""
+    from pyinstaller_tools import cli
+
+    target = fresh("m_offline_removal")
+    before = schema_dump(target)
+    migrate.upgrade(target.dsn())
+    with target.connect() as conn:
+        conn.execute("SELECT catalog_sync.attach_schema('tenant_acme')")
+    assert cli.main(["uninstall", "--sql", "--lock-timeout", "2s"]) == 0      # no --yes: it changes nothing
+    script = capsys.readouterr().out
+    assert script.startswith("SET lock_timeout = '2s';\n") and "DROP SCHEMA" in script
+    assert migrate.current(target.dsn()) == "0001"
+    psql_script(target, script)
+    with target.connect() as conn:
+        assert conn.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'catalog_sync%'").fetchone() == (0,)
+        assert conn.execute("SELECT to_regclass('public.alembic_version') IS NOT NULL").fetchone() == (True,)
+    assert schema_dump(target) == before
+    assert cli.main(["uninstall", "--yes", "--dsn", target.dsn()]) == 0
+    out = capsys.readouterr().out
+    assert "nothing to uninstall" in out and "empty public.alembic_version dropped" in out, out
+    with target.connect() as conn:
+        assert conn.execute("SELECT to_regclass('public.alembic_version')").fetchone() == (None,)
+    assert cli.main(["uninstall", "--yes", "--dsn", target.dsn()]) == 0          # again: nothing at all
+    assert "dropped" not in capsys.readouterr().out
+
+
 def test_each_alembic_revision_has_its_install_section() -> None:
     from alembic.script import ScriptDirectory
 
