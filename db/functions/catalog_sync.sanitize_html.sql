@@ -22,8 +22,12 @@
 --   5. <a href="URL"> becomes exactly
 --        <a href="URL" rel="nofollow noopener noreferrer">
 --      when URL starts with http://, https:// or mailto: (any case), is
---      double-quoted, and holds no whitespace, quote, '<', '>', '\' and no
---      character reference but &amp;.  The output form is accepted again.
+--      double-quoted, and holds no whitespace, quote, backtick, '<', '>', '\'
+--      and no character reference but &amp;; an http(s) URL also holds no
+--      credentials ("https://trusted.example@evil.example/" is a phishing
+--      form; safe_url() refuses them too).  The output form is accepted
+--      again.  A '&quot;' the user typed around the URL counts as its quote:
+--      step 3 makes both the same, and the link is the same safe one.
 --   6. Every remaining placeholder becomes '&lt;' / '&gt;'.
 --   7. The tags are balanced: the result is a well-nested fragment that an
 --      HTML parser reads as written (but for a newline right after <pre>,
@@ -32,7 +36,8 @@
 --      after itself (details at step 7 below).
 --
 -- Text the user typed as a character reference (for example "&lt;p&gt;")
--- stays text: only real '<' '>' characters can become tags.  The function is
+-- stays text: only real '<' '>' characters can become tags (a typed '&quot;'
+-- can only be a link's quote, step 5).  The function is
 -- idempotent: sanitize_html(sanitize_html(x)) = sanitize_html(x).
 --
 -- Speed: benchmarks/bench_sanitizer.py measures about 7 MB/s of typical rich
@@ -174,8 +179,8 @@ BEGIN
                AND (substr(v_piece, v_pos + 6, 1) = E'\u0002'
                     OR substr(v_piece, v_pos + 6, length(c_rel)) = c_rel) THEN
                 v_url := left(v_piece, v_pos - 1);
-                IF v_url ~ '^(?:[hH][tT][tT][pP][sS]?://|[mM][aA][iI][lL][tT][oO]:)[^/]'
-                   AND replace(v_url, '&amp;', '') !~ E'[ \\t\\n\\r\\u0001-\\u0003<>&\\\\\\u00A0\\u1680\\u2000-\\u200B\\u2028\\u2029\\u202F\\u205F\\u3000\\uFEFF]' THEN
+                IF v_url ~ '^(?:[hH][tT][tT][pP][sS]?://[^/?#@]+(?:[/?#]|$)|[mM][aA][iI][lL][tT][oO]:[^/])'
+                   AND replace(v_url, '&amp;', '') !~ E'[ \\t\\n\\r\\u0001-\\u0003<>&`\\\\\\u00A0\\u1680\\u2000-\\u200B\\u2028\\u2029\\u202F\\u205F\\u3000\\uFEFF]' THEN
                     v_parts[i] := '<a href="' || v_url || '" rel="nofollow noopener noreferrer">'
                                   || substr(v_piece, v_pos + CASE WHEN substr(v_piece, v_pos + 6, 1) = E'\u0002'
                                                                    THEN 7 ELSE 6 + length(c_rel) END);
