@@ -142,6 +142,37 @@ def test_jobs_written_while_the_tenant_is_renamed(db: Db, app: psycopg.Connectio
     assert verify_findings(conn) == []
 
 
+def test_a_registry_statement_of_several_tenants_stalls_the_ones_it_locked_until_its_lock_timeout(
+        db: Db, app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    """(red-team review, fortieth session; docs/security.md, "Denial of service") A registry statement
+    that changes two tenants locks the lower id, then waits for the other's open write: the first
+    tenant's writes wait behind it. A lock_timeout on the registry statement bounds that, as the docs
+    advise, and its rollback leaves both tenants' names and catalog rows as they were."""
+    ids = dict(conn.execute("SELECT schema_name, id FROM public.tenants_tenant "
+                            "WHERE schema_name IN ('tenant_acme', 'tenant_globex')").fetchall())
+    assert ids["tenant_acme"] < ids["tenant_globex"]
+    with db.connect(role=seed.APP_ROLE, autocommit=False) as globex_writer:
+        insert_job(globex_writer, "tenant_globex")              # holds globex's shared lock, open
+
+        def rename_both(c: psycopg.Connection) -> None:
+            c.execute("SET lock_timeout = '3s'")
+            c.execute("UPDATE public.tenants_tenant SET name = name || ' 2' "
+                      "WHERE schema_name IN ('tenant_acme', 'tenant_globex')")
+
+        renamer, renamer_pid, renamer_errors = run_blocked(db, rename_both)
+        wait_until_blocked(conn, renamer_pid)
+        acme_job: dict[str, Any] = {}
+        acme, acme_pid, acme_errors = run_blocked(db, lambda c: acme_job.update(insert_job(c, SCHEMA)))
+        wait_until_blocked(conn, acme_pid)                       # acme waits for a write of globex's
+        renamer.join(20)
+        assert len(renamer_errors) == 1 and isinstance(renamer_errors[0], psycopg.errors.LockNotAvailable)
+        finish(acme, acme_errors)                                # freed by the registry statement's rollback
+        globex_writer.commit()
+    assert conn.execute("SELECT count(*) FROM public.tenants_tenant WHERE name LIKE '% 2'").fetchone() == (0,)
+    assert catalog_row(conn, acme_job["uuid"])["company_name"] == "Acme Robotics"
+    assert verify_findings(conn) == []
+
+
 def test_backfill_waits_for_live_writers(db: Db, app: psycopg.Connection, conn: psycopg.Connection) -> None:
     tenant_id = db.tenant_id(SCHEMA)
     job = insert_job(app, SCHEMA)
