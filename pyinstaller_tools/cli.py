@@ -588,10 +588,19 @@ def cmd_verify(args: argparse.Namespace) -> int:
                 print(f"... {len(findings) - 200} more (use --json for all)")
             print("drift: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.items())))
             if "trigger_disabled" in summary:
-                # (DBA walkthrough, twenty-fifth session: `ENABLE TRIGGER x` left x "disabled" without a word why)
+                # (DBA walkthrough, twenty-fifth session: `ENABLE TRIGGER x` left x "disabled" without a word why;
+                # fortieth: the registry's triggers need a superuser, not the role that was just refused)
+                registry = any(f["problem"] == "trigger_disabled" and f["tenant_id"] is None for f in findings)
+                who = ("a superuser for those of public.tenants_tenant, as the tables' owner for a tenant's"
+                       if registry else "the tables' owner")
                 print("note: trigger_disabled is any state but ENABLE ALWAYS, also a plain ENABLE (such a trigger "
-                      "does not fire under session_replication_role = replica); fix: verify --repair as the tables' "
-                      "owner, or ALTER TABLE ... ENABLE ALWAYS TRIGGER name")
+                      f"does not fire under session_replication_role = replica); fix: verify --repair as {who}, or "
+                      "ALTER TABLE ... ENABLE ALWAYS TRIGGER name")
+            if "expired" in summary:
+                # (DBA walk-through, fortieth session: the cheap fix was not named)
+                print("note: expired rows are jobs whose application deadline passed since their last write "
+                      "(nothing fires then); fix: catalog-sync expire, which removes just those (run it on a "
+                      "schedule), or verify --repair")
             per_tenant: dict[str, int] = {}
             for f in findings:
                 name = f["schema"] or (f"tenant {f['tenant_id']}" if f["tenant_id"] is not None else "(global)")

@@ -175,6 +175,8 @@ def test_expire_removes_the_jobs_whose_deadline_passed(app: psycopg.Connection, 
     while conn.execute("SELECT now() <= %s", (deadline,)).fetchone()[0]:
         time.sleep(0.2)
     assert problems(conn) == [("expired", None)]
+    code, out, err = run(db, capsys, "verify")
+    assert code == 1 and "fix: catalog-sync expire, which removes just those" in out, (out, err)
     code, out, err = run(db, capsys, "expire", "--dry-run")
     assert code == 0 and "would remove 1 job(s)" in out, err
     assert catalog_row(conn, soon["uuid"]) is not None
@@ -216,6 +218,7 @@ def test_trigger_not_enabled_always(app: psycopg.Connection, conn: psycopg.Conne
         assert problems(conn) == [("trigger_disabled", "ats_jobposting.catalog_sync_job_insert")], action
         code, out, _ = run(db, capsys, "verify")
         assert code == 1 and "note: trigger_disabled is any state but ENABLE ALWAYS, also a plain ENABLE" in out
+        assert "fix: verify --repair as the tables' owner, or ALTER TABLE" in out, out
         assert_repaired(db, conn, capsys)
         job = insert_job(app, ACME)
         assert catalog_row(conn, job["uuid"]) is not None, action
