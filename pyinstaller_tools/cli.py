@@ -469,7 +469,7 @@ def cmd_detach(args: argparse.Namespace) -> int:
                             ) from exc
         if not args.dry_run:
             try:
-                dropped = operations.detach(conn, args.schema, args.purge, args.lock_timeout)
+                dropped, rows = operations.detach(conn, args.schema, args.purge, args.lock_timeout)
             except psycopg.errors.LockNotAvailable as exc:
                 raise ToolError(f"{args.schema} not detached: {operations.lock_held('its tables', args.lock_timeout)}; "
                                 "nothing was changed; run detach again later, or with a larger --lock-timeout"
@@ -477,10 +477,10 @@ def cmd_detach(args: argparse.Namespace) -> int:
             conn.commit()
     purge = ""
     if args.purge:
-        purge = " and purge its catalog rows" if args.dry_run else "; catalog rows purged"
-        if rows is not None:
-            purge = (f" and purge its {sum(rows)} catalog row(s) (jobs {rows[0]}, providers {rows[1]}, "
-                     f"services {rows[2]})")
+        # (DBA walk-through, fortieth session: the purge itself said no count, its dry run did)
+        counts = "" if rows is None else f"(jobs {rows[0]}, providers {rows[1]}, services {rows[2]})"
+        purge = (f" and purge its {sum(rows)} catalog row(s) {counts}" if args.dry_run and rows is not None else
+                 " and purge its catalog rows" if args.dry_run else f"; {sum(rows)} catalog row(s) purged {counts}")
     if before == "attached":
         print(f"dry run: would drop {dropped} trigger(s) from {args.schema}{purge}" if args.dry_run else
               f"detached {args.schema}: {dropped} trigger(s) dropped"
@@ -493,7 +493,7 @@ def cmd_detach(args: argparse.Namespace) -> int:
         left = (f"{'would drop' if args.dry_run else 'dropped'} {dropped} sync trigger(s) left on its tables"
                 if dropped else "no trigger to drop")
         if args.purge:      # (its own clause: "no trigger to drop and purge ..." read as one thing not done)
-            left += f"; would{purge.removeprefix(' and')}" if args.dry_run else "; catalog rows purged"
+            left += f"; would{purge.removeprefix(' and')}" if args.dry_run else purge
         if before == "detached by the sync":    # (after a source table was gone: not an opt-out until now)
             left = (f"{'would mark' if args.dry_run else 'marked'} it detached on purpose (verify and attach --all "
                     f"skip it once its tables are back); {left}")

@@ -455,13 +455,14 @@ TABLE_GONE = "a source table was gone (verify --repair)"
 
 
 def detach(conn: psycopg.Connection, schema: str, purge: bool, lock_timeout: str = DDL_LOCK_TIMEOUT,
-           because: str | None = None) -> int:
-    """detach_schema() in the current transaction (the caller commits or rolls back). `because`: detached by
-    the tool itself, not on purpose (verify then reports the tenant again once its tables are back)."""
+           because: str | None = None) -> tuple[int, tuple[int, int, int]]:
+    """detach_schema() in the current transaction (the caller commits or rolls back): the triggers it
+    dropped, and the job, provider and service catalog rows it purged. `because`: detached by the tool
+    itself, not on purpose (verify then reports the tenant again once its tables are back)."""
     set_lock_timeout(conn, lock_timeout)
-    row = conn.execute("SELECT triggers_dropped FROM catalog_sync.detach_schema(%s, %s, %s)",
-                       (schema, purge, because)).fetchone()
-    return int(row[0]) if row else 0
+    row = conn.execute("SELECT triggers_dropped, jobs_purged, providers_purged, services_purged "
+                       "FROM catalog_sync.detach_schema(%s, %s, %s)", (schema, purge, because)).fetchone()
+    return (int(row[0]), (int(row[1]), int(row[2]), int(row[3]))) if row else (0, (0, 0, 0))
 
 
 def resolve_tenants(conn: psycopg.Connection, schemas: Sequence[str] | None,

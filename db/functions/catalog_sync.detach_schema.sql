@@ -1,6 +1,7 @@
 -- Detach one tenant schema: drop its sync triggers, forget its tables and mark
 -- it detached (verify then leaves it alone). Its catalog rows stay (verify
--- reports them as unattached_rows) unless p_purge. SECURITY INVOKER: the caller
+-- reports them as unattached_rows) unless p_purge, which says how many rows of
+-- each catalog it deleted. SECURITY INVOKER: the caller
 -- must own the tenant's tables. p_because: detached by the sync itself, not on
 -- purpose (repair, after a source table was gone: see
 -- catalog_sync.tenant.detached_because).
@@ -8,7 +9,8 @@
 DROP FUNCTION IF EXISTS catalog_sync.detach_schema(text, boolean);
 CREATE OR REPLACE FUNCTION catalog_sync.detach_schema(p_schema text, p_purge boolean DEFAULT false,
                                                       p_because text DEFAULT NULL)
-RETURNS TABLE (tenant_id bigint, triggers_dropped integer)
+RETURNS TABLE (tenant_id bigint, triggers_dropped integer, jobs_purged bigint, providers_purged bigint,
+               services_purged bigint)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -17,6 +19,9 @@ DECLARE
     v_problem text;
 BEGIN
     triggers_dropped := 0;
+    jobs_purged := 0;
+    providers_purged := 0;
+    services_purged := 0;
     -- Refused before anything is dropped, in attach's words: DROP TRIGGER
     -- needs the owner, and its own error names neither the schema nor the fix
     -- ("permission denied for schema" without USAGE on it).
@@ -36,7 +41,9 @@ BEGIN
     -- registry) only loses the triggers left on it; with none, it is an error
     -- (unregister_schema() says which).
     IF triggers_dropped = 0 OR (SELECT g.state FROM catalog_sync.schema_registration(p_schema) AS g) <> 'unknown' THEN
-        SELECT u.tenant_id INTO tenant_id FROM catalog_sync.unregister_schema(p_schema, p_purge, p_because) AS u;
+        SELECT u.tenant_id, u.jobs_purged, u.providers_purged, u.services_purged
+        INTO tenant_id, jobs_purged, providers_purged, services_purged
+        FROM catalog_sync.unregister_schema(p_schema, p_purge, p_because) AS u;
     END IF;
     RETURN NEXT;
 END

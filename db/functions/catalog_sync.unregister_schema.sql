@@ -1,11 +1,11 @@
 -- Forget a tenant's tables and mark it detached (and, with p_purge, delete its
--- catalog rows): on purpose, or, with p_because, by the sync itself (see
+-- catalog rows, and say how many of each catalog): on purpose, or, with p_because, by the sync itself (see
 -- catalog_sync.tenant.detached_because).
 -- Called by detach_schema() after it dropped the triggers.
 -- (An older form without p_because is dropped.)
 DROP FUNCTION IF EXISTS catalog_sync.unregister_schema(text, boolean);
 CREATE OR REPLACE FUNCTION catalog_sync.unregister_schema(p_schema text, p_purge boolean, p_because text DEFAULT NULL)
-RETURNS TABLE (tenant_id bigint)
+RETURNS TABLE (tenant_id bigint, jobs_purged bigint, providers_purged bigint, services_purged bigint)
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -30,7 +30,9 @@ BEGIN
             USING ERRCODE = 'object_in_use', HINT = 'Use catalog_sync.detach_schema() as the owner of the tables.';
     END IF;
     tenant_id := v_tenant_id;
-    RETURN NEXT;
+    jobs_purged := 0;
+    providers_purged := 0;
+    services_purged := 0;
     DELETE FROM catalog_sync.attached_table a WHERE a.tenant_id = v_tenant_id;
     -- Recorded even for a tenant never attached: "do not sync this one" (no attached_at).
     -- A second detach keeps the time of the first (DBA review, nineteenth session);
@@ -44,9 +46,13 @@ BEGIN
     WHERE t.detached_at IS NULL OR (t.detached_because IS NOT NULL AND EXCLUDED.detached_because IS NULL);
     IF p_purge THEN
         DELETE FROM public.job_catalog c WHERE c.tenant_id = v_tenant_id;
+        GET DIAGNOSTICS jobs_purged = ROW_COUNT;
         DELETE FROM public.provider_catalog c WHERE c.tenant_id = v_tenant_id;
+        GET DIAGNOSTICS providers_purged = ROW_COUNT;
         DELETE FROM public.service_catalog c WHERE c.tenant_id = v_tenant_id;
+        GET DIAGNOSTICS services_purged = ROW_COUNT;
     END IF;
+    RETURN NEXT;
 END
 $$;
 ALTER FUNCTION catalog_sync.unregister_schema(text, boolean, text) OWNER TO catalog_sync_owner;
