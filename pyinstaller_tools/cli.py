@@ -355,6 +355,16 @@ def cmd_attach(args: argparse.Namespace) -> int:
             progress(operations.NO_TENANT_SCHEMA if operations.tenant_counts(conn)[0] == 0 else
                      "note: every tenant schema of the registry is detached on purpose: nothing to attach "
                      "(catalog-sync attach SCHEMA attaches one again)")
+        # A schema another role owns needs nothing from attach when its triggers are up to date: left alone,
+        # not refused (its owner keeps it so; a later upgrade's OUTDATED triggers make it a refusal again).
+        owned_elsewhere = {schema for schema, problem in problems if problem.endswith(operations.NEEDS_OWNER)}
+        left_alone = operations.up_to_date(conn, sorted(
+            owned_elsewhere - {schema for schema, problem in problems if not problem.endswith(operations.NEEDS_OWNER)}))
+        if left_alone:
+            problems = [(schema, problem) for schema, problem in problems if schema not in left_alone]
+            schemas = [s for s in schemas if s not in left_alone]
+            progress(f"note: {len(left_alone)} schema(s) of another owner left alone, attached and up to date: "
+                     f"{_first(sorted(left_alone))}")
         texts = [problem for _, problem in problems]
         if problems and not args.skip_refused:
             shown = "; ".join(texts[:5]) + (f"; and {len(texts) - 5} more" if len(texts) > 5 else "")
@@ -416,8 +426,12 @@ def cmd_attach(args: argparse.Namespace) -> int:
             raise ToolError(f"{text}; {result.schemas} of {len(schemas)} schema(s) were attached before that{busy} "
                             "(each chunk commits on its own; they stay attached): fix the error, then run attach "
                             "again") from exc
-    print(f"attached {result.schemas} schema(s): {result.changed} trigger(s) created, replaced or dropped, "
-          f"{result.schemas_unchanged} schema(s) already up to date")
+    if result.changed or result.busy:
+        print(f"attached {result.schemas} schema(s): {result.changed} trigger(s) created, replaced or dropped, "
+              f"{result.schemas_unchanged} schema(s) already up to date")
+    else:       # (DBA walk-through, fortieth session: "attached 4 schema(s): 0 trigger(s) ..." read as work done)
+        print(f"up to date: {result.schemas + len(left_alone)} schema(s) attached already, their triggers "
+              "installed; no trigger created, replaced or dropped")
     new = [s for s in schemas if states.get(s) != "attached" and s not in set(result.busy)]
     if new:
         print(f"run `catalog-sync backfill` to publish the rows that existed before attach ({_first(new)})")

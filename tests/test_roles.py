@@ -150,6 +150,38 @@ def test_attach_all_and_repair_go_past_a_schema_the_role_does_not_own(
         conn.execute("REVOKE catalog_sync_installer FROM zumodra_app")
 
 
+def test_attach_all_leaves_alone_an_up_to_date_schema_of_another_owner(
+        db: Db, conn: psycopg.Connection, capsys: pytest.CaptureFixture[str]) -> None:
+    """(DBA walk-through, fortieth session) Once a schema belonged to a role of its own, every attach --all
+    of the application role exited 2 ("1 refused"), though that schema was attached and up to date: a
+    deploy's or cron job's attach step failed for good. It is left alone, and refused again only when
+    attach would have something to do there."""
+    conn.execute("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'solo_owner') THEN "
+                 "CREATE ROLE solo_owner NOLOGIN; END IF; END $$")
+    for table in conn.execute("SELECT DISTINCT source_table FROM catalog_sync.trigger_spec "
+                              "WHERE source_table <> 'tenants_tenant'").fetchall():
+        conn.execute(f"ALTER TABLE tenant_globex.{table[0]} OWNER TO solo_owner")
+    conn.execute("GRANT catalog_sync_installer TO zumodra_app")
+
+    def cli_run(*argv: str) -> tuple[int, str, str]:
+        return (cli.main([*argv, "--dsn", db.dsn(seed.APP_ROLE)]), *capsys.readouterr())
+    try:
+        before = state(conn)
+        for argv in (["attach", "--all"], ["attach", "--all", "--dry-run"], ["attach", "tenant_globex"]):
+            code, out, err = cli_run(*argv)
+            assert code == 0, (argv, out, err)
+            assert "note: 1 schema(s) of another owner left alone, attached and up to date: tenant_globex" in err
+        assert state(conn) == before
+        drop_one_sync_trigger(conn, "tenant_globex")             # now attach has work there: refused again
+        assert_refused(cli_run("attach", "--all"), "role zumodra_app does not own tenant_globex.")
+        assert cli.main(["attach", "tenant_globex", "--dsn", db.dsn()]) == 0     # a superuser mends it
+        assert cli_run("attach", "tenant_globex")[0] == 0
+        conn.execute("ALTER TABLE tenant_globex.ats_jobposting DISABLE TRIGGER catalog_sync_job_insert")
+        assert_refused(cli_run("attach", "tenant_globex"), "role zumodra_app does not own tenant_globex.")
+    finally:
+        conn.execute("REVOKE catalog_sync_installer FROM zumodra_app")
+
+
 def test_attach_refuses_a_schema_whose_owner_must_grant_the_machinery_usage(
         db: Db, conn: psycopg.Connection, capsys: pytest.CaptureFixture[str]) -> None:
     """(review, thirteenth session) The tables' owner that does not own the schema passed the ownership
