@@ -392,9 +392,16 @@ def cmd_attach(args: argparse.Namespace) -> int:
                       f"{args.tenant_role}'s own CREATE/TEMP on the database revoked")
                 _warn_without_protection(conn, args.tenant_role)
             already = list(operations.attach_states(conn, schemas).values()).count("attached")
+            # (DBA walk-through, fortieth session: how many triggers an upgrade's attach would lock tables for)
+            counts: dict[str, int] = {}
+            for by_state in operations.trigger_states_by_schema(conn, schemas).values():
+                for state, count in by_state.items():
+                    counts[state] = counts.get(state, 0) + count
             print(f"dry run: {len(schemas)} schema(s) pass the pre-flight: {len(schemas) - already} would be "
-                  f"attached, {already} attached already (their triggers would be replaced where outdated, and "
-                  "sync triggers the spec does not list dropped)")
+                  f"attached, {already} attached already; trigger(s): {counts.get('MISSING', 0)} to create, "
+                  f"{counts.get('OUTDATED', 0) + counts.get('DISABLED', 0)} to replace (outdated or not enabled "
+                  f"always), {counts.get('EXTRA', 0)} to drop (not in the spec), {counts.get('INSTALLED', 0)} up "
+                  "to date")
             if refused:          # the same exit status as the real run
                 raise ToolError(f"dry run: {len(refused)} schema(s) refused (listed above): {_first(refused)}")
             return EXIT_OK

@@ -197,16 +197,14 @@ def not_owned(conn: psycopg.Connection, schemas: Sequence[str]) -> list[tuple[st
 NEEDS_OWNER = ": attach needs its owner (or a superuser)"
 
 
-def up_to_date(conn: psycopg.Connection, schemas: Sequence[str]) -> set[str]:
-    """The schemas that are attached and whose contract tables (by name, as attach finds them) carry every
-    sync trigger of the spec, INSTALLED (enabled always, current definition), and no other: attach would
-    change nothing there, so a role that does not own them need not be refused (DBA walk-through, fortieth
-    session: a schema handed to a per-tenant role made every later attach --all of the application role
-    exit 2)."""
+def trigger_states_by_schema(conn: psycopg.Connection, schemas: Sequence[str]) -> dict[str, dict[str, int]]:
+    """For each schema of a tenant that has every contract table (by name, as attach finds them): how many
+    of the spec's triggers on them are MISSING, OUTDATED, DISABLED or INSTALLED, and how many other sync
+    triggers (EXTRA) they carry: what attach would create, replace, drop or leave (install_triggers())."""
     if not schemas:
-        return set()
+        return {}
     rows = conn.execute(
-        "SELECT t.schema_name FROM catalog_sync.tenant_schemas() AS t "
+        "SELECT t.schema_name, st.state, pg_catalog.count(*) FROM catalog_sync.tenant_schemas() AS t "
         "JOIN pg_catalog.pg_namespace n ON n.nspname = t.schema_name::name AND n.nspname::text = t.schema_name "
         "CROSS JOIN LATERAL (SELECT pg_catalog.array_agg(c.oid ORDER BY s.source_table) AS relids, "
         "                           pg_catalog.array_agg(s.source_table ORDER BY s.source_table) AS tables, "
@@ -215,12 +213,25 @@ def up_to_date(conn: psycopg.Connection, schemas: Sequence[str]) -> set[str]:
         "                          WHERE source_table <> 'tenants_tenant') AS s "
         "                    LEFT JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = s.source_table"
         "                   ) AS r "
-        "WHERE t.attached AND t.schema_name = ANY (%s::text[]) AND r.complete "
-        "  AND NOT EXISTS (SELECT FROM catalog_sync.trigger_states(r.relids, r.tables, t.tenant_id) AS st "
-        "                  WHERE st.state <> 'INSTALLED')",
+        "CROSS JOIN LATERAL catalog_sync.trigger_states(r.relids, r.tables, t.tenant_id) AS st "
+        "WHERE t.schema_name = ANY (%s::text[]) AND r.complete "
+        "GROUP BY t.schema_name, st.state",
         (list(schemas),),
     ).fetchall()
-    return {r[0] for r in rows}
+    states: dict[str, dict[str, int]] = {}
+    for schema, state, count in rows:
+        states.setdefault(schema, {})[state] = int(count)
+    return states
+
+
+def up_to_date(conn: psycopg.Connection, schemas: Sequence[str]) -> set[str]:
+    """The schemas that are attached and whose contract tables carry every sync trigger of the spec,
+    INSTALLED (enabled always, current definition), and no other: attach would change no trigger there, so
+    a role that does not own them need not be refused (DBA walk-through, fortieth session: a schema handed
+    to a per-tenant role made every later attach --all of the application role exit 2)."""
+    attached = {s for s, state in attach_states(conn, schemas).items() if state == "attached"}
+    return {schema for schema, counts in trigger_states_by_schema(conn, sorted(attached)).items()
+            if set(counts) == {"INSTALLED"}}
 
 
 def on_connections(items: Iterable[T], jobs: int, connect: Callable[[], psycopg.Connection],

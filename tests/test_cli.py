@@ -31,7 +31,7 @@ from psycopg import sql
 from pyinstaller_tools import cli, connection, migrate, operations, seed, sqlfiles
 from pyinstaller_tools.cluster import LocalCluster
 from tests.conftest import PORT, ROOT, TEMPLATE_DB, THIS_DATABASE, Db
-from tests.jobs import catalog_count, catalog_snapshot, create_tenant, insert_job, insert_jobs
+from tests.jobs import add_copied_sync_trigger, catalog_count, catalog_snapshot, create_tenant, insert_job, insert_jobs
 from tests.market import insert_provider, insert_services
 
 ACME = "tenant_acme"
@@ -1633,6 +1633,26 @@ def test_the_users_connection_options_apply_and_the_sessions_win(shared: Db, sco
 
 def test_protect_off_does_not_go_with_restrict(capsys: pytest.CaptureFixture[str]) -> None:
     assert_refused(run(capsys, "protect", "--off", "--restrict-advisory-locks", dsn=UNREACHABLE), "--off")
+
+
+def test_attach_dry_run_counts_the_triggers_it_would_create_replace_and_drop(
+        conn: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[str]) -> None:
+    """(DBA walk-through, fortieth session) Before an upgrade's attach, which locks each table it changes a
+    trigger on, the dry run said neither how many triggers nor how many schemas would change."""
+    create_tenant(conn, f"cnt_{uuid.uuid4().hex[:6]}", "Counted Ltd")                               # 32 missing
+    conn.execute(f"SELECT catalog_sync.drop_triggers('{ACME}.ats_jobposting'::regclass)")          # 4 missing
+    conn.execute(f"ALTER TABLE {GLOBEX}.ats_jobcategory DISABLE TRIGGER catalog_sync_jobcat_update")  # 1 disabled
+    conn.execute(f"ALTER TABLE {GLOBEX}.ats_jobcategory ENABLE TRIGGER catalog_sync_jobcat_delete")   # 1 not always
+    add_copied_sync_trigger(conn, GLOBEX, "ats_jobposting", "on_job_change", db.tenant_id(GLOBEX), "zz_copy")
+    before = state(conn)
+    code, out, err = run(capsys, "attach", "--all", "--dry-run", dsn=db.dsn())
+    assert code == 0, err
+    assert out.strip() == ("dry run: 3 schema(s) pass the pre-flight: 1 would be attached, 2 attached already; "
+                           "trigger(s): 36 to create, 2 to replace (outdated or not enabled always), 1 to drop (not "
+                           "in the spec), 58 up to date"), out
+    assert state(conn) == before
+    code, out, err = run(capsys, "attach", "--all", dsn=db.dsn())
+    assert code == 0 and "attached 3 schema(s): 39 trigger(s) created, replaced or dropped" in out, (out, err)
 
 
 def test_attach_dry_run_tells_attached_schemas_and_checks_the_tenant_role(
