@@ -209,7 +209,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         script = migrate.offline_sql(args.revision)
         if not script.strip():
             progress(f"note: no revision to render for {args.revision} (nothing after it)")
-        write_out(f"SET lock_timeout = '{args.lock_timeout}';\n" + script)
+        write_out(f"SET lock_timeout = '{args.lock_timeout}';\n" + migrate.offline_preflight("upgrade", args.revision)
+                  + script)
         return EXIT_OK
     if args.revision == "base" or args.revision.startswith("-"):
         raise ToolError(f"migrate only upgrades (--revision {args.revision} would go down); to remove catalog-sync, "
@@ -264,7 +265,8 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
             progress("note: --sql renders the removal offline and reads no database (the DSN is not used); it "
                      "removes what migrate installed, at the last revision: "
                      f"{migrate.revisions()[-1]}")
-        write_out(f"SET lock_timeout = '{args.lock_timeout}';\n" + migrate.offline_downgrade_sql())
+        write_out(f"SET lock_timeout = '{args.lock_timeout}';\n" + migrate.offline_preflight("downgrade")
+                  + migrate.offline_downgrade_sql())
         return EXIT_OK
     if not args.yes:
         raise ToolError("uninstall drops the catalogs and every sync trigger; add --yes to confirm (--sql prints "

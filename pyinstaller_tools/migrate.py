@@ -160,6 +160,44 @@ def offline_sql(revision: str = "head") -> str:
     return out.getvalue()
 
 
+def offline_preflight(action: str, revision: str = "head") -> str:
+    """A DO block that the offline scripts start with: psql then stops at a clear error, where the script
+    itself failed on a raw one ("must be member of role catalog_sync_owner", "relation alembic_version
+    already exists": DBA walk-through, fortieth session). It reads system catalogs and names only, so no
+    role's code runs. `action`: 'upgrade' (from base: revision head or base:..., else from a revision) or
+    'downgrade'."""
+    checks = ["    IF NOT coalesce((SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user),"
+              " false) THEN\n"
+              "        RAISE EXCEPTION 'catalog-sync: this script needs a superuser (it creates and drops the "
+              "machinery''s roles and objects owned by them); nothing was changed';\n"
+              "    END IF;\n"]
+    if action == "upgrade":
+        checks.append("    IF pg_catalog.to_regclass('public.tenants_tenant') IS NULL THEN\n"
+                      "        RAISE EXCEPTION 'catalog-sync: public.tenants_tenant does not exist in this database: "
+                      "install into the application''s database after django-tenants'' migrations created the "
+                      "registry (wrong database?); nothing was changed';\n"
+                      "    END IF;\n")
+        if revision == "head" or revision.startswith("base:"):
+            checks.append("    IF pg_catalog.to_regclass('public.alembic_version') IS NOT NULL THEN\n"
+                          "        RAISE EXCEPTION 'catalog-sync: public.alembic_version exists: this script "
+                          "installs from nothing; over an installed database render --revision CURRENT:head "
+                          "(SELECT version_num FROM public.alembic_version), and an empty table left by a "
+                          "downgrade goes with catalog-sync uninstall --yes; nothing was changed';\n"
+                          "    END IF;\n")
+        else:
+            checks.append("    IF pg_catalog.to_regnamespace('catalog_sync') IS NULL THEN\n"
+                          "        RAISE EXCEPTION 'catalog-sync: catalog_sync is not installed in this database: "
+                          "this script upgrades an installed one (catalog-sync migrate --sql renders the "
+                          "install); nothing was changed';\n"
+                          "    END IF;\n")
+    else:
+        checks.append("    IF pg_catalog.to_regnamespace('catalog_sync') IS NULL THEN\n"
+                      "        RAISE EXCEPTION 'catalog-sync: catalog_sync is not installed in this database: "
+                      "nothing to remove; nothing was changed';\n"
+                      "    END IF;\n")
+    return "DO $preflight$\nBEGIN\n" + "".join(checks) + "END\n$preflight$;\n"
+
+
 def offline_downgrade_sql() -> str:
     """`alembic downgrade HEAD:base --sql`: the removal as a script to review (what uninstall runs over a
     database migrate installed at the head revision)."""

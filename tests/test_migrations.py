@@ -165,6 +165,48 @@ def test_the_offline_removal_script_removes_what_migrate_installed(
     assert "dropped" not in capsys.readouterr().out
 
 
+def test_the_offline_scripts_stop_at_a_clear_error_and_change_nothing(
+        fresh, db: Db, capsys: pytest.CaptureFixture[str]) -> None:
+    """(DBA walk-through, fortieth session) The rendered scripts failed on raw errors ("must be member of
+    role catalog_sync_owner", "relation alembic_version already exists", "relation public.tenants_tenant
+    does not exist"): each now starts with a check that names the problem, and psql stops there."""
+    from pyinstaller_tools import cli
+
+    def script(*argv: str) -> str:
+        assert cli.main(list(argv)) == 0
+        return capsys.readouterr().out
+
+    def refused(target: Db, text: str, user: str | None = None) -> str:
+        with pytest.raises(subprocess.CalledProcessError) as failed:
+            subprocess.run([_bin("psql"), "-v", "ON_ERROR_STOP=1", "-q", "-X", "-d", target.dsn(user or "postgres")],
+                           input=text, capture_output=True, text=True, check=True)
+        return failed.value.stderr
+
+    install, upgrade, removal = (script("migrate", "--sql"), script("migrate", "--sql", "--revision", "0001:head"),
+                                 script("uninstall", "--sql"))
+    target = fresh("m_offline_checks")
+    before = schema_dump(target)
+    assert "needs a superuser" in refused(target, install, seed.APP_ROLE)
+    assert "catalog_sync is not installed in this database: nothing to remove" in refused(target, removal)
+    assert "catalog_sync is not installed in this database: this script upgrades" in refused(target, upgrade)
+    assert schema_dump(target) == before
+    with db.connect() as conn:
+        conn.execute("CREATE DATABASE m_offline_no_registry")
+    try:
+        assert "public.tenants_tenant does not exist" in refused(Db(db.host, db.port, "m_offline_no_registry"),
+                                                                 install)
+    finally:
+        with db.connect() as conn:
+            conn.execute("DROP DATABASE m_offline_no_registry WITH (FORCE)")
+    psql_script(target, install)
+    installed = schema_dump(target)
+    assert "public.alembic_version exists: this script installs from nothing" in refused(target, install)
+    assert "needs a superuser" in refused(target, removal, seed.APP_ROLE)
+    assert schema_dump(target) == installed
+    psql_script(target, upgrade)                      # nothing after 0001 yet: the check, and no change
+    assert schema_dump(target) == installed
+
+
 def test_each_alembic_revision_has_its_install_section() -> None:
     from alembic.script import ScriptDirectory
 
