@@ -209,8 +209,9 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         script = migrate.offline_sql(args.revision)
         if not script.strip():
             progress(f"note: no revision to render for {args.revision} (nothing after it)")
-        write_out(f"SET lock_timeout = '{args.lock_timeout}';\n" + migrate.offline_preflight("upgrade", args.revision)
-                  + script)
+        # (a single revision renders from base, as base:REVISION does)
+        start = None if len(resolved) == 1 or resolved[0] == "base" else resolved[0]
+        write_out(f"SET lock_timeout = '{args.lock_timeout}';\n" + migrate.offline_preflight(start) + script)
         return EXIT_OK
     if args.revision == "base" or args.revision.startswith("-"):
         raise ToolError(f"migrate only upgrades (--revision {args.revision} would go down); to remove catalog-sync, "
@@ -265,7 +266,7 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
             progress("note: --sql renders the removal offline and reads no database (the DSN is not used); it "
                      "removes what migrate installed, at the last revision: "
                      f"{migrate.revisions()[-1]}")
-        write_out(f"SET lock_timeout = '{args.lock_timeout}';\n" + migrate.offline_preflight("downgrade")
+        write_out(f"SET lock_timeout = '{args.lock_timeout}';\n" + migrate.offline_preflight(removal=True)
                   + migrate.offline_downgrade_sql())
         return EXIT_OK
     if not args.yes:

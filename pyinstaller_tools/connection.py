@@ -259,17 +259,23 @@ def machinery_changed(scalar: Callable[[str], Any]) -> str | None:
     if not scalar("SELECT pg_catalog.to_regnamespace('catalog_sync') IS NOT NULL"):
         return None                     # not installed: nothing to call
     if not scalar("SELECT pg_catalog.to_regnamespace('catalog_sync_pin') IS NOT NULL"):
-        return ("the machinery has no pin (schema catalog_sync_pin): installed by a development build, or the "
-                "pin was dropped; nothing was run; after checking the functions against catalog-sync install-sql, "
-                "apply db/machinery_pin.sql as a superuser")
-    if scalar("SELECT EXISTS (SELECT FROM catalog_sync_pin.pinned p "
-              "WHERE p.fingerprint = catalog_sync_pin.fingerprint())"):
+        return MACHINERY_UNPINNED
+    if scalar(f"SELECT {MACHINERY_AS_PINNED}"):
         return None
-    return ("the machinery changed after it was installed: its fingerprint differs from the one the installing "
-            "superuser pinned (catalog_sync_pin.pinned); code that ran as catalog_sync_owner may have replaced "
-            "functions that would run as you (docs/security.md, Limits); nothing was run. Compare the functions "
-            "with catalog-sync install-sql; after a change you made and checked: SELECT catalog_sync_pin.pin() "
-            "as a superuser")
+    return MACHINERY_CHANGED
+
+
+# machinery_changed()'s test and answers, also checked by the offline scripts (migrate.offline_preflight()).
+MACHINERY_AS_PINNED = ("EXISTS (SELECT FROM catalog_sync_pin.pinned p "
+                       "WHERE p.fingerprint = catalog_sync_pin.fingerprint())")
+MACHINERY_UNPINNED = ("the machinery has no pin (schema catalog_sync_pin): installed by a development build, or the "
+                      "pin was dropped; nothing was run; after checking the functions against catalog-sync "
+                      "install-sql, apply db/machinery_pin.sql as a superuser")
+MACHINERY_CHANGED = ("the machinery changed after it was installed: its fingerprint differs from the one the "
+                     "installing superuser pinned (catalog_sync_pin.pinned); code that ran as catalog_sync_owner may "
+                     "have replaced functions that would run as you (docs/security.md, Limits); nothing was run. "
+                     "Compare the functions with catalog-sync install-sql; after a change you made and checked: "
+                     "SELECT catalog_sync_pin.pin() as a superuser")
 
 
 def pinned_machinery_problem(conn: psycopg.Connection) -> str | None:

@@ -160,42 +160,87 @@ def offline_sql(revision: str = "head") -> str:
     return out.getvalue()
 
 
-def offline_preflight(action: str, revision: str = "head") -> str:
-    """A DO block that the offline scripts start with: psql then stops at a clear error, where the script
-    itself failed on a raw one ("must be member of role catalog_sync_owner", "relation alembic_version
-    already exists": DBA walk-through, fortieth session). It reads system catalogs and names only, so no
-    role's code runs. `action`: 'upgrade' (from base: revision head or base:..., else from a revision) or
-    'downgrade'."""
-    checks = ["    IF NOT coalesce((SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user),"
-              " false) THEN\n"
-              "        RAISE EXCEPTION 'catalog-sync: this script needs a superuser (it creates and drops the "
-              "machinery''s roles and objects owned by them); nothing was changed';\n"
-              "    END IF;\n"]
-    if action == "upgrade":
-        checks.append("    IF pg_catalog.to_regclass('public.tenants_tenant') IS NULL THEN\n"
-                      "        RAISE EXCEPTION 'catalog-sync: public.tenants_tenant does not exist in this database: "
-                      "install into the application''s database after django-tenants'' migrations created the "
-                      "registry (wrong database?); nothing was changed';\n"
-                      "    END IF;\n")
-        if revision == "head" or revision.startswith("base:"):
-            checks.append("    IF pg_catalog.to_regclass('public.alembic_version') IS NOT NULL THEN\n"
-                          "        RAISE EXCEPTION 'catalog-sync: public.alembic_version exists: this script "
-                          "installs from nothing; over an installed database render --revision CURRENT:head "
-                          "(SELECT version_num FROM public.alembic_version), and an empty table left by a "
-                          "downgrade goes with catalog-sync uninstall --yes; nothing was changed';\n"
-                          "    END IF;\n")
-        else:
-            checks.append("    IF pg_catalog.to_regnamespace('catalog_sync') IS NULL THEN\n"
-                          "        RAISE EXCEPTION 'catalog-sync: catalog_sync is not installed in this database: "
-                          "this script upgrades an installed one (catalog-sync migrate --sql renders the "
-                          "install); nothing was changed';\n"
-                          "    END IF;\n")
+def _literal(text: str) -> str:
+    """A plain SQL string literal (no backslash in it: read alike whatever standard_conforming_strings)."""
+    assert "\\" not in text
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _raise_if(condition: str, message: str, says_nothing_ran: bool = False) -> str:
+    """PL/pgSQL: stop the script with `message` (an SQL text expression) when `condition` holds; the
+    message ends saying that nothing was changed, unless it `says_nothing_ran` itself."""
+    tail = "" if says_nothing_ran else " || '; nothing was changed'"
+    return (f"    IF {condition} THEN\n"
+            f"        RAISE EXCEPTION '%', 'catalog-sync: ' || {message}{tail};\n"
+            "    END IF;\n")
+
+
+def offline_preflight(from_revision: str | None = None, removal: bool = False) -> str:
+    """What the offline scripts start with: the session settings of the tool's own (search_path pinned),
+    then a DO block that stops psql at a clear error, before anything changes, where migrate or uninstall
+    would refuse: not a superuser; a schema of the machinery's names or a public.alembic_version that is
+    not catalog-sync's or alembic's own; over an installed machinery (an upgrade from `from_revision`, or
+    the removal), one changed since its installer pinned it, whose code the script would run as the
+    superuser (review, fortieth session); no registry; the install over a version table, an upgrade or
+    removal over another revision. (DBA walk-through, fortieth session: the scripts failed on raw errors
+    such as "relation alembic_version already exists".) Reads system catalogs, and the version table only
+    once it is known to be alembic's own."""
+    from pyinstaller_tools.connection import (
+        ALEMBIC_VERSION_PROBLEM,
+        FORGED_SCHEMAS,
+        MACHINERY_AS_PINNED,
+        MACHINERY_CHANGED,
+        MACHINERY_UNPINNED,
+        alembic_version_problem,
+        forged_schemas_problem,
+    )
+
+    version_before, version_after = (_literal(part) for part in alembic_version_problem("\x01").split("\x01"))
+    body = [
+        _raise_if("NOT coalesce((SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user), "
+                  "false)",
+                  _literal("this script needs a superuser (it creates or drops the machinery's roles and the "
+                           "objects they own)")),
+        "    v_found := (" + FORGED_SCHEMAS + ");\n",
+        _raise_if("v_found IS NOT NULL", "v_found || " + _literal(forged_schemas_problem("")), True),
+        "    v_found := (" + ALEMBIC_VERSION_PROBLEM + ");\n",
+        _raise_if("v_found IS NOT NULL", f"{version_before} || v_found || {version_after}", True),
+    ]
+    has_version = "pg_catalog.to_regclass('public.alembic_version') IS NOT NULL"
+    if removal or from_revision is not None:
+        expected = from_revision if from_revision is not None else revisions()[-1]
+        body += [
+            _raise_if("pg_catalog.to_regnamespace('catalog_sync') IS NULL",
+                      _literal("catalog_sync is not installed in this database" + (
+                          ": nothing to remove" if removal else
+                          ": this script upgrades an installed one (catalog-sync migrate --sql renders the "
+                          "install)"))),
+            _raise_if("pg_catalog.to_regnamespace('catalog_sync_pin') IS NULL", _literal(MACHINERY_UNPINNED), True),
+            _raise_if(f"NOT {MACHINERY_AS_PINNED}", _literal(MACHINERY_CHANGED), True),
+            # (two statements: the second is planned only where the table exists)
+            _raise_if(f"NOT ({has_version})", _literal(
+                f"public.alembic_version does not exist: no revision is recorded, and this script starts from "
+                f"{expected} (installed from catalog-sync install-sql? then catalog-sync uninstall --yes removes "
+                "it)")),
+            _raise_if(f"NOT EXISTS (SELECT FROM public.alembic_version v WHERE v.version_num = {_literal(expected)})",
+                      _literal(f"public.alembic_version does not record revision {expected}, which this script "
+                               "starts from (" + (
+                                   "installed from catalog-sync install-sql? then catalog-sync uninstall --yes "
+                                   "removes it" if removal else
+                                   "render --revision CURRENT:head, CURRENT from SELECT version_num FROM "
+                                   "public.alembic_version") + ")")),
+        ]
     else:
-        checks.append("    IF pg_catalog.to_regnamespace('catalog_sync') IS NULL THEN\n"
-                      "        RAISE EXCEPTION 'catalog-sync: catalog_sync is not installed in this database: "
-                      "nothing to remove; nothing was changed';\n"
-                      "    END IF;\n")
-    return "DO $preflight$\nBEGIN\n" + "".join(checks) + "END\n$preflight$;\n"
+        body.append(_raise_if(has_version, _literal(
+            "public.alembic_version exists: this script installs from nothing; over an installed database "
+            "render --revision CURRENT:head (SELECT version_num FROM public.alembic_version), and an empty table "
+            "left by a downgrade goes with catalog-sync uninstall --yes")))
+    if not removal:
+        body.append(_raise_if("pg_catalog.to_regclass('public.tenants_tenant') IS NULL", _literal(
+            "public.tenants_tenant does not exist in this database: catalog-sync installs into the application's "
+            "database after django-tenants' migrations created the registry (wrong database?)")))
+    return ("SET search_path = pg_catalog, pg_temp;\n"
+            "DO $preflight$\nDECLARE\n    v_found text;\nBEGIN\n" + "".join(body) + "END\n$preflight$;\n")
 
 
 def offline_downgrade_sql() -> str:

@@ -198,12 +198,27 @@ def test_the_offline_scripts_stop_at_a_clear_error_and_change_nothing(
     finally:
         with db.connect() as conn:
             conn.execute("DROP DATABASE m_offline_no_registry WITH (FORCE)")
-    psql_script(target, install)
+    psql_script(target, script("migrate", "--sql", "--revision", "0001"))   # one revision: from base (review)
     installed = schema_dump(target)
     assert "public.alembic_version exists: this script installs from nothing" in refused(target, install)
     assert "needs a superuser" in refused(target, removal, seed.APP_ROLE)
     assert schema_dump(target) == installed
     psql_script(target, upgrade)                      # nothing after 0001 yet: the check, and no change
+    assert schema_dump(target) == installed
+    # (review, fortieth session) The removal runs the machinery's drop_triggers() as the superuser: over a
+    # machinery changed since it was pinned, it stops, as uninstall does (the script ran a forged one).
+    with target.connect(role="catalog_sync_owner") as conn:      # (what code run as the owner could do)
+        conn.execute("ALTER FUNCTION catalog_sync.drop_triggers(oid) SET work_mem = '64kB'")
+    assert "the machinery changed after it was installed" in refused(target, removal)
+    assert "the machinery changed after it was installed" in refused(target, upgrade)
+    with target.connect() as conn:
+        conn.execute("ALTER FUNCTION catalog_sync.drop_triggers(oid) RESET work_mem")
+        conn.execute("UPDATE public.alembic_version SET version_num = 'elsewhere'")
+    assert "does not record revision 0001" in refused(target, removal)
+    assert "does not record revision 0001" in refused(target, upgrade)
+    with target.connect() as conn:
+        conn.execute("DROP TABLE public.alembic_version")
+    assert "public.alembic_version does not exist" in refused(target, removal)
     assert schema_dump(target) == installed
 
 
