@@ -80,3 +80,20 @@ def test_replaying_every_function_and_trigger_file_is_an_online_noop(
         jobs.set_tenant(conn, "tenant_acme", name="Acme Renamed")
         assert jobs.catalog_row(conn, first["uuid"])["company_name"] == "Acme Renamed"
     assert jobs.verify_findings(conn) == []
+
+
+@pytest.mark.parametrize("name", ["detach_schema", "unregister_schema"])
+def test_a_function_file_replaces_its_form_with_an_older_result_type(conn: psycopg.Connection, name: str) -> None:
+    """(review, fortieth session) detach_schema() and unregister_schema() gained result columns (the purged
+    counts), which CREATE OR REPLACE cannot add: their files drop the older form first, as the upgrade
+    policy requires, or a replay over a database of the older form failed."""
+    with conn.transaction():
+        conn.execute(f"DROP FUNCTION catalog_sync.{name}(text, boolean, text)")
+        conn.execute(f"CREATE FUNCTION catalog_sync.{name}(p_schema text, p_purge boolean, p_because text) "
+                     "RETURNS TABLE (tenant_id bigint) LANGUAGE sql AS 'SELECT NULL::bigint'")
+        conn.execute(f"-- db/functions/catalog_sync.{name}.sql\n"
+                     f"{sqlfiles.read(f'functions/catalog_sync.{name}.sql')}".encode())
+        result = conn.execute(f"SELECT pg_get_function_result('catalog_sync.{name}(text, boolean, text)'"
+                              "::regprocedure)").fetchone()[0]
+        assert "jobs_purged bigint" in result, result
+        raise psycopg.Rollback()

@@ -7,6 +7,16 @@
 -- catalog_sync.tenant.detached_because).
 -- (An older form without p_because is dropped.)
 DROP FUNCTION IF EXISTS catalog_sync.detach_schema(text, boolean);
+-- (An older form returned no purged counts: dropped, since CREATE OR REPLACE
+-- cannot change a function's result type.)
+DO $$
+BEGIN
+    IF pg_catalog.pg_get_function_result(pg_catalog.to_regprocedure('catalog_sync.detach_schema(text, boolean, text)'))
+       NOT LIKE '%jobs_purged%' THEN
+        DROP FUNCTION catalog_sync.detach_schema(text, boolean, text);
+    END IF;
+END
+$$;
 CREATE OR REPLACE FUNCTION catalog_sync.detach_schema(p_schema text, p_purge boolean DEFAULT false,
                                                       p_because text DEFAULT NULL)
 RETURNS TABLE (tenant_id bigint, triggers_dropped integer, jobs_purged bigint, providers_purged bigint,

@@ -4,6 +4,16 @@
 -- Called by detach_schema() after it dropped the triggers.
 -- (An older form without p_because is dropped.)
 DROP FUNCTION IF EXISTS catalog_sync.unregister_schema(text, boolean);
+-- (An older form returned no purged counts: dropped, since CREATE OR REPLACE
+-- cannot change a function's result type.)
+DO $$
+BEGIN
+    IF pg_catalog.pg_get_function_result(pg_catalog.to_regprocedure('catalog_sync.unregister_schema(text, boolean, text)'))
+       NOT LIKE '%jobs_purged%' THEN
+        DROP FUNCTION catalog_sync.unregister_schema(text, boolean, text);
+    END IF;
+END
+$$;
 CREATE OR REPLACE FUNCTION catalog_sync.unregister_schema(p_schema text, p_purge boolean, p_because text DEFAULT NULL)
 RETURNS TABLE (tenant_id bigint, jobs_purged bigint, providers_purged bigint, services_purged bigint)
 LANGUAGE plpgsql
