@@ -279,6 +279,15 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
             operations.require_pinned(conn, "uninstall", args.lock_timeout)
         restricted = not conn.execute("SELECT has_function_privilege('public', "
                                       "'pg_catalog.pg_advisory_xact_lock(bigint)', 'EXECUTE')").fetchone()[0]
+        superuser, has_version_table = conn.execute(
+            "SELECT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user), "
+            "to_regclass('public.alembic_version') IS NOT NULL").fetchone()
+        if not installed and not superuser:
+            # (review, fortieth session: the version table is a superuser's to read and to drop)
+            print("nothing to uninstall: catalog-sync is not installed in this database"
+                  + ("; public.alembic_version left as it is (a superuser's uninstall --yes drops it when empty)"
+                     if has_version_table else ""))
+            return EXIT_OK
         version = migrate.current(dsn)
         if version is not None and version not in migrate.revisions() and not installed:
             print(f"nothing to uninstall: catalog-sync is not installed in this database (public.alembic_version "
@@ -287,7 +296,7 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
         migrate.require_own_revision(version)
         if version is None and not installed:
             # (DBA walk-through, fortieth session: plain alembic downgrade base left the table, empty)
-            dropped = migrate.drop_version_table_left_empty(dsn, args.lock_timeout)
+            dropped, _ = migrate.drop_empty_version_table(dsn, args.lock_timeout)
             print("nothing to uninstall: catalog-sync is not installed in this database"
                   + ("; alembic's empty public.alembic_version dropped (left by alembic downgrade base)"
                      if dropped else ""))
@@ -310,7 +319,7 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
                             "stopped part-way?); nothing was changed: drop them as db/uninstall.sql does, then run "
                             "uninstall --yes again")
         migrate.forget_version(dsn, args.lock_timeout)
-        kept = migrate.drop_empty_version_table(dsn, args.lock_timeout)
+        _, kept = migrate.drop_empty_version_table(dsn, args.lock_timeout)
         print(f"nothing to uninstall: catalog-sync is not installed in this database; alembic's record of "
               f"revision {version} removed (left by an uninstall by hand?)"
               + (f"; public.alembic_version kept: {kept}" if kept else ""))
@@ -318,7 +327,7 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
         migrate.uninstall_unversioned(dsn, lock_timeout=args.lock_timeout)
     else:
         migrate.downgrade(dsn, "base", lock_timeout=args.lock_timeout)
-        kept = migrate.drop_empty_version_table(dsn, args.lock_timeout)
+        _, kept = migrate.drop_empty_version_table(dsn, args.lock_timeout)
         if kept:
             progress(f"notice: public.alembic_version kept: {kept}")
     if restricted:

@@ -112,15 +112,10 @@ def uninstall_unversioned(dsn: str, lock_timeout: str | None = None) -> None:
             cur.execute(sqlfiles.uninstall_sql())
 
 
-def drop_empty_version_table(dsn: str, lock_timeout: str | None = None) -> str | None:
-    """After a downgrade to base alembic keeps its version table, empty: drop it, unless a version
-    is recorded in it (another alembic project using the same table). None when it is gone, else
-    why it stays."""
-    return _drop_empty_version_table(dsn, lock_timeout)[1]
-
-
-def _drop_empty_version_table(dsn: str, lock_timeout: str | None) -> tuple[bool, str | None]:
-    """drop_empty_version_table(), and whether this call dropped the table."""
+def drop_empty_version_table(dsn: str, lock_timeout: str | None = None) -> tuple[bool, str | None]:
+    """After a downgrade to base alembic keeps its version table, empty: drop it, unless a version is
+    recorded in it (another alembic project using the same table). Whether this call dropped it, and why
+    it stays where it does (None where it is gone)."""
     with psycopg.connect(dsn, **connect_kwargs(dsn, lock_timeout)) as conn:
         try:
             conn.execute("LOCK TABLE public.alembic_version IN ACCESS EXCLUSIVE MODE")
@@ -134,12 +129,6 @@ def _drop_empty_version_table(dsn: str, lock_timeout: str | None) -> tuple[bool,
             return False, "a version is recorded in it (another alembic project?)"
         conn.execute("DROP TABLE public.alembic_version")
     return True, None
-
-
-def drop_version_table_left_empty(dsn: str, lock_timeout: str | None = None) -> bool:
-    """Drops the empty public.alembic_version that a plain alembic downgrade to base leaves; True when
-    there was one."""
-    return _drop_empty_version_table(dsn, lock_timeout)[0]
 
 
 def forget_version(dsn: str, lock_timeout: str | None = None) -> None:

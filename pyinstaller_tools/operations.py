@@ -225,12 +225,30 @@ def trigger_states_by_schema(conn: psycopg.Connection, schemas: Sequence[str]) -
 
 
 def up_to_date(conn: psycopg.Connection, schemas: Sequence[str]) -> set[str]:
-    """The schemas that are attached and whose contract tables carry every sync trigger of the spec,
-    INSTALLED (enabled always, current definition), and no other: attach would change no trigger there, so
-    a role that does not own them need not be refused (DBA walk-through, fortieth session: a schema handed
-    to a per-tenant role made every later attach --all of the application role exit 2)."""
-    attached = {s for s, state in attach_states(conn, schemas).items() if state == "attached"}
-    return {schema for schema, counts in trigger_states_by_schema(conn, sorted(attached)).items()
+    """The schemas where attach_schemas() would change nothing, so that a role that does not own them need
+    not be refused (DBA walk-through, fortieth session: a schema handed to a per-tenant role made every
+    later attach --all of the application role exit 2): attached, with the tables the contract names there
+    registered (not restored or swapped in since), the machinery's USAGE on the schema and SELECT on each
+    table, and every sync trigger of the spec INSTALLED on them (enabled always, current definition), and
+    no other (review, fortieth session: the triggers alone let a restored table or a revoked grant pass)."""
+    attached = sorted(s for s, state in attach_states(conn, schemas).items() if state == "attached")
+    if not attached:
+        return set()
+    rows = conn.execute(
+        "SELECT x.name FROM pg_catalog.unnest(%s::text[]) AS x (name) "
+        "JOIN pg_catalog.pg_namespace n ON n.nspname = x.name::name AND n.nspname::text = x.name "
+        "CROSS JOIN LATERAL (SELECT pg_catalog.array_agg(c.oid ORDER BY c.oid) AS relids, "
+        "                           pg_catalog.bool_and(pg_catalog.has_table_privilege('catalog_sync_owner', c.oid, "
+        "                                                                              'SELECT')) AS readable "
+        "                    FROM pg_catalog.pg_class c WHERE c.relnamespace = n.oid AND c.relname IN "
+        "                        (SELECT s.source_table FROM catalog_sync.trigger_spec s "
+        "                         WHERE s.source_table <> 'tenants_tenant')) AS t "
+        "WHERE pg_catalog.has_schema_privilege('catalog_sync_owner', n.oid, 'USAGE') AND t.readable "
+        "  AND t.relids = ARRAY(SELECT r.relid FROM catalog_sync.attached_relids(x.name) AS r ORDER BY r.relid)",
+        (attached,),
+    ).fetchall()
+    registered = [r[0] for r in rows]
+    return {schema for schema, counts in trigger_states_by_schema(conn, registered).items()
             if set(counts) == {"INSTALLED"}}
 
 

@@ -1323,12 +1323,13 @@ def test_a_role_without_usage_on_public_is_told_how_to_grant_it(conn: psycopg.Co
 def test_uninstall_keeps_a_version_table_another_project_uses(conn: psycopg.Connection, db: Db) -> None:
     """Dropped only when empty: a row is a version someone records there."""
     conn.execute("UPDATE public.alembic_version SET version_num = 'other_project_head'")
-    assert migrate.drop_empty_version_table(db.dsn()) == "a version is recorded in it (another alembic project?)"
+    assert migrate.drop_empty_version_table(db.dsn()) == (False,
+                                                          "a version is recorded in it (another alembic project?)")
     assert conn.execute("SELECT version_num FROM public.alembic_version").fetchall() == [("other_project_head",)]
     conn.execute("DELETE FROM public.alembic_version")
-    assert migrate.drop_empty_version_table(db.dsn()) is None
+    assert migrate.drop_empty_version_table(db.dsn()) == (True, None)
     assert conn.execute("SELECT to_regclass('public.alembic_version')").fetchone() == (None,)
-    assert migrate.drop_empty_version_table(db.dsn()) is None      # gone already
+    assert migrate.drop_empty_version_table(db.dsn()) == (False, None)      # gone already
 
 
 @pytest.mark.parametrize("command", ["attach", "detach"])

@@ -155,7 +155,8 @@ def test_a_registry_statement_of_several_tenants_stalls_the_ones_it_locked_until
         insert_job(globex_writer, "tenant_globex")              # holds globex's shared lock, open
 
         def rename_both(c: psycopg.Connection) -> None:
-            c.execute("SET lock_timeout = '3s'")
+            # (long enough for the acme writer to queue first on a loaded machine: review, fortieth session)
+            c.execute("SET lock_timeout = '10s'")
             c.execute("UPDATE public.tenants_tenant SET name = name || ' 2' "
                       "WHERE schema_name IN ('tenant_acme', 'tenant_globex')")
 

@@ -156,6 +156,10 @@ def test_the_offline_removal_script_removes_what_migrate_installed(
         assert conn.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'catalog_sync%'").fetchone() == (0,)
         assert conn.execute("SELECT to_regclass('public.alembic_version') IS NOT NULL").fetchone() == (True,)
     assert schema_dump(target) == before
+    # (review, fortieth session) a role that may not drop it is told so, not refused
+    assert cli.main(["uninstall", "--yes", "--dsn", target.dsn(seed.APP_ROLE)]) == 0
+    out = capsys.readouterr().out
+    assert "nothing to uninstall" in out and "public.alembic_version left as it is" in out, out
     assert cli.main(["uninstall", "--yes", "--dsn", target.dsn()]) == 0
     out = capsys.readouterr().out
     assert "nothing to uninstall" in out and "empty public.alembic_version dropped" in out, out
