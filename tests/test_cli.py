@@ -2199,3 +2199,174 @@ def test_a_long_verify_of_one_tenant_says_it_is_still_running(conn: psycopg.Conn
     assert messages == [f"verify [1/1] {ACME}: still running after 0.2s (a large tenant, or waiting for its "
                         "tables' locks)"], messages
     assert findings == []
+
+
+# ------------------------------------------------- mutation pass over the tool (Python)
+
+
+def test_status_shows_eligible_before_catalog_rows_per_catalog(conn: psycopg.Connection, app: psycopg.Connection,
+                                                               db: Db, capsys: pytest.CaptureFixture[str]) -> None:
+    """(mutation pass) status's "eligible now / rows in the catalog" pairs, each in its own column: with equal
+    counts (test_status) a swapped pair, or the providers' column showing the services' counts, went unseen."""
+    jobs = insert_jobs(app, ACME, [{}, {}, {}])
+    provider = insert_provider(app, ACME)
+    insert_services(app, ACME, provider["id"], 2)
+    conn.execute("DELETE FROM public.job_catalog WHERE job_uuid = %s", (jobs[0]["uuid"],))      # drift: 3/2
+    conn.execute("DELETE FROM public.provider_catalog WHERE provider_uuid = %s", (provider["uuid"],))   # 1/0
+    code, out, err = run(capsys, "status", dsn=db.dsn())
+    assert code == 0, err
+    table = {line.split()[0]: line.split() for line in out.splitlines()[2:-1]}
+    assert table[ACME][5:8] == ["3/2", "1/0", "2/2"], out         # (after "INSTALLED 32": jobs, providers, services)
+    rows = {r["schema"]: r for r in json.loads(run(capsys, "status", "--json", dsn=db.dsn())[1])}
+    assert (rows[ACME]["eligible"], rows[ACME]["catalog_rows"]) == (3, 2)
+    assert (rows[ACME]["eligible_providers"], rows[ACME]["provider_rows"]) == (1, 0)
+    assert (rows[ACME]["eligible_services"], rows[ACME]["service_rows"]) == (2, 2)
+
+
+def test_a_verify_of_one_catalog_still_reports_what_belongs_to_no_catalog(
+        conn: psycopg.Connection, app: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[str]) -> None:
+    """(mutation pass) verify --catalog keeps the findings of no catalog (a missing trigger): a filter that
+    kept only the catalog's own findings said "clean" and exited 0 over a tenant whose deletes no longer
+    reach the catalog."""
+    app.execute(f"DROP TRIGGER catalog_sync_job_delete ON {ACME}.ats_jobposting")
+    for catalog in operations.CATALOGS:
+        code, out, err = run(capsys, "verify", "--catalog", catalog, "--json", dsn=db.dsn())
+        report = json.loads(out)
+        assert code == 1 and report["clean"] is False, (catalog, out, err)
+        assert [(f["problem"], f["schema"]) for f in report["findings"]] == [("trigger_missing", ACME)], report
+    code, out, err = run(capsys, "verify", "--catalog", "services", dsn=db.dsn())
+    assert code == 1 and "drift: trigger_missing 1" in out and "clean" not in out, (out, err)
+
+
+def test_a_dry_run_backfill_leaves_the_catalogs_statistics_alone(conn: psycopg.Connection, app: psycopg.Connection,
+                                                                 db: Db, capsys: pytest.CaptureFixture[str]) -> None:
+    """(mutation pass) a dry run that would insert rows runs no ANALYZE (a lock on the catalogs and new
+    statistics, from a command that promises to write nothing); the real run does. test_backfill_refreshes_
+    the_catalogs_statistics cannot tell: nothing was inserted, so an ANALYZE finds what it found before."""
+    job = insert_job(app, ACME)
+    conn.execute("DELETE FROM public.job_catalog WHERE job_uuid = %s", (job["uuid"],))
+
+    def analyzed() -> int:
+        with db.connect() as fresh:     # (a session of its own: no statistics snapshot of its own to clear)
+            row = fresh.execute("SELECT analyze_count FROM pg_stat_user_tables "
+                                "WHERE relid = 'public.job_catalog'::regclass").fetchone()
+            return int(row[0]) if row else 0
+
+    before = analyzed()
+    code, out, err = run(capsys, "backfill", "--dry-run", dsn=db.dsn())
+    assert code == 0 and f"{ACME}: would insert 1" in err, (out, err)
+    assert analyzed() == before
+    code, out, err = run(capsys, "backfill", dsn=db.dsn())
+    assert code == 0 and analyzed() == before + 1, (out, err)
+
+
+def test_verify_repair_frees_the_backfill_lock_before_its_closing_verify(
+        conn: psycopg.Connection, app: psycopg.Connection, db: Db, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """(mutation pass) repair holds the one-backfill-at-a-time lock while it repairs, not through the
+    ANALYZE and the full verify that follow on the same session: a backfill started meanwhile (cron) was
+    refused as "another backfill or repair is running"."""
+    job = insert_job(app, ACME)
+    conn.execute("DELETE FROM public.job_catalog WHERE job_uuid = %s", (job["uuid"],))
+    free: list[bool] = []
+    analyze = operations.analyze_catalogs
+
+    def probing(own: psycopg.Connection, progress: Any) -> None:
+        with db.connect() as other:     # (its lock, if it gets it, ends with the session)
+            row = other.execute(f"SELECT pg_try_advisory_lock({operations.BACKFILL_LOCK_SQL})").fetchone()
+            free.append(bool(row and row[0]))
+        analyze(own, progress)
+
+    monkeypatch.setattr(operations, "analyze_catalogs", probing)
+    code, out, err = run(capsys, "verify", "--repair", dsn=db.dsn())
+    assert code == 0 and f"repaired: {ACME}: 1 inserted" in out, (out, err)
+    assert free == [True]
+
+
+def test_attach_retries_a_chunk_that_deadlocked(conn: psycopg.Connection, db: Db, monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """(mutation pass) a deadlock in a chunk (with autovacuum, or another attaching connection) is retried,
+    twice; a third one is the command's error, and nothing of the chunk is attached."""
+    conn.execute(f"SELECT catalog_sync.drop_triggers('{ACME}.ats_jobposting'::regclass)")
+    set_lock_timeout = operations.set_lock_timeout
+    deadlocks = [2]
+
+    def deadlocking(own: psycopg.Connection, lock_timeout: str) -> None:
+        set_lock_timeout(own, lock_timeout)
+        if deadlocks[0]:
+            deadlocks[0] -= 1
+            raise psycopg.errors.DeadlockDetected("deadlock detected")
+
+    monkeypatch.setattr(operations, "set_lock_timeout", deadlocking)
+    code, out, err = run(capsys, "attach", ACME, dsn=db.dsn())
+    assert code == 0 and "attached 1 schema(s): 4 trigger(s)" in out, (out, err)
+    assert [line for line in err.splitlines() if "deadlock" in line] == [
+        "attach: deadlock in a chunk (attempt 1), retrying it", "attach: deadlock in a chunk (attempt 2), retrying it"]
+    assert triggers_on(conn, ACME) == 32
+    conn.execute(f"SELECT catalog_sync.drop_triggers('{ACME}.ats_jobposting'::regclass)")
+    deadlocks[0] = 3
+    code, out, err = run(capsys, "attach", ACME, dsn=db.dsn())
+    assert code == 2 and err.splitlines()[-1] == "catalog-sync: error: deadlock detected", (out, err)
+    assert triggers_on(conn, ACME) == 28
+
+
+def test_repair_detaches_a_tenant_whose_table_is_gone_also_when_another_of_its_tables_is_unreadable(
+        conn: psycopg.Connection, app: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[str]) -> None:
+    """(mutation pass) a tenant with a source table gone is purged and detached by verify --repair, as
+    repair() means to, also when another of its tables cannot be read (row level security): the
+    unreadable tenants repair leaves alone are all but that one."""
+    insert_job(app, GLOBEX)
+    conn.execute(f"DROP TABLE {GLOBEX}.services_skill CASCADE")                         # table_missing
+    conn.execute(f"ALTER TABLE {GLOBEX}.ats_jobposting ENABLE ROW LEVEL SECURITY")      # unreadable
+    code, out, err = run(capsys, "verify", "--json", dsn=db.dsn())
+    assert {(f["problem"], f["schema"]) for f in json.loads(out)["findings"]} == {
+        ("table_missing", GLOBEX), ("unreadable", GLOBEX)}, (out, err)
+    code, out, err = run(capsys, "verify", "--repair", dsn=db.dsn())
+    assert code == 0, (out, err)
+    assert f"repaired: {GLOBEX}: a source table is gone; catalog rows removed, tenant detached" in out, (out, err)
+    assert catalog_count(conn, GLOBEX) == 0 and attached(conn)[GLOBEX] is False, (out, err)
+
+
+def test_after_an_error_no_connection_starts_another_item(shared: Db) -> None:
+    """(mutation pass) on_connections(), which attach --jobs and its pre-flight run on: after an item failed
+    no connection takes another one (the chunks not started stay so: "the others are not started"), the
+    running one finishes, and the first error is raised."""
+    handled: list[int] = []
+    failed_in: list[threading.Thread] = []
+
+    def handle(_: psycopg.Connection, item: int) -> None:
+        handled.append(item)
+        if item == 0:
+            failed_in.append(threading.current_thread())
+            raise RuntimeError("chunk 0 failed")
+        for _ in range(400):    # the other connection's item ends once the failed worker has ended
+            if failed_in and not failed_in[0].is_alive():
+                return
+            time.sleep(0.05)
+
+    with pytest.raises(RuntimeError, match="chunk 0 failed"):
+        operations.on_connections(range(6), 2, lambda: psycopg.connect(shared.dsn(), autocommit=True), handle)
+    assert sorted(handled) in ([0], [0, 1]), handled
+
+
+def test_verify_shows_200_findings_and_counts_the_rest(conn: psycopg.Connection, app: psycopg.Connection, db: Db,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """(mutation pass) verify's table shows the first 200 findings and says how many more --json has: the
+    rows shown and the count of the others add up to the drift line's total."""
+    insert_jobs(app, ACME, [{} for _ in range(202)])
+    conn.execute("DELETE FROM public.job_catalog WHERE tenant_id = %s", (db.tenant_id(ACME),))
+    code, out, err = run(capsys, "verify", dsn=db.dsn())
+    assert code == 1, err
+    lines = out.splitlines()
+    assert lines[-2:] == ["... 2 more (use --json for all)", "drift: missing 202"], lines[-3:]
+    assert [line.split()[0] for line in lines[2:-2]] == ["missing"] * 200, lines[:3]
+
+
+def test_attach_in_one_chunk_prints_no_progress_line(conn: psycopg.Connection, db: Db,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """(mutation pass) the progress line per chunk is for an attach of several chunks: one chunk, as full as
+    --chunk-size allows, is the command's one line of output (test_attach_all: several chunks)."""
+    code, out, err = run(capsys, "attach", "--all", "--chunk-size", "2", dsn=db.dsn())
+    assert code == 0 and err == "", (out, err)
+    code, out, err = run(capsys, "attach", "--all", "--chunk-size", "1", dsn=db.dsn())
+    assert code == 0 and "attach: 2/2 schemas" in err, (out, err)

@@ -168,7 +168,10 @@ def test_attach_stops_at_a_locked_registry_instead_of_blaming_each_schema(
     for schema in (ACME, GLOBEX):
         conn.execute("SELECT catalog_sync.detach_schema(%s)", (schema,))
     messages: list[str] = []
-    with db.connect(autocommit=False) as holder, db.connect() as attacher:
+    # (a statement_timeout as a guard: without the tool's lock_timeout the attach waited for ever, and the
+    # test hung instead of failing: mutation pass, fortieth session)
+    with db.connect(autocommit=False) as holder, \
+            psycopg.connect(db.dsn(), autocommit=True, options="-c statement_timeout=30s") as attacher:
         holder.execute("LOCK TABLE public.tenants_tenant IN ACCESS EXCLUSIVE MODE")
         with pytest.raises(ToolError, match="tenant registry public.tenants_tenant stayed locked"):
             operations.attach(attacher, [ACME, GLOBEX], 200, messages.append, lock_timeout=TIMEOUT)
@@ -402,3 +405,21 @@ def test_plain_alembic_waits_as_long_as_migrate(fresh: Callable[[str], Db]) -> N
     assert done.returncode == 0, done.stderr[-2000:]
     with target.connect() as conn:
         assert conn.execute("SELECT to_regnamespace('catalog_sync')").fetchone()[0] is not None
+
+
+def test_an_attach_with_several_connections_that_fails_in_a_chunk_says_so(
+        db: Db, conn: psycopg.Connection, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """(mutation pass) test_an_attach_that_fails_after_some_chunks_says_what_was_attached with --jobs 2: the
+    error of a worker's chunk is the command's error (exit 2), with what the other connection attached, not
+    a success that left the schema out."""
+    for schema in (ACME, GLOBEX):
+        conn.execute("SELECT catalog_sync.detach_schema(%s)", (schema,))
+    monkeypatch.setenv("PGOPTIONS", "-c statement_timeout=500")
+    with held(db, lock_jobs(GLOBEX)) as holder:
+        code, out, err = run_bounded(capsys, holder, "attach", ACME, GLOBEX, "--jobs", "2", "--chunk-size", "1",
+                                     "--dsn", db.dsn())
+    line = err.strip().splitlines()[-1]
+    assert code == 2, (out, err)
+    assert line.startswith("catalog-sync: error: canceling statement due to statement timeout"), err
+    assert "1 of 2 schema(s) were attached before that" in line, line
+    assert triggers_on(conn, ACME) > 0 and triggers_on(conn, GLOBEX) == 0
