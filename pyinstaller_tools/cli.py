@@ -211,7 +211,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
             progress(f"note: no revision to render for {args.revision} (nothing after it)")
         # (a single revision renders from base, as base:REVISION does)
         start = None if len(resolved) == 1 or resolved[0] == "base" else resolved[0]
-        write_out(f"SET lock_timeout = '{args.lock_timeout}';\n" + migrate.offline_preflight(start) + script)
+        write_out(migrate.offline_script(args.lock_timeout, script, start))
         return EXIT_OK
     if args.revision == "base" or args.revision.startswith("-"):
         raise ToolError(f"migrate only upgrades (--revision {args.revision} would go down); to remove catalog-sync, "
@@ -266,8 +266,7 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
             progress("note: --sql renders the removal offline and reads no database (the DSN is not used); it "
                      "removes what migrate installed, at the last revision: "
                      f"{migrate.revisions()[-1]}")
-        write_out(f"SET lock_timeout = '{args.lock_timeout}';\n" + migrate.offline_preflight(removal=True)
-                  + migrate.offline_downgrade_sql())
+        write_out(migrate.offline_script(args.lock_timeout, migrate.offline_downgrade_sql(), removal=True))
         return EXIT_OK
     if not args.yes:
         raise ToolError("uninstall drops the catalogs and every sync trigger; add --yes to confirm (--sql prints "
@@ -282,10 +281,22 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
         superuser, has_version_table = conn.execute(
             "SELECT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user), "
             "to_regclass('public.alembic_version') IS NOT NULL").fetchone()
+        # What a removal by hand that stopped part-way leaves (the schema catalog_sync gone, these not).
+        leftovers = [] if installed else [name for (name,) in conn.execute(
+            "SELECT n FROM unnest(ARRAY['catalog_sync_protect', 'catalog_sync_pin']) AS n "
+            "WHERE to_regnamespace(n) IS NOT NULL "
+            "UNION ALL SELECT n FROM unnest(ARRAY['public.job_catalog', 'public.provider_catalog', "
+            "'public.service_catalog']) AS n WHERE to_regclass(n) IS NOT NULL")]
+        if leftovers:
+            # (DBA walkthrough, thirty-eighth session: db/uninstall.sql by hand that stopped part-way)
+            raise ToolError(f"catalog_sync is gone but {', '.join(leftovers)} remain (a removal by hand that "
+                            "stopped part-way?); nothing was changed: drop them as db/uninstall.sql does, then run "
+                            "uninstall --yes again")
         if not installed and not superuser:
-            # (review, fortieth session: the version table is a superuser's to read and to drop)
+            # (review, fortieth session: the version table is a superuser's to read, and to clear)
             print("nothing to uninstall: catalog-sync is not installed in this database"
-                  + ("; public.alembic_version left as it is (a superuser's uninstall --yes drops it when empty)"
+                  + ("; public.alembic_version left unread (a superuser's uninstall --yes removes catalog-sync's "
+                     "record of a revision from it, which migrate refuses until then, or drops it when empty)"
                      if has_version_table else ""))
             return EXIT_OK
         version = migrate.current(dsn)
@@ -305,19 +316,9 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
         # attached_table" from the downgrade's first statement)
         operations.require_superuser(conn, "uninstall (it drops the machinery's roles, schemas and every "
                                            "tenant's sync triggers)")
-        # What a removal by hand that stopped part-way leaves (the schema catalog_sync gone, these not).
-        leftovers = [] if installed else [name for (name,) in conn.execute(
-            "SELECT n FROM unnest(ARRAY['catalog_sync_protect', 'catalog_sync_pin']) AS n "
-            "WHERE to_regnamespace(n) IS NOT NULL "
-            "UNION ALL SELECT n FROM unnest(ARRAY['public.job_catalog', 'public.provider_catalog', "
-            "'public.service_catalog']) AS n WHERE to_regclass(n) IS NOT NULL")]
     if not installed:
         # (DBA walkthrough, thirty-eighth session: db/uninstall.sql by hand left alembic's record, and
         # uninstall failed on the missing machinery)
-        if leftovers:
-            raise ToolError(f"catalog_sync is gone but {', '.join(leftovers)} remain (a removal by hand that "
-                            "stopped part-way?); nothing was changed: drop them as db/uninstall.sql does, then run "
-                            "uninstall --yes again")
         migrate.forget_version(dsn, args.lock_timeout)
         _, kept = migrate.drop_empty_version_table(dsn, args.lock_timeout)
         print(f"nothing to uninstall: catalog-sync is not installed in this database; alembic's record of "

@@ -235,6 +235,9 @@ ALEMBIC_VERSION_PROBLEM = (
     "THEN 'has constraints other than its primary key' "
     "WHEN EXISTS (SELECT FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid "
     "AND (i.indexprs IS NOT NULL OR i.indpred IS NOT NULL)) THEN 'has an index over expressions' "
+    # (review, fortieth session: the planner evaluates a statistics object's expressions as the reader)
+    "WHEN EXISTS (SELECT FROM pg_catalog.pg_statistic_ext x WHERE x.stxrelid = c.oid) "
+    "THEN 'has extended statistics' "
     "WHEN EXISTS (SELECT FROM pg_catalog.pg_inherits h WHERE h.inhparent = c.oid OR h.inhrelid = c.oid) "
     "THEN 'is part of an inheritance tree' END "
     "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_roles o ON o.oid = c.relowner "

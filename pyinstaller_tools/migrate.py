@@ -165,15 +165,15 @@ def _raise_if(condition: str, message: str, says_nothing_ran: bool = False) -> s
 
 
 def offline_preflight(from_revision: str | None = None, removal: bool = False) -> str:
-    """What the offline scripts start with: the session settings of the tool's own (search_path pinned),
-    then a DO block that stops psql at a clear error, before anything changes, where migrate or uninstall
-    would refuse: not a superuser; a schema of the machinery's names or a public.alembic_version that is
-    not catalog-sync's or alembic's own; over an installed machinery (an upgrade from `from_revision`, or
-    the removal), one changed since its installer pinned it, whose code the script would run as the
-    superuser (review, fortieth session); no registry; the install over a version table, an upgrade or
-    removal over another revision. (DBA walk-through, fortieth session: the scripts failed on raw errors
-    such as "relation alembic_version already exists".) Reads system catalogs, and the version table only
-    once it is known to be alembic's own."""
+    """The DO block that starts the offline scripts' transaction (offline_script()): it stops psql at a
+    clear error, before anything changes, where migrate or uninstall would refuse: not a superuser; a
+    schema of the machinery's names or a public.alembic_version that is not catalog-sync's or alembic's
+    own; over an installed machinery (an upgrade from `from_revision`, or the removal), one changed since
+    its installer pinned it, whose code the script would run as the superuser (review, fortieth session);
+    no registry; the install over a version table or over a machinery installed without alembic; an
+    upgrade or removal over another revision. (DBA walk-through, fortieth session: the scripts failed on
+    raw errors such as "relation alembic_version already exists".) Reads system catalogs, and the version
+    table only once it is known to be alembic's own."""
     from pyinstaller_tools.connection import (
         ALEMBIC_VERSION_PROBLEM,
         FORGED_SCHEMAS,
@@ -224,12 +224,34 @@ def offline_preflight(from_revision: str | None = None, removal: bool = False) -
             "public.alembic_version exists: this script installs from nothing; over an installed database "
             "render --revision CURRENT:head (SELECT version_num FROM public.alembic_version), and an empty table "
             "left by a downgrade goes with catalog-sync uninstall --yes")))
+        # (review, fortieth session: over a machinery installed without alembic, the script's first DDL fired
+        # protect's event triggers, the machinery's code, as the superuser; migrate refuses such a database)
+        body.append("    v_found := (SELECT pg_catalog.string_agg(x.name, ', ') FROM (SELECT n.name FROM "
+                    "pg_catalog.unnest(ARRAY['catalog_sync', 'catalog_sync_protect', 'catalog_sync_pin']) AS n (name) "
+                    "WHERE pg_catalog.to_regnamespace(n.name) IS NOT NULL UNION ALL SELECT n.name FROM "
+                    "pg_catalog.unnest(ARRAY['public.job_catalog', 'public.provider_catalog', "
+                    "'public.service_catalog']) AS n (name) WHERE pg_catalog.to_regclass(n.name) IS NOT NULL) AS x);\n")
+        body.append(_raise_if("v_found IS NOT NULL", "v_found || " + _literal(
+            " exist already, without alembic's record of them (installed from catalog-sync install-sql or db/ "
+            "directly, or a removal by hand that stopped part-way?): catalog-sync uninstall --yes removes such a "
+            "machinery (the catalogs too), then apply this script")))
     if not removal:
         body.append(_raise_if("pg_catalog.to_regclass('public.tenants_tenant') IS NULL", _literal(
             "public.tenants_tenant does not exist in this database: catalog-sync installs into the application's "
             "database after django-tenants' migrations created the registry (wrong database?)")))
-    return ("SET search_path = pg_catalog, pg_temp;\n"
-            "DO $preflight$\nDECLARE\n    v_found text;\nBEGIN\n" + "".join(body) + "END\n$preflight$;\n")
+    return "DO $preflight$\nDECLARE\n    v_found text;\nBEGIN\n" + "".join(body) + "END\n$preflight$;\n"
+
+
+def offline_script(lock_timeout: str, script: str, from_revision: str | None = None, removal: bool = False) -> str:
+    """An offline script as the tool prints it: psql told to stop at the first error (plain `psql -f` goes
+    on after one: review, fortieth session), the tool's session settings, then alembic's script with
+    offline_preflight() as the first statement of its transaction, before its first DDL: a refusal also
+    rolls back whatever a client that does not stop would run after it."""
+    head = (f"\\set ON_ERROR_STOP on\nSET lock_timeout = {_literal(lock_timeout)};\n"
+            "SET search_path = pg_catalog, pg_temp;\n")
+    if "BEGIN;\n" not in script:       # (nothing to render: the check alone, which still tells a wrong database)
+        return head + offline_preflight(from_revision, removal) + script
+    return head + script.replace("BEGIN;\n", "BEGIN;\n" + offline_preflight(from_revision, removal), 1)
 
 
 def offline_downgrade_sql() -> str:

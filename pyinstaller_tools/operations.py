@@ -230,7 +230,9 @@ def up_to_date(conn: psycopg.Connection, schemas: Sequence[str]) -> set[str]:
     later attach --all of the application role exit 2): attached, with the tables the contract names there
     registered (not restored or swapped in since), the machinery's USAGE on the schema and SELECT on each
     table, and every sync trigger of the spec INSTALLED on them (enabled always, current definition), and
-    no other (review, fortieth session: the triggers alone let a restored table or a revoked grant pass)."""
+    no other (review, fortieth session: the triggers alone let a restored table or a revoked grant pass).
+    Not compared: the machinery's copy of a schema name the registry changed, which attach brings up to
+    date and which is read only where the registry has no row for the tenant (an installer cannot read it)."""
     attached = sorted(s for s, state in attach_states(conn, schemas).items() if state == "attached")
     if not attached:
         return set()

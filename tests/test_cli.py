@@ -1320,6 +1320,19 @@ def test_a_role_without_usage_on_public_is_told_how_to_grant_it(conn: psycopg.Co
     assert "GRANT USAGE ON SCHEMA public TO catalog_sync_owner" in err, err
 
 
+def test_a_version_table_with_extended_statistics_is_never_read(conn: psycopg.Connection, db: Db,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """(review, fortieth session) The planner evaluates a statistics object's expressions as the role that
+    reads the table: over the machinery owner's version table, such an object ran its code as the superuser
+    reading it (the offline scripts' check, migrate, uninstall)."""
+    conn.execute("ALTER TABLE public.alembic_version OWNER TO catalog_sync_owner")
+    conn.execute("CREATE STATISTICS public.version_stats ON (lower(version_num)) FROM public.alembic_version")
+    for argv in (["migrate"], ["uninstall", "--yes"]):
+        assert_refused(run(capsys, *argv, dsn=db.dsn()), "public.alembic_version has extended statistics")
+    conn.execute("DROP STATISTICS public.version_stats")
+    assert run(capsys, "migrate", dsn=db.dsn())[0] == 0
+
+
 def test_uninstall_keeps_a_version_table_another_project_uses(conn: psycopg.Connection, db: Db) -> None:
     """Dropped only when empty: a row is a version someone records there."""
     conn.execute("UPDATE public.alembic_version SET version_num = 'other_project_head'")
@@ -1580,9 +1593,10 @@ def test_migrate_refuses_what_it_cannot_do(empty: Db, shared: Db, capsys: pytest
     # keeps the record, rather than call the database clean
     with empty.connect() as c:
         c.execute("DROP SCHEMA catalog_sync CASCADE")
-    assert_refused(run(capsys, "uninstall", "--yes", dsn=empty.dsn()), "catalog_sync is gone but "
-                   "catalog_sync_protect, catalog_sync_pin, public.job_catalog, public.provider_catalog, "
-                   "public.service_catalog remain", "nothing was changed")
+    for user in ("postgres", seed.APP_ROLE):     # (review, fortieth session: the role was told "nothing to do")
+        assert_refused(run(capsys, "uninstall", "--yes", dsn=empty.dsn(user=user)), "catalog_sync is gone but "
+                       "catalog_sync_protect, catalog_sync_pin, public.job_catalog, public.provider_catalog, "
+                       "public.service_catalog remain", "nothing was changed")
     with empty.connect() as c:
         assert c.execute("SELECT version_num FROM public.alembic_version").fetchall() == [("0001",)]
         c.execute("DROP SCHEMA catalog_sync_protect, catalog_sync_pin CASCADE")
