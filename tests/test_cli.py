@@ -1260,6 +1260,19 @@ def test_uninstall(conn: psycopg.Connection, app: psycopg.Connection, db: Db,
     insert_job(app, ACME)                       # the application writes on, unsynced
 
 
+def assert_syncs_after_a_reinstall(conn: psycopg.Connection, app: psycopg.Connection, db: Db,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """After uninstall and migrate: attach --all, backfill and verify work, and a new job reaches the catalog."""
+    code, out, err = run(capsys, "attach", "--all", dsn=db.dsn())
+    assert code == 0, err
+    code, out, err = run(capsys, "backfill", dsn=db.dsn())
+    assert code == 0, err
+    job = insert_job(app, ACME)
+    assert conn.execute("SELECT count(*) FROM public.job_catalog WHERE job_uuid = %s",
+                        (job["uuid"],)).fetchone() == (1,)
+    assert run(capsys, "verify", dsn=db.dsn())[0] == 0
+
+
 def test_reinstall_after_an_uninstall_with_advisory_locks_restricted(conn: psycopg.Connection,
                                                                      app: psycopg.Connection, db: Db,
                                                                      capsys: pytest.CaptureFixture[str]) -> None:
@@ -1275,14 +1288,7 @@ def test_reinstall_after_an_uninstall_with_advisory_locks_restricted(conn: psyco
     assert conn.execute(public_lock).fetchone() == (False,)
     assert run(capsys, "migrate", dsn=db.dsn())[0] == 0
     assert conn.execute(public_lock).fetchone() == (False,)           # still restricted: PUBLIC stays out
-    code, out, err = run(capsys, "attach", "--all", dsn=db.dsn())
-    assert code == 0, err
-    code, out, err = run(capsys, "backfill", dsn=db.dsn())
-    assert code == 0, err
-    job = insert_job(app, ACME)
-    assert conn.execute("SELECT count(*) FROM public.job_catalog WHERE job_uuid = %s",
-                        (job["uuid"],)).fetchone() == (1,)
-    assert run(capsys, "verify", dsn=db.dsn())[0] == 0
+    assert_syncs_after_a_reinstall(conn, app, db, capsys)
 
 
 def test_reinstall_after_an_uninstall_with_public_closed_to_public(conn: psycopg.Connection,
@@ -1301,14 +1307,7 @@ def test_reinstall_after_an_uninstall_with_public_closed_to_public(conn: psycopg
     assert conn.execute(public_usage).fetchone() == (False,)          # PUBLIC stays out
     for role in ("catalog_sync_owner", "catalog_sync_installer", "catalog_reader"):
         assert conn.execute("SELECT has_schema_privilege(%s, 'public', 'USAGE')", (role,)).fetchone() == (True,)
-    code, out, err = run(capsys, "attach", "--all", dsn=db.dsn())
-    assert code == 0, err
-    code, out, err = run(capsys, "backfill", dsn=db.dsn())
-    assert code == 0, err
-    job = insert_job(app, ACME)
-    assert conn.execute("SELECT count(*) FROM public.job_catalog WHERE job_uuid = %s",
-                        (job["uuid"],)).fetchone() == (1,)
-    assert run(capsys, "verify", dsn=db.dsn())[0] == 0
+    assert_syncs_after_a_reinstall(conn, app, db, capsys)
 
 
 def test_a_role_without_usage_on_public_is_told_how_to_grant_it(conn: psycopg.Connection, db: Db,

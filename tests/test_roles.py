@@ -96,6 +96,15 @@ def drop_one_sync_trigger(conn: psycopg.Connection, schema: str) -> None:
     conn.execute(f'DROP TRIGGER "{name[0]}" ON {schema}.ats_jobposting')
 
 
+def hand_tables_to_solo_owner(conn: psycopg.Connection, schema: str) -> None:
+    """The schema's contract tables owned by solo_owner, a role of their own (created if absent)."""
+    conn.execute("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'solo_owner') THEN "
+                 "CREATE ROLE solo_owner NOLOGIN; END IF; END $$")
+    for table in conn.execute("SELECT DISTINCT source_table FROM catalog_sync.trigger_spec "
+                              "WHERE source_table <> 'tenants_tenant'").fetchall():
+        conn.execute(f"ALTER TABLE {schema}.{table[0]} OWNER TO solo_owner")
+
+
 def test_attach_all_and_repair_go_past_a_schema_the_role_does_not_own(
         db: Db, conn: psycopg.Connection, capsys: pytest.CaptureFixture[str]) -> None:
     """(DBA trial, thirteenth session) One tenant handed to a role of its own stopped `attach --all`
@@ -103,11 +112,7 @@ def test_attach_all_and_repair_go_past_a_schema_the_role_does_not_own(
     (nothing repaired) for the application role. Now the pre-flight refuses that schema by name, as a
     contract mismatch: attach stops before anything (or, with --skip-refused, attaches the others),
     repair repairs the others and reports it."""
-    conn.execute("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'solo_owner') THEN "
-                 "CREATE ROLE solo_owner NOLOGIN; END IF; END $$")
-    for table in conn.execute("SELECT DISTINCT source_table FROM catalog_sync.trigger_spec "
-                              "WHERE source_table <> 'tenants_tenant'").fetchall():
-        conn.execute(f"ALTER TABLE tenant_globex.{table[0]} OWNER TO solo_owner")
+    hand_tables_to_solo_owner(conn, "tenant_globex")
     drop_one_sync_trigger(conn, "tenant_acme")
     drop_one_sync_trigger(conn, "tenant_globex")
     conn.execute("GRANT catalog_sync_installer TO zumodra_app")
@@ -156,11 +161,7 @@ def test_attach_all_leaves_alone_an_up_to_date_schema_of_another_owner(
     of the application role exited 2 ("1 refused"), though that schema was attached and up to date: a
     deploy's or cron job's attach step failed for good. It is left alone, and refused again only when
     attach would have something to do there."""
-    conn.execute("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'solo_owner') THEN "
-                 "CREATE ROLE solo_owner NOLOGIN; END IF; END $$")
-    for table in conn.execute("SELECT DISTINCT source_table FROM catalog_sync.trigger_spec "
-                              "WHERE source_table <> 'tenants_tenant'").fetchall():
-        conn.execute(f"ALTER TABLE tenant_globex.{table[0]} OWNER TO solo_owner")
+    hand_tables_to_solo_owner(conn, "tenant_globex")
     conn.execute("GRANT catalog_sync_installer TO zumodra_app")
 
     def cli_run(*argv: str) -> tuple[int, str, str]:
