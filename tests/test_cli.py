@@ -1002,6 +1002,21 @@ def test_uninstall_where_nothing_is_installed(empty: Db, capsys: pytest.CaptureF
         assert conn.execute("SELECT to_regclass('public.alembic_version')").fetchone() == (None,)
 
 
+def test_a_ctrl_c_ends_a_command_with_exit_130_and_one_line(monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """(mutation pass, fortieth session: exit 130 after Ctrl-C was checked only by the demo's test) Any
+    command interrupted exits 130 (128 + SIGINT, as shells expect) with one error line; --json gets JSON."""
+    def interrupted(args: Any) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "cmd_status", interrupted)
+    for json_flag in ([], ["--json"]):
+        code = cli.main(["status", *json_flag, "--dsn", "host=127.0.0.1 port=1"])
+        out, err = capsys.readouterr()
+        assert code == 130 and re.fullmatch(r"catalog-sync: error: interrupted after \d+\.\ds\n", err), (code, err)
+        assert (json.loads(out)["error"].startswith("interrupted after ") if json_flag else out == ""), out
+
+
 def test_json_output_on_error(capsys: pytest.CaptureFixture[str]) -> None:
     for argv in (["status", "--json"], ["verify", "--json"], ["backfill", "--json"], ["audit", "--json"]):
         code, out, err = run(capsys, *argv, dsn=UNREACHABLE)
