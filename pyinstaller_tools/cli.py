@@ -368,6 +368,7 @@ def cmd_attach(args: argparse.Namespace) -> int:
             progress(operations.NO_TENANT_SCHEMA if operations.tenant_counts(conn)[0] == 0 else
                      "note: every tenant schema of the registry is detached on purpose: nothing to attach "
                      "(catalog-sync attach SCHEMA attaches one again)")
+            return EXIT_OK      # (no summary after it: "up to date: 0 schema(s)" read as a contradiction)
         # A schema another role owns needs nothing from attach when its triggers are up to date: left alone,
         # not refused (its owner keeps it so; a later upgrade's OUTDATED triggers make it a refusal again).
         owned_elsewhere = {schema for schema, problem in problems if problem.endswith(operations.NEEDS_OWNER)}
@@ -627,14 +628,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
                 registry = any(f["problem"] == "trigger_disabled" and f["tenant_id"] is None for f in findings)
                 who = ("a superuser for those of public.tenants_tenant, as the tables' owner for a tenant's"
                        if registry else "the tables' owner")
-                print("note: trigger_disabled is any state but ENABLE ALWAYS, also a plain ENABLE (such a trigger "
-                      f"does not fire under session_replication_role = replica); fix: verify --repair as {who}, or "
-                      "ALTER TABLE ... ENABLE ALWAYS TRIGGER name")
+                progress("note: trigger_disabled is any state but ENABLE ALWAYS, also a plain ENABLE (such a "
+                         "trigger does not fire under session_replication_role = replica); fix: verify --repair as "
+                         f"{who}, or ALTER TABLE ... ENABLE ALWAYS TRIGGER name")
             if "expired" in summary:
                 # (DBA walk-through, fortieth session: the cheap fix was not named)
-                print("note: expired rows are jobs whose application deadline passed since their last write "
-                      "(nothing fires then); fix: catalog-sync expire, which removes just those (run it on a "
-                      "schedule), or verify --repair")
+                progress("note: expired rows are jobs whose application deadline passed since their last write "
+                         "(nothing fires then); fix: catalog-sync expire, which removes just those (run it on a "
+                         "schedule), or verify --repair")
             per_tenant: dict[str, int] = {}
             for f in findings:
                 name = f["schema"] or (f"tenant {f['tenant_id']}" if f["tenant_id"] is not None else "(global)")

@@ -1780,6 +1780,8 @@ def test_commands_over_every_tenant_say_when_there_is_none(conn: psycopg.Connect
         expected = ("every tenant schema of the registry is detached on purpose" if argv[0] == "attach" else
                     "none of the registry's 2 tenant schema(s) is attached")
         assert code == 0 and expected in err, (argv, out, err)
+        if argv[0] == "attach":                 # (nothing after the note: "up to date: 0 schema(s)" was)
+            assert out == "", out
         if "--json" in argv:
             json.loads(out)                     # (the note goes to stderr)
     conn.execute("DELETE FROM public.tenants_domain")

@@ -82,7 +82,7 @@ def test_repair_by_an_installer_that_does_not_own_the_registry_names_both_privil
         assert "needs a superuser (install_triggers() creates them and sets them ENABLE ALWAYS, which needs the " \
                "ownership of public.tenants_tenant, and EXECUTE on catalog_sync.on_tenant_change" in line, line
         # (DBA walk-through, fortieth session: the note then said "verify --repair as the tables' owner")
-        assert "fix: verify --repair as a superuser for those of public.tenants_tenant" in out, out
+        assert "fix: verify --repair as a superuser for those of public.tenants_tenant" in err, err
         assert conn.execute("SELECT tgenabled FROM pg_trigger WHERE tgrelid = 'public.tenants_tenant'::regclass "
                             "AND tgname = 'catalog_sync_tenant_update'"
                             ).fetchone() == ("D",)
