@@ -24,6 +24,7 @@ import psycopg
 from pyinstaller_tools import __version__, migrate, operations
 from pyinstaller_tools.cluster import ClusterError
 from pyinstaller_tools.connection import (
+    MACHINERY_OBJECTS,
     STATEMENT_TIMEOUT_HINT,
     ToolError,
     connect,
@@ -282,14 +283,10 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
             "SELECT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user), "
             "to_regclass('public.alembic_version') IS NOT NULL").fetchone()
         # What a removal by hand that stopped part-way leaves (the schema catalog_sync gone, these not).
-        leftovers = [] if installed else [name for (name,) in conn.execute(
-            "SELECT n FROM unnest(ARRAY['catalog_sync_protect', 'catalog_sync_pin']) AS n "
-            "WHERE to_regnamespace(n) IS NOT NULL "
-            "UNION ALL SELECT n FROM unnest(ARRAY['public.job_catalog', 'public.provider_catalog', "
-            "'public.service_catalog']) AS n WHERE to_regclass(n) IS NOT NULL")]
+        leftovers = None if installed else conn.execute(MACHINERY_OBJECTS).fetchone()[0]
         if leftovers:
             # (DBA walkthrough, thirty-eighth session: db/uninstall.sql by hand that stopped part-way)
-            raise ToolError(f"catalog_sync is gone but {', '.join(leftovers)} remain (a removal by hand that "
+            raise ToolError(f"catalog_sync is gone but {leftovers} remain (a removal by hand that "
                             "stopped part-way?); nothing was changed: drop them as db/uninstall.sql does, then run "
                             "uninstall --yes again")
         if not installed and not superuser:
@@ -369,11 +366,11 @@ def cmd_attach(args: argparse.Namespace) -> int:
                      "note: every tenant schema of the registry is detached on purpose: nothing to attach "
                      "(catalog-sync attach SCHEMA attaches one again)")
             return EXIT_OK      # (no summary after it: "up to date: 0 schema(s)" read as a contradiction)
-        # A schema another role owns needs nothing from attach when its triggers are up to date: left alone,
-        # not refused (its owner keeps it so; a later upgrade's OUTDATED triggers make it a refusal again).
+        # A schema another role owns, where attach would change nothing (operations.up_to_date()), is left
+        # alone, not refused; once attach has work there (an upgrade's OUTDATED triggers), it is refused again.
         owned_elsewhere = {schema for schema, problem in problems if problem.endswith(operations.NEEDS_OWNER)}
-        left_alone = operations.up_to_date(conn, sorted(
-            owned_elsewhere - {schema for schema, problem in problems if not problem.endswith(operations.NEEDS_OWNER)}))
+        refused_otherwise = {schema for schema, problem in problems if not problem.endswith(operations.NEEDS_OWNER)}
+        left_alone = operations.up_to_date(conn, sorted(owned_elsewhere - refused_otherwise))
         if left_alone:
             problems = [(schema, problem) for schema, problem in problems if schema not in left_alone]
             schemas = [s for s in schemas if s not in left_alone]

@@ -268,6 +268,18 @@ def machinery_changed(scalar: Callable[[str], Any]) -> str | None:
     return MACHINERY_CHANGED
 
 
+# The names of what the install creates besides the roles that exist in this database: the schemas
+# catalog_sync, catalog_sync_protect, catalog_sync_pin and the three catalogs (one text, ', ' between, or
+# NULL). Names only: no privilege needed, nothing of them read. (No % in it, as FORGED_SCHEMAS.)
+MACHINERY_OBJECTS = (
+    "SELECT pg_catalog.string_agg(x.name, ', ' ORDER BY x.n) FROM ("
+    "SELECT o.name, o.n FROM pg_catalog.unnest(ARRAY['catalog_sync', 'catalog_sync_protect', 'catalog_sync_pin']) "
+    "WITH ORDINALITY AS o (name, n) WHERE pg_catalog.to_regnamespace(o.name) IS NOT NULL "
+    "UNION ALL SELECT o.name, o.n + 3 FROM pg_catalog.unnest(ARRAY['public.job_catalog', 'public.provider_catalog', "
+    "'public.service_catalog']) WITH ORDINALITY AS o (name, n) WHERE pg_catalog.to_regclass(o.name) IS NOT NULL"
+    ") AS x")
+
+
 # machinery_changed()'s test and answers, also checked by the offline scripts (migrate.offline_preflight()).
 MACHINERY_AS_PINNED = ("EXISTS (SELECT FROM catalog_sync_pin.pinned p "
                        "WHERE p.fingerprint = catalog_sync_pin.fingerprint())")

@@ -179,6 +179,7 @@ def offline_preflight(from_revision: str | None = None, removal: bool = False) -
         FORGED_SCHEMAS,
         MACHINERY_AS_PINNED,
         MACHINERY_CHANGED,
+        MACHINERY_OBJECTS,
         MACHINERY_UNPINNED,
         alembic_version_problem,
         forged_schemas_problem,
@@ -226,11 +227,7 @@ def offline_preflight(from_revision: str | None = None, removal: bool = False) -
             "left by a downgrade goes with catalog-sync uninstall --yes")))
         # (review, fortieth session: over a machinery installed without alembic, the script's first DDL fired
         # protect's event triggers, the machinery's code, as the superuser; migrate refuses such a database)
-        body.append("    v_found := (SELECT pg_catalog.string_agg(x.name, ', ') FROM (SELECT n.name FROM "
-                    "pg_catalog.unnest(ARRAY['catalog_sync', 'catalog_sync_protect', 'catalog_sync_pin']) AS n (name) "
-                    "WHERE pg_catalog.to_regnamespace(n.name) IS NOT NULL UNION ALL SELECT n.name FROM "
-                    "pg_catalog.unnest(ARRAY['public.job_catalog', 'public.provider_catalog', "
-                    "'public.service_catalog']) AS n (name) WHERE pg_catalog.to_regclass(n.name) IS NOT NULL) AS x);\n")
+        body.append("    v_found := (" + MACHINERY_OBJECTS + ");\n")
         body.append(_raise_if("v_found IS NOT NULL", "v_found || " + _literal(
             " exist already, without alembic's record of them (installed from catalog-sync install-sql or db/ "
             "directly, or a removal by hand that stopped part-way?): catalog-sync uninstall --yes removes such a "
