@@ -237,6 +237,22 @@ def test_the_list_of_contract_tables_is_inlined_into_its_callers(conn: psycopg.C
     assert "Function Scan" not in plan and "trigger_spec" in plan, plan
 
 
+def test_replaced_tables_looks_each_registered_table_up_by_its_oid(conn: psycopg.Connection, db: Db) -> None:
+    """(fortieth session) replaced_tables(), which backfill, verify and status run for every tenant, hashed
+    all of pg_class to find a tenant's eight tables: 40 ms a tenant at 1,000 schemas, growing with them
+    (1,000 empty tenants: status 38 s, 12 s after). Each table is now one probe of pg_class's OID index.
+    The plan of the statement inside the function, from auto_explain: a plan, not a timing."""
+    notices: list[str] = []
+    conn.add_notice_handler(lambda diag: notices.append(diag.message_primary or ""))
+    for setting in ("LOAD 'auto_explain'", "SET auto_explain.log_min_duration = 0",
+                    "SET auto_explain.log_nested_statements = on", "SET auto_explain.log_level = 'notice'",
+                    "SET client_min_messages = notice"):
+        conn.execute(setting)
+    conn.execute("SELECT count(*) FROM catalog_sync.replaced_tables(%s)", (db.tenant_id(ACME),))
+    plan = next((text for text in notices if "named_relation" in text), "\n".join(notices))
+    assert "pg_class_oid_index" in plan and "Seq Scan on pg_class" not in plan, plan
+
+
 def test_parallel_preflight_finds_problems_in_every_slice(conn: psycopg.Connection, db: Db,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
     """With --jobs 2 the pre-flight checks two slices of the schemas from two connections: a bad schema

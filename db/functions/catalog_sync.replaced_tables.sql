@@ -56,10 +56,15 @@ AS $$
           -- per table, not once for each mention of its result above)
           CROSS JOIN LATERAL (SELECT catalog_sync.named_relation(t.schema_name, a.source_table, a.relid) AS oid
                               OFFSET 0) AS named
+          -- (OFFSET 0: looked up by the table's OID, one index probe per table;
+          -- pulled up into the join, it was planned as a hash of all of
+          -- pg_class joined with pg_namespace, 40 ms a tenant at 1,000
+          -- schemas, which grew with the number of schemas: fortieth session)
           LEFT JOIN LATERAL (SELECT n.nspname
                              FROM pg_catalog.pg_class AS c
                              JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
-                             WHERE c.oid = a.relid) AS reg ON true) AS r
+                             WHERE c.oid = a.relid
+                             OFFSET 0) AS reg ON true) AS r
     WHERE r.why IS NOT NULL
 $$;
 ALTER FUNCTION catalog_sync.replaced_tables(bigint) OWNER TO catalog_sync_owner;
