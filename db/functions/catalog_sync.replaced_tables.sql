@@ -51,7 +51,12 @@ AS $$
                       SELECT * FROM catalog_sync.tenant AS x WHERE p_tenant_id IS NULL) AS m
                 CROSS JOIN LATERAL catalog_sync.registry_row(m.tenant_id) AS app
                 OFFSET 0) AS t
-          JOIN catalog_sync.attached_table AS a ON a.tenant_id = t.tenant_id
+          -- (the tenant's rows by the (tenant_id, source_table) key: joined, the
+          -- whole registry of attached tables was hashed for one tenant)
+          CROSS JOIN LATERAL (SELECT x.tenant_id, x.relid, x.source_table
+                              FROM catalog_sync.attached_table AS x
+                              WHERE x.tenant_id = t.tenant_id
+                              OFFSET 0) AS a
           -- (OFFSET 0: a subquery of its own, so that named_relation() runs once
           -- per table, not once for each mention of its result above)
           CROSS JOIN LATERAL (SELECT catalog_sync.named_relation(t.schema_name, a.source_table, a.relid) AS oid
