@@ -17,10 +17,18 @@ from alembic.util import CommandError
 
 from pyinstaller_tools import sqlfiles
 from pyinstaller_tools.connection import (
+    ALEMBIC_VERSION_PROBLEM,
+    FORGED_SCHEMAS,
     LONG_TRANSACTION,
+    MACHINERY_AS_PINNED,
+    MACHINERY_CHANGED,
+    MACHINERY_OBJECTS,
+    MACHINERY_UNPINNED,
     ToolError,
+    alembic_version_problem,
     connect_kwargs,
     describe,
+    forged_schemas_problem,
     one_line,
     require_own_version_table,
     server_message,
@@ -174,17 +182,6 @@ def offline_preflight(from_revision: str | None = None, removal: bool = False) -
     upgrade or removal over another revision. (DBA walk-through, fortieth session: the scripts failed on
     raw errors such as "relation alembic_version already exists".) Reads system catalogs, and the version
     table only once it is known to be alembic's own."""
-    from pyinstaller_tools.connection import (
-        ALEMBIC_VERSION_PROBLEM,
-        FORGED_SCHEMAS,
-        MACHINERY_AS_PINNED,
-        MACHINERY_CHANGED,
-        MACHINERY_OBJECTS,
-        MACHINERY_UNPINNED,
-        alembic_version_problem,
-        forged_schemas_problem,
-    )
-
     version_before, version_after = (_literal(part) for part in alembic_version_problem("\x01").split("\x01"))
     body = [
         _raise_if("NOT coalesce((SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user), "

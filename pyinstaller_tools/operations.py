@@ -172,6 +172,12 @@ def tenant_schema_names(conn: psycopg.Connection) -> list[str]:
     return [r[0] for r in conn.execute("SELECT schema_name FROM catalog_sync.tenant_schemas()")]
 
 
+# The contract's tables of a tenant schema, by name: catalog_sync.tenant_source_tables()'s list, written
+# out because installers may not execute that function (it inherits its callers' search_path).
+CONTRACT_TABLE_NAMES = ("(SELECT DISTINCT s.source_table FROM catalog_sync.trigger_spec s "
+                        "WHERE s.source_table <> 'tenants_tenant')")
+
+
 def not_owned(conn: psycopg.Connection, schemas: Sequence[str]) -> list[tuple[str, str]]:
     """(schema, problem) for each schema whose contract tables, or whose grant of USAGE to the machinery,
     need a role other than the session's: attach_schemas() would refuse it, and with it the whole call (a
@@ -181,8 +187,7 @@ def not_owned(conn: psycopg.Connection, schemas: Sequence[str]) -> list[tuple[st
         "SELECT x.name, catalog_sync.ownership_problem("
         "    ARRAY(SELECT c.oid FROM pg_catalog.pg_class c"
         "          WHERE c.relnamespace = n.oid"
-        "            AND c.relname IN (SELECT s.source_table FROM catalog_sync.trigger_spec s"
-        "                              WHERE s.source_table <> 'tenants_tenant')"
+        "            AND c.relname IN " + CONTRACT_TABLE_NAMES +
         "          ORDER BY c.relname),"
         "    n.oid) AS problem "
         # (a join with the names, not nspname = ANY (...): linear for the 10,000 schemas of an attach --all)
@@ -209,8 +214,7 @@ def trigger_states_by_schema(conn: psycopg.Connection, schemas: Sequence[str]) -
         "CROSS JOIN LATERAL (SELECT pg_catalog.array_agg(c.oid ORDER BY s.source_table) AS relids, "
         "                           pg_catalog.array_agg(s.source_table ORDER BY s.source_table) AS tables, "
         "                           pg_catalog.count(c.oid) = pg_catalog.count(*) AS complete "
-        "                    FROM (SELECT DISTINCT source_table FROM catalog_sync.trigger_spec "
-        "                          WHERE source_table <> 'tenants_tenant') AS s "
+        "                    FROM " + CONTRACT_TABLE_NAMES + " AS s "
         "                    LEFT JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = s.source_table"
         "                   ) AS r "
         "CROSS JOIN LATERAL catalog_sync.trigger_states(r.relids, r.tables, t.tenant_id) AS st "
@@ -243,8 +247,7 @@ def up_to_date(conn: psycopg.Connection, schemas: Sequence[str]) -> set[str]:
         "                           pg_catalog.bool_and(pg_catalog.has_table_privilege('catalog_sync_owner', c.oid, "
         "                                                                              'SELECT')) AS readable "
         "                    FROM pg_catalog.pg_class c WHERE c.relnamespace = n.oid AND c.relname IN "
-        "                        (SELECT s.source_table FROM catalog_sync.trigger_spec s "
-        "                         WHERE s.source_table <> 'tenants_tenant')) AS t "
+        + CONTRACT_TABLE_NAMES + ") AS t "
         "WHERE pg_catalog.has_schema_privilege('catalog_sync_owner', n.oid, 'USAGE') AND t.readable "
         "  AND t.relids = ARRAY(SELECT r.relid FROM catalog_sync.attached_relids(x.name) AS r ORDER BY r.relid)",
         (attached,),
