@@ -30,6 +30,7 @@ from pyinstaller_tools.connection import (
     connect,
     describe,
     is_installed,
+    name_sessions,
     redact,
     resolve_dsn,
 )
@@ -1119,6 +1120,7 @@ def _run(argv: Sequence[str] | None = None) -> int:
     started = time.monotonic()
     code = EXIT_ERROR
     _command_started = True
+    name_sessions(args.command)
     try:
         return int(args.func(args))
     except (ToolError, ClusterError) as exc:

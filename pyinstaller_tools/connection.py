@@ -64,6 +64,18 @@ def session_options(lock_timeout: str | None = None) -> str:
     return SAFE_OPTIONS + (f" -c lock_timeout={lock_timeout}" if lock_timeout else "")
 
 
+# What pg_stat_activity, the server's log (%a) and pg_terminate_backend()'s caller see of the tool's
+# sessions, unless the DSN or PGAPPNAME names one (libpq's fallback_application_name): "catalog-sync
+# backfill" once the command is known (DBA trial, forty-first session: the tool's sessions had no name).
+_application_name = "catalog-sync"
+
+
+def name_sessions(command: str) -> None:
+    """The application_name of every session the tool opens from now on (one command per process)."""
+    global _application_name
+    _application_name = f"catalog-sync {command}"
+
+
 def connect_kwargs(dsn: str, lock_timeout: str | None = None) -> dict[str, Any]:
     """The keyword arguments of a tool session's psycopg.connect(dsn, ...).
 
@@ -75,7 +87,8 @@ def connect_kwargs(dsn: str, lock_timeout: str | None = None) -> dict[str, Any]:
     """
     params = conninfo_to_dict(dsn) if dsn else {}
     user_options = str(params.get("options") or os.environ.get("PGOPTIONS", ""))
-    kwargs: dict[str, Any] = {"options": f"{user_options} {session_options(lock_timeout)}".strip()}
+    kwargs: dict[str, Any] = {"options": f"{user_options} {session_options(lock_timeout)}".strip(),
+                              "fallback_application_name": _application_name}
     if "connect_timeout" not in params and not os.environ.get("PGCONNECT_TIMEOUT"):
         kwargs["connect_timeout"] = 10
     return kwargs
@@ -164,12 +177,31 @@ STATEMENT_TIMEOUT_HINT = ("hint: the server's statement_timeout ended it, and it
                           "string when it has options, else PGOPTIONS='-c statement_timeout=0')")
 
 
+# What a session ended by the server (a restart, a failover, pg_terminate_backend(), an idle timeout) or
+# by the network leaves to do. Every command commits its work in steps (a tenant, a chunk of schemas, a
+# migration) or not at all, and does again only what is not done.
+CONNECTION_LOST = "the connection to the server was lost: a restart, a failover, pg_terminate_backend() or the network"
+
+
+def connection_lost(exc: psycopg.Error) -> bool:
+    """The server ended the session (57P01 to 57P03, 57P05 idle_session_timeout), or the connection broke
+    under it (no SQLSTATE: "server closed the connection unexpectedly", "the connection is lost")."""
+    if exc.sqlstate in ("57P01", "57P02", "57P03", "57P05"):
+        return True
+    return isinstance(exc, psycopg.OperationalError) and exc.sqlstate is None and any(
+        words in str(exc) for words in ("server closed the connection", "connection is lost",
+                                        "connection is closed", "terminating connection", "SSL SYSCALL error",
+                                        "could not receive data from server"))
+
+
 def describe(exc: psycopg.Error) -> str:
     """One line: the server's message (server_message()), with its hint when it has one."""
     diag = exc.diag
     message = server_message(exc)
     if diag.message_hint:
         message += f" (hint: {diag.message_hint})"
+    elif connection_lost(exc):
+        message += f" ({CONNECTION_LOST}; what the command committed before stays committed; run it again)"
     elif isinstance(exc, psycopg.errors.QueryCanceled) and "statement timeout" in message:
         message += f" ({STATEMENT_TIMEOUT_HINT})"
     elif isinstance(exc, psycopg.errors.InsufficientPrivilege) and "function pg_advisory" in message:

@@ -15,6 +15,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from pyinstaller_tools.connection import (
+    CONNECTION_LOST,
     LONG_TRANSACTION,
     ToolError,
     describe,
@@ -331,6 +332,13 @@ def _limit(lock_timeout: str | None) -> str:
     return f"--lock-timeout {lock_timeout}"
 
 
+def waiting_for_writers(lock_timeout: str) -> str:
+    """(DBA trial, forty-first session: --lock-timeout 0 read "waiting up to 0 for its writers")"""
+    if any(c in "123456789" for c in lock_timeout):
+        return f"waiting up to {lock_timeout} for its writers"
+    return "waiting for its writers, without a limit (--lock-timeout 0)"
+
+
 def lock_held(what: str, lock_timeout: str | None) -> str:
     """The one wording of a lock wait that timed out, and where to look."""
     return f"a lock on {what} was held longer than {_limit(lock_timeout)} ({LONG_TRANSACTION})"
@@ -567,7 +575,15 @@ def backfill_lock(conn: psycopg.Connection) -> Iterator[None]:
     try:
         yield
     finally:
-        conn.execute(f"SELECT pg_advisory_unlock({BACKFILL_LOCK_SQL})")
+        if not conn.broken:     # (a lost session released it: the error that ended it is the one to report)
+            conn.execute(f"SELECT pg_advisory_unlock({BACKFILL_LOCK_SQL})")
+
+
+def stop_if_lost(conn: psycopg.Connection, exc: psycopg.Error, where: str, then: str) -> None:
+    """Ends a run over tenants whose session is gone: each later tenant would only fail in turn, "the
+    connection is lost" a line each (a server restart in the middle of a run over 10,000 tenants)."""
+    if conn.broken:
+        raise ToolError(f"{where}: {server_message(exc)} ({CONNECTION_LOST}); {then}") from exc
 
 
 CATALOGS = ("jobs", "providers", "services")
@@ -618,7 +634,7 @@ def backfill(
         entry: dict[str, Any] = {"schema": tenant.schema, "tenant_id": tenant.tenant_id, "error": None}
         with noticed_if_slow(progress, notice_after,
                              f"backfill [{n}/{len(tenants)}] {tenant.schema}: still running after {notice_after:g}s "
-                             f"(a large tenant, or waiting up to {lock_timeout} for its writers)") as noticed:
+                             f"(a large tenant, or {waiting_for_writers(lock_timeout)})") as noticed:
             try:
                 with conn.transaction() as tx:
                     set_lock_timeout(conn, lock_timeout)
@@ -630,6 +646,9 @@ def backfill(
                     if dry_run:
                         raise psycopg.Rollback(tx)
             except psycopg.Error as exc:
+                stop_if_lost(conn, exc, f"backfill stopped at {tenant.schema} ({n}/{len(tenants)}), " + (
+                    "a dry run" if dry_run else f"nothing of it written, the {n - 1} tenant(s) before it committed"),
+                    "run backfill again: it writes nothing more for the tenants done")
                 entry["error"] = describe(exc)
                 if isinstance(exc, psycopg.errors.LockNotAvailable):
                     held_by = "its tables, a catalog or the registry (its writers, or DDL)"
@@ -710,6 +729,8 @@ def verify(conn: psycopg.Connection, tenants: Sequence[Tenant] | None,
                 busy(describe(exc), lock_timeout, "verify")
             rows = [{"problem": "error", "catalog": None, "key": None, "detail": detail}]
         except psycopg.Error as exc:
+            stop_if_lost(conn, exc, f"verify stopped at {tenant.schema} ({n}/{len(tenants)}), no verdict",
+                         "run verify again")
             rows = [{"problem": "error", "catalog": None, "key": None, "detail": describe(exc)}]
         for r in rows:
             findings.append({"problem": r["problem"], "tenant_id": tenant.tenant_id, "schema": tenant.schema,

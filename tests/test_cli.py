@@ -470,6 +470,83 @@ def test_status_table_shows_timestamps_to_the_second(app: psycopg.Connection, db
     assert code == 0 and re.search(r" \d{4}-\d\d-\d\d \d\d:\d\d:\d\d[+-]\d\d:\d\d$", line), line
 
 
+def terminate_when_waiting(db: Db, application_name: str, ended: list[str]) -> threading.Thread:
+    """A thread that ends (pg_terminate_backend) the session of that name once it waits for a lock, as a
+    restart or a failover would, and says in `ended` whether it did. Gives up after 60 s."""
+
+    def terminate() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if db.scalar("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s "
+                         "AND wait_event_type = 'Lock'", (application_name,)):
+                ended.append(application_name)
+                return
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=terminate, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.mark.parametrize("command", ["backfill", "verify"])
+def test_a_lost_connection_ends_the_run_at_the_tenant_it_happened_in(
+        command: str, conn: psycopg.Connection, app: psycopg.Connection, db: Db,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """(DBA trial, forty-first session) The tool's session ended by the server in the middle of a run
+    (a restart, a failover, pg_terminate_backend(); found here by its application_name, which the tool's
+    sessions had not set): every later tenant failed in turn, "error: the connection is lost" a line each,
+    and the run ended on "the connection is closed", without saying what was done. Now the run stops at
+    that tenant and says what was committed; run again, it finishes the work."""
+    _, zulu = create_tenant(conn, "zulu", "Zulu")
+    assert run(capsys, "attach", zulu, dsn=db.dsn())[0] == 0
+    for schema in (ACME, GLOBEX, zulu):
+        insert_job(app, schema)
+    conn.execute("DELETE FROM public.job_catalog")
+    holder = db.connect(autocommit=False)        # GLOBEX (the 2nd of 3) busy: the run waits there
+    holder.execute(f"LOCK TABLE {GLOBEX}.ats_jobposting IN ACCESS EXCLUSIVE MODE")
+    ended: list[str] = []
+    killer = terminate_when_waiting(db, f"catalog-sync {command}", ended)
+    try:
+        code, out, err = run(capsys, command, "--lock-timeout", "2min", dsn=db.dsn())
+    finally:
+        holder.rollback()
+        holder.close()
+        killer.join()
+    assert ended == [f"catalog-sync {command}"], (out, err)
+    lines = err.splitlines()
+    assert code == 2 and "the connection is lost" not in err and zulu not in err, err
+    assert lines[-1].startswith(f"catalog-sync: error: {command} stopped at {GLOBEX} (2/3), "), err
+    assert "terminating connection due to administrator command (the connection to the server was lost: a " \
+           "restart, a failover, pg_terminate_backend() or the network); run " in lines[-1], err
+    assert catalog_count(conn, ACME) == (1 if command == "backfill" else 0)
+    assert catalog_count(conn, GLOBEX) == catalog_count(conn, zulu) == 0
+    if command == "backfill":
+        assert "the 1 tenant(s) before it committed" in lines[-1], err
+    # Run again: the backfill lock went with the session (not "another backfill is running").
+    code, out, err = run(capsys, command, dsn=db.dsn())
+    if command == "backfill":
+        assert code == 0 and "total: 3 tenant(s), 2 inserted, 0 updated, 0 removed" in out, (out, err)
+        assert run(capsys, "verify", dsn=db.dsn())[0] == 0
+    else:
+        assert code == 1 and "drift: missing 3" in out, (out, err)
+
+
+def test_the_tools_sessions_are_named_unless_the_connection_names_them(db: Db,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """application_name: "catalog-sync <command>" (libpq's fallback), else the DSN's or PGAPPNAME's."""
+    seen = "SELECT application_name FROM pg_stat_activity WHERE backend_type = 'client backend'"
+    named = f"{db.dsn()} application_name=nightly-job"
+    for dsn, appname, expected in ((db.dsn(), None, "catalog-sync status"),
+                                   (named, None, "nightly-job"),
+                                   (db.dsn(), "cron", "cron")):
+        if appname:
+            monkeypatch.setenv("PGAPPNAME", appname)
+        connection.name_sessions("status")
+        with connection.connect(dsn) as session:
+            assert session.execute("SHOW application_name").fetchone() == (expected,), (dsn, appname)
+            assert expected in {r[0] for r in session.execute(seen)}
+
+
 def test_backfill_of_a_tenant_that_lost_a_table_names_it_and_the_fix(
         conn: psycopg.Connection, app: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[str]) -> None:
     """(DBA trial, thirteenth session: "17575 does not match the services_skill contract: column uuid is
@@ -1886,6 +1963,8 @@ def test_a_backfill_waiting_for_writers_says_so(conn: psycopg.Connection, db: Db
         writer.rollback()
     assert report["total"]["errors"] == 1
     assert any("still running after 0.2s" in m and "waiting up to 1s for its writers" in m for m in messages)
+    # (DBA trial, forty-first session: "waiting up to 0 for its writers")
+    assert operations.waiting_for_writers("0") == "waiting for its writers, without a limit (--lock-timeout 0)"
     assert "lock timeout" in (report["tenants"][0]["error"] or "")
     assert "longer than --lock-timeout 1s" in report["tenants"][0]["error"]
 
