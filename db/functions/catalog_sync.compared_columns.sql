@@ -9,9 +9,12 @@
 -- columns as text.
 CREATE OR REPLACE FUNCTION catalog_sync.compared_columns(p_catalog regclass)
 RETURNS TABLE (column_name text, compared text)
-LANGUAGE sql STABLE
+-- (PL/pgSQL for its plan: see named_relation())
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
+BEGIN
+    RETURN QUERY
     SELECT s.c,
            CASE WHEN a.atttypid IN ('pg_catalog.jsonb'::pg_catalog.regtype, 'pg_catalog.float4'::pg_catalog.regtype,
                                     'pg_catalog.float8'::pg_catalog.regtype)
@@ -20,7 +23,8 @@ AS $$
                 ELSE pg_catalog.format('%%1$s.%1$I', s.c) END
     FROM pg_catalog.unnest(catalog_sync.synced_columns(p_catalog)) WITH ORDINALITY AS s (c, n)
     JOIN pg_catalog.pg_attribute AS a ON a.attrelid = p_catalog AND a.attname = s.c
-    ORDER BY s.n
+    ORDER BY s.n;
+END
 $$;
 ALTER FUNCTION catalog_sync.compared_columns(regclass) OWNER TO catalog_sync_owner;
 REVOKE ALL ON FUNCTION catalog_sync.compared_columns(regclass) FROM PUBLIC;

@@ -19,9 +19,13 @@
 -- backfill.
 CREATE OR REPLACE FUNCTION catalog_sync.named_relation(p_schema name, p_table name, p_registered oid)
 RETURNS oid
-LANGUAGE sql STABLE
+-- PL/pgSQL for its plan: a SQL function with a SET clause is never inlined,
+-- and PostgreSQL 15 plans its body again in every statement calling it.
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
+BEGIN
+    RETURN (
     SELECT c.oid
     FROM pg_catalog.pg_class AS c
     JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
@@ -54,6 +58,8 @@ AS $$
                             JOIN pg_catalog.pg_attribute AS a
                               ON a.attrelid = p_registered AND a.attnum = m.v[3]::int2 AND NOT a.attisdropped
                             WHERE m.v[2]::oid = p_registered AND a.attname = va.attname)))
+    );
+END
 $$;
 ALTER FUNCTION catalog_sync.named_relation(name, name, oid) OWNER TO catalog_sync_owner;
 REVOKE ALL ON FUNCTION catalog_sync.named_relation(name, name, oid) FROM PUBLIC;

@@ -29,14 +29,19 @@ END
 $$;
 CREATE OR REPLACE FUNCTION catalog_sync.replaced_tables(p_tenant_id bigint)
 RETURNS TABLE (tenant_id bigint, relid oid, source_table name, schema_name name, named_relid oid, why text)
-LANGUAGE sql STABLE
+-- (PL/pgSQL for its plan: see named_relation(). Generic, as the SQL body's
+-- was: custom plans would be made on every call.)
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 -- (registry_row() relies on its callers for this, and audit() set none: a
 -- policy of the application's on the registry ran as the definer; review,
 -- twenty-first session. See registry_rows().)
 SET row_security = off
+SET plan_cache_mode = force_generic_plan
 AS $$
-    SELECT *
+BEGIN
+    RETURN QUERY
+    SELECT r.tenant_id, r.relid, r.source_table, r.schema_name, r.oid, r.why
     FROM (SELECT a.tenant_id, a.relid, a.source_table, t.schema_name, named.oid,
                  CASE WHEN named.oid IS NOT NULL AND named.oid <> a.relid THEN 'replaced'
                       WHEN reg.nspname IS NULL THEN 'dropped'
@@ -70,7 +75,8 @@ AS $$
                              JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
                              WHERE c.oid = a.relid
                              OFFSET 0) AS reg ON true) AS r
-    WHERE r.why IS NOT NULL
+    WHERE r.why IS NOT NULL;
+END
 $$;
 ALTER FUNCTION catalog_sync.replaced_tables(bigint) OWNER TO catalog_sync_owner;
 REVOKE ALL ON FUNCTION catalog_sync.replaced_tables(bigint) FROM PUBLIC;

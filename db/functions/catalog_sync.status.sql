@@ -44,13 +44,17 @@ SET row_security = off
 AS $$
 DECLARE
     v_r       record;
+    v_relids  oid[];    -- the tenant's registered tables
+    v_tables  name[];   -- and their source tables, in the same order
 BEGIN
     PERFORM catalog_sync.assert_read_committed();
     FOR v_r IN SELECT r.tenant_id AS id, r.tenant_schema AS schema_name, r.tenant_status AS status,
                       t.tenant_id IS NOT NULL AND t.detached_at IS NULL AS is_attached,
                       t.detached_at IS NOT NULL AS is_detached, t.last_backfill_at,
                       CASE WHEN t.detached_at IS NOT NULL THEN t.detached_because END AS because
-               FROM catalog_sync.registry_rows() AS r LEFT JOIN catalog_sync.tenant t ON t.tenant_id = r.tenant_id
+               -- (with p_limit, only the rows after p_after: see registry_rows())
+               FROM catalog_sync.registry_rows(NULL, p_after, p_limit) AS r
+               LEFT JOIN catalog_sync.tenant t ON t.tenant_id = r.tenant_id
                WHERE p_after IS NULL OR r.tenant_id > p_after
                ORDER BY CASE WHEN p_after IS NULL AND p_limit IS NULL THEN r.tenant_schema END, r.tenant_id
                LIMIT p_limit LOOP
@@ -94,15 +98,20 @@ BEGIN
                       FROM catalog_sync.replaced_tables(v_r.id) AS r ORDER BY r.source_table LIMIT 1);
         END IF;
         IF v_r.is_attached AND error IS NULL THEN
+            -- The tenant's tables once, for one trigger_states() call and one
+            -- contract_matches() call over all of them (not one per table).
+            SELECT array_agg(a.relid), array_agg(a.source_table) INTO v_relids, v_tables
+            FROM catalog_sync.attached_table a WHERE a.tenant_id = v_r.id;
             SELECT coalesce(string_agg(x.state || ' ' || x.n, ', ' ORDER BY x.rank), 'NONE') INTO triggers
             FROM (SELECT st.state, count(*) AS n,
                          array_position(ARRAY['MISSING', 'DISABLED', 'OUTDATED', 'EXTRA', 'INSTALLED'], st.state) AS rank
-                  FROM catalog_sync.attached_table a
-                  CROSS JOIN LATERAL catalog_sync.trigger_state(a.relid, a.source_table, a.tenant_id) st
-                  WHERE a.tenant_id = v_r.id GROUP BY st.state) x;
-            IF NOT EXISTS (SELECT FROM catalog_sync.attached_table a
-                           CROSS JOIN LATERAL catalog_sync.contract_problems(a.relid, a.source_table)
-                           WHERE a.tenant_id = v_r.id)
+                  FROM catalog_sync.trigger_states(v_relids, v_tables, v_r.id) st
+                  GROUP BY st.state) x;
+            -- (contract_problems() finds nothing where contract_matches() holds)
+            IF (CASE WHEN v_relids IS NOT NULL THEN catalog_sync.contract_matches(v_relids, v_tables) END
+                OR NOT EXISTS (SELECT FROM catalog_sync.attached_table a
+                               CROSS JOIN LATERAL catalog_sync.contract_problems(a.relid, a.source_table)
+                               WHERE a.tenant_id = v_r.id))
                -- nor what would make the read fail (RLS, revoked privileges): one
                -- tenant must not make status fail for every tenant
                AND NOT EXISTS (SELECT FROM catalog_sync.attached_table a

@@ -11,6 +11,12 @@
 -- nothing else reported it (red team, twenty-second session); attach drops it.
 -- Several relations in one query: attach asks for the 8 tables of a schema at
 -- once (attach of 10,000 schemas asks 20,000 times).
+-- Each relation's triggers are looked up by its OID (LATERAL ... OFFSET 0: a
+-- nested loop whatever the statistics say). Left to the planner, the first
+-- attach into a new database (pg_trigger never analyzed, pg_proc's statistics
+-- older than the sync's functions) hashed all of pg_trigger on every call:
+-- 14 ms a schema at 1,000 schemas, growing with every trigger attach added
+-- (forty-first session; benchmarks.md, section 3).
 CREATE OR REPLACE FUNCTION catalog_sync.trigger_states(p_relids oid[], p_source_tables name[], p_tenant_id bigint)
 RETURNS TABLE (relid oid, source_table name, trigger_name name, state text)
 LANGUAGE plpgsql STABLE
@@ -40,12 +46,14 @@ BEGIN
            END
     FROM unnest(p_relids, p_source_tables) AS r (relid, source_table)
     JOIN catalog_sync.trigger_spec s ON s.source_table = r.source_table
-    LEFT JOIN pg_catalog.pg_trigger tg ON tg.tgrelid = r.relid AND tg.tgname = s.trigger_name
+    LEFT JOIN LATERAL (SELECT t.* FROM pg_catalog.pg_trigger t
+                       WHERE t.tgrelid = r.relid AND t.tgname = s.trigger_name OFFSET 0) AS tg ON true
     UNION ALL
     SELECT r.relid, r.source_table, tg.tgname, 'EXTRA'
     FROM unnest(p_relids, p_source_tables) AS r (relid, source_table)
-    JOIN pg_catalog.pg_trigger tg ON tg.tgrelid = r.relid
-    JOIN pg_catalog.pg_proc p ON p.oid = tg.tgfoid
+    CROSS JOIN LATERAL (SELECT t.tgname, t.tgfoid FROM pg_catalog.pg_trigger t
+                        WHERE t.tgrelid = r.relid OFFSET 0) AS tg
+    JOIN LATERAL (SELECT p.pronamespace FROM pg_catalog.pg_proc p WHERE p.oid = tg.tgfoid OFFSET 0) AS p ON true
     WHERE p.pronamespace = 'catalog_sync'::regnamespace
       AND NOT EXISTS (SELECT FROM catalog_sync.trigger_spec s
                       WHERE s.source_table = r.source_table AND s.trigger_name = tg.tgname)
