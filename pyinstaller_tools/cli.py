@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import re
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -34,7 +35,7 @@ from pyinstaller_tools.connection import (
     redact,
     resolve_dsn,
 )
-from pyinstaller_tools.interrupts import die_of_sigint
+from pyinstaller_tools.interrupts import die_of_sigint, handle_sigterm, terminated
 
 # psycopg logs what it ignores while it cleans up after an error or a Ctrl-C ("error ignored in
 # rollback ... another command is already in progress", when a Ctrl-C cancelled a query), and
@@ -51,6 +52,7 @@ EXIT_BROKEN_PIPE = 128 + 13
 # Ctrl-C: main() returns what a shell reports for a command killed by SIGINT; the command itself
 # (entry()) then dies of SIGINT, so that a shell script that ran it stops too.
 EXIT_INTERRUPTED = 128 + 2
+EXIT_TERMINATED = 128 + 15     # SIGTERM, taken as a Ctrl-C: then death by SIGTERM
 
 
 def _positive_int(text: str) -> int:
@@ -224,36 +226,41 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         raise ToolError(f"unknown revision {args.revision or repr(args.revision)} "
                         f"(revisions: {', '.join(migrate.revisions())}, or head)")
     dsn = resolve_dsn(args.dsn)
-    with connect(dsn, lock_timeout=args.lock_timeout) as conn:      # a clear error for a bad DSN first
+    # A clear error for a bad DSN first. One migrate or uninstall at a time: the lock is the session's
+    # (autocommit), held while alembic runs on its own connection.
+    with connect(dsn, autocommit=True, lock_timeout=args.lock_timeout) as conn, \
+            operations.migration_lock(conn, "migrate"):
         registry = conn.execute("SELECT to_regclass('public.tenants_tenant') IS NOT NULL").fetchone()
         superuser = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()
         installed = is_installed(conn)
         if installed:           # (an upgrade runs the machinery's own code as you)
             operations.require_pinned(conn, "migrate", args.lock_timeout)
-    before = migrate.current(dsn)
-    migrate.require_own_revision(before)
-    if not (registry and registry[0]):
-        raise ToolError("public.tenants_tenant does not exist in this database: catalog-sync installs into the "
-                        "application's database after django-tenants' migrations created the registry (wrong "
-                        "database in --dsn?)")
-    if before is None and installed:
-        raise ToolError("catalog_sync is installed but alembic has no record of it (installed from catalog-sync "
-                        "install-sql or db/ directly?); remove it with catalog-sync uninstall --yes (it drops the "
-                        "catalogs too), then run migrate, attach --all and backfill")
-    if before is not None and not installed:
-        # (DBA walkthrough, thirty-eighth session: after db/uninstall.sql by hand, migrate said "already at
-        # 0001: nothing to migrate" over a database with nothing installed)
-        raise ToolError(f"public.alembic_version records revision {before}, but catalog_sync is not installed "
-                        "(removed by hand with db/uninstall.sql?); nothing was changed: catalog-sync uninstall "
-                        "--yes clears the record, then run migrate, attach --all and backfill")
-    if not (superuser and superuser[0]) and before != target:
-        # (it failed part-way with "must be member of role catalog_sync_owner": docs review, twentieth session;
-        # already at the target, there is nothing to do, and a deploy's migrate step passes)
-        script = "catalog-sync migrate --sql" + (f" --revision {before}:{args.revision}" if before else "")
-        raise ToolError(f"migrate needs a superuser to go from {before or 'base'} to {target} (it creates the "
-                        f"machinery's roles and objects owned by them); nothing was changed: connect as one, or "
-                        f"hand a DBA the script of {script}")
-    migrate.upgrade(dsn, args.revision, lock_timeout=args.lock_timeout)
+        before = migrate.current(dsn)
+        migrate.require_own_revision(before)
+        if not (registry and registry[0]):
+            raise ToolError("public.tenants_tenant does not exist in this database: catalog-sync installs into the "
+                            "application's database after django-tenants' migrations created the registry (wrong "
+                            "database in --dsn?)")
+        if before is None and installed:
+            raise ToolError("catalog_sync is installed but alembic has no record of it (installed from catalog-sync "
+                            "install-sql or db/ directly?); remove it with catalog-sync uninstall --yes (it drops the "
+                            "catalogs too), then run migrate, attach --all and backfill")
+        if before is not None and not installed:
+            # (DBA walkthrough, thirty-eighth session: after db/uninstall.sql by hand, migrate said "already at
+            # 0001: nothing to migrate" over a database with nothing installed)
+            raise ToolError(f"public.alembic_version records revision {before}, but catalog_sync is not installed "
+                            "(removed by hand with db/uninstall.sql?); nothing was changed: catalog-sync uninstall "
+                            "--yes clears the record, then run migrate, attach --all and backfill")
+        if not (superuser and superuser[0]) and before != target:
+            # (it failed part-way with "must be member of role catalog_sync_owner": docs review, twentieth session;
+            # already at the target, there is nothing to do, and a deploy's migrate step passes)
+            script = "catalog-sync migrate --sql" + (f" --revision {before}:{args.revision}" if before else "")
+            raise ToolError(f"migrate needs a superuser to go from {before or 'base'} to {target} (it creates the "
+                            f"machinery's roles and objects owned by them); nothing was changed: connect as one, or "
+                            f"hand a DBA the script of {script}")
+        if before != target:
+            operations.require_writable(conn, "migrate")
+        migrate.upgrade(dsn, args.revision, lock_timeout=args.lock_timeout)
     after = migrate.current(dsn)
     print(f"migrated: {before or 'base'} -> {after or 'base'}" if after != before
           else f"already at {after or 'base'}: nothing to migrate")
@@ -274,7 +281,11 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
         raise ToolError("uninstall drops the catalogs and every sync trigger; add --yes to confirm (--sql prints "
                         "its script instead)")
     dsn = resolve_dsn(args.dsn)
-    with connect(dsn, lock_timeout=args.lock_timeout) as conn:
+    # One migrate or uninstall at a time, and none while a backfill or repair runs (DBA trial, forty-first
+    # session: uninstall dropped the machinery under a running backfill). The locks are the session's
+    # (autocommit), held while alembic runs on its own connection.
+    with connect(dsn, autocommit=True, lock_timeout=args.lock_timeout) as conn, \
+            operations.migration_lock(conn, "uninstall", no_backfill=True):
         installed = is_installed(conn)
         if installed:           # (uninstall.sql calls the machinery's drop_triggers() as you)
             operations.require_pinned(conn, "uninstall", args.lock_timeout)
@@ -314,21 +325,24 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
         # attached_table" from the downgrade's first statement)
         operations.require_superuser(conn, "uninstall (it drops the machinery's roles, schemas and every "
                                            "tenant's sync triggers)")
-    if not installed:
-        # (DBA walkthrough, thirty-eighth session: db/uninstall.sql by hand left alembic's record, and
-        # uninstall failed on the missing machinery)
-        migrate.forget_version(dsn, args.lock_timeout)
-        _, kept = migrate.drop_empty_version_table(dsn, args.lock_timeout)
-        print(f"nothing to uninstall: catalog-sync is not installed in this database; alembic's record of "
-              f"revision {version} removed (left by an uninstall by hand?)"
-              + (f"; public.alembic_version kept: {kept}" if kept else ""))
-    elif version is None:   # installed from install-sql or db/ by hand: the same SQL as the downgrade's
-        migrate.uninstall_unversioned(dsn, lock_timeout=args.lock_timeout)
-    else:
-        migrate.downgrade(dsn, "base", lock_timeout=args.lock_timeout)
-        _, kept = migrate.drop_empty_version_table(dsn, args.lock_timeout)
-        if kept:
-            progress(f"notice: public.alembic_version kept: {kept}")
+        operations.require_writable(conn, "uninstall")
+        if installed:
+            operations.drop_sync_triggers_in_chunks(conn, args.lock_timeout, progress)
+        if not installed:
+            # (DBA walkthrough, thirty-eighth session: db/uninstall.sql by hand left alembic's record, and
+            # uninstall failed on the missing machinery)
+            migrate.forget_version(dsn, args.lock_timeout)
+            _, kept = migrate.drop_empty_version_table(dsn, args.lock_timeout)
+            print(f"nothing to uninstall: catalog-sync is not installed in this database; alembic's record of "
+                  f"revision {version} removed (left by an uninstall by hand?)"
+                  + (f"; public.alembic_version kept: {kept}" if kept else ""))
+        elif version is None:   # installed from install-sql or db/ by hand: the same SQL as the downgrade's
+            migrate.uninstall_unversioned(dsn, lock_timeout=args.lock_timeout)
+        else:
+            migrate.downgrade(dsn, "base", lock_timeout=args.lock_timeout)
+            _, kept = migrate.drop_empty_version_table(dsn, args.lock_timeout)
+            if kept:
+                progress(f"notice: public.alembic_version kept: {kept}")
     if restricted:
         progress("notice: the advisory-lock functions stay restricted (protect --restrict-advisory-locks): only "
                  "superusers and the roles granted them may call them; a later migrate grants them to the sync's "
@@ -351,7 +365,7 @@ def cmd_attach(args: argparse.Namespace) -> int:
         return connect(args.dsn, autocommit=True, lock_timeout=args.lock_timeout)
 
     with connect_bounded() as conn:
-        operations.require_installed(conn, args.command, args.lock_timeout)
+        operations.require_installed(conn, args.command, args.lock_timeout, writes=not args.dry_run)
         if args.tenant_role:
             operations.require_superuser(conn, "attach --tenant-role (it changes the owner of the schema and "
                                                "its tables, and the role's privileges)")
@@ -438,13 +452,22 @@ def cmd_attach(args: argparse.Namespace) -> int:
         except (ToolError, psycopg.Error) as exc:
             # Chunks commit on their own: say what was attached before the error (DBA trial, thirty-ninth
             # session: a worker refused a connection ended the command with that error alone).
-            if not result.schemas or isinstance(exc, operations.RegistryBusy):   # (it says so itself)
+            if isinstance(exc, operations.RegistryBusy):   # (it says so itself)
                 raise
             text = str(exc) if isinstance(exc, ToolError) else describe(exc)
+            if isinstance(exc, psycopg.errors.OutOfMemory) and "max_locks_per_transaction" in text:
+                # (DBA trial, forty-first session: the fix docs/operations.md gives was not in the message)
+                text += (f"; or attach with a smaller --chunk-size than {args.chunk_size} (a chunk holds the locks "
+                         "of its schemas' tables until it commits)")
+                if not result.schemas:
+                    raise ToolError(f"{text}; nothing was attached") from exc
+            if not result.schemas:
+                raise
             busy = f", {len(result.busy)} skipped as busy" if result.busy else ""
+            # (DBA trial, forty-first session: the run again then advised a backfill of its own schemas only)
             raise ToolError(f"{text}; {result.schemas} of {len(schemas)} schema(s) were attached before that{busy} "
                             "(each chunk commits on its own; they stay attached): fix the error, then run attach "
-                            "again") from exc
+                            "again, and catalog-sync backfill for the schemas attached") from exc
     if result.changed or result.busy:
         print(f"attached {result.schemas} schema(s): {result.changed} trigger(s) created, replaced or dropped, "
               f"{result.schemas_unchanged} schema(s) already up to date")
@@ -484,7 +507,7 @@ def _first(names: Sequence[str], count: int = 5) -> str:
 
 def cmd_detach(args: argparse.Namespace) -> int:
     with connect(args.dsn, lock_timeout=args.lock_timeout) as conn:
-        operations.require_installed(conn, args.command, args.lock_timeout)
+        operations.require_installed(conn, args.command, args.lock_timeout, writes=not args.dry_run)
         rows: tuple[int, int, int] | None = None
         try:          # what it reads first: the registry and the machinery's tables
             before = operations.detach_state(conn, args.schema)
@@ -545,7 +568,7 @@ def cmd_detach(args: argparse.Namespace) -> int:
 def cmd_backfill(args: argparse.Namespace) -> int:
     # (every lock wait bounded: the registry read below, and each tenant's transaction)
     with connect(args.dsn, autocommit=True, lock_timeout=args.lock_timeout) as conn:
-        operations.require_installed(conn, args.command, args.lock_timeout)
+        operations.require_installed(conn, args.command, args.lock_timeout, writes=not args.dry_run)
         tenants = operations.resolve_tenants(conn, args.tenant, "backfill", args.lock_timeout)
         if not tenants:
             progress(operations.no_tenant_note(conn) or "note: no tenant to backfill")
@@ -588,7 +611,13 @@ def _failed_tenants_line(command: str, schemas: Sequence[str], others: str, wher
 
 def cmd_verify(args: argparse.Namespace) -> int:
     with connect(args.dsn, autocommit=True, lock_timeout=args.lock_timeout) as conn:
-        operations.require_installed(conn, args.command, args.lock_timeout)
+        operations.require_installed(conn, "verify --repair" if args.repair else args.command, args.lock_timeout,
+                                     writes=args.repair)
+        if args.repair:
+            # Refused now, not after a whole verify (DBA trial, forty-first session); repair takes the lock
+            # for its repairs only, and a backfill may start during the closing verify.
+            with operations.backfill_lock(conn):
+                pass
         tenants = operations.resolve_tenants(conn, args.tenant, "verify", args.lock_timeout) if args.tenant else None
         findings = operations.verify(conn, tenants, progress, args.lock_timeout)
         repaired: list[str] = []
@@ -665,7 +694,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def cmd_expire(args: argparse.Namespace) -> int:
     with connect(args.dsn, autocommit=True, lock_timeout=args.lock_timeout) as conn:
-        operations.require_installed(conn, args.command, args.lock_timeout)
+        operations.require_installed(conn, args.command, args.lock_timeout, writes=not args.dry_run)
         count = operations.expire(conn, args.dry_run, args.lock_timeout)
     if args.json:
         _dump_json({"expired": count, "dry_run": args.dry_run})
@@ -762,7 +791,7 @@ def cmd_protect(args: argparse.Namespace) -> int:
         raise ToolError("--off removes the protection and gives the advisory locks back; "
                         "it cannot go with --restrict-advisory-locks")
     with connect(args.dsn, autocommit=True, lock_timeout=args.lock_timeout) as conn:
-        operations.require_installed(conn, args.command, args.lock_timeout)
+        operations.require_installed(conn, args.command, args.lock_timeout, writes=True)
         # event triggers and grants on pg_catalog's functions; for a revoke or grant it does not
         # own, PostgreSQL only warns, so --off would report a change it did not make
         operations.require_superuser(conn, "protect (event triggers, grants on pg_catalog functions)")
@@ -1128,8 +1157,12 @@ def _run(argv: Sequence[str] | None = None) -> int:
     except psycopg.Error as exc:
         message = describe(exc)
     except KeyboardInterrupt:
-        message = f"interrupted after {time.monotonic() - started:.1f}s"
-        code = EXIT_INTERRUPTED
+        if terminated():
+            message = f"terminated (SIGTERM) after {time.monotonic() - started:.1f}s"
+            code = EXIT_TERMINATED
+        else:
+            message = f"interrupted after {time.monotonic() - started:.1f}s"
+            code = EXIT_INTERRUPTED
     # One line, whatever it quotes (a schema name with a newline or an escape sequence in it).
     message = _CONTROL.sub("?", message)
     print(f"catalog-sync: error: {message}", file=sys.stderr)
@@ -1139,10 +1172,14 @@ def _run(argv: Sequence[str] | None = None) -> int:
 
 
 def entry() -> int:
-    """The `catalog-sync` command: main(), and after a Ctrl-C, death by SIGINT."""
+    """The `catalog-sync` command: main(), and after a Ctrl-C, death by SIGINT; SIGTERM is taken as a
+    Ctrl-C (one error line, the running statements cancelled), then death by SIGTERM."""
+    handle_sigterm()
     code = main()
     if code == EXIT_INTERRUPTED:
         die_of_sigint()
+    if code == EXIT_TERMINATED:
+        die_of_sigint(signal.SIGTERM)
     return code
 
 

@@ -104,6 +104,10 @@ def connect(dsn: str | None, autocommit: bool = False, lock_timeout: str | None 
         if any(words in text for words in ("too many connections", "too many clients", "remaining connection slots")):
             hint = ("the server (max_connections), the database or the role (CONNECTION LIMIT) allows no more "
                     "connections: close idle sessions, or run with a smaller --jobs where the command has one")
+        elif any(words in text for words in ("the database system is shutting down", "is starting up",
+                                             "is in recovery mode", "not yet accepting connections")):
+            # (DBA trial, forty-first session: "check --dsn", of a DSN that was right)
+            hint = "the server is shutting down, starting up or recovering: run the command again once it is up"
         else:
             hint = f"the connection came from {dsn_source(dsn)}"
         raise ToolError(f"cannot connect to PostgreSQL: {text} ({hint})") from exc
@@ -200,6 +204,13 @@ def describe(exc: psycopg.Error) -> str:
     message = server_message(exc)
     if diag.message_hint:
         message += f" (hint: {diag.message_hint})"
+    elif exc.sqlstate == "57P05":
+        # (DBA trial, forty-first session: a short one ended attach --jobs' main session, idle while the
+        # other connections worked, at every run)
+        message += (" (the database's or role's idle_session_timeout ended a session of the tool that waited for "
+                    "its other connections; what the command committed before stays committed: give the tool's "
+                    "role none, ALTER ROLE name SET idle_session_timeout = 0, or pass -c idle_session_timeout=0 "
+                    "in the DSN's options or PGOPTIONS, and run it again)")
     elif connection_lost(exc):
         message += f" ({CONNECTION_LOST}; what the command committed before stays committed; run it again)"
     elif isinstance(exc, psycopg.errors.QueryCanceled) and "statement timeout" in message:

@@ -7,7 +7,7 @@ import shlex
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -30,6 +30,7 @@ T = TypeVar("T")
 
 # Session-level advisory lock held for the whole of a backfill or repair run.
 BACKFILL_LOCK_SQL = "hashtextextended('catalog_sync/backfill-run', 0)"
+MIGRATION_LOCK_SQL = "hashtextextended('catalog_sync/migration-run', 0)"
 
 # How long the commands that change triggers (attach, detach, migrate,
 # uninstall, the re-attach of verify --repair) wait for a lock. While they
@@ -59,14 +60,32 @@ class AttachResult:
 
 
 def require_installed(conn: psycopg.Connection, command: str = "catalog-sync", lock_timeout: str | None = None,
-                      pinned: bool = True) -> None:
+                      pinned: bool = True, writes: bool = False) -> None:
     """Installed, and (unless pinned=False: audit reports it instead) what its installer pinned. The
     pin's check reads the machinery's tables and the catalogs' definitions: DDL on them makes it wait,
-    within lock_timeout, as the command's next statement would."""
+    within lock_timeout, as the command's next statement would. `writes`: and the session may write."""
     if not is_installed(conn):
         raise ToolError("catalog_sync is not installed in this database; run `catalog-sync migrate` first")
+    if writes:
+        require_writable(conn, command)
     if pinned:
         require_pinned(conn, command, lock_timeout)
+
+
+def require_writable(conn: psycopg.Connection, command: str) -> None:
+    """(DBA trial, forty-first session) On a hot standby, or with default_transaction_read_only on, a
+    backfill failed for every tenant in turn, then said "the others committed"; attach and uninstall gave
+    the server's "cannot execute ... in a read-only transaction"."""
+    row = conn.execute("SELECT pg_catalog.pg_is_in_recovery(), "
+                       "pg_catalog.current_setting('transaction_read_only') = 'on'").fetchone()
+    if row and row[0]:
+        raise ToolError(f"{command} writes, and this server is a hot standby (in recovery: read-only); nothing "
+                        "was changed: connect to the primary")
+    if row and row[1]:
+        raise ToolError(f"{command} writes, and this session is read-only (default_transaction_read_only is on "
+                        "for the database, the role or the connection); nothing was changed: run it where writes "
+                        "are allowed, or with -c default_transaction_read_only=off in the DSN's options or "
+                        "PGOPTIONS if this database is to be written")
 
 
 def machinery_problem(conn: psycopg.Connection, command: str, lock_timeout: str | None) -> str | None:
@@ -85,9 +104,49 @@ def require_pinned(conn: psycopg.Connection, command: str, lock_timeout: str | N
         raise ToolError(problem)
 
 
-def require_superuser(conn: psycopg.Connection, what: str) -> None:
+# Tenants whose sync triggers uninstall drops per transaction before it removes the rest. DROP TRIGGER
+# locks each table until the transaction ends, and all of them at once overflowed the server's shared lock
+# table at its defaults from about 250 tenants (max_locks_per_transaction 64), failing other sessions'
+# locks too (DBA trial, forty-first session). Up to this many tenants, uninstall stays one transaction.
+UNINSTALL_CHUNK = 100
+
+
+def drop_sync_triggers_in_chunks(conn: psycopg.Connection, lock_timeout: str, progress: Progress,
+                                 chunk: int | None = None) -> int:
+    """uninstall's first step where more than `chunk` tenants are attached: their sync triggers dropped,
+    `chunk` tenants per committed transaction (autocommit `conn`). The number of tenants done."""
+    chunk = chunk or UNINSTALL_CHUNK
+    tenants = [int(r[0]) for r in conn.execute(
+        "SELECT DISTINCT a.tenant_id FROM catalog_sync.attached_table a ORDER BY 1").fetchall()]
+    if len(tenants) <= chunk:
+        return 0
+    for start in range(0, len(tenants), chunk):
+        part = tenants[start:start + chunk]
+        try:
+            with conn.transaction():
+                set_lock_timeout(conn, lock_timeout)
+                conn.execute("SELECT catalog_sync.drop_triggers(a.relid) FROM catalog_sync.attached_table a "
+                             "WHERE a.tenant_id = ANY (%s) "
+                             "AND EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = a.relid)", (part,))
+        except psycopg.Error as exc:
+            done = (f"the sync triggers of the first {start} of {len(tenants)} attached tenant(s) were dropped "
+                    "(committed), nothing else was removed; run uninstall --yes again to finish, or catalog-sync "
+                    "verify --repair to attach them again" if start else "nothing was removed")
+            reason = (lock_held("a tenant's tables (its writers, or DDL)", lock_timeout)
+                      if isinstance(exc, psycopg.errors.LockNotAvailable) else describe(exc))
+            raise ToolError(f"uninstall stopped while dropping the sync triggers of tenants {start + 1} to "
+                            f"{start + len(part)}: {reason}; {done}") from exc
+        progress(f"uninstall: sync triggers dropped for {start + len(part)}/{len(tenants)} tenants")
+    return len(tenants)
+
+
+def is_superuser(conn: psycopg.Connection) -> bool:
     row = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()
-    if not (row and row[0]):
+    return bool(row and row[0])
+
+
+def require_superuser(conn: psycopg.Connection, what: str) -> None:
+    if not is_superuser(conn):
         raise ToolError(f"{what} needs a superuser; nothing was changed")
 
 
@@ -561,29 +620,65 @@ def resolve_tenants(conn: psycopg.Connection, schemas: Sequence[str] | None,
 
 
 @contextmanager
-def backfill_lock(conn: psycopg.Connection) -> Iterator[None]:
-    """One backfill or repair at a time per database: a second one fails at once."""
-    got = conn.execute(f"SELECT pg_try_advisory_lock({BACKFILL_LOCK_SQL})").fetchone()
+def session_lock(conn: psycopg.Connection, key_sql: str, busy: str, wait: bool = False) -> Iterator[None]:
+    """A session-level advisory lock held for the block: one run at a time per database. Taken at once or
+    refused (`busy`, with the holder's pid); with `wait`, waited for up to the session's lock_timeout."""
+    try:
+        take = f"true FROM pg_advisory_lock({key_sql})" if wait else f"pg_try_advisory_lock({key_sql})"
+        got = conn.execute(f"SELECT {take}").fetchone()
+    except psycopg.errors.LockNotAvailable:
+        got = None
     if not got or not got[0]:
         holder = conn.execute(
-            "SELECT l.pid FROM pg_locks l, (SELECT " + BACKFILL_LOCK_SQL + " AS k) AS x "
+            "SELECT l.pid FROM pg_locks l, (SELECT " + key_sql + " AS k) AS x "
             "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
             "AND l.classid::bigint = (x.k >> 32) & 4294967295 AND l.objid::bigint = x.k & 4294967295 LIMIT 1"
         ).fetchone()
         who = f" (backend pid {holder[0]})" if holder else ""
-        raise ToolError(f"another backfill or repair is running on this database{who}; wait for it to finish")
+        raise ToolError(f"{busy}{who}; wait for it to finish")
     try:
         yield
     finally:
         if not conn.broken:     # (a lost session released it: the error that ended it is the one to report)
-            conn.execute(f"SELECT pg_advisory_unlock({BACKFILL_LOCK_SQL})")
+            conn.execute(f"SELECT pg_advisory_unlock({key_sql})")
 
 
-def stop_if_lost(conn: psycopg.Connection, exc: psycopg.Error, where: str, then: str) -> None:
-    """Ends a run over tenants whose session is gone: each later tenant would only fail in turn, "the
-    connection is lost" a line each (a server restart in the middle of a run over 10,000 tenants)."""
+def backfill_lock(conn: psycopg.Connection, command: str | None = None) -> AbstractContextManager[None]:
+    """One backfill or repair at a time per database: a second one (or `command`) fails at once."""
+    busy = f"{command}: a backfill or repair is running" if command else "another backfill or repair is running"
+    return session_lock(conn, BACKFILL_LOCK_SQL, f"{busy} on this database")
+
+
+@contextmanager
+def migration_lock(conn: psycopg.Connection, command: str, no_backfill: bool = False) -> Iterator[None]:
+    """One migrate or uninstall at a time per database (autocommit `conn`): a second one waits up to the
+    session's lock_timeout, then finds the work done (DBA trial, forty-first session: of two migrates at once,
+    one failed on pg_type's unique index, "alembic_version already exists"). `no_backfill`: and refused while
+    a backfill or repair runs (uninstall dropped the machinery under one). Only a superuser's session takes
+    them: another role changes nothing there (migrate at its revision; uninstall refuses it), and may lack the
+    advisory-lock functions (protect --restrict-advisory-locks)."""
+    if not is_superuser(conn):
+        yield
+        return
+    with session_lock(conn, MIGRATION_LOCK_SQL, f"{command}: another migrate or uninstall is running on this "
+                      "database, longer than --lock-timeout", wait=True), \
+            (backfill_lock(conn, command) if no_backfill else nullcontext()):
+        yield
+
+
+def stop_if_ended(conn: psycopg.Connection, exc: psycopg.Error, where: str, then: str) -> None:
+    """Ends a run over tenants whose session is gone (each later tenant would only fail in turn, "the
+    connection is lost" a line each: a server restart in the middle of a run over 10,000 tenants), or
+    whose statement an operator cancelled (DBA trial, forty-first session: pg_cancel_backend() failed one
+    tenant, and the run went on). A statement_timeout fails that tenant only."""
+    message = server_message(exc)
     if conn.broken:
-        raise ToolError(f"{where}: {server_message(exc)} ({CONNECTION_LOST}); {then}") from exc
+        why = CONNECTION_LOST
+    elif isinstance(exc, psycopg.errors.QueryCanceled) and "user request" in message:
+        why = "cancelled by pg_cancel_backend() or another client's cancel request"
+    else:
+        return
+    raise ToolError(f"{where}: {message} ({why}); {then}") from exc
 
 
 CATALOGS = ("jobs", "providers", "services")
@@ -619,6 +714,7 @@ def backfill(
     catalog: str | None = None,
     notice_after: float = 5.0,
     quiet: bool = False,
+    command: str = "backfill",
 ) -> dict[str, Any]:
     """backfill_tenant() per tenant, one transaction each; errors are reported, not fatal.
 
@@ -646,20 +742,30 @@ def backfill(
                     if dry_run:
                         raise psycopg.Rollback(tx)
             except psycopg.Error as exc:
-                stop_if_lost(conn, exc, f"backfill stopped at {tenant.schema} ({n}/{len(tenants)}), " + (
+                stop_if_ended(conn, exc, f"{command} stopped at {tenant.schema} ({n}/{len(tenants)}), " + (
                     "a dry run" if dry_run else f"nothing of it written, the {n - 1} tenant(s) before it committed"),
-                    "run backfill again: it writes nothing more for the tenants done")
-                entry["error"] = describe(exc)
+                    f"run {command} again: it writes nothing more for the tenants done")
+                if isinstance(exc, psycopg.errors.UndefinedObject) and "is not attached" in server_message(exc):
+                    # (DBA trial, forty-first session: a tenant detached while the run went on was a failure,
+                    # "run it again for them", which would have attached a tenant that opted out)
+                    entry["skipped"] = "detached since the run began"
+                else:
+                    entry["error"] = describe(exc)
                 if isinstance(exc, psycopg.errors.LockNotAvailable):
                     held_by = "its tables, a catalog or the registry (its writers, or DDL)"
                     entry["error"] += f": {lock_held(held_by, lock_timeout)}; backfill it again later"
         entry["seconds"] = round(time.monotonic() - t0, 3)
         report.append(entry)
-        state = f"error: {entry['error']}" if entry["error"] else (
-            f"would insert {entry.get('inserted', 0)}, update {entry.get('updated', 0)}, "
-            f"remove {entry.get('removed', 0)} (dry run)" if dry_run else
-            f"{entry.get('inserted', 0)} inserted, {entry.get('updated', 0)} updated, "
-            f"{entry.get('removed', 0)} removed")
+        if entry["error"]:
+            state = f"error: {entry['error']}"
+        elif "skipped" in entry:
+            state = f"skipped: {entry['skipped']}"
+        elif dry_run:
+            state = (f"would insert {entry.get('inserted', 0)}, update {entry.get('updated', 0)}, "
+                     f"remove {entry.get('removed', 0)} (dry run)")
+        else:
+            state = (f"{entry.get('inserted', 0)} inserted, {entry.get('updated', 0)} updated, "
+                     f"{entry.get('removed', 0)} removed")
         if not quiet or entry["error"] or noticed.is_set():
             progress(f"backfill [{n}/{len(tenants)}] {tenant.schema}: {state} ({entry['seconds']:.3f}s)")
 
@@ -729,7 +835,7 @@ def verify(conn: psycopg.Connection, tenants: Sequence[Tenant] | None,
                 busy(describe(exc), lock_timeout, "verify")
             rows = [{"problem": "error", "catalog": None, "key": None, "detail": detail}]
         except psycopg.Error as exc:
-            stop_if_lost(conn, exc, f"verify stopped at {tenant.schema} ({n}/{len(tenants)}), no verdict",
+            stop_if_ended(conn, exc, f"verify stopped at {tenant.schema} ({n}/{len(tenants)}), no verdict",
                          "run verify again")
             rows = [{"problem": "error", "catalog": None, "key": None, "detail": describe(exc)}]
         for r in rows:
@@ -898,7 +1004,8 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
                   for t, s in by_problem.get(k, ()) if t is not None and s and s not in refused and s not in left}
         resync |= {(t, s) for k in trigger_problems for t, s in by_problem[k] if t is not None and s
                    and s not in left}
-        report = backfill(conn, [Tenant(t, s) for t, s in sorted(resync)], False, BACKFILL_LOCK_TIMEOUT, progress)
+        report = backfill(conn, [Tenant(t, s) for t, s in sorted(resync)], False, BACKFILL_LOCK_TIMEOUT, progress,
+                          command="verify --repair")
         for e in report["tenants"]:
             if e["error"]:          # rolled back; the others' repairs stand and are reported
                 not_done.append(f"{REPAIR_FAILED} {e['schema']}: {e['error']}")

@@ -253,6 +253,25 @@ def test_replaced_tables_looks_each_registered_table_up_by_its_oid(conn: psycopg
     assert "pg_class_oid_index" in plan and "Seq Scan on pg_class" not in plan, plan
 
 
+def test_trigger_states_looks_each_relations_triggers_up_by_its_oid(conn: psycopg.Connection, db: Db) -> None:
+    """(forty-first session) The first attach into a new database (pg_trigger never analyzed, pg_proc's
+    statistics older than the sync's functions) hashed all of pg_trigger for every schema: 1,000 schemas in
+    25.6 s, each chunk slower than the last, against 4.2 s now. Each relation's triggers are one probe of
+    pg_trigger's (tgrelid, tgname) index, whatever the statistics. A plan, not a timing."""
+    conn.execute("DELETE FROM pg_statistic WHERE starelid IN ('pg_trigger'::regclass, 'pg_proc'::regclass)")
+    notices: list[str] = []
+    conn.add_notice_handler(lambda diag: notices.append(diag.message_primary or ""))
+    for setting in ("LOAD 'auto_explain'", "SET auto_explain.log_min_duration = 0",
+                    "SET auto_explain.log_nested_statements = on", "SET auto_explain.log_level = 'notice'",
+                    "SET client_min_messages = notice"):
+        conn.execute(setting)
+    conn.execute("SELECT count(*) FROM (SELECT array_agg(relid) AS relids, array_agg(source_table) AS tables "
+                 "FROM catalog_sync.attached_table WHERE tenant_id = %s) AS a, "
+                 "catalog_sync.trigger_states(a.relids, a.tables, %s)", (db.tenant_id(ACME),) * 2)
+    plan = next((text for text in notices if "EXTRA" in text), "\n".join(notices))
+    assert "pg_trigger_tgrelid_tgname_index" in plan and "Seq Scan on pg_trigger" not in plan, plan
+
+
 def test_parallel_preflight_finds_problems_in_every_slice(conn: psycopg.Connection, db: Db,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
     """With --jobs 2 the pre-flight checks two slices of the schemas from two connections: a bad schema
@@ -470,14 +489,16 @@ def test_status_table_shows_timestamps_to_the_second(app: psycopg.Connection, db
     assert code == 0 and re.search(r" \d{4}-\d\d-\d\d \d\d:\d\d:\d\d[+-]\d\d:\d\d$", line), line
 
 
-def terminate_when_waiting(db: Db, application_name: str, ended: list[str]) -> threading.Thread:
-    """A thread that ends (pg_terminate_backend) the session of that name once it waits for a lock, as a
-    restart or a failover would, and says in `ended` whether it did. Gives up after 60 s."""
+def terminate_when_waiting(db: Db, application_name: str, ended: list[str],
+                           how: str = "pg_terminate_backend") -> threading.Thread:
+    """A thread that ends (pg_terminate_backend, as a restart or a failover would) or cancels
+    (pg_cancel_backend) the session of that name once it waits for a lock, and says in `ended` whether it
+    did. Gives up after 60 s."""
 
     def terminate() -> None:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            if db.scalar("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s "
+            if db.scalar(f"SELECT {how}(pid) FROM pg_stat_activity WHERE application_name = %s "
                          "AND wait_event_type = 'Lock'", (application_name,)):
                 ended.append(application_name)
                 return
@@ -488,15 +509,17 @@ def terminate_when_waiting(db: Db, application_name: str, ended: list[str]) -> t
     return thread
 
 
+@pytest.mark.parametrize("how", ["pg_terminate_backend", "pg_cancel_backend"])
 @pytest.mark.parametrize("command", ["backfill", "verify"])
-def test_a_lost_connection_ends_the_run_at_the_tenant_it_happened_in(
-        command: str, conn: psycopg.Connection, app: psycopg.Connection, db: Db,
+def test_a_lost_connection_or_a_cancel_ends_the_run_at_the_tenant_it_happened_in(
+        command: str, how: str, conn: psycopg.Connection, app: psycopg.Connection, db: Db,
         capsys: pytest.CaptureFixture[str]) -> None:
     """(DBA trial, forty-first session) The tool's session ended by the server in the middle of a run
     (a restart, a failover, pg_terminate_backend(); found here by its application_name, which the tool's
     sessions had not set): every later tenant failed in turn, "error: the connection is lost" a line each,
-    and the run ended on "the connection is closed", without saying what was done. Now the run stops at
-    that tenant and says what was committed; run again, it finishes the work."""
+    and the run ended on "the connection is closed", without saying what was done. A pg_cancel_backend()
+    failed that tenant, and the run went on. Now the run stops at that tenant and says what was
+    committed; run again, it finishes the work."""
     _, zulu = create_tenant(conn, "zulu", "Zulu")
     assert run(capsys, "attach", zulu, dsn=db.dsn())[0] == 0
     for schema in (ACME, GLOBEX, zulu):
@@ -505,7 +528,7 @@ def test_a_lost_connection_ends_the_run_at_the_tenant_it_happened_in(
     holder = db.connect(autocommit=False)        # GLOBEX (the 2nd of 3) busy: the run waits there
     holder.execute(f"LOCK TABLE {GLOBEX}.ats_jobposting IN ACCESS EXCLUSIVE MODE")
     ended: list[str] = []
-    killer = terminate_when_waiting(db, f"catalog-sync {command}", ended)
+    killer = terminate_when_waiting(db, f"catalog-sync {command}", ended, how)
     try:
         code, out, err = run(capsys, command, "--lock-timeout", "2min", dsn=db.dsn())
     finally:
@@ -516,8 +539,10 @@ def test_a_lost_connection_ends_the_run_at_the_tenant_it_happened_in(
     lines = err.splitlines()
     assert code == 2 and "the connection is lost" not in err and zulu not in err, err
     assert lines[-1].startswith(f"catalog-sync: error: {command} stopped at {GLOBEX} (2/3), "), err
-    assert "terminating connection due to administrator command (the connection to the server was lost: a " \
-           "restart, a failover, pg_terminate_backend() or the network); run " in lines[-1], err
+    assert ("terminating connection due to administrator command (the connection to the server was lost: a "
+            "restart, a failover, pg_terminate_backend() or the network); run " if how == "pg_terminate_backend" else
+            "canceling statement due to user request (cancelled by pg_cancel_backend() or another client's cancel "
+            "request); run ") in lines[-1], err
     assert catalog_count(conn, ACME) == (1 if command == "backfill" else 0)
     assert catalog_count(conn, GLOBEX) == catalog_count(conn, zulu) == 0
     if command == "backfill":
@@ -529,6 +554,42 @@ def test_a_lost_connection_ends_the_run_at_the_tenant_it_happened_in(
         assert run(capsys, "verify", dsn=db.dsn())[0] == 0
     else:
         assert code == 1 and "drift: missing 3" in out, (out, err)
+
+
+def test_sigterm_ends_the_command_as_ctrl_c_does(conn: psycopg.Connection, app: psycopg.Connection,
+                                                 db: Db) -> None:
+    """(DBA trial, forty-first session) SIGTERM, what cron, systemd, Kubernetes and `timeout` send, killed
+    the tool at once: no line in the job's log, exit 143, and a statement it was running went on in the
+    server until it noticed. It is now taken as a Ctrl-C: the statement cancelled, one error line, then
+    death by SIGTERM, as the supervisor expects."""
+    insert_job(app, ACME)
+    conn.execute("DELETE FROM public.job_catalog")
+    holder = db.connect(autocommit=False)
+    holder.execute(f"LOCK TABLE {ACME}.ats_jobposting IN ACCESS EXCLUSIVE MODE")
+    tool = subprocess.Popen([sys.executable, "-c", "import sys; from pyinstaller_tools.launch import entry; "
+                             "sys.exit(entry())", "backfill", "--dsn", db.dsn(), "--lock-timeout", "2min"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def waiting() -> int:
+        return int(db.scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                             "'catalog-sync backfill' AND wait_event_type = 'Lock'"))
+
+    try:
+        deadline = time.monotonic() + 60
+        while not waiting() and time.monotonic() < deadline and tool.poll() is None:
+            time.sleep(0.05)
+        assert waiting() == 1, tool.poll()
+        tool.send_signal(signal.SIGTERM)
+        out, err = tool.communicate(timeout=60)
+        assert waiting() == 0       # cancelled, not left waiting for the lock
+    finally:
+        if tool.poll() is None:
+            tool.kill()
+        holder.rollback()
+        holder.close()
+    assert tool.returncode == -signal.SIGTERM, (out, err)
+    assert err.splitlines()[-1].startswith("catalog-sync: error: terminated (SIGTERM) after "), err
+    assert catalog_count(conn, ACME) == 0
 
 
 def test_the_tools_sessions_are_named_unless_the_connection_names_them(db: Db,
@@ -1378,6 +1439,96 @@ def test_uninstall(conn: psycopg.Connection, app: psycopg.Connection, db: Db,
     insert_job(app, ACME)                       # the application writes on, unsynced
 
 
+def test_uninstall_drops_many_tenants_triggers_in_chunks(conn: psycopg.Connection, app: psycopg.Connection, db: Db,
+                                                        capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """(DBA trial, forty-first session) Uninstall dropped every tenant's sync triggers in one transaction:
+    from about 250 tenants at the server's defaults it ran out of shared lock memory (and made other
+    sessions' locks fail meanwhile), and running it again failed the same way. Past UNINSTALL_CHUNK tenants
+    the triggers now go that many tenants a transaction first. A chunk that fails says what is done;
+    uninstall again finishes."""
+    monkeypatch.setattr(operations, "UNINSTALL_CHUNK", 1)
+    _, zulu = create_tenant(conn, "zulu", "Zulu")
+    assert run(capsys, "attach", zulu, dsn=db.dsn())[0] == 0
+    holder = db.connect(autocommit=False)        # GLOBEX, the 2nd tenant by id, busy
+    holder.execute(f"LOCK TABLE {GLOBEX}.ats_jobposting IN ACCESS SHARE MODE")
+    try:
+        code, out, err = run(capsys, "uninstall", "--yes", "--lock-timeout", "200ms", dsn=db.dsn())
+    finally:
+        holder.rollback()
+        holder.close()
+    line = assert_refused((code, out, err.replace("uninstall: sync triggers dropped for 1/3 tenants\n", "")),
+                          "uninstall stopped while dropping the sync triggers of tenants 2 to 2",
+                          "longer than --lock-timeout 200ms",
+                          "the sync triggers of the first 1 of 3 attached tenant(s) were dropped (committed), "
+                          "nothing else was removed; run uninstall --yes again to finish")
+    assert "uninstall: sync triggers dropped for 1/3 tenants" in err, line
+    assert triggers_on(conn, ACME) == 0 and triggers_on(conn, GLOBEX) == triggers_on(conn, zulu) == 32
+    assert conn.execute("SELECT to_regnamespace('catalog_sync') IS NOT NULL").fetchone() == (True,)
+    code, out, err = run(capsys, "uninstall", "--yes", dsn=db.dsn())
+    assert code == 0 and "uninstalled: catalogs, machinery and sync triggers removed" in out, err
+    assert [line for line in err.splitlines() if "sync triggers dropped" in line] == [
+        f"uninstall: sync triggers dropped for {n}/3 tenants" for n in (1, 2, 3)]   # (the first: nothing left)
+    assert conn.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'catalog_sync%'").fetchone() == (0,)
+
+
+def test_uninstall_waits_for_no_backfill_and_migrate_for_no_other_migrate(
+        conn: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """(DBA trial, forty-first session) Uninstall removed the machinery under a running backfill, which
+    then failed for every later tenant; of two migrates at once, one failed on a duplicate key of
+    pg_type. Uninstall is refused while a backfill or repair runs; a migrate or uninstall waits for
+    another one up to --lock-timeout, and names it when that is longer."""
+    holder = db.connect()
+    try:
+        holder.execute(f"SELECT pg_advisory_lock({operations.BACKFILL_LOCK_SQL})")
+        assert_refused(run(capsys, "uninstall", "--yes", dsn=db.dsn()),
+                       "uninstall: a backfill or repair is running on this database (backend pid "
+                       f"{holder.info.backend_pid}); wait for it to finish")
+        # and a second verify --repair, before it verifies (it ran a whole verify first)
+        monkeypatch.setattr(operations, "verify", lambda *_: pytest.fail("verified before the refusal"))
+        assert_refused(run(capsys, "verify", "--repair", dsn=db.dsn()),
+                       "another backfill or repair is running on this database (backend pid")
+        holder.execute(f"SELECT pg_advisory_unlock({operations.BACKFILL_LOCK_SQL})")
+        holder.execute(f"SELECT pg_advisory_lock({operations.MIGRATION_LOCK_SQL})")
+        for command in (["migrate"], ["uninstall", "--yes"]):
+            assert_refused(run(capsys, *command, "--lock-timeout", "200ms", dsn=db.dsn()),
+                           f"{command[0]}: another migrate or uninstall is running on this database, longer than "
+                           f"--lock-timeout (backend pid {holder.info.backend_pid}); wait for it to finish")
+        assert conn.execute("SELECT to_regnamespace('catalog_sync') IS NOT NULL").fetchone() == (True,)
+        threading.Timer(0.5, lambda: holder.execute(
+            f"SELECT pg_advisory_unlock({operations.MIGRATION_LOCK_SQL})")).start()
+        code, out, err = run(capsys, "migrate", "--lock-timeout", "1min", dsn=db.dsn())
+        assert code == 0 and out.startswith("already at "), (out, err)
+    finally:
+        holder.close()
+
+
+def test_a_read_only_session_is_refused_by_what_writes_and_read_by_the_rest(
+        conn: psycopg.Connection, app: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[str]) -> None:
+    """(DBA trial, forty-first session) With default_transaction_read_only on (a database frozen for
+    maintenance; a hot standby is refused the same way, by pg_is_in_recovery()), backfill failed for every
+    tenant in turn and ended with "the others committed"; attach, detach and uninstall gave the server's
+    "cannot execute ... in a read-only transaction". What writes is now refused first, with one line;
+    what reads (and the dry runs) runs."""
+    insert_job(app, ACME)
+    conn.execute("DELETE FROM public.job_catalog")
+    before = state(conn)
+    read_only = f"{db.dsn()} options='-c default_transaction_read_only=on'"
+    for command in (["attach", "--all"], ["detach", GLOBEX], ["backfill"], ["verify", "--repair"], ["expire"],
+                    ["protect"], ["uninstall", "--yes"]):
+        name = "verify --repair" if command[0] == "verify" else command[0]
+        assert_refused(run(capsys, *command, dsn=read_only),
+                       f"{name} writes, and this session is read-only (default_transaction_read_only is on",
+                       "nothing was changed")
+    assert state(conn) == before
+    assert conn.execute("SELECT count(*) FROM public.job_catalog").fetchone() == (0,)
+    for command, code in ((["status"], 0), (["verify"], 1), (["backfill", "--dry-run"], 0),
+                          (["expire", "--dry-run"], 0), (["attach", "--all", "--dry-run"], 0),
+                          (["detach", GLOBEX, "--dry-run"], 0), (["migrate"], 0), (["audit"], 0)):
+        result = run(capsys, *command, dsn=read_only)
+        assert result[0] == code, (command, result)
+
+
 def assert_syncs_after_a_reinstall(conn: psycopg.Connection, app: psycopg.Connection, db: Db,
                                    capsys: pytest.CaptureFixture[str]) -> None:
     """After uninstall and migrate: attach --all, backfill and verify work, and a new job reaches the catalog."""
@@ -1951,6 +2102,22 @@ def test_a_contract_finding_names_its_table(conn: psycopg.Connection, app: psyco
     details = [d for p, d in conn.execute("SELECT problem, detail FROM catalog_sync.verify_tenant(%s)",
                                           (db.tenant_id(ACME),)).fetchall() if p == "contract"]
     assert details and all(d.startswith(f"{ACME}.services_skill: ") for d in details), details
+
+
+def test_a_tenant_detached_during_a_backfill_is_skipped_not_failed(conn: psycopg.Connection, db: Db,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """(DBA trial, forty-first session) A tenant detached (opted out) while a backfill ran was an error,
+    "backfill failed for 1 tenant(s) ... run it again for them (--tenant)", and the hint said to attach it:
+    a tenant that opted out, attached again. It is skipped, and said so."""
+    tenants = operations.resolve_tenants(conn, [ACME, GLOBEX])      # the run's list, read before the detach
+    assert run(capsys, "detach", GLOBEX, dsn=db.dsn())[0] == 0
+    messages: list[str] = []
+    report = operations.backfill(conn, tenants, False, "5s", messages.append)
+    assert report["total"]["errors"] == 0, report
+    assert report["tenants"][1] == {"schema": GLOBEX, "tenant_id": db.tenant_id(GLOBEX), "error": None,
+                                    "skipped": "detached since the run began",
+                                    "seconds": report["tenants"][1]["seconds"]}
+    assert messages[1].startswith(f"backfill [2/2] {GLOBEX}: skipped: detached since the run began ("), messages
 
 
 def test_a_backfill_waiting_for_writers_says_so(conn: psycopg.Connection, db: Db) -> None:
