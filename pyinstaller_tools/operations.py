@@ -106,7 +106,7 @@ def require_pinned(conn: psycopg.Connection, command: str, lock_timeout: str | N
 
 # Tenants whose sync triggers uninstall drops per transaction before it removes the rest. DROP TRIGGER
 # locks each table until the transaction ends, and all of them at once overflowed the server's shared lock
-# table at its defaults from about 250 tenants (max_locks_per_transaction 64), failing other sessions'
+# table at its defaults somewhere between 250 and 400 tenants (max_locks_per_transaction 64), failing other sessions'
 # locks too (DBA trial, forty-first session). Up to this many tenants, uninstall stays one transaction.
 UNINSTALL_CHUNK = 100
 

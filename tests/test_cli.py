@@ -19,7 +19,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -237,18 +237,25 @@ def test_the_list_of_contract_tables_is_inlined_into_its_callers(conn: psycopg.C
     assert "Function Scan" not in plan and "trigger_spec" in plan, plan
 
 
-def test_replaced_tables_looks_each_registered_table_up_by_its_oid(conn: psycopg.Connection, db: Db) -> None:
-    """(fortieth session) replaced_tables(), which backfill, verify and status run for every tenant, hashed
-    all of pg_class to find a tenant's eight tables: 40 ms a tenant at 1,000 schemas, growing with them
-    (1,000 empty tenants: status 38 s, 12 s after). Each table is now one probe of pg_class's OID index.
-    The plan of the statement inside the function, from auto_explain: a plan, not a timing."""
+def nested_plans(conn: psycopg.Connection, statement: str, params: Sequence[Any]) -> list[str]:
+    """The plans auto_explain gives of `statement` and of every statement it runs (inside functions), as
+    notices: a plan, not a timing."""
     notices: list[str] = []
     conn.add_notice_handler(lambda diag: notices.append(diag.message_primary or ""))
     for setting in ("LOAD 'auto_explain'", "SET auto_explain.log_min_duration = 0",
                     "SET auto_explain.log_nested_statements = on", "SET auto_explain.log_level = 'notice'",
                     "SET client_min_messages = notice"):
         conn.execute(setting)
-    conn.execute("SELECT count(*) FROM catalog_sync.replaced_tables(%s)", (db.tenant_id(ACME),))
+    conn.execute(statement, params)
+    return notices
+
+
+def test_replaced_tables_looks_each_registered_table_up_by_its_oid(conn: psycopg.Connection, db: Db) -> None:
+    """(fortieth session) replaced_tables(), which backfill, verify and status run for every tenant, hashed
+    all of pg_class to find a tenant's eight tables: 40 ms a tenant at 1,000 schemas, growing with them
+    (1,000 empty tenants: status 38 s, 12 s after). Each table is now one probe of pg_class's OID index.
+    The plan of the statement inside the function, from auto_explain: a plan, not a timing."""
+    notices = nested_plans(conn, "SELECT count(*) FROM catalog_sync.replaced_tables(%s)", (db.tenant_id(ACME),))
     plan = next((text for text in notices if "named_relation" in text), "\n".join(notices))
     assert "pg_class_oid_index" in plan and "Seq Scan on pg_class" not in plan, plan
 
@@ -259,15 +266,9 @@ def test_trigger_states_looks_each_relations_triggers_up_by_its_oid(conn: psycop
     25.6 s, each chunk slower than the last, against 4.2 s now. Each relation's triggers are one probe of
     pg_trigger's (tgrelid, tgname) index, whatever the statistics. A plan, not a timing."""
     conn.execute("DELETE FROM pg_statistic WHERE starelid IN ('pg_trigger'::regclass, 'pg_proc'::regclass)")
-    notices: list[str] = []
-    conn.add_notice_handler(lambda diag: notices.append(diag.message_primary or ""))
-    for setting in ("LOAD 'auto_explain'", "SET auto_explain.log_min_duration = 0",
-                    "SET auto_explain.log_nested_statements = on", "SET auto_explain.log_level = 'notice'",
-                    "SET client_min_messages = notice"):
-        conn.execute(setting)
-    conn.execute("SELECT count(*) FROM (SELECT array_agg(relid) AS relids, array_agg(source_table) AS tables "
-                 "FROM catalog_sync.attached_table WHERE tenant_id = %s) AS a, "
-                 "catalog_sync.trigger_states(a.relids, a.tables, %s)", (db.tenant_id(ACME),) * 2)
+    notices = nested_plans(conn, "SELECT count(*) FROM (SELECT array_agg(relid) AS relids, array_agg(source_table) "
+                                 "AS tables FROM catalog_sync.attached_table WHERE tenant_id = %s) AS a, "
+                                 "catalog_sync.trigger_states(a.relids, a.tables, %s)", (db.tenant_id(ACME),) * 2)
     plan = next((text for text in notices if "EXTRA" in text), "\n".join(notices))
     assert "pg_trigger_tgrelid_tgname_index" in plan and "Seq Scan on pg_trigger" not in plan, plan
 
