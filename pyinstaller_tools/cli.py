@@ -470,7 +470,8 @@ def cmd_attach(args: argparse.Namespace) -> int:
                             "again, and catalog-sync backfill for the schemas attached") from exc
     if result.changed or result.busy:
         print(f"attached {result.schemas} schema(s): {result.changed} trigger(s) created, replaced or dropped, "
-              f"{result.schemas_unchanged} schema(s) already up to date")
+              # (DBA trial, forty-first session: ", 5 schema(s) already up to date" read as 5 more)
+              f"{result.schemas_unchanged} of them up to date already")
     else:       # (DBA walk-through, fortieth session: "attached 4 schema(s): 0 trigger(s) ..." read as work done)
         print(f"up to date: {result.schemas + len(left_alone)} schema(s) attached already, their triggers "
               "installed; no trigger created, replaced or dropped")
