@@ -35,7 +35,7 @@ from pyinstaller_tools.connection import (
     redact,
     resolve_dsn,
 )
-from pyinstaller_tools.interrupts import die_of_sigint, handle_sigterm, terminated
+from pyinstaller_tools.interrupts import die_of_signal, handle_sigterm, terminated
 
 # psycopg logs what it ignores while it cleans up after an error or a Ctrl-C ("error ignored in
 # rollback ... another command is already in progress", when a Ctrl-C cancelled a query), and
@@ -326,8 +326,6 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
         operations.require_superuser(conn, "uninstall (it drops the machinery's roles, schemas and every "
                                            "tenant's sync triggers)")
         operations.require_writable(conn, "uninstall")
-        if installed:
-            operations.drop_sync_triggers_in_chunks(conn, args.lock_timeout, progress)
         if not installed:
             # (DBA walkthrough, thirty-eighth session: db/uninstall.sql by hand left alembic's record, and
             # uninstall failed on the missing machinery)
@@ -336,13 +334,15 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
             print(f"nothing to uninstall: catalog-sync is not installed in this database; alembic's record of "
                   f"revision {version} removed (left by an uninstall by hand?)"
                   + (f"; public.alembic_version kept: {kept}" if kept else ""))
-        elif version is None:   # installed from install-sql or db/ by hand: the same SQL as the downgrade's
-            migrate.uninstall_unversioned(dsn, lock_timeout=args.lock_timeout)
         else:
-            migrate.downgrade(dsn, "base", lock_timeout=args.lock_timeout)
-            _, kept = migrate.drop_empty_version_table(dsn, args.lock_timeout)
-            if kept:
-                progress(f"notice: public.alembic_version kept: {kept}")
+            operations.drop_sync_triggers_in_chunks(conn, args.lock_timeout, progress)
+            if version is None:   # installed from install-sql or db/ by hand: the same SQL as the downgrade's
+                migrate.uninstall_unversioned(dsn, lock_timeout=args.lock_timeout)
+            else:
+                migrate.downgrade(dsn, "base", lock_timeout=args.lock_timeout)
+                _, kept = migrate.drop_empty_version_table(dsn, args.lock_timeout)
+                if kept:
+                    progress(f"notice: public.alembic_version kept: {kept}")
     if restricted:
         progress("notice: the advisory-lock functions stay restricted (protect --restrict-advisory-locks): only "
                  "superusers and the roles granted them may call them; a later migrate grants them to the sync's "
@@ -1178,9 +1178,9 @@ def entry() -> int:
     handle_sigterm()
     code = main()
     if code == EXIT_INTERRUPTED:
-        die_of_sigint()
+        die_of_signal()
     if code == EXIT_TERMINATED:
-        die_of_sigint(signal.SIGTERM)
+        die_of_signal(signal.SIGTERM)
     return code
 
 

@@ -4,7 +4,7 @@ traceback instead of as an interrupted command."""
 
 from __future__ import annotations
 
-from pyinstaller_tools.interrupts import die_of_sigint
+from pyinstaller_tools.interrupts import die_of_signal
 
 
 def entry() -> int:
@@ -13,5 +13,5 @@ def entry() -> int:
     try:
         from pyinstaller_tools.cli import entry as run
     except KeyboardInterrupt:
-        die_of_sigint()
+        die_of_signal()
     return run()

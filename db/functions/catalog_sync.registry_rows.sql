@@ -41,6 +41,8 @@ DECLARE
 BEGIN
     PERFORM catalog_sync.assert_registry();
     PERFORM pg_catalog.set_config('lock_timeout', '1ms', true);
+    -- Two statements, each with a plan of its own: the whole registry (or the
+    -- schemas named) as it comes, or the next rows by the primary key.
     IF p_limit IS NULL THEN
         RETURN QUERY
         WITH contract AS MATERIALIZED (
