@@ -22,7 +22,7 @@ from typing import Any, NoReturn
 
 import psycopg
 
-from pyinstaller_tools import __version__, migrate, operations
+from pyinstaller_tools import __version__, operations
 from pyinstaller_tools.cluster import ClusterError
 from pyinstaller_tools.connection import (
     MACHINERY_OBJECTS,
@@ -188,6 +188,8 @@ def _dump_json(data: object) -> None:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
+    from pyinstaller_tools import migrate  # (alembic and SQLAlchemy: a quarter second no other command needs)
+
     if args.sql:
         parts = args.revision.split(":")
         order = ["base", *migrate.revisions()]
@@ -268,6 +270,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_uninstall(args: argparse.Namespace) -> int:
+    from pyinstaller_tools import migrate  # (alembic and SQLAlchemy: a quarter second no other command needs)
+
     if args.sql:
         # (DBA walk-through, fortieth session: the only way to review the removal was plain alembic with
         # migrations/alembic.ini, a path of the repository that a pip install does not have)

@@ -217,14 +217,22 @@ def preflight(conn: psycopg.Connection, schemas: Sequence[str], jobs: int = 1,
 
 def near_name(name: str, tenant_schemas: Iterable[str]) -> str:
     """For a name that names no tenant schema: " (did you mean X? ...)" when a tenant schema's name differs
-    from it only in case, or in quotes or blanks around it, else "" (DBA trial, thirty-ninth session:
+    from it only in case, or in quotes or blanks around it, or contains it; else "" (DBA trial, thirty-ninth session:
     `attach TENANT_ACME` and `attach '"tenant_acme"'` said "does not exist" and no more)."""
     bare = name.strip().strip('"').strip().lower()
-    near = sorted(s for s in tenant_schemas if s.lower() == bare and s != name)
-    if not near:
-        return ""
-    return (f" (did you mean {shlex.quote(near[0])}? schema names are case-sensitive, and given as they are, "
-            "without SQL quotes)")
+    known = sorted(tenant_schemas)
+    near = [s for s in known if s.lower() == bare and s != name]
+    if near:
+        return (f" (did you mean {shlex.quote(near[0])}? schema names are case-sensitive, and given as they are, "
+                "without SQL quotes)")
+    # (forty-second session: `detach acme` for the schema tenant_acme said no more than "neither attached nor
+    # a tenant schema")
+    within = [s for s in known if len(bare) >= 3 and bare in s.lower()]
+    if len(within) == 1:
+        return f" (did you mean {shlex.quote(within[0])}? the tenant schema whose name contains it)"
+    if 1 < len(within) <= 5:
+        return f" (tenant schemas whose names contain it: {', '.join(shlex.quote(s) for s in within)})"
+    return ""
 
 
 def tenant_schema_names(conn: psycopg.Connection) -> list[str]:

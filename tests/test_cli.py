@@ -884,12 +884,13 @@ def test_unknown_schema(sconn: psycopg.Connection, shared: Db, capsys: pytest.Ca
 
 @pytest.mark.parametrize("argv", [["attach"], ["detach"], ["detach", "--dry-run"], ["backfill", "--tenant"],
                                   ["verify", "--tenant"]], ids=lambda a: "_".join(w.lstrip("-") for w in a))
-@pytest.mark.parametrize("name", ["TENANT_ACME", '"tenant_acme"'], ids=["case", "sql_quotes"])
+@pytest.mark.parametrize("name", ["TENANT_ACME", '"tenant_acme"', "acme"], ids=["case", "sql_quotes", "part"])
 def test_a_schema_name_off_by_case_or_quotes_gets_the_right_one(sconn: psycopg.Connection, shared: Db,
                                                                  capsys: pytest.CaptureFixture[str],
                                                                  argv: list[str], name: str) -> None:
     """(DBA trial, thirty-ninth session) Names are case-sensitive and taken as they are: the refusal now
-    names the schema meant."""
+    names the schema meant. (Forty-second session) So does a part of the name (the tenant's, not its
+    schema's)."""
     before = state(sconn)
     result = run(capsys, *argv, name, dsn=shared.dsn())
     if argv[0] == "attach":
