@@ -227,6 +227,36 @@ def test_attach_with_parallel_connections(conn: psycopg.Connection, app: psycopg
         "or dropped" in out, out
 
 
+def test_a_chunk_out_of_lock_memory_is_refused_whole_and_a_smaller_chunk_size_advised(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """(forty-first session's message, tested in the forty-second) A chunk holds its schemas' table locks
+    until it commits: on a server with a small lock table, a large --chunk-size runs out of shared memory.
+    The error names the setting and --chunk-size, nothing is attached, and a smaller chunk size works. Its
+    own cluster: the tests' one has room for 256 locks a connection."""
+    small = LocalCluster(settings={"max_locks_per_transaction": "10", "max_connections": "10",
+                                   "shared_buffers": "16MB"}).start()
+    try:
+        dsn = f"host={small.host} port={small.port} user={small.user} dbname=postgres"
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            seed.setup_app(conn)
+            for n in range(60):
+                seed.create_tenant(conn, f"lock{n}", f"Lock {n}")
+        migrate.upgrade(dsn)
+        result = run(capsys, "attach", "--all", "--chunk-size", "1000", dsn=dsn)
+        assert_refused(result, "out of shared memory", "max_locks_per_transaction",
+                       "a smaller --chunk-size than 1000", "nothing was attached")
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            assert conn.execute("SELECT count(*) FROM pg_catalog.pg_trigger t "
+                                "JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid "
+                                "JOIN pg_catalog.pg_proc p ON p.oid = t.tgfoid "
+                                "WHERE p.pronamespace = 'catalog_sync'::regnamespace "
+                                "AND c.relnamespace <> 'public'::regnamespace").fetchone() == (0,)
+        code, out, err = run(capsys, "attach", "--all", "--chunk-size", "5", dsn=dsn)
+        assert code == 0 and "attached 60 schema(s): 1920 trigger(s) created" in out, (out, err)
+    finally:
+        small.stop()
+
+
 def test_the_list_of_contract_tables_is_inlined_into_its_callers(conn: psycopg.Connection) -> None:
     """(fortieth session, found by bisection) tenant_source_tables() with a SET clause of its own was an opaque
     function scan estimated at 1,000 rows: attach's pre-flight and registration chose plans quadratic in the
