@@ -339,11 +339,21 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
                   f"revision {version} removed (left by an uninstall by hand?)"
                   + (f"; public.alembic_version kept: {kept}" if kept else ""))
         else:
-            operations.drop_sync_triggers_in_chunks(conn, args.lock_timeout, progress)
-            if version is None:   # installed from install-sql or db/ by hand: the same SQL as the downgrade's
-                migrate.uninstall_unversioned(dsn, lock_timeout=args.lock_timeout)
-            else:
-                migrate.downgrade(dsn, "base", lock_timeout=args.lock_timeout)
+            chunked = operations.uninstall_tenants_in_chunks(conn, args.lock_timeout, progress)
+            try:
+                if version is None:   # installed from install-sql or db/ by hand: the downgrade's SQL
+                    migrate.uninstall_unversioned(dsn, lock_timeout=args.lock_timeout)
+                else:
+                    migrate.downgrade(dsn, "base", lock_timeout=args.lock_timeout)
+            except ToolError as exc:
+                if not chunked:
+                    raise
+                # (red team, forty-second session: after the chunks, a reader of a catalog timed the
+                # downgrade out, and the line said "nothing was removed")
+                raise ToolError(str(exc).replace("; nothing was removed;", ";") + f"; before that, all "
+                                f"{chunked} attached tenant(s) were {operations.CHUNKS_DONE}; the catalogs and "
+                                "the machinery are left: run uninstall --yes again to finish, or catalog-sync "
+                                "attach --all and backfill to sync them again") from exc
                 _, kept = migrate.drop_empty_version_table(dsn, args.lock_timeout)
                 if kept:
                     progress(f"notice: public.alembic_version kept: {kept}")

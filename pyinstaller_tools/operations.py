@@ -104,17 +104,28 @@ def require_pinned(conn: psycopg.Connection, command: str, lock_timeout: str | N
         raise ToolError(problem)
 
 
-# Tenants whose sync triggers uninstall drops per transaction before it removes the rest. DROP TRIGGER
-# locks each table until the transaction ends, and all of them at once overflowed the server's shared lock
-# table at its defaults somewhere between 250 and 400 tenants (max_locks_per_transaction 64), failing other sessions'
-# locks too (DBA trial, forty-first session). Up to this many tenants, uninstall stays one transaction.
+# Tenants that uninstall uninstalls per transaction before it removes the rest. DROP TRIGGER locks each
+# table until the transaction ends, and all of them at once overflowed the server's shared lock table at its
+# defaults somewhere between 250 and 400 tenants (max_locks_per_transaction 64), failing other sessions' locks
+# too (DBA trial, forty-first session). Up to this many tenants, uninstall stays one transaction.
 UNINSTALL_CHUNK = 100
 
+# What a chunk leaves of its tenants, said when a later step fails.
+CHUNKS_DONE = ("uninstalled (committed: their sync triggers dropped, their catalog rows removed, the sync's record "
+               "of them forgotten, as if never attached)")
 
-def drop_sync_triggers_in_chunks(conn: psycopg.Connection, lock_timeout: str, progress: Progress,
-                                 chunk: int | None = None) -> int:
-    """uninstall's first step where more than `chunk` tenants are attached: their sync triggers dropped,
-    `chunk` tenants per committed transaction (autocommit `conn`). The number of tenants done."""
+
+def uninstall_tenants_in_chunks(conn: psycopg.Connection, lock_timeout: str, progress: Progress,
+                                chunk: int | None = None) -> int:
+    """uninstall's first step where more than `chunk` tenants are attached: `chunk` tenants per committed
+    transaction (autocommit `conn`), each left as if never attached. The number of tenants done.
+
+    Not only their triggers: a catalog left readable over tenants no trigger syncs any more would keep a
+    job made private public, if a later step fails (red team, forty-second session: a tenant's open
+    transaction on its own table, or any reader holding the catalog, stopped the uninstall part-way). Their
+    rows go with their triggers, and their registration too, or a tenant's rename or reactivation would
+    publish them again from the registry's trigger (refresh_catalog() leaves only a tenant with no
+    registered tables alone)."""
     chunk = chunk or UNINSTALL_CHUNK
     tenants = [int(r[0]) for r in conn.execute(
         "SELECT DISTINCT a.tenant_id FROM catalog_sync.attached_table a ORDER BY 1").fetchall()]
@@ -128,15 +139,21 @@ def drop_sync_triggers_in_chunks(conn: psycopg.Connection, lock_timeout: str, pr
                 conn.execute("SELECT catalog_sync.drop_triggers(a.relid) FROM catalog_sync.attached_table a "
                              "WHERE a.tenant_id = ANY (%s) "
                              "AND EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = a.relid)", (part,))
+                # (the order detach takes: the tables, then the tenants, as their writers do)
+                conn.execute("SELECT catalog_sync.lock_for_tenant_change(%s::bigint[])", (part,))
+                for catalog in ("job_catalog", "provider_catalog", "service_catalog"):
+                    conn.execute(f"DELETE FROM public.{catalog} c WHERE c.tenant_id = ANY (%s)", (part,))
+                # (attached_table's rows with it: ON DELETE CASCADE)
+                conn.execute("DELETE FROM catalog_sync.tenant t WHERE t.tenant_id = ANY (%s)", (part,))
         except psycopg.Error as exc:
-            done = (f"the sync triggers of the first {start} of {len(tenants)} attached tenant(s) were dropped "
-                    "(committed), nothing else was removed; run uninstall --yes again to finish, or catalog-sync "
-                    "verify --repair to attach them again" if start else "nothing was removed")
+            done = (f"the first {start} of {len(tenants)} attached tenant(s) were {CHUNKS_DONE}, nothing else "
+                    "was removed; run uninstall --yes again to finish, or catalog-sync attach --all and backfill "
+                    "to sync them again" if start else "nothing was removed")
             reason = (lock_held("a tenant's tables (its writers, or DDL)", lock_timeout)
                       if isinstance(exc, psycopg.errors.LockNotAvailable) else describe(exc))
-            raise ToolError(f"uninstall stopped while dropping the sync triggers of tenants {start + 1} to "
-                            f"{start + len(part)}: {reason}; {done}") from exc
-        progress(f"uninstall: sync triggers dropped for {start + len(part)}/{len(tenants)} tenants")
+            raise ToolError(f"uninstall stopped at tenants {start + 1} to {start + len(part)} of "
+                            f"{len(tenants)}: {reason}; {done}") from exc
+        progress(f"uninstall: {start + len(part)}/{len(tenants)} tenants uninstalled")
     return len(tenants)
 
 

@@ -1477,11 +1477,16 @@ def test_uninstall_drops_many_tenants_triggers_in_chunks(conn: psycopg.Connectio
     """(DBA trial, forty-first session) Uninstall dropped every tenant's sync triggers in one transaction:
     from about 250 tenants at the server's defaults it ran out of shared lock memory (and made other
     sessions' locks fail meanwhile), and running it again failed the same way. Past UNINSTALL_CHUNK tenants
-    the triggers now go that many tenants a transaction first. A chunk that fails says what is done;
-    uninstall again finishes."""
+    they are now uninstalled that many tenants a transaction first. A chunk that fails says what is done;
+    uninstall again finishes. (Red team, forty-second session) A chunk takes its tenants' catalog rows
+    and registration with their triggers: a stop part-way left the catalogs serving rows no trigger synced
+    (a job made private stayed public)."""
     monkeypatch.setattr(operations, "UNINSTALL_CHUNK", 1)
     _, zulu = create_tenant(conn, "zulu", "Zulu")
     assert run(capsys, "attach", zulu, dsn=db.dsn())[0] == 0
+    job = insert_job(app, ACME)
+    insert_job(app, GLOBEX)
+    assert catalog_count(conn, ACME) == catalog_count(conn, GLOBEX) == 1
     holder = db.connect(autocommit=False)        # GLOBEX, the 2nd tenant by id, busy
     holder.execute(f"LOCK TABLE {GLOBEX}.ats_jobposting IN ACCESS SHARE MODE")
     try:
@@ -1489,19 +1494,54 @@ def test_uninstall_drops_many_tenants_triggers_in_chunks(conn: psycopg.Connectio
     finally:
         holder.rollback()
         holder.close()
-    line = assert_refused((code, out, err.replace("uninstall: sync triggers dropped for 1/3 tenants\n", "")),
-                          "uninstall stopped while dropping the sync triggers of tenants 2 to 2",
+    line = assert_refused((code, out, err.replace("uninstall: 1/3 tenants uninstalled\n", "")),
+                          "uninstall stopped at tenants 2 to 2 of 3",
                           "longer than --lock-timeout 200ms",
-                          "the sync triggers of the first 1 of 3 attached tenant(s) were dropped (committed), "
-                          "nothing else was removed; run uninstall --yes again to finish")
-    assert "uninstall: sync triggers dropped for 1/3 tenants" in err, line
+                          "the first 1 of 3 attached tenant(s) were uninstalled (committed: their sync triggers "
+                          "dropped, their catalog rows removed, the sync's record of them forgotten, as if never "
+                          "attached), nothing else was removed; run uninstall --yes again to finish, or "
+                          "catalog-sync attach --all and backfill")
+    assert "uninstall: 1/3 tenants uninstalled" in err, line
     assert triggers_on(conn, ACME) == 0 and triggers_on(conn, GLOBEX) == triggers_on(conn, zulu) == 32
+    assert catalog_count(conn, ACME) == 0 and catalog_count(conn, GLOBEX) == 1
+    # ACME's writes reach the catalog no more, by no path: not even the registry's trigger republishes it
+    app.execute(f"UPDATE {ACME}.ats_jobposting SET is_internal_only = true WHERE id = %s", (job["id"],))
+    conn.execute("UPDATE public.tenants_tenant SET name = 'Acme Renamed' WHERE schema_name = %s", (ACME,))
+    assert catalog_count(conn, ACME) == 0
     assert conn.execute("SELECT to_regnamespace('catalog_sync') IS NOT NULL").fetchone() == (True,)
     code, out, err = run(capsys, "uninstall", "--yes", dsn=db.dsn())
     assert code == 0 and "uninstalled: catalogs, machinery and sync triggers removed" in out, err
-    assert [line for line in err.splitlines() if "sync triggers dropped" in line] == [
-        f"uninstall: sync triggers dropped for {n}/3 tenants" for n in (1, 2, 3)]   # (the first: nothing left)
+    assert [line for line in err.splitlines() if "tenants uninstalled" in line] == [
+        f"uninstall: {n}/2 tenants uninstalled" for n in (1, 2)]        # (ACME done already)
     assert conn.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'catalog_sync%'").fetchone() == (0,)
+
+
+def test_uninstall_stopped_after_its_chunks_says_so_and_leaves_no_row_unsynced(
+        conn: psycopg.Connection, app: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """(Red team, forty-second session) Every chunk done, then a reader of a catalog (a long web-tier
+    transaction, or any role with USAGE on public: `PREPARE` locks a table before privileges are checked)
+    timed the downgrade out. The line said "nothing was removed" over tenants without a sync trigger whose
+    rows the catalog still served."""
+    monkeypatch.setattr(operations, "UNINSTALL_CHUNK", 1)
+    insert_job(app, ACME)
+    insert_job(app, GLOBEX)
+    reader = db.connect(autocommit=False)
+    reader.execute("SELECT count(*) FROM public.job_catalog")
+    try:
+        code, out, err = run(capsys, "uninstall", "--yes", "--lock-timeout", "200ms", dsn=db.dsn())
+    finally:
+        reader.rollback()
+        reader.close()
+    line = assert_refused((code, out, "\n".join(x for x in err.splitlines() if "tenants uninstalled" not in x)),
+                          "longer than --lock-timeout 200ms",
+                          "before that, all 2 attached tenant(s) were uninstalled (committed",
+                          "the catalogs and the machinery are left: run uninstall --yes again to finish")
+    assert "nothing was removed" not in line, line
+    assert conn.execute("SELECT count(*) FROM public.job_catalog").fetchone() == (0,)
+    assert triggers_on(conn, ACME) == triggers_on(conn, GLOBEX) == 0
+    code, out, err = run(capsys, "uninstall", "--yes", dsn=db.dsn())
+    assert code == 0 and "uninstalled: catalogs, machinery and sync triggers removed" in out, err
 
 
 def test_uninstall_waits_for_no_backfill_and_migrate_for_no_other_migrate(
