@@ -654,12 +654,22 @@ def session_lock(conn: psycopg.Connection, key_sql: str, busy: str, wait: bool =
     except psycopg.errors.LockNotAvailable:
         got = None
     if not got or not got[0]:
+        # The holder in this database (advisory locks are per database: red team, forty-second session, a
+        # tenant's session in another database, holding the same key there, was named), with its role and
+        # application_name: the client sets the latter, so it is a hint, not proof of a run of the tool.
         holder = conn.execute(
-            "SELECT l.pid FROM pg_locks l, (SELECT " + key_sql + " AS k) AS x "
+            "SELECT l.pid, a.usename, a.application_name FROM pg_locks l "
+            "CROSS JOIN (SELECT " + key_sql + " AS k) AS x "
+            "LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
             "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+            "AND l.database = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database()) "
             "AND l.classid::bigint = (x.k >> 32) & 4294967295 AND l.objid::bigint = x.k & 4294967295 LIMIT 1"
         ).fetchone()
-        who = f" (backend pid {holder[0]})" if holder else ""
+        who = ""
+        if holder:
+            about = [f"backend pid {holder[0]}"] + ([f"role {holder[1]}"] if holder[1] else []) + (
+                [f"application_name {holder[2]!r}"] if holder[2] else [])
+            who = f" ({', '.join(about)})"
         raise ToolError(f"{busy}{who}; wait for it to finish")
     try:
         yield

@@ -2277,12 +2277,27 @@ def test_a_tenant_cannot_stall_other_tenants_through_advisory_locks(arena: Arena
         (r[0], r[1]) for r in arena.su.execute("SELECT severity, check_name FROM catalog_sync.audit()")}
     global_key = arena.su.execute("SELECT catalog_sync.lock_key(0, 'tenants', 0)").fetchone()[0]
     backfill_key = arena.su.execute("SELECT hashtextextended('catalog_sync/backfill-run', 0)").fetchone()[0]
+    migration_key = arena.su.execute("SELECT hashtextextended('catalog_sync/migration-run', 0)").fetchone()[0]
     holder = arena.connect_tenant()
-    with pytest.raises(psycopg.errors.InsufficientPrivilege):
-        holder.execute("SELECT pg_advisory_lock(%s), pg_advisory_lock(%s)", (global_key, backfill_key))
+    # (red team, forty-second session) every function of a bigint key, the tool's migration key too
+    for function in ADVISORY_LOCKS_OF_A_BIGINT_KEY:
+        for key in (global_key, backfill_key, migration_key):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                holder.execute(f"SELECT pg_catalog.{function}(%s::bigint)", (key,))
     arena.app.execute("SET lock_timeout = '2s'")
     insert_job(arena.app, GLOBEX)             # must not wait for the tenant
     assert run_cli(capsys, "backfill", "--dsn", arena.db.dsn())[0] == 0
+    # One of them granted back to PUBLIC is the hole again, and audit says which.
+    for function in ADVISORY_LOCKS_OF_A_BIGINT_KEY:
+        arena.su.execute(f"GRANT EXECUTE ON FUNCTION pg_catalog.{function}(bigint) TO PUBLIC")
+        details = [r[0] for r in arena.su.execute("SELECT detail FROM catalog_sync.audit() "
+                                                  "WHERE check_name = 'tenant_role_advisory_locks'")]
+        arena.su.execute(f"REVOKE EXECUTE ON FUNCTION pg_catalog.{function}(bigint) FROM PUBLIC")
+        assert details and all(f"{function}(bigint)" in d for d in details), (function, details)
+
+
+ADVISORY_LOCKS_OF_A_BIGINT_KEY = [f"pg_{t}advisory_{x}lock{s}" for t in ("", "try_") for x in ("", "xact_")
+                                  for s in ("", "_shared")]
 
 
 BLINDERS = {

@@ -1551,11 +1551,17 @@ def test_uninstall_waits_for_no_backfill_and_migrate_for_no_other_migrate(
     pg_type. Uninstall is refused while a backfill or repair runs; a migrate or uninstall waits for
     another one up to --lock-timeout, and names it when that is longer."""
     holder = db.connect()
+    # (red team, forty-second session) the same key held in another database, where it blocks nothing, was
+    # named as the holder: only this database's is
+    elsewhere = psycopg.connect(db.dsn().replace(f"dbname={db.dbname}", "dbname=postgres"), autocommit=True)
     try:
+        elsewhere.execute(f"SELECT pg_advisory_lock({operations.BACKFILL_LOCK_SQL})")
+        holder.execute("SET application_name = 'catalog-sync backfill'")
         holder.execute(f"SELECT pg_advisory_lock({operations.BACKFILL_LOCK_SQL})")
         assert_refused(run(capsys, "uninstall", "--yes", dsn=db.dsn()),
                        "uninstall: a backfill or repair is running on this database (backend pid "
-                       f"{holder.info.backend_pid}); wait for it to finish")
+                       f"{holder.info.backend_pid}, role postgres, application_name 'catalog-sync backfill'); "
+                       "wait for it to finish")
         # and a second verify --repair, before it verifies (it ran a whole verify first)
         monkeypatch.setattr(operations, "verify", lambda *_: pytest.fail("verified before the refusal"))
         assert_refused(run(capsys, "verify", "--repair", dsn=db.dsn()),
@@ -1565,7 +1571,8 @@ def test_uninstall_waits_for_no_backfill_and_migrate_for_no_other_migrate(
         for command in (["migrate"], ["uninstall", "--yes"]):
             assert_refused(run(capsys, *command, "--lock-timeout", "200ms", dsn=db.dsn()),
                            f"{command[0]}: another migrate or uninstall is running on this database, longer than "
-                           f"--lock-timeout (backend pid {holder.info.backend_pid}); wait for it to finish")
+                           f"--lock-timeout (backend pid {holder.info.backend_pid}, role postgres, "
+                           "application_name 'catalog-sync backfill'); wait for it to finish")
         assert conn.execute("SELECT to_regnamespace('catalog_sync') IS NOT NULL").fetchone() == (True,)
         threading.Timer(0.5, lambda: holder.execute(
             f"SELECT pg_advisory_unlock({operations.MIGRATION_LOCK_SQL})")).start()
@@ -1573,6 +1580,7 @@ def test_uninstall_waits_for_no_backfill_and_migrate_for_no_other_migrate(
         assert code == 0 and out.startswith("already at "), (out, err)
     finally:
         holder.close()
+        elsewhere.close()
 
 
 def test_a_read_only_session_is_refused_by_what_writes_and_read_by_the_rest(

@@ -195,13 +195,25 @@ BEGIN
 
     -- Per-tenant roles that may take the sync's advisory locks could stall
     -- every other tenant (catalog-sync protect --restrict-advisory-locks).
+    -- Any of the eight functions of a bigint key, the sync's and the tool's
+    -- key space (red team, forty-second session: pg_try_advisory_lock(bigint)
+    -- granted to PUBLIC again went unreported); the (int, int) forms lock
+    -- another space.
     RETURN QUERY
-    SELECT DISTINCT 'high', 'tenant_role_advisory_locks', pg_get_userbyid(c.relowner)::text,
-           'may call pg_advisory_lock() and hold the sync''s lock keys'
-    FROM catalog_sync.attached_table a JOIN pg_catalog.pg_class c ON c.oid = a.relid AND a.relid <> ALL (v_replaced)
-    WHERE NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid = c.relowner)
-      AND c.relowner <> (SELECT t.relowner FROM pg_catalog.pg_class t WHERE t.oid = 'public.tenants_tenant'::regclass)
-      AND has_function_privilege(c.relowner, 'pg_catalog.pg_advisory_lock(bigint)', 'EXECUTE');
+    SELECT 'high', 'tenant_role_advisory_locks', pg_get_userbyid(o.relowner)::text,
+           'may call ' || string_agg(f.fn, ', ' ORDER BY f.fn) || ' and hold the sync''s lock keys'
+    FROM (SELECT DISTINCT c.relowner
+          FROM catalog_sync.attached_table a
+          JOIN pg_catalog.pg_class c ON c.oid = a.relid AND a.relid <> ALL (v_replaced)
+          WHERE NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid = c.relowner)
+            AND c.relowner <> (SELECT t.relowner FROM pg_catalog.pg_class t
+                               WHERE t.oid = 'public.tenants_tenant'::regclass)) AS o
+    CROSS JOIN unnest(ARRAY['pg_advisory_lock(bigint)', 'pg_advisory_lock_shared(bigint)',
+                            'pg_try_advisory_lock(bigint)', 'pg_try_advisory_lock_shared(bigint)',
+                            'pg_advisory_xact_lock(bigint)', 'pg_advisory_xact_lock_shared(bigint)',
+                            'pg_try_advisory_xact_lock(bigint)', 'pg_try_advisory_xact_lock_shared(bigint)']) AS f (fn)
+    WHERE has_function_privilege(o.relowner, 'pg_catalog.' || f.fn, 'EXECUTE')
+    GROUP BY o.relowner;
 
     -- Per-tenant roles that own their tables, without protect: between the
     -- sync's contract check and the plan of its read, such an owner can commit
