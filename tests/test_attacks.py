@@ -803,13 +803,15 @@ def _registry_entry(arena: Arena, entry: str) -> Callable[[psycopg.Connection], 
         return lambda w: link_category(w, ACME, provider["id"], category["id"])
     calls = {"backfill_tenant": ("SELECT * FROM catalog_sync.backfill_tenant(%s)", (arena.acme_id,)),
              "verify_global": ("SELECT * FROM catalog_sync.verify_global()", None),
-             "status": ("SELECT * FROM catalog_sync.status()", None)}
+             "status": ("SELECT * FROM catalog_sync.status()", None),
+             # (red team, forty-second session) the keyset form the CLI calls, one tenant at a time
+             "status_keyset": ("SELECT * FROM catalog_sync.status(NULL, 1)", None)}
     query, params = calls[entry]
     return lambda w: w.execute(query, params).fetchall()
 
 
 @pytest.mark.parametrize("entry", ["job_update", "provider_insert", "service_insert", "provider_category_link",
-                                   "backfill_tenant", "verify_global", "status"])
+                                   "backfill_tenant", "verify_global", "status", "status_keyset"])
 def test_reindex_wait_on_the_registry_fails_closed(arena: Arena, entry: str) -> None:
     """HOLE, fixed (found in review). The same wait on the registry, which the application role owns:
     the projections checked it (or folded its check into their plan) and then planned their query,
