@@ -367,6 +367,20 @@ def test_function_and_operator_capture_via_search_path(arena: Arena) -> None:
         "Renamed service", "Renamed provider")
     assert arena.verify_acme() == []
     assert not arena.evil_ran()
+    # (red team, forty-second session) The installers' entry points, called by hand by a superuser whose
+    # path puts the tenant's schema and public first: none of the look-alikes runs either.
+    su.execute(f"SET search_path = {ACME}, public, pg_catalog, pg_temp")
+    for call in ("SELECT * FROM catalog_sync.status()", "SELECT * FROM catalog_sync.status(NULL, 1)",
+                 f"SELECT * FROM catalog_sync.verify_tenant({arena.acme_id})",
+                 f"SELECT * FROM catalog_sync.backfill_tenant({arena.acme_id})",
+                 "SELECT * FROM catalog_sync.verify_global()", "SELECT * FROM catalog_sync.audit()",
+                 "SELECT * FROM catalog_sync.tenant_schemas()",
+                 f"SELECT * FROM catalog_sync.schema_problems(ARRAY['{ACME}'])"):
+        su.execute(call).fetchall()
+    su.execute("SET search_path = pg_catalog, pg_temp")
+    assert not arena.evil_ran(), "a look-alike of the tenant ran inside an installer's entry point"
+    assert not su.execute("SELECT is_called FROM public.app_trap_seq").fetchone()[0], \
+        "a look-alike in public ran inside an installer's entry point"
     arena.assert_canary()
 
 
