@@ -490,8 +490,15 @@ def cmd_attach(args: argparse.Namespace) -> int:
         print(f"up to date: {result.schemas + len(left_alone)} schema(s) attached already, their triggers "
               "installed; no trigger created, replaced or dropped")
     new = [s for s in schemas if states.get(s) != "attached" and s not in set(result.busy)]
+    # Not attached when this attach looked, and nothing to do when it came to them: another session attached
+    # them meanwhile (a second attach at once read "up to date: ... attached already", then "run backfill").
+    meanwhile = [s for s in new if s not in set(result.changed_schemas)]
+    new = [s for s in new if s in set(result.changed_schemas)]
     if new:
         print(f"run `catalog-sync backfill` to publish the rows that existed before attach ({_first(new)})")
+    if meanwhile:
+        print(f"attached meanwhile by another session ({_first(meanwhile)}): run `catalog-sync backfill` for the "
+              "rows that existed before attach, unless that session's run does")
     mended = [s for s in result.changed_schemas if states.get(s) == "attached"]
     if mended:
         # (DBA walkthrough, twenty-fifth session: after an upgrade that only replaced an outdated trigger, it

@@ -227,6 +227,28 @@ def test_attach_with_parallel_connections(conn: psycopg.Connection, app: psycopg
         "or dropped" in out, out
 
 
+def test_a_schema_attached_meanwhile_by_another_session_is_told_apart(
+        conn: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """(DBA trial, forty-first session; fixed in the forty-second) Another attach committed between this
+    attach's look at the schemas and its work: the line said "up to date: 1 schema(s) attached already",
+    then "run `catalog-sync backfill` to publish the rows that existed before attach", as if this one had
+    attached it."""
+    _, schema = create_tenant(conn, "meanwhile", "Meanwhile")
+    real_attach = operations.attach
+
+    def another_session_first(*args: Any, **kwargs: Any) -> Any:
+        with db.connect() as other:
+            other.execute("SELECT catalog_sync.attach_schema(%s)", (schema,))
+        return real_attach(*args, **kwargs)
+
+    monkeypatch.setattr(operations, "attach", another_session_first)
+    code, out, err = run(capsys, "attach", schema, dsn=db.dsn())
+    assert code == 0, err
+    assert "up to date: 1 schema(s) attached already" in out, out
+    assert f"attached meanwhile by another session ({schema}): run `catalog-sync backfill`" in out, out
+    assert "to publish the rows that existed before attach" not in out, out
+
+
 def test_a_chunk_out_of_lock_memory_is_refused_whole_and_a_smaller_chunk_size_advised(
         capsys: pytest.CaptureFixture[str]) -> None:
     """(forty-first session's message, tested in the forty-second) A chunk holds its schemas' table locks
