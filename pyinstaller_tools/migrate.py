@@ -51,11 +51,27 @@ def _one_line_errors(action: str = "upgrade", lock_timeout: str | None = None) -
     except sa.exc.DBAPIError as exc:
         if not isinstance(exc.orig, psycopg.Error):
             raise ToolError(one_line(exc)) from exc
-        raise ToolError(_describe_migration_error(exc.orig, action, lock_timeout)) from exc
+        raise ToolError(_describe_migration_error(_server_error(exc.orig), action, lock_timeout)) from exc
     except psycopg.Error as exc:            # the migrations' SQL runs on the psycopg connection itself
-        raise ToolError(_describe_migration_error(exc, action, lock_timeout)) from exc
+        raise ToolError(_describe_migration_error(_server_error(exc), action, lock_timeout)) from exc
     except CommandError as exc:
         raise ToolError(f"{one_line(exc)} (revisions: {', '.join(revisions())}, or head / base)") from exc
+
+
+def _server_error(exc: psycopg.Error) -> psycopg.Error:
+    """The server's error behind a client-side one. A session ended by the server (57P01: a restart,
+    pg_terminate_backend()) fails the migration's statement; SQLAlchemy's rollback on the way out then fails
+    with "the connection is lost", which replaces it (forty-first session: migrate terminated mid-run said
+    only that). The first error is that one's __context__."""
+    if exc.sqlstate is not None:
+        return exc
+    context = exc.__context__
+    while context is not None:
+        orig = context.orig if isinstance(context, sa.exc.DBAPIError) else context
+        if isinstance(orig, psycopg.Error) and orig.sqlstate is not None:
+            return orig
+        context = context.__context__
+    return exc
 
 
 def _describe_migration_error(exc: psycopg.Error, action: str, lock_timeout: str | None) -> str:

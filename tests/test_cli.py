@@ -609,6 +609,28 @@ def test_a_lost_connection_or_a_cancel_ends_the_run_at_the_tenant_it_happened_in
         assert code == 1 and "drift: missing 3" in out, (out, err)
 
 
+def test_a_migrate_ended_by_the_server_says_why(conn: psycopg.Connection, db: Db,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """(DBA trial, forty-first session; fixed in the forty-second) migrate's session terminated mid-run
+    said only "the connection is lost": SQLAlchemy's rollback on the way out failed on the dead
+    connection, and its error replaced the server's."""
+    assert run(capsys, "uninstall", "--yes", dsn=db.dsn())[0] == 0
+    holder = db.connect(autocommit=False)         # the migration waits here, creating the registry's trigger
+    holder.execute("LOCK TABLE public.tenants_tenant IN EXCLUSIVE MODE")
+    ended: list[str] = []
+    try:
+        terminate_when_waiting(db, "catalog-sync migrate", ended)
+        result = run(capsys, "migrate", "--lock-timeout", "1min", dsn=db.dsn())
+    finally:
+        holder.rollback()
+        holder.close()
+    assert ended == ["catalog-sync migrate"]
+    assert_refused(result, "terminating connection due to administrator command",
+                   "the connection to the server was lost")
+    assert conn.execute("SELECT to_regnamespace('catalog_sync')").fetchone() == (None,)     # rolled back
+    assert run(capsys, "migrate", dsn=db.dsn())[0] == 0
+
+
 def test_sigterm_ends_the_command_as_ctrl_c_does(conn: psycopg.Connection, app: psycopg.Connection,
                                                  db: Db) -> None:
     """(DBA trial, forty-first session) SIGTERM, what cron, systemd, Kubernetes and `timeout` send, killed
