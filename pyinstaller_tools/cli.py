@@ -354,6 +354,7 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
                                 f"{chunked} attached tenant(s) were {operations.CHUNKS_DONE}; the catalogs and "
                                 "the machinery are left: run uninstall --yes again to finish, or catalog-sync "
                                 "attach --all and backfill to sync them again") from exc
+            if version is not None:
                 _, kept = migrate.drop_empty_version_table(dsn, args.lock_timeout)
                 if kept:
                     progress(f"notice: public.alembic_version kept: {kept}")
