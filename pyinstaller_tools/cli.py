@@ -345,15 +345,18 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
                     migrate.uninstall_unversioned(dsn, lock_timeout=args.lock_timeout)
                 else:
                     migrate.downgrade(dsn, "base", lock_timeout=args.lock_timeout)
-            except ToolError as exc:
+            except (ToolError, KeyboardInterrupt) as exc:
                 if not chunked:
                     raise
                 # (red team, forty-second session: after the chunks, a reader of a catalog timed the
-                # downgrade out, and the line said "nothing was removed")
-                raise ToolError(str(exc).replace("; nothing was removed;", ";") + f"; before that, all "
-                                f"{chunked} attached tenant(s) were {operations.CHUNKS_DONE}; the catalogs and "
-                                "the machinery are left: run uninstall --yes again to finish, or catalog-sync "
-                                "attach --all and backfill to sync them again") from exc
+                # downgrade out, and the line said "nothing was removed"; DBA trial: Ctrl-C said nothing)
+                left = (f"all {chunked} attached tenant(s) were {operations.CHUNKS_DONE}; the catalogs and the "
+                        "machinery are left: run uninstall --yes again to finish, or catalog-sync attach --all and "
+                        "backfill to sync them again")
+                if isinstance(exc, KeyboardInterrupt):
+                    progress(f"uninstall: interrupted while removing the machinery; {left}")
+                    raise
+                raise ToolError(str(exc).replace("; nothing was removed;", ";") + f"; before that, {left}") from exc
             if version is not None:
                 _, kept = migrate.drop_empty_version_table(dsn, args.lock_timeout)
                 if kept:

@@ -52,7 +52,11 @@ def refuse_unencoded_at(dsn: str) -> str:
 SAFE_OPTIONS = ("-c search_path=pg_catalog,pg_temp -c default_transaction_isolation=read\\ committed"
                 " -c DateStyle=ISO -c IntervalStyle=postgres"
                 # names in findings quoted only where they need it: "x" is not x (review, twenty-second session)
-                " -c quote_all_identifiers=off")
+                " -c quote_all_identifiers=off"
+                # a session of the tool idles on purpose while its others work: attach --jobs' main session,
+                # the lock session of migrate and uninstall (DBA trials, forty-first and forty-second
+                # sessions: a short one of the role ended them, a migrate that had succeeded exited 2)
+                " -c idle_session_timeout=0")
 
 
 # Where a command that gave up on a lock sends the DBA.

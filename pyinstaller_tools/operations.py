@@ -12,12 +12,14 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import dict_row
 
 from pyinstaller_tools.connection import (
     CONNECTION_LOST,
     LONG_TRANSACTION,
     ToolError,
+    connection_lost,
     describe,
     is_installed,
     pinned_machinery_problem,
@@ -107,8 +109,15 @@ def require_pinned(conn: psycopg.Connection, command: str, lock_timeout: str | N
 # Tenants that uninstall uninstalls per transaction before it removes the rest. DROP TRIGGER locks each
 # table until the transaction ends, and all of them at once overflowed the server's shared lock table at its
 # defaults somewhere between 250 and 400 tenants (max_locks_per_transaction 64), failing other sessions' locks
-# too (DBA trial, forty-first session). Up to this many tenants, uninstall stays one transaction.
-UNINSTALL_CHUNK = 100
+# too (DBA trial, forty-first session). Up to this many tenants, uninstall stays one transaction. At most 64:
+# lock_for_tenant_change() of more takes the lock of all tenants, which waits for a write in progress in any
+# tenant (DBA trial, forty-second session: a chunk of 100 waited for a tenant of the next one).
+UNINSTALL_CHUNK = 50
+
+# One try at a chunk's locks, shorter than deadlock_timeout's default (1 s): an application write that
+# waits for a lock the chunk holds while the chunk waits for one it holds is let go before its deadlock
+# check (DBA trial, forty-second session: under live writes, uninstall and application writes got 40P01).
+UNINSTALL_LOCK_TRY_MS = 200
 
 # What a chunk leaves of its tenants, said when a later step fails.
 CHUNKS_DONE = ("uninstalled (committed: their sync triggers dropped, their catalog rows removed, the sync's record "
@@ -133,28 +142,65 @@ def uninstall_tenants_in_chunks(conn: psycopg.Connection, lock_timeout: str, pro
         return 0
     for start in range(0, len(tenants), chunk):
         part = tenants[start:start + chunk]
+        done = (f"the first {start} of {len(tenants)} attached tenant(s) were {CHUNKS_DONE}, nothing else was "
+                "removed; run uninstall --yes again to finish, or catalog-sync attach --all and backfill to sync "
+                "them again" if start else "nothing was removed")
+        try:
+            _uninstall_chunk(conn, part, lock_timeout)
+        except psycopg.Error as exc:
+            reason = (lock_held("a tenant's tables or its writes in progress (its writers, or DDL)", lock_timeout)
+                      if isinstance(exc, psycopg.errors.LockNotAvailable) else describe(exc))
+            raise ToolError(f"uninstall stopped at tenants {start + 1} to {start + len(part)} of "
+                            f"{len(tenants)}: {reason}; {done}") from exc
+        except KeyboardInterrupt:           # (Ctrl-C or SIGTERM: DBA trial, forty-second session)
+            progress(f"uninstall: interrupted at tenants {start + 1} to {start + len(part)} of {len(tenants)}; "
+                     f"{done}")
+            raise
+        progress(f"uninstall: {start + len(part)}/{len(tenants)} tenants uninstalled")
+    return len(tenants)
+
+
+def _uninstall_chunk(conn: psycopg.Connection, part: list[int], lock_timeout: str) -> None:
+    """One chunk of uninstall_tenants_in_chunks(), in one transaction, its locks taken first: the tables in
+    one LOCK TABLE, then the tenants'. A try waits at most UNINSTALL_LOCK_TRY_MS for each; one that waits
+    longer, or a deadlock, lets all of them go and tries again, until lock_timeout has passed (0: no limit)."""
+    started = time.monotonic()
+    limit_ms: int | None = None
+    attempt = 0
+    while True:
+        attempt += 1
         try:
             with conn.transaction():
-                set_lock_timeout(conn, lock_timeout)
+                if limit_ms is None:        # (the server's reading of it: "2s", "1min", "500" for 500 ms)
+                    set_lock_timeout(conn, lock_timeout)
+                    row = conn.execute("SELECT setting FROM pg_catalog.pg_settings "
+                                       "WHERE name = 'lock_timeout'").fetchone()
+                    limit_ms = int(row[0]) if row else 0
+                left = limit_ms - (time.monotonic() - started) * 1000 if limit_ms else UNINSTALL_LOCK_TRY_MS
+                set_lock_timeout(conn, f"{max(1, int(min(UNINSTALL_LOCK_TRY_MS, left)))}ms")
+                tables = conn.execute(
+                    "SELECT n.nspname, c.relname FROM catalog_sync.attached_table a "
+                    "JOIN pg_catalog.pg_class c ON c.oid = a.relid "
+                    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE a.tenant_id = ANY (%s) ORDER BY a.relid", (part,)).fetchall()
+                if tables:
+                    conn.execute(sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(
+                        sql.SQL(", ").join(sql.SQL("ONLY {}").format(sql.Identifier(schema, table))
+                                           for schema, table in tables)))
+                # (the order detach takes: the tables, then the tenants, as their writers do)
+                conn.execute("SELECT catalog_sync.lock_for_tenant_change(%s::bigint[])", (part,))
                 conn.execute("SELECT catalog_sync.drop_triggers(a.relid) FROM catalog_sync.attached_table a "
                              "WHERE a.tenant_id = ANY (%s) "
                              "AND EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = a.relid)", (part,))
-                # (the order detach takes: the tables, then the tenants, as their writers do)
-                conn.execute("SELECT catalog_sync.lock_for_tenant_change(%s::bigint[])", (part,))
                 for catalog in ("job_catalog", "provider_catalog", "service_catalog"):
                     conn.execute(f"DELETE FROM public.{catalog} c WHERE c.tenant_id = ANY (%s)", (part,))
                 # (attached_table's rows with it: ON DELETE CASCADE)
                 conn.execute("DELETE FROM catalog_sync.tenant t WHERE t.tenant_id = ANY (%s)", (part,))
-        except psycopg.Error as exc:
-            done = (f"the first {start} of {len(tenants)} attached tenant(s) were {CHUNKS_DONE}, nothing else "
-                    "was removed; run uninstall --yes again to finish, or catalog-sync attach --all and backfill "
-                    "to sync them again" if start else "nothing was removed")
-            reason = (lock_held("a tenant's tables (its writers, or DDL)", lock_timeout)
-                      if isinstance(exc, psycopg.errors.LockNotAvailable) else describe(exc))
-            raise ToolError(f"uninstall stopped at tenants {start + 1} to {start + len(part)} of "
-                            f"{len(tenants)}: {reason}; {done}") from exc
-        progress(f"uninstall: {start + len(part)}/{len(tenants)} tenants uninstalled")
-    return len(tenants)
+            return
+        except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected):
+            if limit_ms is None or (limit_ms and (time.monotonic() - started) * 1000 >= limit_ms):
+                raise
+            time.sleep(min(0.05 * attempt, 1.0))
 
 
 def is_superuser(conn: psycopg.Connection) -> bool:
@@ -674,13 +720,22 @@ def session_lock(conn: psycopg.Connection, key_sql: str, busy: str, wait: bool =
     try:
         yield
     finally:
-        if not conn.broken:     # (a lost session released it: the error that ended it is the one to report)
-            conn.execute(f"SELECT pg_advisory_unlock({key_sql})")
+        # A lost session released it: the error that ended it is the one to report, and where the work had
+        # ended first, none (DBA trial, forty-second session: migrate's lock session, ended while alembic
+        # worked on its own, made a migrate that had succeeded exit 2).
+        if not conn.broken:
+            try:
+                conn.execute(f"SELECT pg_advisory_unlock({key_sql})")
+            except psycopg.OperationalError as exc:
+                if not connection_lost(exc):
+                    raise
 
 
 def backfill_lock(conn: psycopg.Connection, command: str | None = None) -> AbstractContextManager[None]:
     """One backfill or repair at a time per database: a second one (or `command`) fails at once."""
-    busy = f"{command}: a backfill or repair is running" if command else "another backfill or repair is running"
+    # (an uninstall holds it too, to keep backfills out: DBA trial, forty-second session)
+    busy = (f"{command}: a backfill or repair is running" if command
+            else "another backfill, repair or uninstall is running")
     return session_lock(conn, BACKFILL_LOCK_SQL, f"{busy} on this database")
 
 

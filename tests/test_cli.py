@@ -631,6 +631,44 @@ def test_a_migrate_ended_by_the_server_says_why(conn: psycopg.Connection, db: Db
     assert run(capsys, "migrate", dsn=db.dsn())[0] == 0
 
 
+def test_migrate_that_succeeded_is_not_failed_by_its_lost_lock_session(
+        conn: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """(DBA trial, forty-second session) migrate holds its advisory lock in a session of its own that idles
+    while alembic works on another: ended meanwhile (pg_terminate_backend(), a short idle_session_timeout of
+    the role), the unlock at the end failed and a migrate that had succeeded exited 2. The tool's sessions
+    now have no idle_session_timeout, whatever PGOPTIONS says, and the unlock of a lost session is no error."""
+    monkeypatch.setenv("PGOPTIONS", "-c idle_session_timeout=1s")
+    with connection.connect(db.dsn()) as tools:
+        assert tools.execute("SHOW idle_session_timeout").fetchone() == ("0",)
+    assert run(capsys, "uninstall", "--yes", dsn=db.dsn())[0] == 0
+    holder = db.connect(autocommit=False)         # the migration waits here, creating the registry's trigger
+    holder.execute("LOCK TABLE public.tenants_tenant IN EXCLUSIVE MODE")
+    ended: list[object] = []
+
+    def end_the_lock_session_then_let_go() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not db.scalar(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'catalog-sync migrate' "
+                "AND wait_event_type = 'Lock'"):
+            time.sleep(0.01)
+        ended.append(db.scalar("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = "
+                               "'catalog-sync migrate' AND state = 'idle'"))
+        time.sleep(0.2)
+        holder.rollback()
+
+    thread = threading.Thread(target=end_the_lock_session_then_let_go)
+    thread.start()
+    try:
+        code, out, err = run(capsys, "migrate", "--lock-timeout", "1min", dsn=db.dsn())
+    finally:
+        thread.join(60)
+        holder.close()
+    assert ended == [True]
+    assert code == 0 and out.startswith("migrated: base -> "), (out, err)
+    assert conn.execute("SELECT to_regnamespace('catalog_sync') IS NOT NULL").fetchone() == (True,)
+
+
 def test_sigterm_ends_the_command_as_ctrl_c_does(conn: psycopg.Connection, app: psycopg.Connection,
                                                  db: Db) -> None:
     """(DBA trial, forty-first session) SIGTERM, what cron, systemd, Kubernetes and `timeout` send, killed
@@ -1588,6 +1626,76 @@ def test_uninstall_stopped_after_its_chunks_says_so_and_leaves_no_row_unsynced(
     assert code == 0 and "uninstalled: catalogs, machinery and sync triggers removed" in out, err
 
 
+def test_uninstall_under_live_writes_lets_a_writer_go_instead_of_deadlocking(
+        conn: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """(DBA trial, forty-second session) Under live writes a chunk deadlocked with the application: a write
+    held one of the tenant's tables and waited for another that the chunk had locked while it waited for
+    the first. One of the two got 40P01 after deadlock_timeout. A chunk now takes its locks in tries shorter
+    than that, letting everything go between them: the writer goes on, the chunk gets its locks after."""
+    monkeypatch.setattr(operations, "UNINSTALL_CHUNK", 1)
+    relids = [r[0] for r in conn.execute(
+        "SELECT a.relid::regclass::text FROM catalog_sync.attached_table a WHERE a.tenant_id = %s ORDER BY a.relid",
+        (db.tenant_id(ACME),))]
+    writer = db.connect(autocommit=False)
+    writer.execute(f"LOCK TABLE ONLY {relids[-1]} IN ROW EXCLUSIVE MODE")     # a write in progress
+    outcome: dict[str, object] = {}
+
+    def then_reads_a_table_the_chunk_holds() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not db.scalar(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'catalog-sync uninstall' "
+                "AND wait_event_type = 'Lock'"):
+            time.sleep(0.01)
+        try:
+            writer.execute(f"LOCK TABLE ONLY {relids[0]} IN ACCESS SHARE MODE")   # its trigger's parent read
+            writer.commit()
+            outcome["writer"] = "committed"
+        except psycopg.Error as exc:
+            outcome["writer"] = exc
+            writer.rollback()
+
+    thread = threading.Thread(target=then_reads_a_table_the_chunk_holds)
+    thread.start()
+    try:
+        code, out, err = run(capsys, "uninstall", "--yes", "--lock-timeout", "30s", dsn=db.dsn())
+    finally:
+        thread.join(60)
+        writer.close()
+    assert outcome == {"writer": "committed"}, outcome
+    assert code == 0 and "uninstalled: catalogs, machinery and sync triggers removed" in out, (out, err)
+
+
+def test_uninstall_interrupted_says_what_its_chunks_did(conn: psycopg.Connection, db: Db,
+                                                      capsys: pytest.CaptureFixture[str],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """(DBA trial, forty-second session) Ctrl-C or SIGTERM after some chunks said only "interrupted after
+    Ns": not that tenants were uninstalled, their catalog rows gone."""
+    monkeypatch.setattr(operations, "UNINSTALL_CHUNK", 1)
+    _, zulu = create_tenant(conn, "zulu", "Zulu")
+    assert run(capsys, "attach", zulu, dsn=db.dsn())[0] == 0
+    real_chunk = operations._uninstall_chunk
+    calls: list[list[int]] = []
+
+    def interrupted_at_the_second(c: psycopg.Connection, part: list[int], lock_timeout: str) -> None:
+        calls.append(part)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        real_chunk(c, part, lock_timeout)
+
+    monkeypatch.setattr(operations, "_uninstall_chunk", interrupted_at_the_second)
+    code, _, err = run(capsys, "uninstall", "--yes", dsn=db.dsn())
+    assert code == 130, err
+    assert ("uninstall: interrupted at tenants 2 to 2 of 3; the first 1 of 3 attached tenant(s) were uninstalled "
+            "(committed") in err, err
+    assert triggers_on(conn, ACME) == 0 and triggers_on(conn, GLOBEX) == triggers_on(conn, zulu) == 32
+    # and in the last step, after every chunk
+    monkeypatch.setattr(operations, "_uninstall_chunk", real_chunk)
+    monkeypatch.setattr(migrate, "downgrade", lambda *_, **__: (_ for _ in ()).throw(KeyboardInterrupt))
+    code, _, err = run(capsys, "uninstall", "--yes", dsn=db.dsn())
+    assert code == 130 and "uninstall: interrupted while removing the machinery; all 2 attached tenant(s) were " \
+        "uninstalled (committed" in err, err
+
+
 def test_uninstall_waits_for_no_backfill_and_migrate_for_no_other_migrate(
         conn: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     """(DBA trial, forty-first session) Uninstall removed the machinery under a running backfill, which
@@ -1609,7 +1717,7 @@ def test_uninstall_waits_for_no_backfill_and_migrate_for_no_other_migrate(
         # and a second verify --repair, before it verifies (it ran a whole verify first)
         monkeypatch.setattr(operations, "verify", lambda *_: pytest.fail("verified before the refusal"))
         assert_refused(run(capsys, "verify", "--repair", dsn=db.dsn()),
-                       "another backfill or repair is running on this database (backend pid")
+                       "another backfill, repair or uninstall is running on this database (backend pid")
         holder.execute(f"SELECT pg_advisory_unlock({operations.BACKFILL_LOCK_SQL})")
         holder.execute(f"SELECT pg_advisory_lock({operations.MIGRATION_LOCK_SQL})")
         for command in (["migrate"], ["uninstall", "--yes"]):
