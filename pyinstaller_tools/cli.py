@@ -384,6 +384,8 @@ def cmd_attach(args: argparse.Namespace) -> int:
 
     with connect_bounded() as conn:
         operations.require_installed(conn, args.command, args.lock_timeout, writes=not args.dry_run)
+        if not args.dry_run:
+            operations.require_no_migration(conn, "attach")
         if args.tenant_role:
             operations.require_superuser(conn, "attach --tenant-role (it changes the owner of the schema and "
                                                "its tables, and the role's privileges)")

@@ -700,23 +700,7 @@ def session_lock(conn: psycopg.Connection, key_sql: str, busy: str, wait: bool =
     except psycopg.errors.LockNotAvailable:
         got = None
     if not got or not got[0]:
-        # The holder in this database (advisory locks are per database: red team, forty-second session, a
-        # tenant's session in another database, holding the same key there, was named), with its role and
-        # application_name: the client sets the latter, so it is a hint, not proof of a run of the tool.
-        holder = conn.execute(
-            "SELECT l.pid, a.usename, a.application_name FROM pg_locks l "
-            "CROSS JOIN (SELECT " + key_sql + " AS k) AS x "
-            "LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
-            "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
-            "AND l.database = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database()) "
-            "AND l.classid::bigint = (x.k >> 32) & 4294967295 AND l.objid::bigint = x.k & 4294967295 LIMIT 1"
-        ).fetchone()
-        who = ""
-        if holder:
-            about = [f"backend pid {holder[0]}"] + ([f"role {holder[1]}"] if holder[1] else []) + (
-                [f"application_name {holder[2]!r}"] if holder[2] else [])
-            who = f" ({', '.join(about)})"
-        raise ToolError(f"{busy}{who}; wait for it to finish")
+        raise ToolError(f"{busy}{lock_holder(conn, key_sql)}; wait for it to finish")
     try:
         yield
     finally:
@@ -729,6 +713,38 @@ def session_lock(conn: psycopg.Connection, key_sql: str, busy: str, wait: bool =
             except psycopg.OperationalError as exc:
                 if not connection_lost(exc):
                     raise
+
+
+def lock_holder(conn: psycopg.Connection, key_sql: str) -> str:
+    """Who holds the advisory lock, as " (backend pid N, role R, application_name 'A')", or "".
+    Only a holder in this database (advisory locks are per database: red team, forty-second session, a
+    tenant's session in another database, holding the same key there, was named), with its role and
+    application_name: the client sets the latter, so it is a hint, not proof of a run of the tool."""
+    holder = conn.execute(
+        "SELECT l.pid, a.usename, a.application_name FROM pg_locks l "
+        "CROSS JOIN (SELECT " + key_sql + " AS k) AS x "
+        "LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
+        "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+        "AND l.database = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database()) "
+        "AND l.classid::bigint = (x.k >> 32) & 4294967295 AND l.objid::bigint = x.k & 4294967295 LIMIT 1"
+    ).fetchone()
+    if not holder:
+        return ""
+    about = [f"backend pid {holder[0]}"] + ([f"role {holder[1]}"] if holder[1] else []) + (
+        [f"application_name {holder[2]!r}"] if holder[2] else [])
+    return f" ({', '.join(about)})"
+
+
+def require_no_migration(conn: psycopg.Connection, command: str) -> None:
+    """Refused while a migrate or uninstall runs (DBA trial, forty-second session: an attach during a
+    chunked uninstall attached again a tenant that a chunk had just uninstalled, which the uninstall's
+    message then counted as uninstalled). A look, not a lock held for the command."""
+    row = conn.execute(f"SELECT pg_try_advisory_lock_shared({MIGRATION_LOCK_SQL})").fetchone()
+    if row and row[0]:
+        conn.execute(f"SELECT pg_advisory_unlock_shared({MIGRATION_LOCK_SQL})")
+        return
+    raise ToolError(f"{command}: a migrate or uninstall is running on this database"
+                    f"{lock_holder(conn, MIGRATION_LOCK_SQL)}; nothing was changed: wait for it to finish")
 
 
 def backfill_lock(conn: psycopg.Connection, command: str | None = None) -> AbstractContextManager[None]:

@@ -1720,6 +1720,11 @@ def test_uninstall_waits_for_no_backfill_and_migrate_for_no_other_migrate(
                        "another backfill, repair or uninstall is running on this database (backend pid")
         holder.execute(f"SELECT pg_advisory_unlock({operations.BACKFILL_LOCK_SQL})")
         holder.execute(f"SELECT pg_advisory_lock({operations.MIGRATION_LOCK_SQL})")
+        # (DBA trial, forty-second session) and attach is refused, not run under an uninstall
+        assert_refused(run(capsys, "attach", "--all", dsn=db.dsn()),
+                       "attach: a migrate or uninstall is running on this database (backend pid "
+                       f"{holder.info.backend_pid}, role postgres, application_name 'catalog-sync backfill'); "
+                       "nothing was changed")
         for command in (["migrate"], ["uninstall", "--yes"]):
             assert_refused(run(capsys, *command, "--lock-timeout", "200ms", dsn=db.dsn()),
                            f"{command[0]}: another migrate or uninstall is running on this database, longer than "
