@@ -552,13 +552,13 @@ def cmd_detach(args: argparse.Namespace) -> int:
             raise ToolError(operations.registry_busy(args.lock_timeout, "detach") + "; nothing was changed"
                             ) from exc
         if not args.dry_run:
+            conn.commit()       # (the reads above; detach's transaction is its own: operations.detach())
             try:
                 dropped, rows = operations.detach(conn, args.schema, args.purge, args.lock_timeout)
             except psycopg.errors.LockNotAvailable as exc:
                 raise ToolError(f"{args.schema} not detached: {operations.lock_held('its tables', args.lock_timeout)}; "
                                 "nothing was changed; run detach again later, or with a larger --lock-timeout"
                                 ) from exc
-            conn.commit()
     purge = ""
     if args.purge:
         # (DBA walk-through, fortieth session: the purge itself said no count, its dry run did)
@@ -907,7 +907,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true", help="confirm")
     p.add_argument("--sql", action="store_true",
                    help="print the removal's SQL script instead of running it (offline; for review)")
-    _add_lock_timeout(p, operations.DDL_LOCK_TIMEOUT, "the tenant tables' locks (longer: nothing is removed)")
+    _add_lock_timeout(p, operations.DDL_LOCK_TIMEOUT,
+                      "the tenant tables' locks (longer: it stops; past 50 tenants, those done stay uninstalled)")
 
     add("install-sql", cmd_install_sql, "print db/ as one install script (what migrate applies)", connects=False)
 

@@ -114,10 +114,11 @@ def require_pinned(conn: psycopg.Connection, command: str, lock_timeout: str | N
 # tenant (DBA trial, forty-second session: a chunk of 100 waited for a tenant of the next one).
 UNINSTALL_CHUNK = 50
 
-# One try at a chunk's locks, shorter than deadlock_timeout's default (1 s): an application write that
-# waits for a lock the chunk holds while the chunk waits for one it holds is let go before its deadlock
-# check (DBA trial, forty-second session: under live writes, uninstall and application writes got 40P01).
-UNINSTALL_LOCK_TRY_MS = 200
+# One try at the locks of what drops sync triggers (in_lock_tries()), shorter than deadlock_timeout's default
+# (1 s): an application write that waits for a lock the command holds while the command waits for one it
+# holds is let go before its deadlock check (DBA trial, forty-second session: under live writes, uninstall
+# and application writes got 40P01).
+LOCK_TRY_MS = 200
 
 # What a chunk leaves of its tenants, said when a later step fails.
 CHUNKS_DONE = ("uninstalled (committed: their sync triggers dropped, their catalog rows removed, the sync's record "
@@ -161,9 +162,37 @@ def uninstall_tenants_in_chunks(conn: psycopg.Connection, lock_timeout: str, pro
 
 
 def _uninstall_chunk(conn: psycopg.Connection, part: list[int], lock_timeout: str) -> None:
-    """One chunk of uninstall_tenants_in_chunks(), in one transaction, its locks taken first: the tables in
-    one LOCK TABLE, then the tenants'. A try waits at most UNINSTALL_LOCK_TRY_MS for each; one that waits
-    longer, or a deadlock, lets all of them go and tries again, until lock_timeout has passed (0: no limit)."""
+    """One chunk of uninstall_tenants_in_chunks(), in one transaction (in_lock_tries()), its locks taken
+    first: the tables in one LOCK TABLE, then the tenants'."""
+
+    def work() -> None:
+        tables = conn.execute(
+            "SELECT n.nspname, c.relname FROM catalog_sync.attached_table a "
+            "JOIN pg_catalog.pg_class c ON c.oid = a.relid "
+            "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE a.tenant_id = ANY (%s) ORDER BY a.relid", (part,)).fetchall()
+        if tables:
+            conn.execute(sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(
+                sql.SQL(", ").join(sql.SQL("ONLY {}").format(sql.Identifier(schema, table))
+                                   for schema, table in tables)))
+        # (the order detach takes: the tables, then the tenants, as their writers do)
+        conn.execute("SELECT catalog_sync.lock_for_tenant_change(%s::bigint[])", (part,))
+        conn.execute("SELECT catalog_sync.drop_triggers(a.relid) FROM catalog_sync.attached_table a "
+                     "WHERE a.tenant_id = ANY (%s) "
+                     "AND EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = a.relid)", (part,))
+        for catalog in ("job_catalog", "provider_catalog", "service_catalog"):
+            conn.execute(f"DELETE FROM public.{catalog} c WHERE c.tenant_id = ANY (%s)", (part,))
+        # (attached_table's rows with it: ON DELETE CASCADE)
+        conn.execute("DELETE FROM catalog_sync.tenant t WHERE t.tenant_id = ANY (%s)", (part,))
+
+    in_lock_tries(conn, lock_timeout, work)
+
+
+def in_lock_tries(conn: psycopg.Connection, lock_timeout: str, work: Callable[[], T]) -> T:
+    """`work` in one transaction, for what drops a tenant's sync triggers (uninstall, detach): each try
+    waits at most LOCK_TRY_MS for a lock; one that waits longer, or a deadlock, lets all of them go and
+    tries again, until lock_timeout has passed (0: no limit), then raises that LockNotAvailable or
+    DeadlockDetected."""
     started = time.monotonic()
     limit_ms: int | None = None
     attempt = 0
@@ -176,27 +205,9 @@ def _uninstall_chunk(conn: psycopg.Connection, part: list[int], lock_timeout: st
                     row = conn.execute("SELECT setting FROM pg_catalog.pg_settings "
                                        "WHERE name = 'lock_timeout'").fetchone()
                     limit_ms = int(row[0]) if row else 0
-                left = limit_ms - (time.monotonic() - started) * 1000 if limit_ms else UNINSTALL_LOCK_TRY_MS
-                set_lock_timeout(conn, f"{max(1, int(min(UNINSTALL_LOCK_TRY_MS, left)))}ms")
-                tables = conn.execute(
-                    "SELECT n.nspname, c.relname FROM catalog_sync.attached_table a "
-                    "JOIN pg_catalog.pg_class c ON c.oid = a.relid "
-                    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-                    "WHERE a.tenant_id = ANY (%s) ORDER BY a.relid", (part,)).fetchall()
-                if tables:
-                    conn.execute(sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(
-                        sql.SQL(", ").join(sql.SQL("ONLY {}").format(sql.Identifier(schema, table))
-                                           for schema, table in tables)))
-                # (the order detach takes: the tables, then the tenants, as their writers do)
-                conn.execute("SELECT catalog_sync.lock_for_tenant_change(%s::bigint[])", (part,))
-                conn.execute("SELECT catalog_sync.drop_triggers(a.relid) FROM catalog_sync.attached_table a "
-                             "WHERE a.tenant_id = ANY (%s) "
-                             "AND EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = a.relid)", (part,))
-                for catalog in ("job_catalog", "provider_catalog", "service_catalog"):
-                    conn.execute(f"DELETE FROM public.{catalog} c WHERE c.tenant_id = ANY (%s)", (part,))
-                # (attached_table's rows with it: ON DELETE CASCADE)
-                conn.execute("DELETE FROM catalog_sync.tenant t WHERE t.tenant_id = ANY (%s)", (part,))
-            return
+                left = limit_ms - (time.monotonic() - started) * 1000 if limit_ms else LOCK_TRY_MS
+                set_lock_timeout(conn, f"{max(1, int(min(LOCK_TRY_MS, left)))}ms")
+                return work()
         except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected):
             if limit_ms is None or (limit_ms and (time.monotonic() - started) * 1000 >= limit_ms):
                 raise
@@ -658,13 +669,16 @@ TABLE_GONE = "a source table was gone (verify --repair)"
 
 def detach(conn: psycopg.Connection, schema: str, purge: bool, lock_timeout: str = DDL_LOCK_TIMEOUT,
            because: str | None = None) -> tuple[int, tuple[int, int, int]]:
-    """detach_schema() in the current transaction (the caller commits or rolls back): the triggers it
-    dropped, and the job, provider and service catalog rows it purged. `because`: detached by the tool
-    itself, not on purpose (verify then reports the tenant again once its tables are back)."""
-    set_lock_timeout(conn, lock_timeout)
-    row = conn.execute("SELECT triggers_dropped, jobs_purged, providers_purged, services_purged "
-                       "FROM catalog_sync.detach_schema(%s, %s, %s)", (schema, purge, because)).fetchone()
-    return (int(row[0]), (int(row[1]), int(row[2]), int(row[3]))) if row else (0, (0, 0, 0))
+    """detach_schema() in a transaction of its own, its locks taken in tries (in_lock_tries()): the
+    triggers it dropped, and the job, provider and service catalog rows it purged. `because`: detached
+    by the tool itself, not on purpose (verify then reports the tenant again once its tables are back)."""
+
+    def work() -> tuple[int, tuple[int, int, int]]:
+        row = conn.execute("SELECT triggers_dropped, jobs_purged, providers_purged, services_purged "
+                           "FROM catalog_sync.detach_schema(%s, %s, %s)", (schema, purge, because)).fetchone()
+        return (int(row[0]), (int(row[1]), int(row[2]), int(row[3]))) if row else (0, (0, 0, 0))
+
+    return in_lock_tries(conn, lock_timeout, work)
 
 
 def resolve_tenants(conn: psycopg.Connection, schemas: Sequence[str] | None,
@@ -1045,8 +1059,7 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
         for tenant_id, schema in sorted(by_problem.get("table_missing", ()), key=lambda x: x[0] or 0):
             # Its rows can never be verified again: take them out, record the detach.
             try:
-                with conn.transaction():
-                    detach(conn, schema or "", True, lock_timeout, because=TABLE_GONE)
+                detach(conn, schema or "", True, lock_timeout, because=TABLE_GONE)
             except psycopg.errors.LockNotAvailable:
                 busy.append(schema or "")
             except (psycopg.errors.InsufficientPrivilege,      # not the tables' owner: the others go on

@@ -1626,12 +1626,15 @@ def test_uninstall_stopped_after_its_chunks_says_so_and_leaves_no_row_unsynced(
     assert code == 0 and "uninstalled: catalogs, machinery and sync triggers removed" in out, err
 
 
-def test_uninstall_under_live_writes_lets_a_writer_go_instead_of_deadlocking(
-        conn: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    """(DBA trial, forty-second session) Under live writes a chunk deadlocked with the application: a write
-    held one of the tenant's tables and waited for another that the chunk had locked while it waited for
-    the first. One of the two got 40P01 after deadlock_timeout. A chunk now takes its locks in tries shorter
-    than that, letting everything go between them: the writer goes on, the chunk gets its locks after."""
+@pytest.mark.parametrize("command", [["uninstall", "--yes"], ["detach", ACME]], ids=lambda c: c[0])
+def test_uninstall_or_detach_under_live_writes_lets_a_writer_go_instead_of_deadlocking(
+        conn: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        command: list[str]) -> None:
+    """(DBA trial, forty-second session) Under live writes an uninstall chunk deadlocked with the
+    application: a write held one of the tenant's tables and waited for another that the chunk had locked
+    while it waited for the first. One of the two got 40P01 after deadlock_timeout. Detach could do the
+    same. Both now take their locks in tries shorter than that, letting everything go between them: the
+    writer goes on, the command gets its locks after."""
     monkeypatch.setattr(operations, "UNINSTALL_CHUNK", 1)
     relids = [r[0] for r in conn.execute(
         "SELECT a.relid::regclass::text FROM catalog_sync.attached_table a WHERE a.tenant_id = %s ORDER BY a.relid",
@@ -1643,8 +1646,8 @@ def test_uninstall_under_live_writes_lets_a_writer_go_instead_of_deadlocking(
     def then_reads_a_table_the_chunk_holds() -> None:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not db.scalar(
-                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'catalog-sync uninstall' "
-                "AND wait_event_type = 'Lock'"):
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s AND wait_event_type = 'Lock'",
+                (f"catalog-sync {command[0]}",)):
             time.sleep(0.01)
         try:
             writer.execute(f"LOCK TABLE ONLY {relids[0]} IN ACCESS SHARE MODE")   # its trigger's parent read
@@ -1657,12 +1660,13 @@ def test_uninstall_under_live_writes_lets_a_writer_go_instead_of_deadlocking(
     thread = threading.Thread(target=then_reads_a_table_the_chunk_holds)
     thread.start()
     try:
-        code, out, err = run(capsys, "uninstall", "--yes", "--lock-timeout", "30s", dsn=db.dsn())
+        code, out, err = run(capsys, *command, "--lock-timeout", "30s", dsn=db.dsn())
     finally:
         thread.join(60)
         writer.close()
     assert outcome == {"writer": "committed"}, outcome
-    assert code == 0 and "uninstalled: catalogs, machinery and sync triggers removed" in out, (out, err)
+    assert code == 0 and ("uninstalled: catalogs, machinery and sync triggers removed" in out
+                          or f"detached {ACME}: 32 trigger(s) dropped" in out), (out, err)
 
 
 def test_uninstall_interrupted_says_what_its_chunks_did(conn: psycopg.Connection, db: Db,
