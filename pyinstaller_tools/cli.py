@@ -345,7 +345,7 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
                     migrate.uninstall_unversioned(dsn, lock_timeout=args.lock_timeout)
                 else:
                     migrate.downgrade(dsn, "base", lock_timeout=args.lock_timeout)
-            except (ToolError, KeyboardInterrupt) as exc:
+            except BaseException as exc:
                 if not chunked:
                     raise
                 # (red team, forty-second session: after the chunks, a reader of a catalog timed the
@@ -353,8 +353,8 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
                 left = (f"all {chunked} attached tenant(s) were {operations.CHUNKS_DONE}; the catalogs and the "
                         "machinery are left: run uninstall --yes again to finish, or catalog-sync attach --all and "
                         "backfill to sync them again")
-                if isinstance(exc, KeyboardInterrupt):
-                    progress(f"uninstall: interrupted while removing the machinery; {left}")
+                if not isinstance(exc, ToolError):      # (Ctrl-C, SIGTERM, or a check of migrations/env.py)
+                    progress(f"uninstall: stopped while removing the machinery; {left}")
                     raise
                 raise ToolError(str(exc).replace("; nothing was removed;", ";") + f"; before that, {left}") from exc
             if version is not None:
@@ -382,10 +382,10 @@ def cmd_attach(args: argparse.Namespace) -> int:
         # every lock wait of the command bounded, the pre-flight's included
         return connect(args.dsn, autocommit=True, lock_timeout=args.lock_timeout)
 
-    with connect_bounded() as conn:
+    with connect_bounded() as conn, contextlib.ExitStack() as held:
         operations.require_installed(conn, args.command, args.lock_timeout, writes=not args.dry_run)
         if not args.dry_run:
-            operations.require_no_migration(conn, "attach")
+            held.enter_context(operations.no_migration(conn, "attach"))
         if args.tenant_role:
             operations.require_superuser(conn, "attach --tenant-role (it changes the owner of the schema and "
                                                "its tables, and the role's privileges)")
@@ -503,8 +503,9 @@ def cmd_attach(args: argparse.Namespace) -> int:
     if new:
         print(f"run `catalog-sync backfill` to publish the rows that existed before attach ({_first(new)})")
     if meanwhile:
-        print(f"attached meanwhile by another session ({_first(meanwhile)}): run `catalog-sync backfill` for the "
-              "rows that existed before attach, unless that session's run does")
+        # (review, forty-second session: also a schema restored with its sync triggers, never registered)
+        print(f"sync triggers in place already ({_first(meanwhile)}: attached meanwhile by another session, or "
+              "restored with their tables): run `catalog-sync backfill` to publish the rows that existed before")
     mended = [s for s in result.changed_schemas if states.get(s) == "attached"]
     if mended:
         # (DBA walkthrough, twenty-fifth session: after an upgrade that only replaced an outdated trigger, it
@@ -534,8 +535,10 @@ def _first(names: Sequence[str], count: int = 5) -> str:
 
 
 def cmd_detach(args: argparse.Namespace) -> int:
-    with connect(args.dsn, lock_timeout=args.lock_timeout) as conn:
+    with connect(args.dsn, lock_timeout=args.lock_timeout) as conn, contextlib.ExitStack() as held:
         operations.require_installed(conn, args.command, args.lock_timeout, writes=not args.dry_run)
+        if not args.dry_run:
+            held.enter_context(operations.no_migration(conn, "detach"))
         rows: tuple[int, int, int] | None = None
         try:          # what it reads first: the registry and the machinery's tables
             before = operations.detach_state(conn, args.schema)
@@ -555,8 +558,9 @@ def cmd_detach(args: argparse.Namespace) -> int:
             conn.commit()       # (the reads above; detach's transaction is its own: operations.detach())
             try:
                 dropped, rows = operations.detach(conn, args.schema, args.purge, args.lock_timeout)
-            except psycopg.errors.LockNotAvailable as exc:
-                raise ToolError(f"{args.schema} not detached: {operations.lock_held('its tables', args.lock_timeout)}; "
+            except operations.LocksNotTaken as exc:
+                raise ToolError(f"{args.schema} not detached: "
+                                f"{operations.locks_not_taken('its tables', args.lock_timeout)}; "
                                 "nothing was changed; run detach again later, or with a larger --lock-timeout"
                                 ) from exc
     purge = ""

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import shlex
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -114,11 +115,12 @@ def require_pinned(conn: psycopg.Connection, command: str, lock_timeout: str | N
 # tenant (DBA trial, forty-second session: a chunk of 100 waited for a tenant of the next one).
 UNINSTALL_CHUNK = 50
 
-# One try at the locks of what drops sync triggers (in_lock_tries()), shorter than deadlock_timeout's default
-# (1 s): an application write that waits for a lock the command holds while the command waits for one it
-# holds is let go before its deadlock check (DBA trial, forty-second session: under live writes, uninstall
-# and application writes got 40P01).
-LOCK_TRY_MS = 200
+# The tries at the locks of what drops sync triggers (in_lock_tries()): each try's lock taking ends within
+# its budget, 200 ms, then 400, then 800, all under deadlock_timeout's default (1 s). An application write
+# that waits for a lock the command holds, while the command waits for one the write holds, began waiting
+# after the try began: the try lets everything go before the write's deadlock check (DBA trial,
+# forty-second session: under live writes, uninstall and application writes got 40P01).
+LOCK_TRIES_MS = (200, 400, 800)
 
 # What a chunk leaves of its tenants, said when a later step fails.
 CHUNKS_DONE = ("uninstalled (committed: their sync triggers dropped, their catalog rows removed, the sync's record "
@@ -141,63 +143,113 @@ def uninstall_tenants_in_chunks(conn: psycopg.Connection, lock_timeout: str, pro
         "SELECT DISTINCT a.tenant_id FROM catalog_sync.attached_table a ORDER BY 1").fetchall()]
     if len(tenants) <= chunk:
         return 0
-    for start in range(0, len(tenants), chunk):
-        part = tenants[start:start + chunk]
-        done = (f"the first {start} of {len(tenants)} attached tenant(s) were {CHUNKS_DONE}, nothing else was "
+    committed = 0
+
+    def done() -> str:
+        return (f"the first {committed} of {len(tenants)} attached tenant(s) were {CHUNKS_DONE}, nothing else was "
                 "removed; run uninstall --yes again to finish, or catalog-sync attach --all and backfill to sync "
-                "them again" if start else "nothing was removed")
-        try:
-            _uninstall_chunk(conn, part, lock_timeout)
-        except psycopg.Error as exc:
-            reason = (lock_held("a tenant's tables or its writes in progress (its writers, or DDL)", lock_timeout)
-                      if isinstance(exc, psycopg.errors.LockNotAvailable) else describe(exc))
-            raise ToolError(f"uninstall stopped at tenants {start + 1} to {start + len(part)} of "
-                            f"{len(tenants)}: {reason}; {done}") from exc
-        except KeyboardInterrupt:           # (Ctrl-C or SIGTERM: DBA trial, forty-second session)
-            progress(f"uninstall: interrupted at tenants {start + 1} to {start + len(part)} of {len(tenants)}; "
-                     f"{done}")
-            raise
-        progress(f"uninstall: {start + len(part)}/{len(tenants)} tenants uninstalled")
+                "them again" if committed else "nothing was removed")
+
+    try:
+        for start in range(0, len(tenants), chunk):
+            part = tenants[start:start + chunk]
+            try:
+                _uninstall_chunk(conn, part, lock_timeout, progress)
+            except (psycopg.Error, LocksNotTaken) as exc:
+                reason = (locks_not_taken("the registry, the tenants' tables or their writes in progress",
+                                          lock_timeout)
+                          if isinstance(exc, LocksNotTaken) else describe(exc))
+                raise ToolError(f"uninstall stopped at tenants {start + 1} to {start + len(part)} of "
+                                f"{len(tenants)}: {reason}; {done()}") from exc
+            committed = start + len(part)
+            progress(f"uninstall: {committed}/{len(tenants)} tenants uninstalled")
+    except KeyboardInterrupt:           # (Ctrl-C or SIGTERM: DBA trial, forty-second session)
+        progress(f"uninstall: interrupted; {done()}")
+        raise
     return len(tenants)
 
 
-def _uninstall_chunk(conn: psycopg.Connection, part: list[int], lock_timeout: str) -> None:
+def _uninstall_chunk(conn: psycopg.Connection, part: list[int], lock_timeout: str, progress: Progress) -> None:
     """One chunk of uninstall_tenants_in_chunks(), in one transaction (in_lock_tries()), its locks taken
-    first: the tables in one LOCK TABLE, then the tenants'."""
+    first: the registry (SHARE: no tenant change in progress, none started, so none that holds a tenant's
+    lock and then waits for its tables or catalog rows; review, forty-second session: a tenant deleted
+    from the registry deadlocked with a chunk), the tables in one LOCK TABLE, then the tenants'."""
+    tables: list[tuple[str, str, int]] = []
 
-    def work() -> None:
-        tables = conn.execute(
-            "SELECT n.nspname, c.relname FROM catalog_sync.attached_table a "
+    def lock() -> None:
+        conn.execute("LOCK TABLE ONLY public.tenants_tenant IN SHARE MODE")
+        tables[:] = [(r[0], r[1], int(r[2])) for r in conn.execute(
+            "SELECT n.nspname, c.relname, a.relid FROM catalog_sync.attached_table a "
             "JOIN pg_catalog.pg_class c ON c.oid = a.relid "
             "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE a.tenant_id = ANY (%s) ORDER BY a.relid", (part,)).fetchall()
-        if tables:
-            conn.execute(sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(
-                sql.SQL(", ").join(sql.SQL("ONLY {}").format(sql.Identifier(schema, table))
-                                   for schema, table in tables)))
+            "WHERE a.tenant_id = ANY (%s) ORDER BY a.relid", (part,)).fetchall()]
+        lock_exclusively(conn, tables)
         # (the order detach takes: the tables, then the tenants, as their writers do)
         conn.execute("SELECT catalog_sync.lock_for_tenant_change(%s::bigint[])", (part,))
+
+    def work() -> None:
+        # Only the tenants still attached, under the locks: one detached meanwhile keeps its opt-out and
+        # the rows detach kept (review, forty-second session).
+        attached = [int(r[0]) for r in conn.execute(
+            "SELECT DISTINCT a.tenant_id FROM catalog_sync.attached_table a WHERE a.tenant_id = ANY (%s)",
+            (part,)).fetchall()]
         conn.execute("SELECT catalog_sync.drop_triggers(a.relid) FROM catalog_sync.attached_table a "
                      "WHERE a.tenant_id = ANY (%s) "
-                     "AND EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = a.relid)", (part,))
+                     "AND EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = a.relid)", (attached,))
         for catalog in ("job_catalog", "provider_catalog", "service_catalog"):
-            conn.execute(f"DELETE FROM public.{catalog} c WHERE c.tenant_id = ANY (%s)", (part,))
+            conn.execute(f"DELETE FROM public.{catalog} c WHERE c.tenant_id = ANY (%s)", (attached,))
         # (attached_table's rows with it: ON DELETE CASCADE)
-        conn.execute("DELETE FROM catalog_sync.tenant t WHERE t.tenant_id = ANY (%s)", (part,))
+        conn.execute("DELETE FROM catalog_sync.tenant t WHERE t.tenant_id = ANY (%s)", (attached,))
 
-    in_lock_tries(conn, lock_timeout, work)
+    in_lock_tries(conn, lock_timeout, lock, work, progress, "uninstall")
 
 
-def in_lock_tries(conn: psycopg.Connection, lock_timeout: str, work: Callable[[], T]) -> T:
-    """`work` in one transaction, for what drops a tenant's sync triggers (uninstall, detach): each try
-    waits at most LOCK_TRY_MS for a lock; one that waits longer, or a deadlock, lets all of them go and
-    tries again, until lock_timeout has passed (0: no limit), then raises that LockNotAvailable or
-    DeadlockDetected."""
+class TryAgain(Exception):
+    """Raised by an in_lock_tries() lock step whose locks are not the ones it meant to take."""
+
+
+class LocksNotTaken(Exception):
+    """in_lock_tries() gave up: its tries did not get their locks within lock_timeout (locks_not_taken() says
+    it). Nothing of the work was done."""
+
+
+def lock_exclusively(conn: psycopg.Connection, tables: Sequence[tuple[str, str, int]]) -> None:
+    """ACCESS EXCLUSIVE on the (schema, name, relid) tables, in one LOCK TABLE; TryAgain if a name read
+    before meant another table by the time it was locked (a rename in between)."""
+    if not tables:
+        return
+    conn.execute(sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(
+        sql.SQL(", ").join(sql.SQL("ONLY {}").format(sql.Identifier(schema, table)) for schema, table, _ in tables)))
+    same = conn.execute("SELECT count(*) FROM ROWS FROM (pg_catalog.unnest(%s::oid[]), pg_catalog.unnest(%s::text[]), "
+                        "pg_catalog.unnest(%s::text[])) AS x (relid, nspname, relname) "
+                        "JOIN pg_catalog.pg_class c ON c.oid = x.relid "
+                        "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+                        "AND n.nspname = x.nspname AND c.relname = x.relname",
+                        ([t[2] for t in tables], [t[0] for t in tables], [t[1] for t in tables])).fetchone()
+    if not same or same[0] != len(tables):
+        raise TryAgain
+
+
+def in_lock_tries(conn: psycopg.Connection, lock_timeout: str, lock: Callable[[], None], work: Callable[[], T],
+                  progress: Progress | None = None, command: str = "") -> T:
+    """`lock`, then `work`, in one transaction of their own (for what drops a tenant's sync triggers:
+    uninstall, detach). `lock` takes what `work` needs, in tries whose lock waits all end within
+    LOCK_TRIES_MS (statement_timeout and lock_timeout both at the try's time left); a try that does not get
+    them all, or a deadlock, lets all of them go and the next one begins, until lock_timeout has passed (0:
+    no limit: a progress line every 10 s). Then raises LocksNotTaken. `work` runs under lock_timeout's time
+    left, as any statement would; its errors, and any other, are raised as they are."""
+    if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        # (inside a transaction it would be a savepoint: the locks taken before it not let go, and the
+        # settings of the tries left to the rest of it)
+        raise AssertionError("in_lock_tries() needs a connection with no transaction open")
     started = time.monotonic()
     limit_ms: int | None = None
+    told = started
     attempt = 0
     while True:
+        budget = LOCK_TRIES_MS[min(attempt, len(LOCK_TRIES_MS) - 1)]
         attempt += 1
+        locking = True
         try:
             with conn.transaction():
                 if limit_ms is None:        # (the server's reading of it: "2s", "1min", "500" for 500 ms)
@@ -205,13 +257,45 @@ def in_lock_tries(conn: psycopg.Connection, lock_timeout: str, work: Callable[[]
                     row = conn.execute("SELECT setting FROM pg_catalog.pg_settings "
                                        "WHERE name = 'lock_timeout'").fetchone()
                     limit_ms = int(row[0]) if row else 0
-                left = limit_ms - (time.monotonic() - started) * 1000 if limit_ms else LOCK_TRY_MS
-                set_lock_timeout(conn, f"{max(1, int(min(LOCK_TRY_MS, left)))}ms")
+                    statement_timeout = conn.execute("SELECT current_setting('statement_timeout')").fetchone()
+                    restore = str(statement_timeout[0]) if statement_timeout else "0"
+                try_started = time.monotonic()
+                if limit_ms:
+                    budget = min(budget, max(1, int(limit_ms - (try_started - started) * 1000)))
+                for setting in ("lock_timeout", "statement_timeout"):
+                    conn.execute("SELECT pg_catalog.set_config(%s, %s, true)", (setting, f"{budget}ms"))
+                lock()
+                locking = False
+                left = int(limit_ms - (time.monotonic() - started) * 1000) if limit_ms else 0
+                set_lock_timeout(conn, f"{max(1, left)}ms" if limit_ms else "0")
+                conn.execute("SELECT pg_catalog.set_config('statement_timeout', %s, true)", (restore,))
                 return work()
-        except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected):
-            if limit_ms is None or (limit_ms and (time.monotonic() - started) * 1000 >= limit_ms):
+        except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected, psycopg.errors.QueryCanceled,
+                psycopg.errors.UndefinedTable, TryAgain) as exc:
+            canceled_by_us = locking and isinstance(exc, psycopg.errors.QueryCanceled) and (
+                "statement timeout" in server_message(exc))
+            retried = (isinstance(exc, (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected, TryAgain))
+                       or canceled_by_us or (locking and isinstance(exc, psycopg.errors.UndefinedTable)))
+            elapsed_ms = (time.monotonic() - started) * 1000
+            if not retried or limit_ms is None:
                 raise
-            time.sleep(min(0.05 * attempt, 1.0))
+            if limit_ms and elapsed_ms >= limit_ms:
+                raise LocksNotTaken from exc
+            now = time.monotonic()
+            if progress and not limit_ms and now - told >= 10:
+                told = now
+                progress(f"{command}: {attempt} tries at its locks in {now - started:.0f}s; still trying "
+                         "(--lock-timeout 0; see pg_stat_activity for what holds them)")
+            pause = min(0.05 * attempt, 1.0)
+            if limit_ms:
+                pause = min(pause, max(0.0, (limit_ms - elapsed_ms) / 1000))
+            time.sleep(pause)
+
+
+def locks_not_taken(what: str, lock_timeout: str | None) -> str:
+    """in_lock_tries()'s budget spent: no single lock was held that long, tries kept finding them held."""
+    return (f"could not take the locks of {what} within {_limit(lock_timeout)} (tries of up to "
+            f"{LOCK_TRIES_MS[-1]} ms each, letting them go in between, kept finding one held: {LONG_TRANSACTION})")
 
 
 def is_superuser(conn: psycopg.Connection) -> bool:
@@ -673,12 +757,23 @@ def detach(conn: psycopg.Connection, schema: str, purge: bool, lock_timeout: str
     triggers it dropped, and the job, provider and service catalog rows it purged. `because`: detached
     by the tool itself, not on purpose (verify then reports the tenant again once its tables are back)."""
 
+    def lock() -> None:
+        # The tables with sync triggers, where the session may lock them all (their owner, or a member of
+        # it); else none here, and detach_schema() refuses in its own words (its ownership check first).
+        rows = conn.execute(
+            "SELECT n.nspname, c.relname, c.oid, pg_catalog.pg_has_role(c.relowner, 'USAGE') "
+            "FROM catalog_sync.schema_sync_triggers(%s) AS r JOIN pg_catalog.pg_class c ON c.oid = r.relid "
+            "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE r.triggers > 0 ORDER BY c.oid",
+            (schema,)).fetchall()
+        if all(r[3] for r in rows):
+            lock_exclusively(conn, [(r[0], r[1], int(r[2])) for r in rows])
+
     def work() -> tuple[int, tuple[int, int, int]]:
         row = conn.execute("SELECT triggers_dropped, jobs_purged, providers_purged, services_purged "
                            "FROM catalog_sync.detach_schema(%s, %s, %s)", (schema, purge, because)).fetchone()
         return (int(row[0]), (int(row[1]), int(row[2]), int(row[3]))) if row else (0, (0, 0, 0))
 
-    return in_lock_tries(conn, lock_timeout, work)
+    return in_lock_tries(conn, lock_timeout, lock, work)
 
 
 def resolve_tenants(conn: psycopg.Connection, schemas: Sequence[str] | None,
@@ -727,6 +822,10 @@ def session_lock(conn: psycopg.Connection, key_sql: str, busy: str, wait: bool =
             except psycopg.OperationalError as exc:
                 if not connection_lost(exc):
                     raise
+                # (review, forty-second session: from when it was lost, another run was not shut out)
+                print(f"catalog-sync: notice: the session that held this run's lock was lost before the end "
+                      f"({server_message(exc)}); from then on another run of the same kind was not shut out",
+                      file=sys.stderr)
 
 
 def lock_holder(conn: psycopg.Connection, key_sql: str) -> str:
@@ -749,16 +848,26 @@ def lock_holder(conn: psycopg.Connection, key_sql: str) -> str:
     return f" ({', '.join(about)})"
 
 
-def require_no_migration(conn: psycopg.Connection, command: str) -> None:
-    """Refused while a migrate or uninstall runs (DBA trial, forty-second session: an attach during a
+@contextmanager
+def no_migration(conn: psycopg.Connection, command: str) -> Iterator[None]:
+    """Refused while a migrate or uninstall runs, and none starts meanwhile (their lock, shared, held for the
+    block: they wait for it up to their --lock-timeout). DBA trial, forty-second session: an attach during a
     chunked uninstall attached again a tenant that a chunk had just uninstalled, which the uninstall's
-    message then counted as uninstalled). A look, not a lock held for the command."""
+    message then counted as uninstalled; review: a detach then lost its opt-out to a later chunk."""
     row = conn.execute(f"SELECT pg_try_advisory_lock_shared({MIGRATION_LOCK_SQL})").fetchone()
-    if row and row[0]:
-        conn.execute(f"SELECT pg_advisory_unlock_shared({MIGRATION_LOCK_SQL})")
-        return
-    raise ToolError(f"{command}: a migrate or uninstall is running on this database"
-                    f"{lock_holder(conn, MIGRATION_LOCK_SQL)}; nothing was changed: wait for it to finish")
+    if not row or not row[0]:
+        raise ToolError(f"{command}: a migrate or uninstall is running on this database"
+                        f"{lock_holder(conn, MIGRATION_LOCK_SQL)}; nothing was changed: wait for it to finish")
+    try:
+        yield
+    finally:
+        # (a session lost, or in a failed transaction, lets it go as it ends: the error is the one to report)
+        if not conn.broken and conn.info.transaction_status != psycopg.pq.TransactionStatus.INERROR:
+            try:
+                conn.execute(f"SELECT pg_advisory_unlock_shared({MIGRATION_LOCK_SQL})")
+            except psycopg.OperationalError as exc:
+                if not connection_lost(exc):
+                    raise
 
 
 def backfill_lock(conn: psycopg.Connection, command: str | None = None) -> AbstractContextManager[None]:
@@ -780,8 +889,8 @@ def migration_lock(conn: psycopg.Connection, command: str, no_backfill: bool = F
     if not is_superuser(conn):
         yield
         return
-    with session_lock(conn, MIGRATION_LOCK_SQL, f"{command}: another migrate or uninstall is running on this "
-                      "database, longer than --lock-timeout", wait=True), \
+    with session_lock(conn, MIGRATION_LOCK_SQL, f"{command}: another migrate or uninstall, or an attach or "
+                      "detach, is running on this database, longer than --lock-timeout", wait=True), \
             (backfill_lock(conn, command) if no_backfill else nullcontext()):
         yield
 
@@ -1060,7 +1169,7 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
             # Its rows can never be verified again: take them out, record the detach.
             try:
                 detach(conn, schema or "", True, lock_timeout, because=TABLE_GONE)
-            except psycopg.errors.LockNotAvailable:
+            except LocksNotTaken:
                 busy.append(schema or "")
             except (psycopg.errors.InsufficientPrivilege,      # not the tables' owner: the others go on
                     psycopg.errors.ObjectInUse) as exc:         # (its sync triggers could not all be dropped)

@@ -245,8 +245,9 @@ def test_a_schema_attached_meanwhile_by_another_session_is_told_apart(
     code, out, err = run(capsys, "attach", schema, dsn=db.dsn())
     assert code == 0, err
     assert "up to date: 1 schema(s) attached already" in out, out
-    assert f"attached meanwhile by another session ({schema}): run `catalog-sync backfill`" in out, out
-    assert "to publish the rows that existed before attach" not in out, out
+    assert f"sync triggers in place already ({schema}: attached meanwhile by another session, or restored " \
+        "with their tables): run `catalog-sync backfill`" in out, out
+    assert "run `catalog-sync backfill` to publish the rows that existed before attach (" not in out, out
 
 
 def test_a_chunk_out_of_lock_memory_is_refused_whole_and_a_smaller_chunk_size_advised(
@@ -1578,7 +1579,7 @@ def test_uninstall_drops_many_tenants_triggers_in_chunks(conn: psycopg.Connectio
         holder.close()
     line = assert_refused((code, out, err.replace("uninstall: 1/3 tenants uninstalled\n", "")),
                           "uninstall stopped at tenants 2 to 2 of 3",
-                          "longer than --lock-timeout 200ms",
+                          "within --lock-timeout 200ms",
                           "the first 1 of 3 attached tenant(s) were uninstalled (committed: their sync triggers "
                           "dropped, their catalog rows removed, the sync's record of them forgotten, as if never "
                           "attached), nothing else was removed; run uninstall --yes again to finish, or "
@@ -1680,23 +1681,23 @@ def test_uninstall_interrupted_says_what_its_chunks_did(conn: psycopg.Connection
     real_chunk = operations._uninstall_chunk
     calls: list[list[int]] = []
 
-    def interrupted_at_the_second(c: psycopg.Connection, part: list[int], lock_timeout: str) -> None:
+    def interrupted_at_the_second(c: psycopg.Connection, part: list[int], lock_timeout: str,
+                                  progress: Callable[[str], None]) -> None:
         calls.append(part)
         if len(calls) == 2:
             raise KeyboardInterrupt
-        real_chunk(c, part, lock_timeout)
+        real_chunk(c, part, lock_timeout, progress)
 
     monkeypatch.setattr(operations, "_uninstall_chunk", interrupted_at_the_second)
     code, _, err = run(capsys, "uninstall", "--yes", dsn=db.dsn())
     assert code == 130, err
-    assert ("uninstall: interrupted at tenants 2 to 2 of 3; the first 1 of 3 attached tenant(s) were uninstalled "
-            "(committed") in err, err
+    assert "uninstall: interrupted; the first 1 of 3 attached tenant(s) were uninstalled (committed" in err, err
     assert triggers_on(conn, ACME) == 0 and triggers_on(conn, GLOBEX) == triggers_on(conn, zulu) == 32
     # and in the last step, after every chunk
     monkeypatch.setattr(operations, "_uninstall_chunk", real_chunk)
     monkeypatch.setattr(migrate, "downgrade", lambda *_, **__: (_ for _ in ()).throw(KeyboardInterrupt))
     code, _, err = run(capsys, "uninstall", "--yes", dsn=db.dsn())
-    assert code == 130 and "uninstall: interrupted while removing the machinery; all 2 attached tenant(s) were " \
+    assert code == 130 and "uninstall: stopped while removing the machinery; all 2 attached tenant(s) were " \
         "uninstalled (committed" in err, err
 
 
@@ -1725,14 +1726,17 @@ def test_uninstall_waits_for_no_backfill_and_migrate_for_no_other_migrate(
         holder.execute(f"SELECT pg_advisory_unlock({operations.BACKFILL_LOCK_SQL})")
         holder.execute(f"SELECT pg_advisory_lock({operations.MIGRATION_LOCK_SQL})")
         # (DBA trial, forty-second session) and attach is refused, not run under an uninstall
-        assert_refused(run(capsys, "attach", "--all", dsn=db.dsn()),
-                       "attach: a migrate or uninstall is running on this database (backend pid "
-                       f"{holder.info.backend_pid}, role postgres, application_name 'catalog-sync backfill'); "
-                       "nothing was changed")
+        for command in (["attach", "--all"], ["detach", ACME]):
+            assert_refused(run(capsys, *command, dsn=db.dsn()),
+                           f"{command[0]}: a migrate or uninstall is running on this database (backend pid "
+                           f"{holder.info.backend_pid}, role postgres, application_name 'catalog-sync backfill'); "
+                           "nothing was changed")
+        assert triggers_on(conn, ACME) == 32
         for command in (["migrate"], ["uninstall", "--yes"]):
             assert_refused(run(capsys, *command, "--lock-timeout", "200ms", dsn=db.dsn()),
-                           f"{command[0]}: another migrate or uninstall is running on this database, longer than "
-                           f"--lock-timeout (backend pid {holder.info.backend_pid}, role postgres, "
+                           f"{command[0]}: another migrate or uninstall, or an attach or detach, is running on "
+                           f"this database, longer than --lock-timeout (backend pid {holder.info.backend_pid}, "
+                           "role postgres, "
                            "application_name 'catalog-sync backfill'); wait for it to finish")
         assert conn.execute("SELECT to_regnamespace('catalog_sync') IS NOT NULL").fetchone() == (True,)
         threading.Timer(0.5, lambda: holder.execute(

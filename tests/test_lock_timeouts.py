@@ -423,3 +423,85 @@ def test_an_attach_with_several_connections_that_fails_in_a_chunk_says_so(
     assert line.startswith("catalog-sync: error: canceling statement due to statement timeout"), err
     assert "1 of 2 schema(s) were attached before that" in line, line
     assert triggers_on(conn, ACME) > 0 and triggers_on(conn, GLOBEX) == 0
+
+
+# ------------------------------------------------------------------ in_lock_tries(): uninstall's and detach's locks
+
+def raise_sqlstate(conn: psycopg.Connection, sqlstate: str) -> None:
+    """A server error of that SQLSTATE, as psycopg raises it."""
+    conn.execute(sql.SQL("DO $$ BEGIN RAISE EXCEPTION 'raised by the test' USING ERRCODE = {}; END $$").format(
+        sql.Literal(sqlstate)))
+
+
+@pytest.mark.parametrize("lock_timeout", ["500", "300ms"], ids=["plain number: ms", "with unit"])
+def test_in_lock_tries_gives_up_after_lock_timeout_having_tried_again(db: Db, conn: psycopg.Connection,
+                                                                       lock_timeout: str) -> None:
+    """(review, forty-second session) A lock held throughout: several tries, then LocksNotTaken; a plain
+    number is milliseconds, as the server reads lock_timeout."""
+    holder = db.connect(autocommit=False)
+    holder.execute(f"LOCK TABLE {ACME}.ats_jobposting IN ACCESS EXCLUSIVE MODE")
+    tries: list[int] = []
+    try:
+        with db.connect() as tool:
+            def lock() -> None:
+                tries.append(1)
+                tool.execute(f"LOCK TABLE {ACME}.ats_jobposting IN ACCESS EXCLUSIVE MODE")
+
+            with pytest.raises(operations.LocksNotTaken):
+                operations.in_lock_tries(tool, lock_timeout, lock, lambda: pytest.fail("worked without its locks"))
+            assert tool.execute("SHOW lock_timeout").fetchone() != ("200ms",)     # the tries' settings went
+    finally:
+        holder.rollback()
+        holder.close()
+    assert 2 <= len(tries) < 50, tries
+
+
+def test_in_lock_tries_without_a_limit_waits_in_tries_until_it_gets_the_locks(db: Db) -> None:
+    """--lock-timeout 0: tries go on until the holder lets go; the work then runs once."""
+    holder = db.connect(autocommit=False)
+    holder.execute(f"LOCK TABLE {ACME}.ats_jobposting IN ACCESS EXCLUSIVE MODE")
+    threading.Timer(1.5, holder.rollback).start()
+    tries: list[int] = []
+    worked: list[int] = []
+    try:
+        with db.connect() as tool:
+            def lock() -> None:
+                tries.append(1)
+                tool.execute(f"LOCK TABLE {ACME}.ats_jobposting IN ACCESS EXCLUSIVE MODE")
+
+            assert operations.in_lock_tries(tool, "0", lock, lambda: worked.append(1) or "done") == "done"
+    finally:
+        holder.close()
+    assert len(tries) >= 2 and worked == [1], (tries, worked)
+
+
+def test_in_lock_tries_tries_again_after_a_deadlock_or_a_table_gone_while_locking(db: Db) -> None:
+    """A deadlock, or a table renamed or dropped between reading its name and locking it, is another try;
+    the same errors in the work, or any other error, are raised at once, nothing tried again."""
+    with db.connect() as tool:
+        failures = iter(["40P01", "42P01"])
+
+        def lock() -> None:
+            failure = next(failures, None)
+            if failure:
+                raise_sqlstate(tool, failure)
+
+        assert operations.in_lock_tries(tool, "5s", lock, lambda: "done") == "done"
+        for sqlstate, error in (("42P01", psycopg.errors.UndefinedTable), ("22012", psycopg.errors.DivisionByZero)):
+            worked: list[str] = []
+
+            def work(sqlstate: str = sqlstate, worked: list[str] = worked) -> None:
+                worked.append(sqlstate)
+                raise_sqlstate(tool, sqlstate)
+
+            with pytest.raises(error):
+                operations.in_lock_tries(tool, "5s", lambda: None, work)
+            assert worked == [sqlstate]
+
+
+def test_in_lock_tries_refuses_an_open_transaction(db: Db) -> None:
+    """Inside a transaction its tries would be savepoints: locks taken before them not let go."""
+    with db.connect(autocommit=False) as tool:
+        tool.execute("SELECT 1")
+        with pytest.raises(AssertionError, match="no transaction open"):
+            operations.in_lock_tries(tool, "5s", lambda: None, lambda: None)
