@@ -237,7 +237,8 @@ def in_lock_tries(conn: psycopg.Connection, lock_timeout: str, lock: Callable[[]
     LOCK_TRIES_MS (statement_timeout and lock_timeout both at the try's time left); a try that does not get
     them all, or a deadlock, lets all of them go and the next one begins, until lock_timeout has passed (0:
     no limit: a progress line every 10 s). Then raises LocksNotTaken. `work` runs under lock_timeout's time
-    left, as any statement would; its errors, and any other, are raised as they are."""
+    left, as any statement would: a lock wait that ends it, or a deadlock, begins another try too; any
+    other error is raised as it is."""
     if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
         # (inside a transaction it would be a savepoint: the locks taken before it not let go, and the
         # settings of the tries left to the rest of it)
