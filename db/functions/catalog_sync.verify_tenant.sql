@@ -34,8 +34,22 @@ SET constraint_exclusion = partition   -- see docs/security.md, "Session setting
 SET row_security = off
 AS $$
 DECLARE
-    v_rel      record;
     v_cat      record;
+    v_relids   oid[];      -- the tenant's registered tables, by source table
+    v_tables   name[];     -- their source tables
+    v_schemas  name[];     -- replaced_tables()'s schema_name, why and named_relid of each (NULL: still it)
+    v_whys     text[];
+    v_named    oid[];
+    v_live_relids oid[];   -- those with no why, and their source tables
+    v_live_tables name[];
+    v_checked  boolean := true;   -- their contract holds and the sync may read them all
+    v_trg_relids oid[];    -- their triggers not INSTALLED: relation, source table, trigger, state
+    v_trg_tables name[];
+    v_trg_names  name[];
+    v_trg_states text[];
+    v_job_relid oid;       -- the tenant's job table
+    v_row      record;
+    v_dynamic  boolean;    -- a job orphan: the comparison is the dynamic one
     v_readable boolean := true;
     v_diff     text;
     v_p        text;
@@ -52,51 +66,85 @@ BEGIN
     -- replaced_tables()'s decision (by name from pg_catalog, nothing parsed),
     -- shared with audit, status and backfill.
     -- (Its schema_name is the registry's, which the machinery's copy may lag.)
-    FOR v_rel IN SELECT a.relid, a.source_table, r.schema_name, r.why, r.named_relid
-                 FROM catalog_sync.attached_table a
-                 LEFT JOIN catalog_sync.replaced_tables(p_tenant_id) r ON r.relid = a.relid
-                 WHERE a.tenant_id = p_tenant_id ORDER BY a.source_table LOOP
+    -- Read once, by source table, into arrays: the checks below ask about all
+    -- the tenant's tables at once.
+    SELECT array_agg(a.relid ORDER BY a.source_table), array_agg(a.source_table ORDER BY a.source_table),
+           array_agg(r.schema_name ORDER BY a.source_table), array_agg(r.why ORDER BY a.source_table),
+           array_agg(r.named_relid ORDER BY a.source_table),
+           array_agg(a.relid ORDER BY a.source_table) FILTER (WHERE r.why IS NULL),
+           array_agg(a.source_table ORDER BY a.source_table) FILTER (WHERE r.why IS NULL)
+    INTO v_relids, v_tables, v_schemas, v_whys, v_named, v_live_relids, v_live_tables
+    FROM catalog_sync.attached_table a
+    LEFT JOIN catalog_sync.replaced_tables(p_tenant_id) r ON r.relid = a.relid
+    WHERE a.tenant_id = p_tenant_id;
+    -- The tables still registered (no why): their contract and readability
+    -- in one contract_matches() call and one query, and their triggers in one
+    -- trigger_states() call, as status() asks (a call of each per table cost
+    -- about 2.7 ms a tenant). Only where something is found are the tables
+    -- checked one by one below, for the same lines in the same order
+    -- (contract_problems() finds nothing where contract_matches() holds).
+    IF v_live_relids IS NOT NULL THEN
+        v_checked := catalog_sync.contract_matches(v_live_relids, v_live_tables)
+                     AND NOT EXISTS (SELECT FROM pg_catalog.pg_class c
+                                     WHERE c.oid = ANY (v_live_relids)
+                                       AND (c.relrowsecurity
+                                            OR NOT (has_schema_privilege('catalog_sync_owner', c.relnamespace, 'USAGE')
+                                                    AND has_table_privilege('catalog_sync_owner', c.oid, 'SELECT'))));
+        -- (in trigger_states()'s order: by table, then by trigger name)
+        SELECT array_agg(st.relid ORDER BY st.n), array_agg(st.source_table ORDER BY st.n),
+               array_agg(st.trigger_name ORDER BY st.n), array_agg(st.state ORDER BY st.n)
+        INTO v_trg_relids, v_trg_tables, v_trg_names, v_trg_states
+        FROM catalog_sync.trigger_states(v_live_relids, v_live_tables, p_tenant_id)
+             WITH ORDINALITY AS st (relid, source_table, trigger_name, state, n)
+        WHERE st.state <> 'INSTALLED';
+    END IF;
+    FOR i IN 1 .. coalesce(cardinality(v_relids), 0) LOOP
         catalog := NULL;
         key := NULL;
-        IF v_rel.why IS NOT NULL THEN
-            problem := CASE v_rel.why WHEN 'dropped' THEN 'table_missing' ELSE 'table_replaced' END;
-            detail := CASE v_rel.why
-                WHEN 'replaced' THEN format('%I.%I is relation %s, not the registered %s (%s)', v_rel.schema_name,
-                                            v_rel.source_table, v_rel.named_relid, v_rel.relid,
-                                            coalesce('now ' || catalog_sync.qualified_name(v_rel.relid), 'dropped'))
+        IF v_whys[i] IS NOT NULL THEN
+            problem := CASE v_whys[i] WHEN 'dropped' THEN 'table_missing' ELSE 'table_replaced' END;
+            detail := CASE v_whys[i]
+                WHEN 'replaced' THEN format('%I.%I is relation %s, not the registered %s (%s)', v_schemas[i],
+                                            v_tables[i], v_named[i], v_relids[i],
+                                            coalesce('now ' || catalog_sync.qualified_name(v_relids[i]), 'dropped'))
                 WHEN 'moved' THEN format('the registry names schema %I for this tenant; its registered %s is %s',
-                                         v_rel.schema_name, v_rel.source_table,
-                                         catalog_sync.qualified_name(v_rel.relid))
-                ELSE v_rel.source_table || ' (oid ' || v_rel.relid || ') was dropped' END;
+                                         v_schemas[i], v_tables[i], catalog_sync.qualified_name(v_relids[i]))
+                ELSE v_tables[i] || ' (oid ' || v_relids[i] || ') was dropped' END;
             v_readable := false;
             RETURN NEXT;
             CONTINUE;
         END IF;
-        FOR problem, detail IN
-            SELECT 'contract', coalesce(catalog_sync.qualified_name(v_rel.relid), v_rel.source_table::text) || ': ' || cp
-            FROM catalog_sync.contract_problems(v_rel.relid, v_rel.source_table) cp
-            -- What would make the read fail (closed) rather than mismatch: reported, not raised.
-            UNION ALL
-            SELECT 'unreadable', 'row level security is enabled on ' || catalog_sync.qualified_name(c.oid)
-            FROM pg_catalog.pg_class c WHERE c.oid = v_rel.relid AND c.relrowsecurity
-            UNION ALL
-            SELECT 'unreadable', 'catalog_sync_owner may not read ' || catalog_sync.qualified_name(c.oid)
-            FROM pg_catalog.pg_class c
-            WHERE c.oid = v_rel.relid
-              AND NOT (has_schema_privilege('catalog_sync_owner', c.relnamespace, 'USAGE')
-                       AND has_table_privilege('catalog_sync_owner', c.oid, 'SELECT'))
-        LOOP
-            v_readable := false;
-            RETURN NEXT;
-        END LOOP;
-        FOR problem, detail IN
-            -- (quoted where it needs it: an EXTRA "catalog_sync_job_insert " is not the spec's)
-            SELECT 'trigger_' || lower(st.state), v_rel.source_table || '.' || quote_ident(st.trigger_name)
-            FROM catalog_sync.trigger_state(v_rel.relid, v_rel.source_table, p_tenant_id) st
-            WHERE st.state <> 'INSTALLED'
-        LOOP
-            RETURN NEXT;
-        END LOOP;
+        IF NOT v_checked THEN
+            FOR problem, detail IN
+                SELECT 'contract', coalesce(catalog_sync.qualified_name(v_relids[i]), v_tables[i]::text) || ': ' || cp
+                FROM catalog_sync.contract_problems(v_relids[i], v_tables[i]) cp
+                -- What would make the read fail (closed) rather than mismatch: reported, not raised.
+                UNION ALL
+                SELECT 'unreadable', 'row level security is enabled on ' || catalog_sync.qualified_name(c.oid)
+                FROM pg_catalog.pg_class c WHERE c.oid = v_relids[i] AND c.relrowsecurity
+                UNION ALL
+                SELECT 'unreadable', 'catalog_sync_owner may not read ' || catalog_sync.qualified_name(c.oid)
+                FROM pg_catalog.pg_class c
+                WHERE c.oid = v_relids[i]
+                  AND NOT (has_schema_privilege('catalog_sync_owner', c.relnamespace, 'USAGE')
+                           AND has_table_privilege('catalog_sync_owner', c.oid, 'SELECT'))
+            LOOP
+                v_readable := false;
+                RETURN NEXT;
+            END LOOP;
+        END IF;
+        IF v_trg_relids IS NOT NULL THEN
+            FOR problem, detail IN
+                -- (quoted where it needs it: an EXTRA "catalog_sync_job_insert " is not the spec's)
+                SELECT 'trigger_' || lower(st.state), v_tables[i] || '.' || quote_ident(st.trigger_name)
+                FROM unnest(v_trg_relids, v_trg_tables, v_trg_names, v_trg_states)
+                     WITH ORDINALITY AS st (relid, source_table, trigger_name, state, n)
+                WHERE st.relid = v_relids[i] AND st.source_table = v_tables[i]
+                ORDER BY st.n
+            LOOP
+                RETURN NEXT;
+            END LOOP;
+        END IF;
     END LOOP;
     -- A source table of the contract registered for no table of this tenant:
     -- an attach took its table for another tenant (the registry gave that
@@ -127,50 +175,69 @@ BEGIN
     PERFORM catalog_sync.assert_contracts(array_agg(a.relid ORDER BY a.relid), array_agg(a.source_table ORDER BY a.relid))
     FROM catalog_sync.attached_table a WHERE a.tenant_id = p_tenant_id;
 
+    v_job_relid := catalog_sync.source_relid(p_tenant_id, 'ats_jobposting');
     FOR v_cat IN SELECT * FROM (VALUES (1, 'jobs', 'public.job_catalog'::regclass, 'job_uuid'),
                                        (2, 'providers', 'public.provider_catalog'::regclass, 'provider_uuid'),
                                        (3, 'services', 'public.service_catalog'::regclass, 'service_uuid'))
                                AS c (n, name, catalog_table, key_column) ORDER BY c.n LOOP
-        -- (compared as the applies compare: compared_columns())
-        SELECT string_agg(format('CASE WHEN (%s) IS DISTINCT FROM (%s) THEN %L END', format(cc.compared, 'p'),
-                                 format(cc.compared, 'cat'), cc.column_name), ', '),
-               string_agg(format(cc.compared, 'p'), ', '), string_agg(format(cc.compared, 'cat'), ', ')
-        INTO v_diff, v_p, v_c
-        FROM catalog_sync.compared_columns(v_cat.catalog_table) AS cc;
-        -- A job whose deadline passed is drift of a kind of its own.
-        v_expired := CASE WHEN v_cat.name = 'jobs' THEN format(
-            'WHEN EXISTS (SELECT FROM ONLY %s AS j WHERE j.uuid = cat.job_uuid AND j.application_deadline <= now()) '
-            'THEN ''expired'' ',
-            catalog_sync.qualified_name(catalog_sync.source_relid(p_tenant_id, 'ats_jobposting')))
-            ELSE 'WHEN false THEN NULL ' END;
-
-        -- Planning this reads the tables' indexes: refuse to wait for an index
+        -- Planning the reads of the tenant's tables (the projections', the
+        -- dynamic comparison's) reads their indexes: refuse to wait for an index
         -- lock the tenant holds (REINDEX) while it adds statistics or an index
         -- over its own code, which the plan would then run (55P03 instead).
         v_lock_timeout := pg_catalog.current_setting('lock_timeout');
         PERFORM pg_catalog.set_config('lock_timeout', '1ms', true);
-        RETURN QUERY EXECUTE format($sql$
-            WITH %9$s,
-            p AS (SELECT * FROM catalog_sync.%1$I($1, 'all', NULL, NULL, false)),
-            cat AS (SELECT * FROM %2$s WHERE tenant_id = $1)
-            SELECT CASE
-                       WHEN p.%3$I IS NULL THEN CASE %4$s ELSE 'orphan' END
-                       WHEN cat.%3$I IS NULL THEN 'missing'
-                       ELSE 'stale'
-                   END,
-                   coalesce(p.%3$I, cat.%3$I),
-                   CASE WHEN p.%3$I IS NOT NULL AND cat.%3$I IS NOT NULL THEN concat_ws(', ', %5$s) END,
-                   %8$L::text
-            FROM p FULL JOIN cat ON cat.%3$I = p.%3$I
-            WHERE (SELECT contract.holds FROM contract) AND (p.%3$I IS NULL OR cat.%3$I IS NULL OR (%6$s) IS DISTINCT FROM (%7$s))
-            ORDER BY 1, 2
-            $sql$,
-            'project_' || v_cat.name, v_cat.catalog_table, v_cat.key_column, v_expired, v_diff, v_p, v_c,
-            v_cat.name,
-            -- (the job table, which the expired check reads here; the projection checks what it reads)
-            catalog_sync.folded_check(ARRAY[catalog_sync.source_relid(p_tenant_id, 'ats_jobposting')],
-                                      '{ats_jobposting}'))
-        USING p_tenant_id;
+        -- The generated comparison (define_compare(): static, its plan kept
+        -- for the session). The job table's check first, as the dynamic
+        -- comparison below folds it into its plan before anything runs.
+        PERFORM catalog_sync.assert_contract(v_job_relid, 'ats_jobposting');
+        v_dynamic := false;
+        FOR v_row IN EXECUTE format('SELECT * FROM catalog_sync.%I($1)', 'compare_' || v_cat.name) USING p_tenant_id
+        LOOP
+            IF v_row.orphans AND v_cat.name = 'jobs' THEN
+                v_dynamic := true;      -- (every row says so: none was returned yet)
+                EXIT;
+            END IF;
+            problem := v_row.problem;
+            key := v_row.key;
+            detail := v_row.detail;
+            catalog := v_cat.name;
+            RETURN NEXT;
+        END LOOP;
+        -- A job orphan may be expired: the dynamic comparison tells them apart
+        -- (and returns every difference of the catalog, in the same order).
+        IF v_dynamic THEN
+            -- (compared as the applies compare: compared_columns())
+            SELECT string_agg(format('CASE WHEN (%s) IS DISTINCT FROM (%s) THEN %L END', format(cc.compared, 'p'),
+                                     format(cc.compared, 'cat'), cc.column_name), ', '),
+                   string_agg(format(cc.compared, 'p'), ', '), string_agg(format(cc.compared, 'cat'), ', ')
+            INTO v_diff, v_p, v_c
+            FROM catalog_sync.compared_columns(v_cat.catalog_table) AS cc;
+            -- A job whose deadline passed is drift of a kind of its own.
+            v_expired := format(
+                'WHEN EXISTS (SELECT FROM ONLY %s AS j WHERE j.uuid = cat.job_uuid AND j.application_deadline <= now()) '
+                'THEN ''expired'' ', catalog_sync.qualified_name(v_job_relid));
+            RETURN QUERY EXECUTE format($sql$
+                WITH %9$s,
+                p AS (SELECT * FROM catalog_sync.%1$I($1, 'all', NULL, NULL, false)),
+                cat AS (SELECT * FROM %2$s WHERE tenant_id = $1)
+                SELECT CASE
+                           WHEN p.%3$I IS NULL THEN CASE %4$s ELSE 'orphan' END
+                           WHEN cat.%3$I IS NULL THEN 'missing'
+                           ELSE 'stale'
+                       END,
+                       coalesce(p.%3$I, cat.%3$I),
+                       CASE WHEN p.%3$I IS NOT NULL AND cat.%3$I IS NOT NULL THEN concat_ws(', ', %5$s) END,
+                       %8$L::text
+                FROM p FULL JOIN cat ON cat.%3$I = p.%3$I
+                WHERE (SELECT contract.holds FROM contract) AND (p.%3$I IS NULL OR cat.%3$I IS NULL OR (%6$s) IS DISTINCT FROM (%7$s))
+                ORDER BY 1, 2
+                $sql$,
+                'project_' || v_cat.name, v_cat.catalog_table, v_cat.key_column, v_expired, v_diff, v_p, v_c,
+                v_cat.name,
+                -- (the job table, which the expired check reads here; the projection checks what it reads)
+                catalog_sync.folded_check(ARRAY[v_job_relid], '{ats_jobposting}'))
+            USING p_tenant_id;
+        END IF;
         PERFORM pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
     END LOOP;
 END
