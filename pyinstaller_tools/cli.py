@@ -651,7 +651,13 @@ def cmd_verify(args: argparse.Namespace) -> int:
             with operations.backfill_lock(conn):
                 pass
         tenants = operations.resolve_tenants(conn, args.tenant, "verify", args.lock_timeout) if args.tenant else None
-        findings = operations.verify(conn, tenants, progress, args.lock_timeout)
+
+        def reconnect() -> psycopg.Connection:
+            session = connect(args.dsn, autocommit=True, lock_timeout=args.lock_timeout)
+            operations.require_pinned(session, args.command, args.lock_timeout)   # (as its first session)
+            return session
+
+        findings = operations.verify(conn, tenants, progress, args.lock_timeout, reconnect=reconnect)
         repaired: list[str] = []
         left: list[str] = []
         unrepaired: list[str] = []
@@ -659,7 +665,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
             repaired, left, unrepaired = operations.repair(conn, findings, progress, args.lock_timeout)
             if repaired:
                 operations.analyze_catalogs(conn, progress)
-            findings = operations.verify(conn, tenants, progress, args.lock_timeout)
+            findings = operations.verify(conn, tenants, progress, args.lock_timeout, reconnect=reconnect)
         if args.catalog:
             findings = [f for f in findings if f["catalog"] in (None, args.catalog)]
         note = None if findings or args.tenant or repaired or left else operations.no_tenant_note(conn)
