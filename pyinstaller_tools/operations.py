@@ -946,8 +946,11 @@ def backfill(
     notice_after: float = 5.0,
     quiet: bool = False,
     command: str = "backfill",
+    reconnect: Callable[[], psycopg.Connection] | None = None,
 ) -> dict[str, Any]:
-    """backfill_tenant() per tenant, one transaction each; errors are reported, not fatal.
+    """backfill_tenant() per tenant, one transaction each; errors are reported, not fatal. With `reconnect`, a
+    new session of it takes over every SESSION_TENANTS tenants (sessions_by_tenants()); the lock the run
+    holds stays on `conn`.
 
     A tenant's entry sums its catalogs; entry["catalogs"] has the rows per catalog. A tenant
     still running after `notice_after` seconds gets a progress line of its own, so a wait for
@@ -956,49 +959,10 @@ def backfill(
     """
     report: list[dict[str, Any]] = []
     started = time.monotonic()
-    for n, tenant in enumerate(tenants, 1):
-        t0 = time.monotonic()
-        entry: dict[str, Any] = {"schema": tenant.schema, "tenant_id": tenant.tenant_id, "error": None}
-        with noticed_if_slow(progress, notice_after,
-                             f"backfill [{n}/{len(tenants)}] {tenant.schema}: still running after {notice_after:g}s "
-                             f"(a large tenant, or {waiting_for_writers(lock_timeout)})") as noticed:
-            try:
-                with conn.transaction() as tx:
-                    set_lock_timeout(conn, lock_timeout)
-                    cur = conn.cursor(row_factory=dict_row)
-                    rows = cur.execute("SELECT * FROM catalog_sync.backfill_tenant(%s, %s, %s)",
-                                       (tenant.tenant_id, dry_run, catalog)).fetchall()
-                    entry["catalogs"] = {r.pop("catalog"): r for r in rows}
-                    entry.update({k: sum(int(r[k] or 0) for r in rows) for k in COUNTS})
-                    if dry_run:
-                        raise psycopg.Rollback(tx)
-            except psycopg.Error as exc:
-                stop_if_ended(conn, exc, f"{command} stopped at {tenant.schema} ({n}/{len(tenants)}), " + (
-                    "a dry run" if dry_run else f"nothing of it written, the {n - 1} tenant(s) before it committed"),
-                    f"run {command} again: it writes nothing more for the tenants done")
-                if isinstance(exc, psycopg.errors.UndefinedObject) and "is not attached" in server_message(exc):
-                    # (DBA trial, forty-first session: a tenant detached while the run went on was a failure,
-                    # "run it again for them", which would have attached a tenant that opted out)
-                    entry["skipped"] = "detached since the run began"
-                else:
-                    entry["error"] = describe(exc)
-                if isinstance(exc, psycopg.errors.LockNotAvailable):
-                    held_by = "its tables, a catalog or the registry (its writers, or DDL)"
-                    entry["error"] += f": {lock_held(held_by, lock_timeout)}; backfill it again later"
-        entry["seconds"] = round(time.monotonic() - t0, 3)
-        report.append(entry)
-        if entry["error"]:
-            state = f"error: {entry['error']}"
-        elif "skipped" in entry:
-            state = f"skipped: {entry['skipped']}"
-        elif dry_run:
-            state = (f"would insert {entry.get('inserted', 0)}, update {entry.get('updated', 0)}, "
-                     f"remove {entry.get('removed', 0)} (dry run)")
-        else:
-            state = (f"{entry.get('inserted', 0)} inserted, {entry.get('updated', 0)} updated, "
-                     f"{entry.get('removed', 0)} removed")
-        if not quiet or entry["error"] or noticed.is_set():
-            progress(f"backfill [{n}/{len(tenants)}] {tenant.schema}: {state} ({entry['seconds']:.3f}s)")
+    with sessions_by_tenants(conn, reconnect) as session_for:
+        for n, tenant in enumerate(tenants, 1):
+            _backfill_tenant(session_for(n), tenant, n, len(tenants), dry_run, lock_timeout, progress, catalog,
+                             notice_after, quiet, command, report)
 
     def total(key: str) -> int:
         return sum(int(e.get(key) or 0) for e in report)
@@ -1020,11 +984,77 @@ def backfill(
     }
 
 
-# Tenants a verify session visits before the next one takes over (verify(reconnect=...)). A session's
-# relation and catalog caches never shrink: one verify backend grew about 243 kB a tenant, 2.4 GB at 10,000
-# tenants; a new session every 1,000 kept it at 254 MB at no cost in speed (a helper's measurement,
-# forty-second session).
-VERIFY_SESSION_TENANTS = 1000
+def _backfill_tenant(session: psycopg.Connection, tenant: Tenant, n: int, of: int, dry_run: bool, lock_timeout: str,
+                     progress: Progress, catalog: str | None, notice_after: float, quiet: bool, command: str,
+                     report: list[dict[str, Any]]) -> None:
+    """backfill()'s n-th tenant (of `of`), its entry added to `report`."""
+    t0 = time.monotonic()
+    entry: dict[str, Any] = {"schema": tenant.schema, "tenant_id": tenant.tenant_id, "error": None}
+    with noticed_if_slow(progress, notice_after,
+                         f"backfill [{n}/{of}] {tenant.schema}: still running after {notice_after:g}s "
+                         f"(a large tenant, or {waiting_for_writers(lock_timeout)})") as noticed:
+        try:
+            with session.transaction() as tx:
+                set_lock_timeout(session, lock_timeout)
+                cur = session.cursor(row_factory=dict_row)
+                rows = cur.execute("SELECT * FROM catalog_sync.backfill_tenant(%s, %s, %s)",
+                                   (tenant.tenant_id, dry_run, catalog)).fetchall()
+                entry["catalogs"] = {r.pop("catalog"): r for r in rows}
+                entry.update({k: sum(int(r[k] or 0) for r in rows) for k in COUNTS})
+                if dry_run:
+                    raise psycopg.Rollback(tx)
+        except psycopg.Error as exc:
+            stop_if_ended(session, exc, f"{command} stopped at {tenant.schema} ({n}/{of}), " + (
+                "a dry run" if dry_run else f"nothing of it written, the {n - 1} tenant(s) before it committed"),
+                f"run {command} again: it writes nothing more for the tenants done")
+            if isinstance(exc, psycopg.errors.UndefinedObject) and "is not attached" in server_message(exc):
+                # (DBA trial, forty-first session: a tenant detached while the run went on was a failure,
+                # "run it again for them", which would have attached a tenant that opted out)
+                entry["skipped"] = "detached since the run began"
+            else:
+                entry["error"] = describe(exc)
+            if isinstance(exc, psycopg.errors.LockNotAvailable):
+                held_by = "its tables, a catalog or the registry (its writers, or DDL)"
+                entry["error"] += f": {lock_held(held_by, lock_timeout)}; backfill it again later"
+    entry["seconds"] = round(time.monotonic() - t0, 3)
+    report.append(entry)
+    if entry["error"]:
+        state = f"error: {entry['error']}"
+    elif "skipped" in entry:
+        state = f"skipped: {entry['skipped']}"
+    elif dry_run:
+        state = (f"would insert {entry.get('inserted', 0)}, update {entry.get('updated', 0)}, "
+                 f"remove {entry.get('removed', 0)} (dry run)")
+    else:
+        state = (f"{entry.get('inserted', 0)} inserted, {entry.get('updated', 0)} updated, "
+                 f"{entry.get('removed', 0)} removed")
+    if not quiet or entry["error"] or noticed.is_set():
+        progress(f"backfill [{n}/{of}] {tenant.schema}: {state} ({entry['seconds']:.3f}s)")
+
+
+# Tenants a session of a run over tenants (verify, status, backfill) reads before a new one takes over
+# (sessions_by_tenants()). A session's relation and catalog caches never shrink: one verify backend grew
+# about 243 kB a tenant, 2.4 GB at 10,000 tenants; a new session every 1,000 kept it at 254 MB at no cost
+# in speed (a helper's measurement, forty-second session).
+SESSION_TENANTS = 1000
+
+
+@contextmanager
+def sessions_by_tenants(conn: psycopg.Connection, reconnect: Callable[[], psycopg.Connection] | None
+                        ) -> Iterator[Callable[[int], psycopg.Connection]]:
+    """For a run over tenants: session(n) is the connection for its n-th tenant (from 1): `conn`, and with
+    `reconnect` a new session every SESSION_TENANTS tenants, each closed when the next takes over or the run
+    ends. A lock the run holds stays on `conn`."""
+    with contextlib.ExitStack() as held:
+        current = [conn]
+
+        def session(n: int) -> psycopg.Connection:
+            if reconnect and n > 1 and (n - 1) % SESSION_TENANTS == 0:
+                held.close()        # (the one before, if it was one of reconnect's)
+                current[0] = held.enter_context(reconnect())
+            return current[0]
+
+        yield session
 
 
 def verify(conn: psycopg.Connection, tenants: Sequence[Tenant] | None,
@@ -1036,7 +1066,7 @@ def verify(conn: psycopg.Connection, tenants: Sequence[Tenant] | None,
     contract on a snapshot taken after those locks, which REPEATABLE READ would not give it (it
     refuses to run there), and its locks are released tenant by tenant. A tenant whose tables stay
     locked longer than the session's lock_timeout is an "error" finding (busy); the others are verified.
-    With `reconnect`, a new session of it takes over every VERIFY_SESSION_TENANTS tenants."""
+    With `reconnect`, a new session of it takes over every SESSION_TENANTS tenants (sessions_by_tenants())."""
     findings: list[dict[str, Any]] = []
     cur = conn.cursor(row_factory=dict_row)
 
@@ -1054,52 +1084,41 @@ def verify(conn: psycopg.Connection, tenants: Sequence[Tenant] | None,
                     "SELECT tenant_id, schema_name FROM catalog_sync.tenant_schemas() WHERE attached")]
     except psycopg.errors.LockNotAvailable as exc:
         raise ToolError(registry_busy(lock_timeout, "verify")) from exc
-    with contextlib.ExitStack() as sessions:        # (the sessions of `reconnect`)
-        return _verify_tenants(conn, cur, tenants, findings, progress, lock_timeout, notice_after, reconnect,
-                               sessions)
-
-
-def _verify_tenants(session: psycopg.Connection, cur: psycopg.Cursor[dict[str, Any]], tenants: Sequence[Tenant],
-                    findings: list[dict[str, Any]], progress: Progress | None, lock_timeout: str | None,
-                    notice_after: float, reconnect: Callable[[], psycopg.Connection] | None,
-                    sessions: contextlib.ExitStack) -> list[dict[str, Any]]:
-    """verify()'s loop over the tenants."""
-
-    def read_only() -> None:
-        session.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED, READ ONLY")
-
-    for n, tenant in enumerate(tenants, 1):
-        if reconnect and n > 1 and (n - 1) % VERIFY_SESSION_TENANTS == 0:
-            sessions.close()        # (the one before, if it was one of ours)
-            session = sessions.enter_context(reconnect())
-            cur = session.cursor(row_factory=dict_row)
-        # One tenant that cannot be verified must not hide the others' drift. A long one says so (DBA
-        # review, nineteenth session: a 13,000-job tenant was verified for 5 s without a line).
-        try:
-            with noticed_if_slow(progress, notice_after,
-                                 f"verify [{n}/{len(tenants)}] {tenant.schema}: still running after "
-                                 f"{notice_after:g}s (a large tenant, or waiting for its tables' locks)"), \
-                    session.transaction():
-                read_only()
-                rows = cur.execute("SELECT * FROM catalog_sync.verify_tenant(%s)", (tenant.tenant_id,)).fetchall()
-        except psycopg.errors.UndefinedObject:
-            rows = []       # detached since the list was read: nothing of it to verify
-        except psycopg.errors.LockNotAvailable as exc:
-            # (a catalog_sync message says why: a rename while it waited, say)
-            detail = describe(exc) if (exc.diag.message_primary or "").startswith("catalog_sync:") else \
-                busy(describe(exc), lock_timeout, "verify")
-            rows = [{"problem": "error", "catalog": None, "key": None, "detail": detail}]
-        except psycopg.Error as exc:
-            stop_if_ended(session, exc, f"verify stopped at {tenant.schema} ({n}/{len(tenants)}), no verdict",
-                         "run verify again")
-            rows = [{"problem": "error", "catalog": None, "key": None, "detail": describe(exc)}]
-        for r in rows:
-            findings.append({"problem": r["problem"], "tenant_id": tenant.tenant_id, "schema": tenant.schema,
-                             "catalog": r["catalog"], "key": str(r["key"]) if r["key"] else None,
-                             "detail": r["detail"]})
-        if progress and n % 100 == 0:
-            progress(f"verify: {n}/{len(tenants)} tenants")
+    with sessions_by_tenants(conn, reconnect) as session_for:
+        for n, tenant in enumerate(tenants, 1):
+            _verify_tenant(session_for(n), tenant, n, len(tenants), findings, progress, lock_timeout, notice_after)
     return findings
+
+
+def _verify_tenant(session: psycopg.Connection, tenant: Tenant, n: int, of: int, findings: list[dict[str, Any]],
+                   progress: Progress | None, lock_timeout: str | None, notice_after: float) -> None:
+    """verify()'s comparison of its n-th tenant (of `of`), its findings added to `findings`. One tenant that
+    cannot be verified must not hide the others' drift. A long one says so (DBA review, nineteenth
+    session: a 13,000-job tenant was verified for 5 s without a line)."""
+    cur = session.cursor(row_factory=dict_row)
+    try:
+        with noticed_if_slow(progress, notice_after,
+                             f"verify [{n}/{of}] {tenant.schema}: still running after "
+                             f"{notice_after:g}s (a large tenant, or waiting for its tables' locks)"), \
+                session.transaction():
+            session.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED, READ ONLY")
+            rows = cur.execute("SELECT * FROM catalog_sync.verify_tenant(%s)", (tenant.tenant_id,)).fetchall()
+    except psycopg.errors.UndefinedObject:
+        rows = []       # detached since the list was read: nothing of it to verify
+    except psycopg.errors.LockNotAvailable as exc:
+        # (a catalog_sync message says why: a rename while it waited, say)
+        detail = describe(exc) if (exc.diag.message_primary or "").startswith("catalog_sync:") else \
+            busy(describe(exc), lock_timeout, "verify")
+        rows = [{"problem": "error", "catalog": None, "key": None, "detail": detail}]
+    except psycopg.Error as exc:
+        stop_if_ended(session, exc, f"verify stopped at {tenant.schema} ({n}/{of}), no verdict", "run verify again")
+        rows = [{"problem": "error", "catalog": None, "key": None, "detail": describe(exc)}]
+    for r in rows:
+        findings.append({"problem": r["problem"], "tenant_id": tenant.tenant_id, "schema": tenant.schema,
+                         "catalog": r["catalog"], "key": str(r["key"]) if r["key"] else None,
+                         "detail": r["detail"]})
+    if progress and n % 100 == 0:
+        progress(f"verify: {n}/{of} tenants")
 
 
 def registered_relids(conn: psycopg.Connection, schema: str) -> set[int]:
@@ -1317,42 +1336,56 @@ def analyze_catalogs(conn: psycopg.Connection, progress: Progress | None) -> Non
 
 
 def status(conn: psycopg.Connection, lock_timeout: str | None = None, progress: Progress | None = None,
-           notice_after: float = 5.0) -> list[dict[str, Any]]:
+           notice_after: float = 5.0,
+           reconnect: Callable[[], psycopg.Connection] | None = None) -> list[dict[str, Any]]:
     """catalog_sync.status() one tenant at a time, in the order of the registry's ids: on an autocommit
     connection each tenant is a transaction of its own, so the locks on its tables are released before
     the next tenant (an application's DDL never waits for the rest of the run). A tenant that could not be
     read has its error in "error" (busy: a lock wait timed out); the others are read. Sorted by schema.
     A tenant still being read after `notice_after` seconds gets a progress line: counting a large tenant's
     eligible rows projects them all (DBA walkthrough, twenty-seventh session: a silent quarter of an hour,
-    on statistics that a backfill left stale; analyze_catalogs())."""
-    cur = conn.cursor(row_factory=dict_row)
+    on statistics that a backfill left stale; analyze_catalogs()). With `reconnect`, a new session of it
+    takes over every SESSION_TENANTS tenants (sessions_by_tenants())."""
     rows: list[dict[str, Any]] = []
     after: int | None = None
-    while True:
-        which = (f"the next after {rows[-1]['schema_name'] or 'tenant id ' + str(rows[-1]['tenant_id'])}" if rows
-                 else "the first")
-        try:
-            with noticed_if_slow(progress, notice_after,
-                                 f"status [{len(rows) + 1}]: a tenant ({which} in the registry's order) still "
-                                 f"being read after {notice_after:g}s (a large tenant: its eligible rows are "
-                                 "counted through the projection; or waiting for its tables' locks)"):
-                row = cur.execute("SELECT * FROM catalog_sync.status(%s, 1)", (after,)).fetchone()
-        except psycopg.errors.LockNotAvailable as exc:
-            # what every tenant needs (status() reports a tenant's own tables in its row)
-            raise ToolError(registry_busy(lock_timeout, "status")) from exc
-        if row is None:
-            break
-        if after is not None and row["tenant_id"] <= after:     # the keyset must move forward
-            raise ToolError(f"status: tenant id {row['tenant_id']} after {after}: the registry's ids are not unique")
-        after = row["tenant_id"]
-        if progress and len(rows) % 100 == 99:
-            progress(f"status: {len(rows) + 1} tenants read")
-        row.setdefault("error", None)       # (a development database with the older status())
-        if row["error"] and row["error"].startswith("55P03:") and "catalog_sync:" not in row["error"]:
-            row["error"] = busy(row["error"].removeprefix("55P03: "), lock_timeout, "status")
-        rows.append(row)
+    with sessions_by_tenants(conn, reconnect) as session_for:
+        while True:
+            row = _status_of_next(session_for(len(rows) + 1), rows, after, lock_timeout, progress, notice_after)
+            if row is None:
+                break
+            after = row["tenant_id"]
+            rows.append(row)
     rows.sort(key=lambda r: (r["schema_name"] or "", r["tenant_id"]))
     return [{"schema": r.pop("schema_name"), **r, "trigger_counts": trigger_counts(r["triggers"])} for r in rows]
+
+
+def _status_of_next(session: psycopg.Connection, rows: list[dict[str, Any]], after: int | None,
+                    lock_timeout: str | None, progress: Progress | None,
+                    notice_after: float) -> dict[str, Any] | None:
+    """status()'s row of the tenant after `after` in the registry's order (`rows`: those read so far), or
+    None after the last."""
+    cur = session.cursor(row_factory=dict_row)
+    which = (f"the next after {rows[-1]['schema_name'] or 'tenant id ' + str(rows[-1]['tenant_id'])}" if rows
+             else "the first")
+    try:
+        with noticed_if_slow(progress, notice_after,
+                             f"status [{len(rows) + 1}]: a tenant ({which} in the registry's order) still "
+                             f"being read after {notice_after:g}s (a large tenant: its eligible rows are "
+                             "counted through the projection; or waiting for its tables' locks)"):
+            row = cur.execute("SELECT * FROM catalog_sync.status(%s, 1)", (after,)).fetchone()
+    except psycopg.errors.LockNotAvailable as exc:
+        # what every tenant needs (status() reports a tenant's own tables in its row)
+        raise ToolError(registry_busy(lock_timeout, "status")) from exc
+    if row is None:
+        return None
+    if after is not None and row["tenant_id"] <= after:     # the keyset must move forward
+        raise ToolError(f"status: tenant id {row['tenant_id']} after {after}: the registry's ids are not unique")
+    if progress and len(rows) % 100 == 99:
+        progress(f"status: {len(rows) + 1} tenants read")
+    row.setdefault("error", None)       # (a development database with the older status())
+    if row["error"] and row["error"].startswith("55P03:") and "catalog_sync:" not in row["error"]:
+        row["error"] = busy(row["error"].removeprefix("55P03: "), lock_timeout, "status")
+    return row
 
 
 def trigger_counts(triggers: str | None) -> dict[str, int]:
