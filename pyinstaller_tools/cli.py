@@ -606,7 +606,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
             progress(operations.no_tenant_note(conn) or "note: no tenant to backfill")
         with operations.backfill_lock(conn):
             report = operations.backfill(conn, tenants, args.dry_run, args.lock_timeout, progress, args.catalog,
-                                         quiet=args.quiet, reconnect=_reconnect(args))
+                                         quiet=args.quiet)
             if report["total"]["inserted"] and not args.dry_run:
                 operations.analyze_catalogs(conn, progress)
     if args.json:
@@ -641,13 +641,22 @@ def _failed_tenants_line(command: str, schemas: Sequence[str], others: str, wher
     print(_CONTROL.sub("?", line), file=sys.stderr)     # (schema names may hold control characters)
 
 
-def _reconnect(args: argparse.Namespace) -> Callable[[], psycopg.Connection]:
+def _reconnect(args: argparse.Namespace, first: psycopg.Connection) -> Callable[[], psycopg.Connection]:
     """A new session of the command, for a run over tenants that hands over to one every so many tenants
-    (operations.sessions_by_tenants()), checked against the pin as its first session was."""
+    (operations.sessions_by_tenants()): on the server of its first session (a DSN of several hosts, or a
+    name that fails over, could give another one; review, forty-second session), and checked against the
+    pin as the first was."""
+    dsn = psycopg.conninfo.make_conninfo(
+        resolve_dsn(args.dsn), host=first.info.host, port=str(first.info.port),
+        **({"hostaddr": first.info.hostaddr} if first.info.hostaddr else {}))
 
     def reconnect() -> psycopg.Connection:
-        session = connect(args.dsn, autocommit=True, lock_timeout=args.lock_timeout)
-        operations.require_pinned(session, args.command, args.lock_timeout)
+        session = connect(dsn, autocommit=True, lock_timeout=args.lock_timeout)
+        try:
+            operations.require_pinned(session, args.command, args.lock_timeout)
+        except BaseException:
+            session.close()
+            raise
         return session
 
     return reconnect
@@ -663,7 +672,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
             with operations.backfill_lock(conn):
                 pass
         tenants = operations.resolve_tenants(conn, args.tenant, "verify", args.lock_timeout) if args.tenant else None
-        reconnect = _reconnect(args)
+        reconnect = _reconnect(args, conn)
         findings = operations.verify(conn, tenants, progress, args.lock_timeout, reconnect=reconnect)
         repaired: list[str] = []
         left: list[str] = []
@@ -791,7 +800,7 @@ STATUS_ERRORS_SHOWN = 10
 def cmd_status(args: argparse.Namespace) -> int:
     with connect(args.dsn, autocommit=True, lock_timeout=args.lock_timeout) as conn:
         operations.require_installed(conn, args.command, args.lock_timeout)
-        rows = operations.status(conn, args.lock_timeout, progress, reconnect=_reconnect(args))
+        rows = operations.status(conn, args.lock_timeout, progress, reconnect=_reconnect(args, conn))
     failed = [r for r in rows if r.get("error")]
     if args.json:
         _dump_json(rows)

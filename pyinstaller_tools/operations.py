@@ -946,11 +946,11 @@ def backfill(
     notice_after: float = 5.0,
     quiet: bool = False,
     command: str = "backfill",
-    reconnect: Callable[[], psycopg.Connection] | None = None,
 ) -> dict[str, Any]:
-    """backfill_tenant() per tenant, one transaction each; errors are reported, not fatal. With `reconnect`, a
-    new session of it takes over every SESSION_TENANTS tenants (sessions_by_tenants()); the lock the run
-    holds stays on `conn`.
+    """backfill_tenant() per tenant, one transaction each; errors are reported, not fatal. One session for
+    the run, unlike verify and status (sessions_by_tenants()): the run's lock is that session's, and a run
+    that went on in another session after losing it would no longer be the only one (review, forty-second
+    session).
 
     A tenant's entry sums its catalogs; entry["catalogs"] has the rows per catalog. A tenant
     still running after `notice_after` seconds gets a progress line of its own, so a wait for
@@ -959,10 +959,9 @@ def backfill(
     """
     report: list[dict[str, Any]] = []
     started = time.monotonic()
-    with sessions_by_tenants(conn, reconnect) as session_for:
-        for n, tenant in enumerate(tenants, 1):
-            _backfill_tenant(session_for(n), tenant, n, len(tenants), dry_run, lock_timeout, progress, catalog,
-                             notice_after, quiet, command, report)
+    for n, tenant in enumerate(tenants, 1):
+        _backfill_tenant(conn, tenant, n, len(tenants), dry_run, lock_timeout, progress, catalog, notice_after,
+                         quiet, command, report)
 
     def total(key: str) -> int:
         return sum(int(e.get(key) or 0) for e in report)
@@ -1032,7 +1031,7 @@ def _backfill_tenant(session: psycopg.Connection, tenant: Tenant, n: int, of: in
         progress(f"backfill [{n}/{of}] {tenant.schema}: {state} ({entry['seconds']:.3f}s)")
 
 
-# Tenants a session of a run over tenants (verify, status, backfill) reads before a new one takes over
+# Tenants a session of a run over tenants (verify, status) reads before a new one takes over
 # (sessions_by_tenants()). A session's relation and catalog caches never shrink: one verify backend grew
 # about 243 kB a tenant, 2.4 GB at 10,000 tenants; a new session every 1,000 kept it at 254 MB at no cost
 # in speed (a helper's measurement, forty-second session).
@@ -1042,16 +1041,24 @@ SESSION_TENANTS = 1000
 @contextmanager
 def sessions_by_tenants(conn: psycopg.Connection, reconnect: Callable[[], psycopg.Connection] | None
                         ) -> Iterator[Callable[[int], psycopg.Connection]]:
-    """For a run over tenants: session(n) is the connection for its n-th tenant (from 1): `conn`, and with
-    `reconnect` a new session every SESSION_TENANTS tenants, each closed when the next takes over or the run
-    ends. A lock the run holds stays on `conn`."""
+    """For a run over tenants that holds no lock of its own: session(n) is the connection for its n-th tenant
+    (from 1): `conn`, and with `reconnect` a new session every SESSION_TENANTS tenants, opened before the
+    one it replaces is closed (that one, if it was one of reconnect's), the last closed when the run ends.
+    A new session that cannot be opened ends the run, saying where."""
     with contextlib.ExitStack() as held:
         current = [conn]
 
         def session(n: int) -> psycopg.Connection:
             if reconnect and n > 1 and (n - 1) % SESSION_TENANTS == 0:
-                held.close()        # (the one before, if it was one of reconnect's)
-                current[0] = held.enter_context(reconnect())
+                try:
+                    new = reconnect()
+                except (psycopg.Error, ToolError) as exc:
+                    why = describe(exc) if isinstance(exc, psycopg.Error) else str(exc)
+                    raise ToolError(f"stopped at tenant {n}: a new session (one every {SESSION_TENANTS} tenants, "
+                                    f"see docs/operations.md, Verify) could not be opened: {why}; run it "
+                                    "again") from exc
+                held.close()
+                current[0] = held.enter_context(new)
             return current[0]
 
         yield session

@@ -30,6 +30,7 @@ from psycopg import sql
 
 from pyinstaller_tools import cli, connection, migrate, operations, seed, sqlfiles
 from pyinstaller_tools.cluster import LocalCluster
+from pyinstaller_tools.connection import ToolError
 from tests.conftest import PORT, ROOT, TEMPLATE_DB, THIS_DATABASE, Db
 from tests.jobs import add_copied_sync_trigger, catalog_count, catalog_snapshot, create_tenant, insert_job, insert_jobs
 from tests.market import insert_provider, insert_services
@@ -675,8 +676,10 @@ def test_a_run_over_tenants_hands_over_to_a_new_session_every_so_many_tenants(
         conn: psycopg.Connection, app: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch, command: str) -> None:
     """(forty-second session, a helper's measurement) One verify backend grew about 243 kB a tenant, 2.4 GB
-    at 10,000 tenants: its relation and catalog caches never shrink. In verify, status and backfill a new
-    session takes over every SESSION_TENANTS tenants; a tenant of a later session is read all the same."""
+    at 10,000 tenants: its relation and catalog caches never shrink. In verify and status a new session
+    takes over every SESSION_TENANTS tenants; a tenant of a later session is read all the same. Backfill
+    keeps its one session: its lock is that session's (review: a run that went on in another session after
+    losing it would no longer be the only one)."""
     monkeypatch.setattr(operations, "SESSION_TENANTS", 1)
     job = insert_job(app, GLOBEX)            # GLOBEX, the second tenant: read in the second session
     conn.execute("DELETE FROM public.job_catalog WHERE job_uuid = %s", (job["uuid"],))
@@ -702,7 +705,31 @@ def test_a_run_over_tenants_hands_over_to_a_new_session_every_so_many_tenants(
     else:
         assert code == 0, err
         assert {t["schema"]: t["inserted"] for t in result["tenants"]} == {ACME: 0, GLOBEX: 1}, result
+        assert len(opened) == 1, opened
+        return
     assert len(opened) >= 2 and len(set(opened)) == len(opened), opened
+
+
+def test_a_new_session_that_cannot_be_opened_ends_the_run_saying_where(
+        db: Db, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """(review, forty-second session) The hand-over's failure to connect (no free connection slot, say) was
+    a bare error; the new session is also opened on the first session's server, and before the old one
+    is closed."""
+    monkeypatch.setattr(operations, "SESSION_TENANTS", 1)
+    real_connect = cli.connect
+    dsns: list[str] = []
+
+    def second_refused(dsn: str | None, *args: Any, **kwargs: Any) -> psycopg.Connection:
+        dsns.append(str(dsn))
+        if len(dsns) == 2:
+            raise ToolError("cannot connect to PostgreSQL: too many clients already")
+        return real_connect(dsn, *args, **kwargs)
+
+    monkeypatch.setattr(cli, "connect", second_refused)
+    assert_refused(run(capsys, "verify", dsn=db.dsn()),
+                   "stopped at tenant 2: a new session (one every 1 tenants",
+                   "could not be opened: cannot connect to PostgreSQL: too many clients already; run it again")
+    assert "host=127.0.0.1" in dsns[1] and f"port={db.port}" in dsns[1], dsns
 
 
 def test_sigterm_ends_the_command_as_ctrl_c_does(conn: psycopg.Connection, app: psycopg.Connection,
