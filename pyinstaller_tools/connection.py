@@ -208,13 +208,6 @@ def describe(exc: psycopg.Error) -> str:
     message = server_message(exc)
     if diag.message_hint:
         message += f" (hint: {diag.message_hint})"
-    elif exc.sqlstate == "57P05":
-        # (DBA trial, forty-first session: a short one ended attach --jobs' main session, idle while the
-        # other connections worked, at every run)
-        message += (" (the database's or role's idle_session_timeout ended a session of the tool that waited for "
-                    "its other connections; what the command committed before stays committed: give the tool's "
-                    "role none, ALTER ROLE name SET idle_session_timeout = 0, or pass -c idle_session_timeout=0 "
-                    "in the DSN's options or PGOPTIONS, and run it again)")
     elif connection_lost(exc):
         message += f" ({CONNECTION_LOST}; what the command committed before stays committed; run it again)"
     elif isinstance(exc, psycopg.errors.QueryCanceled) and "statement timeout" in message:

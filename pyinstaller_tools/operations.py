@@ -818,16 +818,25 @@ def session_lock(conn: psycopg.Connection, key_sql: str, busy: str, wait: bool =
         # A lost session released it: the error that ended it is the one to report, and where the work had
         # ended first, none (DBA trial, forty-second session: migrate's lock session, ended while alembic
         # worked on its own, made a migrate that had succeeded exit 2).
-        if not conn.broken:
-            try:
-                conn.execute(f"SELECT pg_advisory_unlock({key_sql})")
-            except psycopg.OperationalError as exc:
-                if not connection_lost(exc):
-                    raise
-                # (review, forty-second session: from when it was lost, another run was not shut out)
-                print(f"catalog-sync: notice: the session that held this run's lock was lost before the end "
-                      f"({server_message(exc)}); from then on another run of the same kind was not shut out",
-                      file=sys.stderr)
+        lost = _unlock(conn, f"SELECT pg_advisory_unlock({key_sql})")
+        if lost:    # (review, forty-second session: from when it was lost, another run was not shut out)
+            print(f"catalog-sync: notice: the session that held this run's lock was lost before the end ({lost}); "
+                  "from then on another run of the same kind was not shut out", file=sys.stderr)
+
+
+def _unlock(conn: psycopg.Connection, unlock_sql: str) -> str | None:
+    """Lets a session-level advisory lock go, at the end of the block that held it; the server's message
+    where the session turns out lost (its lock went with it), else None. A session known lost, or in a
+    failed transaction, is left alone: it lets the lock go as it ends, and the error is the one to report."""
+    if conn.broken or conn.info.transaction_status == psycopg.pq.TransactionStatus.INERROR:
+        return None
+    try:
+        conn.execute(unlock_sql)
+    except psycopg.OperationalError as exc:
+        if not connection_lost(exc):
+            raise
+        return server_message(exc)
+    return None
 
 
 def lock_holder(conn: psycopg.Connection, key_sql: str) -> str:
@@ -863,13 +872,7 @@ def no_migration(conn: psycopg.Connection, command: str) -> Iterator[None]:
     try:
         yield
     finally:
-        # (a session lost, or in a failed transaction, lets it go as it ends: the error is the one to report)
-        if not conn.broken and conn.info.transaction_status != psycopg.pq.TransactionStatus.INERROR:
-            try:
-                conn.execute(f"SELECT pg_advisory_unlock_shared({MIGRATION_LOCK_SQL})")
-            except psycopg.OperationalError as exc:
-                if not connection_lost(exc):
-                    raise
+        _unlock(conn, f"SELECT pg_advisory_unlock_shared({MIGRATION_LOCK_SQL})")
 
 
 def backfill_lock(conn: psycopg.Connection, command: str | None = None) -> AbstractContextManager[None]:

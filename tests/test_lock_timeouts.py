@@ -433,6 +433,16 @@ def raise_sqlstate(conn: psycopg.Connection, sqlstate: str) -> None:
         sql.Literal(sqlstate)))
 
 
+def locking_acme(tool: psycopg.Connection, tries: list[int]) -> Callable[[], None]:
+    """An in_lock_tries() lock step: ACME's job table, exclusively; each try counted in `tries`."""
+
+    def lock() -> None:
+        tries.append(1)
+        tool.execute(f"LOCK TABLE {ACME}.ats_jobposting IN ACCESS EXCLUSIVE MODE")
+
+    return lock
+
+
 @pytest.mark.parametrize("lock_timeout", ["500", "300ms"], ids=["plain number: ms", "with unit"])
 def test_in_lock_tries_gives_up_after_lock_timeout_having_tried_again(db: Db, conn: psycopg.Connection,
                                                                        lock_timeout: str) -> None:
@@ -443,12 +453,9 @@ def test_in_lock_tries_gives_up_after_lock_timeout_having_tried_again(db: Db, co
     tries: list[int] = []
     try:
         with db.connect() as tool:
-            def lock() -> None:
-                tries.append(1)
-                tool.execute(f"LOCK TABLE {ACME}.ats_jobposting IN ACCESS EXCLUSIVE MODE")
-
             with pytest.raises(operations.LocksNotTaken):
-                operations.in_lock_tries(tool, lock_timeout, lock, lambda: pytest.fail("worked without its locks"))
+                operations.in_lock_tries(tool, lock_timeout, locking_acme(tool, tries),
+                                         lambda: pytest.fail("worked without its locks"))
             assert tool.execute("SHOW lock_timeout").fetchone() != ("200ms",)     # the tries' settings went
     finally:
         holder.rollback()
@@ -465,11 +472,8 @@ def test_in_lock_tries_without_a_limit_waits_in_tries_until_it_gets_the_locks(db
     worked: list[int] = []
     try:
         with db.connect() as tool:
-            def lock() -> None:
-                tries.append(1)
-                tool.execute(f"LOCK TABLE {ACME}.ats_jobposting IN ACCESS EXCLUSIVE MODE")
-
-            assert operations.in_lock_tries(tool, "0", lock, lambda: worked.append(1) or "done") == "done"
+            assert operations.in_lock_tries(tool, "0", locking_acme(tool, tries),
+                                            lambda: worked.append(1) or "done") == "done"
     finally:
         holder.close()
     assert len(tries) >= 2 and worked == [1], (tries, worked)
