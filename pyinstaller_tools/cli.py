@@ -339,6 +339,7 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
                   f"revision {version} removed (left by an uninstall by hand?)"
                   + (f"; public.alembic_version kept: {kept}" if kept else ""))
         else:
+            operations.require_no_catalog_dependents(conn)
             chunked = operations.uninstall_tenants_in_chunks(conn, args.lock_timeout, progress)
             try:
                 if version is None:   # installed from install-sql or db/ by hand: the downgrade's SQL
@@ -641,17 +642,25 @@ def _failed_tenants_line(command: str, schemas: Sequence[str], others: str, wher
     print(_CONTROL.sub("?", line), file=sys.stderr)     # (schema names may hold control characters)
 
 
-def _reconnect(args: argparse.Namespace, first: psycopg.Connection) -> Callable[[], psycopg.Connection]:
-    """A new session of the command, for a run over tenants that hands over to one every so many tenants
-    (operations.sessions_by_tenants()): on the server of its first session (a DSN of several hosts, or a
-    name that fails over, could give another one; review, forty-second session), and checked against the
-    pin as the first was."""
-    dsn = psycopg.conninfo.make_conninfo(
-        resolve_dsn(args.dsn), host=first.info.host, port=str(first.info.port),
-        **({"hostaddr": first.info.hostaddr} if first.info.hostaddr else {}))
+def _sessions(args: argparse.Namespace, first: psycopg.Connection) -> operations.Sessions:
+    """The sessions of a run over tenants (operations.Sessions), a new one every so many tenants: on the
+    server of its first session (a DSN of several hosts, or a name that fails over, could give another one;
+    review, forty-second session), and checked against the pin as the first was."""
+    pinned: list[str] = []
 
     def reconnect() -> psycopg.Connection:
-        session = connect(dsn, autocommit=True, lock_timeout=args.lock_timeout)
+        if not pinned:      # (read at the first hand-over, while the first session is still open)
+            try:
+                hostaddr = first.info.hostaddr
+            except psycopg.NotSupportedError:       # (a libpq older than 12)
+                hostaddr = ""
+            pinned.append(psycopg.conninfo.make_conninfo(
+                resolve_dsn(args.dsn), host=first.info.host, port=str(first.info.port),
+                **({"hostaddr": hostaddr} if hostaddr else {})))
+        try:
+            session = connect(pinned[0], autocommit=True, lock_timeout=args.lock_timeout)
+        except ToolError as exc:
+            raise operations.NoNewSession(str(exc)) from exc
         try:
             operations.require_pinned(session, args.command, args.lock_timeout)
         except BaseException:
@@ -659,11 +668,11 @@ def _reconnect(args: argparse.Namespace, first: psycopg.Connection) -> Callable[
             raise
         return session
 
-    return reconnect
+    return operations.Sessions(first, reconnect, progress, args.command)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    with connect(args.dsn, autocommit=True, lock_timeout=args.lock_timeout) as conn:
+    with connect(args.dsn, autocommit=True, lock_timeout=args.lock_timeout) as conn, _sessions(args, conn) as sessions:
         operations.require_installed(conn, "verify --repair" if args.repair else args.command, args.lock_timeout,
                                      writes=args.repair)
         if args.repair:
@@ -672,19 +681,27 @@ def cmd_verify(args: argparse.Namespace) -> int:
             with operations.backfill_lock(conn):
                 pass
         tenants = operations.resolve_tenants(conn, args.tenant, "verify", args.lock_timeout) if args.tenant else None
-        reconnect = _reconnect(args, conn)
-        findings = operations.verify(conn, tenants, progress, args.lock_timeout, reconnect=reconnect)
+        findings = operations.verify(sessions, tenants, progress, args.lock_timeout)
         repaired: list[str] = []
         left: list[str] = []
         unrepaired: list[str] = []
         if findings and args.repair:
-            repaired, left, unrepaired = operations.repair(conn, findings, progress, args.lock_timeout)
+            # (in the run's current session: the first may be closed by now)
+            repaired, left, unrepaired = operations.repair(sessions.conn, findings, progress, args.lock_timeout)
             if repaired:
-                operations.analyze_catalogs(conn, progress)
-            findings = operations.verify(conn, tenants, progress, args.lock_timeout, reconnect=reconnect)
+                operations.analyze_catalogs(sessions.conn, progress)
+            try:
+                findings = operations.verify(sessions, tenants, progress, args.lock_timeout)
+            except ToolError as exc:
+                if not repaired:
+                    raise
+                # (red team, forty-third session: the report of what was repaired was lost)
+                raise ToolError(f"{exc}; the {len(repaired)} repair(s) before it stay committed (run verify "
+                                "again to see what is left)") from exc
         if args.catalog:
             findings = [f for f in findings if f["catalog"] in (None, args.catalog)]
-        note = None if findings or args.tenant or repaired or left else operations.no_tenant_note(conn)
+        note = (None if findings or args.tenant or repaired or left
+                else operations.no_tenant_note(sessions.conn))
     if note:
         progress(note)
     if args.json:
@@ -798,9 +815,9 @@ STATUS_ERRORS_SHOWN = 10
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    with connect(args.dsn, autocommit=True, lock_timeout=args.lock_timeout) as conn:
+    with connect(args.dsn, autocommit=True, lock_timeout=args.lock_timeout) as conn, _sessions(args, conn) as sessions:
         operations.require_installed(conn, args.command, args.lock_timeout)
-        rows = operations.status(conn, args.lock_timeout, progress, reconnect=_reconnect(args, conn))
+        rows = operations.status(sessions, args.lock_timeout, progress)
     failed = [r for r in rows if r.get("error")]
     if args.json:
         _dump_json(rows)
@@ -910,7 +927,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Connection: --dsn, else CATALOG_SYNC_DSN, else DATABASE_URL, else libpq's PG* variables "
                "(demo: only --dsn). "
                "Exit codes: 0 ok, 1 drift found (verify) or a high finding (audit), 2 error, "
-               "130 interrupted (Ctrl-C), 141 the reader of stdout went away (| head).",
+               "130 interrupted (Ctrl-C), 141 the reader of stdout went away (| head), 143 terminated "
+               "(SIGTERM).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -934,7 +952,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sql", action="store_true",
                    help="print the removal's SQL script instead of running it (offline; for review)")
     _add_lock_timeout(p, operations.DDL_LOCK_TIMEOUT,
-                      "the tenant tables' locks (longer: it stops; past 50 tenants, those done stay uninstalled)")
+                      "the tenant tables' locks (longer: it stops; tenants of chunks done stay uninstalled)")
 
     add("install-sql", cmd_install_sql, "print db/ as one install script (what migrate applies)", connects=False)
 

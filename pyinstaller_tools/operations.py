@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import shlex
 import sys
 import threading
@@ -111,9 +110,9 @@ def require_pinned(conn: psycopg.Connection, command: str, lock_timeout: str | N
 # Tenants that uninstall uninstalls per transaction before it removes the rest. DROP TRIGGER locks each
 # table until the transaction ends, and all of them at once overflowed the server's shared lock table at its
 # defaults somewhere between 250 and 400 tenants (max_locks_per_transaction 64), failing other sessions' locks
-# too (DBA trial, forty-first session). Up to this many tenants, uninstall stays one transaction. At most 64:
-# lock_for_tenant_change() of more takes the lock of all tenants, which waits for a write in progress in any
-# tenant (DBA trial, forty-second session: a chunk of 100 waited for a tenant of the next one).
+# too (DBA trial, forty-first session). At most 64: lock_for_tenant_change() of more takes the lock of all
+# tenants, which waits for a write in progress in any tenant (DBA trial, forty-second session: a chunk of
+# 100 waited for a tenant of the next one).
 UNINSTALL_CHUNK = 50
 
 # The tries at the locks of what drops sync triggers (in_lock_tries()): each try's lock taking ends within
@@ -128,10 +127,47 @@ CHUNKS_DONE = ("uninstalled (committed: their sync triggers dropped, their catal
                "of them forgotten, as if never attached)")
 
 
+# What the removal's DROP TABLE of the catalogs would refuse (it drops no object it did not create): objects
+# outside the machinery that use a catalog or its row type (a view, a foreign key, a function's argument or
+# body, a column of that type), named as the server names them.
+CATALOG_DEPENDENTS = (
+    "SELECT DISTINCT pg_catalog.pg_describe_object(coalesce(v.classid, d.classid), coalesce(v.objid, d.objid), 0) "
+    "|| ' depends on ' || pg_catalog.pg_describe_object('pg_catalog.pg_class'::regclass, c.oid, 0) AS what "
+    "FROM pg_catalog.pg_class c "
+    "JOIN pg_catalog.pg_depend d ON d.deptype = 'n' AND ("
+    "     (d.refclassid = 'pg_catalog.pg_class'::regclass AND d.refobjid = c.oid) "
+    "  OR (d.refclassid = 'pg_catalog.pg_type'::regclass AND d.refobjid = c.reltype)) "
+    # (a view's dependency is its rule's: named as the view, as the server does)
+    "LEFT JOIN LATERAL (SELECT 'pg_catalog.pg_class'::regclass AS classid, r.ev_class AS objid "
+    "                   FROM pg_catalog.pg_rewrite r "
+    "                   WHERE d.classid = 'pg_catalog.pg_rewrite'::regclass AND r.oid = d.objid) v ON true "
+    "WHERE c.oid IN (SELECT pg_catalog.to_regclass(t) FROM pg_catalog.unnest(ARRAY['public.job_catalog', "
+    "                'public.provider_catalog', 'public.service_catalog']) AS t) "
+    # (not what goes with the catalog: its generated column's expression, its own rules and constraints)
+    "  AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend o WHERE o.classid = d.classid AND o.objid = d.objid "
+    "                  AND o.refclassid = 'pg_catalog.pg_class'::regclass AND o.refobjid = c.oid "
+    "                  AND o.deptype IN ('a', 'i')) "
+    "  AND coalesce((pg_catalog.pg_identify_object(coalesce(v.classid, d.classid), coalesce(v.objid, d.objid), "
+    "               0)).schema, '') <> ALL (ARRAY['catalog_sync', 'catalog_sync_protect', 'catalog_sync_pin']) "
+    "ORDER BY 1")
+
+
+def require_no_catalog_dependents(conn: psycopg.Connection) -> None:
+    """uninstall's check before its first step: its last one would fail on an object of the application
+    that uses a catalog, after the chunks had uninstalled every tenant (forty-third session)."""
+    dependents = [str(r[0]) for r in conn.execute(CATALOG_DEPENDENTS).fetchall()]
+    if dependents:
+        raise ToolError(f"cannot drop the catalogs because other objects depend on them: {'; '.join(dependents)} "
+                        "(drop or change those objects first; uninstall never drops what it did not create); "
+                        "nothing was removed")
+
+
 def uninstall_tenants_in_chunks(conn: psycopg.Connection, lock_timeout: str, progress: Progress,
                                 chunk: int | None = None) -> int:
-    """uninstall's first step where more than `chunk` tenants are attached: `chunk` tenants per committed
-    transaction (autocommit `conn`), each left as if never attached. The number of tenants done.
+    """uninstall's first step: `chunk` tenants per committed transaction (autocommit `conn`), each left as
+    if never attached, its locks taken in tries. The number of tenants done. With a few tenants too: the
+    machinery's one transaction would wait for their tables as any DDL does, and a write that waited for
+    one of them while holding another would fail with a deadlock (forty-third session).
 
     Not only their triggers: a catalog left readable over tenants no trigger syncs any more would keep a
     job made private public, if a later step fails (red team, forty-second session: a tenant's open
@@ -142,8 +178,6 @@ def uninstall_tenants_in_chunks(conn: psycopg.Connection, lock_timeout: str, pro
     chunk = chunk or UNINSTALL_CHUNK
     tenants = [int(r[0]) for r in conn.execute(
         "SELECT DISTINCT a.tenant_id FROM catalog_sync.attached_table a ORDER BY 1").fetchall()]
-    if len(tenants) <= chunk:
-        return 0
     committed = 0
 
     def done() -> str:
@@ -1034,49 +1068,75 @@ def _backfill_tenant(session: psycopg.Connection, tenant: Tenant, n: int, of: in
         progress(f"backfill [{n}/{of}] {tenant.schema}: {state} ({entry['seconds']:.3f}s)")
 
 
-# Tenants a session of a run over tenants (verify, status) reads before a new one takes over
-# (sessions_by_tenants()). A session's relation and catalog caches never shrink: one verify backend grew
-# about 243 kB a tenant, 2.4 GB at 10,000 tenants; a new session every 1,000 kept it at 254 MB at no cost
-# in speed (a helper's measurement, forty-second session).
+# Tenants a session of a run over tenants (verify, status) reads before a new one takes over (Sessions).
+# A session's relation and catalog caches never shrink: one verify backend grew about 243 kB a tenant,
+# 2.4 GB at 10,000 tenants; a new session every 1,000 kept it at 254 MB at no cost in speed (a helper's
+# measurement, forty-second session).
 SESSION_TENANTS = 1000
 
 
-@contextmanager
-def sessions_by_tenants(conn: psycopg.Connection, reconnect: Callable[[], psycopg.Connection] | None
-                        ) -> Iterator[Callable[[int], psycopg.Connection]]:
-    """For a run over tenants that holds no lock of its own: session(n) is the connection for its n-th tenant
-    (from 1): `conn`, and with `reconnect` a new session every SESSION_TENANTS tenants, opened before the
-    one it replaces is closed (that one, if it was one of reconnect's), the last closed when the run ends.
-    A new session that cannot be opened ends the run, saying where."""
-    with contextlib.ExitStack() as held:
-        current = [conn]
-
-        def session(n: int) -> psycopg.Connection:
-            if reconnect and n > 1 and (n - 1) % SESSION_TENANTS == 0:
-                try:
-                    new = reconnect()
-                except (psycopg.Error, ToolError) as exc:
-                    why = describe(exc) if isinstance(exc, psycopg.Error) else str(exc)
-                    raise ToolError(f"stopped at tenant {n}: a new session (one every {SESSION_TENANTS} tenants, "
-                                    f"see docs/operations.md, Verify) could not be opened: {why}; run it "
-                                    "again") from exc
-                held.close()
-                current[0] = held.enter_context(new)
-            return current[0]
-
-        yield session
+class NoNewSession(ToolError):
+    """A reconnect of Sessions that could not open its session (no free connection slot, the server gone)."""
 
 
-def verify(conn: psycopg.Connection, tenants: Sequence[Tenant] | None,
+class Sessions:
+    """The session of a run over tenants that holds no lock of its own (verify, status). `conn`, the
+    current one, begins as `first`; with `reconnect`, for_tenant() hands over to a new session every
+    SESSION_TENANTS tenants, opened before the one it replaces is closed, `first` included: its caches and
+    its connection slot go with it (red team, forty-third session: the first stayed open and idle for the
+    whole run, twice the memory, one more connection, and a run that needed it at its end failed where it
+    had been dropped meanwhile). What follows the run (a repair, the closing note) goes on in `conn`.
+    A new session that cannot be opened leaves the run in the current one, saying so (the hand-over only
+    saves memory); one that fails the pin ends it. Closing Sessions closes `conn` (the caller's `with`
+    closes `first` again: a no-op)."""
+
+    def __init__(self, first: psycopg.Connection, reconnect: Callable[[], psycopg.Connection] | None = None,
+                 progress: Progress | None = None, command: str = "") -> None:
+        self.conn = first
+        self._reconnect = reconnect
+        self._progress = progress
+        self._command = command
+        self._read = 0              # tenants read in `conn`
+
+    def __enter__(self) -> Sessions:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.conn.close()
+
+    def for_tenant(self, n: int, hand_over: bool = True) -> psycopg.Connection:
+        """The session for the run's n-th tenant (from 1); `hand_over` False: no new session for it (one
+        the run may not read)."""
+        if self._reconnect and hand_over and self._read >= SESSION_TENANTS:
+            self._read = 0
+            try:
+                new = self._reconnect()
+            except NoNewSession as exc:
+                if self._progress:
+                    self._progress(f"{self._command}: tenant {n}: no new session could be opened ({exc}); going "
+                                   f"on in this one, another try after {SESSION_TENANTS} more tenants")
+            except (psycopg.Error, ToolError) as exc:
+                why = describe(exc) if isinstance(exc, psycopg.Error) else str(exc)
+                raise ToolError(f"stopped at tenant {n}: the new session (one every {SESSION_TENANTS} tenants, see "
+                                f"docs/operations.md, Verify) failed: {why}") from exc
+            else:
+                old, self.conn = self.conn, new
+                old.close()
+        self._read += 1
+        return self.conn
+
+
+def verify(conn: psycopg.Connection | Sessions, tenants: Sequence[Tenant] | None,
            progress: Progress | None = None, lock_timeout: str | None = None,
-           notice_after: float = 5.0,
-           reconnect: Callable[[], psycopg.Connection] | None = None) -> list[dict[str, Any]]:
+           notice_after: float = 5.0) -> list[dict[str, Any]]:
     """All drift. Each tenant is compared in one statement, so in one snapshot, in a READ COMMITTED,
     READ ONLY transaction of its own: verify_tenant() locks the tenant's tables and checks their
     contract on a snapshot taken after those locks, which REPEATABLE READ would not give it (it
     refuses to run there), and its locks are released tenant by tenant. A tenant whose tables stay
     locked longer than the session's lock_timeout is an "error" finding (busy); the others are verified.
-    With `reconnect`, a new session of it takes over every SESSION_TENANTS tenants (sessions_by_tenants())."""
+    With Sessions, a new session takes over every SESSION_TENANTS tenants."""
+    sessions = conn if isinstance(conn, Sessions) else Sessions(conn)
+    conn = sessions.conn
     findings: list[dict[str, Any]] = []
     cur = conn.cursor(row_factory=dict_row)
 
@@ -1094,9 +1154,9 @@ def verify(conn: psycopg.Connection, tenants: Sequence[Tenant] | None,
                     "SELECT tenant_id, schema_name FROM catalog_sync.tenant_schemas() WHERE attached")]
     except psycopg.errors.LockNotAvailable as exc:
         raise ToolError(registry_busy(lock_timeout, "verify")) from exc
-    with sessions_by_tenants(conn, reconnect) as session_for:
-        for n, tenant in enumerate(tenants, 1):
-            _verify_tenant(session_for(n), tenant, n, len(tenants), findings, progress, lock_timeout, notice_after)
+    for n, tenant in enumerate(tenants, 1):
+        _verify_tenant(sessions.for_tenant(n), tenant, n, len(tenants), findings, progress, lock_timeout,
+                       notice_after)
     return findings
 
 
@@ -1345,26 +1405,33 @@ def analyze_catalogs(conn: psycopg.Connection, progress: Progress | None) -> Non
                      "will, or run SELECT catalog_sync.analyze_catalogs()")
 
 
-def status(conn: psycopg.Connection, lock_timeout: str | None = None, progress: Progress | None = None,
-           notice_after: float = 5.0,
-           reconnect: Callable[[], psycopg.Connection] | None = None) -> list[dict[str, Any]]:
+def status(conn: psycopg.Connection | Sessions, lock_timeout: str | None = None, progress: Progress | None = None,
+           notice_after: float = 5.0) -> list[dict[str, Any]]:
     """catalog_sync.status() one tenant at a time, in the order of the registry's ids: on an autocommit
     connection each tenant is a transaction of its own, so the locks on its tables are released before
     the next tenant (an application's DDL never waits for the rest of the run). A tenant that could not be
     read has its error in "error" (busy: a lock wait timed out); the others are read. Sorted by schema.
     A tenant still being read after `notice_after` seconds gets a progress line: counting a large tenant's
     eligible rows projects them all (DBA walkthrough, twenty-seventh session: a silent quarter of an hour,
-    on statistics that a backfill left stale; analyze_catalogs()). With `reconnect`, a new session of it
-    takes over every SESSION_TENANTS tenants (sessions_by_tenants())."""
+    on statistics that a backfill left stale; analyze_catalogs()). With Sessions, a new session takes over
+    every SESSION_TENANTS tenants: not for a tenant past the registry's count at the start, which may not
+    be there (red team, forty-third session: a session opened for nothing at 1,000 tenants)."""
+    sessions = conn if isinstance(conn, Sessions) else Sessions(conn)
     rows: list[dict[str, Any]] = []
     after: int | None = None
-    with sessions_by_tenants(conn, reconnect) as session_for:
-        while True:
-            row = _status_of_next(session_for(len(rows) + 1), rows, after, lock_timeout, progress, notice_after)
-            if row is None:
-                break
-            after = row["tenant_id"]
-            rows.append(row)
+    try:
+        counted = sessions.conn.execute("SELECT count(*) FROM catalog_sync.tenant_schemas()").fetchone()
+    except psycopg.errors.LockNotAvailable as exc:
+        raise ToolError(registry_busy(lock_timeout, "status")) from exc
+    known = int(counted[0]) if counted else 0
+    while True:
+        n = len(rows) + 1
+        row = _status_of_next(sessions.for_tenant(n, hand_over=n <= known), rows, after, lock_timeout, progress,
+                              notice_after)
+        if row is None:
+            break
+        after = row["tenant_id"]
+        rows.append(row)
     rows.sort(key=lambda r: (r["schema_name"] or "", r["tenant_id"]))
     return [{"schema": r.pop("schema_name"), **r, "trigger_counts": trigger_counts(r["triggers"])} for r in rows]
 
