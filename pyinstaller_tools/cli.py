@@ -339,25 +339,10 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
                   f"revision {version} removed (left by an uninstall by hand?)"
                   + (f"; public.alembic_version kept: {kept}" if kept else ""))
         else:
-            operations.require_no_catalog_dependents(conn)
-            chunked = operations.uninstall_tenants_in_chunks(conn, args.lock_timeout, progress)
-            try:
-                if version is None:   # installed from install-sql or db/ by hand: the downgrade's SQL
-                    migrate.uninstall_unversioned(dsn, lock_timeout=args.lock_timeout)
-                else:
-                    migrate.downgrade(dsn, "base", lock_timeout=args.lock_timeout)
-            except BaseException as exc:
-                if not chunked:
-                    raise
-                # (red team, forty-second session: after the chunks, a reader of a catalog timed the
-                # downgrade out, and the line said "nothing was removed"; DBA trial: Ctrl-C said nothing)
-                left = (f"all {chunked} attached tenant(s) were {operations.CHUNKS_DONE}; the catalogs and the "
-                        "machinery are left: run uninstall --yes again to finish, or catalog-sync attach --all and "
-                        "backfill to sync them again")
-                if not isinstance(exc, ToolError):      # (Ctrl-C, SIGTERM, or a check of migrations/env.py)
-                    progress(f"uninstall: stopped while removing the machinery; {left}")
-                    raise
-                raise ToolError(str(exc).replace("; nothing was removed;", ";") + f"; before that, {left}") from exc
+            operations.require_nothing_else_removed(conn)
+            # (what alembic downgrade base runs, with its locks taken in tries: operations.uninstall())
+            operations.uninstall(conn, args.lock_timeout, progress,
+                                 None if version is None else migrate.revisions())
             if version is not None:
                 _, kept = migrate.drop_empty_version_table(dsn, args.lock_timeout)
                 if kept:
@@ -662,7 +647,12 @@ def _sessions(args: argparse.Namespace, first: psycopg.Connection) -> operations
         except ToolError as exc:
             raise operations.NoNewSession(str(exc)) from exc
         try:
-            operations.require_pinned(session, args.command, args.lock_timeout)
+            try:
+                problem = operations.machinery_problem(session, args.command, args.lock_timeout)
+            except ToolError as exc:    # (busy: a catalog's VACUUM FULL, say; review, forty-third session)
+                raise operations.NoNewSession(str(exc)) from exc
+            if problem:
+                raise ToolError(problem)
         except BaseException:
             session.close()
             raise
@@ -692,11 +682,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
                 operations.analyze_catalogs(sessions.conn, progress)
             try:
                 findings = operations.verify(sessions, tenants, progress, args.lock_timeout)
-            except ToolError as exc:
+            except (ToolError, psycopg.Error) as exc:
                 if not repaired:
                     raise
                 # (red team, forty-third session: the report of what was repaired was lost)
-                raise ToolError(f"{exc}; the {len(repaired)} repair(s) before it stay committed (run verify "
+                why = str(exc) if isinstance(exc, ToolError) else describe(exc)
+                raise ToolError(f"{why}; the {len(repaired)} repair(s) before it stay committed (run verify "
                                 "again to see what is left)") from exc
         if args.catalog:
             findings = [f for f in findings if f["catalog"] in (None, args.catalog)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
@@ -331,6 +332,14 @@ MACHINERY_CHANGED = ("the machinery changed after it was installed: its fingerpr
                      "have replaced functions that would run as you (docs/security.md, Limits); nothing was run. "
                      "Compare the functions with catalog-sync install-sql; after a change you made and checked: "
                      "SELECT catalog_sync_pin.pin() as a superuser")
+
+
+def print_own_notice(diag: psycopg.errors.Diagnostic) -> None:
+    """What the migrations tell the DBA (e.g. uninstall's "role ... kept"), on stderr; not the
+    server's own chatter ("drop cascades to 77 other objects")."""
+    message = diag.message_primary or ""
+    if message.startswith("catalog_sync: "):
+        print(f"notice: {message.removeprefix('catalog_sync: ')}", file=sys.stderr)
 
 
 def pinned_machinery_problem(conn: psycopg.Connection) -> str | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.resources import as_file, files
@@ -15,7 +14,6 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
-from pyinstaller_tools import sqlfiles
 from pyinstaller_tools.connection import (
     ALEMBIC_VERSION_PROBLEM,
     FORGED_SCHEMAS,
@@ -30,6 +28,7 @@ from pyinstaller_tools.connection import (
     describe,
     forged_schemas_problem,
     one_line,
+    print_own_notice,
     require_own_version_table,
     server_message,
 )
@@ -87,17 +86,8 @@ def _describe_migration_error(exc: psycopg.Error, action: str, lock_timeout: str
                 "or with a larger --lock-timeout")
     if isinstance(exc, psycopg.errors.DependentObjectsStillExist):
         # not the server's "use DROP ... CASCADE": that would drop the application's objects too
-        return (f"{server_message(exc)}: {detail} (drop or change those objects first; "
-                "uninstall never drops what it did not create)")
+        return f"{server_message(exc)}: {detail} (drop or change those objects first)"
     return describe(exc) + (f" ({detail})" if detail else "")
-
-
-def _print_own_notice(diag: psycopg.errors.Diagnostic) -> None:
-    """What the migrations tell the DBA (e.g. uninstall's "role ... kept"), on stderr; not the
-    server's own chatter ("drop cascades to 77 other objects")."""
-    message = diag.message_primary or ""
-    if message.startswith("catalog_sync: "):
-        print(f"notice: {message.removeprefix('catalog_sync: ')}", file=sys.stderr)
 
 
 def _run(dsn: str, action: str, revision: str, lock_timeout: str | None) -> None:
@@ -105,7 +95,7 @@ def _run(dsn: str, action: str, revision: str, lock_timeout: str | None) -> None
     # transaction would block the application's statements on that table.
     def connect() -> psycopg.Connection:
         conn = psycopg.connect(dsn, **connect_kwargs(dsn, lock_timeout))
-        conn.add_notice_handler(_print_own_notice)
+        conn.add_notice_handler(print_own_notice)
         return conn
 
     engine = sa.create_engine("postgresql+psycopg://", creator=connect, poolclass=sa.NullPool)
@@ -124,16 +114,6 @@ def upgrade(dsn: str, revision: str = "head", lock_timeout: str | None = None) -
 
 def downgrade(dsn: str, revision: str = "base", lock_timeout: str | None = None) -> None:
     _run(dsn, "downgrade", revision, lock_timeout)
-
-
-def uninstall_unversioned(dsn: str, lock_timeout: str | None = None) -> None:
-    """Removes a machinery installed without alembic (install-sql, or db/ by hand): db/uninstall.sql,
-    the downgrade's own SQL, in one transaction (psql -f would go on after a failed statement)."""
-    with _one_line_errors("downgrade", lock_timeout), \
-            psycopg.connect(dsn, **connect_kwargs(dsn, lock_timeout)) as conn:
-        conn.add_notice_handler(_print_own_notice)
-        with conn.cursor() as cur:
-            cur.execute(sqlfiles.uninstall_sql())
 
 
 def drop_empty_version_table(dsn: str, lock_timeout: str | None = None) -> tuple[bool, str | None]:

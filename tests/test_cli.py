@@ -733,20 +733,33 @@ def test_a_new_session_that_cannot_be_opened_leaves_the_run_in_the_current_one(
             "already); going on in this one, another try after 1 more tenants") in err, err
     assert "host=127.0.0.1" in dsns[1] and f"port={db.port}" in dsns[1], dsns
 
-    real_pinned = operations.require_pinned
+    real_pinned = operations.machinery_problem
     checks: list[int] = []
 
-    def second_not_pinned(conn: psycopg.Connection, *args: Any) -> None:
+    def second_not_pinned(conn: psycopg.Connection, *args: Any) -> str | None:
         checks.append(1)
         if len(checks) == 2:
-            raise ToolError("the machinery is not the one its installer pinned")
-        real_pinned(conn, *args)
+            return "the machinery is not the one its installer pinned"
+        return real_pinned(conn, *args)
 
     monkeypatch.setattr(cli, "connect", real_connect)
-    monkeypatch.setattr(operations, "require_pinned", second_not_pinned)
+    monkeypatch.setattr(operations, "machinery_problem", second_not_pinned)
     assert_refused(run(capsys, "status", dsn=db.dsn()),
                    "stopped at tenant 2: the new session (one every 1 tenants",
                    "failed: the machinery is not the one its installer pinned")
+
+    # (review, forty-third session) the pin's tables busy (a catalog's VACUUM FULL, say) is not a pin failure
+    def second_busy(conn: psycopg.Connection, *args: Any) -> str | None:
+        checks.append(1)
+        if len(checks) == 2:
+            raise ToolError("status: the tenant registry, a catalog or the machinery's tables stayed locked")
+        return real_pinned(conn, *args)
+
+    checks.clear()
+    monkeypatch.setattr(operations, "machinery_problem", second_busy)
+    code, out, err = run(capsys, "status", dsn=db.dsn())
+    assert code == 0 and ACME in out and GLOBEX in out, (out, err)
+    assert "status: tenant 2: no new session could be opened (status: the tenant registry" in err, err
 
 
 def test_the_first_session_goes_at_the_first_hand_over(
@@ -784,6 +797,30 @@ def test_the_first_session_goes_at_the_first_hand_over(
     monkeypatch.setattr(cli, "connect", lambda *a, **k: opened.append(0) or real_connect(*a, **k))
     code, out, err = run(capsys, "status", "--json", dsn=db.dsn())
     assert code == 0 and len(json.loads(out)) == 2 and len(opened) == 1, (opened, err)
+
+
+def test_a_repair_whose_closing_verify_fails_says_its_repairs_stay(
+        conn: psycopg.Connection, app: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """(Red team and review, forty-third session) The closing verify of a --repair that failed (its session
+    lost, a new session failing the pin) said nothing of the repairs committed before it."""
+    job = insert_job(app, GLOBEX)
+    conn.execute("DELETE FROM public.job_catalog WHERE job_uuid = %s", (job["uuid"],))
+    real_verify = operations.verify
+    calls: list[int] = []
+
+    def the_second_fails(*args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+        calls.append(1)
+        if len(calls) == 2:
+            raise psycopg.OperationalError("the connection is lost")
+        return real_verify(*args, **kwargs)
+
+    monkeypatch.setattr(operations, "verify", the_second_fails)
+    code, out, err = run(capsys, "verify", "--repair", dsn=db.dsn())
+    line = err.strip().splitlines()[-1]
+    assert code == 2 and line.startswith("catalog-sync: error: "), (out, err)
+    assert "the connection is lost" in line and "the 1 repair(s) before it stay committed" in line, line
+    assert catalog_count(conn, GLOBEX) == 1
 
 
 def test_sigterm_ends_the_command_as_ctrl_c_does(conn: psycopg.Connection, app: psycopg.Connection,
@@ -1711,7 +1748,7 @@ def test_uninstall_drops_many_tenants_triggers_in_chunks(conn: psycopg.Connectio
     code, out, err = run(capsys, "uninstall", "--yes", dsn=db.dsn())
     assert code == 0 and "uninstalled: catalogs, machinery and sync triggers removed" in out, err
     assert [line for line in err.splitlines() if "tenants uninstalled" in line] == [
-        f"uninstall: {n}/2 tenants uninstalled" for n in (1, 2)]        # (ACME done already)
+        "uninstall: 1/2 tenants uninstalled"]       # (ACME done already; the last with the machinery)
     assert conn.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'catalog_sync%'").fetchone() == (0,)
 
 
@@ -1721,7 +1758,8 @@ def test_uninstall_stopped_after_its_chunks_says_so_and_leaves_no_row_unsynced(
     """(Red team, forty-second session) Every chunk done, then a reader of a catalog (a long web-tier
     transaction, or any role with USAGE on public: `PREPARE` locks a table before privileges are checked)
     timed the downgrade out. The line said "nothing was removed" over tenants without a sync trigger whose
-    rows the catalog still served."""
+    rows the catalog still served. (Review, forty-third session) The last chunk now goes with the removal,
+    its locks (the catalogs' too) taken in tries: its tenants stay attached and synced."""
     monkeypatch.setattr(operations, "UNINSTALL_CHUNK", 1)
     insert_job(app, ACME)
     insert_job(app, GLOBEX)
@@ -1733,14 +1771,36 @@ def test_uninstall_stopped_after_its_chunks_says_so_and_leaves_no_row_unsynced(
         reader.rollback()
         reader.close()
     line = assert_refused((code, out, "\n".join(x for x in err.splitlines() if "tenants uninstalled" not in x)),
-                          "longer than --lock-timeout 200ms",
-                          "before that, all 2 attached tenant(s) were uninstalled (committed",
-                          "the catalogs and the machinery are left: run uninstall --yes again to finish")
+                          "uninstall stopped at tenants 2 to 2 of 2: could not take the locks of the registry, the "
+                          "catalogs, the tenants' tables or their writes in progress within --lock-timeout 200ms",
+                          "the first 1 of 2 attached tenant(s) were uninstalled (committed",
+                          "run uninstall --yes again to finish")
     assert "nothing was removed" not in line, line
-    assert conn.execute("SELECT count(*) FROM public.job_catalog").fetchone() == (0,)
-    assert triggers_on(conn, ACME) == triggers_on(conn, GLOBEX) == 0
+    assert catalog_count(conn, ACME) == 0 and triggers_on(conn, ACME) == 0
+    assert catalog_count(conn, GLOBEX) == 1 and triggers_on(conn, GLOBEX) == 32
     code, out, err = run(capsys, "uninstall", "--yes", dsn=db.dsn())
     assert code == 0 and "uninstalled: catalogs, machinery and sync triggers removed" in out, err
+
+
+def test_uninstall_of_a_few_tenants_is_all_or_nothing(
+        conn: psycopg.Connection, app: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[str]) -> None:
+    """(Review, forty-third session) Up to UNINSTALL_CHUNK tenants an uninstall removes everything or
+    nothing: a reader of a catalog that outlasts --lock-timeout (a report, a pg_dump) left every tenant
+    uninstalled, the catalogs empty, the machinery in place."""
+    insert_job(app, ACME)
+    before = conn.execute("SELECT count(*) FROM public.job_catalog").fetchone()
+    reader = db.connect(autocommit=False)
+    reader.execute("SELECT count(*) FROM public.provider_catalog")
+    try:
+        line = assert_refused(run(capsys, "uninstall", "--yes", "--lock-timeout", "300ms", dsn=db.dsn()),
+                              "uninstall stopped at tenants 1 to 2 of 2: could not take the locks",
+                              "nothing was removed")
+    finally:
+        reader.rollback()
+        reader.close()
+    assert "uninstalled (committed" not in line, line
+    assert conn.execute("SELECT count(*) FROM public.job_catalog").fetchone() == before == (1,)
+    assert triggers_on(conn, ACME) == triggers_on(conn, GLOBEX) == 32
 
 
 @pytest.mark.parametrize("command", [["uninstall", "--yes"], ["detach", ACME]], ids=lambda c: c[0])
@@ -1816,12 +1876,13 @@ def test_uninstall_interrupted_says_what_its_chunks_did(conn: psycopg.Connection
     assert code == 130, err
     assert "uninstall: interrupted; the first 1 of 3 attached tenant(s) were uninstalled (committed" in err, err
     assert triggers_on(conn, ACME) == 0 and triggers_on(conn, GLOBEX) == triggers_on(conn, zulu) == 32
-    # and in the last step, after every chunk
+    # and in the last step (the last chunk with the machinery), after every other chunk
     monkeypatch.setattr(operations, "_uninstall_chunk", real_chunk)
-    monkeypatch.setattr(migrate, "downgrade", lambda *_, **__: (_ for _ in ()).throw(KeyboardInterrupt))
+    monkeypatch.setattr(operations, "_remove_machinery", lambda *_, **__: (_ for _ in ()).throw(KeyboardInterrupt))
     code, _, err = run(capsys, "uninstall", "--yes", dsn=db.dsn())
-    assert code == 130 and "uninstall: stopped while removing the machinery; all 2 attached tenant(s) were " \
-        "uninstalled (committed" in err, err
+    assert code == 130 and "uninstall: interrupted; the first 1 of 2 attached tenant(s) were uninstalled " \
+        "(committed" in err, err
+    assert triggers_on(conn, GLOBEX) == 0 and triggers_on(conn, zulu) == 32
 
 
 def test_uninstall_waits_for_no_backfill_and_migrate_for_no_other_migrate(
@@ -2285,24 +2346,42 @@ def test_a_version_table_of_another_project(empty: Db, capsys: pytest.CaptureFix
 def test_uninstall_names_what_depends_on_the_catalogs(conn: psycopg.Connection, app: psycopg.Connection, db: Db,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
     """(Forty-third session) Checked before the first step: the catalogs' DROP TABLE failed at the last,
-    after the chunks had uninstalled every tenant (their triggers and catalog rows gone)."""
+    after the chunks had uninstalled every tenant (their triggers and catalog rows gone). (Review) Not
+    only a catalog's users: an array of its row type, a catalog made a member of an extension, an object
+    that uses the machinery's (DROP SCHEMA ... CASCADE dropped a column of its type, a view over its
+    function, silently), one owned by its roles (DROP OWNED BY dropped it)."""
     insert_job(app, ACME)
-    conn.execute("CREATE VIEW public.app_jobs AS SELECT title FROM public.job_catalog")
-    conn.execute("CREATE TABLE public.app_bookmark (tenant_id bigint, job_uuid uuid, "
-                 "FOREIGN KEY (tenant_id, job_uuid) REFERENCES public.job_catalog)")
-    conn.execute("CREATE FUNCTION public.app_card(s public.service_catalog) RETURNS text LANGUAGE sql "
-                 "RETURN s.title")
+    dependents = {
+        "CREATE VIEW public.app_jobs AS SELECT title FROM public.job_catalog":
+            "view public.app_jobs depends on table public.job_catalog",
+        "CREATE TABLE public.app_bookmark (tenant_id bigint, job_uuid uuid, "
+        "FOREIGN KEY (tenant_id, job_uuid) REFERENCES public.job_catalog)":
+            "constraint app_bookmark_tenant_id_job_uuid_fkey on table public.app_bookmark depends on table "
+            "public.job_catalog",
+        "CREATE FUNCTION public.app_card(s public.service_catalog) RETURNS text LANGUAGE sql RETURN s.title":
+            "function public.app_card(public.service_catalog) depends on type public.service_catalog",
+        "CREATE TABLE public.app_cards (c public.provider_catalog[])":
+            "column c of table public.app_cards depends on type public.provider_catalog[]",
+        "ALTER EXTENSION plpgsql ADD TABLE public.job_catalog":
+            "table public.job_catalog is a member of extension plpgsql",
+        "CREATE TABLE public.app_changes (c catalog_sync.row_change)":
+            "column c of table public.app_changes depends on type catalog_sync.row_change",
+        "CREATE VIEW public.app_sync AS SELECT * FROM catalog_sync.tenant_schemas()":
+            "view public.app_sync depends on function catalog_sync.tenant_schemas()",
+        "CREATE TABLE public.app_owned (); ALTER TABLE public.app_owned OWNER TO catalog_reader":
+            "table public.app_owned is owned by role catalog_reader",
+    }
+    for statement in dependents:
+        conn.execute(statement)
     line = assert_refused(run(capsys, "uninstall", "--yes", dsn=db.dsn()),
-                          "view public.app_jobs depends on table public.job_catalog",
-                          "constraint app_bookmark_tenant_id_job_uuid_fkey on table public.app_bookmark depends on "
-                          "table public.job_catalog",
-                          "function public.app_card(public.service_catalog) depends on table public.service_catalog",
-                          "nothing was removed")
-    assert "CASCADE" not in line and "provider_catalog" not in line, line
+                          "uninstall would fail on, or drop, objects it did not create: ",
+                          *dependents.values(), "nothing was removed")
+    assert "CASCADE" not in line and line.count(" depends on ") == 7, line     # (app_card: its type and body)
     assert conn.execute("SELECT to_regclass('public.job_catalog') IS NOT NULL").fetchone() == (True,)
     assert catalog_count(conn, ACME) == 1 and triggers_on(conn, ACME) == triggers_on(conn, GLOBEX) == 32
-    conn.execute("DROP VIEW public.app_jobs")
-    conn.execute("DROP TABLE public.app_bookmark")
+    conn.execute("ALTER EXTENSION plpgsql DROP TABLE public.job_catalog")
+    conn.execute("DROP VIEW public.app_jobs, public.app_sync")
+    conn.execute("DROP TABLE public.app_bookmark, public.app_cards, public.app_changes, public.app_owned")
     conn.execute("DROP FUNCTION public.app_card")
     code, out, err = run(capsys, "uninstall", "--yes", dsn=db.dsn())
     assert code == 0 and "uninstalled: catalogs, machinery and sync triggers removed" in out, err
