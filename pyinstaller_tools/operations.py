@@ -239,11 +239,13 @@ def uninstall(conn: psycopg.Connection, lock_timeout: str, progress: Progress, r
                     _remove_machinery(conn, part, lock_timeout, revisions)
                 else:
                     _uninstall_chunk(conn, part, lock_timeout, progress)
-            except (psycopg.Error, LocksNotTaken) as exc:
+            except (psycopg.Error, LocksNotTaken, ToolError) as exc:
                 what = ("the registry, the catalogs, the tenants' tables or their writes in progress" if last
                         else "the registry, the tenants' tables or their writes in progress")
                 if isinstance(exc, LocksNotTaken):
                     reason = locks_not_taken(what, lock_timeout)
+                elif isinstance(exc, ToolError):    # (the checks of migrations/env.py, under the locks)
+                    reason = str(exc)
                 else:       # (with the server's detail: which objects depend on which, say)
                     detail = " ".join((exc.diag.message_detail or "").split())
                     reason = describe(exc) + (f" ({detail})" if detail else "")

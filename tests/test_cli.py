@@ -1782,6 +1782,28 @@ def test_uninstall_stopped_after_its_chunks_says_so_and_leaves_no_row_unsynced(
     assert code == 0 and "uninstalled: catalogs, machinery and sync triggers removed" in out, err
 
 
+def test_uninstall_whose_last_check_fails_says_what_its_chunks_did(
+        conn: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """(Forty-third session) The last transaction makes the checks of migrations/env.py under its locks; one
+    that fails there, after the chunks, says what they did."""
+    monkeypatch.setattr(operations, "UNINSTALL_CHUNK", 1)
+    real_problem = operations.pinned_machinery_problem
+    calls: list[int] = []
+
+    def changed_at_the_last_step(c: psycopg.Connection) -> str | None:
+        calls.append(1)
+        return "the machinery changed since it was pinned" if len(calls) == 2 else real_problem(c)
+
+    monkeypatch.setattr(operations, "pinned_machinery_problem", changed_at_the_last_step)
+    code, out, err = run(capsys, "uninstall", "--yes", dsn=db.dsn())
+    line = assert_refused((code, out, err.replace("uninstall: 1/2 tenants uninstalled\n", "")),
+                          "uninstall stopped at tenants 2 to 2 of 2: the machinery changed since it was pinned; "
+                          "the first 1 of 2 attached tenant(s) were uninstalled (committed")
+    assert len(calls) == 2, (calls, line)
+    assert triggers_on(conn, ACME) == 0 and triggers_on(conn, GLOBEX) == 32
+
+
 def test_uninstall_of_a_few_tenants_is_all_or_nothing(
         conn: psycopg.Connection, app: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[str]) -> None:
     """(Review, forty-third session) Up to UNINSTALL_CHUNK tenants an uninstall removes everything or
