@@ -585,16 +585,17 @@ def cmd_detach(args: argparse.Namespace) -> int:
 
 def cmd_backfill(args: argparse.Namespace) -> int:
     # (every lock wait bounded: the registry read below, and each tenant's transaction)
-    with connect(args.dsn, autocommit=True, lock_timeout=args.lock_timeout) as conn:
+    with connect(args.dsn, autocommit=True, lock_timeout=args.lock_timeout) as conn, \
+            _sessions(args, conn, holds_lock=True) as sessions:
         operations.require_installed(conn, args.command, args.lock_timeout, writes=not args.dry_run)
         tenants = operations.resolve_tenants(conn, args.tenant, "backfill", args.lock_timeout)
         if not tenants:
             progress(operations.no_tenant_note(conn) or "note: no tenant to backfill")
         with operations.backfill_lock(conn):
-            report = operations.backfill(conn, tenants, args.dry_run, args.lock_timeout, progress, args.catalog,
-                                         quiet=args.quiet)
+            report = operations.backfill(sessions, tenants, args.dry_run, args.lock_timeout, progress,
+                                         args.catalog, quiet=args.quiet)
             if report["total"]["inserted"] and not args.dry_run:
-                operations.analyze_catalogs(conn, progress)
+                operations.analyze_catalogs(sessions.conn, progress)
     if args.json:
         _dump_json(report)
     else:
@@ -627,7 +628,7 @@ def _failed_tenants_line(command: str, schemas: Sequence[str], others: str, wher
     print(_CONTROL.sub("?", line), file=sys.stderr)     # (schema names may hold control characters)
 
 
-def _sessions(args: argparse.Namespace, first: psycopg.Connection) -> operations.Sessions:
+def _sessions(args: argparse.Namespace, first: psycopg.Connection, holds_lock: bool = False) -> operations.Sessions:
     """The sessions of a run over tenants (operations.Sessions), a new one every so many tenants: on the
     server of its first session (a DSN of several hosts, or a name that fails over, could give another one;
     review, forty-second session), and checked against the pin as the first was."""
@@ -658,7 +659,7 @@ def _sessions(args: argparse.Namespace, first: psycopg.Connection) -> operations
             raise
         return session
 
-    return operations.Sessions(first, reconnect, progress, args.command)
+    return operations.Sessions(first, reconnect, progress, args.command, holds_lock)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:

@@ -1068,7 +1068,7 @@ def noticed_if_slow(progress: Progress | None, after: float, message: str) -> It
 
 
 def backfill(
-    conn: psycopg.Connection,
+    conn: psycopg.Connection | Sessions,
     tenants: Sequence[Tenant],
     dry_run: bool,
     lock_timeout: str,
@@ -1078,21 +1078,21 @@ def backfill(
     quiet: bool = False,
     command: str = "backfill",
 ) -> dict[str, Any]:
-    """backfill_tenant() per tenant, one transaction each; errors are reported, not fatal. One session for
-    the run, unlike verify and status (sessions_by_tenants()): the run's lock is that session's, and a run
-    that went on in another session after losing it would no longer be the only one (review, forty-second
-    session).
+    """backfill_tenant() per tenant, one transaction each; errors are reported, not fatal. With Sessions
+    (holds_lock: the run's lock stays with its first session), a new session takes over every
+    SESSION_TENANTS tenants.
 
     A tenant's entry sums its catalogs; entry["catalogs"] has the rows per catalog. A tenant
     still running after `notice_after` seconds gets a progress line of its own, so a wait for
     its writers is not silent. `quiet`: a tenant's closing line only when it failed or had that
     notice (so a slow tenant is seen to finish).
     """
+    sessions = conn if isinstance(conn, Sessions) else Sessions(conn)
     report: list[dict[str, Any]] = []
     started = time.monotonic()
     for n, tenant in enumerate(tenants, 1):
-        _backfill_tenant(conn, tenant, n, len(tenants), dry_run, lock_timeout, progress, catalog, notice_after,
-                         quiet, command, report)
+        _backfill_tenant(sessions.for_tenant(n), tenant, n, len(tenants), dry_run, lock_timeout, progress, catalog,
+                         notice_after, quiet, command, report)
 
     def total(key: str) -> int:
         return sum(int(e.get(key) or 0) for e in report)
@@ -1174,22 +1174,28 @@ class NoNewSession(ToolError):
 
 
 class Sessions:
-    """The session of a run over tenants that holds no lock of its own (verify, status). `conn`, the
-    current one, begins as `first`; with `reconnect`, for_tenant() hands over to a new session every
-    SESSION_TENANTS tenants, opened before the one it replaces is closed, `first` included: its caches and
-    its connection slot go with it (red team, forty-third session: the first stayed open and idle for the
-    whole run, twice the memory, one more connection, and a run that needed it at its end failed where it
-    had been dropped meanwhile). What follows the run (a repair, the closing note) goes on in `conn`.
-    A new session that cannot be opened leaves the run in the current one, saying so (the hand-over only
-    saves memory); one that fails the pin ends it. Closing Sessions closes `conn` (the caller's `with`
-    closes `first` again: a no-op)."""
+    """The sessions of a run over tenants (verify, status, backfill). `conn`, the current one, begins as
+    `first`; with `reconnect`, for_tenant() hands over to a new session every SESSION_TENANTS tenants,
+    opened before the one it replaces is closed, `first` included: its caches and its connection slot go
+    with it (red team, forty-third session: the first stayed open and idle for the whole run, twice the
+    memory, one more connection, and a run that needed it at its end failed where it had been dropped
+    meanwhile). What follows the run (a repair, the closing note) goes on in `conn`. A new session that
+    cannot be opened leaves the run in the current one, saying so (the hand-over only saves memory); one
+    that fails the pin ends it. Closing Sessions closes `conn` (the caller's `with` closes `first` again: a
+    no-op).
+
+    `holds_lock`: `first` holds the run's lock (backfill's), so it is kept open, idle after the first
+    hand-over, and each hand-over first checks that it is still there: a run that went on after losing it
+    would no longer be the only one (review, forty-second session)."""
 
     def __init__(self, first: psycopg.Connection, reconnect: Callable[[], psycopg.Connection] | None = None,
-                 progress: Progress | None = None, command: str = "") -> None:
+                 progress: Progress | None = None, command: str = "", holds_lock: bool = False) -> None:
         self.conn = first
+        self._first = first
         self._reconnect = reconnect
         self._progress = progress
         self._command = command
+        self._holds_lock = holds_lock
         self._read = 0              # tenants read in `conn`
 
     def __enter__(self) -> Sessions:
@@ -1203,6 +1209,12 @@ class Sessions:
         the run may not read)."""
         if self._reconnect and hand_over and self._read >= SESSION_TENANTS:
             self._read = 0
+            if self._holds_lock:
+                try:
+                    self._first.execute("SELECT 1")
+                except psycopg.Error as exc:
+                    raise ToolError(f"stopped at tenant {n}: the session that holds the run's lock was lost "
+                                    f"({describe(exc)}); the tenants before it are done: run it again") from exc
             try:
                 new = self._reconnect()
             except NoNewSession as exc:
@@ -1215,7 +1227,8 @@ class Sessions:
                                 f"docs/operations.md, Verify) failed: {why}") from exc
             else:
                 old, self.conn = self.conn, new
-                old.close()
+                if old is not self._first or not self._holds_lock:
+                    old.close()
         self._read += 1
         return self.conn
 

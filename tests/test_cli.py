@@ -677,18 +677,23 @@ def test_a_run_over_tenants_hands_over_to_a_new_session_every_so_many_tenants(
         monkeypatch: pytest.MonkeyPatch, command: str) -> None:
     """(forty-second session, a helper's measurement) One verify backend grew about 243 kB a tenant, 2.4 GB
     at 10,000 tenants: its relation and catalog caches never shrink. In verify and status a new session
-    takes over every SESSION_TENANTS tenants; a tenant of a later session is read all the same. Backfill
-    keeps its one session: its lock is that session's (review: a run that went on in another session after
-    losing it would no longer be the only one)."""
+    takes over every SESSION_TENANTS tenants; a tenant of a later session is read all the same. (Forty-third
+    session) Backfill too, its lock kept by its first session (review, forty-second session: a run that went
+    on in another session after losing it would no longer be the only one)."""
     monkeypatch.setattr(operations, "SESSION_TENANTS", 1)
     job = insert_job(app, GLOBEX)            # GLOBEX, the second tenant: read in the second session
     conn.execute("DELETE FROM public.job_catalog WHERE job_uuid = %s", (job["uuid"],))
     opened: list[int] = []
     real_connect = cli.connect
 
+    lock_holders: list[list[int]] = []
+
     def counted(*args: Any, **kwargs: Any) -> psycopg.Connection:
         session = real_connect(*args, **kwargs)
         opened.append(session.info.backend_pid)
+        lock_holders.append([r[0] for r in conn.execute(
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = "
+            "(hashtextextended('catalog_sync/backfill-run', 0) & 4294967295)::oid")])
         return session
 
     monkeypatch.setattr(cli, "connect", counted)
@@ -705,9 +710,34 @@ def test_a_run_over_tenants_hands_over_to_a_new_session_every_so_many_tenants(
     else:
         assert code == 0, err
         assert {t["schema"]: t["inserted"] for t in result["tenants"]} == {ACME: 0, GLOBEX: 1}, result
-        assert len(opened) == 1, opened
-        return
+        assert lock_holders[1:] == [[opened[0]]] * (len(opened) - 1), (lock_holders, opened)
     assert len(opened) >= 2 and len(set(opened)) == len(opened), opened
+
+
+def test_a_backfill_whose_lock_session_is_lost_stops_at_the_next_hand_over(
+        conn: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """(Forty-third session) A backfill's first session keeps the run's lock while later ones do the work;
+    one that is lost meanwhile (an idle-session reaper, a firewall) ends the run at the next hand-over."""
+    monkeypatch.setattr(operations, "SESSION_TENANTS", 1)
+    _, zulu = create_tenant(conn, "zulu", "Zulu")
+    assert run(capsys, "attach", zulu, dsn=db.dsn())[0] == 0
+    opened: list[int] = []
+    real_connect = cli.connect
+
+    def reaping_the_first(*args: Any, **kwargs: Any) -> psycopg.Connection:
+        if len(opened) == 1:
+            conn.execute("SELECT pg_terminate_backend(%s)", (opened[0],))
+        session = real_connect(*args, **kwargs)
+        opened.append(session.info.backend_pid)
+        return session
+
+    monkeypatch.setattr(cli, "connect", reaping_the_first)
+    code, out, err = run(capsys, "backfill", dsn=db.dsn())
+    line = [x for x in err.splitlines() if x.startswith("catalog-sync: error:")]
+    assert code == 2 and len(line) == 1, (out, err)
+    assert "stopped at tenant 3: the session that holds the run's lock was lost" in line[0], line
+    assert "the tenants before it are done: run it again" in line[0], line
 
 
 def test_a_new_session_that_cannot_be_opened_leaves_the_run_in_the_current_one(
