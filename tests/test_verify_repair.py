@@ -156,6 +156,71 @@ def test_expired_row(app: psycopg.Connection, conn: psycopg.Connection, db: Db,
     assert catalog_row(conn, job["uuid"]) is None
 
 
+def drift_of_every_kind(app: psycopg.Connection, conn: psycopg.Connection) -> dict[str, list[uuid.UUID]]:
+    """ACME's jobs with every kind of row drift at once, and a stale service: the keys of each kind."""
+    jobs = insert_jobs(app, ACME, [{"category_id": category_id(app, ACME)} for _ in range(8)])
+    stale, missing, expired, expired_draft, unpublished = jobs[0], jobs[1], jobs[2:4], jobs[4], jobs[5]
+    with app.transaction():                  # no write syncs them: the deadline passes, a job is made private
+        alter_trigger(app, "DISABLE", "catalog_sync_job_update")
+        # (one statement: a row updated twice in one transaction queues its deferred foreign key check,
+        # and the trigger could not be enabled again before the commit)
+        app.execute("UPDATE tenant_acme.ats_jobposting "
+                    "SET application_deadline = CASE WHEN id = ANY(%(expired)s) THEN now() - interval '1 minute' "
+                    "                                ELSE application_deadline END, "
+                    "    status = CASE WHEN id = ANY(%(draft)s) THEN 'draft' ELSE status END "
+                    "WHERE id = ANY(%(expired)s || %(draft)s)",
+                    {"expired": [j["id"] for j in [*expired, expired_draft]],
+                     "draft": [expired_draft["id"], unpublished["id"]]})
+        alter_trigger(app, "ENABLE ALWAYS", "catalog_sync_job_update")
+    conn.execute("UPDATE public.job_catalog SET title = 'Tampered' WHERE job_uuid = %s", (stale["uuid"],))
+    conn.execute("DELETE FROM public.job_catalog WHERE job_uuid = %s", (missing["uuid"],))
+    bogus = uuid.uuid4()                     # a catalog row with no source job at all
+    conn.execute("CREATE TEMP TABLE bogus AS SELECT * FROM public.job_catalog WHERE job_uuid = %s",
+                 (jobs[6]["uuid"],))
+    conn.execute("ALTER TABLE bogus DROP COLUMN search")
+    conn.execute("UPDATE bogus SET job_uuid = %s", (bogus,))
+    conn.execute("INSERT INTO public.job_catalog SELECT * FROM bogus")
+    provider = insert_provider(app, ACME)
+    service = insert_service(app, ACME, provider["id"])
+    conn.execute("UPDATE public.service_catalog SET title = 'Tampered' WHERE service_uuid = %s", (service["uuid"],))
+    return {"stale": [stale["uuid"]], "missing": [missing["uuid"]],
+            # (an orphan whose deadline passed is expired, whatever else made it private)
+            "expired": sorted(j["uuid"] for j in [*expired, expired_draft]),
+            "orphan": sorted([unpublished["uuid"], bogus]), "service": [service["uuid"]]}
+
+
+def test_expired_among_other_drift(app: psycopg.Connection, conn: psycopg.Connection, db: Db,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """Expired, orphan, missing and stale job rows at once: each is reported as what it is, with its
+    details, ordered by catalog, problem and key (verify keeps its comparison's findings and only looks
+    up the orphans' deadlines)."""
+    keys = drift_of_every_kind(app, conn)
+    found = conn.execute("SELECT problem, key, detail, catalog FROM catalog_sync.verify_tenant(%s)",
+                         (db.tenant_id(ACME),)).fetchall()
+    assert found == [*[("expired", k, None, "jobs") for k in keys["expired"]],
+                     ("missing", keys["missing"][0], None, "jobs"),
+                     *[("orphan", k, None, "jobs") for k in keys["orphan"]],
+                     ("stale", keys["stale"][0], "title", "jobs"),
+                     ("stale", keys["service"][0], "title", "services")], found
+    assert_repaired(db, conn, capsys)
+
+
+def test_verify_projects_the_jobs_once_when_it_finds_an_orphan(app: psycopg.Connection, conn: psycopg.Connection,
+                                                                db: Db) -> None:
+    """An orphan (expired or not) no longer makes verify project every job of the tenant a second time
+    (sanitizing all their HTML again) to tell expired rows from the others: job_sources() runs once."""
+    drift_of_every_kind(app, conn)
+    conn.execute("SET track_functions = 'pl'")
+    with conn.transaction(force_rollback=True):
+        problems_found = [r[0] for r in conn.execute("SELECT problem FROM catalog_sync.verify_tenant(%s)",
+                                                     (db.tenant_id(ACME),))]
+        calls = dict(conn.execute("SELECT funcname, calls FROM pg_stat_xact_user_functions "
+                                  "WHERE schemaname = 'catalog_sync' AND funcname IN ('job_sources', 'compare_jobs')"
+                                  ).fetchall())
+    assert "expired" in problems_found and "orphan" in problems_found
+    assert calls == {"job_sources": 1, "compare_jobs": 1}, calls
+
+
 def deadline_in_a_second(app: psycopg.Connection, jobs: list[dict[str, Any]]) -> datetime:
     """Gives the jobs a deadline one second after the one statement that sets it: each is in the catalog
     by construction (a deadline computed first, then inserted, could pass before a slow insert)."""

@@ -14,8 +14,8 @@
 -- session. It reads no tenant table by name: the projection reads them (and
 -- checks them) itself. A job orphan whose deadline passed is verify's
 -- 'expired', decided by a read of the tenant's job table that only dynamic
--- SQL can name: verify_tenant() runs its dynamic comparison instead where
--- this one finds a job orphan.
+-- SQL can name: where this one finds a job orphan, verify_tenant() keeps its
+-- rows and looks up only the orphans' keys in the job table.
 -- A release that changes a catalog's columns lists the file of its compare
 -- function again, as it does its apply function's.
 CREATE OR REPLACE FUNCTION catalog_sync.define_compare(

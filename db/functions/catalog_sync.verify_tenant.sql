@@ -49,12 +49,12 @@ DECLARE
     v_trg_states text[];
     v_job_relid oid;       -- the tenant's job table
     v_row      record;
-    v_dynamic  boolean;    -- a job orphan: the comparison is the dynamic one
+    v_problems text[];     -- the job differences held back when one is an orphan: problem, key, detail
+    v_keys     uuid[];
+    v_details  text[];
+    v_orphans  uuid[];     -- their orphans' keys, and those of them that are expired
+    v_expired  uuid[];
     v_readable boolean := true;
-    v_diff     text;
-    v_p        text;
-    v_c        text;
-    v_expired  text;
     v_lock_timeout text;
 BEGIN
     PERFORM catalog_sync.assert_read_committed();
@@ -176,26 +176,32 @@ BEGIN
     FROM catalog_sync.attached_table a WHERE a.tenant_id = p_tenant_id;
 
     v_job_relid := catalog_sync.source_relid(p_tenant_id, 'ats_jobposting');
-    FOR v_cat IN SELECT * FROM (VALUES (1, 'jobs', 'public.job_catalog'::regclass, 'job_uuid'),
-                                       (2, 'providers', 'public.provider_catalog'::regclass, 'provider_uuid'),
-                                       (3, 'services', 'public.service_catalog'::regclass, 'service_uuid'))
-                               AS c (n, name, catalog_table, key_column) ORDER BY c.n LOOP
+    FOR v_cat IN SELECT * FROM (VALUES (1, 'jobs'), (2, 'providers'), (3, 'services')) AS c (n, name)
+                 ORDER BY c.n LOOP
         -- Planning the reads of the tenant's tables (the projections', the
-        -- dynamic comparison's) reads their indexes: refuse to wait for an index
+        -- expired lookup's) reads their indexes: refuse to wait for an index
         -- lock the tenant holds (REINDEX) while it adds statistics or an index
         -- over its own code, which the plan would then run (55P03 instead).
         v_lock_timeout := pg_catalog.current_setting('lock_timeout');
         PERFORM pg_catalog.set_config('lock_timeout', '1ms', true);
         -- The generated comparison (define_compare(): static, its plan kept
-        -- for the session). The job table's check first, as the dynamic
-        -- comparison below folds it into its plan before anything runs.
-        PERFORM catalog_sync.assert_contract(v_job_relid, 'ats_jobposting');
-        v_dynamic := false;
+        -- for the session; the projection checks the tables it reads).
+        v_problems := NULL;
+        v_keys := NULL;
+        v_details := NULL;
+        v_orphans := NULL;
         FOR v_row IN EXECUTE format('SELECT * FROM catalog_sync.%I($1)', 'compare_' || v_cat.name) USING p_tenant_id
         LOOP
             IF v_row.orphans AND v_cat.name = 'jobs' THEN
-                v_dynamic := true;      -- (every row says so: none was returned yet)
-                EXIT;
+                -- (every row says so) A job orphan may be expired: the rows
+                -- are held back until the lookup below has told.
+                v_problems := v_problems || v_row.problem;
+                v_keys := v_keys || v_row.key;
+                v_details := v_details || v_row.detail;
+                IF v_row.problem = 'orphan' THEN
+                    v_orphans := v_orphans || v_row.key;
+                END IF;
+                CONTINUE;
             END IF;
             problem := v_row.problem;
             key := v_row.key;
@@ -203,40 +209,28 @@ BEGIN
             catalog := v_cat.name;
             RETURN NEXT;
         END LOOP;
-        -- A job orphan may be expired: the dynamic comparison tells them apart
-        -- (and returns every difference of the catalog, in the same order).
-        IF v_dynamic THEN
-            -- (compared as the applies compare: compared_columns())
-            SELECT string_agg(format('CASE WHEN (%s) IS DISTINCT FROM (%s) THEN %L END', format(cc.compared, 'p'),
-                                     format(cc.compared, 'cat'), cc.column_name), ', '),
-                   string_agg(format(cc.compared, 'p'), ', '), string_agg(format(cc.compared, 'cat'), ', ')
-            INTO v_diff, v_p, v_c
-            FROM catalog_sync.compared_columns(v_cat.catalog_table) AS cc;
-            -- A job whose deadline passed is drift of a kind of its own.
-            v_expired := format(
-                'WHEN EXISTS (SELECT FROM ONLY %s AS j WHERE j.uuid = cat.job_uuid AND j.application_deadline <= now()) '
-                'THEN ''expired'' ', catalog_sync.qualified_name(v_job_relid));
-            RETURN QUERY EXECUTE format($sql$
-                WITH %9$s,
-                p AS (SELECT * FROM catalog_sync.%1$I($1, 'all', NULL, NULL, false)),
-                cat AS (SELECT * FROM %2$s WHERE tenant_id = $1)
-                SELECT CASE
-                           WHEN p.%3$I IS NULL THEN CASE %4$s ELSE 'orphan' END
-                           WHEN cat.%3$I IS NULL THEN 'missing'
-                           ELSE 'stale'
-                       END,
-                       coalesce(p.%3$I, cat.%3$I),
-                       CASE WHEN p.%3$I IS NOT NULL AND cat.%3$I IS NOT NULL THEN concat_ws(', ', %5$s) END,
-                       %8$L::text
-                FROM p FULL JOIN cat ON cat.%3$I = p.%3$I
-                WHERE (SELECT contract.holds FROM contract) AND (p.%3$I IS NULL OR cat.%3$I IS NULL OR (%6$s) IS DISTINCT FROM (%7$s))
-                ORDER BY 1, 2
-                $sql$,
-                'project_' || v_cat.name, v_cat.catalog_table, v_cat.key_column, v_expired, v_diff, v_p, v_c,
-                v_cat.name,
-                -- (the job table, which the expired check reads here; the projection checks what it reads)
-                catalog_sync.folded_check(ARRAY[v_job_relid], '{ats_jobposting}'))
-            USING p_tenant_id;
+        IF v_orphans IS NOT NULL THEN
+            -- A job whose deadline passed is drift of a kind of its own: an
+            -- orphan whose source job exists with its deadline passed. Only
+            -- the orphans' keys are looked up, in the tenant's job table by
+            -- name (dynamic SQL: its check
+            -- made explicitly first, under the lock assert_contracts() took
+            -- above, and folded into the lookup's plan), in this call's
+            -- snapshot, as the comparison read it.
+            PERFORM catalog_sync.assert_contract(v_job_relid, 'ats_jobposting');
+            EXECUTE format('WITH %s SELECT array_agg(DISTINCT j.uuid) FROM ONLY %s AS j '
+                           'WHERE (SELECT contract.holds FROM contract) AND j.uuid = ANY ($1) '
+                           'AND j.application_deadline <= now()',
+                           catalog_sync.folded_check(ARRAY[v_job_relid], '{ats_jobposting}'),
+                           catalog_sync.qualified_name(v_job_relid))
+            INTO v_expired USING v_orphans;
+            -- Every difference of the catalog, expired ones renamed, in the
+            -- comparison's order (problem, then key).
+            RETURN QUERY
+            SELECT CASE WHEN e.key IS NOT NULL THEN 'expired' ELSE r.problem END, r.key, r.detail, v_cat.name
+            FROM unnest(v_problems, v_keys, v_details) AS r (problem, key, detail)
+            LEFT JOIN unnest(v_expired) AS e (key) ON e.key = r.key AND r.problem = 'orphan'
+            ORDER BY 1, 2;
         END IF;
         PERFORM pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
     END LOOP;
