@@ -205,6 +205,28 @@ def test_expired_among_other_drift(app: psycopg.Connection, conn: psycopg.Connec
     assert_repaired(db, conn, capsys)
 
 
+def test_a_source_row_without_its_key_is_missing_not_an_orphan(app: psycopg.Connection, conn: psycopg.Connection,
+                                                              db: Db) -> None:
+    """(Red team, forty-third session) A job whose uuid is NULL (its NOT NULL dropped, written while its
+    triggers were off) was reported an orphan of key NULL: it is an eligible row the catalog lacks."""
+    job = insert_job(app, ACME)
+    triggers = [r[0] for r in conn.execute(
+        "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND tgname LIKE 'catalog_sync%%'",
+        (f"{ACME}.ats_jobposting",))]
+    with conn.transaction():
+        conn.execute(f"ALTER TABLE {ACME}.ats_jobposting ALTER uuid DROP NOT NULL")
+        for name in triggers:
+            conn.execute(sql.SQL("ALTER TABLE {} DISABLE TRIGGER {}").format(
+                sql.Identifier(ACME, "ats_jobposting"), sql.Identifier(name)))
+        conn.execute(f"UPDATE {ACME}.ats_jobposting SET uuid = NULL WHERE id = %s", (job["id"],))
+        for name in triggers:
+            conn.execute(sql.SQL("ALTER TABLE {} ENABLE ALWAYS TRIGGER {}").format(
+                sql.Identifier(ACME, "ats_jobposting"), sql.Identifier(name)))
+    found = conn.execute("SELECT problem, key, catalog FROM catalog_sync.verify_tenant(%s)",
+                         (db.tenant_id(ACME),)).fetchall()
+    assert found == [("missing", None, "jobs"), ("orphan", job["uuid"], "jobs")], found
+
+
 def test_verify_projects_the_jobs_once_when_it_finds_an_orphan(app: psycopg.Connection, conn: psycopg.Connection,
                                                                 db: Db) -> None:
     """An orphan (expired or not) no longer makes verify project every job of the tenant a second time

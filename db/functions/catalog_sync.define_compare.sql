@@ -6,7 +6,9 @@
 -- one row per difference, ordered by problem and key: missing (a projected
 -- row without its catalog row), orphan (a catalog row the projection does not
 -- yield) or stale (detail: the columns that differ); orphans: whether any row
--- is an orphan (the same in every row, so the first row tells).
+-- is an orphan (the same in every row, so the first row tells). A projected
+-- row whose key is NULL (the source's NOT NULL dropped, its trigger disabled
+-- meanwhile) is missing, not an orphan (red team, forty-third session).
 -- verify_tenant() ran this comparison as dynamic SQL, planned again (and its
 -- column lists built again) for every catalog of every tenant; generated once
 -- at install, like the applies
@@ -49,7 +51,7 @@ BEGIN
     RETURN QUERY
     WITH p AS (SELECT * FROM catalog_sync.%3$I(p_tenant_id, 'all', NULL, NULL, false)),
     cat AS (SELECT * FROM %2$s AS c WHERE c.tenant_id = p_tenant_id)
-    SELECT CASE WHEN p.%4$I IS NULL THEN 'orphan' WHEN cat.%4$I IS NULL THEN 'missing' ELSE 'stale' END,
+    SELECT CASE WHEN cat.tenant_id IS NULL THEN 'missing' WHEN p.%4$I IS NULL THEN 'orphan' ELSE 'stale' END,
            coalesce(p.%4$I, cat.%4$I),
            CASE WHEN p.%4$I IS NOT NULL AND cat.%4$I IS NOT NULL THEN concat_ws(', ', %5$s) END,
            bool_or(p.%4$I IS NULL) OVER ()

@@ -4,7 +4,8 @@
 --   missing   an eligible source row has no catalog row
 --   stale     a catalog row differs from its projection (detail: the columns)
 --   orphan    a catalog row whose source is gone or not eligible
---   expired   a job orphan that only lost eligibility by its deadline passing
+--   expired   a job orphan whose source job's application deadline has passed
+--             (whatever else may have made it ineligible too)
 --   trigger_missing / trigger_disabled / trigger_outdated  (detail: table.trigger)
 --   contract  a source table no longer matches the contract (rows not compared)
 --   table_missing  a registered source table was dropped (rows not compared)
