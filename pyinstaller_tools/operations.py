@@ -236,7 +236,7 @@ def uninstall(conn: psycopg.Connection, lock_timeout: str, progress: Progress, r
             last = n == len(parts)
             try:
                 if last:
-                    _remove_machinery(conn, part, lock_timeout, revisions)
+                    _remove_machinery(conn, part, lock_timeout, revisions, progress)
                 else:
                     _uninstall_chunk(conn, part, lock_timeout, progress)
             except (psycopg.Error, LocksNotTaken, ToolError) as exc:
@@ -260,17 +260,12 @@ def uninstall(conn: psycopg.Connection, lock_timeout: str, progress: Progress, r
 
 
 def _remove_machinery(conn: psycopg.Connection, part: list[int], lock_timeout: str,
-                      revisions: Sequence[str] | None) -> None:
+                      revisions: Sequence[str] | None, progress: Progress) -> None:
     """uninstall()'s last transaction: the tenants of `part` and the machinery. Its locks first, in tries:
     the registry (its sync triggers are dropped; no tenant change in progress), the tenants' tables, their
     locks, then the catalogs (dropped; their readers let go)."""
-    tables: list[tuple[str, str, int]] = []
-
     def lock() -> None:
-        conn.execute("LOCK TABLE ONLY public.tenants_tenant IN ACCESS EXCLUSIVE MODE")
-        tables[:] = _attached_tables(conn, part)
-        lock_exclusively(conn, tables)
-        conn.execute("SELECT catalog_sync.lock_for_tenant_change(%s::bigint[])", (part,))
+        _lock_tenants(conn, part, "ACCESS EXCLUSIVE")
         conn.execute("LOCK TABLE ONLY public.job_catalog, public.provider_catalog, public.service_catalog "
                      "IN ACCESS EXCLUSIVE MODE")
 
@@ -290,16 +285,20 @@ def _remove_machinery(conn: psycopg.Connection, part: list[int], lock_timeout: s
         if revisions is not None:
             conn.execute("DELETE FROM public.alembic_version WHERE version_num = ANY (%s)", (list(revisions),))
 
-    in_lock_tries(conn, lock_timeout, lock, work)
+    in_lock_tries(conn, lock_timeout, lock, work, progress, "uninstall")
 
 
-def _attached_tables(conn: psycopg.Connection, part: list[int]) -> list[tuple[str, str, int]]:
-    """(schema, name, relid) of the tables registered for the tenants of `part`, by relid."""
-    return [(r[0], r[1], int(r[2])) for r in conn.execute(
+def _lock_tenants(conn: psycopg.Connection, part: list[int], registry_mode: str) -> None:
+    """An uninstall transaction's locks of the tenants of `part`: the registry in `registry_mode`, their
+    registered tables in one LOCK TABLE, then their tenant locks (the order detach takes: the tables, then
+    the tenants, as their writers do)."""
+    conn.execute(f"LOCK TABLE ONLY public.tenants_tenant IN {registry_mode} MODE")
+    lock_exclusively(conn, [(r[0], r[1], int(r[2])) for r in conn.execute(
         "SELECT n.nspname, c.relname, a.relid FROM catalog_sync.attached_table a "
         "JOIN pg_catalog.pg_class c ON c.oid = a.relid "
         "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE a.tenant_id = ANY (%s) ORDER BY a.relid", (part,)).fetchall()]
+        "WHERE a.tenant_id = ANY (%s) ORDER BY a.relid", (part,)).fetchall()])
+    conn.execute("SELECT catalog_sync.lock_for_tenant_change(%s::bigint[])", (part,))
 
 
 def _uninstall_chunk(conn: psycopg.Connection, part: list[int], lock_timeout: str, progress: Progress) -> None:
@@ -307,14 +306,8 @@ def _uninstall_chunk(conn: psycopg.Connection, part: list[int], lock_timeout: st
     first: the registry (SHARE: no tenant change in progress, none started, so none that holds a tenant's
     lock and then waits for its tables or catalog rows; review, forty-second session: a tenant deleted
     from the registry deadlocked with a chunk), the tables in one LOCK TABLE, then the tenants'."""
-    tables: list[tuple[str, str, int]] = []
-
     def lock() -> None:
-        conn.execute("LOCK TABLE ONLY public.tenants_tenant IN SHARE MODE")
-        tables[:] = _attached_tables(conn, part)
-        lock_exclusively(conn, tables)
-        # (the order detach takes: the tables, then the tenants, as their writers do)
-        conn.execute("SELECT catalog_sync.lock_for_tenant_change(%s::bigint[])", (part,))
+        _lock_tenants(conn, part, "SHARE")
 
     def work() -> None:
         # Only the tenants still attached, under the locks: one detached meanwhile keeps its opt-out and
