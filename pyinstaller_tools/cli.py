@@ -944,7 +944,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sql", action="store_true",
                    help="print the removal's SQL script instead of running it (offline; for review)")
     _add_lock_timeout(p, operations.DDL_LOCK_TIMEOUT,
-                      "the tenant tables' locks (longer: it stops; tenants of chunks done stay uninstalled)")
+                      "each transaction's locks (the registry, the tenants' tables, the catalogs), taken in "
+                      "tries (longer: it stops; the tenants of chunks done stay uninstalled)")
 
     add("install-sql", cmd_install_sql, "print db/ as one install script (what migrate applies)", connects=False)
 

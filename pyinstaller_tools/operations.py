@@ -221,15 +221,25 @@ def uninstall(conn: psycopg.Connection, lock_timeout: str, progress: Progress, r
     forty-third session: a reader of a catalog timed the removal out after the chunks), and the removal's
     locks too are taken in tries: waiting for them as any DDL does, it deadlocked with a live writer."""
     chunk = chunk or UNINSTALL_CHUNK
-    tenants = [int(r[0]) for r in conn.execute(
-        "SELECT DISTINCT a.tenant_id FROM catalog_sync.attached_table a ORDER BY 1").fetchall()]
+    # (by tenant id, with their schemas' names for the messages: DBA trial, forty-third session)
+    rows = conn.execute("SELECT a.tenant_id, min(t.schema_name) FROM catalog_sync.attached_table a "
+                        "LEFT JOIN public.tenants_tenant t ON t.id = a.tenant_id GROUP BY 1 ORDER BY 1").fetchall()
+    tenants = [int(r[0]) for r in rows]
+    names = [str(r[1]) if r[1] is not None else f"tenant id {r[0]}" for r in rows]
     parts = [tenants[start:start + chunk] for start in range(0, len(tenants), chunk)] or [[]]
     committed = 0
 
+    def span(first: int, last: int) -> str:     # (0-based, inclusive)
+        return names[first] if first == last else f"{names[first]} to {names[last]}"
+
     def done() -> str:
-        return (f"the first {committed} of {len(tenants)} attached tenant(s) were {CHUNKS_DONE}, nothing else was "
-                "removed; run uninstall --yes again to finish, or catalog-sync attach --all and backfill to sync "
-                "them again" if committed else "nothing was removed")
+        if not committed:
+            return "nothing was removed"
+        rest = (f"; the other {len(tenants) - committed} ({span(committed, len(tenants) - 1)}) are still attached "
+                "and synced" if committed < len(tenants) else "")
+        return (f"the first {committed} of the {len(tenants)} tenant(s) attached when it began, by tenant id "
+                f"({span(0, committed - 1)}), were {CHUNKS_DONE}{rest}, nothing else was removed; run uninstall "
+                "--yes again to finish, or catalog-sync attach --all and backfill to sync them again")
 
     try:
         for n, part in enumerate(parts, 1):
@@ -264,10 +274,10 @@ def _remove_machinery(conn: psycopg.Connection, part: list[int], lock_timeout: s
     """uninstall()'s last transaction: the tenants of `part` and the machinery. Its locks first, in tries:
     the registry (its sync triggers are dropped; no tenant change in progress), the tenants' tables, their
     locks, then the catalogs (dropped; their readers let go)."""
-    def lock() -> None:
-        _lock_tenants(conn, part, "ACCESS EXCLUSIVE")
-        conn.execute("LOCK TABLE ONLY public.job_catalog, public.provider_catalog, public.service_catalog "
-                     "IN ACCESS EXCLUSIVE MODE")
+    def lock(run: Run) -> None:
+        _lock_tenants(run, part, "ACCESS EXCLUSIVE")
+        run("LOCK TABLE ONLY public.job_catalog, public.provider_catalog, public.service_catalog "
+            "IN ACCESS EXCLUSIVE MODE")
 
     def work() -> None:
         # What migrations/env.py checks before the downgrade runs, under the locks.
@@ -288,17 +298,17 @@ def _remove_machinery(conn: psycopg.Connection, part: list[int], lock_timeout: s
     in_lock_tries(conn, lock_timeout, lock, work, progress, "uninstall")
 
 
-def _lock_tenants(conn: psycopg.Connection, part: list[int], registry_mode: str) -> None:
-    """An uninstall transaction's locks of the tenants of `part`: the registry in `registry_mode`, their
-    registered tables in one LOCK TABLE, then their tenant locks (the order detach takes: the tables, then
-    the tenants, as their writers do)."""
-    conn.execute(f"LOCK TABLE ONLY public.tenants_tenant IN {registry_mode} MODE")
-    lock_exclusively(conn, [(r[0], r[1], int(r[2])) for r in conn.execute(
+def _lock_tenants(run: Run, part: list[int], registry_mode: str) -> None:
+    """An uninstall transaction's locks of the tenants of `part` (`run`: its in_lock_tries() lock step's):
+    the registry in `registry_mode`, their registered tables in one LOCK TABLE, then their tenant locks
+    (the order detach takes: the tables, then the tenants, as their writers do)."""
+    run(f"LOCK TABLE ONLY public.tenants_tenant IN {registry_mode} MODE")
+    lock_exclusively(run, [(r[0], r[1], int(r[2])) for r in run(
         "SELECT n.nspname, c.relname, a.relid FROM catalog_sync.attached_table a "
         "JOIN pg_catalog.pg_class c ON c.oid = a.relid "
         "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
         "WHERE a.tenant_id = ANY (%s) ORDER BY a.relid", (part,)).fetchall()])
-    conn.execute("SELECT catalog_sync.lock_for_tenant_change(%s::bigint[])", (part,))
+    run("SELECT catalog_sync.lock_for_tenant_change(%s::bigint[])", (part,))
 
 
 def _uninstall_chunk(conn: psycopg.Connection, part: list[int], lock_timeout: str, progress: Progress) -> None:
@@ -306,8 +316,8 @@ def _uninstall_chunk(conn: psycopg.Connection, part: list[int], lock_timeout: st
     first: the registry (SHARE: no tenant change in progress, none started, so none that holds a tenant's
     lock and then waits for its tables or catalog rows; review, forty-second session: a tenant deleted
     from the registry deadlocked with a chunk), the tables in one LOCK TABLE, then the tenants'."""
-    def lock() -> None:
-        _lock_tenants(conn, part, "SHARE")
+    def lock(run: Run) -> None:
+        _lock_tenants(run, part, "SHARE")
 
     def work() -> None:
         # Only the tenants still attached, under the locks: one detached meanwhile keeps its opt-out and
@@ -326,6 +336,11 @@ def _uninstall_chunk(conn: psycopg.Connection, part: list[int], lock_timeout: st
     in_lock_tries(conn, lock_timeout, lock, work, progress, "uninstall")
 
 
+Query = str | sql.Composable
+# An in_lock_tries() lock step's way to run a statement: within the try's time left.
+Run = Callable[..., "psycopg.Cursor[Any]"]
+
+
 class TryAgain(Exception):
     """Raised by an in_lock_tries() lock step whose locks are not the ones it meant to take."""
 
@@ -335,32 +350,36 @@ class LocksNotTaken(Exception):
     it). Nothing of the work was done."""
 
 
-def lock_exclusively(conn: psycopg.Connection, tables: Sequence[tuple[str, str, int]]) -> None:
-    """ACCESS EXCLUSIVE on the (schema, name, relid) tables, in one LOCK TABLE; TryAgain if a name read
-    before meant another table by the time it was locked (a rename in between)."""
+def lock_exclusively(run: Run, tables: Sequence[tuple[str, str, int]]) -> None:
+    """ACCESS EXCLUSIVE on the (schema, name, relid) tables, in one LOCK TABLE (`run`: an in_lock_tries()
+    lock step's); TryAgain if a name read before meant another table by the time it was locked (a rename
+    in between)."""
     if not tables:
         return
-    conn.execute(sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(
+    run(sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(
         sql.SQL(", ").join(sql.SQL("ONLY {}").format(sql.Identifier(schema, table)) for schema, table, _ in tables)))
-    same = conn.execute("SELECT count(*) FROM ROWS FROM (pg_catalog.unnest(%s::oid[]), pg_catalog.unnest(%s::text[]), "
-                        "pg_catalog.unnest(%s::text[])) AS x (relid, nspname, relname) "
-                        "JOIN pg_catalog.pg_class c ON c.oid = x.relid "
-                        "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-                        "AND n.nspname = x.nspname AND c.relname = x.relname",
-                        ([t[2] for t in tables], [t[0] for t in tables], [t[1] for t in tables])).fetchone()
+    same = run("SELECT count(*) FROM ROWS FROM (pg_catalog.unnest(%s::oid[]), pg_catalog.unnest(%s::text[]), "
+               "pg_catalog.unnest(%s::text[])) AS x (relid, nspname, relname) "
+               "JOIN pg_catalog.pg_class c ON c.oid = x.relid "
+               "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+               "AND n.nspname = x.nspname AND c.relname = x.relname",
+               ([t[2] for t in tables], [t[0] for t in tables], [t[1] for t in tables])).fetchone()
     if not same or same[0] != len(tables):
         raise TryAgain
 
 
-def in_lock_tries(conn: psycopg.Connection, lock_timeout: str, lock: Callable[[], None], work: Callable[[], T],
+def in_lock_tries(conn: psycopg.Connection, lock_timeout: str, lock: Callable[[Run], None], work: Callable[[], T],
                   progress: Progress | None = None, command: str = "") -> T:
     """`lock`, then `work`, in one transaction of their own (for what drops a tenant's sync triggers:
-    uninstall, detach). `lock` takes what `work` needs, in tries whose lock waits all end within
-    LOCK_TRIES_MS (statement_timeout and lock_timeout both at the try's time left); a try that does not get
-    them all, or a deadlock, lets all of them go and the next one begins, until lock_timeout has passed (0:
-    no limit: a progress line every 10 s). Then raises LocksNotTaken. `work` runs under lock_timeout's time
-    left, as any statement would: a lock wait that ends it, or a deadlock, begins another try too; any
-    other error is raised as it is."""
+    uninstall, detach). `lock(run)` takes what `work` needs, each statement through `run`, in tries whose
+    lock waits all end within LOCK_TRIES_MS: `run` sets statement_timeout and lock_timeout to the try's
+    time left before each statement (DBA trial, forty-third session: set once a try, each of the four
+    statements of uninstall's last transaction had the whole budget, a try lasted 3.2 s, and a write
+    waiting behind it reached its deadlock check first). A try that does not get them all, or a deadlock,
+    lets all of them go and the next one begins, until lock_timeout has passed (0: no limit: a progress
+    line every 10 s). Then raises LocksNotTaken. `work` runs under lock_timeout's time left, as any
+    statement would: a lock wait that ends it, or a deadlock, begins another try too; any other error is
+    raised as it is."""
     if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
         # (inside a transaction it would be a savepoint: the locks taken before it not let go, and the
         # settings of the tries left to the rest of it)
@@ -385,9 +404,17 @@ def in_lock_tries(conn: psycopg.Connection, lock_timeout: str, lock: Callable[[]
                 try_started = time.monotonic()
                 if limit_ms:
                     budget = min(budget, max(1, int(limit_ms - (try_started - started) * 1000)))
-                for setting in ("lock_timeout", "statement_timeout"):
-                    conn.execute("SELECT pg_catalog.set_config(%s, %s, true)", (setting, f"{budget}ms"))
-                lock()
+                deadline = try_started + budget / 1000
+
+                def run(query: Query, params: Any = None, deadline: float = deadline) -> psycopg.Cursor[Any]:
+                    left = int((deadline - time.monotonic()) * 1000)
+                    if left < 1:
+                        raise TryAgain
+                    conn.execute("SELECT pg_catalog.set_config('lock_timeout', %s, true), "
+                                 "pg_catalog.set_config('statement_timeout', %s, true)", (f"{left}ms", f"{left}ms"))
+                    return conn.execute(query, params)
+
+                lock(run)
                 locking = False
                 left = int(limit_ms - (time.monotonic() - started) * 1000) if limit_ms else 0
                 set_lock_timeout(conn, f"{max(1, left)}ms" if limit_ms else "0")
@@ -880,16 +907,16 @@ def detach(conn: psycopg.Connection, schema: str, purge: bool, lock_timeout: str
     triggers it dropped, and the job, provider and service catalog rows it purged. `because`: detached
     by the tool itself, not on purpose (verify then reports the tenant again once its tables are back)."""
 
-    def lock() -> None:
+    def lock(run: Run) -> None:
         # The tables with sync triggers, where the session may lock them all (their owner, or a member of
         # it); else none here, and detach_schema() refuses in its own words (its ownership check first).
-        rows = conn.execute(
+        rows = run(
             "SELECT n.nspname, c.relname, c.oid, pg_catalog.pg_has_role(c.relowner, 'USAGE') "
             "FROM catalog_sync.schema_sync_triggers(%s) AS r JOIN pg_catalog.pg_class c ON c.oid = r.relid "
             "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE r.triggers > 0 ORDER BY c.oid",
             (schema,)).fetchall()
         if all(r[3] for r in rows):
-            lock_exclusively(conn, [(r[0], r[1], int(r[2])) for r in rows])
+            lock_exclusively(run, [(r[0], r[1], int(r[2])) for r in rows])
 
     def work() -> tuple[int, tuple[int, int, int]]:
         row = conn.execute("SELECT triggers_dropped, jobs_purged, providers_purged, services_purged "

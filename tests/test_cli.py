@@ -1762,10 +1762,11 @@ def test_uninstall_drops_many_tenants_triggers_in_chunks(conn: psycopg.Connectio
     line = assert_refused((code, out, err.replace("uninstall: 1/3 tenants uninstalled\n", "")),
                           "uninstall stopped at tenants 2 to 2 of 3",
                           "within --lock-timeout 200ms",
-                          "the first 1 of 3 attached tenant(s) were uninstalled (committed: their sync triggers "
-                          "dropped, their catalog rows removed, the sync's record of them forgotten, as if never "
-                          "attached), nothing else was removed; run uninstall --yes again to finish, or "
-                          "catalog-sync attach --all and backfill")
+                          f"the first 1 of the 3 tenant(s) attached when it began, by tenant id ({ACME}), were "
+                          "uninstalled (committed: their sync triggers dropped, their catalog rows removed, the "
+                          "sync's record of them forgotten, as if never attached); the other 2 "
+                          f"({GLOBEX} to {zulu}) are still attached and synced, nothing else was removed; run "
+                          "uninstall --yes again to finish, or catalog-sync attach --all and backfill")
     assert "uninstall: 1/3 tenants uninstalled" in err, line
     assert triggers_on(conn, ACME) == 0 and triggers_on(conn, GLOBEX) == triggers_on(conn, zulu) == 32
     assert catalog_count(conn, ACME) == 0 and catalog_count(conn, GLOBEX) == 1
@@ -1802,7 +1803,8 @@ def test_uninstall_stopped_after_its_chunks_says_so_and_leaves_no_row_unsynced(
     line = assert_refused((code, out, "\n".join(x for x in err.splitlines() if "tenants uninstalled" not in x)),
                           "uninstall stopped at tenants 2 to 2 of 2: could not take the locks of the registry, the "
                           "catalogs, the tenants' tables or their writes in progress within --lock-timeout 200ms",
-                          "the first 1 of 2 attached tenant(s) were uninstalled (committed",
+                          f"the first 1 of the 2 tenant(s) attached when it began, by tenant id ({ACME}), were "
+                          "uninstalled (committed", f"the other 1 ({GLOBEX}) are still attached and synced",
                           "run uninstall --yes again to finish")
     assert "nothing was removed" not in line, line
     assert catalog_count(conn, ACME) == 0 and triggers_on(conn, ACME) == 0
@@ -1828,7 +1830,7 @@ def test_uninstall_whose_last_check_fails_says_what_its_chunks_did(
     code, out, err = run(capsys, "uninstall", "--yes", dsn=db.dsn())
     line = assert_refused((code, out, err.replace("uninstall: 1/2 tenants uninstalled\n", "")),
                           "uninstall stopped at tenants 2 to 2 of 2: the machinery changed since it was pinned; "
-                          "the first 1 of 2 attached tenant(s) were uninstalled (committed")
+                          "the first 1 of the 2 tenant(s) attached when it began, by tenant id")
     assert len(calls) == 2, (calls, line)
     assert triggers_on(conn, ACME) == 0 and triggers_on(conn, GLOBEX) == 32
 
@@ -1925,14 +1927,15 @@ def test_uninstall_interrupted_says_what_its_chunks_did(conn: psycopg.Connection
     monkeypatch.setattr(operations, "_uninstall_chunk", interrupted_at_the_second)
     code, _, err = run(capsys, "uninstall", "--yes", dsn=db.dsn())
     assert code == 130, err
-    assert "uninstall: interrupted; the first 1 of 3 attached tenant(s) were uninstalled (committed" in err, err
+    assert ("uninstall: interrupted; the first 1 of the 3 tenant(s) attached when it began, by tenant id "
+            f"({ACME}), were uninstalled (committed") in err, err
     assert triggers_on(conn, ACME) == 0 and triggers_on(conn, GLOBEX) == triggers_on(conn, zulu) == 32
     # and in the last step (the last chunk with the machinery), after every other chunk
     monkeypatch.setattr(operations, "_uninstall_chunk", real_chunk)
     monkeypatch.setattr(operations, "_remove_machinery", lambda *_, **__: (_ for _ in ()).throw(KeyboardInterrupt))
     code, _, err = run(capsys, "uninstall", "--yes", dsn=db.dsn())
-    assert code == 130 and "uninstall: interrupted; the first 1 of 2 attached tenant(s) were uninstalled " \
-        "(committed" in err, err
+    assert code == 130 and ("uninstall: interrupted; the first 1 of the 2 tenant(s) attached when it began, by "
+                            f"tenant id ({GLOBEX}), were uninstalled (committed") in err, err
     assert triggers_on(conn, GLOBEX) == 0 and triggers_on(conn, zulu) == 32
 
 

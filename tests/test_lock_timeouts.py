@@ -434,12 +434,12 @@ def raise_sqlstate(conn: psycopg.Connection, sqlstate: str) -> None:
         sql.Literal(sqlstate)))
 
 
-def locking_acme(tool: psycopg.Connection, tries: list[int]) -> Callable[[], None]:
+def locking_acme(tool: psycopg.Connection, tries: list[int]) -> Callable[[operations.Run], None]:
     """An in_lock_tries() lock step: ACME's job table, exclusively; each try counted in `tries`."""
 
-    def lock() -> None:
+    def lock(run: operations.Run) -> None:
         tries.append(1)
-        tool.execute(f"LOCK TABLE {ACME}.ats_jobposting IN ACCESS EXCLUSIVE MODE")
+        run(f"LOCK TABLE {ACME}.ats_jobposting IN ACCESS EXCLUSIVE MODE")
 
     return lock
 
@@ -486,7 +486,7 @@ def test_in_lock_tries_tries_again_after_a_deadlock_or_a_table_gone_while_lockin
     with db.connect() as tool:
         failures = iter(["40P01", "42P01"])
 
-        def lock() -> None:
+        def lock(run: operations.Run) -> None:
             failure = next(failures, None)
             if failure:
                 raise_sqlstate(tool, failure)
@@ -500,8 +500,30 @@ def test_in_lock_tries_tries_again_after_a_deadlock_or_a_table_gone_while_lockin
                 raise_sqlstate(tool, sqlstate)
 
             with pytest.raises(error):
-                operations.in_lock_tries(tool, "5s", lambda: None, work)
+                operations.in_lock_tries(tool, "5s", lambda run: None, work)
             assert worked == [sqlstate]
+
+
+def test_in_lock_tries_gives_each_statement_of_a_try_only_the_time_left(db: Db) -> None:
+    """(DBA trial, forty-third session) The try's timeouts were set once, so each statement of a lock step
+    had the whole budget: four statements held their locks for up to 3.2 s, and a write waiting behind
+    them reached its deadlock check (1 s) first, failing with 40P01. Each statement now gets what is left
+    of the try's budget."""
+    settings: list[list[int]] = []
+    with db.connect() as tool:
+
+        def lock(run: operations.Run) -> None:
+            seen = []
+            for _ in range(2):
+                row = run("SELECT setting::int FROM pg_settings WHERE name = 'statement_timeout'").fetchone()
+                seen.append(int(row[0]))
+                run("SELECT pg_sleep(0.06)")
+            settings.append(seen)
+
+        assert operations.in_lock_tries(tool, "5s", lock, lambda: "done") == "done"
+    assert len(settings) == 1, settings
+    first, second = settings[0]
+    assert first <= operations.LOCK_TRIES_MS[0] and second <= first - 50, settings
 
 
 def test_in_lock_tries_refuses_an_open_transaction(db: Db) -> None:
@@ -509,4 +531,4 @@ def test_in_lock_tries_refuses_an_open_transaction(db: Db) -> None:
     with db.connect(autocommit=False) as tool:
         tool.execute("SELECT 1")
         with pytest.raises(AssertionError, match="no transaction open"):
-            operations.in_lock_tries(tool, "5s", lambda: None, lambda: None)
+            operations.in_lock_tries(tool, "5s", lambda run: None, lambda: None)
