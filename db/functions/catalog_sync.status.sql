@@ -114,12 +114,8 @@ BEGIN
                                WHERE a.tenant_id = v_r.id))
                -- nor what would make the read fail (RLS, revoked privileges): one
                -- tenant must not make status fail for every tenant
-               AND NOT EXISTS (SELECT FROM catalog_sync.attached_table a
-                               JOIN pg_catalog.pg_class c ON c.oid = a.relid
-                               WHERE a.tenant_id = v_r.id
-                                 AND (c.relrowsecurity
-                                      OR NOT has_schema_privilege('catalog_sync_owner', c.relnamespace, 'USAGE')
-                                      OR NOT has_table_privilege('catalog_sync_owner', c.oid, 'SELECT'))) THEN
+               AND NOT EXISTS (SELECT FROM catalog_sync.read_problems(ARRAY(
+                                   SELECT a.relid FROM catalog_sync.attached_table a WHERE a.tenant_id = v_r.id))) THEN
                 -- The job and service projections are inlined into the counts,
                 -- which compute none of their columns: nothing is sanitized to be
                 -- counted. The providers' (PL/pgSQL) reuses the HTML of rows

@@ -86,11 +86,7 @@ BEGIN
     -- (contract_problems() finds nothing where contract_matches() holds).
     IF v_live_relids IS NOT NULL THEN
         v_checked := catalog_sync.contract_matches(v_live_relids, v_live_tables)
-                     AND NOT EXISTS (SELECT FROM pg_catalog.pg_class c
-                                     WHERE c.oid = ANY (v_live_relids)
-                                       AND (c.relrowsecurity
-                                            OR NOT (has_schema_privilege('catalog_sync_owner', c.relnamespace, 'USAGE')
-                                                    AND has_table_privilege('catalog_sync_owner', c.oid, 'SELECT'))));
+                     AND NOT EXISTS (SELECT FROM catalog_sync.read_problems(v_live_relids));
         -- (in trigger_states()'s order: by table, then by trigger name)
         SELECT array_agg(st.relid ORDER BY st.n), array_agg(st.source_table ORDER BY st.n),
                array_agg(st.trigger_name ORDER BY st.n), array_agg(st.state ORDER BY st.n)
@@ -121,14 +117,7 @@ BEGIN
                 FROM catalog_sync.contract_problems(v_relids[i], v_tables[i]) cp
                 -- What would make the read fail (closed) rather than mismatch: reported, not raised.
                 UNION ALL
-                SELECT 'unreadable', 'row level security is enabled on ' || catalog_sync.qualified_name(c.oid)
-                FROM pg_catalog.pg_class c WHERE c.oid = v_relids[i] AND c.relrowsecurity
-                UNION ALL
-                SELECT 'unreadable', 'catalog_sync_owner may not read ' || catalog_sync.qualified_name(c.oid)
-                FROM pg_catalog.pg_class c
-                WHERE c.oid = v_relids[i]
-                  AND NOT (has_schema_privilege('catalog_sync_owner', c.relnamespace, 'USAGE')
-                           AND has_table_privilege('catalog_sync_owner', c.oid, 'SELECT'))
+                SELECT 'unreadable', r.problem FROM catalog_sync.read_problems(ARRAY[v_relids[i]]) r
             LOOP
                 v_readable := false;
                 RETURN NEXT;
