@@ -227,6 +227,22 @@ def test_a_source_row_without_its_key_is_missing_not_an_orphan(app: psycopg.Conn
     assert found == [("missing", None, "jobs"), ("orphan", job["uuid"], "jobs")], found
 
 
+def test_an_unreadable_table_is_named_with_each_reason(conn: psycopg.Connection, db: Db) -> None:
+    """What would make the sync's read fail (read_problems()): row level security, and catalog_sync_owner
+    without SELECT (or USAGE), each a finding of its own, by table; the tenant's rows are not compared."""
+    conn.execute(f"ALTER TABLE {ACME}.ats_jobposting ENABLE ROW LEVEL SECURITY")
+    conn.execute(f"REVOKE SELECT ON {ACME}.ats_jobposting, {ACME}.ats_jobcategory FROM catalog_sync_owner")
+    found = conn.execute("SELECT problem, detail FROM catalog_sync.verify_tenant(%s) WHERE problem = 'unreadable'",
+                         (db.tenant_id(ACME),)).fetchall()
+    assert sorted(found) == sorted([
+        ("unreadable", f"row level security is enabled on {ACME}.ats_jobposting"),
+        ("unreadable", f"catalog_sync_owner may not read {ACME}.ats_jobposting"),
+        ("unreadable", f"catalog_sync_owner may not read {ACME}.ats_jobcategory")]), found
+    row = conn.execute("SELECT eligible, error FROM catalog_sync.status() WHERE tenant_id = %s",
+                       (db.tenant_id(ACME),)).fetchone()
+    assert row is not None and row[0] is None and row[1], row
+
+
 def test_verify_projects_the_jobs_once_when_it_finds_an_orphan(app: psycopg.Connection, conn: psycopg.Connection,
                                                                 db: Db) -> None:
     """An orphan (expired or not) no longer makes verify project every job of the tenant a second time
