@@ -917,6 +917,9 @@ def detach(conn: psycopg.Connection, schema: str, purge: bool, lock_timeout: str
             (schema,)).fetchall()
         if all(r[3] for r in rows):
             lock_exclusively(run, [(r[0], r[1], int(r[2])) for r in rows])
+            # then its tenant's lock, which detach_schema() takes, within the try too (DBA trial, forty-third
+            # session: taken there, it waited for a tenant rename that waited for the tables held here)
+            run("SELECT catalog_sync.lock_schema_tenant(%s)", (schema,))
 
     def work() -> tuple[int, tuple[int, int, int]]:
         row = conn.execute("SELECT triggers_dropped, jobs_purged, providers_purged, services_purged "

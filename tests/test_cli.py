@@ -1906,6 +1906,56 @@ def test_uninstall_or_detach_under_live_writes_lets_a_writer_go_instead_of_deadl
                           or f"detached {ACME}: 32 trigger(s) dropped" in out), (out, err)
 
 
+def test_detach_takes_its_tenants_lock_in_its_tries_and_lets_a_rename_go(
+        conn: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[str]) -> None:
+    """(DBA trial, forty-third session) Detach took the schema's tables in tries, then the tenant's lock in
+    detach_schema() under --lock-timeout: a rename of the tenant (its registry trigger holding the tenant's
+    lock) that had queued for the tables behind a try waited for them while detach waited for it, and the
+    rename was cancelled with 40P01. The tenant's lock is now taken in the try."""
+    reader = db.connect(autocommit=False)
+    reader.execute(f"LOCK TABLE {ACME}.ats_jobposting IN ACCESS SHARE MODE")      # detach tries meanwhile
+    outcome: dict[str, object] = {}
+
+    def detach_waits() -> bool:
+        return bool(db.scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'catalog-sync "
+                              "detach' AND wait_event_type = 'Lock'"))
+
+    def rename_then_reader_commits() -> None:
+        deadline = time.monotonic() + 60
+        with db.connect(autocommit=False) as renamer:
+            pid = renamer.info.backend_pid
+            while time.monotonic() < deadline and not detach_waits():
+                time.sleep(0.002)
+            waiting = threading.Thread(target=lambda: wait_for_lock(pid, deadline))
+            waiting.start()
+            try:
+                renamer.execute("UPDATE public.tenants_tenant SET name = name || ' (renamed)' WHERE schema_name = %s",
+                                (ACME,))
+                time.sleep(0.3)
+                renamer.commit()
+                outcome["rename"] = "committed"
+            except psycopg.Error as exc:
+                outcome["rename"] = exc
+            waiting.join()
+
+    def wait_for_lock(pid: int, deadline: float) -> None:
+        # the rename queued for the job table behind detach's try: the reader lets go, detach gets the tables
+        while time.monotonic() < deadline and not db.scalar(
+                "SELECT count(*) FROM pg_stat_activity WHERE pid = %s AND wait_event_type = 'Lock'", (pid,)):
+            time.sleep(0.002)
+        reader.commit()
+
+    thread = threading.Thread(target=rename_then_reader_commits)
+    thread.start()
+    try:
+        code, out, err = run(capsys, "detach", ACME, "--lock-timeout", "30s", dsn=db.dsn())
+    finally:
+        thread.join(60)
+        reader.close()
+    assert outcome == {"rename": "committed"}, outcome
+    assert code == 0 and f"detached {ACME}: 32 trigger(s) dropped" in out, (out, err)
+
+
 def test_uninstall_interrupted_says_what_its_chunks_did(conn: psycopg.Connection, db: Db,
                                                       capsys: pytest.CaptureFixture[str],
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
