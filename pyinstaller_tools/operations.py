@@ -259,7 +259,8 @@ def uninstall(conn: psycopg.Connection, lock_timeout: str, progress: Progress, r
                 else:       # (with the server's detail: which objects depend on which, say)
                     detail = " ".join((exc.diag.message_detail or "").split())
                     reason = describe(exc) + (f" ({detail})" if detail else "")
-                where = f" at tenants {committed + 1} to {committed + len(part)} of {len(tenants)}" if part else ""
+                where = (f" at tenants {committed + 1} to {committed + len(part)} of {len(tenants)} "
+                         f"({span(committed, committed + len(part) - 1)})" if part else "")
                 raise ToolError(f"uninstall stopped{where}: {reason}; {done()}") from exc
             committed += len(part)
             if not last:

@@ -1760,7 +1760,7 @@ def test_uninstall_drops_many_tenants_triggers_in_chunks(conn: psycopg.Connectio
         holder.rollback()
         holder.close()
     line = assert_refused((code, out, err.replace("uninstall: 1/3 tenants uninstalled\n", "")),
-                          "uninstall stopped at tenants 2 to 2 of 3",
+                          f"uninstall stopped at tenants 2 to 2 of 3 ({GLOBEX}):",
                           "within --lock-timeout 200ms",
                           f"the first 1 of the 3 tenant(s) attached when it began, by tenant id ({ACME}), were "
                           "uninstalled (committed: their sync triggers dropped, their catalog rows removed, the "
@@ -1801,7 +1801,8 @@ def test_uninstall_stopped_after_its_chunks_says_so_and_leaves_no_row_unsynced(
         reader.rollback()
         reader.close()
     line = assert_refused((code, out, "\n".join(x for x in err.splitlines() if "tenants uninstalled" not in x)),
-                          "uninstall stopped at tenants 2 to 2 of 2: could not take the locks of the registry, the "
+                          f"uninstall stopped at tenants 2 to 2 of 2 ({GLOBEX}): could not take the locks of the "
+                          "registry, the "
                           "catalogs, the tenants' tables or their writes in progress within --lock-timeout 200ms",
                           f"the first 1 of the 2 tenant(s) attached when it began, by tenant id ({ACME}), were "
                           "uninstalled (committed", f"the other 1 ({GLOBEX}) are still attached and synced",
@@ -1829,7 +1830,8 @@ def test_uninstall_whose_last_check_fails_says_what_its_chunks_did(
     monkeypatch.setattr(operations, "pinned_machinery_problem", changed_at_the_last_step)
     code, out, err = run(capsys, "uninstall", "--yes", dsn=db.dsn())
     line = assert_refused((code, out, err.replace("uninstall: 1/2 tenants uninstalled\n", "")),
-                          "uninstall stopped at tenants 2 to 2 of 2: the machinery changed since it was pinned; "
+                          f"uninstall stopped at tenants 2 to 2 of 2 ({GLOBEX}): the machinery changed since it was "
+                          "pinned; "
                           "the first 1 of the 2 tenant(s) attached when it began, by tenant id")
     assert len(calls) == 2, (calls, line)
     assert triggers_on(conn, ACME) == 0 and triggers_on(conn, GLOBEX) == 32
@@ -1846,7 +1848,8 @@ def test_uninstall_of_a_few_tenants_is_all_or_nothing(
     reader.execute("SELECT count(*) FROM public.provider_catalog")
     try:
         line = assert_refused(run(capsys, "uninstall", "--yes", "--lock-timeout", "300ms", dsn=db.dsn()),
-                              "uninstall stopped at tenants 1 to 2 of 2: could not take the locks",
+                              f"uninstall stopped at tenants 1 to 2 of 2 ({ACME} to {GLOBEX}): could not take the "
+                              "locks",
                               "nothing was removed")
     finally:
         reader.rollback()

@@ -112,7 +112,7 @@ def test_uninstall_waiting_on_a_tenant_table_removes_nothing(
     before = state(conn)
     with held(db, lock_jobs(GLOBEX)) as holder:
         result = run_bounded(capsys, holder, "uninstall", "--yes", "--lock-timeout", TIMEOUT, "--dsn", db.dsn())
-    assert_refused(result, "uninstall stopped at tenants 1 to 2 of 2: could not take the locks",
+    assert_refused(result, f"uninstall stopped at tenants 1 to 2 of 2 ({ACME} to {GLOBEX}): could not take the locks",
                    f"--lock-timeout {TIMEOUT} (", "nothing was removed")
     assert state(conn) == before
 
