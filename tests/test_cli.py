@@ -2030,9 +2030,13 @@ def test_uninstall_waits_for_no_backfill_and_migrate_for_no_other_migrate(
                            "role postgres, "
                            "application_name 'catalog-sync backfill'); wait for it to finish")
         assert conn.execute("SELECT to_regnamespace('catalog_sync') IS NOT NULL").fetchone() == (True,)
-        threading.Timer(0.5, lambda: holder.execute(
-            f"SELECT pg_advisory_unlock({operations.MIGRATION_LOCK_SQL})")).start()
-        code, out, err = run(capsys, "migrate", "--lock-timeout", "1min", dsn=db.dsn())
+        unlock = threading.Timer(0.5, lambda: holder.execute(
+            f"SELECT pg_advisory_unlock({operations.MIGRATION_LOCK_SQL})"))
+        unlock.start()
+        try:
+            code, out, err = run(capsys, "migrate", "--lock-timeout", "1min", dsn=db.dsn())
+        finally:
+            unlock.join()       # (not closed under its statement)
         assert code == 0 and out.startswith("already at "), (out, err)
     finally:
         holder.close()

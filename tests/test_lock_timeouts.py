@@ -468,7 +468,8 @@ def test_in_lock_tries_without_a_limit_waits_in_tries_until_it_gets_the_locks(db
     """--lock-timeout 0: tries go on until the holder lets go; the work then runs once."""
     holder = db.connect(autocommit=False)
     holder.execute(f"LOCK TABLE {ACME}.ats_jobposting IN ACCESS EXCLUSIVE MODE")
-    threading.Timer(1.5, holder.rollback).start()
+    timer = threading.Timer(1.5, holder.rollback)
+    timer.start()
     tries: list[int] = []
     worked: list[int] = []
     try:
@@ -476,6 +477,7 @@ def test_in_lock_tries_without_a_limit_waits_in_tries_until_it_gets_the_locks(db
             assert operations.in_lock_tries(tool, "0", locking_acme(tool, tries),
                                             lambda: worked.append(1) or "done") == "done"
     finally:
+        timer.join()        # (its rollback may still be reading its result: not closed under it)
         holder.close()
     assert len(tries) >= 2 and worked == [1], (tries, worked)
 
