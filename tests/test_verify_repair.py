@@ -208,23 +208,42 @@ def test_expired_among_other_drift(app: psycopg.Connection, conn: psycopg.Connec
 def test_a_source_row_without_its_key_is_missing_not_an_orphan(app: psycopg.Connection, conn: psycopg.Connection,
                                                               db: Db) -> None:
     """(Red team, forty-third session) A job whose uuid is NULL (its NOT NULL dropped, written while its
-    triggers were off) was reported an orphan of key NULL: it is an eligible row the catalog lacks."""
+    triggers were off) was reported an orphan of key NULL: it is an eligible row the catalog lacks.
+    (Review) Where no real orphan was there, it hid every job finding of the tenant: the comparison's flag
+    still took it for an orphan, and the rows held back for the deadline lookup were never returned."""
     job = insert_job(app, ACME)
+    stale, missing = insert_job(app, ACME), insert_job(app, ACME)
+    draft = insert_job(app, ACME, status="draft")
+    conn.execute("UPDATE public.job_catalog SET title = 'edited' WHERE job_uuid = %s", (stale["uuid"],))
+    conn.execute("DELETE FROM public.job_catalog WHERE job_uuid = %s", (missing["uuid"],))
     triggers = [r[0] for r in conn.execute(
         "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND tgname LIKE 'catalog_sync%%'",
         (f"{ACME}.ats_jobposting",))]
-    with conn.transaction():
-        conn.execute(f"ALTER TABLE {ACME}.ats_jobposting ALTER uuid DROP NOT NULL")
-        for name in triggers:
-            conn.execute(sql.SQL("ALTER TABLE {} DISABLE TRIGGER {}").format(
-                sql.Identifier(ACME, "ats_jobposting"), sql.Identifier(name)))
-        conn.execute(f"UPDATE {ACME}.ats_jobposting SET uuid = NULL WHERE id = %s", (job["id"],))
-        for name in triggers:
-            conn.execute(sql.SQL("ALTER TABLE {} ENABLE ALWAYS TRIGGER {}").format(
-                sql.Identifier(ACME, "ats_jobposting"), sql.Identifier(name)))
-    found = conn.execute("SELECT problem, key, catalog FROM catalog_sync.verify_tenant(%s)",
-                         (db.tenant_id(ACME),)).fetchall()
-    assert found == [("missing", None, "jobs"), ("orphan", job["uuid"], "jobs")], found
+
+    def without_triggers(statement: str, params: tuple[Any, ...]) -> None:
+        with conn.transaction():
+            for name in triggers:
+                conn.execute(sql.SQL("ALTER TABLE {} DISABLE TRIGGER {}").format(
+                    sql.Identifier(ACME, "ats_jobposting"), sql.Identifier(name)))
+            conn.execute(statement, params)
+            for name in triggers:
+                conn.execute(sql.SQL("ALTER TABLE {} ENABLE ALWAYS TRIGGER {}").format(
+                    sql.Identifier(ACME, "ats_jobposting"), sql.Identifier(name)))
+
+    def found() -> list[tuple[Any, ...]]:
+        return conn.execute("SELECT problem, key, detail, catalog FROM catalog_sync.verify_tenant(%s)",
+                            (db.tenant_id(ACME),)).fetchall()
+
+    conn.execute(f"ALTER TABLE {ACME}.ats_jobposting ALTER uuid DROP NOT NULL")
+    # a public job without its key, and no orphan: the other findings are still there
+    without_triggers(f"UPDATE {ACME}.ats_jobposting SET uuid = NULL, status = 'open' WHERE id = %s", (draft["id"],))
+    assert found() == [("missing", missing["uuid"], None, "jobs"), ("missing", None, None, "jobs"),
+                       ("stale", stale["uuid"], "title", "jobs")], found()
+    # one whose catalog row is left behind: that row is the orphan
+    without_triggers(f"UPDATE {ACME}.ats_jobposting SET uuid = NULL WHERE id = %s", (job["id"],))
+    assert found() == [("missing", missing["uuid"], None, "jobs"), ("missing", None, None, "jobs"),
+                       ("missing", None, None, "jobs"), ("orphan", job["uuid"], None, "jobs"),
+                       ("stale", stale["uuid"], "title", "jobs")], found()
 
 
 def test_an_unreadable_table_is_named_with_each_reason(conn: psycopg.Connection, db: Db) -> None:

@@ -8,7 +8,9 @@
 -- yield) or stale (detail: the columns that differ); orphans: whether any row
 -- is an orphan (the same in every row, so the first row tells). A projected
 -- row whose key is NULL (the source's NOT NULL dropped, its trigger disabled
--- meanwhile) is missing, not an orphan (red team, forty-third session).
+-- meanwhile) is missing, not an orphan (red team, forty-third session), in the
+-- flag too (review: it held every job row back, and verify_tenant() then
+-- returned none of them where no real orphan was there).
 -- verify_tenant() ran this comparison as dynamic SQL, planned again (and its
 -- column lists built again) for every catalog of every tenant; generated once
 -- at install, like the applies
@@ -54,7 +56,7 @@ BEGIN
     SELECT CASE WHEN cat.tenant_id IS NULL THEN 'missing' WHEN p.%4$I IS NULL THEN 'orphan' ELSE 'stale' END,
            coalesce(p.%4$I, cat.%4$I),
            CASE WHEN p.%4$I IS NOT NULL AND cat.%4$I IS NOT NULL THEN concat_ws(', ', %5$s) END,
-           bool_or(p.%4$I IS NULL) OVER ()
+           bool_or(cat.tenant_id IS NOT NULL AND p.%4$I IS NULL) OVER ()
     FROM p FULL JOIN cat ON cat.%4$I = p.%4$I
     WHERE p.%4$I IS NULL OR cat.%4$I IS NULL OR (%6$s) IS DISTINCT FROM (%7$s)
     ORDER BY 1, 2;

@@ -199,6 +199,9 @@ BEGIN
             catalog := v_cat.name;
             RETURN NEXT;
         END LOOP;
+        -- (every row held back is returned, a lookup or not: review, forty-third
+        -- session, rows held for a flag no orphan answered were lost)
+        v_expired := NULL;
         IF v_orphans IS NOT NULL THEN
             -- A job whose deadline passed is drift of a kind of its own: an
             -- orphan whose source job exists with its deadline passed. Only
@@ -214,6 +217,8 @@ BEGIN
                            catalog_sync.folded_check(ARRAY[v_job_relid], '{ats_jobposting}'),
                            catalog_sync.qualified_name(v_job_relid))
             INTO v_expired USING v_orphans;
+        END IF;
+        IF v_problems IS NOT NULL THEN
             -- Every difference of the catalog, expired ones renamed, in the
             -- comparison's order (problem, then key).
             RETURN QUERY
