@@ -339,7 +339,9 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
                   f"revision {version} removed (left by an uninstall by hand?)"
                   + (f"; public.alembic_version kept: {kept}" if kept else ""))
         else:
-            operations.require_nothing_else_removed(conn)
+            problem = operations.removal_dependents_problem(conn)
+            if problem:
+                raise ToolError(f"{problem}; nothing was removed")
             # (what alembic downgrade base runs, with its locks taken in tries: operations.uninstall())
             operations.uninstall(conn, args.lock_timeout, progress,
                                  None if version is None else migrate.revisions())

@@ -20,6 +20,8 @@ from pyinstaller_tools import sqlfiles
 from pyinstaller_tools.connection import (
     CONNECTION_LOST,
     LONG_TRANSACTION,
+    MACHINERY_AS_PINNED,
+    MACHINERY_CHANGED,
     ToolError,
     connection_lost,
     describe,
@@ -183,11 +185,14 @@ named (what) AS (
     FROM pg_catalog.pg_depend d
     WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid IN (SELECT oid FROM catalogs) AND d.deptype = 'e'
     UNION ALL
-    SELECT pg_catalog.pg_describe_object(sd.classid, sd.objid, 0) || ' is owned by role ' || a.rolname
+    -- (owned: dropped; a policy naming the role: dropped where it names no other role, else changed;
+    -- review, forty-third session)
+    SELECT pg_catalog.pg_describe_object(sd.classid, sd.objid, 0)
+           || CASE sd.deptype WHEN 'o' THEN ' is owned by role ' ELSE ' names role ' END || a.rolname
     FROM pg_catalog.pg_shdepend sd
     JOIN pg_catalog.pg_authid a ON a.oid = sd.refobjid
     WHERE sd.dbid = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())
-      AND sd.refclassid = 'pg_catalog.pg_authid'::regclass AND sd.deptype = 'o'
+      AND sd.refclassid = 'pg_catalog.pg_authid'::regclass AND sd.deptype IN ('o', 'r')
       AND a.rolname IN ('catalog_sync_owner', 'catalog_reader', 'catalog_sync_installer')
       AND (sd.classid, sd.objid) NOT IN (SELECT classid, objid FROM dropped)
       AND sd.classid NOT IN ('pg_catalog.pg_trigger'::regclass, 'pg_catalog.pg_event_trigger'::regclass))
@@ -195,14 +200,14 @@ SELECT DISTINCT what FROM named ORDER BY 1
 """
 
 
-def require_nothing_else_removed(conn: psycopg.Connection) -> None:
-    """uninstall's check before its first step (REMOVAL_DEPENDENTS): its last one would fail on an object
-    of the application that uses a catalog, after the chunks had uninstalled every tenant, or drop one
-    that uses the machinery (forty-third session; review)."""
+def removal_dependents_problem(conn: psycopg.Connection) -> str | None:
+    """What REMOVAL_DEPENDENTS finds, said, or None. uninstall asks before its first step (its last one would
+    fail on an object of the application that uses a catalog, after the chunks had uninstalled every tenant,
+    or drop one that uses the machinery; forty-third session), and again in its last transaction, under its
+    locks, before the removal (review: one created meanwhile)."""
     dependents = [str(r[0]) for r in conn.execute(REMOVAL_DEPENDENTS).fetchall()]
-    if dependents:
-        raise ToolError(f"uninstall would fail on, or drop, objects it did not create: {'; '.join(dependents)} "
-                        "(drop or change those objects first); nothing was removed")
+    return (f"uninstall would fail on, or drop, objects it did not create: {'; '.join(dependents)} (drop or "
+            "change those objects first)" if dependents else None)
 
 
 def uninstall(conn: psycopg.Connection, lock_timeout: str, progress: Progress, revisions: Sequence[str] | None,
@@ -281,9 +286,10 @@ def _remove_machinery(conn: psycopg.Connection, part: list[int], lock_timeout: s
             "IN ACCESS EXCLUSIVE MODE")
 
     def work() -> None:
-        # What migrations/env.py checks before the downgrade runs, under the locks.
+        # What migrations/env.py checks before the downgrade runs, and what the removal would fail on or
+        # drop, under the locks.
         require_own_schemas(conn)
-        problem = pinned_machinery_problem(conn)
+        problem = pinned_machinery_problem(conn) or removal_dependents_problem(conn)
         if problem:
             raise ToolError(problem)
         if revisions is not None:
@@ -303,6 +309,11 @@ def _lock_tenants(run: Run, part: list[int], registry_mode: str) -> None:
     """An uninstall transaction's locks of the tenants of `part` (`run`: its in_lock_tries() lock step's):
     the registry in `registry_mode`, their registered tables in one LOCK TABLE, then their tenant locks
     (the order detach takes: the tables, then the tenants, as their writers do)."""
+    # (the machinery as its installer pinned it, checked again before this transaction calls any of it as
+    # the superuser running uninstall: review, forty-third session)
+    pinned = run(f"SELECT {MACHINERY_AS_PINNED}").fetchone()
+    if not (pinned and pinned[0]):
+        raise ToolError(MACHINERY_CHANGED)
     run(f"LOCK TABLE ONLY public.tenants_tenant IN {registry_mode} MODE")
     lock_exclusively(run, [(r[0], r[1], int(r[2])) for r in run(
         "SELECT n.nspname, c.relname, a.relid FROM catalog_sync.attached_table a "
@@ -416,10 +427,13 @@ def in_lock_tries(conn: psycopg.Connection, lock_timeout: str, lock: Callable[[R
                     return conn.execute(query, params)
 
                 lock(run)
-                locking = False
+                # (still the try's: these run under its last statement_timeout, maybe 1 ms, and a cancel
+                # here begins another try; review, forty-third session)
                 left = int(limit_ms - (time.monotonic() - started) * 1000) if limit_ms else 0
-                set_lock_timeout(conn, f"{max(1, left)}ms" if limit_ms else "0")
-                conn.execute("SELECT pg_catalog.set_config('statement_timeout', %s, true)", (restore,))
+                conn.execute("SELECT pg_catalog.set_config('lock_timeout', %s, true), "
+                             "pg_catalog.set_config('statement_timeout', %s, true)",
+                             (f"{max(1, left)}ms" if limit_ms else "0", restore))
+                locking = False
                 return work()
         except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected, psycopg.errors.QueryCanceled,
                 psycopg.errors.UndefinedTable, TryAgain) as exc:

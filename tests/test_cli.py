@@ -1814,6 +1814,32 @@ def test_uninstall_stopped_after_its_chunks_says_so_and_leaves_no_row_unsynced(
     assert code == 0 and "uninstalled: catalogs, machinery and sync triggers removed" in out, err
 
 
+def test_uninstall_checks_again_under_its_locks_what_it_would_drop(
+        conn: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """(Review, forty-third session) The check of what the removal would fail on or drop ran once, before the
+    chunks: an object created meanwhile (a view over a catalog) failed the removal after them, or was
+    dropped with the machinery. The last transaction checks again, under its locks."""
+    real_check = operations.removal_dependents_problem
+    calls: list[int] = []
+
+    def view_created_after_the_first_check(c: psycopg.Connection) -> str | None:
+        calls.append(1)
+        problem = real_check(c)
+        if len(calls) == 1:
+            conn.execute("CREATE VIEW public.late_jobs AS SELECT title FROM public.job_catalog")
+        return problem
+
+    monkeypatch.setattr(operations, "removal_dependents_problem", view_created_after_the_first_check)
+    line = assert_refused(run(capsys, "uninstall", "--yes", dsn=db.dsn()),
+                          f"uninstall stopped at tenants 1 to 2 of 2 ({ACME} to {GLOBEX}): uninstall would fail on, "
+                          "or drop, objects it did not create: view public.late_jobs depends on table "
+                          "public.job_catalog", "nothing was removed")
+    assert len(calls) == 2, (calls, line)
+    assert triggers_on(conn, ACME) == triggers_on(conn, GLOBEX) == 32
+    assert conn.execute("SELECT to_regclass('public.late_jobs') IS NOT NULL").fetchone() == (True,)
+
+
 def test_uninstall_whose_last_check_fails_says_what_its_chunks_did(
         conn: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch) -> None:
@@ -2481,6 +2507,9 @@ def test_uninstall_names_what_depends_on_the_catalogs(conn: psycopg.Connection, 
             "view public.app_sync depends on function catalog_sync.tenant_schemas()",
         "CREATE TABLE public.app_owned (); ALTER TABLE public.app_owned OWNER TO catalog_reader":
             "table public.app_owned is owned by role catalog_reader",
+        "CREATE TABLE public.app_notes (secret boolean); ALTER TABLE public.app_notes ENABLE ROW LEVEL SECURITY; "
+        "CREATE POLICY readers_no_secrets ON public.app_notes AS RESTRICTIVE TO catalog_reader USING (NOT secret)":
+            "policy readers_no_secrets on table public.app_notes names role catalog_reader",
     }
     for statement in dependents:
         conn.execute(statement)
@@ -2492,7 +2521,8 @@ def test_uninstall_names_what_depends_on_the_catalogs(conn: psycopg.Connection, 
     assert catalog_count(conn, ACME) == 1 and triggers_on(conn, ACME) == triggers_on(conn, GLOBEX) == 32
     conn.execute("ALTER EXTENSION plpgsql DROP TABLE public.job_catalog")
     conn.execute("DROP VIEW public.app_jobs, public.app_sync")
-    conn.execute("DROP TABLE public.app_bookmark, public.app_cards, public.app_changes, public.app_owned")
+    conn.execute("DROP TABLE public.app_bookmark, public.app_cards, public.app_changes, public.app_owned, "
+                 "public.app_notes")
     conn.execute("DROP FUNCTION public.app_card")
     code, out, err = run(capsys, "uninstall", "--yes", dsn=db.dsn())
     assert code == 0 and "uninstalled: catalogs, machinery and sync triggers removed" in out, err
