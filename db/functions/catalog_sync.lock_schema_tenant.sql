@@ -6,10 +6,21 @@
 -- (a rename) that waited for the tables detach held, and the change was
 -- cancelled with deadlock detected (DBA trial, forty-third session). A schema
 -- the sync knows nothing of takes nothing (detach_schema() says why).
--- An installer could take the same lock already (unregister_schema() takes it
--- before it checks anything).
+-- An installer could take the same lock already (unregister_schema(), which
+-- takes it through this function, before it checks anything). Returns the
+-- tenant's id (NULL: none).
+-- (A first form returned void: dropped, CREATE OR REPLACE cannot change it.)
+DO $drop$
+BEGIN
+    IF pg_catalog.to_regprocedure('catalog_sync.lock_schema_tenant(text)') IS NOT NULL
+       AND pg_catalog.pg_get_function_result(pg_catalog.to_regprocedure('catalog_sync.lock_schema_tenant(text)'))
+           = 'void' THEN
+        DROP FUNCTION catalog_sync.lock_schema_tenant(text);
+    END IF;
+END
+$drop$;
 CREATE OR REPLACE FUNCTION catalog_sync.lock_schema_tenant(p_schema text)
-RETURNS void
+RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -21,6 +32,7 @@ BEGIN
     IF v_tenant_id IS NOT NULL THEN
         PERFORM catalog_sync.lock_for_tenant_change(ARRAY[v_tenant_id]);
     END IF;
+    RETURN v_tenant_id;
 END
 $$;
 ALTER FUNCTION catalog_sync.lock_schema_tenant(text) OWNER TO catalog_sync_owner;

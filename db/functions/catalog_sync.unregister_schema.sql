@@ -23,12 +23,11 @@ AS $$
 DECLARE
     v_tenant_id bigint;
 BEGIN
-    SELECT g.tenant_id INTO v_tenant_id FROM catalog_sync.schema_registration(p_schema) AS g;
+    v_tenant_id := catalog_sync.lock_schema_tenant(p_schema);
     IF v_tenant_id IS NULL THEN
         RAISE EXCEPTION 'catalog_sync: schema % is neither attached nor a tenant schema', quote_ident(p_schema)
             USING ERRCODE = 'invalid_schema_name';
     END IF;
-    PERFORM catalog_sync.lock_for_tenant_change(ARRAY[v_tenant_id]);
     -- Only who can drop the sync triggers (the tables' owner, via detach_schema)
     -- may forget the tenant: an installer that does not own the tables cannot
     -- stop a tenant's sync by unregistering it.
