@@ -23,6 +23,7 @@ AS $$
 DECLARE
     v_tenant_id bigint;
 BEGIN
+    -- (its bigint form: a release that lists this file lists lock_schema_tenant.sql before it)
     v_tenant_id := catalog_sync.lock_schema_tenant(p_schema);
     IF v_tenant_id IS NULL THEN
         RAISE EXCEPTION 'catalog_sync: schema % is neither attached nor a tenant schema', quote_ident(p_schema)
