@@ -21,6 +21,9 @@ GRANT USAGE ON SCHEMA catalog_sync_pin TO catalog_sync_installer;
 -- and by name, never by OID: a restore from a dump (new OIDs) keeps the pin.
 -- (pg_get_expr() and pg_get_indexdef() lock the tables: the tool's check waits
 -- behind DDL on them as its next statement would, within its lock_timeout.)
+-- The machinery's rows are found through the catalogs' indexes (= ANY of an
+-- array): IN (SELECT ...) joined whole pg_attribute, pg_trigger, ..., which
+-- hold every tenant's tables too: 0.8 s at 2,500 tenants (forty-third session).
 CREATE FUNCTION catalog_sync_pin.fingerprint()
 RETURNS text
 LANGUAGE sql STABLE
@@ -57,30 +60,30 @@ AS $$
                          a.attnotnull, a.attgenerated, a.attidentity)
         FROM pg_attribute AS a
         WHERE a.attnum > 0 AND NOT a.attisdropped
-          AND (a.attrelid IN (SELECT rel.oid FROM rel)
-               OR a.attrelid IN (SELECT t.typrelid FROM pg_type AS t WHERE t.oid IN (SELECT typ.oid FROM typ)))
+          AND a.attrelid = ANY (ARRAY(SELECT rel.oid FROM rel)
+                                || ARRAY(SELECT t.typrelid FROM pg_type AS t WHERE t.oid IN (SELECT typ.oid FROM typ)))
         UNION ALL
         SELECT concat_ws(' ', 'trigger', pg_get_triggerdef(t.oid), t.tgenabled)
         FROM pg_trigger AS t
-        WHERE t.tgrelid IN (SELECT rel.oid FROM rel)
+        WHERE t.tgrelid = ANY (ARRAY(SELECT rel.oid FROM rel))
           AND NOT t.tgisinternal   -- (a foreign key's, named by OID: the constraint is in below)
         UNION ALL
         SELECT concat_ws(' ', 'rule', pg_get_ruledef(w.oid), w.ev_enabled)
-        FROM pg_rewrite AS w WHERE w.ev_class IN (SELECT rel.oid FROM rel)
+        FROM pg_rewrite AS w WHERE w.ev_class = ANY (ARRAY(SELECT rel.oid FROM rel))
         UNION ALL
         SELECT concat_ws(' ', 'policy', pol.polrelid::regclass::text, pol.polname, pol.polcmd, pol.polpermissive,
                          ARRAY(SELECT pg_get_userbyid(r) FROM unnest(pol.polroles) AS r ORDER BY 1)::text,
                          pg_get_expr(pol.polqual, pol.polrelid), pg_get_expr(pol.polwithcheck, pol.polrelid))
-        FROM pg_policy AS pol WHERE pol.polrelid IN (SELECT rel.oid FROM rel)
+        FROM pg_policy AS pol WHERE pol.polrelid = ANY (ARRAY(SELECT rel.oid FROM rel))
         UNION ALL
         SELECT concat_ws(' ', 'default', d.adrelid::regclass::text, d.adnum, pg_get_expr(d.adbin, d.adrelid))
-        FROM pg_attrdef AS d WHERE d.adrelid IN (SELECT rel.oid FROM rel)
+        FROM pg_attrdef AS d WHERE d.adrelid = ANY (ARRAY(SELECT rel.oid FROM rel))
         UNION ALL
         SELECT concat_ws(' ', 'constraint', k.conrelid::regclass::text, k.contypid::regtype::text, k.conname,
                          pg_get_constraintdef(k.oid))
         FROM pg_constraint AS k
-        WHERE (k.conrelid IN (SELECT rel.oid FROM rel) OR k.contypid IN (SELECT typ.oid FROM typ)
-               OR k.connamespace IN (SELECT ns.oid FROM ns))
+        WHERE (k.conrelid = ANY (ARRAY(SELECT rel.oid FROM rel)) OR k.contypid = ANY (ARRAY(SELECT typ.oid FROM typ))
+               OR k.connamespace = ANY (ARRAY(SELECT ns.oid FROM ns)))
           -- Not foreign keys: they run no code of anyone's, and the application can drop
           -- those to its registry (a new key for public.tenants_tenant, built with
           -- DROP CONSTRAINT ... CASCADE): every command refused (red team, eighteenth
@@ -88,11 +91,11 @@ AS $$
           AND k.contype <> 'f'
         UNION ALL
         SELECT concat_ws(' ', 'index', pg_get_indexdef(i.indexrelid))
-        FROM pg_index AS i WHERE i.indrelid IN (SELECT rel.oid FROM rel)
+        FROM pg_index AS i WHERE i.indrelid = ANY (ARRAY(SELECT rel.oid FROM rel))
         UNION ALL
         SELECT concat_ws(' ', 'statistics', pg_get_statisticsobjdef(s.oid))
         FROM pg_statistic_ext AS s
-        WHERE s.stxrelid IN (SELECT rel.oid FROM rel) OR s.stxnamespace IN (SELECT ns.oid FROM ns)
+        WHERE s.stxrelid = ANY (ARRAY(SELECT rel.oid FROM rel)) OR s.stxnamespace = ANY (ARRAY(SELECT ns.oid FROM ns))
         UNION ALL
         SELECT concat_ws(' ', 'type', t.oid::regtype::text, t.typtype, pg_get_userbyid(t.typowner),
                          t.typbasetype::regtype::text, t.typinput::regproc::text, t.typdefault)
