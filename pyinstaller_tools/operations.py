@@ -139,7 +139,7 @@ CHUNKS_DONE = ("uninstalled (committed: their sync triggers dropped, their catal
 # triggers (uninstall drops them), nor what goes with a catalog or lives in the machinery's schemas.
 REMOVAL_DEPENDENTS = """
 WITH schemas AS (
-    SELECT n.oid FROM pg_catalog.pg_namespace n
+    SELECT n.oid, n.nspname FROM pg_catalog.pg_namespace n
     WHERE n.nspname IN ('catalog_sync', 'catalog_sync_protect', 'catalog_sync_pin')),
 catalogs AS (
     SELECT c.oid, c.reltype FROM pg_catalog.pg_class c
@@ -174,9 +174,8 @@ named (what) AS (
                        FROM pg_catalog.pg_rewrite r
                        WHERE u.classid = 'pg_catalog.pg_rewrite'::regclass AND r.oid = u.objid
                          AND r.rulename = '_RETURN') v ON true
-    WHERE (pg_catalog.pg_identify_object(u.classid, u.objid, 0)).schema IS NULL
-       OR (pg_catalog.pg_identify_object(u.classid, u.objid, 0)).schema
-          NOT IN ('catalog_sync', 'catalog_sync_protect', 'catalog_sync_pin')
+    WHERE coalesce((pg_catalog.pg_identify_object(u.classid, u.objid, 0)).schema, '')
+          NOT IN (SELECT nspname FROM schemas)
     UNION ALL
     SELECT pg_catalog.pg_describe_object(d.classid, d.objid, 0) || ' is a member of '
            || pg_catalog.pg_describe_object(d.refclassid, d.refobjid, 0)
@@ -418,17 +417,14 @@ def in_lock_tries(conn: psycopg.Connection, lock_timeout: str, lock: Callable[[R
                     left = int((deadline - time.monotonic()) * 1000)
                     if left < 1:
                         raise TryAgain
-                    conn.execute("SELECT pg_catalog.set_config('lock_timeout', %s, true), "
-                                 "pg_catalog.set_config('statement_timeout', %s, true)", (f"{left}ms", f"{left}ms"))
+                    set_timeouts(conn, f"{left}ms", f"{left}ms")
                     return conn.execute(query, params)
 
                 lock(run)
                 # (still the try's: these run under its last statement_timeout, maybe 1 ms, and a cancel
                 # here begins another try; review, forty-third session)
                 left = int(limit_ms - (time.monotonic() - started) * 1000) if limit_ms else 0
-                conn.execute("SELECT pg_catalog.set_config('lock_timeout', %s, true), "
-                             "pg_catalog.set_config('statement_timeout', %s, true)",
-                             (f"{max(1, left)}ms" if limit_ms else "0", restore))
+                set_timeouts(conn, f"{max(1, left)}ms" if limit_ms else "0", restore)
                 locking = False
                 return work()
         except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected, psycopg.errors.QueryCanceled,
@@ -747,6 +743,12 @@ def registry_busy(lock_timeout: str | None, command: str) -> str:
 def set_lock_timeout(conn: psycopg.Connection, lock_timeout: str) -> None:
     """lock_timeout for the rest of the current transaction."""
     conn.execute("SELECT pg_catalog.set_config('lock_timeout', %s, true)", (lock_timeout,))
+
+
+def set_timeouts(conn: psycopg.Connection, lock_timeout: str, statement_timeout: str) -> None:
+    """lock_timeout and statement_timeout for the rest of the current transaction, in one statement."""
+    conn.execute("SELECT pg_catalog.set_config('lock_timeout', %s, true), "
+                 "pg_catalog.set_config('statement_timeout', %s, true)", (lock_timeout, statement_timeout))
 
 
 def attach_chunk(conn: psycopg.Connection, chunk: Sequence[str], progress: Progress,

@@ -206,10 +206,10 @@ BEGIN
             -- A job whose deadline passed is drift of a kind of its own: an
             -- orphan whose source job exists with its deadline passed. Only
             -- the orphans' keys are looked up, in the tenant's job table by
-            -- name (dynamic SQL: its check
-            -- made explicitly first, under the lock assert_contracts() took
-            -- above, and folded into the lookup's plan), in this call's
-            -- snapshot, as the comparison read it.
+            -- name (dynamic SQL: its check made explicitly first, under the
+            -- lock assert_contracts() took above, and folded into the
+            -- lookup's plan), in this call's snapshot, as the comparison read
+            -- it.
             PERFORM catalog_sync.assert_contract(v_job_relid, 'ats_jobposting');
             EXECUTE format('WITH %s SELECT array_agg(DISTINCT j.uuid) FROM ONLY %s AS j '
                            'WHERE (SELECT contract.holds FROM contract) AND j.uuid = ANY ($1) '
