@@ -528,6 +528,30 @@ def test_in_lock_tries_gives_each_statement_of_a_try_only_the_time_left(db: Db) 
     assert first <= operations.LOCK_TRIES_MS[0] and second <= first - 50, settings
 
 
+def test_in_lock_tries_tries_again_when_the_restore_of_its_timeouts_is_cancelled(
+        db: Db, monkeypatch: pytest.MonkeyPatch) -> None:
+    """(review, forty-third session) The statement that restores the timeouts after the lock step runs under
+    the try's last statement_timeout, maybe 1 ms: its cancel failed the whole command. It is another try."""
+    restores: list[tuple[str, str]] = []
+    real_set_timeouts = operations.set_timeouts
+    locked: list[int] = []
+    worked: list[int] = []
+
+    def set_timeouts(conn: psycopg.Connection, lock_timeout: str, statement_timeout: str) -> None:
+        if locked and len(locked) == 1 and not restores:        # the first try's restore, as if it came late
+            restores.append((lock_timeout, statement_timeout))
+            conn.execute("SET LOCAL statement_timeout = 1")
+            conn.execute("SELECT pg_sleep(0.2)")
+        real_set_timeouts(conn, lock_timeout, statement_timeout)
+
+    monkeypatch.setattr(operations, "set_timeouts", set_timeouts)
+    with db.connect() as tool:
+        assert operations.in_lock_tries(tool, "5s", lambda run: locked.append(1),
+                                        lambda: worked.append(1) or "done") == "done"
+        assert tool.execute("SHOW statement_timeout").fetchone() == ("0",)
+    assert len(restores) == 1 and len(locked) == 2 and worked == [1], (restores, locked, worked)
+
+
 def test_in_lock_tries_refuses_an_open_transaction(db: Db) -> None:
     """Inside a transaction its tries would be savepoints: locks taken before them not let go."""
     with db.connect(autocommit=False) as tool:
