@@ -57,7 +57,16 @@ SAFE_OPTIONS = ("-c search_path=pg_catalog,pg_temp -c default_transaction_isolat
                 # a session of the tool idles on purpose while its others work: attach --jobs' main session,
                 # the lock session of migrate and uninstall (DBA trials, forty-first and forty-second
                 # sessions: a short one of the role ended them, a migrate that had succeeded exited 2)
-                " -c idle_session_timeout=0")
+                " -c idle_session_timeout=0"
+                # a statement whose client died (kill -9, a lost laptop) ends within seconds and lets go of
+                # its locks, not when it would have finished; over TCP the server probes an idle client too
+                " -c client_connection_check_interval=5s"
+                " -c tcp_keepalives_idle=60 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=6")
+
+# The client's side of a dead TCP peer: a statement that waits on a server that vanished (a failover, a
+# cut network) fails in about two minutes, not after the kernel's two hours. The DSN's own values win.
+CLIENT_KEEPALIVES = {"keepalives": 1, "keepalives_idle": 60, "keepalives_interval": 10, "keepalives_count": 6,
+                     "tcp_user_timeout": 120_000}
 
 
 # Where a command that gave up on a lock sends the DBA.
@@ -87,7 +96,8 @@ def connect_kwargs(dsn: str, lock_timeout: str | None = None) -> dict[str, Any]:
     A keyword replaces the DSN's own parameter (and PGOPTIONS), so the user's
     options (the DSN's, else PGOPTIONS: a role, a statement_timeout) come
     first and the session's after them: both apply, and the pinned settings
-    win. connect_timeout is 10 s unless the DSN or PGCONNECT_TIMEOUT sets one.
+    win. connect_timeout is 10 s unless the DSN or PGCONNECT_TIMEOUT sets one;
+    the TCP keepalives are CLIENT_KEEPALIVES unless the DSN sets them.
     Raises psycopg.ProgrammingError for a malformed DSN.
     """
     params = conninfo_to_dict(dsn) if dsn else {}
@@ -96,6 +106,7 @@ def connect_kwargs(dsn: str, lock_timeout: str | None = None) -> dict[str, Any]:
                               "fallback_application_name": _application_name}
     if "connect_timeout" not in params and not os.environ.get("PGCONNECT_TIMEOUT"):
         kwargs["connect_timeout"] = 10
+    kwargs.update({key: value for key, value in CLIENT_KEEPALIVES.items() if key not in params})
     return kwargs
 
 

@@ -671,6 +671,52 @@ def test_migrate_that_succeeded_is_not_failed_by_its_lost_lock_session(
     assert conn.execute("SELECT to_regnamespace('catalog_sync') IS NOT NULL").fetchone() == (True,)
 
 
+KILLED_MID_STATEMENT = """
+import sys
+from pyinstaller_tools import connection
+connection.name_sessions("killed")
+with connection.connect(sys.argv[1]) as conn:
+    conn.execute("LOCK TABLE public.tenants_tenant IN SHARE MODE")
+    conn.execute("SELECT pg_sleep(600)")
+"""
+
+
+def test_a_statement_whose_tool_was_killed_ends_and_lets_go_of_its_locks(db: Db) -> None:
+    """A tool killed in the middle of a statement (kill -9, a closed laptop) left its backend working, and
+    holding its locks, until the statement's end: a backfill's tenant for many minutes. Its sessions now
+    check for their client every few seconds (client_connection_check_interval), and probe it over TCP."""
+    with connection.connect(db.dsn()) as tools:
+        settings = tools.execute(
+            "SELECT name, setting FROM pg_settings WHERE name IN ('client_connection_check_interval', "
+            "'tcp_keepalives_idle', 'tcp_keepalives_interval', 'tcp_keepalives_count') ORDER BY name").fetchall()
+        assert settings == [("client_connection_check_interval", "5000"), ("tcp_keepalives_count", "6"),
+                            ("tcp_keepalives_idle", "60"), ("tcp_keepalives_interval", "10")]
+        assert tools.info.get_parameters()["keepalives_idle"] == "60"
+    with connection.connect(db.dsn() + " keepalives_idle=7") as tools:
+        assert tools.info.get_parameters()["keepalives_idle"] == "7"            # the DSN's own value wins
+    tool = subprocess.Popen([sys.executable, "-c", KILLED_MID_STATEMENT, db.dsn()], cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not db.scalar(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'catalog-sync killed' "
+                "AND query LIKE 'SELECT pg_sleep%%' AND state = 'active'"):
+            time.sleep(0.05)
+        tool.kill()
+        tool.wait()
+        # pg_sleep(600) ends only if the server noticed its client had gone
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and db.scalar(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'catalog-sync killed'"):
+            time.sleep(0.1)
+        assert db.scalar("SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
+                         "WHERE a.application_name = 'catalog-sync killed'") == 0
+        assert db.scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'catalog-sync killed'") == 0
+    finally:
+        tool.kill()
+        db.scalar("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                  "WHERE application_name = 'catalog-sync killed'")
+
+
 @pytest.mark.parametrize("command", ["verify", "status", "backfill"])
 def test_a_run_over_tenants_hands_over_to_a_new_session_every_so_many_tenants(
         conn: psycopg.Connection, app: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[str],
