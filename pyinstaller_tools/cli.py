@@ -25,6 +25,7 @@ import psycopg
 from pyinstaller_tools import __version__, operations
 from pyinstaller_tools.cluster import ClusterError
 from pyinstaller_tools.connection import (
+    LONG_TRANSACTION,
     MACHINERY_OBJECTS,
     STATEMENT_TIMEOUT_HINT,
     ToolError,
@@ -237,7 +238,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         installed = is_installed(conn)
         if installed:           # (an upgrade runs the machinery's own code as you)
             operations.require_pinned(conn, "migrate", args.lock_timeout)
-        before = migrate.current(dsn)
+        before = _recorded_revision(conn, args.lock_timeout, "migrate")
         migrate.require_own_revision(before)
         if not (registry and registry[0]):
             raise ToolError("public.tenants_tenant does not exist in this database: catalog-sync installs into the "
@@ -263,10 +264,24 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         if before != target:
             operations.require_writable(conn, "migrate")
         migrate.upgrade(dsn, args.revision, lock_timeout=args.lock_timeout)
-    after = migrate.current(dsn)
+        after = _recorded_revision(conn, args.lock_timeout, "migrate",
+                                   done=f"the migration to {args.revision} was applied")
     print(f"migrated: {before or 'base'} -> {after or 'base'}" if after != before
           else f"already at {after or 'base'}: nothing to migrate")
     return EXIT_OK
+
+
+def _recorded_revision(conn: psycopg.Connection, lock_timeout: str, command: str,
+                       done: str = "nothing was changed") -> str | None:
+    """migrate.current() in the command's session, its wait for alembic's table bounded as every other."""
+    from pyinstaller_tools import migrate
+
+    try:
+        return migrate.current(conn)
+    except psycopg.errors.LockNotAvailable as exc:
+        raise ToolError(f"{command}: public.alembic_version stayed locked longer than --lock-timeout {lock_timeout} "
+                        f"({LONG_TRANSACTION}); {done}; run {command} again later, or with a larger "
+                        "--lock-timeout") from exc
 
 
 def cmd_uninstall(args: argparse.Namespace) -> int:
@@ -312,7 +327,7 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
                      "record of a revision from it, which migrate refuses until then, or drops it when empty)"
                      if has_version_table else ""))
             return EXIT_OK
-        version = migrate.current(dsn)
+        version = _recorded_revision(conn, args.lock_timeout, "uninstall")
         if version is not None and version not in migrate.revisions() and not installed:
             print(f"nothing to uninstall: catalog-sync is not installed in this database (public.alembic_version "
                   f"records {version}, another alembic project's revision: left alone)")

@@ -284,11 +284,12 @@ def require_own_revision(version: str | None) -> None:
                         "(version_table in its env.py) and run the command again")
 
 
-def current(dsn: str) -> str | None:
-    with psycopg.connect(dsn, **connect_kwargs(dsn)) as conn:
-        require_own_version_table(conn)
-        exists = conn.execute("SELECT to_regclass('public.alembic_version') IS NOT NULL").fetchone()
-        if not exists or not exists[0]:
-            return None
-        row = conn.execute("SELECT version_num FROM public.alembic_version").fetchone()
-        return row[0] if row else None
+def current(conn: psycopg.Connection) -> str | None:
+    """The revision public.alembic_version records, read in the caller's session (its lock_timeout bounds
+    the wait for the table: review, forty-fourth session, a migrate --lock-timeout 1s waited 14 s here)."""
+    require_own_version_table(conn)
+    exists = conn.execute("SELECT to_regclass('public.alembic_version') IS NOT NULL").fetchone()
+    if not exists or not exists[0]:
+        return None
+    row = conn.execute("SELECT version_num FROM public.alembic_version").fetchone()
+    return row[0] if row else None

@@ -132,6 +132,25 @@ def test_migrate_waiting_on_the_registry_installs_nothing_then_succeeds(
     assert code == 0 and "base -> 0001" in out, (out, err)
 
 
+@pytest.mark.parametrize("command", ["migrate", "uninstall"])
+def test_migrate_and_uninstall_bound_their_wait_for_alembics_version_table(
+        db: Db, conn: psycopg.Connection, capsys: pytest.CaptureFixture[str], command: str) -> None:
+    """(review, forty-fourth session) The revision alembic records was read in a session of its own, without
+    the command's lock_timeout: behind a lock on public.alembic_version, migrate --lock-timeout 1s waited
+    14 s, as long as the lock was held."""
+    before = state(conn)
+    with db.connect(autocommit=False) as holder:
+        holder.execute("LOCK TABLE public.alembic_version IN ACCESS EXCLUSIVE MODE")
+        try:
+            result = run_bounded(capsys, holder, command, *(["--yes"] if command == "uninstall" else []),
+                                 "--lock-timeout", TIMEOUT, "--dsn", db.dsn())
+        finally:
+            holder.rollback()
+    assert_refused(result, f"{command}: public.alembic_version stayed locked longer than --lock-timeout {TIMEOUT} (",
+                   "nothing was changed")
+    assert state(conn) == before
+
+
 def test_repair_leaves_a_busy_tenant_for_the_next_run_and_repairs_the_others(
         db: Db, conn: psycopg.Connection, app: psycopg.Connection, capsys: pytest.CaptureFixture[str]) -> None:
     stale = jobs.insert_job(app, ACME, title="Before the drift")

@@ -60,6 +60,11 @@ def psql_script(target: Db, script: str) -> None:
                    input=script, capture_output=True, text=True, check=True)
 
 
+def recorded_revision(target: Db) -> str | None:
+    with target.connect() as conn:
+        return migrate.current(conn)
+
+
 def test_db_directly_equals_alembic_head_equals_offline_sql(fresh) -> None:
     direct, online, offline = fresh("m_direct"), fresh("m_online"), fresh("m_offline")
     psql_script(direct, sqlfiles.install_script())
@@ -68,7 +73,7 @@ def test_db_directly_equals_alembic_head_equals_offline_sql(fresh) -> None:
     assert "catalog_sync" in schema_dump(direct)
     assert schema_dump(direct) == schema_dump(online)
     assert schema_dump(online) == schema_dump(offline)
-    assert migrate.current(online.dsn()) == migrate.current(offline.dsn()) == "0001"
+    assert recorded_revision(online) == recorded_revision(offline) == "0001"
 
 
 def test_downgrade_base_removes_everything_and_upgrade_again(fresh) -> None:
@@ -132,7 +137,7 @@ def test_offline_sql_bounds_its_lock_waits_like_the_online_path(fresh, capsys: p
     assert script.startswith("\\set ON_ERROR_STOP on\nSET lock_timeout = '1.5s';\n")
     target = fresh("m_offline_cli")
     psql_script(target, script)              # the whole script, as a DBA applies it
-    assert migrate.current(target.dsn()) == "0001"
+    assert recorded_revision(target) == "0001"
 
 
 def test_the_offline_removal_script_removes_what_migrate_installed(
@@ -150,7 +155,7 @@ def test_the_offline_removal_script_removes_what_migrate_installed(
     assert cli.main(["uninstall", "--sql", "--lock-timeout", "2s"]) == 0      # no --yes: it changes nothing
     script = capsys.readouterr().out
     assert script.startswith("\\set ON_ERROR_STOP on\nSET lock_timeout = '2s';\n") and "DROP SCHEMA" in script
-    assert migrate.current(target.dsn()) == "0001"
+    assert recorded_revision(target) == "0001"
     psql_script(target, script)
     with target.connect() as conn:
         assert conn.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'catalog_sync%'").fetchone() == (0,)
