@@ -264,6 +264,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         if before != target:
             operations.require_writable(conn, "migrate")
         migrate.upgrade(dsn, args.revision, lock_timeout=args.lock_timeout)
+    # (a session of its own: the lock's may have been lost while alembic worked, and the migration stands)
+    with connect(dsn, autocommit=True, lock_timeout=args.lock_timeout) as conn:
         after = _recorded_revision(conn, args.lock_timeout, "migrate",
                                    done=f"the migration to {args.revision} was applied")
     print(f"migrated: {before or 'base'} -> {after or 'base'}" if after != before
@@ -430,7 +432,8 @@ def cmd_attach(args: argparse.Namespace) -> int:
         refused = sorted({schema for schema, _ in problems})
         for text in texts:
             progress(f"refused: {text}")
-        schemas = [s for s in schemas if s not in set(refused)] if refused else schemas
+        refused_set = set(refused)       # (built once: in the comprehension, once a schema, 1.4 s at 10,000)
+        schemas = [s for s in schemas if s not in refused_set]
         if refused and not schemas:
             raise ToolError(f"nothing to attach: every schema named was refused (listed above): {_first(refused)}")
         if args.dry_run:
@@ -498,11 +501,12 @@ def cmd_attach(args: argparse.Namespace) -> int:
     else:       # (DBA walk-through, fortieth session: "attached 4 schema(s): 0 trigger(s) ..." read as work done)
         print(f"up to date: {result.schemas + len(left_alone)} schema(s) attached already, their triggers "
               "installed; no trigger created, replaced or dropped")
-    new = [s for s in schemas if states.get(s) != "attached" and s not in set(result.busy)]
+    busy, changed = set(result.busy), set(result.changed_schemas)
+    new = [s for s in schemas if states.get(s) != "attached" and s not in busy]
     # Not attached when this attach looked, and nothing to do when it came to them: another session attached
     # them meanwhile (a second attach at once read "up to date: ... attached already", then "run backfill").
-    meanwhile = [s for s in new if s not in set(result.changed_schemas)]
-    new = [s for s in new if s in set(result.changed_schemas)]
+    meanwhile = [s for s in new if s not in changed]
+    new = [s for s in new if s in changed]
     if new:
         print(f"run `catalog-sync backfill` to publish the rows that existed before attach ({_first(new)})")
     if meanwhile:
@@ -560,7 +564,8 @@ def cmd_detach(args: argparse.Namespace) -> int:
         if not args.dry_run:
             conn.commit()       # (the reads above; detach's transaction is its own: operations.detach())
             try:
-                dropped, rows = operations.detach(conn, args.schema, args.purge, args.lock_timeout)
+                dropped, rows = operations.detach(conn, args.schema, args.purge, args.lock_timeout,
+                                                  progress=progress)
             except operations.LocksNotTaken as exc:
                 raise ToolError(f"{args.schema} not detached: "
                                 f"{operations.locks_not_taken('its tables', args.lock_timeout)}; "

@@ -269,7 +269,7 @@ def resolve_revision(revision: str) -> str | None:
     try:
         script = ScriptDirectory.from_config(_config())
         found = script.get_revision(script.get_current_head() if revision in ("head", "heads") else revision)
-    except CommandError:
+    except (CommandError, AssertionError):      # (alembic asserts on a branch's "@" with no name: "@", "0001@")
         return None
     return found.revision if found is not None else None
 

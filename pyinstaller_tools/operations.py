@@ -375,6 +375,10 @@ def lock_exclusively(run: Run, tables: Sequence[tuple[str, str, int]]) -> None:
         raise TryAgain
 
 
+# With --lock-timeout 0, a progress line this often (seconds) while the tries go on.
+LOCK_TRIES_PROGRESS_S = 10
+
+
 def in_lock_tries(conn: psycopg.Connection, lock_timeout: str, lock: Callable[[Run], None], work: Callable[[], T],
                   progress: Progress | None = None, command: str = "") -> T:
     """`lock`, then `work`, in one transaction of their own (for what drops a tenant's sync triggers:
@@ -439,7 +443,7 @@ def in_lock_tries(conn: psycopg.Connection, lock_timeout: str, lock: Callable[[R
             if limit_ms and elapsed_ms >= limit_ms:
                 raise LocksNotTaken from exc
             now = time.monotonic()
-            if progress and not limit_ms and now - told >= 10:
+            if progress and not limit_ms and now - told >= LOCK_TRIES_PROGRESS_S:
                 told = now
                 progress(f"{command}: {attempt} tries at its locks in {now - started:.0f}s; still trying "
                          "(--lock-timeout 0; see pg_stat_activity for what holds them)")
@@ -915,7 +919,7 @@ TABLE_GONE = "a source table was gone (verify --repair)"
 
 
 def detach(conn: psycopg.Connection, schema: str, purge: bool, lock_timeout: str = DDL_LOCK_TIMEOUT,
-           because: str | None = None) -> tuple[int, tuple[int, int, int]]:
+           because: str | None = None, progress: Progress | None = None) -> tuple[int, tuple[int, int, int]]:
     """detach_schema() in a transaction of its own, its locks taken in tries (in_lock_tries()): the
     triggers it dropped, and the job, provider and service catalog rows it purged. `because`: detached
     by the tool itself, not on purpose (verify then reports the tenant again once its tables are back)."""
@@ -939,7 +943,7 @@ def detach(conn: psycopg.Connection, schema: str, purge: bool, lock_timeout: str
                            "FROM catalog_sync.detach_schema(%s, %s, %s)", (schema, purge, because)).fetchone()
         return (int(row[0]), (int(row[1]), int(row[2]), int(row[3]))) if row else (0, (0, 0, 0))
 
-    return in_lock_tries(conn, lock_timeout, lock, work)
+    return in_lock_tries(conn, lock_timeout, lock, work, progress, "detach")
 
 
 def resolve_tenants(conn: psycopg.Connection, schemas: Sequence[str] | None,
@@ -1319,16 +1323,15 @@ def _verify_tenant(session: psycopg.Connection, tenant: Tenant, n: int, of: int,
                 session.transaction():
             session.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED, READ ONLY")
             rows = cur.execute("SELECT * FROM catalog_sync.verify_tenant(%s)", (tenant.tenant_id,)).fetchall()
-    except psycopg.errors.UndefinedObject:
-        rows = []       # detached since the list was read: nothing of it to verify
-    except psycopg.errors.LockNotAvailable as exc:
-        # (a catalog_sync message says why: a rename while it waited, say)
-        detail = describe(exc) if (exc.diag.message_primary or "").startswith("catalog_sync:") else \
-            busy(describe(exc), lock_timeout, "verify")
-        rows = [{"problem": "error", "catalog": None, "key": None, "detail": detail}]
     except psycopg.Error as exc:
         stop_if_ended(session, exc, f"verify stopped at {tenant.schema} ({n}/{of}), no verdict", "run verify again")
-        rows = [{"problem": "error", "catalog": None, "key": None, "detail": describe(exc)}]
+        detail = describe(exc)
+        if isinstance(exc, psycopg.errors.LockNotAvailable) and not (
+                exc.diag.message_primary or "").startswith("catalog_sync:"):
+            detail = busy(detail, lock_timeout, "verify")   # (a catalog_sync message says why: a rename, say)
+        # detached since the list was read: nothing of it to verify (any other 42704 is an error, not clean)
+        detached = isinstance(exc, psycopg.errors.UndefinedObject) and "is not attached" in server_message(exc)
+        rows = [] if detached else [{"problem": "error", "catalog": None, "key": None, "detail": detail}]
     for r in rows:
         findings.append({"problem": r["problem"], "tenant_id": tenant.tenant_id, "schema": tenant.schema,
                          "catalog": r["catalog"], "key": str(r["key"]) if r["key"] else None,

@@ -1476,6 +1476,8 @@ def test_migrate_and_uninstall_errors_are_one_line(sconn: psycopg.Connection, sh
                    "revisions: 0001")
     assert_refused(run(capsys, "migrate", "--sql", "--revision", "0001:bogus"), "unknown revision bogus")
     assert_refused(run(capsys, "migrate", "--sql", "--revision", "0001:"), "unknown revision ''")
+    for revision in ("@", "0001@"):       # (alembic asserted: a traceback, exit 1; review, forty-fourth session)
+        assert_refused(run(capsys, "migrate", "--sql", "--revision", revision), f"unknown revision {revision} ")
     assert_refused(run(capsys, "migrate", "--revision", "", dsn=shared.dsn()), "unknown revision")
     assert_refused(run(capsys, "uninstall", "--yes", dsn=shared.dsn(user=seed.APP_ROLE)), "permission denied")
     # (DBA walkthrough, twenty-seventh session) an installer got the downgrade's first "permission denied"

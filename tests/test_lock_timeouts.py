@@ -107,6 +107,25 @@ def test_detach_of_a_busy_schema_changes_nothing(
     assert state(conn) == before
 
 
+@pytest.mark.parametrize("command", ["detach", "uninstall"])
+def test_a_wait_in_tries_without_a_limit_says_it_is_still_trying(
+        db: Db, conn: psycopg.Connection, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        command: str) -> None:
+    """--lock-timeout 0: a progress line while the tries go on (detach printed nothing: review, forty-fourth
+    session), and the command done once the holder lets go."""
+    monkeypatch.setattr(operations, "LOCK_TRIES_PROGRESS_S", 0.3)
+    with held(db, "SELECT count(*) FROM tenant_acme.ats_jobposting") as holder:
+        timer = threading.Timer(1.5, holder.rollback)
+        timer.start()
+        try:
+            code, out, err = run_bounded(capsys, holder, command, *([ACME] if command == "detach" else ["--yes"]),
+                                         "--lock-timeout", "0", "--dsn", db.dsn())
+        finally:
+            timer.join()
+    assert code == 0, (out, err)
+    assert f"{command}: " in err and " tries at its locks in " in err and "still trying (--lock-timeout 0" in err, err
+
+
 def test_uninstall_waiting_on_a_tenant_table_removes_nothing(
         db: Db, conn: psycopg.Connection, capsys: pytest.CaptureFixture[str]) -> None:
     before = state(conn)
