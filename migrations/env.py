@@ -20,6 +20,7 @@ from alembic import context
 from pyinstaller_tools.connection import (
     ALEMBIC_VERSION_PROBLEM,
     FORGED_SCHEMAS,
+    ToolError,
     alembic_version_problem,
     connect_kwargs,
     forged_schemas_problem,
@@ -36,7 +37,7 @@ def _dsn() -> str:
     if dsn is None and os.environ.get("CATALOG_SYNC_DSN") is not None:
         dsn = os.environ["CATALOG_SYNC_DSN"]
         if not dsn.strip():     # (refused as the tool refuses it: an unset variable, as under cron)
-            raise RuntimeError("CATALOG_SYNC_DSN is set but empty; give a connection string, or unset it")
+            raise ToolError("CATALOG_SYNC_DSN is set but empty; give a connection string, or unset it")
     return resolve_dsn(dsn)     # (then DATABASE_URL, refused when set but empty, as the tool refuses it)
 
 
@@ -72,19 +73,20 @@ def run_migrations_online() -> None:
 
 
 def _run(connection: sa.Connection) -> None:
+    # (ToolError: catalog-sync migrate prints it as its one error line, exit 2; plain alembic shows it)
     # Never run the migrations' SQL (uninstall.sql calls catalog_sync's functions) over a schema of
     # the machinery's names that another role created.
     found = connection.exec_driver_sql(FORGED_SCHEMAS).scalar()
     if found:
-        raise RuntimeError(forged_schemas_problem(found))
+        raise ToolError(forged_schemas_problem(found))
     # nor over a machinery changed since its installer pinned it (its code would run as you)
     found = machinery_changed(lambda query: connection.exec_driver_sql(query).scalar())
     if found:
-        raise RuntimeError(found)
+        raise ToolError(found)
     # nor over a version table that is not alembic's own (alembic reads and writes it as the operator)
     found = connection.exec_driver_sql(ALEMBIC_VERSION_PROBLEM).scalar()
     if found:
-        raise RuntimeError(alembic_version_problem(found))
+        raise ToolError(alembic_version_problem(found))
     # The sessions pin search_path to pg_catalog: the version table is named in full.
     context.configure(connection=connection, transaction_per_migration=True, version_table_schema="public")
     with context.begin_transaction():

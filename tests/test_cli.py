@@ -1105,6 +1105,10 @@ def test_a_forged_machinery_schema_is_never_called(empty: Db, capsys: pytest.Cap
                                "-x", f"dsn={empty.dsn()}", action, "base" if action == "downgrade" else "head"],
                               cwd=ROOT, capture_output=True, text=True, timeout=120)
         assert done.returncode != 0 and "schema catalog_sync is owned by" in done.stderr, done.stderr[-2000:]
+    # nor the tool's alembic run past its own checks (a schema forged after them): one error line, not
+    # a RuntimeError's traceback and exit 1 (review, forty-fourth session)
+    with pytest.raises(ToolError, match="schema catalog_sync is owned by"):
+        migrate.upgrade(empty.dsn())
     with empty.connect() as c:
         assert c.execute("SELECT is_called FROM public.called").fetchone() == (False,)
         assert c.execute("SELECT to_regnamespace('catalog_sync') IS NOT NULL").fetchone() == (True,)
