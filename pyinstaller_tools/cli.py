@@ -383,11 +383,15 @@ def cmd_attach(args: argparse.Namespace) -> int:
     if args.tenant_role and (args.all or len(set(args.schemas)) != 1):
         raise ToolError("--tenant-role goes with exactly one schema")
 
-    def connect_bounded() -> psycopg.Connection:
-        # every lock wait of the command bounded, the pre-flight's included
-        return connect(args.dsn, autocommit=True, lock_timeout=args.lock_timeout)
+    # every lock wait of the command bounded, the pre-flight's included
+    with connect(args.dsn, autocommit=True, lock_timeout=args.lock_timeout) as conn, \
+            contextlib.ExitStack() as held:
+        same_server = _same_server(args.dsn, conn)
 
-    with connect_bounded() as conn, contextlib.ExitStack() as held:
+        def connect_bounded() -> psycopg.Connection:
+            """A session of --jobs, on the first one's server."""
+            return connect(same_server, autocommit=True, lock_timeout=args.lock_timeout)
+
         operations.require_installed(conn, args.command, args.lock_timeout, writes=not args.dry_run)
         if not args.dry_run:
             held.enter_context(operations.no_migration(conn, "attach"))
@@ -650,21 +654,25 @@ def _failed_tenants_line(command: str, schemas: Sequence[str], others: str, wher
     print(_CONTROL.sub("?", line), file=sys.stderr)     # (schema names may hold control characters)
 
 
+def _same_server(dsn: str | None, first: psycopg.Connection) -> str:
+    """The DSN, with the host, port and address of `first`'s server: a DSN of several hosts, or a name that
+    fails over, could give a later session another one (review, forty-second session)."""
+    try:
+        hostaddr = first.info.hostaddr
+    except psycopg.NotSupportedError:       # (a libpq older than 12)
+        hostaddr = ""
+    return psycopg.conninfo.make_conninfo(resolve_dsn(dsn), host=first.info.host, port=str(first.info.port),
+                                          **({"hostaddr": hostaddr} if hostaddr else {}))
+
+
 def _sessions(args: argparse.Namespace, first: psycopg.Connection, holds_lock: bool = False) -> operations.Sessions:
     """The sessions of a run over tenants (operations.Sessions), a new one every so many tenants: on the
-    server of its first session (a DSN of several hosts, or a name that fails over, could give another one;
-    review, forty-second session), and checked against the pin as the first was."""
+    server of its first session (_same_server()), and checked against the pin as the first was."""
     pinned: list[str] = []
 
     def reconnect() -> psycopg.Connection:
         if not pinned:      # (read at the first hand-over, while the first session is still open)
-            try:
-                hostaddr = first.info.hostaddr
-            except psycopg.NotSupportedError:       # (a libpq older than 12)
-                hostaddr = ""
-            pinned.append(psycopg.conninfo.make_conninfo(
-                resolve_dsn(args.dsn), host=first.info.host, port=str(first.info.port),
-                **({"hostaddr": hostaddr} if hostaddr else {})))
+            pinned.append(_same_server(args.dsn, first))
         try:
             session = connect(pinned[0], autocommit=True, lock_timeout=args.lock_timeout)
         except ToolError as exc:

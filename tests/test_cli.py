@@ -328,7 +328,8 @@ def test_trigger_states_looks_each_relations_triggers_up_by_its_oid(conn: psycop
 
 
 def test_parallel_preflight_finds_problems_in_every_slice(conn: psycopg.Connection, db: Db,
-                                                          capsys: pytest.CaptureFixture[str]) -> None:
+                                                          capsys: pytest.CaptureFixture[str],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """With --jobs 2 the pre-flight checks two slices of the schemas from two connections: a bad schema
     in either slice refuses the whole run, the problems in the order the schemas were named."""
     good = [create_tenant(conn, f"slice{n}", f"Slice {n}")[1] for n in range(4)]
@@ -339,9 +340,22 @@ def test_parallel_preflight_finds_problems_in_every_slice(conn: psycopg.Connecti
     assert code == 2 and "nothing was attached" in err
     assert err.index(first) < err.index(last) and "title" in err and "team" in err
     assert state(conn) == before
-    code, out, err = run(capsys, "attach", *good, "--jobs", "2", "--chunk-size", "2", dsn=db.dsn())
+    # (review, forty-fourth session) on the first session's server, whatever else a DSN of several hosts names
+    opened: list[str] = []
+    real_connect = connection.connect
+
+    def connect(dsn: str | None, *args: Any, **kwargs: Any) -> psycopg.Connection:
+        opened.append(str(dsn))
+        return real_connect(dsn, *args, **kwargs)
+
+    monkeypatch.setattr(cli, "connect", connect)
+    hosts = f"host=127.0.0.1,localhost port={db.port},{db.port} user=postgres dbname={db.dbname}"
+    code, out, err = run(capsys, "attach", *good, "--jobs", "2", "--chunk-size", "2", dsn=hosts)
     assert code == 0, err
     assert "attached 4 schema(s): 128 trigger(s)" in out
+    assert opened[0] == hosts and len(opened) >= 3, opened
+    for dsn in opened[1:]:
+        assert psycopg.conninfo.conninfo_to_dict(dsn)["host"] == "127.0.0.1", opened
 
 
 def test_attach_schemas_grants_once_and_rolls_back_as_a_whole(conn: psycopg.Connection) -> None:
