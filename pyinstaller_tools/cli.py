@@ -31,6 +31,7 @@ from pyinstaller_tools.connection import (
     ToolError,
     connect,
     describe,
+    error_text,
     is_installed,
     name_sessions,
     redact,
@@ -112,7 +113,6 @@ _MS_PER_UNIT = {"us": 0.001, "ms": 1, "": 1, "s": 1000, "min": 60_000, "h": 3_60
 # The commands that change triggers or the install wait briefly: the
 # application queues behind them while they wait. Backfill has to wait for
 # writers, so its timeout is longer and has its own variable.
-DDL_LOCK_ENV, BACKFILL_LOCK_ENV = operations.DDL_LOCK_ENV, operations.BACKFILL_LOCK_ENV
 
 
 def _duration(env: str) -> Callable[[str], str]:
@@ -128,7 +128,8 @@ def _duration(env: str) -> Callable[[str], str]:
     return parse
 
 
-def _add_lock_timeout(p: argparse.ArgumentParser, default: str, waits_for: str, env: str = DDL_LOCK_ENV) -> None:
+def _add_lock_timeout(p: argparse.ArgumentParser, default: str, waits_for: str,
+                      env: str = operations.DDL_LOCK_ENV) -> None:
     p.add_argument("--lock-timeout", type=_duration(env), default=os.environ.get(env, default),
                    help=f"how long to wait for {waits_for}, e.g. 500ms, 5s, 2min; a bare number is "
                         f"milliseconds, 0 waits without limit (env {env}, default {default})")
@@ -234,7 +235,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     with connect(dsn, autocommit=True, lock_timeout=args.lock_timeout) as conn, \
             operations.migration_lock(conn, "migrate"):
         registry = conn.execute("SELECT to_regclass('public.tenants_tenant') IS NOT NULL").fetchone()
-        superuser = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()
+        superuser = operations.is_superuser(conn)
         installed = is_installed(conn)
         if installed:           # (an upgrade runs the machinery's own code as you)
             operations.require_pinned(conn, "migrate", args.lock_timeout)
@@ -254,7 +255,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
             raise ToolError(f"public.alembic_version records revision {before}, but catalog_sync is not installed "
                             "(removed by hand with db/uninstall.sql?); nothing was changed: catalog-sync uninstall "
                             "--yes clears the record, then run migrate, attach --all and backfill")
-        if not (superuser and superuser[0]) and before != target:
+        if not superuser and before != target:
             # (it failed part-way with "must be member of role catalog_sync_owner": docs review, twentieth session;
             # already at the target, there is nothing to do, and a deploy's migrate step passes)
             script = "catalog-sync migrate --sql" + (f" --revision {before}:{args.revision}" if before else "")
@@ -312,9 +313,8 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
             operations.require_pinned(conn, "uninstall", args.lock_timeout)
         restricted = not conn.execute("SELECT has_function_privilege('public', "
                                       "'pg_catalog.pg_advisory_xact_lock(bigint)', 'EXECUTE')").fetchone()[0]
-        superuser, has_version_table = conn.execute(
-            "SELECT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user), "
-            "to_regclass('public.alembic_version') IS NOT NULL").fetchone()
+        superuser = operations.is_superuser(conn)
+        has_version_table = conn.execute("SELECT to_regclass('public.alembic_version') IS NOT NULL").fetchone()[0]
         # What a removal by hand that stopped part-way leaves (the schema catalog_sync gone, these not).
         leftovers = None if installed else conn.execute(MACHINERY_OBJECTS).fetchone()[0]
         if leftovers:
@@ -484,7 +484,7 @@ def cmd_attach(args: argparse.Namespace) -> int:
             # session: a worker refused a connection ended the command with that error alone).
             if isinstance(exc, operations.RegistryBusy):   # (it says so itself)
                 raise
-            text = str(exc) if isinstance(exc, ToolError) else describe(exc)
+            text = error_text(exc)
             if isinstance(exc, psycopg.errors.OutOfMemory) and "max_locks_per_transaction" in text:
                 # (DBA trial, forty-first session: the fix docs/operations.md gives was not in the message)
                 text += (f"; or attach with a smaller --chunk-size than {args.chunk_size} (a chunk holds the locks "
@@ -717,7 +717,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
                 if not repaired:
                     raise
                 # (red team, forty-third session: the report of what was repaired was lost)
-                why = str(exc) if isinstance(exc, ToolError) else describe(exc)
+                why = error_text(exc)
                 raise ToolError(f"{why}; the {len(repaired)} repair(s) before it stay committed (run verify "
                                 "again to see what is left)") from exc
         if args.catalog:
@@ -1013,7 +1013,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="no progress line per tenant on stderr (errors, and tenants still running after 5s, "
                         "are still reported)")
     _add_lock_timeout(p, operations.BACKFILL_LOCK_TIMEOUT, "a tenant's writers (longer: that tenant fails)",
-                      BACKFILL_LOCK_ENV)
+                      operations.BACKFILL_LOCK_ENV)
 
     p = add("verify", cmd_verify, "compare catalogs and triggers with the sources (one snapshot per tenant)")
     p.add_argument("--tenant", action="append", metavar="SCHEMA", help="only this tenant schema (repeatable)")
@@ -1230,11 +1230,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout, sys.stderr = stdout, stderr
 
 
-def _run(argv: Sequence[str] | None = None) -> int:
+def _run(words: list[str]) -> int:
     """main() without the broken-pipe handling."""
     global _command_started
     parser = build_parser()
-    words = list(sys.argv[1:] if argv is None else argv)
     _Parser.words = words
     try:
         args = parser.parse_args(words)

@@ -214,6 +214,11 @@ def connection_lost(exc: psycopg.Error) -> bool:
                                         "could not receive data from server"))
 
 
+def error_text(exc: Exception) -> str:
+    """One line for a server's error (describe()) or the tool's own (ToolError)."""
+    return describe(exc) if isinstance(exc, psycopg.Error) else str(exc)
+
+
 def describe(exc: psycopg.Error) -> str:
     """One line: the server's message (server_message()), with its hint when it has one."""
     diag = exc.diag

@@ -23,6 +23,7 @@ from pyinstaller_tools.connection import (
     ToolError,
     connection_lost,
     describe,
+    error_text,
     is_installed,
     pinned_machinery_problem,
     print_own_notice,
@@ -207,9 +208,8 @@ def removal_dependents_problem(conn: psycopg.Connection) -> str | None:
             "change those objects first)" if dependents else None)
 
 
-def uninstall(conn: psycopg.Connection, lock_timeout: str, progress: Progress, revisions: Sequence[str] | None,
-              chunk: int | None = None) -> None:
-    """uninstall --yes on an autocommit `conn`: the attached tenants `chunk` at a time, each chunk but the
+def uninstall(conn: psycopg.Connection, lock_timeout: str, progress: Progress, revisions: Sequence[str] | None) -> None:
+    """uninstall --yes on an autocommit `conn`: the attached tenants UNINSTALL_CHUNK at a time, each chunk but the
     last a committed transaction that leaves its tenants as if never attached, then the last chunk with
     the machinery's removal (db/uninstall.sql, the downgrade's SQL, and alembic's record of `revisions`) in
     one transaction; each transaction's locks are taken first, in tries (in_lock_tries()).
@@ -222,7 +222,7 @@ def uninstall(conn: psycopg.Connection, lock_timeout: str, progress: Progress, r
     goes with the removal, so that up to UNINSTALL_CHUNK tenants an uninstall is all or nothing (review,
     forty-third session: a reader of a catalog timed the removal out after the chunks), and the removal's
     locks too are taken in tries: waiting for them as any DDL does, it deadlocked with a live writer."""
-    chunk = chunk or UNINSTALL_CHUNK
+    chunk = UNINSTALL_CHUNK
     # (by tenant id, with their schemas' names for the messages: DBA trial, forty-third session)
     rows = conn.execute("SELECT a.tenant_id, min(t.schema_name) FROM catalog_sync.attached_table a "
                         "LEFT JOIN public.tenants_tenant t ON t.id = a.tenant_id GROUP BY 1 ORDER BY 1").fetchall()
@@ -1265,7 +1265,7 @@ class Sessions:
                     self._progress(f"{self._command}: tenant {n}: no new session could be opened ({exc}); going "
                                    f"on in this one, another try after {SESSION_TENANTS} more tenants")
             except (psycopg.Error, ToolError) as exc:
-                why = describe(exc) if isinstance(exc, psycopg.Error) else str(exc)
+                why = error_text(exc)
                 raise ToolError(f"stopped at tenant {n}: the new session (one every {SESSION_TENANTS} tenants, see "
                                 f"docs/operations.md, Verify) failed: {why}") from exc
             else:
@@ -1290,20 +1290,20 @@ def verify(conn: psycopg.Connection | Sessions, tenants: Sequence[Tenant] | None
     findings: list[dict[str, Any]] = []
     cur = conn.cursor(row_factory=dict_row)
 
-    try:
-        with conn.transaction():
-            conn.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED, READ ONLY")
-            names = {int(r["tenant_id"]): r["schema_name"]
-                     for r in cur.execute("SELECT tenant_id, schema_name FROM catalog_sync.tenant_schemas()")}
-            if tenants is None:
+    if tenants is None:     # every attached tenant, and what concerns no single tenant
+        try:
+            with conn.transaction():
+                conn.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED, READ ONLY")
+                schemas = cur.execute("SELECT tenant_id, schema_name, attached "
+                                      "FROM catalog_sync.tenant_schemas()").fetchall()
+                names = {int(r["tenant_id"]): r["schema_name"] for r in schemas}
                 for r in cur.execute("SELECT * FROM catalog_sync.verify_global()").fetchall():
                     findings.append({"problem": r["problem"], "tenant_id": r["tenant_id"],
                                      "schema": names.get(r["tenant_id"]), "catalog": None, "key": None,
                                      "detail": r["detail"]})
-                tenants = [Tenant(t, s) for t, s in conn.execute(
-                    "SELECT tenant_id, schema_name FROM catalog_sync.tenant_schemas() WHERE attached")]
-    except psycopg.errors.LockNotAvailable as exc:
-        raise ToolError(registry_busy(lock_timeout, "verify")) from exc
+                tenants = [Tenant(int(r["tenant_id"]), r["schema_name"]) for r in schemas if r["attached"]]
+        except psycopg.errors.LockNotAvailable as exc:
+            raise ToolError(registry_busy(lock_timeout, "verify")) from exc
     for n, tenant in enumerate(tenants, 1):
         _verify_tenant(sessions.for_tenant(n), tenant, n, len(tenants), findings, progress, lock_timeout,
                        notice_after)
@@ -1398,7 +1398,7 @@ def reported_if_stopped(done: Sequence[str]) -> Iterator[None]:
     except (psycopg.Error, ToolError) as exc:
         if not done:
             raise
-        message = describe(exc) if isinstance(exc, psycopg.Error) else str(exc)
+        message = error_text(exc)
         shown = "; ".join(done[:10]) + (f"; and {len(done) - 10} more" if len(done) > 10 else "")  # (one line)
         raise ToolError(f"verify --repair stopped: {message}; repaired before that (committed, it stays): "
                         f"{shown}; run verify --repair again") from exc
