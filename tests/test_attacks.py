@@ -227,6 +227,8 @@ FUNCTION_TRAPS: list[tuple[str, str, str, str]] = [
     ("contract_matches", "oid[], name[]", "boolean", "true"),
     ("qualified_name", "oid", "text", "NULL"),
     ("lock_key", "bigint, text, bigint", "bigint", "0"),
+    ("tenant_lock_space", "bigint", "integer", "0"),
+    ("parent_lock_key", "text, bigint", "integer", "0"),
 ]
 SETOF_TRAPS = [("unnest", t) for t in ("bigint[]", "integer[]", "text[]", "uuid[]", "name[]")]
 VOID_TRAPS = ["pg_advisory_xact_lock", "pg_advisory_xact_lock_shared"]
@@ -240,7 +242,7 @@ OPERATOR_TRAPS: list[tuple[str, str, str]] = [
     ("~", "text", "text"), ("&", "integer", "integer"), ("||", "text", "text"), ("->>", "jsonb", "text"),
     (">", "timestamp with time zone", "timestamp with time zone"),
     ("<=", "timestamp with time zone", "timestamp with time zone"),
-    (">=", "oid", "integer"), ("<", "integer", "integer"),
+    (">=", "oid", "integer"), ("<", "integer", "integer"), (">", "integer", "integer"), ("%", "bigint", "bigint"),
     # no exact match in pg_catalog (its || are anycompatiblearray's and textanycat): the tenant's wins wherever its
     # schema is on the path; sync_providers() concatenates arrays, and lock_key() concatenated text and bigint on
     # every sync write until the thirty-first session (its inlined body now calls pg_catalog hash functions only)
@@ -2294,22 +2296,73 @@ def test_a_tenant_cannot_stall_other_tenants_through_advisory_locks(arena: Arena
     global_key = arena.su.execute("SELECT catalog_sync.lock_key(0, 'tenants', 0)").fetchone()[0]
     backfill_key = arena.su.execute("SELECT hashtextextended('catalog_sync/backfill-run', 0)").fetchone()[0]
     migration_key = arena.su.execute("SELECT hashtextextended('catalog_sync/migration-run', 0)").fetchone()[0]
+    globex_category_key = arena.su.execute("SELECT catalog_sync.tenant_lock_space(%s), "
+                                           "catalog_sync.parent_lock_key('job_category', 1)",
+                                           (arena.globex_id,)).fetchone()
     holder = arena.connect_tenant()
     # (red team, forty-second session) every function of a bigint key, the tool's migration key too
     for function in ADVISORY_LOCKS_OF_A_BIGINT_KEY:
         for key in (global_key, backfill_key, migration_key):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 holder.execute(f"SELECT pg_catalog.{function}(%s::bigint)", (key,))
+        # nor a parent row's key of another tenant (forty-fourth session: parents have their own key space)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match=f"function {function}"):
+            holder.execute(f"SELECT pg_catalog.{function}(%s::integer, %s::integer)", globex_category_key)
     arena.app.execute("SET lock_timeout = '2s'")
     insert_job(arena.app, GLOBEX)             # must not wait for the tenant
     assert run_cli(capsys, "backfill", "--dsn", arena.db.dsn())[0] == 0
     # One of them granted back to PUBLIC is the hole again, and audit says which.
     for function in ADVISORY_LOCKS_OF_A_BIGINT_KEY:
-        arena.su.execute(f"GRANT EXECUTE ON FUNCTION pg_catalog.{function}(bigint) TO PUBLIC")
-        details = [r[0] for r in arena.su.execute("SELECT detail FROM catalog_sync.audit() "
-                                                  "WHERE check_name = 'tenant_role_advisory_locks'")]
-        arena.su.execute(f"REVOKE EXECUTE ON FUNCTION pg_catalog.{function}(bigint) FROM PUBLIC")
-        assert details and all(f"{function}(bigint)" in d for d in details), (function, details)
+        for args in ("bigint", "integer,integer"):
+            arena.su.execute(f"GRANT EXECUTE ON FUNCTION pg_catalog.{function}({args}) TO PUBLIC")
+            details = [r[0] for r in arena.su.execute("SELECT detail FROM catalog_sync.audit() "
+                                                      "WHERE check_name = 'tenant_role_advisory_locks'")]
+            arena.su.execute(f"REVOKE EXECUTE ON FUNCTION pg_catalog.{function}({args}) FROM PUBLIC")
+            assert details and all(f"{function}({args})" in d for d in details), (function, details)
+
+
+# Category ids whose key, as the parents' keys were made before the forty-fourth session
+# (lock_key(tenant, 'job_category', id), a hash that can be run backwards), was another key of the sync
+# or the tool: found by the red team for tenant id 1 (the arena's ACME).
+KEYS_ONCE_FORGED_BY_ACME = {
+    -8292993324335268097: "SELECT catalog_sync.lock_key(2, 'tenant', 0)",          # GLOBEX's tenant key
+    -1017009423808276487: "SELECT hashtextextended('catalog_sync/backfill-run', 0)",
+    -7183444257636013941: "SELECT hashtextextended('catalog_sync/migration-run', 0)",
+}
+
+
+def test_a_tenant_cannot_choose_a_parent_id_whose_lock_is_another_tenants(
+        arena: Arena, capsys: pytest.CaptureFixture[str]) -> None:
+    """HOLE, fixed (red team, forty-fourth session; cross-tenant denial of service, with the advisory-lock
+    functions restricted). A category's lock key hashed the tenant, the kind and the id, which the tenant
+    chooses, into the bigint key space of the sync's fixed keys and the tool's run locks. The hash can be
+    run backwards: with an id found in seconds, a tenant's open transaction held GLOBEX's tenant key (its
+    writes waited), the global key (every tenant's did), or the backfill and migration run locks. A parent
+    row's key is now (tenant_lock_space(tenant), parent_lock_key(kind, id)), another key space whose first
+    half is the tenant's own id."""
+    assert (arena.acme_id, arena.globex_id) == (1, 2)       # (the ids the collisions were found for)
+    assert run_cli(capsys, "protect", "--restrict-advisory-locks", "--dsn", arena.db.dsn())[0] == 0
+    for forged, key in KEYS_ONCE_FORGED_BY_ACME.items():    # they did collide, as the keys were made
+        assert arena.su.execute("SELECT hashint8extended(1, hashtextextended('job_category', %s)) = (" + key + ")",
+                                (forged,)).fetchone() == (True,)
+    holder = arena.connect_tenant(autocommit=False)
+    for forged in KEYS_ONCE_FORGED_BY_ACME:
+        holder.execute(f"INSERT INTO {ACME}.ats_jobcategory (id, uuid, name, slug, description, created_at, "
+                       "updated_at) VALUES (%s, gen_random_uuid(), 'Harmless', %s, '', now(), now())",
+                       (forged, f"harmless-{forged}"))
+    try:
+        locks = arena.su.execute(
+            "SELECT objsubid, mode, classid::bigint FROM pg_locks WHERE locktype = 'advisory' AND pid = %s",
+            (holder.info.backend_pid,)).fetchall()
+        # every key the tenant chose is in its own space; in the space of the fixed keys, shared locks only
+        assert {(2, "ExclusiveLock", arena.acme_id)} == {r for r in locks if r[1] == "ExclusiveLock"}, locks
+        arena.app.execute("SET lock_timeout = '2s'")
+        insert_job(arena.app, GLOBEX)             # must not wait for the tenant
+        # (ACME's own tables wait for its transaction: GLOBEX only)
+        assert run_cli(capsys, "backfill", "--tenant", GLOBEX, "--dsn", arena.db.dsn())[0] == 0
+        assert run_cli(capsys, "attach", GLOBEX, "--dsn", arena.db.dsn())[0] == 0     # (the migration lock)
+    finally:
+        holder.rollback()
 
 
 ADVISORY_LOCKS_OF_A_BIGINT_KEY = [f"pg_{t}advisory_{x}lock{s}" for t in ("", "try_") for x in ("", "xact_")

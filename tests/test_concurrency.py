@@ -205,9 +205,12 @@ def test_ids_a_tenant_chooses_have_lock_keys_of_their_own(conn: psycopg.Connecti
     """(review, thirty-second session) hashint8extended() folds the value it hashes into 32 bits: with the
     parent id hashed that way, ids 0 and 2^32 + 1 had one lock key. The id is a seed now, hashed whole."""
     ids = [0, 1, 5, -1, 2**32 - 1, 2**32, 2**32 + 1, 2**32 + 4, 2**33 + 2, -(2**32), 2**63 - 1, -(2**63)]
-    keys = conn.execute("SELECT array_agg(catalog_sync.lock_key(7, 'job_category', i) ORDER BY n) "
+    keys = conn.execute("SELECT array_agg(catalog_sync.parent_lock_key('job_category', i) ORDER BY n) "
                         "FROM unnest(%s::bigint[]) WITH ORDINALITY AS t (i, n)", (ids,)).fetchone()[0]
     assert len(set(keys)) == len(ids)
+    spaces = conn.execute("SELECT count(DISTINCT catalog_sync.tenant_lock_space(t)) "
+                          "FROM generate_series(0, 5000) AS t").fetchone()[0]
+    assert spaces == 5001
     tenants = conn.execute("SELECT count(DISTINCT catalog_sync.lock_key(t, 'tenant', 0)) "
                            "FROM generate_series(0, 5000) AS t").fetchone()[0]
     kinds = conn.execute("SELECT count(DISTINCT catalog_sync.lock_key(7, k, 0)) FROM unnest(ARRAY['tenants', "
@@ -401,31 +404,34 @@ def run_workload(workload: Workload, conn: psycopg.Connection, label: str) -> No
           f"{workload.snapshots} clean snapshots")
 
 
-def advisory_keys(conn: psycopg.Connection, pid: int) -> dict[int, bool]:
-    """The advisory locks of backend `pid`: 64-bit key -> granted (pg_locks splits a key into classid, the
-    high 32 bits, and objid, the low ones)."""
-    rows = conn.execute("SELECT (classid::bigint << 32) | objid::bigint, granted FROM pg_locks "
-                        "WHERE locktype = 'advisory' AND objsubid = 1 AND pid = %s", (pid,)).fetchall()
-    return {int(key): bool(granted) for key, granted in rows}
+def parent_keys(conn: psycopg.Connection, pid: int) -> dict[int, bool]:
+    """The parent-row advisory locks of backend `pid` (the (integer, integer) form, pg_locks.objsubid 2):
+    second half of the key (pg_locks shows it unsigned, as an oid; signed here, as it was taken) -> granted."""
+    rows = conn.execute("SELECT objid::bigint, granted FROM pg_locks "
+                        "WHERE locktype = 'advisory' AND objsubid = 2 AND pid = %s", (pid,)).fetchall()
+    return {int(key) - (2**32 if key >= 2**31 else 0): bool(granted) for key, granted in rows}
 
 
 def category_keys(conn: psycopg.Connection, ids: list[int]) -> list[int]:
-    tenant = conn.execute("SELECT id FROM public.tenants_tenant WHERE schema_name = %s", (SCHEMA,)).fetchone()[0]
-    return [conn.execute("SELECT catalog_sync.lock_key(%s, 'job_category', %s)", (tenant, i)).fetchone()[0]
+    return [conn.execute("SELECT catalog_sync.parent_lock_key('job_category', %s)", (i,)).fetchone()[0]
             for i in ids]
 
 
-def assert_took_in_ascending_order(conn: psycopg.Connection, pid: int, keys: list[int]) -> None:
-    """Blocked on the middle key of three: the first taken, the last not asked for yet."""
-    held = advisory_keys(conn, pid)
-    assert held.get(keys[0]) is True and held.get(keys[1]) is False and keys[2] not in held, (held, keys)
+def assert_took_in_ascending_order(conn: psycopg.Connection, pid: int, keys: list[int], blocked: int) -> None:
+    """Blocked on `blocked`'s key: the keys below it taken, those above it not asked for yet."""
+    held = parent_keys(conn, pid)
+    assert held.get(blocked) is False, (held, keys, blocked)
+    for key in keys:
+        if key != blocked:
+            assert (held.get(key) is True) if key < blocked else (key not in held), (held, keys, blocked)
 
 
 def test_a_statement_takes_its_parents_shared_locks_in_ascending_order(
         db: Db, app: psycopg.Connection, conn: psycopg.Connection) -> None:
     """(mutation test, thirty-ninth session) The design fixes one lock order (all tenants, the tenant, the
-    parent ids ascending) so that two statements of one tenant cannot deadlock; with lock_for_read()'s
-    order reversed every test passed. A three-job UPDATE waits for the second category's lock."""
+    parents' keys ascending) so that two statements of one tenant cannot deadlock; with lock_for_read()'s
+    order reversed every test passed. A three-job UPDATE waits for the renamed category's lock, holding
+    those of lower keys, not yet asking for those of higher ones."""
     cats = [category_id(app, SCHEMA, f"category-{n}") for n in (1, 2, 3)]
     jobs = [insert_job(app, SCHEMA, category_id=c) for c in cats]
     keys = category_keys(conn, cats)
@@ -435,7 +441,29 @@ def test_a_statement_takes_its_parents_shared_locks_in_ascending_order(
             f"UPDATE {SCHEMA}.ats_jobposting SET title = title || ' (moved)' WHERE id = ANY (%s)",
             ([j["id"] for j in jobs],)))
         wait_until_blocked(conn, pid)
-        assert_took_in_ascending_order(conn, pid, keys)
+        assert_took_in_ascending_order(conn, pid, keys, keys[1])
+        renamer.commit()
+    finish(thread, errors)
+    assert verify_findings(conn) == []
+
+
+@pytest.mark.parametrize("direction", ["to the higher key", "to the lower key"])
+def test_a_single_row_write_takes_its_two_parents_locks_in_ascending_order(
+        db: Db, app: psycopg.Connection, conn: psycopg.Connection, direction: str) -> None:
+    """lock_for_read()'s path for one or two parents (a job moved from one category to another) orders the
+    two keys itself, whichever comes first in its array: the lower key taken, waiting for the higher one."""
+    cats = sorted((category_id(app, SCHEMA, f"category-{n}") for n in (1, 2, 3)),
+                  key=lambda c: category_keys(conn, [c])[0])
+    low, high = cats[0], cats[2]
+    job = insert_job(app, SCHEMA, category_id=low if direction == "to the higher key" else high)
+    keys = category_keys(conn, [low, high])
+    with db.connect(role=seed.APP_ROLE, autocommit=False) as renamer:
+        renamer.execute(f"UPDATE {SCHEMA}.ats_jobcategory SET name = 'Renamed' WHERE id = %s", (high,))
+        thread, pid, errors = run_blocked(db, lambda c: c.execute(
+            f"UPDATE {SCHEMA}.ats_jobposting SET category_id = %s WHERE id = %s",
+            (high if direction == "to the higher key" else low, job["id"])))
+        wait_until_blocked(conn, pid)
+        assert parent_keys(conn, pid) == {keys[0]: True, keys[1]: False}
         renamer.commit()
     finish(thread, errors)
     assert verify_findings(conn) == []
@@ -444,7 +472,7 @@ def test_a_statement_takes_its_parents_shared_locks_in_ascending_order(
 def test_a_parent_change_takes_its_exclusive_locks_in_ascending_order(
         db: Db, app: psycopg.Connection, conn: psycopg.Connection) -> None:
     """(mutation test, thirty-ninth session) The same for lock_for_parent_change(): a rename of three
-    categories in one statement waits for the second one, which a job write holds."""
+    categories in one statement waits for the one a job write holds."""
     cats = [category_id(app, SCHEMA, f"category-{n}") for n in (1, 2, 3)]
     job = insert_job(app, SCHEMA, category_id=cats[1])
     keys = category_keys(conn, cats)
@@ -453,7 +481,7 @@ def test_a_parent_change_takes_its_exclusive_locks_in_ascending_order(
         thread, pid, errors = run_blocked(db, lambda c: c.execute(
             f"UPDATE {SCHEMA}.ats_jobcategory SET name = name || ' (renamed)' WHERE id = ANY (%s)", (cats,)))
         wait_until_blocked(conn, pid)
-        assert_took_in_ascending_order(conn, pid, keys)
+        assert_took_in_ascending_order(conn, pid, keys, keys[1])
         writer.commit()
     finish(thread, errors)
     assert verify_findings(conn) == []

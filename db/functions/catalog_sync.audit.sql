@@ -195,10 +195,11 @@ BEGIN
 
     -- Per-tenant roles that may take the sync's advisory locks could stall
     -- every other tenant (catalog-sync protect --restrict-advisory-locks).
-    -- Any of the eight functions of a bigint key, the sync's and the tool's
-    -- key space (red team, forty-second session: pg_try_advisory_lock(bigint)
-    -- granted to PUBLIC again went unreported); the (int, int) forms lock
-    -- another space.
+    -- Any of the sixteen functions: those of a bigint key (the sync's fixed
+    -- keys and the tool's; red team, forty-second session:
+    -- pg_try_advisory_lock(bigint) granted to PUBLIC again went unreported),
+    -- and those of an (integer, integer) key, where parent rows are locked
+    -- (tenant_lock_space(): with them, a tenant could hold another's parents).
     RETURN QUERY
     SELECT 'high', 'tenant_role_advisory_locks', pg_get_userbyid(o.relowner)::text,
            'may call ' || string_agg(f.fn, ', ' ORDER BY f.fn) || ' and hold the sync''s lock keys'
@@ -208,10 +209,11 @@ BEGIN
           WHERE NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid = c.relowner)
             AND c.relowner <> (SELECT t.relowner FROM pg_catalog.pg_class t
                                WHERE t.oid = 'public.tenants_tenant'::regclass)) AS o
-    CROSS JOIN unnest(ARRAY['pg_advisory_lock(bigint)', 'pg_advisory_lock_shared(bigint)',
-                            'pg_try_advisory_lock(bigint)', 'pg_try_advisory_lock_shared(bigint)',
-                            'pg_advisory_xact_lock(bigint)', 'pg_advisory_xact_lock_shared(bigint)',
-                            'pg_try_advisory_xact_lock(bigint)', 'pg_try_advisory_xact_lock_shared(bigint)']) AS f (fn)
+    CROSS JOIN (SELECT n || k FROM unnest(ARRAY['pg_advisory_lock', 'pg_advisory_lock_shared',
+                                                'pg_try_advisory_lock', 'pg_try_advisory_lock_shared',
+                                                'pg_advisory_xact_lock', 'pg_advisory_xact_lock_shared',
+                                                'pg_try_advisory_xact_lock', 'pg_try_advisory_xact_lock_shared']) AS n,
+                unnest(ARRAY['(bigint)', '(integer,integer)']) AS k) AS f (fn)
     WHERE has_function_privilege(o.relowner, 'pg_catalog.' || f.fn, 'EXECUTE')
     GROUP BY o.relowner;
 

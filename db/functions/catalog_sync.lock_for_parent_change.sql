@@ -14,7 +14,7 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_id bigint;
+    v_key integer;
 BEGIN
     PERFORM pg_catalog.pg_advisory_xact_lock_shared(catalog_sync.lock_key(0, 'tenants', 0));
     IF coalesce(pg_catalog.cardinality(p_parent_ids), 0) > 64 THEN
@@ -26,8 +26,10 @@ BEGIN
         PERFORM pg_catalog.pg_advisory_xact_lock(catalog_sync.lock_key(p_tenant_id, p_serialize, 0));
     END IF;
     PERFORM pg_catalog.pg_advisory_xact_lock_shared(catalog_sync.lock_key(p_tenant_id, p_kind, 0));
-    FOR v_id IN SELECT DISTINCT u FROM pg_catalog.unnest(p_parent_ids) AS u WHERE u IS NOT NULL ORDER BY u LOOP
-        PERFORM pg_catalog.pg_advisory_xact_lock(catalog_sync.lock_key(p_tenant_id, p_kind, v_id));
+    -- in ascending key order, as lock_for_read() takes them
+    FOR v_key IN SELECT DISTINCT catalog_sync.parent_lock_key(p_kind, u) FROM pg_catalog.unnest(p_parent_ids) AS u
+                 WHERE u IS NOT NULL ORDER BY 1 LOOP
+        PERFORM pg_catalog.pg_advisory_xact_lock(catalog_sync.tenant_lock_space(p_tenant_id), v_key);
     END LOOP;
 END
 $$;

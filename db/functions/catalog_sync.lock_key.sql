@@ -1,8 +1,12 @@
--- Advisory-lock key for one node of the lock hierarchy:
+-- Advisory-lock key for the fixed nodes of the lock hierarchy:
 --   (0, 'tenants', 0)      every tenant          (tenant-row writers of many rows)
 --   (T, 'tenant', 0)       one tenant
 --   (T, kind, 0)           every parent of a kind in tenant T
---   (T, kind, id)          one parent row (a category, a provider, ...)
+--   (T, 'attach', 0)       attaches of tenant T
+-- Never called with an id a tenant chooses: a parent row's key (a category, a
+-- provider, ...) is (tenant_lock_space(T), parent_lock_key(kind, id)), in
+-- another key space, where it cannot be one of these (red team, forty-fourth
+-- session: this hash can be run backwards).
 -- Hot path, only ever called inside a SECURITY DEFINER sync function (EXECUTE is
 -- the owner's alone), so it runs under the caller's pinned search_path and sets
 -- none itself: a SET clause costs a GUC save/restore on every call.
@@ -13,13 +17,9 @@
 -- the kind with the id as the seed, then the tenant with that as the seed:
 -- two function calls, where hashing the text 'catalog_sync/<kind>/<T>/<id>'
 -- took eight (its concatenations and casts; about 14,000 instructions a
--- single-row write, thirty-second session). The id, which a tenant chooses,
--- is a seed because a seed is hashed whole: hashint8extended() folds the
--- value it hashes into 32 bits, so ids 0 and 2^32 + 1 gave one key, and
--- two keys of one lock order that are one lock can deadlock (review,
--- thirty-second session; a test). The tenant id, the application's, is the
--- folded one: ids below 2^32 keep their own keys. Every name in the body is
--- pg_catalog-qualified: inlined, it is parsed under the caller's search_path.
+-- single-row write, thirty-second session). Tenant ids below 2^32 keep their
+-- own keys. Every name in the body is pg_catalog-qualified: inlined, it is
+-- parsed under the caller's search_path.
 CREATE OR REPLACE FUNCTION catalog_sync.lock_key(p_tenant_id bigint, p_kind text, p_id bigint)
 RETURNS bigint
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
