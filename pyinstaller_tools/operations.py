@@ -158,13 +158,19 @@ ours (classid, objid) AS (      -- what the removal drops
 dropped (classid, objid) AS (   -- and their parts: a catalog's generated column, rule or constraint
     SELECT classid, objid FROM ours
     UNION SELECT w.classid, w.objid FROM ours o
-          JOIN pg_catalog.pg_depend w ON w.refclassid = o.classid AND w.refobjid = o.objid AND w.deptype IN ('a', 'i')),
+          JOIN pg_catalog.pg_depend w ON w.refclassid = o.classid AND w.refobjid = o.objid AND w.deptype IN ('a', 'i')
+    -- the sync's triggers and protect's event triggers, which it drops first: those of the machinery's
+    -- functions only (red team, forty-fourth session: every trigger was left out, and one whose WHEN used
+    -- a catalog's row type failed the removal after the chunks)
+    UNION SELECT 'pg_catalog.pg_trigger'::regclass, t.oid FROM pg_catalog.pg_trigger t
+          WHERE t.tgfoid IN (SELECT objid FROM ours WHERE classid = 'pg_catalog.pg_proc'::regclass)
+    UNION SELECT 'pg_catalog.pg_event_trigger'::regclass, e.oid FROM pg_catalog.pg_event_trigger e
+          WHERE e.evtfoid IN (SELECT objid FROM ours WHERE classid = 'pg_catalog.pg_proc'::regclass)),
 users (classid, objid, objsubid, ref) AS (
     SELECT d.classid, d.objid, d.objsubid, pg_catalog.pg_describe_object(d.refclassid, d.refobjid, 0)
     FROM ours o
     JOIN pg_catalog.pg_depend d ON d.refclassid = o.classid AND d.refobjid = o.objid AND d.deptype = 'n'
-    WHERE d.classid NOT IN ('pg_catalog.pg_trigger'::regclass, 'pg_catalog.pg_event_trigger'::regclass)
-      AND (d.classid, d.objid) NOT IN (SELECT classid, objid FROM dropped)),
+    WHERE (d.classid, d.objid) NOT IN (SELECT classid, objid FROM dropped)),
 named (what) AS (
     -- (a view's use is its rule's: named as the view, as the server does)
     SELECT pg_catalog.pg_describe_object(coalesce(v.classid, u.classid), coalesce(v.objid, u.objid),
@@ -192,8 +198,7 @@ named (what) AS (
     WHERE sd.dbid = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())
       AND sd.refclassid = 'pg_catalog.pg_authid'::regclass AND sd.deptype IN ('o', 'r')
       AND a.rolname IN ('catalog_sync_owner', 'catalog_reader', 'catalog_sync_installer')
-      AND (sd.classid, sd.objid) NOT IN (SELECT classid, objid FROM dropped)
-      AND sd.classid NOT IN ('pg_catalog.pg_trigger'::regclass, 'pg_catalog.pg_event_trigger'::regclass))
+      AND (sd.classid, sd.objid) NOT IN (SELECT classid, objid FROM dropped))
 SELECT DISTINCT what FROM named ORDER BY 1
 """
 

@@ -2576,20 +2576,25 @@ def test_uninstall_names_what_depends_on_the_catalogs(conn: psycopg.Connection, 
         "CREATE TABLE public.app_notes (secret boolean); ALTER TABLE public.app_notes ENABLE ROW LEVEL SECURITY; "
         "CREATE POLICY readers_no_secrets ON public.app_notes AS RESTRICTIVE TO catalog_reader USING (NOT secret)":
             "policy readers_no_secrets on table public.app_notes names role catalog_reader",
+        # (red team, forty-fourth session: every trigger was left out of the check)
+        "CREATE TABLE public.app_t (a text); CREATE FUNCTION public.app_trg() RETURNS trigger LANGUAGE plpgsql "
+        "AS $$ BEGIN RETURN NEW; END $$; CREATE TRIGGER app_t_trg BEFORE INSERT ON public.app_t FOR EACH ROW "
+        "WHEN ((NULL::public.job_catalog) IS NULL) EXECUTE FUNCTION public.app_trg()":
+            "trigger app_t_trg on table public.app_t depends on type public.job_catalog",
     }
     for statement in dependents:
         conn.execute(statement)
     line = assert_refused(run(capsys, "uninstall", "--yes", dsn=db.dsn()),
                           "uninstall would fail on, or drop, objects it did not create: ",
                           *dependents.values(), "nothing was removed")
-    assert "CASCADE" not in line and line.count(" depends on ") == 7, line     # (app_card: its type and body)
+    assert "CASCADE" not in line and line.count(" depends on ") == 8, line     # (app_card: its type and body)
     assert conn.execute("SELECT to_regclass('public.job_catalog') IS NOT NULL").fetchone() == (True,)
     assert catalog_count(conn, ACME) == 1 and triggers_on(conn, ACME) == triggers_on(conn, GLOBEX) == 32
     conn.execute("ALTER EXTENSION plpgsql DROP TABLE public.job_catalog")
     conn.execute("DROP VIEW public.app_jobs, public.app_sync")
     conn.execute("DROP TABLE public.app_bookmark, public.app_cards, public.app_changes, public.app_owned, "
-                 "public.app_notes")
-    conn.execute("DROP FUNCTION public.app_card")
+                 "public.app_notes, public.app_t")
+    conn.execute("DROP FUNCTION public.app_card, public.app_trg")
     code, out, err = run(capsys, "uninstall", "--yes", dsn=db.dsn())
     assert code == 0 and "uninstalled: catalogs, machinery and sync triggers removed" in out, err
 
