@@ -36,6 +36,7 @@ from pyinstaller_tools.connection import (
     name_sessions,
     redact,
     resolve_dsn,
+    scalar,
 )
 from pyinstaller_tools.interrupts import die_of_signal, handle_sigterm, terminated
 
@@ -311,12 +312,12 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
         installed = is_installed(conn)
         if installed:           # (uninstall.sql calls the machinery's drop_triggers() as you)
             operations.require_pinned(conn, "uninstall", args.lock_timeout)
-        restricted = not conn.execute("SELECT has_function_privilege('public', "
-                                      "'pg_catalog.pg_advisory_xact_lock(bigint)', 'EXECUTE')").fetchone()[0]
+        restricted = not scalar(conn, "SELECT has_function_privilege('public', "
+                                      "'pg_catalog.pg_advisory_xact_lock(bigint)', 'EXECUTE')")
         superuser = operations.is_superuser(conn)
-        has_version_table = conn.execute("SELECT to_regclass('public.alembic_version') IS NOT NULL").fetchone()[0]
+        has_version_table = scalar(conn, "SELECT to_regclass('public.alembic_version') IS NOT NULL")
         # What a removal by hand that stopped part-way leaves (the schema catalog_sync gone, these not).
-        leftovers = None if installed else conn.execute(MACHINERY_OBJECTS).fetchone()[0]
+        leftovers = None if installed else scalar(conn, MACHINERY_OBJECTS)
         if leftovers:
             # (DBA walkthrough, thirty-eighth session: db/uninstall.sql by hand that stopped part-way)
             raise ToolError(f"catalog_sync is gone but {leftovers} remain (a removal by hand that "
@@ -505,8 +506,8 @@ def cmd_attach(args: argparse.Namespace) -> int:
     else:       # (DBA walk-through, fortieth session: "attached 4 schema(s): 0 trigger(s) ..." read as work done)
         print(f"up to date: {result.schemas + len(left_alone)} schema(s) attached already, their triggers "
               "installed; no trigger created, replaced or dropped")
-    busy, changed = set(result.busy), set(result.changed_schemas)
-    new = [s for s in schemas if states.get(s) != "attached" and s not in busy]
+    busy_schemas, changed = set(result.busy), set(result.changed_schemas)
+    new = [s for s in schemas if states.get(s) != "attached" and s not in busy_schemas]
     # Not attached when this attach looked, and nothing to do when it came to them: another session attached
     # them meanwhile (a second attach at once read "up to date: ... attached already", then "run backfill").
     meanwhile = [s for s in new if s not in changed]
@@ -578,9 +579,12 @@ def cmd_detach(args: argparse.Namespace) -> int:
     purge = ""
     if args.purge:
         # (DBA walk-through, fortieth session: the purge itself said no count, its dry run did)
-        counts = "" if rows is None else f"(jobs {rows[0]}, providers {rows[1]}, services {rows[2]})"
-        purge = (f" and purge its {sum(rows)} catalog row(s) {counts}" if args.dry_run and rows is not None else
-                 " and purge its catalog rows" if args.dry_run else f"; {sum(rows)} catalog row(s) purged {counts}")
+        if rows is None:
+            purge = " and purge its catalog rows"
+        else:
+            total, counts = sum(rows), f"(jobs {rows[0]}, providers {rows[1]}, services {rows[2]})"
+            purge = (f" and purge its {total} catalog row(s) {counts}" if args.dry_run
+                     else f"; {total} catalog row(s) purged {counts}")
     if before == "attached":
         print(f"dry run: would drop {dropped} trigger(s) from {args.schema}{purge}" if args.dry_run else
               f"detached {args.schema}: {dropped} trigger(s) dropped"
@@ -1207,8 +1211,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("catalog-sync: error: standard output is closed; nothing was done (redirect it to a file or "
               "/dev/null)", file=stderr or sys.__stderr__)
         return EXIT_ERROR
-    sys.stdout = _GuardedOutput(stdout)  # type: ignore[assignment]
-    sys.stderr = _QuietErrors(stderr)  # type: ignore[assignment]
+    sys.stdout = _GuardedOutput(stdout)
+    sys.stderr = _QuietErrors(stderr)
     try:
         try:
             return _run(words)

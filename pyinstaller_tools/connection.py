@@ -358,12 +358,15 @@ def print_own_notice(diag: psycopg.errors.Diagnostic) -> None:
         print(f"notice: {message.removeprefix('catalog_sync: ')}", file=sys.stderr)
 
 
+def scalar(conn: psycopg.Connection, query: str, params: Any = None) -> Any:
+    """The first column of the query's first row; None without a row."""
+    row = conn.execute(query, params).fetchone()
+    return row[0] if row else None
+
+
 def pinned_machinery_problem(conn: psycopg.Connection) -> str | None:
     """machinery_changed() on a psycopg connection."""
-    def scalar(query: str) -> Any:
-        row = conn.execute(query).fetchone()
-        return row[0] if row else None
-    return machinery_changed(scalar)
+    return machinery_changed(lambda query: scalar(conn, query))
 
 
 def is_installed(conn: psycopg.Connection) -> bool:

@@ -10,7 +10,7 @@ from psycopg import sql
 from pyinstaller_tools import migrate, operations, seed
 from pyinstaller_tools.cli import print_status, print_table, progress
 from pyinstaller_tools.cluster import LocalCluster
-from pyinstaller_tools.connection import ToolError, connect, is_installed
+from pyinstaller_tools.connection import ToolError, connect, is_installed, scalar
 from pyinstaller_tools.interrupts import ctrl_c_deferred
 
 TENANTS = [("acme", "Acme Robotics", "active"), ("globex", "Globex Corporation", "trial"),
@@ -59,7 +59,7 @@ def plural(count: int, noun: str) -> str:
 
 def _demo(dsn: str, tenant_count: int, jobs: int) -> None:
     with connect(dsn, autocommit=True) as conn:
-        if is_installed(conn) or conn.execute("SELECT to_regclass('public.tenants_tenant')").fetchone()[0]:  # type: ignore[index]
+        if is_installed(conn) or scalar(conn, "SELECT to_regclass('public.tenants_tenant')"):
             raise ToolError("the demo needs an empty database (it creates tenants_tenant and tenant schemas)")
         step(f"creating the application side: role {seed.APP_ROLE}, the tenant registry, "
              f"{plural(tenant_count, 'tenant')}")
@@ -91,7 +91,7 @@ def _demo(dsn: str, tenant_count: int, jobs: int) -> None:
 
         def change(statement: str, said: str) -> None:
             """One statement on the first tenant's schema ({s}), as the application runs it."""
-            conn.execute(sql.SQL(statement).format(s=sql.Identifier(first)))  # type: ignore[arg-type]
+            conn.execute(sql.SQL(statement).format(s=sql.Identifier(first)))
             print(f"  {said}")
 
         with conn.transaction():
@@ -138,6 +138,6 @@ def _demo(dsn: str, tenant_count: int, jobs: int) -> None:
 
 
 def _print_query(conn: psycopg.Connection, query: str) -> None:
-    cur = conn.execute(query)  # type: ignore[arg-type]
+    cur = conn.execute(query)
     cols = [d.name for d in cur.description or []]
     print_table([dict(zip(cols, r, strict=True)) for r in cur.fetchall()], cols)

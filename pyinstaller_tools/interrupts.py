@@ -11,6 +11,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
+from typing import NoReturn
 
 _deferring = False
 _terminated = False     # the KeyboardInterrupt came from SIGTERM (handle_sigterm())
@@ -75,7 +76,7 @@ def ctrl_c_deferred() -> Iterator[None]:
             raise KeyboardInterrupt
 
 
-def die_of_signal(signum: int = signal.SIGINT) -> None:
+def die_of_signal(signum: int = signal.SIGINT) -> NoReturn:
     """Ends the process as killed by SIGINT (or `signum`: SIGTERM), after the tool has cleaned up and
     reported: a shell script that ran the tool stops too (bash goes on after a child that merely exits
     130), and a supervisor sees the signal it sent."""

@@ -6,6 +6,7 @@ import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.resources import as_file, files
+from typing import TextIO
 
 import psycopg
 import sqlalchemy as sa
@@ -34,7 +35,7 @@ from pyinstaller_tools.connection import (
 )
 
 
-def _config(output_buffer: io.TextIOBase | None = None) -> Config:
+def _config(output_buffer: TextIO | None = None) -> Config:
     with as_file(files("pyinstaller_tools.migrations")) as path:
         cfg = Config(str(path / "alembic.ini"), output_buffer=output_buffer)
         cfg.set_main_option("script_location", str(path))
@@ -268,7 +269,8 @@ def resolve_revision(revision: str) -> str | None:
         return revision
     try:
         script = ScriptDirectory.from_config(_config())
-        found = script.get_revision(script.get_current_head() if revision in ("head", "heads") else revision)
+        named = script.get_current_head() if revision in ("head", "heads") else revision
+        found = script.get_revision(named) if named else None
     except (CommandError, AssertionError):      # (alembic asserts on a branch's "@" with no name: "@", "0001@")
         return None
     return found.revision if found is not None else None

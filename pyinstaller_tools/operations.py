@@ -348,7 +348,7 @@ def _uninstall_chunk(conn: psycopg.Connection, part: list[int], lock_timeout: st
     in_lock_tries(conn, lock_timeout, lock, work, progress, "uninstall")
 
 
-Query = str | sql.Composable
+Query = str | sql.SQL | sql.Composed
 # An in_lock_tries() lock step's way to run a statement: within the try's time left.
 Run = Callable[..., "psycopg.Cursor[Any]"]
 
@@ -659,7 +659,6 @@ def on_connections(items: Iterable[T], jobs: int, connect: Callable[[], psycopg.
     pending = iter(items)
     taking = threading.Lock()
     errors: list[BaseException] = []
-    none_left = object()
     sessions: list[psycopg.Connection] = []
     # Set by each worker as it ends. Thread.join()/is_alive() cannot tell: on CPython 3.11 a Ctrl-C
     # that interrupts join() marks the running thread as ended (python/cpython#90882), and the tool
@@ -675,9 +674,12 @@ def on_connections(items: Iterable[T], jobs: int, connect: Callable[[], psycopg.
                     # Under the lock that Ctrl-C takes below: once it has cancelled the running
                     # statements, no worker starts another item.
                     with taking:
-                        item = none_left if errors else next(pending, none_left)
-                    if item is none_left:
-                        return
+                        if errors:
+                            return
+                        try:
+                            item = next(pending)
+                        except StopIteration:
+                            return
                     handle(own, item)
         except BaseException as exc:  # noqa: BLE001 - handed to the caller below
             with taking:

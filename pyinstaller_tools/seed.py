@@ -11,6 +11,7 @@ import psycopg
 from psycopg import sql
 
 from pyinstaller_tools import sqlfiles
+from pyinstaller_tools.connection import scalar
 
 APP_ROLE = "zumodra_app"
 
@@ -44,13 +45,13 @@ def setup_app(conn: psycopg.Connection) -> None:
     _grant_create(conn)
     conn.execute("GRANT CREATE ON SCHEMA public TO zumodra_app")
     conn.execute("SET ROLE zumodra_app")
-    conn.execute(sqlfiles.contract_sql("public"))  # type: ignore[arg-type]
+    conn.execute(sqlfiles.contract_sql("public"))
     conn.execute("RESET ROLE")
 
 
 def _grant_create(conn: psycopg.Connection) -> None:
     """The app role creates tenant schemas (django-tenants: CREATE SCHEMA)."""
-    dbname = conn.execute("SELECT current_database()").fetchone()[0]  # type: ignore[index]
+    dbname = scalar(conn, "SELECT current_database()")
     conn.execute(sql.SQL("GRANT CREATE ON DATABASE {} TO zumodra_app").format(sql.Identifier(dbname)))
 
 
@@ -74,7 +75,7 @@ def create_tenant(
         """,
         (schema, name, slug, logo_url or f"https://cdn.example.com/{slug}.png", f"https://{slug}.example.com", status),
     ).fetchone()
-    conn.execute(sqlfiles.contract_sql("tenant", schema))  # type: ignore[arg-type]
+    conn.execute(sqlfiles.contract_sql("tenant", schema))
     conn.execute("RESET ROLE")
     assert row is not None
     return int(row[0]), schema
