@@ -142,10 +142,18 @@ class Arena:
 
 
 def ensure_tenant_role(conn: psycopg.Connection) -> None:
-    """Roles are cluster-wide and shared by every test database: create once, never fail."""
-    conn.execute(f"""DO $$ BEGIN
-        CREATE ROLE {TENANT_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOREPLICATION;
-    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+    """Roles are cluster-wide and shared by every test database: create once, never fail; and as the arena
+    needs it, whatever another test file made of a role of that name (test_audit.py makes it a member of
+    catalog_reader, which has USAGE on public: run before this file, a test here failed)."""
+    conn.execute(f"""DO $$ DECLARE r regrole; BEGIN
+        BEGIN
+            CREATE ROLE {TENANT_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOREPLICATION;
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+        END;
+        ALTER ROLE {TENANT_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOREPLICATION;
+        FOR r IN SELECT m.roleid::regrole FROM pg_auth_members m WHERE m.member = '{TENANT_ROLE}'::regrole LOOP
+            EXECUTE format('REVOKE %s FROM {TENANT_ROLE}', r);
+        END LOOP;
     END $$""")
 
 

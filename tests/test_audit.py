@@ -10,6 +10,7 @@ import pytest
 
 from pyinstaller_tools import cli
 from tests.conftest import Db
+from tests.jobs import create_tenant
 
 
 def findings(conn: psycopg.Connection) -> set[tuple[str, str]]:
@@ -103,6 +104,22 @@ def test_flags_a_broken_setting(name: str, db: Db, conn: psycopg.Connection,
     finally:
         if name == "owner_bypassrls":   # roles are cluster-wide: put it back
             conn.execute("ALTER ROLE catalog_sync_owner NOBYPASSRLS")
+
+
+def test_flags_a_tenant_id_whose_parents_share_another_ids_lock_keys(conn: psycopg.Connection) -> None:
+    """(review, forty-fourth session) tenant_lock_space() is the tenant id's low 32 bits: an id past 2^32 - 1
+    has the parent lock keys of a smaller one, and the two tenants can hold each other's categories."""
+    conn.execute("SELECT setval(pg_get_serial_sequence('public.tenants_tenant', 'id'), 4294967296)")
+    tenant_id, schema = create_tenant(conn, "farid", "Far Id")
+    assert tenant_id == 4294967297
+    conn.execute("SELECT catalog_sync.attach_schema(%s)", (schema,))
+    assert conn.execute("SELECT catalog_sync.tenant_lock_space(4294967297) = catalog_sync.tenant_lock_space(1), "
+                        "catalog_sync.tenant_lock_space(4294967295) <> catalog_sync.tenant_lock_space(1)"
+                        ).fetchone() == (True, True)
+    assert findings(conn) == {("medium", "tenant_id_lock_space")}
+    detail = conn.execute("SELECT object, detail FROM catalog_sync.audit()").fetchone()
+    assert detail == (schema, "tenant id 4294967297 is outside 0 .. 4294967295: its parents' lock keys are those "
+                              "of tenant id 1, and a transaction of either can hold the other's")
 
 
 def test_flags_a_tenant_role_that_can_create_and_use_temp(db: Db, conn: psycopg.Connection) -> None:

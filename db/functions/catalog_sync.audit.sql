@@ -217,6 +217,17 @@ BEGIN
     WHERE has_function_privilege(o.relowner, 'pg_catalog.' || f.fn, 'EXECUTE')
     GROUP BY o.relowner;
 
+    -- A tenant id outside 0 .. 2^32 - 1 shares its parents' lock keys
+    -- (tenant_lock_space(): the id's low 32 bits) with another tenant id's:
+    -- each could then hold the other's categories and providers (review,
+    -- forty-fourth session). django-tenants' ids count from 1.
+    RETURN QUERY
+    SELECT 'medium', 'tenant_id_lock_space', t.schema_name::text,
+           'tenant id ' || t.tenant_id || ' is outside 0 .. 4294967295: its parents'' lock keys are those of tenant '
+           || 'id ' || (t.tenant_id & 4294967295) || ', and a transaction of either can hold the other''s'
+    FROM catalog_sync.tenant t
+    WHERE t.tenant_id < 0 OR t.tenant_id > 4294967295;
+
     -- Per-tenant roles that own their tables, without protect: between the
     -- sync's contract check and the plan of its read, such an owner can commit
     -- an index or statistics object over its own code (CREATE INDEX and CREATE

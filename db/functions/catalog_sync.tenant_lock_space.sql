@@ -8,13 +8,15 @@
 -- tool's run locks, and holding one in an open transaction stalled every
 -- tenant (red team, forty-fourth session). In its own space, with its own
 -- tenant id as the first half, a key a tenant chooses can only be one of its
--- own: exact for tenant ids below 2^31 (django-tenants' ids count from 1).
--- Hot path, inlined: see lock_key() (the operator named in full, too).
+-- own: the id's low 32 bits (a cast to bit(32) keeps those), exact for
+-- tenant ids from 0 to 2^32 - 1 (django-tenants' count from 1; audit flags
+-- one outside them); pg_locks shows it as classid, the tenant id itself.
+-- Hot path, inlined: see lock_key().
 CREATE OR REPLACE FUNCTION catalog_sync.tenant_lock_space(p_tenant_id bigint)
 RETURNS integer
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
-    SELECT (p_tenant_id OPERATOR(pg_catalog.%) 2147483648)::integer
+    SELECT p_tenant_id::bit(32)::integer
 $$;
 ALTER FUNCTION catalog_sync.tenant_lock_space(bigint) OWNER TO catalog_sync_owner;
 REVOKE ALL ON FUNCTION catalog_sync.tenant_lock_space(bigint) FROM PUBLIC;
