@@ -17,6 +17,7 @@ import re
 import signal
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NoReturn
 
@@ -376,6 +377,69 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _attach_dry_run(conn: psycopg.Connection, args: argparse.Namespace, schemas: list[str],
+                    refused: list[str]) -> int:
+    """attach --dry-run, after the pre-flight: what the run would do, with its exit status."""
+    if args.tenant_role:
+        operations.check_tenant_role(conn, schemas[0], args.tenant_role)
+        # (DBA trial, thirty-ninth session: the dry run told the triggers, not the handover)
+        print(f"dry run: {schemas[0]} and its tables would be handed to {args.tenant_role} (their owner), "
+              f"{args.tenant_role}'s own CREATE/TEMP on the database revoked")
+        _warn_without_protection(conn, args.tenant_role)
+    already = list(operations.attach_states(conn, schemas).values()).count("attached")
+    # (DBA walk-through, fortieth session: how many triggers an upgrade's attach would lock tables for)
+    counts: Counter[str] = Counter()
+    for by_state in operations.trigger_states_by_schema(conn, schemas).values():
+        counts.update(by_state)
+    print(f"dry run: {len(schemas)} schema(s) pass the pre-flight: {len(schemas) - already} would be "
+          f"attached, {already} attached already; trigger(s): {counts['MISSING']} to create, "
+          f"{counts['OUTDATED'] + counts['DISABLED']} to replace (outdated or not enabled always), "
+          f"{counts['EXTRA']} to drop (not in the spec), {counts['INSTALLED']} up to date")
+    if refused:          # the same exit status as the real run
+        raise ToolError(f"dry run: {len(refused)} schema(s) refused (listed above): {_first(refused)}")
+    return EXIT_OK
+
+
+def _attach_report(args: argparse.Namespace, result: operations.AttachResult, schemas: list[str],
+                   states: dict[str, str], left_alone: set[str], refused: list[str]) -> int:
+    """attach's summary and what to do next; an error for the schemas left out (busy, refused)."""
+    if result.changed or result.busy:
+        print(f"attached {result.schemas} schema(s): {result.changed} trigger(s) created, replaced or dropped, "
+              # (DBA trial, forty-first session: ", 5 schema(s) already up to date" read as 5 more)
+              f"{result.schemas_unchanged} of them up to date already")
+    else:       # (DBA walk-through, fortieth session: "attached 4 schema(s): 0 trigger(s) ..." read as work done)
+        print(f"up to date: {result.schemas + len(left_alone)} schema(s) attached already, their triggers "
+              "installed; no trigger created, replaced or dropped")
+    busy_schemas, changed = set(result.busy), set(result.changed_schemas)
+    new = [s for s in schemas if states.get(s) != "attached" and s not in busy_schemas]
+    # Not attached when this attach looked, and nothing to do when it came to them: another session attached
+    # them meanwhile (a second attach at once read "up to date: ... attached already", then "run backfill").
+    meanwhile = [s for s in new if s not in changed]
+    new = [s for s in new if s in changed]
+    if new:
+        print(f"run `catalog-sync backfill` to publish the rows that existed before attach ({_first(new)})")
+    if meanwhile:
+        # (review, forty-second session: also a schema restored with its sync triggers, never registered)
+        print(f"sync triggers in place already ({_first(meanwhile)}: attached meanwhile by another session, or "
+              "restored with their tables): run `catalog-sync backfill` to publish the rows that existed before")
+    mended = [s for s in result.changed_schemas if states.get(s) == "attached"]
+    if mended:
+        # (DBA walkthrough, twenty-fifth session: after an upgrade that only replaced an outdated trigger, it
+        # asked for a backfill that verify showed was not needed)
+        print(f"triggers of attached schemas replaced ({_first(mended)}): run `catalog-sync verify`; a write made "
+              "while one was missing or outdated shows there, and verify --repair re-syncs it")
+    left_out = []
+    if result.busy:
+        left_out.append(f"{len(result.busy)} busy ({operations.lock_held('their tables', args.lock_timeout)}): "
+                        f"{_first(result.busy)}; run the same attach again later, or with a larger --lock-timeout")
+    if refused:
+        left_out.append(f"{len(refused)} refused (listed above): {_first(refused)}; fix them, attach them as their "
+                        "owner, or detach them (an opt-out)")
+    if left_out:
+        raise ToolError("schema(s) not attached: " + "; ".join(left_out))
+    return EXIT_OK
+
+
 def cmd_attach(args: argparse.Namespace) -> int:
     if args.schemas and args.all:
         raise ToolError("name schemas or use --all, not both")
@@ -442,26 +506,7 @@ def cmd_attach(args: argparse.Namespace) -> int:
         if refused and not schemas:
             raise ToolError(f"nothing to attach: every schema named was refused (listed above): {_first(refused)}")
         if args.dry_run:
-            if args.tenant_role:
-                operations.check_tenant_role(conn, schemas[0], args.tenant_role)
-                # (DBA trial, thirty-ninth session: the dry run told the triggers, not the handover)
-                print(f"dry run: {schemas[0]} and its tables would be handed to {args.tenant_role} (their owner), "
-                      f"{args.tenant_role}'s own CREATE/TEMP on the database revoked")
-                _warn_without_protection(conn, args.tenant_role)
-            already = list(operations.attach_states(conn, schemas).values()).count("attached")
-            # (DBA walk-through, fortieth session: how many triggers an upgrade's attach would lock tables for)
-            counts: dict[str, int] = {}
-            for by_state in operations.trigger_states_by_schema(conn, schemas).values():
-                for state, count in by_state.items():
-                    counts[state] = counts.get(state, 0) + count
-            print(f"dry run: {len(schemas)} schema(s) pass the pre-flight: {len(schemas) - already} would be "
-                  f"attached, {already} attached already; trigger(s): {counts.get('MISSING', 0)} to create, "
-                  f"{counts.get('OUTDATED', 0) + counts.get('DISABLED', 0)} to replace (outdated or not enabled "
-                  f"always), {counts.get('EXTRA', 0)} to drop (not in the spec), {counts.get('INSTALLED', 0)} up "
-                  "to date")
-            if refused:          # the same exit status as the real run
-                raise ToolError(f"dry run: {len(refused)} schema(s) refused (listed above): {_first(refused)}")
-            return EXIT_OK
+            return _attach_dry_run(conn, args, schemas, refused)
         if args.tenant_role:
             try:
                 remark = operations.secure_tenant_schema(conn, schemas[0], args.tenant_role, args.lock_timeout)
@@ -499,41 +544,7 @@ def cmd_attach(args: argparse.Namespace) -> int:
             raise ToolError(f"{text}; {result.schemas} of {len(schemas)} schema(s) were attached before that{busy} "
                             "(each chunk commits on its own; they stay attached): fix the error, then run attach "
                             "again, and catalog-sync backfill for the schemas attached") from exc
-    if result.changed or result.busy:
-        print(f"attached {result.schemas} schema(s): {result.changed} trigger(s) created, replaced or dropped, "
-              # (DBA trial, forty-first session: ", 5 schema(s) already up to date" read as 5 more)
-              f"{result.schemas_unchanged} of them up to date already")
-    else:       # (DBA walk-through, fortieth session: "attached 4 schema(s): 0 trigger(s) ..." read as work done)
-        print(f"up to date: {result.schemas + len(left_alone)} schema(s) attached already, their triggers "
-              "installed; no trigger created, replaced or dropped")
-    busy_schemas, changed = set(result.busy), set(result.changed_schemas)
-    new = [s for s in schemas if states.get(s) != "attached" and s not in busy_schemas]
-    # Not attached when this attach looked, and nothing to do when it came to them: another session attached
-    # them meanwhile (a second attach at once read "up to date: ... attached already", then "run backfill").
-    meanwhile = [s for s in new if s not in changed]
-    new = [s for s in new if s in changed]
-    if new:
-        print(f"run `catalog-sync backfill` to publish the rows that existed before attach ({_first(new)})")
-    if meanwhile:
-        # (review, forty-second session: also a schema restored with its sync triggers, never registered)
-        print(f"sync triggers in place already ({_first(meanwhile)}: attached meanwhile by another session, or "
-              "restored with their tables): run `catalog-sync backfill` to publish the rows that existed before")
-    mended = [s for s in result.changed_schemas if states.get(s) == "attached"]
-    if mended:
-        # (DBA walkthrough, twenty-fifth session: after an upgrade that only replaced an outdated trigger, it
-        # asked for a backfill that verify showed was not needed)
-        print(f"triggers of attached schemas replaced ({_first(mended)}): run `catalog-sync verify`; a write made "
-              "while one was missing or outdated shows there, and verify --repair re-syncs it")
-    left_out = []
-    if result.busy:
-        left_out.append(f"{len(result.busy)} busy ({operations.lock_held('their tables', args.lock_timeout)}): "
-                        f"{_first(result.busy)}; run the same attach again later, or with a larger --lock-timeout")
-    if refused:
-        left_out.append(f"{len(refused)} refused (listed above): {_first(refused)}; fix them, attach them as their "
-                        "owner, or detach them (an opt-out)")
-    if left_out:
-        raise ToolError("schema(s) not attached: " + "; ".join(left_out))
-    return EXIT_OK
+    return _attach_report(args, result, schemas, states, left_alone, refused)
 
 
 # A problem of schema_problems() with a tenant table ("s.ats_jobposting: column ... is missing", "s.ats_jobcategory
@@ -739,9 +750,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         for line in left:
             print(line)
         if findings:
-            summary: dict[str, int] = {}
-            for f in findings:
-                summary[f["problem"]] = summary.get(f["problem"], 0) + 1
+            summary = Counter(str(f["problem"]) for f in findings)
             print_table(findings[:200], ["problem", "schema", "catalog", "key", "detail"])
             if len(findings) > 200:
                 print(f"... {len(findings) - 200} more (use --json for all)")
@@ -760,10 +769,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
                 progress("note: expired rows are jobs whose application deadline passed since their last write "
                          "(nothing fires then); fix: catalog-sync expire, which removes just those (run it on a "
                          "schedule), or verify --repair")
-            per_tenant: dict[str, int] = {}
-            for f in findings:
-                name = f["schema"] or (f"tenant {f['tenant_id']}" if f["tenant_id"] is not None else "(global)")
-                per_tenant[name] = per_tenant.get(name, 0) + 1
+            per_tenant = Counter(f["schema"] or (f"tenant {f['tenant_id']}" if f["tenant_id"] is not None
+                                                 else "(global)") for f in findings)
             if len(per_tenant) > 1:       # (the table above shows the first 200 findings only)
                 ranked = sorted(per_tenant.items(), key=lambda item: (-item[1], item[0]))
                 print("by tenant: " + ", ".join(f"{name} {count}" for name, count in ranked[:10])
