@@ -58,15 +58,20 @@ SAFE_OPTIONS = ("-c search_path=pg_catalog,pg_temp -c default_transaction_isolat
                 # the lock session of migrate and uninstall (DBA trials, forty-first and forty-second
                 # sessions: a short one of the role ended them, a migrate that had succeeded exited 2)
                 " -c idle_session_timeout=0"
-                # a statement whose client died (kill -9, a lost laptop) ends within seconds and lets go of
-                # its locks, not when it would have finished; over TCP the server probes an idle client too
-                " -c client_connection_check_interval=5s"
+                # over TCP the server probes an idle client (a vanished laptop) in about two minutes
                 " -c tcp_keepalives_idle=60 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=6")
 
+# A statement whose client died (kill -9, a lost laptop) ends within seconds and lets go of its locks,
+# not when it would have finished. A server that cannot check (one on Windows) refuses the setting at
+# connect: from then on the tool's sessions go without it (_check_client).
+CLIENT_CHECK = " -c client_connection_check_interval=5s"
+_check_client = True
+
 # The client's side of a dead TCP peer: a statement that waits on a server that vanished (a failover, a
-# cut network) fails in about two minutes, not after the kernel's two hours. The DSN's own values win.
+# cut network) fails in about two minutes, not after the kernel's two hours. The DSN's own values win
+# (not a service file's: a keyword given here replaces those). tcp_user_timeout: libpq 12 and later.
 CLIENT_KEEPALIVES = {"keepalives": 1, "keepalives_idle": 60, "keepalives_interval": 10, "keepalives_count": 6,
-                     "tcp_user_timeout": 120_000}
+                     **({"tcp_user_timeout": 120_000} if psycopg.pq.version() >= 120000 else {})}
 
 
 # Where a command that gave up on a lock sends the DBA.
@@ -74,8 +79,10 @@ LONG_TRANSACTION = "a long transaction? see pg_stat_activity"
 
 
 def session_options(lock_timeout: str | None = None) -> str:
-    """libpq options of a tool session: SAFE_OPTIONS, and with lock_timeout every lock wait bounded."""
-    return SAFE_OPTIONS + (f" -c lock_timeout={lock_timeout}" if lock_timeout else "")
+    """libpq options of a tool session: SAFE_OPTIONS, CLIENT_CHECK where the server takes it, and with
+    lock_timeout every lock wait bounded."""
+    return (SAFE_OPTIONS + (CLIENT_CHECK if _check_client else "")
+            + (f" -c lock_timeout={lock_timeout}" if lock_timeout else ""))
 
 
 # What pg_stat_activity, the server's log (%a) and pg_terminate_backend()'s caller see of the tool's
@@ -112,9 +119,19 @@ def connect_kwargs(dsn: str, lock_timeout: str | None = None) -> dict[str, Any]:
 
 def connect(dsn: str | None, autocommit: bool = False, lock_timeout: str | None = None) -> psycopg.Connection:
     """A session of the tool; with lock_timeout, every lock wait of the session is bounded."""
+    global _check_client
     dsn = resolve_dsn(dsn)
     try:
-        conn = psycopg.connect(dsn, autocommit=autocommit, **connect_kwargs(dsn, lock_timeout))
+        try:
+            conn = psycopg.connect(dsn, autocommit=autocommit, **connect_kwargs(dsn, lock_timeout))
+        except psycopg.OperationalError as exc:
+            if not (_check_client and "client_connection_check_interval" in str(exc)):
+                raise
+            _check_client = False
+            print("catalog-sync: note: the server refuses client_connection_check_interval (a server on "
+                  "Windows?): the tool's sessions go without it, and a statement of a tool killed there runs to "
+                  "its end, holding its locks", file=sys.stderr)
+            conn = psycopg.connect(dsn, autocommit=autocommit, **connect_kwargs(dsn, lock_timeout))
     except psycopg.OperationalError as exc:
         text = redact(one_line(exc), dsn)
         if any(words in text for words in ("too many connections", "too many clients", "remaining connection slots")):

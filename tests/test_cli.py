@@ -695,7 +695,8 @@ with connection.connect(sys.argv[1]) as conn:
 """
 
 
-def test_a_statement_whose_tool_was_killed_ends_and_lets_go_of_its_locks(db: Db) -> None:
+def test_a_statement_whose_tool_was_killed_ends_and_lets_go_of_its_locks(
+        db: Db, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """A tool killed in the middle of a statement (kill -9, a closed laptop) left its backend working, and
     holding its locks, until the statement's end: a backfill's tenant for many minutes. Its sessions now
     check for their client every few seconds (client_connection_check_interval), and probe it over TCP."""
@@ -708,6 +709,14 @@ def test_a_statement_whose_tool_was_killed_ends_and_lets_go_of_its_locks(db: Db)
         assert tools.info.get_parameters()["keepalives_idle"] == "60"
     with connection.connect(db.dsn() + " keepalives_idle=7") as tools:
         assert tools.info.get_parameters()["keepalives_idle"] == "7"            # the DSN's own value wins
+    # a server that cannot check (Windows) refuses the setting at connect: the sessions go without it
+    monkeypatch.setattr(connection, "CLIENT_CHECK", " -c client_connection_check_interval=-5")
+    monkeypatch.setattr(connection, "_check_client", True)
+    with connection.connect(db.dsn()) as tools:
+        assert tools.execute("SHOW client_connection_check_interval").fetchone() == ("0",)
+    assert connection._check_client is False
+    assert "the server refuses client_connection_check_interval" in capsys.readouterr().err
+    monkeypatch.undo()
     tool = subprocess.Popen([sys.executable, "-c", KILLED_MID_STATEMENT, db.dsn()], cwd=ROOT)
     try:
         deadline = time.monotonic() + 60

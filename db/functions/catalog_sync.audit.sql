@@ -226,7 +226,7 @@ BEGIN
            'tenant id ' || t.tenant_id || ' is outside 0 .. 4294967295: its parents'' lock keys are those of tenant '
            || 'id ' || (t.tenant_id & 4294967295) || ', and a transaction of either can hold the other''s'
     FROM catalog_sync.tenant t
-    WHERE t.tenant_id < 0 OR t.tenant_id > 4294967295;
+    WHERE (t.tenant_id < 0 OR t.tenant_id > 4294967295) AND t.detached_at IS NULL;
 
     -- Per-tenant roles that own their tables, without protect: between the
     -- sync's contract check and the plan of its read, such an owner can commit
