@@ -266,7 +266,12 @@ def cmd_migrate(args: argparse.Namespace) -> int:
                             f"hand a DBA the script of {script}")
         if before != target:
             operations.require_writable(conn, "migrate")
-        migrate.upgrade(dsn, args.revision, lock_timeout=args.lock_timeout)
+        try:
+            migrate.upgrade(dsn, args.revision, lock_timeout=args.lock_timeout)
+        except KeyboardInterrupt:       # (DBA trial, forty-fourth session: only "terminated after 3.2s")
+            progress("migrate: interrupted; a revision it had not committed rolled back (one transaction per "
+                     "revision); run migrate again")
+            raise
     # (a session of its own: the lock's may have been lost while alembic worked, and the migration stands)
     with connect(dsn, autocommit=True, lock_timeout=args.lock_timeout) as conn:
         after = _recorded_revision(conn, args.lock_timeout, "migrate",

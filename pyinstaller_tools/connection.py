@@ -58,8 +58,12 @@ SAFE_OPTIONS = ("-c search_path=pg_catalog,pg_temp -c default_transaction_isolat
                 # the lock session of migrate and uninstall (DBA trials, forty-first and forty-second
                 # sessions: a short one of the role ended them, a migrate that had succeeded exited 2)
                 " -c idle_session_timeout=0"
-                # over TCP the server probes an idle client (a vanished laptop) in about two minutes
-                " -c tcp_keepalives_idle=60 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=6")
+                # over TCP the server finds a client gone with its network (a vanished laptop, a cut link) in
+                # about two minutes: keepalives while it waits for the client, tcp_user_timeout while what it
+                # sent stays unacknowledged (DBA trial, forty-fourth session: a backfill's result sent to a
+                # dead network held its 165 locks, the tenant's and the run's, for 16 minutes without it)
+                " -c tcp_keepalives_idle=60 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=6"
+                " -c tcp_user_timeout=120000")
 
 # A statement whose client died (kill -9, a lost laptop) ends within seconds and lets go of its locks,
 # not when it would have finished. A server that cannot check (one on Windows) refuses the setting at

@@ -986,7 +986,11 @@ def session_lock(conn: psycopg.Connection, key_sql: str, busy: str, wait: bool =
     except psycopg.errors.LockNotAvailable:
         got = None
     if not got or not got[0]:
-        raise ToolError(f"{busy}{lock_holder(conn, key_sql)}; wait for it to finish")
+        # (DBA trial, forty-fourth session: the session of a run killed a moment ago, or cut off by its network,
+        # holds it until the server notices: seconds, about two minutes)
+        raise ToolError(f"{busy}{lock_holder(conn, key_sql)}; wait for it to finish (a run just killed, or cut "
+                        "off by its network, holds it until the server notices, within about two minutes; or end "
+                        "that backend with pg_terminate_backend(pid))")
     try:
         yield
     finally:
@@ -1137,9 +1141,17 @@ def backfill(
     sessions = conn if isinstance(conn, Sessions) else Sessions(conn)
     report: list[dict[str, Any]] = []
     started = time.monotonic()
-    for n, tenant in enumerate(tenants, 1):
-        _backfill_tenant(sessions.for_tenant(n, of=len(tenants)), tenant, n, len(tenants), dry_run, lock_timeout,
-                         progress, catalog, notice_after, quiet, command, report)
+    n = 0
+    try:
+        for n, tenant in enumerate(tenants, 1):
+            _backfill_tenant(sessions.for_tenant(n, of=len(tenants)), tenant, n, len(tenants), dry_run,
+                             lock_timeout, progress, catalog, notice_after, quiet, command, report)
+    except KeyboardInterrupt:       # (Ctrl-C or SIGTERM: which tenants stay done; DBA trial, forty-fourth session)
+        if n and not dry_run:
+            progress(f"{command}: interrupted at {tenants[n - 1].schema} ({n}/{len(tenants)}): nothing of it "
+                     f"written, the {n - 1} tenant(s) before it committed; run {command} again: it writes nothing "
+                     "more for the tenants done")
+        raise
 
     def total(key: str) -> int:
         return sum(int(e.get(key) or 0) for e in report)

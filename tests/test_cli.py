@@ -695,6 +695,42 @@ with connection.connect(sys.argv[1]) as conn:
 """
 
 
+def test_an_interrupted_backfill_says_which_tenants_stay_done(conn: psycopg.Connection,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """(DBA trial, forty-fourth session) Ctrl-C or SIGTERM printed only "interrupted after 17.4s": which
+    tenants were committed was nowhere, under --quiet or --json either."""
+    real = operations._backfill_tenant
+    done: list[str] = []
+
+    def backfill_tenant(session: psycopg.Connection, tenant: operations.Tenant, n: int, *args: Any) -> None:
+        if n == 2:
+            raise KeyboardInterrupt
+        real(session, tenant, n, *args)
+        done.append(tenant.schema)
+
+    monkeypatch.setattr(operations, "_backfill_tenant", backfill_tenant)
+    tenants = [operations.Tenant(*r) for r in conn.execute(
+        "SELECT tenant_id, schema_name FROM catalog_sync.tenant_schemas() WHERE attached ORDER BY 2")]
+    lines: list[str] = []
+    with pytest.raises(KeyboardInterrupt):
+        operations.backfill(conn, tenants, False, "5s", lines.append, quiet=True)
+    assert done == [ACME] and lines[-1] == (
+        f"backfill: interrupted at {GLOBEX} (2/{len(tenants)}): nothing of it written, the 1 tenant(s) before it "
+        "committed; run backfill again: it writes nothing more for the tenants done"), lines
+
+
+def test_an_interrupted_migrate_says_what_rolled_back(db: Db, capsys: pytest.CaptureFixture[str],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """(DBA trial, forty-fourth session) migrate interrupted said only "terminated (SIGTERM) after 3.2s"."""
+    def interrupted(*args: Any, **kwargs: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(migrate, "upgrade", interrupted)
+    code, _, err = run(capsys, "migrate", dsn=db.dsn())
+    assert code == cli.EXIT_INTERRUPTED
+    assert "migrate: interrupted; a revision it had not committed rolled back" in err and "interrupted after" in err
+
+
 def test_a_statement_whose_tool_was_killed_ends_and_lets_go_of_its_locks(
         db: Db, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """A tool killed in the middle of a statement (kill -9, a closed laptop) left its backend working, and
@@ -703,9 +739,11 @@ def test_a_statement_whose_tool_was_killed_ends_and_lets_go_of_its_locks(
     with connection.connect(db.dsn()) as tools:
         settings = tools.execute(
             "SELECT name, setting FROM pg_settings WHERE name IN ('client_connection_check_interval', "
-            "'tcp_keepalives_idle', 'tcp_keepalives_interval', 'tcp_keepalives_count') ORDER BY name").fetchall()
+            "'tcp_keepalives_idle', 'tcp_keepalives_interval', 'tcp_keepalives_count', 'tcp_user_timeout') "
+            "ORDER BY name").fetchall()
         assert settings == [("client_connection_check_interval", "5000"), ("tcp_keepalives_count", "6"),
-                            ("tcp_keepalives_idle", "60"), ("tcp_keepalives_interval", "10")]
+                            ("tcp_keepalives_idle", "60"), ("tcp_keepalives_interval", "10"),
+                            ("tcp_user_timeout", "120000")]
         assert tools.info.get_parameters()["keepalives_idle"] == "60"
     with connection.connect(db.dsn() + " keepalives_idle=7") as tools:
         assert tools.info.get_parameters()["keepalives_idle"] == "7"            # the DSN's own value wins
