@@ -821,19 +821,19 @@ def attach(conn: psycopg.Connection, schemas: Sequence[str], chunk_size: int, pr
         with printing:
             progress(message)
 
-    def record(chunk: Sequence[str], per_schema: list[tuple[str, int]]) -> None:
+    def record(chunk: Sequence[str], per_schema: list[tuple[str, int]], report: bool = True) -> None:
         with done:
             result.changed += sum(c for _, c in per_schema)
             result.schemas_unchanged += sum(1 for _, c in per_schema if c == 0)
             result.changed_schemas += [s for s, c in per_schema if c]
             result.schemas += len(chunk)
-            if len(schemas) > chunk_size:
+            if report and len(schemas) > chunk_size:
                 locked_progress(f"attach: {result.schemas + len(result.busy)}/{len(schemas)} schemas "
                                 f"({time.monotonic() - started:.1f}s)")
 
-    def attach_or_split(own: psycopg.Connection, chunk: Sequence[str]) -> None:
+    def attach_or_split(own: psycopg.Connection, chunk: Sequence[str], split: bool = False) -> None:
         try:
-            record(chunk, attach_chunk(own, chunk, locked_progress, lock_timeout))
+            record(chunk, attach_chunk(own, chunk, locked_progress, lock_timeout), report=not split)
         except psycopg.errors.LockNotAvailable:
             # A lock every schema needs (the registry's) would make each of them time out in turn.
             if not registry_readable(own, lock_timeout):
@@ -844,12 +844,13 @@ def attach(conn: psycopg.Connection, schemas: Sequence[str], chunk_size: int, pr
                 locked_progress(f"attach: a lock wait of over {lock_timeout} in a chunk of {len(chunk)} schemas; "
                                 "attaching them one at a time")
                 for schema in chunk:
-                    attach_or_split(own, [schema])
+                    attach_or_split(own, [schema], split=True)
+                record([], [])      # (one progress line for the chunk: DBA trial, forty-fourth session, 200)
                 return
             with done:
                 result.busy.append(chunk[0])
             locked_progress(f"attach: {chunk[0]} skipped: {lock_held('its tables', lock_timeout)}")
-            record([], [])
+            record([], [], report=not split)
 
     if jobs <= 1 or len(chunks) <= 1 or connect is None:
         for chunk in chunks:

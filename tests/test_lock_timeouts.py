@@ -96,6 +96,21 @@ def test_attach_skips_a_busy_schema_and_attaches_the_rest_of_its_chunk(
     assert triggers_on(conn, GLOBEX) == triggers_on(conn, ACME)
 
 
+def test_attach_says_one_progress_line_per_chunk_also_when_one_is_split(
+        db: Db, conn: psycopg.Connection, capsys: pytest.CaptureFixture[str]) -> None:
+    """(DBA trial, forty-fourth session) A chunk split into single schemas by a busy one printed a progress
+    line per schema: 200 lines for a chunk of 200. One per chunk, as for the others."""
+    extra = [jobs.create_tenant(conn, f"chunk{n}", f"Chunk {n}")[1] for n in range(2)]
+    for schema in (ACME, GLOBEX):
+        conn.execute("SELECT catalog_sync.detach_schema(%s)", (schema,))
+    with held(db, lock_jobs(GLOBEX)) as holder:
+        code, out, err = run_bounded(capsys, holder, "attach", ACME, GLOBEX, *extra, "--chunk-size", "2",
+                                     "--lock-timeout", TIMEOUT, "--dsn", db.dsn())
+    assert code == 2 and "attached 3 schema(s)" in out, (out, err)
+    counts = [line for line in err.splitlines() if line.startswith("attach: ") and " schemas (" in line]
+    assert [line.split(" (")[0] for line in counts] == ["attach: 2/4 schemas", "attach: 4/4 schemas"], err
+
+
 def test_detach_of_a_busy_schema_changes_nothing(
         db: Db, conn: psycopg.Connection, capsys: pytest.CaptureFixture[str]) -> None:
     before = state(conn)
