@@ -227,13 +227,12 @@ def uninstall(conn: psycopg.Connection, lock_timeout: str, progress: Progress, r
     goes with the removal, so that up to UNINSTALL_CHUNK tenants an uninstall is all or nothing (review,
     forty-third session: a reader of a catalog timed the removal out after the chunks), and the removal's
     locks too are taken in tries: waiting for them as any DDL does, it deadlocked with a live writer."""
-    chunk = UNINSTALL_CHUNK
     # (by tenant id, with their schemas' names for the messages: DBA trial, forty-third session)
     rows = conn.execute("SELECT a.tenant_id, min(t.schema_name) FROM catalog_sync.attached_table a "
                         "LEFT JOIN public.tenants_tenant t ON t.id = a.tenant_id GROUP BY 1 ORDER BY 1").fetchall()
     tenants = [int(r[0]) for r in rows]
     names = [str(r[1]) if r[1] is not None else f"tenant id {r[0]}" for r in rows]
-    parts = [tenants[start:start + chunk] for start in range(0, len(tenants), chunk)] or [[]]
+    parts = [tenants[start:start + UNINSTALL_CHUNK] for start in range(0, len(tenants), UNINSTALL_CHUNK)] or [[]]
     committed = 0
 
     def span(first: int, last: int) -> str:     # (0-based, inclusive)
@@ -1174,6 +1173,12 @@ def backfill(
     }
 
 
+def detached_meanwhile(exc: psycopg.Error) -> bool:
+    """backfill_tenant()'s or verify_tenant()'s error for a tenant detached since the run read its list (its
+    undefined_object "tenant N is not attached"; any other 42704 is an error)."""
+    return isinstance(exc, psycopg.errors.UndefinedObject) and "is not attached" in server_message(exc)
+
+
 def _backfill_tenant(session: psycopg.Connection, tenant: Tenant, n: int, of: int, dry_run: bool, lock_timeout: str,
                      progress: Progress, catalog: str | None, notice_after: float, quiet: bool, command: str,
                      report: list[dict[str, Any]]) -> None:
@@ -1197,7 +1202,7 @@ def _backfill_tenant(session: psycopg.Connection, tenant: Tenant, n: int, of: in
             stop_if_ended(session, exc, f"{command} stopped at {tenant.schema} ({n}/{of}), " + (
                 "a dry run" if dry_run else f"nothing of it written, the {n - 1} tenant(s) before it committed"),
                 f"run {command} again: it writes nothing more for the tenants done")
-            if isinstance(exc, psycopg.errors.UndefinedObject) and "is not attached" in server_message(exc):
+            if detached_meanwhile(exc):
                 # (DBA trial, forty-first session: a tenant detached while the run went on was a failure,
                 # "run it again for them", which would have attached a tenant that opted out)
                 entry["skipped"] = "detached since the run began"
@@ -1350,8 +1355,7 @@ def _verify_tenant(session: psycopg.Connection, tenant: Tenant, n: int, of: int,
                 exc.diag.message_primary or "").startswith("catalog_sync:"):
             detail = busy(detail, lock_timeout, "verify")   # (a catalog_sync message says why: a rename, say)
         # detached since the list was read: nothing of it to verify (any other 42704 is an error, not clean)
-        detached = isinstance(exc, psycopg.errors.UndefinedObject) and "is not attached" in server_message(exc)
-        rows = [] if detached else [{"problem": "error", "catalog": None, "key": None, "detail": detail}]
+        rows = [] if detached_meanwhile(exc) else [{"problem": "error", "catalog": None, "key": None, "detail": detail}]
     for r in rows:
         findings.append({"problem": r["problem"], "tenant_id": tenant.tenant_id, "schema": tenant.schema,
                          "catalog": r["catalog"], "key": str(r["key"]) if r["key"] else None,
