@@ -1,6 +1,17 @@
 -- Remove everything install.txt created, including the sync triggers on every
 -- attached tenant table and on public.tenants_tenant. Roles are cluster-wide:
 -- they are dropped only when nothing in any database still uses them.
+-- First, what the removal would fail on or drop that it did not create
+-- (catalog_sync.removal_problem()): refused before anything changes.
+DO $check$
+DECLARE
+    v_problem text := catalog_sync.removal_problem();
+BEGIN
+    IF v_problem IS NOT NULL THEN
+        RAISE EXCEPTION '%', 'catalog-sync: ' || v_problem || '; nothing was removed';
+    END IF;
+END
+$check$;
 DO $uninstall$
 DECLARE
     v_relid oid;

@@ -238,6 +238,44 @@ def test_the_offline_scripts_stop_at_a_clear_error_and_change_nothing(
     assert schema_dump(target) == installed
 
 
+def test_every_removal_path_refuses_to_drop_what_it_did_not_create(
+        fresh, capsys: pytest.CaptureFixture[str]) -> None:
+    """(DBA trial, forty-fifth session) `uninstall --yes` refused an application's view over a machinery
+    function and a table owned by catalog_reader, but the script of `uninstall --sql` and plain alembic's
+    `downgrade base` dropped them (DROP SCHEMA ... CASCADE, DROP OWNED BY) without a word. db/uninstall.sql
+    itself now refuses them first, so every path does."""
+    from pyinstaller_tools import cli
+
+    target = fresh("m_removal_dependents")
+    migrate.upgrade(target.dsn())
+    with target.connect() as conn:
+        conn.execute("SELECT catalog_sync.attach_schema('tenant_acme')")
+        conn.execute("CREATE VIEW public.sync_dashboard AS SELECT * FROM catalog_sync.status()")
+        conn.execute("CREATE TABLE public.app_owned (note text)")
+        conn.execute("INSERT INTO public.app_owned VALUES ('kept')")
+        conn.execute("ALTER TABLE public.app_owned OWNER TO catalog_reader")
+    installed = schema_dump(target)
+    assert cli.main(["uninstall", "--sql"]) == 0
+    with pytest.raises(subprocess.CalledProcessError) as failed:
+        psql_script(target, capsys.readouterr().out)
+    assert "catalog-sync: uninstall would fail on, or drop, objects it did not create: table public.app_owned " \
+        "is owned by role catalog_reader; view public.sync_dashboard depends on function catalog_sync.status(" \
+        in failed.value.stderr and "nothing was removed" in failed.value.stderr, failed.value.stderr
+    done = subprocess.run([sys.executable, "-m", "alembic", "-c", str(ROOT / "migrations" / "alembic.ini"),
+                           "-x", f"dsn={target.dsn()}", "downgrade", "base"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0 and "objects it did not create: table public.app_owned" in done.stderr, \
+        done.stderr[-2000:]
+    assert schema_dump(target) == installed and recorded_revision(target) == "0001"
+    with target.connect() as conn:
+        assert conn.execute("SELECT note FROM public.app_owned").fetchall() == [("kept",)]
+        assert conn.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'catalog_sync%'").fetchone()[0] > 0
+        conn.execute("DROP VIEW public.sync_dashboard")
+        conn.execute("ALTER TABLE public.app_owned OWNER TO postgres")
+    migrate.downgrade(target.dsn())
+    assert recorded_revision(target) is None
+
+
 def test_each_alembic_revision_has_its_install_section() -> None:
     from alembic.script import ScriptDirectory
 
