@@ -75,7 +75,7 @@ def main() -> None:
             common.for_each_schema(dsn, schemas, fill, what="schemas seeded")
             common.progress(f"  {time.perf_counter() - t0:.1f}s")
             # Analyze before attach: an autoanalyze of a freshly loaded table can deadlock with attach
-            # (see docs/benchmarks.md).
+            # (see docs/benchmarks-log.md, Diagnosis).
             common.vacuum(admin, [f"{s}.{t}" for s in schemas for t in ("ats_jobposting", "ats_jobcategory")])
             common.progress("migrate, attach")
             common.install(dsn)

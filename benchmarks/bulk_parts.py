@@ -5,7 +5,7 @@ sync's 100,000-row UPDATE and the set-based double write, alternating, each
 in a new session as the application role, VACUUM and CHECKPOINT after each.
 The parts are the nested statements' durations logged by auto_explain with
 log_analyze off: no per-node timing, which under EXPLAIN ANALYZE inflated the
-change detection's sorts (docs/benchmarks.md, Diagnosis, twelfth session).
+change detection's sorts (docs/benchmarks-log.md, Diagnosis, twelfth session).
 Prints the median of each part. A diagnosis tool, not a verdict: the ratio is
 bench_writes.py's.
 

@@ -45,6 +45,7 @@ def test_the_checker_sees_the_docs() -> None:
     # (a checker that finds no link or no heading would pass everything)
     assert len(DOCS) >= 6
     assert "1-writes-bench_writespy" in anchors(ROOT / "docs" / "benchmarks.md")
+    assert {"diagnosis", "history"} <= anchors(ROOT / "docs" / "benchmarks-log.md")
     assert sum(len(links(doc)) for doc in DOCS) > 50
 
 
@@ -62,14 +63,14 @@ def test_every_relative_link_resolves(doc: Path) -> None:
 
 
 # A code comment that points into the docs: 'docs/security.md, "Session settings"' (a heading, quoted),
-# 'docs/benchmarks.md, Diagnosis, thirty-first session' (an entry of the Diagnosis section) or
-# 'docs/benchmarks.md, section 8' (a numbered heading). Comment markers and line breaks are removed
-# first, so that a reference split over two comment lines is read whole.
+# 'docs/benchmarks-log.md, Diagnosis, thirty-first session' (an entry of the Diagnosis section of the
+# file named, which must have one) or 'docs/benchmarks.md, section 8' (a numbered heading). Comment
+# markers and line breaks are removed first, so that a reference split over two comment lines is read whole.
 CODE = sorted(p for folder in ("db", "pyinstaller_tools", "migrations", "benchmarks", "tests")
               for p in (ROOT / folder).rglob("*") if p.suffix in {".sql", ".py"})
-QUOTED = re.compile(r'docs/(\w+\.md),? "([^"]+)"')
-DIAGNOSIS = re.compile(r"docs/benchmarks\.md,? Diagnosis,? ([\w-]+) session")
-SECTION = re.compile(r"docs/(\w+\.md),? section (\d+)")
+QUOTED = re.compile(r'docs/([\w-]+\.md),? "([^"]+)"')
+DIAGNOSIS = re.compile(r"docs/([\w-]+\.md),? Diagnosis,? ([\w-]+) session")
+SECTION = re.compile(r"docs/([\w-]+\.md),? section (\d+)")
 
 
 def comment_text(path: Path) -> str:
@@ -86,9 +87,17 @@ def headings(path: Path) -> set[str]:
     return {m.group(1) for line in path.read_text().splitlines() if (m := HEADING.match(line))}
 
 
+def diagnosis_entries(path: Path) -> str:
+    """The text of the file's "## Diagnosis" section, up to the next "## " heading, lower-cased ("" if none)."""
+    if not path.exists():
+        return ""
+    return path.read_text().partition("\n## Diagnosis\n")[2].split("\n## ")[0].lower()
+
+
 def test_the_reference_checker_sees_the_references() -> None:
     text = " ".join(comment_text(p) for p in CODE)
-    assert len(QUOTED.findall(text)) > 20 and DIAGNOSIS.search(text) and SECTION.search(text)
+    assert len(QUOTED.findall(text)) > 20 and len(DIAGNOSIS.findall(text)) > 10 and SECTION.search(text)
+    assert "**thirty-first session**" in diagnosis_entries(ROOT / "docs" / "benchmarks-log.md")
 
 
 @pytest.mark.parametrize("path", CODE, ids=lambda p: str(p.relative_to(ROOT)))
@@ -101,10 +110,9 @@ def test_every_reference_from_code_into_the_docs_resolves(path: Path) -> None:
     for doc, title in QUOTED.findall(text):
         if not (docs / doc).exists() or title.rstrip(".,;:") not in headings(docs / doc):
             dead.append(f'docs/{doc}, "{title}": no such heading')
-    diagnosis = (docs / "benchmarks.md").read_text().partition("\n## Diagnosis\n")[2].lower()
-    for ordinal in DIAGNOSIS.findall(text):
-        if f"**{ordinal.lower()} session**" not in diagnosis:
-            dead.append(f"docs/benchmarks.md, Diagnosis, {ordinal} session: no such entry")
+    for doc, ordinal in DIAGNOSIS.findall(text):
+        if f"**{ordinal.lower()} session**" not in diagnosis_entries(docs / doc):
+            dead.append(f"docs/{doc}, Diagnosis, {ordinal} session: no such entry")
     for doc, number in SECTION.findall(text):
         if not any(h.startswith(f"{number}. ") for h in headings(docs / doc)):
             dead.append(f"docs/{doc}, section {number}: no such heading")

@@ -223,7 +223,7 @@ def test_counters_survive_resync(app: psycopg.Connection, conn: psycopg.Connecti
 def test_the_projections_are_inlined_into_their_callers(conn: psycopg.Connection) -> None:
     """project_jobs() and project_services() are plain SQL that PostgreSQL inlines into the query calling them:
     a PL/pgSQL body, a SET clause or STRICT would put every projected row through a function's result store
-    again (0.5 s of a 100,000-row UPDATE, docs/benchmarks.md)."""
+    again (0.5 s of a 100,000-row UPDATE, docs/benchmarks-log.md, Diagnosis, twenty-eighth session)."""
     tenant_id = conn.execute("SELECT id FROM public.tenants_tenant WHERE schema_name = %s", (ACME,)).fetchone()
     assert tenant_id is not None
     for function, reader in (("project_jobs", "job_sources"), ("project_services", "service_sources")):

@@ -5,7 +5,7 @@
 -- hash_mem (work_mem times hash_mem_multiplier, the DBA's limit); past it,
 -- the join splits into batches and writes half of the projected rows, HTML
 -- and all, to a temporary file and reads them back (100,000 keys at the
--- default 8 MB: 120 MB; docs/benchmarks.md, Diagnosis, thirty-fourth
+-- default 8 MB: 120 MB; docs/benchmarks-log.md, Diagnosis, thirty-fourth
 -- session). Batches sized to that limit keep it in memory without taking
 -- more memory than the DBA set.
 --

@@ -13,7 +13,7 @@
 -- projection once (the upsert needs its rows twice, so stores them all in a
 -- CTE first) and updates a matched row without locking it first (one WAL
 -- record less per row): a 100,000-row UPDATE 0.3 to 0.5 s faster
--- (docs/benchmarks.md, Diagnosis, twenty-ninth session). For one source row
+-- (docs/benchmarks-log.md, Diagnosis, twenty-ninth session). For one source row
 -- of an UPDATE (one id, no scope, p_reuse: a single-row UPDATE), the
 -- single-row form below: the projected row, then an UPDATE of its key, or
 -- an INSERT where its key has no row.
@@ -193,7 +193,7 @@ BEGIN
     -- projected row by their binary images (*<>, record_image_ne()), not
     -- forty comparisons of columns, each an operator the executor looks up
     -- and checks EXECUTE on at every execution (-0.06 M instructions of a
-    -- single-row UPDATE: docs/benchmarks.md, Diagnosis, thirty-second
+    -- single-row UPDATE: docs/benchmarks-log.md, Diagnosis, thirty-second
     -- session). The image is built from the catalog row's columns, and the
     -- projected row is one parameter, v_row: built from v_row's fields, it
     -- took one parameter per column (about 9,000 instructions more a write,
@@ -204,7 +204,7 @@ BEGIN
     -- is still left untouched. The projected rows are collected by an
     -- ARRAY() subquery, not array_agg(): an aggregate's node, set up again
     -- at each execution, cost about 50,000 instructions more a write
-    -- (docs/benchmarks.md, Diagnosis, thirty-sixth session).
+    -- (docs/benchmarks-log.md, Diagnosis, thirty-sixth session).
     v_one := format($stmt$        v_rows := ARRAY(SELECT p
                         FROM catalog_sync.%2$I(p_tenant_id, p_filter, p_keys, p_masks, p_reuse) AS p);
         IF pg_catalog.cardinality(v_rows) = 0 THEN

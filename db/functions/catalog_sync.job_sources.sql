@@ -10,7 +10,7 @@
 -- The tenant's registry row is read here, not by registry_row() in
 -- project_jobs(): one PL/pgSQL call less per statement, which a single-row
 -- write pays in every transaction (about 55,000 instructions of its 2.27 M:
--- docs/benchmarks.md, Diagnosis, thirty-sixth session). The read is
+-- docs/benchmarks-log.md, Diagnosis, thirty-sixth session). The read is
 -- registry_row()'s, in the same steps: the registry locked first (waiting as
 -- any read does), then its query planned and run with lock_timeout = 1ms and
 -- its contract check folded into the plan, a lost column named. Its plan is

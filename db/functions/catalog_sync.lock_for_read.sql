@@ -21,7 +21,7 @@ BEGIN
     v_void := pg_catalog.pg_advisory_xact_lock_shared(catalog_sync.lock_key(p_tenant_id, 'tenant', 0))::text;
     IF pg_catalog.cardinality(p_parent_ids) <= 2 AND p_kind IS NOT NULL THEN
         -- A single-row write (its new and old parent): no statement to sort
-        -- them (the loop's query: docs/benchmarks.md, Diagnosis, thirty-first session).
+        -- them (the loop's query: docs/benchmarks-log.md, Diagnosis, thirty-first session).
         -- The smaller key first; a NULL id has a NULL key, and a comparison
         -- with NULL is not true. (The callers' arrays come from array_agg()
         -- and array_cat(): one dimension, subscripts from 1.)

@@ -13,7 +13,7 @@
 -- A plain SQL function, IMMUTABLE and with an IMMUTABLE body, so that
 -- PostgreSQL inlines it into the calling expression, and folds it where the
 -- arguments are constants: a PL/pgSQL body cost about 10,000 instructions a
--- call (docs/benchmarks.md, Diagnosis, thirty-first session). The key hashes
+-- call (docs/benchmarks-log.md, Diagnosis, thirty-first session). The key hashes
 -- the kind with the id as the seed, then the tenant with that as the seed:
 -- two function calls, where hashing the text 'catalog_sync/<kind>/<T>/<id>'
 -- took eight (its concatenations and casts; about 14,000 instructions a

@@ -113,7 +113,7 @@ BEGIN
         -- apart), so the join carries eight columns a side, not thirty-six,
         -- and its filter is one function and four comparisons, not forty:
         -- about 0.1 M instructions less of a single-row UPDATE, where this
-        -- statement's set-up is most of its cost (docs/benchmarks.md,
+        -- statement's set-up is most of its cost (docs/benchmarks-log.md,
         -- Diagnosis, thirty-third session). Each subquery lists its columns
         -- in the order the join reads them, so that the planner drops the
         -- old side's subquery scan as a no-op (about 9,000 instructions; the

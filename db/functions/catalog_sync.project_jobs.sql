@@ -21,7 +21,7 @@
 -- it (apply_jobs(), verify, status, the backfill's dry run): the projected
 -- rows are no longer written to a function's result store first, and a count
 -- computes none of the columns (a PL/pgSQL body cost 0.5 s of a 100,000-row
--- UPDATE: docs/benchmarks.md, Diagnosis, twenty-eighth session). The
+-- UPDATE: docs/benchmarks-log.md, Diagnosis, twenty-eighth session). The
 -- tenant's registry columns (its schema, name and safe logo) come with each
 -- job from job_sources(), which reads the registry row first, once, and
 -- returns nothing, reading no table, for a tenant that is suspended or gone

@@ -7,7 +7,7 @@
 -- compare the name with one they printed so: a plain SQL function, no SET
 -- clause, inlined into the caller's expression (qualified_name(), PL/pgSQL
 -- with a SET clause, cost about 14,000 instructions a call:
--- docs/benchmarks.md, Diagnosis, thirty-first session). Every name in the
+-- docs/benchmarks-log.md, Diagnosis, thirty-first session). Every name in the
 -- body is pg_catalog-qualified all the same: inlined, it is parsed under the
 -- search_path of the statement calling it.
 CREATE OR REPLACE FUNCTION catalog_sync.relation_name(p_relid oid)

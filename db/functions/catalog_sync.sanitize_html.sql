@@ -42,7 +42,7 @@
 --
 -- Speed: benchmarks/bench_sanitizer.py measures about 7 MB/s of typical rich
 -- text on a shared 2-vCPU machine (bare escaping: 120 to 170 MB/s; numbers in
--- docs/benchmarks.md; 9.3 MB/s before step 7 balanced every tag); a hostile
+-- docs/benchmarks.md, section 5; 9.3 MB/s before step 7 balanced every tag); a hostile
 -- 1,000,000-character input takes up to 2 seconds.  Fixed tokens are restored
 -- with replace(), which scans fast and costs nothing per match.
 -- regexp_replace() builds a fresh DFA for every match (microseconds for a

@@ -10,7 +10,7 @@
 -- none itself: a SET clause costs a GUC save/restore on every call.
 -- A plain SQL function, so that PostgreSQL inlines it into the calling
 -- expression (with a constant p_table, the suffix is folded): its PL/pgSQL
--- body cost about 27,000 instructions a call (docs/benchmarks.md, Diagnosis,
+-- body cost about 27,000 instructions a call (docs/benchmarks-log.md, Diagnosis,
 -- thirty-second session). Inlining substitutes the arguments for each use,
 -- and PostgreSQL refuses when an argument used more than once is costly: a
 -- caller passes variables, not calls (qualified_name() assigned first).

@@ -33,7 +33,7 @@
 -- calls on this path, not PERFORM (a function returning void cast to text):
 -- PL/pgSQL evaluates an assignment's expression directly, where PERFORM runs
 -- it as a query, through the executor, about 5,000 instructions more a call
--- (docs/benchmarks.md, Diagnosis, thirty-first session).
+-- (docs/benchmarks-log.md, Diagnosis, thirty-first session).
 -- (Its forms during the twenty-sixth session, which a development database
 -- may hold, are dropped.)
 DROP FUNCTION IF EXISTS catalog_sync.sync_job_changes(bigint, oid, text, bigint[], integer[], uuid[], uuid[], bigint[]);
@@ -83,7 +83,7 @@ BEGIN
             -- One job updated, its uuid kept (a single-row UPDATE): what the
             -- general path below would do with it, in fewer steps (each plain
             -- expression of a PL/pgSQL function is set up again in every
-            -- transaction: docs/benchmarks.md, Diagnosis, thirty-second session).
+            -- transaction: docs/benchmarks-log.md, Diagnosis, thirty-second session).
             v_void := catalog_sync.lock_for_read(p_tenant_id, 'job_category',
                                                  ARRAY[v_change.parent, v_change.old_parent])::text;
             v_void := catalog_sync.apply_jobs(p_tenant_id, 'ids', ARRAY[v_change.id], ARRAY[v_change.mask],

@@ -3,7 +3,7 @@
 -- its new and old uuid and its new and old category. An array of these is one
 -- value built by one ARRAY() subquery, where six arrays took an aggregate
 -- node with six aggregates, and were six values to pass and expand (about
--- 40,000 instructions of a single-row UPDATE: docs/benchmarks.md, Diagnosis,
+-- 40,000 instructions of a single-row UPDATE: docs/benchmarks-log.md, Diagnosis,
 -- thirty-sixth session).
 CREATE TYPE catalog_sync.row_change AS (
     id          bigint,
