@@ -30,13 +30,28 @@ DROP TABLE public.job_catalog, public.provider_catalog, public.service_catalog;
 REVOKE SELECT ON public.tenants_tenant FROM catalog_sync_owner;
 DO $roles$
 DECLARE
-    v_role name;
+    v_role   name;
+    v_grants text;
 BEGIN
     FOREACH v_role IN ARRAY ARRAY['catalog_sync_installer', 'catalog_reader', 'catalog_sync_owner'] LOOP
+        -- The role's members, which DROP ROLE forgets: said, as the GRANTs that
+        -- give them back after a re-install (DBA trial, forty-fifth session:
+        -- the web tier and the installers lost them without a word).
+        SELECT pg_catalog.string_agg(pg_catalog.format('GRANT %I TO %I%s;', v_role, m.rolname,
+                                                       CASE WHEN a.admin_option THEN ' WITH ADMIN OPTION' END),
+                                     ' ' ORDER BY m.rolname)
+        INTO v_grants
+        FROM pg_catalog.pg_auth_members a
+        JOIN pg_catalog.pg_roles m ON m.oid = a.member
+        WHERE a.roleid = (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = v_role);
         -- In this database: revoke what attach granted (schema USAGE, table SELECT).
         EXECUTE format('DROP OWNED BY %I', v_role);
         BEGIN
             EXECUTE format('DROP ROLE %I', v_role);
+            IF v_grants IS NOT NULL THEN
+                RAISE NOTICE 'catalog_sync: role % dropped with its members; after a re-install (catalog-sync migrate) give them back: %',
+                    v_role, v_grants;
+            END IF;
         EXCEPTION WHEN dependent_objects_still_exist OR object_in_use THEN
             RAISE NOTICE 'catalog_sync: role % kept: still used in another database', v_role;
         END;

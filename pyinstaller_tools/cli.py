@@ -462,12 +462,12 @@ def cmd_attach(args: argparse.Namespace) -> int:
             """A session of --jobs, on the first one's server."""
             return connect(same_server, autocommit=True, lock_timeout=args.lock_timeout)
 
-        operations.require_installed(conn, args.command, args.lock_timeout, writes=not args.dry_run)
-        if not args.dry_run:
-            held.enter_context(operations.no_migration(conn, "attach"))
         if args.tenant_role:
             operations.require_superuser(conn, "attach --tenant-role (it changes the owner of the schema and "
                                                "its tables, and the role's privileges)")
+        operations.require_installed(conn, args.command, args.lock_timeout, writes=not args.dry_run)
+        if not args.dry_run:
+            held.enter_context(operations.no_migration(conn, "attach"))
         try:
             schemas = operations.attachable_schemas(conn) if args.all else list(dict.fromkeys(args.schemas))
             problems = operations.preflight(conn, schemas, jobs=args.jobs, connect=connect_bounded)
@@ -878,7 +878,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     with connect(args.dsn, autocommit=True, lock_timeout=args.lock_timeout) as conn:
-        operations.require_installed(conn, pinned=False)   # (reported below, as a finding)
+        operations.require_installed(conn, "audit", pinned=False)   # (reported below, as a finding)
         problem = operations.machinery_problem(conn, "audit", args.lock_timeout)
         # A changed machinery is the one finding: catalog_sync.audit() is part of it, and a version
         # that is no longer a definer would run as you (review, seventeenth session)
@@ -900,10 +900,10 @@ def cmd_protect(args: argparse.Namespace) -> int:
         raise ToolError("--off removes the protection and gives the advisory locks back; "
                         "it cannot go with --restrict-advisory-locks")
     with connect(args.dsn, autocommit=True, lock_timeout=args.lock_timeout) as conn:
-        operations.require_installed(conn, args.command, args.lock_timeout, writes=True)
         # event triggers and grants on pg_catalog's functions; for a revoke or grant it does not
         # own, PostgreSQL only warns, so --off would report a change it did not make
         operations.require_superuser(conn, "protect (event triggers, grants on pg_catalog functions)")
+        operations.require_installed(conn, args.command, args.lock_timeout, writes=True)
         count = None
         try:
             with conn.transaction():            # all or nothing

@@ -75,10 +75,25 @@ def require_installed(conn: psycopg.Connection, command: str = "catalog-sync", l
     within lock_timeout, as the command's next statement would. `writes`: and the session may write."""
     if not is_installed(conn):
         raise ToolError("catalog_sync is not installed in this database; run `catalog-sync migrate` first")
+    require_installer(conn, command)
     if writes:
         require_writable(conn, command)
     if pinned:
         require_pinned(conn, command, lock_timeout)
+
+
+def require_installer(conn: psycopg.Connection, command: str) -> None:
+    """The commands but migrate, uninstall and protect run as a role granted catalog_sync_installer (or a
+    superuser). (DBA trial, forty-fifth session: after an uninstall, which drops the role with its
+    memberships, and a re-install, every command failed on "permission denied for schema catalog_sync_pin",
+    the membership unnamed.)"""
+    row = conn.execute("SELECT current_user, pg_catalog.quote_ident(current_user), "
+                       "pg_catalog.pg_has_role('catalog_sync_installer', 'USAGE')").fetchone()
+    if row and not row[2]:
+        raise ToolError(f"role {row[0]} does not have the privileges of catalog_sync_installer, which {command} "
+                        f"needs; nothing was changed: as a superuser, GRANT catalog_sync_installer TO {row[1]} (an "
+                        "uninstall drops the role with its memberships: grant them again after a re-install; a "
+                        "NOINHERIT member does not use them); docs/operations.md, \"Who runs what\"")
 
 
 def require_writable(conn: psycopg.Connection, command: str) -> None:

@@ -281,6 +281,40 @@ def test_a_chunk_out_of_lock_memory_is_refused_whole_and_a_smaller_chunk_size_ad
         small.stop()
 
 
+def test_uninstall_names_the_memberships_it_drops_with_the_roles(capsys: pytest.CaptureFixture[str]) -> None:
+    """(DBA trial, forty-fifth session) Where the roles are dropped (no other database uses them), their
+    members go with them: after a re-install the web tier's reads and the installers' commands failed on
+    "permission denied", the lost GRANTs unnamed. Uninstall now says them, as statements that give them
+    back. Its own cluster: the tests' one has other databases that keep the roles."""
+    own = LocalCluster(settings={"shared_buffers": "16MB"}).start()
+    try:
+        dsn = f"host={own.host} port={own.port} user={own.user} dbname=postgres"
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            seed.setup_app(conn)
+            seed.create_tenant(conn, "acme", "Acme")
+            migrate.upgrade(dsn)
+            conn.execute("CREATE ROLE web_readonly LOGIN")
+            conn.execute(f"GRANT catalog_sync_installer TO {seed.APP_ROLE}")
+            conn.execute("GRANT catalog_reader TO web_readonly")
+            code, out, err = run(capsys, "uninstall", "--yes", dsn=dsn)
+            assert code == 0 and "uninstalled: catalogs, machinery and sync triggers removed" in out, err
+            assert ("notice: role catalog_sync_installer dropped with its members; after a re-install (catalog-sync "
+                    f"migrate) give them back: GRANT catalog_sync_installer TO {seed.APP_ROLE};") in err, err
+            assert ("notice: role catalog_reader dropped with its members; after a re-install (catalog-sync "
+                    "migrate) give them back: GRANT catalog_reader TO web_readonly;") in err, err
+            assert "role catalog_sync_owner dropped" not in err, err      # (no member: nothing to say)
+            assert conn.execute("SELECT count(*) FROM pg_roles WHERE rolname LIKE 'catalog_%'").fetchone() == (0,)
+            migrate.upgrade(dsn)
+            for line in err.splitlines():
+                if "give them back: " in line:
+                    conn.execute(line.split("give them back: ", 1)[1])
+            assert conn.execute("SELECT pg_has_role('web_readonly', 'catalog_reader', 'USAGE'), "
+                                f"pg_has_role('{seed.APP_ROLE}', 'catalog_sync_installer', 'USAGE')").fetchone() == (
+                True, True)
+    finally:
+        own.stop()
+
+
 def test_the_list_of_contract_tables_is_inlined_into_its_callers(conn: psycopg.Connection) -> None:
     """(fortieth session, found by bisection) tenant_source_tables() with a SET clause of its own was an opaque
     function scan estimated at 1,000 rows: attach's pre-flight and registration chose plans quadratic in the
@@ -1265,10 +1299,21 @@ def test_database_without_machinery(empty: Db, capsys: pytest.CaptureFixture[str
 
 def test_missing_privileges(sconn: psycopg.Connection, shared: Db,
                             capsys: pytest.CaptureFixture[str]) -> None:
-    """The application role may not run the tool's functions."""
+    """The application role may not run the tool's functions. (DBA trial, forty-fifth session) A role not
+    granted catalog_sync_installer is told so, and the GRANT that fixes it, not "permission denied for
+    schema catalog_sync_pin"."""
     before = state(sconn)
-    for argv in (["status"], ["verify"], ["backfill"], ["attach", ACME], ["detach", ACME]):
-        assert_refused(run(capsys, *argv, dsn=shared.dsn(user=seed.APP_ROLE)), "permission denied")
+    for argv in (["status"], ["verify"], ["backfill"], ["attach", ACME], ["detach", ACME], ["audit"], ["expire"]):
+        assert_refused(run(capsys, *argv, dsn=shared.dsn(user=seed.APP_ROLE)),
+                       f"role {seed.APP_ROLE} does not have the privileges of catalog_sync_installer, which "
+                       f"{argv[0]} needs; nothing was changed: as a superuser, GRANT catalog_sync_installer TO "
+                       f"{seed.APP_ROLE} (an uninstall drops the role with its memberships")
+    # the SQL functions themselves refuse it too, whatever the tool checks
+    with shared.connect(role=seed.APP_ROLE) as app:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            app.execute("SELECT * FROM catalog_sync.status()")
+    assert_refused(run(capsys, "protect", dsn=shared.dsn(user=seed.APP_ROLE)), "protect (event triggers",
+                   "needs a superuser")
     assert state(sconn) == before
 
 
