@@ -58,3 +58,16 @@ BEGIN
     END LOOP;
 END
 $roles$;
+-- The advisory-lock functions stay restricted where protect restricted them
+-- (a later migrate grants them to the sync's roles again): said, also to psql
+-- and plain alembic (DBA trial, forty-fifth session: only uninstall --yes did).
+DO $advisory$
+BEGIN
+    IF NOT pg_catalog.has_function_privilege('public', 'pg_catalog.pg_advisory_xact_lock(bigint)', 'EXECUTE') THEN
+        RAISE NOTICE '%', 'catalog_sync: the advisory-lock functions stay restricted (protect '
+            '--restrict-advisory-locks): only superusers and the roles granted them may call them; a later migrate '
+            'grants them to the sync''s roles again; GRANT EXECUTE on them to PUBLIC gives them back '
+            '(docs/operations.md, "Uninstall")';
+    END IF;
+END
+$advisory$;

@@ -373,7 +373,7 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
                 _, kept = migrate.drop_empty_version_table(dsn, args.lock_timeout)
                 if kept:
                     progress(f"notice: public.alembic_version kept: {kept}")
-    if restricted:
+    if restricted and not installed:        # (else db/uninstall.sql said so, as a notice)
         progress("notice: the advisory-lock functions stay restricted (protect --restrict-advisory-locks): only "
                  "superusers and the roles granted them may call them; a later migrate grants them to the sync's "
                  "roles again; GRANT EXECUTE on them to PUBLIC gives them back (docs/operations.md, \"Uninstall\")")
@@ -399,22 +399,33 @@ def _attach_dry_run(conn: psycopg.Connection, args: argparse.Namespace, schemas:
     print(f"dry run: {len(schemas)} schema(s) pass the pre-flight: {len(schemas) - already} would be "
           f"attached, {already} attached already; trigger(s): {counts['MISSING']} to create, "
           f"{counts['OUTDATED'] + counts['DISABLED']} to replace (outdated or not enabled always), "
-          f"{counts['EXTRA']} to drop (not in the spec), {counts['INSTALLED']} up to date")
+          f"{counts['EXTRA']} to drop (not in the spec), {counts['INSTALLED']} up to date"
+          + _registered_anew(operations.tables_to_register(conn, schemas), "to register anew"))
     if refused:          # the same exit status as the real run
         raise ToolError(f"dry run: {len(refused)} schema(s) refused (listed above): {_first(refused)}")
     return EXIT_OK
 
 
+def _registered_anew(renew: dict[str, int], verb: str) -> str:
+    """The tail of attach's summary for the tables it registers anew (operations.tables_to_register())."""
+    if not renew:
+        return ""
+    return (f"; {sum(renew.values())} table(s) of {len(renew)} schema(s) {verb} (restored from a dump, or swapped "
+            "in: verify's table_replaced)")
+
+
 def _attach_report(args: argparse.Namespace, result: operations.AttachResult, schemas: list[str],
-                   states: dict[str, str], left_alone: set[str], refused: list[str]) -> int:
+                   states: dict[str, str], left_alone: set[str], refused: list[str], renew: dict[str, int]) -> int:
     """attach's summary and what to do next; an error for the schemas left out (busy, refused)."""
+    renewed = _registered_anew({s: n for s, n in renew.items() if s not in result.busy}, "registered anew")
     if result.changed or result.busy:
-        print(f"attached {result.schemas} schema(s): {result.changed} trigger(s) created, replaced or dropped, "
-              # (DBA trial, forty-first session: ", 5 schema(s) already up to date" read as 5 more)
-              f"{result.schemas_unchanged} of them up to date already")
+        # (DBA trial, forty-first session: ", 5 schema(s) already up to date" read as 5 more; forty-fifth:
+        # "N trigger(s) ..., 2 of them up to date already" read as 2 triggers)
+        print(f"attached {result.schemas} schema(s), {result.schemas_unchanged} of them up to date already: "
+              f"{result.changed} trigger(s) created, replaced or dropped{renewed}")
     else:       # (DBA walk-through, fortieth session: "attached 4 schema(s): 0 trigger(s) ..." read as work done)
         print(f"up to date: {result.schemas + len(left_alone)} schema(s) attached already, their triggers "
-              "installed; no trigger created, replaced or dropped")
+              f"installed; no trigger created, replaced or dropped{renewed}")
     busy_schemas, changed = set(result.busy), set(result.changed_schemas)
     new = [s for s in schemas if states.get(s) != "attached" and s not in busy_schemas]
     # Not attached when this attach looked, and nothing to do when it came to them: another session attached
@@ -526,6 +537,7 @@ def cmd_attach(args: argparse.Namespace) -> int:
                 print(f"note: {remark}", file=sys.stderr)
             _warn_without_protection(conn, args.tenant_role)
         states = operations.attach_states(conn, schemas)
+        renew = operations.tables_to_register(conn, schemas)
         result = operations.AttachResult()
         try:
             operations.attach(conn, schemas, args.chunk_size, progress, jobs=args.jobs, connect=connect_bounded,
@@ -549,7 +561,7 @@ def cmd_attach(args: argparse.Namespace) -> int:
             raise ToolError(f"{text}; {result.schemas} of {len(schemas)} schema(s) were attached before that{busy} "
                             "(each chunk commits on its own; they stay attached): fix the error, then run attach "
                             "again, and catalog-sync backfill for the schemas attached") from exc
-    return _attach_report(args, result, schemas, states, left_alone, refused)
+    return _attach_report(args, result, schemas, states, left_alone, refused, renew)
 
 
 # A problem of schema_problems() with a tenant table ("s.ats_jobposting: column ... is missing", "s.ats_jobcategory

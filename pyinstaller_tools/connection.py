@@ -269,9 +269,12 @@ def describe(exc: psycopg.Error) -> str:
 
 
 # (no % in it: also run through SQLAlchemy's driver SQL, where % starts a placeholder)
+# (a missing catalog_sync_owner is named: a restore without the roles; DBA trial, forty-fifth session)
 FORGED_SCHEMAS = (
     "SELECT pg_catalog.string_agg('schema ' || pg_catalog.quote_ident(n.nspname) || ' is owned by ' "
     "|| pg_catalog.quote_ident(o.rolname), '; ' ORDER BY n.nspname) "
+    "|| CASE WHEN pg_catalog.to_regrole('catalog_sync_owner') IS NULL "
+    "THEN ', and role catalog_sync_owner does not exist' ELSE '' END "
     "FROM pg_catalog.pg_namespace n JOIN pg_catalog.pg_roles o ON o.oid = n.nspowner "
     "WHERE (n.nspname IN ('catalog_sync', 'catalog_sync_protect') AND o.rolname <> 'catalog_sync_owner') "
     "OR (n.nspname = 'catalog_sync_pin' AND NOT o.rolsuper)")
@@ -279,8 +282,10 @@ FORGED_SCHEMAS = (
 
 def forged_schemas_problem(found: str) -> str:
     return (f"{found}: not catalog-sync's (its schemas are owned by catalog_sync_owner, catalog_sync_pin by a "
-            "superuser; created by another role?); nothing was run. Look at it before anything else, then drop "
-            "it as a superuser")
+            "superuser); nothing was run. Restored from a dump without the machinery's roles (role "
+            "catalog_sync_owner missing, pg_restore's errors ignored)? Drop this database, create the roles "
+            "(pg_dumpall --globals-only of the old cluster), restore again (docs/operations.md, \"Restore from "
+            "a dump\"). Created by another role? Look at it before anything else, then drop it as a superuser")
 
 
 def require_own_schemas(conn: psycopg.Connection) -> None:
@@ -323,8 +328,13 @@ ALEMBIC_VERSION_PROBLEM = (
 
 
 def alembic_version_problem(found: str) -> str:
-    return (f"public.alembic_version {found}: not alembic's own table (another role made it?); nothing was "
-            "run. Look at it before anything else, then drop it as a superuser and run the command again")
+    # (DBA trial, forty-fifth session: dropping it, the one fix named, lost an installed database's record
+    # of its revision, and migrate then asked for an uninstall)
+    return (f"public.alembic_version {found}: not alembic's own table (another role made or changed it?); "
+            "nothing was run. Look at it before anything else (it may be an attack). Then, as a superuser: "
+            "where catalog-sync is installed, keep its record of the revision by making it alembic's plain table "
+            "again (ALTER TABLE public.alembic_version OWNER TO postgres, or another superuser; drop what it "
+            "should not have); else drop it; and run the command again")
 
 
 def require_own_version_table(conn: psycopg.Connection) -> None:
@@ -343,7 +353,7 @@ def machinery_changed(scalar: Callable[[str], Any]) -> str | None:
         return MACHINERY_UNPINNED
     if scalar(f"SELECT {MACHINERY_AS_PINNED}"):
         return None
-    return MACHINERY_CHANGED
+    return MACHINERY_CHANGED + str(scalar(f"SELECT {MACHINERY_CHANGES}"))
 
 
 # The names of what the install creates besides the roles that exist in this database: the schemas
@@ -367,8 +377,11 @@ MACHINERY_UNPINNED = ("the machinery has no pin (schema catalog_sync_pin): insta
 MACHINERY_CHANGED = ("the machinery changed after it was installed: its fingerprint differs from the one the "
                      "installing superuser pinned (catalog_sync_pin.pinned); code that ran as catalog_sync_owner may "
                      "have replaced functions that would run as you (docs/security.md, Limits); nothing was run. "
-                     "Compare the functions with catalog-sync install-sql; after a change you made and checked: "
-                     "SELECT catalog_sync_pin.pin() as a superuser")
+                     "Compare what differs (SELECT catalog_sync_pin.changes()) with catalog-sync install-sql; after "
+                     "a change you made and checked (an index on a catalog, say): SELECT catalog_sync_pin.pin() as a "
+                     "superuser")
+# (SQL: MACHINERY_CHANGED's tail, the differences named; DBA trial, forty-fifth session)
+MACHINERY_CHANGES = "coalesce('. What differs: ' || catalog_sync_pin.changes(), '')"
 
 
 def print_own_notice(diag: psycopg.errors.Diagnostic) -> None:

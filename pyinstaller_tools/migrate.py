@@ -21,6 +21,7 @@ from pyinstaller_tools.connection import (
     LONG_TRANSACTION,
     MACHINERY_AS_PINNED,
     MACHINERY_CHANGED,
+    MACHINERY_CHANGES,
     MACHINERY_OBJECTS,
     MACHINERY_UNPINNED,
     ToolError,
@@ -200,7 +201,7 @@ def offline_preflight(from_revision: str | None = None, removal: bool = False) -
                           ": this script upgrades an installed one (catalog-sync migrate --sql renders the "
                           "install)"))),
             _raise_if("pg_catalog.to_regnamespace('catalog_sync_pin') IS NULL", _literal(MACHINERY_UNPINNED), True),
-            _raise_if(f"NOT {MACHINERY_AS_PINNED}", _literal(MACHINERY_CHANGED), True),
+            _raise_if(f"NOT {MACHINERY_AS_PINNED}", f"{_literal(MACHINERY_CHANGED)} || {MACHINERY_CHANGES}", True),
             # (two statements: the second is planned only where the table exists)
             _raise_if(f"NOT ({has_version})", _literal(
                 f"public.alembic_version does not exist: no revision is recorded, and this script starts from "

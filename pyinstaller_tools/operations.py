@@ -824,6 +824,14 @@ def check_tenant_role(conn: psycopg.Connection, schema: str, role: str) -> None:
     conn.execute("SELECT catalog_sync.secure_tenant_schema(%s, %s, true)", (schema, role))
 
 
+def tables_to_register(conn: psycopg.Connection, schemas: Sequence[str]) -> dict[str, int]:
+    """Per schema of an attached tenant, the tables attach registers anew (catalog_sync.tables_to_register():
+    restored from a dump, or swapped in); schemas with none left out."""
+    rows = conn.execute("SELECT schema_name, tables FROM catalog_sync.tables_to_register(%s::text[])",
+                        (list(schemas),)).fetchall()
+    return {str(schema): int(count) for schema, count in rows}
+
+
 def attach_states(conn: psycopg.Connection, schemas: Sequence[str]) -> dict[str, str]:
     """'attached', 'detached' (on purpose, after or instead of an attach) or 'not attached', per schema,
     as catalog_sync.tenant_schemas() (status, attach --all) tells them."""
@@ -902,18 +910,23 @@ def resolve_tenants(conn: psycopg.Connection, schemas: Sequence[str] | None,
     """The attached tenants, or those named; an unknown or unattached name is an error. A registry
     locked longer than the session's lock_timeout is one error naming `command` and `lock_timeout`."""
     try:
-        rows = conn.execute("SELECT tenant_id, schema_name, attached FROM catalog_sync.tenant_schemas()").fetchall()
+        rows = conn.execute("SELECT tenant_id, schema_name, attached, detached "
+                            "FROM catalog_sync.tenant_schemas()").fetchall()
     except psycopg.errors.LockNotAvailable as exc:
         raise ToolError(registry_busy(lock_timeout, command)) from exc
-    known = {r[1]: (int(r[0]), bool(r[2])) for r in rows}
+    known = {r[1]: (int(r[0]), bool(r[2]), bool(r[3])) for r in rows}
     if not schemas:
-        return [Tenant(tid, name) for name, (tid, attached) in known.items() if attached]
+        return [Tenant(tid, name) for name, (tid, attached, _) in known.items() if attached]
     tenants = []
     for name in dict.fromkeys(schemas):
         if name not in known:
             raise ToolError(f"unknown tenant schema {name!r}: no tenant of public.tenants_tenant has it "
                             f"(with the contract tables){near_name(name, known)}")
-        tid, attached = known[name]
+        tid, attached, detached = known[name]
+        if detached:    # (DBA trial, forty-fifth session: told to attach an opt-out, as if it were a slip)
+            raise ToolError(f"tenant schema {name!r} is detached (an opt-out, or by the sync while a table of it "
+                            f"was gone; catalog-sync status says which): nothing of it is synced; "
+                            f"`catalog-sync attach {name}` syncs it again, where that is meant")
         if not attached:
             raise ToolError(f"tenant schema {name!r} is not attached; run `catalog-sync attach {name}` first")
         tenants.append(Tenant(tid, name))

@@ -92,7 +92,7 @@ def test_attach_skips_a_busy_schema_and_attaches_the_rest_of_its_chunk(
     assert f"{GLOBEX} skipped" in err
     # The same attach again, the lock released: attaches the rest (idempotent).
     code, out, err = run_bounded(capsys, conn, "attach", ACME, GLOBEX, "--dsn", db.dsn())
-    assert code == 0 and "1 of them up to date already" in out, (out, err)
+    assert code == 0 and "1 of them up to date already: " in out, (out, err)
     assert triggers_on(conn, GLOBEX) == triggers_on(conn, ACME)
 
 

@@ -575,7 +575,8 @@ def test_copied_sync_triggers_get_the_fix_that_fits_their_schema(app: psycopg.Co
                                                    "replication's apply) (they are bound to tenant ")
     # each fix, as advised
     code, out, err = run(db, capsys, "attach", clone)
-    assert code == 0 and "attached 1 schema(s): 32 trigger(s) created, replaced or dropped" in out, (out, err)
+    assert code == 0 and ("attached 1 schema(s), 0 of them up to date already: 32 trigger(s) created, replaced or "
+                          "dropped") in out, (out, err)
     job = insert_job(app, clone)
     assert catalog_row(conn, job["uuid"]) is not None
     assert conn.execute(f"SELECT catalog_sync.drop_triggers('{ACME}.jobs_copy'::regclass)").fetchone() == (4,)
@@ -991,6 +992,19 @@ def test_a_database_restored_from_a_dump_is_repaired_not_purged(db: Db, app: psy
         assert {f["object"].split(".")[0] for f in findings if f["check_name"] == "table_replaced"} == {ACME, GLOBEX}
         code, out, err = run(target, capsys, "status")
         assert code == 2 and "restored from a dump, or rebuilt" in err and "verify --repair attaches" in err, (out, err)
+        # (DBA trial, forty-fifth session) attach registers the restored tables, the triggers having come with the
+        # dump: its dry run and its summary said "up to date" and nothing of that
+        code, out, err = run(target, capsys, "attach", "--all", "--dry-run")
+        assert code == 0 and out.strip().endswith(
+            "64 up to date; 16 table(s) of 2 schema(s) to register anew (restored from a dump, or swapped in: "
+            "verify's table_replaced)"), (out, err)
+        code, out, err = run(target, capsys, "attach", ACME)
+        assert code == 0 and out.splitlines()[0] == (
+            "up to date: 1 schema(s) attached already, their triggers installed; no trigger created, replaced or "
+            "dropped; 8 table(s) of 1 schema(s) registered anew (restored from a dump, or swapped in: verify's "
+            "table_replaced)"), (out, err)
+        code, out, err = run(target, capsys, "verify", "--json")
+        assert {(f["schema"], f["problem"]) for f in json.loads(out)["findings"]} == {(GLOBEX, "table_replaced")}, out
         code, out, err = run(target, capsys, "verify", "--repair")
         assert code == 0 and "detached" not in out, (out, err)
         with target.connect() as conn:

@@ -103,7 +103,11 @@ BEGIN
             detail := CASE v_whys[i]
                 WHEN 'replaced' THEN format('%I.%I is relation %s, not the registered %s (%s)', v_schemas[i],
                                             v_tables[i], v_named[i], v_relids[i],
-                                            coalesce('now ' || catalog_sync.qualified_name(v_relids[i]), 'dropped'))
+                                            -- (DBA trial, forty-fifth session: after a restore into another
+                                            -- cluster the old OID names an unrelated object, which read as
+                                            -- tables swapped between tenants)
+                                            coalesce('that OID now names ' || catalog_sync.qualified_name(v_relids[i])
+                                                     || '; after a restore, an unrelated object', 'dropped'))
                 WHEN 'moved' THEN format('the registry names schema %I for this tenant; its registered %s is %s',
                                          v_schemas[i], v_tables[i], catalog_sync.qualified_name(v_relids[i]))
                 ELSE v_tables[i] || ' (oid ' || v_relids[i] || ') was dropped' END;
