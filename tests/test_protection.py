@@ -340,6 +340,20 @@ def test_installers_pass_and_protection_can_be_removed(db: Db, protected: None, 
     assert conn.execute("SELECT count(*) FROM pg_event_trigger WHERE evtname LIKE 'catalog_sync%'").fetchone() == (0,)
 
 
+def test_protect_off_gives_the_advisory_locks_back_to_public_and_takes_its_grants_away(
+        db: Db, conn: psycopg.Connection) -> None:
+    """(DBA trial, forty-fifth session) After `protect --off` the functions' ACL still named the application
+    and the sync's roles, the restriction's grants, redundant with PUBLIC's."""
+    acl = ("SELECT array_agg(DISTINCT a.grantee::regrole::text ORDER BY a.grantee::regrole::text) "
+           "FILTER (WHERE a.grantee <> 0), bool_or(a.grantee = 0) "
+           "FROM pg_proc p, aclexplode(p.proacl) a WHERE p.proname ~ '^pg_(try_)?advisory_(xact_)?lock(_shared)?$'")
+    assert cli.main(["protect", "--restrict-advisory-locks", "--dsn", db.dsn()]) == 0
+    assert conn.execute(acl).fetchone() == (
+        sorted(["catalog_sync_installer", "catalog_sync_owner", "postgres", seed.APP_ROLE]), False)
+    assert cli.main(["protect", "--off", "--dsn", db.dsn()]) == 0
+    assert conn.execute(acl).fetchone() == (["postgres"], True)
+
+
 @pytest.mark.parametrize("argv", [["protect"], ["protect", "--off"], ["protect", "--restrict-advisory-locks"]])
 def test_protect_by_a_non_superuser_changes_nothing(db: Db, protected: None, conn: psycopg.Connection,
                                                     capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:

@@ -3,7 +3,8 @@
 -- model a tenant could hold a key and stall every other tenant. This takes
 -- EXECUTE on the advisory-lock functions away from PUBLIC in this database and
 -- gives it back to the machinery roles and to the owner of the tenant registry
--- (the application). p_on false restores the PostgreSQL default. Needs a
+-- (the application). p_on false restores the PostgreSQL default (PUBLIC, and
+-- none of those grants). Needs a
 -- superuser (the functions belong to pg_catalog). SECURITY INVOKER.
 CREATE OR REPLACE FUNCTION catalog_sync.restrict_advisory_locks(p_on boolean)
 RETURNS integer
@@ -29,7 +30,11 @@ BEGIN
             EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO catalog_sync_owner, catalog_sync_installer, %I',
                            v_fn, v_app);
         ELSE
+            -- (and the grants the restriction gave, now redundant: DBA trial,
+            -- forty-fifth session, left over after protect --off)
             EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO PUBLIC', v_fn);
+            EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM catalog_sync_owner, catalog_sync_installer, %I',
+                           v_fn, v_app);
         END IF;
         v_count := v_count + 1;
     END LOOP;
