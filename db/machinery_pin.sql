@@ -120,7 +120,10 @@ RETURNS text
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT md5(string_agg(i.item, E'\n' ORDER BY i.item)) FROM catalog_sync_pin.items() AS i (item)
+    -- (in C order: the database's collation would order the items otherwise
+    -- after a restore into another locale, a false alarm; review, forty-fifth
+    -- session)
+    SELECT md5(string_agg(i.item, E'\n' ORDER BY i.item COLLATE "C")) FROM catalog_sync_pin.items() AS i (item)
 $$;
 REVOKE ALL ON FUNCTION catalog_sync_pin.fingerprint() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION catalog_sync_pin.fingerprint() TO catalog_sync_installer;
@@ -131,11 +134,11 @@ GRANT SELECT ON catalog_sync_pin.pinned TO catalog_sync_installer;
 
 -- What differs between the machinery and its pin, item by item: those only
 -- in the pin (gone or changed) and those only in the machinery (new or
--- changed), the first ten of each named, or NULL where they agree (DBA
--- trial, forty-fifth session: "the machinery changed" named nothing, and a
--- DBA's index on a catalog sent him looking for a changed function).
-CREATE FUNCTION catalog_sync_pin.changes()
-RETURNS text
+-- changed), every one, the kinds that run code first (DBA trial, forty-fifth
+-- session: "the machinery changed" named nothing, and a DBA's index on a
+-- catalog sent him looking for a changed function).
+CREATE FUNCTION catalog_sync_pin.differences()
+RETURNS TABLE (side text, kind text, item text)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -145,15 +148,36 @@ AS $$
         SELECT 'not as pinned (gone or changed)', x.item FROM (SELECT item FROM pinned EXCEPT SELECT item FROM live) x
         UNION ALL
         SELECT 'not pinned (new or changed)', x.item FROM (SELECT item FROM live EXCEPT SELECT item FROM pinned) x
-    ),
-    sides AS (
-        SELECT d.side, count(*) AS n,
-               (array_agg(d.item ORDER BY d.item))[1:10] AS first
-        FROM diff AS d GROUP BY d.side
     )
-    SELECT string_agg(s.side || ' (' || s.n || '): ' || array_to_string(s.first, ' | ')
-                      || CASE WHEN s.n > 10 THEN ' | ...' ELSE '' END, '; ' ORDER BY s.side)
-    FROM sides AS s
+    SELECT d.side, split_part(d.item, ' ', 1), d.item
+    FROM diff AS d
+    ORDER BY d.side, array_position(ARRAY['function', 'trigger', 'rule', 'policy', 'default', 'constraint', 'index',
+                                          'statistics', 'operator', 'cast', 'type', 'column', 'relation'],
+                                    split_part(d.item, ' ', 1)),
+             d.item COLLATE "C"
+$$;
+REVOKE ALL ON FUNCTION catalog_sync_pin.differences() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION catalog_sync_pin.differences() TO catalog_sync_installer;
+
+-- differences() said in one line, or NULL where none: per side, the count
+-- by kind, then the first ten items in differences()' order (a function
+-- always before a column: a change of many columns does not push a replaced
+-- function out of the line; review, forty-fifth session).
+CREATE FUNCTION catalog_sync_pin.changes()
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH d AS (SELECT x.side, x.kind, x.item, x.n
+               FROM catalog_sync_pin.differences() WITH ORDINALITY AS x (side, kind, item, n)),
+    kinds AS (SELECT d.side, string_agg(d.kind || ' ' || d.count, ', ' ORDER BY d.first) AS counts, sum(d.count) AS n
+              FROM (SELECT d.side, d.kind, count(*) AS count, min(d.n) AS first FROM d GROUP BY d.side, d.kind) AS d
+              GROUP BY d.side),
+    firsts AS (SELECT d.side, (array_agg(d.item ORDER BY d.n))[1:10] AS items FROM d GROUP BY d.side)
+    SELECT string_agg(k.side || ' (' || k.n || ': ' || k.counts || '): ' || array_to_string(f.items, ' | ')
+                      || CASE WHEN k.n > 10 THEN ' | ... (all: SELECT * FROM catalog_sync_pin.differences())'
+                              ELSE '' END, '; ' ORDER BY k.side)
+    FROM kinds AS k JOIN firsts AS f ON f.side = k.side
 $$;
 REVOKE ALL ON FUNCTION catalog_sync_pin.changes() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION catalog_sync_pin.changes() TO catalog_sync_installer;
@@ -166,7 +190,8 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     DELETE FROM catalog_sync_pin.pinned;
     INSERT INTO catalog_sync_pin.pinned (fingerprint, items)
-    SELECT catalog_sync_pin.fingerprint(), ARRAY(SELECT i.item FROM catalog_sync_pin.items() AS i (item) ORDER BY 1)
+    SELECT catalog_sync_pin.fingerprint(),
+           ARRAY(SELECT i.item FROM catalog_sync_pin.items() AS i (item) ORDER BY i.item COLLATE "C")
     RETURNING fingerprint;
 $$;
 REVOKE ALL ON FUNCTION catalog_sync_pin.pin() FROM PUBLIC;

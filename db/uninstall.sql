@@ -37,13 +37,14 @@ BEGIN
         -- The role's members, which DROP ROLE forgets: said, as the GRANTs that
         -- give them back after a re-install (DBA trial, forty-fifth session:
         -- the web tier and the installers lost them without a word).
-        SELECT pg_catalog.string_agg(pg_catalog.format('GRANT %I TO %I%s;', v_role, m.rolname,
-                                                       CASE WHEN a.admin_option THEN ' WITH ADMIN OPTION' END),
-                                     ' ' ORDER BY m.rolname)
+        -- (DISTINCT: from PostgreSQL 16 a member has a row per grantor)
+        SELECT pg_catalog.string_agg(g.statement, ' ' ORDER BY g.statement)
         INTO v_grants
-        FROM pg_catalog.pg_auth_members a
-        JOIN pg_catalog.pg_roles m ON m.oid = a.member
-        WHERE a.roleid = (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = v_role);
+        FROM (SELECT DISTINCT pg_catalog.format('GRANT %I TO %I%s;', v_role, m.rolname,
+                                                CASE WHEN a.admin_option THEN ' WITH ADMIN OPTION' END) AS statement
+              FROM pg_catalog.pg_auth_members a
+              JOIN pg_catalog.pg_roles m ON m.oid = a.member
+              WHERE a.roleid = (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = v_role)) AS g;
         -- In this database: revoke what attach granted (schema USAGE, table SELECT).
         EXECUTE format('DROP OWNED BY %I', v_role);
         BEGIN

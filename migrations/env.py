@@ -25,6 +25,7 @@ from pyinstaller_tools.connection import (
     connect_kwargs,
     forged_schemas_problem,
     machinery_changed,
+    print_own_notice,
     resolve_dsn,
 )
 from pyinstaller_tools.operations import DDL_LOCK_ENV, DDL_LOCK_TIMEOUT
@@ -65,9 +66,15 @@ def run_migrations_online() -> None:
         return
     dsn = _dsn()
     kwargs = connect_kwargs(dsn, _lock_timeout())
-    engine = sa.create_engine("postgresql+psycopg://",
-                              creator=lambda: psycopg.connect(dsn, **kwargs),
-                              poolclass=sa.NullPool)
+
+    def connect() -> psycopg.Connection:
+        # What the migrations tell the DBA (uninstall.sql's roles, memberships and advisory locks), on stderr as
+        # catalog-sync migrate shows it (review, forty-fifth session: plain alembic said none of it)
+        conn = psycopg.connect(dsn, **kwargs)
+        conn.add_notice_handler(print_own_notice)
+        return conn
+
+    engine = sa.create_engine("postgresql+psycopg://", creator=connect, poolclass=sa.NullPool)
     with engine.connect() as conn:
         _run(conn)
 

@@ -240,6 +240,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         superuser = operations.is_superuser(conn)
         installed = is_installed(conn)
         if installed:           # (an upgrade runs the machinery's own code as you)
+            if not superuser:   # (review, forty-fifth session: "permission denied for schema catalog_sync_pin")
+                operations.require_installer(conn, "migrate")
             operations.require_pinned(conn, "migrate", args.lock_timeout)
         before = _recorded_revision(conn, args.lock_timeout, "migrate")
         migrate.require_own_revision(before)
@@ -294,6 +296,9 @@ def _recorded_revision(conn: psycopg.Connection, lock_timeout: str, command: str
                         "--lock-timeout") from exc
 
 
+UNINSTALL_NEEDS = "uninstall (it drops the machinery's roles, schemas and every tenant's sync triggers)"
+
+
 def cmd_uninstall(args: argparse.Namespace) -> int:
     from pyinstaller_tools import migrate  # (alembic and SQLAlchemy: a quarter second no other command needs)
 
@@ -317,6 +322,8 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
             operations.migration_lock(conn, "uninstall", no_backfill=True):
         installed = is_installed(conn)
         if installed:           # (uninstall.sql calls the machinery's drop_triggers() as you)
+            # (review, forty-fifth session: a non-superuser got "permission denied for schema catalog_sync_pin")
+            operations.require_superuser(conn, UNINSTALL_NEEDS)
             operations.require_pinned(conn, "uninstall", args.lock_timeout)
         restricted = not scalar(conn, "SELECT has_function_privilege('public', "
                                       "'pg_catalog.pg_advisory_xact_lock(bigint)', 'EXECUTE')")
@@ -351,8 +358,7 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
             return EXIT_OK
         # (DBA walkthrough, twenty-seventh session: an installer got "permission denied for table
         # attached_table" from the downgrade's first statement)
-        operations.require_superuser(conn, "uninstall (it drops the machinery's roles, schemas and every "
-                                           "tenant's sync triggers)")
+        operations.require_superuser(conn, UNINSTALL_NEEDS)
         operations.require_writable(conn, "uninstall")
         if not installed:
             # (DBA walkthrough, thirty-eighth session: db/uninstall.sql by hand left alembic's record, and

@@ -270,22 +270,32 @@ def describe(exc: psycopg.Error) -> str:
 
 # (no % in it: also run through SQLAlchemy's driver SQL, where % starts a placeholder)
 # (a missing catalog_sync_owner is named: a restore without the roles; DBA trial, forty-fifth session)
+FORGED_ROLE_MISSING = ", and role catalog_sync_owner does not exist"
 FORGED_SCHEMAS = (
     "SELECT pg_catalog.string_agg('schema ' || pg_catalog.quote_ident(n.nspname) || ' is owned by ' "
     "|| pg_catalog.quote_ident(o.rolname), '; ' ORDER BY n.nspname) "
     "|| CASE WHEN pg_catalog.to_regrole('catalog_sync_owner') IS NULL "
-    "THEN ', and role catalog_sync_owner does not exist' ELSE '' END "
+    f"THEN '{FORGED_ROLE_MISSING}' ELSE '' END "
     "FROM pg_catalog.pg_namespace n JOIN pg_catalog.pg_roles o ON o.oid = n.nspowner "
     "WHERE (n.nspname IN ('catalog_sync', 'catalog_sync_protect') AND o.rolname <> 'catalog_sync_owner') "
     "OR (n.nspname = 'catalog_sync_pin' AND NOT o.rolsuper)")
 
 
+def forged_schemas_advice(role_missing: bool) -> str:
+    """What follows FORGED_SCHEMAS's finding: a restore's way out where the role is missing (review, forty-fifth
+    session: said also where the role exists, the case of a schema made by another role, an attack)."""
+    head = (": not catalog-sync's (its schemas are owned by catalog_sync_owner, catalog_sync_pin by a superuser); "
+            "nothing was run. ")
+    if role_missing:
+        return head + ("Restored from a dump without the machinery's roles (pg_restore's errors ignored)? Drop this "
+                       "database, create the roles (pg_dumpall --globals-only of the old cluster), restore again "
+                       "(docs/operations.md, \"Restore from a dump\")")
+    return head + "Created by another role? Look at it before anything else (it may be an attack), then drop it as a " \
+        "superuser"
+
+
 def forged_schemas_problem(found: str) -> str:
-    return (f"{found}: not catalog-sync's (its schemas are owned by catalog_sync_owner, catalog_sync_pin by a "
-            "superuser); nothing was run. Restored from a dump without the machinery's roles (role "
-            "catalog_sync_owner missing, pg_restore's errors ignored)? Drop this database, create the roles "
-            "(pg_dumpall --globals-only of the old cluster), restore again (docs/operations.md, \"Restore from "
-            "a dump\"). Created by another role? Look at it before anything else, then drop it as a superuser")
+    return found + forged_schemas_advice(found.endswith(FORGED_ROLE_MISSING))
 
 
 def require_own_schemas(conn: psycopg.Connection) -> None:
@@ -322,19 +332,29 @@ ALEMBIC_VERSION_PROBLEM = (
     "WHEN EXISTS (SELECT FROM pg_catalog.pg_statistic_ext x WHERE x.stxrelid = c.oid) "
     "THEN 'has extended statistics' "
     "WHEN EXISTS (SELECT FROM pg_catalog.pg_inherits h WHERE h.inhparent = c.oid OR h.inhrelid = c.oid) "
-    "THEN 'is part of an inheritance tree' END "
+    "THEN 'is part of an inheritance tree' "
+    # (review, forty-fifth session: a table kept after its owner was changed back kept its grants too)
+    "WHEN EXISTS (SELECT FROM pg_catalog.aclexplode(c.relacl) a "
+    "LEFT JOIN pg_catalog.pg_roles g ON g.oid = a.grantee "
+    "WHERE a.privilege_type IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'TRIGGER', 'REFERENCES') "
+    "AND a.grantee <> c.relowner AND NOT coalesce(g.rolsuper, false)) "
+    "THEN 'grants a write privilege to a role that is not a superuser' END "
     "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_roles o ON o.oid = c.relowner "
     "WHERE c.oid = pg_catalog.to_regclass('public.alembic_version')")
 
 
 def alembic_version_problem(found: str) -> str:
     # (DBA trial, forty-fifth session: dropping it, the one fix named, lost an installed database's record
-    # of its revision, and migrate then asked for an uninstall)
+    # of its revision, and migrate then asked for an uninstall; review: a view cannot be made a table)
     return (f"public.alembic_version {found}: not alembic's own table (another role made or changed it?); "
-            "nothing was run. Look at it before anything else (it may be an attack). Then, as a superuser: "
-            "where catalog-sync is installed, keep its record of the revision by making it alembic's plain table "
-            "again (ALTER TABLE public.alembic_version OWNER TO postgres, or another superuser; drop what it "
-            "should not have); else drop it; and run the command again")
+            "nothing was run. Look at it before anything else (it may be an attack). Then, as a superuser: where "
+            "catalog-sync is installed, keep its record of the revision (SELECT version_num FROM "
+            "public.alembic_version) in alembic's own table, a superuser's plain table of version_num varchar(32) "
+            "and its primary key, with nothing else (trigger, rule, policy, default, other constraint or column, "
+            "write privilege of another role) and SELECT granted to catalog_sync_installer: ALTER TABLE "
+            "public.alembic_version OWNER TO postgres and drop what it should not have, or, a view or another kind "
+            "of relation, drop it, CREATE TABLE public.alembic_version (version_num varchar(32) NOT NULL PRIMARY "
+            "KEY) and insert that revision; else drop it; and run the command again")
 
 
 def require_own_version_table(conn: psycopg.Connection) -> None:
@@ -377,11 +397,13 @@ MACHINERY_UNPINNED = ("the machinery has no pin (schema catalog_sync_pin): insta
 MACHINERY_CHANGED = ("the machinery changed after it was installed: its fingerprint differs from the one the "
                      "installing superuser pinned (catalog_sync_pin.pinned); code that ran as catalog_sync_owner may "
                      "have replaced functions that would run as you (docs/security.md, Limits); nothing was run. "
-                     "Compare what differs (SELECT catalog_sync_pin.changes()) with catalog-sync install-sql; after "
-                     "a change you made and checked (an index on a catalog, say): SELECT catalog_sync_pin.pin() as a "
-                     "superuser")
-# (SQL: MACHINERY_CHANGED's tail, the differences named; DBA trial, forty-fifth session)
-MACHINERY_CHANGES = "coalesce('. What differs: ' || catalog_sync_pin.changes(), '')"
+                     "Compare what differs (SELECT * FROM catalog_sync_pin.differences()) with catalog-sync "
+                     "install-sql; after a change you made and checked (an index on a catalog, say): SELECT "
+                     "catalog_sync_pin.pin() as a superuser")
+# (SQL: MACHINERY_CHANGED's tail, the differences named; DBA trial, forty-fifth session. None while the md5
+# differs: the items hashed otherwise, a pin another version made.)
+MACHINERY_CHANGES = ("coalesce('. What differs: ' || catalog_sync_pin.changes(), '. No item differs from the pinned "
+                     "ones, only their md5 (a pin made by another version of catalog-sync?)')")
 
 
 def print_own_notice(diag: psycopg.errors.Diagnostic) -> None:

@@ -17,6 +17,7 @@ from alembic.util import CommandError
 
 from pyinstaller_tools.connection import (
     ALEMBIC_VERSION_PROBLEM,
+    FORGED_ROLE_MISSING,
     FORGED_SCHEMAS,
     LONG_TRANSACTION,
     MACHINERY_AS_PINNED,
@@ -28,7 +29,7 @@ from pyinstaller_tools.connection import (
     alembic_version_problem,
     connect_kwargs,
     describe,
-    forged_schemas_problem,
+    forged_schemas_advice,
     one_line,
     print_own_notice,
     require_own_version_table,
@@ -187,7 +188,10 @@ def offline_preflight(from_revision: str | None = None, removal: bool = False) -
                   _literal("this script needs a superuser (it creates or drops the machinery's roles and the "
                            "objects they own)")),
         "    v_found := (" + FORGED_SCHEMAS + ");\n",
-        _raise_if("v_found IS NOT NULL", "v_found || " + _literal(forged_schemas_problem("")), True),
+        _raise_if("v_found IS NOT NULL",
+                  f"v_found || CASE WHEN pg_catalog.right(v_found, {len(FORGED_ROLE_MISSING)}) = "
+                  f"{_literal(FORGED_ROLE_MISSING)} THEN {_literal(forged_schemas_advice(True))} "
+                  f"ELSE {_literal(forged_schemas_advice(False))} END", True),
         "    v_found := (" + ALEMBIC_VERSION_PROBLEM + ");\n",
         _raise_if("v_found IS NOT NULL", f"{version_before} || v_found || {version_after}", True),
     ]

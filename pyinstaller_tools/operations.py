@@ -926,7 +926,8 @@ def resolve_tenants(conn: psycopg.Connection, schemas: Sequence[str] | None,
         if detached:    # (DBA trial, forty-fifth session: told to attach an opt-out, as if it were a slip)
             raise ToolError(f"tenant schema {name!r} is detached (an opt-out, or by the sync while a table of it "
                             f"was gone; catalog-sync status says which): nothing of it is synced; "
-                            f"`catalog-sync attach {name}` syncs it again, where that is meant")
+                            f"`catalog-sync attach {name}` syncs it again, where that is meant (once its tables are "
+                            "all there)")
         if not attached:
             raise ToolError(f"tenant schema {name!r} is not attached; run `catalog-sync attach {name}` first")
         tenants.append(Tenant(tid, name))

@@ -1398,7 +1398,8 @@ def test_a_table_swapped_in_under_the_contract_name_is_found_and_repaired(
     assert code == 1 and [f["problem"] for f in found] == ["table_replaced"], (out, err)
     assert found[0]["detail"].startswith(f"{ACME}.ats_jobposting is relation "), found
     assert found[0]["detail"].endswith(
-        f"(that OID now names {ACME}.ats_jobposting_frozen; after a restore, an unrelated object)"
+        f"(that OID now names {ACME}.ats_jobposting_frozen; an unrelated object if this follows a restore into "
+        "another cluster)"
         if old_table == "renamed" else "(dropped)"), found
     code, out, err = run_cli(capsys, "verify", "--repair", "--dsn", arena.db.dsn())
     assert code == 0 and f"{ACME}: triggers attached" in out, (out, err)

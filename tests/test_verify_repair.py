@@ -947,6 +947,31 @@ def test_detached_on_purpose_is_not_drift(app: psycopg.Connection, conn: psycopg
                         ).fetchone() == (False,)
 
 
+def test_a_restore_into_another_collation_keeps_the_pin(db: Db, capsys: pytest.CaptureFixture[str]) -> None:
+    """(Review, forty-fifth session) The pin hashed its items in the database's collation order: restored into
+    a database of another locale, every command was refused ("the machinery changed"), with no item named.
+    They are hashed in C order now."""
+    from tests.test_migrations import _bin
+
+    dump = subprocess.run([_bin("pg_dump"), "-d", db.dsn()], capture_output=True, text=True, check=True).stdout
+    with db.connect() as conn:
+        conn.execute("CREATE DATABASE restored_icu TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' "
+                     "LOCALE 'C.UTF-8'")
+    target = Db(db.host, db.port, "restored_icu")
+    try:
+        subprocess.run([_bin("psql"), "-v", "ON_ERROR_STOP=1", "-q", "-X", "-d", target.dsn()], input=dump,
+                       capture_output=True, text=True, check=True)
+        with target.connect() as conn:
+            assert conn.execute("SELECT md5(string_agg(i, E'\\n' ORDER BY i)) <> md5(string_agg(i, E'\\n' "
+                                "ORDER BY i COLLATE \"C\")) FROM catalog_sync_pin.items() i").fetchone() == (True,)
+        code, out, err = run(target, capsys, "verify", "--json")
+        assert "machinery changed" not in err, err
+        assert code == 1 and {f["problem"] for f in json.loads(out)["findings"]} == {"table_replaced"}, (out, err)
+    finally:
+        with db.connect() as conn:
+            conn.execute("DROP DATABASE IF EXISTS restored_icu WITH (FORCE)")
+
+
 def test_a_database_restored_from_a_dump_is_repaired_not_purged(db: Db, app: psycopg.Connection,
                                                                  capsys: pytest.CaptureFixture[str]) -> None:
     """(docs review, fourteenth session) pg_dump and a restore give every table a new OID, and the

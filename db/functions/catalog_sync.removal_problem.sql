@@ -50,7 +50,10 @@ AS $$
         SELECT d.classid, d.objid, d.objsubid, pg_catalog.pg_describe_object(d.refclassid, d.refobjid, 0)
         FROM ours o
         JOIN pg_catalog.pg_depend d ON d.refclassid = o.classid AND d.refobjid = o.objid AND d.deptype = 'n'
-        WHERE (d.classid, d.objid) NOT IN (SELECT classid, objid FROM dropped)),
+        -- (NOT EXISTS, not NOT IN: past the hash table's memory, at about
+        -- 2,500 tenants' triggers, NOT IN scanned the list once per pg_depend
+        -- row: 12 minutes at 3,000 tenants; review, forty-fifth session)
+        WHERE NOT EXISTS (SELECT FROM dropped x WHERE x.classid = d.classid AND x.objid = d.objid)),
     named (what) AS (
         -- (a view's use is its rule's: named as the view, as the server does)
         SELECT pg_catalog.pg_describe_object(coalesce(v.classid, u.classid), coalesce(v.objid, u.objid),
@@ -78,7 +81,7 @@ AS $$
         WHERE sd.dbid = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())
           AND sd.refclassid = 'pg_catalog.pg_authid'::regclass AND sd.deptype IN ('o', 'r')
           AND a.rolname IN ('catalog_sync_owner', 'catalog_reader', 'catalog_sync_installer')
-          AND (sd.classid, sd.objid) NOT IN (SELECT classid, objid FROM dropped))
+          AND NOT EXISTS (SELECT FROM dropped x WHERE x.classid = sd.classid AND x.objid = sd.objid))
     SELECT DISTINCT what FROM named ORDER BY 1
     )
     SELECT 'uninstall would fail on, or drop, objects it did not create: '

@@ -107,7 +107,8 @@ BEGIN
                                             -- cluster the old OID names an unrelated object, which read as
                                             -- tables swapped between tenants)
                                             coalesce('that OID now names ' || catalog_sync.qualified_name(v_relids[i])
-                                                     || '; after a restore, an unrelated object', 'dropped'))
+                                                     || '; an unrelated object if this follows a restore into '
+                                                        'another cluster', 'dropped'))
                 WHEN 'moved' THEN format('the registry names schema %I for this tenant; its registered %s is %s',
                                          v_schemas[i], v_tables[i], catalog_sync.qualified_name(v_relids[i]))
                 ELSE v_tables[i] || ' (oid ' || v_relids[i] || ') was dropped' END;
