@@ -46,8 +46,11 @@ from pyinstaller_tools.interrupts import die_of_signal, handle_sigterm, terminat
 # logging's last resort printed that on stderr before the command's own error line, which says what
 # happened (flaky demo Ctrl-C test, twentieth session). Only that: its other warnings (a cancel that
 # failed, an unknown time zone) still reach stderr (review, same session).
-logging.getLogger("psycopg").addFilter(
-    lambda record: not record.getMessage().startswith("error ignored in rollback"))
+# A logger's filter sees only its own records, not those its children pass up: psycopg.transaction logs the
+# rollback's (DBA trial, forty-fifth session: the line still appeared after a Ctrl-C of backfill --json).
+for _name in ("psycopg", "psycopg.transaction"):
+    logging.getLogger(_name).addFilter(
+        lambda record: not record.getMessage().startswith("error ignored in rollback"))
 
 EXIT_OK, EXIT_DRIFT, EXIT_ERROR = 0, 1, 2   # EXIT_DRIFT also: audit found a high-severity problem
 # The reader of stdout went away (`catalog-sync status | head -1`): what a shell reports for a
@@ -1285,19 +1288,35 @@ def _run(words: list[str]) -> int:
         message = str(exc)
     except psycopg.Error as exc:
         message = describe(exc)
+        if _during_an_interrupt(exc):     # (the cleanup after a Ctrl-C failed: the Ctrl-C is what happened)
+            message, code = _interrupted(started)
     except KeyboardInterrupt:
-        if terminated():
-            message = f"terminated (SIGTERM) after {time.monotonic() - started:.1f}s"
-            code = EXIT_TERMINATED
-        else:
-            message = f"interrupted after {time.monotonic() - started:.1f}s"
-            code = EXIT_INTERRUPTED
+        message, code = _interrupted(started)
     # One line, whatever it quotes (a schema name with a newline or an escape sequence in it).
     message = _CONTROL.sub("?", message)
     print(f"catalog-sync: error: {message}", file=sys.stderr)
     if getattr(args, "json", False):        # a --json reader gets JSON either way
         _dump_json({"error": message})
     return code
+
+
+def _interrupted(started: float) -> tuple[str, int]:
+    """The error line and exit status of a command interrupted by Ctrl-C or SIGTERM."""
+    if terminated():
+        return f"terminated (SIGTERM) after {time.monotonic() - started:.1f}s", EXIT_TERMINATED
+    return f"interrupted after {time.monotonic() - started:.1f}s", EXIT_INTERRUPTED
+
+
+def _during_an_interrupt(exc: BaseException) -> bool:
+    """Whether `exc` was raised while a KeyboardInterrupt was being handled (its context chain): a cleanup
+    that failed after a Ctrl-C, on a session still busy with the cancelled statement (DBA trial,
+    forty-fifth session: exit 2 and "another command is already in progress", not the interrupt)."""
+    seen: BaseException | None = exc.__context__
+    while seen is not None:
+        if isinstance(seen, KeyboardInterrupt):
+            return True
+        seen = seen.__context__
+    return False
 
 
 def entry() -> int:

@@ -967,6 +967,12 @@ def _unlock(conn: psycopg.Connection, unlock_sql: str) -> str | None:
     failed transaction, is left alone: it lets the lock go as it ends, and the error is the one to report."""
     if conn.broken or conn.info.transaction_status == psycopg.pq.TransactionStatus.INERROR:
         return None
+    if conn.info.transaction_status == psycopg.pq.TransactionStatus.ACTIVE:
+        # A statement interrupted mid-flight (a Ctrl-C): the session cannot run another, and ending it lets
+        # the lock go (DBA trial, forty-fifth session: "another command is already in progress" replaced the
+        # interrupt's report, exit 2).
+        conn.close()
+        return None
     try:
         conn.execute(unlock_sql)
     except psycopg.OperationalError as exc:

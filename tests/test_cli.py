@@ -1960,6 +1960,33 @@ def test_migrate_as_an_installer_at_head_is_a_noop_and_below_it_names_the_script
         conn.execute("REVOKE catalog_sync_installer FROM zumodra_app")
 
 
+def test_an_interrupted_statement_s_session_lets_its_run_lock_go_by_ending(db: Db, conn: psycopg.Connection) -> None:
+    """(DBA trial, forty-fifth session) A Ctrl-C of backfill --json now and then left its session busy with the
+    cancelled statement: the unlock of the run's lock failed on "another command is already in progress",
+    and that error, not the interrupt, was reported (exit 2). The session is ended instead, which lets the
+    lock go; and an error raised while the interrupt was handled is reported as the interrupt."""
+    session = psycopg.connect(db.dsn(), autocommit=True)
+    session.execute(f"SELECT pg_advisory_lock({operations.BACKFILL_LOCK_SQL})")
+    session.pgconn.send_query(b"SELECT pg_sleep(0.2)")           # a statement in flight, its result unread
+    assert session.info.transaction_status == psycopg.pq.TransactionStatus.ACTIVE
+    assert operations._unlock(session, f"SELECT pg_advisory_unlock({operations.BACKFILL_LOCK_SQL})") is None
+    assert session.closed
+    deadline = time.monotonic() + 10
+    while conn.execute(f"SELECT pg_try_advisory_lock({operations.BACKFILL_LOCK_SQL})").fetchone() != (True,):
+        assert time.monotonic() < deadline, "the run lock was not let go"
+        time.sleep(0.05)
+    conn.execute(f"SELECT pg_advisory_unlock({operations.BACKFILL_LOCK_SQL})")
+    try:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            # (implicitly chained, as a failed cleanup's error is)
+            raise psycopg.OperationalError("sending query failed: another command is already in progress")  # noqa: B904
+    except psycopg.OperationalError as exc:
+        assert cli._during_an_interrupt(exc)
+    assert not cli._during_an_interrupt(psycopg.OperationalError("the server closed the connection"))
+
+
 def test_psycopg_warnings_reach_stderr_but_its_ignored_rollback(capsys: pytest.CaptureFixture[str]) -> None:
     """(review, twentieth session) A NullHandler on psycopg's logger, added so that "error ignored in
     rollback" after a Ctrl-C would not precede the error line, hid its other warnings too (a cancel
@@ -1972,6 +1999,9 @@ def test_psycopg_warnings_reach_stderr_but_its_ignored_rollback(capsys: pytest.C
     try:
         logger.warning("error ignored in rollback on %s: %s", "<conn>", "another command is already in progress")
         logger.warning("query cancellation failed: %s", "timeout")
+        # (DBA trial, forty-fifth session) psycopg's transaction module logs it on a child logger, whose records
+        # the parent's filter never sees
+        logging.getLogger("psycopg.transaction").warning("error ignored in rollback of %s: %s", "<tx>", "busy")
     finally:
         logger.removeHandler(handler)
     assert seen == ["query cancellation failed: timeout"]
