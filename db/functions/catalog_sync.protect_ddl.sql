@@ -64,9 +64,16 @@ BEGIN
         LIMIT 1;
     END IF;
     IF v_problem IS NOT NULL THEN
+        -- (DBA trial, forty-fifth session: an application migration that changed a
+        -- column the sync reads was pointed at detach, which unpublishes the tenant)
         RAISE EXCEPTION 'catalog_sync: refused, %', v_problem
             USING ERRCODE = 'insufficient_privilege',
-                  HINT = 'The catalog sync protects attached tenant tables; ask a DBA (catalog-sync detach).';
+                  HINT = CASE WHEN v_problem ~ ': column \S+ (is missing|is .*, the contract says )'
+                              THEN 'A column the catalog sync reads: revert this migration, or install a release of '
+                                   'the catalog sync whose contract matches it first (docs/operations.md, "The '
+                                   'application''s own migrations"). catalog-sync detach would unpublish the tenant.'
+                              ELSE 'The catalog sync protects attached tenant tables; ask a DBA (catalog-sync '
+                                   'detach).' END;
     END IF;
 END
 $$;
@@ -319,8 +326,10 @@ BEGIN
                   HINT = CASE WHEN v_problem LIKE 'public.tenants_tenant.%'
                               THEN 'Every tenant''s sync reads it: a change to it needs a release of the catalog '
                                    'sync (docs/operations.md, "The application''s own migrations").'
-                              ELSE 'The catalog sync protects attached tenant tables; ask a DBA (catalog-sync '
-                                   'detach).' END;
+                              ELSE 'A column the catalog sync reads: revert this migration, or install a release '
+                                   'of the catalog sync whose contract matches it first (docs/operations.md, "The '
+                                   'application''s own migrations"). catalog-sync detach would unpublish the tenant.'
+                              END;
     END IF;
 END
 $$;
