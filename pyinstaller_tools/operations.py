@@ -128,6 +128,9 @@ def require_pinned(conn: psycopg.Connection, command: str, lock_timeout: str | N
         raise ToolError(problem)
 
 
+# A tenant still running says so after notice_after seconds, then again every so many seconds.
+NOTICE_EVERY_S = 30.0
+
 # Tenants that uninstall uninstalls per transaction before it removes the rest. DROP TRIGGER locks each
 # table until the transaction ends, and all of them at once overflowed the server's shared lock table at its
 # defaults somewhere between 250 and 400 tenants (max_locks_per_transaction 64), failing other sessions' locks
@@ -1063,23 +1066,31 @@ COUNTS = ("source_rows", "eligible", "inserted", "updated", "removed")
 
 
 @contextmanager
-def noticed_if_slow(progress: Progress | None, after: float, message: str) -> Iterator[threading.Event]:
-    """Prints `message` once if the block still runs after `after` seconds, so that a long tenant (or a
-    wait for its writers) is not silent; the event tells whether it did."""
+def noticed_if_slow(progress: Progress | None, after: float, message: Callable[[float], str],
+                    every: float | None = None) -> Iterator[threading.Event]:
+    """Prints `message(seconds)` if the block still runs after `after` seconds, and again every `every`
+    seconds (NOTICE_EVERY_S) while it runs, so that a long tenant (or a wait for its writers) is not
+    silent (DBA trial, forty-fifth session: one line at 5 s, then nothing for minutes); the event tells
+    whether it did."""
     noticed = threading.Event()
+    done = threading.Event()
+    started = time.monotonic()
+    interval = NOTICE_EVERY_S if every is None else every
 
-    def slow() -> None:
-        noticed.set()
-        if progress:
-            progress(message)
+    def watch() -> None:
+        wait = after
+        while not done.wait(wait):
+            if progress:    # (the first line says `after` itself; the next ones the whole seconds run so far)
+                progress(message(round(time.monotonic() - started) if noticed.is_set() else after))
+            noticed.set()
+            wait = interval
 
-    timer = threading.Timer(after, slow)
-    timer.daemon = True
-    timer.start()
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
     try:
         yield noticed
     finally:
-        timer.cancel()
+        done.set()
 
 
 def backfill(
@@ -1150,7 +1161,7 @@ def _backfill_tenant(session: psycopg.Connection, tenant: Tenant, n: int, of: in
     t0 = time.monotonic()
     entry: dict[str, Any] = {"schema": tenant.schema, "tenant_id": tenant.tenant_id, "error": None}
     with noticed_if_slow(progress, notice_after,
-                         f"backfill [{n}/{of}] {tenant.schema}: still running after {notice_after:g}s "
+                         lambda seconds: f"backfill [{n}/{of}] {tenant.schema}: still running after {seconds:g}s "
                          f"(a large tenant, or {waiting_for_writers(lock_timeout)})") as noticed:
         try:
             with session.transaction() as tx:
@@ -1307,8 +1318,8 @@ def _verify_tenant(session: psycopg.Connection, tenant: Tenant, n: int, of: int,
     cur = session.cursor(row_factory=dict_row)
     try:
         with noticed_if_slow(progress, notice_after,
-                             f"verify [{n}/{of}] {tenant.schema}: still running after "
-                             f"{notice_after:g}s (a large tenant, or waiting for its tables' locks)"), \
+                             lambda seconds: f"verify [{n}/{of}] {tenant.schema}: still running after "
+                             f"{seconds:g}s (a large tenant, or waiting for its tables' locks)"), \
                 session.transaction():
             session.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED, READ ONLY")
             rows = cur.execute("SELECT * FROM catalog_sync.verify_tenant(%s)", (tenant.tenant_id,)).fetchall()
@@ -1585,8 +1596,8 @@ def _status_of_next(session: psycopg.Connection, rows: list[dict[str, Any]], aft
              else "the first")
     try:
         with noticed_if_slow(progress, notice_after,
-                             f"status [{len(rows) + 1}]: a tenant ({which} in the registry's order) still "
-                             f"being read after {notice_after:g}s (a large tenant: its eligible rows are "
+                             lambda seconds: f"status [{len(rows) + 1}]: a tenant ({which} in the registry's "
+                             f"order) still being read after {seconds:g}s (a large tenant: its eligible rows are "
                              "counted through the projection; or waiting for its tables' locks)"):
             row = cur.execute("SELECT * FROM catalog_sync.status(%s, 1)", (after,)).fetchone()
     except psycopg.errors.LockNotAvailable as exc:

@@ -3066,6 +3066,29 @@ def test_a_quiet_backfill_shows_a_slow_tenant_finish(conn: psycopg.Connection, d
     assert messages[1].startswith(f"backfill [1/2] {ACME}: 0 inserted, 0 updated, 0 removed"), messages
 
 
+def test_a_long_tenant_says_it_is_still_running_again_and_again(conn: psycopg.Connection, db: Db,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """(DBA trial, forty-fifth session) A tenant that took minutes showed one "still running" line at 5 s,
+    then nothing: now one more every NOTICE_EVERY_S, with the seconds so far, until it ends."""
+    monkeypatch.setattr(operations, "NOTICE_EVERY_S", 0.3)
+    messages: list[str] = []
+    with db.connect(role=seed.APP_ROLE, autocommit=False) as writer:
+        writer.execute(f"LOCK TABLE {ACME}.ats_jobposting IN ACCESS EXCLUSIVE MODE")
+
+        def progress(message: str) -> None:
+            messages.append(message)
+            if len([m for m in messages if "still running" in m]) == 3:     # the third line: let go
+                writer.rollback()
+
+        tenants = operations.resolve_tenants(conn, [ACME])
+        report = operations.backfill(conn, tenants, False, "30s", progress, notice_after=0.2)
+    assert report["total"]["errors"] == 0, report
+    running = [m for m in messages if "still running" in m]
+    assert len(running) >= 3 and running[0].startswith(f"backfill [1/1] {ACME}: still running after 0.2s"), messages
+    assert all(re.match(rf"backfill \[1/1\] {ACME}: still running after \d+s ", m) for m in running[1:]), messages
+    assert messages.index(running[-1]) < len(messages) - 1, messages     # then the tenant's own line, and no more
+
+
 # ------------------------------------------- a docs review (tenth session)
 
 
