@@ -658,7 +658,9 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         tenants = operations.resolve_tenants(conn, args.tenant, "backfill", args.lock_timeout)
         if not tenants:
             progress(operations.no_tenant_note(conn) or "note: no tenant to backfill")
-        with operations.backfill_lock(conn):
+        # A dry run writes nothing: it may run beside a backfill (each tenant's lock orders them), not
+        # during a migrate or uninstall (DBA trial, forty-fifth session: refused as a second backfill)
+        with (operations.no_migration(conn, "backfill") if args.dry_run else operations.backfill_lock(conn)):
             report = operations.backfill(sessions, tenants, args.dry_run, args.lock_timeout, progress,
                                          args.catalog, quiet=args.quiet)
             if report["total"]["inserted"] and not args.dry_run:

@@ -2328,10 +2328,13 @@ def test_uninstall_waits_for_no_backfill_and_migrate_for_no_other_migrate(
         monkeypatch.setattr(operations, "verify", lambda *_: pytest.fail("verified before the refusal"))
         assert_refused(run(capsys, "verify", "--repair", dsn=db.dsn()),
                        "another backfill, repair or uninstall is running on this database (backend pid")
+        # (DBA trial, forty-fifth session) a dry run, which writes nothing, runs beside a backfill
+        code, out, err = run(capsys, "backfill", "--dry-run", dsn=db.dsn())
+        assert code == 0 and "(dry run: nothing written)" in out, (out, err)
         holder.execute(f"SELECT pg_advisory_unlock({operations.BACKFILL_LOCK_SQL})")
         holder.execute(f"SELECT pg_advisory_lock({operations.MIGRATION_LOCK_SQL})")
         # (DBA trial, forty-second session) and attach is refused, not run under an uninstall
-        for command in (["attach", "--all"], ["detach", ACME]):
+        for command in (["attach", "--all"], ["detach", ACME], ["backfill", "--dry-run"]):
             assert_refused(run(capsys, *command, dsn=db.dsn()),
                            f"{command[0]}: a migrate or uninstall is running on this database (backend pid "
                            f"{holder.info.backend_pid}, role postgres, application_name 'catalog-sync backfill'); "
