@@ -430,7 +430,10 @@ def _attach_report(args: argparse.Namespace, result: operations.AttachResult, sc
     if result.changed or result.busy:
         # (DBA trial, forty-first session: ", 5 schema(s) already up to date" read as 5 more; forty-fifth:
         # "N trigger(s) ..., 2 of them up to date already" read as 2 triggers)
-        print(f"attached {result.schemas} schema(s), {result.schemas_unchanged} of them up to date already: "
+        # (DBA trial, forty-fifth session: "attached 1 schema(s), 1 of them up to date already" where the one
+        # schema with work to do was busy)
+        busy = f", {len(result.busy)} busy (not attached, below)" if result.busy else ""
+        print(f"attached {result.schemas} schema(s), {result.schemas_unchanged} of them up to date already{busy}: "
               f"{result.changed} trigger(s) created, replaced or dropped{renewed}")
     else:       # (DBA walk-through, fortieth session: "attached 4 schema(s): 0 trigger(s) ..." read as work done)
         print(f"up to date: {result.schemas + len(left_alone)} schema(s) attached already, their triggers "
