@@ -1118,6 +1118,11 @@ class _Parser(argparse.ArgumentParser):
         # the output guards mask it too, and any argument that carries one). The words of this run first:
         # masked inside argparse's quotes, which redact() alone took with the password.
         message = redact(_mask(message))
+        if message.startswith("argument --dsn: empty connection string") and not any(
+                word == "--dsn" or word.startswith("--dsn=") for word in _Parser.words):
+            # (DBA trial, forty-fifth session: "argument --dsn", which was not given)
+            message = ("CATALOG_SYNC_DSN is set but empty (a bare CATALOG_SYNC_DSN= in an env file?); give it a "
+                       "connection string, or unset it: then DATABASE_URL, else the PG* variables")
         first = next((i for i, word in enumerate(_Parser.words) if word in _Parser.commands), len(_Parser.words))
         early = [w for w in _Parser.words[:first] if w.startswith("-") and w not in ("-h", "--help", "--version")]
         if early or (not command and re.search(r"invalid choice: '[^']*(://|=)", message)):
