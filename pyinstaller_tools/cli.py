@@ -662,8 +662,13 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         if not tenants:
             progress(operations.no_tenant_note(conn) or "note: no tenant to backfill")
         # A dry run writes nothing: it may run beside a backfill (each tenant's lock orders them), not
-        # during a migrate or uninstall (DBA trial, forty-fifth session: refused as a second backfill)
-        with (operations.no_migration(conn, "backfill") if args.dry_run else operations.backfill_lock(conn)):
+        # during a migrate or uninstall (DBA trial, forty-fifth session: refused as a second backfill). It
+        # checks for them at its start only: held, their lock kept a deploy's migrate out for the whole
+        # dry run (review, same session).
+        if args.dry_run:
+            with operations.no_migration(conn, "backfill"):
+                pass
+        with contextlib.nullcontext() if args.dry_run else operations.backfill_lock(conn):
             report = operations.backfill(sessions, tenants, args.dry_run, args.lock_timeout, progress,
                                          args.catalog, quiet=args.quiet)
             if report["total"]["inserted"] and not args.dry_run:
@@ -1296,6 +1301,9 @@ def _run(words: list[str]) -> int:
         return int(args.func(args))
     except (ToolError, ClusterError) as exc:
         message = str(exc)
+        if _during_an_interrupt(exc):     # (what it says stays said; the Ctrl-C is what ended the command)
+            print(f"catalog-sync: {_CONTROL.sub('?', message)}", file=sys.stderr)
+            message, code = _interrupted(started)
     except psycopg.Error as exc:
         message = describe(exc)
         if _during_an_interrupt(exc):     # (the cleanup after a Ctrl-C failed: the Ctrl-C is what happened)

@@ -968,8 +968,8 @@ def _unlock(conn: psycopg.Connection, unlock_sql: str) -> str | None:
     """Lets a session-level advisory lock go, at the end of the block that held it; the server's message
     where the session turns out lost (its lock went with it), else None. A session known lost, or in a
     failed transaction, is left alone: it lets the lock go as it ends, and the error is the one to report."""
-    if conn.broken or conn.info.transaction_status == psycopg.pq.TransactionStatus.INERROR:
-        return None
+    if conn.closed or conn.info.transaction_status == psycopg.pq.TransactionStatus.INERROR:
+        return None     # (closed: also by an inner lock's _unlock below, which let both locks go)
     if conn.info.transaction_status == psycopg.pq.TransactionStatus.ACTIVE:
         # A statement interrupted mid-flight (a Ctrl-C): the session cannot run another, and ending it lets
         # the lock go (DBA trial, forty-fifth session: "another command is already in progress" replaced the
@@ -1080,9 +1080,10 @@ def noticed_if_slow(progress: Progress | None, after: float, message: Callable[[
     def watch() -> None:
         wait = after
         while not done.wait(wait):
+            first = not noticed.is_set()
+            noticed.set()   # (before the line: a block that ends while it is written has still been noticed)
             if progress:    # (the first line says `after` itself; the next ones the whole seconds run so far)
-                progress(message(round(time.monotonic() - started) if noticed.is_set() else after))
-            noticed.set()
+                progress(message(after if first else round(time.monotonic() - started)))
             wait = interval
 
     watcher = threading.Thread(target=watch, daemon=True)
@@ -1091,6 +1092,7 @@ def noticed_if_slow(progress: Progress | None, after: float, message: Callable[[
         yield noticed
     finally:
         done.set()
+        watcher.join()      # (no line after the block's own: review, forty-fifth session)
 
 
 def backfill(
@@ -1184,7 +1186,7 @@ def _backfill_tenant(session: psycopg.Connection, tenant: Tenant, n: int, of: in
             else:
                 entry["error"] = describe(exc)
             if isinstance(exc, psycopg.errors.LockNotAvailable):
-                held_by = "its tables, a catalog or the registry (its writers, or DDL)"
+                held_by = "its tables, a catalog or the registry (its writers, DDL, or a backfill --dry-run)"
                 entry["error"] += f": {lock_held(held_by, lock_timeout)}; backfill it again later"
     entry["seconds"] = round(time.monotonic() - t0, 3)
     report.append(entry)
@@ -1594,9 +1596,10 @@ def _status_of_next(session: psycopg.Connection, rows: list[dict[str, Any]], aft
     cur = session.cursor(row_factory=dict_row)
     which = (f"the next after {rows[-1]['schema_name'] or 'tenant id ' + str(rows[-1]['tenant_id'])}" if rows
              else "the first")
+    n = len(rows) + 1
     try:
         with noticed_if_slow(progress, notice_after,
-                             lambda seconds: f"status [{len(rows) + 1}]: a tenant ({which} in the registry's "
+                             lambda seconds: f"status [{n}]: a tenant ({which} in the registry's "
                              f"order) still being read after {seconds:g}s (a large tenant: its eligible rows are "
                              "counted through the projection; or waiting for its tables' locks)"):
             row = cur.execute("SELECT * FROM catalog_sync.status(%s, 1)", (after,)).fetchone()

@@ -311,8 +311,9 @@ def test_uninstall_names_the_memberships_it_drops_with_the_roles(capsys: pytest.
             # role: the refusal names the missing role and the way out
             conn.execute("CREATE SCHEMA catalog_sync")
             assert_refused(run(capsys, "status", dsn=dsn), "schema catalog_sync is owned by postgres, and role "
-                           "catalog_sync_owner does not exist: not catalog-sync's", "Restored from a dump without "
-                           "the machinery's roles", "Drop this database, create the roles (pg_dumpall --globals-only")
+                           "catalog_sync_owner does not exist: not catalog-sync's", "If this database was restored "
+                           "from a dump without the machinery's roles", "drop it, create the roles (pg_dumpall "
+                           "--globals-only", "Otherwise (before a first migrate, say) look at the schema")
             conn.execute("DROP SCHEMA catalog_sync")
             migrate.upgrade(dsn)
             for line in err.splitlines():
@@ -1381,6 +1382,9 @@ def test_a_version_table_of_another_role_is_never_read(empty: Db, capsys: pytest
     with empty.connect() as c:
         c.execute(f"REVOKE TRIGGER ON public.alembic_version FROM {seed.APP_ROLE}")
         assert c.execute(ALEMBIC_VERSION_PROBLEM).fetchone() == (None,)           # SELECT alone is fine
+        c.execute(f"GRANT INSERT (version_num) ON public.alembic_version TO {seed.APP_ROLE}")    # a column's
+        assert c.execute(ALEMBIC_VERSION_PROBLEM).fetchone() == (
+            "grants a write privilege to a role that is not a superuser",)
         c.execute("DROP TABLE public.alembic_version")
 
 
@@ -1988,6 +1992,25 @@ def test_an_interrupted_statement_s_session_lets_its_run_lock_go_by_ending(db: D
     except psycopg.OperationalError as exc:
         assert cli._during_an_interrupt(exc)
     assert not cli._during_an_interrupt(psycopg.OperationalError("the server closed the connection"))
+
+
+def test_a_report_raised_while_a_ctrl_c_is_handled_is_said_and_the_command_ends_interrupted(
+        db: Db, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """(Review, forty-fifth session) A ToolError made of a cleanup's failure after a Ctrl-C (uninstall's "stopped
+    at ...") ended the command with exit 2: its text is said, and the command ends as interrupted."""
+    def stopped(*_: Any, **__: Any) -> None:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise ToolError("status stopped at tenant 3: what it had done stays done")  # noqa: B904
+
+    monkeypatch.setattr(operations, "require_installed", stopped)
+    code, out, err = run(capsys, "status", "--json", dsn=db.dsn())
+    lines = err.strip().splitlines()
+    assert code == cli.EXIT_INTERRUPTED and lines[0] == (
+        "catalog-sync: status stopped at tenant 3: what it had done stays done"), err
+    assert re.match(r"catalog-sync: error: interrupted after \d+\.\ds$", lines[-1]), err
+    assert json.loads(out)["error"].startswith("interrupted after "), out
 
 
 def test_psycopg_warnings_reach_stderr_but_its_ignored_rollback(capsys: pytest.CaptureFixture[str]) -> None:
@@ -3092,7 +3115,8 @@ def test_a_long_tenant_says_it_is_still_running_again_and_again(conn: psycopg.Co
     running = [m for m in messages if "still running" in m]
     assert len(running) >= 3 and running[0].startswith(f"backfill [1/1] {ACME}: still running after 0.2s"), messages
     assert all(re.match(rf"backfill \[1/1\] {ACME}: still running after \d+s ", m) for m in running[1:]), messages
-    assert messages.index(running[-1]) < len(messages) - 1, messages     # then the tenant's own line, and no more
+    # then the tenant's own line, and no "still running" after it (the watcher is joined with the block)
+    assert "still running" not in messages[-1] and messages[-1].startswith(f"backfill [1/1] {ACME}: "), messages
 
 
 # ------------------------------------------- a docs review (tenth session)

@@ -15,19 +15,22 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_problem text;
+    v_kind    text;     -- 'trigger', 'contract' (a tenant table's) or 'registry' (its contract): the hint
 BEGIN
     SELECT coalesce(catalog_sync.qualified_name(a.relid), a.relid::text) || ': ' || coalesce(
-               (SELECT 'trigger ' || st.trigger_name || ' would be ' || st.state
-                FROM catalog_sync.trigger_state(a.relid, a.source_table, a.tenant_id) st
-                WHERE st.state NOT IN ('INSTALLED', 'EXTRA') LIMIT 1),
-               (SELECT cp FROM catalog_sync.contract_problems(a.relid, a.source_table) cp LIMIT 1))
-    INTO v_problem
+               t.problem, (SELECT cp FROM catalog_sync.contract_problems(a.relid, a.source_table) cp LIMIT 1)),
+           CASE WHEN t.problem IS NOT NULL THEN 'trigger'
+                WHEN a.source_table = 'tenants_tenant' THEN 'registry' ELSE 'contract' END
+    INTO v_problem, v_kind
     FROM (SELECT a.relid, a.source_table, a.tenant_id FROM catalog_sync.attached_table a
           UNION ALL
           -- The registry, which the application owns: its triggers and its
           -- contract (an index over the application's code, planned by every
           -- projection as the definer: red team, nineteenth session).
           SELECT 'public.tenants_tenant'::pg_catalog.regclass::oid, 'tenants_tenant'::name, NULL::bigint) AS a
+    LEFT JOIN LATERAL (SELECT 'trigger ' || st.trigger_name || ' would be ' || st.state
+                       FROM catalog_sync.trigger_state(a.relid, a.source_table, a.tenant_id) st
+                       WHERE st.state NOT IN ('INSTALLED', 'EXTRA') LIMIT 1) AS t (problem) ON true
     WHERE a.relid = ANY (p_relids)
       -- (not EXTRA: no DDL of a role this checks makes one, as binding a sync
       -- function needs EXECUTE, and a rename leaves its trigger MISSING; one
@@ -64,16 +67,21 @@ BEGIN
         LIMIT 1;
     END IF;
     IF v_problem IS NOT NULL THEN
-        -- (DBA trial, forty-fifth session: an application migration that changed a
-        -- column the sync reads was pointed at detach, which unpublishes the tenant)
+        -- (DBA trial, forty-fifth session: an application migration that broke the
+        -- contract was pointed at detach, which unpublishes the tenant)
         RAISE EXCEPTION 'catalog_sync: refused, %', v_problem
             USING ERRCODE = 'insufficient_privilege',
-                  HINT = CASE WHEN v_problem ~ ': column \S+ (is missing|is .*, the contract says )'
-                              THEN 'A column the catalog sync reads: revert this migration, or install a release of '
-                                   'the catalog sync whose contract matches it first (docs/operations.md, "The '
-                                   'application''s own migrations"). catalog-sync detach would unpublish the tenant.'
-                              ELSE 'The catalog sync protects attached tenant tables; ask a DBA (catalog-sync '
-                                   'detach).' END;
+                  HINT = CASE v_kind
+                         WHEN 'contract'
+                         THEN 'The table would leave the contract the catalog sync reads: revert this migration, '
+                              'or install a release of the catalog sync whose contract matches it first '
+                              '(docs/operations.md, "The application''s own migrations"). catalog-sync detach would '
+                              'unpublish the tenant.'
+                         WHEN 'registry'
+                         THEN 'Every tenant''s sync reads it: a change to it needs a release of the catalog sync '
+                              '(docs/operations.md, "The application''s own migrations").'
+                         ELSE 'The catalog sync protects attached tenant tables; ask a DBA (catalog-sync detach).'
+                         END;
     END IF;
 END
 $$;
