@@ -538,6 +538,11 @@ def test_copied_sync_triggers_get_the_fix_that_fits_their_schema(app: psycopg.Co
     assert copy_sync_triggers(conn, ACME, "tenant_gone", "ats_jobcategory") == 4
     with pytest.raises(psycopg.errors.InsufficientPrivilege, match="is not attached for this tenant"):
         insert_job(app, clone)
+    # (DBA trial, forty-fifth session) status showed nothing of them: EXTRA, as attach would drop them
+    code, out, err = run(db, capsys, "status", "--json")
+    rows = {r["schema"]: r for r in json.loads(out)}
+    assert rows[clone]["attached"] is False and rows[clone]["triggers"] == "EXTRA 32", rows[clone]
+    assert rows[clone]["trigger_counts"] == {"EXTRA": 32} and rows["tenant_globex"]["triggers"] == "INSTALLED 32"
     found = {obj: detail for obj, detail in conn.execute(
         "SELECT object, detail FROM catalog_sync.audit() WHERE check_name = 'unregistered_sync_trigger'")}
     assert set(found) == {f"{clone}.{t}" for t in ("ats_jobposting", "ats_jobcategory", "services_serviceprovider",

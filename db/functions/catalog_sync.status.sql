@@ -76,6 +76,19 @@ BEGIN
         eligible := NULL;
         eligible_providers := NULL;
         eligible_services := NULL;
+        IF NOT v_r.is_attached THEN
+            -- Sync triggers on the tables of a schema not attached (a clone of an
+            -- attached tenant's schema, say): EXTRA, as attach would drop them;
+            -- audit's unregistered_sync_trigger says whether writes fail (DBA
+            -- trial, forty-fifth session: status showed nothing of them).
+            SELECT 'EXTRA ' || count(*) INTO triggers
+            FROM pg_catalog.pg_trigger tg
+            JOIN pg_catalog.pg_class c ON c.oid = tg.tgrelid
+            JOIN pg_catalog.pg_proc p ON p.oid = tg.tgfoid
+            WHERE c.relnamespace = pg_catalog.to_regnamespace(pg_catalog.quote_ident(v_r.schema_name))
+              AND p.pronamespace = 'catalog_sync'::pg_catalog.regnamespace
+            HAVING count(*) > 0;
+        END IF;
         IF v_r.is_attached THEN
             -- A registered table gone or replaced (decided by name, as verify does: its
             -- OID may now name anything, after a restore from a dump): neither its
