@@ -428,10 +428,8 @@ def _attach_report(args: argparse.Namespace, result: operations.AttachResult, sc
     """attach's summary and what to do next; an error for the schemas left out (busy, refused)."""
     renewed = _registered_anew({s: n for s, n in renew.items() if s not in result.busy}, "registered anew")
     if result.changed or result.busy:
-        # (DBA trial, forty-first session: ", 5 schema(s) already up to date" read as 5 more; forty-fifth:
-        # "N trigger(s) ..., 2 of them up to date already" read as 2 triggers)
-        # (DBA trial, forty-fifth session: "attached 1 schema(s), 1 of them up to date already" where the one
-        # schema with work to do was busy)
+        # (DBA trials: forty-first session, ", 5 schema(s) already up to date" read as 5 more; forty-fifth,
+        # "N trigger(s) ..., 2 of them up to date already" read as 2 triggers, and the busy schema unsaid)
         busy = f", {len(result.busy)} busy (not attached, below)" if result.busy else ""
         print(f"attached {result.schemas} schema(s), {result.schemas_unchanged} of them up to date already{busy}: "
               f"{result.changed} trigger(s) created, replaced or dropped{renewed}")
