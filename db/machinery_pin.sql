@@ -173,7 +173,14 @@ AS $$
     kinds AS (SELECT d.side, string_agg(d.kind || ' ' || d.count, ', ' ORDER BY d.first) AS counts, sum(d.count) AS n
               FROM (SELECT d.side, d.kind, count(*) AS count, min(d.n) AS first FROM d GROUP BY d.side, d.kind) AS d
               GROUP BY d.side),
-    firsts AS (SELECT d.side, (array_agg(d.item ORDER BY d.n))[1:10] AS items FROM d GROUP BY d.side)
+    -- (each item as one line of at most 200 characters, its control characters,
+    -- C1's included, replaced: an item's text is partly catalog_sync_owner's
+    -- to choose, and escape sequences in a column default hid the line naming
+    -- a replaced function on the DBA's terminal; red team, forty-fifth session)
+    firsts AS (SELECT d.side, (array_agg(left(regexp_replace(d.item, '[[:cntrl:]' || chr(127) || '-' || chr(159)
+                                                                     || ']', '?', 'g'), 200)
+                                         ORDER BY d.n))[1:10] AS items
+               FROM d GROUP BY d.side)
     SELECT string_agg(k.side || ' (' || k.n || ': ' || k.counts || '): ' || array_to_string(f.items, ' | ')
                       || CASE WHEN k.n > 10 THEN ' | ... (all: SELECT * FROM catalog_sync_pin.differences())'
                               ELSE '' END, '; ' ORDER BY k.side)

@@ -26,6 +26,7 @@ import psycopg
 from pyinstaller_tools import __version__, operations
 from pyinstaller_tools.cluster import ClusterError
 from pyinstaller_tools.connection import (
+    CONTROL_CHARACTERS,
     LONG_TRANSACTION,
     MACHINERY_OBJECTS,
     STATEMENT_TIMEOUT_HINT,
@@ -140,7 +141,7 @@ def _add_lock_timeout(p: argparse.ArgumentParser, default: str, waits_for: str,
                         f"milliseconds, 0 waits without limit (env {env}, default {default})")
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL = CONTROL_CHARACTERS
 
 
 def progress(message: str) -> None:

@@ -199,6 +199,18 @@ def redact(text: str, dsn: str = "") -> str:
                   text)
 
 
+# Control characters, C1's included (U+0080 to U+009F, which some terminals act on): never printed as they are.
+# Text from the database can hold them (a schema's name; an item of the machinery's pin, which code run as
+# catalog_sync_owner chooses: red team, forty-fifth session, escape sequences that hid the line naming a
+# replaced function).
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """`text` with every control character replaced by "?"."""
+    return CONTROL_CHARACTERS.sub("?", text)
+
+
 def one_line(exc: BaseException) -> str:
     """An exception's text folded onto one line."""
     return " ".join(str(exc).split()) or exc.__class__.__name__
@@ -381,7 +393,7 @@ def machinery_changed(scalar: Callable[[str], Any]) -> str | None:
         return MACHINERY_UNPINNED
     if scalar(f"SELECT {MACHINERY_AS_PINNED}"):
         return None
-    return MACHINERY_CHANGED + str(scalar(f"SELECT {MACHINERY_CHANGES}"))
+    return printable(MACHINERY_CHANGED + str(scalar(f"SELECT {MACHINERY_CHANGES}")))
 
 
 # The names of what the install creates besides the roles that exist in this database: the schemas
@@ -419,7 +431,7 @@ def print_own_notice(diag: psycopg.errors.Diagnostic) -> None:
     server's own chatter ("drop cascades to 77 other objects")."""
     message = diag.message_primary or ""
     if message.startswith("catalog_sync: "):
-        print(f"notice: {message.removeprefix('catalog_sync: ')}", file=sys.stderr)
+        print(f"notice: {printable(message.removeprefix('catalog_sync: '))}", file=sys.stderr)
 
 
 def scalar(conn: psycopg.Connection, query: str, params: Any = None) -> Any:

@@ -1333,6 +1333,30 @@ def test_a_changed_machinery_is_named_item_by_item(db: Db, conn: psycopg.Connect
     conn.execute("SELECT catalog_sync_pin.pin()")
 
 
+def test_a_pin_refusal_prints_no_escape_sequence_of_the_machinery_s_text(
+        db: Db, conn: psycopg.Connection, capsys: pytest.CaptureFixture[str]) -> None:
+    """SECURITY (red team, forty-fifth session) The refusal now names the items that differ, and an item's text
+    is partly catalog_sync_owner's to choose (a column default): escape sequences there moved the cursor
+    over the line naming a replaced function and printed a fake "only their md5" on the DBA's terminal, to
+    steer a re-pin. Control characters, C1's included, are replaced, in SQL (psql, plain alembic) and in the
+    tool; an item is cut at 200 characters."""
+    escape = "\x1b[1A\r\x1b[J\u009b8mFAKE: only their md5" + "x" * 300
+    with conn.transaction():
+        conn.execute("SET LOCAL ROLE catalog_sync_owner")
+        conn.execute("ALTER FUNCTION catalog_sync.drop_triggers(oid) COST 101")
+        conn.execute(f"CREATE TABLE catalog_sync.zz (x text DEFAULT {psycopg.sql.quote(escape)})")
+    try:
+        line = conn.execute("SELECT catalog_sync_pin.changes()").fetchone()[0]
+        assert not re.search(r"[\x00-\x1f\x7f-\x9f]", line) and "?[1A??[J?8mFAKE" in line, line
+        assert "function catalog_sync.drop_triggers(oid)" in line and "x" * 200 not in line, line
+        code, out, err = run(capsys, "verify", dsn=db.dsn())
+        assert code == 2 and not re.search(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]", err), err
+    finally:
+        conn.execute("DROP TABLE catalog_sync.zz")
+        conn.execute("ALTER FUNCTION catalog_sync.drop_triggers(oid) COST 100")
+    assert conn.execute("SELECT catalog_sync_pin.changes()").fetchone() == (None,)
+
+
 def test_a_version_table_of_another_role_is_never_read(empty: Db, capsys: pytest.CaptureFixture[str]) -> None:
     """SECURITY (red team, seventeenth session): the tool read, and alembic wrote, public.alembic_version
     as the operator (a superuser), whoever had made it: the application role (CREATE on public) made it a

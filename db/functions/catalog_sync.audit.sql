@@ -251,7 +251,9 @@ BEGIN
     RETURN QUERY
     SELECT DISTINCT 'medium', 'tenant_role_public_schema', pg_get_userbyid(c.relowner)::text,
            'has USAGE on schema public: can queue a lock on the registry or a catalog that stalls every '
-           'tenant''s sync (REVOKE USAGE ON SCHEMA public FROM PUBLIC, then grant it to the roles that need it)'
+           'tenant''s sync, and use a catalog''s row type in its tables, which refuses every uninstall until a '
+           'superuser drops them (REVOKE USAGE ON SCHEMA public FROM PUBLIC, then grant it to the roles that '
+           'need it)'
     FROM catalog_sync.attached_table a JOIN pg_catalog.pg_class c ON c.oid = a.relid AND a.relid <> ALL (v_replaced)
     WHERE NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid = c.relowner)
       AND c.relowner <> (SELECT t.relowner FROM pg_catalog.pg_class t WHERE t.oid = 'public.tenants_tenant'::regclass)
