@@ -30,10 +30,37 @@ DROP TABLE public.job_catalog, public.provider_catalog, public.service_catalog;
 REVOKE SELECT ON public.tenants_tenant FROM catalog_sync_owner;
 DO $roles$
 DECLARE
-    v_role   name;
-    v_grants text;
+    v_role       name;
+    v_grants     text;
+    v_privileges text;
 BEGIN
     FOREACH v_role IN ARRAY ARRAY['catalog_sync_installer', 'catalog_reader', 'catalog_sync_owner'] LOOP
+        -- Privileges the application gave the role on its own objects (a table
+        -- for the web tier's catalog_reader, default privileges), which DROP
+        -- OWNED BY revokes in this database, the role kept or not: said (DBA
+        -- trial, forty-fifth session). Not the machinery's own: catalog_sync_owner's
+        -- all are (attach's), the others' on schema public, the version table
+        -- and the advisory-lock functions (migrate's and protect's).
+        SELECT pg_catalog.string_agg(x.what, '; ' ORDER BY x.what)
+        INTO v_privileges
+        FROM (SELECT DISTINCT pg_catalog.pg_describe_object(sd.classid, sd.objid, 0) AS what
+              FROM pg_catalog.pg_shdepend sd
+              WHERE sd.dbid = (SELECT d.oid FROM pg_catalog.pg_database d
+                               WHERE d.datname = pg_catalog.current_database())
+                AND sd.refclassid = 'pg_catalog.pg_authid'::pg_catalog.regclass AND sd.deptype = 'a'
+                AND sd.refobjid = (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = v_role)
+                AND v_role <> 'catalog_sync_owner'
+                AND NOT (sd.classid = 'pg_catalog.pg_namespace'::pg_catalog.regclass
+                         AND sd.objid = 'public'::pg_catalog.regnamespace)
+                AND sd.objid IS DISTINCT FROM (CASE WHEN sd.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+                                                    THEN pg_catalog.to_regclass('public.alembic_version') END)
+                AND NOT (sd.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
+                         AND sd.objid IN (SELECT p.oid FROM pg_catalog.pg_proc p
+                                          WHERE p.pronamespace = 'pg_catalog'::pg_catalog.regnamespace))) AS x;
+        IF v_privileges IS NOT NULL THEN
+            RAISE NOTICE 'catalog_sync: role % loses its privileges in this database on objects the machinery did not make (DROP OWNED BY): %; grant them again after a re-install',
+                v_role, v_privileges;
+        END IF;
         -- The role's members, which DROP ROLE forgets: said, as the GRANTs that
         -- give them back after a re-install (DBA trial, forty-fifth session:
         -- the web tier and the installers lost them without a word).

@@ -299,8 +299,14 @@ def test_uninstall_names_the_memberships_it_drops_with_the_roles(capsys: pytest.
             conn.execute("CREATE ROLE web_readonly LOGIN")
             conn.execute(f"GRANT catalog_sync_installer TO {seed.APP_ROLE}")
             conn.execute("GRANT catalog_reader TO web_readonly")
+            # (the same DBA trial) the application's own grants to a role go with it too: said
+            conn.execute("CREATE TABLE public.app_t (a int)")
+            conn.execute("GRANT SELECT ON public.app_t TO catalog_reader")
             code, out, err = run(capsys, "uninstall", "--yes", dsn=dsn)
             assert code == 0 and "uninstalled: catalogs, machinery and sync triggers removed" in out, err
+            assert ("notice: role catalog_reader loses its privileges in this database on objects the machinery did "
+                    "not make (DROP OWNED BY): table public.app_t; grant them again after a re-install") in err, err
+            assert "role catalog_sync_installer loses" not in err and "role catalog_sync_owner loses" not in err, err
             assert ("notice: role catalog_sync_installer dropped with its members; after a re-install (catalog-sync "
                     f"migrate) give them back: GRANT catalog_sync_installer TO {seed.APP_ROLE};") in err, err
             assert ("notice: role catalog_reader dropped with its members; after a re-install (catalog-sync "
@@ -2064,7 +2070,7 @@ def test_uninstall(conn: psycopg.Connection, app: psycopg.Connection, db: Db,
     # The roles are cluster-wide and the other test databases still use them: kept, and said so
     # (not the server's "drop cascades to N other objects").
     assert "notice: role catalog_sync_owner kept: still used in another database" in err, err
-    assert "cascades" not in err
+    assert "cascades" not in err and "loses its privileges" not in err, err
     assert conn.execute("SELECT to_regnamespace('catalog_sync'), to_regclass('public.job_catalog')").fetchone() == (
         None, None)
     assert conn.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'catalog_sync%'").fetchone() == (0,)
