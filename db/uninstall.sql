@@ -31,10 +31,12 @@ REVOKE SELECT ON public.tenants_tenant FROM catalog_sync_owner;
 DO $roles$
 DECLARE
     v_role       name;
+    v_role_oid   oid;
     v_grants     text;
     v_privileges text;
 BEGIN
     FOREACH v_role IN ARRAY ARRAY['catalog_sync_installer', 'catalog_reader', 'catalog_sync_owner'] LOOP
+        v_role_oid := pg_catalog.to_regrole(pg_catalog.quote_ident(v_role));
         -- Privileges the application gave the role on its own objects (a table
         -- for the web tier's catalog_reader, default privileges), which DROP
         -- OWNED BY revokes in this database, the role kept or not: said (DBA
@@ -48,12 +50,12 @@ BEGIN
               WHERE sd.dbid = (SELECT d.oid FROM pg_catalog.pg_database d
                                WHERE d.datname = pg_catalog.current_database())
                 AND sd.refclassid = 'pg_catalog.pg_authid'::pg_catalog.regclass AND sd.deptype = 'a'
-                AND sd.refobjid = (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = v_role)
+                AND sd.refobjid = v_role_oid
                 AND v_role <> 'catalog_sync_owner'
                 AND NOT (sd.classid = 'pg_catalog.pg_namespace'::pg_catalog.regclass
                          AND sd.objid = 'public'::pg_catalog.regnamespace)
-                AND sd.objid IS DISTINCT FROM (CASE WHEN sd.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
-                                                    THEN pg_catalog.to_regclass('public.alembic_version') END)
+                AND NOT (sd.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+                         AND sd.objid = pg_catalog.to_regclass('public.alembic_version'))
                 AND NOT (sd.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
                          AND sd.objid IN (SELECT p.oid FROM pg_catalog.pg_proc p
                                           WHERE p.pronamespace = 'pg_catalog'::pg_catalog.regnamespace))) AS x;
@@ -71,7 +73,7 @@ BEGIN
                                                 CASE WHEN a.admin_option THEN ' WITH ADMIN OPTION' END) AS statement
               FROM pg_catalog.pg_auth_members a
               JOIN pg_catalog.pg_roles m ON m.oid = a.member
-              WHERE a.roleid = (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = v_role)) AS g;
+              WHERE a.roleid = v_role_oid) AS g;
         -- In this database: revoke what attach granted (schema USAGE, table SELECT).
         EXECUTE format('DROP OWNED BY %I', v_role);
         BEGIN

@@ -1066,16 +1066,16 @@ COUNTS = ("source_rows", "eligible", "inserted", "updated", "removed")
 
 
 @contextmanager
-def noticed_if_slow(progress: Progress | None, after: float, message: Callable[[float], str],
-                    every: float | None = None) -> Iterator[threading.Event]:
-    """Prints `message(seconds)` if the block still runs after `after` seconds, and again every `every`
-    seconds (NOTICE_EVERY_S) while it runs, so that a long tenant (or a wait for its writers) is not
-    silent (DBA trial, forty-fifth session: one line at 5 s, then nothing for minutes); the event tells
-    whether it did."""
+def noticed_if_slow(progress: Progress | None, after: float,
+                    message: Callable[[float], str]) -> Iterator[threading.Event]:
+    """Prints `message(seconds)` if the block still runs after `after` seconds, and again every
+    NOTICE_EVERY_S seconds while it runs, so that a long tenant (or a wait for its writers) is not silent
+    (DBA trial, forty-fifth session: one line at 5 s, then nothing for minutes); the event tells whether
+    it did."""
     noticed = threading.Event()
     done = threading.Event()
     started = time.monotonic()
-    interval = NOTICE_EVERY_S if every is None else every
+    interval = NOTICE_EVERY_S
 
     def watch() -> None:
         wait = after

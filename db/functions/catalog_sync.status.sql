@@ -84,8 +84,9 @@ BEGIN
             SELECT 'EXTRA ' || count(*) INTO triggers
             FROM pg_catalog.pg_trigger tg
             JOIN pg_catalog.pg_class c ON c.oid = tg.tgrelid
+            JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
             JOIN pg_catalog.pg_proc p ON p.oid = tg.tgfoid
-            WHERE c.relnamespace = pg_catalog.to_regnamespace(pg_catalog.quote_ident(v_r.schema_name))
+            WHERE n.nspname = v_r.schema_name::name
               AND p.pronamespace = 'catalog_sync'::pg_catalog.regnamespace
             HAVING count(*) > 0;
         END IF;
