@@ -4,12 +4,31 @@
 -- installers (a django-tenants post-schema hook, a DBA): the caller must own
 -- the tenant's tables. Does not backfill existing rows; run
 -- catalog_sync.backfill_tenant() after.
+-- Schema public, django-tenants' public tenant (it holds the registry and
+-- the shared apps, no tenant tables), is attached as nothing: a notice, its
+-- tenant id (NULL where the caller may not read the registry) and 0.
+-- django-tenants sends post_schema_sync for it too, and deletes a tenant
+-- whose receiver raised with DROP SCHEMA ... CASCADE: for public, the
+-- registry, the catalogs and every shared table (Django trial, forty-sixth
+-- session: a hook written as the docs showed it dropped public).
+-- catalog_sync.backfill_tenant() of that id does nothing either.
 CREATE OR REPLACE FUNCTION catalog_sync.attach_schema(p_schema text)
 RETURNS TABLE (tenant_id bigint, triggers_changed integer)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    IF p_schema = 'public' THEN
+        RAISE NOTICE 'catalog_sync: schema public holds the tenant registry (django-tenants'' public tenant), '
+                     'not a tenant''s tables: nothing to attach';
+        triggers_changed := 0;
+        -- (read as the caller: the application role owns the registry)
+        IF pg_catalog.has_table_privilege('public.tenants_tenant', 'SELECT') THEN
+            tenant_id := (SELECT t.id FROM ONLY public.tenants_tenant AS t WHERE t.schema_name = 'public');
+        END IF;
+        RETURN NEXT;
+        RETURN;
+    END IF;
     RETURN QUERY SELECT a.tenant_id, a.triggers_changed FROM catalog_sync.attach_schemas(ARRAY[p_schema]) AS a;
 END
 $$;

@@ -25,6 +25,13 @@ DECLARE
     v_lock_timeout text;
 BEGIN
     IF NOT EXISTS (SELECT FROM catalog_sync.attached_table a WHERE a.tenant_id = p_tenant_id) THEN
+        -- django-tenants' public tenant, which attach_schema() attaches as
+        -- nothing: nothing to backfill either (see there).
+        IF (SELECT r.tenant_schema FROM catalog_sync.registry_row(p_tenant_id) AS r) = 'public' THEN
+            RAISE NOTICE 'catalog_sync: tenant % is django-tenants'' public tenant (schema public, no tenant '
+                         'tables): nothing to backfill', p_tenant_id;
+            RETURN;
+        END IF;
         RAISE EXCEPTION 'catalog_sync: tenant % is not attached', p_tenant_id
             USING ERRCODE = 'undefined_object', HINT = 'Run catalog-sync attach first.';
     END IF;

@@ -37,6 +37,12 @@ BEGIN
             problem := format('schema %s does not exist', quote_ident(v_schema.name));
             RETURN NEXT;
             CONTINUE;
+        ELSIF v_schema.name = 'public' THEN
+            -- (not "public.ats_jobcategory is missing", and the rest of the list)
+            problem := 'schema public holds the tenant registry (django-tenants'' public tenant), not a tenant''s '
+                       'tables: there is nothing to attach';
+            RETURN NEXT;
+            CONTINUE;
         ELSIF NOT v_schema.registered THEN
             problem := format('schema %s is not a tenant schema: no row of public.tenants_tenant has this schema_name',
                               quote_ident(v_schema.name));
