@@ -129,6 +129,10 @@ REVOKE ALL ON FUNCTION catalog_sync_pin.fingerprint() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION catalog_sync_pin.fingerprint() TO catalog_sync_installer;
 
 CREATE TABLE catalog_sync_pin.pinned (fingerprint text NOT NULL, items text[] NOT NULL);
+-- (no key: its DELETEs need a replica identity once a publication FOR ALL
+-- TABLES exists, a CDC tool's or a blue/green upgrade's, else they fail:
+-- Logical replication trial, forty-sixth session)
+ALTER TABLE catalog_sync_pin.pinned REPLICA IDENTITY FULL;
 REVOKE ALL ON catalog_sync_pin.pinned FROM PUBLIC;
 GRANT SELECT ON catalog_sync_pin.pinned TO catalog_sync_installer;
 

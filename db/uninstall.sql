@@ -26,7 +26,31 @@ $uninstall$;
 DROP SCHEMA catalog_sync CASCADE;
 DROP SCHEMA catalog_sync_protect CASCADE;
 DROP SCHEMA catalog_sync_pin CASCADE;
-DROP TABLE public.job_catalog, public.provider_catalog, public.service_catalog;
+-- A publication that names a catalog loses it with the table, and a
+-- re-install does not add it back: its subscribers stop receiving catalog
+-- rows without an error (Logical replication trial, forty-sixth session).
+-- Said, as the statements that add them back (FOR ALL TABLES and FOR TABLES
+-- IN SCHEMA public publications take the new tables by themselves).
+DO $publications$
+DECLARE
+    v_statements text;
+BEGIN
+    SELECT pg_catalog.string_agg(pg_catalog.format('ALTER PUBLICATION %I ADD TABLE public.%I;', p.pubname, c.relname),
+                                 ' ' ORDER BY p.pubname, c.relname)
+           || CASE WHEN pg_catalog.bool_or(pr.prqual IS NOT NULL OR pr.prattrs IS NOT NULL)
+                   THEN ' (with the row filter or column list each had)' ELSE '' END
+    INTO v_statements
+    FROM pg_catalog.pg_publication_rel pr
+    JOIN pg_catalog.pg_publication p ON p.oid = pr.prpubid
+    JOIN pg_catalog.pg_class c ON c.oid = pr.prrelid
+    WHERE c.relnamespace = 'public'::pg_catalog.regnamespace
+      AND c.relname IN ('job_catalog', 'provider_catalog', 'service_catalog');
+    IF v_statements IS NOT NULL THEN
+        RAISE NOTICE 'catalog_sync: the catalogs leave the publications that name them, and their subscribers stop receiving catalog rows; after a re-install: %',
+            v_statements;
+    END IF;
+END
+$publications$;
 REVOKE SELECT ON public.tenants_tenant FROM catalog_sync_owner;
 DO $roles$
 DECLARE

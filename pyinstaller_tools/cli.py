@@ -752,6 +752,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
             with operations.backfill_lock(conn):
                 pass
         tenants = operations.resolve_tenants(conn, args.tenant, "verify", args.lock_timeout) if args.tenant else None
+        subscribed = operations.subscription_note(conn)
+        if subscribed:
+            progress(subscribed)
         findings = operations.verify(sessions, tenants, progress, args.lock_timeout)
         repaired: list[str] = []
         left: list[str] = []
@@ -885,6 +888,9 @@ STATUS_ERRORS_SHOWN = 10
 def cmd_status(args: argparse.Namespace) -> int:
     with connect(args.dsn, autocommit=True, lock_timeout=args.lock_timeout) as conn, _sessions(args, conn) as sessions:
         operations.require_installed(conn, args.command, args.lock_timeout)
+        subscribed = operations.subscription_note(conn)
+        if subscribed:
+            progress(subscribed)
         rows = operations.status(sessions, args.lock_timeout, progress)
     failed = [r for r in rows if r.get("error")]
     if args.json:

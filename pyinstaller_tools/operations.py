@@ -78,6 +78,7 @@ def require_installed(conn: psycopg.Connection, command: str = "catalog-sync", l
     require_installer(conn, command)
     if writes:
         require_writable(conn, command)
+        require_not_subscribed(conn, command)
     if pinned:
         require_pinned(conn, command, lock_timeout)
 
@@ -110,6 +111,45 @@ def require_writable(conn: psycopg.Connection, command: str) -> None:
                         "for the database, the role or the connection); nothing was changed: run it where writes "
                         "are allowed, or with -c default_transaction_read_only=off in the DSN's options or "
                         "PGOPTIONS if this database is to be written")
+
+
+def subscriptions(conn: psycopg.Connection) -> list[str]:
+    """The subscriptions of this database (logical replication) that receive a catalog or a table of the
+    machinery's, by name: enabled or not."""
+    rows = conn.execute(
+        "SELECT DISTINCT s.subname::text FROM pg_catalog.pg_subscription s "
+        "JOIN pg_catalog.pg_subscription_rel sr ON sr.srsubid = s.oid "
+        "JOIN pg_catalog.pg_class c ON c.oid = sr.srrelid "
+        "WHERE s.subdbid = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = current_database()) "
+        "AND (c.relnamespace IN (SELECT n.oid FROM pg_catalog.pg_namespace n "
+        "                        WHERE n.nspname IN ('catalog_sync', 'catalog_sync_pin')) "
+        "     OR (c.relnamespace = 'public'::pg_catalog.regnamespace "
+        "         AND c.relname IN ('job_catalog', 'provider_catalog', 'service_catalog'))) ORDER BY 1").fetchall()
+    return [r[0] for r in rows]
+
+
+def require_not_subscribed(conn: psycopg.Connection, command: str) -> None:
+    """(Logical replication trial, forty-sixth session) On the subscriber of a blue/green upgrade, the
+    registry and the catalogs are the publisher's rows: a repair there mixed its registrations with the
+    publisher's (a detach on the publisher then deleted another tenant's), and its catalog rows collide
+    with the publisher's (the apply stops on a duplicate key)."""
+    names = subscriptions(conn)
+    if names:
+        raise ToolError(f"{command} writes the catalogs or the registry, and this database receives them by logical "
+                        f"replication (subscription {', '.join(names)}): its rows are the publisher's until the "
+                        "cut-over; nothing was changed: run it after the cut-over (DROP SUBSCRIPTION), or on the "
+                        "publisher; docs/operations.md, \"Logical replication\"")
+
+
+def subscription_note(conn: psycopg.Connection) -> str | None:
+    """What verify and status say on such a subscriber, before what they found there."""
+    names = subscriptions(conn)
+    if not names:
+        return None
+    return (f"note: this database receives the catalogs or the machinery's tables by logical replication "
+            f"(subscription {', '.join(names)}): until the cut-over the registry's tables are the publisher's "
+            "(table_replaced, trigger findings) and the sync does nothing in the subscription's workers; after "
+            "the cut-over, run verify --repair as a superuser (docs/operations.md, \"Logical replication\")")
 
 
 def machinery_problem(conn: psycopg.Connection, command: str, lock_timeout: str | None) -> str | None:

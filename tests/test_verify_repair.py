@@ -576,8 +576,8 @@ def test_copied_sync_triggers_get_the_fix_that_fits_their_schema(app: psycopg.Co
     alter_trigger(conn, "ENABLE REPLICA", name, "ats_jobcategory", "tenant_gone")
     assert conn.execute("SELECT detail FROM catalog_sync.audit() WHERE object = 'tenant_gone.ats_jobcategory'"
                         ).fetchone()[0].startswith("sync triggers on a table that is not attached: every write to the "
-                                                   "table fails under session_replication_role = replica (logical "
-                                                   "replication's apply) (they are bound to tenant ")
+                                                   "table fails under session_replication_role = replica (a "
+                                                   "superuser's session that sets it) (they are bound to tenant ")
     # each fix, as advised
     code, out, err = run(db, capsys, "attach", clone)
     assert code == 0 and ("attached 1 schema(s), 0 of them up to date already: 32 trigger(s) created, replaced or "

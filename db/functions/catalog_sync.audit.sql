@@ -350,8 +350,9 @@ BEGIN
                catalog_sync.qualified_name(u.relid),
                CASE WHEN u.fails IS NOT NULL
                     THEN 'sync triggers on a table that is not attached: every write to the table fails'
-                         || CASE WHEN u.enabled = 'R' THEN ' under session_replication_role = replica (logical '
-                                                           'replication''s apply)' ELSE '' END
+                         -- (not in a subscription's workers, where the sync does nothing: guard())
+                         || CASE WHEN u.enabled = 'R' THEN ' under session_replication_role = replica (a '
+                                                           'superuser''s session that sets it)' ELSE '' END
                          || ' (' || u.fails || '); '
                     ELSE 'sync triggers on a table that is not attached: they sync nothing; ' END
                || CASE WHEN sr.state IN ('not attached', 'detached by the sync') AND u.contract_name

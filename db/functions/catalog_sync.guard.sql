@@ -4,7 +4,8 @@
 -- argument, and the table must still match the contract. Returns the tenant id.
 -- Error texts name only the relation OID, never row data. Returns NULL (the
 -- caller then does nothing) for a table of a tenant deleted from the registry or
--- detached (e.g. by protect after one of its tables was dropped).
+-- detached (e.g. by protect after one of its tables was dropped). NULL too in
+-- a logical replication worker (below).
 -- Hot path, only ever called inside a SECURITY DEFINER sync function (EXECUTE is
 -- the owner's alone), so it runs under the caller's pinned search_path and has
 -- no SET clause (a GUC save/restore on every call); it changes the path only
@@ -50,6 +51,22 @@ BEGIN
     IF (p_level = 'STATEMENT' AND p_when = 'AFTER' AND p_nargs = 2) IS NOT TRUE THEN
         RAISE EXCEPTION 'catalog_sync: sync function called by an unexpected trigger on relation %', p_relid
             USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    -- A logical replication worker of this database (a subscription's apply
+    -- or initial table synchronization) syncs nothing: the subscriber
+    -- receives the publisher's catalog rows as rows of their own, and the
+    -- apply fires no statement trigger but TRUNCATE's, while the initial
+    -- COPY fires INSERT's, so the sync there would only collide with them
+    -- or fail on the publisher's registry (Logical replication trial,
+    -- forty-sixth session: every table's initial sync failed with "relation
+    -- N is not attached for this tenant"). Only such a worker passes:
+    -- session_replication_role is set to replica only by a superuser, and
+    -- pg_stat_subscription lists the workers alone. A superuser's own
+    -- session under replica still syncs (the triggers are ENABLE ALWAYS).
+    -- docs/operations.md, "Logical replication".
+    IF pg_catalog.current_setting('session_replication_role') = 'replica'
+       AND EXISTS (SELECT FROM pg_catalog.pg_stat_subscription AS s WHERE s.pid = pg_catalog.pg_backend_pid()) THEN
+        RETURN NULL;
     END IF;
     -- (The isolation level read here first: the call only when it raises.)
     IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN

@@ -15,4 +15,8 @@ CREATE TABLE catalog_sync.rewritten_table (
     relfilenode oid    NOT NULL       -- the table's, before the rewrite
 );
 ALTER TABLE catalog_sync.rewritten_table OWNER TO catalog_sync_owner;
+-- (no key: its DELETEs need a replica identity once a publication FOR ALL
+-- TABLES exists, a CDC tool's or a blue/green upgrade's, else they fail:
+-- Logical replication trial, forty-sixth session)
+ALTER TABLE catalog_sync.rewritten_table REPLICA IDENTITY FULL;
 REVOKE ALL ON catalog_sync.rewritten_table FROM PUBLIC;

@@ -1,0 +1,175 @@
+"""Logical replication: a blue/green upgrade of the whole database, as docs/operations.md, "Logical
+replication", describes it, on a cluster of its own (wal_level = logical), blue and green two of its
+databases.
+
+Logical replication trial, forty-sixth session: once a publication FOR ALL TABLES existed, the machinery's
+own DELETEs failed (two tables without a replica identity: the pin, protect's record of rewrites); on
+the subscriber, the initial COPY of every tenant table fired the sync, which failed on the publisher's
+registrations ("relation N is not attached for this tenant") and stalled the subscription for good; a
+repair there mixed the two clusters' registrations.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+
+from pyinstaller_tools import cli, migrate, seed
+from pyinstaller_tools.cluster import LocalCluster, find_bindir
+from tests.jobs import category_id, insert_job, set_tenant, update_job
+
+ACME = "tenant_acme"
+GLOBEX = "tenant_globex"
+WAIT_S = 90
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[LocalCluster]:
+    own = LocalCluster(settings={"wal_level": "logical", "max_connections": "40",
+                                 "shared_buffers": "32MB"}).start()
+    try:
+        yield own
+    finally:
+        own.stop()
+
+
+def catalogs(dsn: str) -> list[Any]:
+    """Every catalog row's visible columns: what blue published must be what green holds."""
+    with psycopg.connect(dsn) as conn:
+        return [conn.execute(f"SELECT (to_jsonb(c) - 'search')::text FROM public.{table} c ORDER BY 1").fetchall()
+                for table in ("job_catalog", "provider_catalog", "service_catalog")]
+
+
+def wait_for(what: str, done: Any, cluster: LocalCluster) -> None:
+    deadline = time.monotonic() + WAIT_S
+    while not done():
+        if time.monotonic() > deadline:
+            log = cluster.log_file.read_text(errors="replace").splitlines()
+            errors = [line for line in log if "ERROR" in line][-5:]
+            pytest.fail(f"{what}: not within {WAIT_S} s; the server's last errors: {errors}")
+        time.sleep(0.2)
+
+
+def test_a_blue_green_upgrade_by_logical_replication(cluster: LocalCluster,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    with psycopg.connect(cluster.dsn(), autocommit=True) as admin:
+        admin.execute("CREATE DATABASE blue")
+        admin.execute("CREATE DATABASE green")
+    blue, green = cluster.dsn("blue"), cluster.dsn("green")
+    with psycopg.connect(blue, autocommit=True) as su:
+        seed.setup_app(su)
+        for slug, name in (("acme", "Acme Robotics"), ("globex", "Globex Corporation")):
+            seed.create_tenant(su, slug, name)
+            seed.seed_categories(su, "tenant_" + slug, 3)
+    migrate.upgrade(blue)
+    assert run(capsys, "attach", "--all", "--dsn", blue)[0] == 0
+    with psycopg.connect(blue, autocommit=True) as app:
+        app.execute(f"SET ROLE {seed.APP_ROLE}")
+        jobs = [insert_job(app, ACME), insert_job(app, ACME, status="draft"), insert_job(app, GLOBEX)]
+    assert run(capsys, "protect", "--dsn", blue)[0] == 0
+
+    with psycopg.connect(blue, autocommit=True) as su:
+        su.execute("CREATE PUBLICATION bg FOR ALL TABLES")
+        # The machinery's own deletes under it: a re-pin (what migrate does), protect's record of a rewrite
+        # by the application's DDL.
+        su.execute("SELECT catalog_sync_pin.pin()")
+        su.execute(f"SET ROLE {seed.APP_ROLE}")
+        su.execute(f"ALTER TABLE {ACME}.ats_jobposting ADD COLUMN app_token uuid DEFAULT gen_random_uuid()")
+        su.execute("RESET ROLE")
+        su.execute("SELECT pg_create_logical_replication_slot('green', 'pgoutput')")
+
+    # Green: roles are the cluster's; the schema from a schema-only dump; then the subscription.
+    bindir = find_bindir()
+    dump = subprocess.run([str(bindir / "pg_dump"), "--schema-only", "--no-publications", "--no-subscriptions",
+                           "-d", blue], capture_output=True, text=True, check=True).stdout
+    subprocess.run([str(bindir / "psql"), "-q", "-X", "-v", "ON_ERROR_STOP=1", "-d", green], input=dump,
+                   capture_output=True, text=True, check=True)
+    with psycopg.connect(green, autocommit=True) as su:
+        su.execute(f"CREATE SUBSCRIPTION green CONNECTION '{blue}' PUBLICATION bg "
+                   "WITH (create_slot = false, slot_name = 'green')")
+
+        def synced() -> bool:
+            row = su.execute("SELECT count(*), count(*) FILTER (WHERE srsubstate <> 'r') "
+                             "FROM pg_subscription_rel").fetchone()
+            return row is not None and row[0] > 0 and row[1] == 0
+
+        wait_for("the initial synchronization of every table", synced, cluster)
+        wait_for("green's catalogs equal blue's", lambda: catalogs(green) == catalogs(blue), cluster)
+        assert len(catalogs(blue)[0]) == 2
+
+        # Writes on blue reach green's catalogs as blue's catalog rows: a job published, one made private, a
+        # category renamed, a tenant renamed.
+        with psycopg.connect(blue, autocommit=True) as app:
+            app.execute(f"SET ROLE {seed.APP_ROLE}")
+            insert_job(app, GLOBEX, category_id=category_id(app, GLOBEX))
+            update_job(app, ACME, jobs[0]["id"], status="closed")
+            app.execute(f"UPDATE {GLOBEX}.ats_jobcategory SET name = 'Renamed' WHERE slug = 'category-1'")
+            set_tenant(app, GLOBEX, name="Globex International")
+        wait_for("blue's writes reach green", lambda: catalogs(green) == catalogs(blue), cluster)
+        assert {row[0].count("Globex International") for row in catalogs(green)[0]} == {1}
+
+        # While subscribed, what writes the catalogs or the registry on green is refused, naming why;
+        # verify and status say what they see.
+        for argv in (("verify", "--repair"), ("backfill",), ("attach", "--all")):
+            code, out, err = run(capsys, *argv, "--dsn", green)
+            assert code == 2, (argv, out, err)
+            assert "receives them by logical replication (subscription green)" in err, err
+        code, out, err = run(capsys, "status", "--dsn", green)
+        assert "by logical replication (subscription green)" in err, err
+
+        # The cut-over: blue's writes stopped and replicated (above), the subscription dropped, then the
+        # repair as a superuser: green's own tables registered, its sync live.
+        su.execute("ALTER SUBSCRIPTION green DISABLE")
+        su.execute("ALTER SUBSCRIPTION green SET (slot_name = NONE)")
+        su.execute("DROP SUBSCRIPTION green")
+    with psycopg.connect(blue, autocommit=True) as su:
+        su.execute("SELECT pg_drop_replication_slot('green')")
+    before = catalogs(green)
+    code, out, err = run(capsys, "verify", "--repair", "--dsn", green)
+    assert code == 0, (out, err)
+    assert catalogs(green) == before, "the repair changed a catalog row: they were blue's, and right"
+    code, out, err = run(capsys, "verify", "--dsn", green)
+    assert (code, out.strip()) == (0, "clean: the catalog equals the projection of the sources; all triggers "
+                                      "installed"), (out, err)
+    with psycopg.connect(green, autocommit=True) as app:
+        app.execute(f"SET ROLE {seed.APP_ROLE}")
+        update_job(app, GLOBEX, jobs[2]["id"], title="Written on green")
+    with psycopg.connect(green) as su:
+        assert su.execute("SELECT title FROM public.job_catalog WHERE job_uuid = %s",
+                          (jobs[2]["uuid"],)).fetchone() == ("Written on green",)
+    assert run(capsys, "verify", "--dsn", green)[0] == 0
+
+
+def test_uninstall_names_the_publications_that_lose_a_catalog(cluster: LocalCluster,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """A publication that names a catalog loses it with the table, and a re-install does not add it back: its
+    subscribers (a reporting replica of the catalogs) stop receiving rows without an error. uninstall says so,
+    as the statements that add them back."""
+    with psycopg.connect(cluster.dsn(), autocommit=True) as admin:
+        admin.execute("CREATE DATABASE reporting_source")
+    dsn = cluster.dsn("reporting_source")
+    with psycopg.connect(dsn, autocommit=True) as su:
+        seed.setup_app(su)
+    migrate.upgrade(dsn)
+    with psycopg.connect(dsn, autocommit=True) as su:
+        su.execute("CREATE PUBLICATION careers FOR TABLE public.job_catalog WHERE (is_featured)")
+        su.execute("CREATE PUBLICATION marketplace FOR TABLE public.provider_catalog, public.service_catalog")
+        su.execute("CREATE PUBLICATION everything FOR ALL TABLES")
+    code, out, err = run(capsys, "uninstall", "--yes", "--dsn", dsn)
+    assert code == 0, (out, err)
+    assert ("the catalogs leave the publications that name them, and their subscribers stop receiving catalog "
+            "rows; after a re-install: ALTER PUBLICATION careers ADD TABLE public.job_catalog; ALTER PUBLICATION "
+            "marketplace ADD TABLE public.provider_catalog; ALTER PUBLICATION marketplace ADD TABLE "
+            "public.service_catalog; (with the row filter or column list each had)") in err, err
+    assert "everything" not in err, err
