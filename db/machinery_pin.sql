@@ -30,6 +30,11 @@ CREATE FUNCTION catalog_sync_pin.items()
 RETURNS SETOF text
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
+-- (the items' text quotes names: under a role's or a database's
+-- quote_all_identifiers = on, a DBA's re-pin in psql pinned other text, and
+-- every command of the tool refused the machinery as changed; settings
+-- trial, forty-sixth session)
+SET quote_all_identifiers = off
 AS $$
     WITH ns AS (
         SELECT n.oid FROM pg_namespace AS n WHERE n.nspname IN ('catalog_sync', 'catalog_sync_protect')

@@ -51,6 +51,7 @@ BEGIN
     END IF;
 END
 $publications$;
+DROP TABLE public.job_catalog, public.provider_catalog, public.service_catalog;
 REVOKE SELECT ON public.tenants_tenant FROM catalog_sync_owner;
 DO $roles$
 DECLARE

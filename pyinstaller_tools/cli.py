@@ -373,7 +373,11 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
                   f"revision {version} removed (left by an uninstall by hand?)"
                   + (f"; public.alembic_version kept: {kept}" if kept else ""))
         else:
-            problem = operations.removal_dependents_problem(conn)
+            try:
+                problem = operations.removal_dependents_problem(conn)
+            except psycopg.errors.QueryCanceled as exc:
+                # (a statement_timeout of the role over a large database: settings trial, forty-sixth session)
+                raise ToolError(f"{error_text(exc)}; nothing was removed") from exc
             if problem:
                 raise ToolError(f"{problem}; nothing was removed")
             # (what alembic downgrade base runs, with its locks taken in tries: operations.uninstall())

@@ -54,6 +54,9 @@ SAFE_OPTIONS = ("-c search_path=pg_catalog,pg_temp -c default_transaction_isolat
                 " -c DateStyle=ISO -c IntervalStyle=postgres"
                 # names in findings quoted only where they need it: "x" is not x (review, twenty-second session)
                 " -c quote_all_identifiers=off"
+                # the machinery's notices (what uninstall revokes, the memberships it drops) reach the DBA
+                # whatever the role's or the database's client_min_messages (settings trial, forty-sixth session)
+                " -c client_min_messages=notice"
                 # a session of the tool idles on purpose while its others work: attach --jobs' main session,
                 # the lock session of migrate and uninstall (DBA trials, forty-first and forty-second
                 # sessions: a short one of the role ended them, a migrate that had succeeded exited 2)
@@ -114,7 +117,13 @@ def connect_kwargs(dsn: str, lock_timeout: str | None = None) -> dict[str, Any]:
     params = conninfo_to_dict(dsn) if dsn else {}
     user_options = str(params.get("options") or os.environ.get("PGOPTIONS", ""))
     kwargs: dict[str, Any] = {"options": f"{user_options} {session_options(lock_timeout)}".strip(),
-                              "fallback_application_name": _application_name}
+                              "fallback_application_name": _application_name,
+                              # (text, whatever PGCLIENTENCODING or the role say: under SQL_ASCII psycopg returns
+                              # bytes, and status crashed; settings trial, forty-sixth session)
+                              "client_encoding": "UTF8"}
+    # libpq sends PGDATESTYLE as a parameter of its own, applied after the options' DateStyle=ISO, which is
+    # the only style psycopg reads timestamps in (status crashed under 'SQL, DMY'; same trial).
+    os.environ.pop("PGDATESTYLE", None)
     if "connect_timeout" not in params and not os.environ.get("PGCONNECT_TIMEOUT"):
         kwargs["connect_timeout"] = 10
     kwargs.update({key: value for key, value in CLIENT_KEEPALIVES.items() if key not in params})

@@ -243,8 +243,12 @@ def offline_script(lock_timeout: str, script: str, from_revision: str | None = N
     on after one: review, fortieth session), the tool's session settings, then alembic's script with
     offline_preflight() as the first statement of its transaction, before its first DDL: a refusal also
     rolls back whatever a client that does not stop would run after it."""
+    # (and the online sessions' settings that the script's results or messages depend on: under a role's
+    # quote_all_identifiers = on the install failed, and its notices went unseen under client_min_messages =
+    # warning; settings trial, forty-sixth session)
     head = (f"\\set ON_ERROR_STOP on\nSET lock_timeout = {_literal(lock_timeout)};\n"
-            "SET search_path = pg_catalog, pg_temp;\n")
+            "SET search_path = pg_catalog, pg_temp;\nSET quote_all_identifiers = off;\n"
+            "SET client_min_messages = notice;\n")
     if "BEGIN;\n" not in script:       # (nothing to render: the check alone, which still tells a wrong database)
         return head + offline_preflight(from_revision, removal) + script
     return head + script.replace("BEGIN;\n", "BEGIN;\n" + offline_preflight(from_revision, removal), 1)

@@ -163,3 +163,40 @@ def test_the_tool_works_whatever_the_databases_defaults(db: Db, conn: psycopg.Co
         assert cli.main([*command, "--dsn", db.dsn()]) == 0, command
     out = capsys.readouterr().out
     assert ACME in out
+
+
+def test_a_repin_and_the_install_script_do_not_depend_on_quote_all_identifiers(
+        db: Db, conn: psycopg.Connection, capsys: pytest.CaptureFixture[str]) -> None:
+    """Settings trial, forty-sixth session: under a database's (or a role's) quote_all_identifiers = on, a DBA's
+    `SELECT catalog_sync_pin.pin()` in psql pinned other text, and every command refused the machinery as
+    changed; the install script (migrate --sql | psql, install-sql | psql) failed on its contract types."""
+    fingerprint = conn.execute("SELECT catalog_sync_pin.fingerprint()").fetchone()
+    conn.execute(sql.SQL("ALTER DATABASE {} SET quote_all_identifiers = on").format(sql.Identifier(db.dbname)))
+    with db.connect() as psql_like:            # a new session: the database's default
+        assert psql_like.execute("SHOW quote_all_identifiers").fetchone() == ("on",)
+        assert psql_like.execute("SELECT catalog_sync_pin.pin()").fetchone() == fingerprint
+        # the contract types, resolved again as the install resolves them (its DO block raised)
+        contract = (DB_DIR / "tables" / "catalog_sync.contract_column.sql").read_text()
+        with psql_like.transaction():
+            psql_like.execute(contract[contract.index("DO $$"):contract.index("$$;\n", contract.index("DO $$")) + 3])
+            psql_like.execute("SELECT catalog_sync.assert_registry()")   # (its check reads them)
+    assert cli.main(["status", "--dsn", db.dsn()]) == 0, capsys.readouterr().err
+
+
+def test_the_tools_output_does_not_depend_on_the_clients_environment(
+        db: Db, conn: psycopg.Connection, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings trial, forty-sixth session: PGDATESTYLE (libpq sends it after the options' DateStyle=ISO) and
+    PGCLIENTENCODING=SQL_ASCII (psycopg then returns bytes) crashed status with a traceback (exit 1, read as
+    drift), and printed b'tenant_x'; PGOPTIONS' client_min_messages = warning (or the role's) hid what
+    uninstall revokes."""
+    monkeypatch.setenv("PGDATESTYLE", "SQL, DMY")
+    monkeypatch.setenv("PGCLIENTENCODING", "SQL_ASCII")
+    monkeypatch.setenv("PGOPTIONS", "-c client_min_messages=warning")
+    for command in (["status"], ["status", "--json"], ["verify"], ["backfill"]):
+        assert cli.main([*command, "--dsn", db.dsn()]) == 0, command
+        out = capsys.readouterr().out
+        assert (ACME in out or command == ["verify"]) and "b'" not in out, (command, out)
+    conn.execute(f"GRANT SELECT ON {ACME}.ats_jobcategory TO catalog_reader")
+    assert cli.main(["uninstall", "--yes", "--dsn", db.dsn()]) == 0
+    err = capsys.readouterr().err
+    assert "role catalog_reader loses its privileges in this database on objects the machinery did not make" in err

@@ -145,10 +145,15 @@ DECLARE
     v_table   name;
     v_columns text;
     v_path    text;
+    v_quote_all text;
 BEGIN
     -- Resolve the names as built-in types, whatever the session's search_path.
     v_path := pg_catalog.current_setting('search_path');
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    -- (format_type() below quotes every name under quote_all_identifiers = on:
+    -- "uuid" is not uuid; settings trial, forty-sixth session)
+    v_quote_all := pg_catalog.current_setting('quote_all_identifiers');
+    PERFORM pg_catalog.set_config('quote_all_identifiers', 'off', true);
     FOR v_table, v_columns IN
         SELECT cc.source_table, string_agg(format('%I %s', cc.column_name, cc.type_name), ', ')
         FROM catalog_sync.contract_column cc GROUP BY cc.source_table
@@ -169,6 +174,7 @@ BEGIN
         RAISE EXCEPTION 'catalog_sync: a contract type did not resolve to the built-in type it names';
     END IF;
     PERFORM pg_catalog.set_config('search_path', v_path, true);
+    PERFORM pg_catalog.set_config('quote_all_identifiers', v_quote_all, true);
 END
 $$;
 ALTER TABLE catalog_sync.contract_column ALTER COLUMN type_oid SET NOT NULL, ALTER COLUMN type_mod SET NOT NULL;
