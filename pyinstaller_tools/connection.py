@@ -402,6 +402,8 @@ def machinery_changed(scalar: Callable[[str], Any]) -> str | None:
         return MACHINERY_UNPINNED
     if scalar(f"SELECT {MACHINERY_AS_PINNED}"):
         return None
+    if not scalar("SELECT EXISTS (SELECT FROM catalog_sync_pin.pinned)"):
+        return MACHINERY_PIN_EMPTY
     return printable(MACHINERY_CHANGED + str(scalar(f"SELECT {MACHINERY_CHANGES}")))
 
 
@@ -423,6 +425,15 @@ MACHINERY_AS_PINNED = ("EXISTS (SELECT FROM catalog_sync_pin.pinned p "
 MACHINERY_UNPINNED = ("the machinery has no pin (schema catalog_sync_pin): installed by a development build, or the "
                       "pin was dropped; nothing was run; after checking the functions against catalog-sync "
                       "install-sql, apply db/machinery_pin.sql as a superuser")
+# (Logical replication trial, forty-sixth session: after pg_dump --schema-only, "the machinery changed ... code
+# that ran as catalog_sync_owner may have replaced functions", 437 items: an alarm for a dump option)
+MACHINERY_PIN_EMPTY = ("the machinery's pin is empty (catalog_sync_pin.pinned has no row): a restore from pg_dump "
+                       "--schema-only, or one that left out the machinery's table data, leaves it so, and the "
+                       "contract (catalog_sync.contract_column) and the trigger spec empty with it; nothing was run: "
+                       "restore from a dump with data (docs/operations.md, \"Restore from a dump\"), or, on a "
+                       "logical replication subscriber, let its initial synchronization finish; a pin deleted by "
+                       "hand: check the functions against catalog-sync install-sql, then SELECT "
+                       "catalog_sync_pin.pin() as a superuser")
 MACHINERY_CHANGED = ("the machinery changed after it was installed: its fingerprint differs from the one the "
                      "installing superuser pinned (catalog_sync_pin.pinned); code that ran as catalog_sync_owner may "
                      "have replaced functions that would run as you (docs/security.md, Limits); nothing was run. "

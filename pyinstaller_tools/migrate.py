@@ -24,6 +24,7 @@ from pyinstaller_tools.connection import (
     MACHINERY_CHANGED,
     MACHINERY_CHANGES,
     MACHINERY_OBJECTS,
+    MACHINERY_PIN_EMPTY,
     MACHINERY_UNPINNED,
     ToolError,
     alembic_version_problem,
@@ -205,6 +206,7 @@ def offline_preflight(from_revision: str | None = None, removal: bool = False) -
                           ": this script upgrades an installed one (catalog-sync migrate --sql renders the "
                           "install)"))),
             _raise_if("pg_catalog.to_regnamespace('catalog_sync_pin') IS NULL", _literal(MACHINERY_UNPINNED), True),
+            _raise_if("NOT EXISTS (SELECT FROM catalog_sync_pin.pinned)", _literal(MACHINERY_PIN_EMPTY), True),
             _raise_if(f"NOT {MACHINERY_AS_PINNED}", f"{_literal(MACHINERY_CHANGED)} || {MACHINERY_CHANGES}", True),
             # (two statements: the second is planned only where the table exists)
             _raise_if(f"NOT ({has_version})", _literal(

@@ -88,6 +88,38 @@ def test_the_application_rebuilding_the_registry_key_leaves_the_tool_working(
     assert conn.execute("SELECT count(*) FROM catalog_sync.audit()").fetchone() == (len(REGISTRY_REFERENCES) - 1,)
 
 
+def test_flags_a_table_owners_trigger_that_fires_in_a_subscriptions_workers(
+        db: Db, conn: psycopg.Connection, app: psycopg.Connection) -> None:
+    """(red team, forty-sixth session) On PostgreSQL 15 a subscription's workers run as its owner, a superuser,
+    and fire the tables' triggers enabled REPLICA or ALWAYS: the application role planted one on blue (where it
+    never fires) and became a superuser during the documented blue/green upgrade. audit names such triggers of
+    non-superuser owners, on any table; not the machinery's own (ENABLE ALWAYS), nor a superuser's."""
+    app.execute("CREATE FUNCTION tenant_acme.on_write() RETURNS trigger LANGUAGE plpgsql "
+                "AS $$ BEGIN RETURN NULL; END $$")
+    app.execute("CREATE TRIGGER zz AFTER INSERT ON tenant_acme.ats_jobposting "
+                "FOR EACH ROW EXECUTE FUNCTION tenant_acme.on_write()")
+    app.execute("CREATE TABLE public.app_table (id int)")
+    app.execute("CREATE TRIGGER yy AFTER INSERT ON public.app_table "
+               "FOR EACH ROW EXECUTE FUNCTION tenant_acme.on_write()")
+    conn.execute("CREATE TABLE public.su_table (id int)")
+    conn.execute("CREATE TRIGGER xx AFTER INSERT ON public.su_table "
+                "FOR EACH ROW EXECUTE FUNCTION tenant_acme.on_write()")
+    conn.execute("ALTER TABLE public.su_table ENABLE ALWAYS TRIGGER xx")
+    assert findings(conn) == set()      # (ENABLE ORIGIN, the default: fires on ordinary writes only)
+    app.execute("ALTER TABLE tenant_acme.ats_jobposting ENABLE REPLICA TRIGGER zz")
+    app.execute("ALTER TABLE public.app_table ENABLE ALWAYS TRIGGER yy")
+    rows = conn.execute("SELECT severity, object, detail FROM catalog_sync.audit() "
+                        "WHERE check_name = 'replica_trigger' ORDER BY object").fetchall()
+    assert [(r[0], r[1]) for r in rows] == [("medium", "yy on public.app_table"),
+                                            ("medium", "zz on tenant_acme.ats_jobposting")], rows
+    assert rows[1][2].startswith("enabled REPLICA, it runs tenant_acme.on_write() in a logical replication "
+                                 "subscription's workers, which on PostgreSQL 15 run as the subscription's owner, "
+                                 "a superuser: zumodra_app's code as a superuser"), rows[1][2]
+    app.execute("ALTER TABLE tenant_acme.ats_jobposting ENABLE TRIGGER zz")     # as the finding advises
+    app.execute("ALTER TABLE public.app_table ENABLE TRIGGER yy")
+    assert findings(conn) == set()
+
+
 @pytest.mark.parametrize("name", sorted(BREAKAGES))
 def test_flags_a_broken_setting(name: str, db: Db, conn: psycopg.Connection,
                                 capsys: pytest.CaptureFixture[str]) -> None:

@@ -1300,6 +1300,20 @@ def test_a_changed_machinery_is_never_called(db: Db, conn: psycopg.Connection, c
     assert conn.execute("SELECT to_regnamespace('catalog_sync') IS NOT NULL").fetchone() == (True,)
 
 
+def test_an_empty_pin_is_named_as_what_it_likely_is(db: Db, conn: psycopg.Connection,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """(Logical replication trial, forty-sixth session) After pg_dump --schema-only the pin is empty, and every
+    command said the machinery changed and that code may have replaced functions, 437 items: a security alarm
+    for a dump option. An empty pin is named as such, with the likely causes."""
+    conn.execute("DELETE FROM catalog_sync_pin.pinned")
+    for argv in (["verify"], ["migrate"]):
+        line = assert_refused(run(capsys, *argv, dsn=db.dsn()), "the machinery's pin is empty",
+                              "pg_dump --schema-only", "nothing was run")
+        assert "may have replaced functions" not in line, line
+    conn.execute("SELECT catalog_sync_pin.pin()")
+    assert run(capsys, "verify", dsn=db.dsn())[0] == 0
+
+
 def test_a_changed_machinery_is_named_item_by_item(db: Db, conn: psycopg.Connection,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     """(DBA trial, forty-fifth session) "the machinery changed" named nothing: a DBA's index on a catalog sent

@@ -6,7 +6,7 @@
 -- catalog_sync.backfill_tenant() after.
 -- Schema public, django-tenants' public tenant (it holds the registry and
 -- the shared apps, no tenant tables), is attached as nothing: a notice, its
--- tenant id (NULL where the caller may not read the registry) and 0.
+-- tenant id and 0.
 -- django-tenants sends post_schema_sync for it too, and deletes a tenant
 -- whose receiver raised with DROP SCHEMA ... CASCADE: for public, the
 -- registry, the catalogs and every shared table (Django trial, forty-sixth
@@ -21,11 +21,12 @@ BEGIN
     IF p_schema = 'public' THEN
         RAISE NOTICE 'catalog_sync: schema public holds the tenant registry (django-tenants'' public tenant), '
                      'not a tenant''s tables: nothing to attach';
+        -- (through the definer's hardened read of the registry, never the
+        -- caller's own: planning a read of it evaluates its owner's index
+        -- predicates as the caller, a superuser, say; red team, forty-sixth
+        -- session)
+        tenant_id := (SELECT r.tenant_id FROM catalog_sync.schema_registration('public') AS r);
         triggers_changed := 0;
-        -- (read as the caller: the application role owns the registry)
-        IF pg_catalog.has_table_privilege('public.tenants_tenant', 'SELECT') THEN
-            tenant_id := (SELECT t.id FROM ONLY public.tenants_tenant AS t WHERE t.schema_name = 'public');
-        END IF;
         RETURN NEXT;
         RETURN;
     END IF;

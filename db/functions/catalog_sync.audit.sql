@@ -383,6 +383,30 @@ BEGIN
         LEFT JOIN catalog_sync.tenant t ON t.tenant_id = ts.tenant_id AND t.detached_because IS NOT NULL
         WHERE NOT ts.attached AND NOT ts.detached;
     END IF;
+
+    -- Triggers of a table's owner (not a superuser) that fire in a logical
+    -- replication subscription's workers (ENABLE REPLICA or ENABLE ALWAYS):
+    -- on PostgreSQL 15 those run as the subscription's owner, a superuser,
+    -- so on a subscriber of this database (a blue/green upgrade, restored
+    -- from a schema-only dump of it) the owner's code runs as a superuser
+    -- (red team, forty-sixth session: the application role made itself a
+    -- superuser during the documented upgrade). Any table: the upgrade
+    -- subscribes to all of them.
+    RETURN QUERY
+    SELECT 'medium', 'replica_trigger', format('%I on %s', tg.tgname, tg.tgrelid::regclass),
+           format('enabled %s, it runs %s in a logical replication subscription''s workers, which on PostgreSQL '
+                  '15 run as the subscription''s owner, a superuser: %s''s code as a superuser on a subscriber '
+                  'of this database (docs/operations.md, "Logical replication"); unless that is meant, ALTER '
+                  'TABLE %s ENABLE TRIGGER %I (it then fires for ordinary writes only)',
+                  CASE tg.tgenabled WHEN 'R' THEN 'REPLICA' ELSE 'ALWAYS' END, tg.tgfoid::regprocedure,
+                  pg_catalog.pg_get_userbyid(c.relowner), tg.tgrelid::regclass, tg.tgname)
+    FROM pg_catalog.pg_trigger tg
+    JOIN pg_catalog.pg_class c ON c.oid = tg.tgrelid
+    JOIN pg_catalog.pg_proc p ON p.oid = tg.tgfoid
+    JOIN pg_catalog.pg_roles o ON o.oid = c.relowner
+    WHERE NOT tg.tgisinternal AND tg.tgenabled IN ('R', 'A') AND NOT o.rolsuper
+      AND p.pronamespace NOT IN ('catalog_sync'::regnamespace, 'catalog_sync_protect'::regnamespace)
+    ORDER BY 3;
 END
 $$;
 ALTER FUNCTION catalog_sync.audit() OWNER TO catalog_sync_owner;
