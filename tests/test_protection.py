@@ -71,6 +71,27 @@ def test_tenant_ddl_that_switches_the_sync_off_is_refused(statement: str, protec
         assert "revert this migration" not in hint and "catalog-sync detach" in hint, hint
 
 
+@pytest.mark.parametrize("enable", ["REPLICA", "ALWAYS"])
+def test_a_trigger_armed_for_a_subscriptions_workers_is_refused(enable: str, protected: None,
+                                                               app: psycopg.Connection) -> None:
+    """(red team, forty-sixth session) On PostgreSQL 15 a logical replication subscription's workers run as its
+    owner, a superuser, and fire the tables' triggers enabled REPLICA or ALWAYS: a trigger of the tenant's own,
+    armed so on a table it owns (never firing here), ran as a superuser on the subscriber of a blue/green
+    upgrade. A role protect checks may not arm one, on a tenant table or any other it touches."""
+    app.execute("CREATE FUNCTION tenant_acme.on_write() RETURNS trigger LANGUAGE plpgsql "
+                "AS $$ BEGIN RETURN NULL; END $$")
+    app.execute("CREATE TABLE tenant_acme.notes (id int)")
+    for table in ("ats_jobposting", "notes"):
+        app.execute(f"CREATE TRIGGER zz AFTER INSERT ON {ACME}.{table} "
+                    "FOR EACH ROW EXECUTE FUNCTION tenant_acme.on_write()")     # (ENABLE ORIGIN: passes)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege,
+                           match=f"refused, trigger zz on {ACME}.{table} would fire in a logical replication "
+                                 f"subscription's workers \\(ENABLE {enable}\\)") as refused:
+            app.execute(f"ALTER TABLE {ACME}.{table} ENABLE {enable} TRIGGER zz")
+        assert (refused.value.diag.message_hint or "").startswith("Leave it firing for ordinary writes only")
+    assert app.execute("SELECT count(*) FROM pg_trigger WHERE tgname = 'zz' AND tgenabled <> 'O'").fetchone() == (0,)
+
+
 @pytest.mark.parametrize("statement", [
     f"ALTER TABLE {ACME}.ats_jobposting DROP COLUMN is_internal_only, "
     "ADD COLUMN is_internal_only boolean NOT NULL DEFAULT true",

@@ -15,7 +15,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_problem text;
-    v_kind    text;     -- 'trigger', 'contract' (a tenant table's) or 'registry' (its contract): the hint
+    v_kind    text;     -- 'trigger', 'contract' (a tenant table's), 'registry' (its contract), 'replica': the hint
 BEGIN
     SELECT coalesce(catalog_sync.qualified_name(a.relid), a.relid::text) || ': ' || coalesce(
                t.problem, (SELECT cp FROM catalog_sync.contract_problems(a.relid, a.source_table) cp LIMIT 1)),
@@ -66,6 +66,24 @@ BEGIN
            OR EXISTS (SELECT FROM catalog_sync.attached_table a WHERE a.relid = x.relid)
         LIMIT 1;
     END IF;
+    -- A trigger of the table's owner armed for a logical replication
+    -- subscription's workers (ENABLE REPLICA or ENABLE ALWAYS), on any table
+    -- the command touched: on PostgreSQL 15 they run it as the subscription's
+    -- owner, a superuser, on a subscriber of this database (red team,
+    -- forty-sixth session: the application role made itself a superuser
+    -- during the documented blue/green upgrade; audit's replica_trigger).
+    IF v_problem IS NULL THEN
+        SELECT format('trigger %I on %s would fire in a logical replication subscription''s workers (ENABLE %s), '
+                      'which on PostgreSQL 15 run it as a superuser', tg.tgname, catalog_sync.qualified_name(tg.tgrelid),
+                      CASE tg.tgenabled WHEN 'R' THEN 'REPLICA' ELSE 'ALWAYS' END), 'replica'
+        INTO v_problem, v_kind
+        FROM pg_catalog.pg_trigger tg
+        JOIN pg_catalog.pg_proc p ON p.oid = tg.tgfoid
+        WHERE tg.tgrelid = ANY (p_relids) AND NOT tg.tgisinternal AND tg.tgenabled IN ('R', 'A')
+          AND p.pronamespace NOT IN ('catalog_sync'::pg_catalog.regnamespace,
+                                     'catalog_sync_protect'::pg_catalog.regnamespace)
+        LIMIT 1;
+    END IF;
     IF v_problem IS NOT NULL THEN
         -- (DBA trial, forty-fifth session: an application migration that broke the
         -- contract was pointed at detach, which unpublishes the tenant)
@@ -80,6 +98,9 @@ BEGIN
                          WHEN 'registry'
                          THEN 'Every tenant''s sync reads it: a change to it needs a release of the catalog sync '
                               '(docs/operations.md, "The application''s own migrations").'
+                         WHEN 'replica'
+                         THEN 'Leave it firing for ordinary writes only (ALTER TABLE ... ENABLE TRIGGER name); a '
+                              'trigger meant for a subscriber is a superuser''s to arm (docs/security.md, Limits).'
                          ELSE 'The catalog sync protects attached tenant tables; ask a DBA (catalog-sync detach).'
                          END;
     END IF;
