@@ -26,28 +26,45 @@ $uninstall$;
 DROP SCHEMA catalog_sync CASCADE;
 DROP SCHEMA catalog_sync_protect CASCADE;
 DROP SCHEMA catalog_sync_pin CASCADE;
--- A publication that names a catalog loses it with the table, and a
--- re-install does not add it back: its subscribers stop receiving catalog
--- rows without an error (Logical replication trial, forty-sixth session).
--- Said, as the statements that add them back (FOR ALL TABLES and FOR TABLES
--- IN SCHEMA public publications take the new tables by themselves).
+-- A publication that includes a catalog loses it with the table, and its
+-- subscribers keep the rows they had (Logical replication trial and review,
+-- forty-sixth session: a replica froze without an error, and after a
+-- re-install one of a schema publication stalled on a duplicate key). Said,
+-- with the statements that add back the ones named by name (with their
+-- column lists and row filters, which go with the table; FOR ALL TABLES and
+-- FOR TABLES IN SCHEMA publications take the new tables by themselves).
 DO $publications$
 DECLARE
-    v_statements text;
+    v_publications text;
+    v_statements   text;
 BEGIN
-    SELECT pg_catalog.string_agg(pg_catalog.format('ALTER PUBLICATION %I ADD TABLE public.%I;', p.pubname, c.relname),
-                                 ' ' ORDER BY p.pubname, c.relname)
-           || CASE WHEN pg_catalog.bool_or(pr.prqual IS NOT NULL OR pr.prattrs IS NOT NULL)
-                   THEN ' (with the row filter or column list each had)' ELSE '' END
+    SELECT pg_catalog.string_agg(DISTINCT pg_catalog.quote_ident(pt.pubname), ', ')
+    INTO v_publications
+    FROM pg_catalog.pg_publication_tables pt
+    WHERE pt.schemaname = 'public' AND pt.tablename IN ('job_catalog', 'provider_catalog', 'service_catalog');
+    SELECT pg_catalog.string_agg(
+               pg_catalog.format('ALTER PUBLICATION %I ADD TABLE public.%I%s%s;', p.pubname, c.relname,
+                                 CASE WHEN pr.prattrs IS NOT NULL
+                                      THEN ' (' || (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', '
+                                                                                 ORDER BY a.attnum)
+                                                    FROM pg_catalog.pg_attribute a
+                                                    WHERE a.attrelid = pr.prrelid
+                                                      AND a.attnum = ANY (pr.prattrs::pg_catalog.int2[])) || ')'
+                                      ELSE '' END,
+                                 CASE WHEN pr.prqual IS NOT NULL
+                                      THEN ' WHERE (' || pg_catalog.pg_get_expr(pr.prqual, pr.prrelid) || ')'
+                                      ELSE '' END),
+               ' ' ORDER BY p.pubname, c.relname)
     INTO v_statements
     FROM pg_catalog.pg_publication_rel pr
     JOIN pg_catalog.pg_publication p ON p.oid = pr.prpubid
     JOIN pg_catalog.pg_class c ON c.oid = pr.prrelid
     WHERE c.relnamespace = 'public'::pg_catalog.regnamespace
       AND c.relname IN ('job_catalog', 'provider_catalog', 'service_catalog');
-    IF v_statements IS NOT NULL THEN
-        RAISE NOTICE 'catalog_sync: the catalogs leave the publications that name them, and their subscribers stop receiving catalog rows; after a re-install: %',
-            v_statements;
+    IF v_publications IS NOT NULL THEN
+        RAISE NOTICE 'catalog_sync: the catalogs leave publication(s) % and their subscribers keep the catalog rows they have: before a re-install''s backfill, empty their catalogs (TRUNCATE on each subscriber), then ALTER SUBSCRIPTION ... REFRESH PUBLICATION%',
+            v_publications,
+            CASE WHEN v_statements IS NOT NULL THEN '; after the re-install, add them back: ' || v_statements ELSE '' END;
     END IF;
 END
 $publications$;

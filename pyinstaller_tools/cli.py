@@ -272,6 +272,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
                             f"hand a DBA the script of {script}")
         if before != target:
             operations.require_writable(conn, "migrate")
+            if installed:       # (review, forty-sixth session: on a subscriber, its rows are the publisher's)
+                operations.require_not_subscribed(conn, "migrate")
         try:
             migrate.upgrade(dsn, args.revision, lock_timeout=args.lock_timeout)
         except KeyboardInterrupt:       # (DBA trial, forty-fourth session: only "terminated after 3.2s")
@@ -364,6 +366,8 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
         # attached_table" from the downgrade's first statement)
         operations.require_superuser(conn, UNINSTALL_NEEDS)
         operations.require_writable(conn, "uninstall")
+        if installed:   # (review, forty-sixth session: the apply then looped on "target relation does not exist")
+            operations.require_not_subscribed(conn, "uninstall")
         if not installed:
             # (DBA walkthrough, thirty-eighth session: db/uninstall.sql by hand left alembic's record, and
             # uninstall failed on the missing machinery)

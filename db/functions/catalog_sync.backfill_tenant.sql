@@ -24,6 +24,11 @@ DECLARE
     v_would   jsonb;    -- dry run: per catalog, [missing, stale, orphan or expired]
     v_lock_timeout text;
 BEGIN
+    -- (first: the public tenant's no-op below must not pass a bad one; review, forty-sixth session)
+    IF p_catalog IS NOT NULL AND p_catalog NOT IN ('jobs', 'providers', 'services') THEN
+        RAISE EXCEPTION 'catalog_sync: unknown catalog %', p_catalog
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Known catalogs: jobs, providers, services.';
+    END IF;
     IF NOT EXISTS (SELECT FROM catalog_sync.attached_table a WHERE a.tenant_id = p_tenant_id) THEN
         -- django-tenants' public tenant, which attach_schema() attaches as
         -- nothing: nothing to backfill either (see there).
@@ -34,10 +39,6 @@ BEGIN
         END IF;
         RAISE EXCEPTION 'catalog_sync: tenant % is not attached', p_tenant_id
             USING ERRCODE = 'undefined_object', HINT = 'Run catalog-sync attach first.';
-    END IF;
-    IF p_catalog IS NOT NULL AND p_catalog NOT IN ('jobs', 'providers', 'services') THEN
-        RAISE EXCEPTION 'catalog_sync: unknown catalog %', p_catalog
-            USING ERRCODE = 'invalid_parameter_value', HINT = 'Known catalogs: jobs, providers, services.';
     END IF;
     -- Nothing of a tenant table is read before it passed the contract check,
     -- made after the last lock wait before that read: by the readers that

@@ -52,22 +52,29 @@ BEGIN
         RAISE EXCEPTION 'catalog_sync: sync function called by an unexpected trigger on relation %', p_relid
             USING ERRCODE = 'insufficient_privilege';
     END IF;
-    -- A logical replication worker of this database (a subscription's apply
-    -- or initial table synchronization) syncs nothing: the subscriber
-    -- receives the publisher's catalog rows as rows of their own, and the
-    -- apply fires no statement trigger but TRUNCATE's, while the initial
-    -- COPY fires INSERT's, so the sync there would only collide with them
-    -- or fail on the publisher's registry (Logical replication trial,
-    -- forty-sixth session: every table's initial sync failed with "relation
-    -- N is not attached for this tenant"). Only such a worker passes:
-    -- session_replication_role is set to replica only by a superuser, and
-    -- pg_stat_subscription lists the workers alone. A superuser's own
-    -- session under replica still syncs (the triggers are ENABLE ALWAYS).
-    -- docs/operations.md, "Logical replication".
+    -- A logical replication worker of this database syncs nothing of its
+    -- own writes to the tables it subscribes (the initial COPY of a table,
+    -- the apply's TRUNCATE): the subscriber receives the publisher's catalog
+    -- rows as rows of their own, and the apply fires no statement trigger
+    -- but TRUNCATE's, while the COPY fires INSERT's, so the sync there would
+    -- only collide with them or fail on the publisher's registry (Logical
+    -- replication trial, forty-sixth session: every table's initial sync
+    -- failed with "relation N is not attached for this tenant"). Only such a
+    -- write passes: session_replication_role is replica (a superuser's
+    -- setting, or a role's granted SET on it), pg_stat_subscription lists
+    -- this backend as a worker of a subscription of this table, and the
+    -- trigger fired for the worker's own statement, not for a write of
+    -- another trigger that the worker fired (review, same session: a row
+    -- trigger enabled ALWAYS that made a job private in the worker left it
+    -- published). A superuser's own session under replica still syncs (the
+    -- triggers are ENABLE ALWAYS). docs/operations.md, "Logical replication".
     -- (Nested: the outer test is a simple expression, the EXISTS a query, run
     -- only under replica: in one IF it cost 57,000 instructions a write.)
     IF pg_catalog.current_setting('session_replication_role') = 'replica' THEN
-        IF EXISTS (SELECT FROM pg_catalog.pg_stat_subscription AS s WHERE s.pid = pg_catalog.pg_backend_pid()) THEN
+        IF pg_catalog.pg_trigger_depth() = 1
+           AND EXISTS (SELECT FROM pg_catalog.pg_stat_subscription AS s
+                       JOIN pg_catalog.pg_subscription_rel AS r ON r.srsubid = s.subid
+                       WHERE s.pid = pg_catalog.pg_backend_pid() AND r.srrelid = p_relid) THEN
             RETURN NULL;
         END IF;
     END IF;
