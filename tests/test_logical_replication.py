@@ -61,18 +61,36 @@ def wait_for(what: str, done: Any, cluster: LocalCluster) -> None:
         time.sleep(0.2)
 
 
-def test_a_blue_green_upgrade_by_logical_replication(cluster: LocalCluster,
-                                                     capsys: pytest.CaptureFixture[str]) -> None:
+def new_databases(cluster: LocalCluster, *names: str) -> list[str]:
     with psycopg.connect(cluster.dsn(), autocommit=True) as admin:
-        admin.execute("CREATE DATABASE blue")
-        admin.execute("CREATE DATABASE green")
-    blue, green = cluster.dsn("blue"), cluster.dsn("green")
-    with psycopg.connect(blue, autocommit=True) as su:
+        for name in names:
+            admin.execute(f"CREATE DATABASE {name}")
+    return [cluster.dsn(name) for name in names]
+
+
+def installed_with_tenants(dsn: str, *tenants: tuple[str, str]) -> None:
+    """The application's side (the registry, tenants with categories), then the machinery, as migrate does."""
+    with psycopg.connect(dsn, autocommit=True) as su:
         seed.setup_app(su)
-        for slug, name in (("acme", "Acme Robotics"), ("globex", "Globex Corporation")):
+        for slug, name in tenants:
             seed.create_tenant(su, slug, name)
             seed.seed_categories(su, "tenant_" + slug, 3)
-    migrate.upgrade(blue)
+    migrate.upgrade(dsn)
+
+
+def drop_subscription(subscriber: psycopg.Connection, publisher: str, name: str) -> None:
+    """Without the subscriber reaching the publisher (the same cluster): the slot is dropped there."""
+    subscriber.execute(f"ALTER SUBSCRIPTION {name} DISABLE")
+    subscriber.execute(f"ALTER SUBSCRIPTION {name} SET (slot_name = NONE)")
+    subscriber.execute(f"DROP SUBSCRIPTION {name}")
+    with psycopg.connect(publisher, autocommit=True) as su:
+        su.execute("SELECT pg_drop_replication_slot(%s)", (name,))
+
+
+def test_a_blue_green_upgrade_by_logical_replication(cluster: LocalCluster,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    blue, green = new_databases(cluster, "blue", "green")
+    installed_with_tenants(blue, ("acme", "Acme Robotics"), ("globex", "Globex Corporation"))
     assert run(capsys, "attach", "--all", "--dsn", blue)[0] == 0
     with psycopg.connect(blue, autocommit=True) as app:
         app.execute(f"SET ROLE {seed.APP_ROLE}")
@@ -130,11 +148,7 @@ def test_a_blue_green_upgrade_by_logical_replication(cluster: LocalCluster,
 
         # The cut-over: blue's writes stopped and replicated (above), the subscription dropped, then the
         # repair as a superuser: green's own tables registered, its sync live.
-        su.execute("ALTER SUBSCRIPTION green DISABLE")
-        su.execute("ALTER SUBSCRIPTION green SET (slot_name = NONE)")
-        su.execute("DROP SUBSCRIPTION green")
-    with psycopg.connect(blue, autocommit=True) as su:
-        su.execute("SELECT pg_drop_replication_slot('green')")
+        drop_subscription(su, blue, "green")
     before = catalogs(green)
     code, out, err = run(capsys, "verify", "--repair", "--dsn", green)
     assert code == 0, (out, err)
@@ -156,12 +170,8 @@ def test_uninstall_names_the_publications_that_lose_a_catalog(cluster: LocalClus
     """A publication that names a catalog loses it with the table, and a re-install does not add it back: its
     subscribers (a reporting replica of the catalogs) stop receiving rows without an error. uninstall says so,
     as the statements that add them back."""
-    with psycopg.connect(cluster.dsn(), autocommit=True) as admin:
-        admin.execute("CREATE DATABASE reporting_source")
-    dsn = cluster.dsn("reporting_source")
-    with psycopg.connect(dsn, autocommit=True) as su:
-        seed.setup_app(su)
-    migrate.upgrade(dsn)
+    [dsn] = new_databases(cluster, "reporting_source")
+    installed_with_tenants(dsn)
     with psycopg.connect(dsn, autocommit=True) as su:
         su.execute("CREATE PUBLICATION careers FOR TABLE public.job_catalog WHERE (is_featured)")
         su.execute("CREATE PUBLICATION marketplace FOR TABLE public.provider_catalog (tenant_id, provider_uuid, "
@@ -182,14 +192,8 @@ def test_a_write_that_a_trigger_makes_in_a_subscriptions_worker_is_synced(
     """(review, forty-sixth session) The sync steps aside for the worker's own writes to the tables it subscribes,
     not for the writes of a trigger the worker fires: a row trigger enabled ALWAYS on a subscribed table of the
     application's, which made a tenant's job private, left it published (verify: orphan)."""
-    with psycopg.connect(cluster.dsn(), autocommit=True) as admin:
-        admin.execute("CREATE DATABASE feed")
-        admin.execute("CREATE DATABASE shop")
-    feed, shop = cluster.dsn("feed"), cluster.dsn("shop")
-    with psycopg.connect(shop, autocommit=True) as su:
-        seed.setup_app(su)
-        seed.create_tenant(su, "acme", "Acme Robotics")
-    migrate.upgrade(shop)
+    feed, shop = new_databases(cluster, "feed", "shop")
+    installed_with_tenants(shop, ("acme", "Acme Robotics"))
     assert run(capsys, "attach", "--all", "--dsn", shop)[0] == 0
     with psycopg.connect(shop, autocommit=True) as app:
         app.execute(f"SET ROLE {seed.APP_ROLE}")
@@ -218,9 +222,5 @@ def test_a_write_that_a_trigger_makes_in_a_subscriptions_worker_is_synced(
                           (job["id"],)).fetchone() == (True,)
         assert su.execute("SELECT count(*) FROM public.job_catalog WHERE job_uuid = %s",
                           (job["uuid"],)).fetchone() == (0,), "a private job stayed published"
-        su.execute("ALTER SUBSCRIPTION shop DISABLE")
-        su.execute("ALTER SUBSCRIPTION shop SET (slot_name = NONE)")
-        su.execute("DROP SUBSCRIPTION shop")
-    with psycopg.connect(feed, autocommit=True) as su:
-        su.execute("SELECT pg_drop_replication_slot('shop')")
+        drop_subscription(su, feed, "shop")
     assert run(capsys, "verify", "--dsn", shop)[0] == 0
