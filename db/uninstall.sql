@@ -61,10 +61,15 @@ BEGIN
     JOIN pg_catalog.pg_class c ON c.oid = pr.prrelid
     WHERE c.relnamespace = 'public'::pg_catalog.regnamespace
       AND c.relname IN ('job_catalog', 'provider_catalog', 'service_catalog');
+    -- (in the order to follow: a REFRESH before the ADD TABLE left a
+    -- subscriber empty; docs-literal trial, forty-sixth session)
     IF v_publications IS NOT NULL THEN
-        RAISE NOTICE 'catalog_sync: the catalogs leave publication(s) % and their subscribers keep the catalog rows they have: before a re-install''s backfill, empty their catalogs (TRUNCATE on each subscriber), then ALTER SUBSCRIPTION ... REFRESH PUBLICATION%',
+        RAISE NOTICE 'catalog_sync: the catalogs leave publication(s) %, and their subscribers keep the catalog rows they have: before a re-install''s backfill, empty the catalogs on each subscriber (TRUNCATE); %then ALTER SUBSCRIPTION ... REFRESH PUBLICATION on each subscriber',
             v_publications,
-            CASE WHEN v_statements IS NOT NULL THEN '; after the re-install, add them back: ' || v_statements ELSE '' END;
+            CASE WHEN v_statements IS NOT NULL
+                 THEN 'after the re-install, add them back to the publications that named them: ' || v_statements
+                      || ' (FOR ALL TABLES and FOR TABLES IN SCHEMA public ones take them back by themselves); '
+                 ELSE 'after the re-install (FOR ALL TABLES and FOR TABLES IN SCHEMA public publications take them back by themselves), ' END;
     END IF;
 END
 $publications$;

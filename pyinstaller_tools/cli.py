@@ -923,6 +923,9 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_audit(args: argparse.Namespace) -> int:
     with connect(args.dsn, autocommit=True, lock_timeout=args.lock_timeout) as conn:
         operations.require_installed(conn, "audit", pinned=False)   # (reported below, as a finding)
+        subscribed = operations.subscription_note(conn)     # (its table_replaced findings are expected there)
+        if subscribed:
+            progress(subscribed)
         problem = operations.machinery_problem(conn, "audit", args.lock_timeout)
         # A changed machinery is the one finding: catalog_sync.audit() is part of it, and a version
         # that is no longer a definer would run as you (review, seventeenth session)

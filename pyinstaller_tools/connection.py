@@ -419,6 +419,26 @@ MACHINERY_OBJECTS = (
     ") AS x")
 
 
+# The subscriptions of this database (logical replication) that receive a catalog or a table of the machinery's,
+# enabled or not: their names, or NULL. On such a subscriber the registry and the catalogs are the publisher's
+# rows until the cut-over (Logical replication trial, forty-sixth session: a repair there mixed its
+# registrations with the publisher's, and its catalog rows collide with the publisher's). No % in it: the
+# offline scripts' check runs it too (migrate.offline_preflight()).
+SUBSCRIBED = (
+    "SELECT pg_catalog.string_agg(DISTINCT s.subname::text, ', ') FROM pg_catalog.pg_subscription s "
+    "JOIN pg_catalog.pg_subscription_rel sr ON sr.srsubid = s.oid "
+    "JOIN pg_catalog.pg_class c ON c.oid = sr.srrelid "
+    "WHERE s.subdbid = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database()) "
+    "AND (c.relnamespace IN (SELECT n.oid FROM pg_catalog.pg_namespace n "
+    "WHERE n.nspname IN ('catalog_sync', 'catalog_sync_pin')) "
+    "OR (c.relnamespace = 'public'::pg_catalog.regnamespace "
+    "AND c.relname IN ('job_catalog', 'provider_catalog', 'service_catalog')))")
+SUBSCRIBED_REFUSAL = ("writes the catalogs or the registry, and this database receives them by logical replication "
+                      "(subscription {names}): its rows are the publisher's until the cut-over; nothing was changed: "
+                      "run it after the cut-over (DROP SUBSCRIPTION), or on the publisher; docs/operations.md, "
+                      "\"Logical replication\"")
+
+
 # machinery_changed()'s test and answers, also checked by the offline scripts (migrate.offline_preflight()).
 MACHINERY_AS_PINNED = ("EXISTS (SELECT FROM catalog_sync_pin.pinned p "
                        "WHERE p.fingerprint = catalog_sync_pin.fingerprint())")

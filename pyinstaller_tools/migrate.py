@@ -26,6 +26,8 @@ from pyinstaller_tools.connection import (
     MACHINERY_OBJECTS,
     MACHINERY_PIN_EMPTY,
     MACHINERY_UNPINNED,
+    SUBSCRIBED,
+    SUBSCRIBED_REFUSAL,
     ToolError,
     alembic_version_problem,
     connect_kwargs,
@@ -183,6 +185,8 @@ def offline_preflight(from_revision: str | None = None, removal: bool = False) -
     raw errors such as "relation alembic_version already exists".) Reads system catalogs, and the version
     table only once it is known to be alembic's own."""
     version_before, version_after = (_literal(part) for part in alembic_version_problem("\x01").split("\x01"))
+    subscribed_before, subscribed_after = (_literal(part) for part in
+                                           ("this script " + SUBSCRIBED_REFUSAL).split("{names}"))
     body = [
         _raise_if("NOT coalesce((SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user), "
                   "false)",
@@ -206,6 +210,9 @@ def offline_preflight(from_revision: str | None = None, removal: bool = False) -
                           ": this script upgrades an installed one (catalog-sync migrate --sql renders the "
                           "install)"))),
             _raise_if("pg_catalog.to_regnamespace('catalog_sync_pin') IS NULL", _literal(MACHINERY_UNPINNED), True),
+            # (a subscriber's registry and catalogs are the publisher's rows: review, forty-sixth session)
+            "    v_found := (" + SUBSCRIBED + ");\n",
+            _raise_if("v_found IS NOT NULL", f"{subscribed_before} || v_found || {subscribed_after}", True),
             _raise_if("NOT EXISTS (SELECT FROM catalog_sync_pin.pinned)", _literal(MACHINERY_PIN_EMPTY), True),
             _raise_if(f"NOT {MACHINERY_AS_PINNED}", f"{_literal(MACHINERY_CHANGED)} || {MACHINERY_CHANGES}", True),
             # (two statements: the second is planned only where the table exists)

@@ -20,6 +20,8 @@ from pyinstaller_tools import sqlfiles
 from pyinstaller_tools.connection import (
     CONNECTION_LOST,
     LONG_TRANSACTION,
+    SUBSCRIBED,
+    SUBSCRIBED_REFUSAL,
     ToolError,
     connection_lost,
     describe,
@@ -89,12 +91,32 @@ def require_installer(conn: psycopg.Connection, command: str) -> None:
     memberships, and a re-install, every command failed on "permission denied for schema catalog_sync_pin",
     the membership unnamed.)"""
     row = conn.execute("SELECT current_user, pg_catalog.quote_ident(current_user), "
-                       "pg_catalog.pg_has_role('catalog_sync_installer', 'USAGE')").fetchone()
+                       "pg_catalog.pg_has_role('catalog_sync_installer', 'USAGE'), "
+                       "pg_catalog.current_setting('lc_messages')").fetchone()
+    if row:
+        note_messages_language(str(row[3]), str(row[1]))
     if row and not row[2]:
         raise ToolError(f"role {row[0]} does not have the privileges of catalog_sync_installer, which {command} "
                         f"needs; nothing was changed: as a superuser, GRANT catalog_sync_installer TO {row[1]} (an "
                         "uninstall drops the role with its memberships: grant them again after a re-install; a "
                         "NOINHERIT member does not use them); docs/operations.md, \"Who runs what\"")
+
+
+_language_noted = False
+
+
+def note_messages_language(lc_messages: str, role: str) -> None:
+    """Once a run: the tool tells a cancelled statement from a statement timeout, and both from other errors,
+    by the server's English text; under another language a pg_cancel_backend() does not stop a run (settings
+    trial, forty-sixth session: a German server's backfill went on through every later tenant)."""
+    global _language_noted
+    if _language_noted or lc_messages in ("", "C", "POSIX") or lc_messages.lower().startswith(("en", "c.")):
+        return
+    _language_noted = True
+    print(f"catalog-sync: note: the server's messages are in lc_messages = {lc_messages!r}: the tool recognizes a "
+          "cancelled statement (pg_cancel_backend() stops a run) and a statement timeout by their English text; as "
+          f"a superuser: ALTER ROLE {role} SET lc_messages = 'C' (docs/operations.md, \"Connections and server "
+          "settings\")", file=sys.stderr)
 
 
 def require_writable(conn: psycopg.Connection, command: str) -> None:
@@ -113,41 +135,23 @@ def require_writable(conn: psycopg.Connection, command: str) -> None:
                         "PGOPTIONS if this database is to be written")
 
 
-def subscriptions(conn: psycopg.Connection) -> list[str]:
-    """The subscriptions of this database (logical replication) that receive a catalog or a table of the
-    machinery's, by name: enabled or not."""
-    rows = conn.execute(
-        "SELECT DISTINCT s.subname::text FROM pg_catalog.pg_subscription s "
-        "JOIN pg_catalog.pg_subscription_rel sr ON sr.srsubid = s.oid "
-        "JOIN pg_catalog.pg_class c ON c.oid = sr.srrelid "
-        "WHERE s.subdbid = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = current_database()) "
-        "AND (c.relnamespace IN (SELECT n.oid FROM pg_catalog.pg_namespace n "
-        "                        WHERE n.nspname IN ('catalog_sync', 'catalog_sync_pin')) "
-        "     OR (c.relnamespace = 'public'::pg_catalog.regnamespace "
-        "         AND c.relname IN ('job_catalog', 'provider_catalog', 'service_catalog'))) ORDER BY 1").fetchall()
-    return [r[0] for r in rows]
-
-
 def require_not_subscribed(conn: psycopg.Connection, command: str) -> None:
     """(Logical replication trial, forty-sixth session) On the subscriber of a blue/green upgrade, the
     registry and the catalogs are the publisher's rows: a repair there mixed its registrations with the
     publisher's (a detach on the publisher then deleted another tenant's), and its catalog rows collide
     with the publisher's (the apply stops on a duplicate key)."""
-    names = subscriptions(conn)
+    names = scalar(conn, SUBSCRIBED)
     if names:
-        raise ToolError(f"{command} writes the catalogs or the registry, and this database receives them by logical "
-                        f"replication (subscription {', '.join(names)}): its rows are the publisher's until the "
-                        "cut-over; nothing was changed: run it after the cut-over (DROP SUBSCRIPTION), or on the "
-                        "publisher; docs/operations.md, \"Logical replication\"")
+        raise ToolError(f"{command} {SUBSCRIBED_REFUSAL.format(names=names)}")
 
 
 def subscription_note(conn: psycopg.Connection) -> str | None:
-    """What verify and status say on such a subscriber, before what they found there."""
-    names = subscriptions(conn)
+    """What verify, status and audit say on such a subscriber, before what they found there."""
+    names = scalar(conn, SUBSCRIBED)
     if not names:
         return None
     return (f"note: this database receives the catalogs or the machinery's tables by logical replication "
-            f"(subscription {', '.join(names)}): until the cut-over the registry's tables are the publisher's "
+            f"(subscription {names}): until the cut-over the registry's tables are the publisher's "
             "(table_replaced, trigger findings) and the sync does nothing in the subscription's workers; after "
             "the cut-over, run verify --repair as a superuser (docs/operations.md, \"Logical replication\")")
 

@@ -11,7 +11,9 @@ repair there mixed the two clusters' registrations.
 
 from __future__ import annotations
 
+import re
 import subprocess
+import textwrap
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -21,6 +23,7 @@ import pytest
 
 from pyinstaller_tools import cli, migrate, seed
 from pyinstaller_tools.cluster import LocalCluster, find_bindir
+from tests.conftest import ROOT
 from tests.jobs import category_id, insert_job, set_tenant, update_job
 
 ACME = "tenant_acme"
@@ -61,6 +64,16 @@ def wait_for(what: str, done: Any, cluster: LocalCluster) -> None:
         time.sleep(0.2)
 
 
+def documented_queries() -> tuple[list[str], str]:
+    """docs/operations.md, "Logical replication": its SQL blocks, and the query of its sequences' copy."""
+    text = (ROOT / "docs" / "operations.md").read_text()
+    section = text[text.index("## Logical replication"):text.index("## Uninstall")]
+    blocks = [textwrap.dedent(b) for b in re.findall(r"```sql\n(.*?)```", section, re.DOTALL)]
+    sequences = re.search(r'psql -d "\$BLUE" -Atc "(.*?)" \| psql -d "\$GREEN"', section, re.DOTALL)
+    assert len(blocks) == 2 and sequences, "the section's queries moved: update this test"
+    return blocks, sequences.group(1)
+
+
 def new_databases(cluster: LocalCluster, *names: str) -> list[str]:
     with psycopg.connect(cluster.dsn(), autocommit=True) as admin:
         for name in names:
@@ -95,6 +108,15 @@ def test_a_blue_green_upgrade_by_logical_replication(cluster: LocalCluster,
     with psycopg.connect(blue, autocommit=True) as app:
         app.execute(f"SET ROLE {seed.APP_ROLE}")
         jobs = [insert_job(app, ACME), insert_job(app, ACME, status="draft"), insert_job(app, GLOBEX)]
+    with psycopg.connect(blue, autocommit=True) as app:
+        app.execute(f"SET ROLE {seed.APP_ROLE}")
+        app.execute(f"CREATE FUNCTION {ACME}.noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$")
+        app.execute(f"CREATE TRIGGER planted AFTER INSERT ON {ACME}.ats_jobcategory FOR EACH ROW "
+                    f"EXECUTE FUNCTION {ACME}.noop()")
+        app.execute(f"CREATE FUNCTION {ACME}.lowered(text) RETURNS text LANGUAGE sql IMMUTABLE "
+                    "AS $$ SELECT lower($1) $$")
+        app.execute(f"CREATE TABLE {ACME}.app_notes (note text)")
+        app.execute(f"CREATE INDEX ON {ACME}.app_notes ({ACME}.lowered(note))")
     assert run(capsys, "protect", "--dsn", blue)[0] == 0
 
     with psycopg.connect(blue, autocommit=True) as su:
@@ -114,6 +136,14 @@ def test_a_blue_green_upgrade_by_logical_replication(cluster: LocalCluster,
     subprocess.run([str(bindir / "psql"), "-q", "-X", "-v", "ON_ERROR_STOP=1", "-d", green], input=dump,
                    capture_output=True, text=True, check=True)
     with psycopg.connect(green, autocommit=True) as su:
+        # What the subscription's workers would run of the tables' owners, as the docs list it before subscribing:
+        # a trigger enabled REPLICA (planted on blue before the dump), an index over the application's function.
+        (triggers, owners_code), sequences = documented_queries()
+        su.execute(f"ALTER TABLE {ACME}.ats_jobcategory ENABLE REPLICA TRIGGER planted")
+        assert [(str(r[0]), r[1]) for r in su.execute(triggers).fetchall()] == [
+            (f"{ACME}.ats_jobcategory", "planted")]
+        assert [str(r[1]) for r in su.execute(owners_code).fetchall()] == [f"{ACME}.lowered(text)"]
+        su.execute(f"ALTER TABLE {ACME}.ats_jobcategory ENABLE TRIGGER planted")     # as the docs say
         su.execute(f"CREATE SUBSCRIPTION green CONNECTION '{blue}' PUBLICATION bg "
                    "WITH (create_slot = false, slot_name = 'green')")
 
@@ -143,11 +173,26 @@ def test_a_blue_green_upgrade_by_logical_replication(cluster: LocalCluster,
             code, out, err = run(capsys, *argv, "--dsn", green)
             assert code == 2, (argv, out, err)
             assert "receives them by logical replication (subscription green)" in err, err
-        code, out, err = run(capsys, "status", "--dsn", green)
-        assert "by logical replication (subscription green)" in err, err
+        # the offline removal script too, which a DBA pipes into psql
+        code, script, err = run(capsys, "uninstall", "--sql")
+        assert code == 0, err
+        refused = subprocess.run([str(bindir / "psql"), "-q", "-X", "-d", green], input=script,
+                                 capture_output=True, text=True, check=False)
+        assert refused.returncode != 0 and ("this script writes the catalogs or the registry, and this database "
+                                            "receives them by logical replication (subscription green)"
+                                            ) in refused.stderr, refused.stderr
+        assert su.execute("SELECT to_regclass('public.job_catalog') IS NOT NULL").fetchone() == (True,)
+        for argv in (("status",), ("audit",)):
+            code, out, err = run(capsys, *argv, "--dsn", green)
+            assert "by logical replication (subscription green)" in err, (argv, err)
 
         # The cut-over: blue's writes stopped and replicated (above), the subscription dropped, then the
         # repair as a superuser: green's own tables registered, its sync live.
+        copy = subprocess.run([str(bindir / "psql"), "-X", "-At", "-d", blue, "-c", sequences],
+                              capture_output=True, text=True, check=True).stdout
+        assert copy.count("SELECT pg_catalog.setval(") >= 9, copy
+        subprocess.run([str(bindir / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", green], input=copy,
+                       capture_output=True, text=True, check=True)
         drop_subscription(su, blue, "green")
     before = catalogs(green)
     code, out, err = run(capsys, "verify", "--repair", "--dsn", green)
@@ -159,6 +204,7 @@ def test_a_blue_green_upgrade_by_logical_replication(cluster: LocalCluster,
     with psycopg.connect(green, autocommit=True) as app:
         app.execute(f"SET ROLE {seed.APP_ROLE}")
         update_job(app, GLOBEX, jobs[2]["id"], title="Written on green")
+        insert_job(app, GLOBEX)     # (a new id from the sequence copied at the cut-over: no duplicate key)
     with psycopg.connect(green) as su:
         assert su.execute("SELECT title FROM public.job_catalog WHERE job_uuid = %s",
                           (jobs[2]["uuid"],)).fetchone() == ("Written on green",)
@@ -179,12 +225,14 @@ def test_uninstall_names_the_publications_that_lose_a_catalog(cluster: LocalClus
         su.execute("CREATE PUBLICATION everything FOR ALL TABLES")
     code, out, err = run(capsys, "uninstall", "--yes", "--dsn", dsn)
     assert code == 0, (out, err)
-    assert ("the catalogs leave publication(s) careers, everything, marketplace and their subscribers keep the "
-            "catalog rows they have: before a re-install's backfill, empty their catalogs (TRUNCATE on each "
-            "subscriber), then ALTER SUBSCRIPTION ... REFRESH PUBLICATION; after the re-install, add them back: "
+    assert ("the catalogs leave publication(s) careers, everything, marketplace, and their subscribers keep the "
+            "catalog rows they have: before a re-install's backfill, empty the catalogs on each subscriber "
+            "(TRUNCATE); after the re-install, add them back to the publications that named them: "
             "ALTER PUBLICATION careers ADD TABLE public.job_catalog WHERE (is_featured); ALTER PUBLICATION "
             "marketplace ADD TABLE public.provider_catalog (tenant_id, provider_uuid, display_name); ALTER "
-            "PUBLICATION marketplace ADD TABLE public.service_catalog;") in err, err
+            "PUBLICATION marketplace ADD TABLE public.service_catalog; (FOR ALL TABLES and FOR TABLES IN SCHEMA "
+            "public ones take them back by themselves); then ALTER SUBSCRIPTION ... REFRESH PUBLICATION on each "
+            "subscriber") in err, err
 
 
 def test_a_write_that_a_trigger_makes_in_a_subscriptions_worker_is_synced(

@@ -200,3 +200,23 @@ def test_the_tools_output_does_not_depend_on_the_clients_environment(
     assert cli.main(["uninstall", "--yes", "--dsn", db.dsn()]) == 0
     err = capsys.readouterr().err
     assert "role catalog_reader loses its privileges in this database on objects the machinery did not make" in err
+
+
+def test_a_server_speaking_another_language_is_noted_once(capsys: pytest.CaptureFixture[str],
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings trial, forty-sixth session: under lc_messages = 'de_DE.UTF-8' a pg_cancel_backend() did not stop
+    a backfill (the tool tells a cancel by the server's English text), without a word. (The clusters here have
+    no other locale to set: the note's decision alone, fed what require_installer() reads.)"""
+    from pyinstaller_tools import operations
+
+    monkeypatch.setattr(operations, "_language_noted", False)
+    for english in ("", "C", "POSIX", "C.UTF-8", "en_US.UTF-8", "en_GB.utf8"):
+        operations.note_messages_language(english, "catalog_ops")
+    assert capsys.readouterr().err == ""
+    operations.note_messages_language("de_DE.UTF-8", "catalog_ops")
+    operations.note_messages_language("fr_FR.UTF-8", "catalog_ops")
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(
+        "catalog-sync: note: the server's messages are in lc_messages = 'de_DE.UTF-8': the tool recognizes a "
+        "cancelled statement"), err
+    assert "ALTER ROLE catalog_ops SET lc_messages = 'C'" in err, err
