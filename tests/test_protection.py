@@ -92,6 +92,47 @@ def test_a_trigger_armed_for_a_subscriptions_workers_is_refused(enable: str, pro
     assert app.execute("SELECT count(*) FROM pg_trigger WHERE tgname = 'zz' AND tgenabled <> 'O'").fetchone() == (0,)
 
 
+def test_a_trigger_a_superuser_armed_does_not_refuse_the_applications_ddl(
+        protected: None, app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    """(second review, forty-sixth session) Once a superuser had armed a trigger of its own on a table, every DDL of
+    a checked role there was refused (a Django migration's ADD COLUMN). A superuser's function without a WHEN
+    condition passes; the tenant's own function, or any WHEN condition, still refuses, and the hint says to
+    disarm every such trigger of the table in one ALTER TABLE."""
+    conn.execute("CREATE FUNCTION public.dba_audit() RETURNS trigger LANGUAGE plpgsql "
+                 "AS $$ BEGIN RETURN NULL; END $$")
+    conn.execute(f"CREATE TRIGGER dba AFTER INSERT ON {ACME}.ats_jobposting FOR EACH ROW "
+                 "EXECUTE FUNCTION public.dba_audit()")
+    conn.execute(f"ALTER TABLE {ACME}.ats_jobposting ENABLE ALWAYS TRIGGER dba")
+    app.execute(f"ALTER TABLE {ACME}.ats_jobposting ADD COLUMN notes_1 text")
+    app.execute("CREATE FUNCTION tenant_acme.on_write() RETURNS trigger LANGUAGE plpgsql "
+                "AS $$ BEGIN RETURN NULL; END $$")
+    for trigger, function, when in (("a1", "tenant_acme.on_write()", ""),
+                                     ("a2", "public.dba_audit()", "WHEN (NEW.title IS NOT NULL)")):
+        conn.execute(f"CREATE TRIGGER {trigger} AFTER INSERT ON {ACME}.ats_jobposting FOR EACH ROW {when} "
+                     f"EXECUTE FUNCTION {function}")
+        conn.execute(f"ALTER TABLE {ACME}.ats_jobposting ENABLE REPLICA TRIGGER {trigger}")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="refused, trigger a1 on") as refused:
+        app.execute(f"ALTER TABLE {ACME}.ats_jobposting ADD COLUMN notes_2 text")
+    assert "for every such trigger of the table in one ALTER TABLE" in (refused.value.diag.message_hint or "")
+    app.execute(f"ALTER TABLE {ACME}.ats_jobposting ENABLE TRIGGER a1, ENABLE TRIGGER a2, ADD COLUMN notes_2 text")
+
+
+def test_protect_fires_under_session_replication_role_replica(protected: None, app: psycopg.Connection,
+                                                               conn: psycopg.Connection) -> None:
+    """(second review, forty-sixth session) protect's event triggers were enabled ORIGIN, which do not fire under
+    session_replication_role = replica; PostgreSQL 15 lets a superuser GRANT SET on it to any role, whose DDL then
+    passed unchecked (a sync trigger disabled). They are ALWAYS now."""
+    conn.execute(f"GRANT SET ON PARAMETER session_replication_role TO {seed.APP_ROLE}")
+    try:
+        app.execute("SET session_replication_role = replica")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="refused"):
+            app.execute(f"ALTER TABLE {ACME}.ats_jobposting DISABLE TRIGGER catalog_sync_job_update")
+        app.execute("RESET session_replication_role")
+    finally:        # (the parameter's ACL is cluster-wide)
+        conn.execute(f"REVOKE SET ON PARAMETER session_replication_role FROM {seed.APP_ROLE}")
+    assert conn.execute("SELECT catalog_sync.protection_on()").fetchone() == (True,)
+
+
 @pytest.mark.parametrize("statement", [
     f"ALTER TABLE {ACME}.ats_jobposting DROP COLUMN is_internal_only, "
     "ADD COLUMN is_internal_only boolean NOT NULL DEFAULT true",
@@ -791,7 +832,11 @@ def test_a_registry_column_the_sync_reads_cannot_be_dropped_and_added_again(
     f"CREATE TABLE {ACME}.child () INHERITS ({ACME}.ats_jobcategory)",
     "CREATE TABLE public.child () INHERITS (public.tenants_tenant)",
     f"CREATE TABLE {ACME}.child (LIKE {ACME}.services_skill); ALTER TABLE {ACME}.child INHERIT {ACME}.services_skill",
-], ids=["create_inherits", "create_inherits_registry", "alter_inherit"])
+    # (second review, forty-sixth session: the commands nested in a CREATE SCHEMA fire no event of their own)
+    "CREATE SCHEMA zz CREATE TABLE c () INHERITS (public.tenants_tenant)",
+    f"CREATE SCHEMA zz CREATE TABLE j () INHERITS ({ACME}.ats_jobposting)",
+], ids=["create_inherits", "create_inherits_registry", "alter_inherit", "create_schema_registry",
+        "create_schema_tenant"])
 def test_a_table_cannot_be_made_a_child_of_a_registered_table(statement: str, protected: None,
                                                               app: psycopg.Connection, conn: psycopg.Connection,
                                                               db: Db) -> None:

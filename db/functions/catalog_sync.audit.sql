@@ -406,6 +406,10 @@ BEGIN
     JOIN pg_catalog.pg_roles o ON o.oid = c.relowner
     WHERE NOT tg.tgisinternal AND tg.tgenabled IN ('R', 'A') AND NOT o.rolsuper
       AND p.pronamespace NOT IN ('catalog_sync'::regnamespace, 'catalog_sync_protect'::regnamespace)
+      -- (a superuser's function without a WHEN condition is a superuser's
+      -- code: what protect lets pass too)
+      AND NOT (tg.tgqual IS NULL AND EXISTS (SELECT FROM pg_catalog.pg_roles r
+                                             WHERE r.oid = p.proowner AND r.rolsuper))
     ORDER BY 3;
 END
 $$;

@@ -66,15 +66,24 @@ BEGIN
     -- trigger fired for the worker's own statement, not for a write of
     -- another trigger that the worker fired (review, same session: a row
     -- trigger enabled ALWAYS that made a job private in the worker left it
-    -- published). A superuser's own session under replica still syncs (the
+    -- published), unless the subscription holds a catalog (below). A
+    -- superuser's own session under replica still syncs (the
     -- triggers are ENABLE ALWAYS). docs/operations.md, "Logical replication".
     -- (Nested: the outer test is a simple expression, the EXISTS a query, run
     -- only under replica: in one IF it cost 57,000 instructions a write.)
+    -- Any write at all of a worker whose subscription holds a catalog: the
+    -- catalogs are the publisher's there, and the registry too (a blue/green
+    -- upgrade), so a subscriber's own trigger that wrote a tenant table
+    -- stalled the subscription on "relation N is not attached for this
+    -- tenant" (second review, same session).
     IF pg_catalog.current_setting('session_replication_role') = 'replica' THEN
-        IF pg_catalog.pg_trigger_depth() = 1
-           AND EXISTS (SELECT FROM pg_catalog.pg_stat_subscription AS s
-                       JOIN pg_catalog.pg_subscription_rel AS r ON r.srsubid = s.subid
-                       WHERE s.pid = pg_catalog.pg_backend_pid() AND r.srrelid = p_relid) THEN
+        IF EXISTS (SELECT FROM pg_catalog.pg_stat_subscription AS s
+                   JOIN pg_catalog.pg_subscription_rel AS r ON r.srsubid = s.subid
+                   WHERE s.pid = pg_catalog.pg_backend_pid()
+                     AND ((r.srrelid = p_relid AND pg_catalog.pg_trigger_depth() = 1)
+                          OR r.srrelid IN ('public.job_catalog'::pg_catalog.regclass,
+                                           'public.provider_catalog'::pg_catalog.regclass,
+                                           'public.service_catalog'::pg_catalog.regclass))) THEN
             RETURN NULL;
         END IF;
     END IF;

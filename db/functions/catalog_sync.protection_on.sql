@@ -1,7 +1,8 @@
 -- Whether catalog-sync protect is on: its three event triggers exist, call
--- their functions and fire in ordinary sessions (enabled as ORIGIN or ALWAYS;
--- one set to REPLICA fires only with session_replication_role = replica,
--- which no tenant session has). Read by audit() and by the tool.
+-- their functions and fire in every session (enabled ALWAYS, as
+-- set_protection() makes them: one enabled ORIGIN does not fire under
+-- session_replication_role = replica, which a role granted SET on it may
+-- set; one set to REPLICA fires only then). Read by audit() and by the tool.
 CREATE OR REPLACE FUNCTION catalog_sync.protection_on()
 RETURNS boolean
 LANGUAGE sql STABLE
@@ -12,7 +13,7 @@ AS $$
     WHERE (e.evtname, e.evtfoid) IN (('catalog_sync_protect_ddl', 'catalog_sync.on_ddl_command_end()'::regprocedure),
                                      ('catalog_sync_protect_drop', 'catalog_sync.on_sql_drop()'::regprocedure),
                                      ('catalog_sync_protect_rewrite', 'catalog_sync.on_table_rewrite()'::regprocedure))
-      AND e.evtenabled IN ('O', 'A')
+      AND e.evtenabled = 'A'     -- (ALWAYS, as set_protection() makes them: see there)
 $$;
 ALTER FUNCTION catalog_sync.protection_on() OWNER TO catalog_sync_owner;
 REVOKE ALL ON FUNCTION catalog_sync.protection_on() FROM PUBLIC;
