@@ -377,6 +377,47 @@ def test_a_drop_is_refused_whatever_the_sessions_quoting(trigger: str, protected
     assert verify_findings(conn) == []
 
 
+def test_the_uuid_key_cannot_be_dropped_by_way_of_an_index_of_the_tenants(protected: None, app: psycopg.Connection,
+                                                                         conn: psycopg.Connection) -> None:
+    """(red team, forty-sixth session) The unique index on uuid is part of the contract: the tenant's own unique
+    index on it let ALTER TABLE drop the original (the contract still held), then DROP INDEX, which fires no
+    ddl_command_end, dropped the last one unchecked, and every write of the table failed."""
+    app.execute(f"CREATE UNIQUE INDEX ui ON {ACME}.ats_jobposting (uuid)")
+    app.execute(f"ALTER TABLE {ACME}.ats_jobposting DROP CONSTRAINT ats_jobposting_uuid_key")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="refused, tenant_acme.ats_jobposting: "):
+        app.execute(f"DROP INDEX {ACME}.ui")
+    app.execute(f"CREATE INDEX app_title ON {ACME}.ats_jobposting (title)")
+    app.execute(f"DROP INDEX {ACME}.app_title")         # an index the contract does not need: passes
+    insert_job(app, ACME)
+    assert verify_findings(conn) == []
+
+
+def test_a_table_that_takes_a_stale_registered_oid_purges_no_other_tenant(
+        protected: None, app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    """(red team, forty-sixth session) After a restore, until the repair, the registry holds OIDs that no longer
+    name the tenants' tables, and any new table may take one: a tenant that created and dropped tables until one
+    took another tenant's OID had the drop handler purge and detach that tenant. Only a drop in the registered
+    tenant's schema counts."""
+    job = insert_job(app, GLOBEX)
+    assert catalog_count(conn, GLOBEX) == 1
+    # the registry as a restore leaves it: globex's skill table registered by an OID that names nothing yet, and
+    # that a table the tenant creates later gets (OIDs come from one counter: the step of two creates tells)
+    def sweep() -> int:
+        app.execute(f"CREATE TABLE {ACME}.sweep AS SELECT 1 AS x")  # (a CREATE TABLE there is refused: check_ddl)
+        oid = int(app.execute(f"SELECT '{ACME}.sweep'::regclass::oid::bigint").fetchone()[0])
+        app.execute(f"DROP TABLE {ACME}.sweep")
+        return oid
+
+    first, second = sweep(), sweep()
+    target = second + 2 * (second - first)
+    conn.execute("UPDATE catalog_sync.attached_table SET relid = %s WHERE relid = %s::regclass",
+                 (target, f"{GLOBEX}.services_skill"))
+    assert target in [sweep() for _ in range(3)], "the OID was not taken: the test's premise broke"
+    assert conn.execute("SELECT detached_at FROM catalog_sync.tenant WHERE schema_name = %s",
+                        (GLOBEX,)).fetchone() == (None,)
+    assert catalog_count(conn, GLOBEX) == 1, job
+
+
 def test_an_index_over_tenant_code_is_refused(protected: None, app: psycopg.Connection) -> None:
     """The planner evaluates index expressions as whoever plans: the definer, on the next sync."""
     app.execute(f"CREATE FUNCTION {ACME}.f(text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT $1 $$")

@@ -207,9 +207,16 @@ BEGIN
             USING ERRCODE = 'insufficient_privilege',
                   HINT = 'Ask a DBA: catalog-sync detach drops them and records why the tenant is not synced.';
     END IF;
+    -- A registered table dropped: by its OID, and in its tenant's schema (a
+    -- registered OID that no longer names the tenant's table, after a
+    -- restore and before the repair, may be taken by any new table: a
+    -- tenant that created and dropped tables until one took another
+    -- tenant's OID purged that tenant; red team, forty-sixth session).
     FOR v_tenant_id IN SELECT DISTINCT a.tenant_id FROM catalog_sync.attached_table a
-                       WHERE a.relid = ANY (v_tables)
-                         AND NOT EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = a.relid)
+                       JOIN catalog_sync.tenant t ON t.tenant_id = a.tenant_id
+                       JOIN pg_catalog.pg_event_trigger_dropped_objects() AS d
+                         ON d.object_type = 'table' AND d.objid = a.relid AND d.address_names[1] = t.schema_name
+                       WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = a.relid)
                        ORDER BY 1 LOOP
         PERFORM catalog_sync.lock_for_tenant_change(ARRAY[v_tenant_id]);
         DELETE FROM public.job_catalog WHERE tenant_id = v_tenant_id;
@@ -452,6 +459,7 @@ DECLARE
     v_triggers text[];
     v_column_tables oid[];
     v_columns  text[];
+    v_index_schemas text[];
 BEGIN
     -- A trigger's name is the last of its address_names (schema, table, trigger):
     -- unquoted, unlike object_identity, which quote_all_identifiers = on in the
@@ -461,12 +469,15 @@ BEGIN
            array_agg(d.address_names[cardinality(d.address_names)]) FILTER (WHERE d.object_type = 'trigger'),
            array_agg(d.objid) FILTER (WHERE d.object_type = 'table column'),
            array_agg(d.address_names[cardinality(d.address_names)])
-               FILTER (WHERE d.object_type = 'table column')
-    INTO v_tables, v_triggers, v_column_tables, v_columns
+               FILTER (WHERE d.object_type = 'table column'),
+           -- (named by the command: DROP INDEX; not those a dropped table takes along)
+           array_agg(DISTINCT d.address_names[1]) FILTER (WHERE d.object_type = 'index' AND d.original)
+    INTO v_tables, v_triggers, v_column_tables, v_columns, v_index_schemas
     FROM pg_catalog.pg_event_trigger_dropped_objects() d;
     IF pg_has_role(current_user, 'catalog_sync_installer', 'MEMBER') THEN
         v_triggers := NULL;             -- installers may drop sync triggers (detach)
         v_columns := NULL;              -- and change the tables
+        v_index_schemas := NULL;
     -- A constraint of a machinery table, which only a CASCADE from another
     -- owner's object drops: ALTER TABLE public.tenants_tenant DROP CONSTRAINT
     -- <its key> CASCADE, by the registry's owner, dropped the catalogs' foreign
@@ -486,6 +497,16 @@ BEGIN
     END IF;
     IF v_columns IS NOT NULL THEN
         PERFORM catalog_sync_protect.check_column_drop(v_column_tables, v_columns);
+    END IF;
+    -- A dropped index: the unique index on uuid, which the catalogs' key
+    -- relies on, is part of the contract, and DROP INDEX fires no
+    -- ddl_command_end (red team, forty-sixth session: the key moved to an
+    -- index of the tenant's, then that index dropped, unchecked). Its table
+    -- is gone from the catalogs by now: the tables of its schema are checked.
+    IF v_index_schemas IS NOT NULL THEN
+        PERFORM catalog_sync_protect.check_ddl(ARRAY(
+            SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = ANY (v_index_schemas::name[]) AND c.relkind = 'r'));
     END IF;
 END
 $$;
