@@ -92,29 +92,32 @@ def test_a_trigger_armed_for_a_subscriptions_workers_is_refused(enable: str, pro
     assert app.execute("SELECT count(*) FROM pg_trigger WHERE tgname = 'zz' AND tgenabled <> 'O'").fetchone() == (0,)
 
 
-def test_a_trigger_a_superuser_armed_does_not_refuse_the_applications_ddl(
+def test_a_built_in_trigger_armed_does_not_refuse_the_applications_ddl(
         protected: None, app: psycopg.Connection, conn: psycopg.Connection) -> None:
-    """(second review, forty-sixth session) Once a superuser had armed a trigger of its own on a table, every DDL of
-    a checked role there was refused (a Django migration's ADD COLUMN). A superuser's function without a WHEN
-    condition passes; the tenant's own function, or any WHEN condition, still refuses, and the hint says to
-    disarm every such trigger of the table in one ALTER TABLE."""
-    conn.execute("CREATE FUNCTION public.dba_audit() RETURNS trigger LANGUAGE plpgsql "
-                 "AS $$ BEGIN RETURN NULL; END $$")
-    conn.execute(f"CREATE TRIGGER dba AFTER INSERT ON {ACME}.ats_jobposting FOR EACH ROW "
-                 "EXECUTE FUNCTION public.dba_audit()")
+    """(reviews, forty-sixth session) Once a DBA had armed a trigger on a table, every DDL of a checked role there
+    was refused (a Django migration's ADD COLUMN). A built-in trigger function without a WHEN condition runs none
+    of the owner's code: it passes. Any other function still refuses, a superuser's too (the arguments and the
+    table are the owner's: refint's check_foreign_key() ran the owner's code as the superuser), and so does any
+    WHEN condition; the hint says to disarm every such trigger of the table in one ALTER TABLE."""
+    conn.execute(f"CREATE TRIGGER dba BEFORE UPDATE ON {ACME}.ats_jobposting FOR EACH ROW "
+                 "EXECUTE FUNCTION suppress_redundant_updates_trigger()")
     conn.execute(f"ALTER TABLE {ACME}.ats_jobposting ENABLE ALWAYS TRIGGER dba")
     app.execute(f"ALTER TABLE {ACME}.ats_jobposting ADD COLUMN notes_1 text")
+    conn.execute("CREATE FUNCTION public.dba_audit() RETURNS trigger LANGUAGE plpgsql "
+                 "AS $$ BEGIN RETURN NULL; END $$")
     app.execute("CREATE FUNCTION tenant_acme.on_write() RETURNS trigger LANGUAGE plpgsql "
                 "AS $$ BEGIN RETURN NULL; END $$")
-    for trigger, function, when in (("a1", "tenant_acme.on_write()", ""),
-                                     ("a2", "public.dba_audit()", "WHEN (NEW.title IS NOT NULL)")):
-        conn.execute(f"CREATE TRIGGER {trigger} AFTER INSERT ON {ACME}.ats_jobposting FOR EACH ROW {when} "
+    for trigger, function, when in (("a1", "tenant_acme.on_write()", ""), ("a2", "public.dba_audit()", ""),
+                                     ("a3", "suppress_redundant_updates_trigger()", "WHEN (NEW.title <> '')")):
+        timing = "BEFORE UPDATE" if trigger == "a3" else "AFTER INSERT"
+        conn.execute(f"CREATE TRIGGER {trigger} {timing} ON {ACME}.ats_jobposting FOR EACH ROW {when} "
                      f"EXECUTE FUNCTION {function}")
         conn.execute(f"ALTER TABLE {ACME}.ats_jobposting ENABLE REPLICA TRIGGER {trigger}")
-    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="refused, trigger a1 on") as refused:
-        app.execute(f"ALTER TABLE {ACME}.ats_jobposting ADD COLUMN notes_2 text")
-    assert "for every such trigger of the table in one ALTER TABLE" in (refused.value.diag.message_hint or "")
-    app.execute(f"ALTER TABLE {ACME}.ats_jobposting ENABLE TRIGGER a1, ENABLE TRIGGER a2, ADD COLUMN notes_2 text")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match=f"refused, trigger {trigger} on") as refused:
+            app.execute(f"ALTER TABLE {ACME}.ats_jobposting ADD COLUMN notes_2 text")
+        assert "for every such trigger of the table in one ALTER TABLE" in (refused.value.diag.message_hint or "")
+        conn.execute(f"ALTER TABLE {ACME}.ats_jobposting ENABLE TRIGGER {trigger}")
+    app.execute(f"ALTER TABLE {ACME}.ats_jobposting ADD COLUMN notes_2 text")
 
 
 def test_protect_fires_under_session_replication_role_replica(protected: None, app: psycopg.Connection,
@@ -379,15 +382,22 @@ def test_a_drop_is_refused_whatever_the_sessions_quoting(trigger: str, protected
 
 def test_the_uuid_key_cannot_be_dropped_by_way_of_an_index_of_the_tenants(protected: None, app: psycopg.Connection,
                                                                          conn: psycopg.Connection) -> None:
-    """(red team, forty-sixth session) The unique index on uuid is part of the contract: the tenant's own unique
-    index on it let ALTER TABLE drop the original (the contract still held), then DROP INDEX, which fires no
-    ddl_command_end, dropped the last one unchecked, and every write of the table failed."""
+    """(red team and review, forty-sixth session) The key on uuid is part of the contract. A unique index of the
+    tenant's on it let ALTER TABLE drop the original constraint (the contract still held), then DROP INDEX, which
+    fires no ddl_command_end, dropped the last one unchecked (CONCURRENTLY, refused afterwards, left it dead):
+    every write of the table failed. The contract now wants a constraint, whose index PostgreSQL itself will not
+    let DROP INDEX take."""
     app.execute(f"CREATE UNIQUE INDEX ui ON {ACME}.ats_jobposting (uuid)")
-    app.execute(f"ALTER TABLE {ACME}.ats_jobposting DROP CONSTRAINT ats_jobposting_uuid_key")
-    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="refused, tenant_acme.ats_jobposting: "):
-        app.execute(f"DROP INDEX {ACME}.ui")
-    app.execute(f"CREATE INDEX app_title ON {ACME}.ats_jobposting (title)")
-    app.execute(f"DROP INDEX {ACME}.app_title")         # an index the contract does not need: passes
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="has no unique constraint on uuid alone"):
+        app.execute(f"ALTER TABLE {ACME}.ats_jobposting DROP CONSTRAINT ats_jobposting_uuid_key")
+    app.execute(f"ALTER TABLE {ACME}.ats_jobposting ADD CONSTRAINT other_uuid_key UNIQUE (uuid)")
+    app.execute(f"ALTER TABLE {ACME}.ats_jobposting DROP CONSTRAINT ats_jobposting_uuid_key")   # the other holds
+    for concurrently in ("", "CONCURRENTLY "):
+        with pytest.raises(psycopg.errors.DependentObjectsStillExist, match="constraint other_uuid_key"):
+            app.execute(f"DROP INDEX {concurrently}{ACME}.other_uuid_key")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="has no unique constraint on uuid alone"):
+        app.execute(f"ALTER TABLE {ACME}.ats_jobposting DROP CONSTRAINT other_uuid_key")
+    app.execute(f"DROP INDEX CONCURRENTLY {ACME}.ui")      # an index the contract does not need: passes
     insert_job(app, ACME)
     assert verify_findings(conn) == []
 
@@ -416,6 +426,19 @@ def test_a_table_that_takes_a_stale_registered_oid_purges_no_other_tenant(
     assert conn.execute("SELECT detached_at FROM catalog_sync.tenant WHERE schema_name = %s",
                         (GLOBEX,)).fetchone() == (None,)
     assert catalog_count(conn, GLOBEX) == 1, job
+
+
+def test_a_dropped_table_purges_its_tenant_whose_registry_name_moved(protected: None, app: psycopg.Connection,
+                                                                     conn: psycopg.Connection, db: Db) -> None:
+    """(review, forty-sixth session) The drop handler matched the dropped table's schema with the machinery's copy
+    of the tenant's schema name, which follows the registry's: after the application changed schema_name, a drop
+    of the tenant's job table left its rows published. A table dropped with its sync triggers counts too."""
+    insert_job(app, ACME)
+    tenant_id = db.tenant_id(ACME)
+    app.execute("UPDATE public.tenants_tenant SET schema_name = 'tenant_acme_moved' WHERE id = %s", (tenant_id,))
+    app.execute(f"DROP TABLE {ACME}.ats_jobposting CASCADE")
+    assert conn.execute("SELECT count(*) FROM public.job_catalog WHERE tenant_id = %s",
+                        (tenant_id,)).fetchone() == (0,)
 
 
 def test_an_index_over_tenant_code_is_refused(protected: None, app: psycopg.Connection) -> None:

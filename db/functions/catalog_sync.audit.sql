@@ -406,10 +406,9 @@ BEGIN
     JOIN pg_catalog.pg_roles o ON o.oid = c.relowner
     WHERE NOT tg.tgisinternal AND tg.tgenabled IN ('R', 'A') AND NOT o.rolsuper
       AND p.pronamespace NOT IN ('catalog_sync'::regnamespace, 'catalog_sync_protect'::regnamespace)
-      -- (a superuser's function without a WHEN condition is a superuser's
-      -- code: what protect lets pass too)
-      AND NOT (tg.tgqual IS NULL AND EXISTS (SELECT FROM pg_catalog.pg_roles r
-                                             WHERE r.oid = p.proowner AND r.rolsuper))
+      -- (a built-in trigger function without a WHEN condition runs no code
+      -- of the table's owner: what protect lets pass too)
+      AND NOT (tg.tgqual IS NULL AND p.pronamespace = 'pg_catalog'::pg_catalog.regnamespace)
     ORDER BY 3;
 END
 $$;

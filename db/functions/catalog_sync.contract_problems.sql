@@ -67,13 +67,17 @@ BEGIN
                        AND cc.type_mod = -1
                        AND a.atttypid IN ('pg_catalog.text'::pg_catalog.regtype, 'pg_catalog.varchar'::pg_catalog.regtype)))
     UNION ALL
-    SELECT 'relation ' || p_relid::pg_catalog.regclass::text || ' has no unique index on uuid alone (the contract''s '
-           || p_source_table || '_uuid_key: immediate, valid, not partial); the catalog''s key relies on it'
+    SELECT 'relation ' || p_relid::pg_catalog.regclass::text || ' has no unique constraint on uuid alone (the '
+           || 'contract''s ' || p_source_table || '_uuid_key: immediate, valid, not partial; a unique index on uuid '
+           || 'without its constraint does not count); the catalog''s key relies on it'
     WHERE p_source_table IN ('ats_jobposting', 'services_serviceprovider', 'services_service')
       AND NOT EXISTS (SELECT FROM pg_catalog.pg_index i
                       JOIN pg_catalog.pg_attribute a ON a.attrelid = p_relid AND a.attname = 'uuid'
                       WHERE i.indrelid = p_relid AND i.indisunique AND i.indimmediate AND i.indisvalid
-                        AND i.indpred IS NULL AND i.indnkeyatts = 1 AND i.indkey[0] = a.attnum)
+                        AND i.indpred IS NULL AND i.indnkeyatts = 1 AND i.indkey[0] = a.attnum
+                        AND EXISTS (SELECT FROM pg_catalog.pg_constraint k
+                                    WHERE k.conrelid = p_relid AND k.conindid = i.indexrelid
+                                      AND k.contype IN ('u', 'p')))
     UNION ALL
     SELECT 'an index, constraint or statistics object of ' || p_relid::pg_catalog.regclass::text
            || ' uses ' || pg_catalog.pg_describe_object(d.refclassid, d.refobjid, 0) || ', which is not built in'

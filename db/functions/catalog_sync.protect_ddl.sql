@@ -82,11 +82,14 @@ BEGIN
         WHERE tg.tgrelid = ANY (p_relids) AND NOT tg.tgisinternal AND tg.tgenabled IN ('R', 'A')
           AND p.pronamespace NOT IN ('catalog_sync'::pg_catalog.regnamespace,
                                      'catalog_sync_protect'::pg_catalog.regnamespace)
-          -- (not a superuser's code, which a DBA armed: the application's
-          -- next migration of that table was refused; a WHEN condition is
-          -- the table owner's code even then; second review, same session)
-          AND NOT (tg.tgqual IS NULL AND EXISTS (SELECT FROM pg_catalog.pg_roles r
-                                                 WHERE r.oid = p.proowner AND r.rolsuper))
+          -- (not a built-in trigger function without a WHEN condition, which
+          -- runs no code of the table's owner: the application's next
+          -- migration of a table a DBA had armed so was refused. Not any
+          -- superuser's function: the arguments and the table are the
+          -- owner's, and refint's check_foreign_key() or lo's lo_manage()
+          -- then ran the owner's code, or acted, as the superuser; reviews,
+          -- same session)
+          AND NOT (tg.tgqual IS NULL AND p.pronamespace = 'pg_catalog'::pg_catalog.regnamespace)
         ORDER BY tg.tgname
         LIMIT 1;
     END IF;
@@ -106,9 +109,8 @@ BEGIN
                               '(docs/operations.md, "The application''s own migrations").'
                          WHEN 'replica'
                          THEN 'Leave it firing for ordinary writes only (ALTER TABLE ... ENABLE TRIGGER name, '
-                              'for every such trigger of the table in one ALTER TABLE); a trigger meant for a '
-                              'subscriber runs a superuser''s function, without a WHEN condition, and a superuser '
-                              'arms it (docs/security.md, Limits).'
+                              'for every such trigger of the table in one ALTER TABLE); with one meant for a '
+                              'subscriber, a DBA''s, run the DDL as an installer (docs/security.md, Limits).'
                          ELSE 'The catalog sync protects attached tenant tables; ask a DBA (catalog-sync detach).'
                          END;
     END IF;
@@ -215,8 +217,17 @@ BEGIN
     FOR v_tenant_id IN SELECT DISTINCT a.tenant_id FROM catalog_sync.attached_table a
                        JOIN catalog_sync.tenant t ON t.tenant_id = a.tenant_id
                        JOIN pg_catalog.pg_event_trigger_dropped_objects() AS d
-                         ON d.object_type = 'table' AND d.objid = a.relid AND d.address_names[1] = t.schema_name
+                         ON d.object_type = 'table' AND d.objid = a.relid
                        WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = a.relid)
+                         -- (or with sync triggers of its own, dropped with it: the
+                         -- machinery's copy of the schema name may lag, after an
+                         -- installer's rename, say; a table that took a stale OID
+                         -- has none, and protect refuses it any: review, same session)
+                         AND (d.address_names[1] = t.schema_name
+                              OR EXISTS (SELECT FROM pg_catalog.pg_event_trigger_dropped_objects() AS tg
+                                         WHERE tg.object_type = 'trigger'
+                                           AND tg.address_names[1:2] = d.address_names[1:2]
+                                           AND tg.address_names[3] LIKE E'catalog\\_sync\\_%'))
                        ORDER BY 1 LOOP
         PERFORM catalog_sync.lock_for_tenant_change(ARRAY[v_tenant_id]);
         DELETE FROM public.job_catalog WHERE tenant_id = v_tenant_id;
@@ -459,7 +470,6 @@ DECLARE
     v_triggers text[];
     v_column_tables oid[];
     v_columns  text[];
-    v_index_schemas text[];
 BEGIN
     -- A trigger's name is the last of its address_names (schema, table, trigger):
     -- unquoted, unlike object_identity, which quote_all_identifiers = on in the
@@ -469,15 +479,12 @@ BEGIN
            array_agg(d.address_names[cardinality(d.address_names)]) FILTER (WHERE d.object_type = 'trigger'),
            array_agg(d.objid) FILTER (WHERE d.object_type = 'table column'),
            array_agg(d.address_names[cardinality(d.address_names)])
-               FILTER (WHERE d.object_type = 'table column'),
-           -- (named by the command: DROP INDEX; not those a dropped table takes along)
-           array_agg(DISTINCT d.address_names[1]) FILTER (WHERE d.object_type = 'index' AND d.original)
-    INTO v_tables, v_triggers, v_column_tables, v_columns, v_index_schemas
+               FILTER (WHERE d.object_type = 'table column')
+    INTO v_tables, v_triggers, v_column_tables, v_columns
     FROM pg_catalog.pg_event_trigger_dropped_objects() d;
     IF pg_has_role(current_user, 'catalog_sync_installer', 'MEMBER') THEN
         v_triggers := NULL;             -- installers may drop sync triggers (detach)
         v_columns := NULL;              -- and change the tables
-        v_index_schemas := NULL;
     -- A constraint of a machinery table, which only a CASCADE from another
     -- owner's object drops: ALTER TABLE public.tenants_tenant DROP CONSTRAINT
     -- <its key> CASCADE, by the registry's owner, dropped the catalogs' foreign
@@ -497,16 +504,6 @@ BEGIN
     END IF;
     IF v_columns IS NOT NULL THEN
         PERFORM catalog_sync_protect.check_column_drop(v_column_tables, v_columns);
-    END IF;
-    -- A dropped index: the unique index on uuid, which the catalogs' key
-    -- relies on, is part of the contract, and DROP INDEX fires no
-    -- ddl_command_end (red team, forty-sixth session: the key moved to an
-    -- index of the tenant's, then that index dropped, unchecked). Its table
-    -- is gone from the catalogs by now: the tables of its schema are checked.
-    IF v_index_schemas IS NOT NULL THEN
-        PERFORM catalog_sync_protect.check_ddl(ARRAY(
-            SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-            WHERE n.nspname = ANY (v_index_schemas::name[]) AND c.relkind = 'r'));
     END IF;
 END
 $$;
