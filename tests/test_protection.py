@@ -118,6 +118,19 @@ def test_a_built_in_trigger_armed_does_not_refuse_the_applications_ddl(
         assert "for every such trigger of the table in one ALTER TABLE" in (refused.value.diag.message_hint or "")
         conn.execute(f"ALTER TABLE {ACME}.ats_jobposting ENABLE TRIGGER {trigger}")
     app.execute(f"ALTER TABLE {ACME}.ats_jobposting ADD COLUMN notes_2 text")
+    # (review, same session) built in by its OID, not by its schema: lo, a trusted extension, put in pg_catalog
+    conn.execute("CREATE EXTENSION lo SCHEMA pg_catalog")
+    try:
+        conn.execute(f"CREATE TRIGGER t_lo BEFORE UPDATE OR DELETE ON {ACME}.ats_jobposting FOR EACH ROW "
+                     "EXECUTE FUNCTION pg_catalog.lo_manage(category_id)")
+        conn.execute(f"ALTER TABLE {ACME}.ats_jobposting ENABLE ALWAYS TRIGGER t_lo")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="refused, trigger t_lo on"):
+            app.execute(f"ALTER TABLE {ACME}.ats_jobposting ADD COLUMN notes_3 text")
+        assert ("medium", "replica_trigger") in {(r[0], r[1]) for r in conn.execute(
+            "SELECT severity, check_name FROM catalog_sync.audit()")}
+    finally:
+        conn.execute(f"DROP TRIGGER IF EXISTS t_lo ON {ACME}.ats_jobposting")
+        conn.execute("DROP EXTENSION lo")
 
 
 def test_protect_fires_under_session_replication_role_replica(protected: None, app: psycopg.Connection,
@@ -428,17 +441,24 @@ def test_a_table_that_takes_a_stale_registered_oid_purges_no_other_tenant(
     assert catalog_count(conn, GLOBEX) == 1, job
 
 
-def test_a_dropped_table_purges_its_tenant_whose_registry_name_moved(protected: None, app: psycopg.Connection,
-                                                                     conn: psycopg.Connection, db: Db) -> None:
-    """(review, forty-sixth session) The drop handler matched the dropped table's schema with the machinery's copy
-    of the tenant's schema name, which follows the registry's: after the application changed schema_name, a drop
-    of the tenant's job table left its rows published. A table dropped with its sync triggers counts too."""
-    insert_job(app, ACME)
-    tenant_id = db.tenant_id(ACME)
-    app.execute("UPDATE public.tenants_tenant SET schema_name = 'tenant_acme_moved' WHERE id = %s", (tenant_id,))
-    app.execute(f"DROP TABLE {ACME}.ats_jobposting CASCADE")
-    assert conn.execute("SELECT count(*) FROM public.job_catalog WHERE tenant_id = %s",
-                        (tenant_id,)).fetchone() == (0,)
+def test_a_decoy_with_a_sync_triggers_name_purges_no_other_tenant(protected: None, app: psycopg.Connection,
+                                                                  conn: psycopg.Connection, db: Db) -> None:
+    """(review, forty-sixth session) A drop was taken for a registered table's when the table went with triggers
+    named catalog_sync_*: any table's owner names its triggers, and a decoy that held another tenant's stale
+    registered OID (after a restore) purged that tenant. Only a drop in the tenant's own schema purges; one whose
+    schema the machinery's copy of the name no longer matches is verify's to report (table_missing)."""
+    insert_job(app, GLOBEX)
+    app.execute("CREATE FUNCTION tenant_acme.noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$")
+    app.execute(f"CREATE TABLE {ACME}.decoy (id int)")
+    app.execute(f"CREATE TRIGGER catalog_sync_x AFTER INSERT ON {ACME}.decoy FOR EACH STATEMENT "
+                "EXECUTE FUNCTION tenant_acme.noop()")
+    # (standing in for a restore that gave the decoy the OID registered for globex's job table)
+    conn.execute("UPDATE catalog_sync.attached_table SET relid = %s::regclass WHERE relid = %s::regclass",
+                 (f"{ACME}.decoy", f"{GLOBEX}.ats_jobposting"))
+    app.execute(f"DROP TABLE {ACME}.decoy")
+    assert catalog_count(conn, GLOBEX) == 1
+    assert conn.execute("SELECT detached_at FROM catalog_sync.tenant WHERE schema_name = %s",
+                        (GLOBEX,)).fetchone() == (None,)
 
 
 def test_an_index_over_tenant_code_is_refused(protected: None, app: psycopg.Connection) -> None:
