@@ -750,6 +750,14 @@ def _sessions(args: argparse.Namespace, first: psycopg.Connection, holds_lock: b
     return operations.Sessions(first, reconnect, progress, args.command, holds_lock)
 
 
+def _note_subscription(conn: psycopg.Connection) -> None:
+    """On a subscriber of the catalogs (logical replication), what verify, status and audit report of the
+    registrations is expected there: said first."""
+    note = operations.subscription_note(conn)
+    if note:
+        progress(note)
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     with connect(args.dsn, autocommit=True, lock_timeout=args.lock_timeout) as conn, _sessions(args, conn) as sessions:
         operations.require_installed(conn, "verify --repair" if args.repair else args.command, args.lock_timeout,
@@ -760,9 +768,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
             with operations.backfill_lock(conn):
                 pass
         tenants = operations.resolve_tenants(conn, args.tenant, "verify", args.lock_timeout) if args.tenant else None
-        subscribed = operations.subscription_note(conn)
-        if subscribed:
-            progress(subscribed)
+        _note_subscription(conn)
         findings = operations.verify(sessions, tenants, progress, args.lock_timeout)
         repaired: list[str] = []
         left: list[str] = []
@@ -896,9 +902,7 @@ STATUS_ERRORS_SHOWN = 10
 def cmd_status(args: argparse.Namespace) -> int:
     with connect(args.dsn, autocommit=True, lock_timeout=args.lock_timeout) as conn, _sessions(args, conn) as sessions:
         operations.require_installed(conn, args.command, args.lock_timeout)
-        subscribed = operations.subscription_note(conn)
-        if subscribed:
-            progress(subscribed)
+        _note_subscription(conn)
         rows = operations.status(sessions, args.lock_timeout, progress)
     failed = [r for r in rows if r.get("error")]
     if args.json:
@@ -923,9 +927,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_audit(args: argparse.Namespace) -> int:
     with connect(args.dsn, autocommit=True, lock_timeout=args.lock_timeout) as conn:
         operations.require_installed(conn, "audit", pinned=False)   # (reported below, as a finding)
-        subscribed = operations.subscription_note(conn)     # (its table_replaced findings are expected there)
-        if subscribed:
-            progress(subscribed)
+        _note_subscription(conn)
         problem = operations.machinery_problem(conn, "audit", args.lock_timeout)
         # A changed machinery is the one finding: catalog_sync.audit() is part of it, and a version
         # that is no longer a definer would run as you (review, seventeenth session)
