@@ -400,16 +400,11 @@ BEGIN
                   'TABLE %s ENABLE TRIGGER %I (it then fires for ordinary writes only)',
                   CASE tg.tgenabled WHEN 'R' THEN 'REPLICA' ELSE 'ALWAYS' END, tg.tgfoid::regprocedure,
                   pg_catalog.pg_get_userbyid(c.relowner), tg.tgrelid::regclass, tg.tgname)
-    FROM pg_catalog.pg_trigger tg
+    FROM catalog_sync.armed_triggers(NULL) AS a (oid)     -- (protect refuses the same ones)
+    JOIN pg_catalog.pg_trigger tg ON tg.oid = a.oid
     JOIN pg_catalog.pg_class c ON c.oid = tg.tgrelid
-    JOIN pg_catalog.pg_proc p ON p.oid = tg.tgfoid
     JOIN pg_catalog.pg_roles o ON o.oid = c.relowner
-    WHERE NOT tg.tgisinternal AND tg.tgenabled IN ('R', 'A') AND NOT o.rolsuper
-      AND p.pronamespace NOT IN ('catalog_sync'::regnamespace, 'catalog_sync_protect'::regnamespace)
-      -- (a built-in trigger function without a WHEN condition runs no code
-      -- of the table's owner: what protect lets pass too)
-      -- (built in by its OID: an extension's functions can be put in pg_catalog)
-      AND NOT (tg.tgqual IS NULL AND p.oid < 16384)
+    WHERE NOT o.rolsuper
     ORDER BY 3;
 END
 $$;

@@ -77,21 +77,8 @@ BEGIN
                       'which on PostgreSQL 15 run it as a superuser', tg.tgname, catalog_sync.qualified_name(tg.tgrelid),
                       CASE tg.tgenabled WHEN 'R' THEN 'REPLICA' ELSE 'ALWAYS' END), 'replica'
         INTO v_problem, v_kind
-        FROM pg_catalog.pg_trigger tg
-        JOIN pg_catalog.pg_proc p ON p.oid = tg.tgfoid
-        WHERE tg.tgrelid = ANY (p_relids) AND NOT tg.tgisinternal AND tg.tgenabled IN ('R', 'A')
-          AND p.pronamespace NOT IN ('catalog_sync'::pg_catalog.regnamespace,
-                                     'catalog_sync_protect'::pg_catalog.regnamespace)
-          -- (not a built-in trigger function without a WHEN condition, which
-          -- runs no code of the table's owner: the application's next
-          -- migration of a table a DBA had armed so was refused. Not any
-          -- superuser's function: the arguments and the table are the
-          -- owner's, and refint's check_foreign_key() or lo's lo_manage()
-          -- then ran the owner's code, or acted, as the superuser; reviews,
-          -- same session)
-          -- (built in by its OID: a trusted extension's functions, lo's
-          -- lo_manage(), can be put in pg_catalog; review, same session)
-          AND NOT (tg.tgqual IS NULL AND p.oid < 16384)
+        FROM catalog_sync.armed_triggers(p_relids) AS a (oid)    -- (audit reports the same ones)
+        JOIN pg_catalog.pg_trigger tg ON tg.oid = a.oid
         ORDER BY tg.tgname
         LIMIT 1;
     END IF;
