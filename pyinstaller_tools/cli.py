@@ -14,11 +14,12 @@ import json
 import logging
 import os
 import re
+import shlex
 import signal
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NoReturn
 
 import psycopg
@@ -816,6 +817,13 @@ def cmd_verify(args: argparse.Namespace) -> int:
                 progress("note: trigger_disabled is any state but ENABLE ALWAYS, also a plain ENABLE (such a "
                          "trigger does not fire under session_replication_role = replica); fix: verify --repair as "
                          f"{who}, or ALTER TABLE ... ENABLE ALWAYS TRIGGER name")
+            if "missing" in summary:
+                # (what a tenant attached and never backfilled, or whose backfill stopped, looks like)
+                progress("note: missing rows are eligible source rows without their catalog row: a tenant "
+                         "attached but never backfilled (or whose backfill stopped before it), or rows written "
+                         "while its triggers were off; fix: catalog-sync backfill"
+                         + _tenant_options(f["schema"] for f in findings if f["problem"] == "missing")
+                         + ", or verify --repair")
             if "expired" in summary:
                 # (DBA walk-through, fortieth session: the cheap fix was not named)
                 progress("note: expired rows are jobs whose application deadline passed since their last write "
@@ -846,6 +854,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
                              where='"not_repaired"' if args.json else "the not repaired lines above")
         return EXIT_ERROR
     return EXIT_DRIFT if findings else EXIT_OK
+
+
+def _tenant_options(schemas: Iterable[str | None], shown: int = 5) -> str:
+    """' --tenant S' for each of a few schemas, for a fix to copy; more of them: none (all tenants)."""
+    names = list(dict.fromkeys(s for s in schemas if s))
+    if not names or len(names) > shown:
+        return ""
+    return "".join(f" --tenant {shlex.quote(name)}" for name in names)
 
 
 def cmd_expire(args: argparse.Namespace) -> int:

@@ -111,6 +111,24 @@ def test_missing_row(app: psycopg.Connection, conn: psycopg.Connection, db: Db,
     assert catalog_row(conn, job["uuid"]) is not None
 
 
+def test_a_tenant_never_backfilled_is_told_how_to_backfill_it(app: psycopg.Connection, conn: psycopg.Connection,
+                                                              db: Db, capsys: pytest.CaptureFixture[str]) -> None:
+    """A tenant attached but never backfilled (or whose backfill stopped) is nothing but missing rows: verify
+    names the command that fills them, for that tenant only."""
+    jobs = [insert_job(app, ACME) for _ in range(3)]
+    insert_job(app, GLOBEX)
+    conn.execute("DELETE FROM public.job_catalog WHERE tenant_id = %s", (db.tenant_id(ACME),))
+    code, out, err = run(db, capsys, "verify")
+    assert code == 1 and out.count("missing") == len(jobs) + 1, (out, err)   # (the rows, and the drift line)
+    assert f"fix: catalog-sync backfill --tenant {ACME}, or verify --repair" in err, err
+    code, out, err = run(db, capsys, "backfill", "--tenant", ACME)
+    assert code == 0, (out, err)
+    assert catalog_uuids(conn, ACME) == {j["uuid"] for j in jobs}
+    assert problems(conn) == []
+    code, out, err = run(db, capsys, "verify")
+    assert code == 0 and "missing" not in err, (out, err)
+
+
 def test_stale_row(app: psycopg.Connection, conn: psycopg.Connection, db: Db,
                    capsys: pytest.CaptureFixture[str]) -> None:
     job = insert_job(app, ACME)
