@@ -18,6 +18,7 @@ import shlex
 import signal
 import sys
 import time
+import traceback
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NoReturn
@@ -27,7 +28,6 @@ import psycopg
 from pyinstaller_tools import __version__, operations
 from pyinstaller_tools.cluster import ClusterError
 from pyinstaller_tools.connection import (
-    CONTROL_CHARACTERS,
     LONG_TRANSACTION,
     MACHINERY_OBJECTS,
     STATEMENT_TIMEOUT_HINT,
@@ -37,6 +37,7 @@ from pyinstaller_tools.connection import (
     error_text,
     is_installed,
     name_sessions,
+    printable,
     redact,
     resolve_dsn,
     scalar,
@@ -142,12 +143,9 @@ def _add_lock_timeout(p: argparse.ArgumentParser, default: str, waits_for: str,
                         f"milliseconds, 0 waits without limit (env {env}, default {default})")
 
 
-_CONTROL = CONTROL_CHARACTERS
-
-
 def progress(message: str) -> None:
     # one line, whatever it quotes (schema names, a tenant's types in a contract problem, ...)
-    print(_CONTROL.sub("?", message), file=sys.stderr, flush=True)
+    print(printable(message), file=sys.stderr, flush=True)
 
 
 def _cell(value: object) -> str:
@@ -159,7 +157,7 @@ def _cell(value: object) -> str:
         return value.isoformat(sep=" ", timespec="seconds")
     if isinstance(value, float):        # (durations: one precision in a column, 0.030 beside 6.320)
         return f"{value:.3f}"
-    return _CONTROL.sub("?", str(value))
+    return printable(str(value))
 
 
 def print_table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
@@ -710,7 +708,7 @@ def _failed_tenants_line(command: str, schemas: Sequence[str], others: str, wher
         again = f"{STATEMENT_TIMEOUT_HINT.removeprefix('hint: ')}; then {again}"
     line = (f"catalog-sync: error: {command} failed for {len(schemas)} tenant(s): {_first(schemas)} (see "
             f"{where}; {others}); {again}")
-    print(_CONTROL.sub("?", line), file=sys.stderr)     # (schema names may hold control characters)
+    print(printable(line), file=sys.stderr)     # (schema names may hold control characters)
 
 
 def _same_server(dsn: str | None, first: psycopg.Connection) -> str:
@@ -766,7 +764,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         if args.repair:
             # Refused now, not after a whole verify (DBA trial, forty-first session); repair takes the lock
             # for its repairs only, and a backfill may start during the closing verify.
-            with operations.backfill_lock(conn):
+            with operations.backfill_lock(conn), operations.no_migration(conn, "verify --repair"):
                 pass
         tenants = operations.resolve_tenants(conn, args.tenant, "verify", args.lock_timeout) if args.tenant else None
         _note_subscription(conn)
@@ -776,7 +774,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
         unrepaired: list[str] = []
         if findings and args.repair:
             # (in the run's current session: the first may be closed by now)
-            repaired, left, unrepaired = operations.repair(sessions.conn, findings, progress, args.lock_timeout)
+            # (its attach and detach, as attach's and detach's own: not while a migrate changes what they
+            # install; code review, forty-seventh session)
+            with operations.no_migration(sessions.conn, "verify --repair"):
+                repaired, left, unrepaired = operations.repair(sessions.conn, findings, progress, args.lock_timeout)
             if repaired:
                 operations.analyze_catalogs(sessions.conn, progress)
             try:
@@ -1204,7 +1205,7 @@ def _secrets(words: Sequence[str]) -> list[tuple[str, str]]:
         for form, hidden in ((word, masked), (repr(word)[1:-1], repr(masked)[1:-1]),
                              (json.dumps(word)[1:-1], json.dumps(masked)[1:-1]),
                              (word.replace('"', '""'), masked.replace('"', '""')),
-                             (_CONTROL.sub("?", word), _CONTROL.sub("?", masked))):
+                             (printable(word), printable(masked))):
             if form and (form, hidden) not in pairs:
                 pairs.append((form, hidden))
     return sorted(pairs, key=lambda pair: -len(pair[0]))      # the longest spelling first
@@ -1336,7 +1337,7 @@ def _run(words: list[str]) -> int:
     except (ToolError, ClusterError) as exc:
         message = str(exc)
         if _during_an_interrupt(exc):     # (what it says stays said; the Ctrl-C is what ended the command)
-            print(f"catalog-sync: {_CONTROL.sub('?', message)}", file=sys.stderr)
+            print(f"catalog-sync: {printable(message)}", file=sys.stderr)
             message, code = _interrupted(started)
     except psycopg.Error as exc:
         message = describe(exc)
@@ -1344,8 +1345,18 @@ def _run(words: list[str]) -> int:
             message, code = _interrupted(started)
     except KeyboardInterrupt:
         message, code = _interrupted(started)
+    except (BrokenPipeError, OutputError):
+        raise                               # (main() says those)
+    except Exception as exc:
+        # A bug. Python's own exit status for it, 1, is verify's "drift found": the status of an error.
+        if _during_an_interrupt(exc):
+            message, code = _interrupted(started)
+        else:
+            traceback.print_exc()
+            message = (f"internal error ({type(exc).__name__}: {exc}): a bug in catalog-sync, the traceback "
+                       "above says where; what the command had done by then stays done (see verify or status)")
     # One line, whatever it quotes (a schema name with a newline or an escape sequence in it).
-    message = _CONTROL.sub("?", message)
+    message = printable(message)
     print(f"catalog-sync: error: {message}", file=sys.stderr)
     if getattr(args, "json", False):        # a --json reader gets JSON either way
         _dump_json({"error": message})

@@ -1084,8 +1084,8 @@ def migration_lock(conn: psycopg.Connection, command: str, no_backfill: bool = F
     if not is_superuser(conn):
         yield
         return
-    with session_lock(conn, MIGRATION_LOCK_SQL, f"{command}: another migrate or uninstall, or an attach or "
-                      "detach, is running on this database, longer than --lock-timeout", wait=True), \
+    with session_lock(conn, MIGRATION_LOCK_SQL, f"{command}: another migrate or uninstall, or an attach, "
+                      "detach or repair, is running on this database, longer than --lock-timeout", wait=True), \
             (backfill_lock(conn, command) if no_backfill else nullcontext()):
         yield
 
@@ -1470,7 +1470,7 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
     unreadable = {t for k in ("contract", "unreadable", "error") for t, _ in by_problem.get(k, ())}
     for key in list(by_problem):
         by_problem[key] = {(t, s) for t, s in by_problem[key] if t not in unreadable or key == "table_missing"}
-    busy: list[str] = []
+    busy_schemas: list[str] = []
     with backfill_lock(conn), reported_if_stopped(done):
         gone: set[int | None] = set()
         detach_refused: list[str] = []
@@ -1479,7 +1479,7 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
             try:
                 detach(conn, schema or "", True, lock_timeout, because=TABLE_GONE)
             except LocksNotTaken:
-                busy.append(schema or "")
+                busy_schemas.append(schema or "")
             except (psycopg.errors.InsufficientPrivilege,      # not the tables' owner: the others go on
                     psycopg.errors.ObjectInUse) as exc:         # (its sync triggers could not all be dropped)
                 detach_refused.append(describe(exc))
@@ -1495,11 +1495,10 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
             try:
                 with conn.transaction():
                     set_lock_timeout(conn, lock_timeout)
-                    conn.execute("SELECT catalog_sync.install_triggers("
-                                 "ARRAY['public.tenants_tenant'::regclass::oid], '{tenants_tenant}', NULL)")
+                    conn.execute(REGISTRY_TRIGGERS_SQL)
                 done.append("triggers on public.tenants_tenant re-installed")
             except psycopg.errors.LockNotAvailable:
-                busy.append("public.tenants_tenant")
+                busy_schemas.append("public.tenants_tenant")
             except psycopg.errors.InsufficientPrivilege as exc:
                 # Not for an installer: CREATE TRIGGER needs EXECUTE on on_tenant_change, which only the
                 # machinery's owner has (and ENABLE ALWAYS the registry's ownership, which an installer that
@@ -1518,25 +1517,25 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
         for schema, problem in preflight(conn, sorted(reattach)):     # (contract and ownership)
             refused.setdefault(schema, problem)
         reattach -= refused.keys()
-        registry_busy: list[str] = []
+        registry_locked: list[str] = []
         replaced = {s for _, s in by_problem.get("table_replaced", ()) if s and s in reattach}
         registered = {schema: registered_relids(conn, schema) for schema in sorted(replaced)}
         if reattach:
             try:
                 attached = attach(conn, sorted(reattach), DEFAULT_CHUNK_SIZE, progress, lock_timeout=lock_timeout)
-                busy += attached.busy
+                busy_schemas += attached.busy
                 done += [f"{schema}: triggers attached" for schema in sorted(reattach - set(attached.busy))]
                 for schema in sorted(replaced - set(attached.busy)):
                     done_, not_done_ = drop_replaced_triggers(conn, schema, registered[schema], lock_timeout)
                     done += done_
                     not_done += not_done_
             except RegistryBusy:    # attach stopped; the next run re-syncs
-                registry_busy = sorted(reattach)
+                registry_locked = sorted(reattach)
                 not_done.append(f"not repaired (the tenant registry stayed locked longer than --lock-timeout "
                             f"{lock_timeout}: see pg_stat_activity; run verify --repair again): "
-                            f"{', '.join(registry_busy)}")
+                            f"{', '.join(registry_locked)}")
         # A busy tenant is left for the next run; a refused one that is attached is still re-synced.
-        left = set(busy) | set(registry_busy)
+        left = set(busy_schemas) | set(registry_locked)
         resync = {(t, s) for k in ("missing", "stale", "orphan", "expired", "tenant_not_attached", "table_replaced")
                   for t, s in by_problem.get(k, ()) if t is not None and s and s not in refused and s not in left}
         resync |= {(t, s) for k in trigger_problems for t, s in by_problem[k] if t is not None and s
@@ -1564,15 +1563,18 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
             except psycopg.errors.ObjectNotInPrerequisiteState:    # attached while this waited for its lock
                 not_done.append(f"not repaired (attached meanwhile; run verify again): {name}")
                 continue
+            except psycopg.errors.LockNotAvailable:     # (as a busy tenant above: the others are still purged)
+                busy_schemas.append(name)
+                continue
             done.append(f"{name}: {row[0] if row else 0} catalog rows removed")
     if unreadable:
         names = sorted({s for k in ("contract", "unreadable", "error") for _, s in by_problem_all.get(k, ()) if s})
         not_done.append(f"not repaired (tables unreadable or busy: see verify's findings for them): {', '.join(names)}")
     not_done += [f"not repaired (attach refused): {problem}" for _schema, problem in sorted(refused.items())]
     not_done += [f"not repaired (detach refused): {problem}" for problem in detach_refused]
-    if busy:
+    if busy_schemas:
         not_done.append(f"not repaired ({lock_held('its tables', lock_timeout)}; run verify --repair again): "
-                    f"{', '.join(sorted(busy))}")
+                    f"{', '.join(sorted(busy_schemas))}")
     return done, not_done, failed
 
 

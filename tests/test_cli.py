@@ -1799,6 +1799,27 @@ def test_json_output_on_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert "--lock-timeout" in json.loads(capsys.readouterr().out)["error"]
 
 
+@pytest.mark.parametrize("json_output", [False, True], ids=["text", "json"])
+def test_a_bug_exits_with_the_status_of_an_error_not_of_drift(json_output: bool, db: Db,
+                                                             monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """(code review, forty-seventh session) An exception the tool does not expect (a bug) ended with
+    Python's exit status 1, which verify's caller reads as "drift found". Now 2, with the traceback."""
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(operations, "verify", broken)
+    code, out, err = run(capsys, "verify", *(["--json"] if json_output else []), dsn=db.dsn())
+    assert code == 2, (out, err)
+    assert "Traceback (most recent call last)" in err and 'raise RuntimeError("boom")' in err, err
+    line = err.strip().splitlines()[-1]
+    assert line.startswith("catalog-sync: error: internal error (RuntimeError: boom): a bug in catalog-sync"), line
+    if json_output:
+        assert json.loads(out)["error"].startswith("internal error (RuntimeError: boom)"), out
+    else:
+        assert out == ""
+
+
 @pytest.mark.parametrize("argv", [["status"], ["audit", "--json"], ["verify", "--json"], ["install-sql"],
                                   ["migrate", "--sql"], ["status", "--help"], ["verify", "--bogus", "--json"]],
                          ids=" ".join)
@@ -2411,10 +2432,14 @@ def test_uninstall_waits_for_no_backfill_and_migrate_for_no_other_migrate(
                            f"{command[0]}: a migrate or uninstall is running on this database (backend pid "
                            f"{holder.info.backend_pid}, role postgres, application_name 'catalog-sync backfill'); "
                            "nothing was changed")
+        # (code review, forty-seventh session) nor a repair, which attaches and detaches too
+        assert_refused(run(capsys, "verify", "--repair", dsn=db.dsn()),
+                       "verify --repair: a migrate or uninstall is running on this database (backend pid "
+                       f"{holder.info.backend_pid}")
         assert triggers_on(conn, ACME) == 32
         for command in (["migrate"], ["uninstall", "--yes"]):
             assert_refused(run(capsys, *command, "--lock-timeout", "200ms", dsn=db.dsn()),
-                           f"{command[0]}: another migrate or uninstall, or an attach or detach, is running on "
+                           f"{command[0]}: another migrate or uninstall, or an attach, detach or repair, is running on "
                            f"this database, longer than --lock-timeout (backend pid {holder.info.backend_pid}, "
                            "role postgres, "
                            "application_name 'catalog-sync backfill'); wait for it to finish")

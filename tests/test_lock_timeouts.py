@@ -206,6 +206,28 @@ def test_repair_leaves_a_busy_tenant_for_the_next_run_and_repairs_the_others(
     assert code == 0 and "repaired: tenant_globex: triggers attached" in out, (out, err)
 
 
+def test_repair_leaves_a_detached_tenant_whose_lock_is_held_and_purges_the_others(
+        db: Db, conn: psycopg.Connection, app: psycopg.Connection, capsys: pytest.CaptureFixture[str]) -> None:
+    """(code review, forty-seventh session) The purge of a detached tenant's rows that waited too long for
+    the tenant's lock stopped the whole repair: the rows of the tenants after it stayed public."""
+    for schema in (ACME, GLOBEX):
+        jobs.insert_job(app, schema)
+        conn.execute("SELECT catalog_sync.detach_schema(%s, false)", (schema,))
+    acme, globex = (jobs.catalog_count(conn, s) for s in (ACME, GLOBEX))
+    assert (acme, globex) == (1, 1)
+    with db.connect(autocommit=False) as holder:
+        holder.execute("SELECT pg_advisory_xact_lock(catalog_sync.lock_key(%s, 'tenant', 0))", (db.tenant_id(ACME),))
+        code, out, err = run_bounded(capsys, holder, "verify", "--repair", "--lock-timeout", TIMEOUT,
+                                     "--dsn", db.dsn())
+        holder.rollback()
+    assert code == 1, (out, err)                      # ACME's rows are still there
+    assert f"repaired: {GLOBEX} (tenant {db.tenant_id(GLOBEX)}, not attached): 1 catalog rows removed" in out, out
+    assert f"not repaired (a lock on its tables was held longer than --lock-timeout {TIMEOUT}" in out, out
+    assert (jobs.catalog_count(conn, ACME), jobs.catalog_count(conn, GLOBEX)) == (1, 0)
+    code, out, err = run_bounded(capsys, conn, "verify", "--repair", "--dsn", db.dsn())
+    assert code == 0 and jobs.catalog_count(conn, ACME) == 0, (out, err)
+
+
 def test_attach_with_several_connections_skips_only_the_busy_schema(
         db: Db, conn: psycopg.Connection, capsys: pytest.CaptureFixture[str]) -> None:
     for schema in (ACME, GLOBEX):
