@@ -471,6 +471,53 @@ def test_an_index_over_tenant_code_is_refused(protected: None, app: psycopg.Conn
     app.execute(f"CREATE INDEX fine ON {ACME}.ats_jobcategory (lower(name))")   # built-in code is fine
 
 
+@pytest.mark.parametrize(("statement", "refusal"), [
+    (f"ALTER TABLE {ACME}.ats_jobposting DISABLE TRIGGER USER", "would be DISABLED"),
+    (f"CREATE INDEX evil ON {ACME}.ats_jobcategory ({ACME}.f(name))",
+     f"uses function {ACME}.f(text), which is not built in"),
+    (f"CREATE TRIGGER evil BEFORE INSERT ON {ACME}.ats_jobcategory FOR EACH ROW EXECUTE FUNCTION {ACME}.noop(); "
+     f"ALTER TABLE {ACME}.ats_jobcategory ENABLE REPLICA TRIGGER evil", "logical replication subscription's workers"),
+    (f"ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN title TYPE bpchar", "column title is bpchar"),
+    (f"ALTER TYPE {ACME}.mood RENAME VALUE 'glad' TO 'sad'",
+     "refused, ALTER TYPE inside REFRESH MATERIALIZED VIEW (or after other DDL on a materialized view in the same "
+     "transaction): PostgreSQL does not report what it changed"),
+], ids=["disable", "index", "trigger", "contract", "type"])
+def test_ddl_inside_a_materialized_views_refresh_is_checked(statement: str, refusal: str, protected: None,
+                                                            app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    """HOLE (red team, forty-seventh session), fixed. PostgreSQL collects no command for the event triggers during
+    REFRESH MATERIALIZED VIEW: DDL run by a function of the view's query came with an empty list and passed every
+    check. The tenant switched its sync off, armed a trigger for a subscription's workers, and built an index
+    over its own code that the sync planned as the definer (it rewrote another tenant's catalog rows). Now the
+    tables the transaction holds locks on are checked, and a type's or a schema's command is refused."""
+    app.execute(f"CREATE FUNCTION {ACME}.f(text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT $1 $$")
+    app.execute(f"CREATE FUNCTION {ACME}.noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$")
+    app.execute(f"CREATE TYPE {ACME}.mood AS ENUM ('glad')")
+    app.execute(f"CREATE TABLE {ACME}.armed (on_ boolean)")
+    app.execute(f"INSERT INTO {ACME}.armed VALUES (false)")
+    literal = "'" + statement.replace("'", "''") + "'"
+    app.execute(f"CREATE FUNCTION {ACME}.arm() RETURNS int LANGUAGE plpgsql AS $$ BEGIN "
+                f"IF (SELECT on_ FROM {ACME}.armed) THEN EXECUTE {literal}; END IF; RETURN 1; END $$")
+    app.execute(f"CREATE MATERIALIZED VIEW {ACME}.mv AS SELECT {ACME}.arm() AS x")
+    app.execute(f"CREATE UNIQUE INDEX ON {ACME}.mv (x)")
+    app.execute(f"REFRESH MATERIALIZED VIEW {ACME}.mv")                 # (nothing nested yet: passes)
+    app.execute(f"REFRESH MATERIALIZED VIEW CONCURRENTLY {ACME}.mv")    # (its own DDL on a temporary table too)
+    app.execute(f"UPDATE {ACME}.armed SET on_ = true")
+    triggers = ("SELECT count(*), string_agg(tgname || tgenabled::text, ' ' ORDER BY tgname) FROM pg_trigger "
+                f"WHERE tgrelid IN ('{ACME}.ats_jobposting'::regclass, '{ACME}.ats_jobcategory'::regclass)")
+    before = conn.execute(triggers).fetchone()
+    for refresh in ("REFRESH MATERIALIZED VIEW", "REFRESH MATERIALIZED VIEW CONCURRENTLY"):
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="refused") as refused:
+            app.execute(f"{refresh} {ACME}.mv")
+        assert refusal in str(refused.value), str(refused.value)
+    assert conn.execute(triggers).fetchone() == before
+    assert conn.execute(f"SELECT to_regclass('{ACME}.evil')").fetchone() == (None,)
+    assert verify_findings(conn) == []
+    # An IF NOT EXISTS that does nothing (no command collected either) passes.
+    app.execute(f"CREATE INDEX IF NOT EXISTS fine ON {ACME}.ats_jobcategory (lower(name))")
+    app.execute(f"CREATE INDEX IF NOT EXISTS fine ON {ACME}.ats_jobcategory (lower(name))")
+    app.execute(f"ALTER TYPE {ACME}.mood ADD VALUE IF NOT EXISTS 'glad'")
+
+
 def test_a_replaced_trigger_is_refused(protected: None, app: psycopg.Connection) -> None:
     app.execute(f"CREATE FUNCTION {ACME}.noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$")
     with pytest.raises(psycopg.errors.InsufficientPrivilege, match="refused"):

@@ -411,6 +411,37 @@ BEGIN
     FROM pg_catalog.pg_event_trigger_ddl_commands() c
     WHERE c.classid IN ('pg_catalog.pg_class'::regclass, 'pg_catalog.pg_trigger'::regclass,
                         'pg_catalog.pg_statistic_ext'::regclass, 'pg_catalog.pg_type'::regclass);
+    -- No command collected: a command run inside REFRESH MATERIALIZED VIEW
+    -- (by a function of the view's query), for which PostgreSQL collects
+    -- nothing (red team, forty-seventh session: through one the tenant
+    -- disabled its sync triggers, armed a trigger for a subscription's
+    -- workers, and built an index over its own code that the sync then
+    -- planned as the definer), or an IF [NOT] EXISTS that did nothing. Every
+    -- command that changes a table locks it, or its index's table, until the
+    -- transaction ends, in a mode stronger than ACCESS SHARE: those tables
+    -- are checked. A schema's or a type's command locks none: inside a
+    -- refresh (its view's lock held, which the nested command cannot let go;
+    -- also after other DDL on a materialized view in the same transaction)
+    -- it is refused.
+    IF v_relids IS NULL AND NOT EXISTS (SELECT FROM pg_catalog.pg_event_trigger_ddl_commands()) THEN
+        SELECT array_agg(DISTINCT coalesce(i.indrelid, l.relation))
+        INTO v_relids
+        FROM pg_catalog.pg_locks l
+        LEFT JOIN pg_catalog.pg_index i ON i.indexrelid = l.relation
+        WHERE l.pid = pg_catalog.pg_backend_pid() AND l.locktype = 'relation' AND l.mode <> 'AccessShareLock';
+        IF TG_TAG IN ('ALTER SCHEMA', 'CREATE SCHEMA', 'ALTER TYPE')
+           AND EXISTS (SELECT FROM pg_catalog.pg_locks l
+                       JOIN pg_catalog.pg_class c ON c.oid = l.relation
+                       WHERE l.pid = pg_catalog.pg_backend_pid() AND l.locktype = 'relation'
+                         AND l.mode IN ('ExclusiveLock', 'AccessExclusiveLock') AND c.relkind = 'm') THEN
+            RAISE EXCEPTION 'catalog_sync: refused, % inside REFRESH MATERIALIZED VIEW (or after other DDL '
+                            'on a materialized view in the same transaction): PostgreSQL does not report what '
+                            'it changed, so protect cannot check it', TG_TAG
+                USING ERRCODE = 'insufficient_privilege',
+                      HINT = 'Run it outside a materialized view''s query, in a transaction of its own; or as '
+                             'an installer.';
+        END IF;
+    END IF;
     -- And the children of each: ALTER TABLE <a parent> ATTACH PARTITION <a
     -- registered table> alters the parent only, and leaves the registered
     -- table a partition, whose columns the parent's renames rename (red team,
