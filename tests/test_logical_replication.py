@@ -121,6 +121,19 @@ def test_a_blue_green_upgrade_by_logical_replication(cluster: LocalCluster,
         app.execute(f"CREATE TABLE {ACME}.app_notes (note text, low text GENERATED ALWAYS AS ({ACME}.lowered(note)) "
                     f"STORED, n {ACME}.count_of)")
         app.execute(f"CREATE INDEX ON {ACME}.app_notes ({ACME}.lowered(note))")
+        # (red team, forty-seventh session: a partition key, and a range type's subtype_diff, ran there as the
+        # superuser, and the documented query missed them; an operator's function too)
+        app.execute(f"CREATE FUNCTION {ACME}.bucket(int) RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT $1 $$")
+        app.execute(f"CREATE TABLE {ACME}.app_log (id int, body text) PARTITION BY RANGE (({ACME}.bucket(id)))")
+        app.execute(f"CREATE TABLE {ACME}.app_log_0 PARTITION OF {ACME}.app_log FOR VALUES FROM (0) TO (1000)")
+        app.execute(f"CREATE FUNCTION {ACME}.joined(text, text) RETURNS text LANGUAGE sql IMMUTABLE "
+                    "AS $$ SELECT $1 || $2 $$")
+        app.execute(f"CREATE OPERATOR {ACME}.### (LEFTARG = text, RIGHTARG = text, FUNCTION = {ACME}.joined)")
+        app.execute(f"CREATE INDEX ON {ACME}.app_notes ((note OPERATOR({ACME}.###) 'x'))")
+        app.execute(f"CREATE FUNCTION {ACME}.gap(float8, float8) RETURNS float8 LANGUAGE sql IMMUTABLE "
+                    "AS $$ SELECT $1 - $2 $$")
+        app.execute(f"CREATE TYPE {ACME}.span AS RANGE (subtype = float8, subtype_diff = {ACME}.gap)")
+        app.execute(f"CREATE TABLE {ACME}.app_slots (id int PRIMARY KEY, r {ACME}.span)")
     assert run(capsys, "protect", "--dsn", blue)[0] == 0
 
     with psycopg.connect(blue, autocommit=True) as su:
@@ -148,7 +161,10 @@ def test_a_blue_green_upgrade_by_logical_replication(cluster: LocalCluster,
             (f"{ACME}.ats_jobcategory", "planted")]
         # (red team, forty-sixth session: a stored generated column and a domain's check run there too)
         listed = sorted((str(r[1]), str(r[0]).split(" ")[0]) for r in su.execute(owners_code).fetchall())
-        assert listed == [(f"{ACME}.lowered(text)", "default"), (f"{ACME}.lowered(text)", "index"),
+        assert listed == [(f"{ACME}.bucket(integer)", "table"),
+                          (f"{ACME}.gap(double precision,double precision)", "type"),
+                          (f"{ACME}.joined(text,text)", "index"),
+                          (f"{ACME}.lowered(text)", "default"), (f"{ACME}.lowered(text)", "index"),
                           (f"{ACME}.positive(integer)", "constraint")], listed
         su.execute(f"ALTER TABLE {ACME}.ats_jobcategory ENABLE TRIGGER planted")     # as the docs say
         # A trigger of green's own that fires in the worker and writes a tenant table: the subscription holds the
