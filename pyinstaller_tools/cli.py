@@ -302,6 +302,7 @@ def _recorded_revision(conn: psycopg.Connection, lock_timeout: str, command: str
 
 
 UNINSTALL_NEEDS = "uninstall (it drops the machinery's roles, schemas and every tenant's sync triggers)"
+NOTHING_TO_UNINSTALL = "nothing to uninstall: catalog-sync is not installed in this database"
 
 
 def cmd_uninstall(args: argparse.Namespace) -> int:
@@ -343,21 +344,21 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
                             "uninstall --yes again")
         if not installed and not superuser:
             # (review, fortieth session: the version table is a superuser's to read, and to clear)
-            print("nothing to uninstall: catalog-sync is not installed in this database"
+            print(NOTHING_TO_UNINSTALL
                   + ("; public.alembic_version left unread (a superuser's uninstall --yes removes catalog-sync's "
                      "record of a revision from it, which migrate refuses until then, or drops it when empty)"
                      if has_version_table else ""))
             return EXIT_OK
         version = _recorded_revision(conn, args.lock_timeout, "uninstall")
         if version is not None and version not in migrate.revisions() and not installed:
-            print(f"nothing to uninstall: catalog-sync is not installed in this database (public.alembic_version "
+            print(f"{NOTHING_TO_UNINSTALL} (public.alembic_version "
                   f"records {version}, another alembic project's revision: left alone)")
             return EXIT_OK
         migrate.require_own_revision(version)
         if version is None and not installed:
             # (DBA walk-through, fortieth session: plain alembic downgrade base left the table, empty)
             dropped, _ = migrate.drop_empty_version_table(dsn, args.lock_timeout)
-            print("nothing to uninstall: catalog-sync is not installed in this database"
+            print(NOTHING_TO_UNINSTALL
                   + ("; alembic's empty public.alembic_version dropped (left by alembic downgrade base)"
                      if dropped else ""))
             return EXIT_OK
@@ -372,7 +373,7 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
             # uninstall failed on the missing machinery)
             migrate.forget_version(dsn, args.lock_timeout)
             _, kept = migrate.drop_empty_version_table(dsn, args.lock_timeout)
-            print(f"nothing to uninstall: catalog-sync is not installed in this database; alembic's record of "
+            print(f"{NOTHING_TO_UNINSTALL}; alembic's record of "
                   f"revision {version} removed (left by an uninstall by hand?)"
                   + (f"; public.alembic_version kept: {kept}" if kept else ""))
         else:
