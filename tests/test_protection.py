@@ -478,10 +478,13 @@ def test_an_index_over_tenant_code_is_refused(protected: None, app: psycopg.Conn
     (f"CREATE TRIGGER evil BEFORE INSERT ON {ACME}.ats_jobcategory FOR EACH ROW EXECUTE FUNCTION {ACME}.noop(); "
      f"ALTER TABLE {ACME}.ats_jobcategory ENABLE REPLICA TRIGGER evil", "logical replication subscription's workers"),
     (f"ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN title TYPE bpchar", "column title is bpchar"),
+    # (review of the fix: it takes a lock on the trigger, and only ACCESS SHARE on its table)
+    (f"ALTER TRIGGER catalog_sync_job_update ON {ACME}.ats_jobposting DEPENDS ON EXTENSION tsm_system_rows",
+     "would be dropped with extension tsm_system_rows"),
     (f"ALTER TYPE {ACME}.mood RENAME VALUE 'glad' TO 'sad'",
      "refused, ALTER TYPE inside REFRESH MATERIALIZED VIEW (or after other DDL on a materialized view in the same "
      "transaction): PostgreSQL does not report what it changed"),
-], ids=["disable", "index", "trigger", "contract", "type"])
+], ids=["disable", "index", "trigger", "contract", "extension", "type"])
 def test_ddl_inside_a_materialized_views_refresh_is_checked(statement: str, refusal: str, protected: None,
                                                             app: psycopg.Connection, conn: psycopg.Connection) -> None:
     """HOLE (red team, forty-seventh session), fixed. PostgreSQL collects no command for the event triggers during
@@ -489,6 +492,8 @@ def test_ddl_inside_a_materialized_views_refresh_is_checked(statement: str, refu
     check. The tenant switched its sync off, armed a trigger for a subscription's workers, and built an index
     over its own code that the sync planned as the definer (it rewrote another tenant's catalog rows). Now the
     tables the transaction holds locks on are checked, and a type's or a schema's command is refused."""
+    grant_app_create_on_database(conn)
+    create_trusted_extension(app)
     app.execute(f"CREATE FUNCTION {ACME}.f(text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT $1 $$")
     app.execute(f"CREATE FUNCTION {ACME}.noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$")
     app.execute(f"CREATE TYPE {ACME}.mood AS ENUM ('glad')")
@@ -512,10 +517,15 @@ def test_ddl_inside_a_materialized_views_refresh_is_checked(statement: str, refu
     assert conn.execute(triggers).fetchone() == before
     assert conn.execute(f"SELECT to_regclass('{ACME}.evil')").fetchone() == (None,)
     assert verify_findings(conn) == []
-    # An IF NOT EXISTS that does nothing (no command collected either) passes.
-    app.execute(f"CREATE INDEX IF NOT EXISTS fine ON {ACME}.ats_jobcategory (lower(name))")
+    # An IF NOT EXISTS that does nothing (no command collected either) passes, also after a row written to a
+    # table with a trigger armed by a DBA, which the fallback does not take for DDL on it (review of the fix).
     app.execute(f"CREATE INDEX IF NOT EXISTS fine ON {ACME}.ats_jobcategory (lower(name))")
     app.execute(f"ALTER TYPE {ACME}.mood ADD VALUE IF NOT EXISTS 'glad'")
+    conn.execute(f"CREATE TRIGGER dba_audit AFTER INSERT ON {ACME}.armed FOR EACH ROW EXECUTE FUNCTION {ACME}.noop()")
+    conn.execute(f"ALTER TABLE {ACME}.armed ENABLE ALWAYS TRIGGER dba_audit")
+    with app.transaction():
+        app.execute(f"INSERT INTO {ACME}.armed VALUES (false)")
+        app.execute(f"CREATE INDEX IF NOT EXISTS fine ON {ACME}.ats_jobcategory (lower(name))")
 
 
 def test_a_replaced_trigger_is_refused(protected: None, app: psycopg.Connection) -> None:

@@ -417,18 +417,25 @@ BEGIN
     -- disabled its sync triggers, armed a trigger for a subscription's
     -- workers, and built an index over its own code that the sync then
     -- planned as the definer), or an IF [NOT] EXISTS that did nothing. Every
-    -- command that changes a table locks it, or its index's table, until the
-    -- transaction ends, in a mode stronger than ACCESS SHARE: those tables
-    -- are checked. A schema's or a type's command locks none: inside a
+    -- command that changes a table locks it, or its index, until the
+    -- transaction ends, in SHARE UPDATE EXCLUSIVE mode or stronger (row
+    -- writes take weaker ones), or locks its trigger (ALTER TRIGGER ...
+    -- DEPENDS ON EXTENSION: review of the fix): those tables are checked.
+    -- A schema's or a type's command locks none: inside a
     -- refresh (its view's lock held, which the nested command cannot let go;
     -- also after other DDL on a materialized view in the same transaction)
     -- it is refused.
     IF v_relids IS NULL AND NOT EXISTS (SELECT FROM pg_catalog.pg_event_trigger_ddl_commands()) THEN
-        SELECT array_agg(DISTINCT coalesce(i.indrelid, l.relation))
+        SELECT array_agg(DISTINCT coalesce(i.indrelid, tg.tgrelid, l.relation))
         INTO v_relids
         FROM pg_catalog.pg_locks l
-        LEFT JOIN pg_catalog.pg_index i ON i.indexrelid = l.relation
-        WHERE l.pid = pg_catalog.pg_backend_pid() AND l.locktype = 'relation' AND l.mode <> 'AccessShareLock';
+        LEFT JOIN pg_catalog.pg_index i ON l.locktype = 'relation' AND i.indexrelid = l.relation
+        LEFT JOIN pg_catalog.pg_trigger tg
+               ON l.locktype = 'object' AND l.classid = 'pg_catalog.pg_trigger'::regclass AND tg.oid = l.objid
+        WHERE l.pid = pg_catalog.pg_backend_pid()
+          AND ((l.locktype = 'relation'
+                AND l.mode NOT IN ('AccessShareLock', 'RowShareLock', 'RowExclusiveLock'))
+               OR tg.oid IS NOT NULL);
         IF TG_TAG IN ('ALTER SCHEMA', 'CREATE SCHEMA', 'ALTER TYPE')
            AND EXISTS (SELECT FROM pg_catalog.pg_locks l
                        JOIN pg_catalog.pg_class c ON c.oid = l.relation
