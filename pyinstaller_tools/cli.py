@@ -95,9 +95,9 @@ def _demo_dsn(text: str) -> str:
 
 
 def _from_env(env: str, text: str) -> str:
-    """" (from ENV)" when the value argparse checks is the environment's (a default it parses like a
-    typed value), else "": the hedge "check ENV when it is set" misled when ENV was not set (DBA trial,
-    twenty-second session)."""
+    """The suffix ' (from ENV)' when the value argparse checks came from the environment (a default it
+    parses like a typed value), else '': the hedge "check ENV when it is set" misled when ENV was not set
+    (DBA trial, twenty-second session)."""
     return f" (from {env})" if os.environ.get(env) == text else ""
 
 

@@ -120,9 +120,9 @@ def note_messages_language(lc_messages: str, role: str) -> None:
 
 
 def require_writable(conn: psycopg.Connection, command: str) -> None:
-    """(DBA trial, forty-first session) On a hot standby, or with default_transaction_read_only on, a
-    backfill failed for every tenant in turn, then said "the others committed"; attach and uninstall gave
-    the server's "cannot execute ... in a read-only transaction"."""
+    """Refuses `command`, which writes, on a hot standby or in a read-only session, before it starts. (DBA
+    trial, forty-first session: a backfill there failed for every tenant in turn, then said "the others
+    committed"; attach and uninstall gave the server's "cannot execute ... in a read-only transaction".)"""
     row = conn.execute("SELECT pg_catalog.pg_is_in_recovery(), "
                        "pg_catalog.current_setting('transaction_read_only') = 'on'").fetchone()
     if row and row[0]:
@@ -136,10 +136,10 @@ def require_writable(conn: psycopg.Connection, command: str) -> None:
 
 
 def require_not_subscribed(conn: psycopg.Connection, command: str) -> None:
-    """(Logical replication trial, forty-sixth session) On the subscriber of a blue/green upgrade, the
-    registry and the catalogs are the publisher's rows: a repair there mixed its registrations with the
-    publisher's (a detach on the publisher then deleted another tenant's), and its catalog rows collide
-    with the publisher's (the apply stops on a duplicate key)."""
+    """Refuses `command`, which writes the catalogs or the registry, where a logical replication subscription
+    brings them. On the subscriber of a blue/green upgrade they are the publisher's rows: a repair there
+    mixed its registrations with the publisher's (a detach on the publisher then deleted another tenant's),
+    and its catalog rows collided with the publisher's (the apply stopped on a duplicate key)."""
     names = scalar(conn, SUBSCRIBED)
     if names:
         raise ToolError(f"{command} {SUBSCRIBED_REFUSAL.format(names=names)}")
@@ -716,7 +716,8 @@ def _limit(lock_timeout: str | None) -> str:
 
 
 def waiting_for_writers(lock_timeout: str) -> str:
-    """(DBA trial, forty-first session: --lock-timeout 0 read "waiting up to 0 for its writers")"""
+    """What a slow tenant may be waiting for, said with the limit: none for 0 (DBA trial, forty-first
+    session: --lock-timeout 0 read "waiting up to 0 for its writers")."""
     if any(c in "123456789" for c in lock_timeout):
         return f"waiting up to {lock_timeout} for its writers"
     return "waiting for its writers, without a limit (--lock-timeout 0)"
