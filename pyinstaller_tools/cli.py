@@ -446,7 +446,10 @@ def _attach_report(args: argparse.Namespace, result: operations.AttachResult, sc
         print(f"up to date: {result.schemas + len(left_alone)} schema(s) attached already, their triggers "
               f"installed; no trigger created, replaced or dropped{renewed}")
     busy_schemas, changed = set(result.busy), set(result.changed_schemas)
-    new = [s for s in schemas if states.get(s) != "attached" and s not in busy_schemas]
+    if result.opted_out:        # (chaos trial, forty-seventh session: attach --all re-attached them)
+        print(f"left alone: {_first(result.opted_out)}, detached on purpose while this attach ran (an opt-out; "
+              "`catalog-sync attach SCHEMA` attaches one again)")
+    new = [s for s in schemas if states.get(s) != "attached" and s not in busy_schemas and s not in result.opted_out]
     # Not attached when this attach looked, and nothing to do when it came to them: another session attached
     # them meanwhile (a second attach at once read "up to date: ... attached already", then "run backfill").
     meanwhile = [s for s in new if s not in changed]
@@ -560,7 +563,7 @@ def cmd_attach(args: argparse.Namespace) -> int:
         result = operations.AttachResult()
         try:
             operations.attach(conn, schemas, args.chunk_size, progress, jobs=args.jobs, connect=connect_bounded,
-                              lock_timeout=args.lock_timeout, result=result)
+                              lock_timeout=args.lock_timeout, result=result, keep_opt_outs=args.all)
         except (ToolError, psycopg.Error) as exc:
             # Chunks commit on their own: say what was attached before the error (DBA trial, thirty-ninth
             # session: a worker refused a connection ended the command with that error alone).

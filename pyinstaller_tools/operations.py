@@ -68,6 +68,7 @@ class AttachResult:
     schemas_unchanged: int = 0
     busy: list[str] = field(default_factory=list)   # not attached: a lock wait timed out
     changed_schemas: list[str] = field(default_factory=list)   # whose triggers were created, replaced or dropped
+    opted_out: list[str] = field(default_factory=list)   # left alone: detached on purpose while attach ran
 
 
 def require_installed(conn: psycopg.Connection, command: str = "catalog-sync", lock_timeout: str | None = None,
@@ -754,18 +755,26 @@ def set_timeouts(conn: psycopg.Connection, lock_timeout: str, statement_timeout:
 
 
 def attach_chunk(conn: psycopg.Connection, chunk: Sequence[str], progress: Progress,
-                 lock_timeout: str = DDL_LOCK_TIMEOUT) -> list[tuple[str, int]]:
+                 lock_timeout: str = DDL_LOCK_TIMEOUT, keep_opt_outs: bool = False
+                 ) -> tuple[list[tuple[str, int]], list[str]]:
     """attach_schemas() of the chunk (the contract check and registry rows of all its schemas in one
-    call, their schema grants in one statement), in one transaction; (schema, triggers changed) each.
-    A deadlock (with autovacuum, or another attaching connection) retries the chunk; a lock wait
-    longer than lock_timeout raises LockNotAvailable (nothing of the chunk is attached)."""
+    call, their schema grants in one statement), in one transaction; (schema, triggers changed) each,
+    and, with keep_opt_outs (a list read before: attach --all, repair), the schemas left alone because
+    their tenant was detached on purpose meanwhile (opted_out_schemas()). A deadlock (with autovacuum,
+    or another attaching connection) retries the chunk; a lock wait longer than lock_timeout raises
+    LockNotAvailable (nothing of the chunk is attached)."""
     for attempt in range(1, 4):
         try:
             with conn.transaction():
                 set_lock_timeout(conn, lock_timeout)
+                opted_out: list[str] = []
+                if keep_opt_outs:
+                    opted_out = [str(r[0]) for r in conn.execute(
+                        "SELECT catalog_sync.opted_out_schemas(%s::text[])", (list(chunk),)).fetchall()]
+                rest = [s for s in chunk if s not in opted_out]
                 rows = conn.execute("SELECT schema_name, triggers_changed FROM catalog_sync.attach_schemas(%s::text[])",
-                                    (list(chunk),)).fetchall()
-            return [(str(r[0]), int(r[1])) for r in rows]
+                                    (rest,)).fetchall() if rest else []
+            return [(str(r[0]), int(r[1])) for r in rows], opted_out
         except psycopg.errors.DeadlockDetected:
             if attempt == 3:
                 raise
@@ -791,8 +800,11 @@ class RegistryBusy(ToolError):
 
 def attach(conn: psycopg.Connection, schemas: Sequence[str], chunk_size: int, progress: Progress,
            jobs: int = 1, connect: Callable[[], psycopg.Connection] | None = None,
-           lock_timeout: str = DDL_LOCK_TIMEOUT, result: AttachResult | None = None) -> AttachResult:
-    """attach_chunk() (catalog_sync.attach_schemas) for every chunk of chunk_size schemas.
+           lock_timeout: str = DDL_LOCK_TIMEOUT, result: AttachResult | None = None,
+           keep_opt_outs: bool = False) -> AttachResult:
+    """attach_chunk() (catalog_sync.attach_schemas) for every chunk of chunk_size schemas; keep_opt_outs:
+    `schemas` is a list read before (attach --all, repair), and a tenant detached on purpose since is
+    left alone (in `opted_out`).
 
     With jobs > 1, chunks are attached by that many connections at once (opened
     with `connect`; conn itself attaches nothing then). Chunks are independent
@@ -812,19 +824,21 @@ def attach(conn: psycopg.Connection, schemas: Sequence[str], chunk_size: int, pr
         with printing:
             progress(message)
 
-    def record(chunk: Sequence[str], per_schema: list[tuple[str, int]], report: bool = True) -> None:
+    def record(chunk: Sequence[str], attached: tuple[list[tuple[str, int]], list[str]], report: bool = True) -> None:
+        per_schema, opted_out = attached
         with done:
             result.changed += sum(c for _, c in per_schema)
             result.schemas_unchanged += sum(1 for _, c in per_schema if c == 0)
             result.changed_schemas += [s for s, c in per_schema if c]
-            result.schemas += len(chunk)
+            result.opted_out += opted_out
+            result.schemas += len(chunk) - len(opted_out)
             if report and len(schemas) > chunk_size:
-                locked_progress(f"attach: {result.schemas + len(result.busy)}/{len(schemas)} schemas "
-                                f"({time.monotonic() - started:.1f}s)")
+                seen = result.schemas + len(result.busy) + len(result.opted_out)
+                locked_progress(f"attach: {seen}/{len(schemas)} schemas ({time.monotonic() - started:.1f}s)")
 
     def attach_or_split(own: psycopg.Connection, chunk: Sequence[str], split: bool = False) -> None:
         try:
-            record(chunk, attach_chunk(own, chunk, locked_progress, lock_timeout), report=not split)
+            record(chunk, attach_chunk(own, chunk, locked_progress, lock_timeout, keep_opt_outs), report=not split)
         except psycopg.errors.LockNotAvailable:
             # A lock every schema needs (the registry's) would make each of them time out in turn.
             if not registry_readable(own, lock_timeout):
@@ -836,12 +850,12 @@ def attach(conn: psycopg.Connection, schemas: Sequence[str], chunk_size: int, pr
                                 "attaching them one at a time")
                 for schema in chunk:
                     attach_or_split(own, [schema], split=True)
-                record([], [])      # (one progress line for the chunk: DBA trial, forty-fourth session, 200)
+                record([], ([], []))      # (one progress line for the chunk: DBA trial, forty-fourth session, 200)
                 return
             with done:
                 result.busy.append(chunk[0])
             locked_progress(f"attach: {chunk[0]} skipped: {lock_held('its tables', lock_timeout)}")
-            record([], [], report=not split)
+            record([], ([], []), report=not split)
 
     if jobs <= 1 or len(chunks) <= 1 or connect is None:
         for chunk in chunks:
@@ -932,6 +946,9 @@ def detach(conn: psycopg.Connection, schema: str, purge: bool, lock_timeout: str
     by the tool itself, not on purpose (verify then reports the tenant again once its tables are back)."""
 
     def lock(run: Run) -> None:
+        # An attach of the tenant in flight first (it takes this lock before the tables'): the triggers
+        # read next are then the ones it committed (chaos trial, forty-seventh session).
+        run("SELECT catalog_sync.lock_schema_attach(%s)", (schema,))
         # The tables with sync triggers, where the session may lock them all (their owner, or a member of
         # it); else none here, and detach_schema() refuses in its own words (its ownership check first).
         rows = run(
@@ -1519,14 +1536,18 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
             refused.setdefault(schema, problem)
         reattach -= refused.keys()
         registry_locked: list[str] = []
+        opted_out: list[str] = []       # detached on purpose since verify read it: left alone
         replaced = {s for _, s in by_problem.get("table_replaced", ()) if s and s in reattach}
         registered = {schema: registered_relids(conn, schema) for schema in sorted(replaced)}
         if reattach:
             try:
-                attached = attach(conn, sorted(reattach), DEFAULT_CHUNK_SIZE, progress, lock_timeout=lock_timeout)
+                attached = attach(conn, sorted(reattach), DEFAULT_CHUNK_SIZE, progress, lock_timeout=lock_timeout,
+                                  keep_opt_outs=True)
                 busy_schemas += attached.busy
-                done += [f"{schema}: triggers attached" for schema in sorted(reattach - set(attached.busy))]
-                for schema in sorted(replaced - set(attached.busy)):
+                opted_out += attached.opted_out
+                done += [f"{schema}: triggers attached"
+                         for schema in sorted(reattach - set(attached.busy) - set(attached.opted_out))]
+                for schema in sorted(replaced - set(attached.busy) - set(attached.opted_out)):
                     done_, not_done_ = drop_replaced_triggers(conn, schema, registered[schema], lock_timeout)
                     done += done_
                     not_done += not_done_
@@ -1536,7 +1557,7 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
                             f"{lock_timeout}: see pg_stat_activity; run verify --repair again): "
                             f"{', '.join(registry_locked)}")
         # A busy tenant is left for the next run; a refused one that is attached is still re-synced.
-        left = set(busy_schemas) | set(registry_locked)
+        left = set(busy_schemas) | set(registry_locked) | set(opted_out)
         resync = {(t, s) for k in ("missing", "stale", "orphan", "expired", "tenant_not_attached", "table_replaced")
                   for t, s in by_problem.get(k, ()) if t is not None and s and s not in refused and s not in left}
         resync |= {(t, s) for k in trigger_problems for t, s in by_problem[k] if t is not None and s
@@ -1573,6 +1594,9 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
         not_done.append(f"not repaired (tables unreadable or busy: see verify's findings for them): {', '.join(names)}")
     not_done += [f"not repaired (attach refused): {problem}" for _schema, problem in sorted(refused.items())]
     not_done += [f"not repaired (detach refused): {problem}" for problem in detach_refused]
+    if opted_out:       # (chaos trial, forty-seventh session: repair re-attached them)
+        not_done.append("not repaired (detached on purpose while this ran: left alone): "
+                        + ", ".join(sorted(opted_out)))
     if busy_schemas:
         not_done.append(f"not repaired ({lock_held('its tables', lock_timeout)}; run verify --repair again): "
                     f"{', '.join(sorted(busy_schemas))}")

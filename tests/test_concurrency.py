@@ -486,3 +486,83 @@ def test_a_parent_change_takes_its_exclusive_locks_in_ascending_order(
         writer.commit()
     finish(thread, errors)
     assert verify_findings(conn) == []
+
+
+@pytest.mark.parametrize("via", ["sql", "cli"])
+def test_a_detach_waits_for_an_attach_in_flight_and_undoes_it(via: str, db: Db, conn: psycopg.Connection,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """(chaos trial, forty-seventh session) A detach (the opt-out) while django-tenants' hook attached the new
+    tenant, not yet committed, saw no trigger and dropped none; the attach then committed its triggers and
+    registrations under a tenant marked detached, which went on publishing, and repair could not stop it. The
+    detach now waits for the attach, then undoes it."""
+    from pyinstaller_tools import cli
+    from tests.jobs import create_tenant
+
+    tenant_id, schema = create_tenant(conn, "racer", "Racer Ltd")
+    outcome: list[Any] = []
+
+    def detach() -> None:
+        if via == "cli":
+            outcome.append(cli.main(["detach", schema, "--dsn", db.dsn()]))
+            return
+        with db.connect() as detacher:
+            outcome.append(detacher.execute("SELECT triggers_dropped FROM catalog_sync.detach_schema(%s)",
+                                            (schema,)).fetchone())
+
+    with db.connect(autocommit=False) as attacher:
+        attacher.execute("SELECT * FROM catalog_sync.attach_schema(%s)", (schema,))
+        thread = threading.Thread(target=detach)
+        thread.start()
+        deadline = time.monotonic() + 60
+        while not conn.execute("SELECT EXISTS (SELECT FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                               "AND pid <> pg_backend_pid())").fetchone()[0]:
+            assert time.monotonic() < deadline, "the detach never waited"
+            time.sleep(0.02)
+        attacher.commit()
+    thread.join(60)
+    assert outcome == ([0] if via == "cli" else [(32,)]), (outcome, capsys.readouterr())
+    assert conn.execute("SELECT (SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s "
+                        "AND t.tgname LIKE 'catalog_sync%%'), "
+                        "(SELECT count(*) FROM catalog_sync.attached_table WHERE tenant_id = %s), "
+                        "(SELECT detached_at IS NOT NULL FROM catalog_sync.tenant WHERE tenant_id = %s)",
+                        (schema, tenant_id, tenant_id)).fetchone() == (0, 0, True)
+    with db.connect(role=seed.APP_ROLE) as app:
+        job = insert_job(app, schema)
+    assert catalog_row(conn, job["uuid"]) is None      # not published: detached
+    assert verify_findings(conn) == []
+
+
+def test_an_opt_out_made_while_attach_all_or_repair_runs_is_kept(db: Db, conn: psycopg.Connection,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """(chaos trial, forty-seventh session) attach --all and verify --repair read their list of schemas before
+    they attach: a detach on purpose committed meanwhile was undone, the tenant attached again (with --purge,
+    its rows published again by the repair's backfill). They now read, under the tenants' attach locks, which
+    of their schemas were detached on purpose since, and leave those alone."""
+    from pyinstaller_tools import operations
+
+    with db.connect(role=seed.APP_ROLE) as app:
+        insert_job(app, "tenant_acme")
+    conn.execute("DROP TRIGGER catalog_sync_job_insert ON tenant_acme.ats_jobposting")      # drift repair mends
+    findings = operations.verify(conn, None)
+    assert [(f["problem"], f["schema"]) for f in findings] == [("trigger_missing", "tenant_acme")], findings
+    conn.execute("SELECT * FROM catalog_sync.detach_schema('tenant_acme', true)")         # the opt-out, after verify
+    done, left, failed = operations.repair(conn, findings, lambda _: None)
+    assert (done, failed) == ([], []), (done, failed)
+    assert left == ["not repaired (detached on purpose while this ran: left alone): tenant_acme"], left
+
+    def state() -> tuple[Any, ...]:
+        return conn.execute("SELECT (SELECT count(*) FROM catalog_sync.attached_table a JOIN catalog_sync.tenant t "
+                            "USING (tenant_id) WHERE t.schema_name = 'tenant_acme'), "
+                            "(SELECT detached_at IS NOT NULL FROM catalog_sync.tenant WHERE schema_name = "
+                            "'tenant_acme'), (SELECT count(*) FROM public.job_catalog WHERE tenant_schema = "
+                            "'tenant_acme')").fetchone()
+
+    assert state() == (0, True, 0)
+    # attach --all's list, read before the detach: the chunk leaves the opt-out alone; named, it is attached.
+    result = operations.attach(conn, ["tenant_acme", "tenant_globex"], 10, lambda _: None, keep_opt_outs=True)
+    assert (result.opted_out, result.schemas) == (["tenant_acme"], 1), result
+    assert state() == (0, True, 0)
+    result = operations.attach(conn, ["tenant_acme"], 10, lambda _: None)
+    assert (result.opted_out, result.schemas) == ([], 1), result
+    assert state()[:2] == (8, False)
