@@ -25,7 +25,7 @@ from typing import Any, NoReturn
 
 import psycopg
 
-from pyinstaller_tools import __version__, operations
+from pyinstaller_tools import __version__, operations, sqlfiles
 from pyinstaller_tools.cluster import ClusterError
 from pyinstaller_tools.connection import (
     LONG_TRANSACTION,
@@ -242,12 +242,14 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         registry = conn.execute("SELECT to_regclass('public.tenants_tenant') IS NOT NULL").fetchone()
         superuser = operations.is_superuser(conn)
         installed = is_installed(conn)
-        if installed:           # (an upgrade runs the machinery's own code as you)
-            if not superuser:   # (review, forty-fifth session: "permission denied for schema catalog_sync_pin")
-                operations.require_installer(conn, "migrate")
-            operations.require_pinned(conn, "migrate", args.lock_timeout)
+        if installed and not superuser:   # (review, forty-fifth session: "permission denied for schema ...")
+            operations.require_installer(conn, "migrate")
         before = _recorded_revision(conn, args.lock_timeout, "migrate")
         migrate.require_own_revision(before)
+        if installed:
+            if before == migrate.resolve_revision("head"):   # (an earlier build's install passed as this one's)
+                operations.require_this_build(conn, "migrate", args.lock_timeout, at_head=True)
+            operations.require_pinned(conn, "migrate", args.lock_timeout)   # (an upgrade runs its code as you)
         if not (registry and registry[0]):
             raise ToolError("public.tenants_tenant does not exist in this database: catalog-sync installs into the "
                             "application's database after django-tenants' migrations created the registry (wrong "
@@ -330,6 +332,9 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
         if installed:           # (uninstall.sql calls the machinery's drop_triggers() as you)
             # (review, forty-fifth session: a non-superuser got "permission denied for schema catalog_sync_pin")
             operations.require_superuser(conn, UNINSTALL_NEEDS)
+            # (db/uninstall.sql calls this build's functions: those only)
+            operations.require_this_build(conn, "uninstall", args.lock_timeout, only=sqlfiles.called_functions(
+                sqlfiles.uninstall_sql()))
             operations.require_pinned(conn, "uninstall", args.lock_timeout)
         restricted = not scalar(conn, "SELECT has_function_privilege('public', "
                                       "'pg_catalog.pg_advisory_xact_lock(bigint)', 'EXECUTE')")
@@ -635,6 +640,8 @@ def cmd_detach(args: argparse.Namespace) -> int:
             total, counts = sum(rows), f"(jobs {rows[0]}, providers {rows[1]}, services {rows[2]})"
             purge = (f" and purge its {total} catalog row(s) {counts}" if args.dry_run
                      else f"; {total} catalog row(s) purged {counts}")
+    if before == "not attached" and dropped and not args.dry_run:
+        before = "attached"     # (attached meanwhile: detach waited for that attach, then undid it; review)
     if before == "attached":
         print(f"dry run: would drop {dropped} trigger(s) from {args.schema}{purge}" if args.dry_run else
               f"detached {args.schema}: {dropped} trigger(s) dropped"
@@ -951,9 +958,13 @@ def cmd_audit(args: argparse.Namespace) -> int:
         _note_subscription(conn)
         problem = operations.machinery_problem(conn, "audit", args.lock_timeout)
         # A changed machinery is the one finding: catalog_sync.audit() is part of it, and a version
-        # that is no longer a definer would run as you (review, seventeenth session)
+        # that is no longer a definer would run as you (review, seventeenth session). So is one of an
+        # earlier build, whose audit() does not check what this build's does (crash trial, forty-seventh).
+        outdated = None if problem else operations.this_build_problem(conn, "audit")
         findings = ([{"severity": "high", "check_name": "machinery_changed", "object": "catalog_sync",
-                      "detail": problem}] if problem else operations.audit(conn, args.lock_timeout))
+                      "detail": problem}] if problem else
+                    [{"severity": "high", "check_name": "machinery_outdated", "object": "catalog_sync",
+                      "detail": outdated}] if outdated else operations.audit(conn, args.lock_timeout))
     high = [f for f in findings if f["severity"] == "high"]
     if args.json:
         _dump_json({"clean": not findings, "high": len(high), "findings": findings})

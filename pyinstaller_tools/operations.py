@@ -83,7 +83,47 @@ def require_installed(conn: psycopg.Connection, command: str = "catalog-sync", l
         require_writable(conn, command)
         require_not_subscribed(conn, command)
     if pinned:
+        require_this_build(conn, command, lock_timeout)
         require_pinned(conn, command, lock_timeout)
+
+
+def missing_functions(conn: psycopg.Connection) -> list[str]:
+    """The machinery's functions this build's db/ creates that the database lacks."""
+    rows = conn.execute("SELECT n.nspname || '.' || p.proname FROM pg_catalog.pg_proc p "
+                        "JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace "
+                        "WHERE n.nspname IN ('catalog_sync', 'catalog_sync_protect', 'catalog_sync_pin')").fetchall()
+    return sorted(sqlfiles.machinery_functions() - {str(r[0]) for r in rows})
+
+
+def this_build_problem(conn: psycopg.Connection, command: str, at_head: bool = False,
+                       only: Iterable[str] | None = None) -> str | None:
+    """Why the machinery is not this build's: the functions of this build it lacks (of `only`, where given),
+    said; None where it lacks none. `at_head`: alembic records this build's last revision."""
+    missing = missing_functions(conn)
+    if only is not None:
+        missing = sorted(set(missing) & set(only))
+    if not missing:
+        return None
+    shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+    why = ("" if at_head else "its migrations are not all applied (run catalog-sync migrate), or ")
+    return (f"{command}: the machinery installed in this database lacks {len(missing)} function(s) of this build "
+            f"of catalog-sync ({shown}); nothing was changed: {why}it was installed by an earlier development "
+            "build of revision 0001, which changed in place before the first release and which migrate does not "
+            "update: rebuild it (docs/operations.md, \"Upgrades\")")
+
+
+def require_this_build(conn: psycopg.Connection, command: str, lock_timeout: str | None, at_head: bool = False,
+                       only: Iterable[str] | None = None) -> None:
+    """Refuses a machinery that lacks functions of this build (crash trial, forty-seventh session: a database
+    installed by an earlier development build passed every check, then attach and uninstall failed on
+    "function ... does not exist"). A machinery changed since its pin is said as that first (an earlier
+    build's install matches its own pin; a function dropped since does not: review of the check)."""
+    problem = this_build_problem(conn, command, at_head, only)
+    if problem is None:
+        return
+    if not any(name.startswith("catalog_sync_pin.") for name in missing_functions(conn)):
+        require_pinned(conn, command, lock_timeout)
+    raise ToolError(problem)
 
 
 def require_installer(conn: psycopg.Connection, command: str) -> None:
@@ -301,7 +341,8 @@ def _remove_machinery(conn: psycopg.Connection, part: list[int], lock_timeout: s
 def _lock_tenants(run: Run, part: list[int], registry_mode: str) -> None:
     """An uninstall transaction's locks of the tenants of `part` (`run`: its in_lock_tries() lock step's):
     the registry in `registry_mode`, their registered tables in one LOCK TABLE, then their tenant locks
-    (the order detach takes: the tables, then the tenants, as their writers do)."""
+    (the order detach takes after the tenant's attach key: the tables, then the tenants, as their writers
+    do)."""
     # (No pin check here: uninstall checked it before its first transaction, the last one checks it again in
     # its work, and the fingerprint's time grows with the tenants' tables: 0.8 s at 2,500 tenants, more than
     # a try's budget, so every try failed; review, forty-third session.)
@@ -1565,6 +1606,9 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
         report = backfill(conn, [Tenant(t, s) for t, s in sorted(resync)], False, BACKFILL_LOCK_TIMEOUT, progress,
                           command="verify --repair")
         for e in report["tenants"]:
+            if e.get("skipped"):    # (detached since verify read it: review, forty-seventh session)
+                opted_out.append(e["schema"])
+                continue
             if e["error"]:          # rolled back; the others' repairs stand and are reported
                 not_done.append(f"{REPAIR_FAILED} {e['schema']}: {e['error']}")
                 failed.append(e["schema"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from functools import cache
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 
@@ -45,6 +47,22 @@ def read(relative_path: str) -> str:
 def install_statements(revision: str | None = None) -> list[tuple[str, str]]:
     """(file name, SQL text) for the install files of one revision (or all), in order."""
     return [(name, read(name)) for name in install_order(revision)]
+
+
+@cache
+def machinery_functions() -> frozenset[str]:
+    """The qualified names of the functions db/ creates in the machinery's schemas (catalog_sync,
+    catalog_sync_protect, catalog_sync_pin), generated ones (apply_*, compare_*) aside."""
+    return frozenset(m.group(1) for _, text in install_statements() for m in _CREATE_FUNCTION.finditer(text))
+
+
+def called_functions(text: str) -> frozenset[str]:
+    """The machinery's functions `text` names (called, or dropped)."""
+    return frozenset(m.group(1) for m in re.finditer(r"\b(catalog_sync(?:_protect|_pin)?\.\w+)\s*\(", text))
+
+
+_CREATE_FUNCTION = re.compile(r"CREATE\s+(?:OR\s+REPLACE\s+)?FUNCTION\s+(catalog_sync(?:_protect|_pin)?\.\w+)\s*\(",
+                              re.IGNORECASE)
 
 
 def install_script() -> str:

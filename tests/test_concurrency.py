@@ -521,6 +521,8 @@ def test_a_detach_waits_for_an_attach_in_flight_and_undoes_it(via: str, db: Db, 
         attacher.commit()
     thread.join(60)
     assert outcome == ([0] if via == "cli" else [(32,)]), (outcome, capsys.readouterr())
+    if via == "cli":    # (what it undid said, not "was not attached": review, forty-seventh session)
+        assert f"detached {schema}: 32 trigger(s) dropped" in capsys.readouterr().out
     assert conn.execute("SELECT (SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
                         "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s "
                         "AND t.tgname LIKE 'catalog_sync%%'), "
@@ -566,3 +568,20 @@ def test_an_opt_out_made_while_attach_all_or_repair_runs_is_kept(db: Db, conn: p
     result = operations.attach(conn, ["tenant_acme"], 10, lambda _: None)
     assert (result.opted_out, result.schemas) == ([], 1), result
     assert state()[:2] == (8, False)
+
+
+def test_a_repair_leaves_alone_a_tenant_with_row_drift_detached_meanwhile(db: Db, conn: psycopg.Connection) -> None:
+    """(review, forty-seventh session) A tenant verify found with row drift only, detached on purpose before the
+    repair's backfill reached it: the backfill skips it ("detached since the run began"), and repair took the
+    skipped entry for a re-synced one (a KeyError, the whole repair lost)."""
+    from pyinstaller_tools import operations
+
+    with db.connect(role=seed.APP_ROLE) as app:
+        job = insert_job(app, "tenant_globex")
+    conn.execute("UPDATE public.job_catalog SET title = 'drifted' WHERE job_uuid = %s", (job["uuid"],))
+    findings = operations.verify(conn, None)
+    assert [(f["problem"], f["schema"]) for f in findings] == [("stale", "tenant_globex")], findings
+    conn.execute("SELECT * FROM catalog_sync.detach_schema('tenant_globex')")
+    done, left, failed = operations.repair(conn, findings, lambda _: None)
+    assert (done, failed) == ([], []), (done, failed)
+    assert left == ["not repaired (detached on purpose while this ran: left alone): tenant_globex"], left

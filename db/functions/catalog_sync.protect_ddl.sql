@@ -434,7 +434,8 @@ BEGIN
                ON l.locktype = 'object' AND l.classid = 'pg_catalog.pg_trigger'::regclass AND tg.oid = l.objid
         WHERE l.pid = pg_catalog.pg_backend_pid()
           AND ((l.locktype = 'relation'
-                AND l.mode NOT IN ('AccessShareLock', 'RowShareLock', 'RowExclusiveLock'))
+                AND l.mode IN ('ShareUpdateExclusiveLock', 'ShareLock', 'ShareRowExclusiveLock',
+                               'ExclusiveLock', 'AccessExclusiveLock'))   -- (not SIReadLock: review)
                OR tg.oid IS NOT NULL);
         IF TG_TAG IN ('ALTER SCHEMA', 'CREATE SCHEMA', 'ALTER TYPE')
            AND EXISTS (SELECT FROM pg_catalog.pg_locks l
