@@ -334,7 +334,7 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
             operations.require_superuser(conn, UNINSTALL_NEEDS)
             # (db/uninstall.sql calls this build's functions: those only)
             operations.require_this_build(conn, "uninstall", args.lock_timeout, only=sqlfiles.called_functions(
-                sqlfiles.uninstall_sql()))
+                sqlfiles.uninstall_sql()) | {"catalog_sync.lock_for_tenant_change"})     # (and its chunks')
             operations.require_pinned(conn, "uninstall", args.lock_timeout)
         restricted = not scalar(conn, "SELECT has_function_privilege('public', "
                                       "'pg_catalog.pg_advisory_xact_lock(bigint)', 'EXECUTE')")
@@ -627,8 +627,8 @@ def cmd_detach(args: argparse.Namespace) -> int:
                 dropped, rows = operations.detach(conn, args.schema, args.purge, args.lock_timeout,
                                                   progress=progress)
             except operations.LocksNotTaken as exc:
-                raise ToolError(f"{args.schema} not detached: "
-                                f"{operations.locks_not_taken('its tables', args.lock_timeout)}; "
+                locked = "its tables (or of an attach of it in progress)"
+                raise ToolError(f"{args.schema} not detached: {operations.locks_not_taken(locked, args.lock_timeout)}; "
                                 "nothing was changed; run detach again later, or with a larger --lock-timeout"
                                 ) from exc
     purge = ""

@@ -121,7 +121,10 @@ def require_this_build(conn: psycopg.Connection, command: str, lock_timeout: str
     problem = this_build_problem(conn, command, at_head, only)
     if problem is None:
         return
-    if not any(name.startswith("catalog_sync_pin.") for name in missing_functions(conn)):
+    # (an earlier build's pin schema may lack functions the pin's check calls; no pin schema at all is
+    # the pin's own message: apply db/machinery_pin.sql; review of the check)
+    pin_changed = any(name.startswith("catalog_sync_pin.") for name in missing_functions(conn))
+    if not pin_changed or not scalar(conn, "SELECT to_regnamespace('catalog_sync_pin') IS NOT NULL"):
         require_pinned(conn, command, lock_timeout)
     raise ToolError(problem)
 
@@ -1578,6 +1581,7 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
         reattach -= refused.keys()
         registry_locked: list[str] = []
         opted_out: list[str] = []       # detached on purpose since verify read it: left alone
+        gone_meanwhile: list[str] = []  # detached (on purpose or by the sync) or deleted before its re-sync
         replaced = {s for _, s in by_problem.get("table_replaced", ()) if s and s in reattach}
         registered = {schema: registered_relids(conn, schema) for schema in sorted(replaced)}
         if reattach:
@@ -1607,7 +1611,7 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
                           command="verify --repair")
         for e in report["tenants"]:
             if e.get("skipped"):    # (detached since verify read it: review, forty-seventh session)
-                opted_out.append(e["schema"])
+                gone_meanwhile.append(e["schema"])
                 continue
             if e["error"]:          # rolled back; the others' repairs stand and are reported
                 not_done.append(f"{REPAIR_FAILED} {e['schema']}: {e['error']}")
@@ -1641,6 +1645,9 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
     if opted_out:       # (chaos trial, forty-seventh session: repair re-attached them)
         not_done.append("not repaired (detached on purpose while this ran: left alone): "
                         + ", ".join(sorted(opted_out)))
+    if gone_meanwhile:
+        not_done.append("not repaired (detached or deleted while this ran: left alone): "
+                        + ", ".join(sorted(gone_meanwhile)))
     if busy_schemas:
         not_done.append(f"not repaired ({lock_held('its tables', lock_timeout)}; run verify --repair again): "
                     f"{', '.join(sorted(busy_schemas))}")

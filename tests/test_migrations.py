@@ -333,6 +333,13 @@ def test_an_install_by_an_earlier_build_is_named_not_used(fresh: callable, capsy
     assert cli.main(["audit", "--json", "--dsn", target.dsn()]) == 1
     findings = json.loads(capsys.readouterr().out)["findings"]
     assert [(f["check_name"], f["severity"]) for f in findings] == [("machinery_outdated", "high")], findings
+    # No pin at all (its schema dropped, as the docs' rebuild route does before applying it anew): the pin's
+    # own message, which says what to apply, not "rebuild it" (review of the check).
+    with target.connect() as conn:
+        conn.execute("DROP SCHEMA catalog_sync_pin CASCADE")
+    assert cli.main(["status", "--dsn", target.dsn()]) == 2
+    err = capsys.readouterr().err
+    assert "the machinery has no pin (schema catalog_sync_pin)" in err and "rebuild" not in err, err
     with target.connect() as conn:
         assert conn.execute("SELECT count(*) FROM pg_proc WHERE pronamespace = 'catalog_sync'::regnamespace"
                             ).fetchone() == before
