@@ -1507,8 +1507,10 @@ def reported_if_stopped(done: Sequence[str]) -> Iterator[None]:
             raise
         message = error_text(exc)
         shown = "; ".join(done[:10]) + (f"; and {len(done) - 10} more" if len(done) > 10 else "")  # (one line)
-        raise ToolError(f"verify --repair stopped: {message}; repaired before that (committed, it stays): "
-                        f"{shown}; run verify --repair again") from exc
+        # (crash trial, forty-seventh session: "verify --repair stopped: verify --repair stopped at ...")
+        stopped = message if message.startswith("verify --repair stopped") else f"verify --repair stopped: {message}"
+        raise ToolError(f"{stopped}; repaired before that (committed, it stays): {shown}; run verify --repair "
+                        "again") from exc
 
 
 def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progress: Progress,

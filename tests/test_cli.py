@@ -3469,6 +3469,24 @@ def test_a_repair_stopped_by_an_error_names_what_it_had_committed(
     assert attached(conn)[GLOBEX] is False
 
 
+def test_a_repair_stopped_in_its_resync_says_stopped_once(
+        conn: psycopg.Connection, app: psycopg.Connection, db: Db, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """(crash trial, forty-seventh session) A repair whose re-sync stopped (its session terminated) said
+    "verify --repair stopped: verify --repair stopped at ...": the re-sync's own line says where it stopped."""
+    conn.execute(f"DROP TABLE {GLOBEX}.services_skill CASCADE")                     # table_missing: done first
+    insert_job(app, ACME)
+    conn.execute("UPDATE public.job_catalog SET title = 'drifted'")                 # stale: the re-sync
+
+    def ended(*_: object, **__: object) -> None:
+        raise ToolError(f"verify --repair stopped at {ACME} (1/1), nothing of it written, the 0 tenant(s) before it "
+                        "committed: the connection is lost")
+    monkeypatch.setattr(operations, "backfill", ended)
+    line = assert_refused(run(capsys, "verify", "--repair", dsn=db.dsn()), f"verify --repair stopped at {ACME} "
+                          "(1/1)", "repaired before that (committed, it stays)", "run verify --repair again")
+    assert line.count("stopped") == 1, line
+
+
 def test_status_gives_no_tenant_another_ones_reason(conn: psycopg.Connection, app: psycopg.Connection, db: Db,
                                                     monkeypatch: pytest.MonkeyPatch,
                                                     capsys: pytest.CaptureFixture[str]) -> None:
