@@ -960,14 +960,15 @@ def cmd_audit(args: argparse.Namespace) -> int:
         # A changed machinery is the one finding: catalog_sync.audit() is part of it, and a version
         # that is no longer a definer would run as you (review, seventeenth session). So is one of an
         # earlier build, whose audit() does not check what this build's does (crash trial, forty-seventh).
-        outdated = None if problem else operations.this_build_problem(conn, "audit")
+        missing = [] if problem else operations.missing_functions(conn)
+        outdated = operations.this_build_problem("audit", missing)
         if problem:
             findings = [{"severity": "high", "check_name": "machinery_changed", "object": "catalog_sync",
                          "detail": problem}]
         else:   # (an earlier build's audit() is as pinned: what it finds is still reported; review)
             findings = [{"severity": "high", "check_name": "machinery_outdated", "object": "catalog_sync",
                          "detail": outdated}] if outdated else []
-            if "catalog_sync.audit" not in operations.missing_functions(conn):
+            if "catalog_sync.audit" not in missing:
                 findings += operations.audit(conn, args.lock_timeout)
     high = [f for f in findings if f["severity"] == "high"]
     if args.json:

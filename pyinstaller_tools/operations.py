@@ -95,13 +95,9 @@ def missing_functions(conn: psycopg.Connection) -> list[str]:
     return sorted(sqlfiles.machinery_functions() - {str(r[0]) for r in rows})
 
 
-def this_build_problem(conn: psycopg.Connection, command: str, at_head: bool = False,
-                       only: Iterable[str] | None = None) -> str | None:
-    """Why the machinery is not this build's: the functions of this build it lacks (of `only`, where given),
+def this_build_problem(command: str, missing: Sequence[str], at_head: bool = False) -> str | None:
+    """Why the machinery is not this build's: the functions of this build it lacks (missing_functions()),
     said; None where it lacks none. `at_head`: alembic records this build's last revision."""
-    missing = missing_functions(conn)
-    if only is not None:
-        missing = sorted(set(missing) & set(only))
     if not missing:
         return None
     shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
@@ -118,12 +114,14 @@ def require_this_build(conn: psycopg.Connection, command: str, lock_timeout: str
     installed by an earlier development build passed every check, then attach and uninstall failed on
     "function ... does not exist"). A machinery changed since its pin is said as that first (an earlier
     build's install matches its own pin; a function dropped since does not: review of the check)."""
-    problem = this_build_problem(conn, command, at_head, only)
+    missing = missing_functions(conn)
+    needed = None if only is None else set(only)
+    problem = this_build_problem(command, [m for m in missing if needed is None or m in needed], at_head)
     if problem is None:
         return
     # (an earlier build's pin schema may lack functions the pin's check calls; no pin schema at all is
     # the pin's own message: apply db/machinery_pin.sql; review of the check)
-    pin_changed = any(name.startswith("catalog_sync_pin.") for name in missing_functions(conn))
+    pin_changed = any(name.startswith("catalog_sync_pin.") for name in missing)
     if not pin_changed or not scalar(conn, "SELECT to_regnamespace('catalog_sync_pin') IS NOT NULL"):
         require_pinned(conn, command, lock_timeout)
     raise ToolError(problem)
@@ -992,7 +990,7 @@ def detach(conn: psycopg.Connection, schema: str, purge: bool, lock_timeout: str
     def lock(run: Run) -> None:
         # An attach of the tenant in flight first (it takes this lock before the tables'): the triggers
         # read next are then the ones it committed (chaos trial, forty-seventh session).
-        run("SELECT catalog_sync.lock_schema_attach(%s)", (schema,))
+        run("SELECT catalog_sync.lock_attaches(ARRAY[%s])", (schema,))
         # The tables with sync triggers, where the session may lock them all (their owner, or a member of
         # it); else none here, and detach_schema() refuses in its own words (its ownership check first).
         rows = run(

@@ -58,11 +58,12 @@ def machinery_functions() -> frozenset[str]:
 
 def called_functions(text: str) -> frozenset[str]:
     """The machinery's functions `text` names (called, or dropped)."""
-    return frozenset(m.group(1) for m in re.finditer(r"\b(catalog_sync(?:_protect|_pin)?\.\w+)\s*\(", text))
+    return frozenset(m.group(1) for m in re.finditer(r"\b" + _FUNCTION_NAME, text))
 
 
-_CREATE_FUNCTION = re.compile(r"CREATE\s+(?:OR\s+REPLACE\s+)?FUNCTION\s+(catalog_sync(?:_protect|_pin)?\.\w+)\s*\(",
-                              re.IGNORECASE)
+# A machinery function's qualified name (group 1) before its argument list.
+_FUNCTION_NAME = r"(catalog_sync(?:_protect|_pin)?\.\w+)\s*\("
+_CREATE_FUNCTION = re.compile(r"CREATE\s+(?:OR\s+REPLACE\s+)?FUNCTION\s+" + _FUNCTION_NAME, re.IGNORECASE)
 
 
 def install_script() -> str:

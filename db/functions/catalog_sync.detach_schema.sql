@@ -33,8 +33,8 @@ BEGIN
     providers_purged := 0;
     services_purged := 0;
     -- An attach of the tenant in flight ends first; what follows reads what it
-    -- committed (lock_schema_attach()).
-    PERFORM catalog_sync.lock_schema_attach(p_schema);
+    -- committed (lock_attaches()).
+    PERFORM catalog_sync.lock_attaches(ARRAY[p_schema]);
     -- Refused before anything is dropped, in attach's words: DROP TRIGGER
     -- needs the owner, and its own error names neither the schema nor the fix
     -- ("permission denied for schema" without USAGE on it).

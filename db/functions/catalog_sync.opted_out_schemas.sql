@@ -1,11 +1,10 @@
 -- Of p_schemas, those whose tenant is detached on purpose (an opt-out:
 -- detached_at set, not by the sync itself), read after taking the tenants'
--- attach locks, (T, 'attach', 0), in tenant order as register_schemas() takes
--- them, until the transaction ends. attach --all and repair read their list of
+-- attach locks (lock_attaches()). attach --all and repair read their list of
 -- schemas before they attach: a detach committed since was undone by the
 -- attach (chaos trial, forty-seventh session). Called first in the attach's
 -- transaction, it sees that detach, and a later one waits for the attach
--- (lock_schema_attach()) and undoes it.
+-- (lock_attaches()) and undoes it.
 CREATE OR REPLACE FUNCTION catalog_sync.opted_out_schemas(p_schemas text[])
 RETURNS SETOF text
 LANGUAGE plpgsql
@@ -13,8 +12,7 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM pg_catalog.pg_advisory_xact_lock(catalog_sync.lock_key(x.id, 'attach', 0))
-    FROM (SELECT DISTINCT r.tenant_id AS id FROM catalog_sync.registry_rows(p_schemas) AS r ORDER BY 1) AS x;
+    PERFORM catalog_sync.lock_attaches(p_schemas);
     RETURN QUERY
     SELECT r.tenant_schema
     FROM catalog_sync.registry_rows(p_schemas) AS r

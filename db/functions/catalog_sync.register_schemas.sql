@@ -34,8 +34,7 @@ BEGIN
     -- Concurrent attaches of one tenant queue here, before anything is
     -- checked: what is checked below is what gets registered (in tenant
     -- order: two batches cannot deadlock on each other).
-    PERFORM pg_catalog.pg_advisory_xact_lock(catalog_sync.lock_key(x.id, 'attach', 0))
-    FROM (SELECT DISTINCT r.tenant_id AS id FROM catalog_sync.registry_rows(v_names) AS r ORDER BY 1) AS x;
+    PERFORM catalog_sync.lock_attaches(v_names);
 
     SELECT p.schema_name, string_agg(p.problem, '; ' ORDER BY p.n) INTO v_failed, v_problems
     FROM catalog_sync.schema_problems(v_names) WITH ORDINALITY AS p (schema_name, problem, n)
