@@ -232,9 +232,15 @@ UNINSTALL_CHUNK = 50
 # forty-second session: under live writes, uninstall and application writes got 40P01).
 LOCK_TRIES_MS = (200, 400, 800)
 
+# Why a chunk of uninstall detached its tenants (catalog_sync.tenant.detached_because): verify reports
+# them with it, and repair leaves them alone (crash trial, forty-seventh session: after a kill -9 of
+# uninstall they read as never attached, and verify --repair attached them again).
+UNINSTALL_STOPPED = ("an uninstall stopped part-way (catalog-sync uninstall --yes finishes it; catalog-sync "
+                     "attach --all, then catalog-sync backfill, undoes it)")
+
 # What a chunk leaves of its tenants, said when a later step fails.
-CHUNKS_DONE = ("uninstalled (committed: their sync triggers dropped, their catalog rows removed, the sync's record "
-               "of them forgotten, as if never attached)")
+CHUNKS_DONE = ("uninstalled (committed: their sync triggers dropped, their catalog rows removed, the tenants "
+               "recorded as detached by the sync until the uninstall is finished or undone)")
 
 
 def removal_dependents_problem(conn: psycopg.Connection) -> str | None:
@@ -248,9 +254,9 @@ def removal_dependents_problem(conn: psycopg.Connection) -> str | None:
 
 def uninstall(conn: psycopg.Connection, lock_timeout: str, progress: Progress, revisions: Sequence[str] | None) -> None:
     """uninstall --yes on an autocommit `conn`: the attached tenants UNINSTALL_CHUNK at a time, each chunk but the
-    last a committed transaction that leaves its tenants as if never attached, then the last chunk with
-    the machinery's removal (db/uninstall.sql, the downgrade's SQL, and alembic's record of `revisions`) in
-    one transaction; each transaction's locks are taken first, in tries (in_lock_tries()).
+    last a committed transaction that leaves its tenants detached by the sync (UNINSTALL_STOPPED), then the
+    last chunk with the machinery's removal (db/uninstall.sql, the downgrade's SQL, and alembic's record of
+    `revisions`) in one transaction; each transaction's locks are taken first, in tries (in_lock_tries()).
 
     Chunks: DROP TRIGGER locks each table until the transaction ends, and one transaction over every
     tenant ran out of the server's shared lock table (UNINSTALL_CHUNK). A chunk takes its tenants' catalog
@@ -375,8 +381,11 @@ def _uninstall_chunk(conn: psycopg.Connection, part: list[int], lock_timeout: st
                      "AND EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = a.relid)", (attached,))
         for catalog in ("job_catalog", "provider_catalog", "service_catalog"):
             conn.execute(f"DELETE FROM public.{catalog} c WHERE c.tenant_id = ANY (%s)", (attached,))
-        # (attached_table's rows with it: ON DELETE CASCADE)
-        conn.execute("DELETE FROM catalog_sync.tenant t WHERE t.tenant_id = ANY (%s)", (attached,))
+        # Detached by the sync, with the reason: verify says an uninstall stopped part-way, even after a
+        # kill -9 of this command.
+        conn.execute("DELETE FROM catalog_sync.attached_table a WHERE a.tenant_id = ANY (%s)", (attached,))
+        conn.execute("UPDATE catalog_sync.tenant t SET detached_at = clock_timestamp(), detached_because = %s "
+                     "WHERE t.tenant_id = ANY (%s)", (UNINSTALL_STOPPED, attached))
 
     in_lock_tries(conn, lock_timeout, lock, work, progress, "uninstall")
 
@@ -1532,6 +1541,14 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
     unreadable = {t for k in ("contract", "unreadable", "error") for t, _ in by_problem.get(k, ())}
     for key in list(by_problem):
         by_problem[key] = {(t, s) for t, s in by_problem[key] if t not in unreadable or key == "table_missing"}
+    # Tenants an uninstall stopped part-way detached: whether to finish it or undo it is the operator's
+    # choice, not repair's (UNINSTALL_STOPPED says both).
+    uninstalling = sorted({f["schema"] for f in findings
+                           if f["problem"] == "tenant_not_attached" and UNINSTALL_STOPPED in (f["detail"] or "")})
+    by_problem["tenant_not_attached"] = {(t, s) for t, s in by_problem.get("tenant_not_attached", ())
+                                         if s not in uninstalling}
+    if uninstalling:
+        not_done.append(f"not repaired ({UNINSTALL_STOPPED}): {', '.join(uninstalling)}")
     busy_schemas: list[str] = []
     with backfill_lock(conn), reported_if_stopped(done):
         gone: set[int | None] = set()

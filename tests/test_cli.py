@@ -2145,7 +2145,8 @@ def test_uninstall_drops_many_tenants_triggers_in_chunks(conn: psycopg.Connectio
                           "within --lock-timeout 200ms",
                           f"the first 1 of the 3 tenant(s) attached when it began, by tenant id ({ACME}), were "
                           "uninstalled (committed: their sync triggers dropped, their catalog rows removed, the "
-                          "sync's record of them forgotten, as if never attached); the other 2 "
+                          "tenants recorded as detached by the sync until the uninstall is finished or undone); "
+                          "the other 2 "
                           f"({GLOBEX} to {zulu}) are still attached and synced, nothing else was removed; run "
                           "uninstall --yes again to finish, or catalog-sync attach --all and backfill")
     assert "uninstall: 1/3 tenants uninstalled" in err, line
@@ -2156,6 +2157,16 @@ def test_uninstall_drops_many_tenants_triggers_in_chunks(conn: psycopg.Connectio
     conn.execute("UPDATE public.tenants_tenant SET name = 'Acme Renamed' WHERE schema_name = %s", (ACME,))
     assert catalog_count(conn, ACME) == 0
     assert conn.execute("SELECT to_regnamespace('catalog_sync') IS NOT NULL").fetchone() == (True,)
+    # (Crash trial, forty-seventh session) What a stop part-way left (even a kill -9, which says nothing) is
+    # told by verify, and repair does not choose for the operator (it attached ACME again).
+    code, out, err = run(capsys, "verify", dsn=db.dsn())
+    assert code == 1 and "drift: tenant_not_attached 1" in out, (out, err)
+    stopped = ("an uninstall stopped part-way (catalog-sync uninstall --yes finishes it; catalog-sync attach --all, "
+               "then catalog-sync backfill, undoes it)")
+    assert f"tenant_not_attached  {ACME}" in out and stopped in out, out
+    code, out, err = run(capsys, "verify", "--repair", dsn=db.dsn())
+    assert code == 1 and f"not repaired ({stopped}): {ACME}\n" in out + err, (out, err)
+    assert triggers_on(conn, ACME) == 0 and catalog_count(conn, ACME) == 0
     code, out, err = run(capsys, "uninstall", "--yes", dsn=db.dsn())
     assert code == 0 and "uninstalled: catalogs, machinery and sync triggers removed" in out, err
     assert [line for line in err.splitlines() if "tenants uninstalled" in line] == [
@@ -2193,6 +2204,30 @@ def test_uninstall_stopped_after_its_chunks_says_so_and_leaves_no_row_unsynced(
     assert catalog_count(conn, GLOBEX) == 1 and triggers_on(conn, GLOBEX) == 32
     code, out, err = run(capsys, "uninstall", "--yes", dsn=db.dsn())
     assert code == 0 and "uninstalled: catalogs, machinery and sync triggers removed" in out, err
+
+
+def test_uninstall_stopped_part_way_is_undone_by_attach_all(
+        conn: psycopg.Connection, app: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """(Crash trial, forty-seventh session) The other way out of an uninstall stopped part-way: attach --all
+    attaches again the tenants its chunks detached (not an opt-out), and backfill publishes their rows."""
+    monkeypatch.setattr(operations, "UNINSTALL_CHUNK", 1)
+    insert_job(app, ACME)
+    insert_job(app, GLOBEX)
+    reader = db.connect(autocommit=False)
+    reader.execute("SELECT count(*) FROM public.job_catalog")
+    try:
+        assert run(capsys, "uninstall", "--yes", "--lock-timeout", "200ms", dsn=db.dsn())[0] == 2
+    finally:
+        reader.rollback()
+        reader.close()
+    assert triggers_on(conn, ACME) == 0 and catalog_count(conn, ACME) == 0
+    code, out, err = run(capsys, "attach", "--all", dsn=db.dsn())
+    assert code == 0 and triggers_on(conn, ACME) == 32, (out, err)
+    assert run(capsys, "backfill", dsn=db.dsn())[0] == 0
+    assert catalog_count(conn, ACME) == catalog_count(conn, GLOBEX) == 1
+    code, out, err = run(capsys, "verify", dsn=db.dsn())
+    assert code == 0, (out, err)
 
 
 def test_uninstall_checks_again_under_its_locks_what_it_would_drop(
