@@ -697,8 +697,11 @@ def cmd_backfill(args: argparse.Namespace) -> int:
                     ["schema", "source_rows", "eligible", "inserted", "updated", "removed", "seconds", "error"])
         total = report["total"]
         print(f"total: {total['tenants']} tenant(s), {total['inserted']} inserted, {total['updated']} updated, "
-              f"{total['removed']} removed, {total['skipped']} skipped (not eligible), {total['errors']} error(s), "
-              f"{total['seconds']:.3f}s" + (" (dry run: nothing written)" if args.dry_run else ""))
+              f"{total['removed']} removed, {total['ineligible']} not eligible, "
+              + (f"{total['tenants_skipped']} tenant(s) skipped (detached since the run began), "
+                 if total["tenants_skipped"] else "")
+              + f"{total['errors']} error(s), {total['seconds']:.3f}s"
+              + (" (dry run: nothing written)" if args.dry_run else ""))
     failed = [t["schema"] for t in report["tenants"] if t.get("error")]
     if failed:
         _failed_tenants_line("backfill", failed, "the others committed" if not args.dry_run else "a dry run",

@@ -1256,7 +1256,9 @@ def backfill(
             "inserted": total("inserted"),
             "updated": total("updated"),
             "removed": total("removed"),
-            "skipped": total("source_rows") - total("eligible"),
+            # (review, forty-seventh session: "skipped" was a count here, a tenant's reason in its entry)
+            "ineligible": total("source_rows") - total("eligible"),
+            "tenants_skipped": sum(1 for e in report if "skipped" in e),
             "errors": sum(1 for e in report if e["error"]),
             "seconds": round(time.monotonic() - started, 3),
         },

@@ -572,14 +572,14 @@ def test_backfill_json(conn: psycopg.Connection, app: psycopg.Connection, db: Db
     report = json.loads(out)
     assert report["dry_run"] is False
     assert {k: report["total"][k] for k in ("tenants", "source_rows", "eligible", "inserted", "updated",
-                                           "removed", "skipped", "errors")} == {
+                                           "removed", "ineligible", "tenants_skipped", "errors")} == {
         "tenants": 2, "source_rows": 3, "eligible": 2, "inserted": 1, "updated": 0, "removed": 0,
-        "skipped": 1, "errors": 0}
+        "ineligible": 1, "tenants_skipped": 0, "errors": 0}
     assert {t["schema"] for t in report["tenants"]} == {ACME, GLOBEX}
     assert "backfill [" in err  # progress goes to stderr, not into the JSON
     code, out, err = run(capsys, "backfill", "--tenant", ACME, dsn=db.dsn())
     assert code == 0, err
-    assert "total: 1 tenant(s), 0 inserted, 0 updated, 0 removed" in out
+    assert "total: 1 tenant(s), 0 inserted, 0 updated, 0 removed, 1 not eligible, 0 error(s)" in out, out
 
 
 def test_backfill_refreshes_the_catalogs_statistics(conn: psycopg.Connection, app: psycopg.Connection, db: Db,
@@ -3149,7 +3149,7 @@ def test_a_tenant_detached_during_a_backfill_is_skipped_not_failed(conn: psycopg
     assert run(capsys, "detach", GLOBEX, dsn=db.dsn())[0] == 0
     messages: list[str] = []
     report = operations.backfill(conn, tenants, False, "5s", messages.append)
-    assert report["total"]["errors"] == 0, report
+    assert report["total"]["errors"] == 0 and report["total"]["tenants_skipped"] == 1, report
     assert report["tenants"][1] == {"schema": GLOBEX, "tenant_id": db.tenant_id(GLOBEX), "error": None,
                                     "skipped": "detached since the run began",
                                     "seconds": report["tenants"][1]["seconds"]}
