@@ -624,8 +624,8 @@ def cmd_detach(args: argparse.Namespace) -> int:
         if not args.dry_run:
             conn.commit()       # (the reads above; detach's transaction is its own: operations.detach())
             try:
-                dropped, rows = operations.detach(conn, args.schema, args.purge, args.lock_timeout,
-                                                  progress=progress)
+                dropped, rows, before = operations.detach(conn, args.schema, args.purge, args.lock_timeout,
+                                                          progress=progress)
             except operations.LocksNotTaken as exc:
                 locked = "its tables (or of an attach of it in progress)"
                 raise ToolError(f"{args.schema} not detached: {operations.locks_not_taken(locked, args.lock_timeout)}; "
@@ -640,8 +640,6 @@ def cmd_detach(args: argparse.Namespace) -> int:
             total, counts = sum(rows), f"(jobs {rows[0]}, providers {rows[1]}, services {rows[2]})"
             purge = (f" and purge its {total} catalog row(s) {counts}" if args.dry_run
                      else f"; {total} catalog row(s) purged {counts}")
-    if before == "not attached" and dropped and not args.dry_run:
-        before = "attached"     # (attached meanwhile: detach waited for that attach, then undid it; review)
     if before == "attached":
         print(f"dry run: would drop {dropped} trigger(s) from {args.schema}{purge}" if args.dry_run else
               f"detached {args.schema}: {dropped} trigger(s) dropped"
@@ -658,8 +656,8 @@ def cmd_detach(args: argparse.Namespace) -> int:
         if before == "detached by the sync":    # (after a source table was gone: not an opt-out until now)
             left = (f"{'would mark' if args.dry_run else 'marked'} it detached on purpose (verify and attach --all "
                     f"skip it once its tables are back); {left}")
-            print(f"{'dry run: ' if args.dry_run else ''}{args.schema} was detached by the sync (a source table "
-                  f"was gone): {left}")
+            print(f"{'dry run: ' if args.dry_run else ''}{args.schema} was detached by the sync (why: status "
+                  f"--json, detached_because): {left}")
         else:
             print(f"{'dry run: ' if args.dry_run else ''}{args.schema} is detached already: {left}")
     else:

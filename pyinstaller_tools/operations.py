@@ -991,10 +991,12 @@ TABLE_GONE = "a source table was gone (verify --repair)"
 
 
 def detach(conn: psycopg.Connection, schema: str, purge: bool, lock_timeout: str = DDL_LOCK_TIMEOUT,
-           because: str | None = None, progress: Progress | None = None) -> tuple[int, tuple[int, int, int]]:
+           because: str | None = None, progress: Progress | None = None) -> tuple[int, tuple[int, int, int], str]:
     """detach_schema() in a transaction of its own, its locks taken in tries (in_lock_tries()): the
-    triggers it dropped, and the job, provider and service catalog rows it purged. `because`: detached
-    by the tool itself, not on purpose (verify then reports the tenant again once its tables are back)."""
+    triggers it dropped, the job, provider and service catalog rows it purged, and the schema's state
+    before it (detach_state()), read under its locks: an attach it waited for is then seen (review,
+    forty-seventh session). `because`: detached by the tool itself, not on purpose (verify then reports
+    the tenant again once its tables are back)."""
 
     def lock(run: Run) -> None:
         # An attach of the tenant in flight first (it takes this lock before the tables'): the triggers
@@ -1013,10 +1015,11 @@ def detach(conn: psycopg.Connection, schema: str, purge: bool, lock_timeout: str
             # session: taken there, it waited for a tenant rename that waited for the tables held here)
             run("SELECT catalog_sync.lock_schema_tenant(%s)", (schema,))
 
-    def work() -> tuple[int, tuple[int, int, int]]:
+    def work() -> tuple[int, tuple[int, int, int], str]:
+        state = detach_state(conn, schema)
         row = conn.execute("SELECT triggers_dropped, jobs_purged, providers_purged, services_purged "
                            "FROM catalog_sync.detach_schema(%s, %s, %s)", (schema, purge, because)).fetchone()
-        return (int(row[0]), (int(row[1]), int(row[2]), int(row[3]))) if row else (0, (0, 0, 0))
+        return (int(row[0]), (int(row[1]), int(row[2]), int(row[3])), state) if row else (0, (0, 0, 0), state)
 
     return in_lock_tries(conn, lock_timeout, lock, work, progress, "detach")
 

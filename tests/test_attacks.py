@@ -1737,7 +1737,7 @@ def test_a_tenant_detached_for_a_dropped_table_is_reported_once_the_table_is_bac
     # a detach on purpose opts it out, even after the sync's own
     arena.su.execute("SELECT * FROM catalog_sync.detach_schema(%s, false, 'a source table was gone')", (ACME,))
     assert run_cli(capsys, "detach", ACME, "--dsn", arena.db.dsn())[1].startswith(
-        f"{ACME} was detached by the sync (a source table was gone): marked it detached on purpose")
+        f"{ACME} was detached by the sync (why: status --json, detached_because): marked it detached on purpose")
     assert run_cli(capsys, "verify", "--dsn", arena.db.dsn())[0] == 1           # (its rows: unattached_rows)
     assert arena.su.execute("SELECT detached FROM catalog_sync.tenant_schemas() WHERE schema_name = %s",
                             (ACME,)).fetchone() == (True,)

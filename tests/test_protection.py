@@ -665,7 +665,8 @@ def test_detach_after_the_job_table_itself_was_dropped(
     assert f"would drop {left} sync trigger(s) left on its tables" in capsys.readouterr().out
     assert cli.main(["detach", ACME, "--dsn", db.dsn()]) == 0
     out = capsys.readouterr().out
-    assert f"{ACME} was detached by the sync (a source table was gone): marked it detached on purpose" in out, out
+    assert (f"{ACME} was detached by the sync (why: status --json, detached_because): marked it detached on "
+            "purpose") in out, out
     assert f"; dropped {left} sync trigger(s) left on its tables" in out, out
     assert leftover_sync_triggers(conn) == 0
 
