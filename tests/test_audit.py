@@ -124,6 +124,18 @@ def test_flags_a_table_owners_trigger_that_fires_in_a_subscriptions_workers(
                  "EXECUTE FUNCTION suppress_redundant_updates_trigger()")
     conn.execute("ALTER TABLE public.app_table ENABLE ALWAYS TRIGGER dba")
     assert findings(conn) == set()
+    # (review, forty-seventh session) enabled REPLICA, a built-in one that fails on every row fails only in the
+    # workers: the subscription stops, for every tenant
+    app.execute("CREATE TRIGGER rr AFTER INSERT ON public.app_table FOR EACH ROW "
+                "EXECUTE FUNCTION \"RI_FKey_check_ins\"()")
+    app.execute("ALTER TABLE public.app_table ENABLE ALWAYS TRIGGER rr")
+    with pytest.raises(psycopg.errors.InvalidObjectDefinition, match="no pg_constraint entry for trigger"), \
+            app.transaction():
+        app.execute("INSERT INTO public.app_table VALUES (1)")
+    assert findings(conn) == set()      # (ALWAYS, the owner's own writes fail first: nothing is replicated)
+    app.execute("ALTER TABLE public.app_table ENABLE REPLICA TRIGGER rr")
+    assert findings(conn) == {("medium", "replica_trigger")}
+    app.execute("DROP TRIGGER rr ON public.app_table")
     conn.execute("CREATE TRIGGER dba_when BEFORE UPDATE ON public.app_table FOR EACH ROW WHEN (NEW.id > 0) "
                  "EXECUTE FUNCTION suppress_redundant_updates_trigger()")
     conn.execute("CREATE FUNCTION public.dba_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$")
