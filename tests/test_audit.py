@@ -142,9 +142,11 @@ def test_flags_a_table_owners_trigger_that_fires_in_a_subscriptions_workers(
     conn.execute("CREATE TRIGGER dba_own AFTER INSERT ON public.app_table FOR EACH ROW "
                  "EXECUTE FUNCTION public.dba_audit()")
     conn.execute("ALTER TABLE public.app_table ENABLE ALWAYS TRIGGER dba_when, ENABLE ALWAYS TRIGGER dba_own")
-    assert sorted(r[0] for r in conn.execute("SELECT object FROM catalog_sync.audit() "
-                                             "WHERE check_name = 'replica_trigger'")) == [
-        "dba_own on public.app_table", "dba_when on public.app_table"]
+    rows = conn.execute("SELECT object, detail FROM catalog_sync.audit() WHERE check_name = 'replica_trigger' "
+                        "ORDER BY object").fetchall()
+    assert [r[0] for r in rows] == ["dba_own on public.app_table", "dba_when on public.app_table"], rows
+    # (red team, forty-seventh session: "zumodra_app's code" for a superuser's function)
+    assert "a superuser: postgres's function over zumodra_app's table and arguments as a superuser" in rows[0][1], rows
 
 
 @pytest.mark.parametrize("name", sorted(BREAKAGES))

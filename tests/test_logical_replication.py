@@ -134,6 +134,12 @@ def test_a_blue_green_upgrade_by_logical_replication(cluster: LocalCluster,
                     "AS $$ SELECT $1 - $2 $$")
         app.execute(f"CREATE TYPE {ACME}.span AS RANGE (subtype = float8, subtype_diff = {ACME}.gap)")
         app.execute(f"CREATE TABLE {ACME}.app_slots (id int PRIMARY KEY, r {ACME}.span)")
+        # (red team, forty-seventh session: code run through a built-in that runs SQL text records no dependency
+        # on it, and a per-tenant role may add such a check to its registered tables)
+        app.execute(f"ALTER TABLE {ACME}.ats_jobposting ADD CONSTRAINT sneaky "
+                    "CHECK (query_to_xml('SELECT 1', false, false, '') IS NOT NULL)")
+        app.execute(f"ALTER TABLE {ACME}.app_notes ADD COLUMN x text DEFAULT table_to_xml('{ACME}.app_slots', "
+                    "false, false, '')::text")
     assert run(capsys, "protect", "--dsn", blue)[0] == 0
 
     with psycopg.connect(blue, autocommit=True) as su:
@@ -161,7 +167,8 @@ def test_a_blue_green_upgrade_by_logical_replication(cluster: LocalCluster,
             (f"{ACME}.ats_jobcategory", "planted")]
         # (red team, forty-sixth session: a stored generated column and a domain's check run there too)
         listed = sorted((str(r[1]), str(r[0]).split(" ")[0]) for r in su.execute(owners_code).fetchall())
-        assert listed == [(f"{ACME}.bucket(integer)", "table"),
+        assert listed == [("query_to_xml", "constraint"), ("table_to_xml", "default"),
+                          (f"{ACME}.bucket(integer)", "table"),
                           (f"{ACME}.gap(double precision,double precision)", "type"),
                           (f"{ACME}.joined(text,text)", "index"),
                           (f"{ACME}.lowered(text)", "default"), (f"{ACME}.lowered(text)", "index"),

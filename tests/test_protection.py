@@ -526,6 +526,11 @@ def test_ddl_inside_a_materialized_views_refresh_is_checked(statement: str, refu
     with app.transaction():
         app.execute(f"INSERT INTO {ACME}.armed VALUES (false)")
         app.execute(f"CREATE INDEX IF NOT EXISTS fine ON {ACME}.ats_jobcategory (lower(name))")
+    # (red team, forty-seventh session) and after the table locked in a stronger mode, outside a refresh
+    for lock in (f"LOCK TABLE {ACME}.armed IN SHARE MODE", f"TRUNCATE {ACME}.armed"):
+        with app.transaction():
+            app.execute(lock)
+            app.execute(f"CREATE INDEX IF NOT EXISTS fine ON {ACME}.ats_jobcategory (lower(name))")
 
 
 def test_a_replaced_trigger_is_refused(protected: None, app: psycopg.Connection) -> None:

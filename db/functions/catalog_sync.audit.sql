@@ -395,13 +395,19 @@ BEGIN
     RETURN QUERY
     SELECT 'medium', 'replica_trigger', format('%I on %s', tg.tgname, tg.tgrelid::regclass),
            format('enabled %s, it runs %s in a logical replication subscription''s workers, which on PostgreSQL '
-                  '15 run as the subscription''s owner, a superuser: %s''s code as a superuser on a subscriber '
+                  '15 run as the subscription''s owner, a superuser: %s as a superuser on a subscriber '
                   'of this database (docs/operations.md, "Logical replication"); unless that is meant, ALTER '
                   'TABLE %s ENABLE TRIGGER %I (it then fires for ordinary writes only)',
                   CASE tg.tgenabled WHEN 'R' THEN 'REPLICA' ELSE 'ALWAYS' END, tg.tgfoid::regprocedure,
-                  pg_catalog.pg_get_userbyid(c.relowner), tg.tgrelid::regclass, tg.tgname)
+                  -- (another's function: over the owner's table and arguments; red team, forty-seventh session)
+                  CASE WHEN p.proowner = c.relowner THEN pg_catalog.pg_get_userbyid(c.relowner) || '''s code'
+                       ELSE format('%s''s function over %s''s table and arguments',
+                                   pg_catalog.pg_get_userbyid(p.proowner), pg_catalog.pg_get_userbyid(c.relowner))
+                  END,
+                  tg.tgrelid::regclass, tg.tgname)
     FROM catalog_sync.armed_triggers(NULL) AS a (oid)     -- (protect refuses the same ones)
     JOIN pg_catalog.pg_trigger tg ON tg.oid = a.oid
+    JOIN pg_catalog.pg_proc p ON p.oid = tg.tgfoid
     JOIN pg_catalog.pg_class c ON c.oid = tg.tgrelid
     JOIN pg_catalog.pg_roles o ON o.oid = c.relowner
     WHERE NOT o.rolsuper
