@@ -2182,16 +2182,7 @@ def test_uninstall_stopped_after_its_chunks_says_so_and_leaves_no_row_unsynced(
     timed the downgrade out. The line said "nothing was removed" over tenants without a sync trigger whose
     rows the catalog still served. (Review, forty-third session) The last chunk now goes with the removal,
     its locks (the catalogs' too) taken in tries: its tenants stay attached and synced."""
-    monkeypatch.setattr(operations, "UNINSTALL_CHUNK", 1)
-    insert_job(app, ACME)
-    insert_job(app, GLOBEX)
-    reader = db.connect(autocommit=False)
-    reader.execute("SELECT count(*) FROM public.job_catalog")
-    try:
-        code, out, err = run(capsys, "uninstall", "--yes", "--lock-timeout", "200ms", dsn=db.dsn())
-    finally:
-        reader.rollback()
-        reader.close()
+    code, out, err = uninstall_stopped_at_the_last_step(app, db, capsys, monkeypatch)
     line = assert_refused((code, out, "\n".join(x for x in err.splitlines() if "tenants uninstalled" not in x)),
                           f"uninstall stopped at tenants 2 to 2 of 2 ({GLOBEX}): could not take the locks of the "
                           "registry, the "
@@ -2206,21 +2197,28 @@ def test_uninstall_stopped_after_its_chunks_says_so_and_leaves_no_row_unsynced(
     assert code == 0 and "uninstalled: catalogs, machinery and sync triggers removed" in out, err
 
 
-def test_uninstall_stopped_part_way_is_undone_by_attach_all(
-        conn: psycopg.Connection, app: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[str],
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    """(Crash trial, forty-seventh session) The other way out of an uninstall stopped part-way: attach --all
-    attaches again the tenants its chunks detached (not an opt-out), and backfill publishes their rows."""
+def uninstall_stopped_at_the_last_step(app: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[str],
+                                       monkeypatch: pytest.MonkeyPatch) -> tuple[int, str, str]:
+    """uninstall --yes, a tenant a chunk, over ACME and GLOBEX with a job each, stopped at its last step (GLOBEX's,
+    with the removal) by a reader of a catalog: what run() returns."""
     monkeypatch.setattr(operations, "UNINSTALL_CHUNK", 1)
     insert_job(app, ACME)
     insert_job(app, GLOBEX)
     reader = db.connect(autocommit=False)
     reader.execute("SELECT count(*) FROM public.job_catalog")
     try:
-        assert run(capsys, "uninstall", "--yes", "--lock-timeout", "200ms", dsn=db.dsn())[0] == 2
+        return run(capsys, "uninstall", "--yes", "--lock-timeout", "200ms", dsn=db.dsn())
     finally:
         reader.rollback()
         reader.close()
+
+
+def test_uninstall_stopped_part_way_is_undone_by_attach_all(
+        conn: psycopg.Connection, app: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """(Crash trial, forty-seventh session) The other way out of an uninstall stopped part-way: attach --all
+    attaches again the tenants its chunks detached (not an opt-out), and backfill publishes their rows."""
+    assert uninstall_stopped_at_the_last_step(app, db, capsys, monkeypatch)[0] == 2
     assert triggers_on(conn, ACME) == 0 and catalog_count(conn, ACME) == 0
     code, out, err = run(capsys, "attach", "--all", dsn=db.dsn())
     assert code == 0 and triggers_on(conn, ACME) == 32, (out, err)
