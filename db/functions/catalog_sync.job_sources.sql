@@ -200,7 +200,27 @@ BEGIN
                                 v_category_name, v_where)
         USING p_keys, p_masks, v_tenant_schema, v_company_name, v_logo_url;
     v_void := pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
-EXCEPTION WHEN syntax_error_or_access_rule_violation THEN
+EXCEPTION
+WHEN lock_not_available THEN
+    -- A read planned with lock_timeout = 1ms timed out (v_void holds what the
+    -- last set_config() returned: '1ms' while it is in force; a wait for a
+    -- table lock, under the caller's lock_timeout, or a table renamed meanwhile,
+    -- leaves another value there). Most often it met the index locks of a
+    -- transaction that is ending: one that held a table this write queued
+    -- behind, and whose index locks are released after the table's
+    -- (await_index_locks()). Wait for the tables' index locks outside any plan,
+    -- then run the whole read again, registry and tables locked and checked
+    -- again, once; the second read plans with lock_timeout = 1ms too. (The
+    -- block's subtransaction is gone: its locks and settings with it.)
+    IF v_void IS DISTINCT FROM '1ms'
+       OR pg_catalog.current_setting('catalog_sync.read_again', true) = 'on' THEN
+        RAISE;
+    END IF;
+    PERFORM catalog_sync.await_index_locks(ARRAY['public.tenants_tenant'::pg_catalog.regclass::pg_catalog.oid,
+                                                 v_job_rel, v_category_rel]);
+    v_void := pg_catalog.set_config('catalog_sync.read_again', 'on', true);   -- undone on return (SET clause)
+    RETURN QUERY SELECT * FROM catalog_sync.job_sources(p_tenant_id, p_filter, p_keys, p_masks);
+WHEN syntax_error_or_access_rule_violation THEN
     -- a lost column of the registry or of a job table, named (see
     -- explain_failed_read()); both raise nothing when their tables are whole
     PERFORM catalog_sync.assert_registry();

@@ -39,7 +39,24 @@ BEGIN
         INTO tenant_id, tenant_schema, company_name, company_logo_url, publishable
         FROM contract CROSS JOIN ONLY public.tenants_tenant AS t
         WHERE contract.holds AND t.id = p_tenant_id;
-    EXCEPTION WHEN syntax_error_or_access_rule_violation THEN
+    EXCEPTION
+    WHEN lock_not_available THEN
+        -- (as in job_sources(): most often the index locks of an ending
+        -- transaction that held the registry; wait for them outside the plan,
+        -- then read again, check included, once; the registry stays locked)
+        IF pg_catalog.current_setting('catalog_sync.read_again', true) = 'on' THEN
+            RAISE;
+        END IF;
+        v_void := pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
+        PERFORM catalog_sync.await_index_locks(ARRAY['public.tenants_tenant'::pg_catalog.regclass::pg_catalog.oid]);
+        -- (no SET clause here: the flag is put back by hand, or by the
+        -- (sub)transaction an error of the second read aborts)
+        v_void := pg_catalog.set_config('catalog_sync.read_again', 'on', true);
+        SELECT r.tenant_id, r.tenant_schema, r.company_name, r.company_logo_url, r.publishable
+        INTO tenant_id, tenant_schema, company_name, company_logo_url, publishable
+        FROM catalog_sync.registry_row(p_tenant_id) AS r;
+        v_void := pg_catalog.set_config('catalog_sync.read_again', 'off', true);
+    WHEN syntax_error_or_access_rule_violation THEN
         PERFORM catalog_sync.assert_registry();   -- a lost column, named (see explain_failed_read())
         RAISE;
     END;

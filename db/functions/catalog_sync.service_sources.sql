@@ -75,7 +75,20 @@ BEGIN
               AND (sv.id OPERATOR(pg_catalog.=) ANY (CASE WHEN p_filter OPERATOR(pg_catalog.=) 'ids' THEN p_keys END)
                    OR sv.provider_id OPERATOR(pg_catalog.=)
                       ANY (CASE WHEN p_filter OPERATOR(pg_catalog.=) 'providers' THEN p_keys END));
-        EXCEPTION WHEN syntax_error_or_access_rule_violation THEN
+        EXCEPTION
+        WHEN lock_not_available THEN
+            -- (the index locks of a transaction that is ending, most often: see
+            -- job_sources(); waited for outside the plan, then the whole read
+            -- again, lock and check included, once)
+            IF pg_catalog.current_setting('catalog_sync.read_again', true) = 'on' THEN
+                RAISE;
+            END IF;
+            PERFORM pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
+            PERFORM catalog_sync.await_index_locks(v_relids);
+            PERFORM pg_catalog.set_config('catalog_sync.read_again', 'on', true);   -- undone on return (SET clause)
+            RETURN QUERY SELECT * FROM catalog_sync.service_sources(p_tenant_id, p_filter, p_keys, p_masks);
+            RETURN;
+        WHEN syntax_error_or_access_rule_violation THEN
             -- a lost column, named
             PERFORM catalog_sync.explain_failed_read(v_relids, v_tables);
             RAISE;

@@ -1,0 +1,59 @@
+-- For a reader whose read, planned with lock_timeout = 1ms, failed on a lock
+-- (55P03): waits, at most 1 s (or the session's lock_timeout when that is
+-- shorter), until no other transaction holds ACCESS EXCLUSIVE, the one mode
+-- that conflicts with the planner's ACCESS SHARE, on an index of the given
+-- relations or of their TOAST tables. The reader then runs its read again,
+-- locks and check included, once; that read plans with lock_timeout = 1ms
+-- too. Nothing here runs anything of the tables: opening an index evaluates
+-- none of its expressions, and the wait is outside any plan.
+--
+-- Why: a transaction that held a table's lock and its indexes' (a rewriting
+-- ALTER TABLE, REINDEX, CREATE INDEX: a Django migration) releases them when
+-- it ends, partition by partition of the shared lock table
+-- (LockReleaseAll()): a write queued behind the table's lock is woken, and
+-- reaches its read's plan, before the ending backend has removed its index
+-- locks of later partitions, and the 1ms read timed out although that
+-- transaction was over (lock-release trial, forty-eighth session: 1 write in
+-- 5 queued behind such DDL failed, 0 of 16,000 with this wait).
+-- Two waits:
+-- * a transaction that goes on: ACCESS SHARE taken and at once released on
+--   each index (pg_relation_size() opens and closes it), waiting as a lock does;
+-- * a transaction that has ended: its backend gave up its strong-lock counts
+--   first, so that wait is granted at once through this backend's fast-path
+--   slots while its entries are still in the shared table, where the
+--   planner's locks go once the slots are full. So pg_locks is looked at
+--   until none is left.
+-- A transaction that holds an index lock on and on (a tenant's REINDEX left
+-- open) still fails the write (55P03), after the wait instead of 1 ms.
+CREATE OR REPLACE FUNCTION catalog_sync.await_index_locks(p_relids oid[])
+RETURNS void
+LANGUAGE plpgsql VOLATILE   -- it takes locks
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_void     text;
+    v_indexes  oid[];
+    v_deadline timestamp with time zone;
+BEGIN
+    IF (SELECT s.setting::integer FROM pg_catalog.pg_settings AS s WHERE s.name = 'lock_timeout')
+       NOT BETWEEN 1 AND 1000 THEN
+        v_void := pg_catalog.set_config('lock_timeout', '1s', true);   -- undone on return (SET clause)
+    END IF;
+    SELECT pg_catalog.array_agg(i.indexrelid) INTO v_indexes
+    FROM pg_catalog.pg_class AS c
+    JOIN pg_catalog.pg_index AS i ON i.indrelid IN (c.oid, c.reltoastrelid)
+    WHERE c.oid = ANY (p_relids);
+    PERFORM pg_catalog.pg_relation_size(x.oid) FROM pg_catalog.unnest(v_indexes) AS x (oid);
+    v_deadline := pg_catalog.clock_timestamp() + interval '1 s';
+    WHILE EXISTS (SELECT FROM pg_catalog.pg_locks AS l
+                  WHERE l.locktype = 'relation' AND l.relation = ANY (v_indexes) AND l.granted
+                    AND l.mode = 'AccessExclusiveLock' AND l.pid IS DISTINCT FROM pg_catalog.pg_backend_pid()
+                    AND l.database = (SELECT d.oid FROM pg_catalog.pg_database AS d
+                                      WHERE d.datname = pg_catalog.current_database()))
+          AND pg_catalog.clock_timestamp() < v_deadline LOOP
+        PERFORM pg_catalog.pg_sleep(0.001);
+    END LOOP;
+END
+$$;
+ALTER FUNCTION catalog_sync.await_index_locks(oid[]) OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync.await_index_locks(oid[]) FROM PUBLIC;
