@@ -588,6 +588,12 @@ def cmd_attach(args: argparse.Namespace) -> int:
             raise ToolError(f"{text}; {result.schemas} of {len(schemas)} schema(s) were attached before that{busy} "
                             "(each chunk commits on its own; they stay attached): fix the error, then run attach "
                             "again, and catalog-sync backfill for the schemas attached") from exc
+        except KeyboardInterrupt:   # (Ctrl-C or SIGTERM: crash trial, forty-eighth session, said nothing of it)
+            if result.schemas:
+                progress(f"attach: interrupted; {result.schemas} of {len(schemas)} schema(s) were attached before "
+                         "that (each chunk commits on its own; they stay attached): run attach again, then "
+                         "catalog-sync backfill")
+            raise
     return _attach_report(args, result, schemas, states, left_alone, refused, renew)
 
 
@@ -801,6 +807,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
                 why = error_text(exc)
                 raise ToolError(f"{why}; the {len(repaired)} repair(s) before it stay committed (run verify "
                                 "again to see what is left)") from exc
+            except KeyboardInterrupt:   # (crash trial, forty-eighth session: only "interrupted after Ns")
+                if repaired:
+                    progress(f"verify --repair: interrupted in its closing verify; the {len(repaired)} repair(s) "
+                             "before it stay committed (run verify again to see what is left)")
+                raise
         if args.catalog:
             findings = [f for f in findings if f["catalog"] in (None, args.catalog)]
         note = (None if findings or args.tenant or repaired or left
@@ -837,6 +848,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
                          "while its triggers were off; fix: catalog-sync backfill"
                          + _tenant_options(f["schema"] for f in findings if f["problem"] == "missing")
                          + ", or verify --repair")
+            not_attached = [f["schema"] for f in findings if f["problem"] == "tenant_not_attached"
+                            and operations.UNINSTALL_STOPPED not in (f["detail"] or "")]
+            if not_attached:    # (crash trial, forty-eighth session: backfill alone left them, with no word)
+                progress("note: tenant_not_attached tenants have no sync triggers (never attached, or detached by "
+                         "the sync); fix: catalog-sync attach"
+                         + ((" -- " if any(s.startswith("-") for s in not_attached) else " ")
+                            + " ".join(shlex.quote(s) for s in not_attached) if len(not_attached) <= 5 else " --all")
+                         + ", then catalog-sync backfill; or verify --repair")
             if "expired" in summary:
                 # (DBA walk-through, fortieth session: the cheap fix was not named)
                 progress("note: expired rows are jobs whose application deadline passed since their last write "

@@ -1509,19 +1509,27 @@ def registry_triggers_refused(exc: psycopg.Error) -> str:
 
 
 @contextmanager
-def reported_if_stopped(done: Sequence[str]) -> Iterator[None]:
+def reported_if_stopped(done: Sequence[str], progress: Progress) -> Iterator[None]:
     """An error that stops repair() after it committed something names what it did: its report, printed at
-    the end, would be lost with the error (a tenant purged and detached, say)."""
+    the end, would be lost with the error (a tenant purged and detached, say). So does a Ctrl-C or SIGTERM
+    (crash trial, forty-eighth session), on `progress`."""
+    def shown() -> str:         # (one line)
+        return "; ".join(done[:10]) + (f"; and {len(done) - 10} more" if len(done) > 10 else "")
+
     try:
         yield
+    except KeyboardInterrupt:
+        if done:
+            progress(f"verify --repair: interrupted; repaired before that (committed, it stays): {shown()}; run "
+                     "verify --repair again")
+        raise
     except (psycopg.Error, ToolError) as exc:
         if not done:
             raise
         message = error_text(exc)
-        shown = "; ".join(done[:10]) + (f"; and {len(done) - 10} more" if len(done) > 10 else "")  # (one line)
         # (crash trial, forty-seventh session: "verify --repair stopped: verify --repair stopped at ...")
         stopped = message if message.startswith("verify --repair stopped") else f"verify --repair stopped: {message}"
-        raise ToolError(f"{stopped}; repaired before that (committed, it stays): {shown}; run verify --repair "
+        raise ToolError(f"{stopped}; repaired before that (committed, it stays): {shown()}; run verify --repair "
                         "again") from exc
 
 
@@ -1555,7 +1563,7 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
     if uninstalling:
         not_done.append(f"not repaired ({UNINSTALL_STOPPED}): {', '.join(uninstalling)}")
     busy_schemas: list[str] = []
-    with backfill_lock(conn), reported_if_stopped(done):
+    with backfill_lock(conn), reported_if_stopped(done, progress):
         gone: set[int | None] = set()
         detach_refused: list[str] = []
         for tenant_id, schema in sorted(by_problem.get("table_missing", ()), key=lambda x: x[0] or 0):

@@ -2164,6 +2164,7 @@ def test_uninstall_drops_many_tenants_triggers_in_chunks(conn: psycopg.Connectio
     stopped = ("an uninstall stopped part-way (catalog-sync uninstall --yes finishes it; catalog-sync attach --all, "
                "then catalog-sync backfill, undoes it)")
     assert f"tenant_not_attached  {ACME}" in out and stopped in out, out
+    assert "note: tenant_not_attached" not in err, err      # (its own detail says what to do)
     code, out, err = run(capsys, "verify", "--repair", dsn=db.dsn())
     assert code == 1 and f"not repaired ({stopped}): {ACME}\n" in out + err, (out, err)
     assert triggers_on(conn, ACME) == 0 and catalog_count(conn, ACME) == 0
@@ -3748,3 +3749,69 @@ def test_attach_in_one_chunk_prints_no_progress_line(conn: psycopg.Connection, d
     assert code == 0 and err == "", (out, err)
     code, out, err = run(capsys, "attach", "--all", "--chunk-size", "1", dsn=db.dsn())
     assert code == 0 and "attach: 2/2 schemas" in err, (out, err)
+
+
+def test_an_interrupted_attach_says_what_stays_attached(conn: psycopg.Connection, db: Db,
+                                                        capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """(Crash trial, forty-eighth session) attach --all stopped by Ctrl-C or SIGTERM said only "terminated
+    (SIGTERM) after 3.5s": the chunks it had committed, still to backfill, were nowhere."""
+    _, zulu = create_tenant(conn, "zulu", "Zulu")
+    real = operations.attach_chunk
+    calls: list[int] = []
+
+    def attach_chunk(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(operations, "attach_chunk", attach_chunk)
+    code, _, err = run(capsys, "attach", "--all", "--chunk-size", "1", dsn=db.dsn())
+    assert code == cli.EXIT_INTERRUPTED, err
+    assert ("attach: interrupted; 2 of 3 schema(s) were attached before that (each chunk commits on its own; "
+            "they stay attached): run attach again, then catalog-sync backfill") in err, err
+    assert triggers_on(conn, zulu) == 0
+
+
+def test_an_interrupted_repair_says_what_it_committed(conn: psycopg.Connection, db: Db,
+                                                      capsys: pytest.CaptureFixture[str],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """(Crash trial, forty-eighth session) verify --repair stopped by Ctrl-C or SIGTERM said only "terminated
+    after 6.8s", after it had purged and detached tenants whose tables were gone (no later run said so); in
+    its closing verify, only "interrupted after 9.9s", all its repairs committed."""
+    conn.execute(f"DROP TRIGGER catalog_sync_job_insert ON {ACME}.ats_jobposting")
+    conn.execute(f"DROP TABLE {GLOBEX}.services_skill CASCADE")
+    monkeypatch.setattr(operations, "backfill", lambda *_, **__: (_ for _ in ()).throw(KeyboardInterrupt))
+    code, _, err = run(capsys, "verify", "--repair", dsn=db.dsn())
+    assert code == cli.EXIT_INTERRUPTED, err
+    assert (f"verify --repair: interrupted; repaired before that (committed, it stays): {GLOBEX}: a source table "
+            "is gone; catalog rows removed, tenant detached until its tables are back (verify reports it then); "
+            f"{ACME}: triggers attached; run verify --repair again") in err, err
+    monkeypatch.undo()
+    real_verify = operations.verify
+    calls: list[int] = []
+
+    def verify(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real_verify(*args, **kwargs)
+
+    conn.execute(f"DROP TRIGGER catalog_sync_job_update ON {ACME}.ats_jobposting")
+    monkeypatch.setattr(operations, "verify", verify)
+    code, _, err = run(capsys, "verify", "--repair", dsn=db.dsn())
+    assert code == cli.EXIT_INTERRUPTED, err
+    assert ("verify --repair: interrupted in its closing verify; the 2 repair(s) before it stay committed (run "
+            "verify again to see what is left)") in err, err
+
+
+def test_verify_says_how_to_attach_a_tenant_not_attached(conn: psycopg.Connection, db: Db,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """(Crash trial, forty-eighth session) After an attach --all that stopped, verify's only note named backfill,
+    which leaves a tenant not attached as it was, and then verify named no fix at all."""
+    _, zulu = create_tenant(conn, "zulu", "Zulu")
+    code, out, err = run(capsys, "verify", dsn=db.dsn())
+    assert code == 1 and "drift: tenant_not_attached 1" in out, (out, err)
+    assert (f"note: tenant_not_attached tenants have no sync triggers (never attached, or detached by the sync); "
+            f"fix: catalog-sync attach {zulu}, then catalog-sync backfill; or verify --repair") in err, err
