@@ -438,8 +438,10 @@ def _registered_anew(renew: dict[str, int], verb: str) -> str:
 
 
 def _attach_report(args: argparse.Namespace, result: operations.AttachResult, schemas: list[str],
-                   states: dict[str, str], left_alone: set[str], refused: list[str], renew: dict[str, int]) -> int:
-    """attach's summary and what to do next; an error for the schemas left out (busy, refused)."""
+                   states: dict[str, str], left_alone: set[str], refused: list[str], renew: dict[str, int],
+                   unfilled: list[str]) -> int:
+    """attach's summary and what to do next; an error for the schemas left out (busy, refused). `unfilled`:
+    schemas attached before this run and never backfilled."""
     renewed = _registered_anew({s: n for s, n in renew.items() if s not in result.busy}, "registered anew")
     if result.changed or result.busy:
         # (DBA trials: forty-first session, ", 5 schema(s) already up to date" read as 5 more; forty-fifth,
@@ -461,6 +463,9 @@ def _attach_report(args: argparse.Namespace, result: operations.AttachResult, sc
     new = [s for s in new if s in changed]
     if new:
         print(f"run `catalog-sync backfill` to publish the rows that existed before attach ({_first(new)})")
+    if unfilled:
+        print(f"attached before, and never backfilled ({_first(unfilled)}: an attach that stopped before its "
+              "backfill?): run `catalog-sync backfill` to publish their rows")
     if meanwhile:
         # (review, forty-second session: also a schema restored with its sync triggers, never registered)
         print(f"sync triggers in place already ({_first(meanwhile)}: attached meanwhile by another session, or "
@@ -594,7 +599,9 @@ def cmd_attach(args: argparse.Namespace) -> int:
                          "that (each chunk commits on its own; they stay attached): run attach again, then "
                          "catalog-sync backfill")
             raise
-    return _attach_report(args, result, schemas, states, left_alone, refused, renew)
+        # (crash trial, forty-eighth session: run again after an attach that stopped, it named too few, or none)
+        unfilled = operations.never_backfilled(conn, [s for s in schemas if states.get(s) == "attached"])
+    return _attach_report(args, result, schemas, states, left_alone, refused, renew, unfilled)
 
 
 # A problem of schema_problems() with a tenant table ("s.ats_jobposting: column ... is missing", "s.ats_jobcategory

@@ -955,6 +955,13 @@ def attach_states(conn: psycopg.Connection, schemas: Sequence[str]) -> dict[str,
     return {s: states.get(s, "not attached") for s in schemas}
 
 
+def never_backfilled(conn: psycopg.Connection, schemas: Sequence[str]) -> list[str]:
+    """Of `schemas`, the attached tenants never backfilled (an attach that stopped before its backfill)."""
+    return [str(r[0]) for r in conn.execute(
+        "SELECT schema_name FROM catalog_sync.tenant_schemas() "
+        "WHERE attached AND NOT backfilled AND schema_name = ANY (%s::text[])", (list(schemas),))]
+
+
 def detach_state(conn: psycopg.Connection, schema: str) -> str:
     """'attached', 'detached' (on purpose), 'detached by the sync' (after a source table was gone), 'not
     attached' (a registry tenant never attached) or 'unknown', as detach_schema() sees the schema."""

@@ -199,7 +199,8 @@ def test_attach_all(conn: psycopg.Connection, app: psycopg.Connection, db: Db,
     conn.execute(f"SELECT catalog_sync.drop_triggers('{ACME}.ats_jobposting'::regclass)")
     code, out, err = run(capsys, "attach", "--all", dsn=db.dsn())
     assert code == 0 and "attached 3 schema(s), 2 of them up to date already: 4 trigger(s) created" in out, (out, err)
-    assert "backfill" not in out, out
+    assert "the rows that existed before attach" not in out, out
+    assert "and never backfilled (tenant_acme, tenant_globex, tenant_initech" in out, out   # (attached as the test's)
     # rows that existed before attach wait for the backfill
     assert catalog_count(conn, schema) == 0
     assert run(capsys, "backfill", "--tenant", schema, dsn=db.dsn())[0] == 0
@@ -3815,3 +3816,24 @@ def test_verify_says_how_to_attach_a_tenant_not_attached(conn: psycopg.Connectio
     assert code == 1 and "drift: tenant_not_attached 1" in out, (out, err)
     assert (f"note: tenant_not_attached tenants have no sync triggers (never attached, or detached by the sync); "
             f"fix: catalog-sync attach {zulu}, then catalog-sync backfill; or verify --repair") in err, err
+
+
+def test_attach_run_again_names_the_tenants_still_to_backfill(conn: psycopg.Connection, db: Db,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """(Crash trial, forty-eighth session) An attach killed after its last chunk committed, run again, said
+    "up to date" and nothing of a backfill; killed part-way, it named only the tenants it attached itself."""
+    assert run(capsys, "backfill", dsn=db.dsn())[0] == 0       # (ACME's and GLOBEX's, attached as the test's)
+    _, zulu = create_tenant(conn, "zulu", "Zulu")
+    _, yankee = create_tenant(conn, "yankee", "Yankee")
+    assert run(capsys, "attach", zulu, dsn=db.dsn())[0] == 0      # (the chunk that committed before the kill)
+    code, out, err = run(capsys, "attach", "--all", dsn=db.dsn())
+    assert code == 0, err
+    assert f"run `catalog-sync backfill` to publish the rows that existed before attach ({yankee})" in out, out
+    assert (f"attached before, and never backfilled ({zulu}: an attach that stopped before its backfill?): run "
+            "`catalog-sync backfill` to publish their rows") in out, out
+    assert run(capsys, "backfill", "--tenant", zulu, dsn=db.dsn())[0] == 0
+    code, out, err = run(capsys, "attach", "--all", dsn=db.dsn())
+    assert code == 0 and f"and never backfilled ({yankee}:" in out and "up to date" in out, out
+    assert run(capsys, "backfill", dsn=db.dsn())[0] == 0
+    code, out, err = run(capsys, "attach", "--all", dsn=db.dsn())
+    assert code == 0 and "never backfilled" not in out, out

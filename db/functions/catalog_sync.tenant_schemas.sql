@@ -8,8 +8,23 @@
 -- reports it, and attach (--all, or repair) attaches it, or refuses it
 -- naming the contract problem (red team, twenty-first session: a table back
 -- with an index over the tenant's code kept it detached, unreported).
+-- And whether it was ever backfilled (backfilled: an attached tenant whose
+-- attach stopped before its backfill, which attach names when run again;
+-- crash trial, forty-eighth session).
+-- The result gained the column backfilled: applying this file over the older
+-- form (psql -f) drops that first (CREATE OR REPLACE cannot change a result
+-- type); the current one is never dropped, so grants given to it are kept.
+DO $drop$
+BEGIN
+    IF EXISTS (SELECT FROM pg_catalog.pg_proc p
+               WHERE p.oid = pg_catalog.to_regprocedure('catalog_sync.tenant_schemas()')
+                 AND NOT 'backfilled' = ANY (p.proargnames)) THEN
+        DROP FUNCTION catalog_sync.tenant_schemas();
+    END IF;
+END
+$drop$;
 CREATE OR REPLACE FUNCTION catalog_sync.tenant_schemas()
-RETURNS TABLE (tenant_id bigint, schema_name text, attached boolean, detached boolean)
+RETURNS TABLE (tenant_id bigint, schema_name text, attached boolean, detached boolean, backfilled boolean)
 LANGUAGE plpgsql STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -32,7 +47,8 @@ BEGIN
                                         WHERE n.nspname = r.tenant_schema::name AND c.relname = s.source_table)))
     SELECT r.tenant_id, r.tenant_schema, t.tenant_id IS NOT NULL AND t.detached_at IS NULL,
            t.detached_at IS NOT NULL
-           AND (t.detached_because IS NULL OR r.tenant_id IN (SELECT g.tenant_id FROM still_gone g))
+           AND (t.detached_because IS NULL OR r.tenant_id IN (SELECT g.tenant_id FROM still_gone g)),
+           t.last_backfill_at IS NOT NULL
     FROM registry AS r
     LEFT JOIN catalog_sync.tenant t ON t.tenant_id = r.tenant_id
     -- Attached tenants by their registration (their tables may have been
