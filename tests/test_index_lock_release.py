@@ -10,6 +10,7 @@ from __future__ import annotations
 import struct
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
@@ -17,6 +18,7 @@ import pytest
 
 from tests.conftest import THIS_DATABASE, Db
 from tests.jobs import category_id, insert_job, update_job
+from tests.market import insert_provider, insert_service, update_service
 from tests.test_attacks import ACME, Arena, arena, write_while_blocked  # noqa: F401 (fixture)
 
 M = 0xFFFFFFFF
@@ -122,8 +124,53 @@ def test_statistics_committed_while_a_read_awaits_index_locks_are_refused(arena:
     holder.execute(f"ANALYZE {ACME}.ats_jobcategory")
     pkey = arena.su.execute(f"SELECT '{ACME}.ats_jobcategory_pkey'::regclass::oid").fetchone()[0]
     outcome = write_while_blocked(
-        arena, lambda w: update_job(w, ACME, job["id"], title="Planned after the wait"),
-        "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = %s" + THIS_DATABASE, (pkey,), holder)
+        arena, lambda w: update_job(w, ACME, job["id"], title="Planned after the wait"), AWAITING, (pkey,), holder)
     assert not arena.evil_ran(), "tenant code ran as the definer after the index lock wait"
     assert isinstance(outcome.get("error"), psycopg.errors.InsufficientPrivilege), outcome
     arena.assert_canary()
+
+
+def test_each_write_of_a_transaction_reads_again_after_its_wait(arena: Arena) -> None:  # noqa: F811
+    """(review, forty-eighth session) The flag that allows one read again per read was left on for the rest of
+    the transaction (a SET clause restores only the settings it names): the next write of the same transaction
+    (a Django atomic() block) that met an index lock failed at once."""
+    t = arena.tenant
+    job = insert_job(t, ACME, category_id=category_id(t, ACME))
+    service = insert_service(t, ACME, insert_provider(t, ACME)["id"])
+    steps: list[tuple[str, Callable[[psycopg.Connection], object]]] = [
+        ("ats_jobcategory_pkey", lambda w: update_job(w, ACME, job["id"], title="Written after a wait")),
+        ("services_servicecategory_pkey", lambda w: update_service(w, ACME, service["id"], title="Also after one"))]
+    with arena.connect_tenant(autocommit=False) as writer:
+        for index, statement in steps:
+            holder = arena.connect_tenant(autocommit=False)
+            holder.execute(f"REINDEX INDEX {ACME}.{index}")
+            relid = arena.su.execute(f"SELECT '{ACME}.{index}'::regclass::oid").fetchone()[0]
+            outcome: dict[str, Any] = {}
+            thread = threading.Thread(target=write_into, args=(writer, statement, outcome))
+            thread.start()
+            deadline = time.monotonic() + 30
+            while not arena.su.execute(AWAITING, (relid,)).fetchone()[0]:
+                assert time.monotonic() < deadline and thread.is_alive(), (index, outcome)
+                time.sleep(0.005)
+            holder.commit()
+            thread.join(30)
+            holder.close()
+            assert outcome == {"ok": True}, (index, outcome)
+        assert writer.execute("SELECT current_setting('lock_timeout')").fetchone()[0] == "0"     # (left as it was)
+        writer.commit()
+
+
+def write_into(writer: psycopg.Connection, statement: Callable[[psycopg.Connection], object],
+               outcome: dict[str, Any]) -> None:
+    """`statement` on `writer`, its outcome in `outcome` ({"ok": True} or {"error": exception})."""
+    try:
+        statement(writer)
+        outcome["ok"] = True
+    except psycopg.Error as exc:
+        outcome["error"] = exc
+
+
+# The write waits for the index in await_index_locks() (longer than its read's 1 ms: a commit within that 1 ms
+# is the window that remains, docs/security.md; it is not what these tests look at).
+AWAITING = ("SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = %s "
+            "AND waitstart < clock_timestamp() - interval '50 milliseconds'" + THIS_DATABASE)

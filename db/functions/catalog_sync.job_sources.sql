@@ -170,7 +170,9 @@ BEGIN
         RETURN;
     END IF;
 
-    PERFORM catalog_sync.lock_relations(ARRAY[v_job_rel, v_category_rel]);
+    -- (into v_void: a wait for these locks that times out is not the 1ms
+    -- read's, whatever the caller's lock_timeout; review, forty-eighth session)
+    v_void := catalog_sync.lock_relations(ARRAY[v_job_rel, v_category_rel])::pg_catalog.text;
     v_void := pg_catalog.set_config('lock_timeout', '1ms', true);   -- as above
     -- The names of the locked OIDs (after the lock: the names it fixed).
     v_job_name := catalog_sync.relation_name(v_job_rel);
@@ -211,15 +213,23 @@ WHEN lock_not_available THEN
     -- (await_index_locks()). Wait for the tables' index locks outside any plan,
     -- then run the whole read again, registry and tables locked and checked
     -- again, once; the second read plans with lock_timeout = 1ms too. (The
-    -- block's subtransaction is gone: its locks and settings with it.)
+    -- block's subtransaction is gone: its locks and settings with it. The
+    -- failed read returned no row: a plan's index locks are taken when it is
+    -- made or its executor starts, before its first row; rows returned before
+    -- an error a handler catches would stay, and the read again add them twice.)
     IF v_void IS DISTINCT FROM '1ms'
        OR pg_catalog.current_setting('catalog_sync.read_again', true) = 'on' THEN
         RAISE;
     END IF;
     PERFORM catalog_sync.await_index_locks(ARRAY['public.tenants_tenant'::pg_catalog.regclass::pg_catalog.oid,
                                                  v_job_rel, v_category_rel]);
-    v_void := pg_catalog.set_config('catalog_sync.read_again', 'on', true);   -- undone on return (SET clause)
+    -- (the flag put back by hand after the read again, or by the
+    -- (sub)transaction its error aborts: a SET clause restores only what it
+    -- names, and left on it kept the retry from the transaction's later
+    -- writes; review, forty-eighth session)
+    v_void := pg_catalog.set_config('catalog_sync.read_again', 'on', true);
     RETURN QUERY SELECT * FROM catalog_sync.job_sources(p_tenant_id, p_filter, p_keys, p_masks);
+    v_void := pg_catalog.set_config('catalog_sync.read_again', 'off', true);
 WHEN syntax_error_or_access_rule_violation THEN
     -- a lost column of the registry or of a job table, named (see
     -- explain_failed_read()); both raise nothing when their tables are whole

@@ -70,9 +70,10 @@ BEGIN
             END IF;
             PERFORM pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
             PERFORM catalog_sync.await_index_locks(v_relids);
-            PERFORM pg_catalog.set_config('catalog_sync.read_again', 'on', true);   -- undone on return (SET clause)
+            PERFORM pg_catalog.set_config('catalog_sync.read_again', 'on', true);   -- (put back by hand: see job_sources())
             SELECT r.categories, r.skills INTO categories, skills
             FROM catalog_sync.provider_parents(p_tenant_id, p_provider_ids) AS r;
+            PERFORM pg_catalog.set_config('catalog_sync.read_again', 'off', true);
             RETURN;
         WHEN syntax_error_or_access_rule_violation THEN
             -- a lost column, named

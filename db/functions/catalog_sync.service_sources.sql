@@ -85,8 +85,9 @@ BEGIN
             END IF;
             PERFORM pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
             PERFORM catalog_sync.await_index_locks(v_relids);
-            PERFORM pg_catalog.set_config('catalog_sync.read_again', 'on', true);   -- undone on return (SET clause)
+            PERFORM pg_catalog.set_config('catalog_sync.read_again', 'on', true);   -- (put back by hand: see job_sources())
             RETURN QUERY SELECT * FROM catalog_sync.service_sources(p_tenant_id, p_filter, p_keys, p_masks);
+            PERFORM pg_catalog.set_config('catalog_sync.read_again', 'off', true);
             RETURN;
         WHEN syntax_error_or_access_rule_violation THEN
             -- a lost column, named
