@@ -3,7 +3,7 @@ is woken when the DDL's transaction ends; but the ending backend removes its loc
 partition by partition (LockReleaseAll()), so an index lock in a later partition than the table's is still
 there when the woken write plans its read with lock_timeout = 1ms: the write failed (55P03) although the
 transaction was over. The read now waits for its tables' index locks outside its plan and runs again, locks
-and check included, once (catalog_sync.await_index_locks())."""
+and check included, once (catalog_sync.ready_to_read_again())."""
 
 from __future__ import annotations
 
@@ -170,7 +170,7 @@ def write_into(writer: psycopg.Connection, statement: Callable[[psycopg.Connecti
         outcome["error"] = exc
 
 
-# The write waits for the index in await_index_locks() (longer than its read's 1 ms: a commit within that 1 ms
+# The write waits for the index in ready_to_read_again() (longer than its read's 1 ms: a commit within that 1 ms
 # is the window that remains, docs/security.md; it is not what these tests look at).
 AWAITING = ("SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = %s "
             "AND waitstart < clock_timestamp() - interval '50 milliseconds'" + THIS_DATABASE)

@@ -210,24 +210,21 @@ WHEN lock_not_available THEN
     -- leaves another value there). Most often it met the index locks of a
     -- transaction that is ending: one that held a table this write queued
     -- behind, and whose index locks are released after the table's
-    -- (await_index_locks()). Wait for the tables' index locks outside any plan,
-    -- then run the whole read again, registry and tables locked and checked
-    -- again, once; the second read plans with lock_timeout = 1ms too. (The
+    -- (ready_to_read_again()). Wait for the tables' index locks outside any
+    -- plan, then run the whole read again, registry and tables locked and
+    -- checked again, once; the second read plans with lock_timeout = 1ms too,
+    -- and the flag that made it the second is put back after it. (The
     -- block's subtransaction is gone: its locks and settings with it. The
     -- failed read returned no row: a plan's index locks are taken when it is
     -- made or its executor starts, before its first row; rows returned before
     -- an error a handler catches would stay, and the read again add them twice.)
-    IF v_void IS DISTINCT FROM '1ms'
-       OR pg_catalog.current_setting('catalog_sync.read_again', true) = 'on' THEN
+    -- (the block's abort put the caller's lock_timeout back)
+    IF v_void IS DISTINCT FROM '1ms' THEN
+        RAISE;
+    ELSIF NOT catalog_sync.ready_to_read_again(ARRAY['public.tenants_tenant'::pg_catalog.regclass::pg_catalog.oid,
+                                                     v_job_rel, v_category_rel]) THEN
         RAISE;
     END IF;
-    PERFORM catalog_sync.await_index_locks(ARRAY['public.tenants_tenant'::pg_catalog.regclass::pg_catalog.oid,
-                                                 v_job_rel, v_category_rel]);
-    -- (the flag put back by hand after the read again, or by the
-    -- (sub)transaction its error aborts: a SET clause restores only what it
-    -- names, and left on it kept the retry from the transaction's later
-    -- writes; review, forty-eighth session)
-    v_void := pg_catalog.set_config('catalog_sync.read_again', 'on', true);
     RETURN QUERY SELECT * FROM catalog_sync.job_sources(p_tenant_id, p_filter, p_keys, p_masks);
     v_void := pg_catalog.set_config('catalog_sync.read_again', 'off', true);
 WHEN syntax_error_or_access_rule_violation THEN

@@ -44,14 +44,10 @@ BEGIN
         -- (as in job_sources(): most often the index locks of an ending
         -- transaction that held the registry; wait for them outside the plan,
         -- then read again, check included, once; the registry stays locked)
-        IF pg_catalog.current_setting('catalog_sync.read_again', true) = 'on' THEN
+        IF NOT catalog_sync.ready_to_read_again(ARRAY['public.tenants_tenant'::pg_catalog.regclass::pg_catalog.oid],
+                                                v_lock_timeout) THEN
             RAISE;
         END IF;
-        v_void := pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
-        PERFORM catalog_sync.await_index_locks(ARRAY['public.tenants_tenant'::pg_catalog.regclass::pg_catalog.oid]);
-        -- (no SET clause here: the flag is put back by hand, or by the
-        -- (sub)transaction an error of the second read aborts)
-        v_void := pg_catalog.set_config('catalog_sync.read_again', 'on', true);
         SELECT r.tenant_id, r.tenant_schema, r.company_name, r.company_logo_url, r.publishable
         INTO tenant_id, tenant_schema, company_name, company_logo_url, publishable
         FROM catalog_sync.registry_row(p_tenant_id) AS r;

@@ -80,12 +80,9 @@ BEGIN
             -- (the index locks of a transaction that is ending, most often: see
             -- job_sources(); waited for outside the plan, then the whole read
             -- again, lock and check included, once)
-            IF pg_catalog.current_setting('catalog_sync.read_again', true) = 'on' THEN
+            IF NOT catalog_sync.ready_to_read_again(v_relids, v_lock_timeout) THEN
                 RAISE;
             END IF;
-            PERFORM pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
-            PERFORM catalog_sync.await_index_locks(v_relids);
-            PERFORM pg_catalog.set_config('catalog_sync.read_again', 'on', true);   -- (put back by hand: see job_sources())
             RETURN QUERY SELECT * FROM catalog_sync.service_sources(p_tenant_id, p_filter, p_keys, p_masks);
             PERFORM pg_catalog.set_config('catalog_sync.read_again', 'off', true);
             RETURN;

@@ -1,11 +1,19 @@
 -- For a reader whose read, planned with lock_timeout = 1ms, failed on a lock
--- (55P03): waits, at most 1 s (or the session's lock_timeout when that is
--- shorter), until no other transaction holds ACCESS EXCLUSIVE, the one mode
--- that conflicts with the planner's ACCESS SHARE, on an index of the given
--- relations or of their TOAST tables. The reader then runs its read again,
--- locks and check included, once; that read plans with lock_timeout = 1ms
--- too. Nothing here runs anything of the tables: opening an index evaluates
--- none of its expressions, and the wait is outside any plan.
+-- (55P03), called in its handler: false when it is reading again already
+-- (the handler raises the error); else it puts the session's lock_timeout
+-- (p_lock_timeout, where the reader set 1ms before its block) back, waits,
+-- at most 1 s (or that lock_timeout when shorter), until no other
+-- transaction holds ACCESS EXCLUSIVE, the one mode that conflicts with the
+-- planner's ACCESS SHARE, on an index of the given relations or of their
+-- TOAST tables, sets the flag catalog_sync.read_again and returns true. The
+-- reader then runs its read again (calls itself), locks and check included,
+-- and puts the flag back by hand (a SET clause restores only the settings it
+-- names: left on, a transaction's later write that met an index lock failed
+-- at once; review, forty-eighth session). That read plans with
+-- lock_timeout = 1ms too. Nothing here runs anything of the tables: opening
+-- an index evaluates none of its expressions, and the wait is outside any
+-- plan. A session that sets the flag itself only gives up its own reads
+-- again.
 --
 -- Why: a transaction that held a table's lock and its indexes' (a rewriting
 -- ALTER TABLE, REINDEX, CREATE INDEX: a Django migration) releases them when
@@ -25,8 +33,8 @@
 --   until none is left.
 -- A transaction that holds an index lock on and on (a tenant's REINDEX left
 -- open) still fails the write (55P03), after the wait instead of 1 ms.
-CREATE OR REPLACE FUNCTION catalog_sync.await_index_locks(p_relids oid[])
-RETURNS void
+CREATE OR REPLACE FUNCTION catalog_sync.ready_to_read_again(p_relids oid[], p_lock_timeout text DEFAULT NULL)
+RETURNS boolean
 LANGUAGE plpgsql VOLATILE   -- it takes locks
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -34,20 +42,25 @@ DECLARE
     -- (put back by hand: a function's SET clause restores only what it names,
     -- and a set_config() of anything else lasts to the transaction's end;
     -- review, forty-eighth session)
-    v_lock_timeout text := pg_catalog.current_setting('lock_timeout');
-    v_session_ms   integer := (SELECT s.setting::integer FROM pg_catalog.pg_settings AS s
-                               WHERE s.name = 'lock_timeout');
+    v_lock_timeout text := coalesce(p_lock_timeout, pg_catalog.current_setting('lock_timeout'));
+    v_session_ms   integer;
     -- one deadline for all the waits: a wait per index, each of a whole
     -- lock_timeout, made a tenant with many indexes, each held in turn, stall
     -- a write for seconds (review)
-    v_deadline     timestamp with time zone := pg_catalog.clock_timestamp()
-                       + CASE WHEN v_session_ms BETWEEN 1 AND 1000 THEN v_session_ms ELSE 1000 END
-                         * interval '1 millisecond';
+    v_deadline     timestamp with time zone;
     v_void         text;
     v_indexes      oid[];
     v_index        oid;
     v_left_ms      double precision;
 BEGIN
+    IF pg_catalog.current_setting('catalog_sync.read_again', true) = 'on' THEN
+        RETURN false;
+    END IF;
+    v_void := pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
+    v_session_ms := (SELECT s.setting::integer FROM pg_catalog.pg_settings AS s WHERE s.name = 'lock_timeout');
+    v_deadline := pg_catalog.clock_timestamp()
+                  + CASE WHEN v_session_ms BETWEEN 1 AND 1000 THEN v_session_ms ELSE 1000 END
+                    * interval '1 millisecond';
     SELECT pg_catalog.array_agg(i.indexrelid) INTO v_indexes
     FROM pg_catalog.pg_class AS c
     JOIN pg_catalog.pg_index AS i ON i.indrelid IN (c.oid, c.reltoastrelid)
@@ -67,7 +80,9 @@ BEGIN
           AND pg_catalog.clock_timestamp() < v_deadline LOOP
         PERFORM pg_catalog.pg_sleep(0.001);
     END LOOP;
+    v_void := pg_catalog.set_config('catalog_sync.read_again', 'on', true);
+    RETURN true;
 END
 $$;
-ALTER FUNCTION catalog_sync.await_index_locks(oid[]) OWNER TO catalog_sync_owner;
-REVOKE ALL ON FUNCTION catalog_sync.await_index_locks(oid[]) FROM PUBLIC;
+ALTER FUNCTION catalog_sync.ready_to_read_again(oid[], text) OWNER TO catalog_sync_owner;
+REVOKE ALL ON FUNCTION catalog_sync.ready_to_read_again(oid[], text) FROM PUBLIC;
