@@ -600,7 +600,10 @@ def cmd_attach(args: argparse.Namespace) -> int:
                          "catalog-sync backfill")
             raise
         # (crash trial, forty-eighth session: run again after an attach that stopped, it named too few, or none)
-        unfilled = operations.never_backfilled(conn, [s for s in schemas if states.get(s) == "attached"])
+        try:
+            unfilled = operations.never_backfilled(conn, [s for s in schemas if states.get(s) == "attached"])
+        except psycopg.errors.LockNotAvailable:     # (the registry locked meanwhile: the attach stands; review)
+            unfilled = []
     return _attach_report(args, result, schemas, states, left_alone, refused, renew, unfilled)
 
 
@@ -668,7 +671,7 @@ def cmd_detach(args: argparse.Namespace) -> int:
             left += f"; would{purge.removeprefix(' and')}" if args.dry_run else purge
         if before == "detached by the sync":    # (after a source table was gone: not an opt-out until now)
             left = (f"{'would mark' if args.dry_run else 'marked'} it detached on purpose (verify and attach --all "
-                    f"skip it once its tables are back); {left}")
+                    f"skip it); {left}")
             print(f"{'dry run: ' if args.dry_run else ''}{args.schema} was detached by the sync (why: status "
                   f"--json, detached_because): {left}")
         else:
@@ -676,8 +679,11 @@ def cmd_detach(args: argparse.Namespace) -> int:
     else:
         # Not an error: marking a tenant that is not attached is how a DBA opts it out.
         done = "would mark it" if args.dry_run else "marked it"
+        # (review, forty-eighth session: sync triggers of a tenant never attached, restored from a dump, say)
+        left = f"; {'would drop' if args.dry_run else 'dropped'} {dropped} sync trigger(s) left on its tables" \
+            if dropped else ""
         print(f"{'dry run: ' if args.dry_run else ''}{args.schema} was not attached: {done} detached on purpose "
-              f"(verify and attach --all skip it; `catalog-sync attach {args.schema}` undoes that){purge}")
+              f"(verify and attach --all skip it; `catalog-sync attach {args.schema}` undoes that){left}{purge}")
     return EXIT_OK
 
 
@@ -803,9 +809,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
             # install; code review, forty-seventh session)
             with operations.no_migration(sessions.conn, "verify --repair"):
                 repaired, left, unrepaired = operations.repair(sessions.conn, findings, progress, args.lock_timeout)
-            if repaired:
-                operations.analyze_catalogs(sessions.conn, progress)
             try:
+                if repaired:
+                    operations.analyze_catalogs(sessions.conn, progress)
                 findings = operations.verify(sessions, tenants, progress, args.lock_timeout)
             except (ToolError, psycopg.Error) as exc:
                 if not repaired:
@@ -857,11 +863,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
                          + ", or verify --repair")
             not_attached = [f["schema"] for f in findings if f["problem"] == "tenant_not_attached"
                             and operations.UNINSTALL_STOPPED not in (f["detail"] or "")]
+            uninstalling = len(not_attached) < summary["tenant_not_attached"]
             if not_attached:    # (crash trial, forty-eighth session: backfill alone left them, with no word)
+                # (not --all where an uninstall stopped part-way: it would undo that too; review)
+                named = len(not_attached) <= 5 or uninstalling
                 progress("note: tenant_not_attached tenants have no sync triggers (never attached, or detached by "
                          "the sync); fix: catalog-sync attach"
                          + ((" -- " if any(s.startswith("-") for s in not_attached) else " ")
-                            + " ".join(shlex.quote(s) for s in not_attached) if len(not_attached) <= 5 else " --all")
+                            + " ".join(shlex.quote(s) for s in not_attached) if named else " --all")
                          + ", then catalog-sync backfill; or verify --repair")
             if "expired" in summary:
                 # (DBA walk-through, fortieth session: the cheap fix was not named)

@@ -3834,6 +3834,14 @@ def test_attach_run_again_names_the_tenants_still_to_backfill(conn: psycopg.Conn
     assert run(capsys, "backfill", "--tenant", zulu, dsn=db.dsn())[0] == 0
     code, out, err = run(capsys, "attach", "--all", dsn=db.dsn())
     assert code == 0 and f"and never backfilled ({yankee}:" in out and "up to date" in out, out
+    assert run(capsys, "backfill", "--catalog", "jobs", dsn=db.dsn())[0] == 0     # (review: one catalog's is not
+    code, out, err = run(capsys, "attach", "--all", dsn=db.dsn())               # the tenant's backfill)
+    assert code == 0 and f"and never backfilled ({yankee}:" in out, out
     assert run(capsys, "backfill", dsn=db.dsn())[0] == 0
     code, out, err = run(capsys, "attach", "--all", dsn=db.dsn())
     assert code == 0 and "never backfilled" not in out, out
+    # (review) attached again after a detach (--purge, or an uninstall stopped part-way): its rows are gone
+    assert run(capsys, "detach", zulu, "--purge", dsn=db.dsn())[0] == 0
+    assert run(capsys, "attach", zulu, dsn=db.dsn())[0] == 0
+    code, out, err = run(capsys, "attach", zulu, dsn=db.dsn())
+    assert code == 0 and f"and never backfilled ({zulu}:" in out, out

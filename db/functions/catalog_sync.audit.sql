@@ -375,8 +375,8 @@ BEGIN
         RETURN QUERY
         SELECT 'low', 'tenant_not_attached', ts.schema_name,
                'tenant ' || ts.tenant_id || CASE WHEN t.tenant_id IS NULL THEN ' has never been attached'
-                                                 ELSE format(' was detached by the sync at %s (%s), and its schema has '
-                                                             'every contract table again',
+                                                 ELSE format(' was detached by the sync at %s (%s), and is not attached '
+                                                             'again',
                                                              to_char(t.detached_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
                                                              t.detached_because) END
         FROM catalog_sync.tenant_schemas() ts

@@ -113,8 +113,9 @@ BEGIN
         -- (and the machinery's copy of the schema name made the registry's
         -- again, where a change of it did not fire the registry's trigger: the
         -- tables are there, assert_not_replaced() said so)
+        -- (a backfill of one catalog is not the tenant's: review, forty-eighth session)
         UPDATE catalog_sync.tenant t
-        SET last_backfill_at = clock_timestamp(),
+        SET last_backfill_at = CASE WHEN p_catalog IS NULL THEN clock_timestamp() ELSE t.last_backfill_at END,
             schema_name = coalesce((SELECT r.tenant_schema::name FROM catalog_sync.registry_row(p_tenant_id) AS r),
                                    t.schema_name)
         WHERE t.tenant_id = p_tenant_id;

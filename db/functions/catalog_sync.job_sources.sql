@@ -216,8 +216,11 @@ WHEN lock_not_available THEN
     -- and the flag that made it the second is put back after it. (The
     -- block's subtransaction is gone: its locks and settings with it. The
     -- failed read returned no row: a plan's index locks are taken when it is
-    -- made or its executor starts, before its first row; rows returned before
-    -- an error a handler catches would stay, and the read again add them twice.)
+    -- made or its executor starts, before its first row, and a TOAST index's
+    -- when a value is detoasted, which these reads leave to their callers
+    -- (the marketplace readers' aggregates detoast only short names and
+    -- slugs, never out of line); rows returned before an error a handler
+    -- catches would stay, and the read again add them twice.)
     -- (the block's abort put the caller's lock_timeout back)
     IF v_void IS DISTINCT FROM '1ms' THEN
         RAISE;

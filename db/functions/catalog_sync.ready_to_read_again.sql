@@ -67,7 +67,7 @@ BEGIN
     WHERE c.oid = ANY (p_relids);
     FOREACH v_index IN ARRAY coalesce(v_indexes, '{}') LOOP
         v_left_ms := pg_catalog.date_part('epoch', v_deadline - pg_catalog.clock_timestamp()) * 1000;
-        EXIT WHEN v_left_ms < 1;    -- (the read again then fails closed on what is still held)
+        EXIT WHEN v_left_ms < 1;    -- (a lock still held: the read again fails closed on it, 55P03)
         v_void := pg_catalog.set_config('lock_timeout', pg_catalog.ceil(v_left_ms)::integer || 'ms', true);
         PERFORM pg_catalog.pg_relation_size(v_index);
     END LOOP;

@@ -53,8 +53,13 @@ BEGIN
     JOIN catalog_sync.registry_rows(v_names) AS t (id, schema_name) ON t.schema_name = s.name;
     INSERT INTO catalog_sync.tenant AS t (tenant_id, schema_name)
     SELECT u.id, u.name FROM unnest(v_tenants, v_schemas) AS u (id, name)
+    -- (attached again after a detach: what its backfill published may be gone,
+    -- purged, or not synced since; attach names it until it is backfilled
+    -- again: review, forty-eighth session)
     ON CONFLICT ON CONSTRAINT tenant_pkey DO UPDATE SET schema_name = EXCLUDED.schema_name, detached_at = NULL,
                                                        detached_because = NULL,
+                                                       last_backfill_at = CASE WHEN t.detached_at IS NULL
+                                                                               THEN t.last_backfill_at END,
                                                        attached_at = coalesce(t.attached_at, EXCLUDED.attached_at)
     WHERE (t.schema_name, t.detached_at) IS DISTINCT FROM (EXCLUDED.schema_name, NULL) OR t.attached_at IS NULL;
 
