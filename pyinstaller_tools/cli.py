@@ -569,6 +569,8 @@ def cmd_attach(args: argparse.Namespace) -> int:
                 print(f"note: {remark}", file=sys.stderr)
             _warn_without_protection(conn, args.tenant_role)
         states = operations.attach_states(conn, schemas)
+        # (crash trial, forty-eighth session: run again after an attach that stopped, it named too few, or none)
+        unfilled = operations.never_backfilled(conn, [s for s in schemas if states.get(s) == "attached"])
         renew = operations.tables_to_register(conn, schemas)
         result = operations.AttachResult()
         try:
@@ -599,11 +601,6 @@ def cmd_attach(args: argparse.Namespace) -> int:
                          "that (each chunk commits on its own; they stay attached): run attach again, then "
                          "catalog-sync backfill")
             raise
-        # (crash trial, forty-eighth session: run again after an attach that stopped, it named too few, or none)
-        try:
-            unfilled = operations.never_backfilled(conn, [s for s in schemas if states.get(s) == "attached"])
-        except psycopg.errors.LockNotAvailable:     # (the registry locked meanwhile: the attach stands; review)
-            unfilled = []
     return _attach_report(args, result, schemas, states, left_alone, refused, renew, unfilled)
 
 
@@ -862,15 +859,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
                          + _tenant_options(f["schema"] for f in findings if f["problem"] == "missing")
                          + ", or verify --repair")
             not_attached = [f["schema"] for f in findings if f["problem"] == "tenant_not_attached"
-                            and operations.UNINSTALL_STOPPED not in (f["detail"] or "")]
-            uninstalling = len(not_attached) < summary["tenant_not_attached"]
+                            and not operations.stopped_by_uninstall(f)]
             if not_attached:    # (crash trial, forty-eighth session: backfill alone left them, with no word)
                 # (not --all where an uninstall stopped part-way: it would undo that too; review)
-                named = len(not_attached) <= 5 or uninstalling
+                uninstalling = len(not_attached) < summary["tenant_not_attached"]
                 progress("note: tenant_not_attached tenants have no sync triggers (never attached, or detached by "
                          "the sync); fix: catalog-sync attach"
-                         + ((" -- " if any(s.startswith("-") for s in not_attached) else " ")
-                            + " ".join(shlex.quote(s) for s in not_attached) if named else " --all")
+                         + (_tenant_options(not_attached, None, len(not_attached) if uninstalling else 5)
+                            or " --all")
                          + ", then catalog-sync backfill; or verify --repair")
             if "expired" in summary:
                 # (DBA walk-through, fortieth session: the cheap fix was not named)
@@ -904,12 +900,16 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return EXIT_DRIFT if findings else EXIT_OK
 
 
-def _tenant_options(schemas: Iterable[str | None], shown: int = 5) -> str:
-    """' --tenant S' for each of a few schemas, for a fix to copy; more of them: none (all tenants)."""
+def _tenant_options(schemas: Iterable[str | None], option: str | None = "--tenant", shown: int = 5) -> str:
+    """' --tenant S' for each of a few schemas, for a fix to copy (`option` None: the names as arguments,
+    after ' --' where one reads as an option); more of them: none (all tenants)."""
     names = list(dict.fromkeys(s for s in schemas if s))
     if not names or len(names) > shown:
         return ""
-    return "".join(f" --tenant {shlex.quote(name)}" for name in names)
+    if option is None:
+        return (" --" if any(name.startswith("-") for name in names) else "") + "".join(
+            f" {shlex.quote(name)}" for name in names)
+    return "".join(f" {option} {shlex.quote(name)}" for name in names)
 
 
 def cmd_expire(args: argparse.Namespace) -> int:

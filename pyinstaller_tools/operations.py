@@ -238,6 +238,12 @@ LOCK_TRIES_MS = (200, 400, 800)
 UNINSTALL_STOPPED = ("an uninstall stopped part-way (catalog-sync uninstall --yes finishes it; catalog-sync "
                      "attach --all, then catalog-sync backfill, undoes it)")
 
+
+def stopped_by_uninstall(finding: dict[str, Any]) -> bool:
+    """Whether a verify finding is of a tenant an uninstall stopped part-way detached (UNINSTALL_STOPPED)."""
+    return finding["problem"] == "tenant_not_attached" and UNINSTALL_STOPPED in (finding["detail"] or "")
+
+
 # What a chunk leaves of its tenants, said when a later step fails.
 CHUNKS_DONE = ("uninstalled (committed: their sync triggers dropped, their catalog rows removed, the tenants "
                "recorded as detached by the sync until the uninstall is finished or undone)")
@@ -1563,8 +1569,7 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
         by_problem[key] = {(t, s) for t, s in by_problem[key] if t not in unreadable or key == "table_missing"}
     # Tenants an uninstall stopped part-way detached: whether to finish it or undo it is the operator's
     # choice, not repair's (UNINSTALL_STOPPED says both).
-    uninstalling = sorted({f["schema"] for f in findings
-                           if f["problem"] == "tenant_not_attached" and UNINSTALL_STOPPED in (f["detail"] or "")})
+    uninstalling = sorted({f["schema"] for f in findings if stopped_by_uninstall(f)})
     by_problem["tenant_not_attached"] = {(t, s) for t, s in by_problem.get("tenant_not_attached", ())
                                          if s not in uninstalling}
     if uninstalling:
