@@ -18,7 +18,7 @@ import pytest
 
 from tests.conftest import THIS_DATABASE, Db
 from tests.jobs import category_id, insert_job, update_job
-from tests.market import insert_provider, insert_service, update_service
+from tests.market import insert_provider, insert_service, insert_services, update_service
 from tests.test_attacks import ACME, GLOBEX, Arena, arena, write_while_blocked  # noqa: F401 (fixture)
 
 M = 0xFFFFFFFF
@@ -119,21 +119,30 @@ def test_a_write_queued_behind_ddl_is_not_failed_by_the_index_locks_it_releases(
     assert failures == [], failures[:3]
 
 
-def test_statistics_committed_while_a_read_awaits_index_locks_are_refused(arena: Arena) -> None:  # noqa: F811
+@pytest.mark.parametrize("write", ["job", "bulk services"])
+def test_statistics_committed_while_a_read_awaits_index_locks_are_refused(arena: Arena,  # noqa: F811
+                                                                         write: str) -> None:
     """The retry keeps the rule "no plan after a wait without a check": the tenant holds the category's
     primary key (REINDEX) and has added statistics over its own code, uncommitted; the write's 1ms read fails,
     the write waits for the index lock outside its plan, the tenant commits, and the read runs again: its
-    check (on a snapshot taken after the wait) refuses the table before anything is planned over it."""
+    check (on a snapshot taken after the wait) refuses the table before anything is planned over it. A job's
+    static read, and the dynamic read of a bulk statement (101 services)."""
     t = arena.tenant
-    job = insert_job(t, ACME, category_id=category_id(t, ACME))
+    statement: Callable[[psycopg.Connection], object]
+    if write == "job":
+        job = insert_job(t, ACME, category_id=category_id(t, ACME))
+        table = "ats_jobcategory"
+        statement = lambda w: update_job(w, ACME, job["id"], title="Planned after the wait")  # noqa: E731
+    else:
+        insert_services(t, ACME, insert_provider(t, ACME)["id"], 101)
+        table = "services_servicecategory"
+        statement = lambda w: w.execute(f"UPDATE {ACME}.services_service SET title = title || '!'")  # noqa: E731
     holder = arena.connect_tenant(autocommit=False)
-    holder.execute(f"REINDEX INDEX {ACME}.ats_jobcategory_pkey")
-    holder.execute(f"CREATE STATISTICS {ACME}.evil_st ON (id + {ACME}.evil_const(1)), name "
-                   f"FROM {ACME}.ats_jobcategory")
-    holder.execute(f"ANALYZE {ACME}.ats_jobcategory")
-    pkey = arena.su.execute(f"SELECT '{ACME}.ats_jobcategory_pkey'::regclass::oid").fetchone()[0]
-    outcome = write_while_blocked(
-        arena, lambda w: update_job(w, ACME, job["id"], title="Planned after the wait"), AWAITING, (pkey,), holder)
+    holder.execute(f"REINDEX INDEX {ACME}.{table}_pkey")
+    holder.execute(f"CREATE STATISTICS {ACME}.evil_st ON (id + {ACME}.evil_const(1)), name FROM {ACME}.{table}")
+    holder.execute(f"ANALYZE {ACME}.{table}")
+    pkey = arena.su.execute(f"SELECT '{ACME}.{table}_pkey'::regclass::oid").fetchone()[0]
+    outcome = write_while_blocked(arena, statement, AWAITING, (pkey,), holder)
     assert not arena.evil_ran(), "tenant code ran as the definer after the index lock wait"
     assert isinstance(outcome.get("error"), psycopg.errors.InsufficientPrivilege), outcome
     arena.assert_canary()
@@ -167,6 +176,48 @@ def test_each_write_of_a_transaction_reads_again_after_its_wait(arena: Arena) ->
             assert outcome == {"ok": True}, (index, outcome)
         assert writer.execute("SELECT current_setting('lock_timeout')").fetchone()[0] == "0"     # (left as it was)
         writer.commit()
+
+
+@pytest.mark.parametrize(("table", "index"), [
+    ("services_service", "services_servicecategory_pkey"),             # service_sources()
+    ("services_serviceprovider", "services_providerskill_pkey"),       # provider_parents()
+    ("services_serviceprovider", "services_servicecategory_pkey"),     # provider_sources()
+])
+def test_a_bulk_write_reads_again_after_its_wait(arena: Arena, table: str, index: str) -> None:  # noqa: F811
+    """(forty-ninth session) The marketplace readers read more than 100 rows (a bulk statement, a backfill)
+    through dynamic SQL, which had no read again: such a write that met an index lock failed after 1 ms, where a
+    write of a few rows waited for it. Here each reads again after its wait too (the tenant holds the index
+    with REINDEX, then commits), and the write goes through."""
+    t = arena.tenant
+    provider = insert_provider(t, ACME)
+    if table == "services_service":
+        insert_services(t, ACME, provider["id"], 101)
+        statement = f"UPDATE {ACME}.services_service SET title = title || ' (bulk)'"
+    else:
+        for _ in range(100):
+            insert_provider(t, ACME)
+        statement = f"UPDATE {ACME}.services_serviceprovider SET tagline = tagline || ' (bulk)'"
+    holder = arena.connect_tenant(autocommit=False)
+    holder.execute(f"REINDEX INDEX {ACME}.{index}")
+    relid = arena.su.execute(f"SELECT '{ACME}.{index}'::regclass::oid").fetchone()[0]
+    outcome: dict[str, Any] = {}
+    thread = threading.Thread(target=write_into, args=(arena.connect_tenant(), lambda w: w.execute(statement),
+                                                       outcome))
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not arena.su.execute(AWAITING, (relid,)).fetchone()[0]:
+        assert time.monotonic() < deadline and thread.is_alive(), outcome
+        time.sleep(0.005)
+    holder.commit()
+    thread.join(30)
+    holder.close()
+    assert outcome == {"ok": True}, outcome
+    column = "title" if table == "services_service" else "tagline"
+    catalog = "service_catalog" if table == "services_service" else "provider_catalog"
+    assert arena.su.execute(f"SELECT count(*) FILTER (WHERE {column} LIKE '%% (bulk)'), count(*) "
+                            f"FROM public.{catalog} WHERE tenant_id = %s", (arena.acme_id,)).fetchone() == (101, 101)
+    assert arena.verify_acme() == []
+    arena.assert_canary()
 
 
 def write_into(writer: psycopg.Connection, statement: Callable[[psycopg.Connection], object],

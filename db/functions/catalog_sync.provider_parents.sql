@@ -28,19 +28,27 @@ DECLARE
     v_tables   name[] := '{services_serviceprovider_categories,services_service,services_providerskill}';
     v_lock_timeout text;
     v_schema   text;
+    v_static   boolean;
 BEGIN
     PERFORM catalog_sync.lock_relations(v_relids);
     v_schema := catalog_sync.schema_naming_all(v_relids, v_tables);
-    IF coalesce(cardinality(p_provider_ids), 0) <= 100 AND v_schema IS NOT NULL THEN
-        -- Locked: a wait while planning could only be for an index lock the
-        -- tenant holds (see below). Undone when the function returns (its SET
-        -- clause): the search_path. Every function and operator below is
-        -- pg_catalog-qualified; only the tables are looked up in the tenant's
-        -- schema.
-        v_lock_timeout := pg_catalog.current_setting('lock_timeout');
-        PERFORM pg_catalog.set_config('lock_timeout', '1ms', true);
-        PERFORM pg_catalog.set_config('search_path', 'pg_catalog, ' || v_schema || ', pg_temp', true);
-        BEGIN
+    v_static := coalesce(cardinality(p_provider_ids), 0) <= 100 AND v_schema IS NOT NULL;
+    IF NOT v_static THEN
+        PERFORM catalog_sync.assert_contracts(v_relids, v_tables);
+    END IF;
+    -- Tables locked (and checked, or the static read checks them in its plan):
+    -- a wait while planning a read could only be for an index lock the tenant
+    -- holds (REINDEX) while it adds statistics or an index over its own code,
+    -- which this plan would then run. Fail closed instead of waiting (55P03).
+    v_lock_timeout := pg_catalog.current_setting('lock_timeout');
+    PERFORM pg_catalog.set_config('lock_timeout', '1ms', true);
+    BEGIN
+        IF v_static THEN
+            -- Undone when the function returns (its SET clause): the
+            -- search_path. Every function and operator below is
+            -- pg_catalog-qualified; only the tables are looked up in the
+            -- tenant's schema.
+            PERFORM pg_catalog.set_config('search_path', 'pg_catalog, ' || v_schema || ', pg_temp', true);
             WITH contract AS MATERIALIZED (
                 SELECT catalog_sync.contract_holds('services_serviceprovider_categories'::pg_catalog.regclass,
                                                    'services_serviceprovider_categories')
@@ -60,45 +68,37 @@ BEGIN
             INTO categories, skills
             FROM contract
             WHERE contract.holds;
-        EXCEPTION
-        WHEN lock_not_available THEN
-            -- (the index locks of a transaction that is ending, most often: see
-            -- job_sources(); waited for outside the plan, then the whole read
-            -- again, lock and check included, once)
-            IF NOT catalog_sync.ready_to_read_again(v_relids, v_lock_timeout) THEN
-                RAISE;
-            END IF;
-            SELECT r.categories, r.skills INTO categories, skills
-            FROM catalog_sync.provider_parents(p_tenant_id, p_provider_ids) AS r;
-            PERFORM pg_catalog.set_config('catalog_sync.read_again', 'off', true);
-            RETURN;
-        WHEN syntax_error_or_access_rule_violation THEN
-            -- a lost column, named
-            PERFORM catalog_sync.explain_failed_read(v_relids, v_tables);
+        ELSE
+            EXECUTE format(
+                'WITH %4$s '
+                'SELECT (SELECT array_agg(DISTINCT c) FROM (SELECT l.servicecategory_id FROM ONLY %1$s AS l '
+                '        WHERE l.serviceprovider_id = ANY ($1) '
+                '        UNION SELECT sv.category_id FROM ONLY %2$s AS sv WHERE sv.provider_id = ANY ($1)) AS x (c) '
+                '        WHERE c IS NOT NULL), '
+                '       (SELECT array_agg(DISTINCT ps.skill_id) FROM ONLY %3$s AS ps WHERE ps.provider_id = ANY ($1)) '
+                'WHERE (SELECT contract.holds FROM contract)',
+                catalog_sync.qualified_name(v_links), catalog_sync.qualified_name(v_services),
+                catalog_sync.qualified_name(v_skills), catalog_sync.folded_check(v_relids, v_tables))
+                INTO categories, skills
+                USING p_provider_ids;
+        END IF;
+    EXCEPTION
+    WHEN lock_not_available THEN
+        -- (the index locks of a transaction that is ending, most often: see
+        -- job_sources(); waited for outside the plan, then the whole read
+        -- again, lock and check included, once)
+        IF NOT catalog_sync.ready_to_read_again(v_relids, v_lock_timeout) THEN
             RAISE;
-        END;
-        PERFORM pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
+        END IF;
+        SELECT r.categories, r.skills INTO categories, skills
+        FROM catalog_sync.provider_parents(p_tenant_id, p_provider_ids) AS r;
+        PERFORM pg_catalog.set_config('catalog_sync.read_again', 'off', true);
         RETURN;
-    END IF;
-    PERFORM catalog_sync.assert_contracts(v_relids, v_tables);
-    -- Tables locked and checked: a wait while planning this read could only be
-    -- for an index lock the tenant holds (REINDEX) while it adds statistics or
-    -- an index over its own code, which this plan would then run. Fail closed
-    -- instead of waiting (55P03).
-    v_lock_timeout := pg_catalog.current_setting('lock_timeout');
-    PERFORM pg_catalog.set_config('lock_timeout', '1ms', true);
-    EXECUTE format(
-        'WITH %4$s '
-        'SELECT (SELECT array_agg(DISTINCT c) FROM (SELECT l.servicecategory_id FROM ONLY %1$s AS l '
-        '        WHERE l.serviceprovider_id = ANY ($1) '
-        '        UNION SELECT sv.category_id FROM ONLY %2$s AS sv WHERE sv.provider_id = ANY ($1)) AS x (c) '
-        '        WHERE c IS NOT NULL), '
-        '       (SELECT array_agg(DISTINCT ps.skill_id) FROM ONLY %3$s AS ps WHERE ps.provider_id = ANY ($1)) '
-        'WHERE (SELECT contract.holds FROM contract)',
-        catalog_sync.qualified_name(v_links), catalog_sync.qualified_name(v_services),
-        catalog_sync.qualified_name(v_skills), catalog_sync.folded_check(v_relids, v_tables))
-        INTO categories, skills
-        USING p_provider_ids;
+    WHEN syntax_error_or_access_rule_violation THEN
+        -- a lost column, named
+        PERFORM catalog_sync.explain_failed_read(v_relids, v_tables);
+        RAISE;
+    END;
     PERFORM pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
 END
 $$;

@@ -30,22 +30,46 @@ DECLARE
     v_tables   name[] := '{services_serviceprovider,services_serviceprovider_categories,services_servicecategory,services_providerskill,services_skill}';
     v_relids   oid[];
     v_schema   text;
+    v_static   boolean;
 BEGIN
     -- The registered OIDs, in v_tables' order, looked up once.
     v_relids := ARRAY(SELECT catalog_sync.source_relid(p_tenant_id, t.name)
                       FROM unnest(v_tables) WITH ORDINALITY AS t (name, i) ORDER BY t.i);
     PERFORM catalog_sync.lock_relations(v_relids);
     v_schema := catalog_sync.schema_naming_all(v_relids, v_tables);
-    IF p_filter = 'ids' AND coalesce(cardinality(p_keys), 0) <= 100 AND v_schema IS NOT NULL THEN
-        -- Locked: a wait while planning could only be for an index lock the
-        -- tenant holds (see below). Undone when the function returns (its SET
-        -- clause): the search_path. Every function, operator and type below is
-        -- pg_catalog-qualified or a keyword; only the tables are looked up in
-        -- the tenant's schema.
-        v_lock_timeout := pg_catalog.current_setting('lock_timeout');
-        PERFORM pg_catalog.set_config('lock_timeout', '1ms', true);
-        PERFORM pg_catalog.set_config('search_path', 'pg_catalog, ' || v_schema || ', pg_temp', true);
-        BEGIN
+    v_static := p_filter = 'ids' AND coalesce(cardinality(p_keys), 0) <= 100 AND v_schema IS NOT NULL;
+    IF NOT v_static THEN
+        PERFORM catalog_sync.assert_contracts(v_relids, v_tables);
+        v_provider := catalog_sync.qualified_name(v_relids[1]);
+        v_links := catalog_sync.qualified_name(v_relids[2]);
+        v_category := catalog_sync.qualified_name(v_relids[3]);
+        v_skills := catalog_sync.qualified_name(v_relids[4]);
+        v_skill := catalog_sync.qualified_name(v_relids[5]);
+        v_where := CASE p_filter
+            WHEN 'all' THEN 'TRUE'
+            WHEN 'ids' THEN 'TRUE'
+            WHEN 'categories' THEN format('EXISTS (SELECT FROM ONLY %s AS l WHERE l.serviceprovider_id = sp.id '
+                                          'AND l.servicecategory_id = ANY ($1))', v_links)
+            WHEN 'skills' THEN format('EXISTS (SELECT FROM ONLY %s AS ps WHERE ps.provider_id = sp.id '
+                                      'AND ps.skill_id = ANY ($1))', v_skills)
+        END;
+        IF v_where IS NULL THEN
+            RAISE EXCEPTION 'catalog_sync: unknown filter %', p_filter;
+        END IF;
+    END IF;
+    -- Tables locked (and checked, or the static read checks them in its plan):
+    -- a wait while planning a read could only be for an index lock the tenant
+    -- holds (REINDEX) while it adds statistics or an index over its own code,
+    -- which this plan would then run. Fail closed instead of waiting (55P03).
+    v_lock_timeout := pg_catalog.current_setting('lock_timeout');
+    PERFORM pg_catalog.set_config('lock_timeout', '1ms', true);
+    BEGIN
+        IF v_static THEN
+            -- Undone when the function returns (its SET clause): the
+            -- search_path. Every function, operator and type below is
+            -- pg_catalog-qualified or a keyword; only the tables are looked up
+            -- in the tenant's schema.
+            PERFORM pg_catalog.set_config('search_path', 'pg_catalog, ' || v_schema || ', pg_temp', true);
             RETURN QUERY
             WITH contract AS MATERIALIZED (
                 SELECT catalog_sync.contract_holds('services_serviceprovider'::pg_catalog.regclass,
@@ -91,72 +115,47 @@ BEGIN
             JOIN ROWS FROM (pg_catalog.unnest(p_keys), pg_catalog.unnest(p_masks)) AS m (id, mask)
               ON m.id OPERATOR(pg_catalog.=) sp.id
             WHERE contract.holds;
-        EXCEPTION
-        WHEN lock_not_available THEN
-            -- (the index locks of a transaction that is ending, most often: see
-            -- job_sources(); waited for outside the plan, then the whole read
-            -- again, lock and check included, once)
-            IF NOT catalog_sync.ready_to_read_again(v_relids, v_lock_timeout) THEN
-                RAISE;
-            END IF;
-            RETURN QUERY SELECT * FROM catalog_sync.provider_sources(p_tenant_id, p_filter, p_keys, p_masks);
-            PERFORM pg_catalog.set_config('catalog_sync.read_again', 'off', true);
-            RETURN;
-        WHEN syntax_error_or_access_rule_violation THEN
-            -- a lost column, named
-            PERFORM catalog_sync.explain_failed_read(v_relids, v_tables);
+        ELSE
+            RETURN QUERY EXECUTE format(
+                'WITH %s SELECT %s FROM ONLY %s AS sp %s WHERE (SELECT contract.holds FROM contract) AND (%s)',
+                catalog_sync.folded_check(v_relids, v_tables),
+                catalog_sync.source_select_list('catalog_sync.provider_source', 'sp', jsonb_build_object(
+                    'category_names', format(
+                        'coalesce((SELECT jsonb_agg(c.name::text ORDER BY c.slug, c.id) FROM ONLY %s AS l '
+                        'JOIN ONLY %s AS c ON c.id = l.servicecategory_id WHERE l.serviceprovider_id = sp.id), ''[]''::jsonb)',
+                        v_links, v_category),
+                    'category_slugs', format(
+                        'coalesce((SELECT jsonb_agg(c.slug::text ORDER BY c.slug, c.id) FROM ONLY %s AS l '
+                        'JOIN ONLY %s AS c ON c.id = l.servicecategory_id WHERE l.serviceprovider_id = sp.id), ''[]''::jsonb)',
+                        v_links, v_category),
+                    'skills_data', format(
+                        'coalesce((SELECT jsonb_agg(jsonb_build_object(''name'', s.name::text, ''slug'', s.slug::text, '
+                        '''level'', ps.level::text, ''years_experience'', ps.years_experience::integer) '
+                        'ORDER BY s.slug, s.id) FROM ONLY %s AS ps JOIN ONLY %s AS s ON s.id = ps.skill_id '
+                        'WHERE ps.provider_id = sp.id), ''[]''::jsonb)',
+                        v_skills, v_skill),
+                    'html_mask', CASE WHEN p_filter = 'ids' THEN 'coalesce(m.mask, 0)' ELSE '0' END)),
+                v_provider,
+                CASE WHEN p_filter = 'ids' THEN 'JOIN ROWS FROM (unnest($1), unnest($2)) AS m (id, mask) ON m.id = sp.id' END,
+                v_where)
+                USING p_keys, p_masks;
+        END IF;
+    EXCEPTION
+    WHEN lock_not_available THEN
+        -- (the index locks of a transaction that is ending, most often: see
+        -- job_sources(); waited for outside the plan, then the whole read
+        -- again, lock and check included, once)
+        IF NOT catalog_sync.ready_to_read_again(v_relids, v_lock_timeout) THEN
             RAISE;
-        END;
-        PERFORM pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
+        END IF;
+        RETURN QUERY SELECT * FROM catalog_sync.provider_sources(p_tenant_id, p_filter, p_keys, p_masks);
+        PERFORM pg_catalog.set_config('catalog_sync.read_again', 'off', true);
         RETURN;
-    END IF;
-    PERFORM catalog_sync.assert_contracts(v_relids, v_tables);
-    v_provider := catalog_sync.qualified_name(v_relids[1]);
-    v_links := catalog_sync.qualified_name(v_relids[2]);
-    v_category := catalog_sync.qualified_name(v_relids[3]);
-    v_skills := catalog_sync.qualified_name(v_relids[4]);
-    v_skill := catalog_sync.qualified_name(v_relids[5]);
-    v_where := CASE p_filter
-        WHEN 'all' THEN 'TRUE'
-        WHEN 'ids' THEN 'TRUE'
-        WHEN 'categories' THEN format('EXISTS (SELECT FROM ONLY %s AS l WHERE l.serviceprovider_id = sp.id '
-                                      'AND l.servicecategory_id = ANY ($1))', v_links)
-        WHEN 'skills' THEN format('EXISTS (SELECT FROM ONLY %s AS ps WHERE ps.provider_id = sp.id '
-                                  'AND ps.skill_id = ANY ($1))', v_skills)
+    WHEN syntax_error_or_access_rule_violation THEN
+        -- a lost column, named
+        PERFORM catalog_sync.explain_failed_read(v_relids, v_tables);
+        RAISE;
     END;
-    IF v_where IS NULL THEN
-        RAISE EXCEPTION 'catalog_sync: unknown filter %', p_filter;
-    END IF;
-
-    -- Tables locked and checked: a wait while planning this read could only be
-    -- for an index lock the tenant holds (REINDEX) while it adds statistics or
-    -- an index over its own code, which this plan would then run. Fail closed
-    -- instead of waiting (55P03).
-    v_lock_timeout := pg_catalog.current_setting('lock_timeout');
-    PERFORM pg_catalog.set_config('lock_timeout', '1ms', true);
-    RETURN QUERY EXECUTE format(
-        'WITH %s SELECT %s FROM ONLY %s AS sp %s WHERE (SELECT contract.holds FROM contract) AND (%s)',
-        catalog_sync.folded_check(v_relids, v_tables),
-        catalog_sync.source_select_list('catalog_sync.provider_source', 'sp', jsonb_build_object(
-            'category_names', format(
-                'coalesce((SELECT jsonb_agg(c.name::text ORDER BY c.slug, c.id) FROM ONLY %s AS l '
-                'JOIN ONLY %s AS c ON c.id = l.servicecategory_id WHERE l.serviceprovider_id = sp.id), ''[]''::jsonb)',
-                v_links, v_category),
-            'category_slugs', format(
-                'coalesce((SELECT jsonb_agg(c.slug::text ORDER BY c.slug, c.id) FROM ONLY %s AS l '
-                'JOIN ONLY %s AS c ON c.id = l.servicecategory_id WHERE l.serviceprovider_id = sp.id), ''[]''::jsonb)',
-                v_links, v_category),
-            'skills_data', format(
-                'coalesce((SELECT jsonb_agg(jsonb_build_object(''name'', s.name::text, ''slug'', s.slug::text, '
-                '''level'', ps.level::text, ''years_experience'', ps.years_experience::integer) '
-                'ORDER BY s.slug, s.id) FROM ONLY %s AS ps JOIN ONLY %s AS s ON s.id = ps.skill_id '
-                'WHERE ps.provider_id = sp.id), ''[]''::jsonb)',
-                v_skills, v_skill),
-            'html_mask', CASE WHEN p_filter = 'ids' THEN 'coalesce(m.mask, 0)' ELSE '0' END)),
-        v_provider,
-        CASE WHEN p_filter = 'ids' THEN 'JOIN ROWS FROM (unnest($1), unnest($2)) AS m (id, mask) ON m.id = sp.id' END,
-        v_where)
-        USING p_keys, p_masks;
     PERFORM pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
 END
 $$;

@@ -32,20 +32,38 @@ DECLARE
     v_where    text;
     v_lock_timeout text;
     v_schema   text;
+    v_static   boolean;
 BEGIN
     PERFORM catalog_sync.lock_relations(v_relids);
     v_schema := catalog_sync.schema_naming_all(v_relids, v_tables);
-    IF p_filter IN ('ids', 'providers') AND coalesce(cardinality(p_keys), 0) <= 100 AND v_schema IS NOT NULL THEN
-        -- Locked: a wait while planning could only be for an index lock the
-        -- tenant holds (see below). Undone when the function returns (its SET
-        -- clause): the search_path. Every function, operator and type below is
-        -- pg_catalog-qualified or a keyword; only the tables are looked up in
-        -- the tenant's schema. One plan for both filters: each selects by its
-        -- own index (the other's array is NULL and matches nothing).
-        v_lock_timeout := pg_catalog.current_setting('lock_timeout');
-        PERFORM pg_catalog.set_config('lock_timeout', '1ms', true);
-        PERFORM pg_catalog.set_config('search_path', 'pg_catalog, ' || v_schema || ', pg_temp', true);
-        BEGIN
+    v_static := p_filter IN ('ids', 'providers') AND coalesce(cardinality(p_keys), 0) <= 100
+                AND v_schema IS NOT NULL;
+    IF NOT v_static THEN
+        PERFORM catalog_sync.assert_contracts(v_relids, v_tables);
+        v_where := CASE p_filter
+            WHEN 'all' THEN 'TRUE'
+            WHEN 'ids' THEN 'TRUE'
+            WHEN 'providers' THEN 'sv.provider_id = ANY ($1)'
+            WHEN 'categories' THEN 'sv.category_id = ANY ($1)'
+        END;
+        IF v_where IS NULL THEN
+            RAISE EXCEPTION 'catalog_sync: unknown filter %', p_filter;
+        END IF;
+    END IF;
+    -- Tables locked (and checked, or the static read checks them in its plan):
+    -- a wait while planning a read could only be for an index lock the tenant
+    -- holds (REINDEX) while it adds statistics or an index over its own code,
+    -- which this plan would then run. Fail closed instead of waiting (55P03).
+    v_lock_timeout := pg_catalog.current_setting('lock_timeout');
+    PERFORM pg_catalog.set_config('lock_timeout', '1ms', true);
+    BEGIN
+        IF v_static THEN
+            -- Undone when the function returns (its SET clause): the
+            -- search_path. Every function, operator and type below is
+            -- pg_catalog-qualified or a keyword; only the tables are looked up
+            -- in the tenant's schema. One plan for both filters: each selects
+            -- by its own index (the other's array is NULL and matches nothing).
+            PERFORM pg_catalog.set_config('search_path', 'pg_catalog, ' || v_schema || ', pg_temp', true);
             RETURN QUERY
             WITH contract AS MATERIALIZED (
                 SELECT catalog_sync.contract_holds('services_service'::pg_catalog.regclass, 'services_service')
@@ -75,59 +93,41 @@ BEGIN
               AND (sv.id OPERATOR(pg_catalog.=) ANY (CASE WHEN p_filter OPERATOR(pg_catalog.=) 'ids' THEN p_keys END)
                    OR sv.provider_id OPERATOR(pg_catalog.=)
                       ANY (CASE WHEN p_filter OPERATOR(pg_catalog.=) 'providers' THEN p_keys END));
-        EXCEPTION
-        WHEN lock_not_available THEN
-            -- (the index locks of a transaction that is ending, most often: see
-            -- job_sources(); waited for outside the plan, then the whole read
-            -- again, lock and check included, once)
-            IF NOT catalog_sync.ready_to_read_again(v_relids, v_lock_timeout) THEN
-                RAISE;
-            END IF;
-            RETURN QUERY SELECT * FROM catalog_sync.service_sources(p_tenant_id, p_filter, p_keys, p_masks);
-            PERFORM pg_catalog.set_config('catalog_sync.read_again', 'off', true);
-            RETURN;
-        WHEN syntax_error_or_access_rule_violation THEN
-            -- a lost column, named
-            PERFORM catalog_sync.explain_failed_read(v_relids, v_tables);
+        ELSE
+            RETURN QUERY EXECUTE format(
+                'WITH %s SELECT %s FROM ONLY %s AS sv %s JOIN ONLY %s AS sp ON sp.id = sv.provider_id '
+                'LEFT JOIN ONLY %s AS c ON c.id = sv.category_id WHERE (SELECT contract.holds FROM contract) AND (%s)',
+                catalog_sync.folded_check(v_relids, v_tables),
+                -- Constant arguments: folded once per session (see source_select_list()).
+                catalog_sync.source_select_list('catalog_sync.service_source', 'sv', '{
+                    "category_name": "c.name::text", "category_slug": "c.slug::text", "provider_uuid": "sp.uuid",
+                    "provider_display_name": "sp.display_name::text", "provider_avatar_url": "sp.avatar_url::text",
+                    "provider_rating_avg": "sp.rating_avg::numeric(3,2)", "provider_is_verified": "sp.is_verified",
+                    "provider_marketplace_enabled": "sp.marketplace_enabled", "provider_is_active": "sp.is_active",
+                    "html_mask": "coalesce(m.mask, 0)"}'),
+                catalog_sync.qualified_name(v_service),
+                CASE WHEN p_filter = 'ids'
+                     THEN 'JOIN ROWS FROM (unnest($1), unnest($2)) AS m (id, mask) ON m.id = sv.id'
+                     ELSE 'CROSS JOIN (SELECT 0) AS m (mask)' END,
+                catalog_sync.qualified_name(v_provider), catalog_sync.qualified_name(v_category), v_where)
+                USING p_keys, p_masks;
+        END IF;
+    EXCEPTION
+    WHEN lock_not_available THEN
+        -- (the index locks of a transaction that is ending, most often: see
+        -- job_sources(); waited for outside the plan, then the whole read
+        -- again, lock and check included, once)
+        IF NOT catalog_sync.ready_to_read_again(v_relids, v_lock_timeout) THEN
             RAISE;
-        END;
-        PERFORM pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
+        END IF;
+        RETURN QUERY SELECT * FROM catalog_sync.service_sources(p_tenant_id, p_filter, p_keys, p_masks);
+        PERFORM pg_catalog.set_config('catalog_sync.read_again', 'off', true);
         RETURN;
-    END IF;
-    PERFORM catalog_sync.assert_contracts(v_relids, v_tables);
-    v_where := CASE p_filter
-        WHEN 'all' THEN 'TRUE'
-        WHEN 'ids' THEN 'TRUE'
-        WHEN 'providers' THEN 'sv.provider_id = ANY ($1)'
-        WHEN 'categories' THEN 'sv.category_id = ANY ($1)'
+    WHEN syntax_error_or_access_rule_violation THEN
+        -- a lost column, named
+        PERFORM catalog_sync.explain_failed_read(v_relids, v_tables);
+        RAISE;
     END;
-    IF v_where IS NULL THEN
-        RAISE EXCEPTION 'catalog_sync: unknown filter %', p_filter;
-    END IF;
-
-    -- Tables locked and checked: a wait while planning this read could only be
-    -- for an index lock the tenant holds (REINDEX) while it adds statistics or
-    -- an index over its own code, which this plan would then run. Fail closed
-    -- instead of waiting (55P03).
-    v_lock_timeout := pg_catalog.current_setting('lock_timeout');
-    PERFORM pg_catalog.set_config('lock_timeout', '1ms', true);
-    RETURN QUERY EXECUTE format(
-        'WITH %s SELECT %s FROM ONLY %s AS sv %s JOIN ONLY %s AS sp ON sp.id = sv.provider_id '
-        'LEFT JOIN ONLY %s AS c ON c.id = sv.category_id WHERE (SELECT contract.holds FROM contract) AND (%s)',
-        catalog_sync.folded_check(v_relids, v_tables),
-        -- Constant arguments: folded once per session (see source_select_list()).
-        catalog_sync.source_select_list('catalog_sync.service_source', 'sv', '{
-            "category_name": "c.name::text", "category_slug": "c.slug::text", "provider_uuid": "sp.uuid",
-            "provider_display_name": "sp.display_name::text", "provider_avatar_url": "sp.avatar_url::text",
-            "provider_rating_avg": "sp.rating_avg::numeric(3,2)", "provider_is_verified": "sp.is_verified",
-            "provider_marketplace_enabled": "sp.marketplace_enabled", "provider_is_active": "sp.is_active",
-            "html_mask": "coalesce(m.mask, 0)"}'),
-        catalog_sync.qualified_name(v_service),
-        CASE WHEN p_filter = 'ids'
-             THEN 'JOIN ROWS FROM (unnest($1), unnest($2)) AS m (id, mask) ON m.id = sv.id'
-             ELSE 'CROSS JOIN (SELECT 0) AS m (mask)' END,
-        catalog_sync.qualified_name(v_provider), catalog_sync.qualified_name(v_category), v_where)
-        USING p_keys, p_masks;
     PERFORM pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
 END
 $$;
