@@ -464,8 +464,8 @@ def _attach_report(args: argparse.Namespace, result: operations.AttachResult, sc
     if new:
         print(f"run `catalog-sync backfill` to publish the rows that existed before attach ({_first(new)})")
     if unfilled:
-        print(f"attached before, and never backfilled ({_first(unfilled)}: an attach that stopped before its "
-              "backfill?): run `catalog-sync backfill` to publish their rows")
+        print(f"attached before, and never backfilled ({_first(unfilled)}): run `catalog-sync backfill` to "
+              "publish their rows")
     if meanwhile:
         # (review, forty-second session: also a schema restored with its sync triggers, never registered)
         print(f"sync triggers in place already ({_first(meanwhile)}: attached meanwhile by another session, or "
@@ -656,7 +656,8 @@ def cmd_detach(args: argparse.Namespace) -> int:
     if before == "attached":
         print(f"dry run: would drop {dropped} trigger(s) from {args.schema}{purge}" if args.dry_run else
               f"detached {args.schema}: {dropped} trigger(s) dropped"
-              + (purge or "; catalog rows kept (use --purge to remove them)"))
+              + (purge or "; catalog rows kept: still public, and no longer synced (a row made private stays "
+                          f"listed; `catalog-sync detach --purge {args.schema}` removes them)"))
     elif before == "unknown":
         # (detach refuses a schema it knows nothing of, unless sync triggers are left on it)
         print(f"{'dry run: ' if args.dry_run else ''}{args.schema} is no tenant (not in the registry): "
@@ -709,6 +710,10 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     else:
         print_table(report["tenants"],
                     ["schema", "source_rows", "eligible", "inserted", "updated", "removed", "seconds", "error"])
+        if report["tenants"]:     # (DBA trial, forty-ninth session: a sum beside status's jobs, with no word)
+            which = (f"the {args.catalog} catalog" if args.catalog
+                     else "the three catalogs together: jobs, providers, services")
+            print(f"(rows of {which}; --json gives each catalog's)")
         total = report["total"]
         print(f"total: {total['tenants']} tenant(s), {total['inserted']} inserted, {total['updated']} updated, "
               f"{total['removed']} removed, {total['ineligible']} not eligible, "
@@ -841,7 +846,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
             print_table(findings[:200], ["problem", "schema", "catalog", "key", "detail"])
             if len(findings) > 200:
                 print(f"... {len(findings) - 200} more (use --json for all)")
-            print("drift: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.items())))
+            # (DBA trial, forty-ninth session: a tenant whose check failed read as "drift: error 1")
+            drift = ", ".join(f"{k} {v}" for k, v in sorted(summary.items()) if k != "error")
+            print((f"drift: {drift}" if drift else "")
+                  + ("; " if drift and "error" in summary else "")
+                  + (f"not verified: {summary['error']} tenant(s) (error)" if "error" in summary else ""))
             if "trigger_disabled" in summary:
                 # (DBA walkthrough, twenty-fifth session: `ENABLE TRIGGER x` left x "disabled" without a word why;
                 # fortieth: the registry's triggers need a superuser, not the role that was just refused)
@@ -867,7 +876,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
                          "the sync); fix: catalog-sync attach"
                          + (_tenant_options(not_attached, None, len(not_attached) if uninstalling else 5)
                             or " --all")
-                         + ", then catalog-sync backfill; or verify --repair")
+                         + ", then catalog-sync backfill; or verify --repair"
+                         # (DBA trial, forty-ninth session: advised for schemas whose attach was just refused)
+                         + ("; a schema whose attach was refused above needs what its refusal names fixed first"
+                            if any(line.startswith("not repaired (attach refused") for line in left) else ""))
             if "expired" in summary:
                 # (DBA walk-through, fortieth session: the cheap fix was not named)
                 progress("note: expired rows are jobs whose application deadline passed since their last write "
@@ -1115,7 +1127,9 @@ def build_parser() -> argparse.ArgumentParser:
                       "each transaction's locks (the registry, the tenants' tables, the catalogs), taken in "
                       "tries (longer: it stops; the tenants of chunks done stay uninstalled)")
 
-    add("install-sql", cmd_install_sql, "print db/ as one install script (what migrate applies)", connects=False)
+    add("install-sql", cmd_install_sql, "print db/ as one install script, for reading (it records no alembic "
+        "version, so migrate refuses a database installed from it: to apply reviewed SQL, use migrate --sql)",
+        connects=False)
 
     p = add("attach", cmd_attach, "install the sync triggers on tenant schemas (idempotent)")
     p.add_argument("schemas", nargs="*", metavar="SCHEMA")

@@ -68,7 +68,11 @@ _CREATE_FUNCTION = re.compile(r"CREATE\s+(?:OR\s+REPLACE\s+)?FUNCTION\s+" + _FUN
 
 def install_script() -> str:
     """The whole install as one script, for review or psql."""
-    parts = ["-- tenant-catalog-sync install script (generated from db/install.txt)", "BEGIN;"]
+    parts = ["-- tenant-catalog-sync install script (generated from db/install.txt), for reading.",
+             "-- It records no alembic version: catalog-sync migrate refuses a database installed from it",
+             "-- (catalog-sync uninstall --yes removes it, catalogs included). To review SQL, then apply it",
+             "-- by hand, render it with catalog-sync migrate --sql instead.",
+             "BEGIN;"]
     for name, sql in install_statements():
         parts.append(f"\n-- ===== db/{name}\n{sql.rstrip()}")
     parts.append("\nCOMMIT;\n")

@@ -526,7 +526,8 @@ def test_a_detach_waits_for_an_attach_in_flight_and_undoes_it(via: str, db: Db, 
     assert outcome == ([0] if via.startswith("cli") else [(32,)]), (outcome, capsys.readouterr())
     if via.startswith("cli"):    # (what it undid said, not "was not attached": review, forty-seventh session)
         out = capsys.readouterr().out
-        assert f"detached {schema}: 32 trigger(s) dropped; catalog rows kept" in out, out
+        assert f"detached {schema}: 32 trigger(s) dropped; catalog rows kept: still public, and no longer synced" \
+            in out, out
     assert conn.execute("SELECT (SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
                         "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s "
                         "AND t.tgname LIKE 'catalog_sync%%'), "

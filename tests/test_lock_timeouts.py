@@ -358,9 +358,12 @@ def test_verify_reports_a_busy_tenant_and_verifies_the_others(
     with held(db, migration_on(GLOBEX)) as holder:
         code, out, err = run_bounded(capsys, holder, "verify", "--json", "--lock-timeout", TIMEOUT,
                                      "--dsn", db.dsn())
+        text = run_bounded(capsys, holder, "verify", "--lock-timeout", TIMEOUT, "--dsn", db.dsn())
     assert code == 2, (out, err)
     findings = json.loads(out)["findings"]
     assert sorted((f["problem"], f["schema"]) for f in findings) == [("error", GLOBEX), ("stale", ACME)], findings
+    # (DBA trial, forty-ninth session: the summary read "drift: error 1, stale 1")
+    assert text[0] == 2 and "\ndrift: stale 1; not verified: 1 tenant(s) (error)\n" in text[1], text
     detail = next(f["detail"] for f in findings if f["problem"] == "error")
     assert detail.startswith("busy: its tables or their indexes stayed locked (canceling statement due to lock "
                              f"timeout; --lock-timeout {TIMEOUT}; "), detail
