@@ -389,9 +389,19 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
                 raise ToolError(f"{error_text(exc)}; nothing was removed") from exc
             if problem:
                 raise ToolError(f"{problem}; nothing was removed")
+            # The tenants detached on purpose, which the removal forgets: named after it (DBA trial, forty-ninth
+            # session: a re-install's attach --all attached them again, without a word). (The machinery's copy
+            # of their schema names, which may lag a rename: the registry is the application's to change.)
+            opted_out = [str(r[0]) for r in conn.execute(
+                "SELECT t.schema_name FROM catalog_sync.tenant AS t "
+                "WHERE t.detached_at IS NOT NULL AND t.detached_because IS NULL ORDER BY 1").fetchall()]
             # (what alembic downgrade base runs, with its locks taken in tries: operations.uninstall())
             operations.uninstall(conn, args.lock_timeout, progress,
                                  None if version is None else migrate.revisions())
+            if opted_out:
+                progress(f"note: the {len(opted_out)} opt-out(s) (tenants detached on purpose) are forgotten with "
+                         f"the machinery: {', '.join(opted_out)}; after a new migrate, run catalog-sync detach "
+                         "for each before attach --all, or that attaches them again")
             if version is not None:
                 _, kept = migrate.drop_empty_version_table(dsn, args.lock_timeout)
                 if kept:

@@ -2107,8 +2107,12 @@ def test_psycopg_warnings_reach_stderr_but_its_ignored_rollback(capsys: pytest.C
 def test_uninstall(conn: psycopg.Connection, app: psycopg.Connection, db: Db,
                    capsys: pytest.CaptureFixture[str]) -> None:
     insert_job(app, ACME)
+    assert run(capsys, "detach", GLOBEX, dsn=db.dsn())[0] == 0      # an opt-out
     code, out, err = run(capsys, "uninstall", "--yes", dsn=db.dsn())
     assert code == 0 and "uninstalled: catalogs, machinery and sync triggers removed" in out, err
+    # (DBA trial, forty-ninth session: the opt-outs went without a word)
+    assert (f"note: the 1 opt-out(s) (tenants detached on purpose) are forgotten with the machinery: {GLOBEX}; "
+            "after a new migrate, run catalog-sync detach for each before attach --all") in err, err
     # The roles are cluster-wide and the other test databases still use them: kept, and said so
     # (not the server's "drop cascades to N other objects").
     assert "notice: role catalog_sync_owner kept: still used in another database" in err, err
@@ -2226,6 +2230,9 @@ def test_uninstall_stopped_part_way_is_undone_by_attach_all(
     attaches again the tenants its chunks detached (not an opt-out), and backfill publishes their rows."""
     assert uninstall_stopped_at_the_last_step(app, db, capsys, monkeypatch)[0] == 2
     assert triggers_on(conn, ACME) == 0 and catalog_count(conn, ACME) == 0
+    # (DBA trial, forty-ninth session: audit rated tenants off the catalogs "low")
+    assert conn.execute("SELECT severity, object FROM catalog_sync.audit() "
+                        "WHERE check_name = 'tenant_not_attached'").fetchall() == [("medium", ACME)]
     code, out, err = run(capsys, "attach", "--all", dsn=db.dsn())
     assert code == 0 and triggers_on(conn, ACME) == 32, (out, err)
     assert run(capsys, "backfill", dsn=db.dsn())[0] == 0

@@ -373,7 +373,11 @@ BEGIN
 
     IF v_registry_ok THEN
         RETURN QUERY
-        SELECT 'low', 'tenant_not_attached', ts.schema_name,
+        -- (an uninstall stopped part-way: tenants off the catalogs until it is
+        -- finished or undone, the operator's to decide; DBA trial, forty-ninth
+        -- session: "low" beside 50 tenants gone from the public pages)
+        SELECT CASE WHEN t.detached_because LIKE 'an uninstall stopped part-way%' THEN 'medium' ELSE 'low' END,
+               'tenant_not_attached', ts.schema_name,
                'tenant ' || ts.tenant_id || CASE WHEN t.tenant_id IS NULL THEN ' has never been attached'
                                                  ELSE format(' was detached by the sync at %s (%s), and is not attached '
                                                              'again',
