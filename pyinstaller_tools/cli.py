@@ -630,12 +630,18 @@ def cmd_detach(args: argparse.Namespace) -> int:
         if not args.dry_run:
             held.enter_context(operations.no_migration(conn, "detach"))
         rows: tuple[int, int, int] | None = None
+        refusal: str | None = None
         try:          # what it reads first: the registry and the machinery's tables
             before = operations.detach_state(conn, args.schema)
             if before == "unknown" and not args.dry_run:
-                operations.detach_preview(conn, args.schema)    # refuses a name of nothing, naming a near one
+                # (refuses a name of nothing, naming a near one; and a role that may not detach it)
+                refusal = operations.detach_preview(conn, args.schema)[1]
+                if refusal:
+                    raise ToolError(refusal)
             if args.dry_run:       # no DROP TRIGGER: no lock on the tenant's tables, no wait for its writers
-                dropped = operations.detach_preview(conn, args.schema)
+                # (DBA trial, forty-ninth session: an installer not owning the tables got the refusal only,
+                # no preview: now the preview, then the refusal the real run would meet, exit 2 as it)
+                dropped, refusal = operations.detach_preview(conn, args.schema)
                 if args.purge:     # (DBA walkthrough, twenty-fifth session: how many rows would go)
                     rows = operations.catalog_rows(conn, args.schema)
                 conn.rollback()
@@ -692,6 +698,8 @@ def cmd_detach(args: argparse.Namespace) -> int:
             if dropped else ""
         print(f"{'dry run: ' if args.dry_run else ''}{args.schema} was not attached: {done} detached on purpose "
               f"(verify and attach --all skip it; `catalog-sync attach {args.schema}` undoes that){left}{purge}")
+    if refusal:
+        raise ToolError(f"dry run: the detach itself would be refused: {refusal}")
     return EXIT_OK
 
 

@@ -975,9 +975,9 @@ def detach_state(conn: psycopg.Connection, schema: str) -> str:
     return str(row[0]) if row else "unknown"
 
 
-def detach_preview(conn: psycopg.Connection, schema: str) -> int:
-    """The sync triggers detach would drop, without a lock on the tenant's tables; refused as detach
-    would refuse it."""
+def detach_preview(conn: psycopg.Connection, schema: str) -> tuple[int, str | None]:
+    """The sync triggers detach would drop, without a lock on the tenant's tables, and why detach as this
+    role would be refused (None: it would not). A name of nothing is refused here, naming a near one."""
     row = conn.execute("SELECT coalesce(sum(r.triggers), 0), catalog_sync.ownership_problem("
                        "    coalesce(array_agg(r.relid ORDER BY r.relid) FILTER (WHERE r.triggers > 0), '{}')) "
                        "FROM catalog_sync.schema_sync_triggers(%s) AS r", (schema,)).fetchone()
@@ -986,9 +986,9 @@ def detach_preview(conn: psycopg.Connection, schema: str) -> int:
         raise ToolError(f"schema {schema} is neither attached nor a tenant schema"
                         f"{near_name(schema, tenant_schema_names(conn))}")
     if problem:          # (detach_schema()'s own check and words)
-        raise ToolError(f"{problem} (hint: Detach as the role that owns the tenant tables (or a "
-                        "member of it) that is also a member of catalog_sync_installer, or as a superuser.)")
-    return count
+        return count, (f"{problem} (hint: Detach as the role that owns the tenant tables (or a member of it) "
+                       "that is also a member of catalog_sync_installer, or as a superuser.)")
+    return count, None
 
 
 def catalog_rows(conn: psycopg.Connection, schema: str) -> tuple[int, int, int] | None:

@@ -61,6 +61,10 @@ def test_an_installer_that_does_not_own_the_tables_cannot_detach(
                       *capsys.readouterr())
             assert_refused(result, "role ops_dba does not own tenant_acme.",
                            "Detach as the role that owns the tenant tables")
+            # (DBA trial, forty-ninth session: the dry run said only that, where it can tell what detach would do)
+            assert result[1] == ("dry run: would drop 32 trigger(s) from tenant_acme\n" if dry_run else ""), result
+            assert result[2].startswith("catalog-sync: error: dry run: the detach itself would be refused: "
+                                        if dry_run else "catalog-sync: error: role ops_dba"), result
     finally:
         conn.execute("REVOKE USAGE ON SCHEMA tenant_acme FROM ops_dba")
     assert state(conn) == before
