@@ -132,6 +132,11 @@ def _duration(env: str) -> Callable[[str], str]:
             raise argparse.ArgumentTypeError(
                 f"expected a duration from 1ms up to 24 days, such as 500ms, 5s or 2min (a bare number is "
                 f"milliseconds; 0 waits without limit), got {text!r}{_from_env(env, text)}")
+        if match.group(2) is None and 0 < ms < 100:
+            # (DBA trial, forty-ninth session: --lock-timeout 5 waited 5 ms)
+            raise argparse.ArgumentTypeError(
+                f"a bare number is milliseconds: {text.strip()!r} would wait {text.strip()} ms; write "
+                f"{text.strip()}s for seconds, or {text.strip()}ms if that is meant{_from_env(env, text)}")
         return match.group(1) + (match.group(2) or "")      # "5 s" -> "5s": also a libpq options value
     return parse
 

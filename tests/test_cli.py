@@ -1802,6 +1802,11 @@ def test_json_output_on_error(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         cli.main(["backfill", "--json", "--lock-timeout", "30x"])
     assert "--lock-timeout" in json.loads(capsys.readouterr().out)["error"]
+    # (DBA trial, forty-ninth session: a bare 5 was 5 ms, without a word)
+    with pytest.raises(SystemExit):
+        cli.main(["backfill", "--json", "--lock-timeout", "5"])
+    assert "write 5s for seconds, or 5ms if that is meant" in json.loads(capsys.readouterr().out)["error"]
+    assert cli.build_parser().parse_args(["backfill", "--lock-timeout", "0"]).lock_timeout == "0"
 
 
 @pytest.mark.parametrize("json_output", [False, True], ids=["text", "json"])

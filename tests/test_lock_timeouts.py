@@ -318,7 +318,7 @@ def test_tenant_role_handover_of_a_busy_schema_changes_nothing(
     assert triggers_on(conn, "tenant_busy") == 0
 
 
-@pytest.mark.parametrize(("value", "ok"), [("0", True), ("0ms", True), ("1ms", True), ("1.5", True),
+@pytest.mark.parametrize(("value", "ok"), [("0", True), ("0ms", True), ("1ms", True), ("1.5ms", True),
                                            ("500us", False), ("0.4", False), ("100us", False), ("\u0665s", False)])
 def test_lock_timeouts_under_a_millisecond_are_refused(value: str, ok: bool,
                                                        capsys: pytest.CaptureFixture[str]) -> None:
