@@ -30,6 +30,7 @@ from tests.jobs import (
     update_job,
     verify_findings,
 )
+from tests.market import insert_provider, insert_services
 
 ACME = "tenant_acme"
 GLOBEX = "tenant_globex"
@@ -376,6 +377,28 @@ def test_tenant_delete_as_django_does(app: psycopg.Connection, conn: psycopg.Con
         app.execute("DELETE FROM public.tenants_tenant WHERE id IN (%s)", (tenant_id,))
     assert conn.execute("SELECT count(*) FROM public.job_catalog WHERE tenant_id = %s",
                         (tenant_id,)).fetchone()[0] == 0  # type: ignore[index]
+    assert catalog_row(conn, other["uuid"]) is not None
+    assert verify_findings(conn) == []
+
+
+def test_tenant_delete_removes_its_rows_where_no_foreign_key_cascades(app: psycopg.Connection,
+                                                                      conn: psycopg.Connection) -> None:
+    """(review of the tests, forty-ninth session) The catalogs' foreign keys to the registry cascade a tenant's
+    delete, which hid the registry trigger's own delete of its rows from every test. Under
+    session_replication_role = replica (a DBA's session, a subscriber's worker) no foreign key fires, and the
+    sync's ENABLE ALWAYS triggers still do: the rows of all three catalogs go, the other tenant's stay."""
+    insert_jobs(app, ACME, [{}] * 2)
+    insert_services(app, ACME, insert_provider(app, ACME)["id"], 2)
+    other = insert_job(app, GLOBEX)
+    tenant_id = conn.execute("SELECT id FROM public.tenants_tenant WHERE schema_name = %s", (ACME,)).fetchone()[0]
+    counts = ("SELECT (SELECT count(*) FROM public.job_catalog WHERE tenant_id = %(t)s), "
+              "(SELECT count(*) FROM public.provider_catalog WHERE tenant_id = %(t)s), "
+              "(SELECT count(*) FROM public.service_catalog WHERE tenant_id = %(t)s)")
+    assert conn.execute(counts, {"t": tenant_id}).fetchone() == (2, 1, 2)
+    with conn.transaction():
+        conn.execute("SET LOCAL session_replication_role = replica")
+        conn.execute("DELETE FROM public.tenants_tenant WHERE id = %s", (tenant_id,))
+    assert conn.execute(counts, {"t": tenant_id}).fetchone() == (0, 0, 0)
     assert catalog_row(conn, other["uuid"]) is not None
     assert verify_findings(conn) == []
 

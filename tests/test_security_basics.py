@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from tests.conftest import ROOT, Db
-from tests.jobs import catalog_count, insert_job, verify_findings
+from tests.jobs import add_copied_sync_trigger, catalog_count, insert_job, verify_findings
 
 ACME = "tenant_acme"
 
@@ -114,6 +114,45 @@ def test_an_index_with_the_tenants_own_collation_is_refused(app: psycopg.Connect
     app.execute(f'CREATE COLLATION {ACME}.mine FROM "C"')
     app.execute(f"CREATE INDEX ON {ACME}.ats_jobposting (title COLLATE {ACME}.mine)")
     with pytest.raises(psycopg.errors.InsufficientPrivilege, match="contract"):
+        insert_job(app, ACME)
+
+
+def test_an_index_with_an_operator_class_not_built_in_is_refused(app: psycopg.Connection,
+                                                                 conn: psycopg.Connection) -> None:
+    """(review of the tests, forty-ninth session) The operator class half of that check had no test: an index of
+    a plain column (no expression to look up) whose operator class is an extension's, in the tenant's schema,
+    whose support functions the planner would call while planning the definer's read."""
+    conn.execute(f"CREATE EXTENSION pg_trgm SCHEMA {ACME}")       # (a trusted extension: a tenant may create it)
+    app.execute(f"CREATE INDEX ON {ACME}.ats_jobposting USING gin (title {ACME}.gin_trgm_ops)")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="contract"):
+        insert_job(app, ACME)
+
+
+@pytest.mark.parametrize("binding", [
+    "AFTER INSERT ON {t} REFERENCING NEW TABLE AS new_rows FOR EACH ROW EXECUTE FUNCTION catalog_sync.on_job_change"
+    "('{id}', 'x')",
+    "AFTER INSERT ON {t} REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION "
+    "catalog_sync.on_job_change('{id}')",
+    "BEFORE INSERT ON {t} FOR EACH STATEMENT EXECUTE FUNCTION catalog_sync.on_job_change('{id}', 'x')",
+], ids=["row_level", "one_argument", "before"])
+def test_a_sync_function_bound_in_another_shape_fails_closed(app: psycopg.Connection, conn: psycopg.Connection,
+                                                             db: Db, binding: str) -> None:
+    """(review of the tests, forty-ninth session) guard()'s check of the firing trigger's shape (an AFTER
+    statement trigger with two arguments) had no test: a superuser's (or a restored dump's) binding of a sync
+    function as anything else fails every write of the table, it is not run on rows it was not written for."""
+    conn.execute("CREATE TRIGGER odd_binding " + binding.format(t=f"{ACME}.ats_jobposting", id=db.tenant_id(ACME)))
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="unexpected trigger"):
+        insert_job(app, ACME)
+
+
+def test_a_binding_to_a_deleted_tenant_on_another_tenants_table_fails_closed(
+        app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    """(review of the tests, forty-ninth session) A trigger bound to a tenant no longer in the registry is
+    skipped only on a table registered to no tenant (a deleted tenant's kept schema); on a table attached for
+    another tenant (a schema cloned, then the source tenant deleted) every write fails: that table's own
+    triggers sync it, and this binding must not pass for one of them."""
+    add_copied_sync_trigger(conn, ACME, "ats_jobposting", "on_job_change", 987654321, "bound_to_nobody")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="is not attached for this tenant"):
         insert_job(app, ACME)
 
 
