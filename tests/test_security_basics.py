@@ -145,6 +145,24 @@ def test_a_sync_function_bound_in_another_shape_fails_closed(app: psycopg.Connec
         insert_job(app, ACME)
 
 
+@pytest.mark.parametrize("binding", [
+    "AFTER DELETE ON {s}.ats_jobposting REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT",
+    "AFTER DELETE ON public.tenants_tenant REFERENCING OLD TABLE AS old_rows FOR EACH ROW",
+], ids=["another_table", "row_level"])
+def test_the_registry_function_bound_elsewhere_fails_closed(app: psycopg.Connection, conn: psycopg.Connection,
+                                                            binding: str) -> None:
+    """(review of the tests, forty-ninth session) on_tenant_change()'s check of its trigger had no test: bound
+    to a job table, it would take the deleted jobs' ids for tenant ids and delete those tenants' rows."""
+    job = insert_job(app, ACME)
+    conn.execute("CREATE TRIGGER odd_binding " + binding.format(s=ACME)
+                 + " EXECUTE FUNCTION catalog_sync.on_tenant_change()")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="on_tenant_change called by an unexpected"):
+        if "tenants_tenant" in binding:
+            conn.execute("DELETE FROM public.tenants_tenant WHERE schema_name = %s", (ACME,))
+        else:
+            app.execute(f"DELETE FROM {ACME}.ats_jobposting WHERE id = %s", (job["id"],))
+
+
 def test_a_binding_to_a_deleted_tenant_on_another_tenants_table_fails_closed(
         app: psycopg.Connection, conn: psycopg.Connection) -> None:
     """(review of the tests, forty-ninth session) A trigger bound to a tenant no longer in the registry is
