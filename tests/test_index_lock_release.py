@@ -18,7 +18,14 @@ import pytest
 
 from tests.conftest import THIS_DATABASE, Db
 from tests.jobs import category_id, insert_job, update_job
-from tests.market import insert_provider, insert_service, insert_services, update_service
+from tests.market import (
+    insert_provider,
+    insert_service,
+    insert_service_category,
+    insert_services,
+    link_category,
+    update_service,
+)
 from tests.test_attacks import ACME, GLOBEX, Arena, arena, write_while_blocked  # noqa: F401 (fixture)
 
 M = 0xFFFFFFFF
@@ -216,6 +223,47 @@ def test_a_bulk_write_reads_again_after_its_wait(arena: Arena, table: str, index
     catalog = "service_catalog" if table == "services_service" else "provider_catalog"
     assert arena.su.execute(f"SELECT count(*) FILTER (WHERE {column} LIKE '%% (bulk)'), count(*) "
                             f"FROM public.{catalog} WHERE tenant_id = %s", (arena.acme_id,)).fetchone() == (101, 101)
+    assert arena.verify_acme() == []
+    arena.assert_canary()
+
+
+def test_a_read_that_meets_a_toast_lock_while_returning_rows_returns_each_once(arena: Arena) -> None:  # noqa: F811
+    """(security review, forty-ninth session) provider_sources() detoasts category names in its aggregates,
+    which takes the TOAST index's lock while rows are being returned; a 55P03 there (the read ran under
+    lock_timeout = 1ms to its end) was caught after some rows were out, and the read again returned them a
+    second time: the write of two providers failed (21000, a row affected twice). The read is now opened
+    under the 1 ms and fetched under the session's lock_timeout, so it waits there, and each row comes once."""
+    t = arena.tenant
+    # (the tenant's own table: a name stored out of line)
+    t.execute(f"ALTER TABLE {ACME}.services_servicecategory ADD COLUMN notes text")     # a Django migration
+    t.execute(f"ALTER TABLE {ACME}.services_servicecategory SET (toast_tuple_target = 128)")
+    t.execute(f"ALTER TABLE {ACME}.services_servicecategory ALTER COLUMN name SET STORAGE EXTERNAL")
+    short, long = insert_service_category(t, ACME, name="Short"), insert_service_category(t, ACME, name="L" * 99)
+    t.execute(f"UPDATE {ACME}.services_servicecategory SET notes = (SELECT string_agg(md5(g::text), '') "
+              "FROM generate_series(1, 100) AS g) WHERE id = %s", (long["id"],))
+    first, second = insert_provider(t, ACME), insert_provider(t, ACME)
+    link_category(t, ACME, first["id"], short["id"])
+    link_category(t, ACME, second["id"], long["id"])
+    toast_index = arena.su.execute("SELECT i.indexrelid, i.indexrelid::regclass::text FROM pg_class c "
+                                   "JOIN pg_index i ON i.indrelid = c.reltoastrelid WHERE c.oid = %s::regclass",
+                                   (f"{ACME}.services_servicecategory",)).fetchone()
+    holder = arena.db.connect(autocommit=False)     # (as the lock-release race holds it: a superuser's REINDEX)
+    holder.execute(f"REINDEX INDEX {toast_index[1]}")
+    outcome: dict[str, Any] = {}
+    statement = f"UPDATE {ACME}.services_serviceprovider SET tagline = 'Both at once' WHERE id IN (%s, %s)"
+    thread = threading.Thread(target=write_into, args=(
+        arena.connect_tenant(), lambda w: w.execute(statement, (first["id"], second["id"])), outcome))
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not arena.su.execute(AWAITING, (toast_index[0],)).fetchone()[0]:
+        assert time.monotonic() < deadline and thread.is_alive(), outcome
+        time.sleep(0.005)
+    holder.commit()
+    thread.join(30)
+    holder.close()
+    assert outcome == {"ok": True}, outcome
+    assert arena.su.execute("SELECT count(*) FROM public.provider_catalog WHERE tenant_id = %s "
+                            "AND tagline = 'Both at once'", (arena.acme_id,)).fetchone() == (2,)
     assert arena.verify_acme() == []
     arena.assert_canary()
 

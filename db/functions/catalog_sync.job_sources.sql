@@ -217,10 +217,11 @@ WHEN lock_not_available THEN
     -- block's subtransaction is gone: its locks and settings with it. The
     -- failed read returned no row: a plan's index locks are taken when it is
     -- made or its executor starts, before its first row, and a TOAST index's
-    -- when a value is detoasted, which these reads leave to their callers
-    -- (the marketplace readers' aggregates detoast only short names and
-    -- slugs, never out of line); rows returned before an error a handler
-    -- catches would stay, and the read again add them twice.)
+    -- when a value is detoasted, which this read leaves to its callers: it
+    -- returns values as they are stored; rows returned before an error a
+    -- handler catches would stay, and the read again add them twice.
+    -- provider_sources(), whose aggregates detoast names, fetches its read
+    -- after its block for that reason: security review, forty-ninth session.)
     -- (the block's abort put the caller's lock_timeout back)
     IF v_void IS DISTINCT FROM '1ms' THEN
         RAISE;

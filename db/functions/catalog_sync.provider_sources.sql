@@ -18,6 +18,9 @@ RETURNS SETOF catalog_sync.provider_source
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 SET row_security = off
+-- (its read is a cursor, below, fetched whole: planned for all its rows, as a
+-- query is, not for the first tenth a cursor's plan assumes)
+SET cursor_tuple_fraction = 1
 AS $$
 DECLARE
     v_provider text;
@@ -31,6 +34,8 @@ DECLARE
     v_relids   oid[];
     v_schema   text;
     v_static   boolean;
+    v_rows     refcursor;
+    v_row      catalog_sync.provider_source;
 BEGIN
     -- The registered OIDs, in v_tables' order, looked up once.
     v_relids := ARRAY(SELECT catalog_sync.source_relid(p_tenant_id, t.name)
@@ -61,6 +66,14 @@ BEGIN
     -- a wait while planning a read could only be for an index lock the tenant
     -- holds (REINDEX) while it adds statistics or an index over its own code,
     -- which this plan would then run. Fail closed instead of waiting (55P03).
+    -- The read is opened as a cursor in the block (planned, its executor
+    -- started: every index lock taken) and fetched after it, under the
+    -- caller's lock_timeout: its aggregates detoast the names of categories
+    -- and skills, which takes their TOAST table's and index's locks while
+    -- rows are returned, and rows returned before a 55P03 that the block
+    -- caught stayed in the result when it read again: each twice, and the
+    -- write failed (21000; security review, forty-ninth session). A wait
+    -- while executing a plan made under the locks plans nothing.
     v_lock_timeout := pg_catalog.current_setting('lock_timeout');
     PERFORM pg_catalog.set_config('lock_timeout', '1ms', true);
     BEGIN
@@ -70,7 +83,7 @@ BEGIN
             -- pg_catalog-qualified or a keyword; only the tables are looked up
             -- in the tenant's schema.
             PERFORM pg_catalog.set_config('search_path', 'pg_catalog, ' || v_schema || ', pg_temp', true);
-            RETURN QUERY
+            OPEN v_rows FOR
             WITH contract AS MATERIALIZED (
                 SELECT catalog_sync.contract_holds('services_serviceprovider'::pg_catalog.regclass,
                                                    'services_serviceprovider')
@@ -116,7 +129,7 @@ BEGIN
               ON m.id OPERATOR(pg_catalog.=) sp.id
             WHERE contract.holds;
         ELSE
-            RETURN QUERY EXECUTE format(
+            OPEN v_rows FOR EXECUTE format(
                 'WITH %s SELECT %s FROM ONLY %s AS sp %s WHERE (SELECT contract.holds FROM contract) AND (%s)',
                 catalog_sync.folded_check(v_relids, v_tables),
                 catalog_sync.source_select_list('catalog_sync.provider_source', 'sp', jsonb_build_object(
@@ -157,6 +170,14 @@ BEGIN
         RAISE;
     END;
     PERFORM pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
+    -- (PL/pgSQL's FETCH, a row at a time: an SQL FETCH is refused in a STABLE
+    -- function)
+    LOOP
+        FETCH v_rows INTO v_row;
+        EXIT WHEN NOT FOUND;
+        RETURN NEXT v_row;
+    END LOOP;
+    CLOSE v_rows;
 END
 $$;
 ALTER FUNCTION catalog_sync.provider_sources(bigint, text, bigint[], integer[]) OWNER TO catalog_sync_owner;
