@@ -405,8 +405,8 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
                                  None if version is None else migrate.revisions())
             if opted_out:
                 progress(f"note: the {len(opted_out)} opt-out(s) (tenants detached on purpose) are forgotten with "
-                         f"the machinery: {', '.join(opted_out)}; after a new migrate, run catalog-sync detach "
-                         "for each before attach --all, or that attaches them again")
+                         f"the machinery: {', '.join(map(shlex.quote, opted_out))}; after a new migrate, run "
+                         "catalog-sync detach for each before attach --all, or that attaches them again")
             if version is not None:
                 _, kept = migrate.drop_empty_version_table(dsn, args.lock_timeout)
                 if kept:
