@@ -69,7 +69,8 @@ def documented_queries() -> tuple[list[str], str]:
     text = (ROOT / "docs" / "operations.md").read_text()
     section = text[text.index("## Logical replication"):text.index("## Uninstall")]
     blocks = [textwrap.dedent(b) for b in re.findall(r"```sql\n(.*?)```", section, re.DOTALL)]
-    sequences = re.search(r'psql -d "\$BLUE" -Atc "(.*?)" \| psql -d "\$GREEN"', section, re.DOTALL)
+    sequences = re.search(r'psql -d "\$BLUE" -v ON_ERROR_STOP=1 -Atc "(.*?)" \\\n\s*\| psql -v ON_ERROR_STOP=1 -d '
+                          r'"\$GREEN"', section, re.DOTALL)
     assert len(blocks) == 2 and sequences, "the section's queries moved: update this test"
     return blocks, sequences.group(1)
 
