@@ -745,6 +745,26 @@ def test_renaming_an_attached_tenant_schema_is_refused(protected: None, app: psy
     assert conn.execute("SELECT to_regnamespace('lookalike') IS NOT NULL").fetchone() == (True,)
 
 
+def test_the_documented_rename_of_a_tenant_schema_leaves_no_drift(protected: None, app: psycopg.Connection,
+                                                                 conn: psycopg.Connection) -> None:
+    """(DBA trial, forty-ninth session) The refusal's hint advised detach, rename, attach, which left the
+    catalog rows with the old schema name (verify: stale) until a backfill. docs/operations.md, "Renaming a
+    tenant schema": as a superuser, the schema and the registry's name in one transaction."""
+    job = insert_job(app, ACME)
+    grant_app_create_on_database(conn)      # (what renaming a schema needs, as django-tenants has it)
+    with pytest.raises(psycopg.errors.InsufficientPrivilege) as refused:
+        app.execute(f"ALTER SCHEMA {ACME} RENAME TO tenant_acme_corp")
+    assert "Renaming a tenant schema" in (refused.value.diag.message_hint or ""), refused.value
+    with conn.transaction():
+        conn.execute(f"ALTER SCHEMA {ACME} RENAME TO tenant_acme_corp")
+        conn.execute(f"UPDATE public.tenants_tenant SET schema_name = 'tenant_acme_corp' WHERE schema_name = '{ACME}'")
+    assert conn.execute("SELECT tenant_schema FROM public.job_catalog WHERE job_uuid = %s",
+                        (job["uuid"],)).fetchone() == ("tenant_acme_corp",)
+    insert_job(app, "tenant_acme_corp")
+    assert catalog_count(conn, "tenant_acme_corp") == 2
+    assert verify_findings(conn) == []
+
+
 def test_attaching_an_attached_table_as_a_partition_is_refused(protected: None, app: psycopg.Connection,
                                                                conn: psycopg.Connection) -> None:
     """HOLE (red team, nineteenth session), fixed. ALTER TABLE <a parent> ATTACH PARTITION <the job

@@ -148,8 +148,9 @@ BEGIN
     IF v_problem IS NOT NULL THEN
         RAISE EXCEPTION 'catalog_sync: refused, %', v_problem
             USING ERRCODE = 'insufficient_privilege',
-                  HINT = 'The catalog sync protects attached tenant schemas; ask a DBA (catalog-sync detach, '
-                         'then rename, then attach).';
+                  HINT = 'The catalog sync protects attached tenant schemas; ask a DBA: as a superuser, the '
+                         'schema renamed and the registry''s schema_name set to the new name in one transaction '
+                         '(docs/operations.md, "Renaming a tenant schema").';
     END IF;
 END
 $$;
