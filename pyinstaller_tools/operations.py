@@ -141,7 +141,9 @@ def require_installer(conn: psycopg.Connection, command: str) -> None:
         raise ToolError(f"role {row[0]} does not have the privileges of catalog_sync_installer, which {command} "
                         f"needs; nothing was changed: as a superuser, GRANT catalog_sync_installer TO {row[1]} (an "
                         "uninstall drops the role with its memberships: grant them again after a re-install; a "
-                        "NOINHERIT member does not use them); docs/operations.md, \"Who runs what\"")
+                        "NOINHERIT member does not use them), or run it as an operations login that has it (protect "
+                        "does not check an installer's DDL: not the application's role where protect is on); "
+                        "docs/operations.md, \"Who runs what\"")
 
 
 _language_noted = False
