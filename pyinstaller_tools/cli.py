@@ -903,6 +903,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
                          # (DBA trial, forty-ninth session: advised for schemas whose attach was just refused)
                          + ("; a schema whose attach was refused above needs what its refusal names fixed first"
                             if any(line.startswith("not repaired (attach refused") for line in left) else ""))
+            if "tenant_tables_gone" in summary:   # (DBA trial, forty-ninth session: verify was clean)
+                progress("note: tenant_tables_gone tenants are off the catalogs: the sync detached them when a "
+                         "contract table was dropped or renamed away (a migration's DeleteModel or RenameModel, "
+                         f"a dropped schema); fix: {operations.TABLES_STILL_GONE}")
             if "expired" in summary:
                 # (DBA walk-through, fortieth session: the cheap fix was not named)
                 progress("note: expired rows are jobs whose application deadline passed since their last write "

@@ -1003,6 +1003,9 @@ def catalog_rows(conn: psycopg.Connection, schema: str) -> tuple[int, int, int] 
 
 # Why repair detaches a tenant itself (catalog_sync.tenant.detached_because): not an opt-out.
 TABLE_GONE = "a source table was gone (verify --repair)"
+# What to do about a tenant so detached whose schema still lacks a contract table (tenant_tables_gone).
+TABLES_STILL_GONE = ("a contract table is still gone from its schema: restore it, and verify --repair attaches the "
+                     "tenant again; or catalog-sync detach SCHEMA opts it out")
 
 
 def detach(conn: psycopg.Connection, schema: str, purge: bool, lock_timeout: str = DDL_LOCK_TIMEOUT,
@@ -1576,6 +1579,10 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
                                          if s not in uninstalling}
     if uninstalling:
         not_done.append(f"not repaired ({UNINSTALL_STOPPED}): {', '.join(uninstalling)}")
+    tables_gone = sorted({f["schema"] or str(f["detail"]).split(" (")[0] for f in findings
+                          if f["problem"] == "tenant_tables_gone"})
+    if tables_gone:     # (DBA trial, forty-ninth session: such a tenant went unreported)
+        not_done.append(f"not repaired ({TABLES_STILL_GONE}): {', '.join(tables_gone)}")
     busy_schemas: list[str] = []
     with backfill_lock(conn), reported_if_stopped(done, progress):
         gone: set[int | None] = set()
@@ -1591,7 +1598,7 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
                 detach_refused.append(describe(exc))
             else:
                 done.append(f"{schema}: a source table is gone; catalog rows removed, tenant detached until its "
-                            "tables are back (verify reports it then)")
+                            "tables are back (verify reports it, tenant_tables_gone, until then)")
             # detached, or left as it is: nothing else of it can be repaired (its tables cannot be read)
             gone.add(tenant_id)
         for key in list(by_problem):

@@ -3738,9 +3738,35 @@ def test_repair_detaches_a_tenant_whose_table_is_gone_also_when_another_of_its_t
     assert {(f["problem"], f["schema"]) for f in json.loads(out)["findings"]} == {
         ("table_missing", GLOBEX), ("unreadable", GLOBEX)}, (out, err)
     code, out, err = run(capsys, "verify", "--repair", dsn=db.dsn())
-    assert code == 0, (out, err)
+    assert code == 1, (out, err)        # (its rows are off the catalogs: tenant_tables_gone, below)
     assert f"repaired: {GLOBEX}: a source table is gone; catalog rows removed, tenant detached" in out, (out, err)
     assert catalog_count(conn, GLOBEX) == 0 and attached(conn)[GLOBEX] is False, (out, err)
+
+
+def test_a_tenant_detached_for_a_table_gone_is_reported_until_it_is_back_or_opted_out(
+        conn: psycopg.Connection, app: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[str]) -> None:
+    """(DBA trial, forty-ninth session) A Django DeleteModel of a contract table (with protect on, or repair
+    after it) detaches the tenant by the sync, its rows removed: verify, audit and status then exited 0, the
+    tenant off the public pages without a word. verify reports it (tenant_tables_gone, exit 1), naming the
+    tables, and repair leaves it, saying why, until the tables are back or the tenant is opted out."""
+    insert_job(app, GLOBEX)
+    conn.execute(f"DROP TABLE {GLOBEX}.services_providerskill, {GLOBEX}.services_skill CASCADE")
+    assert run(capsys, "verify", "--repair", dsn=db.dsn())[0] == 1             # detached by the sync
+    code, out, err = run(capsys, "verify", "--json", dsn=db.dsn())
+    findings = json.loads(out)["findings"]
+    assert code == 1 and [(f["problem"], f["tenant_id"]) for f in findings] == [
+        ("tenant_tables_gone", db.tenant_id(GLOBEX))], (out, err)
+    assert findings[0]["detail"].startswith(f"{GLOBEX} (detached by the sync at ") and findings[0]["detail"].endswith(
+        "a source table was gone (verify --repair)); missing: services_providerskill, services_skill"), findings
+    code, out, err = run(capsys, "verify", dsn=db.dsn())
+    assert code == 1 and "note: tenant_tables_gone tenants are off the catalogs" in err, (out, err)
+    code, out, err = run(capsys, "verify", "--repair", dsn=db.dsn())
+    assert code == 1 and (f"not repaired (a contract table is still gone from its schema: restore it, and verify "
+                          f"--repair attaches the tenant again; or catalog-sync detach SCHEMA opts it out): {GLOBEX}"
+                          ) in out, (out, err)
+    assert run(capsys, "detach", GLOBEX, dsn=db.dsn())[0] == 0               # opted out: nothing to report
+    code, out, err = run(capsys, "verify", dsn=db.dsn())
+    assert code == 0, (out, err)
 
 
 def test_after_an_error_no_connection_starts_another_item(shared: Db) -> None:

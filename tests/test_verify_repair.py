@@ -778,10 +778,11 @@ def test_repair_detaches_a_tenant_renamed_unseen_and_repairs_the_others(
     conn.execute(f"DROP TABLE {ACME}.services_skill CASCADE")
     alter_trigger(app, "DISABLE", "catalog_sync_job_insert", schema=GLOBEX)
     code, out, err = run(db, capsys, "verify", "--repair")
-    assert code == 0 and "tenant_acme_new: a source table is gone; catalog rows removed" in out, (out, err)
+    assert code == 1 and "tenant_acme_new: a source table is gone; catalog rows removed" in out, (out, err)
     assert conn.execute("SELECT count(*) FROM public.job_catalog WHERE tenant_id = %s",
                         (db.tenant_id("tenant_acme_new"),)).fetchone() == (0,)
-    assert problems(conn) == []
+    # (forty-ninth session: a tenant so detached is reported until its tables are back, or it is opted out)
+    assert [p for p, _ in problems(conn)] == ["tenant_tables_gone"]
     assert conn.execute("SELECT count(*) FROM pg_trigger WHERE tgrelid = %s::regclass AND tgname LIKE 'catalog_sync%%'",
                         (f"{ACME}.ats_jobposting",)).fetchone() == (0,)
 
