@@ -3743,6 +3743,22 @@ def test_repair_detaches_a_tenant_whose_table_is_gone_also_when_another_of_its_t
     assert catalog_count(conn, GLOBEX) == 0 and attached(conn)[GLOBEX] is False, (out, err)
 
 
+def test_a_renamed_contract_table_syncs_by_its_oid_and_attach_refuses_the_schema(
+        conn: psycopg.Connection, app: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[str]) -> None:
+    """(DBA trial, forty-ninth session) What docs/operations.md says of a Django RenameModel without db_table:
+    the sync follows the table by its OID (writes sync, verify clean), and attach, which goes by the
+    contract's names, refuses the schema."""
+    job = insert_job(app, ACME)
+    app.execute(f"ALTER TABLE {ACME}.ats_jobposting RENAME TO ats_job")
+    app.execute(f"UPDATE {ACME}.ats_job SET title = 'Renamed table, synced' WHERE id = %s", (job["id"],))
+    assert conn.execute("SELECT title FROM public.job_catalog WHERE job_uuid = %s",
+                        (job["uuid"],)).fetchone() == ("Renamed table, synced",)
+    code, out, err = run(capsys, "verify", dsn=db.dsn())
+    assert code == 0, (out, err)
+    code, out, err = run(capsys, "attach", "--all", dsn=db.dsn())
+    assert code == 2 and f"{ACME}.ats_jobposting is missing" in err, (out, err)
+
+
 def test_a_tenant_detached_for_a_table_gone_is_reported_until_it_is_back_or_opted_out(
         conn: psycopg.Connection, app: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[str]) -> None:
     """(DBA trial, forty-ninth session) A Django DeleteModel of a contract table (with protect on, or repair
