@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import psycopg
 import pytest
+from pyinstaller_tools.migrations.helpers import pinned_check
 
-from pyinstaller_tools import sqlfiles
+from pyinstaller_tools import cli, sqlfiles
 from tests import jobs
 from tests.conftest import Db
 from tests.test_migrations import schema_dump
@@ -97,3 +98,23 @@ def test_a_function_file_replaces_its_form_with_an_older_result_type(conn: psyco
                               "::regprocedure)").fetchone()[0]
         assert "jobs_purged bigint" in result, result
         raise psycopg.Rollback()
+
+
+def test_a_revision_that_changes_the_machinery_without_pinning_it_again_is_refused(
+        conn: psycopg.Connection, capsys: pytest.CaptureFixture[str]) -> None:
+    """(DBA trial, forty-ninth session) A release whose section changed a function and forgot its repin file
+    migrated ("migrated: 0001 -> 0002"), then every command refused the machinery as changed by an attack.
+    Each revision now ends with a check of the pin, in its own transaction: such a revision fails, and
+    nothing of it stays. Here: a function changed in the transaction, then the check a revision 0002 runs."""
+    conn.execute(pinned_check("0001"))                     # as installed: the pin holds
+    with pytest.raises(psycopg.errors.RaiseException, match="revision 0002 changes the machinery without "
+                                                            "pinning it again") as refused, conn.transaction():
+        conn.execute("CREATE OR REPLACE FUNCTION catalog_sync.expire_jobs() RETURNS bigint LANGUAGE sql "
+                     "AS 'SELECT 0::bigint'")
+        conn.execute(pinned_check("0002"))
+    assert "function catalog_sync.expire_jobs()" in str(refused.value), refused.value
+    assert conn.execute(pinned_check("0001")) is not None      # rolled back: the pin holds again
+    # every revision runs it, online and in the offline script, after its section's files
+    assert cli.main(["migrate", "--sql"]) == 0
+    script = capsys.readouterr().out
+    assert script.index("SELECT catalog_sync_pin.pin()") < script.index("DO $pin_check$"), script[-2000:]

@@ -6,7 +6,7 @@ Revision ID: 0001
 Revises:
 """
 
-from pyinstaller_tools.migrations.helpers import run_sql
+from pyinstaller_tools.migrations.helpers import apply_section, run_sql
 
 from pyinstaller_tools import sqlfiles
 
@@ -17,8 +17,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    for name, sql in sqlfiles.install_statements("0001"):
-        run_sql(f"-- db/{name}\n{sql}")
+    apply_section("0001")
     # An installer's `catalog-sync migrate` at the installed revision is a no-op that reads the revision
     # (a deploy's idempotent step, as the deploy role); only a superuser changes it. Revoked by the
     # downgrade's DROP OWNED BY.
