@@ -988,6 +988,14 @@ def print_status(rows: Sequence[dict[str, Any]]) -> None:
                 + (["error"] if any(r.get("error") for r in rows) else []))
     if rows:
         print("jobs, providers, services: eligible now / rows in the catalog (-: not counted)")
+    # (DBA trial, forty-ninth session: the states were not explained)
+    legend = {"detached": "detached: opted out (catalog-sync detach; attach SCHEMA undoes it)",
+              "detached by sync": "detached by sync: a source table was gone, or an uninstall stopped part-way "
+                                  "(why: status --json, detached_because; verify reports it)",
+              "never": "never: not attached yet (catalog-sync attach, then backfill)"}
+    shown = [text for state, text in legend.items() if any(attach_state(r) == state for r in rows)]
+    if shown:
+        print("attach: " + "; ".join(shown))
 
 
 def _warn_without_protection(conn: psycopg.Connection, role: str) -> None:
