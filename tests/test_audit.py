@@ -254,6 +254,15 @@ def test_attach_with_a_tenant_role(db: Db, conn: psycopg.Connection, capsys: pyt
     conn.execute(f"GRANT USAGE ON SCHEMA public TO {seed.APP_ROLE}, catalog_reader, catalog_sync_owner, "
                  "catalog_sync_installer")
     assert findings(conn) == set()
+    # (DBA trial, forty-ninth session) an owner of attached tables that protect does not check: an installer
+    conn.execute(f"GRANT catalog_sync_installer TO {seed.APP_ROLE}")
+    try:
+        exempt = conn.execute("SELECT severity, object FROM catalog_sync.audit() WHERE check_name = "
+                              "'owner_exempt_from_protect'").fetchall()
+    finally:        # (roles are cluster-wide)
+        conn.execute(f"REVOKE catalog_sync_installer FROM {seed.APP_ROLE}")
+    assert exempt == [("low", seed.APP_ROLE)]
+    assert findings(conn) == set()
     with db.connect(role="tenant_initech_owner") as tenant:
         from tests.jobs import insert_job
 

@@ -245,6 +245,24 @@ BEGIN
       AND NOT pg_has_role(c.relowner, 'catalog_sync_installer', 'MEMBER')
       AND NOT catalog_sync.protection_on();
 
+    -- Owners of attached tables that protect does not check, protect being on:
+    -- an installer's DDL passes (DBA trial, forty-ninth session: the hint of
+    -- every command to a role without the installer's privileges, GRANT
+    -- catalog_sync_installer, exempted the application's role, without a word
+    -- from audit). Its migrations that break the contract then fail the
+    -- tenant's writes, not at the ALTER; a per-tenant role so granted is
+    -- trusted as a DBA.
+    RETURN QUERY
+    SELECT DISTINCT 'low', 'owner_exempt_from_protect', pg_get_userbyid(c.relowner)::text,
+           'owns attached tables and is a member of catalog_sync_installer, whose DDL catalog-sync protect does '
+           'not check: its migrations that break the contract pass, and the tenant''s writes fail after them; '
+           'run the tool as an operations login instead, and REVOKE catalog_sync_installer FROM this role, unless '
+           'it must attach new tenants itself (docs/operations.md, "Who runs what")'
+    FROM catalog_sync.attached_table a JOIN pg_catalog.pg_class c ON c.oid = a.relid AND a.relid <> ALL (v_replaced)
+    WHERE NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid = c.relowner)
+      AND pg_has_role(c.relowner, 'catalog_sync_installer', 'MEMBER')
+      AND catalog_sync.protection_on();
+
     -- Per-tenant roles that may name the registry and the catalogs can queue a
     -- lock on them (PREPARE, then CREATE RULE: both lock before any privilege
     -- check) that stalls every reader, every tenant's sync included.
