@@ -207,17 +207,7 @@ def test_a_bulk_write_reads_again_after_its_wait(arena: Arena, table: str, index
     holder = arena.connect_tenant(autocommit=False)
     holder.execute(f"REINDEX INDEX {ACME}.{index}")
     relid = arena.su.execute(f"SELECT '{ACME}.{index}'::regclass::oid").fetchone()[0]
-    outcome: dict[str, Any] = {}
-    thread = threading.Thread(target=write_into, args=(arena.connect_tenant(), lambda w: w.execute(statement),
-                                                       outcome))
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not arena.su.execute(AWAITING, (relid,)).fetchone()[0]:
-        assert time.monotonic() < deadline and thread.is_alive(), outcome
-        time.sleep(0.005)
-    holder.commit()
-    thread.join(30)
-    holder.close()
+    outcome = write_while_blocked(arena, lambda w: w.execute(statement), AWAITING, (relid,), holder)
     assert outcome == {"ok": True}, outcome
     column = "title" if table == "services_service" else "tagline"
     catalog = "service_catalog" if table == "services_service" else "provider_catalog"
@@ -247,20 +237,12 @@ def test_a_read_that_meets_a_toast_lock_while_returning_rows_returns_each_once(a
     toast_index = arena.su.execute("SELECT i.indexrelid, i.indexrelid::regclass::text FROM pg_class c "
                                    "JOIN pg_index i ON i.indrelid = c.reltoastrelid WHERE c.oid = %s::regclass",
                                    (f"{ACME}.services_servicecategory",)).fetchone()
-    holder = arena.db.connect(autocommit=False)     # (as the lock-release race holds it: a superuser's REINDEX)
-    holder.execute(f"REINDEX INDEX {toast_index[1]}")
-    outcome: dict[str, Any] = {}
     statement = f"UPDATE {ACME}.services_serviceprovider SET tagline = 'Both at once' WHERE id IN (%s, %s)"
-    thread = threading.Thread(target=write_into, args=(
-        arena.connect_tenant(), lambda w: w.execute(statement, (first["id"], second["id"])), outcome))
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not arena.su.execute(AWAITING, (toast_index[0],)).fetchone()[0]:
-        assert time.monotonic() < deadline and thread.is_alive(), outcome
-        time.sleep(0.005)
-    holder.commit()
-    thread.join(30)
-    holder.close()
+    # (the lock held as the lock-release race holds it: here a superuser's REINDEX of the TOAST index)
+    with arena.db.connect(autocommit=False) as holder:
+        holder.execute(f"REINDEX INDEX {toast_index[1]}")
+        outcome = write_while_blocked(arena, lambda w: w.execute(statement, (first["id"], second["id"])),
+                                      AWAITING, (toast_index[0],), holder)
     assert outcome == {"ok": True}, outcome
     assert arena.su.execute("SELECT count(*) FROM public.provider_catalog WHERE tenant_id = %s "
                             "AND tagline = 'Both at once'", (arena.acme_id,)).fetchone() == (2,)

@@ -50,10 +50,8 @@ BEGIN
             RAISE EXCEPTION 'catalog_sync: unknown filter %', p_filter;
         END IF;
     END IF;
-    -- Tables locked (and checked, or the static read checks them in its plan):
-    -- a wait while planning a read could only be for an index lock the tenant
-    -- holds (REINDEX) while it adds statistics or an index over its own code,
-    -- which this plan would then run. Fail closed instead of waiting (55P03).
+    -- (no wait for a lock while planning a read: see provider_sources(); it
+    -- detoasts nothing, so its rows are returned as they are read)
     v_lock_timeout := pg_catalog.current_setting('lock_timeout');
     PERFORM pg_catalog.set_config('lock_timeout', '1ms', true);
     BEGIN
