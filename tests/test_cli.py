@@ -3169,6 +3169,28 @@ def test_a_contract_finding_names_its_table(conn: psycopg.Connection, app: psyco
     assert "unreadable or busy" not in out, out
 
 
+@pytest.mark.parametrize("command", ["verify", "backfill"])
+def test_a_tenant_never_attached_is_refused_by_name(conn: psycopg.Connection, db: Db, command: str,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """(mutation review, forty-ninth session) Without the refusal, verify --tenant of a tenant never attached
+    said "clean" (exit 0), and backfill --tenant skipped it as "detached since the run began" (exit 0)."""
+    _, schema = create_tenant(conn, f"never_{uuid.uuid4().hex[:6]}", "Never Ltd")
+    assert_refused(run(capsys, command, "--tenant", schema, dsn=db.dsn()),
+                   f"tenant schema {schema!r} is not attached; run `catalog-sync attach {schema}` first")
+
+
+def test_repair_leaves_a_tenant_off_the_contract_alone_even_with_a_trigger_to_repair(
+        conn: psycopg.Connection, app: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[str]) -> None:
+    """(mutation review, forty-ninth session) A tenant with a contract finding and a trigger finding: repair
+    re-attaches nothing of it and re-syncs nothing (its tables cannot be read as the contract says); it says
+    why, and the other findings wait for the table to match again."""
+    app.execute(f"ALTER TABLE {ACME}.services_skill ALTER COLUMN name TYPE bpchar")
+    conn.execute(f"ALTER TABLE {ACME}.ats_jobposting DISABLE TRIGGER catalog_sync_job_insert")
+    code, out, err = run(capsys, "verify", "--repair", dsn=db.dsn())
+    assert code == 1 and "not repaired (a table no longer matches the contract" in out, (out, err)
+    assert "attach refused" not in out and "re-sync" not in out and "repaired:" not in out, (out, err)
+
+
 def test_install_sql_says_it_is_for_reading(capsys: pytest.CaptureFixture[str]) -> None:
     """(DBA trial, forty-ninth session) Its help said "what migrate applies", and a database installed from it is
     refused by migrate: the help and the script's head say so, and name migrate --sql."""

@@ -221,6 +221,27 @@ def test_m2m_remove(app: psycopg.Connection, conn: psycopg.Connection, cats: lis
     clean(conn)
 
 
+@pytest.mark.parametrize("link", ["category", "skill"])
+def test_a_link_moved_to_another_provider_leaves_the_first(app: psycopg.Connection, conn: psycopg.Connection,
+                                                          cats: list[dict[str, Any]], link: str) -> None:
+    """(mutation review, forty-ninth session) A link row's UPDATE that gives it to another provider: both
+    providers change, the one it left too (its old row read, not only its new one)."""
+    first, second = insert_provider(app, ACME), insert_provider(app, ACME)
+    if link == "category":
+        link_category(app, ACME, first["id"], cats[0]["id"])
+        app.execute(f"UPDATE {M2M} SET serviceprovider_id = %s WHERE serviceprovider_id = %s",
+                    (second["id"], first["id"]))
+        assert (slugs(conn, first), slugs(conn, second)) == (([], []), (["cat-a"], ["Cat A"]))
+    else:
+        skill = insert_skill(app, ACME, slug="go", name="Go")
+        link_skill(app, ACME, first["id"], skill["id"])
+        app.execute(f"UPDATE {ACME}.services_providerskill SET provider_id = %s WHERE provider_id = %s",
+                    (second["id"], first["id"]))
+        assert prow(conn, first)["skills_data"] == []
+        assert [s["slug"] for s in prow(conn, second)["skills_data"]] == ["go"]
+    clean(conn)
+
+
 def test_m2m_clear(app: psycopg.Connection, conn: psycopg.Connection, cats: list[dict[str, Any]]) -> None:
     provider = insert_provider(app, ACME)
     other = insert_provider(app, ACME)

@@ -316,6 +316,21 @@ def test_truncate_of_the_providers_alone_takes_their_services_off(app: psycopg.C
     assert verify_findings(conn) == []
 
 
+def test_truncate_of_the_provider_table_alone_takes_the_providers_off(app: psycopg.Connection,
+                                                                      conn: psycopg.Connection) -> None:
+    """(mutation review, forty-ninth session) The provider table's own TRUNCATE branch had no test: every
+    TRUNCATE of it took the link tables along, whose triggers re-project the providers anyway. Alone (no
+    foreign key to it left), its own trigger must take the providers' rows off."""
+    for table, column in (("services_service", "provider_id"), ("services_providerskill", "provider_id"),
+                          ("services_serviceprovider_categories", "serviceprovider_id")):
+        drop_foreign_key(app, table, column)
+    provider = insert_provider(app, ACME)
+    link_category(app, ACME, provider["id"], insert_service_category(app, ACME)["id"])
+    assert conn.execute("SELECT count(*) FROM public.provider_catalog").fetchone() == (1,)
+    app.execute(f"TRUNCATE {ACME}.services_serviceprovider")
+    assert conn.execute("SELECT count(*) FROM public.provider_catalog").fetchone() == (0,)
+
+
 @pytest.mark.parametrize(("projection", "catalog"), [
     ("project_jobs", "public.job_catalog"),
     ("project_services", "public.service_catalog"),

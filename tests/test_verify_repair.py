@@ -305,6 +305,37 @@ def deadline_in_a_second(app: psycopg.Connection, jobs: list[dict[str, Any]]) ->
     return rows[0][0]
 
 
+def test_a_deadline_of_now_is_passed_for_expire_and_verify(app: psycopg.Connection, conn: psycopg.Connection,
+                                                           db: Db) -> None:
+    """(mutation review, forty-ninth session) A job is public while its deadline is after now(): at a
+    deadline equal to now() (one transaction's clock) expire removes its row and verify calls it expired,
+    not an orphan. No test had a deadline equal to now()."""
+    job = insert_job(app, ACME)
+    with conn.transaction():                # (rolled back at its end: psycopg.Rollback)
+        conn.execute("UPDATE public.job_catalog SET application_deadline = now() WHERE job_uuid = %s", (job["uuid"],))
+        assert conn.execute("SELECT catalog_sync.expire_jobs(true)").fetchone() == (1,)
+        # the source's deadline too, where no trigger sees it: verify calls the row expired
+        conn.execute(f"ALTER TABLE {ACME}.ats_jobposting DISABLE TRIGGER catalog_sync_job_update")
+        conn.execute(f"UPDATE {ACME}.ats_jobposting SET application_deadline = now() WHERE id = %s", (job["id"],))
+        assert ("expired", job["uuid"]) in [(p, k) for p, k, _, _ in conn.execute(
+            "SELECT problem, key, detail, catalog FROM catalog_sync.verify_tenant(%s)", (db.tenant_id(ACME),))]
+        assert conn.execute("SELECT catalog_sync.expire_jobs()").fetchone() == (1,)
+        assert conn.execute("SELECT count(*) FROM public.job_catalog WHERE job_uuid = %s",
+                            (job["uuid"],)).fetchone() == (0,)
+        raise psycopg.Rollback
+    assert problems(conn) == [] and catalog_count(conn, ACME) == 1
+
+
+def test_a_verify_of_a_detached_tenant_is_refused(app: psycopg.Connection, conn: psycopg.Connection, db: Db,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """(mutation review, forty-ninth session) verify_tenant() of a tenant detached (without --purge, its rows
+    kept) refuses it: nothing of it is compared, as the tool refuses --tenant of it first."""
+    insert_job(app, ACME)
+    assert run(db, capsys, "detach", ACME)[0] == 0
+    with pytest.raises(psycopg.errors.UndefinedObject, match="is not attached"):
+        conn.execute("SELECT * FROM catalog_sync.verify_tenant(%s)", (db.tenant_id(ACME),))
+
+
 def test_expire_removes_the_jobs_whose_deadline_passed(app: psycopg.Connection, conn: psycopg.Connection, db: Db,
                                                        capsys: pytest.CaptureFixture[str]) -> None:
     """Time, not a write, makes a job ineligible: `catalog-sync expire` (cheap, to schedule) removes its row."""
