@@ -4,6 +4,7 @@ the application role, and fails closed under row-level security."""
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 import psycopg
 import pytest
@@ -69,7 +70,26 @@ def test_a_changed_precision_is_refused_by_the_trigger(app: psycopg.Connection, 
     with pytest.raises(psycopg.errors.InsufficientPrivilege, match="contract"):
         insert_job(app, ACME)
     assert ("contract", f"{ACME}.ats_jobposting: column salary_min is numeric(14,3), the contract says "
-            "numeric(12,2)") in verify_findings(conn)
+            "numeric(12,2) (or a larger precision, the same scale)") in verify_findings(conn)
+
+
+@pytest.mark.parametrize("column", ["salary_min", "salary_max"])
+def test_a_numeric_of_a_larger_precision_and_the_same_scale_syncs(app: psycopg.Connection, conn: psycopg.Connection,
+                                                                  column: str) -> None:
+    """(DBA trial, forty-ninth session) A Django max_digits raised (numeric(12,2) to numeric(14,2)) failed every
+    write of the tenant on the contract. It syncs: the sync reads the column cast to the contract's
+    numeric(12,2), nothing rounded; a value too large for the catalog fails its own write only."""
+    job = insert_job(app, ACME, show_salary=True)
+    app.execute(f"ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN {column} TYPE numeric(14,2)")
+    app.execute(f"UPDATE {ACME}.ats_jobposting SET {column} = 1234567.89 WHERE id = %s", (job["id"],))
+    assert conn.execute(f"SELECT {column} FROM public.job_catalog WHERE job_uuid = %s",
+                        (job["uuid"],)).fetchone() == (Decimal("1234567.89"),)
+    assert verify_findings(conn) == []
+    with pytest.raises(psycopg.errors.NumericValueOutOfRange):
+        app.execute(f"UPDATE {ACME}.ats_jobposting SET {column} = 123456789012.34 WHERE id = %s", (job["id"],))
+    app.execute(f"ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN {column} TYPE numeric(14,3)")    # another scale
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="contract"):
+        insert_job(app, ACME)
 
 
 def test_a_timestamp_with_time_zone_of_any_precision_syncs(app: psycopg.Connection,

@@ -6,7 +6,8 @@
 -- contract's type (the oid and typmod resolved at install; a contract type
 -- without a typmod, such as character varying, accepts any; where it says
 -- text or character varying, either type passes, as the sync reads both as
--- text) and the default collation, and nothing the planner evaluates while planning a read of the
+-- text; a numeric of a larger precision and the same scale passes,
+-- numeric_precision_ok()) and the default collation, and nothing the planner evaluates while planning a read of the
 -- table (index expressions and predicates, CHECK constraints, statistics
 -- expressions, index operator classes and collations) is code that is not
 -- built in. Whatever it rejects, contract_problems() reports.
@@ -47,7 +48,12 @@ BEGIN
                                                               'pg_catalog.varchar'::pg_catalog.regtype)
                                               AND cc.type_mod = -1
                                               AND a.atttypid IN ('pg_catalog.text'::pg_catalog.regtype,
-                                                                 'pg_catalog.varchar'::pg_catalog.regtype))
+                                                                 'pg_catalog.varchar'::pg_catalog.regtype)
+                                           -- a numeric of a larger precision and the same scale
+                                           -- (numeric_precision_ok())
+                                           OR a.atttypid = cc.type_oid
+                                              AND catalog_sync.numeric_precision_ok(cc.type_oid, cc.type_mod,
+                                                                                    a.atttypmod))
                                           AND a.atttypid < 16384
                                           AND a.attcollation IN (0, 100) AND a.attnum > 0 AND NOT a.attisdropped)
                        = count(*) AND count(*) > 0     -- a name the contract lacks (or NULL) matches nothing

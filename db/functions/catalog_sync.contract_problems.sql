@@ -3,7 +3,8 @@
 -- or child, not typed), a job, provider or service table must keep its unique
 -- index on uuid, and every contract column must exist with exactly the contract's
 -- built-in type (any typmod where it names none; text or character varying
--- where it says either) and the default collation. Returns one line per problem; none
+-- where it says either; a numeric of a larger precision and the same scale:
+-- numeric_precision_ok()) and the default collation. Returns one line per problem; none
 -- means the relation matches. Reads only pg_catalog. (PL/pgSQL: a SQL
 -- function with a SET clause is planned again on every call.)
 CREATE OR REPLACE FUNCTION catalog_sync.contract_problems(p_relid oid, p_source_table name)
@@ -48,6 +49,8 @@ BEGIN
                                  THEN ' or character varying (any length)'
                             WHEN cc.type_oid = 'pg_catalog.varchar'::pg_catalog.regtype
                                  THEN ' or text (any length)'
+                            WHEN cc.type_oid = 'pg_catalog.numeric'::pg_catalog.regtype AND cc.type_mod > 4
+                                 THEN ' (or a larger precision, the same scale)'
                             WHEN cc.type_mod <> -1 OR t.typmodin = 0 THEN ''
                             ELSE ' (any precision)' END
            END
@@ -65,7 +68,10 @@ BEGIN
               <> cc.type_name
               AND NOT (cc.type_oid IN ('pg_catalog.text'::pg_catalog.regtype, 'pg_catalog.varchar'::pg_catalog.regtype)
                        AND cc.type_mod = -1
-                       AND a.atttypid IN ('pg_catalog.text'::pg_catalog.regtype, 'pg_catalog.varchar'::pg_catalog.regtype)))
+                       AND a.atttypid IN ('pg_catalog.text'::pg_catalog.regtype, 'pg_catalog.varchar'::pg_catalog.regtype))
+              -- (a numeric of a larger precision and the same scale)
+              AND NOT (a.atttypid = cc.type_oid AND catalog_sync.numeric_precision_ok(cc.type_oid, cc.type_mod,
+                                                                                     a.atttypmod)))
     UNION ALL
     SELECT 'relation ' || p_relid::pg_catalog.regclass::text || ' has no unique constraint on uuid alone (the '
            || 'contract''s ' || p_source_table || '_uuid_key: immediate, valid, not partial; a unique index on uuid '

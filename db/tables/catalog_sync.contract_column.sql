@@ -13,7 +13,13 @@
 -- text (timestamptz) and the catalogs hold text (timestamptz), so a Django
 -- max_length change of a field the catalogs show is free. Where it says
 -- 'character varying' or 'text', either type passes (contract_matches()): the
--- sync reads both as text, so a CharField made a TextField is free too.
+-- sync reads both as text, so a CharField made a TextField is free too. A
+-- numeric of a larger precision and the same scale passes as well
+-- (numeric_precision_ok()): read cast to the contract's numeric. Every type
+-- the contract lets pass is read without detoasting anything (a numeric is
+-- never stored out of line): the readers that run their read again after a
+-- lock wait rely on it (security review, forty-ninth session; see
+-- provider_sources(), which detoasts in its aggregates, and fetches after).
 CREATE TABLE catalog_sync.contract_column (
     source_table name NOT NULL,
     column_name  name NOT NULL,
