@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import sqlalchemy as sa
 from alembic import context, op
 
@@ -22,13 +24,16 @@ def run_sql(sql: str) -> None:
         cur.execute(sql)
 
 
-def apply_section(revision: str) -> None:
-    """A revision's upgrade: the files of its section of db/install.txt, in order, then the check that the
-    machinery is what the section's last file pinned."""
+def apply_section(revision: str, then: Sequence[str] = ()) -> None:
+    """A revision's upgrade: the files of its section of db/install.txt, in order, the statements `then`,
+    and last the check that the machinery is what the section's last file pinned (nothing of the revision
+    runs after the check)."""
     from pyinstaller_tools import sqlfiles
 
     for name, sql in sqlfiles.install_statements(revision):
         run_sql(f"-- db/{name}\n{sql}")
+    for sql in then:
+        run_sql(sql)
     run_sql(pinned_check(revision))
 
 

@@ -5,7 +5,7 @@ Revises: ${down_revision | comma,n}
 Create Date: ${create_date}
 """
 
-from pyinstaller_tools.migrations.helpers import apply_section, run_sql
+from pyinstaller_tools.migrations.helpers import apply_section
 
 revision = ${repr(up_revision)}
 down_revision = ${repr(down_revision)}
@@ -14,7 +14,8 @@ depends_on = ${repr(depends_on)}
 
 
 def upgrade() -> None:
-    # the files of this revision's section of db/install.txt, then the check of the machinery's pin
+    # the files of this revision's section of db/install.txt (then=[...]: statements of its own), then the
+    # check of the machinery's pin, last
     ${upgrades if upgrades else "apply_section(" + repr(up_revision) + ")"}
 
 

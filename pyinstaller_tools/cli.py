@@ -535,7 +535,8 @@ def cmd_attach(args: argparse.Namespace) -> int:
                             "attached; run attach again later, or with a larger --lock-timeout") from exc
         if args.all and not schemas:     # (--all leaves out only tenants detached on purpose)
             progress(operations.NO_TENANT_SCHEMA if operations.tenant_counts(conn)[0] == 0 else
-                     "note: every tenant schema of the registry is detached on purpose: nothing to attach "
+                     "note: every tenant schema of the registry is detached, on purpose or by the sync while a "
+                     "contract table of it is gone (verify reports those: tenant_tables_gone): nothing to attach "
                      "(catalog-sync attach SCHEMA attaches one again)")
             return EXIT_OK      # (no summary after it: "up to date: 0 schema(s)" read as a contradiction)
         # A schema another role owns, where attach would change nothing (operations.up_to_date()), is left
@@ -905,8 +906,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
                             if any(line.startswith("not repaired (attach refused") for line in left) else ""))
             if "tenant_tables_gone" in summary:   # (DBA trial, forty-ninth session: verify was clean)
                 progress("note: tenant_tables_gone tenants are off the catalogs: the sync detached them when a "
-                         "contract table was dropped or renamed away (a migration's DeleteModel or RenameModel, "
-                         f"a dropped schema); fix: {operations.TABLES_STILL_GONE}")
+                         "contract table was gone (a migration's DeleteModel, a dropped schema; or an uninstall "
+                         f"stopped part-way, as the detail says), and one still is; fix: {operations.TABLES_STILL_GONE}"
+                         " (an uninstall stopped part-way: finish it, or undo it, as the detail says)")
             if "expired" in summary:
                 # (DBA walk-through, fortieth session: the cheap fix was not named)
                 progress("note: expired rows are jobs whose application deadline passed since their last write "
@@ -992,7 +994,8 @@ def print_status(rows: Sequence[dict[str, Any]]) -> None:
     legend = {"detached": "detached: opted out (catalog-sync detach; attach SCHEMA undoes it)",
               "detached by sync": "detached by sync: a source table was gone, or an uninstall stopped part-way "
                                   "(why: status --json, detached_because; verify reports it)",
-              "never": "never: not attached yet (catalog-sync attach, then backfill)"}
+              "never": "never: not attached (a tenant schema: catalog-sync attach, then backfill; the public "
+                       "tenant's, without the tenant tables, never is)"}
     shown = [text for state, text in legend.items() if any(attach_state(r) == state for r in rows)]
     if shown:
         print("attach: " + "; ".join(shown))

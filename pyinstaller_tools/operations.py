@@ -243,7 +243,8 @@ UNINSTALL_STOPPED = ("an uninstall stopped part-way (catalog-sync uninstall --ye
 
 def stopped_by_uninstall(finding: dict[str, Any]) -> bool:
     """Whether a verify finding is of a tenant an uninstall stopped part-way detached (UNINSTALL_STOPPED)."""
-    return finding["problem"] == "tenant_not_attached" and UNINSTALL_STOPPED in (finding["detail"] or "")
+    return (finding["problem"] in ("tenant_not_attached", "tenant_tables_gone")
+            and UNINSTALL_STOPPED in (finding["detail"] or ""))
 
 
 # What a chunk leaves of its tenants, said when a later step fails.
@@ -1436,9 +1437,13 @@ def verify(conn: psycopg.Connection | Sessions, tenants: Sequence[Tenant] | None
                                       "FROM catalog_sync.tenant_schemas()").fetchall()
                 names = {int(r["tenant_id"]): r["schema_name"] for r in schemas}
                 for r in cur.execute("SELECT * FROM catalog_sync.verify_global()").fetchall():
-                    findings.append({"problem": r["problem"], "tenant_id": r["tenant_id"],
-                                     "schema": names.get(r["tenant_id"]), "catalog": None, "key": None,
-                                     "detail": r["detail"]})
+                    # (a tenant whose tables are gone may have no job table left, which tenant_schemas() goes
+                    # by: its schema as the detail begins with it, tenants_with_tables_gone())
+                    schema = names.get(r["tenant_id"]) or (
+                        str(r["detail"]).split(" (detached by the sync at ")[0]
+                        if r["problem"] == "tenant_tables_gone" else None)
+                    findings.append({"problem": r["problem"], "tenant_id": r["tenant_id"], "schema": schema,
+                                     "catalog": None, "key": None, "detail": r["detail"]})
                 tenants = [Tenant(int(r["tenant_id"]), r["schema_name"]) for r in schemas if r["attached"]]
         except psycopg.errors.LockNotAvailable as exc:
             raise ToolError(registry_busy(lock_timeout, "verify")) from exc
@@ -1574,13 +1579,13 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
         by_problem[key] = {(t, s) for t, s in by_problem[key] if t not in unreadable or key == "table_missing"}
     # Tenants an uninstall stopped part-way detached: whether to finish it or undo it is the operator's
     # choice, not repair's (UNINSTALL_STOPPED says both).
-    uninstalling = sorted({f["schema"] for f in findings if stopped_by_uninstall(f)})
+    uninstalling = sorted({f["schema"] or f"tenant {f['tenant_id']}" for f in findings if stopped_by_uninstall(f)})
     by_problem["tenant_not_attached"] = {(t, s) for t, s in by_problem.get("tenant_not_attached", ())
                                          if s not in uninstalling}
     if uninstalling:
         not_done.append(f"not repaired ({UNINSTALL_STOPPED}): {', '.join(uninstalling)}")
-    tables_gone = sorted({f["schema"] or str(f["detail"]).split(" (")[0] for f in findings
-                          if f["problem"] == "tenant_tables_gone"})
+    tables_gone = sorted({f["schema"] or f"tenant {f['tenant_id']}" for f in findings
+                          if f["problem"] == "tenant_tables_gone" and not stopped_by_uninstall(f)})
     if tables_gone:     # (DBA trial, forty-ninth session: such a tenant went unreported)
         not_done.append(f"not repaired ({TABLES_STILL_GONE}): {', '.join(tables_gone)}")
     busy_schemas: list[str] = []

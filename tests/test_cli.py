@@ -176,7 +176,8 @@ def test_status(conn: psycopg.Connection, app: psycopg.Connection, db: Db,
         ACME: "attached", GLOBEX: "detached", never: "never"}, out
     # (DBA trial, forty-ninth session: the states were not explained; only those shown are)
     assert out.splitlines()[-1] == ("attach: detached: opted out (catalog-sync detach; attach SCHEMA undoes it); "
-                                    "never: not attached yet (catalog-sync attach, then backfill)"), out
+                                    "never: not attached (a tenant schema: catalog-sync attach, then backfill; "
+                                    "the public tenant's, without the tenant tables, never is)"), out
 
 
 def test_attach_all(conn: psycopg.Connection, app: psycopg.Connection, db: Db,
@@ -2251,6 +2252,19 @@ def test_uninstall_stopped_part_way_is_undone_by_attach_all(
     assert code == 0, (out, err)
 
 
+def test_a_tenant_an_uninstall_stopped_part_way_left_with_a_table_gone_is_the_uninstalls_to_finish(
+        conn: psycopg.Connection, app: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """(review, forty-ninth session) Such a tenant is tenant_tables_gone, and repair routed it as a table gone
+    ("restore it, and verify --repair attaches the tenant again"), which it then refused as the uninstall's."""
+    assert uninstall_stopped_at_the_last_step(app, db, capsys, monkeypatch)[0] == 2
+    conn.execute(f"DROP TABLE {ACME}.services_skill CASCADE")
+    code, out, err = run(capsys, "verify", "--repair", dsn=db.dsn())
+    assert code == 1 and "tenant_tables_gone" in out and "uninstall --yes finishes it" in out, (out, err)
+    assert "restore it" not in out, out
+    assert "not repaired (an uninstall stopped part-way (catalog-sync uninstall --yes finishes it" in out, out
+
+
 def test_uninstall_checks_again_under_its_locks_what_it_would_drop(
         conn: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch) -> None:
@@ -3804,6 +3818,9 @@ def test_a_tenant_detached_for_a_table_gone_is_reported_until_it_is_back_or_opte
         "a source table was gone (verify --repair)); missing: services_providerskill, services_skill"), findings
     code, out, err = run(capsys, "verify", dsn=db.dsn())
     assert code == 1 and "note: tenant_tables_gone tenants are off the catalogs" in err, (out, err)
+    # audit says so too (review, forty-ninth session: it was clean)
+    assert conn.execute("SELECT severity, object FROM catalog_sync.audit() WHERE check_name = 'tenant_tables_gone'"
+                        ).fetchall() == [("medium", GLOBEX)]
     code, out, err = run(capsys, "verify", "--repair", dsn=db.dsn())
     assert code == 1 and (f"not repaired (a contract table is still gone from its schema: restore it, and verify "
                           f"--repair attaches the tenant again; or catalog-sync detach SCHEMA opts it out): {GLOBEX}"

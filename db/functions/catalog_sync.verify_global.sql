@@ -6,11 +6,9 @@
 --                        not synced; a tenant detached on purpose is not
 --                        reported: tenant_schemas())
 --   tenant_tables_gone   a tenant of the registry that the sync detached
---                        itself (a source table was gone) whose schema still
---                        lacks a contract table, by name: its rows are off the
---                        catalogs, and nothing else would say so (DBA trial,
---                        forty-ninth session: a Django DeleteModel of the
---                        skills table unpublished every tenant, verify clean)
+--                        itself whose schema still lacks a contract table, by
+--                        name: its rows are off the catalogs
+--                        (tenants_with_tables_gone())
 --   unattached_rows      catalog rows of a tenant that is not attached (detached
 --                        without --purge, or never attached), or that is not in
 --                        the registry (gone without its delete trigger firing:
@@ -41,22 +39,7 @@ BEGIN
     LEFT JOIN catalog_sync.tenant t ON t.tenant_id = ts.tenant_id AND t.detached_because IS NOT NULL
     WHERE NOT ts.attached AND NOT ts.detached
     UNION ALL
-    SELECT 'tenant_tables_gone'::text, r.tenant_id,
-           format('%s (detached by the sync at %s: %s); missing: %s', r.tenant_schema,
-                  to_char(t.detached_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), t.detached_because,
-                  CASE WHEN NOT EXISTS (SELECT FROM pg_catalog.pg_namespace n WHERE n.nspname = r.tenant_schema::name)
-                       THEN 'the schema itself'
-                       ELSE gone.tables END)
-    FROM catalog_sync.registry_rows() AS r
-    JOIN catalog_sync.tenant t ON t.tenant_id = r.tenant_id
-    CROSS JOIN LATERAL (SELECT string_agg(s.source_table, ', ' ORDER BY s.source_table) AS tables
-                        FROM catalog_sync.tenant_source_tables() AS s
-                        WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_class c
-                                          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-                                          WHERE n.nspname = r.tenant_schema::name AND c.relname = s.source_table)
-                        ) AS gone
-    WHERE r.tenant_id IS NOT NULL AND t.detached_at IS NOT NULL AND t.detached_because IS NOT NULL
-      AND gone.tables IS NOT NULL
+    SELECT 'tenant_tables_gone'::text, g.tenant_id, g.detail FROM catalog_sync.tenants_with_tables_gone() AS g
     UNION ALL
     -- Counted per tenant and catalog first, then each group checked: one
     -- probe per group, not per catalog row (NOT IN over the registry's ids:

@@ -17,11 +17,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    apply_section("0001")
     # An installer's `catalog-sync migrate` at the installed revision is a no-op that reads the revision
     # (a deploy's idempotent step, as the deploy role); only a superuser changes it. Revoked by the
     # downgrade's DROP OWNED BY.
-    run_sql("GRANT SELECT ON public.alembic_version TO catalog_sync_installer")
+    apply_section("0001", then=["GRANT SELECT ON public.alembic_version TO catalog_sync_installer"])
 
 
 def downgrade() -> None:
