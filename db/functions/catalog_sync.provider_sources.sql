@@ -73,7 +73,9 @@ BEGIN
     -- rows are returned, and rows returned before a 55P03 that the block
     -- caught stayed in the result when it read again: each twice, and the
     -- write failed (21000; security review, forty-ninth session). A wait
-    -- while executing a plan made under the locks plans nothing.
+    -- while executing a plan made under the locks plans nothing. (A cursor's
+    -- plan is never parallel, where RETURN QUERY's could be: a tenant's
+    -- providers are too few for a parallel scan to pay, backfill included.)
     v_lock_timeout := pg_catalog.current_setting('lock_timeout');
     PERFORM pg_catalog.set_config('lock_timeout', '1ms', true);
     BEGIN
