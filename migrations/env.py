@@ -24,6 +24,7 @@ from pyinstaller_tools.connection import (
     alembic_version_problem,
     connect_kwargs,
     forged_schemas_problem,
+    lock_timeout_value,
     machinery_changed,
     print_own_notice,
     resolve_dsn,
@@ -43,8 +44,13 @@ def _dsn() -> str:
 
 
 def _lock_timeout() -> str:
-    return (context.get_x_argument(as_dictionary=True).get("lock_timeout")
-            or os.environ.get(DDL_LOCK_ENV) or DDL_LOCK_TIMEOUT)
+    """Read as the tool reads its --lock-timeout (a bare 5 is refused as likely meant in seconds)."""
+    given = context.get_x_argument(as_dictionary=True).get("lock_timeout")
+    text = given or os.environ.get(DDL_LOCK_ENV) or DDL_LOCK_TIMEOUT
+    value, problem = lock_timeout_value(text)
+    if problem:
+        raise ToolError(f"{'-x lock_timeout' if given else DDL_LOCK_ENV}: {problem}")
+    return value
 
 
 def run_migrations_offline() -> None:

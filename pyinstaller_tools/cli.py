@@ -36,6 +36,7 @@ from pyinstaller_tools.connection import (
     describe,
     error_text,
     is_installed,
+    lock_timeout_value,
     name_sessions,
     printable,
     redact,
@@ -112,12 +113,6 @@ def _env_positive_int(env: str, default: int) -> dict[str, Any]:
     return {"type": parse, "default": os.environ.get(env, str(default))}
 
 
-# lock_timeout as PostgreSQL reads it: a bare number is milliseconds
-_DURATION = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(us|ms|s|min|h|d)?\s*", re.ASCII)
-
-
-_MS_PER_UNIT = {"us": 0.001, "ms": 1, "": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
-
 # The commands that change triggers or the install wait briefly: the
 # application queues behind them while they wait. Backfill has to wait for
 # writers, so its timeout is longer and has its own variable.
@@ -125,19 +120,10 @@ _MS_PER_UNIT = {"us": 0.001, "ms": 1, "": 1, "s": 1000, "min": 60_000, "h": 3_60
 
 def _duration(env: str) -> Callable[[str], str]:
     def parse(text: str) -> str:
-        match = _DURATION.fullmatch(text)
-        ms = float(match.group(1)) * _MS_PER_UNIT[match.group(2) or ""] if match else -1
-        # PostgreSQL rounds to whole milliseconds: under 1 ms would be 0, which means no limit
-        if not match or ms > 2**31 - 1 or 0 < ms < 1:
-            raise argparse.ArgumentTypeError(
-                f"expected a duration from 1ms up to 24 days, such as 500ms, 5s or 2min (a bare number is "
-                f"milliseconds; 0 waits without limit), got {text!r}{_from_env(env, text)}")
-        if match.group(2) is None and 0 < ms < 100:
-            # (DBA trial, forty-ninth session: --lock-timeout 5 waited 5 ms)
-            raise argparse.ArgumentTypeError(
-                f"a bare number is milliseconds: {text.strip()!r} would wait {text.strip()} ms; write "
-                f"{text.strip()}s for seconds, or {text.strip()}ms if that is meant{_from_env(env, text)}")
-        return match.group(1) + (match.group(2) or "")      # "5 s" -> "5s": also a libpq options value
+        value, problem = lock_timeout_value(text)
+        if problem:
+            raise argparse.ArgumentTypeError(f"{problem}{_from_env(env, text)}")
+        return value
     return parse
 
 

@@ -493,3 +493,24 @@ def is_installed(conn: psycopg.Connection) -> bool:
     require_own_schemas(conn)
     row = conn.execute("SELECT to_regnamespace('catalog_sync') IS NOT NULL").fetchone()
     return bool(row and row[0])
+
+
+# lock_timeout as PostgreSQL reads it: a bare number is milliseconds
+_DURATION = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(us|ms|s|min|h|d)?\s*", re.ASCII)
+_MS_PER_UNIT = {"us": 0.001, "ms": 1, "": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
+
+
+def lock_timeout_value(text: str) -> tuple[str, str | None]:
+    """(the lock_timeout setting for `text`, why it is refused or None): the tool's options and plain
+    alembic's (-x lock_timeout, CATALOG_SYNC_DDL_LOCK_TIMEOUT) read a duration alike."""
+    match = _DURATION.fullmatch(text)
+    ms = float(match.group(1)) * _MS_PER_UNIT[match.group(2) or ""] if match else -1
+    # PostgreSQL rounds to whole milliseconds: under 1 ms would be 0, which means no limit
+    if not match or ms > 2**31 - 1 or 0 < ms < 1:
+        return "", (f"expected a duration from 1ms up to 24 days, such as 500ms, 5s or 2min (a bare number is "
+                    f"milliseconds; 0 waits without limit), got {text!r}")
+    if match.group(2) is None and 0 < ms < 100:
+        # (DBA trial, forty-ninth session: --lock-timeout 5 waited 5 ms)
+        return "", (f"a bare number is milliseconds: {text.strip()!r} would wait {text.strip()} ms; write "
+                    f"{text.strip()}s for seconds, or {text.strip()}ms if that is meant")
+    return match.group(1) + (match.group(2) or ""), None     # "5 s" -> "5s": also a libpq options value

@@ -104,6 +104,19 @@ def test_plain_alembic_takes_the_tools_connection_variables_in_the_tools_order(d
     assert result.returncode == 0 and "0001" in result.stdout, (result.stdout, result.stderr)
 
 
+@pytest.mark.parametrize("where", ["-x", "env"])
+def test_plain_alembic_reads_a_lock_timeout_as_the_tool_does(db: Db, where: str) -> None:
+    """(review, forty-ninth session) The tool refuses a bare --lock-timeout under 100 (milliseconds, likely
+    meant in seconds); plain alembic took the same value from -x lock_timeout or the variable as 5 ms."""
+    env = {**os.environ, "CATALOG_SYNC_DSN": db.dsn()} | ({"CATALOG_SYNC_DDL_LOCK_TIMEOUT": "5"} if where == "env"
+                                                          else {})
+    result = subprocess.run([sys.executable, "-m", "alembic", "-c", str(ROOT / "migrations" / "alembic.ini"),
+                             *(["-x", "lock_timeout=5"] if where == "-x" else []), "upgrade", "head"],
+                            env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode != 0 and "a bare number is milliseconds: '5' would wait 5 ms" in result.stderr, (
+        result.stdout, result.stderr[-2000:])
+
+
 def test_every_db_file_is_installed_exactly_once() -> None:
     root = ROOT / "db"
     on_disk = {p.relative_to(root).as_posix() for p in root.rglob("*.sql")} - {"uninstall.sql"}
