@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
+import pytest
 from psycopg import sql
 
 from pyinstaller_tools import seed
@@ -93,6 +94,36 @@ def test_rows_twice_in_the_transition_tables_are_applied_in_batches(app: psycopg
     for job in jobs:
         row = catalog_row(conn, job["uuid"])
         assert row is not None and (row["title"], row["location_city"]) == (job["title"] + " cascaded", "Porto")
+    assert verify_findings(conn) == []
+
+
+def test_the_batch_size_follows_hash_mem_multiplier(app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    """(mutation review, forty-ninth session) hash_mem is work_mem times hash_mem_multiplier: at 64 kB and 2,
+    1,024 keys a batch, so 1,200 rows take two applies (three if the multiplier were left out)."""
+    insert_jobs(app, ACME, [{} for _ in range(1200)])
+    calls = run_as_application(conn, q("UPDATE {s}.ats_jobposting SET title = title || ' v2'"),
+                               ("SET LOCAL work_mem = '64kB'", "SET LOCAL hash_mem_multiplier = 2"))
+    assert calls.get("apply_in_batches") == 1 and calls.get("apply_jobs") == 2, calls
+    assert verify_findings(conn) == []
+
+
+@pytest.mark.parametrize("settings", [SMALL_HASH_MEM, ()], ids=["batches", "at_once"])
+def test_two_html_columns_changed_by_two_parts_of_a_statement_are_both_sanitized(
+        app: psycopg.Connection, conn: psycopg.Connection, settings: tuple[str, ...]) -> None:
+    """(mutation review, forty-ninth session) A cascade changes each job's description and the statement its
+    requirements: each job is in the transition tables twice, each entry with the mask of its own HTML
+    column, and the fold of its entries must keep both bits (the one cascade test had no HTML change)."""
+    jobs = insert_jobs(app, ACME, [{} for _ in range(600)])
+    app.execute(q("CREATE TABLE {s}.side (job_id bigint, d text, UNIQUE (job_id, d))"))
+    app.execute(q("INSERT INTO {s}.side SELECT id, description FROM {s}.ats_jobposting"))
+    app.execute(q("ALTER TABLE {s}.ats_jobposting ADD FOREIGN KEY (id, description) "
+                  "REFERENCES {s}.side (job_id, d) ON UPDATE CASCADE"))
+    run_as_application(conn, q("WITH c AS (UPDATE {s}.side SET d = d || '<b>x</b>' RETURNING 1) "
+                               "UPDATE {s}.ats_jobposting SET requirements = '<p>R</p>' "
+                               "WHERE (SELECT count(*) FROM c) > 0"), settings)
+    for job in jobs[::50]:
+        row = catalog_row(conn, job["uuid"])
+        assert row is not None and row["description"].endswith("<b>x</b>") and row["requirements"] == "<p>R</p>", row
     assert verify_findings(conn) == []
 
 

@@ -568,6 +568,28 @@ def test_detach(conn: psycopg.Connection, app: psycopg.Connection, db: Db,
         assert "run `catalog-sync attach" not in line, line
 
 
+def test_detach_purge_of_every_catalog_and_a_second_detach(
+        conn: psycopg.Connection, app: psycopg.Connection, db: Db, capsys: pytest.CaptureFixture[str]) -> None:
+    """(mutation review, forty-ninth session) The purge's rows of each catalog had no test beyond jobs
+    (a purge that left the services public passed), nor the rule that a second detach keeps the first's
+    time, nor the SQL function's refusal of a schema of nothing."""
+    insert_jobs(app, ACME, [{}, {}])
+    insert_services(app, ACME, insert_provider(app, ACME)["id"], 3)
+    code, out, err = run(capsys, "detach", "--purge", ACME, dsn=db.dsn())
+    assert code == 0 and out.strip() == (f"detached {ACME}: 32 trigger(s) dropped; 6 catalog row(s) purged (jobs 2, "
+                                         "providers 1, services 3)"), (out, err)
+    assert conn.execute("SELECT (SELECT count(*) FROM public.job_catalog WHERE tenant_id = %(t)s), "
+                        "(SELECT count(*) FROM public.provider_catalog WHERE tenant_id = %(t)s), "
+                        "(SELECT count(*) FROM public.service_catalog WHERE tenant_id = %(t)s)",
+                        {"t": db.tenant_id(ACME)}).fetchone() == (0, 0, 0)
+    detached_at = "SELECT detached_at FROM catalog_sync.tenant WHERE tenant_id = %s"
+    first = conn.execute(detached_at, (db.tenant_id(ACME),)).fetchone()
+    conn.execute("SELECT * FROM catalog_sync.detach_schema(%s)", (ACME,))
+    assert conn.execute(detached_at, (db.tenant_id(ACME),)).fetchone() == first
+    with pytest.raises(psycopg.errors.InvalidSchemaName):
+        conn.execute("SELECT * FROM catalog_sync.detach_schema('no_such_schema')")
+
+
 def test_backfill_json(conn: psycopg.Connection, app: psycopg.Connection, db: Db,
                        capsys: pytest.CaptureFixture[str]) -> None:
     jobs = insert_jobs(app, ACME, [{}, {}, {"status": "draft"}])

@@ -396,6 +396,7 @@ KEPT_AS_IS = [
     LINK_OUT.format("https://example.com/jobs?id=1&amp;ref=x") + "apply</a>",
     LINK_OUT.format("http://example.com") + "site</a>",
     LINK_OUT.format("mailto:jobs@example.com") + "mail us</a>",
+    "&" + "a" * 32 + ";",   # (the longest entity name kept: mutation review, forty-ninth session)
 ]
 
 
@@ -531,6 +532,19 @@ CHANGED = [
     # nesting is bounded: an opening block tag 100 elements deep is dropped
     ("<blockquote>" * 101 + "x</blockquote>", "<blockquote>" * 100 + "x" + "</blockquote>" * 100),
     ("<ul>" * 99 + "<b><li>x", "<ul>" * 99 + "<b>x</b>" + "</ul>" * 99),
+    # (mutation review, forty-ninth session) a link's URL with a Unicode space (no-break, zero-width, BOM) is
+    # no link; nor is one with another rel; an upper-case scheme, tag or attribute still is; an entity's name
+    # is 32 characters at most
+    ('<a href="https://x.example/a\u00a0b">y</a>', "&lt;a href=&quot;https://x.example/a\u00a0b&quot;&gt;y"),
+    ('<a href="https://x.example/a\u200bb">y</a>', "&lt;a href=&quot;https://x.example/a\u200bb&quot;&gt;y"),
+    ('<a href="https://x.example/a\ufeffb">y</a>', "&lt;a href=&quot;https://x.example/a\ufeffb&quot;&gt;y"),
+    ('<a href="https://x.example/" rel="opener">y',
+     "&lt;a href=&quot;https://x.example/&quot; rel=&quot;opener&quot;&gt;y"),
+    ('<a href="MAILTO:a@b.example">m</a>', LINK_OUT.format("MAILTO:a@b.example") + "m</a>"),
+    ('<A HREF="https://x.example/">y', LINK_OUT.format("https://x.example/") + "y</a>"),
+    ('<a HREF="https://x.example/">y', LINK_OUT.format("https://x.example/") + "y</a>"),
+    ("x<BR />y", "x<br>y"),
+    ("&" + "a" * 33 + ";", "&amp;" + "a" * 33 + ";"),
 ]
 
 
@@ -598,6 +612,8 @@ URL_ACCEPTED = [
     ("https://bücher.example/straße", "https://bücher.example/straße"),
     ("https://example.com?x", "https://example.com?x"),
     ("https://e.x/" + "a" * 2036, "https://e.x/" + "a" * 2036),
+    # (mutation review, forty-ninth session) 2,048 characters once the surrounding spaces are trimmed
+    ("  https://e.x/" + "a" * 2036 + "  ", "https://e.x/" + "a" * 2036),
     ("https://example.com/?v=v", "https://example.com/?v=v"),   # a last 'v' is not whitespace
     ("\v https://example.com/x\v", "https://example.com/x"),      # a vertical tab is
 ]
@@ -642,6 +658,15 @@ URL_REJECTED = [
     "https://[::1/",
     "https://example.com:port/",
     "https://e.x/" + "a" * 2037,
+    # (mutation review, forty-ninth session) an IPv6 host's brackets hold hex digits, colons and dots only;
+    # Unicode spaces in the host or the path; a backslash in the host (a browser reads it as a slash)
+    'https://["onerror="alert(1)]/',
+    "http://[<x>]/",
+    "http://[a b]/",
+    "https://example.com/\u200b",
+    "https://example.com/\ufeff",
+    "https://exa\u00a0mple.com/",
+    "https://evil.example\\trusted.example/",
 ]
 
 
