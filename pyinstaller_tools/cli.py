@@ -1003,7 +1003,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     with connect(args.dsn, autocommit=True, lock_timeout=args.lock_timeout) as conn, _sessions(args, conn) as sessions:
         operations.require_installed(conn, args.command, args.lock_timeout)
         _note_subscription(conn)
-        rows = operations.status(sessions, args.lock_timeout, progress)
+        rows = operations.status(sessions, args.lock_timeout, progress, schemas=args.tenant)
     failed = [r for r in rows if r.get("error")]
     if args.json:
         _dump_json(rows)
@@ -1219,6 +1219,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("status", cmd_status, "per tenant: triggers, eligible vs catalog rows, last sync")
     p.add_argument("--json", action="store_true", help="machine-readable report")
+    p.add_argument("--tenant", action="append", metavar="SCHEMA",
+                   help="only this tenant schema, attached or not (repeatable)")
     _add_lock_timeout(p, operations.DDL_LOCK_TIMEOUT,
                       "a tenant's tables (longer: its counts are left empty, its error shown, exit 2)")
 

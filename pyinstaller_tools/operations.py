@@ -1742,7 +1742,7 @@ def analyze_catalogs(conn: psycopg.Connection, progress: Progress | None) -> Non
 
 
 def status(conn: psycopg.Connection | Sessions, lock_timeout: str | None = None, progress: Progress | None = None,
-           notice_after: float = 5.0) -> list[dict[str, Any]]:
+           notice_after: float = 5.0, schemas: Sequence[str] | None = None) -> list[dict[str, Any]]:
     """catalog_sync.status() one tenant at a time, in the order of the registry's ids: on an autocommit
     connection each tenant is a transaction of its own, so the locks on its tables are released before
     the next tenant (an application's DDL never waits for the rest of the run). A tenant that could not be
@@ -1753,16 +1753,28 @@ def status(conn: psycopg.Connection | Sessions, lock_timeout: str | None = None,
     every SESSION_TENANTS tenants: not for a tenant past the count of tenant_schemas() at the start, which
     may not be there (red team, forty-third session: a session opened for nothing at 1,000 tenants). The
     run's last tenants past that count (as many as the registry's rows without a schema: few) stay in the
-    session they are in."""
+    session they are in. `schemas`: only those tenant schemas (status --tenant), each read as the tenant
+    whose id follows its id less one."""
     sessions = conn if isinstance(conn, Sessions) else Sessions(conn)
     rows: list[dict[str, Any]] = []
     after: int | None = None
     try:
-        counted = sessions.conn.execute("SELECT count(*) FROM catalog_sync.tenant_schemas()").fetchone()
+        listed = sessions.conn.execute("SELECT tenant_id, schema_name FROM catalog_sync.tenant_schemas()").fetchall()
     except psycopg.errors.LockNotAvailable as exc:
         raise ToolError(registry_busy(lock_timeout, "status")) from exc
-    known = int(counted[0]) if counted else 0
-    while True:
+    known = len(listed)
+    if schemas:     # (DBA trial, forty-ninth session: status --tenant did not exist)
+        ids = {str(name): int(tid) for tid, name in listed}
+        for name in dict.fromkeys(schemas):
+            if name not in ids:
+                raise ToolError(f"unknown tenant schema {name!r}: no tenant of public.tenants_tenant has it "
+                                f"(with the contract tables){near_name(name, ids)}")
+        for n, tid in enumerate(sorted(ids[name] for name in dict.fromkeys(schemas)), 1):
+            row = _status_of_next(sessions.for_tenant(n, hand_over=True), rows, tid - 1, lock_timeout, progress,
+                                  notice_after)
+            if row is not None and row["tenant_id"] == tid:     # (else deleted since: nothing to say of it)
+                rows.append(row)
+    while not schemas:
         n = len(rows) + 1
         row = _status_of_next(sessions.for_tenant(n, hand_over=n <= known), rows, after, lock_timeout, progress,
                               notice_after)

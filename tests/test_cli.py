@@ -180,6 +180,20 @@ def test_status(conn: psycopg.Connection, app: psycopg.Connection, db: Db,
                                     "the public tenant's, without the tenant tables, never is)"), out
 
 
+def test_status_of_named_tenants(conn: psycopg.Connection, app: psycopg.Connection, db: Db,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """(DBA trial, forty-ninth session) status --tenant did not exist: a DBA read every tenant to see one.
+    Attached or not; an unknown name is refused, naming a near one."""
+    insert_jobs(app, GLOBEX, [{}, {}])
+    _, never = create_tenant(conn, "initech", "Initech")
+    code, out, err = run(capsys, "status", "--json", "--tenant", never, "--tenant", GLOBEX, dsn=db.dsn())
+    rows = {r["schema"]: r for r in json.loads(out)}
+    assert code == 0 and set(rows) == {GLOBEX, never}, (out, err)
+    assert (rows[GLOBEX]["eligible"], rows[GLOBEX]["catalog_rows"], rows[never]["attached"]) == (2, 2, False)
+    assert_refused(run(capsys, "status", "--tenant", "tenant_acm", dsn=db.dsn()),
+                   "unknown tenant schema 'tenant_acm'", ACME)
+
+
 def test_attach_all(conn: psycopg.Connection, app: psycopg.Connection, db: Db,
                     capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "attach", "--all", dsn=db.dsn())
