@@ -3836,6 +3836,9 @@ def test_a_renamed_contract_table_syncs_by_its_oid_and_attach_refuses_the_schema
     assert code == 0, (out, err)
     code, out, err = run(capsys, "attach", "--all", dsn=db.dsn())
     assert code == 2 and f"{ACME}.ats_jobposting is missing" in err, (out, err)
+    # audit says so before an attach meets it (low)
+    assert conn.execute("SELECT severity, object FROM catalog_sync.audit() WHERE check_name = 'table_renamed'"
+                        ).fetchall() == [("low", f"{ACME}.ats_job")]
 
 
 def test_a_tenant_detached_for_a_table_gone_is_reported_until_it_is_back_or_opted_out(

@@ -245,6 +245,22 @@ BEGIN
       AND NOT pg_has_role(c.relowner, 'catalog_sync_installer', 'MEMBER')
       AND NOT catalog_sync.protection_on();
 
+    -- Registered tables renamed (a Django RenameModel without db_table): the
+    -- sync follows a table by its OID, but attach goes by the contract's
+    -- names, so every later attach of the schema refuses it (DBA trial,
+    -- forty-ninth session: nothing said so until then).
+    RETURN QUERY
+    SELECT 'low', 'table_renamed', format('%I.%I', n.nspname, c.relname),
+           format('registered as tenant %s''s %s: the sync follows it by its OID, but attach goes by the '
+                  'contract''s names: a re-attach of the schema (attach --all after an upgrade, verify --repair) '
+                  'and a new tenant made from the same models are refused (... %s is missing); keep the name '
+                  '(Django: db_table = %L)', a.tenant_id, a.source_table, a.source_table, a.source_table)
+    FROM catalog_sync.attached_table a
+    JOIN catalog_sync.tenant t ON t.tenant_id = a.tenant_id AND t.detached_at IS NULL
+    JOIN pg_catalog.pg_class c ON c.oid = a.relid AND a.relid <> ALL (v_replaced)
+    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relname <> a.source_table;
+
     -- Owners of attached tables that protect does not check, protect being on:
     -- an installer's DDL passes (DBA trial, forty-ninth session: the hint of
     -- every command to a role without the installer's privileges, GRANT
