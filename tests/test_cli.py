@@ -192,6 +192,14 @@ def test_status_of_named_tenants(conn: psycopg.Connection, app: psycopg.Connecti
     assert (rows[GLOBEX]["eligible"], rows[GLOBEX]["catalog_rows"], rows[never]["attached"]) == (2, 2, False)
     assert_refused(run(capsys, "status", "--tenant", "tenant_acm", dsn=db.dsn()),
                    "unknown tenant schema 'tenant_acm'", ACME)
+    # (red team, forty-ninth session) a tenant the sync detached whose job table is gone: no longer found by
+    # the job table's name, still a tenant of the registry (tenant_tables_gone), and the one to look at
+    conn.execute(f"DROP TABLE {GLOBEX}.ats_jobposting CASCADE")
+    assert run(capsys, "verify", "--repair", dsn=db.dsn())[0] == 1
+    code, out, err = run(capsys, "status", "--json", "--tenant", GLOBEX, dsn=db.dsn())
+    [row] = json.loads(out)
+    assert code == 0 and (row["schema"], row["detached"], row["detached_because"]) == (
+        GLOBEX, True, "a source table was gone (verify --repair)"), (out, err)
 
 
 def test_attach_all(conn: psycopg.Connection, app: psycopg.Connection, db: Db,

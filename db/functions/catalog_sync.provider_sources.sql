@@ -172,6 +172,9 @@ BEGIN
         RAISE;
     END;
     PERFORM pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
+    -- (the tenant's schema off the path before the fetch, which resolves no
+    -- name: defence in depth; red team, forty-ninth session)
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     -- (PL/pgSQL's FETCH, a row at a time: an SQL FETCH is refused in a STABLE
     -- function)
     LOOP
