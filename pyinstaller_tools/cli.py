@@ -131,7 +131,7 @@ def _add_lock_timeout(p: argparse.ArgumentParser, default: str, waits_for: str,
                       env: str = operations.DDL_LOCK_ENV) -> None:
     p.add_argument("--lock-timeout", type=_duration(env), default=os.environ.get(env, default),
                    help=f"how long to wait for {waits_for}, e.g. 500ms, 5s, 2min; a bare number is "
-                        f"milliseconds, 0 waits without limit (env {env}, default {default})")
+                        f"milliseconds (from 100; 0 waits without limit) (env {env}, default {default})")
 
 
 def progress(message: str) -> None:
