@@ -1437,13 +1437,9 @@ def verify(conn: psycopg.Connection | Sessions, tenants: Sequence[Tenant] | None
                                       "FROM catalog_sync.tenant_schemas()").fetchall()
                 names = {int(r["tenant_id"]): r["schema_name"] for r in schemas}
                 for r in cur.execute("SELECT * FROM catalog_sync.verify_global()").fetchall():
-                    # (a tenant whose tables are gone may have no job table left, which tenant_schemas() goes
-                    # by: its schema as the detail begins with it, tenants_with_tables_gone())
-                    schema = names.get(r["tenant_id"]) or (
-                        str(r["detail"]).split(" (detached by the sync at ")[0]
-                        if r["problem"] == "tenant_tables_gone" else None)
-                    findings.append({"problem": r["problem"], "tenant_id": r["tenant_id"], "schema": schema,
-                                     "catalog": None, "key": None, "detail": r["detail"]})
+                    findings.append({"problem": r["problem"], "tenant_id": r["tenant_id"],
+                                     "schema": names.get(r["tenant_id"]), "catalog": None, "key": None,
+                                     "detail": r["detail"]})
                 tenants = [Tenant(int(r["tenant_id"]), r["schema_name"]) for r in schemas if r["attached"]]
         except psycopg.errors.LockNotAvailable as exc:
             raise ToolError(registry_busy(lock_timeout, "verify")) from exc
@@ -1579,12 +1575,12 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
         by_problem[key] = {(t, s) for t, s in by_problem[key] if t not in unreadable or key == "table_missing"}
     # Tenants an uninstall stopped part-way detached: whether to finish it or undo it is the operator's
     # choice, not repair's (UNINSTALL_STOPPED says both).
-    uninstalling = sorted({f["schema"] or f"tenant {f['tenant_id']}" for f in findings if stopped_by_uninstall(f)})
+    uninstalling = sorted({f["schema"] for f in findings if stopped_by_uninstall(f)})
     by_problem["tenant_not_attached"] = {(t, s) for t, s in by_problem.get("tenant_not_attached", ())
                                          if s not in uninstalling}
     if uninstalling:
         not_done.append(f"not repaired ({UNINSTALL_STOPPED}): {', '.join(uninstalling)}")
-    tables_gone = sorted({f["schema"] or f"tenant {f['tenant_id']}" for f in findings
+    tables_gone = sorted({f["schema"] for f in findings
                           if f["problem"] == "tenant_tables_gone" and not stopped_by_uninstall(f)})
     if tables_gone:     # (DBA trial, forty-ninth session: such a tenant went unreported)
         not_done.append(f"not repaired ({TABLES_STILL_GONE}): {', '.join(tables_gone)}")
@@ -1766,13 +1762,9 @@ def status(conn: psycopg.Connection | Sessions, lock_timeout: str | None = None,
     if schemas:     # (DBA trial, forty-ninth session: status --tenant did not exist)
         ids = {str(name): int(tid) for tid, name in listed}
         for name in dict.fromkeys(schemas):
-            if name not in ids:     # (a tenant whose job table is gone: tenant_schemas() goes by it; red team)
-                found = sessions.conn.execute("SELECT tenant_id FROM catalog_sync.schema_registration(%s) "
-                                              "WHERE tenant_id IS NOT NULL", (name,)).fetchone()
-                if found is None:
-                    raise ToolError(f"unknown tenant schema {name!r}: no tenant of public.tenants_tenant has it"
-                                    f"{near_name(name, ids)}")
-                ids[name] = int(found[0])
+            if name not in ids:
+                raise ToolError(f"unknown tenant schema {name!r}: no tenant of public.tenants_tenant has it "
+                                f"(with the contract tables){near_name(name, ids)}")
         for n, tid in enumerate(sorted(ids[name] for name in dict.fromkeys(schemas)), 1):
             row = _status_of_next(sessions.for_tenant(n, hand_over=True), rows, tid - 1, lock_timeout, progress,
                                   notice_after)

@@ -3923,22 +3923,25 @@ def test_attach_in_one_chunk_prints_no_progress_line(conn: psycopg.Connection, d
     assert code == 0 and "attach: 2/2 schemas" in err, (out, err)
 
 
+def interrupted_at_call(n: int, real: Callable[..., Any]) -> Callable[..., Any]:
+    """`real`, but its `n`th call raises KeyboardInterrupt (a Ctrl-C there)."""
+    calls: list[int] = []
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == n:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+    return wrapper
+
+
 def test_an_interrupted_attach_says_what_stays_attached(conn: psycopg.Connection, db: Db,
                                                         capsys: pytest.CaptureFixture[str],
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """(Crash trial, forty-eighth session) attach --all stopped by Ctrl-C or SIGTERM said only "terminated
     (SIGTERM) after 3.5s": the chunks it had committed, still to backfill, were nowhere."""
     _, zulu = create_tenant(conn, "zulu", "Zulu")
-    real = operations.attach_chunk
-    calls: list[int] = []
-
-    def attach_chunk(*args: Any, **kwargs: Any) -> Any:
-        calls.append(1)
-        if len(calls) == 3:
-            raise KeyboardInterrupt
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(operations, "attach_chunk", attach_chunk)
+    monkeypatch.setattr(operations, "attach_chunk", interrupted_at_call(3, operations.attach_chunk))
     code, _, err = run(capsys, "attach", "--all", "--chunk-size", "1", dsn=db.dsn())
     assert code == cli.EXIT_INTERRUPTED, err
     assert ("attach: interrupted; 2 of 3 schema(s) were attached before that (each chunk commits on its own; "
@@ -3962,17 +3965,8 @@ def test_an_interrupted_repair_says_what_it_committed(conn: psycopg.Connection, 
             "tenant_tables_gone, until then); "
             f"{ACME}: triggers attached; run verify --repair again") in err, err
     monkeypatch.undo()
-    real_verify = operations.verify
-    calls: list[int] = []
-
-    def verify(*args: Any, **kwargs: Any) -> Any:
-        calls.append(1)
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        return real_verify(*args, **kwargs)
-
     conn.execute(f"DROP TRIGGER catalog_sync_job_update ON {ACME}.ats_jobposting")
-    monkeypatch.setattr(operations, "verify", verify)
+    monkeypatch.setattr(operations, "verify", interrupted_at_call(2, operations.verify))
     code, _, err = run(capsys, "verify", "--repair", dsn=db.dsn())
     assert code == cli.EXIT_INTERRUPTED, err
     assert ("verify --repair: interrupted in its closing verify; the 2 repair(s) before it stay committed (run "

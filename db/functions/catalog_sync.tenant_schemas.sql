@@ -1,5 +1,6 @@
--- Every attached tenant, and every other tenant of the registry whose schema
--- holds the contract's source tables (django-tenants' public tenant does not):
+-- Every attached tenant, every tenant the sync detached whose tables are still
+-- gone (tenants_with_tables_gone()), and every other tenant of the registry
+-- whose schema holds the job table (django-tenants' public tenant does not):
 -- whether it is attached, and
 -- whether it is detached (attach --all leaves those alone): on purpose, or
 -- by the sync itself after a source table was gone (detached_because) while
@@ -37,14 +38,8 @@ BEGIN
     RETURN QUERY
     WITH registry AS MATERIALIZED (SELECT * FROM catalog_sync.registry_rows()),
     -- the tenants the sync detached whose schema still misses a contract table
-    still_gone AS MATERIALIZED (
-        SELECT r.tenant_id FROM registry r
-        JOIN catalog_sync.tenant t ON t.tenant_id = r.tenant_id
-        WHERE t.detached_at IS NOT NULL AND t.detached_because IS NOT NULL
-          AND EXISTS (SELECT FROM catalog_sync.tenant_source_tables() AS s
-                      WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_class c
-                                        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-                                        WHERE n.nspname = r.tenant_schema::name AND c.relname = s.source_table)))
+    -- (one definition, verify's and audit's tenant_tables_gone)
+    still_gone AS MATERIALIZED (SELECT g.tenant_id FROM catalog_sync.tenants_with_tables_gone() AS g)
     SELECT r.tenant_id, r.tenant_schema, t.tenant_id IS NOT NULL AND t.detached_at IS NULL,
            t.detached_at IS NOT NULL
            AND (t.detached_because IS NULL OR r.tenant_id IN (SELECT g.tenant_id FROM still_gone g)),
@@ -52,8 +47,12 @@ BEGIN
     FROM registry AS r
     LEFT JOIN catalog_sync.tenant t ON t.tenant_id = r.tenant_id
     -- Attached tenants by their registration (their tables may have been
-    -- renamed or dropped since), others by a table of the contract's name.
+    -- renamed or dropped since), those whose tables are still gone (their
+    -- job table may be among them: named here, so that verify, status and
+    -- the errors that name a schema find them), others by a table of the
+    -- contract's name.
     WHERE (t.tenant_id IS NOT NULL AND t.detached_at IS NULL)
+       OR r.tenant_id IN (SELECT g.tenant_id FROM still_gone g)
        OR EXISTS (SELECT FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
                   WHERE n.nspname = r.tenant_schema::name AND c.relname = 'ats_jobposting')
     ORDER BY r.tenant_schema;
