@@ -1053,6 +1053,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return EXIT_DRIFT if high else EXIT_OK
 
 
+PROTECT_WRITES = ("sets the event triggers that write the catalogs and the registry when a tenant's tables "
+                  "change (a purge, a re-sync)")
+
+
 def cmd_protect(args: argparse.Namespace) -> int:
     if args.off and args.restrict_advisory_locks:
         raise ToolError("--off removes the protection and gives the advisory locks back; "
@@ -1061,7 +1065,9 @@ def cmd_protect(args: argparse.Namespace) -> int:
         # event triggers and grants on pg_catalog's functions; for a revoke or grant it does not
         # own, PostgreSQL only warns, so --off would report a change it did not make
         operations.require_superuser(conn, "protect (event triggers, grants on pg_catalog functions)")
-        operations.require_installed(conn, args.command, args.lock_timeout, writes=True)
+        # (it writes no row itself: its event triggers do; DBA trial, forty-ninth session)
+        operations.require_installed(conn, args.command, args.lock_timeout, writes=True,
+                                     writes_how=PROTECT_WRITES)
         count = None
         try:
             with conn.transaction():            # all or nothing

@@ -433,7 +433,8 @@ SUBSCRIBED = (
     "WHERE n.nspname IN ('catalog_sync', 'catalog_sync_pin')) "
     "OR (c.relnamespace = 'public'::pg_catalog.regnamespace "
     "AND c.relname IN ('job_catalog', 'provider_catalog', 'service_catalog')))")
-SUBSCRIBED_REFUSAL = ("writes the catalogs or the registry, and this database receives them by logical replication "
+SUBSCRIBED_WRITES = "writes the catalogs or the registry"
+SUBSCRIBED_REFUSAL = ("{what}, and this database receives them by logical replication "
                       "(subscription {names}): its rows are the publisher's until the cut-over; nothing was changed: "
                       "run it after the cut-over (DROP SUBSCRIPTION), or on the publisher; docs/operations.md, "
                       "\"Logical replication\"")

@@ -28,6 +28,7 @@ from pyinstaller_tools.connection import (
     MACHINERY_UNPINNED,
     SUBSCRIBED,
     SUBSCRIBED_REFUSAL,
+    SUBSCRIBED_WRITES,
     ToolError,
     alembic_version_problem,
     connect_kwargs,
@@ -185,8 +186,8 @@ def offline_preflight(from_revision: str | None = None, removal: bool = False) -
     raw errors such as "relation alembic_version already exists".) Reads system catalogs, and the version
     table only once it is known to be alembic's own."""
     version_before, version_after = (_literal(part) for part in alembic_version_problem("\x01").split("\x01"))
-    subscribed_before, subscribed_after = (_literal(part) for part in
-                                           ("this script " + SUBSCRIBED_REFUSAL).split("{names}"))
+    refusal = "this script " + SUBSCRIBED_REFUSAL.replace("{what}", SUBSCRIBED_WRITES)
+    subscribed_before, subscribed_after = (_literal(part) for part in refusal.split("{names}"))
     body = [
         _raise_if("NOT coalesce((SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user), "
                   "false)",

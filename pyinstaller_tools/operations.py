@@ -22,6 +22,7 @@ from pyinstaller_tools.connection import (
     LONG_TRANSACTION,
     SUBSCRIBED,
     SUBSCRIBED_REFUSAL,
+    SUBSCRIBED_WRITES,
     ToolError,
     connection_lost,
     describe,
@@ -72,16 +73,17 @@ class AttachResult:
 
 
 def require_installed(conn: psycopg.Connection, command: str = "catalog-sync", lock_timeout: str | None = None,
-                      pinned: bool = True, writes: bool = False) -> None:
+                      pinned: bool = True, writes: bool = False, writes_how: str = SUBSCRIBED_WRITES) -> None:
     """Installed, and (unless pinned=False: audit reports it instead) what its installer pinned. The
     pin's check reads the machinery's tables and the catalogs' definitions: DDL on them makes it wait,
-    within lock_timeout, as the command's next statement would. `writes`: and the session may write."""
+    within lock_timeout, as the command's next statement would. `writes`: and the session may write
+    (`writes_how`: what the command writes, for the refusal on a logical replication subscriber)."""
     if not is_installed(conn):
         raise ToolError("catalog_sync is not installed in this database; run `catalog-sync migrate` first")
     require_installer(conn, command)
     if writes:
         require_writable(conn, command)
-        require_not_subscribed(conn, command)
+        require_not_subscribed(conn, command, writes_how)
     if pinned:
         require_this_build(conn, command, lock_timeout)
         require_pinned(conn, command, lock_timeout)
@@ -179,14 +181,15 @@ def require_writable(conn: psycopg.Connection, command: str) -> None:
                         "PGOPTIONS if this database is to be written")
 
 
-def require_not_subscribed(conn: psycopg.Connection, command: str) -> None:
-    """Refuses `command`, which writes the catalogs or the registry, where a logical replication subscription
-    brings them. On the subscriber of a blue/green upgrade they are the publisher's rows: a repair there
-    mixed its registrations with the publisher's (a detach on the publisher then deleted another tenant's),
-    and its catalog rows collided with the publisher's (the apply stopped on a duplicate key)."""
+def require_not_subscribed(conn: psycopg.Connection, command: str, what: str = SUBSCRIBED_WRITES) -> None:
+    """Refuses `command`, which writes the catalogs or the registry (`what` says how), where a logical
+    replication subscription brings them. On the subscriber of a blue/green upgrade they are the publisher's
+    rows: a repair there mixed its registrations with the publisher's (a detach on the publisher then
+    deleted another tenant's), and its catalog rows collided with the publisher's (the apply stopped on a
+    duplicate key)."""
     names = scalar(conn, SUBSCRIBED)
     if names:
-        raise ToolError(f"{command} {SUBSCRIBED_REFUSAL.format(names=names)}")
+        raise ToolError(f"{command} {SUBSCRIBED_REFUSAL.format(what=what, names=names)}")
 
 
 def subscription_note(conn: psycopg.Connection) -> str | None:

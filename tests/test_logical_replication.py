@@ -213,6 +213,13 @@ def test_a_blue_green_upgrade_by_logical_replication(cluster: LocalCluster,
             code, out, err = run(capsys, *argv, "--dsn", green)
             assert code == 2, (argv, out, err)
             assert "receives them by logical replication (subscription green)" in err, err
+            assert "writes the catalogs or the registry, and" in err, err
+        # protect writes no row itself: its refusal names the event triggers that do
+        code, out, err = run(capsys, "protect", "--dsn", green)
+        assert code == 2, (out, err)
+        assert ("protect sets the event triggers that write the catalogs and the registry when a tenant's tables "
+                "change (a purge, a re-sync), and this database receives them by logical replication "
+                "(subscription green)") in err, err
         # the offline removal script too, which a DBA pipes into psql
         code, script, err = run(capsys, "uninstall", "--sql")
         assert code == 0, err
