@@ -11,6 +11,7 @@ import pytest
 
 from tests.conftest import ROOT, Db
 from tests.jobs import add_copied_sync_trigger, catalog_count, insert_job, verify_findings
+from tests.market import insert_provider, insert_service, provider_row, service_row
 
 ACME = "tenant_acme"
 
@@ -74,22 +75,49 @@ def test_a_changed_precision_is_refused_by_the_trigger(app: psycopg.Connection, 
 
 
 @pytest.mark.parametrize("column", ["salary_min", "salary_max"])
-def test_a_numeric_of_a_larger_precision_and_the_same_scale_syncs(app: psycopg.Connection, conn: psycopg.Connection,
-                                                                  column: str) -> None:
-    """(DBA trial, forty-ninth session) A Django max_digits raised (numeric(12,2) to numeric(14,2)) failed every
-    write of the tenant on the contract. It syncs: the sync reads the column cast to the contract's
-    numeric(12,2), nothing rounded; a value too large for the catalog fails its own write only."""
+def test_a_numeric_of_a_larger_precision_and_the_same_scale_syncs(db: Db, app: psycopg.Connection,
+                                                                  conn: psycopg.Connection, column: str) -> None:
+    """(DBA trials, forty-ninth and fiftieth sessions) A Django max_digits raised (numeric(12,2) to
+    numeric(14,2)) failed every write of the tenant on the contract; then, read cast to numeric(12,2), a
+    value the wider column holds failed the write of a job the catalog never shows (a draft, a hidden
+    salary), and every backfill and re-sync of its tenant. The sync reads numeric without a typmod and the
+    catalog holds numeric: every value syncs, as it is."""
+    big = Decimal("123456789012.34")               # too large for numeric(12,2)
     job = insert_job(app, ACME, show_salary=True)
     app.execute(f"ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN {column} TYPE numeric(14,2)")
-    app.execute(f"UPDATE {ACME}.ats_jobposting SET {column} = 1234567.89 WHERE id = %s", (job["id"],))
+    app.execute(f"UPDATE {ACME}.ats_jobposting SET {column} = %s WHERE id = %s", (big, job["id"]))
     assert conn.execute(f"SELECT {column} FROM public.job_catalog WHERE job_uuid = %s",
-                        (job["uuid"],)).fetchone() == (Decimal("1234567.89"),)
+                        (job["uuid"],)).fetchone() == (big,)
+    draft = insert_job(app, ACME, status="draft", show_salary=False, **{column: big})
+    hidden = insert_job(app, ACME, show_salary=False, **{column: big})
+    assert conn.execute(f"SELECT job_uuid, {column} FROM public.job_catalog WHERE job_uuid IN (%s, %s)",
+                        (draft["uuid"], hidden["uuid"])).fetchall() == [(hidden["uuid"], None)]
+    app.execute(f"UPDATE {ACME}.ats_jobposting SET title = title || '!'")   # a bulk statement, every row read
+    # the backfill and verify read every row of the tenant as well
+    tenant_id = db.tenant_id(ACME)
+    conn.execute("DELETE FROM public.job_catalog WHERE tenant_id = %s", (tenant_id,))
+    conn.execute("SELECT * FROM catalog_sync.backfill_tenant(%s)", (tenant_id,))
+    assert conn.execute(f"SELECT {column} FROM public.job_catalog WHERE job_uuid = %s",
+                        (job["uuid"],)).fetchone() == (big,)
     assert verify_findings(conn) == []
-    with pytest.raises(psycopg.errors.NumericValueOutOfRange):
-        app.execute(f"UPDATE {ACME}.ats_jobposting SET {column} = 123456789012.34 WHERE id = %s", (job["id"],))
-    app.execute(f"ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN {column} TYPE numeric(14,3)")    # another scale
+    app.execute(f"ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN {column} TYPE numeric(18,3)")    # another scale
     with pytest.raises(psycopg.errors.InsufficientPrivilege, match="contract"):
         insert_job(app, ACME)
+
+
+def test_a_provider_rating_of_a_larger_precision_syncs_to_both_catalogs(app: psycopg.Connection,
+                                                                        conn: psycopg.Connection) -> None:
+    """(DBA trial, fiftieth session) rating_avg numeric(3,2) made numeric(4,2) for a 0 to 10 scale: a
+    rating of 10.00 on a provider the marketplace never shows failed its write. The provider catalog and
+    the services' provider_rating_avg hold it as it is."""
+    app.execute(f"ALTER TABLE {ACME}.services_serviceprovider ALTER COLUMN rating_avg TYPE numeric(4,2)")
+    hidden = insert_provider(app, ACME, marketplace_enabled=False, rating_avg=Decimal("10.00"))
+    provider = insert_provider(app, ACME, rating_avg=Decimal("10.00"))
+    service = insert_service(app, ACME, provider["id"])
+    assert provider_row(conn, hidden["uuid"]) is None
+    assert provider_row(conn, provider["uuid"])["rating_avg"] == Decimal("10.00")    # type: ignore[index]
+    assert service_row(conn, service["uuid"])["provider_rating_avg"] == Decimal("10.00")    # type: ignore[index]
+    assert verify_findings(conn) == []
 
 
 def test_a_timestamp_with_time_zone_of_any_precision_syncs(app: psycopg.Connection,

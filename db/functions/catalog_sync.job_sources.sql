@@ -150,7 +150,7 @@ BEGIN
                j.location_country::pg_catalog.text, j.location_lat::double precision,
                j.location_lng::double precision, j.description::pg_catalog.text,
                j.responsibilities::pg_catalog.text, j.requirements::pg_catalog.text,
-               j.benefits::pg_catalog.text, j.salary_min::numeric(12,2), j.salary_max::numeric(12,2),
+               j.benefits::pg_catalog.text, j.salary_min::numeric, j.salary_max::numeric,
                j.salary_currency::pg_catalog.text, j.salary_period::pg_catalog.text, j.show_salary::boolean,
                j.required_skills::pg_catalog.jsonb, j.preferred_skills::pg_catalog.jsonb,
                j.positions_count::integer, j.team::pg_catalog.text, j.is_featured::boolean,

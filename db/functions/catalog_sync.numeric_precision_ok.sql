@@ -1,11 +1,11 @@
 -- Whether a numeric column of typmod p_mod may stand where the contract says
 -- numeric of typmod p_contract_mod (p_type, the contract's type, numeric):
--- the same scale and at least its precision. The sync reads the column cast
--- to the contract's type (a built-in cast): nothing is rounded, and a value
--- too large for the catalog fails its write (numeric field overflow), where
--- every write of the tenant failed on the contract before. A Django
--- max_digits raised passes (DBA trial, forty-ninth session); decimal_places
--- changed (a cast would round), or a numeric without a precision, does not.
+-- the same scale and at least its precision. The sync reads every numeric
+-- as numeric without a typmod and the catalogs hold numeric: no value is
+-- rounded and none overflows, where every write of the tenant failed on the
+-- contract before. A Django max_digits raised passes (DBA trial, forty-ninth
+-- session); decimal_places changed, or a numeric without a precision, does
+-- not (the catalogs' values keep the contract's scale).
 -- A plain SQL function, IMMUTABLE, inlined into its callers' expressions:
 -- every name in the body is pg_catalog-qualified (inlined, it is parsed under
 -- the caller's search_path). A numeric typmod is

@@ -72,13 +72,13 @@ BEGIN
             )
             SELECT sv.id::bigint, sv.uuid::pg_catalog.uuid, sv.title::pg_catalog.text, sv.slug::pg_catalog.text,
                    sv.short_description::pg_catalog.text, sv.description::pg_catalog.text,
-                   sv.pricing_type::pg_catalog.text, sv.price_min::numeric(10,2), sv.price_max::numeric(10,2),
+                   sv.pricing_type::pg_catalog.text, sv.price_min::numeric, sv.price_max::numeric,
                    sv.currency::pg_catalog.text, sv.delivery_time_days::smallint, sv.revisions_included::smallint,
                    sv.tags::pg_catalog.jsonb, sv.thumbnail_url::pg_catalog.text, sv.is_active::boolean,
                    sv.is_public::boolean, sv.is_featured::boolean, sv.published_at::timestamp with time zone,
                    sv.created_at::timestamp with time zone, sv.category_id::bigint, sv.provider_id::bigint,
                    c.name::pg_catalog.text, c.slug::pg_catalog.text, sp.uuid::pg_catalog.uuid,
-                   sp.display_name::pg_catalog.text, sp.avatar_url::pg_catalog.text, sp.rating_avg::numeric(3,2),
+                   sp.display_name::pg_catalog.text, sp.avatar_url::pg_catalog.text, sp.rating_avg::numeric,
                    sp.is_verified::boolean, sp.marketplace_enabled::boolean, sp.is_active::boolean,
                    coalesce(m.mask, 0)
             FROM contract
@@ -100,7 +100,7 @@ BEGIN
                 catalog_sync.source_select_list('catalog_sync.service_source', 'sv', '{
                     "category_name": "c.name::text", "category_slug": "c.slug::text", "provider_uuid": "sp.uuid",
                     "provider_display_name": "sp.display_name::text", "provider_avatar_url": "sp.avatar_url::text",
-                    "provider_rating_avg": "sp.rating_avg::numeric(3,2)", "provider_is_verified": "sp.is_verified",
+                    "provider_rating_avg": "sp.rating_avg::numeric", "provider_is_verified": "sp.is_verified",
                     "provider_marketplace_enabled": "sp.marketplace_enabled", "provider_is_active": "sp.is_active",
                     "html_mask": "coalesce(m.mask, 0)"}'),
                 catalog_sync.qualified_name(v_service),

@@ -15,7 +15,11 @@
 -- 'character varying' or 'text', either type passes (contract_matches()): the
 -- sync reads both as text, so a CharField made a TextField is free too. A
 -- numeric of a larger precision and the same scale passes as well
--- (numeric_precision_ok()): read cast to the contract's numeric. Every type
+-- (numeric_precision_ok()): the sync reads every numeric as numeric without a
+-- typmod and the catalogs hold numeric, so no value overflows or is rounded
+-- (a cast to the contract's numeric(12,2) failed the write of a private
+-- row, and every backfill and re-sync of its tenant: DBA trial, fiftieth
+-- session). Every type
 -- the contract lets pass is read without detoasting anything (a numeric is
 -- never stored out of line): the readers that run their read again after a
 -- lock wait rely on it (security review, forty-ninth session; see

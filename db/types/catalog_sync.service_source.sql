@@ -9,8 +9,8 @@ CREATE TYPE catalog_sync.service_source AS (
     short_description            text,
     description                  text,
     pricing_type                 text,
-    price_min                    numeric(10,2),
-    price_max                    numeric(10,2),
+    price_min                    numeric,
+    price_max                    numeric,
     currency                     text,
     delivery_time_days           smallint,
     revisions_included           smallint,
@@ -28,7 +28,7 @@ CREATE TYPE catalog_sync.service_source AS (
     provider_uuid                uuid,       -- derived: from services_serviceprovider
     provider_display_name        text,       -- derived
     provider_avatar_url          text,       -- derived
-    provider_rating_avg          numeric(3,2), -- derived
+    provider_rating_avg          numeric, -- derived
     provider_is_verified         boolean,    -- derived
     provider_marketplace_enabled boolean,    -- derived
     provider_is_active           boolean,    -- derived
