@@ -538,6 +538,9 @@ CHANGED = [
     ('<a href="https://x.example/a\u00a0b">y</a>', "&lt;a href=&quot;https://x.example/a\u00a0b&quot;&gt;y"),
     ('<a href="https://x.example/a\u200bb">y</a>', "&lt;a href=&quot;https://x.example/a\u200bb&quot;&gt;y"),
     ('<a href="https://x.example/a\ufeffb">y</a>', "&lt;a href=&quot;https://x.example/a\ufeffb&quot;&gt;y"),
+    # (red team, fiftieth session) nor with a bidirectional control or another invisible format character
+    *((f'<a href="https://x.example/a{c}b.exe">y</a>', f"&lt;a href=&quot;https://x.example/a{c}b.exe&quot;&gt;y")
+      for c in "\u00ad\u200d\u202e\u2066\u2069\u180e"),
     ('<a href="https://x.example/" rel="opener">y',
      "&lt;a href=&quot;https://x.example/&quot; rel=&quot;opener&quot;&gt;y"),
     ('<a href="MAILTO:a@b.example">m</a>', LINK_OUT.format("MAILTO:a@b.example") + "m</a>"),
@@ -667,6 +670,11 @@ URL_REJECTED = [
     "https://example.com/\ufeff",
     "https://exa\u00a0mple.com/",
     "https://evil.example\\trusted.example/",
+    # (red team, fiftieth session) invisible format characters: bidirectional controls make a link read
+    # otherwise than it goes ("...\u202egnp.exe" shows as "...exe.png"); zero-width ones, the soft hyphen
+    *(f"https://example.com/a{c}b.exe" for c in "\u00ad\u061c\u180e\u200c\u200d\u200e\u200f\u202a\u202b"
+                                                 "\u202c\u202d\u202e\u2060\u2064\u2066\u2067\u2068\u2069\ufff9"),
+    "https://good.exa\u202emple/",
 ]
 
 

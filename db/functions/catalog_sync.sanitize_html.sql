@@ -22,8 +22,9 @@
 --   5. <a href="URL"> becomes exactly
 --        <a href="URL" rel="nofollow noopener noreferrer">
 --      when URL starts with http://, https:// or mailto: (any case), is
---      double-quoted, and holds no whitespace, quote, backtick, '<', '>', '\'
---      and no character reference but &amp;; an http(s) URL also holds no
+--      double-quoted, and holds no whitespace, invisible format character
+--      (safe_url()'s), quote, backtick, '<', '>', '\' and no character
+--      reference but &amp;; an http(s) URL also holds no
 --      credentials ("https://trusted.example@evil.example/" is a phishing
 --      form; safe_url() refuses them too).  The output form is accepted
 --      again.  A '&quot;' the user typed around the URL counts as its quote:
@@ -180,7 +181,7 @@ BEGIN
                     OR substr(v_piece, v_pos + 6, length(c_rel)) = c_rel) THEN
                 v_url := left(v_piece, v_pos - 1);
                 IF v_url ~ '^(?:[hH][tT][tT][pP][sS]?://[^/?#@]+(?:[/?#]|$)|[mM][aA][iI][lL][tT][oO]:[^/])'
-                   AND replace(v_url, '&amp;', '') !~ E'[ \\t\\n\\r\\u0001-\\u0003<>&`\\\\\\u00A0\\u1680\\u2000-\\u200B\\u2028\\u2029\\u202F\\u205F\\u3000\\uFEFF]' THEN
+                   AND replace(v_url, '&amp;', '') !~ E'[ \\t\\n\\r\\u0001-\\u0003<>&`\\\\\\u00A0\\u1680\\u00AD\\u061C\\u180E\\u2000-\\u200F\\u2028-\\u202F\\u205F-\\u206F\\u3000\\uFEFF\\uFFF9-\\uFFFB]' THEN
                     v_parts[i] := '<a href="' || v_url || '" rel="nofollow noopener noreferrer">'
                                   || substr(v_piece, v_pos + CASE WHEN substr(v_piece, v_pos + 6, 1) = E'\u0002'
                                                                    THEN 7 ELSE 6 + length(c_rel) END);
