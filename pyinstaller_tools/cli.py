@@ -42,6 +42,7 @@ from pyinstaller_tools.connection import (
     redact,
     resolve_dsn,
     scalar,
+    terminal_safe,
 )
 from pyinstaller_tools.interrupts import die_of_signal, handle_sigterm, terminated
 
@@ -847,10 +848,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
         _dump_json({"clean": not findings, "findings": findings,
                     "repaired": repaired, "not_repaired": left})
     else:
-        for line in repaired:
-            print(f"repaired: {line}")
+        for line in repaired:       # (names a tenant chose: red team, fiftieth session)
+            print(f"repaired: {printable(line)}")
         for line in left:
-            print(line)
+            print(printable(line))
         if findings:
             summary = Counter(str(f["problem"]) for f in findings)
             print_table(findings[:200], ["problem", "schema", "catalog", "key", "detail"])
@@ -1340,14 +1341,15 @@ def _output_errors() -> Iterator[None]:
 
 class _GuardedOutput:
     """sys.stdout (never None: main() refuses a closed one), whose failed writes raise OutputError (told
-    apart from any other OSError), and which masks passwords given on the command line."""
+    apart from any other OSError), and which masks passwords given on the command line and writes no
+    control character but line feeds and tabs (terminal_safe())."""
 
     def __init__(self, stream: Any) -> None:
         self._stream = stream
 
     def write(self, text: str) -> int:
         with _output_errors():
-            return int(self._stream.write(_mask(text)))
+            return int(self._stream.write(terminal_safe(_mask(text))))
 
     def flush(self) -> None:
         with _output_errors():
@@ -1358,15 +1360,16 @@ class _GuardedOutput:
 
 
 class _QuietErrors:
-    """sys.stderr, masking passwords given on the command line; a write that fails (stderr closed or on a
-    full disk) is dropped: the exit code still says what happened, not 1 for a traceback no one sees."""
+    """sys.stderr, masking passwords given on the command line, writing no control character but line
+    feeds and tabs; a write that fails (stderr closed or on a full disk) is dropped: the exit code still
+    says what happened, not 1 for a traceback no one sees."""
 
     def __init__(self, stream: Any) -> None:
         self._stream = stream
 
     def write(self, text: str) -> int:
         with contextlib.suppress(OSError, ValueError, AttributeError):
-            self._stream.write(_mask(text))
+            self._stream.write(terminal_safe(_mask(text)))
         return len(text)
 
     def flush(self) -> None:

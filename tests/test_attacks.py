@@ -18,6 +18,7 @@ and the test now guards the fix by asserting the secure behaviour.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import re
 import threading
@@ -1418,6 +1419,33 @@ def test_a_table_swapped_in_under_the_contract_name_is_found_and_repaired(
         t.execute(f"UPDATE {ACME}.ats_jobposting_frozen SET title = 'old copy' WHERE id = %s", (jobs[1]["id"],))
         assert not arena.su.execute("SELECT * FROM catalog_sync.audit() WHERE check_name = "
                                     "'unregistered_sync_trigger'").fetchall()
+    arena.assert_canary()
+
+
+def test_a_replaced_table_s_name_reaches_the_terminal_without_its_escape_sequences(
+        arena: Arena, capsys: pytest.CaptureFixture[str]) -> None:
+    """SECURITY (red team, fiftieth session) verify --repair printed its "repaired:" lines as they were, and
+    one names the replaced table, whose name the tenant chooses: escape sequences in it erased the lines
+    above and set the terminal's title; U+202E reversed how the line read. Replaced by "?", as everywhere
+    else; and the tool's output streams replace what a line forgot (terminal_safe())."""
+    t = arena.tenant
+    name = "c\x1b[1A\x1b[2K\x1b]0;owned\x07\u202egnp\nclean: x"     # (a line of its own, without printable())
+    t.execute(f"CREATE TABLE {ACME}.cat_copy (LIKE {ACME}.ats_jobcategory INCLUDING ALL)")
+    t.execute(sql.SQL("ALTER TABLE {}.ats_jobcategory RENAME TO {}").format(sql.Identifier(ACME),
+                                                                             sql.Identifier(name)))
+    t.execute(f"ALTER TABLE {ACME}.cat_copy RENAME TO ats_jobcategory")
+    code, out, err = run_cli(capsys, "verify", "--repair", "--dsn", arena.db.dsn())
+    assert code == 0, (out, err)
+    assert "left on the replaced table tenant_acme.\"c?[1A?[2K?]0;owned??gnp?clean: x\"" in out, out
+    assert not re.search(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u202e]", out + err), (out, err)
+    assert arena.verify_acme() == []
+    # whatever a line forgot, the streams replace (line feeds and tabs pass)
+    sink = io.StringIO()
+    cli._GuardedOutput(sink).write("a\x1b[2J\u009b\u202e\u2066b\r\n\tc\x00")
+    assert sink.getvalue() == "a?[2J???b?\n\tc?"
+    sink = io.StringIO()
+    cli._QuietErrors(sink).write("\x1b]0;x\x07\n")
+    assert sink.getvalue() == "?]0;x?\n"
     arena.assert_canary()
 
 
