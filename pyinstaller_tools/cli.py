@@ -878,6 +878,15 @@ def cmd_verify(args: argparse.Namespace) -> int:
                          "while its triggers were off; fix: catalog-sync backfill"
                          + _tenant_options(f["schema"] for f in findings if f["problem"] == "missing")
                          + ", or verify --repair")
+            drifted = [k for k in ("stale", "orphan") if k in summary]
+            if drifted:     # (DBA trial, fiftieth session: 67 stale rows after a rewrite, and no word why)
+                progress(f"note: {' and '.join(drifted)} rows differ from the projection of their sources (stale: "
+                         "a column differs; orphan: no eligible source row): changes the triggers did not see, "
+                         "such as writes while they were disabled, DDL that rewrote a table with protect off or "
+                         "run by an installer (a column's type or precision changed), or catalog rows written by "
+                         "hand; fix: catalog-sync backfill"
+                         + _tenant_options(f["schema"] for f in findings if f["problem"] in drifted)
+                         + ", or verify --repair")
             not_attached = [f["schema"] for f in findings if f["problem"] == "tenant_not_attached"
                             and not operations.stopped_by_uninstall(f)]
             if not_attached:    # (crash trial, forty-eighth session: backfill alone left them, with no word)

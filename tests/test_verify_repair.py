@@ -139,6 +139,11 @@ def test_stale_row(app: psycopg.Connection, conn: psycopg.Connection, db: Db,
     found = problems(conn)
     assert len(found) == 1 and found[0][0] == "stale"
     assert "title" in (found[0][1] or "") and "description" in (found[0][1] or "")
+    # (DBA trial, fiftieth session) verify says what stale rows come from, and the fix
+    code, out, err = run(db, capsys, "verify")
+    assert code == 1 and ("note: stale rows differ from the projection of their sources (stale: a column "
+                          "differs; orphan: no eligible source row)") in err, (out, err)
+    assert f"fix: catalog-sync backfill --tenant {ACME}, or verify --repair" in err, err
     assert_repaired(db, conn, capsys)
     row = catalog_row(conn, job["uuid"])
     assert row is not None
@@ -155,6 +160,9 @@ def test_orphan_row(app: psycopg.Connection, conn: psycopg.Connection, db: Db,
     conn.execute("UPDATE bogus SET job_uuid = %s, title = 'Bogus'", (bogus,))
     conn.execute("INSERT INTO public.job_catalog SELECT * FROM bogus")
     assert problems(conn) == [("orphan", None)]
+    code, out, err = run(db, capsys, "verify")
+    assert code == 1 and "note: orphan rows differ from the projection" in err, (out, err)
+    assert f"fix: catalog-sync backfill --tenant {ACME}, or verify --repair" in err, err
     assert_repaired(db, conn, capsys)
     assert catalog_uuids(conn, ACME) == {job["uuid"]}
 
