@@ -60,6 +60,9 @@ BREAKAGES: dict[str, tuple[str, tuple[str, str]]] = {
     # another type, failed audit itself with "column t.logo_url does not exist")
     "registry_column_dropped": ("ALTER TABLE public.tenants_tenant DROP COLUMN logo_url", ("high", "contract")),
     "registry_column_type": ("ALTER TABLE public.tenants_tenant ALTER COLUMN name TYPE bpchar", ("high", "contract")),
+    # (DBA trial, fiftieth session: null=True on a field whose NULL fails a public row's write)
+    "nullable_required_column": ("ALTER TABLE tenant_acme.services_service ALTER COLUMN title DROP NOT NULL",
+                                 ("medium", "nullable_required_column")),
     "registry_key_rebuilt": ("ALTER TABLE public.tenants_tenant DROP CONSTRAINT tenants_tenant_pkey CASCADE; "
                              "ALTER TABLE public.tenants_tenant ADD PRIMARY KEY (id)",
                              ("medium", "registry_foreign_key")),
@@ -86,6 +89,27 @@ def test_the_application_rebuilding_the_registry_key_leaves_the_tool_working(
     fix = report["findings"][0]["detail"].split("as a superuser: ")[1]
     conn.execute(fix)
     assert conn.execute("SELECT count(*) FROM catalog_sync.audit()").fetchone() == (len(REGISTRY_REFERENCES) - 1,)
+
+
+def test_flags_a_column_made_nullable_whose_null_fails_a_public_row(db: Db, conn: psycopg.Connection,
+                                                                   app: psycopg.Connection) -> None:
+    """(DBA trial, fiftieth session) Django's null=True on a field the catalogs need (title), made without
+    protect: every check passed until the first public row saved with NULL failed. audit names the column
+    and the statement that undoes it; a column whose NULL only takes the row off the catalogs (status) or
+    that the catalogs show as NULL (a category's name) is not reported."""
+    app.execute("ALTER TABLE tenant_acme.ats_jobposting ALTER COLUMN title DROP NOT NULL, "
+                "ALTER COLUMN status DROP NOT NULL")
+    app.execute("ALTER TABLE tenant_acme.ats_jobcategory ALTER COLUMN name DROP NOT NULL")
+    app.execute("ALTER TABLE public.tenants_tenant ALTER COLUMN name DROP NOT NULL")
+    rows = conn.execute("SELECT severity, check_name, object, detail FROM catalog_sync.audit()").fetchall()
+    assert [r[:3] for r in rows] == [("medium", "nullable_required_column", "public.tenants_tenant.name"),
+                                     ("medium", "nullable_required_column", "tenant_acme.ats_jobposting.title")]
+    assert rows[1][3].startswith("allows NULL (Django: null=True), where the contract says NOT NULL: a public row "
+                                 "saved with NULL there fails its write (null value in column ... of relation "
+                                 "job_catalog, a not-null violation); "), rows
+    for row in rows:
+        app.execute(row[3].split("; ")[1].split(" (Django")[0])    # the fix, as the detail gives it
+    assert conn.execute("SELECT count(*) FROM catalog_sync.audit()").fetchone() == (0,)
 
 
 def test_flags_a_table_owners_trigger_that_fires_in_a_subscriptions_workers(

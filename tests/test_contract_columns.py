@@ -473,3 +473,44 @@ def test_the_docs_list_the_contract(conn: psycopg.Connection) -> None:
                   for column, type_name in re.findall(r"`(\w+)` (.+?)(?=, `|$)", columns)}
     held = set(conn.execute("SELECT source_table, column_name, type_name FROM catalog_sync.contract_column"))
     assert documented == held
+
+
+def test_the_required_columns_are_those_whose_null_fails_a_public_row(db: Db, app: psycopg.Connection,
+                                                                      conn: psycopg.Connection) -> None:
+    """(DBA trial, fiftieth session) contract_column.required lists the columns the contract says NOT NULL
+    whose NULL fails a public row's write (the catalog column they fill is NOT NULL): protect refuses their
+    DROP NOT NULL and audit reports one made nullable. The list is proved here, column by column: with the
+    column made nullable and NULL written into a public row (a job in a category, a provider with a category,
+    a skill and a service), the write fails with a not-null violation exactly for the listed ones."""
+    category = category_id(app, ACME)
+    job = insert_job(app, ACME, category_id=category)
+    provider = insert_provider(app, ACME)
+    service_category = insert_service_category(app, ACME)["id"]
+    skill = insert_skill(app, ACME)["id"]
+    link_category(app, ACME, provider["id"], service_category)
+    link_skill(app, ACME, provider["id"], skill)
+    service = insert_service(app, ACME, provider["id"], category_id=service_category)
+    rows = {"ats_jobposting": job["id"], "ats_jobcategory": category, "services_serviceprovider": provider["id"],
+            "services_servicecategory": service_category, "services_skill": skill,
+            "services_service": service["id"], "tenants_tenant": db.tenant_id(ACME)}
+    candidates = conn.execute(
+        "SELECT cc.source_table, cc.column_name, cc.required FROM catalog_sync.contract_column cc "
+        "JOIN pg_attribute a ON a.attrelid = (CASE cc.source_table WHEN 'tenants_tenant' THEN 'public' "
+        "ELSE %s END || '.' || cc.source_table)::regclass AND a.attname = cc.column_name "
+        "WHERE a.attnotnull AND cc.column_name NOT IN ('id', 'uuid', 'schema_name') ORDER BY 1, 2",
+        (ACME,)).fetchall()
+    assert len(candidates) > 60 and sum(r[2] for r in candidates) == 48, candidates
+    failing = {}
+    for table, column, required in candidates:
+        schema = "public" if table == "tenants_tenant" else ACME
+        where = f"id = {rows[table]}" if table in rows else "true"     # (the link tables: their one row)
+        try:
+            with app.transaction():
+                app.execute(f"ALTER TABLE {schema}.{table} ALTER COLUMN {column} DROP NOT NULL")
+                app.execute(f"UPDATE {schema}.{table} SET {column} = NULL WHERE {where}")
+                raise psycopg.Rollback
+        except psycopg.errors.NotNullViolation as exc:
+            failing[(table, column)] = exc.diag.table_name
+        assert ((table, column) in failing) == required, (table, column, required)
+    assert set(failing.values()) == {"job_catalog", "provider_catalog", "service_catalog"}
+    assert verify_findings(conn) == []

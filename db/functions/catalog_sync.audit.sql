@@ -261,6 +261,32 @@ BEGIN
     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relname <> a.source_table;
 
+    -- Columns the contract says NOT NULL whose NULL fails a public row's write
+    -- (contract_column.required), made nullable (Django's null=True): every
+    -- check passed, until the first public row saved with NULL there failed
+    -- (DBA trial, fiftieth session). protect refuses the DROP NOT NULL; one
+    -- made without it, or before it, stays until SET NOT NULL.
+    RETURN QUERY
+    SELECT 'medium', 'nullable_required_column', format('%s.%I', catalog_sync.qualified_name(x.relid), cc.column_name),
+           format('allows NULL (Django: null=True), where the contract says NOT NULL: a public row saved with NULL '
+                  'there fails its write (null value in column ... of relation %s, a not-null violation); '
+                  'ALTER TABLE %s ALTER COLUMN %I SET NOT NULL (Django: null=False) once no row holds NULL',
+                  CASE x.source_table WHEN 'ats_jobposting' THEN 'job_catalog'
+                                      WHEN 'services_serviceprovider' THEN 'provider_catalog'
+                                      WHEN 'services_service' THEN 'service_catalog'
+                                      ELSE 'each catalog' END,
+                  catalog_sync.qualified_name(x.relid), cc.column_name)
+    FROM (SELECT a.relid, a.source_table FROM catalog_sync.attached_table a
+          JOIN catalog_sync.tenant t ON t.tenant_id = a.tenant_id AND t.detached_at IS NULL
+          WHERE a.relid <> ALL (v_replaced)
+          UNION ALL
+          SELECT 'public.tenants_tenant'::regclass::oid, 'tenants_tenant'::name) AS x
+    JOIN catalog_sync.contract_column cc ON cc.source_table = x.source_table AND cc.required
+    JOIN pg_catalog.pg_attribute att ON att.attrelid = x.relid AND att.attname = cc.column_name
+                                    AND NOT att.attisdropped
+    WHERE NOT att.attnotnull
+    ORDER BY 3;
+
     -- Owners of attached tables that protect does not check, protect being on:
     -- an installer's DDL passes (DBA trial, forty-ninth session: the hint of
     -- every command to a role without the installer's privileges, GRANT

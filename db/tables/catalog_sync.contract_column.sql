@@ -33,6 +33,14 @@ CREATE TABLE catalog_sync.contract_column (
     -- formatting every column's type name on every statement.
     type_oid     oid,
     type_mod     integer,
+    -- NOT NULL in the contract, and a NULL there in a public row fails its
+    -- write: the catalog column it fills is NOT NULL (filled below). Django's
+    -- null=True on such a field passed every check until the first public row
+    -- saved with NULL failed (DBA trial, fiftieth session): protect refuses
+    -- the DROP NOT NULL, audit reports it (nullable_required_column). A test
+    -- proves the list: DROP NOT NULL and a NULL fail a public row's write
+    -- exactly for these columns.
+    required     boolean NOT NULL DEFAULT false,
     PRIMARY KEY (source_table, column_name)
 );
 ALTER TABLE catalog_sync.contract_column OWNER TO catalog_sync_owner;
@@ -146,6 +154,57 @@ INSERT INTO catalog_sync.contract_column (source_table, column_name, type_name) 
     ('services_service', 'created_at', 'timestamp with time zone'),
     ('services_service', 'category_id', 'bigint'),
     ('services_service', 'provider_id', 'bigint');
+
+UPDATE catalog_sync.contract_column SET required = true
+WHERE (source_table, column_name) IN (VALUES
+    ('ats_jobposting', 'benefits'),
+    ('ats_jobposting', 'created_at'),
+    ('ats_jobposting', 'description'),
+    ('ats_jobposting', 'experience_level'),
+    ('ats_jobposting', 'is_featured'),
+    ('ats_jobposting', 'job_type'),
+    ('ats_jobposting', 'location_city'),
+    ('ats_jobposting', 'location_country'),
+    ('ats_jobposting', 'location_state'),
+    ('ats_jobposting', 'meta_description'),
+    ('ats_jobposting', 'meta_title'),
+    ('ats_jobposting', 'positions_count'),
+    ('ats_jobposting', 'reference_code'),
+    ('ats_jobposting', 'remote_policy'),
+    ('ats_jobposting', 'requirements'),
+    ('ats_jobposting', 'responsibilities'),
+    ('ats_jobposting', 'show_salary'),
+    ('ats_jobposting', 'slug'),
+    ('ats_jobposting', 'team'),
+    ('ats_jobposting', 'title'),
+    ('services_service', 'created_at'),
+    ('services_service', 'currency'),
+    ('services_service', 'description'),
+    ('services_service', 'is_featured'),
+    ('services_service', 'pricing_type'),
+    ('services_service', 'revisions_included'),
+    ('services_service', 'short_description'),
+    ('services_service', 'slug'),
+    ('services_service', 'title'),
+    ('services_serviceprovider', 'availability_status'),
+    ('services_serviceprovider', 'bio'),
+    ('services_serviceprovider', 'can_work_onsite'),
+    ('services_serviceprovider', 'can_work_remotely'),
+    ('services_serviceprovider', 'city'),
+    ('services_serviceprovider', 'completed_jobs_count'),
+    ('services_serviceprovider', 'country'),
+    ('services_serviceprovider', 'created_at'),
+    ('services_serviceprovider', 'currency'),
+    ('services_serviceprovider', 'display_name'),
+    ('services_serviceprovider', 'is_accepting_projects'),
+    ('services_serviceprovider', 'is_featured'),
+    ('services_serviceprovider', 'is_verified'),
+    ('services_serviceprovider', 'provider_type'),
+    ('services_serviceprovider', 'rating_avg'),
+    ('services_serviceprovider', 'state'),
+    ('services_serviceprovider', 'tagline'),
+    ('services_serviceprovider', 'total_reviews'),
+    ('tenants_tenant', 'name'));
 
 -- Resolve every contract type once: create a scratch table per source table
 -- with exactly the contract's column definitions and read back what the parser
