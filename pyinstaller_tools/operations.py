@@ -1701,8 +1701,10 @@ def repair(conn: psycopg.Connection, findings: Sequence[dict[str, Any]], progres
         names = sorted({s for k in ("unreadable", "error") for _, s in by_problem_all.get(k, ())
                         if s and s not in off_contract})
         if names:
-            not_done.append("not repaired (tables unreadable or busy: see verify's findings for them): "
-                            + ", ".join(names))
+            # (DBA trial, fiftieth session: a row whose read failed read as "unreadable or busy", and
+            # "run it again" looped)
+            not_done.append("not repaired (tables unreadable or busy, or a row their read fails on: see verify's "
+                            "unreadable and error findings for them): " + ", ".join(names))
     not_done += [f"not repaired (attach refused): {problem}" for _schema, problem in sorted(refused.items())]
     not_done += [f"not repaired (detach refused): {problem}" for problem in detach_refused]
     if opted_out:       # (chaos trial, forty-seventh session: repair re-attached them)

@@ -272,7 +272,8 @@ def test_a_source_row_without_its_key_is_missing_not_an_orphan(app: psycopg.Conn
                        ("stale", stale["uuid"], "title", "jobs")], found()
 
 
-def test_an_unreadable_table_is_named_with_each_reason(conn: psycopg.Connection, db: Db) -> None:
+def test_an_unreadable_table_is_named_with_each_reason(conn: psycopg.Connection, db: Db,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
     """What would make the sync's read fail (read_problems()): row level security, and catalog_sync_owner
     without SELECT (or USAGE), each a finding of its own, by table; the tenant's rows are not compared."""
     conn.execute(f"ALTER TABLE {ACME}.ats_jobposting ENABLE ROW LEVEL SECURITY")
@@ -286,6 +287,10 @@ def test_an_unreadable_table_is_named_with_each_reason(conn: psycopg.Connection,
     row = conn.execute("SELECT eligible, error FROM catalog_sync.status() WHERE tenant_id = %s",
                        (db.tenant_id(ACME),)).fetchone()
     assert row is not None and row[0] is None and row[1], row
+    # repair leaves the tenant, and says where to look
+    code, out, err = run(db, capsys, "verify", "--repair")
+    assert code == 1 and (f"not repaired (tables unreadable or busy, or a row their read fails on: see verify's "
+                          f"unreadable and error findings for them): {ACME}\n") in out, (out, err)
 
 
 def test_verify_projects_the_jobs_once_when_it_finds_an_orphan(app: psycopg.Connection, conn: psycopg.Connection,
