@@ -540,7 +540,7 @@ CHANGED = [
     ('<a href="https://x.example/a\ufeffb">y</a>', "&lt;a href=&quot;https://x.example/a\ufeffb&quot;&gt;y"),
     # (red team, fiftieth session) nor with a bidirectional control or another invisible format character
     *((f'<a href="https://x.example/a{c}b.exe">y</a>', f"&lt;a href=&quot;https://x.example/a{c}b.exe&quot;&gt;y")
-      for c in "\u00ad\u200d\u202e\u2066\u2069\u180e"),
+      for c in "\u00ad\u200e\u202e\u2066\u2069\u180e\U000e0041"),
     ('<a href="https://x.example/" rel="opener">y',
      "&lt;a href=&quot;https://x.example/&quot; rel=&quot;opener&quot;&gt;y"),
     ('<a href="MAILTO:a@b.example">m</a>', LINK_OUT.format("MAILTO:a@b.example") + "m</a>"),
@@ -613,6 +613,9 @@ URL_ACCEPTED = [
     ("https://example.com:8443/", "https://example.com:8443/"),
     ("http://[2001:db8::1]:8080/x", "http://[2001:db8::1]:8080/x"),
     ("https://bücher.example/straße", "https://bücher.example/straße"),
+    # (review, fiftieth session) the zero-width non-joiner and joiner: Persian and Indic names, emoji sequences
+    ("https://\u0646\u0627\u0645\u0647\u200c\u0627\u06cc.ir/", "https://\u0646\u0627\u0645\u0647\u200c\u0627\u06cc.ir/"),
+    ("https://example.com/\U0001f469\u200d\U0001f4bb", "https://example.com/\U0001f469\u200d\U0001f4bb"),
     ("https://example.com?x", "https://example.com?x"),
     ("https://e.x/" + "a" * 2036, "https://e.x/" + "a" * 2036),
     # (mutation review, forty-ninth session) 2,048 characters once the surrounding spaces are trimmed
@@ -672,8 +675,10 @@ URL_REJECTED = [
     "https://evil.example\\trusted.example/",
     # (red team, fiftieth session) invisible format characters: bidirectional controls make a link read
     # otherwise than it goes ("...\u202egnp.exe" shows as "...exe.png"); zero-width ones, the soft hyphen
-    *(f"https://example.com/a{c}b.exe" for c in "\u00ad\u061c\u180e\u200c\u200d\u200e\u200f\u202a\u202b"
-                                                 "\u202c\u202d\u202e\u2060\u2064\u2066\u2067\u2068\u2069\ufff9"),
+    *(f"https://example.com/a{c}b.exe" for c in "\u00ad\u061c\u180e\u200e\u200f\u202a\u202b\u202c\u202d"
+                                                 "\u202e\u2060\u2064\u2066\u2067\u2068\u2069\ufff9\u034f\u115f"
+                                                 "\u1160\u3164\uffa0\U0001d173\U0001d17a\U000e0001\U000e0041"
+                                                 "\U000e007f"),
     "https://good.exa\u202emple/",
 ]
 

@@ -4,10 +4,12 @@
 -- is published: returns the URL with surrounding ASCII whitespace removed when
 -- it is an absolute http:// or https:// URL (scheme in any case) with a host,
 -- at most 2048 characters long, and free of whitespace, control characters,
--- invisible format characters (bidirectional controls such as U+202E, which
--- make "https://a.example/<U+202E>gnp.exe" read as "...exe.png": red team,
--- fiftieth session; zero-width ones; the soft hyphen), quotes (" ' `), '<',
--- '>' and '\'; otherwise NULL.  Such a URL can be placed
+-- invisible characters (bidirectional controls such as U+202E, which make
+-- "https://a.example/<U+202E>gnp.exe" read as "...exe.png": red team,
+-- fiftieth session; zero-width ones, the soft hyphen, the tag characters,
+-- the Hangul fillers; but not the zero-width joiner and non-joiner, U+200C
+-- and U+200D, which Persian and Indic names and emoji sequences need),
+-- quotes (" ' `), '<', '>' and '\'; otherwise NULL.  Such a URL can be placed
 -- in a double-quoted HTML attribute and cannot carry another scheme
 -- (javascript:, data:, ...).
 --
@@ -43,7 +45,7 @@ AS $function$
     SELECT CASE
                WHEN (length(p_url) <= 2048 OR length(btrim(p_url, E' \t\n\r\f\x0B')) <= 2048)
                     AND p_url
-                        ~ E'^[ \\t\\n\\r\\f\\v]*[hH][tT][tT][pP][sS]?://(?:[^/?#@:\\[\\]\\u0001-\\u0020\\u007F-\\u009F"''`<>\\\\\\u00A0\\u1680\\u00AD\\u061C\\u180E\\u2000-\\u200F\\u2028-\\u202F\\u205F-\\u206F\\u3000\\uFEFF\\uFFF9-\\uFFFB]+|\\[[0-9A-Fa-f:.]+\\])(?::[0-9]{1,5})?(?:[/?#][^\\u0001-\\u0020\\u007F-\\u009F"''`<>\\\\\\u00A0\\u1680\\u00AD\\u061C\\u180E\\u2000-\\u200F\\u2028-\\u202F\\u205F-\\u206F\\u3000\\uFEFF\\uFFF9-\\uFFFB]*)?[ \\t\\n\\r\\f\\v]*$'
+                        ~ E'^[ \\t\\n\\r\\f\\v]*[hH][tT][tT][pP][sS]?://(?:[^/?#@:\\[\\]\\u0001-\\u0020\\u007F-\\u009F"''`<>\\\\\\u00A0\\u1680\\u00AD\\u034F\\u061C\\u115F\\u1160\\u180E\\u2000-\\u200B\\u200E\\u200F\\u2028-\\u202F\\u205F-\\u206F\\u3000\\u3164\\uFEFF\\uFFA0\\uFFF9-\\uFFFB\\U0001D173-\\U0001D17A\\U000E0000-\\U000E007F]+|\\[[0-9A-Fa-f:.]+\\])(?::[0-9]{1,5})?(?:[/?#][^\\u0001-\\u0020\\u007F-\\u009F"''`<>\\\\\\u00A0\\u1680\\u00AD\\u034F\\u061C\\u115F\\u1160\\u180E\\u2000-\\u200B\\u200E\\u200F\\u2028-\\u202F\\u205F-\\u206F\\u3000\\u3164\\uFEFF\\uFFA0\\uFFF9-\\uFFFB\\U0001D173-\\U0001D17A\\U000E0000-\\U000E007F]*)?[ \\t\\n\\r\\f\\v]*$'
                THEN btrim(p_url, E' \t\n\r\f\x0B')
            END
 $function$;

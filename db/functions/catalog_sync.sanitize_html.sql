@@ -181,7 +181,7 @@ BEGIN
                     OR substr(v_piece, v_pos + 6, length(c_rel)) = c_rel) THEN
                 v_url := left(v_piece, v_pos - 1);
                 IF v_url ~ '^(?:[hH][tT][tT][pP][sS]?://[^/?#@]+(?:[/?#]|$)|[mM][aA][iI][lL][tT][oO]:[^/])'
-                   AND replace(v_url, '&amp;', '') !~ E'[ \\t\\n\\r\\u0001-\\u0003<>&`\\\\\\u00A0\\u1680\\u00AD\\u061C\\u180E\\u2000-\\u200F\\u2028-\\u202F\\u205F-\\u206F\\u3000\\uFEFF\\uFFF9-\\uFFFB]' THEN
+                   AND replace(v_url, '&amp;', '') !~ E'[ \\t\\n\\r\\u0001-\\u0003<>&`\\\\\\u00A0\\u1680\\u00AD\\u034F\\u061C\\u115F\\u1160\\u180E\\u2000-\\u200B\\u200E\\u200F\\u2028-\\u202F\\u205F-\\u206F\\u3000\\u3164\\uFEFF\\uFFA0\\uFFF9-\\uFFFB\\U0001D173-\\U0001D17A\\U000E0000-\\U000E007F]' THEN
                     v_parts[i] := '<a href="' || v_url || '" rel="nofollow noopener noreferrer">'
                                   || substr(v_piece, v_pos + CASE WHEN substr(v_piece, v_pos + 6, 1) = E'\u0002'
                                                                    THEN 7 ELSE 6 + length(c_rel) END);
