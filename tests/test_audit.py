@@ -105,8 +105,8 @@ def test_flags_a_column_made_nullable_whose_null_fails_a_public_row(db: Db, conn
     assert [r[:3] for r in rows] == [("medium", "nullable_required_column", "public.tenants_tenant.name"),
                                      ("medium", "nullable_required_column", "tenant_acme.ats_jobposting.title")]
     assert rows[1][3].startswith("allows NULL (Django: null=True), where the contract says NOT NULL: a public row "
-                                 "saved with NULL there fails its write (null value in column ... of relation "
-                                 "job_catalog, a not-null violation); "), rows
+                                 "saved with NULL there fails its write (a not-null violation of the catalog "
+                                 "column it fills); "), rows
     for row in rows:
         app.execute(row[3].split("; ")[1].split(" (Django")[0])    # the fix, as the detail gives it
     assert conn.execute("SELECT count(*) FROM catalog_sync.audit()").fetchone() == (0,)

@@ -71,30 +71,6 @@ def test_tenant_ddl_that_switches_the_sync_off_is_refused(statement: str, protec
         assert "revert this migration" not in hint and "catalog-sync detach" in hint, hint
 
 
-def test_null_allowed_where_a_public_row_needs_a_value_is_refused(protected: None, app: psycopg.Connection,
-                                                                  conn: psycopg.Connection) -> None:
-    """(DBA trial, fiftieth session) Django's null=True on a field the catalogs need (a job's title, the
-    registry's name) passed protect, and the first public row saved with NULL there failed its write. It is
-    refused at the migration, with what to do; where NULL only takes a row off the catalogs (status), or the
-    catalogs show NULL (a category's name), it passes."""
-    for statement, column in ((f"ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN title DROP NOT NULL",
-                               f"title of {ACME}.ats_jobposting"),
-                              ("ALTER TABLE public.tenants_tenant ALTER COLUMN name DROP NOT NULL",
-                               "name of public.tenants_tenant")):
-        with pytest.raises(psycopg.errors.InsufficientPrivilege) as refused:
-            app.execute(statement)
-        assert refused.value.diag.message_primary == (
-            f"catalog_sync: refused, column {column} would allow NULL: a public row saved with NULL there would "
-            "fail its write (the catalog column it fills is NOT NULL)")
-        assert (refused.value.diag.message_hint or "").startswith(
-            "Keep the field NOT NULL (Django: null=False; blank=True and a default of '' serve empty values)")
-    app.execute(f"ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN status DROP NOT NULL")
-    app.execute(f"ALTER TABLE {ACME}.ats_jobcategory ALTER COLUMN name DROP NOT NULL")
-    assert conn.execute("SELECT attnotnull FROM pg_attribute WHERE attrelid = %s::regclass AND attname = 'title'",
-                        (f"{ACME}.ats_jobposting",)).fetchone() == (True,)
-    assert verify_findings(conn) == []
-
-
 @pytest.mark.parametrize("enable", ["REPLICA", "ALWAYS"])
 def test_a_trigger_armed_for_a_subscriptions_workers_is_refused(enable: str, protected: None,
                                                                app: psycopg.Connection) -> None:

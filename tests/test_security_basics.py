@@ -80,43 +80,50 @@ def test_a_numeric_of_a_larger_precision_and_the_same_scale_syncs(db: Db, app: p
     """(DBA trials, forty-ninth and fiftieth sessions) A Django max_digits raised (numeric(12,2) to
     numeric(14,2)) failed every write of the tenant on the contract; then, read cast to numeric(12,2), a
     value the wider column holds failed the write of a job the catalog never shows (a draft, a hidden
-    salary), and every backfill and re-sync of its tenant. The sync reads numeric without a typmod and the
-    catalog holds numeric: every value syncs, as it is."""
+    salary), and every statement, backfill and re-sync over such rows. The sync reads numeric without a
+    typmod: those pass. The catalog keeps the contract's numeric(12,2), the bound its readers rely on (a
+    review, fiftieth session: unbounded, one tenant's value broke a listing every tenant shares): a public
+    value beyond it fails its own write."""
     big = Decimal("123456789012.34")               # too large for numeric(12,2)
     job = insert_job(app, ACME, show_salary=True)
     app.execute(f"ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN {column} TYPE numeric(14,2)")
-    app.execute(f"UPDATE {ACME}.ats_jobposting SET {column} = %s WHERE id = %s", (big, job["id"]))
+    app.execute(f"UPDATE {ACME}.ats_jobposting SET {column} = 1234567.89 WHERE id = %s", (job["id"],))
     assert conn.execute(f"SELECT {column} FROM public.job_catalog WHERE job_uuid = %s",
-                        (job["uuid"],)).fetchone() == (big,)
+                        (job["uuid"],)).fetchone() == (Decimal("1234567.89"),)
     draft = insert_job(app, ACME, status="draft", show_salary=False, **{column: big})
     hidden = insert_job(app, ACME, show_salary=False, **{column: big})
     assert conn.execute(f"SELECT job_uuid, {column} FROM public.job_catalog WHERE job_uuid IN (%s, %s)",
                         (draft["uuid"], hidden["uuid"])).fetchall() == [(hidden["uuid"], None)]
     app.execute(f"UPDATE {ACME}.ats_jobposting SET title = title || '!'")   # a bulk statement, every row read
+    with pytest.raises(psycopg.errors.NumericValueOutOfRange):
+        app.execute(f"UPDATE {ACME}.ats_jobposting SET {column} = %s WHERE id = %s", (big, job["id"]))
     # the backfill and verify read every row of the tenant as well
     tenant_id = db.tenant_id(ACME)
     conn.execute("DELETE FROM public.job_catalog WHERE tenant_id = %s", (tenant_id,))
     conn.execute("SELECT * FROM catalog_sync.backfill_tenant(%s)", (tenant_id,))
     assert conn.execute(f"SELECT {column} FROM public.job_catalog WHERE job_uuid = %s",
-                        (job["uuid"],)).fetchone() == (big,)
+                        (job["uuid"],)).fetchone() == (Decimal("1234567.89"),)
     assert verify_findings(conn) == []
     app.execute(f"ALTER TABLE {ACME}.ats_jobposting ALTER COLUMN {column} TYPE numeric(18,3)")    # another scale
     with pytest.raises(psycopg.errors.InsufficientPrivilege, match="contract"):
         insert_job(app, ACME)
 
 
-def test_a_provider_rating_of_a_larger_precision_syncs_to_both_catalogs(app: psycopg.Connection,
-                                                                        conn: psycopg.Connection) -> None:
+def test_a_provider_rating_of_a_larger_precision_syncs_within_the_catalogs_bound(app: psycopg.Connection,
+                                                                                 conn: psycopg.Connection) -> None:
     """(DBA trial, fiftieth session) rating_avg numeric(3,2) made numeric(4,2) for a 0 to 10 scale: a
-    rating of 10.00 on a provider the marketplace never shows failed its write. The provider catalog and
-    the services' provider_rating_avg hold it as it is."""
+    rating of 10.00 on a provider the marketplace never shows failed its write. It passes; a public
+    provider's rating syncs to both catalogs; one of 10.00, beyond the catalogs' numeric(3,2) (one tenant
+    would otherwise sort first under every ORDER BY rating_avg DESC), fails its own write."""
     app.execute(f"ALTER TABLE {ACME}.services_serviceprovider ALTER COLUMN rating_avg TYPE numeric(4,2)")
     hidden = insert_provider(app, ACME, marketplace_enabled=False, rating_avg=Decimal("10.00"))
-    provider = insert_provider(app, ACME, rating_avg=Decimal("10.00"))
+    provider = insert_provider(app, ACME, rating_avg=Decimal("9.50"))
     service = insert_service(app, ACME, provider["id"])
     assert provider_row(conn, hidden["uuid"]) is None
-    assert provider_row(conn, provider["uuid"])["rating_avg"] == Decimal("10.00")    # type: ignore[index]
-    assert service_row(conn, service["uuid"])["provider_rating_avg"] == Decimal("10.00")    # type: ignore[index]
+    assert provider_row(conn, provider["uuid"])["rating_avg"] == Decimal("9.50")    # type: ignore[index]
+    assert service_row(conn, service["uuid"])["provider_rating_avg"] == Decimal("9.50")    # type: ignore[index]
+    with pytest.raises(psycopg.errors.NumericValueOutOfRange):
+        insert_provider(app, ACME, rating_avg=Decimal("10.00"))
     assert verify_findings(conn) == []
 
 

@@ -264,17 +264,14 @@ BEGIN
     -- Columns the contract says NOT NULL whose NULL fails a public row's write
     -- (contract_column.required), made nullable (Django's null=True): every
     -- check passed, until the first public row saved with NULL there failed
-    -- (DBA trial, fiftieth session). protect refuses the DROP NOT NULL; one
-    -- made without it, or before it, stays until SET NOT NULL.
+    -- (DBA trial, fiftieth session).
+    -- (protect does not refuse the DROP NOT NULL: it sees a table after the
+    -- command, and would refuse every later DDL of the table.)
     RETURN QUERY
     SELECT 'medium', 'nullable_required_column', format('%s.%I', catalog_sync.qualified_name(x.relid), cc.column_name),
            format('allows NULL (Django: null=True), where the contract says NOT NULL: a public row saved with NULL '
-                  'there fails its write (null value in column ... of relation %s, a not-null violation); '
+                  'there fails its write (a not-null violation of the catalog column it fills); '
                   'ALTER TABLE %s ALTER COLUMN %I SET NOT NULL (Django: null=False) once no row holds NULL',
-                  CASE x.source_table WHEN 'ats_jobposting' THEN 'job_catalog'
-                                      WHEN 'services_serviceprovider' THEN 'provider_catalog'
-                                      WHEN 'services_service' THEN 'service_catalog'
-                                      ELSE 'each catalog' END,
                   catalog_sync.qualified_name(x.relid), cc.column_name)
     FROM (SELECT a.relid, a.source_table FROM catalog_sync.attached_table a
           JOIN catalog_sync.tenant t ON t.tenant_id = a.tenant_id AND t.detached_at IS NULL

@@ -1,11 +1,13 @@
 -- Whether a numeric column of typmod p_mod may stand where the contract says
 -- numeric of typmod p_contract_mod (p_type, the contract's type, numeric):
 -- the same scale and at least its precision. The sync reads every numeric
--- as numeric without a typmod and the catalogs hold numeric: no value is
--- rounded and none overflows, where every write of the tenant failed on the
--- contract before. A Django max_digits raised passes (DBA trial, forty-ninth
--- session); decimal_places changed, or a numeric without a precision, does
--- not (the catalogs' values keep the contract's scale).
+-- as numeric without a typmod, and the projections cast a public row's
+-- value to the catalogs' column type (the contract's): nothing is rounded,
+-- a private row's value never fails, and a public one too large for the
+-- catalog fails its own write (numeric field overflow), where every write
+-- of the tenant failed on the contract before. A Django max_digits raised
+-- passes (DBA trials, forty-ninth and fiftieth sessions); decimal_places
+-- changed (a cast would round), or a numeric without a precision, does not.
 -- A plain SQL function, IMMUTABLE, inlined into its callers' expressions:
 -- every name in the body is pg_catalog-qualified (inlined, it is parsed under
 -- the caller's search_path). A numeric typmod is

@@ -82,25 +82,6 @@ BEGIN
         ORDER BY tg.tgname
         LIMIT 1;
     END IF;
-    -- A column the contract says NOT NULL whose NULL fails a public row's
-    -- write, made nullable (Django's null=True: ALTER COLUMN ... DROP NOT
-    -- NULL): it passed, and the first public row saved with NULL there failed
-    -- (DBA trial, fiftieth session; audit's nullable_required_column).
-    IF v_problem IS NULL THEN
-        SELECT format('column %I of %s would allow NULL: a public row saved with NULL there would fail its write '
-                      '(the catalog column it fills is NOT NULL)', cc.column_name,
-                      catalog_sync.qualified_name(x.relid)), 'not_null'
-        INTO v_problem, v_kind
-        FROM (SELECT a.relid, a.source_table FROM catalog_sync.attached_table a
-              UNION ALL
-              SELECT 'public.tenants_tenant'::pg_catalog.regclass::oid, 'tenants_tenant'::name) AS x
-        JOIN catalog_sync.contract_column cc ON cc.source_table = x.source_table AND cc.required
-        JOIN pg_catalog.pg_attribute att ON att.attrelid = x.relid AND att.attname = cc.column_name
-                                        AND NOT att.attisdropped
-        WHERE x.relid = ANY (p_relids) AND NOT att.attnotnull
-        ORDER BY att.attnum
-        LIMIT 1;
-    END IF;
     IF v_problem IS NOT NULL THEN
         -- (DBA trial, forty-fifth session: an application migration that broke the
         -- contract was pointed at detach, which unpublishes the tenant)
@@ -115,11 +96,6 @@ BEGIN
                          WHEN 'registry'
                          THEN 'Every tenant''s sync reads it: a change to it needs a release of the catalog sync '
                               '(docs/operations.md, "The application''s own migrations").'
-                         WHEN 'not_null'
-                         THEN 'Keep the field NOT NULL (Django: null=False; blank=True and a default of '''' '
-                              'serve empty values), or install a release of the catalog sync that publishes NULL '
-                              'there first (docs/operations.md, "The application''s own migrations"); if the '
-                              'column allows NULL already: ALTER TABLE ... ALTER COLUMN ... SET NOT NULL.'
                          WHEN 'replica'
                          THEN 'Leave it firing for ordinary writes only (ALTER TABLE ... ENABLE TRIGGER name, '
                               'for every such trigger of the table in one ALTER TABLE); with one meant for a '

@@ -16,10 +16,11 @@
 -- sync reads both as text, so a CharField made a TextField is free too. A
 -- numeric of a larger precision and the same scale passes as well
 -- (numeric_precision_ok()): the sync reads every numeric as numeric without a
--- typmod and the catalogs hold numeric, so no value overflows or is rounded
--- (a cast to the contract's numeric(12,2) failed the write of a private
--- row, and every backfill and re-sync of its tenant: DBA trial, fiftieth
--- session). Every type
+-- typmod (a cast to the contract's numeric(12,2) failed the write of a
+-- private row, and every statement, backfill and re-sync over one: DBA
+-- trial, fiftieth session); the projections cast a public row's value to
+-- the catalogs' numeric(12,2), the bound their readers rely on, so a value
+-- beyond it fails that row's write alone. Every type
 -- the contract lets pass is read without detoasting anything (a numeric is
 -- never stored out of line): the readers that run their read again after a
 -- lock wait rely on it (security review, forty-ninth session; see
@@ -34,12 +35,14 @@ CREATE TABLE catalog_sync.contract_column (
     type_oid     oid,
     type_mod     integer,
     -- NOT NULL in the contract, and a NULL there in a public row fails its
-    -- write: the catalog column it fills is NOT NULL (filled below). Django's
+    -- write: the column it fills is NOT NULL (filled below). Django's
     -- null=True on such a field passed every check until the first public row
-    -- saved with NULL failed (DBA trial, fiftieth session): protect refuses
-    -- the DROP NOT NULL, audit reports it (nullable_required_column). A test
-    -- proves the list: DROP NOT NULL and a NULL fail a public row's write
-    -- exactly for these columns.
+    -- saved with NULL failed (DBA trial, fiftieth session): audit reports it
+    -- (nullable_required_column). (Not protect: its check sees the table
+    -- after a command, not the change, and would refuse every later DDL of a
+    -- table with such a column nullable already: review, fiftieth session.)
+    -- A test proves the list: DROP NOT NULL and a NULL fail a public row's
+    -- write exactly for these columns.
     required     boolean NOT NULL DEFAULT false,
     PRIMARY KEY (source_table, column_name)
 );
@@ -157,6 +160,10 @@ INSERT INTO catalog_sync.contract_column (source_table, column_name, type_name) 
 
 UPDATE catalog_sync.contract_column SET required = true
 WHERE (source_table, column_name) IN (VALUES
+    ('ats_jobposting', 'uuid'),
+    ('services_service', 'uuid'),
+    ('services_serviceprovider', 'uuid'),
+    ('tenants_tenant', 'schema_name'),
     ('ats_jobposting', 'benefits'),
     ('ats_jobposting', 'created_at'),
     ('ats_jobposting', 'description'),
