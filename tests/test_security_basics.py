@@ -306,3 +306,23 @@ def test_a_source_table_the_contract_does_not_name_matches_nothing(conn: psycopg
     assert conn.execute(matches, (relid, name)).fetchone() == (False,)
     problems = [r[0] for r in conn.execute("SELECT catalog_sync.contract_problems(%s, %s)", (relid, name))]
     assert problems == [f"the contract has no table {'NULL' if name is None else repr(name)}"]
+
+
+def test_a_nan_never_reaches_the_catalogs(app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    """(review, fiftieth session) A numeric column holds NaN, which sorts above every number: a provider
+    rated NaN came first under every ORDER BY rating_avg DESC, a job paid NaN first by salary. NaN is
+    published as no value, a NaN rating as 0 (Django's default for an unrated provider)."""
+    nan = Decimal("NaN")
+    job = insert_job(app, ACME, show_salary=True, salary_min=nan, salary_max=nan)
+    provider = insert_provider(app, ACME, rating_avg=nan, hourly_rate=nan, minimum_budget=nan,
+                               response_rate=nan, avg_response_time_hours=nan)
+    service = insert_service(app, ACME, provider["id"], price_min=nan, price_max=nan)
+    assert conn.execute("SELECT salary_min, salary_max FROM public.job_catalog WHERE job_uuid = %s",
+                        (job["uuid"],)).fetchone() == (None, None)
+    row = provider_row(conn, provider["uuid"])
+    assert row is not None and [row[c] for c in ("rating_avg", "hourly_rate", "minimum_budget", "response_rate",
+                                                 "avg_response_time_hours")] == [Decimal("0.00"), *[None] * 4], row
+    row = service_row(conn, service["uuid"])
+    assert row is not None and [row[c] for c in ("price_min", "price_max", "provider_rating_avg")] == [
+        None, None, Decimal("0.00")], row
+    assert verify_findings(conn) == []

@@ -60,8 +60,10 @@ AS $$
                 ELSE catalog_sync.sanitize_html(s.requirements) END,
            CASE WHEN cur.found AND s.html_mask & 8 = 0 THEN cur.benefits
                 ELSE catalog_sync.sanitize_html(s.benefits) END,
-           (CASE WHEN s.show_salary THEN s.salary_min END)::numeric(12,2),
-           (CASE WHEN s.show_salary THEN s.salary_max END)::numeric(12,2),
+           -- (NaN, which a numeric column holds and which sorts above every
+           -- number, published as no value: review, fiftieth session)
+           NULLIF(CASE WHEN s.show_salary THEN s.salary_min END, 'NaN')::numeric(12,2),
+           NULLIF(CASE WHEN s.show_salary THEN s.salary_max END, 'NaN')::numeric(12,2),
            CASE WHEN s.show_salary THEN s.salary_currency END,
            CASE WHEN s.show_salary THEN s.salary_period END,
            s.show_salary,

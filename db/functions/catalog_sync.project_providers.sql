@@ -50,14 +50,20 @@ BEGIN
            s.category_names,
            s.category_slugs,
            s.skills_data,
-           s.hourly_rate::numeric(10,2),
-           s.minimum_budget::numeric(10,2),
+           -- Cast to the catalog's types: a value beyond them (a Django
+           -- max_digits raised) fails this row's write. NaN, which a numeric
+           -- column holds and which sorts above every number (the first
+           -- provider under ORDER BY rating_avg DESC), is no value; a NaN
+           -- rating is 0, Django's default for an unrated provider (review,
+           -- fiftieth session).
+           NULLIF(s.hourly_rate, 'NaN')::numeric(10,2),
+           NULLIF(s.minimum_budget, 'NaN')::numeric(10,2),
            s.currency,
-           s.rating_avg::numeric(3,2),
+           (CASE WHEN s.rating_avg = 'NaN' THEN 0 ELSE s.rating_avg END)::numeric(3,2),
            s.total_reviews,
            s.completed_jobs_count,
-           s.response_rate::numeric(5,2),
-           s.avg_response_time_hours::numeric(6,2),
+           NULLIF(s.response_rate, 'NaN')::numeric(5,2),
+           NULLIF(s.avg_response_time_hours, 'NaN')::numeric(6,2),
            s.availability_status,
            s.is_verified,
            s.is_featured,

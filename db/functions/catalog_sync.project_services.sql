@@ -29,8 +29,10 @@ AS $$
            s.category_name,
            s.category_slug,
            s.pricing_type,
-           s.price_min::numeric(10,2),
-           s.price_max::numeric(10,2),
+           -- (as project_providers(): the catalog's types; NaN is no value, a
+           -- NaN rating 0)
+           NULLIF(s.price_min, 'NaN')::numeric(10,2),
+           NULLIF(s.price_max, 'NaN')::numeric(10,2),
            s.currency,
            s.delivery_time_days,
            s.revisions_included,
@@ -39,7 +41,7 @@ AS $$
            s.is_featured,
            s.provider_display_name,
            catalog_sync.safe_url(s.provider_avatar_url),
-           s.provider_rating_avg::numeric(3,2),
+           (CASE WHEN s.provider_rating_avg = 'NaN' THEN 0 ELSE s.provider_rating_avg END)::numeric(3,2),
            s.provider_is_verified,
            t.company_name,
            coalesce(s.published_at, s.created_at),
