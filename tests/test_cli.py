@@ -190,6 +190,11 @@ def test_status_of_named_tenants(conn: psycopg.Connection, app: psycopg.Connecti
     rows = {r["schema"]: r for r in json.loads(out)}
     assert code == 0 and set(rows) == {GLOBEX, never}, (out, err)
     assert (rows[GLOBEX]["eligible"], rows[GLOBEX]["catalog_rows"], rows[never]["attached"]) == (2, 2, False)
+    # (mutation review, fiftieth session) never attached is no opt-out; status() lists by schema name
+    assert rows[never]["detached"] is False, rows[never]
+    _, first = create_tenant(conn, "aardvark", "Aardvark")      # a later id, the first name
+    names = [r[0] for r in conn.execute("SELECT schema_name FROM catalog_sync.status()")]
+    assert names == sorted(names) and names[0] == first, names
     assert_refused(run(capsys, "status", "--tenant", "tenant_acm", dsn=db.dsn()),
                    "unknown tenant schema 'tenant_acm'", ACME)
     # (red team, forty-ninth session) a tenant the sync detached whose job table is gone: no longer found by
@@ -2181,6 +2186,24 @@ def test_uninstall(conn: psycopg.Connection, app: psycopg.Connection, db: Db,
     insert_job(app, ACME)                       # the application writes on, unsynced
 
 
+def test_uninstall_needs_yes_and_a_revision_of_its_own(conn: psycopg.Connection, db: Db,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """(mutation review, fiftieth session) Neither refusal had a test: without --yes the removal could run;
+    with another alembic project's revision in public.alembic_version it could say "nothing to uninstall"
+    and leave the machinery, or remove it under a version table that is not its own."""
+    def installed() -> bool:
+        return bool(conn.execute("SELECT to_regnamespace('catalog_sync') IS NOT NULL").fetchone()[0])  # type: ignore[index]
+
+    code, out, err = run(capsys, "uninstall", dsn=db.dsn())
+    assert code == 2 and "add --yes to confirm" in err and installed(), (out, err)
+    conn.execute("UPDATE public.alembic_version SET version_num = 'abc123'")
+    code, out, err = run(capsys, "uninstall", "--yes", dsn=db.dsn())
+    assert code == 2 and "public.alembic_version records revision abc123, which is not catalog-sync's" in err, (
+        out, err)
+    assert installed() and conn.execute("SELECT version_num FROM public.alembic_version").fetchall() == [
+        ("abc123",)]
+
+
 def test_uninstall_drops_many_tenants_triggers_in_chunks(conn: psycopg.Connection, app: psycopg.Connection, db: Db,
                                                         capsys: pytest.CaptureFixture[str],
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
@@ -2595,6 +2618,9 @@ def test_a_read_only_session_is_refused_by_what_writes_and_read_by_the_rest(
                           (["detach", GLOBEX, "--dry-run"], 0), (["migrate"], 0), (["audit"], 0)):
         result = run(capsys, *command, dsn=read_only)
         assert result[0] == code, (command, result)
+    # (mutation review, fiftieth session: --json said "dry_run": false of any run)
+    code, out, err = run(capsys, "expire", "--dry-run", "--json", dsn=read_only)
+    assert code == 0 and json.loads(out) == {"expired": 0, "dry_run": True}, (out, err)
 
 
 def assert_syncs_after_a_reinstall(conn: psycopg.Connection, app: psycopg.Connection, db: Db,
@@ -3662,6 +3688,8 @@ def test_status_gives_no_tenant_another_ones_reason(conn: psycopg.Connection, ap
     expected = ["status: 3 tenant(s) not read, each for its own reason:"] + [
         f"  {schema}: {errors[schema]}" for schema in sorted(errors)]
     assert err.splitlines() == expected, err
+    assert run(capsys, "status", dsn=db.dsn())[2].splitlines() == expected
+    monkeypatch.setattr(cli, "STATUS_ERRORS_SHOWN", 3)     # (mutation review, fiftieth: no "and 0 more")
     assert run(capsys, "status", dsn=db.dsn())[2].splitlines() == expected
     monkeypatch.setattr(cli, "STATUS_ERRORS_SHOWN", 2)
     assert run(capsys, "status", dsn=db.dsn())[2].splitlines() == [*expected[:3], "  and 1 more: see the error column"]

@@ -115,6 +115,11 @@ def test_plain_alembic_reads_a_lock_timeout_as_the_tool_does(db: Db, where: str)
                             env=env, capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode != 0 and "a bare number is milliseconds: '5' would wait 5 ms" in result.stderr, (
         result.stdout, result.stderr[-2000:])
+    if where == "env":      # (mutation review, fiftieth session) -x lock_timeout wins over the variable
+        result = subprocess.run([sys.executable, "-m", "alembic", "-c", str(ROOT / "migrations" / "alembic.ini"),
+                                 "-x", "lock_timeout=2s", "upgrade", "head"],
+                                env=env, capture_output=True, text=True, timeout=60, check=False)
+        assert result.returncode == 0, (result.stdout, result.stderr[-2000:])
 
 
 def test_every_db_file_is_installed_exactly_once() -> None:
