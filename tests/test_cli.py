@@ -2168,6 +2168,11 @@ def test_uninstall(conn: psycopg.Connection, app: psycopg.Connection, db: Db,
                    capsys: pytest.CaptureFixture[str]) -> None:
     insert_job(app, ACME)
     assert run(capsys, "detach", GLOBEX, dsn=db.dsn())[0] == 0      # an opt-out
+    # a tenant the sync detached itself (its job table dropped): no opt-out (mutation review, fiftieth session)
+    _, gone = create_tenant(conn, "initech", "Initech")
+    assert run(capsys, "attach", gone, dsn=db.dsn())[0] == 0
+    conn.execute(f"DROP TABLE {gone}.ats_jobposting CASCADE")
+    assert run(capsys, "verify", "--repair", dsn=db.dsn())[0] == 1
     code, out, err = run(capsys, "uninstall", "--yes", dsn=db.dsn())
     assert code == 0 and "uninstalled: catalogs, machinery and sync triggers removed" in out, err
     # (DBA trial, forty-ninth session: the opt-outs went without a word)
