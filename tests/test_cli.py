@@ -330,7 +330,7 @@ def test_uninstall_names_the_memberships_it_drops_with_the_roles(capsys: pytest.
             migrate.upgrade(dsn)
             conn.execute("CREATE ROLE web_readonly LOGIN")
             conn.execute(f"GRANT catalog_sync_installer TO {seed.APP_ROLE}")
-            conn.execute("GRANT catalog_reader TO web_readonly")
+            conn.execute("GRANT catalog_reader TO web_readonly WITH ADMIN OPTION")    # (mutation review, 50th)
             # (the same DBA trial) the application's own grants to a role go with it too: said
             conn.execute("CREATE TABLE public.app_t (a int)")
             conn.execute("GRANT SELECT ON public.app_t TO catalog_reader")
@@ -342,7 +342,7 @@ def test_uninstall_names_the_memberships_it_drops_with_the_roles(capsys: pytest.
             assert ("notice: role catalog_sync_installer dropped with its members; after a re-install (catalog-sync "
                     f"migrate) give them back: GRANT catalog_sync_installer TO {seed.APP_ROLE};") in err, err
             assert ("notice: role catalog_reader dropped with its members; after a re-install (catalog-sync "
-                    "migrate) give them back: GRANT catalog_reader TO web_readonly;") in err, err
+                    "migrate) give them back: GRANT catalog_reader TO web_readonly WITH ADMIN OPTION;") in err, err
             assert "role catalog_sync_owner dropped" not in err, err      # (no member: nothing to say)
             assert conn.execute("SELECT count(*) FROM pg_roles WHERE rolname LIKE 'catalog_%'").fetchone() == (0,)
             # (the same DBA trial) a restore without the roles leaves the machinery's schemas to the restoring
