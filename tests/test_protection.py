@@ -19,6 +19,7 @@ from tests.jobs import (
     insert_job,
     verify_findings,
 )
+from tests.market import insert_provider, insert_service
 
 ACME = "tenant_acme"
 GLOBEX = "tenant_globex"
@@ -631,6 +632,27 @@ def test_the_other_tables_of_a_tenant_whose_table_was_dropped_keep_working(
     # (DBA trial, forty-ninth session: the tenant off the catalogs went unreported)
     assert [(p, d.rsplit("; ", 1)[-1]) for p, d in verify_findings(conn)] == [
         ("tenant_tables_gone", "missing: services_servicecategory")]
+
+
+def test_a_dropped_table_removes_the_tenants_rows_from_every_catalog(protected: None, db: Db,
+                                                                    app: psycopg.Connection,
+                                                                    conn: psycopg.Connection) -> None:
+    """(mutation review, fiftieth session) With the provider catalog's DELETE left out of check_drop(), every
+    test passed: they counted job rows only. A tenant with a job, a provider and a service, whose registered
+    table is dropped: none of its rows is left in any of the three catalogs (a provider left there stays
+    public, and verify can never see it again); the other tenant's rows stay."""
+    for schema in (ACME, GLOBEX):
+        insert_job(app, schema)
+        provider = insert_provider(app, schema)
+        insert_service(app, schema, provider["id"])
+    acme_id, globex_id = db.tenant_id(ACME), db.tenant_id(GLOBEX)
+    counts = "SELECT * FROM catalog_sync.catalog_row_counts(%s)"
+    assert conn.execute(counts, (acme_id,)).fetchone() == (1, 1, 1)
+    app.execute(f"DROP TABLE {ACME}.services_skill CASCADE")     # registered: purged and detached
+    assert conn.execute(counts, (acme_id,)).fetchone() == (0, 0, 0)
+    assert conn.execute(counts, (globex_id,)).fetchone() == (1, 1, 1)
+    assert conn.execute("SELECT detached_because FROM catalog_sync.tenant WHERE tenant_id = %s",
+                        (acme_id,)).fetchone() == ("a source table was dropped",)
 
 
 def leftover_sync_triggers(conn: psycopg.Connection) -> int:

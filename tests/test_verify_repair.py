@@ -372,6 +372,44 @@ def test_expire_removes_the_jobs_whose_deadline_passed(app: psycopg.Connection, 
     assert run(db, capsys, "expire")[1].startswith("removed 0 job(s)")
 
 
+def test_the_expire_dry_run_counts_only_the_deadlines_that_passed(app: psycopg.Connection,
+                                                                 conn: psycopg.Connection) -> None:
+    """(mutation review, fiftieth session) The dry run's deadline comparison flipped (>= now()) passed:
+    the one test had a single future-dated row, which it counted either way. Several future deadlines,
+    two that pass: the dry run counts none of the rows before, exactly the two after, and removes nothing."""
+    soon = [insert_job(app, ACME), insert_job(app, ACME)]
+    deadline = deadline_in_a_second(app, soon)
+    later = [insert_job(app, ACME, application_deadline=deadline + timedelta(days=d)) for d in (1, 2, 30)]
+    later.append(insert_job(app, GLOBEX, application_deadline=deadline + timedelta(hours=1)))
+    insert_job(app, ACME)                   # (no deadline)
+    assert conn.execute("SELECT catalog_sync.expire_jobs(true)").fetchone() == (0,)
+    while conn.execute("SELECT now() <= %s", (deadline,)).fetchone()[0]:
+        time.sleep(0.2)
+    assert conn.execute("SELECT catalog_sync.expire_jobs(true)").fetchone() == (2,)
+    assert catalog_count(conn) == 7         # (a dry run)
+    assert conn.execute("SELECT catalog_sync.expire_jobs()").fetchone() == (2,)
+    assert catalog_uuids(conn, ACME) | catalog_uuids(conn, GLOBEX) >= {j["uuid"] for j in later}
+    assert all(catalog_row(conn, j["uuid"]) is None for j in soon)
+
+
+def test_expire_removes_only_the_expired_tenants_row_of_a_shared_uuid(app: psycopg.Connection,
+                                                                       conn: psycopg.Connection, db: Db) -> None:
+    """(mutation review, fiftieth session) The catalog's key is (tenant_id, job_uuid): two tenants' rows may
+    share a uuid (a schema cloned from another keeps its rows' uuids). With tenant_id left out of expire's
+    DELETE, every test passed: a job expired in one tenant removed the other tenant's public row too."""
+    expiring = insert_job(app, ACME)
+    shared = insert_job(app, GLOBEX, uuid=expiring["uuid"])
+    deadline = deadline_in_a_second(app, [expiring])
+    assert conn.execute("SELECT tenant_schema FROM public.job_catalog WHERE job_uuid = %s ORDER BY 1",
+                        (shared["uuid"],)).fetchall() == [(ACME,), (GLOBEX,)]
+    while conn.execute("SELECT now() <= %s", (deadline,)).fetchone()[0]:
+        time.sleep(0.2)
+    assert conn.execute("SELECT catalog_sync.expire_jobs()").fetchone() == (1,)
+    assert conn.execute("SELECT tenant_id, tenant_schema FROM public.job_catalog WHERE job_uuid = %s",
+                        (shared["uuid"],)).fetchall() == [(db.tenant_id(GLOBEX), GLOBEX)]
+    assert problems(conn) == []
+
+
 def test_expire_never_waits_for_a_writer(app: psycopg.Connection, conn: psycopg.Connection, db: Db,
                                          capsys: pytest.CaptureFixture[str]) -> None:
     """(review, tenth session) expire waited for a writer holding an expired row, and the tenant's next
@@ -472,6 +510,26 @@ def test_a_trigger_whose_transition_table_was_renamed_is_outdated(conn: psycopg.
     conn.execute(definition.replace(renamed, renamed + "_x"))
     conn.execute("ALTER TABLE tenant_acme.ats_jobposting ENABLE ALWAYS TRIGGER catalog_sync_job_update")
     assert problems(conn) == [("trigger_outdated", "ats_jobposting.catalog_sync_job_update")]
+    assert_repaired(db, conn, capsys)
+
+
+def test_a_trigger_of_another_type_is_outdated(conn: psycopg.Connection, db: Db,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """(mutation review, fiftieth session) With the comparison of the trigger's type (timing, level, events)
+    left out of trigger_states(), every test passed. The same function, arguments and transition tables,
+    but FOR EACH ROW (PostgreSQL allows transition tables there; it runs the sync once per row, each time
+    over the whole statement's rows): OUTDATED for verify, status and audit, and repaired."""
+    definition = conn.execute("SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgname = 'catalog_sync_job_update' "
+                              "AND tgrelid = 'tenant_acme.ats_jobposting'::regclass").fetchone()[0]
+    assert "FOR EACH STATEMENT" in definition, definition
+    conn.execute("DROP TRIGGER catalog_sync_job_update ON tenant_acme.ats_jobposting")
+    conn.execute(definition.replace("FOR EACH STATEMENT", "FOR EACH ROW"))
+    conn.execute("ALTER TABLE tenant_acme.ats_jobposting ENABLE ALWAYS TRIGGER catalog_sync_job_update")
+    assert conn.execute("SELECT tgtype FROM pg_trigger WHERE tgname = 'catalog_sync_job_update' "
+                        "AND tgrelid = 'tenant_acme.ats_jobposting'::regclass").fetchone() == (16 | 1,)
+    assert problems(conn) == [("trigger_outdated", "ats_jobposting.catalog_sync_job_update")]
+    assert conn.execute("SELECT severity, object, detail FROM catalog_sync.audit()").fetchall() == [
+        ("medium", "tenant_acme.ats_jobposting.catalog_sync_job_update", "OUTDATED")]
     assert_repaired(db, conn, capsys)
 
 
