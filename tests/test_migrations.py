@@ -362,3 +362,84 @@ def test_an_install_by_an_earlier_build_is_named_not_used(fresh: callable, capsy
     with target.connect() as conn:
         assert conn.execute("SELECT count(*) FROM pg_proc WHERE pronamespace = 'catalog_sync'::regnamespace"
                             ).fetchone() == before
+
+
+def test_the_offline_scripts_stop_over_a_machinery_whose_pin_is_empty_or_gone(
+        fresh, capsys: pytest.CaptureFixture[str]) -> None:
+    """(mutation review, fiftieth session) Of the offline scripts' checks, the pin's two (empty: a restore
+    without data; gone) had no test, nor the "nothing was changed" that a refusal not saying so itself gets."""
+    from pyinstaller_tools import cli
+    from pyinstaller_tools.connection import MACHINERY_PIN_EMPTY, MACHINERY_UNPINNED
+
+    def script(*argv: str) -> str:
+        assert cli.main(list(argv)) == 0
+        return capsys.readouterr().out
+
+    def refused(target: Db, text: str, user: str | None = None) -> str:
+        with pytest.raises(subprocess.CalledProcessError) as failed:
+            subprocess.run([_bin("psql"), "-q", "-X", "-d", target.dsn(user or "postgres")],
+                           input=text, capture_output=True, text=True, check=True)
+        return failed.value.stderr
+
+    install, upgrade, removal = (script("migrate", "--sql"), script("migrate", "--sql", "--revision", "0001:head"),
+                                 script("uninstall", "--sql"))
+    target = fresh("m_offline_pin")
+    assert ("catalog-sync: this script needs a superuser (it creates or drops the machinery's roles and the objects "
+            "they own); nothing was changed") in refused(target, install, seed.APP_ROLE)
+    psql_script(target, script("migrate", "--sql", "--revision", "0001"))
+    with target.connect() as conn:
+        conn.execute("DELETE FROM catalog_sync_pin.pinned")
+    for text in (upgrade, removal):
+        assert MACHINERY_PIN_EMPTY in refused(target, text)
+    with target.connect() as conn:
+        conn.execute("DROP SCHEMA catalog_sync_pin CASCADE")
+    for text in (upgrade, removal):
+        error = refused(target, text)
+        assert MACHINERY_UNPINNED in error and "nothing was changed" not in error, error
+
+
+def test_the_offline_scripts_check_first_inside_their_transaction(capsys: pytest.CaptureFixture[str]) -> None:
+    """(mutation review, fiftieth session) The check is the first statement of the script's transaction (a
+    client that does not stop at the refusal still rolls back what follows); before BEGIN only where there is
+    no transaction (nothing to render)."""
+    from pyinstaller_tools import cli
+
+    for argv in (["migrate", "--sql"], ["uninstall", "--sql"]):
+        assert cli.main(argv) == 0
+        out = capsys.readouterr().out
+        assert out.count("DO $preflight$") == 1 and out.index("BEGIN;\n") < out.index("DO $preflight$"), argv
+
+
+def test_plain_alembic_takes_x_dsn_over_the_variables(db: Db) -> None:
+    """(mutation review, fiftieth session) -x dsn=... first, as --dsn comes first for the tool: with
+    CATALOG_SYNC_DSN set too, plain alembic is not to reach that other database."""
+    env = {**os.environ, "CATALOG_SYNC_DSN": "host=127.0.0.1 port=1 connect_timeout=2"}
+    result = subprocess.run([sys.executable, "-m", "alembic", "-c", str(ROOT / "migrations" / "alembic.ini"),
+                             "-x", f"dsn={db.dsn()}", "current"], env=env, capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert result.returncode == 0 and "0001" in result.stdout, (result.stdout, result.stderr[-2000:])
+
+
+def test_plain_alembic_refuses_an_empty_catalog_sync_dsn(db: Db) -> None:
+    """(mutation review, fiftieth session) An empty CATALOG_SYNC_DSN (a variable unset, as under cron) is
+    refused by name, as the tool refuses it, not read as libpq's defaults."""
+    env = {**os.environ, "CATALOG_SYNC_DSN": " ", "PGHOST": "127.0.0.1", "PGPORT": str(db.port), "PGUSER": "postgres",
+           "PGDATABASE": db.dbname}
+    result = subprocess.run([sys.executable, "-m", "alembic", "-c", str(ROOT / "migrations" / "alembic.ini"),
+                             "current"], env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode != 0 and "CATALOG_SYNC_DSN is set but empty" in result.stderr, (
+        result.stdout, result.stderr[-2000:])
+
+
+@pytest.mark.parametrize("where", ["-x", "env"])
+def test_plain_alembic_names_where_a_refused_lock_timeout_came_from(db: Db, where: str) -> None:
+    """(mutation review, fiftieth session) The refusal names -x lock_timeout or the variable, whichever gave
+    the value."""
+    env = {**os.environ, "CATALOG_SYNC_DSN": db.dsn()} | ({"CATALOG_SYNC_DDL_LOCK_TIMEOUT": "5"} if where == "env"
+                                                          else {})
+    result = subprocess.run([sys.executable, "-m", "alembic", "-c", str(ROOT / "migrations" / "alembic.ini"),
+                             *(["-x", "lock_timeout=5"] if where == "-x" else []), "current"],
+                            env=env, capture_output=True, text=True, timeout=60, check=False)
+    source = "-x lock_timeout" if where == "-x" else "CATALOG_SYNC_DDL_LOCK_TIMEOUT"
+    assert result.returncode != 0 and f"{source}: a bare number is milliseconds" in result.stderr, (
+        result.stdout, result.stderr[-2000:])
