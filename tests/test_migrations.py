@@ -3,6 +3,7 @@ same database; `alembic downgrade base` leaves exactly the application's."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -193,25 +194,30 @@ def test_the_offline_removal_script_removes_what_migrate_installed(
     assert "dropped" not in capsys.readouterr().out
 
 
+def _tool_output(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    """What catalog-sync prints (a script), run in-process; it must succeed."""
+    from pyinstaller_tools import cli
+
+    assert cli.main(list(argv)) == 0
+    return capsys.readouterr().out
+
+
+def refused(target: Db, text: str, user: str | None = None) -> str:
+    """psql's stderr for a script that must fail. (Plain psql, without -v ON_ERROR_STOP=1: the script
+    itself tells it to stop (review, fortieth session: psql went on after the refusal, and ran the forged
+    function it had refused).)"""
+    with pytest.raises(subprocess.CalledProcessError) as failed:
+        subprocess.run([_bin("psql"), "-q", "-X", "-d", target.dsn(user or "postgres")],
+                       input=text, capture_output=True, text=True, check=True)
+    return failed.value.stderr
+
+
 def test_the_offline_scripts_stop_at_a_clear_error_and_change_nothing(
         fresh, db: Db, capsys: pytest.CaptureFixture[str]) -> None:
     """(DBA walk-through, fortieth session) The rendered scripts failed on raw errors ("must be member of
     role catalog_sync_owner", "relation alembic_version already exists", "relation public.tenants_tenant
     does not exist"): each now starts with a check that names the problem, and psql stops there."""
-    from pyinstaller_tools import cli
-
-    def script(*argv: str) -> str:
-        assert cli.main(list(argv)) == 0
-        return capsys.readouterr().out
-
-    def refused(target: Db, text: str, user: str | None = None) -> str:
-        # (plain psql, without -v ON_ERROR_STOP=1: the script itself tells it to stop (review, fortieth session:
-        # psql went on after the refusal, and ran the forged function it had refused)
-        with pytest.raises(subprocess.CalledProcessError) as failed:
-            subprocess.run([_bin("psql"), "-q", "-X", "-d", target.dsn(user or "postgres")],
-                           input=text, capture_output=True, text=True, check=True)
-        return failed.value.stderr
-
+    script = functools.partial(_tool_output, capsys)
     install, upgrade, removal = (script("migrate", "--sql"), script("migrate", "--sql", "--revision", "0001:head"),
                                  script("uninstall", "--sql"))
     target = fresh("m_offline_checks")
@@ -368,19 +374,9 @@ def test_the_offline_scripts_stop_over_a_machinery_whose_pin_is_empty_or_gone(
         fresh, capsys: pytest.CaptureFixture[str]) -> None:
     """(mutation review, fiftieth session) Of the offline scripts' checks, the pin's two (empty: a restore
     without data; gone) had no test, nor the "nothing was changed" that a refusal not saying so itself gets."""
-    from pyinstaller_tools import cli
     from pyinstaller_tools.connection import MACHINERY_PIN_EMPTY, MACHINERY_UNPINNED
 
-    def script(*argv: str) -> str:
-        assert cli.main(list(argv)) == 0
-        return capsys.readouterr().out
-
-    def refused(target: Db, text: str, user: str | None = None) -> str:
-        with pytest.raises(subprocess.CalledProcessError) as failed:
-            subprocess.run([_bin("psql"), "-q", "-X", "-d", target.dsn(user or "postgres")],
-                           input=text, capture_output=True, text=True, check=True)
-        return failed.value.stderr
-
+    script = functools.partial(_tool_output, capsys)
     install, upgrade, removal = (script("migrate", "--sql"), script("migrate", "--sql", "--revision", "0001:head"),
                                  script("uninstall", "--sql"))
     target = fresh("m_offline_pin")
