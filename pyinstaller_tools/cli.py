@@ -669,8 +669,11 @@ def cmd_detach(args: argparse.Namespace) -> int:
                           f"listed; `catalog-sync detach --purge {args.schema}` removes them)"))
     elif before == "unknown":
         # (detach refuses a schema it knows nothing of, unless sync triggers are left on it)
+        # (--purge: its catalog rows went with its registry row, whose delete cascades; mutation review,
+        # fiftieth session: the option went without a word)
         print(f"{'dry run: ' if args.dry_run else ''}{args.schema} is no tenant (not in the registry): "
-              f"{'would drop' if args.dry_run else 'dropped'} {dropped} sync trigger(s) left on its tables")
+              f"{'would drop' if args.dry_run else 'dropped'} {dropped} sync trigger(s) left on its tables"
+              + ("; no catalog row to purge (a tenant's go with its registry row)" if args.purge else ""))
     elif before in ("detached", "detached by the sync"):
         left = (f"{'would drop' if args.dry_run else 'dropped'} {dropped} sync trigger(s) left on its tables"
                 if dropped else "no trigger to drop")

@@ -4203,6 +4203,9 @@ def test_detach_of_a_schema_with_sync_triggers_left_and_no_attach_says_what_it_d
     code, out, err = run(capsys, "detach", "--dry-run", ACME, dsn=db.dsn())
     assert code == 0 and re.fullmatch(rf"dry run: {ACME} is no tenant \(not in the registry\): would drop [1-9]\d* "
                                       r"sync trigger\(s\) left on its tables\n", out), (out, err)
+    code, out, err = run(capsys, "detach", "--dry-run", "--purge", ACME, dsn=db.dsn())
+    assert code == 0 and out.endswith("left on its tables; no catalog row to purge (a tenant's go with its registry "
+                                      "row)\n"), (out, err)
 
 
 def test_tenant_role_with_one_schema_named_twice_is_not_refused_as_several(capsys: pytest.CaptureFixture[str]) -> None:
