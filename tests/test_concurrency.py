@@ -575,6 +575,30 @@ def test_an_opt_out_made_while_attach_all_or_repair_runs_is_kept(db: Db, conn: p
     assert state()[:2] == (8, False)
 
 
+def test_the_opt_out_read_waits_for_a_detach_in_flight(db: Db, conn: psycopg.Connection) -> None:
+    """opted_out_schemas() takes the tenants' attach locks before it reads: a detach on purpose not yet
+    committed when attach --all or repair asks is waited for, and then seen (read before it commits, the
+    attach that follows would undo it, as in the test above)."""
+    with db.connect(autocommit=False) as detacher:
+        detacher.execute("SELECT * FROM catalog_sync.detach_schema('tenant_acme')")
+        outcome: list[Any] = []
+        with db.connect(autocommit=False) as reader:
+            pid = reader.info.backend_pid
+
+            def read() -> None:
+                outcome.append(reader.execute("SELECT catalog_sync.opted_out_schemas(%s::text[])",
+                                              (["tenant_acme", "tenant_globex"],)).fetchall())
+
+            thread = threading.Thread(target=read)
+            thread.start()
+            try:
+                wait_until_blocked(conn, pid)
+            finally:
+                detacher.commit()
+                thread.join(60)
+    assert outcome == [[("tenant_acme",)]], outcome
+
+
 def test_a_repair_leaves_alone_a_tenant_with_row_drift_detached_meanwhile(db: Db, conn: psycopg.Connection) -> None:
     """(review, forty-seventh session) A tenant verify found with row drift only, detached on purpose before the
     repair's backfill reached it: the backfill skips it ("detached since the run began"), and repair took the
