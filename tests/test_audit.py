@@ -469,6 +469,13 @@ PRIVILEGES = [
     ("CREATE FOREIGN DATA WRAPPER tenant_bad_fdw;; CREATE SERVER tenant_bad_srv FOREIGN DATA WRAPPER tenant_bad_fdw;; "
      "GRANT USAGE ON FOREIGN SERVER tenant_bad_srv TO {r}", "DROP FOREIGN DATA WRAPPER tenant_bad_fdw CASCADE",
      "USAGE on foreign server tenant_bad_srv"),
+    # (fifty-first session: a server's owner, who creates user mappings for it, and a wrapper's user, who
+    # creates servers, went unreported)
+    ("CREATE FOREIGN DATA WRAPPER tenant_bad_fdw;; CREATE SERVER tenant_bad_srv FOREIGN DATA WRAPPER tenant_bad_fdw;; "
+     "ALTER SERVER tenant_bad_srv OWNER TO {r}", "DROP FOREIGN DATA WRAPPER tenant_bad_fdw CASCADE",
+     "owner of foreign server tenant_bad_srv"),
+    ("CREATE FOREIGN DATA WRAPPER tenant_bad_fdw;; GRANT USAGE ON FOREIGN DATA WRAPPER tenant_bad_fdw TO {r}",
+     "DROP FOREIGN DATA WRAPPER tenant_bad_fdw CASCADE", "USAGE on foreign-data wrapper tenant_bad_fdw"),
     ("ALTER DEFAULT PRIVILEGES FOR ROLE zumodra_app IN SCHEMA tenant_globex GRANT SELECT ON TABLES TO {r}",
      "ALTER DEFAULT PRIVILEGES FOR ROLE zumodra_app IN SCHEMA tenant_globex REVOKE SELECT ON TABLES FROM {r}",
      "default privileges in schema tenant_globex"),

@@ -23,8 +23,9 @@
 --   replace the function, which then runs as whoever uses that table;
 -- - default privileges that grant it future tables of another tenant's
 --   schema, or of every schema; a privilege on a function, or USAGE, in
---   another tenant's schema; USAGE on a foreign server, or a user mapping
---   (a connection as another role); an OID that is no role is reported too.
+--   another tenant's schema; USAGE on or ownership of a foreign server,
+--   USAGE on a foreign-data wrapper, or a user mapping (a connection as
+--   another role); an OID that is no role is reported too.
 -- Not found: a call by name inside another role's function body, or
 -- through a search_path that names one of its schemas (PostgreSQL records
 -- no dependency for either): docs/security.md, Limits (a schema's owner may drop what is
@@ -199,18 +200,26 @@ AS $$
     WHERE h.deptype = 'a'
     GROUP BY h.through
     UNION ALL
-    -- a foreign server it may use, or a user mapping of its own: a connection as another role
+    -- a foreign server it may use or owns (its owner creates user mappings), a foreign-data wrapper it
+    -- may create servers of, or a user mapping of its own: a connection as another role (a server's
+    -- owner, and a wrapper's USAGE, went unreported until the fifty-first session; a wrapper's owner
+    -- is a superuser)
     SELECT CASE WHEN h.classid = 'pg_catalog.pg_foreign_server'::pg_catalog.regclass
-                THEN 'USAGE on foreign server '
+                THEN CASE h.deptype WHEN 'o' THEN 'owner of' ELSE 'USAGE on' END || ' foreign server '
                      || (SELECT pg_catalog.quote_ident(s.srvname) FROM pg_catalog.pg_foreign_server AS s
                          WHERE s.oid = h.objid)
+                WHEN h.classid = 'pg_catalog.pg_foreign_data_wrapper'::pg_catalog.regclass
+                THEN 'USAGE on foreign-data wrapper '
+                     || (SELECT pg_catalog.quote_ident(w.fdwname) FROM pg_catalog.pg_foreign_data_wrapper AS w
+                         WHERE w.oid = h.objid)
                 ELSE 'a user mapping for foreign server '
                      || (SELECT pg_catalog.quote_ident(m.srvname) FROM pg_catalog.pg_user_mappings AS m
                          WHERE m.umid = h.objid) END   -- (the view: the table is a superuser's)
            || h.through, false
     FROM held AS h
-    WHERE (h.classid = 'pg_catalog.pg_foreign_server'::pg_catalog.regclass AND h.deptype = 'a')
-       OR (h.classid = 'pg_catalog.pg_user_mapping'::pg_catalog.regclass)
+    WHERE h.classid IN ('pg_catalog.pg_foreign_server'::pg_catalog.regclass,
+                        'pg_catalog.pg_foreign_data_wrapper'::pg_catalog.regclass,
+                        'pg_catalog.pg_user_mapping'::pg_catalog.regclass)
     UNION ALL
     -- default privileges that will grant it another tenant's (or every schema's) future tables
     SELECT 'default privileges in ' || CASE WHEN a.defaclnamespace = 0 THEN 'every schema'
