@@ -1464,6 +1464,10 @@ def _verify_tenant(session: psycopg.Connection, tenant: Tenant, n: int, of: int,
                              f"{seconds:g}s (a large tenant, or waiting for its tables' locks)"), \
                 session.transaction():
             session.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED, READ ONLY")
+            # (its tables locked in a statement of their own, so that verify_tenant()'s snapshot comes after
+            # any wait for them: one that waited inside it for a table rewritten or truncated meanwhile read
+            # it as empty, every row missing or orphan; concurrency red team, fifty-first session)
+            session.execute("SELECT catalog_sync.lock_tenant_tables(%s)", (tenant.tenant_id,))
             rows = cur.execute("SELECT * FROM catalog_sync.verify_tenant(%s)", (tenant.tenant_id,)).fetchall()
     except psycopg.Error as exc:
         stop_if_ended(session, exc, f"verify stopped at {tenant.schema} ({n}/{of}), no verdict", "run verify again")

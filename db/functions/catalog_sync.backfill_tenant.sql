@@ -53,7 +53,9 @@ BEGIN
     PERFORM catalog_sync.assert_not_replaced(p_tenant_id);
     IF p_dry_run THEN
         -- One verify for all catalogs: it projects (and sanitizes) every
-        -- catalog of the tenant each time it runs.
+        -- catalog of the tenant each time it runs. Its tables locked first,
+        -- in a statement of their own (lock_tenant_tables(): why).
+        PERFORM catalog_sync.lock_tenant_tables(p_tenant_id);
         SELECT jsonb_object_agg(c.catalog, jsonb_build_array(c.missing, c.stale, c.removed))
         INTO v_would
         FROM (SELECT v.catalog,

@@ -137,6 +137,26 @@ BEGIN
         -- 40,000 instructions a write.
         v_void := pg_catalog.set_config('search_path',
                                         'pg_catalog, ' || pg_catalog.quote_ident(p_table_schema) || ', pg_temp', true);
+        -- A job's write: the tables its sync reads besides its own, locked
+        -- by name before the statement that reads them (lock_job_parents()).
+        IF p_source_table = 'ats_jobposting' THEN
+            IF catalog_sync.lock_job_parents() THEN
+                RETURN v_tenant_id;
+            END IF;
+            -- (no table of that name there: a renamed category table, locked
+            -- by OID under the pinned path, then the tenant's path again for
+            -- the caller's check)
+            v_void := pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+            v_void := catalog_sync.lock_sources(v_tenant_id, '{ats_jobposting,ats_jobcategory}')::text;
+            v_void := pg_catalog.set_config('search_path', 'pg_catalog, ' || pg_catalog.quote_ident(p_table_schema)
+                                                           || ', pg_temp', true);
+            RETURN v_tenant_id;
+        END IF;
+    END IF;
+    -- (other tables' writes: sync_changes(), sync_providers() and
+    -- refresh_catalog() lock what they read, by OID: lock_sources())
+    IF p_source_table = 'ats_jobposting' THEN
+        v_void := catalog_sync.lock_sources(v_tenant_id, '{ats_jobposting,ats_jobcategory}')::text;
     END IF;
     RETURN v_tenant_id;
 END

@@ -4,8 +4,9 @@
 -- 'categories': jobs whose category id is in p_keys), each with the tenant's
 -- registry columns. Nothing for a tenant that is gone from the registry or
 -- not public (status other than active or trial): its tables are not read.
--- Locks the registry, then both tables, and refuses them when they no longer
--- match the contract.
+-- Locks the registry, then both tables (but for the read by name, whose
+-- caller's statement locked them: below), and refuses them when they no
+-- longer match the contract.
 --
 -- The tenant's registry row is read here, not by registry_row() in
 -- project_jobs(): one PL/pgSQL call less per statement, which a single-row
@@ -97,7 +98,7 @@ BEGIN
     -- named ats_jobposting (schema_naming(), inlined).
     v_job_name := v_job_rel::pg_catalog.regclass::pg_catalog.text;
     v_schema := catalog_sync.schema_naming(v_job_name, 'ats_jobposting');
-    -- The lock below resolves the names on a path that ends with pg_temp: a
+    -- The lock (guard()'s) resolves the names on a path that ends with pg_temp: a
     -- table of this session's own pg_temp under one of them could take the
     -- lock in a rename race (the registered table renamed away while LOCK
     -- waits, and back before the check), leaving the registered one unlocked
@@ -119,12 +120,18 @@ BEGIN
     IF v_by_name THEN
         -- Undone when the function returns (its SET clause).
         v_void := pg_catalog.set_config('search_path', 'pg_catalog, ' || v_schema || ', pg_temp', true);
-        -- Locked by those names (lock_job_tables(): static SQL, where
-        -- lock_relations() parses a LOCK per write). LOCK resolves a name
-        -- again after waiting, so if a table was renamed meanwhile and another
-        -- took its name, the lock is on that one: the names must still mean
-        -- the registered OIDs (55P03 otherwise: retry).
-        v_void := catalog_sync.lock_job_tables()::pg_catalog.text;
+        -- Locked by those names already, before the statement that called
+        -- this function: the job table by the write that fired the trigger,
+        -- the category table and the registry by guard() (lock_job_parents():
+        -- static SQL, where lock_relations() parses a LOCK per write; this
+        -- read is taken only under a job table's trigger, for a few ids). So
+        -- this read, planned and run on that statement's snapshot, never
+        -- follows a wait for them (lock_sources(): why; locked here again,
+        -- they cost a single-row write 30,000 instructions, fifty-first
+        -- session). LOCK resolves a name again after waiting, so if a table
+        -- was renamed meanwhile and another took its name, the lock is on
+        -- that one: the names must still mean the registered OIDs (55P03
+        -- otherwise: retry); a locked table keeps its name.
         IF (pg_catalog.to_regclass('ats_jobposting') OPERATOR(pg_catalog.=) v_job_rel
             AND pg_catalog.to_regclass('ats_jobcategory') OPERATOR(pg_catalog.=) v_category_rel) IS NOT TRUE THEN
             RAISE EXCEPTION 'catalog_sync: a relation the sync reads was renamed while it waited for its lock'
@@ -173,6 +180,11 @@ BEGIN
     -- (into v_void: a wait for these locks that times out is not the 1ms
     -- read's, whatever the caller's lock_timeout; review, forty-eighth session)
     v_void := catalog_sync.lock_relations(ARRAY[v_job_rel, v_category_rel])::pg_catalog.text;
+    -- (a caller that did not lock them before this statement, and waited
+    -- here or for the registry above: fails rather than read them on an
+    -- older snapshot; assert_not_rewritten())
+    v_void := catalog_sync.assert_not_rewritten(ARRAY['public.tenants_tenant'::pg_catalog.regclass::pg_catalog.oid,
+                                                      v_job_rel, v_category_rel])::pg_catalog.text;
     v_void := pg_catalog.set_config('lock_timeout', '1ms', true);   -- as above
     -- The names of the locked OIDs (after the lock: the names it fixed).
     v_job_name := catalog_sync.relation_name(v_job_rel);

@@ -41,6 +41,7 @@ BEGIN
     v_relids := ARRAY(SELECT catalog_sync.source_relid(p_tenant_id, t.name)
                       FROM unnest(v_tables) WITH ORDINALITY AS t (name, i) ORDER BY t.i);
     PERFORM catalog_sync.lock_relations(v_relids);
+    PERFORM catalog_sync.assert_not_rewritten(v_relids);   -- (a wait there: see there)
     v_schema := catalog_sync.schema_naming_all(v_relids, v_tables);
     v_static := p_filter = 'ids' AND coalesce(cardinality(p_keys), 0) <= 100 AND v_schema IS NOT NULL;
     IF NOT v_static THEN

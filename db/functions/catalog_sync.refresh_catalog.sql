@@ -2,7 +2,8 @@
 -- 'providers', 'services') and apply the difference, where no transition table
 -- is in play: parent changes (p_reuse: sanitized HTML taken from the catalog
 -- rows, the parent change did not touch it), tenant changes, backfill and
--- repair (no reuse). The caller holds the locks. A tenant that is not attached
+-- repair (no reuse). The caller holds the advisory locks; the tables are
+-- locked here. A tenant that is not attached
 -- is left alone. The counts are those of the filter 'all' (backfill, repair);
 -- for jobs and services with another filter they are NULL (the apply is a
 -- MERGE, which counts nothing: define_apply()), and no caller reads them.
@@ -26,6 +27,13 @@ BEGIN
     IF NOT EXISTS (SELECT FROM catalog_sync.attached_table a WHERE a.tenant_id = p_tenant_id) THEN
         RETURN;
     END IF;
+    -- The tables the catalog's projection reads, locked before the statement
+    -- that reads them (lock_sources(): why).
+    PERFORM catalog_sync.lock_sources(p_tenant_id, CASE p_catalog
+        WHEN 'jobs' THEN '{ats_jobposting,ats_jobcategory}'::name[]
+        WHEN 'providers' THEN '{services_serviceprovider,services_serviceprovider_categories,'
+                              'services_servicecategory,services_providerskill,services_skill}'::name[]
+        WHEN 'services' THEN '{services_service,services_serviceprovider,services_servicecategory}'::name[] END);
     CASE p_catalog
         WHEN 'jobs' THEN
             SELECT a.removed, a.inserted, a.updated INTO removed, inserted, updated

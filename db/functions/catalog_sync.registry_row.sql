@@ -30,6 +30,9 @@ DECLARE
     v_void         text;   -- what a call made for its effect returns (see sync_changes())
 BEGIN
     v_void := catalog_sync.lock_registry()::text;
+    -- (a wait there, where the caller did not lock the registry before its
+    -- statement: fails rather than read it on an older snapshot)
+    v_void := catalog_sync.assert_not_rewritten(ARRAY['public.tenants_tenant'::pg_catalog.regclass::pg_catalog.oid])::text;
     v_void := pg_catalog.set_config('lock_timeout', '1ms', true);
     BEGIN
         WITH contract AS MATERIALIZED (

@@ -35,6 +35,7 @@ DECLARE
     v_static   boolean;
 BEGIN
     PERFORM catalog_sync.lock_relations(v_relids);
+    PERFORM catalog_sync.assert_not_rewritten(v_relids);   -- (a wait there: see there)
     v_schema := catalog_sync.schema_naming_all(v_relids, v_tables);
     v_static := p_filter IN ('ids', 'providers') AND coalesce(cardinality(p_keys), 0) <= 100
                 AND v_schema IS NOT NULL;

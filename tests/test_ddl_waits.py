@@ -1,0 +1,204 @@
+"""A sync write that waits for DDL on a table its sync reads (concurrency red team, fifty-first session).
+
+A table rewrite (ALTER TABLE ... TYPE, a column added with a volatile default) and TRUNCATE are not
+MVCC-safe: the rows they leave carry the DDL's own transaction id, so a snapshot taken before the DDL
+committed sees the table empty. The sync's readers are STABLE (they read on their statement's
+snapshot) and took their tables' locks inside that statement: a write queued behind such DDL on a
+table it reads, not its own, read that table on a snapshot older than the DDL's commit, and committed
+a wrong catalog row (a public job deleted, its category lost). Each write now takes those locks in a
+statement of its own (catalog_sync.lock_sources()), before the statement that reads the tables, whose
+snapshot is then taken after the DDL committed.
+
+Each test: a DDL transaction holds the table (protect is off here, so nothing re-syncs it), a write of
+the tenant queues behind it, the DDL commits, the write commits; the catalog must hold what the
+committed sources say."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import psycopg
+import pytest
+
+from pyinstaller_tools import seed
+from tests.conftest import Db
+from tests.jobs import catalog_row, category_id, insert_job, set_tenant, update_job, verify_findings
+from tests.market import (
+    insert_provider,
+    insert_service,
+    insert_service_category,
+    link_category,
+    provider_row,
+    service_row,
+    update_provider,
+    update_service,
+)
+from tests.test_concurrency import wait_until_blocked
+
+SCHEMA = "tenant_acme"
+
+
+def queued_behind(db: Db, conn: psycopg.Connection, ddl: list[str], write: Callable[[psycopg.Connection], None],
+                  role: str | None = seed.APP_ROLE, fails: bool = False) -> BaseException | None:
+    """Run `ddl` in a transaction left open, `write` (as `role`; None: a superuser) until it waits for it, then
+    commit the DDL, and let the write commit; the write must succeed (`fails`: must fail, its error returned)."""
+    errors: list[BaseException] = []
+    with db.connect(autocommit=False) as holder:
+        for statement in ddl:
+            holder.execute(statement)
+        writer = db.connect(role=role, autocommit=False)
+        pid = writer.info.backend_pid
+
+        def body() -> None:
+            try:
+                write(writer)
+                writer.commit()
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+            finally:
+                writer.close()
+
+        thread = threading.Thread(target=body)
+        thread.start()
+        try:
+            wait_until_blocked(conn, pid)
+        finally:
+            holder.commit()
+            thread.join(60)
+    assert not thread.is_alive() and len(errors) == fails, errors
+    return errors[0] if errors else None
+
+
+# (a column added with a volatile default rewrites the table, whatever its columns: Django's AddField of
+# a field with a callable default does, on a table the sync reads or not)
+REWRITE = "ALTER TABLE {} ADD COLUMN rewritten_at timestamptz DEFAULT clock_timestamp()"
+REWRITES_OF_A_PARENT = {
+    "registry rewritten": [REWRITE.format("public.tenants_tenant")],
+    "category table rewritten": [REWRITE.format(f"{SCHEMA}.ats_jobcategory")],
+    "category table rewritten by a column type change":
+        [f"ALTER TABLE {SCHEMA}.ats_jobcategory ALTER COLUMN name TYPE varchar(90)"],
+}
+
+
+@pytest.mark.parametrize("ddl", REWRITES_OF_A_PARENT.values(), ids=REWRITES_OF_A_PARENT.keys())
+def test_a_job_write_queued_behind_ddl_of_a_table_it_reads_syncs_what_committed(
+        db: Db, app: psycopg.Connection, conn: psycopg.Connection, ddl: list[str]) -> None:
+    job = insert_job(app, SCHEMA, category_id=category_id(app, SCHEMA, "category-1"))
+    queued_behind(db, conn, ddl, lambda c: update_job(c, SCHEMA, job["id"], title="Written behind the DDL"))
+    row = catalog_row(conn, job["uuid"])
+    assert row is not None and (row["title"], row["category_name"], row["category_slug"]) == (
+        "Written behind the DDL", "Category 1", "category-1"), row
+    assert verify_findings(conn) == []
+
+
+def test_a_category_rename_queued_behind_a_rewrite_of_the_job_table_keeps_its_jobs(
+        db: Db, app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    """A parent's change reads its children's table, which its own statement did not lock."""
+    cat = category_id(app, SCHEMA, "category-1")
+    job = insert_job(app, SCHEMA, category_id=cat)
+    queued_behind(db, conn, [REWRITE.format(f"{SCHEMA}.ats_jobposting")],
+                  lambda c: c.execute(f"UPDATE {SCHEMA}.ats_jobcategory SET name = 'Renamed' WHERE id = %s", (cat,)))
+    row = catalog_row(conn, job["uuid"])
+    assert row is not None and row["category_name"] == "Renamed", row
+    assert verify_findings(conn) == []
+
+
+def test_a_tenant_rename_queued_behind_a_rewrite_of_its_job_table_keeps_its_jobs(
+        db: Db, app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    job = insert_job(app, SCHEMA)
+    queued_behind(db, conn, [REWRITE.format(f"{SCHEMA}.ats_jobposting")],
+                  lambda c: set_tenant(c, SCHEMA, name="Acme Renamed"))
+    row = catalog_row(conn, job["uuid"])
+    assert row is not None and row["company_name"] == "Acme Renamed", row
+    assert verify_findings(conn) == []
+
+
+def test_a_service_write_queued_behind_a_rewrite_of_the_provider_table_keeps_the_service(
+        db: Db, app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    provider = insert_provider(app, SCHEMA)
+    service = insert_service(app, SCHEMA, provider["id"])
+    queued_behind(db, conn,
+                  [REWRITE.format(f"{SCHEMA}.services_serviceprovider")],
+                  lambda c: update_service(c, SCHEMA, service["id"], title="Written behind the DDL"))
+    row = service_row(conn, service["uuid"])
+    assert row is not None and row["title"] == "Written behind the DDL", row
+    assert verify_findings(conn) == []
+
+
+LINKS = f"{SCHEMA}.services_serviceprovider_categories"
+LINK_CHANGES = {
+    "rewritten": [REWRITE.format(LINKS)],
+    # (a fixture reload: TRUNCATE, then the same rows again, in one transaction)
+    "truncated and reloaded": [f"CREATE TEMP TABLE saved_links AS SELECT * FROM {LINKS}", f"TRUNCATE {LINKS}",
+                               f"INSERT INTO {LINKS} SELECT * FROM saved_links"],
+}
+
+
+@pytest.mark.parametrize("ddl", LINK_CHANGES.values(), ids=LINK_CHANGES.keys())
+def test_a_provider_write_queued_behind_ddl_of_its_category_links_keeps_its_categories(
+        db: Db, app: psycopg.Connection, conn: psycopg.Connection, ddl: list[str]) -> None:
+    provider = insert_provider(app, SCHEMA)
+    link_category(app, SCHEMA, provider["id"], insert_service_category(app, SCHEMA, "Design")["id"])
+    before = provider_row(conn, provider["uuid"])
+    assert before is not None and before["category_names"] == ["Design"], before
+    queued_behind(db, conn, ddl,
+                  lambda c: update_provider(c, SCHEMA, provider["id"], display_name="Written behind the DDL"))
+    row: dict[str, Any] | None = provider_row(conn, provider["uuid"])
+    assert row is not None and (row["display_name"], row["category_names"]) == (
+        "Written behind the DDL", ["Design"]), row
+    assert verify_findings(conn) == []
+
+
+def test_a_job_write_of_a_tenant_that_renamed_its_category_table_queued_behind_its_rewrite_syncs(
+        db: Db, app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    """The category table renamed (Django's RenameModel): no table of the contract's name to lock by name,
+    so guard() locks the registered one by OID, before the statement that reads it."""
+    job = insert_job(app, SCHEMA, category_id=category_id(app, SCHEMA, "category-1"))
+    conn.execute(f"ALTER TABLE {SCHEMA}.ats_jobcategory RENAME TO jobs_category")
+    queued_behind(db, conn, [REWRITE.format(f"{SCHEMA}.jobs_category")],
+                  lambda c: update_job(c, SCHEMA, job["id"], title="Written behind the DDL"))
+    row = catalog_row(conn, job["uuid"])
+    assert row is not None and (row["title"], row["category_name"]) == ("Written behind the DDL", "Category 1"), row
+
+
+def test_verify_queued_behind_a_rewrite_compares_the_rewritten_rows(
+        db: Db, app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    """The CLI's verify locks the tenant's tables before verify_tenant()'s statement (lock_tenant_tables()):
+    it reported every job of a table rewritten while it waited as an orphan."""
+    from pyinstaller_tools import operations
+
+    insert_job(app, SCHEMA)
+    findings: list[Any] = []
+    queued_behind(db, conn, [REWRITE.format(f"{SCHEMA}.ats_jobposting")],
+                  lambda c: findings.extend(operations.verify(c, None)), role=None)
+    assert findings == [], findings
+
+
+def test_verify_tenant_from_sql_queued_behind_a_rewrite_fails_rather_than_report_orphans(
+        db: Db, app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    """Called from SQL without lock_tenant_tables() first, verify_tenant() waits inside its statement: it fails
+    with serialization_failure, naming the table (assert_not_rewritten())."""
+    insert_job(app, SCHEMA)
+    tenant_id = db.tenant_id(SCHEMA)
+    error = queued_behind(db, conn, [REWRITE.format(f"{SCHEMA}.ats_jobposting")],
+                          lambda c: c.execute("SELECT * FROM catalog_sync.verify_tenant(%s)", (tenant_id,)).fetchall(),
+                          role=None, fails=True)
+    assert isinstance(error, psycopg.errors.SerializationFailure) and str(error).startswith(
+        f"catalog_sync: {SCHEMA}.ats_jobposting was rewritten or truncated by a transaction that committed while "
+        "this statement waited for its lock"), error
+    with db.connect() as again:     # (and run again, it compares the rewritten rows)
+        assert again.execute("SELECT * FROM catalog_sync.verify_tenant(%s)", (tenant_id,)).fetchall() == []
+
+
+def test_a_backfill_dry_run_queued_behind_a_rewrite_counts_nothing_to_do(
+        db: Db, app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    insert_job(app, SCHEMA)
+    tenant_id = db.tenant_id(SCHEMA)
+    rows: list[Any] = []
+    queued_behind(db, conn, [REWRITE.format(f"{SCHEMA}.ats_jobposting")],
+                  lambda c: rows.extend(c.execute("SELECT catalog, inserted, updated, removed "
+                                                  "FROM catalog_sync.backfill_tenant(%s, true)",
+                                                  (tenant_id,)).fetchall()), role=None)
+    assert rows == [("jobs", 0, 0, 0), ("providers", 0, 0, 0), ("services", 0, 0, 0)], rows
