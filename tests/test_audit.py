@@ -72,6 +72,28 @@ BREAKAGES: dict[str, tuple[str, tuple[str, str]]] = {
     "registry_trigger_disabled": ("ALTER TABLE public.tenants_tenant DISABLE TRIGGER catalog_sync_tenant_update",
                                   ("high", "trigger")),
 }
+
+
+def test_flags_the_registry_foreign_keys_disabled_with_the_statements_that_enable_them(
+        db: Db, conn: psycopg.Connection, app: psycopg.Connection) -> None:
+    """(DBA trial, fifty-first session) DISABLE TRIGGER ALL on the registry, a bulk load's step, also disables
+    the triggers of the catalogs' ON DELETE CASCADE to it; verify --repair enables the sync's only, and audit
+    and verify were clean while a deleted tenant's rows stayed."""
+    conn.execute("ALTER TABLE public.tenants_tenant DISABLE TRIGGER ALL")
+    conn.execute("SELECT * FROM catalog_sync.install_triggers(ARRAY['public.tenants_tenant'::regclass::oid], "
+                 "'{tenants_tenant}', NULL)")     # (the sync's back, as repair does)
+    findings = conn.execute("SELECT severity, check_name, object, detail FROM catalog_sync.audit()").fetchall()
+    assert sorted((f[0], f[1], f[2]) for f in findings) == [
+        ("medium", "registry_foreign_key", name) for name in REGISTRY_REFERENCES], findings
+    for finding in findings:
+        assert "is disabled" in finding[3], finding
+        conn.execute(finding[3].split("as a superuser: ")[1])
+    assert conn.execute("SELECT count(*) FROM catalog_sync.audit()").fetchone() == (0,)
+    assert conn.execute("SELECT count(*) FROM pg_trigger g JOIN pg_constraint k ON k.oid = g.tgconstraint "
+                        "WHERE k.conrelid = ANY (%s::regclass[]) AND g.tgenabled <> 'O'",
+                        (REGISTRY_REFERENCES,)).fetchone() == (0,)
+    assert conn.execute("SELECT tgenabled FROM pg_trigger WHERE tgname = 'catalog_sync_tenant_update'"
+                        ).fetchone() == ("A",)      # (the registry's sync trigger kept ALWAYS)
 # (roles are cluster-wide: what puts a breakage of one back)
 ROLE_RESTORES: dict[str, str] = {
     "owner_bypassrls": "ALTER ROLE catalog_sync_owner NOBYPASSRLS",

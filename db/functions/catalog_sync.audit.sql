@@ -352,6 +352,25 @@ BEGIN
     WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_constraint k
                       WHERE k.conrelid = t.name::regclass AND k.contype = 'f'
                         AND k.confrelid = 'public.tenants_tenant'::regclass);
+    -- The key there, its triggers disabled: ALTER TABLE ... DISABLE TRIGGER
+    -- ALL on the registry (a bulk load's step) disables the triggers of its
+    -- ON DELETE CASCADE too, and verify --repair enables only the sync's
+    -- (DBA trial, fifty-first session: a tenant deleted then left its rows;
+    -- audit and verify were clean). Enabled by name (a system trigger: a
+    -- superuser's; ENABLE TRIGGER ALL would also make the registry's sync
+    -- triggers plain ENABLE, not ALWAYS).
+    RETURN QUERY
+    SELECT 'medium', 'registry_foreign_key', t.name,
+           'its foreign key to public.tenants_tenant (id) is disabled (ALTER TABLE ... DISABLE TRIGGER ALL, a bulk '
+           || 'load''s step?): a tenant deleted from the registry leaves its rows here; as a superuser: '
+           || string_agg('ALTER TABLE ' || g.tgrelid::regclass::text || ' ENABLE TRIGGER '
+                         || quote_ident(g.tgname), '; ' ORDER BY g.tgrelid, g.tgname)
+    FROM unnest(ARRAY['public.job_catalog', 'public.provider_catalog', 'public.service_catalog',
+                      'catalog_sync.tenant']) AS t(name)
+    JOIN pg_catalog.pg_constraint k
+      ON k.conrelid = t.name::regclass AND k.contype = 'f' AND k.confrelid = 'public.tenants_tenant'::regclass
+    JOIN pg_catalog.pg_trigger g ON g.tgconstraint = k.oid AND g.tgenabled = 'D'
+    GROUP BY t.name;
 
     -- Sync triggers on a table the sync does not know: left behind when
     -- protection detached a tenant whose table was dropped, or when a tenant
