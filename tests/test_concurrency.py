@@ -31,6 +31,38 @@ def wait_until_blocked(conn: psycopg.Connection, pid: int, timeout: float = 60.0
     raise AssertionError(f"backend {pid} never blocked")
 
 
+def queued_behind(db: Db, conn: psycopg.Connection, ddl: list[str], write: Callable[[psycopg.Connection], None],
+                  role: str | None = seed.APP_ROLE, fails: bool = False) -> BaseException | None:
+    """Run `ddl` (statements) in a transaction left open, `write` (as `role`; None: a superuser) in another until
+    it waits for it, then commit the first, and let the write commit; the write must succeed (`fails`: must
+    fail, its error returned)."""
+    errors: list[BaseException] = []
+    with db.connect(autocommit=False) as holder:
+        for statement in ddl:
+            holder.execute(statement)
+        writer = db.connect(role=role, autocommit=False)
+        pid = writer.info.backend_pid
+
+        def body() -> None:
+            try:
+                write(writer)
+                writer.commit()
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+            finally:
+                writer.close()
+
+        thread = threading.Thread(target=body)
+        thread.start()
+        try:
+            wait_until_blocked(conn, pid)
+        finally:
+            holder.commit()
+            thread.join(60)
+    assert not thread.is_alive() and len(errors) == fails, errors
+    return errors[0] if errors else None
+
+
 def run_blocked(db: Db, statements: Callable[[psycopg.Connection], None]) -> tuple[threading.Thread, int, list]:
     """Run `statements` in a new app connection in a thread (commits at the end)."""
     conn = db.connect(role=seed.APP_ROLE, autocommit=False)
@@ -579,23 +611,10 @@ def test_the_opt_out_read_waits_for_a_detach_in_flight(db: Db, conn: psycopg.Con
     """opted_out_schemas() takes the tenants' attach locks before it reads: a detach on purpose not yet
     committed when attach --all or repair asks is waited for, and then seen (read before it commits, the
     attach that follows would undo it, as in the test above)."""
-    with db.connect(autocommit=False) as detacher:
-        detacher.execute("SELECT * FROM catalog_sync.detach_schema('tenant_acme')")
-        outcome: list[Any] = []
-        with db.connect(autocommit=False) as reader:
-            pid = reader.info.backend_pid
-
-            def read() -> None:
-                outcome.append(reader.execute("SELECT catalog_sync.opted_out_schemas(%s::text[])",
-                                              (["tenant_acme", "tenant_globex"],)).fetchall())
-
-            thread = threading.Thread(target=read)
-            thread.start()
-            try:
-                wait_until_blocked(conn, pid)
-            finally:
-                detacher.commit()
-                thread.join(60)
+    outcome: list[Any] = []
+    queued_behind(db, conn, ["SELECT * FROM catalog_sync.detach_schema('tenant_acme')"],
+                  lambda c: outcome.append(c.execute("SELECT catalog_sync.opted_out_schemas(%s::text[])",
+                                                     (["tenant_acme", "tenant_globex"],)).fetchall()), role=None)
     assert outcome == [[("tenant_acme",)]], outcome
 
 

@@ -15,14 +15,12 @@ committed sources say."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import psycopg
 import pytest
 
-from pyinstaller_tools import seed
 from tests.conftest import Db
 from tests.jobs import catalog_row, category_id, insert_job, set_tenant, update_job, verify_findings
 from tests.market import (
@@ -35,40 +33,9 @@ from tests.market import (
     update_provider,
     update_service,
 )
-from tests.test_concurrency import wait_until_blocked
+from tests.test_concurrency import queued_behind
 
 SCHEMA = "tenant_acme"
-
-
-def queued_behind(db: Db, conn: psycopg.Connection, ddl: list[str], write: Callable[[psycopg.Connection], None],
-                  role: str | None = seed.APP_ROLE, fails: bool = False) -> BaseException | None:
-    """Run `ddl` in a transaction left open, `write` (as `role`; None: a superuser) until it waits for it, then
-    commit the DDL, and let the write commit; the write must succeed (`fails`: must fail, its error returned)."""
-    errors: list[BaseException] = []
-    with db.connect(autocommit=False) as holder:
-        for statement in ddl:
-            holder.execute(statement)
-        writer = db.connect(role=role, autocommit=False)
-        pid = writer.info.backend_pid
-
-        def body() -> None:
-            try:
-                write(writer)
-                writer.commit()
-            except BaseException as exc:  # noqa: BLE001 - reported below
-                errors.append(exc)
-            finally:
-                writer.close()
-
-        thread = threading.Thread(target=body)
-        thread.start()
-        try:
-            wait_until_blocked(conn, pid)
-        finally:
-            holder.commit()
-            thread.join(60)
-    assert not thread.is_alive() and len(errors) == fails, errors
-    return errors[0] if errors else None
 
 
 # (a column added with a volatile default rewrites the table, whatever its columns: Django's AddField of
@@ -93,25 +60,23 @@ def test_a_job_write_queued_behind_ddl_of_a_table_it_reads_syncs_what_committed(
     assert verify_findings(conn) == []
 
 
-def test_a_category_rename_queued_behind_a_rewrite_of_the_job_table_keeps_its_jobs(
-        db: Db, app: psycopg.Connection, conn: psycopg.Connection) -> None:
+PARENT_CHANGES = {
+    "category renamed": (lambda c, cat: c.execute(f"UPDATE {SCHEMA}.ats_jobcategory SET name = 'Renamed' "
+                                                  "WHERE id = %s", (cat,)), "category_name", "Renamed"),
+    "tenant renamed": (lambda c, cat: set_tenant(c, SCHEMA, name="Acme Renamed"), "company_name", "Acme Renamed"),
+}
+
+
+@pytest.mark.parametrize(("change", "column", "shown"), PARENT_CHANGES.values(), ids=PARENT_CHANGES.keys())
+def test_a_parent_change_queued_behind_a_rewrite_of_the_job_table_keeps_its_jobs(
+        db: Db, app: psycopg.Connection, conn: psycopg.Connection,
+        change: Callable[[psycopg.Connection, int], Any], column: str, shown: str) -> None:
     """A parent's change reads its children's table, which its own statement did not lock."""
     cat = category_id(app, SCHEMA, "category-1")
     job = insert_job(app, SCHEMA, category_id=cat)
-    queued_behind(db, conn, [REWRITE.format(f"{SCHEMA}.ats_jobposting")],
-                  lambda c: c.execute(f"UPDATE {SCHEMA}.ats_jobcategory SET name = 'Renamed' WHERE id = %s", (cat,)))
+    queued_behind(db, conn, [REWRITE.format(f"{SCHEMA}.ats_jobposting")], lambda c: change(c, cat))
     row = catalog_row(conn, job["uuid"])
-    assert row is not None and row["category_name"] == "Renamed", row
-    assert verify_findings(conn) == []
-
-
-def test_a_tenant_rename_queued_behind_a_rewrite_of_its_job_table_keeps_its_jobs(
-        db: Db, app: psycopg.Connection, conn: psycopg.Connection) -> None:
-    job = insert_job(app, SCHEMA)
-    queued_behind(db, conn, [REWRITE.format(f"{SCHEMA}.ats_jobposting")],
-                  lambda c: set_tenant(c, SCHEMA, name="Acme Renamed"))
-    row = catalog_row(conn, job["uuid"])
-    assert row is not None and row["company_name"] == "Acme Renamed", row
+    assert row is not None and row[column] == shown, row
     assert verify_findings(conn) == []
 
 
