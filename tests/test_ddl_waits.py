@@ -15,12 +15,14 @@ committed sources say."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
 import psycopg
 import pytest
 
+from pyinstaller_tools import seed
 from tests.conftest import Db
 from tests.jobs import catalog_row, category_id, insert_job, set_tenant, update_job, verify_findings
 from tests.market import (
@@ -33,7 +35,7 @@ from tests.market import (
     update_provider,
     update_service,
 )
-from tests.test_concurrency import queued_behind
+from tests.test_concurrency import queued_behind, wait_until_blocked
 
 SCHEMA = "tenant_acme"
 
@@ -167,3 +169,113 @@ def test_a_backfill_dry_run_queued_behind_a_rewrite_counts_nothing_to_do(
                                                   "FROM catalog_sync.backfill_tenant(%s, true)",
                                                   (tenant_id,)).fetchall()), role=None)
     assert rows == [("jobs", 0, 0, 0), ("providers", 0, 0, 0), ("services", 0, 0, 0)], rows
+
+
+def test_a_relation_the_sync_cannot_read_under_the_category_tables_name_does_not_fail_the_tenants_writes(
+        db: Db, app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    """(review, fifty-first session) The category table renamed, and a table of the application's put under its
+    name without the machinery's grant: the job writes locked that one by name, and failed with "permission
+    denied". Only a relation the definer may read is locked by name; otherwise the registered tables by OID."""
+    job = insert_job(app, SCHEMA, category_id=category_id(app, SCHEMA, "category-1"))
+    app.execute(f"ALTER TABLE {SCHEMA}.ats_jobcategory RENAME TO jobs_category")
+    app.execute(f"CREATE TABLE {SCHEMA}.ats_jobcategory (id bigint)")     # (no grant to catalog_sync_owner)
+    update_job(app, SCHEMA, job["id"], title="Written beside a look-alike")
+    row = catalog_row(conn, job["uuid"])
+    assert row is not None and (row["title"], row["category_name"]) == ("Written beside a look-alike",
+                                                                         "Category 1"), row
+
+
+def test_a_migration_that_changes_categories_then_alters_their_table_deadlocks_with_a_job_write(
+        db: Db, app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    """(review, fifty-first session; docs/architecture.md, Deadlocks) A job's write locks its category table
+    before it waits for its category's lock: a migration that renamed the category (its exclusive lock) and
+    then alters the table waits for the write, which waits for it. PostgreSQL cancels one of the two (40P01);
+    the other commits, and the catalog follows what committed."""
+    cat = category_id(app, SCHEMA, "category-1")
+    job = insert_job(app, SCHEMA, category_id=cat, title="Before")
+    written: list[bool] = []
+    with db.connect(role=seed.APP_ROLE, autocommit=False) as migration, \
+            db.connect(role=seed.APP_ROLE) as writer:
+        migration.execute(f"UPDATE {SCHEMA}.ats_jobcategory SET name = 'Renamed' WHERE id = %s", (cat,))
+
+        def write() -> None:
+            try:
+                update_job(writer, SCHEMA, job["id"], title="Written during the migration")
+                written.append(True)
+            except psycopg.errors.DeadlockDetected:
+                written.append(False)
+
+        thread = threading.Thread(target=write)
+        thread.start()
+        wait_until_blocked(conn, writer.info.backend_pid)
+        try:
+            migration.execute(f"ALTER TABLE {SCHEMA}.ats_jobcategory ALTER COLUMN slug SET NOT NULL")
+            migration.commit()
+            migrated = True
+        except psycopg.errors.DeadlockDetected:
+            migration.rollback()
+            migrated = False
+        thread.join(60)
+    assert written == [not migrated], (written, migrated)
+    row = catalog_row(conn, job["uuid"])
+    assert row is not None and (row["title"], row["category_name"]) == (
+        ("Before", "Renamed") if migrated else ("Written during the migration", "Category 1")), row
+    assert verify_findings(conn) == []
+
+
+def test_a_transactions_own_rewrites_never_fail_its_writes(db: Db, app: psycopg.Connection,
+                                                          conn: psycopg.Connection) -> None:
+    """(review, fifty-first session) assert_not_rewritten() compares what the statement's snapshot shows of a
+    table with what it is now: a migration that rewrites tables (in savepoints too) and then writes, all in one
+    transaction, sees its own rewrites, and syncs."""
+    cat = category_id(app, SCHEMA, "category-1")
+    job = insert_job(app, SCHEMA, category_id=cat)
+    with db.connect(autocommit=False) as migration:
+        migration.execute(REWRITE.format(f"{SCHEMA}.ats_jobcategory"))
+        migration.execute(REWRITE.format("public.tenants_tenant"))
+        migration.execute("SAVEPOINT a")
+        migration.execute(f"ALTER TABLE {SCHEMA}.ats_jobcategory ALTER COLUMN name TYPE varchar(95)")
+        migration.execute("RELEASE a")
+        migration.execute("SAVEPOINT b")
+        migration.execute(f"ALTER TABLE {SCHEMA}.ats_jobposting ALTER COLUMN title TYPE varchar(300)")
+        migration.execute("ROLLBACK TO b")
+        update_job(migration, SCHEMA, job["id"], title="Own")
+        migration.execute(f"UPDATE {SCHEMA}.ats_jobcategory SET name = 'Own category' WHERE id = %s", (cat,))
+        set_tenant(migration, SCHEMA, name="Own Acme")
+        migration.commit()
+    row = catalog_row(conn, job["uuid"])
+    assert row is not None and (row["title"], row["category_name"], row["company_name"]) == (
+        "Own", "Own category", "Own Acme"), row
+    assert verify_findings(conn) == []
+
+
+def test_verify_queued_behind_a_rewrite_of_the_registry_still_finds_drift(
+        db: Db, app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    """(review, fifty-first session) The CLI's list of tenants, read on a snapshot older than a rewrite of the
+    registry it waited for, was empty: verify was clean over a missing row."""
+    from pyinstaller_tools import operations
+
+    job = insert_job(app, SCHEMA)
+    conn.execute("DELETE FROM public.job_catalog WHERE job_uuid = %s", (job["uuid"],))
+    findings: list[Any] = []
+    queued_behind(db, conn, [REWRITE.format("public.tenants_tenant")],
+                  lambda c: findings.extend(operations.verify(c, None)), role=None)
+    assert [(f["problem"], f["schema"]) for f in findings] == [("missing", SCHEMA)], findings
+
+
+def test_status_queued_behind_a_cluster_of_a_job_table_counts_its_jobs(
+        db: Db, app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    """(review, fifty-first session) CLUSTER gives a table a new file, as a rewrite does: status() that waited
+    for it fails for the tenant with 40001 (assert_not_rewritten() cannot tell them apart); the CLI reads that
+    tenant again, in a statement after the wait."""
+    from pyinstaller_tools import operations
+
+    insert_job(app, SCHEMA)
+    rows: list[Any] = []
+    with db.connect() as holder:
+        pk = holder.execute("SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'p'",
+                            (f"{SCHEMA}.ats_jobposting",)).fetchone()[0]  # type: ignore[index]
+    queued_behind(db, conn, [f"CLUSTER {SCHEMA}.ats_jobposting USING {pk}"],
+                  lambda c: rows.extend(operations.status(c)), role=None)
+    acme = [r for r in rows if r["schema"] == SCHEMA]
+    assert [(r["eligible"], r["catalog_rows"], r["error"]) for r in acme] == [(1, 1, None)], rows

@@ -131,27 +131,25 @@ BEGIN
             PERFORM catalog_sync.assert_contract(p_relid, p_source_table);   -- raises, naming the problems
         END IF;
     ELSIF p_table_name = p_source_table AND p_table_schema <> '$user' THEN
+        -- A job's write: the registry and its category table, which its sync
+        -- reads besides its own table, locked before the statement that reads
+        -- them; by name where a table the definer may read carries the
+        -- category table's contract name in the job table's schema, and then
+        -- the path is the one the caller needs (lock_job_parents(): both, on
+        -- this pinned path first); else by OID.
+        IF p_source_table = 'ats_jobposting' THEN
+            IF catalog_sync.lock_job_parents(p_table_schema) THEN
+                RETURN v_tenant_id;
+            END IF;
+            v_void := catalog_sync.lock_sources(v_tenant_id, '{ats_jobposting,ats_jobcategory}')::text;
+        END IF;
         -- The schema as the search_path names it (quoted as regclass quotes
         -- it); never "$user", which the path reads as the user's name. From
         -- the trigger's names: regclass output and schema_naming() cost
         -- 40,000 instructions a write.
         v_void := pg_catalog.set_config('search_path',
                                         'pg_catalog, ' || pg_catalog.quote_ident(p_table_schema) || ', pg_temp', true);
-        -- A job's write: the tables its sync reads besides its own, locked
-        -- by name before the statement that reads them (lock_job_parents()).
-        IF p_source_table = 'ats_jobposting' THEN
-            IF catalog_sync.lock_job_parents() THEN
-                RETURN v_tenant_id;
-            END IF;
-            -- (no table of that name there: a renamed category table, locked
-            -- by OID under the pinned path, then the tenant's path again for
-            -- the caller's check)
-            v_void := pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-            v_void := catalog_sync.lock_sources(v_tenant_id, '{ats_jobposting,ats_jobcategory}')::text;
-            v_void := pg_catalog.set_config('search_path', 'pg_catalog, ' || pg_catalog.quote_ident(p_table_schema)
-                                                           || ', pg_temp', true);
-            RETURN v_tenant_id;
-        END IF;
+        RETURN v_tenant_id;
     END IF;
     -- (other tables' writes: sync_changes(), sync_providers() and
     -- refresh_catalog() lock what they read, by OID: lock_sources())

@@ -1,7 +1,8 @@
 -- Locks ACCESS SHARE, as any read of them would, the registry and the
 -- tenant's registered tables p_tables, in a statement of its own: called by
--- each apply function (define_apply()) and by sync_providers() before the
--- statement that reads those tables. That statement's snapshot is then taken
+-- guard() (a job table's whose category table is renamed), sync_changes()
+-- (services), sync_providers() and refresh_catalog() before the statement
+-- that reads those tables. That statement's snapshot is then taken
 -- after every wait for them. The readers (job_sources(), provider_sources(),
 -- ...) are STABLE and read on their statement's snapshot: a lock they waited
 -- for inside it, behind DDL that rewrote or truncated the table (not
@@ -14,7 +15,8 @@
 -- same tables themselves (then held: no wait), for the callers that read on
 -- a snapshot of their own (verify, status).
 --
--- A table not attached (NULL OID) is left out. Not on the path of a job's
+-- A table not attached (NULL OID) is left out; p_tables empty (NULL tenant:
+-- lock_tenant_tables(NULL)), the registry only. Not on the path of a job's
 -- write, which guard() locks by name (lock_job_parents()): by OID,
 -- lock_relations() parses a LOCK per call.
 -- Only ever called inside a SECURITY DEFINER sync function (EXECUTE is the

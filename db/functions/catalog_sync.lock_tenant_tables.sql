@@ -6,8 +6,9 @@
 -- verify_tenant() fails with serialization_failure where it waited for a
 -- table that was rewritten or truncated meanwhile (assert_not_rewritten()),
 -- rather than report its rows missing or orphans. The locks are held to the
--- end of the transaction. A tenant not attached locks the registry only; a
--- table the definer may not read is left out.
+-- end of the transaction. A tenant not attached, or NULL (before a read of
+-- the registry: the CLI's verify, before its list of tenants), locks the
+-- registry only; a table the definer may not read is left out.
 CREATE OR REPLACE FUNCTION catalog_sync.lock_tenant_tables(p_tenant_id bigint)
 RETURNS void
 LANGUAGE plpgsql VOLATILE  -- it takes locks

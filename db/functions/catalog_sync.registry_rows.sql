@@ -40,6 +40,10 @@ DECLARE
     v_lock_timeout text := pg_catalog.current_setting('lock_timeout');
 BEGIN
     PERFORM catalog_sync.assert_registry();
+    -- (a wait there for DDL that rewrote the registry: fails rather than read
+    -- it as empty on the caller's older snapshot, where the tenants would
+    -- look gone; review, fifty-first session. assert_not_rewritten())
+    PERFORM catalog_sync.assert_not_rewritten(ARRAY['public.tenants_tenant'::pg_catalog.regclass::pg_catalog.oid]);
     PERFORM pg_catalog.set_config('lock_timeout', '1ms', true);
     -- Two statements, each with a plan of its own: the whole registry (or the
     -- schemas named) as it comes, or the next rows by the primary key.
