@@ -1767,7 +1767,12 @@ def status(conn: psycopg.Connection | Sessions, lock_timeout: str | None = None,
     rows: list[dict[str, Any]] = []
     after: int | None = None
     try:
-        listed = sessions.conn.execute("SELECT tenant_id, schema_name FROM catalog_sync.tenant_schemas()").fetchall()
+        # (the registry locked before the statement that reads it: one rewritten while that statement
+        # waited fails it with 40001 (assert_not_rewritten()); review, fifty-first session)
+        with sessions.conn.transaction():
+            sessions.conn.execute("SELECT catalog_sync.lock_tenant_tables(NULL)")
+            listed = sessions.conn.execute("SELECT tenant_id, schema_name FROM catalog_sync.tenant_schemas()"
+                                           ).fetchall()
     except psycopg.errors.LockNotAvailable as exc:
         raise ToolError(registry_busy(lock_timeout, "status")) from exc
     known = len(listed)
@@ -1808,7 +1813,14 @@ def _status_of_next(session: psycopg.Connection, rows: list[dict[str, Any]], aft
                              lambda seconds: f"status [{n}]: a tenant ({which} in the registry's "
                              f"order) still being read after {seconds:g}s (a large tenant: its eligible rows are "
                              "counted through the projection; or waiting for its tables' locks)"):
-            row = cur.execute("SELECT * FROM catalog_sync.status(%s, 1)", (after,)).fetchone()
+            try:
+                row = cur.execute("SELECT * FROM catalog_sync.status(%s, 1)", (after,)).fetchone()
+            except psycopg.errors.SerializationFailure:
+                # (the registry rewritten while status() waited for it: its read fails the statement, not a
+                # tenant's row; once more, in a transaction of its own)
+                if not session.autocommit:
+                    raise
+                row = cur.execute("SELECT * FROM catalog_sync.status(%s, 1)", (after,)).fetchone()
             if row and (row.get("error") or "").startswith("40001:"):
                 # A table of the tenant rewritten (or clustered) while status() waited for it, inside its
                 # statement, whose older snapshot would read it as empty (assert_not_rewritten()): read

@@ -279,3 +279,19 @@ def test_status_queued_behind_a_cluster_of_a_job_table_counts_its_jobs(
                   lambda c: rows.extend(operations.status(c)), role=None)
     acme = [r for r in rows if r["schema"] == SCHEMA]
     assert [(r["eligible"], r["catalog_rows"], r["error"]) for r in acme] == [(1, 1, None)], rows
+
+
+def test_status_queued_behind_a_rewrite_of_the_registry_lists_every_tenant(
+        db: Db, app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    """(review, fifty-first session) The CLI's status read the registry's tenants on a snapshot older than a
+    rewrite it waited for (none listed, then 40001): it locks the registry first, as verify does."""
+    from pyinstaller_tools import operations
+
+    rows: list[Any] = []
+
+    def status(session: psycopg.Connection) -> None:
+        session.autocommit = True       # (as the CLI's)
+        rows.extend(operations.status(session))
+
+    queued_behind(db, conn, [REWRITE.format("public.tenants_tenant")], status, role=None)
+    assert {(r["schema"], r["error"]) for r in rows} >= {(SCHEMA, None), ("tenant_globex", None)}, rows

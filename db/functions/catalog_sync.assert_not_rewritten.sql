@@ -6,8 +6,9 @@
 -- statement whose snapshot may predate a wait for those locks: where the
 -- caller locked them before that statement (lock_sources(): every sync
 -- write, backfill, repair, the CLI's verify), it never raises; where it did
--- not (verify_tenant() or status() called from SQL, a job table renamed, which
--- guard() does not lock by name), the statement fails instead of reading a
+-- not (verify_tenant(), status() or tenant_schemas() called from SQL; a
+-- relation the definer may read put under the category table's name, which
+-- guard() then locks for nothing), the statement fails instead of reading a
 -- table as empty (deleting a tenant's public rows, or reporting them
 -- orphans). The snapshot's pg_class row holds the relfilenode it read;
 -- pg_relation_filenode() reads the catalog caches, current once the lock

@@ -4,8 +4,9 @@
 -- 'categories': jobs whose category id is in p_keys), each with the tenant's
 -- registry columns. Nothing for a tenant that is gone from the registry or
 -- not public (status other than active or trial): its tables are not read.
--- Locks the registry, then both tables (but for the read by name, whose
--- caller's statement locked them: below), and refuses them when they no
+-- Locks the registry (but for a few ids, a job trigger's read, whose
+-- guard() locked it before the statement: below), then both tables (but
+-- for the read by name, locked likewise), and refuses them when they no
 -- longer match the contract.
 --
 -- The tenant's registry row is read here, not by registry_row() in
@@ -72,8 +73,9 @@ BEGIN
     -- The registry (registry_row()'s steps, and why: see there). A lost
     -- column here, or in the job read's plan below, is named by the handler
     -- at the end of this block (one subtransaction for both reads). Locked
-    -- already for a few ids: only a job table's trigger reads them, and
-    -- guard() locked the registry before the statement that called this
+    -- already for a few ids: in the sync only a job table's trigger reads
+    -- them (tests call apply_jobs() so, with no DDL running beside them),
+    -- and guard() locked the registry before the statement that called this
     -- function (lock_job_parents() or lock_sources(); locked here again, it
     -- cost a single-row write about 20,000 instructions: fifty-first
     -- session). (Nested: a caller that takes it never sets up the inner

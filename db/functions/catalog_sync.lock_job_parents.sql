@@ -21,8 +21,10 @@
 -- snapshot where it waited for it (assert_not_rewritten()). (Comparing
 -- with the registered OID, read by guard()'s query, cost a single-row
 -- write 30,000 instructions more; a relation that LOCK refuses though the
--- definer may read it, a sequence the tenant granted, fails only that
--- tenant's writes, as any of its tables made unreadable does.) The name
+-- definer may read it, a sequence, materialized view or foreign table the
+-- tenant put under that name, fails only that tenant's job writes
+-- ("cannot lock relation"), as any of its tables made unreadable does:
+-- docs/security.md, Limits.) The name
 -- is tested on the caller's pinned path, so no expression here is planned
 -- under a tenant's path (PostgreSQL plans such an expression again
 -- whenever the path changes: a pooled session writing for tenants in

@@ -16,8 +16,8 @@
 -- a snapshot of their own (verify, status).
 --
 -- A table not attached (NULL OID) is left out; p_tables empty (NULL tenant:
--- lock_tenant_tables(NULL)), the registry only. Not on the path of a job's
--- write, which guard() locks by name (lock_job_parents()): by OID,
+-- lock_tenant_tables(NULL)), the registry only. A job's write takes it only
+-- where guard() cannot lock by name (lock_job_parents()): by OID,
 -- lock_relations() parses a LOCK per call.
 -- Only ever called inside a SECURITY DEFINER sync function (EXECUTE is the
 -- owner's alone), under its caller's pinned search_path.
