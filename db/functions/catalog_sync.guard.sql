@@ -141,7 +141,7 @@ BEGIN
             IF catalog_sync.lock_job_parents(p_table_schema) THEN
                 RETURN v_tenant_id;
             END IF;
-            v_void := catalog_sync.lock_sources(v_tenant_id, '{ats_jobposting,ats_jobcategory}')::text;
+            v_void := catalog_sync.lock_sources(v_tenant_id, '{jobs}')::text;
         END IF;
         -- The schema as the search_path names it (quoted as regclass quotes
         -- it); never "$user", which the path reads as the user's name. From
@@ -154,7 +154,7 @@ BEGIN
     -- (other tables' writes: sync_changes(), sync_providers() and
     -- refresh_catalog() lock what they read, by OID: lock_sources())
     IF p_source_table = 'ats_jobposting' THEN
-        v_void := catalog_sync.lock_sources(v_tenant_id, '{ats_jobposting,ats_jobcategory}')::text;
+        v_void := catalog_sync.lock_sources(v_tenant_id, '{jobs}')::text;
     END IF;
     RETURN v_tenant_id;
 END

@@ -19,8 +19,9 @@ BEGIN
     -- (not a table the definer may not read, or whose schema it may not
     -- use: LOCK would fail on it, where verify_tenant() reports it
     -- unreadable and reads none of the tenant's tables)
-    PERFORM catalog_sync.lock_sources(p_tenant_id, ARRAY(
-        SELECT a.source_table
+    PERFORM catalog_sync.lock_registry();
+    PERFORM catalog_sync.lock_relations(ARRAY(
+        SELECT a.relid
         FROM catalog_sync.attached_table AS a JOIN pg_catalog.pg_class AS c ON c.oid = a.relid
         WHERE a.tenant_id = p_tenant_id AND pg_catalog.has_schema_privilege(c.relnamespace, 'USAGE')
           AND pg_catalog.has_table_privilege(c.oid, 'SELECT')

@@ -29,11 +29,7 @@ BEGIN
     END IF;
     -- The tables the catalog's projection reads, locked before the statement
     -- that reads them (lock_sources(): why).
-    PERFORM catalog_sync.lock_sources(p_tenant_id, CASE p_catalog
-        WHEN 'jobs' THEN '{ats_jobposting,ats_jobcategory}'::name[]
-        WHEN 'providers' THEN '{services_serviceprovider,services_serviceprovider_categories,'
-                              'services_servicecategory,services_providerskill,services_skill}'::name[]
-        WHEN 'services' THEN '{services_service,services_serviceprovider,services_servicecategory}'::name[] END);
+    PERFORM catalog_sync.lock_sources(p_tenant_id, ARRAY[p_catalog]);
     CASE p_catalog
         WHEN 'jobs' THEN
             SELECT a.removed, a.inserted, a.updated INTO removed, inserted, updated

@@ -205,8 +205,7 @@ BEGIN
     ELSIF p_source_table = 'services_service' THEN
         -- the tables the services' projection reads, before the statement
         -- that reads them (lock_sources(); a job's write: guard() locked its own)
-        v_void := catalog_sync.lock_sources(p_tenant_id, '{services_service,services_serviceprovider,'
-                                                         'services_servicecategory}')::text;
+        v_void := catalog_sync.lock_sources(p_tenant_id, '{services}')::text;
         v_void := catalog_sync.lock_for_read(p_tenant_id, 'provider', p_parents)::text;
         v_void := catalog_sync.lock_for_read(p_tenant_id, 'service_category', p_parents2)::text;
     END IF;

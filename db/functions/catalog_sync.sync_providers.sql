@@ -27,9 +27,7 @@ BEGIN
     PERFORM catalog_sync.lock_for_parent_change(p_tenant_id, 'provider', p_provider_ids);
     -- the tables provider_parents() and the projections read, before the
     -- statements that read them (lock_sources(): why)
-    PERFORM catalog_sync.lock_sources(p_tenant_id, '{services_serviceprovider,services_serviceprovider_categories,'
-                                                   'services_servicecategory,services_providerskill,services_skill,'
-                                                   'services_service}');
+    PERFORM catalog_sync.lock_sources(p_tenant_id, '{providers,services}');
     SELECT * INTO v_parents FROM catalog_sync.provider_parents(p_tenant_id, p_provider_ids);
     PERFORM catalog_sync.lock_for_read(p_tenant_id, 'service_category',
                                        coalesce(v_parents.categories, '{}') || coalesce(p_more_categories, '{}'));
