@@ -954,7 +954,8 @@ def _tenant_options(schemas: Iterable[str | None], option: str | None = "--tenan
 
 def cmd_expire(args: argparse.Namespace) -> int:
     with connect(args.dsn, autocommit=True, lock_timeout=args.lock_timeout) as conn:
-        operations.require_installed(conn, args.command, args.lock_timeout, writes=not args.dry_run)
+        operations.require_installed(conn, args.command, args.lock_timeout, writes=not args.dry_run,
+                                     reads_registry=False)
         count = operations.expire(conn, args.dry_run, args.lock_timeout)
     if args.json:
         _dump_json({"expired": count, "dry_run": args.dry_run})
@@ -1054,6 +1055,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
             findings = [{"severity": "high", "check_name": "machinery_outdated", "object": "catalog_sync",
                          "detail": outdated}] if outdated else []
             if "catalog_sync.audit" not in missing:
+                if "catalog_sync.lock_tenant_tables" not in missing:
+                    operations.wait_for_registry(conn, "audit", args.lock_timeout)
                 findings += operations.audit(conn, args.lock_timeout)
     high = [f for f in findings if f["severity"] == "high"]
     if args.json:
@@ -1080,7 +1083,7 @@ def cmd_protect(args: argparse.Namespace) -> int:
         operations.require_superuser(conn, "protect (event triggers, grants on pg_catalog functions)")
         # (it writes no row itself: its event triggers do; DBA trial, forty-ninth session)
         operations.require_installed(conn, args.command, args.lock_timeout, writes=True,
-                                     writes_how=PROTECT_WRITES)
+                                     writes_how=PROTECT_WRITES, reads_registry=False)
         count = None
         try:
             with conn.transaction():            # all or nothing

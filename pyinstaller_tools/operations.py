@@ -73,11 +73,13 @@ class AttachResult:
 
 
 def require_installed(conn: psycopg.Connection, command: str = "catalog-sync", lock_timeout: str | None = None,
-                      pinned: bool = True, writes: bool = False, writes_how: str = SUBSCRIBED_WRITES) -> None:
+                      pinned: bool = True, writes: bool = False, writes_how: str = SUBSCRIBED_WRITES,
+                      reads_registry: bool = True) -> None:
     """Installed, and (unless pinned=False: audit reports it instead) what its installer pinned. The
     pin's check reads the machinery's tables and the catalogs' definitions: DDL on them makes it wait,
     within lock_timeout, as the command's next statement would. `writes`: and the session may write
-    (`writes_how`: what the command writes, for the refusal on a logical replication subscriber)."""
+    (`writes_how`: what the command writes, for the refusal on a logical replication subscriber).
+    `reads_registry`: then waits for the registry (wait_for_registry())."""
     if not is_installed(conn):
         raise ToolError("catalog_sync is not installed in this database; run `catalog-sync migrate` first")
     require_installer(conn, command)
@@ -87,6 +89,20 @@ def require_installed(conn: psycopg.Connection, command: str = "catalog-sync", l
     if pinned:
         require_this_build(conn, command, lock_timeout)
         require_pinned(conn, command, lock_timeout)
+        if reads_registry:
+            wait_for_registry(conn, command, lock_timeout)
+
+
+def wait_for_registry(conn: psycopg.Connection, command: str, lock_timeout: str | None) -> None:
+    """Waits, within lock_timeout, for DDL in progress on the registry, in a statement of its own before the
+    command's first read of it. A reader that waited inside its statement for DDL that rewrote the registry
+    (an application's ALTER TABLE) read it on a snapshot older than the DDL's commit, where it looks empty,
+    and fails with 40001 (assert_not_rewritten()): attach, backfill, detach and audit failed so behind a
+    Django migration (fifty-second session). The lock goes with the statement (or the transaction)."""
+    try:
+        conn.execute("SELECT catalog_sync.lock_tenant_tables(NULL)")
+    except psycopg.errors.LockNotAvailable as exc:
+        raise ToolError(registry_busy(lock_timeout, command, before_anything=True)) from exc
 
 
 def missing_functions(conn: psycopg.Connection) -> list[str]:
@@ -799,11 +815,12 @@ def busy(server_message: str, lock_timeout: str | None, command: str) -> str:
             f"{LONG_TRANSACTION}); run {command} again later, or with a larger --lock-timeout")
 
 
-def registry_busy(lock_timeout: str | None, command: str) -> str:
-    """The same for what every tenant needs: the registry, the catalogs, the machinery's tables."""
+def registry_busy(lock_timeout: str | None, command: str, before_anything: bool = False) -> str:
+    """The same for what every tenant needs: the registry, the catalogs, the machinery's tables
+    (`before_anything`: the command had done nothing yet)."""
     return (f"{command}: the tenant registry, a catalog or the machinery's tables stayed locked "
-            f"({_limit(lock_timeout)}; {LONG_TRANSACTION}); run {command} again later, or with a larger "
-            "--lock-timeout")
+            f"({_limit(lock_timeout)}; {LONG_TRANSACTION}); {'nothing was done; ' if before_anything else ''}"
+            f"run {command} again later, or with a larger --lock-timeout")
 
 
 def set_lock_timeout(conn: psycopg.Connection, lock_timeout: str) -> None:
@@ -838,10 +855,13 @@ def attach_chunk(conn: psycopg.Connection, chunk: Sequence[str], progress: Progr
                 rows = conn.execute("SELECT schema_name, triggers_changed FROM catalog_sync.attach_schemas(%s::text[])",
                                     (rest,)).fetchall() if rest else []
             return [(str(r[0]), int(r[1])) for r in rows], opted_out
-        except psycopg.errors.DeadlockDetected:
+        except (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure) as exc:
+            # (40001: the registry or a tenant's table rewritten while the chunk waited for it; the retry
+            # reads it on a snapshot taken after that commit)
             if attempt == 3:
                 raise
-            progress(f"attach: deadlock in a chunk (attempt {attempt}), retrying it")
+            why = "deadlock" if isinstance(exc, psycopg.errors.DeadlockDetected) else "a table rewritten meanwhile"
+            progress(f"attach: {why} in a chunk (attempt {attempt}), retrying it")
     raise AssertionError("unreachable")
 
 

@@ -15,7 +15,10 @@ committed sources say."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -295,3 +298,54 @@ def test_status_queued_behind_a_rewrite_of_the_registry_lists_every_tenant(
 
     queued_behind(db, conn, [REWRITE.format("public.tenants_tenant")], status, role=None)
     assert {(r["schema"], r["error"]) for r in rows} >= {(SCHEMA, None), ("tenant_globex", None)}, rows
+
+
+# Each command's first read of the registry, and what shows it read the rewritten registry (rows and all).
+COMMANDS_BEHIND_A_REGISTRY_REWRITE = {
+    "attach --all": (["attach", "--all"], "up to date: 2 schema(s)"),
+    "attach SCHEMA": (["attach", SCHEMA], "up to date: 1 schema(s)"),
+    "backfill": (["backfill"], "acme: 1 inserted"),
+    "backfill --dry-run": (["backfill", "--dry-run"], "would insert 1"),
+    "detach": (["detach", "tenant_globex"], "detached tenant_globex"),
+    "audit": (["audit"], "audit:"),
+}
+
+
+@pytest.mark.parametrize("argv,done", COMMANDS_BEHIND_A_REGISTRY_REWRITE.values(),
+                         ids=COMMANDS_BEHIND_A_REGISTRY_REWRITE.keys())
+def test_a_command_started_during_a_rewrite_of_the_registry_waits_for_it_and_reads_the_rewritten_rows(
+        db: Db, app: psycopg.Connection, conn: psycopg.Connection, argv: list[str], done: str) -> None:
+    """(fifty-second session) attach, backfill, detach and audit read the registry in their first statement that
+    reads it, on a snapshot taken before a rewrite of the registry that statement waited for: each failed
+    with 40001 (exit 2, "Retry the transaction") behind a Django migration that rewrote it. Each now waits
+    for the registry's lock in a statement of its own first (wait_for_registry())."""
+    job = insert_job(app, SCHEMA)
+    conn.execute("DELETE FROM public.job_catalog WHERE job_uuid = %s", (job["uuid"],))
+    with db.connect(autocommit=False) as holder:
+        holder.execute(REWRITE.format("public.tenants_tenant"))
+        tool = subprocess.Popen([sys.executable, "-m", "pyinstaller_tools.cli", *argv, "--dsn", db.dsn()],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 60
+            while not conn.execute("SELECT FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                   "AND application_name LIKE 'catalog-sync %'").fetchall():
+                assert tool.poll() is None and time.monotonic() < deadline, tool.communicate()
+                time.sleep(0.02)
+        finally:
+            holder.commit()
+        out, err = tool.communicate(timeout=60)
+    assert (tool.returncode, "rewritten" in err, done in out + err) == (0, False, True), (out, err)
+
+
+def test_an_attach_chunk_that_waited_for_a_rewrite_of_the_registry_is_retried(
+        db: Db, conn: psycopg.Connection) -> None:
+    """(fifty-second session) A chunk of attach --all that waits inside its statement for a rewrite of the
+    registry begun after the command's start fails with 40001: it is tried again, as after a deadlock."""
+    from pyinstaller_tools import operations
+
+    lines: list[str] = []
+    attached: list[Any] = []
+    queued_behind(db, conn, [REWRITE.format("public.tenants_tenant")],
+                  lambda c: attached.append(operations.attach_chunk(c, [SCHEMA], lines.append)), role=None)
+    assert (attached, lines) == ([([(SCHEMA, 0)], [])],
+                                 ["attach: a table rewritten meanwhile in a chunk (attempt 1), retrying it"])
