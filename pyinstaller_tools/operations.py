@@ -433,13 +433,17 @@ class LocksNotTaken(Exception):
 
 
 def lock_exclusively(run: Run, tables: Sequence[tuple[str, str, int]]) -> None:
-    """ACCESS EXCLUSIVE on the (schema, name, relid) tables, in one LOCK TABLE (`run`: an in_lock_tries()
-    lock step's); TryAgain if a name read before meant another table by the time it was locked (a rename
-    in between)."""
+    """ACCESS EXCLUSIVE on the (schema, name, relid) tables (`run`: an in_lock_tries() lock step's), through
+    catalog_sync.lock_tables_by_name(): a LOCK by a name the tenant moved during the wait locked the view it
+    put there and, as this role, what the view reads (pg_class, a catalog; security red team, fifty-second
+    session). TryAgain if a name read before meant another table by the time it was locked (a rename in
+    between)."""
     if not tables:
         return
-    run(sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(
-        sql.SQL(", ").join(sql.SQL("ONLY {}").format(sql.Identifier(schema, table)) for schema, table, _ in tables)))
+    try:
+        run("SELECT catalog_sync.lock_tables_by_name(%s::oid[], 'ACCESS EXCLUSIVE')", ([t[2] for t in tables],))
+    except psycopg.errors.SerializationFailure:
+        raise TryAgain from None
     same = run("SELECT count(*) FROM ROWS FROM (pg_catalog.unnest(%s::oid[]), pg_catalog.unnest(%s::text[]), "
                "pg_catalog.unnest(%s::text[])) AS x (relid, nspname, relname) "
                "JOIN pg_catalog.pg_class c ON c.oid = x.relid "

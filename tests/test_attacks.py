@@ -37,6 +37,7 @@ from pyinstaller_tools import cli, operations, seed, sqlfiles
 from tests import market
 from tests.conftest import THIS_DATABASE, Db
 from tests.jobs import category_id, create_tenant, insert_job, insert_jobs, update_job
+from tests.test_concurrency import wait_until_blocked
 
 ACME = "tenant_acme"
 GLOBEX = "tenant_globex"
@@ -3002,3 +3003,91 @@ def test_a_renamed_marketplace_table_is_still_checked(arena: Arena) -> None:
         t.execute(f"UPDATE {ACME}.providers_renamed SET display_name = 'refused' WHERE id = %s", (m.provider["id"],))
     assert not arena.evil_ran()
     arena.assert_canary()
+
+
+# What a tenant does so that attach has a lock to take on its tables: a trigger to install (SHARE ROW EXCLUSIVE,
+# CREATE TRIGGER's lock), or an EXTRA one to drop (ACCESS EXCLUSIVE, DROP TRIGGER's).
+TRIGGERS_TO_CHANGE = {
+    "triggers dropped": "DROP TRIGGER {trigger} ON {table}",
+    "a trigger renamed": "ALTER TRIGGER {trigger} ON {table} RENAME TO renamed_by_tenant",
+}
+
+
+@pytest.mark.parametrize("change", TRIGGERS_TO_CHANGE.values(), ids=TRIGGERS_TO_CHANGE.keys())
+def test_a_view_put_under_a_table_name_while_attach_waits_locks_nothing_of_the_database(
+        arena: Arena, change: str) -> None:
+    """(security red team, fifty-second session) LOCK looks a name up again once its wait ends. While a
+    superuser's attach waited for the tenant's table, the tenant renamed it away and put a security_invoker
+    view of pg_class and public.job_catalog under its name: attach's LOCK took the view and, in its mode,
+    checked as the superuser, every relation the view reads: SHARE ROW EXCLUSIVE on pg_class and the job
+    catalog (another tenant's job writes and all DDL waited), or a queued ACCESS EXCLUSIVE on pg_class (every
+    session waited), for as long as a second table the tenant held kept attach waiting. Now the names are
+    locked ACCESS SHARE first and checked (lock_tables_by_name()): the rename waits for attach, and
+    PostgreSQL ends one of the two (a deadlock), or attach fails with 40001 and is run again."""
+    su, tenant = arena.su, arena.tenant
+    for table in ("ats_jobcategory", "ats_jobposting"):
+        for (name,) in su.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal",
+                                  (f"{ACME}.{table}",)).fetchall():
+            tenant.execute(change.format(trigger=f'"{name}"', table=f"{ACME}.{table}"))
+            if "RENAME" in change:
+                break
+    holder = arena.connect_tenant(autocommit=False)
+    holder.execute(f"LOCK TABLE {ACME}.ats_jobcategory IN ROW EXCLUSIVE MODE")
+    holder2 = arena.connect_tenant(autocommit=False)
+    holder2.execute(f"LOCK TABLE {ACME}.ats_jobposting IN ROW EXCLUSIVE MODE")
+    observers = [arena.db.connect(autocommit=False) for _ in range(4)]     # (opened before: a new one may stall)
+    for observer in observers:
+        observer.execute("SET lock_timeout = '1s'")
+        observer.commit()
+    attacher = arena.db.connect()
+    errors: list[BaseException] = []
+
+    def attach() -> None:
+        try:
+            attacher.execute("SELECT * FROM catalog_sync.attach_schema(%s)", (ACME,))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    thread = threading.Thread(target=attach)
+    thread.start()
+    stalled: dict[str, bool] = {}
+    held: list[Any] = []
+    try:
+        wait_until_blocked(su, attacher.info.backend_pid)
+        try:
+            holder.execute(f"ALTER TABLE {ACME}.ats_jobcategory RENAME TO jobs_category")
+            holder.execute(f"CREATE VIEW {ACME}.ats_jobcategory WITH (security_invoker = true) AS "
+                           "SELECT 1 AS x FROM pg_catalog.pg_class, public.job_catalog")
+            holder.commit()
+        except psycopg.errors.DeadlockDetected:
+            holder.rollback()
+        time.sleep(0.5)
+        held = observers[3].execute(
+            "SELECT l.relation::regclass::text, l.mode FROM pg_locks l WHERE l.pid = %s "
+            "AND l.mode <> 'AccessShareLock' AND l.relation IN ('pg_class'::regclass, 'public.job_catalog'::regclass)",
+            (attacher.info.backend_pid,)).fetchall()
+        observers[3].rollback()
+        probes: dict[str, Callable[[psycopg.Connection], Any]] = {
+            "another tenant's job write": lambda c: update_job(c, GLOBEX, arena.canary["id"], title="later"),
+            "unrelated DDL": lambda c: c.execute("CREATE TABLE public.unrelated_probe (x int)"),
+            "a read of the catalog":
+                lambda c: c.execute("SELECT count(*) FROM pg_catalog.pg_class WHERE relname = 'x'"),
+        }
+        for observer, (what, probe) in zip(observers[:3], probes.items(), strict=True):
+            try:
+                probe(observer)
+                stalled[what] = False
+            except psycopg.errors.LockNotAvailable:
+                stalled[what] = True
+            observer.rollback()
+    finally:
+        holder2.rollback()
+        thread.join(60)
+        attacher.close()
+        for observer in observers:
+            observer.close()
+    assert (held, stalled) == ([], dict.fromkeys(stalled, False)), (held, stalled)
+    assert all(isinstance(e, (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure))
+               for e in errors), errors
+    arena.assert_canary()
+    assert not arena.evil_ran()

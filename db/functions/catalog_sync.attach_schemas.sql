@@ -27,8 +27,8 @@ DECLARE
     v_pending oid[];
     v_dropping oid[];
     v_grant   text;
-    v_lock    text;
-    v_lock_exclusive text;
+    v_lock    oid[];
+    v_lock_exclusive oid[];
     v_granted boolean := false;
 BEGIN
     FOR v_schema IN
@@ -76,9 +76,9 @@ BEGIN
         FROM catalog_sync.trigger_states(v_schema.relids, v_schema.tables, v_schema.tenant_id) AS st
         WHERE st.state <> 'INSTALLED';
         SELECT string_agg(q.name, ', ' ORDER BY q.n) FILTER (WHERE NOT q.readable),
-               string_agg('ONLY ' || q.name, ', ' ORDER BY q.n)
+               array_agg(q.relid ORDER BY q.n)
                    FILTER (WHERE (NOT q.readable OR q.relid = ANY (v_pending)) AND q.relid <> ALL (v_dropping)),
-               string_agg('ONLY ' || q.name, ', ' ORDER BY q.n) FILTER (WHERE q.relid = ANY (v_dropping))
+               array_agg(q.relid ORDER BY q.n) FILTER (WHERE q.relid = ANY (v_dropping))
         INTO v_grant, v_lock, v_lock_exclusive
         FROM (SELECT u.relid, u.n, catalog_sync.qualified_name(u.relid) AS name,
                      pg_catalog.has_table_privilege('catalog_sync_owner', u.relid, 'SELECT') AS readable
@@ -86,12 +86,14 @@ BEGIN
         -- Something to change on these tables: take the lock CREATE TRIGGER
         -- needs first, before the GRANT touches their catalog rows (an
         -- autovacuum ANALYZE in between would otherwise deadlock with us).
-        -- One statement each for all tables of the schema.
+        -- One statement each for all tables of the schema, through
+        -- lock_tables_by_name(): a name the tenant moves during the wait must
+        -- not lock what it then names (a view, and what the view reads).
         IF v_lock_exclusive IS NOT NULL THEN
-            EXECUTE 'LOCK TABLE ' || v_lock_exclusive || ' IN ACCESS EXCLUSIVE MODE';
+            PERFORM catalog_sync.lock_tables_by_name(v_lock_exclusive, 'ACCESS EXCLUSIVE');
         END IF;
         IF v_lock IS NOT NULL THEN
-            EXECUTE 'LOCK TABLE ' || v_lock || ' IN SHARE ROW EXCLUSIVE MODE';
+            PERFORM catalog_sync.lock_tables_by_name(v_lock, 'SHARE ROW EXCLUSIVE');
         END IF;
         IF NOT pg_catalog.has_schema_privilege('catalog_sync_owner',
                                                (SELECT n.oid FROM pg_catalog.pg_namespace n

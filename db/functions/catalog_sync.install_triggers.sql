@@ -28,6 +28,7 @@ DECLARE
     v_tables  name[];
     v_names   name[];
     v_states  text[];
+    v_dropping oid[];
     v_locked  boolean := false;
 BEGIN
     -- What to change, from one trigger_states() call (attach of 10,000
@@ -46,15 +47,14 @@ BEGIN
             RETURN 0;
         END IF;
         EXIT WHEN v_locked;
-        FOR v_rel IN SELECT DISTINCT u.relid FROM unnest(v_relids, v_states) AS u (relid, state)
-                     WHERE u.state = 'EXTRA' ORDER BY u.relid LOOP
-            v_name := catalog_sync.qualified_name(v_rel.relid);
-            IF v_name IS NOT NULL THEN          -- (NULL: dropped meanwhile)
-                EXECUTE format('LOCK TABLE ONLY %s IN ACCESS EXCLUSIVE MODE', v_name);
-                v_locked := true;
-            END IF;
-        END LOOP;
-        EXIT WHEN NOT v_locked;
+        -- (by name, as LOCK takes them, but never a view put under a name
+        -- during the wait: lock_tables_by_name())
+        v_dropping := ARRAY(SELECT DISTINCT u.relid FROM unnest(v_relids, v_states) AS u (relid, state)
+                            WHERE u.state = 'EXTRA' AND catalog_sync.qualified_name(u.relid) IS NOT NULL
+                            ORDER BY u.relid);         -- (no name: dropped meanwhile)
+        EXIT WHEN v_dropping = '{}';
+        PERFORM catalog_sync.lock_tables_by_name(v_dropping, 'ACCESS EXCLUSIVE');
+        v_locked := true;
     END LOOP;
     FOR v_rel IN SELECT u.relid, array_agg(s ORDER BY s.trigger_name) AS specs
                  FROM unnest(v_relids, v_tables, v_names, v_states) AS u (relid, source_table, trigger_name, state)
