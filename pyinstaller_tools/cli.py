@@ -823,12 +823,19 @@ def cmd_verify(args: argparse.Namespace) -> int:
             # (in the run's current session: the first may be closed by now)
             # (its attach and detach, as attach's and detach's own: not while a migrate changes what they
             # install; code review, forty-seventh session)
-            with operations.no_migration(sessions.conn, "verify --repair"):
-                repaired, left, unrepaired = operations.repair(sessions.conn, findings, progress, args.lock_timeout)
             try:
-                if repaired:
+                with operations.no_migration(sessions.conn, "verify --repair"):
+                    repaired, left, unrepaired = operations.repair(sessions.conn, findings, progress,
+                                                                   args.lock_timeout)
+            except operations.RunBusy as exc:
+                # (concurrency trial, fifty-second session: a backfill or repair that began during the verify
+                # made it exit 2 with the up-front refusal's message, its findings never shown)
+                left = [f"not repaired (a backfill, repair or uninstall began during this verify{exc.holder}): "
+                        "run verify --repair again once it ends"]
+            try:
+                if repaired:    # (nothing repaired: the findings stand; a second verify only waited again)
                     operations.analyze_catalogs(sessions.conn, progress)
-                findings = operations.verify(sessions, tenants, progress, args.lock_timeout)
+                    findings = operations.verify(sessions, tenants, progress, args.lock_timeout)
             except (ToolError, psycopg.Error) as exc:
                 if not repaired:
                     raise

@@ -1099,6 +1099,14 @@ def resolve_tenants(conn: psycopg.Connection, schemas: Sequence[str] | None,
     return tenants
 
 
+class RunBusy(ToolError):
+    """session_lock() refused: another run holds the lock (the message names it; `holder`: lock_holder()'s)."""
+
+    def __init__(self, message: str, holder: str) -> None:
+        super().__init__(message)
+        self.holder = holder
+
+
 @contextmanager
 def session_lock(conn: psycopg.Connection, key_sql: str, busy: str, wait: bool = False) -> Iterator[None]:
     """A session-level advisory lock held for the block: one run at a time per database. Taken at once or
@@ -1111,9 +1119,10 @@ def session_lock(conn: psycopg.Connection, key_sql: str, busy: str, wait: bool =
     if not got or not got[0]:
         # (DBA trial, forty-fourth session: the session of a run killed a moment ago, or cut off by its network,
         # holds it until the server notices: seconds, about two minutes)
-        raise ToolError(f"{busy}{lock_holder(conn, key_sql)}; wait for it to finish (a run just killed, or cut "
-                        "off by its network, holds it until the server notices, within about two minutes; or end "
-                        "that backend with pg_terminate_backend(pid))")
+        holder = lock_holder(conn, key_sql)
+        raise RunBusy(f"{busy}{holder}; wait for it to finish (a run just killed, or cut off by its network, holds "
+                      "it until the server notices, within about two minutes; or end that backend with "
+                      "pg_terminate_backend(pid))", holder)
     try:
         yield
     finally:
