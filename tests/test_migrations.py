@@ -439,3 +439,44 @@ def test_plain_alembic_names_where_a_refused_lock_timeout_came_from(db: Db, wher
     source = "-x lock_timeout" if where == "-x" else "CATALOG_SYNC_DDL_LOCK_TIMEOUT"
     assert result.returncode != 0 and f"{source}: a bare number is milliseconds" in result.stderr, (
         result.stdout, result.stderr[-2000:])
+
+
+def test_an_install_queued_behind_ddl_on_the_registry_waits_for_it(fresh, db: Db) -> None:
+    """(concurrency trial, fifty-second session) The install's GRANT on the registry waited for an application's
+    ALTER TABLE of it (a Django AddField in the same deploy) without a lock, then failed with the catalog's bare
+    "tuple concurrently updated" once the ALTER committed. The install locks the registry first: it waits,
+    within lock_timeout, and installs."""
+    import threading
+
+    from tests.test_concurrency import wait_until_blocked
+
+    target = fresh("m_behind_ddl")
+    errors: list[BaseException] = []
+    with target.connect(autocommit=False) as holder, db.connect() as watcher:
+        holder.execute("ALTER TABLE public.tenants_tenant ADD COLUMN note text")
+        before = {r[0] for r in watcher.execute("SELECT pid FROM pg_stat_activity").fetchall()}
+
+        def install() -> None:
+            try:
+                migrate.upgrade(target.dsn())
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+        thread = threading.Thread(target=install)
+        thread.start()
+        try:
+            pid = None
+            for _ in range(3000):
+                new = [r[0] for r in watcher.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = 'm_behind_ddl' AND pid <> %s",
+                    (holder.info.backend_pid,)).fetchall() if r[0] not in before]
+                if new:
+                    pid = new[0]
+                    break
+            assert pid is not None
+            wait_until_blocked(watcher, pid)
+        finally:
+            holder.commit()
+            thread.join(60)
+    assert not errors, errors
+    assert recorded_revision(target) == "0001"
