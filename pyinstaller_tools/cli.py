@@ -731,7 +731,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         total = report["total"]
         print(f"total: {total['tenants']} tenant(s), {total['inserted']} inserted, {total['updated']} updated, "
               f"{total['removed']} removed, {total['ineligible']} not eligible, "
-              + (f"{total['tenants_skipped']} tenant(s) skipped (detached since the run began), "
+              + (f"{total['tenants_skipped']} tenant(s) skipped (detached or deleted since the run began), "
                  if total["tenants_skipped"] else "")
               + f"{total['errors']} error(s), {total['seconds']:.3f}s"
               + (" (dry run: nothing written)" if args.dry_run else ""))

@@ -1329,6 +1329,16 @@ def detached_meanwhile(exc: psycopg.Error) -> bool:
     return isinstance(exc, psycopg.errors.UndefinedObject) and "is not attached" in server_message(exc)
 
 
+def still_registered(conn: psycopg.Connection, tenant_id: int) -> bool:
+    """Whether the registry has the tenant (as tenant_schemas() lists tenants); True where that cannot be read."""
+    try:
+        row = conn.execute("SELECT count(*) FROM catalog_sync.tenant_schemas() WHERE tenant_id = %s",
+                           (tenant_id,)).fetchone()
+    except psycopg.Error:
+        return True
+    return bool(row and row[0])
+
+
 def _backfill_tenant(session: psycopg.Connection, tenant: Tenant, n: int, of: int, dry_run: bool, lock_timeout: str,
                      progress: Progress, catalog: str | None, notice_after: float, quiet: bool, command: str,
                      report: list[dict[str, Any]]) -> None:
@@ -1354,8 +1364,11 @@ def _backfill_tenant(session: psycopg.Connection, tenant: Tenant, n: int, of: in
                 f"run {command} again: it writes nothing more for the tenants done")
             if detached_meanwhile(exc):
                 # (DBA trial, forty-first session: a tenant detached while the run went on was a failure,
-                # "run it again for them", which would have attached a tenant that opted out)
-                entry["skipped"] = "detached since the run began"
+                # "run it again for them", which would have attached a tenant that opted out; concurrency
+                # trial, fifty-second session: one deleted from the registry was "detached" too)
+                entry["skipped"] = ("deleted from the registry since the run began"
+                                    if not still_registered(session, tenant.tenant_id)
+                                    else "detached since the run began")
             else:
                 entry["error"] = describe(exc)
             if isinstance(exc, psycopg.errors.LockNotAvailable):

@@ -633,3 +633,62 @@ def test_a_repair_leaves_alone_a_tenant_with_row_drift_detached_meanwhile(db: Db
     done, left, failed = operations.repair(conn, findings, lambda _: None)
     assert (done, failed) == ([], []), (done, failed)
     assert left == ["not repaired (detached or deleted while this ran: left alone): tenant_globex"], left
+
+
+def test_a_tenant_deleted_from_the_registry_during_its_backfill_waits_for_it(
+        db: Db, app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    """(concurrency trial, fifty-second session) A DELETE of a tenant's registry row cascades to the machinery's
+    row of the tenant and to its catalog rows (foreign keys) before its statement trigger takes the tenant's
+    lock: one that came during a backfill of the tenant deleted what the backfill had not reached, then waited
+    for a catalog row the backfill held, while the backfill waited for a row the DELETE had deleted (its
+    update of the machinery's row, a new catalog row's foreign-key check): a deadlock, which failed the
+    application's DELETE or the backfill. The backfill claims the registry row first (registry_claim): the
+    DELETE waits for it, then both succeed."""
+    # (a stale row: its update takes no lock on the registry row, as a new row's foreign-key check would)
+    stale = insert_job(app, SCHEMA)
+    conn.execute("UPDATE public.job_catalog SET title = 'stale' WHERE job_uuid = %s", (stale["uuid"],))
+    tenant_id = conn.execute("SELECT id FROM public.tenants_tenant WHERE schema_name = %s", (SCHEMA,)).fetchone()[0]
+    errors: list[BaseException] = []
+    with db.connect(autocommit=False) as holder:
+        # the backfill, its job rows written, waits for the provider table (as for a tenant's writer)
+        holder.execute(f"LOCK TABLE {SCHEMA}.services_serviceprovider IN ACCESS EXCLUSIVE MODE")
+        backfiller = db.connect(autocommit=False)
+
+        def backfill() -> None:
+            try:
+                backfiller.execute("SELECT * FROM catalog_sync.backfill_tenant(%s)", (tenant_id,))
+                backfiller.commit()
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+            finally:
+                backfiller.close()
+
+        thread = threading.Thread(target=backfill)
+        thread.start()
+        wait_until_blocked(conn, backfiller.info.backend_pid)
+        deleter, pid, delete_errors = run_blocked(db, lambda c: (
+            c.execute("DELETE FROM public.tenants_domain WHERE tenant_id = %s", (tenant_id,)),
+            c.execute("DELETE FROM public.tenants_tenant WHERE id = %s", (tenant_id,))))
+        wait_until_blocked(conn, pid)
+        holder.rollback()
+    thread.join(30)
+    finish(deleter, delete_errors)
+    assert not thread.is_alive() and not errors, errors
+    assert conn.execute("SELECT (SELECT count(*) FROM public.job_catalog WHERE tenant_id = %(t)s), "
+                        "(SELECT count(*) FROM catalog_sync.tenant WHERE tenant_id = %(t)s), "
+                        "(SELECT count(*) FROM catalog_sync.registry_claim)", {"t": tenant_id}).fetchone() == (0, 0, 0)
+
+
+def test_a_backfill_of_a_tenant_deleted_from_the_registry_names_it(
+        db: Db, app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    """(concurrency trial, fifty-second session) The CLI's backfill skipped a tenant deleted meanwhile as
+    "detached since the run began"."""
+    from pyinstaller_tools import operations
+
+    tenant_id = conn.execute("SELECT id FROM public.tenants_tenant WHERE schema_name = %s", (SCHEMA,)).fetchone()[0]
+    tenants = operations.resolve_tenants(conn, [SCHEMA])
+    conn.execute("DELETE FROM public.tenants_domain WHERE tenant_id = %s", (tenant_id,))
+    conn.execute("DELETE FROM public.tenants_tenant WHERE id = %s", (tenant_id,))
+    report = operations.backfill(conn, tenants, False, "5s", lambda line: None)
+    assert [(t["schema"], t.get("skipped"), t["error"]) for t in report["tenants"]] == [
+        (SCHEMA, "deleted from the registry since the run began", None)]

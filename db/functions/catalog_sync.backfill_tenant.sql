@@ -45,6 +45,25 @@ BEGIN
     -- verify and refresh_catalog() call, and below, before each count.
     PERFORM catalog_sync.assert_read_committed();
     PERFORM catalog_sync.assert_registry();
+    -- The tenant's registry row claimed (FOR KEY SHARE, through a foreign
+    -- key's check: registry_claim) before its lock, as every path takes the
+    -- registry before the tenant: a DELETE of the tenant from the registry
+    -- waits for this backfill before it cascades to anything, and one that
+    -- committed first is named (a dry run writes nothing: no claim). The
+    -- registry row read first, as every sync read of it (registry_row():
+    -- no wait for an index lock the application holds, a REINDEX, while
+    -- the foreign key's check would wait to plan its query).
+    IF NOT p_dry_run THEN
+        PERFORM catalog_sync.lock_registry();
+        PERFORM FROM catalog_sync.registry_row(p_tenant_id);
+        BEGIN
+            INSERT INTO catalog_sync.registry_claim (tenant_id) VALUES (p_tenant_id);
+        EXCEPTION WHEN foreign_key_violation THEN
+            RAISE EXCEPTION 'catalog_sync: tenant % is not attached (deleted from the registry)', p_tenant_id
+                USING ERRCODE = 'undefined_object';
+        END;
+        DELETE FROM catalog_sync.registry_claim c WHERE c.tenant_id = p_tenant_id;
+    END IF;
     PERFORM catalog_sync.lock_for_tenant_change(ARRAY[p_tenant_id]);
     -- A registered table that its name no longer means (swapped out): the
     -- application writes another table, so a backfill from the
