@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import ROOT, Db
 from tests.jobs import add_copied_sync_trigger, catalog_count, insert_job, verify_findings
-from tests.market import insert_provider, insert_service, provider_row, service_row
+from tests.market import insert_provider, insert_service, provider_row, service_row, update_service
 
 ACME = "tenant_acme"
 
@@ -97,6 +97,10 @@ def test_a_numeric_of_a_larger_precision_and_the_same_scale_syncs(db: Db, app: p
     app.execute(f"UPDATE {ACME}.ats_jobposting SET title = title || '!'")   # a bulk statement, every row read
     with pytest.raises(psycopg.errors.NumericValueOutOfRange):
         app.execute(f"UPDATE {ACME}.ats_jobposting SET {column} = %s WHERE id = %s", (big, job["id"]))
+    app.execute(f"UPDATE {ACME}.ats_jobposting SET {column} = -9999999999.99 WHERE id = %s", (job["id"],))
+    assert conn.execute(f"SELECT {column} FROM public.job_catalog WHERE job_uuid = %s",
+                        (job["uuid"],)).fetchone() == (Decimal("-9999999999.99"),)     # the bound's edge
+    app.execute(f"UPDATE {ACME}.ats_jobposting SET {column} = 1234567.89 WHERE id = %s", (job["id"],))
     # the backfill and verify read every row of the tenant as well
     tenant_id = db.tenant_id(ACME)
     conn.execute("DELETE FROM public.job_catalog WHERE tenant_id = %s", (tenant_id,))
@@ -125,6 +129,12 @@ def test_a_provider_rating_of_a_larger_precision_syncs_within_the_catalogs_bound
     with pytest.raises(psycopg.errors.NumericValueOutOfRange):
         insert_provider(app, ACME, rating_avg=Decimal("10.00"))
     assert verify_findings(conn) == []
+    # a service's price of a larger precision: the same (fifty-second session)
+    app.execute(f"ALTER TABLE {ACME}.services_service ALTER COLUMN price_max TYPE numeric(12,2)")
+    update_service(app, ACME, service["id"], price_max=Decimal("99999999.99"))      # the bound's edge
+    assert service_row(conn, service["uuid"])["price_max"] == Decimal("99999999.99")    # type: ignore[index]
+    with pytest.raises(psycopg.errors.NumericValueOutOfRange):
+        update_service(app, ACME, service["id"], price_max=Decimal("100000000.00"))
 
 
 def test_a_timestamp_with_time_zone_of_any_precision_syncs(app: psycopg.Connection,
