@@ -485,6 +485,10 @@ def _attach_report(args: argparse.Namespace, result: operations.AttachResult, sc
     if refused:
         left_out.append(f"{len(refused)} refused (listed above): {_first(refused)}; fix them, attach them as their "
                         "owner, or detach them (an opt-out)")
+    if result.changed_meanwhile:
+        left_out.append(f"{len(result.changed_meanwhile)} changed during this attach (renamed, dropped or off the "
+                        f"contract since its pre-flight; above): {_first([s for s, _ in result.changed_meanwhile])}; "
+                        "run the same attach again")
     if left_out:
         raise ToolError("schema(s) not attached: " + "; ".join(left_out))
     return EXIT_OK
@@ -649,7 +653,9 @@ def cmd_detach(args: argparse.Namespace) -> int:
                 dropped, rows, before = operations.detach(conn, args.schema, args.purge, args.lock_timeout,
                                                           progress=progress)
             except operations.LocksNotTaken as exc:
-                locked = "its tables (or of an attach of it in progress)"
+                # (concurrency trial, fifty-second session: an open write of its registry row held it, unnamed)
+                locked = ("its tables, or the tenant's lock (its writes in progress, its registry row's included, or "
+                          "an attach of it)")
                 raise ToolError(f"{args.schema} not detached: {operations.locks_not_taken(locked, args.lock_timeout)}; "
                                 "nothing was changed; run detach again later, or with a larger --lock-timeout"
                                 ) from exc

@@ -70,6 +70,8 @@ class AttachResult:
     busy: list[str] = field(default_factory=list)   # not attached: a lock wait timed out
     changed_schemas: list[str] = field(default_factory=list)   # whose triggers were created, replaced or dropped
     opted_out: list[str] = field(default_factory=list)   # left alone: detached on purpose while attach ran
+    # not attached: renamed, dropped or off the contract since the pre-flight (schema, the refusal)
+    changed_meanwhile: list[tuple[str, str]] = field(default_factory=list)
 
 
 def require_installed(conn: psycopg.Connection, command: str = "catalog-sync", lock_timeout: str | None = None,
@@ -860,11 +862,13 @@ def attach_chunk(conn: psycopg.Connection, chunk: Sequence[str], progress: Progr
                                     (rest,)).fetchall() if rest else []
             return [(str(r[0]), int(r[1])) for r in rows], opted_out
         except (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure) as exc:
-            # (40001: the registry or a tenant's table rewritten while the chunk waited for it; the retry
-            # reads it on a snapshot taken after that commit)
+            # (40001: the registry or a tenant's table rewritten while the chunk waited for it, the retry
+            # reading it on a snapshot taken after that commit; or a table renamed meanwhile,
+            # lock_tables_by_name())
             if attempt == 3:
                 raise
-            why = "deadlock" if isinstance(exc, psycopg.errors.DeadlockDetected) else "a table rewritten meanwhile"
+            why = ("deadlock" if isinstance(exc, psycopg.errors.DeadlockDetected)
+                   else "a table renamed or rewritten meanwhile")
             progress(f"attach: {why} in a chunk (attempt {attempt}), retrying it")
     raise AssertionError("unreachable")
 
@@ -926,6 +930,19 @@ def attach(conn: psycopg.Connection, schemas: Sequence[str], chunk_size: int, pr
     def attach_or_split(own: psycopg.Connection, chunk: Sequence[str], split: bool = False) -> None:
         try:
             record(chunk, attach_chunk(own, chunk, locked_progress, lock_timeout, keep_opt_outs), report=not split)
+        except psycopg.errors.InvalidSchemaName as exc:
+            # A schema of the chunk renamed, dropped or broken since the pre-flight (a tenant's schema renamed
+            # as docs/operations.md says, during attach --all): the others are attached, it is named
+            # (concurrency trial, fifty-second session: the run stopped there, exit 2, the rest not attached).
+            if len(chunk) > 1:
+                for schema in chunk:
+                    attach_or_split(own, [schema], split=True)
+                record([], ([], []))
+                return
+            with done:
+                result.changed_meanwhile.append((chunk[0], describe(exc)))
+            locked_progress(f"attach: {chunk[0]} skipped: {describe(exc)}")
+            record([], ([], []), report=not split)
         except psycopg.errors.LockNotAvailable:
             # A lock every schema needs (the registry's) would make each of them time out in turn.
             if not registry_readable(own, lock_timeout):

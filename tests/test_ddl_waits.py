@@ -348,4 +348,36 @@ def test_an_attach_chunk_that_waited_for_a_rewrite_of_the_registry_is_retried(
     queued_behind(db, conn, [REWRITE.format("public.tenants_tenant")],
                   lambda c: attached.append(operations.attach_chunk(c, [SCHEMA], lines.append)), role=None)
     assert (attached, lines) == ([([(SCHEMA, 0)], [])],
-                                 ["attach: a table rewritten meanwhile in a chunk (attempt 1), retrying it"])
+                                 ["attach: a table renamed or rewritten meanwhile in a chunk (attempt 1), retrying it"])
+
+
+def test_attach_all_during_a_schema_rename_names_that_schema_and_attaches_the_others(
+        db: Db, app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    """(concurrency trial, fifty-second session) A tenant's schema renamed as docs/operations.md says (ALTER SCHEMA
+    and the registry's schema_name in one transaction) while attach --all waited for it: the chunk failed with
+    "tenant_globex.ats_jobcategory was dropped while attaching", exit 2, and a new tenant of the same chunk
+    stayed unattached. The chunk is attached one schema at a time; the renamed one is named."""
+    from tests.jobs import create_tenant
+
+    create_tenant(conn, "initech", "Initech")
+    with db.connect(autocommit=False) as holder:
+        holder.execute("ALTER SCHEMA tenant_globex RENAME TO tenant_globex2")
+        holder.execute("UPDATE public.tenants_tenant SET schema_name = 'tenant_globex2' "
+                       "WHERE schema_name = 'tenant_globex'")
+        tool = subprocess.Popen([sys.executable, "-m", "pyinstaller_tools.cli", "attach", "--all", "--dsn", db.dsn()],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 60
+            while not conn.execute("SELECT FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                   "AND application_name LIKE 'catalog-sync %'").fetchall():
+                assert tool.poll() is None and time.monotonic() < deadline, tool.communicate()
+                time.sleep(0.02)
+        finally:
+            holder.commit()
+        out, err = tool.communicate(timeout=60)
+    assert tool.returncode == 2, (out, err)
+    assert "attach: tenant_globex skipped: cannot attach schema tenant_globex" in err, err
+    assert "1 changed during this attach (renamed, dropped or off the contract since its pre-flight; above): " \
+           "tenant_globex; run the same attach again" in err, err
+    assert conn.execute("SELECT schema_name, attached FROM catalog_sync.tenant_schemas() ORDER BY 1").fetchall() == [
+        ("tenant_acme", True), ("tenant_globex2", True), ("tenant_initech", True)]

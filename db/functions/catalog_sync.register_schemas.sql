@@ -73,7 +73,7 @@ BEGIN
     -- Dropped (or the schema renamed) since the check: register nothing.
     v_missing := array_position(v_relids, NULL);
     IF v_missing IS NOT NULL THEN
-        RAISE EXCEPTION 'catalog_sync: cannot attach schema %: %.% was dropped while attaching',
+        RAISE EXCEPTION 'catalog_sync: cannot attach schema %: %.% was dropped, or the schema renamed, while attaching',
                         quote_ident(v_rel_schemas[v_missing]), quote_ident(v_rel_schemas[v_missing]),
                         v_tables[v_missing]
             USING ERRCODE = 'invalid_schema_name', HINT = 'Retry the attach.';
