@@ -486,9 +486,9 @@ def _attach_report(args: argparse.Namespace, result: operations.AttachResult, sc
         left_out.append(f"{len(refused)} refused (listed above): {_first(refused)}; fix them, attach them as their "
                         "owner, or detach them (an opt-out)")
     if result.changed_meanwhile:
-        left_out.append(f"{len(result.changed_meanwhile)} changed during this attach (renamed, dropped or off the "
-                        f"contract since its pre-flight; above): {_first([s for s, _ in result.changed_meanwhile])}; "
-                        "run the same attach again")
+        left_out.append(f"{len(result.changed_meanwhile)} failed during this attach (each one's error above: renamed, "
+                        "dropped or off the contract since the pre-flight, or a deadlock): "
+                        f"{_first([s for s, _ in result.changed_meanwhile])}; run the same attach again")
     if left_out:
         raise ToolError("schema(s) not attached: " + "; ".join(left_out))
     return EXIT_OK
@@ -834,10 +834,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
                     repaired, left, unrepaired = operations.repair(sessions.conn, findings, progress,
                                                                    args.lock_timeout)
             except operations.RunBusy as exc:
-                # (concurrency trial, fifty-second session: a backfill or repair that began during the verify
-                # made it exit 2 with the up-front refusal's message, its findings never shown)
-                left = [f"not repaired (a backfill, repair or uninstall began during this verify{exc.holder}): "
-                        "run verify --repair again once it ends"]
+                # (concurrency trial, fifty-second session: a backfill or repair, or a migrate, that began during
+                # the verify made it exit 2 with the up-front refusal's message, its findings never shown)
+                left = [f"not repaired ({exc.what} began during this verify{exc.holder}): run verify --repair "
+                        "again once it ends"]
             try:
                 if repaired:    # (nothing repaired: the findings stand; a second verify only waited again)
                     operations.analyze_catalogs(sessions.conn, progress)

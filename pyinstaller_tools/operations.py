@@ -930,10 +930,14 @@ def attach(conn: psycopg.Connection, schemas: Sequence[str], chunk_size: int, pr
     def attach_or_split(own: psycopg.Connection, chunk: Sequence[str], split: bool = False) -> None:
         try:
             record(chunk, attach_chunk(own, chunk, locked_progress, lock_timeout, keep_opt_outs), report=not split)
-        except psycopg.errors.InvalidSchemaName as exc:
+        except (psycopg.errors.InvalidSchemaName, psycopg.errors.UndefinedTable, psycopg.errors.SerializationFailure,
+                psycopg.errors.DeadlockDetected, psycopg.errors.InsufficientPrivilege) as exc:
             # A schema of the chunk renamed, dropped or broken since the pre-flight (a tenant's schema renamed
-            # as docs/operations.md says, during attach --all): the others are attached, it is named
-            # (concurrency trial, fifty-second session: the run stopped there, exit 2, the rest not attached).
+            # as docs/operations.md says, during attach --all), one whose tables kept moving (40001, 40P01
+            # after attach_chunk()'s tries), or one whose table's name came to mean a view of relations its
+            # owner may not lock so (42501, lock_tables_by_name()): the others are attached, it is named
+            # (concurrency trial and review, fifty-second session: the run stopped there, exit 2, the rest not
+            # attached).
             if len(chunk) > 1:
                 for schema in chunk:
                     attach_or_split(own, [schema], split=True)
@@ -1117,15 +1121,18 @@ def resolve_tenants(conn: psycopg.Connection, schemas: Sequence[str] | None,
 
 
 class RunBusy(ToolError):
-    """session_lock() refused: another run holds the lock (the message names it; `holder`: lock_holder()'s)."""
+    """session_lock() or no_migration() refused: another run holds the lock (the message names it; `holder`:
+    lock_holder()'s; `what`: the runs that take that lock)."""
 
-    def __init__(self, message: str, holder: str) -> None:
+    def __init__(self, message: str, holder: str, what: str) -> None:
         super().__init__(message)
         self.holder = holder
+        self.what = what
 
 
 @contextmanager
-def session_lock(conn: psycopg.Connection, key_sql: str, busy: str, wait: bool = False) -> Iterator[None]:
+def session_lock(conn: psycopg.Connection, key_sql: str, busy: str, wait: bool = False,
+                 what: str = "a backfill, repair or uninstall") -> Iterator[None]:
     """A session-level advisory lock held for the block: one run at a time per database. Taken at once or
     refused (`busy`, with the holder's pid); with `wait`, waited for up to the session's lock_timeout."""
     try:
@@ -1139,7 +1146,7 @@ def session_lock(conn: psycopg.Connection, key_sql: str, busy: str, wait: bool =
         holder = lock_holder(conn, key_sql)
         raise RunBusy(f"{busy}{holder}; wait for it to finish (a run just killed, or cut off by its network, holds "
                       "it until the server notices, within about two minutes; or end that backend with "
-                      "pg_terminate_backend(pid))", holder)
+                      "pg_terminate_backend(pid))", holder, what)
     try:
         yield
     finally:
@@ -1201,8 +1208,9 @@ def no_migration(conn: psycopg.Connection, command: str) -> Iterator[None]:
     message then counted as uninstalled; review: a detach then lost its opt-out to a later chunk."""
     row = conn.execute(f"SELECT pg_try_advisory_lock_shared({MIGRATION_LOCK_SQL})").fetchone()
     if not row or not row[0]:
-        raise ToolError(f"{command}: a migrate or uninstall is running on this database"
-                        f"{lock_holder(conn, MIGRATION_LOCK_SQL)}; nothing was changed: wait for it to finish")
+        holder = lock_holder(conn, MIGRATION_LOCK_SQL)
+        raise RunBusy(f"{command}: a migrate or uninstall is running on this database{holder}; nothing was changed: "
+                      "wait for it to finish", holder, "a migrate or uninstall")
     try:
         yield
     finally:
@@ -1229,7 +1237,8 @@ def migration_lock(conn: psycopg.Connection, command: str, no_backfill: bool = F
         yield
         return
     with session_lock(conn, MIGRATION_LOCK_SQL, f"{command}: another migrate or uninstall, or an attach, "
-                      "detach or repair, is running on this database, longer than --lock-timeout", wait=True), \
+                      "detach or repair, is running on this database, longer than --lock-timeout", wait=True,
+                      what="a migrate or uninstall, or an attach, detach or repair"), \
             (backfill_lock(conn, command) if no_backfill else nullcontext()):
         yield
 
@@ -1366,15 +1375,23 @@ def _backfill_tenant(session: psycopg.Connection, tenant: Tenant, n: int, of: in
                          lambda seconds: f"backfill [{n}/{of}] {tenant.schema}: still running after {seconds:g}s "
                          f"(a large tenant, or {waiting_for_writers(lock_timeout)})") as noticed:
         try:
-            with session.transaction() as tx:
-                set_lock_timeout(session, lock_timeout)
-                cur = session.cursor(row_factory=dict_row)
-                rows = cur.execute("SELECT * FROM catalog_sync.backfill_tenant(%s, %s, %s)",
-                                   (tenant.tenant_id, dry_run, catalog)).fetchall()
-                entry["catalogs"] = {r.pop("catalog"): r for r in rows}
-                entry.update({k: sum(int(r[k] or 0) for r in rows) for k in COUNTS})
-                if dry_run:
-                    raise psycopg.Rollback(tx)
+            for attempt in (1, 2):
+                try:
+                    with session.transaction() as tx:
+                        set_lock_timeout(session, lock_timeout)
+                        cur = session.cursor(row_factory=dict_row)
+                        rows = cur.execute("SELECT * FROM catalog_sync.backfill_tenant(%s, %s, %s)",
+                                           (tenant.tenant_id, dry_run, catalog)).fetchall()
+                        entry["catalogs"] = {r.pop("catalog"): r for r in rows}
+                        entry.update({k: sum(int(r[k] or 0) for r in rows) for k in COUNTS})
+                        if dry_run:
+                            raise psycopg.Rollback(tx)
+                    break
+                except psycopg.errors.DeadlockDetected:
+                    # (once more: a DELETE of the tenant from the registry between its lock and its claim
+                    # deadlocks with it, and the next try names the tenant deleted; review, fifty-second session)
+                    if attempt == 2:
+                        raise
         except psycopg.Error as exc:
             stop_if_ended(session, exc, f"{command} stopped at {tenant.schema} ({n}/{of}), " + (
                 "a dry run" if dry_run else f"nothing of it written, the {n - 1} tenant(s) before it committed"),

@@ -3011,28 +3011,52 @@ TRIGGERS_TO_CHANGE = {
     "triggers dropped": "DROP TRIGGER {trigger} ON {table}",
     "a trigger renamed": "ALTER TRIGGER {trigger} ON {table} RENAME TO renamed_by_tenant",
 }
+# How the tenant puts a view of pg_class and the job catalog under the name attach is waiting to lock: its table
+# renamed away; or its schema renamed away and another schema of its own (it has CREATE on the database) renamed
+# into its name, which takes no lock on the tables (review, fifty-second session).
+VIEW_OF_THE_DATABASE = "WITH (security_invoker = true) AS SELECT 1 AS x FROM pg_catalog.pg_class, public.job_catalog"
+SWAPS = {
+    "the table renamed": ([], [f"ALTER TABLE {ACME}.ats_jobcategory RENAME TO jobs_category",
+                               f"CREATE VIEW {ACME}.ats_jobcategory {VIEW_OF_THE_DATABASE}"], []),
+    "the schema renamed": (["CREATE SCHEMA evil_swap", f"CREATE VIEW evil_swap.ats_jobcategory {VIEW_OF_THE_DATABASE}"],
+                           [f"ALTER SCHEMA {ACME} RENAME TO tenant_acme_moved",
+                            f"ALTER SCHEMA evil_swap RENAME TO {ACME}"],
+                           [f"ALTER SCHEMA {ACME} RENAME TO evil_swap",        # (back, for the canary's checks)
+                            f"ALTER SCHEMA tenant_acme_moved RENAME TO {ACME}"]),
+}
 
 
+# The tenant's lock on the table attach waits for: a write in progress, or DDL (review, fifty-second session).
+TENANT_HOLDS = {"its write": "ROW EXCLUSIVE", "its DDL": "ACCESS EXCLUSIVE"}
+
+
+@pytest.mark.parametrize("holds", TENANT_HOLDS.values(), ids=TENANT_HOLDS.keys())
+@pytest.mark.parametrize("swap", SWAPS.values(), ids=SWAPS.keys())
 @pytest.mark.parametrize("change", TRIGGERS_TO_CHANGE.values(), ids=TRIGGERS_TO_CHANGE.keys())
 def test_a_view_put_under_a_table_name_while_attach_waits_locks_nothing_of_the_database(
-        arena: Arena, change: str) -> None:
+        arena: Arena, change: str, swap: tuple[list[str], list[str], list[str]], holds: str) -> None:
     """(security red team, fifty-second session) LOCK looks a name up again once its wait ends. While a
-    superuser's attach waited for the tenant's table, the tenant renamed it away and put a security_invoker
-    view of pg_class and public.job_catalog under its name: attach's LOCK took the view and, in its mode,
-    checked as the superuser, every relation the view reads: SHARE ROW EXCLUSIVE on pg_class and the job
-    catalog (another tenant's job writes and all DDL waited), or a queued ACCESS EXCLUSIVE on pg_class (every
-    session waited), for as long as a second table the tenant held kept attach waiting. Now the names are
-    locked ACCESS SHARE first and checked (lock_tables_by_name()): the rename waits for attach, and
-    PostgreSQL ends one of the two (a deadlock), or attach fails with 40001 and is run again."""
+    superuser's attach waited for the tenant's table, the tenant put a security_invoker view of pg_class and
+    public.job_catalog under its name: attach's LOCK took the view and, in its mode, checked as the superuser,
+    every relation the view reads: SHARE ROW EXCLUSIVE on pg_class and the job catalog (another tenant's job
+    writes and all DDL waited), or a queued ACCESS EXCLUSIVE on pg_class (every session waited), for as long as
+    a second table the tenant held kept attach waiting. Now LOCK runs as the tables' owner
+    (lock_tables_by_name()): the view's relations are checked as the tenant, which may not lock them so; attach
+    fails (42501, or 40001 where a name moved) and nothing of the database is locked."""
     su, tenant = arena.su, arena.tenant
+    before, during, undo = swap
+    dbname = su.execute("SELECT current_database()").fetchone()[0]  # type: ignore[index]
+    su.execute(sql.SQL("GRANT CREATE ON DATABASE {} TO {}").format(sql.Identifier(dbname), sql.Identifier(TENANT_ROLE)))
     for table in ("ats_jobcategory", "ats_jobposting"):
         for (name,) in su.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal",
                                   (f"{ACME}.{table}",)).fetchall():
             tenant.execute(change.format(trigger=f'"{name}"', table=f"{ACME}.{table}"))
             if "RENAME" in change:
                 break
+    for statement in before:
+        tenant.execute(statement)
     holder = arena.connect_tenant(autocommit=False)
-    holder.execute(f"LOCK TABLE {ACME}.ats_jobcategory IN ROW EXCLUSIVE MODE")
+    holder.execute(f"LOCK TABLE {ACME}.ats_jobcategory IN {holds} MODE")
     holder2 = arena.connect_tenant(autocommit=False)
     holder2.execute(f"LOCK TABLE {ACME}.ats_jobposting IN ROW EXCLUSIVE MODE")
     observers = [arena.db.connect(autocommit=False) for _ in range(4)]     # (opened before: a new one may stall)
@@ -3054,13 +3078,10 @@ def test_a_view_put_under_a_table_name_while_attach_waits_locks_nothing_of_the_d
     held: list[Any] = []
     try:
         wait_until_blocked(su, attacher.info.backend_pid)
-        try:
-            holder.execute(f"ALTER TABLE {ACME}.ats_jobcategory RENAME TO jobs_category")
-            holder.execute(f"CREATE VIEW {ACME}.ats_jobcategory WITH (security_invoker = true) AS "
-                           "SELECT 1 AS x FROM pg_catalog.pg_class, public.job_catalog")
-            holder.commit()
-        except psycopg.errors.DeadlockDetected:
-            holder.rollback()
+        # (by the session that holds the table: its rename goes ahead of attach's queued lock; then it ends)
+        for statement in during:
+            holder.execute(statement)
+        holder.commit()
         time.sleep(0.5)
         held = observers[3].execute(
             "SELECT l.relation::regclass::text, l.mode FROM pg_locks l WHERE l.pid = %s "
@@ -3081,13 +3102,45 @@ def test_a_view_put_under_a_table_name_while_attach_waits_locks_nothing_of_the_d
                 stalled[what] = True
             observer.rollback()
     finally:
+        holder.rollback()
         holder2.rollback()
         thread.join(60)
         attacher.close()
         for observer in observers:
             observer.close()
+        for statement in undo:
+            tenant.execute(statement)
+        su.execute(sql.SQL("REVOKE CREATE ON DATABASE {} FROM {}").format(sql.Identifier(dbname),
+                                                                          sql.Identifier(TENANT_ROLE)))
     assert (held, stalled) == ([], dict.fromkeys(stalled, False)), (held, stalled)
-    assert all(isinstance(e, (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure))
-               for e in errors), errors
+    assert [type(e) for e in errors] in ([], [psycopg.errors.InsufficientPrivilege],
+                                         [psycopg.errors.SerializationFailure]), errors
     arena.assert_canary()
     assert not arena.evil_ran()
+
+
+def test_lock_tables_by_name_takes_the_mode_asked_for_and_refuses_any_other(db: Db, conn: psycopg.Connection) -> None:
+    """lock_tables_by_name() (a mode spliced into its LOCK statement): SHARE ROW EXCLUSIVE or ACCESS EXCLUSIVE
+    on every table given, in that mode; any other mode refused before anything is locked; a relation dropped
+    meanwhile left out."""
+    relids = [r[0] for r in conn.execute(
+        "SELECT c.oid FROM pg_class c WHERE c.oid IN (%s::regclass, %s::regclass) ORDER BY c.oid",
+        (f"{ACME}.ats_jobcategory", f"{ACME}.ats_jobposting")).fetchall()]
+    conn.execute("CREATE TABLE public.dropped_meanwhile (x int)")
+    gone = db.scalar("SELECT 'public.dropped_meanwhile'::regclass::oid")
+    conn.execute("DROP TABLE public.dropped_meanwhile")
+    with db.connect(autocommit=False) as c:
+        for mode, lock in (("SHARE ROW EXCLUSIVE", "ShareRowExclusiveLock"),
+                           ("ACCESS EXCLUSIVE", "AccessExclusiveLock")):
+            c.execute("SELECT catalog_sync.lock_tables_by_name(%s::oid[], %s)", ([*relids, gone], mode))
+            taken = c.execute("SELECT l.relation, l.mode FROM pg_locks l WHERE l.pid = pg_backend_pid() "
+                              "AND l.locktype = 'relation' AND l.relation = ANY (%s) AND l.mode <> 'AccessShareLock' "
+                              "ORDER BY 1", (relids,)).fetchall()
+            assert taken == [(r, lock) for r in relids], (mode, taken)
+            c.rollback()
+        for bad in ("ACCESS SHARE", "EXCLUSIVE", "ROW EXCLUSIVE", "SHARE", None,
+                    "ACCESS EXCLUSIVE MODE; SELECT 1; --"):
+            with pytest.raises(psycopg.errors.RaiseException,
+                               match="takes SHARE ROW EXCLUSIVE or ACCESS EXCLUSIVE, not"):
+                c.execute("SELECT catalog_sync.lock_tables_by_name(%s::oid[], %s)", (relids, bad))
+            c.rollback()

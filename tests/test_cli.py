@@ -3822,7 +3822,7 @@ def test_verify_repair_frees_the_backfill_lock_before_its_closing_verify(
 def test_attach_retries_a_chunk_that_deadlocked(conn: psycopg.Connection, db: Db, monkeypatch: pytest.MonkeyPatch,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     """(mutation pass) a deadlock in a chunk (with autovacuum, or another attaching connection) is retried,
-    twice; a third one is the command's error, and nothing of the chunk is attached."""
+    twice; a third one fails that schema, named, and nothing of the chunk is attached."""
     conn.execute(f"SELECT catalog_sync.drop_triggers('{ACME}.ats_jobposting'::regclass)")
     set_lock_timeout = operations.set_lock_timeout
     deadlocks = [2]
@@ -3842,7 +3842,10 @@ def test_attach_retries_a_chunk_that_deadlocked(conn: psycopg.Connection, db: Db
     conn.execute(f"SELECT catalog_sync.drop_triggers('{ACME}.ats_jobposting'::regclass)")
     deadlocks[0] = 3
     code, out, err = run(capsys, "attach", ACME, dsn=db.dsn())
-    assert code == 2 and err.splitlines()[-1] == "catalog-sync: error: deadlock detected", (out, err)
+    assert code == 2 and f"attach: {ACME} skipped: deadlock detected" in err, (out, err)
+    assert err.splitlines()[-1] == ("catalog-sync: error: schema(s) not attached: 1 failed during this attach (each "
+                                    "one's error above: renamed, dropped or off the contract since the pre-flight, or "
+                                    f"a deadlock): {ACME}; run the same attach again"), (out, err)
     assert triggers_on(conn, ACME) == 28
 
 
@@ -4393,3 +4396,87 @@ def test_a_tenant_with_tables_gone_tells_its_detach_time_in_utc_whatever_the_ses
     assert conn.execute("SELECT schema_name, detail FROM catalog_sync.tenants_with_tables_gone()").fetchall() == [
         (GLOBEX, f"{GLOBEX} (detached by the sync at {expected}: a source table was gone (test)); missing: "
                  "services_providerskill, services_skill")]
+
+
+def test_detach_whose_table_name_is_taken_by_another_table_during_its_wait_tries_again(
+        conn: psycopg.Connection, db: Db, monkeypatch: pytest.MonkeyPatch) -> None:
+    """(fifty-second session) detach locks the tables through lock_tables_by_name(): a table the tenant renamed
+    away while detach waited, another table created under its name, fails the name check with 40001, which
+    lock_exclusively() turns into another try (TryAgain): detach then locks and detaches what is there."""
+    monkeypatch.setattr(operations, "LOCK_TRIES_MS", (30000,))     # (one try waits through the swap)
+    errors: list[BaseException] = []
+    results: list[Any] = []
+    with db.connect(role=seed.APP_ROLE, autocommit=False) as tenant:
+        tenant.execute(f"LOCK TABLE {ACME}.ats_jobposting IN ACCESS EXCLUSIVE MODE")     # the tenant's DDL
+        detacher = db.connect()
+
+        def detach() -> None:
+            try:
+                results.append(operations.detach(detacher, ACME, False, "60s"))
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+        thread = threading.Thread(target=detach)
+        thread.start()
+        try:
+            deadline = time.monotonic() + 60
+            while not conn.execute("SELECT FROM pg_stat_activity WHERE pid = %s AND wait_event_type = 'Lock'",
+                                   (detacher.info.backend_pid,)).fetchall():
+                assert time.monotonic() < deadline and thread.is_alive(), errors
+                time.sleep(0.01)
+            tenant.execute(f"ALTER TABLE {ACME}.ats_jobposting RENAME TO ats_jobposting_old")
+            tenant.execute(f"CREATE TABLE {ACME}.ats_jobposting (LIKE {ACME}.ats_jobposting_old)")
+            tenant.commit()
+        finally:
+            thread.join(60)
+            detacher.close()
+    assert not errors and len(results) == 1, errors
+    assert triggers_on(conn, ACME) == 0
+
+
+def test_attach_takes_drop_triggers_lock_before_it_waits_for_another_table(
+        conn: psycopg.Connection, app: psycopg.Connection, db: Db) -> None:
+    """(fifty-second session) attach_schemas() locks up front, through lock_tables_by_name(), the tables it drops
+    a trigger of (an EXTRA one: a sync trigger renamed) in DROP TRIGGER's ACCESS EXCLUSIVE, and the ones it
+    creates triggers on in CREATE TRIGGER's SHARE ROW EXCLUSIVE: none of its locks is upgraded later, behind the
+    tenant's writers, while it holds the others."""
+    trigger = db.scalar("SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal "
+                        "ORDER BY 1 LIMIT 1", (f"{ACME}.ats_jobposting",))
+    app.execute(sql.SQL("ALTER TRIGGER {} ON {} RENAME TO renamed_by_tenant").format(
+        sql.Identifier(trigger), sql.Identifier(ACME, "ats_jobposting")))
+    for (name,) in conn.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal",
+                                (f"{ACME}.ats_jobcategory",)).fetchall():
+        app.execute(sql.SQL("DROP TRIGGER {} ON {}").format(sql.Identifier(name),
+                                                          sql.Identifier(ACME, "ats_jobcategory")))
+    errors: list[BaseException] = []
+    with db.connect(role=seed.APP_ROLE, autocommit=False) as writer:
+        writer.execute(f"LOCK TABLE {ACME}.ats_jobcategory IN ROW EXCLUSIVE MODE")     # a write in progress
+        attacher = db.connect()
+
+        def attach() -> None:
+            try:
+                attacher.execute("SELECT * FROM catalog_sync.attach_schema(%s)", (ACME,))
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+        thread = threading.Thread(target=attach)
+        thread.start()
+        try:
+            deadline = time.monotonic() + 60
+            while not conn.execute("SELECT FROM pg_stat_activity WHERE pid = %s AND wait_event_type = 'Lock'",
+                                   (attacher.info.backend_pid,)).fetchall():
+                assert time.monotonic() < deadline and thread.is_alive(), errors
+                time.sleep(0.01)
+            locks = conn.execute(
+                "SELECT l.relation::regclass::text, l.mode, l.granted FROM pg_locks l WHERE l.pid = %s "
+                "AND l.locktype = 'relation' AND l.relation IN (%s::regclass, %s::regclass) "
+                "AND l.mode <> 'AccessShareLock' ORDER BY 1",
+                (attacher.info.backend_pid, f"{ACME}.ats_jobcategory", f"{ACME}.ats_jobposting")).fetchall()
+        finally:
+            writer.rollback()
+            thread.join(60)
+            attacher.close()
+    assert locks == [(f"{ACME}.ats_jobcategory", "ShareRowExclusiveLock", False),
+                     (f"{ACME}.ats_jobposting", "AccessExclusiveLock", True)], locks
+    assert not errors, errors
+    assert conn.execute("SELECT count(*) FROM pg_trigger WHERE tgname = 'renamed_by_tenant'").fetchone() == (0,)

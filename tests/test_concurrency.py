@@ -63,9 +63,10 @@ def queued_behind(db: Db, conn: psycopg.Connection, ddl: list[str], write: Calla
     return errors[0] if errors else None
 
 
-def run_blocked(db: Db, statements: Callable[[psycopg.Connection], None]) -> tuple[threading.Thread, int, list]:
-    """Run `statements` in a new app connection in a thread (commits at the end)."""
-    conn = db.connect(role=seed.APP_ROLE, autocommit=False)
+def run_blocked(db: Db, statements: Callable[[psycopg.Connection], object],
+                role: str | None = seed.APP_ROLE) -> tuple[threading.Thread, int, list]:
+    """Run `statements` in a new connection (as `role`; None: a superuser) in a thread (commits at the end)."""
+    conn = db.connect(role=role, autocommit=False)
     pid = conn.info.backend_pid
     errors: list[BaseException] = []
 
@@ -642,30 +643,18 @@ def test_a_tenant_deleted_from_the_registry_during_its_backfill_waits_for_it(
     lock: one that came during a backfill of the tenant deleted what the backfill had not reached, then waited
     for a catalog row the backfill held, while the backfill waited for a row the DELETE had deleted (its
     update of the machinery's row, a new catalog row's foreign-key check): a deadlock, which failed the
-    application's DELETE or the backfill. The backfill claims the registry row first (registry_claim): the
-    DELETE waits for it, then both succeed."""
+    application's DELETE or the backfill. The backfill claims the registry row under the tenant's lock, before
+    any catalog row (registry_claim): the DELETE waits for it, then both succeed."""
     # (a stale row: its update takes no lock on the registry row, as a new row's foreign-key check would)
     stale = insert_job(app, SCHEMA)
     conn.execute("UPDATE public.job_catalog SET title = 'stale' WHERE job_uuid = %s", (stale["uuid"],))
     tenant_id = conn.execute("SELECT id FROM public.tenants_tenant WHERE schema_name = %s", (SCHEMA,)).fetchone()[0]
-    errors: list[BaseException] = []
     with db.connect(autocommit=False) as holder:
         # the backfill, its job rows written, waits for the provider table (as for a tenant's writer)
         holder.execute(f"LOCK TABLE {SCHEMA}.services_serviceprovider IN ACCESS EXCLUSIVE MODE")
-        backfiller = db.connect(autocommit=False)
-
-        def backfill() -> None:
-            try:
-                backfiller.execute("SELECT * FROM catalog_sync.backfill_tenant(%s)", (tenant_id,))
-                backfiller.commit()
-            except BaseException as exc:  # noqa: BLE001 - reported below
-                errors.append(exc)
-            finally:
-                backfiller.close()
-
-        thread = threading.Thread(target=backfill)
-        thread.start()
-        wait_until_blocked(conn, backfiller.info.backend_pid)
+        thread, pid, errors = run_blocked(db, lambda c: c.execute(
+            "SELECT * FROM catalog_sync.backfill_tenant(%s)", (tenant_id,)), role=None)
+        wait_until_blocked(conn, pid)
         deleter, pid, delete_errors = run_blocked(db, lambda c: (
             c.execute("DELETE FROM public.tenants_domain WHERE tenant_id = %s", (tenant_id,)),
             c.execute("DELETE FROM public.tenants_tenant WHERE id = %s", (tenant_id,))))
@@ -692,3 +681,80 @@ def test_a_backfill_of_a_tenant_deleted_from_the_registry_names_it(
     report = operations.backfill(conn, tenants, False, "5s", lambda line: None)
     assert [(t["schema"], t.get("skipped"), t["error"]) for t in report["tenants"]] == [
         (SCHEMA, "deleted from the registry since the run began", None)]
+
+
+TENANT_LOCK_FIRST = {
+    "a job written first": lambda a, _t: insert_job(a, SCHEMA),
+    "its registry row updated first": lambda a, t: a.execute(
+        "UPDATE public.tenants_tenant SET name = name || ' (closing)' WHERE id = %s", (t,)),
+}
+
+
+@pytest.mark.parametrize("first", TENANT_LOCK_FIRST.values(), ids=TENANT_LOCK_FIRST.keys())
+def test_a_transaction_that_holds_the_tenants_lock_deletes_the_tenant_during_its_backfill(
+        db: Db, conn: psycopg.Connection, first: Callable[[psycopg.Connection, int], Any]) -> None:
+    """(review, fifty-second session) The backfill's claim of the registry row came before the tenant's lock: a
+    transaction that took that lock first (a write of the tenant, its registry row's update, protect's check of
+    a DROP SCHEMA: Django's tenant.delete() in one transaction) and then deleted the tenant deadlocked with it.
+    The claim comes under the lock: the backfill waits, then says the tenant was deleted."""
+    tenant_id = conn.execute("SELECT id FROM public.tenants_tenant WHERE schema_name = %s", (SCHEMA,)).fetchone()[0]
+    with db.connect(role=seed.APP_ROLE, autocommit=False) as app_tx:
+        first(app_tx, tenant_id)
+        thread, pid, errors = run_blocked(db, lambda c: c.execute(
+            "SELECT * FROM catalog_sync.backfill_tenant(%s)", (tenant_id,)), role=None)
+        wait_until_blocked(conn, pid)
+        app_tx.execute("DELETE FROM public.tenants_domain WHERE tenant_id = %s", (tenant_id,))
+        app_tx.execute("DELETE FROM public.tenants_tenant WHERE id = %s", (tenant_id,))
+        app_tx.commit()
+    thread.join(30)
+    assert not thread.is_alive()
+    deleted = f"catalog_sync: tenant {tenant_id} is not attached (deleted from the registry)"
+    assert [(type(e), str(e).split("\n")[0]) for e in errors] == [(psycopg.errors.UndefinedObject, deleted)]
+
+
+def test_a_backfill_that_waited_for_a_delete_of_its_tenant_from_the_registry_names_it(
+        db: Db, app: psycopg.Connection, conn: psycopg.Connection) -> None:
+    """(fifty-second session) A DELETE of the tenant from the registry, in progress when the backfill began (the
+    tenant still attached as the backfill's first check reads it), committed while the backfill's claim of the
+    registry row waited for it: the claim's foreign-key check fails, and the backfill names the tenant deleted
+    (the foreign_key_violation handler of backfill_tenant()), not an error."""
+    from pyinstaller_tools import operations
+
+    tenant_id = db.tenant_id(SCHEMA)
+    tenants = operations.resolve_tenants(conn, [SCHEMA])
+    reports: list[dict[str, Any]] = []
+    errors: list[BaseException] = []
+    with db.connect(role=seed.APP_ROLE, autocommit=False) as deleter:
+        deleter.execute("DELETE FROM public.tenants_domain WHERE tenant_id = %s", (tenant_id,))
+        deleter.execute("DELETE FROM public.tenants_tenant WHERE id = %s", (tenant_id,))
+        backfiller = db.connect()
+
+        def backfill() -> None:
+            try:
+                reports.append(operations.backfill(backfiller, tenants, False, "30s", lambda line: None))
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+            finally:
+                backfiller.close()
+
+        thread = threading.Thread(target=backfill)
+        thread.start()
+        try:
+            wait_until_blocked(conn, backfiller.info.backend_pid)
+        finally:
+            deleter.commit()
+            thread.join(30)
+    assert not thread.is_alive() and not errors, errors
+    assert [(t["schema"], t.get("skipped"), t["error"]) for t in reports[0]["tenants"]] == [
+        (SCHEMA, "deleted from the registry since the run began", None)]
+
+
+def test_a_backfill_leaves_no_claim_of_the_registry_behind(db: Db, app: psycopg.Connection,
+                                                            conn: psycopg.Connection) -> None:
+    """catalog_sync.registry_claim never holds a committed row: the backfill's claim (its foreign key's check,
+    FOR KEY SHARE on the registry row) is deleted in the same transaction."""
+    insert_job(app, SCHEMA)
+    conn.execute("DELETE FROM public.job_catalog WHERE tenant_id = %s", (db.tenant_id(SCHEMA),))
+    conn.execute("SELECT * FROM catalog_sync.backfill_tenant(%s)", (db.tenant_id(SCHEMA),))
+    assert conn.execute("SELECT count(*) FROM catalog_sync.registry_claim").fetchone() == (0,)
+    assert verify_findings(conn) == []

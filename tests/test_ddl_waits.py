@@ -300,6 +300,26 @@ def test_status_queued_behind_a_rewrite_of_the_registry_lists_every_tenant(
     assert {(r["schema"], r["error"]) for r in rows} >= {(SCHEMA, None), ("tenant_globex", None)}, rows
 
 
+def cli_behind(db: Db, conn: psycopg.Connection, ddl: list[str], argv: list[str]) -> tuple[int, str, str]:
+    """`catalog-sync argv` (a process of its own) started while `ddl` runs in an open transaction, which commits
+    once the command waits for a lock: (exit code, stdout, stderr)."""
+    with db.connect(autocommit=False) as holder:
+        for statement in ddl:
+            holder.execute(statement)
+        tool = subprocess.Popen([sys.executable, "-m", "pyinstaller_tools.cli", *argv, "--dsn", db.dsn()],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 60
+            while not conn.execute("SELECT FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                   "AND application_name LIKE 'catalog-sync %'").fetchall():
+                assert tool.poll() is None and time.monotonic() < deadline, tool.communicate()
+                time.sleep(0.02)
+        finally:
+            holder.commit()
+        out, err = tool.communicate(timeout=60)
+    return tool.returncode, out, err
+
+
 # Each command's first read of the registry, and what shows it read the rewritten registry (rows and all).
 COMMANDS_BEHIND_A_REGISTRY_REWRITE = {
     "attach --all": (["attach", "--all"], "up to date: 2 schema(s)"),
@@ -321,20 +341,8 @@ def test_a_command_started_during_a_rewrite_of_the_registry_waits_for_it_and_rea
     for the registry's lock in a statement of its own first (wait_for_registry())."""
     job = insert_job(app, SCHEMA)
     conn.execute("DELETE FROM public.job_catalog WHERE job_uuid = %s", (job["uuid"],))
-    with db.connect(autocommit=False) as holder:
-        holder.execute(REWRITE.format("public.tenants_tenant"))
-        tool = subprocess.Popen([sys.executable, "-m", "pyinstaller_tools.cli", *argv, "--dsn", db.dsn()],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
-            deadline = time.monotonic() + 60
-            while not conn.execute("SELECT FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                                   "AND application_name LIKE 'catalog-sync %'").fetchall():
-                assert tool.poll() is None and time.monotonic() < deadline, tool.communicate()
-                time.sleep(0.02)
-        finally:
-            holder.commit()
-        out, err = tool.communicate(timeout=60)
-    assert (tool.returncode, "rewritten" in err, done in out + err) == (0, False, True), (out, err)
+    code, out, err = cli_behind(db, conn, [REWRITE.format("public.tenants_tenant")], argv)
+    assert (code, "rewritten" in err, done in out + err) == (0, False, True), (out, err)
 
 
 def test_an_attach_chunk_that_waited_for_a_rewrite_of_the_registry_is_retried(
@@ -360,24 +368,12 @@ def test_attach_all_during_a_schema_rename_names_that_schema_and_attaches_the_ot
     from tests.jobs import create_tenant
 
     create_tenant(conn, "initech", "Initech")
-    with db.connect(autocommit=False) as holder:
-        holder.execute("ALTER SCHEMA tenant_globex RENAME TO tenant_globex2")
-        holder.execute("UPDATE public.tenants_tenant SET schema_name = 'tenant_globex2' "
-                       "WHERE schema_name = 'tenant_globex'")
-        tool = subprocess.Popen([sys.executable, "-m", "pyinstaller_tools.cli", "attach", "--all", "--dsn", db.dsn()],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
-            deadline = time.monotonic() + 60
-            while not conn.execute("SELECT FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                                   "AND application_name LIKE 'catalog-sync %'").fetchall():
-                assert tool.poll() is None and time.monotonic() < deadline, tool.communicate()
-                time.sleep(0.02)
-        finally:
-            holder.commit()
-        out, err = tool.communicate(timeout=60)
-    assert tool.returncode == 2, (out, err)
+    code, out, err = cli_behind(db, conn, ["ALTER SCHEMA tenant_globex RENAME TO tenant_globex2",
+                                           "UPDATE public.tenants_tenant SET schema_name = 'tenant_globex2' "
+                                           "WHERE schema_name = 'tenant_globex'"], ["attach", "--all"])
+    assert code == 2, (out, err)
     assert "attach: tenant_globex skipped: cannot attach schema tenant_globex" in err, err
-    assert "1 changed during this attach (renamed, dropped or off the contract since its pre-flight; above): " \
-           "tenant_globex; run the same attach again" in err, err
+    assert "1 failed during this attach (each one's error above: renamed, dropped or off the contract since the " \
+           "pre-flight, or a deadlock): tenant_globex; run the same attach again" in err, err
     assert conn.execute("SELECT schema_name, attached FROM catalog_sync.tenant_schemas() ORDER BY 1").fetchall() == [
         ("tenant_acme", True), ("tenant_globex2", True), ("tenant_initech", True)]

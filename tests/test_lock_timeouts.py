@@ -640,3 +640,16 @@ def test_in_lock_tries_refuses_an_open_transaction(db: Db) -> None:
         tool.execute("SELECT 1")
         with pytest.raises(AssertionError, match="no transaction open"):
             operations.in_lock_tries(tool, "5s", lambda run: None, lambda: None)
+
+
+@pytest.mark.parametrize("argv", [["expire"], ["expire", "--dry-run"], ["protect"]], ids=" ".join)
+def test_expire_and_protect_do_not_wait_for_the_registry(argv: list[str], db: Db, conn: psycopg.Connection,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """(fifty-second session) expire and protect do not read the registry: unlike the commands that do, they do
+    not wait for its lock first (require_installed(reads_registry=False)); a Django migration holding the
+    registry does not stop the every-minute expire."""
+    with db.connect(autocommit=False) as holder:
+        holder.execute("LOCK TABLE public.tenants_tenant IN ACCESS EXCLUSIVE MODE")    # DDL on the registry
+        code, out, err = run_bounded(capsys, holder, *argv, "--lock-timeout", TIMEOUT, "--dsn", db.dsn())
+        holder.rollback()
+    assert (code, "stayed locked" in err) == (0, False), (out, err)

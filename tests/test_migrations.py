@@ -441,19 +441,35 @@ def test_plain_alembic_names_where_a_refused_lock_timeout_came_from(db: Db, wher
         result.stdout, result.stderr[-2000:])
 
 
-def test_an_install_queued_behind_ddl_on_the_registry_waits_for_it(fresh, db: Db) -> None:
+# An application transaction on the registry when the install starts: its statements before the install waits
+# for it, and those after (a Django migration: a data step, then AddField).
+REGISTRY_HELD_BY = {
+    "an ALTER TABLE": (["ALTER TABLE public.tenants_tenant ADD COLUMN note text"], []),
+    "a write, then an ALTER TABLE": (["UPDATE public.tenants_tenant SET name = name"],
+                                     ["ALTER TABLE public.tenants_tenant ADD COLUMN note text"]),
+}
+
+
+@pytest.mark.parametrize("held_by", REGISTRY_HELD_BY.values(), ids=REGISTRY_HELD_BY.keys())
+def test_an_install_queued_behind_a_transaction_on_the_registry_waits_for_it(
+        fresh, db: Db, held_by: tuple[list[str], list[str]]) -> None:
     """(concurrency trial, fifty-second session) The install's GRANT on the registry waited for an application's
     ALTER TABLE of it (a Django AddField in the same deploy) without a lock, then failed with the catalog's bare
-    "tuple concurrently updated" once the ALTER committed. The install locks the registry first: it waits,
-    within lock_timeout, and installs."""
+    "tuple concurrently updated" once the ALTER committed. The install takes the registry's SHARE ROW EXCLUSIVE
+    first, the mode its trigger and the catalogs' foreign keys take later: it waits, within lock_timeout, holding
+    nothing of the registry, and installs. (A weaker first lock, ACCESS SHARE, was granted behind a write and
+    upgraded later: the write's transaction then altered the registry, and each waited for the other; mutation
+    review, same session.)"""
     import threading
 
     from tests.test_concurrency import wait_until_blocked
 
-    target = fresh("m_behind_ddl")
+    first, then = held_by
+    target = fresh("m_behind_registry")
     errors: list[BaseException] = []
     with target.connect(autocommit=False) as holder, db.connect() as watcher:
-        holder.execute("ALTER TABLE public.tenants_tenant ADD COLUMN note text")
+        for statement in first:
+            holder.execute(statement)
         before = {r[0] for r in watcher.execute("SELECT pid FROM pg_stat_activity").fetchall()}
 
         def install() -> None:
@@ -468,13 +484,15 @@ def test_an_install_queued_behind_ddl_on_the_registry_waits_for_it(fresh, db: Db
             pid = None
             for _ in range(3000):
                 new = [r[0] for r in watcher.execute(
-                    "SELECT pid FROM pg_stat_activity WHERE datname = 'm_behind_ddl' AND pid <> %s",
+                    "SELECT pid FROM pg_stat_activity WHERE datname = 'm_behind_registry' AND pid <> %s",
                     (holder.info.backend_pid,)).fetchall() if r[0] not in before]
                 if new:
                     pid = new[0]
                     break
             assert pid is not None
             wait_until_blocked(watcher, pid)
+            for statement in then:
+                holder.execute(statement)
         finally:
             holder.commit()
             thread.join(60)

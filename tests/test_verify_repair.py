@@ -1173,9 +1173,16 @@ def test_a_database_restored_from_a_dump_is_repaired_not_purged(db: Db, app: psy
             conn.execute("DROP DATABASE IF EXISTS restored WITH (FORCE)")
 
 
+RUNS_BEGUN_DURING_A_VERIFY = {     # the lock each takes, and what the repair's line calls it
+    "a backfill": ("BACKFILL_LOCK_SQL", "a backfill, repair or uninstall"),
+    "a migrate": ("MIGRATION_LOCK_SQL", "a migrate or uninstall"),
+}
+
+
+@pytest.mark.parametrize("run_begun", RUNS_BEGUN_DURING_A_VERIFY.values(), ids=RUNS_BEGUN_DURING_A_VERIFY.keys())
 def test_a_repair_shut_out_by_a_run_begun_during_its_verify_still_reports_what_it_found(
         db: Db, app: psycopg.Connection, conn: psycopg.Connection, capsys: pytest.CaptureFixture[str],
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch: pytest.MonkeyPatch, run_begun: tuple[str, str]) -> None:
     """(concurrency trial, fifty-second session) verify --repair lets the run lock go after its up-front check;
     a backfill or another repair that took it during the verify made the repair exit 2 with the up-front
     refusal's message, the drift it had found never shown. It reports the findings, not repaired, exit 1,
@@ -1190,14 +1197,13 @@ def test_a_repair_shut_out_by_a_run_begun_during_its_verify_still_reports_what_i
         def verify_then_a_backfill_begins(*args: Any, **kwargs: Any) -> list[dict[str, Any]]:
             found = real_verify(*args, **kwargs)
             verifies.append(len(found))
-            other.execute(f"SELECT pg_advisory_lock({operations.BACKFILL_LOCK_SQL})")
+            other.execute(f"SELECT pg_advisory_lock({getattr(operations, run_begun[0])})")
             return found
 
         monkeypatch.setattr(operations, "verify", verify_then_a_backfill_begins)
         code, out, err = run(db, capsys, "verify", "--repair")
         pid = other.info.backend_pid
     assert (code, verifies) == (1, [1]), (out, err)
-    assert (f"not repaired (a backfill, repair or uninstall began during this verify (backend pid {pid}"
-            in out), out
+    assert f"not repaired ({run_begun[1]} began during this verify (backend pid {pid}" in out, out
     assert "missing" in out and "repaired:" not in out, out
     assert [p for p, _ in problems(conn)] == ["missing"]

@@ -45,17 +45,24 @@ BEGIN
     -- verify and refresh_catalog() call, and below, before each count.
     PERFORM catalog_sync.assert_read_committed();
     PERFORM catalog_sync.assert_registry();
+    -- The registry row read first, as every sync read of it (registry_row():
+    -- no wait for an index lock the application holds, a REINDEX, where the
+    -- claim's foreign-key check below would wait to plan its query).
+    PERFORM catalog_sync.lock_registry();
+    PERFORM FROM catalog_sync.registry_row(p_tenant_id);
+    PERFORM catalog_sync.lock_for_tenant_change(ARRAY[p_tenant_id]);
     -- The tenant's registry row claimed (FOR KEY SHARE, through a foreign
-    -- key's check: registry_claim) before its lock, as every path takes the
-    -- registry before the tenant: a DELETE of the tenant from the registry
-    -- waits for this backfill before it cascades to anything, and one that
-    -- committed first is named (a dry run writes nothing: no claim). The
-    -- registry row read first, as every sync read of it (registry_row():
-    -- no wait for an index lock the application holds, a REINDEX, while
-    -- the foreign key's check would wait to plan its query).
+    -- key's check: registry_claim) under the tenant's lock, before any
+    -- catalog row: a DELETE of the tenant from the registry then waits for
+    -- this backfill before it cascades to anything, and one that committed
+    -- while the backfill waited for the lock is named. (Claimed before the
+    -- tenant's lock, it deadlocked with a transaction that took that lock
+    -- first, a write of the tenant or protect's check of a DROP SCHEMA, and
+    -- then deleted the tenant: Django's tenant.delete(); review, same
+    -- session. A DELETE that comes between the lock and the claim still
+    -- deadlocks with it; the CLI tries such a tenant once more.) A dry run
+    -- writes nothing: no claim.
     IF NOT p_dry_run THEN
-        PERFORM catalog_sync.lock_registry();
-        PERFORM FROM catalog_sync.registry_row(p_tenant_id);
         BEGIN
             INSERT INTO catalog_sync.registry_claim (tenant_id) VALUES (p_tenant_id);
         EXCEPTION WHEN foreign_key_violation THEN
@@ -64,7 +71,6 @@ BEGIN
         END;
         DELETE FROM catalog_sync.registry_claim c WHERE c.tenant_id = p_tenant_id;
     END IF;
-    PERFORM catalog_sync.lock_for_tenant_change(ARRAY[p_tenant_id]);
     -- A registered table that its name no longer means (swapped out): the
     -- application writes another table, so a backfill from the
     -- registered one would report success and leave the catalog wrong (DBA

@@ -1,8 +1,9 @@
 -- Never holds a committed row. backfill_tenant() inserts the tenant's row and
--- deletes it again, first thing, so that the foreign key's check takes FOR
--- KEY SHARE on the tenant's registry row (the check runs as the registry's
--- owner: the machinery may only read the registry, and a row-locking clause
--- needs UPDATE) and holds it to the end of the transaction. A DELETE of the
+-- deletes it again, under the tenant's lock and before any catalog row, so
+-- that the foreign key's check takes FOR KEY SHARE on the tenant's registry
+-- row (the check runs as the registry's owner: the machinery may only read
+-- the registry, and a row-locking clause needs UPDATE) and holds it to the
+-- end of the transaction. A DELETE of the
 -- tenant from the registry then waits for the backfill before it deletes
 -- anything; it deleted the machinery's row of the tenant and catalog rows
 -- (its foreign keys cascade) and then waited for a row the backfill held,
