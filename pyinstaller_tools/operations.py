@@ -70,7 +70,8 @@ class AttachResult:
     busy: list[str] = field(default_factory=list)   # not attached: a lock wait timed out
     changed_schemas: list[str] = field(default_factory=list)   # whose triggers were created, replaced or dropped
     opted_out: list[str] = field(default_factory=list)   # left alone: detached on purpose while attach ran
-    # not attached: renamed, dropped or off the contract since the pre-flight (schema, the refusal)
+    # not attached, each named with its error: renamed, dropped or off the contract since the pre-flight, a
+    # table name that came to mean another relation, or a chunk that deadlocked three times (schema, the error)
     changed_meanwhile: list[tuple[str, str]] = field(default_factory=list)
 
 
