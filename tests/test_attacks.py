@@ -37,7 +37,7 @@ from pyinstaller_tools import cli, operations, seed, sqlfiles
 from tests import market
 from tests.conftest import THIS_DATABASE, Db
 from tests.jobs import category_id, create_tenant, insert_job, insert_jobs, update_job
-from tests.test_concurrency import wait_until_blocked
+from tests.test_concurrency import run_blocked, wait_until_blocked
 
 ACME = "tenant_acme"
 GLOBEX = "tenant_globex"
@@ -3063,21 +3063,12 @@ def test_a_view_put_under_a_table_name_while_attach_waits_locks_nothing_of_the_d
     for observer in observers:
         observer.execute("SET lock_timeout = '1s'")
         observer.commit()
-    attacher = arena.db.connect()
-    errors: list[BaseException] = []
-
-    def attach() -> None:
-        try:
-            attacher.execute("SELECT * FROM catalog_sync.attach_schema(%s)", (ACME,))
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    thread = threading.Thread(target=attach)
-    thread.start()
+    thread, pid, errors = run_blocked(arena.db, lambda c: c.execute("SELECT * FROM catalog_sync.attach_schema(%s)",
+                                                                    (ACME,)), role=None)
     stalled: dict[str, bool] = {}
     held: list[Any] = []
     try:
-        wait_until_blocked(su, attacher.info.backend_pid)
+        wait_until_blocked(su, pid)
         # (by the session that holds the table: its rename goes ahead of attach's queued lock; then it ends)
         for statement in during:
             holder.execute(statement)
@@ -3086,7 +3077,7 @@ def test_a_view_put_under_a_table_name_while_attach_waits_locks_nothing_of_the_d
         held = observers[3].execute(
             "SELECT l.relation::regclass::text, l.mode FROM pg_locks l WHERE l.pid = %s "
             "AND l.mode <> 'AccessShareLock' AND l.relation IN ('pg_class'::regclass, 'public.job_catalog'::regclass)",
-            (attacher.info.backend_pid,)).fetchall()
+            (pid,)).fetchall()
         observers[3].rollback()
         probes: dict[str, Callable[[psycopg.Connection], Any]] = {
             "another tenant's job write": lambda c: update_job(c, GLOBEX, arena.canary["id"], title="later"),
@@ -3105,7 +3096,6 @@ def test_a_view_put_under_a_table_name_while_attach_waits_locks_nothing_of_the_d
         holder.rollback()
         holder2.rollback()
         thread.join(60)
-        attacher.close()
         for observer in observers:
             observer.close()
         for statement in undo:

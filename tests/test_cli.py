@@ -34,6 +34,7 @@ from pyinstaller_tools.connection import ALEMBIC_VERSION_PROBLEM, ToolError
 from tests.conftest import PORT, ROOT, TEMPLATE_DB, THIS_DATABASE, Db
 from tests.jobs import add_copied_sync_trigger, catalog_count, catalog_snapshot, create_tenant, insert_job, insert_jobs
 from tests.market import insert_provider, insert_services
+from tests.test_concurrency import run_blocked, wait_until_blocked
 
 ACME = "tenant_acme"
 GLOBEX = "tenant_globex"
@@ -4419,11 +4420,7 @@ def test_detach_whose_table_name_is_taken_by_another_table_during_its_wait_tries
         thread = threading.Thread(target=detach)
         thread.start()
         try:
-            deadline = time.monotonic() + 60
-            while not conn.execute("SELECT FROM pg_stat_activity WHERE pid = %s AND wait_event_type = 'Lock'",
-                                   (detacher.info.backend_pid,)).fetchall():
-                assert time.monotonic() < deadline and thread.is_alive(), errors
-                time.sleep(0.01)
+            wait_until_blocked(conn, detacher.info.backend_pid)
             tenant.execute(f"ALTER TABLE {ACME}.ats_jobposting RENAME TO ats_jobposting_old")
             tenant.execute(f"CREATE TABLE {ACME}.ats_jobposting (LIKE {ACME}.ats_jobposting_old)")
             tenant.commit()
@@ -4448,34 +4445,20 @@ def test_attach_takes_drop_triggers_lock_before_it_waits_for_another_table(
                                 (f"{ACME}.ats_jobcategory",)).fetchall():
         app.execute(sql.SQL("DROP TRIGGER {} ON {}").format(sql.Identifier(name),
                                                           sql.Identifier(ACME, "ats_jobcategory")))
-    errors: list[BaseException] = []
     with db.connect(role=seed.APP_ROLE, autocommit=False) as writer:
         writer.execute(f"LOCK TABLE {ACME}.ats_jobcategory IN ROW EXCLUSIVE MODE")     # a write in progress
-        attacher = db.connect()
-
-        def attach() -> None:
-            try:
-                attacher.execute("SELECT * FROM catalog_sync.attach_schema(%s)", (ACME,))
-            except BaseException as exc:  # noqa: BLE001 - reported below
-                errors.append(exc)
-
-        thread = threading.Thread(target=attach)
-        thread.start()
+        thread, pid, errors = run_blocked(db, lambda c: c.execute("SELECT * FROM catalog_sync.attach_schema(%s)",
+                                                                  (ACME,)), role=None)
         try:
-            deadline = time.monotonic() + 60
-            while not conn.execute("SELECT FROM pg_stat_activity WHERE pid = %s AND wait_event_type = 'Lock'",
-                                   (attacher.info.backend_pid,)).fetchall():
-                assert time.monotonic() < deadline and thread.is_alive(), errors
-                time.sleep(0.01)
+            wait_until_blocked(conn, pid)
             locks = conn.execute(
                 "SELECT l.relation::regclass::text, l.mode, l.granted FROM pg_locks l WHERE l.pid = %s "
                 "AND l.locktype = 'relation' AND l.relation IN (%s::regclass, %s::regclass) "
                 "AND l.mode <> 'AccessShareLock' ORDER BY 1",
-                (attacher.info.backend_pid, f"{ACME}.ats_jobcategory", f"{ACME}.ats_jobposting")).fetchall()
+                (pid, f"{ACME}.ats_jobcategory", f"{ACME}.ats_jobposting")).fetchall()
         finally:
             writer.rollback()
             thread.join(60)
-            attacher.close()
     assert locks == [(f"{ACME}.ats_jobcategory", "ShareRowExclusiveLock", False),
                      (f"{ACME}.ats_jobposting", "AccessExclusiveLock", True)], locks
     assert not errors, errors

@@ -28,6 +28,7 @@ AS $$
 DECLARE
     v_group record;
     v_role  text := pg_catalog.current_setting('role');
+    v_switch boolean;
 BEGIN
     IF p_mode IS DISTINCT FROM 'SHARE ROW EXCLUSIVE' AND p_mode IS DISTINCT FROM 'ACCESS EXCLUSIVE' THEN
         RAISE EXCEPTION 'catalog_sync: lock_tables_by_name() takes SHARE ROW EXCLUSIVE or ACCESS EXCLUSIVE, not %',
@@ -48,11 +49,12 @@ BEGIN
         GROUP BY y.rolname
         ORDER BY min(y.n)
     LOOP
-        IF v_group.rolname = current_user::text THEN  -- (the application role attaching its own tables)
-            EXECUTE 'LOCK TABLE ONLY ' || array_to_string(v_group.names, ', ONLY ') || ' IN ' || p_mode || ' MODE';
-        ELSE
+        v_switch := v_group.rolname <> current_user::text;   -- (not for the application role's own tables)
+        IF v_switch THEN
             PERFORM pg_catalog.set_config('role', v_group.rolname, true);
-            EXECUTE 'LOCK TABLE ONLY ' || array_to_string(v_group.names, ', ONLY ') || ' IN ' || p_mode || ' MODE';
+        END IF;
+        EXECUTE 'LOCK TABLE ONLY ' || array_to_string(v_group.names, ', ONLY ') || ' IN ' || p_mode || ' MODE';
+        IF v_switch THEN
             PERFORM pg_catalog.set_config('role', v_role, true);
         END IF;
         IF EXISTS (SELECT FROM unnest(v_group.relids, v_group.names) AS u (relid, name)
